@@ -1,0 +1,61 @@
+//! Turns the build-time configuration (`CAIRN_CONFIG`, set by the xtask) into
+//! constants, and passes the linker script when building for the bare-metal
+//! RISC-V target.
+use std::{env, fs, path::PathBuf};
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=CAIRN_CONFIG");
+    println!("cargo:rerun-if-changed=src/arch/riscv64/kernel.ld");
+    let text = env::var("CAIRN_CONFIG").unwrap_or_default();
+    let cfg = match cairn_config::KernelConfig::parse(&text) {
+        Ok(c) => c,
+        Err((e, at)) => panic!("CAIRN_CONFIG: {e} at byte {at} of {text:?}"),
+    };
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    let code = format!(
+        "/// Canonical text of this build's configuration.\n\
+         pub const CONFIG_TEXT: &str = {text:?};\n\
+         /// `CONFIG_ROOT_CNODE_SIZE_BITS`.\n\
+         pub const ROOT_CNODE_SIZE_BITS: u32 = {};\n\
+         /// `CONFIG_NUM_PRIORITIES`.\n\
+         pub const NUM_PRIORITIES: usize = {};\n\
+         /// `CONFIG_NUM_DOMAINS`.\n\
+         pub const NUM_DOMAINS: usize = {};\n\
+         /// `CONFIG_NUM_DOMAIN_SCHEDULES`.\n\
+         pub const NUM_DOMAIN_SCHEDULES: usize = {};\n\
+         /// `CONFIG_TIMER_TICK_MS`.\n\
+         pub const TIMER_TICK_MS: u64 = {};\n\
+         /// `CONFIG_TIME_SLICE` (ticks).\n\
+         pub const TIME_SLICE: u64 = {};\n\
+         /// `CONFIG_HAVE_FPU`.\n\
+         pub const HAVE_FPU: bool = {};\n\
+         /// `CONFIG_DEBUG_BUILD`.\n\
+         pub const DEBUG_BUILD: bool = {};\n\
+         /// `CONFIG_ENABLE_BENCHMARKS`.\n\
+         pub const ENABLE_BENCHMARKS: bool = {};\n\
+         /// User mode may read the cycle, time and instret counters.\n\
+         pub const USER_CYCLE_COUNTER: bool = {};\n\
+         /// `seL4_TCBBits` for this configuration.\n\
+         pub const TCB_BITS: u32 = {};\n",
+        cfg.root_cnode_bits,
+        cfg.num_priorities,
+        cfg.num_domains,
+        cfg.num_domain_schedules(),
+        cfg.timer_tick_ms,
+        cfg.time_slice,
+        cfg.fpu,
+        cfg.debug,
+        cfg.benchmark,
+        cfg.user_cycle_counter,
+        cfg.tcb_bits(),
+        text = cfg.to_string(),
+    );
+    fs::write(out.join("config.rs"), code).expect("write config.rs");
+
+    let target = env::var("TARGET").unwrap_or_default();
+    if target.starts_with("riscv64") && target.ends_with("-none-elf") {
+        let dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
+        let ld = dir.join("src/arch/riscv64/kernel.ld");
+        println!("cargo:rustc-link-arg-bins=-T{}", ld.display());
+    }
+}

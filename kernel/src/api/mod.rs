@@ -1,0 +1,26 @@
+//! Kernel entry points above the architecture: the machine layer's trap
+//! handler calls exactly one of the `handle_*` functions per kernel entry,
+//! after saving the current thread's registers into its TCB, and then
+//! resumes whatever [`crate::state::current_context`] names.
+
+pub mod syscall;
+
+pub use syscall::handle_syscall;
+
+/// A synchronous exception from user mode other than `ecall`
+/// (`scause` < 64 and ≠ 8): a VM fault or a user exception (ABI ref §9).
+pub fn handle_exception(scause: u64, stval: u64) {
+    syscall::handle_user_exception(scause, stval);
+}
+
+/// The kernel timer fired (the machine layer has already programmed the
+/// next tick).
+pub fn handle_timer_tick() {
+    crate::sched::timer_tick();
+}
+
+/// The PLIC delivered external interrupt `irq` (already claimed and
+/// completed by the machine layer).
+pub fn handle_external_irq(irq: u32) {
+    crate::object::irq::handle_interrupt(irq);
+}

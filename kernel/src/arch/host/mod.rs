@@ -1,0 +1,113 @@
+//! A simulated machine for host tests.
+//!
+//! "Physical memory" is a page-aligned heap buffer that a test installs for
+//! its thread with [`SimMachine::install`]; physical address `base` is the
+//! buffer's first byte. Console output is captured per thread. Everything
+//! else (TLB, address-space switch) is recorded so that tests can check it.
+#![allow(unsafe_code)]
+
+use crate::types::PAddr;
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::cell::RefCell;
+
+struct Sim {
+    base: u64,
+    size: u64,
+    ptr: *mut u8,
+    layout: Layout,
+    console: String,
+    vspace: Option<(PAddr, u16)>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // SAFETY: `ptr` was returned by `alloc_zeroed(layout)` in `install`
+        // and is freed exactly once, here.
+        unsafe { dealloc(self.ptr, self.layout) }
+    }
+}
+
+thread_local! {
+    static SIM: RefCell<Option<Sim>> = const { RefCell::new(None) };
+}
+
+/// Handle to the simulated machine of the current thread.
+pub struct SimMachine;
+
+impl SimMachine {
+    /// Installs `size` bytes of zeroed simulated RAM at physical address
+    /// `base` for the calling thread, replacing any previous machine (whose
+    /// memory is freed: kernel objects in it must no longer be used).
+    pub fn install(base: u64, size: u64) {
+        let layout = Layout::from_size_align(size as usize, 1 << 21).expect("layout");
+        // SAFETY: the layout has a non-zero size (callers pass a RAM size).
+        let ptr = unsafe { alloc_zeroed(layout) };
+        assert!(!ptr.is_null(), "simulated RAM allocation failed");
+        SIM.with(|s| {
+            *s.borrow_mut() = Some(Sim { base, size, ptr, layout, console: String::new(), vspace: None })
+        });
+    }
+
+    /// Takes the console output captured so far.
+    pub fn take_console() -> String {
+        SIM.with(|s| s.borrow_mut().as_mut().map(|m| std::mem::take(&mut m.console)).unwrap_or_default())
+    }
+
+    /// The last address space switched to.
+    pub fn vspace() -> Option<(PAddr, u16)> {
+        SIM.with(|s| s.borrow().as_ref().and_then(|m| m.vspace))
+    }
+}
+
+/// Kernel pointer of simulated physical address `pa`. Panics (a test bug)
+/// if `pa` is outside the installed RAM.
+pub fn paddr_to_kptr(pa: PAddr) -> usize {
+    SIM.with(|s| {
+        let s = s.borrow();
+        let m = s.as_ref().expect("no simulated machine installed");
+        assert!(pa.0 >= m.base && pa.0 <= m.base + m.size, "paddr {:#x} outside simulated RAM", pa.0);
+        m.ptr as usize + (pa.0 - m.base) as usize
+    })
+}
+
+/// Physical address of kernel pointer `p` into simulated RAM.
+pub fn kptr_to_paddr(p: usize) -> PAddr {
+    SIM.with(|s| {
+        let s = s.borrow();
+        let m = s.as_ref().expect("no simulated machine installed");
+        let off = p.checked_sub(m.ptr as usize).expect("pointer below simulated RAM") as u64;
+        assert!(off <= m.size, "pointer above simulated RAM");
+        PAddr(m.base + off)
+    })
+}
+
+/// Captures console output.
+pub fn console_putchar(c: u8) {
+    SIM.with(|s| {
+        if let Some(m) = s.borrow_mut().as_mut() {
+            m.console.push(c as char);
+        }
+    })
+}
+
+/// On the host a halt ends the test thread.
+pub fn halt(success: bool) -> ! {
+    panic!("simulated machine halted (success = {success})")
+}
+
+/// Records the address-space switch.
+pub fn set_vspace(root: PAddr, asid: u16) {
+    SIM.with(|s| {
+        if let Some(m) = s.borrow_mut().as_mut() {
+            m.vspace = Some((root, asid));
+        }
+    })
+}
+
+/// Nothing to flush on the host.
+pub fn sfence_vma_all() {}
+
+/// The simulated kernel has no kernel-half mappings.
+pub fn kernel_global_pte(_index: usize) -> u64 {
+    0
+}

@@ -1,0 +1,39 @@
+//! The architecture boundary.
+//!
+//! Everything above this module is plain Rust that builds for both the
+//! bare-metal target and the host. The machine layer is chosen at build time:
+//!
+//! * `riscv64::machine` on `riscv64gc-unknown-none-elf`: boot (`_start`),
+//!   trap entry/exit, CSRs, SBI, device-tree parsing, the kernel window,
+//!   timer and PLIC.
+//! * `host` everywhere else: a simulated machine whose "physical memory" is a
+//!   heap buffer, so that `cargo test` can run boot-time object creation,
+//!   capability and scheduling code.
+//!
+//! Both provide the same items (the machine interface):
+//!
+//! | item | meaning |
+//! |---|---|
+//! | `paddr_to_kptr(PAddr) -> usize` | kernel virtual address of a physical address |
+//! | `kptr_to_paddr(usize) -> PAddr` | the inverse |
+//! | `console_putchar(u8)` | kernel console output |
+//! | `halt(success: bool) -> !` | power off (QEMU exits; status 0 on success) |
+//! | `set_vspace(root: PAddr, asid: u16)` | switch the user address space (satp) |
+//! | `sfence_vma_all()` | flush the TLB |
+//! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |
+//!
+//! The RISC-V formats that are pure data (saved register layout, Sv39
+//! page-table entries) live in `riscv64` and build on the host too.
+
+pub mod riscv64;
+
+#[cfg(not(target_os = "none"))]
+pub mod host;
+#[cfg(not(target_os = "none"))]
+pub use host::*;
+
+#[cfg(target_os = "none")]
+pub use riscv64::machine::*;
+
+pub use riscv64::context::Registers;
+pub use riscv64::vspace;

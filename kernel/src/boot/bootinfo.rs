@@ -1,0 +1,74 @@
+//! Writing `seL4_BootInfo` and the extra bootinfo into their frames, field
+//! by field at the ABI's offsets (ABI ref §6.4).
+
+use crate::object::access::{copy_in, copy_out, write_word};
+use crate::types::PAddr;
+use cairn_abi::bootinfo::{SlotRegion, UntypedDesc, BOOTINFO_HEADER_FDT, MAX_BOOTINFO_UNTYPED_CAPS};
+
+/// The values the kernel reports to the root task.
+#[derive(Clone, Debug, Default)]
+pub struct BootInfoValues {
+    /// Bytes of extra bootinfo.
+    pub extra_len: u64,
+    /// Root IPC buffer vaddr.
+    pub ipc_buffer: u64,
+    /// Free slots.
+    pub empty: SlotRegion,
+    /// User image frame caps.
+    pub user_image_frames: SlotRegion,
+    /// User image page-table caps.
+    pub user_image_paging: SlotRegion,
+    /// Extra bootinfo frame caps.
+    pub extra_bi_pages: SlotRegion,
+    /// Root CNode radix.
+    pub cnode_size_bits: u64,
+    /// Untyped caps.
+    pub untyped: SlotRegion,
+}
+
+fn region(at: PAddr, r: SlotRegion) {
+    write_word(at, r.start);
+    write_word(at.add(8), r.end);
+}
+
+/// Writes the bootinfo into the (zeroed) frame at `frame`, with the untyped
+/// descriptors `descs` (at most 230).
+pub fn write_boot_info(frame: PAddr, v: &BootInfoValues, descs: &[UntypedDesc]) {
+    write_word(frame, v.extra_len);
+    write_word(frame.add(0x08), 0); // nodeID
+    write_word(frame.add(0x10), 1); // numNodes
+    write_word(frame.add(0x18), 0); // numIOPTLevels
+    write_word(frame.add(0x20), v.ipc_buffer);
+    region(frame.add(0x28), v.empty);
+    region(frame.add(0x38), SlotRegion::default()); // sharedFrames
+    region(frame.add(0x48), v.user_image_frames);
+    region(frame.add(0x58), v.user_image_paging);
+    region(frame.add(0x68), SlotRegion::default()); // ioSpaceCaps
+    region(frame.add(0x78), v.extra_bi_pages);
+    write_word(frame.add(0x88), v.cnode_size_bits);
+    write_word(frame.add(0x90), 0); // initThreadDomain
+    region(frame.add(0x98), v.untyped);
+    for (i, d) in descs.iter().take(MAX_BOOTINFO_UNTYPED_CAPS).enumerate() {
+        let at = frame.add(0xA8 + 16 * i as u64);
+        write_word(at, d.paddr);
+        write_word(at.add(8), d.size_bits as u64 | ((d.is_device as u64) << 8));
+    }
+}
+
+/// Writes the extra bootinfo: one FDT chunk holding the DTB copied from
+/// `dtb` (`len` bytes). Returns `extraLen`.
+pub fn write_extra_fdt(frame: PAddr, dtb: PAddr, len: u64) -> u64 {
+    let total = 16 + len;
+    write_word(frame, BOOTINFO_HEADER_FDT);
+    write_word(frame.add(8), total);
+    let mut buf = [0u8; 256];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(buf.len() as u64) as usize;
+        let chunk = buf.get_mut(..n).unwrap_or(&mut []);
+        copy_out(dtb.add(done), chunk);
+        copy_in(frame.add(16 + done), chunk);
+        done += n as u64;
+    }
+    total
+}

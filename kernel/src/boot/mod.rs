@@ -1,0 +1,140 @@
+//! Boot: creating the root task exactly as seL4 does (ch. 9 Bootstrapping;
+//! ABI ref §6). The machine layer describes the platform in [`BootParams`];
+//! everything here is architecture-neutral and runs on the host in tests.
+
+use crate::types::Region;
+use cairn_abi::image::ImageHeader;
+
+/// Most memory regions of any kind a platform description may hold.
+pub const MAX_REGIONS: usize = 16;
+
+/// What the machine layer learnt at boot, in physical addresses.
+#[derive(Clone, Debug)]
+pub struct BootParams<'a> {
+    /// Usable RAM: the device tree's memory nodes minus `no-map`
+    /// reserved-memory regions (e.g. OpenSBI's). Sorted, disjoint.
+    pub ram: &'a [Region],
+    /// RAM already in use that must not become untyped memory: the kernel
+    /// image with the boot image header and user image
+    /// (`[KERNEL_PHYS_BASE, image end)`), and the DTB. May overlap each other.
+    pub reserved: &'a [Region],
+    /// Device ranges the kernel keeps for itself (PLIC, CLINT), already
+    /// rounded to 2 MiB as seL4 does: excluded from device untypeds.
+    pub kernel_devices: &'a [Region],
+    /// The boot image header (already validated by the machine layer).
+    pub header: ImageHeader,
+    /// Physical address of the flat user image (header address + user_offset).
+    pub user_image_paddr: u64,
+    /// The device tree blob, copied to the root task as extra bootinfo.
+    pub dtb: Option<Region>,
+}
+
+/// Why the kernel cannot boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootError {
+    /// The device tree describes no usable memory.
+    NoMemory,
+    /// No free RAM region can hold the root task's objects.
+    RootTaskDoesNotFit,
+    /// The user image lies outside RAM or overlaps something else.
+    BadUserImage,
+    /// More regions than the kernel can track.
+    TooManyRegions,
+}
+
+impl core::fmt::Display for BootError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            BootError::NoMemory => "no memory described by the device tree",
+            BootError::RootTaskDoesNotFit => "the root task's objects do not fit in free memory",
+            BootError::BadUserImage => "the user image lies outside RAM",
+            BootError::TooManyRegions => "too many memory regions",
+        })
+    }
+}
+
+pub mod bootinfo;
+pub mod regions;
+pub mod root;
+
+use crate::cap::cte::{cnode_slot, insert_original};
+use crate::cap::Cap;
+use crate::types::PAddr;
+use cairn_abi::bootinfo::{SlotRegion, UntypedDesc, MAX_BOOTINFO_UNTYPED_CAPS};
+use cairn_abi::object::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
+use regions::{for_each_untyped_block, RegionSet};
+
+/// Physical address space covered by device untypeds (Sv39: 2^39).
+pub const PADDR_SPACE_END: u64 = 1 << 39;
+
+/// Creates the root task exactly as seL4 does and makes it the thread to
+/// run: objects, initial CSpace, VSpace with the image mapped, bootinfo and
+/// extra bootinfo, untyped caps for all free memory (ABI ref §6).
+pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
+    let mut ram = RegionSet::<MAX_REGIONS>::new();
+    for r in p.ram {
+        ram.add(*r)?;
+    }
+    if ram.as_slice().is_empty() {
+        return Err(BootError::NoMemory);
+    }
+    let h = &p.header;
+    let user = Region::new(p.user_image_paddr, p.user_image_paddr.saturating_add(h.user_size));
+    if p.user_image_paddr % 4096 != 0 || !ram.contains(user) {
+        return Err(BootError::BadUserImage);
+    }
+    let mut free = ram.clone();
+    for r in p.reserved {
+        free.subtract(*r)?;
+    }
+    free.subtract(user)?;
+
+    let cnode_bits = crate::config::ROOT_CNODE_SIZE_BITS;
+    let tcb_bits = crate::config::TCB_BITS;
+    let dtb = p.dtb.filter(|d| !d.is_empty());
+    let layout = root::RootLayout::compute(h, dtb.map(|d| d.len()), cnode_bits, tcb_bits)?;
+    let block = free.alloc_from_top(layout.block_size, layout.block_align).ok_or(BootError::RootTaskDoesNotFit)?;
+    crate::object::access::zero(PAddr(block), layout.block_size);
+    let dtb_src = dtb.map(|d| (PAddr(d.start), d.len()));
+    let mut rt = root::create(&layout, block, h, p.user_image_paddr, dtb_src, tcb_bits);
+
+    // Untypeds: device memory first, then free RAM (ABI ref §6.6).
+    let mut devices = RegionSet::<{ 2 * MAX_REGIONS }>::new();
+    devices.add(Region::new(0, PADDR_SPACE_END))?;
+    for r in ram.as_slice().iter().chain(p.kernel_devices) {
+        devices.subtract(*r)?;
+    }
+    let capacity = 1u64 << cnode_bits;
+    let mut descs = [UntypedDesc::default(); MAX_BOOTINFO_UNTYPED_CAPS];
+    let mut n = 0usize;
+    let ut_start = rt.next_slot;
+    let mut emit = |paddr: u64, bits: u32, is_device: bool| {
+        if n >= MAX_BOOTINFO_UNTYPED_CAPS || rt.next_slot >= capacity {
+            return; // seL4 silently drops the excess
+        }
+        insert_original(
+            cnode_slot(rt.cnode, rt.next_slot),
+            Cap::Untyped { ptr: PAddr(paddr), size_bits: bits as u8, free_index: 1 << bits, is_device },
+        );
+        if let Some(d) = descs.get_mut(n) {
+            *d = UntypedDesc { paddr, size_bits: bits as u8, is_device: is_device as u8, padding: [0; 6] };
+        }
+        n += 1;
+        rt.next_slot += 1;
+    };
+    for r in devices.as_slice() {
+        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| emit(a, b, true));
+    }
+    for r in free.as_slice() {
+        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| emit(a, b, false));
+    }
+    rt.values.untyped = SlotRegion { start: ut_start, end: rt.next_slot };
+    rt.values.empty = SlotRegion { start: rt.next_slot, end: capacity };
+    bootinfo::write_boot_info(rt.bootinfo, &rt.values, descs.get(..n).unwrap_or(&[]));
+
+    crate::sched::make_ready(rt.tcb);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

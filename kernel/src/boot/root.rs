@@ -1,0 +1,263 @@
+//! The root task's objects and address space (ABI ref §6.3, §6.5).
+//!
+//! [`RootLayout`] computes where everything goes (virtual layout, page
+//! tables needed, one contiguous physical block for all root objects,
+//! largest first so that each is naturally aligned); [`create`] builds the
+//! objects, the initial CSpace and the VSpace.
+
+use super::bootinfo::{write_extra_fdt, BootInfoValues};
+use super::BootError;
+use crate::arch::riscv64::context::{reg, SSTATUS_FS_INITIAL, SSTATUS_SPIE};
+use crate::arch::vspace as pt;
+use crate::cap::cte::{cnode_slot, insert_child, insert_original};
+use crate::cap::{Cap, FrameSize, Mapping, VmRights};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_BUFFER, TCB_CTABLE, TCB_REPLY, TCB_VTABLE};
+use crate::object::vspace::AsidPoolRef;
+use crate::types::PAddr;
+use cairn_abi::bootinfo::SlotRegion;
+use cairn_abi::cap::init;
+use cairn_abi::image::ImageHeader;
+
+const PAGE: u64 = 4096;
+
+/// The root task's virtual layout and its objects' physical placement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootLayout {
+    /// Lowest image address.
+    pub v_start: u64,
+    /// End of the image (page aligned) = the IPC buffer's address.
+    pub v_end: u64,
+    /// The bootinfo frame's address.
+    pub bootinfo_va: u64,
+    /// The extra bootinfo's address (if any).
+    pub extra_va: u64,
+    /// log2 of the extra bootinfo size (0 = none).
+    pub extra_bits: u32,
+    /// End of everything mapped for the root task.
+    pub it_v_end: u64,
+    /// Level-1 tables (one per GiB touched), then leaf tables (one per 2 MiB).
+    pub n_l1: u64,
+    /// Leaf tables.
+    pub n_l2: u64,
+    /// Radix of the root CNode.
+    pub cnode_bits: u32,
+    /// Bytes of the root-object block.
+    pub block_size: u64,
+    /// Alignment (log2) of the block.
+    pub block_align: u32,
+}
+
+fn count_spans(start: u64, end: u64, bits: u32) -> u64 {
+    ((end - 1) >> bits) - (start >> bits) + 1
+}
+
+impl RootLayout {
+    /// Computes the layout for a user image and optional DTB of `dtb_len`.
+    pub fn compute(h: &ImageHeader, dtb_len: Option<u64>, cnode_bits: u32, tcb_bits: u32) -> Result<RootLayout, BootError> {
+        let v_start = h.user_v_start;
+        let v_end = h.user_v_end;
+        let bootinfo_va = v_end + PAGE;
+        let extra_va = bootinfo_va + PAGE;
+        let extra_bits = match dtb_len {
+            Some(len) => {
+                let need = 16 + len;
+                (64 - (need - 1).leading_zeros()).max(12)
+            }
+            None => 0,
+        };
+        let it_v_end = if extra_bits == 0 { extra_va } else { extra_va + (1 << extra_bits) };
+        if it_v_end > cairn_abi::vm::USER_TOP {
+            return Err(BootError::BadUserImage);
+        }
+        let n_l1 = count_spans(v_start, it_v_end, 30);
+        let n_l2 = count_spans(v_start, it_v_end, 21);
+        let cnode_size = 1u64 << (cnode_bits + cairn_abi::object::SLOT_BITS);
+        let extra_size = if extra_bits == 0 { 0 } else { 1u64 << extra_bits };
+        // Root vspace + page tables + IPC buffer + bootinfo + ASID pool.
+        let pages = 1 + n_l1 + n_l2 + 1 + 1 + 1;
+        let block_size = cnode_size + extra_size + (1u64 << tcb_bits) + pages * PAGE;
+        let block_align = (cnode_bits + cairn_abi::object::SLOT_BITS).max(extra_bits);
+        Ok(RootLayout {
+            v_start,
+            v_end,
+            bootinfo_va,
+            extra_va,
+            extra_bits,
+            it_v_end,
+            n_l1,
+            n_l2,
+            cnode_bits,
+            block_size,
+            block_align,
+        })
+    }
+}
+
+/// Hands out consecutive slots of the root CNode.
+struct SlotCursor {
+    cnode: PAddr,
+    next: u64,
+}
+
+impl SlotCursor {
+    fn put(&mut self, cap: Cap) -> u64 {
+        let i = self.next;
+        insert_original(cnode_slot(self.cnode, i), cap);
+        self.next += 1;
+        i
+    }
+}
+
+/// Allocates from the root-object block, largest objects first.
+struct Bump(u64);
+
+impl Bump {
+    fn take(&mut self, bits: u32) -> PAddr {
+        let pa = self.0;
+        self.0 += 1 << bits;
+        PAddr(pa)
+    }
+}
+
+/// The root task as created, for the caller to finish (untypeds, bootinfo).
+pub struct RootTask {
+    /// Root CNode.
+    pub cnode: PAddr,
+    /// Root TCB.
+    pub tcb: TcbRef,
+    /// Bootinfo frame.
+    pub bootinfo: PAddr,
+    /// The next free slot.
+    pub next_slot: u64,
+    /// Bootinfo values filled so far.
+    pub values: BootInfoValues,
+}
+
+fn map_frame(root: PAddr, va: u64, pa: PAddr) {
+    let (slot, bits) = pt::lookup_pt_slot(root, va);
+    debug_assert_eq!(bits, 12);
+    pt::write_pte(slot, pt::pte_leaf(pa, VmRights::ReadWrite, true));
+}
+
+fn frame_cap(base: PAddr, va: u64) -> Cap {
+    Cap::Frame {
+        base,
+        size: FrameSize::Small,
+        rights: VmRights::ReadWrite,
+        is_device: false,
+        mapping: Some(Mapping { asid: cairn_abi::vm::ROOT_ASID as u16, vaddr: va }),
+    }
+}
+
+/// Creates the root task's objects in the zeroed block at `block`.
+pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Option<(PAddr, u64)>, tcb_bits: u32) -> RootTask {
+    let asid = cairn_abi::vm::ROOT_ASID as u16;
+    let mut bump = Bump(block);
+    let cnode = bump.take(l.cnode_bits + cairn_abi::object::SLOT_BITS);
+    let extra = (l.extra_bits != 0).then(|| bump.take(l.extra_bits));
+    let vroot = bump.take(12);
+    let l1: PAddr = PAddr(bump.0);
+    bump.0 += l.n_l1 * PAGE;
+    let l2 = PAddr(bump.0);
+    bump.0 += l.n_l2 * PAGE;
+    let ipc = bump.take(12);
+    let bootinfo = bump.take(12);
+    let pool = bump.take(12);
+    // The TCB (2^10 or 2^11 bytes) is the smallest object: last keeps every
+    // object aligned to its size.
+    let tcb_pa = bump.take(tcb_bits);
+    debug_assert_eq!(bump.0, block + l.block_size);
+
+    // Fixed slots (ABI ref §6.5).
+    let radix = l.cnode_bits as u8;
+    let cnode_cap = Cap::CNode { ptr: cnode, radix, guard_size: 64 - radix, guard: 0 };
+    let vspace_cap = Cap::PageTable { base: vroot, mapping: Some(Mapping { asid, vaddr: 0 }) };
+    let ipc_cap = frame_cap(ipc, l.v_end);
+    let put = |i: u64, c: Cap| insert_original(cnode_slot(cnode, i), c);
+    put(init::TCB, Cap::Thread { tcb: tcb_pa });
+    put(init::CNODE, cnode_cap);
+    put(init::VSPACE, vspace_cap);
+    put(init::IRQ_CONTROL, Cap::IrqControl);
+    put(init::ASID_CONTROL, Cap::AsidControl);
+    put(init::ASID_POOL, Cap::AsidPool { ptr: pool, asid_base: 0 });
+    put(init::BOOT_INFO_FRAME, frame_cap(bootinfo, l.bootinfo_va));
+    put(init::IPC_BUFFER, ipc_cap);
+    put(init::DOMAIN, Cap::Domain);
+
+    // ASID 1 -> the root VSpace; the kernel half of every VSpace.
+    crate::state::kernel().asid_table[0].set(pool.0);
+    if let Some(e) = AsidPoolRef::new(pool).get().entries.get(asid as usize) {
+        e.set(vroot.0);
+    }
+    for i in pt::KERNEL_ROOT_INDEX..pt::ENTRIES as usize {
+        pt::write_pte(pt::slot(vroot, i as u64), crate::arch::kernel_global_pte(i));
+    }
+
+    // Page tables for [v_start, it_v_end): level-1 tables first, then leaves.
+    let mut cur = SlotCursor { cnode, next: init::NUM_INITIAL_CAPS };
+    let paging_start = cur.next;
+    for i in 0..l.n_l1 {
+        let va = ((l.v_start >> 30) + i) << 30;
+        let table = l1.add(i * PAGE);
+        pt::write_pte(pt::slot(vroot, pt::index(va, 0)), pt::pte_table(table));
+        cur.put(Cap::PageTable { base: table, mapping: Some(Mapping { asid, vaddr: va }) });
+    }
+    for i in 0..l.n_l2 {
+        let va = ((l.v_start >> 21) + i) << 21;
+        let table = l2.add(i * PAGE);
+        let (slot, bits) = pt::lookup_pt_slot(vroot, va);
+        debug_assert_eq!(bits, 21);
+        pt::write_pte(slot, pt::pte_table(table));
+        cur.put(Cap::PageTable { base: table, mapping: Some(Mapping { asid, vaddr: va }) });
+    }
+    let paging = SlotRegion { start: paging_start, end: cur.next };
+
+    // IPC buffer and bootinfo frames.
+    map_frame(vroot, l.v_end, ipc);
+    map_frame(vroot, l.bootinfo_va, bootinfo);
+
+    // Extra bootinfo (the DTB as an FDT chunk).
+    let mut values = BootInfoValues { ipc_buffer: l.v_end, cnode_size_bits: l.cnode_bits as u64, user_image_paging: paging, ..Default::default() };
+    let extra_start = cur.next;
+    if let (Some(frame), Some((dtb_pa, dtb_len))) = (extra, dtb) {
+        values.extra_len = write_extra_fdt(frame, dtb_pa, dtb_len);
+        for i in 0..(1u64 << l.extra_bits) / PAGE {
+            let va = l.extra_va + i * PAGE;
+            map_frame(vroot, va, frame.add(i * PAGE));
+            cur.put(frame_cap(frame.add(i * PAGE), va));
+        }
+    }
+    values.extra_bi_pages = SlotRegion { start: extra_start, end: cur.next };
+
+    // The user image's frames.
+    let frames_start = cur.next;
+    for i in 0..h.user_size / PAGE {
+        let va = l.v_start + i * PAGE;
+        let pa = PAddr(user_pa + i * PAGE);
+        map_frame(vroot, va, pa);
+        cur.put(frame_cap(pa, va));
+    }
+    values.user_image_frames = SlotRegion { start: frames_start, end: cur.next };
+
+    // The root thread (ABI ref §6.3).
+    let tcb = TcbRef::new(tcb_pa);
+    let t = tcb.get();
+    let derive = |from: u64, to: usize, cap: Cap| insert_child(cnode_slot(cnode, from), Tcb::slot(tcb, to), cap, false);
+    derive(init::CNODE, TCB_CTABLE, cnode_cap);
+    derive(init::VSPACE, TCB_VTABLE, vspace_cap);
+    derive(init::IPC_BUFFER, TCB_BUFFER, Cap::Frame { base: ipc, size: FrameSize::Small, rights: VmRights::ReadWrite, is_device: false, mapping: None });
+    insert_original(Tcb::slot(tcb, TCB_REPLY), Cap::Reply { tcb: tcb_pa, master: true, can_grant: true });
+    t.set_reg(reg::A0, l.bootinfo_va);
+    t.set_pc(h.user_entry);
+    let fs = if crate::config::HAVE_FPU { SSTATUS_FS_INITIAL } else { 0 };
+    t.set_sstatus(SSTATUS_SPIE | fs);
+    t.set_priority(cairn_abi::object::MAX_PRIO);
+    t.set_mcp(cairn_abi::object::MAX_PRIO);
+    t.set_domain(0);
+    t.set_ipc_buffer(l.v_end);
+    t.set_time_slice(crate::config::TIME_SLICE);
+    t.set_name(b"rootserver");
+    t.set_state(ThreadState::Running);
+
+    RootTask { cnode, tcb, bootinfo, next_slot: cur.next, values }
+}

@@ -1,0 +1,227 @@
+//! Host tests of root-task creation: the initial CSpace, VSpace, bootinfo
+//! and untypeds as seL4 lays them out, and the refusal to boot.
+
+use super::*;
+use crate::arch::host::SimMachine;
+use crate::arch::vspace as pt;
+use crate::cap::lookup::lookup_cap;
+use crate::object::access::{copy_in, read_word};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
+use crate::types::PAddr;
+use cairn_abi::cap::init;
+use cairn_abi::image::ImageHeader;
+
+const RAM: u64 = 0x8000_0000;
+const RAM_SIZE: u64 = 64 << 20;
+const USER_PA: u64 = 0x8030_0000;
+const DTB_PA: u64 = 0x8038_0000;
+const DTB_LEN: u64 = 0x1155;
+const KERNEL_END: u64 = 0x8040_0000;
+
+fn header() -> ImageHeader {
+    ImageHeader {
+        magic: ImageHeader::MAGIC,
+        version: ImageHeader::VERSION,
+        image_size: KERNEL_END - 0x8020_0000,
+        user_offset: 0x1000,
+        user_size: 0x3000,
+        user_v_start: 0x10000,
+        user_v_end: 0x13000,
+        user_entry: 0x10040,
+        reserved: [0; 8],
+    }
+}
+
+const PLIC: Region = Region::new(0xC00_0000, 0xC60_0000);
+
+fn boot_sim() -> Result<(), BootError> {
+    crate::state::reset();
+    SimMachine::install(RAM, RAM_SIZE);
+    copy_in(PAddr(USER_PA), &[0xAB; 0x3000]);
+    copy_in(PAddr(DTB_PA), &[0xD0; DTB_LEN as usize]);
+    let ram = [Region::new(RAM, RAM + RAM_SIZE)];
+    let reserved = [Region::new(0x8020_0000, KERNEL_END), Region::new(DTB_PA, DTB_PA + DTB_LEN)];
+    boot_root_task(&BootParams {
+        ram: &ram,
+        reserved: &reserved,
+        kernel_devices: &[PLIC],
+        header: header(),
+        user_image_paddr: USER_PA,
+        dtb: Some(Region::new(DTB_PA, DTB_PA + DTB_LEN)),
+    })
+}
+
+fn root_cnode() -> Cap {
+    let tcb = crate::state::kernel().current_tcb().or_else(|| crate::sched::schedule()).expect("root thread");
+    Tcb::slot(tcb, TCB_CTABLE).get().cap()
+}
+
+fn tag_of(cptr: u64) -> u64 {
+    lookup_cap(root_cnode(), cptr).map_or(0, |(_, c)| c.tag())
+}
+
+struct Bi(PAddr);
+impl Bi {
+    fn word(&self, off: u64) -> u64 {
+        read_word(self.0.add(off))
+    }
+    fn region(&self, off: u64) -> (u64, u64) {
+        (self.word(off), self.word(off + 8))
+    }
+}
+
+fn bootinfo() -> Bi {
+    let Ok((_, Cap::Frame { base, .. })) = lookup_cap(root_cnode(), init::BOOT_INFO_FRAME) else { panic!("no bootinfo cap") };
+    Bi(base)
+}
+
+#[test]
+fn initial_caps_have_sel4s_types() {
+    boot_sim().unwrap();
+    let tags: Vec<u64> = (0..16).map(tag_of).collect();
+    assert_eq!(tags, [0, 12, 10, 3, 14, 11, 13, 0, 0, 1, 1, 20, 0, 0, 0, 0]);
+}
+
+#[test]
+fn bootinfo_fields_and_slot_regions() {
+    boot_sim().unwrap();
+    let bi = bootinfo();
+    assert_eq!(bi.word(0x00), 16 + DTB_LEN, "extraLen");
+    assert_eq!((bi.word(0x08), bi.word(0x10), bi.word(0x18)), (0, 1, 0));
+    assert_eq!(bi.word(0x20), 0x13000, "ipcBuffer = v_end");
+    assert_eq!(bi.region(0x38), (0, 0));
+    assert_eq!(bi.region(0x68), (0, 0));
+    let cnode_bits = crate::config::ROOT_CNODE_SIZE_BITS as u64;
+    assert_eq!(bi.word(0x88), cnode_bits);
+    assert_eq!(bi.word(0x90), 0);
+    // userImagePaging -> extraBIPages -> userImageFrames -> untyped -> empty.
+    let paging = bi.region(0x58);
+    let extra = bi.region(0x78);
+    let frames = bi.region(0x48);
+    let untyped = bi.region(0x98);
+    let empty = bi.region(0x28);
+    assert_eq!(paging, (16, 18), "one level-1 and one leaf table");
+    assert_eq!(extra, (18, 20), "16 + 0x1155 bytes round to 8 KiB");
+    assert_eq!(frames, (20, 23), "three image pages");
+    assert_eq!(untyped.0, 23);
+    assert_eq!(empty, (untyped.1, 1 << cnode_bits));
+    for s in paging.0..paging.1 {
+        assert_eq!(tag_of(s), 3);
+    }
+    for s in extra.0..frames.1 {
+        assert_eq!(tag_of(s), 1);
+    }
+    for s in untyped.0..untyped.1 {
+        assert_eq!(tag_of(s), 2);
+    }
+    assert_eq!(tag_of(empty.0), 0);
+}
+
+#[test]
+fn untypeds_cover_free_memory_without_overlap() {
+    boot_sim().unwrap();
+    let bi = bootinfo();
+    let (start, end) = bi.region(0x98);
+    let mut descs = Vec::new();
+    for i in 0..end - start {
+        let at = 0xA8 + 16 * i;
+        let w = bi.word(at + 8);
+        descs.push((bi.word(at), (w & 0xFF) as u32, (w >> 8) & 0xFF == 1));
+        let Ok((_, Cap::Untyped { ptr, size_bits, is_device, free_index })) = lookup_cap(root_cnode(), start + i) else {
+            panic!("slot {} is not untyped", start + i)
+        };
+        assert_eq!((ptr.0, size_bits as u32, is_device), *descs.last().unwrap());
+        assert_eq!(free_index, 1 << size_bits, "boot untypeds start full (reset on first use)");
+    }
+    // Device untypeds first, then RAM.
+    let first_ram = descs.iter().position(|d| !d.2).unwrap();
+    assert!(descs[first_ram..].iter().all(|d| !d.2));
+    assert_eq!(descs[0], (0, 27, true), "[0, PLIC) starts with 128 MiB of device memory");
+    let ram = Region::new(RAM, RAM + RAM_SIZE);
+    let mut sorted: Vec<Region> = descs.iter().map(|d| Region::new(d.0, d.0 + (1 << d.1))).collect();
+    for (d, r) in descs.iter().zip(&sorted) {
+        assert!((4..=38).contains(&d.1));
+        assert_eq!(d.0 % (1 << d.1), 0, "aligned to its size");
+        assert_eq!(d.2, !r.overlaps(&ram), "device iff outside RAM");
+        assert!(!r.overlaps(&PLIC), "the PLIC stays the kernel's");
+        assert!(!r.overlaps(&Region::new(0x8020_0000, KERNEL_END)), "kernel, image and DTB reserved");
+    }
+    sorted.sort_by_key(|r| r.start);
+    for w in sorted.windows(2) {
+        assert!(w[0].end <= w[1].start, "{:x?} overlaps {:x?}", w[0], w[1]);
+    }
+    // All RAM is accounted for: free untypeds + reserved + root objects.
+    let layout = root::RootLayout::compute(&header(), Some(DTB_LEN), crate::config::ROOT_CNODE_SIZE_BITS, crate::config::TCB_BITS).unwrap();
+    let free: u64 = descs.iter().filter(|d| !d.2).map(|d| 1u64 << d.1).sum();
+    assert_eq!(free + (KERNEL_END - 0x8020_0000) + layout.block_size, RAM_SIZE, "RAM accounting");
+}
+
+#[test]
+fn vspace_maps_image_ipc_buffer_bootinfo_and_dtb() {
+    boot_sim().unwrap();
+    let Ok((_, Cap::PageTable { base: root, mapping: Some(m) })) = lookup_cap(root_cnode(), init::VSPACE) else { panic!() };
+    assert_eq!(m.asid, 1);
+    assert_eq!(crate::object::vspace::find_vspace_for_asid(1), Some(root));
+    let translate = |va: u64| {
+        let (slot, bits) = pt::lookup_pt_slot(root, va);
+        assert_eq!(bits, 12, "va {va:#x} has a leaf table");
+        let pte = pt::read_pte(slot);
+        assert!(pt::is_valid(pte) && pt::is_leaf(pte));
+        assert_eq!(pte & 0xFF, 0xDF, "V R W X U A D, not G");
+        pt::pte_paddr(pte)
+    };
+    for i in 0..3 {
+        assert_eq!(translate(0x10000 + i * 0x1000), PAddr(USER_PA + i * 0x1000));
+    }
+    let bi = bootinfo();
+    assert_eq!(translate(0x14000), bi.0);
+    let Ok((_, Cap::Frame { base: ipc, .. })) = lookup_cap(root_cnode(), init::IPC_BUFFER) else { panic!() };
+    assert_eq!(translate(0x13000), ipc);
+    // The extra bootinfo holds the FDT chunk header then the DTB bytes.
+    let extra = translate(0x15000);
+    assert_eq!(read_word(extra), 6);
+    assert_eq!(read_word(extra.add(8)), 16 + DTB_LEN);
+    assert_eq!(read_word(extra.add(16)), 0xD0D0_D0D0_D0D0_D0D0);
+    translate(0x16000);
+    // Nothing mapped past the extra bootinfo.
+    let (slot, _) = pt::lookup_pt_slot(root, 0x17000);
+    assert_eq!(pt::read_pte(slot), 0);
+}
+
+#[test]
+fn root_thread_starts_as_sel4_starts_it() {
+    boot_sim().unwrap();
+    let tcb: TcbRef = crate::sched::schedule().expect("root thread scheduled");
+    let t = tcb.get();
+    assert_eq!(t.state(), ThreadState::Running);
+    assert_eq!(t.reg(crate::arch::riscv64::context::reg::A0), 0x14000, "a0 = bootinfo");
+    assert_eq!(t.next_ip(), 0x10040, "entry point");
+    assert_eq!((t.priority(), t.mcp(), t.domain()), (255, 255, 0));
+    assert_eq!(t.ipc_buffer(), 0x13000);
+    let mut name = [0; crate::object::tcb::NAME_LEN];
+    let n = t.name(&mut name);
+    assert_eq!(&name[..n], b"rootserver");
+    assert_eq!(crate::arch::host::SimMachine::vspace().map(|v| v.1), Some(1), "ASID 1 installed");
+}
+
+#[test]
+fn refuses_to_boot_without_memory_or_room() {
+    crate::state::reset();
+    SimMachine::install(RAM, RAM_SIZE);
+    let params = |ram: &'static [Region], reserved: &'static [Region]| BootParams {
+        ram,
+        reserved,
+        kernel_devices: &[],
+        header: header(),
+        user_image_paddr: USER_PA,
+        dtb: None,
+    };
+    assert_eq!(boot_root_task(&params(&[], &[])), Err(BootError::NoMemory));
+    // RAM holding the image but nothing else.
+    static SMALL: [Region; 1] = [Region::new(0x8020_0000, 0x8040_0000)];
+    static ALL: [Region; 1] = [Region::new(0x8020_0000, 0x8040_0000)];
+    assert_eq!(boot_root_task(&params(&SMALL, &ALL)), Err(BootError::RootTaskDoesNotFit));
+    // A user image outside RAM.
+    static ELSEWHERE: [Region; 1] = [Region::new(0x9000_0000, 0x9400_0000)];
+    assert_eq!(boot_root_task(&params(&ELSEWHERE, &[])), Err(BootError::BadUserImage));
+}

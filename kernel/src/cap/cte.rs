@@ -1,0 +1,167 @@
+//! Capability slots (CTEs) and the capability derivation tree (ch. 3,
+//! *Capability Derivation Tree*).
+//!
+//! A CTE is 32 bytes (`seL4_SlotBits` = 5): the capability's two words and
+//! two words of derivation-tree links. As in seL4, the derivation tree is
+//! kept as a doubly-linked list of slots in depth-first order; a slot's
+//! descendants are the slots that follow it and are "MDB children" of it.
+//! Link words hold the neighbour's physical address (CTEs are 32-byte
+//! aligned, so the low bits are free): `prev | revocable`, `next | first_badged`.
+
+use super::cap::Cap;
+use crate::object::access::ObjPtr;
+use crate::types::PAddr;
+use core::cell::Cell;
+
+/// One capability slot.
+#[repr(C)]
+pub struct Cte {
+    cap: [Cell<u64>; 2],
+    mdb: [Cell<u64>; 2],
+}
+
+
+/// A pointer to a slot.
+pub type SlotRef = ObjPtr<Cte>;
+
+const REVOCABLE: u64 = 1;
+const FIRST_BADGED: u64 = 1;
+const LINK_MASK: u64 = !0x1F;
+
+impl Cte {
+    /// The capability in the slot.
+    pub fn cap(&self) -> Cap {
+        Cap::decode([self.cap[0].get(), self.cap[1].get()])
+    }
+
+    /// Overwrites the capability, leaving the tree links alone.
+    pub fn set_cap(&self, cap: Cap) {
+        let [a, b] = cap.encode();
+        self.cap[0].set(a);
+        self.cap[1].set(b);
+    }
+
+    /// The previous slot in the derivation list.
+    pub fn prev(&self) -> Option<SlotRef> {
+        link(self.mdb[0].get())
+    }
+    /// The next slot in the derivation list.
+    pub fn next(&self) -> Option<SlotRef> {
+        link(self.mdb[1].get())
+    }
+    /// Whether the capability is revocable (an original).
+    pub fn revocable(&self) -> bool {
+        self.mdb[0].get() & REVOCABLE != 0
+    }
+    /// Whether this is the first badged copy (seL4's `mdbFirstBadged`).
+    pub fn first_badged(&self) -> bool {
+        self.mdb[1].get() & FIRST_BADGED != 0
+    }
+
+    fn set_prev(&self, p: Option<SlotRef>) {
+        self.mdb[0].set(pa_of(p) | (self.mdb[0].get() & !LINK_MASK));
+    }
+    fn set_next(&self, n: Option<SlotRef>) {
+        self.mdb[1].set(pa_of(n) | (self.mdb[1].get() & !LINK_MASK));
+    }
+    fn set_flags(&self, revocable: bool, first_badged: bool) {
+        self.mdb[0].set((self.mdb[0].get() & LINK_MASK) | revocable as u64);
+        self.mdb[1].set((self.mdb[1].get() & LINK_MASK) | first_badged as u64);
+    }
+    fn clear(&self) {
+        for c in self.cap.iter().chain(self.mdb.iter()) {
+            c.set(0);
+        }
+    }
+}
+
+fn link(w: u64) -> Option<SlotRef> {
+    match w & LINK_MASK {
+        0 => None,
+        pa => Some(SlotRef::new(PAddr(pa))),
+    }
+}
+
+fn pa_of(s: Option<SlotRef>) -> u64 {
+    s.map_or(0, |s| s.paddr().0)
+}
+
+/// Slot `index` of the CNode at `cnode` (the caller checks the index
+/// against the radix).
+pub fn cnode_slot(cnode: PAddr, index: u64) -> SlotRef {
+    SlotRef::new(cnode.add(index << cairn_abi::object::SLOT_BITS))
+}
+
+/// Puts an original capability (a root of the derivation tree, e.g. made at
+/// boot or by retype without a parent list position) into an empty slot.
+pub fn insert_original(slot: SlotRef, cap: Cap) {
+    let s = slot.get();
+    debug_assert!(s.cap().is_null());
+    s.clear();
+    s.set_cap(cap);
+    s.set_flags(true, true);
+}
+
+/// Inserts `cap`, derived from the capability in `parent`, into the empty
+/// `slot` as `parent`'s child: right after the parent in the list (seL4's
+/// `cteInsert`). `revocable` follows seL4's rules for the capability type
+/// (decided by the caller).
+pub fn insert_child(parent: SlotRef, slot: SlotRef, cap: Cap, revocable: bool) {
+    let s = slot.get();
+    debug_assert!(s.cap().is_null());
+    let p = parent.get();
+    let next = p.next();
+    s.clear();
+    s.set_cap(cap);
+    s.set_flags(revocable, revocable);
+    s.set_prev(Some(parent));
+    s.set_next(next);
+    if let Some(n) = next {
+        n.get().set_prev(Some(slot));
+    }
+    p.set_next(Some(slot));
+}
+
+/// Takes the capability out of `slot`, unlinking it from the tree, and
+/// leaves the slot empty. Returns the capability that was there.
+pub fn remove(slot: SlotRef) -> Cap {
+    let s = slot.get();
+    let cap = s.cap();
+    let (prev, next) = (s.prev(), s.next());
+    if let Some(p) = prev {
+        p.get().set_next(next);
+    }
+    if let Some(n) = next {
+        n.get().set_prev(prev);
+        // A child that followed a removed original keeps its own flags.
+    }
+    s.clear();
+    cap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::host::SimMachine;
+
+    const BASE: u64 = 0x8000_0000;
+
+    #[test]
+    fn insert_and_remove_keep_the_list_linked() {
+        SimMachine::install(BASE, 1 << 16);
+        let cn = PAddr(BASE);
+        let (a, b, c) = (cnode_slot(cn, 1), cnode_slot(cn, 2), cnode_slot(cn, 3));
+        insert_original(a, Cap::Domain);
+        insert_child(a, b, Cap::Domain, false);
+        insert_child(a, c, Cap::Domain, false);
+        // List order: a, c, b (a child goes right after its parent).
+        assert_eq!(a.get().next(), Some(c));
+        assert_eq!(c.get().next(), Some(b));
+        assert_eq!(b.get().prev(), Some(c));
+        assert!(a.get().revocable() && !b.get().revocable());
+        assert_eq!(remove(c), Cap::Domain);
+        assert_eq!(a.get().next(), Some(b));
+        assert_eq!(b.get().prev(), Some(a));
+        assert!(c.get().cap().is_null() && c.get().next().is_none());
+    }
+}

@@ -1,0 +1,10 @@
+//! Capabilities (ch. 3 Capability Spaces): the [`Cap`] type and its
+//! encoding, slots (CTEs) and the derivation tree, CSpace lookup.
+
+pub mod cap;
+pub mod cte;
+pub mod lookup;
+
+pub use cap::{Cap, FrameSize, Mapping, VmRights};
+pub use cte::{Cte, SlotRef};
+pub use lookup::LookupFault;

@@ -1,0 +1,172 @@
+//! Typed access to kernel object memory: the one place outside `arch/`
+//! where the generic kernel uses `unsafe`.
+//!
+//! # The invariant
+//!
+//! *A capability (or kernel-internal reference) of type T names a live,
+//! aligned object of type T; retype and boot create it, finalisation ends
+//! it.* [`ObjPtr::get`] relies on that invariant and on two properties of
+//! every [`KernelObject`]:
+//!
+//! * all of its fields are `Cell`s of plain integers (or arrays of them), so
+//!   every bit pattern is a valid value and shared references may alias
+//!   while the kernel mutates through them (no `&mut` to object memory is
+//!   ever created);
+//! * its size and alignment fit within `2^SIZE_BITS` bytes, which is how
+//!   much memory retype gives it.
+//!
+//! The kernel is single-core and not re-entrant, so no other flow of control
+//! observes an object while it is being changed. A stale reference (to an
+//! object whose memory has been retyped) still points to mapped kernel
+//! memory holding integers: a logic error the tests look for, not undefined
+//! behaviour.
+//!
+//! Raw physical-memory helpers (zeroing, copying bytes in) are here too:
+//! they are used on memory the kernel owns (fresh objects, frames it
+//! creates) and check that the range lies inside the physical window.
+#![allow(unsafe_code)]
+
+use crate::arch;
+use crate::types::PAddr;
+use core::marker::PhantomData;
+
+/// An object type that lives in retyped memory.
+///
+/// # Safety
+/// Implementors guarantee that the type consists only of `Cell`s of plain
+/// integers (or arrays/structs of such), so that any bit pattern is valid
+/// and aliasing shared references are sound, and that
+/// `size_of::<Self>() <= 1 << SIZE_BITS` and `align_of::<Self>() <= 1 << SIZE_BITS`.
+pub unsafe trait KernelObject: Sized {
+    /// log2 of the memory the object occupies.
+    const SIZE_BITS: u32;
+}
+
+/// A typed physical pointer to a kernel object.
+pub struct ObjPtr<T> {
+    pa: PAddr,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for ObjPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for ObjPtr<T> {}
+impl<T> PartialEq for ObjPtr<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.pa == other.pa
+    }
+}
+impl<T> Eq for ObjPtr<T> {}
+impl<T> core::fmt::Debug for ObjPtr<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "ObjPtr({:#x})", self.pa.0)
+    }
+}
+
+impl<T: KernelObject> ObjPtr<T> {
+    /// Names the object of type T at `pa`. Callers uphold the module
+    /// invariant: only retype, boot and decoded capabilities create these.
+    pub(crate) const fn new(pa: PAddr) -> Self {
+        ObjPtr { pa, _t: PhantomData }
+    }
+
+    /// The object's physical address.
+    pub const fn paddr(self) -> PAddr {
+        self.pa
+    }
+
+    /// A shared reference to the object.
+    pub fn get(self) -> &'static T {
+        let p = arch::paddr_to_kptr(self.pa) as *const T;
+        debug_assert!(p.is_aligned());
+        // SAFETY: by the module invariant `pa` holds a live, aligned T inside
+        // the physical window; T is all-Cell integers (KernelObject), so a
+        // shared reference is valid whatever the bytes and however aliased.
+        unsafe { &*p }
+    }
+}
+
+/// Zeroes `len` bytes of physical memory at `pa` (memory the kernel owns:
+/// fresh objects or frames).
+pub fn zero(pa: PAddr, len: u64) {
+    if len == 0 {
+        return;
+    }
+    let p = arch::paddr_to_kptr(pa) as *mut u8;
+    // The end must also be in the window (the host checks it).
+    let _ = arch::paddr_to_kptr(pa.add(len));
+    // SAFETY: `[pa, pa + len)` is RAM inside the physical window that the
+    // caller owns (a new object or frame); nothing holds a reference into it
+    // except through Cells (see module doc), so writing bytes is sound.
+    unsafe { core::ptr::write_bytes(p, 0, len as usize) }
+}
+
+/// Copies `bytes` into physical memory at `pa` (memory the kernel owns).
+pub fn copy_in(pa: PAddr, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let p = arch::paddr_to_kptr(pa) as *mut u8;
+    let _ = arch::paddr_to_kptr(pa.add(bytes.len() as u64));
+    // SAFETY: as in `zero`; `bytes` is kernel memory that cannot overlap the
+    // destination frame (frames given to user space are never kernel data).
+    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) }
+}
+
+/// Reads `out.len()` bytes of physical memory at `pa` (e.g. the DTB).
+pub fn copy_out(pa: PAddr, out: &mut [u8]) {
+    if out.is_empty() {
+        return;
+    }
+    let p = arch::paddr_to_kptr(pa) as *const u8;
+    let _ = arch::paddr_to_kptr(pa.add(out.len() as u64));
+    // SAFETY: `[pa, pa + len)` is RAM inside the physical window; reading
+    // plain bytes from it is always valid.
+    unsafe { core::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) }
+}
+
+/// Reads the 64-bit word at `pa` (8-byte aligned RAM inside the window).
+pub fn read_word(pa: PAddr) -> u64 {
+    let p = arch::paddr_to_kptr(pa) as *const u64;
+    debug_assert!(p.is_aligned());
+    // SAFETY: `pa` is an aligned word of RAM inside the physical window.
+    unsafe { core::ptr::read_volatile(p) }
+}
+
+/// Writes the 64-bit word at `pa` (8-byte aligned RAM the kernel owns).
+pub fn write_word(pa: PAddr, value: u64) {
+    let p = arch::paddr_to_kptr(pa) as *mut u64;
+    debug_assert!(p.is_aligned());
+    // SAFETY: `pa` is an aligned word of kernel-owned RAM inside the window.
+    unsafe { core::ptr::write_volatile(p, value) }
+}
+
+// The object types. Each implementation is a promise checked by reading the
+// type: only `Cell`s of integers (or CTEs, themselves four `Cell<u64>`), and
+// a size within `2^SIZE_BITS` (the asserts below).
+
+// SAFETY: four `Cell<u64>`: 32 bytes, align 8, any bit pattern valid.
+unsafe impl KernelObject for crate::cap::Cte {
+    const SIZE_BITS: u32 = cairn_abi::object::SLOT_BITS;
+}
+
+// SAFETY: CTEs and Cells of integers only; 2^10 bytes is the smaller of the
+// two TCB sizes (FPU off), so it fits both configurations.
+unsafe impl KernelObject for crate::object::tcb::Tcb {
+    const SIZE_BITS: u32 = 10;
+}
+
+// SAFETY: 512 `Cell<u64>` = 4 KiB, align 8.
+unsafe impl KernelObject for crate::object::vspace::AsidPool {
+    const SIZE_BITS: u32 = cairn_abi::object::ASID_POOL_BITS;
+}
+
+const _: () = {
+    use core::mem::size_of;
+    assert!(size_of::<crate::cap::Cte>() == 1 << 5);
+    assert!(size_of::<crate::object::tcb::Tcb>() <= 1 << 10);
+    assert!(size_of::<crate::object::vspace::AsidPool>() == 1 << 12);
+};

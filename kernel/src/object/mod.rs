@@ -1,0 +1,8 @@
+//! Kernel objects (ch. 2 Kernel Services and Objects): typed access to
+//! object memory ([`access`], the module's one unsafe part) and one module
+//! per object type.
+
+pub mod access;
+pub mod irq;
+pub mod tcb;
+pub mod vspace;

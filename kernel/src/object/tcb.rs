@@ -1,0 +1,251 @@
+//! Thread control blocks (ch. 6 Threads and Execution).
+//!
+//! A TCB object is `2^seL4_TCBBits` bytes. Its first five words-quads are
+//! capability slots the kernel owns (as in seL4: CSpace root, VSpace root,
+//! reply, caller, IPC buffer frame); then the saved registers in the layout
+//! of [`crate::arch::Registers`], whose address the trap code uses; then the
+//! scheduling and IPC fields.
+
+use crate::arch::riscv64::context::{offset, reg};
+use crate::cap::cte::{Cte, SlotRef};
+use crate::object::access::ObjPtr;
+use crate::types::PAddr;
+use core::cell::Cell;
+
+/// Index of the CSpace root slot in [`Tcb::ctes`].
+pub const TCB_CTABLE: usize = 0;
+/// Index of the VSpace root slot.
+pub const TCB_VTABLE: usize = 1;
+/// Index of the reply slot (classic: the master reply cap).
+pub const TCB_REPLY: usize = 2;
+/// Index of the caller slot (classic: the one-shot reply cap).
+pub const TCB_CALLER: usize = 3;
+/// Index of the IPC buffer frame slot.
+pub const TCB_BUFFER: usize = 4;
+/// Number of kernel-owned slots.
+pub const TCB_CNODE_ENTRIES: usize = 5;
+
+const REG_WORDS: usize = offset::SIZE / 8;
+/// Length of a thread's debug name, including the terminating NUL.
+pub const NAME_LEN: usize = 64;
+
+/// A thread's state (seL4's `_thread_state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum ThreadState {
+    /// Not runnable; made by retype and by Suspend.
+    Inactive = 0,
+    /// Runnable; resumes at NextIP.
+    Running = 1,
+    /// Runnable; re-executes the syscall at FaultIP.
+    Restart = 2,
+    /// Blocked receiving on an endpoint.
+    BlockedOnReceive = 3,
+    /// Blocked sending on an endpoint.
+    BlockedOnSend = 4,
+    /// Blocked waiting for a reply.
+    BlockedOnReply = 5,
+    /// Blocked waiting on a notification.
+    BlockedOnNotification = 6,
+}
+
+impl ThreadState {
+    fn from_word(w: u64) -> ThreadState {
+        match w {
+            1 => ThreadState::Running,
+            2 => ThreadState::Restart,
+            3 => ThreadState::BlockedOnReceive,
+            4 => ThreadState::BlockedOnSend,
+            5 => ThreadState::BlockedOnReply,
+            6 => ThreadState::BlockedOnNotification,
+            _ => ThreadState::Inactive,
+        }
+    }
+    /// Whether the scheduler may run a thread in this state.
+    pub const fn is_runnable(self) -> bool {
+        matches!(self, ThreadState::Running | ThreadState::Restart)
+    }
+}
+
+/// A thread control block.
+#[repr(C)]
+pub struct Tcb {
+    /// Kernel-owned capability slots (`TCB_CTABLE` ...).
+    pub ctes: [Cte; TCB_CNODE_ENTRIES],
+    regs: [Cell<u64>; REG_WORDS],
+    state: Cell<u64>,
+    priority: Cell<u64>,
+    mcp: Cell<u64>,
+    domain: Cell<u64>,
+    ipc_buffer: Cell<u64>,
+    fault_handler: Cell<u64>,
+    time_slice: Cell<u64>,
+    flags: Cell<u64>,
+    /// Ready-queue links (TCB physical addresses, 0 = none).
+    sched_next: Cell<u64>,
+    sched_prev: Cell<u64>,
+    in_ready_queue: Cell<u64>,
+    name: [Cell<u8>; NAME_LEN],
+}
+
+
+
+/// A typed pointer to a TCB.
+pub type TcbRef = ObjPtr<Tcb>;
+
+impl Tcb {
+    /// Slot `i` of the TCB's own slots.
+    pub fn slot(this: TcbRef, i: usize) -> SlotRef {
+        SlotRef::new(PAddr(this.paddr().0 + (i as u64) * 32))
+    }
+
+    /// Kernel pointer to the saved registers (for the trap code).
+    pub fn regs_kptr(&self) -> usize {
+        self.regs.as_ptr() as usize
+    }
+
+    /// Saved general-purpose register `x` (1..32).
+    pub fn reg(&self, x: usize) -> u64 {
+        self.regs.get(x).map_or(0, Cell::get)
+    }
+    /// Sets general-purpose register `x` (1..32; x0 is ignored).
+    pub fn set_reg(&self, x: usize, v: u64) {
+        if x != 0 {
+            if let Some(c) = self.regs.get(x) {
+                c.set(v);
+            }
+        }
+    }
+    fn word(&self, off: usize) -> &Cell<u64> {
+        &self.regs[off / 8]
+    }
+    /// FaultIP: the instruction the thread trapped at.
+    pub fn fault_ip(&self) -> u64 {
+        self.word(offset::FAULT_IP).get()
+    }
+    /// NextIP: where the thread resumes.
+    pub fn next_ip(&self) -> u64 {
+        self.word(offset::NEXT_IP).get()
+    }
+    /// Sets NextIP.
+    pub fn set_next_ip(&self, v: u64) {
+        self.word(offset::NEXT_IP).set(v)
+    }
+    /// Sets both FaultIP and NextIP (writing the pc, ABI ref §10).
+    pub fn set_pc(&self, v: u64) {
+        self.word(offset::FAULT_IP).set(v);
+        self.word(offset::NEXT_IP).set(v);
+    }
+    /// Saved `sstatus`.
+    pub fn sstatus(&self) -> u64 {
+        self.word(offset::SSTATUS).get()
+    }
+    /// Sets the saved `sstatus`.
+    pub fn set_sstatus(&self, v: u64) {
+        self.word(offset::SSTATUS).set(v)
+    }
+    /// The syscall number register.
+    pub fn a7(&self) -> u64 {
+        self.reg(reg::A7)
+    }
+
+    /// Thread state.
+    pub fn state(&self) -> ThreadState {
+        ThreadState::from_word(self.state.get())
+    }
+    /// Sets the thread state.
+    pub fn set_state(&self, s: ThreadState) {
+        self.state.set(s as u64)
+    }
+    /// Priority (0..=255).
+    pub fn priority(&self) -> u64 {
+        self.priority.get()
+    }
+    /// Sets the priority.
+    pub fn set_priority(&self, p: u64) {
+        self.priority.set(p)
+    }
+    /// Maximum controlled priority.
+    pub fn mcp(&self) -> u64 {
+        self.mcp.get()
+    }
+    /// Sets the maximum controlled priority.
+    pub fn set_mcp(&self, p: u64) {
+        self.mcp.set(p)
+    }
+    /// Scheduling domain.
+    pub fn domain(&self) -> u64 {
+        self.domain.get()
+    }
+    /// Sets the domain.
+    pub fn set_domain(&self, d: u64) {
+        self.domain.set(d)
+    }
+    /// IPC buffer virtual address (`tcbIPCBuffer`).
+    pub fn ipc_buffer(&self) -> u64 {
+        self.ipc_buffer.get()
+    }
+    /// Sets the IPC buffer address.
+    pub fn set_ipc_buffer(&self, v: u64) {
+        self.ipc_buffer.set(v)
+    }
+    /// Fault handler cptr (classic configuration).
+    pub fn fault_handler(&self) -> u64 {
+        self.fault_handler.get()
+    }
+    /// Remaining timeslice in ticks.
+    pub fn time_slice(&self) -> u64 {
+        self.time_slice.get()
+    }
+    /// Sets the remaining timeslice.
+    pub fn set_time_slice(&self, t: u64) {
+        self.time_slice.set(t)
+    }
+    /// TCB flags (`seL4_TCBFlag_*`).
+    pub fn flags(&self) -> u64 {
+        self.flags.get()
+    }
+
+    /// Ready-queue successor.
+    pub fn sched_next(&self) -> u64 {
+        self.sched_next.get()
+    }
+    /// Ready-queue predecessor.
+    pub fn sched_prev(&self) -> u64 {
+        self.sched_prev.get()
+    }
+    /// Sets the ready-queue links.
+    pub fn set_sched_links(&self, prev: u64, next: u64) {
+        self.sched_prev.set(prev);
+        self.sched_next.set(next);
+    }
+    /// Whether the TCB is in a ready queue.
+    pub fn in_ready_queue(&self) -> bool {
+        self.in_ready_queue.get() != 0
+    }
+    /// Marks the TCB as in a ready queue or not.
+    pub fn set_in_ready_queue(&self, v: bool) {
+        self.in_ready_queue.set(v as u64)
+    }
+
+    /// Sets the debug name (truncated, NUL terminated).
+    pub fn set_name(&self, name: &[u8]) {
+        let n = name.len().min(NAME_LEN - 1);
+        for (i, c) in self.name.iter().enumerate() {
+            c.set(if i < n { name[i] } else { 0 });
+        }
+    }
+    /// Copies the debug name into `out`, returning its length.
+    pub fn name(&self, out: &mut [u8; NAME_LEN]) -> usize {
+        let mut len = 0;
+        for (o, c) in out.iter_mut().zip(self.name.iter()) {
+            *o = c.get();
+            if *o != 0 {
+                len += 1;
+            } else {
+                break;
+            }
+        }
+        len
+    }
+}

@@ -1,0 +1,62 @@
+//! Small newtypes shared across the kernel.
+
+/// A physical address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct PAddr(pub u64);
+
+impl PAddr {
+    /// The address `bytes` further on (wrapping is a kernel bug, not user input).
+    pub const fn add(self, bytes: u64) -> PAddr {
+        PAddr(self.0 + bytes)
+    }
+    /// Whether the address is a multiple of `2^bits`.
+    pub const fn is_aligned(self, bits: u32) -> bool {
+        self.0 & ((1u64 << bits) - 1) == 0
+    }
+}
+
+/// A user virtual address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct VAddr(pub u64);
+
+/// A physical memory region `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Region {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+impl Region {
+    /// A region from its bounds.
+    pub const fn new(start: u64, end: u64) -> Region {
+        Region { start, end }
+    }
+    /// Size in bytes (0 for an empty or inverted region).
+    pub const fn len(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+    /// Whether the region holds no byte.
+    pub const fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+    /// Whether the regions share a byte.
+    pub const fn overlaps(&self, other: &Region) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// Rounds `x` up to a multiple of `2^bits` (saturating at the top).
+pub const fn round_up(x: u64, bits: u32) -> u64 {
+    let m = (1u64 << bits) - 1;
+    match x.checked_add(m) {
+        Some(v) => v & !m,
+        None => u64::MAX & !m,
+    }
+}
+
+/// Rounds `x` down to a multiple of `2^bits`.
+pub const fn round_down(x: u64, bits: u32) -> u64 {
+    x & !((1u64 << bits) - 1)
+}
