@@ -34,7 +34,10 @@ impl CapRights {
     /// `seL4_CapRights_new(grantReply, grant, read, write)`.
     pub const fn new(grant_reply: bool, grant: bool, read: bool, write: bool) -> Self {
         CapRights(
-            (write as Word) | ((read as Word) << 1) | ((grant as Word) << 2) | ((grant_reply as Word) << 3),
+            (write as Word)
+                | ((read as Word) << 1)
+                | ((grant as Word) << 2)
+                | ((grant_reply as Word) << 3),
         )
     }
     /// The Write right.

@@ -26,7 +26,10 @@ impl MessageInfo {
     /// field is truncated to its width, as the C constructor does.
     pub const fn new(label: Word, caps_unwrapped: Word, extra_caps: Word, length: Word) -> Self {
         MessageInfo(
-            (label << 12) | ((caps_unwrapped & 0x7) << 9) | ((extra_caps & 0x3) << 7) | (length & 0x7f),
+            (label << 12)
+                | ((caps_unwrapped & 0x7) << 9)
+                | ((extra_caps & 0x3) << 7)
+                | (length & 0x7f),
         )
     }
     /// The label (bits 63..12).
@@ -106,7 +109,10 @@ mod tests {
     #[test]
     fn message_info_fields() {
         let m = MessageInfo::new(0xABCDE, 5, 3, 120);
-        assert_eq!((m.label(), m.caps_unwrapped(), m.extra_caps(), m.length()), (0xABCDE, 5, 3, 120));
+        assert_eq!(
+            (m.label(), m.caps_unwrapped(), m.extra_caps(), m.length()),
+            (0xABCDE, 5, 3, 120)
+        );
         assert_eq!(MessageInfo::new(1, 0, 0, 1).0, 0x1001);
     }
 
@@ -114,10 +120,25 @@ mod tests {
     fn ipc_buffer_layout() {
         assert_eq!(size_of::<IpcBuffer>(), 1 << IPC_BUFFER_SIZE_BITS);
         assert_eq!(offset_of!(IpcBuffer, msg), ipc_buffer_offset::MSG);
-        assert_eq!(offset_of!(IpcBuffer, user_data), ipc_buffer_offset::USER_DATA);
-        assert_eq!(offset_of!(IpcBuffer, caps_or_badges), ipc_buffer_offset::CAPS_OR_BADGES);
-        assert_eq!(offset_of!(IpcBuffer, receive_cnode), ipc_buffer_offset::RECEIVE_CNODE);
-        assert_eq!(offset_of!(IpcBuffer, receive_index), ipc_buffer_offset::RECEIVE_INDEX);
-        assert_eq!(offset_of!(IpcBuffer, receive_depth), ipc_buffer_offset::RECEIVE_DEPTH);
+        assert_eq!(
+            offset_of!(IpcBuffer, user_data),
+            ipc_buffer_offset::USER_DATA
+        );
+        assert_eq!(
+            offset_of!(IpcBuffer, caps_or_badges),
+            ipc_buffer_offset::CAPS_OR_BADGES
+        );
+        assert_eq!(
+            offset_of!(IpcBuffer, receive_cnode),
+            ipc_buffer_offset::RECEIVE_CNODE
+        );
+        assert_eq!(
+            offset_of!(IpcBuffer, receive_index),
+            ipc_buffer_offset::RECEIVE_INDEX
+        );
+        assert_eq!(
+            offset_of!(IpcBuffer, receive_depth),
+            ipc_buffer_offset::RECEIVE_DEPTH
+        );
     }
 }

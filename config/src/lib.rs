@@ -206,12 +206,21 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused() {
-        assert_eq!(KernelConfig::parse("nope=1").unwrap_err().0, ConfigError::UnknownKey);
+        assert_eq!(
+            KernelConfig::parse("nope=1").unwrap_err().0,
+            ConfigError::UnknownKey
+        );
         assert_eq!(
             KernelConfig::parse("root-cnode-bits=40").unwrap_err().0,
             ConfigError::OutOfRange { min: 8, max: 19 }
         );
-        assert_eq!(KernelConfig::parse("fpu=maybe").unwrap_err().0, ConfigError::BadValue);
-        assert_eq!(KernelConfig::parse("debug").unwrap_err().0, ConfigError::BadValue);
+        assert_eq!(
+            KernelConfig::parse("fpu=maybe").unwrap_err().0,
+            ConfigError::BadValue
+        );
+        assert_eq!(
+            KernelConfig::parse("debug").unwrap_err().0,
+            ConfigError::BadValue
+        );
     }
 }

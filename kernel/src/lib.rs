@@ -26,6 +26,7 @@ pub mod arch;
 pub mod boot;
 pub mod cap;
 pub mod object;
+pub mod preempt;
 pub mod sched;
 pub mod state;
 pub mod types;

@@ -29,6 +29,10 @@ pub struct KernelState {
     pub ticks: Cell<u64>,
     /// The address space last installed (root page table paddr, ASID).
     pub active_vspace: Cell<(u64, u16)>,
+    /// Work done since the last preemption check (`preempt`).
+    pub work_units: Cell<u64>,
+    /// Number of times an operation was preempted (for tests and benchmarks).
+    pub preemptions: Cell<u64>,
 }
 
 impl KernelState {
@@ -42,6 +46,8 @@ impl KernelState {
             cur_domain: Cell::new(0),
             ticks: Cell::new(0),
             active_vspace: Cell::new((0, 0)),
+            work_units: Cell::new(0),
+            preemptions: Cell::new(0),
         }
     }
 

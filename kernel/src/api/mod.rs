@@ -3,6 +3,10 @@
 //! after saving the current thread's registers into its TCB, and then
 //! resumes whatever [`crate::state::current_context`] names.
 
+pub mod error;
+pub mod fault;
+pub mod invoke;
+pub mod message;
 pub mod syscall;
 
 pub use syscall::handle_syscall;

@@ -1,13 +1,17 @@
 //! System call dispatch (ABI ref §1, §2, §14).
 //!
-//! Implemented so far: `seL4_Yield` and the debug syscalls. The IPC and
-//! invocation syscalls arrive with the capability and IPC issues; until then
-//! they, unknown syscall numbers and user exceptions stop the thread with a
-//! message, which is what seL4 does to a thread that has no fault handler.
+//! Implemented: Call, Send and NBSend on kernel objects (invocations),
+//! `seL4_Yield`, and the debug syscalls. Endpoint IPC (Recv, Reply, ...)
+//! arrives with the IPC issue; until then those syscalls, unknown syscall
+//! numbers and user exceptions raise a fault (see `api::fault`).
 
+use super::fault::{exception_fault, handle_fault, Fault};
+use super::invoke::handle_invocation;
+use super::message::ipc_buffer;
 use crate::arch::riscv64::context::reg;
 use crate::cap::lookup::lookup_cap;
-use crate::object::tcb::{Tcb, TcbRef, ThreadState, NAME_LEN, TCB_BUFFER, TCB_CTABLE};
+use crate::cap::Cap;
+use crate::object::tcb::{Tcb, TcbRef, NAME_LEN, TCB_CTABLE};
 use crate::state::kernel;
 use crate::{arch, config, sched};
 use cairn_abi::syscall::*;
@@ -15,9 +19,14 @@ use cairn_abi::syscall::*;
 /// Handles the `ecall` of the running thread; `no` is its `a7`. The machine
 /// layer has saved the registers and set NextIP past the `ecall`.
 pub fn handle_syscall(no: i64) {
-    let Some(tcb) = kernel().current_tcb() else { return };
+    let Some(tcb) = kernel().current_tcb() else {
+        return;
+    };
     let t = tcb.get();
     match no {
+        SYS_CALL => handle_invocation(tcb, true, true),
+        SYS_SEND => handle_invocation(tcb, false, true),
+        SYS_NB_SEND => handle_invocation(tcb, false, false),
         SYS_YIELD => sched::yield_current(),
         SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => arch::console_putchar(t.reg(reg::A0) as u8),
         SYS_DEBUG_HALT if config::DEBUG_BUILD => {
@@ -37,96 +46,53 @@ pub fn handle_syscall(no: i64) {
         SYS_DEBUG_NAME_THREAD if config::DEBUG_BUILD => debug_name_thread(tcb),
         SYS_DEBUG_DUMP_SCHEDULER if config::DEBUG_BUILD => dump_scheduler(),
         SYS_DEBUG_SNAPSHOT if config::DEBUG_BUILD => {}
-        SYSCALL_MIN..=-1 => stop_thread(tcb, "system call not implemented yet", no as u64, 0),
-        _ => stop_thread(tcb, "unknown syscall", no as u64, 0),
+        _ => handle_fault(tcb, Fault::UnknownSyscall { number: no as u64 }),
     }
 }
 
 /// A synchronous exception other than `ecall` from the running thread.
 pub fn handle_user_exception(scause: u64, stval: u64) {
-    let Some(tcb) = kernel().current_tcb() else { return };
-    let what = match scause {
-        1 | 12 => "instruction fetch fault",
-        5 | 13 => "load fault",
-        7 | 15 => "store fault",
-        2 => "illegal instruction",
-        3 => "breakpoint",
-        0 | 4 | 6 => "misaligned access",
-        _ => "user exception",
-    };
-    stop_thread(tcb, what, scause, stval);
+    if let Some(tcb) = kernel().current_tcb() {
+        handle_fault(tcb, exception_fault(scause, stval));
+    }
 }
 
 /// Looks `cptr` up at full depth in the thread's own CSpace.
-fn lookup_in_own_cspace(tcb: TcbRef, cptr: u64) -> Option<crate::cap::Cap> {
+fn lookup_in_own_cspace(tcb: TcbRef, cptr: u64) -> Option<Cap> {
     let root = Tcb::slot(tcb, TCB_CTABLE).get().cap();
     lookup_cap(root, cptr).ok().map(|(_, c)| c)
 }
 
-/// Stops a thread that faulted while fault delivery does not exist yet
-/// (what seL4 does to a thread without a fault handler): it becomes
-/// Inactive and the kernel says why.
-fn stop_thread(tcb: TcbRef, what: &str, code: u64, addr: u64) {
-    let t = tcb.get();
-    let mut name = [0u8; NAME_LEN];
-    let len = t.name(&mut name);
-    kprintln!(
-        "cairn: thread {:#x} \"{}\": {} ({:#x}, addr {:#x}) at pc {:#x}; no fault handler, thread suspended",
-        tcb.paddr().0,
-        core::str::from_utf8(name.get(..len).unwrap_or(&[])).unwrap_or("?"),
-        what,
-        code,
-        addr,
-        t.fault_ip()
-    );
-    suspend(tcb);
-}
-
-/// Makes a thread Inactive and takes it off the ready queues.
-pub fn suspend(tcb: TcbRef) {
-    tcb.get().set_state(ThreadState::Inactive);
-    kernel().ready.dequeue(tcb);
-    kernel().reschedule.set(true);
-}
-
 /// `seL4_DebugNameThread`: a0 = TCB cptr; the name is a NUL-terminated
 /// string at the caller's IPC buffer `msg[0]`. Bad arguments are reported
-/// and ignored (seL4 halts the kernel instead).
+/// and ignored (seL4 halts the kernel instead: Cairn never lets user space
+/// stop it except through DebugHalt).
 fn debug_name_thread(caller: TcbRef) {
     let c = caller.get();
-    let Some(crate::cap::Cap::Thread { tcb: target }) = lookup_in_own_cspace(caller, c.reg(reg::A0)) else {
+    let Some(Cap::Thread { tcb: target }) = lookup_in_own_cspace(caller, c.reg(reg::A0)) else {
         kprintln!("cairn: DebugNameThread: cap is not a TCB; ignored");
         return;
     };
-    let Some(buf) = ipc_buffer_paddr(caller) else {
+    let Some(buf) = ipc_buffer(caller, false) else {
         kprintln!("cairn: DebugNameThread: caller has no IPC buffer; ignored");
         return;
     };
-    let mut name = [0u8; NAME_LEN];
     let mut raw = [0u8; 960];
     crate::object::access::copy_out(buf.add(8), &mut raw);
     let Some(len) = raw.iter().position(|&b| b == 0) else {
         kprintln!("cairn: DebugNameThread: name not NUL-terminated; ignored");
         return;
     };
-    let n = len.min(NAME_LEN - 1);
-    name[..n].copy_from_slice(&raw[..n]);
-    TcbRef::new(target).get().set_name(&name[..n]);
-}
-
-/// Physical address of a thread's IPC buffer, through the frame cap in its
-/// TCB (ABI ref §3): absent if the cap is missing or a device frame.
-pub fn ipc_buffer_paddr(tcb: TcbRef) -> Option<crate::types::PAddr> {
-    match Tcb::slot(tcb, TCB_BUFFER).get().cap() {
-        crate::cap::Cap::Frame { base, size, is_device: false, .. } => {
-            let off = tcb.get().ipc_buffer() & ((1u64 << size.bits()) - 1);
-            Some(base.add(off))
-        }
-        _ => None,
-    }
+    TcbRef::new(target)
+        .get()
+        .set_name(raw.get(..len).unwrap_or(&[]));
 }
 
 fn dump_scheduler() {
     let k = kernel();
-    kprintln!("cairn: scheduler: current {:#x}, highest ready priority {:?}", k.current.get(), k.ready.highest_priority());
+    kprintln!(
+        "cairn: scheduler: current {:#x}, highest ready priority {:?}",
+        k.current.get(),
+        k.ready.highest_priority()
+    );
 }

@@ -3,7 +3,9 @@
 
 use crate::object::access::{copy_in, copy_out, write_word};
 use crate::types::PAddr;
-use cairn_abi::bootinfo::{SlotRegion, UntypedDesc, BOOTINFO_HEADER_FDT, MAX_BOOTINFO_UNTYPED_CAPS};
+use cairn_abi::bootinfo::{
+    SlotRegion, UntypedDesc, BOOTINFO_HEADER_FDT, MAX_BOOTINFO_UNTYPED_CAPS,
+};
 
 /// The values the kernel reports to the root task.
 #[derive(Clone, Debug, Default)]

@@ -79,7 +79,10 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
         return Err(BootError::NoMemory);
     }
     let h = &p.header;
-    let user = Region::new(p.user_image_paddr, p.user_image_paddr.saturating_add(h.user_size));
+    let user = Region::new(
+        p.user_image_paddr,
+        p.user_image_paddr.saturating_add(h.user_size),
+    );
     if p.user_image_paddr % 4096 != 0 || !ram.contains(user) {
         return Err(BootError::BadUserImage);
     }
@@ -93,7 +96,9 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
     let tcb_bits = crate::config::TCB_BITS;
     let dtb = p.dtb.filter(|d| !d.is_empty());
     let layout = root::RootLayout::compute(h, dtb.map(|d| d.len()), cnode_bits, tcb_bits)?;
-    let block = free.alloc_from_top(layout.block_size, layout.block_align).ok_or(BootError::RootTaskDoesNotFit)?;
+    let block = free
+        .alloc_from_top(layout.block_size, layout.block_align)
+        .ok_or(BootError::RootTaskDoesNotFit)?;
     crate::object::access::zero(PAddr(block), layout.block_size);
     let dtb_src = dtb.map(|d| (PAddr(d.start), d.len()));
     let mut rt = root::create(&layout, block, h, p.user_image_paddr, dtb_src, tcb_bits);
@@ -114,22 +119,42 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
         }
         insert_original(
             cnode_slot(rt.cnode, rt.next_slot),
-            Cap::Untyped { ptr: PAddr(paddr), size_bits: bits as u8, free_index: 1 << bits, is_device },
+            Cap::Untyped {
+                ptr: PAddr(paddr),
+                size_bits: bits as u8,
+                free_index: 1 << bits,
+                is_device,
+            },
         );
         if let Some(d) = descs.get_mut(n) {
-            *d = UntypedDesc { paddr, size_bits: bits as u8, is_device: is_device as u8, padding: [0; 6] };
+            *d = UntypedDesc {
+                paddr,
+                size_bits: bits as u8,
+                is_device: is_device as u8,
+                padding: [0; 6],
+            };
         }
         n += 1;
         rt.next_slot += 1;
     };
     for r in devices.as_slice() {
-        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| emit(a, b, true));
+        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| {
+            emit(a, b, true)
+        });
     }
     for r in free.as_slice() {
-        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| emit(a, b, false));
+        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| {
+            emit(a, b, false)
+        });
     }
-    rt.values.untyped = SlotRegion { start: ut_start, end: rt.next_slot };
-    rt.values.empty = SlotRegion { start: rt.next_slot, end: capacity };
+    rt.values.untyped = SlotRegion {
+        start: ut_start,
+        end: rt.next_slot,
+    };
+    rt.values.empty = SlotRegion {
+        start: rt.next_slot,
+        end: capacity,
+    };
     bootinfo::write_boot_info(rt.bootinfo, &rt.values, descs.get(..n).unwrap_or(&[]));
 
     crate::sched::make_ready(rt.tcb);

@@ -14,7 +14,10 @@ pub struct RegionSet<const N: usize> {
 impl<const N: usize> RegionSet<N> {
     /// The empty set.
     pub const fn new() -> Self {
-        RegionSet { regions: [Region::new(0, 0); N], len: 0 }
+        RegionSet {
+            regions: [Region::new(0, 0); N],
+            len: 0,
+        }
     }
 
     /// The regions, ascending.
@@ -45,7 +48,11 @@ impl<const N: usize> RegionSet<N> {
         if self.len >= N {
             return Err(BootError::TooManyRegions);
         }
-        let pos = self.as_slice().iter().position(|x| x.start > r.start).unwrap_or(self.len);
+        let pos = self
+            .as_slice()
+            .iter()
+            .position(|x| x.start > r.start)
+            .unwrap_or(self.len);
         let mut i = self.len;
         while i > pos {
             self.regions[i] = self.regions[i - 1];
@@ -91,7 +98,9 @@ impl<const N: usize> RegionSet<N> {
 
     /// Whether `r` lies entirely inside one region of the set.
     pub fn contains(&self, r: Region) -> bool {
-        self.as_slice().iter().any(|x| x.start <= r.start && r.end <= x.end)
+        self.as_slice()
+            .iter()
+            .any(|x| x.start <= r.start && r.end <= x.end)
     }
 }
 
@@ -105,7 +114,12 @@ impl<const N: usize> Default for RegionSet<N> {
 /// aligned to their own size and at most `2^max_bits`, calling `f(paddr,
 /// size_bits)` for each block of at least `2^min_bits` bytes (smaller
 /// pieces are skipped, as seL4 does).
-pub fn for_each_untyped_block(r: Region, min_bits: u32, max_bits: u32, mut f: impl FnMut(u64, u32)) {
+pub fn for_each_untyped_block(
+    r: Region,
+    min_bits: u32,
+    max_bits: u32,
+    mut f: impl FnMut(u64, u32),
+) {
     let mut start = r.start;
     while start < r.end {
         let len = r.end - start;
@@ -136,7 +150,10 @@ mod tests {
         s.add(Region::new(0x2000, 0x3000)).unwrap();
         assert_eq!(s.as_slice(), &[Region::new(0x1000, 0x4000)]);
         s.subtract(Region::new(0x1800, 0x2800)).unwrap();
-        assert_eq!(s.as_slice(), &[Region::new(0x1000, 0x1800), Region::new(0x2800, 0x4000)]);
+        assert_eq!(
+            s.as_slice(),
+            &[Region::new(0x1000, 0x1800), Region::new(0x2800, 0x4000)]
+        );
         s.subtract(Region::new(0, 0x10_0000)).unwrap();
         assert!(s.as_slice().is_empty());
     }
@@ -162,10 +179,19 @@ mod tests {
     #[test]
     fn untyped_blocks_follow_sel4s_greedy_cut() {
         let mut out = std::vec::Vec::new();
-        for_each_untyped_block(Region::new(0x2200000, 0xC000000), 4, 38, |p, b| out.push((p, b)));
+        for_each_untyped_block(Region::new(0x2200000, 0xC000000), 4, 38, |p, b| {
+            out.push((p, b))
+        });
         assert_eq!(
             out,
-            [(0x2200000, 21), (0x2400000, 22), (0x2800000, 23), (0x3000000, 24), (0x4000000, 26), (0x8000000, 26)]
+            [
+                (0x2200000, 21),
+                (0x2400000, 22),
+                (0x2800000, 23),
+                (0x3000000, 24),
+                (0x4000000, 26),
+                (0x8000000, 26)
+            ]
         );
         out.clear();
         // Tiny leftovers below 2^4 are dropped; the cap is 2^38.

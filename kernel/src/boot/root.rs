@@ -53,7 +53,12 @@ fn count_spans(start: u64, end: u64, bits: u32) -> u64 {
 
 impl RootLayout {
     /// Computes the layout for a user image and optional DTB of `dtb_len`.
-    pub fn compute(h: &ImageHeader, dtb_len: Option<u64>, cnode_bits: u32, tcb_bits: u32) -> Result<RootLayout, BootError> {
+    pub fn compute(
+        h: &ImageHeader,
+        dtb_len: Option<u64>,
+        cnode_bits: u32,
+        tcb_bits: u32,
+    ) -> Result<RootLayout, BootError> {
         let v_start = h.user_v_start;
         let v_end = h.user_v_end;
         let bootinfo_va = v_end + PAGE;
@@ -65,14 +70,22 @@ impl RootLayout {
             }
             None => 0,
         };
-        let it_v_end = if extra_bits == 0 { extra_va } else { extra_va + (1 << extra_bits) };
+        let it_v_end = if extra_bits == 0 {
+            extra_va
+        } else {
+            extra_va + (1 << extra_bits)
+        };
         if it_v_end > cairn_abi::vm::USER_TOP {
             return Err(BootError::BadUserImage);
         }
         let n_l1 = count_spans(v_start, it_v_end, 30);
         let n_l2 = count_spans(v_start, it_v_end, 21);
         let cnode_size = 1u64 << (cnode_bits + cairn_abi::object::SLOT_BITS);
-        let extra_size = if extra_bits == 0 { 0 } else { 1u64 << extra_bits };
+        let extra_size = if extra_bits == 0 {
+            0
+        } else {
+            1u64 << extra_bits
+        };
         // Root vspace + page tables + IPC buffer + bootinfo + ASID pool.
         let pages = 1 + n_l1 + n_l2 + 1 + 1 + 1;
         let block_size = cnode_size + extra_size + (1u64 << tcb_bits) + pages * PAGE;
@@ -145,12 +158,22 @@ fn frame_cap(base: PAddr, va: u64) -> Cap {
         size: FrameSize::Small,
         rights: VmRights::ReadWrite,
         is_device: false,
-        mapping: Some(Mapping { asid: cairn_abi::vm::ROOT_ASID as u16, vaddr: va }),
+        mapping: Some(Mapping {
+            asid: cairn_abi::vm::ROOT_ASID as u16,
+            vaddr: va,
+        }),
     }
 }
 
 /// Creates the root task's objects in the zeroed block at `block`.
-pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Option<(PAddr, u64)>, tcb_bits: u32) -> RootTask {
+pub fn create(
+    l: &RootLayout,
+    block: u64,
+    h: &ImageHeader,
+    user_pa: u64,
+    dtb: Option<(PAddr, u64)>,
+    tcb_bits: u32,
+) -> RootTask {
     let asid = cairn_abi::vm::ROOT_ASID as u16;
     let mut bump = Bump(block);
     let cnode = bump.take(l.cnode_bits + cairn_abi::object::SLOT_BITS);
@@ -170,8 +193,16 @@ pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Op
 
     // Fixed slots (ABI ref §6.5).
     let radix = l.cnode_bits as u8;
-    let cnode_cap = Cap::CNode { ptr: cnode, radix, guard_size: 64 - radix, guard: 0 };
-    let vspace_cap = Cap::PageTable { base: vroot, mapping: Some(Mapping { asid, vaddr: 0 }) };
+    let cnode_cap = Cap::CNode {
+        ptr: cnode,
+        radix,
+        guard_size: 64 - radix,
+        guard: 0,
+    };
+    let vspace_cap = Cap::PageTable {
+        base: vroot,
+        mapping: Some(Mapping { asid, vaddr: 0 }),
+    };
     let ipc_cap = frame_cap(ipc, l.v_end);
     let put = |i: u64, c: Cap| insert_original(cnode_slot(cnode, i), c);
     put(init::TCB, Cap::Thread { tcb: tcb_pa });
@@ -179,7 +210,13 @@ pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Op
     put(init::VSPACE, vspace_cap);
     put(init::IRQ_CONTROL, Cap::IrqControl);
     put(init::ASID_CONTROL, Cap::AsidControl);
-    put(init::ASID_POOL, Cap::AsidPool { ptr: pool, asid_base: 0 });
+    put(
+        init::ASID_POOL,
+        Cap::AsidPool {
+            ptr: pool,
+            asid_base: 0,
+        },
+    );
     put(init::BOOT_INFO_FRAME, frame_cap(bootinfo, l.bootinfo_va));
     put(init::IPC_BUFFER, ipc_cap);
     put(init::DOMAIN, Cap::Domain);
@@ -194,13 +231,19 @@ pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Op
     }
 
     // Page tables for [v_start, it_v_end): level-1 tables first, then leaves.
-    let mut cur = SlotCursor { cnode, next: init::NUM_INITIAL_CAPS };
+    let mut cur = SlotCursor {
+        cnode,
+        next: init::NUM_INITIAL_CAPS,
+    };
     let paging_start = cur.next;
     for i in 0..l.n_l1 {
         let va = ((l.v_start >> 30) + i) << 30;
         let table = l1.add(i * PAGE);
         pt::write_pte(pt::slot(vroot, pt::index(va, 0)), pt::pte_table(table));
-        cur.put(Cap::PageTable { base: table, mapping: Some(Mapping { asid, vaddr: va }) });
+        cur.put(Cap::PageTable {
+            base: table,
+            mapping: Some(Mapping { asid, vaddr: va }),
+        });
     }
     for i in 0..l.n_l2 {
         let va = ((l.v_start >> 21) + i) << 21;
@@ -208,16 +251,27 @@ pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Op
         let (slot, bits) = pt::lookup_pt_slot(vroot, va);
         debug_assert_eq!(bits, 21);
         pt::write_pte(slot, pt::pte_table(table));
-        cur.put(Cap::PageTable { base: table, mapping: Some(Mapping { asid, vaddr: va }) });
+        cur.put(Cap::PageTable {
+            base: table,
+            mapping: Some(Mapping { asid, vaddr: va }),
+        });
     }
-    let paging = SlotRegion { start: paging_start, end: cur.next };
+    let paging = SlotRegion {
+        start: paging_start,
+        end: cur.next,
+    };
 
     // IPC buffer and bootinfo frames.
     map_frame(vroot, l.v_end, ipc);
     map_frame(vroot, l.bootinfo_va, bootinfo);
 
     // Extra bootinfo (the DTB as an FDT chunk).
-    let mut values = BootInfoValues { ipc_buffer: l.v_end, cnode_size_bits: l.cnode_bits as u64, user_image_paging: paging, ..Default::default() };
+    let mut values = BootInfoValues {
+        ipc_buffer: l.v_end,
+        cnode_size_bits: l.cnode_bits as u64,
+        user_image_paging: paging,
+        ..Default::default()
+    };
     let extra_start = cur.next;
     if let (Some(frame), Some((dtb_pa, dtb_len))) = (extra, dtb) {
         values.extra_len = write_extra_fdt(frame, dtb_pa, dtb_len);
@@ -227,7 +281,10 @@ pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Op
             cur.put(frame_cap(frame.add(i * PAGE), va));
         }
     }
-    values.extra_bi_pages = SlotRegion { start: extra_start, end: cur.next };
+    values.extra_bi_pages = SlotRegion {
+        start: extra_start,
+        end: cur.next,
+    };
 
     // The user image's frames.
     let frames_start = cur.next;
@@ -237,19 +294,45 @@ pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Op
         map_frame(vroot, va, pa);
         cur.put(frame_cap(pa, va));
     }
-    values.user_image_frames = SlotRegion { start: frames_start, end: cur.next };
+    values.user_image_frames = SlotRegion {
+        start: frames_start,
+        end: cur.next,
+    };
 
     // The root thread (ABI ref §6.3).
     let tcb = TcbRef::new(tcb_pa);
     let t = tcb.get();
-    let derive = |from: u64, to: usize, cap: Cap| insert_child(cnode_slot(cnode, from), Tcb::slot(tcb, to), cap, false);
+    let derive = |from: u64, to: usize, cap: Cap| {
+        insert_child(cnode_slot(cnode, from), Tcb::slot(tcb, to), cap, false)
+    };
     derive(init::CNODE, TCB_CTABLE, cnode_cap);
     derive(init::VSPACE, TCB_VTABLE, vspace_cap);
-    derive(init::IPC_BUFFER, TCB_BUFFER, Cap::Frame { base: ipc, size: FrameSize::Small, rights: VmRights::ReadWrite, is_device: false, mapping: None });
-    insert_original(Tcb::slot(tcb, TCB_REPLY), Cap::Reply { tcb: tcb_pa, master: true, can_grant: true });
+    derive(
+        init::IPC_BUFFER,
+        TCB_BUFFER,
+        Cap::Frame {
+            base: ipc,
+            size: FrameSize::Small,
+            rights: VmRights::ReadWrite,
+            is_device: false,
+            mapping: None,
+        },
+    );
+    insert_original(
+        Tcb::slot(tcb, TCB_REPLY),
+        Cap::Reply {
+            tcb: tcb_pa,
+            master: true,
+            can_grant: true,
+        },
+    );
     t.set_reg(reg::A0, l.bootinfo_va);
     t.set_pc(h.user_entry);
-    let fs = if crate::config::HAVE_FPU { SSTATUS_FS_INITIAL } else { 0 };
+    let fs = if crate::config::HAVE_FPU {
+        SSTATUS_FS_INITIAL
+    } else {
+        0
+    };
     t.set_sstatus(SSTATUS_SPIE | fs);
     t.set_priority(cairn_abi::object::MAX_PRIO);
     t.set_mcp(cairn_abi::object::MAX_PRIO);
@@ -259,5 +342,11 @@ pub fn create(l: &RootLayout, block: u64, h: &ImageHeader, user_pa: u64, dtb: Op
     t.set_name(b"rootserver");
     t.set_state(ThreadState::Running);
 
-    RootTask { cnode, tcb, bootinfo, next_slot: cur.next, values }
+    RootTask {
+        cnode,
+        tcb,
+        bootinfo,
+        next_slot: cur.next,
+        values,
+    }
 }

@@ -40,7 +40,10 @@ fn boot_sim() -> Result<(), BootError> {
     copy_in(PAddr(USER_PA), &[0xAB; 0x3000]);
     copy_in(PAddr(DTB_PA), &[0xD0; DTB_LEN as usize]);
     let ram = [Region::new(RAM, RAM + RAM_SIZE)];
-    let reserved = [Region::new(0x8020_0000, KERNEL_END), Region::new(DTB_PA, DTB_PA + DTB_LEN)];
+    let reserved = [
+        Region::new(0x8020_0000, KERNEL_END),
+        Region::new(DTB_PA, DTB_PA + DTB_LEN),
+    ];
     boot_root_task(&BootParams {
         ram: &ram,
         reserved: &reserved,
@@ -52,7 +55,10 @@ fn boot_sim() -> Result<(), BootError> {
 }
 
 fn root_cnode() -> Cap {
-    let tcb = crate::state::kernel().current_tcb().or_else(|| crate::sched::schedule()).expect("root thread");
+    let tcb = crate::state::kernel()
+        .current_tcb()
+        .or_else(|| crate::sched::schedule())
+        .expect("root thread");
     Tcb::slot(tcb, TCB_CTABLE).get().cap()
 }
 
@@ -71,7 +77,9 @@ impl Bi {
 }
 
 fn bootinfo() -> Bi {
-    let Ok((_, Cap::Frame { base, .. })) = lookup_cap(root_cnode(), init::BOOT_INFO_FRAME) else { panic!("no bootinfo cap") };
+    let Ok((_, Cap::Frame { base, .. })) = lookup_cap(root_cnode(), init::BOOT_INFO_FRAME) else {
+        panic!("no bootinfo cap")
+    };
     Bi(base)
 }
 
@@ -127,39 +135,81 @@ fn untypeds_cover_free_memory_without_overlap() {
         let at = 0xA8 + 16 * i;
         let w = bi.word(at + 8);
         descs.push((bi.word(at), (w & 0xFF) as u32, (w >> 8) & 0xFF == 1));
-        let Ok((_, Cap::Untyped { ptr, size_bits, is_device, free_index })) = lookup_cap(root_cnode(), start + i) else {
+        let Ok((
+            _,
+            Cap::Untyped {
+                ptr,
+                size_bits,
+                is_device,
+                free_index,
+            },
+        )) = lookup_cap(root_cnode(), start + i)
+        else {
             panic!("slot {} is not untyped", start + i)
         };
         assert_eq!((ptr.0, size_bits as u32, is_device), *descs.last().unwrap());
-        assert_eq!(free_index, 1 << size_bits, "boot untypeds start full (reset on first use)");
+        assert_eq!(
+            free_index,
+            1 << size_bits,
+            "boot untypeds start full (reset on first use)"
+        );
     }
     // Device untypeds first, then RAM.
     let first_ram = descs.iter().position(|d| !d.2).unwrap();
     assert!(descs[first_ram..].iter().all(|d| !d.2));
-    assert_eq!(descs[0], (0, 27, true), "[0, PLIC) starts with 128 MiB of device memory");
+    assert_eq!(
+        descs[0],
+        (0, 27, true),
+        "[0, PLIC) starts with 128 MiB of device memory"
+    );
     let ram = Region::new(RAM, RAM + RAM_SIZE);
-    let mut sorted: Vec<Region> = descs.iter().map(|d| Region::new(d.0, d.0 + (1 << d.1))).collect();
+    let mut sorted: Vec<Region> = descs
+        .iter()
+        .map(|d| Region::new(d.0, d.0 + (1 << d.1)))
+        .collect();
     for (d, r) in descs.iter().zip(&sorted) {
         assert!((4..=38).contains(&d.1));
         assert_eq!(d.0 % (1 << d.1), 0, "aligned to its size");
         assert_eq!(d.2, !r.overlaps(&ram), "device iff outside RAM");
         assert!(!r.overlaps(&PLIC), "the PLIC stays the kernel's");
-        assert!(!r.overlaps(&Region::new(0x8020_0000, KERNEL_END)), "kernel, image and DTB reserved");
+        assert!(
+            !r.overlaps(&Region::new(0x8020_0000, KERNEL_END)),
+            "kernel, image and DTB reserved"
+        );
     }
     sorted.sort_by_key(|r| r.start);
     for w in sorted.windows(2) {
         assert!(w[0].end <= w[1].start, "{:x?} overlaps {:x?}", w[0], w[1]);
     }
     // All RAM is accounted for: free untypeds + reserved + root objects.
-    let layout = root::RootLayout::compute(&header(), Some(DTB_LEN), crate::config::ROOT_CNODE_SIZE_BITS, crate::config::TCB_BITS).unwrap();
+    let layout = root::RootLayout::compute(
+        &header(),
+        Some(DTB_LEN),
+        crate::config::ROOT_CNODE_SIZE_BITS,
+        crate::config::TCB_BITS,
+    )
+    .unwrap();
     let free: u64 = descs.iter().filter(|d| !d.2).map(|d| 1u64 << d.1).sum();
-    assert_eq!(free + (KERNEL_END - 0x8020_0000) + layout.block_size, RAM_SIZE, "RAM accounting");
+    assert_eq!(
+        free + (KERNEL_END - 0x8020_0000) + layout.block_size,
+        RAM_SIZE,
+        "RAM accounting"
+    );
 }
 
 #[test]
 fn vspace_maps_image_ipc_buffer_bootinfo_and_dtb() {
     boot_sim().unwrap();
-    let Ok((_, Cap::PageTable { base: root, mapping: Some(m) })) = lookup_cap(root_cnode(), init::VSPACE) else { panic!() };
+    let Ok((
+        _,
+        Cap::PageTable {
+            base: root,
+            mapping: Some(m),
+        },
+    )) = lookup_cap(root_cnode(), init::VSPACE)
+    else {
+        panic!()
+    };
     assert_eq!(m.asid, 1);
     assert_eq!(crate::object::vspace::find_vspace_for_asid(1), Some(root));
     let translate = |va: u64| {
@@ -175,7 +225,9 @@ fn vspace_maps_image_ipc_buffer_bootinfo_and_dtb() {
     }
     let bi = bootinfo();
     assert_eq!(translate(0x14000), bi.0);
-    let Ok((_, Cap::Frame { base: ipc, .. })) = lookup_cap(root_cnode(), init::IPC_BUFFER) else { panic!() };
+    let Ok((_, Cap::Frame { base: ipc, .. })) = lookup_cap(root_cnode(), init::IPC_BUFFER) else {
+        panic!()
+    };
     assert_eq!(translate(0x13000), ipc);
     // The extra bootinfo holds the FDT chunk header then the DTB bytes.
     let extra = translate(0x15000);
@@ -194,14 +246,22 @@ fn root_thread_starts_as_sel4_starts_it() {
     let tcb: TcbRef = crate::sched::schedule().expect("root thread scheduled");
     let t = tcb.get();
     assert_eq!(t.state(), ThreadState::Running);
-    assert_eq!(t.reg(crate::arch::riscv64::context::reg::A0), 0x14000, "a0 = bootinfo");
+    assert_eq!(
+        t.reg(crate::arch::riscv64::context::reg::A0),
+        0x14000,
+        "a0 = bootinfo"
+    );
     assert_eq!(t.next_ip(), 0x10040, "entry point");
     assert_eq!((t.priority(), t.mcp(), t.domain()), (255, 255, 0));
     assert_eq!(t.ipc_buffer(), 0x13000);
     let mut name = [0; crate::object::tcb::NAME_LEN];
     let n = t.name(&mut name);
     assert_eq!(&name[..n], b"rootserver");
-    assert_eq!(crate::arch::host::SimMachine::vspace().map(|v| v.1), Some(1), "ASID 1 installed");
+    assert_eq!(
+        crate::arch::host::SimMachine::vspace().map(|v| v.1),
+        Some(1),
+        "ASID 1 installed"
+    );
 }
 
 #[test]
@@ -220,8 +280,14 @@ fn refuses_to_boot_without_memory_or_room() {
     // RAM holding the image but nothing else.
     static SMALL: [Region; 1] = [Region::new(0x8020_0000, 0x8040_0000)];
     static ALL: [Region; 1] = [Region::new(0x8020_0000, 0x8040_0000)];
-    assert_eq!(boot_root_task(&params(&SMALL, &ALL)), Err(BootError::RootTaskDoesNotFit));
+    assert_eq!(
+        boot_root_task(&params(&SMALL, &ALL)),
+        Err(BootError::RootTaskDoesNotFit)
+    );
     // A user image outside RAM.
     static ELSEWHERE: [Region; 1] = [Region::new(0x9000_0000, 0x9400_0000)];
-    assert_eq!(boot_root_task(&params(&ELSEWHERE, &[])), Err(BootError::BadUserImage));
+    assert_eq!(
+        boot_root_task(&params(&ELSEWHERE, &[])),
+        Err(BootError::BadUserImage)
+    );
 }

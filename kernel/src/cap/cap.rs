@@ -89,15 +89,37 @@ pub enum Cap {
     /// The empty slot.
     Null,
     /// Untyped memory `[ptr, ptr + 2^size_bits)`; `free_index` bytes are used.
-    Untyped { ptr: PAddr, size_bits: u8, free_index: u64, is_device: bool },
+    Untyped {
+        ptr: PAddr,
+        size_bits: u8,
+        free_index: u64,
+        is_device: bool,
+    },
     /// An endpoint with a badge and rights (Write = send, Read = receive).
-    Endpoint { ptr: PAddr, badge: u64, rights: CapRights },
+    Endpoint {
+        ptr: PAddr,
+        badge: u64,
+        rights: CapRights,
+    },
     /// A notification with a badge and rights (Write = send, Read = receive).
-    Notification { ptr: PAddr, badge: u64, rights: CapRights },
+    Notification {
+        ptr: PAddr,
+        badge: u64,
+        rights: CapRights,
+    },
     /// A reply capability to `tcb` (classic configuration).
-    Reply { tcb: PAddr, master: bool, can_grant: bool },
+    Reply {
+        tcb: PAddr,
+        master: bool,
+        can_grant: bool,
+    },
     /// A CNode of `2^radix` slots with a guard.
-    CNode { ptr: PAddr, radix: u8, guard_size: u8, guard: u64 },
+    CNode {
+        ptr: PAddr,
+        radix: u8,
+        guard_size: u8,
+        guard: u64,
+    },
     /// A thread control block.
     Thread { tcb: PAddr },
     /// The authority to create IRQ handler caps.
@@ -109,9 +131,18 @@ pub enum Cap {
     /// The authority to set thread domains.
     Domain,
     /// A frame of physical memory.
-    Frame { base: PAddr, size: FrameSize, rights: VmRights, is_device: bool, mapping: Option<Mapping> },
+    Frame {
+        base: PAddr,
+        size: FrameSize,
+        rights: VmRights,
+        is_device: bool,
+        mapping: Option<Mapping>,
+    },
     /// A page table (also a VSpace root once assigned an ASID).
-    PageTable { base: PAddr, mapping: Option<Mapping> },
+    PageTable {
+        base: PAddr,
+        mapping: Option<Mapping>,
+    },
     /// The authority to create ASID pools.
     AsidControl,
     /// A pool of 512 ASIDs starting at `asid_base`.
@@ -161,11 +192,19 @@ impl Cap {
                 Some(m) => (1u64, m.asid as u64, m.vaddr),
                 None => (0, 0, 0),
             };
-            ((mapped << 53) | asid, ((base.0 >> 12) << 32) | ((vaddr >> 12) & 0xFFFF_FFFF))
+            (
+                (mapped << 53) | asid,
+                ((base.0 >> 12) << 32) | ((vaddr >> 12) & 0xFFFF_FFFF),
+            )
         };
         match *self {
             Cap::Null | Cap::IrqControl | Cap::Domain | Cap::AsidControl => [t, 0],
-            Cap::Untyped { ptr, size_bits, free_index, is_device } => [
+            Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index,
+                is_device,
+            } => [
                 t | ((is_device as u64) << 58)
                     | (((size_bits as u64) & 0x3F) << 52)
                     | ((free_index >> 4) & ((1 << 48) - 1)),
@@ -174,10 +213,20 @@ impl Cap {
             Cap::Endpoint { ptr, badge, rights } | Cap::Notification { ptr, badge, rights } => {
                 [t | ((rights.0 & 0xF) << 55) | (ptr.0 & PTR_MASK), badge]
             }
-            Cap::Reply { tcb, master, can_grant } => {
-                [t | ((master as u64) << 58) | ((can_grant as u64) << 57) | (tcb.0 & PTR_MASK), 0]
-            }
-            Cap::CNode { ptr, radix, guard_size, guard } => [
+            Cap::Reply {
+                tcb,
+                master,
+                can_grant,
+            } => [
+                t | ((master as u64) << 58) | ((can_grant as u64) << 57) | (tcb.0 & PTR_MASK),
+                0,
+            ],
+            Cap::CNode {
+                ptr,
+                radix,
+                guard_size,
+                guard,
+            } => [
                 t | (((radix as u64) & 0x3F) << 52)
                     | (((guard_size as u64) & 0x3F) << 46)
                     | (ptr.0 & ((1 << 46) - 1)),
@@ -186,9 +235,21 @@ impl Cap {
             Cap::Thread { tcb } => [t | (tcb.0 & PTR_MASK), 0],
             Cap::IrqHandler { irq } => [t | irq as u64, 0],
             Cap::Zombie { ptr, number } => [t | (ptr.0 & PTR_MASK), number],
-            Cap::Frame { base, size, rights, is_device, mapping } => {
+            Cap::Frame {
+                base,
+                size,
+                rights,
+                is_device,
+                mapping,
+            } => {
                 let (lo, w1) = va_pair(base, &mapping);
-                [t | ((size as u64) << 57) | ((rights as u64) << 55) | ((is_device as u64) << 54) | lo, w1]
+                [
+                    t | ((size as u64) << 57)
+                        | ((rights as u64) << 55)
+                        | ((is_device as u64) << 54)
+                        | lo,
+                    w1,
+                ]
             }
             Cap::PageTable { base, mapping } => {
                 let (lo, w1) = va_pair(base, &mapping);
@@ -204,7 +265,10 @@ impl Cap {
         let [w0, w1] = w;
         let mapping = |w0: u64, w1: u64| -> Option<Mapping> {
             if bit(w0, 53) {
-                Some(Mapping { asid: (w0 & 0xFFFF) as u16, vaddr: (w1 & 0xFFFF_FFFF) << 12 })
+                Some(Mapping {
+                    asid: (w0 & 0xFFFF) as u16,
+                    vaddr: (w1 & 0xFFFF_FFFF) << 12,
+                })
             } else {
                 None
             }
@@ -227,17 +291,28 @@ impl Cap {
                 badge: w1,
                 rights: CapRights(field(w0, 55, 4)),
             },
-            tag::REPLY => Cap::Reply { tcb: PAddr(w0 & PTR_MASK), master: bit(w0, 58), can_grant: bit(w0, 57) },
+            tag::REPLY => Cap::Reply {
+                tcb: PAddr(w0 & PTR_MASK),
+                master: bit(w0, 58),
+                can_grant: bit(w0, 57),
+            },
             tag::CNODE => Cap::CNode {
                 ptr: PAddr(field(w0, 0, 46)),
                 radix: field(w0, 52, 6) as u8,
                 guard_size: field(w0, 46, 6) as u8,
                 guard: w1,
             },
-            tag::THREAD => Cap::Thread { tcb: PAddr(w0 & PTR_MASK) },
+            tag::THREAD => Cap::Thread {
+                tcb: PAddr(w0 & PTR_MASK),
+            },
             tag::IRQ_CONTROL => Cap::IrqControl,
-            tag::IRQ_HANDLER => Cap::IrqHandler { irq: (w0 & 0xFFFF) as u16 },
-            tag::ZOMBIE => Cap::Zombie { ptr: PAddr(w0 & PTR_MASK), number: w1 },
+            tag::IRQ_HANDLER => Cap::IrqHandler {
+                irq: (w0 & 0xFFFF) as u16,
+            },
+            tag::ZOMBIE => Cap::Zombie {
+                ptr: PAddr(w0 & PTR_MASK),
+                number: w1,
+            },
             tag::DOMAIN => Cap::Domain,
             tag::FRAME => Cap::Frame {
                 base,
@@ -246,9 +321,15 @@ impl Cap {
                 is_device: bit(w0, 54),
                 mapping: mapping(w0, w1),
             },
-            tag::PAGE_TABLE => Cap::PageTable { base, mapping: mapping(w0, w1) },
+            tag::PAGE_TABLE => Cap::PageTable {
+                base,
+                mapping: mapping(w0, w1),
+            },
             tag::ASID_CONTROL => Cap::AsidControl,
-            tag::ASID_POOL => Cap::AsidPool { ptr: PAddr(w1), asid_base: (w0 & 0xFFFF) as u16 },
+            tag::ASID_POOL => Cap::AsidPool {
+                ptr: PAddr(w1),
+                asid_base: (w0 & 0xFFFF) as u16,
+            },
             _ => Cap::Null,
         }
     }
@@ -262,28 +343,76 @@ mod tests {
     fn caps() -> impl Strategy<Value = Cap> {
         // Physical addresses below 2^39 (Sv39's PADDR_TOP), aligned as objects are.
         let pa = |align: u32| (0u64..(1 << 39) >> align).prop_map(move |x| PAddr(x << align));
-        let mapping = proptest::option::of(
-            (any::<u16>(), 0u64..(1 << 38) >> 12).prop_map(|(asid, v)| Mapping { asid, vaddr: v << 12 }),
-        );
-        let size = prop_oneof![Just(FrameSize::Small), Just(FrameSize::Mega), Just(FrameSize::Giga)];
-        let vmr = prop_oneof![Just(VmRights::KernelOnly), Just(VmRights::ReadOnly), Just(VmRights::ReadWrite)];
+        let mapping =
+            proptest::option::of((any::<u16>(), 0u64..(1 << 38) >> 12).prop_map(|(asid, v)| {
+                Mapping {
+                    asid,
+                    vaddr: v << 12,
+                }
+            }));
+        let size = prop_oneof![
+            Just(FrameSize::Small),
+            Just(FrameSize::Mega),
+            Just(FrameSize::Giga)
+        ];
+        let vmr = prop_oneof![
+            Just(VmRights::KernelOnly),
+            Just(VmRights::ReadOnly),
+            Just(VmRights::ReadWrite)
+        ];
         prop_oneof![
             Just(Cap::Null),
             Just(Cap::IrqControl),
             Just(Cap::Domain),
             Just(Cap::AsidControl),
-            (pa(4), 4u8..=38, any::<bool>(), any::<u64>()).prop_map(|(ptr, size_bits, is_device, f)| {
-                let free_index = (f % ((1u64 << size_bits) + 1)) & !0xF;
-                Cap::Untyped { ptr, size_bits, free_index, is_device }
+            (pa(4), 4u8..=38, any::<bool>(), any::<u64>()).prop_map(
+                |(ptr, size_bits, is_device, f)| {
+                    let free_index = (f % ((1u64 << size_bits) + 1)) & !0xF;
+                    Cap::Untyped {
+                        ptr,
+                        size_bits,
+                        free_index,
+                        is_device,
+                    }
+                }
+            ),
+            (pa(4), any::<u64>(), 0u64..16).prop_map(|(ptr, badge, r)| Cap::Endpoint {
+                ptr,
+                badge,
+                rights: CapRights(r)
             }),
-            (pa(4), any::<u64>(), 0u64..16).prop_map(|(ptr, badge, r)| Cap::Endpoint { ptr, badge, rights: CapRights(r) }),
-            (pa(5), any::<u64>(), 0u64..16).prop_map(|(ptr, badge, r)| Cap::Notification { ptr, badge, rights: CapRights(r) }),
-            (pa(10), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| Cap::Reply { tcb, master, can_grant }),
-            (pa(5), 1u8..=63, 0u8..=63, any::<u64>()).prop_map(|(ptr, radix, guard_size, guard)| Cap::CNode { ptr, radix, guard_size, guard }),
+            (pa(5), any::<u64>(), 0u64..16).prop_map(|(ptr, badge, r)| Cap::Notification {
+                ptr,
+                badge,
+                rights: CapRights(r)
+            }),
+            (pa(10), any::<bool>(), any::<bool>()).prop_map(|(tcb, master, can_grant)| {
+                Cap::Reply {
+                    tcb,
+                    master,
+                    can_grant,
+                }
+            }),
+            (pa(5), 1u8..=63, 0u8..=63, any::<u64>()).prop_map(
+                |(ptr, radix, guard_size, guard)| Cap::CNode {
+                    ptr,
+                    radix,
+                    guard_size,
+                    guard
+                }
+            ),
             pa(10).prop_map(|tcb| Cap::Thread { tcb }),
             any::<u16>().prop_map(|irq| Cap::IrqHandler { irq }),
             (pa(5), any::<u64>()).prop_map(|(ptr, number)| Cap::Zombie { ptr, number }),
-            (pa(12), size, vmr, any::<bool>(), mapping.clone()).prop_map(|(base, size, rights, is_device, mapping)| Cap::Frame { base, size, rights, is_device, mapping }),
+            (pa(12), size, vmr, any::<bool>(), mapping.clone()).prop_map(
+                |(base, size, rights, is_device, mapping)| Cap::Frame {
+                    base,
+                    size,
+                    rights,
+                    is_device,
+                    mapping
+                }
+            ),
             (pa(12), mapping).prop_map(|(base, mapping)| Cap::PageTable { base, mapping }),
             (pa(12), any::<u16>()).prop_map(|(ptr, asid_base)| Cap::AsidPool { ptr, asid_base }),
         ]

@@ -20,7 +20,6 @@ pub struct Cte {
     mdb: [Cell<u64>; 2],
 }
 
-
 /// A pointer to a slot.
 pub type SlotRef = ObjPtr<Cte>;
 

@@ -15,7 +15,11 @@ pub enum LookupFault {
     /// A CNode needed more bits than were left.
     DepthMismatch { bits_left: u32, bits_found: u32 },
     /// The guard did not match.
-    GuardMismatch { bits_left: u32, guard_found: u64, bits_found: u32 },
+    GuardMismatch {
+        bits_left: u32,
+        guard_found: u64,
+        bits_found: u32,
+    },
 }
 
 impl LookupFault {
@@ -23,13 +27,29 @@ impl LookupFault {
     pub fn words(&self) -> ([u64; 4], usize) {
         match *self {
             LookupFault::InvalidRoot => ([lf::INVALID_ROOT, 0, 0, 0], 1),
-            LookupFault::MissingCapability { bits_left } => ([lf::MISSING_CAPABILITY, bits_left as u64, 0, 0], 2),
-            LookupFault::DepthMismatch { bits_left, bits_found } => {
-                ([lf::DEPTH_MISMATCH, bits_left as u64, bits_found as u64, 0], 3)
+            LookupFault::MissingCapability { bits_left } => {
+                ([lf::MISSING_CAPABILITY, bits_left as u64, 0, 0], 2)
             }
-            LookupFault::GuardMismatch { bits_left, guard_found, bits_found } => {
-                ([lf::GUARD_MISMATCH, bits_left as u64, guard_found, bits_found as u64], 4)
-            }
+            LookupFault::DepthMismatch {
+                bits_left,
+                bits_found,
+            } => (
+                [lf::DEPTH_MISMATCH, bits_left as u64, bits_found as u64, 0],
+                3,
+            ),
+            LookupFault::GuardMismatch {
+                bits_left,
+                guard_found,
+                bits_found,
+            } => (
+                [
+                    lf::GUARD_MISMATCH,
+                    bits_left as u64,
+                    guard_found,
+                    bits_found as u64,
+                ],
+                4,
+            ),
         }
     }
 }
@@ -51,17 +71,34 @@ fn bits_below(w: u64, top: u32, bits: u32) -> u64 {
 /// the low `n` bits of `cptr`, starting at the CNode capability `root`.
 /// Returns the slot reached and how many bits were left unresolved (non-zero
 /// only when the walk stopped early at a slot not holding a CNode).
-pub fn resolve_address_bits(root: Cap, cptr: u64, mut n: u32) -> Result<(SlotRef, u32), LookupFault> {
-    let Cap::CNode { mut ptr, mut radix, mut guard_size, mut guard } = root else {
+pub fn resolve_address_bits(
+    root: Cap,
+    cptr: u64,
+    mut n: u32,
+) -> Result<(SlotRef, u32), LookupFault> {
+    let Cap::CNode {
+        mut ptr,
+        mut radix,
+        mut guard_size,
+        mut guard,
+    } = root
+    else {
         return Err(LookupFault::InvalidRoot);
     };
     loop {
         let (g, r) = (guard_size as u32, radix as u32);
         if g > n || bits_below(cptr, n, g) != guard {
-            return Err(LookupFault::GuardMismatch { bits_left: n, guard_found: guard, bits_found: g });
+            return Err(LookupFault::GuardMismatch {
+                bits_left: n,
+                guard_found: guard,
+                bits_found: g,
+            });
         }
         if g + r > n {
-            return Err(LookupFault::DepthMismatch { bits_left: n, bits_found: g + r });
+            return Err(LookupFault::DepthMismatch {
+                bits_left: n,
+                bits_found: g + r,
+            });
         }
         let index = bits_below(cptr, n - g, r);
         let slot = cnode_slot(ptr, index);
@@ -70,7 +107,12 @@ pub fn resolve_address_bits(root: Cap, cptr: u64, mut n: u32) -> Result<(SlotRef
         }
         n -= g + r;
         match slot.get().cap() {
-            Cap::CNode { ptr: p, radix: rr, guard_size: gs, guard: gg } if rr as u32 + gs as u32 > 0 => {
+            Cap::CNode {
+                ptr: p,
+                radix: rr,
+                guard_size: gs,
+                guard: gg,
+            } if rr as u32 + gs as u32 > 0 => {
                 (ptr, radix, guard_size, guard) = (p, rr, gs, gg);
             }
             _ => return Ok((slot, n)),
@@ -95,7 +137,10 @@ pub fn lookup_cap(root: Cap, cptr: u64) -> Result<(SlotRef, Cap), LookupFault> {
 pub fn lookup_slot_exact(root: Cap, index: u64, depth: u32) -> Result<SlotRef, LookupFault> {
     let (slot, left) = resolve_address_bits(root, index, depth)?;
     if left != 0 {
-        return Err(LookupFault::DepthMismatch { bits_left: left, bits_found: 0 });
+        return Err(LookupFault::DepthMismatch {
+            bits_left: left,
+            bits_found: 0,
+        });
     }
     Ok(slot)
 }
@@ -110,7 +155,12 @@ mod tests {
     const BASE: u64 = 0x8000_0000;
 
     fn root(radix: u8) -> Cap {
-        Cap::CNode { ptr: PAddr(BASE), radix, guard_size: 64 - radix, guard: 0 }
+        Cap::CNode {
+            ptr: PAddr(BASE),
+            radix,
+            guard_size: 64 - radix,
+            guard: 0,
+        }
     }
 
     #[test]
@@ -120,7 +170,10 @@ mod tests {
         let (slot, cap) = lookup_cap(root(12), 5).unwrap();
         assert_eq!(slot, cnode_slot(PAddr(BASE), 5));
         assert_eq!(cap, Cap::AsidControl);
-        assert_eq!(lookup_cap(root(12), 6), Err(LookupFault::MissingCapability { bits_left: 0 }));
+        assert_eq!(
+            lookup_cap(root(12), 6),
+            Err(LookupFault::MissingCapability { bits_left: 0 })
+        );
     }
 
     #[test]
@@ -128,20 +181,42 @@ mod tests {
         SimMachine::install(BASE, 1 << 20);
         // A cptr with a bit set above the radix misses the zero guard.
         let e = lookup_cap(root(12), 1 << 12).unwrap_err();
-        assert_eq!(e, LookupFault::GuardMismatch { bits_left: 64, guard_found: 0, bits_found: 52 });
+        assert_eq!(
+            e,
+            LookupFault::GuardMismatch {
+                bits_left: 64,
+                guard_found: 0,
+                bits_found: 52
+            }
+        );
         // ABI ref §6.7: Copy to dest depth 13 with radix 13 root: GuardMismatch(13, 0, 51).
         let e = lookup_slot_exact(root(13), 7, 13).unwrap_err();
-        assert_eq!(e, LookupFault::GuardMismatch { bits_left: 13, guard_found: 0, bits_found: 51 });
+        assert_eq!(
+            e,
+            LookupFault::GuardMismatch {
+                bits_left: 13,
+                guard_found: 0,
+                bits_found: 51
+            }
+        );
         assert_eq!(e.words(), ([4, 13, 0, 51], 4));
     }
 
     #[test]
     fn depth_mismatch_and_invalid_root() {
         SimMachine::install(BASE, 1 << 20);
-        let small = Cap::CNode { ptr: PAddr(BASE), radix: 8, guard_size: 0, guard: 0 };
+        let small = Cap::CNode {
+            ptr: PAddr(BASE),
+            radix: 8,
+            guard_size: 0,
+            guard: 0,
+        };
         assert_eq!(
             lookup_slot_exact(small, 3, 4),
-            Err(LookupFault::DepthMismatch { bits_left: 4, bits_found: 8 })
+            Err(LookupFault::DepthMismatch {
+                bits_left: 4,
+                bits_found: 8
+            })
         );
         assert_eq!(lookup_cap(Cap::Domain, 0), Err(LookupFault::InvalidRoot));
     }
@@ -151,8 +226,21 @@ mod tests {
         SimMachine::install(BASE, 1 << 20);
         let l2 = PAddr(BASE + 0x10000);
         // Root: radix 4, no guard. Slot 3 holds a radix-4 CNode with a 4-bit guard 0b1010.
-        let r = Cap::CNode { ptr: PAddr(BASE), radix: 4, guard_size: 0, guard: 0 };
-        insert_original(cnode_slot(PAddr(BASE), 3), Cap::CNode { ptr: l2, radix: 4, guard_size: 4, guard: 0b1010 });
+        let r = Cap::CNode {
+            ptr: PAddr(BASE),
+            radix: 4,
+            guard_size: 0,
+            guard: 0,
+        };
+        insert_original(
+            cnode_slot(PAddr(BASE), 3),
+            Cap::CNode {
+                ptr: l2,
+                radix: 4,
+                guard_size: 4,
+                guard: 0b1010,
+            },
+        );
         insert_original(cnode_slot(l2, 9), Cap::Domain);
         insert_original(cnode_slot(PAddr(BASE), 2), Cap::IrqControl);
         // cptr (12 bits): 0011 1010 1001
@@ -164,12 +252,19 @@ mod tests {
         // A wrong second-level guard.
         assert_eq!(
             resolve_address_bits(r, 0x3B9, 12),
-            Err(LookupFault::GuardMismatch { bits_left: 8, guard_found: 0b1010, bits_found: 4 })
+            Err(LookupFault::GuardMismatch {
+                bits_left: 8,
+                guard_found: 0b1010,
+                bits_found: 4
+            })
         );
         // Exact-depth lookup refuses the early stop.
         assert_eq!(
             lookup_slot_exact(r, 0x2FF, 12),
-            Err(LookupFault::DepthMismatch { bits_left: 8, bits_found: 0 })
+            Err(LookupFault::DepthMismatch {
+                bits_left: 8,
+                bits_found: 0
+            })
         );
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cap;
 pub mod cte;
+pub mod derive;
 pub mod lookup;
 
 pub use cap::{Cap, FrameSize, Mapping, VmRights};

@@ -70,7 +70,10 @@ impl<T: KernelObject> ObjPtr<T> {
     /// Names the object of type T at `pa`. Callers uphold the module
     /// invariant: only retype, boot and decoded capabilities create these.
     pub(crate) const fn new(pa: PAddr) -> Self {
-        ObjPtr { pa, _t: PhantomData }
+        ObjPtr {
+            pa,
+            _t: PhantomData,
+        }
     }
 
     /// The object's physical address.

@@ -3,6 +3,8 @@
 //! per object type.
 
 pub mod access;
+pub mod cnode;
 pub mod irq;
 pub mod tcb;
+pub mod untyped;
 pub mod vspace;

@@ -88,8 +88,6 @@ pub struct Tcb {
     name: [Cell<u8>; NAME_LEN],
 }
 
-
-
 /// A typed pointer to a TCB.
 pub type TcbRef = ObjPtr<Tcb>;
 

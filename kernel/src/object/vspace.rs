@@ -21,17 +21,23 @@ pub struct AsidPool {
     pub entries: [Cell<u64>; ASIDS_PER_POOL],
 }
 
-
 /// A pointer to an ASID pool.
 pub type AsidPoolRef = ObjPtr<AsidPool>;
 
 /// The VSpace root registered for `asid`, if any.
 pub fn find_vspace_for_asid(asid: u16) -> Option<PAddr> {
-    let pool = kernel().asid_table.get((asid as usize) / ASIDS_PER_POOL)?.get();
+    let pool = kernel()
+        .asid_table
+        .get((asid as usize) / ASIDS_PER_POOL)?
+        .get();
     if pool == 0 {
         return None;
     }
-    let root = AsidPoolRef::new(PAddr(pool)).get().entries.get((asid as usize) % ASIDS_PER_POOL)?.get();
+    let root = AsidPoolRef::new(PAddr(pool))
+        .get()
+        .entries
+        .get((asid as usize) % ASIDS_PER_POOL)?
+        .get();
     (root != 0).then_some(PAddr(root))
 }
 
@@ -40,7 +46,13 @@ pub fn find_vspace_for_asid(asid: u16) -> Option<PAddr> {
 /// is installed; its first user access will fault.
 pub fn activate_thread_vspace(t: TcbRef) {
     let cap = Tcb::slot(t, TCB_VTABLE).get().cap();
-    let Cap::PageTable { base, mapping: Some(m) } = cap else { return };
+    let Cap::PageTable {
+        base,
+        mapping: Some(m),
+    } = cap
+    else {
+        return;
+    };
     if find_vspace_for_asid(m.asid) != Some(base) {
         return;
     }

@@ -50,7 +50,9 @@ impl ReadyQueues {
             return;
         }
         let p = Self::prio_of(tcb);
-        let (Some(head), Some(tail)) = (self.head.get(p), self.tail.get(p)) else { return };
+        let (Some(head), Some(tail)) = (self.head.get(p), self.tail.get(p)) else {
+            return;
+        };
         let old_tail = tail.get();
         tcb.set_sched_links(old_tail, 0);
         if old_tail == 0 {
@@ -71,7 +73,9 @@ impl ReadyQueues {
             return;
         }
         let p = Self::prio_of(tcb);
-        let (Some(head), Some(tail)) = (self.head.get(p), self.tail.get(p)) else { return };
+        let (Some(head), Some(tail)) = (self.head.get(p), self.tail.get(p)) else {
+            return;
+        };
         let (prev, next) = (tcb.sched_prev(), tcb.sched_next());
         if prev == 0 {
             head.set(next);

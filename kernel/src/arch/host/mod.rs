@@ -17,6 +17,10 @@ struct Sim {
     layout: Layout,
     console: String,
     vspace: Option<(PAddr, u16)>,
+    /// An interrupt becomes pending after this many more checks.
+    irq_after: Option<u64>,
+    /// Checks of `interrupt_pending` so far.
+    irq_checks: u64,
 }
 
 impl Drop for Sim {
@@ -44,13 +48,43 @@ impl SimMachine {
         let ptr = unsafe { alloc_zeroed(layout) };
         assert!(!ptr.is_null(), "simulated RAM allocation failed");
         SIM.with(|s| {
-            *s.borrow_mut() = Some(Sim { base, size, ptr, layout, console: String::new(), vspace: None })
+            *s.borrow_mut() = Some(Sim {
+                base,
+                size,
+                ptr,
+                layout,
+                console: String::new(),
+                vspace: None,
+                irq_after: None,
+                irq_checks: 0,
+            })
         });
     }
 
     /// Takes the console output captured so far.
     pub fn take_console() -> String {
-        SIM.with(|s| s.borrow_mut().as_mut().map(|m| std::mem::take(&mut m.console)).unwrap_or_default())
+        SIM.with(|s| {
+            s.borrow_mut()
+                .as_mut()
+                .map(|m| std::mem::take(&mut m.console))
+                .unwrap_or_default()
+        })
+    }
+
+    /// Makes an interrupt pending from the `n`-th next check of
+    /// `interrupt_pending` on (`None`: never).
+    pub fn set_interrupt_pending_after(n: Option<u64>) {
+        SIM.with(|s| {
+            if let Some(m) = s.borrow_mut().as_mut() {
+                m.irq_after = n;
+                m.irq_checks = 0;
+            }
+        })
+    }
+
+    /// How many times the kernel checked for a pending interrupt.
+    pub fn interrupt_checks() -> u64 {
+        SIM.with(|s| s.borrow().as_ref().map_or(0, |m| m.irq_checks))
     }
 
     /// The last address space switched to.
@@ -65,7 +99,11 @@ pub fn paddr_to_kptr(pa: PAddr) -> usize {
     SIM.with(|s| {
         let s = s.borrow();
         let m = s.as_ref().expect("no simulated machine installed");
-        assert!(pa.0 >= m.base && pa.0 <= m.base + m.size, "paddr {:#x} outside simulated RAM", pa.0);
+        assert!(
+            pa.0 >= m.base && pa.0 <= m.base + m.size,
+            "paddr {:#x} outside simulated RAM",
+            pa.0
+        );
         m.ptr as usize + (pa.0 - m.base) as usize
     })
 }
@@ -75,7 +113,9 @@ pub fn kptr_to_paddr(p: usize) -> PAddr {
     SIM.with(|s| {
         let s = s.borrow();
         let m = s.as_ref().expect("no simulated machine installed");
-        let off = p.checked_sub(m.ptr as usize).expect("pointer below simulated RAM") as u64;
+        let off = p
+            .checked_sub(m.ptr as usize)
+            .expect("pointer below simulated RAM") as u64;
         assert!(off <= m.size, "pointer above simulated RAM");
         PAddr(m.base + off)
     })
@@ -110,4 +150,15 @@ pub fn sfence_vma_all() {}
 /// The simulated kernel has no kernel-half mappings.
 pub fn kernel_global_pte(_index: usize) -> u64 {
     0
+}
+
+/// Whether an interrupt is pending (the test decides; see
+/// [`SimMachine::set_interrupt_pending_after`]).
+pub fn interrupt_pending() -> bool {
+    SIM.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(m) = s.as_mut() else { return false };
+        m.irq_checks += 1;
+        matches!(m.irq_after, Some(n) if m.irq_checks >= n)
+    })
 }

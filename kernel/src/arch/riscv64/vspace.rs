@@ -122,7 +122,10 @@ mod tests {
     fn leaf_bits_follow_the_rights() {
         let pa = PAddr(0x8040_3000);
         let rw = pte_leaf(pa, VmRights::ReadWrite, true);
-        assert_eq!(rw & 0xFF, PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D);
+        assert_eq!(
+            rw & 0xFF,
+            PTE_V | PTE_R | PTE_W | PTE_X | PTE_U | PTE_A | PTE_D
+        );
         assert_eq!(pte_paddr(rw), pa);
         let ro = pte_leaf(pa, VmRights::ReadOnly, false);
         assert_eq!(ro & (PTE_R | PTE_W | PTE_X), PTE_R);

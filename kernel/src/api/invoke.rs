@@ -1,0 +1,188 @@
+//! Invocations of kernel objects (seL4's `handleInvocation`): look up the
+//! invoked capability and the extra capabilities, decode and perform the
+//! operation on the capability's object, and reply.
+//!
+//! Every object module follows seL4's rule *decode, then perform*: decoding
+//! checks everything and changes nothing; performing cannot fail except by
+//! being preempted (and then leaves its objects consistent and the caller in
+//! the Restart state, so that the syscall runs again).
+
+use super::error::{KernelError, SyscallError};
+use super::fault::{handle_fault, Fault};
+use super::message::{reply_error, MessageRegs};
+use crate::arch::riscv64::context::reg;
+use crate::cap::lookup::lookup_cap;
+use crate::cap::{Cap, SlotRef};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
+use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
+
+/// Word index of `caps_or_badges[0]` in the IPC buffer.
+const CAPS_OR_BADGES_WORD: usize = 122;
+
+/// Everything an object's decoder may look at.
+pub struct Invocation {
+    /// The invoking thread.
+    pub caller: TcbRef,
+    /// The MessageInfo label (the method).
+    pub label: u64,
+    /// Number of message registers sent (clamped as seL4 does).
+    pub length: usize,
+    /// The caller's message registers.
+    pub msg: MessageRegs,
+    /// The slot of the invoked capability.
+    pub slot: SlotRef,
+    /// The invoked capability.
+    pub cap: Cap,
+    /// The extra capabilities (slot and capability), in order.
+    pub extra: [Option<(SlotRef, Cap)>; MSG_MAX_EXTRA_CAPS],
+}
+
+impl Invocation {
+    /// Message register `i` (the caller checks `length` first).
+    pub fn arg(&self, i: usize) -> u64 {
+        self.msg.get(i)
+    }
+    /// Extra capability `i`, if it was sent.
+    pub fn extra_cap(&self, i: usize) -> Option<(SlotRef, Cap)> {
+        self.extra.get(i).copied().flatten()
+    }
+    /// The caller's CSpace root capability.
+    pub fn caller_cspace(&self) -> Cap {
+        Tcb::slot(self.caller, TCB_CTABLE).get().cap()
+    }
+}
+
+/// The outcome of a successful invocation: the number of reply message
+/// registers the operation wrote (0 for an empty reply).
+pub type InvocationResult = Result<usize, KernelError>;
+
+/// seL4's `handleInvocation` for Call (`is_call`), Send and NBSend
+/// (`is_blocking` false).
+pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
+    let t = caller.get();
+    let info = MessageInfo(t.reg(reg::A1));
+    let cptr = t.reg(reg::A0);
+    let root = Tcb::slot(caller, TCB_CTABLE).get().cap();
+    let (slot, cap) = match lookup_cap(root, cptr) {
+        Ok(found) => found,
+        Err(lookup) => {
+            if is_blocking {
+                handle_fault(
+                    caller,
+                    Fault::Cap {
+                        addr: cptr,
+                        in_recv_phase: false,
+                        lookup,
+                    },
+                );
+            }
+            return;
+        }
+    };
+    let msg = MessageRegs::of(caller, false);
+    let mut length = (info.length() as usize).min(MSG_MAX_LENGTH);
+    if !msg.has_buffer() && length > N_MSG_REGISTERS {
+        length = N_MSG_REGISTERS;
+    }
+    let mut extra = [None; MSG_MAX_EXTRA_CAPS];
+    if msg.has_buffer() {
+        for (i, e) in extra
+            .iter_mut()
+            .enumerate()
+            .take(info.extra_caps() as usize)
+        {
+            let xptr = msg
+                .buffer_word(CAPS_OR_BADGES_WORD + i)
+                .map_or(0, crate::object::access::read_word);
+            match lookup_cap(root, xptr) {
+                Ok(found) => *e = Some(found),
+                Err(lookup) => {
+                    if is_blocking {
+                        handle_fault(
+                            caller,
+                            Fault::Cap {
+                                addr: xptr,
+                                in_recv_phase: false,
+                                lookup,
+                            },
+                        );
+                    }
+                    return;
+                }
+            }
+        }
+    }
+    let inv = Invocation {
+        caller,
+        label: info.label(),
+        length,
+        msg,
+        slot,
+        cap,
+        extra,
+    };
+    t.set_state(ThreadState::Restart);
+    match decode_invocation(&inv) {
+        Ok(n) => {
+            if t.state() == ThreadState::Restart {
+                if is_call {
+                    let mrs = MessageRegs::of(caller, true);
+                    let n = (0..n)
+                        .take_while(|&i| i < N_MSG_REGISTERS || mrs.has_buffer())
+                        .count();
+                    t.set_reg(reg::A0, 0);
+                    t.set_reg(reg::A1, MessageInfo::new(0, 0, 0, n as u64).0);
+                }
+                t.set_state(ThreadState::Running);
+            }
+        }
+        Err(KernelError::Syscall(e)) => {
+            t.set_state(ThreadState::Running);
+            if is_call {
+                reply_error(caller, &e);
+            }
+        }
+        Err(KernelError::Preempted) => {
+            // Run the system call again when the thread next runs.
+            t.set_next_ip(t.fault_ip());
+        }
+    }
+}
+
+/// Dispatches on the invoked capability's type (one exhaustive match, no
+/// wildcard: a new capability type must be placed here).
+fn decode_invocation(inv: &Invocation) -> InvocationResult {
+    match inv.cap {
+        Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { index: 0 }.into()),
+        Cap::Untyped { .. } => crate::object::untyped::decode_invocation(inv),
+        Cap::CNode { .. } => crate::object::cnode::decode_invocation(inv),
+        Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. } => not_yet(inv, "IPC"),
+        Cap::Thread { .. } => not_yet(inv, "TCB"),
+        Cap::IrqControl | Cap::IrqHandler { .. } => not_yet(inv, "IRQ"),
+        Cap::Domain => not_yet(inv, "domain"),
+        Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
+            not_yet(inv, "VSpace")
+        }
+    }
+}
+
+/// Invocations of this object type are not implemented yet: the caller gets
+/// IllegalOperation and the kernel says so (see docs/abi.md).
+fn not_yet(inv: &Invocation, what: &str) -> InvocationResult {
+    kprintln!(
+        "cairn: {} invocations are not implemented yet (label {})",
+        what,
+        inv.label
+    );
+    Err(SyscallError::IllegalOperation.into())
+}
+
+/// Replies to the caller with `words` (used by operations that return data).
+pub fn write_reply_words(inv: &Invocation, words: &[u64]) -> usize {
+    let mrs = MessageRegs::of(inv.caller, true);
+    words
+        .iter()
+        .enumerate()
+        .take_while(|(i, w)| mrs.set(*i, **w))
+        .count()
+}

@@ -1,0 +1,110 @@
+//! A thread's message registers and the kernel's replies (ABI ref §2, §3).
+//!
+//! MR0..MR3 travel in `a2..a5`; MR4 onwards in the IPC buffer's `msg[]`,
+//! reached through the frame capability installed in the TCB (never
+//! through the thread's page tables).
+
+use crate::arch::riscv64::context::reg;
+use crate::cap::Cap;
+use crate::cap::VmRights;
+use crate::object::access::{read_word, write_word};
+use crate::object::tcb::{Tcb, TcbRef, TCB_BUFFER};
+use crate::types::PAddr;
+use cairn_abi::message::{MessageInfo, MSG_MAX_LENGTH, N_MSG_REGISTERS};
+
+/// Physical address of a thread's IPC buffer (seL4's `lookupIPCBuffer`):
+/// none if the frame cap is missing or a device frame, or, when the kernel
+/// is to write into it (`for_write`), if the cap lacks ReadWrite.
+pub fn ipc_buffer(tcb: TcbRef, for_write: bool) -> Option<PAddr> {
+    match Tcb::slot(tcb, TCB_BUFFER).get().cap() {
+        Cap::Frame {
+            base,
+            size,
+            is_device: false,
+            rights,
+            ..
+        } => {
+            if for_write && rights != VmRights::ReadWrite {
+                return None;
+            }
+            let off = tcb.get().ipc_buffer() & ((1u64 << size.bits()) - 1);
+            Some(base.add(off))
+        }
+        _ => None,
+    }
+}
+
+/// The message registers of one thread.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageRegs {
+    tcb: TcbRef,
+    buffer: Option<PAddr>,
+}
+
+impl MessageRegs {
+    /// The registers of `tcb`, with its IPC buffer looked up for reading
+    /// (`for_write` = false) or writing.
+    pub fn of(tcb: TcbRef, for_write: bool) -> MessageRegs {
+        MessageRegs {
+            tcb,
+            buffer: ipc_buffer(tcb, for_write),
+        }
+    }
+
+    /// Whether the thread has a usable IPC buffer.
+    pub fn has_buffer(&self) -> bool {
+        self.buffer.is_some()
+    }
+
+    /// Physical address of IPC buffer word `w`, if there is a buffer.
+    pub fn buffer_word(&self, w: usize) -> Option<PAddr> {
+        self.buffer.map(|b| b.add(8 * w as u64))
+    }
+
+    /// MR `i` (0 if it lives in an absent buffer).
+    pub fn get(&self, i: usize) -> u64 {
+        if i < N_MSG_REGISTERS {
+            self.tcb.get().reg(reg::A2 + i)
+        } else if i < MSG_MAX_LENGTH {
+            self.buffer_word(i + 1).map_or(0, read_word)
+        } else {
+            0
+        }
+    }
+
+    /// Sets MR `i`; false if it lives in an absent buffer.
+    pub fn set(&self, i: usize, v: u64) -> bool {
+        if i < N_MSG_REGISTERS {
+            self.tcb.get().set_reg(reg::A2 + i, v);
+            true
+        } else if let (true, Some(at)) = (i < MSG_MAX_LENGTH, self.buffer_word(i + 1)) {
+            write_word(at, v);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Sends the kernel's reply to `tcb` (seL4's `replyFromKernel`): a0 = 0
+/// (badge), a1 = MessageInfo(label, 0, 0, n), MRs from `words`. The length
+/// stops at the first MR that cannot be written (no IPC buffer).
+pub fn reply(tcb: TcbRef, label: u64, words: &[u64]) {
+    let mrs = MessageRegs::of(tcb, true);
+    let mut n = 0;
+    for (i, w) in words.iter().enumerate() {
+        if !mrs.set(i, *w) {
+            break;
+        }
+        n += 1;
+    }
+    let t = tcb.get();
+    t.set_reg(reg::A0, 0);
+    t.set_reg(reg::A1, MessageInfo::new(label, 0, 0, n as u64).0);
+}
+
+/// Replies with a syscall error's code and data.
+pub fn reply_error(tcb: TcbRef, e: &crate::api::error::SyscallError) {
+    let (w, n) = e.words();
+    reply(tcb, e.code() as u64, w.get(..n).unwrap_or(&[]));
+}
