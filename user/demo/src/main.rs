@@ -1,0 +1,39 @@
+//! `cairn-demo`: the demo root task. It greets, summarises the boot
+//! information the kernel handed over, and halts the machine.
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+use cairn_rt::println;
+use sel4::bootinfo::region_len;
+use sel4::BootInfo;
+
+fn main(bootinfo: &BootInfo) {
+    println!("cairn-demo: hello from the root task");
+    let (mut n, mut ram, mut device) = (0u64, 0u64, 0u64);
+    for ut in bootinfo.untypeds() {
+        n += 1;
+        let size = ut.size().unwrap_or(0);
+        if ut.is_device {
+            device += 1;
+        } else {
+            ram = ram.saturating_add(size);
+        }
+    }
+    println!(
+        "cairn-demo: {n} untypeds ({device} device), {} KiB of RAM in untypeds",
+        ram / 1024
+    );
+    let empty = bootinfo.empty();
+    println!(
+        "cairn-demo: {} empty slots [{:#x}, {:#x}) in a CNode of 2^{} slots",
+        region_len(empty),
+        empty.start,
+        empty.end,
+        bootinfo.cnode_size_bits()
+    );
+    println!("cairn-demo: done");
+    sel4::debug::halt();
+}
+
+cairn_rt::entry!(main);

@@ -1,0 +1,45 @@
+//! `sel4`: Cairn's libsel4, the Rust library root tasks and components use to
+//! talk to a kernel with seL4 16.0.0's user ABI on RISC-V 64 (classic
+//! configuration).
+//!
+//! Layers, bottom up:
+//! - [`syscall`]: the system calls with seL4's register convention
+//!   (ABI ref §2). The `ecall` stubs are the only assembly and exist only on
+//!   `riscv64`; on the host a scripted fake kernel stands in for unit tests.
+//! - [`ipc_buffer`]: the calling thread's IPC buffer (ABI ref §3), through
+//!   which message registers beyond the fourth and extra caps travel.
+//! - [`Message`]: a message as a pure value (label, MRs, caps). Every
+//!   invocation is first marshalled into a `Message` by a pure function, so
+//!   the marshalling is tested on the host, apart from the assembly.
+//! - [`object`]: typed capability wrappers ([`Untyped`], [`CNode`], [`Tcb`],
+//!   …) with seL4's invocations (ABI ref §7), each returning
+//!   `Result<_, Error>` with seL4's error data ([`Error`], ABI ref §8).
+//! - [`bootinfo`]: a safe view of the root task's BootInfo frame and of the
+//!   extra bootinfo chunks (ABI ref §6.4).
+//! - [`debug`]: the debug system calls (ABI ref §14).
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod bootinfo;
+pub mod cap;
+pub mod debug;
+pub mod error;
+pub mod ipc_buffer;
+pub mod message;
+pub mod object;
+pub mod syscall;
+
+pub use bootinfo::{BootInfo, UntypedInfo};
+pub use cairn_abi as abi;
+pub use cairn_abi::cap::{init, tag, CapRights};
+pub use cairn_abi::context::UserContext;
+pub use cairn_abi::message::MessageInfo;
+pub use cairn_abi::object::ObjectType;
+pub use cairn_abi::Word;
+pub use cap::{
+    AsidControl, AsidPool, CNode, CPtr, DomainSet, Endpoint, Frame, IrqControl, IrqHandler,
+    Notification, PageTable, Tcb, Untyped,
+};
+pub use error::{Error, LookupFailure};
+pub use message::Message;

@@ -1,0 +1,169 @@
+//! The system calls (ABI ref §1, §2) on top of one register-level primitive,
+//! `raw`: `a0` = cap or badge, `a1` = MessageInfo, `a2..a5` = MR0..MR3,
+//! `a7` = number. MRs from 4 on and the extra-cap cptrs go through the IPC
+//! buffer ([`crate::ipc_buffer`]).
+//!
+//! `raw` is an `ecall` on `riscv64` (`riscv.rs`, the crate's only assembly)
+//! and a scripted fake kernel in host unit tests (`host.rs`).
+
+use crate::cap::CPtr;
+use crate::ipc_buffer::with_ipc_buffer;
+use crate::message::Message;
+use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
+use cairn_abi::syscall as nr;
+use cairn_abi::Word;
+
+#[cfg(not(target_arch = "riscv64"))]
+mod host;
+#[cfg(target_arch = "riscv64")]
+mod riscv;
+
+#[cfg(not(target_arch = "riscv64"))]
+pub(crate) use host::raw;
+#[cfg(all(test, not(target_arch = "riscv64")))]
+pub(crate) use host::testing;
+#[cfg(target_arch = "riscv64")]
+pub(crate) use riscv::raw;
+
+/// The registers a system call reads and writes: `a0`, `a1`, `a2..a5`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Regs {
+    /// Cap register (in) / badge register (out).
+    pub a0: Word,
+    /// MessageInfo.
+    pub a1: Word,
+    /// MR0..MR3.
+    pub mr: [Word; N_MSG_REGISTERS],
+}
+
+/// Puts `msg` into registers (MR0..3, info) and the IPC buffer (MR4.., caps).
+/// Without an IPC buffer only the register part is sent, as the kernel itself
+/// would truncate (ABI ref §3).
+fn load(a0: Word, msg: &Message) -> Regs {
+    let mut mr = [0; N_MSG_REGISTERS];
+    for (dst, src) in mr.iter_mut().zip(msg.mrs()) {
+        *dst = *src;
+    }
+    with_ipc_buffer(|b| {
+        for (i, w) in msg.mrs().iter().enumerate().skip(N_MSG_REGISTERS) {
+            if let Some(slot) = b.msg.get_mut(i) {
+                *slot = *w;
+            }
+        }
+        for (dst, src) in b.caps_or_badges.iter_mut().zip(msg.caps()) {
+            *dst = *src;
+        }
+    });
+    Regs {
+        a0,
+        a1: msg.info().0,
+        mr,
+    }
+}
+
+/// Reads a received message back from registers and the IPC buffer.
+fn unload(r: &Regs) -> Message {
+    let info = MessageInfo(r.a1);
+    let in_regs = |i: usize| r.mr.get(i).copied();
+    with_ipc_buffer(|b| {
+        Message::received(
+            info,
+            |i| in_regs(i).unwrap_or_else(|| b.msg.get(i).copied().unwrap_or(0)),
+            |i| b.caps_or_badges.get(i).copied().unwrap_or(0),
+        )
+    })
+    .unwrap_or_else(|| Message::received(info, |i| in_regs(i).unwrap_or(0), |_| 0))
+}
+
+/// `seL4_Call`: send `msg` to `dest` and wait for the reply. Returns the
+/// badge register and the reply.
+pub fn call(dest: CPtr, msg: &Message) -> (Word, Message) {
+    let r = raw(nr::SYS_CALL, load(dest.0, msg));
+    (r.a0, unload(&r))
+}
+
+/// `seL4_Send`: blocking send.
+pub fn send(dest: CPtr, msg: &Message) {
+    raw(nr::SYS_SEND, load(dest.0, msg));
+}
+
+/// `seL4_NBSend`: send if a receiver waits, else drop the message.
+pub fn nb_send(dest: CPtr, msg: &Message) {
+    raw(nr::SYS_NB_SEND, load(dest.0, msg));
+}
+
+/// `seL4_Recv`: blocking receive on `src`. Returns the badge and message.
+pub fn recv(src: CPtr) -> (Word, Message) {
+    let r = raw(
+        nr::SYS_RECV,
+        Regs {
+            a0: src.0,
+            ..Regs::default()
+        },
+    );
+    (r.a0, unload(&r))
+}
+
+/// `seL4_NBRecv`: receive if a message is pending (badge 0 and an empty
+/// message otherwise).
+pub fn nb_recv(src: CPtr) -> (Word, Message) {
+    let r = raw(
+        nr::SYS_NB_RECV,
+        Regs {
+            a0: src.0,
+            ..Regs::default()
+        },
+    );
+    (r.a0, unload(&r))
+}
+
+/// `seL4_Reply` (classic): reply to the thread in the caller slot.
+pub fn reply(msg: &Message) {
+    raw(nr::SYS_REPLY, load(0, msg));
+}
+
+/// `seL4_ReplyRecv` (classic): reply with `msg`, then receive on `src`.
+pub fn reply_recv(src: CPtr, msg: &Message) -> (Word, Message) {
+    let r = raw(nr::SYS_REPLY_RECV, load(src.0, msg));
+    (r.a0, unload(&r))
+}
+
+/// `seL4_Yield`: go to the back of this priority's ready queue.
+pub fn yield_now() {
+    raw(nr::SYS_YIELD, Regs::default());
+}
+
+#[cfg(all(test, not(target_arch = "riscv64")))]
+mod tests {
+    use super::*;
+    use crate::ipc_buffer::testing::install;
+
+    #[test]
+    fn call_spills_long_messages_to_the_buffer() {
+        install();
+        let reply = Message::new(0, &[10, 11, 12, 13, 14, 15], &[]);
+        let msg = Message::new(5, &[1, 2, 3, 4, 5, 6], &[CPtr(7), CPtr(8)]);
+        let ((badge, got), log) = testing::with_fake_kernel(&[reply], || call(CPtr(9), &msg));
+        assert_eq!(badge, 0);
+        assert_eq!(got.mrs(), &[10, 11, 12, 13, 14, 15]);
+        assert_eq!(log.len(), 1);
+        let (sys, a0, sent) = &log[0];
+        assert_eq!((*sys, *a0), (nr::SYS_CALL, 9));
+        assert_eq!(*sent, msg);
+    }
+
+    #[test]
+    fn without_buffer_only_registers_travel() {
+        // SAFETY: null is allowed.
+        unsafe { crate::ipc_buffer::set_ipc_buffer(core::ptr::null_mut()) };
+        let r = load(3, &Message::new(1, &[1, 2, 3, 4, 5], &[CPtr(2)]));
+        assert_eq!(r.mr, [1, 2, 3, 4]);
+        assert_eq!(MessageInfo(r.a1).length(), 5);
+        let back = unload(&Regs {
+            a0: 0,
+            a1: MessageInfo::new(0, 0, 0, 6).0,
+            mr: [1, 2, 3, 4],
+        });
+        assert_eq!(back.mrs(), &[1, 2, 3, 4, 0, 0]);
+    }
+}

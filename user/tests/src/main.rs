@@ -1,0 +1,45 @@
+//! `cairn-tests`: the conformance suite, a root task that checks the kernel
+//! against seL4's documented behaviour, one named test per behaviour, and
+//! halts the machine (`seL4_DebugHalt`) when done.
+//!
+//! Tests are grouped by topic, one module each; a later issue adds a module
+//! and its list to [`SUITES`].
+#![no_std]
+#![no_main]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod framework;
+mod ram;
+
+mod boot;
+mod caps;
+mod debug;
+mod memory;
+mod untyped;
+
+use framework::{Ctx, Test};
+use sel4::BootInfo;
+
+/// Every suite, in running order. `memory` comes first: it checks that
+/// `.bss` reads as zeros before anything could have written it.
+const SUITES: &[&[Test]] = &[
+    memory::TESTS,
+    boot::TESTS,
+    caps::TESTS,
+    untyped::TESTS,
+    debug::TESTS,
+];
+
+fn main(bi: &BootInfo) {
+    cairn_rt::println!("cairn-tests: conformance suite");
+    let ctx = Ctx {
+        bi,
+        bootinfo_addr: cairn_rt::bootinfo_addr() as u64,
+        image_start: cairn_rt::image::start() as u64,
+        image_end: cairn_rt::image::end() as u64,
+    };
+    framework::run_all(&ctx, SUITES);
+    sel4::debug::halt();
+}
+
+cairn_rt::entry!(main);

@@ -1,0 +1,176 @@
+//! The untyped list: one descriptor per untyped cap, sized and aligned as
+//! the kernel cuts them, disjoint, device memory outside RAM and RAM inside
+//! it, where RAM comes from the device tree in the extra bootinfo
+//! (ch. 9 System Bootstrapping; ABI ref §6.4, §6.6).
+
+use crate::framework::{Ctx, Test, TestResult};
+use crate::ram::{ram_from_fdt, Ranges};
+use crate::{check, fail};
+use sel4::bootinfo::region_len;
+use sel4::UntypedInfo;
+
+/// The tests of this module.
+pub const TESTS: &[Test] = &[
+    Test {
+        name: "untyped_one_descriptor_per_slot",
+        run: one_descriptor_per_slot,
+    },
+    Test {
+        name: "untyped_size_bits_in_range",
+        run: size_bits_in_range,
+    },
+    Test {
+        name: "untyped_paddr_aligned",
+        run: paddr_aligned,
+    },
+    Test {
+        name: "untyped_no_overlap",
+        run: no_overlap,
+    },
+    Test {
+        name: "untyped_fdt_describes_ram",
+        run: fdt_describes_ram,
+    },
+    Test {
+        name: "untyped_device_outside_ram",
+        run: device_outside_ram,
+    },
+    Test {
+        name: "untyped_ram_inside_ram",
+        run: ram_inside_ram,
+    },
+    Test {
+        name: "untyped_ram_total_bounded",
+        run: ram_total_bounded,
+    },
+    Test {
+        name: "untyped_device_present",
+        run: device_present,
+    },
+];
+
+fn bounds(u: &UntypedInfo) -> (u64, u64) {
+    (u.paddr, u.end().unwrap_or(u64::MAX))
+}
+
+fn ram(ctx: &Ctx<'_>) -> Result<Ranges, crate::framework::Failure> {
+    let Some(dtb) = ctx.bi.fdt() else {
+        fail!("no FDT chunk in the extra bootinfo");
+    };
+    match ram_from_fdt(dtb) {
+        Ok(r) => Ok(r),
+        Err(e) => fail!("{e}"),
+    }
+}
+
+fn one_descriptor_per_slot(ctx: &Ctx<'_>) -> TestResult {
+    let slots = region_len(ctx.bi.untyped());
+    check!(
+        (1..=230).contains(&slots),
+        "{slots} untyped slots, expected 1..=230"
+    );
+    let listed = ctx.bi.untypeds().count() as u64;
+    check!(
+        listed == slots,
+        "{listed} descriptors for {slots} untyped slots"
+    );
+    Ok(())
+}
+
+fn size_bits_in_range(ctx: &Ctx<'_>) -> TestResult {
+    for u in ctx.bi.untypeds() {
+        check!(
+            (4..=38).contains(&u.size_bits),
+            "untyped {:#x}: sizeBits {}",
+            u.cap.bits(),
+            u.size_bits
+        );
+    }
+    Ok(())
+}
+
+fn paddr_aligned(ctx: &Ctx<'_>) -> TestResult {
+    for u in ctx.bi.untypeds() {
+        let size = u.size().unwrap_or(0);
+        check!(
+            size != 0 && u.paddr % size == 0,
+            "untyped {:#x}: paddr {:#x} not aligned to 2^{}",
+            u.cap.bits(),
+            u.paddr,
+            u.size_bits
+        );
+    }
+    Ok(())
+}
+
+fn no_overlap(ctx: &Ctx<'_>) -> TestResult {
+    for (i, a) in ctx.bi.untypeds().enumerate() {
+        for b in ctx.bi.untypeds().skip(i + 1) {
+            let ((s1, e1), (s2, e2)) = (bounds(&a), bounds(&b));
+            check!(
+                e1 <= s2 || e2 <= s1,
+                "untypeds {:#x} [{s1:#x}, {e1:#x}) and {:#x} [{s2:#x}, {e2:#x}) overlap",
+                a.cap.bits(),
+                b.cap.bits()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn fdt_describes_ram(ctx: &Ctx<'_>) -> TestResult {
+    let ram = ram(ctx)?;
+    check!(ram.total() > 0, "the FDT describes no RAM");
+    Ok(())
+}
+
+fn device_outside_ram(ctx: &Ctx<'_>) -> TestResult {
+    let ram = ram(ctx)?;
+    for u in ctx.bi.untypeds().filter(|u| u.is_device) {
+        let (s, e) = bounds(&u);
+        check!(
+            !ram.overlaps(s, e),
+            "device untyped {:#x} [{s:#x}, {e:#x}) overlaps RAM",
+            u.cap.bits()
+        );
+    }
+    Ok(())
+}
+
+fn ram_inside_ram(ctx: &Ctx<'_>) -> TestResult {
+    let ram = ram(ctx)?;
+    for u in ctx.bi.untypeds().filter(|u| !u.is_device) {
+        let (s, e) = bounds(&u);
+        check!(
+            ram.covers(s, e),
+            "RAM untyped {:#x} [{s:#x}, {e:#x}) is not inside RAM",
+            u.cap.bits()
+        );
+    }
+    Ok(())
+}
+
+fn ram_total_bounded(ctx: &Ctx<'_>) -> TestResult {
+    let ram = ram(ctx)?;
+    let total: u64 = ctx
+        .bi
+        .untypeds()
+        .filter(|u| !u.is_device)
+        .map(|u| u.size().unwrap_or(0))
+        .sum();
+    check!(total > 0, "no RAM untypeds");
+    check!(
+        total <= ram.total(),
+        "{total:#x} bytes of RAM untypeds, but only {:#x} of RAM",
+        ram.total()
+    );
+    Ok(())
+}
+
+fn device_present(ctx: &Ctx<'_>) -> TestResult {
+    let devices = ctx.bi.untypeds().filter(|u| u.is_device).count();
+    check!(devices > 0, "no device untypeds");
+    let covers_zero = ctx.bi.untypeds().any(|u| u.is_device && u.paddr == 0);
+    check!(covers_zero, "no device untyped at paddr 0");
+    Ok(())
+}
