@@ -1,0 +1,67 @@
+//! Control and status registers, fences and `wfi`: one small function per
+//! instruction so that the rest of the layer stays free of inline asm.
+#![allow(unsafe_code)]
+
+use core::arch::asm;
+
+/// `sie`/`sip` bit of the supervisor timer interrupt.
+pub const IRQ_TIMER: u64 = 1 << 5;
+/// `sie`/`sip` bit of the supervisor external interrupt.
+pub const IRQ_EXTERNAL: u64 = 1 << 9;
+
+macro_rules! csr_read {
+    ($name:ident, $csr:literal) => {
+        #[doc = concat!("Reads `", $csr, "`.")]
+        pub fn $name() -> u64 {
+            let v: u64;
+            // SAFETY: reading this CSR has no side effect in S-mode.
+            unsafe { asm!(concat!("csrr {0}, ", $csr), out(reg) v, options(nomem, nostack)) };
+            v
+        }
+    };
+}
+
+csr_read!(read_sip, "sip");
+csr_read!(read_sie, "sie");
+csr_read!(read_time, "time");
+
+/// Whether an enabled timer or external interrupt is pending (for
+/// preemption points in long operations).
+pub fn interrupt_pending() -> bool {
+    read_sip() & read_sie() & (IRQ_TIMER | IRQ_EXTERNAL) != 0
+}
+
+/// Sets bits in `sie` (interrupts stay globally off in the kernel:
+/// `sstatus.SIE` is 0 there).
+pub fn set_sie(bits: u64) {
+    // SAFETY: enabling interrupt sources cannot trap while sstatus.SIE = 0;
+    // they are taken only in U-mode or seen by polling `sip`.
+    unsafe { asm!("csrs sie, {0}", in(reg) bits, options(nomem, nostack)) };
+}
+
+/// Writes `scounteren` (which counters U-mode may read).
+pub fn write_scounteren(v: u64) {
+    // SAFETY: only changes which counters user mode may read.
+    unsafe { asm!("csrw scounteren, {0}", in(reg) v, options(nomem, nostack)) };
+}
+
+/// Writes `satp`. The caller passes a root whose entries 256..512 are the
+/// kernel's (every VSpace root gets them), so the kernel stays mapped.
+pub fn write_satp(v: u64) {
+    // SAFETY: the kernel half of every root table equals the boot table's,
+    // so the code, stack and data the kernel is using stay mapped.
+    unsafe { asm!("csrw satp, {0}", in(reg) v, options(nostack)) };
+}
+
+/// `sfence.vma` of everything.
+pub fn sfence_vma_all() {
+    // SAFETY: a TLB flush has no effect on memory contents.
+    unsafe { asm!("sfence.vma", options(nostack)) };
+}
+
+/// Waits for an interrupt (returns at once if one is pending and enabled
+/// in `sie`; with `sstatus.SIE` = 0 it is not taken as a trap).
+pub fn wfi() {
+    // SAFETY: `wfi` is a hint; it has no architectural side effect.
+    unsafe { asm!("wfi", options(nomem, nostack)) };
+}

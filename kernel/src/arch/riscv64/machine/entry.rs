@@ -1,0 +1,271 @@
+//! Boot: `_start` (assembly) and the first Rust function, `boot_main`.
+//!
+//! OpenSBI enters `_start` in S-mode at physical 0x80200000 with the MMU off,
+//! a0 = hart id, a1 = DTB physical address. `_start` parks every hart but 0,
+//! zeroes .bss, fills the kernel root page table (1 GiB leaves: identity for
+//! the GiB holding 0x80000000, the physical-memory window, the kernel-ELF
+//! window), enables Sv39, jumps to the kernel's link address, drops the
+//! identity entry and calls `boot_main` on the kernel stack. Before the
+//! jump only PC-relative addressing (`lla`) is used, which yields physical
+//! addresses because the image is laid out by physical address with the
+//! same offsets as its virtual layout.
+#![allow(unsafe_code)]
+
+use super::platform::{self, Platform};
+use super::{kptr_to_paddr, paddr_to_kptr, plic, sbi, timer, trap, Machine, MACHINE};
+use crate::boot::BootParams;
+use crate::types::{round_up, PAddr, Region};
+use cairn_abi::image::{ImageHeader, KERNEL_PHYS_BASE};
+use core::cell::UnsafeCell;
+
+/// Size of the (single) kernel stack.
+pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
+
+/// A page-table page written only by the boot assembly.
+#[repr(C, align(4096))]
+pub struct RootTable(UnsafeCell<[u64; 512]>);
+
+// SAFETY: the table is written only by `_start` before any Rust code runs
+// (and before a second hart could), and read-only afterwards.
+unsafe impl Sync for RootTable {}
+
+/// The kernel's root page table (entries 256..512 are every VSpace's).
+pub static KERNEL_ROOT: RootTable = RootTable(UnsafeCell::new([0; 512]));
+
+/// The kernel stack (one, the kernel is single-core and event-based).
+#[repr(C, align(16))]
+pub struct KernelStack(UnsafeCell<[u8; KERNEL_STACK_SIZE]>);
+
+// SAFETY: only the assembly uses the stack, as the stack pointer of the one
+// flow of control in the kernel; Rust never references its contents.
+unsafe impl Sync for KernelStack {}
+
+/// The stack every kernel entry starts on, from its top.
+pub static KERNEL_STACK: KernelStack = KernelStack(UnsafeCell::new([0; KERNEL_STACK_SIZE]));
+
+extern "C" {
+    static __kernel_end: u8;
+}
+
+core::arch::global_asm!(
+    r#"
+    .pushsection .text.boot, "ax"
+    .globl _start
+_start:
+    csrci sstatus, 2
+    csrw sie, zero
+    csrw sscratch, zero
+    bnez a0, .Lpark
+    mv s0, a0
+    mv s1, a1
+    lla t0, __bss_start
+    lla t1, __bss_end
+.Lzero_bss:
+    bgeu t0, t1, .Lbuild_pt
+    sd zero, 0(t0)
+    addi t0, t0, 8
+    j .Lzero_bss
+.Lbuild_pt:
+    lla t0, {root}
+    li t1, 0xEF
+    li t2, 0x20000000
+    or t2, t2, t1
+    sd t2, 2*8(t0)
+    li t3, 510*8
+    add t3, t0, t3
+    sd t2, 0(t3)
+    li t3, 256*8
+    add t3, t0, t3
+    mv t2, t1
+    li t4, 0x10000000
+    li t5, 254
+.Lwindow:
+    sd t2, 0(t3)
+    addi t3, t3, 8
+    add t2, t2, t4
+    addi t5, t5, -1
+    bnez t5, .Lwindow
+    srli t1, t0, 12
+    li t2, 8
+    slli t2, t2, 60
+    or t1, t1, t2
+    sfence.vma
+    csrw satp, t1
+    sfence.vma
+    lla t0, .Lhigh_addr
+    ld t0, 0(t0)
+    jr t0
+    .balign 8
+.Lhigh_addr:
+    .dword .Lhigh
+.Lhigh:
+    lla t0, {root}
+    sd zero, 2*8(t0)
+    sfence.vma
+    lla sp, {stack}
+    li t0, {stack_size}
+    add sp, sp, t0
+    lla t0, {trap_entry}
+    csrw stvec, t0
+    mv a0, s0
+    mv a1, s1
+    call {main}
+.Lpark:
+    wfi
+    j .Lpark
+    .popsection
+"#,
+    root = sym KERNEL_ROOT,
+    stack = sym KERNEL_STACK,
+    stack_size = const KERNEL_STACK_SIZE,
+    trap_entry = sym trap::cairn_trap_entry,
+    main = sym boot_main,
+);
+
+/// Entry `index` of the kernel root table (0 outside 256..512).
+pub fn kernel_root_entry(index: usize) -> u64 {
+    if !(256..512).contains(&index) {
+        return 0;
+    }
+    // SAFETY: `index` < 512 is inside the table; after boot nothing writes
+    // it, so a plain read cannot race.
+    unsafe { KERNEL_ROOT.0.get().cast::<u64>().add(index).read_volatile() }
+}
+
+/// Reports why the kernel cannot boot and halts (QEMU exits non-zero if
+/// the test finisher is known).
+fn cannot_boot(why: &dyn core::fmt::Display, finisher: Option<u64>) -> ! {
+    kprintln!("cairn: cannot boot: {}", why);
+    super::power_off(false, finisher)
+}
+
+fn read_header(pa: u64) -> ImageHeader {
+    let p = paddr_to_kptr(PAddr(pa)) as *const [u8; ImageHeader::SIZE];
+    // SAFETY: `pa` is the page after the kernel image in RAM (QEMU loaded
+    // the image there), mapped by the physical-memory window; it is only
+    // read, and an image without a header just fails validation.
+    ImageHeader::from_bytes(unsafe { &*p })
+}
+
+/// Checks that the image as loaded holds the user image the header names.
+fn check_image(h: &ImageHeader, header_pa: u64) -> Result<(), &'static str> {
+    h.validate()?;
+    let image_end = KERNEL_PHYS_BASE.checked_add(h.image_size);
+    let user_end = header_pa
+        .checked_add(h.user_offset)
+        .and_then(|a| a.checked_add(h.user_size));
+    match (image_end, user_end) {
+        (Some(i), Some(u)) if u <= i => Ok(()),
+        _ => Err("image size does not cover the user image"),
+    }
+}
+
+/// The first Rust code: parse the platform, print the banner, create the
+/// root task, start the timer, run it.
+extern "C" fn boot_main(_hart: u64, dtb_pa: u64) -> ! {
+    kprintln!(
+        "Cairn {}: seL4 16.0.0 user ABI, riscv64 Sv39, classic configuration",
+        env!("CARGO_PKG_VERSION")
+    );
+    kprintln!("config: {}", crate::config::CONFIG_TEXT);
+    let mut platform = match platform::parse(dtb_pa) {
+        Ok(p) => p,
+        Err(e) => cannot_boot(&e, None),
+    };
+    let kernel_end = kptr_to_paddr(core::ptr::addr_of!(__kernel_end) as usize).0;
+    let header_pa = round_up(kernel_end, 12);
+    let header = read_header(header_pa);
+    let image = check_image(&header, header_pa);
+    if image.is_ok() {
+        let pushed = platform
+            .reserved
+            .push(Region::new(
+                KERNEL_PHYS_BASE,
+                KERNEL_PHYS_BASE + header.image_size,
+            ))
+            .and_then(|()| platform.reserved.push(platform.dtb));
+        if let Err(e) = pushed {
+            cannot_boot(&e, platform.test_finisher);
+        }
+    }
+    print_platform(&platform);
+    let finisher = platform.test_finisher;
+    let tick = timer::tick_length(platform.timebase);
+    if MACHINE
+        .set(Machine {
+            platform,
+            tick,
+            sbi_time: sbi::has_time_extension(),
+        })
+        .is_err()
+    {
+        cannot_boot(&"boot_main entered twice", finisher);
+    }
+    let Some(m) = super::machine() else {
+        cannot_boot(&"machine state missing", finisher)
+    };
+    if m.platform.ram.as_slice().is_empty() {
+        cannot_boot(&"no memory described by the device tree", finisher);
+    }
+    if let Err(e) = image {
+        cannot_boot(&e, finisher);
+    }
+    let user_image_paddr = header_pa + header.user_offset;
+    kprintln!(
+        "kernel image: [{:#x}, {:#x}), header at {:#x}",
+        KERNEL_PHYS_BASE,
+        kernel_end,
+        header_pa
+    );
+    kprintln!(
+        "user image: [{:#x}, {:#x}) -> vaddr [{:#x}, {:#x}), entry {:#x}",
+        user_image_paddr,
+        user_image_paddr + header.user_size,
+        header.user_v_start,
+        header.user_v_end,
+        header.user_entry
+    );
+    plic::init();
+    let params = BootParams {
+        ram: m.platform.ram.as_slice(),
+        reserved: m.platform.reserved.as_slice(),
+        kernel_devices: m.platform.kernel_devices.as_slice(),
+        header,
+        user_image_paddr,
+        dtb: Some(m.platform.dtb),
+    };
+    if let Err(e) = crate::boot::boot_root_task(&params) {
+        cannot_boot(&e, finisher);
+    }
+    timer::start();
+    trap::exit_to_user()
+}
+
+fn print_platform(p: &Platform) {
+    for r in p.ram.as_slice() {
+        kprintln!("ram: [{:#x}, {:#x}) {} MiB", r.start, r.end, r.len() >> 20);
+    }
+    for r in p.reserved.as_slice() {
+        kprintln!("reserved: [{:#x}, {:#x})", r.start, r.end);
+    }
+    kprintln!(
+        "timebase: {} Hz, tick {} ms",
+        p.timebase,
+        crate::config::TIMER_TICK_MS
+    );
+    if let Some(plic) = p.plic {
+        kprintln!(
+            "plic: {:#x} ({} sources, context {})",
+            plic.reg.start,
+            plic.ndev,
+            plic.context
+        );
+    }
+    if let Some(u) = p.uart {
+        kprintln!("uart: {:#x}", u.start);
+    }
+    for r in p.kernel_devices.as_slice() {
+        kprintln!("kernel device: [{:#x}, {:#x})", r.start, r.end);
+    }
+    kprintln!("dtb: [{:#x}, {:#x})", p.dtb.start, p.dtb.end);
+}

@@ -1,0 +1,35 @@
+//! The kernel's periodic tick (ABI ref §12, classic): every
+//! `CONFIG_TIMER_TICK_MS` ms, programmed through SBI set_timer relative to
+//! `rdtime`. Also enables the timer and external interrupt sources in `sie`
+//! and, if configured, user access to the cycle, time and instret counters.
+
+use super::{csr, machine, sbi};
+
+/// Timebase units per tick for a timebase of `hz`.
+pub const fn tick_length(hz: u64) -> u64 {
+    let t = hz.saturating_mul(crate::config::TIMER_TICK_MS) / 1000;
+    if t == 0 {
+        1
+    } else {
+        t
+    }
+}
+
+/// Enables the interrupt sources the kernel uses and arms the first tick.
+pub fn start() {
+    csr::write_scounteren(if crate::config::USER_CYCLE_COUNTER {
+        0x7
+    } else {
+        0
+    });
+    csr::set_sie(csr::IRQ_TIMER | csr::IRQ_EXTERNAL);
+    arm_next_tick();
+}
+
+/// Programs the next tick one tick length from now (which also clears the
+/// pending timer interrupt).
+pub fn arm_next_tick() {
+    if let Some(m) = machine() {
+        sbi::set_timer(csr::read_time().wrapping_add(m.tick), m.sbi_time);
+    }
+}

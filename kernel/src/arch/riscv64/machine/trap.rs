@@ -1,0 +1,208 @@
+//! Trap entry and exit (stvec, direct mode).
+//!
+//! Invariant: while a thread runs in U-mode, `sscratch` holds the kernel
+//! pointer of its [`Registers`] (inside its TCB); while the kernel runs,
+//! `sscratch` is 0 and `sstatus.SIE` is 0 (no interrupt traps in the kernel).
+//!
+//! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
+//! = sepc + 4 for `ecall`), `sstatus`, `scause`, `stval` and, when the
+//! thread's `sstatus.FS` is Dirty, f0..f31 and fcsr; then it switches to the
+//! kernel stack and calls [`user_trap`], which handles exactly one event and
+//! leaves through [`exit_to_user`]. A trap with `sscratch` = 0 came from the
+//! kernel itself: a kernel bug, reported by panicking.
+//!
+//! FP state is saved only when Dirty: the exit path loads it whenever FS ≠
+//! Off and then marks it Clean, so a Clean or Initial FS means the saved
+//! copy is already current. The kernel target is soft-float: kernel code
+//! never touches the f registers.
+#![allow(unsafe_code)]
+
+use super::entry::{KERNEL_STACK, KERNEL_STACK_SIZE};
+use super::{csr, plic, timer};
+use crate::arch::riscv64::context::offset;
+#[cfg(doc)]
+use crate::arch::riscv64::context::Registers;
+
+const SCAUSE_INTERRUPT: u64 = 1 << 63;
+const SCAUSE_ECALL_U: u64 = 8;
+const IRQ_S_TIMER: u64 = 5;
+const IRQ_S_EXTERNAL: u64 = 9;
+
+core::arch::global_asm!(
+    r#"
+    .pushsection .text.trap, "ax"
+    .balign 4
+    .globl cairn_trap_entry
+cairn_trap_entry:
+    csrrw t0, sscratch, t0
+    beqz t0, .Lkernel_trap
+    .irp n, 1,2,3,4,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    sd x\n, {x}+\n*8(t0)
+    .endr
+    csrr t1, sscratch
+    sd t1, {x}+5*8(t0)
+    csrw sscratch, zero
+    csrr t1, sepc
+    sd t1, {fault_ip}(t0)
+    csrr t2, scause
+    sd t2, {scause}(t0)
+    li t3, {ecall_u}
+    bne t2, t3, 1f
+    addi t1, t1, 4
+1:  sd t1, {next_ip}(t0)
+    csrr t3, stval
+    sd t3, {stval}(t0)
+    csrr t4, sstatus
+    sd t4, {sstatus}(t0)
+    srli t5, t4, 13
+    andi t5, t5, 3
+    li t6, 3
+    bne t5, t6, 2f
+    .option push
+    .option arch, +d
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    fsd f\n, {f}+\n*8(t0)
+    .endr
+    frcsr t5
+    .option pop
+    sd t5, {fcsr}(t0)
+2:  lla sp, {stack}
+    li t5, {stack_size}
+    add sp, sp, t5
+    mv a0, t0
+    mv a1, t2
+    mv a2, t3
+    mv a3, a7
+    call {user_trap}
+3:  j 3b
+
+.Lkernel_trap:
+    csrrw t0, sscratch, zero
+    csrr a0, scause
+    csrr a1, sepc
+    csrr a2, stval
+    lla sp, {stack}
+    li t5, {stack_size}
+    add sp, sp, t5
+    call {kernel_trap}
+4:  j 4b
+
+    .globl cairn_restore_context
+cairn_restore_context:
+    ld t0, {next_ip}(a0)
+    csrw sepc, t0
+    ld t0, {sstatus}(a0)
+    li t1, 0x102
+    not t1, t1
+    and t0, t0, t1
+    ori t0, t0, 0x20
+    csrw sstatus, t0
+    srli t1, t0, 13
+    andi t1, t1, 3
+    beqz t1, 5f
+    .option push
+    .option arch, +d
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    fld f\n, {f}+\n*8(a0)
+    .endr
+    ld t1, {fcsr}(a0)
+    fscsr t1
+    .option pop
+    li t1, 0x2000
+    csrc sstatus, t1
+    li t1, 0x4000
+    csrs sstatus, t1
+5:
+    .irp n, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    ld x\n, {x}+\n*8(a0)
+    .endr
+    csrw sscratch, a0
+    ld a0, {x}+10*8(a0)
+    sret
+    .popsection
+"#,
+    x = const offset::X,
+    fault_ip = const offset::FAULT_IP,
+    next_ip = const offset::NEXT_IP,
+    sstatus = const offset::SSTATUS,
+    scause = const offset::SCAUSE,
+    stval = const offset::STVAL,
+    f = const offset::F,
+    fcsr = const offset::FCSR,
+    ecall_u = const SCAUSE_ECALL_U,
+    stack = sym KERNEL_STACK,
+    stack_size = const KERNEL_STACK_SIZE,
+    user_trap = sym user_trap,
+    kernel_trap = sym kernel_trap,
+);
+
+extern "C" {
+    /// The trap vector (`stvec`, direct mode).
+    pub fn cairn_trap_entry();
+    /// Resumes the thread whose registers are at kernel pointer `kptr`.
+    fn cairn_restore_context(kptr: usize) -> !;
+}
+
+/// Handles one trap from U-mode (registers already saved at `_regs`).
+extern "C" fn user_trap(_regs: usize, scause: u64, stval: u64, a7: u64) -> ! {
+    if scause & SCAUSE_INTERRUPT != 0 {
+        handle_interrupt(scause & !SCAUSE_INTERRUPT);
+    } else if scause == SCAUSE_ECALL_U {
+        crate::api::handle_syscall(a7 as i64);
+    } else {
+        crate::api::handle_exception(scause, stval);
+    }
+    exit_to_user()
+}
+
+/// A trap taken while the kernel ran: always a kernel bug.
+extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64) -> ! {
+    panic!(
+        "trap in kernel mode: scause {:#x} sepc {:#x} stval {:#x}",
+        scause, sepc, stval
+    )
+}
+
+/// Handles interrupt `cause` (the `scause` code without the interrupt bit).
+fn handle_interrupt(cause: u64) {
+    match cause {
+        IRQ_S_TIMER => {
+            timer::arm_next_tick();
+            crate::api::handle_timer_tick();
+        }
+        IRQ_S_EXTERNAL => {
+            if let Some(irq) = plic::claim_and_complete() {
+                crate::api::handle_external_irq(irq);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Idles until an interrupt is pending, then handles one. `sstatus.SIE`
+/// stays 0: an interrupt enabled in `sie` wakes `wfi` without trapping, and
+/// is found by polling `sip`.
+fn idle() {
+    csr::wfi();
+    let pending = csr::read_sip() & csr::read_sie();
+    if pending & csr::IRQ_TIMER != 0 {
+        handle_interrupt(IRQ_S_TIMER);
+    } else if pending & csr::IRQ_EXTERNAL != 0 {
+        handle_interrupt(IRQ_S_EXTERNAL);
+    }
+}
+
+/// Leaves the kernel: resumes the thread [`crate::state::current_context`]
+/// names, idling while there is none.
+pub fn exit_to_user() -> ! {
+    loop {
+        match crate::state::current_context() {
+            // SAFETY: `current_context` returns the kernel pointer of the
+            // `Registers` of a runnable thread, inside a live TCB, whose
+            // VSpace is the current one; the TCB stays alive until the next
+            // kernel entry, which is the only code that uses `sscratch`.
+            Some(kptr) => unsafe { cairn_restore_context(kptr) },
+            None => idle(),
+        }
+    }
+}
