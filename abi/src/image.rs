@@ -122,10 +122,10 @@ impl ImageHeader {
         if self.version != Self::VERSION {
             return Err("unsupported image header version");
         }
-        if self.user_offset % page != 0 || self.user_offset < page {
+        if !self.user_offset.is_multiple_of(page) || self.user_offset < page {
             return Err("user image offset not page aligned");
         }
-        if self.user_v_start % page != 0 || self.user_v_end % page != 0 {
+        if !self.user_v_start.is_multiple_of(page) || !self.user_v_end.is_multiple_of(page) {
             return Err("user image not page aligned");
         }
         if self.user_v_end <= self.user_v_start

@@ -1,8 +1,14 @@
 //! Physical RAM as the device tree describes it: the `memory` nodes minus
-//! the `/reserved-memory` children and the memory reservation block. Used
-//! to check where the kernel's untypeds lie (ABI ref §6.6).
+//! the `/reserved-memory` children, the memory reservation block, and the
+//! SBI firmware's region below the kernel's load address (seL4's
+//! `qemu-riscv-virt` overlay reserves it; the DTB QEMU's OpenSBI passes on
+//! only marks part of it, ABI ref §6.1). Used to check where the kernel's
+//! untypeds lie (ABI ref §6.6).
 
 use fdt::Fdt;
+
+/// The kernel's physical load address (`PHYS_BASE`, ABI ref §6.1).
+const KERNEL_PHYS_BASE: u64 = 0x8020_0000;
 
 /// Most disjoint ranges tracked.
 const MAX_RANGES: usize = 32;
@@ -102,6 +108,9 @@ pub fn ram_from_fdt(dtb: &[u8]) -> Result<Ranges, &'static str> {
             }
         }
     }
+    // ABI ref §6.1: the firmware owns [RAM start, PHYS_BASE); seL4 reports it
+    // as a device untyped.
+    ram.subtract(0, KERNEL_PHYS_BASE)?;
     for r in fdt.memory_reservations() {
         let start = r.address() as u64;
         ram.subtract(start, start.saturating_add(r.size() as u64))?;

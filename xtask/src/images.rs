@@ -1,0 +1,140 @@
+//! The QEMU test images of `cargo xtask test`: the one table saying which
+//! root task each image runs, with which kernel configuration, on which
+//! machine, what counts as passing, and how long it may take.
+
+use std::time::Duration;
+
+use crate::harness::Expect;
+
+/// The conformance root task (package and binary name in `user/`).
+pub const CONFORMANCE: &str = "cairn-tests";
+/// The demo root task (package and binary name in `user/`).
+pub const DEMO: &str = "cairn-demo";
+/// A root task crate with its own workspace, built on its own and then
+/// handed to the image builder as `--rootserver`.
+pub const STANDALONE_DIR: &str = "user/hello";
+
+/// Where an image's root task comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootTask {
+    /// A binary package of the `user/` workspace.
+    Package(&'static str),
+    /// [`STANDALONE_DIR`] built separately, its ELF copied to a temporary
+    /// directory and used as a `--rootserver` path.
+    Standalone,
+}
+
+/// The machine an image boots on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Machine {
+    /// QEMU `virt` as is.
+    Virt,
+    /// QEMU `virt` with a device tree whose memory node was removed.
+    VirtWithoutMemory,
+}
+
+/// One QEMU test image.
+#[derive(Clone, Copy, Debug)]
+pub struct TestImage {
+    /// Name, also the prefix of its results (`test <name>::<test> ...`).
+    pub name: &'static str,
+    pub root: RootTask,
+    /// `--config` text on top of the defaults (`""` = defaults).
+    pub config: &'static str,
+    pub machine: Machine,
+    pub expect: Expect,
+    /// Wall-clock limit for the QEMU run (software emulation, 2 cores).
+    pub timeout: Duration,
+}
+
+/// The default limit: generous for a software-emulated CPU on a busy host.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Every QEMU test image, run in this order.
+pub const TEST_IMAGES: &[TestImage] = &[
+    TestImage {
+        name: "conformance",
+        root: RootTask::Package(CONFORMANCE),
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::Conformance,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    TestImage {
+        name: "conformance-cnode13",
+        root: RootTask::Package(CONFORMANCE),
+        config: "root-cnode-bits=13",
+        machine: Machine::Virt,
+        expect: Expect::Conformance,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    TestImage {
+        name: "demo",
+        root: RootTask::Package(DEMO),
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith("cairn-demo: done"),
+        timeout: DEFAULT_TIMEOUT,
+    },
+    TestImage {
+        name: "rootserver-standalone",
+        root: RootTask::Standalone,
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith("hello from a standalone root task"),
+        timeout: DEFAULT_TIMEOUT,
+    },
+    TestImage {
+        name: "boot-no-memory",
+        root: RootTask::Package(CONFORMANCE),
+        config: "",
+        machine: Machine::VirtWithoutMemory,
+        expect: Expect::FailFastWith("no memory"),
+        // Failing fast means seconds; this only bounds a hang.
+        timeout: Duration::from_secs(120),
+    },
+];
+
+/// The images named in `only` (all when empty); unknown names are errors.
+pub fn select(only: &[String]) -> Result<Vec<&'static TestImage>, String> {
+    if only.is_empty() {
+        return Ok(TEST_IMAGES.iter().collect());
+    }
+    only.iter()
+        .map(|name| {
+            TEST_IMAGES.iter().find(|i| i.name == name).ok_or_else(|| {
+                let names: Vec<_> = TEST_IMAGES.iter().map(|i| i.name).collect();
+                format!("no test image {name:?} (images: {})", names.join(", "))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_well_formed() {
+        let mut names: Vec<_> = TEST_IMAGES.iter().map(|i| i.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), TEST_IMAGES.len(), "image names are unique");
+        for i in TEST_IMAGES {
+            cairn_config::KernelConfig::parse(i.config).expect("valid config");
+            assert!(i.timeout <= DEFAULT_TIMEOUT);
+        }
+        // Worst case, every image hangs: still well inside CI's 90 minutes.
+        let total: Duration = TEST_IMAGES.iter().map(|i| i.timeout).sum();
+        assert!(total < Duration::from_secs(40 * 60));
+    }
+
+    #[test]
+    fn select_by_name() {
+        assert_eq!(select(&[]).unwrap().len(), TEST_IMAGES.len());
+        assert_eq!(select(&["demo".into()]).unwrap()[0].name, "demo");
+        assert!(select(&["nope".into()])
+            .unwrap_err()
+            .contains("conformance-cnode13"));
+    }
+}

@@ -1,0 +1,170 @@
+//! `cargo xtask`: builds, runs and tests Cairn.
+//!
+//! Modules, one concern each: `toolchain` (how to run cargo for the
+//! RISC-V target), `prereq` (host tools, installed when possible), `build`
+//! (kernel, root tasks, images), `qemu` (running with a deadline), `harness`
+//! (judging output), `images` (the QEMU test table), `suite` (`test`).
+
+mod build;
+mod harness;
+mod images;
+mod prereq;
+mod qemu;
+mod suite;
+mod toolchain;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::build::{config_tag, parse_config, Builder};
+use crate::prereq::Need;
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Build, run and test Cairn",
+    version
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Builds the kernel, a root task and their boot image into target/images/.
+    ///
+    /// The root task is the demo (cairn-demo) unless --suite or --rootserver
+    /// names another. Prints the image's path; boot it with
+    /// `qemu-system-riscv64 -machine virt -cpu rv64 -m 3072M -smp 1
+    /// -bios default -nographic -kernel IMAGE`.
+    Build {
+        #[command(flatten)]
+        system: SystemArgs,
+        /// Root task from the user/ workspace (conflicts with --rootserver).
+        #[arg(long, value_enum, conflicts_with = "rootserver")]
+        suite: Option<Suite>,
+    },
+    /// Builds the kernel and the demo (or --rootserver) and boots them under
+    /// QEMU in this terminal.
+    ///
+    /// QEMU runs with -nographic: the console is this terminal, Ctrl-A X
+    /// quits. Exits with QEMU's exit status.
+    Run {
+        #[command(flatten)]
+        system: SystemArgs,
+    },
+    /// Runs the whole test suite: host tests, then every QEMU test image.
+    ///
+    /// Host tests: `cargo test --workspace` here and the user libraries'
+    /// host tests. QEMU images (table in xtask/src/images.rs): the
+    /// conformance suite in two configurations, the demo, a standalone
+    /// --rootserver, and a boot without memory that must fail fast. Prints
+    /// one line per test and closes with `N passed, M failed`; exits
+    /// non-zero if anything failed.
+    Test {
+        /// Stream cargo's and QEMU's output (otherwise shown on failure).
+        #[arg(long, short)]
+        verbose: bool,
+        /// Run only this QEMU test image (repeatable).
+        #[arg(long = "image", value_name = "NAME")]
+        images: Vec<String>,
+        /// Skip the host tests.
+        #[arg(long)]
+        no_host: bool,
+    },
+}
+
+/// What makes up a system: the kernel's configuration and the root task.
+#[derive(Args)]
+struct SystemArgs {
+    /// Kernel option KEY=VALUE (repeatable, or comma-separated); see
+    /// config/src/lib.rs for the options and their defaults.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// Any statically linked RISC-V 64 seL4 root task ELF to boot instead
+    /// of the demo.
+    #[arg(long, value_name = "PATH")]
+    rootserver: Option<PathBuf>,
+}
+
+/// Root tasks of the user/ workspace.
+#[derive(Clone, Copy, ValueEnum)]
+enum Suite {
+    /// The demo system (cairn-demo).
+    Demo,
+    /// The conformance test suite (cairn-tests).
+    Conformance,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Build { system, suite } => build_system(&system, suite, &[]).map(|image| {
+            println!("{}", image.display());
+            0
+        }),
+        Cmd::Run { system } => build_system(&system, None, &[Need::Qemu])
+            .and_then(|image| qemu::run_foreground(qemu::boot_command(&image, None))),
+        Cmd::Test {
+            verbose,
+            images,
+            no_host,
+        } => suite::run(&suite::Options {
+            verbose,
+            images,
+            no_host,
+        })
+        .map(|ok| if ok { 0 } else { 1 }),
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Builds kernel, root task and image; returns the image's path.
+fn build_system(args: &SystemArgs, suite: Option<Suite>, more: &[Need]) -> Result<PathBuf, String> {
+    let cfg = parse_config(&args.config)?;
+    if let Some(path) = &args.rootserver {
+        // Refuse a bad path before spending minutes on the kernel.
+        let elf =
+            std::fs::read(path).map_err(|e| format!("--rootserver {}: {e}", path.display()))?;
+        cairn_image::check_root_task(&elf)
+            .map_err(|e| format!("--rootserver {}: {e}", path.display()))?;
+    }
+    let mut needs = vec![Need::CrossToolchain];
+    needs.extend(more);
+    let toolchain = prereq::ensure(&needs)?.ok_or("no cross toolchain")?;
+    let b = Builder::new(toolchain);
+    let kernel = b.kernel(&cfg)?;
+    let (root, name) = match (&args.rootserver, suite) {
+        (Some(path), _) => (path.clone(), file_stem(path)),
+        (None, s) => {
+            let package = match s.unwrap_or(Suite::Demo) {
+                Suite::Demo => images::DEMO,
+                Suite::Conformance => images::CONFORMANCE,
+            };
+            let built = b.user_programs(&[package])?;
+            (built[package].clone(), package.to_string())
+        }
+    };
+    let tag = config_tag(&cfg);
+    let name = if tag == "default" {
+        name
+    } else {
+        format!("{name}-{tag}")
+    };
+    b.image(&kernel, &root, &name)
+}
+
+fn file_stem(p: &Path) -> String {
+    p.file_stem()
+        .map_or_else(|| "rootserver".into(), |s| s.to_string_lossy().into_owned())
+}

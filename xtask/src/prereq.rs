@@ -1,0 +1,274 @@
+//! Host prerequisites: finding what is missing and installing it.
+//!
+//! Every other module asks for tools through [`ensure`]. The checks go
+//! through the [`Probe`] trait so that the decision logic is unit-tested
+//! with a fake machine instead of by uninstalling packages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::toolchain::Toolchain;
+
+/// What a command needs from the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// A way to build for the bare-metal RISC-V target (see `toolchain`).
+    CrossToolchain,
+    /// `qemu-system-riscv64`.
+    Qemu,
+    /// `fdtput`, to make the device tree of the negative boot test.
+    Fdtput,
+}
+
+/// Questions about the host, answered by [`System`] (or a fake in tests).
+pub trait Probe {
+    /// The full path of `program` if it is on `PATH`.
+    fn which(&self, program: &str) -> Option<PathBuf>;
+    /// Whether `path` exists.
+    fn exists(&self, path: &Path) -> bool;
+    /// The trimmed standard output of a successful `program args...`.
+    fn stdout(&self, program: &str, args: &[&str]) -> Option<String>;
+    /// Whether we run as root (so `apt-get install` works).
+    fn is_root(&self) -> bool;
+}
+
+/// The real host.
+pub struct System;
+
+impl Probe for System {
+    fn which(&self, program: &str) -> Option<PathBuf> {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.exists()
+    }
+
+    fn stdout(&self, program: &str, args: &[&str]) -> Option<String> {
+        let out = Command::new(program)
+            .args(args)
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    fn is_root(&self) -> bool {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        unsafe { libc::geteuid() == 0 }
+    }
+}
+
+/// The Debian packages missing for `needs` (empty when all is there).
+pub fn missing_packages(needs: &[Need], probe: &dyn Probe) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    for need in needs {
+        match need {
+            Need::CrossToolchain => {
+                if let Err(pkgs) = Toolchain::detect(probe) {
+                    missing.extend(pkgs);
+                }
+            }
+            Need::Qemu => {
+                if probe.which("qemu-system-riscv64").is_none() {
+                    missing.push("qemu-system-misc");
+                }
+            }
+            Need::Fdtput => {
+                if probe.which("fdtput").is_none() {
+                    missing.push("device-tree-compiler");
+                }
+            }
+        }
+    }
+    missing.dedup();
+    missing
+}
+
+/// What to do about missing packages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Nothing is missing.
+    Ready,
+    /// We are root and have apt-get: install these.
+    Install(Vec<&'static str>),
+    /// Tell the user this command and fail.
+    Tell(String),
+}
+
+/// The apt-get command line that installs `pkgs`.
+pub fn install_command(pkgs: &[&str], sudo: bool) -> String {
+    let s = if sudo { "sudo " } else { "" };
+    format!(
+        "{s}apt-get update && {s}apt-get install -y {}",
+        pkgs.join(" ")
+    )
+}
+
+/// Decides what to do about `missing`.
+pub fn plan(missing: Vec<&'static str>, probe: &dyn Probe) -> Plan {
+    if missing.is_empty() {
+        Plan::Ready
+    } else if probe.is_root() && probe.which("apt-get").is_some() {
+        Plan::Install(missing)
+    } else {
+        Plan::Tell(format!(
+            "missing prerequisites: {}\ninstall them with:\n    {}",
+            missing.join(" "),
+            install_command(&missing, !probe.is_root())
+        ))
+    }
+}
+
+/// Makes sure everything in `needs` is present, installing it when we
+/// can, and returns the cross toolchain if it was asked for and found.
+pub fn ensure(needs: &[Need]) -> Result<Option<Toolchain>, String> {
+    let probe = System;
+    match plan(missing_packages(needs, &probe), &probe) {
+        Plan::Ready => {}
+        Plan::Tell(msg) => return Err(msg),
+        Plan::Install(pkgs) => {
+            eprintln!(
+                "xtask: installing missing prerequisites: {}",
+                pkgs.join(" ")
+            );
+            apt_get(&["update"])?;
+            let mut args = vec!["install", "-y"];
+            args.extend(&pkgs);
+            apt_get(&args)?;
+            let still = missing_packages(needs, &probe);
+            if !still.is_empty() {
+                return Err(format!(
+                    "still missing after apt-get install: {}",
+                    still.join(" ")
+                ));
+            }
+        }
+    }
+    if needs.contains(&Need::CrossToolchain) {
+        let tc = Toolchain::detect(&probe)
+            .map_err(|pkgs| format!("no cross toolchain (missing {})", pkgs.join(" ")))?;
+        return Ok(Some(tc));
+    }
+    Ok(None)
+}
+
+fn apt_get(args: &[&str]) -> Result<(), String> {
+    let status = Command::new("apt-get")
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run apt-get: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("apt-get {} failed ({status})", args.join(" ")))
+    }
+}
+
+#[cfg(test)]
+pub mod fake {
+    //! A fake host for tests.
+    use super::Probe;
+    use std::collections::{HashMap, HashSet};
+    use std::path::{Path, PathBuf};
+
+    #[derive(Default)]
+    pub struct Fake {
+        pub programs: HashSet<&'static str>,
+        pub paths: HashSet<PathBuf>,
+        pub outputs: HashMap<String, String>,
+        pub root: bool,
+    }
+
+    impl Probe for Fake {
+        fn which(&self, program: &str) -> Option<PathBuf> {
+            self.programs
+                .contains(program)
+                .then(|| Path::new("/usr/bin").join(program))
+        }
+        fn exists(&self, path: &Path) -> bool {
+            self.paths.contains(path)
+        }
+        fn stdout(&self, program: &str, args: &[&str]) -> Option<String> {
+            self.outputs
+                .get(&format!("{program} {}", args.join(" ")))
+                .cloned()
+        }
+        fn is_root(&self) -> bool {
+            self.root
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fake::Fake;
+    use super::*;
+    use crate::toolchain::tests::debian_machine;
+
+    #[test]
+    fn nothing_missing_on_a_full_machine() {
+        let mut m = debian_machine();
+        m.programs.extend(["qemu-system-riscv64", "fdtput"]);
+        let all = [Need::CrossToolchain, Need::Qemu, Need::Fdtput];
+        assert!(missing_packages(&all, &m).is_empty());
+        assert_eq!(plan(vec![], &m), Plan::Ready);
+    }
+
+    #[test]
+    fn names_each_missing_package() {
+        let bare = Fake::default();
+        assert_eq!(missing_packages(&[Need::Qemu], &bare), ["qemu-system-misc"]);
+        assert_eq!(
+            missing_packages(&[Need::Fdtput], &bare),
+            ["device-tree-compiler"]
+        );
+        assert_eq!(
+            missing_packages(&[Need::CrossToolchain], &bare),
+            ["rustc-web", "cargo-web", "rust-web-src", "lld"]
+        );
+        // Only what is asked for is checked.
+        assert!(missing_packages(&[], &bare).is_empty());
+    }
+
+    #[test]
+    fn installs_as_root_with_apt_else_tells() {
+        let mut m = Fake {
+            root: true,
+            ..Fake::default()
+        };
+        m.programs.insert("apt-get");
+        assert_eq!(
+            plan(vec!["qemu-system-misc"], &m),
+            Plan::Install(vec!["qemu-system-misc"])
+        );
+
+        m.root = false;
+        let Plan::Tell(msg) = plan(vec!["qemu-system-misc", "lld"], &m) else {
+            panic!()
+        };
+        assert!(
+            msg.contains("sudo apt-get update && sudo apt-get install -y qemu-system-misc lld"),
+            "{msg}"
+        );
+
+        let m = Fake {
+            root: true,
+            ..Fake::default()
+        }; // no apt-get
+        let Plan::Tell(msg) = plan(vec!["lld"], &m) else {
+            panic!()
+        };
+        assert!(
+            msg.contains("    apt-get update && apt-get install -y lld"),
+            "{msg}"
+        );
+    }
+}

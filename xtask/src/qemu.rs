@@ -1,0 +1,283 @@
+//! Running QEMU (and other commands) with captured output and a deadline.
+//!
+//! [`run_captured`] merges a child's stdout and stderr into one pipe (so
+//! lines keep their order), reads it on a thread, and kills the child's
+//! whole process group if the deadline passes. [`run_foreground`] runs with
+//! the terminal attached, for `cargo xtask run`.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+/// The QEMU binary.
+pub const QEMU: &str = "qemu-system-riscv64";
+/// Guest memory (also used when dumping the device tree, so that the
+/// dumped tree describes the same machine).
+const MEMORY: &str = "3072M";
+
+/// The machine every image boots on: QEMU `virt`, one hart, OpenSBI in
+/// M-mode jumping to the image at 0x80200000 in S-mode, console on stdio.
+fn machine_args(machine: &str) -> Vec<String> {
+    [
+        "-machine",
+        machine,
+        "-cpu",
+        "rv64",
+        "-m",
+        MEMORY,
+        "-smp",
+        "1",
+        "-bios",
+        "default",
+        "-nographic",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The command that boots `image`, with `dtb` replacing QEMU's device tree.
+pub fn boot_command(image: &Path, dtb: Option<&Path>) -> Command {
+    let mut cmd = Command::new(QEMU);
+    cmd.args(machine_args("virt")).arg("-kernel").arg(image);
+    if let Some(dtb) = dtb {
+        cmd.arg("-dtb").arg(dtb);
+    }
+    cmd
+}
+
+/// Writes a device tree of the boot machine without its memory node:
+/// QEMU dumps its own tree, `fdtput -r` removes `/memory@80000000`.
+pub fn dtb_without_memory(out: &Path) -> Result<(), String> {
+    let machine = format!("virt,dumpdtb={}", out.display());
+    let mut dump = Command::new(QEMU);
+    dump.args(machine_args(&machine));
+    check(dump, "dumping the QEMU device tree")?;
+    let mut fdtput = Command::new("fdtput");
+    fdtput.arg("-r").arg(out).arg("/memory@80000000");
+    check(fdtput, "removing the memory node")
+}
+
+fn check(mut cmd: Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what}: {} ({})",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// How a captured run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Exited with this status code.
+    Exited(i32),
+    /// Killed by a signal it did not expect.
+    Signalled,
+    /// Still running at the deadline, so we killed it.
+    TimedOut(Duration),
+}
+
+/// The output and ending of a captured run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Captured {
+    /// Output lines (stdout and stderr merged), without line terminators.
+    pub lines: Vec<String>,
+    pub ending: Ending,
+}
+
+impl Captured {
+    /// The last `n` lines, joined.
+    pub fn tail(&self, n: usize) -> String {
+        self.lines[self.lines.len().saturating_sub(n)..].join("\n")
+    }
+}
+
+/// The process group of the captured child, killed if we are interrupted.
+static CHILD_GROUP: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_interrupt(sig: libc::c_int) {
+    let group = CHILD_GROUP.load(Ordering::SeqCst);
+    // SAFETY: kill and _exit are async-signal-safe and have no memory
+    // preconditions; a stale group id at worst names no process.
+    unsafe {
+        if group > 0 {
+            libc::kill(-group, libc::SIGKILL);
+        }
+        libc::_exit(128 + sig);
+    }
+}
+
+/// Runs `cmd` with stdin closed and its output captured (and echoed if
+/// `echo`), killing its process group after `timeout`.
+pub fn run_captured(mut cmd: Command, timeout: Duration, echo: bool) -> Result<Captured, String> {
+    let (reader, writer) = std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let writer2 = writer.try_clone().map_err(|e| format!("pipe: {e}"))?;
+    // The child gets its own process group so that a timeout kills it and
+    // everything it started; we forward SIGINT/SIGTERM to that group since
+    // the terminal no longer does.
+    cmd.stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2)
+        .process_group(0);
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    // Our copies of the pipe's write end must go, or we never see EOF.
+    drop(cmd);
+    let group = i32::try_from(child.id()).map_err(|_| "pid out of range".to_string())?;
+    CHILD_GROUP.store(group, Ordering::SeqCst);
+    // SAFETY: installing a handler that only calls async-signal-safe
+    // functions (see `on_interrupt`).
+    unsafe {
+        let handler = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::signal(libc::SIGINT, handler);
+        libc::signal(libc::SIGTERM, handler);
+    }
+
+    let (tx, rx) = mpsc::channel::<Option<String>>();
+    std::thread::spawn(move || {
+        let mut r = BufReader::new(reader);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match r.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buf);
+                    let line = line.trim_end_matches(['\n', '\r']).to_string();
+                    if echo {
+                        println!("{line}");
+                    }
+                    if tx.send(Some(line)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = tx.send(None);
+    });
+
+    let deadline = started + timeout;
+    let mut lines = Vec::new();
+    let mut eof = false;
+    let mut timed_out = false;
+    while !eof {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(Some(line)) => lines.push(line),
+            Ok(None) | Err(RecvTimeoutError::Disconnected) => eof = true,
+            Err(RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    // Output closed; the child may still be running until the deadline.
+    let mut status: Option<ExitStatus> = None;
+    while !timed_out && status.is_none() {
+        status = child.try_wait().map_err(|e| format!("wait: {e}"))?;
+        if status.is_none() {
+            if Instant::now() >= deadline {
+                timed_out = true;
+            } else {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    if timed_out {
+        // SAFETY: kill has no memory preconditions; the group is our child's.
+        unsafe { libc::kill(-group, libc::SIGKILL) };
+        let _ = child.wait();
+        // Whatever was printed before the kill (bounded: the writers are dead).
+        while let Ok(Some(line)) = rx.recv_timeout(Duration::from_millis(500)) {
+            lines.push(line);
+        }
+    }
+    CHILD_GROUP.store(0, Ordering::SeqCst);
+    let ending = match status {
+        _ if timed_out => Ending::TimedOut(timeout),
+        Some(s) => s.code().map_or(Ending::Signalled, Ending::Exited),
+        None => Ending::Signalled,
+    };
+    Ok(Captured { lines, ending })
+}
+
+/// Runs `cmd` attached to the terminal and returns its exit code (QEMU
+/// `-nographic`: Ctrl-A X quits).
+pub fn run_foreground(mut cmd: Command) -> Result<i32, String> {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    Ok(status.code().unwrap_or(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.args(["-c", script]);
+        c
+    }
+
+    #[test]
+    fn captures_merged_output_and_status() {
+        let c = run_captured(
+            sh("echo one; echo two >&2; printf 'three\\r\\n'; printf four; exit 3"),
+            Duration::from_secs(20),
+            false,
+        )
+        .unwrap();
+        assert_eq!(c.lines, ["one", "two", "three", "four"]);
+        assert_eq!(c.ending, Ending::Exited(3));
+    }
+
+    #[test]
+    fn kills_the_whole_group_at_the_deadline() {
+        let t = Instant::now();
+        let c = run_captured(sh("echo hi; sleep 100"), Duration::from_secs(1), false).unwrap();
+        assert_eq!(c.ending, Ending::TimedOut(Duration::from_secs(1)));
+        assert_eq!(c.lines, ["hi"]);
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_child_that_closes_its_output_still_times_out() {
+        let c = run_captured(
+            sh("exec >&- 2>&-; sleep 100"),
+            Duration::from_secs(1),
+            false,
+        )
+        .unwrap();
+        assert!(matches!(c.ending, Ending::TimedOut(_)));
+    }
+
+    #[test]
+    fn boot_command_is_the_documented_one() {
+        let cmd = boot_command(Path::new("x.img"), None);
+        let args: Vec<_> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args.join(" "),
+            "-machine virt -cpu rv64 -m 3072M -smp 1 -bios default -nographic -kernel x.img"
+        );
+    }
+}
