@@ -24,6 +24,7 @@ macro_rules! csr_read {
 csr_read!(read_sip, "sip");
 csr_read!(read_sie, "sie");
 csr_read!(read_time, "time");
+csr_read!(read_cycle, "cycle");
 
 /// Whether an enabled timer or external interrupt is pending (for
 /// preemption points in long operations).
