@@ -30,3 +30,6 @@ pub mod preempt;
 pub mod sched;
 pub mod state;
 pub mod types;
+
+#[cfg(test)]
+pub mod testutil;

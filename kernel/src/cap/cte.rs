@@ -138,6 +138,153 @@ pub fn remove(slot: SlotRef) -> Cap {
     cap
 }
 
+/// seL4's `cteInsert`: puts `cap`, derived from the capability in `src`,
+/// into the empty slot `dest` right after `src` in the derivation list, with
+/// revocable/first-badged status by `is_cap_revocable`. A child untyped
+/// covering its whole parent makes the parent full (no more retypes from it
+/// until revoked).
+pub fn cte_insert(cap: Cap, src: SlotRef, dest: SlotRef) {
+    let src_cap = src.get().cap();
+    let revocable = super::derive::is_cap_revocable(&cap, &src_cap);
+    if let (
+        Cap::Untyped {
+            ptr,
+            size_bits,
+            is_device,
+            ..
+        },
+        Cap::Untyped {
+            ptr: p2,
+            size_bits: b2,
+            ..
+        },
+    ) = (src_cap, cap)
+    {
+        if ptr == p2 && size_bits == b2 {
+            src.get().set_cap(Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index: 1u64.checked_shl(size_bits as u32).unwrap_or(0),
+                is_device,
+            });
+        }
+    }
+    insert_child(src, dest, cap, revocable);
+}
+
+/// seL4's `cteMove`: moves the capability of `src` into the empty slot
+/// `dest` as `cap` (Mutate may have changed its guard), taking over the
+/// list position and revocable/first-badged flags; `src` is left empty.
+pub fn cte_move(cap: Cap, src: SlotRef, dest: SlotRef) {
+    if src == dest {
+        return;
+    }
+    let (s, d) = (src.get(), dest.get());
+    debug_assert!(d.cap().is_null());
+    let (prev, next) = (s.prev(), s.next());
+    let mdb = [s.mdb[0].get(), s.mdb[1].get()];
+    d.set_cap(cap);
+    d.mdb[0].set(mdb[0]);
+    d.mdb[1].set(mdb[1]);
+    s.clear();
+    if let Some(p) = prev {
+        p.get().set_next(Some(dest));
+    }
+    if let Some(n) = next {
+        n.get().set_prev(Some(dest));
+    }
+}
+
+/// seL4's `cteSwap`: exchanges two slots' capabilities (as `cap1`, the
+/// capability of `slot1`, and `cap2`) together with their list positions
+/// and flags. Neighbouring slots are handled (the two may be adjacent).
+pub fn cte_swap(cap1: Cap, slot1: SlotRef, cap2: Cap, slot2: SlotRef) {
+    if slot1 == slot2 {
+        slot1.get().set_cap(cap1);
+        return;
+    }
+    let (a, b) = (slot1.get(), slot2.get());
+    let mdb_a = [a.mdb[0].get(), a.mdb[1].get()];
+    let mdb_b = [b.mdb[0].get(), b.mdb[1].get()];
+    // Re-point a's neighbours at b, then b's (old) neighbours at a; where
+    // the two are neighbours each other's link then names the other slot.
+    let (pa, na) = (a.prev(), a.next());
+    if let Some(p) = pa {
+        p.get().set_next(Some(slot2));
+    }
+    if let Some(n) = na {
+        n.get().set_prev(Some(slot2));
+    }
+    let swap_ref = |x: u64| -> u64 {
+        let l = x & LINK_MASK;
+        let f = x & !LINK_MASK;
+        if l == slot1.paddr().0 {
+            slot2.paddr().0 | f
+        } else if l == slot2.paddr().0 {
+            slot1.paddr().0 | f
+        } else {
+            x
+        }
+    };
+    let (pb, nb) = (link(mdb_b[0]), link(mdb_b[1]));
+    a.set_cap(cap2);
+    b.set_cap(cap1);
+    a.mdb[0].set(swap_ref(mdb_b[0]));
+    a.mdb[1].set(swap_ref(mdb_b[1]));
+    b.mdb[0].set(swap_ref(mdb_a[0]));
+    b.mdb[1].set(swap_ref(mdb_a[1]));
+    if let Some(p) = pb.filter(|&p| p != slot1) {
+        p.get().set_next(Some(slot1));
+    }
+    if let Some(n) = nb.filter(|&n| n != slot1) {
+        n.get().set_prev(Some(slot1));
+    }
+}
+
+/// seL4's `emptySlot` (without the post-deletion hook, which is
+/// `cap::delete`'s): unlinks the slot from the derivation list and clears
+/// it. The next slot inherits "first badged" so that a badged subtree keeps
+/// its root. Returns the capability that was there.
+pub fn empty_slot(slot: SlotRef) -> Cap {
+    let s = slot.get();
+    let cap = s.cap();
+    if cap.is_null() {
+        return cap;
+    }
+    let (prev, next) = (s.prev(), s.next());
+    if let Some(p) = prev {
+        p.get().set_next(next);
+    }
+    if let Some(n) = next {
+        let ng = n.get();
+        ng.set_prev(prev);
+        if s.first_badged() {
+            ng.mdb[1].set(ng.mdb[1].get() | FIRST_BADGED);
+        }
+    }
+    s.clear();
+    cap
+}
+
+/// seL4's `isFinalCapability`: no neighbour in the list names the same
+/// object (copies of a capability are always adjacent to it, so looking at
+/// the two neighbours suffices).
+pub fn is_final_capability(slot: SlotRef) -> bool {
+    let s = slot.get();
+    let cap = s.cap();
+    let same = |other: Option<SlotRef>, before: bool| {
+        other.is_some_and(|o| {
+            let oc = o.get().cap();
+            if before {
+                super::derive::same_object_as(&oc, &cap)
+            } else {
+                super::derive::same_object_as(&cap, &oc)
+            }
+        })
+    };
+    !same(s.prev(), true) && !same(s.next(), false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,20 @@
-//! Relations between capabilities that the derivation tree rests on (ch. 3,
-//! *Capability Derivation Tree*): which object or region a capability
-//! names, "same region", and seL4's MDB parent rule.
+//! Relations between capabilities that the derivation tree rests on, and
+//! derivation itself (ch. 3 Capability Spaces, *Capability Derivation
+//! Tree*; ABI ref §4 "Derivation", §11): which memory a capability names,
+//! seL4's `sameRegionAs`, `sameObjectAs` and MDB parent rule, which new
+//! capabilities are revocable, and `deriveCap`.
+//!
+//! Each operation is one exhaustive `match` on the first capability.
 
 use super::cap::Cap;
 use super::cte::SlotRef;
+use super::rights::badge_of;
+use super::zombie::Zombie;
 use crate::api::error::SyscallError;
 
 /// The memory a capability's object occupies: `(start, size_bits)`; `None`
-/// for capabilities that name no memory (control caps, IRQ handlers, null).
+/// for capabilities that name no memory (control caps, IRQ handlers,
+/// classic reply caps, null). A zombie still names its object's memory.
 pub fn cap_region(cap: &Cap) -> Option<(u64, u32)> {
     use cairn_abi::object as o;
     Some(match *cap {
@@ -19,56 +26,85 @@ pub fn cap_region(cap: &Cap) -> Option<(u64, u32)> {
         Cap::Frame { base, size, .. } => (base.0, size.bits()),
         Cap::PageTable { base, .. } => (base.0, o::PAGE_TABLE_BITS),
         Cap::AsidPool { ptr, .. } => (ptr.0, o::ASID_POOL_BITS),
+        Cap::Zombie { .. } => {
+            let z = Zombie::from_cap(cap)?;
+            (z.ptr.0, z.size_bits())
+        }
         Cap::Null
         | Cap::Reply { .. }
         | Cap::IrqControl
         | Cap::IrqHandler { .. }
-        | Cap::Zombie { .. }
         | Cap::Domain
         | Cap::AsidControl => return None,
     })
 }
 
-fn region_end(start: u64, bits: u32) -> u64 {
-    start.saturating_add(1u64.checked_shl(bits).unwrap_or(u64::MAX))
+/// The last byte of a region (inclusive, so a region reaching the top of
+/// the address space does not overflow).
+fn region_last(start: u64, bits: u32) -> u64 {
+    start.saturating_add(1u64.checked_shl(bits).map_or(u64::MAX, |s| s - 1))
+}
+
+/// Whether `[sb, sb + 2^bb)` lies inside `[sa, sa + 2^ba)`.
+fn contains(sa: u64, ba: u32, sb: u64, bb: u32) -> bool {
+    sa <= sb && region_last(sb, bb) <= region_last(sa, ba)
 }
 
 /// seL4's `sameRegionAs`: `b` is in the region `a` has authority over.
 pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
-    match (a, b) {
-        (Cap::Untyped { .. }, _) => match (cap_region(a), cap_region(b)) {
-            (Some((sa, ba)), Some((sb, bb))) => {
-                sa <= sb && region_end(sb, bb) <= region_end(sa, ba)
-            }
-            _ => false,
-        },
-        (Cap::Endpoint { ptr: x, .. }, Cap::Endpoint { ptr: y, .. }) => x == y,
-        (Cap::Notification { ptr: x, .. }, Cap::Notification { ptr: y, .. }) => x == y,
-        (
-            Cap::CNode {
-                ptr: x, radix: rx, ..
-            },
-            Cap::CNode {
-                ptr: y, radix: ry, ..
-            },
-        ) => x == y && rx == ry,
-        (Cap::Thread { tcb: x }, Cap::Thread { tcb: y }) => x == y,
-        (Cap::Reply { tcb: x, .. }, Cap::Reply { tcb: y, .. }) => x == y,
-        (Cap::Domain, Cap::Domain) => true,
-        (Cap::IrqControl, Cap::IrqControl | Cap::IrqHandler { .. }) => true,
-        (Cap::IrqHandler { irq: x }, Cap::IrqHandler { irq: y }) => x == y,
-        (
-            Cap::Frame {
-                base: x, size: sx, ..
-            },
-            Cap::Frame {
-                base: y, size: sy, ..
-            },
-        ) => x.0 <= y.0 && region_end(y.0, sy.bits()) <= region_end(x.0, sx.bits()),
-        (Cap::PageTable { base: x, .. }, Cap::PageTable { base: y, .. }) => x == y,
-        (Cap::AsidControl, Cap::AsidControl) => true,
-        (Cap::AsidPool { ptr: x, .. }, Cap::AsidPool { ptr: y, .. }) => x == y,
-        _ => false,
+    match *a {
+        Cap::Untyped { ptr, size_bits, .. } => {
+            cap_region(b).is_some_and(|(sb, bb)| contains(ptr.0, size_bits as u32, sb, bb))
+        }
+        Cap::Endpoint { ptr: x, .. } => matches!(*b, Cap::Endpoint { ptr: y, .. } if x == y),
+        Cap::Notification { ptr: x, .. } => {
+            matches!(*b, Cap::Notification { ptr: y, .. } if x == y)
+        }
+        Cap::CNode {
+            ptr: x, radix: rx, ..
+        } => matches!(*b, Cap::CNode { ptr: y, radix: ry, .. } if x == y && rx == ry),
+        Cap::Thread { tcb: x } => matches!(*b, Cap::Thread { tcb: y } if x == y),
+        Cap::Reply { tcb: x, .. } => matches!(*b, Cap::Reply { tcb: y, .. } if x == y),
+        Cap::Domain => matches!(*b, Cap::Domain),
+        Cap::IrqControl => matches!(*b, Cap::IrqControl | Cap::IrqHandler { .. }),
+        Cap::IrqHandler { irq: x } => matches!(*b, Cap::IrqHandler { irq: y } if x == y),
+        Cap::Frame {
+            base: x, size: sx, ..
+        } => matches!(*b, Cap::Frame { base: y, size: sy, .. }
+            if contains(x.0, sx.bits(), y.0, sy.bits())),
+        Cap::PageTable { base: x, .. } => matches!(*b, Cap::PageTable { base: y, .. } if x == y),
+        Cap::AsidControl => matches!(*b, Cap::AsidControl),
+        Cap::AsidPool { ptr: x, .. } => matches!(*b, Cap::AsidPool { ptr: y, .. } if x == y),
+        Cap::Null | Cap::Zombie { .. } => false,
+    }
+}
+
+/// seL4's `sameObjectAs`: `a` and `b` name the same object (used to decide
+/// whether a capability is the last one to its object). Untyped and IRQ
+/// control capabilities are never "the same object" as anything, so their
+/// deletion never finalises anything; frames must match exactly.
+pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
+    match *a {
+        Cap::Untyped { .. } | Cap::IrqControl => false,
+        Cap::Frame {
+            base: x,
+            size: sx,
+            is_device: dx,
+            ..
+        } => matches!(*b, Cap::Frame { base: y, size: sy, is_device: dy, .. }
+            if x == y && sx == sy && dx == dy),
+        Cap::Null
+        | Cap::Endpoint { .. }
+        | Cap::Notification { .. }
+        | Cap::Reply { .. }
+        | Cap::CNode { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqHandler { .. }
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => same_region_as(a, b),
     }
 }
 
@@ -83,12 +119,10 @@ pub fn is_mdb_parent_of(a: SlotRef, b: SlotRef) -> bool {
     if !same_region_as(&ca, &cb) {
         return false;
     }
-    match (ca, cb) {
-        (Cap::Endpoint { badge: x, .. }, Cap::Endpoint { badge: y, .. })
-        | (Cap::Notification { badge: x, .. }, Cap::Notification { badge: y, .. }) => {
-            x == 0 || (x == y && !sb.first_badged())
-        }
-        _ => true,
+    // Same region: both are endpoints (or both notifications) if `a` is.
+    match badge_of(&ca) {
+        Some(x) if x != 0 => badge_of(&cb) == Some(x) && !sb.first_badged(),
+        Some(_) | None => true,
     }
 }
 
@@ -97,6 +131,72 @@ pub fn ensure_no_children(slot: SlotRef) -> Result<(), SyscallError> {
     match slot.get().next() {
         Some(next) if is_mdb_parent_of(slot, next) => Err(SyscallError::RevokeFirst),
         _ => Ok(()),
+    }
+}
+
+/// seL4's `isCapRevocable`: whether `derived`, made from `src`, starts a
+/// revocable subtree of its own. A badged endpoint or notification minted
+/// from an unbadged one is (and is the "first badged" copy); IRQ handlers
+/// issued by IRQ control and untypeds are; nothing else is (RISC-V arch
+/// caps never are).
+pub fn is_cap_revocable(derived: &Cap, src: &Cap) -> bool {
+    match *derived {
+        Cap::Endpoint { badge, .. } => !matches!(*src, Cap::Endpoint { badge: b, .. } if b == badge),
+        Cap::Notification { badge, .. } => {
+            !matches!(*src, Cap::Notification { badge: b, .. } if b == badge)
+        }
+        Cap::IrqHandler { .. } => matches!(*src, Cap::IrqControl),
+        Cap::Untyped { .. } => true,
+        Cap::Null
+        | Cap::Reply { .. }
+        | Cap::CNode { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqControl
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::Frame { .. }
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => false,
+    }
+}
+
+/// seL4's `deriveCap`: the capability a Copy, Mint or IPC transfer places,
+/// made from `cap` (already masked) that lives in `slot`. `Ok(Cap::Null)`
+/// means "not derivable" (the caller answers IllegalOperation): zombies,
+/// IRQ control and (classic) reply capabilities. An untyped with children
+/// gives RevokeFirst; an unmapped page table IllegalOperation. A frame copy
+/// is unmapped (ABI ref §4, §11).
+pub fn derive_cap(slot: SlotRef, cap: Cap) -> Result<Cap, SyscallError> {
+    match cap {
+        Cap::Zombie { .. } | Cap::IrqControl | Cap::Reply { .. } => Ok(Cap::Null),
+        Cap::Untyped { .. } => ensure_no_children(slot).map(|()| cap),
+        Cap::PageTable { mapping, .. } => match mapping {
+            Some(_) => Ok(cap),
+            None => Err(SyscallError::IllegalOperation),
+        },
+        Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            ..
+        } => Ok(Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapping: None,
+        }),
+        Cap::Null
+        | Cap::Endpoint { .. }
+        | Cap::Notification { .. }
+        | Cap::CNode { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqHandler { .. }
+        | Cap::Domain
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => Ok(cap),
     }
 }
 

@@ -120,16 +120,15 @@ pub fn resolve_address_bits(
     }
 }
 
-/// A full-depth lookup (invoked caps, extra caps, `DebugCapIdentify`): the
-/// walk may stop early at a non-CNode capability. Returns the slot and the
-/// capability in it; a null capability is a `MissingCapability` failure.
+/// A full-depth lookup (invoked caps, extra caps, `DebugCapIdentify`;
+/// seL4's `lookupCapAndSlot`): the walk may stop early at a non-CNode
+/// capability. Returns the slot and the capability in it, which may be
+/// null: an empty slot is found, not a lookup failure (invoking it is
+/// InvalidCapability; a null extra cap is each method's business, and an
+/// IPC receive on it is MissingCapability(0) at the call site).
 pub fn lookup_cap(root: Cap, cptr: u64) -> Result<(SlotRef, Cap), LookupFault> {
-    let (slot, left) = resolve_address_bits(root, cptr, 64)?;
-    let cap = slot.get().cap();
-    if cap.is_null() {
-        return Err(LookupFault::MissingCapability { bits_left: left });
-    }
-    Ok((slot, cap))
+    let (slot, _) = resolve_address_bits(root, cptr, 64)?;
+    Ok((slot, slot.get().cap()))
 }
 
 /// An `(index, depth)` lookup of a slot for a CNode operation: the walk must
@@ -170,9 +169,10 @@ mod tests {
         let (slot, cap) = lookup_cap(root(12), 5).unwrap();
         assert_eq!(slot, cnode_slot(PAddr(BASE), 5));
         assert_eq!(cap, Cap::AsidControl);
+        // An empty slot is found, holding the null capability.
         assert_eq!(
             lookup_cap(root(12), 6),
-            Err(LookupFault::MissingCapability { bits_left: 0 })
+            Ok((cnode_slot(PAddr(BASE), 6), Cap::Null))
         );
     }
 

@@ -3,8 +3,17 @@
 
 pub mod cap;
 pub mod cte;
+pub mod delete;
 pub mod derive;
+pub mod finalise;
 pub mod lookup;
+pub mod rights;
+pub mod zombie;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+pub mod tree_check;
 
 pub use cap::{Cap, FrameSize, Mapping, VmRights};
 pub use cte::{Cte, SlotRef};

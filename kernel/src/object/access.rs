@@ -167,8 +167,22 @@ unsafe impl KernelObject for crate::object::vspace::AsidPool {
     const SIZE_BITS: u32 = cairn_abi::object::ASID_POOL_BITS;
 }
 
+// SAFETY: two `Cell<u64>`: 16 bytes = 2^seL4_EndpointBits, align 8, any
+// bit pattern valid (the state decodes every value).
+unsafe impl KernelObject for crate::object::endpoint::Endpoint {
+    const SIZE_BITS: u32 = cairn_abi::object::ENDPOINT_BITS;
+}
+
+// SAFETY: four `Cell<u64>`: 32 bytes = 2^seL4_NotificationBits (classic),
+// align 8, any bit pattern valid (the state decodes every value).
+unsafe impl KernelObject for crate::object::notification::Notification {
+    const SIZE_BITS: u32 = cairn_abi::object::NOTIFICATION_BITS;
+}
+
 const _: () = {
     use core::mem::size_of;
+    assert!(size_of::<crate::object::endpoint::Endpoint>() == 1 << 4);
+    assert!(size_of::<crate::object::notification::Notification>() == 1 << 5);
     assert!(size_of::<crate::cap::Cte>() == 1 << 5);
     assert!(size_of::<crate::object::tcb::Tcb>() <= 1 << 10);
     assert!(size_of::<crate::object::vspace::AsidPool>() == 1 << 12);

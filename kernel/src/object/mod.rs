@@ -4,7 +4,11 @@
 
 pub mod access;
 pub mod cnode;
+pub mod create;
+pub mod endpoint;
 pub mod irq;
+pub mod notification;
 pub mod tcb;
 pub mod untyped;
+pub mod untyped_reset;
 pub mod vspace;

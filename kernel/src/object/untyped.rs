@@ -1,10 +1,231 @@
-//! Untyped memory and `Untyped_Retype` (ch. 2, *Kernel Memory Allocation*;
-//! ABI ref §7.2).
+//! Untyped memory and `Untyped_Retype` (ch. 2 Kernel Services and Objects,
+//! *Kernel Memory Allocation*, *Reusing Memory*; ch. 10 API,
+//! `seL4_Untyped_Retype`; ABI ref §5, §6.6, §7.2, §8).
+//!
+//! An untyped capability names `2^size_bits` bytes and a *watermark* (its
+//! free index, in bytes): objects are carved at the watermark rounded up to
+//! the object size, and the watermark only grows, until the untyped has no
+//! children left; then the next Retype resets it (`untyped_reset`) and
+//! allocation starts again at 0.
+//!
+//! Decoding checks everything in seL4's order, so that each error (and its
+//! data) is the one seL4 reports; performing can only be preempted (during
+//! the reset). Objects are made by `object::create`; their caps go to
+//! consecutive empty slots of the destination CNode, as derivation-tree
+//! children of the untyped slot. Called by `api::invoke` only.
 
-use crate::api::error::SyscallError;
+use super::create::{allowed_in_device_memory, create_object, object_size_bits};
+use super::untyped_reset::reset_untyped;
+use crate::api::error::{KernelError, SyscallError};
 use crate::api::invoke::{Invocation, InvocationResult};
+use crate::cap::cte::{cnode_slot, insert_child};
+use crate::cap::derive::ensure_no_children;
+use crate::cap::lookup::lookup_slot_exact;
+use crate::cap::{Cap, LookupFault, SlotRef};
+use crate::types::{round_up, PAddr};
+use cairn_abi::invocation::label;
+use cairn_abi::object::UNTYPED_RETYPE_MAX_OBJECTS;
+use cairn_abi::object::{ObjectType, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
+
+/// Bits in a word (`wordBits`).
+const WORD_BITS: u64 = 64;
+
+/// A decoded `Untyped_Retype`: everything the operation needs, checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Retype {
+    /// The invoked untyped's slot.
+    slot: SlotRef,
+    /// Reset the untyped first (it has no children).
+    reset: bool,
+    /// Where the first object goes (aligned to the object size).
+    base: PAddr,
+    ty: ObjectType,
+    /// The user's size argument (radix for CNodes, size for untypeds).
+    user_size: u32,
+    /// log2 of each object's size.
+    object_bits: u32,
+    /// The destination CNode and the first slot of the window.
+    dest: PAddr,
+    offset: u64,
+    count: u64,
+    is_device: bool,
+}
 
 /// Decodes and performs an invocation of an untyped capability.
-pub fn decode_invocation(_inv: &Invocation) -> InvocationResult {
-    Err(SyscallError::IllegalOperation.into())
+pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
+    if inv.label != label::UNTYPED_RETYPE {
+        return Err(SyscallError::IllegalOperation.into());
+    }
+    let r = decode_retype(inv)?;
+    perform_retype(&r)?;
+    Ok(0)
 }
+
+/// Decodes `Untyped_Retype` (seL4's `decodeUntypedInvocation`), checking in
+/// seL4's order; changes nothing.
+fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
+    let Cap::Untyped {
+        ptr,
+        size_bits,
+        free_index,
+        is_device,
+    } = inv.cap
+    else {
+        return Err(SyscallError::IllegalOperation);
+    };
+    let root = match inv.extra_cap(0) {
+        Some((_, cap)) if inv.length >= 6 => cap,
+        _ => return Err(SyscallError::TruncatedMessage),
+    };
+    let (ty, user_size) = (inv.arg(0), inv.arg(1));
+    let (node_index, node_depth) = (inv.arg(2), inv.arg(3));
+    let (offset, count) = (inv.arg(4), inv.arg(5));
+
+    let ty = ObjectType::from_word(ty).ok_or(SyscallError::InvalidArgument { index: 0 })?;
+    let size_error = SyscallError::RangeError {
+        min: 0,
+        max: MAX_UNTYPED_BITS as u64,
+    };
+    if user_size >= WORD_BITS {
+        return Err(size_error);
+    }
+    let user_size = user_size as u32;
+    let object_bits = object_size_bits(ty, user_size);
+    if object_bits > MAX_UNTYPED_BITS {
+        return Err(size_error);
+    }
+    let too_small = match ty {
+        ObjectType::CapTable => user_size == 0,
+        ObjectType::Untyped => user_size < MIN_UNTYPED_BITS,
+        _ => false,
+    };
+    if too_small {
+        return Err(SyscallError::InvalidArgument { index: 1 });
+    }
+
+    let (dest, radix) = destination_cnode(root, node_index, node_depth)?;
+    let node_size = 1u64.checked_shl(radix).unwrap_or(0);
+    let last_slot = node_size.wrapping_sub(1);
+    if offset > last_slot {
+        return Err(SyscallError::RangeError {
+            min: 0,
+            max: last_slot,
+        });
+    }
+    if !(1..=UNTYPED_RETYPE_MAX_OBJECTS).contains(&count) {
+        return Err(SyscallError::RangeError {
+            min: 1,
+            max: UNTYPED_RETYPE_MAX_OBJECTS,
+        });
+    }
+    let room = (last_slot - offset).saturating_add(1); // offset <= last_slot
+    if count > room {
+        return Err(SyscallError::RangeError { min: 1, max: room });
+    }
+    for i in offset..offset + count {
+        if !cnode_slot(dest, i).get().cap().is_null() {
+            return Err(SyscallError::DeleteFirst);
+        }
+    }
+
+    // With no children the untyped is reset first and allocation starts at
+    // 0, whatever its free index says; otherwise it goes on from the
+    // watermark.
+    let reset = ensure_no_children(inv.slot).is_ok();
+    let used = if reset { 0 } else { free_index };
+    let free_bytes = (1u64 << size_bits).saturating_sub(used);
+    // If `count` objects fit in the free bytes they also fit once the start
+    // is aligned: the untyped's end is aligned to the (smaller) object size.
+    if (free_bytes >> object_bits) < count {
+        return Err(SyscallError::NotEnoughMemory {
+            available: free_bytes,
+        });
+    }
+    if is_device && !allowed_in_device_memory(ty) {
+        return Err(SyscallError::InvalidArgument { index: 1 });
+    }
+    Ok(Retype {
+        slot: inv.slot,
+        reset,
+        base: PAddr(round_up(ptr.0 + used, object_bits)),
+        ty,
+        user_size,
+        object_bits,
+        dest,
+        offset,
+        count,
+        is_device,
+    })
+}
+
+/// The CNode the new caps go to: the root itself for depth 0, else the
+/// CNode capability at `(index, depth)` from the root. Returns its address
+/// and radix.
+fn destination_cnode(root: Cap, index: u64, depth: u64) -> Result<(PAddr, u32), SyscallError> {
+    let node = if depth == 0 {
+        root
+    } else {
+        // seL4's lookupTargetSlot: root, then depth range, then the walk.
+        let failed = |fault| SyscallError::FailedLookup {
+            source: false,
+            fault,
+        };
+        if !matches!(root, Cap::CNode { .. }) {
+            return Err(failed(LookupFault::InvalidRoot));
+        }
+        if depth > WORD_BITS {
+            return Err(SyscallError::RangeError {
+                min: 1,
+                max: WORD_BITS,
+            });
+        }
+        lookup_slot_exact(root, index, depth as u32)
+            .map_err(failed)?
+            .get()
+            .cap()
+    };
+    match node {
+        Cap::CNode { ptr, radix, .. } => Ok((ptr, radix as u32)),
+        _ => Err(SyscallError::FailedLookup {
+            source: false,
+            fault: LookupFault::MissingCapability {
+                bits_left: depth as u32, // depth <= 64 here
+            },
+        }),
+    }
+}
+
+/// Performs a decoded Retype (seL4's `invokeUntyped_Retype`): reset if
+/// needed (the only step that can be preempted), move the watermark past
+/// the new objects, create them and insert their caps.
+fn perform_retype(r: &Retype) -> Result<(), KernelError> {
+    if r.reset {
+        reset_untyped(r.slot)?;
+    }
+    let s = r.slot.get();
+    if let Cap::Untyped {
+        ptr,
+        size_bits,
+        is_device,
+        ..
+    } = s.cap()
+    {
+        let end = r.base.0 + (r.count << r.object_bits);
+        s.set_cap(Cap::Untyped {
+            ptr,
+            size_bits,
+            free_index: end - ptr.0,
+            is_device,
+        });
+    }
+    for i in 0..r.count {
+        let at = r.base.add(i << r.object_bits);
+        let cap = create_object(r.ty, at, r.user_size, r.is_device);
+        insert_child(r.slot, cnode_slot(r.dest, r.offset + i), cap, true);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "untyped_tests.rs"]
+mod tests;

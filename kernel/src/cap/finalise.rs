@@ -1,0 +1,267 @@
+//! Finalisation: what happens to an object when a capability to it is
+//! deleted (ch. 3 Capability Spaces, *Deleting Capabilities*; ch. 7 for
+//! mappings; ABI ref §11 "Deleting the final cap ..."). seL4's
+//! `finaliseCap`, one exhaustive `match` on the capability.
+//!
+//! Most capabilities finalise at once. The last capability to a CNode or a
+//! TCB becomes a [`Zombie`] instead: the object's own slots must be emptied
+//! first, one by one, which `cap::delete` does preemptibly.
+//!
+//! Hooks that later issues fill (IPC, interrupts) are the named `pub fn`s at
+//! the end of this file; each says what it must do.
+
+use super::cap::{Cap, FrameSize, Mapping};
+use super::zombie::Zombie;
+use crate::arch;
+use crate::arch::vspace as pt;
+use crate::object::tcb::{TcbRef, ThreadState};
+use crate::object::vspace::{find_vspace_for_asid, AsidPoolRef, ASIDS_PER_POOL};
+use crate::state::kernel;
+use crate::types::PAddr;
+
+/// The result of finalising one capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finalised {
+    /// Nothing remains: the slot may be emptied. `irq` is an IRQ handler
+    /// whose line must be released once the slot is empty (seL4's
+    /// `cleanupInfo` / `postCapDeletion`).
+    Done { irq: Option<u16> },
+    /// The object's slots must be emptied first; the slot holds this zombie
+    /// meanwhile.
+    Zombie(Zombie),
+}
+
+const DONE: Finalised = Finalised::Done { irq: None };
+
+/// seL4's `finaliseCap`: finalises `cap`; `is_final` says whether it is the
+/// last capability to its object.
+pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
+    match cap {
+        Cap::Null
+        | Cap::Domain
+        | Cap::Reply { .. }
+        | Cap::Untyped { .. }
+        | Cap::IrqControl
+        | Cap::AsidControl => DONE,
+        Cap::Endpoint { ptr, .. } => {
+            if is_final {
+                finalise_endpoint(ptr);
+            }
+            DONE
+        }
+        Cap::Notification { ptr, .. } => {
+            if is_final {
+                finalise_notification(ptr);
+            }
+            DONE
+        }
+        Cap::CNode { ptr, radix, .. } => match is_final {
+            true => Finalised::Zombie(Zombie::of_cnode(ptr, radix)),
+            false => DONE,
+        },
+        Cap::Thread { tcb } => match is_final {
+            true => {
+                suspend_for_delete(TcbRef::new(tcb));
+                Finalised::Zombie(Zombie::of_tcb(tcb))
+            }
+            false => DONE,
+        },
+        Cap::Zombie { .. } => match Zombie::from_cap(&cap) {
+            Some(z) => Finalised::Zombie(z),
+            None => DONE,
+        },
+        Cap::IrqHandler { irq } => match is_final {
+            true => {
+                deleting_irq_handler(irq);
+                Finalised::Done { irq: Some(irq) }
+            }
+            false => DONE,
+        },
+        Cap::Frame {
+            base,
+            size,
+            mapping,
+            ..
+        } => {
+            // Every frame capability holds its own mapping.
+            if let Some(m) = mapping {
+                unmap_frame(base, size, m);
+            }
+            DONE
+        }
+        Cap::PageTable { base, mapping } => {
+            if let (true, Some(m)) = (is_final, mapping) {
+                if find_vspace_for_asid(m.asid) == Some(base) {
+                    delete_asid(m.asid, base);
+                } else {
+                    unmap_page_table(base, m);
+                }
+            }
+            DONE
+        }
+        Cap::AsidPool { ptr, asid_base } => {
+            if is_final {
+                delete_asid_pool(asid_base, ptr);
+            }
+            DONE
+        }
+    }
+}
+
+/// The thread part of finalising a TCB (seL4's `suspend` and friends): it
+/// becomes Inactive and leaves the ready queues; if it is the running
+/// thread the scheduler must choose another.
+fn suspend_for_delete(t: TcbRef) {
+    cancel_ipc(t);
+    unbind_notification(t);
+    t.get().set_state(ThreadState::Inactive);
+    let k = kernel();
+    k.ready.dequeue(t);
+    if k.current.get() == t.paddr().0 {
+        k.current.set(0);
+        k.reschedule.set(true);
+    }
+}
+
+/// Removes a frame's mapping if the ASID still maps the same address space
+/// and the entry still points to this frame (seL4's `unmapPage`).
+fn unmap_frame(base: PAddr, size: FrameSize, m: Mapping) {
+    let Some(root) = find_vspace_for_asid(m.asid) else {
+        return;
+    };
+    let (slot, bits) = pt::lookup_pt_slot(root, m.vaddr);
+    if bits != size.bits() {
+        return;
+    }
+    let pte = pt::read_pte(slot);
+    if !pt::is_valid(pte) || !pt::is_leaf(pte) || pt::pte_paddr(pte) != base {
+        return;
+    }
+    pt::write_pte(slot, 0);
+    arch::sfence_vma_all();
+}
+
+/// Removes a page table from the entry that maps it, if the walk from the
+/// ASID's root towards its address still reaches it (seL4's
+/// `unmapPageTable`).
+fn unmap_page_table(table: PAddr, m: Mapping) {
+    let Some(root) = find_vspace_for_asid(m.asid) else {
+        return;
+    };
+    let mut cur = root;
+    let mut entry = None;
+    for level in 0..pt::LEVELS - 1 {
+        if cur == table {
+            break;
+        }
+        let s = pt::slot(cur, pt::index(m.vaddr, level));
+        let pte = pt::read_pte(s);
+        if !pt::is_valid(pte) || pt::is_leaf(pte) {
+            return;
+        }
+        entry = Some(s);
+        cur = pt::pte_paddr(pte);
+    }
+    if let (true, Some(s)) = (cur == table, entry) {
+        pt::write_pte(s, 0);
+        arch::sfence_vma_all();
+    }
+}
+
+/// Forgets the address space installed, so that the next switch reinstalls
+/// (or refuses) the running thread's VSpace (seL4 calls `setVMRoot`).
+fn reload_vspace() {
+    let k = kernel();
+    k.active_vspace.set((0, 0));
+    if let Some(t) = k.current_tcb() {
+        crate::object::vspace::activate_thread_vspace(t);
+    }
+}
+
+/// Removes the ASID of a VSpace root whose last capability is deleted
+/// (seL4's `deleteASID`).
+fn delete_asid(asid: u16, root: PAddr) {
+    let pool = kernel()
+        .asid_table
+        .get(asid as usize / ASIDS_PER_POOL)
+        .map_or(0, |c| c.get());
+    if pool == 0 {
+        return;
+    }
+    if let Some(e) = AsidPoolRef::new(PAddr(pool))
+        .get()
+        .entries
+        .get(asid as usize % ASIDS_PER_POOL)
+    {
+        if e.get() == root.0 {
+            e.set(0);
+            arch::sfence_vma_all();
+            reload_vspace();
+        }
+    }
+}
+
+/// Removes an ASID pool from the ASID table (seL4's `deleteASIDPool`).
+fn delete_asid_pool(asid_base: u16, pool: PAddr) {
+    if let Some(c) = kernel()
+        .asid_table
+        .get(asid_base as usize / ASIDS_PER_POOL)
+    {
+        if c.get() == pool.0 {
+            c.set(0);
+            arch::sfence_vma_all();
+            reload_vspace();
+        }
+    }
+}
+
+// ---- Hooks for later issues --------------------------------------------
+
+/// Hook (IPC issue): the last capability to the endpoint at `ep` is being
+/// deleted: cancel all IPC queued on it (seL4's `cancelAllIPC`: every
+/// queued thread restarts). Endpoints have no queue users yet.
+pub fn finalise_endpoint(ep: PAddr) {
+    let _ = ep;
+}
+
+/// Hook (notification issue): the last capability to the notification at
+/// `ntfn` is being deleted: unbind its TCB and cancel all waiting threads
+/// (seL4's `unbindMaybeNotification`, `cancelAllSignals`).
+pub fn finalise_notification(ntfn: PAddr) {
+    let _ = ntfn;
+}
+
+/// Hook (IPC issue): a thread being deleted leaves any endpoint or
+/// notification queue it waits in, and loses its caller's reply
+/// (seL4's `cancelIPC`).
+pub fn cancel_ipc(t: TcbRef) {
+    let _ = t;
+}
+
+/// Hook (notification issue): a thread being deleted unbinds its bound
+/// notification (seL4's `unbindNotification`).
+pub fn unbind_notification(t: TcbRef) {
+    let _ = t;
+}
+
+/// Hook (IPC issue): CancelBadgedSends on the endpoint at `ep` with a
+/// non-zero `badge`: every thread queued to send with that badge restarts
+/// (seL4's `cancelBadgedSends`; it must walk the queue with a preemption-
+/// free loop as seL4 does, since the queue length is bounded by threads).
+/// Needs the TCB's endpoint-queue links, which arrive with the IPC issue.
+pub fn cancel_badged_sends(ep: PAddr, badge: u64) {
+    let _ = (ep, badge);
+}
+
+/// Hook (interrupt issue): the last IRQ handler capability for `irq` is
+/// being deleted: drop its notification (seL4's `deletingIRQHandler`).
+pub fn deleting_irq_handler(irq: u16) {
+    let _ = irq;
+}
+
+/// Hook (interrupt issue): the slot of the last IRQ handler capability for
+/// `irq` is empty: mask the line and mark it inactive so that IRQControl
+/// may issue it again (seL4's `postCapDeletion`).
+pub fn irq_handler_deleted(irq: u16) {
+    let _ = irq;
+}

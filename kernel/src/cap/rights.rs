@@ -1,0 +1,242 @@
+//! Capability rights, badges and CNode guards as Copy, Mint, Mutate and
+//! Rotate change them (ch. 3 Capability Spaces, *Capability Rights*,
+//! *Mint*; ABI ref §4 "seL4_CapRights_t", "seL4_CNode_CapData", "Badges",
+//! §11 frame rights). Rights only ever shrink.
+
+use super::cap::{Cap, VmRights};
+use cairn_abi::cap::{CapRights, GUARD_SIZE_BITS};
+
+/// The badge of an endpoint or notification capability.
+pub fn badge_of(cap: &Cap) -> Option<u64> {
+    match *cap {
+        Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => Some(badge),
+        Cap::Null
+        | Cap::Untyped { .. }
+        | Cap::Reply { .. }
+        | Cap::CNode { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqControl
+        | Cap::IrqHandler { .. }
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::Frame { .. }
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => None,
+    }
+}
+
+/// seL4's `maskVMRights` (ABI ref §11): Read keeps ReadOnly; ReadWrite
+/// needs Read and keeps Write only with Write; anything else (write-only
+/// included) becomes KernelOnly.
+pub fn mask_vm_rights(r: VmRights, mask: CapRights) -> VmRights {
+    match r {
+        VmRights::ReadOnly if mask.read() => VmRights::ReadOnly,
+        VmRights::ReadWrite if mask.read() && mask.write() => VmRights::ReadWrite,
+        VmRights::ReadWrite if mask.read() => VmRights::ReadOnly,
+        VmRights::KernelOnly | VmRights::ReadOnly | VmRights::ReadWrite => VmRights::KernelOnly,
+    }
+}
+
+/// seL4's `maskCapRights`: the capability with its rights reduced by
+/// `mask`. Endpoints: Send←Write, Receive←Read, Grant, GrantReply;
+/// notifications: Send←Write, Receive←Read; reply caps: Grant; frames: VM
+/// rights. Other capabilities have no rights and are unchanged.
+pub fn mask_cap_rights(mask: CapRights, cap: Cap) -> Cap {
+    match cap {
+        Cap::Endpoint { ptr, badge, rights } => Cap::Endpoint {
+            ptr,
+            badge,
+            rights: rights.mask(mask),
+        },
+        Cap::Notification { ptr, badge, rights } => Cap::Notification {
+            ptr,
+            badge,
+            // Only Write and Read mean anything on a notification.
+            rights: rights.mask(CapRights(mask.0 | 0xC)),
+        },
+        Cap::Reply {
+            tcb,
+            master,
+            can_grant,
+        } => Cap::Reply {
+            tcb,
+            master,
+            can_grant: can_grant && mask.grant(),
+        },
+        Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapping,
+        } => Cap::Frame {
+            base,
+            size,
+            rights: mask_vm_rights(rights, mask),
+            is_device,
+            mapping,
+        },
+        Cap::Null
+        | Cap::Untyped { .. }
+        | Cap::CNode { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqControl
+        | Cap::IrqHandler { .. }
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => cap,
+    }
+}
+
+/// seL4's `updateCapData`: applies Mint's badge or a CNode's new guard.
+/// `preserve` (Mutate, Rotate) forbids badging: an endpoint or notification
+/// then becomes null, as does one that already has a badge. CNode data is
+/// `(guard << 6) | guard_size`; a guard size that with the radix exceeds 64
+/// gives null; the guard is masked to `guard_size` bits. A null result means
+/// IllegalOperation to the caller. Other capabilities ignore the data.
+pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
+    match cap {
+        Cap::Endpoint { ptr, badge, rights } => match (preserve, badge) {
+            (false, 0) => Cap::Endpoint {
+                ptr,
+                badge: data,
+                rights,
+            },
+            _ => Cap::Null,
+        },
+        Cap::Notification { ptr, badge, rights } => match (preserve, badge) {
+            (false, 0) => Cap::Notification {
+                ptr,
+                badge: data,
+                rights,
+            },
+            _ => Cap::Null,
+        },
+        Cap::CNode { ptr, radix, .. } => {
+            let guard_size = data & ((1 << GUARD_SIZE_BITS) - 1);
+            if guard_size + radix as u64 > 64 {
+                return Cap::Null;
+            }
+            let mask = 1u64
+                .checked_shl(guard_size as u32)
+                .map_or(u64::MAX, |b| b - 1);
+            Cap::CNode {
+                ptr,
+                radix,
+                guard_size: guard_size as u8,
+                guard: (data >> GUARD_SIZE_BITS) & mask,
+            }
+        }
+        Cap::Null
+        | Cap::Untyped { .. }
+        | Cap::Reply { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqControl
+        | Cap::IrqHandler { .. }
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::Frame { .. }
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => cap,
+    }
+}
+
+/// seL4's `hasCancelSendRights`: an endpoint capability with all four
+/// rights (CancelBadgedSends needs it).
+pub fn has_cancel_send_rights(cap: &Cap) -> bool {
+    matches!(*cap, Cap::Endpoint { rights, .. } if rights.mask(CapRights::ALL) == CapRights::ALL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cap::FrameSize;
+    use crate::types::PAddr;
+
+    fn ep(badge: u64, rights: u64) -> Cap {
+        Cap::Endpoint {
+            ptr: PAddr(0x9000_0000),
+            badge,
+            rights: CapRights(rights),
+        }
+    }
+
+    #[test]
+    fn endpoint_and_notification_rights_only_shrink() {
+        assert_eq!(mask_cap_rights(CapRights(0b0101), ep(0, 0xF)), ep(0, 0b0101));
+        assert_eq!(mask_cap_rights(CapRights::ALL, ep(0, 0b0011)), ep(0, 0b0011));
+        let n = |r| Cap::Notification {
+            ptr: PAddr(0x9000_0000),
+            badge: 0,
+            rights: CapRights(r),
+        };
+        assert_eq!(mask_cap_rights(CapRights::CAN_READ, n(0b11)), n(0b10));
+        assert_eq!(mask_cap_rights(CapRights::CAN_WRITE, n(0b11)), n(0b01));
+        let reply = |g| Cap::Reply {
+            tcb: PAddr(0x9000_0000),
+            master: false,
+            can_grant: g,
+        };
+        assert_eq!(mask_cap_rights(CapRights::READ_WRITE, reply(true)), reply(false));
+        assert_eq!(mask_cap_rights(CapRights::CAN_GRANT, reply(true)), reply(true));
+    }
+
+    #[test]
+    fn frame_rights_follow_mask_vm_rights() {
+        use VmRights::*;
+        let rw = CapRights::READ_WRITE;
+        assert_eq!(mask_vm_rights(ReadWrite, rw), ReadWrite);
+        assert_eq!(mask_vm_rights(ReadWrite, CapRights::CAN_READ), ReadOnly);
+        assert_eq!(mask_vm_rights(ReadWrite, CapRights::CAN_WRITE), KernelOnly);
+        assert_eq!(mask_vm_rights(ReadOnly, rw), ReadOnly);
+        assert_eq!(mask_vm_rights(ReadOnly, CapRights::CAN_WRITE), KernelOnly);
+        assert_eq!(mask_vm_rights(KernelOnly, CapRights::ALL), KernelOnly);
+        let f = Cap::Frame {
+            base: PAddr(0x9000_0000),
+            size: FrameSize::Small,
+            rights: ReadWrite,
+            is_device: false,
+            mapping: None,
+        };
+        let Cap::Frame { rights, .. } = mask_cap_rights(CapRights::CAN_READ, f) else {
+            panic!()
+        };
+        assert_eq!(rights, ReadOnly);
+    }
+
+    #[test]
+    fn badges_apply_once_and_never_with_preserve() {
+        assert_eq!(update_cap_data(false, 7, ep(0, 0xF)), ep(7, 0xF));
+        assert_eq!(update_cap_data(false, 7, ep(3, 0xF)), Cap::Null);
+        assert_eq!(update_cap_data(true, 7, ep(0, 0xF)), Cap::Null);
+        assert_eq!(update_cap_data(true, 0, ep(0, 0xF)), Cap::Null);
+        assert_eq!(update_cap_data(true, 9, Cap::Domain), Cap::Domain);
+    }
+
+    #[test]
+    fn cnode_guards_are_masked_and_bounded() {
+        let cn = |gs, g| Cap::CNode {
+            ptr: PAddr(0x9000_0000),
+            radix: 10,
+            guard_size: gs,
+            guard: g,
+        };
+        let data = cairn_abi::cap::cnode_cap_data(0b1_0110, 4);
+        assert_eq!(update_cap_data(true, data, cn(0, 0)), cn(4, 0b0110));
+        assert_eq!(update_cap_data(false, data, cn(0, 0)), cn(4, 0b0110));
+        assert_eq!(update_cap_data(true, 54, cn(0, 0)), cn(54, 0));
+        assert_eq!(update_cap_data(true, 55, cn(0, 0)), Cap::Null);
+        assert_eq!(update_cap_data(true, u64::MAX, cn(0, 0)), Cap::Null);
+    }
+
+    #[test]
+    fn cancel_badged_sends_needs_all_rights() {
+        assert!(has_cancel_send_rights(&ep(5, 0xF)));
+        assert!(!has_cancel_send_rights(&ep(5, 0x7)));
+        assert!(!has_cancel_send_rights(&Cap::Domain));
+    }
+}

@@ -1,0 +1,59 @@
+//! Performing decoded CNode operations (seL4's `invokeCNode*`). Nothing
+//! here can fail except Revoke and Delete by preemption, which leave the
+//! derivation tree and any zombie consistent for the restarted call.
+
+use super::CNodeOp;
+use crate::api::error::KernelError;
+use crate::cap::cte::{cte_insert, cte_move, cte_swap};
+use crate::cap::delete::{cte_delete, cte_revoke};
+use crate::cap::finalise::cancel_badged_sends;
+use crate::cap::Cap;
+use crate::object::tcb::{Tcb, TcbRef, TCB_CALLER};
+
+/// Performs `op` for the thread `caller`.
+pub fn perform(caller: TcbRef, op: CNodeOp) -> Result<(), KernelError> {
+    match op {
+        CNodeOp::Revoke(slot) => cte_revoke(slot),
+        CNodeOp::Delete(slot) => cte_delete(slot),
+        CNodeOp::CancelBadgedSends(cap) => {
+            if let Cap::Endpoint { ptr, badge, .. } = cap {
+                if badge != 0 {
+                    cancel_badged_sends(ptr, badge);
+                }
+            }
+            Ok(())
+        }
+        CNodeOp::Insert { cap, src, dest } => {
+            cte_insert(cap, src, dest);
+            Ok(())
+        }
+        CNodeOp::Move { cap, src, dest } => {
+            cte_move(cap, src, dest);
+            Ok(())
+        }
+        CNodeOp::Rotate {
+            src_cap,
+            pivot_cap,
+            src,
+            pivot,
+            dest,
+        } => {
+            if src == dest {
+                cte_swap(src_cap, src, pivot_cap, pivot);
+            } else {
+                cte_move(pivot_cap, pivot, dest);
+                cte_move(src_cap, src, pivot);
+            }
+            Ok(())
+        }
+        CNodeOp::SaveCaller(dest) => {
+            let src = Tcb::slot(caller, TCB_CALLER);
+            // Only a (non-master) reply capability ever sits in the caller
+            // slot; an empty slot means there is nothing to save.
+            if let cap @ Cap::Reply { master: false, .. } = src.get().cap() {
+                cte_move(cap, src, dest);
+            }
+            Ok(())
+        }
+    }
+}

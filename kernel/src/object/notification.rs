@@ -1,0 +1,101 @@
+//! Notification objects (ch. 5 Notifications): the layout only. Retype
+//! creates notifications (`object::create`); the signalling code owns their
+//! behaviour.
+//!
+//! A notification is `2^seL4_NotificationBits` = 32 bytes in the classic
+//! configuration (ABI ref §5): a queue of waiting threads and its state,
+//! the notification word (the OR of the badges signalled), and the TCB
+//! bound to it. Like every kernel object it is made of `Cell`s of integers
+//! (see `object::access`).
+
+use crate::object::access::ObjPtr;
+use core::cell::Cell;
+
+/// The notification's state (seL4's `notification_state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u64)]
+pub enum NotificationState {
+    /// Nothing pending, no thread waits.
+    Idle = 0,
+    /// Threads wait in the queue.
+    Waiting = 1,
+    /// A signal is pending in the message word.
+    Active = 2,
+}
+
+const STATE_MASK: u64 = 3;
+
+/// A notification: word 0 = queue head TCB (physical address, 0 = empty);
+/// word 1 = queue tail TCB with the [`NotificationState`] in its two low
+/// bits; word 2 = the message word; word 3 = the bound TCB (0 = none).
+#[repr(C)]
+pub struct Notification {
+    head: Cell<u64>,
+    tail_state: Cell<u64>,
+    msg: Cell<u64>,
+    bound_tcb: Cell<u64>,
+}
+
+/// A typed pointer to a notification.
+pub type NotificationRef = ObjPtr<Notification>;
+
+impl Notification {
+    /// The first waiting thread's TCB address (0: none).
+    pub fn queue_head(&self) -> u64 {
+        self.head.get()
+    }
+    /// The last waiting thread's TCB address (0: none).
+    pub fn queue_tail(&self) -> u64 {
+        self.tail_state.get() & !STATE_MASK
+    }
+    /// The state.
+    pub fn state(&self) -> NotificationState {
+        match self.tail_state.get() & STATE_MASK {
+            1 => NotificationState::Waiting,
+            2 => NotificationState::Active,
+            _ => NotificationState::Idle,
+        }
+    }
+    /// Sets the queue (head and tail TCB addresses) and the state.
+    pub fn set_queue(&self, head: u64, tail: u64, state: NotificationState) {
+        self.head.set(head);
+        self.tail_state.set((tail & !STATE_MASK) | state as u64);
+    }
+    /// The notification word (badges signalled and not yet received).
+    pub fn msg_identifier(&self) -> u64 {
+        self.msg.get()
+    }
+    /// Sets the notification word.
+    pub fn set_msg_identifier(&self, w: u64) {
+        self.msg.set(w)
+    }
+    /// The bound TCB's address (0: none).
+    pub fn bound_tcb(&self) -> u64 {
+        self.bound_tcb.get()
+    }
+    /// Binds a TCB (its address; 0 unbinds).
+    pub fn set_bound_tcb(&self, tcb: u64) {
+        self.bound_tcb.set(tcb)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::host::SimMachine;
+    use crate::types::PAddr;
+
+    #[test]
+    fn fresh_notification_is_idle_and_fields_round_trip() {
+        SimMachine::install(0x8000_0000, 1 << 16);
+        let n = NotificationRef::new(PAddr(0x8000_0020)).get();
+        assert_eq!(n.state(), NotificationState::Idle);
+        assert_eq!((n.msg_identifier(), n.bound_tcb()), (0, 0));
+        n.set_queue(0x8000_0400, 0x8000_0c00, NotificationState::Waiting);
+        n.set_msg_identifier(0b101);
+        n.set_bound_tcb(0x8000_1000);
+        assert_eq!(n.state(), NotificationState::Waiting);
+        assert_eq!((n.queue_head(), n.queue_tail()), (0x8000_0400, 0x8000_0c00));
+        assert_eq!((n.msg_identifier(), n.bound_tcb()), (0b101, 0x8000_1000));
+    }
+}

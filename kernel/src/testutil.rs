@@ -1,0 +1,194 @@
+//! Shared helpers for host tests of invocations: boot a simulated machine
+//! with a root task (as `boot::tests` does), then make system calls as the
+//! root thread and read the kernel's reply.
+//!
+//! ```ignore
+//! let k = testutil::boot();
+//! let ut = k.find_untyped(16, false).unwrap();
+//! let r = k.call(ut, label::UNTYPED_RETYPE, &[2, 0, 0, 0, k.first_empty, 1], &[init::CNODE]);
+//! assert_eq!(r, Outcome::Reply { label: 0, mrs: vec![] });
+//! ```
+
+use crate::api::message::MessageRegs;
+use crate::arch::host::SimMachine;
+use crate::arch::riscv64::context::reg;
+use crate::boot::{boot_root_task, BootParams};
+use crate::cap::cte::{cnode_slot, SlotRef};
+use crate::cap::Cap;
+use crate::object::access::{copy_in, write_word};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
+use crate::types::{PAddr, Region};
+use cairn_abi::image::ImageHeader;
+use cairn_abi::message::MessageInfo;
+
+/// Start of simulated RAM.
+pub const RAM: u64 = 0x8000_0000;
+/// Size of simulated RAM.
+pub const RAM_SIZE: u64 = 64 << 20;
+const KERNEL_START: u64 = 0x8020_0000;
+const KERNEL_END: u64 = 0x8040_0000;
+const USER_PA: u64 = 0x8030_0000;
+/// Word index of `caps_or_badges[0]` in the IPC buffer.
+const CAPS_OR_BADGES_WORD: usize = 122;
+
+/// A booted simulated kernel and its root thread.
+pub struct TestKernel {
+    /// The root thread (the caller of [`TestKernel::call`]).
+    pub tcb: TcbRef,
+    /// Physical address of the root CNode.
+    pub cnode: PAddr,
+    /// Radix of the root CNode.
+    pub radix: u32,
+    /// The first empty slot after the boot caps (bootinfo `empty.start`).
+    pub first_empty: u64,
+    /// The untyped caps' slots (bootinfo `untyped`).
+    pub untypeds: core::ops::Range<u64>,
+}
+
+/// What a system call did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The kernel replied: the label (0 = success, else the error code) and
+    /// the message registers.
+    Reply { label: u64, mrs: Vec<u64> },
+    /// The operation was preempted; the thread will restart the syscall.
+    Preempted,
+}
+
+/// Boots the root task on a fresh simulated machine (64 MiB of RAM at
+/// 0x8000_0000) and returns it, its thread being the current one.
+pub fn boot() -> TestKernel {
+    crate::state::reset();
+    SimMachine::install(RAM, RAM_SIZE);
+    let header = ImageHeader {
+        magic: ImageHeader::MAGIC,
+        version: ImageHeader::VERSION,
+        image_size: KERNEL_END - KERNEL_START,
+        user_offset: 0x1000,
+        user_size: 0x3000,
+        user_v_start: 0x10000,
+        user_v_end: 0x13000,
+        user_entry: 0x10040,
+        reserved: [0; 8],
+    };
+    copy_in(PAddr(USER_PA), &[0xAB; 0x3000]);
+    let ram = [Region::new(RAM, RAM + RAM_SIZE)];
+    let reserved = [Region::new(KERNEL_START, KERNEL_END)];
+    let r = boot_root_task(&BootParams {
+        ram: &ram,
+        reserved: &reserved,
+        kernel_devices: &[Region::new(0xC00_0000, 0xC60_0000)],
+        header,
+        user_image_paddr: USER_PA,
+        dtb: None,
+    });
+    assert_eq!(r, Ok(()), "boot");
+    let tcb = crate::sched::schedule().expect("root thread");
+    let Cap::CNode { ptr, radix, .. } = Tcb::slot(tcb, TCB_CTABLE).get().cap() else {
+        panic!("root thread has no CNode")
+    };
+    let radix = radix as u32;
+    // The untyped caps follow the boot caps; the first empty slot follows them.
+    let mut i = 0;
+    while i < 1u64 << radix && !matches!(cnode_slot(ptr, i).get().cap(), Cap::Untyped { .. }) {
+        i += 1;
+    }
+    let start = i;
+    while i < 1u64 << radix && matches!(cnode_slot(ptr, i).get().cap(), Cap::Untyped { .. }) {
+        i += 1;
+    }
+    TestKernel {
+        tcb,
+        cnode: ptr,
+        radix,
+        first_empty: i,
+        untypeds: start..i,
+    }
+}
+
+impl TestKernel {
+    /// Slot `index` of the root CNode.
+    pub fn slot(&self, index: u64) -> SlotRef {
+        assert!(index < 1 << self.radix);
+        cnode_slot(self.cnode, index)
+    }
+
+    /// The capability in slot `index` of the root CNode.
+    pub fn cap(&self, index: u64) -> Cap {
+        self.slot(index).get().cap()
+    }
+
+    /// The slot of the first untyped with exactly `size_bits` and the given
+    /// device flag.
+    pub fn find_untyped(&self, size_bits: u8, device: bool) -> Option<u64> {
+        self.untypeds.clone().find(|&i| {
+            matches!(self.cap(i), Cap::Untyped { size_bits: b, is_device: d, .. }
+                if b == size_bits && d == device)
+        })
+    }
+
+    /// `seL4_Untyped_Retype(untyped, ty, size_bits, root CNode, 0, 0,
+    /// offset, count)`: the caps go to the root CNode at `offset`.
+    pub fn retype(
+        &self,
+        untyped: u64,
+        ty: u64,
+        size_bits: u64,
+        offset: u64,
+        count: u64,
+    ) -> Outcome {
+        self.call(
+            untyped,
+            cairn_abi::invocation::label::UNTYPED_RETYPE,
+            &[ty, size_bits, 0, 0, offset, count],
+            &[cairn_abi::cap::init::CNODE],
+        )
+    }
+
+    /// Makes a `seL4_Call` as the root thread on `cptr` with `label`, the
+    /// message registers `mrs` and the extra caps `extra` (cptrs), and
+    /// returns the kernel's reply.
+    pub fn call(&self, cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) -> Outcome {
+        let t = self.tcb.get();
+        let regs = MessageRegs::of(self.tcb, true);
+        for (i, w) in mrs.iter().enumerate() {
+            assert!(regs.set(i, *w), "MR {i} not writable");
+        }
+        for (i, c) in extra.iter().enumerate() {
+            let at = regs
+                .buffer_word(CAPS_OR_BADGES_WORD + i)
+                .expect("IPC buffer");
+            write_word(at, *c);
+        }
+        let info = MessageInfo::new(label, 0, extra.len() as u64, mrs.len() as u64);
+        t.set_reg(reg::A0, cptr);
+        t.set_reg(reg::A1, info.0);
+        t.set_state(ThreadState::Running);
+        crate::preempt::reset_work_units();
+        crate::api::invoke::handle_invocation(self.tcb, true, true);
+        if t.state() == ThreadState::Restart {
+            return Outcome::Preempted;
+        }
+        let info = MessageInfo(t.reg(reg::A1));
+        Outcome::Reply {
+            label: info.label(),
+            mrs: (0..info.length() as usize).map(|i| regs.get(i)).collect(),
+        }
+    }
+}
+
+/// The successful empty reply.
+pub fn ok() -> Outcome {
+    Outcome::Reply {
+        label: 0,
+        mrs: vec![],
+    }
+}
+
+/// An error reply: the error code and its message registers.
+pub fn err(code: u64, mrs: &[u64]) -> Outcome {
+    Outcome::Reply {
+        label: code,
+        mrs: mrs.to_vec(),
+    }
+}
