@@ -13,8 +13,11 @@ mod ram;
 
 mod boot;
 mod caps;
+mod cnode;
 mod debug;
+mod fixture;
 mod memory;
+mod retype;
 mod untyped;
 
 use framework::{Ctx, Test};
@@ -28,6 +31,8 @@ const SUITES: &[&[Test]] = &[
     caps::TESTS,
     untyped::TESTS,
     debug::TESTS,
+    retype::TESTS,
+    cnode::TESTS,
 ];
 
 fn main(bi: &BootInfo) {
