@@ -130,6 +130,11 @@ fn ending_problem(c: &Captured, want_zero: bool) -> Option<String> {
             t.as_secs(),
             c.tail(TAIL_LINES)
         )),
+        Ending::Silent(t) => Some(format!(
+            "no output for {} s, taken for a hang (QEMU killed); last {TAIL_LINES} lines of output:\n{}",
+            t.as_secs(),
+            c.tail(TAIL_LINES)
+        )),
         Ending::Exited(0) if want_zero => None,
         Ending::Exited(code) if want_zero => Some(format!("QEMU exited with status {code}")),
         Ending::Exited(0) => Some("QEMU exited with status 0, a failure was expected".into()),
@@ -249,6 +254,7 @@ pub fn parse_cargo_test(prefix: &str, c: &Captured) -> Vec<TestResult> {
             Ending::Exited(code) => format!("cargo test exited with status {code}"),
             Ending::Signalled => "cargo test was killed by a signal".into(),
             Ending::TimedOut(t) => format!("cargo test timed out after {} s", t.as_secs()),
+            Ending::Silent(t) => format!("cargo test printed nothing for {} s", t.as_secs()),
         };
         results.push(TestResult::failed(
             prefix,

@@ -1,7 +1,7 @@
 //! Tests of the output parsing and judging in `harness`.
 
 use super::*;
-use crate::qemu::{run_captured, Captured, Ending};
+use crate::qemu::{run_captured, Captured, Ending, Limits};
 use std::process::Command;
 use std::time::Duration;
 
@@ -170,7 +170,7 @@ fn fail_fast_images_must_exit_non_zero_with_the_message() {
 fn timeout_is_a_failure_showing_the_output() {
     let mut cmd = Command::new("sh");
     cmd.args(["-c", "echo hi; sleep 100"]);
-    let c = run_captured(cmd, Duration::from_secs(1), false).unwrap();
+    let c = run_captured(cmd, Limits::total(Duration::from_secs(1)), false).unwrap();
     let r = evaluate("slow", Expect::Conformance, &c);
     let why = failure(r.last().unwrap());
     assert!(why.contains("timed out after 1 s"), "{why}");

@@ -31,6 +31,8 @@ pub enum Machine {
     Virt,
     /// QEMU `virt` with a device tree whose memory node was removed.
     VirtWithoutMemory,
+    /// QEMU `virt` with only this many MiB of RAM.
+    VirtWithMemoryMiB(u32),
 }
 
 /// One QEMU test image.
@@ -91,6 +93,15 @@ pub const TEST_IMAGES: &[TestImage] = &[
         machine: Machine::VirtWithoutMemory,
         expect: Expect::FailFastWith("no memory"),
         // Failing fast means seconds; this only bounds a hang.
+        timeout: Duration::from_secs(120),
+    },
+    TestImage {
+        // A 16 MiB root CNode cannot fit in 14 MiB of RAM.
+        name: "boot-root-task-too-big",
+        root: RootTask::Package(DEMO),
+        config: "root-cnode-bits=19",
+        machine: Machine::VirtWithMemoryMiB(16),
+        expect: Expect::FailFastWith("do not fit"),
         timeout: Duration::from_secs(120),
     },
 ];

@@ -86,6 +86,29 @@ pub enum Ending {
     Signalled,
     /// Still running at the deadline, so we killed it.
     TimedOut(Duration),
+    /// Printed nothing for this long, so we took it for hung and killed it
+    /// (e.g. a root task that faulted with no fault handler: the kernel
+    /// idles for ever).
+    Silent(Duration),
+}
+
+/// How long a captured run may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The whole run.
+    pub total: Duration,
+    /// The longest stretch without a line of output.
+    pub silence: Duration,
+}
+
+impl Limits {
+    /// Only a total limit (a run may be silent until it).
+    pub fn total(total: Duration) -> Limits {
+        Limits {
+            total,
+            silence: total,
+        }
+    }
 }
 
 /// The output and ending of a captured run.
@@ -119,8 +142,8 @@ extern "C" fn on_interrupt(sig: libc::c_int) {
 }
 
 /// Runs `cmd` with stdin closed and its output captured (and echoed if
-/// `echo`), killing its process group after `timeout`.
-pub fn run_captured(mut cmd: Command, timeout: Duration, echo: bool) -> Result<Captured, String> {
+/// `echo`), killing its process group when it passes one of the `limits`.
+pub fn run_captured(mut cmd: Command, limits: Limits, echo: bool) -> Result<Captured, String> {
     let (reader, writer) = std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
     let writer2 = writer.try_clone().map_err(|e| format!("pipe: {e}"))?;
     // The child gets its own process group so that a timeout kills it and
@@ -169,16 +192,19 @@ pub fn run_captured(mut cmd: Command, timeout: Duration, echo: bool) -> Result<C
         let _ = tx.send(None);
     });
 
-    let deadline = started + timeout;
+    let deadline = started + limits.total;
     let mut lines = Vec::new();
     let mut eof = false;
     let mut timed_out = false;
+    let mut silent = false;
     while !eof {
-        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(limits.silence)) {
             Ok(Some(line)) => lines.push(line),
             Ok(None) | Err(RecvTimeoutError::Disconnected) => eof = true,
             Err(RecvTimeoutError::Timeout) => {
                 timed_out = true;
+                silent = Instant::now() < deadline;
                 break;
             }
         }
@@ -206,7 +232,8 @@ pub fn run_captured(mut cmd: Command, timeout: Duration, echo: bool) -> Result<C
     }
     CHILD_GROUP.store(0, Ordering::SeqCst);
     let ending = match status {
-        _ if timed_out => Ending::TimedOut(timeout),
+        _ if silent => Ending::Silent(limits.silence),
+        _ if timed_out => Ending::TimedOut(limits.total),
         Some(s) => s.code().map_or(Ending::Signalled, Ending::Exited),
         None => Ending::Signalled,
     };
@@ -236,7 +263,7 @@ mod tests {
     fn captures_merged_output_and_status() {
         let c = run_captured(
             sh("echo one; echo two >&2; printf 'three\\r\\n'; printf four; exit 3"),
-            Duration::from_secs(20),
+            Limits::total(Duration::from_secs(20)),
             false,
         )
         .unwrap();
@@ -247,7 +274,12 @@ mod tests {
     #[test]
     fn kills_the_whole_group_at_the_deadline() {
         let t = Instant::now();
-        let c = run_captured(sh("echo hi; sleep 100"), Duration::from_secs(1), false).unwrap();
+        let c = run_captured(
+            sh("echo hi; sleep 100"),
+            Limits::total(Duration::from_secs(1)),
+            false,
+        )
+        .unwrap();
         assert_eq!(c.ending, Ending::TimedOut(Duration::from_secs(1)));
         assert_eq!(c.lines, ["hi"]);
         assert!(
@@ -261,11 +293,24 @@ mod tests {
     fn a_child_that_closes_its_output_still_times_out() {
         let c = run_captured(
             sh("exec >&- 2>&-; sleep 100"),
-            Duration::from_secs(1),
+            Limits::total(Duration::from_secs(1)),
             false,
         )
         .unwrap();
         assert!(matches!(c.ending, Ending::TimedOut(_)));
+    }
+
+    #[test]
+    fn a_silent_child_is_killed_before_the_deadline() {
+        let t = Instant::now();
+        let limits = Limits {
+            total: Duration::from_secs(100),
+            silence: Duration::from_secs(1),
+        };
+        let c = run_captured(sh("echo a; sleep 0.5; echo b; sleep 100"), limits, false).unwrap();
+        assert_eq!(c.ending, Ending::Silent(Duration::from_secs(1)));
+        assert_eq!(c.lines, ["a", "b"]);
+        assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
     }
 
     #[test]

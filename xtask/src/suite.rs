@@ -18,6 +18,10 @@ use crate::toolchain::host_cargo;
 
 /// Limit for each host `cargo test` run (includes compiling).
 const HOST_TIMEOUT: Duration = Duration::from_secs(40 * 60);
+/// A QEMU image silent this long is taken for hung: every image prints
+/// as it goes (the conformance suite a line per test), and a root task
+/// that faults without a fault handler leaves the kernel idling for ever.
+const SILENCE_LIMIT: Duration = Duration::from_secs(60);
 
 /// Options of `cargo xtask test`.
 pub struct Options {
@@ -66,7 +70,7 @@ pub fn run(opts: &Options) -> Result<bool, String> {
             eprintln!("xtask: cargo {}", args.join(" "));
             let mut cmd = host_cargo();
             cmd.current_dir(crate::build::repo_root()).args(args);
-            let c = qemu::run_captured(cmd, HOST_TIMEOUT, opts.verbose)?;
+            let c = qemu::run_captured(cmd, qemu::Limits::total(HOST_TIMEOUT), opts.verbose)?;
             parse_cargo_test(prefix, &c).iter().for_each(&mut report);
         }
     }
@@ -170,13 +174,22 @@ fn run_image(image: &TestImage, path: &Path, verbose: bool) -> (Vec<TestResult>,
     );
     let dtb = path.with_extension("dtb");
     let dtb = match image.machine {
-        Machine::Virt => None,
+        Machine::Virt | Machine::VirtWithMemoryMiB(_) => None,
         Machine::VirtWithoutMemory => match qemu::dtb_without_memory(&dtb) {
             Ok(()) => Some(dtb.as_path()),
             Err(e) => return (vec![TestResult::failed(image.name, e)], None),
         },
     };
-    let c = match qemu::run_captured(qemu::boot_command(path, dtb), image.timeout, verbose) {
+    let mut cmd = qemu::boot_command(path, dtb);
+    if let Machine::VirtWithMemoryMiB(mib) = image.machine {
+        // A later -m overrides the standard one.
+        cmd.arg("-m").arg(format!("{mib}M"));
+    }
+    let limits = qemu::Limits {
+        total: image.timeout,
+        silence: SILENCE_LIMIT,
+    };
+    let c = match qemu::run_captured(cmd, limits, verbose) {
         Ok(c) => c,
         Err(e) => return (vec![TestResult::failed(image.name, e)], None),
     };
@@ -184,7 +197,7 @@ fn run_image(image: &TestImage, path: &Path, verbose: bool) -> (Vec<TestResult>,
     let failed = results
         .iter()
         .any(|r| matches!(r.outcome, crate::harness::Outcome::Failed(_)));
-    let timed_out = matches!(c.ending, qemu::Ending::TimedOut(_));
+    let timed_out = matches!(c.ending, qemu::Ending::TimedOut(_) | qemu::Ending::Silent(_));
     if !failed || verbose || timed_out {
         // (A timeout already shows its last lines in the failure.)
         return (results, None);
