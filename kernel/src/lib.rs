@@ -23,6 +23,7 @@ pub mod console;
 
 pub mod api;
 pub mod arch;
+pub mod bench;
 pub mod boot;
 pub mod cap;
 pub mod object;

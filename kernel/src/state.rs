@@ -33,6 +33,8 @@ pub struct KernelState {
     pub work_units: Cell<u64>,
     /// Number of times an operation was preempted (for tests and benchmarks).
     pub preemptions: Cell<u64>,
+    /// Benchmark measurements (`bench`).
+    pub bench: crate::bench::BenchStats,
 }
 
 impl KernelState {
@@ -48,6 +50,7 @@ impl KernelState {
             active_vspace: Cell::new((0, 0)),
             work_units: Cell::new(0),
             preemptions: Cell::new(0),
+            bench: crate::bench::BenchStats::new(),
         }
     }
 

@@ -121,6 +121,9 @@ pub enum Expect {
     /// Print a line containing this text and make QEMU exit non-zero before
     /// the timeout (a fast, clean refusal; a panic line is allowed).
     FailFastWith(&'static str),
+    /// The benchmark protocol, every figure within its bound
+    /// (`bench::judge`), no kernel panic, QEMU exits 0.
+    Bench,
 }
 
 fn ending_problem(c: &Captured, want_zero: bool) -> Option<String> {
@@ -185,6 +188,7 @@ pub fn evaluate(image: &str, expect: Expect, c: &Captured) -> Vec<TestResult> {
                 problems.push("no test ran".into());
             }
         }
+        Expect::Bench => results.extend(crate::bench::judge(image, c)),
         Expect::SuccessWith(text) | Expect::FailFastWith(text) => {
             if !c.lines.iter().any(|l| l.contains(text)) {
                 problems.push(format!("no output line contains {text:?}"));

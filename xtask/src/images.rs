@@ -33,6 +33,9 @@ pub enum Machine {
     VirtWithoutMemory,
     /// QEMU `virt` with only this many MiB of RAM.
     VirtWithMemoryMiB(u32),
+    /// QEMU `virt` counting instructions (`-icount shift=0`), for
+    /// deterministic benchmark figures.
+    VirtIcount,
 }
 
 /// One QEMU test image.
@@ -84,6 +87,16 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: "",
         machine: Machine::Virt,
         expect: Expect::SuccessWith("hello from a standalone root task"),
+        timeout: DEFAULT_TIMEOUT,
+    },
+    TestImage {
+        // The benchmarks' bounds (xtask/src/bench.rs), e.g. the latency of
+        // the timer interrupt during a 100 000-capability revoke.
+        name: "bench",
+        root: RootTask::Package(crate::bench::BENCH),
+        config: crate::bench::CONFIG,
+        machine: Machine::VirtIcount,
+        expect: Expect::Bench,
         timeout: DEFAULT_TIMEOUT,
     },
     TestImage {

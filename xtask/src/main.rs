@@ -3,8 +3,10 @@
 //! Modules, one concern each: `toolchain` (how to run cargo for the
 //! RISC-V target), `prereq` (host tools, installed when possible), `build`
 //! (kernel, root tasks, images), `qemu` (running with a deadline), `harness`
-//! (judging output), `images` (the QEMU test table), `suite` (`test`).
+//! (judging output), `images` (the QEMU test table), `suite` (`test`),
+//! `bench` (`bench`).
 
+mod bench;
 mod build;
 mod harness;
 mod images;
@@ -76,6 +78,17 @@ enum Cmd {
         #[arg(long)]
         no_host: bool,
     },
+    /// Runs the benchmarks under `qemu -icount shift=0` (instruction counts,
+    /// deterministic), prints a table and writes target/bench/<name>.json.
+    ///
+    /// The kernel is built with `benchmark=on`; the root task is
+    /// user/bench. Exits non-zero if a figure breaks its bound
+    /// (xtask/src/bench.rs); `cargo xtask test` checks the same bounds.
+    Bench {
+        /// Stream cargo's and QEMU's output.
+        #[arg(long, short)]
+        verbose: bool,
+    },
 }
 
 /// What makes up a system: the kernel's configuration and the root task.
@@ -119,6 +132,7 @@ fn main() -> ExitCode {
             no_host,
         })
         .map(|ok| if ok { 0 } else { 1 }),
+        Cmd::Bench { verbose } => bench::run(verbose).map(|ok| if ok { 0 } else { 1 }),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -39,6 +39,11 @@ fn machine_args(machine: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// Extra QEMU arguments for deterministic figures: the virtual clock
+/// advances one nanosecond per instruction, and `rdcycle` counts
+/// instructions.
+pub const ICOUNT_ARGS: [&str; 2] = ["-icount", "shift=0"];
+
 /// The command that boots `image`, with `dtb` replacing QEMU's device tree.
 pub fn boot_command(image: &Path, dtb: Option<&Path>) -> Command {
     let mut cmd = Command::new(QEMU);

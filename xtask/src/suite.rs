@@ -174,16 +174,22 @@ fn run_image(image: &TestImage, path: &Path, verbose: bool) -> (Vec<TestResult>,
     );
     let dtb = path.with_extension("dtb");
     let dtb = match image.machine {
-        Machine::Virt | Machine::VirtWithMemoryMiB(_) => None,
+        Machine::Virt | Machine::VirtWithMemoryMiB(_) | Machine::VirtIcount => None,
         Machine::VirtWithoutMemory => match qemu::dtb_without_memory(&dtb) {
             Ok(()) => Some(dtb.as_path()),
             Err(e) => return (vec![TestResult::failed(image.name, e)], None),
         },
     };
     let mut cmd = qemu::boot_command(path, dtb);
-    if let Machine::VirtWithMemoryMiB(mib) = image.machine {
+    match image.machine {
         // A later -m overrides the standard one.
-        cmd.arg("-m").arg(format!("{mib}M"));
+        Machine::VirtWithMemoryMiB(mib) => {
+            cmd.arg("-m").arg(format!("{mib}M"));
+        }
+        Machine::VirtIcount => {
+            cmd.args(qemu::ICOUNT_ARGS);
+        }
+        Machine::Virt | Machine::VirtWithoutMemory => {}
     }
     let limits = qemu::Limits {
         total: image.timeout,

@@ -17,9 +17,10 @@ pub fn handle_exception(scause: u64, stval: u64) {
     syscall::handle_user_exception(scause, stval);
 }
 
-/// The kernel timer fired (the machine layer has already programmed the
-/// next tick).
-pub fn handle_timer_tick() {
+/// The kernel timer fired, `late` timebase units after its deadline (the
+/// machine layer has already programmed the next tick).
+pub fn handle_timer_tick(late: u64) {
+    crate::bench::record_timer_latency(late);
     crate::sched::timer_tick();
 }
 

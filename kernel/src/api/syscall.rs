@@ -1,7 +1,9 @@
 //! System call dispatch (ABI ref §1, §2, §14).
 //!
 //! Implemented: Call, Send and NBSend on kernel objects (invocations),
-//! `seL4_Yield`, and the debug syscalls. Endpoint IPC (Recv, Reply, ...)
+//! `seL4_Yield`, the debug syscalls (debug builds) and, in the benchmark
+//! configuration, seL4's generic benchmark syscalls (NullSyscall,
+//! FlushCaches, ResetLog, FinalizeLog; see `bench`). Endpoint IPC (Recv, Reply, ...)
 //! arrives with the IPC issue; until then those syscalls, unknown syscall
 //! numbers and user exceptions raise a fault (see `api::fault`).
 
@@ -46,6 +48,18 @@ pub fn handle_syscall(no: i64) {
         SYS_DEBUG_NAME_THREAD if config::DEBUG_BUILD => debug_name_thread(tcb),
         SYS_DEBUG_DUMP_SCHEDULER if config::DEBUG_BUILD => dump_scheduler(),
         SYS_DEBUG_SNAPSHOT if config::DEBUG_BUILD => {}
+        SYS_BENCHMARK_NULL_SYSCALL | SYS_BENCHMARK_FLUSH_CACHES if config::ENABLE_BENCHMARKS => {
+            // RISC-V needs no user cache maintenance (ABI ref §11).
+        }
+        SYS_BENCHMARK_RESET_LOG if config::ENABLE_BENCHMARKS => {
+            crate::bench::reset();
+            t.set_reg(reg::A0, 0);
+        }
+        SYS_BENCHMARK_FINALIZE_LOG if config::ENABLE_BENCHMARKS => {
+            crate::bench::report(arch::timebase_hz());
+            // No log buffer in the generic configuration: log index 0.
+            t.set_reg(reg::A0, 0);
+        }
         _ => handle_fault(tcb, Fault::UnknownSyscall { number: no as u64 }),
     }
 }

@@ -16,11 +16,13 @@
 //!   `Result<_, Error>` with seL4's error data ([`Error`], ABI ref §8).
 //! - [`bootinfo`]: a safe view of the root task's BootInfo frame and of the
 //!   extra bootinfo chunks (ABI ref §6.4).
-//! - [`debug`]: the debug system calls (ABI ref §14).
+//! - [`debug`]: the debug system calls (ABI ref §14); [`benchmark`]: the
+//!   benchmark system calls and the cycle counter.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+pub mod benchmark;
 pub mod bootinfo;
 pub mod cap;
 pub mod debug;

@@ -152,6 +152,11 @@ pub fn kernel_global_pte(_index: usize) -> u64 {
     0
 }
 
+/// The simulated timebase: QEMU virt's 10 MHz.
+pub fn timebase_hz() -> u64 {
+    10_000_000
+}
+
 /// Whether an interrupt is pending (the test decides; see
 /// [`SimMachine::set_interrupt_pending_after`]).
 pub fn interrupt_pending() -> bool {

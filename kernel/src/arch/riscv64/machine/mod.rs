@@ -37,6 +37,7 @@ use core::sync::atomic::{AtomicU8, Ordering};
 pub use csr::interrupt_pending;
 pub use platform::Platform;
 pub use plic::{plic_disable, plic_enable};
+pub use timer::timebase_hz;
 
 /// Virtual address of physical address 0 in the physical-memory window.
 pub const PPTR_BASE: u64 = 0xFFFF_FFC0_0000_0000;

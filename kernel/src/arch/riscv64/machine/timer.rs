@@ -4,6 +4,10 @@
 //! and, if configured, user access to the cycle, time and instret counters.
 
 use super::{csr, machine, sbi};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// The `time` value the pending tick is programmed for.
+static DEADLINE: AtomicU64 = AtomicU64::new(0);
 
 /// Timebase units per tick for a timebase of `hz`.
 pub const fn tick_length(hz: u64) -> u64 {
@@ -30,6 +34,19 @@ pub fn start() {
 /// pending timer interrupt).
 pub fn arm_next_tick() {
     if let Some(m) = machine() {
-        sbi::set_timer(csr::read_time().wrapping_add(m.tick), m.sbi_time);
+        let deadline = csr::read_time().wrapping_add(m.tick);
+        DEADLINE.store(deadline, Ordering::Relaxed);
+        sbi::set_timer(deadline, m.sbi_time);
     }
+}
+
+/// How long after its deadline the pending tick is being handled
+/// (timebase units), for `bench`.
+pub fn lateness() -> u64 {
+    csr::read_time().saturating_sub(DEADLINE.load(Ordering::Relaxed))
+}
+
+/// The timebase frequency (Hz) from the device tree.
+pub fn timebase_hz() -> u64 {
+    machine().map_or(0, |m| m.platform.timebase)
 }

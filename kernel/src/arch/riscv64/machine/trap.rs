@@ -167,8 +167,9 @@ extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64) -> ! {
 fn handle_interrupt(cause: u64) {
     match cause {
         IRQ_S_TIMER => {
+            let late = timer::lateness();
             timer::arm_next_tick();
-            crate::api::handle_timer_tick();
+            crate::api::handle_timer_tick(late);
         }
         IRQ_S_EXTERNAL => {
             if let Some(irq) = plic::claim_and_complete() {

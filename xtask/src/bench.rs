@@ -1,0 +1,357 @@
+//! `cargo xtask bench`, and judging benchmark output.
+//!
+//! The benchmark root task (`user/bench`) runs on a kernel built with
+//! `benchmark=on` under `qemu -icount shift=0`, where one instruction is
+//! one nanosecond of virtual time and `rdcycle` counts instructions: the
+//! figures are deterministic, whatever the host's load.
+//!
+//! Output protocol: `bench <name> key=value ...` per measurement, followed
+//! by the kernel's `cairn: bench: key=value ...` for the same interval
+//! (`kernel/src/bench.rs`); `bench <name> FAILED: <reason>` if the root
+//! task could not measure. [`parse`] turns this into [`Record`]s, [`judge`]
+//! checks each against its bound (so `cargo xtask test` fails when a bound
+//! breaks), and [`run`] prints a table and writes `target/bench/<name>.json`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::build::{parse_config, repo_root, Builder};
+use crate::harness::TestResult;
+use crate::prereq::{self, Need};
+use crate::qemu::{self, Captured, Ending, Limits};
+use std::time::Duration;
+
+/// The benchmark root task (package and binary name in `user/`).
+pub const BENCH: &str = "cairn-bench";
+/// The kernel configuration benchmarks run with.
+pub const CONFIG: &str = "benchmark=on";
+/// Virtual nanoseconds per instruction under `-icount shift=0`.
+const NS_PER_INSTRUCTION: u64 = 1;
+
+/// The longest the kernel may take its timer interrupt late while it
+/// revokes, in instructions: 100 work units (seL4's
+/// `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`) of a few hundred
+/// instructions each, plus trap entry and OpenSBI's timer forwarding.
+/// Measured: about 35 000 (docs/benchmarks.md).
+pub const REVOKE_LATENCY_LIMIT: u64 = 50_000;
+
+/// One measurement: its name and its figures (the root task's and the
+/// kernel's, merged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub name: String,
+    pub figures: BTreeMap<String, u64>,
+}
+
+impl Record {
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.figures.get(key).copied()
+    }
+
+    /// The largest timer-interrupt latency in instructions (from the
+    /// kernel's timebase units).
+    pub fn latency_max_instructions(&self) -> Option<u64> {
+        let hz = self.get("timebase-hz").filter(|&hz| hz > 0)?;
+        let ns = self.get("latency-max")?.checked_mul(1_000_000_000)? / hz;
+        Some(ns / NS_PER_INSTRUCTION)
+    }
+
+    /// `revoke_caps_100000`-style test name.
+    fn test_name(&self) -> String {
+        match self.get("caps") {
+            Some(n) => format!("{}_caps_{n}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+fn key_values(text: &str) -> BTreeMap<String, u64> {
+    text.split_whitespace()
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Parses the benchmark lines of a run: the records, and the failures the
+/// root task reported (`(name, reason)`).
+pub fn parse(lines: &[String]) -> (Vec<Record>, Vec<(String, String)>) {
+    let mut records: Vec<Record> = Vec::new();
+    let mut failures = Vec::new();
+    for line in lines.iter().map(|l| l.trim()) {
+        if let Some(rest) = line.strip_prefix("cairn: bench:") {
+            if let Some(last) = records.last_mut() {
+                last.figures.extend(key_values(rest));
+            }
+        } else if let Some(rest) = line.strip_prefix("bench ") {
+            let (name, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+            if let Some(why) = rest.strip_prefix("FAILED:") {
+                failures.push((name.to_string(), why.trim().to_string()));
+            } else {
+                records.push(Record {
+                    name: name.to_string(),
+                    figures: key_values(rest),
+                });
+            }
+        }
+    }
+    (records, failures)
+}
+
+/// Checks one record against its bound; `Err` says why it fails.
+fn check(r: &Record) -> Result<(), String> {
+    match r.name.as_str() {
+        "revoke" => {
+            let caps = r.get("caps").ok_or("no caps= figure")?;
+            let irqs = r.get("timer-irqs").ok_or("no kernel figures (FinalizeLog)")?;
+            let preemptions = r.get("preemptions").ok_or("no preemptions= figure")?;
+            let latency = r.latency_max_instructions().ok_or("no latency figures")?;
+            if latency > REVOKE_LATENCY_LIMIT {
+                return Err(format!(
+                    "timer interrupt taken {latency} instructions late (limit {REVOKE_LATENCY_LIMIT})"
+                ));
+            }
+            // The biggest subtree takes many ticks: it must have been
+            // preempted at each (the syscall restarted), not run through.
+            if caps >= 100_000 && (irqs == 0 || preemptions == 0) {
+                return Err(format!(
+                    "{caps} caps revoked with {irqs} timer interrupts and {preemptions} preemptions"
+                ));
+            }
+            Ok(())
+        }
+        other => Err(format!("unknown benchmark {other:?}")),
+    }
+}
+
+/// "Independent of the subtree's size": the largest revoke's worst
+/// latency is within a quarter of that of the next smaller one that took
+/// any interrupt. `None` if fewer than two revokes took interrupts.
+fn latency_independent_of_size(image: &str, records: &[Record]) -> Option<TestResult> {
+    let mut sized: Vec<(u64, u64)> = records
+        .iter()
+        .filter(|r| r.name == "revoke" && r.get("timer-irqs").unwrap_or(0) > 0)
+        .filter_map(|r| Some((r.get("caps")?, r.latency_max_instructions()?)))
+        .collect();
+    sized.sort_unstable();
+    let [.., (small_n, small), (big_n, big)] = sized[..] else {
+        return None;
+    };
+    let name = format!("{image}::revoke_latency_independent_of_size");
+    Some(if big.saturating_mul(4) <= small.saturating_mul(5) {
+        TestResult::ok(name)
+    } else {
+        TestResult::failed(
+            name,
+            format!("worst latency {big} instructions for {big_n} caps, {small} for {small_n}"),
+        )
+    })
+}
+
+/// The test results of a benchmark run: one per record (`<image>::<test>`)
+/// and one per failure the root task reported.
+pub fn judge(image: &str, c: &Captured) -> Vec<TestResult> {
+    let (records, failures) = parse(&c.lines);
+    let mut results: Vec<TestResult> = records
+        .iter()
+        .map(|r| {
+            let name = format!("{image}::{}", r.test_name());
+            match check(r) {
+                Ok(()) => TestResult::ok(name),
+                Err(why) => TestResult::failed(name, why),
+            }
+        })
+        .collect();
+    results.extend(latency_independent_of_size(image, &records));
+    results.extend(
+        failures
+            .into_iter()
+            .map(|(name, why)| TestResult::failed(format!("{image}::{name}"), why)),
+    );
+    if !c.lines.iter().any(|l| l.contains("cairn-bench: done")) {
+        results.push(TestResult::failed(
+            format!("{image}::done"),
+            "no `cairn-bench: done` line",
+        ));
+    }
+    results
+}
+
+/// The figures as a table, one row per record.
+pub fn table(records: &[Record]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<10} {:>8} {:>14} {:>10} {:>12} {:>22}",
+        "benchmark", "caps", "instructions", "timer irqs", "preemptions", "max irq latency (ins)"
+    );
+    for r in records {
+        let cell = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+        let _ = writeln!(
+            s,
+            "{:<10} {:>8} {:>14} {:>10} {:>12} {:>22}",
+            r.name,
+            cell(r.get("caps")),
+            cell(r.get("instructions")),
+            cell(r.get("timer-irqs")),
+            cell(r.get("preemptions")),
+            cell(r.latency_max_instructions()),
+        );
+    }
+    s
+}
+
+/// The records as JSON: `{"<name>": [{"key": value, ...}, ...]}`.
+pub fn json(records: &[Record]) -> String {
+    let mut by_name: BTreeMap<&str, Vec<&Record>> = BTreeMap::new();
+    for r in records {
+        by_name.entry(&r.name).or_default().push(r);
+    }
+    let groups: Vec<String> = by_name
+        .iter()
+        .map(|(name, rs)| {
+            let rows: Vec<String> = rs
+                .iter()
+                .map(|r| {
+                    let mut fields: Vec<String> = r
+                        .figures
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\": {v}"))
+                        .collect();
+                    if let Some(l) = r.latency_max_instructions() {
+                        fields.push(format!("\"latency-max-instructions\": {l}"));
+                    }
+                    format!("    {{{}}}", fields.join(", "))
+                })
+                .collect();
+            format!("  \"{name}\": [\n{}\n  ]", rows.join(",\n"))
+        })
+        .collect();
+    format!("{{\n{}\n}}\n", groups.join(",\n"))
+}
+
+/// `cargo xtask bench`: builds and boots the benchmark image, prints the
+/// table, writes `target/bench/<name>.json`; `Ok(false)` if a bound broke.
+pub fn run(verbose: bool) -> Result<bool, String> {
+    let toolchain =
+        prereq::ensure(&[Need::CrossToolchain, Need::Qemu])?.ok_or("no cross toolchain")?;
+    let b = Builder::new(toolchain);
+    let kernel = b.kernel(&parse_config(&[CONFIG.into()])?)?;
+    let root = b.user_programs(&[BENCH])?[BENCH].clone();
+    let image = b.image(&kernel, &root, "bench")?;
+    let mut cmd = qemu::boot_command(&image, None);
+    cmd.args(qemu::ICOUNT_ARGS);
+    eprintln!("xtask: running the benchmarks under -icount shift=0");
+    let limits = Limits {
+        total: Duration::from_secs(600),
+        silence: Duration::from_secs(120),
+    };
+    let c = qemu::run_captured(cmd, limits, verbose)?;
+    if c.ending != Ending::Exited(0) {
+        return Err(format!(
+            "the benchmark run ended with {:?}; last lines:\n{}",
+            c.ending,
+            c.tail(20)
+        ));
+    }
+    let (records, _) = parse(&c.lines);
+    print!("{}", table(&records));
+    let dir = repo_root().join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let mine: Vec<Record> = records.iter().filter(|r| r.name == name).cloned().collect();
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, json(&mine)).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("xtask: wrote {}", crate::build::short(&path));
+    }
+    let results = judge("bench", &c);
+    let mut ok = true;
+    for r in results.iter().filter(|r| r.outcome != crate::harness::Outcome::Ok) {
+        println!("{}", r.line());
+        ok = false;
+    }
+    Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(String::from).collect()
+    }
+
+    const RUN: &str = "cairn-bench: start\n\
+        bench revoke caps=1000 instructions=500000\n\
+        cairn: bench: timer-irqs=0 latency-max=0 latency-sum=0 timebase-hz=10000000 preemptions=0\n\
+        bench revoke caps=10000 instructions=5000000\n\
+        cairn: bench: timer-irqs=3 latency-max=120 latency-sum=300 timebase-hz=10000000 preemptions=3\n\
+        bench revoke caps=100000 instructions=50000000\n\
+        cairn: bench: timer-irqs=25 latency-max=130 latency-sum=1000 timebase-hz=10000000 preemptions=25\n\
+        cairn-bench: done\n";
+
+    #[test]
+    fn kernel_lines_merge_into_the_preceding_record() {
+        let (records, failures) = parse(&lines(RUN));
+        assert!(failures.is_empty());
+        assert_eq!(records.len(), 3);
+        assert_eq!(records[2].get("caps"), Some(100_000));
+        assert_eq!(records[2].get("preemptions"), Some(25));
+        // 130 ticks of 100 ns = 13 000 instructions.
+        assert_eq!(records[2].latency_max_instructions(), Some(13_000));
+    }
+
+    #[test]
+    fn bounds_are_checked() {
+        let c = Captured {
+            lines: lines(RUN),
+            ending: Ending::Exited(0),
+        };
+        let r = judge("b", &c);
+        assert!(r.iter().all(|r| r.outcome == crate::harness::Outcome::Ok), "{r:?}");
+        assert_eq!(r[2].name, "b::revoke_caps_100000");
+        assert_eq!(r[3].name, "b::revoke_latency_independent_of_size");
+        let with = |from: &str, to: &str| {
+            judge(
+                "b",
+                &Captured {
+                    lines: lines(&RUN.replace(from, to)),
+                    ending: Ending::Exited(0),
+                },
+            )
+        };
+        // Too late an interrupt, or a big revoke never preempted, fails.
+        let late = with("latency-max=130", "latency-max=5000");
+        assert!(late[2].line().contains("500000 instructions late"));
+        assert!(late[3].line().contains("FAILED: worst latency 500000"));
+        assert!(with("preemptions=25", "preemptions=0")[2].line().contains("FAILED"));
+        // Growing with the size fails even within the limit.
+        let growing = with("latency-max=130", "latency-max=160");
+        assert!(growing[2].line().ends_with("... ok"));
+        assert!(growing[3].line().contains("FAILED"));
+    }
+
+    #[test]
+    fn root_task_failures_and_a_missing_end_are_failures() {
+        let c = Captured {
+            lines: lines("bench revoke FAILED: retyping the pool: NotEnoughMemory(0)\n"),
+            ending: Ending::Exited(0),
+        };
+        let r = judge("b", &c);
+        assert_eq!(r.len(), 2);
+        assert!(r[0].line().contains("b::revoke ... FAILED: retyping the pool"));
+        assert!(r[1].line().contains("cairn-bench: done"));
+    }
+
+    #[test]
+    fn json_groups_records_by_name() {
+        let (records, _) = parse(&lines(RUN));
+        let j = json(&records);
+        let v: serde_json::Value = serde_json::from_str(&j).expect("valid JSON");
+        assert_eq!(v["revoke"][2]["caps"], 100_000);
+        assert_eq!(v["revoke"][2]["latency-max-instructions"], 13_000);
+    }
+}
