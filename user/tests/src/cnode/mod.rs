@@ -18,6 +18,7 @@
 //! | `moves` | Move, Mutate, Rotate |
 //! | `guard` | CNode guards set by Mint, Mutate, Rotate; two-level lookups |
 //! | `delete` | Delete, Revoke, SaveCaller where the objects survive |
+//! | `zombie` | deleting the last cap to a CNode: nesting, self-reference, cycles |
 //! | `derive` | which caps Copy and Mint may derive |
 
 mod copy_mint;
@@ -27,6 +28,7 @@ mod derive;
 mod guard;
 mod lookup;
 mod moves;
+mod zombie;
 
 use crate::framework::Test;
 
@@ -231,5 +233,25 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "cnode_copy_root_cnode_usable_as_root",
         run: derive::copy_root_cnode,
+    },
+    Test {
+        name: "cnode_self_held_cap_in_slot_0_reclaimed_by_revoke",
+        run: zombie::self_held_slot_0,
+    },
+    Test {
+        name: "cnode_self_held_cap_in_middle_slot_reclaimed_by_revoke",
+        run: zombie::self_held_middle_slot,
+    },
+    Test {
+        name: "cnode_cycle_of_three_reclaimed_by_revoke",
+        run: zombie::cycle_of_three,
+    },
+    Test {
+        name: "cnode_delete_last_cap_nested_cnodes",
+        run: zombie::delete_last_cap_nested,
+    },
+    Test {
+        name: "cnode_delete_not_last_cap_keeps_cnode",
+        run: zombie::delete_not_last_cap,
     },
 ];
