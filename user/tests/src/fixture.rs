@@ -22,7 +22,7 @@
 use crate::framework::{Ctx, Failure};
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
-use sel4::{CNode, CPtr, CapRights, Error, ObjectType, Untyped, Word};
+use sel4::{tag, CNode, CPtr, CapRights, Error, ObjectType, Untyped, Word};
 
 /// Largest pool carved from the biggest RAM untyped: 16 MiB, room for a
 /// 2 MiB frame and a few hundred small objects per test.
@@ -188,6 +188,62 @@ pub fn expect_tag(slot: Word, tag: Word, what: &str) -> Result<(), Failure> {
     }
 }
 
+/// Fails unless each root slot holds a cap of its type: `(slot, tag)`.
+pub fn expect_tags(pairs: &[(Word, Word)], what: &str) -> Result<(), Failure> {
+    for &(slot, want) in pairs {
+        expect_tag(slot, want, what)?;
+    }
+    Ok(())
+}
+
+/// The type tag of the cap in slot `index` of the CNode at root slot
+/// `cnode`, `depth` bits resolved from that CNode (its radix, if its guard
+/// is 0); [`tag::NULL`] if the slot is empty. The cap is read by copying
+/// it to a fresh root slot, which is emptied again, so the slot keeps its
+/// cap; a cap that cannot be copied (an untyped with children, a zombie)
+/// fails the test, as does any lookup error.
+pub fn nested_tag(env: &Env<'_>, cnode: Word, index: Word, depth: u8) -> Result<Word, Failure> {
+    let out = env.slot()?;
+    match ROOT.copy(
+        out,
+        FULL,
+        CNode::from_bits(cnode),
+        index,
+        depth,
+        CapRights::ALL,
+    ) {
+        Ok(()) => {
+            let got = id(out);
+            delete(out).map_err(|e| failure!("deleting the copy in slot {out:#x}: {e}"))?;
+            Ok(got)
+        }
+        Err(e) if e == missing(true, Word::from(depth)) => Ok(tag::NULL),
+        Err(e) => Err(failure!(
+            "reading slot {index:#x} (depth {depth}) of the CNode in slot {cnode:#x}: {e}"
+        )),
+    }
+}
+
+/// Fails unless slot `index` (at `depth`) of the CNode at root slot `cnode`
+/// holds a cap with type tag `want` ([`tag::NULL`]: is empty).
+pub fn expect_nested_tag(
+    env: &Env<'_>,
+    cnode: Word,
+    index: Word,
+    depth: u8,
+    want: Word,
+    what: &str,
+) -> Result<(), Failure> {
+    let got = nested_tag(env, cnode, index, depth)?;
+    if got == want {
+        Ok(())
+    } else {
+        Err(failure!(
+            "{what} (slot {index:#x} of CNode {cnode:#x}): cap type {got}, expected {want}"
+        ))
+    }
+}
+
 /// Fails unless `r` succeeded.
 pub fn expect_ok<T>(r: Result<T, Error>, what: &str) -> Result<T, Failure> {
     r.map_err(|e| failure!("{what}: {e}, expected success"))
@@ -256,6 +312,18 @@ pub fn retype(
     n: Word,
 ) -> Result<(), Error> {
     ut.retype(t, size_bits, ROOT, 0, 0, dest, n)
+}
+
+/// Retypes `n` objects from `ut` into slots `offset..offset + n` of the
+/// CNode at root slot `cnode`.
+pub fn retype_into(
+    ut: Untyped,
+    t: ObjectType,
+    cnode: Word,
+    offset: Word,
+    n: Word,
+) -> Result<(), Error> {
+    ut.retype(t, 0, ROOT, cnode, Word::from(FULL), offset, n)
 }
 
 /// Sends a raw invocation `label` with `mrs` and extra caps `caps` to `cap`.
