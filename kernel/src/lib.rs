@@ -26,6 +26,7 @@ pub mod arch;
 pub mod bench;
 pub mod boot;
 pub mod cap;
+pub mod ipc;
 pub mod object;
 pub mod preempt;
 pub mod sched;

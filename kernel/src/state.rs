@@ -17,14 +17,16 @@ pub const NUM_ASID_POOLS: usize = 1 << cairn_abi::object::NUM_ASID_POOLS_BITS;
 pub struct KernelState {
     /// The running thread's TCB (physical address; 0 = the idle thread).
     pub current: Cell<u64>,
-    /// Set when the scheduler must choose a thread before returning to user.
-    pub reschedule: Cell<bool>,
+    /// The scheduler's pending action (`sched::Action`, encoded).
+    pub action: Cell<u64>,
     /// ASID pools by pool number (physical address; 0 = none).
     pub asid_table: [Cell<u64>; NUM_ASID_POOLS],
     /// The ready queues.
     pub ready: ReadyQueues,
     /// The current domain.
     pub cur_domain: Cell<u64>,
+    /// The domain schedule.
+    pub domains: crate::sched::domain::DomainSchedule,
     /// Timer ticks since boot.
     pub ticks: Cell<u64>,
     /// The address space last installed (root page table paddr, ASID).
@@ -42,10 +44,11 @@ impl KernelState {
     pub const fn new() -> KernelState {
         KernelState {
             current: Cell::new(0),
-            reschedule: Cell::new(false),
+            action: Cell::new(0),
             asid_table: [const { Cell::new(0) }; NUM_ASID_POOLS],
             ready: ReadyQueues::new(),
             cur_domain: Cell::new(0),
+            domains: crate::sched::domain::DomainSchedule::new(),
             ticks: Cell::new(0),
             active_vspace: Cell::new((0, 0)),
             work_units: Cell::new(0),
@@ -115,7 +118,18 @@ pub use global::*;
 /// the thread changes.
 pub fn current_context() -> Option<usize> {
     let tcb = crate::sched::schedule()?;
+    activate_thread(tcb);
     Some(tcb.get().regs_kptr())
+}
+
+/// seL4's `activateThread`: a thread in Restart runs its system call (or
+/// faulting instruction) again from FaultIP.
+fn activate_thread(tcb: TcbRef) {
+    let t = tcb.get();
+    if t.state() == crate::object::tcb::ThreadState::Restart {
+        t.set_next_ip(t.fault_ip());
+        t.set_state(crate::object::tcb::ThreadState::Running);
+    }
 }
 
 /// Convenience: the running thread's TCB object.

@@ -43,6 +43,9 @@ pub struct TestKernel {
     pub first_empty: u64,
     /// The untyped caps' slots (bootinfo `untyped`).
     pub untypeds: core::ops::Range<u64>,
+    /// The next slot [`TestKernel::make`] fills (counting down from the
+    /// top of the root CNode, away from the slots tests pick by hand).
+    next_made: core::cell::Cell<u64>,
 }
 
 /// What a system call did.
@@ -103,6 +106,7 @@ pub fn boot() -> TestKernel {
         radix,
         first_empty: i,
         untypeds: start..i,
+        next_made: core::cell::Cell::new(1 << radix),
     }
 }
 
@@ -143,6 +147,55 @@ impl TestKernel {
             &[ty, size_bits, 0, 0, offset, count],
             &[cairn_abi::cap::init::CNODE],
         )
+    }
+
+    /// The largest RAM untyped's slot.
+    pub fn ram_untyped(&self) -> u64 {
+        self.untypeds
+            .clone()
+            .filter(|&i| matches!(self.cap(i), Cap::Untyped { is_device: false, .. }))
+            .max_by_key(|&i| match self.cap(i) {
+                Cap::Untyped { size_bits, .. } => size_bits,
+                _ => 0,
+            })
+            .expect("a RAM untyped")
+    }
+
+    /// Retypes `n` objects of `ty` (with `size`) from the largest RAM
+    /// untyped into fresh root slots at the top of the CNode; returns the
+    /// slots. Panics if the kernel refuses.
+    pub fn make(&self, ty: cairn_abi::object::ObjectType, size: u64, n: u64) -> Vec<u64> {
+        let first = self.next_made.get() - n;
+        self.next_made.set(first);
+        let r = self.retype(self.ram_untyped(), ty as u64, size, first, n);
+        assert_eq!(r, ok(), "retype {ty:?} into {first}");
+        (first..first + n).collect()
+    }
+
+    /// `n` new threads at priority `prio`, Running but in no queue, with
+    /// the root thread's CSpace, VSpace and IPC buffer frame (so that they
+    /// can take part in IPC) and a master reply cap.
+    pub fn threads(&self, prio: u64, n: u64) -> Vec<TcbRef> {
+        use crate::cap::cte::cte_insert;
+        use crate::object::tcb::{TCB_BUFFER, TCB_VTABLE};
+        self.make(cairn_abi::object::ObjectType::Tcb, 0, n)
+            .into_iter()
+            .map(|slot| {
+                let Cap::Thread { tcb } = self.cap(slot) else {
+                    panic!("no TCB in {slot}")
+                };
+                let t = TcbRef::new(tcb);
+                for i in [TCB_CTABLE, TCB_VTABLE, TCB_BUFFER] {
+                    let src = Tcb::slot(self.tcb, i);
+                    cte_insert(src.get().cap(), src, Tcb::slot(t, i));
+                }
+                t.get().set_ipc_buffer(self.tcb.get().ipc_buffer());
+                crate::ipc::setup_reply_master(t);
+                t.get().set_priority(prio);
+                t.get().set_state(ThreadState::Running);
+                t
+            })
+            .collect()
     }
 
     /// Makes a `seL4_Call` as the root thread on `cptr` with `label`, the

@@ -1,11 +1,9 @@
-//! Faults (ch. 6, *Faults*; ABI ref §9). Fault delivery to a handler
-//! endpoint comes with the IPC issue; until then a faulting thread is
-//! treated as seL4 treats a thread without a valid fault handler: the
-//! kernel reports it and the thread becomes Inactive.
+//! Faults (ch. 6, *Faults*; ABI ref §9): the kinds of fault, how one is
+//! stored in a TCB while its handler deals with it, and the fault of each
+//! user exception. Delivery to the handler is `ipc::fault`.
 
 use crate::cap::LookupFault;
-use crate::object::tcb::{TcbRef, ThreadState, NAME_LEN};
-use crate::state::kernel;
+use crate::object::tcb::{TcbRef, FAULT_WORDS};
 
 /// A fault raised by a thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,27 +26,80 @@ pub enum Fault {
     },
 }
 
-/// Handles a fault of `tcb`. No fault handler can be reached yet (see the
-/// module doc): the thread is suspended and the kernel says why.
-pub fn handle_fault(tcb: TcbRef, fault: Fault) {
-    let t = tcb.get();
-    let mut name = [0u8; NAME_LEN];
-    let len = t.name(&mut name);
-    kprintln!(
-        "cairn: thread {:#x} \"{}\" faulted at pc {:#x}: {:x?}; no fault handler, thread suspended",
-        tcb.paddr().0,
-        core::str::from_utf8(name.get(..len).unwrap_or(&[])).unwrap_or("?"),
-        t.fault_ip(),
-        fault
-    );
-    suspend(tcb);
+impl Fault {
+    /// The fault's label (`seL4_Fault_*`, ABI ref §9).
+    pub fn label(&self) -> u64 {
+        use cairn_abi::fault as f;
+        match self {
+            Fault::Cap { .. } => f::CAP_FAULT,
+            Fault::UnknownSyscall { .. } => f::UNKNOWN_SYSCALL,
+            Fault::UserException { .. } => f::USER_EXCEPTION,
+            Fault::VmFault { .. } => f::VM_FAULT,
+        }
+    }
+
+    /// The fault as stored in a TCB (word 0: label, plus the receive-phase
+    /// flag of a cap fault in bit 8).
+    pub fn to_words(&self) -> [u64; FAULT_WORDS] {
+        match *self {
+            Fault::Cap {
+                addr,
+                in_recv_phase,
+                lookup,
+            } => {
+                let (l, _) = lookup.words();
+                [self.label() | (in_recv_phase as u64) << 8, addr, l[0], l[1], l[2], l[3]]
+            }
+            Fault::UnknownSyscall { number } => [self.label(), number, 0, 0, 0, 0],
+            Fault::UserException { number, code } => [self.label(), number, code, 0, 0, 0],
+            Fault::VmFault {
+                addr,
+                fsr,
+                instruction,
+            } => [self.label(), addr, fsr, instruction as u64, 0, 0],
+        }
+    }
+
+    /// Decodes a TCB's stored fault; `None` for "no fault" (or anything
+    /// unrecognised, which only a kernel bug could store).
+    pub fn from_words(w: [u64; FAULT_WORDS]) -> Option<Fault> {
+        use cairn_abi::fault as f;
+        Some(match w[0] & 0xFF {
+            f::CAP_FAULT => Fault::Cap {
+                addr: w[1],
+                in_recv_phase: w[0] & (1 << 8) != 0,
+                lookup: LookupFault::from_words([w[2], w[3], w[4], w[5]])?,
+            },
+            f::UNKNOWN_SYSCALL => Fault::UnknownSyscall { number: w[1] },
+            f::USER_EXCEPTION => Fault::UserException {
+                number: w[1],
+                code: w[2],
+            },
+            f::VM_FAULT => Fault::VmFault {
+                addr: w[1],
+                fsr: w[2],
+                instruction: w[3] != 0,
+            },
+            _ => return None,
+        })
+    }
 }
 
-/// Makes a thread Inactive and takes it off the ready queues.
-pub fn suspend(tcb: TcbRef) {
-    tcb.get().set_state(ThreadState::Inactive);
-    kernel().ready.dequeue(tcb);
-    kernel().reschedule.set(true);
+/// The fault `tcb` is being handled for, if any (seL4's `tcbFault`).
+pub fn stored_fault(tcb: TcbRef) -> Option<Fault> {
+    Fault::from_words(tcb.get().fault_words())
+}
+
+/// Records or clears (`None`) `tcb`'s fault.
+pub fn store_fault(tcb: TcbRef, f: Option<Fault>) {
+    tcb.get()
+        .set_fault_words(f.map_or([0; FAULT_WORDS], |f| f.to_words()));
+}
+
+/// Handles a fault of `tcb`: sends it to the thread's fault handler, or
+/// stops the thread (`ipc::fault`).
+pub fn handle_fault(tcb: TcbRef, fault: Fault) {
+    crate::ipc::fault::handle_fault(tcb, fault);
 }
 
 /// The fault for a synchronous exception `scause` with `stval` (ABI ref §9:

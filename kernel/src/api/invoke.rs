@@ -13,11 +13,12 @@ use super::message::{reply_error, MessageRegs};
 use crate::arch::riscv64::context::reg;
 use crate::cap::lookup::lookup_cap;
 use crate::cap::{Cap, SlotRef};
+use crate::ipc::endpoint::{send_ipc, SendArgs};
+use crate::ipc::notification::send_signal;
+use crate::ipc::reply::do_reply_transfer;
+use crate::ipc::transfer::lookup_extra_caps;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
 use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
-
-/// Word index of `caps_or_badges[0]` in the IPC buffer.
-const CAPS_OR_BADGES_WORD: usize = 122;
 
 /// Everything an object's decoder may look at.
 pub struct Invocation {
@@ -35,6 +36,10 @@ pub struct Invocation {
     pub cap: Cap,
     /// The extra capabilities (slot and capability), in order.
     pub extra: [Option<(SlotRef, Cap)>; MSG_MAX_EXTRA_CAPS],
+    /// The system call blocks (Call, Send; not NBSend).
+    pub blocking: bool,
+    /// The system call is a Call.
+    pub call: bool,
 }
 
 impl Invocation {
@@ -84,34 +89,22 @@ pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
     if !msg.has_buffer() && length > N_MSG_REGISTERS {
         length = N_MSG_REGISTERS;
     }
-    let mut extra = [None; MSG_MAX_EXTRA_CAPS];
-    if msg.has_buffer() {
-        for (i, e) in extra
-            .iter_mut()
-            .enumerate()
-            .take(info.extra_caps() as usize)
-        {
-            let xptr = msg
-                .buffer_word(CAPS_OR_BADGES_WORD + i)
-                .map_or(0, crate::object::access::read_word);
-            match lookup_cap(root, xptr) {
-                Ok(found) => *e = Some(found),
-                Err(lookup) => {
-                    if is_blocking {
-                        handle_fault(
-                            caller,
-                            Fault::Cap {
-                                addr: xptr,
-                                in_recv_phase: false,
-                                lookup,
-                            },
-                        );
-                    }
-                    return;
-                }
+    let extra = match lookup_extra_caps(caller, &msg, info.extra_caps() as usize) {
+        Ok(caps) => caps,
+        Err((xptr, lookup)) => {
+            if is_blocking {
+                handle_fault(
+                    caller,
+                    Fault::Cap {
+                        addr: xptr,
+                        in_recv_phase: false,
+                        lookup,
+                    },
+                );
             }
+            return;
         }
-    }
+    };
     let inv = Invocation {
         caller,
         label: info.label(),
@@ -120,6 +113,8 @@ pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
         slot,
         cap,
         extra,
+        blocking: is_blocking,
+        call: is_call,
     };
     t.set_state(ThreadState::Restart);
     match decode_invocation(&inv) {
@@ -156,7 +151,38 @@ fn decode_invocation(inv: &Invocation) -> InvocationResult {
         Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { index: 0 }.into()),
         Cap::Untyped { .. } => crate::object::untyped::decode_invocation(inv),
         Cap::CNode { .. } => crate::object::cnode::decode_invocation(inv),
-        Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. } => not_yet(inv, "IPC"),
+        Cap::Endpoint { ptr, badge, rights } => {
+            if !rights.write() {
+                return Err(SyscallError::InvalidCapability { index: 0 }.into());
+            }
+            let args = SendArgs {
+                blocking: inv.blocking,
+                is_call: inv.call,
+                badge,
+                can_grant: rights.grant(),
+                can_grant_reply: rights.grant_reply(),
+            };
+            send_ipc(inv.caller, ptr, args);
+            Ok(0)
+        }
+        Cap::Notification { ptr, badge, rights } => {
+            if !rights.write() {
+                return Err(SyscallError::InvalidCapability { index: 0 }.into());
+            }
+            send_signal(ptr, badge);
+            Ok(0)
+        }
+        Cap::Reply {
+            tcb,
+            master,
+            can_grant,
+        } => {
+            if master {
+                return Err(SyscallError::InvalidCapability { index: 0 }.into());
+            }
+            do_reply_transfer(inv.caller, TcbRef::new(tcb), inv.slot, can_grant);
+            Ok(0)
+        }
         Cap::Thread { .. } => not_yet(inv, "TCB"),
         Cap::IrqControl | Cap::IrqHandler { .. } => not_yet(inv, "IRQ"),
         Cap::Domain => not_yet(inv, "domain"),

@@ -24,7 +24,14 @@ pub fn ipc_buffer(tcb: TcbRef, for_write: bool) -> Option<PAddr> {
             rights,
             ..
         } => {
-            if for_write && rights != VmRights::ReadWrite {
+            // seL4: the kernel reads a ReadOnly or ReadWrite buffer and
+            // writes only a ReadWrite one.
+            let usable = match rights {
+                VmRights::ReadWrite => true,
+                VmRights::ReadOnly => !for_write,
+                VmRights::KernelOnly => false,
+            };
+            if !usable {
                 return None;
             }
             let off = tcb.get().ipc_buffer() & ((1u64 << size.bits()) - 1);

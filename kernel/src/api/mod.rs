@@ -7,6 +7,7 @@ pub mod error;
 pub mod fault;
 pub mod invoke;
 pub mod message;
+pub mod recv;
 pub mod syscall;
 
 pub use syscall::handle_syscall;

@@ -1,14 +1,15 @@
 //! System call dispatch (ABI ref §1, §2, §14).
 //!
-//! Implemented: Call, Send and NBSend on kernel objects (invocations),
-//! `seL4_Yield`, the debug syscalls (debug builds) and, in the benchmark
+//! Implemented: every classic system call (Call, Send and NBSend invoke a
+//! capability, `api::invoke`; Recv, NBRecv, Reply and ReplyRecv are in
+//! `api::recv`), `seL4_Yield`, the debug syscalls (debug builds) and, in the benchmark
 //! configuration, seL4's generic benchmark syscalls (NullSyscall,
-//! FlushCaches, ResetLog, FinalizeLog; see `bench`). Endpoint IPC (Recv, Reply, ...)
-//! arrives with the IPC issue; until then those syscalls, unknown syscall
-//! numbers and user exceptions raise a fault (see `api::fault`).
+//! FlushCaches, ResetLog, FinalizeLog; see `bench`). Any other number is
+//! an UnknownSyscall fault.
 
 use super::fault::{exception_fault, handle_fault, Fault};
 use super::invoke::handle_invocation;
+use super::recv::{handle_recv, handle_reply};
 use super::message::ipc_buffer;
 use crate::arch::riscv64::context::reg;
 use crate::cap::lookup::lookup_cap;
@@ -29,6 +30,13 @@ pub fn handle_syscall(no: i64) {
         SYS_CALL => handle_invocation(tcb, true, true),
         SYS_SEND => handle_invocation(tcb, false, true),
         SYS_NB_SEND => handle_invocation(tcb, false, false),
+        SYS_RECV => handle_recv(tcb, true),
+        SYS_NB_RECV => handle_recv(tcb, false),
+        SYS_REPLY => handle_reply(tcb),
+        SYS_REPLY_RECV => {
+            handle_reply(tcb);
+            handle_recv(tcb, true);
+        }
         SYS_YIELD => sched::yield_current(),
         SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => arch::console_putchar(t.reg(reg::A0) as u8),
         SYS_DEBUG_HALT if config::DEBUG_BUILD => {
@@ -107,6 +115,6 @@ fn dump_scheduler() {
     kprintln!(
         "cairn: scheduler: current {:#x}, highest ready priority {:?}",
         k.current.get(),
-        k.ready.highest_priority()
+        k.ready.highest_priority(k.cur_domain.get() as usize)
     );
 }

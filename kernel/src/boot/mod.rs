@@ -157,7 +157,8 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
     };
     bootinfo::write_boot_info(rt.bootinfo, &rt.values, descs.get(..n).unwrap_or(&[]));
 
-    crate::sched::make_ready(rt.tcb);
+    // seL4 boots with the root thread as the scheduler's candidate.
+    crate::sched::possible_switch_to(rt.tcb);
     Ok(())
 }
 

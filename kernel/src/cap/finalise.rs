@@ -7,14 +7,14 @@
 //! TCB becomes a [`Zombie`] instead: the object's own slots must be emptied
 //! first, one by one, which `cap::delete` does preemptibly.
 //!
-//! Hooks that later issues fill (IPC, interrupts) are the named `pub fn`s at
-//! the end of this file; each says what it must do.
+//! The IPC and interrupt parts are the named `pub fn`s at the end of this
+//! file (the interrupt ones are hooks for the interrupts issue).
 
 use super::cap::{Cap, FrameSize, Mapping};
 use super::zombie::Zombie;
 use crate::arch;
 use crate::arch::vspace as pt;
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::object::tcb::TcbRef;
 use crate::object::vspace::{find_vspace_for_asid, AsidPoolRef, ASIDS_PER_POOL};
 use crate::state::kernel;
 use crate::types::PAddr;
@@ -108,19 +108,12 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
     }
 }
 
-/// The thread part of finalising a TCB (seL4's `suspend` and friends): it
-/// becomes Inactive and leaves the ready queues; if it is the running
-/// thread the scheduler must choose another.
+/// The thread part of finalising a TCB: seL4's `suspend` (cancel its IPC,
+/// leave the ready queues, become Inactive; if it is the running thread
+/// the scheduler chooses another at kernel exit).
 fn suspend_for_delete(t: TcbRef) {
-    cancel_ipc(t);
     unbind_notification(t);
-    t.get().set_state(ThreadState::Inactive);
-    let k = kernel();
-    k.ready.dequeue(t);
-    if k.current.get() == t.paddr().0 {
-        k.current.set(0);
-        k.reschedule.set(true);
-    }
+    crate::ipc::suspend(t);
 }
 
 /// Removes a frame's mapping if the ASID still maps the same address space
@@ -215,42 +208,31 @@ fn delete_asid_pool(asid_base: u16, pool: PAddr) {
     }
 }
 
-// ---- Hooks for later issues --------------------------------------------
+// ---- IPC and interrupt parts ------------------------------------------
 
-/// Hook (IPC issue): the last capability to the endpoint at `ep` is being
-/// deleted: cancel all IPC queued on it (seL4's `cancelAllIPC`: every
-/// queued thread restarts). Endpoints have no queue users yet.
+/// The last capability to the endpoint at `ep` is being deleted: every
+/// thread queued on it restarts (seL4's `cancelAllIPC`).
 pub fn finalise_endpoint(ep: PAddr) {
-    let _ = ep;
+    crate::ipc::endpoint::cancel_all_ipc(ep);
 }
 
-/// Hook (notification issue): the last capability to the notification at
-/// `ntfn` is being deleted: unbind its TCB and cancel all waiting threads
-/// (seL4's `unbindMaybeNotification`, `cancelAllSignals`).
+/// The last capability to the notification at `ntfn` is being deleted:
+/// unbind its TCB and restart its waiters (seL4's
+/// `unbindMaybeNotification`, `cancelAllSignals`).
 pub fn finalise_notification(ntfn: PAddr) {
-    let _ = ntfn;
+    crate::ipc::notification::unbind_maybe_notification(ntfn);
+    crate::ipc::notification::cancel_all_signals(ntfn);
 }
 
-/// Hook (IPC issue): a thread being deleted leaves any endpoint or
-/// notification queue it waits in, and loses its caller's reply
-/// (seL4's `cancelIPC`).
-pub fn cancel_ipc(t: TcbRef) {
-    let _ = t;
-}
-
-/// Hook (notification issue): a thread being deleted unbinds its bound
-/// notification (seL4's `unbindNotification`).
+/// A thread being deleted unbinds its bound notification (seL4's
+/// `unbindNotification`).
 pub fn unbind_notification(t: TcbRef) {
-    let _ = t;
+    crate::ipc::notification::unbind_notification(t);
 }
 
-/// Hook (IPC issue): CancelBadgedSends on the endpoint at `ep` with a
-/// non-zero `badge`: every thread queued to send with that badge restarts
-/// (seL4's `cancelBadgedSends`; it must walk the queue with a preemption-
-/// free loop as seL4 does, since the queue length is bounded by threads).
-/// Needs the TCB's endpoint-queue links, which arrive with the IPC issue.
+/// CancelBadgedSends on the endpoint at `ep` with a non-zero `badge`.
 pub fn cancel_badged_sends(ep: PAddr, badge: u64) {
-    let _ = (ep, badge);
+    crate::ipc::endpoint::cancel_badged_sends(ep, badge);
 }
 
 /// Hook (interrupt issue): the last IRQ handler capability for `irq` is

@@ -54,6 +54,28 @@ impl LookupFault {
     }
 }
 
+impl LookupFault {
+    /// The inverse of [`LookupFault::words`] (`None` for a bad type).
+    pub fn from_words(w: [u64; 4]) -> Option<LookupFault> {
+        Some(match w[0] {
+            lf::INVALID_ROOT => LookupFault::InvalidRoot,
+            lf::MISSING_CAPABILITY => LookupFault::MissingCapability {
+                bits_left: w[1] as u32,
+            },
+            lf::DEPTH_MISMATCH => LookupFault::DepthMismatch {
+                bits_left: w[1] as u32,
+                bits_found: w[2] as u32,
+            },
+            lf::GUARD_MISMATCH => LookupFault::GuardMismatch {
+                bits_left: w[1] as u32,
+                guard_found: w[2],
+                bits_found: w[3] as u32,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// `bits` bits of `w` whose most significant bit is bit `top - 1`.
 fn bits_below(w: u64, top: u32, bits: u32) -> u64 {
     if bits == 0 || top == 0 {

@@ -85,7 +85,49 @@ pub struct Tcb {
     sched_next: Cell<u64>,
     sched_prev: Cell<u64>,
     in_ready_queue: Cell<u64>,
+    /// Endpoint or notification queue links (TCB physical addresses).
+    ep_next: Cell<u64>,
+    ep_prev: Cell<u64>,
+    /// The endpoint or notification a blocked thread waits on.
+    blocking_object: Cell<u64>,
+    /// The badge of a blocked send.
+    blocking_badge: Cell<u64>,
+    /// [`BlockingIpc`] flags of a blocked send or receive.
+    blocking_flags: Cell<u64>,
+    /// The notification bound to the thread (0 = none).
+    bound_notification: Cell<u64>,
+    /// The fault being delivered (seL4's `tcbFault` and
+    /// `tcbLookupFailure`), as encoded by `api::fault::Fault::to_words`;
+    /// word 0 = 0 is "no fault".
+    fault: [Cell<u64>; FAULT_WORDS],
     name: [Cell<u8>; NAME_LEN],
+}
+
+/// Words of a TCB's stored fault.
+pub const FAULT_WORDS: usize = 6;
+
+/// How a blocked thread takes part in IPC (seL4's `blockingIPC*` fields).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockingIpc {
+    /// The endpoint cap used had Grant.
+    pub can_grant: bool,
+    /// The endpoint cap used had GrantReply (sends only).
+    pub can_grant_reply: bool,
+    /// The send is a Call (it waits for a reply).
+    pub is_call: bool,
+}
+
+impl BlockingIpc {
+    fn to_word(self) -> u64 {
+        self.can_grant as u64 | (self.can_grant_reply as u64) << 1 | (self.is_call as u64) << 2
+    }
+    fn from_word(w: u64) -> BlockingIpc {
+        BlockingIpc {
+            can_grant: w & 1 != 0,
+            can_grant_reply: w & 2 != 0,
+            is_call: w & 4 != 0,
+        }
+    }
 }
 
 /// A typed pointer to a TCB.
@@ -124,6 +166,10 @@ impl Tcb {
     /// NextIP: where the thread resumes.
     pub fn next_ip(&self) -> u64 {
         self.word(offset::NEXT_IP).get()
+    }
+    /// Sets FaultIP.
+    pub fn set_fault_ip(&self, v: u64) {
+        self.word(offset::FAULT_IP).set(v)
     }
     /// Sets NextIP.
     pub fn set_next_ip(&self, v: u64) {
@@ -224,6 +270,64 @@ impl Tcb {
     /// Marks the TCB as in a ready queue or not.
     pub fn set_in_ready_queue(&self, v: bool) {
         self.in_ready_queue.set(v as u64)
+    }
+
+    /// Endpoint/notification queue successor.
+    pub fn ep_next(&self) -> u64 {
+        self.ep_next.get()
+    }
+    /// Endpoint/notification queue predecessor.
+    pub fn ep_prev(&self) -> u64 {
+        self.ep_prev.get()
+    }
+    /// Sets the endpoint/notification queue links.
+    pub fn set_ep_links(&self, prev: u64, next: u64) {
+        self.ep_prev.set(prev);
+        self.ep_next.set(next);
+    }
+    /// The endpoint or notification the thread is blocked on.
+    pub fn blocking_object(&self) -> u64 {
+        self.blocking_object.get()
+    }
+    /// The badge of the blocked send.
+    pub fn blocking_badge(&self) -> u64 {
+        self.blocking_badge.get()
+    }
+    /// The blocked IPC's flags.
+    pub fn blocking_ipc(&self) -> BlockingIpc {
+        BlockingIpc::from_word(self.blocking_flags.get())
+    }
+    /// Records what the thread blocks on (object, badge, flags).
+    pub fn set_blocking(&self, object: u64, badge: u64, ipc: BlockingIpc) {
+        self.blocking_object.set(object);
+        self.blocking_badge.set(badge);
+        self.blocking_flags.set(ipc.to_word());
+    }
+    /// The bound notification's address (0: none).
+    pub fn bound_notification(&self) -> u64 {
+        self.bound_notification.get()
+    }
+    /// Binds a notification (its address; 0 unbinds).
+    pub fn set_bound_notification(&self, ntfn: u64) {
+        self.bound_notification.set(ntfn)
+    }
+    /// The stored fault's words (word 0 = 0: none).
+    pub fn fault_words(&self) -> [u64; FAULT_WORDS] {
+        core::array::from_fn(|i| self.fault[i].get())
+    }
+    /// Stores a fault's words.
+    pub fn set_fault_words(&self, w: [u64; FAULT_WORDS]) {
+        for (c, v) in self.fault.iter().zip(w) {
+            c.set(v);
+        }
+    }
+    /// Sets the fault handler cptr.
+    pub fn set_fault_handler(&self, cptr: u64) {
+        self.fault_handler.set(cptr)
+    }
+    /// Sets the TCB flags.
+    pub fn set_flags(&self, f: u64) {
+        self.flags.set(f)
     }
 
     /// Sets the debug name (truncated, NUL terminated).

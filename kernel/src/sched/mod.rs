@@ -1,193 +1,236 @@
-//! Scheduling (ch. 6 Threads and Execution): ready queues with a priority
-//! bitmap, the choice of the next thread, the timer tick, `seL4_Yield`.
+//! Scheduling (ch. 6 Threads and Execution, *Scheduling*; classic
+//! configuration): which thread runs, exactly as seL4 chooses it.
 //!
-//! As in seL4's classic configuration the running thread is not in a ready
-//! queue; it is put back (at the tail of its priority) when the scheduler
-//! must choose again. The kernel never changes a priority by itself.
+//! * The running thread is not in a ready queue. A thread that becomes
+//!   runnable is either queued or named as the scheduler's *candidate*
+//!   ([`possible_switch_to`]); the decision is taken once, at kernel exit,
+//!   by [`schedule`].
+//! * Queues are FIFOs per (domain, priority). A preempted or displaced
+//!   running thread goes back to the **head** of its queue (it continues
+//!   first among its equals); a thread whose timeslice ran out, or that
+//!   yields, goes to the **tail** (round robin).
+//! * The kernel never changes a priority by itself; only the TCB
+//!   invocations do ([`set_priority`]).
+//! * Domains: only threads of the current domain run; the domain schedule
+//!   (`domain`) switches domains when the current one's time is used up.
+//!
+//! Everything here runs inside one kernel entry; the scheduler action is
+//! kernel state, so that several events in one entry combine as in seL4.
 
-use crate::object::tcb::{Tcb, TcbRef};
+pub mod domain;
+mod queues;
+
+pub use queues::ReadyQueues;
+
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::kernel;
 use crate::types::PAddr;
-use core::cell::Cell;
 
-/// Number of priorities (seL4_MaxPrio + 1).
-pub const NUM_PRIORITIES: usize = crate::config::NUM_PRIORITIES;
-const BITMAP_WORDS: usize = NUM_PRIORITIES.div_ceil(64);
-
-/// One FIFO of runnable threads per priority, and a bitmap of the
-/// non-empty ones.
-pub struct ReadyQueues {
-    head: [Cell<u64>; NUM_PRIORITIES],
-    tail: [Cell<u64>; NUM_PRIORITIES],
-    bitmap: [Cell<u64>; BITMAP_WORDS],
+/// What the scheduler does at kernel exit (seL4's `ksSchedulerAction`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Keep running the current thread.
+    ResumeCurrent,
+    /// Choose the best queued thread.
+    ChooseNew,
+    /// Switch to this thread if nothing better is queued.
+    SwitchTo(TcbRef),
 }
 
-impl ReadyQueues {
-    /// Empty queues.
-    pub const fn new() -> ReadyQueues {
-        ReadyQueues {
-            head: [const { Cell::new(0) }; NUM_PRIORITIES],
-            tail: [const { Cell::new(0) }; NUM_PRIORITIES],
-            bitmap: [const { Cell::new(0) }; BITMAP_WORDS],
+impl Action {
+    fn to_word(self) -> u64 {
+        match self {
+            Action::ResumeCurrent => 0,
+            Action::ChooseNew => 1,
+            Action::SwitchTo(t) => t.paddr().0,
         }
     }
-
-    fn prio_of(t: &Tcb) -> usize {
-        (t.priority() as usize).min(NUM_PRIORITIES - 1)
-    }
-
-    fn set_bit(&self, p: usize, on: bool) {
-        if let Some(w) = self.bitmap.get(p / 64) {
-            let m = 1u64 << (p % 64);
-            w.set(if on { w.get() | m } else { w.get() & !m });
-        }
-    }
-
-    /// Appends a thread to the tail of its priority's queue (no-op if queued).
-    pub fn enqueue(&self, t: TcbRef) {
-        let tcb = t.get();
-        if tcb.in_ready_queue() {
-            return;
-        }
-        let p = Self::prio_of(tcb);
-        let (Some(head), Some(tail)) = (self.head.get(p), self.tail.get(p)) else {
-            return;
-        };
-        let old_tail = tail.get();
-        tcb.set_sched_links(old_tail, 0);
-        if old_tail == 0 {
-            head.set(t.paddr().0);
-        } else {
-            let ot = TcbRef::new(PAddr(old_tail)).get();
-            ot.set_sched_links(ot.sched_prev(), t.paddr().0);
-        }
-        tail.set(t.paddr().0);
-        tcb.set_in_ready_queue(true);
-        self.set_bit(p, true);
-    }
-
-    /// Removes a thread from its queue (no-op if not queued).
-    pub fn dequeue(&self, t: TcbRef) {
-        let tcb = t.get();
-        if !tcb.in_ready_queue() {
-            return;
-        }
-        let p = Self::prio_of(tcb);
-        let (Some(head), Some(tail)) = (self.head.get(p), self.tail.get(p)) else {
-            return;
-        };
-        let (prev, next) = (tcb.sched_prev(), tcb.sched_next());
-        if prev == 0 {
-            head.set(next);
-        } else {
-            let pt = TcbRef::new(PAddr(prev)).get();
-            pt.set_sched_links(pt.sched_prev(), next);
-        }
-        if next == 0 {
-            tail.set(prev);
-        } else {
-            let nt = TcbRef::new(PAddr(next)).get();
-            nt.set_sched_links(prev, nt.sched_next());
-        }
-        tcb.set_sched_links(0, 0);
-        tcb.set_in_ready_queue(false);
-        if head.get() == 0 {
-            self.set_bit(p, false);
-        }
-    }
-
-    /// The highest priority with a runnable thread.
-    pub fn highest_priority(&self) -> Option<usize> {
-        self.bitmap
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, w)| w.get() != 0)
-            .map(|(i, w)| i * 64 + 63 - w.get().leading_zeros() as usize)
-    }
-
-    /// The first thread of the highest non-empty priority.
-    pub fn best(&self) -> Option<TcbRef> {
-        let p = self.highest_priority()?;
-        match self.head.get(p)?.get() {
-            0 => None,
-            pa => Some(TcbRef::new(PAddr(pa))),
+    fn from_word(w: u64) -> Action {
+        match w {
+            0 => Action::ResumeCurrent,
+            1 => Action::ChooseNew,
+            pa => Action::SwitchTo(TcbRef::new(PAddr(pa))),
         }
     }
 }
 
-impl Default for ReadyQueues {
-    fn default() -> Self {
-        Self::new()
-    }
+/// The pending scheduler action.
+pub fn action() -> Action {
+    Action::from_word(kernel().action.get())
 }
 
-/// Makes `t` runnable-eligible: puts it in its ready queue and asks for a
-/// scheduling decision if it has a higher priority than the running thread.
-pub fn make_ready(t: TcbRef) {
-    let k = kernel();
-    k.ready.enqueue(t);
-    match k.current_tcb() {
-        Some(c) if c.get().priority() >= t.get().priority() => {}
-        _ => k.reschedule.set(true),
-    }
+fn set_action(a: Action) {
+    kernel().action.set(a.to_word());
 }
 
-/// Resolves the pending scheduling decision and returns the thread to run
-/// (`None`: idle). Switches the address space if needed.
-pub fn schedule() -> Option<TcbRef> {
-    let k = kernel();
-    let cur = k.current_tcb();
-    let cur_runnable = cur.filter(|c| c.get().state().is_runnable());
-    if let (Some(c), false) = (cur_runnable, k.reschedule.get()) {
-        // Keep running unless a higher priority thread is ready.
-        match k.ready.highest_priority() {
-            Some(p) if p as u64 > c.get().priority() => {}
-            _ => return Some(c),
-        }
-    }
-    k.reschedule.set(false);
-    if let Some(c) = cur_runnable {
-        k.ready.enqueue(c);
-    }
-    let next = k.ready.best();
-    if let Some(n) = next {
-        k.ready.dequeue(n);
-        switch_to(n);
+fn is_current(t: TcbRef) -> bool {
+    kernel().current.get() == t.paddr().0
+}
+
+/// The domain whose queues are used (seL4 uses queue 0 with one domain).
+fn queue_domain() -> usize {
+    if crate::config::NUM_DOMAINS > 1 {
+        kernel().cur_domain.get() as usize
     } else {
-        k.current.set(0);
+        0
     }
-    next
+}
+
+/// Puts `t` at the head of its ready queue (seL4's `SCHED_ENQUEUE`).
+pub fn enqueue(t: TcbRef) {
+    kernel().ready.enqueue(t);
+}
+
+/// Puts `t` at the tail of its ready queue (seL4's `SCHED_APPEND`).
+pub fn append(t: TcbRef) {
+    kernel().ready.append(t);
+}
+
+/// Takes `t` off its ready queue.
+pub fn dequeue(t: TcbRef) {
+    kernel().ready.dequeue(t);
+}
+
+/// seL4's `setThreadState`: sets the state and, if the running thread
+/// stops being runnable, makes the scheduler choose another.
+pub fn set_thread_state(t: TcbRef, s: ThreadState) {
+    t.get().set_state(s);
+    if is_current(t) && action() == Action::ResumeCurrent && !s.is_runnable() {
+        set_action(Action::ChooseNew);
+    }
+}
+
+/// seL4's `rescheduleRequired`: forget any candidate (queueing it) and
+/// choose afresh at kernel exit.
+pub fn reschedule_required() {
+    if let Action::SwitchTo(c) = action() {
+        enqueue(c);
+    }
+    set_action(Action::ChooseNew);
+}
+
+/// seL4's `possibleSwitchTo`: `t` has become runnable and may run at
+/// kernel exit if it is the best choice; otherwise it waits in its queue.
+pub fn possible_switch_to(t: TcbRef) {
+    if kernel().cur_domain.get() != t.get().domain() {
+        enqueue(t);
+    } else if action() != Action::ResumeCurrent {
+        reschedule_required();
+        enqueue(t);
+    } else {
+        set_action(Action::SwitchTo(t));
+    }
+}
+
+/// seL4's `isHighestPrio`: no queued thread of `domain` has a higher
+/// priority than `prio`.
+fn is_highest_prio(domain: usize, prio: u64) -> bool {
+    kernel()
+        .ready
+        .highest_priority(domain)
+        .is_none_or(|p| prio >= p as u64)
 }
 
 fn switch_to(t: TcbRef) {
-    let k = kernel();
-    k.current.set(t.paddr().0);
+    dequeue(t);
+    kernel().current.set(t.paddr().0);
     crate::object::vspace::activate_thread_vspace(t);
 }
 
-/// A kernel timer tick: charge the running thread's timeslice and round
-/// robin at equal priority when it runs out (classic configuration).
+/// seL4's `chooseThread`: the best queued thread of the current domain,
+/// or idle.
+fn choose_thread() {
+    let k = kernel();
+    match k.ready.best(queue_domain()) {
+        Some(t) => switch_to(t),
+        None => k.current.set(0),
+    }
+}
+
+fn choose_new_thread() {
+    if domain::time_used_up() {
+        domain::next_domain();
+    }
+    choose_thread();
+}
+
+/// seL4's `schedule`: carries out the pending action and returns the
+/// thread to run (`None`: idle). Called at every kernel exit.
+pub fn schedule() -> Option<TcbRef> {
+    let k = kernel();
+    let action = action();
+    if action != Action::ResumeCurrent {
+        let cur = k.current_tcb();
+        let was_runnable = cur.filter(|c| c.get().state().is_runnable());
+        if let Some(c) = was_runnable {
+            enqueue(c);
+        }
+        match action {
+            Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
+            Action::SwitchTo(cand) => {
+                let prio = cand.get().priority();
+                let fastfail = cur.is_none_or(|c| prio < c.get().priority());
+                if fastfail && !is_highest_prio(queue_domain(), prio) {
+                    enqueue(cand);
+                    choose_new_thread();
+                } else if was_runnable.is_some_and(|c| c.get().priority() == prio) {
+                    // The current thread, just put at the head, goes first.
+                    append(cand);
+                    choose_new_thread();
+                } else {
+                    switch_to(cand);
+                }
+            }
+        }
+    }
+    set_action(Action::ResumeCurrent);
+    k.current_tcb()
+}
+
+/// A kernel timer tick (seL4's `timerTick`): charge the running thread's
+/// timeslice and round robin at equal priority when it runs out; count
+/// down the domain's time.
 pub fn timer_tick() {
     let k = kernel();
     k.ticks.set(k.ticks.get().wrapping_add(1));
     if let Some(c) = k.current_tcb() {
         let t = c.get();
-        let left = t.time_slice().saturating_sub(1);
-        if left == 0 {
-            t.set_time_slice(crate::config::TIME_SLICE);
-            k.reschedule.set(true);
-        } else {
-            t.set_time_slice(left);
+        if t.state() == ThreadState::Running {
+            if t.time_slice() > 1 {
+                t.set_time_slice(t.time_slice() - 1);
+            } else {
+                t.set_time_slice(crate::config::TIME_SLICE);
+                append(c);
+                reschedule_required();
+            }
         }
+    }
+    if domain::tick() {
+        reschedule_required();
     }
 }
 
 /// `seL4_Yield`: the running thread goes to the tail of its priority.
 pub fn yield_current() {
-    let k = kernel();
-    if let Some(c) = k.current_tcb() {
-        c.get().set_time_slice(crate::config::TIME_SLICE);
+    if let Some(c) = kernel().current_tcb() {
+        dequeue(c);
+        append(c);
     }
-    k.reschedule.set(true);
+    reschedule_required();
 }
+
+/// seL4's `setPriority`: requeue `t` at priority `prio`.
+pub fn set_priority(t: TcbRef, prio: u64) {
+    dequeue(t);
+    t.get().set_priority(prio);
+    if t.get().state().is_runnable() {
+        if is_current(t) {
+            reschedule_required();
+        } else {
+            possible_switch_to(t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

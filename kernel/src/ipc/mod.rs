@@ -1,0 +1,102 @@
+//! Inter-process communication (ch. 4 Message Passing, ch. 5
+//! Notifications, ch. 6 *Faults*), classic configuration.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `queue` | the FIFO of threads blocked on an endpoint or notification |
+//! | `endpoint` | Send/Call/Recv rendezvous, cancelling queued IPC |
+//! | `notification` | Signal, Wait, Poll, binding a notification to a TCB |
+//! | `transfer` | what a message carries: MRs, caps, badges, fault messages |
+//! | `reply` | reply caps of Calls, replies, fault replies |
+//! | `fault` | sending a fault to the thread's fault handler |
+//!
+//! This module also has the thread-state operations that the TCB
+//! invocations and deletion share with IPC: [`cancel_ipc`], [`suspend`],
+//! [`restart`]. Callers are `api` (system calls and invocations),
+//! `object::tcb` and `cap::finalise`.
+
+pub mod endpoint;
+pub mod fault;
+pub mod notification;
+pub mod queue;
+pub mod reply;
+pub mod transfer;
+
+use crate::cap::cte::{insert_original, SlotRef};
+use crate::cap::Cap;
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_REPLY};
+use crate::sched::{dequeue, enqueue, possible_switch_to, set_thread_state};
+use crate::types::PAddr;
+
+/// seL4's `cancelIPC`: whatever `t` is blocked in is abandoned. A thread
+/// waiting to send or receive leaves the queue and becomes Inactive; one
+/// waiting for a reply loses the reply cap (and any fault it was for).
+pub fn cancel_ipc(t: TcbRef) {
+    let tcb = t.get();
+    match tcb.state() {
+        ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
+            endpoint::dequeue(PAddr(tcb.blocking_object()), t);
+            set_thread_state(t, ThreadState::Inactive);
+        }
+        ThreadState::BlockedOnNotification => {
+            notification::cancel_signal(t, PAddr(tcb.blocking_object()));
+        }
+        ThreadState::BlockedOnReply => {
+            crate::api::fault::store_fault(t, None);
+            if let Some(slot) = reply::caller_cap_of(t) {
+                let _ = crate::cap::delete::cte_delete(slot);
+            }
+        }
+        ThreadState::Inactive | ThreadState::Running | ThreadState::Restart => {}
+    }
+}
+
+/// seL4's `suspend`: `t` stops (Inactive), abandoning any IPC. A running
+/// thread's restart point moves past its system call, so that a later
+/// Resume does not repeat it.
+pub fn suspend(t: TcbRef) {
+    cancel_ipc(t);
+    let tcb = t.get();
+    if tcb.state() == ThreadState::Running {
+        tcb.set_fault_ip(tcb.next_ip());
+    }
+    dequeue(t);
+    set_thread_state(t, ThreadState::Inactive);
+}
+
+/// Whether `t` is stopped: Inactive or blocked in IPC (seL4's
+/// `isStopped`).
+pub fn is_stopped(t: TcbRef) -> bool {
+    !matches!(
+        t.get().state(),
+        ThreadState::Running | ThreadState::Restart
+    )
+}
+
+/// seL4's `restart` (Resume): a stopped thread abandons its IPC and runs
+/// again from its restart point.
+pub fn restart(t: TcbRef) {
+    if is_stopped(t) {
+        cancel_ipc(t);
+        setup_reply_master(t);
+        set_thread_state(t, ThreadState::Restart);
+        enqueue(t);
+        possible_switch_to(t);
+    }
+}
+
+/// seL4's `setupReplyMaster`: gives `t` its master reply cap (the root of
+/// the reply caps of its Calls) if its reply slot is empty.
+pub fn setup_reply_master(t: TcbRef) {
+    let slot: SlotRef = Tcb::slot(t, TCB_REPLY);
+    if slot.get().cap().is_null() {
+        insert_original(
+            slot,
+            Cap::Reply {
+                tcb: t.paddr(),
+                master: true,
+                can_grant: true,
+            },
+        );
+    }
+}

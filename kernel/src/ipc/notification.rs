@@ -1,0 +1,169 @@
+//! Notifications (ch. 5 Notifications): Signal, Wait/Poll, binding to a
+//! TCB; seL4's `sendSignal`, `receiveSignal`, `cancelSignal`,
+//! `cancelAllSignals`, `completeSignal` and (un)binding.
+//!
+//! A notification is a word of badge bits plus a queue of waiters. A
+//! signal with nobody waiting ORs the badge into the word (Active); a
+//! signal with a waiter wakes the first one with the badge. A TCB bound to
+//! the notification also receives its signals while it waits in an
+//! endpoint Recv (the Recv returns with the badge).
+
+use super::queue::TcbQueue;
+use crate::arch::riscv64::context::reg;
+use crate::object::notification::{NotificationRef, NotificationState};
+use crate::object::tcb::{BlockingIpc, TcbRef, ThreadState};
+use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
+use crate::types::PAddr;
+
+fn load(n: NotificationRef) -> TcbQueue {
+    let o = n.get();
+    TcbQueue {
+        head: o.queue_head(),
+        tail: o.queue_tail(),
+    }
+}
+
+/// Stores the wait queue back: Waiting, or Idle once empty.
+fn store_waiting(n: NotificationRef, q: TcbQueue) {
+    let state = if q.is_empty() {
+        NotificationState::Idle
+    } else {
+        NotificationState::Waiting
+    };
+    n.get().set_queue(q.head, q.tail, state);
+}
+
+fn set_active(n: NotificationRef, badge: u64) {
+    let o = n.get();
+    o.set_queue(0, 0, NotificationState::Active);
+    o.set_msg_identifier(badge);
+}
+
+fn wake(t: TcbRef, badge: u64) {
+    set_thread_state(t, ThreadState::Running);
+    t.get().set_reg(reg::A0, badge);
+    possible_switch_to(t);
+}
+
+/// seL4's `sendSignal`: signals `ntfn` with `badge`.
+pub fn send_signal(ntfn: PAddr, badge: u64) {
+    let n = NotificationRef::new(ntfn);
+    match n.get().state() {
+        NotificationState::Idle => {
+            let bound = n.get().bound_tcb();
+            let t = (bound != 0).then(|| TcbRef::new(PAddr(bound)));
+            match t {
+                // A bound thread waiting in an endpoint Recv takes the
+                // signal; one in any other state (even BlockedOnReply in a
+                // Call) does not, and the signal stays pending.
+                Some(t) if t.get().state() == ThreadState::BlockedOnReceive => {
+                    super::cancel_ipc(t);
+                    wake(t, badge);
+                }
+                _ => set_active(n, badge),
+            }
+        }
+        NotificationState::Waiting => {
+            let mut q = load(n);
+            match q.pop() {
+                Some(dest) => {
+                    store_waiting(n, q);
+                    wake(dest, badge);
+                }
+                None => set_active(n, badge),
+            }
+        }
+        NotificationState::Active => {
+            let o = n.get();
+            o.set_msg_identifier(o.msg_identifier() | badge);
+        }
+    }
+}
+
+/// seL4's `receiveSignal`: `thread` waits on (`blocking`) or polls `ntfn`.
+pub fn receive_signal(thread: TcbRef, ntfn: PAddr, blocking: bool) {
+    let n = NotificationRef::new(ntfn);
+    match n.get().state() {
+        NotificationState::Idle | NotificationState::Waiting => {
+            if blocking {
+                thread.get().set_blocking(ntfn.0, 0, BlockingIpc::default());
+                set_thread_state(thread, ThreadState::BlockedOnNotification);
+                let mut q = load(n);
+                q.append(thread);
+                store_waiting(n, q);
+            } else {
+                super::endpoint::nb_recv_failed(thread);
+            }
+        }
+        NotificationState::Active => {
+            let o = n.get();
+            thread.get().set_reg(reg::A0, o.msg_identifier());
+            o.set_queue(0, 0, NotificationState::Idle);
+        }
+    }
+}
+
+/// seL4's `completeSignal`: `tcb` takes the pending signal of its bound
+/// notification (an endpoint Recv that found it Active).
+pub fn complete_signal(ntfn: PAddr, tcb: TcbRef) {
+    let o = NotificationRef::new(ntfn).get();
+    if o.state() == NotificationState::Active {
+        tcb.get().set_reg(reg::A0, o.msg_identifier());
+        o.set_queue(0, 0, NotificationState::Idle);
+    }
+}
+
+/// seL4's `cancelSignal`: `t` stops waiting on `ntfn` and becomes
+/// Inactive.
+pub fn cancel_signal(t: TcbRef, ntfn: PAddr) {
+    let n = NotificationRef::new(ntfn);
+    if n.get().state() == NotificationState::Waiting {
+        let mut q = load(n);
+        q.remove(t);
+        store_waiting(n, q);
+    }
+    set_thread_state(t, ThreadState::Inactive);
+}
+
+/// seL4's `cancelAllSignals`: the notification's last cap is gone; every
+/// waiter restarts its system call.
+pub fn cancel_all_signals(ntfn: PAddr) {
+    let n = NotificationRef::new(ntfn);
+    if n.get().state() != NotificationState::Waiting {
+        return;
+    }
+    let q = load(n);
+    n.get().set_queue(0, 0, NotificationState::Idle);
+    for t in q.iter() {
+        t.get().set_ep_links(0, 0);
+        set_thread_state(t, ThreadState::Restart);
+        crate::sched::enqueue(t);
+    }
+    reschedule_required();
+}
+
+/// Binds `ntfn` and `tcb` to each other (the caller has checked that
+/// neither is bound).
+pub fn bind_notification(tcb: TcbRef, ntfn: PAddr) {
+    NotificationRef::new(ntfn).get().set_bound_tcb(tcb.paddr().0);
+    tcb.get().set_bound_notification(ntfn.0);
+}
+
+/// seL4's `unbindNotification`: `tcb` loses its bound notification, if any.
+pub fn unbind_notification(tcb: TcbRef) {
+    let n = tcb.get().bound_notification();
+    if n != 0 {
+        NotificationRef::new(PAddr(n)).get().set_bound_tcb(0);
+        tcb.get().set_bound_notification(0);
+    }
+}
+
+/// seL4's `unbindMaybeNotification`: `ntfn` loses its bound TCB, if any.
+pub fn unbind_maybe_notification(ntfn: PAddr) {
+    let n = NotificationRef::new(ntfn).get();
+    let t = n.bound_tcb();
+    if t != 0 {
+        n.set_bound_tcb(0);
+        TcbRef::new(PAddr(t)).get().set_bound_notification(0);
+    }
+}

@@ -1,0 +1,140 @@
+//! Replies in the classic configuration (ch. 4, *Endpoints* and ch. 6,
+//! *Faults*): the one-shot reply capability that a Call leaves in the
+//! receiver's caller slot, and what replying does (seL4's
+//! `setupCallerCap`, `deleteCallerCap`, `doReplyTransfer`,
+//! `handleFaultReply`).
+//!
+//! Every thread that has run holds a *master* reply cap to itself in its
+//! reply slot (made by `ipc::setup_reply_master` when it is resumed). A
+//! Call inserts a reply cap to the caller, derived from that master, into
+//! the receiver's caller slot; the caller waits BlockedOnReply. Replying
+//! (seL4_Reply, ReplyRecv, or invoking a saved reply cap) delivers the
+//! message, or, to a thread that faulted, the handler's verdict, and
+//! deletes the reply cap.
+
+use super::transfer::{do_ipc_transfer, message_info};
+use crate::api::fault::{store_fault, stored_fault, Fault};
+use crate::api::message::MessageRegs;
+use crate::arch::riscv64::context::reg;
+use crate::cap::cte::cte_insert;
+use crate::cap::delete::cte_delete;
+use crate::cap::{Cap, SlotRef};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_REPLY};
+use crate::sched::{possible_switch_to, set_thread_state};
+
+/// seL4's `cteDeleteOne` for the reply and caller caps handled here: they
+/// finalise at once, so the delete is never preempted.
+fn delete_one(slot: SlotRef) {
+    let _ = cte_delete(slot);
+}
+
+/// seL4's `setupCallerCap`: `sender` made a Call that `receiver` got; the
+/// sender waits for the reply, and the receiver's caller slot holds a
+/// reply cap to it (with Grant if `can_grant`).
+pub fn setup_caller_cap(sender: TcbRef, receiver: TcbRef, can_grant: bool) {
+    set_thread_state(sender, ThreadState::BlockedOnReply);
+    super::setup_reply_master(sender);
+    let master = Tcb::slot(sender, TCB_REPLY);
+    let caller = Tcb::slot(receiver, TCB_CALLER);
+    // The receive path empties the caller slot first; never overwrite.
+    delete_one(caller);
+    let cap = Cap::Reply {
+        tcb: sender.paddr(),
+        master: false,
+        can_grant,
+    };
+    cte_insert(cap, master, caller);
+}
+
+/// seL4's `deleteCallerCap`: a receiver about to receive again loses the
+/// reply cap of its previous caller (who then can never be replied to).
+pub fn delete_caller_cap(receiver: TcbRef) {
+    delete_one(Tcb::slot(receiver, TCB_CALLER));
+}
+
+/// The reply cap to `t` derived from its master, if any (the master's only
+/// possible derivation-tree child).
+pub fn caller_cap_of(t: TcbRef) -> Option<SlotRef> {
+    let next = Tcb::slot(t, TCB_REPLY).get().next()?;
+    match next.get().cap() {
+        Cap::Reply {
+            tcb, master: false, ..
+        } if tcb == t.paddr() => Some(next),
+        _ => None,
+    }
+}
+
+/// seL4's `doReplyTransfer`: `sender` replies to `receiver` (which waits
+/// BlockedOnReply) through the reply cap in `slot`, with Grant `grant`.
+pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant: bool) {
+    if receiver.get().state() != ThreadState::BlockedOnReply {
+        // A reply cap outlives its use only through a kernel bug; do not
+        // wake a thread that is not waiting for this reply.
+        delete_one(slot);
+        return;
+    }
+    match stored_fault(receiver) {
+        None => {
+            do_ipc_transfer(sender, None, 0, grant, receiver);
+            delete_one(slot);
+            set_thread_state(receiver, ThreadState::Running);
+            possible_switch_to(receiver);
+        }
+        Some(f) => {
+            delete_one(slot);
+            let restart = handle_fault_reply(receiver, sender, &f);
+            store_fault(receiver, None);
+            if restart {
+                set_thread_state(receiver, ThreadState::Restart);
+                possible_switch_to(receiver);
+            } else {
+                set_thread_state(receiver, ThreadState::Inactive);
+            }
+        }
+    }
+}
+
+/// seL4's `handleFaultReply`: what the fault handler's reply does to the
+/// faulted `receiver` (ABI ref §9). Returns whether it restarts.
+fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: &Fault) -> bool {
+    let info = message_info(sender.get().reg(reg::A1));
+    let (label, length) = (info.label(), info.length() as usize);
+    let regs: &[usize] = match f {
+        Fault::Cap { .. } | Fault::VmFault { .. } => return true,
+        Fault::UnknownSyscall { .. } => &SYSCALL_REPLY_REGS,
+        Fault::UserException { .. } => &EXCEPTION_REPLY_REGS,
+    };
+    let mrs = MessageRegs::of(sender, false);
+    let r = receiver.get();
+    for (i, &x) in regs.iter().enumerate().take(length) {
+        let from_buffer = i >= cairn_abi::message::N_MSG_REGISTERS;
+        if from_buffer && !mrs.has_buffer() {
+            break;
+        }
+        let v = mrs.get(i);
+        if x == FAULT_IP {
+            r.set_fault_ip(v);
+        } else {
+            r.set_reg(x, v);
+        }
+    }
+    label == 0
+}
+
+/// Stands for FaultIP in the reply register lists (x0 is never written).
+const FAULT_IP: usize = 0;
+/// The registers an UnknownSyscall reply writes, in MR order.
+const SYSCALL_REPLY_REGS: [usize; 10] = [
+    FAULT_IP,
+    reg::SP,
+    reg::RA,
+    reg::A0,
+    reg::A0 + 1,
+    reg::A0 + 2,
+    reg::A0 + 3,
+    reg::A0 + 4,
+    reg::A0 + 5,
+    reg::A6,
+];
+/// The registers a UserException reply writes, in MR order.
+const EXCEPTION_REPLY_REGS: [usize; 2] = [FAULT_IP, reg::SP];

@@ -1,0 +1,213 @@
+//! What an IPC carries from sender to receiver (ch. 4 Message Passing,
+//! *Message Layout*, *Capability Transfer*; seL4's `doIPCTransfer`): the
+//! message registers, the extra capabilities or their badges, the badge,
+//! or, for a faulted sender, the fault message (ch. 6, *Faults*; ABI ref
+//! §9).
+//!
+//! Called by `ipc::endpoint` (send and receive) and `ipc::reply`.
+
+use crate::api::fault::{stored_fault, Fault};
+use crate::api::message::MessageRegs;
+use crate::arch::riscv64::context::reg;
+use crate::cap::cte::cte_insert;
+use crate::cap::derive::derive_cap;
+use crate::cap::lookup::{lookup_cap, lookup_slot_exact, LookupFault};
+use crate::cap::{Cap, SlotRef};
+use crate::object::access::{read_word, write_word};
+use crate::object::tcb::{Tcb, TcbRef, TCB_CTABLE};
+use crate::types::PAddr;
+use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
+
+/// IPC buffer word of `caps_or_badges[0]`.
+const CAPS_OR_BADGES_WORD: usize = 122;
+/// IPC buffer words of the receive slot: CNode cptr, index, depth.
+const RECEIVE_CNODE_WORD: usize = 125;
+
+/// The extra capabilities of a message: slot and capability, in order.
+pub type ExtraCaps = [Option<(SlotRef, Cap)>; MSG_MAX_EXTRA_CAPS];
+
+/// seL4's `messageInfoFromWord`: the length clamped to 120 MRs (the extra
+/// cap count cannot exceed 3 in its two bits).
+pub fn message_info(word: u64) -> MessageInfo {
+    let i = MessageInfo(word);
+    let len = (i.length() as usize).min(MSG_MAX_LENGTH) as u64;
+    MessageInfo::new(i.label(), i.caps_unwrapped(), i.extra_caps(), len)
+}
+
+/// seL4's `lookupExtraCaps`: looks up the `count` extra cptrs in `msg`'s
+/// IPC buffer at full depth in `thread`'s CSpace. No buffer: no caps. A
+/// failed lookup returns the cptr and the failure.
+pub fn lookup_extra_caps(
+    thread: TcbRef,
+    msg: &MessageRegs,
+    count: usize,
+) -> Result<ExtraCaps, (u64, LookupFault)> {
+    let mut caps = [None; MSG_MAX_EXTRA_CAPS];
+    if !msg.has_buffer() {
+        return Ok(caps);
+    }
+    let root = Tcb::slot(thread, TCB_CTABLE).get().cap();
+    for (i, c) in caps.iter_mut().enumerate().take(count) {
+        let cptr = msg
+            .buffer_word(CAPS_OR_BADGES_WORD + i)
+            .map_or(0, read_word);
+        *c = Some(lookup_cap(root, cptr).map_err(|f| (cptr, f))?);
+    }
+    Ok(caps)
+}
+
+/// seL4's `doIPCTransfer`: delivers `sender`'s message (or its fault) to
+/// `receiver`, with `badge` in the receiver's badge register. `endpoint`
+/// is the endpoint the message went through (`None` for a reply), used to
+/// unwrap caps to it into badges; `grant` allows capability transfer.
+pub fn do_ipc_transfer(
+    sender: TcbRef,
+    endpoint: Option<PAddr>,
+    badge: u64,
+    grant: bool,
+    receiver: TcbRef,
+) {
+    let recv = MessageRegs::of(receiver, true);
+    let info = match stored_fault(sender) {
+        None => normal_transfer(sender, endpoint, grant, receiver, &recv),
+        Some(f) => fault_transfer(sender, &f, &recv),
+    };
+    let r = receiver.get();
+    r.set_reg(reg::A1, info.0);
+    r.set_reg(reg::A0, badge);
+}
+
+fn normal_transfer(
+    sender: TcbRef,
+    endpoint: Option<PAddr>,
+    grant: bool,
+    receiver: TcbRef,
+    recv: &MessageRegs,
+) -> MessageInfo {
+    let send = MessageRegs::of(sender, false);
+    let info = message_info(sender.get().reg(reg::A1));
+    let caps = if grant {
+        lookup_extra_caps(sender, &send, info.extra_caps() as usize)
+            .unwrap_or([None; MSG_MAX_EXTRA_CAPS])
+    } else {
+        [None; MSG_MAX_EXTRA_CAPS]
+    };
+    let sent = copy_mrs(&send, recv, info.length() as usize);
+    let (extra, unwrapped) = transfer_caps(&caps, endpoint, receiver, recv);
+    MessageInfo::new(info.label(), unwrapped, extra, sent as u64)
+}
+
+/// seL4's `copyMRs`: the first `n` MRs; those beyond the registers only if
+/// both threads have an IPC buffer. Returns how many were copied.
+fn copy_mrs(send: &MessageRegs, recv: &MessageRegs, n: usize) -> usize {
+    let both = send.has_buffer() && recv.has_buffer();
+    let n = if both { n } else { n.min(N_MSG_REGISTERS) };
+    for i in 0..n {
+        recv.set(i, send.get(i));
+    }
+    n
+}
+
+/// seL4's `transferCaps`: each extra cap that names `endpoint` arrives as
+/// its badge (in `caps_or_badges`, marked in capsUnwrapped); the first
+/// other one is derived into the receiver's receive slot; transfer stops
+/// at the first cap that cannot go. Returns (caps transferred,
+/// capsUnwrapped).
+fn transfer_caps(
+    caps: &ExtraCaps,
+    endpoint: Option<PAddr>,
+    receiver: TcbRef,
+    recv: &MessageRegs,
+) -> (u64, u64) {
+    if caps[0].is_none() || !recv.has_buffer() {
+        return (0, 0);
+    }
+    let mut dest = receive_slot(receiver, recv);
+    let mut unwrapped = 0;
+    let mut n = 0;
+    for (i, &(slot, cap)) in caps.iter().map_while(|c| c.as_ref()).enumerate() {
+        match cap {
+            Cap::Endpoint { ptr, badge, .. } if Some(ptr) == endpoint => {
+                if let Some(at) = recv.buffer_word(CAPS_OR_BADGES_WORD + i) {
+                    write_word(at, badge);
+                }
+                unwrapped |= 1 << i;
+            }
+            _ => {
+                let Some(d) = dest.take() else { break };
+                match derive_cap(slot, cap) {
+                    Ok(c) if !c.is_null() => cte_insert(c, slot, d),
+                    _ => break,
+                }
+            }
+        }
+        n += 1;
+    }
+    (n, unwrapped)
+}
+
+/// seL4's `getReceiveSlots`: the empty slot named by the receiver's IPC
+/// buffer (receive CNode cptr looked up in its CSpace, then index and
+/// depth relative to that CNode), if there is one.
+fn receive_slot(receiver: TcbRef, recv: &MessageRegs) -> Option<SlotRef> {
+    let word = |i| recv.buffer_word(RECEIVE_CNODE_WORD + i).map_or(0, read_word);
+    let (cnode, index, depth) = (word(0), word(1), word(2));
+    let root = Tcb::slot(receiver, TCB_CTABLE).get().cap();
+    let (_, node) = lookup_cap(root, cnode).ok()?;
+    if !matches!(node, Cap::CNode { .. }) || !(1..=64).contains(&depth) {
+        return None;
+    }
+    let slot = lookup_slot_exact(node, index, depth as u32).ok()?;
+    slot.get().cap().is_null().then_some(slot)
+}
+
+/// The fault message of `sender`'s fault `f` (seL4's `setMRs_fault`,
+/// ABI ref §9), written into the receiver's MRs; the label is the fault
+/// type. MRs beyond the registers need the receiver's IPC buffer.
+fn fault_transfer(sender: TcbRef, f: &Fault, recv: &MessageRegs) -> MessageInfo {
+    let s = sender.get();
+    let mut words = [0u64; 11];
+    let n = match *f {
+        Fault::Cap {
+            addr,
+            in_recv_phase,
+            lookup,
+        } => {
+            let (l, ln) = lookup.words();
+            words[..3].copy_from_slice(&[s.fault_ip(), addr, in_recv_phase as u64]);
+            words[3..3 + ln].copy_from_slice(&l[..ln]);
+            3 + ln
+        }
+        Fault::UnknownSyscall { number } => {
+            words[0] = s.fault_ip();
+            words[1] = s.reg(reg::SP);
+            words[2] = s.reg(reg::RA);
+            for (i, w) in words[3..10].iter_mut().enumerate() {
+                *w = s.reg(reg::A0 + i);
+            }
+            words[10] = number;
+            11
+        }
+        Fault::UserException { number, code } => {
+            words[..4].copy_from_slice(&[s.fault_ip(), s.reg(reg::SP), number, code]);
+            4
+        }
+        Fault::VmFault {
+            addr,
+            fsr,
+            instruction,
+        } => {
+            words[..4].copy_from_slice(&[s.fault_ip(), addr, instruction as u64, fsr]);
+            4
+        }
+    };
+    let n = if recv.has_buffer() {
+        n
+    } else {
+        n.min(N_MSG_REGISTERS)
+    };
+    for (i, w) in words.iter().take(n).enumerate() {
+        recv.set(i, *w);
+    }
+    MessageInfo::new(f.label(), 0, 0, n as u64)
+}

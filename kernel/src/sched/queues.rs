@@ -1,0 +1,150 @@
+//! The ready queues: one FIFO of runnable threads per (domain, priority),
+//! and per domain a bitmap of the non-empty priorities, so that the
+//! highest one is found with a few `leading_zeros` (seL4's
+//! `ksReadyQueues` and `ksReadyQueuesL1Bitmap`/`L2Bitmap`, flattened to one
+//! level: 256 priorities are four words).
+//!
+//! A queue links TCBs through their `sched_prev`/`sched_next` fields; a TCB
+//! records whether it is queued, so enqueueing twice or dequeueing an
+//! unqueued thread is harmless. Used only by `sched`.
+
+use crate::config::{NUM_DOMAINS, NUM_PRIORITIES};
+use crate::object::tcb::{Tcb, TcbRef};
+use crate::types::PAddr;
+use core::cell::Cell;
+
+const BITMAP_WORDS: usize = NUM_PRIORITIES.div_ceil(64);
+const QUEUES: usize = NUM_DOMAINS * NUM_PRIORITIES;
+
+/// Every ready queue.
+pub struct ReadyQueues {
+    head: [Cell<u64>; QUEUES],
+    tail: [Cell<u64>; QUEUES],
+    bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
+}
+
+fn tcb_at(pa: u64) -> Option<TcbRef> {
+    (pa != 0).then(|| TcbRef::new(PAddr(pa)))
+}
+
+impl ReadyQueues {
+    /// Empty queues.
+    pub const fn new() -> ReadyQueues {
+        ReadyQueues {
+            head: [const { Cell::new(0) }; QUEUES],
+            tail: [const { Cell::new(0) }; QUEUES],
+            bitmap: [const { [const { Cell::new(0) }; BITMAP_WORDS] }; NUM_DOMAINS],
+        }
+    }
+
+    /// The queue index and bitmap of `t`'s domain and priority (both
+    /// clamped: the TCB invocations keep them in range).
+    fn place(&self, t: &Tcb) -> (usize, usize, &[Cell<u64>; BITMAP_WORDS]) {
+        let dom = (t.domain() as usize).min(NUM_DOMAINS - 1);
+        let prio = (t.priority() as usize).min(NUM_PRIORITIES - 1);
+        (dom * NUM_PRIORITIES + prio, prio, &self.bitmap[dom])
+    }
+
+    fn set_bit(bitmap: &[Cell<u64>; BITMAP_WORDS], prio: usize, on: bool) {
+        if let Some(w) = bitmap.get(prio / 64) {
+            let m = 1u64 << (prio % 64);
+            w.set(if on { w.get() | m } else { w.get() & !m });
+        }
+    }
+
+    /// Puts `t` at the head of its queue (seL4's `tcbSchedEnqueue`).
+    pub fn enqueue(&self, t: TcbRef) {
+        let tcb = t.get();
+        if tcb.in_ready_queue() {
+            return;
+        }
+        let (q, prio, bitmap) = self.place(tcb);
+        let old = self.head[q].get();
+        tcb.set_sched_links(0, old);
+        match tcb_at(old) {
+            Some(o) => o.get().set_sched_links(t.paddr().0, o.get().sched_next()),
+            None => self.tail[q].set(t.paddr().0),
+        }
+        self.head[q].set(t.paddr().0);
+        tcb.set_in_ready_queue(true);
+        Self::set_bit(bitmap, prio, true);
+    }
+
+    /// Puts `t` at the tail of its queue (seL4's `tcbSchedAppend`).
+    pub fn append(&self, t: TcbRef) {
+        let tcb = t.get();
+        if tcb.in_ready_queue() {
+            return;
+        }
+        let (q, prio, bitmap) = self.place(tcb);
+        let old = self.tail[q].get();
+        tcb.set_sched_links(old, 0);
+        match tcb_at(old) {
+            Some(o) => o.get().set_sched_links(o.get().sched_prev(), t.paddr().0),
+            None => self.head[q].set(t.paddr().0),
+        }
+        self.tail[q].set(t.paddr().0);
+        tcb.set_in_ready_queue(true);
+        Self::set_bit(bitmap, prio, true);
+    }
+
+    /// Takes `t` out of its queue (seL4's `tcbSchedDequeue`).
+    pub fn dequeue(&self, t: TcbRef) {
+        let tcb = t.get();
+        if !tcb.in_ready_queue() {
+            return;
+        }
+        let (q, prio, bitmap) = self.place(tcb);
+        let (prev, next) = (tcb.sched_prev(), tcb.sched_next());
+        match tcb_at(prev) {
+            Some(p) => p.get().set_sched_links(p.get().sched_prev(), next),
+            None => self.head[q].set(next),
+        }
+        match tcb_at(next) {
+            Some(n) => n.get().set_sched_links(prev, n.get().sched_next()),
+            None => self.tail[q].set(prev),
+        }
+        tcb.set_sched_links(0, 0);
+        tcb.set_in_ready_queue(false);
+        if self.head[q].get() == 0 {
+            Self::set_bit(bitmap, prio, false);
+        }
+    }
+
+    /// The highest priority with a queued thread in `domain`.
+    pub fn highest_priority(&self, domain: usize) -> Option<usize> {
+        self.bitmap
+            .get(domain)?
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, w)| w.get() != 0)
+            .map(|(i, w)| i * 64 + 63 - w.get().leading_zeros() as usize)
+    }
+
+    /// The first thread of the highest non-empty priority of `domain`.
+    pub fn best(&self, domain: usize) -> Option<TcbRef> {
+        let p = self.highest_priority(domain)?;
+        tcb_at(self.head.get(domain * NUM_PRIORITIES + p)?.get())
+    }
+
+    /// The queue of `domain` and `prio`, head first (for tests and the
+    /// scheduler dump).
+    pub fn queue(&self, domain: usize, prio: usize) -> impl Iterator<Item = TcbRef> + '_ {
+        let mut next = self
+            .head
+            .get(domain * NUM_PRIORITIES + prio)
+            .map_or(0, Cell::get);
+        core::iter::from_fn(move || {
+            let t = tcb_at(next)?;
+            next = t.get().sched_next();
+            Some(t)
+        })
+    }
+}
+
+impl Default for ReadyQueues {
+    fn default() -> Self {
+        Self::new()
+    }
+}

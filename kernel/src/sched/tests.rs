@@ -1,0 +1,99 @@
+//! Host tests of the scheduler: seL4's choice of the next thread (head vs
+//! tail requeueing, the candidate of `possible_switch_to`), round robin by
+//! timeslice, yield, priorities and domains.
+
+use super::*;
+use crate::object::tcb::{TcbRef, ThreadState};
+use crate::testutil::{boot, TestKernel};
+
+fn threads(k: &TestKernel, prio: u64, n: u64) -> Vec<TcbRef> {
+    k.threads(prio, n)
+}
+
+fn current() -> Option<TcbRef> {
+    kernel().current_tcb()
+}
+
+#[test]
+fn candidate_runs_only_if_nothing_better_is_queued() {
+    let k = boot();
+    k.tcb.get().set_priority(100);
+    let [low, high] = threads(&k, 0, 2)[..] else { panic!() };
+    high.get().set_priority(200);
+    // A lower-priority candidate does not displace the current thread.
+    possible_switch_to(low);
+    assert_eq!(schedule(), Some(k.tcb));
+    assert!(low.get().in_ready_queue(), "queued instead");
+    // A higher one does, and the current thread goes to the head of its
+    // queue.
+    possible_switch_to(high);
+    assert_eq!(schedule(), Some(high));
+    assert_eq!(kernel().ready.queue(0, 100).next(), Some(k.tcb));
+    assert!(!high.get().in_ready_queue(), "the running thread is not queued");
+}
+
+#[test]
+fn equal_priority_candidate_waits_behind_the_current_thread() {
+    let k = boot();
+    let prio = k.tcb.get().priority();
+    let [a] = threads(&k, prio, 1)[..] else { panic!() };
+    possible_switch_to(a);
+    assert_eq!(schedule(), Some(k.tcb), "the current thread goes first");
+    let q: Vec<_> = kernel().ready.queue(0, prio as usize).collect();
+    assert_eq!(q, vec![a]);
+}
+
+#[test]
+fn timeslice_expiry_round_robins_at_equal_priority() {
+    let k = boot();
+    let prio = k.tcb.get().priority();
+    let [a] = threads(&k, prio, 1)[..] else { panic!() };
+    append(a);
+    for _ in 1..crate::config::TIME_SLICE {
+        timer_tick();
+        assert_eq!(schedule(), Some(k.tcb), "timeslice not used up");
+    }
+    timer_tick();
+    assert_eq!(schedule(), Some(a), "round robin");
+    assert_eq!(k.tcb.get().time_slice(), crate::config::TIME_SLICE, "refilled");
+    assert_eq!(kernel().ready.queue(0, prio as usize).last(), Some(k.tcb), "at the tail");
+}
+
+#[test]
+fn yield_goes_to_the_tail() {
+    let k = boot();
+    let prio = k.tcb.get().priority();
+    let [a, b] = threads(&k, prio, 2)[..] else { panic!() };
+    append(a);
+    append(b);
+    yield_current();
+    assert_eq!(schedule(), Some(a));
+    let q: Vec<_> = kernel().ready.queue(0, prio as usize).collect();
+    assert_eq!(q, vec![b, k.tcb]);
+    // Alone at its priority, a yielding thread runs on.
+    let k = boot();
+    yield_current();
+    assert_eq!(schedule(), Some(k.tcb));
+}
+
+#[test]
+fn blocking_the_current_thread_chooses_another_or_idles() {
+    let k = boot();
+    set_thread_state(k.tcb, ThreadState::BlockedOnReceive);
+    assert_eq!(action(), Action::ChooseNew);
+    assert_eq!(schedule(), None, "idle");
+    assert_eq!(current(), None);
+}
+
+#[test]
+fn set_priority_requeues_and_may_preempt() {
+    let k = boot();
+    k.tcb.get().set_priority(50);
+    let [a] = threads(&k, 10, 1)[..] else { panic!() };
+    enqueue(a);
+    set_priority(a, 60);
+    assert_eq!(schedule(), Some(a), "raised above the current thread");
+    set_priority(a, 10);
+    assert_eq!(schedule(), Some(k.tcb), "lowered below it again");
+    assert_eq!(kernel().ready.queue(0, 10).next(), Some(a));
+}
