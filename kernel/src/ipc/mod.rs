@@ -22,6 +22,9 @@ pub mod queue;
 pub mod reply;
 pub mod transfer;
 
+#[cfg(test)]
+mod tests;
+
 use crate::cap::cte::{insert_original, SlotRef};
 use crate::cap::Cap;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_REPLY};

@@ -103,8 +103,11 @@ pub fn set_thread_state(t: TcbRef, s: ThreadState) {
 /// seL4's `rescheduleRequired`: forget any candidate (queueing it) and
 /// choose afresh at kernel exit.
 pub fn reschedule_required() {
-    if let Action::SwitchTo(c) = action() {
-        enqueue(c);
+    match action() {
+        // A candidate that stopped in the meantime (a kernel entry that
+        // woke a thread and then deleted it) is dropped, not queued.
+        Action::SwitchTo(c) if c.get().state().is_runnable() => enqueue(c),
+        Action::SwitchTo(_) | Action::ResumeCurrent | Action::ChooseNew => {}
     }
     set_action(Action::ChooseNew);
 }
@@ -167,6 +170,7 @@ pub fn schedule() -> Option<TcbRef> {
         }
         match action {
             Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
+            Action::SwitchTo(cand) if !cand.get().state().is_runnable() => choose_new_thread(),
             Action::SwitchTo(cand) => {
                 let prio = cand.get().priority();
                 let fastfail = cur.is_none_or(|c| prio < c.get().priority());

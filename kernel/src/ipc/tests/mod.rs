@@ -1,0 +1,119 @@
+//! Host tests of IPC: threads of a simulated kernel make system calls one
+//! after the other (each call is made as the current thread, as if it had
+//! been scheduled), and the tests check thread states, queues, registers,
+//! IPC buffers and capabilities afterwards.
+
+mod endpoint;
+mod fault;
+mod notification;
+mod props;
+
+use crate::api::message::MessageRegs;
+use crate::arch::riscv64::context::reg;
+use crate::cap::cte::cte_insert;
+use crate::cap::Cap;
+use crate::object::access::{read_word, write_word};
+use crate::object::tcb::{Tcb, TcbRef, TCB_BUFFER};
+use crate::state::kernel;
+use crate::testutil::TestKernel;
+use cairn_abi::message::MessageInfo;
+use cairn_abi::object::ObjectType;
+use cairn_abi::syscall::SyscallNo;
+
+/// IPC buffer words: caps_or_badges[0], receive CNode, index, depth.
+pub const CAPS_WORD: usize = 122;
+pub const RECV_CNODE_WORD: usize = 125;
+
+/// Makes `t` the running thread and has it make system call `no` with
+/// `a0` (cptr or badge), a MessageInfo of `label`, `extra` caps (their
+/// cptrs written to its IPC buffer) and `mrs`.
+pub fn syscall(t: TcbRef, no: SyscallNo, a0: u64, label: u64, mrs: &[u64], extra: &[u64]) {
+    let k = kernel();
+    // As if the scheduler had switched to it: the running thread is in no
+    // ready queue.
+    crate::sched::dequeue(t);
+    k.current.set(t.paddr().0);
+    k.action.set(0);
+    let regs = MessageRegs::of(t, true);
+    for (i, w) in mrs.iter().enumerate() {
+        assert!(regs.set(i, *w), "MR {i} needs an IPC buffer");
+    }
+    for (i, c) in extra.iter().enumerate() {
+        write_word(regs.buffer_word(CAPS_WORD + i).expect("IPC buffer"), *c);
+    }
+    let tcb = t.get();
+    tcb.set_reg(reg::A0, a0);
+    tcb.set_reg(
+        reg::A1,
+        MessageInfo::new(label, 0, extra.len() as u64, mrs.len() as u64).0,
+    );
+    crate::api::handle_syscall(no);
+}
+
+/// What `t` received: (badge, MessageInfo, its first `n` MRs).
+pub fn received(t: TcbRef, n: usize) -> (u64, MessageInfo, Vec<u64>) {
+    let regs = MessageRegs::of(t, false);
+    let tcb = t.get();
+    (
+        tcb.reg(reg::A0),
+        MessageInfo(tcb.reg(reg::A1)),
+        (0..n).map(|i| regs.get(i)).collect(),
+    )
+}
+
+/// Gives `t` an IPC buffer of its own: a fresh frame, the buffer at its
+/// start.
+pub fn own_buffer(k: &TestKernel, t: TcbRef) {
+    let slot = k.make(ObjectType::SmallPage, 0, 1)[0];
+    let dest = Tcb::slot(t, TCB_BUFFER);
+    let _ = crate::cap::delete::cte_delete(dest);
+    cte_insert(k.cap(slot), k.slot(slot), dest);
+    t.get().set_ipc_buffer(0);
+}
+
+/// Takes `t`'s IPC buffer away.
+pub fn no_buffer(t: TcbRef) {
+    let _ = crate::cap::delete::cte_delete(Tcb::slot(t, TCB_BUFFER));
+}
+
+/// Sets `t`'s receive slot to root-CNode slot `index` (full depth).
+pub fn receive_into(t: TcbRef, index: u64) {
+    let regs = MessageRegs::of(t, true);
+    let w = |i, v| write_word(regs.buffer_word(RECV_CNODE_WORD + i).expect("buffer"), v);
+    w(0, cairn_abi::cap::init::CNODE);
+    w(1, index);
+    w(2, 64);
+}
+
+/// `t`'s `caps_or_badges[i]`.
+pub fn caps_or_badges(t: TcbRef, i: usize) -> u64 {
+    MessageRegs::of(t, false)
+        .buffer_word(CAPS_WORD + i)
+        .map_or(0, read_word)
+}
+
+/// An endpoint (or notification) in a fresh root slot; returns the slot.
+pub fn object(k: &TestKernel, ty: ObjectType) -> u64 {
+    k.make(ty, 0, 1)[0]
+}
+
+/// The capability in root slot `s`, re-minted with `badge` and `rights`
+/// into a fresh slot (through the CNode invocation); returns the slot.
+pub fn mint(k: &TestKernel, s: u64, rights: u64, badge: u64) -> u64 {
+    let d = k.make(ObjectType::Endpoint, 0, 1)[0];
+    // Free the slot we were given (an endpoint we do not need).
+    let _ = crate::cap::delete::cte_delete(k.slot(d));
+    let r = k.call(
+        cairn_abi::cap::init::CNODE,
+        cairn_abi::invocation::label::CNODE_MINT,
+        &[d, 64, s, 64, rights, badge],
+        &[cairn_abi::cap::init::CNODE],
+    );
+    assert_eq!(r, crate::testutil::ok(), "mint");
+    d
+}
+
+/// Whether the capability in slot `s` is null.
+pub fn is_null(k: &TestKernel, s: u64) -> bool {
+    matches!(k.cap(s), Cap::Null)
+}

@@ -1,0 +1,172 @@
+//! A property test over random IPC: threads send, call, receive, reply,
+//! signal and wait on two endpoints and a notification, are suspended and
+//! resumed, and after every step the queues and thread states must agree
+//! (ch. 4, ch. 5): an endpoint's state matches its queue; every queued
+//! thread is blocked on that object in the matching state and appears
+//! once; a blocked thread is in the queue of its object; a thread waiting
+//! for a reply has at most one reply cap naming it, any other none; the ready queues hold
+//! only runnable threads.
+
+use super::*;
+use crate::cap::Cap;
+use crate::object::endpoint::{EndpointRef, EndpointState};
+use crate::object::notification::{NotificationRef, NotificationState};
+use crate::object::tcb::{ThreadState, TCB_CALLER};
+use crate::testutil::boot;
+use cairn_abi::object::ObjectType as T;
+use cairn_abi::syscall::*;
+use proptest::prelude::*;
+use std::collections::HashMap;
+
+const THREADS: usize = 5;
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    /// Thread `t` makes syscall `no` on object `obj` (0, 1: endpoints; 2:
+    /// the notification; 3: a badged endpoint cap without Grant).
+    Sys { t: usize, no: SyscallNo, obj: usize },
+    Suspend(usize),
+    Resume(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let sys = prop_oneof![
+        Just(SYS_SEND),
+        Just(SYS_NB_SEND),
+        Just(SYS_CALL),
+        Just(SYS_RECV),
+        Just(SYS_NB_RECV),
+        Just(SYS_REPLY),
+        Just(SYS_REPLY_RECV),
+    ];
+    prop_oneof![
+        6 => (0..THREADS, sys, 0..4usize).prop_map(|(t, no, obj)| Op::Sys { t, no, obj }),
+        1 => (0..THREADS).prop_map(Op::Suspend),
+        1 => (0..THREADS).prop_map(Op::Resume),
+    ]
+}
+
+/// The queue of an object, first to last, checking its links.
+fn queue_of(head: u64, tail: u64) -> Vec<u64> {
+    let mut v = Vec::new();
+    let mut prev = 0;
+    let mut cur = head;
+    while cur != 0 {
+        let t = TcbRef::new(crate::types::PAddr(cur)).get();
+        assert_eq!(t.ep_prev(), prev, "back link of {cur:#x}");
+        v.push(cur);
+        assert!(v.len() <= THREADS + 1, "cycle in a queue");
+        prev = cur;
+        cur = t.ep_next();
+    }
+    assert_eq!(prev, tail, "tail");
+    v
+}
+
+fn check(k: &TestKernel, threads: &[TcbRef], eps: &[crate::types::PAddr; 2], n: crate::types::PAddr) {
+    let mut queued: HashMap<u64, (u64, ThreadState)> = HashMap::new();
+    for ep in eps {
+        let e = EndpointRef::new(*ep).get();
+        let q = queue_of(e.queue_head(), e.queue_tail());
+        let want = match e.state() {
+            EndpointState::Idle => {
+                assert!(q.is_empty(), "idle endpoint with a queue");
+                continue;
+            }
+            EndpointState::Send => ThreadState::BlockedOnSend,
+            EndpointState::Recv => ThreadState::BlockedOnReceive,
+        };
+        assert!(!q.is_empty(), "non-idle endpoint without a queue");
+        for t in q {
+            assert!(queued.insert(t, (ep.0, want)).is_none(), "thread in two queues");
+        }
+    }
+    let o = NotificationRef::new(n).get();
+    let q = queue_of(o.queue_head(), o.queue_tail());
+    assert_eq!(o.state() == NotificationState::Waiting, !q.is_empty());
+    for t in q {
+        let v = (n.0, ThreadState::BlockedOnNotification);
+        assert!(queued.insert(t, v).is_none(), "thread in two queues");
+    }
+    for &t in threads {
+        let tcb = t.get();
+        let s = tcb.state();
+        match queued.get(&t.paddr().0) {
+            Some(&(obj, want)) => {
+                assert_eq!(s, want, "queued thread's state");
+                assert_eq!(tcb.blocking_object(), obj, "queued on its blocking object");
+            }
+            None => assert!(
+                !matches!(
+                    s,
+                    ThreadState::BlockedOnSend
+                        | ThreadState::BlockedOnReceive
+                        | ThreadState::BlockedOnNotification
+                ),
+                "blocked thread in no queue: {s:?}"
+            ),
+        }
+        if tcb.in_ready_queue() {
+            assert!(s.is_runnable(), "ready queue holds a {s:?} thread");
+        }
+        let replies = threads
+            .iter()
+            .filter(|r| {
+                matches!(Tcb::slot(**r, TCB_CALLER).get().cap(),
+                    Cap::Reply { tcb: x, .. } if x == t.paddr())
+            })
+            .count();
+        if s == ThreadState::BlockedOnReply {
+            // None once the receiver received again without replying.
+            assert!(replies <= 1, "{replies} reply caps to one caller");
+        } else {
+            assert_eq!(replies, 0, "reply cap to a thread not waiting");
+        }
+    }
+    let _ = k;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn queues_and_states_agree_after_every_step(ops in proptest::collection::vec(op(), 1..120)) {
+        let k = boot();
+        let e0 = object(&k, T::Endpoint);
+        let e1 = object(&k, T::Endpoint);
+        let nt = object(&k, T::Notification);
+        let plain = mint(&k, e0, 0x3, 7);
+        let objs = [e0, e1, nt, plain];
+        let ptr = |s| match k.cap(s) {
+            Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
+            c => panic!("{c:?}"),
+        };
+        let eps = [ptr(e0), ptr(e1)];
+        let threads = k.threads(10, THREADS as u64);
+        for &t in &threads {
+            own_buffer(&k, t);
+        }
+        for op in ops {
+            match op {
+                Op::Sys { t, no, obj } => {
+                    let th = threads[t];
+                    // Only a running thread makes system calls.
+                    if th.get().state().is_runnable() {
+                        syscall(th, no, objs[obj], 1, &[t as u64], &[]);
+                    }
+                }
+                Op::Suspend(t) => crate::ipc::suspend(threads[t]),
+                Op::Resume(t) => crate::ipc::restart(threads[t]),
+            }
+            // The kernel exit: the scheduler's decision.
+            crate::sched::schedule();
+            for &t in &threads {
+                // Restart is what activation turns into Running.
+                if t.get().state() == ThreadState::Restart {
+                    t.get().set_state(ThreadState::Running);
+                }
+            }
+            check(&k, &threads, &eps, ptr(nt));
+        }
+    }
+}
