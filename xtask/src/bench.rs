@@ -35,11 +35,17 @@ const NS_PER_INSTRUCTION: u64 = 1;
 /// Measured: about 35 000 (docs/benchmarks.md).
 pub const REVOKE_LATENCY_LIMIT: u64 = 50_000;
 
+/// Upper bounds of the median instruction count of each `ipc` operation:
+/// regressions fail the suite. Measured figures are in docs/benchmarks.md.
+pub const IPC_LIMITS: [(&str, u64); 2] = [("null-syscall", 1_000), ("yield", 2_000)];
+
 /// One measurement: its name and its figures (the root task's and the
 /// kernel's, merged).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub name: String,
+    /// What was measured, for benchmarks of several operations.
+    pub op: Option<String>,
     pub figures: BTreeMap<String, u64>,
 }
 
@@ -56,13 +62,20 @@ impl Record {
         Some(ns / NS_PER_INSTRUCTION)
     }
 
-    /// `revoke_caps_100000`-style test name.
+    /// `revoke_caps_100000` / `ipc_yield`-style test name.
     fn test_name(&self) -> String {
-        match self.get("caps") {
-            Some(n) => format!("{}_caps_{n}", self.name),
-            None => self.name.clone(),
+        match (&self.op, self.get("caps")) {
+            (Some(op), _) => format!("{}_{}", self.name, op.replace('-', "_")),
+            (None, Some(n)) => format!("{}_caps_{n}", self.name),
+            (None, None) => self.name.clone(),
         }
     }
+}
+
+/// The `op=<name>` of a record (a text value), if any.
+fn op_of(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find_map(|kv| kv.strip_prefix("op=").map(String::from))
 }
 
 fn key_values(text: &str) -> BTreeMap<String, u64> {
@@ -91,6 +104,7 @@ pub fn parse(lines: &[String]) -> (Vec<Record>, Vec<(String, String)>) {
             } else {
                 records.push(Record {
                     name: name.to_string(),
+                    op: op_of(rest),
                     figures: key_values(rest),
                 });
             }
@@ -118,6 +132,26 @@ fn check(r: &Record) -> Result<(), String> {
                 return Err(format!(
                     "{caps} caps revoked with {irqs} timer interrupts and {preemptions} preemptions"
                 ));
+            }
+            Ok(())
+        }
+        "ipc" => {
+            let n = r.get("iterations").ok_or("no iterations= figure")?;
+            let (median, min) = (r.get("median"), r.get("min"));
+            let (Some(median), Some(min)) = (median, min) else {
+                return Err("no median= and min= figures".into());
+            };
+            if n < 1000 {
+                return Err(format!("{n} iterations, at least 1000 wanted"));
+            }
+            let op = r.op.as_deref().unwrap_or("?");
+            let limit = IPC_LIMITS
+                .iter()
+                .find(|(o, _)| *o == op)
+                .map(|(_, l)| *l)
+                .ok_or_else(|| format!("no bound for ipc op {op:?}"))?;
+            if min > median || median > limit {
+                return Err(format!("median {median} (min {min}) instructions, limit {limit}"));
             }
             Ok(())
         }
@@ -178,29 +212,42 @@ pub fn judge(image: &str, c: &Captured) -> Vec<TestResult> {
     results
 }
 
-/// The figures as a table, one row per record.
+/// The figures as tables, one per benchmark, one row per record, one
+/// column per figure (in the order of the first record), plus the worst
+/// interrupt latency in instructions where the kernel measured it.
 pub fn table(records: &[Record]) -> String {
     let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "{:<10} {:>8} {:>14} {:>10} {:>12} {:>22}",
-        "benchmark", "caps", "instructions", "timer irqs", "preemptions", "max irq latency (ins)"
-    );
-    for r in records {
-        let cell = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
-        let _ = writeln!(
-            s,
-            "{:<10} {:>8} {:>14} {:>10} {:>12} {:>22}",
-            r.name,
-            cell(r.get("caps")),
-            cell(r.get("instructions")),
-            cell(r.get("timer-irqs")),
-            cell(r.get("preemptions")),
-            cell(r.latency_max_instructions()),
-        );
+    let mut names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let rows: Vec<&Record> = records.iter().filter(|r| r.name == name).collect();
+        let mut keys: Vec<&str> = Vec::new();
+        for r in &rows {
+            for k in r.figures.keys() {
+                if !keys.contains(&k.as_str()) && !KERNEL_KEYS.contains(&k.as_str()) {
+                    keys.push(k);
+                }
+            }
+        }
+        let mut header: Vec<String> = vec![format!("{name:<12}")];
+        header.extend(keys.iter().map(|k| format!("{k:>14}")));
+        header.push(format!("{:>12}", "timer irqs"));
+        header.push(format!("{:>22}", "max irq latency (ins)"));
+        let _ = writeln!(s, "{}", header.join(" "));
+        for r in rows {
+            let cell = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+            let mut row: Vec<String> = vec![format!("{:<12}", r.op.as_deref().unwrap_or(""))];
+            row.extend(keys.iter().map(|k| format!("{:>14}", cell(r.get(k)))));
+            row.push(format!("{:>12}", cell(r.get("timer-irqs"))));
+            row.push(format!("{:>22}", cell(r.latency_max_instructions())));
+            let _ = writeln!(s, "{}", row.join(" "));
+        }
     }
     s
 }
+
+/// The kernel's figures (shown in the table's last columns, not as keys).
+const KERNEL_KEYS: [&str; 5] = ["timer-irqs", "latency-max", "latency-sum", "timebase-hz", "preemptions"];
 
 /// The records as JSON: `{"<name>": [{"key": value, ...}, ...]}`.
 pub fn json(records: &[Record]) -> String {
@@ -219,6 +266,9 @@ pub fn json(records: &[Record]) -> String {
                         .iter()
                         .map(|(k, v)| format!("\"{k}\": {v}"))
                         .collect();
+                    if let Some(op) = &r.op {
+                        fields.insert(0, format!("\"op\": \"{op}\""));
+                    }
                     if let Some(l) = r.latency_max_instructions() {
                         fields.push(format!("\"latency-max-instructions\": {l}"));
                     }
@@ -344,6 +394,26 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert!(r[0].line().contains("b::revoke ... FAILED: retyping the pool"));
         assert!(r[1].line().contains("cairn-bench: done"));
+    }
+
+    #[test]
+    fn ipc_records_are_named_by_op_and_bounded() {
+        let text = "bench ipc op=yield iterations=1000 median=400 min=390\n\
+            cairn: bench: timer-irqs=0 latency-max=0 latency-sum=0 timebase-hz=10000000 preemptions=0\n\
+            bench ipc op=null-syscall iterations=10 median=200 min=200\n\
+            bench ipc op=yield iterations=1000 median=9000 min=390\n\
+            cairn-bench: done\n";
+        let c = Captured {
+            lines: lines(text),
+            ending: Ending::Exited(0),
+        };
+        let r = judge("b", &c);
+        assert_eq!(r[0].line(), "test b::ipc_yield ... ok");
+        assert!(r[1].line().contains("b::ipc_null_syscall ... FAILED: 10 iterations"));
+        assert!(r[2].line().contains("median 9000"));
+        let (records, _) = parse(&c.lines);
+        assert!(table(&records).contains("yield"));
+        assert!(json(&records).contains("\"op\": \"yield\""));
     }
 
     #[test]

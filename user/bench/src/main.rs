@@ -11,6 +11,7 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod ipc;
 mod revoke;
 
 use cairn_rt::println;
@@ -18,6 +19,8 @@ use sel4::BootInfo;
 
 fn main(bi: &BootInfo) {
     println!("cairn-bench: start");
+    ipc::null_syscall();
+    ipc::yield_alone();
     if let Err(e) = revoke::run(bi) {
         println!("bench revoke FAILED: {e}");
     }
