@@ -35,6 +35,12 @@ pub struct KernelState {
     pub work_units: Cell<u64>,
     /// Number of times an operation was preempted (for tests and benchmarks).
     pub preemptions: Cell<u64>,
+    /// The IRQ node: one kernel-owned capability slot per IRQ, holding the
+    /// notification cap it signals (physical address; seL4's
+    /// `intStateIRQNode`). Allocated at boot with the root task's objects.
+    pub irq_node: Cell<u64>,
+    /// Each IRQ's state (`object::irq::IrqState`, encoded).
+    pub irq_state: [Cell<u8>; crate::object::irq::IRQ_SLOTS],
     /// Benchmark measurements (`bench`).
     pub bench: crate::bench::BenchStats,
 }
@@ -53,6 +59,8 @@ impl KernelState {
             active_vspace: Cell::new((0, 0)),
             work_units: Cell::new(0),
             preemptions: Cell::new(0),
+            irq_node: Cell::new(0),
+            irq_state: [const { Cell::new(0) }; crate::object::irq::IRQ_SLOTS],
             bench: crate::bench::BenchStats::new(),
         }
     }

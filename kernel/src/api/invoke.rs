@@ -184,7 +184,8 @@ fn decode_invocation(inv: &Invocation) -> InvocationResult {
             Ok(0)
         }
         Cap::Thread { .. } => not_yet(inv, "TCB"),
-        Cap::IrqControl | Cap::IrqHandler { .. } => not_yet(inv, "IRQ"),
+        Cap::IrqControl => crate::object::irq::decode_control(inv),
+        Cap::IrqHandler { irq } => crate::object::irq::decode_handler(inv, irq),
         Cap::Domain => not_yet(inv, "domain"),
         Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
             not_yet(inv, "VSpace")

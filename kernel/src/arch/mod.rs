@@ -21,6 +21,7 @@
 //! | `set_vspace(root: PAddr, asid: u16)` | switch the user address space (satp) |
 //! | `sfence_vma_all()` | flush the TLB |
 //! | `interrupt_pending() -> bool` | an enabled interrupt is pending (preemption points poll it) |
+//! | `irq_set_masked(irq, masked)` | mask or unmask an interrupt line (PLIC) |
 //! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures) |
 //! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |
 //!

@@ -86,8 +86,9 @@ impl RootLayout {
         } else {
             1u64 << extra_bits
         };
-        // Root vspace + page tables + IPC buffer + bootinfo + ASID pool.
-        let pages = 1 + n_l1 + n_l2 + 1 + 1 + 1;
+        // Root vspace + page tables + IPC buffer + bootinfo + ASID pool +
+        // the IRQ node (the kernel's slots for IRQ notifications).
+        let pages = 1 + n_l1 + n_l2 + 1 + 1 + 1 + 1;
         let block_size = cnode_size + extra_size + (1u64 << tcb_bits) + pages * PAGE;
         let block_align = (cnode_bits + cairn_abi::object::SLOT_BITS).max(extra_bits);
         Ok(RootLayout {
@@ -186,6 +187,8 @@ pub fn create(
     let ipc = bump.take(12);
     let bootinfo = bump.take(12);
     let pool = bump.take(12);
+    let irq_node = bump.take(12);
+    crate::state::kernel().irq_node.set(irq_node.0);
     // The TCB (2^10 or 2^11 bytes) is the smallest object: last keeps every
     // object aligned to its size.
     let tcb_pa = bump.take(tcb_bits);

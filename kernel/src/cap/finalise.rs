@@ -8,7 +8,7 @@
 //! first, one by one, which `cap::delete` does preemptibly.
 //!
 //! The IPC and interrupt parts are the named `pub fn`s at the end of this
-//! file (the interrupt ones are hooks for the interrupts issue).
+//! file.
 
 use super::cap::{Cap, FrameSize, Mapping};
 use super::zombie::Zombie;
@@ -235,15 +235,15 @@ pub fn cancel_badged_sends(ep: PAddr, badge: u64) {
     crate::ipc::endpoint::cancel_badged_sends(ep, badge);
 }
 
-/// Hook (interrupt issue): the last IRQ handler capability for `irq` is
-/// being deleted: drop its notification (seL4's `deletingIRQHandler`).
+/// The last IRQ handler capability for `irq` is being deleted: drop its
+/// notification (seL4's `deletingIRQHandler`).
 pub fn deleting_irq_handler(irq: u16) {
-    let _ = irq;
+    crate::object::irq::deleting_irq_handler(irq);
 }
 
-/// Hook (interrupt issue): the slot of the last IRQ handler capability for
-/// `irq` is empty: mask the line and mark it inactive so that IRQControl
-/// may issue it again (seL4's `postCapDeletion`).
+/// The slot of the last IRQ handler capability for `irq` is empty: mask
+/// the line so that IRQControl may issue it again (seL4's
+/// `postCapDeletion`).
 pub fn irq_handler_deleted(irq: u16) {
-    let _ = irq;
+    crate::object::irq::irq_handler_deleted(irq);
 }

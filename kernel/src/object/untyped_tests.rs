@@ -208,24 +208,40 @@ fn destination_cnode_by_index_and_depth() {
 fn not_enough_memory_reports_reset_adjusted_free_bytes() {
     let k = testutil::boot();
     let f = k.first_empty;
-    let ut = k.find_untyped(12, false).unwrap();
+    // The smallest boot RAM untyped, of 2^b bytes.
+    let (ut, b) = k
+        .untypeds
+        .clone()
+        .filter_map(|i| match k.cap(i) {
+            Cap::Untyped {
+                size_bits,
+                is_device: false,
+                ..
+            } => Some((i, size_bits as u64)),
+            _ => None,
+        })
+        .min_by_key(|&(_, b)| b)
+        .unwrap();
+    let size = 1u64 << b;
+    let ut_ty = T::Untyped as u64;
     // A boot untyped starts full, but with no children it will be reset:
-    // 4096 bytes are available, not 0.
-    assert_eq!(free_index(&k, ut), 1 << 12);
+    // all of it is available, not 0.
+    assert_eq!(free_index(&k, ut), size);
     assert_eq!(
-        k.retype(ut, PAGE, 0, f, 2),
-        e(Error::NotEnoughMemory, &[4096])
+        k.retype(ut, ut_ty, b, f, 2),
+        e(Error::NotEnoughMemory, &[size])
     );
     assert_eq!(k.retype(ut, EP, 0, f, 1), ok());
-    // With a child the watermark counts: 4096 - 16 left, not a page.
+    // With a child the watermark counts: 16 bytes fewer, and the next
+    // half-size untyped is aligned past them.
     assert_eq!(
-        k.retype(ut, PAGE, 0, f + 1, 1),
-        e(Error::NotEnoughMemory, &[4080])
+        k.retype(ut, ut_ty, b - 1, f + 1, 2),
+        e(Error::NotEnoughMemory, &[size - 16])
     );
-    assert_eq!(k.retype(ut, EP, 0, f + 1, 255), ok());
-    assert_eq!(free_index(&k, ut), 4096);
+    assert_eq!(k.retype(ut, ut_ty, b - 1, f + 1, 1), ok());
+    assert_eq!(free_index(&k, ut), size);
     assert_eq!(
-        k.retype(ut, EP, 0, f + 256, 1),
+        k.retype(ut, EP, 0, f + 2, 1),
         e(Error::NotEnoughMemory, &[0])
     );
 }

@@ -16,6 +16,7 @@ mod caps;
 mod cnode;
 mod debug;
 mod fixture;
+mod irq;
 mod memory;
 mod retype;
 mod untyped;
@@ -33,6 +34,7 @@ const SUITES: &[&[Test]] = &[
     debug::TESTS,
     retype::TESTS,
     cnode::TESTS,
+    irq::TESTS,
 ];
 
 fn main(bi: &BootInfo) {

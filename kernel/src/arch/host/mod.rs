@@ -21,6 +21,8 @@ struct Sim {
     irq_after: Option<u64>,
     /// Checks of `interrupt_pending` so far.
     irq_checks: u64,
+    /// Unmasked IRQ lines (bit n = IRQ n).
+    irq_unmasked: u128,
 }
 
 impl Drop for Sim {
@@ -57,6 +59,7 @@ impl SimMachine {
                 vspace: None,
                 irq_after: None,
                 irq_checks: 0,
+                irq_unmasked: 0,
             })
         });
     }
@@ -85,6 +88,15 @@ impl SimMachine {
     /// How many times the kernel checked for a pending interrupt.
     pub fn interrupt_checks() -> u64 {
         SIM.with(|s| s.borrow().as_ref().map_or(0, |m| m.irq_checks))
+    }
+
+    /// Whether IRQ line `irq` is unmasked.
+    pub fn irq_unmasked(irq: u16) -> bool {
+        SIM.with(|s| {
+            s.borrow()
+                .as_ref()
+                .is_some_and(|m| irq < 128 && m.irq_unmasked & (1 << irq) != 0)
+        })
     }
 
     /// The last address space switched to.
@@ -150,6 +162,19 @@ pub fn sfence_vma_all() {}
 /// The simulated kernel has no kernel-half mappings.
 pub fn kernel_global_pte(_index: usize) -> u64 {
     0
+}
+
+/// Masks or unmasks a simulated IRQ line (recorded for tests).
+pub fn irq_set_masked(irq: u16, masked: bool) {
+    SIM.with(|s| {
+        if let (Some(m), true) = (s.borrow_mut().as_mut(), irq < 128) {
+            if masked {
+                m.irq_unmasked &= !(1 << irq);
+            } else {
+                m.irq_unmasked |= 1 << irq;
+            }
+        }
+    })
 }
 
 /// The simulated timebase: QEMU virt's 10 MHz.

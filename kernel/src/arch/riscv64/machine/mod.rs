@@ -37,6 +37,15 @@ use core::sync::atomic::{AtomicU8, Ordering};
 pub use csr::interrupt_pending;
 pub use platform::Platform;
 pub use plic::{plic_disable, plic_enable};
+
+/// Masks (`masked`) or unmasks IRQ `irq` at the PLIC.
+pub fn irq_set_masked(irq: u16, masked: bool) {
+    if masked {
+        plic_disable(irq as u32);
+    } else {
+        plic_enable(irq as u32);
+    }
+}
 pub use timer::timebase_hz;
 
 /// Virtual address of physical address 0 in the physical-memory window.
