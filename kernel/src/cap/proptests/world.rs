@@ -107,10 +107,27 @@ impl World {
             (11, false),
             (21, true),
         ];
-        let mut boot_srcs: Vec<u64> = pools
-            .iter()
-            .map(|&(b, d)| k.find_untyped(b, d).expect("pool"))
-            .collect();
+        // Each pool: an unused boot untyped of the wanted kind, the
+        // smallest of at least that size (the boot layout decides which
+        // sizes exist).
+        let mut boot_srcs: Vec<u64> = Vec::new();
+        for &(b, d) in &pools {
+            let pick = k
+                .untypeds
+                .clone()
+                .filter(|i| !boot_srcs.contains(i))
+                .filter_map(|i| match k.cap(i) {
+                    Cap::Untyped {
+                        size_bits,
+                        is_device,
+                        ..
+                    } if is_device == d && size_bits >= b => Some((size_bits, i)),
+                    _ => None,
+                })
+                .min()
+                .expect("pool");
+            boot_srcs.push(pick.1);
+        }
         boot_srcs.extend([
             init::TCB,
             init::CNODE,
@@ -202,6 +219,18 @@ impl World {
 
     pub fn call(&self, c: &Call) -> Outcome {
         self.k.call(c.cptr, c.label, &c.mrs, &c.extra)
+    }
+
+    /// Whether `c` invokes an IPC object (endpoint, notification, reply
+    /// cap): that is message passing, not a CSpace operation, and a Call
+    /// on an endpoint would block the root thread, so such steps are
+    /// skipped.
+    pub fn invokes_ipc_object(&self, c: &Call) -> bool {
+        let root = Tcb::slot(self.k.tcb, TCB_CTABLE).get().cap();
+        matches!(
+            lookup_cap(root, c.cptr),
+            Ok((_, Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }))
+        )
     }
 
     /// The `w`-th CNode capability in the window (modulo their number):
