@@ -10,6 +10,7 @@
 //! - [`print!`] and [`println!`] over `seL4_DebugPutChar`.
 //! - [`alloc`]: bump allocators of untyped memory and of CSpace slots.
 //! - [`image`]: the image bounds from the linker script (`link.ld`).
+//! - [`thread`]: starting threads in the root task's own address space.
 //!
 //! Every root task binary links with `link.ld` through a two-line build.rs
 //! that reads `DEP_CAIRN_RT_LINK_LD` (see this crate's build.rs).
@@ -19,6 +20,7 @@
 
 pub mod alloc;
 pub mod io;
+pub mod thread;
 
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 pub mod image;

@@ -4,32 +4,112 @@
 //! The runtime registers the buffer once with [`set_ipc_buffer`]; everything
 //! else reaches it through [`with_ipc_buffer`], which hands out one `&mut`
 //! at a time (a nested call gets `None` instead of an aliasing reference).
-//! The root task is single-threaded, so one global pointer suffices for now;
-//! host unit tests keep one per test thread.
+//!
+//! **Which buffer is "the calling thread's".** Every thread of an address
+//! space runs the same code, so the registration is found through the
+//! thread pointer register `tp`:
+//!
+//! - `tp` = 0 (the root thread: the kernel starts it with every register
+//!   but `a0` zero): one global registration, set by the runtime at start.
+//! - `tp` ≠ 0: `tp` is the address of that thread's [`ThreadSlot`], which
+//!   holds its buffer pointer and its own borrow flag. `cairn_rt::thread`
+//!   sets this up for the threads it starts ([`ThreadSlot::reset`], then
+//!   `tp` through WriteRegisters).
+//!
+//! Limitation: nothing else may use `tp` in a thread that uses this library.
+//! Rust code here has no `#[thread_local]` data, so the compiler never
+//! does; but a thread whose `tp` is changed (`seL4_TCB_SetTLSBase`,
+//! WriteRegisters) to anything but 0 or a live `ThreadSlot` must not call
+//! into this library afterwards, and a thread started with `tp` = 0 by other
+//! means shares the root thread's buffer (and must not run while the root
+//! thread uses it). Host unit tests keep one registration per test thread.
 
 use cairn_abi::message::IpcBuffer;
 use cairn_abi::Word;
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+/// A thread's own IPC-buffer registration, found through its `tp`
+/// register (see the module doc). Lives as long as the thread does,
+/// typically next to the buffer in the thread's IPC buffer page.
+#[repr(C)]
+pub struct ThreadSlot {
+    buffer: AtomicPtr<IpcBuffer>,
+    busy: AtomicBool,
+}
+
+impl ThreadSlot {
+    /// An empty registration (no buffer).
+    pub const fn new() -> ThreadSlot {
+        ThreadSlot {
+            buffer: AtomicPtr::new(core::ptr::null_mut()),
+            busy: AtomicBool::new(false),
+        }
+    }
+
+    /// Registers `buffer` here and clears the borrow flag, for a thread
+    /// about to start with `tp` = the address of `self`.
+    ///
+    /// # Safety
+    /// No running thread may be using this slot (its `tp` pointing here);
+    /// `buffer` must satisfy [`set_ipc_buffer`]'s contract for the thread
+    /// that will use this slot.
+    pub unsafe fn reset(&self, buffer: *mut IpcBuffer) {
+        self.buffer.store(buffer, Ordering::Release);
+        self.busy.store(false, Ordering::Release);
+    }
+}
+
+impl Default for ThreadSlot {
+    fn default() -> Self {
+        ThreadSlot::new()
+    }
+}
+
+/// The calling thread's `tp` register.
+#[cfg(target_arch = "riscv64")]
+fn thread_pointer() -> usize {
+    let tp: usize;
+    // SAFETY: reads a register; no memory access, no side effect.
+    unsafe { core::arch::asm!("mv {}, tp", out(reg) tp, options(nomem, nostack, preserves_flags)) };
+    tp
+}
+
+/// Off RISC-V (host builds of the library) there is only the root thread.
+#[cfg(all(not(target_arch = "riscv64"), not(test)))]
+fn thread_pointer() -> usize {
+    0
+}
 
 #[cfg(not(test))]
 mod slot {
-    use super::IpcBuffer;
-    use core::ptr::null_mut;
-    use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+    use super::{IpcBuffer, ThreadSlot};
+    use core::sync::atomic::Ordering;
 
-    static PTR: AtomicPtr<IpcBuffer> = AtomicPtr::new(null_mut());
-    static BUSY: AtomicBool = AtomicBool::new(false);
+    /// The root thread's registration (`tp` = 0).
+    static ROOT: ThreadSlot = ThreadSlot::new();
+
+    fn current() -> &'static ThreadSlot {
+        match super::thread_pointer() {
+            0 => &ROOT,
+            // SAFETY: by this module's contract (module doc), a thread's
+            // `tp` is 0 or the address of a `ThreadSlot` that outlives it;
+            // `ThreadSlot` is made of atomics, so a shared reference is
+            // enough for every access.
+            tp => unsafe { &*(tp as *const ThreadSlot) },
+        }
+    }
 
     pub fn get() -> *mut IpcBuffer {
-        PTR.load(Ordering::Acquire)
+        current().buffer.load(Ordering::Acquire)
     }
     pub fn set(p: *mut IpcBuffer) {
-        PTR.store(p, Ordering::Release)
+        current().buffer.store(p, Ordering::Release)
     }
     pub fn try_borrow() -> bool {
-        !BUSY.swap(true, Ordering::Acquire)
+        !current().busy.swap(true, Ordering::Acquire)
     }
     pub fn release() {
-        BUSY.store(false, Ordering::Release)
+        current().busy.store(false, Ordering::Release)
     }
 }
 
@@ -57,7 +137,8 @@ mod slot {
     }
 }
 
-/// Registers the calling thread's IPC buffer.
+/// Registers the calling thread's IPC buffer (in its [`ThreadSlot`], or
+/// the root thread's registration if its `tp` is 0).
 ///
 /// # Safety
 /// `buffer` must be null or point to a 1 KiB-aligned `seL4_IPCBuffer` that
