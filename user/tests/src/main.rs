@@ -18,6 +18,7 @@ mod debug;
 mod fixture;
 mod memory;
 mod retype;
+mod tcb;
 mod untyped;
 
 use framework::{Ctx, Test};
@@ -33,6 +34,7 @@ const SUITES: &[&[Test]] = &[
     debug::TESTS,
     retype::TESTS,
     cnode::TESTS,
+    tcb::TESTS,
 ];
 
 fn main(bi: &BootInfo) {
