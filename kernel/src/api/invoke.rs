@@ -183,10 +183,10 @@ fn decode_invocation(inv: &Invocation) -> InvocationResult {
             do_reply_transfer(inv.caller, TcbRef::new(tcb), inv.slot, can_grant);
             Ok(0)
         }
-        Cap::Thread { .. } => not_yet(inv, "TCB"),
+        Cap::Thread { tcb } => crate::object::tcb::decode_invocation(inv, tcb),
         Cap::IrqControl => crate::object::irq::decode_control(inv),
         Cap::IrqHandler { irq } => crate::object::irq::decode_handler(inv, irq),
-        Cap::Domain => not_yet(inv, "domain"),
+        Cap::Domain => crate::object::domain::decode_invocation(inv),
         Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
             not_yet(inv, "VSpace")
         }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod cnode;
 pub mod create;
+pub mod domain;
 pub mod endpoint;
 pub mod irq;
 pub mod notification;

@@ -19,6 +19,7 @@ mod fixture;
 mod irq;
 mod memory;
 mod retype;
+mod tcb;
 mod untyped;
 
 use framework::{Ctx, Test};
@@ -35,6 +36,7 @@ const SUITES: &[&[Test]] = &[
     retype::TESTS,
     cnode::TESTS,
     irq::TESTS,
+    tcb::TESTS,
 ];
 
 fn main(bi: &BootInfo) {

@@ -1,16 +1,41 @@
-//! Thread control blocks (ch. 6 Threads and Execution).
+//! Thread control blocks (ch. 6 Threads and Execution; ABI ref §7.3, §10).
 //!
 //! A TCB object is `2^seL4_TCBBits` bytes. Its first five words-quads are
 //! capability slots the kernel owns (as in seL4: CSpace root, VSpace root,
 //! reply, caller, IPC buffer frame); then the saved registers in the layout
 //! of [`crate::arch::Registers`], whose address the trap code uses; then the
 //! scheduling and IPC fields.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | the layout and its accessors |
+//! | `registers` | the `seL4_UserContext` view of the saved registers |
+//! | `decode` | checking TCB invocations in seL4's order ([`decode::TcbOp`]) |
+//! | `perform` | carrying them out |
+//!
+//! [`decode_invocation`] is called by `api::invoke` for thread caps.
 
+pub mod decode;
+pub mod perform;
+pub mod registers;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_control;
+
+use crate::api::invoke::{Invocation, InvocationResult};
 use crate::arch::riscv64::context::{offset, reg};
 use crate::cap::cte::{Cte, SlotRef};
 use crate::object::access::ObjPtr;
 use crate::types::PAddr;
 use core::cell::Cell;
+
+/// Decodes and performs an invocation of a thread capability for the TCB
+/// at `tcb`.
+pub fn decode_invocation(inv: &Invocation, tcb: PAddr) -> InvocationResult {
+    let op = decode::decode(inv, TcbRef::new(tcb))?;
+    perform::perform(inv, op)
+}
 
 /// Index of the CSpace root slot in [`Tcb::ctes`].
 pub const TCB_CTABLE: usize = 0;

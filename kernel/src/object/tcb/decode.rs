@@ -1,0 +1,403 @@
+//! Decoding TCB invocations (seL4's `decodeTCBInvocation` and its
+//! `decode*` helpers, classic configuration; ABI ref §7.3). Every check is
+//! made here, in seL4's order, and nothing is changed; the result is a
+//! [`TcbOp`] for `perform`.
+//!
+//! Orders that matter (seL4 16):
+//! - ReadRegisters: length ≥ 2, count 1..=32 (RangeError(1, 32)), target ≠
+//!   caller (IllegalOperation).
+//! - WriteRegisters: length ≥ 2, length − 2 ≥ count (TruncatedMessage),
+//!   target ≠ caller; count is then clamped to 32.
+//! - CopyRegisters: length ≥ 1 and extra cap 0 (TruncatedMessage), a TCB
+//!   (InvalidCapability(1)).
+//! - Configure: length ≥ 4 and three extra caps; the buffer (if its address
+//!   ≠ 0: derive, frame, not device, 1 KiB aligned); the CSpace/VSpace
+//!   slots of the target not in a long-running delete; the CSpace root
+//!   (cap data applied if ≠ 0, derived, a CNode); the VSpace root (derived,
+//!   a mapped page table). SetSpace is the same without the buffer, with the
+//!   long-running check first. Every failed check of a root or buffer cap is
+//!   IllegalOperation, except what deriving it reports (RevokeFirst for an
+//!   untyped with children, IllegalOperation for an unmapped page table).
+//! - Priorities: length and extra cap 0, the authority a TCB
+//!   (InvalidCapability(1)), each value ≤ the authority's MCP
+//!   (RangeError(0, MCP)); SetSchedParams checks the MCP, then the priority.
+
+use super::{Tcb, TcbRef, TCB_CTABLE, TCB_VTABLE};
+use crate::api::error::SyscallError;
+use crate::api::invoke::Invocation;
+use crate::cap::delete::slot_cap_long_running_delete;
+use crate::cap::derive::derive_cap;
+use crate::cap::rights::update_cap_data;
+use crate::cap::{Cap, SlotRef};
+use crate::object::notification::NotificationRef;
+use crate::types::PAddr;
+use cairn_abi::invocation::label;
+use cairn_abi::message::IPC_BUFFER_SIZE_BITS;
+
+use super::registers::CONTEXT_WORDS;
+
+/// A capability to install in one of the target's slots, and the slot it
+/// was derived from (seL4 inserts it as that slot's child).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewCap {
+    /// The derived capability.
+    pub cap: Cap,
+    /// Where it came from.
+    pub src: SlotRef,
+}
+
+/// New CSpace and VSpace roots and fault endpoint (Configure, SetSpace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpaceUpdate {
+    /// The fault endpoint cptr, stored raw (classic).
+    pub fault_ep: u64,
+    /// The CSpace root.
+    pub croot: NewCap,
+    /// The VSpace root.
+    pub vroot: NewCap,
+}
+
+/// A new IPC buffer (Configure, SetIPCBuffer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BufferUpdate {
+    /// The buffer's virtual address (0: none).
+    pub addr: u64,
+    /// The frame (none if `addr` is 0).
+    pub frame: Option<NewCap>,
+}
+
+/// seL4's `invokeTCB_ThreadControl` arguments: which parts change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ThreadControl {
+    /// The thread configured.
+    pub target: TcbRef,
+    /// The slot of the invoked TCB capability (installing caps requires
+    /// that it still holds the TCB cap after the old ones are deleted).
+    pub slot: SlotRef,
+    /// New maximum controlled priority.
+    pub mcp: Option<u64>,
+    /// New priority.
+    pub priority: Option<u64>,
+    /// New roots and fault endpoint.
+    pub space: Option<SpaceUpdate>,
+    /// New IPC buffer.
+    pub buffer: Option<BufferUpdate>,
+}
+
+/// A decoded TCB operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcbOp {
+    /// Reply with the first `count` registers of `src`.
+    ReadRegisters {
+        src: TcbRef,
+        suspend_source: bool,
+        count: usize,
+    },
+    /// Write the first `count` registers of `dest` from `values`.
+    WriteRegisters {
+        dest: TcbRef,
+        resume_target: bool,
+        count: usize,
+        values: [u64; CONTEXT_WORDS],
+    },
+    /// Copy registers from `src` into `dest`.
+    CopyRegisters {
+        dest: TcbRef,
+        src: TcbRef,
+        suspend_source: bool,
+        resume_target: bool,
+        transfer_frame: bool,
+        transfer_integer: bool,
+    },
+    /// Configure, SetSpace, SetIPCBuffer, SetPriority, SetMCPriority,
+    /// SetSchedParams.
+    ThreadControl(ThreadControl),
+    /// Stop the thread.
+    Suspend(TcbRef),
+    /// Restart a stopped thread.
+    Resume(TcbRef),
+    /// Bind `ntfn` to the thread (`None`: unbind).
+    NotificationControl { tcb: TcbRef, ntfn: Option<PAddr> },
+    /// Set the thread's `tp`.
+    SetTlsBase { tcb: TcbRef, base: u64 },
+    /// Clear, then set, TCB flags; reply with the result.
+    SetFlags { tcb: TcbRef, clear: u64, set: u64 },
+}
+
+fn need(cond: bool) -> Result<(), SyscallError> {
+    match cond {
+        true => Ok(()),
+        false => Err(SyscallError::TruncatedMessage),
+    }
+}
+
+fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
+    match cond {
+        true => Ok(()),
+        false => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// Extra cap `i`, or TruncatedMessage.
+fn extra(inv: &Invocation, i: usize) -> Result<(SlotRef, Cap), SyscallError> {
+    inv.extra_cap(i).ok_or(SyscallError::TruncatedMessage)
+}
+
+/// The thread an authority cap (extra cap 0) names: InvalidCapability(1)
+/// if it is not a TCB cap.
+fn authority(cap: Cap) -> Result<TcbRef, SyscallError> {
+    match cap {
+        Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
+        _ => Err(SyscallError::InvalidCapability { index: 1 }),
+    }
+}
+
+/// seL4's `checkPrio`: `prio` may not exceed the authority's MCP.
+fn check_prio(prio: u64, auth: TcbRef) -> Result<(), SyscallError> {
+    let mcp = auth.get().mcp();
+    match prio <= mcp {
+        true => Ok(()),
+        false => Err(SyscallError::RangeError { min: 0, max: mcp }),
+    }
+}
+
+/// seL4's `isValidVTableRoot` (RISC-V): a page table cap that is mapped
+/// (as a VSpace root: assigned an ASID).
+fn is_valid_vtable_root(cap: &Cap) -> bool {
+    matches!(
+        cap,
+        Cap::PageTable {
+            mapping: Some(_),
+            ..
+        }
+    )
+}
+
+/// seL4's `checkValidIPCBuffer` (RISC-V): a frame, not a device frame, at
+/// an address aligned to the buffer's 1 KiB.
+fn check_valid_ipc_buffer(addr: u64, cap: &Cap) -> Result<(), SyscallError> {
+    match *cap {
+        Cap::Frame {
+            is_device: false, ..
+        } => {}
+        _ => return Err(SyscallError::IllegalOperation),
+    }
+    match addr & ((1 << IPC_BUFFER_SIZE_BITS) - 1) {
+        0 => Ok(()),
+        _ => Err(SyscallError::AlignmentError),
+    }
+}
+
+/// The buffer part of Configure and SetIPCBuffer: `addr` 0 means none (the
+/// frame cap is then not looked at).
+fn decode_buffer(addr: u64, (src, cap): (SlotRef, Cap)) -> Result<BufferUpdate, SyscallError> {
+    if addr == 0 {
+        return Ok(BufferUpdate { addr, frame: None });
+    }
+    let cap = derive_cap(src, cap)?;
+    check_valid_ipc_buffer(addr, &cap)?;
+    Ok(BufferUpdate {
+        addr,
+        frame: Some(NewCap { cap, src }),
+    })
+}
+
+/// Neither root slot of `target` may hold a capability whose deletion is
+/// long-running (IllegalOperation).
+fn check_no_long_running_delete(target: TcbRef) -> Result<(), SyscallError> {
+    let busy = |i| slot_cap_long_running_delete(Tcb::slot(target, i));
+    illegal_unless(!busy(TCB_CTABLE) && !busy(TCB_VTABLE))
+}
+
+/// The new CSpace and VSpace roots (cap data applied if non-zero, derived,
+/// checked).
+fn decode_roots(
+    croot: (SlotRef, Cap),
+    croot_data: u64,
+    vroot: (SlotRef, Cap),
+    vroot_data: u64,
+) -> Result<(NewCap, NewCap), SyscallError> {
+    let with_data = |data: u64, cap: Cap| match data {
+        0 => cap,
+        d => update_cap_data(false, d, cap),
+    };
+    let ccap = derive_cap(croot.0, with_data(croot_data, croot.1))?;
+    illegal_unless(matches!(ccap, Cap::CNode { .. }))?;
+    let vcap = derive_cap(vroot.0, with_data(vroot_data, vroot.1))?;
+    illegal_unless(is_valid_vtable_root(&vcap))?;
+    Ok((
+        NewCap {
+            cap: ccap,
+            src: croot.0,
+        },
+        NewCap {
+            cap: vcap,
+            src: vroot.0,
+        },
+    ))
+}
+
+/// Decodes an invocation of the TCB capability for `target`.
+pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+    let control = |mcp, priority, space, buffer| {
+        TcbOp::ThreadControl(ThreadControl {
+            target,
+            slot: inv.slot,
+            mcp,
+            priority,
+            space,
+            buffer,
+        })
+    };
+    match inv.label {
+        label::TCB_READ_REGISTERS => decode_read_registers(inv, target),
+        label::TCB_WRITE_REGISTERS => decode_write_registers(inv, target),
+        label::TCB_COPY_REGISTERS => decode_copy_registers(inv, target),
+        label::TCB_SUSPEND => Ok(TcbOp::Suspend(target)),
+        label::TCB_RESUME => Ok(TcbOp::Resume(target)),
+        label::TCB_CONFIGURE => {
+            need(inv.length >= 4)?;
+            let (croot, vroot, frame) = (extra(inv, 0)?, extra(inv, 1)?, extra(inv, 2)?);
+            let (fault_ep, croot_data, vroot_data) = (inv.arg(0), inv.arg(1), inv.arg(2));
+            let buffer = decode_buffer(inv.arg(3), frame)?;
+            check_no_long_running_delete(target)?;
+            let (croot, vroot) = decode_roots(croot, croot_data, vroot, vroot_data)?;
+            let space = SpaceUpdate {
+                fault_ep,
+                croot,
+                vroot,
+            };
+            Ok(control(None, None, Some(space), Some(buffer)))
+        }
+        label::TCB_SET_SPACE => {
+            need(inv.length >= 3)?;
+            let (croot, vroot) = (extra(inv, 0)?, extra(inv, 1)?);
+            let (fault_ep, croot_data, vroot_data) = (inv.arg(0), inv.arg(1), inv.arg(2));
+            check_no_long_running_delete(target)?;
+            let (croot, vroot) = decode_roots(croot, croot_data, vroot, vroot_data)?;
+            let space = SpaceUpdate {
+                fault_ep,
+                croot,
+                vroot,
+            };
+            Ok(control(None, None, Some(space), None))
+        }
+        label::TCB_SET_IPC_BUFFER => {
+            need(inv.length >= 1)?;
+            let frame = extra(inv, 0)?;
+            let buffer = decode_buffer(inv.arg(0), frame)?;
+            Ok(control(None, None, None, Some(buffer)))
+        }
+        label::TCB_SET_PRIORITY | label::TCB_SET_MC_PRIORITY => {
+            need(inv.length >= 1)?;
+            let (_, auth) = extra(inv, 0)?;
+            let value = inv.arg(0);
+            check_prio(value, authority(auth)?)?;
+            Ok(match inv.label {
+                label::TCB_SET_PRIORITY => control(None, Some(value), None, None),
+                _ => control(Some(value), None, None, None),
+            })
+        }
+        label::TCB_SET_SCHED_PARAMS => {
+            need(inv.length >= 2)?;
+            let (_, auth) = extra(inv, 0)?;
+            let (mcp, prio) = (inv.arg(0), inv.arg(1));
+            let auth = authority(auth)?;
+            check_prio(mcp, auth)?;
+            check_prio(prio, auth)?;
+            Ok(control(Some(mcp), Some(prio), None, None))
+        }
+        label::TCB_BIND_NOTIFICATION => decode_bind_notification(inv, target),
+        label::TCB_UNBIND_NOTIFICATION => {
+            illegal_unless(target.get().bound_notification() != 0)?;
+            Ok(TcbOp::NotificationControl {
+                tcb: target,
+                ntfn: None,
+            })
+        }
+        label::TCB_SET_TLS_BASE => {
+            need(inv.length >= 1)?;
+            Ok(TcbOp::SetTlsBase {
+                tcb: target,
+                base: inv.arg(0),
+            })
+        }
+        label::TCB_SET_FLAGS => {
+            need(inv.length >= 2)?;
+            Ok(TcbOp::SetFlags {
+                tcb: target,
+                clear: inv.arg(0),
+                set: inv.arg(1),
+            })
+        }
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+fn decode_read_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+    need(inv.length >= 2)?;
+    let (flags, count) = (inv.arg(0), inv.arg(1));
+    let count = match usize::try_from(count) {
+        Ok(n @ 1..=CONTEXT_WORDS) => n,
+        _ => {
+            return Err(SyscallError::RangeError {
+                min: 1,
+                max: CONTEXT_WORDS as u64,
+            })
+        }
+    };
+    // Bits 8..15 are architecture flags: none on RISC-V.
+    illegal_unless(target != inv.caller)?;
+    Ok(TcbOp::ReadRegisters {
+        src: target,
+        suspend_source: flags & 1 != 0,
+        count,
+    })
+}
+
+fn decode_write_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+    need(inv.length >= 2)?;
+    let (flags, count) = (inv.arg(0), inv.arg(1));
+    // `length - 2 < count`, with `length` ≤ 120 and any count.
+    need(count <= (inv.length - 2) as u64)?;
+    illegal_unless(target != inv.caller)?;
+    let count = (count as usize).min(CONTEXT_WORDS); // ≤ 118 by the check
+    Ok(TcbOp::WriteRegisters {
+        dest: target,
+        resume_target: flags & 1 != 0,
+        count,
+        values: core::array::from_fn(|i| if i < count { inv.arg(i + 2) } else { 0 }),
+    })
+}
+
+fn decode_copy_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+    need(inv.length >= 1)?;
+    let (_, src) = extra(inv, 0)?;
+    let flags = inv.arg(0);
+    let Cap::Thread { tcb: src } = src else {
+        return Err(SyscallError::InvalidCapability { index: 1 });
+    };
+    Ok(TcbOp::CopyRegisters {
+        dest: target,
+        src: TcbRef::new(src),
+        suspend_source: flags & 1 != 0,
+        resume_target: flags & 2 != 0,
+        transfer_frame: flags & 4 != 0,
+        transfer_integer: flags & 8 != 0,
+    })
+}
+
+fn decode_bind_notification(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+    let (_, cap) = extra(inv, 0)?;
+    illegal_unless(target.get().bound_notification() == 0)?;
+    let Cap::Notification { ptr, rights, .. } = cap else {
+        return Err(SyscallError::IllegalOperation);
+    };
+    illegal_unless(rights.read())?;
+    let n = NotificationRef::new(ptr).get();
+    illegal_unless(n.queue_head() == 0 && n.bound_tcb() == 0)?;
+    Ok(TcbOp::NotificationControl {
+        tcb: target,
+        ntfn: Some(ptr),
+    })
+}

@@ -1,0 +1,214 @@
+//! Performing decoded TCB operations (seL4's `invokeTCB_*` and
+//! `invokeSetTLSBase`/`invokeSetFlags`). Only ThreadControl can fail, and
+//! only by being preempted while deleting a replaced root or buffer cap;
+//! the restarted call decodes and redoes everything, which is idempotent.
+
+use super::decode::{NewCap, TcbOp, ThreadControl};
+use super::registers::{copy_words, FRAME, GP};
+use super::{Tcb, TcbRef, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE};
+use crate::api::error::KernelError;
+use crate::api::invoke::{write_reply_words, Invocation};
+use crate::arch::riscv64::context::SSTATUS_FS_MASK;
+use crate::cap::cte::{cte_insert, SlotRef};
+use crate::cap::delete::cte_delete;
+use crate::cap::derive::same_object_as;
+use crate::cap::Cap;
+use crate::ipc::notification::{bind_notification, unbind_notification};
+use crate::ipc::{restart, suspend};
+use crate::sched::{reschedule_required, set_priority};
+use crate::state::kernel;
+use cairn_abi::invocation::TCB_FLAG_FPU_DISABLED;
+
+/// `sstatus.FS` = Clean: the saved FP registers are current and are loaded
+/// at the next exit to the thread.
+const SSTATUS_FS_CLEAN: u64 = 2 << 13;
+
+/// The flags SetFlags may set (seL4's `seL4_TCBFlag_MASK`).
+pub const TCB_FLAG_MASK: u64 = if crate::config::HAVE_FPU {
+    TCB_FLAG_FPU_DISABLED
+} else {
+    0
+};
+
+fn is_current(t: TcbRef) -> bool {
+    kernel().current.get() == t.paddr().0
+}
+
+/// Performs `op` for the invocation `inv`; returns the number of reply
+/// words written (only a Call gets them).
+pub fn perform(inv: &Invocation, op: TcbOp) -> Result<usize, KernelError> {
+    match op {
+        TcbOp::ReadRegisters {
+            src,
+            suspend_source,
+            count,
+        } => {
+            if suspend_source {
+                suspend(src);
+            }
+            let t = src.get();
+            let words: [u64; super::registers::CONTEXT_WORDS] =
+                core::array::from_fn(|i| t.user_register(i));
+            Ok(reply(inv, words.get(..count).unwrap_or(&words)))
+        }
+        TcbOp::WriteRegisters {
+            dest,
+            resume_target,
+            count,
+            values,
+        } => {
+            let t = dest.get();
+            for (i, v) in values.iter().enumerate().take(count) {
+                t.set_user_register(i, *v);
+            }
+            t.resume_at_restart_pc();
+            if resume_target {
+                restart(dest);
+            }
+            if is_current(dest) {
+                reschedule_required();
+            }
+            Ok(0)
+        }
+        TcbOp::CopyRegisters {
+            dest,
+            src,
+            suspend_source,
+            resume_target,
+            transfer_frame,
+            transfer_integer,
+        } => {
+            if suspend_source {
+                suspend(src);
+            }
+            if resume_target {
+                restart(dest);
+            }
+            if transfer_frame {
+                copy_words(src.get(), dest.get(), FRAME);
+                dest.get().resume_at_restart_pc();
+            }
+            if transfer_integer {
+                copy_words(src.get(), dest.get(), GP);
+            }
+            if is_current(dest) {
+                reschedule_required();
+            }
+            Ok(0)
+        }
+        TcbOp::ThreadControl(tc) => thread_control(&tc).map(|()| 0),
+        TcbOp::Suspend(t) => {
+            suspend(t);
+            Ok(0)
+        }
+        TcbOp::Resume(t) => {
+            restart(t);
+            Ok(0)
+        }
+        TcbOp::NotificationControl { tcb, ntfn } => {
+            match ntfn {
+                Some(n) => bind_notification(tcb, n),
+                None => unbind_notification(tcb),
+            }
+            Ok(0)
+        }
+        TcbOp::SetTlsBase { tcb, base } => {
+            tcb.get()
+                .set_reg(crate::arch::riscv64::context::reg::TP, base);
+            if is_current(tcb) {
+                reschedule_required();
+            }
+            Ok(0)
+        }
+        TcbOp::SetFlags { tcb, clear, set } => {
+            let flags = (tcb.get().flags() & !clear) | (set & TCB_FLAG_MASK);
+            tcb.get().set_flags(flags);
+            apply_fpu_flag(tcb.get());
+            Ok(reply(inv, &[flags]))
+        }
+    }
+}
+
+/// Writes the reply words of a Call (a Send gets none: its registers are
+/// left alone).
+fn reply(inv: &Invocation, words: &[u64]) -> usize {
+    match inv.call {
+        true => write_reply_words(inv, words),
+        false => 0,
+    }
+}
+
+/// Makes the thread's `seL4_TCBFlag_fpuDisabled` take effect at its next
+/// exit to user mode: with the flag, `sstatus.FS` = Off, so that any FP
+/// instruction traps as an illegal instruction (a UserException); without
+/// it, a thread whose FS is Off gets Clean, which reloads the FP registers
+/// saved in its TCB (the trap entry saves them whenever they are Dirty, so
+/// the saved copy is current). A configuration without the FPU has FS
+/// always Off and the flag can never be set.
+pub fn apply_fpu_flag(t: &Tcb) {
+    if !crate::config::HAVE_FPU {
+        return;
+    }
+    let s = t.sstatus();
+    if t.flags() & TCB_FLAG_FPU_DISABLED != 0 {
+        t.set_sstatus(s & !SSTATUS_FS_MASK);
+    } else if s & SSTATUS_FS_MASK == 0 {
+        t.set_sstatus(s | SSTATUS_FS_CLEAN);
+    }
+}
+
+/// Replaces the capability in the target's slot `index` (seL4: delete the
+/// old one, then insert the new one as a child of its source, provided the
+/// source still holds that object and the invoked slot still holds the
+/// target's TCB cap; deleting the old cap may have changed either).
+fn replace_slot(tc: &ThreadControl, index: usize, new: Option<NewCap>) -> Result<(), KernelError> {
+    let slot = Tcb::slot(tc.target, index);
+    cte_delete(slot)?;
+    if let Some(new) = new {
+        insert_if_unchanged(tc, new, slot);
+    }
+    Ok(())
+}
+
+/// Inserts `new` into `slot` if its source still holds that object and the
+/// invoked slot still holds the target's TCB cap.
+fn insert_if_unchanged(tc: &ThreadControl, new: NewCap, slot: SlotRef) {
+    let tcap = Cap::Thread {
+        tcb: tc.target.paddr(),
+    };
+    if same_object_as(&new.cap, &new.src.get().cap()) && same_object_as(&tcap, &tc.slot.get().cap())
+    {
+        cte_insert(new.cap, new.src, slot);
+    }
+}
+
+/// seL4's `invokeTCB_ThreadControl` (classic), in its order: fault
+/// endpoint, MCP, CSpace root, VSpace root, IPC buffer, priority.
+fn thread_control(tc: &ThreadControl) -> Result<(), KernelError> {
+    let t = tc.target.get();
+    if let Some(space) = tc.space {
+        t.set_fault_handler(space.fault_ep);
+    }
+    if let Some(mcp) = tc.mcp {
+        t.set_mcp(mcp);
+    }
+    if let Some(space) = tc.space {
+        replace_slot(tc, TCB_CTABLE, Some(space.croot))?;
+        replace_slot(tc, TCB_VTABLE, Some(space.vroot))?;
+    }
+    if let Some(buffer) = tc.buffer {
+        let slot = Tcb::slot(tc.target, TCB_BUFFER);
+        cte_delete(slot)?;
+        t.set_ipc_buffer(buffer.addr);
+        if let Some(frame) = buffer.frame {
+            insert_if_unchanged(tc, frame, slot);
+        }
+        if is_current(tc.target) {
+            reschedule_required();
+        }
+    }
+    if let Some(prio) = tc.priority {
+        set_priority(tc.target, prio);
+    }
+    Ok(())
+}
