@@ -16,6 +16,7 @@ mod caps;
 mod cnode;
 mod debug;
 mod fixture;
+mod ipc;
 mod irq;
 mod memory;
 mod retype;
@@ -35,6 +36,7 @@ const SUITES: &[&[Test]] = &[
     retype::TESTS,
     cnode::TESTS,
     irq::TESTS,
+    ipc::TESTS,
 ];
 
 fn main(bi: &BootInfo) {
