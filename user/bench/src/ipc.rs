@@ -21,7 +21,8 @@ fn median_min(samples: &mut [u64]) -> (u64, u64) {
     (median, min)
 }
 
-fn report(op: &str, samples: &mut [u64]) {
+/// Prints a measurement and ends its kernel interval.
+pub fn report(op: &str, samples: &mut [u64]) {
     let (median, min) = median_min(samples);
     println!(
         "bench ipc op={op} iterations={} median={median} min={min}",

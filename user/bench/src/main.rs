@@ -13,6 +13,7 @@
 
 mod ipc;
 mod revoke;
+mod threads;
 
 use cairn_rt::println;
 use sel4::BootInfo;
@@ -21,11 +22,34 @@ fn main(bi: &BootInfo) {
     println!("cairn-bench: start");
     ipc::null_syscall();
     ipc::yield_alone();
+    if let Err(e) = two_threads(bi) {
+        println!("bench ipc FAILED: {}: {}", e.0, e.1);
+    }
     if let Err(e) = revoke::run(bi) {
         println!("bench revoke FAILED: {e}");
     }
     println!("cairn-bench: done");
     sel4::debug::halt();
+}
+
+/// Room for the partner thread's objects: a 1 MiB untyped and slots from
+/// the top of BootInfo's empty region (the revoke benchmark uses its
+/// start).
+fn two_threads(bi: &BootInfo) -> Result<(), threads::Failed> {
+    let big = bi
+        .untypeds()
+        .filter(|u| !u.is_device && u.size_bits >= 21)
+        .min_by_key(|u| u.size_bits)
+        .ok_or(threads::Failed("no untyped", sel4::Error::NotEnoughMemory { available: 0 }))?;
+    let slot = bi.empty().end - 64;
+    big.cap
+        .retype(sel4::ObjectType::Untyped, 20, sel4::cap::init_caps::CNODE, 0, 0, slot, 1)
+        .map_err(|e| threads::Failed("retyping the partner's untyped", e))?;
+    let mut room = threads::Room {
+        untyped: sel4::Untyped::from_bits(slot),
+        next_slot: slot + 1,
+    };
+    threads::run(bi, &mut room)
 }
 
 cairn_rt::entry!(main);

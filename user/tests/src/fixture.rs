@@ -245,6 +245,15 @@ pub fn expect_nested_tag(
 }
 
 /// Fails unless `r` succeeded.
+/// `got` must equal `want`.
+pub fn expect_eq<T: PartialEq + core::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), Failure> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(failure!("{what}: got {got:?}, wanted {want:?}"))
+    }
+}
+
 pub fn expect_ok<T>(r: Result<T, Error>, what: &str) -> Result<T, Failure> {
     r.map_err(|e| failure!("{what}: {e}, expected success"))
 }

@@ -1,10 +1,10 @@
 //! A tiny test framework for a root task: a static list of named tests,
-//! each a `fn(&Ctx) -> TestResult`, run in order. Each prints exactly one
-//! line, `test <name> ... ok` or `test <name> ... FAILED: <reason>`; then a
-//! closing `conformance: N passed, M failed`. No heap: a failure reason is
-//! formatted into a fixed buffer.
+//! each a `fn(&Ctx) -> TestResult`, run in order. Each prints `start
+//! <name>`, then exactly one line, `test <name> ... ok` or `test <name>
+//! ... FAILED: <reason>`; then a closing `conformance: N passed, M
+//! failed`. No heap: a failure reason is formatted into a fixed buffer.
 
-use cairn_rt::{print, println};
+use cairn_rt::println;
 use core::fmt;
 use sel4::BootInfo;
 
@@ -106,16 +106,18 @@ macro_rules! check_eq {
 pub fn run_all(ctx: &Ctx<'_>, suites: &[&[Test]]) -> (u32, u32) {
     let (mut passed, mut failed) = (0, 0);
     for test in suites.iter().flat_map(|s| s.iter()) {
-        // The prefix goes out first so a test that crashes is identifiable.
-        print!("test {} ... ", test.name);
+        // A line of its own first, so that a test that hangs or crashes is
+        // identifiable and kernel messages during the test (e.g. about a
+        // thread without a fault handler) do not split its result line.
+        println!("start {}", test.name);
         match (test.run)(ctx) {
             Ok(()) => {
                 passed += 1;
-                println!("ok");
+                println!("test {} ... ok", test.name);
             }
             Err(f) => {
                 failed += 1;
-                println!("FAILED: {}", f.as_str());
+                println!("test {} ... FAILED: {}", test.name, f.as_str());
             }
         }
     }

@@ -16,6 +16,7 @@ mod caps;
 mod cnode;
 mod debug;
 mod fixture;
+mod ipc;
 mod irq;
 mod memory;
 mod retype;
@@ -37,6 +38,7 @@ const SUITES: &[&[Test]] = &[
     cnode::TESTS,
     irq::TESTS,
     tcb::TESTS,
+    ipc::TESTS,
 ];
 
 fn main(bi: &BootInfo) {

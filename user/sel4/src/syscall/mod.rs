@@ -128,6 +128,52 @@ pub fn reply_recv(src: CPtr, msg: &Message) -> (Word, Message) {
     (r.a0, unload(&r))
 }
 
+/// A message that fits in registers: MessageInfo and MR0..MR3 (what
+/// libsel4's `seL4_CallWithMRs` and friends pass). The IPC buffer is not
+/// touched, so these calls cost only the kernel's work: the fast path for
+/// short messages and what the IPC benchmarks measure.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegMessage {
+    /// The MessageInfo (label, caps, length ≤ 4).
+    pub info: MessageInfo,
+    /// MR0..MR3.
+    pub mrs: [Word; N_MSG_REGISTERS],
+}
+
+fn reg_call(sys: nr::SyscallNo, a0: Word, m: RegMessage) -> (Word, RegMessage) {
+    let r = raw(
+        sys,
+        Regs {
+            a0,
+            a1: m.info.0,
+            mr: m.mrs,
+        },
+    );
+    (
+        r.a0,
+        RegMessage {
+            info: MessageInfo(r.a1),
+            mrs: r.mr,
+        },
+    )
+}
+
+/// `seL4_CallWithMRs`: [`call`] of a register-only message; returns the
+/// badge register and the reply's registers.
+pub fn call_regs(dest: CPtr, m: RegMessage) -> (Word, RegMessage) {
+    reg_call(nr::SYS_CALL, dest.0, m)
+}
+
+/// `seL4_ReplyRecvWithMRs`: [`reply_recv`] of register-only messages.
+pub fn reply_recv_regs(src: CPtr, reply: RegMessage) -> (Word, RegMessage) {
+    reg_call(nr::SYS_REPLY_RECV, src.0, reply)
+}
+
+/// `seL4_RecvWithMRs`: [`recv`] returning only the registers.
+pub fn recv_regs(src: CPtr) -> (Word, RegMessage) {
+    reg_call(nr::SYS_RECV, src.0, RegMessage::default())
+}
+
 /// `seL4_Yield`: go to the back of this priority's ready queue.
 pub fn yield_now() {
     raw(nr::SYS_YIELD, Regs::default());
@@ -150,6 +196,21 @@ mod tests {
         let (sys, a0, sent) = &log[0];
         assert_eq!((*sys, *a0), (nr::SYS_CALL, 9));
         assert_eq!(*sent, msg);
+    }
+
+    #[test]
+    fn register_messages_touch_only_registers() {
+        let reply = Message::new(3, &[9, 8], &[]);
+        let m = RegMessage {
+            info: MessageInfo::new(1, 0, 0, 2),
+            mrs: [5, 6, 0, 0],
+        };
+        let ((badge, got), log) = testing::with_fake_kernel(&[reply], || call_regs(CPtr(4), m));
+        assert_eq!(badge, 0);
+        assert_eq!((got.info.label(), got.info.length()), (3, 2));
+        assert_eq!(&got.mrs[..2], &[9, 8]);
+        assert_eq!(log[0].0, nr::SYS_CALL);
+        assert_eq!(log[0].2.mrs(), &[5, 6]);
     }
 
     #[test]

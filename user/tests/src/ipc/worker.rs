@@ -1,0 +1,76 @@
+//! Worker threads for the IPC tests: up to [`WORKERS`] threads in the root
+//! task's own address space, each with a stack and an IPC page of its own
+//! (`cairn_rt::thread`), and a board of shared words through which workers
+//! report what they received.
+//!
+//! A worker's TCB is retyped from the fixture's pool, so the next test's
+//! `Env::new` (which revokes the pool) deletes it, stopping the thread;
+//! that is what makes a worker's stack and page free for the next test.
+//! Within one test each worker index is used once.
+
+use crate::fixture::{failure, Env};
+use crate::framework::Failure;
+use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
+use core::sync::atomic::{AtomicU64, Ordering};
+use sel4::{CPtr, ObjectType, Tcb, Word};
+
+/// Workers one test may start.
+pub const WORKERS: usize = 3;
+/// Words on the board.
+pub const BOARD: usize = 24;
+
+static STACKS: [Stack<16384>; WORKERS] = [const { Stack::new() }; WORKERS];
+static PAGES: [IpcPage; WORKERS] = [const { IpcPage::new() }; WORKERS];
+static WORDS: [AtomicU64; BOARD] = [const { AtomicU64::new(0) }; BOARD];
+
+/// Board word `i` (0 beyond the board).
+pub fn get(i: usize) -> Word {
+    WORDS.get(i).map_or(0, |w| w.load(Ordering::SeqCst))
+}
+
+/// Sets board word `i`.
+pub fn set(i: usize, v: Word) {
+    if let Some(w) = WORDS.get(i) {
+        w.store(v, Ordering::SeqCst);
+    }
+}
+
+/// Clears the board.
+pub fn clear() {
+    for w in WORDS.iter() {
+        w.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Starts worker `index` running `entry(arg)` at `priority` with fault
+/// endpoint `fault_ep` (looked up in the root CNode; `CPtr::NULL`: none).
+/// Returns its TCB's slot. A worker of lower priority than the root thread
+/// runs only while the root thread blocks.
+pub fn start(
+    env: &Env<'_>,
+    index: usize,
+    entry: fn(usize),
+    arg: usize,
+    priority: Word,
+    fault_ep: CPtr,
+) -> Result<Word, Failure> {
+    let (Some(stack), Some(page)) = (STACKS.get(index), PAGES.get(index)) else {
+        return Err(failure!("no worker {index}"));
+    };
+    let slot = env.create(ObjectType::Tcb, 0)?;
+    let spec = ThreadSpec {
+        tcb: Tcb::from_bits(slot),
+        entry,
+        arg,
+        stack_top: stack.top(),
+        priority,
+        fault_ep,
+    };
+    // SAFETY: each worker index is used by one thread per test, and the
+    // previous test's worker of this index was deleted by the pool revoke
+    // in `Env::new` (module doc), so nothing else runs on this stack or
+    // page.
+    unsafe { cairn_rt::thread::spawn(env.ctx.bi, &spec, page) }
+        .map_err(|e| failure!("starting worker {index}: {e}"))?;
+    Ok(slot)
+}
