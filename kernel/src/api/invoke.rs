@@ -186,9 +186,10 @@ fn decode_invocation(inv: &Invocation) -> InvocationResult {
         Cap::Thread { .. } => not_yet(inv, "TCB"),
         Cap::IrqControl | Cap::IrqHandler { .. } => not_yet(inv, "IRQ"),
         Cap::Domain => not_yet(inv, "domain"),
-        Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
-            not_yet(inv, "VSpace")
-        }
+        Cap::Frame { .. } => crate::object::vspace::page::decode_invocation(inv),
+        Cap::PageTable { .. } => crate::object::vspace::page_table::decode_invocation(inv),
+        Cap::AsidControl => crate::object::vspace::asid::decode_control_invocation(inv),
+        Cap::AsidPool { .. } => crate::object::vspace::asid::decode_pool_invocation(inv),
     }
 }
 
