@@ -37,6 +37,8 @@ pub mod page_table;
 mod tests;
 #[cfg(test)]
 mod tests_asid;
+#[cfg(test)]
+mod tests_page;
 
 use crate::api::error::SyscallError;
 use crate::arch;
