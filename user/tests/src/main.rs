@@ -19,6 +19,7 @@ mod fixture;
 mod memory;
 mod retype;
 mod untyped;
+mod vspace;
 
 use framework::{Ctx, Test};
 use sel4::BootInfo;
@@ -33,6 +34,7 @@ const SUITES: &[&[Test]] = &[
     debug::TESTS,
     retype::TESTS,
     cnode::TESTS,
+    vspace::TESTS,
 ];
 
 fn main(bi: &BootInfo) {
