@@ -187,21 +187,11 @@ fn decode_invocation(inv: &Invocation) -> InvocationResult {
         Cap::IrqControl => crate::object::irq::decode_control(inv),
         Cap::IrqHandler { irq } => crate::object::irq::decode_handler(inv, irq),
         Cap::Domain => crate::object::domain::decode_invocation(inv),
-        Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidControl | Cap::AsidPool { .. } => {
-            not_yet(inv, "VSpace")
-        }
+        Cap::Frame { .. } => crate::object::vspace::page::decode_invocation(inv),
+        Cap::PageTable { .. } => crate::object::vspace::page_table::decode_invocation(inv),
+        Cap::AsidControl => crate::object::vspace::asid::decode_control_invocation(inv),
+        Cap::AsidPool { .. } => crate::object::vspace::asid::decode_pool_invocation(inv),
     }
-}
-
-/// Invocations of this object type are not implemented yet: the caller gets
-/// IllegalOperation and the kernel says so (see docs/abi.md).
-fn not_yet(inv: &Invocation, what: &str) -> InvocationResult {
-    kprintln!(
-        "cairn: {} invocations are not implemented yet (label {})",
-        what,
-        inv.label
-    );
-    Err(SyscallError::IllegalOperation.into())
 }
 
 /// Replies to the caller with `words` (used by operations that return data).

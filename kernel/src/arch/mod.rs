@@ -20,6 +20,9 @@
 //! | `halt(success: bool) -> !` | power off (QEMU exits; status 0 on success) |
 //! | `set_vspace(root: PAddr, asid: u16)` | switch the user address space (satp) |
 //! | `sfence_vma_all()` | flush the TLB |
+//! | `sfence_vma_page(vaddr, asid)` | flush one page of one address space (a leaf entry changed) |
+//! | `sfence_vma_asid(asid)` | flush one address space (a table entry changed, or the ASID was released) |
+//! | `kernel_vspace_root() -> PAddr` | the kernel's own root table (no user mappings), for threads without a valid VSpace |
 //! | `interrupt_pending() -> bool` | an enabled interrupt is pending (preemption points poll it) |
 //! | `irq_set_masked(irq, masked)` | mask or unmask an interrupt line (PLIC) |
 //! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures) |

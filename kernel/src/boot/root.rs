@@ -229,9 +229,7 @@ pub fn create(
     if let Some(e) = AsidPoolRef::new(pool).get().entries.get(asid as usize) {
         e.set(vroot.0);
     }
-    for i in pt::KERNEL_ROOT_INDEX..pt::ENTRIES as usize {
-        pt::write_pte(pt::slot(vroot, i as u64), crate::arch::kernel_global_pte(i));
-    }
+    pt::copy_global_mappings(vroot);
 
     // Page tables for [v_start, it_v_end): level-1 tables first, then leaves.
     let mut cur = SlotCursor {

@@ -8,15 +8,14 @@
 //! first, one by one, which `cap::delete` does preemptibly.
 //!
 //! The IPC and interrupt parts are the named `pub fn`s at the end of this
-//! file.
+//! file; the VSpace parts (unmapping, ASID deletion) are `object::vspace`'s.
 
-use super::cap::{Cap, FrameSize, Mapping};
+use super::cap::Cap;
 use super::zombie::Zombie;
-use crate::arch;
-use crate::arch::vspace as pt;
 use crate::object::tcb::TcbRef;
-use crate::object::vspace::{find_vspace_for_asid, AsidPoolRef, ASIDS_PER_POOL};
-use crate::state::kernel;
+use crate::object::vspace::page::unmap_page;
+use crate::object::vspace::page_table::unmap_page_table;
+use crate::object::vspace::{delete_asid, delete_asid_pool, find_vspace_for_asid};
 use crate::types::PAddr;
 
 /// The result of finalising one capability.
@@ -85,7 +84,7 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         } => {
             // Every frame capability holds its own mapping.
             if let Some(m) = mapping {
-                unmap_frame(base, size, m);
+                unmap_page(base, size, m);
             }
             DONE
         }
@@ -114,98 +113,6 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
 fn suspend_for_delete(t: TcbRef) {
     unbind_notification(t);
     crate::ipc::suspend(t);
-}
-
-/// Removes a frame's mapping if the ASID still maps the same address space
-/// and the entry still points to this frame (seL4's `unmapPage`).
-fn unmap_frame(base: PAddr, size: FrameSize, m: Mapping) {
-    let Some(root) = find_vspace_for_asid(m.asid) else {
-        return;
-    };
-    let (slot, bits) = pt::lookup_pt_slot(root, m.vaddr);
-    if bits != size.bits() {
-        return;
-    }
-    let pte = pt::read_pte(slot);
-    if !pt::is_valid(pte) || !pt::is_leaf(pte) || pt::pte_paddr(pte) != base {
-        return;
-    }
-    pt::write_pte(slot, 0);
-    arch::sfence_vma_all();
-}
-
-/// Removes a page table from the entry that maps it, if the walk from the
-/// ASID's root towards its address still reaches it (seL4's
-/// `unmapPageTable`).
-fn unmap_page_table(table: PAddr, m: Mapping) {
-    let Some(root) = find_vspace_for_asid(m.asid) else {
-        return;
-    };
-    let mut cur = root;
-    let mut entry = None;
-    for level in 0..pt::LEVELS - 1 {
-        if cur == table {
-            break;
-        }
-        let s = pt::slot(cur, pt::index(m.vaddr, level));
-        let pte = pt::read_pte(s);
-        if !pt::is_valid(pte) || pt::is_leaf(pte) {
-            return;
-        }
-        entry = Some(s);
-        cur = pt::pte_paddr(pte);
-    }
-    if let (true, Some(s)) = (cur == table, entry) {
-        pt::write_pte(s, 0);
-        arch::sfence_vma_all();
-    }
-}
-
-/// Forgets the address space installed, so that the next switch reinstalls
-/// (or refuses) the running thread's VSpace (seL4 calls `setVMRoot`).
-fn reload_vspace() {
-    let k = kernel();
-    k.active_vspace.set((0, 0));
-    if let Some(t) = k.current_tcb() {
-        crate::object::vspace::activate_thread_vspace(t);
-    }
-}
-
-/// Removes the ASID of a VSpace root whose last capability is deleted
-/// (seL4's `deleteASID`).
-fn delete_asid(asid: u16, root: PAddr) {
-    let pool = kernel()
-        .asid_table
-        .get(asid as usize / ASIDS_PER_POOL)
-        .map_or(0, |c| c.get());
-    if pool == 0 {
-        return;
-    }
-    if let Some(e) = AsidPoolRef::new(PAddr(pool))
-        .get()
-        .entries
-        .get(asid as usize % ASIDS_PER_POOL)
-    {
-        if e.get() == root.0 {
-            e.set(0);
-            arch::sfence_vma_all();
-            reload_vspace();
-        }
-    }
-}
-
-/// Removes an ASID pool from the ASID table (seL4's `deleteASIDPool`).
-fn delete_asid_pool(asid_base: u16, pool: PAddr) {
-    if let Some(c) = kernel()
-        .asid_table
-        .get(asid_base as usize / ASIDS_PER_POOL)
-    {
-        if c.get() == pool.0 {
-            c.set(0);
-            arch::sfence_vma_all();
-            reload_vspace();
-        }
-    }
 }
 
 // ---- IPC and interrupt parts ------------------------------------------

@@ -22,6 +22,7 @@ mod memory;
 mod retype;
 mod tcb;
 mod untyped;
+mod vspace;
 
 use framework::{Ctx, Test};
 use sel4::BootInfo;
@@ -39,6 +40,7 @@ const SUITES: &[&[Test]] = &[
     irq::TESTS,
     tcb::TESTS,
     ipc::TESTS,
+    vspace::TESTS,
 ];
 
 fn main(bi: &BootInfo) {

@@ -23,7 +23,25 @@ struct Sim {
     irq_checks: u64,
     /// Unmasked IRQ lines (bit n = IRQ n).
     irq_unmasked: u128,
+    /// TLB flushes since the last [`SimMachine::take_flushes`].
+    flushes: Vec<Flush>,
 }
+
+/// A TLB flush the kernel asked for (recorded, so that tests can check
+/// that every change to a live mapping is followed by one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flush {
+    /// `sfence.vma` of everything.
+    All,
+    /// `sfence.vma x0, asid`.
+    Asid(u16),
+    /// `sfence.vma vaddr, asid`.
+    Page(u64, u16),
+}
+
+/// The host's stand-in for the kernel root table's physical address
+/// (outside simulated RAM: never dereferenced, only compared).
+pub const HOST_KERNEL_ROOT: PAddr = PAddr(0x7FFF_F000);
 
 impl Drop for Sim {
     fn drop(&mut self) {
@@ -60,6 +78,7 @@ impl SimMachine {
                 irq_after: None,
                 irq_checks: 0,
                 irq_unmasked: 0,
+                flushes: Vec::new(),
             })
         });
     }
@@ -96,6 +115,16 @@ impl SimMachine {
             s.borrow()
                 .as_ref()
                 .is_some_and(|m| irq < 128 && m.irq_unmasked & (1 << irq) != 0)
+        })
+    }
+
+    /// Takes the TLB flushes recorded so far.
+    pub fn take_flushes() -> Vec<Flush> {
+        SIM.with(|s| {
+            s.borrow_mut()
+                .as_mut()
+                .map(|m| std::mem::take(&mut m.flushes))
+                .unwrap_or_default()
         })
     }
 
@@ -156,12 +185,46 @@ pub fn set_vspace(root: PAddr, asid: u16) {
     })
 }
 
-/// Nothing to flush on the host.
-pub fn sfence_vma_all() {}
+fn record(f: Flush) {
+    SIM.with(|s| {
+        if let Some(m) = s.borrow_mut().as_mut() {
+            m.flushes.push(f);
+        }
+    })
+}
 
-/// The simulated kernel has no kernel-half mappings.
-pub fn kernel_global_pte(_index: usize) -> u64 {
-    0
+/// Records a full flush.
+pub fn sfence_vma_all() {
+    record(Flush::All);
+}
+
+/// Records a flush of one page of one address space.
+pub fn sfence_vma_page(vaddr: u64, asid: u16) {
+    record(Flush::Page(vaddr, asid));
+}
+
+/// Records a flush of one address space.
+pub fn sfence_vma_asid(asid: u16) {
+    record(Flush::Asid(asid));
+}
+
+/// See [`HOST_KERNEL_ROOT`].
+pub fn kernel_vspace_root() -> PAddr {
+    HOST_KERNEL_ROOT
+}
+
+/// The simulated kernel half: for root entries 256..512 a global,
+/// supervisor-only 1 GiB leaf, as the real kernel window has (so that
+/// tests can see the entries copied; nothing walks them); 0 elsewhere.
+pub fn kernel_global_pte(index: usize) -> u64 {
+    use crate::arch::vspace::{PTE_A, PTE_D, PTE_G, PTE_R, PTE_V, PTE_W, PTE_X};
+    match index {
+        256..=511 => {
+            let pa = ((index as u64) - 256) << 30;
+            ((pa >> 12) << 10) | PTE_V | PTE_R | PTE_W | PTE_X | PTE_G | PTE_A | PTE_D
+        }
+        _ => 0,
+    }
 }
 
 /// Masks or unmasks a simulated IRQ line (recorded for tests).

@@ -74,6 +74,12 @@ pub const fn is_leaf(pte: u64) -> bool {
     pte & (PTE_R | PTE_W | PTE_X) != 0
 }
 
+/// Whether the entry points to a next-level table (seL4's
+/// `isPTEPageTable`: valid, no R/W/X).
+pub const fn is_page_table(pte: u64) -> bool {
+    is_valid(pte) && !is_leaf(pte)
+}
+
 /// Physical address an entry points to.
 pub const fn pte_paddr(pte: u64) -> PAddr {
     PAddr(((pte >> 10) & ((1 << 44) - 1)) << 12)
@@ -98,6 +104,18 @@ pub fn lookup_pt_slot(root: PAddr, vaddr: u64) -> (PAddr, u32) {
         }
         table = pte_paddr(pte);
         level += 1;
+    }
+}
+
+/// seL4's `copyGlobalMappings`: gives the root table at `root` the kernel
+/// half (entries 256..512), read from the kernel's own root table through
+/// the machine layer. These are the only kernel entries a VSpace ever
+/// holds; they are global and not user-accessible, and user mappings can
+/// never reach them (every user address is below `USER_TOP` < 2^38, so its
+/// root index is below 256).
+pub fn copy_global_mappings(root: PAddr) {
+    for i in KERNEL_ROOT_INDEX as u64..ENTRIES {
+        write_pte(slot(root, i), crate::arch::kernel_global_pte(i as usize));
     }
 }
 
@@ -131,6 +149,30 @@ mod tests {
         assert_eq!(ro & (PTE_R | PTE_W | PTE_X), PTE_R);
         assert_eq!(pte_leaf(pa, VmRights::KernelOnly, false), 0);
         assert!(is_leaf(ro) && !is_leaf(pte_table(pa)));
+        assert!(is_page_table(pte_table(pa)) && !is_page_table(ro) && !is_page_table(0));
+        // Execute-only (no read, no write) is a valid user leaf.
+        let x = pte_leaf(pa, VmRights::KernelOnly, true);
+        assert_eq!(x & 0xFF, PTE_V | PTE_X | PTE_U | PTE_A | PTE_D);
+    }
+
+    #[test]
+    fn user_addresses_never_index_the_kernel_half() {
+        let last = cairn_abi::vm::USER_TOP - 1;
+        assert!(index(last, 0) < KERNEL_ROOT_INDEX as u64);
+        assert_eq!(index(last, 0), 255);
+    }
+
+    #[test]
+    fn global_mappings_fill_exactly_the_kernel_half() {
+        SimMachine::install(BASE, 1 << 20);
+        let root = PAddr(BASE);
+        copy_global_mappings(root);
+        for i in 0..ENTRIES {
+            let want = crate::arch::kernel_global_pte(i as usize);
+            assert_eq!(read_pte(slot(root, i)), want, "entry {i}");
+            assert_eq!(want != 0, i >= 256);
+            assert_eq!(want & PTE_U, 0, "kernel entries are supervisor-only");
+        }
     }
 
     #[test]

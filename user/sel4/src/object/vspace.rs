@@ -150,6 +150,34 @@ mod tests {
     }
 
     #[test]
+    fn attributes_rights_and_error_replies() {
+        // Rights and attributes are one word each (ABI ref §7.8):
+        // read-only, execute-never.
+        let m = page_map_msg(
+            VS,
+            0x2000,
+            CapRights::CAN_READ,
+            cairn_abi::vm::EXECUTE_NEVER,
+        );
+        assert_eq!(m.mrs(), &[0x2000, 2, 1][..]);
+        let m = page_table_map_msg(VS, 0x3F_C000_0000, 0);
+        assert_eq!(m.mrs(), &[0x3F_C000_0000, 0][..]);
+        // An error reply to GetAddress is the error, not an address.
+        let (r, _, _) = one_call(Message::new(3, &[], &[]), || {
+            Frame::from_bits(9).get_address()
+        });
+        assert_eq!(r, Err(Error::IllegalOperation));
+        // Assign's InvalidCapability(1) names the VSpace cap.
+        let (r, _, _) = one_call(Message::new(2, &[1], &[]), || {
+            AsidPool::from_bits(6).assign(PageTable::from_bits(40))
+        });
+        assert_eq!(r, Err(Error::InvalidCapability { index: 1 }));
+        // MakePool's depth travels as a whole word.
+        let m = make_pool_msg(Untyped::from_bits(30), CNode::from_bits(2), 5, 255);
+        assert_eq!(m.mrs(), &[5, 255][..]);
+    }
+
+    #[test]
     fn map_failed_lookup_level() {
         // Page Map with no leaf table: FailedLookup, MissingCapability(21).
         let reply = Message::new(6, &[0, 2, 21], &[]);

@@ -60,6 +60,21 @@ pub fn sfence_vma_all() {
     unsafe { asm!("sfence.vma", options(nostack)) };
 }
 
+/// `sfence.vma vaddr, asid`: orders the page-table writes made so far
+/// before later translations of `vaddr` in address space `asid` and drops
+/// the TLB entries for that leaf (global entries are not affected).
+pub fn sfence_vma_page(vaddr: u64, asid: u64) {
+    // SAFETY: a TLB flush has no effect on memory contents.
+    unsafe { asm!("sfence.vma {0}, {1}", in(reg) vaddr, in(reg) asid, options(nostack)) };
+}
+
+/// `sfence.vma x0, asid`: as [`sfence_vma_page`] for every address of
+/// `asid`, intermediate (non-leaf) entries included.
+pub fn sfence_vma_asid(asid: u64) {
+    // SAFETY: a TLB flush has no effect on memory contents.
+    unsafe { asm!("sfence.vma x0, {0}", in(reg) asid, options(nostack)) };
+}
+
 /// Waits for an interrupt (returns at once if one is pending and enabled
 /// in `sie`; with `sstatus.SIE` = 0 it is not taken as a trap).
 pub fn wfi() {

@@ -132,6 +132,11 @@ pub fn kernel_root_entry(index: usize) -> u64 {
     unsafe { KERNEL_ROOT.0.get().cast::<u64>().add(index).read_volatile() }
 }
 
+/// Physical address of the kernel root table.
+pub fn kernel_root_paddr() -> PAddr {
+    kptr_to_paddr(KERNEL_ROOT.0.get() as usize)
+}
+
 /// Reports why the kernel cannot boot and halts (QEMU exits non-zero if
 /// the test finisher is known).
 fn cannot_boot(why: &dyn core::fmt::Display, finisher: Option<u64>) -> ! {

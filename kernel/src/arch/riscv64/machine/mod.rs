@@ -179,6 +179,24 @@ pub fn sfence_vma_all() {
     csr::sfence_vma_all();
 }
 
+/// Flushes the TLB entries of one page of one address space (`sfence.vma
+/// vaddr, asid`), after a leaf entry changed.
+pub fn sfence_vma_page(vaddr: u64, asid: u16) {
+    csr::sfence_vma_page(vaddr, u64::from(asid));
+}
+
+/// Flushes every TLB entry of one address space (`sfence.vma x0, asid`),
+/// after an intermediate entry changed or the ASID was released.
+pub fn sfence_vma_asid(asid: u16) {
+    csr::sfence_vma_asid(u64::from(asid));
+}
+
+/// Physical address of the kernel's own root page table: no user
+/// mappings, installed (with ASID 0) for a thread without a valid VSpace.
+pub fn kernel_vspace_root() -> PAddr {
+    entry::kernel_root_paddr()
+}
+
 /// The kernel root page table's entry `index` (256..512; 0 otherwise).
 pub fn kernel_global_pte(index: usize) -> u64 {
     entry::kernel_root_entry(index)

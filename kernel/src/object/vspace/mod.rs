@@ -1,0 +1,181 @@
+//! Address spaces (ch. 7 Address Spaces and Virtual Memory; ABI ref §7.8,
+//! §11): the ASID table and ASID pools, finding and installing a thread's
+//! VSpace, and the invocations of the four RISC-V VSpace capabilities.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | ASID pools, the ASID table, `find_vspace_for_asid`, `setVMRoot`, ASID deletion |
+//! | `page_table.rs` | `PageTable_Map`, `PageTable_Unmap`, unmapping a page table |
+//! | `page.rs` | `Page_Map`, `Page_Unmap`, `Page_GetAddress`, unmapping a frame |
+//! | `asid.rs` | `ASIDControl_MakePool`, `ASIDPool_Assign` |
+//!
+//! The Sv39 entry format and walks are `arch::vspace`'s. Each invocation
+//! module decodes (checks everything in seL4's order, changes nothing) and
+//! then performs; performing cannot fail. `api::invoke` calls the decoders,
+//! `cap::finalise` the unmap and delete functions.
+//!
+//! # Why user space never reaches kernel memory
+//!
+//! * Every mapping a user asks for ends below `USER_TOP` (2^38 − 4 KiB), so
+//!   it lives under root entries 0..256; the kernel half (256..512) is only
+//!   ever written by [`arch::vspace::copy_global_mappings`] from the
+//!   kernel's own table, whose entries are not user-accessible.
+//! * Frames and page tables are made only from untyped memory (page tables
+//!   never from device untypeds), so a user entry only ever points to
+//!   memory user space owns.
+//! * A page table is zeroed when it is unmapped (`PageTable_Unmap`) and
+//!   is fresh (zero) when retyped, so a table never brings stale entries
+//!   into a VSpace; a thread whose VSpace is no longer valid runs on the
+//!   kernel's own table (no user mappings), never on a root that may be
+//!   freed and reused.
+//! * Every change to a live entry is followed by a TLB flush.
+
+pub mod asid;
+pub mod page;
+pub mod page_table;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_asid;
+#[cfg(test)]
+mod tests_page;
+
+use crate::api::error::SyscallError;
+use crate::arch;
+use crate::cap::{Cap, LookupFault};
+use crate::object::access::ObjPtr;
+use crate::object::tcb::{Tcb, TcbRef, TCB_VTABLE};
+use crate::state::kernel;
+use crate::types::PAddr;
+use core::cell::Cell;
+
+/// ASIDs per pool (`2^seL4_ASIDPoolIndexBits`).
+pub const ASIDS_PER_POOL: usize = 1 << cairn_abi::object::ASID_POOL_INDEX_BITS;
+
+/// An ASID pool: the VSpace root (page table physical address, 0 = free)
+/// of each of its 512 ASIDs.
+#[repr(C)]
+pub struct AsidPool {
+    /// Root page table of each ASID in the pool.
+    pub entries: [Cell<u64>; ASIDS_PER_POOL],
+}
+
+/// A pointer to an ASID pool.
+pub type AsidPoolRef = ObjPtr<AsidPool>;
+
+/// The ASID table entry (pool number) of `asid` (seL4's `ASID_HIGH`).
+const fn asid_high(asid: u16) -> usize {
+    asid as usize / ASIDS_PER_POOL
+}
+
+/// The index of `asid` within its pool (seL4's `ASID_LOW`).
+const fn asid_low(asid: u16) -> usize {
+    asid as usize % ASIDS_PER_POOL
+}
+
+/// The pool registered for `asid`'s pool number, if any.
+fn pool_of(asid: u16) -> Option<AsidPoolRef> {
+    match kernel().asid_table.get(asid_high(asid))?.get() {
+        0 => None,
+        pa => Some(AsidPoolRef::new(PAddr(pa))),
+    }
+}
+
+/// The VSpace root registered for `asid`, if any (seL4's
+/// `findVSpaceForASID`; `None` is its InvalidRoot lookup fault).
+pub fn find_vspace_for_asid(asid: u16) -> Option<PAddr> {
+    let root = pool_of(asid)?.get().entries.get(asid_low(asid))?.get();
+    (root != 0).then_some(PAddr(root))
+}
+
+/// The error of an invocation whose VSpace's ASID has no root (seL4 sets
+/// the InvalidRoot lookup fault in `findVSpaceForASID`).
+pub const NO_VSPACE_FOR_ASID: SyscallError = SyscallError::FailedLookup {
+    source: false,
+    fault: LookupFault::InvalidRoot,
+};
+
+/// The root and ASID of extra cap 0 of a Map invocation, which must be an
+/// assigned page table (else InvalidCapability(1); seL4 checks the type
+/// and the mapped bit only).
+fn vspace_of(extra: Cap) -> Result<(PAddr, u16), SyscallError> {
+    if let Cap::PageTable {
+        base,
+        mapping: Some(m),
+    } = extra
+    {
+        return Ok((base, m.asid));
+    }
+    Err(SyscallError::InvalidCapability { index: 1 })
+}
+
+/// That the ASID of a VSpace cap still names that root: FailedLookup
+/// (InvalidRoot) if the ASID has no root, InvalidCapability(1) if it names
+/// another one.
+fn check_vspace(root: PAddr, asid: u16) -> Result<(), SyscallError> {
+    match find_vspace_for_asid(asid) {
+        None => Err(NO_VSPACE_FOR_ASID),
+        Some(r) if r != root => Err(SyscallError::InvalidCapability { index: 1 }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Installs the address space of thread `t` (seL4's `setVMRoot`) if it is
+/// not already active. A thread whose VSpace cap is not an assigned page
+/// table still registered for its ASID runs on the kernel's own table with
+/// ASID 0 (no user mappings: its first user access faults), never on a
+/// stale root.
+pub fn activate_thread_vspace(t: TcbRef) {
+    let mut target = (arch::kernel_vspace_root(), 0);
+    if let Cap::PageTable {
+        base,
+        mapping: Some(m),
+    } = Tcb::slot(t, TCB_VTABLE).get().cap()
+    {
+        if find_vspace_for_asid(m.asid) == Some(base) {
+            target = (base, m.asid);
+        }
+    }
+    let k = kernel();
+    if k.active_vspace.get() != (target.0 .0, target.1) {
+        k.active_vspace.set((target.0 .0, target.1));
+        arch::set_vspace(target.0, target.1);
+    }
+}
+
+/// Re-decides the running thread's address space after an ASID changed
+/// hands (seL4 calls `setVMRoot(ksCurThread)`).
+fn reload_vspace() {
+    let k = kernel();
+    k.active_vspace.set((0, 0));
+    if let Some(t) = k.current_tcb() {
+        activate_thread_vspace(t);
+    }
+}
+
+/// Removes the ASID of a VSpace root whose last capability is deleted
+/// (seL4's `deleteASID`): the pool entry is cleared if it still names
+/// `root`, the ASID's TLB entries are flushed.
+pub fn delete_asid(asid: u16, root: PAddr) {
+    let Some(pool) = pool_of(asid) else { return };
+    if let Some(e) = pool.get().entries.get(asid_low(asid)) {
+        if e.get() == root.0 {
+            arch::sfence_vma_asid(asid);
+            e.set(0);
+            reload_vspace();
+        }
+    }
+}
+
+/// Removes an ASID pool from the ASID table when its last capability is
+/// deleted (seL4's `deleteASIDPool`). Its 512 ASIDs lose their roots at
+/// once; the TLB is flushed as a whole.
+pub fn delete_asid_pool(asid_base: u16, pool: PAddr) {
+    if let Some(c) = kernel().asid_table.get(asid_high(asid_base)) {
+        if c.get() == pool.0 {
+            c.set(0);
+            arch::sfence_vma_all();
+            reload_vspace();
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Frame invocations (ch. 7 Address Spaces and Virtual Memory, *Mapping
+//! Attributes*, *Page*; ch. 10 API `seL4_RISCV_Page_*`; ABI ref §7.8,
+//! §11): `Page_Map`, `Page_Unmap`, `Page_GetAddress`, and unmapping a
+//! frame when a capability to it is deleted (seL4's `unmapPage`).
+//!
+//! Every frame capability holds at most one mapping of its own; a copy of
+//! a frame capability starts unmapped and maps independently.
+//!
+//! `Page_Map` decode order (seL4's `decodeRISCVFrameInvocation`): length ≥ 3
+//! and extra cap 0 (TruncatedMessage); extra cap 0 an assigned page table
+//! (InvalidCapability(1)); its ASID still registered (FailedLookup,
+//! InvalidRoot) to that root (InvalidCapability(1)); the frame's last byte
+//! below `USER_TOP` (InvalidArgument(0)); vaddr aligned to the frame size
+//! (AlignmentError); the walk towards vaddr must stop at the level of the
+//! frame's size (else FailedLookup, MissingCapability with the bits left:
+//! 30 = no level-1 table, 21 = no leaf table, 12 = a leaf table where a
+//! larger frame should go). A frame cap that is already mapped may only be
+//! mapped again at the same ASID (InvalidCapability(1)) and vaddr
+//! (InvalidArgument(0)): that *remaps* it with new rights and attributes.
+//! An unmapped frame needs an empty entry (DeleteFirst).
+//!
+//! The entry's rights are the cap's VM rights masked by the rights word
+//! (seL4's `maskVMRights`: read and write → RW, read only → RO, no read →
+//! kernel-only, so a write-only request gives no data access), and it is
+//! executable unless the attribute word has `ExecuteNever` (bit 0). A
+//! kernel-only executable entry is execute-only; kernel-only and
+//! execute-never gives an invalid entry (seL4's `makeUserPTE`).
+
+use super::{check_vspace, find_vspace_for_asid, vspace_of};
+use crate::api::error::SyscallError;
+use crate::api::invoke::{write_reply_words, Invocation, InvocationResult};
+use crate::arch;
+use crate::arch::vspace as pt;
+use crate::cap::rights::mask_vm_rights;
+use crate::cap::{Cap, FrameSize, LookupFault, Mapping, SlotRef};
+use crate::types::PAddr;
+use cairn_abi::cap::CapRights;
+use cairn_abi::invocation::label;
+use cairn_abi::vm::{EXECUTE_NEVER, USER_TOP};
+
+/// A decoded frame operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageOp {
+    /// Write `cap` (now mapped at `vaddr` in `asid`) to the invoked slot
+    /// and `pte` to the entry at `at`.
+    Map {
+        cap: Cap,
+        pte: u64,
+        at: PAddr,
+        vaddr: u64,
+        asid: u16,
+    },
+    /// Remove the invoked cap's mapping, if any.
+    Unmap,
+    /// Reply with the frame's physical address.
+    GetAddress(PAddr),
+}
+
+/// Decodes and performs an invocation of a frame capability; returns the
+/// number of reply words.
+pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
+    let op = decode(inv)?;
+    Ok(perform(inv, op))
+}
+
+/// Decodes a frame invocation without changing anything.
+pub fn decode(inv: &Invocation) -> Result<PageOp, SyscallError> {
+    let Cap::Frame {
+        base,
+        size,
+        rights,
+        is_device,
+        mapping,
+    } = inv.cap
+    else {
+        return Err(SyscallError::IllegalOperation);
+    };
+    match inv.label {
+        label::RISCV_PAGE_MAP => {}
+        label::RISCV_PAGE_UNMAP => return Ok(PageOp::Unmap),
+        label::RISCV_PAGE_GET_ADDRESS => return Ok(PageOp::GetAddress(base)),
+        _ => return Err(SyscallError::IllegalOperation),
+    }
+    let vspace = match inv.extra_cap(0) {
+        Some((_, cap)) if inv.length >= 3 => cap,
+        _ => return Err(SyscallError::TruncatedMessage),
+    };
+    let (vaddr, rights_mask, attr) = (inv.arg(0), CapRights(inv.arg(1)), inv.arg(2));
+    let (root, asid) = vspace_of(vspace)?;
+    check_vspace(root, asid)?;
+    let bits = size.bits();
+    // seL4 computes the last byte with wrapping arithmetic; a vaddr for
+    // which it wraps is misaligned, so it fails the next check.
+    if vaddr.wrapping_add((1u64 << bits) - 1) >= USER_TOP {
+        return Err(SyscallError::InvalidArgument { index: 0 });
+    }
+    if vaddr & ((1u64 << bits) - 1) != 0 {
+        return Err(SyscallError::AlignmentError);
+    }
+    let (at, bits_left) = pt::lookup_pt_slot(root, vaddr);
+    if bits_left != bits {
+        return Err(SyscallError::FailedLookup {
+            source: false,
+            fault: LookupFault::MissingCapability { bits_left },
+        });
+    }
+    let existing = pt::read_pte(at);
+    match mapping {
+        Some(m) => {
+            if m.asid != asid {
+                return Err(SyscallError::InvalidCapability { index: 1 });
+            }
+            if m.vaddr != vaddr {
+                return Err(SyscallError::InvalidArgument { index: 0 });
+            }
+            // Unreachable (the walk never stops at a table entry), kept as
+            // seL4 keeps it.
+            if pt::is_page_table(existing) {
+                return Err(SyscallError::DeleteFirst);
+            }
+        }
+        None => {
+            if pt::is_valid(existing) {
+                return Err(SyscallError::DeleteFirst);
+            }
+        }
+    }
+    let vm_rights = mask_vm_rights(rights, rights_mask);
+    let executable = attr & EXECUTE_NEVER == 0;
+    Ok(PageOp::Map {
+        cap: Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapping: Some(Mapping { asid, vaddr }),
+        },
+        pte: pt::pte_leaf(base, vm_rights, executable),
+        at,
+        vaddr,
+        asid,
+    })
+}
+
+/// Performs a decoded frame operation; returns the number of reply words.
+pub fn perform(inv: &Invocation, op: PageOp) -> usize {
+    match op {
+        PageOp::Map {
+            cap,
+            pte,
+            at,
+            vaddr,
+            asid,
+        } => {
+            inv.slot.get().set_cap(cap);
+            pt::write_pte(at, pte);
+            arch::sfence_vma_page(vaddr, asid);
+            0
+        }
+        PageOp::Unmap => {
+            unmap_slot(inv.slot);
+            0
+        }
+        // seL4 writes the reply only for a Call (a Send leaves the
+        // caller's registers alone).
+        PageOp::GetAddress(base) if inv.call => write_reply_words(inv, &[base.0]),
+        PageOp::GetAddress(_) => 0,
+    }
+}
+
+/// seL4's `performPageInvocationUnmap`: unmaps the frame cap in `slot`
+/// and marks it unmapped.
+fn unmap_slot(slot: SlotRef) {
+    if let Cap::Frame {
+        base,
+        size,
+        rights,
+        is_device,
+        mapping,
+    } = slot.get().cap()
+    {
+        if let Some(m) = mapping {
+            unmap_page(base, size, m);
+        }
+        slot.get().set_cap(Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapping: None,
+        });
+    }
+}
+
+/// Removes a frame's mapping if the ASID still has a root and the entry
+/// the walk reaches at the frame's level still points to this frame, then
+/// flushes that page (seL4's `unmapPage`). Anything else means the mapping
+/// is already gone (its table was unmapped or its ASID deleted), and the
+/// entry, which may now belong to another frame, is left alone.
+pub fn unmap_page(base: PAddr, size: FrameSize, m: Mapping) {
+    let Some(root) = find_vspace_for_asid(m.asid) else {
+        return;
+    };
+    let (slot, bits) = pt::lookup_pt_slot(root, m.vaddr);
+    if bits != size.bits() {
+        return;
+    }
+    let pte = pt::read_pte(slot);
+    if !pt::is_valid(pte) || pt::is_page_table(pte) || pt::pte_paddr(pte) != base {
+        return;
+    }
+    pt::write_pte(slot, 0);
+    arch::sfence_vma_page(m.vaddr, m.asid);
+}

@@ -1,0 +1,161 @@
+//! Page-table invocations (ch. 7 Address Spaces and Virtual Memory, *Page
+//! Tables*; ch. 10 API `seL4_RISCV_PageTable_*`; ABI ref §7.8, §11):
+//! `PageTable_Map` and `PageTable_Unmap`, and unmapping a page table when
+//! its last capability is deleted (seL4's `unmapPageTable`).
+//!
+//! Decode order (seL4's `decodeRISCVPageTableInvocation`):
+//!
+//! * **Unmap** (checked first, needs no arguments): the invoked cap must be
+//!   the final cap to the table (RevokeFirst), and a table that is the
+//!   registered root of its ASID cannot be unmapped (RevokeFirst). The
+//!   table is removed from its parent, the TLB entries of the ASID are
+//!   flushed, and the whole table is zeroed, so that it never carries
+//!   stale entries into another VSpace.
+//! * any other label but **Map**: IllegalOperation.
+//! * **Map**: length ≥ 2 and extra cap 0 (TruncatedMessage); the invoked
+//!   table not already mapped (InvalidCapability(0)); extra cap 0 an
+//!   assigned page table (InvalidCapability(1)); vaddr below `USER_TOP`
+//!   (InvalidArgument(0)); its ASID still registered (FailedLookup,
+//!   InvalidRoot) to that root (InvalidCapability(1)); the walk towards
+//!   vaddr must stop at an empty entry above the last level (DeleteFirst).
+//!   The table goes into that entry; the cap records vaddr rounded down to
+//!   the region the entry covers.
+
+use super::{check_vspace, find_vspace_for_asid, vspace_of};
+use crate::api::error::SyscallError;
+use crate::api::invoke::{Invocation, InvocationResult};
+use crate::arch;
+use crate::arch::vspace as pt;
+use crate::cap::cte::is_final_capability;
+use crate::cap::{Cap, Mapping, SlotRef};
+use crate::object::access::zero;
+use crate::types::PAddr;
+use cairn_abi::invocation::label;
+use cairn_abi::object::PAGE_TABLE_BITS;
+use cairn_abi::vm::USER_TOP;
+
+/// A decoded page-table operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageTableOp {
+    /// Write `cap` (now mapped) to the invoked slot and `pte` to the
+    /// entry at `at` in the VSpace of `asid`.
+    Map {
+        cap: Cap,
+        pte: u64,
+        at: PAddr,
+        asid: u16,
+    },
+    /// Unmap the table at `base` (if `mapping`), zero it, and mark the
+    /// invoked cap unmapped.
+    Unmap {
+        base: PAddr,
+        mapping: Option<Mapping>,
+    },
+}
+
+/// Decodes and performs an invocation of a page-table capability.
+pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
+    let op = decode(inv)?;
+    perform(inv.slot, op);
+    Ok(0)
+}
+
+/// Decodes a page-table invocation without changing anything.
+pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
+    let Cap::PageTable { base, mapping } = inv.cap else {
+        return Err(SyscallError::IllegalOperation);
+    };
+    if inv.label == label::RISCV_PAGE_TABLE_UNMAP {
+        if !is_final_capability(inv.slot) {
+            return Err(SyscallError::RevokeFirst);
+        }
+        if let Some(m) = mapping {
+            if find_vspace_for_asid(m.asid) == Some(base) {
+                return Err(SyscallError::RevokeFirst);
+            }
+        }
+        return Ok(PageTableOp::Unmap { base, mapping });
+    }
+    if inv.label != label::RISCV_PAGE_TABLE_MAP {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let vspace = match inv.extra_cap(0) {
+        Some((_, cap)) if inv.length >= 2 => cap,
+        _ => return Err(SyscallError::TruncatedMessage),
+    };
+    if mapping.is_some() {
+        return Err(SyscallError::InvalidCapability { index: 0 });
+    }
+    let vaddr = inv.arg(0);
+    let (root, asid) = vspace_of(vspace)?;
+    if vaddr >= USER_TOP {
+        return Err(SyscallError::InvalidArgument { index: 0 });
+    }
+    check_vspace(root, asid)?;
+    let (at, bits_left) = pt::lookup_pt_slot(root, vaddr);
+    if bits_left == pt::level_bits(pt::LEVELS - 1) || pt::is_valid(pt::read_pte(at)) {
+        return Err(SyscallError::DeleteFirst);
+    }
+    let cap = Cap::PageTable {
+        base,
+        mapping: Some(Mapping {
+            asid,
+            vaddr: vaddr & !((1u64 << bits_left) - 1),
+        }),
+    };
+    Ok(PageTableOp::Map {
+        cap,
+        pte: pt::pte_table(base),
+        at,
+        asid,
+    })
+}
+
+/// Performs a decoded page-table operation on the invoked `slot`.
+pub fn perform(slot: SlotRef, op: PageTableOp) {
+    match op {
+        PageTableOp::Map { cap, pte, at, asid } => {
+            slot.get().set_cap(cap);
+            pt::write_pte(at, pte);
+            arch::sfence_vma_asid(asid);
+        }
+        PageTableOp::Unmap { base, mapping } => {
+            if let Some(m) = mapping {
+                unmap_page_table(base, m);
+                zero(base, 1 << PAGE_TABLE_BITS);
+            }
+            slot.get().set_cap(Cap::PageTable {
+                base,
+                mapping: None,
+            });
+        }
+    }
+}
+
+/// Removes the page table at `table` from the entry that maps it, if the
+/// walk from the ASID's root towards its address still reaches it, and
+/// flushes the ASID's TLB entries (seL4's `unmapPageTable`; a stale
+/// mapping is left alone: nothing reaches the table through it).
+pub fn unmap_page_table(table: PAddr, m: Mapping) {
+    let Some(root) = find_vspace_for_asid(m.asid) else {
+        return;
+    };
+    let mut cur = root;
+    let mut entry = None;
+    for level in 0..pt::LEVELS - 1 {
+        if cur == table {
+            break;
+        }
+        let s = pt::slot(cur, pt::index(m.vaddr, level));
+        let pte = pt::read_pte(s);
+        if !pt::is_page_table(pte) {
+            return;
+        }
+        entry = Some(s);
+        cur = pt::pte_paddr(pte);
+    }
+    if let (true, Some(s)) = (cur == table, entry) {
+        pt::write_pte(s, 0);
+        arch::sfence_vma_asid(m.asid);
+    }
+}
