@@ -51,11 +51,9 @@ pub fn resumed_thread_runs(ctx: &Ctx<'_>) -> TestResult {
         "a configured thread that was not resumed ran"
     );
     threads.start(set_flag, 0xa5, ROOT_PRIO, CPtr::NULL, true)?;
-    check_eq!(
-        FLAG.load(SeqCst),
-        0,
-        "an equal-priority thread ran before the root yielded"
-    );
+    // Whether it has run already is not checked: a timer tick ending the
+    // root thread's timeslice may fall between Resume and here (QEMU's
+    // clock is the host's), and then the equal-priority thread runs.
     yield_n(1);
     check_eq!(
         FLAG.load(SeqCst),
