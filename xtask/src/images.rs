@@ -48,6 +48,8 @@ pub struct TestImage {
     pub config: &'static str,
     pub machine: Machine,
     pub expect: Expect,
+    /// Typed into the serial console once the output shows a line.
+    pub input: Option<crate::qemu::Input>,
     /// Wall-clock limit for the QEMU run (software emulation, 2 cores).
     pub timeout: Duration,
 }
@@ -63,6 +65,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: "",
         machine: Machine::Virt,
         expect: Expect::Conformance,
+        input: None,
         timeout: DEFAULT_TIMEOUT,
     },
     TestImage {
@@ -71,6 +74,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: "root-cnode-bits=13",
         machine: Machine::Virt,
         expect: Expect::Conformance,
+        input: None,
         timeout: DEFAULT_TIMEOUT,
     },
     TestImage {
@@ -78,7 +82,12 @@ pub const TEST_IMAGES: &[TestImage] = &[
         root: RootTask::Package(DEMO),
         config: "",
         machine: Machine::Virt,
-        expect: Expect::SuccessWith("cairn-demo: done"),
+        // The user-level UART driver echoes a typed line (IRQ 10).
+        expect: Expect::SuccessWith("cairn-demo: the driver echoed 11 characters: hello cairn"),
+        input: Some(crate::qemu::Input {
+            after: "type a line",
+            send: "hello cairn\r",
+        }),
         timeout: DEFAULT_TIMEOUT,
     },
     TestImage {
@@ -87,6 +96,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: "",
         machine: Machine::Virt,
         expect: Expect::SuccessWith("hello from a standalone root task"),
+        input: None,
         timeout: DEFAULT_TIMEOUT,
     },
     TestImage {
@@ -97,6 +107,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: crate::bench::CONFIG,
         machine: Machine::VirtIcount,
         expect: Expect::Bench,
+        input: None,
         timeout: DEFAULT_TIMEOUT,
     },
     TestImage {
@@ -105,6 +116,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: "",
         machine: Machine::VirtWithoutMemory,
         expect: Expect::FailFastWith("no memory"),
+        input: None,
         // Failing fast means seconds; this only bounds a hang.
         timeout: Duration::from_secs(120),
     },
@@ -115,6 +127,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: "root-cnode-bits=19",
         machine: Machine::VirtWithMemoryMiB(16),
         expect: Expect::FailFastWith("do not fit"),
+        input: None,
         timeout: Duration::from_secs(120),
     },
 ];

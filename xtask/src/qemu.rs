@@ -146,16 +146,38 @@ extern "C" fn on_interrupt(sig: libc::c_int) {
     }
 }
 
+/// Input typed into a run (QEMU's serial console is its stdin): `send` is
+/// written once a line of output contains `after`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Input {
+    pub after: &'static str,
+    pub send: &'static str,
+}
+
 /// Runs `cmd` with stdin closed and its output captured (and echoed if
 /// `echo`), killing its process group when it passes one of the `limits`.
-pub fn run_captured(mut cmd: Command, limits: Limits, echo: bool) -> Result<Captured, String> {
+pub fn run_captured(cmd: Command, limits: Limits, echo: bool) -> Result<Captured, String> {
+    run_captured_with_input(cmd, limits, echo, None)
+}
+
+/// [`run_captured`], typing `input` (if any) into the child's stdin.
+pub fn run_captured_with_input(
+    mut cmd: Command,
+    limits: Limits,
+    echo: bool,
+    input: Option<Input>,
+) -> Result<Captured, String> {
     let (reader, writer) = std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
     let writer2 = writer.try_clone().map_err(|e| format!("pipe: {e}"))?;
     // The child gets its own process group so that a timeout kills it and
     // everything it started; we forward SIGINT/SIGTERM to that group since
     // the terminal no longer does.
-    cmd.stdin(Stdio::null())
-        .stdout(writer)
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(writer)
         .stderr(writer2)
         .process_group(0);
     let started = Instant::now();
@@ -205,7 +227,18 @@ pub fn run_captured(mut cmd: Command, limits: Limits, echo: bool) -> Result<Capt
     while !eof {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left.min(limits.silence)) {
-            Ok(Some(line)) => lines.push(line),
+            Ok(Some(line)) => {
+                if let (Some(i), Some(stdin)) = (input, child.stdin.as_mut()) {
+                    if line.contains(i.after) {
+                        use std::io::Write;
+                        // A failed write shows as missing output: the
+                        // harness judges the output, not this.
+                        let _ = stdin.write_all(i.send.as_bytes()).and_then(|()| stdin.flush());
+                        child.stdin = None;
+                    }
+                }
+                lines.push(line)
+            }
             Ok(None) | Err(RecvTimeoutError::Disconnected) => eof = true,
             Err(RecvTimeoutError::Timeout) => {
                 timed_out = true;
@@ -316,6 +349,23 @@ mod tests {
         assert_eq!(c.ending, Ending::Silent(Duration::from_secs(1)));
         assert_eq!(c.lines, ["a", "b"]);
         assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+    }
+
+    #[test]
+    fn input_is_typed_after_the_trigger_line() {
+        let input = Input {
+            after: "ready",
+            send: "typed\n",
+        };
+        let c = run_captured_with_input(
+            sh("echo ready; read x; echo got $x"),
+            Limits::total(Duration::from_secs(20)),
+            false,
+            Some(input),
+        )
+        .unwrap();
+        assert_eq!(c.lines, ["ready", "got typed"]);
+        assert_eq!(c.ending, Ending::Exited(0));
     }
 
     #[test]

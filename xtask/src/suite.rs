@@ -195,7 +195,7 @@ fn run_image(image: &TestImage, path: &Path, verbose: bool) -> (Vec<TestResult>,
         total: image.timeout,
         silence: SILENCE_LIMIT,
     };
-    let c = match qemu::run_captured(cmd, limits, verbose) {
+    let c = match qemu::run_captured_with_input(cmd, limits, verbose, image.input) {
         Ok(c) => c,
         Err(e) => return (vec![TestResult::failed(image.name, e)], None),
     };

@@ -1,8 +1,11 @@
 //! `cairn-demo`: the demo root task. It greets, summarises the boot
-//! information the kernel handed over, and halts the machine.
+//! information the kernel handed over, runs a user-level UART driver that
+//! echoes one typed line (`uart`), and halts the machine.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
+
+mod uart;
 
 use cairn_rt::println;
 use sel4::bootinfo::region_len;
@@ -32,6 +35,14 @@ fn main(bootinfo: &BootInfo) {
         empty.end,
         bootinfo.cnode_size_bits()
     );
+    let mut slots = uart::Slots(empty.start);
+    match uart::run(bootinfo, &mut slots) {
+        Ok((line, len)) => {
+            let text = core::str::from_utf8(line.get(..len).unwrap_or(&[])).unwrap_or("?");
+            println!("cairn-demo: the driver echoed {len} characters: {text}");
+        }
+        Err(uart::Failed(what, e)) => println!("cairn-demo: UART driver failed: {what}: {e}"),
+    }
     println!("cairn-demo: done");
     sel4::debug::halt();
 }
