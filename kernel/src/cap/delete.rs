@@ -60,26 +60,35 @@ fn empty(slot: SlotRef, irq: Option<u16>) {
 /// return `Preempted`, leaving a zombie in `slot` that a restarted delete
 /// continues with.
 pub fn cte_delete(slot: SlotRef) -> Result<(), KernelError> {
-    loop {
-        let cap = slot.get().cap();
-        if cap.is_null() {
-            return Ok(());
-        }
-        let z = match finalise_cap(cap, is_final_capability(slot)) {
-            Finalised::Done { irq } => {
-                empty(slot, irq);
-                return Ok(());
-            }
-            Finalised::Zombie(z) => z,
-        };
-        if removable(&z, slot) {
-            empty(slot, None);
-            return Ok(());
-        }
+    while let Some(z) = finalise_step(slot) {
         slot.get().set_cap(z.to_cap());
         reduce_zombie(slot, z)?;
         preemption_point()?;
     }
+    Ok(())
+}
+
+/// One step of seL4's `finaliseSlot` loop on `slot`: `None` once the slot
+/// is empty (it was, the capability finalised at once, or it became a
+/// zombie with nothing left to empty but its own slot), else the zombie
+/// whose slots must still be emptied (not yet stored in the slot).
+fn finalise_step(slot: SlotRef) -> Option<Zombie> {
+    let cap = slot.get().cap();
+    if cap.is_null() {
+        return None;
+    }
+    let z = match finalise_cap(cap, is_final_capability(slot)) {
+        Finalised::Done { irq } => {
+            empty(slot, irq);
+            return None;
+        }
+        Finalised::Zombie(z) => z,
+    };
+    if removable(&z, slot) {
+        empty(slot, None);
+        return None;
+    }
+    Some(z)
 }
 
 /// Empties the last remaining slot of the zombie `z` in `slot` and counts
@@ -105,22 +114,7 @@ fn reduce_zombie(slot: SlotRef, z: Zombie) -> Result<(), KernelError> {
 /// its own object's first slot rather than processed here (see the module
 /// doc). Leaves `slot` empty, or holding a cyclic zombie.
 fn delete_inner(slot: SlotRef) -> Result<(), KernelError> {
-    loop {
-        let cap = slot.get().cap();
-        if cap.is_null() {
-            return Ok(());
-        }
-        let z = match finalise_cap(cap, is_final_capability(slot)) {
-            Finalised::Done { irq } => {
-                empty(slot, irq);
-                return Ok(());
-            }
-            Finalised::Zombie(z) => z,
-        };
-        if removable(&z, slot) {
-            empty(slot, None);
-            return Ok(());
-        }
+    while let Some(z) = finalise_step(slot) {
         let zcap = z.to_cap();
         slot.get().set_cap(zcap);
         let first = z.slot(0);
@@ -132,6 +126,7 @@ fn delete_inner(slot: SlotRef) -> Result<(), KernelError> {
         cte_swap(zcap, slot, first.get().cap(), first);
         preemption_point()?;
     }
+    Ok(())
 }
 
 /// seL4's `cteRevoke`: deletes every derivation descendant of the
