@@ -89,33 +89,32 @@ pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
     if !msg.has_buffer() && length > N_MSG_REGISTERS {
         length = N_MSG_REGISTERS;
     }
-    let extra = match lookup_extra_caps(caller, &msg, info.extra_caps() as usize) {
-        Ok(caps) => caps,
-        Err((xptr, lookup)) => {
-            if is_blocking {
-                handle_fault(
-                    caller,
-                    Fault::Cap {
-                        addr: xptr,
-                        in_recv_phase: false,
-                        lookup,
-                    },
-                );
-            }
-            return;
-        }
-    };
-    let inv = Invocation {
+    let mut inv = Invocation {
         caller,
         label: info.label(),
         length,
         msg,
         slot,
         cap,
-        extra,
+        extra: [None; MSG_MAX_EXTRA_CAPS],
         blocking: is_blocking,
         call: is_call,
     };
+    if let Err((xptr, lookup)) =
+        lookup_extra_caps(caller, &inv.msg, info.extra_caps() as usize, &mut inv.extra)
+    {
+        if is_blocking {
+            handle_fault(
+                caller,
+                Fault::Cap {
+                    addr: xptr,
+                    in_recv_phase: false,
+                    lookup,
+                },
+            );
+        }
+        return;
+    }
     t.set_state(ThreadState::Restart);
     match decode_invocation(&inv) {
         Ok(n) => {

@@ -35,16 +35,18 @@ pub fn message_info(word: u64) -> MessageInfo {
 }
 
 /// seL4's `lookupExtraCaps`: looks up the `count` extra cptrs in `msg`'s
-/// IPC buffer at full depth in `thread`'s CSpace. No buffer: no caps. A
-/// failed lookup returns the cptr and the failure.
+/// IPC buffer at full depth in `thread`'s CSpace, into `caps` (which the
+/// caller passes empty: no buffer, no caps). A failed lookup returns the
+/// cptr and the failure. Filled in place: the array is large and this is
+/// on every invocation's and every IPC's path.
 pub fn lookup_extra_caps(
     thread: TcbRef,
     msg: &MessageRegs,
     count: usize,
-) -> Result<ExtraCaps, (u64, LookupFault)> {
-    let mut caps = [None; MSG_MAX_EXTRA_CAPS];
-    if !msg.has_buffer() {
-        return Ok(caps);
+    caps: &mut ExtraCaps,
+) -> Result<(), (u64, LookupFault)> {
+    if count == 0 || !msg.has_buffer() {
+        return Ok(());
     }
     let root = Tcb::slot(thread, TCB_CTABLE).get().cap();
     for (i, c) in caps.iter_mut().enumerate().take(count) {
@@ -53,7 +55,7 @@ pub fn lookup_extra_caps(
             .map_or(0, read_word);
         *c = Some(lookup_cap(root, cptr).map_err(|f| (cptr, f))?);
     }
-    Ok(caps)
+    Ok(())
 }
 
 /// seL4's `doIPCTransfer`: delivers `sender`'s message (or its fault) to
@@ -86,12 +88,11 @@ fn normal_transfer(
 ) -> MessageInfo {
     let send = MessageRegs::of(sender, false);
     let info = message_info(sender.get().reg(reg::A1));
-    let caps = if grant {
-        lookup_extra_caps(sender, &send, info.extra_caps() as usize)
-            .unwrap_or([None; MSG_MAX_EXTRA_CAPS])
-    } else {
-        [None; MSG_MAX_EXTRA_CAPS]
-    };
+    let mut caps = [None; MSG_MAX_EXTRA_CAPS];
+    if grant && lookup_extra_caps(sender, &send, info.extra_caps() as usize, &mut caps).is_err() {
+        // seL4: a failed lookup transfers no caps (the message still goes).
+        caps = [None; MSG_MAX_EXTRA_CAPS];
+    }
     let sent = copy_mrs(&send, recv, info.length() as usize);
     let (extra, unwrapped) = transfer_caps(&caps, endpoint, receiver, recv);
     MessageInfo::new(info.label(), unwrapped, extra, sent as u64)
