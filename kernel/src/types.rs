@@ -52,7 +52,7 @@ pub const fn round_up(x: u64, bits: u32) -> u64 {
     let m = (1u64 << bits) - 1;
     match x.checked_add(m) {
         Some(v) => v & !m,
-        None => u64::MAX & !m,
+        None => !m,
     }
 }
 

@@ -83,7 +83,7 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
         p.user_image_paddr,
         p.user_image_paddr.saturating_add(h.user_size),
     );
-    if p.user_image_paddr % 4096 != 0 || !ram.contains(user) {
+    if !p.user_image_paddr.is_multiple_of(4096) || !ram.contains(user) {
         return Err(BootError::BadUserImage);
     }
     let mut free = ram.clone();

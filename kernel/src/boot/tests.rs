@@ -57,7 +57,7 @@ fn boot_sim() -> Result<(), BootError> {
 fn root_cnode() -> Cap {
     let tcb = crate::state::kernel()
         .current_tcb()
-        .or_else(|| crate::sched::schedule())
+        .or_else(crate::sched::schedule)
         .expect("root thread");
     Tcb::slot(tcb, TCB_CTABLE).get().cap()
 }
