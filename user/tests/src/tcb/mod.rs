@@ -18,6 +18,7 @@
 mod control;
 mod domain;
 mod registers;
+mod fpu;
 mod running;
 mod threads;
 
@@ -112,6 +113,10 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "tcb_set_flags_fpu_disabled_faults",
         run: running::set_flags_fpu_disabled_faults,
+    },
+    Test {
+        name: "tcb_fpu_state_is_per_thread",
+        run: fpu::fpu_state_is_per_thread,
     },
     Test {
         name: "tcb_bind_unbind_notification_errors",
