@@ -85,6 +85,9 @@ pub(super) unsafe fn peek(va: Word) -> u64 {
     unsafe { (va as *const u64).read_volatile() }
 }
 
+/// `addi a0, zero, 42; ret`: a C-ABI function returning 42.
+pub(super) const CODE: [u32; 2] = [0x02A0_0513, 0x0000_8067];
+
 /// The tests of this module.
 pub const TESTS: &[Test] = &[
     Test {
