@@ -10,7 +10,7 @@
 mod endpoint;
 mod fault;
 mod notification;
-mod worker;
+pub(crate) mod worker;
 
 use crate::framework::Test;
 

@@ -1,5 +1,6 @@
-//! Worker threads for the IPC tests: up to [`WORKERS`] threads in the root
-//! task's own address space, each with a stack and an IPC page of its own
+//! Worker threads for the IPC tests and the VM-fault tests
+//! (`vspace::faults`): up to [`WORKERS`] threads in the root task's own
+//! address space, each with a stack and an IPC page of its own
 //! (`cairn_rt::thread`), and a board of shared words through which workers
 //! report what they received.
 //!

@@ -4,7 +4,7 @@
 //! mapped frame, Page_GetAddress (ch. 7 Address Spaces and Virtual Memory;
 //! ABI ref §7.8, §11).
 
-use super::{frame, map_rw, peek, poke, table, tables_for, VA, VS};
+use super::{frame, map_rw, peek, poke, table, tables_for, CODE, VA, VS};
 use crate::fixture::{
     copy, device_untyped, expect_err, expect_ok, failure, missing, retype, revoke, Env,
 };
@@ -301,9 +301,6 @@ pub(super) fn huge_page(ctx: &Ctx<'_>) -> TestResult {
     let _ = revoke(dev.cap.bits());
     r
 }
-
-/// `addi a0, zero, 42; ret`.
-const CODE: [u32; 2] = [0x02A0_0513, 0x0000_8067];
 
 pub(super) fn executable(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;

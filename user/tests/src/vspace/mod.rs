@@ -8,9 +8,9 @@
 //! fixture's pool: the revoke before each test deletes them, which unmaps
 //! them, so every test starts with nothing mapped there. The root task
 //! reads and writes only through mappings the kernel reported as made, so
-//! a failing test cannot fault the suite. Faults on unmapped or read-only
-//! pages need a second thread with a fault handler (TCB invocations) and
-//! are left for later.
+//! a failing test cannot fault the suite. Accesses that fault are made by
+//! a worker thread (`ipc::worker`) whose VM faults the root thread handles
+//! (`faults`).
 //!
 //! | file | what |
 //! |---|---|
@@ -18,10 +18,12 @@
 //! | `errors` | every Map/Unmap error in seL4's order, kernel addresses refused |
 //! | `asid` | MakePool, Assign, exhaustion, a second VSpace |
 //! | `delete` | deleting frames, tables, roots and pools unmaps them |
+//! | `faults` | VM faults: demand paging, access after unmap, write to read-only, fetch from never-execute |
 
 mod asid;
 mod delete;
 mod errors;
+mod faults;
 mod map;
 
 use crate::fixture::{expect_ok, Env};
@@ -84,6 +86,9 @@ pub(super) unsafe fn peek(va: Word) -> u64 {
     // SAFETY: the caller's contract: `va` is mapped readable.
     unsafe { (va as *const u64).read_volatile() }
 }
+
+/// `addi a0, zero, 42; ret`: a C-ABI function returning 42.
+pub(super) const CODE: [u32; 2] = [0x02A0_0513, 0x0000_8067];
 
 /// The tests of this module.
 pub const TESTS: &[Test] = &[
@@ -186,5 +191,21 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "vspace_revoke_untyped_unmaps_everything",
         run: delete::revoke_all,
+    },
+    Test {
+        name: "vspace_demand_paging_16_mib",
+        run: faults::demand_paging,
+    },
+    Test {
+        name: "vspace_access_after_unmap_faults",
+        run: faults::access_after_unmap,
+    },
+    Test {
+        name: "vspace_write_to_read_only_mapping_faults",
+        run: faults::write_read_only,
+    },
+    Test {
+        name: "vspace_fetch_from_non_executable_faults",
+        run: faults::fetch_never_execute,
     },
 ];
