@@ -1,10 +1,12 @@
 //! The IPC benchmarks that need a second thread: Call + ReplyRecv round
-//! trips within the root task's address space (0 and 4 message words),
-//! and a signal to a waiting higher-priority thread. The partner thread
-//! runs in this address space (`cairn_rt::thread`); the cross-address-space
-//! variants need a second VSpace and come with the VSpace invocations.
+//! trips (0 and 4 message words) with the partner in the root task's
+//! address space (`cairn_rt::thread`) and in a second one mapping the
+//! image (`cairn_rt::space`: the same code, stack and IPC page, through
+//! the shared image frames), and a signal to a waiting higher-priority
+//! thread.
 
 use crate::ipc::{report, ITERATIONS};
+use cairn_rt::space::{ImageSpace, ROOT_SLOTS};
 use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
@@ -38,7 +40,13 @@ impl Room {
     }
 }
 
-fn start(bi: &BootInfo, room: &mut Room, entry: fn(usize), priority: Word) -> Result<Tcb, Failed> {
+fn start(
+    bi: &BootInfo,
+    room: &mut Room,
+    space: Option<&ImageSpace>,
+    entry: fn(usize),
+    priority: Word,
+) -> Result<Tcb, Failed> {
     let tcb = Tcb::from_bits(room.create(ObjectType::Tcb)?);
     let spec = ThreadSpec {
         tcb,
@@ -49,9 +57,15 @@ fn start(bi: &BootInfo, room: &mut Room, entry: fn(usize), priority: Word) -> Re
         fault_ep: CPtr::NULL,
     };
     // SAFETY: one partner thread at a time uses STACK and PAGE; the
-    // previous one is suspended before the next starts.
-    unsafe { cairn_rt::thread::spawn(bi, &spec, &PAGE) }
-        .map_err(|_| Failed("starting the partner", sel4::Error::IllegalOperation))?;
+    // previous one is suspended before the next starts. A space maps the
+    // image (and so both) at their own addresses.
+    let started = unsafe {
+        match space {
+            Some(space) => space.spawn(bi, &spec, &PAGE),
+            None => cairn_rt::thread::spawn(bi, &spec, &PAGE),
+        }
+    };
+    started.map_err(|_| Failed("starting the partner", sel4::Error::IllegalOperation))?;
     Ok(tcb)
 }
 
@@ -66,11 +80,17 @@ fn echo_server(_: usize) {
     }
 }
 
-/// Call + ReplyRecv round trips with `words` message words.
-fn round_trips(bi: &BootInfo, room: &mut Room, words: usize) -> Result<(), Failed> {
+/// Call + ReplyRecv round trips with `words` message words, the partner
+/// in `space` (`None`: this address space).
+fn round_trips(
+    bi: &BootInfo,
+    room: &mut Room,
+    space: Option<&ImageSpace>,
+    words: usize,
+) -> Result<(), Failed> {
     let ep = room.create(ObjectType::Endpoint)?;
     OBJECT.store(ep, Ordering::SeqCst);
-    let partner = start(bi, room, echo_server, 255)?;
+    let partner = start(bi, room, space, echo_server, 255)?;
     let msg = RegMessage {
         info: MessageInfo::new(0, 0, 0, words as Word),
         mrs: [7; 4],
@@ -84,7 +104,12 @@ fn round_trips(bi: &BootInfo, room: &mut Room, words: usize) -> Result<(), Faile
         call_regs(ep, msg);
         *s = benchmark::cycles().wrapping_sub(start);
     }
-    let op = if words == 0 { "call-reply-recv-0-same-as" } else { "call-reply-recv-4-same-as" };
+    let op = match (words, space.is_some()) {
+        (0, false) => "call-reply-recv-0-same-as",
+        (_, false) => "call-reply-recv-4-same-as",
+        (0, true) => "call-reply-recv-0-cross-as",
+        (_, true) => "call-reply-recv-4-cross-as",
+    };
     report(op, &mut samples);
     partner.suspend().map_err(|e| Failed("suspending the partner", e))
 }
@@ -108,7 +133,7 @@ fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
     init_caps::TCB
         .set_priority(init_caps::TCB, 254)
         .map_err(|e| Failed("lowering the root thread", e))?;
-    let partner = start(bi, room, waiter, 255)?;
+    let partner = start(bi, room, None, waiter, 255)?;
     let n = Notification::from_bits(n);
     let mut samples = [0u64; ITERATIONS];
     benchmark::reset_log();
@@ -126,7 +151,15 @@ fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
 
 /// Runs the two-thread benchmarks with objects from `room`.
 pub fn run(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
-    round_trips(bi, room, 0)?;
-    round_trips(bi, room, 4)?;
+    round_trips(bi, room, None, 0)?;
+    round_trips(bi, room, None, 4)?;
+    let space = ImageSpace::new(bi, room.untyped, room.next_slot)
+        .map_err(|e| {
+            cairn_rt::println!("cairn-bench: second address space: {e}");
+            Failed("making the second address space", sel4::Error::IllegalOperation)
+        })?;
+    room.next_slot += ROOT_SLOTS;
+    round_trips(bi, room, Some(&space), 0)?;
+    round_trips(bi, room, Some(&space), 4)?;
     signal_higher(bi, room)
 }

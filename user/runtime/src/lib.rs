@@ -11,6 +11,7 @@
 //! - [`alloc`]: bump allocators of untyped memory and of CSpace slots.
 //! - [`image`]: the image bounds from the linker script (`link.ld`).
 //! - [`thread`]: starting threads in the root task's own address space.
+//! - [`space`]: a second address space running the image, and threads in it.
 //!
 //! Every root task binary links with `link.ld` through a two-line build.rs
 //! that reads `DEP_CAIRN_RT_LINK_LD` (see this crate's build.rs).
@@ -20,6 +21,7 @@
 
 pub mod alloc;
 pub mod io;
+pub mod space;
 pub mod thread;
 
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]

@@ -23,6 +23,9 @@
 //! itself through the TCB cptr it was given (and yields forever should that
 //! fail). A thread may also simply be suspended or deleted by its creator.
 //!
+//! [`prepare_in`] does the same with another VSpace root: see
+//! `crate::space` for threads in a second address space.
+//!
 //! Limitations: the thread shares the root task's CSpace and VSpace, has no
 //! Rust thread-local storage, and must not change its own `tp` (see
 //! `sel4::ipc_buffer`). The stack and the page may be reused for another
@@ -34,7 +37,7 @@ use sel4::abi::bootinfo::SlotRegion;
 use sel4::abi::message::IpcBuffer;
 use sel4::ipc_buffer::ThreadSlot;
 #[cfg(target_os = "none")]
-use sel4::{cap::init_caps, BootInfo, Frame};
+use sel4::{cap::init_caps, BootInfo, Frame, PageTable};
 use sel4::{CPtr, Error, Tcb, UserContext, Word};
 
 const PAGE: usize = 4096;
@@ -201,6 +204,24 @@ pub unsafe fn prepare(
     spec: &ThreadSpec,
     page: &'static IpcPage,
 ) -> Result<(), SpawnError> {
+    // SAFETY: the caller's guarantees are `prepare_in`'s.
+    unsafe { prepare_in(bi, spec, page, init_caps::VSPACE) }
+}
+
+/// [`prepare`] with `vspace` as the thread's VSpace root instead of the
+/// root task's. `vspace` must map the root task's image at its own
+/// addresses (as `crate::space::ImageSpace` does), so that the code, the
+/// stack and `page` are where the thread expects them.
+///
+/// # Safety
+/// As for [`prepare`].
+#[cfg(target_os = "none")]
+pub unsafe fn prepare_in(
+    bi: &BootInfo,
+    spec: &ThreadSpec,
+    page: &'static IpcPage,
+    vspace: PageTable,
+) -> Result<(), SpawnError> {
     let vaddr = page.vaddr();
     let frame = image_frame_slot(bi.user_image_frames(), crate::image::start(), vaddr)
         .ok_or(SpawnError::NotInImage)?;
@@ -212,7 +233,7 @@ pub unsafe fn prepare(
             spec.fault_ep,
             init_caps::CNODE,
             0,
-            init_caps::VSPACE,
+            vspace,
             0,
             vaddr as Word,
             Frame::from_bits(frame),

@@ -1,12 +1,14 @@
 //! IPC between threads (ch. 4 Message Passing, ch. 5 Notifications, ch. 6
 //! *Faults*): the root thread and worker threads of its own address space
-//! (`worker`) send, call, reply, signal and fault, and check what arrives.
+//! (`worker`) send, call, reply, signal and fault, and check what arrives;
+//! `cross_as` does the same with workers in a second address space.
 //!
 //! Workers run at the root thread's priority (255) unless a test says
 //! otherwise, so the order of events is decided by blocking and by
 //! `seL4_Yield`: a worker started or woken by the root thread runs once the
 //! root thread blocks or yields.
 
+mod cross_as;
 mod endpoint;
 mod fault;
 mod notification;
@@ -50,6 +52,26 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "ipc_full_length_message_through_ipc_buffers",
         run: endpoint::long_message,
+    },
+    Test {
+        name: "ipc_ping_pong_across_address_spaces",
+        run: cross_as::ping_pong,
+    },
+    Test {
+        name: "ipc_cap_transfer_across_address_spaces",
+        run: cross_as::cap_transfer,
+    },
+    Test {
+        name: "ipc_second_address_space_cannot_see_root_only_page",
+        run: cross_as::root_page_invisible,
+    },
+    Test {
+        name: "ipc_second_address_space_text_is_read_only",
+        run: cross_as::text_read_only,
+    },
+    Test {
+        name: "ipc_second_address_space_revoke_keeps_root_mappings",
+        run: cross_as::teardown_keeps_root_mappings,
     },
     Test {
         name: "ntfn_signal_wakes_a_waiting_thread",

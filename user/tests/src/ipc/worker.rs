@@ -1,6 +1,7 @@
 //! Worker threads for the IPC tests and the VM-fault tests
 //! (`vspace::faults`): up to [`WORKERS`] threads in the root task's own
-//! address space, each with a stack and an IPC page of its own
+//! address space or in a second one mapping the image ([`start_in`]),
+//! each with a stack and an IPC page of its own
 //! (`cairn_rt::thread`), and a board of shared words through which workers
 //! report what they received.
 //!
@@ -11,6 +12,7 @@
 
 use crate::fixture::{failure, Env};
 use crate::framework::Failure;
+use cairn_rt::space::ImageSpace;
 use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::{CPtr, ObjectType, Tcb, Word};
@@ -55,6 +57,35 @@ pub fn start(
     priority: Word,
     fault_ep: CPtr,
 ) -> Result<Word, Failure> {
+    start_where(env, None, index, entry, arg, priority, fault_ep)
+}
+
+/// As [`start`], but the worker runs in `space`, a second address space
+/// mapping the image (`cairn_rt::space`). Its stack, IPC page and the
+/// board are the image's, so they are shared with the root task through
+/// the image frames; `entry` must touch nothing else of the root task's
+/// (the BootInfo, in particular, is not mapped there).
+pub fn start_in(
+    env: &Env<'_>,
+    space: &ImageSpace,
+    index: usize,
+    entry: fn(usize),
+    arg: usize,
+    priority: Word,
+    fault_ep: CPtr,
+) -> Result<Word, Failure> {
+    start_where(env, Some(space), index, entry, arg, priority, fault_ep)
+}
+
+fn start_where(
+    env: &Env<'_>,
+    space: Option<&ImageSpace>,
+    index: usize,
+    entry: fn(usize),
+    arg: usize,
+    priority: Word,
+    fault_ep: CPtr,
+) -> Result<Word, Failure> {
     let (Some(stack), Some(page)) = (STACKS.get(index), PAGES.get(index)) else {
         return Err(failure!("no worker {index}"));
     };
@@ -67,11 +98,15 @@ pub fn start(
         priority,
         fault_ep,
     };
-    // SAFETY: each worker index is used by one thread per test, and the
-    // previous test's worker of this index was deleted by the pool revoke
-    // in `Env::new` (module doc), so nothing else runs on this stack or
-    // page.
-    unsafe { cairn_rt::thread::spawn(env.ctx.bi, &spec, page) }
-        .map_err(|e| failure!("starting worker {index}: {e}"))?;
+    let started = match space {
+        // SAFETY: as below; the space maps the image at its own addresses.
+        Some(space) => unsafe { space.spawn(env.ctx.bi, &spec, page) },
+        // SAFETY: each worker index is used by one thread per test, and
+        // the previous test's worker of this index was deleted by the pool
+        // revoke in `Env::new` (module doc), so nothing else runs on this
+        // stack or page.
+        None => unsafe { cairn_rt::thread::spawn(env.ctx.bi, &spec, page) },
+    };
+    started.map_err(|e| failure!("starting worker {index}: {e}"))?;
     Ok(slot)
 }
