@@ -4,6 +4,7 @@
 //! resumes whatever [`crate::state::current_context`] names.
 
 pub mod error;
+pub mod fastpath;
 pub mod fault;
 pub mod invoke;
 pub mod message;

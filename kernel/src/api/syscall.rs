@@ -27,15 +27,21 @@ pub fn handle_syscall(no: i64) {
     };
     let t = tcb.get();
     match no {
-        SYS_CALL => handle_invocation(tcb, true, true),
+        SYS_CALL => {
+            if !super::fastpath::call(tcb) {
+                handle_invocation(tcb, true, true)
+            }
+        }
         SYS_SEND => handle_invocation(tcb, false, true),
         SYS_NB_SEND => handle_invocation(tcb, false, false),
         SYS_RECV => handle_recv(tcb, true),
         SYS_NB_RECV => handle_recv(tcb, false),
         SYS_REPLY => handle_reply(tcb),
         SYS_REPLY_RECV => {
-            handle_reply(tcb);
-            handle_recv(tcb, true);
+            if !super::fastpath::reply_recv(tcb) {
+                handle_reply(tcb);
+                handle_recv(tcb, true);
+            }
         }
         SYS_YIELD => sched::yield_current(),
         SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => arch::console_putchar(t.reg(reg::A0) as u8),
