@@ -78,6 +78,17 @@ pub const TEST_IMAGES: &[TestImage] = &[
         timeout: DEFAULT_TIMEOUT,
     },
     TestImage {
+        // Domains as sel4test runs them (4): the domain invocations'
+        // limits, and a schedule that really switches domains.
+        name: "conformance-domains4",
+        root: RootTask::Package(CONFORMANCE),
+        config: "num-domains=4",
+        machine: Machine::Virt,
+        expect: Expect::Conformance,
+        input: None,
+        timeout: DEFAULT_TIMEOUT,
+    },
+    TestImage {
         name: "demo",
         root: RootTask::Package(DEMO),
         config: "",

@@ -161,3 +161,63 @@ pub fn other_labels_illegal(_ctx: &Ctx<'_>) -> TestResult {
     }
     Ok(())
 }
+
+/// Counts while it runs (a domain-1 spinner).
+static SPINS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+fn spin(_: usize) {
+    loop {
+        SPINS.fetch_add(1, core::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The `time` counter (10 MHz on QEMU virt).
+fn now() -> Word {
+    let t: Word;
+    // SAFETY: reads a counter CSR (user access granted by the kernel's
+    // user-cycle-counter option); no memory access.
+    unsafe { core::arch::asm!("rdtime {}", out(reg) t, options(nomem, nostack)) };
+    t
+}
+
+/// With more than one domain, the schedule really switches: a thread put
+/// in domain 1 runs only in domain 1's time slots, so the root thread (in
+/// domain 0) sees it make progress only once the schedule of two 2-tick
+/// entries has moved on. With one domain there is nothing to switch; the
+/// test then checks that the spinner, put in domain 0 and below the root
+/// thread's priority, does not run at all while the root thread runs.
+pub fn schedule_switches_domains(ctx: &Ctx<'_>) -> TestResult {
+    use core::sync::atomic::Ordering::SeqCst;
+    let env = Env::new(ctx)?;
+    let mut threads = Threads::new(&env);
+    let (_, domains) = limits()?;
+    SPINS.store(0, SeqCst);
+    if domains == 1 {
+        threads.start(spin, 0, 254, sel4::CPtr::NULL, true)?;
+        let t0 = now();
+        while now().wrapping_sub(t0) < 200_000 {} // 20 ms: ten ticks
+        check!(SPINS.load(SeqCst) == 0, "a lower-priority thread ran");
+        return Ok(());
+    }
+    let t = threads.start(spin, 0, 255, sel4::CPtr::NULL, false)?;
+    expect_ok(DOMAIN.set(1, t.tcb), "Set the spinner to domain 1")?;
+    expect_ok(t.tcb.resume(), "Resume the spinner")?;
+    // Domain 0 holds the CPU until the schedule changes.
+    let t0 = now();
+    while now().wrapping_sub(t0) < 100_000 {} // 10 ms
+    check!(SPINS.load(SeqCst) == 0, "a domain-1 thread ran in domain 0's time");
+    let result = (|| {
+        expect_ok(DOMAIN.schedule_configure(0, 0, 2), "entry 0: domain 0, 2 ticks")?;
+        expect_ok(DOMAIN.schedule_configure(1, 1, 2), "entry 1: domain 1, 2 ticks")?;
+        expect_ok(DOMAIN.schedule_configure(2, 0, 0), "entry 2: end marker")?;
+        expect_ok(DOMAIN.schedule_set_start(0), "ScheduleSetStart(0)")?;
+        let t0 = now();
+        while SPINS.load(SeqCst) == 0 && now().wrapping_sub(t0) < 10_000_000 {} // 1 s
+        check!(SPINS.load(SeqCst) > 0, "the domain-1 thread never ran");
+        Ok(())
+    })();
+    let _ = t.tcb.suspend();
+    expect_ok(DOMAIN.schedule_configure(1, 0, 0), "entry 1: end marker again")?;
+    restore()?;
+    result
+}

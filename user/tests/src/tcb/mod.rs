@@ -139,6 +139,10 @@ pub const TESTS: &[Test] = &[
         run: domain::schedule_set_start,
     },
     Test {
+        name: "domain_schedule_switches_domains",
+        run: domain::schedule_switches_domains,
+    },
+    Test {
         name: "domain_unknown_label_illegal",
         run: domain::other_labels_illegal,
     },
