@@ -63,8 +63,10 @@ enum Cmd {
     ///
     /// Host tests: `cargo test --workspace` here and the user libraries'
     /// host tests. QEMU images (table in xtask/src/images.rs): the
-    /// conformance suite in two configurations, the demo, a standalone
-    /// --rootserver, and a boot without memory that must fail fast. Prints
+    /// conformance suite in three configurations (defaults, a 13-bit root
+    /// CNode, 4 domains), the demo with its UART echo, a standalone
+    /// --rootserver, the benchmarks' bounds under -icount, and two boots
+    /// that must fail fast (no memory, root task too big). Prints
     /// one line per test and closes with `N passed, M failed`; exits
     /// non-zero if anything failed.
     Test {
