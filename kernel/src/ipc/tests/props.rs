@@ -131,43 +131,74 @@ proptest! {
 
     #[test]
     fn queues_and_states_agree_after_every_step(ops in proptest::collection::vec(op(), 1..120)) {
-        let k = boot();
-        let e0 = object(&k, T::Endpoint);
-        let e1 = object(&k, T::Endpoint);
-        let nt = object(&k, T::Notification);
-        let plain = mint(&k, e0, 0x3, 7);
-        let objs = [e0, e1, nt, plain];
-        let ptr = |s| match k.cap(s) {
-            Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
-            c => panic!("{c:?}"),
-        };
-        let eps = [ptr(e0), ptr(e1)];
-        let threads = k.threads(10, THREADS as u64);
-        for &t in &threads {
-            own_buffer(&k, t);
-        }
+        let w = World::new(true);
         for op in ops {
-            match op {
-                Op::Sys { t, no, obj } => {
-                    let th = threads[t];
-                    // Only a running thread makes system calls.
-                    if th.get().state().is_runnable() {
-                        syscall(th, no, objs[obj], 1, &[t as u64], &[]);
-                    }
-                }
-                Op::Suspend(t) => crate::ipc::suspend(threads[t]),
-                Op::Resume(t) => crate::ipc::restart(threads[t]),
-            }
-            // The kernel exit: the scheduler's decision.
-            crate::sched::schedule();
-            for &t in &threads {
+            w.apply(op);
+            for &t in &w.threads {
                 // Restart is what activation turns into Running.
                 if t.get().state() == ThreadState::Restart {
                     t.get().set_state(ThreadState::Running);
                 }
             }
-            check(&k, &threads, &eps, ptr(nt));
+            check(&w.k, &w.threads, &w.eps, w.ntfn);
         }
+    }
+}
+
+/// The system the random IPC runs on: two endpoints, a notification and
+/// a badged endpoint cap without Grant (`objs`, as root slots), and
+/// [`THREADS`] threads.
+struct World {
+    k: TestKernel,
+    objs: [u64; 4],
+    eps: [crate::types::PAddr; 2],
+    ntfn: crate::types::PAddr,
+    threads: Vec<TcbRef>,
+}
+
+impl World {
+    /// Boots it; `own_buffers` gives every thread an IPC buffer of its
+    /// own (else they share the root thread's).
+    fn new(own_buffers: bool) -> World {
+        let k = boot();
+        let e0 = object(&k, T::Endpoint);
+        let e1 = object(&k, T::Endpoint);
+        let nt = object(&k, T::Notification);
+        let plain = mint(&k, e0, 0x3, 7);
+        let ptr = |s| match k.cap(s) {
+            Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
+            c => panic!("{c:?}"),
+        };
+        let (eps, ntfn) = ([ptr(e0), ptr(e1)], ptr(nt));
+        let threads = k.threads(10, THREADS as u64);
+        if own_buffers {
+            for &t in &threads {
+                own_buffer(&k, t);
+            }
+        }
+        World {
+            objs: [e0, e1, nt, plain],
+            eps,
+            ntfn,
+            threads,
+            k,
+        }
+    }
+
+    /// Carries out `op` (a system call only if the thread could be
+    /// running), then the kernel exit's scheduling decision.
+    fn apply(&self, op: Op) {
+        match op {
+            Op::Sys { t, no, obj } => {
+                let th = self.threads[t];
+                if th.get().state().is_runnable() {
+                    syscall(th, no, self.objs[obj], 1, &[t as u64], &[]);
+                }
+            }
+            Op::Suspend(t) => crate::ipc::suspend(self.threads[t]),
+            Op::Resume(t) => crate::ipc::restart(self.threads[t]),
+        }
+        crate::sched::schedule();
     }
 }
 
@@ -204,37 +235,19 @@ fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
 /// after every step.
 fn run_all(ops: &[Op], fastpath: bool) -> Vec<Vec<u64>> {
     crate::api::fastpath::ENABLED.with(|e| e.set(fastpath));
-    let k = boot();
-    let e0 = object(&k, T::Endpoint);
-    let e1 = object(&k, T::Endpoint);
-    let nt = object(&k, T::Notification);
-    let plain = mint(&k, e0, 0x3, 7);
-    let objs = [e0, e1, nt, plain];
-    let ptr = |s| match k.cap(s) {
-        Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
-        c => panic!("{c:?}"),
-    };
-    let threads = k.threads(10, THREADS as u64);
+    let w = World::new(false);
     // Mixed priorities: the fastpath must decline where the scheduler
     // would not switch straight to the woken thread.
-    for (i, &t) in threads.iter().enumerate() {
+    for (i, &t) in w.threads.iter().enumerate() {
         t.get().set_priority(9 + (i as u64 % 3));
     }
-    let mut out = Vec::new();
-    for op in ops {
-        match *op {
-            Op::Sys { t, no, obj } => {
-                let th = threads[t];
-                if th.get().state().is_runnable() {
-                    syscall(th, no, objs[obj], 1, &[t as u64], &[]);
-                }
-            }
-            Op::Suspend(t) => crate::ipc::suspend(threads[t]),
-            Op::Resume(t) => crate::ipc::restart(threads[t]),
-        }
-        crate::sched::schedule();
-        out.push(snapshot(&threads, &[ptr(e0), ptr(e1)]));
-    }
+    let out = ops
+        .iter()
+        .map(|&op| {
+            w.apply(op);
+            snapshot(&w.threads, &w.eps)
+        })
+        .collect();
     crate::api::fastpath::ENABLED.with(|e| e.set(true));
     out
 }
