@@ -11,6 +11,9 @@ pub mod message;
 pub mod recv;
 pub mod syscall;
 
+#[cfg(test)]
+mod tests_fuzz;
+
 pub use syscall::handle_syscall;
 
 /// A synchronous exception from user mode other than `ecall`
