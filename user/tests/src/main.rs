@@ -21,6 +21,7 @@ mod irq;
 mod memory;
 mod retype;
 mod tcb;
+mod threads;
 mod untyped;
 mod vspace;
 

@@ -13,17 +13,15 @@
 use crate::fixture::{failure, Env};
 use crate::framework::Failure;
 use cairn_rt::space::ImageSpace;
-use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
+use crate::threads::{start_at, Spec};
 use core::sync::atomic::{AtomicU64, Ordering};
-use sel4::{CPtr, ObjectType, Tcb, Word};
+use sel4::{CPtr, Word};
 
-/// Workers one test may start.
-pub const WORKERS: usize = 3;
+/// Workers one test may start (the thread pool's entries).
+pub const WORKERS: usize = crate::threads::MAX_THREADS;
 /// Words on the board.
 pub const BOARD: usize = 24;
 
-static STACKS: [Stack<16384>; WORKERS] = [const { Stack::new() }; WORKERS];
-static PAGES: [IpcPage; WORKERS] = [const { IpcPage::new() }; WORKERS];
 static WORDS: [AtomicU64; BOARD] = [const { AtomicU64::new(0) }; BOARD];
 
 /// Board word `i` (0 beyond the board).
@@ -86,27 +84,18 @@ fn start_where(
     priority: Word,
     fault_ep: CPtr,
 ) -> Result<Word, Failure> {
-    let (Some(stack), Some(page)) = (STACKS.get(index), PAGES.get(index)) else {
+    if index >= WORKERS {
         return Err(failure!("no worker {index}"));
-    };
-    let slot = env.create(ObjectType::Tcb, 0)?;
-    let spec = ThreadSpec {
-        tcb: Tcb::from_bits(slot),
+    }
+    let spec = Spec {
         entry,
         arg,
-        stack_top: stack.top(),
         priority,
         fault_ep,
     };
-    let started = match space {
-        // SAFETY: as below; the space maps the image at its own addresses.
-        Some(space) => unsafe { space.spawn(env.ctx.bi, &spec, page) },
-        // SAFETY: each worker index is used by one thread per test, and
-        // the previous test's worker of this index was deleted by the pool
-        // revoke in `Env::new` (module doc), so nothing else runs on this
-        // stack or page.
-        None => unsafe { cairn_rt::thread::spawn(env.ctx.bi, &spec, page) },
-    };
-    started.map_err(|e| failure!("starting worker {index}: {e}"))?;
-    Ok(slot)
+    // SAFETY: each worker index is used by one thread per test, and the
+    // previous test's worker of this index was deleted by the pool revoke
+    // in `Env::new` (module doc), so nothing else runs on this entry.
+    let started = unsafe { start_at(env, index, &spec, space, true)? };
+    Ok(started.tcb.bits())
 }

@@ -6,7 +6,7 @@
 //! check that everything else agrees. The schedule is left as boot made it
 //! (entry 0: domain 0 for the longest duration, start 0).
 
-use super::threads::Threads;
+use crate::threads::Threads;
 use crate::fixture::{expect_err, expect_ok, range, raw, Env};
 use crate::framework::{Ctx, Failure, TestResult};
 use crate::{check, fail};

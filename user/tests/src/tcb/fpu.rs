@@ -7,7 +7,7 @@
 //! `seL4_Yield` system call, so no compiled code touches the FP registers
 //! in between: anything different is the kernel's doing.
 
-use super::threads::{Threads, ROOT_PRIO};
+use crate::threads::{Threads, ROOT_PRIO};
 use crate::fixture::Env;
 use crate::framework::{Ctx, TestResult};
 use crate::check_eq;

@@ -20,7 +20,6 @@ mod domain;
 mod registers;
 mod fpu;
 mod running;
-mod threads;
 
 use crate::framework::Test;
 

@@ -1,7 +1,7 @@
 //! ReadRegisters, WriteRegisters, CopyRegisters (ABI ref §7.3, §10) on
 //! threads that never ran, and their errors.
 
-use super::threads::Threads;
+use crate::threads::Threads;
 use crate::check_eq;
 use crate::fixture::{expect_err, expect_ok, range, raw, Env};
 use crate::framework::{Ctx, TestResult};

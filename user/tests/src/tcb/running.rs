@@ -4,7 +4,7 @@
 //! round robin, ReadRegisters of a stopped thread, SetTLSBase, the spawned
 //! thread's own IPC buffer, SetFlags(fpuDisabled) and notification binding.
 
-use super::threads::{read_gp, read_tp, yield_n, Threads, ROOT_PRIO};
+use crate::threads::{read_gp, read_tp, yield_n, Threads, ROOT_PRIO};
 use crate::fixture::{expect_err, expect_ok, Env, ROOT};
 use crate::framework::{Ctx, TestResult};
 use crate::{check, check_eq};

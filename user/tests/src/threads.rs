@@ -1,7 +1,12 @@
-//! Threads for the TCB tests: static stacks and IPC pages, starting a
-//! thread with `cairn_rt::thread`, and a guard that stops every thread a
-//! test made (and gives the root thread its priority back) however the
-//! test ends, so that no runnable thread outlives its test.
+//! Threads for the tests: the one pool of static stacks and IPC pages,
+//! starting a thread on pool entry `i` ([`start_at`], in the root task's
+//! address space or in a second one), and a guard that picks entries
+//! itself and stops every thread a test made (and gives the root thread
+//! its priority back) however the test ends, so that no runnable thread
+//! outlives its test ([`Threads`], the TCB tests). The IPC and VM-fault
+//! tests name entries themselves (`ipc::worker`) and rely on the pool
+//! revoke of the next test's `Env::new` to delete their threads; a test
+//! uses one of the two ways, never both.
 //!
 //! The root thread runs at priority 255. A thread started at 255 too runs
 //! when the root thread yields (it goes behind it in the queue); to be
@@ -10,6 +15,7 @@
 
 use crate::fixture::{failure, Env};
 use crate::framework::Failure;
+use cairn_rt::space::ImageSpace;
 use cairn_rt::thread::{self, IpcPage, Stack, ThreadSpec};
 use sel4::cap::init_caps;
 use sel4::{CPtr, ObjectType, Tcb, Word};
@@ -71,36 +77,18 @@ impl<'a> Threads<'a> {
         let Some(i) = self.tcbs.iter().position(Option::is_none) else {
             return Err(failure!("more than {MAX_THREADS} threads in one test"));
         };
-        let (Some(stack), Some(page)) = (STACKS.get(i), PAGES.get(i)) else {
-            return Err(failure!("no stack {i}"));
-        };
-        let tcb = self.tcb()?;
-        self.tcbs[i] = Some(tcb);
-        let spec = ThreadSpec {
-            tcb,
+        let spec = Spec {
             entry,
             arg,
-            stack_top: stack.top(),
             priority,
             fault_ep,
         };
-        let bi = self.env.ctx.bi;
-        // SAFETY: stack and page `i` belong to slot `i` of this guard, whose
-        // earlier thread (if any, in an earlier test) was suspended by its
-        // guard's drop; they stay reserved until this guard suspends `tcb`.
-        let r = unsafe {
-            match resume {
-                true => thread::spawn(bi, &spec, page),
-                false => thread::prepare(bi, &spec, page),
-            }
-        };
-        r.map_err(|e| failure!("starting thread {i}: {e}"))?;
-        Ok(Started {
-            tcb,
-            stack: ((stack.top() - STACK_SIZE) as Word, stack.top() as Word),
-            tp: page.slot() as *const _ as Word,
-            buffer: page.buffer() as Word,
-        })
+        // SAFETY: entry `i` belongs to this guard, whose earlier thread on
+        // it (if any, in an earlier test) was suspended by its guard's
+        // drop; it stays reserved until this guard suspends the thread.
+        let started = unsafe { start_at(self.env, i, &spec, None, resume)? };
+        self.tcbs[i] = Some(started.tcb);
+        Ok(started)
     }
 
     /// Lowers the root thread's priority to `prio` (until the guard drops).
@@ -109,6 +97,63 @@ impl<'a> Threads<'a> {
             .set_priority(init_caps::TCB, prio)
             .map_err(|e| failure!("lowering the root thread to {prio}: {e}"))
     }
+}
+
+/// What a thread runs, at which priority, with which fault endpoint
+/// (looked up in the root CNode at fault time; `CPtr::NULL`: none).
+#[derive(Clone, Copy)]
+pub struct Spec {
+    pub entry: fn(usize),
+    pub arg: usize,
+    pub priority: Word,
+    pub fault_ep: CPtr,
+}
+
+/// Makes a TCB from the pool and starts it as `spec` says on stack and
+/// IPC page `i` of the pool, in `space` (a second address space mapping
+/// the image) or the root task's own; resumes it if `resume`.
+///
+/// # Safety
+/// No thread that may still run uses entry `i` (see the module doc for
+/// the two ways tests keep to this).
+pub unsafe fn start_at(
+    env: &Env<'_>,
+    i: usize,
+    spec: &Spec,
+    space: Option<&ImageSpace>,
+    resume: bool,
+) -> Result<Started, Failure> {
+    let (Some(stack), Some(page)) = (STACKS.get(i), PAGES.get(i)) else {
+        return Err(failure!("no stack {i}"));
+    };
+    let tcb = env.create(ObjectType::Tcb, 0).map(Tcb::from_bits)?;
+    let ts = ThreadSpec {
+        tcb,
+        entry: spec.entry,
+        arg: spec.arg,
+        stack_top: stack.top(),
+        priority: spec.priority,
+        fault_ep: spec.fault_ep,
+    };
+    let bi = env.ctx.bi;
+    // SAFETY: the caller guarantees that entry `i` (this stack and page)
+    // is used by no running thread; a space maps the image at its own
+    // addresses, so the page and stack are the same memory there.
+    let r = unsafe {
+        match (space, resume) {
+            (Some(s), true) => s.spawn(bi, &ts, page),
+            (Some(s), false) => s.prepare(bi, &ts, page),
+            (None, true) => thread::spawn(bi, &ts, page),
+            (None, false) => thread::prepare(bi, &ts, page),
+        }
+    };
+    r.map_err(|e| failure!("starting thread {i}: {e}"))?;
+    Ok(Started {
+        tcb,
+        stack: ((stack.top() - STACK_SIZE) as Word, stack.top() as Word),
+        tp: page.slot() as *const _ as Word,
+        buffer: page.buffer() as Word,
+    })
 }
 
 impl Drop for Threads<'_> {
