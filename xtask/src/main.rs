@@ -122,8 +122,14 @@ fn main() -> ExitCode {
             println!("{}", image.display());
             0
         }),
-        Cmd::Run { system } => build_system(&system, None, &[Need::Qemu])
-            .and_then(|image| qemu::run_foreground(qemu::boot_command(&image, None))),
+        Cmd::Run { system } => build_system(&system, None, &[Need::Qemu]).and_then(|image| {
+            let cmd = qemu::boot_command(&image, None);
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                qemu::run_foreground(cmd)
+            } else {
+                run_unattended(cmd)
+            }
+        }),
         Cmd::Test {
             verbose,
             images,
@@ -143,6 +149,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask run` without a terminal (a script, CI): nobody can type
+/// the line the demo's UART driver waits for, so it is typed for them,
+/// and the output is streamed as usual. Exits with QEMU's status.
+fn run_unattended(cmd: std::process::Command) -> Result<i32, String> {
+    let input = qemu::Input {
+        after: "type a line",
+        send: "typed by cargo xtask run\r",
+    };
+    let limits = qemu::Limits::total(std::time::Duration::from_secs(600));
+    let c = qemu::run_captured_with_input(cmd, limits, true, Some(input))?;
+    Ok(match c.ending {
+        qemu::Ending::Exited(code) => code,
+        qemu::Ending::Signalled | qemu::Ending::TimedOut(_) | qemu::Ending::Silent(_) => 1,
+    })
 }
 
 /// Builds kernel, root task and image; returns the image's path.
