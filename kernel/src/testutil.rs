@@ -25,11 +25,27 @@ use cairn_abi::message::MessageInfo;
 pub const RAM: u64 = 0x8000_0000;
 /// Size of simulated RAM.
 pub const RAM_SIZE: u64 = 64 << 20;
-const KERNEL_START: u64 = 0x8020_0000;
-const KERNEL_END: u64 = 0x8040_0000;
-const USER_PA: u64 = 0x8030_0000;
-/// Word index of `caps_or_badges[0]` in the IPC buffer.
-const CAPS_OR_BADGES_WORD: usize = 122;
+/// Where the simulated kernel image starts and ends.
+pub const KERNEL_START: u64 = 0x8020_0000;
+pub const KERNEL_END: u64 = 0x8040_0000;
+/// Where the simulated root task's image is (3 pages).
+pub const USER_PA: u64 = 0x8030_0000;
+use crate::ipc::transfer::CAPS_OR_BADGES_WORD;
+
+/// The boot image header of the simulated root task: 3 pages at 0x10000.
+pub fn image_header() -> ImageHeader {
+    ImageHeader {
+        magic: ImageHeader::MAGIC,
+        version: ImageHeader::VERSION,
+        image_size: KERNEL_END - KERNEL_START,
+        user_offset: 0x1000,
+        user_size: 0x3000,
+        user_v_start: 0x10000,
+        user_v_end: 0x13000,
+        user_entry: 0x10040,
+        reserved: [0; 8],
+    }
+}
 
 /// A booted simulated kernel and its root thread.
 pub struct TestKernel {
@@ -63,17 +79,7 @@ pub enum Outcome {
 pub fn boot() -> TestKernel {
     crate::state::reset();
     SimMachine::install(RAM, RAM_SIZE);
-    let header = ImageHeader {
-        magic: ImageHeader::MAGIC,
-        version: ImageHeader::VERSION,
-        image_size: KERNEL_END - KERNEL_START,
-        user_offset: 0x1000,
-        user_size: 0x3000,
-        user_v_start: 0x10000,
-        user_v_end: 0x13000,
-        user_entry: 0x10040,
-        reserved: [0; 8],
-    };
+    let header = image_header();
     copy_in(PAddr(USER_PA), &[0xAB; 0x3000]);
     let ram = [Region::new(RAM, RAM + RAM_SIZE)];
     let reserved = [Region::new(KERNEL_START, KERNEL_END)];

@@ -10,7 +10,6 @@ use crate::ipc::endpoint::receive_ipc;
 use crate::ipc::notification::receive_signal;
 use crate::ipc::reply::{delete_caller_cap, do_reply_transfer};
 use crate::object::tcb::{Tcb, TcbRef, TCB_CALLER, TCB_CTABLE};
-use crate::types::PAddr;
 
 /// `seL4_Recv` (`blocking`) or `seL4_NBRecv` on the cap in `a0`: an
 /// endpoint with Read, or a notification with Read that is not bound to
@@ -56,6 +55,6 @@ pub fn handle_reply(thread: TcbRef) {
         can_grant,
     } = slot.get().cap()
     {
-        do_reply_transfer(thread, TcbRef::new(PAddr(tcb.0)), slot, can_grant);
+        do_reply_transfer(thread, TcbRef::new(tcb), slot, can_grant);
     }
 }

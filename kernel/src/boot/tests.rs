@@ -9,28 +9,11 @@ use crate::object::access::{copy_in, read_word};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
 use crate::types::PAddr;
 use cairn_abi::cap::init;
-use cairn_abi::image::ImageHeader;
 
-const RAM: u64 = 0x8000_0000;
-const RAM_SIZE: u64 = 64 << 20;
-const USER_PA: u64 = 0x8030_0000;
+use crate::testutil::{image_header as header, KERNEL_END, RAM, RAM_SIZE, USER_PA};
+
 const DTB_PA: u64 = 0x8038_0000;
 const DTB_LEN: u64 = 0x1155;
-const KERNEL_END: u64 = 0x8040_0000;
-
-fn header() -> ImageHeader {
-    ImageHeader {
-        magic: ImageHeader::MAGIC,
-        version: ImageHeader::VERSION,
-        image_size: KERNEL_END - 0x8020_0000,
-        user_offset: 0x1000,
-        user_size: 0x3000,
-        user_v_start: 0x10000,
-        user_v_end: 0x13000,
-        user_entry: 0x10040,
-        reserved: [0; 8],
-    }
-}
 
 const PLIC: Region = Region::new(0xC00_0000, 0xC60_0000);
 

@@ -19,7 +19,7 @@ use crate::types::PAddr;
 use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
 
 /// IPC buffer word of `caps_or_badges[0]`.
-const CAPS_OR_BADGES_WORD: usize = 122;
+pub const CAPS_OR_BADGES_WORD: usize = 122;
 /// IPC buffer words of the receive slot: CNode cptr, index, depth.
 const RECEIVE_CNODE_WORD: usize = 125;
 

@@ -21,7 +21,7 @@ use cairn_abi::object::ObjectType;
 use cairn_abi::syscall::SyscallNo;
 
 /// IPC buffer words: caps_or_badges[0], receive CNode, index, depth.
-pub const CAPS_WORD: usize = 122;
+pub const CAPS_WORD: usize = crate::ipc::transfer::CAPS_OR_BADGES_WORD;
 pub const RECV_CNODE_WORD: usize = 125;
 
 /// Makes `t` the running thread and has it make system call `no` with
