@@ -159,7 +159,15 @@ impl TestKernel {
     pub fn ram_untyped(&self) -> u64 {
         self.untypeds
             .clone()
-            .filter(|&i| matches!(self.cap(i), Cap::Untyped { is_device: false, .. }))
+            .filter(|&i| {
+                matches!(
+                    self.cap(i),
+                    Cap::Untyped {
+                        is_device: false,
+                        ..
+                    }
+                )
+            })
             .max_by_key(|&i| match self.cap(i) {
                 Cap::Untyped { size_bits, .. } => size_bits,
                 _ => 0,

@@ -136,7 +136,9 @@ fn check(r: &Record) -> Result<(), String> {
     match r.name.as_str() {
         "revoke" => {
             let caps = r.get("caps").ok_or("no caps= figure")?;
-            let irqs = r.get("timer-irqs").ok_or("no kernel figures (FinalizeLog)")?;
+            let irqs = r
+                .get("timer-irqs")
+                .ok_or("no kernel figures (FinalizeLog)")?;
             let preemptions = r.get("preemptions").ok_or("no preemptions= figure")?;
             let latency = r.latency_max_instructions().ok_or("no latency figures")?;
             let total = r.get("instructions").ok_or("no instructions= figure")?;
@@ -171,7 +173,9 @@ fn check(r: &Record) -> Result<(), String> {
                 .map(|(_, l)| *l)
                 .ok_or_else(|| format!("no bound for ipc op {op:?}"))?;
             if min > median || median > limit {
-                return Err(format!("median {median} (min {min}) instructions, limit {limit}"));
+                return Err(format!(
+                    "median {median} (min {min}) instructions, limit {limit}"
+                ));
             }
             Ok(())
         }
@@ -188,7 +192,13 @@ fn latency_independent_of_size(image: &str, records: &[Record]) -> Option<TestRe
     let mut sized: Vec<(u64, u64, u64)> = records
         .iter()
         .filter(|r| r.name == "revoke" && r.get("timer-irqs").unwrap_or(0) > 0)
-        .filter_map(|r| Some((r.get("caps")?, r.get("instructions")?, r.latency_max_instructions()?)))
+        .filter_map(|r| {
+            Some((
+                r.get("caps")?,
+                r.get("instructions")?,
+                r.latency_max_instructions()?,
+            ))
+        })
         .collect();
     sized.sort_unstable();
     let [.., (small_n, small_total, _), (big_n, _, big)] = sized[..] else {
@@ -270,7 +280,13 @@ pub fn table(records: &[Record]) -> String {
 }
 
 /// The kernel's figures (shown in the table's last columns, not as keys).
-const KERNEL_KEYS: [&str; 5] = ["timer-irqs", "latency-max", "latency-sum", "timebase-hz", "preemptions"];
+const KERNEL_KEYS: [&str; 5] = [
+    "timer-irqs",
+    "latency-max",
+    "latency-sum",
+    "timebase-hz",
+    "preemptions",
+];
 
 /// The records as JSON: `{"<name>": [{"key": value, ...}, ...]}`.
 pub fn json(records: &[Record]) -> String {
@@ -342,7 +358,10 @@ pub fn run(verbose: bool) -> Result<bool, String> {
     }
     let results = judge("bench", &c);
     let mut ok = true;
-    for r in results.iter().filter(|r| r.outcome != crate::harness::Outcome::Ok) {
+    for r in results
+        .iter()
+        .filter(|r| r.outcome != crate::harness::Outcome::Ok)
+    {
         println!("{}", r.line());
         ok = false;
     }
@@ -384,7 +403,10 @@ mod tests {
             ending: Ending::Exited(0),
         };
         let r = judge("b", &c);
-        assert!(r.iter().all(|r| r.outcome == crate::harness::Outcome::Ok), "{r:?}");
+        assert!(
+            r.iter().all(|r| r.outcome == crate::harness::Outcome::Ok),
+            "{r:?}"
+        );
         assert_eq!(r[2].name, "b::revoke_caps_100000");
         assert_eq!(r[3].name, "b::revoke_latency_independent_of_size");
         let with = |from: &str, to: &str| {
@@ -400,7 +422,9 @@ mod tests {
         let late = with("latency-max=130", "latency-max=5000");
         assert!(late[2].line().contains("500000 instructions late"));
         assert!(late[3].line().contains("FAILED: worst latency 500000"));
-        assert!(with("preemptions=25", "preemptions=0")[2].line().contains("FAILED"));
+        assert!(with("preemptions=25", "preemptions=0")[2]
+            .line()
+            .contains("FAILED"));
         // Beyond the bound of the ten times smaller revoke: not independent
         // of the size, even if the big revoke's own (costlier) bound holds.
         let costlier = RUN
@@ -414,7 +438,11 @@ mod tests {
             },
         );
         assert!(r[2].line().ends_with("... ok"), "{}", r[2].line());
-        assert!(r[3].line().contains("FAILED: worst latency 90000"), "{}", r[3].line());
+        assert!(
+            r[3].line().contains("FAILED: worst latency 90000"),
+            "{}",
+            r[3].line()
+        );
     }
 
     #[test]
@@ -425,7 +453,9 @@ mod tests {
         };
         let r = judge("b", &c);
         assert_eq!(r.len(), 2);
-        assert!(r[0].line().contains("b::revoke ... FAILED: retyping the pool"));
+        assert!(r[0]
+            .line()
+            .contains("b::revoke ... FAILED: retyping the pool"));
         assert!(r[1].line().contains("cairn-bench: done"));
     }
 
@@ -442,7 +472,9 @@ mod tests {
         };
         let r = judge("b", &c);
         assert_eq!(r[0].line(), "test b::ipc_yield ... ok");
-        assert!(r[1].line().contains("b::ipc_null_syscall ... FAILED: 10 iterations"));
+        assert!(r[1]
+            .line()
+            .contains("b::ipc_null_syscall ... FAILED: 10 iterations"));
         assert!(r[2].line().contains("median 9000"));
         let (records, _) = parse(&c.lines);
         assert!(table(&records).contains("yield"));

@@ -80,7 +80,9 @@ impl Builder {
     }
 
     fn cargo(&self, target: Target, dir: &Path) -> Command {
-        let mut cmd = self.toolchain.cargo_build(target, &self.root.join("target/riscv"));
+        let mut cmd = self
+            .toolchain
+            .cargo_build(target, &self.root.join("target/riscv"));
         cmd.current_dir(dir)
             .arg("--manifest-path")
             .arg(dir.join("Cargo.toml"));

@@ -178,8 +178,8 @@ pub fn run_captured_with_input(
         Stdio::null()
     })
     .stdout(writer)
-        .stderr(writer2)
-        .process_group(0);
+    .stderr(writer2)
+    .process_group(0);
     let started = Instant::now();
     let mut child = cmd
         .spawn()
@@ -233,7 +233,9 @@ pub fn run_captured_with_input(
                         use std::io::Write;
                         // A failed write shows as missing output: the
                         // harness judges the output, not this.
-                        let _ = stdin.write_all(i.send.as_bytes()).and_then(|()| stdin.flush());
+                        let _ = stdin
+                            .write_all(i.send.as_bytes())
+                            .and_then(|()| stdin.flush());
                         child.stdin = None;
                     }
                 }
@@ -348,7 +350,11 @@ mod tests {
         let c = run_captured(sh("echo a; sleep 0.5; echo b; sleep 100"), limits, false).unwrap();
         assert_eq!(c.ending, Ending::Silent(Duration::from_secs(1)));
         assert_eq!(c.lines, ["a", "b"]);
-        assert!(t.elapsed() < Duration::from_secs(10), "took {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            t.elapsed()
+        );
     }
 
     #[test]

@@ -203,7 +203,10 @@ fn run_image(image: &TestImage, path: &Path, verbose: bool) -> (Vec<TestResult>,
     let failed = results
         .iter()
         .any(|r| matches!(r.outcome, crate::harness::Outcome::Failed(_)));
-    let timed_out = matches!(c.ending, qemu::Ending::TimedOut(_) | qemu::Ending::Silent(_));
+    let timed_out = matches!(
+        c.ending,
+        qemu::Ending::TimedOut(_) | qemu::Ending::Silent(_)
+    );
     if !failed || verbose || timed_out {
         // (A timeout already shows its last lines in the failure.)
         return (results, None);

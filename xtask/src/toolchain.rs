@@ -70,7 +70,10 @@ impl Toolchain {
     /// Picks a route, or names the Debian packages that would provide one.
     pub fn detect(probe: &dyn Probe) -> Result<Toolchain, Vec<&'static str>> {
         let installed = |t: Target| {
-            let libdir = probe.stdout("rustc", &["--print", "target-libdir", "--target", t.triple()]);
+            let libdir = probe.stdout(
+                "rustc",
+                &["--print", "target-libdir", "--target", t.triple()],
+            );
             libdir.is_some_and(|dir| !dir.is_empty() && probe.exists(Path::new(&dir)))
         };
         if Target::ALL.iter().all(|t| installed(*t)) {
@@ -210,11 +213,13 @@ pub mod tests {
     fn installed_target_means_plain_cargo() {
         let mut m = debian_machine();
         let user = Target::User.triple();
-        m.paths.insert(format!("{SYSROOT}/lib/rustlib/{user}/lib").into());
+        m.paths
+            .insert(format!("{SYSROOT}/lib/rustlib/{user}/lib").into());
         // One target is not enough: the kernel's is missing.
         assert_ne!(Toolchain::detect(&m).unwrap().route, Route::Installed);
         let kernel = Target::Kernel.triple();
-        m.paths.insert(format!("{SYSROOT}/lib/rustlib/{kernel}/lib").into());
+        m.paths
+            .insert(format!("{SYSROOT}/lib/rustlib/{kernel}/lib").into());
         let tc = Toolchain::detect(&m).unwrap();
         let cmd = tc.cargo_build(Target::User, Path::new("/w/target/riscv"));
         assert_eq!(cmd.get_program(), "cargo");
@@ -246,8 +251,13 @@ pub mod tests {
         m.outputs.remove("rustc --print sysroot");
         assert_eq!(Toolchain::detect(&m), Err(vec!["lld"]));
         m.programs.insert("ld.lld");
-        let cmd = Toolchain::detect(&m).unwrap().cargo_build(Target::User, Path::new("/t"));
-        assert_eq!(env(&cmd, Target::User.linker_var()).as_deref(), Some("/usr/bin/ld.lld"));
+        let cmd = Toolchain::detect(&m)
+            .unwrap()
+            .cargo_build(Target::User, Path::new("/t"));
+        assert_eq!(
+            env(&cmd, Target::User.linker_var()).as_deref(),
+            Some("/usr/bin/ld.lld")
+        );
     }
 
     #[test]

@@ -31,7 +31,9 @@ use crate::cap::Cap;
 use crate::ipc::queue::TcbQueue;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
-use crate::object::tcb::{BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE, TCB_REPLY};
+use crate::object::tcb::{
+    BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE, TCB_REPLY,
+};
 use crate::state::kernel;
 use crate::types::PAddr;
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};

@@ -9,8 +9,8 @@
 
 use super::fault::{exception_fault, handle_fault, Fault};
 use super::invoke::handle_invocation;
-use super::recv::{handle_recv, handle_reply};
 use super::message::ipc_buffer;
+use super::recv::{handle_recv, handle_reply};
 use crate::arch::riscv64::context::reg;
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;

@@ -141,7 +141,9 @@ pub fn ensure_no_children(slot: SlotRef) -> Result<(), SyscallError> {
 /// caps never are).
 pub fn is_cap_revocable(derived: &Cap, src: &Cap) -> bool {
     match *derived {
-        Cap::Endpoint { badge, .. } => !matches!(*src, Cap::Endpoint { badge: b, .. } if b == badge),
+        Cap::Endpoint { badge, .. } => {
+            !matches!(*src, Cap::Endpoint { badge: b, .. } if b == badge)
+        }
         Cap::Notification { badge, .. } => {
             !matches!(*src, Cap::Notification { badge: b, .. } if b == badge)
         }

@@ -167,8 +167,14 @@ mod tests {
 
     #[test]
     fn endpoint_and_notification_rights_only_shrink() {
-        assert_eq!(mask_cap_rights(CapRights(0b0101), ep(0, 0xF)), ep(0, 0b0101));
-        assert_eq!(mask_cap_rights(CapRights::ALL, ep(0, 0b0011)), ep(0, 0b0011));
+        assert_eq!(
+            mask_cap_rights(CapRights(0b0101), ep(0, 0xF)),
+            ep(0, 0b0101)
+        );
+        assert_eq!(
+            mask_cap_rights(CapRights::ALL, ep(0, 0b0011)),
+            ep(0, 0b0011)
+        );
         let n = |r| Cap::Notification {
             ptr: PAddr(0x9000_0000),
             badge: 0,
@@ -181,8 +187,14 @@ mod tests {
             master: false,
             can_grant: g,
         };
-        assert_eq!(mask_cap_rights(CapRights::READ_WRITE, reply(true)), reply(false));
-        assert_eq!(mask_cap_rights(CapRights::CAN_GRANT, reply(true)), reply(true));
+        assert_eq!(
+            mask_cap_rights(CapRights::READ_WRITE, reply(true)),
+            reply(false)
+        );
+        assert_eq!(
+            mask_cap_rights(CapRights::CAN_GRANT, reply(true)),
+            reply(true)
+        );
     }
 
     #[test]

@@ -93,9 +93,7 @@ pub fn send_ipc(thread: TcbRef, ep_pa: PAddr, a: SendArgs) {
 /// first.
 pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool) {
     let bound = thread.get().bound_notification();
-    if bound != 0
-        && NotificationRef::new(PAddr(bound)).get().state() == NotificationState::Active
-    {
+    if bound != 0 && NotificationRef::new(PAddr(bound)).get().state() == NotificationState::Active {
         complete_signal(PAddr(bound), thread);
         return;
     }
@@ -124,7 +122,13 @@ pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool
             store(ep, q, EndpointState::Send);
             let s = sender.get();
             let ipc = s.blocking_ipc();
-            do_ipc_transfer(sender, Some(ep_pa), s.blocking_badge(), ipc.can_grant, thread);
+            do_ipc_transfer(
+                sender,
+                Some(ep_pa),
+                s.blocking_badge(),
+                ipc.can_grant,
+                thread,
+            );
             if ipc.is_call {
                 if ipc.can_grant || ipc.can_grant_reply {
                     setup_caller_cap(sender, thread, can_grant);

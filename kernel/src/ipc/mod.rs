@@ -70,10 +70,7 @@ pub fn suspend(t: TcbRef) {
 /// Whether `t` is stopped: Inactive or blocked in IPC (seL4's
 /// `isStopped`).
 pub fn is_stopped(t: TcbRef) -> bool {
-    !matches!(
-        t.get().state(),
-        ThreadState::Running | ThreadState::Restart
-    )
+    !matches!(t.get().state(), ThreadState::Running | ThreadState::Restart)
 }
 
 /// seL4's `restart` (Resume): a stopped thread abandons its IPC and runs

@@ -145,7 +145,9 @@ pub fn cancel_all_signals(ntfn: PAddr) {
 /// Binds `ntfn` and `tcb` to each other (the caller has checked that
 /// neither is bound).
 pub fn bind_notification(tcb: TcbRef, ntfn: PAddr) {
-    NotificationRef::new(ntfn).get().set_bound_tcb(tcb.paddr().0);
+    NotificationRef::new(ntfn)
+        .get()
+        .set_bound_tcb(tcb.paddr().0);
     tcb.get().set_bound_notification(ntfn.0);
 }
 

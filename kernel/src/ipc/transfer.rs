@@ -151,7 +151,10 @@ fn transfer_caps(
 /// buffer (receive CNode cptr looked up in its CSpace, then index and
 /// depth relative to that CNode), if there is one.
 fn receive_slot(receiver: TcbRef, recv: &MessageRegs) -> Option<SlotRef> {
-    let word = |i| recv.buffer_word(RECEIVE_CNODE_WORD + i).map_or(0, read_word);
+    let word = |i| {
+        recv.buffer_word(RECEIVE_CNODE_WORD + i)
+            .map_or(0, read_word)
+    };
     let (cnode, index, depth) = (word(0), word(1), word(2));
     let root = Tcb::slot(receiver, TCB_CTABLE).get().cap();
     let (_, node) = lookup_cap(root, cnode).ok()?;

@@ -42,9 +42,17 @@ pub enum CNodeOp {
     /// Cancel the sends queued on an endpoint with the capability's badge.
     CancelBadgedSends(Cap),
     /// Copy or Mint: insert `cap`, derived from `src`, into `dest`.
-    Insert { cap: Cap, src: SlotRef, dest: SlotRef },
+    Insert {
+        cap: Cap,
+        src: SlotRef,
+        dest: SlotRef,
+    },
     /// Move or Mutate: move `src` to `dest` as `cap`.
-    Move { cap: Cap, src: SlotRef, dest: SlotRef },
+    Move {
+        cap: Cap,
+        src: SlotRef,
+        dest: SlotRef,
+    },
     /// Rotate: pivot's capability to `dest` (as `pivot_cap`), source's to
     /// the pivot (as `src_cap`); `dest == src` swaps.
     Rotate {

@@ -217,13 +217,22 @@ mod tests {
         }
         assert_eq!(get(&k, 96, k.first_empty), err(REVOKE_FIRST, &[]), "timer");
         assert_eq!(get(&k, 10, s), err(DELETE_FIRST, &[]), "occupied slot");
-        let short = k.call(init::IRQ_CONTROL, label::IRQ_ISSUE_IRQ_HANDLER, &[10, 5], &[init::CNODE]);
+        let short = k.call(
+            init::IRQ_CONTROL,
+            label::IRQ_ISSUE_IRQ_HANDLER,
+            &[10, 5],
+            &[init::CNODE],
+        );
         assert_eq!(short, err(TRUNCATED, &[]));
         assert!(!SimMachine::irq_unmasked(10));
         assert_eq!(get(&k, 10, k.first_empty), ok());
         assert_eq!(k.cap(k.first_empty), Cap::IrqHandler { irq: 10 });
         assert!(SimMachine::irq_unmasked(10), "issuing unmasks the line");
-        assert_eq!(get(&k, 10, k.first_empty + 1), err(REVOKE_FIRST, &[]), "issued");
+        assert_eq!(
+            get(&k, 10, k.first_empty + 1),
+            err(REVOKE_FIRST, &[]),
+            "issued"
+        );
         let trig = k.call(
             init::IRQ_CONTROL,
             label::RISCV_IRQ_ISSUE_IRQ_HANDLER_TRIGGER,
@@ -242,7 +251,10 @@ mod tests {
         let n = k.make(T::Notification, 0, 1)[0];
         let set = |cap: u64| k.call(h, label::IRQ_SET_IRQ_HANDLER, &[], &[cap]);
         assert_eq!(set(init::TCB), err(INVALID_CAP, &[0]));
-        assert_eq!(k.call(h, label::IRQ_SET_IRQ_HANDLER, &[], &[]), err(TRUNCATED, &[]));
+        assert_eq!(
+            k.call(h, label::IRQ_SET_IRQ_HANDLER, &[], &[]),
+            err(TRUNCATED, &[])
+        );
         // A badged copy: the interrupt signals with its badge.
         let b = h + 1;
         let mint = k.call(
@@ -276,10 +288,20 @@ mod tests {
         let slot = irq_slot(12).expect("IRQ node");
         assert!(matches!(slot.get().cap(), Cap::Notification { .. }));
         // Revoking the user's notification cap removes the IRQ's copy.
-        let r = k.call(init::CNODE, cairn_abi::invocation::label::CNODE_REVOKE, &[n, 64], &[]);
+        let r = k.call(
+            init::CNODE,
+            cairn_abi::invocation::label::CNODE_REVOKE,
+            &[n, 64],
+            &[],
+        );
         assert_eq!(r, ok());
         assert!(slot.get().cap().is_null());
-        let d = k.call(init::CNODE, cairn_abi::invocation::label::CNODE_DELETE, &[h, 64], &[]);
+        let d = k.call(
+            init::CNODE,
+            cairn_abi::invocation::label::CNODE_DELETE,
+            &[h, 64],
+            &[],
+        );
         assert_eq!(d, ok());
         assert!(!SimMachine::irq_unmasked(12));
         assert_eq!(state(12), IrqState::Inactive);

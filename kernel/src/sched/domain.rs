@@ -16,7 +16,11 @@ use core::cell::Cell;
 
 /// Entries of the schedule (`CONFIG_NUM_DOMAIN_SCHEDULES`: 2 with one
 /// domain, else 100).
-pub const NUM_DOMAIN_SCHEDULES: usize = if crate::config::NUM_DOMAINS > 1 { 100 } else { 2 };
+pub const NUM_DOMAIN_SCHEDULES: usize = if crate::config::NUM_DOMAINS > 1 {
+    100
+} else {
+    2
+};
 /// Largest duration of an entry (56 bits: seL4 packs the domain on top).
 pub const MAX_DURATION: u64 = u64::MAX >> 8;
 const DOMAIN_SHIFT: u32 = 56;
@@ -51,11 +55,7 @@ impl Default for DomainSchedule {
 }
 
 fn entry(i: u64) -> u64 {
-    kernel()
-        .domains
-        .table
-        .get(i as usize)
-        .map_or(0, Cell::get)
+    kernel().domains.table.get(i as usize).map_or(0, Cell::get)
 }
 
 /// Whether entry `i` is an end marker (or beyond the table).

@@ -18,7 +18,9 @@ fn current() -> Option<TcbRef> {
 fn candidate_runs_only_if_nothing_better_is_queued() {
     let k = boot();
     k.tcb.get().set_priority(100);
-    let [low, high] = threads(&k, 0, 2)[..] else { panic!() };
+    let [low, high] = threads(&k, 0, 2)[..] else {
+        panic!()
+    };
     high.get().set_priority(200);
     // A lower-priority candidate does not displace the current thread.
     possible_switch_to(low);
@@ -29,14 +31,19 @@ fn candidate_runs_only_if_nothing_better_is_queued() {
     possible_switch_to(high);
     assert_eq!(schedule(), Some(high));
     assert_eq!(kernel().ready.queue(0, 100).next(), Some(k.tcb));
-    assert!(!high.get().in_ready_queue(), "the running thread is not queued");
+    assert!(
+        !high.get().in_ready_queue(),
+        "the running thread is not queued"
+    );
 }
 
 #[test]
 fn equal_priority_candidate_waits_behind_the_current_thread() {
     let k = boot();
     let prio = k.tcb.get().priority();
-    let [a] = threads(&k, prio, 1)[..] else { panic!() };
+    let [a] = threads(&k, prio, 1)[..] else {
+        panic!()
+    };
     possible_switch_to(a);
     assert_eq!(schedule(), Some(k.tcb), "the current thread goes first");
     let q: Vec<_> = kernel().ready.queue(0, prio as usize).collect();
@@ -47,7 +54,9 @@ fn equal_priority_candidate_waits_behind_the_current_thread() {
 fn timeslice_expiry_round_robins_at_equal_priority() {
     let k = boot();
     let prio = k.tcb.get().priority();
-    let [a] = threads(&k, prio, 1)[..] else { panic!() };
+    let [a] = threads(&k, prio, 1)[..] else {
+        panic!()
+    };
     append(a);
     for _ in 1..crate::config::TIME_SLICE {
         timer_tick();
@@ -55,15 +64,25 @@ fn timeslice_expiry_round_robins_at_equal_priority() {
     }
     timer_tick();
     assert_eq!(schedule(), Some(a), "round robin");
-    assert_eq!(k.tcb.get().time_slice(), crate::config::TIME_SLICE, "refilled");
-    assert_eq!(kernel().ready.queue(0, prio as usize).last(), Some(k.tcb), "at the tail");
+    assert_eq!(
+        k.tcb.get().time_slice(),
+        crate::config::TIME_SLICE,
+        "refilled"
+    );
+    assert_eq!(
+        kernel().ready.queue(0, prio as usize).last(),
+        Some(k.tcb),
+        "at the tail"
+    );
 }
 
 #[test]
 fn yield_goes_to_the_tail() {
     let k = boot();
     let prio = k.tcb.get().priority();
-    let [a, b] = threads(&k, prio, 2)[..] else { panic!() };
+    let [a, b] = threads(&k, prio, 2)[..] else {
+        panic!()
+    };
     append(a);
     append(b);
     yield_current();
@@ -89,7 +108,9 @@ fn blocking_the_current_thread_chooses_another_or_idles() {
 fn set_priority_requeues_and_may_preempt() {
     let k = boot();
     k.tcb.get().set_priority(50);
-    let [a] = threads(&k, 10, 1)[..] else { panic!() };
+    let [a] = threads(&k, 10, 1)[..] else {
+        panic!()
+    };
     enqueue(a);
     set_priority(a, 60);
     assert_eq!(schedule(), Some(a), "raised above the current thread");

@@ -40,10 +40,21 @@ fn two_threads(bi: &BootInfo) -> Result<(), threads::Failed> {
         .untypeds()
         .filter(|u| !u.is_device && u.size_bits >= 21)
         .min_by_key(|u| u.size_bits)
-        .ok_or(threads::Failed("no untyped", sel4::Error::NotEnoughMemory { available: 0 }))?;
+        .ok_or(threads::Failed(
+            "no untyped",
+            sel4::Error::NotEnoughMemory { available: 0 },
+        ))?;
     let slot = bi.empty().end - 64;
     big.cap
-        .retype(sel4::ObjectType::Untyped, 20, sel4::cap::init_caps::CNODE, 0, 0, slot, 1)
+        .retype(
+            sel4::ObjectType::Untyped,
+            20,
+            sel4::cap::init_caps::CNODE,
+            0,
+            0,
+            slot,
+            1,
+        )
         .map_err(|e| threads::Failed("retyping the partner's untyped", e))?;
     let mut room = threads::Room {
         untyped: sel4::Untyped::from_bits(slot),

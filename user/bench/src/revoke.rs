@@ -41,7 +41,10 @@ pub fn run(bi: &BootInfo) -> Result<(), Failed> {
         .untypeds()
         .filter(|u| !u.is_device && Word::from(u.size_bits) > CNODE_RADIX + 5)
         .min_by_key(|u| u.size_bits)
-        .ok_or(Failed("no untyped for the CNode", Error::NotEnoughMemory { available: 0 }))?;
+        .ok_or(Failed(
+            "no untyped for the CNode",
+            Error::NotEnoughMemory { available: 0 },
+        ))?;
     let empty = bi.empty();
     let (cnode, pool) = (empty.start, empty.start + 1);
     big.cap

@@ -111,7 +111,9 @@ fn round_trips(
         (_, true) => "call-reply-recv-4-cross-as",
     };
     report(op, &mut samples);
-    partner.suspend().map_err(|e| Failed("suspending the partner", e))
+    partner
+        .suspend()
+        .map_err(|e| Failed("suspending the partner", e))
 }
 
 /// Partner: waits, noting when each Wait returns.
@@ -143,7 +145,9 @@ fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
         *s = WOKEN_AT.load(Ordering::SeqCst).wrapping_sub(start);
     }
     report("signal-higher-prio", &mut samples);
-    partner.suspend().map_err(|e| Failed("suspending the partner", e))?;
+    partner
+        .suspend()
+        .map_err(|e| Failed("suspending the partner", e))?;
     init_caps::TCB
         .set_priority(init_caps::TCB, 255)
         .map_err(|e| Failed("restoring the root thread", e))
@@ -153,11 +157,13 @@ fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
 pub fn run(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
     round_trips(bi, room, None, 0)?;
     round_trips(bi, room, None, 4)?;
-    let space = ImageSpace::new(bi, room.untyped, room.next_slot)
-        .map_err(|e| {
-            cairn_rt::println!("cairn-bench: second address space: {e}");
-            Failed("making the second address space", sel4::Error::IllegalOperation)
-        })?;
+    let space = ImageSpace::new(bi, room.untyped, room.next_slot).map_err(|e| {
+        cairn_rt::println!("cairn-bench: second address space: {e}");
+        Failed(
+            "making the second address space",
+            sel4::Error::IllegalOperation,
+        )
+    })?;
     room.next_slot += ROOT_SLOTS;
     round_trips(bi, room, Some(&space), 0)?;
     round_trips(bi, room, Some(&space), 4)?;

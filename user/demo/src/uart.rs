@@ -18,7 +18,10 @@
 
 use cairn_rt::println;
 use sel4::cap::init_caps::{CNODE, IRQ_CONTROL, VSPACE};
-use sel4::{BootInfo, CapRights, Error, Frame, IrqHandler, Notification, ObjectType, PageTable, Untyped, Word};
+use sel4::{
+    BootInfo, CapRights, Error, Frame, IrqHandler, Notification, ObjectType, PageTable, Untyped,
+    Word,
+};
 
 /// The UART's physical address and IRQ on QEMU virt (ABI ref §12).
 const UART_PADDR: Word = 0x1000_0000;
@@ -52,7 +55,10 @@ fn device_frame(bi: &BootInfo, slots: &mut Slots, paddr: Word) -> Result<Frame, 
     let ut = bi
         .untypeds()
         .find(|u| u.is_device && u.paddr <= paddr && paddr - u.paddr < u.size().unwrap_or(0))
-        .ok_or(Failed("no device untyped holds the UART", Error::IllegalOperation))?;
+        .ok_or(Failed(
+            "no device untyped holds the UART",
+            Error::IllegalOperation,
+        ))?;
     let (mut cap, mut base, mut bits) = (ut.cap, ut.paddr, ut.size_bits);
     while bits > PAGE_BITS {
         let halves = slots.next();
@@ -128,7 +134,10 @@ pub fn run(bi: &BootInfo, slots: &mut Slots) -> Result<([u8; LINE], usize), Fail
         .untypeds()
         .filter(|u| !u.is_device && u.size_bits >= 16)
         .min_by_key(|u| u.size_bits)
-        .ok_or(Failed("no RAM untyped", Error::NotEnoughMemory { available: 0 }))?;
+        .ok_or(Failed(
+            "no RAM untyped",
+            Error::NotEnoughMemory { available: 0 },
+        ))?;
     let scratch = Untyped::from_bits(slots.next());
     retype(ram.cap, ObjectType::Untyped, 16, scratch.bits(), 1)
         .map_err(|e| Failed("carving scratch memory", e))?;

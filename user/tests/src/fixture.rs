@@ -246,7 +246,11 @@ pub fn expect_nested_tag(
 
 /// Fails unless `r` succeeded.
 /// `got` must equal `want`.
-pub fn expect_eq<T: PartialEq + core::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), Failure> {
+pub fn expect_eq<T: PartialEq + core::fmt::Debug>(
+    got: T,
+    want: T,
+    what: &str,
+) -> Result<(), Failure> {
     if got == want {
         Ok(())
     } else {

@@ -68,7 +68,10 @@ fn get_out_of_range(ctx: &Ctx<'_>) -> TestResult {
     for irq in [0, MAX_IRQ + 1, Word::MAX] {
         expect_err(
             get(irq, d),
-            Error::RangeError { min: 1, max: MAX_IRQ },
+            Error::RangeError {
+                min: 1,
+                max: MAX_IRQ,
+            },
             "IRQControl_Get of a line out of range",
         )?;
     }
@@ -78,7 +81,11 @@ fn get_out_of_range(ctx: &Ctx<'_>) -> TestResult {
 fn get_timer(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     let d = env.slot()?;
-    expect_err(get(MAX_IRQ, d), Error::RevokeFirst, "IRQControl_Get of the timer")?;
+    expect_err(
+        get(MAX_IRQ, d),
+        Error::RevokeFirst,
+        "IRQControl_Get of the timer",
+    )?;
     expect_tag(d, tag::NULL, "destination")
 }
 
@@ -87,7 +94,11 @@ fn get_once(ctx: &Ctx<'_>) -> TestResult {
     let (a, b) = (env.slot()?, env.slot()?);
     expect_ok(get(UART_IRQ, a), "IRQControl_Get")?;
     expect_tag(a, tag::IRQ_HANDLER, "the handler cap")?;
-    expect_err(get(UART_IRQ, b), Error::RevokeFirst, "a second Get of the line")?;
+    expect_err(
+        get(UART_IRQ, b),
+        Error::RevokeFirst,
+        "a second Get of the line",
+    )?;
     expect_tag(b, tag::NULL, "second destination")?;
     expect_ok(delete(a), "deleting the handler")?;
     expect_ok(get(UART_IRQ, b), "Get after the handler is gone")?;
@@ -97,7 +108,11 @@ fn get_once(ctx: &Ctx<'_>) -> TestResult {
 fn get_occupied(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     let ep = env.endpoint()?;
-    expect_err(get(RTC_IRQ, ep), Error::DeleteFirst, "Get into an occupied slot")?;
+    expect_err(
+        get(RTC_IRQ, ep),
+        Error::DeleteFirst,
+        "Get into an occupied slot",
+    )?;
     // The failed Get issued nothing.
     let d = env.slot()?;
     expect_ok(get(RTC_IRQ, d), "Get into an empty slot")?;
@@ -109,17 +124,32 @@ fn get_truncated(ctx: &Ctx<'_>) -> TestResult {
     let d = env.slot()?;
     let raw = crate::fixture::raw;
     expect_err(
-        raw(init::IRQ_CONTROL, label::IRQ_ISSUE_IRQ_HANDLER, &[UART_IRQ, d], &[ROOT.bits()]),
+        raw(
+            init::IRQ_CONTROL,
+            label::IRQ_ISSUE_IRQ_HANDLER,
+            &[UART_IRQ, d],
+            &[ROOT.bits()],
+        ),
         Error::TruncatedMessage,
         "Get with two words",
     )?;
     expect_err(
-        raw(init::IRQ_CONTROL, label::IRQ_ISSUE_IRQ_HANDLER, &[UART_IRQ, d, 64], &[]),
+        raw(
+            init::IRQ_CONTROL,
+            label::IRQ_ISSUE_IRQ_HANDLER,
+            &[UART_IRQ, d, 64],
+            &[],
+        ),
         Error::TruncatedMessage,
         "Get without the root",
     )?;
     expect_err(
-        raw(init::IRQ_CONTROL, label::CNODE_COPY, &[UART_IRQ, d, 64], &[ROOT.bits()]),
+        raw(
+            init::IRQ_CONTROL,
+            label::CNODE_COPY,
+            &[UART_IRQ, d, 64],
+            &[ROOT.bits()],
+        ),
         Error::IllegalOperation,
         "a CNode label on IRQControl",
     )?;
@@ -183,8 +213,14 @@ fn set_ack_clear(ctx: &Ctx<'_>) -> TestResult {
     let handler = IrqHandler::from_bits(h);
     let n = env.create(ObjectType::Notification, 0)?;
     let result = (|| {
-        expect_ok(handler.set_notification(Notification::from_bits(n)), "SetNotification")?;
-        expect_ok(handler.set_notification(Notification::from_bits(n)), "again (replaces)")?;
+        expect_ok(
+            handler.set_notification(Notification::from_bits(n)),
+            "SetNotification",
+        )?;
+        expect_ok(
+            handler.set_notification(Notification::from_bits(n)),
+            "again (replaces)",
+        )?;
         expect_ok(handler.ack(), "Ack")?;
         expect_ok(handler.clear(), "Clear")?;
         expect_ok(handler.clear(), "Clear again")?;
@@ -206,7 +242,11 @@ fn copy_keeps_line(ctx: &Ctx<'_>) -> TestResult {
     expect_ok(copy(c, h, CapRights::ALL), "Copy of the handler")?;
     expect_tag(c, tag::IRQ_HANDLER, "the copy")?;
     expect_ok(delete(h), "deleting the original")?;
-    expect_err(get(RTC_IRQ, env.slot()?), Error::RevokeFirst, "Get while a copy lives")?;
+    expect_err(
+        get(RTC_IRQ, env.slot()?),
+        Error::RevokeFirst,
+        "Get while a copy lives",
+    )?;
     expect_ok(delete(c), "deleting the copy")?;
     let d = env.slot()?;
     expect_ok(get(RTC_IRQ, d), "Get once all are gone")?;

@@ -229,7 +229,10 @@ impl World {
         let root = Tcb::slot(self.k.tcb, TCB_CTABLE).get().cap();
         matches!(
             lookup_cap(root, c.cptr),
-            Ok((_, Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }))
+            Ok((
+                _,
+                Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }
+            ))
         )
     }
 

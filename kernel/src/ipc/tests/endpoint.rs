@@ -23,7 +23,9 @@ fn send_blocks_until_a_receiver_comes() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
     let b = mint(&k, ep, 0xF, 0x77);
-    let [s, r] = k.threads(10, 2)[..] else { panic!() };
+    let [s, r] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     own_buffer(&k, s);
     own_buffer(&k, r);
     let mrs: Vec<u64> = (1..=6).collect();
@@ -52,15 +54,25 @@ fn a_waiting_receiver_gets_the_message_at_once_and_may_preempt() {
     syscall(s, SYS_SEND, ep, 3, &[42], &[]);
     assert_eq!(r.get().state(), ThreadState::Running);
     assert_eq!(received(r, 1).2, vec![42]);
-    assert_eq!(action(), Action::SwitchTo(r), "the receiver is the candidate");
-    assert_eq!(crate::sched::schedule(), Some(r), "and it preempts the sender");
+    assert_eq!(
+        action(),
+        Action::SwitchTo(r),
+        "the receiver is the candidate"
+    );
+    assert_eq!(
+        crate::sched::schedule(),
+        Some(r),
+        "and it preempts the sender"
+    );
 }
 
 #[test]
 fn call_and_reply_through_the_reply_cap() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
-    let [c, srv] = k.threads(10, 2)[..] else { panic!() };
+    let [c, srv] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     syscall(srv, SYS_RECV, ep, 0, &[], &[]);
     syscall(c, SYS_CALL, ep, 5, &[1, 2], &[]);
     assert_eq!(c.get().state(), ThreadState::BlockedOnReply);
@@ -80,7 +92,9 @@ fn call_and_reply_through_the_reply_cap() {
 fn reply_recv_replies_then_waits() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
-    let [c1, c2, srv] = k.threads(10, 3)[..] else { panic!() };
+    let [c1, c2, srv] = k.threads(10, 3)[..] else {
+        panic!()
+    };
     syscall(srv, SYS_RECV, ep, 0, &[], &[]);
     syscall(c1, SYS_CALL, ep, 1, &[], &[]);
     syscall(c2, SYS_CALL, ep, 2, &[], &[]);
@@ -97,7 +111,9 @@ fn call_without_grant_rights_leaves_the_caller_stopped() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
     let plain = mint(&k, ep, 0x3, 0); // Read + Write only
-    let [c, srv] = k.threads(10, 2)[..] else { panic!() };
+    let [c, srv] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     syscall(srv, SYS_RECV, ep, 0, &[], &[]);
     syscall(c, SYS_CALL, plain, 0, &[], &[]);
     assert_eq!(c.get().state(), ThreadState::Inactive);
@@ -111,7 +127,11 @@ fn non_blocking_calls_do_not_wait() {
     let [t] = k.threads(10, 1)[..] else { panic!() };
     syscall(t, SYS_NB_SEND, ep, 0, &[1], &[]);
     assert_eq!(t.get().state(), ThreadState::Running);
-    assert_eq!(ep_state(&k, ep), EndpointState::Idle, "the message is dropped");
+    assert_eq!(
+        ep_state(&k, ep),
+        EndpointState::Idle,
+        "the message is dropped"
+    );
     syscall(t, SYS_NB_RECV, ep, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::Running);
     assert_eq!(t.get().reg(reg::A0), 0, "badge 0: nothing received");
@@ -121,7 +141,9 @@ fn non_blocking_calls_do_not_wait() {
 fn without_ipc_buffers_only_four_mrs_arrive() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
-    let [s, r] = k.threads(10, 2)[..] else { panic!() };
+    let [s, r] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     own_buffer(&k, s);
     no_buffer(r);
     syscall(r, SYS_RECV, ep, 0, &[], &[]);
@@ -136,7 +158,9 @@ fn a_granted_cap_lands_in_the_receive_slot() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
     let gift = object(&k, T::Notification);
-    let [s, r] = k.threads(10, 2)[..] else { panic!() };
+    let [s, r] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     own_buffer(&k, s);
     own_buffer(&k, r);
     let dest = k.first_empty;
@@ -156,7 +180,9 @@ fn no_grant_no_cap_and_an_occupied_receive_slot_takes_none() {
     let ep = object(&k, T::Endpoint);
     let no_grant = mint(&k, ep, 0x3, 0);
     let gift = object(&k, T::Notification);
-    let [s, r] = k.threads(10, 2)[..] else { panic!() };
+    let [s, r] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     own_buffer(&k, s);
     own_buffer(&k, r);
     let dest = k.first_empty;
@@ -179,7 +205,9 @@ fn caps_to_the_same_endpoint_are_unwrapped_to_badges() {
     let b1 = mint(&k, ep, 0xF, 0x11);
     let b2 = mint(&k, ep, 0xF, 0x22);
     let other = object(&k, T::Notification);
-    let [s, r] = k.threads(10, 2)[..] else { panic!() };
+    let [s, r] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     own_buffer(&k, s);
     own_buffer(&k, r);
     let dest = k.first_empty;
@@ -197,14 +225,18 @@ fn caps_to_the_same_endpoint_are_unwrapped_to_badges() {
 fn deleting_the_endpoint_restarts_its_queue_and_suspend_leaves_it() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
-    let [a, b, c] = k.threads(10, 3)[..] else { panic!() };
+    let [a, b, c] = k.threads(10, 3)[..] else {
+        panic!()
+    };
     for t in [a, b, c] {
         syscall(t, SYS_SEND, ep, 0, &[], &[]);
         assert_eq!(t.get().state(), ThreadState::BlockedOnSend);
     }
     crate::ipc::suspend(b);
     assert_eq!(b.get().state(), ThreadState::Inactive);
-    let Cap::Endpoint { ptr, .. } = k.cap(ep) else { panic!() };
+    let Cap::Endpoint { ptr, .. } = k.cap(ep) else {
+        panic!()
+    };
     let q = EndpointRef::new(ptr).get();
     assert_eq!((q.queue_head(), q.queue_tail()), (a.paddr().0, c.paddr().0));
     assert_eq!(a.get().ep_next(), c.paddr().0, "b is unlinked");
@@ -222,7 +254,9 @@ fn cancel_badged_sends_restarts_only_that_badge() {
     let ep = object(&k, T::Endpoint);
     let b1 = mint(&k, ep, 0xF, 1);
     let b2 = mint(&k, ep, 0xF, 2);
-    let [x, y, z] = k.threads(10, 3)[..] else { panic!() };
+    let [x, y, z] = k.threads(10, 3)[..] else {
+        panic!()
+    };
     syscall(x, SYS_SEND, b1, 0, &[], &[]);
     syscall(y, SYS_SEND, b2, 0, &[], &[]);
     syscall(z, SYS_SEND, b1, 0, &[], &[]);

@@ -14,7 +14,9 @@ use cairn_abi::syscall::*;
 fn setup(k: &TestKernel) -> (TcbRef, TcbRef) {
     let ep = object(k, T::Endpoint);
     let fep = mint(k, ep, 0xF, 0x55);
-    let [t, h] = k.threads(10, 2)[..] else { panic!() };
+    let [t, h] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     own_buffer(k, h);
     t.get().set_fault_handler(fep);
     syscall(h, SYS_RECV, ep, 0, &[], &[]);
@@ -48,7 +50,10 @@ fn unknown_syscall_is_delivered_and_a_reply_skips_it() {
     syscall(h, SYS_REPLY, 0, 0, &reply[..10], &[]);
     assert_eq!(tcb.state(), ThreadState::Restart);
     assert_eq!((tcb.fault_ip(), tcb.reg(reg::A0)), (0x1_0004, 0xAA));
-    assert!(crate::api::fault::stored_fault(t).is_none(), "fault cleared");
+    assert!(
+        crate::api::fault::stored_fault(t).is_none(),
+        "fault cleared"
+    );
 }
 
 #[test]
@@ -110,7 +115,11 @@ fn no_valid_handler_stops_the_thread() {
         t.get().set_state(ThreadState::Running);
         t.get().set_fault_handler(handler);
         handle_fault(t, Fault::UnknownSyscall { number: 9 });
-        assert_eq!(t.get().state(), ThreadState::Inactive, "handler {handler:#x}");
+        assert_eq!(
+            t.get().state(),
+            ThreadState::Inactive,
+            "handler {handler:#x}"
+        );
     }
 }
 

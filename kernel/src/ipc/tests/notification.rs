@@ -32,7 +32,10 @@ fn signals_accumulate_until_a_wait() {
     assert_eq!(ntfn(&k, n).state(), NotificationState::Idle);
     // Poll with nothing pending: badge 0, no wait.
     syscall(t, SYS_NB_RECV, n, 0, &[], &[]);
-    assert_eq!((t.get().state(), t.get().reg(reg::A0)), (ThreadState::Running, 0));
+    assert_eq!(
+        (t.get().state(), t.get().reg(reg::A0)),
+        (ThreadState::Running, 0)
+    );
 }
 
 #[test]
@@ -40,12 +43,17 @@ fn a_signal_wakes_the_first_waiter() {
     let k = boot();
     let n = object(&k, T::Notification);
     let b = mint(&k, n, 0xF, 9);
-    let [w1, w2, s] = k.threads(10, 3)[..] else { panic!() };
+    let [w1, w2, s] = k.threads(10, 3)[..] else {
+        panic!()
+    };
     syscall(w1, SYS_RECV, n, 0, &[], &[]);
     syscall(w2, SYS_RECV, n, 0, &[], &[]);
     assert_eq!(ntfn(&k, n).state(), NotificationState::Waiting);
     syscall(s, SYS_SEND, b, 0, &[], &[]);
-    assert_eq!((w1.get().state(), w1.get().reg(reg::A0)), (ThreadState::Running, 9));
+    assert_eq!(
+        (w1.get().state(), w1.get().reg(reg::A0)),
+        (ThreadState::Running, 9)
+    );
     assert_eq!(w2.get().state(), ThreadState::BlockedOnNotification);
     // Deleting the notification restarts the other waiter.
     assert_eq!(crate::cap::delete::cte_delete(k.slot(b)), Ok(()));
@@ -59,23 +67,44 @@ fn a_bound_thread_in_an_endpoint_recv_takes_the_signal() {
     let n = object(&k, T::Notification);
     let ep = object(&k, T::Endpoint);
     let b = mint(&k, n, 0xF, 0x40);
-    let [t, s] = k.threads(10, 2)[..] else { panic!() };
-    let Cap::Notification { ptr, .. } = k.cap(n) else { panic!() };
+    let [t, s] = k.threads(10, 2)[..] else {
+        panic!()
+    };
+    let Cap::Notification { ptr, .. } = k.cap(n) else {
+        panic!()
+    };
     crate::ipc::notification::bind_notification(t, ptr);
     // Pending before the Recv: the Recv returns at once.
     syscall(s, SYS_SEND, b, 0, &[], &[]);
     syscall(t, SYS_RECV, ep, 0, &[], &[]);
-    assert_eq!((t.get().state(), t.get().reg(reg::A0)), (ThreadState::Running, 0x40));
+    assert_eq!(
+        (t.get().state(), t.get().reg(reg::A0)),
+        (ThreadState::Running, 0x40)
+    );
     // Arriving during the Recv: the thread leaves the endpoint queue.
     syscall(t, SYS_RECV, ep, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::BlockedOnReceive);
     syscall(s, SYS_SEND, b, 0, &[], &[]);
-    assert_eq!((t.get().state(), t.get().reg(reg::A0)), (ThreadState::Running, 0x40));
-    let Cap::Endpoint { ptr: e, .. } = k.cap(ep) else { panic!() };
-    assert_eq!(crate::object::endpoint::EndpointRef::new(e).get().queue_head(), 0);
+    assert_eq!(
+        (t.get().state(), t.get().reg(reg::A0)),
+        (ThreadState::Running, 0x40)
+    );
+    let Cap::Endpoint { ptr: e, .. } = k.cap(ep) else {
+        panic!()
+    };
+    assert_eq!(
+        crate::object::endpoint::EndpointRef::new(e)
+            .get()
+            .queue_head(),
+        0
+    );
     // Another thread may not wait on the bound notification.
     syscall(s, SYS_RECV, n, 0, &[], &[]);
-    assert_eq!(s.get().state(), ThreadState::Inactive, "cap fault, no handler");
+    assert_eq!(
+        s.get().state(),
+        ThreadState::Inactive,
+        "cap fault, no handler"
+    );
     // Deleting the notification unbinds it.
     assert_eq!(crate::cap::delete::cte_delete(k.slot(b)), Ok(()));
     assert_eq!(crate::cap::delete::cte_delete(k.slot(n)), Ok(()));
@@ -87,15 +116,23 @@ fn a_bound_thread_waiting_for_a_reply_is_not_woken() {
     let k = boot();
     let n = object(&k, T::Notification);
     let ep = object(&k, T::Endpoint);
-    let [t, srv, s] = k.threads(10, 3)[..] else { panic!() };
-    let Cap::Notification { ptr, .. } = k.cap(n) else { panic!() };
+    let [t, srv, s] = k.threads(10, 3)[..] else {
+        panic!()
+    };
+    let Cap::Notification { ptr, .. } = k.cap(n) else {
+        panic!()
+    };
     crate::ipc::notification::bind_notification(t, ptr);
     syscall(srv, SYS_RECV, ep, 0, &[], &[]);
     syscall(t, SYS_CALL, ep, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::BlockedOnReply);
     syscall(s, SYS_SEND, n, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::BlockedOnReply);
-    assert_eq!(ntfn(&k, n).state(), NotificationState::Active, "kept pending");
+    assert_eq!(
+        ntfn(&k, n).state(),
+        NotificationState::Active,
+        "kept pending"
+    );
 }
 
 #[test]

@@ -24,7 +24,11 @@ const THREADS: usize = 5;
 enum Op {
     /// Thread `t` makes syscall `no` on object `obj` (0, 1: endpoints; 2:
     /// the notification; 3: a badged endpoint cap without Grant).
-    Sys { t: usize, no: SyscallNo, obj: usize },
+    Sys {
+        t: usize,
+        no: SyscallNo,
+        obj: usize,
+    },
     Suspend(usize),
     Resume(usize),
 }
@@ -63,7 +67,12 @@ fn queue_of(head: u64, tail: u64) -> Vec<u64> {
     v
 }
 
-fn check(k: &TestKernel, threads: &[TcbRef], eps: &[crate::types::PAddr; 2], n: crate::types::PAddr) {
+fn check(
+    k: &TestKernel,
+    threads: &[TcbRef],
+    eps: &[crate::types::PAddr; 2],
+    n: crate::types::PAddr,
+) {
     let mut queued: HashMap<u64, (u64, ThreadState)> = HashMap::new();
     for ep in eps {
         let e = EndpointRef::new(*ep).get();
@@ -78,7 +87,10 @@ fn check(k: &TestKernel, threads: &[TcbRef], eps: &[crate::types::PAddr; 2], n: 
         };
         assert!(!q.is_empty(), "non-idle endpoint without a queue");
         for t in q {
-            assert!(queued.insert(t, (ep.0, want)).is_none(), "thread in two queues");
+            assert!(
+                queued.insert(t, (ep.0, want)).is_none(),
+                "thread in two queues"
+            );
         }
     }
     let o = NotificationRef::new(n).get();
@@ -215,7 +227,12 @@ fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
         v.push(tcb.state() as u64);
         v.extend((0..8).map(|i| tcb.reg(reg::A0 + i)));
         v.extend([tcb.fault_ip(), tcb.next_ip()]);
-        v.extend([tcb.blocking_object(), tcb.blocking_badge(), tcb.ep_next(), tcb.ep_prev()]);
+        v.extend([
+            tcb.blocking_object(),
+            tcb.blocking_badge(),
+            tcb.ep_next(),
+            tcb.ep_prev(),
+        ]);
         v.push(tcb.in_ready_queue() as u64);
         for i in [TCB_REPLY, TCB_CALLER] {
             let s = Tcb::slot(t, i).get();
@@ -272,7 +289,9 @@ proptest! {
 fn the_fastpath_takes_a_short_call_and_its_reply_recv() {
     let k = boot();
     let ep = object(&k, T::Endpoint);
-    let [c, srv] = k.threads(10, 2)[..] else { panic!() };
+    let [c, srv] = k.threads(10, 2)[..] else {
+        panic!()
+    };
     syscall(srv, SYS_RECV, ep, 0, &[], &[]);
     // Taken: the switch happens inside the syscall, no scheduler action.
     syscall(c, SYS_CALL, ep, 5, &[1, 2], &[]);
@@ -282,7 +301,10 @@ fn the_fastpath_takes_a_short_call_and_its_reply_recv() {
     syscall(srv, SYS_REPLY_RECV, ep, 6, &[3], &[]);
     assert_eq!(kernel().current.get(), c.paddr().0);
     assert_eq!(crate::sched::action(), crate::sched::Action::ResumeCurrent);
-    assert_eq!((c.get().state(), srv.get().state()), (ThreadState::Running, ThreadState::BlockedOnReceive));
+    assert_eq!(
+        (c.get().state(), srv.get().state()),
+        (ThreadState::Running, ThreadState::BlockedOnReceive)
+    );
     // Declined: five MRs need the general path (which leaves the switch to
     // the scheduler).
     syscall(c, SYS_CALL, ep, 5, &[1, 2, 3, 4, 5], &[]);

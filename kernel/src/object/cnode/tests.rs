@@ -29,7 +29,15 @@ pub fn cn(k: &TestKernel, label: u64, mrs: &[u64]) -> Outcome {
 pub fn ram_untyped(k: &TestKernel) -> u64 {
     k.untypeds
         .clone()
-        .filter(|&i| matches!(k.cap(i), Cap::Untyped { is_device: false, .. }))
+        .filter(|&i| {
+            matches!(
+                k.cap(i),
+                Cap::Untyped {
+                    is_device: false,
+                    ..
+                }
+            )
+        })
         .max_by_key(|&i| match k.cap(i) {
             Cap::Untyped { size_bits, .. } => size_bits,
             _ => 0,
@@ -40,7 +48,12 @@ pub fn ram_untyped(k: &TestKernel) -> u64 {
 /// Retypes `n` objects of `ty` (seL4 object type number) with `size` into
 /// root slots from `slot` on, from the untyped in root slot `ut`.
 pub fn retype(k: &TestKernel, ut: u64, ty: u64, size: u64, slot: u64, n: u64) {
-    let r = k.call(ut, l::UNTYPED_RETYPE, &[ty, size, 0, 0, slot, n], &[init::CNODE]);
+    let r = k.call(
+        ut,
+        l::UNTYPED_RETYPE,
+        &[ty, size, 0, 0, slot, n],
+        &[init::CNODE],
+    );
     assert_eq!(r, ok(), "retype type {ty} into {slot}");
 }
 
@@ -77,7 +90,10 @@ fn ep_of(c: Cap) -> (u64, u64) {
 fn label_and_length_checks_come_first() {
     let k = boot();
     assert_eq!(cn(&k, l::TCB_SET_FLAGS, &[1, 64]), err(ILLEGAL, &[]));
-    assert_eq!(cn(&k, l::IRQ_ISSUE_IRQ_HANDLER, &[1, 64]), err(ILLEGAL, &[]));
+    assert_eq!(
+        cn(&k, l::IRQ_ISSUE_IRQ_HANDLER, &[1, 64]),
+        err(ILLEGAL, &[])
+    );
     assert_eq!(cn(&k, l::CNODE_REVOKE, &[1]), err(TRUNCATED, &[]));
     assert_eq!(cn(&k, l::CNODE_COPY, &[]), err(TRUNCATED, &[]));
 }
@@ -136,13 +152,19 @@ fn copy_errors_in_sel4s_order() {
     assert_eq!(copy(&[e, 64, 1], &[init::CNODE]), err(TRUNCATED, &[]));
     assert_eq!(copy(&[e, 64, 1, 64, 0xF], &[]), err(TRUNCATED, &[]));
     // Occupied destination before the source lookup (ABI ref §6.7: label 8).
-    assert_eq!(copy(&[1, 64, e + 1, 64, 0xF], &[init::CNODE]), err(DELETE_FIRST, &[]));
+    assert_eq!(
+        copy(&[1, 64, e + 1, 64, 0xF], &[init::CNODE]),
+        err(DELETE_FIRST, &[])
+    );
     // Source root not a CNode; bad source depth; empty source.
     assert_eq!(
         copy(&[e, 64, 1, 64, 0xF], &[init::IPC_BUFFER]),
         err(FAILED_LOOKUP, &[1, 1])
     );
-    assert_eq!(copy(&[e, 64, 1, 0, 0xF], &[init::CNODE]), err(RANGE, &[1, 64]));
+    assert_eq!(
+        copy(&[e, 64, 1, 0, 0xF], &[init::CNODE]),
+        err(RANGE, &[1, 64])
+    );
     assert_eq!(
         copy(&[e, 64, e + 1, 64, 0xF], &[init::CNODE]),
         err(FAILED_LOOKUP, &[1, 2, 64])
@@ -150,11 +172,20 @@ fn copy_errors_in_sel4s_order() {
     // Length 4 passes the common check but Copy needs the rights word.
     assert_eq!(copy(&[e, 64, 1, 64], &[init::CNODE]), err(TRUNCATED, &[]));
     // Not derivable: IRQ control.
-    assert_eq!(copy(&[e, 64, init::IRQ_CONTROL, 64, 0xF], &[init::CNODE]), err(ILLEGAL, &[]));
+    assert_eq!(
+        copy(&[e, 64, init::IRQ_CONTROL, 64, 0xF], &[init::CNODE]),
+        err(ILLEGAL, &[])
+    );
     assert!(k.cap(e).is_null(), "failed decodes change nothing");
     // Mint and Mutate need their data word.
-    assert_eq!(cn(&k, l::CNODE_MINT, &[e, 64, 1, 64, 0xF]), err(TRUNCATED, &[]));
-    assert_eq!(cn(&k, l::CNODE_MUTATE, &[e, 64, 1, 64]), err(TRUNCATED, &[]));
+    assert_eq!(
+        cn(&k, l::CNODE_MINT, &[e, 64, 1, 64, 0xF]),
+        err(TRUNCATED, &[])
+    );
+    assert_eq!(
+        cn(&k, l::CNODE_MUTATE, &[e, 64, 1, 64]),
+        err(TRUNCATED, &[])
+    );
 }
 
 #[test]
@@ -177,7 +208,10 @@ fn copy_masks_rights_and_makes_a_child() {
 fn frame_copies_lose_their_mapping_and_rights_shrink() {
     let k = boot();
     let d = k.first_empty;
-    assert_eq!(cn(&k, l::CNODE_COPY, &[d, 64, init::IPC_BUFFER, 64, 0b10]), ok());
+    assert_eq!(
+        cn(&k, l::CNODE_COPY, &[d, 64, init::IPC_BUFFER, 64, 0b10]),
+        ok()
+    );
     let Cap::Frame {
         rights, mapping, ..
     } = k.cap(d)
@@ -193,7 +227,10 @@ fn frame_copies_lose_their_mapping_and_rights_shrink() {
         }
     ));
     // Write-only is unsupported: the copy is kernel-only.
-    assert_eq!(cn(&k, l::CNODE_COPY, &[d + 1, 64, init::IPC_BUFFER, 64, 0b01]), ok());
+    assert_eq!(
+        cn(&k, l::CNODE_COPY, &[d + 1, 64, init::IPC_BUFFER, 64, 0b01]),
+        ok()
+    );
     assert!(matches!(
         k.cap(d + 1),
         Cap::Frame {
@@ -209,23 +246,41 @@ fn page_tables_derive_only_when_mapped() {
     let ut = ram_untyped(&k);
     let d = k.first_empty;
     retype(&k, ut, T_PT, 0, d, 1);
-    assert_eq!(cn(&k, l::CNODE_COPY, &[d + 1, 64, d, 64, 0xF]), err(ILLEGAL, &[]));
-    assert_eq!(cn(&k, l::CNODE_COPY, &[d + 1, 64, init::VSPACE, 64, 0xF]), ok());
+    assert_eq!(
+        cn(&k, l::CNODE_COPY, &[d + 1, 64, d, 64, 0xF]),
+        err(ILLEGAL, &[])
+    );
+    assert_eq!(
+        cn(&k, l::CNODE_COPY, &[d + 1, 64, init::VSPACE, 64, 0xF]),
+        ok()
+    );
     assert_eq!(k.cap(d + 1), k.cap(init::VSPACE));
 }
 
 #[test]
 fn untyped_with_children_must_be_revoked_first() {
     let (k, e, ut) = with_ep();
-    assert_eq!(cn(&k, l::CNODE_COPY, &[e + 2, 64, ut, 64, 0xF]), err(REVOKE_FIRST, &[]));
+    assert_eq!(
+        cn(&k, l::CNODE_COPY, &[e + 2, 64, ut, 64, 0xF]),
+        err(REVOKE_FIRST, &[])
+    );
     assert_eq!(cn(&k, l::CNODE_REVOKE, &[ut, 64]), ok());
     assert!(k.cap(e).is_null() && k.cap(e + 1).is_null());
     assert_eq!(cn(&k, l::CNODE_COPY, &[e + 2, 64, ut, 64, 0xF]), ok());
     assert!(is_mdb_parent_of(k.slot(ut), k.slot(e + 2)));
-    let Cap::Untyped { free_index, size_bits, .. } = k.cap(ut) else {
+    let Cap::Untyped {
+        free_index,
+        size_bits,
+        ..
+    } = k.cap(ut)
+    else {
         panic!()
     };
-    assert_eq!(free_index, 1 << size_bits, "a full-size child makes the parent full");
+    assert_eq!(
+        free_index,
+        1 << size_bits,
+        "a full-size child makes the parent full"
+    );
 }
 
 #[test]
@@ -235,11 +290,20 @@ fn mint_badges_once_and_sets_guards() {
     assert_eq!(cn(&k, l::CNODE_MINT, &[d, 64, e, 64, 0xF, 42]), ok());
     assert_eq!(ep_of(k.cap(d)), (42, 0xF));
     let s = k.slot(d).get();
-    assert!(s.revocable() && s.first_badged(), "a new badge starts a subtree");
+    assert!(
+        s.revocable() && s.first_badged(),
+        "a new badge starts a subtree"
+    );
     assert!(is_mdb_parent_of(k.slot(e), k.slot(d)));
     // A badged cap cannot be re-badged, not even with 0.
-    assert_eq!(cn(&k, l::CNODE_MINT, &[d + 1, 64, d, 64, 0xF, 7]), err(ILLEGAL, &[]));
-    assert_eq!(cn(&k, l::CNODE_MINT, &[d + 1, 64, d, 64, 0xF, 0]), err(ILLEGAL, &[]));
+    assert_eq!(
+        cn(&k, l::CNODE_MINT, &[d + 1, 64, d, 64, 0xF, 7]),
+        err(ILLEGAL, &[])
+    );
+    assert_eq!(
+        cn(&k, l::CNODE_MINT, &[d + 1, 64, d, 64, 0xF, 0]),
+        err(ILLEGAL, &[])
+    );
     // Badge 0 from an unbadged cap is a plain copy.
     assert_eq!(cn(&k, l::CNODE_MINT, &[d + 1, 64, e, 64, 0x3, 0]), ok());
     assert!(!k.slot(d + 1).get().revocable());
@@ -249,7 +313,10 @@ fn mint_badges_once_and_sets_guards() {
     assert!(!k.slot(d + 2).get().first_badged());
     // CNode guard data.
     let data = cnode_cap_data(0x5, 3);
-    assert_eq!(cn(&k, l::CNODE_MINT, &[d + 3, 64, init::CNODE, 64, 0, data]), ok());
+    assert_eq!(
+        cn(&k, l::CNODE_MINT, &[d + 3, 64, init::CNODE, 64, 0, data]),
+        ok()
+    );
     let Cap::CNode {
         guard, guard_size, ..
     } = k.cap(d + 3)
@@ -278,20 +345,50 @@ fn move_and_mutate_keep_the_tree_position() {
     assert!(is_mdb_parent_of(k.slot(e), k.slot(d + 5)));
     assert!(is_mdb_parent_of(k.slot(d + 5), k.slot(d + 1)));
     // Mutate never badges: endpoints and notifications refuse.
-    assert_eq!(cn(&k, l::CNODE_MUTATE, &[d, 64, d + 5, 64, 0]), err(ILLEGAL, &[]));
-    assert_eq!(cn(&k, l::CNODE_MUTATE, &[d, 64, e + 1, 64, 3]), err(ILLEGAL, &[]));
+    assert_eq!(
+        cn(&k, l::CNODE_MUTATE, &[d, 64, d + 5, 64, 0]),
+        err(ILLEGAL, &[])
+    );
+    assert_eq!(
+        cn(&k, l::CNODE_MUTATE, &[d, 64, e + 1, 64, 3]),
+        err(ILLEGAL, &[])
+    );
     // Mutate of a CNode changes its guard; other caps ignore the data.
     assert_eq!(cn(&k, l::CNODE_COPY, &[d, 64, init::CNODE, 64, 0]), ok());
-    assert_eq!(cn(&k, l::CNODE_MUTATE, &[d + 6, 64, d, 64, cnode_cap_data(1, 2)]), ok());
-    assert!(matches!(k.cap(d + 6), Cap::CNode { guard: 1, guard_size: 2, .. }));
+    assert_eq!(
+        cn(
+            &k,
+            l::CNODE_MUTATE,
+            &[d + 6, 64, d, 64, cnode_cap_data(1, 2)]
+        ),
+        ok()
+    );
+    assert!(matches!(
+        k.cap(d + 6),
+        Cap::CNode {
+            guard: 1,
+            guard_size: 2,
+            ..
+        }
+    ));
     assert_eq!(cn(&k, l::CNODE_MUTATE, &[d + 7, 64, ut, 64, 1234]), ok());
     assert!(matches!(k.cap(d + 7), Cap::Untyped { .. }));
     assert!(k.slot(d + 7).get().revocable());
     // Move of an empty source.
-    assert_eq!(cn(&k, l::CNODE_MOVE, &[d + 8, 64, d, 64]), err(FAILED_LOOKUP, &[1, 2, 64]));
+    assert_eq!(
+        cn(&k, l::CNODE_MOVE, &[d + 8, 64, d, 64]),
+        err(FAILED_LOOKUP, &[1, 2, 64])
+    );
 }
 
-fn rotate(k: &TestKernel, dest: u64, dest_badge: u64, pivot: u64, pivot_badge: u64, src: u64) -> Outcome {
+fn rotate(
+    k: &TestKernel,
+    dest: u64,
+    dest_badge: u64,
+    pivot: u64,
+    pivot_badge: u64,
+    src: u64,
+) -> Outcome {
     k.call(
         init::CNODE,
         l::CNODE_ROTATE,
@@ -305,7 +402,10 @@ fn rotate_moves_pivot_to_dest_and_source_to_pivot() {
     let k = boot();
     let (a, b, c) = (k.first_empty, k.first_empty + 1, k.first_empty + 2);
     let (fb, fi) = (k.cap(init::BOOT_INFO_FRAME), k.cap(init::IPC_BUFFER));
-    assert_eq!(cn(&k, l::CNODE_MOVE, &[a, 64, init::BOOT_INFO_FRAME, 64]), ok());
+    assert_eq!(
+        cn(&k, l::CNODE_MOVE, &[a, 64, init::BOOT_INFO_FRAME, 64]),
+        ok()
+    );
     assert_eq!(cn(&k, l::CNODE_MOVE, &[b, 64, init::IPC_BUFFER, 64]), ok());
     // src a -> pivot b; pivot b -> dest c.
     assert_eq!(rotate(&k, c, 0, b, 0, a), ok());
@@ -314,24 +414,51 @@ fn rotate_moves_pivot_to_dest_and_source_to_pivot() {
     assert_eq!(rotate(&k, c, 0, b, 0, c), ok());
     assert_eq!((k.cap(b), k.cap(c)), (fi, fb));
     let ipc_child = crate::object::tcb::Tcb::slot(k.tcb, crate::object::tcb::TCB_BUFFER);
-    assert_eq!(k.slot(b).get().next(), Some(ipc_child), "positions travel with the caps");
+    assert_eq!(
+        k.slot(b).get().next(),
+        Some(ipc_child),
+        "positions travel with the caps"
+    );
 }
 
 #[test]
 fn rotate_errors() {
     let (k, e, _) = with_ep();
     let (a, b, c) = (e + 2, e + 3, e + 4);
-    assert_eq!(cn(&k, l::CNODE_MOVE, &[a, 64, init::BOOT_INFO_FRAME, 64]), ok());
+    assert_eq!(
+        cn(&k, l::CNODE_MOVE, &[a, 64, init::BOOT_INFO_FRAME, 64]),
+        ok()
+    );
     assert_eq!(cn(&k, l::CNODE_MOVE, &[b, 64, init::IPC_BUFFER, 64]), ok());
-    let short = k.call(init::CNODE, l::CNODE_ROTATE, &[c, 64, 0, b, 64, 0, a], &[2, 2]);
+    let short = k.call(
+        init::CNODE,
+        l::CNODE_ROTATE,
+        &[c, 64, 0, b, 64, 0, a],
+        &[2, 2],
+    );
     assert_eq!(short, err(TRUNCATED, &[]));
-    let one = k.call(init::CNODE, l::CNODE_ROTATE, &[c, 64, 0, b, 64, 0, a, 64], &[2]);
+    let one = k.call(
+        init::CNODE,
+        l::CNODE_ROTATE,
+        &[c, 64, 0, b, 64, 0, a, 64],
+        &[2],
+    );
     assert_eq!(one, err(TRUNCATED, &[]));
     assert_eq!(rotate(&k, c, 0, a, 0, a), err(ILLEGAL, &[]), "pivot == src");
-    assert_eq!(rotate(&k, b, 0, b, 0, a), err(ILLEGAL, &[]), "pivot == dest");
+    assert_eq!(
+        rotate(&k, b, 0, b, 0, a),
+        err(ILLEGAL, &[]),
+        "pivot == dest"
+    );
     assert_eq!(rotate(&k, init::DOMAIN, 0, b, 0, a), err(DELETE_FIRST, &[]));
-    assert_eq!(rotate(&k, c, 0, b, 0, c + 1), err(FAILED_LOOKUP, &[1, 2, 64]));
-    assert_eq!(rotate(&k, c, 0, c + 1, 0, a), err(FAILED_LOOKUP, &[0, 2, 64]));
+    assert_eq!(
+        rotate(&k, c, 0, b, 0, c + 1),
+        err(FAILED_LOOKUP, &[1, 2, 64])
+    );
+    assert_eq!(
+        rotate(&k, c, 0, c + 1, 0, a),
+        err(FAILED_LOOKUP, &[0, 2, 64])
+    );
     // Endpoints cannot be rotated (preserve = true gives null).
     assert_eq!(rotate(&k, c, 0, b, 0, e), err(ILLEGAL, &[]));
     assert_eq!(rotate(&k, c, 0, e, 0, a), err(ILLEGAL, &[]));
@@ -341,22 +468,42 @@ fn rotate_errors() {
 #[test]
 fn cancel_badged_sends_needs_a_full_rights_endpoint() {
     let (k, e, _) = with_ep();
-    assert_eq!(cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e, 64]), ok(), "badge 0: no-op");
+    assert_eq!(
+        cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e, 64]),
+        ok(),
+        "badge 0: no-op"
+    );
     assert_eq!(cn(&k, l::CNODE_MINT, &[e + 2, 64, e, 64, 0xF, 3]), ok());
     assert_eq!(cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e + 2, 64]), ok());
     assert_eq!(cn(&k, l::CNODE_COPY, &[e + 3, 64, e + 2, 64, 0x7]), ok());
-    assert_eq!(cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e + 3, 64]), err(ILLEGAL, &[]));
-    assert_eq!(cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e + 1, 64]), err(ILLEGAL, &[]));
-    assert_eq!(cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e + 9, 64]), err(ILLEGAL, &[]));
+    assert_eq!(
+        cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e + 3, 64]),
+        err(ILLEGAL, &[])
+    );
+    assert_eq!(
+        cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e + 1, 64]),
+        err(ILLEGAL, &[])
+    );
+    assert_eq!(
+        cn(&k, l::CNODE_CANCEL_BADGED_SENDS, &[e + 9, 64]),
+        err(ILLEGAL, &[])
+    );
 }
 
 #[test]
 fn save_caller_moves_the_reply_cap() {
     let k = boot();
     let d = k.first_empty;
-    assert_eq!(cn(&k, l::CNODE_SAVE_CALLER, &[d, 64]), ok(), "empty caller slot");
+    assert_eq!(
+        cn(&k, l::CNODE_SAVE_CALLER, &[d, 64]),
+        ok(),
+        "empty caller slot"
+    );
     assert!(k.cap(d).is_null());
-    assert_eq!(cn(&k, l::CNODE_SAVE_CALLER, &[1, 64]), err(DELETE_FIRST, &[]));
+    assert_eq!(
+        cn(&k, l::CNODE_SAVE_CALLER, &[1, 64]),
+        err(DELETE_FIRST, &[])
+    );
     let reply = Cap::Reply {
         tcb: PAddr(0x8000_0000),
         master: false,
@@ -368,7 +515,10 @@ fn save_caller_moves_the_reply_cap() {
     assert_eq!(k.cap(d), reply);
     assert!(caller.get().cap().is_null());
     // Reply caps cannot be copied.
-    assert_eq!(cn(&k, l::CNODE_COPY, &[d + 1, 64, d, 64, 0xF]), err(ILLEGAL, &[]));
+    assert_eq!(
+        cn(&k, l::CNODE_COPY, &[d + 1, 64, d, 64, 0xF]),
+        err(ILLEGAL, &[])
+    );
 }
 
 #[test]
@@ -381,7 +531,12 @@ fn copy_into_another_cnode_through_its_own_cap() {
         panic!()
     };
     // Invoke the new CNode (radix 4, no guard): destination (3, 4).
-    let r = k.call(c, l::CNODE_COPY, &[3, 4, init::DOMAIN, 64, 0xF], &[init::CNODE]);
+    let r = k.call(
+        c,
+        l::CNODE_COPY,
+        &[3, 4, init::DOMAIN, 64, 0xF],
+        &[init::CNODE],
+    );
     assert_eq!(r, ok());
     assert_eq!(cnode_slot(ptr, 3).get().cap(), Cap::Domain);
     let r = k.call(c, l::CNODE_DELETE, &[3, 5], &[]);

@@ -45,7 +45,11 @@ fn delete_of_a_copy_leaves_the_original() {
     assert_eq!(cn(&k, l::CNODE_COPY, &[e + 1, 64, e, 64, 0xF]), ok());
     assert_eq!(cn(&k, l::CNODE_DELETE, &[e + 1, 64]), ok());
     assert!(k.cap(e + 1).is_null() && !k.cap(e).is_null());
-    assert_eq!(cn(&k, l::CNODE_DELETE, &[e + 1, 64]), ok(), "deleting nothing");
+    assert_eq!(
+        cn(&k, l::CNODE_DELETE, &[e + 1, 64]),
+        ok(),
+        "deleting nothing"
+    );
     check_tree(&root_slots(&k), true);
 }
 
@@ -83,7 +87,14 @@ fn revoke_removes_badged_subtrees_wide_and_deep() {
     assert_eq!(cn(&k, l::CNODE_REVOKE, &[ut, 64]), ok());
     retype(&k, ut, T_UNTYPED, (size_bits - 1) as u64, base, 1);
     for i in 1..depth {
-        retype(&k, base + i - 1, T_UNTYPED, size_bits as u64 - 1 - i, base + i, 1);
+        retype(
+            &k,
+            base + i - 1,
+            T_UNTYPED,
+            size_bits as u64 - 1 - i,
+            base + i,
+            1,
+        );
         retype(&k, base + i - 1, T_EP, 0, base + 100 + i, 1);
     }
     check_tree(&root_slots(&k), true);
@@ -120,7 +131,10 @@ fn deleting_mapped_frames_and_tables_unmaps_them() {
     assert_eq!(cn(&k, l::CNODE_DELETE, &[17, 64]), ok());
     assert_eq!(pt::lookup_pt_slot(root, tm.vaddr).1, 21, "table unmapped");
     // The VSpace root: its ASID goes with the last cap (the TCB's copy first).
-    assert_eq!(cte_delete(Tcb::slot(k.tcb, crate::object::tcb::TCB_VTABLE)), Ok(()));
+    assert_eq!(
+        cte_delete(Tcb::slot(k.tcb, crate::object::tcb::TCB_VTABLE)),
+        Ok(())
+    );
     assert_eq!(find_vspace_for_asid(1), Some(root));
     assert_eq!(cn(&k, l::CNODE_DELETE, &[init::VSPACE, 64]), ok());
     assert_eq!(find_vspace_for_asid(1), None);
@@ -154,7 +168,10 @@ fn deleting_a_running_thread_suspends_it() {
     assert_ne!(crate::sched::schedule(), Some(k.tcb), "another thread runs");
     assert!(k.cap(init::TCB).is_null());
     assert!((0..TCB_CNODE_ENTRIES).all(|i| Tcb::slot(k.tcb, i).get().cap().is_null()));
-    assert!(!k.cap(init::CNODE).is_null(), "the root CNode had another cap");
+    assert!(
+        !k.cap(init::CNODE).is_null(),
+        "the root CNode had another cap"
+    );
 }
 
 /// A CNode of radix 4 in root slot `at` from untyped `ut`; returns its address.
@@ -202,7 +219,11 @@ fn unreachable_cnode_cycles_are_reclaimed_by_revoke() {
     let cs: Vec<PAddr> = (0..3).map(|i| small_cnode(&k, ut, e + i)).collect();
     for i in 0..3u64 {
         let next = (i + 1) % 3;
-        cte_move(k.cap(e + next), k.slot(e + next), cnode_slot(cs[i as usize], 15 - i));
+        cte_move(
+            k.cap(e + next),
+            k.slot(e + next),
+            cnode_slot(cs[i as usize], 15 - i),
+        );
     }
     let mut all = root_slots(&k);
     for c in &cs {
@@ -210,7 +231,10 @@ fn unreachable_cnode_cycles_are_reclaimed_by_revoke() {
     }
     check_tree(&all, true);
     assert_eq!(cn(&k, l::CNODE_REVOKE, &[ut, 64]), ok());
-    assert!(all.iter().skip(root_slots(&k).len()).all(|s| s.get().cap().is_null()));
+    assert!(all
+        .iter()
+        .skip(root_slots(&k).len())
+        .all(|s| s.get().cap().is_null()));
     check_tree(&all, true);
 }
 
@@ -239,7 +263,10 @@ fn tcb_whose_cspace_holds_its_own_cap_terminates() {
     assert_eq!(cnode_slot(c, 0).get().cap(), Cap::Thread { tcb });
     check_tree(&all, true);
     assert_eq!(cn(&k, l::CNODE_REVOKE, &[ut, 64]), ok());
-    assert!(all.iter().skip(root_slots(&k).len()).all(|s| s.get().cap().is_null()));
+    assert!(all
+        .iter()
+        .skip(root_slots(&k).len())
+        .all(|s| s.get().cap().is_null()));
     assert_eq!(t.get().state(), ThreadState::Inactive);
     check_tree(&all, true);
 }
@@ -256,14 +283,26 @@ fn revoke_of_ten_thousand_caps_is_preempted_and_restarts() {
     for i in 0..N {
         cte_insert(k.cap(e), k.slot(e), cnode_slot(big, i));
     }
-    let live = || (0..N).filter(|&i| !cnode_slot(big, i).get().cap().is_null()).count() as u64;
+    let live = || {
+        (0..N)
+            .filter(|&i| !cnode_slot(big, i).get().cap().is_null())
+            .count() as u64
+    };
     let mut all = root_slots(&k);
     all.extend(cnode_slots(big, 14));
     SimMachine::set_interrupt_pending_after(Some(1));
     assert_eq!(cn(&k, l::CNODE_REVOKE, &[e, 64]), Outcome::Preempted);
     let left = live();
-    assert!(left < N && N - left <= WORK_UNITS_PER_PREEMPTION, "{} deleted", N - left);
-    assert_eq!(k.tcb.get().next_ip(), k.tcb.get().fault_ip(), "restarts the syscall");
+    assert!(
+        left < N && N - left <= WORK_UNITS_PER_PREEMPTION,
+        "{} deleted",
+        N - left
+    );
+    assert_eq!(
+        k.tcb.get().next_ip(),
+        k.tcb.get().fault_ip(),
+        "restarts the syscall"
+    );
     check_tree(&all, true);
     // With the interrupt still pending each restart makes bounded progress.
     let mut calls = 1;
@@ -291,7 +330,10 @@ fn deleting_a_big_cnode_is_preempted_inside_the_zombie() {
     }
     SimMachine::set_interrupt_pending_after(Some(1));
     assert_eq!(cn(&k, l::CNODE_DELETE, &[e, 64]), Outcome::Preempted);
-    assert!(matches!(k.cap(e), Cap::Zombie { .. }), "progress kept in a zombie");
+    assert!(
+        matches!(k.cap(e), Cap::Zombie { .. }),
+        "progress kept in a zombie"
+    );
     let mut all = root_slots(&k);
     all.extend(cnode_slots(c, 12));
     check_tree(&all, true);

@@ -10,7 +10,12 @@ use sel4::{tag, CPtr, CapRights, Endpoint, Message, Notification, ObjectType, Wo
 const PRIO: Word = 255;
 
 /// A minted copy of `src` with `rights` and `badge`.
-fn minted(env: &Env<'_>, src: Word, rights: CapRights, badge: Word) -> Result<Word, crate::framework::Failure> {
+fn minted(
+    env: &Env<'_>,
+    src: Word,
+    rights: CapRights,
+    badge: Word,
+) -> Result<Word, crate::framework::Failure> {
     let d = env.slot()?;
     expect_ok(mint(d, src, rights, badge), "Mint")?;
     Ok(d)
@@ -44,9 +49,17 @@ pub(super) fn send_then_recv(ctx: &Ctx<'_>) -> TestResult {
     // No receiver yet: the Send blocks until the worker's Recv.
     Endpoint::from_bits(b).send(&Message::new(7, &[1, 2, 3, 4, 5, 6], &[]));
     Notification::from_bits(get(10)).wait();
-    expect_eq((get(1), get(2), get(3)), (0x51, 7, 6), "badge, label, length")?;
+    expect_eq(
+        (get(1), get(2), get(3)),
+        (0x51, 7, 6),
+        "badge, label, length",
+    )?;
     let mrs: [Word; 6] = core::array::from_fn(|i| get(4 + i));
-    expect_eq(mrs, [1, 2, 3, 4, 5, 6], "MRs (4 and 5 through the IPC buffers)")
+    expect_eq(
+        mrs,
+        [1, 2, 3, 4, 5, 6],
+        "MRs (4 and 5 through the IPC buffers)",
+    )
 }
 
 fn send_one(_: usize) {
@@ -60,7 +73,11 @@ pub(super) fn recv_then_send(ctx: &Ctx<'_>) -> TestResult {
     set(0, minted(&env, ep, CapRights::ALL, 0x52)?);
     start(&env, 0, send_one, 0, PRIO, CPtr::NULL)?;
     let (badge, m) = Endpoint::from_bits(ep).recv();
-    expect_eq((badge, m.label(), m.mrs()), (0x52, 3, &[0xAB, 0xCD][..]), "received")
+    expect_eq(
+        (badge, m.label(), m.mrs()),
+        (0x52, 3, &[0xAB, 0xCD][..]),
+        "received",
+    )
 }
 
 /// Worker: a server answering each Call with MR0 + 1 (label MR0 too).
@@ -184,7 +201,11 @@ pub(super) fn cap_unwrap(ctx: &Ctx<'_>) -> TestResult {
     set(10, done(&env)?);
     let badged = minted(&env, ep, CapRights::ALL, 0x61)?;
     let (dest, extra, unwrapped, badge) = one_cap_transfer(&env, 0, ep, badged)?;
-    expect_eq((extra, unwrapped, badge), (1, 1, 0x61), "unwrapped to its badge")?;
+    expect_eq(
+        (extra, unwrapped, badge),
+        (1, 1, 0x61),
+        "unwrapped to its badge",
+    )?;
     expect_tag(dest, tag::NULL, "no cap is transferred")
 }
 

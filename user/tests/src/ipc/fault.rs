@@ -21,7 +21,10 @@ const VM_FAULT: Word = 5;
 fn fault_ep(env: &Env<'_>) -> Result<(Word, Word), Failure> {
     let ep = env.endpoint()?;
     let fep = env.slot()?;
-    expect_ok(mint(fep, ep, CapRights::ALL, 0x99), "Mint of the fault endpoint")?;
+    expect_ok(
+        mint(fep, ep, CapRights::ALL, 0x99),
+        "Mint of the fault endpoint",
+    )?;
     Ok((ep, fep))
 }
 
@@ -51,8 +54,16 @@ pub(super) fn unknown_syscall(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     clear();
     let (badge, m) = fault_of(&env, unknown)?;
-    expect_eq((badge, m.label(), m.mrs().len()), (0x99, UNKNOWN_SYSCALL, 11), "the fault message")?;
-    expect_eq((m.mr(3), m.mr(10)), (0xA0, 1234), "a0 and the syscall number")?;
+    expect_eq(
+        (badge, m.label(), m.mrs().len()),
+        (0x99, UNKNOWN_SYSCALL, 11),
+        "the fault message",
+    )?;
+    expect_eq(
+        (m.mr(3), m.mr(10)),
+        (0xA0, 1234),
+        "a0 and the syscall number",
+    )?;
     // Reply with label 0: the registers are written back; pc + 4 skips it.
     let mut regs: [Word; 10] = core::array::from_fn(|i| m.mr(i));
     regs[0] += 4;
@@ -72,7 +83,11 @@ pub(super) fn breakpoint(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     clear();
     let (_, m) = fault_of(&env, breaks)?;
-    expect_eq((m.label(), m.mrs().len()), (USER_EXCEPTION, 4), "the fault message")?;
+    expect_eq(
+        (m.label(), m.mrs().len()),
+        (USER_EXCEPTION, 4),
+        "the fault message",
+    )?;
     expect_eq((m.mr(2), m.mr(3)), (3, 0), "Number = breakpoint, Code 0")?;
     sel4::syscall::reply(&Message::new(0, &[m.mr(0) + 4, m.mr(1)], &[]));
     Notification::from_bits(get(10)).wait();
@@ -90,11 +105,19 @@ pub(super) fn illegal_instruction(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     clear();
     let (_, m) = fault_of(&env, illegal)?;
-    expect_eq((m.label(), m.mr(2)), (USER_EXCEPTION, 2), "illegal instruction")?;
+    expect_eq(
+        (m.label(), m.mr(2)),
+        (USER_EXCEPTION, 2),
+        "illegal instruction",
+    )?;
     // A reply with a non-zero label stops the thread.
     sel4::syscall::reply(&Message::new(1, &[], &[]));
     sel4::syscall::yield_now();
-    expect_eq(Notification::from_bits(get(10)).poll(), 0, "the worker stopped")?;
+    expect_eq(
+        Notification::from_bits(get(10)).poll(),
+        0,
+        "the worker stopped",
+    )?;
     expect_eq(get(1), 0, "the worker never went on")
 }
 
@@ -125,7 +148,11 @@ pub(super) fn vm_faults(ctx: &Ctx<'_>) -> TestResult {
         clear();
         let (_, m) = fault_of(&env, entry)?;
         expect_eq(m.label(), VM_FAULT, "label")?;
-        expect_eq((m.mr(1), m.mr(2), m.mr(3)), (addr, prefetch, fsr), "Addr, PrefetchFault, FSR")?;
+        expect_eq(
+            (m.mr(1), m.mr(2), m.mr(3)),
+            (addr, prefetch, fsr),
+            "Addr, PrefetchFault, FSR",
+        )?;
         if prefetch == 1 {
             expect_eq(m.mr(0), addr, "IP of a fetch fault")?;
         }
@@ -143,7 +170,11 @@ pub(super) fn cap_fault_recv(ctx: &Ctx<'_>) -> TestResult {
     let empty = env.slot()?;
     set(2, empty);
     let (_, m) = fault_of(&env, recv_empty)?;
-    expect_eq((m.label(), m.mrs().len()), (CAP_FAULT, 5), "the fault message")?;
+    expect_eq(
+        (m.label(), m.mrs().len()),
+        (CAP_FAULT, 5),
+        "the fault message",
+    )?;
     expect_eq((m.mr(1), m.mr(2)), (empty, 1), "Addr, InRecvPhase")?;
     expect_eq((m.mr(3), m.mr(4)), (2, 0), "MissingCapability, bitsLeft 0")
 }

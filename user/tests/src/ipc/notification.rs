@@ -71,5 +71,9 @@ pub(super) fn bound_recv(ctx: &Ctx<'_>) -> TestResult {
     sel4::syscall::yield_now(); // the worker waits in its endpoint Recv
     Notification::from_bits(badged(&env, n, 0x40)?).signal();
     Notification::from_bits(get(10)).wait();
-    expect_eq(get(1), 0x40, "the endpoint Recv returned the signal's badge")
+    expect_eq(
+        get(1),
+        0x40,
+        "the endpoint Recv returned the signal's badge",
+    )
 }

@@ -12,8 +12,8 @@
 
 use crate::fixture::{failure, Env};
 use crate::framework::Failure;
-use cairn_rt::space::ImageSpace;
 use crate::threads::{start_at, Spec};
+use cairn_rt::space::ImageSpace;
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::{CPtr, Word};
 

@@ -2,9 +2,9 @@
 //! ThreadControl; ABI ref §7.3): their checks, in seL4's order, with the
 //! exact errors. That a configured thread really runs is in `running`.
 
-use crate::threads::{Threads, ROOT_PRIO};
 use crate::fixture::{device_untyped, expect_err, expect_ok, range, raw, retype, Env};
 use crate::framework::{Ctx, TestResult};
+use crate::threads::{Threads, ROOT_PRIO};
 use crate::{check, fail};
 use sel4::abi::cap::cnode_cap_data;
 use sel4::abi::invocation::label;

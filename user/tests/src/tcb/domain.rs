@@ -6,9 +6,9 @@
 //! check that everything else agrees. The schedule is left as boot made it
 //! (entry 0: domain 0 for the longest duration, start 0).
 
-use crate::threads::Threads;
 use crate::fixture::{expect_err, expect_ok, range, raw, Env};
 use crate::framework::{Ctx, Failure, TestResult};
+use crate::threads::Threads;
 use crate::{check, fail};
 use sel4::abi::invocation::label;
 use sel4::cap::init_caps::{CNODE, DOMAIN, TCB as ROOT_TCB};
@@ -205,10 +205,19 @@ pub fn schedule_switches_domains(ctx: &Ctx<'_>) -> TestResult {
     // Domain 0 holds the CPU until the schedule changes.
     let t0 = now();
     while now().wrapping_sub(t0) < 100_000 {} // 10 ms
-    check!(SPINS.load(SeqCst) == 0, "a domain-1 thread ran in domain 0's time");
+    check!(
+        SPINS.load(SeqCst) == 0,
+        "a domain-1 thread ran in domain 0's time"
+    );
     let result = (|| {
-        expect_ok(DOMAIN.schedule_configure(0, 0, 2), "entry 0: domain 0, 2 ticks")?;
-        expect_ok(DOMAIN.schedule_configure(1, 1, 2), "entry 1: domain 1, 2 ticks")?;
+        expect_ok(
+            DOMAIN.schedule_configure(0, 0, 2),
+            "entry 0: domain 0, 2 ticks",
+        )?;
+        expect_ok(
+            DOMAIN.schedule_configure(1, 1, 2),
+            "entry 1: domain 1, 2 ticks",
+        )?;
         expect_ok(DOMAIN.schedule_configure(2, 0, 0), "entry 2: end marker")?;
         expect_ok(DOMAIN.schedule_set_start(0), "ScheduleSetStart(0)")?;
         let t0 = now();
@@ -217,7 +226,10 @@ pub fn schedule_switches_domains(ctx: &Ctx<'_>) -> TestResult {
         Ok(())
     })();
     let _ = t.tcb.suspend();
-    expect_ok(DOMAIN.schedule_configure(1, 0, 0), "entry 1: end marker again")?;
+    expect_ok(
+        DOMAIN.schedule_configure(1, 0, 0),
+        "entry 1: end marker again",
+    )?;
     restore()?;
     result
 }

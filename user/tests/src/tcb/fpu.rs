@@ -7,10 +7,10 @@
 //! `seL4_Yield` system call, so no compiled code touches the FP registers
 //! in between: anything different is the kernel's doing.
 
-use crate::threads::{Threads, ROOT_PRIO};
+use crate::check_eq;
 use crate::fixture::Env;
 use crate::framework::{Ctx, TestResult};
-use crate::check_eq;
+use crate::threads::{Threads, ROOT_PRIO};
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use sel4::{CPtr, Word};
 
@@ -81,6 +81,10 @@ pub fn fpu_state_is_per_thread(ctx: &Ctx<'_>) -> TestResult {
         sel4::syscall::yield_now();
     }
     check_eq!(WORKER_ROUNDS.load(SeqCst), ROUNDS, "the worker's rounds");
-    check_eq!((bad, WORKER_BAD.load(SeqCst)), (0, 0), "rounds with foreign FP state (root, worker)");
+    check_eq!(
+        (bad, WORKER_BAD.load(SeqCst)),
+        (0, 0),
+        "rounds with foreign FP state (root, worker)"
+    );
     Ok(())
 }

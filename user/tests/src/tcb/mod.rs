@@ -17,8 +17,8 @@
 
 mod control;
 mod domain;
-mod registers;
 mod fpu;
+mod registers;
 mod running;
 
 use crate::framework::Test;

@@ -1,10 +1,10 @@
 //! ReadRegisters, WriteRegisters, CopyRegisters (ABI ref §7.3, §10) on
 //! threads that never ran, and their errors.
 
-use crate::threads::Threads;
 use crate::check_eq;
 use crate::fixture::{expect_err, expect_ok, range, raw, Env};
 use crate::framework::{Ctx, TestResult};
+use crate::threads::Threads;
 use sel4::abi::invocation::label;
 use sel4::cap::init_caps;
 use sel4::object::tcb::{context_from_words, context_to_words, CopyFlags};

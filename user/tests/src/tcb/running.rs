@@ -4,9 +4,9 @@
 //! round robin, ReadRegisters of a stopped thread, SetTLSBase, the spawned
 //! thread's own IPC buffer, SetFlags(fpuDisabled) and notification binding.
 
-use crate::threads::{read_gp, read_tp, yield_n, Threads, ROOT_PRIO};
 use crate::fixture::{expect_err, expect_ok, Env, ROOT};
 use crate::framework::{Ctx, TestResult};
+use crate::threads::{read_gp, read_tp, yield_n, Threads, ROOT_PRIO};
 use crate::{check, check_eq};
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use sel4::abi::invocation::TCB_FLAG_FPU_DISABLED;

@@ -247,7 +247,10 @@ extern "C" fn boot_main(_hart: u64, dtb_pa: u64) -> ! {
     }
     timer::start();
     let boot_cycles = csr::read_cycle().wrapping_sub(boot_start);
-    kprintln!("boot: {} cycles from kernel entry to the root task", boot_cycles);
+    kprintln!(
+        "boot: {} cycles from kernel entry to the root task",
+        boot_cycles
+    );
     trap::exit_to_user()
 }
 
