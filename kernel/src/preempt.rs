@@ -6,9 +6,9 @@
 //! having recorded its progress in its objects (never on the stack), and
 //! the system call is restarted after the interrupt is handled.
 
-use crate::api::error::KernelError;
 use crate::arch;
 use crate::state::kernel;
+use crate::types::KernelError;
 
 /// Work units between two checks (seL4's
 /// `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION` default).

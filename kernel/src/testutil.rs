@@ -9,12 +9,12 @@
 //! assert_eq!(r, Outcome::Reply { label: 0, mrs: vec![] });
 //! ```
 
-use crate::api::message::MessageRegs;
 use crate::arch::host::SimMachine;
 use crate::arch::riscv64::context::reg;
 use crate::boot::{boot_root_task, BootParams};
 use crate::cap::cte::{cnode_slot, SlotRef};
 use crate::cap::Cap;
+use crate::ipc::message::MessageRegs;
 use crate::object::access::{copy_in, write_word};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
 use crate::types::{PAddr, Region};

@@ -59,8 +59,7 @@ fn enabled() -> bool {
 fn short_message(t: &Tcb) -> Option<(u64, usize)> {
     let info = MessageInfo(t.reg(reg::A1));
     let n = info.length() as usize;
-    (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && t.fault_words()[0] == 0)
-        .then(|| (info.label(), n))
+    (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && !t.has_fault()).then(|| (info.label(), n))
 }
 
 /// Whether the scheduler would switch from `cur` straight to `to`.
@@ -173,7 +172,7 @@ pub fn reply_recv(cur_ref: TcbRef) -> bool {
     let caller_ref = TcbRef::new(tcb);
     let caller = caller_ref.get();
     if caller.state() != ThreadState::BlockedOnReply
-        || caller.fault_words()[0] != 0
+        || caller.has_fault()
         || !would_switch_to(cur, caller)
     {
         return false;

@@ -7,59 +7,20 @@
 //! being preempted (and then leaves its objects consistent and the caller in
 //! the Restart state, so that the syscall runs again).
 
-use super::error::{KernelError, SyscallError};
-use super::fault::{handle_fault, Fault};
-use super::message::{reply_error, MessageRegs};
 use crate::arch::riscv64::context::reg;
 use crate::cap::lookup::lookup_cap;
-use crate::cap::{Cap, SlotRef};
+use crate::cap::Cap;
 use crate::ipc::endpoint::{send_ipc, SendArgs};
+use crate::ipc::fault::handle_fault;
+use crate::ipc::message::{reply_error, MessageRegs};
 use crate::ipc::notification::send_signal;
 use crate::ipc::reply::do_reply_transfer;
 use crate::ipc::transfer::lookup_extra_caps;
+use crate::object::invocation::{Invocation, InvocationResult};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
+use crate::types::Fault;
+use crate::types::{KernelError, SyscallError};
 use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
-
-/// Everything an object's decoder may look at.
-pub struct Invocation {
-    /// The invoking thread.
-    pub caller: TcbRef,
-    /// The MessageInfo label (the method).
-    pub label: u64,
-    /// Number of message registers sent (clamped as seL4 does).
-    pub length: usize,
-    /// The caller's message registers.
-    pub msg: MessageRegs,
-    /// The slot of the invoked capability.
-    pub slot: SlotRef,
-    /// The invoked capability.
-    pub cap: Cap,
-    /// The extra capabilities (slot and capability), in order.
-    pub extra: [Option<(SlotRef, Cap)>; MSG_MAX_EXTRA_CAPS],
-    /// The system call blocks (Call, Send; not NBSend).
-    pub blocking: bool,
-    /// The system call is a Call.
-    pub call: bool,
-}
-
-impl Invocation {
-    /// Message register `i` (the caller checks `length` first).
-    pub fn arg(&self, i: usize) -> u64 {
-        self.msg.get(i)
-    }
-    /// Extra capability `i`, if it was sent.
-    pub fn extra_cap(&self, i: usize) -> Option<(SlotRef, Cap)> {
-        self.extra.get(i).copied().flatten()
-    }
-    /// The caller's CSpace root capability.
-    pub fn caller_cspace(&self) -> Cap {
-        Tcb::slot(self.caller, TCB_CTABLE).get().cap()
-    }
-}
-
-/// The outcome of a successful invocation: the number of reply message
-/// registers the operation wrote (0 for an empty reply).
-pub type InvocationResult = Result<usize, KernelError>;
 
 /// seL4's `handleInvocation` for Call (`is_call`), Send and NBSend
 /// (`is_blocking` false).
@@ -191,14 +152,4 @@ fn decode_invocation(inv: &Invocation) -> InvocationResult {
         Cap::AsidControl => crate::object::vspace::asid::decode_control_invocation(inv),
         Cap::AsidPool { .. } => crate::object::vspace::asid::decode_pool_invocation(inv),
     }
-}
-
-/// Replies to the caller with `words` (used by operations that return data).
-pub fn write_reply_words(inv: &Invocation, words: &[u64]) -> usize {
-    let mrs = MessageRegs::of(inv.caller, true);
-    words
-        .iter()
-        .enumerate()
-        .take_while(|(i, w)| mrs.set(*i, **w))
-        .count()
 }

@@ -3,11 +3,8 @@
 //! after saving the current thread's registers into its TCB, and then
 //! resumes whatever [`crate::state::current_context`] names.
 
-pub mod error;
 pub mod fastpath;
-pub mod fault;
 pub mod invoke;
-pub mod message;
 pub mod recv;
 pub mod syscall;
 
@@ -19,7 +16,9 @@ pub use syscall::handle_syscall;
 /// A synchronous exception from user mode other than `ecall`
 /// (`scause` < 64 and ≠ 8): a VM fault or a user exception (ABI ref §9).
 pub fn handle_exception(scause: u64, stval: u64) {
-    syscall::handle_user_exception(scause, stval);
+    if let Some(tcb) = crate::state::kernel().current_tcb() {
+        crate::ipc::fault::handle_fault(tcb, crate::arch::exception_fault(scause, stval));
+    }
 }
 
 /// The kernel timer fired, `late` timebase units after its deadline (the

@@ -2,14 +2,15 @@
 //! `handleRecv` and `handleReply`): Recv, NBRecv (seL4_Wait and seL4_Poll
 //! on a notification), Reply and ReplyRecv.
 
-use super::fault::{handle_fault, Fault};
 use crate::arch::riscv64::context::reg;
 use crate::cap::lookup::{lookup_cap, LookupFault};
 use crate::cap::Cap;
 use crate::ipc::endpoint::receive_ipc;
+use crate::ipc::fault::handle_fault;
 use crate::ipc::notification::receive_signal;
 use crate::ipc::reply::{delete_caller_cap, do_reply_transfer};
 use crate::object::tcb::{Tcb, TcbRef, TCB_CALLER, TCB_CTABLE};
+use crate::types::Fault;
 
 /// `seL4_Recv` (`blocking`) or `seL4_NBRecv` on the cap in `a0`: an
 /// endpoint with Read, or a notification with Read that is not bound to

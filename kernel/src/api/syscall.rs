@@ -7,15 +7,16 @@
 //! FlushCaches, ResetLog, FinalizeLog; see `bench`). Any other number is
 //! an UnknownSyscall fault.
 
-use super::fault::{exception_fault, handle_fault, Fault};
 use super::invoke::handle_invocation;
-use super::message::ipc_buffer;
 use super::recv::{handle_recv, handle_reply};
 use crate::arch::riscv64::context::reg;
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
+use crate::ipc::fault::handle_fault;
+use crate::ipc::message::ipc_buffer;
 use crate::object::tcb::{Tcb, TcbRef, NAME_LEN, TCB_CTABLE};
 use crate::state::kernel;
+use crate::types::Fault;
 use crate::{arch, config, sched};
 use cairn_abi::syscall::*;
 
@@ -75,13 +76,6 @@ pub fn handle_syscall(no: i64) {
             t.set_reg(reg::A0, 0);
         }
         _ => handle_fault(tcb, Fault::UnknownSyscall { number: no as u64 }),
-    }
-}
-
-/// A synchronous exception other than `ecall` from the running thread.
-pub fn handle_user_exception(scause: u64, stval: u64) {
-    if let Some(tcb) = kernel().current_tcb() {
-        handle_fault(tcb, exception_fault(scause, stval));
     }
 }
 

@@ -26,6 +26,7 @@
 //! | `interrupt_pending() -> bool` | an enabled interrupt is pending (preemption points poll it) |
 //! | `irq_set_masked(irq, masked)` | mask or unmask an interrupt line (PLIC) |
 //! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures) |
+//! | `exception_fault(scause, stval) -> Fault` | the fault a synchronous user exception raises |
 //! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |
 //!
 //! The RISC-V formats that are pure data (saved register layout, Sv39
@@ -42,4 +43,5 @@ pub use host::*;
 pub use riscv64::machine::*;
 
 pub use riscv64::context::Registers;
+pub use riscv64::fault::exception_fault;
 pub use riscv64::vspace;

@@ -37,8 +37,8 @@ use super::cte::{cte_swap, empty_slot, is_final_capability, SlotRef};
 use super::derive::is_mdb_parent_of;
 use super::finalise::{finalise_cap, irq_handler_deleted, Finalised};
 use super::zombie::Zombie;
-use crate::api::error::KernelError;
 use crate::preempt::preemption_point;
+use crate::types::KernelError;
 
 /// seL4's `capRemovable`: the zombie has no slot left to empty except,
 /// possibly, the one it occupies.

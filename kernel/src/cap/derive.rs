@@ -10,7 +10,7 @@ use super::cap::Cap;
 use super::cte::SlotRef;
 use super::rights::badge_of;
 use super::zombie::Zombie;
-use crate::api::error::SyscallError;
+use crate::types::SyscallError;
 
 /// The memory a capability's object occupies: `(start, size_bits)`; `None`
 /// for capabilities that name no memory (control caps, IRQ handlers,

@@ -10,11 +10,11 @@
 //! handler the thread becomes Inactive, and a debug kernel says why.
 
 use super::endpoint::{send_ipc, SendArgs};
-use crate::api::fault::{store_fault, Fault};
 use crate::cap::lookup::{lookup_cap, LookupFault};
 use crate::cap::Cap;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, NAME_LEN, TCB_CTABLE};
 use crate::sched::set_thread_state;
+use crate::types::Fault;
 
 /// seL4's `handleFault`: sends `fault` to `tcb`'s handler, or stops it.
 pub fn handle_fault(tcb: TcbRef, fault: Fault) {
@@ -38,7 +38,7 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
         Cap::Endpoint { ptr, badge, rights }
             if rights.write() && (rights.grant() || rights.grant_reply()) =>
         {
-            store_fault(tcb, Some(fault));
+            tcb.get().set_fault(Some(fault));
             let args = SendArgs {
                 blocking: true,
                 is_call: true,

@@ -9,6 +9,7 @@
 //! | `transfer` | what a message carries: MRs, caps, badges, fault messages |
 //! | `reply` | reply caps of Calls, replies, fault replies |
 //! | `fault` | sending a fault to the thread's fault handler |
+//! | `message` | a thread's message registers, the kernel's replies |
 //!
 //! This module also has the thread-state operations that the TCB
 //! invocations and deletion share with IPC: [`cancel_ipc`], [`suspend`],
@@ -17,6 +18,7 @@
 
 pub mod endpoint;
 pub mod fault;
+pub mod message;
 pub mod notification;
 pub mod queue;
 pub mod reply;
@@ -45,7 +47,7 @@ pub fn cancel_ipc(t: TcbRef) {
             notification::cancel_signal(t, PAddr(tcb.blocking_object()));
         }
         ThreadState::BlockedOnReply => {
-            crate::api::fault::store_fault(t, None);
+            t.get().set_fault(None);
             if let Some(slot) = reply::caller_cap_of(t) {
                 let _ = crate::cap::delete::cte_delete(slot);
             }

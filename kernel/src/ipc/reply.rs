@@ -13,14 +13,14 @@
 //! deletes the reply cap.
 
 use super::transfer::{do_ipc_transfer, message_info};
-use crate::api::fault::{store_fault, stored_fault, Fault};
-use crate::api::message::MessageRegs;
 use crate::arch::riscv64::context::reg;
 use crate::cap::cte::cte_insert;
 use crate::cap::delete::cte_delete;
 use crate::cap::{Cap, SlotRef};
+use crate::ipc::message::MessageRegs;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_REPLY};
 use crate::sched::{possible_switch_to, set_thread_state};
+use crate::types::Fault;
 
 /// seL4's `cteDeleteOne` for the reply and caller caps handled here: they
 /// finalise at once, so the delete is never preempted.
@@ -73,7 +73,7 @@ pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant:
         delete_one(slot);
         return;
     }
-    match stored_fault(receiver) {
+    match receiver.get().fault() {
         None => {
             do_ipc_transfer(sender, None, 0, grant, receiver);
             delete_one(slot);
@@ -83,7 +83,7 @@ pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant:
         Some(f) => {
             delete_one(slot);
             let restart = handle_fault_reply(receiver, sender, &f);
-            store_fault(receiver, None);
+            receiver.get().set_fault(None);
             if restart {
                 set_thread_state(receiver, ThreadState::Restart);
                 possible_switch_to(receiver);

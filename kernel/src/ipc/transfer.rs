@@ -6,15 +6,15 @@
 //!
 //! Called by `ipc::endpoint` (send and receive) and `ipc::reply`.
 
-use crate::api::fault::{stored_fault, Fault};
-use crate::api::message::MessageRegs;
 use crate::arch::riscv64::context::reg;
 use crate::cap::cte::cte_insert;
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_cap, lookup_slot_exact, LookupFault};
 use crate::cap::{Cap, SlotRef};
+use crate::ipc::message::MessageRegs;
 use crate::object::access::{read_word, write_word};
 use crate::object::tcb::{Tcb, TcbRef, TCB_CTABLE};
+use crate::types::Fault;
 use crate::types::PAddr;
 use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
 
@@ -70,7 +70,7 @@ pub fn do_ipc_transfer(
     receiver: TcbRef,
 ) {
     let recv = MessageRegs::of(receiver, true);
-    let info = match stored_fault(sender) {
+    let info = match sender.get().fault() {
         None => normal_transfer(sender, endpoint, grant, receiver, &recv),
         Some(f) => fault_transfer(sender, &f, &recv),
     };

@@ -21,12 +21,12 @@ mod tests;
 #[cfg(test)]
 mod tests_delete;
 
-use crate::api::error::SyscallError;
-use crate::api::invoke::{Invocation, InvocationResult};
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_slot_exact, LookupFault};
 use crate::cap::rights::{has_cancel_send_rights, mask_cap_rights, update_cap_data};
 use crate::cap::{Cap, SlotRef};
+use crate::object::invocation::{Invocation, InvocationResult};
+use crate::types::SyscallError;
 use cairn_abi::cap::CapRights;
 use cairn_abi::invocation::label;
 

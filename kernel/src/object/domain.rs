@@ -16,11 +16,11 @@
 //! - ScheduleSetStart: length ≥ 1; index < entries (RangeError(0,
 //!   entries − 1)); not an end marker (InvalidArgument(0)).
 
-use crate::api::error::SyscallError;
-use crate::api::invoke::{Invocation, InvocationResult};
 use crate::cap::Cap;
+use crate::object::invocation::{Invocation, InvocationResult};
 use crate::object::tcb::TcbRef;
 use crate::sched::domain::{self, MAX_DURATION, NUM_DOMAIN_SCHEDULES};
+use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 
 const NUM_DOMAINS: u64 = crate::config::NUM_DOMAINS as u64;

@@ -14,14 +14,14 @@
 //!   level-triggered device turns into an interrupt storm until the driver
 //!   clears it). Deleting the handler cap masks the line and frees it.
 
-use crate::api::error::SyscallError;
-use crate::api::invoke::{Invocation, InvocationResult};
 use crate::cap::cte::{cnode_slot, cte_insert, SlotRef};
 use crate::cap::delete::cte_delete;
 use crate::cap::Cap;
 use crate::object::cnode::lookup_slot_for_cnode_op;
+use crate::object::invocation::{Invocation, InvocationResult};
 use crate::state::kernel;
 use crate::types::PAddr;
+use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 
 /// `maxIRQ` on qemu-riscv-virt (non-SMP): the highest IRQ number, which

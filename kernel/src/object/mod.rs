@@ -7,6 +7,7 @@ pub mod cnode;
 pub mod create;
 pub mod domain;
 pub mod endpoint;
+pub mod invocation;
 pub mod irq;
 pub mod notification;
 pub mod tcb;

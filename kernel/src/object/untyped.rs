@@ -16,13 +16,13 @@
 
 use super::create::{allowed_in_device_memory, create_object, object_size_bits};
 use super::untyped_reset::reset_untyped;
-use crate::api::error::{KernelError, SyscallError};
-use crate::api::invoke::{Invocation, InvocationResult};
 use crate::cap::cte::{cnode_slot, insert_child};
 use crate::cap::derive::ensure_no_children;
 use crate::cap::lookup::lookup_slot_exact;
 use crate::cap::{Cap, LookupFault, SlotRef};
+use crate::object::invocation::{Invocation, InvocationResult};
 use crate::types::{round_up, PAddr};
+use crate::types::{KernelError, SyscallError};
 use cairn_abi::invocation::label;
 use cairn_abi::object::UNTYPED_RETYPE_MAX_OBJECTS;
 use cairn_abi::object::{ObjectType, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};

@@ -10,11 +10,11 @@
 //! restarted Retype decodes again, still finds no children, and continues
 //! from the recorded free index. Called only by `object::untyped`.
 
-use crate::api::error::KernelError;
 use crate::cap::{Cap, SlotRef};
 use crate::object::access::zero;
 use crate::preempt::preemption_point;
 use crate::types::round_down;
+use crate::types::KernelError;
 
 /// seL4's `CONFIG_RESET_CHUNK_BITS` default: 256-byte chunks between two
 /// preemption points.

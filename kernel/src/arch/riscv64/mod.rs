@@ -2,6 +2,7 @@
 //! build on the host as well; `machine` is the bare-metal layer.
 
 pub mod context;
+pub mod fault;
 pub mod vspace;
 
 #[cfg(target_os = "none")]

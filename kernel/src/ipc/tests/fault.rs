@@ -3,9 +3,10 @@
 //! and a thread without a valid handler stopping.
 
 use super::*;
-use crate::api::fault::{handle_fault, Fault};
+use crate::ipc::fault::handle_fault;
 use crate::object::tcb::ThreadState;
 use crate::testutil::boot;
+use crate::types::Fault;
 use cairn_abi::object::ObjectType as T;
 use cairn_abi::syscall::*;
 
@@ -50,10 +51,7 @@ fn unknown_syscall_is_delivered_and_a_reply_skips_it() {
     syscall(h, SYS_REPLY, 0, 0, &reply[..10], &[]);
     assert_eq!(tcb.state(), ThreadState::Restart);
     assert_eq!((tcb.fault_ip(), tcb.reg(reg::A0)), (0x1_0004, 0xAA));
-    assert!(
-        crate::api::fault::stored_fault(t).is_none(),
-        "fault cleared"
-    );
+    assert!(t.get().fault().is_none(), "fault cleared");
 }
 
 #[test]

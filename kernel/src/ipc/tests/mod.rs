@@ -8,10 +8,10 @@ mod fault;
 mod notification;
 mod props;
 
-use crate::api::message::MessageRegs;
 use crate::arch::riscv64::context::reg;
 use crate::cap::cte::cte_insert;
 use crate::cap::Cap;
+use crate::ipc::message::MessageRegs;
 use crate::object::access::{read_word, write_word};
 use crate::object::tcb::{Tcb, TcbRef, TCB_BUFFER};
 use crate::state::kernel;

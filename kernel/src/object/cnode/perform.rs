@@ -3,12 +3,12 @@
 //! derivation tree and any zombie consistent for the restarted call.
 
 use super::CNodeOp;
-use crate::api::error::KernelError;
 use crate::cap::cte::{cte_insert, cte_move, cte_swap};
 use crate::cap::delete::{cte_delete, cte_revoke};
 use crate::cap::finalise::cancel_badged_sends;
 use crate::cap::Cap;
 use crate::object::tcb::{Tcb, TcbRef, TCB_CALLER};
+use crate::types::KernelError;
 
 /// Performs `op` for the thread `caller`.
 pub fn perform(caller: TcbRef, op: CNodeOp) -> Result<(), KernelError> {

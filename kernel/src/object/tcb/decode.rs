@@ -23,14 +23,14 @@
 //!   (RangeError(0, MCP)); SetSchedParams checks the MCP, then the priority.
 
 use super::{Tcb, TcbRef, TCB_CTABLE, TCB_VTABLE};
-use crate::api::error::SyscallError;
-use crate::api::invoke::Invocation;
 use crate::cap::delete::slot_cap_long_running_delete;
 use crate::cap::derive::derive_cap;
 use crate::cap::rights::update_cap_data;
 use crate::cap::{Cap, SlotRef};
+use crate::object::invocation::Invocation;
 use crate::object::notification::NotificationRef;
 use crate::types::PAddr;
+use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 use cairn_abi::message::IPC_BUFFER_SIZE_BITS;
 

@@ -23,11 +23,11 @@ mod tests;
 #[cfg(test)]
 mod tests_control;
 
-use crate::api::invoke::{Invocation, InvocationResult};
 use crate::arch::riscv64::context::{offset, reg};
 use crate::cap::cte::{Cte, SlotRef};
 use crate::object::access::ObjPtr;
-use crate::types::PAddr;
+use crate::object::invocation::{Invocation, InvocationResult};
+use crate::types::{Fault, PAddr, FAULT_WORDS};
 use core::cell::Cell;
 
 /// Decodes and performs an invocation of a thread capability for the TCB
@@ -122,14 +122,11 @@ pub struct Tcb {
     /// The notification bound to the thread (0 = none).
     bound_notification: Cell<u64>,
     /// The fault being delivered (seL4's `tcbFault` and
-    /// `tcbLookupFailure`), as encoded by `api::fault::Fault::to_words`;
+    /// `tcbLookupFailure`), as encoded by `Fault::to_words`;
     /// word 0 = 0 is "no fault".
     fault: [Cell<u64>; FAULT_WORDS],
     name: [Cell<u8>; NAME_LEN],
 }
-
-/// Words of a TCB's stored fault.
-pub const FAULT_WORDS: usize = 6;
 
 /// How a blocked thread takes part in IPC (seL4's `blockingIPC*` fields).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -336,12 +333,18 @@ impl Tcb {
     pub fn set_bound_notification(&self, ntfn: u64) {
         self.bound_notification.set(ntfn)
     }
-    /// The stored fault's words (word 0 = 0: none).
-    pub fn fault_words(&self) -> [u64; FAULT_WORDS] {
-        core::array::from_fn(|i| self.fault[i].get())
+    /// The fault the thread is being handled for, if any (seL4's
+    /// `tcbFault`).
+    pub fn fault(&self) -> Option<Fault> {
+        Fault::from_words(core::array::from_fn(|i| self.fault[i].get()))
     }
-    /// Stores a fault's words.
-    pub fn set_fault_words(&self, w: [u64; FAULT_WORDS]) {
+    /// Whether a fault is stored (one word read: the fastpath's check).
+    pub fn has_fault(&self) -> bool {
+        self.fault[0].get() != 0
+    }
+    /// Records or clears (`None`) the thread's fault.
+    pub fn set_fault(&self, f: Option<Fault>) {
+        let w = f.map_or([0; FAULT_WORDS], |f| f.to_words());
         for (c, v) in self.fault.iter().zip(w) {
             c.set(v);
         }

@@ -6,8 +6,6 @@
 use super::decode::{NewCap, TcbOp, ThreadControl};
 use super::registers::{copy_words, FRAME, GP};
 use super::{Tcb, TcbRef, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE};
-use crate::api::error::KernelError;
-use crate::api::invoke::{write_reply_words, Invocation};
 use crate::arch::riscv64::context::SSTATUS_FS_MASK;
 use crate::cap::cte::{cte_insert, SlotRef};
 use crate::cap::delete::cte_delete;
@@ -15,8 +13,10 @@ use crate::cap::derive::same_object_as;
 use crate::cap::Cap;
 use crate::ipc::notification::{bind_notification, unbind_notification};
 use crate::ipc::{restart, suspend};
+use crate::object::invocation::{write_reply_words, Invocation};
 use crate::sched::{reschedule_required, set_priority};
 use crate::state::kernel;
+use crate::types::KernelError;
 use cairn_abi::invocation::TCB_FLAG_FPU_DISABLED;
 
 /// `sstatus.FS` = Clean: the saved FP registers are current and are loaded

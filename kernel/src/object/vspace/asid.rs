@@ -22,16 +22,16 @@
 //!   and becomes that ASID's root; its cap is marked mapped at address 0.
 
 use super::{asid_high, asid_low, AsidPoolRef, ASIDS_PER_POOL};
-use crate::api::error::SyscallError;
-use crate::api::invoke::{Invocation, InvocationResult};
 use crate::arch::vspace as pt;
 use crate::cap::cte::cte_insert;
 use crate::cap::derive::ensure_no_children;
 use crate::cap::{Cap, LookupFault, Mapping, SlotRef};
 use crate::object::access::zero;
 use crate::object::cnode::lookup_slot_for_cnode_op;
+use crate::object::invocation::{Invocation, InvocationResult};
 use crate::state::kernel;
 use crate::types::PAddr;
+use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 use cairn_abi::object::ASID_POOL_BITS;
 

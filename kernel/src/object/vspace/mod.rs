@@ -40,13 +40,13 @@ mod tests_asid;
 #[cfg(test)]
 mod tests_page;
 
-use crate::api::error::SyscallError;
 use crate::arch;
 use crate::cap::{Cap, LookupFault};
 use crate::object::access::ObjPtr;
 use crate::object::tcb::{Tcb, TcbRef, TCB_VTABLE};
 use crate::state::kernel;
 use crate::types::PAddr;
+use crate::types::SyscallError;
 use core::cell::Cell;
 
 /// ASIDs per pool (`2^seL4_ASIDPoolIndexBits`).

@@ -27,13 +27,13 @@
 //! execute-never gives an invalid entry (seL4's `makeUserPTE`).
 
 use super::{check_vspace, find_vspace_for_asid, vspace_of};
-use crate::api::error::SyscallError;
-use crate::api::invoke::{write_reply_words, Invocation, InvocationResult};
 use crate::arch;
 use crate::arch::vspace as pt;
 use crate::cap::rights::mask_vm_rights;
 use crate::cap::{Cap, FrameSize, LookupFault, Mapping, SlotRef};
+use crate::object::invocation::{write_reply_words, Invocation, InvocationResult};
 use crate::types::PAddr;
+use crate::types::SyscallError;
 use cairn_abi::cap::CapRights;
 use cairn_abi::invocation::label;
 use cairn_abi::vm::{EXECUTE_NEVER, USER_TOP};

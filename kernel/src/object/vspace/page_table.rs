@@ -22,14 +22,14 @@
 //!   the region the entry covers.
 
 use super::{check_vspace, find_vspace_for_asid, vspace_of};
-use crate::api::error::SyscallError;
-use crate::api::invoke::{Invocation, InvocationResult};
 use crate::arch;
 use crate::arch::vspace as pt;
 use crate::cap::cte::is_final_capability;
 use crate::cap::{Cap, Mapping, SlotRef};
 use crate::object::access::zero;
+use crate::object::invocation::{Invocation, InvocationResult};
 use crate::types::PAddr;
+use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 use cairn_abi::object::PAGE_TABLE_BITS;
 use cairn_abi::vm::USER_TOP;

@@ -4,7 +4,7 @@
 //! label and message registers of the kernel's reply. `KernelError` adds
 //! preemption.
 
-use crate::cap::LookupFault;
+use super::LookupFault;
 use cairn_abi::error::Error;
 
 /// A system call error, with the data seL4 reports for it.

@@ -1,9 +1,12 @@
-//! Faults (ch. 6, *Faults*; ABI ref §9): the kinds of fault, how one is
-//! stored in a TCB while its handler deals with it, and the fault of each
-//! user exception. Delivery to the handler is `ipc::fault`.
+//! Faults (ch. 6, *Faults*; ABI ref §9): the kinds of fault and how one is
+//! stored in a TCB while its handler deals with it. Which exception raises
+//! which fault is the architecture's (`arch::exception_fault`); delivery to
+//! the handler is `ipc::fault`.
 
-use crate::cap::LookupFault;
-use crate::object::tcb::{TcbRef, FAULT_WORDS};
+use super::LookupFault;
+
+/// Words of a TCB's stored fault.
+pub const FAULT_WORDS: usize = 6;
 
 /// A fault raised by a thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,48 +92,5 @@ impl Fault {
             },
             _ => return None,
         })
-    }
-}
-
-/// The fault `tcb` is being handled for, if any (seL4's `tcbFault`).
-pub fn stored_fault(tcb: TcbRef) -> Option<Fault> {
-    Fault::from_words(tcb.get().fault_words())
-}
-
-/// Records or clears (`None`) `tcb`'s fault.
-pub fn store_fault(tcb: TcbRef, f: Option<Fault>) {
-    tcb.get()
-        .set_fault_words(f.map_or([0; FAULT_WORDS], |f| f.to_words()));
-}
-
-/// Handles a fault of `tcb`: sends it to the thread's fault handler, or
-/// stops the thread (`ipc::fault`).
-pub fn handle_fault(tcb: TcbRef, fault: Fault) {
-    crate::ipc::fault::handle_fault(tcb, fault);
-}
-
-/// The fault for a synchronous exception `scause` with `stval` (ABI ref §9:
-/// VM faults carry the normalised cause 1, 5 or 7).
-pub fn exception_fault(scause: u64, stval: u64) -> Fault {
-    match scause {
-        1 | 12 => Fault::VmFault {
-            addr: stval,
-            fsr: 1,
-            instruction: true,
-        },
-        5 | 13 => Fault::VmFault {
-            addr: stval,
-            fsr: 5,
-            instruction: false,
-        },
-        7 | 15 => Fault::VmFault {
-            addr: stval,
-            fsr: 7,
-            instruction: false,
-        },
-        _ => Fault::UserException {
-            number: scause,
-            code: 0,
-        },
     }
 }

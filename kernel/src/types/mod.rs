@@ -1,4 +1,14 @@
-//! Small newtypes shared across the kernel.
+//! The kernel's vocabulary: addresses and regions, seL4's errors with their
+//! error data, lookup failures and faults. A leaf: it imports nothing of the
+//! kernel, and every layer above may use it.
+
+mod error;
+mod fault;
+mod lookup_fault;
+
+pub use error::{KernelError, SyscallError};
+pub use fault::{Fault, FAULT_WORDS};
+pub use lookup_fault::LookupFault;
 
 /// A physical address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

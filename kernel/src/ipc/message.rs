@@ -9,7 +9,7 @@ use crate::cap::Cap;
 use crate::cap::VmRights;
 use crate::object::access::{read_word, write_word};
 use crate::object::tcb::{Tcb, TcbRef, TCB_BUFFER};
-use crate::types::PAddr;
+use crate::types::{PAddr, SyscallError};
 use cairn_abi::message::{MessageInfo, MSG_MAX_LENGTH, N_MSG_REGISTERS};
 
 /// Physical address of a thread's IPC buffer (seL4's `lookupIPCBuffer`):
@@ -111,7 +111,7 @@ pub fn reply(tcb: TcbRef, label: u64, words: &[u64]) {
 }
 
 /// Replies with a syscall error's code and data.
-pub fn reply_error(tcb: TcbRef, e: &crate::api::error::SyscallError) {
+pub fn reply_error(tcb: TcbRef, e: &SyscallError) {
     let (w, n) = e.words();
     reply(tcb, e.code() as u64, w.get(..n).unwrap_or(&[]));
 }
