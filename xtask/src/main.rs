@@ -4,13 +4,14 @@
 //! RISC-V target), `prereq` (host tools, installed when possible), `build`
 //! (kernel, root tasks, images), `qemu` (running with a deadline), `harness`
 //! (judging output), `images` (the QEMU test table), `suite` (`test`),
-//! `bench` (`bench`).
+//! `bench` (`bench`), `profile` (`bench --profile`).
 
 mod bench;
 mod build;
 mod harness;
 mod images;
 mod prereq;
+mod profile;
 mod qemu;
 mod suite;
 mod toolchain;
@@ -86,10 +87,23 @@ enum Cmd {
     /// The kernel is built with `benchmark=on`; the root task is
     /// user/bench. Exits non-zero if a figure breaks its bound
     /// (xtask/src/bench.rs); `cargo xtask test` checks the same bounds.
+    ///
+    /// With --profile CASE, instead: logs every instruction of one
+    /// benchmark case (software emulation, a minute or two) and prints
+    /// where one iteration's instructions go, per function of the kernel
+    /// and the root task (xtask/src/profile.rs, docs/benchmarks.md).
     Bench {
         /// Stream cargo's and QEMU's output.
         #[arg(long, short)]
         verbose: bool,
+        /// Profile this case (null-syscall, yield,
+        /// call-reply-recv-{0,4}-{same,cross}-as, signal-higher-prio).
+        #[arg(long, value_name = "CASE")]
+        profile: Option<String>,
+        /// Iterations of the profiled case (the profile subtracts a run of
+        /// N from a run of 2N).
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        iterations: u64,
     },
 }
 
@@ -140,7 +154,12 @@ fn main() -> ExitCode {
             no_host,
         })
         .map(|ok| if ok { 0 } else { 1 }),
-        Cmd::Bench { verbose } => bench::run(verbose).map(|ok| if ok { 0 } else { 1 }),
+        Cmd::Bench {
+            verbose,
+            profile: Some(case),
+            iterations,
+        } => profile::run(&case, iterations, verbose).map(|()| 0),
+        Cmd::Bench { verbose, .. } => bench::run(verbose).map(|ok| if ok { 0 } else { 1 }),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

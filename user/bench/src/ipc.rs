@@ -10,8 +10,43 @@
 use cairn_rt::println;
 use sel4::benchmark;
 
-/// Runs per measurement.
-pub const ITERATIONS: usize = 1000;
+/// Runs per measurement: 1000, or `CAIRN_BENCH_ITERATIONS` at build time
+/// (`cargo xtask bench --profile` builds with two different counts and
+/// subtracts, so that set-up costs cancel out).
+pub const ITERATIONS: usize = parse_count(option_env!("CAIRN_BENCH_ITERATIONS"), 1000);
+
+/// The one measurement to run when built with `CAIRN_BENCH_ONLY=<op>`
+/// (`cargo xtask bench --profile <op>`); all of them otherwise.
+const ONLY: Option<&str> = option_env!("CAIRN_BENCH_ONLY");
+
+/// Whether measurement `op` runs in this build.
+pub fn wanted(op: &str) -> bool {
+    ONLY.is_none_or(|only| only == op)
+}
+
+/// A decimal count at compile time; `default` if absent, empty or not a
+/// plain positive number.
+const fn parse_count(text: Option<&str>, default: usize) -> usize {
+    let Some(text) = text else {
+        return default;
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut n = 0usize;
+    while i < bytes.len() {
+        let d = bytes[i];
+        if !d.is_ascii_digit() {
+            return default;
+        }
+        n = n * 10 + (d - b'0') as usize;
+        i += 1;
+    }
+    if n == 0 {
+        default
+    } else {
+        n
+    }
+}
 
 /// Median and minimum of `samples` (sorted in place).
 fn median_min(samples: &mut [u64]) -> (u64, u64) {
@@ -34,6 +69,9 @@ pub fn report(op: &str, samples: &mut [u64]) {
 /// `seL4_Yield` with no other thread at the caller's priority: enter the
 /// kernel, requeue, choose the same thread, leave.
 pub fn yield_alone() {
+    if !wanted("yield") {
+        return;
+    }
     let mut samples = [0u64; ITERATIONS];
     benchmark::reset_log();
     for s in samples.iter_mut() {
@@ -47,6 +85,9 @@ pub fn yield_alone() {
 /// `seL4_BenchmarkNullSyscall`: the bare cost of entering and leaving the
 /// kernel, for comparison.
 pub fn null_syscall() {
+    if !wanted("null-syscall") {
+        return;
+    }
     let mut samples = [0u64; ITERATIONS];
     benchmark::reset_log();
     for s in samples.iter_mut() {

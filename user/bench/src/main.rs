@@ -25,8 +25,10 @@ fn main(bi: &BootInfo) {
     if let Err(e) = two_threads(bi) {
         println!("bench ipc FAILED: {}: {}", e.0, e.1);
     }
-    if let Err(e) = revoke::run(bi) {
-        println!("bench revoke FAILED: {e}");
+    if ipc::wanted("revoke") {
+        if let Err(e) = revoke::run(bi) {
+            println!("bench revoke FAILED: {e}");
+        }
     }
     println!("cairn-bench: done");
     sel4::debug::halt();

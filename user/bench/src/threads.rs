@@ -5,7 +5,7 @@
 //! the shared image frames), and a signal to a waiting higher-priority
 //! thread.
 
-use crate::ipc::{report, ITERATIONS};
+use crate::ipc::{report, wanted, ITERATIONS};
 use cairn_rt::space::{ImageSpace, ROOT_SLOTS};
 use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -88,6 +88,15 @@ fn round_trips(
     space: Option<&ImageSpace>,
     words: usize,
 ) -> Result<(), Failed> {
+    let op = match (words, space.is_some()) {
+        (0, false) => "call-reply-recv-0-same-as",
+        (_, false) => "call-reply-recv-4-same-as",
+        (0, true) => "call-reply-recv-0-cross-as",
+        (_, true) => "call-reply-recv-4-cross-as",
+    };
+    if !wanted(op) {
+        return Ok(());
+    }
     let ep = room.create(ObjectType::Endpoint)?;
     OBJECT.store(ep, Ordering::SeqCst);
     let partner = start(bi, room, space, echo_server, 255)?;
@@ -104,12 +113,6 @@ fn round_trips(
         call_regs(ep, msg);
         *s = benchmark::cycles().wrapping_sub(start);
     }
-    let op = match (words, space.is_some()) {
-        (0, false) => "call-reply-recv-0-same-as",
-        (_, false) => "call-reply-recv-4-same-as",
-        (0, true) => "call-reply-recv-0-cross-as",
-        (_, true) => "call-reply-recv-4-cross-as",
-    };
     report(op, &mut samples);
     partner
         .suspend()
@@ -128,6 +131,9 @@ fn waiter(_: usize) {
 /// A signal to a waiting thread of higher priority: from before the
 /// Signal to the woken thread running.
 fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
+    if !wanted("signal-higher-prio") {
+        return Ok(());
+    }
     let n = room.create(ObjectType::Notification)?;
     OBJECT.store(n, Ordering::SeqCst);
     // The root thread drops below the partner, which then runs at once
