@@ -11,6 +11,8 @@
 //! task could not measure. [`parse`] turns this into [`Record`]s, [`judge`]
 //! checks each against its bound (so `cargo xtask test` fails when a bound
 //! breaks), and [`run`] prints a table and writes `target/bench/<name>.json`.
+//! The `sel4bench` cases' bounds and seL4's own figures are in
+//! `figures.rs`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -179,6 +181,7 @@ fn check(r: &Record) -> Result<(), String> {
             }
             Ok(())
         }
+        "sel4bench" => crate::figures::check(r),
         other => Err(format!("unknown benchmark {other:?}")),
     }
 }
@@ -322,7 +325,30 @@ pub fn json(records: &[Record]) -> String {
 
 /// `cargo xtask bench`: builds and boots the benchmark image, prints the
 /// table, writes `target/bench/<name>.json`; `Ok(false)` if a bound broke.
-pub fn run(verbose: bool) -> Result<bool, String> {
+/// The figures of an earlier run: one `<name>.json`, or a directory of
+/// them (a copy of `target/bench/`).
+fn read_old(path: &std::path::Path) -> Result<BTreeMap<String, u64>, String> {
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut all = BTreeMap::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        all.extend(crate::figures::read_json(&text).map_err(|e| format!("{}: {e}", f.display()))?);
+    }
+    Ok(all)
+}
+
+/// With `compare`, also prints each figure beside the one in that earlier
+/// `target/bench/<name>.json`.
+pub fn run(verbose: bool, compare: Option<&std::path::Path>) -> Result<bool, String> {
+    let old = compare.map(read_old).transpose()?;
     let toolchain =
         prereq::ensure(&[Need::CrossToolchain, Need::Qemu])?.ok_or("no cross toolchain")?;
     let b = Builder::new(toolchain);
@@ -346,6 +372,10 @@ pub fn run(verbose: bool) -> Result<bool, String> {
     }
     let (records, _) = parse(&c.lines);
     print!("{}", table(&records));
+    print!("{}", crate::figures::versus_sel4(&records));
+    if let Some(old) = &old {
+        print!("{}", crate::figures::compare(&records, old));
+    }
     let dir = repo_root().join("target/bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut names: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();

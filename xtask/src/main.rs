@@ -8,6 +8,7 @@
 
 mod bench;
 mod build;
+mod figures;
 mod harness;
 mod images;
 mod prereq;
@@ -104,6 +105,11 @@ enum Cmd {
         /// N from a run of 2N).
         #[arg(long, value_name = "N", default_value_t = 100)]
         iterations: u64,
+        /// Also print each figure beside the one in this earlier
+        /// target/bench/<name>.json (or a copy of target/bench/), with the
+        /// change in percent.
+        #[arg(long, value_name = "OLD")]
+        compare: Option<PathBuf>,
     },
 }
 
@@ -158,8 +164,11 @@ fn main() -> ExitCode {
             verbose,
             profile: Some(case),
             iterations,
+            ..
         } => profile::run(&case, iterations, verbose).map(|()| 0),
-        Cmd::Bench { verbose, .. } => bench::run(verbose).map(|ok| if ok { 0 } else { 1 }),
+        Cmd::Bench {
+            verbose, compare, ..
+        } => bench::run(verbose, compare.as_deref()).map(|ok| if ok { 0 } else { 1 }),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

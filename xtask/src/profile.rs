@@ -26,10 +26,10 @@ use crate::build::{parse_config, repo_root, short, Builder};
 use crate::prereq::{self, Need};
 use crate::qemu;
 
-/// The cases that can be profiled (the `op=` names of `user/bench`'s ipc
-/// measurements; the revoke benchmark is too long to log instruction by
-/// instruction).
-pub const CASES: [&str; 7] = [
+/// The cases that can be profiled: the `op=` names of `user/bench`'s IPC
+/// measurements, round trips and one way (the revoke and page-mapping
+/// benchmarks do not scale with `CAIRN_BENCH_ITERATIONS`).
+pub const CASES: [&str; 15] = [
     "null-syscall",
     "yield",
     "call-reply-recv-0-same-as",
@@ -37,6 +37,14 @@ pub const CASES: [&str; 7] = [
     "call-reply-recv-0-cross-as",
     "call-reply-recv-4-cross-as",
     "signal-higher-prio",
+    "call-0-same-as",
+    "call-4-same-as",
+    "call-10-same-as",
+    "call-0-cross-as",
+    "call-4-cross-as",
+    "call-10-cross-as",
+    "call-0-same-as-fpu",
+    "send-0-higher-prio",
 ];
 
 /// The longest one logged run may take (software emulation, one log line

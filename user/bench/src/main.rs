@@ -12,6 +12,9 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod ipc;
+mod mapping;
+mod name;
+mod oneway;
 mod revoke;
 mod threads;
 
@@ -24,6 +27,10 @@ fn main(bi: &BootInfo) {
     ipc::yield_alone();
     if let Err(e) = two_threads(bi) {
         println!("bench ipc FAILED: {}: {}", e.0, e.1);
+    }
+    let slot = bi.empty().start + 2; // the revoke benchmark takes the first two
+    if let Err(e) = mapping::run(bi, slot) {
+        println!("bench sel4bench FAILED: {}: {}", e.0, e.1);
     }
     if ipc::wanted("revoke") {
         if let Err(e) = revoke::run(bi) {

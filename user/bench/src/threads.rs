@@ -30,7 +30,7 @@ pub struct Room {
 }
 
 impl Room {
-    fn create(&mut self, t: ObjectType) -> Result<Word, Failed> {
+    pub fn create(&mut self, t: ObjectType) -> Result<Word, Failed> {
         let s = self.next_slot;
         self.untyped
             .retype(t, 0, init_caps::CNODE, 0, 0, s, 1)
@@ -40,7 +40,7 @@ impl Room {
     }
 }
 
-fn start(
+pub fn start(
     bi: &BootInfo,
     room: &mut Room,
     space: Option<&ImageSpace>,
@@ -173,5 +173,6 @@ pub fn run(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
     room.next_slot += ROOT_SLOTS;
     round_trips(bi, room, Some(&space), 0)?;
     round_trips(bi, room, Some(&space), 4)?;
-    signal_higher(bi, room)
+    signal_higher(bi, room)?;
+    crate::oneway::run(bi, room, &space)
 }

@@ -169,6 +169,11 @@ pub fn reply_recv_regs(src: CPtr, reply: RegMessage) -> (Word, RegMessage) {
     reg_call(nr::SYS_REPLY_RECV, src.0, reply)
 }
 
+/// `seL4_SendWithMRs`: [`send`] of a register-only message.
+pub fn send_regs(dest: CPtr, m: RegMessage) {
+    reg_call(nr::SYS_SEND, dest.0, m);
+}
+
 /// `seL4_RecvWithMRs`: [`recv`] returning only the registers.
 pub fn recv_regs(src: CPtr) -> (Word, RegMessage) {
     reg_call(nr::SYS_RECV, src.0, RegMessage::default())

@@ -1,0 +1,155 @@
+//! Memory-management costs as sel4bench's page-mapping benchmarks measure
+//! them: retyping 4 KiB frames out of an untyped one `Untyped_Retype` at a
+//! time, mapping them with `Page_Map`, then remapping them read-only
+//! ("protect") and read-write again ("unprotect"). Each call is timed on
+//! its own with the cycle counter (overhead subtracted); a case reports
+//! the cost of one page (median and minimum over 2048 pages) and the total
+//! for the first 512 and for all 2048 pages.
+//!
+//! The frames go to a region of the root task's VSpace that nothing else
+//! uses (64 GiB), under one level-1 and four level-0 page tables mapped
+//! beforehand. Every object comes from one untyped of at least 16 MiB,
+//! revoked at the end so that later benchmarks find the memory free.
+//!
+//! Output: `bench sel4bench op=<what>-<pages> iterations=... median=...
+//! min=... total=... overhead=...`, each followed by the kernel's line.
+
+use crate::ipc::wanted;
+use crate::name::Name;
+use crate::oneway::overhead;
+use crate::threads::Failed;
+use cairn_rt::println;
+use sel4::cap::init_caps;
+use sel4::{benchmark, BootInfo, CapRights, Error, Frame, ObjectType, PageTable, Untyped, Word};
+
+/// Pages per run.
+const PAGES: usize = 2048;
+/// The totals reported besides the per-page figures.
+const TOTALS: [usize; 2] = [512, PAGES];
+/// Where the frames are mapped: an otherwise unused 1 GiB of the VSpace.
+const BASE: Word = 0x10_0000_0000;
+/// Bytes a level-0 page table covers.
+const TABLE_SPAN: Word = 1 << 21;
+
+/// Times `f` once per page; `Err` at the first failure.
+fn per_page(
+    samples: &mut [u64; PAGES],
+    mut f: impl FnMut(usize) -> Result<(), Error>,
+    what: &'static str,
+) -> Result<(), Failed> {
+    for (i, s) in samples.iter_mut().enumerate() {
+        let start = benchmark::cycles();
+        let r = f(i);
+        *s = benchmark::cycles().wrapping_sub(start);
+        r.map_err(|e| Failed(what, e))?;
+    }
+    Ok(())
+}
+
+/// Prints the per-page and total figures of one operation (`what`),
+/// closing the kernel's interval after each line.
+fn report(what: &str, samples: &mut [u64; PAGES], overhead: u64) {
+    for s in samples.iter_mut() {
+        *s = s.saturating_sub(overhead);
+    }
+    for n in TOTALS {
+        let total: u64 = samples.iter().take(n).sum();
+        println!("bench sel4bench op={what}-{n} iterations=1 total={total} overhead={overhead}");
+        benchmark::finalize_log();
+        benchmark::reset_log();
+    }
+    samples.sort_unstable();
+    let min = samples.first().copied().unwrap_or(0);
+    let median = samples.get(PAGES / 2).copied().unwrap_or(0);
+    println!(
+        "bench sel4bench op={what}-1 iterations={PAGES} median={median} min={min} overhead={overhead}"
+    );
+    benchmark::finalize_log();
+}
+
+/// Runs the retype, map, protect and unprotect cases with the root
+/// CNode's slots from `first_slot` on (2048 + 5 of them).
+pub fn run(bi: &BootInfo, first_slot: Word) -> Result<(), Failed> {
+    let cases = [
+        "retype-frames",
+        "map-pages",
+        "protect-pages",
+        "unprotect-pages",
+    ];
+    let any = cases.iter().any(|c| {
+        [1, 512, PAGES]
+            .iter()
+            .any(|&n| wanted(&Name::new().str(c).str("-").num(n)))
+    });
+    if !any {
+        return Ok(());
+    }
+    let untyped = bi
+        .untypeds()
+        .filter(|u| !u.is_device && u.size_bits >= 24)
+        .min_by_key(|u| u.size_bits)
+        .ok_or(Failed(
+            "no untyped of 16 MiB",
+            Error::NotEnoughMemory { available: 0 },
+        ))?
+        .cap;
+    let result = measure(untyped, first_slot);
+    // Delete every frame and table: the later benchmarks retype from the
+    // same memory.
+    let cleanup = init_caps::CNODE
+        .revoke(untyped.bits(), 64)
+        .map_err(|e| Failed("revoking the untyped", e));
+    result.and(cleanup)
+}
+
+fn measure(untyped: Untyped, first_slot: Word) -> Result<(), Failed> {
+    let root = init_caps::CNODE;
+    let retype = |t: ObjectType, slot: Word| untyped.retype(t, 0, root, 0, 0, slot, 1);
+    // The tables: one level-1 table for the 1 GiB at BASE, four level-0
+    // tables for its first 8 MiB.
+    let tables = first_slot + PAGES as Word;
+    for i in 0..5 {
+        retype(ObjectType::PageTable, tables + i).map_err(|e| Failed("retyping a table", e))?;
+        let vaddr = BASE + i.saturating_sub(1) * TABLE_SPAN;
+        PageTable::from_bits(tables + i)
+            .map(init_caps::VSPACE, vaddr, 0)
+            .map_err(|e| Failed("mapping a table", e))?;
+    }
+    let overhead = overhead();
+    let frame = |i: usize| Frame::from_bits(first_slot + i as Word);
+    let vaddr = |i: usize| BASE + (i as Word) * 4096;
+    let mut samples = [0u64; PAGES];
+
+    benchmark::reset_log();
+    per_page(
+        &mut samples,
+        |i| retype(ObjectType::SmallPage, first_slot + i as Word),
+        "retyping a frame",
+    )?;
+    report("retype-frames", &mut samples, overhead);
+
+    benchmark::reset_log();
+    per_page(
+        &mut samples,
+        |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
+        "mapping a frame",
+    )?;
+    report("map-pages", &mut samples, overhead);
+
+    benchmark::reset_log();
+    per_page(
+        &mut samples,
+        |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::CAN_READ, 0),
+        "remapping a frame read-only",
+    )?;
+    report("protect-pages", &mut samples, overhead);
+
+    benchmark::reset_log();
+    per_page(
+        &mut samples,
+        |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
+        "remapping a frame read-write",
+    )?;
+    report("unprotect-pages", &mut samples, overhead);
+    Ok(())
+}
