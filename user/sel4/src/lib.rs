@@ -9,11 +9,14 @@
 //! - [`ipc_buffer`]: the calling thread's IPC buffer (ABI ref §3), through
 //!   which message registers beyond the fourth and extra caps travel.
 //! - [`Message`]: a message as a pure value (label, MRs, caps). Every
-//!   invocation is first marshalled into a `Message` by a pure function, so
-//!   the marshalling is tested on the host, apart from the assembly.
+//!   invocation is marshalled into a `Message` before the system call, so
+//!   host tests see exactly what would be sent, apart from the assembly.
 //! - [`object`]: typed capability wrappers ([`Untyped`], [`CNode`], [`Tcb`],
 //!   …) with seL4's invocations (ABI ref §7), each returning
-//!   `Result<_, Error>` with seL4's error data ([`Error`], ABI ref §8).
+//!   `Result<_, Error>` with seL4's error data ([`Error`], ABI ref §8). As
+//!   in libsel4, the invocation methods are generated from one table of the
+//!   object API (`object/api.rs`, expanded by the `invocations!` macro of
+//!   `object/stubs.rs`); [`object`]'s doc says how to add an invocation.
 //! - [`bootinfo`]: a safe view of the root task's BootInfo frame and of the
 //!   extra bootinfo chunks (ABI ref §6.4).
 //! - [`debug`]: the debug system calls (ABI ref §14); [`benchmark`]: the

@@ -69,6 +69,26 @@ impl Message {
         m
     }
 
+    /// ORs `bits` into MR *i* and lengthens the message to at least *i* + 1
+    /// words; words beyond seL4's limit are dropped, as in [`Message::new`].
+    /// Used by the generated invocation stubs ([`crate::object::stubs`]).
+    #[inline(always)]
+    pub(crate) fn or_mr(&mut self, i: usize, bits: Word) {
+        if let Some(w) = self.mrs.get_mut(i) {
+            *w |= bits;
+            self.len = self.len.max(i + 1);
+        }
+    }
+
+    /// Appends an extra cap; caps beyond seL4's limit are dropped.
+    #[inline(always)]
+    pub(crate) fn push_cap(&mut self, cap: CPtr) {
+        if let Some(c) = self.caps.get_mut(self.n_caps) {
+            *c = cap.0;
+            self.n_caps += 1;
+        }
+    }
+
     /// The `seL4_MessageInfo` describing this message.
     pub fn info(&self) -> MessageInfo {
         MessageInfo::new(

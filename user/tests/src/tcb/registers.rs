@@ -45,7 +45,7 @@ pub fn read_count(ctx: &Ctx<'_>) -> TestResult {
         "WriteRegisters",
     )?;
     // ReadRegisters of 5 replies with exactly 5 words.
-    let msg = sel4::object::tcb::read_registers_msg(false, 0, 5);
+    let msg = sel4::Message::new(label::TCB_READ_REGISTERS, &[0, 5], &[]);
     let reply = expect_ok(sel4::object::invoke(t.cptr(), &msg), "ReadRegisters(5)")?;
     check_eq!(
         reply.mrs(),
