@@ -10,7 +10,7 @@
 //! ```
 
 use crate::arch::host::SimMachine;
-use crate::arch::riscv64::context::reg;
+use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::boot::{boot_root_task, BootParams};
 use crate::cap::cte::{cnode_slot, SlotRef};
 use crate::cap::Cap;
@@ -228,15 +228,15 @@ impl TestKernel {
             write_word(at, *c);
         }
         let info = MessageInfo::new(label, 0, extra.len() as u64, mrs.len() as u64);
-        t.set_reg(reg::A0, cptr);
-        t.set_reg(reg::A1, info.0);
+        t.set_reg(CAP_REGISTER, cptr);
+        t.set_reg(MSG_INFO_REGISTER, info.0);
         t.set_state(ThreadState::Running);
         crate::preempt::reset_work_units();
         crate::api::invoke::handle_invocation(self.tcb, true, true);
         if t.state() == ThreadState::Restart {
             return Outcome::Preempted;
         }
-        let info = MessageInfo(t.reg(reg::A1));
+        let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
         Outcome::Reply {
             label: info.label(),
             mrs: (0..info.length() as usize).map(|i| regs.get(i)).collect(),

@@ -24,7 +24,7 @@
 //! `tests_fastpath` runs random IPC with the fastpath on and off and
 //! checks that every thread, queue and slot ends up the same.
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
 use crate::cap::cte::{cte_insert, empty_slot};
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
@@ -57,7 +57,7 @@ fn enabled() -> bool {
 
 /// The message in registers, if it qualifies: (label, length).
 fn short_message(t: &Tcb) -> Option<(u64, usize)> {
-    let info = MessageInfo(t.reg(reg::A1));
+    let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
     let n = info.length() as usize;
     (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && !t.has_fault()).then(|| (info.label(), n))
 }
@@ -79,11 +79,11 @@ fn endpoint_queue(ep: EndpointRef) -> TcbQueue {
 /// makes `to` the running thread.
 fn deliver_and_switch(from: &Tcb, to: TcbRef, badge: u64, label: u64, n: usize) {
     let t = to.get();
-    for i in 0..n {
-        t.set_reg(reg::A2 + i, from.reg(reg::A2 + i));
+    for &r in MSG_REGISTERS.iter().take(n) {
+        t.set_reg(r, from.reg(r));
     }
-    t.set_reg(reg::A0, badge);
-    t.set_reg(reg::A1, MessageInfo::new(label, 0, 0, n as u64).0);
+    t.set_reg(BADGE_REGISTER, badge);
+    t.set_reg(MSG_INFO_REGISTER, MessageInfo::new(label, 0, 0, n as u64).0);
     t.set_state(ThreadState::Running);
     kernel().current.set(to.paddr().0);
     crate::object::vspace::activate_thread_vspace(to);
@@ -99,7 +99,8 @@ pub fn call(cur_ref: TcbRef) -> bool {
         return false;
     };
     let root = Tcb::slot(cur_ref, TCB_CTABLE).get().cap();
-    let Ok((_, Cap::Endpoint { ptr, badge, rights })) = lookup_cap(root, cur.reg(reg::A0)) else {
+    let Ok((_, Cap::Endpoint { ptr, badge, rights })) = lookup_cap(root, cur.reg(CAP_REGISTER))
+    else {
         return false;
     };
     if !rights.write() || !(rights.grant() || rights.grant_reply()) {
@@ -151,7 +152,7 @@ pub fn reply_recv(cur_ref: TcbRef) -> bool {
         return false;
     };
     let root = Tcb::slot(cur_ref, TCB_CTABLE).get().cap();
-    let Ok((_, Cap::Endpoint { ptr, rights, .. })) = lookup_cap(root, cur.reg(reg::A0)) else {
+    let Ok((_, Cap::Endpoint { ptr, rights, .. })) = lookup_cap(root, cur.reg(CAP_REGISTER)) else {
         return false;
     };
     let ep = EndpointRef::new(ptr);

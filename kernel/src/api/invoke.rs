@@ -7,7 +7,7 @@
 //! being preempted (and then leaves its objects consistent and the caller in
 //! the Restart state, so that the syscall runs again).
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
 use crate::ipc::endpoint::{send_ipc, SendArgs};
@@ -26,8 +26,8 @@ use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_
 /// (`is_blocking` false).
 pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
     let t = caller.get();
-    let info = MessageInfo(t.reg(reg::A1));
-    let cptr = t.reg(reg::A0);
+    let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
+    let cptr = t.reg(CAP_REGISTER);
     let root = Tcb::slot(caller, TCB_CTABLE).get().cap();
     let (slot, cap) = match lookup_cap(root, cptr) {
         Ok(found) => found,
@@ -85,8 +85,8 @@ pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
                     let n = (0..n)
                         .take_while(|&i| i < N_MSG_REGISTERS || mrs.has_buffer())
                         .count();
-                    t.set_reg(reg::A0, 0);
-                    t.set_reg(reg::A1, MessageInfo::new(0, 0, 0, n as u64).0);
+                    t.set_reg(BADGE_REGISTER, 0);
+                    t.set_reg(MSG_INFO_REGISTER, MessageInfo::new(0, 0, 0, n as u64).0);
                 }
                 t.set_state(ThreadState::Running);
             }

@@ -2,7 +2,7 @@
 //! `handleRecv` and `handleReply`): Recv, NBRecv (seL4_Wait and seL4_Poll
 //! on a notification), Reply and ReplyRecv.
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::CAP_REGISTER;
 use crate::cap::lookup::{lookup_cap, LookupFault};
 use crate::cap::Cap;
 use crate::ipc::endpoint::receive_ipc;
@@ -12,11 +12,11 @@ use crate::ipc::reply::{delete_caller_cap, do_reply_transfer};
 use crate::object::tcb::{Tcb, TcbRef, TCB_CALLER, TCB_CTABLE};
 use crate::types::Fault;
 
-/// `seL4_Recv` (`blocking`) or `seL4_NBRecv` on the cap in `a0`: an
+/// `seL4_Recv` (`blocking`) or `seL4_NBRecv` on the cap in the cap register: an
 /// endpoint with Read, or a notification with Read that is not bound to
 /// another thread. Anything else is a cap fault in the receive phase.
 pub fn handle_recv(thread: TcbRef, blocking: bool) {
-    let cptr = thread.get().reg(reg::A0);
+    let cptr = thread.get().reg(CAP_REGISTER);
     let root = Tcb::slot(thread, TCB_CTABLE).get().cap();
     let fault = |lookup| Fault::Cap {
         addr: cptr,

@@ -9,7 +9,7 @@
 
 use super::invoke::handle_invocation;
 use super::recv::{handle_recv, handle_reply};
-use crate::arch::riscv64::context::reg;
+use crate::arch::CAP_REGISTER;
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
 use crate::ipc::fault::handle_fault;
@@ -20,8 +20,9 @@ use crate::types::Fault;
 use crate::{arch, config, sched};
 use cairn_abi::syscall::*;
 
-/// Handles the `ecall` of the running thread; `no` is its `a7`. The machine
-/// layer has saved the registers and set NextIP past the `ecall`.
+/// Handles the system call of the running thread; `no` is its syscall
+/// number. The machine layer has saved the registers and set NextIP past
+/// the trapping instruction.
 pub fn handle_syscall(no: i64) {
     let Some(tcb) = kernel().current_tcb() else {
         return;
@@ -45,7 +46,9 @@ pub fn handle_syscall(no: i64) {
             }
         }
         SYS_YIELD => sched::yield_current(),
-        SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => arch::console_putchar(t.reg(reg::A0) as u8),
+        SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => {
+            arch::console_putchar(t.reg(CAP_REGISTER) as u8)
+        }
         SYS_DEBUG_HALT if config::DEBUG_BUILD => {
             let mut name = [0u8; NAME_LEN];
             let len = t.name(&mut name);
@@ -57,8 +60,8 @@ pub fn handle_syscall(no: i64) {
             arch::halt(true);
         }
         SYS_DEBUG_CAP_IDENTIFY if config::DEBUG_BUILD => {
-            let tag = lookup_in_own_cspace(tcb, t.reg(reg::A0)).map_or(0, |c| c.tag());
-            t.set_reg(reg::A0, tag);
+            let tag = lookup_in_own_cspace(tcb, t.reg(CAP_REGISTER)).map_or(0, |c| c.tag());
+            t.set_reg(CAP_REGISTER, tag);
         }
         SYS_DEBUG_NAME_THREAD if config::DEBUG_BUILD => debug_name_thread(tcb),
         SYS_DEBUG_DUMP_SCHEDULER if config::DEBUG_BUILD => dump_scheduler(),
@@ -68,12 +71,12 @@ pub fn handle_syscall(no: i64) {
         }
         SYS_BENCHMARK_RESET_LOG if config::ENABLE_BENCHMARKS => {
             crate::bench::reset();
-            t.set_reg(reg::A0, 0);
+            t.set_reg(CAP_REGISTER, 0);
         }
         SYS_BENCHMARK_FINALIZE_LOG if config::ENABLE_BENCHMARKS => {
             crate::bench::report(arch::timebase_hz());
             // No log buffer in the generic configuration: log index 0.
-            t.set_reg(reg::A0, 0);
+            t.set_reg(CAP_REGISTER, 0);
         }
         _ => handle_fault(tcb, Fault::UnknownSyscall { number: no as u64 }),
     }
@@ -85,13 +88,14 @@ fn lookup_in_own_cspace(tcb: TcbRef, cptr: u64) -> Option<Cap> {
     lookup_cap(root, cptr).ok().map(|(_, c)| c)
 }
 
-/// `seL4_DebugNameThread`: a0 = TCB cptr; the name is a NUL-terminated
+/// `seL4_DebugNameThread`: the cap register holds the TCB cptr; the name is a NUL-terminated
 /// string at the caller's IPC buffer `msg[0]`. Bad arguments are reported
 /// and ignored (seL4 halts the kernel instead: Cairn never lets user space
 /// stop it except through DebugHalt).
 fn debug_name_thread(caller: TcbRef) {
     let c = caller.get();
-    let Some(Cap::Thread { tcb: target }) = lookup_in_own_cspace(caller, c.reg(reg::A0)) else {
+    let Some(Cap::Thread { tcb: target }) = lookup_in_own_cspace(caller, c.reg(CAP_REGISTER))
+    else {
         kprintln!("cairn: DebugNameThread: cap is not a TCB; ignored");
         return;
     };

@@ -29,10 +29,27 @@
 //! | `exception_fault(scause, stval) -> Fault` | the fault a synchronous user exception raises |
 //! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |
 //!
-//! The RISC-V formats that are pure data (saved register layout, Sv39
-//! page-table entries) live in `riscv64` and build on the host too.
+//! The chosen architecture's portable formats build on the host as well
+//! (the host simulates RISC-V 64), and generic code uses them only under
+//! the neutral names re-exported here:
+//!
+//! | item | meaning |
+//! |---|---|
+//! | `Registers` | a thread's saved registers, as laid out in its TCB |
+//! | `CAP_REGISTER`, `BADGE_REGISTER`, `MSG_INFO_REGISTER`, `MSG_REGISTERS` | IPC registers (ABI ref §5) |
+//! | `FAULT_IP`, `NEXT_IP`, `TLS_BASE_REGISTER`, `STATUS_REGISTER` | other saved words with a role |
+//! | `SYSCALL_MESSAGE`, `EXCEPTION_MESSAGE` | registers of fault messages and their replies (ABI ref §9) |
+//! | `USER_CONTEXT` | `seL4_UserContext` order (ABI ref §10) |
+//! | `INITIAL_STATUS`, `fpu_status`, `fpu_enabled` | a new thread's status word; the FPU flag |
+//! | `vspace` | the page-table entry format and walks |
+//!
+//! Registers are word indices into `Registers`, read and written with
+//! `Tcb::reg`/`set_reg`. Adding an architecture is a folder beside
+//! `riscv64` with the same items and a `cfg` on the one `use ... as target`
+//! line below; nothing outside `arch/` names an architecture.
 
-pub mod riscv64;
+mod riscv64;
+use riscv64 as target;
 
 #[cfg(not(target_os = "none"))]
 pub mod host;
@@ -40,8 +57,9 @@ pub mod host;
 pub use host::*;
 
 #[cfg(target_os = "none")]
-pub use riscv64::machine::*;
+pub use target::machine::*;
 
-pub use riscv64::context::Registers;
-pub use riscv64::fault::exception_fault;
-pub use riscv64::vspace;
+pub use target::context::roles::*;
+pub use target::context::{fpu_enabled, fpu_status, Registers, INITIAL_STATUS};
+pub use target::fault::exception_fault;
+pub use target::vspace;

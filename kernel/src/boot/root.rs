@@ -7,8 +7,8 @@
 
 use super::bootinfo::{write_extra_fdt, BootInfoValues};
 use super::BootError;
-use crate::arch::riscv64::context::{reg, SSTATUS_FS_INITIAL, SSTATUS_SPIE};
 use crate::arch::vspace as pt;
+use crate::arch::CAP_REGISTER;
 use crate::cap::cte::{cnode_slot, insert_child, insert_original};
 use crate::cap::{Cap, FrameSize, Mapping, VmRights};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_BUFFER, TCB_CTABLE, TCB_REPLY, TCB_VTABLE};
@@ -327,14 +327,9 @@ pub fn create(
             can_grant: true,
         },
     );
-    t.set_reg(reg::A0, l.bootinfo_va);
+    t.set_reg(CAP_REGISTER, l.bootinfo_va);
     t.set_pc(h.user_entry);
-    let fs = if crate::config::HAVE_FPU {
-        SSTATUS_FS_INITIAL
-    } else {
-        0
-    };
-    t.set_sstatus(SSTATUS_SPIE | fs);
+    t.init_context();
     t.set_priority(cairn_abi::object::MAX_PRIO);
     t.set_mcp(cairn_abi::object::MAX_PRIO);
     t.set_domain(0);

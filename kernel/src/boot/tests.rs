@@ -229,11 +229,7 @@ fn root_thread_starts_as_sel4_starts_it() {
     let tcb: TcbRef = crate::sched::schedule().expect("root thread scheduled");
     let t = tcb.get();
     assert_eq!(t.state(), ThreadState::Running);
-    assert_eq!(
-        t.reg(crate::arch::riscv64::context::reg::A0),
-        0x14000,
-        "a0 = bootinfo"
-    );
+    assert_eq!(t.reg(crate::arch::CAP_REGISTER), 0x14000, "a0 = bootinfo");
     assert_eq!(t.next_ip(), 0x10040, "entry point");
     assert_eq!((t.priority(), t.mcp(), t.domain()), (255, 255, 0));
     assert_eq!(t.ipc_buffer(), 0x13000);

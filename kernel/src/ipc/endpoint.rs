@@ -14,7 +14,7 @@ use super::notification::complete_signal;
 use super::queue::TcbQueue;
 use super::reply::setup_caller_cap;
 use super::transfer::do_ipc_transfer;
-use crate::arch::riscv64::context::reg;
+use crate::arch::BADGE_REGISTER;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{BlockingIpc, TcbRef, ThreadState};
@@ -146,7 +146,7 @@ pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool
 /// seL4's `doNBRecvFailedTransfer`: a non-blocking receive found nothing;
 /// the badge register says 0.
 pub fn nb_recv_failed(thread: TcbRef) {
-    thread.get().set_reg(reg::A0, 0);
+    thread.get().set_reg(BADGE_REGISTER, 0);
 }
 
 /// Takes `t`, blocked on the endpoint `ep`, out of its queue (part of

@@ -1,16 +1,17 @@
 //! A thread's message registers and the kernel's replies (ABI ref §2, §3).
 //!
-//! MR0..MR3 travel in `a2..a5`; MR4 onwards in the IPC buffer's `msg[]`,
+//! MR0..MR3 travel in the architecture's message registers
+//! ([`MSG_REGISTERS`]); MR4 onwards in the IPC buffer's `msg[]`,
 //! reached through the frame capability installed in the TCB (never
 //! through the thread's page tables).
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::{BADGE_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
 use crate::cap::Cap;
 use crate::cap::VmRights;
 use crate::object::access::{read_word, write_word};
 use crate::object::tcb::{Tcb, TcbRef, TCB_BUFFER};
 use crate::types::{PAddr, SyscallError};
-use cairn_abi::message::{MessageInfo, MSG_MAX_LENGTH, N_MSG_REGISTERS};
+use cairn_abi::message::{MessageInfo, MSG_MAX_LENGTH};
 
 /// Physical address of a thread's IPC buffer (seL4's `lookupIPCBuffer`):
 /// none if the frame cap is missing or a device frame, or, when the kernel
@@ -70,8 +71,8 @@ impl MessageRegs {
 
     /// MR `i` (0 if it lives in an absent buffer).
     pub fn get(&self, i: usize) -> u64 {
-        if i < N_MSG_REGISTERS {
-            self.tcb.get().reg(reg::A2 + i)
+        if let Some(&r) = MSG_REGISTERS.get(i) {
+            self.tcb.get().reg(r)
         } else if i < MSG_MAX_LENGTH {
             self.buffer_word(i + 1).map_or(0, read_word)
         } else {
@@ -81,8 +82,8 @@ impl MessageRegs {
 
     /// Sets MR `i`; false if it lives in an absent buffer.
     pub fn set(&self, i: usize, v: u64) -> bool {
-        if i < N_MSG_REGISTERS {
-            self.tcb.get().set_reg(reg::A2 + i, v);
+        if let Some(&r) = MSG_REGISTERS.get(i) {
+            self.tcb.get().set_reg(r, v);
             true
         } else if let (true, Some(at)) = (i < MSG_MAX_LENGTH, self.buffer_word(i + 1)) {
             write_word(at, v);
@@ -93,8 +94,8 @@ impl MessageRegs {
     }
 }
 
-/// Sends the kernel's reply to `tcb` (seL4's `replyFromKernel`): a0 = 0
-/// (badge), a1 = MessageInfo(label, 0, 0, n), MRs from `words`. The length
+/// Sends the kernel's reply to `tcb` (seL4's `replyFromKernel`): badge
+/// 0, MessageInfo(label, 0, 0, n), MRs from `words`. The length
 /// stops at the first MR that cannot be written (no IPC buffer).
 pub fn reply(tcb: TcbRef, label: u64, words: &[u64]) {
     let mrs = MessageRegs::of(tcb, true);
@@ -106,8 +107,8 @@ pub fn reply(tcb: TcbRef, label: u64, words: &[u64]) {
         n += 1;
     }
     let t = tcb.get();
-    t.set_reg(reg::A0, 0);
-    t.set_reg(reg::A1, MessageInfo::new(label, 0, 0, n as u64).0);
+    t.set_reg(BADGE_REGISTER, 0);
+    t.set_reg(MSG_INFO_REGISTER, MessageInfo::new(label, 0, 0, n as u64).0);
 }
 
 /// Replies with a syscall error's code and data.

@@ -9,7 +9,7 @@
 //! endpoint Recv (the Recv returns with the badge).
 
 use super::queue::TcbQueue;
-use crate::arch::riscv64::context::reg;
+use crate::arch::BADGE_REGISTER;
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{BlockingIpc, TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
@@ -41,7 +41,7 @@ fn set_active(n: NotificationRef, badge: u64) {
 
 fn wake(t: TcbRef, badge: u64) {
     set_thread_state(t, ThreadState::Running);
-    t.get().set_reg(reg::A0, badge);
+    t.get().set_reg(BADGE_REGISTER, badge);
     possible_switch_to(t);
 }
 
@@ -97,7 +97,7 @@ pub fn receive_signal(thread: TcbRef, ntfn: PAddr, blocking: bool) {
         }
         NotificationState::Active => {
             let o = n.get();
-            thread.get().set_reg(reg::A0, o.msg_identifier());
+            thread.get().set_reg(BADGE_REGISTER, o.msg_identifier());
             o.set_queue(0, 0, NotificationState::Idle);
         }
     }
@@ -108,7 +108,7 @@ pub fn receive_signal(thread: TcbRef, ntfn: PAddr, blocking: bool) {
 pub fn complete_signal(ntfn: PAddr, tcb: TcbRef) {
     let o = NotificationRef::new(ntfn).get();
     if o.state() == NotificationState::Active {
-        tcb.get().set_reg(reg::A0, o.msg_identifier());
+        tcb.get().set_reg(BADGE_REGISTER, o.msg_identifier());
         o.set_queue(0, 0, NotificationState::Idle);
     }
 }

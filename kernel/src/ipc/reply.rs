@@ -13,7 +13,7 @@
 //! deletes the reply cap.
 
 use super::transfer::{do_ipc_transfer, message_info};
-use crate::arch::riscv64::context::reg;
+use crate::arch::{EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
 use crate::cap::cte::cte_insert;
 use crate::cap::delete::cte_delete;
 use crate::cap::{Cap, SlotRef};
@@ -97,12 +97,12 @@ pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant:
 /// seL4's `handleFaultReply`: what the fault handler's reply does to the
 /// faulted `receiver` (ABI ref §9). Returns whether it restarts.
 fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: &Fault) -> bool {
-    let info = message_info(sender.get().reg(reg::A1));
+    let info = message_info(sender.get().reg(MSG_INFO_REGISTER));
     let (label, length) = (info.label(), info.length() as usize);
     let regs: &[usize] = match f {
         Fault::Cap { .. } | Fault::VmFault { .. } => return true,
-        Fault::UnknownSyscall { .. } => &SYSCALL_REPLY_REGS,
-        Fault::UserException { .. } => &EXCEPTION_REPLY_REGS,
+        Fault::UnknownSyscall { .. } => &SYSCALL_MESSAGE,
+        Fault::UserException { .. } => &EXCEPTION_MESSAGE,
     };
     let mrs = MessageRegs::of(sender, false);
     let r = receiver.get();
@@ -111,30 +111,7 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: &Fault) -> bool {
         if from_buffer && !mrs.has_buffer() {
             break;
         }
-        let v = mrs.get(i);
-        if x == FAULT_IP {
-            r.set_fault_ip(v);
-        } else {
-            r.set_reg(x, v);
-        }
+        r.set_reg(x, mrs.get(i));
     }
     label == 0
 }
-
-/// Stands for FaultIP in the reply register lists (x0 is never written).
-const FAULT_IP: usize = 0;
-/// The registers an UnknownSyscall reply writes, in MR order.
-const SYSCALL_REPLY_REGS: [usize; 10] = [
-    FAULT_IP,
-    reg::SP,
-    reg::RA,
-    reg::A0,
-    reg::A0 + 1,
-    reg::A0 + 2,
-    reg::A0 + 3,
-    reg::A0 + 4,
-    reg::A0 + 5,
-    reg::A6,
-];
-/// The registers a UserException reply writes, in MR order.
-const EXCEPTION_REPLY_REGS: [usize; 2] = [FAULT_IP, reg::SP];

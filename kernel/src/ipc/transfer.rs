@@ -6,7 +6,7 @@
 //!
 //! Called by `ipc::endpoint` (send and receive) and `ipc::reply`.
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::{BADGE_REGISTER, EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
 use crate::cap::cte::cte_insert;
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_cap, lookup_slot_exact, LookupFault};
@@ -75,8 +75,8 @@ pub fn do_ipc_transfer(
         Some(f) => fault_transfer(sender, &f, &recv),
     };
     let r = receiver.get();
-    r.set_reg(reg::A1, info.0);
-    r.set_reg(reg::A0, badge);
+    r.set_reg(MSG_INFO_REGISTER, info.0);
+    r.set_reg(BADGE_REGISTER, badge);
 }
 
 fn normal_transfer(
@@ -87,7 +87,7 @@ fn normal_transfer(
     recv: &MessageRegs,
 ) -> MessageInfo {
     let send = MessageRegs::of(sender, false);
-    let info = message_info(sender.get().reg(reg::A1));
+    let info = message_info(sender.get().reg(MSG_INFO_REGISTER));
     let mut caps = [None; MSG_MAX_EXTRA_CAPS];
     if grant && lookup_extra_caps(sender, &send, info.extra_caps() as usize, &mut caps).is_err() {
         // seL4: a failed lookup transfers no caps (the message still goes).
@@ -183,18 +183,10 @@ fn fault_transfer(sender: TcbRef, f: &Fault, recv: &MessageRegs) -> MessageInfo 
             3 + ln
         }
         Fault::UnknownSyscall { number } => {
-            words[0] = s.fault_ip();
-            words[1] = s.reg(reg::SP);
-            words[2] = s.reg(reg::RA);
-            for (i, w) in words[3..10].iter_mut().enumerate() {
-                *w = s.reg(reg::A0 + i);
-            }
-            words[10] = number;
-            11
+            registers_then(s, &SYSCALL_MESSAGE, &[number], &mut words)
         }
         Fault::UserException { number, code } => {
-            words[..4].copy_from_slice(&[s.fault_ip(), s.reg(reg::SP), number, code]);
-            4
+            registers_then(s, &EXCEPTION_MESSAGE, &[number, code], &mut words)
         }
         Fault::VmFault {
             addr,
@@ -214,4 +206,16 @@ fn fault_transfer(sender: TcbRef, f: &Fault, recv: &MessageRegs) -> MessageInfo 
         recv.set(i, *w);
     }
     MessageInfo::new(f.label(), 0, 0, n as u64)
+}
+
+/// Writes the registers `regs` of `s`, then the words `rest`, into `words`;
+/// returns how many were written.
+fn registers_then(s: &Tcb, regs: &[usize], rest: &[u64], words: &mut [u64]) -> usize {
+    let values = regs.iter().map(|&r| s.reg(r)).chain(rest.iter().copied());
+    let mut n = 0;
+    for (w, v) in words.iter_mut().zip(values) {
+        *w = v;
+        n += 1;
+    }
+    n
 }

@@ -15,7 +15,6 @@
 //! a preemption point. Creation therefore writes only an object's non-zero
 //! fields.
 
-use crate::arch::riscv64::context::{SSTATUS_FS_INITIAL, SSTATUS_SPIE};
 use crate::cap::{Cap, FrameSize, VmRights};
 use crate::object::tcb::{TcbRef, NAME_LEN};
 use crate::types::PAddr;
@@ -104,16 +103,11 @@ pub fn create_object(t: ObjectType, base: PAddr, user_size: u32, is_device: bool
 }
 
 /// The non-zero fields of a new TCB (ABI ref §5 *New-object state*):
-/// Inactive, priority and MCP 0, all registers 0 except `sstatus`, the
+/// Inactive, priority and MCP 0, all registers 0 except the status word, the
 /// current domain, a full time slice.
 fn init_tcb(tcb: TcbRef) {
     let t = tcb.get();
-    let fs = if crate::config::HAVE_FPU {
-        SSTATUS_FS_INITIAL
-    } else {
-        0
-    };
-    t.set_sstatus(SSTATUS_SPIE | fs);
+    t.init_context();
     t.set_time_slice(crate::config::TIME_SLICE);
     t.set_domain(crate::state::kernel().cur_domain.get());
     if crate::config::DEBUG_BUILD {
@@ -139,7 +133,7 @@ fn set_child_name(t: &crate::object::tcb::Tcb) {
 
 #[cfg(test)]
 mod tests {
-    use crate::arch::riscv64::context::{SSTATUS_FS_INITIAL, SSTATUS_SPIE};
+    use crate::arch::{fpu_enabled, INITIAL_STATUS, STATUS_REGISTER};
     use crate::cap::cte::cnode_slot;
     use crate::cap::derive::{ensure_no_children, is_mdb_parent_of};
     use crate::cap::{Cap, FrameSize, VmRights};
@@ -181,12 +175,8 @@ mod tests {
         let t = TcbRef::new(base).get();
         assert_eq!(t.state(), ThreadState::Inactive);
         assert_eq!((t.priority(), t.mcp(), t.domain()), (0, 0, 3));
-        let fs = if crate::config::HAVE_FPU {
-            SSTATUS_FS_INITIAL
-        } else {
-            0
-        };
-        assert_eq!(t.sstatus(), SSTATUS_SPIE | fs);
+        assert_eq!(t.reg(STATUS_REGISTER), INITIAL_STATUS);
+        assert_eq!(fpu_enabled(INITIAL_STATUS), crate::config::HAVE_FPU);
         assert_eq!(t.time_slice(), crate::config::TIME_SLICE);
         assert!((1..32).all(|r| t.reg(r) == 0));
         assert_eq!((t.fault_ip(), t.next_ip(), t.ipc_buffer()), (0, 0, 0));

@@ -1,9 +1,11 @@
-//! The saved user register set of a thread, as laid out in the TCB.
+//! The saved user register set of a thread, as laid out in the TCB, and
+//! the registers' roles in seL4's ABI.
 //!
 //! The trap entry code (`machine/trap.rs`) stores into and loads from this
 //! structure by offset; the offsets below are the contract between the two.
-//! It is not part of the ABI: `seL4_UserContext` order is produced by
-//! [`Registers::user_context_index`].
+//! The layout is not part of the ABI: `seL4_UserContext` order is
+//! [`roles::USER_CONTEXT`]. Generic code names registers only by the roles
+//! in [`roles`], which `arch` re-exports.
 
 /// Index of a general-purpose register `xN` in [`Registers::x`].
 pub mod reg {
@@ -37,7 +39,61 @@ pub mod reg {
     pub const T3: usize = 28;
 }
 
-/// Byte offsets within [`Registers`] used by the trap assembly.
+/// The registers with a role in seL4's ABI, each a word index into
+/// [`Registers`] (x1..x31 at 1..31, then FaultIP, NextIP, `sstatus`), for
+/// the TCB's register accessors. RISC-V names after seL4's
+/// `arch/riscv/.../registerset.h` (ABI ref §5, §9, §10).
+pub mod roles {
+    use super::{offset, reg::*};
+    use cairn_abi::context::USER_CONTEXT_WORDS;
+    use cairn_abi::message::N_MSG_REGISTERS;
+
+    /// The invoked capability's cptr on entry (`capRegister`, a0); also the
+    /// root task's bootinfo pointer.
+    pub const CAP_REGISTER: usize = A0;
+    /// The badge delivered with a message or signal (`badgeRegister`, a0).
+    pub const BADGE_REGISTER: usize = A0;
+    /// The `seL4_MessageInfo` word (`msgInfoRegister`, a1).
+    pub const MSG_INFO_REGISTER: usize = A1;
+    /// MR0..MR3 (`msgRegisters`, a2..a5); later MRs are in the IPC buffer.
+    pub const MSG_REGISTERS: [usize; N_MSG_REGISTERS] = [A2, A2 + 1, A2 + 2, A2 + 3];
+    /// The TLS base (`TLS_BASE`, tp), set by TCB SetTLSBase.
+    pub const TLS_BASE_REGISTER: usize = TP;
+    /// FaultIP: the instruction that trapped (the restart point).
+    pub const FAULT_IP: usize = offset::FAULT_IP / 8;
+    /// NextIP: where the thread continues.
+    pub const NEXT_IP: usize = offset::NEXT_IP / 8;
+    /// The saved status word (`sstatus`); no user invocation reaches it.
+    pub const STATUS_REGISTER: usize = offset::SSTATUS / 8;
+    /// The registers of an UnknownSyscall fault message and of its reply,
+    /// in MR order (`syscallMessage`: FaultIP, sp, ra, a0..a6; ABI ref §9).
+    pub const SYSCALL_MESSAGE: [usize; 10] = [
+        FAULT_IP,
+        SP,
+        RA,
+        A0,
+        A0 + 1,
+        A0 + 2,
+        A0 + 3,
+        A0 + 4,
+        A0 + 5,
+        A6,
+    ];
+    /// The registers of a UserException fault message and of its reply
+    /// (`exceptionMessage`: FaultIP, sp; ABI ref §9).
+    pub const EXCEPTION_MESSAGE: [usize; 2] = [FAULT_IP, SP];
+    /// `seL4_UserContext` order (ABI ref §10): pc (FaultIP), ra, sp, gp,
+    /// s0–s11, a0–a7, t0–t6, tp. Words 0..16 are seL4's "frame registers",
+    /// 16..32 its "gp registers".
+    pub const USER_CONTEXT: [usize; USER_CONTEXT_WORDS] = [
+        FAULT_IP, RA, SP, GP, S0, S1, S2, 19, 20, 21, 22, 23, 24, 25, 26, 27, // frame
+        A0, 11, 12, 13, 14, 15, A6, A7, T0, 6, 7, T3, 29, 30, 31, TP, // gp
+    ];
+}
+
+/// Byte offsets within [`Registers`] used by the trap assembly (which the
+/// host does not build).
+#[cfg_attr(not(target_os = "none"), allow(dead_code))]
 pub mod offset {
     /// `x[i]` is at `8 * i` (x0's slot is unused).
     pub const X: usize = 0;
@@ -63,8 +119,44 @@ pub mod offset {
 pub const SSTATUS_SPIE: u64 = 1 << 5;
 /// `sstatus.FS` = Initial: the FPU is usable.
 pub const SSTATUS_FS_INITIAL: u64 = 1 << 13;
+/// `sstatus.FS` = Clean: the saved FP registers are current and are
+/// loaded at the next exit.
+const SSTATUS_FS_CLEAN: u64 = 2 << 13;
 /// `sstatus.FS` mask.
-pub const SSTATUS_FS_MASK: u64 = 3 << 13;
+const SSTATUS_FS_MASK: u64 = 3 << 13;
+
+/// The status word of a new thread (seL4's `Arch_initContext`): interrupts
+/// enabled in user mode, the FPU usable (FS Initial) if the kernel has one.
+pub const INITIAL_STATUS: u64 = SSTATUS_SPIE
+    | if crate::config::HAVE_FPU {
+        SSTATUS_FS_INITIAL
+    } else {
+        0
+    };
+
+/// `status` with the thread's FPU disabled or enabled (TCB flag
+/// `seL4_TCBFlag_fpuDisabled`), effective at its next exit to user mode:
+/// disabled is FS Off, so that any FP instruction traps as an illegal
+/// instruction (a UserException); enabled turns Off into Clean, which
+/// reloads the FP registers saved in the TCB (the trap entry saves them
+/// whenever they are Dirty, so the saved copy is current). Without an FPU,
+/// FS stays Off.
+pub const fn fpu_status(status: u64, disabled: bool) -> u64 {
+    if !crate::config::HAVE_FPU {
+        status
+    } else if disabled {
+        status & !SSTATUS_FS_MASK
+    } else if status & SSTATUS_FS_MASK == 0 {
+        status | SSTATUS_FS_CLEAN
+    } else {
+        status
+    }
+}
+
+/// Whether `status` lets the thread use the FPU.
+pub const fn fpu_enabled(status: u64) -> bool {
+    status & SSTATUS_FS_MASK != 0
+}
 
 /// A thread's saved registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,25 +194,6 @@ impl Registers {
             fcsr: 0,
         }
     }
-
-    /// Which `x` register holds `seL4_UserContext` word `i` (1..32), or
-    /// `None` for word 0 (pc, which is FaultIP/NextIP) and out-of-range `i`.
-    /// Order (ABI ref §10): pc, ra, sp, gp, s0–s11, a0–a7, t0–t6, tp.
-    pub const fn user_context_index(i: usize) -> Option<usize> {
-        Some(match i {
-            1 => 1,
-            2 => 2,
-            3 => 3,
-            4 => 8,
-            5 => 9,
-            6..=15 => i + 12,  // s2..s11 = x18..x27
-            16..=23 => i - 6,  // a0..a7 = x10..x17
-            24..=26 => i - 19, // t0..t2 = x5..x7
-            27..=30 => i + 1,  // t3..t6 = x28..x31
-            31 => 4,
-            _ => return None,
-        })
-    }
 }
 
 impl Default for Registers {
@@ -148,18 +221,34 @@ mod tests {
 
     #[test]
     fn user_context_order_is_a_permutation() {
-        let mut seen = [false; 32];
-        for i in 1..32 {
-            let x = Registers::user_context_index(i).unwrap();
-            assert!(!seen[x], "x{x} twice");
-            seen[x] = true;
+        use roles::*;
+        let mut seen = [false; 33];
+        for r in USER_CONTEXT {
+            assert!(!seen[r], "word {r} twice");
+            seen[r] = true;
         }
-        assert!(!seen[0]);
-        assert_eq!(Registers::user_context_index(0), None);
-        assert_eq!(Registers::user_context_index(16), Some(reg::A0));
-        assert_eq!(Registers::user_context_index(31), Some(reg::TP));
-        assert_eq!(Registers::user_context_index(15), Some(27));
-        assert_eq!(Registers::user_context_index(24), Some(reg::T0));
-        assert_eq!(Registers::user_context_index(30), Some(31));
+        assert!(!seen[0], "x0 is no user register");
+        assert_eq!(USER_CONTEXT[0], FAULT_IP);
+        assert_eq!(USER_CONTEXT[16], reg::A0);
+        assert_eq!(USER_CONTEXT[31], reg::TP);
+        assert_eq!(USER_CONTEXT[15], 27, "s11");
+        assert_eq!(USER_CONTEXT[24], reg::T0);
+        assert_eq!(USER_CONTEXT[30], 31, "t6");
+        assert_eq!(USER_CONTEXT[18..22], MSG_REGISTERS, "a2..a5");
+    }
+
+    #[test]
+    fn fpu_status_turns_fs_off_and_back_to_clean() {
+        let off = fpu_status(INITIAL_STATUS, true);
+        assert!(!fpu_enabled(off));
+        assert_eq!(off & SSTATUS_SPIE, SSTATUS_SPIE, "other bits kept");
+        let on = fpu_status(off, false);
+        assert_eq!(fpu_enabled(on), crate::config::HAVE_FPU);
+        if crate::config::HAVE_FPU {
+            assert_eq!(on & SSTATUS_FS_MASK, SSTATUS_FS_CLEAN);
+            assert_eq!(fpu_status(INITIAL_STATUS, false), INITIAL_STATUS);
+        } else {
+            assert_eq!(INITIAL_STATUS, SSTATUS_SPIE);
+        }
     }
 }

@@ -134,7 +134,7 @@ fn non_blocking_calls_do_not_wait() {
     );
     syscall(t, SYS_NB_RECV, ep, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::Running);
-    assert_eq!(t.get().reg(reg::A0), 0, "badge 0: nothing received");
+    assert_eq!(t.get().reg(BADGE_REGISTER), 0, "badge 0: nothing received");
 }
 
 #[test]

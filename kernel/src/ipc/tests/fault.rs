@@ -30,11 +30,12 @@ fn unknown_syscall_is_delivered_and_a_reply_skips_it() {
     let (t, h) = setup(&k);
     let tcb = t.get();
     tcb.set_pc(0x1_0000);
+    // seL4_UserContext words: ra 1, sp 2, a0..a6 16..23.
     for i in 0..7 {
-        tcb.set_reg(reg::A0 + i, 100 + i as u64);
+        tcb.set_user_register(16 + i, 100 + i as u64);
     }
-    tcb.set_reg(reg::SP, 0x8000);
-    tcb.set_reg(reg::RA, 0x1234);
+    tcb.set_user_register(2, 0x8000);
+    tcb.set_user_register(1, 0x1234);
     kernel().current.set(t.paddr().0);
     handle_fault(t, Fault::UnknownSyscall { number: 5 });
     assert_eq!(tcb.state(), ThreadState::BlockedOnReply);
@@ -50,7 +51,7 @@ fn unknown_syscall_is_delivered_and_a_reply_skips_it() {
     reply[3] = 0xAA;
     syscall(h, SYS_REPLY, 0, 0, &reply[..10], &[]);
     assert_eq!(tcb.state(), ThreadState::Restart);
-    assert_eq!((tcb.fault_ip(), tcb.reg(reg::A0)), (0x1_0004, 0xAA));
+    assert_eq!((tcb.fault_ip(), tcb.user_register(16)), (0x1_0004, 0xAA));
     assert!(t.get().fault().is_none(), "fault cleared");
 }
 

@@ -8,7 +8,7 @@ mod fault;
 mod notification;
 mod props;
 
-use crate::arch::riscv64::context::reg;
+use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::cte::cte_insert;
 use crate::cap::Cap;
 use crate::ipc::message::MessageRegs;
@@ -42,9 +42,9 @@ pub fn syscall(t: TcbRef, no: SyscallNo, a0: u64, label: u64, mrs: &[u64], extra
         write_word(regs.buffer_word(CAPS_WORD + i).expect("IPC buffer"), *c);
     }
     let tcb = t.get();
-    tcb.set_reg(reg::A0, a0);
+    tcb.set_reg(CAP_REGISTER, a0);
     tcb.set_reg(
-        reg::A1,
+        MSG_INFO_REGISTER,
         MessageInfo::new(label, 0, extra.len() as u64, mrs.len() as u64).0,
     );
     crate::api::handle_syscall(no);
@@ -55,8 +55,8 @@ pub fn received(t: TcbRef, n: usize) -> (u64, MessageInfo, Vec<u64>) {
     let regs = MessageRegs::of(t, false);
     let tcb = t.get();
     (
-        tcb.reg(reg::A0),
-        MessageInfo(tcb.reg(reg::A1)),
+        tcb.reg(BADGE_REGISTER),
+        MessageInfo(tcb.reg(MSG_INFO_REGISTER)),
         (0..n).map(|i| regs.get(i)).collect(),
     )
 }

@@ -28,12 +28,12 @@ fn signals_accumulate_until_a_wait() {
     assert_eq!(ntfn(&k, n).state(), NotificationState::Active);
     syscall(t, SYS_RECV, n, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::Running, "no wait");
-    assert_eq!(t.get().reg(reg::A0), 0b101);
+    assert_eq!(t.get().reg(BADGE_REGISTER), 0b101);
     assert_eq!(ntfn(&k, n).state(), NotificationState::Idle);
     // Poll with nothing pending: badge 0, no wait.
     syscall(t, SYS_NB_RECV, n, 0, &[], &[]);
     assert_eq!(
-        (t.get().state(), t.get().reg(reg::A0)),
+        (t.get().state(), t.get().reg(BADGE_REGISTER)),
         (ThreadState::Running, 0)
     );
 }
@@ -51,7 +51,7 @@ fn a_signal_wakes_the_first_waiter() {
     assert_eq!(ntfn(&k, n).state(), NotificationState::Waiting);
     syscall(s, SYS_SEND, b, 0, &[], &[]);
     assert_eq!(
-        (w1.get().state(), w1.get().reg(reg::A0)),
+        (w1.get().state(), w1.get().reg(BADGE_REGISTER)),
         (ThreadState::Running, 9)
     );
     assert_eq!(w2.get().state(), ThreadState::BlockedOnNotification);
@@ -78,7 +78,7 @@ fn a_bound_thread_in_an_endpoint_recv_takes_the_signal() {
     syscall(s, SYS_SEND, b, 0, &[], &[]);
     syscall(t, SYS_RECV, ep, 0, &[], &[]);
     assert_eq!(
-        (t.get().state(), t.get().reg(reg::A0)),
+        (t.get().state(), t.get().reg(BADGE_REGISTER)),
         (ThreadState::Running, 0x40)
     );
     // Arriving during the Recv: the thread leaves the endpoint queue.
@@ -86,7 +86,7 @@ fn a_bound_thread_in_an_endpoint_recv_takes_the_signal() {
     assert_eq!(t.get().state(), ThreadState::BlockedOnReceive);
     syscall(s, SYS_SEND, b, 0, &[], &[]);
     assert_eq!(
-        (t.get().state(), t.get().reg(reg::A0)),
+        (t.get().state(), t.get().reg(BADGE_REGISTER)),
         (ThreadState::Running, 0x40)
     );
     let Cap::Endpoint { ptr: e, .. } = k.cap(ep) else {

@@ -225,7 +225,7 @@ fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
     for &t in threads {
         let tcb = t.get();
         v.push(tcb.state() as u64);
-        v.extend((0..8).map(|i| tcb.reg(reg::A0 + i)));
+        v.extend(crate::object::tcb::registers::GP.map(|i| tcb.user_register(i)));
         v.extend([tcb.fault_ip(), tcb.next_ip()]);
         v.extend([
             tcb.blocking_object(),

@@ -23,7 +23,7 @@ mod tests;
 #[cfg(test)]
 mod tests_control;
 
-use crate::arch::riscv64::context::{offset, reg};
+use crate::arch::{Registers, FAULT_IP, INITIAL_STATUS, NEXT_IP, STATUS_REGISTER};
 use crate::cap::cte::{Cte, SlotRef};
 use crate::object::access::ObjPtr;
 use crate::object::invocation::{Invocation, InvocationResult};
@@ -50,7 +50,7 @@ pub const TCB_BUFFER: usize = 4;
 /// Number of kernel-owned slots.
 pub const TCB_CNODE_ENTRIES: usize = 5;
 
-const REG_WORDS: usize = offset::SIZE / 8;
+const REG_WORDS: usize = core::mem::size_of::<Registers>() / 8;
 /// Length of a thread's debug name, including the terminating NUL.
 pub const NAME_LEN: usize = 64;
 
@@ -166,53 +166,47 @@ impl Tcb {
         self.regs.as_ptr() as usize
     }
 
-    /// Saved general-purpose register `x` (1..32).
-    pub fn reg(&self, x: usize) -> u64 {
-        self.regs.get(x).map_or(0, Cell::get)
+    /// Saved register `r`: a word index into [`Registers`], named by its
+    /// role (`arch::CAP_REGISTER`, `arch::FAULT_IP`, ...).
+    #[inline]
+    pub fn reg(&self, r: usize) -> u64 {
+        self.regs.get(r).map_or(0, Cell::get)
     }
-    /// Sets general-purpose register `x` (1..32; x0 is ignored).
-    pub fn set_reg(&self, x: usize, v: u64) {
-        if x != 0 {
-            if let Some(c) = self.regs.get(x) {
+    /// Sets saved register `r` (word 0 is ignored: it stands for
+    /// RISC-V's x0, which always reads 0).
+    #[inline]
+    pub fn set_reg(&self, r: usize, v: u64) {
+        if r != 0 {
+            if let Some(c) = self.regs.get(r) {
                 c.set(v);
             }
         }
     }
-    fn word(&self, off: usize) -> &Cell<u64> {
-        &self.regs[off / 8]
-    }
     /// FaultIP: the instruction the thread trapped at.
     pub fn fault_ip(&self) -> u64 {
-        self.word(offset::FAULT_IP).get()
+        self.reg(FAULT_IP)
     }
     /// NextIP: where the thread resumes.
     pub fn next_ip(&self) -> u64 {
-        self.word(offset::NEXT_IP).get()
+        self.reg(NEXT_IP)
     }
     /// Sets FaultIP.
     pub fn set_fault_ip(&self, v: u64) {
-        self.word(offset::FAULT_IP).set(v)
+        self.set_reg(FAULT_IP, v)
     }
     /// Sets NextIP.
     pub fn set_next_ip(&self, v: u64) {
-        self.word(offset::NEXT_IP).set(v)
+        self.set_reg(NEXT_IP, v)
     }
     /// Sets both FaultIP and NextIP (writing the pc, ABI ref §10).
     pub fn set_pc(&self, v: u64) {
-        self.word(offset::FAULT_IP).set(v);
-        self.word(offset::NEXT_IP).set(v);
+        self.set_fault_ip(v);
+        self.set_next_ip(v);
     }
-    /// Saved `sstatus`.
-    pub fn sstatus(&self) -> u64 {
-        self.word(offset::SSTATUS).get()
-    }
-    /// Sets the saved `sstatus`.
-    pub fn set_sstatus(&self, v: u64) {
-        self.word(offset::SSTATUS).set(v)
-    }
-    /// The syscall number register.
-    pub fn a7(&self) -> u64 {
-        self.reg(reg::A7)
+    /// Gives a thread whose registers are all zero the status word every
+    /// new thread starts with (seL4's `Arch_initContext`).
+    pub fn init_context(&self) {
+        self.set_reg(STATUS_REGISTER, INITIAL_STATUS)
     }
 
     /// Thread state.

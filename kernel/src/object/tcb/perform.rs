@@ -6,7 +6,7 @@
 use super::decode::{NewCap, TcbOp, ThreadControl};
 use super::registers::{copy_words, FRAME, GP};
 use super::{Tcb, TcbRef, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE};
-use crate::arch::riscv64::context::SSTATUS_FS_MASK;
+use crate::arch::{fpu_status, STATUS_REGISTER, TLS_BASE_REGISTER};
 use crate::cap::cte::{cte_insert, SlotRef};
 use crate::cap::delete::cte_delete;
 use crate::cap::derive::same_object_as;
@@ -18,10 +18,6 @@ use crate::sched::{reschedule_required, set_priority};
 use crate::state::kernel;
 use crate::types::KernelError;
 use cairn_abi::invocation::TCB_FLAG_FPU_DISABLED;
-
-/// `sstatus.FS` = Clean: the saved FP registers are current and are loaded
-/// at the next exit to the thread.
-const SSTATUS_FS_CLEAN: u64 = 2 << 13;
 
 /// The flags SetFlags may set (seL4's `seL4_TCBFlag_MASK`).
 pub const TCB_FLAG_MASK: u64 = if crate::config::HAVE_FPU {
@@ -113,8 +109,7 @@ pub fn perform(inv: &Invocation, op: TcbOp) -> Result<usize, KernelError> {
             Ok(0)
         }
         TcbOp::SetTlsBase { tcb, base } => {
-            tcb.get()
-                .set_reg(crate::arch::riscv64::context::reg::TP, base);
+            tcb.get().set_reg(TLS_BASE_REGISTER, base);
             if is_current(tcb) {
                 reschedule_required();
             }
@@ -139,22 +134,14 @@ fn reply(inv: &Invocation, words: &[u64]) -> usize {
 }
 
 /// Makes the thread's `seL4_TCBFlag_fpuDisabled` take effect at its next
-/// exit to user mode: with the flag, `sstatus.FS` = Off, so that any FP
-/// instruction traps as an illegal instruction (a UserException); without
-/// it, a thread whose FS is Off gets Clean, which reloads the FP registers
-/// saved in its TCB (the trap entry saves them whenever they are Dirty, so
-/// the saved copy is current). A configuration without the FPU has FS
-/// always Off and the flag can never be set.
+/// exit to user mode (the status word's FPU field, [`fpu_status`]). A
+/// configuration without the FPU can never set the flag.
 pub fn apply_fpu_flag(t: &Tcb) {
-    if !crate::config::HAVE_FPU {
-        return;
-    }
-    let s = t.sstatus();
-    if t.flags() & TCB_FLAG_FPU_DISABLED != 0 {
-        t.set_sstatus(s & !SSTATUS_FS_MASK);
-    } else if s & SSTATUS_FS_MASK == 0 {
-        t.set_sstatus(s | SSTATUS_FS_CLEAN);
-    }
+    let disabled = t.flags() & TCB_FLAG_FPU_DISABLED != 0;
+    t.set_reg(
+        STATUS_REGISTER,
+        fpu_status(t.reg(STATUS_REGISTER), disabled),
+    );
 }
 
 /// Replaces the capability in the target's slot `index` (seL4: delete the

@@ -3,13 +3,12 @@
 //!
 //! Word 0 is the pc: reading it gives FaultIP (the restart point), writing
 //! it sets FaultIP; the callers then make NextIP follow (seL4's
-//! `setNextPC(getRestartPC())`). Words 1..31 are general-purpose registers
-//! ([`Registers::user_context_index`]). Words 0..16 are seL4's "frame
-//! registers" (pc, ra, sp, gp, s0–s11), 16..32 its "gp registers" (a0–a7,
-//! t0–t6, tp). RISC-V sanitises nothing.
+//! `setNextPC(getRestartPC())`). The order is the architecture's
+//! ([`USER_CONTEXT`]); words 0..16 are seL4's "frame registers", 16..32 its
+//! "gp registers". RISC-V sanitises nothing.
 
 use super::Tcb;
-use crate::arch::riscv64::context::Registers;
+use crate::arch::USER_CONTEXT;
 use cairn_abi::context::{FRAME_REGISTERS, GP_REGISTERS, USER_CONTEXT_WORDS};
 use core::ops::Range;
 
@@ -23,20 +22,14 @@ pub const GP: Range<usize> = FRAME_REGISTERS..FRAME_REGISTERS + GP_REGISTERS;
 impl Tcb {
     /// Word `i` of the thread's `seL4_UserContext` (0 beyond 31).
     pub fn user_register(&self, i: usize) -> u64 {
-        match (i, Registers::user_context_index(i)) {
-            (0, _) => self.fault_ip(),
-            (_, Some(x)) => self.reg(x),
-            (_, None) => 0,
-        }
+        USER_CONTEXT.get(i).map_or(0, |&r| self.reg(r))
     }
 
     /// Sets word `i` of the thread's `seL4_UserContext` (ignored beyond
     /// 31). Word 0 sets FaultIP only.
     pub fn set_user_register(&self, i: usize, v: u64) {
-        match (i, Registers::user_context_index(i)) {
-            (0, _) => self.set_fault_ip(v),
-            (_, Some(x)) => self.set_reg(x, v),
-            (_, None) => {}
+        if let Some(&r) = USER_CONTEXT.get(i) {
+            self.set_reg(r, v);
         }
     }
 

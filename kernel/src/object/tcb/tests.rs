@@ -5,7 +5,9 @@
 
 use super::perform::TCB_FLAG_MASK;
 use super::{TcbRef, ThreadState};
-use crate::arch::riscv64::context::{reg, SSTATUS_FS_MASK};
+use crate::arch::{
+    fpu_enabled, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS, STATUS_REGISTER, TLS_BASE_REGISTER,
+};
 use crate::cap::cte::insert_original;
 use crate::cap::Cap;
 use crate::ipc::endpoint::receive_ipc;
@@ -147,16 +149,16 @@ fn read_registers_by_send_writes_no_reply() {
     let (slot, t) = new_tcb(&k);
     fill(t);
     let c = k.tcb.get();
-    c.set_reg(reg::A0, slot);
+    c.set_reg(CAP_REGISTER, slot);
     c.set_reg(
-        reg::A1,
+        MSG_INFO_REGISTER,
         cairn_abi::message::MessageInfo::new(l::TCB_READ_REGISTERS, 0, 0, 2).0,
     );
-    c.set_reg(reg::A2, 0);
-    c.set_reg(reg::A2 + 1, 32);
+    c.set_reg(MSG_REGISTERS[0], 0);
+    c.set_reg(MSG_REGISTERS[1], 32);
     crate::api::invoke::handle_invocation(k.tcb, false, true);
     assert_eq!(
-        (c.reg(reg::A2), c.reg(reg::A2 + 1)),
+        (c.reg(MSG_REGISTERS[0]), c.reg(MSG_REGISTERS[1])),
         (0, 32),
         "registers untouched"
     );
@@ -181,7 +183,7 @@ fn write_then_read_registers_round_trips() {
         (0x7000, 0x7000),
         "pc = FaultIP = NextIP"
     );
-    assert_eq!(tcb.reg(reg::TP), 0x7000 + 31);
+    assert_eq!(tcb.reg(TLS_BASE_REGISTER), 0x7000 + 31);
     assert_eq!(tcb.state(), ThreadState::Inactive, "not resumed");
 }
 
@@ -437,7 +439,7 @@ fn set_tls_base_writes_tp() {
     let k = boot();
     let (slot, t) = new_tcb(&k);
     assert_eq!(k.call(slot, l::TCB_SET_TLS_BASE, &[0xdead_b000], &[]), ok());
-    assert_eq!(t.get().reg(reg::TP), 0xdead_b000);
+    assert_eq!(t.get().reg(TLS_BASE_REGISTER), 0xdead_b000);
     assert_eq!(
         t.get().user_register(31),
         0xdead_b000,
@@ -449,7 +451,7 @@ fn set_tls_base_writes_tp() {
     );
     // The caller's own: takes effect, and the scheduler looks again.
     assert_eq!(k.call(init::TCB, l::TCB_SET_TLS_BASE, &[0x1234], &[]), ok());
-    assert_eq!(k.tcb.get().reg(reg::TP), 0x1234);
+    assert_eq!(k.tcb.get().reg(TLS_BASE_REGISTER), 0x1234);
     assert_eq!(action(), Action::ChooseNew);
 }
 
@@ -457,22 +459,22 @@ fn set_tls_base_writes_tp() {
 fn set_flags_clears_then_sets_within_the_mask() {
     let k = boot();
     let (slot, t) = new_tcb(&k);
-    let fs = |t: TcbRef| t.get().sstatus() & SSTATUS_FS_MASK;
+    let fs = |t: TcbRef| fpu_enabled(t.get().reg(STATUS_REGISTER));
     let r = k.call(slot, l::TCB_SET_FLAGS, &[0, u64::MAX], &[]);
     assert_eq!(r, reply(vec![TCB_FLAG_MASK]), "only known flags are set");
     assert_eq!(t.get().flags(), TCB_FLAG_MASK);
     if crate::config::HAVE_FPU {
         assert_eq!(TCB_FLAG_MASK, TCB_FLAG_FPU_DISABLED);
-        assert_eq!(fs(t), 0, "FS Off: FP instructions trap");
+        assert!(!fs(t), "FS Off: FP instructions trap");
         // Clear wins over nothing; set is applied after clear.
         let r = k.call(slot, l::TCB_SET_FLAGS, &[1, 1], &[]);
         assert_eq!(r, reply(vec![1]));
         let r = k.call(slot, l::TCB_SET_FLAGS, &[1, 0], &[]);
         assert_eq!(r, reply(vec![0]));
-        assert_ne!(fs(t), 0, "FP usable again (its saved state reloads)");
+        assert!(fs(t), "FP usable again (its saved state reloads)");
     } else {
         assert_eq!(TCB_FLAG_MASK, 0);
-        assert_eq!(fs(t), 0);
+        assert!(!fs(t));
     }
     let r = k.call(slot, l::TCB_SET_FLAGS, &[0], &[]);
     assert_eq!(r, err(TRUNCATED, &[]));
