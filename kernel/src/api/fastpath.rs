@@ -28,7 +28,6 @@ use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS
 use crate::cap::cte::{cte_insert, empty_slot};
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
-use crate::ipc::queue::TcbQueue;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{
@@ -67,14 +66,6 @@ fn would_switch_to(cur: &Tcb, to: &Tcb) -> bool {
     to.domain() == kernel().cur_domain.get() && to.priority() >= cur.priority()
 }
 
-fn endpoint_queue(ep: EndpointRef) -> TcbQueue {
-    let e = ep.get();
-    TcbQueue {
-        head: e.queue_head(),
-        tail: e.queue_tail(),
-    }
-}
-
 /// Delivers `n` MRs and the label from `from` to `to` with `badge`, and
 /// makes `to` the running thread.
 fn deliver_and_switch(from: &Tcb, to: TcbRef, badge: u64, label: u64, n: usize) {
@@ -106,11 +97,11 @@ pub fn call(cur_ref: TcbRef) -> bool {
     if !rights.write() || !(rights.grant() || rights.grant_reply()) {
         return false;
     }
-    let ep = EndpointRef::new(ptr);
-    if ep.get().state() != EndpointState::Recv {
+    let ep = &EndpointRef::new(ptr).get().queue;
+    if ep.state() != EndpointState::Recv {
         return false;
     }
-    let mut q = endpoint_queue(ep);
+    let mut q = ep.tcbs();
     let Some(dest_ref) = q.first() else {
         return false;
     };
@@ -124,12 +115,7 @@ pub fn call(cur_ref: TcbRef) -> bool {
     // Committed: the general path's send_ipc, setup_caller_cap and
     // schedule, for this case.
     q.pop();
-    let state = if q.is_empty() {
-        EndpointState::Idle
-    } else {
-        EndpointState::Recv
-    };
-    ep.get().set_queue(q.head, q.tail, state);
+    ep.store(q, EndpointState::Recv);
     let reply_can_grant = dest.blocking_ipc().can_grant;
     cur.set_state(ThreadState::BlockedOnReply);
     let reply = Cap::Reply {
@@ -155,12 +141,14 @@ pub fn reply_recv(cur_ref: TcbRef) -> bool {
     let Ok((_, Cap::Endpoint { ptr, rights, .. })) = lookup_cap(root, cur.reg(CAP_REGISTER)) else {
         return false;
     };
-    let ep = EndpointRef::new(ptr);
-    if !rights.read() || ep.get().state() == EndpointState::Send {
+    let ep = &EndpointRef::new(ptr).get().queue;
+    if !rights.read() || ep.state() == EndpointState::Send {
         return false;
     }
     let bound = cur.bound_notification();
-    if bound != 0 && NotificationRef::new(PAddr(bound)).get().state() == NotificationState::Active {
+    if bound != 0
+        && NotificationRef::new(PAddr(bound)).get().queue.state() == NotificationState::Active
+    {
         return false;
     }
     let caller_slot = Tcb::slot(cur_ref, TCB_CALLER);
@@ -188,9 +176,9 @@ pub fn reply_recv(cur_ref: TcbRef) -> bool {
     };
     cur.set_blocking(ptr.0, 0, ipc);
     cur.set_state(ThreadState::BlockedOnReceive);
-    let mut q = endpoint_queue(ep);
+    let mut q = ep.tcbs();
     q.append(cur_ref);
-    ep.get().set_queue(q.head, q.tail, EndpointState::Recv);
+    ep.set(q, EndpointState::Recv);
     deliver_and_switch(cur, caller_ref, 0, label, n);
     true
 }

@@ -11,7 +11,6 @@
 //! as in seL4.
 
 use super::notification::complete_signal;
-use super::queue::TcbQueue;
 use super::reply::setup_caller_cap;
 use super::transfer::do_ipc_transfer;
 use crate::arch::BADGE_REGISTER;
@@ -20,24 +19,6 @@ use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{BlockingIpc, TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
 use crate::types::PAddr;
-
-fn load(ep: EndpointRef) -> TcbQueue {
-    let e = ep.get();
-    TcbQueue {
-        head: e.queue_head(),
-        tail: e.queue_tail(),
-    }
-}
-
-/// Stores the queue back; an empty queue makes the endpoint Idle.
-fn store(ep: EndpointRef, q: TcbQueue, state: EndpointState) {
-    let state = if q.is_empty() {
-        EndpointState::Idle
-    } else {
-        state
-    };
-    ep.get().set_queue(q.head, q.tail, state);
-}
 
 /// How a send goes (from the endpoint cap used).
 #[derive(Clone, Copy, Debug)]
@@ -51,9 +32,9 @@ pub struct SendArgs {
 
 /// seL4's `sendIPC`: `thread` sends on `ep`.
 pub fn send_ipc(thread: TcbRef, ep_pa: PAddr, a: SendArgs) {
-    let ep = EndpointRef::new(ep_pa);
-    let mut q = load(ep);
-    match ep.get().state() {
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    let mut q = ep.tcbs();
+    match ep.state() {
         EndpointState::Idle | EndpointState::Send => {
             if a.blocking {
                 let ipc = BlockingIpc {
@@ -64,15 +45,15 @@ pub fn send_ipc(thread: TcbRef, ep_pa: PAddr, a: SendArgs) {
                 thread.get().set_blocking(ep_pa.0, a.badge, ipc);
                 set_thread_state(thread, ThreadState::BlockedOnSend);
                 q.append(thread);
-                store(ep, q, EndpointState::Send);
+                ep.store(q, EndpointState::Send);
             }
         }
         EndpointState::Recv => {
             let Some(dest) = q.pop() else {
-                store(ep, q, EndpointState::Idle);
+                ep.store(q, EndpointState::Idle);
                 return;
             };
-            store(ep, q, EndpointState::Recv);
+            ep.store(q, EndpointState::Recv);
             do_ipc_transfer(thread, Some(ep_pa), a.badge, a.can_grant, dest);
             let reply_can_grant = dest.get().blocking_ipc().can_grant;
             set_thread_state(dest, ThreadState::Running);
@@ -93,13 +74,15 @@ pub fn send_ipc(thread: TcbRef, ep_pa: PAddr, a: SendArgs) {
 /// first.
 pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool) {
     let bound = thread.get().bound_notification();
-    if bound != 0 && NotificationRef::new(PAddr(bound)).get().state() == NotificationState::Active {
+    if bound != 0
+        && NotificationRef::new(PAddr(bound)).get().queue.state() == NotificationState::Active
+    {
         complete_signal(PAddr(bound), thread);
         return;
     }
-    let ep = EndpointRef::new(ep_pa);
-    let mut q = load(ep);
-    match ep.get().state() {
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    let mut q = ep.tcbs();
+    match ep.state() {
         EndpointState::Idle | EndpointState::Recv => {
             if blocking {
                 let ipc = BlockingIpc {
@@ -109,17 +92,17 @@ pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool
                 thread.get().set_blocking(ep_pa.0, 0, ipc);
                 set_thread_state(thread, ThreadState::BlockedOnReceive);
                 q.append(thread);
-                store(ep, q, EndpointState::Recv);
+                ep.store(q, EndpointState::Recv);
             } else {
                 nb_recv_failed(thread);
             }
         }
         EndpointState::Send => {
             let Some(sender) = q.pop() else {
-                store(ep, q, EndpointState::Idle);
+                ep.store(q, EndpointState::Idle);
                 return;
             };
-            store(ep, q, EndpointState::Send);
+            ep.store(q, EndpointState::Send);
             let s = sender.get();
             let ipc = s.blocking_ipc();
             do_ipc_transfer(
@@ -152,39 +135,30 @@ pub fn nb_recv_failed(thread: TcbRef) {
 /// Takes `t`, blocked on the endpoint `ep`, out of its queue (part of
 /// seL4's `cancelIPC`).
 pub fn dequeue(ep_pa: PAddr, t: TcbRef) {
-    let ep = EndpointRef::new(ep_pa);
-    let state = ep.get().state();
-    let mut q = load(ep);
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    let mut q = ep.tcbs();
     q.remove(t);
-    store(ep, q, state);
+    ep.store(q, ep.state());
 }
 
 /// seL4's `cancelAllIPC`: the endpoint's last cap is gone; every queued
 /// thread restarts its system call (and will find the cap missing).
 pub fn cancel_all_ipc(ep_pa: PAddr) {
-    let ep = EndpointRef::new(ep_pa);
-    if ep.get().state() == EndpointState::Idle {
-        return;
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    if ep.state() != EndpointState::Idle {
+        super::restart_all(ep);
     }
-    let q = load(ep);
-    ep.get().set_queue(0, 0, EndpointState::Idle);
-    for t in q.iter() {
-        t.get().set_ep_links(0, 0);
-        set_thread_state(t, ThreadState::Restart);
-        crate::sched::enqueue(t);
-    }
-    reschedule_required();
 }
 
 /// seL4's `cancelBadgedSends`: every thread queued to send on `ep` with
 /// `badge` restarts (it will find its badged cap revoked). The walk is
 /// bounded by the number of threads, so it is not preemptible.
 pub fn cancel_badged_sends(ep_pa: PAddr, badge: u64) {
-    let ep = EndpointRef::new(ep_pa);
-    if ep.get().state() != EndpointState::Send {
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    if ep.state() != EndpointState::Send {
         return;
     }
-    let mut q = load(ep);
+    let mut q = ep.tcbs();
     for t in q.iter() {
         let tcb = t.get();
         if tcb.state() == ThreadState::BlockedOnSend && tcb.blocking_badge() == badge {
@@ -193,6 +167,6 @@ pub fn cancel_badged_sends(ep_pa: PAddr, badge: u64) {
             crate::sched::enqueue(t);
         }
     }
-    store(ep, q, EndpointState::Send);
+    ep.store(q, EndpointState::Send);
     reschedule_required();
 }

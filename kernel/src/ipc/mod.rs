@@ -3,7 +3,6 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `queue` | the FIFO of threads blocked on an endpoint or notification |
 //! | `endpoint` | Send/Call/Recv rendezvous, cancelling queued IPC |
 //! | `notification` | Signal, Wait, Poll, binding a notification to a TCB |
 //! | `transfer` | what a message carries: MRs, caps, badges, fault messages |
@@ -20,7 +19,6 @@ pub mod endpoint;
 pub mod fault;
 pub mod message;
 pub mod notification;
-pub mod queue;
 pub mod reply;
 pub mod transfer;
 
@@ -29,8 +27,9 @@ mod tests;
 
 use crate::cap::cte::{insert_original, SlotRef};
 use crate::cap::Cap;
+use crate::object::queue::{QueueState, TcbQueue, WaitQueue};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_REPLY};
-use crate::sched::{dequeue, enqueue, possible_switch_to, set_thread_state};
+use crate::sched::{dequeue, enqueue, possible_switch_to, reschedule_required, set_thread_state};
 use crate::types::PAddr;
 
 /// seL4's `cancelIPC`: whatever `t` is blocked in is abandoned. A thread
@@ -54,6 +53,21 @@ pub fn cancel_ipc(t: TcbRef) {
         }
         ThreadState::Inactive | ThreadState::Running | ThreadState::Restart => {}
     }
+}
+
+/// The loop of seL4's `cancelAllIPC` and `cancelAllSignals`: the object's
+/// last cap is gone, so its queue empties (state Idle) and every thread
+/// that waited in it restarts its system call (and will find the cap
+/// missing).
+fn restart_all<S: QueueState>(queue: &WaitQueue<S>) {
+    let q = queue.tcbs();
+    queue.set(TcbQueue::default(), S::IDLE);
+    for t in q.iter() {
+        t.get().set_ep_links(0, 0);
+        set_thread_state(t, ThreadState::Restart);
+        enqueue(t);
+    }
+    reschedule_required();
 }
 
 /// seL4's `suspend`: `t` stops (Inactive), abandoning any IPC. A running

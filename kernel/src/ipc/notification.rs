@@ -8,34 +8,16 @@
 //! the notification also receives its signals while it waits in an
 //! endpoint Recv (the Recv returns with the badge).
 
-use super::queue::TcbQueue;
 use crate::arch::BADGE_REGISTER;
 use crate::object::notification::{NotificationRef, NotificationState};
+use crate::object::queue::TcbQueue;
 use crate::object::tcb::{BlockingIpc, TcbRef, ThreadState};
-use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
+use crate::sched::{possible_switch_to, set_thread_state};
 use crate::types::PAddr;
-
-fn load(n: NotificationRef) -> TcbQueue {
-    let o = n.get();
-    TcbQueue {
-        head: o.queue_head(),
-        tail: o.queue_tail(),
-    }
-}
-
-/// Stores the wait queue back: Waiting, or Idle once empty.
-fn store_waiting(n: NotificationRef, q: TcbQueue) {
-    let state = if q.is_empty() {
-        NotificationState::Idle
-    } else {
-        NotificationState::Waiting
-    };
-    n.get().set_queue(q.head, q.tail, state);
-}
 
 fn set_active(n: NotificationRef, badge: u64) {
     let o = n.get();
-    o.set_queue(0, 0, NotificationState::Active);
+    o.queue.set(TcbQueue::default(), NotificationState::Active);
     o.set_msg_identifier(badge);
 }
 
@@ -48,7 +30,7 @@ fn wake(t: TcbRef, badge: u64) {
 /// seL4's `sendSignal`: signals `ntfn` with `badge`.
 pub fn send_signal(ntfn: PAddr, badge: u64) {
     let n = NotificationRef::new(ntfn);
-    match n.get().state() {
+    match n.get().queue.state() {
         NotificationState::Idle => {
             let bound = n.get().bound_tcb();
             let t = (bound != 0).then(|| TcbRef::new(PAddr(bound)));
@@ -64,10 +46,10 @@ pub fn send_signal(ntfn: PAddr, badge: u64) {
             }
         }
         NotificationState::Waiting => {
-            let mut q = load(n);
+            let mut q = n.get().queue.tcbs();
             match q.pop() {
                 Some(dest) => {
-                    store_waiting(n, q);
+                    n.get().queue.store(q, NotificationState::Waiting);
                     wake(dest, badge);
                 }
                 None => set_active(n, badge),
@@ -82,24 +64,20 @@ pub fn send_signal(ntfn: PAddr, badge: u64) {
 
 /// seL4's `receiveSignal`: `thread` waits on (`blocking`) or polls `ntfn`.
 pub fn receive_signal(thread: TcbRef, ntfn: PAddr, blocking: bool) {
-    let n = NotificationRef::new(ntfn);
-    match n.get().state() {
+    let n = NotificationRef::new(ntfn).get();
+    match n.queue.state() {
         NotificationState::Idle | NotificationState::Waiting => {
             if blocking {
                 thread.get().set_blocking(ntfn.0, 0, BlockingIpc::default());
                 set_thread_state(thread, ThreadState::BlockedOnNotification);
-                let mut q = load(n);
+                let mut q = n.queue.tcbs();
                 q.append(thread);
-                store_waiting(n, q);
+                n.queue.store(q, NotificationState::Waiting);
             } else {
                 super::endpoint::nb_recv_failed(thread);
             }
         }
-        NotificationState::Active => {
-            let o = n.get();
-            thread.get().set_reg(BADGE_REGISTER, o.msg_identifier());
-            o.set_queue(0, 0, NotificationState::Idle);
-        }
+        NotificationState::Active => complete_signal(ntfn, thread),
     }
 }
 
@@ -107,20 +85,20 @@ pub fn receive_signal(thread: TcbRef, ntfn: PAddr, blocking: bool) {
 /// notification (an endpoint Recv that found it Active).
 pub fn complete_signal(ntfn: PAddr, tcb: TcbRef) {
     let o = NotificationRef::new(ntfn).get();
-    if o.state() == NotificationState::Active {
+    if o.queue.state() == NotificationState::Active {
         tcb.get().set_reg(BADGE_REGISTER, o.msg_identifier());
-        o.set_queue(0, 0, NotificationState::Idle);
+        o.queue.set(TcbQueue::default(), NotificationState::Idle);
     }
 }
 
 /// seL4's `cancelSignal`: `t` stops waiting on `ntfn` and becomes
 /// Inactive.
 pub fn cancel_signal(t: TcbRef, ntfn: PAddr) {
-    let n = NotificationRef::new(ntfn);
-    if n.get().state() == NotificationState::Waiting {
-        let mut q = load(n);
+    let n = &NotificationRef::new(ntfn).get().queue;
+    if n.state() == NotificationState::Waiting {
+        let mut q = n.tcbs();
         q.remove(t);
-        store_waiting(n, q);
+        n.store(q, NotificationState::Waiting);
     }
     set_thread_state(t, ThreadState::Inactive);
 }
@@ -128,18 +106,10 @@ pub fn cancel_signal(t: TcbRef, ntfn: PAddr) {
 /// seL4's `cancelAllSignals`: the notification's last cap is gone; every
 /// waiter restarts its system call.
 pub fn cancel_all_signals(ntfn: PAddr) {
-    let n = NotificationRef::new(ntfn);
-    if n.get().state() != NotificationState::Waiting {
-        return;
+    let n = &NotificationRef::new(ntfn).get().queue;
+    if n.state() == NotificationState::Waiting {
+        super::restart_all(n);
     }
-    let q = load(n);
-    n.get().set_queue(0, 0, NotificationState::Idle);
-    for t in q.iter() {
-        t.get().set_ep_links(0, 0);
-        set_thread_state(t, ThreadState::Restart);
-        crate::sched::enqueue(t);
-    }
-    reschedule_required();
 }
 
 /// Binds `ntfn` and `tcb` to each other (the caller has checked that

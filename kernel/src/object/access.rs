@@ -167,13 +167,15 @@ unsafe impl KernelObject for crate::object::vspace::AsidPool {
     const SIZE_BITS: u32 = cairn_abi::object::ASID_POOL_BITS;
 }
 
-// SAFETY: two `Cell<u64>`: 16 bytes = 2^seL4_EndpointBits, align 8, any
-// bit pattern valid (the state decodes every value).
+// SAFETY: a `WaitQueue`, two `Cell<u64>` (its marker is zero-sized): 16
+// bytes = 2^seL4_EndpointBits, align 8, any bit pattern valid (the state
+// decodes every value).
 unsafe impl KernelObject for crate::object::endpoint::Endpoint {
     const SIZE_BITS: u32 = cairn_abi::object::ENDPOINT_BITS;
 }
 
-// SAFETY: four `Cell<u64>`: 32 bytes = 2^seL4_NotificationBits (classic),
+// SAFETY: four `Cell<u64>` (two in the `WaitQueue`, whose marker is
+// zero-sized): 32 bytes = 2^seL4_NotificationBits (classic),
 // align 8, any bit pattern valid (the state decodes every value).
 unsafe impl KernelObject for crate::object::notification::Notification {
     const SIZE_BITS: u32 = cairn_abi::object::NOTIFICATION_BITS;

@@ -205,7 +205,10 @@ mod tests {
             }
         );
         let ep = EndpointRef::new(base).get();
-        assert_eq!((ep.state(), ep.queue_head()), (EndpointState::Idle, 0));
+        assert_eq!(
+            (ep.queue.state(), ep.queue.tcbs().head),
+            (EndpointState::Idle, 0)
+        );
         crate::cap::cte::remove(k.slot(k.first_empty));
         let cap = make(&k, ut, T::Notification, 0);
         assert_eq!(
@@ -217,7 +220,7 @@ mod tests {
             }
         );
         let n = NotificationRef::new(base).get();
-        assert_eq!(n.state(), NotificationState::Idle);
+        assert_eq!(n.queue.state(), NotificationState::Idle);
         assert_eq!((n.msg_identifier(), n.bound_tcb()), (0, 0));
     }
 

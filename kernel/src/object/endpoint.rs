@@ -7,7 +7,7 @@
 //! kernel object it is made of `Cell`s of integers (see `object::access`).
 
 use crate::object::access::ObjPtr;
-use core::cell::Cell;
+use crate::object::queue::{QueueState, WaitQueue};
 
 /// The endpoint's queue state (seL4's `endpoint_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,61 +21,50 @@ pub enum EndpointState {
     Recv = 2,
 }
 
-const STATE_MASK: u64 = 3;
-
-/// An endpoint: word 0 = queue head TCB (physical address, 0 = empty);
-/// word 1 = queue tail TCB with the [`EndpointState`] in its two low bits
-/// (TCBs are at least 1 KiB aligned, so those bits are free).
-#[repr(C)]
-pub struct Endpoint {
-    head: Cell<u64>,
-    tail_state: Cell<u64>,
-}
-
-/// A typed pointer to an endpoint.
-pub type EndpointRef = ObjPtr<Endpoint>;
-
-impl Endpoint {
-    /// The first queued thread's TCB address (0: none).
-    pub fn queue_head(&self) -> u64 {
-        self.head.get()
-    }
-    /// The last queued thread's TCB address (0: none).
-    pub fn queue_tail(&self) -> u64 {
-        self.tail_state.get() & !STATE_MASK
-    }
-    /// The queue state.
-    pub fn state(&self) -> EndpointState {
-        match self.tail_state.get() & STATE_MASK {
+impl QueueState for EndpointState {
+    const IDLE: Self = EndpointState::Idle;
+    fn from_bits(bits: u64) -> Self {
+        match bits {
             1 => EndpointState::Send,
             2 => EndpointState::Recv,
             _ => EndpointState::Idle,
         }
     }
-    /// Sets the queue (head and tail TCB addresses) and its state.
-    pub fn set_queue(&self, head: u64, tail: u64, state: EndpointState) {
-        self.head.set(head);
-        self.tail_state.set((tail & !STATE_MASK) | state as u64);
+    fn bits(self) -> u64 {
+        self as u64
     }
 }
+
+/// An endpoint: its queue and the queue's state.
+#[repr(C)]
+pub struct Endpoint {
+    /// The waiting threads and the [`EndpointState`].
+    pub queue: WaitQueue<EndpointState>,
+}
+
+/// A typed pointer to an endpoint.
+pub type EndpointRef = ObjPtr<Endpoint>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::arch::host::SimMachine;
+    use crate::object::queue::TcbQueue;
     use crate::types::PAddr;
 
     #[test]
     fn fresh_endpoint_is_idle_and_queue_round_trips() {
         SimMachine::install(0x8000_0000, 1 << 16);
-        let ep = EndpointRef::new(PAddr(0x8000_0010)).get();
-        assert_eq!(ep.state(), EndpointState::Idle);
-        assert_eq!((ep.queue_head(), ep.queue_tail()), (0, 0));
-        ep.set_queue(0x8000_0400, 0x8000_0800, EndpointState::Recv);
-        assert_eq!(ep.state(), EndpointState::Recv);
-        assert_eq!(
-            (ep.queue_head(), ep.queue_tail()),
-            (0x8000_0400, 0x8000_0800)
-        );
+        let q = &EndpointRef::new(PAddr(0x8000_0010)).get().queue;
+        assert_eq!(q.state(), EndpointState::Idle);
+        assert_eq!(q.tcbs(), TcbQueue::default());
+        let tcbs = TcbQueue {
+            head: 0x8000_0400,
+            tail: 0x8000_0800,
+        };
+        q.set(tcbs, EndpointState::Recv);
+        assert_eq!((q.tcbs(), q.state()), (tcbs, EndpointState::Recv));
+        q.store(TcbQueue::default(), EndpointState::Send);
+        assert_eq!(q.state(), EndpointState::Idle, "empty: Idle");
     }
 }

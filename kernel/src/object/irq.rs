@@ -205,7 +205,7 @@ mod tests {
             panic!("not a notification")
         };
         let n = NotificationRef::new(ptr).get();
-        (n.state(), n.msg_identifier())
+        (n.queue.state(), n.msg_identifier())
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod endpoint;
 pub mod invocation;
 pub mod irq;
 pub mod notification;
+pub mod queue;
 pub mod tcb;
 pub mod untyped;
 pub mod untyped_reset;

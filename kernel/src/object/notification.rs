@@ -9,6 +9,7 @@
 //! (see `object::access`).
 
 use crate::object::access::ObjPtr;
+use crate::object::queue::{QueueState, WaitQueue};
 use core::cell::Cell;
 
 /// The notification's state (seL4's `notification_state`).
@@ -23,15 +24,26 @@ pub enum NotificationState {
     Active = 2,
 }
 
-const STATE_MASK: u64 = 3;
+impl QueueState for NotificationState {
+    const IDLE: Self = NotificationState::Idle;
+    fn from_bits(bits: u64) -> Self {
+        match bits {
+            1 => NotificationState::Waiting,
+            2 => NotificationState::Active,
+            _ => NotificationState::Idle,
+        }
+    }
+    fn bits(self) -> u64 {
+        self as u64
+    }
+}
 
-/// A notification: word 0 = queue head TCB (physical address, 0 = empty);
-/// word 1 = queue tail TCB with the [`NotificationState`] in its two low
-/// bits; word 2 = the message word; word 3 = the bound TCB (0 = none).
+/// A notification: words 0-1 = the wait queue and the state; word 2 = the
+/// message word; word 3 = the bound TCB (0 = none).
 #[repr(C)]
 pub struct Notification {
-    head: Cell<u64>,
-    tail_state: Cell<u64>,
+    /// The waiting threads and the [`NotificationState`].
+    pub queue: WaitQueue<NotificationState>,
     msg: Cell<u64>,
     bound_tcb: Cell<u64>,
 }
@@ -40,27 +52,6 @@ pub struct Notification {
 pub type NotificationRef = ObjPtr<Notification>;
 
 impl Notification {
-    /// The first waiting thread's TCB address (0: none).
-    pub fn queue_head(&self) -> u64 {
-        self.head.get()
-    }
-    /// The last waiting thread's TCB address (0: none).
-    pub fn queue_tail(&self) -> u64 {
-        self.tail_state.get() & !STATE_MASK
-    }
-    /// The state.
-    pub fn state(&self) -> NotificationState {
-        match self.tail_state.get() & STATE_MASK {
-            1 => NotificationState::Waiting,
-            2 => NotificationState::Active,
-            _ => NotificationState::Idle,
-        }
-    }
-    /// Sets the queue (head and tail TCB addresses) and the state.
-    pub fn set_queue(&self, head: u64, tail: u64, state: NotificationState) {
-        self.head.set(head);
-        self.tail_state.set((tail & !STATE_MASK) | state as u64);
-    }
     /// The notification word (badges signalled and not yet received).
     pub fn msg_identifier(&self) -> u64 {
         self.msg.get()
@@ -83,19 +74,24 @@ impl Notification {
 mod tests {
     use super::*;
     use crate::arch::host::SimMachine;
+    use crate::object::queue::TcbQueue;
     use crate::types::PAddr;
 
     #[test]
     fn fresh_notification_is_idle_and_fields_round_trip() {
         SimMachine::install(0x8000_0000, 1 << 16);
         let n = NotificationRef::new(PAddr(0x8000_0020)).get();
-        assert_eq!(n.state(), NotificationState::Idle);
+        assert_eq!(n.queue.state(), NotificationState::Idle);
         assert_eq!((n.msg_identifier(), n.bound_tcb()), (0, 0));
-        n.set_queue(0x8000_0400, 0x8000_0c00, NotificationState::Waiting);
+        let tcbs = TcbQueue {
+            head: 0x8000_0400,
+            tail: 0x8000_0c00,
+        };
+        n.queue.set(tcbs, NotificationState::Waiting);
         n.set_msg_identifier(0b101);
         n.set_bound_tcb(0x8000_1000);
-        assert_eq!(n.state(), NotificationState::Waiting);
-        assert_eq!((n.queue_head(), n.queue_tail()), (0x8000_0400, 0x8000_0c00));
+        assert_eq!(n.queue.state(), NotificationState::Waiting);
+        assert_eq!(n.queue.tcbs(), tcbs);
         assert_eq!((n.msg_identifier(), n.bound_tcb()), (0b101, 0x8000_1000));
     }
 }

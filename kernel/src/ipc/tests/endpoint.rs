@@ -15,7 +15,7 @@ fn ep_state(k: &TestKernel, s: u64) -> EndpointState {
     let Cap::Endpoint { ptr, .. } = k.cap(s) else {
         panic!("not an endpoint")
     };
-    EndpointRef::new(ptr).get().state()
+    EndpointRef::new(ptr).get().queue.state()
 }
 
 #[test]
@@ -238,7 +238,10 @@ fn deleting_the_endpoint_restarts_its_queue_and_suspend_leaves_it() {
         panic!()
     };
     let q = EndpointRef::new(ptr).get();
-    assert_eq!((q.queue_head(), q.queue_tail()), (a.paddr().0, c.paddr().0));
+    assert_eq!(
+        (q.queue.tcbs().head, q.queue.tcbs().tail),
+        (a.paddr().0, c.paddr().0)
+    );
     assert_eq!(a.get().ep_next(), c.paddr().0, "b is unlinked");
     assert_eq!(crate::cap::delete::cte_delete(k.slot(ep)), Ok(()));
     for t in [a, c] {

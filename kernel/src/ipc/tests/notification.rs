@@ -25,11 +25,11 @@ fn signals_accumulate_until_a_wait() {
     let [t] = k.threads(10, 1)[..] else { panic!() };
     syscall(t, SYS_SEND, b1, 0, &[], &[]);
     syscall(t, SYS_NB_SEND, b2, 0, &[], &[]);
-    assert_eq!(ntfn(&k, n).state(), NotificationState::Active);
+    assert_eq!(ntfn(&k, n).queue.state(), NotificationState::Active);
     syscall(t, SYS_RECV, n, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::Running, "no wait");
     assert_eq!(t.get().reg(BADGE_REGISTER), 0b101);
-    assert_eq!(ntfn(&k, n).state(), NotificationState::Idle);
+    assert_eq!(ntfn(&k, n).queue.state(), NotificationState::Idle);
     // Poll with nothing pending: badge 0, no wait.
     syscall(t, SYS_NB_RECV, n, 0, &[], &[]);
     assert_eq!(
@@ -48,7 +48,7 @@ fn a_signal_wakes_the_first_waiter() {
     };
     syscall(w1, SYS_RECV, n, 0, &[], &[]);
     syscall(w2, SYS_RECV, n, 0, &[], &[]);
-    assert_eq!(ntfn(&k, n).state(), NotificationState::Waiting);
+    assert_eq!(ntfn(&k, n).queue.state(), NotificationState::Waiting);
     syscall(s, SYS_SEND, b, 0, &[], &[]);
     assert_eq!(
         (w1.get().state(), w1.get().reg(BADGE_REGISTER)),
@@ -95,7 +95,9 @@ fn a_bound_thread_in_an_endpoint_recv_takes_the_signal() {
     assert_eq!(
         crate::object::endpoint::EndpointRef::new(e)
             .get()
-            .queue_head(),
+            .queue
+            .tcbs()
+            .head,
         0
     );
     // Another thread may not wait on the bound notification.
@@ -129,7 +131,7 @@ fn a_bound_thread_waiting_for_a_reply_is_not_woken() {
     syscall(s, SYS_SEND, n, 0, &[], &[]);
     assert_eq!(t.get().state(), ThreadState::BlockedOnReply);
     assert_eq!(
-        ntfn(&k, n).state(),
+        ntfn(&k, n).queue.state(),
         NotificationState::Active,
         "kept pending"
     );
@@ -147,5 +149,5 @@ fn signalling_needs_write_and_a_call_gets_an_empty_reply() {
     syscall(t, SYS_CALL, n, 0, &[], &[]);
     let (_, info, _) = received(t, 0);
     assert_eq!((info.label(), info.length()), (0, 0));
-    assert_eq!(ntfn(&k, n).state(), NotificationState::Active);
+    assert_eq!(ntfn(&k, n).queue.state(), NotificationState::Active);
 }

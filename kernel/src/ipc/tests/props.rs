@@ -51,7 +51,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// The queue of an object, first to last, checking its links.
-fn queue_of(head: u64, tail: u64) -> Vec<u64> {
+fn queue_of(q: crate::object::queue::TcbQueue) -> Vec<u64> {
+    let (head, tail) = (q.head, q.tail);
     let mut v = Vec::new();
     let mut prev = 0;
     let mut cur = head;
@@ -76,8 +77,8 @@ fn check(
     let mut queued: HashMap<u64, (u64, ThreadState)> = HashMap::new();
     for ep in eps {
         let e = EndpointRef::new(*ep).get();
-        let q = queue_of(e.queue_head(), e.queue_tail());
-        let want = match e.state() {
+        let q = queue_of(e.queue.tcbs());
+        let want = match e.queue.state() {
             EndpointState::Idle => {
                 assert!(q.is_empty(), "idle endpoint with a queue");
                 continue;
@@ -94,8 +95,8 @@ fn check(
         }
     }
     let o = NotificationRef::new(n).get();
-    let q = queue_of(o.queue_head(), o.queue_tail());
-    assert_eq!(o.state() == NotificationState::Waiting, !q.is_empty());
+    let q = queue_of(o.queue.tcbs());
+    assert_eq!(o.queue.state() == NotificationState::Waiting, !q.is_empty());
     for t in q {
         let v = (n.0, ThreadState::BlockedOnNotification);
         assert!(queued.insert(t, v).is_none(), "thread in two queues");
@@ -242,7 +243,8 @@ fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
     }
     for &o in objs {
         let e = EndpointRef::new(o).get();
-        v.extend([e.queue_head(), e.queue_tail(), e.state() as u64]);
+        let q = e.queue.tcbs();
+        v.extend([q.head, q.tail, e.queue.state() as u64]);
     }
     v.push(kernel().current.get());
     v

@@ -395,7 +395,7 @@ fn decode_bind_notification(inv: &Invocation, target: TcbRef) -> Result<TcbOp, S
     };
     illegal_unless(rights.read())?;
     let n = NotificationRef::new(ptr).get();
-    illegal_unless(n.queue_head() == 0 && n.bound_tcb() == 0)?;
+    illegal_unless(n.queue.tcbs().is_empty() && n.bound_tcb() == 0)?;
     Ok(TcbOp::NotificationControl {
         tcb: target,
         ntfn: Some(ptr),

@@ -302,11 +302,11 @@ fn suspend_removes_a_blocked_thread_from_its_queue() {
     let (_, ep) = object(&k, ObjectType::Endpoint);
     receive_ipc(t, ep, true, true);
     assert_eq!(t.get().state(), ThreadState::BlockedOnReceive);
-    assert_eq!(EndpointRef::new(ep).get().queue_head(), t.paddr().0);
+    assert_eq!(EndpointRef::new(ep).get().queue.tcbs().head, t.paddr().0);
     assert_eq!(k.call(slot, l::TCB_SUSPEND, &[], &[]), ok());
     assert_eq!(t.get().state(), ThreadState::Inactive);
     assert_eq!(
-        EndpointRef::new(ep).get().queue_head(),
+        EndpointRef::new(ep).get().queue.tcbs().head,
         0,
         "off the endpoint"
     );
@@ -354,7 +354,7 @@ fn resume_restarts_only_a_stopped_thread() {
     receive_ipc(t, ep, true, true);
     assert_eq!(k.call(slot, l::TCB_RESUME, &[], &[]), ok());
     assert_eq!(t.get().state(), ThreadState::Restart);
-    assert_eq!(EndpointRef::new(ep).get().queue_head(), 0);
+    assert_eq!(EndpointRef::new(ep).get().queue.tcbs().head, 0);
     // A running thread is left alone.
     let (slot, t) = thread_with_cap(&k, 10);
     assert_eq!(k.call(slot, l::TCB_RESUME, &[], &[]), ok());
