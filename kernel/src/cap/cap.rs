@@ -184,6 +184,15 @@ impl Cap {
         matches!(self, Cap::Null)
     }
 
+    /// The badge of an endpoint or notification capability; `None` for
+    /// every other type (they carry none).
+    pub const fn badge(&self) -> Option<u64> {
+        match *self {
+            Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => Some(badge),
+            _ => None,
+        }
+    }
+
     /// The two-word encoding.
     pub fn encode(&self) -> [u64; 2] {
         let t = self.tag() << 59;

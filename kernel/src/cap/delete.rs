@@ -149,19 +149,8 @@ pub fn cte_revoke(slot: SlotRef) -> Result<(), KernelError> {
 /// or TCB, or a zombie).
 pub fn slot_cap_long_running_delete(slot: SlotRef) -> bool {
     let cap = slot.get().cap();
-    match cap {
-        Cap::Thread { .. } | Cap::CNode { .. } | Cap::Zombie { .. } => is_final_capability(slot),
-        Cap::Null
-        | Cap::Untyped { .. }
-        | Cap::Endpoint { .. }
-        | Cap::Notification { .. }
-        | Cap::Reply { .. }
-        | Cap::IrqControl
-        | Cap::IrqHandler { .. }
-        | Cap::Domain
-        | Cap::Frame { .. }
-        | Cap::PageTable { .. }
-        | Cap::AsidControl
-        | Cap::AsidPool { .. } => false,
-    }
+    matches!(
+        cap,
+        Cap::Thread { .. } | Cap::CNode { .. } | Cap::Zombie { .. }
+    ) && is_final_capability(slot)
 }

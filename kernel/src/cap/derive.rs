@@ -4,11 +4,13 @@
 //! seL4's `sameRegionAs`, `sameObjectAs` and MDB parent rule, which new
 //! capabilities are revocable, and `deriveCap`.
 //!
-//! Each operation is one exhaustive `match` on the first capability.
+//! The operations that each type answers its own way ([`cap_region`],
+//! [`same_region_as`], [`same_object_as`], [`derive_cap`]) are exhaustive
+//! `match`es, so that a new capability type must be placed in each;
+//! [`is_cap_revocable`] states one rule for every type but the few it names.
 
 use super::cap::Cap;
 use super::cte::SlotRef;
-use super::rights::badge_of;
 use super::zombie::Zombie;
 use crate::types::SyscallError;
 
@@ -120,8 +122,8 @@ pub fn is_mdb_parent_of(a: SlotRef, b: SlotRef) -> bool {
         return false;
     }
     // Same region: both are endpoints (or both notifications) if `a` is.
-    match badge_of(&ca) {
-        Some(x) if x != 0 => badge_of(&cb) == Some(x) && !sb.first_badged(),
+    match ca.badge() {
+        Some(x) if x != 0 => cb.badge() == Some(x) && !sb.first_badged(),
         Some(_) | None => true,
     }
 }
@@ -149,17 +151,7 @@ pub fn is_cap_revocable(derived: &Cap, src: &Cap) -> bool {
         }
         Cap::IrqHandler { .. } => matches!(*src, Cap::IrqControl),
         Cap::Untyped { .. } => true,
-        Cap::Null
-        | Cap::Reply { .. }
-        | Cap::CNode { .. }
-        | Cap::Thread { .. }
-        | Cap::IrqControl
-        | Cap::Zombie { .. }
-        | Cap::Domain
-        | Cap::Frame { .. }
-        | Cap::PageTable { .. }
-        | Cap::AsidControl
-        | Cap::AsidPool { .. } => false,
+        _ => false,
     }
 }
 

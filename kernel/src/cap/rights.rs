@@ -6,26 +6,6 @@
 use super::cap::{Cap, VmRights};
 use cairn_abi::cap::{CapRights, GUARD_SIZE_BITS};
 
-/// The badge of an endpoint or notification capability.
-pub fn badge_of(cap: &Cap) -> Option<u64> {
-    match *cap {
-        Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => Some(badge),
-        Cap::Null
-        | Cap::Untyped { .. }
-        | Cap::Reply { .. }
-        | Cap::CNode { .. }
-        | Cap::Thread { .. }
-        | Cap::IrqControl
-        | Cap::IrqHandler { .. }
-        | Cap::Zombie { .. }
-        | Cap::Domain
-        | Cap::Frame { .. }
-        | Cap::PageTable { .. }
-        | Cap::AsidControl
-        | Cap::AsidPool { .. } => None,
-    }
-}
-
 /// seL4's `maskVMRights` (ABI ref §11): Read keeps ReadOnly; ReadWrite
 /// needs Read and keeps Write only with Write; anything else (write-only
 /// included) becomes KernelOnly.
@@ -77,17 +57,8 @@ pub fn mask_cap_rights(mask: CapRights, cap: Cap) -> Cap {
             is_device,
             mapping,
         },
-        Cap::Null
-        | Cap::Untyped { .. }
-        | Cap::CNode { .. }
-        | Cap::Thread { .. }
-        | Cap::IrqControl
-        | Cap::IrqHandler { .. }
-        | Cap::Zombie { .. }
-        | Cap::Domain
-        | Cap::PageTable { .. }
-        | Cap::AsidControl
-        | Cap::AsidPool { .. } => cap,
+        // Every other type has no rights.
+        _ => cap,
     }
 }
 
@@ -130,18 +101,8 @@ pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
                 guard: (data >> GUARD_SIZE_BITS) & mask,
             }
         }
-        Cap::Null
-        | Cap::Untyped { .. }
-        | Cap::Reply { .. }
-        | Cap::Thread { .. }
-        | Cap::IrqControl
-        | Cap::IrqHandler { .. }
-        | Cap::Zombie { .. }
-        | Cap::Domain
-        | Cap::Frame { .. }
-        | Cap::PageTable { .. }
-        | Cap::AsidControl
-        | Cap::AsidPool { .. } => cap,
+        // Every other type has no badge or guard to set.
+        _ => cap,
     }
 }
 

@@ -6,7 +6,7 @@ use super::world::{paddrs, Addr, Call, World};
 use super::{Dest, Loc, Op, Step, WIN};
 use crate::arch::host::SimMachine;
 use crate::cap::derive::{cap_region, ensure_no_children, is_mdb_parent_of, same_object_as};
-use crate::cap::rights::{badge_of, update_cap_data};
+use crate::cap::rights::update_cap_data;
 use crate::cap::tree_check::rights_bits;
 use crate::cap::{Cap, SlotRef};
 use crate::object::tcb::ThreadState;
@@ -358,11 +358,11 @@ impl World {
                         "{c:?} has more rights than its source {src_cap:?}"
                     );
                 }
-                let want = match (badge, badge_of(&src_cap)) {
+                let want = match (badge, src_cap.badge()) {
                     (Some(b), Some(0)) => Some(b),
-                    _ => badge_of(&src_cap),
+                    _ => src_cap.badge(),
                 };
-                assert_eq!(badge_of(&c), want, "badge of {c:?}");
+                assert_eq!(c.badge(), want, "badge of {c:?}");
             }
             Expect::Move { src, dest, cap } => {
                 assert_eq!((added, removed), (set(&[dest]), set(&[src])));
