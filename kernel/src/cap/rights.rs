@@ -22,44 +22,17 @@ pub fn mask_vm_rights(r: VmRights, mask: CapRights) -> VmRights {
 /// `mask`. Endpoints: Send←Write, Receive←Read, Grant, GrantReply;
 /// notifications: Send←Write, Receive←Read; reply caps: Grant; frames: VM
 /// rights. Other capabilities have no rights and are unchanged.
-pub fn mask_cap_rights(mask: CapRights, cap: Cap) -> Cap {
-    match cap {
-        Cap::Endpoint { ptr, badge, rights } => Cap::Endpoint {
-            ptr,
-            badge,
-            rights: rights.mask(mask),
-        },
-        Cap::Notification { ptr, badge, rights } => Cap::Notification {
-            ptr,
-            badge,
-            // Only Write and Read mean anything on a notification.
-            rights: rights.mask(CapRights(mask.0 | 0xC)),
-        },
-        Cap::Reply {
-            tcb,
-            master,
-            can_grant,
-        } => Cap::Reply {
-            tcb,
-            master,
-            can_grant: can_grant && mask.grant(),
-        },
-        Cap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapping,
-        } => Cap::Frame {
-            base,
-            size,
-            rights: mask_vm_rights(rights, mask),
-            is_device,
-            mapping,
-        },
+pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
+    match &mut cap {
+        Cap::Endpoint { rights, .. } => *rights = rights.mask(mask),
+        // Only Write and Read mean anything on a notification.
+        Cap::Notification { rights, .. } => *rights = rights.mask(CapRights(mask.0 | 0xC)),
+        Cap::Reply { can_grant, .. } => *can_grant &= mask.grant(),
+        Cap::Frame { rights, .. } => *rights = mask_vm_rights(*rights, mask),
         // Every other type has no rights.
-        _ => cap,
+        _ => {}
     }
+    cap
 }
 
 /// seL4's `updateCapData`: applies Mint's badge or a CNode's new guard.
@@ -68,42 +41,30 @@ pub fn mask_cap_rights(mask: CapRights, cap: Cap) -> Cap {
 /// `(guard << 6) | guard_size`; a guard size that with the radix exceeds 64
 /// gives null; the guard is masked to `guard_size` bits. A null result means
 /// IllegalOperation to the caller. Other capabilities ignore the data.
-pub fn update_cap_data(preserve: bool, data: u64, cap: Cap) -> Cap {
-    match cap {
-        Cap::Endpoint { ptr, badge, rights } => match (preserve, badge) {
-            (false, 0) => Cap::Endpoint {
-                ptr,
-                badge: data,
-                rights,
-            },
-            _ => Cap::Null,
+pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
+    match &mut cap {
+        Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => match (preserve, *badge) {
+            (false, 0) => *badge = data,
+            _ => return Cap::Null,
         },
-        Cap::Notification { ptr, badge, rights } => match (preserve, badge) {
-            (false, 0) => Cap::Notification {
-                ptr,
-                badge: data,
-                rights,
-            },
-            _ => Cap::Null,
-        },
-        Cap::CNode { ptr, radix, .. } => {
-            let guard_size = data & ((1 << GUARD_SIZE_BITS) - 1);
-            if guard_size + radix as u64 > 64 {
+        Cap::CNode {
+            radix,
+            guard_size,
+            guard,
+            ..
+        } => {
+            let size = data & ((1 << GUARD_SIZE_BITS) - 1);
+            if size + *radix as u64 > 64 {
                 return Cap::Null;
             }
-            let mask = 1u64
-                .checked_shl(guard_size as u32)
-                .map_or(u64::MAX, |b| b - 1);
-            Cap::CNode {
-                ptr,
-                radix,
-                guard_size: guard_size as u8,
-                guard: (data >> GUARD_SIZE_BITS) & mask,
-            }
+            let mask = 1u64.checked_shl(size as u32).map_or(u64::MAX, |b| b - 1);
+            *guard_size = size as u8;
+            *guard = (data >> GUARD_SIZE_BITS) & mask;
         }
         // Every other type has no badge or guard to set.
-        _ => cap,
+        _ => {}
     }
+    cap
 }
 
 /// seL4's `hasCancelSendRights`: an endpoint capability with all four
