@@ -151,7 +151,19 @@ pub fn is_cap_revocable(derived: &Cap, src: &Cap) -> bool {
         }
         Cap::IrqHandler { .. } => matches!(*src, Cap::IrqControl),
         Cap::Untyped { .. } => true,
-        _ => false,
+        // Listed, not `_`: a new capability type must be placed here on
+        // purpose.
+        Cap::Null
+        | Cap::CNode { .. }
+        | Cap::Reply { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqControl
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::Frame { .. }
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => false,
     }
 }
 

@@ -29,8 +29,19 @@ pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
         Cap::Notification { rights, .. } => *rights = rights.mask(CapRights(mask.0 | 0xC)),
         Cap::Reply { can_grant, .. } => *can_grant &= mask.grant(),
         Cap::Frame { rights, .. } => *rights = mask_vm_rights(*rights, mask),
-        // Every other type has no rights.
-        _ => {}
+        // No rights to mask. Listed, not `_`: a new capability type must
+        // be placed here on purpose.
+        Cap::Null
+        | Cap::Untyped { .. }
+        | Cap::CNode { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqControl
+        | Cap::IrqHandler { .. }
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => {}
     }
     cap
 }
@@ -61,8 +72,19 @@ pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
             *guard_size = size as u8;
             *guard = (data >> GUARD_SIZE_BITS) & mask;
         }
-        // Every other type has no badge or guard to set.
-        _ => {}
+        // No badge or guard to set (listed, not `_`, as above).
+        Cap::Null
+        | Cap::Untyped { .. }
+        | Cap::Reply { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqControl
+        | Cap::IrqHandler { .. }
+        | Cap::Zombie { .. }
+        | Cap::Domain
+        | Cap::Frame { .. }
+        | Cap::PageTable { .. }
+        | Cap::AsidControl
+        | Cap::AsidPool { .. } => {}
     }
     cap
 }
