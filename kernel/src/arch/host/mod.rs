@@ -1,8 +1,9 @@
 //! A simulated machine for host tests.
 //!
-//! "Physical memory" is a page-aligned heap buffer that a test installs for
-//! its thread with [`SimMachine::install`]; physical address `base` is the
-//! buffer's first byte. Console output is captured per thread. Everything
+//! "Physical memory" is a 2 MiB-aligned heap buffer, zeroed lazily by the
+//! OS as pages are first touched, that a test installs for its thread with
+//! [`SimMachine::install`]; physical address `base` is the buffer's first
+//! byte. Console output is captured per thread. Everything
 //! else (TLB, address-space switch) is recorded so that tests can check it.
 #![allow(unsafe_code)]
 
@@ -13,7 +14,11 @@ use std::cell::RefCell;
 struct Sim {
     base: u64,
     size: u64,
+    /// The first byte of simulated RAM (physical address `base`), inside
+    /// `block`.
     ptr: *mut u8,
+    /// The allocation holding the RAM, and its layout.
+    block: *mut u8,
     layout: Layout,
     console: String,
     vspace: Option<(PAddr, u16)>,
@@ -45,9 +50,9 @@ pub const HOST_KERNEL_ROOT: PAddr = PAddr(0x7FFF_F000);
 
 impl Drop for Sim {
     fn drop(&mut self) {
-        // SAFETY: `ptr` was returned by `alloc_zeroed(layout)` in `install`
-        // and is freed exactly once, here.
-        unsafe { dealloc(self.ptr, self.layout) }
+        // SAFETY: `block` was returned by `alloc_zeroed(layout)` in
+        // `lazy_zeroed` and is freed exactly once, here.
+        unsafe { dealloc(self.block, self.layout) }
     }
 }
 
@@ -62,16 +67,18 @@ impl SimMachine {
     /// Installs `size` bytes of zeroed simulated RAM at physical address
     /// `base` for the calling thread, replacing any previous machine (whose
     /// memory is freed: kernel objects in it must no longer be used).
+    ///
+    /// The memory is not written here: most tests touch a few hundred KiB
+    /// of their 64 MiB, and zeroing all of it was half the host suite's
+    /// system time. See [`lazy_zeroed`].
     pub fn install(base: u64, size: u64) {
-        let layout = Layout::from_size_align(size as usize, 1 << 21).expect("layout");
-        // SAFETY: the layout has a non-zero size (callers pass a RAM size).
-        let ptr = unsafe { alloc_zeroed(layout) };
-        assert!(!ptr.is_null(), "simulated RAM allocation failed");
+        let (block, layout, ptr) = lazy_zeroed(size as usize);
         SIM.with(|s| {
             *s.borrow_mut() = Some(Sim {
                 base,
                 size,
                 ptr,
+                block,
                 layout,
                 console: String::new(),
                 vspace: None,
@@ -132,6 +139,31 @@ impl SimMachine {
     pub fn vspace() -> Option<(PAddr, u16)> {
         SIM.with(|s| s.borrow().as_ref().and_then(|m| m.vspace))
     }
+}
+
+/// Alignment of simulated RAM in host memory, so that objects aligned in
+/// simulated physical memory (up to 2 MiB pages) are as aligned in the
+/// host's.
+const RAM_ALIGN: usize = 1 << 21;
+
+/// `size` zeroed bytes aligned to [`RAM_ALIGN`]: returns the allocation,
+/// its layout and the aligned pointer inside it.
+///
+/// Allocated with the allocator's own alignment and aligned by hand, so
+/// that `alloc_zeroed` is the C library's `calloc`; for a block this large
+/// glibc maps fresh pages, which the OS supplies zeroed on first touch, and
+/// writes nothing. An alignment beyond the allocator's would make the
+/// standard library zero every byte itself (64 MiB per test boot).
+fn lazy_zeroed(size: usize) -> (*mut u8, Layout, *mut u8) {
+    let layout = Layout::from_size_align(size + RAM_ALIGN, 16).expect("layout");
+    // SAFETY: the layout has a non-zero size.
+    let block = unsafe { alloc_zeroed(layout) };
+    assert!(!block.is_null(), "simulated RAM allocation failed");
+    let pad = block.align_offset(RAM_ALIGN);
+    assert!(pad < RAM_ALIGN, "cannot align simulated RAM");
+    // SAFETY: `pad < RAM_ALIGN`, so `block + pad .. + size` lies inside
+    // the `size + RAM_ALIGN` bytes allocated.
+    (block, layout, unsafe { block.add(pad) })
 }
 
 /// Kernel pointer of simulated physical address `pa`. Panics (a test bug)
