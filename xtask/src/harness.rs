@@ -4,6 +4,10 @@
 //! Conformance protocol (printed by the conformance root task on the kernel
 //! console): one line per test, `test <name> ... ok` or
 //! `test <name> ... FAILED: <reason>`, then `conformance: N passed, M failed`.
+//! Before its result line a test may print `expect console: <text>`: the
+//! test then fails unless a later line of its output, before its result
+//! line, contains `<text>`. That is how a test checks what the kernel
+//! prints (the root task cannot read the console itself).
 //! Pure functions over captured lines, so everything here is unit-tested.
 
 use crate::qemu::{Captured, Ending};
@@ -101,6 +105,32 @@ pub fn parse_test_line(line: &str) -> Option<(String, Outcome)> {
     Some((name.trim().to_string(), outcome))
 }
 
+/// The line a conformance test prints to require a console line containing
+/// the text after it (see the module doc).
+pub const EXPECT_CONSOLE: &str = "expect console: ";
+
+/// The `expect console:` requests that no line met: `(test name, text)`,
+/// in order. A request is met by a line after it and before the result
+/// line of the test that made it (other requests excepted); a request with
+/// no result line after it is not judged (the run is incomplete anyway).
+pub fn unmet_console_expectations(lines: &[String]) -> Vec<(String, String)> {
+    let mut pending: Vec<&str> = Vec::new();
+    let mut unmet = Vec::new();
+    for line in lines {
+        let l = line.trim();
+        if l.starts_with("start ") {
+            pending.clear();
+        } else if let Some(text) = l.strip_prefix(EXPECT_CONSOLE) {
+            pending.push(text);
+        } else if let Some((name, _)) = parse_test_line(l) {
+            unmet.extend(pending.drain(..).map(|t| (name.clone(), t.to_string())));
+        } else {
+            pending.retain(|t| !l.contains(t));
+        }
+    }
+    unmet
+}
+
 /// Parses `conformance: N passed, M failed` into `(N, M)`.
 pub fn parse_closing_line(line: &str) -> Option<(usize, usize)> {
     let rest = line.trim().strip_prefix("conformance:")?;
@@ -186,6 +216,18 @@ pub fn evaluate(image: &str, expect: Expect, c: &Captured) -> Vec<TestResult> {
             }
             if results.is_empty() {
                 problems.push("no test ran".into());
+            }
+            // After the closing-line check, which counts what the root
+            // task itself reported.
+            for (name, text) in unmet_console_expectations(&c.lines) {
+                let why = format!("no console line contains {text:?}, which the test expected");
+                let full = format!("{image}::{name}");
+                if let Some(r) = results.iter_mut().find(|r| r.name == full) {
+                    r.outcome = match &r.outcome {
+                        Outcome::Failed(first) => Outcome::Failed(format!("{first}\n{why}")),
+                        _ => Outcome::Failed(why),
+                    };
+                }
             }
         }
         Expect::Bench => results.extend(crate::bench::judge(image, c)),

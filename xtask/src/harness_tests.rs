@@ -114,6 +114,50 @@ fn conformance_closing_line_must_exist_and_agree() {
 }
 
 #[test]
+fn console_expectations_must_be_met_between_request_and_result() {
+    let out = "\
+start named
+expect console: \"worker\" faulted
+cairn: thread 0x8100 \"worker\" faulted at pc 0x0
+test named ... ok
+start early
+cairn: DebugNameThread: cap is not a TCB; ignored
+expect console: not a TCB
+test early ... ok
+start late
+expect console: no IPC buffer
+test late ... ok
+cairn: DebugNameThread: caller has no IPC buffer; ignored
+start failing
+expect console: never printed
+test failing ... FAILED: flag 0
+conformance: 3 passed, 1 failed
+";
+    let r = evaluate("c", Expect::Conformance, &captured(out, Ending::Exited(0)));
+    assert_eq!(r[0].outcome, Outcome::Ok, "met by the kernel's line");
+    assert!(
+        failure(&r[1]).contains("no console line contains \"not a TCB\""),
+        "a line before the request does not count"
+    );
+    assert!(
+        failure(&r[2]).contains("\"no IPC buffer\""),
+        "a line after the result does not count"
+    );
+    let both = failure(&r[3]);
+    assert!(both.starts_with("flag 0\n") && both.contains("\"never printed\""));
+    assert_eq!(
+        r[4].outcome,
+        Outcome::Ok,
+        "the closing line agrees with what the root task reported"
+    );
+    assert_eq!(
+        unmet_console_expectations(&["expect console: x".into(), "test t ... ok".into()]),
+        [("t".to_string(), "x".to_string())],
+        "the request itself does not meet it"
+    );
+}
+
+#[test]
 fn panics_and_bad_exits_fail_the_image() {
     let panicked = format!("{GOOD}KERNEL PANIC: at kernel/src/boot/mod.rs:3: oops\n");
     let r = evaluate(

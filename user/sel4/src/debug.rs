@@ -85,8 +85,15 @@ pub fn encode_thread_name(name: &str, msg: &mut [Word]) {
 /// caller's IPC buffer (the name travels in it); does nothing without one.
 pub fn name_thread(tcb: Tcb, name: &str) {
     if with_ipc_buffer(|b| encode_thread_name(name, &mut b.msg)).is_some() {
-        a0_call(nr::SYS_DEBUG_NAME_THREAD, tcb.bits());
+        name_thread_from_buffer(tcb);
     }
+}
+
+/// `seL4_DebugNameThread` with whatever the caller's IPC buffer holds at
+/// msg[0] as the name, for tests of the kernel's checks (a name with no
+/// NUL, a caller whose TCB has no IPC buffer).
+pub fn name_thread_from_buffer(tcb: Tcb) {
+    a0_call(nr::SYS_DEBUG_NAME_THREAD, tcb.bits());
 }
 
 #[cfg(all(test, not(target_arch = "riscv64")))]
@@ -103,6 +110,14 @@ mod tests {
         let long = "x".repeat(100);
         encode_thread_name(&long, &mut msg);
         assert_eq!(msg[3].to_le_bytes()[7], 0, "always NUL-terminated");
+    }
+
+    #[test]
+    fn name_thread_from_buffer_passes_the_tcb_in_a0() {
+        let (_, log) = with_fake_kernel(&[], || name_thread_from_buffer(Tcb::from_bits(7)));
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].0, nr::SYS_DEBUG_NAME_THREAD);
+        assert_eq!(log[0].1, 7);
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! <name>`, then exactly one line, `test <name> ... ok` or `test <name>
 //! ... FAILED: <reason>`; then a closing `conformance: N passed, M
 //! failed`. No heap: a failure reason is formatted into a fixed buffer.
+//!
+//! A test checks what the kernel prints (a debug kernel's messages) with
+//! [`expect_console!`]: the harness (`xtask/src/harness.rs`) then fails the
+//! test unless a later line before its result line contains the text.
 
 use cairn_rt::println;
 use core::fmt;
@@ -100,6 +104,16 @@ macro_rules! check_eq {
             $crate::fail!("{}: got {:#x?}, expected {:#x?}", $what, got, expected);
         }
     }};
+}
+
+/// Requires a console line containing the formatted text later in this
+/// test's output (printed as `expect console: <text>`; see the module
+/// doc). Print it before doing what makes the kernel print the line.
+#[macro_export]
+macro_rules! expect_console {
+    ($($arg:tt)*) => {
+        cairn_rt::println!("expect console: {}", format_args!($($arg)*))
+    };
 }
 
 /// Runs every test of every suite; returns (passed, failed).
