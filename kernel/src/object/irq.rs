@@ -309,12 +309,39 @@ mod tests {
     }
 
     #[test]
-    fn spurious_and_out_of_range_interrupts_are_harmless() {
-        let _k = boot();
+    fn spurious_and_out_of_range_interrupts_are_masked_reported_and_signal_nothing() {
+        let k = boot();
+        let h = k.first_empty;
+        assert_eq!(get(&k, 10, h), ok());
+        let n = k.make(T::Notification, 0, 1)[0];
+        assert_eq!(k.call(h, label::IRQ_SET_IRQ_HANDLER, &[], &[n]), ok());
+        let before = ntfn_state(&k, n);
+        SimMachine::take_console();
+        // A line nobody claimed, unmasked (as if left so by the firmware).
+        crate::arch::irq_set_masked(5, false);
         handle_interrupt(5);
+        assert!(!SimMachine::irq_unmasked(5), "a spurious line is masked");
+        assert_eq!(state(5), IrqState::Inactive);
+        // The timer's line (the machine layer handles it), a number past
+        // the last line, one past any IRQ state, one past u16.
         handle_interrupt(96);
+        handle_interrupt(97);
         handle_interrupt(1000);
         handle_interrupt(u32::MAX);
-        assert_eq!(state(5), IrqState::Inactive);
+        let want = if crate::config::DEBUG_BUILD {
+            "cairn: spurious interrupt 5\r\ncairn: spurious interrupt 97\r\ncairn: spurious interrupt 1000\r\n"
+        } else {
+            ""
+        };
+        assert_eq!(SimMachine::take_console(), want);
+        assert_eq!(ntfn_state(&k, n), before, "no signal");
+        assert!(SimMachine::irq_unmasked(10), "the claimed line untouched");
+        assert_eq!(state(10), IrqState::Signal);
+        assert_eq!(state(96), IrqState::Timer);
+        assert_eq!(kernel().current_tcb(), Some(k.tcb));
+        assert_eq!(
+            k.tcb.get().state(),
+            crate::object::tcb::ThreadState::Running
+        );
     }
 }
