@@ -248,7 +248,11 @@ fn refuses_segment_in_reserved_top_pages() {
     );
     // Ending exactly at the limit is fine.
     let u = Elf::exec(at, vec![Seg::load(at, b"code", 0x1000)]);
-    assert!(pack(&kernel().build(), &u.build()).is_ok());
+    let p = pack(&kernel().build(), &u.build()).expect("ending at the limit");
+    assert_eq!(
+        (p.header.user_v_start, p.header.user_v_end),
+        (at, USER_LIMIT)
+    );
 }
 
 #[test]
@@ -305,7 +309,10 @@ fn refuses_bad_kernels() {
         s.vaddr = s.paddr + 0xffff_ffff_0000_0000;
     }
     k.entry = BASE + 0xffff_ffff_0000_0000;
-    assert!(pack(&k.build(), &user().build()).is_ok());
+    let p = pack(&k.build(), &user().build()).expect("linked high, loaded at BASE");
+    // Placed by paddr: the text at byte 0, the data segment 0x2000 on.
+    assert_eq!(&p.bytes[..4], &[1, 2, 3, 4]);
+    assert_eq!(p.bytes[0x2000], 0xAA);
     // Distinct vaddrs but the same paddrs.
     let mut k = kernel();
     k.segs[1].paddr = BASE + 0x1000;
