@@ -20,7 +20,10 @@ impl Write for Console {
 
 /// Writes formatted text to the console (used by the macros).
 pub fn print(args: fmt::Arguments<'_>) {
-    let _ = Console.write_fmt(args);
+    // `Console::write_str` never fails, so an error can only come from an
+    // argument's formatting, and the console is where it would be
+    // reported: there is nothing more to do with it.
+    Console.write_fmt(args).unwrap_or_default()
 }
 
 /// Prints to the kernel console.

@@ -5,6 +5,7 @@
 
 pub mod fastpath;
 pub mod invoke;
+pub mod operation;
 pub mod recv;
 pub mod syscall;
 

@@ -38,7 +38,7 @@ use super::derive::is_mdb_parent_of;
 use super::finalise::{finalise_cap, irq_handler_deleted, Finalised};
 use super::zombie::Zombie;
 use crate::preempt::preemption_point;
-use crate::types::KernelError;
+use crate::types::Preempted;
 
 /// seL4's `capRemovable`: the zombie has no slot left to empty except,
 /// possibly, the one it occupies.
@@ -59,13 +59,25 @@ fn empty(slot: SlotRef, irq: Option<u16>) {
 /// `slot`, finalising its object if it is the last capability to it. May
 /// return `Preempted`, leaving a zombie in `slot` that a restarted delete
 /// continues with.
-pub fn cte_delete(slot: SlotRef) -> Result<(), KernelError> {
+pub fn cte_delete(slot: SlotRef) -> Result<(), Preempted> {
     while let Some(z) = finalise_step(slot) {
         slot.get().set_cap(z.to_cap());
         reduce_zombie(slot, z)?;
         preemption_point()?;
     }
     Ok(())
+}
+
+/// seL4's `cteDeleteOne`: deletes the capability in `slot`, which must be
+/// of a kind that finalises at once (a reply capability, the notification
+/// capability of an IRQ), so that nothing can be preempted and no error is
+/// possible. Callers: `ipc` (reply and caller caps), `object::irq` (the IRQ
+/// node).
+pub fn cte_delete_one(slot: SlotRef) {
+    // Only CNode and TCB capabilities leave a zombie to reduce, and no
+    // caller passes a slot that can hold one.
+    let zombie = finalise_step(slot);
+    debug_assert!(zombie.is_none(), "cte_delete_one left {zombie:?}");
 }
 
 /// One step of seL4's `finaliseSlot` loop on `slot`: `None` once the slot
@@ -93,7 +105,7 @@ fn finalise_step(slot: SlotRef) -> Option<Zombie> {
 
 /// Empties the last remaining slot of the zombie `z` in `slot` and counts
 /// it (seL4's `reduceZombie` with `immediate`).
-fn reduce_zombie(slot: SlotRef, z: Zombie) -> Result<(), KernelError> {
+fn reduce_zombie(slot: SlotRef, z: Zombie) -> Result<(), Preempted> {
     let Some(end) = z.last_slot() else {
         return Ok(());
     };
@@ -113,7 +125,7 @@ fn reduce_zombie(slot: SlotRef, z: Zombie) -> Result<(), KernelError> {
 /// destroyed: finalises the capability there; a new zombie is moved into
 /// its own object's first slot rather than processed here (see the module
 /// doc). Leaves `slot` empty, or holding a cyclic zombie.
-fn delete_inner(slot: SlotRef) -> Result<(), KernelError> {
+fn delete_inner(slot: SlotRef) -> Result<(), Preempted> {
     while let Some(z) = finalise_step(slot) {
         let zcap = z.to_cap();
         slot.get().set_cap(zcap);
@@ -133,7 +145,7 @@ fn delete_inner(slot: SlotRef) -> Result<(), KernelError> {
 /// capability in `slot` (the slots that follow it in the list while it is
 /// their MDB parent), one per preemption point. Progress is the tree itself:
 /// a restarted revoke finds the remaining descendants.
-pub fn cte_revoke(slot: SlotRef) -> Result<(), KernelError> {
+pub fn cte_revoke(slot: SlotRef) -> Result<(), Preempted> {
     while let Some(next) = slot.get().next() {
         if !is_mdb_parent_of(slot, next) {
             break;

@@ -21,7 +21,7 @@ use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
 use crate::types::PAddr;
 
 /// How a send goes (from the endpoint cap used).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SendArgs {
     pub blocking: bool,
     pub is_call: bool,

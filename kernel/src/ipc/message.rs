@@ -43,7 +43,7 @@ pub fn ipc_buffer(tcb: TcbRef, for_write: bool) -> Option<PAddr> {
 }
 
 /// The message registers of one thread.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MessageRegs {
     tcb: TcbRef,
     buffer: Option<PAddr>,
@@ -98,14 +98,22 @@ impl MessageRegs {
 /// 0, MessageInfo(label, 0, 0, n), MRs from `words`. The length
 /// stops at the first MR that cannot be written (no IPC buffer).
 pub fn reply(tcb: TcbRef, label: u64, words: &[u64]) {
-    let mrs = MessageRegs::of(tcb, true);
-    let mut n = 0;
-    for (i, w) in words.iter().enumerate() {
-        if !mrs.set(i, *w) {
-            break;
+    reply_with(tcb, label, words.len(), |i| {
+        words.get(i).copied().unwrap_or(0)
+    });
+}
+
+/// [`reply`] with the `len` words `word(0)`, `word(1)`, ...
+#[inline]
+pub fn reply_with(tcb: TcbRef, label: u64, len: usize, word: impl Fn(usize) -> u64) {
+    // An empty reply needs no IPC buffer: skip looking it up.
+    let n = match len {
+        0 => 0,
+        _ => {
+            let mrs = MessageRegs::of(tcb, true);
+            (0..len).take_while(|&i| mrs.set(i, word(i))).count()
         }
-        n += 1;
-    }
+    };
     let t = tcb.get();
     t.set_reg(BADGE_REGISTER, 0);
     t.set_reg(MSG_INFO_REGISTER, MessageInfo::new(label, 0, 0, n as u64).0);

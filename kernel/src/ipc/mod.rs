@@ -48,7 +48,7 @@ pub fn cancel_ipc(t: TcbRef) {
         ThreadState::BlockedOnReply => {
             t.get().set_fault(None);
             if let Some(slot) = reply::caller_cap_of(t) {
-                let _ = crate::cap::delete::cte_delete(slot);
+                crate::cap::delete::cte_delete_one(slot);
             }
         }
         ThreadState::Inactive | ThreadState::Running | ThreadState::Restart => {}

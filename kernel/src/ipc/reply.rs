@@ -15,18 +15,12 @@
 use super::transfer::{do_ipc_transfer, message_info};
 use crate::arch::{EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
 use crate::cap::cte::cte_insert;
-use crate::cap::delete::cte_delete;
+use crate::cap::delete::cte_delete_one;
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_REPLY};
 use crate::sched::{possible_switch_to, set_thread_state};
 use crate::types::Fault;
-
-/// seL4's `cteDeleteOne` for the reply and caller caps handled here: they
-/// finalise at once, so the delete is never preempted.
-fn delete_one(slot: SlotRef) {
-    let _ = cte_delete(slot);
-}
 
 /// seL4's `setupCallerCap`: `sender` made a Call that `receiver` got; the
 /// sender waits for the reply, and the receiver's caller slot holds a
@@ -37,7 +31,7 @@ pub fn setup_caller_cap(sender: TcbRef, receiver: TcbRef, can_grant: bool) {
     let master = Tcb::slot(sender, TCB_REPLY);
     let caller = Tcb::slot(receiver, TCB_CALLER);
     // The receive path empties the caller slot first; never overwrite.
-    delete_one(caller);
+    cte_delete_one(caller);
     let cap = Cap::Reply {
         tcb: sender.paddr(),
         master: false,
@@ -49,7 +43,7 @@ pub fn setup_caller_cap(sender: TcbRef, receiver: TcbRef, can_grant: bool) {
 /// seL4's `deleteCallerCap`: a receiver about to receive again loses the
 /// reply cap of its previous caller (who then can never be replied to).
 pub fn delete_caller_cap(receiver: TcbRef) {
-    delete_one(Tcb::slot(receiver, TCB_CALLER));
+    cte_delete_one(Tcb::slot(receiver, TCB_CALLER));
 }
 
 /// The reply cap to `t` derived from its master, if any (the master's only
@@ -70,18 +64,18 @@ pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant:
     if receiver.get().state() != ThreadState::BlockedOnReply {
         // A reply cap outlives its use only through a kernel bug; do not
         // wake a thread that is not waiting for this reply.
-        delete_one(slot);
+        cte_delete_one(slot);
         return;
     }
     match receiver.get().fault() {
         None => {
             do_ipc_transfer(sender, None, 0, grant, receiver);
-            delete_one(slot);
+            cte_delete_one(slot);
             set_thread_state(receiver, ThreadState::Running);
             possible_switch_to(receiver);
         }
         Some(f) => {
-            delete_one(slot);
+            cte_delete_one(slot);
             let restart = handle_fault_reply(receiver, sender, &f);
             receiver.get().set_fault(None);
             if restart {

@@ -5,7 +5,9 @@
 //! This file decodes: it checks everything in seL4's order and changes
 //! nothing. [`perform`] then carries the operation out; it can fail only by
 //! being preempted (Revoke and Delete), and a restarted call redoes what is
-//! left. Called by `api::invoke` for CNode capabilities.
+//! left. [`decode`] and [`perform`] are called by the syscall layer
+//! (`api`) for CNode capabilities; [`lookup_slot_for_cnode_op`] by the
+//! other decoders that take a destination slot.
 //!
 //! Decode order (seL4's `decodeCNodeInvocation`): label in range, else
 //! IllegalOperation; length ≥ 2, else TruncatedMessage; the destination
@@ -25,7 +27,8 @@ use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_slot_exact, LookupFault};
 use crate::cap::rights::{has_cancel_send_rights, mask_cap_rights, update_cap_data};
 use crate::cap::{Cap, SlotRef};
-use crate::object::invocation::{Invocation, InvocationResult};
+use crate::object::invocation::Invocation;
+use crate::object::tcb::{Tcb, TCB_CALLER};
 use crate::types::SyscallError;
 use cairn_abi::cap::CapRights;
 use cairn_abi::invocation::label;
@@ -62,15 +65,9 @@ pub enum CNodeOp {
         pivot: SlotRef,
         dest: SlotRef,
     },
-    /// Move the caller's reply capability into the slot.
-    SaveCaller(SlotRef),
-}
-
-/// Decodes and performs an invocation of a CNode capability.
-pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
-    let op = decode(inv)?;
-    perform(inv.caller, op)?;
-    Ok(0)
+    /// Move the reply capability in the invoking thread's caller slot
+    /// (`src`), if there is one, to `dest`.
+    SaveCaller { src: SlotRef, dest: SlotRef },
 }
 
 /// seL4's `lookupSlotForCNodeOp`: the slot at exactly `depth` bits of
@@ -120,6 +117,7 @@ fn need(cond: bool) -> Result<(), SyscallError> {
 }
 
 /// Decodes a CNode invocation without changing anything.
+#[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
     if !(label::CNODE_REVOKE..=label::CNODE_SAVE_CALLER).contains(&inv.label) {
         return Err(SyscallError::IllegalOperation);
@@ -134,7 +132,10 @@ pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
         label::CNODE_DELETE => Ok(CNodeOp::Delete(dest)),
         label::CNODE_SAVE_CALLER => {
             ensure_empty(dest)?;
-            Ok(CNodeOp::SaveCaller(dest))
+            Ok(CNodeOp::SaveCaller {
+                src: Tcb::slot(inv.caller, TCB_CALLER),
+                dest,
+            })
         }
         label::CNODE_CANCEL_BADGED_SENDS => {
             let cap = dest.get().cap();

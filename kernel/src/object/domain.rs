@@ -1,8 +1,8 @@
 //! Invocations of the domain capability (ch. 6 Threads and Execution,
 //! *Domains*; ABI ref §7.6): DomainSet_Set, DomainSet_ScheduleConfigure and
 //! DomainSet_ScheduleSetStart, with seL4 16's checks in its order. The
-//! schedule itself is `sched::domain`. Called by `api::invoke` for the
-//! domain cap.
+//! schedule itself is `sched::domain`. [`decode`] and [`perform`] are
+//! called by the syscall layer (`api`) for the domain cap.
 //!
 //! - Set: length ≥ 1 (TruncatedMessage); MR0 (the whole word) <
 //!   `NUM_DOMAINS` (InvalidArgument(0)); extra cap 0 present
@@ -17,7 +17,7 @@
 //!   entries − 1)); not an end marker (InvalidArgument(0)).
 
 use crate::cap::Cap;
-use crate::object::invocation::{Invocation, InvocationResult};
+use crate::object::invocation::Invocation;
 use crate::object::tcb::TcbRef;
 use crate::sched::domain::{self, MAX_DURATION, NUM_DOMAIN_SCHEDULES};
 use crate::types::SyscallError;
@@ -56,6 +56,7 @@ fn check(cond: bool, e: SyscallError) -> Result<(), SyscallError> {
 }
 
 /// Decodes a domain-cap invocation without changing anything.
+#[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
     let invalid = |index| SyscallError::InvalidArgument { index };
     match inv.label {
@@ -105,8 +106,8 @@ pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
 }
 
 /// Performs a decoded domain operation (it cannot fail).
-pub fn perform(op: DomainOp) {
-    match op {
+pub fn perform(op: &DomainOp) {
+    match *op {
         // seL4's prepareSetDomain only saves FPU state early; Cairn keeps
         // every thread's FP state in its own TCB, so there is nothing to do.
         DomainOp::Set { tcb, domain } => domain::set_domain(tcb, domain),
@@ -117,12 +118,6 @@ pub fn perform(op: DomainOp) {
         } => domain::configure(index, domain, duration),
         DomainOp::SetStart(index) => domain::set_start(index),
     }
-}
-
-/// Decodes and performs an invocation of the domain capability.
-pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
-    perform(decode(inv)?);
-    Ok(0)
 }
 
 #[cfg(test)]

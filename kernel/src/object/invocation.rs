@@ -1,11 +1,12 @@
 //! What an object's decoder is given: the invoked capability and its slot,
 //! the message (label, length, registers), the extra capabilities, and how
-//! the system call was made. Built by `api::invoke` after the lookups.
+//! the system call was made; and what a performed operation gives back
+//! ([`Reply`]). Built by `api::invoke` after the lookups; each object's
+//! decoder reads it and changes nothing.
 
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::tcb::{Tcb, TcbRef, TCB_CTABLE};
-use crate::types::KernelError;
 use cairn_abi::message::MSG_MAX_EXTRA_CAPS;
 
 /// Everything an object's decoder may look at.
@@ -45,16 +46,43 @@ impl Invocation {
     }
 }
 
-/// The outcome of a successful invocation: the number of reply message
-/// registers the operation wrote (0 for an empty reply).
-pub type InvocationResult = Result<usize, KernelError>;
+/// What a performed operation gives its caller: the message words of a
+/// successful reply. Only a Call gets them; `api::invoke` writes them. Kept
+/// small (no word array) because it is returned on every invocation's path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Reply {
+    /// An empty reply (most operations).
+    Empty,
+    /// One word (`Page_GetAddress`, `TCB_SetFlags`).
+    Word(u64),
+    /// The first `count` registers of `tcb` in `seL4_UserContext` order
+    /// (`TCB_ReadRegisters`), read as the reply is written: `tcb` is not the
+    /// caller, and nothing runs between the perform and the reply.
+    Registers { tcb: TcbRef, count: usize },
+}
 
-/// Replies to the caller with `words` (used by operations that return data).
-pub fn write_reply_words(inv: &Invocation, words: &[u64]) -> usize {
-    let mrs = MessageRegs::of(inv.caller, true);
-    words
-        .iter()
-        .enumerate()
-        .take_while(|(i, w)| mrs.set(*i, **w))
-        .count()
+impl Reply {
+    /// The number of words.
+    pub fn len(&self) -> usize {
+        match *self {
+            Reply::Empty => 0,
+            Reply::Word(_) => 1,
+            Reply::Registers { count, .. } => count,
+        }
+    }
+
+    /// Whether there are no words.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Word `i` (`i` < [`Reply::len`]).
+    pub fn word(&self, i: usize) -> u64 {
+        match *self {
+            Reply::Empty => 0,
+            Reply::Word(w) => w,
+            Reply::Registers { tcb, .. } => tcb.get().user_register(i),
+        }
+    }
 }

@@ -12,7 +12,8 @@
 //! data) is the one seL4 reports; performing can only be preempted (during
 //! the reset). Objects are made by `object::create`; their caps go to
 //! consecutive empty slots of the destination CNode, as derivation-tree
-//! children of the untyped slot. Called by `api::invoke` only.
+//! children of the untyped slot. [`decode`] and [`perform`] are called by
+//! the syscall layer (`api`) only.
 
 use super::create::{allowed_in_device_memory, create_object, object_size_bits};
 use super::untyped_reset::reset_untyped;
@@ -20,9 +21,9 @@ use crate::cap::cte::{cnode_slot, insert_child};
 use crate::cap::derive::ensure_no_children;
 use crate::cap::lookup::lookup_slot_exact;
 use crate::cap::{Cap, LookupFault, SlotRef};
-use crate::object::invocation::{Invocation, InvocationResult};
+use crate::object::invocation::Invocation;
 use crate::types::{round_up, PAddr};
-use crate::types::{KernelError, SyscallError};
+use crate::types::{Preempted, SyscallError};
 use cairn_abi::invocation::label;
 use cairn_abi::object::UNTYPED_RETYPE_MAX_OBJECTS;
 use cairn_abi::object::{ObjectType, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
@@ -30,9 +31,16 @@ use cairn_abi::object::{ObjectType, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
 /// Bits in a word (`wordBits`).
 const WORD_BITS: u64 = 64;
 
+/// A decoded untyped invocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UntypedOp {
+    /// `Untyped_Retype`.
+    Retype(Retype),
+}
+
 /// A decoded `Untyped_Retype`: everything the operation needs, checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Retype {
+pub struct Retype {
     /// The invoked untyped's slot.
     slot: SlotRef,
     /// Reset the untyped first (it has no children).
@@ -51,18 +59,26 @@ struct Retype {
     is_device: bool,
 }
 
-/// Decodes and performs an invocation of an untyped capability.
-pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
+/// Decodes an invocation of an untyped capability without changing
+/// anything.
+#[inline(always)]
+pub fn decode(inv: &Invocation) -> Result<UntypedOp, SyscallError> {
     if inv.label != label::UNTYPED_RETYPE {
-        return Err(SyscallError::IllegalOperation.into());
+        return Err(SyscallError::IllegalOperation);
     }
-    let r = decode_retype(inv)?;
-    perform_retype(&r)?;
-    Ok(0)
+    decode_retype(inv).map(UntypedOp::Retype)
+}
+
+/// Performs a decoded untyped operation; only the reset can be preempted.
+pub fn perform(op: &UntypedOp) -> Result<(), Preempted> {
+    match *op {
+        UntypedOp::Retype(ref r) => perform_retype(r),
+    }
 }
 
 /// Decodes `Untyped_Retype` (seL4's `decodeUntypedInvocation`), checking in
 /// seL4's order; changes nothing.
+#[inline(always)]
 fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
     let Cap::Untyped {
         ptr,
@@ -198,7 +214,7 @@ fn destination_cnode(root: Cap, index: u64, depth: u64) -> Result<(PAddr, u32), 
 /// Performs a decoded Retype (seL4's `invokeUntyped_Retype`): reset if
 /// needed (the only step that can be preempted), move the watermark past
 /// the new objects, create them and insert their caps.
-fn perform_retype(r: &Retype) -> Result<(), KernelError> {
+fn perform_retype(r: &Retype) -> Result<(), Preempted> {
     if r.reset {
         reset_untyped(r.slot)?;
     }

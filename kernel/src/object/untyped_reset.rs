@@ -14,7 +14,7 @@ use crate::cap::{Cap, SlotRef};
 use crate::object::access::zero;
 use crate::preempt::preemption_point;
 use crate::types::round_down;
-use crate::types::KernelError;
+use crate::types::Preempted;
 
 /// seL4's `CONFIG_RESET_CHUNK_BITS` default: 256-byte chunks between two
 /// preemption points.
@@ -24,7 +24,7 @@ pub const RESET_CHUNK_BITS: u32 = 8;
 /// zeroes `[0, free_index)` (rounded up to a chunk) from the top down,
 /// lowering the free index as it goes. `Err(Preempted)` leaves a valid,
 /// partially reset cap behind.
-pub fn reset_untyped(slot: SlotRef) -> Result<(), KernelError> {
+pub fn reset_untyped(slot: SlotRef) -> Result<(), Preempted> {
     let Cap::Untyped {
         ptr,
         size_bits,

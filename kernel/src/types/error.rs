@@ -1,8 +1,8 @@
 //! Errors of kernel operations, with seL4's data (ABI ref §8).
 //!
 //! `SyscallError` is what an invocation's decode returns; it becomes the
-//! label and message registers of the kernel's reply. `KernelError` adds
-//! preemption.
+//! label and message registers of the kernel's reply. [`Preempted`] is
+//! the one way a decoded operation can stop short.
 
 use super::LookupFault;
 use cairn_abi::error::Error;
@@ -71,23 +71,17 @@ impl SyscallError {
     }
 }
 
-/// seL4's `exception_t` for invocations: why one did not complete. (Lookup
+/// Why a performed operation stopped early: a preemption point found an
+/// interrupt pending (seL4's `EXCEPTION_PREEMPTED`). The operation left its
+/// objects consistent, with its progress recorded in them, and the system
+/// call is restarted once the interrupt is handled. It is the only way an
+/// operation can fail once decoded: every other failure is a
+/// [`SyscallError`] found by decoding, before anything changed. (Lookup
 /// faults of the invoked and extra capabilities are raised before decoding,
 /// by `api::invoke`; lookups inside decoding are `FailedLookup` errors.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KernelError {
-    /// The operation failed with an error reply.
-    Syscall(SyscallError),
-    /// A preemption point found an interrupt pending; the operation left its
-    /// objects consistent and will be restarted.
-    Preempted,
-}
-
-impl From<SyscallError> for KernelError {
-    fn from(e: SyscallError) -> Self {
-        KernelError::Syscall(e)
-    }
-}
+#[must_use]
+pub struct Preempted;
 
 #[cfg(test)]
 mod tests {

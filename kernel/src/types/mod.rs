@@ -6,7 +6,7 @@ mod error;
 mod fault;
 mod lookup_fault;
 
-pub use error::{KernelError, SyscallError};
+pub use error::{Preempted, SyscallError};
 pub use fault::{Fault, FAULT_WORDS};
 pub use lookup_fault::LookupFault;
 

@@ -7,12 +7,11 @@ use crate::cap::cte::{cte_insert, cte_move, cte_swap};
 use crate::cap::delete::{cte_delete, cte_revoke};
 use crate::cap::finalise::cancel_badged_sends;
 use crate::cap::Cap;
-use crate::object::tcb::{Tcb, TcbRef, TCB_CALLER};
-use crate::types::KernelError;
+use crate::types::Preempted;
 
-/// Performs `op` for the thread `caller`.
-pub fn perform(caller: TcbRef, op: CNodeOp) -> Result<(), KernelError> {
-    match op {
+/// Performs `op`.
+pub fn perform(op: &CNodeOp) -> Result<(), Preempted> {
+    match *op {
         CNodeOp::Revoke(slot) => cte_revoke(slot),
         CNodeOp::Delete(slot) => cte_delete(slot),
         CNodeOp::CancelBadgedSends(cap) => {
@@ -46,8 +45,7 @@ pub fn perform(caller: TcbRef, op: CNodeOp) -> Result<(), KernelError> {
             }
             Ok(())
         }
-        CNodeOp::SaveCaller(dest) => {
-            let src = Tcb::slot(caller, TCB_CALLER);
+        CNodeOp::SaveCaller { src, dest } => {
             // Only a (non-master) reply capability ever sits in the caller
             // slot; an empty slot means there is nothing to save.
             if let cap @ Cap::Reply { master: false, .. } = src.get().cap() {

@@ -27,6 +27,7 @@ use crate::cap::delete::slot_cap_long_running_delete;
 use crate::cap::derive::derive_cap;
 use crate::cap::rights::update_cap_data;
 use crate::cap::{Cap, SlotRef};
+use crate::ipc::message::MessageRegs;
 use crate::object::invocation::Invocation;
 use crate::object::notification::NotificationRef;
 use crate::types::PAddr;
@@ -93,12 +94,14 @@ pub enum TcbOp {
         suspend_source: bool,
         count: usize,
     },
-    /// Write the first `count` registers of `dest` from `values`.
+    /// Write the first `count` registers of `dest` from the caller's
+    /// message registers 2.. (`values`; read when performed, as seL4 does:
+    /// nothing can change them in between).
     WriteRegisters {
         dest: TcbRef,
         resume_target: bool,
         count: usize,
-        values: [u64; CONTEXT_WORDS],
+        values: MessageRegs,
     },
     /// Copy registers from `src` into `dest`.
     CopyRegisters {
@@ -238,6 +241,7 @@ fn decode_roots(
 }
 
 /// Decodes an invocation of the TCB capability for `target`.
+#[inline(always)]
 pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
     let control = |mcp, priority, space, buffer| {
         TcbOp::ThreadControl(ThreadControl {
@@ -366,7 +370,7 @@ fn decode_write_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sys
         dest: target,
         resume_target: flags & 1 != 0,
         count,
-        values: core::array::from_fn(|i| if i < count { inv.arg(i + 2) } else { 0 }),
+        values: inv.msg,
     })
 }
 

@@ -13,7 +13,8 @@
 //! | `decode` | checking TCB invocations in seL4's order ([`decode::TcbOp`]) |
 //! | `perform` | carrying them out |
 //!
-//! [`decode_invocation`] is called by `api::invoke` for thread caps.
+//! [`decode::decode`] and [`perform::perform`] are called by the syscall
+//! layer (`api`) for thread caps.
 
 pub mod decode;
 pub mod perform;
@@ -26,16 +27,8 @@ mod tests_control;
 use crate::arch::{Registers, FAULT_IP, INITIAL_STATUS, NEXT_IP, STATUS_REGISTER};
 use crate::cap::cte::{Cte, SlotRef};
 use crate::object::access::ObjPtr;
-use crate::object::invocation::{Invocation, InvocationResult};
 use crate::types::{Fault, PAddr, FAULT_WORDS};
 use core::cell::Cell;
-
-/// Decodes and performs an invocation of a thread capability for the TCB
-/// at `tcb`.
-pub fn decode_invocation(inv: &Invocation, tcb: PAddr) -> InvocationResult {
-    let op = decode::decode(inv, TcbRef::new(tcb))?;
-    perform::perform(inv, op)
-}
 
 /// Index of the CSpace root slot in [`Tcb::ctes`].
 pub const TCB_CTABLE: usize = 0;

@@ -13,10 +13,10 @@ use crate::cap::derive::same_object_as;
 use crate::cap::Cap;
 use crate::ipc::notification::{bind_notification, unbind_notification};
 use crate::ipc::{restart, suspend};
-use crate::object::invocation::{write_reply_words, Invocation};
+use crate::object::invocation::Reply;
 use crate::sched::{reschedule_required, set_priority};
 use crate::state::kernel;
-use crate::types::KernelError;
+use crate::types::Preempted;
 use cairn_abi::invocation::TCB_FLAG_FPU_DISABLED;
 
 /// The flags SetFlags may set (seL4's `seL4_TCBFlag_MASK`).
@@ -30,10 +30,9 @@ fn is_current(t: TcbRef) -> bool {
     kernel().current.get() == t.paddr().0
 }
 
-/// Performs `op` for the invocation `inv`; returns the number of reply
-/// words written (only a Call gets them).
-pub fn perform(inv: &Invocation, op: TcbOp) -> Result<usize, KernelError> {
-    match op {
+/// Performs `op`; returns what the caller's reply carries.
+pub fn perform(op: &TcbOp) -> Result<Reply, Preempted> {
+    match *op {
         TcbOp::ReadRegisters {
             src,
             suspend_source,
@@ -42,10 +41,7 @@ pub fn perform(inv: &Invocation, op: TcbOp) -> Result<usize, KernelError> {
             if suspend_source {
                 suspend(src);
             }
-            let t = src.get();
-            let words: [u64; super::registers::CONTEXT_WORDS] =
-                core::array::from_fn(|i| t.user_register(i));
-            Ok(reply(inv, words.get(..count).unwrap_or(&words)))
+            Ok(Reply::Registers { tcb: src, count })
         }
         TcbOp::WriteRegisters {
             dest,
@@ -54,8 +50,8 @@ pub fn perform(inv: &Invocation, op: TcbOp) -> Result<usize, KernelError> {
             values,
         } => {
             let t = dest.get();
-            for (i, v) in values.iter().enumerate().take(count) {
-                t.set_user_register(i, *v);
+            for i in 0..count {
+                t.set_user_register(i, values.get(i + 2));
             }
             t.resume_at_restart_pc();
             if resume_target {
@@ -64,7 +60,7 @@ pub fn perform(inv: &Invocation, op: TcbOp) -> Result<usize, KernelError> {
             if is_current(dest) {
                 reschedule_required();
             }
-            Ok(0)
+            Ok(Reply::Empty)
         }
         TcbOp::CopyRegisters {
             dest,
@@ -90,46 +86,37 @@ pub fn perform(inv: &Invocation, op: TcbOp) -> Result<usize, KernelError> {
             if is_current(dest) {
                 reschedule_required();
             }
-            Ok(0)
+            Ok(Reply::Empty)
         }
-        TcbOp::ThreadControl(tc) => thread_control(&tc).map(|()| 0),
+        TcbOp::ThreadControl(ref tc) => thread_control(tc).map(|()| Reply::Empty),
         TcbOp::Suspend(t) => {
             suspend(t);
-            Ok(0)
+            Ok(Reply::Empty)
         }
         TcbOp::Resume(t) => {
             restart(t);
-            Ok(0)
+            Ok(Reply::Empty)
         }
         TcbOp::NotificationControl { tcb, ntfn } => {
             match ntfn {
                 Some(n) => bind_notification(tcb, n),
                 None => unbind_notification(tcb),
             }
-            Ok(0)
+            Ok(Reply::Empty)
         }
         TcbOp::SetTlsBase { tcb, base } => {
             tcb.get().set_reg(TLS_BASE_REGISTER, base);
             if is_current(tcb) {
                 reschedule_required();
             }
-            Ok(0)
+            Ok(Reply::Empty)
         }
         TcbOp::SetFlags { tcb, clear, set } => {
             let flags = (tcb.get().flags() & !clear) | (set & TCB_FLAG_MASK);
             tcb.get().set_flags(flags);
             apply_fpu_flag(tcb.get());
-            Ok(reply(inv, &[flags]))
+            Ok(Reply::Word(flags))
         }
-    }
-}
-
-/// Writes the reply words of a Call (a Send gets none: its registers are
-/// left alone).
-fn reply(inv: &Invocation, words: &[u64]) -> usize {
-    match inv.call {
-        true => write_reply_words(inv, words),
-        false => 0,
     }
 }
 
@@ -148,7 +135,7 @@ pub fn apply_fpu_flag(t: &Tcb) {
 /// old one, then insert the new one as a child of its source, provided the
 /// source still holds that object and the invoked slot still holds the
 /// target's TCB cap; deleting the old cap may have changed either).
-fn replace_slot(tc: &ThreadControl, index: usize, new: Option<NewCap>) -> Result<(), KernelError> {
+fn replace_slot(tc: &ThreadControl, index: usize, new: Option<NewCap>) -> Result<(), Preempted> {
     let slot = Tcb::slot(tc.target, index);
     cte_delete(slot)?;
     if let Some(new) = new {
@@ -171,7 +158,7 @@ fn insert_if_unchanged(tc: &ThreadControl, new: NewCap, slot: SlotRef) {
 
 /// seL4's `invokeTCB_ThreadControl` (classic), in its order: fault
 /// endpoint, MCP, CSpace root, VSpace root, IPC buffer, priority.
-fn thread_control(tc: &ThreadControl) -> Result<(), KernelError> {
+fn thread_control(tc: &ThreadControl) -> Result<(), Preempted> {
     let t = tc.target.get();
     if let Some(space) = tc.space {
         t.set_fault_handler(space.fault_ep);

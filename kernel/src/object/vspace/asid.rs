@@ -28,7 +28,7 @@ use crate::cap::derive::ensure_no_children;
 use crate::cap::{Cap, LookupFault, Mapping, SlotRef};
 use crate::object::access::zero;
 use crate::object::cnode::lookup_slot_for_cnode_op;
-use crate::object::invocation::{Invocation, InvocationResult};
+use crate::object::invocation::Invocation;
 use crate::state::kernel;
 use crate::types::PAddr;
 use crate::types::SyscallError;
@@ -54,22 +54,50 @@ pub struct Assign {
     asid: u16,
 }
 
-/// Decodes and performs an invocation of the ASID control capability.
-pub fn decode_control_invocation(inv: &Invocation) -> InvocationResult {
-    let op = decode_make_pool(inv)?;
-    perform_make_pool(op);
-    Ok(0)
+/// A decoded invocation of the ASID control capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsidControlOp {
+    /// `ASIDControl_MakePool`.
+    MakePool(MakePool),
 }
 
-/// Decodes and performs an invocation of an ASID pool capability.
-pub fn decode_pool_invocation(inv: &Invocation) -> InvocationResult {
-    let op = decode_assign(inv)?;
-    perform_assign(op);
-    Ok(0)
+/// A decoded invocation of an ASID pool capability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AsidPoolOp {
+    /// `ASIDPool_Assign`.
+    Assign(Assign),
+}
+
+/// Decodes an invocation of the ASID control capability without changing
+/// anything.
+#[inline(always)]
+pub fn decode_control(inv: &Invocation) -> Result<AsidControlOp, SyscallError> {
+    decode_make_pool(inv).map(AsidControlOp::MakePool)
+}
+
+/// Performs a decoded ASID control operation (it cannot fail).
+pub fn perform_control(op: &AsidControlOp) {
+    match *op {
+        AsidControlOp::MakePool(m) => perform_make_pool(m),
+    }
+}
+
+/// Decodes an invocation of an ASID pool capability without changing
+/// anything.
+#[inline(always)]
+pub fn decode_pool(inv: &Invocation) -> Result<AsidPoolOp, SyscallError> {
+    decode_assign(inv).map(AsidPoolOp::Assign)
+}
+
+/// Performs a decoded ASID pool operation (it cannot fail).
+pub fn perform_pool(op: &AsidPoolOp) {
+    match *op {
+        AsidPoolOp::Assign(a) => perform_assign(a),
+    }
 }
 
 /// Decodes `ASIDControl_MakePool` without changing anything.
-pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
+fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
     if inv.label != label::RISCV_ASID_CONTROL_MAKE_POOL {
         return Err(SyscallError::IllegalOperation);
     }
@@ -110,7 +138,7 @@ pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
 }
 
 /// Performs a decoded MakePool (seL4's `performASIDControlInvocation`).
-pub fn perform_make_pool(op: MakePool) {
+fn perform_make_pool(op: MakePool) {
     let MakePool {
         untyped,
         frame,
@@ -148,7 +176,7 @@ pub fn perform_make_pool(op: MakePool) {
 }
 
 /// Decodes `ASIDPool_Assign` without changing anything.
-pub fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
+fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
     let Cap::AsidPool { ptr, asid_base } = inv.cap else {
         return Err(SyscallError::IllegalOperation);
     };
@@ -199,7 +227,7 @@ pub fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
 }
 
 /// Performs a decoded Assign (seL4's `performASIDPoolInvocation`).
-pub fn perform_assign(op: Assign) {
+fn perform_assign(op: Assign) {
     let Assign {
         vspace,
         root,

@@ -11,8 +11,9 @@
 //!
 //! The Sv39 entry format and walks are `arch::vspace`'s. Each invocation
 //! module decodes (checks everything in seL4's order, changes nothing) and
-//! then performs; performing cannot fail. `api::invoke` calls the decoders,
-//! `cap::finalise` the unmap and delete functions.
+//! then performs; performing cannot fail. The syscall layer (`api`) calls
+//! the decoders and performers, `cap::finalise` the unmap and delete
+//! functions.
 //!
 //! # Why user space never reaches kernel memory
 //!

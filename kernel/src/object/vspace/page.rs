@@ -31,7 +31,7 @@ use crate::arch;
 use crate::arch::vspace as pt;
 use crate::cap::rights::mask_vm_rights;
 use crate::cap::{Cap, FrameSize, LookupFault, Mapping, SlotRef};
-use crate::object::invocation::{write_reply_words, Invocation, InvocationResult};
+use crate::object::invocation::{Invocation, Reply};
 use crate::types::PAddr;
 use crate::types::SyscallError;
 use cairn_abi::cap::CapRights;
@@ -40,31 +40,26 @@ use cairn_abi::vm::{EXECUTE_NEVER, USER_TOP};
 
 /// A decoded frame operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PageOp {
-    /// Write `cap` (now mapped at `vaddr` in `asid`) to the invoked slot
+pub enum FrameOp {
+    /// Write `cap` (now mapped at `vaddr` in `asid`) to the invoked `slot`
     /// and `pte` to the entry at `at`.
     Map {
+        slot: SlotRef,
         cap: Cap,
         pte: u64,
         at: PAddr,
         vaddr: u64,
         asid: u16,
     },
-    /// Remove the invoked cap's mapping, if any.
-    Unmap,
+    /// Remove the mapping of the cap in the invoked slot, if any.
+    Unmap(SlotRef),
     /// Reply with the frame's physical address.
     GetAddress(PAddr),
 }
 
-/// Decodes and performs an invocation of a frame capability; returns the
-/// number of reply words.
-pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
-    let op = decode(inv)?;
-    Ok(perform(inv, op))
-}
-
 /// Decodes a frame invocation without changing anything.
-pub fn decode(inv: &Invocation) -> Result<PageOp, SyscallError> {
+#[inline(always)]
+pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
     let Cap::Frame {
         base,
         size,
@@ -77,8 +72,8 @@ pub fn decode(inv: &Invocation) -> Result<PageOp, SyscallError> {
     };
     match inv.label {
         label::RISCV_PAGE_MAP => {}
-        label::RISCV_PAGE_UNMAP => return Ok(PageOp::Unmap),
-        label::RISCV_PAGE_GET_ADDRESS => return Ok(PageOp::GetAddress(base)),
+        label::RISCV_PAGE_UNMAP => return Ok(FrameOp::Unmap(inv.slot)),
+        label::RISCV_PAGE_GET_ADDRESS => return Ok(FrameOp::GetAddress(base)),
         _ => return Err(SyscallError::IllegalOperation),
     }
     let vspace = match inv.extra_cap(0) {
@@ -127,7 +122,8 @@ pub fn decode(inv: &Invocation) -> Result<PageOp, SyscallError> {
     }
     let vm_rights = mask_vm_rights(rights, rights_mask);
     let executable = attr & EXECUTE_NEVER == 0;
-    Ok(PageOp::Map {
+    Ok(FrameOp::Map {
+        slot: inv.slot,
         cap: Cap::Frame {
             base,
             size,
@@ -142,29 +138,28 @@ pub fn decode(inv: &Invocation) -> Result<PageOp, SyscallError> {
     })
 }
 
-/// Performs a decoded frame operation; returns the number of reply words.
-pub fn perform(inv: &Invocation, op: PageOp) -> usize {
-    match op {
-        PageOp::Map {
+/// Performs a decoded frame operation (it cannot fail); returns what the
+/// caller's reply carries.
+pub fn perform(op: &FrameOp) -> Reply {
+    match *op {
+        FrameOp::Map {
+            slot,
             cap,
             pte,
             at,
             vaddr,
             asid,
         } => {
-            inv.slot.get().set_cap(cap);
+            slot.get().set_cap(cap);
             pt::write_pte(at, pte);
             arch::sfence_vma_page(vaddr, asid);
-            0
+            Reply::Empty
         }
-        PageOp::Unmap => {
-            unmap_slot(inv.slot);
-            0
+        FrameOp::Unmap(slot) => {
+            unmap_slot(slot);
+            Reply::Empty
         }
-        // seL4 writes the reply only for a Call (a Send leaves the
-        // caller's registers alone).
-        PageOp::GetAddress(base) if inv.call => write_reply_words(inv, &[base.0]),
-        PageOp::GetAddress(_) => 0,
+        FrameOp::GetAddress(base) => Reply::Word(base.0),
     }
 }
 

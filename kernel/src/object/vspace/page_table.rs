@@ -27,7 +27,7 @@ use crate::arch::vspace as pt;
 use crate::cap::cte::is_final_capability;
 use crate::cap::{Cap, Mapping, SlotRef};
 use crate::object::access::zero;
-use crate::object::invocation::{Invocation, InvocationResult};
+use crate::object::invocation::Invocation;
 use crate::types::PAddr;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label;
@@ -37,30 +37,26 @@ use cairn_abi::vm::USER_TOP;
 /// A decoded page-table operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageTableOp {
-    /// Write `cap` (now mapped) to the invoked slot and `pte` to the
+    /// Write `cap` (now mapped) to the invoked `slot` and `pte` to the
     /// entry at `at` in the VSpace of `asid`.
     Map {
+        slot: SlotRef,
         cap: Cap,
         pte: u64,
         at: PAddr,
         asid: u16,
     },
     /// Unmap the table at `base` (if `mapping`), zero it, and mark the
-    /// invoked cap unmapped.
+    /// cap in the invoked `slot` unmapped.
     Unmap {
+        slot: SlotRef,
         base: PAddr,
         mapping: Option<Mapping>,
     },
 }
 
-/// Decodes and performs an invocation of a page-table capability.
-pub fn decode_invocation(inv: &Invocation) -> InvocationResult {
-    let op = decode(inv)?;
-    perform(inv.slot, op);
-    Ok(0)
-}
-
 /// Decodes a page-table invocation without changing anything.
+#[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
     let Cap::PageTable { base, mapping } = inv.cap else {
         return Err(SyscallError::IllegalOperation);
@@ -74,7 +70,11 @@ pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
                 return Err(SyscallError::RevokeFirst);
             }
         }
-        return Ok(PageTableOp::Unmap { base, mapping });
+        return Ok(PageTableOp::Unmap {
+            slot: inv.slot,
+            base,
+            mapping,
+        });
     }
     if inv.label != label::RISCV_PAGE_TABLE_MAP {
         return Err(SyscallError::IllegalOperation);
@@ -104,6 +104,7 @@ pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
         }),
     };
     Ok(PageTableOp::Map {
+        slot: inv.slot,
         cap,
         pte: pt::pte_table(base),
         at,
@@ -111,15 +112,25 @@ pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
     })
 }
 
-/// Performs a decoded page-table operation on the invoked `slot`.
-pub fn perform(slot: SlotRef, op: PageTableOp) {
-    match op {
-        PageTableOp::Map { cap, pte, at, asid } => {
+/// Performs a decoded page-table operation (it cannot fail).
+pub fn perform(op: &PageTableOp) {
+    match *op {
+        PageTableOp::Map {
+            slot,
+            cap,
+            pte,
+            at,
+            asid,
+        } => {
             slot.get().set_cap(cap);
             pt::write_pte(at, pte);
             arch::sfence_vma_asid(asid);
         }
-        PageTableOp::Unmap { base, mapping } => {
+        PageTableOp::Unmap {
+            slot,
+            base,
+            mapping,
+        } => {
             if let Some(m) = mapping {
                 unmap_page_table(base, m);
                 zero(base, 1 << PAGE_TABLE_BITS);

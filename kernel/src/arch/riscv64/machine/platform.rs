@@ -50,12 +50,16 @@ impl Regions {
         let sorted = sorted.get_mut(..self.len).unwrap_or(&mut []);
         sorted.sort_unstable_by_key(|r| r.start);
         self.len = 0;
-        for r in sorted.iter() {
+        for r in sorted.iter().filter(|r| !r.is_empty()) {
             match self.items.get_mut(..self.len).and_then(|v| v.last_mut()) {
                 Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                // Cannot fail: the merged list is no longer than the old one.
+                // The merged list is never longer than the old one, so
+                // index `len` is always inside `items`.
                 _ => {
-                    let _ = self.push(*r);
+                    if let Some(slot) = self.items.get_mut(self.len) {
+                        *slot = *r;
+                        self.len += 1;
+                    }
                 }
             }
         }

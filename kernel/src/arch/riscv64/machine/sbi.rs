@@ -30,9 +30,10 @@ fn call(eid: u64, fid: u64, arg0: u64, arg1: u64) -> (i64, u64) {
     (err, val)
 }
 
-/// Writes one byte to the SBI console.
+/// Writes one byte to the SBI console. A failure has nowhere to be
+/// reported (this is the console), so the firmware's error is not read.
 pub fn console_putchar(c: u8) {
-    let _ = call(EID_LEGACY_PUTCHAR, 0, c as u64, 0);
+    call(EID_LEGACY_PUTCHAR, 0, c as u64, 0);
 }
 
 /// Whether the firmware implements extension `eid`.
@@ -47,21 +48,24 @@ pub fn has_time_extension() -> bool {
 }
 
 /// Programs the next timer interrupt at absolute time `stime` (timebase
-/// units); this also clears a pending timer interrupt.
+/// units); this also clears a pending timer interrupt. The SBI
+/// specification defines no error for either call (any `stime` is valid),
+/// so there is no result to read.
 pub fn set_timer(stime: u64, time_extension: bool) {
     if time_extension {
-        let _ = call(EID_TIME, 0, stime, 0);
+        call(EID_TIME, 0, stime, 0);
     } else {
-        let _ = call(EID_LEGACY_SET_TIMER, 0, stime, 0);
+        call(EID_LEGACY_SET_TIMER, 0, stime, 0);
     }
 }
 
 /// Shuts the system down (reason "none" on success, "system failure"
 /// otherwise), falling back to the legacy shutdown call. Returns only if
-/// the firmware ignored both.
+/// the firmware ignored both; either call returns only when it failed, so
+/// its error says nothing more than that it returned.
 pub fn system_reset(success: bool) {
     let reason = if success { 0 } else { 1 };
     // SRST: type 0 = shutdown.
-    let _ = call(EID_SRST, 0, 0, reason);
-    let _ = call(EID_LEGACY_SHUTDOWN, 0, 0, 0);
+    call(EID_SRST, 0, 0, reason);
+    call(EID_LEGACY_SHUTDOWN, 0, 0, 0);
 }

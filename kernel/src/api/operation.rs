@@ -1,0 +1,201 @@
+//! Invocations as values: [`decode`] turns an [`Invocation`] into an
+//! [`Operation`] and changes nothing (not even the caller's thread state);
+//! [`perform`] carries it out and can only be preempted. Each object type
+//! decodes and performs its own operations (`object::<type>`); this module
+//! only dispatches on the invoked capability (one exhaustive `match`, no
+//! wildcard: a new capability type must be placed here). Called by
+//! `api::invoke` (and its host tests) only; nothing below `api` knows
+//! these types.
+//!
+//! Sends to endpoints and notifications and replies through reply caps are
+//! IPC rather than object operations: decoding checks the right they need
+//! (seL4's `decodeInvocation`), `ipc` does the rest.
+
+use crate::cap::{Cap, SlotRef};
+use crate::ipc::endpoint::{send_ipc, SendArgs};
+use crate::ipc::notification::send_signal;
+use crate::ipc::reply::do_reply_transfer;
+use crate::object::cnode::CNodeOp;
+use crate::object::domain::DomainOp;
+use crate::object::invocation::{Invocation, Reply};
+use crate::object::irq::{IrqControlOp, IrqHandlerOp};
+use crate::object::tcb::decode::TcbOp;
+use crate::object::tcb::TcbRef;
+use crate::object::untyped::UntypedOp;
+use crate::object::vspace::asid::{AsidControlOp, AsidPoolOp};
+use crate::object::vspace::page::FrameOp;
+use crate::object::vspace::page_table::PageTableOp;
+use crate::object::vspace::{asid, page, page_table};
+use crate::object::{cnode, domain, irq, tcb, untyped};
+use crate::types::{PAddr, Preempted, SyscallError};
+use cairn_abi::cap::CapRights;
+
+/// A decoded invocation: every argument checked, every slot and capability
+/// resolved. One variant per capability type that can be invoked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// An untyped capability's (Retype).
+    Untyped(UntypedOp),
+    /// A CNode capability's.
+    CNode(CNodeOp),
+    /// A thread capability's.
+    Tcb(TcbOp),
+    /// The domain capability's.
+    Domain(DomainOp),
+    /// The IRQ control capability's.
+    IrqControl(IrqControlOp),
+    /// An IRQ handler capability's.
+    IrqHandler(IrqHandlerOp),
+    /// A frame capability's.
+    Frame(FrameOp),
+    /// A page-table capability's.
+    PageTable(PageTableOp),
+    /// The ASID control capability's (MakePool).
+    AsidControl(AsidControlOp),
+    /// An ASID pool capability's (Assign).
+    AsidPool(AsidPoolOp),
+    /// Send on the endpoint at `ep` (seL4's `performInvocation_Endpoint`).
+    Send { ep: PAddr, args: SendArgs },
+    /// Signal the notification at `ntfn` with `badge`.
+    Signal { ntfn: PAddr, badge: u64 },
+    /// Reply to `to` through the reply cap in `slot`.
+    ReplyTransfer {
+        to: TcbRef,
+        slot: SlotRef,
+        can_grant: bool,
+    },
+}
+
+/// seL4's `decodeInvocation`: checks the invocation `inv` in seL4's order
+/// and describes what it will do. Changes nothing. Inlined into its one
+/// caller in the kernel, `api::invoke`, so that the operation is built in
+/// that frame.
+#[inline(always)]
+pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
+    match inv.cap {
+        Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { index: 0 }),
+        Cap::Untyped { .. } => untyped::decode(inv).map(Operation::Untyped),
+        Cap::CNode { .. } => cnode::decode(inv).map(Operation::CNode),
+        Cap::Endpoint { ptr, badge, rights } => decode_send(inv, ptr, badge, rights),
+        Cap::Notification { ptr, badge, rights } => decode_signal(ptr, badge, rights),
+        Cap::Reply {
+            tcb,
+            master,
+            can_grant,
+        } => decode_reply(inv, tcb, master, can_grant),
+        Cap::Thread { tcb } => tcb::decode::decode(inv, TcbRef::new(tcb)).map(Operation::Tcb),
+        Cap::IrqControl => irq::decode_control(inv).map(Operation::IrqControl),
+        Cap::IrqHandler { irq } => irq::decode_handler(inv, irq).map(Operation::IrqHandler),
+        Cap::Domain => domain::decode(inv).map(Operation::Domain),
+        Cap::Frame { .. } => page::decode(inv).map(Operation::Frame),
+        Cap::PageTable { .. } => page_table::decode(inv).map(Operation::PageTable),
+        Cap::AsidControl => asid::decode_control(inv).map(Operation::AsidControl),
+        Cap::AsidPool { .. } => asid::decode_pool(inv).map(Operation::AsidPool),
+    }
+}
+
+// The IPC decoders below are never inlined into `decode`: each then writes
+// its small variant straight into the caller's result, where an inlined
+// arm would share `decode`'s exit path, which copies the largest variant
+// (a `TcbOp`) whole. They are on the path of every slow-path send.
+
+/// A send on an endpoint cap: it needs Write.
+#[inline(always)]
+fn decode_send(
+    inv: &Invocation,
+    ep: PAddr,
+    badge: u64,
+    rights: CapRights,
+) -> Result<Operation, SyscallError> {
+    if !rights.write() {
+        return Err(SyscallError::InvalidCapability { index: 0 });
+    }
+    let args = SendArgs {
+        blocking: inv.blocking,
+        is_call: inv.call,
+        badge,
+        can_grant: rights.grant(),
+        can_grant_reply: rights.grant_reply(),
+    };
+    Ok(Operation::Send { ep, args })
+}
+
+/// A signal through a notification cap: it needs Write.
+#[inline(always)]
+fn decode_signal(ntfn: PAddr, badge: u64, rights: CapRights) -> Result<Operation, SyscallError> {
+    if !rights.write() {
+        return Err(SyscallError::InvalidCapability { index: 0 });
+    }
+    Ok(Operation::Signal { ntfn, badge })
+}
+
+/// A reply through a reply cap: not through the master cap.
+#[inline(always)]
+fn decode_reply(
+    inv: &Invocation,
+    tcb: PAddr,
+    master: bool,
+    can_grant: bool,
+) -> Result<Operation, SyscallError> {
+    if master {
+        return Err(SyscallError::InvalidCapability { index: 0 });
+    }
+    Ok(Operation::ReplyTransfer {
+        to: TcbRef::new(tcb),
+        slot: inv.slot,
+        can_grant,
+    })
+}
+
+/// Performs a decoded operation for the thread `caller` (whose state is
+/// Restart). Fails only by being preempted; returns what a Call's reply
+/// carries.
+#[inline(always)]
+pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
+    match *op {
+        Operation::Untyped(ref op) => untyped::perform(op).map(|()| Reply::Empty),
+        Operation::CNode(ref op) => cnode::perform(op).map(|()| Reply::Empty),
+        Operation::Tcb(ref op) => tcb::perform::perform(op),
+        Operation::Domain(ref op) => {
+            domain::perform(op);
+            Ok(Reply::Empty)
+        }
+        Operation::IrqControl(ref op) => {
+            irq::perform_control(op);
+            Ok(Reply::Empty)
+        }
+        Operation::IrqHandler(ref op) => {
+            irq::perform_handler(op);
+            Ok(Reply::Empty)
+        }
+        Operation::Frame(ref op) => Ok(page::perform(op)),
+        Operation::PageTable(ref op) => {
+            page_table::perform(op);
+            Ok(Reply::Empty)
+        }
+        Operation::AsidControl(ref op) => {
+            asid::perform_control(op);
+            Ok(Reply::Empty)
+        }
+        Operation::AsidPool(ref op) => {
+            asid::perform_pool(op);
+            Ok(Reply::Empty)
+        }
+        Operation::Send { ep, args } => {
+            send_ipc(caller, ep, args);
+            Ok(Reply::Empty)
+        }
+        Operation::Signal { ntfn, badge } => {
+            send_signal(ntfn, badge);
+            Ok(Reply::Empty)
+        }
+        Operation::ReplyTransfer {
+            to,
+            slot,
+            can_grant,
+        } => {
+            do_reply_transfer(caller, to, slot, can_grant);
+            Ok(Reply::Empty)
+        }
+    }
+}
