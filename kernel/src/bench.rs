@@ -23,6 +23,7 @@ use crate::state::kernel;
 use core::cell::Cell;
 
 /// The running measurement.
+#[derive(Debug)]
 pub struct BenchStats {
     /// Timer interrupts handled.
     timer_irqs: Cell<u64>,

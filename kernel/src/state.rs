@@ -14,6 +14,7 @@ use core::cell::Cell;
 pub const NUM_ASID_POOLS: usize = 1 << cairn_abi::object::NUM_ASID_POOLS_BITS;
 
 /// Everything the kernel keeps outside kernel objects.
+#[derive(Debug)]
 pub struct KernelState {
     /// The running thread's TCB (physical address; 0 = the idle thread).
     pub current: Cell<u64>,

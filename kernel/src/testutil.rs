@@ -77,11 +77,17 @@ pub enum Outcome {
 /// Boots the root task on a fresh simulated machine (64 MiB of RAM at
 /// 0x8000_0000) and returns it, its thread being the current one.
 pub fn boot() -> TestKernel {
+    boot_with_ram(RAM_SIZE)
+}
+
+/// [`boot`] with `ram_size` bytes of RAM (at least 8 MiB), for tests that
+/// copy the whole machine often.
+pub fn boot_with_ram(ram_size: u64) -> TestKernel {
     crate::state::reset();
-    SimMachine::install(RAM, RAM_SIZE);
+    SimMachine::install(RAM, ram_size);
     let header = image_header();
     copy_in(PAddr(USER_PA), &[0xAB; 0x3000]);
-    let ram = [Region::new(RAM, RAM + RAM_SIZE)];
+    let ram = [Region::new(RAM, RAM + ram_size)];
     let reserved = [Region::new(KERNEL_START, KERNEL_END)];
     let r = boot_root_task(&BootParams {
         ram: &ram,

@@ -10,6 +10,8 @@ pub mod recv;
 pub mod syscall;
 
 #[cfg(test)]
+mod tests_decode;
+#[cfg(test)]
 mod tests_fuzz;
 
 pub use syscall::handle_syscall;

@@ -26,6 +26,7 @@ pub const MAX_DURATION: u64 = u64::MAX >> 8;
 const DOMAIN_SHIFT: u32 = 56;
 
 /// The domain schedule and the current position in it.
+#[derive(Debug)]
 pub struct DomainSchedule {
     table: [Cell<u64>; NUM_DOMAIN_SCHEDULES],
     index: Cell<u64>,

@@ -17,6 +17,7 @@ const BITMAP_WORDS: usize = NUM_PRIORITIES.div_ceil(64);
 const QUEUES: usize = NUM_DOMAINS * NUM_PRIORITIES;
 
 /// Every ready queue.
+#[derive(Debug)]
 pub struct ReadyQueues {
     head: [Cell<u64>; QUEUES],
     tail: [Cell<u64>; QUEUES],

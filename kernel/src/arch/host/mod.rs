@@ -44,6 +44,80 @@ pub enum Flush {
     Page(u64, u16),
 }
 
+/// Everything the simulated machine holds (RAM, recorded flushes and
+/// address-space switch, IRQ masks, interrupt checks, console output), for
+/// tests that check that an operation changed nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MachineSnapshot {
+    ram: Vec<u8>,
+    rest: MachineRest,
+}
+
+/// The simulated machine but its RAM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MachineRest {
+    base: u64,
+    console: String,
+    vspace: Option<(PAddr, u16)>,
+    irq_checks: u64,
+    irq_unmasked: u128,
+    flushes: Vec<Flush>,
+}
+
+impl MachineSnapshot {
+    /// Copies the machine into this snapshot again (reusing its buffer:
+    /// tests take one before every operation).
+    pub fn retake(&mut self) {
+        SIM.with(|s| {
+            let s = s.borrow();
+            let m = s.as_ref().expect("no simulated machine installed");
+            self.ram.resize(m.size as usize, 0);
+            self.ram.copy_from_slice(m.ram());
+            self.rest = m.rest();
+        })
+    }
+
+    /// How the machine now differs from this snapshot (the first RAM byte
+    /// that differs, or the other parts), if it does.
+    pub fn difference(&self) -> Option<String> {
+        SIM.with(|s| {
+            let s = s.borrow();
+            let m = s.as_ref().expect("no simulated machine installed");
+            if m.ram() != self.ram.as_slice() {
+                let i = m.ram().iter().zip(&self.ram).position(|(a, b)| a != b);
+                return Some(format!(
+                    "RAM at {:#x}",
+                    m.base + i.unwrap_or(self.ram.len()) as u64
+                ));
+            }
+            let rest = m.rest();
+            (rest != self.rest).then(|| format!("{:?} became {:?}", self.rest, rest))
+        })
+    }
+}
+
+impl Sim {
+    /// The simulated RAM.
+    fn ram(&self) -> &[u8] {
+        // SAFETY: `ptr` points to `size` initialised bytes (allocated
+        // zeroed in `install`), alive as long as `self`; the kernel is not
+        // running while a test holds this slice (tests are single-threaded
+        // per machine), so nothing writes them meanwhile.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.size as usize) }
+    }
+
+    fn rest(&self) -> MachineRest {
+        MachineRest {
+            base: self.base,
+            console: self.console.clone(),
+            vspace: self.vspace,
+            irq_checks: self.irq_checks,
+            irq_unmasked: self.irq_unmasked,
+            flushes: self.flushes.clone(),
+        }
+    }
+}
+
 /// The host's stand-in for the kernel root table's physical address
 /// (outside simulated RAM: never dereferenced, only compared).
 pub const HOST_KERNEL_ROOT: PAddr = PAddr(0x7FFF_F000);
@@ -132,6 +206,18 @@ impl SimMachine {
                 .as_mut()
                 .map(|m| std::mem::take(&mut m.flushes))
                 .unwrap_or_default()
+        })
+    }
+
+    /// A copy of the whole machine (see [`MachineSnapshot`]).
+    pub fn snapshot() -> MachineSnapshot {
+        SIM.with(|s| {
+            let s = s.borrow();
+            let m = s.as_ref().expect("no simulated machine installed");
+            MachineSnapshot {
+                ram: m.ram().to_vec(),
+                rest: m.rest(),
+            }
         })
     }
 
