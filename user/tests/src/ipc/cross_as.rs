@@ -71,11 +71,8 @@ fn root_only_page(env: &Env<'_>, value: Word) -> Result<Frame, Failure> {
     // (the kernel said so), and nothing of the program lives there.
     unsafe { (ROOT_ONLY as *mut Word).write_volatile(value) };
     // SAFETY: as above.
-    check_eq!(
-        unsafe { (ROOT_ONLY as *const Word).read_volatile() },
-        value,
-        "ROOT_ONLY read back"
-    );
+    let got = unsafe { (ROOT_ONLY as *const Word).read_volatile() };
+    check_eq!(got, value, "ROOT_ONLY read back");
     Ok(f)
 }
 

@@ -137,8 +137,12 @@ fn jump_away(_: usize) {
     unsafe { core::arch::asm!("li t0, 0x4000", "jr t0", out("t0") _, options(nostack)) };
 }
 
+/// A VM fault case: the worker's entry, then the fault message's address,
+/// prefetch flag and FSR.
+type VmFaultCase = (fn(usize), Word, Word, Word);
+
 pub(super) fn vm_faults(ctx: &Ctx<'_>) -> TestResult {
-    let cases: [(fn(usize), Word, Word, Word); 3] = [
+    let cases: [VmFaultCase; 3] = [
         (load_zero, 0, 0, 5),
         (store_eight, 8, 0, 7),
         (jump_away, 0x4000, 1, 1),

@@ -233,9 +233,9 @@ pub(super) fn second_vspace(ctx: &Ctx<'_>) -> TestResult {
         "the copy into the second VSpace",
     )?;
     // SAFETY: `f` is mapped read-write at VA in this VSpace.
-    unsafe { poke(VA, 0x5EC0_5D) };
+    unsafe { poke(VA, 0x005E_C05D) };
     // SAFETY: as above.
-    check_eq!(unsafe { peek(VA) }, 0x5EC0_5D, "read back");
+    check_eq!(unsafe { peek(VA) }, 0x005E_C05D, "read back");
     check_eq!(
         expect_ok(c.get_address(), "GetAddress of the copy")?,
         expect_ok(f.get_address(), "GetAddress")?,
@@ -246,11 +246,8 @@ pub(super) fn second_vspace(ctx: &Ctx<'_>) -> TestResult {
     let g = frame(&env)?;
     map_rw(g, VA + 0x5000)?;
     // SAFETY: `g` is mapped read-write there.
-    check_eq!(
-        unsafe { peek(VA + 0x5000) },
-        0,
-        "the root VSpace's page at VA + 0x5000"
-    );
+    let got = unsafe { peek(VA + 0x5000) };
+    check_eq!(got, 0, "the root VSpace's page at VA + 0x5000");
     Ok(())
 }
 

@@ -246,7 +246,7 @@ fn touch_region(_: usize) {
 fn missing_levels(i: Word) -> [Word; 2] {
     match i {
         0 => [30, 21],
-        _ if i % 512 == 0 => [21, 0],
+        _ if i.is_multiple_of(512) => [21, 0],
         _ => [0, 0],
     }
 }
@@ -372,7 +372,7 @@ fn page_in(env: &Env<'_>, frames: Untyped) -> TestResult {
 
 /// The word the small tests use, and what is first in it.
 const OFF: Word = 0x188;
-const OLD: Word = 0x0DDB_A11;
+const OLD: Word = 0x00DD_BA11;
 const NEW: Word = 0xC0DE_F00D;
 
 /// Board: 1 = first read, 2 = second read.

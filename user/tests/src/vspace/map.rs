@@ -132,19 +132,13 @@ pub(super) fn copies_alias(ctx: &Ctx<'_>) -> TestResult {
     // SAFETY: both are mapped read-write.
     unsafe { poke(VA + 0x18, 0xA11A5) };
     // SAFETY: as above.
-    check_eq!(
-        unsafe { peek(VA + 0x1018) },
-        0xA11A5,
-        "word read through the copy's mapping"
-    );
+    let got = unsafe { peek(VA + 0x1018) };
+    check_eq!(got, 0xA11A5, "word read through the copy's mapping");
     // SAFETY: as above.
     unsafe { poke(VA + 0x1FF8, 7) };
     // SAFETY: as above.
-    check_eq!(
-        unsafe { peek(VA + 0xFF8) },
-        7,
-        "word read through the original's mapping"
-    );
+    let got = unsafe { peek(VA + 0xFF8) };
+    check_eq!(got, 7, "word read through the original's mapping");
     check_eq!(
         expect_ok(c.get_address(), "GetAddress of the copy")?,
         expect_ok(f.get_address(), "GetAddress of the original")?,
@@ -165,21 +159,15 @@ pub(super) fn remap_read_only(ctx: &Ctx<'_>) -> TestResult {
         "remap read-only in place",
     )?;
     // SAFETY: still mapped, readable.
-    check_eq!(
-        unsafe { peek(VA + 0x100) },
-        0xC0FFEE,
-        "read after the downgrade"
-    );
+    let got = unsafe { peek(VA + 0x100) };
+    check_eq!(got, 0xC0FFEE, "read after the downgrade");
     // Rights come back with a new remap (the cap still has them).
     map_rw(f, VA)?;
     // SAFETY: mapped read-write again.
     unsafe { poke(VA + 0x100, 0xBEEF) };
     // SAFETY: as above.
-    check_eq!(
-        unsafe { peek(VA + 0x100) },
-        0xBEEF,
-        "read after the upgrade"
-    );
+    let got = unsafe { peek(VA + 0x100) };
+    check_eq!(got, 0xBEEF, "read after the upgrade");
     // A read-only copy of the cap never maps writable, whatever is asked.
     let ro = env.slot()?;
     expect_ok(copy(ro, f.bits(), CapRights::CAN_READ), "read-only copy")?;
@@ -188,11 +176,8 @@ pub(super) fn remap_read_only(ctx: &Ctx<'_>) -> TestResult {
         "map of the read-only copy",
     )?;
     // SAFETY: mapped readable.
-    check_eq!(
-        unsafe { peek(VA + 0x1100) },
-        0xBEEF,
-        "read through the read-only copy"
-    );
+    let got = unsafe { peek(VA + 0x1100) };
+    check_eq!(got, 0xBEEF, "read through the read-only copy");
     Ok(())
 }
 
@@ -207,19 +192,13 @@ pub(super) fn unmap_remap_elsewhere(ctx: &Ctx<'_>) -> TestResult {
     expect_ok(f.unmap(), "Page_Unmap of an unmapped frame")?;
     map_rw(f, VA + 0x3000)?;
     // SAFETY: mapped read-write at the new address.
-    check_eq!(
-        unsafe { peek(VA + 0x3040) },
-        0x1234_5678,
-        "contents at the new address"
-    );
+    let got = unsafe { peek(VA + 0x3040) };
+    check_eq!(got, 0x1234_5678, "contents at the new address");
     // The old address is free for another frame.
     map_rw(g, VA)?;
     // SAFETY: `g` is mapped read-write there.
-    check_eq!(
-        unsafe { peek(VA + 0x40) },
-        0,
-        "a new frame at the old address"
-    );
+    let got = unsafe { peek(VA + 0x40) };
+    check_eq!(got, 0, "a new frame at the old address");
     Ok(())
 }
 
@@ -241,11 +220,8 @@ pub(super) fn large_page(ctx: &Ctx<'_>) -> TestResult {
     }
     for off in [0, 0x1000, 0x10_0000, 0x1F_FFF8] {
         // SAFETY: as above.
-        check_eq!(
-            unsafe { peek(at + off) },
-            off ^ 0xABC,
-            "word of the 2 MiB frame"
-        );
+        let got = unsafe { peek(at + off) };
+        check_eq!(got, off ^ 0xABC, "word of the 2 MiB frame");
     }
     // Where a leaf table is, a 2 MiB frame cannot go: 12 bits left.
     let l2 = table(&env)?;
