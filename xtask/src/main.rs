@@ -4,13 +4,16 @@
 //! RISC-V target), `prereq` (host tools, installed when possible), `build`
 //! (kernel, root tasks, images), `qemu` (running with a deadline), `harness`
 //! (judging output), `images` (the QEMU test table), `suite` (`test`),
-//! `bench` (`bench`), `profile` (`bench --profile`).
+//! `lint` and `inventory` (`lint`), `bench` (`bench`), `profile`
+//! (`bench --profile`).
 
 mod bench;
 mod build;
 mod figures;
 mod harness;
 mod images;
+mod inventory;
+mod lint;
 mod prereq;
 mod profile;
 mod qemu;
@@ -61,9 +64,10 @@ enum Cmd {
         #[command(flatten)]
         system: SystemArgs,
     },
-    /// Runs the whole test suite: host tests, then every QEMU test image.
+    /// Runs the whole test suite: lint, host tests, then every QEMU test
+    /// image.
     ///
-    /// Host tests: `cargo test --workspace` here and the user libraries'
+    /// Lint: as `cargo xtask lint`, each check a test. Host tests: `cargo test --workspace` here and the user libraries'
     /// host tests. QEMU images (table in xtask/src/images.rs): the
     /// conformance suite in three configurations (defaults, a 13-bit root
     /// CNode, 4 domains), the demo with its UART echo, a standalone
@@ -81,6 +85,24 @@ enum Cmd {
         /// Skip the host tests.
         #[arg(long)]
         no_host: bool,
+        /// Skip the lint checks.
+        #[arg(long)]
+        no_lint: bool,
+    },
+    /// Checks formatting (`cargo fmt --check`) and clippy (`-D warnings`)
+    /// for every workspace and target, and that docs/unsafe.md lists every
+    /// unsafe block.
+    ///
+    /// Workspaces: the root one, user/ and user/hello; clippy for the host
+    /// builds (tests included) and the bare-metal ones (kernel for
+    /// riscv64imac, user crates for riscv64gc). Installs rustfmt and
+    /// clippy if missing (rustup components; Debian's rust-web-clippy for
+    /// the build-std route). Prints one line per check and closes with `N
+    /// passed, M failed`; `cargo xtask test` runs the same checks first.
+    Lint {
+        /// Stream cargo's output.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Runs the benchmarks under `qemu -icount shift=0` (instruction counts,
     /// deterministic), prints a table and writes target/bench/<name>.json.
@@ -154,12 +176,25 @@ fn main() -> ExitCode {
             verbose,
             images,
             no_host,
+            no_lint,
         } => suite::run(&suite::Options {
             verbose,
             images,
             no_host,
+            no_lint,
         })
         .map(|ok| if ok { 0 } else { 1 }),
+        Cmd::Lint { verbose } => {
+            let mut summary = harness::Summary::default();
+            lint::run(verbose, &mut |r| {
+                println!("{}", r.line());
+                summary.add(r);
+            })
+            .map(|()| {
+                println!("{}", summary.line());
+                i32::from(summary.failed != 0)
+            })
+        }
         Cmd::Bench {
             verbose,
             profile: Some(case),

@@ -18,6 +18,12 @@ pub enum Need {
     Qemu,
     /// `fdtput`, to make the device tree of the negative boot test.
     Fdtput,
+    /// `cargo fmt` and `cargo clippy` for the host toolchain (rustup
+    /// components `rustfmt` and `clippy`).
+    HostLinters,
+    /// `cargo clippy` for the bare-metal targets (with
+    /// [`Need::CrossToolchain`]).
+    CrossClippy,
 }
 
 /// Questions about the host, answered by [`System`] (or a fake in tests).
@@ -84,9 +90,30 @@ pub fn missing_packages(needs: &[Need], probe: &dyn Probe) -> Vec<&'static str> 
                     missing.push("device-tree-compiler");
                 }
             }
+            // If no cross toolchain is there yet, the one apt-get is
+            // about to install is Debian's, which needs Debian's clippy.
+            Need::CrossClippy => missing.extend(match Toolchain::detect(probe) {
+                Ok(tc) => tc.clippy_missing(probe),
+                Err(_) => crate::toolchain::debian_clippy_missing(probe),
+            }),
+            Need::HostLinters => {}
         }
     }
     missing.dedup();
+    missing
+}
+
+/// The rustup components missing for `needs`, judged by whether `cargo`
+/// (the host's cargo, see `toolchain::host_cargo`) runs the subcommand.
+pub fn missing_components(needs: &[Need], cargo: &str, probe: &dyn Probe) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if needs.contains(&Need::HostLinters) {
+        for (subcommand, component) in [("fmt", "rustfmt"), ("clippy", "clippy")] {
+            if probe.stdout(cargo, &[subcommand, "--version"]).is_none() {
+                missing.push(component);
+            }
+        }
+    }
     missing
 }
 
@@ -129,6 +156,7 @@ pub fn plan(missing: Vec<&'static str>, probe: &dyn Probe) -> Plan {
 /// can, and returns the cross toolchain if it was asked for and found.
 pub fn ensure(needs: &[Need]) -> Result<Option<Toolchain>, String> {
     let probe = System;
+    ensure_components(needs, &probe)?;
     match plan(missing_packages(needs, &probe), &probe) {
         Plan::Ready => {}
         Plan::Tell(msg) => return Err(msg),
@@ -156,6 +184,41 @@ pub fn ensure(needs: &[Need]) -> Result<Option<Toolchain>, String> {
         return Ok(Some(tc));
     }
     Ok(None)
+}
+
+/// Adds missing rustup components to the active toolchain (no root
+/// needed), or says how to.
+fn ensure_components(needs: &[Need], probe: &dyn Probe) -> Result<(), String> {
+    let cargo = crate::toolchain::host_cargo_program();
+    let cargo = cargo.to_string_lossy();
+    let missing = missing_components(needs, &cargo, probe);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut args = vec!["component", "add"];
+    args.extend(&missing);
+    if probe.which("rustup").is_none() {
+        return Err(format!(
+            "missing cargo subcommands (rustup components {}); install them with:\n    rustup {}",
+            missing.join(" "),
+            args.join(" ")
+        ));
+    }
+    eprintln!("xtask: rustup {}", args.join(" "));
+    let status = Command::new("rustup")
+        .args(&args)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    let still = missing_components(needs, &cargo, probe);
+    if !status.success() || !still.is_empty() {
+        return Err(format!(
+            "rustup {} failed ({status}); still missing: {}",
+            args.join(" "),
+            still.join(" ")
+        ));
+    }
+    Ok(())
 }
 
 fn apt_get(args: &[&str]) -> Result<(), String> {
@@ -236,6 +299,39 @@ mod tests {
         );
         // Only what is asked for is checked.
         assert!(missing_packages(&[], &bare).is_empty());
+    }
+
+    #[test]
+    fn linters_are_rustup_components_and_debians_clippy() {
+        let mut m = debian_machine();
+        let lint = [Need::HostLinters, Need::CrossToolchain, Need::CrossClippy];
+        assert_eq!(
+            missing_components(&lint, "cargo", &m),
+            ["rustfmt", "clippy"]
+        );
+        assert_eq!(missing_packages(&lint, &m), ["rust-web-clippy"]);
+        m.outputs
+            .insert("cargo fmt --version".into(), "rustfmt 1.9.0".into());
+        m.outputs
+            .insert("cargo clippy --version".into(), "clippy 0.1.95".into());
+        m.paths.insert("/usr/bin/cargo-clippy".into());
+        m.paths.insert("/usr/bin/clippy-driver".into());
+        assert!(missing_components(&lint, "cargo", &m).is_empty());
+        assert!(missing_packages(&lint, &m).is_empty());
+        // Components are judged with the cargo given, and only for lint.
+        assert_eq!(missing_components(&lint, "/other/cargo", &m).len(), 2);
+        assert!(missing_components(&[Need::Qemu], "/other/cargo", &m).is_empty());
+        // A bare machine gets Debian's toolchain and so Debian's clippy.
+        assert_eq!(
+            missing_packages(&lint, &Fake::default()),
+            [
+                "rustc-web",
+                "cargo-web",
+                "rust-web-src",
+                "lld",
+                "rust-web-clippy"
+            ]
+        );
     }
 
     #[test]

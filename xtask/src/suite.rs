@@ -1,5 +1,5 @@
-//! `cargo xtask test`: host tests, then every QEMU test image, then the
-//! closing line `N passed, M failed`.
+//! `cargo xtask test`: the lint checks (`lint`), host tests, then every
+//! QEMU test image, then the closing line `N passed, M failed`.
 //!
 //! All artifacts are built before the first image runs; a build failure
 //! fails the images that needed it (and the run goes on with the others).
@@ -28,6 +28,7 @@ pub struct Options {
     pub verbose: bool,
     pub images: Vec<String>,
     pub no_host: bool,
+    pub no_lint: bool,
 }
 
 /// Runs the suite; returns whether everything passed.
@@ -49,6 +50,13 @@ pub fn run(opts: &Options) -> Result<bool, String> {
         println!("{}", r.line());
         summary.add(r);
     };
+
+    if !opts.no_lint {
+        // A linter that cannot be had fails the suite, not just the lint.
+        if let Err(e) = crate::lint::run(opts.verbose, &mut report) {
+            report(&TestResult::failed("lint", e));
+        }
+    }
 
     if !opts.no_host {
         for (prefix, args) in [

@@ -11,7 +11,8 @@
 //!
 //! Cross builds use their own target directory (`target/riscv`) so that two
 //! different rustc versions never thrash each other's artifacts. Callers get
-//! a ready [`Command`] from [`Toolchain::cargo_build`] and add only the
+//! a ready [`Command`] from [`Toolchain::cargo_build`] (or
+//! [`Toolchain::cargo_clippy`], for `cargo xtask lint`) and add only the
 //! package selection; nothing outside this module knows which route is used.
 
 use std::path::{Path, PathBuf};
@@ -53,6 +54,8 @@ impl Target {
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_STD_SRC: &str = "/usr/lib/rustlib/src/rust/library/core";
+const DEBIAN_CARGO_CLIPPY: &str = "/usr/bin/cargo-clippy";
+const DEBIAN_CLIPPY_DRIVER: &str = "/usr/bin/clippy-driver";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Route {
@@ -107,19 +110,50 @@ impl Toolchain {
     /// `cargo build --release --target <triple>` (plus what the route
     /// needs), writing into `target_dir` (absolute).
     pub fn cargo_build(&self, target: Target, target_dir: &Path) -> Command {
+        self.cargo("build", target, target_dir)
+    }
+
+    /// `cargo clippy --release --target <triple>` (plus what the route
+    /// needs), writing into `target_dir` (absolute). The caller adds the
+    /// package selection and `-- <lint flags>`.
+    pub fn cargo_clippy(&self, target: Target, target_dir: &Path) -> Command {
+        self.cargo("clippy", target, target_dir)
+    }
+
+    /// The Debian package missing for [`Toolchain::cargo_clippy`], if any.
+    /// The build-std route needs the clippy built for Debian's rustc
+    /// (`rust-web-clippy`): rustup's would not accept its metadata. The
+    /// installed route uses the active toolchain's clippy component (see
+    /// `prereq`, `Need::HostLinters`).
+    pub fn clippy_missing(&self, probe: &dyn Probe) -> Option<&'static str> {
+        match self.route {
+            Route::Installed => None,
+            Route::BuildStd { .. } => debian_clippy_missing(probe),
+        }
+    }
+
+    fn cargo(&self, subcommand: &str, target: Target, target_dir: &Path) -> Command {
         let mut cmd;
         match &self.route {
             Route::Installed => {
                 cmd = Command::new("cargo");
-                cmd.args(["build", "--release", "--target", target.triple()]);
+                cmd.args([subcommand, "--release", "--target", target.triple()]);
             }
             Route::BuildStd { linker } => {
-                cmd = Command::new(DEBIAN_CARGO);
+                // Debian's cargo would look `cargo-clippy` up on PATH and
+                // might find rustup's, built for another rustc: run
+                // Debian's directly, with Debian's cargo under it.
+                if subcommand == "clippy" {
+                    cmd = Command::new(DEBIAN_CARGO_CLIPPY);
+                    cmd.env("CARGO", DEBIAN_CARGO);
+                } else {
+                    cmd = Command::new(DEBIAN_CARGO);
+                }
                 cmd.env("RUSTC", DEBIAN_RUSTC)
                     .env("RUSTC_BOOTSTRAP", "1")
                     .env(target.linker_var(), linker);
                 cmd.args([
-                    "build",
+                    subcommand,
                     "--release",
                     "--target",
                     target.triple(),
@@ -147,7 +181,18 @@ impl Toolchain {
 /// The host's cargo, for host builds and tests: the cargo running the
 /// xtask if known, else `cargo` from `PATH`.
 pub fn host_cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    Command::new(host_cargo_program())
+}
+
+/// The program [`host_cargo`] runs.
+pub fn host_cargo_program() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// `rust-web-clippy` unless Debian's clippy (for Debian's rustc) is there.
+pub fn debian_clippy_missing(probe: &dyn Probe) -> Option<&'static str> {
+    let there = |p: &str| probe.exists(Path::new(p));
+    (!there(DEBIAN_CARGO_CLIPPY) || !there(DEBIAN_CLIPPY_DRIVER)).then_some("rust-web-clippy")
 }
 
 /// rustup's `rust-lld` for the host, if the active rustc has one.
@@ -269,6 +314,41 @@ pub mod tests {
         assert_eq!(
             Toolchain::detect(&m),
             Err(vec!["cargo-web", "rust-web-src"])
+        );
+    }
+
+    #[test]
+    fn debian_route_lints_with_debians_clippy() {
+        let mut m = debian_machine();
+        let tc = Toolchain::detect(&m).unwrap();
+        assert_eq!(tc.clippy_missing(&m), Some("rust-web-clippy"));
+        m.paths.insert(DEBIAN_CARGO_CLIPPY.into());
+        assert_eq!(tc.clippy_missing(&m), Some("rust-web-clippy"));
+        m.paths.insert(DEBIAN_CLIPPY_DRIVER.into());
+        assert_eq!(tc.clippy_missing(&m), None);
+        let cmd = tc.cargo_clippy(Target::User, Path::new("/t"));
+        assert_eq!(cmd.get_program(), DEBIAN_CARGO_CLIPPY);
+        assert_eq!(args(&cmd).first().map(String::as_str), Some("clippy"));
+        assert!(args(&cmd).contains(&"-Zbuild-std=core,alloc,compiler_builtins".to_string()));
+        assert_eq!(env(&cmd, "CARGO").as_deref(), Some(DEBIAN_CARGO));
+        assert_eq!(env(&cmd, "RUSTC").as_deref(), Some(DEBIAN_RUSTC));
+        // Builds still go through Debian's cargo itself.
+        let build = tc.cargo_build(Target::User, Path::new("/t"));
+        assert_eq!(build.get_program(), DEBIAN_CARGO);
+        assert_eq!(env(&build, "CARGO"), None);
+    }
+
+    #[test]
+    fn installed_route_lints_with_the_active_clippy() {
+        let tc = Toolchain {
+            route: Route::Installed,
+        };
+        assert_eq!(tc.clippy_missing(&Fake::default()), None);
+        let cmd = tc.cargo_clippy(Target::Kernel, Path::new("/t"));
+        assert_eq!(cmd.get_program(), "cargo");
+        assert_eq!(
+            args(&cmd),
+            ["clippy", "--release", "--target", Target::Kernel.triple()]
         );
     }
 }
