@@ -73,6 +73,10 @@ fn restart_all<S: QueueState>(queue: &WaitQueue<S>) {
 /// seL4's `suspend`: `t` stops (Inactive), abandoning any IPC. A running
 /// thread's restart point moves past its system call, so that a later
 /// Resume does not repeat it.
+///
+/// Out of line: it is rare (TCB_Suspend, TCB finalisation), and inlined it
+/// enlarges `finalise_cap`'s frame, which every revoke and delete pays.
+#[inline(never)]
 pub fn suspend(t: TcbRef) {
     cancel_ipc(t);
     let tcb = t.get();

@@ -16,11 +16,17 @@ use core::cell::Cell;
 const BITMAP_WORDS: usize = NUM_PRIORITIES.div_ceil(64);
 const QUEUES: usize = NUM_DOMAINS * NUM_PRIORITIES;
 
+/// One FIFO: the physical addresses of its first and last TCB (0: none).
+#[derive(Debug)]
+struct Queue {
+    head: Cell<u64>,
+    tail: Cell<u64>,
+}
+
 /// Every ready queue.
 #[derive(Debug)]
 pub struct ReadyQueues {
-    head: [Cell<u64>; QUEUES],
-    tail: [Cell<u64>; QUEUES],
+    queues: [Queue; QUEUES],
     bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
 }
 
@@ -32,20 +38,30 @@ impl ReadyQueues {
     /// Empty queues.
     pub const fn new() -> ReadyQueues {
         ReadyQueues {
-            head: [const { Cell::new(0) }; QUEUES],
-            tail: [const { Cell::new(0) }; QUEUES],
+            queues: [const {
+                Queue {
+                    head: Cell::new(0),
+                    tail: Cell::new(0),
+                }
+            }; QUEUES],
             bitmap: [const { [const { Cell::new(0) }; BITMAP_WORDS] }; NUM_DOMAINS],
         }
     }
 
-    /// The queue index and bitmap of `t`'s domain and priority (both
-    /// clamped: the TCB invocations keep them in range).
-    fn place(&self, t: &Tcb) -> (usize, usize, &[Cell<u64>; BITMAP_WORDS]) {
+    /// The queue, priority and bitmap of `t`'s domain and priority (both
+    /// clamped: the TCB invocations keep them in range). Never `None`: the
+    /// clamps keep both lookups in range, so the compiler drops the checks.
+    fn place(&self, t: &Tcb) -> Option<(&Queue, usize, &[Cell<u64>; BITMAP_WORDS])> {
         // With one domain this clamp is a constant 0 (clippy says so).
-        #[allow(clippy::absurd_extreme_comparisons, clippy::unnecessary_min_or_max)]
+        #[allow(
+            clippy::absurd_extreme_comparisons,
+            clippy::unnecessary_min_or_max,
+            reason = "NUM_DOMAINS is a configuration constant, 1 by default"
+        )]
         let dom = (t.domain() as usize).min(NUM_DOMAINS - 1);
         let prio = (t.priority() as usize).min(NUM_PRIORITIES - 1);
-        (dom * NUM_PRIORITIES + prio, prio, &self.bitmap[dom])
+        let queue = self.queues.get(dom * NUM_PRIORITIES + prio)?;
+        Some((queue, prio, self.bitmap.get(dom)?))
     }
 
     fn set_bit(bitmap: &[Cell<u64>; BITMAP_WORDS], prio: usize, on: bool) {
@@ -61,14 +77,16 @@ impl ReadyQueues {
         if tcb.in_ready_queue() {
             return;
         }
-        let (q, prio, bitmap) = self.place(tcb);
-        let old = self.head[q].get();
+        let Some((q, prio, bitmap)) = self.place(tcb) else {
+            return;
+        };
+        let old = q.head.get();
         tcb.set_sched_links(0, old);
         match tcb_at(old) {
             Some(o) => o.get().set_sched_links(t.paddr().0, o.get().sched_next()),
-            None => self.tail[q].set(t.paddr().0),
+            None => q.tail.set(t.paddr().0),
         }
-        self.head[q].set(t.paddr().0);
+        q.head.set(t.paddr().0);
         tcb.set_in_ready_queue(true);
         Self::set_bit(bitmap, prio, true);
     }
@@ -79,14 +97,16 @@ impl ReadyQueues {
         if tcb.in_ready_queue() {
             return;
         }
-        let (q, prio, bitmap) = self.place(tcb);
-        let old = self.tail[q].get();
+        let Some((q, prio, bitmap)) = self.place(tcb) else {
+            return;
+        };
+        let old = q.tail.get();
         tcb.set_sched_links(old, 0);
         match tcb_at(old) {
             Some(o) => o.get().set_sched_links(o.get().sched_prev(), t.paddr().0),
-            None => self.head[q].set(t.paddr().0),
+            None => q.head.set(t.paddr().0),
         }
-        self.tail[q].set(t.paddr().0);
+        q.tail.set(t.paddr().0);
         tcb.set_in_ready_queue(true);
         Self::set_bit(bitmap, prio, true);
     }
@@ -97,19 +117,21 @@ impl ReadyQueues {
         if !tcb.in_ready_queue() {
             return;
         }
-        let (q, prio, bitmap) = self.place(tcb);
+        let Some((q, prio, bitmap)) = self.place(tcb) else {
+            return;
+        };
         let (prev, next) = (tcb.sched_prev(), tcb.sched_next());
         match tcb_at(prev) {
             Some(p) => p.get().set_sched_links(p.get().sched_prev(), next),
-            None => self.head[q].set(next),
+            None => q.head.set(next),
         }
         match tcb_at(next) {
             Some(n) => n.get().set_sched_links(prev, n.get().sched_next()),
-            None => self.tail[q].set(prev),
+            None => q.tail.set(prev),
         }
         tcb.set_sched_links(0, 0);
         tcb.set_in_ready_queue(false);
-        if self.head[q].get() == 0 {
+        if q.head.get() == 0 {
             Self::set_bit(bitmap, prio, false);
         }
     }
@@ -128,16 +150,16 @@ impl ReadyQueues {
     /// The first thread of the highest non-empty priority of `domain`.
     pub fn best(&self, domain: usize) -> Option<TcbRef> {
         let p = self.highest_priority(domain)?;
-        tcb_at(self.head.get(domain * NUM_PRIORITIES + p)?.get())
+        tcb_at(self.queues.get(domain * NUM_PRIORITIES + p)?.head.get())
     }
 
     /// The queue of `domain` and `prio`, head first (for tests and the
     /// scheduler dump).
     pub fn queue(&self, domain: usize, prio: usize) -> impl Iterator<Item = TcbRef> + '_ {
         let mut next = self
-            .head
+            .queues
             .get(domain * NUM_PRIORITIES + prio)
-            .map_or(0, Cell::get);
+            .map_or(0, |q| q.head.get());
         core::iter::from_fn(move || {
             let t = tcb_at(next)?;
             next = t.get().sched_next();
