@@ -323,7 +323,7 @@ impl Tcb {
     /// The fault the thread is being handled for, if any (seL4's
     /// `tcbFault`).
     pub fn fault(&self) -> Option<Fault> {
-        Fault::from_words(core::array::from_fn(|i| self.fault[i].get()))
+        Fault::from_words(self.fault.each_ref().map(Cell::get))
     }
     /// Whether a fault is stored (one word read: the fastpath's check).
     pub fn has_fault(&self) -> bool {
@@ -347,9 +347,9 @@ impl Tcb {
 
     /// Sets the debug name (truncated, NUL terminated).
     pub fn set_name(&self, name: &[u8]) {
-        let n = name.len().min(NAME_LEN - 1);
-        for (i, c) in self.name.iter().enumerate() {
-            c.set(if i < n { name[i] } else { 0 });
+        let bytes = name.iter().copied().take(NAME_LEN - 1);
+        for (c, b) in self.name.iter().zip(bytes.chain(core::iter::repeat(0))) {
+            c.set(b);
         }
     }
     /// Copies the debug name into `out`, returning its length.
