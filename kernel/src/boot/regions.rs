@@ -53,12 +53,15 @@ impl<const N: usize> RegionSet<N> {
             .iter()
             .position(|x| x.start > r.start)
             .unwrap_or(self.len);
-        let mut i = self.len;
-        while i > pos {
-            self.regions[i] = self.regions[i - 1];
-            i -= 1;
+        // Shift [pos, len) up by one: the free slot at `len` comes to `pos`.
+        let moved = self
+            .regions
+            .get_mut(pos..=self.len)
+            .ok_or(BootError::TooManyRegions)?;
+        moved.rotate_right(1);
+        if let Some(slot) = moved.first_mut() {
+            *slot = r;
         }
-        self.regions[pos] = r;
         self.len += 1;
         Ok(())
     }
@@ -156,6 +159,29 @@ mod tests {
         );
         s.subtract(Region::new(0, 0x10_0000)).unwrap();
         assert!(s.as_slice().is_empty());
+    }
+
+    #[test]
+    fn disjoint_regions_added_in_any_order_stay_sorted() {
+        let mut s = RegionSet::<4>::new();
+        // Each new region lands before the ones there: they shift up.
+        for start in [0x5000, 0x3000, 0x1000, 0x4000] {
+            s.add(Region::new(start, start + 0x800)).unwrap();
+        }
+        assert_eq!(
+            s.as_slice(),
+            &[
+                Region::new(0x1000, 0x1800),
+                Region::new(0x3000, 0x3800),
+                Region::new(0x4000, 0x4800),
+                Region::new(0x5000, 0x5800),
+            ]
+        );
+        assert_eq!(
+            s.add(Region::new(0x2000, 0x2100)),
+            Err(BootError::TooManyRegions)
+        );
+        assert_eq!(s.as_slice().len(), 4, "a refused add changes nothing");
     }
 
     #[test]

@@ -179,7 +179,9 @@ fn fault_transfer(sender: TcbRef, f: &Fault, recv: &MessageRegs) -> MessageInfo 
         } => {
             let (l, ln) = lookup.words();
             words[..3].copy_from_slice(&[s.fault_ip(), addr, in_recv_phase as u64]);
-            words[3..3 + ln].copy_from_slice(&l[..ln]);
+            if let (Some(to), Some(from)) = (words.get_mut(3..3 + ln), l.get(..ln)) {
+                to.copy_from_slice(from);
+            }
             3 + ln
         }
         Fault::UnknownSyscall { number } => {

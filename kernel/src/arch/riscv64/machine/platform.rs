@@ -134,8 +134,8 @@ const FDT_MAGIC: u32 = 0xd00d_feed;
 const FDT_MAX_SIZE: usize = 1 << 24;
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let w = b.get(at..at + 4)?;
-    Some(u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    let w = b.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes(w.try_into().ok()?))
 }
 
 fn first_reg(node: fdt::node::FdtNode<'_, '_>) -> Option<Region> {
