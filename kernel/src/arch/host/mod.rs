@@ -6,6 +6,12 @@
 //! byte. Console output is captured per thread. Everything
 //! else (TLB, address-space switch) is recorded so that tests can check it.
 #![allow(unsafe_code)]
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "the simulated machine exists only in host tests: a misuse is a bug \
+              in the test, reported by panicking like a failed assertion"
+)]
 
 use crate::types::PAddr;
 use std::alloc::{alloc_zeroed, dealloc, Layout};

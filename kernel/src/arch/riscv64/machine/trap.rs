@@ -156,6 +156,11 @@ extern "C" fn user_trap(_regs: usize, scause: u64, stval: u64, a7: u64) -> ! {
 }
 
 /// A trap taken while the kernel ran: always a kernel bug.
+#[allow(
+    clippy::panic,
+    reason = "a trap in kernel mode is a kernel bug: the panic handler prints it \
+              (KERNEL PANIC) and halts, as for any broken kernel invariant"
+)]
 extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64) -> ! {
     panic!(
         "trap in kernel mode: scause {:#x} sepc {:#x} stval {:#x}",
