@@ -180,6 +180,10 @@ pub struct Registers {
     pub fcsr: u64,
 }
 
+// The frame the trap assembly saves is exactly this struct (checked when
+// compiling, in every build; the offsets are checked by the tests below).
+const _: () = assert!(core::mem::size_of::<Registers>() == offset::SIZE);
+
 impl Registers {
     /// A new thread's registers: all zero, `sstatus.SPIE` set (ABI ref §5).
     pub const fn new() -> Registers {
