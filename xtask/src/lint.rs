@@ -25,6 +25,9 @@ use crate::prereq::{self, Need};
 use crate::qemu::{self, Captured, Ending};
 use crate::toolchain::{host_cargo, Target, Toolchain};
 
+/// What the checks need from the host.
+pub const NEEDS: [Need; 3] = [Need::HostLinters, Need::CrossToolchain, Need::CrossClippy];
+
 /// Limit for each check (a cold bare-metal clippy builds `core` first).
 const TIMEOUT: Duration = Duration::from_secs(30 * 60);
 /// Lines of diagnostics quoted in a failure.
@@ -101,8 +104,7 @@ const CHECKS: [Check; 8] = [
 /// Makes sure the linters are there (installing them when possible) and
 /// runs every check, handing each result to `report` as it comes.
 pub fn run(verbose: bool, report: &mut dyn FnMut(&TestResult)) -> Result<(), String> {
-    let toolchain = prereq::ensure(&[Need::HostLinters, Need::CrossToolchain, Need::CrossClippy])?
-        .ok_or("no cross toolchain")?;
+    let toolchain = prereq::ensure(&NEEDS)?.ok_or("no cross toolchain")?;
     let root = repo_root();
     for check in CHECKS {
         eprintln!("xtask: lint {} (in {})", check.name, check.dir);

@@ -99,8 +99,14 @@ pub fn missing_packages(needs: &[Need], probe: &dyn Probe) -> Vec<&'static str> 
             Need::HostLinters => {}
         }
     }
-    missing.dedup();
-    missing
+    // A need may be listed twice (`test` asks for lint's needs as well).
+    let mut unique = Vec::new();
+    for p in missing {
+        if !unique.contains(&p) {
+            unique.push(p);
+        }
+    }
+    unique
 }
 
 /// The rustup components missing for `needs`, judged by whether `cargo`
@@ -296,6 +302,11 @@ mod tests {
         assert_eq!(
             missing_packages(&[Need::CrossToolchain], &bare),
             ["rustc-web", "cargo-web", "rust-web-src", "lld"]
+        );
+        // Each package once, however often a need is listed.
+        assert_eq!(
+            missing_packages(&[Need::Qemu, Need::Fdtput, Need::Qemu], &bare),
+            ["qemu-system-misc", "device-tree-compiler"]
         );
         // Only what is asked for is checked.
         assert!(missing_packages(&[], &bare).is_empty());

@@ -44,6 +44,10 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     {
         needs.push(Need::Fdtput);
     }
+    if !opts.no_lint {
+        // Installed with the rest, in one apt-get run.
+        needs.extend(crate::lint::NEEDS);
+    }
     let toolchain = prereq::ensure(&needs)?;
     let mut summary = Summary::default();
     let mut report = |r: &TestResult| {
