@@ -121,26 +121,6 @@ mod global {
 
 pub use global::*;
 
-/// Kernel pointer of the registers of the thread to run next, after
-/// resolving any pending scheduling decision; `None` means idle. Called by
-/// the machine layer on every kernel exit. Switches the address space when
-/// the thread changes.
-pub fn current_context() -> Option<usize> {
-    let tcb = crate::sched::schedule()?;
-    activate_thread(tcb);
-    Some(tcb.get().regs_kptr())
-}
-
-/// seL4's `activateThread`: a thread in Restart runs its system call (or
-/// faulting instruction) again from FaultIP.
-fn activate_thread(tcb: TcbRef) {
-    let t = tcb.get();
-    if t.state() == crate::object::tcb::ThreadState::Restart {
-        t.set_next_ip(t.fault_ip());
-        t.set_state(crate::object::tcb::ThreadState::Running);
-    }
-}
-
 /// Convenience: the running thread's TCB object.
 pub fn current() -> Option<&'static Tcb> {
     kernel().current_tcb().map(|t| t.get())

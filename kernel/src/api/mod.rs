@@ -1,7 +1,8 @@
-//! Kernel entry points above the architecture: the machine layer's trap
-//! handler calls exactly one of the `handle_*` functions per kernel entry,
-//! after saving the current thread's registers into its TCB, and then
-//! resumes whatever [`crate::state::current_context`] names.
+//! The top of the kernel: what each kernel entry does. The machine layer
+//! calls [`Api`] through the `arch::Kernel` interface (plugged in by the
+//! kernel binary, `src/main.rs`): one `handle_*` per entry, after saving the
+//! current thread's registers into its TCB, then `current_context` for the
+//! thread to resume. Nothing in the kernel imports this module.
 
 pub mod fastpath;
 pub mod invoke;
@@ -16,23 +17,49 @@ mod tests_fuzz;
 
 pub use syscall::handle_syscall;
 
-/// A synchronous exception from user mode other than `ecall`
-/// (`scause` < 64 and ≠ 8): a VM fault or a user exception (ABI ref §9).
-pub fn handle_exception(scause: u64, stval: u64) {
-    if let Some(tcb) = crate::state::kernel().current_tcb() {
-        crate::ipc::fault::handle_fault(tcb, crate::arch::exception_fault(scause, stval));
+use crate::arch::{BootParams, Kernel};
+use crate::boot::BootError;
+
+/// The kernel's implementation of the machine layer's upward interface.
+pub enum Api {}
+
+impl Kernel for Api {
+    type BootError = BootError;
+
+    fn boot(params: &BootParams) -> Result<(), BootError> {
+        crate::boot::boot_root_task(params)
     }
-}
 
-/// The kernel timer fired, `late` timebase units after its deadline (the
-/// machine layer has already programmed the next tick).
-pub fn handle_timer_tick(late: u64) {
-    crate::bench::record_timer_latency(late);
-    crate::sched::timer_tick();
-}
+    #[inline]
+    fn handle_syscall(number: i64) {
+        handle_syscall(number)
+    }
 
-/// The PLIC delivered external interrupt `irq` (already claimed and
-/// completed by the machine layer).
-pub fn handle_external_irq(irq: u32) {
-    crate::object::irq::handle_interrupt(irq);
+    /// A synchronous exception from user mode other than `ecall`
+    /// (`scause` < 64 and ≠ 8): a VM fault or a user exception (ABI ref §9).
+    fn handle_exception(scause: u64, stval: u64) {
+        if let Some(tcb) = crate::state::kernel().current_tcb() {
+            crate::ipc::fault::handle_fault(tcb, crate::arch::exception_fault(scause, stval));
+        }
+    }
+
+    #[inline]
+    fn handle_timer_tick(late: u64) {
+        crate::bench::record_timer_latency(late);
+        crate::sched::timer_tick();
+    }
+
+    #[inline]
+    fn handle_external_irq(irq: u32) {
+        crate::object::irq::handle_interrupt(irq);
+    }
+
+    /// Resolves any pending scheduling decision (`sched::schedule`), and
+    /// switches the address space if the thread changed.
+    #[inline]
+    fn current_context() -> Option<usize> {
+        let tcb = crate::sched::schedule()?;
+        crate::sched::activate_thread(tcb);
+        Some(tcb.get().regs_kptr())
+    }
 }

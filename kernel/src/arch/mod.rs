@@ -47,9 +47,16 @@
 //! `Tcb::reg`/`set_reg`. Adding an architecture is a folder beside
 //! `riscv64` with the same items and a `cfg` on the one `use ... as target`
 //! line below; nothing outside `arch/` names an architecture.
+//!
+//! Upward, the machine layer calls the kernel only through the [`Kernel`]
+//! trait (`kernel.rs`): boot once, one handler per event, then the context
+//! to resume. It never names a module above `arch`.
 
+mod kernel;
 mod riscv64;
 use riscv64 as target;
+
+pub use kernel::{BootParams, Kernel};
 
 #[cfg(not(target_os = "none"))]
 pub mod host;

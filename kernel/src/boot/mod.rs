@@ -1,33 +1,13 @@
 //! Boot: creating the root task exactly as seL4 does (ch. 9 Bootstrapping;
-//! ABI ref §6). The machine layer describes the platform in [`BootParams`];
+//! ABI ref §6). The machine layer describes the platform in [`BootParams`]
+//! and calls [`boot_root_task`] through `api::Api` (`arch::Kernel::boot`);
 //! everything here is architecture-neutral and runs on the host in tests.
 
+pub use crate::arch::BootParams;
 use crate::types::Region;
-use cairn_abi::image::ImageHeader;
 
 /// Most memory regions of any kind a platform description may hold.
 pub const MAX_REGIONS: usize = 16;
-
-/// What the machine layer learnt at boot, in physical addresses.
-#[derive(Clone, Debug)]
-pub struct BootParams<'a> {
-    /// Usable RAM: the device tree's memory nodes minus `no-map`
-    /// reserved-memory regions (e.g. OpenSBI's). Sorted, disjoint.
-    pub ram: &'a [Region],
-    /// RAM already in use that must not become untyped memory: the kernel
-    /// image with the boot image header and user image
-    /// (`[KERNEL_PHYS_BASE, image end)`), and the DTB. May overlap each other.
-    pub reserved: &'a [Region],
-    /// Device ranges the kernel keeps for itself (PLIC, CLINT), already
-    /// rounded to 2 MiB as seL4 does: excluded from device untypeds.
-    pub kernel_devices: &'a [Region],
-    /// The boot image header (already validated by the machine layer).
-    pub header: ImageHeader,
-    /// Physical address of the flat user image (header address + user_offset).
-    pub user_image_paddr: u64,
-    /// The device tree blob, copied to the root task as extra bootinfo.
-    pub dtb: Option<Region>,
-}
 
 /// Why the kernel cannot boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

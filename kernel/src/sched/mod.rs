@@ -191,6 +191,18 @@ pub fn schedule() -> Option<TcbRef> {
     k.current_tcb()
 }
 
+/// seL4's `activateThread`: a thread in Restart runs its system call (or
+/// faulting instruction) again from FaultIP. Called at kernel exit on the
+/// thread [`schedule`] chose.
+#[inline]
+pub fn activate_thread(tcb: TcbRef) {
+    let t = tcb.get();
+    if t.state() == ThreadState::Restart {
+        t.set_next_ip(t.fault_ip());
+        t.set_state(ThreadState::Running);
+    }
+}
+
 /// A kernel timer tick (seL4's `timerTick`): charge the running thread's
 /// timeslice and round robin at equal priority when it runs out; count
 /// down the domain's time.

@@ -155,6 +155,7 @@ impl Tcb {
     }
 
     /// Kernel pointer to the saved registers (for the trap code).
+    #[inline]
     pub fn regs_kptr(&self) -> usize {
         self.regs.as_ptr() as usize
     }

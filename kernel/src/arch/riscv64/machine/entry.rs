@@ -12,14 +12,12 @@
 #![allow(unsafe_code)]
 
 use super::platform::{self, Platform};
+use super::stack::{KERNEL_STACK, KERNEL_STACK_SIZE};
 use super::{csr, kptr_to_paddr, paddr_to_kptr, plic, sbi, timer, trap, Machine, MACHINE};
-use crate::boot::BootParams;
+use crate::arch::{BootParams, Kernel};
 use crate::types::{round_up, PAddr, Region};
 use cairn_abi::image::{ImageHeader, KERNEL_PHYS_BASE};
 use core::cell::UnsafeCell;
-
-/// Size of the (single) kernel stack.
-pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
 
 /// A page-table page written only by the boot assembly.
 #[repr(C, align(4096))]
@@ -31,17 +29,6 @@ unsafe impl Sync for RootTable {}
 
 /// The kernel's root page table (entries 256..512 are every VSpace's).
 pub static KERNEL_ROOT: RootTable = RootTable(UnsafeCell::new([0; 512]));
-
-/// The kernel stack (one, the kernel is single-core and event-based).
-#[repr(C, align(16))]
-pub struct KernelStack(UnsafeCell<[u8; KERNEL_STACK_SIZE]>);
-
-// SAFETY: only the assembly uses the stack, as the stack pointer of the one
-// flow of control in the kernel; Rust never references its contents.
-unsafe impl Sync for KernelStack {}
-
-/// The stack every kernel entry starts on, from its top.
-pub static KERNEL_STACK: KernelStack = KernelStack(UnsafeCell::new([0; KERNEL_STACK_SIZE]));
 
 extern "C" {
     static __kernel_end: u8;
@@ -109,7 +96,7 @@ _start:
     csrw stvec, t0
     mv a0, s0
     mv a1, s1
-    call {main}
+    call cairn_boot_main
 .Lpark:
     wfi
     j .Lpark
@@ -119,7 +106,6 @@ _start:
     stack = sym KERNEL_STACK,
     stack_size = const KERNEL_STACK_SIZE,
     trap_entry = sym trap::cairn_trap_entry,
-    main = sym boot_main,
 );
 
 /// Entry `index` of the kernel root table (0 outside 256..512).
@@ -165,9 +151,10 @@ fn check_image(h: &ImageHeader, header_pa: u64) -> Result<(), &'static str> {
     }
 }
 
-/// The first Rust code: parse the platform, print the banner, create the
-/// root task, start the timer, run it.
-extern "C" fn boot_main(_hart: u64, dtb_pa: u64) -> ! {
+/// The first Rust code (called by `_start` through `cairn_boot_main`, see
+/// [`crate::machine_entry_points`]): parse the platform, print the banner,
+/// create the root task with `K`, start the timer, run it.
+pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
     // Under `qemu -icount shift=0` the cycle counter counts instructions:
     // the boot-time figure printed before entering the root task.
     let boot_start = csr::read_cycle();
@@ -242,7 +229,7 @@ extern "C" fn boot_main(_hart: u64, dtb_pa: u64) -> ! {
         user_image_paddr,
         dtb: Some(m.platform.dtb),
     };
-    if let Err(e) = crate::boot::boot_root_task(&params) {
+    if let Err(e) = K::boot(&params) {
         cannot_boot(&e, finisher);
     }
     timer::start();
@@ -251,7 +238,7 @@ extern "C" fn boot_main(_hart: u64, dtb_pa: u64) -> ! {
         "boot: {} cycles from kernel entry to the root task",
         boot_cycles
     );
-    trap::exit_to_user()
+    trap::exit_to_user::<K>()
 }
 
 fn print_platform(p: &Platform) {

@@ -3,8 +3,8 @@
 //! the kernel's page table), trap entry and exit, CSRs, SBI calls,
 //! device-tree parsing, the timer and the PLIC. Generic code reaches it only
 //! through the machine interface re-exported by `crate::arch` (see
-//! `arch/mod.rs`); the trap path calls into `crate::api` and resumes the
-//! thread named by `crate::state::current_context`.
+//! `arch/mod.rs`). Upward it calls only an `arch::Kernel`, which the kernel
+//! binary plugs in with [`machine_entry_points!`](crate::machine_entry_points).
 //!
 //! Kernel virtual memory (ABI ref §6.2), built once at boot by `entry`:
 //!
@@ -22,10 +22,12 @@
 
 mod csr;
 mod entry;
+mod entry_points;
 mod panic;
 mod platform;
 mod plic;
 mod sbi;
+mod stack;
 mod timer;
 mod trap;
 
@@ -35,8 +37,12 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU8, Ordering};
 
 pub use csr::interrupt_pending;
+#[doc(hidden)]
+pub use entry::boot_main;
 pub use platform::Platform;
 pub use plic::{plic_disable, plic_enable};
+#[doc(hidden)]
+pub use trap::user_trap;
 
 /// Masks (`masked`) or unmasks IRQ `irq` at the PLIC.
 pub fn irq_set_masked(irq: u16, masked: bool) {

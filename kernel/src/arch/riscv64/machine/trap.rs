@@ -7,8 +7,9 @@
 //! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
 //! = sepc + 4 for `ecall`), `sstatus`, `scause`, `stval` and, when the
 //! thread's `sstatus.FS` is Dirty, f0..f31 and fcsr; then it switches to the
-//! kernel stack and calls [`user_trap`], which handles exactly one event and
-//! leaves through [`exit_to_user`]. A trap with `sscratch` = 0 came from the
+//! kernel stack and calls `cairn_user_trap`, the binary's instance of
+//! [`user_trap`] (see [`crate::machine_entry_points`]), which hands exactly
+//! one event to the kernel and leaves through [`exit_to_user`]. A trap with `sscratch` = 0 came from the
 //! kernel itself: a kernel bug, reported by panicking.
 //!
 //! FP state is saved only when Dirty: the exit path loads it whenever FS ≠
@@ -17,11 +18,12 @@
 //! never touches the f registers.
 #![allow(unsafe_code)]
 
-use super::entry::{KERNEL_STACK, KERNEL_STACK_SIZE};
+use super::stack::{KERNEL_STACK, KERNEL_STACK_SIZE};
 use super::{csr, plic, timer};
 use crate::arch::riscv64::context::offset;
 #[cfg(doc)]
 use crate::arch::riscv64::context::Registers;
+use crate::arch::Kernel;
 
 const SCAUSE_INTERRUPT: u64 = 1 << 63;
 const SCAUSE_ECALL_U: u64 = 8;
@@ -73,7 +75,7 @@ cairn_trap_entry:
     mv a1, t2
     mv a2, t3
     mv a3, a7
-    call {user_trap}
+    call cairn_user_trap
 3:  j 3b
 
 .Lkernel_trap:
@@ -132,7 +134,6 @@ cairn_restore_context:
     ecall_u = const SCAUSE_ECALL_U,
     stack = sym KERNEL_STACK,
     stack_size = const KERNEL_STACK_SIZE,
-    user_trap = sym user_trap,
     kernel_trap = sym kernel_trap,
 );
 
@@ -143,16 +144,18 @@ extern "C" {
     fn cairn_restore_context(kptr: usize) -> !;
 }
 
-/// Handles one trap from U-mode (registers already saved at `_regs`).
-extern "C" fn user_trap(_regs: usize, scause: u64, stval: u64, a7: u64) -> ! {
+/// Handles one trap from U-mode (registers already saved at `_regs`) by
+/// calling `K`, then resumes a thread.
+#[inline(always)]
+pub fn user_trap<K: Kernel>(_regs: usize, scause: u64, stval: u64, a7: u64) -> ! {
     if scause & SCAUSE_INTERRUPT != 0 {
-        handle_interrupt(scause & !SCAUSE_INTERRUPT);
+        handle_interrupt::<K>(scause & !SCAUSE_INTERRUPT);
     } else if scause == SCAUSE_ECALL_U {
-        crate::api::handle_syscall(a7 as i64);
+        K::handle_syscall(a7 as i64);
     } else {
-        crate::api::handle_exception(scause, stval);
+        K::handle_exception(scause, stval);
     }
-    exit_to_user()
+    exit_to_user::<K>()
 }
 
 /// A trap taken while the kernel ran: always a kernel bug.
@@ -169,16 +172,16 @@ extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64) -> ! {
 }
 
 /// Handles interrupt `cause` (the `scause` code without the interrupt bit).
-fn handle_interrupt(cause: u64) {
+fn handle_interrupt<K: Kernel>(cause: u64) {
     match cause {
         IRQ_S_TIMER => {
             let late = timer::lateness();
             timer::arm_next_tick();
-            crate::api::handle_timer_tick(late);
+            K::handle_timer_tick(late);
         }
         IRQ_S_EXTERNAL => {
             if let Some(irq) = plic::claim_and_complete() {
-                crate::api::handle_external_irq(irq);
+                K::handle_external_irq(irq);
             }
         }
         _ => {}
@@ -188,27 +191,27 @@ fn handle_interrupt(cause: u64) {
 /// Idles until an interrupt is pending, then handles one. `sstatus.SIE`
 /// stays 0: an interrupt enabled in `sie` wakes `wfi` without trapping, and
 /// is found by polling `sip`.
-fn idle() {
+fn idle<K: Kernel>() {
     csr::wfi();
     let pending = csr::read_sip() & csr::read_sie();
     if pending & csr::IRQ_TIMER != 0 {
-        handle_interrupt(IRQ_S_TIMER);
+        handle_interrupt::<K>(IRQ_S_TIMER);
     } else if pending & csr::IRQ_EXTERNAL != 0 {
-        handle_interrupt(IRQ_S_EXTERNAL);
+        handle_interrupt::<K>(IRQ_S_EXTERNAL);
     }
 }
 
-/// Leaves the kernel: resumes the thread [`crate::state::current_context`]
-/// names, idling while there is none.
-pub fn exit_to_user() -> ! {
+/// Leaves the kernel: resumes the thread `K::current_context` names,
+/// idling while there is none.
+pub fn exit_to_user<K: Kernel>() -> ! {
     loop {
-        match crate::state::current_context() {
+        match K::current_context() {
             // SAFETY: `current_context` returns the kernel pointer of the
             // `Registers` of a runnable thread, inside a live TCB, whose
             // VSpace is the current one; the TCB stays alive until the next
             // kernel entry, which is the only code that uses `sscratch`.
             Some(kptr) => unsafe { cairn_restore_context(kptr) },
-            None => idle(),
+            None => idle::<K>(),
         }
     }
 }

@@ -1,0 +1,68 @@
+//! The kernel as the machine layer sees it: the one interface through which
+//! the bare-metal code calls upward.
+//!
+//! The machine layer owns the trap vector and the boot code, but the
+//! kernel's logic lives above it. Instead of naming that logic, the trap
+//! and boot code are generic over a [`Kernel`]; the kernel binary
+//! (`src/main.rs`) names the implementation (`api::Api`) once, when it
+//! plugs it into the machine layer. Dispatch is static: every call below
+//! is resolved at compile time and inlined where the compiler sees fit, so
+//! the seam costs nothing at run time.
+//!
+//! One kernel entry is: exactly one `handle_*` call for the event that
+//! trapped, then [`Kernel::current_context`] to find what to resume.
+
+use crate::types::Region;
+use cairn_abi::image::ImageHeader;
+
+/// What the machine layer learnt at boot, in physical addresses: the input
+/// of [`Kernel::boot`].
+#[derive(Clone, Debug)]
+pub struct BootParams<'a> {
+    /// Usable RAM: the device tree's memory nodes minus `no-map`
+    /// reserved-memory regions (e.g. OpenSBI's). Sorted, disjoint.
+    pub ram: &'a [Region],
+    /// RAM already in use that must not become untyped memory: the kernel
+    /// image with the boot image header and user image
+    /// (`[KERNEL_PHYS_BASE, image end)`), and the DTB. May overlap each other.
+    pub reserved: &'a [Region],
+    /// Device ranges the kernel keeps for itself (PLIC, CLINT), already
+    /// rounded to 2 MiB as seL4 does: excluded from device untypeds.
+    pub kernel_devices: &'a [Region],
+    /// The boot image header (already validated by the machine layer).
+    pub header: ImageHeader,
+    /// Physical address of the flat user image (header address + user_offset).
+    pub user_image_paddr: u64,
+    /// The device tree blob, copied to the root task as extra bootinfo.
+    pub dtb: Option<Region>,
+}
+
+/// The kernel above the machine layer. Every function runs on the kernel
+/// stack with interrupts masked, after the current thread's registers have
+/// been saved into its TCB.
+pub trait Kernel {
+    /// Why [`Kernel::boot`] failed (printed before the machine halts).
+    type BootError: core::fmt::Display;
+
+    /// Creates the root task from what the machine found and makes it the
+    /// thread to run. Called once.
+    fn boot(params: &BootParams) -> Result<(), Self::BootError>;
+
+    /// The current thread made system call `number` (`ecall`).
+    fn handle_syscall(number: i64);
+
+    /// The current thread took a synchronous exception other than `ecall`
+    /// (`scause`, `stval`).
+    fn handle_exception(scause: u64, stval: u64);
+
+    /// The kernel timer fired, `late` timebase units after its deadline (the
+    /// machine layer has already programmed the next tick).
+    fn handle_timer_tick(late: u64);
+
+    /// External interrupt `irq` arrived (already claimed and completed).
+    fn handle_external_irq(irq: u32);
+
+    /// At kernel exit: the kernel pointer of the saved registers of the
+    /// thread to resume, its address space installed; `None` to idle.
+    fn current_context() -> Option<usize>;
+}
