@@ -20,67 +20,22 @@
 //! so that the figures do not depend on the configuration.
 
 use crate::state::kernel;
-use core::cell::Cell;
-
-/// The running measurement.
-#[derive(Debug)]
-pub struct BenchStats {
-    /// Timer interrupts handled.
-    timer_irqs: Cell<u64>,
-    /// Largest timer latency seen (timebase units).
-    latency_max: Cell<u64>,
-    /// Sum of the timer latencies (timebase units).
-    latency_sum: Cell<u64>,
-    /// `KernelState::preemptions` when the measurement started.
-    preemptions_base: Cell<u64>,
-}
-
-impl BenchStats {
-    /// No measurement yet.
-    pub const fn new() -> BenchStats {
-        BenchStats {
-            timer_irqs: Cell::new(0),
-            latency_max: Cell::new(0),
-            latency_sum: Cell::new(0),
-            preemptions_base: Cell::new(0),
-        }
-    }
-}
-
-impl Default for BenchStats {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A timer interrupt was handled `late` timebase units after its deadline.
+#[inline]
 pub fn record_timer_latency(late: u64) {
-    let b = &kernel().bench;
-    b.timer_irqs.set(b.timer_irqs.get().wrapping_add(1));
-    b.latency_max.set(b.latency_max.get().max(late));
-    b.latency_sum.set(b.latency_sum.get().saturating_add(late));
+    kernel().record_timer_latency(late);
 }
 
 /// Starts a new measurement.
 pub fn reset() {
-    let k = kernel();
-    k.bench.timer_irqs.set(0);
-    k.bench.latency_max.set(0);
-    k.bench.latency_sum.set(0);
-    k.bench.preemptions_base.set(k.preemptions.get());
+    kernel().reset_bench();
 }
 
 /// The figures since the last [`reset`]: (timer interrupts, max latency,
 /// latency sum, preemptions).
 pub fn figures() -> (u64, u64, u64, u64) {
-    let k = kernel();
-    let b = &k.bench;
-    (
-        b.timer_irqs.get(),
-        b.latency_max.get(),
-        b.latency_sum.get(),
-        k.preemptions.get().wrapping_sub(b.preemptions_base.get()),
-    )
+    kernel().bench_figures()
 }
 
 /// Prints the figures since the last [`reset`] (format in the module doc).
@@ -106,10 +61,10 @@ mod tests {
         record_timer_latency(5);
         record_timer_latency(2);
         assert_eq!(figures(), (2, 5, 7, 0));
-        kernel().preemptions.set(3);
+        kernel().set_preemptions(3);
         reset();
         assert_eq!(figures(), (0, 0, 0, 0));
-        kernel().preemptions.set(7);
+        kernel().set_preemptions(7);
         record_timer_latency(1);
         assert_eq!(figures(), (1, 1, 1, 4));
     }

@@ -18,14 +18,11 @@ pub const WORK_UNITS_PER_PREEMPTION: u64 = 100;
 /// a check.
 pub fn preemption_point() -> Result<(), Preempted> {
     let k = kernel();
-    let n = k.work_units.get() + 1;
-    if n < WORK_UNITS_PER_PREEMPTION {
-        k.work_units.set(n);
+    if !k.count_work_unit(WORK_UNITS_PER_PREEMPTION) {
         return Ok(());
     }
-    k.work_units.set(0);
     if arch::interrupt_pending() {
-        k.preemptions.set(k.preemptions.get() + 1);
+        k.count_preemption();
         return Err(Preempted);
     }
     Ok(())
@@ -33,5 +30,5 @@ pub fn preemption_point() -> Result<(), Preempted> {
 
 /// Starts a new kernel entry's work count.
 pub fn reset_work_units() {
-    kernel().work_units.set(0);
+    kernel().reset_work_units();
 }

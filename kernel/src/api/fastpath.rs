@@ -63,7 +63,7 @@ fn short_message(t: &Tcb) -> Option<(u64, usize)> {
 
 /// Whether the scheduler would switch from `cur` straight to `to`.
 fn would_switch_to(cur: &Tcb, to: &Tcb) -> bool {
-    to.domain() == kernel().cur_domain.get() && to.priority() >= cur.priority()
+    to.domain() == kernel().cur_domain() && to.priority() >= cur.priority()
 }
 
 /// Delivers `n` MRs and the label from `from` to `to` with `badge`, and
@@ -76,7 +76,7 @@ fn deliver_and_switch(from: &Tcb, to: TcbRef, badge: u64, label: u64, n: usize) 
     t.set_reg(BADGE_REGISTER, badge);
     t.set_reg(MSG_INFO_REGISTER, MessageInfo::new(label, 0, 0, n as u64).0);
     t.set_state(ThreadState::Running);
-    kernel().current.set(to.paddr().0);
+    kernel().set_current(Some(to));
     crate::object::vspace::activate_thread_vspace(to);
 }
 

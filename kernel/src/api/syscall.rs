@@ -118,7 +118,7 @@ fn dump_scheduler() {
     let k = kernel();
     kprintln!(
         "cairn: scheduler: current {:#x}, highest ready priority {:?}",
-        k.current.get(),
-        k.ready.highest_priority(k.cur_domain.get() as usize)
+        k.current_tcb().map_or(0, |t| t.paddr().0),
+        k.ready().highest_priority(k.cur_domain() as usize)
     );
 }

@@ -258,7 +258,7 @@ fn make_reply_cap(k: &TestKernel, ep: u64, slot: u64) {
     let caller = k.threads(100, 1)[0];
     let as_current = |t: crate::object::tcb::TcbRef, no, cptr| {
         crate::sched::dequeue(t);
-        kernel().current.set(t.paddr().0);
+        kernel().set_current(Some(t));
         t.get().set_reg(CAP_REGISTER, cptr);
         t.get()
             .set_reg(MSG_INFO_REGISTER, MessageInfo::new(0, 0, 0, 0).0);
@@ -448,7 +448,7 @@ proptest! {
             crate::sched::dequeue(k.tcb);
             k.tcb.get().set_state(ThreadState::Running);
             k.tcb.get().set_fault(None);
-            kernel().current.set(k.tcb.paddr().0);
+            kernel().set_current(Some(k.tcb));
         }
     }
 }

@@ -333,7 +333,7 @@ fn check_call(
     crate::ipc::cancel_ipc(k.tcb);
     crate::sched::dequeue(k.tcb);
     k.tcb.get().set_state(ThreadState::Running);
-    kernel().current.set(k.tcb.paddr().0);
+    kernel().set_current(Some(k.tcb));
     Ok(out)
 }
 

@@ -188,7 +188,7 @@ pub fn create(
     let bootinfo = bump.take(12);
     let pool = bump.take(12);
     let irq_node = bump.take(12);
-    crate::state::kernel().irq_node.set(irq_node.0);
+    crate::state::kernel().set_irq_node(irq_node);
     // The TCB (2^10 or 2^11 bytes) is the smallest object: last keeps every
     // object aligned to its size.
     let tcb_pa = bump.take(tcb_bits);
@@ -225,7 +225,7 @@ pub fn create(
     put(init::DOMAIN, Cap::Domain);
 
     // ASID 1 -> the root VSpace; the kernel half of every VSpace.
-    crate::state::kernel().asid_table[0].set(pool.0);
+    crate::state::kernel().set_asid_pool(0, Some(pool));
     if let Some(e) = AsidPoolRef::new(pool).get().entries.get(asid as usize) {
         e.set(vroot.0);
     }

@@ -109,7 +109,7 @@ fn init_tcb(tcb: TcbRef) {
     let t = tcb.get();
     t.init_context();
     t.set_time_slice(crate::config::TIME_SLICE);
-    t.set_domain(crate::state::kernel().cur_domain.get());
+    t.set_domain(crate::state::kernel().cur_domain());
     if crate::config::DEBUG_BUILD {
         set_child_name(t);
     }
@@ -118,7 +118,9 @@ fn init_tcb(tcb: TcbRef) {
 /// Debug builds name a new thread "child of: '<creator>'" as seL4 does.
 fn set_child_name(t: &crate::object::tcb::Tcb) {
     let mut parent = [0u8; NAME_LEN];
-    let n = crate::state::current().map_or(0, |c| c.name(&mut parent));
+    let n = crate::state::kernel()
+        .current()
+        .map_or(0, |c| c.name(&mut parent));
     let mut name = [0u8; NAME_LEN];
     let parts: [&[u8]; 3] = [b"child of: '", parent.get(..n).unwrap_or(&[]), b"'"];
     let mut len = 0;
@@ -170,7 +172,7 @@ mod tests {
     fn tcb_starts_inactive_in_the_current_domain() {
         let k = testutil::boot();
         let (ut, base) = ram_untyped(&k);
-        crate::state::kernel().cur_domain.set(3);
+        crate::state::kernel().set_cur_domain(3);
         assert_eq!(make(&k, ut, T::Tcb, 0), Cap::Thread { tcb: base });
         let t = TcbRef::new(base).get();
         assert_eq!(t.state(), ThreadState::Inactive);

@@ -26,53 +26,27 @@ use crate::cap::Cap;
 use crate::object::cnode::lookup_slot_for_cnode_op;
 use crate::object::invocation::Invocation;
 use crate::state::kernel;
-use crate::types::PAddr;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 
-/// `maxIRQ` on qemu-riscv-virt (non-SMP): the highest IRQ number, which
-/// is the kernel timer's.
-pub const MAX_IRQ: u16 = 96;
-/// The kernel's timer interrupt number.
-pub const KERNEL_TIMER_IRQ: u16 = 96;
-/// Slots of the IRQ node (a power of two above `MAX_IRQ`; 4 KiB).
-pub const IRQ_SLOTS: usize = 128;
-
-/// The state of an IRQ line (seL4's `irq_state_t`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IrqState {
-    /// No handler cap: masked.
-    Inactive,
-    /// A handler cap exists: interrupts signal its notification.
-    Signal,
-    /// The kernel's own timer.
-    Timer,
-}
+pub use crate::state::{IrqState, IRQ_SLOTS, KERNEL_TIMER_IRQ, MAX_IRQ};
 
 /// The state of `irq`.
 pub fn state(irq: u16) -> IrqState {
-    if irq == KERNEL_TIMER_IRQ {
-        return IrqState::Timer;
-    }
-    match kernel().irq_state.get(irq as usize).map_or(0, |c| c.get()) {
-        1 => IrqState::Signal,
-        _ => IrqState::Inactive,
-    }
+    kernel().irq_state(irq)
 }
 
 /// seL4's `setIRQState`: records the state and masks the line unless it
 /// is in use.
 fn set_state(irq: u16, s: IrqState) {
-    if let Some(c) = kernel().irq_state.get(irq as usize) {
-        c.set(matches!(s, IrqState::Signal) as u8);
-    }
+    kernel().set_irq_state(irq, s);
     crate::arch::irq_set_masked(irq, s == IrqState::Inactive);
 }
 
 /// The IRQ node slot of `irq` (the caller keeps `irq` ≤ `MAX_IRQ`).
 fn irq_slot(irq: u16) -> Option<SlotRef> {
-    let node = kernel().irq_node.get();
-    (node != 0 && (irq as usize) < IRQ_SLOTS).then(|| cnode_slot(PAddr(node), irq as u64))
+    let node = kernel().irq_node()?;
+    ((irq as usize) < IRQ_SLOTS).then(|| cnode_slot(node, irq as u64))
 }
 
 /// seL4's `Arch_checkIRQ`: 1..=maxIRQ, else RangeError(1, maxIRQ).

@@ -188,7 +188,7 @@ mod tests {
         }
         SimMachine::set_interrupt_pending_after(None);
         assert_eq!(k.retype(ut, NTFN, 0, f, 4), ok());
-        assert_eq!(crate::state::kernel().preemptions.get(), preemptions as u64);
+        assert_eq!(crate::state::kernel().preemptions(), preemptions as u64);
         let caps = (f..f + 4).map(|s| k.cap(s)).collect();
         (caps, untyped(&k, ut).1, bytes(base, 1 << 16))
     }

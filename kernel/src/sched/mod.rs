@@ -18,59 +18,32 @@
 //! kernel state, so that several events in one entry combine as in seL4.
 
 pub mod domain;
-mod queues;
 
-pub use queues::ReadyQueues;
+pub use crate::state::Action;
 
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::kernel;
-use crate::types::PAddr;
-
-/// What the scheduler does at kernel exit (seL4's `ksSchedulerAction`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    /// Keep running the current thread.
-    ResumeCurrent,
-    /// Choose the best queued thread.
-    ChooseNew,
-    /// Switch to this thread if nothing better is queued.
-    SwitchTo(TcbRef),
-}
-
-impl Action {
-    fn to_word(self) -> u64 {
-        match self {
-            Action::ResumeCurrent => 0,
-            Action::ChooseNew => 1,
-            Action::SwitchTo(t) => t.paddr().0,
-        }
-    }
-    fn from_word(w: u64) -> Action {
-        match w {
-            0 => Action::ResumeCurrent,
-            1 => Action::ChooseNew,
-            pa => Action::SwitchTo(TcbRef::new(PAddr(pa))),
-        }
-    }
-}
 
 /// The pending scheduler action.
+#[inline]
 pub fn action() -> Action {
-    Action::from_word(kernel().action.get())
+    kernel().action()
 }
 
+#[inline]
 fn set_action(a: Action) {
-    kernel().action.set(a.to_word());
+    kernel().set_action(a);
 }
 
+#[inline]
 fn is_current(t: TcbRef) -> bool {
-    kernel().current.get() == t.paddr().0
+    kernel().is_current(t)
 }
 
 /// The domain whose queues are used (seL4 uses queue 0 with one domain).
 fn queue_domain() -> usize {
     if crate::config::NUM_DOMAINS > 1 {
-        kernel().cur_domain.get() as usize
+        kernel().cur_domain() as usize
     } else {
         0
     }
@@ -78,17 +51,17 @@ fn queue_domain() -> usize {
 
 /// Puts `t` at the head of its ready queue (seL4's `SCHED_ENQUEUE`).
 pub fn enqueue(t: TcbRef) {
-    kernel().ready.enqueue(t);
+    kernel().ready().enqueue(t);
 }
 
 /// Puts `t` at the tail of its ready queue (seL4's `SCHED_APPEND`).
 pub fn append(t: TcbRef) {
-    kernel().ready.append(t);
+    kernel().ready().append(t);
 }
 
 /// Takes `t` off its ready queue.
 pub fn dequeue(t: TcbRef) {
-    kernel().ready.dequeue(t);
+    kernel().ready().dequeue(t);
 }
 
 /// seL4's `setThreadState`: sets the state and, if the running thread
@@ -115,7 +88,7 @@ pub fn reschedule_required() {
 /// seL4's `possibleSwitchTo`: `t` has become runnable and may run at
 /// kernel exit if it is the best choice; otherwise it waits in its queue.
 pub fn possible_switch_to(t: TcbRef) {
-    if kernel().cur_domain.get() != t.get().domain() {
+    if kernel().cur_domain() != t.get().domain() {
         enqueue(t);
     } else if action() != Action::ResumeCurrent {
         reschedule_required();
@@ -129,14 +102,14 @@ pub fn possible_switch_to(t: TcbRef) {
 /// priority than `prio`.
 fn is_highest_prio(domain: usize, prio: u64) -> bool {
     kernel()
-        .ready
+        .ready()
         .highest_priority(domain)
         .is_none_or(|p| prio >= p as u64)
 }
 
 fn switch_to(t: TcbRef) {
     dequeue(t);
-    kernel().current.set(t.paddr().0);
+    kernel().set_current(Some(t));
     crate::object::vspace::activate_thread_vspace(t);
 }
 
@@ -144,15 +117,15 @@ fn switch_to(t: TcbRef) {
 /// or idle.
 fn choose_thread() {
     let k = kernel();
-    match k.ready.best(queue_domain()) {
+    match k.ready().best(queue_domain()) {
         Some(t) => switch_to(t),
-        None => k.current.set(0),
+        None => k.set_current(None),
     }
 }
 
 fn choose_new_thread() {
     if domain::time_used_up() {
-        domain::next_domain();
+        kernel().next_domain();
     }
     choose_thread();
 }
@@ -208,7 +181,7 @@ pub fn activate_thread(tcb: TcbRef) {
 /// down the domain's time.
 pub fn timer_tick() {
     let k = kernel();
-    k.ticks.set(k.ticks.get().wrapping_add(1));
+    k.count_tick();
     if let Some(c) = k.current_tcb() {
         let t = c.get();
         if t.state() == ThreadState::Running {

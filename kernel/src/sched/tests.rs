@@ -30,7 +30,7 @@ fn candidate_runs_only_if_nothing_better_is_queued() {
     // queue.
     possible_switch_to(high);
     assert_eq!(schedule(), Some(high));
-    assert_eq!(kernel().ready.queue(0, 100).next(), Some(k.tcb));
+    assert_eq!(kernel().ready().queue(0, 100).next(), Some(k.tcb));
     assert!(
         !high.get().in_ready_queue(),
         "the running thread is not queued"
@@ -46,7 +46,7 @@ fn equal_priority_candidate_waits_behind_the_current_thread() {
     };
     possible_switch_to(a);
     assert_eq!(schedule(), Some(k.tcb), "the current thread goes first");
-    let q: Vec<_> = kernel().ready.queue(0, prio as usize).collect();
+    let q: Vec<_> = kernel().ready().queue(0, prio as usize).collect();
     assert_eq!(q, vec![a]);
 }
 
@@ -70,7 +70,7 @@ fn timeslice_expiry_round_robins_at_equal_priority() {
         "refilled"
     );
     assert_eq!(
-        kernel().ready.queue(0, prio as usize).last(),
+        kernel().ready().queue(0, prio as usize).last(),
         Some(k.tcb),
         "at the tail"
     );
@@ -87,7 +87,7 @@ fn yield_goes_to_the_tail() {
     append(b);
     yield_current();
     assert_eq!(schedule(), Some(a));
-    let q: Vec<_> = kernel().ready.queue(0, prio as usize).collect();
+    let q: Vec<_> = kernel().ready().queue(0, prio as usize).collect();
     assert_eq!(q, vec![b, k.tcb]);
     // Alone at its priority, a yielding thread runs on.
     let k = boot();
@@ -116,5 +116,5 @@ fn set_priority_requeues_and_may_preempt() {
     assert_eq!(schedule(), Some(a), "raised above the current thread");
     set_priority(a, 10);
     assert_eq!(schedule(), Some(k.tcb), "lowered below it again");
-    assert_eq!(kernel().ready.queue(0, 10).next(), Some(a));
+    assert_eq!(kernel().ready().queue(0, 10).next(), Some(a));
 }

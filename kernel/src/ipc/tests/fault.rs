@@ -36,7 +36,7 @@ fn unknown_syscall_is_delivered_and_a_reply_skips_it() {
     }
     tcb.set_user_register(2, 0x8000);
     tcb.set_user_register(1, 0x1234);
-    kernel().current.set(t.paddr().0);
+    kernel().set_current(Some(t));
     handle_fault(t, Fault::UnknownSyscall { number: 5 });
     assert_eq!(tcb.state(), ThreadState::BlockedOnReply);
     let (badge, info, mrs) = received(h, 11);

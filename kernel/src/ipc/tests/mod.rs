@@ -32,8 +32,8 @@ pub fn syscall(t: TcbRef, no: SyscallNo, a0: u64, label: u64, mrs: &[u64], extra
     // As if the scheduler had switched to it: the running thread is in no
     // ready queue.
     crate::sched::dequeue(t);
-    k.current.set(t.paddr().0);
-    k.action.set(0);
+    k.set_current(Some(t));
+    k.set_action(crate::state::Action::ResumeCurrent);
     let regs = MessageRegs::of(t, true);
     for (i, w) in mrs.iter().enumerate() {
         assert!(regs.set(i, *w), "MR {i} needs an IPC buffer");

@@ -246,7 +246,7 @@ fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
         let q = e.queue.tcbs();
         v.extend([q.head, q.tail, e.queue.state() as u64]);
     }
-    v.push(kernel().current.get());
+    v.push(kernel().current_tcb().map_or(0, |t| t.paddr().0));
     v
 }
 
@@ -297,11 +297,17 @@ fn the_fastpath_takes_a_short_call_and_its_reply_recv() {
     syscall(srv, SYS_RECV, ep, 0, &[], &[]);
     // Taken: the switch happens inside the syscall, no scheduler action.
     syscall(c, SYS_CALL, ep, 5, &[1, 2], &[]);
-    assert_eq!(kernel().current.get(), srv.paddr().0);
+    assert_eq!(
+        kernel().current_tcb().map_or(0, |t| t.paddr().0),
+        srv.paddr().0
+    );
     assert_eq!(crate::sched::action(), crate::sched::Action::ResumeCurrent);
     assert_eq!(c.get().state(), ThreadState::BlockedOnReply);
     syscall(srv, SYS_REPLY_RECV, ep, 6, &[3], &[]);
-    assert_eq!(kernel().current.get(), c.paddr().0);
+    assert_eq!(
+        kernel().current_tcb().map_or(0, |t| t.paddr().0),
+        c.paddr().0
+    );
     assert_eq!(crate::sched::action(), crate::sched::Action::ResumeCurrent);
     assert_eq!(
         (c.get().state(), srv.get().state()),

@@ -139,9 +139,9 @@ fn deleting_mapped_frames_and_tables_unmaps_them() {
     assert_eq!(cn(&k, l::CNODE_DELETE, &[init::VSPACE, 64]), ok());
     assert_eq!(find_vspace_for_asid(1), None);
     // The ASID pool leaves the ASID table.
-    assert_ne!(kernel().asid_table[0].get(), 0);
+    assert_ne!(kernel().asid_pool(0).map_or(0, |p| p.0), 0);
     assert_eq!(cn(&k, l::CNODE_DELETE, &[init::ASID_POOL, 64]), ok());
-    assert_eq!(kernel().asid_table[0].get(), 0);
+    assert_eq!(kernel().asid_pool(0).map_or(0, |p| p.0), 0);
     check_tree(&root_slots(&k), true);
 }
 

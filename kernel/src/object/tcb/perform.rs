@@ -27,7 +27,7 @@ pub const TCB_FLAG_MASK: u64 = if crate::config::HAVE_FPU {
 };
 
 fn is_current(t: TcbRef) -> bool {
-    kernel().current.get() == t.paddr().0
+    kernel().is_current(t)
 }
 
 /// Performs `op`; returns what the caller's reply carries.

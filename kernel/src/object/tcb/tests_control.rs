@@ -400,7 +400,7 @@ fn set_priority_requeues_and_can_preempt() {
     let (slot, t) = thread_with_cap(&k, 10);
     crate::sched::enqueue(t);
     assert_eq!(k.call(slot, l::TCB_SET_PRIORITY, &[50], &[init::TCB]), ok());
-    let ready = |p| -> Vec<_> { crate::state::kernel().ready.queue(0, p).collect() };
+    let ready = |p| -> Vec<_> { crate::state::kernel().ready().queue(0, p).collect() };
     assert_eq!(ready(10), vec![], "left its old queue");
     // A candidate, but the caller (100) stays and it is queued at 50.
     assert_eq!(action(), Action::SwitchTo(t));

@@ -108,9 +108,7 @@ fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
     };
     let (index, depth) = (inv.arg(0), inv.arg(1));
     let pool = kernel()
-        .asid_table
-        .iter()
-        .position(|p| p.get() == 0)
+        .free_asid_pool_index()
         .ok_or(SyscallError::DeleteFirst)?;
     let Cap::Untyped {
         ptr,
@@ -170,9 +168,7 @@ fn perform_make_pool(op: MakePool) {
         untyped,
         dest,
     );
-    if let Some(entry) = kernel().asid_table.get(pool) {
-        entry.set(frame.0);
-    }
+    kernel().set_asid_pool(pool, Some(frame));
 }
 
 /// Decodes `ASIDPool_Assign` without changing anything.
@@ -193,10 +189,7 @@ fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
     else {
         return Err(SyscallError::InvalidCapability { index: 1 });
     };
-    let registered = kernel()
-        .asid_table
-        .get(asid_high(asid_base))
-        .map_or(0, |c| c.get());
+    let registered = kernel().asid_pool(asid_high(asid_base)).map_or(0, |p| p.0);
     if registered == 0 {
         return Err(SyscallError::FailedLookup {
             source: false,

@@ -76,10 +76,7 @@ const fn asid_low(asid: u16) -> usize {
 
 /// The pool registered for `asid`'s pool number, if any.
 fn pool_of(asid: u16) -> Option<AsidPoolRef> {
-    match kernel().asid_table.get(asid_high(asid))?.get() {
-        0 => None,
-        pa => Some(AsidPoolRef::new(PAddr(pa))),
-    }
+    kernel().asid_pool(asid_high(asid)).map(AsidPoolRef::new)
 }
 
 /// The VSpace root registered for `asid`, if any (seL4's
@@ -138,8 +135,8 @@ pub fn activate_thread_vspace(t: TcbRef) {
         }
     }
     let k = kernel();
-    if k.active_vspace.get() != (target.0 .0, target.1) {
-        k.active_vspace.set((target.0 .0, target.1));
+    if k.active_vspace() != target {
+        k.set_active_vspace(target.0, target.1);
         arch::set_vspace(target.0, target.1);
     }
 }
@@ -148,7 +145,7 @@ pub fn activate_thread_vspace(t: TcbRef) {
 /// hands (seL4 calls `setVMRoot(ksCurThread)`).
 fn reload_vspace() {
     let k = kernel();
-    k.active_vspace.set((0, 0));
+    k.forget_active_vspace();
     if let Some(t) = k.current_tcb() {
         activate_thread_vspace(t);
     }
@@ -172,11 +169,10 @@ pub fn delete_asid(asid: u16, root: PAddr) {
 /// deleted (seL4's `deleteASIDPool`). Its 512 ASIDs lose their roots at
 /// once; the TLB is flushed as a whole.
 pub fn delete_asid_pool(asid_base: u16, pool: PAddr) {
-    if let Some(c) = kernel().asid_table.get(asid_high(asid_base)) {
-        if c.get() == pool.0 {
-            c.set(0);
-            arch::sfence_vma_all();
-            reload_vspace();
-        }
+    let k = kernel();
+    if k.asid_pool(asid_high(asid_base)) == Some(pool) {
+        k.set_asid_pool(asid_high(asid_base), None);
+        arch::sfence_vma_all();
+        reload_vspace();
     }
 }

@@ -87,13 +87,13 @@ fn make_pool_takes_the_first_free_pool_and_the_whole_untyped() {
     ));
     assert!(is_mdb_parent_of(k.slot(ut), k.slot(d)));
     assert_eq!(read_word(ptr.add(8)), 0);
-    assert_eq!(kernel().asid_table[1].get(), ptr.0);
+    assert_eq!(kernel().asid_pool(1).map_or(0, |p| p.0), ptr.0);
     // The untyped now has a child; another pool needs another untyped.
     assert_eq!(make_pool(&k, ut, d + 1), err(REVOKE_FIRST, &[]));
     assert_eq!(pool_at(&k, d + 1), 1024);
     // A freed pool number is the first free one again.
     delete(&k, d);
-    assert_eq!(kernel().asid_table[1].get(), 0);
+    assert_eq!(kernel().asid_pool(1).map_or(0, |p| p.0), 0);
     assert_eq!(pool_at(&k, d + 2), 512);
 }
 
@@ -164,7 +164,7 @@ fn make_pool_errors_in_sel4s_order() {
         matches!(k.cap(ut), Cap::Untyped { free_index: 0, .. }),
         "nothing changed"
     );
-    assert_eq!(kernel().asid_table[1].get(), 0);
+    assert_eq!(kernel().asid_pool(1).map_or(0, |p| p.0), 0);
 }
 
 #[test]
@@ -263,13 +263,12 @@ fn assign_errors_in_sel4s_order() {
     // the table is changed by hand.
     let p = k.first_empty;
     pool_at(&k, p);
-    let entry = &kernel().asid_table[1];
-    let real = entry.get();
-    entry.set(0);
+    let real = kernel().asid_pool(1).expect("pool 1 registered");
+    kernel().set_asid_pool(1, None);
     assert_eq!(assign(&k, p, t), err(FAILED_LOOKUP, &[0, 1]));
-    entry.set(real + 0x1000);
+    kernel().set_asid_pool(1, Some(real.add(0x1000)));
     assert_eq!(assign(&k, p, t), err(INVALID_CAPABILITY, &[0]));
-    entry.set(real);
+    kernel().set_asid_pool(1, Some(real));
     assert_eq!(mapping_of(&k, t), None, "failed decodes change nothing");
     assert_eq!(assign(&k, p, t), ok());
 }

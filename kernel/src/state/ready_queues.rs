@@ -6,7 +6,8 @@
 //!
 //! A queue links TCBs through their `sched_prev`/`sched_next` fields; a TCB
 //! records whether it is queued, so enqueueing twice or dequeueing an
-//! unqueued thread is harmless. Used only by `sched`.
+//! unqueued thread is harmless. Part of [`super::KernelState`]; changed by
+//! `sched` (and read by the fastpath).
 
 use crate::config::{NUM_DOMAINS, NUM_PRIORITIES};
 use crate::object::tcb::{Tcb, TcbRef};

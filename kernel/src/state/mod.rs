@@ -1,0 +1,435 @@
+//! The kernel's global state (seL4's `ks*` variables): one struct behind
+//! one accessor, [`kernel`]. This is the layer just above the object
+//! layouts: it is made of TCB references, the ready queues and the domain
+//! schedule ([`ready_queues`], [`domain_schedule`]), and imports nothing
+//! else of the kernel. Everything above it (scheduler, IPC, objects, the
+//! fastpath) reads and changes the state through the methods here.
+//!
+//! The fields are private. Each method keeps one invariant:
+//!
+//! * the current domain is always the domain of the schedule entry in
+//!   force ([`KernelState::next_domain`] changes both together);
+//! * an ASID-table entry and the IRQ node are addresses or "none", never a
+//!   half-written value; indices out of range read as "none" and are
+//!   ignored on write;
+//! * the ready queues and the domain schedule keep their own shapes (see
+//!   their modules).
+//!
+//! The kernel is single-core and runs with interrupts disabled, so there is
+//! exactly one flow of control inside it; state lives in `Cell`s so that it
+//! can be read and changed through shared references. On the host each test
+//! thread has its own state ([`reset`] starts afresh).
+
+pub mod domain_schedule;
+pub mod ready_queues;
+
+use crate::object::tcb::{Tcb, TcbRef};
+use crate::types::PAddr;
+use core::cell::Cell;
+use domain_schedule::DomainSchedule;
+use ready_queues::ReadyQueues;
+
+/// Number of ASID pools (`2^seL4_NumASIDPoolsBits`).
+pub const NUM_ASID_POOLS: usize = 1 << cairn_abi::object::NUM_ASID_POOLS_BITS;
+
+/// `maxIRQ` on qemu-riscv-virt (non-SMP): the highest IRQ number, which
+/// is the kernel timer's.
+pub const MAX_IRQ: u16 = 96;
+/// The kernel's timer interrupt number.
+pub const KERNEL_TIMER_IRQ: u16 = 96;
+/// Slots of the IRQ node (a power of two above `MAX_IRQ`; 4 KiB).
+pub const IRQ_SLOTS: usize = 128;
+
+/// What the scheduler does at kernel exit (seL4's `ksSchedulerAction`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Keep running the current thread.
+    ResumeCurrent,
+    /// Choose the best queued thread.
+    ChooseNew,
+    /// Switch to this thread if nothing better is queued.
+    SwitchTo(TcbRef),
+}
+
+impl Action {
+    fn to_word(self) -> u64 {
+        match self {
+            Action::ResumeCurrent => 0,
+            Action::ChooseNew => 1,
+            Action::SwitchTo(t) => t.paddr().0,
+        }
+    }
+    fn from_word(w: u64) -> Action {
+        match w {
+            0 => Action::ResumeCurrent,
+            1 => Action::ChooseNew,
+            pa => Action::SwitchTo(TcbRef::new(PAddr(pa))),
+        }
+    }
+}
+
+/// The state of an IRQ line (seL4's `irq_state_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqState {
+    /// No handler cap: masked.
+    Inactive,
+    /// A handler cap exists: interrupts signal its notification.
+    Signal,
+    /// The kernel's own timer.
+    Timer,
+}
+
+/// Benchmark measurements (`bench`): timer interrupts handled and their
+/// latencies, and the preemption count when the measurement started.
+#[derive(Debug)]
+pub struct BenchStats {
+    timer_irqs: Cell<u64>,
+    latency_max: Cell<u64>,
+    latency_sum: Cell<u64>,
+    preemptions_base: Cell<u64>,
+}
+
+impl BenchStats {
+    const fn new() -> BenchStats {
+        BenchStats {
+            timer_irqs: Cell::new(0),
+            latency_max: Cell::new(0),
+            latency_sum: Cell::new(0),
+            preemptions_base: Cell::new(0),
+        }
+    }
+}
+
+fn tcb_at(pa: u64) -> Option<TcbRef> {
+    (pa != 0).then(|| TcbRef::new(PAddr(pa)))
+}
+
+fn paddr_at(pa: u64) -> Option<PAddr> {
+    (pa != 0).then_some(PAddr(pa))
+}
+
+/// Everything the kernel keeps outside kernel objects.
+#[derive(Debug)]
+pub struct KernelState {
+    /// The running thread's TCB (physical address; 0 = the idle thread).
+    current: Cell<u64>,
+    /// The scheduler's pending action ([`Action`], encoded).
+    action: Cell<u64>,
+    /// The ready queues.
+    ready: ReadyQueues,
+    /// The current domain.
+    cur_domain: Cell<u64>,
+    /// The domain schedule.
+    domains: DomainSchedule,
+    /// Timer ticks since boot.
+    ticks: Cell<u64>,
+    /// ASID pools by pool number (physical address; 0 = none).
+    asid_table: [Cell<u64>; NUM_ASID_POOLS],
+    /// The address space last installed (root page table paddr, ASID).
+    active_vspace: Cell<(u64, u16)>,
+    /// The IRQ node: one kernel-owned capability slot per IRQ, holding the
+    /// notification cap it signals (physical address; seL4's
+    /// `intStateIRQNode`). Allocated at boot with the root task's objects.
+    irq_node: Cell<u64>,
+    /// Each IRQ's state: 1 = [`IrqState::Signal`], else inactive.
+    irq_state: [Cell<u8>; IRQ_SLOTS],
+    /// Work done since the last preemption check (`preempt`).
+    work_units: Cell<u64>,
+    /// Number of times an operation was preempted (for tests and benchmarks).
+    preemptions: Cell<u64>,
+    /// Benchmark measurements (`bench`).
+    bench: BenchStats,
+}
+
+impl KernelState {
+    /// The state at boot.
+    pub const fn new() -> KernelState {
+        KernelState {
+            current: Cell::new(0),
+            action: Cell::new(0),
+            ready: ReadyQueues::new(),
+            cur_domain: Cell::new(0),
+            domains: DomainSchedule::new(),
+            ticks: Cell::new(0),
+            asid_table: [const { Cell::new(0) }; NUM_ASID_POOLS],
+            active_vspace: Cell::new((0, 0)),
+            irq_node: Cell::new(0),
+            irq_state: [const { Cell::new(0) }; IRQ_SLOTS],
+            work_units: Cell::new(0),
+            preemptions: Cell::new(0),
+            bench: BenchStats::new(),
+        }
+    }
+
+    // ---- The running thread (seL4's `ksCurThread`) -------------------
+
+    /// The running thread, if any (none while idle).
+    #[inline]
+    pub fn current_tcb(&self) -> Option<TcbRef> {
+        tcb_at(self.current.get())
+    }
+
+    /// The running thread's TCB object, if any.
+    #[inline]
+    pub fn current(&self) -> Option<&'static Tcb> {
+        self.current_tcb().map(|t| t.get())
+    }
+
+    /// Whether `t` is the running thread.
+    #[inline]
+    pub fn is_current(&self, t: TcbRef) -> bool {
+        self.current.get() == t.paddr().0
+    }
+
+    /// Makes `t` the running thread (`None`: idle). The scheduler and the
+    /// fastpath call it on a thread they have just taken out of a ready
+    /// queue or an endpoint: the running thread is never queued.
+    #[inline]
+    pub fn set_current(&self, t: Option<TcbRef>) {
+        debug_assert!(t.is_none_or(|t| !t.get().in_ready_queue()));
+        self.current.set(t.map_or(0, |t| t.paddr().0));
+    }
+
+    // ---- Scheduling ------------------------------------------------------
+
+    /// The pending scheduler action.
+    #[inline]
+    pub fn action(&self) -> Action {
+        Action::from_word(self.action.get())
+    }
+
+    /// Records the scheduler action to carry out at kernel exit.
+    #[inline]
+    pub fn set_action(&self, a: Action) {
+        self.action.set(a.to_word());
+    }
+
+    /// The ready queues.
+    #[inline]
+    pub fn ready(&self) -> &ReadyQueues {
+        &self.ready
+    }
+
+    /// The current domain (seL4's `ksCurDomain`).
+    #[inline]
+    pub fn cur_domain(&self) -> u64 {
+        self.cur_domain.get()
+    }
+
+    /// The domain schedule.
+    #[inline]
+    pub fn domains(&self) -> &DomainSchedule {
+        &self.domains
+    }
+
+    /// seL4's `nextDomain`: the next entry of the domain schedule takes
+    /// effect, its domain becomes current with its full time, and the work
+    /// count of preemption points starts afresh.
+    pub fn next_domain(&self) {
+        self.cur_domain.set(self.domains.advance());
+        self.work_units.set(0);
+    }
+
+    /// Test support: makes `d` the current domain without touching the
+    /// schedule.
+    #[cfg(test)]
+    pub fn set_cur_domain(&self, d: u64) {
+        self.cur_domain.set(d);
+    }
+
+    /// Timer ticks since boot.
+    pub fn ticks(&self) -> u64 {
+        self.ticks.get()
+    }
+
+    /// Counts one timer tick.
+    #[inline]
+    pub fn count_tick(&self) {
+        self.ticks.set(self.ticks.get().wrapping_add(1));
+    }
+
+    // ---- Address spaces --------------------------------------------------
+
+    /// The ASID pool registered as pool `index`, if any.
+    #[inline]
+    pub fn asid_pool(&self, index: usize) -> Option<PAddr> {
+        paddr_at(self.asid_table.get(index)?.get())
+    }
+
+    /// Registers `pool` as pool `index` (`None` removes it).
+    pub fn set_asid_pool(&self, index: usize, pool: Option<PAddr>) {
+        if let Some(c) = self.asid_table.get(index) {
+            c.set(pool.map_or(0, |p| p.0));
+        }
+    }
+
+    /// The first pool number with no pool registered.
+    pub fn free_asid_pool_index(&self) -> Option<usize> {
+        self.asid_table.iter().position(|p| p.get() == 0)
+    }
+
+    /// The address space last installed in the MMU (root, ASID); (0, 0)
+    /// after [`KernelState::forget_active_vspace`].
+    #[inline]
+    pub fn active_vspace(&self) -> (PAddr, u16) {
+        let (root, asid) = self.active_vspace.get();
+        (PAddr(root), asid)
+    }
+
+    /// Records the address space just installed in the MMU.
+    #[inline]
+    pub fn set_active_vspace(&self, root: PAddr, asid: u16) {
+        self.active_vspace.set((root.0, asid));
+    }
+
+    /// Forgets which address space is installed, so that the next
+    /// activation installs one whatever it is.
+    pub fn forget_active_vspace(&self) {
+        self.active_vspace.set((0, 0));
+    }
+
+    // ---- Interrupts -----------------------------------------------------
+
+    /// The IRQ node's address, once boot has made it.
+    pub fn irq_node(&self) -> Option<PAddr> {
+        paddr_at(self.irq_node.get())
+    }
+
+    /// Records the IRQ node boot made.
+    pub fn set_irq_node(&self, node: PAddr) {
+        self.irq_node.set(node.0);
+    }
+
+    /// The state of `irq` (the timer's is fixed).
+    pub fn irq_state(&self, irq: u16) -> IrqState {
+        if irq == KERNEL_TIMER_IRQ {
+            return IrqState::Timer;
+        }
+        match self.irq_state.get(irq as usize).map_or(0, Cell::get) {
+            1 => IrqState::Signal,
+            _ => IrqState::Inactive,
+        }
+    }
+
+    /// Records the state of `irq` (the line's mask is the caller's).
+    pub fn set_irq_state(&self, irq: u16, s: IrqState) {
+        if let Some(c) = self.irq_state.get(irq as usize) {
+            c.set(matches!(s, IrqState::Signal) as u8);
+        }
+    }
+
+    // ---- Preemption and measurements ------------------------------------
+
+    /// Counts one unit of work; true (and the count restarts) when
+    /// `limit` units have been done since the last restart.
+    #[inline]
+    pub fn count_work_unit(&self, limit: u64) -> bool {
+        let n = self.work_units.get() + 1;
+        if n < limit {
+            self.work_units.set(n);
+            return false;
+        }
+        self.work_units.set(0);
+        true
+    }
+
+    /// Starts the work count afresh (a new kernel entry).
+    pub fn reset_work_units(&self) {
+        self.work_units.set(0);
+    }
+
+    /// Counts an operation stopped at a preemption point.
+    pub fn count_preemption(&self) {
+        self.preemptions.set(self.preemptions.get() + 1);
+    }
+
+    /// Operations preempted since boot.
+    pub fn preemptions(&self) -> u64 {
+        self.preemptions.get()
+    }
+
+    /// Test support: sets the preemption count.
+    #[cfg(test)]
+    pub fn set_preemptions(&self, n: u64) {
+        self.preemptions.set(n);
+    }
+
+    /// Counts a timer interrupt handled `late` timebase units after its
+    /// deadline.
+    #[inline]
+    pub fn record_timer_latency(&self, late: u64) {
+        let b = &self.bench;
+        b.timer_irqs.set(b.timer_irqs.get().wrapping_add(1));
+        b.latency_max.set(b.latency_max.get().max(late));
+        b.latency_sum.set(b.latency_sum.get().saturating_add(late));
+    }
+
+    /// Starts a new measurement.
+    pub fn reset_bench(&self) {
+        let b = &self.bench;
+        b.timer_irqs.set(0);
+        b.latency_max.set(0);
+        b.latency_sum.set(0);
+        b.preemptions_base.set(self.preemptions.get());
+    }
+
+    /// The figures since the last [`KernelState::reset_bench`]: (timer
+    /// interrupts, max latency, latency sum, preemptions).
+    pub fn bench_figures(&self) -> (u64, u64, u64, u64) {
+        let b = &self.bench;
+        (
+            b.timer_irqs.get(),
+            b.latency_max.get(),
+            b.latency_sum.get(),
+            self.preemptions
+                .get()
+                .wrapping_sub(b.preemptions_base.get()),
+        )
+    }
+}
+
+impl Default for KernelState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(target_os = "none")]
+mod global {
+    #![allow(unsafe_code)]
+    use super::KernelState;
+
+    struct Global(KernelState);
+    // SAFETY: the kernel runs on one hart with interrupts disabled and is
+    // never re-entered, so the Cells inside are never accessed concurrently.
+    unsafe impl Sync for Global {}
+    static STATE: Global = Global(KernelState::new());
+
+    /// The kernel state.
+    pub fn kernel() -> &'static KernelState {
+        &STATE.0
+    }
+}
+
+#[cfg(not(target_os = "none"))]
+mod global {
+    use super::KernelState;
+    use std::cell::Cell;
+
+    thread_local! {
+        static STATE: Cell<&'static KernelState> = Cell::new(Box::leak(Box::new(KernelState::new())));
+    }
+
+    /// The kernel state of this test thread.
+    pub fn kernel() -> &'static KernelState {
+        STATE.with(Cell::get)
+    }
+
+    /// Starts this thread's kernel state afresh (the old one is leaked:
+    /// tests are short-lived).
+    pub fn reset() {
+        STATE.with(|s| s.set(Box::leak(Box::new(KernelState::new()))));
+    }
+}
+
+pub use global::*;
