@@ -21,6 +21,9 @@
 //! memory holding integers: a logic error the tests look for, not undefined
 //! behaviour.
 //!
+//! The object types themselves make their promise in `object::kernel_objects`,
+//! so that this module imports nothing but `arch` and the kernel's types.
+//!
 //! Raw physical-memory helpers (zeroing, copying bytes in) are here too:
 //! they are used on memory the kernel owns (fresh objects, frames it
 //! creates) and check that the range lies inside the physical window.
@@ -152,46 +155,3 @@ pub fn write_word(pa: PAddr, value: u64) {
     // SAFETY: `pa` is an aligned word of kernel-owned RAM inside the window.
     unsafe { core::ptr::write_volatile(p, value) }
 }
-
-// The object types. Each implementation is a promise checked by reading the
-// type: only `Cell`s of integers (or CTEs, themselves four `Cell<u64>`), and
-// a size within `2^SIZE_BITS` (the asserts below).
-
-// SAFETY: four `Cell<u64>`: 32 bytes, align 8, any bit pattern valid.
-unsafe impl KernelObject for crate::cap::Cte {
-    const SIZE_BITS: u32 = cairn_abi::object::SLOT_BITS;
-}
-
-// SAFETY: CTEs and Cells of integers only; 2^10 bytes is the smaller of the
-// two TCB sizes (FPU off), so it fits both configurations.
-unsafe impl KernelObject for crate::object::tcb::Tcb {
-    const SIZE_BITS: u32 = 10;
-}
-
-// SAFETY: 512 `Cell<u64>` = 4 KiB, align 8.
-unsafe impl KernelObject for crate::object::vspace::AsidPool {
-    const SIZE_BITS: u32 = cairn_abi::object::ASID_POOL_BITS;
-}
-
-// SAFETY: a `WaitQueue`, two `Cell<u64>` (its marker is zero-sized): 16
-// bytes = 2^seL4_EndpointBits, align 8, any bit pattern valid (the state
-// decodes every value).
-unsafe impl KernelObject for crate::object::endpoint::Endpoint {
-    const SIZE_BITS: u32 = cairn_abi::object::ENDPOINT_BITS;
-}
-
-// SAFETY: four `Cell<u64>` (two in the `WaitQueue`, whose marker is
-// zero-sized): 32 bytes = 2^seL4_NotificationBits (classic),
-// align 8, any bit pattern valid (the state decodes every value).
-unsafe impl KernelObject for crate::object::notification::Notification {
-    const SIZE_BITS: u32 = cairn_abi::object::NOTIFICATION_BITS;
-}
-
-const _: () = {
-    use core::mem::size_of;
-    assert!(size_of::<crate::object::endpoint::Endpoint>() == 1 << 4);
-    assert!(size_of::<crate::object::notification::Notification>() == 1 << 5);
-    assert!(size_of::<crate::cap::Cte>() == 1 << 5);
-    assert!(size_of::<crate::object::tcb::Tcb>() <= 1 << 10);
-    assert!(size_of::<crate::object::vspace::AsidPool>() == 1 << 12);
-};

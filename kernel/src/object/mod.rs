@@ -1,6 +1,6 @@
 //! Kernel objects (ch. 2 Kernel Services and Objects): typed access to
-//! object memory ([`access`], the module's one unsafe part) and one module
-//! per object type.
+//! object memory ([`access`] and `kernel_objects`, the module's unsafe
+//! parts) and one module per object type.
 
 pub mod access;
 pub mod cnode;
@@ -9,6 +9,7 @@ pub mod domain;
 pub mod endpoint;
 pub mod invocation;
 pub mod irq;
+mod kernel_objects;
 pub mod notification;
 pub mod queue;
 pub mod tcb;
