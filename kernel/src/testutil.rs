@@ -196,7 +196,7 @@ impl TestKernel {
     /// the root thread's CSpace, VSpace and IPC buffer frame (so that they
     /// can take part in IPC) and a master reply cap.
     pub fn threads(&self, prio: u64, n: u64) -> Vec<TcbRef> {
-        use crate::cap::cte::cte_insert;
+        use crate::cap::derive::cte_insert;
         use crate::object::tcb::{TCB_BUFFER, TCB_VTABLE};
         self.make(cairn_abi::object::ObjectType::Tcb, 0, n)
             .into_iter()

@@ -25,7 +25,8 @@
 //! checks that every thread, queue and slot ends up the same.
 
 use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
-use crate::cap::cte::{cte_insert, empty_slot};
+use crate::cap::cte::empty_slot;
+use crate::cap::derive::cte_insert;
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
 use crate::object::endpoint::{EndpointRef, EndpointState};

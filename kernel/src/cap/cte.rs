@@ -1,5 +1,7 @@
 //! Capability slots (CTEs) and the capability derivation tree (ch. 3,
-//! *Capability Derivation Tree*).
+//! *Capability Derivation Tree*): the slot layout and the list operations
+//! that need no knowledge of what the capabilities name. `cap::derive` has
+//! the two that do (`cte_insert`, `is_final_capability`).
 //!
 //! A CTE is 32 bytes (`seL4_SlotBits` = 5): the capability's two words and
 //! two words of derivation-tree links. As in seL4, the derivation tree is
@@ -138,40 +140,6 @@ pub fn remove(slot: SlotRef) -> Cap {
     cap
 }
 
-/// seL4's `cteInsert`: puts `cap`, derived from the capability in `src`,
-/// into the empty slot `dest` right after `src` in the derivation list, with
-/// revocable/first-badged status by `is_cap_revocable`. A child untyped
-/// covering its whole parent makes the parent full (no more retypes from it
-/// until revoked).
-pub fn cte_insert(cap: Cap, src: SlotRef, dest: SlotRef) {
-    let src_cap = src.get().cap();
-    let revocable = super::derive::is_cap_revocable(&cap, &src_cap);
-    if let (
-        Cap::Untyped {
-            ptr,
-            size_bits,
-            is_device,
-            ..
-        },
-        Cap::Untyped {
-            ptr: p2,
-            size_bits: b2,
-            ..
-        },
-    ) = (src_cap, cap)
-    {
-        if ptr == p2 && size_bits == b2 {
-            src.get().set_cap(Cap::Untyped {
-                ptr,
-                size_bits,
-                free_index: 1u64.checked_shl(size_bits as u32).unwrap_or(0),
-                is_device,
-            });
-        }
-    }
-    insert_child(src, dest, cap, revocable);
-}
-
 /// seL4's `cteMove`: moves the capability of `src` into the empty slot
 /// `dest` as `cap` (Mutate may have changed its guard), taking over the
 /// list position and revocable/first-badged flags; `src` is left empty.
@@ -264,25 +232,6 @@ pub fn empty_slot(slot: SlotRef) -> Cap {
     }
     s.clear();
     cap
-}
-
-/// seL4's `isFinalCapability`: no neighbour in the list names the same
-/// object (copies of a capability are always adjacent to it, so looking at
-/// the two neighbours suffices).
-pub fn is_final_capability(slot: SlotRef) -> bool {
-    let s = slot.get();
-    let cap = s.cap();
-    let same = |other: Option<SlotRef>, before: bool| {
-        other.is_some_and(|o| {
-            let oc = o.get().cap();
-            if before {
-                super::derive::same_object_as(&oc, &cap)
-            } else {
-                super::derive::same_object_as(&cap, &oc)
-            }
-        })
-    };
-    !same(s.prev(), true) && !same(s.next(), false)
 }
 
 #[cfg(test)]

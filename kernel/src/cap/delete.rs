@@ -33,7 +33,8 @@
 //! iteration ends in a preemption point.
 
 use super::cap::Cap;
-use super::cte::{cte_swap, empty_slot, is_final_capability, SlotRef};
+use super::cte::{cte_swap, empty_slot, SlotRef};
+use super::derive::is_final_capability;
 use super::derive::is_mdb_parent_of;
 use super::finalise::{finalise_cap, irq_handler_deleted, Finalised};
 use super::zombie::Zombie;

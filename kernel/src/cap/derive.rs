@@ -2,7 +2,8 @@
 //! derivation itself (ch. 3 Capability Spaces, *Capability Derivation
 //! Tree*; ABI ref §4 "Derivation", §11): which memory a capability names,
 //! seL4's `sameRegionAs`, `sameObjectAs` and MDB parent rule, which new
-//! capabilities are revocable, and `deriveCap`.
+//! capabilities are revocable, and `deriveCap`; and the derivation-tree
+//! operations that rest on them, `cteInsert` and `isFinalCapability`.
 //!
 //! The operations that each type answers its own way ([`cap_region`],
 //! [`same_region_as`], [`same_object_as`], [`derive_cap`]) are exhaustive
@@ -10,7 +11,7 @@
 //! [`is_cap_revocable`] states one rule for every type but the few it names.
 
 use super::cap::Cap;
-use super::cte::SlotRef;
+use super::cte::{insert_child, SlotRef};
 use super::zombie::Zombie;
 use crate::types::SyscallError;
 
@@ -165,6 +166,59 @@ pub fn is_cap_revocable(derived: &Cap, src: &Cap) -> bool {
         | Cap::AsidControl
         | Cap::AsidPool { .. } => false,
     }
+}
+
+/// seL4's `cteInsert`: puts `cap`, derived from the capability in `src`,
+/// into the empty slot `dest` right after `src` in the derivation list, with
+/// revocable/first-badged status by `is_cap_revocable`. A child untyped
+/// covering its whole parent makes the parent full (no more retypes from it
+/// until revoked).
+pub fn cte_insert(cap: Cap, src: SlotRef, dest: SlotRef) {
+    let src_cap = src.get().cap();
+    let revocable = is_cap_revocable(&cap, &src_cap);
+    if let (
+        Cap::Untyped {
+            ptr,
+            size_bits,
+            is_device,
+            ..
+        },
+        Cap::Untyped {
+            ptr: p2,
+            size_bits: b2,
+            ..
+        },
+    ) = (src_cap, cap)
+    {
+        if ptr == p2 && size_bits == b2 {
+            src.get().set_cap(Cap::Untyped {
+                ptr,
+                size_bits,
+                free_index: 1u64.checked_shl(size_bits as u32).unwrap_or(0),
+                is_device,
+            });
+        }
+    }
+    insert_child(src, dest, cap, revocable);
+}
+
+/// seL4's `isFinalCapability`: no neighbour in the list names the same
+/// object (copies of a capability are always adjacent to it, so looking at
+/// the two neighbours suffices).
+pub fn is_final_capability(slot: SlotRef) -> bool {
+    let s = slot.get();
+    let cap = s.cap();
+    let same = |other: Option<SlotRef>, before: bool| {
+        other.is_some_and(|o| {
+            let oc = o.get().cap();
+            if before {
+                same_object_as(&oc, &cap)
+            } else {
+                same_object_as(&cap, &oc)
+            }
+        })
+    };
+    !same(s.prev(), true) && !same(s.next(), false)
 }
 
 /// seL4's `deriveCap`: the capability a Copy, Mint or IPC transfer places,

@@ -14,8 +14,8 @@
 
 use super::transfer::{do_ipc_transfer, message_info};
 use crate::arch::{EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
-use crate::cap::cte::cte_insert;
 use crate::cap::delete::cte_delete_one;
+use crate::cap::derive::cte_insert;
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_REPLY};

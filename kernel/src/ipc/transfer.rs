@@ -7,7 +7,7 @@
 //! Called by `ipc::endpoint` (send and receive) and `ipc::reply`.
 
 use crate::arch::{BADGE_REGISTER, EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
-use crate::cap::cte::cte_insert;
+use crate::cap::derive::cte_insert;
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_cap, lookup_slot_exact, LookupFault};
 use crate::cap::{Cap, SlotRef};

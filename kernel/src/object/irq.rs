@@ -20,8 +20,9 @@
 //! halves are called by the syscall layer (`api`) only. `cap::finalise`
 //! calls the deletion hooks, the machine layer [`handle_interrupt`].
 
-use crate::cap::cte::{cnode_slot, cte_insert, SlotRef};
+use crate::cap::cte::{cnode_slot, SlotRef};
 use crate::cap::delete::cte_delete_one;
+use crate::cap::derive::cte_insert;
 use crate::cap::Cap;
 use crate::object::cnode::lookup_slot_for_cnode_op;
 use crate::object::invocation::Invocation;

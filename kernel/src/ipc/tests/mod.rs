@@ -9,7 +9,7 @@ mod notification;
 mod props;
 
 use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER};
-use crate::cap::cte::cte_insert;
+use crate::cap::derive::cte_insert;
 use crate::cap::Cap;
 use crate::ipc::message::MessageRegs;
 use crate::object::access::{read_word, write_word};

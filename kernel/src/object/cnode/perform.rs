@@ -3,8 +3,9 @@
 //! derivation tree and any zombie consistent for the restarted call.
 
 use super::CNodeOp;
-use crate::cap::cte::{cte_insert, cte_move, cte_swap};
+use crate::cap::cte::{cte_move, cte_swap};
 use crate::cap::delete::{cte_delete, cte_revoke};
+use crate::cap::derive::cte_insert;
 use crate::cap::finalise::cancel_badged_sends;
 use crate::cap::Cap;
 use crate::types::Preempted;

@@ -3,7 +3,8 @@
 //! and Rotate's pivot rules. Deletion, zombies and preemption are tested in
 //! `tests_delete.rs`.
 
-use crate::cap::cte::{cnode_slot, cte_insert};
+use crate::cap::cte::cnode_slot;
+use crate::cap::derive::cte_insert;
 use crate::cap::derive::is_mdb_parent_of;
 use crate::cap::{Cap, VmRights};
 use crate::object::tcb::{Tcb, TCB_CALLER};

@@ -5,8 +5,9 @@
 use super::tests::{cn, ram_untyped, retype, T_CNODE, T_EP, T_PAGE, T_TCB, T_UNTYPED};
 use crate::arch::host::SimMachine;
 use crate::arch::vspace as pt;
-use crate::cap::cte::{cnode_slot, cte_insert, cte_move, SlotRef};
+use crate::cap::cte::{cnode_slot, cte_move, SlotRef};
 use crate::cap::delete::{cte_delete, cte_revoke};
+use crate::cap::derive::cte_insert;
 use crate::cap::tree_check::check_tree;
 use crate::cap::Cap;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CNODE_ENTRIES, TCB_CTABLE};

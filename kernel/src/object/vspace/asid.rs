@@ -23,7 +23,7 @@
 
 use super::{asid_high, asid_low, AsidPoolRef, ASIDS_PER_POOL};
 use crate::arch::vspace as pt;
-use crate::cap::cte::cte_insert;
+use crate::cap::derive::cte_insert;
 use crate::cap::derive::ensure_no_children;
 use crate::cap::{Cap, LookupFault, Mapping, SlotRef};
 use crate::object::access::zero;

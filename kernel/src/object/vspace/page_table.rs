@@ -24,7 +24,7 @@
 use super::{check_vspace, find_vspace_for_asid, vspace_of};
 use crate::arch;
 use crate::arch::vspace as pt;
-use crate::cap::cte::is_final_capability;
+use crate::cap::derive::is_final_capability;
 use crate::cap::{Cap, Mapping, SlotRef};
 use crate::object::access::zero;
 use crate::object::invocation::Invocation;
