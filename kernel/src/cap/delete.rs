@@ -72,8 +72,8 @@ pub fn cte_delete(slot: SlotRef) -> Result<(), Preempted> {
 /// seL4's `cteDeleteOne`: deletes the capability in `slot`, which must be
 /// of a kind that finalises at once (a reply capability, the notification
 /// capability of an IRQ), so that nothing can be preempted and no error is
-/// possible. Callers: `ipc` (reply and caller caps), `object::irq` (the IRQ
-/// node).
+/// possible. Callers: `ipc` (reply and caller caps, `ipc::cancel`),
+/// `object::irq` and `cap::finalise` (the IRQ node).
 pub fn cte_delete_one(slot: SlotRef) {
     // Only CNode and TCB capabilities leave a zombie to reduce, and no
     // caller passes a slot that can hold one.

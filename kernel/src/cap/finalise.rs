@@ -9,13 +9,20 @@
 //!
 //! The IPC and interrupt parts are the named `pub fn`s at the end of this
 //! file; the VSpace parts (unmapping, ASID deletion) are `object::vspace`'s.
+//!
+//! With `cap::delete` and `ipc::cancel` this file forms the one import
+//! cycle seL4's semantics force: finalising may cancel IPC or drop an IRQ
+//! handler's notification, and both delete a capability (a reply cap, the
+//! IRQ node slot), which may finalise again. Nothing else belongs here.
 
 use super::cap::Cap;
 use super::zombie::Zombie;
+use crate::object::irq::table::{irq_slot, set_state};
 use crate::object::tcb::TcbRef;
 use crate::object::vspace::page::unmap_page;
 use crate::object::vspace::page_table::unmap_page_table;
 use crate::object::vspace::{delete_asid, delete_asid_pool, find_vspace_for_asid};
+use crate::state::IrqState;
 use crate::types::PAddr;
 
 /// The result of finalising one capability.
@@ -112,7 +119,7 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
 /// the scheduler chooses another at kernel exit).
 fn suspend_for_delete(t: TcbRef) {
     unbind_notification(t);
-    crate::ipc::suspend(t);
+    crate::ipc::cancel::suspend(t);
 }
 
 // ---- IPC and interrupt parts ------------------------------------------
@@ -120,37 +127,39 @@ fn suspend_for_delete(t: TcbRef) {
 /// The last capability to the endpoint at `ep` is being deleted: every
 /// thread queued on it restarts (seL4's `cancelAllIPC`).
 pub fn finalise_endpoint(ep: PAddr) {
-    crate::ipc::endpoint::cancel_all_ipc(ep);
+    crate::ipc::cancel::cancel_all_ipc(ep);
 }
 
 /// The last capability to the notification at `ntfn` is being deleted:
 /// unbind its TCB and restart its waiters (seL4's
 /// `unbindMaybeNotification`, `cancelAllSignals`).
 pub fn finalise_notification(ntfn: PAddr) {
-    crate::ipc::notification::unbind_maybe_notification(ntfn);
-    crate::ipc::notification::cancel_all_signals(ntfn);
+    crate::ipc::cancel::unbind_maybe_notification(ntfn);
+    crate::ipc::cancel::cancel_all_signals(ntfn);
 }
 
 /// A thread being deleted unbinds its bound notification (seL4's
 /// `unbindNotification`).
 pub fn unbind_notification(t: TcbRef) {
-    crate::ipc::notification::unbind_notification(t);
+    crate::ipc::cancel::unbind_notification(t);
 }
 
 /// CancelBadgedSends on the endpoint at `ep` with a non-zero `badge`.
 pub fn cancel_badged_sends(ep: PAddr, badge: u64) {
-    crate::ipc::endpoint::cancel_badged_sends(ep, badge);
+    crate::ipc::cancel::cancel_badged_sends(ep, badge);
 }
 
 /// The last IRQ handler capability for `irq` is being deleted: drop its
 /// notification (seL4's `deletingIRQHandler`).
 pub fn deleting_irq_handler(irq: u16) {
-    crate::object::irq::deleting_irq_handler(irq);
+    if let Some(s) = irq_slot(irq) {
+        super::delete::cte_delete_one(s);
+    }
 }
 
 /// The slot of the last IRQ handler capability for `irq` is empty: mask
 /// the line so that IRQControl may issue it again (seL4's
 /// `postCapDeletion`).
 pub fn irq_handler_deleted(irq: u16) {
-    crate::object::irq::irq_handler_deleted(irq);
+    set_state(irq, IrqState::Inactive);
 }

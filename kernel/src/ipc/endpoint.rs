@@ -1,5 +1,5 @@
 //! Endpoint IPC (ch. 4 Message Passing): Send, Call and Recv rendezvous,
-//! seL4's `sendIPC`, `receiveIPC`, `cancelAllIPC` and `cancelBadgedSends`.
+//! seL4's `sendIPC` and `receiveIPC` (cancelling is `cancel`'s).
 //!
 //! An endpoint holds one FIFO of threads that all wait for the same thing:
 //! to send (state Send) or to receive (state Recv). A sender that finds a
@@ -13,11 +13,10 @@
 use super::notification::complete_signal;
 use super::reply::setup_caller_cap;
 use super::transfer::do_ipc_transfer;
-use crate::arch::BADGE_REGISTER;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{BlockingIpc, TcbRef, ThreadState};
-use crate::sched::{possible_switch_to, reschedule_required, set_thread_state};
+use crate::sched::{possible_switch_to, set_thread_state};
 use crate::types::PAddr;
 
 /// How a send goes (from the endpoint cap used).
@@ -94,7 +93,7 @@ pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool
                 q.append(thread);
                 ep.store(q, EndpointState::Recv);
             } else {
-                nb_recv_failed(thread);
+                super::message::nb_recv_failed(thread);
             }
         }
         EndpointState::Send => {
@@ -124,49 +123,4 @@ pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool
             }
         }
     }
-}
-
-/// seL4's `doNBRecvFailedTransfer`: a non-blocking receive found nothing;
-/// the badge register says 0.
-pub fn nb_recv_failed(thread: TcbRef) {
-    thread.get().set_reg(BADGE_REGISTER, 0);
-}
-
-/// Takes `t`, blocked on the endpoint `ep`, out of its queue (part of
-/// seL4's `cancelIPC`).
-pub fn dequeue(ep_pa: PAddr, t: TcbRef) {
-    let ep = &EndpointRef::new(ep_pa).get().queue;
-    let mut q = ep.tcbs();
-    q.remove(t);
-    ep.store(q, ep.state());
-}
-
-/// seL4's `cancelAllIPC`: the endpoint's last cap is gone; every queued
-/// thread restarts its system call (and will find the cap missing).
-pub fn cancel_all_ipc(ep_pa: PAddr) {
-    let ep = &EndpointRef::new(ep_pa).get().queue;
-    if ep.state() != EndpointState::Idle {
-        super::restart_all(ep);
-    }
-}
-
-/// seL4's `cancelBadgedSends`: every thread queued to send on `ep` with
-/// `badge` restarts (it will find its badged cap revoked). The walk is
-/// bounded by the number of threads, so it is not preemptible.
-pub fn cancel_badged_sends(ep_pa: PAddr, badge: u64) {
-    let ep = &EndpointRef::new(ep_pa).get().queue;
-    if ep.state() != EndpointState::Send {
-        return;
-    }
-    let mut q = ep.tcbs();
-    for t in q.iter() {
-        let tcb = t.get();
-        if tcb.state() == ThreadState::BlockedOnSend && tcb.blocking_badge() == badge {
-            q.remove(t);
-            set_thread_state(t, ThreadState::Restart);
-            crate::sched::enqueue(t);
-        }
-    }
-    ep.store(q, EndpointState::Send);
-    reschedule_required();
 }

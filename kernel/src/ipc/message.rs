@@ -124,3 +124,9 @@ pub fn reply_error(tcb: TcbRef, e: &SyscallError) {
     let (w, n) = e.words();
     reply(tcb, e.code() as u64, w.get(..n).unwrap_or(&[]));
 }
+
+/// seL4's `doNBRecvFailedTransfer`: a non-blocking receive found nothing;
+/// the badge register says 0.
+pub fn nb_recv_failed(thread: TcbRef) {
+    thread.get().set_reg(BADGE_REGISTER, 0);
+}

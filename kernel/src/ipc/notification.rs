@@ -1,6 +1,6 @@
 //! Notifications (ch. 5 Notifications): Signal, Wait/Poll, binding to a
-//! TCB; seL4's `sendSignal`, `receiveSignal`, `cancelSignal`,
-//! `cancelAllSignals`, `completeSignal` and (un)binding.
+//! TCB; seL4's `sendSignal`, `receiveSignal`, `completeSignal` and binding
+//! (cancelling and unbinding are `cancel`'s).
 //!
 //! A notification is a word of badge bits plus a queue of waiters. A
 //! signal with nobody waiting ORs the badge into the word (Active); a
@@ -39,7 +39,7 @@ pub fn send_signal(ntfn: PAddr, badge: u64) {
                 // signal; one in any other state (even BlockedOnReply in a
                 // Call) does not, and the signal stays pending.
                 Some(t) if t.get().state() == ThreadState::BlockedOnReceive => {
-                    super::cancel_ipc(t);
+                    super::cancel::cancel_ipc(t);
                     wake(t, badge);
                 }
                 _ => set_active(n, badge),
@@ -74,7 +74,7 @@ pub fn receive_signal(thread: TcbRef, ntfn: PAddr, blocking: bool) {
                 q.append(thread);
                 n.queue.store(q, NotificationState::Waiting);
             } else {
-                super::endpoint::nb_recv_failed(thread);
+                super::message::nb_recv_failed(thread);
             }
         }
         NotificationState::Active => complete_signal(ntfn, thread),
@@ -91,27 +91,6 @@ pub fn complete_signal(ntfn: PAddr, tcb: TcbRef) {
     }
 }
 
-/// seL4's `cancelSignal`: `t` stops waiting on `ntfn` and becomes
-/// Inactive.
-pub fn cancel_signal(t: TcbRef, ntfn: PAddr) {
-    let n = &NotificationRef::new(ntfn).get().queue;
-    if n.state() == NotificationState::Waiting {
-        let mut q = n.tcbs();
-        q.remove(t);
-        n.store(q, NotificationState::Waiting);
-    }
-    set_thread_state(t, ThreadState::Inactive);
-}
-
-/// seL4's `cancelAllSignals`: the notification's last cap is gone; every
-/// waiter restarts its system call.
-pub fn cancel_all_signals(ntfn: PAddr) {
-    let n = &NotificationRef::new(ntfn).get().queue;
-    if n.state() == NotificationState::Waiting {
-        super::restart_all(n);
-    }
-}
-
 /// Binds `ntfn` and `tcb` to each other (the caller has checked that
 /// neither is bound).
 pub fn bind_notification(tcb: TcbRef, ntfn: PAddr) {
@@ -119,23 +98,4 @@ pub fn bind_notification(tcb: TcbRef, ntfn: PAddr) {
         .get()
         .set_bound_tcb(tcb.paddr().0);
     tcb.get().set_bound_notification(ntfn.0);
-}
-
-/// seL4's `unbindNotification`: `tcb` loses its bound notification, if any.
-pub fn unbind_notification(tcb: TcbRef) {
-    let n = tcb.get().bound_notification();
-    if n != 0 {
-        NotificationRef::new(PAddr(n)).get().set_bound_tcb(0);
-        tcb.get().set_bound_notification(0);
-    }
-}
-
-/// seL4's `unbindMaybeNotification`: `ntfn` loses its bound TCB, if any.
-pub fn unbind_maybe_notification(ntfn: PAddr) {
-    let n = NotificationRef::new(ntfn).get();
-    let t = n.bound_tcb();
-    if t != 0 {
-        n.set_bound_tcb(0);
-        TcbRef::new(PAddr(t)).get().set_bound_notification(0);
-    }
 }

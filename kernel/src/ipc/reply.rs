@@ -46,18 +46,6 @@ pub fn delete_caller_cap(receiver: TcbRef) {
     cte_delete_one(Tcb::slot(receiver, TCB_CALLER));
 }
 
-/// The reply cap to `t` derived from its master, if any (the master's only
-/// possible derivation-tree child).
-pub fn caller_cap_of(t: TcbRef) -> Option<SlotRef> {
-    let next = Tcb::slot(t, TCB_REPLY).get().next()?;
-    match next.get().cap() {
-        Cap::Reply {
-            tcb, master: false, ..
-        } if tcb == t.paddr() => Some(next),
-        _ => None,
-    }
-}
-
 /// seL4's `doReplyTransfer`: `sender` replies to `receiver` (which waits
 /// BlockedOnReply) through the reply cap in `slot`, with Grant `grant`.
 pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant: bool) {

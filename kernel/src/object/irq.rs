@@ -12,43 +12,29 @@
 //!   the line until `IRQHandler_Ack` (the manual's semantics; seL4 on
 //!   QEMU's virt board leaves the PLIC line unmasked instead, which a
 //!   level-triggered device turns into an interrupt storm until the driver
-//!   clears it). Deleting the handler cap masks the line and frees it.
+//!   clears it). Deleting the handler cap masks the line and frees it
+//!   (`cap::finalise`, through [`table`]).
 //!
 //! The invocations decode into [`IrqControlOp`] and [`IrqHandlerOp`]
 //! (checked in seL4's order, nothing changed) and are performed by
 //! [`perform_control`] and [`perform_handler`], which cannot fail; both
-//! halves are called by the syscall layer (`api`) only. `cap::finalise`
-//! calls the deletion hooks, the machine layer [`handle_interrupt`].
+//! halves are called by the syscall layer (`api`) only; the machine layer
+//! calls [`handle_interrupt`].
 
-use crate::cap::cte::{cnode_slot, SlotRef};
+use crate::cap::cte::SlotRef;
 use crate::cap::delete::cte_delete_one;
 use crate::cap::derive::cte_insert;
 use crate::cap::Cap;
 use crate::object::cnode::lookup_slot_for_cnode_op;
 use crate::object::invocation::Invocation;
-use crate::state::kernel;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 
+pub mod table;
+
 pub use crate::state::{IrqState, IRQ_SLOTS, KERNEL_TIMER_IRQ, MAX_IRQ};
-
-/// The state of `irq`.
-pub fn state(irq: u16) -> IrqState {
-    kernel().irq_state(irq)
-}
-
-/// seL4's `setIRQState`: records the state and masks the line unless it
-/// is in use.
-fn set_state(irq: u16, s: IrqState) {
-    kernel().set_irq_state(irq, s);
-    crate::arch::irq_set_masked(irq, s == IrqState::Inactive);
-}
-
-/// The IRQ node slot of `irq` (the caller keeps `irq` ≤ `MAX_IRQ`).
-fn irq_slot(irq: u16) -> Option<SlotRef> {
-    let node = kernel().irq_node()?;
-    ((irq as usize) < IRQ_SLOTS).then(|| cnode_slot(node, irq as u64))
-}
+pub use table::state;
+use table::{irq_slot, set_state};
 
 /// seL4's `Arch_checkIRQ`: 1..=maxIRQ, else RangeError(1, maxIRQ).
 fn check_irq(w: u64) -> Result<u16, SyscallError> {
@@ -164,20 +150,6 @@ pub fn perform_handler(op: &IrqHandlerOp) {
             }
         }
     }
-}
-
-/// The last handler cap of `irq` is being deleted: its notification cap
-/// goes (seL4's `deletingIRQHandler`).
-pub fn deleting_irq_handler(irq: u16) {
-    if let Some(s) = irq_slot(irq) {
-        cte_delete_one(s);
-    }
-}
-
-/// The last handler cap of `irq` is gone: mask the line and let IRQ
-/// control issue it again (seL4's `postCapDeletion`).
-pub fn irq_handler_deleted(irq: u16) {
-    set_state(irq, IrqState::Inactive);
 }
 
 /// An external interrupt `irq` arrived (claimed and completed by the

@@ -4,6 +4,7 @@
 use super::*;
 use crate::arch::host::SimMachine;
 use crate::object::notification::{NotificationRef, NotificationState};
+use crate::state::kernel;
 use crate::testutil::{boot, err, ok, TestKernel};
 use cairn_abi::cap::init;
 use cairn_abi::object::ObjectType as T;

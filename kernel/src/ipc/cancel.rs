@@ -1,0 +1,172 @@
+//! Cancelling IPC: what deleting an object or stopping a thread does to
+//! the threads blocked on it (seL4's `cancelIPC`, `cancelAllIPC`,
+//! `cancelBadgedSends`, `cancelSignal`, `cancelAllSignals`,
+//! `unbindNotification`, `unbindMaybeNotification` and `suspend`).
+//!
+//! This file is one third of the one import cycle seL4's semantics force
+//! on the kernel: deleting a capability (`cap::delete`) finalises its
+//! object (`cap::finalise`), which cancels the IPC of the threads queued on
+//! it or suspends the thread; cancelling a Call that waits for its reply
+//! deletes the reply capability, which is deleting a capability again. So
+//! everything here may be called from a delete, and calls back into
+//! `cap::delete` only through [`cancel_ipc`] (seL4's `cteDeleteOne` of the
+//! reply capability). The rendezvous themselves
+//! (`endpoint`, `notification`, `reply`) stay outside the cycle.
+//!
+//! Callers: `cap::finalise`, `ipc` (restart, signals to a bound thread),
+//! the TCB invocations (Suspend, unbinding).
+
+use crate::cap::delete::cte_delete_one;
+use crate::cap::{Cap, SlotRef};
+use crate::object::endpoint::{EndpointRef, EndpointState};
+use crate::object::notification::{NotificationRef, NotificationState};
+use crate::object::queue::{QueueState, TcbQueue, WaitQueue};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_REPLY};
+use crate::sched::{dequeue, enqueue, reschedule_required, set_thread_state};
+use crate::types::PAddr;
+
+/// seL4's `cancelIPC`: whatever `t` is blocked in is abandoned. A thread
+/// waiting to send or receive leaves the queue and becomes Inactive; one
+/// waiting for a reply loses the reply cap (and any fault it was for).
+pub fn cancel_ipc(t: TcbRef) {
+    let tcb = t.get();
+    match tcb.state() {
+        ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
+            dequeue_from_endpoint(PAddr(tcb.blocking_object()), t);
+            set_thread_state(t, ThreadState::Inactive);
+        }
+        ThreadState::BlockedOnNotification => {
+            cancel_signal(t, PAddr(tcb.blocking_object()));
+        }
+        ThreadState::BlockedOnReply => {
+            t.get().set_fault(None);
+            if let Some(slot) = caller_cap_of(t) {
+                cte_delete_one(slot);
+            }
+        }
+        ThreadState::Inactive | ThreadState::Running | ThreadState::Restart => {}
+    }
+}
+
+/// seL4's `suspend`: `t` stops (Inactive), abandoning any IPC. A running
+/// thread's restart point moves past its system call, so that a later
+/// Resume does not repeat it.
+///
+/// Out of line: it is rare (TCB_Suspend, TCB finalisation), and inlined it
+/// enlarges `finalise_cap`'s frame, which every revoke and delete pays.
+#[inline(never)]
+pub fn suspend(t: TcbRef) {
+    cancel_ipc(t);
+    let tcb = t.get();
+    if tcb.state() == ThreadState::Running {
+        tcb.set_fault_ip(tcb.next_ip());
+    }
+    dequeue(t);
+    set_thread_state(t, ThreadState::Inactive);
+}
+
+/// Takes `t`, blocked on the endpoint `ep`, out of its queue (part of
+/// seL4's `cancelIPC`).
+fn dequeue_from_endpoint(ep_pa: PAddr, t: TcbRef) {
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    let mut q = ep.tcbs();
+    q.remove(t);
+    ep.store(q, ep.state());
+}
+
+/// The reply cap to `t` derived from its master, if any (the master's only
+/// possible derivation-tree child).
+fn caller_cap_of(t: TcbRef) -> Option<SlotRef> {
+    let next = Tcb::slot(t, TCB_REPLY).get().next()?;
+    match next.get().cap() {
+        Cap::Reply {
+            tcb, master: false, ..
+        } if tcb == t.paddr() => Some(next),
+        _ => None,
+    }
+}
+
+/// seL4's `cancelSignal`: `t` stops waiting on `ntfn` and becomes
+/// Inactive.
+fn cancel_signal(t: TcbRef, ntfn: PAddr) {
+    let n = &NotificationRef::new(ntfn).get().queue;
+    if n.state() == NotificationState::Waiting {
+        let mut q = n.tcbs();
+        q.remove(t);
+        n.store(q, NotificationState::Waiting);
+    }
+    set_thread_state(t, ThreadState::Inactive);
+}
+
+/// The loop of seL4's `cancelAllIPC` and `cancelAllSignals`: the object's
+/// last cap is gone, so its queue empties (state Idle) and every thread
+/// that waited in it restarts its system call (and will find the cap
+/// missing).
+fn restart_all<S: QueueState>(queue: &WaitQueue<S>) {
+    let q = queue.tcbs();
+    queue.set(TcbQueue::default(), S::IDLE);
+    for t in q.iter() {
+        t.get().set_ep_links(0, 0);
+        set_thread_state(t, ThreadState::Restart);
+        enqueue(t);
+    }
+    reschedule_required();
+}
+
+/// seL4's `cancelAllIPC`: the endpoint's last cap is gone; every queued
+/// thread restarts its system call (and will find the cap missing).
+pub fn cancel_all_ipc(ep_pa: PAddr) {
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    if ep.state() != EndpointState::Idle {
+        restart_all(ep);
+    }
+}
+
+/// seL4's `cancelBadgedSends`: every thread queued to send on `ep` with
+/// `badge` restarts (it will find its badged cap revoked). The walk is
+/// bounded by the number of threads, so it is not preemptible.
+pub fn cancel_badged_sends(ep_pa: PAddr, badge: u64) {
+    let ep = &EndpointRef::new(ep_pa).get().queue;
+    if ep.state() != EndpointState::Send {
+        return;
+    }
+    let mut q = ep.tcbs();
+    for t in q.iter() {
+        let tcb = t.get();
+        if tcb.state() == ThreadState::BlockedOnSend && tcb.blocking_badge() == badge {
+            q.remove(t);
+            set_thread_state(t, ThreadState::Restart);
+            enqueue(t);
+        }
+    }
+    ep.store(q, EndpointState::Send);
+    reschedule_required();
+}
+
+/// seL4's `cancelAllSignals`: the notification's last cap is gone; every
+/// waiter restarts its system call.
+pub fn cancel_all_signals(ntfn: PAddr) {
+    let n = &NotificationRef::new(ntfn).get().queue;
+    if n.state() == NotificationState::Waiting {
+        restart_all(n);
+    }
+}
+
+/// seL4's `unbindNotification`: `tcb` loses its bound notification, if any.
+pub fn unbind_notification(tcb: TcbRef) {
+    let n = tcb.get().bound_notification();
+    if n != 0 {
+        NotificationRef::new(PAddr(n)).get().set_bound_tcb(0);
+        tcb.get().set_bound_notification(0);
+    }
+}
+
+/// seL4's `unbindMaybeNotification`: `ntfn` loses its bound TCB, if any.
+pub fn unbind_maybe_notification(ntfn: PAddr) {
+    let n = NotificationRef::new(ntfn).get();
+    let t = n.bound_tcb();
+    if t != 0 {
+        n.set_bound_tcb(0);
+        TcbRef::new(PAddr(t)).get().set_bound_notification(0);
+    }
+}
