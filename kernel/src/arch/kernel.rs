@@ -15,6 +15,9 @@
 use crate::types::Region;
 use cairn_abi::image::ImageHeader;
 
+/// Most memory regions of any kind a platform description may hold.
+pub const MAX_REGIONS: usize = 16;
+
 /// What the machine layer learnt at boot, in physical addresses: the input
 /// of [`Kernel::boot`].
 #[derive(Clone, Debug)]

@@ -28,6 +28,7 @@
 //! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures) |
 //! | `exception_fault(scause, stval) -> Fault` | the fault a synchronous user exception raises |
 //! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |
+//! | `read_word(PAddr)`, `write_word(PAddr, u64)` | one word of physical memory (`phys.rs`, built on `paddr_to_kptr`) |
 //!
 //! The chosen architecture's portable formats build on the host as well
 //! (the host simulates RISC-V 64), and generic code uses them only under
@@ -53,10 +54,12 @@
 //! to resume. It never names a module above `arch`.
 
 mod kernel;
+mod phys;
 mod riscv64;
 use riscv64 as target;
 
-pub use kernel::{BootParams, Kernel};
+pub use kernel::{BootParams, Kernel, MAX_REGIONS};
+pub use phys::{read_word, write_word};
 
 #[cfg(not(target_os = "none"))]
 pub mod host;

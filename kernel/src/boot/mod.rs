@@ -3,11 +3,8 @@
 //! and calls [`boot_root_task`] through `api::Api` (`arch::Kernel::boot`);
 //! everything here is architecture-neutral and runs on the host in tests.
 
-pub use crate::arch::BootParams;
+pub use crate::arch::{BootParams, MAX_REGIONS};
 use crate::types::Region;
-
-/// Most memory regions of any kind a platform description may hold.
-pub const MAX_REGIONS: usize = 16;
 
 /// Why the kernel cannot boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,6 +22,7 @@
 //! | Zombie | 54..0 ptr | number of slots |
 
 use crate::types::PAddr;
+pub use crate::types::VmRights;
 use cairn_abi::cap::{tag, CapRights};
 
 /// Frame sizes of Sv39 (ABI ref §11).
@@ -49,27 +50,6 @@ impl FrameSize {
             1 => FrameSize::Mega,
             2 => FrameSize::Giga,
             _ => FrameSize::Small,
-        }
-    }
-}
-
-/// VM rights of a frame capability (ABI ref §11).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VmRights {
-    /// Not accessible from user mode.
-    KernelOnly = 1,
-    /// Read only.
-    ReadOnly = 2,
-    /// Read and write.
-    ReadWrite = 3,
-}
-
-impl VmRights {
-    const fn from_bits2(v: u64) -> VmRights {
-        match v {
-            2 => VmRights::ReadOnly,
-            3 => VmRights::ReadWrite,
-            _ => VmRights::KernelOnly,
         }
     }
 }

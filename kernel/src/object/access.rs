@@ -24,7 +24,8 @@
 //! The object types themselves make their promise in `object::kernel_objects`,
 //! so that this module imports nothing but `arch` and the kernel's types.
 //!
-//! Raw physical-memory helpers (zeroing, copying bytes in) are here too:
+//! Raw physical-memory helpers (zeroing, copying bytes in) are here too
+//! (single words are `arch::read_word`/`write_word`, re-exported here):
 //! they are used on memory the kernel owns (fresh objects, frames it
 //! creates) and check that the range lies inside the physical window.
 #![allow(unsafe_code)]
@@ -32,6 +33,8 @@
 use crate::arch;
 use crate::types::PAddr;
 use core::marker::PhantomData;
+
+pub use crate::arch::{read_word, write_word};
 
 /// An object type that lives in retyped memory.
 ///
@@ -138,20 +141,4 @@ pub fn copy_out(pa: PAddr, out: &mut [u8]) {
     // SAFETY: `[pa, pa + len)` is RAM inside the physical window; reading
     // plain bytes from it is always valid.
     unsafe { core::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) }
-}
-
-/// Reads the 64-bit word at `pa` (8-byte aligned RAM inside the window).
-pub fn read_word(pa: PAddr) -> u64 {
-    let p = arch::paddr_to_kptr(pa) as *const u64;
-    debug_assert!(p.is_aligned());
-    // SAFETY: `pa` is an aligned word of RAM inside the physical window.
-    unsafe { core::ptr::read_volatile(p) }
-}
-
-/// Writes the 64-bit word at `pa` (8-byte aligned RAM the kernel owns).
-pub fn write_word(pa: PAddr, value: u64) {
-    let p = arch::paddr_to_kptr(pa) as *mut u64;
-    debug_assert!(p.is_aligned());
-    // SAFETY: `pa` is an aligned word of kernel-owned RAM inside the window.
-    unsafe { core::ptr::write_volatile(p, value) }
 }

@@ -1,5 +1,5 @@
-//! The kernel's vocabulary: addresses and regions, seL4's errors with their
-//! error data, lookup failures and faults. A leaf: it imports nothing of the
+//! The kernel's vocabulary: addresses and regions, VM rights, seL4's errors
+//! with their error data, lookup failures and faults. A leaf: it imports nothing of the
 //! kernel, and every layer above may use it.
 
 mod error;
@@ -28,6 +28,28 @@ impl PAddr {
 /// A user virtual address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct VAddr(pub u64);
+
+/// VM rights of a frame capability (ABI ref §11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmRights {
+    /// Not accessible from user mode.
+    KernelOnly = 1,
+    /// Read only.
+    ReadOnly = 2,
+    /// Read and write.
+    ReadWrite = 3,
+}
+
+impl VmRights {
+    /// The rights of a capability's two-bit field (other values: none).
+    pub const fn from_bits2(v: u64) -> VmRights {
+        match v {
+            2 => VmRights::ReadOnly,
+            3 => VmRights::ReadWrite,
+            _ => VmRights::KernelOnly,
+        }
+    }
+}
 
 /// A physical memory region `[start, end)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

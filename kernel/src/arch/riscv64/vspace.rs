@@ -1,9 +1,8 @@
 //! Sv39 page-table entries and walks (ABI ref §11). Pure data manipulation
 //! of page-table memory through `object::access`; builds on the host too.
 
-use crate::cap::VmRights;
-use crate::object::access::{read_word, write_word};
-use crate::types::PAddr;
+use crate::arch::{read_word, write_word};
+use crate::types::{PAddr, VmRights};
 
 /// Valid.
 pub const PTE_V: u64 = 1 << 0;

@@ -4,7 +4,7 @@
 #![allow(unsafe_code)]
 
 use super::paddr_to_kptr;
-use crate::boot::MAX_REGIONS;
+use crate::arch::MAX_REGIONS;
 use crate::types::{PAddr, Region};
 use cairn_abi::image::KERNEL_PHYS_BASE;
 use fdt::Fdt;
