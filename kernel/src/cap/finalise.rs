@@ -19,9 +19,9 @@ use super::cap::Cap;
 use super::zombie::Zombie;
 use crate::object::irq::table::{irq_slot, set_state};
 use crate::object::tcb::TcbRef;
-use crate::object::vspace::page::unmap_page;
-use crate::object::vspace::page_table::unmap_page_table;
-use crate::object::vspace::{delete_asid, delete_asid_pool, find_vspace_for_asid};
+use crate::object::vspace::{
+    delete_asid, delete_asid_pool, find_vspace_for_asid, unmap_page, unmap_page_table,
+};
 use crate::state::IrqState;
 use crate::types::PAddr;
 

@@ -4,16 +4,17 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `mod.rs` | ASID pools, the ASID table, `find_vspace_for_asid`, `setVMRoot`, ASID deletion |
-//! | `page_table.rs` | `PageTable_Map`, `PageTable_Unmap`, unmapping a page table |
-//! | `page.rs` | `Page_Map`, `Page_Unmap`, `Page_GetAddress`, unmapping a frame |
+//! | `mod.rs` | ASID pools, the ASID table, `find_vspace_for_asid`, `setVMRoot`, ASID deletion, unmapping a frame or page table |
+//! | `page_table.rs` | `PageTable_Map`, `PageTable_Unmap` |
+//! | `page.rs` | `Page_Map`, `Page_Unmap`, `Page_GetAddress` |
 //! | `asid.rs` | `ASIDControl_MakePool`, `ASIDPool_Assign` |
 //!
 //! The Sv39 entry format and walks are `arch::vspace`'s. Each invocation
 //! module decodes (checks everything in seL4's order, changes nothing) and
 //! then performs; performing cannot fail. The syscall layer (`api`) calls
 //! the decoders and performers, `cap::finalise` the unmap and delete
-//! functions.
+//! functions, which are in this file so that finalising never imports
+//! invocation code.
 //!
 //! # Why user space never reaches kernel memory
 //!
@@ -42,7 +43,8 @@ mod tests_asid;
 mod tests_page;
 
 use crate::arch;
-use crate::cap::{Cap, LookupFault};
+use crate::arch::vspace as pt;
+use crate::cap::{Cap, FrameSize, LookupFault, Mapping};
 use crate::object::access::ObjPtr;
 use crate::object::tcb::{Tcb, TcbRef, TCB_VTABLE};
 use crate::state::kernel;
@@ -174,5 +176,54 @@ pub fn delete_asid_pool(asid_base: u16, pool: PAddr) {
         k.set_asid_pool(asid_high(asid_base), None);
         arch::sfence_vma_all();
         reload_vspace();
+    }
+}
+
+/// Removes a frame's mapping if the ASID still has a root and the entry
+/// the walk reaches at the frame's level still points to this frame, then
+/// flushes that page (seL4's `unmapPage`). Anything else means the mapping
+/// is already gone (its table was unmapped or its ASID deleted), and the
+/// entry, which may now belong to another frame, is left alone.
+pub fn unmap_page(base: PAddr, size: FrameSize, m: Mapping) {
+    let Some(root) = find_vspace_for_asid(m.asid) else {
+        return;
+    };
+    let (slot, bits) = pt::lookup_pt_slot(root, m.vaddr);
+    if bits != size.bits() {
+        return;
+    }
+    let pte = pt::read_pte(slot);
+    if !pt::is_valid(pte) || pt::is_page_table(pte) || pt::pte_paddr(pte) != base {
+        return;
+    }
+    pt::write_pte(slot, 0);
+    arch::sfence_vma_page(m.vaddr, m.asid);
+}
+
+/// Removes the page table at `table` from the entry that maps it, if the
+/// walk from the ASID's root towards its address still reaches it, and
+/// flushes the ASID's TLB entries (seL4's `unmapPageTable`; a stale
+/// mapping is left alone: nothing reaches the table through it).
+pub fn unmap_page_table(table: PAddr, m: Mapping) {
+    let Some(root) = find_vspace_for_asid(m.asid) else {
+        return;
+    };
+    let mut cur = root;
+    let mut entry = None;
+    for level in 0..pt::LEVELS - 1 {
+        if cur == table {
+            break;
+        }
+        let s = pt::slot(cur, pt::index(m.vaddr, level));
+        let pte = pt::read_pte(s);
+        if !pt::is_page_table(pte) {
+            return;
+        }
+        entry = Some(s);
+        cur = pt::pte_paddr(pte);
+    }
+    if let (true, Some(s)) = (cur == table, entry) {
+        pt::write_pte(s, 0);
+        arch::sfence_vma_asid(m.asid);
     }
 }

@@ -26,11 +26,11 @@
 //! kernel-only executable entry is execute-only; kernel-only and
 //! execute-never gives an invalid entry (seL4's `makeUserPTE`).
 
-use super::{check_vspace, find_vspace_for_asid, vspace_of};
+use super::{check_vspace, unmap_page, vspace_of};
 use crate::arch;
 use crate::arch::vspace as pt;
 use crate::cap::rights::mask_vm_rights;
-use crate::cap::{Cap, FrameSize, LookupFault, Mapping, SlotRef};
+use crate::cap::{Cap, LookupFault, Mapping, SlotRef};
 use crate::object::invocation::{Invocation, Reply};
 use crate::types::PAddr;
 use crate::types::SyscallError;
@@ -185,25 +185,4 @@ fn unmap_slot(slot: SlotRef) {
             mapping: None,
         });
     }
-}
-
-/// Removes a frame's mapping if the ASID still has a root and the entry
-/// the walk reaches at the frame's level still points to this frame, then
-/// flushes that page (seL4's `unmapPage`). Anything else means the mapping
-/// is already gone (its table was unmapped or its ASID deleted), and the
-/// entry, which may now belong to another frame, is left alone.
-pub fn unmap_page(base: PAddr, size: FrameSize, m: Mapping) {
-    let Some(root) = find_vspace_for_asid(m.asid) else {
-        return;
-    };
-    let (slot, bits) = pt::lookup_pt_slot(root, m.vaddr);
-    if bits != size.bits() {
-        return;
-    }
-    let pte = pt::read_pte(slot);
-    if !pt::is_valid(pte) || pt::is_page_table(pte) || pt::pte_paddr(pte) != base {
-        return;
-    }
-    pt::write_pte(slot, 0);
-    arch::sfence_vma_page(m.vaddr, m.asid);
 }

@@ -21,7 +21,7 @@
 //!   The table goes into that entry; the cap records vaddr rounded down to
 //!   the region the entry covers.
 
-use super::{check_vspace, find_vspace_for_asid, vspace_of};
+use super::{check_vspace, find_vspace_for_asid, unmap_page_table, vspace_of};
 use crate::arch;
 use crate::arch::vspace as pt;
 use crate::cap::derive::is_final_capability;
@@ -140,33 +140,5 @@ pub fn perform(op: &PageTableOp) {
                 mapping: None,
             });
         }
-    }
-}
-
-/// Removes the page table at `table` from the entry that maps it, if the
-/// walk from the ASID's root towards its address still reaches it, and
-/// flushes the ASID's TLB entries (seL4's `unmapPageTable`; a stale
-/// mapping is left alone: nothing reaches the table through it).
-pub fn unmap_page_table(table: PAddr, m: Mapping) {
-    let Some(root) = find_vspace_for_asid(m.asid) else {
-        return;
-    };
-    let mut cur = root;
-    let mut entry = None;
-    for level in 0..pt::LEVELS - 1 {
-        if cur == table {
-            break;
-        }
-        let s = pt::slot(cur, pt::index(m.vaddr, level));
-        let pte = pt::read_pte(s);
-        if !pt::is_page_table(pte) {
-            return;
-        }
-        entry = Some(s);
-        cur = pt::pte_paddr(pte);
-    }
-    if let (true, Some(s)) = (cur == table, entry) {
-        pt::write_pte(s, 0);
-        arch::sfence_vma_asid(m.asid);
     }
 }
