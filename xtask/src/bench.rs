@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::build::{parse_config, repo_root, Builder};
+use crate::figures::Record;
 use crate::harness::TestResult;
 use crate::prereq::{self, Need};
 use crate::qemu::{self, Captured, Ending, Limits};
@@ -27,8 +28,6 @@ use std::time::Duration;
 pub const BENCH: &str = "cairn-bench";
 /// The kernel configuration benchmarks run with.
 pub const CONFIG: &str = "benchmark=on";
-/// Virtual nanoseconds per instruction under `-icount shift=0`.
-const NS_PER_INSTRUCTION: u64 = 1;
 
 /// Capabilities a revoke deletes between two preemption checks (seL4's
 /// `CONFIG_MAX_NUM_WORK_UNITS_PER_PREEMPTION`, `kernel/src/preempt.rs`).
@@ -58,39 +57,6 @@ pub const IPC_LIMITS: [(&str, u64); 7] = [
     ("call-reply-recv-4-cross-as", 2_300),
     ("signal-higher-prio", 2_000),
 ];
-
-/// One measurement: its name and its figures (the root task's and the
-/// kernel's, merged).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    pub name: String,
-    /// What was measured, for benchmarks of several operations.
-    pub op: Option<String>,
-    pub figures: BTreeMap<String, u64>,
-}
-
-impl Record {
-    pub fn get(&self, key: &str) -> Option<u64> {
-        self.figures.get(key).copied()
-    }
-
-    /// The largest timer-interrupt latency in instructions (from the
-    /// kernel's timebase units).
-    pub fn latency_max_instructions(&self) -> Option<u64> {
-        let hz = self.get("timebase-hz").filter(|&hz| hz > 0)?;
-        let ns = self.get("latency-max")?.checked_mul(1_000_000_000)? / hz;
-        Some(ns / NS_PER_INSTRUCTION)
-    }
-
-    /// `revoke_caps_100000` / `ipc_yield`-style test name.
-    fn test_name(&self) -> String {
-        match (&self.op, self.get("caps")) {
-            (Some(op), _) => format!("{}_{}", self.name, op.replace('-', "_")),
-            (None, Some(n)) => format!("{}_caps_{n}", self.name),
-            (None, None) => self.name.clone(),
-        }
-    }
-}
 
 /// The `op=<name>` of a record (a text value), if any.
 fn op_of(text: &str) -> Option<String> {

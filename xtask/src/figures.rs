@@ -1,11 +1,46 @@
-//! The figures benchmark results are held against: seL4 16.0.0's own
+//! A benchmark's figures ([`Record`]) and what they are held against: seL4 16.0.0's own
 //! (sel4bench on QEMU `virt` under `-icount shift=0`, from the performance
 //! issue), and the bound of every `sel4bench` case (a regression fails
 //! `cargo xtask test`); plus `cargo xtask bench --compare OLD.json`.
 
-use crate::bench::Record;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+/// Virtual nanoseconds per instruction under `-icount shift=0`.
+const NS_PER_INSTRUCTION: u64 = 1;
+
+/// One measurement: its name and its figures (the root task's and the
+/// kernel's, merged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub name: String,
+    /// What was measured, for benchmarks of several operations.
+    pub op: Option<String>,
+    pub figures: BTreeMap<String, u64>,
+}
+
+impl Record {
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.figures.get(key).copied()
+    }
+
+    /// The largest timer-interrupt latency in instructions (from the
+    /// kernel's timebase units).
+    pub fn latency_max_instructions(&self) -> Option<u64> {
+        let hz = self.get("timebase-hz").filter(|&hz| hz > 0)?;
+        let ns = self.get("latency-max")?.checked_mul(1_000_000_000)? / hz;
+        Some(ns / NS_PER_INSTRUCTION)
+    }
+
+    /// `revoke_caps_100000` / `ipc_yield`-style test name.
+    pub fn test_name(&self) -> String {
+        match (&self.op, self.get("caps")) {
+            (Some(op), _) => format!("{}_{}", self.name, op.replace('-', "_")),
+            (None, Some(n)) => format!("{}_caps_{n}", self.name),
+            (None, None) => self.name.clone(),
+        }
+    }
+}
 
 /// seL4 16.0.0's figure (instructions, sel4bench's minimum) for the cases
 /// where sel4bench measures the same thing as `user/bench`.

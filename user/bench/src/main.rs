@@ -69,7 +69,8 @@ fn two_threads(bi: &BootInfo) -> Result<(), threads::Failed> {
         untyped: sel4::Untyped::from_bits(slot),
         next_slot: slot + 1,
     };
-    threads::run(bi, &mut room)
+    let space = threads::run(bi, &mut room)?;
+    oneway::run(bi, &mut room, &space)
 }
 
 cairn_rt::entry!(main);
