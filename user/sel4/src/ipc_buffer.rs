@@ -67,10 +67,15 @@ impl Default for ThreadSlot {
 
 /// The calling thread's `tp` register.
 #[cfg(target_arch = "riscv64")]
+#[inline(always)]
 fn thread_pointer() -> usize {
     let tp: usize;
+    // `pure`: the same value every time within a thread, so the compiler
+    // may read it once for the several slot accesses of a borrow.
     // SAFETY: reads a register; no memory access, no side effect.
-    unsafe { core::arch::asm!("mv {}, tp", out(reg) tp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mv {}, tp", out(reg) tp, options(pure, nomem, nostack, preserves_flags))
+    };
     tp
 }
 
@@ -88,6 +93,7 @@ mod slot {
     /// The root thread's registration (`tp` = 0).
     static ROOT: ThreadSlot = ThreadSlot::new();
 
+    #[inline(always)]
     fn current() -> &'static ThreadSlot {
         match super::thread_pointer() {
             0 => &ROOT,
@@ -99,15 +105,18 @@ mod slot {
         }
     }
 
+    #[inline(always)]
     pub fn get() -> *mut IpcBuffer {
         current().buffer.load(Ordering::Acquire)
     }
     pub fn set(p: *mut IpcBuffer) {
         current().buffer.store(p, Ordering::Release)
     }
+    #[inline(always)]
     pub fn try_borrow() -> bool {
         !current().busy.swap(true, Ordering::Acquire)
     }
+    #[inline(always)]
     pub fn release() {
         current().busy.store(false, Ordering::Release)
     }
@@ -153,9 +162,71 @@ pub fn ipc_buffer_ptr() -> *mut IpcBuffer {
     slot::get()
 }
 
-struct Borrow;
+/// The calling thread's IPC buffer, borrowed: holds the borrow flag (so no
+/// other access of this thread aliases it) and reaches the buffer through a
+/// raw pointer, making references only inside its methods. The message
+/// paths of [`crate::syscall`], [`crate::Message`] and the invocation stubs
+/// use it to write and read the words in use in place, as libsel4's
+/// `seL4_SetMR`/`seL4_GetMR` do, without copying a whole message.
+pub(crate) struct BufferRef {
+    ptr: core::ptr::NonNull<IpcBuffer>,
+}
 
-impl Drop for Borrow {
+impl BufferRef {
+    /// Borrows the buffer; `None` if none is registered or it is already
+    /// borrowed (by an enclosing [`with_ipc_buffer`] or `BufferRef`).
+    #[inline(always)]
+    pub(crate) fn acquire() -> Option<BufferRef> {
+        let ptr = core::ptr::NonNull::new(slot::get())?;
+        // Not `then_some`: a `BufferRef` made and dropped on refusal would
+        // release the enclosing borrow.
+        if slot::try_borrow() {
+            Some(BufferRef { ptr })
+        } else {
+            None
+        }
+    }
+
+    /// The buffer, for one access.
+    #[inline(always)]
+    fn get(&mut self) -> &mut IpcBuffer {
+        // SAFETY: `set_ipc_buffer`'s contract makes `ptr` a valid buffer
+        // that only this module accesses; the borrow flag we hold makes this
+        // reference the only one, and it lives no longer than `&mut self`.
+        unsafe { &mut *self.ptr.as_ptr() }
+    }
+
+    /// Writes MR *i* (ignored past MR119).
+    #[inline(always)]
+    pub(crate) fn set_mr(&mut self, i: usize, w: Word) {
+        if let Some(slot) = self.get().msg.get_mut(i) {
+            *slot = w;
+        }
+    }
+
+    /// MR *i* (0 past MR119).
+    #[inline(always)]
+    pub(crate) fn mr(&mut self, i: usize) -> Word {
+        self.get().msg.get(i).copied().unwrap_or(0)
+    }
+
+    /// Writes `caps_or_badges[i]` (ignored past the third).
+    #[inline(always)]
+    pub(crate) fn set_cap(&mut self, i: usize, w: Word) {
+        if let Some(slot) = self.get().caps_or_badges.get_mut(i) {
+            *slot = w;
+        }
+    }
+
+    /// `caps_or_badges[i]` (0 past the third).
+    #[inline(always)]
+    pub(crate) fn cap(&mut self, i: usize) -> Word {
+        self.get().caps_or_badges.get(i).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for BufferRef {
+    #[inline(always)]
     fn drop(&mut self) {
         slot::release();
     }
@@ -164,16 +235,8 @@ impl Drop for Borrow {
 /// Runs `f` on the IPC buffer. `None` if no buffer is registered or if it is
 /// already borrowed by an enclosing call.
 pub fn with_ipc_buffer<R>(f: impl FnOnce(&mut IpcBuffer) -> R) -> Option<R> {
-    let ptr = slot::get();
-    if ptr.is_null() || !slot::try_borrow() {
-        return None;
-    }
-    let _guard = Borrow;
-    // SAFETY: `set_ipc_buffer`'s contract makes `ptr` a valid, exclusively
-    // owned IPC buffer; the BUSY flag guarantees this is the only live
-    // reference to it until `_guard` drops.
-    let buffer = unsafe { &mut *ptr };
-    Some(f(buffer))
+    let mut b = BufferRef::acquire()?;
+    Some(f(b.get()))
 }
 
 /// `seL4_GetMR(i)`: MR *i* from the IPC buffer (0 if out of range or no
@@ -239,8 +302,11 @@ mod tests {
     #[test]
     fn nested_borrow_refused() {
         testing::install();
-        let inner = with_ipc_buffer(|_| with_ipc_buffer(|_| ()).is_none());
-        assert_eq!(inner, Some(true));
+        let inner = with_ipc_buffer(|_| {
+            // Refused twice: a refusal leaves the enclosing borrow alone.
+            [with_ipc_buffer(|_| ()), with_ipc_buffer(|_| ())]
+        });
+        assert_eq!(inner, Some([None, None]));
         assert!(with_ipc_buffer(|_| ()).is_some());
     }
 }

@@ -8,9 +8,13 @@
 //!   `riscv64`; on the host a scripted fake kernel stands in for unit tests.
 //! - [`ipc_buffer`]: the calling thread's IPC buffer (ABI ref §3), through
 //!   which message registers beyond the fourth and extra caps travel.
-//! - [`Message`]: a message as a pure value (label, MRs, caps). Every
-//!   invocation is marshalled into a `Message` before the system call, so
-//!   host tests see exactly what would be sent, apart from the assembly.
+//! - [`Message`]: a message as seL4 carries it: the MessageInfo and
+//!   MR0..MR3 as a five-word value, MR4.. and the extra caps in place in
+//!   the IPC buffer (as libsel4's `seL4_SetMR`/`seL4_GetMR`). A call moves
+//!   only the words in use, so the library's calls cost what the
+//!   register-only ones do (`bench ipc op=lib-*`, docs/benchmarks.md). Host
+//!   tests see every message as the kernel reads it (a fake kernel reads
+//!   registers and IPC buffer at each system call).
 //! - [`object`]: typed capability wrappers ([`Untyped`], [`CNode`], [`Tcb`],
 //!   …) with seL4's invocations (ABI ref §7), each returning
 //!   `Result<_, Error>` with seL4's error data ([`Error`], ABI ref §8). As

@@ -54,24 +54,23 @@ pub fn invoke(cap: CPtr, msg: &Message) -> Result<Message, Error> {
 #[cfg(all(test, not(target_arch = "riscv64")))]
 pub(crate) mod testing {
     //! Runs one invocation against the fake kernel.
-    use super::*;
     use crate::ipc_buffer::testing::install;
-    use crate::syscall::testing::with_fake_kernel;
+    use crate::syscall::testing::{with_fake_kernel, Msg};
     use cairn_abi::syscall::SYS_CALL;
 
     /// Runs `f` (which must make exactly one Call) with `reply` scripted;
     /// returns its result and the (invoked cptr, message) it sent.
-    pub fn one_call<R>(reply: Message, f: impl FnOnce() -> R) -> (R, u64, Message) {
+    pub fn one_call<R>(reply: Msg, f: impl FnOnce() -> R) -> (R, u64, Msg) {
         install();
         let (out, log) = with_fake_kernel(&[reply], f);
         assert_eq!(log.len(), 1, "exactly one system call");
-        let (sys, a0, msg) = log[0];
+        let (sys, a0, msg) = log.into_iter().next().unwrap();
         assert_eq!(sys, SYS_CALL);
         (out, a0, msg)
     }
 
     /// The empty success reply.
-    pub fn ok() -> Message {
-        Message::empty(0)
+    pub fn ok() -> Msg {
+        Msg::new(0, &[], &[])
     }
 }

@@ -15,7 +15,7 @@ use super::tcb::{context_from_words, context_to_words, CopyFlags};
 use super::testing::{ok, one_call};
 use crate::cap::*;
 use crate::error::{Error, LookupFailure};
-use crate::message::Message;
+use crate::syscall::testing::Msg;
 use cairn_abi::cap::CapRights;
 use cairn_abi::context::UserContext;
 use cairn_abi::object::ObjectType;
@@ -142,24 +142,20 @@ fn tcb_register_transfers() {
 
 #[test]
 fn tcb_results() {
-    let reply = Message::new(0, &context_to_words(&numbered()), &[]);
+    let reply = Msg::new(0, &context_to_words(&numbered()), &[]);
     let (r, _, _) = one_call(reply, || T.read_registers(false, 0, 32));
     assert_eq!(r, Ok(numbered()));
     // A short reply: the registers not sent read as 0.
-    let (r, _, _) = one_call(Message::new(0, &[5, 6], &[]), || {
-        T.read_registers(false, 0, 2)
-    });
+    let (r, _, _) = one_call(Msg::new(0, &[5, 6], &[]), || T.read_registers(false, 0, 2));
     let want = UserContext {
         pc: 5,
         ra: 6,
         ..UserContext::default()
     };
     assert_eq!(r, Ok(want));
-    let (r, _, _) = one_call(Message::new(4, &[1, 32], &[]), || {
-        T.read_registers(false, 0, 0)
-    });
+    let (r, _, _) = one_call(Msg::new(4, &[1, 32], &[]), || T.read_registers(false, 0, 0));
     assert_eq!(r, Err(Error::RangeError { min: 1, max: 32 }));
-    let (r, _, _) = one_call(Message::new(0, &[1], &[]), || T.set_flags(0, 1));
+    let (r, _, _) = one_call(Msg::new(0, &[1], &[]), || T.set_flags(0, 1));
     assert_eq!(r, Ok(1));
 }
 
@@ -220,7 +216,7 @@ fn cnode() {
 #[test]
 fn cnode_errors() {
     // ABI ref §6.7: Copy to dest depth 13 -> GuardMismatch.
-    let reply = Message::new(6, &[0, 4, 13, 0, 51], &[]);
+    let reply = Msg::new(6, &[0, 4, 13, 0, 51], &[]);
     let (r, _, _) = one_call(reply, || ROOT.copy(100, 13, ROOT, 1, 64, CapRights::ALL));
     let failure = LookupFailure::GuardMismatch {
         bits_left: 13,
@@ -279,7 +275,7 @@ fn domain() {
         ),
         (11, 32, || D.schedule_set_start(5), &[5], &[]),
     ]);
-    let (r, _, _) = one_call(Message::new(1, &[0], &[]), || D.schedule_set_start(5));
+    let (r, _, _) = one_call(Msg::new(1, &[0], &[]), || D.schedule_set_start(5));
     assert_eq!(r, Err(Error::InvalidArgument { index: 0 }));
 }
 
@@ -330,13 +326,13 @@ fn vspace() {
 #[test]
 fn vspace_results_and_errors() {
     let frame = Frame::from_bits(9);
-    let (r, _, _) = one_call(Message::new(0, &[0x8020_0000], &[]), || frame.get_address());
+    let (r, _, _) = one_call(Msg::new(0, &[0x8020_0000], &[]), || frame.get_address());
     assert_eq!(r, Ok(0x8020_0000));
     // An error reply to GetAddress is the error, not an address.
-    let (r, _, _) = one_call(Message::new(3, &[], &[]), || frame.get_address());
+    let (r, _, _) = one_call(Msg::new(3, &[], &[]), || frame.get_address());
     assert_eq!(r, Err(Error::IllegalOperation));
     // Page Map with no leaf table: FailedLookup, MissingCapability(21).
-    let (r, _, _) = one_call(Message::new(6, &[0, 2, 21], &[]), || {
+    let (r, _, _) = one_call(Msg::new(6, &[0, 2, 21], &[]), || {
         frame.map(VS, 0x1000, CapRights::ALL, 0)
     });
     let failure = LookupFailure::MissingCapability { bits_left: 21 };

@@ -1,13 +1,14 @@
 //! The system calls (ABI ref §1, §2) on top of one register-level primitive,
 //! `raw`: `a0` = cap or badge, `a1` = MessageInfo, `a2..a5` = MR0..MR3,
 //! `a7` = number. MRs from 4 on and the extra-cap cptrs go through the IPC
-//! buffer ([`crate::ipc_buffer`]).
+//! buffer ([`crate::ipc_buffer`]), where [`Message`] keeps them: the calls
+//! taking a [`Message`] move only its five register words, so they cost
+//! what the register-only calls ([`call_regs`], …) cost.
 //!
 //! `raw` is an `ecall` on `riscv64` (`riscv.rs`, the crate's only assembly)
 //! and a scripted fake kernel in host unit tests (`host.rs`).
 
 use crate::cap::CPtr;
-use crate::ipc_buffer::with_ipc_buffer;
 use crate::message::Message;
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
 use cairn_abi::syscall as nr;
@@ -36,63 +37,47 @@ pub(crate) struct Regs {
     pub mr: [Word; N_MSG_REGISTERS],
 }
 
-/// Puts `msg` into registers (MR0..3, info) and the IPC buffer (MR4.., caps).
-/// Without an IPC buffer only the register part is sent, as the kernel itself
-/// would truncate (ABI ref §3).
+/// The registers that send `msg` to (or through) `a0`: its MessageInfo
+/// and MR0..MR3. The rest of the message is already in the IPC buffer
+/// ([`Message::new`]), where the kernel reads it.
+#[inline(always)]
 fn load(a0: Word, msg: &Message) -> Regs {
-    let mut mr = [0; N_MSG_REGISTERS];
-    for (dst, src) in mr.iter_mut().zip(msg.mrs()) {
-        *dst = *src;
-    }
-    with_ipc_buffer(|b| {
-        for (i, w) in msg.mrs().iter().enumerate().skip(N_MSG_REGISTERS) {
-            if let Some(slot) = b.msg.get_mut(i) {
-                *slot = *w;
-            }
-        }
-        for (dst, src) in b.caps_or_badges.iter_mut().zip(msg.caps()) {
-            *dst = *src;
-        }
-    });
     Regs {
         a0,
         a1: msg.info().0,
-        mr,
+        mr: msg.regs(),
     }
 }
 
-/// Reads a received message back from registers and the IPC buffer.
+/// The message a system call returned: MessageInfo and MR0..MR3 from the
+/// registers, the rest left in the IPC buffer where the kernel wrote it.
+#[inline(always)]
 fn unload(r: &Regs) -> Message {
-    let info = MessageInfo(r.a1);
-    let in_regs = |i: usize| r.mr.get(i).copied();
-    with_ipc_buffer(|b| {
-        Message::received(
-            info,
-            |i| in_regs(i).unwrap_or_else(|| b.msg.get(i).copied().unwrap_or(0)),
-            |i| b.caps_or_badges.get(i).copied().unwrap_or(0),
-        )
-    })
-    .unwrap_or_else(|| Message::received(info, |i| in_regs(i).unwrap_or(0), |_| 0))
+    Message::from_parts(MessageInfo(r.a1), r.mr)
 }
 
 /// `seL4_Call`: send `msg` to `dest` and wait for the reply. Returns the
 /// badge register and the reply.
+#[inline]
 pub fn call(dest: CPtr, msg: &Message) -> (Word, Message) {
     let r = raw(nr::SYS_CALL, load(dest.0, msg));
     (r.a0, unload(&r))
 }
 
 /// `seL4_Send`: blocking send.
+#[inline]
 pub fn send(dest: CPtr, msg: &Message) {
     raw(nr::SYS_SEND, load(dest.0, msg));
 }
 
 /// `seL4_NBSend`: send if a receiver waits, else drop the message.
+#[inline]
 pub fn nb_send(dest: CPtr, msg: &Message) {
     raw(nr::SYS_NB_SEND, load(dest.0, msg));
 }
 
 /// `seL4_Recv`: blocking receive on `src`. Returns the badge and message.
+#[inline]
 pub fn recv(src: CPtr) -> (Word, Message) {
     let r = raw(
         nr::SYS_RECV,
@@ -106,6 +91,7 @@ pub fn recv(src: CPtr) -> (Word, Message) {
 
 /// `seL4_NBRecv`: receive if a message is pending (badge 0 and an empty
 /// message otherwise).
+#[inline]
 pub fn nb_recv(src: CPtr) -> (Word, Message) {
     let r = raw(
         nr::SYS_NB_RECV,
@@ -118,11 +104,13 @@ pub fn nb_recv(src: CPtr) -> (Word, Message) {
 }
 
 /// `seL4_Reply` (classic): reply to the thread in the caller slot.
+#[inline]
 pub fn reply(msg: &Message) {
     raw(nr::SYS_REPLY, load(0, msg));
 }
 
 /// `seL4_ReplyRecv` (classic): reply with `msg`, then receive on `src`.
+#[inline]
 pub fn reply_recv(src: CPtr, msg: &Message) -> (Word, Message) {
     let r = raw(nr::SYS_REPLY_RECV, load(src.0, msg));
     (r.a0, unload(&r))
@@ -130,8 +118,9 @@ pub fn reply_recv(src: CPtr, msg: &Message) -> (Word, Message) {
 
 /// A message that fits in registers: MessageInfo and MR0..MR3 (what
 /// libsel4's `seL4_CallWithMRs` and friends pass). The IPC buffer is not
-/// touched, so these calls cost only the kernel's work: the fast path for
-/// short messages and what the IPC benchmarks measure.
+/// touched, so these calls cost only the kernel's work: what the IPC
+/// benchmarks measure, and the yardstick of the [`Message`] calls
+/// (`bench ipc op=lib-*`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RegMessage {
     /// The MessageInfo (label, caps, length ≤ 4).
@@ -186,26 +175,44 @@ pub fn yield_now() {
 
 #[cfg(all(test, not(target_arch = "riscv64")))]
 mod tests {
+    use super::testing::Msg;
     use super::*;
     use crate::ipc_buffer::testing::install;
 
     #[test]
-    fn call_spills_long_messages_to_the_buffer() {
+    fn call_sends_words_and_caps_where_the_kernel_reads_them() {
         install();
-        let reply = Message::new(0, &[10, 11, 12, 13, 14, 15], &[]);
-        let msg = Message::new(5, &[1, 2, 3, 4, 5, 6], &[CPtr(7), CPtr(8)]);
-        let ((badge, got), log) = testing::with_fake_kernel(&[reply], || call(CPtr(9), &msg));
+        let reply = Msg::new(0, &[10, 11, 12, 13, 14, 15], &[]);
+        let ((badge, got), log) = testing::with_fake_kernel(&[reply], || {
+            call(
+                CPtr(9),
+                &Message::new(5, &[1, 2, 3, 4, 5, 6], &[CPtr(7), CPtr(8)]),
+            )
+        });
         assert_eq!(badge, 0);
-        assert_eq!(got.mrs(), &[10, 11, 12, 13, 14, 15]);
+        let mut out = [0; 8];
+        assert_eq!(got.copy_mrs(&mut out), &[10, 11, 12, 13, 14, 15]);
         assert_eq!(log.len(), 1);
         let (sys, a0, sent) = &log[0];
         assert_eq!((*sys, *a0), (nr::SYS_CALL, 9));
-        assert_eq!(*sent, msg);
+        assert_eq!(*sent, Msg::new(5, &[1, 2, 3, 4, 5, 6], &[7, 8]));
+    }
+
+    #[test]
+    fn received_words_are_read_in_place() {
+        install();
+        let sent = Msg::new(3, &[1, 2, 3, 4, 5], &[0xB0]);
+        let ((badge, got), _) = testing::with_fake_kernel(&[sent], || recv(CPtr(2)));
+        assert_eq!((badge, got.label(), got.len(), got.n_caps()), (0, 3, 5, 1));
+        assert_eq!(
+            (got.mr(3), got.mr(4), got.mr(5), got.cap(0)),
+            (4, 5, 0, 0xB0)
+        );
     }
 
     #[test]
     fn register_messages_touch_only_registers() {
-        let reply = Message::new(3, &[9, 8], &[]);
+        let reply = Msg::new(3, &[9, 8], &[]);
         let m = RegMessage {
             info: MessageInfo::new(1, 0, 0, 2),
             mrs: [5, 6, 0, 0],
@@ -230,6 +237,7 @@ mod tests {
             a1: MessageInfo::new(0, 0, 0, 6).0,
             mr: [1, 2, 3, 4],
         });
-        assert_eq!(back.mrs(), &[1, 2, 3, 4, 0, 0]);
+        let mut out = [9; 8];
+        assert_eq!(back.copy_mrs(&mut out), &[1, 2, 3, 4, 0, 0]);
     }
 }

@@ -14,8 +14,9 @@ pub(crate) fn raw(sys: SyscallNo, r: Regs) -> Regs {
     // every register except the outputs declared here (a0..a5; ABI ref §2)
     // and returns to the next instruction. It does not use our stack. It may
     // read and write the IPC buffer, which Rust code only touches through
-    // `ipc_buffer::with_ipc_buffer`, never across this asm block; the asm is
-    // not `nomem`, so the compiler assumes memory may change.
+    // `ipc_buffer` (`with_ipc_buffer`, `BufferRef`), never holding a
+    // reference to it across this asm block; the asm is not `nomem`, so the
+    // compiler assumes memory may change.
     unsafe {
         core::arch::asm!(
             "ecall",

@@ -31,7 +31,7 @@ fn record_one(_: usize) {
     let (badge, m) = Endpoint::from_bits(get(0)).recv();
     set(1, badge);
     set(2, m.label());
-    set(3, m.mrs().len() as Word);
+    set(3, m.len() as Word);
     for i in 0..6 {
         set(4 + i, m.mr(i));
     }
@@ -74,7 +74,7 @@ pub(super) fn recv_then_send(ctx: &Ctx<'_>) -> TestResult {
     start(&env, 0, send_one, 0, PRIO, CPtr::NULL)?;
     let (badge, m) = Endpoint::from_bits(ep).recv();
     expect_eq(
-        (badge, m.label(), m.mrs()),
+        (badge, m.label(), m.copy_mrs(&mut [0; 8])),
         (0x52, 3, &[0xAB, 0xCD][..]),
         "received",
     )
@@ -99,7 +99,11 @@ pub(super) fn call_reply_recv(ctx: &Ctx<'_>) -> TestResult {
     start(&env, 0, server, 0, PRIO, CPtr::NULL)?;
     for v in [10, 20, 30, 40] {
         let reply = Endpoint::from_bits(ep).call(&Message::new(1, &[v], &[]));
-        expect_eq((reply.label(), reply.mrs()), (v, &[v + 1][..]), "reply")?;
+        expect_eq(
+            (reply.label(), reply.copy_mrs(&mut [0; 8])),
+            (v, &[v + 1][..]),
+            "reply",
+        )?;
     }
     Ok(())
 }
@@ -119,7 +123,7 @@ pub(super) fn call_without_grant(ctx: &Ctx<'_>) -> TestResult {
     set(10, done(&env)?);
     start(&env, 0, caller, 0, PRIO, CPtr::NULL)?;
     let (_, m) = Endpoint::from_bits(ep).recv();
-    expect_eq(m.mrs(), &[0x5A][..], "the Call's message")?;
+    expect_eq(m.copy_mrs(&mut [0; 8]), &[0x5A][..], "the Call's message")?;
     // Without Grant or GrantReply there is no reply cap to save.
     let s = env.slot()?;
     expect_ok(ROOT.save_caller(s, 64), "SaveCaller")?;
@@ -225,8 +229,8 @@ pub(super) fn non_blocking(ctx: &Ctx<'_>) -> TestResult {
 /// Worker: Recv a message, record its length and the sum of its MRs.
 fn sum_message(_: usize) {
     let (_, m) = Endpoint::from_bits(get(0)).recv();
-    set(1, m.mrs().len() as Word);
-    set(2, m.mrs().iter().sum());
+    set(1, m.len() as Word);
+    set(2, m.copy_mrs(&mut [0; 120]).iter().sum());
     set(3, m.mr(119));
     Notification::from_bits(get(10)).signal();
 }

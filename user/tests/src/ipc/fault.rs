@@ -55,7 +55,7 @@ pub(super) fn unknown_syscall(ctx: &Ctx<'_>) -> TestResult {
     clear();
     let (badge, m) = fault_of(&env, unknown)?;
     expect_eq(
-        (badge, m.label(), m.mrs().len()),
+        (badge, m.label(), m.len()),
         (0x99, UNKNOWN_SYSCALL, 11),
         "the fault message",
     )?;
@@ -84,7 +84,7 @@ pub(super) fn breakpoint(ctx: &Ctx<'_>) -> TestResult {
     clear();
     let (_, m) = fault_of(&env, breaks)?;
     expect_eq(
-        (m.label(), m.mrs().len()),
+        (m.label(), m.len()),
         (USER_EXCEPTION, 4),
         "the fault message",
     )?;
@@ -174,11 +174,7 @@ pub(super) fn cap_fault_recv(ctx: &Ctx<'_>) -> TestResult {
     let empty = env.slot()?;
     set(2, empty);
     let (_, m) = fault_of(&env, recv_empty)?;
-    expect_eq(
-        (m.label(), m.mrs().len()),
-        (CAP_FAULT, 5),
-        "the fault message",
-    )?;
+    expect_eq((m.label(), m.len()), (CAP_FAULT, 5), "the fault message")?;
     expect_eq((m.mr(1), m.mr(2)), (empty, 1), "Addr, InRecvPhase")?;
     expect_eq((m.mr(3), m.mr(4)), (2, 0), "MissingCapability, bitsLeft 0")
 }

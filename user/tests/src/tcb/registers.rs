@@ -47,8 +47,9 @@ pub fn read_count(ctx: &Ctx<'_>) -> TestResult {
     // ReadRegisters of 5 replies with exactly 5 words.
     let msg = sel4::Message::new(label::TCB_READ_REGISTERS, &[0, 5], &[]);
     let reply = expect_ok(sel4::object::invoke(t.cptr(), &msg), "ReadRegisters(5)")?;
+    let mut words = [0; 8];
     check_eq!(
-        reply.mrs(),
+        reply.copy_mrs(&mut words),
         &[0x100, 0x101, 0x102, 0x103, 0x104][..],
         "reply"
     );

@@ -84,7 +84,7 @@ fn event(badge: Word, m: &Message) -> Result<Event, Failure> {
         _ => Err(failure!(
             "unexpected message: badge {badge:#x}, label {}, MRs {:x?}",
             m.label(),
-            m.mrs()
+            m.copy_mrs(&mut [0; 8])
         )),
     }
 }
