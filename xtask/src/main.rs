@@ -120,7 +120,9 @@ enum Cmd {
         #[arg(long, short)]
         verbose: bool,
         /// Profile this case (null-syscall, yield,
-        /// call-reply-recv-{0,4}-{same,cross}-as, signal-higher-prio).
+        /// call-reply-recv-{0,4}-{same,cross}-as, call-reply-recv-10-same-as,
+        /// lib-call-reply-recv-{0,4,10}-same-as, signal-higher-prio, and
+        /// the one-way cases: see docs/benchmarks.md).
         #[arg(long, value_name = "CASE")]
         profile: Option<String>,
         /// Iterations of the profiled case (the profile subtracts a run of

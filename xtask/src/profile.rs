@@ -29,11 +29,15 @@ use crate::qemu;
 /// The cases that can be profiled: the `op=` names of `user/bench`'s IPC
 /// measurements, round trips and one way (the revoke and page-mapping
 /// benchmarks do not scale with `CAIRN_BENCH_ITERATIONS`).
-pub const CASES: [&str; 15] = [
+pub const CASES: [&str; 19] = [
     "null-syscall",
     "yield",
     "call-reply-recv-0-same-as",
     "call-reply-recv-4-same-as",
+    "call-reply-recv-10-same-as",
+    "lib-call-reply-recv-0-same-as",
+    "lib-call-reply-recv-4-same-as",
+    "lib-call-reply-recv-10-same-as",
     "call-reply-recv-0-cross-as",
     "call-reply-recv-4-cross-as",
     "signal-higher-prio",

@@ -1,17 +1,25 @@
 //! The IPC benchmarks that need a second thread: Call + ReplyRecv round
-//! trips (0 and 4 message words) with the partner in the root task's
+//! trips (0, 4 and 10 message words) with the partner in the root task's
 //! address space (`cairn_rt::thread`) and in a second one mapping the
 //! image (`cairn_rt::space`: the same code, stack and IPC page, through
 //! the shared image frames), and a signal to a waiting higher-priority
 //! thread.
+//!
+//! The round trips go either through the register-only calls
+//! (`call_regs`/`reply_recv_regs`: the kernel's cost) or, as `lib-*`,
+//! through the library's ordinary `sel4::syscall::call`/`reply_recv` with
+//! a [`Message`] built for each call: the difference is what the library
+//! costs a program written against it.
 
 use crate::ipc::{report, wanted, ITERATIONS};
 use cairn_rt::space::{ImageSpace, ROOT_SLOTS};
 use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
-use sel4::syscall::{call_regs, recv_regs, reply_recv_regs, RegMessage};
-use sel4::{benchmark, BootInfo, CPtr, MessageInfo, Notification, ObjectType, Tcb, Untyped, Word};
+use sel4::syscall::{call, call_regs, recv, recv_regs, reply_recv, reply_recv_regs, RegMessage};
+use sel4::{
+    benchmark, BootInfo, CPtr, Message, MessageInfo, Notification, ObjectType, Tcb, Untyped, Word,
+};
 
 static STACK: Stack<16384> = Stack::new();
 static PAGE: IpcPage = IpcPage::new();
@@ -80,38 +88,86 @@ fn echo_server(_: usize) {
     }
 }
 
-/// Call + ReplyRecv round trips with `words` message words, the partner
-/// in `space` (`None`: this address space).
+/// Partner: the same through the library's ordinary calls; the reply is
+/// the received [`Message`] itself (MR4.. are still in this thread's IPC
+/// buffer, where the kernel put them).
+fn lib_echo_server(_: usize) {
+    let ep = CPtr(OBJECT.load(Ordering::SeqCst));
+    let (_, mut m) = recv(ep);
+    loop {
+        let (_, next) = reply_recv(ep, &m);
+        m = next;
+    }
+}
+
+/// How a round trip's messages travel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// `call_regs`/`reply_recv_regs`, the MessageInfo's length saying how
+    /// many words the kernel copies (MR4.. from the IPC buffer as is).
+    Regs,
+    /// `sel4::syscall::call`/`reply_recv` with a `Message::new` per call.
+    Library,
+}
+
+/// The round trips: op, message words, partner in a second address space,
+/// path.
+const ROUND_TRIPS: [(&str, usize, bool, Path); 8] = [
+    ("call-reply-recv-0-same-as", 0, false, Path::Regs),
+    ("call-reply-recv-4-same-as", 4, false, Path::Regs),
+    ("call-reply-recv-10-same-as", 10, false, Path::Regs),
+    ("lib-call-reply-recv-0-same-as", 0, false, Path::Library),
+    ("lib-call-reply-recv-4-same-as", 4, false, Path::Library),
+    ("lib-call-reply-recv-10-same-as", 10, false, Path::Library),
+    ("call-reply-recv-0-cross-as", 0, true, Path::Regs),
+    ("call-reply-recv-4-cross-as", 4, true, Path::Regs),
+];
+
+/// Call + ReplyRecv round trips `op` with `words` message words over
+/// `path`, the partner in `space` (`None`: this address space).
 fn round_trips(
     bi: &BootInfo,
     room: &mut Room,
     space: Option<&ImageSpace>,
-    words: usize,
+    (op, words, path): (&str, usize, Path),
 ) -> Result<(), Failed> {
-    let op = match (words, space.is_some()) {
-        (0, false) => "call-reply-recv-0-same-as",
-        (_, false) => "call-reply-recv-4-same-as",
-        (0, true) => "call-reply-recv-0-cross-as",
-        (_, true) => "call-reply-recv-4-cross-as",
-    };
     if !wanted(op) {
         return Ok(());
     }
     let ep = room.create(ObjectType::Endpoint)?;
     OBJECT.store(ep, Ordering::SeqCst);
-    let partner = start(bi, room, space, echo_server, 255)?;
-    let msg = RegMessage {
-        info: MessageInfo::new(0, 0, 0, words as Word),
-        mrs: [7; 4],
+    let server = match path {
+        Path::Regs => echo_server,
+        Path::Library => lib_echo_server,
     };
+    let partner = start(bi, room, space, server, 255)?;
     let ep = CPtr(ep);
-    call_regs(ep, msg); // warm up: the partner is now waiting in ReplyRecv
     let mut samples = [0u64; ITERATIONS];
-    benchmark::reset_log();
-    for s in samples.iter_mut() {
-        let start = benchmark::cycles();
-        call_regs(ep, msg);
-        *s = benchmark::cycles().wrapping_sub(start);
+    match path {
+        Path::Regs => {
+            let msg = RegMessage {
+                info: MessageInfo::new(0, 0, 0, words as Word),
+                mrs: [7; 4],
+            };
+            call_regs(ep, msg); // warm up: the partner is now waiting in ReplyRecv
+            benchmark::reset_log();
+            for s in samples.iter_mut() {
+                let start = benchmark::cycles();
+                call_regs(ep, msg);
+                *s = benchmark::cycles().wrapping_sub(start);
+            }
+        }
+        Path::Library => {
+            let mrs = [7; 10];
+            let mrs = mrs.get(..words).unwrap_or(&[]);
+            call(ep, &Message::new(0, mrs, &[])); // warm up
+            benchmark::reset_log();
+            for s in samples.iter_mut() {
+                let start = benchmark::cycles();
+                call(ep, &Message::new(0, mrs, &[]));
+                *s = benchmark::cycles().wrapping_sub(start);
+            }
+        }
     }
     report(op, &mut samples);
     partner
@@ -162,8 +218,9 @@ fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
 /// Runs the two-thread benchmarks with objects from `room`; returns the
 /// second address space for the next benchmarks to use.
 pub fn run(bi: &BootInfo, room: &mut Room) -> Result<ImageSpace, Failed> {
-    round_trips(bi, room, None, 0)?;
-    round_trips(bi, room, None, 4)?;
+    for &(op, words, _, path) in ROUND_TRIPS.iter().filter(|c| !c.2) {
+        round_trips(bi, room, None, (op, words, path))?;
+    }
     let space = ImageSpace::new(bi, room.untyped, room.next_slot).map_err(|e| {
         cairn_rt::println!("cairn-bench: second address space: {e}");
         Failed(
@@ -172,8 +229,9 @@ pub fn run(bi: &BootInfo, room: &mut Room) -> Result<ImageSpace, Failed> {
         )
     })?;
     room.next_slot += ROOT_SLOTS;
-    round_trips(bi, room, Some(&space), 0)?;
-    round_trips(bi, room, Some(&space), 4)?;
+    for &(op, words, _, path) in ROUND_TRIPS.iter().filter(|c| c.2) {
+        round_trips(bi, room, Some(&space), (op, words, path))?;
+    }
     signal_higher(bi, room)?;
     Ok(space)
 }
