@@ -145,6 +145,44 @@ impl BlockingIpc {
     }
 }
 
+/// Fields that are plain words, kept with no invariant: each has a getter
+/// of its name and a setter.
+macro_rules! word_fields {
+    ($($(#[$doc:meta])* $get:ident, $set:ident;)*) => {
+        impl Tcb {
+            $(
+                $(#[$doc])*
+                pub fn $get(&self) -> u64 {
+                    self.$get.get()
+                }
+                #[doc = concat!("Sets [`Tcb::", stringify!($get), "`].")]
+                pub fn $set(&self, v: u64) {
+                    self.$get.set(v)
+                }
+            )*
+        }
+    };
+}
+
+word_fields! {
+    /// Priority (0..=255).
+    priority, set_priority;
+    /// Maximum controlled priority.
+    mcp, set_mcp;
+    /// Scheduling domain.
+    domain, set_domain;
+    /// IPC buffer virtual address (`tcbIPCBuffer`).
+    ipc_buffer, set_ipc_buffer;
+    /// Fault handler cptr (classic configuration).
+    fault_handler, set_fault_handler;
+    /// Remaining timeslice in ticks.
+    time_slice, set_time_slice;
+    /// TCB flags (`seL4_TCBFlag_*`).
+    flags, set_flags;
+    /// The bound notification's address (0: none).
+    bound_notification, set_bound_notification;
+}
+
 /// A typed pointer to a TCB.
 pub type TcbRef = ObjPtr<Tcb>;
 
@@ -211,54 +249,6 @@ impl Tcb {
     pub fn set_state(&self, s: ThreadState) {
         self.state.set(s as u64)
     }
-    /// Priority (0..=255).
-    pub fn priority(&self) -> u64 {
-        self.priority.get()
-    }
-    /// Sets the priority.
-    pub fn set_priority(&self, p: u64) {
-        self.priority.set(p)
-    }
-    /// Maximum controlled priority.
-    pub fn mcp(&self) -> u64 {
-        self.mcp.get()
-    }
-    /// Sets the maximum controlled priority.
-    pub fn set_mcp(&self, p: u64) {
-        self.mcp.set(p)
-    }
-    /// Scheduling domain.
-    pub fn domain(&self) -> u64 {
-        self.domain.get()
-    }
-    /// Sets the domain.
-    pub fn set_domain(&self, d: u64) {
-        self.domain.set(d)
-    }
-    /// IPC buffer virtual address (`tcbIPCBuffer`).
-    pub fn ipc_buffer(&self) -> u64 {
-        self.ipc_buffer.get()
-    }
-    /// Sets the IPC buffer address.
-    pub fn set_ipc_buffer(&self, v: u64) {
-        self.ipc_buffer.set(v)
-    }
-    /// Fault handler cptr (classic configuration).
-    pub fn fault_handler(&self) -> u64 {
-        self.fault_handler.get()
-    }
-    /// Remaining timeslice in ticks.
-    pub fn time_slice(&self) -> u64 {
-        self.time_slice.get()
-    }
-    /// Sets the remaining timeslice.
-    pub fn set_time_slice(&self, t: u64) {
-        self.time_slice.set(t)
-    }
-    /// TCB flags (`seL4_TCBFlag_*`).
-    pub fn flags(&self) -> u64 {
-        self.flags.get()
-    }
 
     /// Ready-queue successor.
     pub fn sched_next(&self) -> u64 {
@@ -313,14 +303,6 @@ impl Tcb {
         self.blocking_badge.set(badge);
         self.blocking_flags.set(ipc.to_word());
     }
-    /// The bound notification's address (0: none).
-    pub fn bound_notification(&self) -> u64 {
-        self.bound_notification.get()
-    }
-    /// Binds a notification (its address; 0 unbinds).
-    pub fn set_bound_notification(&self, ntfn: u64) {
-        self.bound_notification.set(ntfn)
-    }
     /// The fault the thread is being handled for, if any (seL4's
     /// `tcbFault`).
     pub fn fault(&self) -> Option<Fault> {
@@ -336,14 +318,6 @@ impl Tcb {
         for (c, v) in self.fault.iter().zip(w) {
             c.set(v);
         }
-    }
-    /// Sets the fault handler cptr.
-    pub fn set_fault_handler(&self, cptr: u64) {
-        self.fault_handler.set(cptr)
-    }
-    /// Sets the TCB flags.
-    pub fn set_flags(&self, f: u64) {
-        self.flags.set(f)
     }
 
     /// Sets the debug name (truncated, NUL terminated).
