@@ -20,6 +20,7 @@ use crate::cap::Cap;
 use crate::object::invocation::Invocation;
 use crate::object::tcb::TcbRef;
 use crate::sched::domain::{self, MAX_DURATION, NUM_DOMAIN_SCHEDULES};
+use crate::state::kernel;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 
@@ -81,7 +82,10 @@ pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
             check(domain < NUM_DOMAINS, range(NUM_DOMAINS - 1))?;
             check(duration <= MAX_DURATION, invalid(2))?;
             check(duration != 0 || domain == 0, invalid(1))?;
-            check(index != domain::start() || duration != 0, invalid(2))?;
+            check(
+                index != kernel().domains().start() || duration != 0,
+                invalid(2),
+            )?;
             Ok(DomainOp::Configure {
                 index,
                 domain,
@@ -98,7 +102,7 @@ pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
                     max: ENTRIES - 1,
                 },
             )?;
-            check(!domain::is_end_marker(index), invalid(0))?;
+            check(!kernel().domains().is_end_marker(index), invalid(0))?;
             Ok(DomainOp::SetStart(index))
         }
         _ => Err(SyscallError::IllegalOperation),
@@ -115,7 +119,7 @@ pub fn perform(op: &DomainOp) {
             index,
             domain,
             duration,
-        } => domain::configure(index, domain, duration),
+        } => kernel().domains().configure(index, domain, duration),
         DomainOp::SetStart(index) => domain::set_start(index),
     }
 }

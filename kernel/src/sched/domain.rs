@@ -11,21 +11,6 @@ use crate::state::kernel;
 
 pub use crate::state::domain_schedule::{MAX_DURATION, NUM_DOMAIN_SCHEDULES};
 
-/// Whether entry `i` is an end marker (or beyond the table).
-pub fn is_end_marker(i: u64) -> bool {
-    kernel().domains().is_end_marker(i)
-}
-
-/// The start index.
-pub fn start() -> u64 {
-    kernel().domains().start()
-}
-
-/// Writes entry `i` (the caller has checked the arguments).
-pub fn configure(i: u64, domain: u64, duration: u64) {
-    kernel().domains().configure(i, domain, duration);
-}
-
 /// Makes `i` the start index and ends the current domain's time, so that
 /// the next scheduling decision switches to entry `i` (seL4's
 /// `invokeDomainScheduleSetStart`).
@@ -37,11 +22,6 @@ pub fn set_start(i: u64) {
 /// Counts one tick of domain time; true if the domain's time is up.
 pub fn tick() -> bool {
     crate::config::NUM_DOMAINS > 1 && kernel().domains().tick()
-}
-
-/// Whether the current domain has no time left.
-pub fn time_used_up() -> bool {
-    kernel().domains().time_used_up()
 }
 
 /// seL4's `setDomain`: moves `t` to `domain`, requeueing it.

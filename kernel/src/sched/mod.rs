@@ -124,7 +124,7 @@ fn choose_thread() {
 }
 
 fn choose_new_thread() {
-    if domain::time_used_up() {
+    if kernel().domains().time_used_up() {
         kernel().next_domain();
     }
     choose_thread();

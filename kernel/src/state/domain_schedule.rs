@@ -34,7 +34,7 @@ pub struct DomainSchedule {
 
 impl DomainSchedule {
     /// The boot schedule: domain 0 for [`MAX_DURATION`] ticks.
-    pub const fn new() -> DomainSchedule {
+    pub(super) const fn new() -> DomainSchedule {
         let mut table = [const { Cell::new(0) }; NUM_DOMAIN_SCHEDULES];
         table[0] = Cell::new(MAX_DURATION);
         DomainSchedule {
@@ -101,11 +101,5 @@ impl DomainSchedule {
         let e = self.entry(i);
         self.time.set(e & MAX_DURATION);
         e >> DOMAIN_SHIFT
-    }
-}
-
-impl Default for DomainSchedule {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -143,7 +143,7 @@ pub struct KernelState {
 
 impl KernelState {
     /// The state at boot.
-    pub const fn new() -> KernelState {
+    const fn new() -> KernelState {
         KernelState {
             current: Cell::new(0),
             action: Cell::new(0),
@@ -385,12 +385,6 @@ impl KernelState {
                 .get()
                 .wrapping_sub(b.preemptions_base.get()),
         )
-    }
-}
-
-impl Default for KernelState {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

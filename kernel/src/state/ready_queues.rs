@@ -37,7 +37,7 @@ fn tcb_at(pa: u64) -> Option<TcbRef> {
 
 impl ReadyQueues {
     /// Empty queues.
-    pub const fn new() -> ReadyQueues {
+    pub(super) const fn new() -> ReadyQueues {
         ReadyQueues {
             queues: [const {
                 Queue {
@@ -166,11 +166,5 @@ impl ReadyQueues {
             next = t.get().sched_next();
             Some(t)
         })
-    }
-}
-
-impl Default for ReadyQueues {
-    fn default() -> Self {
-        Self::new()
     }
 }

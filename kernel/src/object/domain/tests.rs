@@ -6,8 +6,9 @@
 use super::{ENTRIES, NUM_DOMAINS};
 use crate::cap::Cap;
 use crate::object::tcb::TcbRef;
-use crate::sched::domain::{is_end_marker, start, MAX_DURATION};
+use crate::sched::domain::MAX_DURATION;
 use crate::sched::{action, Action};
+use crate::state::kernel;
 use crate::testutil::{boot, err, ok, Outcome, TestKernel};
 use cairn_abi::cap::init;
 use cairn_abi::invocation::label as l;
@@ -59,7 +60,7 @@ fn schedule_configure_writes_an_entry() {
         dom(&k, l::DOMAIN_SCHEDULE_CONFIGURE, &[0, last, 7], &[]),
         ok()
     );
-    assert!(!is_end_marker(0));
+    assert!(!kernel().domains().is_end_marker(0));
     assert_eq!(
         dom(&k, l::DOMAIN_SCHEDULE_CONFIGURE, &[0, 0, MAX_DURATION], &[]),
         ok()
@@ -68,7 +69,7 @@ fn schedule_configure_writes_an_entry() {
         // An end marker away from the start.
         let r = dom(&k, l::DOMAIN_SCHEDULE_CONFIGURE, &[1, 0, 0], &[]);
         assert_eq!(r, ok());
-        assert!(is_end_marker(1));
+        assert!(kernel().domains().is_end_marker(1));
     }
 }
 
@@ -84,7 +85,7 @@ fn schedule_configure_errors_in_order() {
     assert_eq!(r, err(RANGE, &[0, NUM_DOMAINS - 1]), "then the domain");
     let r = conf(&[0, 0, MAX_DURATION + 1]);
     assert_eq!(r, err(INVALID_ARGUMENT, &[2]), "duration beyond 56 bits");
-    assert_eq!(start(), 0);
+    assert_eq!(kernel().domains().start(), 0);
     let r = conf(&[0, 0, 0]);
     assert_eq!(
         r,
@@ -95,7 +96,7 @@ fn schedule_configure_errors_in_order() {
         let r = conf(&[1, 1, 0]);
         assert_eq!(r, err(INVALID_ARGUMENT, &[1]), "end marker with a domain");
     }
-    assert!(!is_end_marker(0), "nothing changed");
+    assert!(!kernel().domains().is_end_marker(0), "nothing changed");
 }
 
 #[test]
@@ -111,14 +112,11 @@ fn schedule_set_start() {
         "an end marker"
     );
     assert_eq!(set_start(&[0]), ok());
-    assert_eq!(start(), 0);
+    assert_eq!(kernel().domains().start(), 0);
     // The current domain's time ends: the scheduler chooses afresh.
     assert_eq!(action(), Action::ChooseNew);
     assert_eq!(crate::sched::schedule(), Some(k.tcb));
-    assert!(
-        !crate::sched::domain::time_used_up(),
-        "entry 0 started again"
-    );
+    assert!(!kernel().domains().time_used_up(), "entry 0 started again");
 }
 
 #[test]
