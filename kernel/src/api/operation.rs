@@ -153,49 +153,23 @@ fn decode_reply(
 #[inline(always)]
 pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
     match *op {
-        Operation::Untyped(ref op) => untyped::perform(op).map(|()| Reply::Empty),
-        Operation::CNode(ref op) => cnode::perform(op).map(|()| Reply::Empty),
-        Operation::Tcb(ref op) => tcb::perform::perform(op),
-        Operation::Domain(ref op) => {
-            domain::perform(op);
-            Ok(Reply::Empty)
-        }
-        Operation::IrqControl(ref op) => {
-            irq::perform_control(op);
-            Ok(Reply::Empty)
-        }
-        Operation::IrqHandler(ref op) => {
-            irq::perform_handler(op);
-            Ok(Reply::Empty)
-        }
-        Operation::Frame(ref op) => Ok(page::perform(op)),
-        Operation::PageTable(ref op) => {
-            page_table::perform(op);
-            Ok(Reply::Empty)
-        }
-        Operation::AsidControl(ref op) => {
-            asid::perform_control(op);
-            Ok(Reply::Empty)
-        }
-        Operation::AsidPool(ref op) => {
-            asid::perform_pool(op);
-            Ok(Reply::Empty)
-        }
-        Operation::Send { ep, args } => {
-            send_ipc(caller, ep, args);
-            Ok(Reply::Empty)
-        }
-        Operation::Signal { ntfn, badge } => {
-            send_signal(ntfn, badge);
-            Ok(Reply::Empty)
-        }
+        Operation::Tcb(ref op) => return tcb::perform::perform(op),
+        Operation::Frame(ref op) => return Ok(page::perform(op)),
+        Operation::Untyped(ref op) => untyped::perform(op)?,
+        Operation::CNode(ref op) => cnode::perform(op)?,
+        Operation::Domain(ref op) => domain::perform(op),
+        Operation::IrqControl(ref op) => irq::perform_control(op),
+        Operation::IrqHandler(ref op) => irq::perform_handler(op),
+        Operation::PageTable(ref op) => page_table::perform(op),
+        Operation::AsidControl(ref op) => asid::perform_control(op),
+        Operation::AsidPool(ref op) => asid::perform_pool(op),
+        Operation::Send { ep, args } => send_ipc(caller, ep, args),
+        Operation::Signal { ntfn, badge } => send_signal(ntfn, badge),
         Operation::ReplyTransfer {
             to,
             slot,
             can_grant,
-        } => {
-            do_reply_transfer(caller, to, slot, can_grant);
-            Ok(Reply::Empty)
-        }
+        } => do_reply_transfer(caller, to, slot, can_grant),
     }
+    Ok(Reply::Empty)
 }
