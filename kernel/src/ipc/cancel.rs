@@ -21,7 +21,7 @@ use crate::cap::{Cap, SlotRef};
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::{QueueState, TcbQueue, WaitQueue};
-use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_REPLY};
+use crate::object::tcb::{tcb_at, Tcb, TcbRef, ThreadState, TCB_REPLY};
 use crate::sched::{dequeue, enqueue, reschedule_required, set_thread_state};
 use crate::types::PAddr;
 
@@ -164,9 +164,8 @@ pub fn unbind_notification(tcb: TcbRef) {
 /// seL4's `unbindMaybeNotification`: `ntfn` loses its bound TCB, if any.
 pub fn unbind_maybe_notification(ntfn: PAddr) {
     let n = NotificationRef::new(ntfn).get();
-    let t = n.bound_tcb();
-    if t != 0 {
+    if let Some(t) = tcb_at(n.bound_tcb()) {
         n.set_bound_tcb(0);
-        TcbRef::new(PAddr(t)).get().set_bound_notification(0);
+        t.get().set_bound_notification(0);
     }
 }

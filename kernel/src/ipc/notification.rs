@@ -11,7 +11,7 @@
 use crate::arch::BADGE_REGISTER;
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::TcbQueue;
-use crate::object::tcb::{BlockingIpc, TcbRef, ThreadState};
+use crate::object::tcb::{tcb_at, BlockingIpc, TcbRef, ThreadState};
 use crate::sched::{possible_switch_to, set_thread_state};
 use crate::types::PAddr;
 
@@ -32,9 +32,7 @@ pub fn send_signal(ntfn: PAddr, badge: u64) {
     let n = NotificationRef::new(ntfn);
     match n.get().queue.state() {
         NotificationState::Idle => {
-            let bound = n.get().bound_tcb();
-            let t = (bound != 0).then(|| TcbRef::new(PAddr(bound)));
-            match t {
+            match tcb_at(n.get().bound_tcb()) {
                 // A bound thread waiting in an endpoint Recv takes the
                 // signal; one in any other state (even BlockedOnReply in a
                 // Call) does not, and the signal stays pending.

@@ -7,14 +7,9 @@
 //! which the IPC code (`ipc::endpoint`, `ipc::notification`, the fastpath)
 //! changes and stores back together with the object's new state.
 
-use crate::object::tcb::TcbRef;
-use crate::types::PAddr;
+use crate::object::tcb::{tcb_at, TcbRef};
 use core::cell::Cell;
 use core::marker::PhantomData;
-
-fn tcb_at(pa: u64) -> Option<TcbRef> {
-    (pa != 0).then(|| TcbRef::new(PAddr(pa)))
-}
 
 /// A queue's head and tail TCB addresses (0 = none).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -23,7 +23,7 @@
 pub mod domain_schedule;
 pub mod ready_queues;
 
-use crate::object::tcb::{Tcb, TcbRef};
+use crate::object::tcb::{tcb_at, Tcb, TcbRef};
 use crate::types::PAddr;
 use core::cell::Cell;
 use domain_schedule::DomainSchedule;
@@ -98,10 +98,6 @@ impl BenchStats {
             preemptions_base: Cell::new(0),
         }
     }
-}
-
-fn tcb_at(pa: u64) -> Option<TcbRef> {
-    (pa != 0).then(|| TcbRef::new(PAddr(pa)))
 }
 
 fn paddr_at(pa: u64) -> Option<PAddr> {

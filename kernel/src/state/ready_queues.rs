@@ -10,8 +10,7 @@
 //! `sched` (and read by the fastpath).
 
 use crate::config::{NUM_DOMAINS, NUM_PRIORITIES};
-use crate::object::tcb::{Tcb, TcbRef};
-use crate::types::PAddr;
+use crate::object::tcb::{tcb_at, Tcb, TcbRef};
 use core::cell::Cell;
 
 const BITMAP_WORDS: usize = NUM_PRIORITIES.div_ceil(64);
@@ -29,10 +28,6 @@ struct Queue {
 pub struct ReadyQueues {
     queues: [Queue; QUEUES],
     bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
-}
-
-fn tcb_at(pa: u64) -> Option<TcbRef> {
-    (pa != 0).then(|| TcbRef::new(PAddr(pa)))
 }
 
 impl ReadyQueues {

@@ -186,6 +186,12 @@ word_fields! {
 /// A typed pointer to a TCB.
 pub type TcbRef = ObjPtr<Tcb>;
 
+/// The TCB at `pa` as a link field stores it (0: none).
+#[inline]
+pub fn tcb_at(pa: u64) -> Option<TcbRef> {
+    (pa != 0).then(|| TcbRef::new(PAddr(pa)))
+}
+
 impl Tcb {
     /// Slot `i` of the TCB's own slots.
     pub fn slot(this: TcbRef, i: usize) -> SlotRef {
