@@ -27,8 +27,3 @@ pub fn preemption_point() -> Result<(), Preempted> {
     }
     Ok(())
 }
-
-/// Starts a new kernel entry's work count.
-pub fn reset_work_units() {
-    kernel().reset_work_units();
-}

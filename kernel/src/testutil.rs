@@ -237,7 +237,7 @@ impl TestKernel {
         t.set_reg(CAP_REGISTER, cptr);
         t.set_reg(MSG_INFO_REGISTER, info.0);
         t.set_state(ThreadState::Running);
-        crate::preempt::reset_work_units();
+        crate::state::kernel().reset_work_units();
         crate::api::invoke::handle_invocation(self.tcb, true, true);
         if t.state() == ThreadState::Restart {
             return Outcome::Preempted;

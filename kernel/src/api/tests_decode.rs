@@ -351,7 +351,7 @@ fn load(k: &TestKernel, cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) {
     t.set_reg(CAP_REGISTER, cptr);
     t.set_reg(MSG_INFO_REGISTER, info.0);
     t.set_state(ThreadState::Running);
-    crate::preempt::reset_work_units();
+    crate::state::kernel().reset_work_units();
 }
 
 /// The kernel's reply to the root thread (meaningful if it is running).

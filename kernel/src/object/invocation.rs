@@ -6,7 +6,7 @@
 
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
-use crate::object::tcb::{Tcb, TcbRef, TCB_CTABLE};
+use crate::object::tcb::TcbRef;
 use cairn_abi::message::MSG_MAX_EXTRA_CAPS;
 
 /// Everything an object's decoder may look at.
@@ -39,10 +39,6 @@ impl Invocation {
     /// Extra capability `i`, if it was sent.
     pub fn extra_cap(&self, i: usize) -> Option<(SlotRef, Cap)> {
         self.extra.get(i).copied().flatten()
-    }
-    /// The caller's CSpace root capability.
-    pub fn caller_cspace(&self) -> Cap {
-        Tcb::slot(self.caller, TCB_CTABLE).get().cap()
     }
 }
 

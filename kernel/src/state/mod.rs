@@ -111,13 +111,9 @@ pub struct KernelState {
     current: Cell<u64>,
     /// The scheduler's pending action ([`Action`], encoded).
     action: Cell<u64>,
-    /// The ready queues.
     ready: ReadyQueues,
-    /// The current domain.
     cur_domain: Cell<u64>,
-    /// The domain schedule.
     domains: DomainSchedule,
-    /// Timer ticks since boot.
     ticks: Cell<u64>,
     /// ASID pools by pool number (physical address; 0 = none).
     asid_table: [Cell<u64>; NUM_ASID_POOLS],
@@ -133,7 +129,6 @@ pub struct KernelState {
     work_units: Cell<u64>,
     /// Number of times an operation was preempted (for tests and benchmarks).
     preemptions: Cell<u64>,
-    /// Benchmark measurements (`bench`).
     bench: BenchStats,
 }
 
@@ -329,7 +324,8 @@ impl KernelState {
         true
     }
 
-    /// Starts the work count afresh (a new kernel entry).
+    /// Test support: starts the work count afresh.
+    #[cfg(test)]
     pub fn reset_work_units(&self) {
         self.work_units.set(0);
     }

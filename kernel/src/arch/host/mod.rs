@@ -191,11 +191,6 @@ impl SimMachine {
         })
     }
 
-    /// How many times the kernel checked for a pending interrupt.
-    pub fn interrupt_checks() -> u64 {
-        SIM.with(|s| s.borrow().as_ref().map_or(0, |m| m.irq_checks))
-    }
-
     /// Whether IRQ line `irq` is unmasked.
     pub fn irq_unmasked(irq: u16) -> bool {
         SIM.with(|s| {
