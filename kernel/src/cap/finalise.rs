@@ -7,8 +7,9 @@
 //! TCB becomes a [`Zombie`] instead: the object's own slots must be emptied
 //! first, one by one, which `cap::delete` does preemptibly.
 //!
-//! The IPC and interrupt parts are the named `pub fn`s at the end of this
-//! file; the VSpace parts (unmapping, ASID deletion) are `object::vspace`'s.
+//! The IPC parts are `ipc::cancel`'s, the interrupt parts the named
+//! `pub fn`s at the end of this file; the VSpace parts (unmapping, ASID
+//! deletion) are `object::vspace`'s.
 //!
 //! With `cap::delete` and `ipc::cancel` this file forms the one import
 //! cycle seL4's semantics force: finalising may cancel IPC or drop an IRQ
@@ -17,6 +18,9 @@
 
 use super::cap::Cap;
 use super::zombie::Zombie;
+use crate::ipc::cancel::{
+    cancel_all_ipc, cancel_all_signals, suspend, unbind_maybe_notification, unbind_notification,
+};
 use crate::object::irq::table::{irq_slot, set_state};
 use crate::object::tcb::TcbRef;
 use crate::object::vspace::{
@@ -51,7 +55,7 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         | Cap::AsidControl => DONE,
         Cap::Endpoint { ptr, .. } => {
             if is_final {
-                finalise_endpoint(ptr);
+                cancel_all_ipc(ptr);
             }
             DONE
         }
@@ -119,34 +123,17 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
 /// the scheduler chooses another at kernel exit).
 fn suspend_for_delete(t: TcbRef) {
     unbind_notification(t);
-    crate::ipc::cancel::suspend(t);
+    suspend(t);
 }
 
-// ---- IPC and interrupt parts ------------------------------------------
-
-/// The last capability to the endpoint at `ep` is being deleted: every
-/// thread queued on it restarts (seL4's `cancelAllIPC`).
-pub fn finalise_endpoint(ep: PAddr) {
-    crate::ipc::cancel::cancel_all_ipc(ep);
-}
+// ---- Notification and interrupt parts ---------------------------------
 
 /// The last capability to the notification at `ntfn` is being deleted:
 /// unbind its TCB and restart its waiters (seL4's
 /// `unbindMaybeNotification`, `cancelAllSignals`).
 pub fn finalise_notification(ntfn: PAddr) {
-    crate::ipc::cancel::unbind_maybe_notification(ntfn);
-    crate::ipc::cancel::cancel_all_signals(ntfn);
-}
-
-/// A thread being deleted unbinds its bound notification (seL4's
-/// `unbindNotification`).
-pub fn unbind_notification(t: TcbRef) {
-    crate::ipc::cancel::unbind_notification(t);
-}
-
-/// CancelBadgedSends on the endpoint at `ep` with a non-zero `badge`.
-pub fn cancel_badged_sends(ep: PAddr, badge: u64) {
-    crate::ipc::cancel::cancel_badged_sends(ep, badge);
+    unbind_maybe_notification(ntfn);
+    cancel_all_signals(ntfn);
 }
 
 /// The last IRQ handler capability for `irq` is being deleted: drop its

@@ -6,8 +6,8 @@ use super::CNodeOp;
 use crate::cap::cte::{cte_move, cte_swap};
 use crate::cap::delete::{cte_delete, cte_revoke};
 use crate::cap::derive::cte_insert;
-use crate::cap::finalise::cancel_badged_sends;
 use crate::cap::Cap;
+use crate::ipc::cancel::cancel_badged_sends;
 use crate::types::Preempted;
 
 /// Performs `op`.
