@@ -8,7 +8,7 @@
 //! delete, untyped reset) it is the time to the next preemption point, so
 //! the maximum over a run bounds the kernel's non-preemptible stretches.
 //!
-//! `seL4_BenchmarkResetLog` starts a measurement ([`reset`]);
+//! `seL4_BenchmarkResetLog` starts a measurement (`KernelState::reset_bench`);
 //! `seL4_BenchmarkFinalizeLog` ends it and prints one line on the kernel
 //! console ([`report`]), which `cargo xtask bench` and the tests read:
 //!
@@ -21,26 +21,10 @@
 
 use crate::state::kernel;
 
-/// A timer interrupt was handled `late` timebase units after its deadline.
-#[inline]
-pub fn record_timer_latency(late: u64) {
-    kernel().record_timer_latency(late);
-}
-
-/// Starts a new measurement.
-pub fn reset() {
-    kernel().reset_bench();
-}
-
-/// The figures since the last [`reset`]: (timer interrupts, max latency,
-/// latency sum, preemptions).
-pub fn figures() -> (u64, u64, u64, u64) {
-    kernel().bench_figures()
-}
-
-/// Prints the figures since the last [`reset`] (format in the module doc).
+/// Prints the figures since the measurement started (format in the module
+/// doc).
 pub fn report(timebase_hz: u64) {
-    let (irqs, max, sum, preemptions) = figures();
+    let (irqs, max, sum, preemptions) = kernel().bench_figures();
     kprintln!(
         "cairn: bench: timer-irqs={} latency-max={} latency-sum={} timebase-hz={} preemptions={}",
         irqs,
@@ -58,14 +42,15 @@ mod tests {
     #[test]
     fn reset_starts_a_new_measurement() {
         crate::state::reset();
-        record_timer_latency(5);
-        record_timer_latency(2);
-        assert_eq!(figures(), (2, 5, 7, 0));
-        kernel().set_preemptions(3);
-        reset();
-        assert_eq!(figures(), (0, 0, 0, 0));
-        kernel().set_preemptions(7);
-        record_timer_latency(1);
-        assert_eq!(figures(), (1, 1, 1, 4));
+        let k = kernel();
+        k.record_timer_latency(5);
+        k.record_timer_latency(2);
+        assert_eq!(k.bench_figures(), (2, 5, 7, 0));
+        k.set_preemptions(3);
+        k.reset_bench();
+        assert_eq!(k.bench_figures(), (0, 0, 0, 0));
+        k.set_preemptions(7);
+        k.record_timer_latency(1);
+        assert_eq!(k.bench_figures(), (1, 1, 1, 4));
     }
 }

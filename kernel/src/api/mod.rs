@@ -45,7 +45,7 @@ impl Kernel for Api {
 
     #[inline]
     fn handle_timer_tick(late: u64) {
-        crate::bench::record_timer_latency(late);
+        crate::state::kernel().record_timer_latency(late);
         crate::sched::timer_tick();
     }
 

@@ -70,7 +70,7 @@ pub fn handle_syscall(no: i64) {
             // RISC-V needs no user cache maintenance (ABI ref §11).
         }
         SYS_BENCHMARK_RESET_LOG if config::ENABLE_BENCHMARKS => {
-            crate::bench::reset();
+            kernel().reset_bench();
             t.set_reg(CAP_REGISTER, 0);
         }
         SYS_BENCHMARK_FINALIZE_LOG if config::ENABLE_BENCHMARKS => {
