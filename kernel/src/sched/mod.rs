@@ -30,16 +30,6 @@ pub fn action() -> Action {
     kernel().action()
 }
 
-#[inline]
-fn set_action(a: Action) {
-    kernel().set_action(a);
-}
-
-#[inline]
-fn is_current(t: TcbRef) -> bool {
-    kernel().is_current(t)
-}
-
 /// The domain whose queues are used (seL4 uses queue 0 with one domain).
 fn queue_domain() -> usize {
     if crate::config::NUM_DOMAINS > 1 {
@@ -68,8 +58,8 @@ pub fn dequeue(t: TcbRef) {
 /// stops being runnable, makes the scheduler choose another.
 pub fn set_thread_state(t: TcbRef, s: ThreadState) {
     t.get().set_state(s);
-    if is_current(t) && action() == Action::ResumeCurrent && !s.is_runnable() {
-        set_action(Action::ChooseNew);
+    if kernel().is_current(t) && action() == Action::ResumeCurrent && !s.is_runnable() {
+        kernel().set_action(Action::ChooseNew);
     }
 }
 
@@ -82,7 +72,7 @@ pub fn reschedule_required() {
         Action::SwitchTo(c) if c.get().state().is_runnable() => enqueue(c),
         Action::SwitchTo(_) | Action::ResumeCurrent | Action::ChooseNew => {}
     }
-    set_action(Action::ChooseNew);
+    kernel().set_action(Action::ChooseNew);
 }
 
 /// seL4's `possibleSwitchTo`: `t` has become runnable and may run at
@@ -94,7 +84,7 @@ pub fn possible_switch_to(t: TcbRef) {
         reschedule_required();
         enqueue(t);
     } else {
-        set_action(Action::SwitchTo(t));
+        kernel().set_action(Action::SwitchTo(t));
     }
 }
 
@@ -160,7 +150,7 @@ pub fn schedule() -> Option<TcbRef> {
             }
         }
     }
-    set_action(Action::ResumeCurrent);
+    kernel().set_action(Action::ResumeCurrent);
     k.current_tcb()
 }
 
@@ -213,7 +203,7 @@ pub fn set_priority(t: TcbRef, prio: u64) {
     dequeue(t);
     t.get().set_priority(prio);
     if t.get().state().is_runnable() {
-        if is_current(t) {
+        if kernel().is_current(t) {
             reschedule_required();
         } else {
             possible_switch_to(t);
