@@ -205,39 +205,37 @@ fn decode_buffer(addr: u64, (src, cap): (SlotRef, Cap)) -> Result<BufferUpdate, 
     })
 }
 
-/// Neither root slot of `target` may hold a capability whose deletion is
-/// long-running (IllegalOperation).
-fn check_no_long_running_delete(target: TcbRef) -> Result<(), SyscallError> {
-    let busy = |i| slot_cap_long_running_delete(Tcb::slot(target, i));
-    illegal_unless(!busy(TCB_CTABLE) && !busy(TCB_VTABLE))
-}
-
-/// The new CSpace and VSpace roots (cap data applied if non-zero, derived,
-/// checked).
-fn decode_roots(
+/// The space of Configure and SetSpace (MR0: fault endpoint, MR1 and MR2:
+/// CSpace and VSpace root cap data). Neither root slot of `target` may
+/// hold a capability whose deletion is long-running (IllegalOperation);
+/// the new roots get their cap data if non-zero, are derived and checked.
+fn decode_space(
+    inv: &Invocation,
+    target: TcbRef,
     croot: (SlotRef, Cap),
-    croot_data: u64,
     vroot: (SlotRef, Cap),
-    vroot_data: u64,
-) -> Result<(NewCap, NewCap), SyscallError> {
+) -> Result<SpaceUpdate, SyscallError> {
+    let busy = |i| slot_cap_long_running_delete(Tcb::slot(target, i));
+    illegal_unless(!busy(TCB_CTABLE) && !busy(TCB_VTABLE))?;
     let with_data = |data: u64, cap: Cap| match data {
         0 => cap,
         d => update_cap_data(false, d, cap),
     };
-    let ccap = derive_cap(croot.0, with_data(croot_data, croot.1))?;
+    let ccap = derive_cap(croot.0, with_data(inv.arg(1), croot.1))?;
     illegal_unless(matches!(ccap, Cap::CNode { .. }))?;
-    let vcap = derive_cap(vroot.0, with_data(vroot_data, vroot.1))?;
+    let vcap = derive_cap(vroot.0, with_data(inv.arg(2), vroot.1))?;
     illegal_unless(is_valid_vtable_root(&vcap))?;
-    Ok((
-        NewCap {
+    Ok(SpaceUpdate {
+        fault_ep: inv.arg(0),
+        croot: NewCap {
             cap: ccap,
             src: croot.0,
         },
-        NewCap {
+        vroot: NewCap {
             cap: vcap,
             src: vroot.0,
         },
-    ))
+    })
 }
 
 /// Decodes an invocation of the TCB capability for `target`.
@@ -262,28 +260,14 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
         label::TCB_CONFIGURE => {
             need(inv.length >= 4)?;
             let (croot, vroot, frame) = (extra(inv, 0)?, extra(inv, 1)?, extra(inv, 2)?);
-            let (fault_ep, croot_data, vroot_data) = (inv.arg(0), inv.arg(1), inv.arg(2));
             let buffer = decode_buffer(inv.arg(3), frame)?;
-            check_no_long_running_delete(target)?;
-            let (croot, vroot) = decode_roots(croot, croot_data, vroot, vroot_data)?;
-            let space = SpaceUpdate {
-                fault_ep,
-                croot,
-                vroot,
-            };
+            let space = decode_space(inv, target, croot, vroot)?;
             Ok(control(None, None, Some(space), Some(buffer)))
         }
         label::TCB_SET_SPACE => {
             need(inv.length >= 3)?;
             let (croot, vroot) = (extra(inv, 0)?, extra(inv, 1)?);
-            let (fault_ep, croot_data, vroot_data) = (inv.arg(0), inv.arg(1), inv.arg(2));
-            check_no_long_running_delete(target)?;
-            let (croot, vroot) = decode_roots(croot, croot_data, vroot, vroot_data)?;
-            let space = SpaceUpdate {
-                fault_ep,
-                croot,
-                vroot,
-            };
+            let space = decode_space(inv, target, croot, vroot)?;
             Ok(control(None, None, Some(space), None))
         }
         label::TCB_SET_IPC_BUFFER => {
