@@ -25,10 +25,6 @@ impl PAddr {
     }
 }
 
-/// A user virtual address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct VAddr(pub u64);
-
 /// VM rights of a frame capability (ABI ref §11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VmRights {

@@ -184,28 +184,6 @@ pub struct Registers {
 // compiling, in every build; the offsets are checked by the tests below).
 const _: () = assert!(core::mem::size_of::<Registers>() == offset::SIZE);
 
-impl Registers {
-    /// A new thread's registers: all zero, `sstatus.SPIE` set (ABI ref §5).
-    pub const fn new() -> Registers {
-        Registers {
-            x: [0; 32],
-            fault_ip: 0,
-            next_ip: 0,
-            sstatus: SSTATUS_SPIE,
-            scause: 0,
-            stval: 0,
-            f: [0; 32],
-            fcsr: 0,
-        }
-    }
-}
-
-impl Default for Registers {
-    fn default() -> Self {
-        Registers::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
