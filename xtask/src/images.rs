@@ -117,7 +117,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         root: RootTask::Package(crate::bench::BENCH),
         config: crate::bench::CONFIG,
         machine: Machine::VirtIcount,
-        expect: Expect::Bench,
+        expect: Expect::Bench(crate::bench::judge),
         input: None,
         timeout: DEFAULT_TIMEOUT,
     },

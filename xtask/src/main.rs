@@ -15,6 +15,7 @@ mod images;
 mod inventory;
 mod lint;
 mod prereq;
+mod probe;
 mod profile;
 mod qemu;
 mod suite;

@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::prereq::Probe;
+use crate::probe::Probe;
 
 /// The two bare-metal targets. The kernel is soft-float (`imac`) so that it
 /// never touches the floating-point registers holding user state; user
