@@ -218,10 +218,40 @@ impl TestKernel {
             .collect()
     }
 
+    /// Caps for random invocations to aim at: four boot untypeds and two
+    /// fresh objects of every classic type (cptrs).
+    pub fn objects_of_every_type(&self) -> Vec<u64> {
+        use cairn_abi::object::ObjectType as T;
+        let mut v: Vec<u64> = self.untypeds.clone().take(4).collect();
+        for (t, size) in [
+            (T::Endpoint, 0),
+            (T::Notification, 0),
+            (T::Tcb, 0),
+            (T::CapTable, 4),
+            (T::SmallPage, 0),
+            (T::PageTable, 0),
+            (T::Untyped, 16),
+        ] {
+            v.extend(self.make(t, size, 2));
+        }
+        v
+    }
+
     /// Makes a `seL4_Call` as the root thread on `cptr` with `label`, the
     /// message registers `mrs` and the extra caps `extra` (cptrs), and
     /// returns the kernel's reply.
     pub fn call(&self, cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) -> Outcome {
+        self.load(cptr, label, mrs, extra);
+        crate::api::invoke::handle_invocation(self.tcb, true, true);
+        if self.tcb.get().state() == ThreadState::Restart {
+            return Outcome::Preempted;
+        }
+        self.reply()
+    }
+
+    /// Writes an invocation into the root thread's registers and IPC
+    /// buffer, as user space would before the system call.
+    pub fn load(&self, cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) {
         let t = self.tcb.get();
         let regs = MessageRegs::of(self.tcb, true);
         for (i, w) in mrs.iter().enumerate() {
@@ -238,11 +268,13 @@ impl TestKernel {
         t.set_reg(MSG_INFO_REGISTER, info.0);
         t.set_state(ThreadState::Running);
         crate::state::kernel().reset_work_units();
-        crate::api::invoke::handle_invocation(self.tcb, true, true);
-        if t.state() == ThreadState::Restart {
-            return Outcome::Preempted;
-        }
-        let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
+    }
+
+    /// The kernel's reply in the root thread's registers and IPC buffer
+    /// (meaningful if the thread is running).
+    pub fn reply(&self) -> Outcome {
+        let info = MessageInfo(self.tcb.get().reg(MSG_INFO_REGISTER));
+        let regs = MessageRegs::of(self.tcb, false);
         Outcome::Reply {
             label: info.label(),
             mrs: (0..info.length() as usize).map(|i| regs.get(i)).collect(),

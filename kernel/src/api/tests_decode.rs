@@ -16,8 +16,6 @@ use crate::arch::host::{MachineSnapshot, SimMachine};
 use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::Cap;
 use crate::ipc::message::MessageRegs;
-use crate::ipc::transfer::CAPS_OR_BADGES_WORD;
-use crate::object::access::write_word;
 use crate::object::tcb::{Tcb, ThreadState, TCB_CTABLE};
 use crate::state::kernel;
 use crate::testutil::{boot_with_ram, ok, Outcome, TestKernel};
@@ -291,18 +289,7 @@ fn candidates(k: &TestKernel) -> Vec<u64> {
         init::BOOT_INFO_FRAME,
         0,
     ];
-    v.extend(k.untypeds.clone().take(4));
-    for (t, size) in [
-        (T::Endpoint, 0),
-        (T::Notification, 0),
-        (T::Tcb, 0),
-        (T::CapTable, 4),
-        (T::SmallPage, 0),
-        (T::PageTable, 0),
-        (T::Untyped, 16),
-    ] {
-        v.extend(k.make(t, size, 2));
-    }
+    v.extend(k.objects_of_every_type());
     // A VSpace (root, level-1 and leaf tables) with a frame mapped.
     let tables = k.make(T::PageTable, 0, 3);
     let (root, mid, leaf) = (tables[0], tables[1], tables[2]);
@@ -331,37 +318,6 @@ fn candidates(k: &TestKernel) -> Vec<u64> {
     v.extend([spare, spare + 1, ep]);
     v.extend(k.first_empty..k.first_empty + 8);
     v
-}
-
-/// Writes the invocation into the root thread's registers and IPC buffer,
-/// as user space would before the system call.
-fn load(k: &TestKernel, cptr: u64, label: u64, mrs: &[u64], extra: &[u64]) {
-    let t = k.tcb.get();
-    let regs = MessageRegs::of(k.tcb, true);
-    for (i, w) in mrs.iter().enumerate() {
-        assert!(regs.set(i, *w), "MR {i} not writable");
-    }
-    for (i, c) in extra.iter().enumerate() {
-        let at = regs
-            .buffer_word(CAPS_OR_BADGES_WORD + i)
-            .expect("IPC buffer");
-        write_word(at, *c);
-    }
-    let info = MessageInfo::new(label, 0, extra.len() as u64, mrs.len() as u64);
-    t.set_reg(CAP_REGISTER, cptr);
-    t.set_reg(MSG_INFO_REGISTER, info.0);
-    t.set_state(ThreadState::Running);
-    crate::state::kernel().reset_work_units();
-}
-
-/// The kernel's reply to the root thread (meaningful if it is running).
-fn reply(k: &TestKernel) -> Outcome {
-    let info = MessageInfo(k.tcb.get().reg(MSG_INFO_REGISTER));
-    let regs = MessageRegs::of(k.tcb, false);
-    Outcome::Reply {
-        label: info.label(),
-        mrs: (0..info.length() as usize).map(|i| regs.get(i)).collect(),
-    }
 }
 
 /// Whether the root thread can still make invocations (an invocation may
@@ -410,7 +366,7 @@ proptest! {
                     m[i % m.len()]
                 }
             };
-            load(&k, target, label, &mrs, &extra);
+            k.load(target, label, &mrs, &extra);
 
             before.retake();
             let decoded = with_invocation(k.tcb, is_call, blocking, decode);
@@ -427,13 +383,13 @@ proptest! {
                     prop_assert_eq!(state, ThreadState::Running);
                     let (w, n) = e.words();
                     let want = Outcome::Reply { label: e.code() as u64, mrs: w[..n].to_vec() };
-                    prop_assert_eq!(reply(&k), want, "{:?}", c);
+                    prop_assert_eq!(k.reply(), want, "{:?}", c);
                 }
                 Ok(Err(_)) => before.assert_unchanged("a failed Send"),
                 Ok(Ok(op)) => {
                     prop_assert!(state != ThreadState::Restart, "preempted: {:?}", op);
                     if is_call && state == ThreadState::Running {
-                        let Outcome::Reply { label, .. } = reply(&k) else { unreachable!() };
+                        let Outcome::Reply { label, .. } = k.reply() else { unreachable!() };
                         prop_assert_eq!(label, 0, "{:?} failed after decoding", op);
                     }
                 }

@@ -36,7 +36,6 @@ use crate::types::PAddr;
 use cairn_abi::cap::init;
 use cairn_abi::invocation::label as l;
 use cairn_abi::message::IPC_BUFFER_SIZE_BITS;
-use cairn_abi::object::ObjectType as T;
 use proptest::prelude::*;
 
 /// One random invocation.
@@ -89,18 +88,7 @@ fn candidates(k: &TestKernel) -> Vec<u64> {
         init::BOOT_INFO_FRAME,
         0,
     ];
-    v.extend(k.untypeds.clone().take(4));
-    for (t, size) in [
-        (T::Endpoint, 0),
-        (T::Notification, 0),
-        (T::Tcb, 0),
-        (T::CapTable, 4),
-        (T::SmallPage, 0),
-        (T::PageTable, 0),
-        (T::Untyped, 16),
-    ] {
-        v.extend(k.make(t, size, 2));
-    }
+    v.extend(k.objects_of_every_type());
     v.extend(k.first_empty..k.first_empty + 8);
     v
 }
