@@ -49,7 +49,7 @@ const fn parse_count(text: Option<&str>, default: usize) -> usize {
 }
 
 /// Median and minimum of `samples` (sorted in place).
-fn median_min(samples: &mut [u64]) -> (u64, u64) {
+pub fn median_min(samples: &mut [u64]) -> (u64, u64) {
     samples.sort_unstable();
     let min = samples.first().copied().unwrap_or(0);
     let median = samples.get(samples.len() / 2).copied().unwrap_or(0);

@@ -14,7 +14,7 @@
 //! Output: `bench sel4bench op=<what>-<pages> iterations=... median=...
 //! min=... total=... overhead=...`, each followed by the kernel's line.
 
-use crate::ipc::wanted;
+use crate::ipc::{median_min, wanted};
 use crate::name::Name;
 use crate::oneway::overhead;
 use crate::threads::Failed;
@@ -31,18 +31,23 @@ const BASE: Word = 0x10_0000_0000;
 /// Bytes a level-0 page table covers.
 const TABLE_SPAN: Word = 1 << 21;
 
-/// Times `f` once per page; `Err` at the first failure.
+/// Case `op`: times `f` once per page in one kernel interval and reports
+/// the figures; `Err` (with `what` failed) at the first failure.
 fn per_page(
+    op: &str,
     samples: &mut [u64; PAGES],
+    overhead: u64,
     mut f: impl FnMut(usize) -> Result<(), Error>,
     what: &'static str,
 ) -> Result<(), Failed> {
+    benchmark::reset_log();
     for (i, s) in samples.iter_mut().enumerate() {
         let start = benchmark::cycles();
         let r = f(i);
         *s = benchmark::cycles().wrapping_sub(start);
         r.map_err(|e| Failed(what, e))?;
     }
+    report(op, samples, overhead);
     Ok(())
 }
 
@@ -58,9 +63,7 @@ fn report(what: &str, samples: &mut [u64; PAGES], overhead: u64) {
         benchmark::finalize_log();
         benchmark::reset_log();
     }
-    samples.sort_unstable();
-    let min = samples.first().copied().unwrap_or(0);
-    let median = samples.get(PAGES / 2).copied().unwrap_or(0);
+    let (median, min) = median_min(samples);
     println!(
         "bench sel4bench op={what}-1 iterations={PAGES} median={median} min={min} overhead={overhead}"
     );
@@ -120,36 +123,33 @@ fn measure(untyped: Untyped, first_slot: Word) -> Result<(), Failed> {
     let vaddr = |i: usize| BASE + (i as Word) * 4096;
     let mut samples = [0u64; PAGES];
 
-    benchmark::reset_log();
     per_page(
+        "retype-frames",
         &mut samples,
+        overhead,
         |i| retype(ObjectType::SmallPage, first_slot + i as Word),
         "retyping a frame",
     )?;
-    report("retype-frames", &mut samples, overhead);
-
-    benchmark::reset_log();
     per_page(
+        "map-pages",
         &mut samples,
+        overhead,
         |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
         "mapping a frame",
     )?;
-    report("map-pages", &mut samples, overhead);
-
-    benchmark::reset_log();
     per_page(
+        "protect-pages",
         &mut samples,
+        overhead,
         |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::CAN_READ, 0),
         "remapping a frame read-only",
     )?;
-    report("protect-pages", &mut samples, overhead);
-
-    benchmark::reset_log();
     per_page(
+        "unprotect-pages",
         &mut samples,
+        overhead,
         |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
         "remapping a frame read-write",
     )?;
-    report("unprotect-pages", &mut samples, overhead);
     Ok(())
 }

@@ -15,7 +15,7 @@
 //! Output: `bench sel4bench op=<case> iterations=N median=M min=m
 //! overhead=o`, then the kernel's `cairn: bench:` line.
 
-use crate::ipc::{wanted, ITERATIONS};
+use crate::ipc::{median_min, wanted, ITERATIONS};
 use crate::name::Name;
 use crate::threads::{start, Failed, Room};
 use cairn_rt::println;
@@ -84,9 +84,7 @@ fn report(op: &str, samples: &mut [u64], overhead: u64) {
     for s in samples.iter_mut() {
         *s = s.saturating_sub(overhead);
     }
-    samples.sort_unstable();
-    let min = samples.first().copied().unwrap_or(0);
-    let median = samples.get(samples.len() / 2).copied().unwrap_or(0);
+    let (median, min) = median_min(samples);
     println!(
         "bench sel4bench op={op} iterations={} median={median} min={min} overhead={overhead}",
         samples.len()
