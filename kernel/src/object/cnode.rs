@@ -27,7 +27,7 @@ use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_slot_exact, LookupFault};
 use crate::cap::rights::{has_cancel_send_rights, mask_cap_rights, update_cap_data};
 use crate::cap::{Cap, SlotRef};
-use crate::object::invocation::Invocation;
+use crate::object::invocation::{need, Invocation};
 use crate::object::tcb::{Tcb, TCB_CALLER};
 use crate::types::SyscallError;
 use cairn_abi::cap::CapRights;
@@ -109,13 +109,6 @@ fn missing(source: bool, depth: u64) -> SyscallError {
     }
 }
 
-fn need(cond: bool) -> Result<(), SyscallError> {
-    match cond {
-        true => Ok(()),
-        false => Err(SyscallError::TruncatedMessage),
-    }
-}
-
 /// Decodes a CNode invocation without changing anything.
 #[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
@@ -151,9 +144,8 @@ pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
 
 /// Copy, Mint, Move, Mutate.
 fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallError> {
-    let src_root = inv.extra_cap(0);
     need(inv.length >= 4)?;
-    let (_, src_root) = src_root.ok_or(SyscallError::TruncatedMessage)?;
+    let (_, src_root) = inv.need_extra(0)?;
     let (src_index, src_depth) = (inv.arg(2), inv.arg(3));
     ensure_empty(dest)?;
     let src = lookup_slot_for_cnode_op(true, src_root, src_index, src_depth)?;

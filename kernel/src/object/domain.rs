@@ -17,7 +17,7 @@
 //!   entries − 1)); not an end marker (InvalidArgument(0)).
 
 use crate::cap::Cap;
-use crate::object::invocation::Invocation;
+use crate::object::invocation::{need, Invocation};
 use crate::object::tcb::TcbRef;
 use crate::sched::domain::{self, MAX_DURATION, NUM_DOMAIN_SCHEDULES};
 use crate::state::kernel;
@@ -42,13 +42,6 @@ pub enum DomainOp {
     SetStart(u64),
 }
 
-fn need(cond: bool) -> Result<(), SyscallError> {
-    match cond {
-        true => Ok(()),
-        false => Err(SyscallError::TruncatedMessage),
-    }
-}
-
 fn check(cond: bool, e: SyscallError) -> Result<(), SyscallError> {
     match cond {
         true => Ok(()),
@@ -65,7 +58,7 @@ pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
             need(inv.length >= 1)?;
             let domain = inv.arg(0);
             check(domain < NUM_DOMAINS, invalid(0))?;
-            let (_, cap) = inv.extra_cap(0).ok_or(SyscallError::TruncatedMessage)?;
+            let (_, cap) = inv.need_extra(0)?;
             let Cap::Thread { tcb } = cap else {
                 return Err(invalid(1));
             };

@@ -7,6 +7,7 @@
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::tcb::TcbRef;
+use crate::types::SyscallError;
 use cairn_abi::message::MSG_MAX_EXTRA_CAPS;
 
 /// Everything an object's decoder may look at.
@@ -39,6 +40,18 @@ impl Invocation {
     /// Extra capability `i`, if it was sent.
     pub fn extra_cap(&self, i: usize) -> Option<(SlotRef, Cap)> {
         self.extra.get(i).copied().flatten()
+    }
+    /// Extra capability `i`, or TruncatedMessage if it was not sent.
+    pub fn need_extra(&self, i: usize) -> Result<(SlotRef, Cap), SyscallError> {
+        self.extra_cap(i).ok_or(SyscallError::TruncatedMessage)
+    }
+}
+
+/// TruncatedMessage unless `cond` (a check of the message's length).
+pub fn need(cond: bool) -> Result<(), SyscallError> {
+    match cond {
+        true => Ok(()),
+        false => Err(SyscallError::TruncatedMessage),
     }
 }
 

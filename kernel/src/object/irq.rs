@@ -26,7 +26,7 @@ use crate::cap::delete::cte_delete_one;
 use crate::cap::derive::cte_insert;
 use crate::cap::Cap;
 use crate::object::cnode::lookup_slot_for_cnode_op;
-use crate::object::invocation::Invocation;
+use crate::object::invocation::{need, Invocation};
 use crate::types::SyscallError;
 use cairn_abi::invocation::label;
 
@@ -82,10 +82,8 @@ pub fn decode_control(inv: &Invocation) -> Result<IrqControlOp, SyscallError> {
         label::RISCV_IRQ_ISSUE_IRQ_HANDLER_TRIGGER => (4, 2),
         _ => return Err(SyscallError::IllegalOperation),
     };
-    let root = match inv.extra_cap(0) {
-        Some((_, cap)) if inv.length >= args => cap,
-        _ => return Err(SyscallError::TruncatedMessage),
-    };
+    need(inv.length >= args)?;
+    let (_, root) = inv.need_extra(0)?;
     let irq = check_irq(inv.arg(0))?;
     if state(irq) != IrqState::Inactive {
         return Err(SyscallError::RevokeFirst);
@@ -119,9 +117,7 @@ pub fn decode_handler(inv: &Invocation, irq: u16) -> Result<IrqHandlerOp, Syscal
     match inv.label {
         label::IRQ_ACK_IRQ => Ok(IrqHandlerOp::Ack(irq)),
         label::IRQ_SET_IRQ_HANDLER => {
-            let Some((src, cap)) = inv.extra_cap(0) else {
-                return Err(SyscallError::TruncatedMessage);
-            };
+            let (src, cap) = inv.need_extra(0)?;
             if !matches!(cap, Cap::Notification { rights, .. } if rights.write()) {
                 return Err(SyscallError::InvalidCapability { index: 0 });
             }

@@ -21,7 +21,7 @@ use crate::cap::cte::{cnode_slot, insert_child};
 use crate::cap::derive::ensure_no_children;
 use crate::cap::lookup::lookup_slot_exact;
 use crate::cap::{Cap, LookupFault, SlotRef};
-use crate::object::invocation::Invocation;
+use crate::object::invocation::{need, Invocation};
 use crate::types::{round_up, PAddr};
 use crate::types::{Preempted, SyscallError};
 use cairn_abi::invocation::label;
@@ -89,10 +89,8 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
     else {
         return Err(SyscallError::IllegalOperation);
     };
-    let root = match inv.extra_cap(0) {
-        Some((_, cap)) if inv.length >= 6 => cap,
-        _ => return Err(SyscallError::TruncatedMessage),
-    };
+    need(inv.length >= 6)?;
+    let (_, root) = inv.need_extra(0)?;
     let (ty, user_size) = (inv.arg(0), inv.arg(1));
     let (node_index, node_depth) = (inv.arg(2), inv.arg(3));
     let (offset, count) = (inv.arg(4), inv.arg(5));

@@ -79,27 +79,6 @@ pub enum IrqState {
     Timer,
 }
 
-/// Benchmark measurements (`bench`): timer interrupts handled and their
-/// latencies, and the preemption count when the measurement started.
-#[derive(Debug)]
-pub struct BenchStats {
-    timer_irqs: Cell<u64>,
-    latency_max: Cell<u64>,
-    latency_sum: Cell<u64>,
-    preemptions_base: Cell<u64>,
-}
-
-impl BenchStats {
-    const fn new() -> BenchStats {
-        BenchStats {
-            timer_irqs: Cell::new(0),
-            latency_max: Cell::new(0),
-            latency_sum: Cell::new(0),
-            preemptions_base: Cell::new(0),
-        }
-    }
-}
-
 fn paddr_at(pa: u64) -> Option<PAddr> {
     (pa != 0).then_some(PAddr(pa))
 }
@@ -123,13 +102,16 @@ pub struct KernelState {
     /// notification cap it signals (physical address; seL4's
     /// `intStateIRQNode`). Allocated at boot with the root task's objects.
     irq_node: Cell<u64>,
-    /// Each IRQ's state: 1 = [`IrqState::Signal`], else inactive.
-    irq_state: [Cell<u8>; IRQ_SLOTS],
+    /// Each IRQ's state (the timer's entry is unused: its state is fixed).
+    irq_state: [Cell<IrqState>; IRQ_SLOTS],
     /// Work done since the last preemption check (`preempt`).
     work_units: Cell<u64>,
     /// Number of times an operation was preempted (for tests and benchmarks).
     preemptions: Cell<u64>,
-    bench: BenchStats,
+    /// Benchmark measurements (`bench`): timer interrupts handled, their
+    /// maximum and summed latency, and the preemption count when the
+    /// measurement started.
+    bench: Cell<(u64, u64, u64, u64)>,
 }
 
 impl KernelState {
@@ -145,10 +127,10 @@ impl KernelState {
             asid_table: [const { Cell::new(0) }; NUM_ASID_POOLS],
             active_vspace: Cell::new((0, 0)),
             irq_node: Cell::new(0),
-            irq_state: [const { Cell::new(0) }; IRQ_SLOTS],
+            irq_state: [const { Cell::new(IrqState::Inactive) }; IRQ_SLOTS],
             work_units: Cell::new(0),
             preemptions: Cell::new(0),
-            bench: BenchStats::new(),
+            bench: Cell::new((0, 0, 0, 0)),
         }
     }
 
@@ -221,13 +203,6 @@ impl KernelState {
         self.work_units.set(0);
     }
 
-    /// Test support: makes `d` the current domain without touching the
-    /// schedule.
-    #[cfg(test)]
-    pub fn set_cur_domain(&self, d: u64) {
-        self.cur_domain.set(d);
-    }
-
     /// Timer ticks since boot.
     pub fn ticks(&self) -> u64 {
         self.ticks.get()
@@ -296,16 +271,15 @@ impl KernelState {
         if irq == KERNEL_TIMER_IRQ {
             return IrqState::Timer;
         }
-        match self.irq_state.get(irq as usize).map_or(0, Cell::get) {
-            1 => IrqState::Signal,
-            _ => IrqState::Inactive,
-        }
+        self.irq_state
+            .get(irq as usize)
+            .map_or(IrqState::Inactive, Cell::get)
     }
 
     /// Records the state of `irq` (the line's mask is the caller's).
     pub fn set_irq_state(&self, irq: u16, s: IrqState) {
         if let Some(c) = self.irq_state.get(irq as usize) {
-            c.set(matches!(s, IrqState::Signal) as u8);
+            c.set(s);
         }
     }
 
@@ -324,12 +298,6 @@ impl KernelState {
         true
     }
 
-    /// Test support: starts the work count afresh.
-    #[cfg(test)]
-    pub fn reset_work_units(&self) {
-        self.work_units.set(0);
-    }
-
     /// Counts an operation stopped at a preemption point.
     pub fn count_preemption(&self) {
         self.preemptions.set(self.preemptions.get() + 1);
@@ -340,43 +308,26 @@ impl KernelState {
         self.preemptions.get()
     }
 
-    /// Test support: sets the preemption count.
-    #[cfg(test)]
-    pub fn set_preemptions(&self, n: u64) {
-        self.preemptions.set(n);
-    }
-
     /// Counts a timer interrupt handled `late` timebase units after its
     /// deadline.
     #[inline]
     pub fn record_timer_latency(&self, late: u64) {
-        let b = &self.bench;
-        b.timer_irqs.set(b.timer_irqs.get().wrapping_add(1));
-        b.latency_max.set(b.latency_max.get().max(late));
-        b.latency_sum.set(b.latency_sum.get().saturating_add(late));
+        let (irqs, max, sum, base) = self.bench.get();
+        let sum = sum.saturating_add(late);
+        self.bench
+            .set((irqs.wrapping_add(1), max.max(late), sum, base));
     }
 
     /// Starts a new measurement.
     pub fn reset_bench(&self) {
-        let b = &self.bench;
-        b.timer_irqs.set(0);
-        b.latency_max.set(0);
-        b.latency_sum.set(0);
-        b.preemptions_base.set(self.preemptions.get());
+        self.bench.set((0, 0, 0, self.preemptions.get()));
     }
 
     /// The figures since the last [`KernelState::reset_bench`]: (timer
     /// interrupts, max latency, latency sum, preemptions).
     pub fn bench_figures(&self) -> (u64, u64, u64, u64) {
-        let b = &self.bench;
-        (
-            b.timer_irqs.get(),
-            b.latency_max.get(),
-            b.latency_sum.get(),
-            self.preemptions
-                .get()
-                .wrapping_sub(b.preemptions_base.get()),
-        )
+        let (irqs, max, sum, base) = self.bench.get();
+        (irqs, max, sum, self.preemptions.get().wrapping_sub(base))
     }
 }
 
@@ -419,3 +370,27 @@ mod global {
 }
 
 pub use global::*;
+
+#[cfg(test)]
+mod tests {
+    use super::KernelState;
+
+    /// Test support: setting fields the kernel only changes through its
+    /// own steps.
+    impl KernelState {
+        /// Makes `d` the current domain without touching the schedule.
+        pub fn set_cur_domain(&self, d: u64) {
+            self.cur_domain.set(d);
+        }
+
+        /// Starts the work count afresh.
+        pub fn reset_work_units(&self) {
+            self.work_units.set(0);
+        }
+
+        /// Sets the preemption count.
+        pub fn set_preemptions(&self, n: u64) {
+            self.preemptions.set(n);
+        }
+    }
+}

@@ -148,18 +148,24 @@ impl ReadyQueues {
         let p = self.highest_priority(domain)?;
         tcb_at(self.queues.get(domain * NUM_PRIORITIES + p)?.head.get())
     }
+}
 
-    /// The queue of `domain` and `prio`, head first (for tests and the
-    /// scheduler dump).
-    pub fn queue(&self, domain: usize, prio: usize) -> impl Iterator<Item = TcbRef> + '_ {
-        let mut next = self
-            .queues
-            .get(domain * NUM_PRIORITIES + prio)
-            .map_or(0, |q| q.head.get());
-        core::iter::from_fn(move || {
-            let t = tcb_at(next)?;
-            next = t.get().sched_next();
-            Some(t)
-        })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl ReadyQueues {
+        /// The queue of `domain` and `prio`, head first.
+        pub fn queue(&self, domain: usize, prio: usize) -> impl Iterator<Item = TcbRef> + '_ {
+            let mut next = self
+                .queues
+                .get(domain * NUM_PRIORITIES + prio)
+                .map_or(0, |q| q.head.get());
+            core::iter::from_fn(move || {
+                let t = tcb_at(next)?;
+                next = t.get().sched_next();
+                Some(t)
+            })
+        }
     }
 }

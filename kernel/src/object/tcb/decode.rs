@@ -28,7 +28,7 @@ use crate::cap::derive::derive_cap;
 use crate::cap::rights::update_cap_data;
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
-use crate::object::invocation::Invocation;
+use crate::object::invocation::{need, Invocation};
 use crate::object::notification::NotificationRef;
 use crate::types::PAddr;
 use crate::types::SyscallError;
@@ -127,23 +127,11 @@ pub enum TcbOp {
     SetFlags { tcb: TcbRef, clear: u64, set: u64 },
 }
 
-fn need(cond: bool) -> Result<(), SyscallError> {
-    match cond {
-        true => Ok(()),
-        false => Err(SyscallError::TruncatedMessage),
-    }
-}
-
 fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
     match cond {
         true => Ok(()),
         false => Err(SyscallError::IllegalOperation),
     }
-}
-
-/// Extra cap `i`, or TruncatedMessage.
-fn extra(inv: &Invocation, i: usize) -> Result<(SlotRef, Cap), SyscallError> {
-    inv.extra_cap(i).ok_or(SyscallError::TruncatedMessage)
 }
 
 /// The thread an authority cap (extra cap 0) names: InvalidCapability(1)
@@ -259,26 +247,27 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
         label::TCB_RESUME => Ok(TcbOp::Resume(target)),
         label::TCB_CONFIGURE => {
             need(inv.length >= 4)?;
-            let (croot, vroot, frame) = (extra(inv, 0)?, extra(inv, 1)?, extra(inv, 2)?);
+            let (croot, vroot, frame) =
+                (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
             let buffer = decode_buffer(inv.arg(3), frame)?;
             let space = decode_space(inv, target, croot, vroot)?;
             Ok(control(None, None, Some(space), Some(buffer)))
         }
         label::TCB_SET_SPACE => {
             need(inv.length >= 3)?;
-            let (croot, vroot) = (extra(inv, 0)?, extra(inv, 1)?);
+            let (croot, vroot) = (inv.need_extra(0)?, inv.need_extra(1)?);
             let space = decode_space(inv, target, croot, vroot)?;
             Ok(control(None, None, Some(space), None))
         }
         label::TCB_SET_IPC_BUFFER => {
             need(inv.length >= 1)?;
-            let frame = extra(inv, 0)?;
+            let frame = inv.need_extra(0)?;
             let buffer = decode_buffer(inv.arg(0), frame)?;
             Ok(control(None, None, None, Some(buffer)))
         }
         label::TCB_SET_PRIORITY | label::TCB_SET_MC_PRIORITY => {
             need(inv.length >= 1)?;
-            let (_, auth) = extra(inv, 0)?;
+            let (_, auth) = inv.need_extra(0)?;
             let value = inv.arg(0);
             check_prio(value, authority(auth)?)?;
             Ok(match inv.label {
@@ -288,7 +277,7 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
         }
         label::TCB_SET_SCHED_PARAMS => {
             need(inv.length >= 2)?;
-            let (_, auth) = extra(inv, 0)?;
+            let (_, auth) = inv.need_extra(0)?;
             let (mcp, prio) = (inv.arg(0), inv.arg(1));
             let auth = authority(auth)?;
             check_prio(mcp, auth)?;
@@ -360,7 +349,7 @@ fn decode_write_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sys
 
 fn decode_copy_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
     need(inv.length >= 1)?;
-    let (_, src) = extra(inv, 0)?;
+    let (_, src) = inv.need_extra(0)?;
     let flags = inv.arg(0);
     let Cap::Thread { tcb: src } = src else {
         return Err(SyscallError::InvalidCapability { index: 1 });
@@ -376,7 +365,7 @@ fn decode_copy_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sysc
 }
 
 fn decode_bind_notification(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
-    let (_, cap) = extra(inv, 0)?;
+    let (_, cap) = inv.need_extra(0)?;
     illegal_unless(target.get().bound_notification() == 0)?;
     let Cap::Notification { ptr, rights, .. } = cap else {
         return Err(SyscallError::IllegalOperation);

@@ -179,9 +179,7 @@ fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
     if inv.label != label::RISCV_ASID_POOL_ASSIGN {
         return Err(SyscallError::IllegalOperation);
     }
-    let Some((vspace, vspace_cap)) = inv.extra_cap(0) else {
-        return Err(SyscallError::TruncatedMessage);
-    };
+    let (vspace, vspace_cap) = inv.need_extra(0)?;
     let Cap::PageTable {
         base: root,
         mapping: None,

@@ -31,7 +31,7 @@ use crate::arch;
 use crate::arch::vspace as pt;
 use crate::cap::rights::mask_vm_rights;
 use crate::cap::{Cap, LookupFault, Mapping, SlotRef};
-use crate::object::invocation::{Invocation, Reply};
+use crate::object::invocation::{need, Invocation, Reply};
 use crate::types::PAddr;
 use crate::types::SyscallError;
 use cairn_abi::cap::CapRights;
@@ -76,10 +76,8 @@ pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
         label::RISCV_PAGE_GET_ADDRESS => return Ok(FrameOp::GetAddress(base)),
         _ => return Err(SyscallError::IllegalOperation),
     }
-    let vspace = match inv.extra_cap(0) {
-        Some((_, cap)) if inv.length >= 3 => cap,
-        _ => return Err(SyscallError::TruncatedMessage),
-    };
+    need(inv.length >= 3)?;
+    let (_, vspace) = inv.need_extra(0)?;
     let (vaddr, rights_mask, attr) = (inv.arg(0), CapRights(inv.arg(1)), inv.arg(2));
     let (root, asid) = vspace_of(vspace)?;
     check_vspace(root, asid)?;

@@ -27,7 +27,7 @@ use crate::arch::vspace as pt;
 use crate::cap::derive::is_final_capability;
 use crate::cap::{Cap, Mapping, SlotRef};
 use crate::object::access::zero;
-use crate::object::invocation::Invocation;
+use crate::object::invocation::{need, Invocation};
 use crate::types::PAddr;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label;
@@ -79,10 +79,8 @@ pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
     if inv.label != label::RISCV_PAGE_TABLE_MAP {
         return Err(SyscallError::IllegalOperation);
     }
-    let vspace = match inv.extra_cap(0) {
-        Some((_, cap)) if inv.length >= 2 => cap,
-        _ => return Err(SyscallError::TruncatedMessage),
-    };
+    need(inv.length >= 2)?;
+    let (_, vspace) = inv.need_extra(0)?;
     if mapping.is_some() {
         return Err(SyscallError::InvalidCapability { index: 0 });
     }
