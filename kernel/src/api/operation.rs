@@ -18,11 +18,11 @@ use crate::ipc::reply::do_reply_transfer;
 use crate::object::cnode::CNodeOp;
 use crate::object::domain::DomainOp;
 use crate::object::invocation::{Invocation, Reply};
-use crate::object::irq::{IrqControlOp, IrqHandlerOp};
+use crate::object::irq::{IrqHandlerOp, IssueIrqHandler};
 use crate::object::tcb::decode::TcbOp;
 use crate::object::tcb::TcbRef;
-use crate::object::untyped::UntypedOp;
-use crate::object::vspace::asid::{AsidControlOp, AsidPoolOp};
+use crate::object::untyped::Retype;
+use crate::object::vspace::asid::{Assign, MakePool};
 use crate::object::vspace::page::FrameOp;
 use crate::object::vspace::page_table::PageTableOp;
 use crate::object::vspace::{asid, page, page_table};
@@ -35,7 +35,7 @@ use cairn_abi::cap::CapRights;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operation {
     /// An untyped capability's (Retype).
-    Untyped(UntypedOp),
+    Untyped(Retype),
     /// A CNode capability's.
     CNode(CNodeOp),
     /// A thread capability's.
@@ -43,7 +43,7 @@ pub enum Operation {
     /// The domain capability's.
     Domain(DomainOp),
     /// The IRQ control capability's.
-    IrqControl(IrqControlOp),
+    IrqControl(IssueIrqHandler),
     /// An IRQ handler capability's.
     IrqHandler(IrqHandlerOp),
     /// A frame capability's.
@@ -51,9 +51,9 @@ pub enum Operation {
     /// A page-table capability's.
     PageTable(PageTableOp),
     /// The ASID control capability's (MakePool).
-    AsidControl(AsidControlOp),
+    AsidControl(MakePool),
     /// An ASID pool capability's (Assign).
-    AsidPool(AsidPoolOp),
+    AsidPool(Assign),
     /// Send on the endpoint at `ep` (seL4's `performInvocation_Endpoint`).
     Send { ep: PAddr, args: SendArgs },
     /// Signal the notification at `ntfn` with `badge`.
@@ -89,8 +89,8 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
         Cap::Domain => domain::decode(inv).map(Operation::Domain),
         Cap::Frame { .. } => page::decode(inv).map(Operation::Frame),
         Cap::PageTable { .. } => page_table::decode(inv).map(Operation::PageTable),
-        Cap::AsidControl => asid::decode_control(inv).map(Operation::AsidControl),
-        Cap::AsidPool { .. } => asid::decode_pool(inv).map(Operation::AsidPool),
+        Cap::AsidControl => asid::decode_make_pool(inv).map(Operation::AsidControl),
+        Cap::AsidPool { .. } => asid::decode_assign(inv).map(Operation::AsidPool),
     }
 }
 
@@ -161,8 +161,8 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
         Operation::IrqControl(ref op) => irq::perform_control(op),
         Operation::IrqHandler(ref op) => irq::perform_handler(op),
         Operation::PageTable(ref op) => page_table::perform(op),
-        Operation::AsidControl(ref op) => asid::perform_control(op),
-        Operation::AsidPool(ref op) => asid::perform_pool(op),
+        Operation::AsidControl(op) => asid::perform_make_pool(op),
+        Operation::AsidPool(op) => asid::perform_assign(op),
         Operation::Send { ep, args } => send_ipc(caller, ep, args),
         Operation::Signal { ntfn, badge } => send_signal(ntfn, badge),
         Operation::ReplyTransfer {

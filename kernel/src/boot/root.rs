@@ -63,29 +63,20 @@ impl RootLayout {
         let v_end = h.user_v_end;
         let bootinfo_va = v_end + PAGE;
         let extra_va = bootinfo_va + PAGE;
-        let extra_bits = match dtb_len {
-            Some(len) => {
-                let need = 16 + len;
-                (64 - (need - 1).leading_zeros()).max(12)
-            }
-            None => 0,
-        };
-        let it_v_end = if extra_bits == 0 {
-            extra_va
+        // The DTB with a 16-byte chunk header, in a power of two of pages.
+        let extra_bits = dtb_len.map_or(0, |len| (64 - (16 + len - 1).leading_zeros()).max(12));
+        let extra_size = if extra_bits == 0 {
+            0
         } else {
-            extra_va + (1 << extra_bits)
+            1u64 << extra_bits
         };
+        let it_v_end = extra_va + extra_size;
         if it_v_end > cairn_abi::vm::USER_TOP {
             return Err(BootError::BadUserImage);
         }
         let n_l1 = count_spans(v_start, it_v_end, 30);
         let n_l2 = count_spans(v_start, it_v_end, 21);
         let cnode_size = 1u64 << (cnode_bits + cairn_abi::object::SLOT_BITS);
-        let extra_size = if extra_bits == 0 {
-            0
-        } else {
-            1u64 << extra_bits
-        };
         // Root vspace + page tables + IPC buffer + bootinfo + ASID pool +
         // the IRQ node (the kernel's slots for IRQ notifications).
         let pages = 1 + n_l1 + n_l2 + 1 + 1 + 1 + 1;
@@ -114,11 +105,15 @@ struct SlotCursor {
 }
 
 impl SlotCursor {
-    fn put(&mut self, cap: Cap) -> u64 {
-        let i = self.next;
-        insert_original(cnode_slot(self.cnode, i), cap);
+    fn put(&mut self, cap: Cap) {
+        insert_original(cnode_slot(self.cnode, self.next), cap);
         self.next += 1;
-        i
+    }
+
+    /// Maps the frame at `pa` at `va` in `vroot` and puts its cap.
+    fn map_frame(&mut self, vroot: PAddr, va: u64, pa: PAddr) {
+        map_frame(vroot, va, pa);
+        self.put(frame_cap(pa, va));
     }
 }
 
@@ -236,26 +231,20 @@ pub fn create(
         cnode,
         next: init::NUM_INITIAL_CAPS,
     };
+    // Each table covers 2^span bytes; the walk stops at the entry for it.
     let paging_start = cur.next;
-    for i in 0..l.n_l1 {
-        let va = ((l.v_start >> 30) + i) << 30;
-        let table = l1.add(i * PAGE);
-        pt::write_pte(pt::slot(vroot, pt::index(va, 0)), pt::pte_table(table));
-        cur.put(Cap::PageTable {
-            base: table,
-            mapping: Some(Mapping { asid, vaddr: va }),
-        });
-    }
-    for i in 0..l.n_l2 {
-        let va = ((l.v_start >> 21) + i) << 21;
-        let table = l2.add(i * PAGE);
-        let (slot, bits) = pt::lookup_pt_slot(vroot, va);
-        debug_assert_eq!(bits, 21);
-        pt::write_pte(slot, pt::pte_table(table));
-        cur.put(Cap::PageTable {
-            base: table,
-            mapping: Some(Mapping { asid, vaddr: va }),
-        });
+    for (span, tables, n) in [(30, l1, l.n_l1), (21, l2, l.n_l2)] {
+        for i in 0..n {
+            let va = ((l.v_start >> span) + i) << span;
+            let table = tables.add(i * PAGE);
+            let (slot, bits) = pt::lookup_pt_slot(vroot, va);
+            debug_assert_eq!(bits, span);
+            pt::write_pte(slot, pt::pte_table(table));
+            cur.put(Cap::PageTable {
+                base: table,
+                mapping: Some(Mapping { asid, vaddr: va }),
+            });
+        }
     }
     let paging = SlotRegion {
         start: paging_start,
@@ -277,9 +266,7 @@ pub fn create(
     if let (Some(frame), Some((dtb_pa, dtb_len))) = (extra, dtb) {
         values.extra_len = write_extra_fdt(frame, dtb_pa, dtb_len);
         for i in 0..(1u64 << l.extra_bits) / PAGE {
-            let va = l.extra_va + i * PAGE;
-            map_frame(vroot, va, frame.add(i * PAGE));
-            cur.put(frame_cap(frame.add(i * PAGE), va));
+            cur.map_frame(vroot, l.extra_va + i * PAGE, frame.add(i * PAGE));
         }
     }
     values.extra_bi_pages = SlotRegion {
@@ -290,10 +277,7 @@ pub fn create(
     // The user image's frames.
     let frames_start = cur.next;
     for i in 0..h.user_size / PAGE {
-        let va = l.v_start + i * PAGE;
-        let pa = PAddr(user_pa + i * PAGE);
-        map_frame(vroot, va, pa);
-        cur.put(frame_cap(pa, va));
+        cur.map_frame(vroot, l.v_start + i * PAGE, PAddr(user_pa + i * PAGE));
     }
     values.user_image_frames = SlotRegion {
         start: frames_start,

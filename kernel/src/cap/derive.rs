@@ -227,7 +227,7 @@ pub fn is_final_capability(slot: SlotRef) -> bool {
 /// IRQ control and (classic) reply capabilities. An untyped with children
 /// gives RevokeFirst; an unmapped page table IllegalOperation. A frame copy
 /// is unmapped (ABI ref §4, §11).
-pub fn derive_cap(slot: SlotRef, cap: Cap) -> Result<Cap, SyscallError> {
+pub fn derive_cap(slot: SlotRef, mut cap: Cap) -> Result<Cap, SyscallError> {
     match cap {
         Cap::Zombie { .. } | Cap::IrqControl | Cap::Reply { .. } => Ok(Cap::Null),
         Cap::Untyped { .. } => ensure_no_children(slot).map(|()| cap),
@@ -236,18 +236,11 @@ pub fn derive_cap(slot: SlotRef, cap: Cap) -> Result<Cap, SyscallError> {
             None => Err(SyscallError::IllegalOperation),
         },
         Cap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            ..
-        } => Ok(Cap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapping: None,
-        }),
+            ref mut mapping, ..
+        } => {
+            *mapping = None;
+            Ok(cap)
+        }
         Cap::Null
         | Cap::Endpoint { .. }
         | Cap::Notification { .. }

@@ -15,7 +15,7 @@
 //!   clears it). Deleting the handler cap masks the line and frees it
 //!   (`cap::finalise`, through [`table`]).
 //!
-//! The invocations decode into [`IrqControlOp`] and [`IrqHandlerOp`]
+//! The invocations decode into [`IssueIrqHandler`] and [`IrqHandlerOp`]
 //! (checked in seL4's order, nothing changed) and are performed by
 //! [`perform_control`] and [`perform_handler`], which cannot fail; both
 //! halves are called by the syscall layer (`api`) only; the machine layer
@@ -47,17 +47,14 @@ fn check_irq(w: u64) -> Result<u16, SyscallError> {
     Ok(w as u16)
 }
 
-/// A decoded invocation of the IRQ control capability.
+/// A decoded invocation of the IRQ control capability, `IRQControl_Get`
+/// (or RISC-V's `GetTrigger`): issue the handler cap of `irq` into `dest`,
+/// a derivation child of the control cap in `src`, and unmask the line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IrqControlOp {
-    /// `IRQControl_Get` (or RISC-V's `GetTrigger`): issue the handler cap
-    /// of `irq` into `dest`, a derivation child of the control cap in
-    /// `src`, and unmask the line.
-    IssueIrqHandler {
-        irq: u16,
-        src: SlotRef,
-        dest: SlotRef,
-    },
+pub struct IssueIrqHandler {
+    irq: u16,
+    src: SlotRef,
+    dest: SlotRef,
 }
 
 /// A decoded invocation of an IRQ handler capability.
@@ -76,7 +73,7 @@ pub enum IrqHandlerOp {
 /// `IRQControl_GetTrigger`, whose trigger the PLIC ignores) without
 /// changing anything.
 #[inline(always)]
-pub fn decode_control(inv: &Invocation) -> Result<IrqControlOp, SyscallError> {
+pub fn decode_control(inv: &Invocation) -> Result<IssueIrqHandler, SyscallError> {
     let (args, first) = match inv.label {
         label::IRQ_ISSUE_IRQ_HANDLER => (3, 1),
         label::RISCV_IRQ_ISSUE_IRQ_HANDLER_TRIGGER => (4, 2),
@@ -93,7 +90,7 @@ pub fn decode_control(inv: &Invocation) -> Result<IrqControlOp, SyscallError> {
     if !dest.get().cap().is_null() {
         return Err(SyscallError::DeleteFirst);
     }
-    Ok(IrqControlOp::IssueIrqHandler {
+    Ok(IssueIrqHandler {
         irq,
         src: inv.slot,
         dest,
@@ -101,13 +98,9 @@ pub fn decode_control(inv: &Invocation) -> Result<IrqControlOp, SyscallError> {
 }
 
 /// Performs a decoded IRQ control operation (it cannot fail).
-pub fn perform_control(op: &IrqControlOp) {
-    match *op {
-        IrqControlOp::IssueIrqHandler { irq, src, dest } => {
-            set_state(irq, IrqState::Signal);
-            cte_insert(Cap::IrqHandler { irq }, src, dest);
-        }
-    }
+pub fn perform_control(op: &IssueIrqHandler) {
+    set_state(op.irq, IrqState::Signal);
+    cte_insert(Cap::IrqHandler { irq: op.irq }, op.src, op.dest);
 }
 
 /// Decodes an invocation of the handler cap of `irq` (Ack,

@@ -31,13 +31,6 @@ use cairn_abi::object::{ObjectType, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
 /// Bits in a word (`wordBits`).
 const WORD_BITS: u64 = 64;
 
-/// A decoded untyped invocation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UntypedOp {
-    /// `Untyped_Retype`.
-    Retype(Retype),
-}
-
 /// A decoded `Untyped_Retype`: everything the operation needs, checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Retype {
@@ -59,21 +52,14 @@ pub struct Retype {
     is_device: bool,
 }
 
-/// Decodes an invocation of an untyped capability without changing
-/// anything.
+/// Decodes an invocation of an untyped capability (Retype is its only
+/// method) without changing anything.
 #[inline(always)]
-pub fn decode(inv: &Invocation) -> Result<UntypedOp, SyscallError> {
+pub fn decode(inv: &Invocation) -> Result<Retype, SyscallError> {
     if inv.label != label::UNTYPED_RETYPE {
         return Err(SyscallError::IllegalOperation);
     }
-    decode_retype(inv).map(UntypedOp::Retype)
-}
-
-/// Performs a decoded untyped operation; only the reset can be preempted.
-pub fn perform(op: &UntypedOp) -> Result<(), Preempted> {
-    match *op {
-        UntypedOp::Retype(ref r) => perform_retype(r),
-    }
+    decode_retype(inv)
 }
 
 /// Decodes `Untyped_Retype` (seL4's `decodeUntypedInvocation`), checking in
@@ -212,7 +198,7 @@ fn destination_cnode(root: Cap, index: u64, depth: u64) -> Result<(PAddr, u32), 
 /// Performs a decoded Retype (seL4's `invokeUntyped_Retype`): reset if
 /// needed (the only step that can be preempted), move the watermark past
 /// the new objects, create them and insert their caps.
-fn perform_retype(r: &Retype) -> Result<(), Preempted> {
+pub fn perform(r: &Retype) -> Result<(), Preempted> {
     if r.reset {
         reset_untyped(r.slot)?;
     }

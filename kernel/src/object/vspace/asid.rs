@@ -54,50 +54,10 @@ pub struct Assign {
     asid: u16,
 }
 
-/// A decoded invocation of the ASID control capability.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AsidControlOp {
-    /// `ASIDControl_MakePool`.
-    MakePool(MakePool),
-}
-
-/// A decoded invocation of an ASID pool capability.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AsidPoolOp {
-    /// `ASIDPool_Assign`.
-    Assign(Assign),
-}
-
-/// Decodes an invocation of the ASID control capability without changing
-/// anything.
+/// Decodes `ASIDControl_MakePool` (the ASID control capability's only
+/// method) without changing anything.
 #[inline(always)]
-pub fn decode_control(inv: &Invocation) -> Result<AsidControlOp, SyscallError> {
-    decode_make_pool(inv).map(AsidControlOp::MakePool)
-}
-
-/// Performs a decoded ASID control operation (it cannot fail).
-pub fn perform_control(op: &AsidControlOp) {
-    match *op {
-        AsidControlOp::MakePool(m) => perform_make_pool(m),
-    }
-}
-
-/// Decodes an invocation of an ASID pool capability without changing
-/// anything.
-#[inline(always)]
-pub fn decode_pool(inv: &Invocation) -> Result<AsidPoolOp, SyscallError> {
-    decode_assign(inv).map(AsidPoolOp::Assign)
-}
-
-/// Performs a decoded ASID pool operation (it cannot fail).
-pub fn perform_pool(op: &AsidPoolOp) {
-    match *op {
-        AsidPoolOp::Assign(a) => perform_assign(a),
-    }
-}
-
-/// Decodes `ASIDControl_MakePool` without changing anything.
-fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
+pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
     if inv.label != label::RISCV_ASID_CONTROL_MAKE_POOL {
         return Err(SyscallError::IllegalOperation);
     }
@@ -135,8 +95,9 @@ fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
     })
 }
 
-/// Performs a decoded MakePool (seL4's `performASIDControlInvocation`).
-fn perform_make_pool(op: MakePool) {
+/// Performs a decoded MakePool (seL4's `performASIDControlInvocation`;
+/// it cannot fail).
+pub fn perform_make_pool(op: MakePool) {
     let MakePool {
         untyped,
         frame,
@@ -172,7 +133,8 @@ fn perform_make_pool(op: MakePool) {
 }
 
 /// Decodes `ASIDPool_Assign` without changing anything.
-fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
+#[inline(always)]
+pub fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
     let Cap::AsidPool { ptr, asid_base } = inv.cap else {
         return Err(SyscallError::IllegalOperation);
     };
@@ -217,8 +179,9 @@ fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
     })
 }
 
-/// Performs a decoded Assign (seL4's `performASIDPoolInvocation`).
-fn perform_assign(op: Assign) {
+/// Performs a decoded Assign (seL4's `performASIDPoolInvocation`; it
+/// cannot fail).
+pub fn perform_assign(op: Assign) {
     let Assign {
         vspace,
         root,
