@@ -36,9 +36,11 @@ use super::cap::Cap;
 use super::cte::{cte_swap, empty_slot, SlotRef};
 use super::derive::is_final_capability;
 use super::derive::is_mdb_parent_of;
-use super::finalise::{finalise_cap, irq_handler_deleted, Finalised};
+use super::finalise::{finalise_cap, Finalised};
 use super::zombie::Zombie;
+use crate::object::irq::table::set_state;
 use crate::preempt::preemption_point;
+use crate::state::IrqState;
 use crate::types::Preempted;
 
 /// seL4's `capRemovable`: the zombie has no slot left to empty except,
@@ -48,11 +50,12 @@ fn removable(z: &Zombie, slot: SlotRef) -> bool {
 }
 
 /// Empties a slot and runs the post-deletion hook (seL4's `emptySlot` with
-/// `postCapDeletion`).
+/// `postCapDeletion`): once the last handler cap of `irq` is gone, its line
+/// is masked so that IRQControl may issue it again.
 fn empty(slot: SlotRef, irq: Option<u16>) {
     empty_slot(slot);
     if let Some(irq) = irq {
-        irq_handler_deleted(irq);
+        set_state(irq, IrqState::Inactive);
     }
 }
 

@@ -21,12 +21,11 @@ use super::zombie::Zombie;
 use crate::ipc::cancel::{
     cancel_all_ipc, cancel_all_signals, suspend, unbind_maybe_notification, unbind_notification,
 };
-use crate::object::irq::table::{irq_slot, set_state};
+use crate::object::irq::table::irq_slot;
 use crate::object::tcb::TcbRef;
 use crate::object::vspace::{
     delete_asid, delete_asid_pool, find_vspace_for_asid, unmap_page, unmap_page_table,
 };
-use crate::state::IrqState;
 use crate::types::PAddr;
 
 /// The result of finalising one capability.
@@ -142,11 +141,4 @@ pub fn deleting_irq_handler(irq: u16) {
     if let Some(s) = irq_slot(irq) {
         super::delete::cte_delete_one(s);
     }
-}
-
-/// The slot of the last IRQ handler capability for `irq` is empty: mask
-/// the line so that IRQControl may issue it again (seL4's
-/// `postCapDeletion`).
-pub fn irq_handler_deleted(irq: u16) {
-    set_state(irq, IrqState::Inactive);
 }

@@ -28,8 +28,12 @@ pub const TCB_FLAG_MASK: u64 = if crate::config::HAVE_FPU {
     0
 };
 
-fn is_current(t: TcbRef) -> bool {
-    kernel().is_current(t)
+/// seL4's `rescheduleRequired` when `t`, whose registers or buffer just
+/// changed, is the running thread.
+fn reschedule_if_current(t: TcbRef) {
+    if kernel().is_current(t) {
+        reschedule_required();
+    }
 }
 
 /// Performs `op`; returns what the caller's reply carries.
@@ -43,7 +47,7 @@ pub fn perform(op: &TcbOp) -> Result<Reply, Preempted> {
             if suspend_source {
                 suspend(src);
             }
-            Ok(Reply::Registers { tcb: src, count })
+            return Ok(Reply::Registers { tcb: src, count });
         }
         TcbOp::WriteRegisters {
             dest,
@@ -59,10 +63,7 @@ pub fn perform(op: &TcbOp) -> Result<Reply, Preempted> {
             if resume_target {
                 restart(dest);
             }
-            if is_current(dest) {
-                reschedule_required();
-            }
-            Ok(Reply::Empty)
+            reschedule_if_current(dest);
         }
         TcbOp::CopyRegisters {
             dest,
@@ -85,41 +86,27 @@ pub fn perform(op: &TcbOp) -> Result<Reply, Preempted> {
             if transfer_integer {
                 copy_words(src.get(), dest.get(), GP);
             }
-            if is_current(dest) {
-                reschedule_required();
-            }
-            Ok(Reply::Empty)
+            reschedule_if_current(dest);
         }
-        TcbOp::ThreadControl(ref tc) => thread_control(tc).map(|()| Reply::Empty),
-        TcbOp::Suspend(t) => {
-            suspend(t);
-            Ok(Reply::Empty)
-        }
-        TcbOp::Resume(t) => {
-            restart(t);
-            Ok(Reply::Empty)
-        }
-        TcbOp::NotificationControl { tcb, ntfn } => {
-            match ntfn {
-                Some(n) => bind_notification(tcb, n),
-                None => unbind_notification(tcb),
-            }
-            Ok(Reply::Empty)
-        }
+        TcbOp::ThreadControl(ref tc) => thread_control(tc)?,
+        TcbOp::Suspend(t) => suspend(t),
+        TcbOp::Resume(t) => restart(t),
+        TcbOp::NotificationControl { tcb, ntfn } => match ntfn {
+            Some(n) => bind_notification(tcb, n),
+            None => unbind_notification(tcb),
+        },
         TcbOp::SetTlsBase { tcb, base } => {
             tcb.get().set_reg(TLS_BASE_REGISTER, base);
-            if is_current(tcb) {
-                reschedule_required();
-            }
-            Ok(Reply::Empty)
+            reschedule_if_current(tcb);
         }
         TcbOp::SetFlags { tcb, clear, set } => {
             let flags = (tcb.get().flags() & !clear) | (set & TCB_FLAG_MASK);
             tcb.get().set_flags(flags);
             apply_fpu_flag(tcb.get());
-            Ok(Reply::Word(flags))
+            return Ok(Reply::Word(flags));
         }
     }
+    Ok(Reply::Empty)
 }
 
 /// Makes the thread's `seL4_TCBFlag_fpuDisabled` take effect at its next
@@ -179,9 +166,7 @@ fn thread_control(tc: &ThreadControl) -> Result<(), Preempted> {
         if let Some(frame) = buffer.frame {
             insert_if_unchanged(tc, frame, slot);
         }
-        if is_current(tc.target) {
-            reschedule_required();
-        }
+        reschedule_if_current(tc.target);
     }
     if let Some(prio) = tc.priority {
         set_priority(tc.target, prio);
