@@ -12,7 +12,6 @@ pub struct RegionSet<const N: usize> {
 }
 
 impl<const N: usize> RegionSet<N> {
-    /// The empty set.
     pub const fn new() -> Self {
         RegionSet {
             regions: [Region::new(0, 0); N],

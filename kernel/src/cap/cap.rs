@@ -159,7 +159,6 @@ impl Cap {
         }
     }
 
-    /// Whether this is the null capability.
     pub const fn is_null(&self) -> bool {
         matches!(self, Cap::Null)
     }

@@ -30,7 +30,6 @@ const FIRST_BADGED: u64 = 1;
 const LINK_MASK: u64 = !0x1F;
 
 impl Cte {
-    /// The capability in the slot.
     pub fn cap(&self) -> Cap {
         Cap::decode([self.cap[0].get(), self.cap[1].get()])
     }
@@ -121,23 +120,6 @@ pub fn insert_child(parent: SlotRef, slot: SlotRef, cap: Cap, revocable: bool) {
         n.get().set_prev(Some(slot));
     }
     p.set_next(Some(slot));
-}
-
-/// Takes the capability out of `slot`, unlinking it from the tree, and
-/// leaves the slot empty. Returns the capability that was there.
-pub fn remove(slot: SlotRef) -> Cap {
-    let s = slot.get();
-    let cap = s.cap();
-    let (prev, next) = (s.prev(), s.next());
-    if let Some(p) = prev {
-        p.get().set_next(next);
-    }
-    if let Some(n) = next {
-        n.get().set_prev(prev);
-        // A child that followed a removed original keeps its own flags.
-    }
-    s.clear();
-    cap
 }
 
 /// seL4's `cteMove`: moves the capability of `src` into the empty slot
@@ -242,7 +224,7 @@ mod tests {
     const BASE: u64 = 0x8000_0000;
 
     #[test]
-    fn insert_and_remove_keep_the_list_linked() {
+    fn insert_and_empty_keep_the_list_linked() {
         SimMachine::install(BASE, 1 << 16);
         let cn = PAddr(BASE);
         let (a, b, c) = (cnode_slot(cn, 1), cnode_slot(cn, 2), cnode_slot(cn, 3));
@@ -254,7 +236,7 @@ mod tests {
         assert_eq!(c.get().next(), Some(b));
         assert_eq!(b.get().prev(), Some(c));
         assert!(a.get().revocable() && !b.get().revocable());
-        assert_eq!(remove(c), Cap::Domain);
+        assert_eq!(empty_slot(c), Cap::Domain);
         assert_eq!(a.get().next(), Some(b));
         assert_eq!(b.get().prev(), Some(a));
         assert!(c.get().cap().is_null() && c.get().next().is_none());

@@ -211,7 +211,7 @@ mod tests {
             (ep.queue.state(), ep.queue.tcbs().head),
             (EndpointState::Idle, 0)
         );
-        crate::cap::cte::remove(k.slot(k.first_empty));
+        crate::cap::cte::empty_slot(k.slot(k.first_empty));
         let cap = make(&k, ut, T::Notification, 0);
         assert_eq!(
             cap,
@@ -241,7 +241,7 @@ mod tests {
             }
         );
         assert!((0..8).all(|i| cnode_slot(base, i).get().cap().is_null()));
-        crate::cap::cte::remove(k.slot(k.first_empty));
+        crate::cap::cte::empty_slot(k.slot(k.first_empty));
         let cap = make(&k, ut, T::Untyped, 8);
         assert_eq!(
             cap,
@@ -252,7 +252,7 @@ mod tests {
                 is_device: false
             }
         );
-        crate::cap::cte::remove(k.slot(k.first_empty));
+        crate::cap::cte::empty_slot(k.slot(k.first_empty));
         let cap = make(&k, ut, T::PageTable, 0);
         assert_eq!(
             cap,
@@ -283,18 +283,18 @@ mod tests {
         let Cap::Untyped { ptr, .. } = k.cap(mega) else {
             panic!()
         };
-        crate::cap::cte::remove(k.slot(k.first_empty));
+        crate::cap::cte::empty_slot(k.slot(k.first_empty));
         assert_eq!(
             make(&k, mega, T::MegaPage, 0),
             frame(ptr, FrameSize::Mega, false)
         );
-        crate::cap::cte::remove(k.slot(k.first_empty));
+        crate::cap::cte::empty_slot(k.slot(k.first_empty));
         let giga = k.find_untyped(30, true).unwrap();
         assert_eq!(
             make(&k, giga, T::GigaPage, 0),
             frame(PAddr(0x4000_0000), FrameSize::Giga, true)
         );
-        crate::cap::cte::remove(k.slot(k.first_empty));
+        crate::cap::cte::empty_slot(k.slot(k.first_empty));
         let dev = k.find_untyped(21, true).unwrap();
         let Cap::Untyped { ptr, .. } = k.cap(dev) else {
             panic!()

@@ -72,7 +72,6 @@ pub enum Reply {
 }
 
 impl Reply {
-    /// The number of words.
     pub fn len(&self) -> usize {
         match *self {
             Reply::Empty => 0,
@@ -81,7 +80,6 @@ impl Reply {
         }
     }
 
-    /// Whether there are no words.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -56,7 +56,6 @@ impl Notification {
     pub fn msg_identifier(&self) -> u64 {
         self.msg.get()
     }
-    /// Sets the notification word.
     pub fn set_msg_identifier(&self, w: u64) {
         self.msg.set(w)
     }

@@ -19,12 +19,10 @@ pub struct TcbQueue {
 }
 
 impl TcbQueue {
-    /// Whether no thread is queued.
     pub fn is_empty(&self) -> bool {
         self.head == 0
     }
 
-    /// The first thread.
     pub fn first(&self) -> Option<TcbRef> {
         tcb_at(self.head)
     }
@@ -99,7 +97,6 @@ pub struct WaitQueue<S> {
 }
 
 impl<S: QueueState> WaitQueue<S> {
-    /// The object's state.
     #[inline]
     pub fn state(&self) -> S {
         S::from_bits(self.tail_state.get() & STATE_MASK)

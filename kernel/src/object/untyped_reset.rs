@@ -69,7 +69,7 @@ pub fn reset_untyped(slot: SlotRef) -> Result<(), Preempted> {
 #[cfg(test)]
 mod tests {
     use crate::arch::host::SimMachine;
-    use crate::cap::cte::remove;
+    use crate::cap::cte::empty_slot;
     use crate::cap::Cap;
     use crate::object::access::{copy_in, copy_out};
     use crate::testutil::{self, ok, Outcome, TestKernel};
@@ -119,7 +119,7 @@ mod tests {
         assert!(matches!(k.cap(f + 3), Cap::Endpoint { ptr, .. } if ptr == base.add(96)));
         // Delete every child: the next Retype resets and starts at 0.
         for s in f..f + 4 {
-            remove(k.slot(s));
+            empty_slot(k.slot(s));
         }
         copy_in(base, &[0x5A; 112]);
         assert_eq!(k.retype(ut, PAGE, 0, f, 1), ok());
@@ -135,7 +135,7 @@ mod tests {
         let f = k.first_empty;
         assert_eq!(k.retype(ut, T::Untyped as u64, 7, f, 1), ok());
         assert_eq!(k.retype(f, EP, 0, f + 1, 1), ok());
-        remove(k.slot(f + 1));
+        empty_slot(k.slot(f + 1));
         let (base, free) = untyped(&k, f);
         assert_eq!(free, 16);
         copy_in(base, &[0x77; 128]);

@@ -115,7 +115,6 @@ pub struct KernelState {
 }
 
 impl KernelState {
-    /// The state at boot.
     const fn new() -> KernelState {
         KernelState {
             current: Cell::new(0),
@@ -142,13 +141,11 @@ impl KernelState {
         tcb_at(self.current.get())
     }
 
-    /// The running thread's TCB object, if any.
     #[inline]
     pub fn current(&self) -> Option<&'static Tcb> {
         self.current_tcb().map(|t| t.get())
     }
 
-    /// Whether `t` is the running thread.
     #[inline]
     pub fn is_current(&self, t: TcbRef) -> bool {
         self.current.get() == t.paddr().0
@@ -165,7 +162,6 @@ impl KernelState {
 
     // ---- Scheduling ------------------------------------------------------
 
-    /// The pending scheduler action.
     #[inline]
     pub fn action(&self) -> Action {
         Action::from_word(self.action.get())
@@ -177,7 +173,6 @@ impl KernelState {
         self.action.set(a.to_word());
     }
 
-    /// The ready queues.
     #[inline]
     pub fn ready(&self) -> &ReadyQueues {
         &self.ready
@@ -189,7 +184,6 @@ impl KernelState {
         self.cur_domain.get()
     }
 
-    /// The domain schedule.
     #[inline]
     pub fn domains(&self) -> &DomainSchedule {
         &self.domains
@@ -208,7 +202,6 @@ impl KernelState {
         self.ticks.get()
     }
 
-    /// Counts one timer tick.
     #[inline]
     pub fn count_tick(&self) {
         self.ticks.set(self.ticks.get().wrapping_add(1));
@@ -261,7 +254,6 @@ impl KernelState {
         paddr_at(self.irq_node.get())
     }
 
-    /// Records the IRQ node boot made.
     pub fn set_irq_node(&self, node: PAddr) {
         self.irq_node.set(node.0);
     }

@@ -31,7 +31,6 @@ pub struct ReadyQueues {
 }
 
 impl ReadyQueues {
-    /// Empty queues.
     pub(super) const fn new() -> ReadyQueues {
         ReadyQueues {
             queues: [const {

@@ -50,15 +50,8 @@ impl Fault {
                 in_recv_phase,
                 lookup,
             } => {
-                let (l, _) = lookup.words();
-                [
-                    self.label() | (in_recv_phase as u64) << 8,
-                    addr,
-                    l[0],
-                    l[1],
-                    l[2],
-                    l[3],
-                ]
+                let ([a, b, c, d], _) = lookup.words();
+                [self.label() | (in_recv_phase as u64) << 8, addr, a, b, c, d]
             }
             Fault::UnknownSyscall { number } => [self.label(), number, 0, 0, 0, 0],
             Fault::UserException { number, code } => [self.label(), number, code, 0, 0, 0],

@@ -50,9 +50,7 @@ impl LookupFault {
             ),
         }
     }
-}
 
-impl LookupFault {
     /// The inverse of [`LookupFault::words`] (`None` for a bad type).
     pub fn from_words(w: [u64; 4]) -> Option<LookupFault> {
         Some(match w[0] {

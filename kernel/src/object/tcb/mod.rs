@@ -228,11 +228,9 @@ impl Tcb {
     pub fn next_ip(&self) -> u64 {
         self.reg(NEXT_IP)
     }
-    /// Sets FaultIP.
     pub fn set_fault_ip(&self, v: u64) {
         self.set_reg(FAULT_IP, v)
     }
-    /// Sets NextIP.
     pub fn set_next_ip(&self, v: u64) {
         self.set_reg(NEXT_IP, v)
     }
@@ -247,46 +245,36 @@ impl Tcb {
         self.set_reg(STATUS_REGISTER, INITIAL_STATUS)
     }
 
-    /// Thread state.
     pub fn state(&self) -> ThreadState {
         ThreadState::from_word(self.state.get())
     }
-    /// Sets the thread state.
     pub fn set_state(&self, s: ThreadState) {
         self.state.set(s as u64)
     }
 
-    /// Ready-queue successor.
     pub fn sched_next(&self) -> u64 {
         self.sched_next.get()
     }
-    /// Ready-queue predecessor.
     pub fn sched_prev(&self) -> u64 {
         self.sched_prev.get()
     }
-    /// Sets the ready-queue links.
     pub fn set_sched_links(&self, prev: u64, next: u64) {
         self.sched_prev.set(prev);
         self.sched_next.set(next);
     }
-    /// Whether the TCB is in a ready queue.
     pub fn in_ready_queue(&self) -> bool {
         self.in_ready_queue.get() != 0
     }
-    /// Marks the TCB as in a ready queue or not.
     pub fn set_in_ready_queue(&self, v: bool) {
         self.in_ready_queue.set(v as u64)
     }
 
-    /// Endpoint/notification queue successor.
     pub fn ep_next(&self) -> u64 {
         self.ep_next.get()
     }
-    /// Endpoint/notification queue predecessor.
     pub fn ep_prev(&self) -> u64 {
         self.ep_prev.get()
     }
-    /// Sets the endpoint/notification queue links.
     pub fn set_ep_links(&self, prev: u64, next: u64) {
         self.ep_prev.set(prev);
         self.ep_next.set(next);
