@@ -114,15 +114,12 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
         n += 1;
         rt.next_slot += 1;
     };
-    for r in devices.as_slice() {
-        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| {
-            emit(a, b, true)
-        });
-    }
-    for r in free.as_slice() {
-        for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| {
-            emit(a, b, false)
-        });
+    for (set, is_device) in [(devices.as_slice(), true), (free.as_slice(), false)] {
+        for r in set {
+            for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| {
+                emit(a, b, is_device)
+            });
+        }
     }
     rt.values.untyped = SlotRegion {
         start: ut_start,

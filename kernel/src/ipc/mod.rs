@@ -34,16 +34,11 @@ use crate::cap::Cap;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_REPLY};
 use crate::sched::{enqueue, possible_switch_to, set_thread_state};
 
-/// Whether `t` is stopped: Inactive or blocked in IPC (seL4's
-/// `isStopped`).
-pub fn is_stopped(t: TcbRef) -> bool {
-    !matches!(t.get().state(), ThreadState::Running | ThreadState::Restart)
-}
-
-/// seL4's `restart` (Resume): a stopped thread abandons its IPC and runs
-/// again from its restart point.
+/// seL4's `restart` (Resume): a stopped thread (seL4's `isStopped`:
+/// Inactive or blocked in IPC) abandons its IPC and runs again from its
+/// restart point.
 pub fn restart(t: TcbRef) {
-    if is_stopped(t) {
+    if !t.get().state().is_runnable() {
         cancel_ipc(t);
         setup_reply_master(t);
         set_thread_state(t, ThreadState::Restart);

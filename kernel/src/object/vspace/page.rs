@@ -164,23 +164,17 @@ pub fn perform(op: &FrameOp) -> Reply {
 /// seL4's `performPageInvocationUnmap`: unmaps the frame cap in `slot`
 /// and marks it unmapped.
 fn unmap_slot(slot: SlotRef) {
+    let mut cap = slot.get().cap();
     if let Cap::Frame {
         base,
         size,
-        rights,
-        is_device,
-        mapping,
-    } = slot.get().cap()
+        ref mut mapping,
+        ..
+    } = cap
     {
-        if let Some(m) = mapping {
+        if let Some(m) = mapping.take() {
             unmap_page(base, size, m);
         }
-        slot.get().set_cap(Cap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapping: None,
-        });
+        slot.get().set_cap(cap);
     }
 }
