@@ -53,6 +53,7 @@ fn check(cond: bool, e: SyscallError) -> Result<(), SyscallError> {
 #[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
     let invalid = |index| SyscallError::InvalidArgument { index };
+    let range = |max| SyscallError::RangeError { min: 0, max };
     match inv.label {
         label::DOMAIN_SET_SET => {
             need(inv.length >= 1)?;
@@ -70,7 +71,6 @@ pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
         label::DOMAIN_SCHEDULE_CONFIGURE => {
             need(inv.length >= 3)?;
             let (index, domain, duration) = (inv.arg(0), inv.arg(1), inv.arg(2));
-            let range = |max| SyscallError::RangeError { min: 0, max };
             check(index < ENTRIES - 1, range(ENTRIES - 2))?;
             check(domain < NUM_DOMAINS, range(NUM_DOMAINS - 1))?;
             check(duration <= MAX_DURATION, invalid(2))?;
@@ -88,13 +88,7 @@ pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
         label::DOMAIN_SCHEDULE_SET_START => {
             need(inv.length >= 1)?;
             let index = inv.arg(0);
-            check(
-                index < ENTRIES,
-                SyscallError::RangeError {
-                    min: 0,
-                    max: ENTRIES - 1,
-                },
-            )?;
+            check(index < ENTRIES, range(ENTRIES - 1))?;
             check(!kernel().domains().is_end_marker(index), invalid(0))?;
             Ok(DomainOp::SetStart(index))
         }

@@ -134,8 +134,8 @@ fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
     }
 }
 
-/// The thread an authority cap (extra cap 0) names: InvalidCapability(1)
-/// if it is not a TCB cap.
+/// The thread an authority or source cap (extra cap 0) names:
+/// InvalidCapability(1) if it is not a TCB cap.
 fn authority(cap: Cap) -> Result<TcbRef, SyscallError> {
     match cap {
         Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
@@ -351,12 +351,9 @@ fn decode_copy_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sysc
     need(inv.length >= 1)?;
     let (_, src) = inv.need_extra(0)?;
     let flags = inv.arg(0);
-    let Cap::Thread { tcb: src } = src else {
-        return Err(SyscallError::InvalidCapability { index: 1 });
-    };
     Ok(TcbOp::CopyRegisters {
         dest: target,
-        src: TcbRef::new(src),
+        src: authority(src)?,
         suspend_source: flags & 1 != 0,
         resume_target: flags & 2 != 0,
         transfer_frame: flags & 4 != 0,
