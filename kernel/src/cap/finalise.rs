@@ -7,8 +7,8 @@
 //! TCB becomes a [`Zombie`] instead: the object's own slots must be emptied
 //! first, one by one, which `cap::delete` does preemptibly.
 //!
-//! The IPC parts are `ipc::cancel`'s, the interrupt parts the named
-//! `pub fn`s at the end of this file; the VSpace parts (unmapping, ASID
+//! The IPC parts are `ipc::cancel`'s, the interrupt part the function at
+//! the end of this file; the VSpace parts (unmapping, ASID
 //! deletion) are `object::vspace`'s.
 //!
 //! With `cap::delete` and `ipc::cancel` this file forms the one import
@@ -26,7 +26,6 @@ use crate::object::tcb::TcbRef;
 use crate::object::vspace::{
     delete_asid, delete_asid_pool, find_vspace_for_asid, unmap_page, unmap_page_table,
 };
-use crate::types::PAddr;
 
 /// The result of finalising one capability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,104 +39,67 @@ pub enum Finalised {
     Zombie(Zombie),
 }
 
-const DONE: Finalised = Finalised::Done { irq: None };
-
 /// seL4's `finaliseCap`: finalises `cap`; `is_final` says whether it is the
-/// last capability to its object.
+/// last capability to its object. Only a frame's mapping and a zombie are
+/// dealt with whether or not the capability is final.
 pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
     match cap {
+        // Every frame capability holds its own mapping.
+        Cap::Frame {
+            base,
+            size,
+            mapping: Some(m),
+            ..
+        } => unmap_page(base, size, m),
+        Cap::Zombie { .. } => {
+            if let Some(z) = Zombie::from_cap(&cap) {
+                return Finalised::Zombie(z);
+            }
+        }
+        _ if !is_final => {}
+        Cap::Endpoint { ptr, .. } => cancel_all_ipc(ptr),
+        Cap::Notification { ptr, .. } => {
+            unbind_maybe_notification(ptr);
+            cancel_all_signals(ptr);
+        }
+        Cap::CNode { ptr, radix, .. } => return Finalised::Zombie(Zombie::of_cnode(ptr, radix)),
+        Cap::Thread { tcb } => {
+            // seL4's `suspend`: the thread leaves its IPC and the ready
+            // queues (if it runs, the scheduler chooses another at exit).
+            unbind_notification(TcbRef::new(tcb));
+            suspend(TcbRef::new(tcb));
+            return Finalised::Zombie(Zombie::of_tcb(tcb));
+        }
+        Cap::IrqHandler { irq } => {
+            deleting_irq_handler(irq);
+            return Finalised::Done { irq: Some(irq) };
+        }
+        Cap::PageTable {
+            base,
+            mapping: Some(m),
+        } => {
+            if find_vspace_for_asid(m.asid) == Some(base) {
+                delete_asid(m.asid, base);
+            } else {
+                unmap_page_table(base, m);
+            }
+        }
+        Cap::AsidPool { ptr, asid_base } => delete_asid_pool(asid_base, ptr),
         Cap::Null
         | Cap::Domain
         | Cap::Reply { .. }
         | Cap::Untyped { .. }
         | Cap::IrqControl
-        | Cap::AsidControl => DONE,
-        Cap::Endpoint { ptr, .. } => {
-            if is_final {
-                cancel_all_ipc(ptr);
-            }
-            DONE
-        }
-        Cap::Notification { ptr, .. } => {
-            if is_final {
-                finalise_notification(ptr);
-            }
-            DONE
-        }
-        Cap::CNode { ptr, radix, .. } => match is_final {
-            true => Finalised::Zombie(Zombie::of_cnode(ptr, radix)),
-            false => DONE,
-        },
-        Cap::Thread { tcb } => match is_final {
-            true => {
-                suspend_for_delete(TcbRef::new(tcb));
-                Finalised::Zombie(Zombie::of_tcb(tcb))
-            }
-            false => DONE,
-        },
-        Cap::Zombie { .. } => match Zombie::from_cap(&cap) {
-            Some(z) => Finalised::Zombie(z),
-            None => DONE,
-        },
-        Cap::IrqHandler { irq } => match is_final {
-            true => {
-                deleting_irq_handler(irq);
-                Finalised::Done { irq: Some(irq) }
-            }
-            false => DONE,
-        },
-        Cap::Frame {
-            base,
-            size,
-            mapping,
-            ..
-        } => {
-            // Every frame capability holds its own mapping.
-            if let Some(m) = mapping {
-                unmap_page(base, size, m);
-            }
-            DONE
-        }
-        Cap::PageTable { base, mapping } => {
-            if let (true, Some(m)) = (is_final, mapping) {
-                if find_vspace_for_asid(m.asid) == Some(base) {
-                    delete_asid(m.asid, base);
-                } else {
-                    unmap_page_table(base, m);
-                }
-            }
-            DONE
-        }
-        Cap::AsidPool { ptr, asid_base } => {
-            if is_final {
-                delete_asid_pool(asid_base, ptr);
-            }
-            DONE
-        }
+        | Cap::AsidControl
+        | Cap::Frame { mapping: None, .. }
+        | Cap::PageTable { mapping: None, .. } => {}
     }
-}
-
-/// The thread part of finalising a TCB: seL4's `suspend` (cancel its IPC,
-/// leave the ready queues, become Inactive; if it is the running thread
-/// the scheduler chooses another at kernel exit).
-fn suspend_for_delete(t: TcbRef) {
-    unbind_notification(t);
-    suspend(t);
-}
-
-// ---- Notification and interrupt parts ---------------------------------
-
-/// The last capability to the notification at `ntfn` is being deleted:
-/// unbind its TCB and restart its waiters (seL4's
-/// `unbindMaybeNotification`, `cancelAllSignals`).
-pub fn finalise_notification(ntfn: PAddr) {
-    unbind_maybe_notification(ntfn);
-    cancel_all_signals(ntfn);
+    Finalised::Done { irq: None }
 }
 
 /// The last IRQ handler capability for `irq` is being deleted: drop its
 /// notification (seL4's `deletingIRQHandler`).
-pub fn deleting_irq_handler(irq: u16) {
+fn deleting_irq_handler(irq: u16) {
     if let Some(s) = irq_slot(irq) {
         super::delete::cte_delete_one(s);
     }
