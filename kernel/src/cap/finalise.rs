@@ -44,6 +44,8 @@ pub enum Finalised {
 /// dealt with whether or not the capability is final.
 pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
     match cap {
+        // First, so that the copies a revoke deletes leave at once.
+        _ if !is_final && !matches!(cap, Cap::Frame { .. } | Cap::Zombie { .. }) => {}
         // Every frame capability holds its own mapping.
         Cap::Frame {
             base,
@@ -56,7 +58,6 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
                 return Finalised::Zombie(z);
             }
         }
-        _ if !is_final => {}
         Cap::Endpoint { ptr, .. } => cancel_all_ipc(ptr),
         Cap::Notification { ptr, .. } => {
             unbind_maybe_notification(ptr);
