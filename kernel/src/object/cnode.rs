@@ -99,8 +99,9 @@ fn ensure_empty(slot: SlotRef) -> Result<(), SyscallError> {
     }
 }
 
-/// The "source slot is empty" error: MissingCapability with the depth.
-fn missing(source: bool, depth: u64) -> SyscallError {
+/// The "slot is empty" error of a lookup at `depth` (1..=64):
+/// MissingCapability with the depth.
+pub fn missing(source: bool, depth: u64) -> SyscallError {
     SyscallError::FailedLookup {
         source,
         fault: LookupFault::MissingCapability {

@@ -19,8 +19,8 @@ use super::create::{allowed_in_device_memory, create_object, object_size_bits};
 use super::untyped_reset::reset_untyped;
 use crate::cap::cte::{cnode_slot, insert_child};
 use crate::cap::derive::ensure_no_children;
-use crate::cap::lookup::lookup_slot_exact;
-use crate::cap::{Cap, LookupFault, SlotRef};
+use crate::cap::{Cap, SlotRef};
+use crate::object::cnode::{lookup_slot_for_cnode_op, missing};
 use crate::object::invocation::{need, Invocation};
 use crate::types::{round_up, PAddr};
 use crate::types::{Preempted, SyscallError};
@@ -159,39 +159,19 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
 }
 
 /// The CNode the new caps go to: the root itself for depth 0, else the
-/// CNode capability at `(index, depth)` from the root. Returns its address
-/// and radix.
+/// CNode capability at `(index, depth)` from the root (seL4's
+/// `lookupTargetSlot`, the same checks as a CNode operation's). Returns
+/// its address and radix.
 fn destination_cnode(root: Cap, index: u64, depth: u64) -> Result<(PAddr, u32), SyscallError> {
-    let node = if depth == 0 {
-        root
-    } else {
-        // seL4's lookupTargetSlot: root, then depth range, then the walk.
-        let failed = |fault| SyscallError::FailedLookup {
-            source: false,
-            fault,
-        };
-        if !matches!(root, Cap::CNode { .. }) {
-            return Err(failed(LookupFault::InvalidRoot));
-        }
-        if depth > WORD_BITS {
-            return Err(SyscallError::RangeError {
-                min: 1,
-                max: WORD_BITS,
-            });
-        }
-        lookup_slot_exact(root, index, depth as u32)
-            .map_err(failed)?
+    let node = match depth {
+        0 => root,
+        _ => lookup_slot_for_cnode_op(false, root, index, depth)?
             .get()
-            .cap()
+            .cap(),
     };
     match node {
         Cap::CNode { ptr, radix, .. } => Ok((ptr, radix as u32)),
-        _ => Err(SyscallError::FailedLookup {
-            source: false,
-            fault: LookupFault::MissingCapability {
-                bits_left: depth as u32, // depth <= 64 here
-            },
-        }),
+        _ => Err(missing(false, depth)),
     }
 }
 
