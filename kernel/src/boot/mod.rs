@@ -4,7 +4,7 @@
 //! everything here is architecture-neutral and runs on the host in tests.
 
 pub use crate::arch::{BootParams, MAX_REGIONS};
-use crate::types::Region;
+use crate::types::{Region, RegionSet, TooManyRegions};
 
 /// Why the kernel cannot boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +17,12 @@ pub enum BootError {
     BadUserImage,
     /// More regions than the kernel can track.
     TooManyRegions,
+}
+
+impl From<TooManyRegions> for BootError {
+    fn from(_: TooManyRegions) -> BootError {
+        BootError::TooManyRegions
+    }
 }
 
 impl core::fmt::Display for BootError {
@@ -39,7 +45,7 @@ use crate::cap::Cap;
 use crate::types::PAddr;
 use cairn_abi::bootinfo::{SlotRegion, UntypedDesc, MAX_BOOTINFO_UNTYPED_CAPS};
 use cairn_abi::object::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
-use regions::{for_each_untyped_block, RegionSet};
+use regions::for_each_untyped_block;
 
 /// Physical address space covered by device untypeds (Sv39: 2^39).
 pub const PADDR_SPACE_END: u64 = 1 << 39;
@@ -63,7 +69,7 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
     if !p.user_image_paddr.is_multiple_of(4096) || !ram.contains(user) {
         return Err(BootError::BadUserImage);
     }
-    let mut free = ram.clone();
+    let mut free = ram;
     for r in p.reserved {
         free.subtract(*r)?;
     }

@@ -1,14 +1,16 @@
-//! The kernel's vocabulary: addresses and regions, VM rights, seL4's errors
+//! The kernel's vocabulary: addresses, regions and sets of them, VM rights, seL4's errors
 //! with their error data, lookup failures and faults. A leaf: it imports nothing of the
 //! kernel, and every layer above may use it.
 
 mod error;
 mod fault;
 mod lookup_fault;
+mod region_set;
 
 pub use error::{Preempted, SyscallError};
 pub use fault::{Fault, FAULT_WORDS};
 pub use lookup_fault::LookupFault;
+pub use region_set::{RegionSet, TooManyRegions};
 
 /// A physical address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -174,11 +174,11 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
     if image.is_ok() {
         let pushed = platform
             .reserved
-            .push(Region::new(
+            .add(Region::new(
                 KERNEL_PHYS_BASE,
                 KERNEL_PHYS_BASE + header.image_size,
             ))
-            .and_then(|()| platform.reserved.push(platform.dtb));
+            .and_then(|()| platform.reserved.add(platform.dtb));
         if let Err(e) = pushed {
             cannot_boot(&e, platform.test_finisher);
         }

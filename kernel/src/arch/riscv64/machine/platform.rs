@@ -5,92 +5,12 @@
 
 use super::paddr_to_kptr;
 use crate::arch::MAX_REGIONS;
-use crate::types::{PAddr, Region};
+use crate::types::{PAddr, Region, RegionSet};
 use cairn_abi::image::KERNEL_PHYS_BASE;
 use fdt::Fdt;
 
-/// Up to [`MAX_REGIONS`] physical regions.
-#[derive(Clone, Copy, Debug)]
-pub struct Regions {
-    items: [Region; MAX_REGIONS],
-    len: usize,
-}
-
-impl Regions {
-    /// No region.
-    pub const fn new() -> Regions {
-        Regions {
-            items: [Region::new(0, 0); MAX_REGIONS],
-            len: 0,
-        }
-    }
-
-    /// The regions as a slice.
-    pub fn as_slice(&self) -> &[Region] {
-        self.items.get(..self.len).unwrap_or(&[])
-    }
-
-    /// Appends `r` (empty regions are dropped).
-    pub fn push(&mut self, r: Region) -> Result<(), &'static str> {
-        if r.is_empty() {
-            return Ok(());
-        }
-        let slot = self
-            .items
-            .get_mut(self.len)
-            .ok_or("too many memory regions in the device tree")?;
-        *slot = r;
-        self.len += 1;
-        Ok(())
-    }
-
-    /// Sorts by start and merges overlapping or touching regions.
-    pub fn normalise(&mut self) {
-        let mut sorted = self.items;
-        let sorted = sorted.get_mut(..self.len).unwrap_or(&mut []);
-        sorted.sort_unstable_by_key(|r| r.start);
-        self.len = 0;
-        for r in sorted.iter().filter(|r| !r.is_empty()) {
-            match self.items.get_mut(..self.len).and_then(|v| v.last_mut()) {
-                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-                // The merged list is never longer than the old one, so
-                // index `len` is always inside `items`.
-                _ => {
-                    if let Some(slot) = self.items.get_mut(self.len) {
-                        *slot = *r;
-                        self.len += 1;
-                    }
-                }
-            }
-        }
-    }
-
-    /// Removes `hole` from every region (splitting one if needed).
-    pub fn subtract(&mut self, hole: Region) -> Result<(), &'static str> {
-        let old = *self;
-        self.len = 0;
-        for r in old.as_slice() {
-            if !r.overlaps(&hole) {
-                self.push(*r)?;
-                continue;
-            }
-            self.push(Region::new(r.start, hole.start))?;
-            self.push(Region::new(hole.end, r.end))?;
-        }
-        Ok(())
-    }
-
-    /// The parts of these regions that lie inside `within`.
-    pub fn clipped_to(&self, within: &Regions) -> Result<Regions, &'static str> {
-        let mut out = Regions::new();
-        for r in self.as_slice() {
-            for w in within.as_slice() {
-                out.push(Region::new(r.start.max(w.start), r.end.min(w.end)))?;
-            }
-        }
-        Ok(out)
-    }
-}
+/// Up to [`MAX_REGIONS`] physical regions, sorted and merged.
+pub type Regions = RegionSet<MAX_REGIONS>;
 
 /// The PLIC (`riscv,plic0` / `sifive,plic-1.0.0`).
 #[derive(Clone, Copy, Debug)]
@@ -111,7 +31,8 @@ pub struct Platform {
     /// the firmware's RAM below `KERNEL_PHYS_BASE`. Sorted.
     pub ram: Regions,
     /// Reserved memory without `no-map` and /memreserve/ entries, clipped
-    /// to RAM; then the boot image and the DTB (added by `entry`).
+    /// to RAM; then the boot image and the DTB (added by `entry`). Sorted
+    /// and merged, as every [`Regions`] is.
     pub reserved: Regions,
     /// PLIC and CLINT rounded out to 2 MiB.
     pub kernel_devices: Regions,
@@ -182,14 +103,13 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
         if is_memory {
             for r in node.reg().into_iter().flatten() {
                 let start = r.starting_address as u64;
-                ram.push(Region::new(
+                ram.add(Region::new(
                     start,
                     start.saturating_add(r.size.unwrap_or(0) as u64),
                 ))?;
             }
         }
     }
-    ram.normalise();
 
     let mut reserved = Regions::new();
     if let Some(rm) = fdt.find_node("/reserved-memory") {
@@ -201,14 +121,14 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
                 if no_map {
                     ram.subtract(region)?;
                 } else {
-                    reserved.push(region)?;
+                    reserved.add(region)?;
                 }
             }
         }
     }
     for m in fdt.memory_reservations() {
         let start = m.address() as u64;
-        reserved.push(Region::new(start, start.saturating_add(m.size() as u64)))?;
+        reserved.add(Region::new(start, start.saturating_add(m.size() as u64)))?;
     }
     // The SBI firmware owns the RAM below the kernel's load address (OpenSBI
     // puts its payload at the 2 MiB boundary after itself). seL4's
@@ -217,7 +137,13 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
     // without no-map: remove all of it from RAM, as seL4 does, so that it
     // becomes a device untyped (ABI ref §6.6).
     ram.subtract(Region::new(0, KERNEL_PHYS_BASE))?;
-    let reserved = reserved.clipped_to(&ram)?;
+    let mut clipped = Regions::new();
+    for r in reserved.as_slice() {
+        for w in ram.as_slice() {
+            clipped.add(Region::new(r.start.max(w.start), r.end.min(w.end)))?;
+        }
+    }
+    let reserved = clipped;
 
     let timebase = fdt
         .find_node("/cpus")
@@ -250,12 +176,11 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
 
     let mut kernel_devices = Regions::new();
     if let Some(p) = plic {
-        kernel_devices.push(round_out_2m(p.reg))?;
+        kernel_devices.add(round_out_2m(p.reg))?;
     }
     if let Some(c) = clint {
-        kernel_devices.push(round_out_2m(c))?;
+        kernel_devices.add(round_out_2m(c))?;
     }
-    kernel_devices.normalise();
 
     Ok(Platform {
         ram,
