@@ -39,6 +39,7 @@ pub mod object;
 pub mod state;
 
 pub mod bench;
+pub mod fpu;
 pub mod preempt;
 
 pub mod sched;

@@ -36,10 +36,14 @@ impl Kernel for Api {
     }
 
     /// A synchronous exception from user mode other than `ecall`
-    /// (`scause` < 64 and ≠ 8): a VM fault or a user exception (ABI ref §9).
+    /// (`scause` < 64 and ≠ 8): the first FP instruction of a thread that
+    /// does not own the FPU (`fpu`: it gets the FPU and runs the
+    /// instruction again), else a VM fault or a user exception (ABI ref §9).
     fn handle_exception(scause: u64, stval: u64) {
         if let Some(tcb) = crate::state::kernel().current_tcb() {
-            crate::ipc::fault::handle_fault(tcb, crate::arch::exception_fault(scause, stval));
+            if !crate::fpu::handle_fpu_trap(tcb, scause) {
+                crate::ipc::fault::handle_fault(tcb, crate::arch::exception_fault(scause, stval));
+            }
         }
     }
 

@@ -22,6 +22,7 @@
 //! | `sfence_vma_all()` | flush the TLB |
 //! | `sfence_vma_page(vaddr, asid)` | flush one page of one address space (a leaf entry changed) |
 //! | `sfence_vma_asid(asid)` | flush one address space (a table entry changed, or the ASID was released) |
+//! | `fpu_save(&regs)`, `fpu_load(&regs)` | copy the FPU registers (f0..f31, fcsr) into / out of a thread's saved `Registers` (`crate::fpu`) |
 //! | `kernel_vspace_root() -> PAddr` | the kernel's own root table (no user mappings), for threads without a valid VSpace |
 //! | `interrupt_pending() -> bool` | an enabled interrupt is pending (preemption points poll it) |
 //! | `irq_set_masked(irq, masked)` | mask or unmask an interrupt line (PLIC) |
@@ -41,7 +42,8 @@
 //! | `FAULT_IP`, `NEXT_IP`, `TLS_BASE_REGISTER`, `STATUS_REGISTER` | other saved words with a role |
 //! | `SYSCALL_MESSAGE`, `EXCEPTION_MESSAGE` | registers of fault messages and their replies (ABI ref §9) |
 //! | `USER_CONTEXT` | `seL4_UserContext` order (ABI ref §10) |
-//! | `INITIAL_STATUS`, `fpu_status`, `fpu_enabled` | a new thread's status word; the FPU flag |
+//! | `INITIAL_STATUS`, `fpu_status`, `fpu_enabled`, `may_be_fpu_trap` | a new thread's status word; whether the FPU is usable; the trap of a thread without it |
+//! | `REGISTER_WORDS`, `FPU_FIRST_WORD`, `FPU_WORDS` | the size of `Registers`, where its FPU state lies |
 //! | `vspace` | the page-table entry format and walks |
 //!
 //! Registers are word indices into `Registers`, read and written with
@@ -70,6 +72,9 @@ pub use host::*;
 pub use target::machine::*;
 
 pub use target::context::roles::*;
-pub use target::context::{fpu_enabled, fpu_status, Registers, INITIAL_STATUS};
+pub use target::context::{
+    fpu_enabled, fpu_status, may_be_fpu_trap, Registers, FPU_FIRST_WORD, FPU_WORDS, INITIAL_STATUS,
+    REGISTER_WORDS,
+};
 pub use target::fault::exception_fault;
 pub use target::vspace;

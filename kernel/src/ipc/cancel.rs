@@ -57,6 +57,7 @@ pub fn cancel_ipc(t: TcbRef) {
 #[inline(never)]
 pub fn suspend(t: TcbRef) {
     cancel_ipc(t);
+    crate::fpu::release(t);
     let tcb = t.get();
     if tcb.state() == ThreadState::Running {
         tcb.set_fault_ip(tcb.next_ip());

@@ -99,9 +99,13 @@ pub fn decode(inv: &Invocation) -> Result<DomainOp, SyscallError> {
 /// Performs a decoded domain operation (it cannot fail).
 pub fn perform(op: &DomainOp) {
     match *op {
-        // seL4's prepareSetDomain only saves FPU state early; Cairn keeps
-        // every thread's FP state in its own TCB, so there is nothing to do.
-        DomainOp::Set { tcb, domain } => domain::set_domain(tcb, domain),
+        // As seL4's prepareSetDomain: a thread leaving for another domain
+        // gives up the FPU, so that no domain's FP state stays in the
+        // registers while another domain's threads run.
+        DomainOp::Set { tcb, domain } => {
+            crate::fpu::release(tcb);
+            domain::set_domain(tcb, domain)
+        }
         DomainOp::Configure {
             index,
             domain,

@@ -13,7 +13,9 @@
 //!   half-written value; indices out of range read as "none" and are
 //!   ignored on write;
 //! * the ready queues and the domain schedule keep their own shapes (see
-//!   their modules).
+//!   their modules);
+//! * the FPU owner is a live TCB or none (`crate::fpu` releases it
+//!   before a TCB is deleted).
 //!
 //! The kernel is single-core and runs with interrupts disabled, so there is
 //! exactly one flow of control inside it; state lives in `Cell`s so that it
@@ -98,6 +100,9 @@ pub struct KernelState {
     asid_table: [Cell<u64>; NUM_ASID_POOLS],
     /// The address space last installed (root page table paddr, ASID).
     active_vspace: Cell<(u64, u16)>,
+    /// The thread whose FP state is in the FPU registers (physical
+    /// address; 0 = none; seL4's `ksActiveFPUState`).
+    fpu_owner: Cell<u64>,
     /// The IRQ node: one kernel-owned capability slot per IRQ, holding the
     /// notification cap it signals (physical address; seL4's
     /// `intStateIRQNode`). Allocated at boot with the root task's objects.
@@ -125,6 +130,7 @@ impl KernelState {
             ticks: Cell::new(0),
             asid_table: [const { Cell::new(0) }; NUM_ASID_POOLS],
             active_vspace: Cell::new((0, 0)),
+            fpu_owner: Cell::new(0),
             irq_node: Cell::new(0),
             irq_state: [const { Cell::new(IrqState::Inactive) }; IRQ_SLOTS],
             work_units: Cell::new(0),
@@ -245,6 +251,19 @@ impl KernelState {
     /// activation installs one whatever it is.
     pub fn forget_active_vspace(&self) {
         self.active_vspace.set((0, 0));
+    }
+
+    // ---- The FPU ---------------------------------------------------------
+
+    /// The thread whose FP state the FPU registers hold, if any.
+    #[inline]
+    pub fn fpu_owner(&self) -> Option<TcbRef> {
+        tcb_at(self.fpu_owner.get())
+    }
+
+    /// Records the FPU's new owner (`crate::fpu` moves the registers).
+    pub fn set_fpu_owner(&self, t: Option<TcbRef>) {
+        self.fpu_owner.set(t.map_or(0, |t| t.paddr().0));
     }
 
     // ---- Interrupts -----------------------------------------------------

@@ -13,9 +13,10 @@
               in the test, reported by panicking like a failed assertion"
 )]
 
+use crate::arch::{FPU_FIRST_WORD, FPU_WORDS, REGISTER_WORDS};
 use crate::types::PAddr;
 use std::alloc::{alloc_zeroed, dealloc, Layout};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 struct Sim {
     base: u64,
@@ -36,6 +37,10 @@ struct Sim {
     irq_unmasked: u128,
     /// TLB flushes since the last [`SimMachine::take_flushes`].
     flushes: Vec<Flush>,
+    /// The FPU registers (f0..f31, fcsr).
+    fpu: [u64; FPU_WORDS],
+    /// Copies between the FPU and a TCB ([`fpu_save`], [`fpu_load`]).
+    fpu_copies: u64,
 }
 
 /// A TLB flush the kernel asked for (recorded, so that tests can check
@@ -68,6 +73,8 @@ struct MachineRest {
     irq_checks: u64,
     irq_unmasked: u128,
     flushes: Vec<Flush>,
+    fpu: [u64; FPU_WORDS],
+    fpu_copies: u64,
 }
 
 impl MachineSnapshot {
@@ -120,6 +127,8 @@ impl Sim {
             irq_checks: self.irq_checks,
             irq_unmasked: self.irq_unmasked,
             flushes: self.flushes.clone(),
+            fpu: self.fpu,
+            fpu_copies: self.fpu_copies,
         }
     }
 }
@@ -166,6 +175,8 @@ impl SimMachine {
                 irq_checks: 0,
                 irq_unmasked: 0,
                 flushes: Vec::new(),
+                fpu: [0; FPU_WORDS],
+                fpu_copies: 0,
             })
         });
     }
@@ -220,6 +231,22 @@ impl SimMachine {
                 rest: m.rest(),
             }
         })
+    }
+
+    /// The simulated FPU registers (f0..f31, fcsr).
+    pub fn fpu() -> [u64; FPU_WORDS] {
+        with_machine(|m| m.fpu)
+    }
+
+    /// Sets the simulated FPU registers, as a user thread owning the FPU
+    /// would by computing.
+    pub fn set_fpu(v: [u64; FPU_WORDS]) {
+        with_machine(|m| m.fpu = v)
+    }
+
+    /// Copies between the FPU and a TCB so far.
+    pub fn fpu_copies() -> u64 {
+        with_machine(|m| m.fpu_copies)
     }
 
     /// The last address space switched to.
@@ -308,6 +335,34 @@ fn record(f: Flush) {
     SIM.with(|s| {
         if let Some(m) = s.borrow_mut().as_mut() {
             m.flushes.push(f);
+        }
+    })
+}
+
+fn with_machine<R>(f: impl FnOnce(&mut Sim) -> R) -> R {
+    SIM.with(|s| {
+        f(s.borrow_mut()
+            .as_mut()
+            .expect("no simulated machine installed"))
+    })
+}
+
+/// Stores the simulated FPU registers into `regs`' FPU words.
+pub fn fpu_save(regs: &[Cell<u64>; REGISTER_WORDS]) {
+    with_machine(|m| {
+        m.fpu_copies += 1;
+        for (r, v) in regs.iter().skip(FPU_FIRST_WORD).zip(m.fpu) {
+            r.set(v);
+        }
+    })
+}
+
+/// Loads the simulated FPU registers from `regs`' FPU words.
+pub fn fpu_load(regs: &[Cell<u64>; REGISTER_WORDS]) {
+    with_machine(|m| {
+        m.fpu_copies += 1;
+        for (v, r) in m.fpu.iter_mut().zip(regs.iter().skip(FPU_FIRST_WORD)) {
+            *v = r.get();
         }
     })
 }

@@ -117,34 +117,28 @@ pub mod offset {
 
 /// `sstatus.SPIE`: interrupts enabled once the thread runs.
 pub const SSTATUS_SPIE: u64 = 1 << 5;
-/// `sstatus.FS` = Initial: the FPU is usable.
-pub const SSTATUS_FS_INITIAL: u64 = 1 << 13;
-/// `sstatus.FS` = Clean: the saved FP registers are current and are
-/// loaded at the next exit.
+/// `sstatus.FS` = Clean: the FPU is usable and holds the thread's state.
 const SSTATUS_FS_CLEAN: u64 = 2 << 13;
 /// `sstatus.FS` mask.
 const SSTATUS_FS_MASK: u64 = 3 << 13;
+/// `scause` of an illegal instruction, which is what an FP instruction
+/// raises while `sstatus.FS` is Off.
+const SCAUSE_ILLEGAL_INSTRUCTION: u64 = 2;
 
 /// The status word of a new thread (seL4's `Arch_initContext`): interrupts
-/// enabled in user mode, the FPU usable (FS Initial) if the kernel has one.
-pub const INITIAL_STATUS: u64 = SSTATUS_SPIE
-    | if crate::config::HAVE_FPU {
-        SSTATUS_FS_INITIAL
-    } else {
-        0
-    };
+/// enabled in user mode. FS is Off: the thread does not own the FPU, and
+/// its first FP instruction traps and makes it the owner (lazy switching,
+/// `crate::fpu`); its FP registers start as the zeroes of its new TCB.
+pub const INITIAL_STATUS: u64 = SSTATUS_SPIE;
 
-/// `status` with the thread's FPU disabled or enabled (TCB flag
-/// `seL4_TCBFlag_fpuDisabled`), effective at its next exit to user mode:
-/// disabled is FS Off, so that any FP instruction traps as an illegal
-/// instruction (a UserException); enabled turns Off into Clean, which
-/// reloads the FP registers saved in the TCB (the trap entry saves them
-/// whenever they are Dirty, so the saved copy is current). Without an FPU,
-/// FS stays Off.
-pub const fn fpu_status(status: u64, disabled: bool) -> u64 {
-    if !crate::config::HAVE_FPU {
-        status
-    } else if disabled {
+/// `status` with the FPU usable (`usable`: the thread owns the FPU and
+/// its `seL4_TCBFlag_fpuDisabled` is clear) or not, effective at the
+/// thread's next exit to user mode. Usable turns Off into Clean (a
+/// Dirty or Clean FS is kept); not usable is FS Off, so that any FP
+/// instruction traps as an illegal instruction. Without an FPU, FS stays
+/// Off.
+pub const fn fpu_status(status: u64, usable: bool) -> u64 {
+    if !crate::config::HAVE_FPU || !usable {
         status & !SSTATUS_FS_MASK
     } else if status & SSTATUS_FS_MASK == 0 {
         status | SSTATUS_FS_CLEAN
@@ -157,6 +151,23 @@ pub const fn fpu_status(status: u64, disabled: bool) -> u64 {
 pub const fn fpu_enabled(status: u64) -> bool {
     status & SSTATUS_FS_MASK != 0
 }
+
+/// Whether exception `scause` of a thread whose saved status word is
+/// `status` may be its first FP instruction since it lost (or before it
+/// had) the FPU: an illegal instruction with FS Off. It may also be a
+/// truly illegal instruction; `crate::fpu` then gives the thread the FPU,
+/// the instruction runs again and traps again with FS on.
+pub const fn may_be_fpu_trap(scause: u64, status: u64) -> bool {
+    crate::config::HAVE_FPU && scause == SCAUSE_ILLEGAL_INSTRUCTION && !fpu_enabled(status)
+}
+
+/// Words of [`Registers`].
+pub const REGISTER_WORDS: usize = offset::SIZE / 8;
+/// Word index of f0 in [`Registers`] (f0..f31, then fcsr: the FPU state
+/// `crate::fpu` saves and loads).
+pub const FPU_FIRST_WORD: usize = offset::F / 8;
+/// Words of FPU state (f0..f31, fcsr).
+pub const FPU_WORDS: usize = 33;
 
 /// A thread's saved registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,16 +232,20 @@ mod tests {
 
     #[test]
     fn fpu_status_turns_fs_off_and_back_to_clean() {
-        let off = fpu_status(INITIAL_STATUS, true);
-        assert!(!fpu_enabled(off));
-        assert_eq!(off & SSTATUS_SPIE, SSTATUS_SPIE, "other bits kept");
-        let on = fpu_status(off, false);
+        assert!(!fpu_enabled(INITIAL_STATUS), "a new thread owns no FPU");
+        let on = fpu_status(INITIAL_STATUS, true);
+        assert_eq!(on & SSTATUS_SPIE, SSTATUS_SPIE, "other bits kept");
         assert_eq!(fpu_enabled(on), crate::config::HAVE_FPU);
+        let off = fpu_status(on, false);
+        assert_eq!(off, INITIAL_STATUS);
+        let dirty = INITIAL_STATUS | SSTATUS_FS_MASK;
         if crate::config::HAVE_FPU {
             assert_eq!(on & SSTATUS_FS_MASK, SSTATUS_FS_CLEAN);
-            assert_eq!(fpu_status(INITIAL_STATUS, false), INITIAL_STATUS);
-        } else {
-            assert_eq!(INITIAL_STATUS, SSTATUS_SPIE);
+            assert_eq!(fpu_status(dirty, true), dirty, "Dirty stays Dirty");
+            assert!(may_be_fpu_trap(2, off));
         }
+        assert!(!may_be_fpu_trap(2, on), "FS on: a real illegal instruction");
+        assert!(!may_be_fpu_trap(13, off), "not an illegal instruction");
+        assert_eq!(FPU_FIRST_WORD + FPU_WORDS, REGISTER_WORDS);
     }
 }

@@ -24,7 +24,7 @@ mod tests;
 #[cfg(test)]
 mod tests_control;
 
-use crate::arch::{Registers, FAULT_IP, INITIAL_STATUS, NEXT_IP, STATUS_REGISTER};
+use crate::arch::{FAULT_IP, INITIAL_STATUS, NEXT_IP, STATUS_REGISTER};
 use crate::cap::cte::{Cte, SlotRef};
 use crate::object::access::ObjPtr;
 use crate::types::{Fault, PAddr, FAULT_WORDS};
@@ -43,7 +43,7 @@ pub const TCB_BUFFER: usize = 4;
 /// Number of kernel-owned slots.
 pub const TCB_CNODE_ENTRIES: usize = 5;
 
-const REG_WORDS: usize = core::mem::size_of::<Registers>() / 8;
+const REG_WORDS: usize = crate::arch::REGISTER_WORDS;
 /// Length of a thread's debug name, including the terminating NUL.
 pub const NAME_LEN: usize = 64;
 
@@ -198,13 +198,20 @@ impl Tcb {
         SlotRef::new(PAddr(this.paddr().0 + (i as u64) * 32))
     }
 
+    /// The saved registers as words (the FPU's are copied in and out by
+    /// `arch::fpu_save`/`fpu_load`).
+    #[inline]
+    pub fn regs(&self) -> &[Cell<u64>; REG_WORDS] {
+        &self.regs
+    }
+
     /// Kernel pointer to the saved registers (for the trap code).
     #[inline]
     pub fn regs_kptr(&self) -> usize {
         self.regs.as_ptr() as usize
     }
 
-    /// Saved register `r`: a word index into [`Registers`], named by its
+    /// Saved register `r`: a word index into [`crate::arch::Registers`], named by its
     /// role (`arch::CAP_REGISTER`, `arch::FAULT_IP`, ...).
     #[inline]
     pub fn reg(&self, r: usize) -> u64 {

@@ -6,7 +6,7 @@
 use super::decode::{NewCap, TcbOp, ThreadControl};
 use super::registers::{copy_words, FRAME, GP};
 use super::{Tcb, TcbRef, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE};
-use crate::arch::{fpu_status, STATUS_REGISTER, TLS_BASE_REGISTER};
+use crate::arch::TLS_BASE_REGISTER;
 use crate::cap::cte::SlotRef;
 use crate::cap::delete::cte_delete;
 use crate::cap::derive::cte_insert;
@@ -102,22 +102,13 @@ pub fn perform(op: &TcbOp) -> Result<Reply, Preempted> {
         TcbOp::SetFlags { tcb, clear, set } => {
             let flags = (tcb.get().flags() & !clear) | (set & TCB_FLAG_MASK);
             tcb.get().set_flags(flags);
-            apply_fpu_flag(tcb.get());
+            // fpuDisabled takes effect at the thread's next exit to user
+            // mode (its status word's FS, `fpu::refresh`).
+            crate::fpu::refresh(tcb);
             return Ok(Reply::Word(flags));
         }
     }
     Ok(Reply::Empty)
-}
-
-/// Makes the thread's `seL4_TCBFlag_fpuDisabled` take effect at its next
-/// exit to user mode (the status word's FPU field, [`fpu_status`]). A
-/// configuration without the FPU can never set the flag.
-pub fn apply_fpu_flag(t: &Tcb) {
-    let disabled = t.flags() & TCB_FLAG_FPU_DISABLED != 0;
-    t.set_reg(
-        STATUS_REGISTER,
-        fpu_status(t.reg(STATUS_REGISTER), disabled),
-    );
 }
 
 /// Replaces the capability in the target's slot `index` (seL4: delete the

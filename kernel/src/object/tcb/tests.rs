@@ -460,6 +460,9 @@ fn set_flags_clears_then_sets_within_the_mask() {
     let k = boot();
     let (slot, t) = new_tcb(&k);
     let fs = |t: TcbRef| fpu_enabled(t.get().reg(STATUS_REGISTER));
+    // The thread owns the FPU, as after its first FP instruction.
+    crate::fpu::switch_owner(Some(t));
+    assert_eq!(fs(t), crate::config::HAVE_FPU);
     let r = k.call(slot, l::TCB_SET_FLAGS, &[0, u64::MAX], &[]);
     assert_eq!(r, reply(vec![TCB_FLAG_MASK]), "only known flags are set");
     assert_eq!(t.get().flags(), TCB_FLAG_MASK);
@@ -471,7 +474,9 @@ fn set_flags_clears_then_sets_within_the_mask() {
         assert_eq!(r, reply(vec![1]));
         let r = k.call(slot, l::TCB_SET_FLAGS, &[1, 0], &[]);
         assert_eq!(r, reply(vec![0]));
-        assert!(fs(t), "FP usable again (its saved state reloads)");
+        assert!(fs(t), "FP usable again: it still owns the FPU");
+        crate::fpu::switch_owner(None);
+        assert!(!fs(t), "FS Off once it no longer owns the FPU");
     } else {
         assert_eq!(TCB_FLAG_MASK, 0);
         assert!(!fs(t));

@@ -23,6 +23,7 @@
 mod csr;
 mod entry;
 mod entry_points;
+mod fpu;
 mod panic;
 mod platform;
 mod plic;
@@ -39,6 +40,7 @@ use core::sync::atomic::{AtomicU8, Ordering};
 pub use csr::interrupt_pending;
 #[doc(hidden)]
 pub use entry::boot_main;
+pub use fpu::{fpu_load, fpu_save};
 pub use platform::Platform;
 pub use plic::{plic_disable, plic_enable};
 #[doc(hidden)]

@@ -5,17 +5,19 @@
 //! `sscratch` is 0 and `sstatus.SIE` is 0 (no interrupt traps in the kernel).
 //!
 //! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
-//! = sepc + 4 for `ecall`), `sstatus`, `scause`, `stval` and, when the
-//! thread's `sstatus.FS` is Dirty, f0..f31 and fcsr; then it switches to the
-//! kernel stack and calls `cairn_user_trap`, the binary's instance of
-//! [`user_trap`] (see [`crate::machine_entry_points`]), which hands exactly
-//! one event to the kernel and leaves through [`exit_to_user`]. A trap with `sscratch` = 0 came from the
-//! kernel itself: a kernel bug, reported by panicking.
+//! = sepc + 4 for `ecall`), `sstatus`, `scause` and `stval`; then it
+//! switches to the kernel stack and calls `cairn_user_trap`, the binary's
+//! instance of [`user_trap`] (see [`crate::machine_entry_points`]), which
+//! hands exactly one event to the kernel and leaves through
+//! [`exit_to_user`]. A trap with `sscratch` = 0 came from the kernel
+//! itself: a kernel bug, reported by panicking.
 //!
-//! FP state is saved only when Dirty: the exit path loads it whenever FS ≠
-//! Off and then marks it Clean, so a Clean or Initial FS means the saved
-//! copy is already current. The kernel target is soft-float: kernel code
-//! never touches the f registers.
+//! The FP registers are neither saved nor loaded here: they stay in the
+//! hardware for the thread that owns the FPU, and `crate::fpu` moves them
+//! (through `machine::fpu`) only when another thread traps on its first FP
+//! instruction. The exit writes `sstatus` from the thread's saved word,
+//! whose FS is Off unless the thread owns the FPU. The kernel target is
+//! soft-float: no other kernel code touches the f registers.
 #![allow(unsafe_code)]
 
 use super::stack::{KERNEL_STACK, KERNEL_STACK_SIZE};
@@ -56,19 +58,7 @@ cairn_trap_entry:
     sd t3, {stval}(t0)
     csrr t4, sstatus
     sd t4, {sstatus}(t0)
-    srli t5, t4, 13
-    andi t5, t5, 3
-    li t6, 3
-    bne t5, t6, 2f
-    .option push
-    .option arch, +d
-    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    fsd f\n, {f}+\n*8(t0)
-    .endr
-    frcsr t5
-    .option pop
-    sd t5, {fcsr}(t0)
-2:  lla sp, {stack}
+    lla sp, {stack}
     li t5, {stack_size}
     add sp, sp, t5
     mv a0, t0
@@ -99,22 +89,6 @@ cairn_restore_context:
     and t0, t0, t1
     ori t0, t0, 0x20
     csrw sstatus, t0
-    srli t1, t0, 13
-    andi t1, t1, 3
-    beqz t1, 5f
-    .option push
-    .option arch, +d
-    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    fld f\n, {f}+\n*8(a0)
-    .endr
-    ld t1, {fcsr}(a0)
-    fscsr t1
-    .option pop
-    li t1, 0x2000
-    csrc sstatus, t1
-    li t1, 0x4000
-    csrs sstatus, t1
-5:
     .irp n, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld x\n, {x}+\n*8(a0)
     .endr
@@ -129,8 +103,6 @@ cairn_restore_context:
     sstatus = const offset::SSTATUS,
     scause = const offset::SCAUSE,
     stval = const offset::STVAL,
-    f = const offset::F,
-    fcsr = const offset::FCSR,
     ecall_u = const SCAUSE_ECALL_U,
     stack = sym KERNEL_STACK,
     stack_size = const KERNEL_STACK_SIZE,
