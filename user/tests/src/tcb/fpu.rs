@@ -6,11 +6,17 @@
 //! The values go in and come out within one `asm!` block around the
 //! `seL4_Yield` system call, so no compiled code touches the FP registers
 //! in between: anything different is the kernel's doing.
+//!
+//! The kernel switches the FPU lazily (`kernel/src/fpu.rs`): the
+//! registers move only when another thread's FP instruction traps. The
+//! second test suspends a thread while its values are in the FPU, uses
+//! the FPU in the root thread meanwhile, and resumes it: its values must
+//! have been kept in its TCB.
 
-use crate::check_eq;
-use crate::fixture::Env;
+use crate::fixture::{expect_ok, Env};
 use crate::framework::{Ctx, TestResult};
 use crate::threads::{Threads, ROOT_PRIO};
+use crate::{check, check_eq};
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use sel4::{CPtr, Word};
 
@@ -85,6 +91,52 @@ pub fn fpu_state_is_per_thread(ctx: &Ctx<'_>) -> TestResult {
         (bad, WORKER_BAD.load(SeqCst)),
         (0, 0),
         "rounds with foreign FP state (root, worker)"
+    );
+    Ok(())
+}
+
+/// Rounds of the suspended worker.
+static PAUSED_ROUNDS: AtomicU64 = AtomicU64::new(0);
+static PAUSED_BAD: AtomicU64 = AtomicU64::new(0);
+
+fn paused_worker(_: usize) {
+    for i in 0.. {
+        let (a, b) = (0x3333_0000 + i, 0x4444_0000 + i);
+        if yield_with_fp(a, b, 3) != (a, b, 3) {
+            PAUSED_BAD.fetch_add(1, SeqCst);
+        }
+        PAUSED_ROUNDS.fetch_add(1, SeqCst);
+    }
+}
+
+pub fn fpu_state_survives_suspend(ctx: &Ctx<'_>) -> TestResult {
+    let env = Env::new(ctx)?;
+    let mut threads = Threads::new(&env);
+    PAUSED_BAD.store(0, SeqCst);
+    PAUSED_ROUNDS.store(0, SeqCst);
+    let t = threads.start(paused_worker, 0, ROOT_PRIO, CPtr::NULL, true)?;
+    let mut bad = 0;
+    for round in 0..20 {
+        // The worker runs once: its values are in the FPU, it is in the
+        // middle of its asm block (just after its seL4_Yield).
+        sel4::syscall::yield_now();
+        expect_ok(t.tcb.suspend(), "Suspend")?;
+        // The root thread's FP values take the FPU, several times.
+        for i in 0..3 {
+            let (a, b) = (0x9999_0000 + round * 8 + i, 0xAAAA_0000 + i);
+            if yield_with_fp(a, b, 4) != (a, b, 4) {
+                bad += 1;
+            }
+        }
+        expect_ok(t.tcb.resume(), "Resume")?;
+    }
+    sel4::syscall::yield_now();
+    let rounds = PAUSED_ROUNDS.load(SeqCst);
+    check!(rounds >= 20, "the worker's rounds: {rounds}");
+    check_eq!(
+        (bad, PAUSED_BAD.load(SeqCst)),
+        (0, 0),
+        "rounds with foreign FP state (root, suspended worker)"
     );
     Ok(())
 }

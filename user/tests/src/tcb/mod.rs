@@ -118,6 +118,10 @@ pub const TESTS: &[Test] = &[
         run: fpu::fpu_state_is_per_thread,
     },
     Test {
+        name: "tcb_fpu_state_survives_suspend",
+        run: fpu::fpu_state_survives_suspend,
+    },
+    Test {
         name: "tcb_bind_unbind_notification_errors",
         run: running::bind_notification,
     },

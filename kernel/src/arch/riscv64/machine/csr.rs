@@ -25,6 +25,7 @@ csr_read!(read_sip, "sip");
 csr_read!(read_sie, "sie");
 csr_read!(read_time, "time");
 csr_read!(read_cycle, "cycle");
+csr_read!(read_satp, "satp");
 
 /// Whether an enabled timer or external interrupt is pending (for
 /// preemption points in long operations).
@@ -66,6 +67,13 @@ pub fn sfence_vma_all() {
 pub fn sfence_vma_page(vaddr: u64, asid: u64) {
     // SAFETY: a TLB flush has no effect on memory contents.
     unsafe { asm!("sfence.vma {0}, {1}", in(reg) vaddr, in(reg) asid, options(nostack)) };
+}
+
+/// `sfence.vma vaddr, x0`: drops the TLB entries for `vaddr` in every
+/// address space.
+pub fn sfence_vma_vaddr(vaddr: u64) {
+    // SAFETY: a TLB flush has no effect on memory contents.
+    unsafe { asm!("sfence.vma {0}, x0", in(reg) vaddr, options(nostack)) };
 }
 
 /// `sfence.vma x0, asid`: as [`sfence_vma_page`] for every address of

@@ -184,6 +184,7 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
         }
     }
     print_platform(&platform);
+    kprintln!("MMU: {} ASID bits", super::probe_asid_bits());
     let finisher = platform.test_finisher;
     let tick = timer::tick_length(platform.timebase);
     if MACHINE

@@ -35,7 +35,7 @@ mod trap;
 use crate::types::PAddr;
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 pub use csr::interrupt_pending;
 #[doc(hidden)]
@@ -175,11 +175,41 @@ fn power_off(success: bool, test_finisher: Option<u64>) -> ! {
     }
 }
 
-/// Switches the user address space: `satp` = Sv39 | asid | root PPN, then
-/// flushes the TLB.
-pub fn set_vspace(root: PAddr, asid: u16) {
-    csr::write_satp((8u64 << 60) | ((asid as u64) << 44) | (root.0 >> 12));
+/// `satp`'s ASID field: bits 59..44.
+const SATP_ASID_SHIFT: u64 = 44;
+/// Cairn's ASIDs are 16 bits (`seL4_NumASIDPoolsBits` + `seL4_ASIDPoolIndexBits`).
+const ASID_BITS: u32 =
+    cairn_abi::object::NUM_ASID_POOLS_BITS + cairn_abi::object::ASID_POOL_INDEX_BITS;
+
+/// The MMU tags TLB entries with all of Cairn's ASID bits (found at boot
+/// by [`probe_asid_bits`]): switching address spaces needs no flush,
+/// because every change to a live mapping flushes its own ASID (or the
+/// whole TLB), and an ASID is flushed before it is given to another root
+/// (`object::vspace`: `delete_asid`, `delete_asid_pool`). Otherwise
+/// every switch flushes the TLB, and the per-ASID flushes flush more.
+static ASIDS_TAGGED: AtomicBool = AtomicBool::new(false);
+
+/// How many ASID bits `satp` implements (as seL4 finds out at boot):
+/// all-ones written into the ASID field of the current `satp` and read
+/// back. Records whether Cairn's ASIDs fit ([`ASIDS_TAGGED`]).
+pub fn probe_asid_bits() -> u32 {
+    let old = csr::read_satp();
+    csr::write_satp(old | (0xFFFF << SATP_ASID_SHIFT));
+    let bits = ((csr::read_satp() >> SATP_ASID_SHIFT) & 0xFFFF).trailing_ones();
+    csr::write_satp(old);
     csr::sfence_vma_all();
+    ASIDS_TAGGED.store(bits >= ASID_BITS, Ordering::Relaxed);
+    bits
+}
+
+/// Switches the user address space: `satp` = Sv39 | asid | root PPN. The
+/// TLB keeps its entries (they are tagged with their ASID), unless the
+/// MMU has too few ASID bits, in which case it is flushed.
+pub fn set_vspace(root: PAddr, asid: u16) {
+    csr::write_satp((8u64 << 60) | ((asid as u64) << SATP_ASID_SHIFT) | (root.0 >> 12));
+    if !ASIDS_TAGGED.load(Ordering::Relaxed) {
+        csr::sfence_vma_all();
+    }
 }
 
 /// Flushes the whole TLB.
@@ -188,15 +218,25 @@ pub fn sfence_vma_all() {
 }
 
 /// Flushes the TLB entries of one page of one address space (`sfence.vma
-/// vaddr, asid`), after a leaf entry changed.
+/// vaddr, asid`), after a leaf entry changed (without ASIDs: of that page
+/// in every address space).
 pub fn sfence_vma_page(vaddr: u64, asid: u16) {
-    csr::sfence_vma_page(vaddr, u64::from(asid));
+    if ASIDS_TAGGED.load(Ordering::Relaxed) {
+        csr::sfence_vma_page(vaddr, u64::from(asid));
+    } else {
+        csr::sfence_vma_vaddr(vaddr);
+    }
 }
 
 /// Flushes every TLB entry of one address space (`sfence.vma x0, asid`),
-/// after an intermediate entry changed or the ASID was released.
+/// after an intermediate entry changed or the ASID was released (without
+/// ASIDs: the whole TLB).
 pub fn sfence_vma_asid(asid: u16) {
-    csr::sfence_vma_asid(u64::from(asid));
+    if ASIDS_TAGGED.load(Ordering::Relaxed) {
+        csr::sfence_vma_asid(u64::from(asid));
+    } else {
+        csr::sfence_vma_all();
+    }
 }
 
 /// Physical address of the kernel's own root page table: no user
