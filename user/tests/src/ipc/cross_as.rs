@@ -399,3 +399,80 @@ pub(super) fn teardown_keeps_root_mappings(ctx: &Ctx<'_>) -> TestResult {
     let reply = Endpoint::from_bits(ep).call(&Message::new(5, &[], &[]));
     expect_eq(reply.label(), 6, "a round trip with the new space")
 }
+
+/// Worker of the second space: for each Call, reads the word at
+/// [`OTHER_VA`] in its VSpace, writes MR0 there and replies with what it
+/// read.
+fn swap_word(_: usize) {
+    ready();
+    let ep = Endpoint::from_bits(get(0));
+    let (_, mut m) = ep.recv();
+    loop {
+        let p = OTHER_VA as *mut Word;
+        // SAFETY: the root thread maps a frame read-write at OTHER_VA in
+        // this thread's VSpace before each Call; nothing else lives there.
+        let old = unsafe { p.read_volatile() };
+        // SAFETY: as above.
+        unsafe { p.write_volatile(m.mr(0)) };
+        let (_, next) = ep.reply_recv(&Message::new(0, &[old], &[]));
+        m = next;
+    }
+}
+
+/// With ASID-tagged TLB entries an address-space switch flushes nothing,
+/// so the unmap and the map must: the second space's worker uses
+/// OTHER_VA (its translation is now in the TLB under its ASID), the root
+/// thread moves OTHER_VA to another frame there, and the worker must see
+/// the new frame, never the old one, round after round.
+pub(super) fn remap_is_seen_across_switches(ctx: &Ctx<'_>) -> TestResult {
+    let env = Env::new(ctx)?;
+    clear();
+    let ep = env.endpoint()?;
+    set(0, ep);
+    let space = second_space(&env)?;
+    let vs = PageTable::from_bits(space.vspace_slot());
+    tables(&env, vs, OTHER_VA)?;
+    tables(&env, init_caps::VSPACE, ROOT_ONLY)?;
+    // Two frames, each mapped here (to look at) and, by turns, there.
+    let mut frames = [Frame::from_bits(0); 2];
+    let mut theirs = [Frame::from_bits(0); 2];
+    for (i, (f, t)) in frames.iter_mut().zip(theirs.iter_mut()).enumerate() {
+        *f = Frame::from_bits(env.create(ObjectType::SmallPage, 0)?);
+        let c = env.slot()?;
+        expect_ok(
+            crate::fixture::copy(c, f.bits(), CapRights::ALL),
+            "Copy of a frame cap",
+        )?;
+        *t = Frame::from_bits(c);
+        let va = ROOT_ONLY + 0x1000 * i as Word;
+        expect_ok(
+            f.map(init_caps::VSPACE, va, CapRights::READ_WRITE, EXECUTE_NEVER),
+            "Page_Map here",
+        )?;
+    }
+    let word = |i: usize| (ROOT_ONLY + 0x1000 * i as Word) as *mut Word;
+    start_ready(&env, &space, 0, swap_word)?;
+    for round in 0..8 {
+        let i = round % 2;
+        // SAFETY: frame i is mapped read-write at word(i) in this VSpace.
+        unsafe { word(i).write_volatile(0x1000 + round as Word) };
+        let t = theirs[i];
+        expect_ok(
+            t.map(vs, OTHER_VA, CapRights::READ_WRITE, EXECUTE_NEVER),
+            "Page_Map there",
+        )?;
+        let reply = Endpoint::from_bits(ep).call(&Message::new(0, &[0x2000 + round as Word], &[]));
+        check_eq!(reply.mr(0), 0x1000 + round as Word, "what the worker read");
+        // SAFETY: as above.
+        let got = unsafe { word(i).read_volatile() };
+        check_eq!(got, 0x2000 + round as Word, "what the worker wrote");
+        // SAFETY: the other frame is mapped at word(1 - i).
+        let other = unsafe { word(1 - i).read_volatile() };
+        check!(
+            other != 0x2000 + round as Word,
+            "round {round}: the write went to the old frame too"
+        );
+        expect_ok(t.unmap(), "Page_Unmap there")?;
+    }
+    Ok(())
+}

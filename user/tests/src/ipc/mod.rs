@@ -74,6 +74,10 @@ pub const TESTS: &[Test] = &[
         run: cross_as::teardown_keeps_root_mappings,
     },
     Test {
+        name: "ipc_second_address_space_remap_is_seen_across_switches",
+        run: cross_as::remap_is_seen_across_switches,
+    },
+    Test {
         name: "ntfn_signal_wakes_a_waiting_thread",
         run: notification::signal_wakes,
     },
