@@ -34,6 +34,13 @@ impl Cte {
         Cap::decode([self.cap[0].get(), self.cap[1].get()])
     }
 
+    /// The root and ASID if the slot holds an assigned VSpace root cap
+    /// ([`Cap::assigned_vspace`]), without decoding the whole cap.
+    #[inline]
+    pub fn assigned_vspace(&self) -> Option<(PAddr, u16)> {
+        Cap::assigned_vspace([self.cap[0].get(), self.cap[1].get()])
+    }
+
     /// Overwrites the capability, leaving the tree links alone.
     pub fn set_cap(&self, cap: Cap) {
         let [a, b] = cap.encode();

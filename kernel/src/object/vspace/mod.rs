@@ -125,18 +125,21 @@ fn check_vspace(root: PAddr, asid: u16) -> Result<(), SyscallError> {
 /// table still registered for its ASID runs on the kernel's own table with
 /// ASID 0 (no user mappings: its first user access faults), never on a
 /// stale root.
+///
+/// The active address space is always still registered for its ASID:
+/// deleting an ASID or a pool re-decides it ([`reload_vspace`]). So a
+/// thread whose cap names the active (root, ASID) needs no ASID lookup;
+/// that is every switch between threads of one address space.
 pub fn activate_thread_vspace(t: TcbRef) {
-    let mut target = (arch::kernel_vspace_root(), 0);
-    if let Cap::PageTable {
-        base,
-        mapping: Some(m),
-    } = Tcb::slot(t, TCB_VTABLE).get().cap()
-    {
-        if find_vspace_for_asid(m.asid) == Some(base) {
-            target = (base, m.asid);
-        }
-    }
     let k = kernel();
+    let cap = Tcb::slot(t, TCB_VTABLE).get().assigned_vspace();
+    if cap.is_some_and(|c| c == k.active_vspace()) {
+        return;
+    }
+    let target = match cap {
+        Some((base, asid)) if find_vspace_for_asid(asid) == Some(base) => (base, asid),
+        _ => (arch::kernel_vspace_root(), 0),
+    };
     if k.active_vspace() != target {
         k.set_active_vspace(target.0, target.1);
         arch::set_vspace(target.0, target.1);
