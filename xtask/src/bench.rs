@@ -48,17 +48,17 @@ pub fn revoke_latency_limit(instructions: u64, caps: u64) -> u64 {
 /// about 3 % above the figures of 2026-12-06 (docs/benchmarks.md): a
 /// regression fails the suite. Loosen one only in a commit that says why.
 pub const IPC_LIMITS: [(&str, u64); 11] = [
-    ("null-syscall", 244),
-    ("yield", 488),
-    ("call-reply-recv-0-same-as", 1_594),
-    ("call-reply-recv-4-same-as", 1_623),
-    ("call-reply-recv-10-same-as", 3_089),
-    ("lib-call-reply-recv-0-same-as", 1_602),
-    ("lib-call-reply-recv-4-same-as", 1_632),
-    ("lib-call-reply-recv-10-same-as", 3_145),
-    ("call-reply-recv-0-cross-as", 1_610),
-    ("call-reply-recv-4-cross-as", 1_639),
-    ("signal-higher-prio", 807),
+    ("null-syscall", 197),
+    ("yield", 374),
+    ("call-reply-recv-0-same-as", 1_363),
+    ("call-reply-recv-4-same-as", 1_392),
+    ("call-reply-recv-10-same-as", 2_877),
+    ("lib-call-reply-recv-0-same-as", 1_371),
+    ("lib-call-reply-recv-4-same-as", 1_401),
+    ("lib-call-reply-recv-10-same-as", 2_933),
+    ("call-reply-recv-0-cross-as", 1_417),
+    ("call-reply-recv-4-cross-as", 1_446),
+    ("signal-higher-prio", 700),
 ];
 
 /// The `op=<name>` of a record (a text value), if any.

@@ -256,7 +256,7 @@ impl Cap {
     pub fn assigned_vspace(w: [u64; 2]) -> Option<(PAddr, u16)> {
         let [w0, w1] = w;
         (w0 >> 59 == tag::PAGE_TABLE && bit(w0, 53))
-            .then(|| (PAddr((w1 >> 32) << 12), (w0 & 0xFFFF) as u16))
+            .then_some((PAddr((w1 >> 32) << 12), (w0 & 0xFFFF) as u16))
     }
 
     /// Decodes two words written by [`Cap::encode`]. Words with an unknown

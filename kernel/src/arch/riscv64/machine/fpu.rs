@@ -19,8 +19,8 @@ const FS_ON: u64 = 1 << 13;
 /// Stores the hardware FP registers and fcsr into `regs`.
 pub fn fpu_save(regs: &[Cell<u64>; REGISTER_WORDS]) {
     let base = regs.as_ptr() as usize;
-    // SAFETY: `regs` is a live, exclusive-by-construction (single-core,
-    // `Cell`) array of REGISTER_WORDS words; the stores go to its words
+    // SAFETY: `regs` is a live array of REGISTER_WORDS `Cell` words
+    // (single core); the stores go to its words
     // FPU_FIRST_WORD.. (offset::F ..= offset::FCSR), all inside it, and
     // writing through a shared `Cell` reference is allowed. Setting
     // sstatus.FS only makes FP instructions legal in the kernel.
