@@ -1,42 +1,50 @@
 //! The IPC fastpath (seL4's `fastpath_call` and `fastpath_reply_recv`,
 //! classic configuration): the common case of a short Call to a waiting
-//! server and of the server's ReplyRecv, done directly.
+//! server and of the server's ReplyRecv, done directly, and the kernel
+//! left at once for the thread switched to.
 //!
 //! It is an optimisation no user can observe. Each entry point is a run
 //! of guards; when all hold, the outcome is exactly what the general path
-//! (`api::invoke` → `ipc::endpoint`, `api::recv`) would produce, and when
-//! any fails the entry point returns `false` having changed nothing, and
-//! the general path runs. The guards:
+//! (`api::invoke` → `ipc::endpoint`, `api::recv`, then `sched::schedule`
+//! and `activate_thread_vspace` at kernel exit) would produce, and when any
+//! fails the entry point returns `None` having changed nothing, and the
+//! general path runs. The guards:
 //!
 //! * the message fits in registers (no extra caps, at most 4 MRs) and the
 //!   caller has no fault being handled;
-//! * the cap is an endpoint with the needed rights (Call: Write and Grant
-//!   or GrantReply; ReplyRecv: Read);
+//! * the cap (found by [`lookup_fast`]) is an endpoint with the needed
+//!   rights (Call: Write and Grant or GrantReply; ReplyRecv: Read);
 //! * Call: a receiver waits on the endpoint, its caller slot is empty and
 //!   the caller has its master reply cap; ReplyRecv: the caller slot holds
 //!   a reply cap to a thread waiting for exactly that reply (no fault), no
 //!   sender waits on the endpoint and no signal is pending on the bound
 //!   notification;
-//! * the thread to switch to is in the current domain with a priority at
-//!   least the caller's, so the general path's scheduler would switch to
-//!   it directly.
+//! * the thread to switch to has a valid VSpace root (a page table cap with
+//!   an ASID) and is in the current domain, at a priority at which the
+//!   scheduler would switch straight to it (`sched::switches_straight_to`).
 //!
-//! `tests_fastpath` runs random IPC with the fastpath on and off and
-//! checks that every thread, queue and slot ends up the same.
+//! Capabilities are read in place (`CapWords`), never decoded whole; the
+//! reply cap is linked into and out of the derivation tree directly, with
+//! the same links and flags `cte_insert` and `empty_slot` would leave.
+//!
+//! `ipc::tests::props` runs random IPC with the fastpath on and off and
+//! checks that every thread, queue and slot ends up the same;
+//! `ipc::tests::fastpath` checks that each guard sends the call to the
+//! general path having changed nothing.
 
 use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
-use crate::cap::cte::empty_slot;
-use crate::cap::derive::cte_insert;
-use crate::cap::lookup::lookup_cap;
-use crate::cap::Cap;
+use crate::cap::cte::{empty_full_slot, insert_child_words};
+use crate::cap::lookup::lookup_fast;
+use crate::cap::CapWords;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{
-    BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE, TCB_REPLY,
+    BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE, TCB_REPLY, TCB_VTABLE,
 };
 use crate::state::kernel;
 use crate::types::PAddr;
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
+use cairn_abi::syscall::{SYS_CALL, SYS_REPLY_RECV};
 
 #[cfg(test)]
 std::thread_local! {
@@ -55,21 +63,77 @@ fn enabled() -> bool {
     }
 }
 
+/// Tries system call `no` of the running thread on the fastpath. `Some`:
+/// done; the kernel pointer of the registers of the thread to resume at
+/// once (it is the current thread, its address space installed, no
+/// scheduling decision pending). `None`: nothing changed, the general
+/// path is to run. Inlined (two compares) into the trap handler; the rest
+/// is out of line, so that the other system calls do not pay for its
+/// stack frame.
+#[inline(always)]
+pub fn syscall(no: i64) -> Option<usize> {
+    if no == SYS_CALL || no == SYS_REPLY_RECV {
+        try_ipc(no == SYS_CALL)
+    } else {
+        None
+    }
+}
+
+#[inline(never)]
+fn try_ipc(is_call: bool) -> Option<usize> {
+    if !enabled() {
+        return None;
+    }
+    let cur = kernel().current_tcb()?;
+    let to = if is_call {
+        call(cur)?
+    } else {
+        reply_recv(cur)?
+    };
+    Some(to.get().regs_kptr())
+}
+
 /// The message in registers, if it qualifies: (label, length).
+#[inline]
 fn short_message(t: &Tcb) -> Option<(u64, usize)> {
     let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
     let n = info.length() as usize;
-    (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && !t.has_fault()).then(|| (info.label(), n))
+    (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && !t.has_fault()).then_some((info.label(), n))
 }
 
-/// Whether the scheduler would switch from `cur` straight to `to`.
-fn would_switch_to(cur: &Tcb, to: &Tcb) -> bool {
-    to.domain() == kernel().cur_domain() && to.priority() >= cur.priority()
+/// The capability the thread's cap register names, read in place.
+#[inline]
+fn invoked_cap(t: TcbRef) -> Option<CapWords> {
+    let root = Tcb::slot(t, TCB_CTABLE).get().words();
+    lookup_fast(root, t.get().reg(CAP_REGISTER))
+}
+
+/// The VSpace `to` would run on, if the scheduler would switch from `cur`
+/// straight to it and it has a valid VSpace root (else the general path
+/// decides, running `to` on the kernel's table if its root is invalid).
+#[inline(always)]
+fn switch_target(cur: &Tcb, to: TcbRef) -> Option<(PAddr, u16)> {
+    let t = to.get();
+    let straight = t.domain() == kernel().cur_domain()
+        && crate::sched::switches_straight_to(cur.priority(), t.priority());
+    if !straight {
+        return None;
+    }
+    Tcb::slot(to, TCB_VTABLE).get().assigned_vspace()
 }
 
 /// Delivers `n` MRs and the label from `from` to `to` with `badge`, and
-/// makes `to` the running thread.
-fn deliver_and_switch(from: &Tcb, to: TcbRef, badge: u64, label: u64, n: usize) {
+/// makes `to` the running thread on VSpace `vspace`, as `schedule` and
+/// `activate_thread_vspace` would at kernel exit.
+#[inline(always)]
+fn deliver_and_switch(
+    from: &Tcb,
+    to: TcbRef,
+    vspace: (PAddr, u16),
+    badge: u64,
+    label: u64,
+    n: usize,
+) {
     let t = to.get();
     for &r in MSG_REGISTERS.iter().take(n) {
         t.set_reg(r, from.reg(r));
@@ -77,100 +141,85 @@ fn deliver_and_switch(from: &Tcb, to: TcbRef, badge: u64, label: u64, n: usize) 
     t.set_reg(BADGE_REGISTER, badge);
     t.set_reg(MSG_INFO_REGISTER, MessageInfo::new(label, 0, 0, n as u64).0);
     t.set_state(ThreadState::Running);
-    kernel().set_current(Some(to));
-    crate::object::vspace::activate_thread_vspace(to);
+    let k = kernel();
+    k.set_current(Some(to));
+    // The active VSpace is only ever recorded after a check that its ASID
+    // maps that root, and forgotten when an ASID or pool is deleted; so if
+    // it is already `to`'s root and ASID, `activate_thread_vspace` would
+    // find the same and change nothing.
+    if k.active_vspace() != vspace {
+        crate::object::vspace::activate_thread_vspace(to);
+    }
 }
 
-/// seL4's `fastpath_call`; false: take the general path.
-pub fn call(cur_ref: TcbRef) -> bool {
-    if !enabled() {
-        return false;
-    }
+/// seL4's `fastpath_call`: the thread to resume, or `None` for the
+/// general path.
+#[inline]
+fn call(cur_ref: TcbRef) -> Option<TcbRef> {
     let cur = cur_ref.get();
-    let Some((label, n)) = short_message(cur) else {
-        return false;
-    };
-    let root = Tcb::slot(cur_ref, TCB_CTABLE).get().cap();
-    let Ok((_, Cap::Endpoint { ptr, badge, rights })) = lookup_cap(root, cur.reg(CAP_REGISTER))
-    else {
-        return false;
-    };
+    let (label, n) = short_message(cur)?;
+    let (ptr, badge, rights) = invoked_cap(cur_ref)?.endpoint()?;
     if !rights.write() || !(rights.grant() || rights.grant_reply()) {
-        return false;
+        return None;
     }
     let ep = &EndpointRef::new(ptr).get().queue;
     if ep.state() != EndpointState::Recv {
-        return false;
+        return None;
     }
     let mut q = ep.tcbs();
-    let Some(dest_ref) = q.first() else {
-        return false;
-    };
+    let dest_ref = q.first()?;
     let dest = dest_ref.get();
     let master = Tcb::slot(cur_ref, TCB_REPLY);
     let caller_slot = Tcb::slot(dest_ref, TCB_CALLER);
-    let has_master = matches!(master.get().cap(), Cap::Reply { master: true, tcb, .. } if tcb == cur_ref.paddr());
-    if !would_switch_to(cur, dest) || !has_master || !caller_slot.get().cap().is_null() {
-        return false;
+    let has_master =
+        matches!(master.get().words().reply(), Some((t, true, _)) if t == cur_ref.paddr());
+    if !has_master || !caller_slot.get().words().is_null() {
+        return None;
     }
-    // Committed: the general path's send_ipc, setup_caller_cap and
-    // schedule, for this case.
+    let vspace = switch_target(cur, dest_ref)?;
+    // Committed: the general path's send_ipc, setup_caller_cap (a reply
+    // cap is never revocable: cte_insert's rule) and schedule, for this
+    // case.
     q.pop();
     ep.store(q, EndpointState::Recv);
-    let reply_can_grant = dest.blocking_ipc().can_grant;
+    let reply = CapWords::new_reply(cur_ref.paddr(), dest.blocking_ipc().can_grant);
     cur.set_state(ThreadState::BlockedOnReply);
-    let reply = Cap::Reply {
-        tcb: cur_ref.paddr(),
-        master: false,
-        can_grant: reply_can_grant,
-    };
-    cte_insert(reply, master, caller_slot);
-    deliver_and_switch(cur, dest_ref, badge, label, n);
-    true
+    insert_child_words(master, caller_slot, reply, false);
+    deliver_and_switch(cur, dest_ref, vspace, badge, label, n);
+    Some(dest_ref)
 }
 
-/// seL4's `fastpath_reply_recv`; false: take the general path.
-pub fn reply_recv(cur_ref: TcbRef) -> bool {
-    if !enabled() {
-        return false;
-    }
+/// seL4's `fastpath_reply_recv`: the thread to resume, or `None` for the
+/// general path.
+#[inline]
+fn reply_recv(cur_ref: TcbRef) -> Option<TcbRef> {
     let cur = cur_ref.get();
-    let Some((label, n)) = short_message(cur) else {
-        return false;
-    };
-    let root = Tcb::slot(cur_ref, TCB_CTABLE).get().cap();
-    let Ok((_, Cap::Endpoint { ptr, rights, .. })) = lookup_cap(root, cur.reg(CAP_REGISTER)) else {
-        return false;
-    };
+    let (label, n) = short_message(cur)?;
+    let (ptr, _, rights) = invoked_cap(cur_ref)?.endpoint()?;
     let ep = &EndpointRef::new(ptr).get().queue;
     if !rights.read() || ep.state() == EndpointState::Send {
-        return false;
+        return None;
     }
     let bound = cur.bound_notification();
     if bound != 0
         && NotificationRef::new(PAddr(bound)).get().queue.state() == NotificationState::Active
     {
-        return false;
+        return None;
     }
     let caller_slot = Tcb::slot(cur_ref, TCB_CALLER);
-    let Cap::Reply {
-        tcb, master: false, ..
-    } = caller_slot.get().cap()
-    else {
-        return false;
+    let Some((tcb, false, _)) = caller_slot.get().words().reply() else {
+        return None;
     };
     let caller_ref = TcbRef::new(tcb);
     let caller = caller_ref.get();
-    if caller.state() != ThreadState::BlockedOnReply
-        || caller.has_fault()
-        || !would_switch_to(cur, caller)
-    {
-        return false;
+    if caller.state() != ThreadState::BlockedOnReply || caller.has_fault() {
+        return None;
     }
+    let vspace = switch_target(cur, caller_ref)?;
     // Committed: the general path's reply (do_reply_transfer with a
     // short message: no caps travel) and then receive_ipc blocking, for
     // this case.
-    empty_slot(caller_slot);
+    empty_full_slot(caller_slot);
     let ipc = BlockingIpc {
         can_grant: rights.grant(),
         ..BlockingIpc::default()
@@ -180,6 +229,6 @@ pub fn reply_recv(cur_ref: TcbRef) -> bool {
     let mut q = ep.tcbs();
     q.append(cur_ref);
     ep.set(q, EndpointState::Recv);
-    deliver_and_switch(cur, caller_ref, 0, label, n);
-    true
+    deliver_and_switch(cur, caller_ref, vspace, 0, label, n);
+    Some(caller_ref)
 }

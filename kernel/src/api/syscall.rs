@@ -20,30 +20,27 @@ use crate::types::Fault;
 use crate::{arch, config, sched};
 use cairn_abi::syscall::*;
 
-/// Handles the system call of the running thread; `no` is its syscall
+/// Handles the system call of the running thread on the general path
+/// (the fastpath, `api::fastpath`, has declined it); `no` is its syscall
 /// number. The machine layer has saved the registers and set NextIP past
-/// the trapping instruction.
+/// the trapping instruction. Inlined into the trap handler, as it was
+/// before the fastpath moved out of it.
+#[inline(always)]
 pub fn handle_syscall(no: i64) {
     let Some(tcb) = kernel().current_tcb() else {
         return;
     };
     let t = tcb.get();
     match no {
-        SYS_CALL => {
-            if !super::fastpath::call(tcb) {
-                handle_invocation(tcb, true, true)
-            }
-        }
+        SYS_CALL => handle_invocation(tcb, true, true),
         SYS_SEND => handle_invocation(tcb, false, true),
         SYS_NB_SEND => handle_invocation(tcb, false, false),
         SYS_RECV => handle_recv(tcb, true),
         SYS_NB_RECV => handle_recv(tcb, false),
         SYS_REPLY => handle_reply(tcb),
         SYS_REPLY_RECV => {
-            if !super::fastpath::reply_recv(tcb) {
-                handle_reply(tcb);
-                handle_recv(tcb, true);
-            }
+            handle_reply(tcb);
+            handle_recv(tcb, true);
         }
         SYS_YIELD => sched::yield_current(),
         SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => {

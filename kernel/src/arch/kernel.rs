@@ -51,7 +51,16 @@ pub trait Kernel {
     /// thread to run. Called once.
     fn boot(params: &BootParams) -> Result<(), Self::BootError>;
 
-    /// The current thread made system call `number` (`ecall`).
+    /// The current thread made system call `number` (`ecall`): first tried
+    /// here. `Some(kptr)`: done entirely; resume at once the thread whose
+    /// saved registers are at kernel pointer `kptr` (the current thread,
+    /// its address space installed, no scheduling pending), without
+    /// [`Kernel::current_context`]. `None`: nothing changed, call
+    /// [`Kernel::handle_syscall`].
+    fn fastpath_syscall(number: i64) -> Option<usize>;
+
+    /// The current thread made system call `number` (`ecall`), which
+    /// [`Kernel::fastpath_syscall`] declined.
     fn handle_syscall(number: i64);
 
     /// The current thread took a synchronous exception other than `ecall`

@@ -4,7 +4,8 @@
 //! only place that knows the bit layout. Everywhere else the kernel works
 //! with the [`Cap`] enum. The type tag values are seL4's (ABI ref §4), so
 //! `seL4_DebugCapIdentify` reports [`Cap::tag`] directly. The rest of the
-//! layout is Cairn's own (user space never sees it).
+//! layout is Cairn's own (user space never sees it). `cap::words` reads
+//! the few fields the fastpath needs in place, from the same layout.
 //!
 //! Layout (w0 bits 63..59 hold the tag in every case):
 //!
@@ -129,11 +130,11 @@ pub enum Cap {
     AsidPool { ptr: PAddr, asid_base: u16 },
 }
 
-const PTR_MASK: u64 = (1 << 55) - 1;
-const fn bit(w: u64, n: u32) -> bool {
+pub(super) const PTR_MASK: u64 = (1 << 55) - 1;
+pub(super) const fn bit(w: u64, n: u32) -> bool {
     (w >> n) & 1 != 0
 }
-const fn field(w: u64, lo: u32, bits: u32) -> u64 {
+pub(super) const fn field(w: u64, lo: u32, bits: u32) -> u64 {
     (w >> lo) & ((1 << bits) - 1)
 }
 
@@ -336,11 +337,12 @@ impl Cap {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn caps() -> impl Strategy<Value = Cap> {
+    /// Every capability type with random fields, as the kernel writes them.
+    pub(crate) fn caps() -> impl Strategy<Value = Cap> {
         // Physical addresses below 2^39 (Sv39's PADDR_TOP), aligned as objects are.
         let pa = |align: u32| (0u64..(1 << 39) >> align).prop_map(move |x| PAddr(x << align));
         let mapping =

@@ -11,6 +11,7 @@
 //! aligned, so the low bits are free): `prev | revocable`, `next | first_badged`.
 
 use super::cap::Cap;
+use super::words::CapWords;
 use crate::object::access::ObjPtr;
 use crate::types::PAddr;
 use core::cell::Cell;
@@ -41,9 +42,20 @@ impl Cte {
         Cap::assigned_vspace([self.cap[0].get(), self.cap[1].get()])
     }
 
+    /// The capability in the slot, undecoded (the fastpath's reads).
+    #[inline]
+    pub fn words(&self) -> CapWords {
+        CapWords([self.cap[0].get(), self.cap[1].get()])
+    }
+
     /// Overwrites the capability, leaving the tree links alone.
     pub fn set_cap(&self, cap: Cap) {
-        let [a, b] = cap.encode();
+        self.set_words(CapWords(cap.encode()));
+    }
+
+    #[inline]
+    fn set_words(&self, w: CapWords) {
+        let [a, b] = w.0;
         self.cap[0].set(a);
         self.cap[1].set(b);
     }
@@ -114,19 +126,27 @@ pub fn insert_original(slot: SlotRef, cap: Cap) {
 /// `cteInsert`). `revocable` follows seL4's rules for the capability type
 /// (decided by the caller).
 pub fn insert_child(parent: SlotRef, slot: SlotRef, cap: Cap, revocable: bool) {
-    let s = slot.get();
-    debug_assert!(s.cap().is_null());
-    let p = parent.get();
-    let next = p.next();
-    s.clear();
-    s.set_cap(cap);
-    s.set_flags(revocable, revocable);
-    s.set_prev(Some(parent));
-    s.set_next(next);
-    if let Some(n) = next {
-        n.get().set_prev(Some(slot));
+    insert_child_words(parent, slot, CapWords(cap.encode()), revocable);
+}
+
+/// [`insert_child`] of a capability already encoded (the fastpath's reply
+/// capability: seL4's fastpath also writes the cap and its links
+/// directly): each word written once, with the links and flags
+/// `insert_child` leaves.
+#[inline(always)]
+pub fn insert_child_words(parent: SlotRef, slot: SlotRef, cap: CapWords, revocable: bool) {
+    let (s, p) = (slot.get(), parent.get());
+    debug_assert!(s.words().is_null());
+    let next = p.mdb[1].get() & LINK_MASK;
+    let flag = revocable as u64;
+    s.set_words(cap);
+    s.mdb[0].set(parent.paddr().0 | flag);
+    s.mdb[1].set(next | flag);
+    if let Some(n) = link(next) {
+        let n = n.get();
+        n.mdb[0].set(slot.paddr().0 | (n.mdb[0].get() & !LINK_MASK));
     }
-    p.set_next(Some(slot));
+    p.mdb[1].set(slot.paddr().0 | (p.mdb[1].get() & !LINK_MASK));
 }
 
 /// seL4's `cteMove`: moves the capability of `src` into the empty slot
@@ -203,11 +223,18 @@ pub fn cte_swap(cap1: Cap, slot1: SlotRef, cap2: Cap, slot2: SlotRef) {
 /// it. The next slot inherits "first badged" so that a badged subtree keeps
 /// its root. Returns the capability that was there.
 pub fn empty_slot(slot: SlotRef) -> Cap {
-    let s = slot.get();
-    let cap = s.cap();
-    if cap.is_null() {
-        return cap;
+    let cap = slot.get().cap();
+    if !cap.is_null() {
+        empty_full_slot(slot);
     }
+    cap
+}
+
+/// [`empty_slot`] of a slot known to hold a capability, which is not
+/// decoded (the fastpath's removal of the reply capability).
+#[inline(always)]
+pub fn empty_full_slot(slot: SlotRef) {
+    let s = slot.get();
     let (prev, next) = (s.prev(), s.next());
     if let Some(p) = prev {
         p.get().set_next(next);
@@ -220,7 +247,6 @@ pub fn empty_slot(slot: SlotRef) -> Cap {
         }
     }
     s.clear();
-    cap
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod derive;
 pub mod finalise;
 pub mod lookup;
 pub mod rights;
+pub mod words;
 pub mod zombie;
 
 #[cfg(test)]
@@ -20,3 +21,4 @@ pub mod tree_check;
 pub use cap::{Cap, FrameSize, Mapping, VmRights};
 pub use cte::{Cte, SlotRef};
 pub use lookup::LookupFault;
+pub use words::CapWords;

@@ -39,6 +39,7 @@ impl TcbQueue {
     }
 
     /// Removes `t`, which must be in this queue (seL4's `tcbEPDequeue`).
+    #[inline]
     pub fn remove(&mut self, t: TcbRef) {
         let tcb = t.get();
         let (prev, next) = (tcb.ep_prev(), tcb.ep_next());
@@ -53,10 +54,19 @@ impl TcbQueue {
         tcb.set_ep_links(0, 0);
     }
 
-    /// Removes and returns the first thread.
+    /// Removes and returns the first thread ([`TcbQueue::remove`] of the
+    /// head, whose back link is 0: not read).
+    #[inline]
     pub fn pop(&mut self) -> Option<TcbRef> {
         let t = self.first()?;
-        self.remove(t);
+        let tcb = t.get();
+        let next = tcb.ep_next();
+        match tcb_at(next) {
+            Some(n) => n.get().set_ep_links(0, n.get().ep_next()),
+            None => self.tail = 0,
+        }
+        self.head = next;
+        tcb.set_ep_links(0, 0);
         Some(t)
     }
 

@@ -97,6 +97,14 @@ fn is_highest_prio(domain: usize, prio: u64) -> bool {
         .is_none_or(|p| prio >= p as u64)
 }
 
+/// Whether [`schedule`], with candidate `to` (priority `to_prio`, of the
+/// current domain) and a current thread of priority `cur_prio` that has
+/// just blocked, would switch straight to it: the fastpath's condition.
+#[inline]
+pub fn switches_straight_to(cur_prio: u64, to_prio: u64) -> bool {
+    to_prio >= cur_prio || is_highest_prio(queue_domain(), to_prio)
+}
+
 fn switch_to(t: TcbRef) {
     dequeue(t);
     kernel().set_current(Some(t));

@@ -4,6 +4,7 @@
 //! IPC buffers and capabilities afterwards.
 
 mod endpoint;
+mod fastpath;
 mod fault;
 mod notification;
 mod props;
@@ -28,6 +29,13 @@ pub const RECV_CNODE_WORD: usize = 125;
 /// `a0` (cptr or badge), a MessageInfo of `label`, `extra` caps (their
 /// cptrs written to its IPC buffer) and `mrs`.
 pub fn syscall(t: TcbRef, no: SyscallNo, a0: u64, label: u64, mrs: &[u64], extra: &[u64]) {
+    load(t, a0, label, mrs, extra);
+    crate::api::handle_syscall(no);
+}
+
+/// What [`syscall`] does before the system call: `t` running, its
+/// registers and IPC buffer holding the arguments.
+pub fn load(t: TcbRef, a0: u64, label: u64, mrs: &[u64], extra: &[u64]) {
     let k = kernel();
     // As if the scheduler had switched to it: the running thread is in no
     // ready queue.
@@ -47,7 +55,6 @@ pub fn syscall(t: TcbRef, no: SyscallNo, a0: u64, label: u64, mrs: &[u64], extra
         MSG_INFO_REGISTER,
         MessageInfo::new(label, 0, extra.len() as u64, mrs.len() as u64).0,
     );
-    crate::api::handle_syscall(no);
 }
 
 /// What `t` received: (badge, MessageInfo, its first `n` MRs).

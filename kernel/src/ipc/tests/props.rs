@@ -184,6 +184,7 @@ impl World {
         };
         let (eps, ntfn) = ([ptr(e0), ptr(e1)], ptr(nt));
         let threads = k.threads(10, THREADS as u64);
+        second_vspace(&k, &threads[3..]);
         if own_buffers {
             for &t in &threads {
                 own_buffer(&k, t);
@@ -215,11 +216,29 @@ impl World {
     }
 }
 
+/// Gives `threads` an address space of their own (a fresh VSpace root
+/// assigned an ASID), so that switches between address spaces are
+/// compared too. Their code and IPC buffer are never touched through it.
+fn second_vspace(k: &TestKernel, threads: &[TcbRef]) {
+    use crate::cap::derive::cte_insert;
+    use crate::object::tcb::TCB_VTABLE;
+    let root = k.make(T::PageTable, 0, 1)[0];
+    let assign = cairn_abi::invocation::label::RISCV_ASID_POOL_ASSIGN;
+    let pool = cairn_abi::cap::init::ASID_POOL;
+    assert_eq!(k.call(pool, assign, &[], &[root]), crate::testutil::ok());
+    for &t in threads {
+        let slot = Tcb::slot(t, TCB_VTABLE);
+        assert_eq!(crate::cap::delete::cte_delete(slot), Ok(()));
+        cte_insert(k.cap(root), k.slot(root), slot);
+    }
+}
+
 /// Everything IPC can change, as words: each thread's state, registers,
 /// restart points, blocking fields, queue links and reply/caller slots
 /// (capability and tree links); each endpoint's and the notification's
-/// queue and state; the running thread.
-fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
+/// queue and state; the running thread, the pending scheduler action and
+/// the active address space.
+pub(super) fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
     use crate::object::tcb::TCB_REPLY;
     let mut v = Vec::new();
     let pa = |s: Option<crate::cap::SlotRef>| s.map_or(0, |s| s.paddr().0);
@@ -247,6 +266,13 @@ fn snapshot(threads: &[TcbRef], objs: &[crate::types::PAddr]) -> Vec<u64> {
         v.extend([q.head, q.tail, e.queue.state() as u64]);
     }
     v.push(kernel().current_tcb().map_or(0, |t| t.paddr().0));
+    v.push(match crate::sched::action() {
+        crate::sched::Action::ResumeCurrent => 0,
+        crate::sched::Action::ChooseNew => 1,
+        crate::sched::Action::SwitchTo(t) => t.paddr().0,
+    });
+    let (root, asid) = kernel().active_vspace();
+    v.extend([root.0, asid as u64]);
     v
 }
 

@@ -9,8 +9,9 @@
 //! switches to the kernel stack and calls `cairn_user_trap`, the binary's
 //! instance of [`user_trap`] (see [`crate::machine_entry_points`]), which
 //! hands exactly one event to the kernel and leaves through
-//! [`exit_to_user`]. A trap with `sscratch` = 0 came from the kernel
-//! itself: a kernel bug, reported by panicking.
+//! [`exit_to_user`] (or, for a system call the kernel's fastpath did,
+//! straight to the thread it names). A trap with `sscratch` = 0 came from
+//! the kernel itself: a kernel bug, reported by panicking.
 //!
 //! The FP registers are neither saved nor loaded here: they stay in the
 //! hardware for the thread that owns the FPU, and `crate::fpu` moves them
@@ -123,6 +124,9 @@ pub fn user_trap<K: Kernel>(_regs: usize, scause: u64, stval: u64, a7: u64) -> !
     if scause & SCAUSE_INTERRUPT != 0 {
         handle_interrupt::<K>(scause & !SCAUSE_INTERRUPT);
     } else if scause == SCAUSE_ECALL_U {
+        if let Some(kptr) = K::fastpath_syscall(a7 as i64) {
+            resume(kptr);
+        }
         K::handle_syscall(a7 as i64);
     } else {
         K::handle_exception(scause, stval);
@@ -178,12 +182,20 @@ fn idle<K: Kernel>() {
 pub fn exit_to_user<K: Kernel>() -> ! {
     loop {
         match K::current_context() {
-            // SAFETY: `current_context` returns the kernel pointer of the
-            // `Registers` of a runnable thread, inside a live TCB, whose
-            // VSpace is the current one; the TCB stays alive until the next
-            // kernel entry, which is the only code that uses `sscratch`.
-            Some(kptr) => unsafe { cairn_restore_context(kptr) },
+            Some(kptr) => resume(kptr),
             None => idle::<K>(),
         }
     }
+}
+
+/// Resumes the thread whose saved registers are at `kptr`, as
+/// `Kernel::current_context` or a successful `Kernel::fastpath_syscall`
+/// names it.
+#[inline(always)]
+fn resume(kptr: usize) -> ! {
+    // SAFETY: both callers pass the kernel pointer of the `Registers` of
+    // a runnable thread, inside a live TCB, whose VSpace is the current
+    // one; the TCB stays alive until the next kernel entry, which is the
+    // only code that uses `sscratch`.
+    unsafe { cairn_restore_context(kptr) }
 }

@@ -1,0 +1,104 @@
+//! A capability read in place from its two words, without decoding the
+//! whole [`Cap`](super::Cap): the fastpath's view of the few capabilities
+//! it looks at (seL4's fastpath reads `cap_t` fields the same way). The
+//! layout is `cap::cap`'s (its table); each accessor answers `None` for
+//! any other type, and the tests check every one against `Cap::decode`.
+
+use super::cap::{bit, field, PTR_MASK};
+use crate::types::PAddr;
+use cairn_abi::cap::{tag, CapRights};
+
+/// A capability's two words, as a slot holds them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapWords(pub [u64; 2]);
+
+impl CapWords {
+    /// seL4's type tag.
+    #[inline]
+    pub const fn tag(self) -> u64 {
+        self.0[0] >> 59
+    }
+
+    /// Whether the slot is empty (the kernel writes no unknown tags, which
+    /// `Cap::decode` would also call null).
+    #[inline]
+    pub const fn is_null(self) -> bool {
+        self.tag() == tag::NULL
+    }
+
+    /// An endpoint capability's object, badge and rights.
+    #[inline]
+    pub fn endpoint(self) -> Option<(PAddr, u64, CapRights)> {
+        let [w0, w1] = self.0;
+        (self.tag() == tag::ENDPOINT)
+            .then(|| (PAddr(w0 & PTR_MASK), w1, CapRights(field(w0, 55, 4))))
+    }
+
+    /// A CNode capability's object, radix, guard size and guard.
+    #[inline]
+    pub fn cnode(self) -> Option<(PAddr, u32, u32, u64)> {
+        let [w0, w1] = self.0;
+        (self.tag() == tag::CNODE).then(|| {
+            (
+                PAddr(field(w0, 0, 46)),
+                field(w0, 52, 6) as u32,
+                field(w0, 46, 6) as u32,
+                w1,
+            )
+        })
+    }
+
+    /// A reply capability's thread, whether it is the master one, and
+    /// whether it can grant.
+    #[inline]
+    pub fn reply(self) -> Option<(PAddr, bool, bool)> {
+        let w0 = self.0[0];
+        (self.tag() == tag::REPLY).then(|| (PAddr(w0 & PTR_MASK), bit(w0, 58), bit(w0, 57)))
+    }
+
+    /// The non-master reply capability to `tcb` (`Cap::Reply` encoded).
+    #[inline]
+    pub const fn new_reply(tcb: PAddr, can_grant: bool) -> CapWords {
+        CapWords([
+            (tag::REPLY << 59) | ((can_grant as u64) << 57) | (tcb.0 & PTR_MASK),
+            0,
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cap::cap::tests::caps;
+    use crate::cap::Cap;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_accessor_agrees_with_decode(cap in caps()) {
+            let w = CapWords(cap.encode());
+            prop_assert_eq!(w.tag(), cap.tag());
+            prop_assert_eq!(w.is_null(), cap.is_null());
+            let ep = match cap {
+                Cap::Endpoint { ptr, badge, rights } => Some((ptr, badge, rights)),
+                _ => None,
+            };
+            prop_assert_eq!(w.endpoint(), ep);
+            let cn = match cap {
+                Cap::CNode { ptr, radix, guard_size, guard } => {
+                    Some((ptr, radix as u32, guard_size as u32, guard))
+                }
+                _ => None,
+            };
+            prop_assert_eq!(w.cnode(), cn);
+            let reply = match cap {
+                Cap::Reply { tcb, master, can_grant } => Some((tcb, master, can_grant)),
+                _ => None,
+            };
+            prop_assert_eq!(w.reply(), reply);
+            if let Cap::Reply { tcb, master: false, can_grant } = cap {
+                prop_assert_eq!(CapWords::new_reply(tcb, can_grant), w);
+            }
+        }
+    }
+}
