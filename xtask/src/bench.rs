@@ -48,17 +48,17 @@ pub fn revoke_latency_limit(instructions: u64, caps: u64) -> u64 {
 /// about 3 % above the figures of 2026-12-06 (docs/benchmarks.md): a
 /// regression fails the suite. Loosen one only in a commit that says why.
 pub const IPC_LIMITS: [(&str, u64); 11] = [
-    ("null-syscall", 197),
-    ("yield", 374),
-    ("call-reply-recv-0-same-as", 1_363),
-    ("call-reply-recv-4-same-as", 1_392),
-    ("call-reply-recv-10-same-as", 2_877),
-    ("lib-call-reply-recv-0-same-as", 1_371),
-    ("lib-call-reply-recv-4-same-as", 1_401),
-    ("lib-call-reply-recv-10-same-as", 2_933),
-    ("call-reply-recv-0-cross-as", 1_417),
-    ("call-reply-recv-4-cross-as", 1_446),
-    ("signal-higher-prio", 700),
+    ("null-syscall", 185),
+    ("yield", 363),
+    ("call-reply-recv-0-same-as", 642),
+    ("call-reply-recv-4-same-as", 671),
+    ("call-reply-recv-10-same-as", 2_808),
+    ("lib-call-reply-recv-0-same-as", 650),
+    ("lib-call-reply-recv-4-same-as", 680),
+    ("lib-call-reply-recv-10-same-as", 2_864),
+    ("call-reply-recv-0-cross-as", 741),
+    ("call-reply-recv-4-cross-as", 770),
+    ("signal-higher-prio", 681),
 ];
 
 /// The `op=<name>` of a record (a text value), if any.
