@@ -5,7 +5,7 @@
 //! (kernel, root tasks, images), `qemu` (running with a deadline), `harness`
 //! (judging output), `images` (the QEMU test table), `suite` (`test`),
 //! `lint` and `inventory` (`lint`), `bench` (`bench`), `profile`
-//! (`bench --profile`).
+//! (`bench --profile`), `system` (`system`).
 
 mod bench;
 mod build;
@@ -19,6 +19,7 @@ mod probe;
 mod profile;
 mod qemu;
 mod suite;
+mod system;
 mod toolchain;
 
 use std::path::{Path, PathBuf};
@@ -104,6 +105,31 @@ enum Cmd {
         /// Stream cargo's output.
         #[arg(long, short)]
         verbose: bool,
+    },
+    /// Reads a system description (seL4 Microkit's XML format) or a CapDL
+    /// spec (.cdl), checks it and writes its CapDL spec.
+    ///
+    /// Every problem is reported as FILE:LINE:COLUMN: error: MESSAGE. With
+    /// none of --cdl, --json, --graph, prints the CapDL text. The format,
+    /// the CapDL model and the differences from Microkit are in
+    /// docs/system.md.
+    System {
+        /// The system description (.system, XML) or CapDL spec (.cdl).
+        file: PathBuf,
+        /// Write seL4's textual CapDL here.
+        #[arg(long, value_name = "OUT.cdl")]
+        cdl: Option<PathBuf>,
+        /// Write the CapDL model as JSON here.
+        #[arg(long, value_name = "OUT.json")]
+        json: Option<PathBuf>,
+        /// Draw the authority graph: Graphviz text (.dot) or SVG (.svg,
+        /// rendered by Graphviz's dot, installed if missing).
+        #[arg(long, value_name = "OUT.svg|OUT.dot")]
+        graph: Option<PathBuf>,
+        /// mcs=on|off (budgets, periods and passive PDs need mcs=on), or
+        /// a kernel option KEY=VALUE as for build (repeatable).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
     },
     /// Runs the benchmarks under `qemu -icount shift=0` (instruction counts,
     /// deterministic), prints a table and writes target/bench/<name>.json.
@@ -198,6 +224,19 @@ fn main() -> ExitCode {
                 i32::from(summary.failed != 0)
             })
         }
+        Cmd::System {
+            file,
+            cdl,
+            json,
+            graph,
+            config,
+        } => system::run(&system::Options {
+            file,
+            cdl,
+            json,
+            graph,
+            config,
+        }),
         Cmd::Bench {
             verbose,
             profile: Some(case),

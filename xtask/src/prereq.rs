@@ -24,6 +24,9 @@ pub enum Need {
     /// `cargo clippy` for the bare-metal targets (with
     /// [`Need::CrossToolchain`]).
     CrossClippy,
+    /// Graphviz's `dot`, to render `cargo xtask system --graph FILE.svg`
+    /// (asked for only then).
+    Graphviz,
 }
 
 /// The Debian packages missing for `needs` (empty when all is there).
@@ -44,6 +47,11 @@ pub fn missing_packages(needs: &[Need], probe: &dyn Probe) -> Vec<&'static str> 
             Need::Fdtput => {
                 if probe.which("fdtput").is_none() {
                     missing.push("device-tree-compiler");
+                }
+            }
+            Need::Graphviz => {
+                if probe.which("dot").is_none() {
+                    missing.push("graphviz");
                 }
             }
             // If no cross toolchain is there yet, the one apt-get is
@@ -241,8 +249,13 @@ mod tests {
     #[test]
     fn nothing_missing_on_a_full_machine() {
         let mut m = debian_machine();
-        m.programs.extend(["qemu-system-riscv64", "fdtput"]);
-        let all = [Need::CrossToolchain, Need::Qemu, Need::Fdtput];
+        m.programs.extend(["qemu-system-riscv64", "fdtput", "dot"]);
+        let all = [
+            Need::CrossToolchain,
+            Need::Qemu,
+            Need::Fdtput,
+            Need::Graphviz,
+        ];
         assert!(missing_packages(&all, &m).is_empty());
         assert_eq!(plan(vec![], &m), Plan::Ready);
     }
@@ -255,6 +268,7 @@ mod tests {
             missing_packages(&[Need::Fdtput], &bare),
             ["device-tree-compiler"]
         );
+        assert_eq!(missing_packages(&[Need::Graphviz], &bare), ["graphviz"]);
         assert_eq!(
             missing_packages(&[Need::CrossToolchain], &bare),
             ["rustc-web", "cargo-web", "rust-web-src", "lld"]

@@ -1,0 +1,87 @@
+//! The fixed layout every protection domain gets: where its capabilities
+//! sit in its CSpace and where the tool puts its stack and IPC buffer in
+//! its address space.
+//!
+//! The slot numbers are seL4 Microkit's (its tool's CSpace layout, read
+//! for the facts), so that a PD's view of its channels is the one
+//! Microkit's `libmicrokit` has: channel `id` is found at
+//! `BASE_NOTIFY + id`, `BASE_PPC + id` or `BASE_IRQ + id`. The SDK (issue
+//! 14, item 5) and the loader (item 3) read the same constants from here.
+
+/// Bits of a PD's CNode: 512 slots, as Microkit.
+pub const CNODE_BITS: u8 = 9;
+/// The guard of the cap to a PD's CNode, so that a capability pointer is
+/// simply a slot number: 64 bits resolve as 55 guard bits (all zero) and
+/// 9 index bits.
+pub const CNODE_GUARD_BITS: u8 = 64 - CNODE_BITS;
+
+/// The PD's input: its endpoint if it has one (it is called or has
+/// children), else its notification; the PD waits on it.
+pub const INPUT: u64 = 1;
+/// A child PD's fault endpoint: its parent's endpoint, badged.
+pub const FAULT_EP: u64 = 2;
+/// The PD's own VSpace (Microkit gives it for cache maintenance).
+pub const VSPACE: u64 = 3;
+/// The PD's reply object (MCS only; the classic kernel keeps the reply
+/// capability in the thread).
+pub const REPLY: u64 = 4;
+/// Notifications to the other end of channel `id`: `BASE_NOTIFY + id`.
+pub const BASE_NOTIFY: u64 = 10;
+/// Endpoints for protected calls over channel `id`: `BASE_PPC + id`.
+pub const BASE_PPC: u64 = BASE_NOTIFY + 64;
+/// IRQ handlers of the PD's interrupt `id`: `BASE_IRQ + id`.
+pub const BASE_IRQ: u64 = BASE_PPC + 64;
+/// TCBs of the PD's child `id`: `BASE_CHILD_TCB + id`.
+pub const BASE_CHILD_TCB: u64 = BASE_IRQ + 64;
+
+/// Badge bit of a protected call on the callee's endpoint (the channel id
+/// is in the low bits), as Microkit.
+pub const PPC_BADGE: u64 = 1 << 63;
+/// Badge bit of a child's fault on its parent's endpoint (the child's id is
+/// in the low bits), as Microkit.
+pub const FAULT_BADGE: u64 = 1 << 62;
+
+/// Channel, IRQ and child ids go from 0 to this, inclusive: each is one bit
+/// of a notification badge, and the top two bits are the PPC and fault
+/// flags above (Microkit's tool enforces the same; its manual says "less
+/// than 63").
+pub const MAX_ID: u64 = 61;
+
+/// Highest priority a PD may have (255 is kept for the system, as in
+/// Microkit).
+pub const MAX_PRIORITY: u64 = 254;
+
+/// The first virtual address kept for the tool: `map`s must end at or
+/// below it. Above it lie the stack, a guard page and the IPC buffer;
+/// `seL4_UserTop` (0x3f_ffff_f000) ends the Sv39 user address space.
+pub const PD_MAP_LIMIT: u64 = 0x3f_0000_0000;
+/// The IPC buffer's page (the last page below `seL4_UserTop`).
+pub const IPC_BUFFER_VADDR: u64 = 0x3f_ffff_e000;
+/// The top of the stack. The page between it and the IPC buffer stays
+/// unmapped as a guard, and so does the memory below `stack_bottom`, so
+/// that a stack overflow faults instead of writing over a mapping.
+pub const STACK_TOP: u64 = 0x3f_ffff_d000;
+
+/// The lowest address of a stack of `size` bytes.
+pub fn stack_bottom(size: u64) -> u64 {
+    STACK_TOP.saturating_sub(size)
+}
+
+/// Default and limits of `stack_size`, as Microkit: 8 KiB, 4 KiB to 16 MiB.
+pub const STACK_DEFAULT: u64 = 0x2000;
+/// The smallest stack.
+pub const STACK_MIN: u64 = 0x1000;
+/// The largest stack.
+pub const STACK_MAX: u64 = 16 << 20;
+
+/// Page sizes a memory region may use on RISC-V 64 (Sv39), as Microkit:
+/// 4 KiB and 2 MiB.
+pub const PAGE_SIZES: [u64; 2] = [0x1000, 0x20_0000];
+
+/// IRQs user space may take on QEMU `virt`: the PLIC's sources 1 to 95
+/// (Cairn's kernel keeps 96, `maxIRQ`, for its timer).
+pub const IRQ_RANGE: std::ops::RangeInclusive<u64> = 1..=95;
+
+/// MCS defaults, as Microkit: a budget of 1000 µs, the period equal to the
+/// budget.
+pub const BUDGET_DEFAULT_US: u64 = 1000;

@@ -1,0 +1,174 @@
+//! `cargo xtask system FILE`: reads a system description (Microkit's XML
+//! format) or a CapDL spec (`.cdl`) with the `cairn-system` crate,
+//! reports every problem at `file:line:column`, and writes the CapDL text
+//! (`--cdl`), its JSON (`--json`) and the authority graph (`--graph`,
+//! `.dot` as is or `.svg` through Graphviz's `dot`). With none of these it
+//! prints the CapDL text.
+//!
+//! `--config` takes the kernel options of `build` (checked the same way)
+//! and `mcs=on|off`, which decides whether budgets, periods and passive
+//! PDs are allowed (the kernel has no MCS configuration yet: `mcs=on`
+//! only describes the system for it).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use cairn_system::Config;
+
+use crate::prereq::{self, Need};
+
+/// What `cargo xtask system` was asked to do.
+pub struct Options {
+    /// The system description or CapDL spec.
+    pub file: PathBuf,
+    /// Where to write the CapDL text.
+    pub cdl: Option<PathBuf>,
+    /// Where to write the JSON.
+    pub json: Option<PathBuf>,
+    /// Where to write the authority graph (`.dot` or `.svg`).
+    pub graph: Option<PathBuf>,
+    /// `--config` items.
+    pub config: Vec<String>,
+}
+
+/// Splits `--config` items into the system tool's configuration (`mcs`)
+/// and the kernel's, which are checked as `build` checks them.
+pub fn parse_config(items: &[String]) -> Result<Config, String> {
+    let mut config = Config::default();
+    let mut kernel = Vec::new();
+    for item in items.iter().flat_map(|i| i.split(',')) {
+        match item.trim().split_once('=') {
+            Some(("mcs", "on")) => config.mcs = true,
+            Some(("mcs", "off")) => config.mcs = false,
+            Some(("mcs", v)) => return Err(format!("--config mcs={v}: mcs is on or off")),
+            _ if item.trim().is_empty() => {}
+            _ => kernel.push(item.trim().to_string()),
+        }
+    }
+    crate::build::parse_config(&kernel)?;
+    Ok(config)
+}
+
+/// Runs the command; `Ok(1)` when the input has errors (printed).
+pub fn run(opts: &Options) -> Result<i32, String> {
+    let config = parse_config(&opts.config)?;
+    let shown = opts.file.display().to_string();
+    let text =
+        std::fs::read_to_string(&opts.file).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let loaded = match cairn_system::load(&shown, &text, config) {
+        Ok(l) => l,
+        Err(diags) => {
+            eprint!("{}", cairn_system::diag::render(&diags));
+            eprintln!(
+                "{shown}: {} error{}",
+                diags.len(),
+                if diags.len() == 1 { "" } else { "s" }
+            );
+            return Ok(1);
+        }
+    };
+    let cdl = cairn_system::cdl_text(&shown, &loaded);
+    eprintln!("{}", summary(&shown, &loaded));
+    if opts.cdl.is_none() && opts.json.is_none() && opts.graph.is_none() {
+        print!("{cdl}");
+    }
+    if let Some(out) = &opts.cdl {
+        write(out, &cdl)?;
+    }
+    if let Some(out) = &opts.json {
+        write(out, &cairn_system::json_text(&loaded.spec))?;
+    }
+    if let Some(out) = &opts.graph {
+        let system = loaded
+            .system
+            .as_ref()
+            .ok_or("--graph draws a system description's authority graph, not a CapDL spec's")?;
+        graph(out, &cairn_system::graph::dot(system))?;
+    }
+    Ok(0)
+}
+
+/// One line: what the input holds and what the spec has.
+fn summary(file: &str, loaded: &cairn_system::Loaded) -> String {
+    let caps: usize = loaded.spec.objects.iter().map(|o| o.slots.len()).sum();
+    let spec = format!(
+        "CapDL spec of {} objects and {caps} caps",
+        loaded.spec.objects.len()
+    );
+    match &loaded.system {
+        Some(s) => format!(
+            "{file}: {} protection domains, {} memory regions, {} channels, {} IRQs; {spec}",
+            s.pds.len(),
+            s.mrs.len(),
+            s.channels.len(),
+            s.pds.iter().map(|p| p.irqs.len()).sum::<usize>()
+        ),
+        None => format!("{file}: {spec}"),
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Writes `dot` text to `out`, rendered to SVG by Graphviz if `out` ends
+/// in `.svg` (Graphviz is installed then, as other prerequisites are).
+fn graph(out: &Path, dot: &str) -> Result<(), String> {
+    match out.extension().and_then(|e| e.to_str()) {
+        Some("dot" | "gv") => write(out, dot),
+        Some("svg") => {
+            prereq::ensure(&[Need::Graphviz])?;
+            let mut child = Command::new("dot")
+                .arg("-Tsvg")
+                .arg("-o")
+                .arg(out)
+                .stdin(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot run dot: {e}"))?;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin
+                    .write_all(dot.as_bytes())
+                    .map_err(|e| format!("writing to dot: {e}"))?;
+            }
+            let status = child.wait().map_err(|e| format!("dot: {e}"))?;
+            if !status.success() {
+                return Err(format!("dot -Tsvg failed ({status})"));
+            }
+            eprintln!("wrote {}", out.display());
+            Ok(())
+        }
+        _ => Err(format!(
+            "--graph {}: the graph is written as .dot (Graphviz text) or .svg",
+            out.display()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_takes_mcs_and_checks_kernel_options() {
+        assert!(!parse_config(&[]).unwrap().mcs);
+        assert!(parse_config(&["mcs=on".into()]).unwrap().mcs);
+        assert!(
+            parse_config(&["timer-tick-ms=10,mcs=on".into()])
+                .unwrap()
+                .mcs
+        );
+        assert!(!parse_config(&["mcs=on,mcs=off".into()]).unwrap().mcs);
+        let e = parse_config(&["mcs=yes".into()]).unwrap_err();
+        assert!(e.contains("mcs is on or off"), "{e}");
+        assert!(parse_config(&["no-such-key=1".into()]).is_err());
+    }
+
+    #[test]
+    fn a_graph_is_dot_or_svg() {
+        let e = graph(Path::new("/nonexistent/out.png"), "digraph {}").unwrap_err();
+        assert!(e.contains(".dot (Graphviz text) or .svg"), "{e}");
+    }
+}
