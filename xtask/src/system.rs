@@ -166,6 +166,64 @@ mod tests {
         assert!(parse_config(&["no-such-key=1".into()]).is_err());
     }
 
+    fn example(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .join(name)
+    }
+
+    #[test]
+    fn writes_cdl_json_and_dot_and_reads_the_cdl_back() {
+        let dir = std::env::temp_dir().join(format!("cairn-system-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (cdl, json, dot) = (dir.join("c.cdl"), dir.join("c.json"), dir.join("c.dot"));
+        let opts = Options {
+            file: example("control.system"),
+            cdl: Some(cdl.clone()),
+            json: Some(json.clone()),
+            graph: Some(dot.clone()),
+            config: vec![],
+        };
+        assert_eq!(run(&opts).unwrap(), 0);
+        let text = std::fs::read_to_string(&cdl).unwrap();
+        assert!(text.contains("\narch riscv\n") && text.contains("irq maps {"));
+        let spec: cairn_system::Spec =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert!(std::fs::read_to_string(&dot)
+            .unwrap()
+            .starts_with("digraph system {"));
+        // The CDL as input: the same model; it has no graph.
+        let again = Options {
+            file: cdl.clone(),
+            cdl: None,
+            json: Some(json.clone()),
+            graph: None,
+            config: vec![],
+        };
+        assert_eq!(run(&again).unwrap(), 0);
+        let spec2: cairn_system::Spec =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(spec, spec2);
+        let graph_of_cdl = Options {
+            graph: Some(dot),
+            ..again
+        };
+        assert!(run(&graph_of_cdl)
+            .unwrap_err()
+            .contains("not a CapDL spec's"));
+        // A description with errors: exit status 1, nothing written.
+        let bad = Options {
+            file: example("control_mcs.system"),
+            cdl: Some(dir.join("bad.cdl")),
+            json: None,
+            graph: None,
+            config: vec![],
+        };
+        assert_eq!(run(&bad).unwrap(), 1);
+        assert!(!dir.join("bad.cdl").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_graph_is_dot_or_svg() {
         let e = graph(Path::new("/nonexistent/out.png"), "digraph {}").unwrap_err();

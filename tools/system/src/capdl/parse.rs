@@ -322,16 +322,15 @@ impl<'t> Parser<'t> {
         self.sym('=')?;
         let (kind, _) = self.ident()?;
         let mut params = Vec::new();
-        if self.eat_sym('(')? {
-            if !self.eat_sym(')')? {
-                loop {
-                    let ppos = self.pos;
-                    params.push((self.obj_param()?, ppos));
-                    if self.eat_sym(')')? {
-                        break;
-                    }
-                    self.sym(',')?;
+        // `()` is an empty list: the first eat takes '(', the second ')'.
+        if self.eat_sym('(')? && !self.eat_sym(')')? {
+            loop {
+                let ppos = self.pos;
+                params.push((self.obj_param()?, ppos));
+                if self.eat_sym(')')? {
+                    break;
                 }
+                self.sym(',')?;
             }
         }
         let mut nested = Vec::new();

@@ -1,0 +1,196 @@
+//! The examples in examples/: the golden CapDL of hello.system, and the
+//! authority the demo system (control.system) gives each PD.
+
+use super::{example, CLASSIC, MCS};
+use crate::capdl::{Cap, Kind, ObjId, Rights, Spec, Target};
+use crate::layout;
+
+fn load(name: &str, config: crate::Config) -> crate::Loaded {
+    let path = example(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    crate::load(&format!("examples/{name}"), &text, config)
+        .unwrap_or_else(|d| panic!("{}", crate::diag::render(&d)))
+}
+
+#[test]
+fn hello_matches_its_golden_capdl() {
+    let loaded = load("hello.system", CLASSIC);
+    let text = crate::cdl_text("examples/hello.system", &loaded);
+    let golden = std::fs::read_to_string(example("hello.cdl")).unwrap();
+    assert!(
+        text == golden,
+        "examples/hello.cdl is out of date; if the change is meant, regenerate it with\n  \
+         cargo xtask system examples/hello.system --cdl examples/hello.cdl\nnew text:\n{text}"
+    );
+}
+
+fn obj<'s>(spec: &'s Spec, name: &str) -> &'s crate::capdl::Object {
+    spec.object(&ObjId::new(name))
+        .unwrap_or_else(|| panic!("no object {name}"))
+}
+
+fn cap<'s>(spec: &'s Spec, container: &str, slot: u64) -> &'s Cap {
+    obj(spec, container)
+        .slots
+        .get(&slot)
+        .unwrap_or_else(|| panic!("no cap in slot {slot} of {container}"))
+}
+
+fn target(c: &Cap) -> &str {
+    match &c.target {
+        Target::Object(id) => &id.name,
+        _ => "?",
+    }
+}
+
+#[test]
+fn control_gives_each_pd_only_its_channels() {
+    let spec = load("control.system", CLASSIC).spec;
+    assert!(spec.check_caps().is_empty(), "{:?}", spec.check_caps());
+
+    // The logger may only receive: its CNode holds its own notification
+    // (to wait on) and its VSpace, nothing that reaches another PD.
+    let logger: Vec<u64> = obj(&spec, "cnode_logger").slots.keys().copied().collect();
+    assert_eq!(logger, [layout::INPUT, layout::VSPACE]);
+    assert_eq!(
+        target(cap(&spec, "cnode_logger", layout::INPUT)),
+        "ntfn_logger"
+    );
+    assert_eq!(cap(&spec, "cnode_logger", layout::INPUT).rights, Rights::R);
+
+    // The sensor takes IRQ 10 on its channel 0 and notifies the
+    // controller (its channel 1, the controller's 0) and the logger.
+    assert_eq!(spec.irqs.len(), 1);
+    assert_eq!(
+        (spec.irqs[0].irq, spec.irqs[0].handler.name.as_str()),
+        (10, "irq_10")
+    );
+    let bound = cap(&spec, "irq_10", 0);
+    assert_eq!(
+        (target(bound), bound.badge, bound.rights),
+        ("ntfn_sensor", 1, Rights::W)
+    );
+    assert_eq!(
+        target(cap(&spec, "cnode_sensor", layout::BASE_IRQ)),
+        "irq_10"
+    );
+    let n = cap(&spec, "cnode_sensor", layout::BASE_NOTIFY + 1);
+    assert_eq!(
+        (target(n), n.badge, n.rights),
+        ("ntfn_controller", 1 << 0, Rights::W)
+    );
+    let n = cap(&spec, "cnode_sensor", layout::BASE_NOTIFY + 2);
+    assert_eq!((target(n), n.badge), ("ntfn_logger", 1 << 1));
+
+    // The actuator calls the controller (its channel 0, the controller's
+    // 1) and may not notify it; the controller notifies it.
+    let call = cap(&spec, "cnode_actuator", layout::BASE_PPC);
+    assert_eq!(target(call), "ep_controller");
+    assert_eq!(call.badge, layout::PPC_BADGE | 1);
+    assert!(
+        call.rights.write && call.rights.grant_reply && !call.rights.read && !call.rights.grant
+    );
+    assert!(!obj(&spec, "cnode_actuator")
+        .slots
+        .contains_key(&layout::BASE_NOTIFY));
+    let n = cap(&spec, "cnode_controller", layout::BASE_NOTIFY + 1);
+    assert_eq!((target(n), n.badge), ("ntfn_actuator", 1));
+    // Only the called controller has an endpoint; it waits on it.
+    let eps: Vec<&str> = spec
+        .objects
+        .iter()
+        .filter(|o| o.kind == Kind::Endpoint)
+        .map(|o| o.id.name.as_str())
+        .collect();
+    assert_eq!(eps, ["ep_controller"]);
+    assert_eq!(
+        target(cap(&spec, "cnode_controller", layout::INPUT)),
+        "ep_controller"
+    );
+
+    // The controller has the highest priority.
+    let prio = |pd: &str| match &obj(&spec, &format!("tcb_{pd}")).kind {
+        Kind::Tcb(t) => t.prio.unwrap(),
+        _ => unreachable!(),
+    };
+    assert_eq!(prio("controller"), 254);
+    assert!(["sensor", "actuator", "logger"]
+        .iter()
+        .all(|p| prio(p) < 254));
+
+    // Shared memory with each PD's rights: the log is the controller's to
+    // write and the logger's to read; the UART is uncached.
+    let log_caps: Vec<(&str, Rights)> = spec
+        .objects
+        .iter()
+        .flat_map(|o| o.slots.values().map(move |c| (o, c)))
+        .filter(|(_, c)| target(c) == "frame_log_0")
+        .map(|(o, c)| (o.id.name.as_str(), c.rights))
+        .collect();
+    assert_eq!(
+        log_caps,
+        [
+            ("pt2_controller_4000000", Rights::RW),
+            ("pt2_logger_4000000", Rights::R)
+        ]
+    );
+    let uart = cap(&spec, "pt2_sensor_1000000", 0);
+    assert!(uart.uncached);
+    assert!(matches!(
+        obj(&spec, "frame_uart_0").kind,
+        Kind::Frame {
+            paddr: Some(0x1000_0000),
+            ..
+        }
+    ));
+    // Classic: no scheduling contexts or reply objects.
+    assert!(!spec
+        .objects
+        .iter()
+        .any(|o| matches!(o.kind, Kind::SchedContext { .. } | Kind::Reply)));
+}
+
+#[test]
+fn control_mcs_needs_mcs_and_gives_budgets() {
+    let text = std::fs::read_to_string(example("control_mcs.system")).unwrap();
+    let errors = crate::load("control_mcs.system", &text, CLASSIC).unwrap_err();
+    // Each budget and period is refused, by its position.
+    assert_eq!(errors.len(), 8, "{}", crate::diag::render(&errors));
+    assert!(errors.iter().all(|e| e.message.contains("--config mcs=on")));
+
+    let spec = load("control_mcs.system", MCS).spec;
+    let sc = obj(&spec, "sc_controller");
+    assert_eq!(
+        sc.kind,
+        Kind::SchedContext {
+            period: Some(10_000),
+            budget: Some(2_000),
+            data: Some(1),
+            size_bits: Some(8),
+        }
+    );
+    assert_eq!(target(cap(&spec, "tcb_controller", 6)), "sc_controller");
+    assert_eq!(
+        target(cap(&spec, "cnode_controller", layout::REPLY)),
+        "reply_controller"
+    );
+}
+
+#[test]
+fn the_graph_shows_channels_memory_and_irqs() {
+    let loaded = load("control.system", CLASSIC);
+    let dot = crate::graph::dot(loaded.system.as_ref().unwrap());
+    for line in [
+        "\"pd:actuator\" -> \"pd:controller\" [style=bold, label=\"ppcall ch 0\"];",
+        "\"pd:controller\" -> \"pd:actuator\" [style=dashed, label=\"notify ch 1\"];",
+        "\"irq:10\" -> \"pd:sensor\"",
+        "\"pd:logger\" -> \"mr:log\" [dir=none, color=\"#4a7a4a\", label=\"r\"];",
+        "\"pd:sensor\" -> \"mr:uart\" [dir=none, color=\"#4a7a4a\", label=\"rw, uncached\"];",
+        "label=\"controller\\nprio 254\"",
+    ] {
+        assert!(dot.contains(line), "missing {line} in\n{dot}");
+    }
+    // The logger sends nothing.
+    assert!(!dot.contains("\"pd:logger\" -> \"pd:"), "{dot}");
+    assert!(dot.starts_with("digraph system {") && dot.ends_with("}\n"));
+}
