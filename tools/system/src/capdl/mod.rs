@@ -142,6 +142,28 @@ pub enum Kind {
     Reply,
 }
 
+impl Kind {
+    /// log2 of the memory the object takes when retyped from untyped
+    /// memory on RISC-V 64 (ABI reference §2, object sizes; the TCB with
+    /// the FPU, as Cairn builds it), for the loader to place the objects
+    /// largest first; `None` for `irq` objects (kernel-owned) and untyped
+    /// ones without a size.
+    pub fn size_bits(&self, mcs: bool) -> Option<u64> {
+        match self {
+            Kind::Endpoint => Some(4),
+            Kind::Notification => Some(if mcs { 6 } else { 5 }),
+            Kind::Tcb(_) => Some(11),
+            Kind::Cnode { size_bits } => Some(size_bits + 5),
+            Kind::Untyped { size_bits, .. } => *size_bits,
+            Kind::Irq => None,
+            Kind::AsidPool { .. } | Kind::PageTable => Some(12),
+            Kind::Frame { size_bits, .. } => Some(*size_bits),
+            Kind::SchedContext { size_bits, .. } => Some(size_bits.unwrap_or(7)),
+            Kind::Reply => Some(5),
+        }
+    }
+}
+
 /// A TCB's parameters (`tcb (addr: A, ip: I, ...)`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tcb {

@@ -151,6 +151,30 @@ fn control_gives_each_pd_only_its_channels() {
 }
 
 #[test]
+fn the_loader_can_size_every_object() {
+    // What the demo needs from untyped memory, by the ABI's object sizes:
+    // 4 PDs × (TCB 2 KiB + CNode 16 KiB + VSpace 4 KiB + notification
+    // 32 B + IPC buffer 4 KiB + 2 stack pages) + page tables (two per PD
+    // for the stack and IPC buffer, and for the maps: sensor 3, controller
+    // 4, actuator 2, logger 3) + the controller's endpoint + 7 frames of
+    // memory regions.
+    let spec = load("control.system", CLASSIC).spec;
+    let total: u64 = spec
+        .objects
+        .iter()
+        .filter_map(|o| o.kind.size_bits(false))
+        .map(|b| 1u64 << b)
+        .sum();
+    let per_pd = 2048 + 16384 + 4096 + 32 + 4096 + 2 * 4096;
+    let tables = (4 * 2 + 3 + 4 + 2 + 3) * 4096;
+    assert_eq!(total, 4 * per_pd + tables + 16 + 7 * 4096);
+    assert!(spec
+        .objects
+        .iter()
+        .all(|o| o.kind.size_bits(false).is_some() || o.kind == Kind::Irq));
+}
+
+#[test]
 fn control_mcs_needs_mcs_and_gives_budgets() {
     let text = std::fs::read_to_string(example("control_mcs.system")).unwrap();
     let errors = crate::load("control_mcs.system", &text, CLASSIC).unwrap_err();
