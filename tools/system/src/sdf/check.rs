@@ -9,25 +9,12 @@ use super::{Config, System};
 use crate::diag::{Diagnostics, Pos};
 use crate::layout;
 
-/// Microkit's limit on the number of PDs (63).
-pub const MAX_PDS: usize = 63;
-
 /// Records every problem of `system` in `diags`.
 pub fn check(system: &System, config: Config, diags: &mut Diagnostics) {
     if system.pds.is_empty() {
         diags.error(
             Pos::new(1, 1),
             "a system needs at least one <protection_domain>",
-        );
-    }
-    if system.pds.len() > MAX_PDS {
-        let pos = system.pds.get(MAX_PDS).map_or_else(Pos::default, |p| p.pos);
-        diags.error(
-            pos,
-            format!(
-                "{} protection domains: Microkit's limit is {MAX_PDS}",
-                system.pds.len()
-            ),
         );
     }
     unique_names(system, diags);

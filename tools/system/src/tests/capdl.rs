@@ -332,3 +332,77 @@ fn bad_capdl_is_refused_with_position() {
         );
     }
 }
+
+/// 64 PDs in a chain of protected calls, half with an interrupt, each
+/// with its own region and one shared by all.
+fn chain(n: usize) -> String {
+    let mut s = String::from("<system>\n<memory_region name=\"shared\" size=\"0x200000\"/>\n");
+    for i in 0..n {
+        let perms = if i == 0 { "rw" } else { "r" };
+        let irq = if i < n / 2 {
+            format!(r#"<irq irq="{}" id="61"/>"#, i + 1)
+        } else {
+            String::new()
+        };
+        s += &format!(
+            r#"<memory_region name="own{i}" size="0x10000"/>
+<protection_domain name="pd{i}" priority="{}"><program_image path="pd{i}.elf"/>
+<map mr="shared" vaddr="0x40000000" perms="{perms}"/><map mr="own{i}" vaddr="0x1000000"/>{irq}</protection_domain>
+"#,
+            10 + i * 3
+        );
+    }
+    for i in 0..n - 1 {
+        s += &format!(
+            r#"<channel><end pd="pd{i}" id="{}" pp="true"/><end pd="pd{}" id="{}"/></channel>
+"#,
+            i % 30,
+            i + 1,
+            31 + i % 30
+        );
+    }
+    s + "</system>\n"
+}
+
+#[test]
+fn a_64_pd_system_builds_and_round_trips() {
+    let system = ok(&chain(64), CLASSIC);
+    let spec = build(&system, CLASSIC);
+    // Per PD: TCB, CNode, VSpace, notification, IPC buffer, 2 stack pages;
+    // 2 page tables for those, and 3 for the maps (the level-1 tables of
+    // the first and second GiB, where the shared 2 MiB page sits, and a
+    // level-2 table for its own region); its region's 16 pages. Then 63
+    // endpoints (every PD but the first is called), 32 IRQs and the shared
+    // region's one page.
+    assert_eq!(spec.objects.len(), 64 * (7 + 2 + 3 + 16) + 63 + 32 + 1);
+    round_trips(&spec);
+}
+
+#[test]
+fn object_names_are_unique() {
+    // Names that could run into each other if the tool's naming were
+    // careless: PDs and regions whose names end in what an index or an
+    // address would add.
+    let text = r#"<system>
+        <memory_region name="a" size="0xb000"/>
+        <memory_region name="a_1" size="0x1000"/>
+        <protection_domain name="p" priority="1"><program_image path="p.elf"/>
+            <map mr="a" vaddr="0x0"/><map mr="a_1" vaddr="0x40000000"/></protection_domain>
+        <protection_domain name="p_0" priority="2"><program_image path="q.elf"/>
+            <map mr="a" vaddr="0x0"/></protection_domain>
+        <protection_domain name="p_3fc0000000" priority="3"><program_image path="r.elf"/></protection_domain>
+    </system>"#;
+    let mut specs = vec![build(&ok(text, CLASSIC), CLASSIC)];
+    for (name, config) in [("hello.system", CLASSIC), ("control_mcs.system", MCS)] {
+        let t = std::fs::read_to_string(example(name)).unwrap();
+        specs.push(crate::load(name, &t, config).unwrap().spec);
+    }
+    for spec in specs {
+        let mut names: Vec<&ObjId> = spec.objects.iter().map(|o| &o.id).collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert!(spec.check_caps().is_empty(), "{:?}", spec.check_caps());
+    }
+}
