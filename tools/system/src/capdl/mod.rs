@@ -11,8 +11,10 @@
 //! parameters); which parameters a cap may have depends on the target
 //! object's kind, which [`Spec::check_caps`] checks.
 
+mod ast;
 pub mod build;
 mod lex;
+mod links;
 pub mod parse;
 pub mod print;
 mod resolve;
@@ -409,7 +411,7 @@ impl Spec {
                     _ => None,
                 };
                 out.extend(
-                    resolve::check_params(cap, kind)
+                    links::check_params(cap, kind)
                         .into_iter()
                         .map(|p| format!("{at}: {p}")),
                 );

@@ -6,6 +6,7 @@
 //! problem with its position out.
 
 pub mod check;
+mod elements;
 pub mod xml;
 
 use crate::diag::{Diagnostic, Diagnostics, Pos};

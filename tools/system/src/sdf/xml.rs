@@ -1,14 +1,15 @@
 //! From XML to a [`System`]: one function per element of Microkit's
 //! schema, each checking its own attributes (unknown ones, missing ones,
-//! values) and children. Checks that relate elements to each other are in
-//! [`super::check`].
+//! values) and children; `system` and `protection_domain` here with the
+//! attribute helpers, the leaf elements in `elements.rs`. Checks that
+//! relate elements to each other are in [`super::check`].
 //!
 //! Every problem is recorded at the position of the attribute or element it
 //! is about and reading goes on, so that one run reports all of them.
 
 use roxmltree::{Document, Node};
 
-use super::{Channel, Config, End, Irq, Map, Mr, Pd, Perms, Sched, Setvar, System, Trigger};
+use super::{Config, Pd, Sched, Setvar, System};
 use crate::diag::{Diagnostics, Pos};
 use crate::layout;
 
@@ -113,29 +114,29 @@ fn default_page_sizes(system: &mut System) {
     }
 }
 
-struct Reader<'a, 'input> {
-    doc: &'a Document<'input>,
-    diags: &'a mut Diagnostics,
-    config: Config,
-    system: System,
+pub(super) struct Reader<'a, 'input> {
+    pub(super) doc: &'a Document<'input>,
+    pub(super) diags: &'a mut Diagnostics,
+    pub(super) config: Config,
+    pub(super) system: System,
 }
 
 /// An attribute's value and where it is.
-type Attr<'a> = (&'a str, Pos);
+pub(super) type Attr<'a> = (&'a str, Pos);
 
 impl<'a, 'input: 'a> Reader<'a, 'input> {
-    fn pos(&self, byte: usize) -> Pos {
+    pub(super) fn pos(&self, byte: usize) -> Pos {
         let p = self.doc.text_pos_at(byte);
         Pos::new(p.row, p.col)
     }
 
-    fn at(&self, node: Node) -> Pos {
+    pub(super) fn at(&self, node: Node) -> Pos {
         self.pos(node.range().start)
     }
 
     /// The element children of `node`; text other than white space is an
     /// error (Microkit's schema has none).
-    fn children(&mut self, node: Node<'a, 'input>) -> Vec<Node<'a, 'input>> {
+    pub(super) fn children(&mut self, node: Node<'a, 'input>) -> Vec<Node<'a, 'input>> {
         let mut out = Vec::new();
         for c in node.children() {
             if c.is_element() {
@@ -152,7 +153,7 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
     }
 
     /// Reports every attribute of `node` not in `allowed`.
-    fn attributes(&mut self, node: Node, allowed: &[&str]) {
+    pub(super) fn attributes(&mut self, node: Node, allowed: &[&str]) {
         let element = node.tag_name().name();
         for a in node.attributes() {
             if allowed.contains(&a.name()) {
@@ -179,7 +180,7 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
         }
     }
 
-    fn unknown_element(&mut self, node: Node, parent: &str) {
+    pub(super) fn unknown_element(&mut self, node: Node, parent: &str) {
         let name = node.tag_name().name();
         let pos = self.at(node);
         let msg = match UNSUPPORTED.iter().find(|(n, _)| *n == name) {
@@ -189,13 +190,13 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
         self.diags.error(pos, msg);
     }
 
-    fn optional(&self, node: Node<'a, 'input>, name: &str) -> Option<Attr<'a>> {
+    pub(super) fn optional(&self, node: Node<'a, 'input>, name: &str) -> Option<Attr<'a>> {
         node.attributes()
             .find(|a| a.name() == name)
             .map(|a| (a.value(), self.pos(a.range_value().start)))
     }
 
-    fn required(&mut self, node: Node<'a, 'input>, name: &str) -> Option<Attr<'a>> {
+    pub(super) fn required(&mut self, node: Node<'a, 'input>, name: &str) -> Option<Attr<'a>> {
         let found = self.optional(node, name);
         if found.is_none() {
             let pos = self.at(node);
@@ -209,7 +210,7 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
 
     /// A number as Microkit writes them: decimal or `0x` hexadecimal,
     /// underscores allowed between digits.
-    fn number(&mut self, (text, pos): Attr, name: &str) -> Option<u64> {
+    pub(super) fn number(&mut self, (text, pos): Attr, name: &str) -> Option<u64> {
         let digits: String = text.chars().filter(|c| *c != '_').collect();
         let parsed = match digits.strip_prefix("0x") {
             Some(hex) => u64::from_str_radix(hex, 16),
@@ -227,17 +228,17 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
         }
     }
 
-    fn opt_number(&mut self, node: Node<'a, 'input>, name: &str) -> Option<(u64, Pos)> {
+    pub(super) fn opt_number(&mut self, node: Node<'a, 'input>, name: &str) -> Option<(u64, Pos)> {
         let attr = self.optional(node, name)?;
         self.number(attr, name).map(|n| (n, attr.1))
     }
 
-    fn req_number(&mut self, node: Node<'a, 'input>, name: &str) -> Option<(u64, Pos)> {
+    pub(super) fn req_number(&mut self, node: Node<'a, 'input>, name: &str) -> Option<(u64, Pos)> {
         let attr = self.required(node, name)?;
         self.number(attr, name).map(|n| (n, attr.1))
     }
 
-    fn boolean(&mut self, node: Node<'a, 'input>, name: &str, default: bool) -> bool {
+    pub(super) fn boolean(&mut self, node: Node<'a, 'input>, name: &str, default: bool) -> bool {
         match self.optional(node, name) {
             None => default,
             Some(("true", _)) => true,
@@ -252,12 +253,12 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
         }
     }
 
-    fn string(&mut self, node: Node<'a, 'input>, name: &str) -> Option<String> {
+    pub(super) fn string(&mut self, node: Node<'a, 'input>, name: &str) -> Option<String> {
         self.optional(node, name).map(|(v, _)| v.to_string())
     }
 
     /// A channel, IRQ or child id: 0 to [`layout::MAX_ID`].
-    fn id(&mut self, node: Node<'a, 'input>) -> Option<u64> {
+    pub(super) fn id(&mut self, node: Node<'a, 'input>) -> Option<u64> {
         let (id, pos) = self.req_number(node, "id")?;
         if id > layout::MAX_ID {
             self.diags.error(
@@ -423,209 +424,9 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
             period: p,
         })
     }
-
-    fn map(&mut self, node: Node<'a, 'input>) -> Option<Map> {
-        self.attributes(
-            node,
-            &[
-                "mr",
-                "vaddr",
-                "perms",
-                "cached",
-                "setvar_vaddr",
-                "setvar_size",
-            ],
-        );
-        let mr = self.required(node, "mr");
-        let vaddr = self.req_number(node, "vaddr");
-        let mut perms = Perms {
-            read: true,
-            write: true,
-            execute: false,
-        };
-        if let Some((text, pos)) = self.optional(node, "perms") {
-            let mut p = Perms::default();
-            let mut ok = !text.is_empty();
-            for c in text.chars() {
-                match c {
-                    'r' if !p.read => p.read = true,
-                    'w' if !p.write => p.write = true,
-                    'x' if !p.execute => p.execute = true,
-                    _ => ok = false,
-                }
-            }
-            if !ok {
-                self.diags.error(
-                    pos,
-                    format!("perms must be a combination of 'r', 'w' and 'x', not '{text}'"),
-                );
-            } else if p.write && !p.read {
-                self.diags.error(
-                    pos,
-                    "perms without 'r': the kernel maps nothing write-only (or execute-only)",
-                );
-            } else if !p.read {
-                self.diags.error(pos, "perms must include 'r'");
-            }
-            perms = p;
-        }
-        let cached = self.boolean(node, "cached", true);
-        Some(Map {
-            pos: self.at(node),
-            mr: mr?.0.to_string(),
-            vaddr: vaddr?.0,
-            perms,
-            cached,
-            setvar_vaddr: self.string(node, "setvar_vaddr"),
-            setvar_size: self.string(node, "setvar_size"),
-        })
-    }
-
-    fn irq(&mut self, node: Node<'a, 'input>) -> Option<Irq> {
-        self.attributes(node, &["irq", "id", "trigger", "setvar_id"]);
-        let irq = self.req_number(node, "irq");
-        if let Some((n, pos)) = irq {
-            if !layout::IRQ_RANGE.contains(&n) {
-                self.diags.error(
-                    pos,
-                    format!(
-                        "irq must be between {} and {} (the PLIC's sources on QEMU virt; {} is the kernel's timer)",
-                        layout::IRQ_RANGE.start(),
-                        layout::IRQ_RANGE.end(),
-                        layout::IRQ_RANGE.end() + 1
-                    ),
-                );
-            }
-        }
-        let id = self.id(node);
-        let trigger = match self.optional(node, "trigger") {
-            None | Some(("level", _)) => Trigger::Level,
-            Some(("edge", _)) => Trigger::Edge,
-            Some((other, pos)) => {
-                self.diags.error(
-                    pos,
-                    format!("trigger must be 'level' or 'edge', not '{other}'"),
-                );
-                Trigger::Level
-            }
-        };
-        Some(Irq {
-            pos: self.at(node),
-            irq: irq?.0,
-            id: id?,
-            trigger,
-            setvar_id: self.string(node, "setvar_id"),
-        })
-    }
-
-    fn memory_region(&mut self, node: Node<'a, 'input>) {
-        self.attributes(node, &["name", "size", "page_size", "phys_addr"]);
-        self.children(node)
-            .into_iter()
-            .for_each(|c| self.unknown_element(c, "memory_region"));
-        let name = self.required(node, "name");
-        let size = self.req_number(node, "size");
-        let page_size = self.opt_number(node, "page_size");
-        if let Some((ps, pos)) = page_size {
-            if !layout::PAGE_SIZES.contains(&ps) {
-                self.diags.error(
-                    pos,
-                    format!("page_size {ps:#x} is not a RISC-V page size (0x1000 or 0x200000)"),
-                );
-            }
-        }
-        let phys_addr = self.opt_number(node, "phys_addr");
-        if let Some((0, pos)) = size {
-            self.diags.error(pos, "size must not be 0");
-        }
-        let mr = Mr {
-            name: name.map(|(n, _)| n.to_string()).unwrap_or_default(),
-            pos: self.at(node),
-            size: size.map_or(0, |(s, _)| s),
-            page_size: page_size.map_or(0, |(p, _)| p),
-            page_size_given: page_size.is_some(),
-            phys_addr: phys_addr.map(|(p, _)| p),
-        };
-        if let (Some((s, spos)), Some(_)) = (size, page_size) {
-            if mr.page_size != 0 && s % mr.page_size != 0 {
-                self.diags.error(
-                    spos,
-                    format!(
-                        "size {s:#x} is not a multiple of the page size {:#x}",
-                        mr.page_size
-                    ),
-                );
-            }
-        } else if let Some((s, spos)) = size {
-            if s % layout::PAGE_SIZES[0] != 0 {
-                self.diags.error(
-                    spos,
-                    format!("size {s:#x} is not a multiple of the page size 0x1000"),
-                );
-            }
-        }
-        if let Some((p, ppos)) = phys_addr {
-            let align = if mr.page_size_given {
-                mr.page_size
-            } else {
-                layout::PAGE_SIZES[0]
-            };
-            if align != 0 && p % align != 0 {
-                self.diags.error(
-                    ppos,
-                    format!("phys_addr {p:#x} is not a multiple of the page size {align:#x}"),
-                );
-            }
-            if p.checked_add(mr.size).is_none() {
-                self.diags.error(ppos, "phys_addr + size overflows");
-            }
-        }
-        self.system.mrs.push(mr);
-    }
-
-    fn channel(&mut self, node: Node<'a, 'input>) {
-        self.attributes(node, &[]);
-        let mut ends = Vec::new();
-        for child in self.children(node) {
-            if child.tag_name().name() != "end" {
-                self.unknown_element(child, "channel");
-                continue;
-            }
-            self.attributes(child, &["pd", "id", "pp", "notify", "setvar_id"]);
-            let pd = self.required(child, "pd");
-            let id = self.id(child);
-            let end = End {
-                pos: self.at(child),
-                pd: pd.map(|(p, _)| p.to_string()).unwrap_or_default(),
-                id: id.unwrap_or(u64::MAX),
-                pp: self.boolean(child, "pp", false),
-                notify: self.boolean(child, "notify", true),
-                setvar_id: self.string(child, "setvar_id"),
-            };
-            ends.push((end, pd.is_some() && id.is_some()));
-        }
-        let pos = self.at(node);
-        if ends.len() != 2 {
-            self.diags.error(
-                pos,
-                format!(
-                    "a channel has exactly two <end>s, this one has {}",
-                    ends.len()
-                ),
-            );
-            return;
-        }
-        if ends.iter().any(|(_, ok)| !ok) {
-            return; // already reported
-        }
-        let mut it = ends.into_iter().map(|(e, _)| e);
-        if let (Some(a), Some(b)) = (it.next(), it.next()) {
-            self.system.channels.push(Channel { pos, ends: [a, b] });
-        }
-    }
 }
 
-fn mcs_only(attribute: &str) -> String {
+pub(super) fn mcs_only(attribute: &str) -> String {
     format!(
         "'{attribute}' needs the MCS kernel (scheduling contexts), and this system is built \
          for the classic one: remove it, or build with --config mcs=on"
