@@ -12,11 +12,28 @@ use std::{env, fs, path::PathBuf};
 fn main() {
     println!("cargo:rerun-if-env-changed=CAIRN_CONFIG");
     println!("cargo:rerun-if-changed=src/arch/riscv64/kernel.ld");
-    let text = env::var("CAIRN_CONFIG").unwrap_or_default();
-    let cfg = match cairn_config::KernelConfig::parse(&text) {
-        Ok(c) => c,
-        Err((e, at)) => panic!("CAIRN_CONFIG: {e} at byte {at} of {text:?}"),
+    let feature_mcs = env::var_os("CARGO_FEATURE_MCS").is_some();
+    let cfg = match env::var("CAIRN_CONFIG") {
+        Ok(text) => match cairn_config::KernelConfig::parse(&text) {
+            Ok(c) => c,
+            Err((e, at)) => panic!("CAIRN_CONFIG: {e} at byte {at} of {text:?}"),
+        },
+        // A plain cargo build (host tests, clippy): the defaults, with
+        // `mcs` as the feature says.
+        Err(_) => cairn_config::KernelConfig {
+            mcs: feature_mcs,
+            ..cairn_config::KernelConfig::DEFAULT
+        },
     };
+    // `mcs` changes the ABI crate too (a feature), so the configuration
+    // and the features must agree; the xtask derives the features from the
+    // configuration (KernelConfig::cargo_features).
+    assert!(
+        cfg.mcs == feature_mcs,
+        "CAIRN_CONFIG says mcs={} but the kernel is built {} the `mcs` feature",
+        if cfg.mcs { "on" } else { "off" },
+        if feature_mcs { "with" } else { "without" },
+    );
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let code = format!(
         "/// Canonical text of this build's configuration.\n\
@@ -41,6 +58,8 @@ fn main() {
          pub const ENABLE_BENCHMARKS: bool = {};\n\
          /// User mode may read the cycle, time and instret counters.\n\
          pub const USER_CYCLE_COUNTER: bool = {};\n\
+         /// `CONFIG_KERNEL_MCS` (the same as `cfg!(feature = \"mcs\")`).\n\
+         pub const KERNEL_MCS: bool = {};\n\
          /// `seL4_TCBBits` for this configuration.\n\
          pub const TCB_BITS: u32 = {};\n",
         cfg.root_cnode_bits,
@@ -53,6 +72,7 @@ fn main() {
         cfg.debug,
         cfg.benchmark,
         cfg.user_cycle_counter,
+        cfg.mcs,
         cfg.tcb_bits(),
         text = cfg.to_string(),
     );

@@ -29,7 +29,7 @@ pub struct UntypedDesc {
     pub padding: [u8; 6],
 }
 
-/// `seL4_BootInfo`, classic configuration (3848 bytes).
+/// `seL4_BootInfo` (3848 bytes; MCS adds `schedcontrol`: 3864).
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub struct BootInfo {
@@ -59,14 +59,17 @@ pub struct BootInfo {
     pub init_thread_cnode_size_bits: Word,
     /// Domain of the root thread.
     pub init_thread_domain: Word,
+    /// MCS only: the SchedControl caps, one per core (`schedcontrol`).
+    #[cfg(feature = "mcs")]
+    pub schedcontrol: SlotRegion,
     /// Untyped caps.
     pub untyped: SlotRegion,
     /// One descriptor per untyped cap, in the same order.
     pub untyped_list: [UntypedDesc; MAX_BOOTINFO_UNTYPED_CAPS],
 }
 
-/// Size of `seL4_BootInfo` in the classic configuration.
-pub const BOOT_INFO_SIZE: usize = 3848;
+/// Size of `seL4_BootInfo`.
+pub const BOOT_INFO_SIZE: usize = if crate::KERNEL_MCS { 3864 } else { 3848 };
 
 /// Extra bootinfo chunk header (`seL4_BootInfoHeader`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +100,10 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, user_image_frames), 0x48);
         assert_eq!(offset_of!(BootInfo, extra_bi_pages), 0x78);
         assert_eq!(offset_of!(BootInfo, init_thread_cnode_size_bits), 0x88);
-        assert_eq!(offset_of!(BootInfo, untyped), 0x98);
-        assert_eq!(offset_of!(BootInfo, untyped_list), 0xA8);
+        let mcs = if crate::KERNEL_MCS { 0x10 } else { 0 };
+        #[cfg(feature = "mcs")]
+        assert_eq!(offset_of!(BootInfo, schedcontrol), 0x98);
+        assert_eq!(offset_of!(BootInfo, untyped), 0x98 + mcs);
+        assert_eq!(offset_of!(BootInfo, untyped_list), 0xA8 + mcs);
     }
 }

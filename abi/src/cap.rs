@@ -106,6 +106,12 @@ pub mod tag {
     pub const ZOMBIE: u64 = 18;
     /// Domain.
     pub const DOMAIN: u64 = 20;
+    /// A SchedContext cap (MCS only).
+    #[cfg(feature = "mcs")]
+    pub const SCHED_CONTEXT: u64 = 22;
+    /// The SchedControl cap of a core (MCS only).
+    #[cfg(feature = "mcs")]
+    pub const SCHED_CONTROL: u64 = 24;
 }
 
 /// The fixed slots of the root task's CNode (ABI ref §6.5).

@@ -1,5 +1,9 @@
-//! seL4 16.0.0's user-visible ABI on RISC-V 64 (`qemu-riscv-virt`), classic
-//! (non-MCS) configuration, as Rust types and constants.
+//! seL4 16.0.0's user-visible ABI on RISC-V 64 (`qemu-riscv-virt`), as
+//! Rust types and constants: the classic configuration, or with the cargo
+//! feature `mcs` seL4's MCS configuration (`KernelIsMCS`). Where the two
+//! differ the item gives both values (`if KERNEL_MCS { .. } else { .. }`),
+//! and items of one configuration only are `#[cfg]`-gated, so that each
+//! build has exactly its configuration's names.
 //!
 //! Shared by the kernel and by user space so that the two can never disagree.
 //! Every item cites the section of `../shared/reference/sel4-abi-riscv64.md`
@@ -23,6 +27,9 @@ pub mod message;
 pub mod object;
 pub mod syscall;
 pub mod vm;
+
+/// `CONFIG_KERNEL_MCS`: this build has seL4's MCS ABI (feature `mcs`).
+pub const KERNEL_MCS: bool = cfg!(feature = "mcs");
 
 /// A machine word (`seL4_Word`).
 pub type Word = u64;

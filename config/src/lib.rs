@@ -34,6 +34,12 @@ pub struct KernelConfig {
     /// `KernelRiscvUserCycleCounter`-like: user mode may read `cycle`,
     /// `time` and `instret` (on, as QEMU's seL4 builds allow `rdcycle`).
     pub user_cycle_counter: bool,
+    /// `KernelIsMCS`: the mixed-criticality kernel, with scheduling
+    /// contexts, reply objects and its own syscall numbers, labels and
+    /// object types (off). Unlike the other options it changes the ABI
+    /// itself, so it is also a cargo feature of the kernel and the user
+    /// library: [`KernelConfig::cargo_features`].
+    pub mcs: bool,
 }
 
 impl KernelConfig {
@@ -48,6 +54,7 @@ impl KernelConfig {
         debug: true,
         benchmark: false,
         user_cycle_counter: true,
+        mcs: false,
     };
 
     /// Every option's name, in canonical order.
@@ -61,6 +68,7 @@ impl KernelConfig {
         "debug",
         "benchmark",
         "user-cycle-counter",
+        "mcs",
     ];
 
     /// Applies one `key=value` setting, checking its range.
@@ -92,6 +100,7 @@ impl KernelConfig {
             "debug" => self.debug = flag()?,
             "benchmark" => self.benchmark = flag()?,
             "user-cycle-counter" => self.user_cycle_counter = flag()?,
+            "mcs" => self.mcs = flag()?,
             _ => return Err(ConfigError::UnknownKey),
         }
         Ok(())
@@ -123,6 +132,19 @@ impl KernelConfig {
         }
     }
 
+    /// The cargo features that the kernel (`cairn-kernel`) and the user
+    /// library (`cairn-sel4`) must be built with for this configuration:
+    /// the one place that turns options into features, used by the xtask
+    /// for every build and checked by the kernel's build script, so that
+    /// kernel, user library and configuration text cannot disagree.
+    pub fn cargo_features(&self) -> &'static [&'static str] {
+        if self.mcs {
+            &["mcs"]
+        } else {
+            &[]
+        }
+    }
+
     /// Number of domain schedule entries (`CONFIG_NUM_DOMAIN_SCHEDULES`,
     /// ABI ref §7.6): 2 with one domain, else 100.
     pub const fn num_domain_schedules(&self) -> u32 {
@@ -146,7 +168,7 @@ impl fmt::Display for KernelConfig {
         let onoff = |b: bool| if b { "on" } else { "off" };
         write!(
             f,
-            "root-cnode-bits={},num-priorities={},num-domains={},timer-tick-ms={},time-slice={},fpu={},debug={},benchmark={},user-cycle-counter={}",
+            "root-cnode-bits={},num-priorities={},num-domains={},timer-tick-ms={},time-slice={},fpu={},debug={},benchmark={},user-cycle-counter={},mcs={}",
             self.root_cnode_bits,
             self.num_priorities,
             self.num_domains,
@@ -156,6 +178,7 @@ impl fmt::Display for KernelConfig {
             onoff(self.debug),
             onoff(self.benchmark),
             onoff(self.user_cycle_counter),
+            onoff(self.mcs),
         )
     }
 }
@@ -202,6 +225,18 @@ mod tests {
         assert_eq!(c.root_cnode_bits, 13);
         assert!(!c.fpu);
         assert_eq!(KernelConfig::parse(&c.to_string()).unwrap(), c);
+    }
+
+    #[test]
+    fn mcs_is_off_by_default_and_selects_the_feature() {
+        let classic = KernelConfig::DEFAULT;
+        assert!(!classic.mcs);
+        assert!(classic.cargo_features().is_empty());
+        let mcs = KernelConfig::parse("mcs=on").unwrap();
+        assert!(mcs.mcs);
+        assert_eq!(mcs.cargo_features(), ["mcs"]);
+        assert!(mcs.to_string().ends_with(",mcs=on"));
+        assert_eq!(KernelConfig::parse(&mcs.to_string()).unwrap(), mcs);
     }
 
     #[test]

@@ -329,8 +329,9 @@ pub fn run(verbose: bool, compare: Option<&std::path::Path>) -> Result<bool, Str
     let toolchain =
         prereq::ensure(&[Need::CrossToolchain, Need::Qemu])?.ok_or("no cross toolchain")?;
     let b = Builder::new(toolchain);
-    let kernel = b.kernel(&parse_config(&[CONFIG.into()])?)?;
-    let root = b.user_programs(&[BENCH])?[BENCH].clone();
+    let cfg = parse_config(&[CONFIG.into()])?;
+    let kernel = b.kernel(&cfg)?;
+    let root = b.user_programs(&[BENCH], &cfg)?[BENCH].clone();
     let image = b.image(&kernel, &root, "bench")?;
     let mut cmd = qemu::boot_command(&image, None);
     cmd.args(qemu::ICOUNT_ARGS);

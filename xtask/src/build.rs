@@ -97,6 +97,7 @@ impl Builder {
         let mut cmd = self.cargo(Target::Kernel, &self.root);
         cmd.args(["-p", KERNEL, "--bin", KERNEL])
             .env("CAIRN_CONFIG", cfg.to_string());
+        add_features(&mut cmd, cfg, "");
         let built = cargo_executables(cmd, "the kernel")?;
         let elf = built
             .get(KERNEL)
@@ -109,13 +110,19 @@ impl Builder {
     }
 
     /// Builds binary packages of the `user/` workspace (binary name =
-    /// package name); returns their ELF paths by name.
-    pub fn user_programs(&self, names: &[&str]) -> Result<BTreeMap<String, PathBuf>, String> {
+    /// package name) against the user library of `cfg`'s ABI; returns
+    /// their ELF paths by name.
+    pub fn user_programs(
+        &self,
+        names: &[&str],
+        cfg: &KernelConfig,
+    ) -> Result<BTreeMap<String, PathBuf>, String> {
         eprintln!("xtask: building {}", names.join(", "));
         let mut cmd = self.cargo(Target::User, &self.root.join("user"));
         for n in names {
             cmd.args(["-p", n, "--bin", n]);
         }
+        add_features(&mut cmd, cfg, USER_LIBRARY);
         let built = cargo_executables(cmd, &names.join(", "))?;
         for n in names {
             if !built.contains_key(*n) {
@@ -125,11 +132,13 @@ impl Builder {
         Ok(built)
     }
 
-    /// Builds the crate in `dir` (a workspace of its own) and returns its
-    /// only executable.
-    pub fn standalone(&self, dir: &Path) -> Result<PathBuf, String> {
+    /// Builds the crate in `dir` (a workspace of its own, depending on the
+    /// user library) for `cfg`'s ABI and returns its only executable.
+    pub fn standalone(&self, dir: &Path, cfg: &KernelConfig) -> Result<PathBuf, String> {
         eprintln!("xtask: building {}", dir.display());
-        let built = cargo_executables(self.cargo(Target::User, dir), &short(dir))?;
+        let mut cmd = self.cargo(Target::User, dir);
+        add_features(&mut cmd, cfg, USER_LIBRARY);
+        let built = cargo_executables(cmd, &short(dir))?;
         let mut exes = built.into_values();
         match (exes.next(), exes.next()) {
             (Some(exe), None) => Ok(exe),
@@ -153,6 +162,23 @@ impl Builder {
             p.header.user_v_end
         );
         Ok(out)
+    }
+}
+
+/// The user library (`user/sel4`), whose features follow the kernel's.
+const USER_LIBRARY: &str = "cairn-sel4/";
+
+/// Adds `--features` for `cfg` ([`KernelConfig::cargo_features`], the one
+/// place that maps options to features), each prefixed with `package`
+/// (`"cairn-sel4/"`, or `""` for the package being built).
+fn add_features(cmd: &mut Command, cfg: &KernelConfig, package: &str) {
+    let features: Vec<String> = cfg
+        .cargo_features()
+        .iter()
+        .map(|f| format!("{package}{f}"))
+        .collect();
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
     }
 }
 

@@ -52,6 +52,10 @@ pub struct TestImage {
     pub input: Option<crate::qemu::Input>,
     /// Wall-clock limit for the QEMU run (software emulation, 2 cores).
     pub timeout: Duration,
+    /// Whether the image also runs in the MCS configuration: `cargo xtask
+    /// test --config mcs=on` runs only these. Its root task uses only what
+    /// the MCS kernel and user library implement so far (docs/mcs.md).
+    pub under_mcs: bool,
 }
 
 /// The default limit: generous for a software-emulated CPU on a busy host.
@@ -67,6 +71,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         expect: Expect::Conformance,
         input: None,
         timeout: DEFAULT_TIMEOUT,
+        under_mcs: false,
     },
     TestImage {
         name: "conformance-cnode13",
@@ -76,6 +81,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         expect: Expect::Conformance,
         input: None,
         timeout: DEFAULT_TIMEOUT,
+        under_mcs: false,
     },
     TestImage {
         // Domains as sel4test runs them (4): the domain invocations'
@@ -87,6 +93,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         expect: Expect::Conformance,
         input: None,
         timeout: DEFAULT_TIMEOUT,
+        under_mcs: false,
     },
     TestImage {
         name: "demo",
@@ -100,6 +107,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
             send: "hello cairn\r",
         }),
         timeout: DEFAULT_TIMEOUT,
+        under_mcs: false,
     },
     TestImage {
         name: "rootserver-standalone",
@@ -109,6 +117,21 @@ pub const TEST_IMAGES: &[TestImage] = &[
         expect: Expect::SuccessWith("hello from a standalone root task"),
         input: None,
         timeout: DEFAULT_TIMEOUT,
+        under_mcs: true,
+    },
+    TestImage {
+        // The MCS kernel (issue 12, docs/mcs.md) boots and lays out the
+        // bootinfo for a root task built against the MCS user library,
+        // which prints with MCS's syscall numbers.
+        name: "rootserver-standalone-mcs",
+        root: RootTask::Standalone,
+        config: "mcs=on",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith("hello from a standalone root task"),
+        input: None,
+        timeout: Duration::from_secs(120),
+        // Already MCS: it would only repeat itself.
+        under_mcs: false,
     },
     TestImage {
         // The benchmarks' bounds (xtask/src/bench.rs), e.g. the latency of
@@ -120,6 +143,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         expect: Expect::Bench(crate::bench::judge),
         input: None,
         timeout: DEFAULT_TIMEOUT,
+        under_mcs: false,
     },
     TestImage {
         name: "boot-no-memory",
@@ -130,6 +154,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         input: None,
         // Failing fast means seconds; this only bounds a hang.
         timeout: Duration::from_secs(120),
+        under_mcs: false,
     },
     TestImage {
         // A 16 MiB root CNode cannot fit in 14 MiB of RAM.
@@ -140,6 +165,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         expect: Expect::FailFastWith("do not fit"),
         input: None,
         timeout: Duration::from_secs(120),
+        under_mcs: false,
     },
 ];
 

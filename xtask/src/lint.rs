@@ -54,7 +54,7 @@ struct Check {
 }
 
 /// Every cargo check, in the order run (then `unsafe-inventory`).
-const CHECKS: [Check; 8] = [
+const CHECKS: [Check; 11] = [
     Check {
         name: "fmt::root",
         dir: ".",
@@ -98,6 +98,24 @@ const CHECKS: [Check; 8] = [
         name: "clippy::hello-riscv64gc",
         dir: "user/hello",
         tool: Tool::CrossClippy(Target::User, &[]),
+    },
+    // The MCS configuration (`--config mcs=on`, docs/mcs.md): the ABI
+    // with its golden test, the kernel and the user library built with
+    // the `mcs` feature.
+    Check {
+        name: "clippy::abi-mcs",
+        dir: ".",
+        tool: Tool::HostClippy(&["-p", "cairn-abi", "--all-targets", "--features", "mcs"]),
+    },
+    Check {
+        name: "clippy::kernel-riscv64imac-mcs",
+        dir: ".",
+        tool: Tool::CrossClippy(Target::Kernel, &["-p", "cairn-kernel", "--features", "mcs"]),
+    },
+    Check {
+        name: "clippy::user-lib-riscv64gc-mcs",
+        dir: "user",
+        tool: Tool::CrossClippy(Target::User, &["-p", "cairn-sel4", "--features", "mcs"]),
     },
 ];
 
@@ -235,7 +253,10 @@ mod tests {
                 .collect()
         };
         assert_eq!(dirs(|t| *t == Tool::Fmt), [".", "user", "user/hello"]);
-        assert_eq!(dirs(|t| matches!(t, Tool::HostClippy(_))), [".", "user"]);
+        assert_eq!(
+            dirs(|t| matches!(t, Tool::HostClippy(_))),
+            [".", "user", "."]
+        );
         let cross: Vec<_> = CHECKS
             .iter()
             .filter_map(|c| match c.tool {
@@ -248,7 +269,9 @@ mod tests {
             [
                 (".", Target::Kernel),
                 ("user", Target::User),
-                ("user/hello", Target::User)
+                ("user/hello", Target::User),
+                (".", Target::Kernel),
+                ("user", Target::User),
             ]
         );
         // Every directory holds a manifest, and names are unique.

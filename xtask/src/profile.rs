@@ -94,7 +94,7 @@ fn build_root_task(b: &Builder, case: &str, n: u64, dir: &Path) -> Result<PathBu
     // when they change.
     std::env::set_var("CAIRN_BENCH_ONLY", case);
     std::env::set_var("CAIRN_BENCH_ITERATIONS", n.to_string());
-    let built = b.user_programs(&[BENCH]);
+    let built = b.user_programs(&[BENCH], &parse_config(&[CONFIG.into()])?);
     std::env::remove_var("CAIRN_BENCH_ONLY");
     std::env::remove_var("CAIRN_BENCH_ITERATIONS");
     let elf = built?

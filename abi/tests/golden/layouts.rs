@@ -218,6 +218,10 @@ pub fn bootinfo_layout(c: &mut Check) {
         "seL4_BootInfo.initThreadDomain" => offset_of!(BootInfo, init_thread_domain),
         "seL4_BootInfo.untyped" => offset_of!(BootInfo, untyped),
         "seL4_BootInfo.untypedList" => offset_of!(BootInfo, untyped_list),
+    );
+    #[cfg(feature = "mcs")]
+    check!(c, "seL4_BootInfo.schedcontrol" => offset_of!(BootInfo, schedcontrol));
+    check!(c,
         "seL4_SlotRegion.SIZEOF" => size_of::<SlotRegion>(),
         "seL4_SlotRegion.start" => offset_of!(SlotRegion, start),
         "seL4_SlotRegion.end" => offset_of!(SlotRegion, end),

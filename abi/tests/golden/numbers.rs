@@ -5,7 +5,7 @@
 
 use cairn_abi::cap::{init, tag};
 use cairn_abi::error::{lookup_failure, Error};
-use cairn_abi::fault::{self, cap_fault, vm_fault};
+use cairn_abi::fault::{self, cap_fault, unknown_syscall, user_exception, vm_fault};
 use cairn_abi::invocation::{self, label};
 use cairn_abi::object::{self, ObjectType};
 use cairn_abi::{bootinfo, syscall, vm, Word};
@@ -20,7 +20,6 @@ pub fn syscall_numbers(c: &mut Check) {
         "seL4_SysSend" => syscall::SYS_SEND,
         "seL4_SysNBSend" => syscall::SYS_NB_SEND,
         "seL4_SysRecv" => syscall::SYS_RECV,
-        "seL4_SysReply" => syscall::SYS_REPLY,
         "seL4_SysYield" => syscall::SYS_YIELD,
         "seL4_SysNBRecv" => syscall::SYS_NB_RECV,
         "SYSCALL_MIN" => syscall::SYSCALL_MIN,
@@ -41,6 +40,15 @@ pub fn syscall_numbers(c: &mut Check) {
         "seL4_SysBenchmarkGetThreadUtilisation" => syscall::SYS_BENCHMARK_GET_THREAD_UTILISATION,
         "seL4_SysBenchmarkResetThreadUtilisation" => syscall::SYS_BENCHMARK_RESET_THREAD_UTILISATION,
         "seL4_SysSetTLSBase" => syscall::SYS_SET_TLS_BASE,
+    );
+    #[cfg(not(feature = "mcs"))]
+    check!(c, "seL4_SysReply" => syscall::SYS_REPLY);
+    #[cfg(feature = "mcs")]
+    check!(c,
+        "seL4_SysNBSendRecv" => syscall::SYS_NB_SEND_RECV,
+        "seL4_SysNBSendWait" => syscall::SYS_NB_SEND_WAIT,
+        "seL4_SysWait" => syscall::SYS_WAIT,
+        "seL4_SysNBWait" => syscall::SYS_NB_WAIT,
     );
 }
 
@@ -71,7 +79,6 @@ pub fn invocation_labels(c: &mut Check) {
         "CNodeMove" => label::CNODE_MOVE,
         "CNodeMutate" => label::CNODE_MUTATE,
         "CNodeRotate" => label::CNODE_ROTATE,
-        "CNodeSaveCaller" => label::CNODE_SAVE_CALLER,
         "IRQIssueIRQHandler" => label::IRQ_ISSUE_IRQ_HANDLER,
         "IRQAckIRQ" => label::IRQ_ACK_IRQ,
         "IRQSetIRQHandler" => label::IRQ_SET_IRQ_HANDLER,
@@ -90,16 +97,36 @@ pub fn invocation_labels(c: &mut Check) {
         "nInvocationLabels" => invocation::N_INVOCATION_LABELS,
         "nArchInvocationLabels" => invocation::N_ARCH_INVOCATION_LABELS,
         "seL4_TCBFlag_fpuDisabled" => invocation::TCB_FLAG_FPU_DISABLED,
+        "seL4_TCBFlag_NoFlag" => invocation::TCB_FLAG_NO_FLAG,
+        "seL4_TCBFlag_MASK" => invocation::TCB_FLAG_MASK,
+    );
+    #[cfg(not(feature = "mcs"))]
+    check!(c, "CNodeSaveCaller" => label::CNODE_SAVE_CALLER);
+    #[cfg(feature = "mcs")]
+    check!(c,
+        "TCBSetTimeoutEndpoint" => label::TCB_SET_TIMEOUT_ENDPOINT,
+        "SchedControlConfigureFlags" => label::SCHED_CONTROL_CONFIGURE_FLAGS,
+        "SchedContextBind" => label::SCHED_CONTEXT_BIND,
+        "SchedContextUnbind" => label::SCHED_CONTEXT_UNBIND,
+        "SchedContextUnbindObject" => label::SCHED_CONTEXT_UNBIND_OBJECT,
+        "SchedContextConsumed" => label::SCHED_CONTEXT_CONSUMED,
+        "SchedContextYieldTo" => label::SCHED_CONTEXT_YIELD_TO,
+        "seL4_SchedContext_NoFlag" => invocation::SCHED_CONTEXT_NO_FLAG,
+        "seL4_SchedContext_Sporadic" => invocation::SCHED_CONTEXT_SPORADIC,
     );
 }
 
 /// The object type numbers, in `seL4_ObjectType` order.
-const OBJECT_TYPES: [(&str, ObjectType); 9] = [
+const OBJECT_TYPES: &[(&str, ObjectType)] = &[
     ("seL4_UntypedObject", ObjectType::Untyped),
     ("seL4_TCBObject", ObjectType::Tcb),
     ("seL4_EndpointObject", ObjectType::Endpoint),
     ("seL4_NotificationObject", ObjectType::Notification),
     ("seL4_CapTableObject", ObjectType::CapTable),
+    #[cfg(feature = "mcs")]
+    ("seL4_SchedContextObject", ObjectType::SchedContext),
+    #[cfg(feature = "mcs")]
+    ("seL4_ReplyObject", ObjectType::Reply),
     ("seL4_RISCV_Giga_Page", ObjectType::GigaPage),
     ("seL4_RISCV_4K_Page", ObjectType::SmallPage),
     ("seL4_RISCV_Mega_Page", ObjectType::MegaPage),
@@ -107,7 +134,7 @@ const OBJECT_TYPES: [(&str, ObjectType); 9] = [
 ];
 
 pub fn object_types_and_sizes(c: &mut Check) {
-    for (name, ty) in OBJECT_TYPES {
+    for &(name, ty) in OBJECT_TYPES {
         c.name(name, &format!("ObjectType::{ty:?}"), ty as i128);
         // The kernel decodes a user's type word with from_word: each
         // seL4 number must decode to the type of that name.
@@ -132,6 +159,7 @@ pub fn object_types_and_sizes(c: &mut Check) {
         "seL4_AsyncEndpointObject" => ObjectType::Notification,
         "seL4_ObjectTypeCount" => ObjectType::COUNT,
         "seL4_NonArchObjectTypeCount" => ObjectType::NON_ARCH_COUNT,
+        "seL4_ModeObjectTypeCount" => ObjectType::MODE_COUNT,
         "seL4_TCBBits" => object::TCB_BITS,
         "seL4_EndpointBits" => object::ENDPOINT_BITS,
         "seL4_NotificationBits" => object::NOTIFICATION_BITS,
@@ -151,8 +179,32 @@ pub fn object_types_and_sizes(c: &mut Check) {
         "seL4_BootInfoFrameBits" => object::BOOT_INFO_FRAME_BITS,
         "seL4_BootInfoFrameSize" => 1u64 << object::BOOT_INFO_FRAME_BITS,
         "seL4_UntypedRetypeMaxObjects" => object::UNTYPED_RETYPE_MAX_OBJECTS,
+        "seL4_MinPrio" => object::MIN_PRIO,
         "seL4_MaxPrio" => object::MAX_PRIO,
     );
+    #[cfg(feature = "mcs")]
+    {
+        check!(c,
+            "seL4_ReplyBits" => object::REPLY_BITS,
+            "seL4_MinSchedContextBits" => object::MIN_SCHED_CONTEXT_BITS,
+            "seL4_CoreSchedContextBytes" => object::CORE_SCHED_CONTEXT_BYTES,
+            "seL4_RefillSizeBytes" => object::REFILL_SIZE_BYTES,
+        );
+        // seL4_MaxExtraRefills(bits) = (2^bits - core) / refill size: the
+        // smallest SchedContext has no room for extra refills.
+        let (core, refill) = (
+            c.golden("seL4_CoreSchedContextBytes"),
+            c.golden("seL4_RefillSizeBytes"),
+        );
+        for bits in [7u32, 8, 10, 12, 20] {
+            c.compare(
+                &format!("seL4_MaxExtraRefills({bits})"),
+                ((1i128 << bits) - core) / refill,
+                &format!("object::max_extra_refills({bits})"),
+                object::max_extra_refills(bits).map_or(-1, i128::from),
+            );
+        }
+    }
 }
 
 /// `seL4_Error` in order.
@@ -224,7 +276,66 @@ pub fn fault_labels_and_messages(c: &mut Check) {
         "seL4_VMFault_Addr" => vm_fault::ADDR,
         "seL4_VMFault_PrefetchFault" => vm_fault::PREFETCH_FAULT,
         "seL4_VMFault_FSR" => vm_fault::FSR,
+        "seL4_CapFault_BitsLeft" => cap_fault::BITS_LEFT,
+        "seL4_CapFault_DepthMismatch_BitsFound" => cap_fault::DEPTH_MISMATCH_BITS_FOUND,
+        "seL4_CapFault_GuardMismatch_GuardFound" => cap_fault::GUARD_MISMATCH_GUARD_FOUND,
+        "seL4_CapFault_GuardMismatch_BitsFound" => cap_fault::GUARD_MISMATCH_BITS_FOUND,
+        "seL4_UnknownSyscall_FaultIP" => unknown_syscall::FAULT_IP,
+        "seL4_UnknownSyscall_SP" => unknown_syscall::SP,
+        "seL4_UnknownSyscall_RA" => unknown_syscall::RA,
+        "seL4_UnknownSyscall_A0" => unknown_syscall::A0,
+        "seL4_UnknownSyscall_A1" => unknown_syscall::A0 + 1,
+        "seL4_UnknownSyscall_A2" => unknown_syscall::A0 + 2,
+        "seL4_UnknownSyscall_A3" => unknown_syscall::A0 + 3,
+        "seL4_UnknownSyscall_A4" => unknown_syscall::A0 + 4,
+        "seL4_UnknownSyscall_A5" => unknown_syscall::A0 + 5,
+        "seL4_UnknownSyscall_A6" => unknown_syscall::A0 + 6,
+        "seL4_UnknownSyscall_Syscall" => unknown_syscall::SYSCALL,
+        "seL4_UserException_FaultIP" => user_exception::FAULT_IP,
+        "seL4_UserException_SP" => user_exception::SP,
+        "seL4_UserException_Number" => user_exception::NUMBER,
+        "seL4_UserException_Code" => user_exception::CODE,
     );
+    #[cfg(feature = "mcs")]
+    {
+        use cairn_abi::context::UserContext;
+        use core::mem::offset_of;
+        check!(c,
+            "seL4_Fault_Timeout" => fault::TIMEOUT,
+            "seL4_Timeout_Data" => fault::timeout::DATA,
+            "seL4_Timeout_Consumed" => fault::timeout::CONSUMED,
+            "seL4_Timeout_Length" => fault::timeout::LENGTH,
+            "seL4_TimeoutReply_Length" => fault::timeout::REPLY_LENGTH,
+        );
+        // A timeout reply carries the registers in seL4_UserContext
+        // order: each seL4_TimeoutReply_<reg> is <reg>'s word index there.
+        let word = |offset: usize| offset / core::mem::size_of::<Word>();
+        let mut regs = vec![
+            ("FaultIP", word(offset_of!(UserContext, pc))),
+            ("LR", word(offset_of!(UserContext, ra))),
+            ("SP", word(offset_of!(UserContext, sp))),
+            ("GP", word(offset_of!(UserContext, gp))),
+            ("TP", word(offset_of!(UserContext, tp))),
+        ];
+        let (s, a, t) = (
+            word(offset_of!(UserContext, s)),
+            word(offset_of!(UserContext, a)),
+            word(offset_of!(UserContext, t)),
+        );
+        let names: Vec<(String, usize)> = (0..12)
+            .map(|i| (format!("s{i}"), s + i))
+            .chain((0..8).map(|i| (format!("a{i}"), a + i)))
+            .chain((0..7).map(|i| (format!("t{i}"), t + i)))
+            .collect();
+        regs.extend(names.iter().map(|(n, i)| (n.as_str(), *i)));
+        for (reg, index) in regs {
+            c.name(
+                &format!("seL4_TimeoutReply_{reg}"),
+                &format!("UserContext word of {reg}"),
+                index as i128,
+            );
+        }
+    }
 }
 
 pub fn initial_cap_slots(c: &mut Check) {
@@ -267,6 +378,11 @@ pub fn cap_type_tags(c: &mut Check) {
         "cap_irq_handler_cap" => tag::IRQ_HANDLER,
         "cap_zombie_cap" => tag::ZOMBIE,
         "cap_domain_cap" => tag::DOMAIN,
+    );
+    #[cfg(feature = "mcs")]
+    check!(c,
+        "cap_sched_context_cap" => tag::SCHED_CONTEXT,
+        "cap_sched_control_cap" => tag::SCHED_CONTROL,
     );
 }
 

@@ -102,7 +102,15 @@ fn insert(out: &mut BTreeMap<String, i128>, name: String, value: &Value) {
     assert!(previous.is_none(), "golden {name} is given twice");
 }
 
-/// One group of comparisons against the classic golden table. Every
+/// The configuration cairn-abi is built for (feature `mcs`), whose golden
+/// table the groups compare with.
+pub const BUILT: Config = if cairn_abi::KERNEL_MCS {
+    Config::Mcs
+} else {
+    Config::Classic
+};
+
+/// One group of comparisons against the golden table of [`BUILT`]. Every
 /// mismatch is collected, so one run names them all; [`Check::finish`]
 /// fails the test if there was any.
 pub struct Check {
@@ -117,7 +125,7 @@ impl Check {
     pub fn new(group: &'static str) -> Check {
         Check {
             group,
-            golden: Golden::load(Config::Classic),
+            golden: Golden::load(BUILT),
             used: BTreeSet::new(),
             compared: 0,
             failures: vec![],

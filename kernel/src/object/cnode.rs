@@ -28,6 +28,7 @@ use crate::cap::lookup::{lookup_slot_exact, LookupFault};
 use crate::cap::rights::{has_cancel_send_rights, mask_cap_rights, update_cap_data};
 use crate::cap::{Cap, SlotRef};
 use crate::object::invocation::{need, Invocation};
+#[cfg(not(feature = "mcs"))]
 use crate::object::tcb::{Tcb, TCB_CALLER};
 use crate::types::SyscallError;
 use cairn_abi::cap::CapRights;
@@ -67,6 +68,7 @@ pub enum CNodeOp {
     },
     /// Move the reply capability in the invoking thread's caller slot
     /// (`src`), if there is one, to `dest`.
+    #[cfg(not(feature = "mcs"))]
     SaveCaller { src: SlotRef, dest: SlotRef },
 }
 
@@ -110,10 +112,17 @@ pub fn missing(source: bool, depth: u64) -> SyscallError {
     }
 }
 
+/// The last CNode label: MCS has no SaveCaller (its reply capabilities
+/// live in reply objects), so Rotate ends its range.
+#[cfg(not(feature = "mcs"))]
+const CNODE_LAST_LABEL: u64 = label::CNODE_SAVE_CALLER;
+#[cfg(feature = "mcs")]
+const CNODE_LAST_LABEL: u64 = label::CNODE_ROTATE;
+
 /// Decodes a CNode invocation without changing anything.
 #[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
-    if !(label::CNODE_REVOKE..=label::CNODE_SAVE_CALLER).contains(&inv.label) {
+    if !(label::CNODE_REVOKE..=CNODE_LAST_LABEL).contains(&inv.label) {
         return Err(SyscallError::IllegalOperation);
     }
     need(inv.length >= 2)?;
@@ -124,6 +133,7 @@ pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
         }
         label::CNODE_REVOKE => Ok(CNodeOp::Revoke(dest)),
         label::CNODE_DELETE => Ok(CNodeOp::Delete(dest)),
+        #[cfg(not(feature = "mcs"))]
         label::CNODE_SAVE_CALLER => {
             ensure_empty(dest)?;
             Ok(CNodeOp::SaveCaller {

@@ -31,6 +31,12 @@ pub fn object_size_bits(t: ObjectType, user_size: u32) -> u32 {
         ObjectType::Endpoint => o::ENDPOINT_BITS,
         ObjectType::Notification => o::NOTIFICATION_BITS,
         ObjectType::CapTable => o::SLOT_BITS + user_size,
+        // A SchedContext's size is the caller's choice (it sets how many
+        // refills it holds); a reply object's is fixed.
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext => user_size,
+        #[cfg(feature = "mcs")]
+        ObjectType::Reply => o::REPLY_BITS,
         ObjectType::GigaPage => o::HUGE_PAGE_BITS,
         ObjectType::SmallPage => o::PAGE_BITS,
         ObjectType::MegaPage => o::LARGE_PAGE_BITS,
@@ -51,6 +57,8 @@ pub fn allowed_in_device_memory(t: ObjectType) -> bool {
         | ObjectType::Notification
         | ObjectType::CapTable
         | ObjectType::PageTable => false,
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext | ObjectType::Reply => false,
     }
 }
 
@@ -99,6 +107,10 @@ pub fn create_object(t: ObjectType, base: PAddr, user_size: u32, is_device: bool
             base,
             mapping: None,
         },
+        // Never reached: untyped::decode refuses these types until their
+        // objects exist (docs/mcs.md, "What is left").
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext | ObjectType::Reply => Cap::Null,
     }
 }
 

@@ -97,10 +97,18 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
     let too_small = match ty {
         ObjectType::CapTable => user_size == 0,
         ObjectType::Untyped => user_size < MIN_UNTYPED_BITS,
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext => user_size < cairn_abi::object::MIN_SCHED_CONTEXT_BITS,
         _ => false,
     };
     if too_small {
         return Err(SyscallError::InvalidArgument { index: 1 });
+    }
+    // The MCS objects are checked as seL4 checks them, but not made yet
+    // (docs/mcs.md): refused as a type this kernel cannot create.
+    #[cfg(feature = "mcs")]
+    if matches!(ty, ObjectType::SchedContext | ObjectType::Reply) {
+        return Err(SyscallError::InvalidArgument { index: 0 });
     }
 
     let (dest, radix) = destination_cnode(root, node_index, node_depth)?;

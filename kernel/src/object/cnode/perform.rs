@@ -46,6 +46,7 @@ pub fn perform(op: &CNodeOp) -> Result<(), Preempted> {
             }
             Ok(())
         }
+        #[cfg(not(feature = "mcs"))]
         CNodeOp::SaveCaller { src, dest } => {
             // Only a (non-master) reply capability ever sits in the caller
             // slot; an empty slot means there is nothing to save.

@@ -155,6 +155,7 @@ invocations! {
         src: RotateSlot => [src.index, src.depth],
     ) = CNODE_ROTATE;
     /// `seL4_CNode_SaveCaller` (classic): moves the reply cap into the slot.
+    #[cfg(not(feature = "mcs"))]
     CNode::save_caller(index: Word, depth: u8) = CNODE_SAVE_CALLER;
 
     // ch. 8 Hardware I/O, *Interrupt Delivery*; ABI ref §7.5, §12.

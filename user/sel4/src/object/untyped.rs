@@ -5,7 +5,7 @@
 use cairn_abi::object::{self as obj, ObjectType};
 
 /// log2 of the size of one object of type `t`; `size_bits` is the retype
-/// argument (used by Untyped and CapTable only). `None` if the kernel would
+/// argument (used by Untyped, CapTable and, with MCS, SchedContext only). `None` if the kernel would
 /// reject the size (Untyped outside 4..=38, CapTable radix 0 or too large).
 pub fn object_size_bits(t: ObjectType, size_bits: u32) -> Option<u32> {
     let bits = match t {
@@ -24,6 +24,17 @@ pub fn object_size_bits(t: ObjectType, size_bits: u32) -> Option<u32> {
             }
             size_bits.checked_add(obj::SLOT_BITS)?
         }
+        // A SchedContext's size (its number of refills) is the caller's
+        // choice, from seL4_MinSchedContextBits up.
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext => {
+            if size_bits < obj::MIN_SCHED_CONTEXT_BITS {
+                return None;
+            }
+            size_bits
+        }
+        #[cfg(feature = "mcs")]
+        ObjectType::Reply => obj::REPLY_BITS,
         ObjectType::GigaPage => obj::HUGE_PAGE_BITS,
         ObjectType::SmallPage => obj::PAGE_BITS,
         ObjectType::MegaPage => obj::LARGE_PAGE_BITS,

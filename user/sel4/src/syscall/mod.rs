@@ -104,6 +104,7 @@ pub fn nb_recv(src: CPtr) -> (Word, Message) {
 }
 
 /// `seL4_Reply` (classic): reply to the thread in the caller slot.
+#[cfg(not(feature = "mcs"))]
 #[inline]
 pub fn reply(msg: &Message) {
     raw(nr::SYS_REPLY, load(0, msg));
