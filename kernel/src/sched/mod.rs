@@ -18,6 +18,13 @@
 //! kernel state, so that several events in one entry combine as in seL4.
 
 pub mod domain;
+// MCS (issue 12, docs/mcs.md): the sporadic-server refill queue and MCS
+// time. Only the MCS kernel uses them; their host tests run in every
+// configuration.
+#[cfg(any(feature = "mcs", test))]
+pub mod refill;
+#[cfg(any(feature = "mcs", test))]
+pub mod ticks;
 
 pub use crate::state::Action;
 

@@ -1,0 +1,399 @@
+//! The sporadic-server refill queue of an MCS scheduling context (seL4's
+//! `sporadic.c` behaviour, from its manual and documented behaviour; the
+//! code is Cairn's own). Pure and arch-neutral: time is in timer ticks,
+//! passed in; nothing here reads a clock or touches kernel state.
+//!
+//! A scheduling context with budget *B* and period *P* holds *B* ticks as
+//! a queue of **refills**, each an amount that becomes usable at a release
+//! time. The thread may run only on the head refill, from its release time
+//! on. What it consumes is not lost: it comes back as a new refill at the
+//! tail, released one period after the consumption *began*. Hence:
+//!
+//! * the amounts always add up to *B* (nothing is created or lost);
+//! * each tick of budget, once used at time *t*, is next usable at *t + P*,
+//!   so in any window of length *P* the thread runs at most *B*: the
+//!   sliding-window guarantee of a sporadic server;
+//! * the queue holds at most `max` refills (the SchedContext's size): when
+//!   it is full, a new refill is merged into the tail. Every merge puts the
+//!   merged amounts in one refill released no earlier than either part
+//!   (tokens are only ever delayed, never advanced), which keeps both
+//!   guarantees.
+//! * the head always holds at least the minimum budget (seL4's
+//!   `MIN_BUDGET`, twice the kernel's worst-case entry time), so that a
+//!   thread is never switched to for less time than the switch costs: a
+//!   smaller head is merged into the next refill.
+//!
+//! A **round-robin** context (budget = period) has no period to enforce:
+//! its two refills are the rest of the current timeslice (head) and what
+//! was used of it (tail); when the head falls below the minimum the
+//! timeslice is over, and the whole budget is available again at once.
+//!
+//! The queue lives in the SchedContext object as seL4 lays it out: the
+//! header's `head`/`tail` indices and `max` over a circular array of
+//! 16-byte [`Refill`]s (`seL4_RefillSizeBytes`) that follows the header.
+//! This module works on a [`RefillState`] and that array, so it is tested
+//! on the host without any object (`refill/tests.rs`).
+//!
+//! Arithmetic: times and amounts come from user space (µs converted by
+//! `sched::ticks`, bounded by `SchedControl_ConfigureFlags`), or from the
+//! clock. Every sum saturates and every difference is checked, so no input
+//! can overflow, panic or wrap a release time into the past; with the
+//! configuration bounds (a period below 2^61 ticks) and a 64-bit clock
+//! nothing saturates within the life of a machine.
+
+/// Time and durations, in timer ticks (seL4's `ticks_t`).
+pub type Ticks = u64;
+
+/// One refill (seL4's `refill_t`: `rTime`, `rAmount`; 16 bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Refill {
+    /// When the amount becomes usable.
+    pub time: Ticks,
+    /// How much may be used.
+    pub amount: Ticks,
+}
+
+impl Refill {
+    /// The end of the refill if used as soon as it is released.
+    fn end(&self) -> Ticks {
+        self.time.saturating_add(self.amount)
+    }
+}
+
+/// The refill bookkeeping in a SchedContext's header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct RefillState {
+    /// The period (`scPeriod`).
+    pub period: Ticks,
+    /// The budget: what the refills add up to.
+    pub budget: Ticks,
+    /// Index of the head refill in the array (`scRefillHead`).
+    pub head: u64,
+    /// Index of the tail refill, inclusive (`scRefillTail`).
+    pub tail: u64,
+    /// Capacity of the queue, in refills (`scRefillMax`).
+    pub max: u64,
+    /// Sporadic (`seL4_SchedContext_Sporadic`): a thread waking after its
+    /// head refill's release time starts that refill at the wake time.
+    pub sporadic: bool,
+}
+
+/// Every SchedContext holds at least two refills (`seL4_CoreSchedContext
+/// Bytes` includes them): round robin needs both.
+pub const MIN_REFILLS: u64 = 2;
+
+/// A refill queue: the header's state over the object's refill array.
+pub struct Refills<'a> {
+    st: &'a mut RefillState,
+    buf: &'a mut [Refill],
+    min_budget: Ticks,
+}
+
+impl<'a> Refills<'a> {
+    /// The queue of `st` over `buf` (the refill array), with the kernel's
+    /// minimum budget. A `max` larger than `buf` is clamped to it, so a
+    /// corrupt header cannot reach outside the object.
+    pub fn new(st: &'a mut RefillState, buf: &'a mut [Refill], min_budget: Ticks) -> Self {
+        st.max = st.max.min(buf.len() as u64).max(1);
+        st.head = st.head.min(st.max - 1);
+        st.tail = st.tail.min(st.max - 1);
+        Refills {
+            st,
+            buf,
+            min_budget,
+        }
+    }
+
+    /// Starts a fresh queue (seL4's `refill_new`): the whole budget
+    /// released at `now`. Round robin (`budget == period`) keeps a second,
+    /// empty refill for the used part of the timeslice.
+    pub fn configure(&mut self, budget: Ticks, period: Ticks, max: u64, now: Ticks) {
+        self.st.budget = budget;
+        self.st.period = period;
+        self.st.max = self.capacity(max);
+        self.st.head = 0;
+        self.st.tail = 0;
+        self.set(
+            0,
+            Refill {
+                time: now,
+                amount: budget,
+            },
+        );
+        if self.round_robin() {
+            self.push(Refill {
+                time: now,
+                amount: 0,
+            });
+        }
+    }
+
+    /// Changes the parameters of a context that may be in use (seL4's
+    /// `refill_update`): the head keeps what it has left (up to the new
+    /// budget) and the rest of the new budget is released so that the head
+    /// and it fit in one new period.
+    pub fn update(&mut self, budget: Ticks, period: Ticks, max: u64, now: Ticks) {
+        let head = self.head();
+        if budget == period {
+            // Round robin has no history to keep.
+            self.configure(budget, period, max, now);
+            return;
+        }
+        self.st.budget = budget;
+        self.st.period = period;
+        self.st.max = self.capacity(max);
+        self.st.head = 0;
+        self.st.tail = 0;
+        let time = if head.time <= now { now } else { head.time };
+        let amount = head.amount.min(budget);
+        self.set(0, Refill { time, amount });
+        if let Some(unused) = budget.checked_sub(amount).filter(|u| *u > 0) {
+            // With period >= budget (ConfigureFlags' rule) this starts at
+            // or after the head's end; saturating for any other input.
+            let at = time.saturating_add(period.saturating_sub(unused));
+            self.push_or_merge(Refill {
+                time: at,
+                amount: unused,
+            });
+        }
+        self.ensure_min_head();
+    }
+
+    /// Whether budget equals period: a timeslice, not a reservation.
+    pub fn round_robin(&self) -> bool {
+        self.st.budget == self.st.period
+    }
+
+    /// The head refill.
+    pub fn head(&self) -> Refill {
+        self.get(0)
+    }
+
+    /// Whether the head refill is released at `now` (seL4's
+    /// `refill_ready`, without its allowance for kernel entry time, so
+    /// that the window guarantee is exact).
+    pub fn ready(&self, now: Ticks) -> bool {
+        self.head().time <= now
+    }
+
+    /// Whether the head would still hold the minimum budget after `usage`
+    /// more ticks (seL4's `refill_sufficient`).
+    pub fn sufficient(&self, usage: Ticks) -> bool {
+        self.head()
+            .amount
+            .checked_sub(usage)
+            .is_some_and(|left| left >= self.min_budget)
+    }
+
+    /// Charges `usage` ticks of running that ended at `now` (seL4's
+    /// `refill_budget_check`, or its round-robin accounting). Returns
+    /// whether the thread must stop: its head is used up (a sporadic
+    /// context waits for its next release) or its timeslice is over (round
+    /// robin: the whole budget is back, the thread goes to the end of its
+    /// queue).
+    pub fn budget_check(&mut self, usage: Ticks, now: Ticks) -> bool {
+        if self.round_robin() {
+            return self.charge_round_robin(usage, now);
+        }
+        let budget = self.st.budget;
+        let start = now.saturating_sub(usage);
+        if usage > budget {
+            // Ran more than the whole budget in one go (only a kernel that
+            // missed its timer could): everything is used; released one
+            // period after the end, later than any part of it needs.
+            self.st.head = 0;
+            self.st.tail = 0;
+            self.set(
+                0,
+                Refill {
+                    time: now.saturating_add(self.st.period),
+                    amount: budget,
+                },
+            );
+            return true;
+        }
+        // Take `usage` from the front of the queue...
+        let mut left = usage;
+        while left > 0 && self.count() > 1 {
+            let head = self.head();
+            if head.amount > left {
+                break;
+            }
+            left -= head.amount;
+            self.pop();
+        }
+        if left > 0 {
+            let mut head = self.head();
+            head.amount = head.amount.saturating_sub(left);
+            self.set(0, head);
+        }
+        // ...and give it back one period after it began to be used. The
+        // queue has room: the usage came out of it (a fully used head was
+        // popped, or the head shrank, and push_or_merge merges when full).
+        if self.count() == 1 && self.head().amount == 0 {
+            // Everything was in the head: the queue is just the used part.
+            self.set(
+                0,
+                Refill {
+                    time: start.saturating_add(self.st.period),
+                    amount: usage,
+                },
+            );
+        } else {
+            self.push_or_merge(Refill {
+                time: start.saturating_add(self.st.period),
+                amount: usage,
+            });
+        }
+        self.ensure_min_head();
+        !(self.ready(now) && self.sufficient(0))
+    }
+
+    /// Called when the thread becomes runnable at `now` (seL4's
+    /// `refill_unblock_check`): a sporadic context whose head was released
+    /// while it slept starts that refill now, and takes in the refills
+    /// that are released before it would run out.
+    pub fn unblock_check(&mut self, now: Ticks) {
+        if self.round_robin() || !self.st.sporadic || !self.ready(now) {
+            return;
+        }
+        let mut head = self.head();
+        head.time = now;
+        while self.count() > 1 {
+            let next = self.get(1);
+            if next.time > head.end() {
+                break;
+            }
+            // `next` runs after the head's amount, which ends no earlier
+            // than its release: merging delays nothing.
+            head.amount = head.amount.saturating_add(next.amount);
+            self.pop();
+        }
+        self.set(0, head);
+    }
+
+    /// The number of refills in the queue (at least one).
+    pub fn count(&self) -> u64 {
+        let (h, t, m) = (self.st.head, self.st.tail, self.st.max);
+        if t >= h {
+            t - h + 1
+        } else {
+            m - h + t + 1
+        }
+    }
+
+    /// The refills, head first.
+    pub fn iter(&self) -> impl Iterator<Item = Refill> + '_ {
+        (0..self.count()).map(|i| self.get(i))
+    }
+
+    /// What the refills add up to (the budget, always).
+    pub fn total(&self) -> Ticks {
+        self.iter().fold(0, |sum, r| sum.saturating_add(r.amount))
+    }
+
+    /// The state, for the SchedContext to store.
+    pub fn state(&self) -> RefillState {
+        *self.st
+    }
+
+    fn charge_round_robin(&mut self, usage: Ticks, now: Ticks) -> bool {
+        let (mut head, mut tail) = (self.head(), self.get(1));
+        let used = usage.min(head.amount);
+        head.amount -= used;
+        tail.amount = tail.amount.saturating_add(used);
+        let over = head.amount < self.min_budget;
+        if over {
+            head = Refill {
+                time: now,
+                amount: self.st.budget,
+            };
+            tail = Refill {
+                time: now,
+                amount: 0,
+            };
+        }
+        self.set(0, head);
+        self.set(1, tail);
+        over
+    }
+
+    /// Appends `r` at the tail, or merges it into the tail when the queue
+    /// is full or `r` would start before the tail ends (seL4's
+    /// `schedule_used`). The merged refill runs the tail's amount, then
+    /// `r`'s: it is released when neither part starts early.
+    fn push_or_merge(&mut self, r: Refill) {
+        let last = self.count() - 1;
+        let tail = self.get(last);
+        if self.count() < self.st.max && r.time >= tail.end() {
+            self.push(r);
+            return;
+        }
+        let time = tail.time.max(r.time.saturating_sub(tail.amount));
+        self.set(
+            last,
+            Refill {
+                time,
+                amount: tail.amount.saturating_add(r.amount),
+            },
+        );
+    }
+
+    /// Merges a head below the minimum budget into the next refill, which
+    /// is released when the head's part can run without starting early.
+    fn ensure_min_head(&mut self) {
+        while self.count() > 1 && self.head().amount < self.min_budget {
+            let (head, next) = (self.head(), self.get(1));
+            self.pop();
+            self.set(
+                0,
+                Refill {
+                    time: head.time.max(next.time.saturating_sub(head.amount)),
+                    amount: head.amount.saturating_add(next.amount),
+                },
+            );
+        }
+    }
+
+    /// `max` refills, as far as the array allows (at least one, so that
+    /// index arithmetic never divides by zero).
+    fn capacity(&self, max: u64) -> u64 {
+        max.min(self.buf.len() as u64).max(1)
+    }
+
+    /// Array index of the `i`-th refill from the head.
+    fn index(&self, i: u64) -> usize {
+        ((self.st.head + i) % self.st.max) as usize
+    }
+
+    fn get(&self, i: u64) -> Refill {
+        self.buf.get(self.index(i)).copied().unwrap_or_default()
+    }
+
+    fn set(&mut self, i: u64, r: Refill) {
+        let at = self.index(i);
+        if let Some(slot) = self.buf.get_mut(at) {
+            *slot = r;
+        }
+    }
+
+    /// Appends `r`; the caller has checked that there is room.
+    fn push(&mut self, r: Refill) {
+        if self.count() < self.st.max {
+            self.st.tail = (self.st.tail + 1) % self.st.max;
+            self.set(self.count() - 1, r);
+        }
+    }
+
+    /// Drops the head; the caller has checked that another refill follows.
+    fn pop(&mut self) {
+        if self.count() > 1 {
+            self.st.head = (self.st.head + 1) % self.st.max;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,399 @@
+//! The refill queue against a reference model (issue 12, "Tests").
+//!
+//! The model is the definition of what a scheduling context promises, not
+//! a second implementation: the record of every interval the thread ran,
+//! and the budget *B* and period *P* it was granted. A simulated kernel
+//! drives the queue as the scheduler would (a thread runs only on a
+//! released head, for at most its amount, then is charged; time passes
+//! while it waits, is preempted or sleeps), and after every step the
+//! queue and the record must agree with the promises:
+//!
+//! * in any window of length *P* the thread ran at most *B*;
+//! * the refills add up to *B* exactly (none lost, none duplicated), so
+//!   never to more than SchedControl granted;
+//! * the queue stays within its capacity, sorted and non-overlapping, and
+//!   its head holds at least the minimum budget;
+//! * a sporadic context that slept a whole period wakes with all of *B*.
+
+use super::*;
+use proptest::prelude::*;
+
+const MIN_BUDGET: Ticks = 200;
+
+/// One thing that happens to the thread.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// Runs on its head refill (after waiting for its release, if need
+    /// be) for a share of it: `1 + n % amount` ticks.
+    Run(u64),
+    /// Time passes while it is runnable but not running (preempted).
+    Preempted(Ticks),
+    /// It blocks for this long, then is woken (unblock check).
+    Sleep(Ticks),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => any::<u64>().prop_map(Step::Run),
+        1 => (0..30_000u64).prop_map(Step::Preempted),
+        2 => (0..60_000u64).prop_map(Step::Sleep),
+    ]
+}
+
+/// A simulated kernel with one scheduling context.
+struct Sim {
+    st: RefillState,
+    buf: Vec<Refill>,
+    now: Ticks,
+    /// The model: every interval the thread ran, `[start, end)`.
+    ran: Vec<(Ticks, Ticks)>,
+}
+
+impl Sim {
+    fn new(budget: Ticks, period: Ticks, max: u64, sporadic: bool, now: Ticks) -> Sim {
+        let mut sim = Sim {
+            st: RefillState {
+                sporadic,
+                ..RefillState::default()
+            },
+            buf: vec![Refill::default(); max as usize],
+            now,
+            ran: vec![],
+        };
+        sim.q().configure(budget, period, max, now);
+        sim
+    }
+
+    fn q(&mut self) -> Refills<'_> {
+        Refills::new(&mut self.st, &mut self.buf, MIN_BUDGET)
+    }
+
+    fn apply(&mut self, s: Step) {
+        match s {
+            Step::Run(n) => {
+                // The release queue wakes the thread at its head's release.
+                let head = self.q().head();
+                self.now = self.now.max(head.time);
+                let start = self.now;
+                let q = self.q();
+                if !(q.ready(start) && q.sufficient(0)) {
+                    return;
+                }
+                let usage = 1 + n % q.head().amount;
+                self.now += usage;
+                let now = self.now;
+                self.q().budget_check(usage, now);
+                self.ran.push((start, now));
+            }
+            Step::Preempted(d) => self.now += d,
+            Step::Sleep(d) => {
+                self.now += d;
+                let now = self.now;
+                self.q().unblock_check(now);
+            }
+        }
+    }
+
+    /// The most the thread ran in any window of one period: the maximum is
+    /// reached by a window that starts where a run starts.
+    fn worst_window(&self) -> Ticks {
+        let period = self.st.period;
+        self.ran
+            .iter()
+            .map(|&(w, _)| {
+                let end = w + period;
+                self.ran
+                    .iter()
+                    .map(|&(s, e)| e.min(end).saturating_sub(s.max(w)))
+                    .sum::<Ticks>()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn check_queue(&mut self) -> Result<(), TestCaseError> {
+        let (budget, max) = (self.st.budget, self.st.max);
+        let q = self.q();
+        let refills: Vec<Refill> = q.iter().collect();
+        prop_assert_eq!(
+            q.total(),
+            budget,
+            "refills lost or duplicated: {:?}",
+            refills
+        );
+        prop_assert!((1..=max).contains(&q.count()), "{} refills", q.count());
+        if !q.round_robin() {
+            prop_assert!(q.head().amount >= MIN_BUDGET, "small head: {:?}", refills);
+            for pair in refills.windows(2) {
+                prop_assert!(
+                    pair[0].time + pair[0].amount <= pair[1].time,
+                    "unsorted or overlapping: {:?}",
+                    refills
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Budget, period (budget < period, both at least the minimum), refill
+/// capacity and the sporadic flag.
+fn params() -> impl Strategy<Value = (Ticks, Ticks, u64, bool)> {
+    (
+        MIN_BUDGET..20_000u64,
+        1..40_000u64,
+        MIN_REFILLS..12,
+        any::<bool>(),
+    )
+        .prop_map(|(b, extra, max, sporadic)| (b, b + extra, max, sporadic))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn never_more_than_the_budget_in_a_period(
+        (budget, period, max, sporadic) in params(),
+        start in 0..1_000_000u64,
+        steps in prop::collection::vec(step(), 1..150),
+    ) {
+        let mut sim = Sim::new(budget, period, max, sporadic, start);
+        for s in steps {
+            sim.apply(s);
+            sim.check_queue()?;
+            let worst = sim.worst_window();
+            prop_assert!(
+                worst <= budget,
+                "ran {} in one period of {} with budget {} after {:?}",
+                worst, period, budget, s
+            );
+        }
+    }
+
+    #[test]
+    fn a_period_asleep_gives_back_the_whole_budget(
+        (budget, period, max, _) in params(),
+        steps in prop::collection::vec(step(), 1..60),
+    ) {
+        let mut sim = Sim::new(budget, period, max, true, 0);
+        for s in steps {
+            sim.apply(s);
+        }
+        sim.apply(Step::Sleep(period));
+        let now = sim.now;
+        let q = sim.q();
+        prop_assert!(q.ready(now));
+        prop_assert_eq!(q.count(), 1);
+        prop_assert_eq!(q.head().amount, budget);
+    }
+
+    #[test]
+    fn reconfiguring_keeps_exactly_the_new_budget(
+        (budget, period, max, sporadic) in params(),
+        (budget2, period2, max2, _) in params(),
+        steps in prop::collection::vec(step(), 0..60),
+        more in prop::collection::vec(step(), 0..60),
+    ) {
+        let mut sim = Sim::new(budget, period, max.max(max2), sporadic, 5);
+        for s in steps {
+            sim.apply(s);
+        }
+        let now = sim.now;
+        sim.q().update(budget2, period2, max2, now);
+        prop_assert_eq!(sim.st.budget, budget2);
+        sim.check_queue()?;
+        prop_assert!(sim.q().count() <= max2);
+        // The window promise starts afresh with the new parameters.
+        sim.ran.clear();
+        for s in more {
+            sim.apply(s);
+            sim.check_queue()?;
+            prop_assert!(sim.worst_window() <= budget2);
+        }
+    }
+
+    #[test]
+    fn round_robin_is_a_timeslice(
+        budget in MIN_BUDGET..20_000u64,
+        steps in prop::collection::vec(step(), 1..100),
+    ) {
+        let mut sim = Sim::new(budget, budget, MIN_REFILLS, false, 0);
+        for s in steps {
+            let before = sim.q().head().amount;
+            if let Step::Run(n) = s {
+                let usage = 1 + n % before;
+                let now = sim.now + usage;
+                sim.now = now;
+                let over = sim.q().budget_check(usage, now);
+                // Over exactly when less than the minimum is left, and
+                // then the whole budget is back at once.
+                prop_assert_eq!(over, before - usage < MIN_BUDGET);
+                if over {
+                    prop_assert_eq!(sim.q().head(), Refill { time: now, amount: budget });
+                }
+            } else {
+                sim.apply(s);
+            }
+            sim.check_queue()?;
+            let now = sim.now;
+            prop_assert!(sim.q().ready(now));
+        }
+    }
+
+    #[test]
+    fn extreme_times_neither_overflow_nor_panic(
+        budget in 1..=u64::MAX,
+        period in 1..=u64::MAX,
+        max in 0..8u64,
+        now in any::<u64>(),
+        usages in prop::collection::vec((any::<u64>(), any::<u64>()), 1..20),
+        sporadic in any::<bool>(),
+    ) {
+        // Outside what ConfigureFlags accepts (budget > period, tiny
+        // queues, times near the end of the clock): the queue must stay
+        // memory-safe, panic-free, and keep its amounts.
+        let mut st = RefillState { sporadic, ..RefillState::default() };
+        let mut buf = vec![Refill::default(); 4];
+        let mut q = Refills::new(&mut st, &mut buf, MIN_BUDGET);
+        let mut none: [Refill; 0] = [];
+        let mut st0 = RefillState::default();
+        let mut empty = Refills::new(&mut st0, &mut none, MIN_BUDGET);
+        empty.configure(budget, period, max, now);
+        empty.budget_check(budget, now);
+        empty.unblock_check(now);
+        prop_assert_eq!((empty.count(), empty.total()), (1, 0));
+        q.configure(budget, period, max, now);
+        for (usage, at) in usages {
+            q.budget_check(usage, at);
+            q.unblock_check(at);
+            prop_assert!(q.count() >= 1 && q.count() <= 4);
+            let _ = (q.ready(at), q.sufficient(usage), q.total());
+        }
+        q.update(period, budget, max, now);
+        prop_assert!(q.count() >= 1 && q.count() <= 4);
+    }
+}
+
+#[test]
+fn used_budget_returns_one_period_after_it_began() {
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    sim.now = 300;
+    let q = &mut sim.q();
+    // Ran 400 ticks from 300 to 700.
+    assert!(!q.budget_check(400, 700));
+    let r: Vec<Refill> = q.iter().collect();
+    assert_eq!(
+        r,
+        [
+            Refill {
+                time: 0,
+                amount: 600
+            },
+            Refill {
+                time: 10_300,
+                amount: 400
+            }
+        ]
+    );
+    // Then used the rest, 600 from 700: released at 10 700, which starts
+    // after the first part, so the two stay apart.
+    assert!(q.budget_check(600, 1_300));
+    let r: Vec<Refill> = q.iter().collect();
+    assert_eq!(
+        r,
+        [
+            Refill {
+                time: 10_300,
+                amount: 400
+            },
+            Refill {
+                time: 10_700,
+                amount: 600
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_full_queue_merges_into_its_tail() {
+    let mut sim = Sim::new(1_000, 10_000, MIN_REFILLS, true, 0);
+    let q = &mut sim.q();
+    q.budget_check(300, 300); // [0, 700) left, 300 back at 10 000
+    q.budget_check(300, 2_000); // 300 back at 11 700: no room, merged
+    let r: Vec<Refill> = q.iter().collect();
+    // The merged tail runs the 300 of 10 000 then the 300 of 11 700: it
+    // may start at 11 400, no earlier.
+    assert_eq!(
+        r,
+        [
+            Refill {
+                time: 0,
+                amount: 400
+            },
+            Refill {
+                time: 11_400,
+                amount: 600
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_head_below_the_minimum_joins_the_next_refill() {
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    // 900 used: 100 left in the head, less than the minimum (200).
+    assert!(q.budget_check(900, 900));
+    let r: Vec<Refill> = q.iter().collect();
+    // The 100 may run only just before the 900 come back (at 10 000).
+    assert_eq!(
+        r,
+        [Refill {
+            time: 9_900,
+            amount: 1_000
+        }]
+    );
+}
+
+#[test]
+fn waking_late_starts_the_head_at_the_wake_time_and_merges() {
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    q.budget_check(400, 400); // head 600 at 0, 400 at 10 000
+    q.unblock_check(9_800); // the head now runs [9 800, 10 400): takes in the 400
+    let r: Vec<Refill> = q.iter().collect();
+    assert_eq!(
+        r,
+        [Refill {
+            time: 9_800,
+            amount: 1_000
+        }]
+    );
+    // A constant-bandwidth (non-sporadic) context keeps its release times.
+    let mut sim = Sim::new(1_000, 10_000, 4, false, 0);
+    let q = &mut sim.q();
+    q.budget_check(400, 400);
+    q.unblock_check(9_800);
+    assert_eq!(
+        q.head(),
+        Refill {
+            time: 0,
+            amount: 600
+        }
+    );
+    assert_eq!(q.count(), 2);
+}
+
+#[test]
+fn a_corrupt_header_stays_inside_the_array() {
+    let mut st = RefillState {
+        head: 90,
+        tail: 7,
+        max: 1_000,
+        ..RefillState::default()
+    };
+    let mut buf = [Refill::default(); 3];
+    let q = Refills::new(&mut st, &mut buf, MIN_BUDGET);
+    assert!(q.count() <= 3);
+    assert_eq!(q.state().max, 3);
+}
