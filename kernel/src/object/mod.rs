@@ -12,6 +12,10 @@ pub mod irq;
 mod kernel_objects;
 pub mod notification;
 pub mod queue;
+// MCS: SchedControl/SchedContext decode (docs/mcs.md); host-tested in every
+// configuration.
+#[cfg(any(feature = "mcs", test))]
+pub mod sched_control;
 pub mod tcb;
 pub mod untyped;
 pub mod untyped_reset;

@@ -1,0 +1,130 @@
+//! MCS scheduling-context invocations, the parts that need no object yet
+//! (issue 12, docs/mcs.md): `SchedControl_ConfigureFlags` decoded with
+//! seL4's checks, in seL4's order, and the accounting of
+//! `SchedContext_Consumed`. Pure functions: the caller (the invocation
+//! layer, once SchedContext capabilities exist) looks the target up and
+//! performs the result on the object's [`Refills`](crate::sched::refill).
+
+use crate::sched::refill::{Ticks, MIN_REFILLS};
+use crate::sched::ticks::{Clock, MIN_BUDGET_US};
+use crate::types::SyscallError;
+
+/// Bytes of a SchedContext before its refill array. Cairn keeps seL4's
+/// `sizeof(sched_context_t)` on RV64 (ABI ref §5: `seL4_CoreSchedContext
+/// Bytes` = 128 = 96 + two refills), so that an object of a given size
+/// holds the refills seL4's would and `seL4_MaxExtraRefills` is true.
+pub const SCHED_CONTEXT_HEADER_BYTES: u64 = 96;
+
+/// Bytes of one refill (`seL4_RefillSizeBytes`).
+const REFILL_BYTES: u64 = 16;
+
+/// The refills a SchedContext of `size_bits` holds (seL4's
+/// `refill_absolute_max`); 0 for a size below the header or past a word.
+pub fn refill_capacity(size_bits: u32) -> u64 {
+    1u64.checked_shl(size_bits)
+        .and_then(|bytes| bytes.checked_sub(SCHED_CONTEXT_HEADER_BYTES))
+        .map_or(0, |rest| rest / REFILL_BYTES)
+}
+
+/// What the extra capability of `SchedControl_ConfigureFlags` turned out
+/// to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// No extra capability was sent.
+    Missing,
+    /// A capability to something other than a SchedContext.
+    Other,
+    /// A SchedContext capability of an object of `size_bits`.
+    SchedContext { size_bits: u32 },
+}
+
+/// A decoded `SchedControl_ConfigureFlags`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Configure {
+    pub budget: Ticks,
+    pub period: Ticks,
+    /// The queue's capacity: the extra refills plus the two every
+    /// SchedContext has.
+    pub max_refills: u64,
+    pub badge: u64,
+    /// `seL4_SchedContext_Sporadic` (bit 0 of the flags; other bits are
+    /// ignored, as seL4 ignores them).
+    pub sporadic: bool,
+}
+
+/// Decodes `SchedControl_ConfigureFlags` (MR0 budget µs, MR1 period µs,
+/// MR2 extra refills, MR3 badge, MR4 flags; extra cap 0 the SchedContext;
+/// ABI ref §7.7), with seL4's errors in seL4's order: a missing cap or
+/// short message, then budget and period each within [`MIN_BUDGET_US`,
+/// max period] and budget ≤ period (`RangeError`), then the target
+/// (`InvalidCapability(1)`), then the extra refills against the object's
+/// room (`RangeError(0, room)`).
+pub fn decode_configure_flags(
+    length: u64,
+    args: [u64; 5],
+    target: Target,
+    clock: Clock,
+) -> Result<Configure, SyscallError> {
+    if target == Target::Missing || length < 5 {
+        return Err(SyscallError::TruncatedMessage);
+    }
+    let [budget_us, period_us, extra_refills, badge, flags] = args;
+    let max_us = clock.max_period_us();
+    let range = SyscallError::RangeError {
+        min: MIN_BUDGET_US,
+        max: max_us,
+    };
+    // Bounded by max_us, both convert without overflow (Clock's contract).
+    if budget_us > max_us || period_us > max_us {
+        return Err(range);
+    }
+    let budget = clock.us_to_ticks(budget_us).ok_or(range)?;
+    let period = clock.us_to_ticks(period_us).ok_or(range)?;
+    if budget < clock.min_budget() || period < clock.min_budget() {
+        return Err(range);
+    }
+    if budget > period {
+        return Err(SyscallError::RangeError {
+            min: MIN_BUDGET_US,
+            max: period_us,
+        });
+    }
+    let Target::SchedContext { size_bits } = target else {
+        return Err(SyscallError::InvalidCapability { index: 1 });
+    };
+    let room = refill_capacity(size_bits).saturating_sub(MIN_REFILLS);
+    if extra_refills > room {
+        return Err(SyscallError::RangeError { min: 0, max: room });
+    }
+    Ok(Configure {
+        budget,
+        period,
+        max_refills: extra_refills + MIN_REFILLS,
+        badge,
+        sporadic: flags & cairn_abi_flags::SPORADIC != 0,
+    })
+}
+
+/// `seL4_SchedContext_Sporadic`, from the ABI in the MCS build (the host
+/// tests of the classic build have no MCS ABI).
+mod cairn_abi_flags {
+    #[cfg(feature = "mcs")]
+    pub const SPORADIC: u64 = cairn_abi::invocation::SCHED_CONTEXT_SPORADIC;
+    #[cfg(not(feature = "mcs"))]
+    pub const SPORADIC: u64 = 1;
+}
+
+/// `SchedContext_Consumed` and YieldTo's reply (seL4's
+/// `schedContext_updateConsumed`): the µs to report for `consumed` ticks,
+/// which are taken out of it. Normally all of them (rounded down to whole
+/// µs, the rest dropped as seL4 drops it); on a timer slower than 1 MHz
+/// only as many as fit in the reply word, the rest left for the next call.
+pub fn take_consumed(consumed: &mut Ticks, clock: Clock) -> u64 {
+    let most = clock.us_to_ticks(u64::MAX).unwrap_or(Ticks::MAX);
+    let taken = (*consumed).min(most);
+    *consumed -= taken;
+    clock.ticks_to_us(taken)
+}
+
+#[cfg(test)]
+mod tests;
