@@ -73,7 +73,7 @@ enum Cmd {
     /// host tests. QEMU images (table in xtask/src/images.rs): the
     /// conformance suite in three configurations (defaults, a 13-bit root
     /// CNode, 4 domains), the demo with its UART echo, a standalone
-    /// --rootserver, the benchmarks' bounds under -icount, and two boots
+    /// --rootserver (also on the MCS kernel), the benchmarks' bounds under -icount, and two boots
     /// that must fail fast (no memory, root task too big). Prints
     /// one line per test and closes with `N passed, M failed`; exits
     /// non-zero if anything failed.
@@ -286,8 +286,12 @@ fn build_system(args: &SystemArgs, suite: Option<Suite>, more: &[Need]) -> Resul
     if cfg.mcs && args.rootserver.is_none() {
         // The demo and the conformance suite use classic IPC (reply caps
         // in the caller slot); their MCS versions come with MCS IPC.
-        return Err("--config mcs=on: the demo and the conformance suite do not run under              MCS yet (docs/mcs.md); boot your own root task with --rootserver ELF, built              against cairn-sel4 with its `mcs` feature (user/hello is one)"
-            .into());
+        return Err(
+            "--config mcs=on: the demo and the conformance suite do not run under \
+             MCS yet (docs/mcs.md); boot your own root task with --rootserver ELF, built \
+             against cairn-sel4 with its `mcs` feature (user/hello is one)"
+                .into(),
+        );
     }
     if let Some(path) = &args.rootserver {
         // Refuse a bad path before spending minutes on the kernel.
