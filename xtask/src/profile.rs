@@ -29,7 +29,7 @@ use crate::qemu;
 /// The cases that can be profiled: the `op=` names of `user/bench`'s IPC
 /// measurements, round trips and one way (the revoke and page-mapping
 /// benchmarks do not scale with `CAIRN_BENCH_ITERATIONS`).
-pub const CASES: [&str; 19] = [
+pub const CASES: [&str; 22] = [
     "null-syscall",
     "yield",
     "call-reply-recv-0-same-as",
@@ -49,6 +49,9 @@ pub const CASES: [&str; 19] = [
     "call-10-cross-as",
     "call-0-same-as-fpu",
     "send-0-higher-prio",
+    "broadcast",
+    "producer-to-consumer",
+    "consumer-to-producer",
 ];
 
 /// The longest one logged run may take (software emulation, one log line

@@ -16,6 +16,7 @@ mod mapping;
 mod name;
 mod oneway;
 mod revoke;
+mod sync;
 mod threads;
 
 use cairn_rt::println;
@@ -70,7 +71,8 @@ fn two_threads(bi: &BootInfo) -> Result<(), threads::Failed> {
         next_slot: slot + 1,
     };
     let space = threads::run(bi, &mut room)?;
-    oneway::run(bi, &mut room, &space)
+    oneway::run(bi, &mut room, &space)?;
+    sync::run(bi, &mut room)
 }
 
 cairn_rt::entry!(main);

@@ -28,6 +28,8 @@ const PAGES: usize = 2048;
 const TOTALS: [usize; 2] = [512, PAGES];
 /// Where the frames are mapped: an otherwise unused 1 GiB of the VSpace.
 const BASE: Word = 0x10_0000_0000;
+/// sel4bench's "prepare page tables" for 2048 pages.
+const PREPARE: &str = "prepare-page-tables-2048";
 /// Bytes a level-0 page table covers.
 const TABLE_SPAN: Word = 1 << 21;
 
@@ -79,11 +81,12 @@ pub fn run(bi: &BootInfo, first_slot: Word) -> Result<(), Failed> {
         "protect-pages",
         "unprotect-pages",
     ];
-    let any = cases.iter().any(|c| {
-        [1, 512, PAGES]
-            .iter()
-            .any(|&n| wanted(&Name::new().str(c).str("-").num(n)))
-    });
+    let any = wanted(PREPARE)
+        || cases.iter().any(|c| {
+            [1, 512, PAGES]
+                .iter()
+                .any(|&n| wanted(&Name::new().str(c).str("-").num(n)))
+        });
     if !any {
         return Ok(());
     }
@@ -94,23 +97,28 @@ pub fn run(bi: &BootInfo, first_slot: Word) -> Result<(), Failed> {
         .ok_or(Failed(
             "no untyped of 16 MiB",
             Error::NotEnoughMemory { available: 0 },
-        ))?
-        .cap;
-    let result = measure(untyped, first_slot);
+        ))?;
+    let result = measure(untyped.cap, untyped.size_bits, first_slot);
     // Delete every frame and table: the later benchmarks retype from the
     // same memory.
     let cleanup = init_caps::CNODE
-        .revoke(untyped.bits(), 64)
+        .revoke(untyped.cap.bits(), 64)
         .map_err(|e| Failed("revoking the untyped", e));
     result.and(cleanup)
 }
 
-fn measure(untyped: Untyped, first_slot: Word) -> Result<(), Failed> {
+fn measure(untyped: Untyped, untyped_bits: u8, first_slot: Word) -> Result<(), Failed> {
     let root = init_caps::CNODE;
     let retype = |t: ObjectType, slot: Word| untyped.retype(t, 0, root, 0, 0, slot, 1);
     // The tables: one level-1 table for the 1 GiB at BASE, four level-0
     // tables for its first 8 MiB.
+    // Timed as sel4bench's "prepare page tables" for 2048 pages: the
+    // first Retype from the untyped resets it (clears the memory a boot
+    // untyped may hold), as in sel4bench's runs after the first.
     let tables = first_slot + PAGES as Word;
+    let overhead = overhead();
+    benchmark::reset_log();
+    let start = benchmark::cycles();
     for i in 0..5 {
         retype(ObjectType::PageTable, tables + i).map_err(|e| Failed("retyping a table", e))?;
         let vaddr = BASE + i.saturating_sub(1) * TABLE_SPAN;
@@ -118,7 +126,15 @@ fn measure(untyped: Untyped, first_slot: Word) -> Result<(), Failed> {
             .map(init_caps::VSPACE, vaddr, 0)
             .map_err(|e| Failed("mapping a table", e))?;
     }
-    let overhead = overhead();
+    let total = benchmark::cycles()
+        .wrapping_sub(start)
+        .saturating_sub(overhead);
+    if wanted(PREPARE) {
+        println!(
+            "bench sel4bench op={PREPARE} iterations=1 total={total} untyped-bits={untyped_bits} overhead={overhead}"
+        );
+    }
+    benchmark::finalize_log();
     let frame = |i: usize| Frame::from_bits(first_slot + i as Word);
     let vaddr = |i: usize| BASE + (i as Word) * 4096;
     let mut samples = [0u64; PAGES];
