@@ -97,7 +97,7 @@ pub const BOUNDS: [(&str, u64); 31] = [
     ("broadcast", 1_486),
     ("producer-to-consumer", 1_615),
     ("consumer-to-producer", 1_612),
-    ("prepare-page-tables-2048", 11_703_123),
+    ("prepare-page-tables-2048", 2_854_329),
 ];
 
 /// Upper bounds of the revoke benchmark's instruction count per number of

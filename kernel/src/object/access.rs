@@ -105,18 +105,44 @@ fn check_end(pa: PAddr, len: u64) {
     arch::paddr_to_kptr(pa.add(len));
 }
 
+/// Bytes [`zero`] clears per step of its fast loop: eight words.
+const ZERO_STEP: usize = 64;
+
 /// Zeroes `len` bytes of physical memory at `pa` (memory the kernel owns:
 /// fresh objects or frames).
+///
+/// Untyped resets clear whole untypeds through this (16 MiB: two million
+/// words), so the common case, a range aligned to [`ZERO_STEP`], is a
+/// loop of eight word stores per step: 1.25 instructions a word, where
+/// `memset` takes 3 (one store, one add, one branch) plus its alignment
+/// prologue. The stores are volatile only so that the compiler does not
+/// turn the loop back into a `memset` call.
 pub fn zero(pa: PAddr, len: u64) {
     if len == 0 {
         return;
     }
     let p = arch::paddr_to_kptr(pa) as *mut u8;
     check_end(pa, len);
+    let len = len as usize;
     // SAFETY: `[pa, pa + len)` is RAM inside the physical window that the
     // caller owns (a new object or frame); nothing holds a reference into it
-    // except through Cells (see module doc), so writing bytes is sound.
-    unsafe { core::ptr::write_bytes(p, 0, len as usize) }
+    // except through Cells (see module doc), so writing bytes is sound. In
+    // the fast loop `p` and `len` are multiples of ZERO_STEP (so of the
+    // word size), and every word written lies in `[p, p + len)`.
+    unsafe {
+        if (p as usize | len).is_multiple_of(ZERO_STEP) {
+            let mut w = p as *mut u64;
+            let end = p.add(len) as *mut u64;
+            while w < end {
+                for i in 0..ZERO_STEP / 8 {
+                    w.add(i).write_volatile(0);
+                }
+                w = w.add(ZERO_STEP / 8);
+            }
+        } else {
+            core::ptr::write_bytes(p, 0, len)
+        }
+    }
 }
 
 /// Copies `bytes` into physical memory at `pa` (memory the kernel owns).

@@ -5,8 +5,9 @@
 //!
 //! Zeroing a large untyped takes long, so it is preemptible: memory is
 //! cleared from the watermark down in chunks of `2^RESET_CHUNK_BITS`
-//! bytes, and after each chunk the untyped cap's free index records the
-//! progress (everything above it is zero) before a preemption point. A
+//! bytes with a preemption point after each; when one preempts, the
+//! untyped cap's free index records the progress (everything above it is
+//! zero). A
 //! restarted Retype decodes again, still finds no children, and continues
 //! from the recorded free index. Called only by `object::untyped`.
 
@@ -22,7 +23,7 @@ pub const RESET_CHUNK_BITS: u32 = 8;
 
 /// Resets the untyped capability in `slot` (seL4's `resetUntypedCap`):
 /// zeroes `[0, free_index)` (rounded up to a chunk) from the top down,
-/// lowering the free index as it goes. `Err(Preempted)` leaves a valid,
+/// lowering the free index when it stops. `Err(Preempted)` leaves a valid,
 /// partially reset cap behind.
 pub fn reset_untyped(slot: SlotRef) -> Result<(), Preempted> {
     let Cap::Untyped {
@@ -57,11 +58,19 @@ pub fn reset_untyped(slot: SlotRef) -> Result<(), Preempted> {
     let mut offset = round_down(free_index.min(size) - 1, RESET_CHUNK_BITS);
     loop {
         zero(ptr.add(offset), chunk);
-        set_free_index(offset);
-        preemption_point()?;
+        // The free index is seen only once the kernel stops: it is written
+        // when the reset is preempted or done, not after every chunk (the
+        // capability's encoding cost as much as clearing the chunk).
+        if let Err(p) = preemption_point() {
+            set_free_index(offset);
+            return Err(p);
+        }
         match offset.checked_sub(chunk) {
             Some(next) => offset = next,
-            None => return Ok(()),
+            None => {
+                set_free_index(0);
+                return Ok(());
+            }
         }
     }
 }
