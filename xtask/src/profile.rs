@@ -27,9 +27,12 @@ use crate::prereq::{self, Need};
 use crate::qemu;
 
 /// The cases that can be profiled: the `op=` names of `user/bench`'s IPC
-/// measurements, round trips and one way (the revoke and page-mapping
-/// benchmarks do not scale with `CAIRN_BENCH_ITERATIONS`).
-pub const CASES: [&str; 22] = [
+/// measurements, round trips and one way, and the per-page memory cases
+/// (a profile build maps as many pages as iterations, at most 500, and
+/// runs the phases before the case too: retype for map, retype and map
+/// for protect; the totals and the revoke benchmark do not scale with
+/// `CAIRN_BENCH_ITERATIONS`).
+pub const CASES: [&str; 26] = [
     "null-syscall",
     "yield",
     "call-reply-recv-0-same-as",
@@ -52,6 +55,10 @@ pub const CASES: [&str; 22] = [
     "broadcast",
     "producer-to-consumer",
     "consumer-to-producer",
+    "retype-frames-1",
+    "map-pages-1",
+    "protect-pages-1",
+    "unprotect-pages-1",
 ];
 
 /// The longest one logged run may take (software emulation, one log line

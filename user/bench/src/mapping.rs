@@ -6,6 +6,10 @@
 //! the cost of one page (median and minimum over 2048 pages) and the total
 //! for the first 512 and for all 2048 pages.
 //!
+//! Before them, "prepare page tables" as sel4bench times it for 2048
+//! pages: one level-1 and four level-0 tables retyped and mapped, the
+//! first Retype resetting the (boot) untyped, which clears all of it.
+//!
 //! The frames go to a region of the root task's VSpace that nothing else
 //! uses (64 GiB), under one level-1 and four level-0 page tables mapped
 //! beforehand. Every object comes from one untyped of at least 16 MiB,
@@ -14,7 +18,7 @@
 //! Output: `bench sel4bench op=<what>-<pages> iterations=... median=...
 //! min=... total=... overhead=...`, each followed by the kernel's line.
 
-use crate::ipc::{median_min, wanted};
+use crate::ipc::{median_min, wanted, ITERATIONS};
 use crate::name::Name;
 use crate::oneway::overhead;
 use crate::threads::Failed;
@@ -22,8 +26,22 @@ use cairn_rt::println;
 use sel4::cap::init_caps;
 use sel4::{benchmark, BootInfo, CapRights, Error, Frame, ObjectType, PageTable, Untyped, Word};
 
-/// Pages per run.
-const PAGES: usize = 2048;
+/// Built for `cargo xtask bench --profile`, which sets the iteration
+/// count.
+const PROFILED: bool = option_env!("CAIRN_BENCH_ITERATIONS").is_some();
+/// Pages per run: 2048, or the profile's iteration count (at most 500, so
+/// that they fit a 2 MiB untyped whose reset costs little to log).
+const PAGES: usize = if PROFILED {
+    if ITERATIONS < 500 {
+        ITERATIONS
+    } else {
+        500
+    }
+} else {
+    2048
+};
+/// The smallest untyped the run takes memory from (frames, tables).
+const UNTYPED_BITS: u8 = if PROFILED { 21 } else { 24 };
 /// The totals reported besides the per-page figures.
 const TOTALS: [usize; 2] = [512, PAGES];
 /// Where the frames are mapped: an otherwise unused 1 GiB of the VSpace.
@@ -81,24 +99,29 @@ pub fn run(bi: &BootInfo, first_slot: Word) -> Result<(), Failed> {
         "protect-pages",
         "unprotect-pages",
     ];
-    let any = wanted(PREPARE)
-        || cases.iter().any(|c| {
-            [1, 512, PAGES]
+    // The phases up to the last one wanted run (each needs the one
+    // before).
+    let Some(phases) = cases
+        .iter()
+        .rposition(|c| {
+            [1, 512, 2048]
                 .iter()
                 .any(|&n| wanted(&Name::new().str(c).str("-").num(n)))
-        });
-    if !any {
+        })
+        .map(|last| last + 1)
+        .or(wanted(PREPARE).then_some(0))
+    else {
         return Ok(());
-    }
+    };
     let untyped = bi
         .untypeds()
-        .filter(|u| !u.is_device && u.size_bits >= 24)
+        .filter(|u| !u.is_device && u.size_bits >= UNTYPED_BITS)
         .min_by_key(|u| u.size_bits)
         .ok_or(Failed(
             "no untyped of 16 MiB",
             Error::NotEnoughMemory { available: 0 },
         ))?;
-    let result = measure(untyped.cap, untyped.size_bits, first_slot);
+    let result = measure(untyped.cap, untyped.size_bits, first_slot, phases);
     // Delete every frame and table: the later benchmarks retype from the
     // same memory.
     let cleanup = init_caps::CNODE
@@ -107,7 +130,12 @@ pub fn run(bi: &BootInfo, first_slot: Word) -> Result<(), Failed> {
     result.and(cleanup)
 }
 
-fn measure(untyped: Untyped, untyped_bits: u8, first_slot: Word) -> Result<(), Failed> {
+fn measure(
+    untyped: Untyped,
+    untyped_bits: u8,
+    first_slot: Word,
+    phases: usize,
+) -> Result<(), Failed> {
     let root = init_caps::CNODE;
     let retype = |t: ObjectType, slot: Word| untyped.retype(t, 0, root, 0, 0, slot, 1);
     // The tables: one level-1 table for the 1 GiB at BASE, four level-0
@@ -139,33 +167,41 @@ fn measure(untyped: Untyped, untyped_bits: u8, first_slot: Word) -> Result<(), F
     let vaddr = |i: usize| BASE + (i as Word) * 4096;
     let mut samples = [0u64; PAGES];
 
-    per_page(
-        "retype-frames",
-        &mut samples,
-        overhead,
-        |i| retype(ObjectType::SmallPage, first_slot + i as Word),
-        "retyping a frame",
-    )?;
-    per_page(
-        "map-pages",
-        &mut samples,
-        overhead,
-        |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
-        "mapping a frame",
-    )?;
-    per_page(
-        "protect-pages",
-        &mut samples,
-        overhead,
-        |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::CAN_READ, 0),
-        "remapping a frame read-only",
-    )?;
-    per_page(
-        "unprotect-pages",
-        &mut samples,
-        overhead,
-        |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
-        "remapping a frame read-write",
-    )?;
+    if phases > 0 {
+        per_page(
+            "retype-frames",
+            &mut samples,
+            overhead,
+            |i| retype(ObjectType::SmallPage, first_slot + i as Word),
+            "retyping a frame",
+        )?;
+    }
+    if phases > 1 {
+        per_page(
+            "map-pages",
+            &mut samples,
+            overhead,
+            |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
+            "mapping a frame",
+        )?;
+    }
+    if phases > 2 {
+        per_page(
+            "protect-pages",
+            &mut samples,
+            overhead,
+            |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::CAN_READ, 0),
+            "remapping a frame read-only",
+        )?;
+    }
+    if phases > 3 {
+        per_page(
+            "unprotect-pages",
+            &mut samples,
+            overhead,
+            |i| frame(i).map(init_caps::VSPACE, vaddr(i), CapRights::READ_WRITE, 0),
+            "remapping a frame read-write",
+        )?;
+    }
     Ok(())
 }
