@@ -94,10 +94,10 @@ pub const BOUNDS: [(&str, u64); 31] = [
     ("unprotect-pages-512", 581_679),
     ("unprotect-pages-2048", 2_327_224),
     ("unprotect-pages-1", 1_137),
-    ("broadcast", 1_486),
-    ("producer-to-consumer", 1_615),
-    ("consumer-to-producer", 1_612),
-    ("prepare-page-tables-2048", 2_854_329),
+    ("broadcast", 1_235),
+    ("producer-to-consumer", 1_358),
+    ("consumer-to-producer", 1_354),
+    ("prepare-page-tables-2048", 2_853_370),
 ];
 
 /// Upper bounds of the revoke benchmark's instruction count per number of
