@@ -111,8 +111,7 @@ pub(crate) fn with_invocation<R>(
     // Most invocations send no extra caps: skip the call then.
     let extra_caps = info.extra_caps() as usize;
     if extra_caps != 0 {
-        if let Err((xptr, lookup)) = lookup_extra_caps(caller, &inv.msg, extra_caps, &mut inv.extra)
-        {
+        if let Err((xptr, lookup)) = lookup_extra_caps(root, &inv.msg, extra_caps, &mut inv.extra) {
             return Err(cap_fault(xptr, lookup));
         }
     }

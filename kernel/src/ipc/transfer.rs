@@ -35,12 +35,13 @@ pub fn message_info(word: u64) -> MessageInfo {
 }
 
 /// seL4's `lookupExtraCaps`: looks up the `count` extra cptrs in `msg`'s
-/// IPC buffer at full depth in `thread`'s CSpace, into `caps` (which the
-/// caller passes empty: no buffer, no caps). A failed lookup returns the
-/// cptr and the failure. Filled in place: the array is large and this is
-/// on every invocation's and every IPC's path.
+/// IPC buffer at full depth in the CSpace of `root` (the thread's CSpace
+/// root capability, which an invocation has already read for the invoked
+/// cap), into `caps` (which the caller passes empty: no buffer, no caps).
+/// A failed lookup returns the cptr and the failure. Filled in place: the
+/// array is large and this is on every invocation's and every IPC's path.
 pub fn lookup_extra_caps(
-    thread: TcbRef,
+    root: Cap,
     msg: &MessageRegs,
     count: usize,
     caps: &mut ExtraCaps,
@@ -48,7 +49,6 @@ pub fn lookup_extra_caps(
     if count == 0 || !msg.has_buffer() {
         return Ok(());
     }
-    let root = Tcb::slot(thread, TCB_CTABLE).get().cap();
     for (i, c) in caps.iter_mut().enumerate().take(count) {
         let cptr = msg
             .buffer_word(CAPS_OR_BADGES_WORD + i)
@@ -89,7 +89,18 @@ fn normal_transfer(
     let send = MessageRegs::of(sender, false);
     let info = message_info(sender.get().reg(MSG_INFO_REGISTER));
     let mut caps = [None; MSG_MAX_EXTRA_CAPS];
-    if grant && lookup_extra_caps(sender, &send, info.extra_caps() as usize, &mut caps).is_err() {
+    let count = info.extra_caps() as usize;
+    // The CSpace root is read only when there are caps to look up.
+    if grant
+        && count != 0
+        && lookup_extra_caps(
+            Tcb::slot(sender, TCB_CTABLE).get().cap(),
+            &send,
+            count,
+            &mut caps,
+        )
+        .is_err()
+    {
         // seL4: a failed lookup transfers no caps (the message still goes).
         caps = [None; MSG_MAX_EXTRA_CAPS];
     }
