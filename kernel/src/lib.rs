@@ -50,5 +50,9 @@ pub mod boot;
 
 pub mod api;
 
-#[cfg(test)]
+// Host-only test support, also built for the fuzzer (feature `fuzzing`,
+// which only `fuzz/` turns on).
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzz;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod testutil;

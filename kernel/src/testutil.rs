@@ -9,6 +9,15 @@
 //! assert_eq!(r, Outcome::Reply { label: 0, mrs: vec![] });
 //! ```
 
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test support, also built for the fuzzer (feature `fuzzing`) \
+              and so not `cfg(test)`: a panic here is a failed check"
+)]
+
 use crate::arch::host::SimMachine;
 use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::boot::{boot_root_task, BootParams};

@@ -22,11 +22,49 @@ pub fn check(root: &Path) -> Result<(), String> {
     let listed = parse(&text)?;
     let mut found = BTreeMap::new();
     scan(root, root, &mut found)?;
-    let problems = compare(&found, &listed);
+    let mut problems = compare(&found, &listed);
+    let readme = root.join(README);
+    let text = fs::read_to_string(&readme).map_err(|e| format!("{}: {e}", readme.display()))?;
+    problems.extend(check_readme(&text, &found));
     if problems.is_empty() {
         Ok(())
     } else {
         Err(format!("{DOC} is out of date:\n{}", problems.join("\n")))
+    }
+}
+
+/// The README, which states the count (issue 13: the count is in the
+/// README, and cannot drift).
+pub const README: &str = "README.md";
+
+/// The words around the README's count: "N uses of `unsafe` (K in the
+/// kernel)".
+const README_PHRASE: &str = " uses of `unsafe` (";
+
+/// The problem, if any, with the README's statement of the count: the
+/// total `N` and the kernel's `K` in "N uses of `unsafe` (K in the
+/// kernel)" must be those found.
+fn check_readme(text: &str, found: &BTreeMap<String, usize>) -> Option<String> {
+    let total: usize = found.values().sum();
+    let kernel: usize = found
+        .iter()
+        .filter(|(p, _)| p.starts_with("kernel/"))
+        .map(|(_, n)| n)
+        .sum();
+    let want = format!("{total}{README_PHRASE}{kernel} in the kernel)");
+    let stated = text.find(README_PHRASE).map(|i| {
+        let start = text[..i]
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |j| j + 1);
+        let end = text[i..].find(')').map_or(text.len(), |j| i + j + 1);
+        text[start..end].to_string()
+    });
+    match stated {
+        Some(s) if s == want => None,
+        Some(s) => Some(format!(
+            "{README} says \"{s}\"; the sources have \"{want}\""
+        )),
+        None => Some(format!("{README} does not state the count: \"{want}\"")),
     }
 }
 
@@ -240,6 +278,28 @@ fn is_ident(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_states_the_count_found() {
+        let found: BTreeMap<String, usize> = [
+            ("kernel/src/a.rs".to_string(), 3),
+            ("kernel/src/b.rs".to_string(), 1),
+            ("user/x.rs".to_string(), 2),
+        ]
+        .into();
+        let ok = "It has 6 uses of `unsafe` (4 in the kernel), each listed.";
+        assert_eq!(check_readme(ok, &found), None);
+        let stale = "It has 5 uses of `unsafe` (4 in the kernel), each listed.";
+        assert_eq!(
+            check_readme(stale, &found).as_deref(),
+            Some(
+                "README.md says \"5 uses of `unsafe` (4 in the kernel)\"; \
+                 the sources have \"6 uses of `unsafe` (4 in the kernel)\""
+            )
+        );
+        assert!(check_readme("no count", &found)
+            .is_some_and(|p| p.contains("does not state the count")));
+    }
 
     #[test]
     fn counts_blocks_fns_impls_and_externs_only_in_code() {

@@ -54,7 +54,7 @@ struct Check {
 }
 
 /// Every cargo check, in the order run (then `unsafe-inventory`).
-const CHECKS: [Check; 11] = [
+const CHECKS: [Check; 12] = [
     Check {
         name: "fmt::root",
         dir: ".",
@@ -116,6 +116,14 @@ const CHECKS: [Check; 11] = [
         name: "clippy::user-lib-riscv64gc-mcs",
         dir: "user",
         tool: Tool::CrossClippy(Target::User, &["-p", "cairn-sel4", "--features", "mcs"]),
+    },
+    // The libFuzzer target's own workspace (its code is the kernel's
+    // `fuzz` module, which clippy::host checks; building fuzz/ itself
+    // compiles libFuzzer's C++, left to `cargo xtask fuzz`).
+    Check {
+        name: "fmt::fuzz",
+        dir: "fuzz",
+        tool: Tool::Fmt,
     },
 ];
 
@@ -252,7 +260,10 @@ mod tests {
                 .map(|c| c.dir)
                 .collect()
         };
-        assert_eq!(dirs(|t| *t == Tool::Fmt), [".", "user", "user/hello"]);
+        assert_eq!(
+            dirs(|t| *t == Tool::Fmt),
+            [".", "user", "user/hello", "fuzz"]
+        );
         assert_eq!(
             dirs(|t| matches!(t, Tool::HostClippy(_))),
             [".", "user", "."]

@@ -9,7 +9,9 @@
 
 mod bench;
 mod build;
+mod coverage;
 mod figures;
+mod fuzz;
 mod harness;
 mod images;
 mod inventory;
@@ -168,6 +170,38 @@ enum Cmd {
         #[arg(long, value_name = "OLD")]
         compare: Option<PathBuf>,
     },
+    /// Coverage-guided fuzzing of the system-call surface (libFuzzer, on
+    /// the host build; docs/fuzzing.md).
+    ///
+    /// Builds fuzz/ with SanitizerCoverage and runs it on the corpus in
+    /// target/fuzz/corpus (with the seeds in fuzz/seeds); findings go to
+    /// target/fuzz/artifacts/. Prints executions, exec/s, coverage (edges
+    /// and features), corpus size and findings; exits non-zero on a
+    /// finding. Without --execs or --seconds, runs 60 seconds.
+    Fuzz {
+        /// Stop after N executions.
+        #[arg(long, value_name = "N")]
+        execs: Option<u64>,
+        /// Stop after S seconds.
+        #[arg(long, value_name = "S")]
+        seconds: Option<u64>,
+        /// Print all of libFuzzer's output.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Line coverage of the kernel by its host tests, per module
+    /// (docs/coverage.md).
+    ///
+    /// Builds the kernel's host tests with -C instrument-coverage, runs
+    /// them, and reports with Debian's llvm-profdata/llvm-cov of the host
+    /// rustc's LLVM version (installed if missing): a table per module,
+    /// the total outside arch/, and an HTML report in
+    /// target/coverage/html/.
+    Coverage {
+        /// Show the tests' output.
+        #[arg(long, short)]
+        verbose: bool,
+    },
 }
 
 /// What makes up a system: the kernel's configuration and the root task.
@@ -254,6 +288,17 @@ fn main() -> ExitCode {
         Cmd::Bench {
             verbose, compare, ..
         } => bench::run(verbose, compare.as_deref()).map(|ok| if ok { 0 } else { 1 }),
+        Cmd::Fuzz {
+            execs,
+            seconds,
+            verbose,
+        } => fuzz::run(&fuzz::Options {
+            execs,
+            seconds,
+            verbose,
+        })
+        .map(|ok| if ok { 0 } else { 1 }),
+        Cmd::Coverage { verbose } => coverage::run(verbose).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

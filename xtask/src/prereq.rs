@@ -27,6 +27,19 @@ pub enum Need {
     /// Graphviz's `dot`, to render `cargo xtask system --graph FILE.svg`
     /// (asked for only then).
     Graphviz,
+    /// A C++ compiler, for libFuzzer's sources (`cargo xtask fuzz`).
+    Cxx,
+    /// `llvm-profdata-N` and `llvm-cov-N` whose N is the host rustc's LLVM
+    /// major version (its profile format), for `cargo xtask coverage`.
+    LlvmCov,
+}
+
+/// The major version of the host rustc's LLVM (`rustc -vV`), whose
+/// profile format `llvm-profdata` must read.
+pub fn rustc_llvm_major(probe: &dyn Probe) -> Option<u32> {
+    let v = probe.stdout("rustc", &["-vV"])?;
+    let line = v.lines().find_map(|l| l.strip_prefix("LLVM version: "))?;
+    line.split('.').next()?.trim().parse().ok()
 }
 
 /// The Debian packages missing for `needs` (empty when all is there).
@@ -60,6 +73,20 @@ pub fn missing_packages(needs: &[Need], probe: &dyn Probe) -> Vec<&'static str> 
                 Ok(tc) => tc.clippy_missing(probe),
                 Err(_) => crate::toolchain::debian_clippy_missing(probe),
             }),
+            Need::Cxx => {
+                if probe.which("c++").is_none() && probe.which("g++").is_none() {
+                    missing.push("g++");
+                }
+            }
+            Need::LlvmCov => {
+                // Debian packages each LLVM as llvm-N (llvm-22 for rustc
+                // 1.95); an unknown version asks for the newest we know.
+                let n = rustc_llvm_major(probe).unwrap_or(22);
+                let tools = [format!("llvm-profdata-{n}"), format!("llvm-cov-{n}")];
+                if tools.iter().any(|t| probe.which(t).is_none()) {
+                    missing.push(llvm_package(n));
+                }
+            }
             Need::HostLinters => {}
         }
     }
@@ -71,6 +98,17 @@ pub fn missing_packages(needs: &[Need], probe: &dyn Probe) -> Vec<&'static str> 
         }
     }
     unique
+}
+
+/// Debian's package of LLVM `n` (the tools are `llvm-*-n`).
+fn llvm_package(n: u32) -> &'static str {
+    match n {
+        14 => "llvm-14",
+        19 => "llvm-19",
+        20 => "llvm-20",
+        21 => "llvm-21",
+        _ => "llvm-22",
+    }
 }
 
 /// The rustup components missing for `needs`, judged by whether `cargo`
@@ -280,6 +318,25 @@ mod tests {
         );
         // Only what is asked for is checked.
         assert!(missing_packages(&[], &bare).is_empty());
+    }
+
+    #[test]
+    fn fuzzing_needs_a_cxx_compiler_and_coverage_the_matching_llvm() {
+        let mut m = Fake::default();
+        assert_eq!(missing_packages(&[Need::Cxx], &m), ["g++"]);
+        m.programs.insert("c++");
+        assert!(missing_packages(&[Need::Cxx], &m).is_empty());
+        m.outputs.insert(
+            "rustc -vV".into(),
+            "rustc 1.95.0\nhost: x86_64-unknown-linux-gnu\nLLVM version: 21.1.0".into(),
+        );
+        assert_eq!(rustc_llvm_major(&m), Some(21));
+        assert_eq!(missing_packages(&[Need::LlvmCov], &m), ["llvm-21"]);
+        // The other version's tools do not count.
+        m.programs.extend(["llvm-profdata-22", "llvm-cov-22"]);
+        assert_eq!(missing_packages(&[Need::LlvmCov], &m), ["llvm-21"]);
+        m.programs.extend(["llvm-profdata-21", "llvm-cov-21"]);
+        assert!(missing_packages(&[Need::LlvmCov], &m).is_empty());
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod zombie;
 
 #[cfg(test)]
 mod proptests;
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod tree_check;
 
 pub use cap::{Cap, FrameSize, Mapping, VmRights};

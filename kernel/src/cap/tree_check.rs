@@ -13,6 +13,15 @@
 //!   out, no two objects overlap, every object inside an untyped is its
 //!   descendant and below its watermark.
 
+#![allow(
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test support, also built for the fuzzer (feature `fuzzing`) \
+              and so not `cfg(test)`: a panic here is a failed check"
+)]
+
 use super::cap::{Cap, VmRights};
 use super::cte::SlotRef;
 use super::derive::{cap_region, is_mdb_parent_of, same_object_as};

@@ -382,7 +382,9 @@ mod global {
 
 pub use global::*;
 
-#[cfg(test)]
+// Also built for the fuzzer (feature `fuzzing`), whose test kernel
+// (`testutil`) starts every call's work count afresh.
+#[cfg(any(test, feature = "fuzzing"))]
 mod tests {
     use super::KernelState;
 

@@ -1,0 +1,176 @@
+//! The kernel invariants the fuzzer checks after every step. Each check
+//! panics with a description when it fails (libFuzzer records a panic as
+//! a crash, with the input that caused it).
+//!
+//! * The derivation tree (`cap::tree_check`): every slot reachable from
+//!   the root CNode's first slots (the window) and the root thread's TCB
+//!   (through CNode, TCB and
+//!   zombie capabilities and derivation links) is well linked, every link
+//!   lands in a live object's slot (no dangling reference), subtrees nest,
+//!   rights only shrink downwards.
+//! * Memory: no capability names memory boot did not hand out, no two
+//!   objects overlap, every object lies in an untyped that is its
+//!   ancestor and below that untyped's watermark.
+//! * Roots: every derivation list starts at a capability boot made (its
+//!   object is a boot object or a boot untyped's region, or it is one of
+//!   the object-less boot capabilities, or a thread's master reply
+//!   capability, which the kernel makes): no capability appears from
+//!   nothing. Boot capabilities may have moved, so this compares what
+//!   the head names, not where it is.
+//! * Queues: every endpoint's and notification's queue is a well-linked
+//!   list of threads in the matching blocked state whose blocking object
+//!   is that object; every thread blocked on an object is in its queue
+//!   (so the object is live); a thread in a ready queue is runnable.
+//!   (A queued thread that no reachable capability names is not an
+//!   error: seL4 lets a CNode hold the only capability to itself, and
+//!   what such an island holds is out of reach but alive.)
+
+use crate::cap::derive::cap_region;
+use crate::cap::tree_check::{self as tc, BootMemory, Cdt};
+use crate::cap::{Cap, SlotRef};
+use crate::object::endpoint::{EndpointRef, EndpointState};
+use crate::object::notification::{NotificationRef, NotificationState};
+use crate::object::queue::TcbQueue;
+use crate::object::tcb::{TcbRef, ThreadState};
+use crate::types::{PAddr, Region};
+use std::collections::{HashMap, HashSet};
+
+/// What boot made, against which the checks compare.
+pub struct BootFacts {
+    /// Slots every walk starts from: the root thread's TCB slots.
+    pub roots: Vec<SlotRef>,
+    /// The root CNode and how many of its first slots are walked from
+    /// too (all of its slots are reachable through links).
+    pub window: (PAddr, u64),
+    pub memory: BootMemory,
+    pub ram: Region,
+}
+
+/// Runs every check; returns the slots found and the tree.
+pub fn check(boot: &BootFacts) -> (Vec<SlotRef>, Cdt) {
+    let (cnode, n) = boot.window;
+    let roots: Vec<SlotRef> = boot
+        .roots
+        .iter()
+        .copied()
+        .chain((0..n).map(|i| crate::cap::cte::cnode_slot(cnode, i)))
+        .collect();
+    let slots = tc::gather_slots(&roots, &[boot.window], boot.ram);
+    let cdt = tc::check_tree(&slots, true);
+    tc::check_memory(&cdt, &boot.memory);
+    check_heads(&cdt, &boot.memory);
+    check_queues(&slots);
+    (slots, cdt)
+}
+
+/// Every derivation list starts at a capability boot made.
+fn check_heads(cdt: &Cdt, boot: &BootMemory) {
+    for list in &cdt.lists {
+        let Some(head) = list.first() else { continue };
+        let cap = head.get().cap();
+        let ok = match cap {
+            Cap::IrqControl | Cap::AsidControl | Cap::Domain => true,
+            // Each thread's master reply cap, made by the kernel.
+            Cap::Reply { master: true, .. } => true,
+            Cap::Untyped { .. } => cap_region(&cap).is_some_and(|r| boot.untyped.contains(&r)),
+            _ => cap_region(&cap).is_some_and(|r| boot.objects.contains(&r)),
+        };
+        assert!(
+            ok,
+            "{cap:?} in {head:?} heads a derivation list but boot made no such capability"
+        );
+    }
+}
+
+/// The threads of a queue, checking its links (`limit` bounds its length:
+/// more means a cycle).
+fn queue_of(q: TcbQueue, limit: usize) -> Vec<u64> {
+    let mut v = Vec::new();
+    let (mut prev, mut cur) = (0, q.head);
+    while cur != 0 {
+        let t = TcbRef::new(PAddr(cur)).get();
+        assert_eq!(t.ep_prev(), prev, "back link of {cur:#x} in a queue");
+        v.push(cur);
+        assert!(v.len() <= limit, "cycle in a queue");
+        prev = cur;
+        cur = t.ep_next();
+    }
+    assert_eq!(prev, q.tail, "queue's tail");
+    v
+}
+
+fn check_queues(slots: &[SlotRef]) {
+    let (mut eps, mut ntfns, mut tcbs) = (HashSet::new(), HashSet::new(), HashSet::new());
+    for s in slots {
+        match s.get().cap() {
+            Cap::Endpoint { ptr, .. } => eps.insert(ptr.0),
+            Cap::Notification { ptr, .. } => ntfns.insert(ptr.0),
+            Cap::Thread { tcb } => tcbs.insert(tcb.0),
+            _ => false,
+        };
+    }
+    // Thread -> (object, state) for every queued thread.
+    let mut queued: HashMap<u64, (u64, ThreadState)> = HashMap::new();
+    let mut enter = |obj: u64, q: Vec<u64>, want: ThreadState| {
+        for t in q {
+            assert!(
+                queued.insert(t, (obj, want)).is_none(),
+                "thread {t:#x} in two queues"
+            );
+        }
+    };
+    let limit = tcbs.len() + 1;
+    for &ep in &eps {
+        let e = &EndpointRef::new(PAddr(ep)).get().queue;
+        let q = queue_of(e.tcbs(), limit);
+        let want = match e.state() {
+            EndpointState::Idle => {
+                assert!(q.is_empty(), "idle endpoint {ep:#x} with a queue");
+                continue;
+            }
+            EndpointState::Send => ThreadState::BlockedOnSend,
+            EndpointState::Recv => ThreadState::BlockedOnReceive,
+        };
+        assert!(
+            !q.is_empty(),
+            "endpoint {ep:#x} waiting with an empty queue"
+        );
+        enter(ep, q, want);
+    }
+    for &n in &ntfns {
+        let o = &NotificationRef::new(PAddr(n)).get().queue;
+        let q = queue_of(o.tcbs(), limit);
+        assert_eq!(
+            o.state() == NotificationState::Waiting,
+            !q.is_empty(),
+            "notification {n:#x}: state and queue disagree"
+        );
+        enter(n, q, ThreadState::BlockedOnNotification);
+    }
+    for &t in &tcbs {
+        let tcb = TcbRef::new(PAddr(t)).get();
+        let s = tcb.state();
+        match queued.get(&t) {
+            Some(&(obj, want)) => {
+                assert_eq!(s, want, "queued thread {t:#x}'s state");
+                assert_eq!(
+                    tcb.blocking_object(),
+                    obj,
+                    "thread {t:#x} queued elsewhere than it blocks"
+                );
+            }
+            None => assert!(
+                !matches!(
+                    s,
+                    ThreadState::BlockedOnSend
+                        | ThreadState::BlockedOnReceive
+                        | ThreadState::BlockedOnNotification
+                ),
+                "thread {t:#x} is {s:?} but in no live object's queue"
+            ),
+        }
+        if tcb.in_ready_queue() {
+            assert!(s.is_runnable(), "ready queue holds {t:#x}, which is {s:?}");
+        }
+    }
+}
