@@ -191,7 +191,9 @@ pub fn run(o: &Options) -> Result<bool, String> {
     let mut out = String::new();
     if let Some(err) = child.stderr.take() {
         for line in BufReader::new(err).lines().map_while(Result::ok) {
-            let progress = line.contains(" pulse ") || line.contains(" DONE ");
+            // "#N<tab>pulse ..." lines come at every power of two.
+            let word = line.split_whitespace().nth(1);
+            let progress = matches!(word, Some("pulse" | "DONE" | "INITED"));
             if o.verbose || progress || line.contains("panicked") || line.starts_with("==") {
                 eprintln!("{line}");
             }
