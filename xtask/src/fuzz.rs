@@ -169,11 +169,6 @@ pub fn run(o: &Options) -> Result<bool, String> {
         .arg("-rss_limit_mb=2048")
         .arg("-print_final_stats=1")
         .arg(format!("-artifact_prefix={}/", artifacts.display()));
-    // The committed seeds (a few inputs that reach deep states) start
-    // the corpus; libFuzzer reads every directory it is given.
-    if Path::new("fuzz/seeds").is_dir() {
-        cmd.arg("fuzz/seeds");
-    }
     match (o.execs, o.seconds) {
         (None, None) => {
             cmd.arg("-max_total_time=60");

@@ -174,7 +174,7 @@ enum Cmd {
     /// the host build; docs/fuzzing.md).
     ///
     /// Builds fuzz/ with SanitizerCoverage and runs it on the corpus in
-    /// target/fuzz/corpus (with the seeds in fuzz/seeds); findings go to
+    /// target/fuzz/corpus (kept between runs); findings go to
     /// target/fuzz/artifacts/. Prints executions, exec/s, coverage (edges
     /// and features), corpus size and findings; exits non-zero on a
     /// finding. Without --execs or --seconds, runs 60 seconds.
