@@ -153,6 +153,14 @@ pub fn build(verbose: bool) -> Result<PathBuf, String> {
 }
 
 /// Builds and runs the fuzzer; returns whether it found nothing.
+/// Executions per libFuzzer process at most. The host kernel state of a
+/// test thread is leaked at every fresh boot (`state::reset`, a few KiB:
+/// tests are short-lived), so one process grows with its executions;
+/// runs longer than this are made of several processes on the same
+/// corpus, each well below libFuzzer's memory limit.
+const EXECS_PER_PROCESS: u64 = 100_000;
+
+/// Builds and runs the fuzzer; returns whether it found nothing.
 pub fn run(o: &Options) -> Result<bool, String> {
     let bin = build(o.verbose)?;
     let corpus = Path::new("target/fuzz/corpus");
@@ -161,27 +169,67 @@ pub fn run(o: &Options) -> Result<bool, String> {
         std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }
     let before = findings(artifacts);
-    let mut cmd = Command::new(&bin);
-    cmd.arg(corpus)
-        .arg(format!("-max_len={MAX_LEN}"))
-        // A run is a few hundred kernel entries: seconds mean a hang.
-        .arg("-timeout=10")
-        .arg("-rss_limit_mb=2048")
-        .arg("-print_final_stats=1")
-        .arg(format!("-artifact_prefix={}/", artifacts.display()));
-    match (o.execs, o.seconds) {
-        (None, None) => {
-            cmd.arg("-max_total_time=60");
+    let seconds = match (o.execs, o.seconds) {
+        (None, None) => Some(60),
+        (_, s) => s,
+    };
+    let start = std::time::Instant::now();
+    let (mut total, mut last, mut ok) = (0u64, Figures::default(), true);
+    loop {
+        let left_execs = o.execs.map(|n| n.saturating_sub(total));
+        let left_secs = seconds.map(|s| s.saturating_sub(start.elapsed().as_secs()));
+        if left_execs == Some(0) || left_secs == Some(0) {
+            break;
         }
-        (execs, seconds) => {
-            if let Some(n) = execs {
-                cmd.arg(format!("-runs={n}"));
-            }
-            if let Some(s) = seconds {
-                cmd.arg(format!("-max_total_time={s}"));
-            }
+        let runs = left_execs.unwrap_or(u64::MAX).min(EXECS_PER_PROCESS);
+        let mut cmd = Command::new(&bin);
+        cmd.arg(corpus)
+            .arg(format!("-max_len={MAX_LEN}"))
+            // A run is a few hundred kernel entries: seconds mean a hang.
+            .arg("-timeout=10")
+            .arg("-rss_limit_mb=2048")
+            .arg("-print_final_stats=1")
+            .arg(format!("-runs={runs}"))
+            .arg(format!("-artifact_prefix={}/", artifacts.display()));
+        if let Some(s) = left_secs {
+            cmd.arg(format!("-max_total_time={s}"));
+        }
+        let (status, f) = run_one(cmd, o.verbose, &bin)?;
+        total += f.execs;
+        ok &= status;
+        let stalled = f.execs == 0;
+        last = f;
+        if !ok || stalled {
+            break;
         }
     }
+    let secs = start.elapsed().as_secs().max(1);
+    let new: Vec<PathBuf> = findings(artifacts)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    println!(
+        "fuzz: {total} executions ({} exec/s), coverage {} edges / {} features, corpus {} inputs, {} findings",
+        total / secs,
+        last.edges,
+        last.features,
+        last.corpus,
+        new.len()
+    );
+    for p in &new {
+        println!(
+            "fuzz: finding {} (reproduce: {} {})",
+            p.display(),
+            bin.display(),
+            p.display()
+        );
+    }
+    Ok(ok && new.is_empty())
+}
+
+/// Runs one libFuzzer process, echoing its progress; returns whether it
+/// ended well and its figures.
+fn run_one(mut cmd: Command, verbose: bool, bin: &Path) -> Result<(bool, Figures), String> {
     let mut child = cmd
         .stdout(Stdio::inherit())
         .stderr(Stdio::piped())
@@ -193,7 +241,7 @@ pub fn run(o: &Options) -> Result<bool, String> {
             // "#N<tab>pulse ..." lines come at every power of two.
             let word = line.split_whitespace().nth(1);
             let progress = matches!(word, Some("pulse" | "DONE" | "INITED"));
-            if o.verbose || progress || line.contains("panicked") || line.starts_with("==") {
+            if verbose || progress || line.contains("panicked") || line.starts_with("==") {
                 eprintln!("{line}");
             }
             out.push_str(&line);
@@ -201,29 +249,7 @@ pub fn run(o: &Options) -> Result<bool, String> {
         }
     }
     let status = child.wait().map_err(|e| e.to_string())?;
-    let f = parse(&out);
-    let new: Vec<PathBuf> = findings(artifacts)
-        .into_iter()
-        .filter(|p| !before.contains(p))
-        .collect();
-    println!(
-        "fuzz: {} executions ({} exec/s), coverage {} edges / {} features, corpus {} inputs, {} findings",
-        f.execs,
-        f.exec_per_sec,
-        f.edges,
-        f.features,
-        f.corpus,
-        new.len()
-    );
-    for p in &new {
-        println!(
-            "fuzz: finding {} (reproduce: {} {})",
-            p.display(),
-            bin.display(),
-            p.display()
-        );
-    }
-    Ok(status.success() && new.is_empty())
+    Ok((status.success(), parse(&out)))
 }
 
 #[cfg(test)]
