@@ -91,6 +91,10 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
         Cap::PageTable { .. } => page_table::decode(inv).map(Operation::PageTable),
         Cap::AsidControl => asid::decode_make_pool(inv).map(Operation::AsidControl),
         Cap::AsidPool { .. } => asid::decode_assign(inv).map(Operation::AsidPool),
+        // Their invocations are the next MCS step (docs/mcs.md); until
+        // then every label is one this kernel does not perform.
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => Err(SyscallError::IllegalOperation),
     }
 }
 

@@ -95,7 +95,9 @@ fn methods(cap: Cap) -> &'static [u64] {
         | Cap::Endpoint { .. }
         | Cap::Notification { .. }
         | Cap::Reply { .. }
-        | Cap::Zombie { .. } => &[0],
+        | Cap::Zombie { .. }
+        | Cap::SchedContext { .. }
+        | Cap::SchedControl { .. } => &[0],
     }
 }
 

@@ -26,6 +26,9 @@ pub struct BootInfoValues {
     pub cnode_size_bits: u64,
     /// Untyped caps.
     pub untyped: SlotRegion,
+    /// MCS: the SchedControl caps, one per core (not written in the
+    /// classic layout, which has no such field).
+    pub schedcontrol: SlotRegion,
 }
 
 fn region(at: PAddr, r: SlotRegion) {
@@ -49,9 +52,17 @@ pub fn write_boot_info(frame: PAddr, v: &BootInfoValues, descs: &[UntypedDesc]) 
     region(frame.add(0x78), v.extra_bi_pages);
     write_word(frame.add(0x88), v.cnode_size_bits);
     write_word(frame.add(0x90), 0); // initThreadDomain
-    region(frame.add(0x98), v.untyped);
+                                    // MCS inserts `schedcontrol` here and moves the rest 16 bytes on
+                                    // (ABI ref §6.4; a constant: the classic layout is unchanged).
+    let mcs = if crate::config::KERNEL_MCS {
+        region(frame.add(0x98), v.schedcontrol);
+        0x10
+    } else {
+        0
+    };
+    region(frame.add(0x98 + mcs), v.untyped);
     for (i, d) in descs.iter().take(MAX_BOOTINFO_UNTYPED_CAPS).enumerate() {
-        let at = frame.add(0xA8 + 16 * i as u64);
+        let at = frame.add(0xA8 + mcs + 16 * i as u64);
         write_word(at, d.paddr);
         write_word(at.add(8), d.size_bits as u64 | ((d.is_device as u64) << 8));
     }

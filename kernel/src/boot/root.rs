@@ -274,6 +274,18 @@ pub fn create(
         end: cur.next,
     };
 
+    // MCS: one SchedControl cap per core (Cairn runs one), where seL4
+    // puts them: after the extra bootinfo frames.
+    #[cfg(feature = "mcs")]
+    {
+        let start = cur.next;
+        cur.put(Cap::SchedControl { core: 0 });
+        values.schedcontrol = SlotRegion {
+            start,
+            end: cur.next,
+        };
+    }
+
     // The user image's frames.
     let frames_start = cur.next;
     for i in 0..h.user_size / PAGE {

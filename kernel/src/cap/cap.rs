@@ -21,6 +21,12 @@
 //! | PageTable | 53 mapped, 15..0 asid | base>>12 << 32 \| vaddr>>12 |
 //! | AsidPool | 15..0 asid_base | ptr |
 //! | Zombie | 54..0 ptr | number of slots |
+//! | SchedContext (MCS) | 5..0 size_bits | ptr |
+//! | SchedControl (MCS) | 15..0 core | 0 |
+//!
+//! The MCS capability types exist in the MCS kernel, and in the classic
+//! build's host tests, so that their rules are tested in every run (the
+//! kernel's host tests build the classic configuration only; docs/mcs.md).
 
 use crate::types::PAddr;
 pub use crate::types::VmRights;
@@ -128,6 +134,26 @@ pub enum Cap {
     AsidControl,
     /// A pool of 512 ASIDs starting at `asid_base`.
     AsidPool { ptr: PAddr, asid_base: u16 },
+    /// MCS: a scheduling context of `2^size_bits` bytes (its header and
+    /// refill array; the size is the creator's choice).
+    #[cfg(any(feature = "mcs", test))]
+    SchedContext { ptr: PAddr, size_bits: u8 },
+    /// MCS: the authority to configure scheduling contexts on `core`.
+    #[cfg(any(feature = "mcs", test))]
+    SchedControl { core: u16 },
+}
+
+/// The MCS capability tags: seL4 16.0.0's, from the ABI in the MCS build
+/// and the same numbers in the classic build's host tests (whose ABI has
+/// no MCS values).
+#[cfg(any(feature = "mcs", test))]
+pub(crate) mod mcs_tag {
+    #[cfg(feature = "mcs")]
+    pub use cairn_abi::cap::tag::{SCHED_CONTEXT, SCHED_CONTROL};
+    #[cfg(not(feature = "mcs"))]
+    pub const SCHED_CONTEXT: u64 = 22;
+    #[cfg(not(feature = "mcs"))]
+    pub const SCHED_CONTROL: u64 = 24;
 }
 
 pub(super) const PTR_MASK: u64 = (1 << 55) - 1;
@@ -157,6 +183,10 @@ impl Cap {
             Cap::PageTable { .. } => tag::PAGE_TABLE,
             Cap::AsidControl => tag::ASID_CONTROL,
             Cap::AsidPool { .. } => tag::ASID_POOL,
+            #[cfg(any(feature = "mcs", test))]
+            Cap::SchedContext { .. } => mcs_tag::SCHED_CONTEXT,
+            #[cfg(any(feature = "mcs", test))]
+            Cap::SchedControl { .. } => mcs_tag::SCHED_CONTROL,
         }
     }
 
@@ -245,6 +275,10 @@ impl Cap {
                 [t | lo, w1]
             }
             Cap::AsidPool { ptr, asid_base } => [t | asid_base as u64, ptr.0],
+            #[cfg(any(feature = "mcs", test))]
+            Cap::SchedContext { ptr, size_bits } => [t | ((size_bits as u64) & 0x3F), ptr.0],
+            #[cfg(any(feature = "mcs", test))]
+            Cap::SchedControl { core } => [t | core as u64, 0],
         }
     }
 
@@ -330,6 +364,15 @@ impl Cap {
             tag::ASID_POOL => Cap::AsidPool {
                 ptr: PAddr(w1),
                 asid_base: (w0 & 0xFFFF) as u16,
+            },
+            #[cfg(any(feature = "mcs", test))]
+            mcs_tag::SCHED_CONTEXT => Cap::SchedContext {
+                ptr: PAddr(w1),
+                size_bits: field(w0, 0, 6) as u8,
+            },
+            #[cfg(any(feature = "mcs", test))]
+            mcs_tag::SCHED_CONTROL => Cap::SchedControl {
+                core: (w0 & 0xFFFF) as u16,
             },
             _ => Cap::Null,
         }
@@ -417,6 +460,10 @@ pub(super) mod tests {
             ),
             (pa(12), mapping).prop_map(|(base, mapping)| Cap::PageTable { base, mapping }),
             (pa(12), any::<u16>()).prop_map(|(ptr, asid_base)| Cap::AsidPool { ptr, asid_base }),
+            (8u32..=38)
+                .prop_flat_map(move |b| (pa(b), Just(b as u8)))
+                .prop_map(|(ptr, size_bits)| Cap::SchedContext { ptr, size_bits }),
+            any::<u16>().prop_map(|core| Cap::SchedControl { core }),
         ]
     }
 
@@ -447,5 +494,15 @@ pub(super) mod tests {
     fn unknown_tags_decode_as_null() {
         assert_eq!(Cap::decode([5 << 59, 7]), Cap::Null);
         assert_eq!(Cap::decode([31 << 59, 7]), Cap::Null);
+    }
+
+    #[test]
+    fn mcs_caps_carry_sel4s_tags() {
+        let sc = Cap::SchedContext {
+            ptr: PAddr(0x8040_0000),
+            size_bits: 10,
+        };
+        assert_eq!(sc.encode(), [(22 << 59) | 10, 0x8040_0000]);
+        assert_eq!(Cap::SchedControl { core: 3 }.encode(), [(24 << 59) | 3, 0]);
     }
 }

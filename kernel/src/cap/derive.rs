@@ -29,6 +29,8 @@ pub fn cap_region(cap: &Cap) -> Option<(u64, u32)> {
         Cap::Frame { base, size, .. } => (base.0, size.bits()),
         Cap::PageTable { base, .. } => (base.0, o::PAGE_TABLE_BITS),
         Cap::AsidPool { ptr, .. } => (ptr.0, o::ASID_POOL_BITS),
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { ptr, size_bits } => (ptr.0, size_bits as u32),
         Cap::Zombie { .. } => {
             let z = Zombie::from_cap(cap)?;
             (z.ptr.0, z.size_bits())
@@ -39,6 +41,8 @@ pub fn cap_region(cap: &Cap) -> Option<(u64, u32)> {
         | Cap::IrqHandler { .. }
         | Cap::Domain
         | Cap::AsidControl => return None,
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedControl { .. } => return None,
     })
 }
 
@@ -78,6 +82,15 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
         Cap::PageTable { base: x, .. } => matches!(*b, Cap::PageTable { base: y, .. } if x == y),
         Cap::AsidControl => matches!(*b, Cap::AsidControl),
         Cap::AsidPool { ptr: x, .. } => matches!(*b, Cap::AsidPool { ptr: y, .. } if x == y),
+        // seL4 compares a SchedContext's size too, and calls every
+        // SchedControl capability the same region, whatever its core.
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext {
+            ptr: x,
+            size_bits: sx,
+        } => matches!(*b, Cap::SchedContext { ptr: y, size_bits: sy } if x == y && sx == sy),
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedControl { .. } => matches!(*b, Cap::SchedControl { .. }),
         Cap::Null | Cap::Zombie { .. } => false,
     }
 }
@@ -108,6 +121,8 @@ pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
         | Cap::PageTable { .. }
         | Cap::AsidControl
         | Cap::AsidPool { .. } => same_region_as(a, b),
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => same_region_as(a, b),
     }
 }
 
@@ -165,6 +180,8 @@ pub fn is_cap_revocable(derived: &Cap, src: &Cap) -> bool {
         | Cap::PageTable { .. }
         | Cap::AsidControl
         | Cap::AsidPool { .. } => false,
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => false,
     }
 }
 
@@ -250,6 +267,9 @@ pub fn derive_cap(slot: SlotRef, mut cap: Cap) -> Result<Cap, SyscallError> {
         | Cap::Domain
         | Cap::AsidControl
         | Cap::AsidPool { .. } => Ok(cap),
+        // Both copy as they are (seL4's deriveCap default).
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => Ok(cap),
     }
 }
 
@@ -316,5 +336,52 @@ mod tests {
             !is_mdb_parent_of(copy, minted),
             "a non-revocable copy has no children"
         );
+    }
+
+    /// The MCS capabilities' derivation rules, as seL4's: a SchedContext
+    /// is one region with its size, inside the untyped it came from, copies
+    /// as it is and is not revocable; every SchedControl capability is the
+    /// same region (whatever its core) and names no memory.
+    #[test]
+    fn mcs_caps_derive_as_sel4s() {
+        SimMachine::install(BASE, 1 << 16);
+        let sc = |ptr, size_bits| Cap::SchedContext {
+            ptr: PAddr(ptr),
+            size_bits,
+        };
+        let ut = Cap::Untyped {
+            ptr: PAddr(0x9000_0000),
+            size_bits: 12,
+            free_index: 0,
+            is_device: false,
+        };
+        assert_eq!(cap_region(&sc(0x9000_0400, 10)), Some((0x9000_0400, 10)));
+        assert!(same_region_as(&ut, &sc(0x9000_0c00, 10)));
+        assert!(!same_region_as(&ut, &sc(0x9000_0800, 12)));
+        assert!(same_object_as(&sc(0x9000_0400, 10), &sc(0x9000_0400, 10)));
+        assert!(!same_object_as(&sc(0x9000_0400, 10), &sc(0x9000_0400, 11)));
+        assert!(!same_object_as(&sc(0x9000_0400, 10), &sc(0x9000_0800, 10)));
+        let (c0, c1) = (Cap::SchedControl { core: 0 }, Cap::SchedControl { core: 1 });
+        assert_eq!(cap_region(&c0), None);
+        assert!(same_region_as(&c0, &c1));
+        assert!(!same_region_as(&c0, &Cap::Domain));
+        assert!(!same_region_as(&ut, &c0));
+
+        let cn = PAddr(BASE);
+        let (orig, copy) = (cnode_slot(cn, 0), cnode_slot(cn, 1));
+        insert_original(orig, sc(0x9000_0400, 10));
+        assert!(is_final_capability(orig));
+        let derived = derive_cap(orig, sc(0x9000_0400, 10));
+        assert_eq!(derived, Ok(sc(0x9000_0400, 10)));
+        assert!(!is_cap_revocable(&sc(0x9000_0400, 10), &ut));
+        cte_insert(sc(0x9000_0400, 10), orig, copy);
+        assert!(!copy.get().revocable());
+        assert!(
+            is_mdb_parent_of(orig, copy),
+            "revoking the original deletes copies"
+        );
+        assert!(!is_final_capability(orig) && !is_final_capability(copy));
+        assert_eq!(derive_cap(orig, c1), Ok(c1));
+        assert!(!is_cap_revocable(&c1, &c0));
     }
 }

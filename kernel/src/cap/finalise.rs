@@ -94,6 +94,11 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         | Cap::AsidControl
         | Cap::Frame { mapping: None, .. }
         | Cap::PageTable { mapping: None, .. } => {}
+        // Nothing can be bound to a SchedContext yet, and its object
+        // holds no state another object points at (docs/mcs.md): the
+        // last capability leaves at once, as seL4's does (no zombie).
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => {}
     }
     Finalised::Done { irq: None }
 }
@@ -103,5 +108,26 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
 fn deleting_irq_handler(irq: u16) {
     if let Some(s) = irq_slot(irq) {
         super::delete::cte_delete_one(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::PAddr;
+
+    /// The last SchedContext or SchedControl capability leaves at once:
+    /// no zombie, no IRQ to release (seL4's finaliseCap for both).
+    #[test]
+    fn mcs_caps_finalise_at_once() {
+        let sc = Cap::SchedContext {
+            ptr: PAddr(0x9000_0400),
+            size_bits: 10,
+        };
+        for cap in [sc, Cap::SchedControl { core: 0 }] {
+            for is_final in [false, true] {
+                assert_eq!(finalise_cap(cap, is_final), Finalised::Done { irq: None });
+            }
+        }
     }
 }

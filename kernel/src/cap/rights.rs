@@ -42,6 +42,8 @@ pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
         | Cap::PageTable { .. }
         | Cap::AsidControl
         | Cap::AsidPool { .. } => {}
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => {}
     }
     cap
 }
@@ -85,6 +87,8 @@ pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
         | Cap::PageTable { .. }
         | Cap::AsidControl
         | Cap::AsidPool { .. } => {}
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => {}
     }
     cap
 }
@@ -194,5 +198,20 @@ mod tests {
         assert!(has_cancel_send_rights(&ep(5, 0xF)));
         assert!(!has_cancel_send_rights(&ep(5, 0x7)));
         assert!(!has_cancel_send_rights(&Cap::Domain));
+    }
+
+    #[test]
+    fn mcs_caps_have_no_rights_badge_or_guard() {
+        let sc = Cap::SchedContext {
+            ptr: PAddr(0x9000_0400),
+            size_bits: 10,
+        };
+        let ctl = Cap::SchedControl { core: 2 };
+        for cap in [sc, ctl] {
+            assert_eq!(mask_cap_rights(CapRights(0), cap), cap);
+            assert_eq!(update_cap_data(false, 0x55, cap), cap);
+            assert_eq!(update_cap_data(true, 0x55, cap), cap);
+            assert!(!has_cancel_send_rights(&cap));
+        }
     }
 }

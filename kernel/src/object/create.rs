@@ -107,10 +107,18 @@ pub fn create_object(t: ObjectType, base: PAddr, user_size: u32, is_device: bool
             base,
             mapping: None,
         },
-        // Never reached: untyped::decode refuses these types until their
-        // objects exist (docs/mcs.md, "What is left").
+        // Zeroed, the header says "not configured" (no refills, budget
+        // and period 0), as seL4's new SchedContext does; the refill array
+        // follows it in the same object (docs/mcs.md).
         #[cfg(feature = "mcs")]
-        ObjectType::SchedContext | ObjectType::Reply => Cap::Null,
+        ObjectType::SchedContext => Cap::SchedContext {
+            ptr: base,
+            size_bits: user_size as u8,
+        },
+        // Never reached: untyped::decode refuses reply objects until they
+        // exist (docs/mcs.md, "What is left").
+        #[cfg(feature = "mcs")]
+        ObjectType::Reply => Cap::Null,
     }
 }
 

@@ -104,10 +104,11 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
     if too_small {
         return Err(SyscallError::InvalidArgument { index: 1 });
     }
-    // The MCS objects are checked as seL4 checks them, but not made yet
-    // (docs/mcs.md): refused as a type this kernel cannot create.
+    // Reply objects are checked as seL4 checks them, but not made yet (the
+    // MCS reply capability replaces the classic one with the MCS IPC;
+    // docs/mcs.md): refused as a type this kernel cannot create.
     #[cfg(feature = "mcs")]
-    if matches!(ty, ObjectType::SchedContext | ObjectType::Reply) {
+    if matches!(ty, ObjectType::Reply) {
         return Err(SyscallError::InvalidArgument { index: 0 });
     }
 
