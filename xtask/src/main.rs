@@ -5,7 +5,7 @@
 //! (kernel, root tasks, images), `qemu` (running with a deadline), `harness`
 //! (judging output), `images` (the QEMU test table), `suite` (`test`),
 //! `lint` and `inventory` (`lint`), `bench` (`bench`), `profile`
-//! (`bench --profile`), `system` (`system`).
+//! (`bench --profile`), `size` (`size`), `system` (`system`).
 
 mod bench;
 mod build;
@@ -20,6 +20,7 @@ mod prereq;
 mod probe;
 mod profile;
 mod qemu;
+mod size;
 mod suite;
 mod system;
 mod toolchain;
@@ -113,6 +114,21 @@ enum Cmd {
         /// Stream cargo's output.
         #[arg(long, short)]
         verbose: bool,
+    },
+    /// Builds the kernel and prints its size: bytes of .text, .rodata,
+    /// .data and .bss, and the largest modules and functions.
+    ///
+    /// Without --config: the configurations whose size `cargo xtask test`
+    /// bounds (defaults, and debug=off); exits non-zero if a section is
+    /// above its bound (xtask/src/size.rs, docs/benchmarks.md "Code size").
+    Size {
+        /// Kernel option KEY=VALUE (repeatable, or comma-separated): report
+        /// this one configuration instead.
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
+        /// How many modules and functions to list.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        top: usize,
     },
     /// Reads a system description (seL4 Microkit's XML format) or a CapDL
     /// spec (.cdl), checks it and writes its CapDL spec.
@@ -279,6 +295,7 @@ fn main() -> ExitCode {
             graph,
             config,
         }),
+        Cmd::Size { config, top } => size_command(&config, top),
         Cmd::Bench {
             verbose,
             profile: Some(case),
@@ -307,6 +324,23 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `cargo xtask size`: the bounded configurations, or the one given.
+fn size_command(config: &[String], top: usize) -> Result<i32, String> {
+    let tc = prereq::ensure(&[Need::CrossToolchain])?.ok_or("no cross toolchain")?;
+    let joined = config.join(",");
+    let configs: Vec<&str> = if config.is_empty() {
+        size::BOUNDS.iter().map(|(c, _)| *c).collect()
+    } else {
+        vec![&joined]
+    };
+    let mut summary = harness::Summary::default();
+    for r in size::measure(&Builder::new(tc), &configs, Some(top)) {
+        println!("{}", r.line());
+        summary.add(&r);
+    }
+    Ok(i32::from(summary.failed != 0))
 }
 
 /// `cargo xtask run` without a terminal (a script, CI): nobody can type

@@ -35,10 +35,23 @@ pub struct Options {
     pub config: Vec<String>,
 }
 
+/// The `--image` name that selects the kernel size check.
+pub const SIZE: &str = "size";
+
 /// Runs the suite; returns whether everything passed.
 pub fn run(opts: &Options) -> Result<bool, String> {
+    // `size` is not an image: the kernel size bounds (size.rs), checked
+    // with every run of the images or when named, for the plain
+    // configurations only (not under a --config overlay).
+    let sized =
+        opts.config.is_empty() && (opts.images.is_empty() || opts.images.iter().any(|i| i == SIZE));
+    let only: Vec<String> = opts.images.iter().filter(|i| *i != SIZE).cloned().collect();
     let overlay = parse_config(&opts.config)?;
-    let selected = images::select(&opts.images)?;
+    let selected = if only.is_empty() && !opts.images.is_empty() {
+        vec![]
+    } else {
+        images::select(&only)?
+    };
     let (selected, left): (Vec<&TestImage>, Vec<&TestImage>) = selected
         .into_iter()
         .partition(|i| !overlay.mcs || i.under_mcs);
@@ -56,6 +69,9 @@ pub fn run(opts: &Options) -> Result<bool, String> {
     let mut needs = vec![];
     if !selected.is_empty() {
         needs.extend([Need::CrossToolchain, Need::Qemu]);
+    }
+    if sized {
+        needs.push(Need::CrossToolchain);
     }
     if selected
         .iter()
@@ -93,7 +109,8 @@ pub fn run(opts: &Options) -> Result<bool, String> {
 
     if let Some(tc) = toolchain {
         eprintln!("xtask: cross toolchain: {}", tc.describe());
-        let artifacts = build_all(&Builder::new(tc), &selected);
+        let b = Builder::new(tc);
+        let artifacts = build_all(&b, &selected);
         for ((image, _), built) in selected.iter().zip(artifacts) {
             let (results, output) = match built {
                 Ok(path) => run_image(image, &path, opts.verbose),
@@ -106,6 +123,12 @@ pub fn run(opts: &Options) -> Result<bool, String> {
             if let Some(output) = output {
                 eprintln!("{output}");
             }
+        }
+        if sized {
+            let configs: Vec<&str> = crate::size::BOUNDS.iter().map(|(c, _)| *c).collect();
+            crate::size::measure(&b, &configs, None)
+                .iter()
+                .for_each(&mut report);
         }
     }
 
