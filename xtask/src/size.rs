@@ -27,11 +27,11 @@ pub const SECTIONS: [&str; 4] = [".text", ".rodata", ".data", ".bss"];
 pub const BOUNDS: [(&str, [(&str, u64); 3]); 2] = [
     (
         "",
-        [(".text", 73_450), (".rodata", 8_670), (".data", 5_600)],
+        [(".text", 72_120), (".rodata", 7_960), (".data", 5_600)],
     ),
     (
         "debug=off",
-        [(".text", 68_170), (".rodata", 7_490), (".data", 5_600)],
+        [(".text", 66_560), (".rodata", 7_070), (".data", 5_600)],
     ),
 ];
 

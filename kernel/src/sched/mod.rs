@@ -137,6 +137,10 @@ fn choose_new_thread() {
 
 /// seL4's `schedule`: carries out the pending action and returns the
 /// thread to run (`None`: idle). Called at every kernel exit.
+// Out of line: inlined into the exit path (as LTO would), it costs a null
+// syscall 20 more instructions in register saves (docs/benchmarks.md,
+// "Code size").
+#[inline(never)]
 pub fn schedule() -> Option<TcbRef> {
     let k = kernel();
     let action = action();

@@ -167,6 +167,9 @@ fn handle_interrupt<K: Kernel>(cause: u64) {
 /// Idles until an interrupt is pending, then handles one. `sstatus.SIE`
 /// stays 0: an interrupt enabled in `sie` wakes `wfi` without trapping, and
 /// is found by polling `sip`.
+// Out of line: inlined into `exit_to_user` (as LTO does), its loop's
+// registers make every kernel exit save and restore seven more.
+#[inline(never)]
 fn idle<K: Kernel>() {
     csr::wfi();
     let pending = csr::read_sip() & csr::read_sie();
