@@ -132,6 +132,23 @@ impl Builder {
         Ok(built)
     }
 
+    /// Builds the CapDL loader around the input file `spec`
+    /// (`CAIRN_SYSTEM_SPEC`, read by its build.rs) for `cfg`'s ABI and
+    /// returns its ELF.
+    pub fn loader(&self, spec: &Path, cfg: &KernelConfig) -> Result<PathBuf, String> {
+        let name = crate::sysimage::LOADER;
+        eprintln!("xtask: building {name} for {}", short(spec));
+        let mut cmd = self.cargo(Target::User, &self.root.join("user"));
+        cmd.args(["-p", name, "--bin", name])
+            .env("CAIRN_SYSTEM_SPEC", spec);
+        add_features(&mut cmd, cfg, USER_LIBRARY);
+        let built = cargo_executables(cmd, name)?;
+        built
+            .get(name)
+            .cloned()
+            .ok_or_else(|| format!("cargo built no executable named {name}"))
+    }
+
     /// Builds the crate in `dir` (a workspace of its own, depending on the
     /// user library) for `cfg`'s ABI and returns its only executable.
     pub fn standalone(&self, dir: &Path, cfg: &KernelConfig) -> Result<PathBuf, String> {

@@ -22,6 +22,9 @@ pub enum RootTask {
     /// [`STANDALONE_DIR`] built separately, its ELF copied to a temporary
     /// directory and used as a `--rootserver` path.
     Standalone,
+    /// The CapDL loader with the system of this description (a path
+    /// from the repository root) and its PDs (`crate::sysimage`).
+    System(&'static str),
 }
 
 /// The machine an image boots on.
@@ -131,6 +134,19 @@ pub const TEST_IMAGES: &[TestImage] = &[
         input: None,
         timeout: Duration::from_secs(120),
         // Already MCS: it would only repeat itself.
+        under_mcs: false,
+    },
+    TestImage {
+        // Two PDs built and started by the CapDL loader: a notification
+        // each way and a protected call (user/pds/ping, user/pds/pong).
+        name: "system-ping",
+        root: RootTask::System("examples/ping.system"),
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith("ping: done"),
+        input: None,
+        // Seconds when it works; this only bounds a hang.
+        timeout: Duration::from_secs(120),
         under_mcs: false,
     },
     TestImage {

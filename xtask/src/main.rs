@@ -22,6 +22,7 @@ mod profile;
 mod qemu;
 mod size;
 mod suite;
+mod sysimage;
 mod system;
 mod toolchain;
 
@@ -57,7 +58,7 @@ enum Cmd {
         #[command(flatten)]
         system: SystemArgs,
         /// Root task from the user/ workspace (conflicts with --rootserver).
-        #[arg(long, value_enum, conflicts_with = "rootserver")]
+        #[arg(long, value_enum, conflicts_with_all = ["rootserver", "system_file"])]
         suite: Option<Suite>,
     },
     /// Builds the kernel and the demo (or --rootserver) and boots them under
@@ -231,6 +232,14 @@ struct SystemArgs {
     /// of the demo.
     #[arg(long, value_name = "PATH")]
     rootserver: Option<PathBuf>,
+    /// A system description (seL4 Microkit's XML format): its PDs'
+    /// programs are built and the CapDL loader, the root task, starts
+    /// them (docs/system.md).
+    #[arg(long = "system", value_name = "FILE", conflicts_with = "rootserver")]
+    system_file: Option<PathBuf>,
+    /// With --system: the loader prints what it creates.
+    #[arg(long, requires = "system_file")]
+    loader_debug: bool,
 }
 
 /// Root tasks of the user/ workspace.
@@ -366,8 +375,8 @@ fn build_system(args: &SystemArgs, suite: Option<Suite>, more: &[Need]) -> Resul
         // The demo and the conformance suite use classic IPC (reply caps
         // in the caller slot); their MCS versions come with MCS IPC.
         return Err(
-            "--config mcs=on: the demo and the conformance suite do not run under \
-             MCS yet (docs/mcs.md); boot your own root task with --rootserver ELF, built \
+            "--config mcs=on: the demo, the conformance suite and the CapDL loader do not run \
+             under MCS yet (docs/mcs.md); boot your own root task with --rootserver ELF, built \
              against cairn-sel4 with its `mcs` feature (user/hello is one)"
                 .into(),
         );
@@ -386,6 +395,13 @@ fn build_system(args: &SystemArgs, suite: Option<Suite>, more: &[Need]) -> Resul
     let kernel = b.kernel(&cfg)?;
     let (root, name) = match (&args.rootserver, suite) {
         (Some(path), _) => (path.clone(), file_stem(path)),
+        (None, _) if args.system_file.is_some() => {
+            let file = args.system_file.as_deref().ok_or("no --system")?;
+            (
+                sysimage::loader(&b, file, &cfg, args.loader_debug)?,
+                format!("system-{}", file_stem(file)),
+            )
+        }
         (None, s) => {
             let package = match s.unwrap_or(Suite::Demo) {
                 Suite::Demo => images::DEMO,

@@ -173,6 +173,10 @@ fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
                 "cairn-sel4",
                 "-p",
                 "cairn-rt",
+                "-p",
+                "cairn-loader",
+                "-p",
+                "cairn-pd",
                 "--no-fail-fast",
             ]),
         ),
@@ -237,6 +241,9 @@ fn build_all(b: &Builder, selected: &[(&TestImage, KernelConfig)]) -> Vec<Result
                     .as_ref()
                     .map_err(Clone::clone)?
                     .clone(),
+                RootTask::System(file) => {
+                    crate::sysimage::loader(b, &crate::build::repo_root().join(file), cfg, false)?
+                }
             };
             b.image(kernel, &root, &format!("test-{}", i.name))
         })

@@ -130,6 +130,9 @@ pub struct Segment<'a> {
     pub vaddr: u64,
     pub paddr: u64,
     pub memsz: u64,
+    /// `p_flags` (`PF_X` 1, `PF_W` 2, `PF_R` 4), for loaders that map
+    /// each segment with its own rights.
+    pub flags: u32,
     /// The `p_filesz` bytes from the file; the rest of `memsz` is zero.
     pub data: &'a [u8],
 }
@@ -234,6 +237,7 @@ pub fn parse(data: &[u8]) -> Result<Program<'_>, Problem> {
             vaddr,
             paddr,
             memsz,
+            flags: ph.p_flags(e).0,
             data: bytes,
         });
     }

@@ -12,6 +12,7 @@
 //! (the image builder and the CapDL loader, issue 14).
 #![forbid(unsafe_code)]
 
+pub mod boot;
 pub mod capdl;
 pub mod diag;
 pub mod graph;

@@ -1,0 +1,105 @@
+//! System images (`cargo xtask run --system FILE`, the `system-*` test
+//! images): the PDs' programs are built, the description is turned into
+//! the loader's input (`cairn_system::boot`) with their ELF files, and
+//! the loader (`user/loader`) is built around it as the root task.
+//!
+//! A `program_image` path `NAME.elf` names the PD crate `user/pds/NAME`
+//! (package and binary `NAME`) when there is one; otherwise it is a file,
+//! relative to the description's directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::build::{repo_root, Builder};
+
+/// The loader (package and binary name in `user/`).
+pub const LOADER: &str = "cairn-loader";
+
+/// Builds the PDs and the loader for the description `file`; returns the
+/// loader's ELF. `verbose`: the loader prints what it creates.
+pub fn loader(
+    b: &Builder,
+    file: &Path,
+    cfg: &cairn_config::KernelConfig,
+    verbose: bool,
+) -> Result<PathBuf, String> {
+    let shown = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let loaded = cairn_system::load(&shown, &text, cairn_system::Config::default())
+        .map_err(|d| cairn_system::diag::render(&d))?;
+    let system = loaded
+        .system
+        .as_ref()
+        .ok_or("--system takes a system description (.system): a CapDL spec names no programs")?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    // Programs: PD crates first (one cargo run), then files.
+    let mut crates = Vec::new();
+    for pd in &system.pds {
+        if let Some(name) = pd_crate(&pd.program_image) {
+            crates.push(name);
+        }
+    }
+    crates.sort_unstable();
+    crates.dedup();
+    let refs: Vec<&str> = crates.iter().map(String::as_str).collect();
+    let built = if refs.is_empty() {
+        Default::default()
+    } else {
+        b.user_programs(&refs, cfg)?
+    };
+    let mut elfs = Vec::new();
+    for pd in &system.pds {
+        let path = match pd_crate(&pd.program_image) {
+            Some(name) => built[&name].clone(),
+            None => dir.join(&pd.program_image),
+        };
+        let bytes = std::fs::read(&path)
+            .map_err(|e| format!("{shown}: PD {}: program {}: {e}", pd.name, path.display()))?;
+        elfs.push((format!("tcb_{}", pd.name), bytes));
+    }
+    let programs: Vec<_> = elfs
+        .iter()
+        .map(|(tcb, elf)| cairn_system::boot::Program {
+            tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
+            elf,
+        })
+        .collect();
+    let spec = cairn_system::boot::serialise(&loaded.spec, &programs, verbose)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    let stem = file
+        .file_stem()
+        .map_or("system".into(), |s| s.to_string_lossy().into_owned());
+    let out = b.images_dir()?.join(format!("{stem}.spec"));
+    std::fs::write(&out, &spec).map_err(|e| format!("{}: {e}", out.display()))?;
+    eprintln!(
+        "xtask: {}: {} bytes of loader input",
+        out.display(),
+        spec.len()
+    );
+    b.loader(&out, cfg)
+}
+
+/// The PD crate a `program_image` path names, if `user/pds/NAME` exists.
+fn pd_crate(path: &str) -> Option<String> {
+    let name = path.strip_suffix(".elf")?;
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (ok && repo_root()
+        .join("user/pds")
+        .join(name)
+        .join("Cargo.toml")
+        .is_file())
+    .then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn program_images_name_pd_crates() {
+        assert_eq!(super::pd_crate("ping.elf").as_deref(), Some("ping"));
+        assert_eq!(super::pd_crate("nope.elf"), None);
+        assert_eq!(super::pd_crate("../ping.elf"), None);
+        assert_eq!(super::pd_crate("ping"), None);
+    }
+}
