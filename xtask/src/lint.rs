@@ -82,6 +82,13 @@ const CHECKS: [Check; 12] = [
         dir: "user",
         tool: Tool::HostClippy(&["-p", "cairn-sel4", "-p", "cairn-rt", "--all-targets"]),
     },
+    // The loader's input reading and the PD runtime's pure parts, with
+    // their unit tests (their binaries are bare-metal only).
+    Check {
+        name: "clippy::host-loader",
+        dir: "user",
+        tool: Tool::HostClippy(&["-p", "cairn-loader", "-p", "cairn-pd", "--lib", "--tests"]),
+    },
     // The kernel library and binary as the bare-metal build sees them
     // (arch/riscv64/machine exists only there).
     Check {
@@ -266,7 +273,7 @@ mod tests {
         );
         assert_eq!(
             dirs(|t| matches!(t, Tool::HostClippy(_))),
-            [".", "user", "."]
+            [".", "user", "user", "."]
         );
         let cross: Vec<_> = CHECKS
             .iter()
@@ -311,7 +318,7 @@ mod tests {
         let host = args(CHECKS[4].tool);
         assert_eq!(host.first().map(String::as_str), Some("clippy"));
         assert!(host.ends_with(&["--".into(), "-D".into(), "warnings".into()]));
-        let cross = args(CHECKS[6].tool);
+        let cross = args(CHECKS[7].tool);
         assert!(cross.contains(&"riscv64gc-unknown-none-elf".to_string()));
         assert!(cross.contains(&"--workspace".to_string()));
         assert!(cross.ends_with(&["--".into(), "-D".into(), "warnings".into()]));

@@ -3,6 +3,7 @@
 //! model, text and JSON (`capdl`), and the examples (`examples`).
 
 mod bad;
+mod boot;
 mod capdl;
 mod examples;
 mod sdf;
