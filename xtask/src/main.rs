@@ -77,7 +77,8 @@ enum Cmd {
     /// host tests. QEMU images (table in xtask/src/images.rs): the
     /// conformance suite in three configurations (defaults, a 13-bit root
     /// CNode, 4 domains), the demo with its UART echo, a standalone
-    /// --rootserver (also on the MCS kernel), the benchmarks' bounds under -icount, and two boots
+    /// --rootserver (also on the MCS kernel), a system booted by the CapDL
+    /// loader, the benchmarks' bounds under -icount, and two boots
     /// that must fail fast (no memory, root task too big). Prints
     /// one line per test and closes with `N passed, M failed`; exits
     /// non-zero if anything failed.
