@@ -5,7 +5,7 @@
 //! (kernel, root tasks, images), `qemu` (running with a deadline), `harness`
 //! (judging output), `images` (the QEMU test table), `suite` (`test`),
 //! `lint` and `inventory` (`lint`), `bench` (`bench`), `profile`
-//! (`bench --profile`), `size` (`size`), `system` (`system`).
+//! (`bench --profile`), `size` (`size`), `system` (`system`), `spec` (`spec`).
 
 mod bench;
 mod build;
@@ -21,6 +21,7 @@ mod probe;
 mod profile;
 mod qemu;
 mod size;
+mod spec;
 mod suite;
 mod sysimage;
 mod system;
@@ -220,6 +221,21 @@ enum Cmd {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Runs the refinement test (docs/spec.md) for N steps: random CNode
+    /// and Retype calls on the kernel's host build and on the executable
+    /// specification (spec/), their replies and states compared after
+    /// every step.
+    ///
+    /// `cargo xtask test` runs it with a small step count; this runs it
+    /// optimised, longer. A failure prints the shrunk sequence of steps.
+    Spec {
+        /// Steps to run (in sequences of up to 400 from fresh boots).
+        #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+        steps: u64,
+        /// Seed of the random sequences (default: a fresh one).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+    },
 }
 
 /// What makes up a system: the kernel's configuration and the root task.
@@ -326,6 +342,7 @@ fn main() -> ExitCode {
         })
         .map(|ok| if ok { 0 } else { 1 }),
         Cmd::Coverage { verbose } => coverage::run(verbose).map(|()| 0),
+        Cmd::Spec { steps, seed } => spec::run(steps, seed).map(|ok| if ok { 0 } else { 1 }),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -43,7 +43,9 @@
 //! operations (locations are resolved at run time, so a shrunk sequence
 //! stays meaningful, if not always minimal).
 
+mod abstraction;
 mod model;
+mod refine;
 mod world;
 
 use proptest::prelude::*;

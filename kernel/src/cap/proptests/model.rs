@@ -17,7 +17,7 @@ use cairn_abi::invocation::label as l;
 use std::collections::HashSet;
 
 /// What a successful call must have done.
-enum Expect {
+pub(super) enum Expect {
     /// A slot the method needs does not resolve: the call must fail.
     Fails,
     /// Copy or Mint (with `badge`) of `src_cap` from `src` to `dest`.
@@ -53,7 +53,7 @@ enum Expect {
 }
 
 /// A CNode method on the slot `at`; `extra` are the further roots.
-fn cnode_call(label: u64, at: Addr, mut mrs: Vec<u64>, extra: &[Addr]) -> Call {
+pub(super) fn cnode_call(label: u64, at: Addr, mut mrs: Vec<u64>, extra: &[Addr]) -> Call {
     mrs.splice(0..0, [at.index, at.depth]);
     let extra = extra.iter().map(|a| a.cnode).collect();
     Call {
@@ -102,7 +102,7 @@ fn only_zombies(added: &HashSet<u64>) {
 impl World {
     /// The call for `op` and what its success must have done; `None` if
     /// it could change a boot capability.
-    fn plan(&self, op: &Op) -> Option<(Call, Expect)> {
+    pub(super) fn plan(&self, op: &Op) -> Option<(Call, Expect)> {
         let cap_of = |s: Option<SlotRef>| s.map_or(Cap::Null, |s| s.get().cap());
         Some(match *op {
             Op::Copy { dest, src, rights }

@@ -1,0 +1,249 @@
+//! The abstraction function of the refinement test: the kernel's state,
+//! as the property test's `World` gathered it (every slot reachable from
+//! the root task's CSpace and through derivation links), mapped onto the
+//! specification's (`cairn_spec::State`).
+//!
+//! * Objects are named by physical address; an object exists while a cap
+//!   names it (the kernel keeps no other record), with its kind from the
+//!   cap.
+//! * A slot is (CNode or TCB address, index), from the address of its CTE.
+//! * Caps map field by field; a notification's rights are only its send
+//!   and receive rights; a Zombie has no abstract counterpart (none may be
+//!   left once a deletion has run to completion).
+//! * The derivation tree: a cap's parent is its nearest ancestor in the
+//!   kernel's derivation list (`tree_check::Cdt`), its children are listed
+//!   in list order; `original` is the CTE's revocable flag.
+
+use super::world::World;
+use crate::cap::zombie::{Zombie, ZombieKind};
+use crate::cap::{Cap, SlotRef};
+use crate::object::tcb::{Tcb, TcbRef, TCB_CNODE_ENTRIES};
+use cairn_abi::object::SLOT_BITS;
+use cairn_spec::cap::{EpRights, Kind, VmRights};
+use cairn_spec::{Entry, Object, SlotId, State};
+use std::collections::HashMap;
+
+/// The abstract cap of a kernel cap.
+pub fn abs_cap(c: &Cap) -> cairn_spec::Cap {
+    use cairn_spec::Cap as A;
+    let ep = |r: cairn_abi::cap::CapRights| EpRights::from_word(r.0);
+    match *c {
+        Cap::Untyped {
+            ptr,
+            size_bits,
+            free_index,
+            is_device,
+        } => A::Untyped {
+            obj: ptr.0,
+            size_bits: size_bits as u32,
+            device: is_device,
+            watermark: free_index,
+        },
+        Cap::Endpoint { ptr, badge, rights } => A::Endpoint {
+            obj: ptr.0,
+            badge,
+            rights: ep(rights),
+        },
+        Cap::Notification { ptr, badge, rights } => A::Notification {
+            obj: ptr.0,
+            badge,
+            rights: EpRights {
+                grant: false,
+                grant_reply: false,
+                ..ep(rights)
+            },
+        },
+        Cap::Reply {
+            tcb,
+            master,
+            can_grant,
+        } => A::Reply {
+            tcb: tcb.0,
+            master,
+            grant: can_grant,
+        },
+        Cap::CNode {
+            ptr,
+            radix,
+            guard_size,
+            guard,
+        } => A::CNode {
+            obj: ptr.0,
+            radix: radix as u32,
+            guard_size: guard_size as u32,
+            guard,
+        },
+        Cap::Thread { tcb } => A::Thread { obj: tcb.0 },
+        Cap::IrqControl => A::IrqControl,
+        Cap::IrqHandler { irq } => A::IrqHandler { irq: irq as u64 },
+        Cap::Domain => A::Domain,
+        Cap::Frame {
+            base,
+            size,
+            rights,
+            is_device,
+            mapping,
+        } => A::Frame {
+            obj: base.0,
+            size_bits: size.bits(),
+            rights: match rights {
+                crate::cap::VmRights::KernelOnly => VmRights::KernelOnly,
+                crate::cap::VmRights::ReadOnly => VmRights::ReadOnly,
+                crate::cap::VmRights::ReadWrite => VmRights::ReadWrite,
+            },
+            device: is_device,
+            mapped: mapping.map(|m| (m.asid as u64, m.vaddr)),
+        },
+        Cap::PageTable { base, mapping } => A::PageTable {
+            obj: base.0,
+            mapped: mapping.map(|m| (m.asid as u64, m.vaddr)),
+        },
+        Cap::AsidControl => A::AsidControl,
+        Cap::AsidPool { ptr, asid_base } => A::AsidPool {
+            obj: ptr.0,
+            base: asid_base as u64,
+        },
+        Cap::Zombie { .. } => {
+            let z = Zombie::from_cap(c).expect("a zombie");
+            A::Zombie {
+                obj: z.ptr.0,
+                kind: match z.kind {
+                    ZombieKind::CNode { radix } => Kind::CNode {
+                        radix: radix as u32,
+                    },
+                    ZombieKind::Tcb => Kind::Tcb,
+                },
+            }
+        }
+        Cap::Null => panic!("no abstract cap for the null cap"),
+    }
+}
+
+/// The abstract state of the kernel as `w` last checked it.
+pub fn abstract_state(w: &World) -> State {
+    let live: Vec<SlotRef> = w.cdt.live().collect();
+    // Objects, and where each slot-holding object's slots are.
+    let mut objects = std::collections::BTreeMap::new();
+    let mut cnodes: Vec<(u64, u64)> = Vec::new(); // (start, end) = obj
+    let mut tcb_slots: HashMap<u64, SlotId> = HashMap::new();
+    for s in &live {
+        let c = s.get().cap();
+        let a = abs_cap(&c);
+        if let Some((obj, kind)) = a.object() {
+            objects.entry(obj).or_insert_with(|| Object::new(kind));
+        }
+        match a {
+            cairn_spec::Cap::CNode { obj, radix, .. }
+            | cairn_spec::Cap::Zombie {
+                obj,
+                kind: Kind::CNode { radix },
+            } => {
+                cnodes.push((obj, obj + ((1u64 << radix) << SLOT_BITS)));
+            }
+            cairn_spec::Cap::Thread { obj }
+            | cairn_spec::Cap::Zombie {
+                obj,
+                kind: Kind::Tcb,
+            } => {
+                let tcb = crate::types::PAddr(obj);
+                for i in 0..TCB_CNODE_ENTRIES {
+                    let slot = Tcb::slot(TcbRef::new(tcb), i);
+                    let id = SlotId {
+                        obj: tcb.0,
+                        index: i as u64,
+                    };
+                    tcb_slots.insert(slot.paddr().0, id);
+                }
+            }
+            _ => {}
+        }
+    }
+    let id = |s: SlotRef| -> SlotId {
+        let a = s.paddr().0;
+        if let Some(&id) = tcb_slots.get(&a) {
+            return id;
+        }
+        let &(start, _) = cnodes
+            .iter()
+            .find(|&&(st, end)| st <= a && a < end)
+            .unwrap_or_else(|| panic!("{s:?} is in no CNode or TCB a cap names"));
+        SlotId {
+            obj: start,
+            index: (a - start) >> SLOT_BITS,
+        }
+    };
+    let mut entries: HashMap<SlotId, Entry> = HashMap::new();
+    // In list order, so that children come out newest first.
+    for list in &w.cdt.lists {
+        for &s in list {
+            let e = s.get();
+            let parent = w.cdt.ancestors(s).first().map(|&p| id(p));
+            let me = id(s);
+            entries.insert(
+                me,
+                Entry {
+                    cap: abs_cap(&e.cap()),
+                    original: e.revocable(),
+                    parent,
+                    children: Vec::new(),
+                },
+            );
+            if let Some(p) = parent {
+                if let Some(pe) = entries.get_mut(&p) {
+                    pe.children.push(me);
+                }
+            }
+        }
+    }
+    for (slot, e) in entries {
+        match objects.get_mut(&slot.obj) {
+            Some(Object::CNode { slots, .. } | Object::Tcb { slots }) => {
+                slots.insert(slot.index, e);
+            }
+            _ => panic!(
+                "{slot:?} holds {:?} but its object is no CNode or TCB",
+                e.cap
+            ),
+        }
+    }
+    State {
+        objects,
+        tcb_bits: crate::config::TCB_BITS,
+    }
+}
+
+/// The differences between the kernel's abstract state and the spec's, as
+/// text (empty: none), object by object and slot by slot.
+pub fn diff(kernel: &State, spec: &State) -> String {
+    let mut out = String::new();
+    let keys: std::collections::BTreeSet<u64> = kernel
+        .objects
+        .keys()
+        .chain(spec.objects.keys())
+        .copied()
+        .collect();
+    for k in keys {
+        let (a, b) = (kernel.objects.get(&k), spec.objects.get(&k));
+        if a == b {
+            continue;
+        }
+        match (a, b) {
+            (
+                Some(Object::CNode { slots: sa, .. } | Object::Tcb { slots: sa }),
+                Some(Object::CNode { slots: sb, .. } | Object::Tcb { slots: sb }),
+            ) => {
+                let idx: std::collections::BTreeSet<u64> =
+                    sa.keys().chain(sb.keys()).copied().collect();
+                for i in idx {
+                    let (x, y) = (sa.get(&i), sb.get(&i));
+                    if x != y {
+                        out +=
+                            &format!("  slot {k:#x}[{i}]:\n    kernel {x:?}\n    spec   {y:?}\n");
+                    }
+                }
+            }
+            _ => out += &format!("  object {k:#x}:\n    kernel {a:?}\n    spec   {b:?}\n"),
+        }
+    }
+    out
+}

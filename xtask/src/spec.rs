@@ -1,0 +1,34 @@
+//! `cargo xtask spec`: the refinement test (docs/spec.md) for as many
+//! steps as asked. It is the kernel crate's host test
+//! `cap::proptests::refine::kernel_refines_the_spec`, which `cargo xtask
+//! test` runs with its default step count; here the step count and the
+//! seed go to it through `CAIRN_SPEC_STEPS` and `CAIRN_SPEC_SEED`, and it
+//! runs optimised (`--release`), its summary and any failure (the shrunk
+//! sequence) streamed.
+
+use crate::toolchain::host_cargo;
+
+/// The test's full name in the kernel crate.
+const TEST: &str = "cap::proptests::refine::kernel_refines_the_spec";
+
+/// Runs `steps` steps (with `seed`, else a random one); whether it passed.
+pub fn run(steps: u64, seed: Option<u64>) -> Result<bool, String> {
+    let mut cmd = host_cargo();
+    cmd.current_dir(crate::build::repo_root())
+        .args(["test", "--release", "-p", "cairn-kernel", "--lib", TEST])
+        .args(["--", "--exact", "--nocapture"])
+        .env("CAIRN_SPEC_STEPS", steps.to_string())
+        .env("RUST_BACKTRACE", "0");
+    if let Some(s) = seed {
+        cmd.env("CAIRN_SPEC_SEED", s.to_string());
+    }
+    eprintln!("xtask: refinement test, {steps} steps");
+    let start = std::time::Instant::now();
+    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    eprintln!(
+        "xtask: {} in {:.1} s",
+        if status.success() { "passed" } else { "FAILED" },
+        start.elapsed().as_secs_f64()
+    );
+    Ok(status.success())
+}
