@@ -33,3 +33,6 @@ pub use cap::{Cap, EpRights, ObjId, VmRights};
 pub use error::{LookupFault, SyscallError};
 pub use invoke::Invocation;
 pub use state::{Entry, Object, SlotId, State};
+
+#[cfg(test)]
+mod tests;

@@ -89,6 +89,10 @@ enum Loc {
     Boot(u8),
     /// `(index, depth)` from the root CNode as drawn (mostly failing).
     Raw(u64, u8),
+    /// A slot reached from the `w`-th CNode in the window through up to
+    /// 64 bits of guards and indices, following the CNode caps in its
+    /// slots (deep CSpaces); `pick` chooses the path and the last index.
+    Deep(u8, u16),
 }
 
 /// Where Retype puts its objects.
@@ -186,6 +190,7 @@ fn loc_weighted(live: u32, free: u32, boot: u32) -> BoxedStrategy<Loc> {
         live => any::<u8>().prop_map(Loc::Live),
         free => any::<u8>().prop_map(Loc::Free),
         4 => (0u8..8, 0u8..16).prop_map(|(w, i)| Loc::Sub(w, i)),
+        3 => (0u8..8, any::<u16>()).prop_map(|(w, p)| Loc::Deep(w, p)),
         boot => (0u8..16).prop_map(Loc::Boot),
         1 => (any::<u64>(), 0u8..=70).prop_map(|(i, d)| Loc::Raw(i, d)),
         1 => (0u64..128, 60u8..=66).prop_map(|(i, d)| Loc::Raw(i, d)),

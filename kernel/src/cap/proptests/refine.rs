@@ -103,9 +103,14 @@ impl Pair {
             words: call.mrs.clone(),
             extra: call.extra.clone(),
         };
+        let before = self.spec.clone();
         let Some(want) = self.spec.invoke(self.root_tcb, &inv) else {
             TALLY.with(|t| t.borrow_mut().skipped += 1);
             return;
+        };
+        let irq = match self.still_addressable(&before, &inv) {
+            true => irq,
+            false => None,
         };
         let mut tries = 0;
         let out = loop {
@@ -129,6 +134,49 @@ impl Pair {
         if let Outcome::Reply { label, .. } = out {
             TALLY.with(|t| t.borrow_mut().replies[label.min(10) as usize] += 1);
         }
+    }
+
+    /// Whether a restart of `inv` after a preemption would find what the
+    /// first attempt found: the invoked cap and the CNode method's
+    /// destination slot. A Delete or Revoke that destroys the CNode cap it
+    /// was invoked through (or the CNode holding its slot), if preempted,
+    /// fails on restart with InvalidCapability or FailedLookup and stays
+    /// half done, in Cairn as in seL4 (a restarted system call looks its
+    /// caps up again). The atomic specification does not model that
+    /// outcome, so such calls run unpreempted.
+    fn still_addressable(&self, before: &State, inv: &Invocation) -> bool {
+        let cspace = |s: &State| {
+            s.cap(cairn_spec::SlotId {
+                obj: self.root_tcb,
+                index: 0,
+            })
+        };
+        let lookup = |s: &State| {
+            let (_, cap) = s.lookup_cap(&cspace(s)?, inv.cptr).ok()?;
+            let cap = match cap? {
+                // Retype moves the watermark; the cap is the same.
+                cairn_spec::Cap::Untyped {
+                    obj,
+                    size_bits,
+                    device,
+                    ..
+                } => cairn_spec::Cap::Untyped {
+                    obj,
+                    size_bits,
+                    device,
+                    watermark: 0,
+                },
+                c => c,
+            };
+            let dest = match (inv.words.first(), inv.words.get(1), cap) {
+                (Some(&i), Some(&d), cairn_spec::Cap::CNode { .. }) => {
+                    s.lookup_slot_for_cnode_op(false, &cap, i, d).ok()
+                }
+                _ => None,
+            };
+            Some((cap, dest))
+        };
+        lookup(before) == lookup(&self.spec)
     }
 
     /// Checks the kernel's invariants and that it refines the spec.
@@ -223,19 +271,16 @@ fn run(steps: u64, seed: Option<u64>) {
     });
 }
 
-/// A sequence found by the test, replayed (`CAIRN_SPEC_TRACE=1` shows
-/// each step's reply).
+/// The first divergence the test found (the spec was wrong): deleting the
+/// last cap to a CNode whose slot holds the last cap to another CNode
+/// leaves the inner one a zombie in its own first slot (seL4's
+/// `reduceZombie`), still a child of its untyped, rather than destroying it.
 #[test]
-fn replay_cyclic_cnode_delete() {
+fn nested_cnode_delete_leaves_a_zombie() {
     use super::Dest;
-    let op = |op| Step {
-        op,
-        irq: None,
-        restart: true,
-        cut: None,
-    };
     let mut p = Pair::new();
-    for o in [
+    for op in [
+        // CNodes A (radix 4), B (radix 1, and a copy), C, D (radix 8).
         Op::Retype {
             ut: Loc::Ut(0),
             ty: 4,
@@ -262,6 +307,7 @@ fn replay_cyclic_cnode_delete() {
             dest: Dest::Root(0),
             count: 2,
         },
+        // Delete C; copy A into D's slot 0, delete A's root cap, then D.
         Op::Delete(Loc::Live(112)),
         Op::Mint {
             dest: Loc::Free(46),
@@ -272,25 +318,19 @@ fn replay_cyclic_cnode_delete() {
         Op::Delete(Loc::Live(70)),
         Op::Delete(Loc::Live(189)),
     ] {
-        if std::env::var_os("CAIRN_SPEC_TRACE").is_some() {
-            eprintln!(
-                "{o:?} at {:?}",
-                match &o {
-                    Op::Delete(l) => Some(p.w.addr(*l)),
-                    _ => None,
-                }
-            );
-        }
-        p.step(&op(o));
-        if std::env::var_os("CAIRN_SPEC_TRACE").is_some() {
-            for (a, full) in p.w.all_slots() {
-                if full {
-                    let c = p.w.resolve(a).map(|s| s.get().cap());
-                    eprintln!("   {a:?} {c:?}");
-                }
-            }
-        }
+        p.step(&Step {
+            op,
+            irq: None,
+            restart: true,
+            cut: None,
+        });
     }
+    let zombies: Vec<_> = p
+        .spec
+        .entries()
+        .filter(|(s, e)| matches!(e.cap, cairn_spec::Cap::Zombie { obj, .. } if obj == s.obj))
+        .collect();
+    assert_eq!(zombies.len(), 1, "A's zombie in its own slot 0");
 }
 
 #[test]

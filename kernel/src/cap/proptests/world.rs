@@ -314,6 +314,10 @@ impl World {
             Loc::Ut(_) => Addr::root(self.cptr(loc), 64),
             Loc::Boot(b) => Addr::root(self.boot_src(b), 64),
             Loc::Raw(index, depth) => Addr::root(index, depth as u64),
+            Loc::Deep(w, pick) => match self.window_cnode(w) {
+                Some((cptr, cap)) => self.deep(cptr, cap, pick),
+                None => win(w),
+            },
             Loc::Sub(w, i) => match self.window_cnode(w) {
                 // Through a copy of the root CNode (maybe with another
                 // guard), to the window.
@@ -330,12 +334,56 @@ impl World {
         }
     }
 
+    /// A walk from the CNode `cap` (at cptr `cnode`) down the CNode caps
+    /// in its slots, as long as the levels' guards and radices fit in 64
+    /// bits; at each level `pick` says whether to stop at a slot (any) or
+    /// go on through a slot holding a CNode cap, and which.
+    fn deep(&self, cnode: u64, cap: Cap, pick: u16) -> Addr {
+        let (mut bits, mut used, mut cur, mut p) = (0u128, 0u32, cap, pick as u64);
+        while let Cap::CNode {
+            ptr,
+            radix,
+            guard_size,
+            guard,
+        } = cur
+        {
+            let level = (guard_size + radix) as u32;
+            if used + level > 64 {
+                break;
+            }
+            let n = 1u64 << radix.min(8);
+            let inner: Vec<u64> = (0..n)
+                .filter(|&i| matches!(cnode_slot(ptr, i).get().cap(), Cap::CNode { .. }))
+                .collect();
+            let deeper = !inner.is_empty() && p % 3 != 0;
+            let index = match deeper {
+                true => inner[(p / 3) as usize % inner.len()],
+                false => (p / 3) % n,
+            };
+            p /= 7;
+            bits = (bits << level) | ((guard as u128) << radix) | index as u128;
+            used += level;
+            if !deeper {
+                break;
+            }
+            cur = cnode_slot(ptr, index).get().cap();
+        }
+        Addr {
+            cnode,
+            index: bits as u64,
+            depth: used as u64,
+        }
+    }
+
     /// The cptr of an invoked capability (Retype's untyped) for `loc`.
     pub fn cptr(&self, loc: Loc) -> u64 {
         match loc {
-            Loc::Win(i) | Loc::Sub(i, _) | Loc::Live(i) | Loc::Free(i) | Loc::Big(i) => {
-                self.win + i as u64 % WIN
-            }
+            Loc::Win(i)
+            | Loc::Sub(i, _)
+            | Loc::Deep(i, _)
+            | Loc::Live(i)
+            | Loc::Free(i)
+            | Loc::Big(i) => self.win + i as u64 % WIN,
             Loc::Ut(i) => {
                 let window = (self.win..self.win + WIN)
                     .filter(|&j| matches!(self.k.cap(j), Cap::Untyped { .. }));

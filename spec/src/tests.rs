@@ -1,0 +1,202 @@
+//! The specification's own tests: small hand-built states, each rule
+//! checked against what the manual says.
+
+use crate::cap::{Cap, EpRights, Kind};
+use crate::error::{LookupFault, SyscallError};
+use crate::invoke::Invocation;
+use crate::state::{Entry, Object, SlotId, State};
+use std::collections::BTreeMap;
+
+const TCB: u64 = 0x1000;
+const ROOT: u64 = 0x2000; // radix 4, guard 0 of 60 bits
+const UT: u64 = 0x10_0000; // 64 KiB untyped in root slot 1
+
+fn entry(cap: Cap) -> Entry {
+    Entry {
+        cap,
+        original: true,
+        parent: None,
+        children: Vec::new(),
+    }
+}
+
+fn root_cap() -> Cap {
+    Cap::CNode {
+        obj: ROOT,
+        radix: 4,
+        guard_size: 60,
+        guard: 0,
+    }
+}
+
+/// A thread whose CSpace is a 16-slot CNode holding itself (slot 0) and a
+/// 64 KiB untyped (slot 1).
+fn boot() -> State {
+    let mut objects = BTreeMap::new();
+    let mut tcb = BTreeMap::new();
+    tcb.insert(0, entry(root_cap()));
+    objects.insert(TCB, Object::Tcb { slots: tcb });
+    let mut root = BTreeMap::new();
+    root.insert(0, entry(root_cap()));
+    let ut = Cap::Untyped {
+        obj: UT,
+        size_bits: 16,
+        device: false,
+        watermark: 0,
+    };
+    root.insert(1, entry(ut));
+    objects.insert(
+        ROOT,
+        Object::CNode {
+            radix: 4,
+            slots: root,
+        },
+    );
+    State {
+        objects,
+        tcb_bits: 11,
+    }
+}
+
+fn call(
+    s: &mut State,
+    cptr: u64,
+    label: u64,
+    words: &[u64],
+    extra: &[u64],
+) -> Result<(), SyscallError> {
+    let inv = Invocation {
+        cptr,
+        label,
+        words: words.to_vec(),
+        extra: extra.to_vec(),
+    };
+    s.invoke(TCB, &inv).expect("specified")
+}
+
+fn root(i: u64) -> SlotId {
+    SlotId {
+        obj: ROOT,
+        index: i,
+    }
+}
+
+#[test]
+fn guard_mismatch_reports_the_guard() {
+    let s = boot();
+    // Depth 8 from a CNode with a 60-bit guard: the guard does not fit.
+    assert_eq!(
+        s.resolve(&root_cap(), 1, 8),
+        Err(LookupFault::GuardMismatch {
+            bits_left: 8,
+            guard_found: 0,
+            bits_found: 60
+        })
+    );
+    // A set bit in the guard's range.
+    assert_eq!(
+        s.resolve(&root_cap(), 1 << 20, 64),
+        Err(LookupFault::GuardMismatch {
+            bits_left: 64,
+            guard_found: 0,
+            bits_found: 60
+        })
+    );
+    assert_eq!(s.resolve(&root_cap(), 5, 64), Ok((root(5), 0)));
+}
+
+#[test]
+fn retype_aligns_and_moves_the_watermark() {
+    let mut s = boot();
+    // Two endpoints (16 bytes) into slots 2, 3, then a TCB (2 KiB): it
+    // starts at the next 2 KiB boundary.
+    assert_eq!(call(&mut s, 1, 1, &[2, 0, 0, 0, 2, 2], &[0]), Ok(()));
+    assert_eq!(call(&mut s, 1, 1, &[1, 0, 0, 0, 4, 1], &[0]), Ok(()));
+    assert_eq!(s.cap(root(4)), Some(Cap::Thread { obj: UT + 0x800 }));
+    let Some(Cap::Untyped { watermark, .. }) = s.cap(root(1)) else {
+        panic!()
+    };
+    assert_eq!(watermark, 0x1000);
+    // Newest first under the untyped.
+    let kids = &s.entry(root(1)).unwrap().children;
+    assert_eq!(kids, &vec![root(4), root(3), root(2)]);
+    // Too many: the error says how many bytes are left.
+    assert_eq!(
+        call(&mut s, 1, 1, &[0, 16, 0, 0, 5, 1], &[0]),
+        Err(SyscallError::NotEnoughMemory {
+            available: 0x10000 - 0x1000
+        })
+    );
+    // A full destination slot.
+    assert_eq!(
+        call(&mut s, 1, 1, &[2, 0, 0, 0, 4, 1], &[0]),
+        Err(SyscallError::DeleteFirst)
+    );
+    // Revoke, and the untyped starts again from 0.
+    assert_eq!(call(&mut s, 0, 17, &[1, 64], &[]), Ok(()));
+    assert!(s.cap(root(2)).is_none() && !s.objects.contains_key(&UT));
+    assert_eq!(call(&mut s, 1, 1, &[2, 0, 0, 0, 2, 1], &[0]), Ok(()));
+    assert!(matches!(
+        s.cap(root(2)),
+        Some(Cap::Endpoint { obj: UT, .. })
+    ));
+}
+
+#[test]
+fn mint_badges_and_revoke_takes_the_subtree() {
+    let mut s = boot();
+    assert_eq!(call(&mut s, 1, 1, &[2, 0, 0, 0, 2, 1], &[0]), Ok(()));
+    // Mint badge 7 into 3 (a new original: child of the unbadged cap),
+    // Copy 3 into 4 (child of the badged one).
+    assert_eq!(call(&mut s, 0, 21, &[3, 64, 2, 64, 0xF, 7], &[0]), Ok(()));
+    assert_eq!(call(&mut s, 0, 20, &[4, 64, 3, 64, 0x3], &[0]), Ok(()));
+    let e4 = s.entry(root(4)).unwrap();
+    assert_eq!(e4.parent, Some(root(3)));
+    assert!(matches!(e4.cap, Cap::Endpoint { badge: 7, rights, .. }
+        if rights == EpRights::from_word(3)));
+    // A badged cap cannot be re-badged.
+    assert_eq!(
+        call(&mut s, 0, 21, &[5, 64, 3, 64, 0xF, 9], &[0]),
+        Err(SyscallError::IllegalOperation)
+    );
+    assert_eq!(call(&mut s, 0, 17, &[2, 64], &[]), Ok(()));
+    assert!(s.cap(root(3)).is_none() && s.cap(root(4)).is_none());
+    assert!(s.cap(root(2)).is_some());
+}
+
+#[test]
+fn deleting_a_cnode_deletes_its_caps_but_nested_ones_become_zombies() {
+    let mut s = boot();
+    // CNodes A (slot 2) and B (slot 3), an endpoint in slot 4.
+    assert_eq!(call(&mut s, 1, 1, &[4, 2, 0, 0, 2, 2], &[0]), Ok(()));
+    assert_eq!(call(&mut s, 1, 1, &[2, 0, 0, 0, 4, 1], &[0]), Ok(()));
+    // Move the endpoint into A's slot 1 and A's cap into B's slot 1 (A
+    // and B have no guard: index 1 at depth 2).
+    assert_eq!(call(&mut s, 2, 22, &[1, 2, 4, 64], &[0]), Ok(()));
+    assert_eq!(call(&mut s, 3, 22, &[1, 2, 2, 64], &[0]), Ok(()));
+    let Some(Cap::CNode { obj: b, .. }) = s.cap(root(3)) else {
+        panic!()
+    };
+    let Some(Cap::CNode { obj: a, .. }) = s.cap(SlotId { obj: b, index: 1 }) else {
+        panic!()
+    };
+    assert!(matches!(
+        s.cap(SlotId { obj: a, index: 1 }),
+        Some(Cap::Endpoint { .. })
+    ));
+    // Deleting B empties it; A, met inside B, becomes a zombie in its own
+    // slot 0 and keeps its other caps.
+    assert_eq!(call(&mut s, 0, 18, &[3, 64], &[]), Ok(()));
+    assert!(!s.objects.contains_key(&b));
+    assert_eq!(
+        s.cap(SlotId { obj: a, index: 0 }),
+        Some(Cap::Zombie {
+            obj: a,
+            kind: Kind::CNode { radix: 2 }
+        })
+    );
+    assert!(s.cap(SlotId { obj: a, index: 1 }).is_some());
+    // Revoking the untyped reaches the zombie and destroys A.
+    assert_eq!(call(&mut s, 0, 17, &[1, 64], &[]), Ok(()));
+    assert!(!s.objects.contains_key(&a));
+}
