@@ -56,7 +56,7 @@ impl State {
                 }
                 self.empty_object(obj, slot);
                 self.remove(slot);
-                self.objects.remove(&obj);
+                self.drop_object(obj);
                 return;
             }
             // Met inside another object: becomes a zombie in its own first
@@ -86,6 +86,20 @@ impl State {
         }
     }
 
+    /// Removes object `obj`, first taking any cap still in its slots out of
+    /// the tree (one a zombie swap put back), so that no link dangles.
+    fn drop_object(&mut self, obj: u64) {
+        let left: Vec<SlotId> = self
+            .entries()
+            .filter(|(s, _)| s.obj == obj)
+            .map(|(s, _)| s)
+            .collect();
+        for s in left {
+            self.remove(s);
+        }
+        self.objects.remove(&obj);
+    }
+
     /// `seL4_CNode_Revoke` on `slot`: deletes its derivation children
     /// (each with its own subtree, adopted on the way) one by one, newest
     /// first, until it has none, or until the slot itself is gone (a
@@ -93,6 +107,11 @@ impl State {
     pub fn revoke(&mut self, slot: SlotId) {
         while let Some(&child) = self.entry(slot).and_then(|e| e.children.first()) {
             self.delete(child, true);
+            if self.entry(slot).and_then(|e| e.children.first()) == Some(&child) {
+                // A deletion that cannot finish (a cycle of zombies): take
+                // the child out of the tree rather than loop.
+                self.remove(child);
+            }
         }
     }
 }

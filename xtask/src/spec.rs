@@ -19,9 +19,8 @@ pub fn run(steps: u64, seed: Option<u64>) -> Result<bool, String> {
         .args(["--", "--exact", "--nocapture"])
         .env("CAIRN_SPEC_STEPS", steps.to_string())
         .env("RUST_BACKTRACE", "0");
-    if let Some(s) = seed {
-        cmd.env("CAIRN_SPEC_SEED", s.to_string());
-    }
+    let seed = seed.map_or("random".to_string(), |s| s.to_string());
+    cmd.env("CAIRN_SPEC_SEED", seed);
     eprintln!("xtask: refinement test, {steps} steps");
     let start = std::time::Instant::now();
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
