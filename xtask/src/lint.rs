@@ -54,7 +54,7 @@ struct Check {
 }
 
 /// Every cargo check, in the order run (then `unsafe-inventory`).
-const CHECKS: [Check; 12] = [
+const CHECKS: [Check; 13] = [
     Check {
         name: "fmt::root",
         dir: ".",
