@@ -66,6 +66,21 @@ pub fn report(op: &str, samples: &mut [u64]) {
     benchmark::finalize_log();
 }
 
+/// Median and minimum of `samples` minus `overhead`, printed as
+/// `bench sel4bench op=<op>`, closing the kernel's interval (the one-way
+/// IPC and the sync cases).
+pub fn report_sel4bench(op: &str, samples: &mut [u64], overhead: u64) {
+    for s in samples.iter_mut() {
+        *s = s.saturating_sub(overhead);
+    }
+    let (median, min) = median_min(samples);
+    println!(
+        "bench sel4bench op={op} iterations={} median={median} min={min} overhead={overhead}",
+        samples.len()
+    );
+    benchmark::finalize_log();
+}
+
 /// `seL4_Yield` with no other thread at the caller's priority: enter the
 /// kernel, requeue, choose the same thread, leave.
 pub fn yield_alone() {

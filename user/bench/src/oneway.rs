@@ -15,10 +15,9 @@
 //! Output: `bench sel4bench op=<case> iterations=N median=M min=m
 //! overhead=o`, then the kernel's `cairn: bench:` line.
 
-use crate::ipc::{median_min, wanted, ITERATIONS};
+use crate::ipc::{report_sel4bench, wanted, ITERATIONS};
 use crate::name::Name;
 use crate::threads::{start, Failed, Room};
-use cairn_rt::println;
 use cairn_rt::space::ImageSpace;
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
@@ -78,20 +77,6 @@ fn receiver(_: usize) {
     }
 }
 
-/// Median and minimum of `samples` minus `overhead`, printed as
-/// `bench sel4bench op=<op>`, closing the kernel's interval.
-fn report(op: &str, samples: &mut [u64], overhead: u64) {
-    for s in samples.iter_mut() {
-        *s = s.saturating_sub(overhead);
-    }
-    let (median, min) = median_min(samples);
-    println!(
-        "bench sel4bench op={op} iterations={} median={median} min={min} overhead={overhead}",
-        samples.len()
-    );
-    benchmark::finalize_log();
-}
-
 /// One case: Call and ReplyRecv one way with `words` message words, the
 /// server in `space` (`None`: this address space), `fpu`: both threads
 /// use the FPU between round trips.
@@ -140,9 +125,9 @@ fn call_reply_recv(
         *c = SERVER_IN.load(Ordering::SeqCst).wrapping_sub(start);
         *r = end.wrapping_sub(SERVER_OUT.load(Ordering::SeqCst));
     }
-    report(&op_call, &mut calls, overhead);
+    report_sel4bench(&op_call, &mut calls, overhead);
     benchmark::reset_log();
-    report(&op_reply, &mut replies, overhead);
+    report_sel4bench(&op_reply, &mut replies, overhead);
     partner
         .suspend()
         .map_err(|e| Failed("suspending the server", e))
@@ -172,7 +157,7 @@ fn send_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
         send_regs(ep, msg);
         *s = SERVER_IN.load(Ordering::SeqCst).wrapping_sub(start);
     }
-    report(OP, &mut samples, overhead);
+    report_sel4bench(OP, &mut samples, overhead);
     partner
         .suspend()
         .map_err(|e| Failed("suspending the server", e))?;

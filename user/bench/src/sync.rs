@@ -21,10 +21,9 @@
 //! Output: `bench sel4bench op=<case> iterations=N median=M min=m
 //! overhead=o`, then the kernel's `cairn: bench:` line.
 
-use crate::ipc::{median_min, wanted, ITERATIONS};
+use crate::ipc::{report_sel4bench, wanted, ITERATIONS};
 use crate::oneway::overhead;
 use crate::threads::{start, Failed, Room};
-use cairn_rt::println;
 use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use sel4::cap::init_caps;
 use sel4::{benchmark, BootInfo, Notification, ObjectType, Word};
@@ -143,20 +142,6 @@ static CONSUMED_AT: AtomicU64 = AtomicU64::new(0);
 /// The consumer's latest producer → consumer time.
 static LATENCY: AtomicU64 = AtomicU64::new(0);
 
-/// Median and minimum of `samples` minus `overhead`, printed as
-/// `bench sel4bench op=<op>`, closing the kernel's interval.
-fn report(op: &str, samples: &mut [u64], overhead: u64) {
-    for s in samples.iter_mut() {
-        *s = s.saturating_sub(overhead);
-    }
-    let (median, min) = median_min(samples);
-    println!(
-        "bench sel4bench op={op} iterations={} median={median} min={min} overhead={overhead}",
-        samples.len()
-    );
-    benchmark::finalize_log();
-}
-
 /// The broadcast waiter: waits for [`READY`], clears it, waits again.
 fn waiter(_: usize) {
     loop {
@@ -194,7 +179,7 @@ fn broadcast(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
         // The waiter takes the lock, finds READY and waits again.
         LOCK.release();
     }
-    report(OP, &mut samples, overhead);
+    report_sel4bench(OP, &mut samples, overhead);
     partner
         .suspend()
         .map_err(|e| Failed("suspending the waiter", e))?;
@@ -262,9 +247,9 @@ fn producer_consumer(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
         PRODUCED.signal();
         LOCK.release();
     }
-    report(TO_CONSUMER, &mut to_consumer, overhead);
+    report_sel4bench(TO_CONSUMER, &mut to_consumer, overhead);
     benchmark::reset_log();
-    report(TO_PRODUCER, &mut to_producer, overhead);
+    report_sel4bench(TO_PRODUCER, &mut to_producer, overhead);
     partner
         .suspend()
         .map_err(|e| Failed("suspending the consumer", e))
