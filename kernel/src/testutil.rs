@@ -205,26 +205,30 @@ impl TestKernel {
     /// the root thread's CSpace, VSpace and IPC buffer frame (so that they
     /// can take part in IPC) and a master reply cap.
     pub fn threads(&self, prio: u64, n: u64) -> Vec<TcbRef> {
-        use crate::cap::derive::cte_insert;
-        use crate::object::tcb::{TCB_BUFFER, TCB_VTABLE};
         self.make(cairn_abi::object::ObjectType::Tcb, 0, n)
             .into_iter()
-            .map(|slot| {
-                let Cap::Thread { tcb } = self.cap(slot) else {
-                    panic!("no TCB in {slot}")
-                };
-                let t = TcbRef::new(tcb);
-                for i in [TCB_CTABLE, TCB_VTABLE, TCB_BUFFER] {
-                    let src = Tcb::slot(self.tcb, i);
-                    cte_insert(src.get().cap(), src, Tcb::slot(t, i));
-                }
-                t.get().set_ipc_buffer(self.tcb.get().ipc_buffer());
-                crate::ipc::setup_reply_master(t);
-                t.get().set_priority(prio);
-                t.get().set_state(ThreadState::Running);
-                t
-            })
+            .map(|slot| self.thread_in(slot, prio))
             .collect()
+    }
+
+    /// The new TCB whose cap is in root slot `slot`, set up as
+    /// [`Self::threads`] sets up each of its threads.
+    pub fn thread_in(&self, slot: u64, prio: u64) -> TcbRef {
+        use crate::cap::derive::cte_insert;
+        use crate::object::tcb::{TCB_BUFFER, TCB_VTABLE};
+        let Cap::Thread { tcb } = self.cap(slot) else {
+            panic!("no TCB in {slot}")
+        };
+        let t = TcbRef::new(tcb);
+        for i in [TCB_CTABLE, TCB_VTABLE, TCB_BUFFER] {
+            let src = Tcb::slot(self.tcb, i);
+            cte_insert(src.get().cap(), src, Tcb::slot(t, i));
+        }
+        t.get().set_ipc_buffer(self.tcb.get().ipc_buffer());
+        crate::ipc::setup_reply_master(t);
+        t.get().set_priority(prio);
+        t.get().set_state(ThreadState::Running);
+        t
     }
 
     /// Caps for random invocations to aim at: four boot untypeds and two

@@ -43,13 +43,11 @@ use crate::api::Api;
 use crate::arch::host::SimMachine;
 use crate::arch::{Kernel, CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::derive::cap_region;
-use crate::cap::derive::cte_insert;
 use crate::cap::tree_check::{tcb_slots, BootMemory};
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::ipc::transfer::CAPS_OR_BADGES_WORD;
 use crate::object::access::write_word;
-use crate::object::tcb::{Tcb, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE};
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::state::{kernel, MAX_IRQ};
 use crate::testutil::{boot_with_ram, TestKernel, RAM};
@@ -382,18 +380,7 @@ fn setup_objects(k: &TestKernel, free: &mut u64) -> Vec<TcbRef> {
     }
     let mut threads = vec![k.tcb];
     for (slot, prio) in [(*free - 2, 100), (*free - 1, 200)] {
-        let Cap::Thread { tcb } = k.cap(slot) else {
-            panic!("setup: no TCB in {slot}")
-        };
-        let t = TcbRef::new(tcb);
-        for i in [TCB_CTABLE, TCB_VTABLE, TCB_BUFFER] {
-            let src = Tcb::slot(k.tcb, i);
-            cte_insert(src.get().cap(), src, Tcb::slot(t, i));
-        }
-        t.get().set_ipc_buffer(k.tcb.get().ipc_buffer());
-        crate::ipc::setup_reply_master(t);
-        t.get().set_priority(prio);
-        t.get().set_state(ThreadState::Running);
+        let t = k.thread_in(slot, prio);
         crate::sched::enqueue(t);
         threads.push(t);
     }
