@@ -150,6 +150,20 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // A hostile thread tries every invocation on every cap it can
+        // name; a monitor checks after each step that it gained no cap,
+        // touched no foreign memory and that the victim kept running
+        // (user/isolation, docs/isolation.md).
+        name: "isolation",
+        root: RootTask::Package(crate::isolation::ISOLATION),
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::Bench(crate::isolation::judge),
+        input: None,
+        timeout: Duration::from_secs(180),
+        under_mcs: false,
+    },
+    TestImage {
         // The benchmarks' bounds (xtask/src/bench.rs), e.g. the latency of
         // the timer interrupt during a 100 000-capability revoke.
         name: "bench",

@@ -15,6 +15,7 @@ mod fuzz;
 mod harness;
 mod images;
 mod inventory;
+mod isolation;
 mod lint;
 mod prereq;
 mod probe;

@@ -1,0 +1,300 @@
+//! The monitor's loop: every message on its endpoint is a check point.
+//!
+//! Checked at every message: the canaries in the monitor's and the
+//! victim's memory (`check`), the victim's heartbeat (exactly one beat per
+//! notification sent so far: it ran each time the monitor blocked, before
+//! the hostile ran again), and the badge (only the four the monitor
+//! minted). Checked at every report (each [`BATCH`] attempts) and at the
+//! end: the hostile's CSpace, slot by slot (moved into the monitor's
+//! scratch slot, identified, moved back): only the types it was given, a
+//! frame only its own, R untouched; and what it reports of itself
+//! (forbidden successes, memory accesses that did not fault, the secret).
+//! Then it gets its given caps back (re-granted where it lost them), and
+//! before the stale phase the monitor revokes the notification, the frame
+//! and the minion: none of them may remain in H.
+
+use crate::proto::*;
+use crate::setup::World;
+use crate::check;
+use cairn_rt::println;
+use core::sync::atomic::Ordering::Relaxed;
+use sel4::abi::context::USER_CONTEXT_WORDS;
+use sel4::cap::init_caps;
+use sel4::{tag, CNode, CapRights, Frame, Word};
+
+/// Counts of what happened.
+#[derive(Default)]
+struct Tally {
+    messages: Word,
+    reports: Word,
+    faults: Word,
+    sends: Word,
+    stuck: Word,
+    escapes: Word,
+    /// Faults by seL4_Fault label (0..7).
+    fault_kinds: [Word; 8],
+    ok: Word,
+    err: Word,
+}
+
+struct Monitor {
+    w: World,
+    t: Tally,
+    beats: Word,
+    revoked: bool,
+    /// During the self-test: violations the monitor planted itself,
+    /// counted here instead of as escapes.
+    planting: bool,
+    detected: Word,
+    /// The attempt number of the last report.
+    last: Word,
+}
+
+/// Runs the hostile to its end and prints the summary.
+pub fn run(w: World) {
+    let mut m = Monitor {
+        w,
+        t: Tally::default(),
+        beats: 0,
+        revoked: false,
+        planting: false,
+        detected: 0,
+        last: 0,
+    };
+    m.restart();
+    let attempts = loop {
+        let (badge, msg) = m.w.ep.recv();
+        m.t.messages += 1;
+        let report = match badge {
+            REPORT_BADGE => true,
+            FAULT_BADGE => {
+                m.t.faults += 1;
+                if let Some(k) = m.t.fault_kinds.get_mut(msg.label() as usize) {
+                    *k += 1;
+                }
+                false
+            }
+            SEND_BADGE => {
+                m.t.sends += 1;
+                false
+            }
+            WATCHDOG_BADGE => {
+                m.t.stuck += 1;
+                false
+            }
+            b => {
+                m.escape(format_args!("a message with badge {b:#x}"));
+                false
+            }
+        };
+        m.light_check();
+        if report && (msg.label() == REPORT || msg.label() == DONE) {
+            m.t.reports += 1;
+            m.on_report(&msg);
+            if msg.label() == DONE {
+                break msg.mr(MR_ATTEMPT);
+            }
+        }
+        m.restart();
+    };
+    let _ = m.w.hostile.suspend();
+    let _ = m.w.minion.suspend();
+    let t = &m.t;
+    let k = t.fault_kinds;
+    println!(
+        "isolation: {} messages: {} reports, {} faults (cap {}, unknown syscall {}, user exception {}, VM {}), {} sends, {} blocked; invocations {} ok, {} refused; {} beats",
+        t.messages, t.reports, t.faults, k[1], k[2], k[3], k[5], t.sends, t.stuck, t.ok, t.err, m.beats
+    );
+    println!("isolation: {attempts} attempts, {} escapes", t.escapes);
+    let planted = m.self_test();
+    println!("isolation: self-test: {planted} planted, {} detected", m.detected);
+}
+
+impl Monitor {
+    fn escape(&mut self, what: core::fmt::Arguments<'_>) {
+        if self.planting {
+            self.detected += 1;
+            println!("isolation: detected (planted): {what}");
+            return;
+        }
+        self.t.escapes += 1;
+        println!("isolation: ESCAPE: {what}");
+    }
+
+    /// Plants one violation of each kind the checks look for, after the
+    /// run (the hostile suspended), and counts what they catch: checks
+    /// that could not see an escape would pass vacuously. Returns the
+    /// number planted.
+    fn self_test(&mut self) -> Word {
+        self.planting = true;
+        let root = init_caps::CNODE;
+        let h = self.w.h;
+        // A cap of a type it was never given, and a frame not its own.
+        let mut planted = 0;
+        if h.copy(30, H_RADIX, root, self.w.untyped, 64, CapRights::ALL).is_ok() {
+            planted += 1;
+        }
+        if h.copy(29, H_RADIX, root, self.w.image_frame, 64, CapRights::ALL).is_ok() {
+            planted += 1;
+        }
+        self.scan();
+        let _ = h.delete(30, H_RADIX);
+        let _ = h.delete(29, H_RADIX);
+        // A changed canary word; a missed beat.
+        check::MONITOR_CANARY[7].fetch_xor(1, Relaxed);
+        // The victim has not taken the last signal yet (the monitor has not
+        // blocked since): one behind; two more put it one ahead.
+        check::HEARTBEAT.fetch_add(2, Relaxed);
+        planted += 2;
+        self.light_check();
+        self.planting = false;
+        planted
+    }
+
+    /// Restarts the hostile at its entry (it carries on with its next
+    /// attempt); a pending reply or IPC of it is cancelled.
+    fn restart(&mut self) {
+        let r = self.w.hostile.write_registers(
+            true,
+            0,
+            USER_CONTEXT_WORDS as Word,
+            &self.w.hostile_ctx,
+        );
+        if let Err(e) = r {
+            self.escape(format_args!("the hostile could not be restarted: {e}"));
+        }
+    }
+
+    /// Canaries and heartbeat, then the next beat.
+    fn light_check(&mut self) {
+        let damaged = check::damaged();
+        if damaged != 0 {
+            self.escape(format_args!("{damaged} canary words changed"));
+            check::fill_monitor();
+        }
+        let beat = check::HEARTBEAT.load(Relaxed);
+        let want = self.beats;
+        if beat != want {
+            self.escape(format_args!("heartbeat {beat}, expected {want}"));
+        }
+        // The victim beats as soon as the monitor blocks, before the
+        // hostile (lower priority) runs again.
+        self.w.victim_ntfn.signal();
+        self.beats += 1;
+    }
+
+    fn on_report(&mut self, msg: &sel4::Message) {
+        let i = msg.mr(MR_ATTEMPT);
+        self.last = i;
+        if msg.mr(MR_FORBIDDEN) != 0 {
+            let n = msg.mr(MR_FORBIDDEN);
+            self.escape(format_args!("{n} forbidden invocations succeeded (by {i})"));
+        }
+        if msg.mr(MR_MEMORY) != 0 {
+            let n = msg.mr(MR_MEMORY);
+            self.escape(format_args!("{n} foreign loads or stores did not fault (by {i})"));
+        }
+        if msg.mr(MR_SECRET) == self.w.secret {
+            self.escape(format_args!("the hostile read the monitor's secret"));
+        }
+        self.t.ok = msg.mr(MR_OK);
+        self.t.err = msg.mr(MR_ERR);
+        self.scan();
+        if i >= STALE && !self.revoked {
+            self.revoke();
+            self.scan();
+            println!("isolation: notification, frame and minion revoked at attempt {i}");
+        }
+        self.regrant();
+    }
+
+    /// The tag of the cap in slot `s` of `node` (radix `radix`), and for a
+    /// frame its physical address; the cap is moved out and back.
+    fn inspect(&mut self, node: CNode, s: Word, radix: u8) -> (Word, Word) {
+        let root = init_caps::CNODE;
+        let scratch = self.w.scratch;
+        if root.move_(scratch, 64, node, s, radix).is_err() {
+            return (tag::NULL, 0);
+        }
+        let t = sel4::debug::cap_identify(sel4::CPtr(scratch));
+        let paddr = if t == tag::FRAME {
+            Frame::from_bits(scratch).get_address().unwrap_or(Word::MAX)
+        } else {
+            0
+        };
+        if node.move_(s, radix, root, scratch, 64).is_err() {
+            self.escape(format_args!("could not put back slot {s}"));
+            let _ = root.delete(scratch, 64);
+        }
+        (t, paddr)
+    }
+
+    /// The hostile's CSpace holds nothing it was not given.
+    fn scan(&mut self) {
+        let (h, r) = (self.w.h, self.w.r);
+        for s in 0..H_SLOTS {
+            let (t, paddr) = self.inspect(h, s, H_RADIX);
+            let allowed = match t {
+                tag::NULL | tag::CNODE | tag::ENDPOINT | tag::PAGE_TABLE | tag::REPLY => true,
+                tag::NOTIFICATION | tag::THREAD => !self.revoked,
+                tag::FRAME => !self.revoked && paddr == self.w.frame_paddr,
+                _ => false,
+            };
+            if !allowed {
+                let last = self.last;
+                self.escape(format_args!(
+                    "H[{s}] holds a cap of type {t} (paddr {paddr:#x}) by attempt {last}"
+                ));
+                let _ = h.delete(s, H_RADIX);
+            }
+        }
+        let want = [tag::CNODE, tag::ENDPOINT, tag::ENDPOINT, tag::NULL];
+        for (s, want) in want.iter().enumerate() {
+            let (t, _) = self.inspect(r, s as Word, R_RADIX);
+            if t != *want {
+                self.escape(format_args!("R[{s}] holds type {t}, not {want}"));
+            }
+        }
+    }
+
+    /// Stale caps: revoke (and for the minion delete) what it was given.
+    fn revoke(&mut self) {
+        self.revoked = true;
+        let root = init_caps::CNODE;
+        for slot in [H_NTFN, H_FRAME, H_MINION] {
+            if let Some(g) = self.w.grants.iter().find(|g| g.slot == slot) {
+                if let Err(e) = root.revoke(g.master, 64) {
+                    self.escape(format_args!("Revoke of master {slot} failed: {e}"));
+                }
+            }
+        }
+        let minion = self.w.minion.bits();
+        if let Err(e) = root.delete(minion, 64) {
+            self.escape(format_args!("Delete of the minion failed: {e}"));
+        }
+    }
+
+    /// Gives back every given cap the hostile lost (not the revoked ones).
+    fn regrant(&mut self) {
+        let root = init_caps::CNODE;
+        let h = self.w.h;
+        for k in 0..self.w.grants.len() {
+            let g = self.w.grants[k];
+            let gone = [H_NTFN, H_FRAME, H_MINION].contains(&g.slot);
+            // The table was moved, not copied (setup): nothing to copy.
+            if (self.revoked && gone) || g.slot == H_TABLE {
+                continue;
+            }
+            let (t, _) = self.inspect(h, g.slot, H_RADIX);
+            if t == g.tag {
+                continue;
+            }
+            let _ = h.delete(g.slot, H_RADIX);
+            if let Err(e) = h.copy(g.slot, H_RADIX, root, g.master, 64, CapRights::ALL) {
+                println!("isolation: re-grant of H[{}] failed: {e}", g.slot);
+            }
+            let _ = g.badge;
+            let _ = g.rights;
+        }
+    }
+}
