@@ -39,7 +39,10 @@ pub fn judge(image: &str, c: &Captured) -> Vec<TestResult> {
 fn verdict(lines: &[String]) -> Result<(), String> {
     let escapes: Vec<&String> = lines.iter().filter(|l| l.contains("ESCAPE")).collect();
     if let Some(first) = escapes.first() {
-        return Err(format!("{} escape lines, the first: {first}", escapes.len()));
+        return Err(format!(
+            "{} escape lines, the first: {first}",
+            escapes.len()
+        ));
     }
     let (attempts, escaped) = lines
         .iter()
@@ -49,7 +52,9 @@ fn verdict(lines: &[String]) -> Result<(), String> {
         return Err(format!("{escaped} escapes in {attempts} attempts"));
     }
     if attempts < MIN_ATTEMPTS {
-        return Err(format!("only {attempts} attempts (at least {MIN_ATTEMPTS})"));
+        return Err(format!(
+            "only {attempts} attempts (at least {MIN_ATTEMPTS})"
+        ));
     }
     // The checks must have caught every violation the monitor planted.
     let (planted, detected) = lines
@@ -93,7 +98,10 @@ mod tests {
         assert!(verdict(&bad).unwrap_err().contains("1 escapes"));
         let few = lines(&["isolation: 10 attempts, 0 escapes"]);
         assert!(verdict(&few).unwrap_err().contains("only 10"));
-        let line = lines(&["isolation: ESCAPE: x", "isolation: 29000 attempts, 0 escapes"]);
+        let line = lines(&[
+            "isolation: ESCAPE: x",
+            "isolation: 29000 attempts, 0 escapes",
+        ]);
         assert!(verdict(&line).unwrap_err().contains("ESCAPE: x"));
         assert!(verdict(&lines(&["isolation: start"])).is_err());
     }

@@ -51,7 +51,7 @@ pub fn entry(_: usize) {
         if i >= END {
             report(DONE, i);
         }
-        if i % BATCH == 0 && REPORTED.load(Relaxed) != i {
+        if i.is_multiple_of(BATCH) && REPORTED.load(Relaxed) != i {
             REPORTED.store(i, Relaxed);
             report(REPORT, i); // the monitor restarts us here
         }

@@ -13,9 +13,9 @@
 //! before the stale phase the monitor revokes the notification, the frame
 //! and the minion: none of them may remain in H.
 
+use crate::check;
 use crate::proto::*;
 use crate::setup::World;
-use crate::check;
 use cairn_rt::println;
 use core::sync::atomic::Ordering::Relaxed;
 use sel4::abi::context::USER_CONTEXT_WORDS;
@@ -107,7 +107,10 @@ pub fn run(w: World) {
     );
     println!("isolation: {attempts} attempts, {} escapes", t.escapes);
     let planted = m.self_test();
-    println!("isolation: self-test: {planted} planted, {} detected", m.detected);
+    println!(
+        "isolation: self-test: {planted} planted, {} detected",
+        m.detected
+    );
 }
 
 impl Monitor {
@@ -131,10 +134,14 @@ impl Monitor {
         let h = self.w.h;
         // A cap of a type it was never given, and a frame not its own.
         let mut planted = 0;
-        if h.copy(30, H_RADIX, root, self.w.untyped, 64, CapRights::ALL).is_ok() {
+        if h.copy(30, H_RADIX, root, self.w.untyped, 64, CapRights::ALL)
+            .is_ok()
+        {
             planted += 1;
         }
-        if h.copy(29, H_RADIX, root, self.w.image_frame, 64, CapRights::ALL).is_ok() {
+        if h.copy(29, H_RADIX, root, self.w.image_frame, 64, CapRights::ALL)
+            .is_ok()
+        {
             planted += 1;
         }
         self.scan();
@@ -192,7 +199,9 @@ impl Monitor {
         }
         if msg.mr(MR_MEMORY) != 0 {
             let n = msg.mr(MR_MEMORY);
-            self.escape(format_args!("{n} foreign loads or stores did not fault (by {i})"));
+            self.escape(format_args!(
+                "{n} foreign loads or stores did not fault (by {i})"
+            ));
         }
         if msg.mr(MR_SECRET) == self.w.secret {
             self.escape(format_args!("the hostile read the monitor's secret"));
@@ -293,8 +302,6 @@ impl Monitor {
             if let Err(e) = h.copy(g.slot, H_RADIX, root, g.master, 64, CapRights::ALL) {
                 println!("isolation: re-grant of H[{}] failed: {e}", g.slot);
             }
-            let _ = g.badge;
-            let _ = g.rights;
         }
     }
 }

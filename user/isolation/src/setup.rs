@@ -27,15 +27,14 @@ static WATCHDOG_PAGE: IpcPage = IpcPage::new();
 static VICTIM_NTFN: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 static WATCHDOG_EP: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
-/// A cap the hostile was given in H: slot, type tag, and how to remake
-/// it from the monitor's master cap.
+/// A cap the hostile was given in H: slot, type tag, and the monitor's
+/// master cap it is a full-rights copy of (the master carries the rights
+/// and badge the hostile gets).
 #[derive(Clone, Copy)]
 pub struct Grant {
     pub slot: Word,
     pub tag: Word,
     pub master: Word,
-    pub rights: CapRights,
-    pub badge: Word,
 }
 
 /// Everything the monitor needs.
@@ -177,23 +176,17 @@ pub fn run(bi: &BootInfo) -> Result<World, &'static str> {
     let send = mint(&mut pool, ep_raw, CapRights::CAN_WRITE, SEND_BADGE)?;
     let ntfn_b = mint(&mut pool, ntfn, CapRights::ALL, NTFN_BADGE)?;
     let vspace = space.vspace.bits();
-    let grant = |slot, tag, master, rights, badge| Grant {
-        slot,
-        tag,
-        master,
-        rights,
-        badge,
-    };
+    let grant = |slot, tag, master| Grant { slot, tag, master };
     use sel4::tag as t;
     let grants = [
-        grant(H_CNODE, t::CNODE, h, CapRights::ALL, 0),
-        grant(H_SEND, t::ENDPOINT, send, CapRights::ALL, 0),
-        grant(H_NTFN, t::NOTIFICATION, ntfn_b, CapRights::ALL, 0),
-        grant(H_FRAME, t::FRAME, frame, CapRights::ALL, 0),
-        grant(H_VSPACE, t::PAGE_TABLE, vspace, CapRights::ALL, 0),
-        grant(H_MINION, t::THREAD, minion.bits(), CapRights::ALL, 0),
-        grant(H_TABLE, t::PAGE_TABLE, table, CapRights::ALL, 0),
-        grant(H_EP, t::ENDPOINT, own_ep, CapRights::ALL, 0),
+        grant(H_CNODE, t::CNODE, h),
+        grant(H_SEND, t::ENDPOINT, send),
+        grant(H_NTFN, t::NOTIFICATION, ntfn_b),
+        grant(H_FRAME, t::FRAME, frame),
+        grant(H_VSPACE, t::PAGE_TABLE, vspace),
+        grant(H_MINION, t::THREAD, minion.bits()),
+        grant(H_TABLE, t::PAGE_TABLE, table),
+        grant(H_EP, t::ENDPOINT, own_ep),
     ];
     for g in &grants {
         if g.slot == H_TABLE {
@@ -202,7 +195,7 @@ pub fn run(bi: &BootInfo) -> Result<World, &'static str> {
             hcap.move_(g.slot, H_RADIX, root, g.master, 64)
                 .map_err(e("CNode_Move of the table into H"))?;
         } else {
-            hcap.copy(g.slot, H_RADIX, root, g.master, 64, g.rights)
+            hcap.copy(g.slot, H_RADIX, root, g.master, 64, CapRights::ALL)
                 .map_err(e("CNode_Copy into H"))?;
         }
     }
