@@ -160,7 +160,8 @@ pub const TEST_IMAGES: &[TestImage] = &[
         machine: Machine::Virt,
         expect: Expect::Bench(crate::isolation::judge),
         input: None,
-        timeout: Duration::from_secs(180),
+        // Seconds of QEMU when it works; this only bounds a hang.
+        timeout: Duration::from_secs(90),
         under_mcs: false,
     },
     TestImage {
