@@ -80,7 +80,7 @@ pub(crate) fn with_invocation<R>(
     let t = caller.get();
     let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
     let cptr = t.reg(CAP_REGISTER);
-    let root = Tcb::slot(caller, TCB_CTABLE).get().cap();
+    let root = Tcb::slot(caller, TCB_CTABLE).get().words();
     let cap_fault = |addr, lookup| Fault::Cap {
         addr,
         in_recv_phase: false,

@@ -17,7 +17,7 @@ use crate::types::Fault;
 /// another thread. Anything else is a cap fault in the receive phase.
 pub fn handle_recv(thread: TcbRef, blocking: bool) {
     let cptr = thread.get().reg(CAP_REGISTER);
-    let root = Tcb::slot(thread, TCB_CTABLE).get().cap();
+    let root = Tcb::slot(thread, TCB_CTABLE).get().words();
     let fault = |lookup| Fault::Cap {
         addr: cptr,
         in_recv_phase: true,

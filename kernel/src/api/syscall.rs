@@ -86,7 +86,7 @@ pub fn handle_syscall(no: i64) {
 
 /// Looks `cptr` up at full depth in the thread's own CSpace.
 fn lookup_in_own_cspace(tcb: TcbRef, cptr: u64) -> Option<Cap> {
-    let root = Tcb::slot(tcb, TCB_CTABLE).get().cap();
+    let root = Tcb::slot(tcb, TCB_CTABLE).get().words();
     lookup_cap(root, cptr).ok().map(|(_, c)| c)
 }
 

@@ -52,7 +52,7 @@ impl FrameSize {
             FrameSize::Giga => 30,
         }
     }
-    const fn from_bits2(v: u64) -> FrameSize {
+    pub(super) const fn from_bits2(v: u64) -> FrameSize {
         match v {
             1 => FrameSize::Mega,
             2 => FrameSize::Giga,

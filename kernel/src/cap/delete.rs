@@ -33,10 +33,10 @@
 //! iteration ends in a preemption point.
 
 use super::cap::Cap;
-use super::cte::{cte_swap, empty_slot, SlotRef};
+use super::cte::{cte_swap, empty_full_slot, SlotRef};
 use super::derive::is_final_capability;
 use super::derive::is_mdb_parent_of;
-use super::finalise::{finalise_cap, Finalised};
+use super::finalise::{finalise_cap, finality_matters, Finalised};
 use super::zombie::Zombie;
 use crate::object::irq::table::set_state;
 use crate::preempt::preemption_point;
@@ -52,8 +52,10 @@ fn removable(z: &Zombie, slot: SlotRef) -> bool {
 /// Empties a slot and runs the post-deletion hook (seL4's `emptySlot` with
 /// `postCapDeletion`): once the last handler cap of `irq` is gone, its line
 /// is masked so that IRQControl may issue it again.
+/// The slot holds a capability (its caller decoded it), so that it is
+/// not decoded again.
 fn empty(slot: SlotRef, irq: Option<u16>) {
-    empty_slot(slot);
+    empty_full_slot(slot);
     if let Some(irq) = irq {
         set_state(irq, IrqState::Inactive);
     }
@@ -89,11 +91,16 @@ pub fn cte_delete_one(slot: SlotRef) {
 /// zombie with nothing left to empty but its own slot), else the zombie
 /// whose slots must still be emptied (not yet stored in the slot).
 fn finalise_step(slot: SlotRef) -> Option<Zombie> {
-    let cap = slot.get().cap();
-    if cap.is_null() {
+    // Read in place first: the receive path empties a caller slot that
+    // is nearly always empty.
+    if slot.get().words().is_null() {
         return None;
     }
-    let z = match finalise_cap(cap, is_final_capability(slot)) {
+    let cap = slot.get().cap();
+    // Asking the neighbours is skipped where the answer changes nothing
+    // (a reply cap, at every reply; a frame, at every revoke of one).
+    let is_final = finality_matters(&cap) && is_final_capability(slot);
+    let z = match finalise_cap(cap, is_final) {
         Finalised::Done { irq } => {
             empty(slot, irq);
             return None;

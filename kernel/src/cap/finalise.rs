@@ -103,6 +103,36 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
     Finalised::Done { irq: None }
 }
 
+/// Whether [`finalise_cap`] of `cap` depends on its `is_final` argument,
+/// so that a caller may skip working it out (seL4's `isFinalCapability`
+/// looks at both neighbours in the derivation list) where it does not.
+pub fn finality_matters(cap: &Cap) -> bool {
+    match cap {
+        Cap::Endpoint { .. }
+        | Cap::Notification { .. }
+        | Cap::CNode { .. }
+        | Cap::Thread { .. }
+        | Cap::IrqHandler { .. }
+        | Cap::PageTable {
+            mapping: Some(_), ..
+        }
+        | Cap::AsidPool { .. } => true,
+        // A frame and a zombie are dealt with either way; the rest have
+        // nothing to finalise.
+        Cap::Frame { .. }
+        | Cap::Zombie { .. }
+        | Cap::Null
+        | Cap::Domain
+        | Cap::Reply { .. }
+        | Cap::Untyped { .. }
+        | Cap::IrqControl
+        | Cap::AsidControl
+        | Cap::PageTable { mapping: None, .. } => false,
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } => false,
+    }
+}
+
 /// The last IRQ handler capability for `irq` is being deleted: drop its
 /// notification (seL4's `deletingIRQHandler`).
 fn deleting_irq_handler(irq: u16) {
@@ -115,9 +145,51 @@ fn deleting_irq_handler(irq: u16) {
 mod tests {
     use super::*;
     use crate::types::PAddr;
+    use cairn_abi::cap::CapRights;
 
     /// The last SchedContext or SchedControl capability leaves at once:
     /// no zombie, no IRQ to release (seL4's finaliseCap for both).
+    /// Where `finality_matters` says no, `finalise_cap` gives the same
+    /// answer whether or not the capability is final (for capabilities
+    /// whose finalisation touches no object: the others are the IPC and
+    /// VSpace tests' business).
+    #[test]
+    fn finality_ignored_only_where_it_changes_nothing() {
+        let quiet = [
+            Cap::Null,
+            Cap::Domain,
+            Cap::IrqControl,
+            Cap::AsidControl,
+            Cap::Reply {
+                tcb: PAddr(0x9000_0400),
+                master: false,
+                can_grant: true,
+            },
+            Cap::Untyped {
+                ptr: PAddr(0x9000_0000),
+                size_bits: 12,
+                free_index: 0,
+                is_device: false,
+            },
+            Cap::PageTable {
+                base: PAddr(0x9000_1000),
+                mapping: None,
+            },
+            Cap::SchedControl { core: 0 },
+        ];
+        for cap in quiet {
+            assert!(!finality_matters(&cap), "{cap:?}");
+            assert_eq!(finalise_cap(cap, true), finalise_cap(cap, false));
+        }
+        let ep = Cap::Endpoint {
+            ptr: PAddr(0x9000_0000),
+            badge: 0,
+            rights: CapRights::ALL,
+        };
+        assert!(finality_matters(&ep));
+        assert!(finality_matters(&Cap::IrqHandler { irq: 1 }));
+    }
+
     #[test]
     fn mcs_caps_finalise_at_once() {
         let sc = Cap::SchedContext {

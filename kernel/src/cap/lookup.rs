@@ -5,6 +5,7 @@ use super::cap::Cap;
 use super::cte::{cnode_slot, SlotRef};
 use super::words::CapWords;
 pub use crate::types::LookupFault;
+use crate::types::PAddr;
 
 /// `bits` bits of `w` whose most significant bit is bit `top - 1`.
 fn bits_below(w: u64, top: u32, bits: u32) -> u64 {
@@ -19,26 +20,66 @@ fn bits_below(w: u64, top: u32, bits: u32) -> u64 {
     }
 }
 
+/// A CNode capability's fields as the lookup walks them: object, radix,
+/// guard size, guard.
+type CNodeFields = (PAddr, u32, u32, u64);
+
+/// A capability a lookup may start from: a decoded [`Cap`] or the two
+/// words of a slot, read in place (a thread's CSpace root is read at
+/// every system call; decoding it whole cost more than the walk).
+pub trait LookupRoot: Copy {
+    /// The CNode's fields; `None` for any other capability.
+    fn cnode_fields(self) -> Option<CNodeFields>;
+}
+
+impl LookupRoot for Cap {
+    #[inline]
+    fn cnode_fields(self) -> Option<CNodeFields> {
+        match self {
+            Cap::CNode {
+                ptr,
+                radix,
+                guard_size,
+                guard,
+            } => Some((ptr, radix as u32, guard_size as u32, guard)),
+            _ => None,
+        }
+    }
+}
+
+impl LookupRoot for CapWords {
+    #[inline]
+    fn cnode_fields(self) -> Option<CNodeFields> {
+        self.cnode()
+    }
+}
+
 /// seL4's `resolveAddressBits`: resolves the `n` most significant bits of
 /// the low `n` bits of `cptr`, starting at the CNode capability `root`.
 /// Returns the slot reached and how many bits were left unresolved (non-zero
 /// only when the walk stopped early at a slot not holding a CNode).
+#[inline]
 pub fn resolve_address_bits(
-    root: Cap,
+    root: impl LookupRoot,
+    cptr: u64,
+    n: u32,
+) -> Result<(SlotRef, u32), LookupFault> {
+    resolve_from(root.cnode_fields(), cptr, n)
+}
+
+/// [`resolve_address_bits`] from the root's CNode fields (one copy of the
+/// walk, whatever the root was read from). The CNodes met on the way are
+/// read in place.
+fn resolve_from(
+    root: Option<CNodeFields>,
     cptr: u64,
     mut n: u32,
 ) -> Result<(SlotRef, u32), LookupFault> {
-    let Cap::CNode {
-        mut ptr,
-        mut radix,
-        mut guard_size,
-        mut guard,
-    } = root
-    else {
+    let Some((mut ptr, mut radix, mut guard_size, mut guard)) = root else {
         return Err(LookupFault::InvalidRoot);
     };
     loop {
-        let (g, r) = (guard_size as u32, radix as u32);
+        let (g, r) = (guard_size, radix);
         if g > n || bits_below(cptr, n, g) != guard {
             return Err(LookupFault::GuardMismatch {
                 bits_left: n,
@@ -58,13 +99,8 @@ pub fn resolve_address_bits(
             return Ok((slot, 0));
         }
         n -= g + r;
-        match slot.get().cap() {
-            Cap::CNode {
-                ptr: p,
-                radix: rr,
-                guard_size: gs,
-                guard: gg,
-            } if rr as u32 + gs as u32 > 0 => {
+        match slot.get().words().cnode() {
+            Some((p, rr, gs, gg)) if rr + gs > 0 => {
                 (ptr, radix, guard_size, guard) = (p, rr, gs, gg);
             }
             _ => return Ok((slot, n)),
@@ -78,7 +114,7 @@ pub fn resolve_address_bits(
 /// null: an empty slot is found, not a lookup failure (invoking it is
 /// InvalidCapability; a null extra cap is each method's business, and an
 /// IPC receive on it is MissingCapability(0) at the call site).
-pub fn lookup_cap(root: Cap, cptr: u64) -> Result<(SlotRef, Cap), LookupFault> {
+pub fn lookup_cap(root: impl LookupRoot, cptr: u64) -> Result<(SlotRef, Cap), LookupFault> {
     let (slot, _) = resolve_address_bits(root, cptr, 64)?;
     Ok((slot, slot.get().cap()))
 }
@@ -117,7 +153,11 @@ pub fn lookup_fast(root: CapWords, cptr: u64) -> Option<CapWords> {
 
 /// An `(index, depth)` lookup of a slot for a CNode operation: the walk must
 /// consume exactly `depth` bits (the caller has checked 1 ≤ depth ≤ 64).
-pub fn lookup_slot_exact(root: Cap, index: u64, depth: u32) -> Result<SlotRef, LookupFault> {
+pub fn lookup_slot_exact(
+    root: impl LookupRoot,
+    index: u64,
+    depth: u32,
+) -> Result<SlotRef, LookupFault> {
     let (slot, left) = resolve_address_bits(root, index, depth)?;
     if left != 0 {
         return Err(LookupFault::DepthMismatch {

@@ -4,8 +4,8 @@
 //! layout is `cap::cap`'s (its table); each accessor answers `None` for
 //! any other type, and the tests check every one against `Cap::decode`.
 
-use super::cap::{bit, field, PTR_MASK};
-use crate::types::PAddr;
+use super::cap::{bit, field, FrameSize, PTR_MASK};
+use crate::types::{PAddr, VmRights};
 use cairn_abi::cap::{tag, CapRights};
 
 /// A capability's two words, as a slot holds them.
@@ -56,6 +56,22 @@ impl CapWords {
         (self.tag() == tag::REPLY).then(|| (PAddr(w0 & PTR_MASK), bit(w0, 58), bit(w0, 57)))
     }
 
+    /// A frame capability's base, size (log2 of its bytes), VM rights and
+    /// whether it is device memory: what finding a thread's IPC buffer
+    /// asks at every invocation and IPC.
+    #[inline]
+    pub fn frame(self) -> Option<(PAddr, u32, VmRights, bool)> {
+        let [w0, w1] = self.0;
+        (self.tag() == tag::FRAME).then(|| {
+            (
+                PAddr((w1 >> 32) << 12),
+                FrameSize::from_bits2(field(w0, 57, 2)).bits(),
+                VmRights::from_bits2(field(w0, 55, 2)),
+                bit(w0, 54),
+            )
+        })
+    }
+
     /// The non-master reply capability to `tcb` (`Cap::Reply` encoded).
     #[inline]
     pub const fn new_reply(tcb: PAddr, can_grant: bool) -> CapWords {
@@ -96,6 +112,13 @@ mod tests {
                 _ => None,
             };
             prop_assert_eq!(w.reply(), reply);
+            let frame = match cap {
+                Cap::Frame { base, size, rights, is_device, .. } => {
+                    Some((base, size.bits(), rights, is_device))
+                }
+                _ => None,
+            };
+            prop_assert_eq!(w.frame(), frame);
             if let Cap::Reply { tcb, master: false, can_grant } = cap {
                 prop_assert_eq!(CapWords::new_reply(tcb, can_grant), w);
             }

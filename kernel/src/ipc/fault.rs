@@ -27,7 +27,7 @@ pub fn handle_fault(tcb: TcbRef, fault: Fault) {
 /// raised (a cap fault on the handler cptr).
 fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
     let handler = tcb.get().fault_handler();
-    let root = Tcb::slot(tcb, TCB_CTABLE).get().cap();
+    let root = Tcb::slot(tcb, TCB_CTABLE).get().words();
     let cap_fault = |lookup| Fault::Cap {
         addr: handler,
         in_recv_phase: false,

@@ -6,40 +6,30 @@
 //! through the thread's page tables).
 
 use crate::arch::{BADGE_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
-use crate::cap::Cap;
 use crate::cap::VmRights;
 use crate::object::access::{read_word, write_word};
 use crate::object::tcb::{Tcb, TcbRef, TCB_BUFFER};
 use crate::types::{PAddr, SyscallError};
-use cairn_abi::message::{MessageInfo, MSG_MAX_LENGTH};
+use cairn_abi::message::{MessageInfo, MSG_MAX_LENGTH, N_MSG_REGISTERS};
 
 /// Physical address of a thread's IPC buffer (seL4's `lookupIPCBuffer`):
 /// none if the frame cap is missing or a device frame, or, when the kernel
 /// is to write into it (`for_write`), if the cap lacks ReadWrite.
 pub fn ipc_buffer(tcb: TcbRef, for_write: bool) -> Option<PAddr> {
-    match Tcb::slot(tcb, TCB_BUFFER).get().cap() {
-        Cap::Frame {
-            base,
-            size,
-            is_device: false,
-            rights,
-            ..
-        } => {
-            // seL4: the kernel reads a ReadOnly or ReadWrite buffer and
-            // writes only a ReadWrite one.
-            let usable = match rights {
-                VmRights::ReadWrite => true,
-                VmRights::ReadOnly => !for_write,
-                VmRights::KernelOnly => false,
-            };
-            if !usable {
-                return None;
-            }
-            let off = tcb.get().ipc_buffer() & ((1u64 << size.bits()) - 1);
-            Some(base.add(off))
-        }
-        _ => None,
+    // Read in place: this is on every invocation's and every IPC's path.
+    let (base, size_bits, rights, is_device) = Tcb::slot(tcb, TCB_BUFFER).get().words().frame()?;
+    // seL4: the kernel reads a ReadOnly or ReadWrite buffer and writes
+    // only a ReadWrite one.
+    let usable = match rights {
+        VmRights::ReadWrite => true,
+        VmRights::ReadOnly => !for_write,
+        VmRights::KernelOnly => false,
+    };
+    if is_device || !usable {
+        return None;
     }
+    let off = tcb.get().ipc_buffer() & ((1u64 << size_bits) - 1);
+    Some(base.add(off))
 }
 
 /// The message registers of one thread.
@@ -91,6 +81,30 @@ impl MessageRegs {
         } else {
             false
         }
+    }
+}
+
+impl MessageRegs {
+    /// seL4's `copyMRs`: copies the first `n` MRs (at most 120) of `from`
+    /// into these; those beyond the registers only if both threads have an
+    /// IPC buffer. Returns how many were copied. Register to register, then
+    /// buffer word to buffer word, without asking for each MR where it
+    /// lives (a 10-word message used to cost twice as much).
+    pub fn copy_from(&self, from: &MessageRegs, n: usize) -> usize {
+        let n = n.min(MSG_MAX_LENGTH);
+        let (s, d) = (from.tcb.get(), self.tcb.get());
+        for &r in MSG_REGISTERS.iter().take(n) {
+            d.set_reg(r, s.reg(r));
+        }
+        let (Some(src), Some(dst)) = (from.buffer, self.buffer) else {
+            return n.min(N_MSG_REGISTERS);
+        };
+        // MR i is IPC buffer word i + 1 (word 0 is the tag).
+        for i in N_MSG_REGISTERS..n {
+            let off = 8 * (i as u64 + 1);
+            write_word(dst.add(off), read_word(src.add(off)));
+        }
+        n
     }
 }
 

@@ -14,9 +14,9 @@
 
 use super::transfer::{do_ipc_transfer, message_info};
 use crate::arch::{EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
+use crate::cap::cte::insert_child_words;
 use crate::cap::delete::cte_delete_one;
-use crate::cap::derive::cte_insert;
-use crate::cap::{Cap, SlotRef};
+use crate::cap::{CapWords, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_REPLY};
 use crate::sched::{possible_switch_to, set_thread_state};
@@ -32,12 +32,10 @@ pub fn setup_caller_cap(sender: TcbRef, receiver: TcbRef, can_grant: bool) {
     let caller = Tcb::slot(receiver, TCB_CALLER);
     // The receive path empties the caller slot first; never overwrite.
     cte_delete_one(caller);
-    let cap = Cap::Reply {
-        tcb: sender.paddr(),
-        master: false,
-        can_grant,
-    };
-    cte_insert(cap, master, caller);
+    // seL4's `cteInsert` of a reply cap: never revocable, and its parent
+    // is no untyped, so it is linked in without decoding the master.
+    let cap = CapWords::new_reply(sender.paddr(), can_grant);
+    insert_child_words(master, caller, cap, false);
 }
 
 /// seL4's `deleteCallerCap`: a receiver about to receive again loses the

@@ -10,6 +10,7 @@ use crate::arch::{BADGE_REGISTER, EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_
 use crate::cap::derive::cte_insert;
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_cap, lookup_slot_exact, LookupFault};
+use crate::cap::words::CapWords;
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::access::{read_word, write_word};
@@ -41,7 +42,7 @@ pub fn message_info(word: u64) -> MessageInfo {
 /// A failed lookup returns the cptr and the failure. Filled in place: the
 /// array is large and this is on every invocation's and every IPC's path.
 pub fn lookup_extra_caps(
-    root: Cap,
+    root: CapWords,
     msg: &MessageRegs,
     count: usize,
     caps: &mut ExtraCaps,
@@ -94,7 +95,7 @@ fn normal_transfer(
     if grant
         && count != 0
         && lookup_extra_caps(
-            Tcb::slot(sender, TCB_CTABLE).get().cap(),
+            Tcb::slot(sender, TCB_CTABLE).get().words(),
             &send,
             count,
             &mut caps,
@@ -104,20 +105,9 @@ fn normal_transfer(
         // seL4: a failed lookup transfers no caps (the message still goes).
         caps = [None; MSG_MAX_EXTRA_CAPS];
     }
-    let sent = copy_mrs(&send, recv, info.length() as usize);
+    let sent = recv.copy_from(&send, info.length() as usize);
     let (extra, unwrapped) = transfer_caps(&caps, endpoint, receiver, recv);
     MessageInfo::new(info.label(), unwrapped, extra, sent as u64)
-}
-
-/// seL4's `copyMRs`: the first `n` MRs; those beyond the registers only if
-/// both threads have an IPC buffer. Returns how many were copied.
-fn copy_mrs(send: &MessageRegs, recv: &MessageRegs, n: usize) -> usize {
-    let both = send.has_buffer() && recv.has_buffer();
-    let n = if both { n } else { n.min(N_MSG_REGISTERS) };
-    for i in 0..n {
-        recv.set(i, send.get(i));
-    }
-    n
 }
 
 /// seL4's `transferCaps`: each extra cap that names `endpoint` arrives as
@@ -167,7 +157,7 @@ fn receive_slot(receiver: TcbRef, recv: &MessageRegs) -> Option<SlotRef> {
             .map_or(0, read_word)
     };
     let (cnode, index, depth) = (word(0), word(1), word(2));
-    let root = Tcb::slot(receiver, TCB_CTABLE).get().cap();
+    let root = Tcb::slot(receiver, TCB_CTABLE).get().words();
     let (_, node) = lookup_cap(root, cnode).ok()?;
     if !matches!(node, Cap::CNode { .. }) || !(1..=64).contains(&depth) {
         return None;
