@@ -95,7 +95,7 @@ pub fn lookup_slot_for_cnode_op(
 
 /// seL4's `ensureEmptySlot`.
 fn ensure_empty(slot: SlotRef) -> Result<(), SyscallError> {
-    match slot.get().cap().is_null() {
+    match slot.get().words().is_null() {
         true => Ok(()),
         false => Err(SyscallError::DeleteFirst),
     }

@@ -132,7 +132,7 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
         return Err(SyscallError::RangeError { min: 1, max: room });
     }
     for i in offset..offset + count {
-        if !cnode_slot(dest, i).get().cap().is_null() {
+        if !cnode_slot(dest, i).get().words().is_null() {
             return Err(SyscallError::DeleteFirst);
         }
     }
@@ -173,15 +173,18 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
 /// its address and radix.
 fn destination_cnode(root: Cap, index: u64, depth: u64) -> Result<(PAddr, u32), SyscallError> {
     let node = match depth {
-        0 => root,
+        0 => match root {
+            Cap::CNode { ptr, radix, .. } => Some((ptr, radix as u32)),
+            _ => None,
+        },
+        // Read in place: only the CNode's address and radix are needed.
         _ => lookup_slot_for_cnode_op(false, root, index, depth)?
             .get()
-            .cap(),
+            .words()
+            .cnode()
+            .map(|(ptr, radix, _, _)| (ptr, radix)),
     };
-    match node {
-        Cap::CNode { ptr, radix, .. } => Ok((ptr, radix as u32)),
-        _ => Err(missing(false, depth)),
-    }
+    node.ok_or_else(|| missing(false, depth))
 }
 
 /// Performs a decoded Retype (seL4's `invokeUntyped_Retype`): reset if
