@@ -53,8 +53,10 @@ impl Cte {
         self.set_words(CapWords(cap.encode()));
     }
 
+    /// Overwrites the capability with words already encoded (in place
+    /// updates such as [`CapWords::with_free_index`]).
     #[inline]
-    fn set_words(&self, w: CapWords) {
+    pub fn set_words(&self, w: CapWords) {
         let [a, b] = w.0;
         self.cap[0].set(a);
         self.cap[1].set(b);

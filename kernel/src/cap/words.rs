@@ -72,6 +72,27 @@ impl CapWords {
         })
     }
 
+    /// An untyped capability's object and size (log2 of its bytes).
+    #[inline]
+    pub fn untyped(self) -> Option<(PAddr, u32)> {
+        let [w0, w1] = self.0;
+        (self.tag() == tag::UNTYPED).then(|| (PAddr(w1), field(w0, 52, 6) as u32))
+    }
+
+    /// This untyped capability with its free index (in bytes, a multiple
+    /// of 16 within the untyped) set to `free_index`; any other
+    /// capability unchanged. A Retype moves the watermark this way,
+    /// without decoding and encoding the whole capability.
+    #[inline]
+    pub fn with_free_index(self, free_index: u64) -> CapWords {
+        let [w0, w1] = self.0;
+        if self.tag() != tag::UNTYPED {
+            return self;
+        }
+        let mask = (1u64 << 48) - 1;
+        CapWords([(w0 & !mask) | ((free_index >> 4) & mask), w1])
+    }
+
     /// The non-master reply capability to `tcb` (`Cap::Reply` encoded).
     #[inline]
     pub const fn new_reply(tcb: PAddr, can_grant: bool) -> CapWords {
@@ -119,6 +140,26 @@ mod tests {
                 _ => None,
             };
             prop_assert_eq!(w.frame(), frame);
+            let untyped = match cap {
+                Cap::Untyped { ptr, size_bits, .. } => Some((ptr, size_bits as u32)),
+                _ => None,
+            };
+            prop_assert_eq!(w.untyped(), untyped);
+            // Every free index the kernel writes, as `encode` would.
+            let moved = match cap {
+                Cap::Untyped { ptr, size_bits, is_device, free_index } => {
+                    let to = (free_index / 2) & !0xF;
+                    prop_assert_eq!(
+                        w.with_free_index(to),
+                        CapWords(Cap::Untyped { ptr, size_bits, is_device, free_index: to }.encode())
+                    );
+                    true
+                }
+                _ => false,
+            };
+            if !moved {
+                prop_assert_eq!(w.with_free_index(0x40), w);
+            }
             if let Cap::Reply { tcb, master: false, can_grant } = cap {
                 prop_assert_eq!(CapWords::new_reply(tcb, can_grant), w);
             }

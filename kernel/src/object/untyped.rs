@@ -195,20 +195,10 @@ pub fn perform(r: &Retype) -> Result<(), Preempted> {
         reset_untyped(r.slot)?;
     }
     let s = r.slot.get();
-    if let Cap::Untyped {
-        ptr,
-        size_bits,
-        is_device,
-        ..
-    } = s.cap()
-    {
+    let w = s.words();
+    if let Some((ptr, _)) = w.untyped() {
         let end = r.base.0 + (r.count << r.object_bits);
-        s.set_cap(Cap::Untyped {
-            ptr,
-            size_bits,
-            free_index: end - ptr.0,
-            is_device,
-        });
+        s.set_words(w.with_free_index(end - ptr.0));
     }
     for i in 0..r.count {
         let at = r.base.add(i << r.object_bits);
