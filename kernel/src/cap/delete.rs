@@ -79,7 +79,20 @@ pub fn cte_delete(slot: SlotRef) -> Result<(), Preempted> {
 /// capability of an IRQ), so that nothing can be preempted and no error is
 /// possible. Callers: `ipc` (reply and caller caps, `ipc::cancel`),
 /// `object::irq` and `cap::finalise` (the IRQ node).
+#[inline]
 pub fn cte_delete_one(slot: SlotRef) {
+    // Read in place first: every receive empties a caller slot that is
+    // nearly always empty, and every reply deletes a reply cap, which
+    // finalises to nothing (what `finalise_step` would conclude after
+    // decoding it).
+    let w = slot.get().words();
+    if w.is_null() {
+        return;
+    }
+    if w.reply().is_some() {
+        empty_full_slot(slot);
+        return;
+    }
     // Only CNode and TCB capabilities leave a zombie to reduce, and no
     // caller passes a slot that can hold one.
     let zombie = finalise_step(slot);
@@ -91,8 +104,6 @@ pub fn cte_delete_one(slot: SlotRef) {
 /// zombie with nothing left to empty but its own slot), else the zombie
 /// whose slots must still be emptied (not yet stored in the slot).
 fn finalise_step(slot: SlotRef) -> Option<Zombie> {
-    // Read in place first: the receive path empties a caller slot that
-    // is nearly always empty.
     if slot.get().words().is_null() {
         return None;
     }
