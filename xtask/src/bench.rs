@@ -52,13 +52,13 @@ pub const IPC_LIMITS: [(&str, u64); 11] = [
     ("yield", 363),
     ("call-reply-recv-0-same-as", 642),
     ("call-reply-recv-4-same-as", 671),
-    ("call-reply-recv-10-same-as", 2_722),
+    ("call-reply-recv-10-same-as", 1_751),
     ("lib-call-reply-recv-0-same-as", 650),
     ("lib-call-reply-recv-4-same-as", 680),
-    ("lib-call-reply-recv-10-same-as", 2_777),
+    ("lib-call-reply-recv-10-same-as", 1_807),
     ("call-reply-recv-0-cross-as", 741),
     ("call-reply-recv-4-cross-as", 770),
-    ("signal-higher-prio", 681),
+    ("signal-higher-prio", 590),
 ];
 
 /// The `op=<name>` of a record (a text value), if any.
