@@ -51,7 +51,8 @@ pub fn restart(t: TcbRef) {
 /// the reply caps of its Calls) if its reply slot is empty.
 pub fn setup_reply_master(t: TcbRef) {
     let slot: SlotRef = Tcb::slot(t, TCB_REPLY);
-    if slot.get().cap().is_null() {
+    // Read in place: asked at every Call.
+    if slot.get().words().is_null() {
         insert_original(
             slot,
             Cap::Reply {

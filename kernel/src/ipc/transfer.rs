@@ -89,25 +89,36 @@ fn normal_transfer(
 ) -> MessageInfo {
     let send = MessageRegs::of(sender, false);
     let info = message_info(sender.get().reg(MSG_INFO_REGISTER));
-    let mut caps = [None; MSG_MAX_EXTRA_CAPS];
     let count = info.extra_caps() as usize;
-    // The CSpace root is read only when there are caps to look up.
-    if grant
-        && count != 0
-        && lookup_extra_caps(
-            Tcb::slot(sender, TCB_CTABLE).get().words(),
-            &send,
-            count,
-            &mut caps,
-        )
-        .is_err()
-    {
+    // seL4 looks the caps up before copying the MRs; copying first is the
+    // same, as MRs end at buffer word 120 and the cptrs start at 122.
+    let sent = recv.copy_from(&send, info.length() as usize);
+    let (extra, unwrapped) = match grant && count != 0 {
+        true => send_caps(sender, &send, count, endpoint, receiver, recv),
+        false => (0, 0),
+    };
+    MessageInfo::new(info.label(), unwrapped, extra, sent as u64)
+}
+
+/// The capability half of a transfer (`count` > 0 extra caps, Grant):
+/// out of line, so that the messages without caps (nearly all) neither
+/// clear the caps array nor save the registers this needs.
+#[inline(never)]
+fn send_caps(
+    sender: TcbRef,
+    send: &MessageRegs,
+    count: usize,
+    endpoint: Option<PAddr>,
+    receiver: TcbRef,
+    recv: &MessageRegs,
+) -> (u64, u64) {
+    let mut caps = [None; MSG_MAX_EXTRA_CAPS];
+    let root = Tcb::slot(sender, TCB_CTABLE).get().words();
+    if lookup_extra_caps(root, send, count, &mut caps).is_err() {
         // seL4: a failed lookup transfers no caps (the message still goes).
         caps = [None; MSG_MAX_EXTRA_CAPS];
     }
-    let sent = recv.copy_from(&send, info.length() as usize);
-    let (extra, unwrapped) = transfer_caps(&caps, endpoint, receiver, recv);
-    MessageInfo::new(info.label(), unwrapped, extra, sent as u64)
+    transfer_caps(&caps, endpoint, receiver, recv)
 }
 
 /// seL4's `transferCaps`: each extra cap that names `endpoint` arrives as
