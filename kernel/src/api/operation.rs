@@ -120,6 +120,7 @@ fn decode_send(
         badge,
         can_grant: rights.grant(),
         can_grant_reply: rights.grant_reply(),
+        regs: Some(inv.msg),
     };
     Ok(Operation::Send { ep, args })
 }

@@ -10,6 +10,7 @@
 //! without either the caller can never be replied to and becomes Inactive,
 //! as in seL4.
 
+use super::message::MessageRegs;
 use super::notification::complete_signal;
 use super::reply::setup_caller_cap;
 use super::transfer::do_ipc_transfer;
@@ -27,6 +28,9 @@ pub struct SendArgs {
     pub badge: u64,
     pub can_grant: bool,
     pub can_grant_reply: bool,
+    /// The sender's message registers, if already looked up (an
+    /// invocation's are; a faulted sender's MRs are not sent).
+    pub regs: Option<MessageRegs>,
 }
 
 /// seL4's `sendIPC`: `thread` sends on `ep`.
@@ -53,7 +57,7 @@ pub fn send_ipc(thread: TcbRef, ep_pa: PAddr, a: SendArgs) {
                 return;
             };
             ep.store(q, EndpointState::Recv);
-            do_ipc_transfer(thread, Some(ep_pa), a.badge, a.can_grant, dest);
+            do_ipc_transfer(thread, a.regs, Some(ep_pa), a.badge, a.can_grant, dest);
             let reply_can_grant = dest.get().blocking_ipc().can_grant;
             set_thread_state(dest, ThreadState::Running);
             possible_switch_to(dest);
@@ -106,6 +110,7 @@ pub fn receive_ipc(thread: TcbRef, ep_pa: PAddr, can_grant: bool, blocking: bool
             let ipc = s.blocking_ipc();
             do_ipc_transfer(
                 sender,
+                None,
                 Some(ep_pa),
                 s.blocking_badge(),
                 ipc.can_grant,

@@ -45,6 +45,7 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
                 badge,
                 can_grant: rights.grant(),
                 can_grant_reply: true,
+                regs: None,
             };
             send_ipc(tcb, ptr, args);
             Ok(())

@@ -55,7 +55,7 @@ pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant:
     }
     match receiver.get().fault() {
         None => {
-            do_ipc_transfer(sender, None, 0, grant, receiver);
+            do_ipc_transfer(sender, None, None, 0, grant, receiver);
             cte_delete_one(slot);
             set_thread_state(receiver, ThreadState::Running);
             possible_switch_to(receiver);

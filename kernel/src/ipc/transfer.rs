@@ -63,8 +63,12 @@ pub fn lookup_extra_caps(
 /// `receiver`, with `badge` in the receiver's badge register. `endpoint`
 /// is the endpoint the message went through (`None` for a reply), used to
 /// unwrap caps to it into badges; `grant` allows capability transfer.
+/// `send` is the sender's message registers if the caller has already
+/// looked them up (an invocation has: its IPC buffer is then not looked
+/// up twice).
 pub fn do_ipc_transfer(
     sender: TcbRef,
+    send: Option<MessageRegs>,
     endpoint: Option<PAddr>,
     badge: u64,
     grant: bool,
@@ -72,7 +76,7 @@ pub fn do_ipc_transfer(
 ) {
     let recv = MessageRegs::of(receiver, true);
     let info = match sender.get().fault() {
-        None => normal_transfer(sender, endpoint, grant, receiver, &recv),
+        None => normal_transfer(sender, send, endpoint, grant, receiver, &recv),
         Some(f) => fault_transfer(sender, &f, &recv),
     };
     let r = receiver.get();
@@ -82,12 +86,13 @@ pub fn do_ipc_transfer(
 
 fn normal_transfer(
     sender: TcbRef,
+    send: Option<MessageRegs>,
     endpoint: Option<PAddr>,
     grant: bool,
     receiver: TcbRef,
     recv: &MessageRegs,
 ) -> MessageInfo {
-    let send = MessageRegs::of(sender, false);
+    let send = send.unwrap_or_else(|| MessageRegs::of(sender, false));
     let info = message_info(sender.get().reg(MSG_INFO_REGISTER));
     let count = info.extra_caps() as usize;
     // seL4 looks the caps up before copying the MRs; copying first is the
