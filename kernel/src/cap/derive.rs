@@ -133,6 +133,12 @@ pub fn is_mdb_parent_of(a: SlotRef, b: SlotRef) -> bool {
     if !sa.revocable() {
         return false;
     }
+    // An untyped parent, read in place (every Retype asks, and every
+    // revoke of an untyped for each child): what `same_region_as` says
+    // for it, and an untyped has no badge.
+    if let Some((ptr, bits)) = sa.words().untyped() {
+        return cap_region(&sb.cap()).is_some_and(|(s, b)| contains(ptr.0, bits, s, b));
+    }
     let (ca, cb) = (sa.cap(), sb.cap());
     if !same_region_as(&ca, &cb) {
         return false;
