@@ -82,9 +82,9 @@ pub const BOUNDS: [(&str, u64); 31] = [
     ("call-0-same-as-fpu", 304),
     ("replyrecv-0-same-as-fpu", 337),
     ("send-0-higher-prio", 740),
-    ("retype-frames-512", 586_405),
-    ("retype-frames-2048", 2_346_180),
-    ("retype-frames-1", 1_126),
+    ("retype-frames-512", 563_201),
+    ("retype-frames-2048", 2_253_364),
+    ("retype-frames-1", 1_081),
     ("map-pages-512", 479_511),
     ("map-pages-2048", 1_916_039),
     ("map-pages-1", 936),
@@ -103,7 +103,7 @@ pub const BOUNDS: [(&str, u64); 31] = [
 /// Upper bounds of the revoke benchmark's instruction count per number of
 /// capabilities revoked, set like [`BOUNDS`].
 pub const REVOKE_BOUNDS: [(u64, u64); 3] =
-    [(1_000, 515_997), (10_000, 5_154_038), (100_000, 51_539_162)];
+    [(1_000, 470_634), (10_000, 4_702_251), (100_000, 47_004_375)];
 
 fn lookup(table: &[(&str, u64)], op: &str) -> Option<u64> {
     table.iter().find(|(o, _)| *o == op).map(|(_, v)| *v)
