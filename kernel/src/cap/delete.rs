@@ -36,7 +36,7 @@ use super::cap::Cap;
 use super::cte::{cte_swap, empty_full_slot, SlotRef};
 use super::derive::is_final_capability;
 use super::derive::is_mdb_parent_of;
-use super::finalise::{finalise_cap, finality_matters, Finalised};
+use super::finalise::{finalise_cap, finality_ignored, Finalised};
 use super::zombie::Zombie;
 use crate::object::irq::table::set_state;
 use crate::preempt::preemption_point;
@@ -110,7 +110,7 @@ fn finalise_step(slot: SlotRef) -> Option<Zombie> {
     let cap = slot.get().cap();
     // Asking the neighbours is skipped where the answer changes nothing
     // (a reply cap, at every reply; a frame, at every revoke of one).
-    let is_final = finality_matters(&cap) && is_final_capability(slot);
+    let is_final = !finality_ignored(&cap) && is_final_capability(slot);
     let z = match finalise_cap(cap, is_final) {
         Finalised::Done { irq } => {
             empty(slot, irq);
