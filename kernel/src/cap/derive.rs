@@ -18,8 +18,6 @@ use crate::types::SyscallError;
 /// The memory a capability's object occupies: `(start, size_bits)`; `None`
 /// for capabilities that name no memory (control caps, IRQ handlers,
 /// classic reply caps, null). A zombie still names its object's memory.
-/// Out of line: one copy of its jump table for its two callers.
-#[inline(never)]
 pub fn cap_region(cap: &Cap) -> Option<(u64, u32)> {
     use cairn_abi::object as o;
     Some(match *cap {
