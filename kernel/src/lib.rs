@@ -52,7 +52,8 @@ pub mod api;
 
 // Host-only test support, also built for the fuzzer (feature `fuzzing`,
 // which only `fuzz/` turns on).
-#[cfg(any(test, feature = "fuzzing"))]
+// The fuzz driver makes classic IPC system calls (seL4_Reply, SaveCaller).
+#[cfg(all(any(test, feature = "fuzzing"), not(feature = "mcs")))]
 pub mod fuzz;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod testutil;

@@ -54,7 +54,7 @@ struct Check {
 }
 
 /// Every cargo check, in the order run (then `unsafe-inventory`).
-const CHECKS: [Check; 13] = [
+const CHECKS: [Check; 14] = [
     Check {
         name: "fmt::root",
         dir: ".",
@@ -107,12 +107,17 @@ const CHECKS: [Check; 13] = [
         tool: Tool::CrossClippy(Target::User, &[]),
     },
     // The MCS configuration (`--config mcs=on`, docs/mcs.md): the ABI
-    // with its golden test, the kernel and the user library built with
-    // the `mcs` feature.
+    // with its golden test, the kernel (host, with its tests) and the
+    // user library built with the `mcs` feature.
     Check {
         name: "clippy::abi-mcs",
         dir: ".",
         tool: Tool::HostClippy(&["-p", "cairn-abi", "--all-targets", "--features", "mcs"]),
+    },
+    Check {
+        name: "clippy::kernel-host-mcs",
+        dir: ".",
+        tool: Tool::HostClippy(&["-p", "cairn-kernel", "--all-targets", "--features", "mcs"]),
     },
     Check {
         name: "clippy::kernel-riscv64imac-mcs",

@@ -138,12 +138,13 @@ pub fn run(opts: &Options) -> Result<bool, String> {
 }
 
 /// The host `cargo test` runs for the configuration `cfg`. Classic: the
-/// root workspace, the ABI crate with `mcs` (its MCS numbering against
-/// seL4's MCS golden table; the crate is small) and the user libraries.
-/// MCS: the ABI crate only, for now: the kernel's and the user library's
-/// host tests are written against classic IPC (reply caps in the caller
-/// slot), which the MCS build does not have, and the kernel's MCS-only
-/// modules (`sched::refill`) are tested in the classic run (docs/mcs.md).
+/// root workspace, the ABI crate and the kernel with `mcs` (the ABI's
+/// MCS numbering against seL4's MCS golden table; the MCS kernel's
+/// objects and invocations) and the user libraries. MCS: the two `mcs`
+/// runs. In the MCS kernel build the tests written against classic IPC
+/// (reply caps in the caller slot, seL4_Reply, the fuzz driver) and the
+/// refinement test (the spec has no MCS) are left out by `cfg`; the user
+/// library's host tests are classic only (docs/mcs.md).
 fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
     let words = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
     let abi_mcs = (
@@ -157,12 +158,24 @@ fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
             "--no-fail-fast",
         ]),
     );
+    let kernel_mcs = (
+        "host-kernel-mcs",
+        words(&[
+            "test",
+            "-p",
+            "cairn-kernel",
+            "--features",
+            "mcs",
+            "--no-fail-fast",
+        ]),
+    );
     if cfg.mcs {
-        return vec![abi_mcs];
+        return vec![abi_mcs, kernel_mcs];
     }
     vec![
         ("host", words(&["test", "--workspace", "--no-fail-fast"])),
         abi_mcs,
+        kernel_mcs,
         (
             "host-user",
             words(&[

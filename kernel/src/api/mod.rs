@@ -13,6 +13,7 @@ pub mod syscall;
 #[cfg(test)]
 mod tests_decode;
 #[cfg(test)]
+#[cfg(not(feature = "mcs"))]
 mod tests_fuzz;
 
 /// One system call as the machine layer makes it: the fastpath, else the

@@ -13,7 +13,6 @@
 use super::invoke::{handle_invocation, with_invocation};
 use super::operation::decode;
 use crate::arch::host::{MachineSnapshot, SimMachine};
-use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::Cap;
 use crate::ipc::message::MessageRegs;
 use crate::object::tcb::{Tcb, ThreadState, TCB_CTABLE};
@@ -21,9 +20,7 @@ use crate::state::kernel;
 use crate::testutil::{boot_with_ram, ok, Outcome, TestKernel};
 use cairn_abi::cap::init;
 use cairn_abi::invocation::label;
-use cairn_abi::message::MessageInfo;
 use cairn_abi::object::ObjectType as T;
-use cairn_abi::syscall::{SYS_CALL, SYS_RECV};
 use proptest::prelude::*;
 
 /// A message word: a raw value, the cptr of candidate `i` (so that slot
@@ -69,6 +66,7 @@ fn methods(cap: Cap) -> &'static [u64] {
             TCB_SET_TLS_BASE,
             TCB_SET_FLAGS,
         ],
+        #[cfg(not(feature = "mcs"))]
         Cap::CNode { .. } => &[
             CNODE_REVOKE,
             CNODE_DELETE,
@@ -79,6 +77,18 @@ fn methods(cap: Cap) -> &'static [u64] {
             CNODE_MUTATE,
             CNODE_ROTATE,
             CNODE_SAVE_CALLER,
+        ],
+        // MCS has no SaveCaller (reply objects replace the caller slot).
+        #[cfg(feature = "mcs")]
+        Cap::CNode { .. } => &[
+            CNODE_REVOKE,
+            CNODE_DELETE,
+            CNODE_CANCEL_BADGED_SENDS,
+            CNODE_COPY,
+            CNODE_MINT,
+            CNODE_MOVE,
+            CNODE_MUTATE,
+            CNODE_ROTATE,
         ],
         Cap::IrqControl => &[IRQ_ISSUE_IRQ_HANDLER, RISCV_IRQ_ISSUE_IRQ_HANDLER_TRIGGER],
         Cap::IrqHandler { .. } => &[IRQ_ACK_IRQ, IRQ_SET_IRQ_HANDLER, IRQ_CLEAR_IRQ_HANDLER],
@@ -252,9 +262,13 @@ impl Snapshot {
     }
 }
 
+#[cfg(not(feature = "mcs"))]
 /// Makes `slot` hold a reply cap to a new thread that called the endpoint
 /// in `ep` (the root thread received the call and saved its caller cap).
 fn make_reply_cap(k: &TestKernel, ep: u64, slot: u64) {
+    use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
+    use cairn_abi::message::MessageInfo;
+    use cairn_abi::syscall::{SYS_CALL, SYS_RECV};
     let caller = k.threads(100, 1)[0];
     let as_current = |t: crate::object::tcb::TcbRef, no, cptr| {
         crate::sched::dequeue(t);
@@ -316,6 +330,8 @@ fn candidates(k: &TestKernel) -> Vec<u64> {
     );
     assert_eq!(irq, ok());
     let ep = k.make(T::Endpoint, 0, 1)[0];
+    // MCS: no classic reply caps (the Reply object is retyped instead).
+    #[cfg(not(feature = "mcs"))]
     make_reply_cap(k, ep, spare + 1);
     v.extend([spare, spare + 1, ep]);
     v.extend(k.first_empty..k.first_empty + 8);

@@ -59,6 +59,10 @@ impl Bi {
     }
 }
 
+/// How far MCS moves `untyped` and `untypedList` on: `schedcontrol`
+/// comes before them (ABI ref §6.4).
+const MCS_SHIFT: u64 = if crate::config::KERNEL_MCS { 0x10 } else { 0 };
+
 fn bootinfo() -> Bi {
     let Ok((_, Cap::Frame { base, .. })) = lookup_cap(root_cnode(), init::BOOT_INFO_FRAME) else {
         panic!("no bootinfo cap")
@@ -89,17 +93,24 @@ fn bootinfo_fields_and_slot_regions() {
     let paging = bi.region(0x58);
     let extra = bi.region(0x78);
     let frames = bi.region(0x48);
-    let untyped = bi.region(0x98);
+    let untyped = bi.region(0x98 + MCS_SHIFT);
     let empty = bi.region(0x28);
     assert_eq!(paging, (16, 18), "one level-1 and one leaf table");
     assert_eq!(extra, (18, 20), "16 + 0x1155 bytes round to 8 KiB");
-    assert_eq!(frames, (20, 23), "three image pages");
-    assert_eq!(untyped.0, 23);
+    // MCS: the SchedControl cap comes between the extra pages and the image.
+    let sc = MCS_SHIFT / 16;
+    #[cfg(feature = "mcs")]
+    {
+        assert_eq!(bi.region(0x98), (20, 21), "schedcontrol");
+        assert_eq!(tag_of(20), cairn_abi::cap::tag::SCHED_CONTROL);
+    }
+    assert_eq!(frames, (20 + sc, 23 + sc), "three image pages");
+    assert_eq!(untyped.0, 23 + sc);
     assert_eq!(empty, (untyped.1, 1 << cnode_bits));
     for s in paging.0..paging.1 {
         assert_eq!(tag_of(s), 3);
     }
-    for s in extra.0..frames.1 {
+    for s in (extra.0..frames.1).filter(|&s| s < extra.1 || s >= frames.0) {
         assert_eq!(tag_of(s), 1);
     }
     for s in untyped.0..untyped.1 {
@@ -112,10 +123,10 @@ fn bootinfo_fields_and_slot_regions() {
 fn untypeds_cover_free_memory_without_overlap() {
     boot_sim().unwrap();
     let bi = bootinfo();
-    let (start, end) = bi.region(0x98);
+    let (start, end) = bi.region(0x98 + MCS_SHIFT);
     let mut descs = Vec::new();
     for i in 0..end - start {
-        let at = 0xA8 + 16 * i;
+        let at = 0xA8 + MCS_SHIFT + 16 * i;
         let w = bi.word(at + 8);
         descs.push((bi.word(at), (w & 0xFF) as u32, (w >> 8) & 0xFF == 1));
         let Ok((

@@ -88,6 +88,8 @@ mod tests {
     const EP: u64 = T::Endpoint as u64;
     const NTFN: u64 = T::Notification as u64;
     const PAGE: u64 = T::SmallPage as u64;
+    /// A notification's size (MCS's is twice the classic one).
+    const NTFN_SIZE: u64 = 1 << cairn_abi::object::NOTIFICATION_BITS;
 
     fn untyped(k: &TestKernel, slot: u64) -> (PAddr, u64) {
         match k.cap(slot) {
@@ -122,10 +124,12 @@ mod tests {
         let f = k.first_empty;
         let (base, _) = untyped(&k, ut);
         assert_eq!(k.retype(ut, NTFN, 0, f, 3), ok());
-        assert_eq!(untyped(&k, ut).1, 96);
+        assert_eq!(untyped(&k, ut).1, 3 * NTFN_SIZE);
         // With children, allocation goes on from the watermark.
         assert_eq!(k.retype(ut, EP, 0, f + 3, 1), ok());
-        assert!(matches!(k.cap(f + 3), Cap::Endpoint { ptr, .. } if ptr == base.add(96)));
+        assert!(
+            matches!(k.cap(f + 3), Cap::Endpoint { ptr, .. } if ptr == base.add(3 * NTFN_SIZE))
+        );
         // Delete every child: the next Retype resets and starts at 0.
         for s in f..f + 4 {
             empty_slot(k.slot(s));
@@ -205,7 +209,7 @@ mod tests {
     #[test]
     fn preempted_reset_resumes_and_matches_an_unpreempted_run() {
         let plain = run(0);
-        assert_eq!(plain.1, 128);
+        assert_eq!(plain.1, 4 * NTFN_SIZE);
         assert!(plain.2.iter().all(|&b| b == 0));
         assert_eq!(run(1), plain);
         assert_eq!(run(2), plain);

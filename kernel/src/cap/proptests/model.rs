@@ -66,14 +66,19 @@ pub(super) fn cnode_call(label: u64, at: Addr, mut mrs: Vec<u64>, extra: &[Addr]
 
 /// The capability tag Retype makes for object type `ty` (ABI ref §5).
 fn tag_of_type(ty: u64) -> u64 {
-    match ty {
-        0 => tag::UNTYPED,
-        1 => tag::THREAD,
-        2 => tag::ENDPOINT,
-        3 => tag::NOTIFICATION,
-        4 => tag::CNODE,
-        8 => tag::PAGE_TABLE,
-        _ => tag::FRAME,
+    use cairn_abi::object::ObjectType as T;
+    match T::from_word(ty) {
+        Some(T::Untyped) => tag::UNTYPED,
+        Some(T::Tcb) => tag::THREAD,
+        Some(T::Endpoint) => tag::ENDPOINT,
+        Some(T::Notification) => tag::NOTIFICATION,
+        Some(T::CapTable) => tag::CNODE,
+        #[cfg(feature = "mcs")]
+        Some(T::SchedContext) => tag::SCHED_CONTEXT,
+        #[cfg(feature = "mcs")]
+        Some(T::Reply) => tag::REPLY,
+        Some(T::PageTable) => tag::PAGE_TABLE,
+        Some(T::GigaPage | T::SmallPage | T::MegaPage) | None => tag::FRAME,
     }
 }
 
@@ -194,7 +199,7 @@ impl World {
             }
             Op::CancelBadgedSends(at) | Op::SaveCaller(at) => {
                 let label = match op {
-                    Op::SaveCaller(_) => l::CNODE_SAVE_CALLER,
+                    Op::SaveCaller(_) => save_caller_label(),
                     _ => l::CNODE_CANCEL_BADGED_SENDS,
                 };
                 (
@@ -435,4 +440,14 @@ impl World {
             }
         }
     }
+}
+
+/// SaveCaller's label; MCS has no SaveCaller, so there the step sends the
+/// label after CNode_Rotate, which a CNode refuses (IllegalOperation),
+/// changing nothing all the same.
+fn save_caller_label() -> u64 {
+    #[cfg(not(feature = "mcs"))]
+    return l::CNODE_SAVE_CALLER;
+    #[cfg(feature = "mcs")]
+    return l::CNODE_ROTATE + 1;
 }

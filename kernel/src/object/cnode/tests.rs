@@ -7,11 +7,10 @@ use crate::cap::cte::cnode_slot;
 use crate::cap::derive::cte_insert;
 use crate::cap::derive::is_mdb_parent_of;
 use crate::cap::{Cap, VmRights};
-use crate::object::tcb::{Tcb, TCB_CALLER};
 use crate::testutil::{boot, err, ok, Outcome, TestKernel};
-use crate::types::PAddr;
 use cairn_abi::cap::{cnode_cap_data, init, CapRights};
 use cairn_abi::invocation::label as l;
+use cairn_abi::object::ObjectType as T;
 
 /// Error codes (ABI ref §8).
 pub const ILLEGAL: u64 = 3;
@@ -59,13 +58,13 @@ pub fn retype(k: &TestKernel, ut: u64, ty: u64, size: u64, slot: u64, n: u64) {
 }
 
 /// Object type numbers (ABI ref §5).
-pub const T_UNTYPED: u64 = 0;
-pub const T_TCB: u64 = 1;
-pub const T_EP: u64 = 2;
-pub const T_NTFN: u64 = 3;
-pub const T_CNODE: u64 = 4;
-pub const T_PAGE: u64 = 6;
-pub const T_PT: u64 = 8;
+pub const T_UNTYPED: u64 = T::Untyped as u64;
+pub const T_TCB: u64 = T::Tcb as u64;
+pub const T_EP: u64 = T::Endpoint as u64;
+pub const T_NTFN: u64 = T::Notification as u64;
+pub const T_CNODE: u64 = T::CapTable as u64;
+pub const T_PAGE: u64 = T::SmallPage as u64;
+pub const T_PT: u64 = T::PageTable as u64;
 
 /// A booted kernel with an endpoint in slot `e`, a notification in `e + 1`
 /// and the RAM untyped they came from; returns (kernel, e, untyped slot).
@@ -491,8 +490,11 @@ fn cancel_badged_sends_needs_a_full_rights_endpoint() {
     );
 }
 
+#[cfg(not(feature = "mcs"))] // MCS has no SaveCaller
 #[test]
 fn save_caller_moves_the_reply_cap() {
+    use crate::object::tcb::{Tcb, TCB_CALLER};
+    use crate::types::PAddr;
     let k = boot();
     let d = k.first_empty;
     assert_eq!(
