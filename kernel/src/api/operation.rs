@@ -64,6 +64,10 @@ pub enum Operation {
         slot: SlotRef,
         can_grant: bool,
     },
+    /// MCS: a reply through the reply object at `reply` (seL4's
+    /// `performInvocation_Reply`).
+    #[cfg(any(feature = "mcs", test))]
+    ReplyObject { reply: PAddr, can_grant: bool },
 }
 
 /// seL4's `decodeInvocation`: checks the invocation `inv` in seL4's order
@@ -95,6 +99,12 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
         // then every label is one this kernel does not perform.
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedContext { .. } | Cap::SchedControl { .. } => Err(SyscallError::IllegalOperation),
+        // Any reply cap may be invoked (MCS has no master reply cap).
+        #[cfg(any(feature = "mcs", test))]
+        Cap::ReplyObject { ptr, can_grant } => Ok(Operation::ReplyObject {
+            reply: ptr,
+            can_grant,
+        }),
     }
 }
 
@@ -175,6 +185,11 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
             slot,
             can_grant,
         } => do_reply_transfer(caller, to, slot, can_grant),
+        // seL4's doReplyTransfer does nothing when no thread waits on the
+        // reply object, and none can before MCS IPC links callers to
+        // reply objects (docs/mcs.md): the reply goes to nobody.
+        #[cfg(any(feature = "mcs", test))]
+        Operation::ReplyObject { .. } => {}
     }
     Ok(Reply::Empty)
 }

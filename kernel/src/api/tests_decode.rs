@@ -107,7 +107,8 @@ fn methods(cap: Cap) -> &'static [u64] {
         | Cap::Reply { .. }
         | Cap::Zombie { .. }
         | Cap::SchedContext { .. }
-        | Cap::SchedControl { .. } => &[0],
+        | Cap::SchedControl { .. }
+        | Cap::ReplyObject { .. } => &[0],
     }
 }
 

@@ -23,10 +23,14 @@
 //! | Zombie | 54..0 ptr | number of slots |
 //! | SchedContext (MCS) | 5..0 size_bits | ptr |
 //! | SchedControl (MCS) | 15..0 core | 0 |
+//! | ReplyObject (MCS) | 57 can_grant, 56 set (1), 54..0 ptr | 0 |
 //!
 //! The MCS capability types exist in the MCS kernel, and in the classic
 //! build's host tests, so that their rules are tested in every run (the
-//! kernel's host tests build the classic configuration only; docs/mcs.md).
+//! classic run tests them too; docs/mcs.md). A reply object's cap has
+//! seL4's reply tag, like the classic reply cap; bit 56 tells them apart
+//! while the MCS kernel still keeps the classic one for its classic Call
+//! path (until MCS IPC replaces it; docs/mcs.md).
 
 use crate::types::PAddr;
 pub use crate::types::VmRights;
@@ -141,6 +145,10 @@ pub enum Cap {
     /// MCS: the authority to configure scheduling contexts on `core`.
     #[cfg(any(feature = "mcs", test))]
     SchedControl { core: u16 },
+    /// MCS: a reply object (seL4's MCS `cap_reply_cap`: the object, and
+    /// whether a reply through it may grant).
+    #[cfg(any(feature = "mcs", test))]
+    ReplyObject { ptr: PAddr, can_grant: bool },
 }
 
 /// The MCS capability tags: seL4 16.0.0's, from the ABI in the MCS build
@@ -156,7 +164,17 @@ pub(crate) mod mcs_tag {
     pub const SCHED_CONTROL: u64 = 24;
 }
 
+/// `seL4_ReplyBits`: the ABI's in the MCS build, the same number in the
+/// classic build's host tests.
+#[cfg(feature = "mcs")]
+pub use cairn_abi::object::REPLY_BITS;
+#[cfg(all(test, not(feature = "mcs")))]
+pub const REPLY_BITS: u32 = 5;
+
 pub(super) const PTR_MASK: u64 = (1 << 55) - 1;
+/// Set in a reply-tagged cap that names an MCS reply object.
+#[cfg(any(feature = "mcs", test))]
+pub(super) const REPLY_OBJECT_BIT: u32 = 56;
 pub(super) const fn bit(w: u64, n: u32) -> bool {
     (w >> n) & 1 != 0
 }
@@ -187,6 +205,8 @@ impl Cap {
             Cap::SchedContext { .. } => mcs_tag::SCHED_CONTEXT,
             #[cfg(any(feature = "mcs", test))]
             Cap::SchedControl { .. } => mcs_tag::SCHED_CONTROL,
+            #[cfg(any(feature = "mcs", test))]
+            Cap::ReplyObject { .. } => tag::REPLY,
         }
     }
 
@@ -279,6 +299,11 @@ impl Cap {
             Cap::SchedContext { ptr, size_bits } => [t | ((size_bits as u64) & 0x3F), ptr.0],
             #[cfg(any(feature = "mcs", test))]
             Cap::SchedControl { core } => [t | core as u64, 0],
+            #[cfg(any(feature = "mcs", test))]
+            Cap::ReplyObject { ptr, can_grant } => [
+                t | ((can_grant as u64) << 57) | (1 << REPLY_OBJECT_BIT) | (ptr.0 & PTR_MASK),
+                0,
+            ],
         }
     }
 
@@ -325,6 +350,11 @@ impl Cap {
                 ptr: PAddr(w0 & PTR_MASK),
                 badge: w1,
                 rights: CapRights(field(w0, 55, 4)),
+            },
+            #[cfg(any(feature = "mcs", test))]
+            tag::REPLY if bit(w0, REPLY_OBJECT_BIT) => Cap::ReplyObject {
+                ptr: PAddr(w0 & PTR_MASK),
+                can_grant: bit(w0, 57),
             },
             tag::REPLY => Cap::Reply {
                 tcb: PAddr(w0 & PTR_MASK),
@@ -464,6 +494,7 @@ pub(super) mod tests {
                 .prop_flat_map(move |b| (pa(b), Just(b as u8)))
                 .prop_map(|(ptr, size_bits)| Cap::SchedContext { ptr, size_bits }),
             any::<u16>().prop_map(|core| Cap::SchedControl { core }),
+            (pa(5), any::<bool>()).prop_map(|(ptr, can_grant)| Cap::ReplyObject { ptr, can_grant }),
         ]
     }
 

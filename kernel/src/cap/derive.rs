@@ -31,6 +31,9 @@ pub fn cap_region(cap: &Cap) -> Option<(u64, u32)> {
         Cap::AsidPool { ptr, .. } => (ptr.0, o::ASID_POOL_BITS),
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedContext { ptr, size_bits } => (ptr.0, size_bits as u32),
+        // An MCS reply cap names its object (seL4: physical, ReplyBits).
+        #[cfg(any(feature = "mcs", test))]
+        Cap::ReplyObject { ptr, .. } => (ptr.0, super::cap::REPLY_BITS),
         Cap::Zombie { .. } => {
             let z = Zombie::from_cap(cap)?;
             (z.ptr.0, z.size_bits())
@@ -91,6 +94,8 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
         } => matches!(*b, Cap::SchedContext { ptr: y, size_bits: sy } if x == y && sx == sy),
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedControl { .. } => matches!(*b, Cap::SchedControl { .. }),
+        #[cfg(any(feature = "mcs", test))]
+        Cap::ReplyObject { ptr: x, .. } => matches!(*b, Cap::ReplyObject { ptr: y, .. } if x == y),
         Cap::Null | Cap::Zombie { .. } => false,
     }
 }
@@ -122,7 +127,9 @@ pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
         | Cap::AsidControl
         | Cap::AsidPool { .. } => same_region_as(a, b),
         #[cfg(any(feature = "mcs", test))]
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } => same_region_as(a, b),
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => {
+            same_region_as(a, b)
+        }
     }
 }
 
@@ -187,7 +194,7 @@ pub fn is_cap_revocable(derived: &Cap, src: &Cap) -> bool {
         | Cap::AsidControl
         | Cap::AsidPool { .. } => false,
         #[cfg(any(feature = "mcs", test))]
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } => false,
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => false,
     }
 }
 
@@ -273,9 +280,10 @@ pub fn derive_cap(slot: SlotRef, mut cap: Cap) -> Result<Cap, SyscallError> {
         | Cap::Domain
         | Cap::AsidControl
         | Cap::AsidPool { .. } => Ok(cap),
-        // Both copy as they are (seL4's deriveCap default).
+        // Copied as they are (seL4's deriveCap default; MCS reply caps
+        // are derivable, unlike classic ones).
         #[cfg(any(feature = "mcs", test))]
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } => Ok(cap),
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => Ok(cap),
     }
 }
 

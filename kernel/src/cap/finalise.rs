@@ -99,6 +99,12 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         // last capability leaves at once, as seL4's does (no zombie).
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedContext { .. } | Cap::SchedControl { .. } => {}
+        // seL4 detaches the thread a final reply cap's object still
+        // serves (reply_remove, or cancelIPC of its receiver). Nothing
+        // links a thread to a reply object before MCS IPC (docs/mcs.md),
+        // so there is none to detach yet; no zombie either.
+        #[cfg(any(feature = "mcs", test))]
+        Cap::ReplyObject { .. } => {}
     }
     Finalised::Done { irq: None }
 }
@@ -170,7 +176,11 @@ mod tests {
             ptr: PAddr(0x9000_0400),
             size_bits: 10,
         };
-        for cap in [sc, Cap::SchedControl { core: 0 }] {
+        let reply = Cap::ReplyObject {
+            ptr: PAddr(0x9000_0020),
+            can_grant: true,
+        };
+        for cap in [sc, Cap::SchedControl { core: 0 }, reply] {
             for is_final in [false, true] {
                 assert_eq!(finalise_cap(cap, is_final), Finalised::Done { irq: None });
             }

@@ -28,6 +28,8 @@ pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
         // Only Write and Read mean anything on a notification.
         Cap::Notification { rights, .. } => *rights = rights.mask(CapRights(mask.0 | 0xC)),
         Cap::Reply { can_grant, .. } => *can_grant &= mask.grant(),
+        #[cfg(any(feature = "mcs", test))]
+        Cap::ReplyObject { can_grant, .. } => *can_grant &= mask.grant(),
         Cap::Frame { rights, .. } => *rights = mask_vm_rights(*rights, mask),
         // No rights to mask. Listed, not `_`: a new capability type must
         // be placed here on purpose.
@@ -88,7 +90,7 @@ pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
         | Cap::AsidControl
         | Cap::AsidPool { .. } => {}
         #[cfg(any(feature = "mcs", test))]
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } => {}
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => {}
     }
     cap
 }
@@ -213,5 +215,25 @@ mod tests {
             assert_eq!(update_cap_data(true, 0x55, cap), cap);
             assert!(!has_cancel_send_rights(&cap));
         }
+    }
+
+    /// An MCS reply cap's only right is Grant (seL4's maskCapRights);
+    /// Mint's data leaves it unchanged.
+    #[test]
+    fn reply_object_caps_mask_grant_only() {
+        let reply = |can_grant| Cap::ReplyObject {
+            ptr: PAddr(0x9000_0020),
+            can_grant,
+        };
+        assert_eq!(
+            mask_cap_rights(CapRights::READ_WRITE, reply(true)),
+            reply(false)
+        );
+        assert_eq!(
+            mask_cap_rights(CapRights::CAN_GRANT, reply(true)),
+            reply(true)
+        );
+        assert_eq!(mask_cap_rights(CapRights::ALL, reply(false)), reply(false));
+        assert_eq!(update_cap_data(false, 0x55, reply(true)), reply(true));
     }
 }

@@ -42,6 +42,8 @@ pub fn rights_bits(c: &Cap) -> Option<u64> {
             VmRights::ReadWrite => 3,
         }),
         Cap::Reply { can_grant, .. } => Some(can_grant as u64),
+        #[cfg(any(feature = "mcs", test))]
+        Cap::ReplyObject { can_grant, .. } => Some(can_grant as u64),
         _ => None,
     }
 }

@@ -48,11 +48,17 @@ impl CapWords {
         })
     }
 
-    /// A reply capability's thread, whether it is the master one, and
-    /// whether it can grant.
+    /// A (classic) reply capability's thread, whether it is the master
+    /// one, and whether it can grant.
     #[inline]
     pub fn reply(self) -> Option<(PAddr, bool, bool)> {
         let w0 = self.0[0];
+        // An MCS reply object's cap shares the tag (only the MCS build
+        // and the host tests have one).
+        #[cfg(any(feature = "mcs", test))]
+        if bit(w0, super::cap::REPLY_OBJECT_BIT) {
+            return None;
+        }
         (self.tag() == tag::REPLY).then(|| (PAddr(w0 & PTR_MASK), bit(w0, 58), bit(w0, 57)))
     }
 

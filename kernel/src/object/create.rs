@@ -115,10 +115,13 @@ pub fn create_object(t: ObjectType, base: PAddr, user_size: u32, is_device: bool
             ptr: base,
             size_bits: user_size as u8,
         },
-        // Never reached: untyped::decode refuses reply objects until they
-        // exist (docs/mcs.md, "What is left").
+        // Zeroed: no thread waits on it; its cap may grant, as seL4's
+        // first reply cap does.
         #[cfg(feature = "mcs")]
-        ObjectType::Reply => Cap::Null,
+        ObjectType::Reply => Cap::ReplyObject {
+            ptr: base,
+            can_grant: true,
+        },
     }
 }
 

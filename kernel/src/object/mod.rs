@@ -20,3 +20,7 @@ pub mod tcb;
 pub mod untyped;
 pub mod untyped_reset;
 pub mod vspace;
+
+#[cfg(test)]
+#[cfg(feature = "mcs")]
+mod mcs_tests;

@@ -104,13 +104,6 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
     if too_small {
         return Err(SyscallError::InvalidArgument { index: 1 });
     }
-    // Reply objects are checked as seL4 checks them, but not made yet (the
-    // MCS reply capability replaces the classic one with the MCS IPC;
-    // docs/mcs.md): refused as a type this kernel cannot create.
-    #[cfg(feature = "mcs")]
-    if matches!(ty, ObjectType::Reply) {
-        return Err(SyscallError::InvalidArgument { index: 0 });
-    }
 
     let (dest, radix) = destination_cnode(root, node_index, node_depth)?;
     let node_size = 1u64.checked_shl(radix).unwrap_or(0);

@@ -118,7 +118,7 @@ pub fn abs_cap(c: &Cap) -> cairn_spec::Cap {
         Cap::Null => panic!("no abstract cap for the null cap"),
         // The MCS caps exist in host test builds, but the spec does not
         // model MCS yet and the generator never creates these objects.
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } => {
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => {
             panic!("the spec has no MCS objects yet")
         }
     }

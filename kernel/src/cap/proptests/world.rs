@@ -227,13 +227,13 @@ impl World {
     /// skipped.
     pub fn invokes_ipc_object(&self, c: &Call) -> bool {
         let root = Tcb::slot(self.k.tcb, TCB_CTABLE).get().cap();
-        matches!(
-            lookup_cap(root, c.cptr),
-            Ok((
-                _,
-                Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }
-            ))
-        )
+        match lookup_cap(root, c.cptr) {
+            Ok((_, Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. })) => true,
+            // An MCS reply cap takes any label (a reply).
+            #[cfg(feature = "mcs")]
+            Ok((_, Cap::ReplyObject { .. })) => true,
+            _ => false,
+        }
     }
 
     /// The `w`-th CNode capability in the window (modulo their number):
