@@ -94,11 +94,16 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         | Cap::AsidControl
         | Cap::Frame { mapping: None, .. }
         | Cap::PageTable { mapping: None, .. } => {}
-        // Nothing can be bound to a SchedContext yet, and its object
-        // holds no state another object points at (docs/mcs.md): the
-        // last capability leaves at once, as seL4's does (no zombie).
+        // The last capability leaves at once, as seL4's does (no
+        // zombie), and the object becomes unconfigured. Nothing can be
+        // bound to a SchedContext yet (binding is the next MCS step,
+        // docs/mcs.md), so there is no thread or notification to unbind.
         #[cfg(any(feature = "mcs", test))]
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } => {}
+        Cap::SchedContext { ptr, size_bits } => {
+            crate::object::sched_context::SchedContextRef::new(ptr, size_bits).mark_unconfigured()
+        }
+        #[cfg(any(feature = "mcs", test))]
+        Cap::SchedControl { .. } => {}
         // seL4 detaches the thread a final reply cap's object still
         // serves (reply_remove, or cancelIPC of its receiver). Nothing
         // links a thread to a reply object before MCS IPC (docs/mcs.md),
@@ -137,8 +142,6 @@ mod tests {
     use crate::types::PAddr;
     use cairn_abi::cap::CapRights;
 
-    /// The last SchedContext or SchedControl capability leaves at once:
-    /// no zombie, no IRQ to release (seL4's finaliseCap for both).
     /// Where `finality_ignored` says so, `finalise_cap` gives the same
     /// answer whether or not the capability is final (capabilities whose
     /// finalisation touches no object; a mapped frame's unmapping is the
@@ -170,8 +173,23 @@ mod tests {
         assert!(!finality_ignored(&Cap::IrqHandler { irq: 1 }));
     }
 
+    /// The last SchedContext, SchedControl or reply-object capability
+    /// leaves at once: no zombie, no IRQ to release (seL4's finaliseCap);
+    /// the last SchedContext cap leaves its object unconfigured.
     #[test]
     fn mcs_caps_finalise_at_once() {
+        use crate::object::sched_context::SchedContextRef;
+        use crate::sched::refill::RefillState;
+        crate::arch::host::SimMachine::install(0x9000_0000, 1 << 12);
+        let obj = SchedContextRef::new(PAddr(0x9000_0400), 10);
+        let configured = RefillState {
+            period: 10,
+            budget: 10,
+            max: 4,
+            sporadic: true,
+            ..RefillState::default()
+        };
+        obj.set_refill_state(&configured);
         let sc = Cap::SchedContext {
             ptr: PAddr(0x9000_0400),
             size_bits: 10,
@@ -183,7 +201,12 @@ mod tests {
         for cap in [sc, Cap::SchedControl { core: 0 }, reply] {
             for is_final in [false, true] {
                 assert_eq!(finalise_cap(cap, is_final), Finalised::Done { irq: None });
+                if cap == sc {
+                    assert_eq!(obj.is_configured(), !is_final);
+                }
             }
         }
+        let after = obj.refill_state();
+        assert!(!after.sporadic && after.max == 0);
     }
 }

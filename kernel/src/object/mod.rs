@@ -15,6 +15,8 @@ pub mod queue;
 // MCS: SchedControl/SchedContext decode (docs/mcs.md); host-tested in every
 // configuration.
 #[cfg(any(feature = "mcs", test))]
+pub mod sched_context;
+#[cfg(any(feature = "mcs", test))]
 pub mod sched_control;
 pub mod tcb;
 pub mod untyped;

@@ -1,0 +1,201 @@
+//! The MCS SchedContext object in memory (issue 12, docs/mcs.md): a
+//! 96-byte header followed by the circular refill array, as seL4's
+//! `sched_context_t` and its refills. Words are read and written in place
+//! through `access::read_word`/`write_word` (a SchedContext can hold
+//! thousands of refills; nothing copies the array), so this module needs
+//! no `unsafe` and no `KernelObject` promise. The layout is Cairn's own
+//! (user space never sees it), of seL4's size, so an object of a given
+//! size holds the refills seL4's would.
+//!
+//! | offset | field | seL4 |
+//! |---|---|---|
+//! | 0x00 | period (ticks) | `scPeriod` |
+//! | 0x08 | budget (ticks): what the refills add up to | (their sum) |
+//! | 0x10 | consumed (ticks) | `scConsumed` |
+//! | 0x18 | bound TCB (0 = none) | `scTcb` |
+//! | 0x20 | reply object at the head of the call stack | `scReply` |
+//! | 0x28 | bound notification | `scNotification` |
+//! | 0x30 | badge | `scBadge` |
+//! | 0x38 | the TCB yielding to it | `scYieldFrom` |
+//! | 0x40 | refill capacity, 0 = not configured | `scRefillMax` |
+//! | 0x48 | head refill index | `scRefillHead` |
+//! | 0x50 | tail refill index (inclusive) | `scRefillTail` |
+//! | 0x58 | bit 0 sporadic; bits 63..48 core | `scSporadic`, `scCore` |
+//! | 0x60.. | refills: (release time, amount), 16 bytes each | `refill_t` |
+//!
+//! A zeroed object (a new one) is unconfigured: no refills, nothing bound.
+
+use crate::object::access::{read_word, write_word};
+use crate::object::sched_control::{refill_capacity, SCHED_CONTEXT_HEADER_BYTES};
+use crate::sched::refill::{Refill, RefillState, Ticks};
+use crate::types::PAddr;
+
+const PERIOD: u64 = 0x00;
+const BUDGET: u64 = 0x08;
+const CONSUMED: u64 = 0x10;
+const TCB: u64 = 0x18;
+const REFILL_MAX: u64 = 0x40;
+const REFILL_HEAD: u64 = 0x48;
+const REFILL_TAIL: u64 = 0x50;
+const FLAGS: u64 = 0x58;
+
+/// A SchedContext object of `2^size_bits` bytes at `ptr` (what a
+/// `Cap::SchedContext` names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchedContextRef {
+    ptr: PAddr,
+    size_bits: u8,
+}
+
+impl SchedContextRef {
+    pub const fn new(ptr: PAddr, size_bits: u8) -> SchedContextRef {
+        SchedContextRef { ptr, size_bits }
+    }
+
+    pub const fn paddr(self) -> PAddr {
+        self.ptr
+    }
+
+    fn word(self, off: u64) -> u64 {
+        read_word(self.ptr.add(off))
+    }
+
+    fn set_word(self, off: u64, v: u64) {
+        write_word(self.ptr.add(off), v)
+    }
+
+    /// How many refills the object has room for.
+    pub fn capacity(self) -> u64 {
+        refill_capacity(self.size_bits as u32)
+    }
+
+    /// Whether it has been configured (seL4: `scRefillMax > 0`).
+    pub fn is_configured(self) -> bool {
+        self.word(REFILL_MAX) != 0
+    }
+
+    /// The bound thread's TCB address, if any.
+    pub fn tcb(self) -> Option<PAddr> {
+        let t = self.word(TCB);
+        (t != 0).then_some(PAddr(t))
+    }
+
+    pub fn set_tcb(self, tcb: Option<PAddr>) {
+        self.set_word(TCB, tcb.map_or(0, |t| t.0));
+    }
+
+    /// Time consumed since last read (`scConsumed`).
+    pub fn consumed(self) -> Ticks {
+        self.word(CONSUMED)
+    }
+
+    /// The refill bookkeeping of the header.
+    pub fn refill_state(self) -> RefillState {
+        RefillState {
+            period: self.word(PERIOD),
+            budget: self.word(BUDGET),
+            head: self.word(REFILL_HEAD),
+            tail: self.word(REFILL_TAIL),
+            max: self.word(REFILL_MAX),
+            sporadic: self.word(FLAGS) & 1 != 0,
+        }
+    }
+
+    /// Writes the refill bookkeeping back; `max` is bounded by the
+    /// object's capacity so that no index reaches past it.
+    pub fn set_refill_state(self, st: &RefillState) {
+        let max = st.max.min(self.capacity());
+        self.set_word(PERIOD, st.period);
+        self.set_word(BUDGET, st.budget);
+        self.set_word(REFILL_HEAD, st.head.min(max.saturating_sub(1)));
+        self.set_word(REFILL_TAIL, st.tail.min(max.saturating_sub(1)));
+        self.set_word(REFILL_MAX, max);
+        let flags = self.word(FLAGS) & !1;
+        self.set_word(FLAGS, flags | st.sporadic as u64);
+    }
+
+    /// Refill `i` of the array; `None` past the object's capacity.
+    pub fn refill(self, i: u64) -> Option<Refill> {
+        let at = self.refill_offset(i)?;
+        Some(Refill {
+            time: self.word(at),
+            amount: self.word(at + 8),
+        })
+    }
+
+    /// Sets refill `i`; does nothing past the object's capacity.
+    pub fn set_refill(self, i: u64, r: Refill) {
+        if let Some(at) = self.refill_offset(i) {
+            self.set_word(at, r.time);
+            self.set_word(at + 8, r.amount);
+        }
+    }
+
+    fn refill_offset(self, i: u64) -> Option<u64> {
+        (i < self.capacity()).then(|| SCHED_CONTEXT_HEADER_BYTES + 16 * i)
+    }
+
+    /// The last capability to it is deleted: it becomes unconfigured
+    /// (seL4's finaliseCap zeroes `scRefillMax` and `scSporadic`), and
+    /// the thread bound to it, if any, is left without one.
+    pub fn mark_unconfigured(self) {
+        self.set_word(REFILL_MAX, 0);
+        let flags = self.word(FLAGS) & !1;
+        self.set_word(FLAGS, flags);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::host::SimMachine;
+
+    /// An object of `2^size_bits` bytes in fresh zeroed simulated RAM.
+    fn object(size_bits: u8) -> SchedContextRef {
+        SimMachine::install(0x8000_0000, 1 << 16);
+        SchedContextRef::new(PAddr(0x8000_0000), size_bits)
+    }
+
+    #[test]
+    fn a_zeroed_object_is_unconfigured_and_unbound() {
+        let sc = object(8);
+        assert!(!sc.is_configured());
+        assert_eq!(sc.tcb(), None);
+        assert_eq!(sc.refill_state(), RefillState::default());
+        assert_eq!(sc.capacity(), (256 - 96) / 16);
+    }
+
+    #[test]
+    fn header_and_refills_round_trip_within_the_object() {
+        let sc = object(7);
+        let st = RefillState {
+            period: 500,
+            budget: 200,
+            head: 1,
+            tail: 0,
+            max: 2,
+            sporadic: true,
+        };
+        sc.set_refill_state(&st);
+        assert_eq!(sc.refill_state(), st);
+        let r = Refill {
+            time: 7,
+            amount: 200,
+        };
+        sc.set_refill(1, r);
+        assert_eq!(sc.refill(1), Some(r));
+        // A 128-byte object holds two refills: index 2 is outside it.
+        assert_eq!(sc.refill(2), None);
+        sc.set_refill(2, r);
+        assert_eq!(sc.refill(2), None);
+        // A max beyond the object is bounded to it.
+        sc.set_refill_state(&RefillState { max: 99, ..st });
+        assert_eq!(sc.refill_state().max, 2);
+        sc.set_tcb(Some(PAddr(0x8000_1000)));
+        sc.mark_unconfigured();
+        let after = sc.refill_state();
+        assert!(!sc.is_configured() && !after.sporadic);
+        assert_eq!((after.period, after.budget), (500, 200));
+        assert_eq!(sc.tcb(), Some(PAddr(0x8000_1000)));
+    }
+}
