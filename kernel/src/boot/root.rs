@@ -20,6 +20,20 @@ use cairn_abi::image::ImageHeader;
 
 const PAGE: u64 = 4096;
 
+/// MCS: the root thread's SchedContext, of the smallest size (seL4 gives
+/// it `seL4_MinSchedContextBits`); none in the classic configuration.
+#[cfg(feature = "mcs")]
+const ROOT_SC_BITS: u32 = cairn_abi::object::MIN_SCHED_CONTEXT_BITS;
+#[cfg(feature = "mcs")]
+const ROOT_SC_BYTES: u64 = 1 << ROOT_SC_BITS;
+#[cfg(not(feature = "mcs"))]
+const ROOT_SC_BYTES: u64 = 0;
+
+/// MCS: the root thread's budget and period, seL4's default
+/// `CONFIG_BOOT_THREAD_TIME_SLICE` (5 ms): a round-robin context.
+#[cfg(feature = "mcs")]
+const BOOT_THREAD_TIME_SLICE_US: u64 = 5_000;
+
 /// The root task's virtual layout and its objects' physical placement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RootLayout {
@@ -80,7 +94,8 @@ impl RootLayout {
         // Root vspace + page tables + IPC buffer + bootinfo + ASID pool +
         // the IRQ node (the kernel's slots for IRQ notifications).
         let pages = 1 + n_l1 + n_l2 + 1 + 1 + 1 + 1;
-        let block_size = cnode_size + extra_size + (1u64 << tcb_bits) + pages * PAGE;
+        let block_size =
+            cnode_size + extra_size + (1u64 << tcb_bits) + pages * PAGE + ROOT_SC_BYTES;
         let block_align = (cnode_bits + cairn_abi::object::SLOT_BITS).max(extra_bits);
         Ok(RootLayout {
             v_start,
@@ -187,6 +202,9 @@ pub fn create(
     // The TCB (2^10 or 2^11 bytes) is the smallest object: last keeps every
     // object aligned to its size.
     let tcb_pa = bump.take(tcb_bits);
+    // MCS: the SchedContext (2^7 bytes) after it, aligned as the TCB is.
+    #[cfg(feature = "mcs")]
+    let sc_pa = bump.take(ROOT_SC_BITS);
     debug_assert_eq!(bump.0, block + l.block_size);
 
     // Fixed slots (ABI ref §6.5).
@@ -218,6 +236,14 @@ pub fn create(
     put(init::BOOT_INFO_FRAME, frame_cap(bootinfo, l.bootinfo_va));
     put(init::IPC_BUFFER, ipc_cap);
     put(init::DOMAIN, Cap::Domain);
+    #[cfg(feature = "mcs")]
+    put(
+        init::SC,
+        Cap::SchedContext {
+            ptr: sc_pa,
+            size_bits: ROOT_SC_BITS as u8,
+        },
+    );
 
     // ASID 1 -> the root VSpace; the kernel half of every VSpace.
     crate::state::kernel().set_asid_pool(0, Some(pool));
@@ -333,6 +359,18 @@ pub fn create(
     t.set_time_slice(crate::config::TIME_SLICE);
     t.set_name(b"rootserver");
     t.set_state(ThreadState::Running);
+    // MCS: budget = period, released at boot, bound to the root thread.
+    #[cfg(feature = "mcs")]
+    {
+        use crate::object::sched_context::{bind_tcb, SchedContextRef};
+        let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
+        let slice = clock
+            .us_to_ticks(BOOT_THREAD_TIME_SLICE_US)
+            .unwrap_or(u64::MAX);
+        let sc = SchedContextRef::new(sc_pa, ROOT_SC_BITS as u8);
+        sc.configure_min_refills(slice, slice, 0, clock.min_budget());
+        bind_tcb(sc, tcb);
+    }
 
     RootTask {
         cnode,

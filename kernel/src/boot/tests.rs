@@ -74,7 +74,42 @@ fn bootinfo() -> Bi {
 fn initial_caps_have_sel4s_types() {
     boot_sim().unwrap();
     let tags: Vec<u64> = (0..16).map(tag_of).collect();
-    assert_eq!(tags, [0, 12, 10, 3, 14, 11, 13, 0, 0, 1, 1, 20, 0, 0, 0, 0]);
+    // MCS: seL4_CapInitThreadSC (14) holds the root's SchedContext.
+    let sc = if crate::config::KERNEL_MCS { 22 } else { 0 };
+    assert_eq!(
+        tags,
+        [0, 12, 10, 3, 14, 11, 13, 0, 0, 1, 1, 20, 0, 0, sc, 0]
+    );
+}
+
+/// MCS: the root thread runs on a round-robin SchedContext of the
+/// smallest size, budget = period = 5 ms (seL4's boot thread), bound to
+/// it both ways; deleting its last cap unbinds and unconfigures it.
+#[cfg(feature = "mcs")]
+#[test]
+fn root_thread_is_bound_to_its_sched_context() {
+    use crate::object::sched_context::SchedContextRef;
+    boot_sim().unwrap();
+    let Ok((slot, Cap::SchedContext { ptr, size_bits })) = lookup_cap(root_cnode(), init::SC)
+    else {
+        panic!("no SchedContext in slot 14")
+    };
+    assert_eq!(size_bits as u32, cairn_abi::object::MIN_SCHED_CONTEXT_BITS);
+    let sc = SchedContextRef::new(ptr, size_bits);
+    let Ok((_, Cap::Thread { tcb })) = lookup_cap(root_cnode(), init::TCB) else {
+        panic!("no TCB cap")
+    };
+    assert_eq!(sc.tcb(), Some(tcb));
+    assert_eq!(TcbRef::new(tcb).get().sched_context(), Some(ptr));
+    let st = sc.refill_state();
+    let slice = 5_000 * crate::arch::timebase_hz() / 1_000_000;
+    assert_eq!((st.budget, st.period, st.max), (slice, slice, 2));
+    assert!(sc.is_configured() && !st.sporadic);
+    let head = sc.refill(st.head).unwrap();
+    assert_eq!((head.time, head.amount), (0, slice));
+    crate::cap::delete::cte_delete_one(slot);
+    assert_eq!(TcbRef::new(tcb).get().sched_context(), None);
+    assert!(!sc.is_configured() && sc.tcb().is_none());
 }
 
 #[test]

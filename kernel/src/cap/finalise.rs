@@ -69,6 +69,11 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
             // queues (if it runs, the scheduler chooses another at exit).
             unbind_notification(TcbRef::new(tcb));
             suspend(TcbRef::new(tcb));
+            // MCS: its SchedContext no longer names it.
+            #[cfg(feature = "mcs")]
+            if let Some(sc) = TcbRef::new(tcb).get().sched_context() {
+                crate::object::sched_context::unbind_tcb(sc);
+            }
             return Finalised::Zombie(Zombie::of_tcb(tcb));
         }
         Cap::IrqHandler { irq } => {
@@ -95,11 +100,13 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         | Cap::Frame { mapping: None, .. }
         | Cap::PageTable { mapping: None, .. } => {}
         // The last capability leaves at once, as seL4's does (no
-        // zombie), and the object becomes unconfigured. Nothing can be
-        // bound to a SchedContext yet (binding is the next MCS step,
-        // docs/mcs.md), so there is no thread or notification to unbind.
+        // zombie): the bound thread (only the boot thread can be, until
+        // the binding invocations: docs/mcs.md) loses it, and the object
+        // becomes unconfigured.
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedContext { ptr, size_bits } => {
+            #[cfg(feature = "mcs")]
+            crate::object::sched_context::unbind_tcb(ptr);
             crate::object::sched_context::SchedContextRef::new(ptr, size_bits).mark_unconfigured()
         }
         #[cfg(any(feature = "mcs", test))]

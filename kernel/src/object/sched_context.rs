@@ -27,7 +27,7 @@
 
 use crate::object::access::{read_word, write_word};
 use crate::object::sched_control::{refill_capacity, SCHED_CONTEXT_HEADER_BYTES};
-use crate::sched::refill::{Refill, RefillState, Ticks};
+use crate::sched::refill::{Refill, RefillState, Refills, Ticks, MIN_REFILLS};
 use crate::types::PAddr;
 
 const PERIOD: u64 = 0x00;
@@ -135,6 +135,19 @@ impl SchedContextRef {
         (i < self.capacity()).then(|| SCHED_CONTEXT_HEADER_BYTES + 16 * i)
     }
 
+    /// Configures a fresh queue of the minimum two refills (seL4's
+    /// `refill_new(sc, MIN_REFILLS, budget, period)`), the budget
+    /// released at `now`: what boot gives the root thread.
+    pub fn configure_min_refills(self, budget: Ticks, period: Ticks, now: Ticks, min: Ticks) {
+        let mut st = RefillState::default();
+        let mut buf = [Refill::default(); MIN_REFILLS as usize];
+        Refills::new(&mut st, &mut buf, min).configure(budget, period, MIN_REFILLS, now);
+        self.set_refill_state(&st);
+        for (i, r) in (0..).zip(buf) {
+            self.set_refill(i, r);
+        }
+    }
+
     /// The last capability to it is deleted: it becomes unconfigured
     /// (seL4's finaliseCap zeroes `scRefillMax` and `scSporadic`), and
     /// the thread bound to it, if any, is left without one.
@@ -143,6 +156,27 @@ impl SchedContextRef {
         let flags = self.word(FLAGS) & !1;
         self.set_word(FLAGS, flags);
     }
+}
+
+/// MCS: binds `sc` and `tcb` to each other (seL4's
+/// `schedContext_bindTCB`, without the scheduling, which waits for the
+/// MCS scheduler: docs/mcs.md). The caller has checked that neither is
+/// bound.
+#[cfg(feature = "mcs")]
+pub fn bind_tcb(sc: SchedContextRef, tcb: crate::object::tcb::TcbRef) {
+    sc.set_tcb(Some(tcb.paddr()));
+    tcb.get().set_sched_context(Some(sc.paddr()));
+}
+
+/// MCS: the SchedContext at `sc` and the thread bound to it, if any, let
+/// go of each other (seL4's `schedContext_unbindTCB`).
+#[cfg(feature = "mcs")]
+pub fn unbind_tcb(sc: PAddr) {
+    let t = read_word(sc.add(TCB));
+    if let Some(t) = crate::object::tcb::tcb_at(t) {
+        t.get().set_sched_context(None);
+    }
+    write_word(sc.add(TCB), 0);
 }
 
 #[cfg(test)]

@@ -114,6 +114,10 @@ pub struct Tcb {
     blocking_flags: Cell<u64>,
     /// The notification bound to the thread (0 = none).
     bound_notification: Cell<u64>,
+    /// MCS: the SchedContext bound to the thread (`tcbSchedContext`; 0 =
+    /// none).
+    #[cfg(feature = "mcs")]
+    sched_context: Cell<u64>,
     /// The fault being delivered (seL4's `tcbFault` and
     /// `tcbLookupFailure`), as encoded by `Fault::to_words`;
     /// word 0 = 0 is "no fault".
@@ -181,6 +185,21 @@ word_fields! {
     flags, set_flags;
     /// The bound notification's address (0: none).
     bound_notification, set_bound_notification;
+}
+
+#[cfg(feature = "mcs")]
+impl Tcb {
+    /// MCS: the bound SchedContext's address (`tcbSchedContext`).
+    pub fn sched_context(&self) -> Option<PAddr> {
+        let sc = self.sched_context.get();
+        (sc != 0).then_some(PAddr(sc))
+    }
+
+    /// Sets [`Tcb::sched_context`]; `object::sched_context` keeps the
+    /// link both ways.
+    pub fn set_sched_context(&self, sc: Option<PAddr>) {
+        self.sched_context.set(sc.map_or(0, |p| p.0));
+    }
 }
 
 /// A typed pointer to a TCB.
