@@ -26,8 +26,8 @@
 //! | ReplyObject (MCS) | 57 can_grant, 56 set (1), 54..0 ptr | 0 |
 //!
 //! The MCS capability types exist in the MCS kernel, and in the classic
-//! build's host tests, so that their rules are tested in every run (the
-//! classic run tests them too; docs/mcs.md). A reply object's cap has
+//! build's host tests too, so that their rules are tested in both host
+//! runs (docs/mcs.md). A reply object's cap has
 //! seL4's reply tag, like the classic reply cap; bit 56 tells them apart
 //! while the MCS kernel still keeps the classic one for its classic Call
 //! path (until MCS IPC replaces it; docs/mcs.md).
