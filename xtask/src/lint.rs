@@ -278,7 +278,7 @@ mod tests {
         );
         assert_eq!(
             dirs(|t| matches!(t, Tool::HostClippy(_))),
-            [".", "user", "user", "."]
+            [".", "user", "user", ".", "."]
         );
         let cross: Vec<_> = CHECKS
             .iter()
