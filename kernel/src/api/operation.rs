@@ -68,6 +68,9 @@ pub enum Operation {
     /// `performInvocation_Reply`).
     #[cfg(any(feature = "mcs", test))]
     ReplyObject { reply: PAddr, can_grant: bool },
+    /// MCS: a SchedContext capability's.
+    #[cfg(feature = "mcs")]
+    SchedContext(crate::object::sched_context::SchedContextOp),
 }
 
 /// seL4's `decodeInvocation`: checks the invocation `inv` in seL4's order
@@ -97,8 +100,18 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
         Cap::AsidPool { .. } => asid::decode_assign(inv).map(Operation::AsidPool),
         // Their invocations are the next MCS step (docs/mcs.md); until
         // then every label is one this kernel does not perform.
+        #[cfg(feature = "mcs")]
+        Cap::SchedContext { ptr, size_bits } => crate::object::sched_context::decode(
+            inv,
+            crate::object::sched_context::SchedContextRef::new(ptr, size_bits),
+        )
+        .map(Operation::SchedContext),
+        // The classic build's host tests have the cap but no MCS labels.
+        #[cfg(all(test, not(feature = "mcs")))]
+        Cap::SchedContext { .. } => Err(SyscallError::IllegalOperation),
+        // ConfigureFlags is the next MCS step (docs/mcs.md).
         #[cfg(any(feature = "mcs", test))]
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } => Err(SyscallError::IllegalOperation),
+        Cap::SchedControl { .. } => Err(SyscallError::IllegalOperation),
         // Any reply cap may be invoked (MCS has no master reply cap).
         #[cfg(any(feature = "mcs", test))]
         Cap::ReplyObject { ptr, can_grant } => Ok(Operation::ReplyObject {
@@ -169,6 +182,8 @@ fn decode_reply(
 pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
     match *op {
         Operation::Tcb(ref op) => return tcb::perform::perform(op),
+        #[cfg(feature = "mcs")]
+        Operation::SchedContext(ref op) => return Ok(crate::object::sched_context::perform(op)),
         Operation::Frame(ref op) => return Ok(page::perform(op)),
         Operation::Untyped(ref op) => untyped::perform(op)?,
         Operation::CNode(ref op) => cnode::perform(op)?,

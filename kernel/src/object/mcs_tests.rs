@@ -164,3 +164,47 @@ fn invoking_an_unlinked_reply_object_does_nothing() {
     assert_eq!(k.call(f, 0, &[1, 2], &[]), ok());
     assert!(matches!(k.cap(f), Cap::ReplyObject { .. }));
 }
+
+/// `SchedContext_Consumed` replies with one word, the µs consumed (none:
+/// nothing charges time yet), and clears it; `SchedContext_Unbind` of
+/// the caller's own SchedContext is IllegalOperation (seL4's "cannot
+/// unbind sc of current thread"), of an unbound one a success; labels
+/// not performed yet are IllegalOperation.
+#[test]
+fn consumed_and_unbind_with_sel4s_checks() {
+    let (k, ut) = setup();
+    assert_eq!(
+        k.call(init::SC, l::SCHED_CONTEXT_CONSUMED, &[], &[]),
+        ok_word(0)
+    );
+    assert_eq!(
+        k.call(init::SC, l::SCHED_CONTEXT_UNBIND, &[], &[]),
+        err(Error::IllegalOperation as u64, &[])
+    );
+    let Cap::SchedContext { ptr, .. } = k.cap(init::SC) else {
+        panic!()
+    };
+    assert_eq!(k.tcb.get().sched_context(), Some(ptr), "still bound");
+    let f = k.first_empty;
+    assert_eq!(k.retype(ut, T::SchedContext as u64, 8, f, 1), ok());
+    assert_eq!(k.call(f, l::SCHED_CONTEXT_UNBIND, &[], &[]), ok());
+    assert_eq!(k.call(f, l::SCHED_CONTEXT_CONSUMED, &[], &[]), ok_word(0));
+    for label in [
+        l::SCHED_CONTEXT_BIND,
+        l::SCHED_CONTEXT_YIELD_TO,
+        l::CNODE_COPY,
+    ] {
+        assert_eq!(
+            k.call(f, label, &[], &[init::TCB]),
+            err(Error::IllegalOperation as u64, &[]),
+            "label {label}"
+        );
+    }
+}
+
+fn ok_word(w: u64) -> testutil::Outcome {
+    testutil::Outcome::Reply {
+        label: 0,
+        mrs: vec![w],
+    }
+}

@@ -89,6 +89,10 @@ impl SchedContextRef {
         self.word(CONSUMED)
     }
 
+    pub fn set_consumed(self, t: Ticks) {
+        self.set_word(CONSUMED, t)
+    }
+
     /// The refill bookkeeping of the header.
     pub fn refill_state(self) -> RefillState {
         RefillState {
@@ -177,6 +181,58 @@ pub fn unbind_tcb(sc: PAddr) {
         t.get().set_sched_context(None);
     }
     write_word(sc.add(TCB), 0);
+}
+
+/// MCS: a decoded SchedContext invocation (so far Consumed and Unbind;
+/// Bind, UnbindObject and YieldTo are the next step, docs/mcs.md).
+#[cfg(feature = "mcs")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedContextOp {
+    /// `SchedContext_Consumed`: report and clear the consumed time.
+    Consumed(SchedContextRef),
+    /// `SchedContext_Unbind`: the bound thread lets go of it.
+    Unbind(SchedContextRef),
+}
+
+/// MCS: decodes an invocation of the SchedContext `sc` as seL4's
+/// `decodeSchedContextInvocation`: Unbind refuses the caller's own
+/// (IllegalOperation); labels not performed yet are IllegalOperation.
+#[cfg(feature = "mcs")]
+pub fn decode(
+    inv: &crate::object::invocation::Invocation,
+    sc: SchedContextRef,
+) -> Result<SchedContextOp, crate::types::SyscallError> {
+    use cairn_abi::invocation::label as l;
+    match inv.label {
+        l::SCHED_CONTEXT_CONSUMED => Ok(SchedContextOp::Consumed(sc)),
+        l::SCHED_CONTEXT_UNBIND if sc.tcb() == Some(inv.caller.paddr()) => {
+            Err(crate::types::SyscallError::IllegalOperation)
+        }
+        l::SCHED_CONTEXT_UNBIND => Ok(SchedContextOp::Unbind(sc)),
+        _ => Err(crate::types::SyscallError::IllegalOperation),
+    }
+}
+
+/// MCS: performs a decoded SchedContext invocation. Consumed replies with
+/// the µs consumed since the last read (one word on RV64), taken out of
+/// the object; Unbind unbinds the thread (a notification or reply cannot
+/// be bound to it yet).
+#[cfg(feature = "mcs")]
+pub fn perform(op: &SchedContextOp) -> crate::object::invocation::Reply {
+    use crate::object::invocation::Reply;
+    match *op {
+        SchedContextOp::Consumed(sc) => {
+            let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
+            let mut consumed = sc.consumed();
+            let us = crate::object::sched_control::take_consumed(&mut consumed, clock);
+            sc.set_consumed(consumed);
+            Reply::Word(us)
+        }
+        SchedContextOp::Unbind(sc) => {
+            unbind_tcb(sc.paddr());
+            Reply::Empty
+        }
+    }
 }
 
 #[cfg(test)]
