@@ -48,16 +48,16 @@ pub fn revoke_latency_limit(instructions: u64, caps: u64) -> u64 {
 /// about 3 % above the figures of 2026-12-06 (docs/benchmarks.md): a
 /// regression fails the suite. Loosen one only in a commit that says why.
 pub const IPC_LIMITS: [(&str, u64); 11] = [
-    ("null-syscall", 185),
-    ("yield", 363),
-    ("call-reply-recv-0-same-as", 642),
-    ("call-reply-recv-4-same-as", 671),
+    ("null-syscall", 182),
+    ("yield", 360),
+    ("call-reply-recv-0-same-as", 602),
+    ("call-reply-recv-4-same-as", 631),
     ("call-reply-recv-10-same-as", 1_687),
-    ("lib-call-reply-recv-0-same-as", 650),
-    ("lib-call-reply-recv-4-same-as", 680),
+    ("lib-call-reply-recv-0-same-as", 610),
+    ("lib-call-reply-recv-4-same-as", 640),
     ("lib-call-reply-recv-10-same-as", 1_742),
-    ("call-reply-recv-0-cross-as", 741),
-    ("call-reply-recv-4-cross-as", 770),
+    ("call-reply-recv-0-cross-as", 701),
+    ("call-reply-recv-4-cross-as", 730),
     ("signal-higher-prio", 590),
 ];
 

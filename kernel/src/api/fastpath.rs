@@ -67,9 +67,10 @@ fn enabled() -> bool {
 /// done; the kernel pointer of the registers of the thread to resume at
 /// once (it is the current thread, its address space installed, no
 /// scheduling decision pending). `None`: nothing changed, the general
-/// path is to run. Inlined (two compares) into the trap handler; the rest
-/// is out of line, so that the other system calls do not pay for its
-/// stack frame.
+/// path is to run. On the machine, the trap vector calls it (through
+/// `arch::Kernel::fastpath_syscall`) for Call and ReplyRecv only, as a
+/// function of its own, before the general path's stack frame exists;
+/// everything is inlined into that function.
 #[inline(always)]
 pub fn syscall(no: i64) -> Option<usize> {
     if no == SYS_CALL || no == SYS_REPLY_RECV {
@@ -79,7 +80,7 @@ pub fn syscall(no: i64) -> Option<usize> {
     }
 }
 
-#[inline(never)]
+#[inline(always)]
 fn try_ipc(is_call: bool) -> Option<usize> {
     if !enabled() {
         return None;

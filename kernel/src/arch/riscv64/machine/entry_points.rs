@@ -3,11 +3,12 @@
 //! crate imports this file: the macro is invoked from `src/main.rs`.
 
 /// Plugs a kernel (an [`arch::Kernel`](crate::arch::Kernel)) into the
-/// RISC-V machine layer. It defines the two functions that the assembly
-/// calls by name, `cairn_boot_main` (from `_start`) and `cairn_user_trap`
-/// (from the trap vector), as the machine layer's [`boot_main`] and
-/// [`user_trap`] for that kernel. The kernel binary invokes it once; a
-/// build that forgets it fails to link.
+/// RISC-V machine layer. It defines the three functions that the assembly
+/// calls by name, `cairn_boot_main` (from `_start`), `cairn_fastpath` and
+/// `cairn_user_trap` (from the trap vector), as the machine layer's
+/// [`boot_main`], [`fastpath_trap`] and [`user_trap`] for that kernel.
+/// The kernel binary invokes it once; a build that forgets it fails to
+/// link.
 #[macro_export]
 macro_rules! machine_entry_points {
     ($kernel:ty) => {
@@ -22,6 +23,11 @@ macro_rules! machine_entry_points {
         #[no_mangle]
         extern "C" fn cairn_user_trap(regs: usize, scause: u64, stval: u64, a7: u64) -> ! {
             $crate::arch::user_trap::<$kernel>(regs, scause, stval, a7)
+        }
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn cairn_fastpath(a7: u64) -> usize {
+            $crate::arch::fastpath_trap::<$kernel>(a7)
         }
     };
 }

@@ -44,7 +44,7 @@ pub use fpu::{fpu_load, fpu_save};
 pub use platform::Platform;
 pub use plic::{plic_disable, plic_enable};
 #[doc(hidden)]
-pub use trap::user_trap;
+pub use trap::{fastpath_trap, user_trap};
 
 /// Masks (`masked`) or unmasks IRQ `irq` at the PLIC.
 pub fn irq_set_masked(irq: u16, masked: bool) {

@@ -6,11 +6,13 @@
 //!
 //! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
 //! = sepc + 4 for `ecall`), `sstatus`, `scause` and `stval`; then it
-//! switches to the kernel stack and calls `cairn_user_trap`, the binary's
-//! instance of [`user_trap`] (see [`crate::machine_entry_points`]), which
-//! hands exactly one event to the kernel and leaves through
-//! [`exit_to_user`] (or, for a system call the kernel's fastpath did,
-//! straight to the thread it names). A trap with `sscratch` = 0 came from
+//! switches to the kernel stack. A Call or ReplyRecv first goes to
+//! `cairn_fastpath` ([`fastpath_trap`]), a function of its own: taken, it
+//! names the thread to restore and the vector jumps straight to
+//! `cairn_restore_context`. Otherwise the vector calls `cairn_user_trap`,
+//! the binary's instance of [`user_trap`] (see
+//! [`crate::machine_entry_points`]), which hands exactly one event to the
+//! kernel and leaves through [`exit_to_user`]. A trap with `sscratch` = 0 came from
 //! the kernel itself: a kernel bug, reported by panicking.
 //!
 //! The FP registers are neither saved nor loaded here: they stay in the
@@ -51,18 +53,35 @@ cairn_trap_entry:
     sd t1, {fault_ip}(t0)
     csrr t2, scause
     sd t2, {scause}(t0)
-    li t3, {ecall_u}
-    bne t2, t3, 1f
-    addi t1, t1, 4
-1:  sd t1, {next_ip}(t0)
     csrr t3, stval
     sd t3, {stval}(t0)
     csrr t4, sstatus
     sd t4, {sstatus}(t0)
-    lla sp, {stack}
-    li t5, {stack_size}
-    add sp, sp, t5
-    mv a0, t0
+    lla sp, {stack} + {stack_size}
+    li t5, {ecall_u}
+    bne t2, t5, 1f
+    // An `ecall`: it continues after the instruction.
+    addi t1, t1, 4
+    sd t1, {next_ip}(t0)
+    // The fastpath, before any of the general path's stack frame: Call or
+    // ReplyRecv (a7 + 2 < 2, unsigned). It returns the kernel pointer of
+    // the registers to restore, or 0 having changed nothing; every user
+    // register is in the TCB already, and s0 (callee-saved) keeps the
+    // register area for the general path.
+    addi t6, a7, 2
+    li t5, 2
+    bgeu t6, t5, 2f
+    mv s0, t0
+    mv a0, a7
+    call cairn_fastpath
+    bnez a0, cairn_restore_context
+    mv t0, s0
+    li t2, {ecall_u}
+    ld t3, {stval}(t0)
+    ld a7, {x}+17*8(t0)
+    j 2f
+1:  sd t1, {next_ip}(t0)
+2:  mv a0, t0
     mv a1, t2
     mv a2, t3
     mv a3, a7
@@ -74,9 +93,7 @@ cairn_trap_entry:
     csrr a0, scause
     csrr a1, sepc
     csrr a2, stval
-    lla sp, {stack}
-    li t5, {stack_size}
-    add sp, sp, t5
+    lla sp, {stack} + {stack_size}
     call {kernel_trap}
 4:  j 4b
 
@@ -85,9 +102,7 @@ cairn_restore_context:
     ld t0, {next_ip}(a0)
     csrw sepc, t0
     ld t0, {sstatus}(a0)
-    li t1, 0x102
-    not t1, t1
-    and t0, t0, t1
+    andi t0, t0, ~0x102
     ori t0, t0, 0x20
     csrw sstatus, t0
     .irp n, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
@@ -124,14 +139,22 @@ pub fn user_trap<K: Kernel>(_regs: usize, scause: u64, stval: u64, a7: u64) -> !
     if scause & SCAUSE_INTERRUPT != 0 {
         handle_interrupt::<K>(scause & !SCAUSE_INTERRUPT);
     } else if scause == SCAUSE_ECALL_U {
-        if let Some(kptr) = K::fastpath_syscall(a7 as i64) {
-            resume(kptr);
-        }
+        // The trap vector has tried the fastpath (`fastpath_trap`).
         K::handle_syscall(a7 as i64);
     } else {
         K::handle_exception(scause, stval);
     }
     exit_to_user::<K>()
+}
+
+/// The fastpath of system call `a7`, which the trap vector calls for a
+/// Call or ReplyRecv before `user_trap`: the kernel pointer of the
+/// registers to restore at once, or 0 (nothing changed; the vector goes on
+/// to `user_trap`). Its own small stack frame: the general path's is
+/// never set up when the fastpath is taken.
+#[inline(always)]
+pub fn fastpath_trap<K: Kernel>(a7: u64) -> usize {
+    K::fastpath_syscall(a7 as i64).unwrap_or(0)
 }
 
 /// A trap taken while the kernel ran: always a kernel bug.
