@@ -38,6 +38,7 @@ use crate::cap::lookup::lookup_fast;
 use crate::cap::CapWords;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
+use crate::object::vspace::find_vspace_for_asid;
 use crate::object::tcb::{
     BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE, TCB_REPLY, TCB_VTABLE,
 };
@@ -110,22 +111,31 @@ fn invoked_cap(t: TcbRef) -> Option<CapWords> {
 }
 
 /// The VSpace `to` would run on, if the scheduler would switch from `cur`
-/// straight to it and it has a valid VSpace root (else the general path
-/// decides, running `to` on the kernel's table if its root is invalid).
+/// straight to it and it has a valid VSpace root registered for its ASID
+/// (else the general path decides, running `to` on the kernel's table if
+/// its root is invalid). The active VSpace is only ever recorded after
+/// such a check, and forgotten when an ASID or pool is deleted, so it
+/// needs no lookup (`activate_thread_vspace`'s rule).
 #[inline(always)]
 fn switch_target(cur: &Tcb, to: TcbRef) -> Option<(PAddr, u16)> {
     let t = to.get();
-    let straight = t.domain() == kernel().cur_domain()
+    let k = kernel();
+    let straight = t.domain() == k.cur_domain()
         && crate::sched::switches_straight_to(cur.priority(), t.priority());
     if !straight {
         return None;
     }
-    Tcb::slot(to, TCB_VTABLE).get().assigned_vspace()
+    let vspace = Tcb::slot(to, TCB_VTABLE).get().assigned_vspace()?;
+    if vspace != k.active_vspace() && find_vspace_for_asid(vspace.1) != Some(vspace.0) {
+        return None;
+    }
+    Some(vspace)
 }
 
 /// Delivers `n` MRs and the label from `from` to `to` with `badge`, and
-/// makes `to` the running thread on VSpace `vspace`, as `schedule` and
-/// `activate_thread_vspace` would at kernel exit.
+/// makes `to` the running thread on VSpace `vspace` (from
+/// [`switch_target`]), as `schedule` and `activate_thread_vspace` would at
+/// kernel exit.
 #[inline(always)]
 fn deliver_and_switch(
     from: &Tcb,
@@ -144,12 +154,11 @@ fn deliver_and_switch(
     t.set_state(ThreadState::Running);
     let k = kernel();
     k.set_current(Some(to));
-    // The active VSpace is only ever recorded after a check that its ASID
-    // maps that root, and forgotten when an ASID or pool is deleted; so if
-    // it is already `to`'s root and ASID, `activate_thread_vspace` would
-    // find the same and change nothing.
+    // `activate_thread_vspace`, for a root `switch_target` found
+    // registered for its ASID: nothing if it is already the active one.
     if k.active_vspace() != vspace {
-        crate::object::vspace::activate_thread_vspace(to);
+        k.set_active_vspace(vspace.0, vspace.1);
+        crate::arch::set_vspace(vspace.0, vspace.1);
     }
 }
 

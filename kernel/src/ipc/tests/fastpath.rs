@@ -95,6 +95,15 @@ fn each_declines(attempt: fn(&Scene) -> bool, cases: &[Case]) {
     }
 }
 
+/// Deletes the root task's ASID pool: every thread's VTable cap still
+/// names its root and ASID, but the ASID maps no root any more, and the
+/// active address space is the kernel's (`reload_vspace`).
+fn delete_init_asid_pool(s: &Scene) {
+    let pool = s.k.slot(cairn_abi::cap::init::ASID_POOL);
+    assert_eq!(crate::cap::delete::cte_delete(pool), Ok(()));
+    assert_eq!(kernel().active_vspace().1, 0, "the kernel's table");
+}
+
 #[test]
 fn each_call_guard_sends_the_call_to_the_general_path() {
     let call = |s: &Scene| s.call(s.ep, &[1, 2], &[]);
@@ -122,6 +131,9 @@ fn each_call_guard_sends_the_call_to_the_general_path() {
             }),
             ("the receiver has no VSpace", |s| {
                 let _ = crate::cap::delete::cte_delete(Tcb::slot(s.srv, TCB_VTABLE));
+            }),
+            ("the receiver's VSpace has no ASID pool any more", |s| {
+                delete_init_asid_pool(s)
             }),
             ("no receiver waits", |s| {
                 crate::ipc::suspend(s.srv);
@@ -178,6 +190,9 @@ fn each_reply_recv_guard_sends_the_call_to_the_general_path() {
             }),
             ("the caller has no VSpace", |s| {
                 let _ = crate::cap::delete::cte_delete(Tcb::slot(s.c, TCB_VTABLE));
+            }),
+            ("the caller's VSpace has no ASID pool any more", |s| {
+                delete_init_asid_pool(s)
             }),
         ],
     );

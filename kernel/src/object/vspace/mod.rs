@@ -77,12 +77,14 @@ const fn asid_low(asid: u16) -> usize {
 }
 
 /// The pool registered for `asid`'s pool number, if any.
+#[inline]
 fn pool_of(asid: u16) -> Option<AsidPoolRef> {
     kernel().asid_pool(asid_high(asid)).map(AsidPoolRef::new)
 }
 
 /// The VSpace root registered for `asid`, if any (seL4's
 /// `findVSpaceForASID`; `None` is its InvalidRoot lookup fault).
+#[inline]
 pub fn find_vspace_for_asid(asid: u16) -> Option<PAddr> {
     let root = pool_of(asid)?.get().entries.get(asid_low(asid))?.get();
     (root != 0).then_some(PAddr(root))
