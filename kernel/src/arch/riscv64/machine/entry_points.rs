@@ -3,10 +3,11 @@
 //! crate imports this file: the macro is invoked from `src/main.rs`.
 
 /// Plugs a kernel (an [`arch::Kernel`](crate::arch::Kernel)) into the
-/// RISC-V machine layer. It defines the three functions that the assembly
-/// calls by name, `cairn_boot_main` (from `_start`), `cairn_fastpath` and
-/// `cairn_user_trap` (from the trap vector), as the machine layer's
-/// [`boot_main`], [`fastpath_trap`] and [`user_trap`] for that kernel.
+/// RISC-V machine layer. It defines the functions that the assembly calls
+/// by name, `cairn_boot_main` (from `_start`), `cairn_fastpath_call`,
+/// `cairn_fastpath_reply_recv` and `cairn_user_trap` (from the trap
+/// vector), as the machine layer's [`boot_main`], [`fastpath_trap`] (for
+/// Call and for ReplyRecv) and [`user_trap`] for that kernel.
 /// The kernel binary invokes it once; a build that forgets it fails to
 /// link.
 #[macro_export]
@@ -26,8 +27,13 @@ macro_rules! machine_entry_points {
         }
         #[allow(unsafe_code)]
         #[no_mangle]
-        extern "C" fn cairn_fastpath(a7: u64) -> usize {
-            $crate::arch::fastpath_trap::<$kernel>(a7)
+        extern "C" fn cairn_fastpath_call() -> usize {
+            $crate::arch::fastpath_trap::<$kernel>(cairn_abi::syscall::SYS_CALL)
+        }
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        extern "C" fn cairn_fastpath_reply_recv() -> usize {
+            $crate::arch::fastpath_trap::<$kernel>(cairn_abi::syscall::SYS_REPLY_RECV)
         }
     };
 }

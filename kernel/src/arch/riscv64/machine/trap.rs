@@ -5,9 +5,11 @@
 //! `sscratch` is 0 and `sstatus.SIE` is 0 (no interrupt traps in the kernel).
 //!
 //! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
-//! = sepc + 4 for `ecall`), `sstatus`, `scause` and `stval`; then it
-//! switches to the kernel stack. A Call or ReplyRecv first goes to
-//! `cairn_fastpath` ([`fastpath_trap`]), a function of its own: taken, it
+//! = sepc + 4 for `ecall`), `sstatus`, and for any trap but `ecall`
+//! `scause` and `stval`; then it switches to the kernel stack. A Call or
+//! ReplyRecv first goes to `cairn_fastpath_call` or
+//! `cairn_fastpath_reply_recv` ([`fastpath_trap`]), a function of its own
+//! for each, with only that system call's code inlined: taken, it
 //! names the thread to restore and the vector jumps straight to
 //! `cairn_restore_context`. Otherwise the vector calls `cairn_user_trap`,
 //! the binary's instance of [`user_trap`] (see
@@ -51,36 +53,40 @@ cairn_trap_entry:
     csrw sscratch, zero
     csrr t1, sepc
     sd t1, {fault_ip}(t0)
-    csrr t2, scause
-    sd t2, {scause}(t0)
-    csrr t3, stval
-    sd t3, {stval}(t0)
     csrr t4, sstatus
     sd t4, {sstatus}(t0)
+    csrr t2, scause
     lla sp, {stack} + {stack_size}
     li t5, {ecall_u}
     bne t2, t5, 1f
     // An `ecall`: it continues after the instruction.
     addi t1, t1, 4
     sd t1, {next_ip}(t0)
-    // The fastpath, before any of the general path's stack frame: Call or
-    // ReplyRecv (a7 + 2 < 2, unsigned). It returns the kernel pointer of
-    // the registers to restore, or 0 having changed nothing; every user
-    // register is in the TCB already, and s0 (callee-saved) keeps the
+    // The fastpath of Call (a7 = -1) and of ReplyRecv (-2), before any of
+    // the general path's stack frame: it returns the kernel pointer of
+    // the registers to restore, or 0 having changed nothing. Every user
+    // register is in the TCB already; s0 (callee-saved) keeps the
     // register area for the general path.
-    addi t6, a7, 2
-    li t5, 2
-    bgeu t6, t5, 2f
+    li t5, -1
+    beq a7, t5, 5f
+    li t5, -2
+    bne a7, t5, 6f
     mv s0, t0
-    mv a0, a7
-    call cairn_fastpath
-    bnez a0, cairn_restore_context
+    call cairn_fastpath_reply_recv
+    j 4f
+5:  mv s0, t0
+    call cairn_fastpath_call
+4:  bnez a0, cairn_restore_context
     mv t0, s0
-    li t2, {ecall_u}
-    ld t3, {stval}(t0)
     ld a7, {x}+17*8(t0)
+6:  li t2, {ecall_u}
+    li t3, 0
     j 2f
+    // An exception or interrupt: its cause and value are kept too.
 1:  sd t1, {next_ip}(t0)
+    sd t2, {scause}(t0)
+    csrr t3, stval
+    sd t3, {stval}(t0)
 2:  mv a0, t0
     mv a1, t2
     mv a2, t3
@@ -147,14 +153,15 @@ pub fn user_trap<K: Kernel>(_regs: usize, scause: u64, stval: u64, a7: u64) -> !
     exit_to_user::<K>()
 }
 
-/// The fastpath of system call `a7`, which the trap vector calls for a
-/// Call or ReplyRecv before `user_trap`: the kernel pointer of the
-/// registers to restore at once, or 0 (nothing changed; the vector goes on
-/// to `user_trap`). Its own small stack frame: the general path's is
-/// never set up when the fastpath is taken.
+/// The fastpath of system call `no`, which the trap vector calls for a
+/// Call or ReplyRecv before `user_trap` (with `no` a constant, so that
+/// each gets only its own code): the kernel pointer of the registers to
+/// restore at once, or 0 (nothing changed; the vector goes on to
+/// `user_trap`). Its own small stack frame: the general path's is never
+/// set up when the fastpath is taken.
 #[inline(always)]
-pub fn fastpath_trap<K: Kernel>(a7: u64) -> usize {
-    K::fastpath_syscall(a7 as i64).unwrap_or(0)
+pub fn fastpath_trap<K: Kernel>(no: i64) -> usize {
+    K::fastpath_syscall(no).unwrap_or(0)
 }
 
 /// A trap taken while the kernel ran: always a kernel bug.
