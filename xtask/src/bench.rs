@@ -50,14 +50,14 @@ pub fn revoke_latency_limit(instructions: u64, caps: u64) -> u64 {
 pub const IPC_LIMITS: [(&str, u64); 11] = [
     ("null-syscall", 182),
     ("yield", 360),
-    ("call-reply-recv-0-same-as", 567),
-    ("call-reply-recv-4-same-as", 596),
+    ("call-reply-recv-0-same-as", 542),
+    ("call-reply-recv-4-same-as", 571),
     ("call-reply-recv-10-same-as", 1_687),
-    ("lib-call-reply-recv-0-same-as", 575),
-    ("lib-call-reply-recv-4-same-as", 605),
+    ("lib-call-reply-recv-0-same-as", 551),
+    ("lib-call-reply-recv-4-same-as", 580),
     ("lib-call-reply-recv-10-same-as", 1_742),
-    ("call-reply-recv-0-cross-as", 608),
-    ("call-reply-recv-4-cross-as", 637),
+    ("call-reply-recv-0-cross-as", 581),
+    ("call-reply-recv-4-cross-as", 610),
     ("signal-higher-prio", 590),
 ];
 

@@ -27,12 +27,12 @@ macro_rules! machine_entry_points {
         }
         #[allow(unsafe_code)]
         #[no_mangle]
-        extern "C" fn cairn_fastpath_call() -> usize {
+        extern "C" fn cairn_fastpath_call() {
             $crate::arch::fastpath_trap::<$kernel>(cairn_abi::syscall::SYS_CALL)
         }
         #[allow(unsafe_code)]
         #[no_mangle]
-        extern "C" fn cairn_fastpath_reply_recv() -> usize {
+        extern "C" fn cairn_fastpath_reply_recv() {
             $crate::arch::fastpath_trap::<$kernel>(cairn_abi::syscall::SYS_REPLY_RECV)
         }
     };

@@ -10,8 +10,8 @@
 //! ReplyRecv first goes to `cairn_fastpath_call` or
 //! `cairn_fastpath_reply_recv` ([`fastpath_trap`]), a function of its own
 //! for each, with only that system call's code inlined: taken, it
-//! names the thread to restore and the vector jumps straight to
-//! `cairn_restore_context`. Otherwise the vector calls `cairn_user_trap`,
+//! jumps straight to `cairn_restore_context` for the thread it switched
+//! to. Otherwise the vector calls `cairn_user_trap`,
 //! the binary's instance of [`user_trap`] (see
 //! [`crate::machine_entry_points`]), which hands exactly one event to the
 //! kernel and leaves through [`exit_to_user`]. A trap with `sscratch` = 0 came from
@@ -63,8 +63,8 @@ cairn_trap_entry:
     addi t1, t1, 4
     sd t1, {next_ip}(t0)
     // The fastpath of Call (a7 = -1) and of ReplyRecv (-2), before any of
-    // the general path's stack frame: it returns the kernel pointer of
-    // the registers to restore, or 0 having changed nothing. Every user
+    // the general path's stack frame: taken, it restores the thread to
+    // run itself; it returns only having changed nothing. Every user
     // register is in the TCB already; s0 (callee-saved) keeps the
     // register area for the general path.
     li t5, -1
@@ -76,8 +76,7 @@ cairn_trap_entry:
     j 4f
 5:  mv s0, t0
     call cairn_fastpath_call
-4:  bnez a0, cairn_restore_context
-    mv t0, s0
+4:  mv t0, s0
     ld a7, {x}+17*8(t0)
 6:  li t2, {ecall_u}
     li t3, 0
@@ -155,13 +154,16 @@ pub fn user_trap<K: Kernel>(_regs: usize, scause: u64, stval: u64, a7: u64) -> !
 
 /// The fastpath of system call `no`, which the trap vector calls for a
 /// Call or ReplyRecv before `user_trap` (with `no` a constant, so that
-/// each gets only its own code): the kernel pointer of the registers to
-/// restore at once, or 0 (nothing changed; the vector goes on to
-/// `user_trap`). Its own small stack frame: the general path's is never
-/// set up when the fastpath is taken.
+/// each gets only its own code): taken, it restores the thread the kernel
+/// names at once and never returns; it returns having changed nothing
+/// otherwise, and the vector goes on to `user_trap`. Its own small stack
+/// frame: the general path's is never set up when the fastpath is taken.
 #[inline(always)]
-pub fn fastpath_trap<K: Kernel>(no: i64) -> usize {
-    K::fastpath_syscall(no).unwrap_or(0)
+pub fn fastpath_trap<K: Kernel>(no: i64) {
+    // Taken: straight to the thread, without unwinding this frame.
+    if let Some(kptr) = K::fastpath_syscall(no) {
+        resume(kptr);
+    }
 }
 
 /// A trap taken while the kernel ran: always a kernel bug.
