@@ -9,13 +9,13 @@
 //! `scause` and `stval`; then it switches to the kernel stack. A Call or
 //! ReplyRecv first goes to `cairn_fastpath_call` or
 //! `cairn_fastpath_reply_recv` ([`fastpath_trap`]), a function of its own
-//! for each, with only that system call's code inlined: taken, it
-//! jumps straight to `cairn_restore_context` for the thread it switched
-//! to. Otherwise the vector calls `cairn_user_trap`,
-//! the binary's instance of [`user_trap`] (see
-//! [`crate::machine_entry_points`]), which hands exactly one event to the
-//! kernel and leaves through [`exit_to_user`]. A trap with `sscratch` = 0 came from
-//! the kernel itself: a kernel bug, reported by panicking.
+//! for each, with only that system call's code inlined: taken, it jumps
+//! straight to `cairn_restore_context` for the thread it switched to.
+//! Otherwise the vector calls `cairn_user_trap`, the binary's instance of
+//! [`user_trap`] (see [`crate::machine_entry_points`]), which hands
+//! exactly one event to the kernel and leaves through [`exit_to_user`]. A
+//! trap with `sscratch` = 0 came from the kernel itself: a kernel bug,
+//! reported by panicking.
 //!
 //! The FP registers are neither saved nor loaded here: they stay in the
 //! hardware for the thread that owns the FPU, and `crate::fpu` moves them
