@@ -38,10 +38,10 @@ use crate::cap::lookup::lookup_fast;
 use crate::cap::CapWords;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
-use crate::object::vspace::find_vspace_for_asid;
 use crate::object::tcb::{
     BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE, TCB_REPLY, TCB_VTABLE,
 };
+use crate::object::vspace::find_vspace_for_asid;
 use crate::state::kernel;
 use crate::types::PAddr;
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
