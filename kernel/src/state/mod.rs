@@ -86,23 +86,29 @@ fn paddr_at(pa: u64) -> Option<PAddr> {
 }
 
 /// Everything the kernel keeps outside kernel objects.
+///
+/// `repr(C)`, the fields the fastpath reads first: their offsets fit a
+/// load's 12-bit immediate, so each is one instruction from the state's
+/// address (in the compiler's order they came after the ready queues, at
+/// 5 KiB, and each cost two more).
 #[derive(Debug)]
+#[repr(C)]
 pub struct KernelState {
     /// The running thread's TCB (physical address; 0 = the idle thread).
     current: Cell<u64>,
-    /// The scheduler's pending action ([`Action`], encoded).
-    action: Cell<u64>,
-    ready: ReadyQueues,
     cur_domain: Cell<u64>,
-    domains: DomainSchedule,
-    ticks: Cell<u64>,
-    /// ASID pools by pool number (physical address; 0 = none).
-    asid_table: [Cell<u64>; NUM_ASID_POOLS],
     /// The address space last installed (root page table paddr, ASID).
     active_vspace: Cell<(u64, u16)>,
+    /// The scheduler's pending action ([`Action`], encoded).
+    action: Cell<u64>,
     /// The thread whose FP state is in the FPU registers (physical
     /// address; 0 = none; seL4's `ksActiveFPUState`).
     fpu_owner: Cell<u64>,
+    /// ASID pools by pool number (physical address; 0 = none).
+    asid_table: [Cell<u64>; NUM_ASID_POOLS],
+    ready: ReadyQueues,
+    domains: DomainSchedule,
+    ticks: Cell<u64>,
     /// The IRQ node: one kernel-owned capability slot per IRQ, holding the
     /// notification cap it signals (physical address; seL4's
     /// `intStateIRQNode`). Allocated at boot with the root task's objects.
