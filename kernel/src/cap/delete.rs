@@ -66,7 +66,7 @@ fn empty(slot: SlotRef, irq: Option<u16>) {
 /// return `Preempted`, leaving a zombie in `slot` that a restarted delete
 /// continues with.
 pub fn cte_delete(slot: SlotRef) -> Result<(), Preempted> {
-    while let Some(z) = finalise_step(slot) {
+    while let Some(z) = finalise_step(slot)? {
         slot.get().set_cap(z.to_cap());
         reduce_zombie(slot, z)?;
         preemption_point()?;
@@ -75,10 +75,11 @@ pub fn cte_delete(slot: SlotRef) -> Result<(), Preempted> {
 }
 
 /// seL4's `cteDeleteOne`: deletes the capability in `slot`, which must be
-/// of a kind that finalises at once (a reply capability, the notification
-/// capability of an IRQ), so that nothing can be preempted and no error is
-/// possible. Callers: `ipc` (reply and caller caps, `ipc::cancel`),
-/// `object::irq` and `cap::finalise` (the IRQ node).
+/// of a kind that finalises at once with nothing to preempt (a reply
+/// capability), so that no error is possible. Callers: `ipc` (reply and
+/// caller caps, `ipc::cancel`). (A notification capability, as the IRQ
+/// node holds, may be the last one with waiters to restart: it is deleted
+/// with [`cte_delete`].)
 #[inline]
 pub fn cte_delete_one(slot: SlotRef) {
     // Read in place first: every receive empties a caller slot that is
@@ -93,36 +94,38 @@ pub fn cte_delete_one(slot: SlotRef) {
         empty_full_slot(slot);
         return;
     }
-    // Only CNode and TCB capabilities leave a zombie to reduce, and no
-    // caller passes a slot that can hold one.
-    let zombie = finalise_step(slot);
-    debug_assert!(zombie.is_none(), "cte_delete_one left {zombie:?}");
+    // Only CNode and TCB capabilities leave a zombie to reduce, and only
+    // the last endpoint, notification and IRQ handler capabilities can be
+    // preempted; no caller passes a slot that can hold one.
+    let left = finalise_step(slot);
+    debug_assert!(left == Ok(None), "cte_delete_one left {left:?}");
 }
 
 /// One step of seL4's `finaliseSlot` loop on `slot`: `None` once the slot
 /// is empty (it was, the capability finalised at once, or it became a
 /// zombie with nothing left to empty but its own slot), else the zombie
 /// whose slots must still be emptied (not yet stored in the slot).
-fn finalise_step(slot: SlotRef) -> Option<Zombie> {
+/// `Err(Preempted)` leaves the capability in `slot` (see `finalise_cap`).
+fn finalise_step(slot: SlotRef) -> Result<Option<Zombie>, Preempted> {
     if slot.get().words().is_null() {
-        return None;
+        return Ok(None);
     }
     let cap = slot.get().cap();
     // Asking the neighbours is skipped where the answer changes nothing
     // (a reply cap, at every reply; a frame, at every revoke of one).
     let is_final = !finality_ignored(&cap) && is_final_capability(slot);
-    let z = match finalise_cap(cap, is_final) {
+    let z = match finalise_cap(cap, is_final)? {
         Finalised::Done { irq } => {
             empty(slot, irq);
-            return None;
+            return Ok(None);
         }
         Finalised::Zombie(z) => z,
     };
     if removable(&z, slot) {
         empty(slot, None);
-        return None;
+        return Ok(None);
     }
-    Some(z)
+    Ok(Some(z))
 }
 
 /// Empties the last remaining slot of the zombie `z` in `slot` and counts
@@ -148,7 +151,7 @@ fn reduce_zombie(slot: SlotRef, z: Zombie) -> Result<(), Preempted> {
 /// its own object's first slot rather than processed here (see the module
 /// doc). Leaves `slot` empty, or holding a cyclic zombie.
 fn delete_inner(slot: SlotRef) -> Result<(), Preempted> {
-    while let Some(z) = finalise_step(slot) {
+    while let Some(z) = finalise_step(slot)? {
         let zcap = z.to_cap();
         slot.get().set_cap(zcap);
         let first = z.slot(0);

@@ -23,6 +23,7 @@ use crate::ipc::cancel::{
 };
 use crate::object::irq::table::irq_slot;
 use crate::object::tcb::TcbRef;
+use crate::types::Preempted;
 use crate::object::vspace::{
     delete_asid, delete_asid_pool, find_vspace_for_asid, unmap_page, unmap_page_table,
 };
@@ -42,7 +43,12 @@ pub enum Finalised {
 /// seL4's `finaliseCap`: finalises `cap`; `is_final` says whether it is the
 /// last capability to its object. Only a frame's mapping and a zombie are
 /// dealt with whether or not the capability is final.
-pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
+///
+/// `Err(Preempted)` while the last capability to an endpoint or
+/// notification (or IRQ handler, whose notification goes) still has
+/// threads to restart: the capability stays where it is, the queue holds
+/// the threads left, and finalising it again continues.
+pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
     match cap {
         // First, so that the copies a revoke deletes leave at once.
         _ if !is_final && !matches!(cap, Cap::Frame { .. } | Cap::Zombie { .. }) => {}
@@ -55,15 +61,17 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         } => unmap_page(base, size, m),
         Cap::Zombie { .. } => {
             if let Some(z) = Zombie::from_cap(&cap) {
-                return Finalised::Zombie(z);
+                return Ok(Finalised::Zombie(z));
             }
         }
-        Cap::Endpoint { ptr, .. } => cancel_all_ipc(ptr),
+        Cap::Endpoint { ptr, .. } => cancel_all_ipc(ptr)?,
         Cap::Notification { ptr, .. } => {
             unbind_maybe_notification(ptr);
-            cancel_all_signals(ptr);
+            cancel_all_signals(ptr)?;
         }
-        Cap::CNode { ptr, radix, .. } => return Finalised::Zombie(Zombie::of_cnode(ptr, radix)),
+        Cap::CNode { ptr, radix, .. } => {
+            return Ok(Finalised::Zombie(Zombie::of_cnode(ptr, radix)))
+        }
         Cap::Thread { tcb } => {
             // seL4's `suspend`: the thread leaves its IPC and the ready
             // queues (if it runs, the scheduler chooses another at exit).
@@ -74,11 +82,11 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
             if let Some(sc) = TcbRef::new(tcb).get().sched_context() {
                 crate::object::sched_context::unbind_tcb(sc);
             }
-            return Finalised::Zombie(Zombie::of_tcb(tcb));
+            return Ok(Finalised::Zombie(Zombie::of_tcb(tcb)));
         }
         Cap::IrqHandler { irq } => {
-            deleting_irq_handler(irq);
-            return Finalised::Done { irq: Some(irq) };
+            deleting_irq_handler(irq)?;
+            return Ok(Finalised::Done { irq: Some(irq) });
         }
         Cap::PageTable {
             base,
@@ -118,7 +126,7 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Finalised {
         #[cfg(any(feature = "mcs", test))]
         Cap::ReplyObject { .. } => {}
     }
-    Finalised::Done { irq: None }
+    Ok(Finalised::Done { irq: None })
 }
 
 /// Capabilities whose [`finalise_cap`] does not depend on its `is_final`
@@ -136,10 +144,12 @@ pub fn finality_ignored(cap: &Cap) -> bool {
 }
 
 /// The last IRQ handler capability for `irq` is being deleted: drop its
-/// notification (seL4's `deletingIRQHandler`).
-fn deleting_irq_handler(irq: u16) {
-    if let Some(s) = irq_slot(irq) {
-        super::delete::cte_delete_one(s);
+/// notification (seL4's `deletingIRQHandler`). Preemptible: the IRQ node's
+/// copy may be the notification's last capability, with waiters.
+fn deleting_irq_handler(irq: u16) -> Result<(), Preempted> {
+    match irq_slot(irq) {
+        Some(s) => super::delete::cte_delete(s),
+        None => Ok(()),
     }
 }
 
@@ -207,7 +217,7 @@ mod tests {
         };
         for cap in [sc, Cap::SchedControl { core: 0 }, reply] {
             for is_final in [false, true] {
-                assert_eq!(finalise_cap(cap, is_final), Finalised::Done { irq: None });
+                assert_eq!(finalise_cap(cap, is_final), Ok(Finalised::Done { irq: None }));
                 if cap == sc {
                     assert_eq!(obj.is_configured(), !is_final);
                 }

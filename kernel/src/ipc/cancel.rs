@@ -23,7 +23,8 @@ use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::{QueueState, TcbQueue, WaitQueue};
 use crate::object::tcb::{tcb_at, Tcb, TcbRef, ThreadState, TCB_REPLY};
 use crate::sched::{dequeue, enqueue, reschedule_required, set_thread_state};
-use crate::types::PAddr;
+use crate::preempt::preemption_point;
+use crate::types::{PAddr, Preempted};
 
 /// seL4's `cancelIPC`: whatever `t` is blocked in is abandoned. A thread
 /// waiting to send or receive leaves the queue and becomes Inactive; one
@@ -99,58 +100,108 @@ fn cancel_signal(t: TcbRef, ntfn: PAddr) {
     set_thread_state(t, ThreadState::Inactive);
 }
 
-/// The loop of seL4's `cancelAllIPC` and `cancelAllSignals`: the object's
-/// last cap is gone, so its queue empties (state Idle) and every thread
-/// that waited in it restarts its system call (and will find the cap
-/// missing).
-fn restart_all<S: QueueState>(queue: &WaitQueue<S>) {
-    let q = queue.tcbs();
-    queue.set(TcbQueue::default(), S::IDLE);
-    for t in q.iter() {
-        t.get().set_ep_links(0, 0);
+/// The loop of seL4's `cancelAllIPC` and `cancelAllSignals`, made
+/// preemptible: the object's last cap is being deleted, so every thread
+/// that waits in its queue restarts its system call (and will find the cap
+/// missing). One thread leaves the head of the queue per work unit; the
+/// queue, stored back each time, is the progress, so a preempted delete
+/// restarts with the threads still queued. Until the last one is gone the
+/// object is an ordinary one with a shorter queue: a thread that queues on
+/// it meanwhile (through the cap not yet deleted) is restarted in its turn.
+fn restart_all<S: QueueState>(queue: &WaitQueue<S>) -> Result<(), Preempted> {
+    reschedule_required();
+    let waiting = queue.state();
+    loop {
+        let mut q = queue.tcbs();
+        let Some(t) = q.pop() else {
+            queue.set(TcbQueue::default(), S::IDLE);
+            return Ok(());
+        };
+        queue.store(q, waiting);
         set_thread_state(t, ThreadState::Restart);
         enqueue(t);
+        preemption_point()?;
     }
-    reschedule_required();
 }
 
 /// seL4's `cancelAllIPC`: the endpoint's last cap is gone; every queued
 /// thread restarts its system call (and will find the cap missing).
-pub fn cancel_all_ipc(ep_pa: PAddr) {
+/// Preemptible ([`restart_all`]).
+pub fn cancel_all_ipc(ep_pa: PAddr) -> Result<(), Preempted> {
     let ep = &EndpointRef::new(ep_pa).get().queue;
-    if ep.state() != EndpointState::Idle {
-        restart_all(ep);
+    if ep.state() == EndpointState::Idle {
+        return Ok(());
     }
+    restart_all(ep)
 }
 
 /// seL4's `cancelBadgedSends`: every thread queued to send on `ep` with
-/// `badge` restarts (it will find its badged cap revoked). The walk is
-/// bounded by the number of threads, so it is not preemptible.
-pub fn cancel_badged_sends(ep_pa: PAddr, badge: u64) {
+/// `badge` restarts (it will find its badged cap revoked). `invoker` is
+/// the thread whose CNode_CancelBadgedSends this is.
+///
+/// Preemptible: one queued thread examined per work unit. Threads that
+/// match leave the queue; the others stay, in order, and the last one
+/// examined is the cursor a restarted call continues after. The cursor is
+/// kept in the invoker (with the badge) and marked in the thread it names
+/// (`Tcb::set_badged_cancel_mark`); the mark disappears when that thread
+/// blocks again, so a cursor whose thread left the queue (and perhaps
+/// queued again at its end, after threads never examined) is not
+/// followed: the walk starts again at the head. Every thread before a
+/// valid cursor was examined and does not match, since nothing is ever
+/// inserted before a queued thread and a queued thread's badge is fixed.
+pub fn cancel_badged_sends(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Result<(), Preempted> {
     let ep = &EndpointRef::new(ep_pa).get().queue;
     if ep.state() != EndpointState::Send {
-        return;
+        invoker.get().set_badged_cancel_cursor(0, 0);
+        return Ok(());
     }
-    let mut q = ep.tcbs();
-    for t in q.iter() {
+    reschedule_required();
+    let mut next = match badged_cancel_cursor(invoker, ep_pa, badge) {
+        Some(cursor) => cursor.get().ep_next(),
+        None => ep.tcbs().head,
+    };
+    while let Some(t) = tcb_at(next) {
         let tcb = t.get();
-        if tcb.state() == ThreadState::BlockedOnSend && tcb.blocking_badge() == badge {
+        next = tcb.ep_next();
+        if tcb.blocking_badge() == badge {
+            let mut q = ep.tcbs();
             q.remove(t);
+            ep.store(q, EndpointState::Send);
             set_thread_state(t, ThreadState::Restart);
             enqueue(t);
+        } else {
+            tcb.set_badged_cancel_mark(invoker.paddr().0);
+            invoker.get().set_badged_cancel_cursor(t.paddr().0, badge);
         }
+        preemption_point()?;
     }
-    ep.store(q, EndpointState::Send);
-    reschedule_required();
+    invoker.get().set_badged_cancel_cursor(0, 0);
+    Ok(())
+}
+
+/// The thread after which `invoker`'s preempted CancelBadgedSends of
+/// `badge` on `ep_pa` continues, if its cursor is still valid: it names a
+/// thread still blocked sending on `ep_pa` that carries `invoker`'s mark
+/// from the walk for the same badge.
+fn badged_cancel_cursor(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Option<TcbRef> {
+    let (cursor, cursor_badge) = invoker.get().badged_cancel_cursor();
+    let t = tcb_at(cursor)?;
+    let tcb = t.get();
+    let valid = cursor_badge == badge
+        && tcb.state() == ThreadState::BlockedOnSend
+        && tcb.blocking_object() == ep_pa.0
+        && tcb.badged_cancel_mark() == invoker.paddr().0;
+    valid.then_some(t)
 }
 
 /// seL4's `cancelAllSignals`: the notification's last cap is gone; every
-/// waiter restarts its system call.
-pub fn cancel_all_signals(ntfn: PAddr) {
+/// waiter restarts its system call. Preemptible ([`restart_all`]).
+pub fn cancel_all_signals(ntfn: PAddr) -> Result<(), Preempted> {
     let n = &NotificationRef::new(ntfn).get().queue;
-    if n.state() == NotificationState::Waiting {
-        restart_all(n);
+    if n.state() != NotificationState::Waiting {
+        return Ok(());
     }
+    restart_all(n)
 }
 
 /// seL4's `unbindNotification`: `tcb` loses its bound notification, if any.

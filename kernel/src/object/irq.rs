@@ -17,17 +17,18 @@
 //!
 //! The invocations decode into [`IssueIrqHandler`] and [`IrqHandlerOp`]
 //! (checked in seL4's order, nothing changed) and are performed by
-//! [`perform_control`] and [`perform_handler`], which cannot fail; both
+//! [`perform_control`], which cannot fail, and [`perform_handler`], which
+//! can only be preempted (deleting the last notification cap); both
 //! halves are called by the syscall layer (`api`) only; the machine layer
 //! calls [`handle_interrupt`].
 
 use crate::cap::cte::SlotRef;
-use crate::cap::delete::cte_delete_one;
+use crate::cap::delete::cte_delete;
 use crate::cap::derive::cte_insert;
 use crate::cap::Cap;
 use crate::object::cnode::lookup_slot_for_cnode_op;
 use crate::object::invocation::{need, Invocation};
-use crate::types::SyscallError;
+use crate::types::{Preempted, SyscallError};
 use cairn_abi::invocation::label;
 
 pub mod table;
@@ -121,24 +122,27 @@ pub fn decode_handler(inv: &Invocation, irq: u16) -> Result<IrqHandlerOp, Syscal
     }
 }
 
-/// Performs a decoded IRQ handler operation (it cannot fail: the IRQ node
-/// slot only ever holds a notification cap, whose deletion is immediate).
-/// Without an IRQ node (before boot) there is no slot to change.
-pub fn perform_handler(op: &IrqHandlerOp) {
+/// Performs a decoded IRQ handler operation. Only by preemption can it
+/// fail: the IRQ node slot holds a notification cap, which may be the
+/// last one, with waiters to restart (`ipc::cancel`); the restarted call
+/// finds the slot with the waiters left, or empty, and goes on. Without an
+/// IRQ node (before boot) there is no slot to change.
+pub fn perform_handler(op: &IrqHandlerOp) -> Result<(), Preempted> {
     match *op {
         IrqHandlerOp::Ack(irq) => crate::arch::irq_set_masked(irq, false),
         IrqHandlerOp::SetNotification { irq, cap, src } => {
             if let Some(s) = irq_slot(irq) {
-                cte_delete_one(s);
+                cte_delete(s)?;
                 cte_insert(cap, src, s);
             }
         }
         IrqHandlerOp::Clear(irq) => {
             if let Some(s) = irq_slot(irq) {
-                cte_delete_one(s);
+                cte_delete(s)?;
             }
         }
     }
+    Ok(())
 }
 
 /// An external interrupt `irq` arrived (claimed and completed by the

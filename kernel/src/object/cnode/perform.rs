@@ -1,6 +1,7 @@
 //! Performing decoded CNode operations (seL4's `invokeCNode*`). Nothing
-//! here can fail except Revoke and Delete by preemption, which leave the
-//! derivation tree and any zombie consistent for the restarted call.
+//! here can fail except Revoke, Delete and CancelBadgedSends by preemption,
+//! which leave the derivation tree, any zombie and the endpoint queue
+//! consistent for the restarted call.
 
 use super::CNodeOp;
 use crate::cap::cte::{cte_move, cte_swap};
@@ -8,17 +9,19 @@ use crate::cap::delete::{cte_delete, cte_revoke};
 use crate::cap::derive::cte_insert;
 use crate::cap::Cap;
 use crate::ipc::cancel::cancel_badged_sends;
+use crate::object::tcb::TcbRef;
 use crate::types::Preempted;
 
-/// Performs `op`.
-pub fn perform(op: &CNodeOp) -> Result<(), Preempted> {
+/// Performs `op`, invoked by `invoker` (whose CancelBadgedSends keeps its
+/// progress there).
+pub fn perform(invoker: TcbRef, op: &CNodeOp) -> Result<(), Preempted> {
     match *op {
         CNodeOp::Revoke(slot) => cte_revoke(slot),
         CNodeOp::Delete(slot) => cte_delete(slot),
         CNodeOp::CancelBadgedSends(cap) => {
             if let Cap::Endpoint { ptr, badge, .. } = cap {
                 if badge != 0 {
-                    cancel_badged_sends(ptr, badge);
+                    return cancel_badged_sends(invoker, ptr, badge);
                 }
             }
             Ok(())

@@ -118,12 +118,21 @@ pub struct Tcb {
     /// none).
     #[cfg(feature = "mcs")]
     sched_context: Cell<u64>,
+    /// A preempted CNode_CancelBadgedSends of this thread: the queued
+    /// thread it continues after (0 = none) and the badge
+    /// (`ipc::cancel::cancel_badged_sends`).
+    badged_cancel: [Cell<u64>; 2],
     /// The fault being delivered (seL4's `tcbFault` and
     /// `tcbLookupFailure`), as encoded by `Fault::to_words`;
     /// word 0 = 0 is "no fault".
     fault: [Cell<u64>; FAULT_WORDS],
     name: [Cell<u8>; NAME_LEN],
 }
+
+/// The bits of the blocking-flags word [`BlockingIpc`] uses; the rest,
+/// always zero in a TCB address's low bits (TCBs are 1 KiB aligned), holds
+/// the CancelBadgedSends mark.
+const BLOCKING_FLAGS_MASK: u64 = (1 << 10) - 1;
 
 /// How a blocked thread takes part in IPC (seL4's `blockingIPC*` fields).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -315,7 +324,29 @@ impl Tcb {
     }
     /// The blocked IPC's flags.
     pub fn blocking_ipc(&self) -> BlockingIpc {
-        BlockingIpc::from_word(self.blocking_flags.get())
+        BlockingIpc::from_word(self.blocking_flags.get() & BLOCKING_FLAGS_MASK)
+    }
+    /// The TCB address whose CancelBadgedSends walk last passed this
+    /// blocked sender (0: none since it blocked). Kept above the flags in
+    /// the blocking-flags word, which every block rewrites: that is what
+    /// ends the mark when the thread leaves the queue and blocks again.
+    pub fn badged_cancel_mark(&self) -> u64 {
+        self.blocking_flags.get() & !BLOCKING_FLAGS_MASK
+    }
+    /// Marks this blocked sender as passed by the CancelBadgedSends walk of
+    /// the thread at `walker` (a TCB address, so its low bits are free).
+    pub fn set_badged_cancel_mark(&self, walker: u64) {
+        let flags = self.blocking_flags.get() & BLOCKING_FLAGS_MASK;
+        self.blocking_flags.set(flags | (walker & !BLOCKING_FLAGS_MASK));
+    }
+    /// This thread's preempted CancelBadgedSends: (cursor thread, badge).
+    pub fn badged_cancel_cursor(&self) -> (u64, u64) {
+        (self.badged_cancel[0].get(), self.badged_cancel[1].get())
+    }
+    /// Records (or clears, with 0) this thread's CancelBadgedSends cursor.
+    pub fn set_badged_cancel_cursor(&self, cursor: u64, badge: u64) {
+        self.badged_cancel[0].set(cursor);
+        self.badged_cancel[1].set(badge);
     }
     /// Records what the thread blocks on (object, badge, flags).
     pub fn set_blocking(&self, object: u64, badge: u64, ipc: BlockingIpc) {
