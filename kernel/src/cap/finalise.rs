@@ -23,10 +23,10 @@ use crate::ipc::cancel::{
 };
 use crate::object::irq::table::irq_slot;
 use crate::object::tcb::TcbRef;
-use crate::types::Preempted;
 use crate::object::vspace::{
     delete_asid, delete_asid_pool, find_vspace_for_asid, unmap_page, unmap_page_table,
 };
+use crate::types::Preempted;
 
 /// The result of finalising one capability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

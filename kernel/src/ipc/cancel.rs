@@ -22,8 +22,8 @@ use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::{QueueState, TcbQueue, WaitQueue};
 use crate::object::tcb::{tcb_at, Tcb, TcbRef, ThreadState, TCB_REPLY};
-use crate::sched::{dequeue, enqueue, reschedule_required, set_thread_state};
 use crate::preempt::preemption_point;
+use crate::sched::{dequeue, enqueue, reschedule_required, set_thread_state};
 use crate::types::{PAddr, Preempted};
 
 /// seL4's `cancelIPC`: whatever `t` is blocked in is abandoned. A thread

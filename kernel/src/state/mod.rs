@@ -407,6 +407,12 @@ mod tests {
             self.work_units.set(0);
         }
 
+        /// Sets the work count (so that a test can place the next
+        /// preemption check at any unit).
+        pub fn set_work_units(&self, n: u64) {
+            self.work_units.set(n);
+        }
+
         /// Sets the preemption count.
         pub fn set_preemptions(&self, n: u64) {
             self.preemptions.set(n);

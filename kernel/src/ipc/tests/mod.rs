@@ -3,6 +3,7 @@
 //! been scheduled), and the tests check thread states, queues, registers,
 //! IPC buffers and capabilities afterwards.
 
+mod cancel;
 mod endpoint;
 mod fastpath;
 mod fault;

@@ -337,7 +337,8 @@ impl Tcb {
     /// the thread at `walker` (a TCB address, so its low bits are free).
     pub fn set_badged_cancel_mark(&self, walker: u64) {
         let flags = self.blocking_flags.get() & BLOCKING_FLAGS_MASK;
-        self.blocking_flags.set(flags | (walker & !BLOCKING_FLAGS_MASK));
+        self.blocking_flags
+            .set(flags | (walker & !BLOCKING_FLAGS_MASK));
     }
     /// This thread's preempted CancelBadgedSends: (cursor thread, badge).
     pub fn badged_cancel_cursor(&self) -> (u64, u64) {
