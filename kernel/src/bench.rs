@@ -13,8 +13,15 @@
 //! console ([`report`]), which `cargo xtask bench` and the tests read:
 //!
 //! ```text
-//! cairn: bench: timer-irqs=12 latency-max=41 latency-sum=310 timebase-hz=10000000 preemptions=12
+//! cairn: bench: timer-irqs=12 latency-max=41 latency-sum=310 timebase-hz=10000000 preemptions=12 stretch-max=61234
 //! ```
+//!
+//! `stretch-max` is the longest a CNode operation (revoke, delete,
+//! CancelBadgedSends: the ones user space can make long) ran without
+//! polling for interrupts, in cycles (instructions under icount): from
+//! its start to its first preemption check, between two checks, or from
+//! the last check to its end. Unlike the timer latency it does not depend
+//! on where a tick happens to fall.
 //!
 //! Recording costs a few instructions per timer interrupt and is always on,
 //! so that the figures do not depend on the configuration.
@@ -26,12 +33,13 @@ use crate::state::kernel;
 pub fn report(timebase_hz: u64) {
     let (irqs, max, sum, preemptions) = kernel().bench_figures();
     kprintln!(
-        "cairn: bench: timer-irqs={} latency-max={} latency-sum={} timebase-hz={} preemptions={}",
+        "cairn: bench: timer-irqs={} latency-max={} latency-sum={} timebase-hz={} preemptions={} stretch-max={}",
         irqs,
         max,
         sum,
         timebase_hz,
-        preemptions
+        preemptions,
+        kernel().stretch_max()
     );
 }
 

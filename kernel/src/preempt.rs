@@ -21,9 +21,24 @@ pub fn preemption_point() -> Result<(), Preempted> {
     if !k.count_work_unit(WORK_UNITS_PER_PREEMPTION) {
         return Ok(());
     }
+    k.record_stretch(arch::cycles(), false);
     if arch::interrupt_pending() {
         k.count_preemption();
         return Err(Preempted);
     }
     Ok(())
+}
+
+/// Marks the start of a preemptible operation for the benchmark figure
+/// "longest stretch without an interrupt poll" (`bench`).
+#[inline]
+pub fn stretch_start() {
+    kernel().record_stretch(arch::cycles(), true);
+}
+
+/// Marks the end of a preemptible operation (completed or preempted): the
+/// stretch since its last poll counts too.
+#[inline]
+pub fn stretch_end() {
+    kernel().record_stretch(arch::cycles(), false);
 }

@@ -158,9 +158,71 @@ fn check(r: &Record) -> Result<(), String> {
             }
             Ok(())
         }
+        "cancel" => check_cancel(r),
         "sel4bench" => crate::figures::check(r),
         other => Err(format!("unknown benchmark {other:?}")),
     }
+}
+
+/// The longest stretch without an interrupt poll while a delete restarts
+/// the threads queued on an endpoint (`stretch-max`, instructions):
+/// one preemption interval of work (100 threads restarted) at most,
+/// whatever the queue's length (docs/benchmarks.md, "Deleting an endpoint
+/// with a long queue"): about 3 % above the 4 455 measured for 1 000 and
+/// 10 000 threads on 2026-12-06.
+pub const CANCEL_STRETCH_LIMIT: u64 = 4_600;
+
+/// Upper bounds of the instructions of each cancel case's delete (queue
+/// length, bound), about 3 % above the figures of 2026-12-06 (1 887,
+/// 45 559, 442 729).
+pub const CANCEL_BOUNDS: [(u64, u64); 3] = [(10, 1_950), (1_000, 47_000), (10_000, 456_000)];
+
+/// Checks one `cancel` record: its delete's instructions and its longest
+/// non-preemptible stretch against their bounds.
+fn check_cancel(r: &Record) -> Result<(), String> {
+    let threads = r.get("threads").ok_or("no threads= figure")?;
+    let total = r.get("instructions").ok_or("no instructions= figure")?;
+    let stretch = r
+        .get("stretch-max")
+        .ok_or("no stretch-max= figure (FinalizeLog)")?;
+    let bound = CANCEL_BOUNDS
+        .iter()
+        .find(|(n, _)| *n == threads)
+        .map(|(_, b)| *b)
+        .ok_or_else(|| format!("no bound for a cancel of {threads} threads"))?;
+    if total > bound {
+        return Err(format!("{total} instructions, limit {bound}"));
+    }
+    if stretch == 0 || stretch > CANCEL_STRETCH_LIMIT {
+        return Err(format!(
+            "longest stretch without an interrupt poll {stretch} instructions (limit {CANCEL_STRETCH_LIMIT})"
+        ));
+    }
+    Ok(())
+}
+
+/// "The same with 10, 1 000 and 10 000 queued threads": the longest
+/// stretch of the largest cancel is no longer than that of the one ten
+/// times smaller. `None` without two cancel records.
+fn stretch_independent_of_size(image: &str, records: &[Record]) -> Option<TestResult> {
+    let mut sized: Vec<(u64, u64)> = records
+        .iter()
+        .filter(|r| r.name == "cancel")
+        .filter_map(|r| Some((r.get("threads")?, r.get("stretch-max")?)))
+        .collect();
+    sized.sort_unstable();
+    let [.., (small_n, small), (big_n, big)] = sized[..] else {
+        return None;
+    };
+    let name = format!("{image}::cancel_stretch_independent_of_size");
+    Some(if big <= small {
+        TestResult::ok(name)
+    } else {
+        TestResult::failed(
+            name,
+            format!("longest stretch {big} instructions for {big_n} threads, above {small} for {small_n}"),
+        )
+    })
 }
 
 /// "Independent of the subtree's size": the worst latency of the largest
@@ -211,6 +273,7 @@ pub fn judge(image: &str, c: &Captured) -> Vec<TestResult> {
         })
         .collect();
     results.extend(latency_independent_of_size(image, &records));
+    results.extend(stretch_independent_of_size(image, &records));
     results.extend(
         failures
             .into_iter()
@@ -455,6 +518,45 @@ mod tests {
             "{}",
             r[3].line()
         );
+    }
+
+    /// The cancel cases: bounded instructions and stretch, and the largest
+    /// queue's stretch no longer than the next smaller one's.
+    #[test]
+    fn cancel_stretch_is_bounded_and_independent_of_the_queue() {
+        let run = "bench cancel threads=1000 instructions=45559\n\
+            cairn: bench: timer-irqs=0 latency-max=0 latency-sum=0 timebase-hz=10000000 preemptions=0 stretch-max=4455\n\
+            bench cancel threads=10000 instructions=442729\n\
+            cairn: bench: timer-irqs=0 latency-max=0 latency-sum=0 timebase-hz=10000000 preemptions=0 stretch-max=4455\n\
+            cairn-bench: done\n";
+        let judged = |text: &str| {
+            judge(
+                "b",
+                &Captured {
+                    lines: lines(text),
+                    ending: Ending::Exited(0),
+                },
+            )
+        };
+        let r = judged(run);
+        assert!(
+            r.iter().all(|r| r.outcome == crate::harness::Outcome::Ok),
+            "{r:?}"
+        );
+        assert_eq!(r[1].name, "b::cancel_threads_10000");
+        assert_eq!(r[2].name, "b::cancel_stretch_independent_of_size");
+        let longer = judged(&run.replace(
+            "instructions=442729\ncairn: bench: timer-irqs=0 latency-max=0 latency-sum=0 timebase-hz=10000000 preemptions=0 stretch-max=4455",
+            "instructions=442729\ncairn: bench: timer-irqs=0 latency-max=0 latency-sum=0 timebase-hz=10000000 preemptions=0 stretch-max=4500",
+        ));
+        assert!(longer[1].line().ends_with("... ok"), "{}", longer[1].line());
+        assert!(
+            longer[2].line().contains("FAILED: longest stretch 4500"),
+            "{}",
+            longer[2].line()
+        );
+        let unbounded = judged(&run.replace("stretch-max=4455", "stretch-max=440000"));
+        assert!(unbounded[0].line().contains("FAILED: longest stretch"));
     }
 
     #[test]

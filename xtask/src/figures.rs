@@ -34,10 +34,11 @@ impl Record {
 
     /// `revoke_caps_100000` / `ipc_yield`-style test name.
     pub fn test_name(&self) -> String {
-        match (&self.op, self.get("caps")) {
-            (Some(op), _) => format!("{}_{}", self.name, op.replace('-', "_")),
-            (None, Some(n)) => format!("{}_caps_{n}", self.name),
-            (None, None) => self.name.clone(),
+        match (&self.op, self.get("caps"), self.get("threads")) {
+            (Some(op), _, _) => format!("{}_{}", self.name, op.replace('-', "_")),
+            (None, Some(n), _) => format!("{}_caps_{n}", self.name),
+            (None, None, Some(n)) => format!("{}_threads_{n}", self.name),
+            (None, None, None) => self.name.clone(),
         }
     }
 }

@@ -186,7 +186,12 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
         Operation::SchedContext(ref op) => return Ok(crate::object::sched_context::perform(op)),
         Operation::Frame(ref op) => return Ok(page::perform(op)),
         Operation::Untyped(ref op) => untyped::perform(op)?,
-        Operation::CNode(ref op) => cnode::perform(caller, op)?,
+        Operation::CNode(ref op) => {
+            crate::preempt::stretch_start();
+            let done = cnode::perform(caller, op);
+            crate::preempt::stretch_end();
+            done?
+        }
         Operation::Domain(ref op) => domain::perform(op),
         Operation::IrqControl(ref op) => irq::perform_control(op),
         Operation::IrqHandler(ref op) => irq::perform_handler(op)?,

@@ -27,6 +27,7 @@
 //! | `interrupt_pending() -> bool` | an enabled interrupt is pending (preemption points poll it) |
 //! | `irq_set_masked(irq, masked)` | mask or unmask an interrupt line (PLIC) |
 //! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures) |
+//! | `cycles() -> u64` | the cycle counter (instructions under icount; 0 on the host), for benchmark figures |
 //! | `exception_fault(scause, stval) -> Fault` | the fault a synchronous user exception raises |
 //! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |
 //! | `read_word(PAddr)`, `write_word(PAddr, u64)` | one word of physical memory (`phys.rs`, built on `paddr_to_kptr`) |

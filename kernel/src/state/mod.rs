@@ -123,6 +123,10 @@ pub struct KernelState {
     /// maximum and summed latency, and the preemption count when the
     /// measurement started.
     bench: Cell<(u64, u64, u64, u64)>,
+    /// The longest stretch a preemptible operation ran without polling for
+    /// interrupts (`preempt`): the cycle count at its last poll (or start)
+    /// and the maximum since the measurement started.
+    stretch: Cell<(u64, u64)>,
 }
 
 impl KernelState {
@@ -142,6 +146,7 @@ impl KernelState {
             work_units: Cell::new(0),
             preemptions: Cell::new(0),
             bench: Cell::new((0, 0, 0, 0)),
+            stretch: Cell::new((0, 0)),
         }
     }
 
@@ -338,6 +343,27 @@ impl KernelState {
     /// Starts a new measurement.
     pub fn reset_bench(&self) {
         self.bench.set((0, 0, 0, self.preemptions.get()));
+        self.stretch.set((0, 0));
+    }
+
+    /// A preemptible operation starts (at cycle `now`) or polls for
+    /// interrupts (`end` = false), or ends (`end` = true): the stretch
+    /// since its start or last poll counts towards the maximum, except at
+    /// the start.
+    #[inline]
+    pub fn record_stretch(&self, now: u64, start: bool) {
+        let (last, max) = self.stretch.get();
+        let max = match start {
+            true => max,
+            false => max.max(now.wrapping_sub(last)),
+        };
+        self.stretch.set((now, max));
+    }
+
+    /// The longest stretch without an interrupt poll since the last
+    /// [`KernelState::reset_bench`], in cycles.
+    pub fn stretch_max(&self) -> u64 {
+        self.stretch.get().1
     }
 
     /// The figures since the last [`KernelState::reset_bench`]: (timer

@@ -11,6 +11,7 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod cancel;
 mod ipc;
 mod mapping;
 mod name;
@@ -36,6 +37,12 @@ fn main(bi: &BootInfo) {
     if ipc::wanted("revoke") {
         if let Err(e) = revoke::run(bi) {
             println!("bench revoke FAILED: {e}");
+        }
+    }
+    // Slots below the partner threads' (the top 64).
+    if ipc::wanted("cancel") {
+        if let Err(e) = cancel::run(bi, bi.empty().end - 128) {
+            println!("bench cancel FAILED: {e}");
         }
     }
     println!("cairn-bench: done");

@@ -419,6 +419,11 @@ pub fn timebase_hz() -> u64 {
     10_000_000
 }
 
+/// The cycle counter: the host has none that means anything (0).
+pub fn cycles() -> u64 {
+    0
+}
+
 /// Whether an interrupt is pending (the test decides; see
 /// [`SimMachine::set_interrupt_pending_after`]).
 pub fn interrupt_pending() -> bool {

@@ -38,6 +38,9 @@ use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 pub use csr::interrupt_pending;
+/// The cycle counter (instructions under `qemu -icount`), for benchmark
+/// figures.
+pub use csr::read_cycle as cycles;
 #[doc(hidden)]
 pub use entry::boot_main;
 pub use fpu::{fpu_load, fpu_save};
