@@ -85,7 +85,10 @@ pub fn run(bi: &BootInfo, slot: Word) -> Result<(), Failed> {
         .filter(|u| !u.is_device)
         .max_by_key(|u| u.size_bits)
         .filter(|u| Word::from(u.size_bits) > POOL_BITS)
-        .ok_or(Failed("no untyped", Error::NotEnoughMemory { available: 0 }))?;
+        .ok_or(Failed(
+            "no untyped",
+            Error::NotEnoughMemory { available: 0 },
+        ))?;
     let (cnode, pool, tcb_slot) = (slot, slot + 1, slot + 2);
     big.cap
         .retype(ObjectType::Untyped, POOL_BITS, ROOT, 0, 0, pool, 1)
