@@ -21,7 +21,9 @@
 //! blocking for good before the next runs, and before any new thread
 //! starts.
 //! The root thread runs above them again during the delete, so the
-//! figure is the delete's own.
+//! figure is the delete's own: at equal priority a tick landing in the
+//! delete let the restarted threads run, Send again on the endpoint whose
+//! cap was not yet gone and queue again (docs/benchmarks.md).
 
 use cairn_rt::println;
 use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
@@ -42,6 +44,10 @@ const CNODE_RADIX: Word = 14;
 const POOL_BITS: Word = 25;
 
 const ROOT: CNode = init_caps::CNODE;
+/// The queued threads' priority: above the root thread's while they
+/// start, below it (255) during the delete, so that threads the delete
+/// has restarted do not run (and queue again) before it completes.
+const THREADS_PRIO: Word = 254;
 
 static STACK: Stack<4096> = Stack::new();
 static PAGE: IpcPage = IpcPage::new();
@@ -108,7 +114,7 @@ pub fn run(bi: &BootInfo, slot: Word) -> Result<(), Failed> {
             .map_err(|e| Failed("retyping the endpoint", e))?;
         ENDPOINT.store(ep, Ordering::SeqCst);
         init_caps::TCB
-            .set_priority(init_caps::TCB, 254)
+            .set_priority(init_caps::TCB, THREADS_PRIO - 1)
             .map_err(|e| Failed("lowering the root thread", e))?;
         for _ in 0..n {
             pool.retype(ObjectType::Tcb, 0, ROOT, 0, 0, tcb_slot, 1)
@@ -118,7 +124,7 @@ pub fn run(bi: &BootInfo, slot: Word) -> Result<(), Failed> {
                 entry: sender,
                 arg: 0,
                 stack_top: STACK.top(),
-                priority: 255,
+                priority: THREADS_PRIO,
                 fault_ep: CPtr::NULL,
             };
             // SAFETY: each thread uses STACK and PAGE only while it runs,
