@@ -29,11 +29,18 @@ pub fn preemption_point() -> Result<(), Preempted> {
     Ok(())
 }
 
-/// Marks the start of a preemptible operation for the benchmark figure
-/// "longest stretch without an interrupt poll" (`bench`).
+/// A preemptible operation (a CNode invocation) starts, or restarts: the
+/// work count starts afresh, so that its first check comes after a full
+/// interval whatever ran before (its longest stretch without a check is
+/// then the same whatever the phase of the count was), and the benchmark
+/// figure "longest stretch without an interrupt poll" (`bench`) starts
+/// from here. A restart still makes a full interval of progress before
+/// it can be preempted again.
 #[inline]
-pub fn stretch_start() {
-    kernel().record_stretch(arch::cycles(), true);
+pub fn operation_start() {
+    let k = kernel();
+    k.start_work_count();
+    k.record_stretch(arch::cycles(), true);
 }
 
 /// Marks the end of a preemptible operation (completed or preempted): the

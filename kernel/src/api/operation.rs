@@ -187,7 +187,7 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
         Operation::Frame(ref op) => return Ok(page::perform(op)),
         Operation::Untyped(ref op) => untyped::perform(op)?,
         Operation::CNode(ref op) => {
-            crate::preempt::stretch_start();
+            crate::preempt::operation_start();
             let done = cnode::perform(caller, op);
             crate::preempt::stretch_end();
             done?

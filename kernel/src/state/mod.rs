@@ -320,6 +320,13 @@ impl KernelState {
         true
     }
 
+    /// A preemptible operation starts: its first preemption check comes
+    /// after a full `WORK_UNITS_PER_PREEMPTION` units (`preempt`).
+    #[inline]
+    pub fn start_work_count(&self) {
+        self.work_units.set(0);
+    }
+
     /// Counts an operation stopped at a preemption point.
     pub fn count_preemption(&self) {
         self.preemptions.set(self.preemptions.get() + 1);
