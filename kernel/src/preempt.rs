@@ -39,8 +39,31 @@ pub fn preemption_point() -> Result<(), Preempted> {
 #[inline]
 pub fn operation_start() {
     let k = kernel();
-    k.start_work_count();
+    k.start_work_count(first_units());
     k.record_stretch(arch::cycles(), true);
+}
+
+/// The work count an operation starts with: 0 (tests may place the first
+/// check elsewhere, [`set_first_check_after`]).
+#[inline]
+fn first_units() -> u64 {
+    #[cfg(test)]
+    if let Some(n) = FIRST_CHECK.with(core::cell::Cell::get) {
+        return WORK_UNITS_PER_PREEMPTION - n.clamp(1, WORK_UNITS_PER_PREEMPTION);
+    }
+    0
+}
+
+#[cfg(test)]
+std::thread_local! {
+    static FIRST_CHECK: core::cell::Cell<Option<u64>> = const { core::cell::Cell::new(None) };
+}
+
+/// Tests: the next operations make their first preemption check after
+/// `n` units (1..=100) instead of a full interval (`None`: a full one).
+#[cfg(test)]
+pub fn set_first_check_after(n: Option<u64>) {
+    FIRST_CHECK.with(|c| c.set(n));
 }
 
 /// Marks the end of a preemptible operation (completed or preempted): the

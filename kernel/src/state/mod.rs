@@ -320,11 +320,12 @@ impl KernelState {
         true
     }
 
-    /// A preemptible operation starts: its first preemption check comes
-    /// after a full `WORK_UNITS_PER_PREEMPTION` units (`preempt`).
+    /// A preemptible operation starts with `units` of work counted
+    /// (`preempt::operation_start`: 0, so that its first check comes after
+    /// a full interval).
     #[inline]
-    pub fn start_work_count(&self) {
-        self.work_units.set(0);
+    pub fn start_work_count(&self, units: u64) {
+        self.work_units.set(units);
     }
 
     /// Counts an operation stopped at a preemption point.
@@ -438,12 +439,6 @@ mod tests {
         /// Starts the work count afresh.
         pub fn reset_work_units(&self) {
             self.work_units.set(0);
-        }
-
-        /// Sets the work count (so that a test can place the next
-        /// preemption check at any unit).
-        pub fn set_work_units(&self, n: u64) {
-            self.work_units.set(n);
         }
 
         /// Sets the preemption count.

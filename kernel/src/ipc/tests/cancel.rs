@@ -95,13 +95,13 @@ fn invoke(s: &Setup, at: Option<u64>) -> Outcome {
     s.k.load(CNODE, s.label, &[s.slot, 64], &[]);
     match at {
         Some(at) => {
-            kernel()
-                .set_work_units(WORK_UNITS_PER_PREEMPTION - at.clamp(1, WORK_UNITS_PER_PREEMPTION));
+            crate::preempt::set_first_check_after(Some(at));
             SimMachine::set_interrupt_pending_after(Some(1));
         }
         None => SimMachine::set_interrupt_pending_after(None),
     }
     crate::api::invoke::handle_invocation(s.k.tcb, true, true);
+    crate::preempt::set_first_check_after(None);
     SimMachine::set_interrupt_pending_after(None);
     if s.k.tcb.get().state() == ThreadState::Restart {
         return Outcome::Preempted;
@@ -197,15 +197,18 @@ fn reference(case: Case, n: u64) -> (Outcome, Snapshot, bool) {
 
 /// Runs the cancellation preempted at the units `points` in turn (then
 /// uninterrupted), checking the invariants at each preemption, and
-/// compares the end with the uninterrupted run.
-fn run_preempted(case: Case, n: u64, points: &[u64]) {
+/// compares the end with the uninterrupted run. Returns the number of
+/// preemptions.
+fn run_preempted(case: Case, n: u64, points: &[u64]) -> usize {
     let (want_out, want, want_null) = reference(case, n);
     let s = setup(case, n);
     let mut left = s.threads.len() + 1;
     let mut points = points.iter().copied();
+    let mut preemptions = 0;
     loop {
         match invoke(&s, points.next()) {
             Outcome::Preempted => {
+                preemptions += 1;
                 let queued = check_preempted(&s).len();
                 if !matches!(case, Case::Badged) {
                     assert!(queued < left, "progress at every preemption");
@@ -220,6 +223,7 @@ fn run_preempted(case: Case, n: u64, points: &[u64]) {
     }
     assert_eq!(snapshot(&s), want);
     assert_eq!(s.k.cap(s.slot).is_null(), want_null);
+    preemptions
 }
 
 const CASES: [Case; 4] = [
@@ -234,9 +238,13 @@ fn preempted_at_every_unit_the_end_is_the_uninterrupted_one() {
     for case in CASES {
         let n = 12;
         for at in 1..=n + 1 {
-            run_preempted(case, n, &[at]);
+            // A check at unit `at` of `n` finds the interrupt.
+            let once = run_preempted(case, n, &[at]);
+            assert_eq!(once, usize::from(at <= n), "{case:?} at {at}");
             // And again at every later unit: one thread per restart.
-            run_preempted(case, n, &[at, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+            let ones = [at, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1];
+            let again = run_preempted(case, n, &ones);
+            assert!(again as u64 >= n + 1 - at, "{case:?} at {at}: {again}");
         }
     }
 }
@@ -318,7 +326,7 @@ proptest! {
         n in 1..40u64,
         points in proptest::collection::vec(1..=12u64, 0..40),
     ) {
-        run_preempted(CASES[case], n, &points);
+        let _ = run_preempted(CASES[case], n, &points);
     }
 
     /// CancelBadgedSends preempted at random units while, between the
