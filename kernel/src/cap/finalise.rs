@@ -217,7 +217,10 @@ mod tests {
         };
         for cap in [sc, Cap::SchedControl { core: 0 }, reply] {
             for is_final in [false, true] {
-                assert_eq!(finalise_cap(cap, is_final), Ok(Finalised::Done { irq: None }));
+                assert_eq!(
+                    finalise_cap(cap, is_final),
+                    Ok(Finalised::Done { irq: None })
+                );
                 if cap == sc {
                     assert_eq!(obj.is_configured(), !is_final);
                 }
