@@ -47,20 +47,22 @@ pub fn loader(
         b.user_programs(&refs, cfg)?
     };
     let mut elfs = Vec::new();
-    for pd in &system.pds {
+    for (i, pd) in system.pds.iter().enumerate() {
         let path = match pd_crate(&pd.program_image) {
             Some(name) => built[&name].clone(),
             None => dir.join(&pd.program_image),
         };
         let bytes = std::fs::read(&path)
             .map_err(|e| format!("{shown}: PD {}: program {}: {e}", pd.name, path.display()))?;
-        elfs.push((format!("tcb_{}", pd.name), bytes));
+        let setvars = cairn_system::boot::setvars(system, i);
+        elfs.push((format!("tcb_{}", pd.name), bytes, setvars));
     }
     let programs: Vec<_> = elfs
         .iter()
-        .map(|(tcb, elf)| cairn_system::boot::Program {
+        .map(|(tcb, elf, setvars)| cairn_system::boot::Program {
             tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
             elf,
+            setvars: setvars.clone(),
         })
         .collect();
     let spec = cairn_system::boot::serialise(&loaded.spec, &programs, verbose)

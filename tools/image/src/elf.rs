@@ -272,3 +272,17 @@ pub fn first_overlap(
         (start(a) + a.memsz > start(b)).then(|| (a.index.min(b.index), a.index.max(b.index)))
     })
 }
+
+/// The address and size of the symbol `name` in the symbol table of the
+/// ELF file `data` (`None`: no such symbol, no symbol table, or a file
+/// `object` cannot read). For the system tool's `setvar_*` patches.
+pub fn symbol(data: &[u8], name: &str) -> Option<(u64, u64)> {
+    use object::read::elf::Sym;
+    let e = LittleEndian;
+    let header = FileHeader64::<LittleEndian>::parse(data).ok()?;
+    let sections = header.sections(e, data).ok()?;
+    let symbols = sections.symbols(e, data, object::elf::SHT_SYMTAB).ok()?;
+    symbols.iter().find_map(|s| {
+        (symbols.symbol_name(e, s).ok()? == name.as_bytes()).then(|| (s.st_value(e), s.st_size(e)))
+    })
+}

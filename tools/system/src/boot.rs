@@ -12,8 +12,8 @@
 //!
 //! Format (version 1), all words little-endian `u64`:
 //! `MAGIC, VERSION, flags, n_objects, n_steps, data_len`, then per object
-//! `kind, size_bits, extra` (`extra`: the IRQ number of an `irq`, else
-//! [`NONE`]), then the steps (an opcode and its operands, see [`Step`]),
+//! `kind, size_bits, extra` (`extra`: the IRQ number of an `irq`, the
+//! physical address of a frame of device memory, else [`NONE`]), then the steps (an opcode and its operands, see [`Step`]),
 //! then `data_len` bytes. Object references are indices in the object
 //! list.
 
@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 use crate::capdl::build::slot;
 use crate::capdl::{Kind, ObjId, Rights, Spec, Target};
+use crate::System;
 
 /// `"CAIRNSYS"` read as a little-endian word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
@@ -63,10 +64,75 @@ pub mod op {
     pub const DROP: u64 = 8;
 }
 
-/// A program to load into a PD: the TCB it runs in and its ELF file.
+/// A program to load into a PD: the TCB it runs in, its ELF file and
+/// the values of its `setvar_*` symbols ([`setvars`]).
 pub struct Program<'a> {
     pub tcb: ObjId,
     pub elf: &'a [u8],
+    /// (symbol, value): each symbol, a 64-bit variable of the program,
+    /// is loaded with the value instead of its initial one.
+    pub setvars: Vec<(String, u64)>,
+}
+
+/// The `setvar_*` symbols of PD `pd` of `system` and their values, as
+/// Microkit's tool sets them: a mapping's `setvar_vaddr` (its address)
+/// and `setvar_size` (the region's size), a `setvar`'s `region_paddr`
+/// (the region's physical address), a channel end's or IRQ's
+/// `setvar_id` (the id) and a child's `setvar_id` (its id, in the
+/// parent's program).
+pub fn setvars(system: &System, pd: usize) -> Vec<(String, u64)> {
+    let Some(p) = system.pds.get(pd) else {
+        return Vec::new();
+    };
+    let mut v = Vec::new();
+    for m in &p.maps {
+        let mr = system.mr(&m.mr);
+        if let Some(s) = &m.setvar_vaddr {
+            v.push((s.clone(), m.vaddr));
+        }
+        if let (Some(s), Some(mr)) = (&m.setvar_size, mr) {
+            v.push((s.clone(), mr.size));
+        }
+    }
+    for s in &p.setvars {
+        if let Some(paddr) = system.mr(&s.region_paddr).and_then(|m| m.phys_addr) {
+            v.push((s.symbol.clone(), paddr));
+        }
+    }
+    for i in &p.irqs {
+        if let Some(s) = &i.setvar_id {
+            v.push((s.clone(), i.id));
+        }
+    }
+    for e in system.channels.iter().flat_map(|c| &c.ends) {
+        if let (true, Some(s)) = (e.pd == p.name, &e.setvar_id) {
+            v.push((s.clone(), e.id));
+        }
+    }
+    for c in system.pds.iter().filter(|c| c.parent == Some(pd)) {
+        if let (Some(s), Some(id)) = (&c.setvar_id, c.child_id) {
+            v.push((s.clone(), id));
+        }
+    }
+    v
+}
+
+/// Where each setvar symbol of `p` is and the bytes it gets.
+fn patches(p: &Program) -> Result<Vec<(u64, [u8; 8])>, String> {
+    p.setvars
+        .iter()
+        .map(|(sym, value)| match cairn_image::elf::symbol(p.elf, sym) {
+            Some((addr, 8)) => Ok((addr, value.to_le_bytes())),
+            Some((_, size)) => Err(format!(
+                "{}'s program: setvar symbol `{sym}` is {size} bytes, not a 64-bit variable",
+                p.tcb
+            )),
+            None => Err(format!(
+                "{}'s program has no symbol `{sym}` (a setvar of the description)",
+                p.tcb
+            )),
+        })
+        .collect()
 }
 
 /// Rights as the loader passes them to the kernel (`seL4_CapRights`).
@@ -123,19 +189,14 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
                 paddr,
                 fill,
             } => {
-                if paddr.is_some() {
-                    return Err(format!(
-                        "{}: frames at a physical address are not loaded yet",
-                        o.id
-                    ));
-                }
                 if !fill.is_empty() {
                     return Err(format!("{}: CapDL fill entries are not loaded yet", o.id));
                 }
                 if *size_bits != 12 && *size_bits != 21 {
                     return Err(format!("{}: frames are 4 KiB or 2 MiB", o.id));
                 }
-                (kind::FRAME, *size_bits, NONE)
+                // Device memory: the loader makes it from a device untyped.
+                (kind::FRAME, *size_bits, paddr.unwrap_or(NONE))
             }
             Kind::Irq => {
                 let n = irq_numbers
@@ -183,8 +244,9 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
         let prog =
             cairn_image::elf::parse(p.elf).map_err(|e| format!("{}'s program: {e}", p.tcb))?;
         entries.insert(out.obj(&p.tcb)?, prog.entry);
+        let patches = patches(p)?;
         let space = spaces.entry(root).or_default();
-        load_segments(&mut out, space, &p.tcb, &prog)?;
+        load_segments(&mut out, space, &p.tcb, &prog, &patches)?;
     }
     for (root, s) in &spaces {
         for &(pt, vaddr) in &s.tables {
@@ -291,11 +353,15 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
 fn encode(mut out: Out, verbose: bool) -> Vec<u8> {
     let mut order: Vec<usize> = (0..out.objects.len()).collect();
     order.sort_by_key(|&i| {
-        std::cmp::Reverse(if out.objects[i].0 == kind::IRQ {
-            0
-        } else {
-            size_of(&out.objects[i])
-        })
+        // IRQ handlers and device frames take no RAM.
+        let (k, _, extra, _) = &out.objects[i];
+        std::cmp::Reverse(
+            if *k == kind::IRQ || (*k == kind::FRAME && *extra != NONE) {
+                0
+            } else {
+                size_of(&out.objects[i])
+            },
+        )
     });
     let mut new_index = vec![0u64; order.len()];
     for (new, &old) in order.iter().enumerate() {
@@ -429,13 +495,26 @@ fn walk(
     Ok(())
 }
 
-/// A frame for each page of each segment, filled with its bytes.
+/// A frame for each page of each segment, filled with its bytes and the
+/// setvar `patches` (address, bytes) that fall in it.
 fn load_segments(
     out: &mut Out,
     s: &mut Space,
     tcb: &ObjId,
     prog: &cairn_image::elf::Program,
+    patches: &[(u64, [u8; 8])],
 ) -> Result<(), String> {
+    for (addr, _) in patches {
+        let inside = prog
+            .segments
+            .iter()
+            .any(|g| *addr >= g.vaddr && addr + 8 <= g.vaddr + g.memsz);
+        if !inside {
+            return Err(format!(
+                "{tcb}'s program: setvar symbol at {addr:#x} is not in a loaded segment"
+            ));
+        }
+    }
     for seg in &prog.segments {
         // Read, plus write for PF_W and execute (the grant bit of a
         // frame's rights, as CapDL writes it) for PF_X.
@@ -444,8 +523,19 @@ fn load_segments(
             | if seg.flags & 1 != 0 { 4 } else { 0 };
         let start = seg.vaddr & !(PAGE - 1);
         let end = (seg.vaddr + seg.memsz).div_ceil(PAGE) * PAGE;
+        // The file bytes, extended into the zero tail where a patch is.
+        let mut bytes = seg.data.to_vec();
+        for (addr, value) in patches {
+            if *addr >= seg.vaddr && addr + 8 <= seg.vaddr + seg.memsz {
+                let at = (addr - seg.vaddr) as usize;
+                if bytes.len() < at + 8 {
+                    bytes.resize(at + 8, 0);
+                }
+                bytes[at..at + 8].copy_from_slice(value);
+            }
+        }
         let data_at = out.data.len() as u64;
-        out.data.extend(seg.data);
+        out.data.extend(&bytes);
         for page in (start..end).step_by(PAGE as usize) {
             if s.frames.iter().any(|f| f.1 == page) {
                 return Err(format!("{tcb}'s program overlaps a mapping at {page:#x}"));
@@ -463,7 +553,7 @@ fn load_segments(
             let frame = out.add(kind::FRAME, 12, NONE, format!("elf_{tcb}_{page:x}"));
             // The part of the file bytes that falls in this page.
             let lo = page.max(seg.vaddr);
-            let hi = (page + PAGE).min(seg.vaddr + seg.data.len() as u64);
+            let hi = (page + PAGE).min(seg.vaddr + bytes.len() as u64);
             if hi > lo {
                 out.steps.extend([
                     op::FILL,

@@ -15,7 +15,7 @@ use sel4::{
     Notification, ObjectType, PageTable, Tcb, UserContext,
 };
 
-use crate::untyped::Pool;
+use crate::untyped::{DeviceError, Pool};
 
 /// Cptrs of the loader's CNode are resolved with all 64 bits.
 const FULL: u8 = 64;
@@ -41,6 +41,9 @@ pub enum LoadError {
     Slots { needed: u64, empty: u64 },
     /// More VSpaces than [`MAX_VSPACES`].
     TooManyVSpaces,
+    /// Device frame `index`: no unused device untyped holds `paddr` (it is
+    /// RAM, not on this machine, or taken twice), or too many splits.
+    NoDevice { index: usize, paddr: u64 },
     /// An invocation failed.
     Kernel {
         what: &'static str,
@@ -60,6 +63,10 @@ impl fmt::Display for LoadError {
             LoadError::Slots { needed, empty } => {
                 write!(f, "{needed} slots needed, the root CNode has {empty} empty")
             }
+            LoadError::NoDevice { index, paddr } => write!(
+                f,
+                "object {index} (device frame at {paddr:#x}): no unused device untyped holds it"
+            ),
             LoadError::TooManyVSpaces => write!(f, "more than {MAX_VSPACES} address spaces"),
             LoadError::Kernel { what, index, err } => write!(f, "{what} (object {index}): {err}"),
         }
@@ -195,12 +202,31 @@ fn objects(l: &mut Loader, pool: &mut Pool) -> Result<(), LoadError> {
             Kind::Frame if o.size_bits == 21 => (ObjectType::MegaPage, 0),
             _ => (ObjectType::SmallPage, 0),
         };
-        let ut = pool.take(o.mem_bits()).ok_or(LoadError::DoesNotFit {
-            index: i,
-            kind: o.kind,
-            bits: o.mem_bits(),
-            largest: pool.largest_free(),
-        })?;
+        let ut = if let Some(paddr) = o.device_paddr() {
+            let (root, next, end) = (l.root, &mut l.next, l.end);
+            let fresh = || {
+                (*next < end).then(|| {
+                    *next += 1;
+                    *next - 1
+                })
+            };
+            pool.device(paddr, o.size_bits as u8, root, fresh)
+                .map_err(|e| match e {
+                    DeviceError::Kernel(err) => LoadError::Kernel {
+                        what: "Untyped_Retype (device untyped)",
+                        index: i as u64,
+                        err,
+                    },
+                    _ => LoadError::NoDevice { index: i, paddr },
+                })?
+        } else {
+            pool.take(o.mem_bits()).ok_or(LoadError::DoesNotFit {
+                index: i,
+                kind: o.kind,
+                bits: o.mem_bits(),
+                largest: pool.largest_free(),
+            })?
+        };
         ut.retype(ty, size, l.root, 0, 0, slot, 1)
             .map_err(kernel("Untyped_Retype", i as u64))?;
         if l.spec.verbose {

@@ -34,7 +34,8 @@ pub enum Kind {
     CNode,
     /// An Sv39 page table (any level).
     PageTable,
-    /// A frame of `2^size_bits` bytes (12 or 21).
+    /// A frame of `2^size_bits` bytes (12 or 21), of RAM, or of the device
+    /// memory at physical address `extra`.
     Frame,
     /// An IRQ handler for IRQ `extra`.
     Irq,
@@ -47,11 +48,17 @@ pub struct Object {
     pub kind: Kind,
     /// Size parameter: CNode slot bits, frame size bits, 0 for the rest.
     pub size_bits: u64,
-    /// The IRQ number of an IRQ handler, else [`NONE`].
+    /// The IRQ number of an IRQ handler, the physical address of a device
+    /// frame, else [`NONE`].
     pub extra: u64,
 }
 
 impl Object {
+    /// The physical address of a frame of device memory.
+    pub fn device_paddr(&self) -> Option<u64> {
+        (self.kind == Kind::Frame && self.extra != NONE).then_some(self.extra)
+    }
+
     /// log2 of the object's size in bytes (for placement in untypeds);
     /// 0 for an IRQ handler, which takes no memory.
     pub fn mem_bits(&self) -> u64 {
@@ -288,7 +295,11 @@ impl<'a> Spec<'a> {
         let size_bits = w(1)?;
         let ok = match kind {
             Kind::CNode => (1..=28).contains(&size_bits),
-            Kind::Frame => size_bits == 12 || size_bits == 21,
+            // A device frame's address is aligned to its size.
+            Kind::Frame => {
+                (size_bits == 12 || size_bits == 21)
+                    && (w(2)? == NONE || w(2)? & ((1 << size_bits) - 1) == 0)
+            }
             _ => true,
         };
         ok.then_some(Object {
@@ -421,10 +432,12 @@ fn check(spec: &Spec, step: &Step) -> Result<(), FormatError> {
             len,
         } => {
             is(frame, Kind::Frame)?;
-            let bits = usize::try_from(frame)
-                .ok()
-                .and_then(|f| spec.object(f))
-                .map_or(0, |o| o.size_bits);
+            let o = usize::try_from(frame).ok().and_then(|f| spec.object(f));
+            // Device memory is not filled: it is the device's registers.
+            if o.and_then(|o| o.device_paddr()).is_some() {
+                return Err(FormatError::Fill(0));
+            }
+            let bits = o.map_or(0, |o| o.size_bits);
             let in_frame = offset.checked_add(len).is_some_and(|e| e <= 1 << bits);
             let in_data = data_offset
                 .checked_add(len)

@@ -99,4 +99,28 @@ fn refuses_bad_inputs() {
     assert_eq!(Spec::parse(&f).unwrap_err(), FormatError::Fill(0));
     let f = spec(&[FRAME], &[2, 0, 4094, 0, 2], b"ab");
     assert!(Spec::parse(&f).is_ok());
+    // Device frames: aligned to their size, never filled.
+    let dev = [6, 12, 0x1000_0000];
+    let s = spec(&[dev], &[], b"");
+    let s = Spec::parse(&s).unwrap();
+    assert_eq!(s.object(0).unwrap().device_paddr(), Some(0x1000_0000));
+    assert_eq!(s.object(0).unwrap().mem_bits(), 12);
+    assert_eq!(
+        Spec::parse(&spec(&[[6, 12, 0x1000_0800]], &[], b"")).unwrap_err(),
+        FormatError::ObjectKind(0)
+    );
+    assert_eq!(
+        Spec::parse(&spec(&[[6, 21, 0x1000_1000]], &[], b"")).unwrap_err(),
+        FormatError::ObjectKind(0)
+    );
+    let f = spec(&[dev], &[2, 0, 0, 0, 2], b"ab");
+    assert_eq!(Spec::parse(&f).unwrap_err(), FormatError::Fill(0));
+    assert_eq!(
+        Spec::parse(&spec(&[FRAME], &[], b""))
+            .unwrap()
+            .object(0)
+            .unwrap()
+            .device_paddr(),
+        None
+    );
 }

@@ -35,6 +35,52 @@ fn elf(entry: u64, segs: &[(u64, u32, &[u8], u64)]) -> Vec<u8> {
     out
 }
 
+/// [`elf`] with a symbol table of (name, value, size).
+fn elf_with_symbols(
+    entry: u64,
+    segs: &[(u64, u32, &[u8], u64)],
+    syms: &[(&str, u64, u64)],
+) -> Vec<u8> {
+    let mut out = elf(entry, segs);
+    let mut strtab = vec![0u8];
+    let mut symtab = vec![0u8; 24];
+    for (name, value, size) in syms {
+        symtab.extend((strtab.len() as u32).to_le_bytes());
+        symtab.extend([0x11, 0]); // STB_GLOBAL, STT_OBJECT
+        symtab.extend(1u16.to_le_bytes());
+        symtab.extend(value.to_le_bytes());
+        symtab.extend(size.to_le_bytes());
+        strtab.extend(name.as_bytes());
+        strtab.push(0);
+    }
+    let str_at = out.len() as u64;
+    out.extend(&strtab);
+    let sym_at = out.len() as u64;
+    out.extend(&symtab);
+    let sh_at = out.len() as u64;
+    out.extend([0u8; 64]);
+    // (type, offset, size, link, entsize): .symtab, then .strtab.
+    for (ty, off, size, link, ent) in [
+        (2u32, sym_at, symtab.len() as u64, 2u32, 24u64),
+        (3, str_at, strtab.len() as u64, 0, 0),
+    ] {
+        out.extend(0u32.to_le_bytes());
+        out.extend(ty.to_le_bytes());
+        for w in [0u64, 0, off, size] {
+            out.extend(w.to_le_bytes());
+        }
+        out.extend(link.to_le_bytes());
+        out.extend(1u32.to_le_bytes());
+        out.extend(8u64.to_le_bytes());
+        out.extend(ent.to_le_bytes());
+    }
+    out[40..48].copy_from_slice(&sh_at.to_le_bytes());
+    out[60..62].copy_from_slice(&3u16.to_le_bytes());
+    // The section names are in .strtab too (all empty).
+    out[62..64].copy_from_slice(&2u16.to_le_bytes());
+    out
+}
+
 /// The decoded input: objects (kind, bits, extra), steps, data.
 struct Input {
     objects: Vec<[u64; 3]>,
@@ -85,10 +131,12 @@ fn programs<'a>(pong: &'a [u8], ping: &'a [u8]) -> Vec<Program<'a>> {
         Program {
             tcb: ObjId::new("tcb_pong"),
             elf: pong,
+            setvars: Vec::new(),
         },
         Program {
             tcb: ObjId::new("tcb_ping"),
             elf: ping,
+            setvars: Vec::new(),
         },
     ]
 }
@@ -181,15 +229,6 @@ fn refuses_what_it_cannot_load() {
         serialise(&ping_spec(), &wrong, false).unwrap_err(),
         "no TCB tcb_nobody"
     );
-    // Device frames wait for the next step (hello maps the UART).
-    let path = super::example("hello.system");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let hello = crate::load(&path, &text, super::CLASSIC).unwrap().spec;
-    let e = serialise(&hello, &[], false).unwrap_err();
-    assert_eq!(
-        e,
-        "frame_uart_0: frames at a physical address are not loaded yet"
-    );
 }
 
 #[test]
@@ -200,4 +239,116 @@ fn verbose_is_a_header_flag() {
     let p = elf(0x10000, &[(0x10000, 5, b"x", 1)]);
     let b = serialise(&ping_spec(), &programs(&p, &p), true).unwrap();
     assert_eq!(b[16], 1);
+}
+
+#[test]
+fn device_frames_take_no_ram_and_carry_their_address() {
+    // hello.system maps the UART (0x1000_0000) into a PD.
+    let path = super::example("hello.system");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let loaded = crate::load(&path, &text, super::CLASSIC).unwrap();
+    let p = elf(0x10000, &[(0x10000, 5, b"x", 1)]);
+    let system = loaded.system.as_ref().unwrap();
+    let programs: Vec<Program> = system
+        .pds
+        .iter()
+        .map(|pd| Program {
+            tcb: ObjId::new(format!("tcb_{}", pd.name)),
+            elf: &p,
+            setvars: Vec::new(),
+        })
+        .collect();
+    let input = decode(&serialise(&loaded.spec, &programs, false).unwrap());
+    let dev: Vec<usize> = (0..input.objects.len())
+        .filter(|&i| input.objects[i][0] == kind::FRAME && input.objects[i][2] != NONE)
+        .collect();
+    assert_eq!(dev.len(), 1);
+    assert_eq!(input.objects[dev[0]], [kind::FRAME, 12, 0x1000_0000]);
+    // Sorted with the IRQ handlers, after every object that takes RAM.
+    assert!(input.objects[dev[0]..]
+        .iter()
+        .all(|o| o[0] == kind::IRQ || o[2] != NONE));
+    // Mapped, never filled.
+    let d = dev[0] as u64;
+    assert!(input
+        .steps
+        .iter()
+        .any(|s| s[0] == op::MAP_FRAME && s[1] == d));
+    assert!(!input.steps.iter().any(|s| s[0] == op::FILL && s[1] == d));
+}
+
+#[test]
+fn setvars_patch_the_programs_variables() {
+    let path = super::example("control.system");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let loaded = crate::load(&path, &text, super::CLASSIC).unwrap();
+    let system = loaded.system.as_ref().unwrap();
+    let sensor = system.pd_index("sensor").unwrap();
+    let vars = crate::boot::setvars(system, sensor);
+    assert_eq!(
+        vars,
+        [
+            ("uart_base".to_string(), 0x100_0000),
+            ("samples".to_string(), 0x200_0000)
+        ]
+    );
+    // uart_base in .data (file bytes), samples in the .bss tail.
+    let data = [0xaau8; 16];
+    let p = elf_with_symbols(
+        0x10000,
+        &[(0x10000, 5, b"x", 1), (0x11000, 6, &data, 0x100)],
+        &[
+            ("uart_base", 0x11008, 8),
+            ("samples", 0x11040, 8),
+            ("short", 0x11000, 4),
+        ],
+    );
+    let spec = &loaded.spec;
+    let prog = |pd: &str, setvars: Vec<(String, u64)>| Program {
+        tcb: ObjId::new(format!("tcb_{pd}")),
+        elf: &p,
+        setvars,
+    };
+    let mut programs: Vec<Program> = system
+        .pds
+        .iter()
+        .map(|pd| prog(&pd.name, Vec::new()))
+        .collect();
+    programs[sensor].setvars = vars;
+    let input = decode(&serialise(spec, &programs, false).unwrap());
+    // The data page's fill: 16 file bytes grown to 0x48 with the patches.
+    let fills: Vec<&Vec<u64>> = input
+        .steps
+        .iter()
+        .filter(|s| s[0] == op::FILL && s[4] == 0x48)
+        .collect();
+    assert_eq!(fills.len(), 1, "only the sensor's data page is patched");
+    let at = fills[0][3] as usize;
+    let bytes = &input.data[at..at + 0x48];
+    assert_eq!(&bytes[..8], &[0xaa; 8]);
+    assert_eq!(bytes[8..16], 0x100_0000u64.to_le_bytes());
+    assert!(bytes[16..0x40].iter().all(|&b| b == 0));
+    assert_eq!(bytes[0x40..], 0x200_0000u64.to_le_bytes());
+
+    // A symbol missing, of the wrong size, or outside the segments.
+    for (sym, msg) in [
+        (
+            "nope",
+            "tcb_sensor's program has no symbol `nope` (a setvar of the description)",
+        ),
+        (
+            "short",
+            "tcb_sensor's program: setvar symbol `short` is 4 bytes, not a 64-bit variable",
+        ),
+    ] {
+        programs[sensor].setvars = vec![(sym.to_string(), 1)];
+        assert_eq!(serialise(spec, &programs, false).unwrap_err(), msg);
+    }
+    let far = elf_with_symbols(0x10000, &[(0x10000, 5, b"x", 1)], &[("v", 0x50000, 8)]);
+    programs[sensor] = prog("sensor", vec![("v".to_string(), 1)]);
+    programs[sensor].elf = &far;
+    assert_eq!(
+        serialise(spec, &programs, false).unwrap_err(),
+        "tcb_sensor's program: setvar symbol at 0x50000 is not in a loaded segment"
+    );
 }
