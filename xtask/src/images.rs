@@ -165,6 +165,27 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // The seed's demo (examples/control.system, user/pds/sensor,
+        // controller, actuator, logger): the sensor driver takes the
+        // typed temperatures from the UART by its IRQ, the controller
+        // decides, the actuator fetches the command by a protected call,
+        // the logger, which may only receive, sums up from the shared
+        // log and halts. 3, 7, 1, 9: on, off, on, off.
+        name: "system-control",
+        root: RootTask::System("examples/control.system"),
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith(
+            "logger: end of input after 4 samples (sensor counted 4): heater on 2 times, off 2 times",
+        ),
+        input: Some(crate::qemu::Input {
+            after: "type a line of temperatures",
+            send: "3719\r",
+        }),
+        timeout: Duration::from_secs(120),
+        under_mcs: false,
+    },
+    TestImage {
         // The benchmarks' bounds (xtask/src/bench.rs), e.g. the latency of
         // the timer interrupt during a 100 000-capability revoke.
         name: "bench",

@@ -87,7 +87,14 @@ const CHECKS: [Check; 14] = [
     Check {
         name: "clippy::host-loader",
         dir: "user",
-        tool: Tool::HostClippy(&["-p", "cairn-loader", "-p", "cairn-pd", "--lib", "--tests"]),
+        tool: Tool::HostClippy(&[
+            "-p",
+            "cairn-loader",
+            "-p",
+            "cairn-microkit",
+            "--lib",
+            "--tests",
+        ]),
     },
     // The kernel library and binary as the bare-metal build sees them
     // (arch/riscv64/machine exists only there).

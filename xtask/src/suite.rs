@@ -189,7 +189,7 @@ fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
                 "-p",
                 "cairn-loader",
                 "-p",
-                "cairn-pd",
+                "cairn-microkit",
                 "--no-fail-fast",
             ]),
         ),

@@ -21,7 +21,7 @@ core::arch::global_asm!(
 
 extern "Rust" {
     /// Defined by [`crate::entry!`] in the PD.
-    fn __cairn_pd_main();
+    fn __cairn_microkit_main();
 }
 
 /// Records the IPC buffer, runs `main`, then waits for good.
@@ -34,9 +34,9 @@ unsafe extern "C" fn rust_start(ipc_buffer: *mut IpcBuffer) -> ! {
     // address it passes in a0 and configures the TCB with it; only
     // `sel4::ipc_buffer` uses it.
     unsafe { sel4::ipc_buffer::set_ipc_buffer(ipc_buffer) };
-    // SAFETY: `__cairn_pd_main` is defined by `entry!` with exactly this
+    // SAFETY: `__cairn_microkit_main` is defined by `entry!` with exactly this
     // signature; a PD without it fails to link.
-    unsafe { __cairn_pd_main() };
+    unsafe { __cairn_microkit_main() };
     loop {
         crate::INPUT_NOTIFICATION.wait();
     }

@@ -1,0 +1,199 @@
+//! `cairn_microkit`: the SDK of protection domains (PDs) that the Cairn
+//! CapDL loader (`user/loader`) starts, with seL4 Microkit's programming
+//! model (issue 14, item 5), on stable Rust.
+//!
+//! A PD is a small `no_std` crate: it declares its memory regions with
+//! [`memory_region!`] (their addresses are set by the system tool from the
+//! description's `setvar_vaddr`), implements [`Handler`] (`notified`,
+//! `protected`) and names its `init` with [`protection_domain!`]. It talks
+//! to the others through [`Channel`]: [`Channel::notify`],
+//! [`Channel::ppcall`], [`Channel::irq_ack`]. It needs no unsafe code of
+//! its own.
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! use cairn_microkit::{protection_domain, Channel, Handler};
+//! struct Pd;
+//! impl Handler for Pd {
+//!     fn notified(&mut self, channel: Channel) { channel.notify() }
+//! }
+//! fn init() -> Pd { Pd }
+//! protection_domain!(init);
+//! ```
+//!
+//! Start-up: the loader enters `_start` with `sp` at the top of the stack
+//! the description gave the PD and `a0` = the address of its IPC buffer;
+//! `_start` sets `gp`, records the IPC buffer and runs the PD. Output goes
+//! through `seL4_DebugPutChar` ([`println!`]). Capabilities are where
+//! `cairn-system`'s CSpace layout (`tools/system/src/layout.rs`, Microkit's
+//! own) puts them.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub use sel4;
+pub use sel4::Message;
+
+mod region;
+#[cfg(all(target_arch = "riscv64", target_os = "none"))]
+mod start;
+
+pub use region::{MemoryRegion, SetVar};
+
+use sel4::{CPtr, Endpoint, IrqHandler, Notification};
+
+/// The PD's endpoint, or its notification when nobody calls it (layout
+/// `INPUT`): `seL4_Recv` on either waits for the PD's next event.
+pub const INPUT: Endpoint = Endpoint(CPtr(1));
+/// The PD's notification when it has no endpoint (same slot as [`INPUT`]).
+pub const INPUT_NOTIFICATION: Notification = Notification(CPtr(1));
+/// Badge bit of a protected call (`cairn_system::layout::PPC_BADGE`).
+pub const PPC_BADGE: u64 = 1 << 63;
+/// The largest channel id (`cairn_system::layout::MAX_ID`).
+pub const MAX_CHANNEL: u64 = 61;
+
+/// The notification cap for channel `id` (layout `BASE_NOTIFY + id`).
+pub const fn notify_cap(id: u64) -> Notification {
+    Notification(CPtr(10 + id))
+}
+
+/// The endpoint cap of the protected call on channel `id` (layout
+/// `BASE_PPC + id`).
+pub const fn ppc_cap(id: u64) -> Endpoint {
+    Endpoint(CPtr(74 + id))
+}
+
+/// The IRQ handler cap of the interrupt on channel `id` (layout
+/// `BASE_IRQ + id`).
+pub const fn irq_cap(id: u64) -> IrqHandler {
+    IrqHandler(CPtr(138 + id))
+}
+
+/// The channels whose bits are set in a notification badge.
+pub fn channels(badge: u64) -> impl Iterator<Item = u64> {
+    (0..=MAX_CHANNEL).filter(move |i| badge & (1 << i) != 0)
+}
+
+/// A channel of this PD, by its id in the description (`<end id=..>` or
+/// `<irq id=..>`). A channel the description does not give the PD has no
+/// cap behind it: using it fails in the kernel (an invalid capability),
+/// it never reaches another PD.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Channel(u64);
+
+impl Channel {
+    /// Channel `id` (0 to [`MAX_CHANNEL`]; larger ids are taken modulo
+    /// 64 by the cap layout, so they are refused here).
+    pub const fn new(id: u64) -> Channel {
+        assert!(id <= MAX_CHANNEL, "channel ids are 0 to 61");
+        Channel(id)
+    }
+
+    /// The id.
+    pub const fn index(self) -> u64 {
+        self.0
+    }
+
+    /// Microkit's `microkit_notify`: signals the PD at the other end.
+    pub fn notify(self) {
+        notify_cap(self.0).signal();
+    }
+
+    /// Microkit's `microkit_ppcall`: calls the protected procedure of the
+    /// PD at the other end and returns its answer.
+    pub fn ppcall(self, msg: &Message) -> Message {
+        ppc_cap(self.0).call(msg)
+    }
+
+    /// Microkit's `microkit_irq_ack`: lets the interrupt of this channel
+    /// come again.
+    pub fn irq_ack(self) -> Result<(), sel4::Error> {
+        irq_cap(self.0).ack()
+    }
+}
+
+/// What a PD does when something happens to it; `init` (named with
+/// [`protection_domain!`]) returns it.
+pub trait Handler {
+    /// A notification (or interrupt) arrived on `channel`.
+    fn notified(&mut self, channel: Channel) {
+        let _ = channel;
+    }
+
+    /// A protected call on `channel`; the returned message is the answer.
+    /// The default answers an empty message with label 1 (an error: the PD
+    /// offers no protected procedure).
+    fn protected(&mut self, channel: Channel, msg: &Message) -> Message {
+        let _ = (channel, msg);
+        Message::new(1, &[], &[])
+    }
+}
+
+/// Microkit's event loop: waits on the PD's input, hands each protected
+/// call to [`Handler::protected`] and replies, and each notification bit
+/// to [`Handler::notified`], lowest channel first.
+pub fn run<H: Handler>(mut handler: H) -> ! {
+    let (mut badge, mut msg) = INPUT.recv();
+    loop {
+        if badge & PPC_BADGE != 0 {
+            let ch = Channel((badge & !PPC_BADGE) & 63);
+            let reply = handler.protected(ch, &msg);
+            (badge, msg) = INPUT.reply_recv(&reply);
+        } else {
+            channels(badge).for_each(|c| handler.notified(Channel(c)));
+            (badge, msg) = INPUT.recv();
+        }
+    }
+}
+
+/// Console output through `seL4_DebugPutChar`.
+pub struct DebugConsole;
+
+impl core::fmt::Write for DebugConsole {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        sel4::debug::put_str(s);
+        Ok(())
+    }
+}
+
+#[doc(hidden)]
+pub fn _print(args: core::fmt::Arguments<'_>) {
+    // Writing to the debug console cannot fail.
+    let _ = core::fmt::Write::write_fmt(&mut DebugConsole, args);
+}
+
+/// Prints a line to the kernel's debug console.
+#[macro_export]
+macro_rules! println {
+    ($($arg:tt)*) => { $crate::_print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Names the PD's `init`, a `fn() -> impl Handler`: the SDK runs it once
+/// at start-up, then [`run`]s the handler it returns.
+#[macro_export]
+macro_rules! protection_domain {
+    ($init:path) => {
+        fn __cairn_microkit_pd() {
+            $crate::run($init())
+        }
+        $crate::entry!(__cairn_microkit_pd);
+    };
+}
+
+/// Declares a PD's start-up function, a `fn()`, called once (below
+/// [`protection_domain!`], for a PD with its own loop).
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        /// The PD's entry, called by `cairn_microkit`'s start-up code.
+        #[no_mangle]
+        fn __cairn_microkit_main() {
+            let main: fn() = $main;
+            main()
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests;
