@@ -94,7 +94,10 @@ impl MemoryRegion {
             "offset {offset:#x} outside the region of {:#x} bytes",
             self.size
         );
-        assert!(offset % len == 0, "unaligned access at {offset:#x}");
+        assert!(
+            offset.is_multiple_of(len),
+            "unaligned access at {offset:#x}"
+        );
         base + offset
     }
 
