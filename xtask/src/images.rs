@@ -137,8 +137,12 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
-        // Two PDs built and started by the CapDL loader: a notification
-        // each way and a protected call (user/pds/ping, user/pds/pong).
+        // Three PDs built and started by the CapDL loader: a notification
+        // each way, a protected call, a shared region (read-write in
+        // pong, read-only in ping and prober), a child that finds exactly
+        // its caps in its CSpace and whose write to its read-only mapping
+        // faults to its parent (user/pds/ping, pong, prober); the loader
+        // checks that it kept no authority it should have deleted.
         name: "system-ping",
         root: RootTask::System("examples/ping.system"),
         config: "",
@@ -146,7 +150,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         expect: Expect::SuccessWith("ping: done"),
         input: None,
         // Seconds when it works; this only bounds a hang.
-        timeout: Duration::from_secs(120),
+        timeout: Duration::from_secs(60),
         under_mcs: false,
     },
     TestImage {
@@ -182,7 +186,8 @@ pub const TEST_IMAGES: &[TestImage] = &[
             after: "type a line of temperatures",
             send: "3719\r",
         }),
-        timeout: Duration::from_secs(120),
+        // Seconds when it works; this only bounds a hang.
+        timeout: Duration::from_secs(60),
         under_mcs: false,
     },
     TestImage {

@@ -41,6 +41,9 @@ pub enum LoadError {
     Slots { needed: u64, empty: u64 },
     /// More VSpaces than [`MAX_VSPACES`].
     TooManyVSpaces,
+    /// After clean-up the loader still holds a cap it should not (slot,
+    /// `seL4_DebugCapIdentify` type).
+    Kept { slot: u64, tag: u64 },
     /// Device frame `index`: no unused device untyped holds `paddr` (it is
     /// RAM, not on this machine, or taken twice), or too many splits.
     NoDevice { index: usize, paddr: u64 },
@@ -63,6 +66,10 @@ impl fmt::Display for LoadError {
             LoadError::Slots { needed, empty } => {
                 write!(f, "{needed} slots needed, the root CNode has {empty} empty")
             }
+            LoadError::Kept { slot, tag } => write!(
+                f,
+                "after clean-up the loader still holds a cap of type {tag} in slot {slot}"
+            ),
             LoadError::NoDevice { index, paddr } => write!(
                 f,
                 "object {index} (device frame at {paddr:#x}): no unused device untyped holds it"
@@ -179,6 +186,37 @@ pub fn create(spec: &Spec, bootinfo: &BootInfo) -> Result<(), LoadError> {
         }
     }
     cleanup(&l, &pool);
+    audit(&l, bootinfo.cnode_size_bits())
+}
+
+/// Checks, with `seL4_DebugCapIdentify` over every slot of its CNode,
+/// that the loader kept only what `cleanup` says: frames, page tables,
+/// threads and the ASID pool (and its own CNode). Anything else (an
+/// untyped, IRQ or ASID control, the domain cap, an endpoint, a
+/// notification, an IRQ handler, another CNode) is authority that should
+/// have gone: loading fails.
+fn audit(l: &Loader, cnode_bits: u64) -> Result<(), LoadError> {
+    use sel4::tag;
+    let mut kept = [0u64; 5];
+    for slot in 0..1u64 << cnode_bits {
+        let t = sel4::debug::cap_identify(CPtr(slot));
+        let i = match t {
+            tag::NULL => continue,
+            tag::FRAME => 0,
+            tag::PAGE_TABLE => 1,
+            tag::THREAD => 2,
+            tag::ASID_POOL => 3,
+            tag::CNODE if slot == init::CNODE => 4,
+            _ => return Err(LoadError::Kept { slot, tag: t }),
+        };
+        kept[i] += 1;
+    }
+    if l.spec.verbose {
+        println!(
+            "cairn-loader: keeps {} frames, {} page tables, {} threads, {} ASID pool, its CNode; nothing else",
+            kept[0], kept[1], kept[2], kept[3]
+        );
+    }
     Ok(())
 }
 

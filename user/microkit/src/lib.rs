@@ -50,6 +50,8 @@ pub const INPUT: Endpoint = Endpoint(CPtr(1));
 pub const INPUT_NOTIFICATION: Notification = Notification(CPtr(1));
 /// Badge bit of a protected call (`cairn_system::layout::PPC_BADGE`).
 pub const PPC_BADGE: u64 = 1 << 63;
+/// Badge bit of a child's fault (`cairn_system::layout::FAULT_BADGE`).
+pub const FAULT_BADGE: u64 = 1 << 62;
 /// The largest channel id (`cairn_system::layout::MAX_ID`).
 pub const MAX_CHANNEL: u64 = 61;
 
@@ -113,6 +115,17 @@ impl Channel {
     }
 }
 
+/// A child PD of this one, by its `id` in the description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Child(u64);
+
+impl Child {
+    /// The id.
+    pub const fn index(self) -> u64 {
+        self.0
+    }
+}
+
 /// What a PD does when something happens to it; `init` (named with
 /// [`protection_domain!`]) returns it.
 pub trait Handler {
@@ -128,11 +141,20 @@ pub trait Handler {
         let _ = (channel, msg);
         Message::new(1, &[], &[])
     }
+
+    /// Child `child` faulted; `msg` is seL4's fault message (its label
+    /// the fault type, `sel4::abi::fault`). `Some(reply)` resumes the
+    /// child with that reply; the default, `None`, leaves it stopped.
+    fn fault(&mut self, child: Child, msg: &Message) -> Option<Message> {
+        let _ = (child, msg);
+        None
+    }
 }
 
 /// Microkit's event loop: waits on the PD's input, hands each protected
-/// call to [`Handler::protected`] and replies, and each notification bit
-/// to [`Handler::notified`], lowest channel first.
+/// call to [`Handler::protected`] and replies, each child's fault to
+/// [`Handler::fault`], and each notification bit to
+/// [`Handler::notified`], lowest channel first.
 pub fn run<H: Handler>(mut handler: H) -> ! {
     let (mut badge, mut msg) = INPUT.recv();
     loop {
@@ -140,6 +162,11 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             let ch = Channel((badge & !PPC_BADGE) & 63);
             let reply = handler.protected(ch, &msg);
             (badge, msg) = INPUT.reply_recv(&reply);
+        } else if badge & FAULT_BADGE != 0 {
+            match handler.fault(Child(badge & 63), &msg) {
+                Some(reply) => (badge, msg) = INPUT.reply_recv(&reply),
+                None => (badge, msg) = INPUT.recv(),
+            }
         } else {
             channels(badge).for_each(|c| handler.notified(Channel(c)));
             (badge, msg) = INPUT.recv();

@@ -1,31 +1,56 @@
 //! `ping`, the client of examples/ping.system (priority 100): notifies
-//! `pong` (channel 0) and calls its protected procedure in `init`, then
-//! waits for `pong`'s notification and ends the run (`seL4_DebugHalt`,
-//! so the test harness sees QEMU exit). It says `ping: done` only if pong
-//! answered 42 and notified on channel 0 alone: the `system-ping` test
-//! waits for that line.
+//! `pong` (channel 0) and calls its protected procedure in `init`, reads
+//! pong's answer from the `shared` region too (mapped read-only), waits
+//! for `pong`'s notification, and, as the fault handler of its child
+//! `prober`, for prober's write to its read-only mapping of `shared`.
+//! It says `ping: done` only if pong answered 42 in both ways, notified
+//! on channel 0, and the child's fault is a store to exactly that
+//! address; then it ends the run (`seL4_DebugHalt`): the `system-ping`
+//! test waits for that line.
 #![no_std]
 #![no_main]
 
-use cairn_microkit::{println, protection_domain, sel4, Channel, Handler, Message};
+use cairn_microkit::sel4::{self, abi::fault};
+use cairn_microkit::{memory_region, println, protection_domain, Channel, Child, Handler, Message};
 
 /// The channel to `pong`.
 const PONG: Channel = Channel::new(0);
+/// Where prober maps `shared` (examples/ping.system) and writes.
+const PROBER_WRITE: u64 = 0x500_0008;
+/// The normalised cause of a store fault.
+const STORE: u64 = 7;
+
+memory_region!(SHARED = "shared", 0x1000);
 
 struct Ping {
     answer: u64,
+    notified: bool,
 }
 
 impl Handler for Ping {
     fn notified(&mut self, channel: Channel) {
         println!("ping: notified on channel {}", channel.index());
-        if self.answer == 42 && channel == PONG {
+        self.notified = channel == PONG;
+    }
+
+    fn fault(&mut self, child: Child, msg: &Message) -> Option<Message> {
+        let (addr, cause) = (msg.mr(fault::vm_fault::ADDR), msg.mr(fault::vm_fault::FSR));
+        println!(
+            "ping: child {} faulted: type {}, address {addr:#x}, cause {cause}",
+            child.index(),
+            msg.label()
+        );
+        let fault_ok = child.index() == 0
+            && msg.label() == fault::VM_FAULT
+            && addr == PROBER_WRITE
+            && cause == STORE;
+        let shared = SHARED.read_u64(0);
+        if self.answer == 42 && shared == 42 && self.notified && fault_ok {
             println!("ping: done");
         } else {
             println!(
-                "ping: FAILED: answer {}, channel {}",
-                self.answer,
-                channel.index()
+                "ping: FAILED: answer {}, shared {shared}, notified {}, fault as expected {fault_ok}",
+                self.answer, self.notified
             );
         }
         sel4::debug::halt();
@@ -36,8 +61,14 @@ fn init() -> Ping {
     println!("ping: init");
     PONG.notify();
     let answer = PONG.ppcall(&Message::new(0, &[41], &[])).mr(0);
-    println!("ping: pong answered {answer}");
-    Ping { answer }
+    println!(
+        "ping: pong answered {answer}, shared region says {}",
+        SHARED.read_u64(0)
+    );
+    Ping {
+        answer,
+        notified: false,
+    }
 }
 
 protection_domain!(init);

@@ -1,10 +1,13 @@
 //! `pong`, the server of examples/ping.system (priority 150): answers
 //! `ping`'s protected calls (channel 1) with the number plus one and
-//! notifies `ping` back when `ping` notifies it.
+//! notifies `ping` back when `ping` notifies it. It also writes the
+//! answer into the `shared` region (mapped read-write).
 #![no_std]
 #![no_main]
 
-use cairn_microkit::{println, protection_domain, Channel, Handler, Message};
+use cairn_microkit::{memory_region, println, protection_domain, Channel, Handler, Message};
+
+memory_region!(SHARED = "shared", 0x1000);
 
 /// The channel to `ping`.
 const PING: Channel = Channel::new(1);
@@ -23,6 +26,7 @@ impl Handler for Pong {
             channel.index(),
             msg.mr(0)
         );
+        SHARED.write_u64(0, msg.mr(0) + 1);
         Message::new(0, &[msg.mr(0) + 1], &[])
     }
 }
