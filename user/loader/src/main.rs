@@ -20,6 +20,9 @@ use sel4::BootInfo;
 static SYSTEM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/system.bin"));
 
 fn main(bootinfo: &BootInfo) {
+    // The boot cost's figure (docs/system.md): under -icount the cycle
+    // counter counts instructions.
+    let start = sel4::benchmark::cycles();
     let spec = match Spec::parse(SYSTEM) {
         Ok(s) => s,
         Err(e) => {
@@ -27,6 +30,9 @@ fn main(bootinfo: &BootInfo) {
             sel4::debug::halt();
         }
     };
+    if spec.verbose {
+        println!("cairn-loader: started at cycle {start}");
+    }
     if let Err(e) = create::create(&spec, bootinfo) {
         println!("cairn-loader: {e}");
         sel4::debug::halt();
