@@ -112,10 +112,12 @@ pub enum Cap {
     /// The remains of a CNode or TCB whose last cap was deleted while
     /// another object was being destroyed: it sits in the object's own
     /// first slot until a Revoke or Delete reaches it (see
-    /// [`crate::delete`]).
+    /// [`crate::delete`]). `count`: the object's slots not yet emptied
+    /// (slots `0..count`; seL4's zombie number).
     Zombie {
         obj: ObjId,
         kind: Kind,
+        count: u64,
     },
 }
 
@@ -149,7 +151,7 @@ impl Cap {
             } => (obj, Kind::Frame { size_bits, device }),
             Cap::PageTable { obj, .. } => (obj, Kind::PageTable),
             Cap::AsidPool { obj, .. } => (obj, Kind::AsidPool),
-            Cap::Zombie { obj, kind } => (obj, kind),
+            Cap::Zombie { obj, kind, .. } => (obj, kind),
             _ => return None,
         })
     }

@@ -2,18 +2,32 @@
 //! last cap to an object destroys the object, and with it the caps held in
 //! its slots; revoking a cap deletes every cap derived from it.
 //!
-//! One rule comes from seL4's behaviour rather than the manual: when the
-//! last cap to a CNode or TCB is met while *another* object's slots are
-//! being emptied, that CNode or TCB is not destroyed. Its cap becomes a
-//! zombie that moves into the object's own first slot (swapping with the
-//! cap there, which is deleted in its stead); the object, the zombie and
-//! the caps in its other slots stay until a Revoke or Delete reaches the
-//! zombie (through the derivation tree: the zombie keeps its cap's place).
-//! This bounds the kernel's recursion; user space sees it in the tree: the
-//! untyped the object came from still has a child.
+//! How a CNode or TCB is emptied comes from seL4's behaviour (its
+//! `finaliseSlot` and `reduceZombie`); the manual only says that the caps
+//! inside are deleted. The last cap to such an object becomes a *zombie*
+//! for it, which stays in the derivation tree at the cap's place:
+//!
+//! * a Delete or Revoke (an *exposed* deletion) empties the object's slots
+//!   one at a time, highest index first, each with an unexposed deletion,
+//!   and empties its own slot once no other is left;
+//! * an unexposed deletion that meets the last cap to another CNode or TCB
+//!   does not empty that object: the zombie moves into the object's own
+//!   first slot (swapping with the cap there, which is deleted in its
+//!   stead) and stays there until an exposed deletion reaches it.
+//!
+//! Both bound seL4's recursion, and user space sees them: the untyped a
+//! zombie's object came from still has a child. Two consequences follow
+//! and are seL4's too: when the slot being deleted is itself the first
+//! slot of an object met inside (or a slot of the object it destroys), the
+//! deletion ends up destroying a different object, leaving the first one a
+//! zombie in its own first slot with some of its caps (docs/spec.md).
+//!
+//! A zombie counts the slots left to empty (seL4's zombie number: the
+//! object's size at first, one fewer after each slot an exposed deletion
+//! empties); it decides when the zombie's own slot may be emptied.
 
-use crate::cap::{same_object, Cap, Kind};
-use crate::state::{Object, SlotId, State};
+use crate::cap::{same_object, Cap, Kind, ObjId};
+use crate::state::{SlotId, State, TCB_SLOTS};
 
 impl State {
     /// Whether `cap` in `slot` is the last cap to its object: no other slot
@@ -24,94 +38,85 @@ impl State {
             .any(|(s, e)| s != slot && same_object(cap, &e.cap))
     }
 
-    /// Deletes the cap in `slot`: `exposed` for the slot the caller named
-    /// (Delete, each cap Revoke reaches), not for the slots of an object
-    /// being destroyed. The slot's derivation children are adopted by its
-    /// parent.
+    /// Finalises the cap in `slot` (seL4's `finaliseCap`): the zombie it
+    /// leaves (a zombie stays itself; the last cap to a CNode or TCB
+    /// becomes one with all its slots to empty), or `None` if the slot may
+    /// simply be emptied (the last cap to any other object destroys it).
+    fn finalise(&mut self, slot: SlotId, cap: Cap) -> Option<(ObjId, Kind, u64)> {
+        if let Cap::Zombie { obj, kind, count } = cap {
+            return Some((obj, kind, count));
+        }
+        if !self.is_final(slot, &cap) {
+            return None;
+        }
+        match cap.object()? {
+            (obj, kind @ Kind::CNode { radix }) => Some((obj, kind, 1 << radix)),
+            (obj, Kind::Tcb) => Some((obj, Kind::Tcb, TCB_SLOTS)),
+            (obj, _) => {
+                self.objects.remove(&obj);
+                None
+            }
+        }
+    }
+
+    /// Deletes the cap in `slot` (seL4's `cteDelete`): `exposed` for the
+    /// slot the caller named (Delete, each cap Revoke reaches), not for the
+    /// slots of an object being emptied. Its derivation children are
+    /// adopted by its parent. An exposed deletion always empties the slot;
+    /// an unexposed one leaves a zombie there if the slot is its object's
+    /// first.
     pub fn delete(&mut self, slot: SlotId, exposed: bool) {
         while let Some(cap) = self.cap(slot) {
-            let object = match cap {
-                Cap::Zombie { obj, kind } => Some((obj, kind)),
-                _ if self.is_final(slot, &cap) => cap.object(),
-                _ => None,
-            };
-            let holder = match object {
-                Some((obj, kind @ (Kind::CNode { .. } | Kind::Tcb))) => Some((obj, kind)),
-                _ => None,
-            };
-            let Some((obj, kind)) = holder else {
-                // Not the last cap, or an object without slots.
+            let Some((obj, kind, count)) = self.finalise(slot, cap) else {
                 self.remove(slot);
-                if let Some((obj, _)) = object {
-                    self.objects.remove(&obj);
-                }
                 return;
             };
             let first = SlotId { obj, index: 0 };
-            if exposed || slot == first {
-                if slot == first && !exposed {
-                    // Its own first slot: it stays, a zombie.
-                    self.set_cap(slot, Cap::Zombie { obj, kind });
-                    return;
-                }
-                self.empty_object(obj, slot);
+            if count == 0 || (count == 1 && slot == first) {
+                // Nothing left to empty but, maybe, this zombie's slot.
                 self.remove(slot);
-                self.drop_object(obj);
+                self.objects.remove(&obj);
                 return;
             }
-            // Met inside another object: becomes a zombie in its own first
-            // slot; what was there is deleted here in its stead.
-            let z = Cap::Zombie { obj, kind };
-            match self.cap(first) {
-                Some(fc) => self.swap_caps(slot, z, first, fc),
-                None => self.move_cap(slot, first, z),
+            let zombie = Cap::Zombie { obj, kind, count };
+            self.set_cap(slot, zombie);
+            if exposed {
+                // Empty the last slot left, then look at `slot` again: it
+                // holds the same zombie (one slot fewer to go), nothing, or
+                // (if `slot` is the first slot of an object met there) that
+                // object's zombie.
+                let end = SlotId {
+                    obj,
+                    index: count - 1,
+                };
+                self.delete(end, false);
+                if self.cap(slot) == Some(zombie) {
+                    let fewer = Cap::Zombie {
+                        obj,
+                        kind,
+                        count: count - 1,
+                    };
+                    self.set_cap(slot, fewer);
+                }
+            } else if slot == first {
+                return; // its own first slot: it stays
+            } else {
+                match self.cap(first) {
+                    Some(fc) => self.swap_caps(slot, zombie, first, fc),
+                    None => self.move_cap(slot, first, zombie),
+                }
             }
         }
-    }
-
-    /// Deletes the caps in the slots of CNode or TCB `obj`, last slot
-    /// first, except `keep` (the slot holding its zombie).
-    fn empty_object(&mut self, obj: u64, keep: SlotId) {
-        let full: Vec<SlotId> = match self.objects.get(&obj) {
-            Some(Object::CNode { slots, .. } | Object::Tcb { slots }) => slots
-                .keys()
-                .rev()
-                .map(|&index| SlotId { obj, index })
-                .filter(|&s| s != keep)
-                .collect(),
-            _ => Vec::new(),
-        };
-        for s in full {
-            self.delete(s, false);
-        }
-    }
-
-    /// Removes object `obj`, first taking any cap still in its slots out of
-    /// the tree (one a zombie swap put back), so that no link dangles.
-    fn drop_object(&mut self, obj: u64) {
-        let left: Vec<SlotId> = self
-            .entries()
-            .filter(|(s, _)| s.obj == obj)
-            .map(|(s, _)| s)
-            .collect();
-        for s in left {
-            self.remove(s);
-        }
-        self.objects.remove(&obj);
     }
 
     /// `seL4_CNode_Revoke` on `slot`: deletes its derivation children
     /// (each with its own subtree, adopted on the way) one by one, newest
     /// first, until it has none, or until the slot itself is gone (a
-    /// deletion destroyed the CNode holding it).
+    /// deletion destroyed the CNode holding it). Each exposed deletion
+    /// empties a slot, so this ends.
     pub fn revoke(&mut self, slot: SlotId) {
         while let Some(&child) = self.entry(slot).and_then(|e| e.children.first()) {
             self.delete(child, true);
-            if self.entry(slot).and_then(|e| e.children.first()) == Some(&child) {
-                // A deletion that cannot finish (a cycle of zombies): take
-                // the child out of the tree rather than loop.
-                self.remove(child);
-            }
         }
     }
 }

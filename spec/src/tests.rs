@@ -192,11 +192,57 @@ fn deleting_a_cnode_deletes_its_caps_but_nested_ones_become_zombies() {
         s.cap(SlotId { obj: a, index: 0 }),
         Some(Cap::Zombie {
             obj: a,
-            kind: Kind::CNode { radix: 2 }
+            kind: Kind::CNode { radix: 2 },
+            count: 4,
         })
     );
     assert!(s.cap(SlotId { obj: a, index: 1 }).is_some());
     // Revoking the untyped reaches the zombie and destroys A.
     assert_eq!(call(&mut s, 0, 17, &[1, 64], &[]), Ok(()));
     assert!(!s.objects.contains_key(&a));
+}
+
+/// The first divergence of `cargo xtask spec --seed 11` (docs/spec.md):
+/// CNodes A and B each hold the last cap to the other, A's cap in B's
+/// slot 0. Revoking their untyped deletes A's cap first: emptying A meets
+/// B's last cap, whose zombie moves into B's slot 0, the very slot being
+/// deleted, which then destroys B, not A (seL4's `reduceZombie`). A is
+/// left a zombie in its own slot 0 until the revoke reaches it; nothing
+/// leaks.
+#[test]
+fn revoke_through_two_cnodes_holding_each_others_last_cap() {
+    let mut s = boot();
+    let before: Vec<u64> = s.objects.keys().copied().collect();
+    // B in slot 2, A in slot 3 (A is the newest child: deleted first).
+    assert_eq!(call(&mut s, 1, 1, &[4, 2, 0, 0, 2, 2], &[0]), Ok(()));
+    let (Some(Cap::CNode { obj: b, .. }), Some(Cap::CNode { obj: a, .. })) =
+        (s.cap(root(2)), s.cap(root(3)))
+    else {
+        panic!()
+    };
+    assert_eq!(s.entry(root(1)).map(|e| e.children[0]), Some(root(3)));
+    // B's cap into A's slot 1; A's cap into B's slot 0, through A and B
+    // (index 1 in A, then 0 in B: 4 bits).
+    assert_eq!(call(&mut s, 3, 22, &[1, 2, 2, 64], &[0]), Ok(()));
+    assert_eq!(call(&mut s, 3, 22, &[0b0100, 4, 3, 64], &[0]), Ok(()));
+    let at = |obj, index| s.cap(SlotId { obj, index });
+    assert!(matches!(at(b, 0), Some(Cap::CNode { obj, .. }) if obj == a));
+    assert!(matches!(at(a, 1), Some(Cap::CNode { obj, .. }) if obj == b));
+    // Delete A's cap, in B's slot 0, as the revoke's first step.
+    s.delete(SlotId { obj: b, index: 0 }, true);
+    assert!(!s.objects.contains_key(&b), "B is destroyed");
+    let z = SlotId { obj: a, index: 0 };
+    assert_eq!(
+        s.cap(z),
+        Some(Cap::Zombie {
+            obj: a,
+            kind: Kind::CNode { radix: 2 },
+            count: 2
+        }),
+        "A: a zombie in its slot 0, slots 0 and 1 left"
+    );
+    assert_eq!(s.entry(z).and_then(|e| e.parent), Some(root(1)));
+    // The revoke reaches A's zombie and destroys A.
+    assert_eq!(call(&mut s, 0, 17, &[1, 64], &[]), Ok(()));
+    assert_eq!(s.objects.keys().copied().collect::<Vec<_>>(), before);
 }

@@ -8,8 +8,7 @@
 //!   cap.
 //! * A slot is (CNode or TCB address, index), from the address of its CTE.
 //! * Caps map field by field; a notification's rights are only its send
-//!   and receive rights; a Zombie has no abstract counterpart (none may be
-//!   left once a deletion has run to completion).
+//!   and receive rights; a zombie's count is the slots it has left.
 //! * The derivation tree: a cap's parent is its nearest ancestor in the
 //!   kernel's derivation list (`tree_check::Cdt`), its children are listed
 //!   in list order; `original` is the CTE's revocable flag.
@@ -113,6 +112,7 @@ pub fn abs_cap(c: &Cap) -> cairn_spec::Cap {
                     },
                     ZombieKind::Tcb => Kind::Tcb,
                 },
+                count: z.count,
             }
         }
         Cap::Null => panic!("no abstract cap for the null cap"),
@@ -142,6 +142,7 @@ pub fn abstract_state(w: &World) -> State {
             | cairn_spec::Cap::Zombie {
                 obj,
                 kind: Kind::CNode { radix },
+                ..
             } => {
                 cnodes.push((obj, obj + ((1u64 << radix) << SLOT_BITS)));
             }
@@ -149,6 +150,7 @@ pub fn abstract_state(w: &World) -> State {
             | cairn_spec::Cap::Zombie {
                 obj,
                 kind: Kind::Tcb,
+                ..
             } => {
                 let tcb = crate::types::PAddr(obj);
                 for i in 0..TCB_CNODE_ENTRIES {
