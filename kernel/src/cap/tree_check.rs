@@ -30,6 +30,34 @@ use crate::object::tcb::{Tcb, TcbRef, TCB_CNODE_ENTRIES};
 use crate::types::{PAddr, Region};
 use cairn_abi::object::SLOT_BITS;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast hasher for slot addresses and other small keys: these checks
+/// run after every step of the property and refinement tests, where the
+/// standard (DoS-resistant) hasher was the largest single cost.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.write_u64(b as u64));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        // Slot addresses share their low bits: fold the high bits down.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// A hash set with [`FastHasher`].
+pub type FastSet<T> = HashSet<T, BuildHasherDefault<FastHasher>>;
+/// A hash map with [`FastHasher`].
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
 /// Rights as a bit set where a subset means "fewer rights" (endpoints,
 /// notifications, frames, reply caps); `None` for capabilities without rights.
@@ -57,8 +85,10 @@ pub struct Cdt {
     /// `ends[l][i]`: the index in list `l` of the last descendant of entry
     /// `i` (`i` itself if it has none).
     ends: Vec<Vec<usize>>,
+    /// `parents[l][i]`: the index in list `l` of entry `i`'s MDB parent.
+    parents: Vec<Vec<Option<usize>>>,
     /// Slot address -> (list, index).
-    pos: HashMap<u64, (usize, usize)>,
+    pos: FastMap<u64, (usize, usize)>,
 }
 
 impl Cdt {
@@ -81,14 +111,19 @@ impl Cdt {
 
     /// The derivation ancestors of `d`, nearest first.
     pub fn ancestors(&self, d: SlotRef) -> Vec<SlotRef> {
-        let Some(&(l, i)) = self.pos.get(&d.paddr().0) else {
-            return Vec::new();
-        };
-        (0..i)
-            .rev()
-            .filter(|&j| self.ends[l][j] >= i)
-            .map(|j| self.lists[l][j])
-            .collect()
+        let mut out = Vec::new();
+        let mut at = self.pos.get(&d.paddr().0).copied();
+        while let Some(p) = at.and_then(|(l, i)| Some((l, self.parents[l][i]?))) {
+            out.push(self.lists[p.0][p.1]);
+            at = Some(p);
+        }
+        out
+    }
+
+    /// The nearest derivation ancestor of `d`.
+    pub fn parent(&self, d: SlotRef) -> Option<SlotRef> {
+        let &(l, i) = self.pos.get(&d.paddr().0)?;
+        Some(self.lists[l][self.parents[l][i]?])
     }
 
     /// Every slot holding a capability.
@@ -100,7 +135,7 @@ impl Cdt {
 /// Checks the invariants over `slots`, which must include every slot any of
 /// them links to when `closed`. Panics with a description on failure.
 pub fn check_tree(slots: &[SlotRef], closed: bool) -> Cdt {
-    let set: HashSet<u64> = slots.iter().map(|s| s.paddr().0).collect();
+    let set: FastSet<u64> = slots.iter().map(|s| s.paddr().0).collect();
     let mut heads = Vec::new();
     let mut live = 0usize;
     for &s in slots {
@@ -133,7 +168,7 @@ pub fn check_tree(slots: &[SlotRef], closed: bool) -> Cdt {
             None => heads.push(s),
         }
     }
-    let mut seen = HashSet::new();
+    let mut seen = FastSet::default();
     let mut cdt = Cdt::default();
     for h in heads {
         let mut list = Vec::new();
@@ -144,13 +179,30 @@ pub fn check_tree(slots: &[SlotRef], closed: bool) -> Cdt {
             list.push(s);
             cur = s.get().next();
         }
-        cdt.ends.push(check_list(&list));
+        let ends = check_list(&list);
+        cdt.parents.push(parents(&ends));
+        cdt.ends.push(ends);
         cdt.lists.push(list);
     }
     if closed {
         assert_eq!(seen.len(), live, "every capability in exactly one list");
     }
     cdt
+}
+
+/// Each entry's nearest ancestor from the extents of the subtrees (the
+/// entries whose subtree still covers it, innermost on top of a stack).
+fn parents(ends: &[usize]) -> Vec<Option<usize>> {
+    let mut open: Vec<usize> = Vec::new();
+    let mut out = Vec::with_capacity(ends.len());
+    for i in 0..ends.len() {
+        while open.last().is_some_and(|&j| ends[j] < i) {
+            open.pop();
+        }
+        out.push(open.last().copied());
+        open.push(i);
+    }
+    out
 }
 
 /// Nesting, rights and untyped containment within one list; returns the
@@ -221,7 +273,7 @@ fn object_slots(cap: &Cap) -> Option<(u64, u64)> {
 pub fn gather_slots(roots: &[SlotRef], prefix: &[(PAddr, u64)], ram: Region) -> Vec<SlotRef> {
     // Slot ranges of the objects found (a `prefix` CNode's whole range).
     let mut objects: Vec<(u64, u64)> = Vec::new();
-    let mut seen: HashSet<u64> = HashSet::new();
+    let mut seen: FastSet<u64> = FastSet::default();
     let mut out = Vec::new();
     let mut work: Vec<SlotRef> = roots.to_vec();
     let mut links: Vec<(SlotRef, SlotRef)> = Vec::new();
@@ -267,7 +319,7 @@ pub fn gather_slots(roots: &[SlotRef], prefix: &[(PAddr, u64)], ram: Region) -> 
 /// Every capability descends from a boot capability (is reachable from
 /// one in the derivation tree): each list starts at a slot in `heads` and
 /// all of its other entries are descendants of its head.
-pub fn check_rooted(cdt: &Cdt, heads: &HashSet<u64>) {
+pub fn check_rooted<S: std::hash::BuildHasher>(cdt: &Cdt, heads: &HashSet<u64, S>) {
     for (list, ends) in cdt.lists.iter().zip(&cdt.ends) {
         let head = list[0];
         assert!(
@@ -370,12 +422,31 @@ pub fn check_memory(cdt: &Cdt, boot: &BootMemory) {
             b.3
         );
     }
-    for (u, uc, ur) in &caps {
+    // Each untyped against every capability overlapping it: those that
+    // start inside it (a range of the caps sorted by start) and those
+    // that start before it and reach into it (a sweep keeps the regions
+    // still open at each start).
+    let mut by_start: Vec<usize> = (0..caps.len()).collect();
+    by_start.sort_by_key(|&i| caps[i].2 .0);
+    let mut open: Vec<usize> = Vec::new();
+    for (n, &ui) in by_start.iter().enumerate() {
+        let (u, uc, ur) = &caps[ui];
+        let start = ur.0 as u128;
+        open.retain(|&o| end_of(caps[o].2 .0, caps[o].2 .1) > start);
         let Cap::Untyped { free_index, .. } = *uc else {
+            open.push(ui);
             continue;
         };
-        for (x, xc, xr) in &caps {
-            if x == u || !overlap(*ur, *xr) {
+        let before = open.iter().copied().filter(|&o| caps[o].2 .0 < ur.0);
+        let from = by_start[..n].partition_point(|&i| caps[i].2 .0 < ur.0);
+        let end = end_of(ur.0, ur.1);
+        let inside = by_start[from..]
+            .iter()
+            .copied()
+            .take_while(|&i| (caps[i].2 .0 as u128) < end);
+        for xi in before.chain(inside) {
+            let (x, xc, _) = &caps[xi];
+            if x == u {
                 continue;
             }
             let ok = cdt.is_descendant(*u, *x)
@@ -385,6 +456,7 @@ pub fn check_memory(cdt: &Cdt, boot: &BootMemory) {
                 "{xc:?} in {x:?} overlaps {uc:?} in {u:?} but is not its descendant"
             );
         }
+        open.push(ui);
         let mark = ur.0 as u128 + free_index as u128;
         for d in cdt.descendants(*u) {
             if let Some(dr) = cap_region(&d.get().cap()) {
@@ -400,11 +472,17 @@ pub fn check_memory(cdt: &Cdt, boot: &BootMemory) {
         if matches!(c, Cap::Untyped { .. }) || is_boot_object(*r) {
             continue;
         }
-        let parent = cdt.ancestors(*s).into_iter().find(|a| {
+        let mut up = cdt.parent(*s);
+        let found = loop {
+            let Some(a) = up else { break false };
             let ac = a.get().cap();
-            matches!(ac, Cap::Untyped { .. }) && cap_region(&ac).is_some_and(|ar| inside(ar, *r))
-        });
-        assert!(parent.is_some(), "{c:?} in {s:?} has no untyped ancestor");
+            if matches!(ac, Cap::Untyped { .. }) && cap_region(&ac).is_some_and(|ar| inside(ar, *r))
+            {
+                break true;
+            }
+            up = cdt.parent(a);
+        };
+        assert!(found, "{c:?} in {s:?} has no untyped ancestor");
     }
 }
 

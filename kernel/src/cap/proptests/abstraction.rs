@@ -20,7 +20,7 @@ use crate::object::tcb::{Tcb, TcbRef, TCB_CNODE_ENTRIES};
 use cairn_abi::object::SLOT_BITS;
 use cairn_spec::cap::{EpRights, Kind, VmRights};
 use cairn_spec::{Entry, Object, SlotId, State};
-use std::collections::HashMap;
+use crate::cap::tree_check::FastMap;
 
 /// The abstract cap of a kernel cap.
 pub fn abs_cap(c: &Cap) -> cairn_spec::Cap {
@@ -130,7 +130,7 @@ pub fn abstract_state(w: &World) -> State {
     // Objects, and where each slot-holding object's slots are.
     let mut objects = std::collections::BTreeMap::new();
     let mut cnodes: Vec<(u64, u64)> = Vec::new(); // (start, end) = obj
-    let mut tcb_slots: HashMap<u64, SlotId> = HashMap::new();
+    let mut tcb_slots: FastMap<u64, SlotId> = FastMap::default();
     for s in &live {
         let c = s.get().cap();
         let a = abs_cap(&c);
@@ -165,26 +165,31 @@ pub fn abstract_state(w: &World) -> State {
             _ => {}
         }
     }
+    // By start (objects do not overlap: `World::check`), for a binary
+    // search.
+    cnodes.sort_unstable();
     let id = |s: SlotRef| -> SlotId {
         let a = s.paddr().0;
         if let Some(&id) = tcb_slots.get(&a) {
             return id;
         }
-        let &(start, _) = cnodes
-            .iter()
-            .find(|&&(st, end)| st <= a && a < end)
+        let at = cnodes.partition_point(|&(st, _)| st <= a);
+        let &(start, _) = at
+            .checked_sub(1)
+            .and_then(|i| cnodes.get(i))
+            .filter(|&&(_, end)| a < end)
             .unwrap_or_else(|| panic!("{s:?} is in no CNode or TCB a cap names"));
         SlotId {
             obj: start,
             index: (a - start) >> SLOT_BITS,
         }
     };
-    let mut entries: HashMap<SlotId, Entry> = HashMap::new();
+    let mut entries: FastMap<SlotId, Entry> = FastMap::default();
     // In list order, so that children come out newest first.
     for list in &w.cdt.lists {
         for &s in list {
             let e = s.get();
-            let parent = w.cdt.ancestors(s).first().map(|&p| id(p));
+            let parent = w.cdt.parent(s).map(id);
             let me = id(s);
             entries.insert(
                 me,
@@ -217,6 +222,64 @@ pub fn abstract_state(w: &World) -> State {
         objects,
         tcb_bits: crate::config::TCB_BITS,
     }
+}
+
+/// Whether `a` and `b` are equal in their `State::observable()` forms
+/// (an untyped's watermark counts only while it has children), compared
+/// in place: this runs after every step.
+pub fn observably_equal(a: &State, b: &State) -> bool {
+    let watermark = |e: &Entry| match e.cap {
+        cairn_spec::Cap::Untyped { watermark, .. } if !e.children.is_empty() => watermark,
+        _ => 0,
+    };
+    let entry_eq = |x: &Entry, y: &Entry| {
+        let strip = |e: &Entry| match e.cap {
+            cairn_spec::Cap::Untyped {
+                obj,
+                size_bits,
+                device,
+                ..
+            } => cairn_spec::Cap::Untyped {
+                obj,
+                size_bits,
+                device,
+                watermark: 0,
+            },
+            c => c,
+        };
+        strip(x) == strip(y)
+            && watermark(x) == watermark(y)
+            && x.original == y.original
+            && x.parent == y.parent
+            && x.children == y.children
+    };
+    let slots_eq = |x: &std::collections::BTreeMap<u64, Entry>,
+                    y: &std::collections::BTreeMap<u64, Entry>| {
+        x.len() == y.len()
+            && x.iter()
+                .zip(y)
+                .all(|((i, e), (j, f))| i == j && entry_eq(e, f))
+    };
+    a.tcb_bits == b.tcb_bits
+        && a.objects.len() == b.objects.len()
+        && a.objects.iter().zip(&b.objects).all(|((i, x), (j, y))| {
+            i == j
+                && match (x, y) {
+                    (
+                        Object::CNode {
+                            radix: r,
+                            slots: sx,
+                        },
+                        Object::CNode {
+                            radix: q,
+                            slots: sy,
+                        },
+                    ) => r == q && slots_eq(sx, sy),
+                    (Object::Tcb { slots: sx }, Object::Tcb { slots: sy }) => slots_eq(sx, sy),
+                    (Object::Other(k), Object::Other(l)) => k == l,
+                    _ => false,
+                }
+        })
 }
 
 /// The differences between the kernel's abstract state and the spec's, as
