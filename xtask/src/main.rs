@@ -227,13 +227,14 @@ enum Cmd {
     /// specification (spec/), their replies and states compared after
     /// every step.
     ///
-    /// `cargo xtask test` runs it with a small step count; this runs it
-    /// optimised, longer. A failure prints the shrunk sequence of steps.
+    /// `cargo xtask test` runs it with 1 000 000 steps; this runs it
+    /// optimised, as long as asked. A failure prints the shrunk sequence
+    /// of steps and the seed that reproduces it.
     Spec {
         /// Steps to run (in sequences of up to 400 from fresh boots).
         #[arg(long, value_name = "N", default_value_t = 1_000_000)]
         steps: u64,
-        /// Seed of the random sequences (default: a fresh one).
+        /// Seed of the random sequences (default: a fresh one, printed).
         #[arg(long, value_name = "S")]
         seed: Option<u64>,
     },

@@ -19,9 +19,13 @@ pub fn run(steps: u64, seed: Option<u64>) -> Result<bool, String> {
         .args(["--", "--exact", "--nocapture"])
         .env("CAIRN_SPEC_STEPS", steps.to_string())
         .env("RUST_BACKTRACE", "0");
-    let seed = seed.map_or("random".to_string(), |s| s.to_string());
-    cmd.env("CAIRN_SPEC_SEED", seed);
-    eprintln!("xtask: refinement test, {steps} steps");
+    // A fresh seed unless given, printed so that a failure reproduces.
+    let seed = seed.unwrap_or_else(|| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        now.map_or(1, |d| d.as_nanos() as u64 % 1_000_000_007)
+    });
+    cmd.env("CAIRN_SPEC_SEED", seed.to_string());
+    eprintln!("xtask: refinement test, {steps} steps, seed {seed}");
     let start = std::time::Instant::now();
     let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     eprintln!(

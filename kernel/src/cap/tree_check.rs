@@ -431,12 +431,14 @@ pub fn check_memory(cdt: &Cdt, boot: &BootMemory) {
     let mut open: Vec<usize> = Vec::new();
     for (n, &ui) in by_start.iter().enumerate() {
         let (u, uc, ur) = &caps[ui];
-        let start = ur.0 as u128;
-        open.retain(|&o| end_of(caps[o].2 .0, caps[o].2 .1) > start);
         let Cap::Untyped { free_index, .. } = *uc else {
             open.push(ui);
             continue;
         };
+        // Pruned only here, where it is read (copies of one object are
+        // many).
+        let start = ur.0 as u128;
+        open.retain(|&o| end_of(caps[o].2 .0, caps[o].2 .1) > start);
         let before = open.iter().copied().filter(|&o| caps[o].2 .0 < ur.0);
         let from = by_start[..n].partition_point(|&i| caps[i].2 .0 < ur.0);
         let end = end_of(ur.0, ur.1);

@@ -14,13 +14,13 @@
 //!   in list order; `original` is the CTE's revocable flag.
 
 use super::world::World;
+use crate::cap::tree_check::FastMap;
 use crate::cap::zombie::{Zombie, ZombieKind};
 use crate::cap::{Cap, SlotRef};
 use crate::object::tcb::{Tcb, TcbRef, TCB_CNODE_ENTRIES};
 use cairn_abi::object::SLOT_BITS;
 use cairn_spec::cap::{EpRights, Kind, VmRights};
 use cairn_spec::{Entry, Object, SlotId, State};
-use crate::cap::tree_check::FastMap;
 
 /// The abstract cap of a kernel cap.
 pub fn abs_cap(c: &Cap) -> cairn_spec::Cap {
