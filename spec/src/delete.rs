@@ -16,11 +16,12 @@
 //!   stead) and stays there until an exposed deletion reaches it.
 //!
 //! Both bound seL4's recursion, and user space sees them: the untyped a
-//! zombie's object came from still has a child. Two consequences follow
-//! and are seL4's too: when the slot being deleted is itself the first
-//! slot of an object met inside (or a slot of the object it destroys), the
-//! deletion ends up destroying a different object, leaving the first one a
-//! zombie in its own first slot with some of its caps (docs/spec.md).
+//! zombie's object came from still has a child. Two consequences are
+//! seL4's too (docs/spec.md, rule 2): if the slot being deleted is the
+//! first slot of an object met inside, that object's zombie lands in it
+//! and that object is destroyed instead, the first one left a zombie in
+//! its own first slot; and an object whose last cap sits in its own slot
+//! `i > 0` is left a zombie in slot 0, its slots `1..i` still full.
 //!
 //! A zombie counts the slots left to empty (seL4's zombie number: the
 //! object's size at first, one fewer after each slot an exposed deletion

@@ -246,3 +246,34 @@ fn revoke_through_two_cnodes_holding_each_others_last_cap() {
     assert_eq!(call(&mut s, 0, 17, &[1, 64], &[]), Ok(()));
     assert_eq!(s.objects.keys().copied().collect::<Vec<_>>(), before);
 }
+
+/// A CNode whose last cap sits in its own slot 2: deleting that cap
+/// empties slot 3, then meets the zombie's own slot, which moves the
+/// zombie into slot 0 and ends; slot 1 keeps its cap until a deletion
+/// reaches the zombie (seL4's `reduceZombie`, rule 2 of docs/spec.md).
+#[test]
+fn a_cnode_holding_its_last_cap_in_slot_2_stays_a_zombie() {
+    let mut s = boot();
+    assert_eq!(call(&mut s, 1, 1, &[4, 2, 0, 0, 2, 1], &[0]), Ok(()));
+    let Some(Cap::CNode { obj: a, .. }) = s.cap(root(2)) else {
+        panic!()
+    };
+    // A copy of the root CNode's cap into A's slot 1, A's cap into its
+    // slot 2.
+    assert_eq!(call(&mut s, 2, 20, &[1, 2, 0, 64, 15], &[0]), Ok(()));
+    assert_eq!(call(&mut s, 2, 22, &[2, 2, 2, 64], &[0]), Ok(()));
+    let at = |s: &State, index| s.cap(SlotId { obj: a, index });
+    s.delete(SlotId { obj: a, index: 2 }, true);
+    assert_eq!(
+        at(&s, 0),
+        Some(Cap::Zombie {
+            obj: a,
+            kind: Kind::CNode { radix: 2 },
+            count: 3
+        })
+    );
+    assert_eq!(at(&s, 1), Some(root_cap()));
+    assert_eq!(at(&s, 2), None);
+    assert_eq!(call(&mut s, 0, 17, &[1, 64], &[]), Ok(()));
+    assert!(!s.objects.contains_key(&a));
+}
