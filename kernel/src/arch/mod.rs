@@ -15,6 +15,7 @@
 //! | item | meaning |
 //! |---|---|
 //! | `paddr_to_kptr(PAddr) -> usize` | kernel virtual address of a physical address |
+//! | `paddr_range_to_kptr(PAddr, len) -> usize` | the same for a range about to be used (the host checks its end and records its pages as touched) |
 //! | `kptr_to_paddr(usize) -> PAddr` | the inverse |
 //! | `console_putchar(u8)` | kernel console output |
 //! | `halt(success: bool) -> !` | power off (QEMU exits; status 0 on success) |

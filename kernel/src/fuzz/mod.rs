@@ -49,13 +49,14 @@ use crate::ipc::message::MessageRegs;
 use crate::ipc::transfer::CAPS_OR_BADGES_WORD;
 use crate::object::access::write_word;
 use crate::object::tcb::{TcbRef, ThreadState};
-use crate::state::{kernel, MAX_IRQ};
+use crate::state::{self, kernel, KernelState, MAX_IRQ};
 use crate::testutil::{boot_with_ram, TestKernel, RAM};
 use crate::types::Region;
 use cairn_abi::message::MessageInfo;
 use cairn_abi::syscall::*;
 use input::Input;
 use invariants::BootFacts;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Simulated RAM of a fuzz run: the least the test machine boots with,
@@ -108,9 +109,60 @@ pub struct World {
     slots: Vec<SlotRef>,
 }
 
+/// The machine booted once per thread and saved, and the driver's view of
+/// it: every run starts from it again.
+struct Booted {
+    world: World,
+    state: Box<KernelState>,
+    slots: Vec<SlotRef>,
+}
+
+thread_local! {
+    static BOOTED: RefCell<Option<Booted>> = const { RefCell::new(None) };
+}
+
 /// Runs the fuzz input `data` (see the module doc); panics on a finding.
+///
+/// Every run starts from the same machine: the first run of a thread
+/// boots it ([`World::new`]) and saves it (the simulated machine's RAM
+/// and registers, [`SimMachine::save`], and the kernel state); every
+/// later run puts it back ([`SimMachine::rollback`] copies back only the
+/// pages the previous run touched, a few dozen of 2 048) instead of
+/// booting again, which was most of a run's time.
 pub fn run(data: &[u8]) {
-    let mut w = World::new();
+    from_start(|w| run_on(w, data));
+}
+
+/// Calls `f` on the machine as booted: boots and saves it the first time
+/// on this thread (or if a test installed another machine since), else
+/// rolls it back.
+fn from_start<R>(f: impl FnOnce(&mut World) -> R) -> R {
+    BOOTED.with(|b| {
+        let mut b = b.borrow_mut();
+        let fresh = b.as_ref().is_none_or(|_| SimMachine::rollback().is_none());
+        let booted = match b.take() {
+            Some(mut booted) if !fresh => {
+                state::restore(&booted.state);
+                booted.world.pending.clear();
+                booted.world.slots.clone_from(&booted.slots);
+                booted
+            }
+            _ => {
+                let world = World::new();
+                SimMachine::save();
+                Booted {
+                    state: state::snapshot(),
+                    slots: world.slots.clone(),
+                    world,
+                }
+            }
+        };
+        f(&mut b.insert(booted).world)
+    })
+}
+
+/// Runs `data` on `w`.
+fn run_on(w: &mut World, data: &[u8]) {
     let mut input = Input::new(data);
     let mut steps = 0;
     while !input.is_empty() && steps < MAX_STEPS {

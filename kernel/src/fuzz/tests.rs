@@ -3,6 +3,43 @@
 
 use super::run;
 
+/// A pseudo-random program of `len` bytes (xorshift from `seed`).
+fn program(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed.wrapping_mul(0xA24B_AED4_963E_E407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Every run starts from the same machine: after runs of pseudo-random
+/// programs, the rollback (which copies back only the pages the kernel
+/// touched) leaves every byte of RAM, the rest of the simulated machine
+/// and the kernel state as they were after boot, so that a finding
+/// replays alone as it happened after a thousand other inputs.
+#[test]
+fn every_run_starts_from_the_machine_as_booted() {
+    use crate::arch::host::SimMachine;
+    use crate::state::kernel;
+    super::from_start(|_| ());
+    let machine = SimMachine::snapshot();
+    let state = format!("{:?}", kernel());
+    let mut changed = 0;
+    for seed in 0..24 {
+        run(&program(seed, 2048));
+        changed += usize::from(machine.difference().is_some());
+        super::from_start(|_| ());
+        assert_eq!(machine.difference(), None, "after program {seed}");
+        assert_eq!(format!("{:?}", kernel()), state, "after program {seed}");
+    }
+    // The comparison can fail: the programs did change the machine.
+    assert!(changed > 20, "only {changed} programs changed the machine");
+}
+
 /// Inputs of every kind of step run without a finding: the empty input
 /// (setup and the checks alone), each step kind on its own, and a
 /// pseudo-random input long enough to reach every kind many times.
@@ -12,16 +49,7 @@ fn the_driver_runs_every_step_kind() {
     for kind in 0..16u8 {
         run(&[kind, 0x10, 0x05, 0x01, 0x0A, 0xFF, 0x00, 0x33]);
     }
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    let data: Vec<u8> = (0..4096)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect();
-    run(&data);
+    run(&program(0, 4096));
 }
 
 /// The checks catch what they are for: a thread blocked on an endpoint

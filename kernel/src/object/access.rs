@@ -89,20 +89,13 @@ impl<T: KernelObject> ObjPtr<T> {
 
     /// A shared reference to the object.
     pub fn get(self) -> &'static T {
-        let p = arch::paddr_to_kptr(self.pa) as *const T;
+        let p = arch::paddr_range_to_kptr(self.pa, size_of::<T>() as u64) as *const T;
         debug_assert!(p.is_aligned());
         // SAFETY: by the module invariant `pa` holds a live, aligned T inside
         // the physical window; T is all-Cell integers (KernelObject), so a
         // shared reference is valid whatever the bytes and however aliased.
         unsafe { &*p }
     }
-}
-
-/// Translates the end of `[pa, pa + len)` only for the check the host's
-/// translation makes (that the range ends inside simulated RAM); on the
-/// bare-metal target the window covers all RAM and this costs nothing.
-fn check_end(pa: PAddr, len: u64) {
-    arch::paddr_to_kptr(pa.add(len));
 }
 
 /// Bytes [`zero`] clears per step of its fast loop: eight words.
@@ -121,8 +114,7 @@ pub fn zero(pa: PAddr, len: u64) {
     if len == 0 {
         return;
     }
-    let p = arch::paddr_to_kptr(pa) as *mut u8;
-    check_end(pa, len);
+    let p = arch::paddr_range_to_kptr(pa, len) as *mut u8;
     let len = len as usize;
     // SAFETY: `[pa, pa + len)` is RAM inside the physical window that the
     // caller owns (a new object or frame); nothing holds a reference into it
@@ -150,8 +142,7 @@ pub fn copy_in(pa: PAddr, bytes: &[u8]) {
     if bytes.is_empty() {
         return;
     }
-    let p = arch::paddr_to_kptr(pa) as *mut u8;
-    check_end(pa, bytes.len() as u64);
+    let p = arch::paddr_range_to_kptr(pa, bytes.len() as u64) as *mut u8;
     // SAFETY: as in `zero`; `bytes` is kernel memory that cannot overlap the
     // destination frame (frames given to user space are never kernel data).
     unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len()) }
@@ -162,8 +153,7 @@ pub fn copy_out(pa: PAddr, out: &mut [u8]) {
     if out.is_empty() {
         return;
     }
-    let p = arch::paddr_to_kptr(pa) as *const u8;
-    check_end(pa, out.len() as u64);
+    let p = arch::paddr_range_to_kptr(pa, out.len() as u64) as *const u8;
     // SAFETY: `[pa, pa + len)` is RAM inside the physical window; reading
     // plain bytes from it is always valid.
     unsafe { core::ptr::copy_nonoverlapping(p, out.as_mut_ptr(), out.len()) }

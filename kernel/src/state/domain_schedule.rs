@@ -45,6 +45,23 @@ impl DomainSchedule {
         }
     }
 
+    /// Makes this schedule a copy of `o` (host: `state::restore`).
+    #[cfg(not(target_os = "none"))]
+    pub(super) fn copy_from(&self, o: &DomainSchedule) {
+        let DomainSchedule {
+            table,
+            index,
+            start,
+            time,
+        } = self;
+        for (e, f) in table.iter().zip(&o.table) {
+            e.set(f.get());
+        }
+        for (a, b) in [(index, &o.index), (start, &o.start), (time, &o.time)] {
+            a.set(b.get());
+        }
+    }
+
     fn entry(&self, i: u64) -> u64 {
         self.table.get(i as usize).map_or(0, Cell::get)
     }

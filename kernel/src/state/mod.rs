@@ -150,6 +150,53 @@ impl KernelState {
         }
     }
 
+    /// Makes this state a copy of `o`, field by field (host only: the
+    /// state is Cells, so it is overwritten in place through the shared
+    /// reference every caller holds). The destructuring names every field,
+    /// so that a field added later cannot be forgotten here.
+    #[cfg(not(target_os = "none"))]
+    fn copy_from(&self, o: &KernelState) {
+        let KernelState {
+            current,
+            action,
+            ready,
+            cur_domain,
+            domains,
+            ticks,
+            asid_table,
+            active_vspace,
+            fpu_owner,
+            irq_node,
+            irq_state,
+            work_units,
+            preemptions,
+            bench,
+        } = self;
+        let words = [
+            (current, &o.current),
+            (action, &o.action),
+            (cur_domain, &o.cur_domain),
+            (ticks, &o.ticks),
+            (fpu_owner, &o.fpu_owner),
+            (irq_node, &o.irq_node),
+            (work_units, &o.work_units),
+            (preemptions, &o.preemptions),
+        ];
+        for (a, b) in words
+            .into_iter()
+            .chain(asid_table.iter().zip(&o.asid_table))
+        {
+            a.set(b.get());
+        }
+        for (a, b) in irq_state.iter().zip(&o.irq_state) {
+            a.set(b.get());
+        }
+        ready.copy_from(&o.ready);
+        domains.copy_from(&o.domains);
+        active_vspace.set(o.active_vspace.get());
+        bench.set(o.bench.get());
+    }
+
     // ---- The running thread (seL4's `ksCurThread`) -------------------
 
     /// The running thread, if any (none while idle).
@@ -402,25 +449,63 @@ mod global {
 #[cfg(not(target_os = "none"))]
 mod global {
     use super::KernelState;
-    use std::cell::Cell;
 
     thread_local! {
-        static STATE: Cell<&'static KernelState> = Cell::new(Box::leak(Box::new(KernelState::new())));
+        /// One state per test thread, leaked once when the thread first
+        /// uses it ([`kernel`] hands out `'static` references) and reused
+        /// from then on: [`reset`] and [`restore`] overwrite it.
+        static STATE: &'static KernelState = Box::leak(Box::new(KernelState::new()));
     }
 
     /// The kernel state of this test thread.
     pub fn kernel() -> &'static KernelState {
-        STATE.with(Cell::get)
+        STATE.with(|s| *s)
     }
 
-    /// Starts this thread's kernel state afresh (the old one is leaked:
-    /// tests are short-lived).
+    /// Starts this thread's kernel state afresh (as at power-on). It
+    /// overwrites the one state in place, so a thread may boot any number
+    /// of times without its memory growing (the fuzzer boots once, but
+    /// the host tests boot per test).
     pub fn reset() {
-        STATE.with(|s| s.set(Box::leak(Box::new(KernelState::new()))));
+        kernel().copy_from(&KernelState::new());
+    }
+
+    /// A copy of this thread's kernel state, for [`restore`].
+    pub fn snapshot() -> Box<KernelState> {
+        let s = Box::new(KernelState::new());
+        s.copy_from(kernel());
+        s
+    }
+
+    /// Makes this thread's kernel state what it was at `snap`.
+    pub fn restore(snap: &KernelState) {
+        kernel().copy_from(snap);
     }
 }
 
 pub use global::*;
+
+#[cfg(all(test, not(target_os = "none")))]
+mod reset_tests {
+    use super::{kernel, reset, restore, snapshot};
+
+    /// A reset overwrites the thread's one state instead of leaking a new
+    /// one (a thread may boot millions of times), and a restore brings
+    /// back exactly what a snapshot saw.
+    #[test]
+    fn reset_and_restore_overwrite_the_one_state() {
+        let at = core::ptr::from_ref(kernel());
+        kernel().count_tick();
+        kernel().count_preemption();
+        let snap = snapshot();
+        reset();
+        assert_eq!(core::ptr::from_ref(kernel()), at);
+        assert_eq!((kernel().ticks(), kernel().preemptions()), (0, 0));
+        restore(&snap);
+        assert_eq!((kernel().ticks(), kernel().preemptions()), (1, 1));
+        assert_eq!(format!("{:?}", kernel()), format!("{snap:?}"));
+    }
+}
 
 // Also built for the fuzzer (feature `fuzzing`), whose test kernel
 // (`testutil`) starts every call's work count afresh.

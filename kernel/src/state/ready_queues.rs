@@ -43,6 +43,19 @@ impl ReadyQueues {
         }
     }
 
+    /// Makes these queues a copy of `o` (host: `state::restore`).
+    #[cfg(not(target_os = "none"))]
+    pub(super) fn copy_from(&self, o: &ReadyQueues) {
+        let ReadyQueues { queues, bitmap } = self;
+        for (q, p) in queues.iter().zip(&o.queues) {
+            q.head.set(p.head.get());
+            q.tail.set(p.tail.get());
+        }
+        for (b, c) in bitmap.iter().flatten().zip(o.bitmap.iter().flatten()) {
+            b.set(c.get());
+        }
+    }
+
     /// The queue, priority and bitmap of `t`'s domain and priority (both
     /// clamped: the TCB invocations keep them in range). Never `None`: the
     /// clamps keep both lookups in range, so the compiler drops the checks.

@@ -41,7 +41,30 @@ struct Sim {
     fpu: [u64; FPU_WORDS],
     /// Copies between the FPU and a TCB ([`fpu_save`], [`fpu_load`]).
     fpu_copies: u64,
+    /// One bit per page of RAM that the kernel translated an address in
+    /// since the last [`SimMachine::save`] (every access to simulated RAM
+    /// goes through [`paddr_range_to_kptr`] or [`paddr_to_kptr`]), so that
+    /// [`SimMachine::rollback`] copies back only those.
+    touched: Box<[Cell<u64>]>,
+    /// The machine as [`SimMachine::save`] left it.
+    saved: Option<Box<Saved>>,
 }
+
+/// A saved machine: its RAM and everything else [`Sim`] holds.
+struct Saved {
+    ram: Vec<u8>,
+    console: String,
+    vspace: Option<(PAddr, u16)>,
+    irq_after: Option<u64>,
+    irq_checks: u64,
+    irq_unmasked: u128,
+    flushes: Vec<Flush>,
+    fpu: [u64; FPU_WORDS],
+    fpu_copies: u64,
+}
+
+/// Bytes per page the touched-page bitmap tracks.
+const PAGE: u64 = 4096;
 
 /// A TLB flush the kernel asked for (recorded, so that tests can check
 /// that every change to a live mapping is followed by one).
@@ -177,8 +200,84 @@ impl SimMachine {
                 flushes: Vec::new(),
                 fpu: [0; FPU_WORDS],
                 fpu_copies: 0,
+                touched: (0..size.div_ceil(PAGE * 64))
+                    .map(|_| Cell::new(0))
+                    .collect(),
+                saved: None,
             })
         });
+    }
+
+    /// Saves the whole machine, for [`SimMachine::rollback`] (the fuzzer
+    /// boots once and rolls back before every input).
+    pub fn save() {
+        with_machine(|m| {
+            let saved = Saved {
+                ram: m.ram().to_vec(),
+                console: m.console.clone(),
+                vspace: m.vspace,
+                irq_after: m.irq_after,
+                irq_checks: m.irq_checks,
+                irq_unmasked: m.irq_unmasked,
+                flushes: m.flushes.clone(),
+                fpu: m.fpu,
+                fpu_copies: m.fpu_copies,
+            };
+            m.saved = Some(Box::new(saved));
+            for w in m.touched.iter() {
+                w.set(0);
+            }
+        })
+    }
+
+    /// Puts the machine back as [`SimMachine::save`] left it: the RAM
+    /// pages touched since (the others cannot have changed) and everything
+    /// else. Returns the number of pages copied back, or `None` if this
+    /// machine was never saved (e.g. a test installed a new one since).
+    pub fn rollback() -> Option<usize> {
+        with_machine(|m| {
+            let saved = m.saved.take()?;
+            let mut pages = 0;
+            for (i, w) in m.touched.iter().enumerate() {
+                let mut bits = w.replace(0);
+                while bits != 0 {
+                    let page = i * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let start = page * PAGE as usize;
+                    let end = (start + PAGE as usize).min(m.size as usize);
+                    // SAFETY: `[start, end)` lies inside the `size` bytes at
+                    // `ptr` (pages are below `size` by construction of
+                    // `touched`); nothing else references them while the
+                    // kernel is not running (tests are single-threaded per
+                    // machine), and `saved.ram` is a separate buffer.
+                    let ram =
+                        unsafe { std::slice::from_raw_parts_mut(m.ptr.add(start), end - start) };
+                    ram.copy_from_slice(&saved.ram[start..end]);
+                    pages += 1;
+                }
+            }
+            let Saved {
+                ram: _,
+                console,
+                vspace,
+                irq_after,
+                irq_checks,
+                irq_unmasked,
+                flushes,
+                fpu,
+                fpu_copies,
+            } = &*saved;
+            m.console.clone_from(console);
+            m.vspace = *vspace;
+            m.irq_after = *irq_after;
+            m.irq_checks = *irq_checks;
+            m.irq_unmasked = *irq_unmasked;
+            m.flushes.clone_from(flushes);
+            m.fpu = *fpu;
+            m.fpu_copies = *fpu_copies;
+            m.saved = Some(saved);
+            Some(pages)
+        })
     }
 
     /// Takes the console output captured so far.
@@ -281,17 +380,35 @@ fn lazy_zeroed(size: usize) -> (*mut u8, Layout, *mut u8) {
 }
 
 /// Kernel pointer of simulated physical address `pa`. Panics (a test bug)
-/// if `pa` is outside the installed RAM.
+/// if `pa` is outside the installed RAM. Records `pa`'s page as touched.
 pub fn paddr_to_kptr(pa: PAddr) -> usize {
+    paddr_range_to_kptr(pa, 0)
+}
+
+/// Kernel pointer of the range `[pa, pa + len)`. Panics (a test bug) if
+/// the range is not inside the installed RAM. Records its pages as
+/// touched (for [`SimMachine::rollback`]).
+pub fn paddr_range_to_kptr(pa: PAddr, len: u64) -> usize {
     SIM.with(|s| {
         let s = s.borrow();
         let m = s.as_ref().expect("no simulated machine installed");
+        let end = pa.0.checked_add(len);
         assert!(
-            pa.0 >= m.base && pa.0 <= m.base + m.size,
-            "paddr {:#x} outside simulated RAM",
+            pa.0 >= m.base && end.is_some_and(|e| e <= m.base + m.size),
+            "paddr {:#x} (+{len:#x}) outside simulated RAM",
             pa.0
         );
-        m.ptr as usize + (pa.0 - m.base) as usize
+        let off = pa.0 - m.base;
+        // The pages of [off, off + len), or off's page for an empty range
+        // (a word access), none past the end.
+        let first = off / PAGE;
+        let last = (off + len.max(1)).div_ceil(PAGE).min(m.size.div_ceil(PAGE));
+        for page in first..last {
+            if let Some(w) = m.touched.get((page / 64) as usize) {
+                w.set(w.get() | 1 << (page % 64));
+            }
+        }
+        m.ptr as usize + off as usize
     })
 }
 

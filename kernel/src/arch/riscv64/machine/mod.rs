@@ -139,6 +139,13 @@ pub fn paddr_to_kptr(pa: PAddr) -> usize {
     (pa.0.wrapping_add(PPTR_BASE)) as usize
 }
 
+/// Kernel virtual address of the range `[pa, pa + len)`: its start's (the
+/// window covers all RAM; the host checks and records the whole range).
+#[inline]
+pub fn paddr_range_to_kptr(pa: PAddr, _len: u64) -> usize {
+    paddr_to_kptr(pa)
+}
+
 /// Physical address of kernel pointer `p`, from either the physical-memory
 /// window or the kernel-ELF window.
 pub fn kptr_to_paddr(p: usize) -> PAddr {
