@@ -153,14 +153,6 @@ pub fn build(verbose: bool) -> Result<PathBuf, String> {
 }
 
 /// Builds and runs the fuzzer; returns whether it found nothing.
-/// Executions per libFuzzer process at most. The host kernel state of a
-/// test thread is leaked at every fresh boot (`state::reset`, a few KiB:
-/// tests are short-lived), so one process grows with its executions;
-/// runs longer than this are made of several processes on the same
-/// corpus, each well below libFuzzer's memory limit.
-const EXECS_PER_PROCESS: u64 = 100_000;
-
-/// Builds and runs the fuzzer; returns whether it found nothing.
 pub fn run(o: &Options) -> Result<bool, String> {
     let bin = build(o.verbose)?;
     let corpus = Path::new("target/fuzz/corpus");
@@ -181,7 +173,6 @@ pub fn run(o: &Options) -> Result<bool, String> {
         if left_execs == Some(0) || left_secs == Some(0) {
             break;
         }
-        let runs = left_execs.unwrap_or(u64::MAX).min(EXECS_PER_PROCESS);
         let mut cmd = Command::new(&bin);
         cmd.arg(corpus)
             .arg(format!("-max_len={MAX_LEN}"))
@@ -189,8 +180,10 @@ pub fn run(o: &Options) -> Result<bool, String> {
             .arg("-timeout=10")
             .arg("-rss_limit_mb=2048")
             .arg("-print_final_stats=1")
-            .arg(format!("-runs={runs}"))
             .arg(format!("-artifact_prefix={}/", artifacts.display()));
+        if let Some(n) = left_execs {
+            cmd.arg(format!("-runs={n}"));
+        }
         if let Some(s) = left_secs {
             cmd.arg(format!("-max_total_time={s}"));
         }

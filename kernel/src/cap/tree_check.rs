@@ -168,8 +168,9 @@ pub fn check_tree(slots: &[SlotRef], closed: bool) -> Cdt {
             None => heads.push(s),
         }
     }
-    let mut seen = FastSet::default();
+    let mut seen = FastSet::with_capacity_and_hasher(live, Default::default());
     let mut cdt = Cdt::default();
+    cdt.pos.reserve(live);
     for h in heads {
         let mut list = Vec::new();
         let mut cur = Some(h);

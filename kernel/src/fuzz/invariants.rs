@@ -27,13 +27,13 @@
 
 use crate::cap::derive::cap_region;
 use crate::cap::tree_check::{self as tc, BootMemory, Cdt};
+use crate::cap::tree_check::{FastMap, FastSet};
 use crate::cap::{Cap, SlotRef};
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::TcbQueue;
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::types::{PAddr, Region};
-use std::collections::{HashMap, HashSet};
 
 /// What boot made, against which the checks compare.
 pub struct BootFacts {
@@ -100,7 +100,8 @@ fn queue_of(q: TcbQueue, limit: usize) -> Vec<u64> {
 }
 
 fn check_queues(slots: &[SlotRef]) {
-    let (mut eps, mut ntfns, mut tcbs) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let (mut eps, mut ntfns, mut tcbs) =
+        (FastSet::default(), FastSet::default(), FastSet::default());
     for s in slots {
         match s.get().cap() {
             Cap::Endpoint { ptr, .. } => eps.insert(ptr.0),
@@ -110,7 +111,7 @@ fn check_queues(slots: &[SlotRef]) {
         };
     }
     // Thread -> (object, state) for every queued thread.
-    let mut queued: HashMap<u64, (u64, ThreadState)> = HashMap::new();
+    let mut queued: FastMap<u64, (u64, ThreadState)> = FastMap::default();
     let mut enter = |obj: u64, q: Vec<u64>, want: ThreadState| {
         for t in q {
             assert!(
