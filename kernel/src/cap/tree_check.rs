@@ -274,7 +274,8 @@ fn object_slots(cap: &Cap) -> Option<(u64, u64)> {
 pub fn gather_slots(roots: &[SlotRef], prefix: &[(PAddr, u64)], ram: Region) -> Vec<SlotRef> {
     // Slot ranges of the objects found (a `prefix` CNode's whole range).
     let mut objects: Vec<(u64, u64)> = Vec::new();
-    let mut seen: FastSet<u64> = FastSet::default();
+    let mut seen: FastSet<u64> =
+        FastSet::with_capacity_and_hasher(2 * roots.len(), Default::default());
     let mut out = Vec::new();
     let mut work: Vec<SlotRef> = roots.to_vec();
     let mut links: Vec<(SlotRef, SlotRef)> = Vec::new();

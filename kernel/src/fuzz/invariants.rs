@@ -46,8 +46,9 @@ pub struct BootFacts {
     pub ram: Region,
 }
 
-/// Runs every check; returns the slots found and the tree.
-pub fn check(boot: &BootFacts) -> (Vec<SlotRef>, Cdt) {
+/// Every slot reachable from the roots and the window (the first part of
+/// [`check`]; panics on a dangling link).
+pub fn reachable(boot: &BootFacts) -> Vec<SlotRef> {
     let (cnode, n) = boot.window;
     let roots: Vec<SlotRef> = boot
         .roots
@@ -55,7 +56,12 @@ pub fn check(boot: &BootFacts) -> (Vec<SlotRef>, Cdt) {
         .copied()
         .chain((0..n).map(|i| crate::cap::cte::cnode_slot(cnode, i)))
         .collect();
-    let slots = tc::gather_slots(&roots, &[boot.window], boot.ram);
+    tc::gather_slots(&roots, &[boot.window], boot.ram)
+}
+
+/// Runs every check; returns the slots found and the tree.
+pub fn check(boot: &BootFacts) -> (Vec<SlotRef>, Cdt) {
+    let slots = reachable(boot);
     let cdt = tc::check_tree(&slots, true);
     tc::check_memory(&cdt, &boot.memory);
     check_heads(&cdt, &boot.memory);
