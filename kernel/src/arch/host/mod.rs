@@ -245,14 +245,17 @@ impl SimMachine {
                     bits &= bits - 1;
                     let start = page * PAGE as usize;
                     let end = (start + PAGE as usize).min(m.size as usize);
-                    // SAFETY: `[start, end)` lies inside the `size` bytes at
-                    // `ptr` (pages are below `size` by construction of
-                    // `touched`); nothing else references them while the
-                    // kernel is not running (tests are single-threaded per
+                    let Some(src) = saved.ram.get(start..end) else {
+                        continue;
+                    };
+                    // SAFETY: `saved.ram` holds `size` bytes, so `[start,
+                    // end)`, found in it, lies inside the `size` bytes at
+                    // `ptr`; nothing else references them while the kernel
+                    // is not running (tests are single-threaded per
                     // machine), and `saved.ram` is a separate buffer.
                     let ram =
                         unsafe { std::slice::from_raw_parts_mut(m.ptr.add(start), end - start) };
-                    ram.copy_from_slice(&saved.ram[start..end]);
+                    ram.copy_from_slice(src);
                     pages += 1;
                 }
             }
