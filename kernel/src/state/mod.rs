@@ -171,6 +171,7 @@ impl KernelState {
             work_units,
             preemptions,
             bench,
+            stretch,
         } = self;
         let words = [
             (current, &o.current),
@@ -195,6 +196,7 @@ impl KernelState {
         domains.copy_from(&o.domains);
         active_vspace.set(o.active_vspace.get());
         bench.set(o.bench.get());
+        stretch.set(o.stretch.get());
     }
 
     // ---- The running thread (seL4's `ksCurThread`) -------------------
