@@ -99,6 +99,22 @@ impl CapWords {
         CapWords([(w0 & !mask) | ((free_index >> 4) & mask), w1])
     }
 
+    /// This frame capability recorded as mapped at `vaddr` in `asid`
+    /// (`Cap::Frame` with `mapping: Some(..)` encoded); any other
+    /// capability unchanged. `Page_Map` updates the mapping fields of the
+    /// invoked cap this way instead of decoding and re-encoding it.
+    #[inline]
+    pub fn with_mapping(self, asid: u16, vaddr: u64) -> CapWords {
+        let [w0, w1] = self.0;
+        if self.tag() != tag::FRAME {
+            return self;
+        }
+        CapWords([
+            (w0 & !((1u64 << 54) - 1)) | (1 << 53) | asid as u64,
+            (w1 & !0xFFFF_FFFF) | ((vaddr >> 12) & 0xFFFF_FFFF),
+        ])
+    }
+
     /// The non-master reply capability to `tcb` (`Cap::Reply` encoded).
     #[inline]
     pub const fn new_reply(tcb: PAddr, can_grant: bool) -> CapWords {
@@ -113,7 +129,7 @@ impl CapWords {
 mod tests {
     use super::*;
     use crate::cap::cap::tests::caps;
-    use crate::cap::Cap;
+    use crate::cap::{Cap, Mapping};
     use proptest::prelude::*;
 
     proptest! {
@@ -165,6 +181,18 @@ mod tests {
             };
             if !moved {
                 prop_assert_eq!(w.with_free_index(0x40), w);
+            }
+            // Every mapping `Page_Map` records, as `encode` would.
+            match cap {
+                Cap::Frame { base, size, rights, is_device, mapping } => {
+                    let m = Mapping {
+                        asid: mapping.map_or(7, |m| m.asid ^ 0x5A5A),
+                        vaddr: (base.0 ^ 0x7F_FFFF_F000) & 0x3F_FFFF_F000,
+                    };
+                    let mapped = Cap::Frame { base, size, rights, is_device, mapping: Some(m) };
+                    prop_assert_eq!(w.with_mapping(m.asid, m.vaddr), CapWords(mapped.encode()));
+                }
+                _ => prop_assert_eq!(w.with_mapping(3, 0x1000), w),
             }
             if let Cap::Reply { tcb, master: false, can_grant } = cap {
                 prop_assert_eq!(CapWords::new_reply(tcb, can_grant), w);

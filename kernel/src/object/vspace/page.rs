@@ -30,7 +30,7 @@ use super::{check_vspace, unmap_page, vspace_of};
 use crate::arch;
 use crate::arch::vspace as pt;
 use crate::cap::rights::mask_vm_rights;
-use crate::cap::{Cap, LookupFault, Mapping, SlotRef};
+use crate::cap::{Cap, LookupFault, SlotRef};
 use crate::object::invocation::{need, Invocation, Reply};
 use crate::types::PAddr;
 use crate::types::SyscallError;
@@ -41,11 +41,11 @@ use cairn_abi::vm::{EXECUTE_NEVER, USER_TOP};
 /// A decoded frame operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameOp {
-    /// Write `cap` (now mapped at `vaddr` in `asid`) to the invoked `slot`
-    /// and `pte` to the entry at `at`.
+    /// Record the frame cap in the invoked `slot` as mapped at `vaddr` in
+    /// `asid` (its words updated in place) and write `pte` to the entry at
+    /// `at`.
     Map {
         slot: SlotRef,
-        cap: Cap,
         pte: u64,
         at: PAddr,
         vaddr: u64,
@@ -64,8 +64,8 @@ pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
         base,
         size,
         rights,
-        is_device,
         mapping,
+        ..
     } = inv.cap
     else {
         return Err(SyscallError::IllegalOperation);
@@ -122,13 +122,6 @@ pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
     let executable = attr & EXECUTE_NEVER == 0;
     Ok(FrameOp::Map {
         slot: inv.slot,
-        cap: Cap::Frame {
-            base,
-            size,
-            rights,
-            is_device,
-            mapping: Some(Mapping { asid, vaddr }),
-        },
         pte: pt::pte_leaf(base, vm_rights, executable),
         at,
         vaddr,
@@ -142,13 +135,13 @@ pub fn perform(op: &FrameOp) -> Reply {
     match *op {
         FrameOp::Map {
             slot,
-            cap,
             pte,
             at,
             vaddr,
             asid,
         } => {
-            slot.get().set_cap(cap);
+            let cte = slot.get();
+            cte.set_words(cte.words().with_mapping(asid, vaddr));
             pt::write_pte(at, pte);
             arch::sfence_vma_page(vaddr, asid);
             Reply::Empty
