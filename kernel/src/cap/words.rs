@@ -115,6 +115,21 @@ impl CapWords {
         ])
     }
 
+    /// The original capability to a new, unmapped frame at `base`
+    /// (`Cap::Frame` with read-write rights and no mapping, encoded): what
+    /// a Retype into frames writes into each destination slot, without
+    /// going through the generic encoder.
+    #[inline]
+    pub const fn new_frame(base: PAddr, size: FrameSize, is_device: bool) -> CapWords {
+        CapWords([
+            (tag::FRAME << 59)
+                | ((size as u64) << 57)
+                | ((VmRights::ReadWrite as u64) << 55)
+                | ((is_device as u64) << 54),
+            (base.0 >> 12) << 32,
+        ])
+    }
+
     /// The non-master reply capability to `tcb` (`Cap::Reply` encoded).
     #[inline]
     pub const fn new_reply(tcb: PAddr, can_grant: bool) -> CapWords {
@@ -193,6 +208,10 @@ mod tests {
                     prop_assert_eq!(w.with_mapping(m.asid, m.vaddr), CapWords(mapped.encode()));
                 }
                 _ => prop_assert_eq!(w.with_mapping(3, 0x1000), w),
+            }
+            if let Cap::Frame { base, size, is_device, .. } = cap {
+                let new = Cap::Frame { base, size, rights: VmRights::ReadWrite, is_device, mapping: None };
+                prop_assert_eq!(CapWords::new_frame(base, size, is_device), CapWords(new.encode()));
             }
             if let Cap::Reply { tcb, master: false, can_grant } = cap {
                 prop_assert_eq!(CapWords::new_reply(tcb, can_grant), w);

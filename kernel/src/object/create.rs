@@ -62,6 +62,26 @@ pub fn allowed_in_device_memory(t: ObjectType) -> bool {
     }
 }
 
+/// The frame size of a frame type; `None` for every other type. A Retype
+/// into frames writes the new capabilities' words directly
+/// ([`CapWords::new_frame`](crate::cap::CapWords::new_frame)): a frame
+/// needs no initialisation, so [`create_object`] has nothing else to do.
+pub fn frame_size(t: ObjectType) -> Option<FrameSize> {
+    match t {
+        ObjectType::GigaPage => Some(FrameSize::Giga),
+        ObjectType::SmallPage => Some(FrameSize::Small),
+        ObjectType::MegaPage => Some(FrameSize::Mega),
+        ObjectType::Untyped
+        | ObjectType::Tcb
+        | ObjectType::Endpoint
+        | ObjectType::Notification
+        | ObjectType::CapTable
+        | ObjectType::PageTable => None,
+        #[cfg(feature = "mcs")]
+        ObjectType::SchedContext | ObjectType::Reply => None,
+    }
+}
+
 /// Creates one object of type `t` at `base` (aligned to its size, zeroed
 /// unless device memory; see the module doc) and returns its original
 /// capability (seL4's `createObject`).

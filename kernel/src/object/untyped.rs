@@ -15,11 +15,11 @@
 //! children of the untyped slot. [`decode`] and [`perform`] are called by
 //! the syscall layer (`api`) only.
 
-use super::create::{allowed_in_device_memory, create_object, object_size_bits};
+use super::create::{allowed_in_device_memory, create_object, frame_size, object_size_bits};
 use super::untyped_reset::reset_untyped;
-use crate::cap::cte::{cnode_slot, insert_child};
+use crate::cap::cte::{cnode_slot, insert_child, insert_child_words};
 use crate::cap::derive::ensure_no_children;
-use crate::cap::{Cap, SlotRef};
+use crate::cap::{Cap, CapWords, SlotRef};
 use crate::object::cnode::{lookup_slot_for_cnode_op, missing};
 use crate::object::invocation::{need, Invocation};
 use crate::types::{round_up, PAddr};
@@ -192,6 +192,14 @@ pub fn perform(r: &Retype) -> Result<(), Preempted> {
     if let Some((ptr, _)) = w.untyped() {
         let end = r.base.0 + (r.count << r.object_bits);
         s.set_words(w.with_free_index(end - ptr.0));
+    }
+    if let Some(size) = frame_size(r.ty) {
+        // Frames: the words written directly, no per-object dispatch.
+        for i in 0..r.count {
+            let cap = CapWords::new_frame(r.base.add(i << r.object_bits), size, r.is_device);
+            insert_child_words(r.slot, cnode_slot(r.dest, r.offset + i), cap, true);
+        }
+        return Ok(());
     }
     for i in 0..r.count {
         let at = r.base.add(i << r.object_bits);
