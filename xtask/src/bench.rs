@@ -450,11 +450,11 @@ mod tests {
     }
 
     const RUN: &str = "cairn-bench: start\n\
-        bench revoke caps=1000 instructions=450000\n\
+        bench revoke caps=1000 instructions=420000\n\
         cairn: bench: timer-irqs=0 latency-max=0 latency-sum=0 timebase-hz=10000000 preemptions=0\n\
-        bench revoke caps=10000 instructions=4500000\n\
+        bench revoke caps=10000 instructions=4200000\n\
         cairn: bench: timer-irqs=3 latency-max=120 latency-sum=300 timebase-hz=10000000 preemptions=3\n\
-        bench revoke caps=100000 instructions=45000000\n\
+        bench revoke caps=100000 instructions=42000000\n\
         cairn: bench: timer-irqs=25 latency-max=130 latency-sum=1000 timebase-hz=10000000 preemptions=25\n\
         cairn-bench: done\n";
 
@@ -499,14 +499,14 @@ mod tests {
             .line()
             .contains("FAILED"));
         // More instructions than the bound of its size fails.
-        assert!(with("instructions=45000000", "instructions=90000000")[2]
+        assert!(with("instructions=42000000", "instructions=90000000")[2]
             .line()
-            .contains("FAILED: 90000000 instructions, limit 47004375"));
+            .contains("FAILED: 90000000 instructions, limit 43602803"));
         // Beyond the bound of the ten times smaller revoke: not independent
         // of the size, even if the big revoke's own (costlier) bound holds.
         let costlier = RUN
-            .replace("latency-max=130", "latency-max=680")
-            .replace("instructions=45000000", "instructions=47000000");
+            .replace("latency-max=130", "latency-max=630")
+            .replace("instructions=42000000", "instructions=43500000");
         let r = judge(
             "b",
             &Captured {
@@ -516,7 +516,7 @@ mod tests {
         );
         assert!(r[2].line().ends_with("... ok"), "{}", r[2].line());
         assert!(
-            r[3].line().contains("FAILED: worst latency 68000"),
+            r[3].line().contains("FAILED: worst latency 63000"),
             "{}",
             r[3].line()
         );

@@ -83,9 +83,9 @@ pub const BOUNDS: [(&str, u64); 31] = [
     ("call-0-same-as-fpu", 261),
     ("replyrecv-0-same-as-fpu", 264),
     ("send-0-higher-prio", 740),
-    ("retype-frames-512", 534_196),
-    ("retype-frames-2048", 2_137_345),
-    ("retype-frames-1", 1_023),
+    ("retype-frames-512", 509_469),
+    ("retype-frames-2048", 2_038_426),
+    ("retype-frames-1", 994),
     ("map-pages-512", 448_396),
     ("map-pages-2048", 1_791_582),
     ("map-pages-1", 874),
@@ -104,7 +104,7 @@ pub const BOUNDS: [(&str, u64); 31] = [
 /// Upper bounds of the revoke benchmark's instruction count per number of
 /// capabilities revoked, set like [`BOUNDS`].
 pub const REVOKE_BOUNDS: [(u64, u64); 3] =
-    [(1_000, 470_634), (10_000, 4_702_251), (100_000, 47_004_375)];
+    [(1_000, 438_109), (10_000, 4_360_905), (100_000, 43_602_803)];
 
 fn lookup(table: &[(&str, u64)], op: &str) -> Option<u64> {
     table.iter().find(|(o, _)| *o == op).map(|(_, v)| *v)

@@ -14,6 +14,7 @@ use super::cap::Cap;
 use super::cte::{insert_child, SlotRef};
 use super::zombie::Zombie;
 use crate::types::SyscallError;
+use cairn_abi::cap::tag;
 
 /// The memory a capability's object occupies: `(start, size_bits)`; `None`
 /// for capabilities that name no memory (control caps, IRQ handlers,
@@ -144,7 +145,19 @@ pub fn is_mdb_parent_of(a: SlotRef, b: SlotRef) -> bool {
     // revoke of an untyped for each child): what `same_region_as` says
     // for it, and an untyped has no badge.
     if let Some((ptr, bits)) = sa.words().untyped() {
-        return cap_region(&sb.cap()).is_some_and(|(s, b)| contains(ptr.0, bits, s, b));
+        // The child read in place too when it is a frame, an untyped or
+        // an endpoint (what Retypes make most, and so what a revoke of an
+        // untyped meets most), otherwise decoded.
+        let wb = sb.words();
+        let child = match wb.tag() {
+            tag::FRAME => wb.frame().map(|(base, fbits, _, _)| (base.0, fbits)),
+            tag::UNTYPED => wb.untyped().map(|(p, ubits)| (p.0, ubits)),
+            tag::ENDPOINT => wb
+                .endpoint()
+                .map(|(p, _, _)| (p.0, cairn_abi::object::ENDPOINT_BITS)),
+            _ => cap_region(&sb.cap()),
+        };
+        return child.is_some_and(|(s, b)| contains(ptr.0, bits, s, b));
     }
     let (ca, cb) = (sa.cap(), sb.cap());
     if !same_region_as(&ca, &cb) {
