@@ -27,7 +27,8 @@
 //! | `kernel_vspace_root() -> PAddr` | the kernel's own root table (no user mappings), for threads without a valid VSpace |
 //! | `interrupt_pending() -> bool` | an enabled interrupt is pending (preemption points poll it) |
 //! | `irq_set_masked(irq, masked)` | mask or unmask an interrupt line (PLIC) |
-//! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures) |
+//! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures and µs ↔ ticks) |
+//! | `now() -> u64` | the `time` counter (RISC-V `rdtime`; settable on the host: `SimMachine::set_time`), the MCS kernel's clock |
 //! | `cycles() -> u64` | the cycle counter (instructions under icount; 0 on the host), for benchmark figures |
 //! | `exception_fault(scause, stval) -> Fault` | the fault a synchronous user exception raises |
 //! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |

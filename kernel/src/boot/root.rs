@@ -368,7 +368,7 @@ pub fn create(
             .us_to_ticks(BOOT_THREAD_TIME_SLICE_US)
             .unwrap_or(u64::MAX);
         let sc = SchedContextRef::new(sc_pa, ROOT_SC_BITS as u8);
-        sc.configure_min_refills(slice, slice, 0, clock.min_budget());
+        sc.configure_min_refills(slice, slice, crate::arch::now(), clock.min_budget());
         bind_tcb(sc, tcb);
     }
 

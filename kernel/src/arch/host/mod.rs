@@ -48,6 +48,8 @@ struct Sim {
     touched: Box<[Cell<u64>]>,
     /// The machine as [`SimMachine::save`] left it.
     saved: Option<Box<Saved>>,
+    /// The simulated `time` counter ([`now`]); tests set it.
+    time: u64,
 }
 
 /// A saved machine: its RAM and everything else [`Sim`] holds.
@@ -61,6 +63,7 @@ struct Saved {
     flushes: Vec<Flush>,
     fpu: [u64; FPU_WORDS],
     fpu_copies: u64,
+    time: u64,
 }
 
 /// Bytes per page the touched-page bitmap tracks.
@@ -204,6 +207,7 @@ impl SimMachine {
                     .map(|_| Cell::new(0))
                     .collect(),
                 saved: None,
+                time: 0,
             })
         });
     }
@@ -222,10 +226,21 @@ impl SimMachine {
                 flushes: m.flushes.clone(),
                 fpu: m.fpu,
                 fpu_copies: m.fpu_copies,
+                time: m.time,
             };
             m.saved = Some(Box::new(saved));
             for w in m.touched.iter() {
                 w.set(0);
+            }
+        })
+    }
+
+    /// Sets the simulated `time` counter (what [`now`] answers): tests
+    /// choose the instant an MCS operation happens at.
+    pub fn set_time(t: u64) {
+        SIM.with(|s| {
+            if let Some(m) = s.borrow_mut().as_mut() {
+                m.time = t;
             }
         })
     }
@@ -269,7 +284,9 @@ impl SimMachine {
                 flushes,
                 fpu,
                 fpu_copies,
+                time,
             } = &*saved;
+            m.time = *time;
             m.console.clone_from(console);
             m.vspace = *vspace;
             m.irq_after = *irq_after;
@@ -537,6 +554,13 @@ pub fn irq_set_masked(irq: u16, masked: bool) {
 /// The simulated timebase: QEMU virt's 10 MHz.
 pub fn timebase_hz() -> u64 {
     10_000_000
+}
+
+/// The simulated `time` counter, in timebase units: 0 on a new machine,
+/// then whatever [`SimMachine::set_time`] set; it does not advance by
+/// itself, so that tests are deterministic.
+pub fn now() -> u64 {
+    SIM.with(|s| s.borrow().as_ref().map_or(0, |m| m.time))
 }
 
 /// The cycle counter: the host has none that means anything (0).

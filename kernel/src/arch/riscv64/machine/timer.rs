@@ -46,6 +46,12 @@ pub fn lateness() -> u64 {
     csr::read_time().saturating_sub(DEADLINE.load(Ordering::Relaxed))
 }
 
+/// The current time: the `time` counter, in timebase units (MCS
+/// scheduling contexts keep their refills in these ticks).
+pub fn now() -> u64 {
+    csr::read_time()
+}
+
 /// The timebase frequency (Hz) from the device tree.
 pub fn timebase_hz() -> u64 {
     machine().map_or(0, |m| m.platform.timebase)
