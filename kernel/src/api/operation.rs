@@ -71,6 +71,12 @@ pub enum Operation {
     /// MCS: a SchedContext capability's.
     #[cfg(feature = "mcs")]
     SchedContext(crate::object::sched_context::SchedContextOp),
+    /// MCS: `SchedControl_ConfigureFlags` on a SchedContext.
+    #[cfg(feature = "mcs")]
+    SchedControl(
+        crate::object::sched_context::SchedContextRef,
+        crate::object::sched_control::Configure,
+    ),
 }
 
 /// seL4's `decodeInvocation`: checks the invocation `inv` in seL4's order
@@ -109,8 +115,11 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
         // The classic build's host tests have the cap but no MCS labels.
         #[cfg(all(test, not(feature = "mcs")))]
         Cap::SchedContext { .. } => Err(SyscallError::IllegalOperation),
-        // ConfigureFlags is the next MCS step (docs/mcs.md).
-        #[cfg(any(feature = "mcs", test))]
+        #[cfg(feature = "mcs")]
+        Cap::SchedControl { .. } => {
+            crate::object::sched_control::decode(inv).map(|(sc, c)| Operation::SchedControl(sc, c))
+        }
+        #[cfg(all(test, not(feature = "mcs")))]
         Cap::SchedControl { .. } => Err(SyscallError::IllegalOperation),
         // Any reply cap may be invoked (MCS has no master reply cap).
         #[cfg(any(feature = "mcs", test))]
@@ -184,6 +193,8 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
         Operation::Tcb(ref op) => return tcb::perform::perform(op),
         #[cfg(feature = "mcs")]
         Operation::SchedContext(ref op) => return Ok(crate::object::sched_context::perform(op)),
+        #[cfg(feature = "mcs")]
+        Operation::SchedControl(sc, ref c) => crate::object::sched_control::perform(sc, c),
         Operation::Frame(ref op) => return Ok(page::perform(op)),
         Operation::Untyped(ref op) => untyped::perform(op)?,
         Operation::CNode(ref op) => {

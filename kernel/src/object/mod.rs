@@ -25,4 +25,7 @@ pub mod vspace;
 
 #[cfg(test)]
 #[cfg(feature = "mcs")]
+mod mcs_invocation_tests;
+#[cfg(test)]
+#[cfg(feature = "mcs")]
 mod mcs_tests;

@@ -34,6 +34,7 @@ const PERIOD: u64 = 0x00;
 const BUDGET: u64 = 0x08;
 const CONSUMED: u64 = 0x10;
 const TCB: u64 = 0x18;
+const BADGE: u64 = 0x30;
 const REFILL_MAX: u64 = 0x40;
 const REFILL_HEAD: u64 = 0x48;
 const REFILL_TAIL: u64 = 0x50;
@@ -150,6 +151,55 @@ impl SchedContextRef {
         for (i, r) in (0..).zip(buf) {
             self.set_refill(i, r);
         }
+    }
+
+    /// The badge a notification bound to it delivers (`scBadge`).
+    pub fn badge(self) -> u64 {
+        self.word(BADGE)
+    }
+
+    /// New parameters from `SchedControl_ConfigureFlags`: seL4's
+    /// `refill_update` when `keep_bandwidth` (the context is configured
+    /// and its thread runnable, so what it has left of its head refill
+    /// is kept) and budget ≠ period, `refill_new` otherwise, released at
+    /// `now`; then the requested refill capacity, the sporadic flag and
+    /// the badge. Both refill operations start the queue afresh at index
+    /// 0 and touch refills 0 and 1 only, so they run on a copy of the
+    /// head and one more refill, not the array.
+    pub fn set_parameters(
+        self,
+        c: &crate::object::sched_control::Configure,
+        keep_bandwidth: bool,
+        now: Ticks,
+        min_budget: Ticks,
+    ) {
+        let old = self.refill_state();
+        let head = self.refill(old.head).unwrap_or_default();
+        let mut st = RefillState {
+            head: 0,
+            tail: 0,
+            max: MIN_REFILLS,
+            ..old
+        };
+        let mut buf = [head, Refill::default()];
+        let mut q = Refills::new(&mut st, &mut buf, min_budget);
+        if keep_bandwidth && old.max != 0 {
+            q.update(c.budget, c.period, MIN_REFILLS, now);
+        } else {
+            q.configure(c.budget, c.period, MIN_REFILLS, now);
+        }
+        // Round robin keeps its two refills, as seL4's refill_new(MIN_REFILLS).
+        st.max = if c.budget == c.period {
+            MIN_REFILLS
+        } else {
+            c.max_refills
+        };
+        st.sporadic = c.sporadic;
+        self.set_refill_state(&st);
+        for (i, r) in (0..).zip(buf) {
+            self.set_refill(i, r);
+        }
+        self.set_word(BADGE, c.badge);
     }
 
     /// The last capability to it is deleted: it becomes unconfigured

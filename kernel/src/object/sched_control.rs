@@ -126,5 +126,64 @@ pub fn take_consumed(consumed: &mut Ticks, clock: Clock) -> u64 {
     clock.ticks_to_us(taken)
 }
 
+/// MCS: decodes an invocation of a SchedControl capability (seL4's
+/// `decodeSchedControlInvocation`): ConfigureFlags, every other label
+/// IllegalOperation.
+#[cfg(feature = "mcs")]
+pub fn decode(
+    inv: &crate::object::invocation::Invocation,
+) -> Result<(crate::object::sched_context::SchedContextRef, Configure), SyscallError> {
+    use crate::cap::Cap;
+    use crate::object::sched_context::SchedContextRef;
+    if inv.label != cairn_abi::invocation::label::SCHED_CONTROL_CONFIGURE_FLAGS {
+        return Err(SyscallError::IllegalOperation);
+    }
+    let (target, sc) = match inv.extra[0] {
+        None => (Target::Missing, None),
+        Some((_, Cap::SchedContext { ptr, size_bits })) => (
+            Target::SchedContext {
+                size_bits: size_bits as u32,
+            },
+            Some(SchedContextRef::new(ptr, size_bits)),
+        ),
+        Some(_) => (Target::Other, None),
+    };
+    let args = core::array::from_fn(|i| if i < inv.length { inv.arg(i) } else { 0 });
+    let clock = Clock::new(crate::arch::timebase_hz());
+    let c = decode_configure_flags(inv.length as u64, args, target, clock)?;
+    sc.map(|sc| (sc, c))
+        .ok_or(SyscallError::InvalidCapability { index: 1 })
+}
+
+/// MCS: performs `SchedControl_ConfigureFlags` on `sc` as seL4's
+/// `invokeSchedControl_ConfigureFlags`: the bound thread leaves the
+/// scheduler's queues while its parameters change, the refills are
+/// started afresh (or updated, keeping the head's remaining budget, when
+/// the context is in use by a runnable thread), and the thread, if
+/// runnable, is offered to the scheduler again (the running thread makes
+/// it choose afresh). Charging the running context first (seL4's
+/// `commitTime`) and the release queue wait for the MCS scheduler
+/// (docs/mcs.md).
+#[cfg(feature = "mcs")]
+pub fn perform(sc: crate::object::sched_context::SchedContextRef, c: &Configure) {
+    use crate::sched;
+    let clock = Clock::new(crate::arch::timebase_hz());
+    let thread = sc.tcb().and_then(|t| crate::object::tcb::tcb_at(t.0));
+    if let Some(t) = thread {
+        sched::dequeue(t);
+    }
+    let runnable = thread.is_some_and(|t| t.get().state().is_runnable());
+    sc.set_parameters(c, runnable, crate::arch::now(), clock.min_budget());
+    if let Some(t) = thread {
+        let current = crate::state::kernel().is_current(t);
+        if runnable && !current {
+            sched::possible_switch_to(t);
+        }
+        if current {
+            sched::reschedule_required();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
