@@ -192,7 +192,9 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
     match *op {
         Operation::Tcb(ref op) => return tcb::perform::perform(op),
         #[cfg(feature = "mcs")]
-        Operation::SchedContext(ref op) => return Ok(crate::object::sched_context::perform(op)),
+        Operation::SchedContext(ref op) => {
+            return Ok(crate::object::sched_context::perform(caller, op))
+        }
         #[cfg(feature = "mcs")]
         Operation::SchedControl(sc, ref c) => crate::object::sched_control::perform(sc, c),
         Operation::Frame(ref op) => return Ok(page::perform(op)),

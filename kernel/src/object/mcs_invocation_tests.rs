@@ -205,3 +205,121 @@ fn configure_flags_updates_the_running_threads_context_and_reschedules() {
         })
     );
 }
+
+fn ok_word(w: u64) -> testutil::Outcome {
+    testutil::Outcome::Reply {
+        label: 0,
+        mrs: vec![w],
+    }
+}
+
+fn tcb_at(k: &TestKernel, slot: u64) -> crate::object::tcb::TcbRef {
+    let Cap::Thread { tcb } = k.cap(slot) else {
+        panic!("no TCB in {slot}")
+    };
+    crate::object::tcb::TcbRef::new(tcb)
+}
+
+/// `SchedContext_Bind` and `UnbindObject` with a thread: every refusal
+/// seL4 makes (missing or wrong cap, a bound context, a bound thread, a
+/// blocked thread and a context whose budget is not released, an
+/// unbound object, the running thread's), then the link both ways.
+#[test]
+fn bind_and_unbind_object_with_sel4s_checks() {
+    let k = testutil::boot();
+    let [sc, sc2] = k.make(T::SchedContext, 8, 2)[..] else {
+        panic!()
+    };
+    let [t, t2] = k.make(T::Tcb, 0, 2)[..] else {
+        panic!()
+    };
+    let (r, tr, tr2) = (sc_at(&k, sc), tcb_at(&k, t), tcb_at(&k, t2));
+    let bind = |sc, extra: &[u64]| k.call(sc, l::SCHED_CONTEXT_BIND, &[], extra);
+    let unbind = |sc, extra: &[u64]| k.call(sc, l::SCHED_CONTEXT_UNBIND_OBJECT, &[], extra);
+    let illegal = err(Error::IllegalOperation as u64, &[]);
+    assert_eq!(bind(sc, &[]), err(Error::TruncatedMessage as u64, &[]));
+    assert_eq!(
+        bind(sc, &[init::CNODE]),
+        err(Error::InvalidCapability as u64, &[1])
+    );
+    // The root thread already has one.
+    assert_eq!(bind(sc, &[init::TCB]), illegal);
+    // A blocked thread needs a released budget: unconfigured, then
+    // configured with its head released in the future, refused.
+    tr.get()
+        .set_state(crate::object::tcb::ThreadState::BlockedOnReceive);
+    assert_eq!(bind(sc, &[t]), illegal);
+    SimMachine::set_time(1_000);
+    assert_eq!(configure(&k, sc, [1_000, 4_000, 0, 0, 0]), ok());
+    SimMachine::set_time(999);
+    assert_eq!(bind(sc, &[t]), illegal);
+    assert_eq!(r.tcb(), None);
+    SimMachine::set_time(1_000);
+    assert_eq!(bind(sc, &[t]), ok());
+    assert_eq!(r.tcb(), Some(tr.paddr()));
+    assert_eq!(tr.get().sched_context(), Some(r.paddr()));
+    assert!(!tr.get().in_ready_queue(), "blocked: not queued");
+    // Binding a bound context, or a bound thread.
+    assert_eq!(bind(sc, &[t2]), illegal);
+    assert_eq!(bind(sc2, &[t]), illegal);
+    // UnbindObject: wrong cap, not the bound thread, the running thread's.
+    assert_eq!(unbind(sc, &[]), err(Error::TruncatedMessage as u64, &[]));
+    assert_eq!(
+        unbind(sc, &[init::CNODE]),
+        err(Error::InvalidCapability as u64, &[1])
+    );
+    assert_eq!(unbind(sc, &[t2]), illegal);
+    assert_eq!(unbind(init::SC, &[init::TCB]), illegal);
+    assert_eq!(
+        k.tcb.get().sched_context(),
+        Some(sc_at(&k, init::SC).paddr())
+    );
+    assert_eq!(unbind(sc, &[t]), ok());
+    assert_eq!((r.tcb(), tr.get().sched_context()), (None, None));
+    // A runnable thread bound to a configured context joins the ready
+    // queue and the scheduler chooses afresh.
+    tr2.get()
+        .set_state(crate::object::tcb::ThreadState::Running);
+    crate::state::kernel().set_action(Action::ResumeCurrent);
+    assert_eq!(bind(sc, &[t2]), ok());
+    assert!(tr2.get().in_ready_queue());
+    assert_eq!(action(), Action::ChooseNew);
+    // Unbinding takes it off the queue.
+    assert_eq!(unbind(sc, &[t2]), ok());
+    assert!(!tr2.get().in_ready_queue());
+}
+
+/// `SchedContext_YieldTo`: refused for an unbound context, the caller's
+/// own, and a thread of higher priority than the caller's MCP; a lower
+/// thread goes to the head of its queue and the caller goes on; an equal
+/// or higher one runs first (the caller is queued, the scheduler chooses
+/// afresh). The caller gets the consumed time (0: nothing charges yet).
+#[test]
+fn yield_to_with_sel4s_checks_and_queue_moves() {
+    let k = testutil::boot();
+    let sc = k.make(T::SchedContext, 8, 1)[0];
+    let t = k.make(T::Tcb, 0, 1)[0];
+    let tr = tcb_at(&k, t);
+    let yield_to = |sc| k.call(sc, l::SCHED_CONTEXT_YIELD_TO, &[], &[]);
+    let illegal = err(Error::IllegalOperation as u64, &[]);
+    assert_eq!(yield_to(sc), illegal, "no thread bound");
+    assert_eq!(yield_to(init::SC), illegal, "the caller's own");
+    assert_eq!(configure(&k, sc, [1_000, 4_000, 0, 0, 0]), ok());
+    tr.get().set_priority(50);
+    tr.get().set_state(crate::object::tcb::ThreadState::Running);
+    assert_eq!(k.call(sc, l::SCHED_CONTEXT_BIND, &[], &[t]), ok());
+    crate::sched::dequeue(tr);
+    k.tcb.get().set_mcp(49);
+    assert_eq!(yield_to(sc), illegal, "priority above the caller's MCP");
+    assert!(!tr.get().in_ready_queue());
+    k.tcb.get().set_mcp(50);
+    crate::state::kernel().set_action(Action::ResumeCurrent);
+    assert_eq!(yield_to(sc), ok_word(0));
+    assert!(tr.get().in_ready_queue());
+    assert_eq!(action(), Action::ResumeCurrent, "a lower thread waits");
+    // Equal priority: it runs before the caller.
+    k.tcb.get().set_priority(50);
+    assert_eq!(yield_to(sc), ok_word(0));
+    assert!(tr.get().in_ready_queue() && k.tcb.get().in_ready_queue());
+    assert_eq!(action(), Action::ChooseNew);
+}

@@ -153,6 +153,45 @@ impl SchedContextRef {
         }
     }
 
+    /// Whether it is configured and its head refill is released at `now`
+    /// (seL4's `sc_released`, without the kernel-entry allowance, as
+    /// `Refills::ready`).
+    pub fn is_released(self, now: Ticks) -> bool {
+        let st = self.refill_state();
+        st.max != 0 && self.refill(st.head).is_some_and(|h| h.time <= now)
+    }
+
+    /// seL4's `refill_unblock_check` on the object, for a configured
+    /// sporadic context that was not in use: a head released in the past
+    /// starts now, taking in the refills released before it would end
+    /// (as `Refills::unblock_check`, in place).
+    pub fn unblock_check(self, now: Ticks) {
+        let mut st = self.refill_state();
+        if st.max == 0 || st.budget == st.period || !st.sporadic {
+            return;
+        }
+        let Some(mut head) = self.refill(st.head) else {
+            return;
+        };
+        if head.time > now {
+            return;
+        }
+        head.time = now;
+        while st.head != st.tail {
+            let next_i = (st.head + 1) % st.max;
+            let Some(next) = self.refill(next_i) else {
+                break;
+            };
+            if next.time > head.time.saturating_add(head.amount) {
+                break;
+            }
+            head.amount = head.amount.saturating_add(next.amount);
+            st.head = next_i;
+        }
+        self.set_refill(st.head, head);
+        self.set_refill_state(&st);
+    }
+
     /// The badge a notification bound to it delivers (`scBadge`).
     pub fn badge(self) -> u64 {
         self.word(BADGE)
@@ -223,67 +262,27 @@ pub fn bind_tcb(sc: SchedContextRef, tcb: crate::object::tcb::TcbRef) {
 }
 
 /// MCS: the SchedContext at `sc` and the thread bound to it, if any, let
-/// go of each other (seL4's `schedContext_unbindTCB`).
+/// go of each other (seL4's `schedContext_unbindTCB`): the thread leaves
+/// the ready queue, and if it is the running one the scheduler chooses
+/// afresh.
 #[cfg(feature = "mcs")]
 pub fn unbind_tcb(sc: PAddr) {
     let t = read_word(sc.add(TCB));
     if let Some(t) = crate::object::tcb::tcb_at(t) {
+        if crate::state::kernel().is_current(t) {
+            crate::sched::reschedule_required();
+        }
+        crate::sched::dequeue(t);
         t.get().set_sched_context(None);
     }
     write_word(sc.add(TCB), 0);
 }
 
-/// MCS: a decoded SchedContext invocation (so far Consumed and Unbind;
-/// Bind, UnbindObject and YieldTo are the next step, docs/mcs.md).
+// MCS: the SchedContext invocations (decode and perform).
 #[cfg(feature = "mcs")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SchedContextOp {
-    /// `SchedContext_Consumed`: report and clear the consumed time.
-    Consumed(SchedContextRef),
-    /// `SchedContext_Unbind`: the bound thread lets go of it.
-    Unbind(SchedContextRef),
-}
-
-/// MCS: decodes an invocation of the SchedContext `sc` as seL4's
-/// `decodeSchedContextInvocation`: Unbind refuses the caller's own
-/// (IllegalOperation); labels not performed yet are IllegalOperation.
+mod invoke;
 #[cfg(feature = "mcs")]
-pub fn decode(
-    inv: &crate::object::invocation::Invocation,
-    sc: SchedContextRef,
-) -> Result<SchedContextOp, crate::types::SyscallError> {
-    use cairn_abi::invocation::label as l;
-    match inv.label {
-        l::SCHED_CONTEXT_CONSUMED => Ok(SchedContextOp::Consumed(sc)),
-        l::SCHED_CONTEXT_UNBIND if sc.tcb() == Some(inv.caller.paddr()) => {
-            Err(crate::types::SyscallError::IllegalOperation)
-        }
-        l::SCHED_CONTEXT_UNBIND => Ok(SchedContextOp::Unbind(sc)),
-        _ => Err(crate::types::SyscallError::IllegalOperation),
-    }
-}
-
-/// MCS: performs a decoded SchedContext invocation. Consumed replies with
-/// the µs consumed since the last read (one word on RV64), taken out of
-/// the object; Unbind unbinds the thread (a notification or reply cannot
-/// be bound to it yet).
-#[cfg(feature = "mcs")]
-pub fn perform(op: &SchedContextOp) -> crate::object::invocation::Reply {
-    use crate::object::invocation::Reply;
-    match *op {
-        SchedContextOp::Consumed(sc) => {
-            let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
-            let mut consumed = sc.consumed();
-            let us = crate::object::sched_control::take_consumed(&mut consumed, clock);
-            sc.set_consumed(consumed);
-            Reply::Word(us)
-        }
-        SchedContextOp::Unbind(sc) => {
-            unbind_tcb(sc.paddr());
-            Reply::Empty
-        }
-    }
-}
+pub use invoke::{decode, perform, SchedContextOp};
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,184 @@
+//! MCS: the SchedContext invocations, decoded with seL4's checks in
+//! seL4's order (`decodeSchedContextInvocation`) and performed (issue 12,
+//! docs/mcs.md). Notification binding and the YieldTo link that the
+//! MCS scheduler completes are not here yet (docs/mcs.md, "What is
+//! left").
+
+use super::{bind_tcb, unbind_tcb, SchedContextRef};
+use crate::cap::Cap;
+use crate::object::invocation::{Invocation, Reply};
+use crate::object::tcb::{TcbRef, ThreadState};
+use crate::sched;
+use crate::types::SyscallError;
+use cairn_abi::invocation::label as l;
+
+/// A decoded SchedContext invocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedContextOp {
+    /// `SchedContext_Consumed`: report and clear the consumed time.
+    Consumed(SchedContextRef),
+    /// `SchedContext_Unbind`: the bound thread lets go of it.
+    Unbind(SchedContextRef),
+    /// `SchedContext_Bind` to a thread that has none.
+    BindTcb(SchedContextRef, TcbRef),
+    /// `SchedContext_UnbindObject` of the (not running) thread bound to it.
+    UnbindTcb(SchedContextRef),
+    /// `SchedContext_YieldTo` the thread bound to it.
+    YieldTo(SchedContextRef, TcbRef),
+}
+
+/// Decodes an invocation of the SchedContext `sc` (seL4's
+/// `decodeSchedContextInvocation`).
+pub fn decode(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContextOp, SyscallError> {
+    match inv.label {
+        l::SCHED_CONTEXT_CONSUMED => Ok(SchedContextOp::Consumed(sc)),
+        // "cannot unbind sc of current thread"
+        l::SCHED_CONTEXT_UNBIND if sc.tcb() == Some(inv.caller.paddr()) => {
+            Err(SyscallError::IllegalOperation)
+        }
+        l::SCHED_CONTEXT_UNBIND => Ok(SchedContextOp::Unbind(sc)),
+        l::SCHED_CONTEXT_BIND => decode_bind(inv, sc),
+        l::SCHED_CONTEXT_UNBIND_OBJECT => decode_unbind_object(inv, sc),
+        l::SCHED_CONTEXT_YIELD_TO => decode_yield_to(inv, sc),
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}
+
+/// The extra capability, or TruncatedMessage.
+fn extra_cap(inv: &Invocation) -> Result<Cap, SyscallError> {
+    inv.extra[0]
+        .map(|(_, c)| c)
+        .ok_or(SyscallError::TruncatedMessage)
+}
+
+/// seL4's `isBlocked`: waiting on an endpoint, notification or reply.
+fn is_blocked(s: ThreadState) -> bool {
+    matches!(
+        s,
+        ThreadState::BlockedOnReceive
+            | ThreadState::BlockedOnSend
+            | ThreadState::BlockedOnReply
+            | ThreadState::BlockedOnNotification
+    )
+}
+
+/// Bind: the context and the thread must both be unbound, and a blocked
+/// thread needs a context whose budget is released (it may be woken and
+/// must then be able to run).
+fn decode_bind(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContextOp, SyscallError> {
+    match extra_cap(inv)? {
+        Cap::Thread { tcb } => {
+            let t = TcbRef::new(tcb);
+            if sc.tcb().is_some() || t.get().sched_context().is_some() {
+                return Err(SyscallError::IllegalOperation);
+            }
+            if is_blocked(t.get().state()) && !sc.is_released(crate::arch::now()) {
+                return Err(SyscallError::IllegalOperation);
+            }
+            Ok(SchedContextOp::BindTcb(sc, t))
+        }
+        // A notification has no room for the link yet (docs/mcs.md).
+        Cap::Notification { .. } => Err(SyscallError::IllegalOperation),
+        _ => Err(SyscallError::InvalidCapability { index: 1 }),
+    }
+}
+
+/// UnbindObject: the named object must be the one bound, and not the
+/// running thread.
+fn decode_unbind_object(
+    inv: &Invocation,
+    sc: SchedContextRef,
+) -> Result<SchedContextOp, SyscallError> {
+    match extra_cap(inv)? {
+        Cap::Thread { tcb } => {
+            if sc.tcb() != Some(tcb) || tcb == inv.caller.paddr() {
+                return Err(SyscallError::IllegalOperation);
+            }
+            Ok(SchedContextOp::UnbindTcb(sc))
+        }
+        // Nothing can be bound to a notification yet: "object not bound".
+        Cap::Notification { .. } => Err(SyscallError::IllegalOperation),
+        _ => Err(SyscallError::InvalidCapability { index: 1 }),
+    }
+}
+
+/// YieldTo: a bound thread, not the caller, of a priority the caller's
+/// MCP covers.
+fn decode_yield_to(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContextOp, SyscallError> {
+    let t = sc
+        .tcb()
+        .map(TcbRef::new)
+        .ok_or(SyscallError::IllegalOperation)?;
+    if t == inv.caller || t.get().priority() > inv.caller.get().mcp() {
+        return Err(SyscallError::IllegalOperation);
+    }
+    Ok(SchedContextOp::YieldTo(sc, t))
+}
+
+/// Performs a decoded SchedContext invocation for `caller`.
+pub fn perform(caller: TcbRef, op: &SchedContextOp) -> Reply {
+    match *op {
+        SchedContextOp::Consumed(sc) => Reply::Word(take_consumed(sc)),
+        SchedContextOp::Unbind(sc) | SchedContextOp::UnbindTcb(sc) => {
+            unbind_tcb(sc.paddr());
+            Reply::Empty
+        }
+        SchedContextOp::BindTcb(sc, t) => {
+            bind(sc, t);
+            Reply::Empty
+        }
+        SchedContextOp::YieldTo(sc, t) => yield_to(caller, sc, t),
+    }
+}
+
+/// The µs consumed since the last read, taken out of the object.
+fn take_consumed(sc: SchedContextRef) -> u64 {
+    let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
+    let mut consumed = sc.consumed();
+    let us = crate::object::sched_control::take_consumed(&mut consumed, clock);
+    sc.set_consumed(consumed);
+    us
+}
+
+/// seL4's `schedContext_bindTCB`: linked both ways; a sporadic,
+/// configured context's head starts now if it was released while unused
+/// (`refill_unblock_check`); a runnable thread on a configured context
+/// joins the ready queue and the scheduler chooses afresh. (A context
+/// whose head is not released would go to the release queue, which the
+/// MCS scheduler brings.)
+fn bind(sc: SchedContextRef, t: TcbRef) {
+    bind_tcb(sc, t);
+    if sc.is_configured() {
+        let st = sc.refill_state();
+        if st.sporadic {
+            sc.unblock_check(crate::arch::now());
+        }
+        if t.get().state().is_runnable() {
+            sched::enqueue(t);
+            sched::reschedule_required();
+        }
+    }
+}
+
+/// seL4's `invokeSchedContext_YieldTo`: a thread of lower priority than
+/// the caller's is moved to the head of its queue and the caller goes on
+/// at once; otherwise the caller and then it go to their queues and the
+/// scheduler chooses afresh, so that it runs before the caller. Either
+/// way the caller gets the context's consumed time. (seL4 writes that
+/// reply when the caller next runs, through a yield link that deletion
+/// and the MCS scheduler complete; until time is charged it is 0 either
+/// way: docs/mcs.md.)
+fn yield_to(caller: TcbRef, sc: SchedContextRef, t: TcbRef) -> Reply {
+    let schedulable = sc.is_configured() && t.get().state().is_runnable();
+    if schedulable {
+        sched::dequeue(t);
+        if t.get().priority() < caller.get().priority() {
+            sched::enqueue(t);
+        } else {
+            sched::enqueue(caller);
+            sched::enqueue(t);
+            sched::reschedule_required();
+        }
+    }
+    Reply::Word(take_consumed(sc))
+}
