@@ -20,18 +20,20 @@ pub const SECTIONS: [&str; 4] = [".text", ".rodata", ".data", ".bss"];
 /// The configurations the suite checks (`--config` text) and the upper
 /// bound of each section's size in bytes, about 3 % above the figure
 /// measured when the bound was last set (2026-12-06, in
-/// docs/benchmarks.md). `.bss` is not bounded: it is the kernel's stack
+/// docs/benchmarks.md; the `fdt` crate at `opt-level = "z"` then lowered
+/// `.text` and raised `.rodata`, and each bound moved by what changed).
+/// `.bss` is not bounded: it is the kernel's stack
 /// and statically sized tables, which follow the configuration. Tighten a
 /// bound when a change saves bytes; loosen one only in a commit that says
 /// why.
 pub const BOUNDS: [(&str, [(&str, u64); 3]); 2] = [
     (
         "",
-        [(".text", 72_120), (".rodata", 7_960), (".data", 5_600)],
+        [(".text", 71_520), (".rodata", 8_090), (".data", 5_600)],
     ),
     (
         "debug=off",
-        [(".text", 66_560), (".rodata", 7_070), (".data", 5_600)],
+        [(".text", 65_740), (".rodata", 7_210), (".data", 5_600)],
     ),
 ];
 
