@@ -75,7 +75,7 @@ pub enum Operation {
     #[cfg(feature = "mcs")]
     SchedControl(
         crate::object::sched_context::SchedContextRef,
-        crate::object::sched_control::Configure,
+        crate::object::sched_context::Configure,
     ),
 }
 

@@ -26,8 +26,8 @@
 //! A zeroed object (a new one) is unconfigured: no refills, nothing bound.
 
 use crate::object::access::{read_word, write_word};
-use crate::object::sched_control::{refill_capacity, SCHED_CONTEXT_HEADER_BYTES};
 use crate::sched::refill::{Refill, RefillState, Refills, Ticks, MIN_REFILLS};
+use crate::sched::ticks::Clock;
 use crate::types::PAddr;
 
 const PERIOD: u64 = 0x00;
@@ -39,6 +39,49 @@ const REFILL_MAX: u64 = 0x40;
 const REFILL_HEAD: u64 = 0x48;
 const REFILL_TAIL: u64 = 0x50;
 const FLAGS: u64 = 0x58;
+
+/// Bytes of a SchedContext before its refill array. Cairn keeps seL4's
+/// `sizeof(sched_context_t)` on RV64 (ABI ref §5: `seL4_CoreSchedContext
+/// Bytes` = 128 = 96 + two refills), so that an object of a given size
+/// holds the refills seL4's would and `seL4_MaxExtraRefills` is true.
+pub const SCHED_CONTEXT_HEADER_BYTES: u64 = 96;
+
+/// Bytes of one refill (`seL4_RefillSizeBytes`).
+const REFILL_BYTES: u64 = 16;
+
+/// The refills a SchedContext of `size_bits` holds (seL4's
+/// `refill_absolute_max`); 0 for a size below the header or past a word.
+pub fn refill_capacity(size_bits: u32) -> u64 {
+    1u64.checked_shl(size_bits)
+        .and_then(|bytes| bytes.checked_sub(SCHED_CONTEXT_HEADER_BYTES))
+        .map_or(0, |rest| rest / REFILL_BYTES)
+}
+
+/// A decoded `SchedControl_ConfigureFlags`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Configure {
+    pub budget: Ticks,
+    pub period: Ticks,
+    /// The queue's capacity: the extra refills plus the two every
+    /// SchedContext has.
+    pub max_refills: u64,
+    pub badge: u64,
+    /// `seL4_SchedContext_Sporadic` (bit 0 of the flags; other bits are
+    /// ignored, as seL4 ignores them).
+    pub sporadic: bool,
+}
+
+/// `SchedContext_Consumed` and YieldTo's reply (seL4's
+/// `schedContext_updateConsumed`): the µs to report for `consumed` ticks,
+/// which are taken out of it. Normally all of them (rounded down to whole
+/// µs, the rest dropped as seL4 drops it); on a timer slower than 1 MHz
+/// only as many as fit in the reply word, the rest left for the next call.
+pub fn take_consumed(consumed: &mut Ticks, clock: Clock) -> u64 {
+    let most = clock.us_to_ticks(u64::MAX).unwrap_or(Ticks::MAX);
+    let taken = (*consumed).min(most);
+    *consumed -= taken;
+    clock.ticks_to_us(taken)
+}
 
 /// A SchedContext object of `2^size_bits` bytes at `ptr` (what a
 /// `Cap::SchedContext` names).
@@ -207,7 +250,7 @@ impl SchedContextRef {
     /// head and one more refill, not the array.
     pub fn set_parameters(
         self,
-        c: &crate::object::sched_control::Configure,
+        c: &Configure,
         keep_bandwidth: bool,
         now: Ticks,
         min_budget: Ticks,

@@ -5,26 +5,10 @@
 //! layer, once SchedContext capabilities exist) looks the target up and
 //! performs the result on the object's [`Refills`](crate::sched::refill).
 
-use crate::sched::refill::{Ticks, MIN_REFILLS};
+use crate::object::sched_context::{refill_capacity, Configure};
+use crate::sched::refill::MIN_REFILLS;
 use crate::sched::ticks::{Clock, MIN_BUDGET_US};
 use crate::types::SyscallError;
-
-/// Bytes of a SchedContext before its refill array. Cairn keeps seL4's
-/// `sizeof(sched_context_t)` on RV64 (ABI ref §5: `seL4_CoreSchedContext
-/// Bytes` = 128 = 96 + two refills), so that an object of a given size
-/// holds the refills seL4's would and `seL4_MaxExtraRefills` is true.
-pub const SCHED_CONTEXT_HEADER_BYTES: u64 = 96;
-
-/// Bytes of one refill (`seL4_RefillSizeBytes`).
-const REFILL_BYTES: u64 = 16;
-
-/// The refills a SchedContext of `size_bits` holds (seL4's
-/// `refill_absolute_max`); 0 for a size below the header or past a word.
-pub fn refill_capacity(size_bits: u32) -> u64 {
-    1u64.checked_shl(size_bits)
-        .and_then(|bytes| bytes.checked_sub(SCHED_CONTEXT_HEADER_BYTES))
-        .map_or(0, |rest| rest / REFILL_BYTES)
-}
 
 /// What the extra capability of `SchedControl_ConfigureFlags` turned out
 /// to be.
@@ -36,20 +20,6 @@ pub enum Target {
     Other,
     /// A SchedContext capability of an object of `size_bits`.
     SchedContext { size_bits: u32 },
-}
-
-/// A decoded `SchedControl_ConfigureFlags`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Configure {
-    pub budget: Ticks,
-    pub period: Ticks,
-    /// The queue's capacity: the extra refills plus the two every
-    /// SchedContext has.
-    pub max_refills: u64,
-    pub badge: u64,
-    /// `seL4_SchedContext_Sporadic` (bit 0 of the flags; other bits are
-    /// ignored, as seL4 ignores them).
-    pub sporadic: bool,
 }
 
 /// Decodes `SchedControl_ConfigureFlags` (MR0 budget µs, MR1 period µs,
@@ -112,18 +82,6 @@ mod cairn_abi_flags {
     pub const SPORADIC: u64 = cairn_abi::invocation::SCHED_CONTEXT_SPORADIC;
     #[cfg(not(feature = "mcs"))]
     pub const SPORADIC: u64 = 1;
-}
-
-/// `SchedContext_Consumed` and YieldTo's reply (seL4's
-/// `schedContext_updateConsumed`): the µs to report for `consumed` ticks,
-/// which are taken out of it. Normally all of them (rounded down to whole
-/// µs, the rest dropped as seL4 drops it); on a timer slower than 1 MHz
-/// only as many as fit in the reply word, the rest left for the next call.
-pub fn take_consumed(consumed: &mut Ticks, clock: Clock) -> u64 {
-    let most = clock.us_to_ticks(u64::MAX).unwrap_or(Ticks::MAX);
-    let taken = (*consumed).min(most);
-    *consumed -= taken;
-    clock.ticks_to_us(taken)
 }
 
 /// MCS: decodes an invocation of a SchedControl capability (seL4's

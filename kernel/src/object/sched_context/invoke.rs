@@ -135,7 +135,7 @@ pub fn perform(caller: TcbRef, op: &SchedContextOp) -> Reply {
 fn take_consumed(sc: SchedContextRef) -> u64 {
     let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
     let mut consumed = sc.consumed();
-    let us = crate::object::sched_control::take_consumed(&mut consumed, clock);
+    let us = super::take_consumed(&mut consumed, clock);
     sc.set_consumed(consumed);
     us
 }

@@ -3,6 +3,7 @@
 //! pass (ABI ref §7.7; figures for QEMU `virt`, 10 ticks per µs).
 
 use super::*;
+use crate::object::sched_context::take_consumed;
 use proptest::prelude::*;
 
 const QEMU: Clock = Clock::new(10_000_000);
