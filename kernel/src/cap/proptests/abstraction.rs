@@ -224,6 +224,25 @@ pub fn abstract_state(w: &World) -> State {
     }
 }
 
+/// `cap` with an untyped's watermark set to 0: the watermark moves with
+/// every Retype while the cap stays the same one.
+pub fn without_watermark(cap: cairn_spec::Cap) -> cairn_spec::Cap {
+    match cap {
+        cairn_spec::Cap::Untyped {
+            obj,
+            size_bits,
+            device,
+            ..
+        } => cairn_spec::Cap::Untyped {
+            obj,
+            size_bits,
+            device,
+            watermark: 0,
+        },
+        c => c,
+    }
+}
+
 /// Whether `a` and `b` are equal in their `State::observable()` forms
 /// (an untyped's watermark counts only while it has children), compared
 /// in place: this runs after every step.
@@ -233,21 +252,7 @@ pub fn observably_equal(a: &State, b: &State) -> bool {
         _ => 0,
     };
     let entry_eq = |x: &Entry, y: &Entry| {
-        let strip = |e: &Entry| match e.cap {
-            cairn_spec::Cap::Untyped {
-                obj,
-                size_bits,
-                device,
-                ..
-            } => cairn_spec::Cap::Untyped {
-                obj,
-                size_bits,
-                device,
-                watermark: 0,
-            },
-            c => c,
-        };
-        strip(x) == strip(y)
+        without_watermark(x.cap) == without_watermark(y.cap)
             && watermark(x) == watermark(y)
             && x.original == y.original
             && x.parent == y.parent

@@ -14,7 +14,7 @@
 //! `CAIRN_SPEC_SEED` a fixed seed; `cargo xtask spec --steps N --seed S`
 //! sets both and runs this test alone. docs/spec.md.
 
-use super::abstraction::{abstract_state, diff, observably_equal};
+use super::abstraction::{abstract_state, diff, observably_equal, without_watermark};
 use super::model::cnode_call;
 use super::world::World;
 use super::{env_or, step, Loc, Op, Step};
@@ -177,21 +177,8 @@ impl Pair {
         };
         let lookup = |s: &State| {
             let (_, cap) = s.lookup_cap(&cspace(s)?, inv.cptr).ok()?;
-            let cap = match cap? {
-                // Retype moves the watermark; the cap is the same.
-                cairn_spec::Cap::Untyped {
-                    obj,
-                    size_bits,
-                    device,
-                    ..
-                } => cairn_spec::Cap::Untyped {
-                    obj,
-                    size_bits,
-                    device,
-                    watermark: 0,
-                },
-                c => c,
-            };
+            // Retype moves the watermark; the cap is the same.
+            let cap = without_watermark(cap?);
             let dest = match (inv.words.first(), inv.words.get(1), cap) {
                 (Some(&i), Some(&d), cairn_spec::Cap::CNode { .. }) => {
                     s.lookup_slot_for_cnode_op(false, &cap, i, d).ok()
