@@ -4,6 +4,7 @@
 
 mod error;
 mod fault;
+pub mod fdt;
 mod lookup_fault;
 mod region_set;
 

@@ -1,13 +1,15 @@
 //! The platform as the device tree describes it (QEMU `virt` under
 //! OpenSBI, which adds a `no-map` reserved-memory node for itself at run
-//! time). Parsed once at boot with the `fdt` crate, into fixed-size arrays.
+//! time). Parsed once at boot with the kernel's own reader (`types::fdt`),
+//! into fixed-size arrays.
 #![allow(unsafe_code)]
 
 use super::paddr_to_kptr;
 use crate::arch::MAX_REGIONS;
+use crate::types::fdt::{self, Fdt, Node};
+use crate::types::TooManyRegions;
 use crate::types::{PAddr, Region, RegionSet};
 use cairn_abi::image::KERNEL_PHYS_BASE;
-use fdt::Fdt;
 
 /// Up to [`MAX_REGIONS`] physical regions, sorted and merged.
 pub type Regions = RegionSet<MAX_REGIONS>;
@@ -59,15 +61,6 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes(w.try_into().ok()?))
 }
 
-fn first_reg(node: fdt::node::FdtNode<'_, '_>) -> Option<Region> {
-    let r = node.reg()?.next()?;
-    let start = r.starting_address as u64;
-    Some(Region::new(
-        start,
-        start.saturating_add(r.size.unwrap_or(0) as u64),
-    ))
-}
-
 fn round_out_2m(r: Region) -> Region {
     Region::new(
         crate::types::round_down(r.start, 21),
@@ -95,40 +88,98 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
     // SAFETY: as above, for the `totalsize` bytes the header declares
     // (bounded and inside the window); the slice is only read.
     let bytes: &'static [u8] = unsafe { core::slice::from_raw_parts(base, size) };
-    let fdt = Fdt::new(bytes).map_err(|_| "malformed device tree")?;
+    let mut p = from_blob(bytes)?;
+    p.dtb = Region::new(dtb_pa, dtb_pa + size as u64);
+    Ok(p)
+}
 
-    let mut ram = Regions::new();
-    for node in fdt.all_nodes() {
-        let is_memory = node.property("device_type").and_then(|p| p.as_str()) == Some("memory");
-        if is_memory {
-            for r in node.reg().into_iter().flatten() {
-                let start = r.starting_address as u64;
-                ram.add(Region::new(
-                    start,
-                    start.saturating_add(r.size.unwrap_or(0) as u64),
-                ))?;
-            }
+/// What one pass over the nodes collects.
+#[derive(Default)]
+struct Found {
+    ram: Regions,
+    no_map: Regions,
+    reserved: Regions,
+    timebase: Option<u64>,
+    plic: Option<PlicInfo>,
+    clint: Option<Region>,
+    uart: Option<Region>,
+    test_finisher: Option<u64>,
+    /// The first error met (the pass itself cannot stop early).
+    error: Option<&'static str>,
+}
+
+impl Found {
+    fn visit(&mut self, node: &Node<'_>) {
+        if let Err(e) = self.visit_fallible(node) {
+            self.error.get_or_insert(e.into());
         }
     }
 
-    let mut reserved = Regions::new();
-    if let Some(rm) = fdt.find_node("/reserved-memory") {
-        for child in rm.children() {
-            let no_map = child.property("no-map").is_some();
-            for r in child.reg().into_iter().flatten() {
-                let start = r.starting_address as u64;
-                let region = Region::new(start, start.saturating_add(r.size.unwrap_or(0) as u64));
-                if no_map {
-                    ram.subtract(region)?;
-                } else {
-                    reserved.add(region)?;
-                }
+    fn visit_fallible(&mut self, node: &Node<'_>) -> Result<(), TooManyRegions> {
+        let region = |(start, size): (u64, u64)| Region::new(start, start.saturating_add(size));
+        if node.prop(b"device_type") == Some(b"memory\0") {
+            for r in node.reg() {
+                self.ram.add(region(r))?;
             }
         }
+        // The children of /reserved-memory.
+        if node.depth == 2 && node.parent == Some(b"reserved-memory") {
+            let into = match node.prop(b"no-map") {
+                Some(_) => &mut self.no_map,
+                None => &mut self.reserved,
+            };
+            for r in node.reg() {
+                into.add(region(r))?;
+            }
+        }
+        if node.depth == 1 && node.name == b"cpus" {
+            self.timebase = node.prop(b"timebase-frequency").and_then(fdt::cells);
+        }
+        // The first node of each kind, as the tree lists them.
+        if self.plic.is_none() && node.is_compatible(&["riscv,plic0", "sifive,plic-1.0.0"]) {
+            self.plic = node.first_reg().map(|reg| PlicInfo {
+                reg,
+                ndev: node.prop(b"riscv,ndev").and_then(fdt::cells).unwrap_or(0) as u32,
+                context: s_mode_context(node).unwrap_or(1),
+            });
+        }
+        if self.clint.is_none() && node.is_compatible(&["riscv,clint0", "sifive,clint0"]) {
+            self.clint = node.first_reg();
+        }
+        if self.uart.is_none() && node.is_compatible(&["ns16550a"]) {
+            self.uart = node.first_reg();
+        }
+        if self.test_finisher.is_none() && node.is_compatible(&["sifive,test1", "sifive,test0"]) {
+            self.test_finisher = node.first_reg().map(|r| r.start);
+        }
+        Ok(())
     }
-    for m in fdt.memory_reservations() {
-        let start = m.address() as u64;
-        reserved.add(Region::new(start, start.saturating_add(m.size() as u64)))?;
+}
+
+/// The platform a device tree blob describes (`dtb` left empty).
+pub fn from_blob(bytes: &[u8]) -> Result<Platform, &'static str> {
+    let fdt = Fdt::new(bytes)?;
+    let mut found = Found::default();
+    fdt.for_each_node(|node| found.visit(node))?;
+    if let Some(e) = found.error {
+        return Err(e);
+    }
+    let Found {
+        mut ram,
+        no_map,
+        mut reserved,
+        timebase,
+        plic,
+        clint,
+        uart,
+        test_finisher,
+        error: _,
+    } = found;
+    for r in no_map.as_slice() {
+        ram.subtract(*r)?;
+    }
+    for (start, size) in fdt.reservations() {
+        reserved.add(Region::new(start, start.saturating_add(size)))?;
     }
     // The SBI firmware owns the RAM below the kernel's load address (OpenSBI
     // puts its payload at the 2 MiB boundary after itself). seL4's
@@ -143,37 +194,6 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
             clipped.add(Region::new(r.start.max(w.start), r.end.min(w.end)))?;
         }
     }
-    let reserved = clipped;
-
-    let timebase = fdt
-        .find_node("/cpus")
-        .and_then(|c| c.property("timebase-frequency"))
-        .and_then(|p| p.as_usize())
-        .ok_or("no timebase-frequency in /cpus")? as u64;
-
-    let plic = fdt
-        .find_compatible(&["riscv,plic0", "sifive,plic-1.0.0"])
-        .and_then(|n| {
-            let reg = first_reg(n)?;
-            let ndev = n
-                .property("riscv,ndev")
-                .and_then(|p| p.as_usize())
-                .unwrap_or(0) as u32;
-            Some(PlicInfo {
-                reg,
-                ndev,
-                context: s_mode_context(n).unwrap_or(1),
-            })
-        });
-    let clint = fdt
-        .find_compatible(&["riscv,clint0", "sifive,clint0"])
-        .and_then(first_reg);
-    let uart = fdt.find_compatible(&["ns16550a"]).and_then(first_reg);
-    let test_finisher = fdt
-        .find_compatible(&["sifive,test1", "sifive,test0"])
-        .and_then(first_reg)
-        .map(|r| r.start);
-
     let mut kernel_devices = Regions::new();
     if let Some(p) = plic {
         kernel_devices.add(round_out_2m(p.reg))?;
@@ -181,25 +201,24 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
     if let Some(c) = clint {
         kernel_devices.add(round_out_2m(c))?;
     }
-
     Ok(Platform {
         ram,
-        reserved,
+        reserved: clipped,
         kernel_devices,
-        timebase,
+        timebase: timebase.ok_or("no timebase-frequency in /cpus")?,
         plic,
         clint,
         uart,
         test_finisher,
-        dtb: Region::new(dtb_pa, dtb_pa + size as u64),
+        dtb: Region::new(0, 0),
     })
 }
 
 /// The PLIC context of the first hart's S-mode: the index of the first
 /// (phandle, cause) pair in `interrupts-extended` whose cause is 9
 /// (supervisor external interrupt).
-fn s_mode_context(plic: fdt::node::FdtNode<'_, '_>) -> Option<u32> {
-    let v = plic.property("interrupts-extended")?.value;
+fn s_mode_context(plic: &Node<'_>) -> Option<u32> {
+    let v = plic.prop(b"interrupts-extended")?;
     (0..v.len() / 8)
         .find(|i| be32(v, i * 8 + 4) == Some(9))
         .map(|i| i as u32)
