@@ -33,18 +33,12 @@ pub fn check(system: &System, config: Config, diags: &mut Diagnostics) {
 }
 
 fn unique_names(system: &System, diags: &mut Diagnostics) {
-    let mut pds: HashMap<&str, Pos> = HashMap::new();
+    let mut pds: HashMap<&str, &super::Pd> = HashMap::new();
     for pd in &system.pds {
         if let Some(first) = pds.get(pd.name.as_str()) {
-            diags.error(
-                pd.pos,
-                format!(
-                    "duplicate protection domain name '{}' (first at line {})",
-                    pd.name, first.line
-                ),
-            );
+            diags.error(pd.pos, duplicate_pd(system, first, pd));
         } else {
-            pds.insert(&pd.name, pd.pos);
+            pds.insert(&pd.name, pd);
         }
     }
     let mut mrs: HashMap<&str, Pos> = HashMap::new();
@@ -60,6 +54,38 @@ fn unique_names(system: &System, diags: &mut Diagnostics) {
         } else {
             mrs.insert(&mr.name, mr.pos);
         }
+    }
+}
+
+/// The message for a PD name described twice. Nesting a PD under a second
+/// parent (or also at the top level) is how a description would ask for
+/// more than one parent; a PD has at most one, as in Microkit (its faults
+/// go to that parent's endpoint, its TCB sits in that parent's CNode), so
+/// that case says so instead of calling it a mere duplicate name.
+fn duplicate_pd(system: &System, first: &super::Pd, again: &super::Pd) -> String {
+    let parent = |p: &super::Pd| {
+        p.parent
+            .and_then(|i| system.pds.get(i))
+            .map(|q| q.name.as_str())
+    };
+    let name = &again.name;
+    let line = first.pos.line;
+    match (parent(first), parent(again)) {
+        (None, None) => {
+            format!("duplicate protection domain name '{name}' (first at line {line})")
+        }
+        (Some(p), Some(q)) => format!(
+            "protection domain '{name}' is already the child of '{p}' (line {line}), here it \
+             would be the child of '{q}' too: a PD has at most one parent, as in Microkit"
+        ),
+        (Some(p), None) => format!(
+            "protection domain '{name}' is already the child of '{p}' (line {line}); it cannot \
+             also be a top-level PD: a PD has at most one parent, as in Microkit"
+        ),
+        (None, Some(q)) => format!(
+            "protection domain '{name}' is a top-level PD (line {line}), here it would be the \
+             child of '{q}' too: a PD has at most one parent, as in Microkit"
+        ),
     }
 }
 

@@ -470,6 +470,31 @@ fn cases() -> Vec<Case> {
             "duplicate child id 1",
         ),
         (
+            "a child of two parents",
+            CLASSIC,
+            format!(
+                r#"{A}{B}<protection_domain name="p" priority="5"><program_image path="p.elf"/><protection_domain name="c" id="0"><program_image path="c.elf"/></protection_domain></protection_domain><protection_domain name="q" priority="6"><program_image path="q.elf"/><protection_domain name="c" id="1"><program_image path="c.elf"/></protection_domain></protection_domain>"#
+            ),
+            "<protection_domain name=\"c\"#2",
+            "protection domain 'c' is already the child of 'p' (line 2), here it would be the child of 'q' too: a PD has at most one parent, as in Microkit",
+        ),
+        (
+            "a child also at the top level",
+            CLASSIC,
+            r#"<protection_domain name="p" priority="5"><program_image path="p.elf"/><protection_domain name="c" id="0"><program_image path="c.elf"/></protection_domain></protection_domain><protection_domain name="c"><program_image path="c.elf"/></protection_domain>"#
+                .into(),
+            "<protection_domain name=\"c\"#2",
+            "is already the child of 'p' (line 2); it cannot also be a top-level PD: a PD has at most one parent",
+        ),
+        (
+            "a top-level PD also a child",
+            CLASSIC,
+            r#"<protection_domain name="c"><program_image path="c.elf"/></protection_domain><protection_domain name="p" priority="5"><program_image path="p.elf"/><protection_domain name="c" id="0"><program_image path="c.elf"/></protection_domain></protection_domain>"#
+                .into(),
+            "<protection_domain name=\"c\"#2",
+            "'c' is a top-level PD (line 2), here it would be the child of 'p' too",
+        ),
+        (
             "id on a top-level PD",
             CLASSIC,
             pd(r#"id="1""#, ""),
