@@ -47,6 +47,7 @@ pub fn loader(
         b.user_programs(&refs, cfg)?
     };
     let mut elfs = Vec::new();
+    let mut diags = Vec::new();
     for (i, pd) in system.pds.iter().enumerate() {
         let path = match pd_crate(&pd.program_image) {
             Some(name) => built[&name].clone(),
@@ -54,8 +55,21 @@ pub fn loader(
         };
         let bytes = std::fs::read(&path)
             .map_err(|e| format!("{shown}: PD {}: program {}: {e}", pd.name, path.display()))?;
+        // Every setvar whose symbol is missing or not a 64-bit variable,
+        // at the element of the description that asks for it.
+        diags.extend(cairn_system::setvar::check(
+            &shown,
+            system,
+            i,
+            &pd.program_image,
+            &bytes,
+        ));
         let setvars = cairn_system::boot::setvars(system, i);
         elfs.push((format!("tcb_{}", pd.name), bytes, setvars));
+    }
+    if !diags.is_empty() {
+        diags.sort_by_key(|d| d.pos);
+        return Err(cairn_system::diag::render(&diags));
     }
     let programs: Vec<_> = elfs
         .iter()

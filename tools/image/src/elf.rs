@@ -273,16 +273,68 @@ pub fn first_overlap(
     })
 }
 
-/// The address and size of the symbol `name` in the symbol table of the
-/// ELF file `data` (`None`: no such symbol, no symbol table, or a file
-/// `object` cannot read). For the system tool's `setvar_*` patches.
-pub fn symbol(data: &[u8], name: &str) -> Option<(u64, u64)> {
+/// Symbol types (`STT_*`, the ELF specification's values).
+pub mod stt {
+    /// No type.
+    pub const NOTYPE: u8 = 0;
+    /// A data object.
+    pub const OBJECT: u8 = 1;
+    /// A function.
+    pub const FUNC: u8 = 2;
+    /// A section.
+    pub const SECTION: u8 = 3;
+    /// A source file.
+    pub const FILE: u8 = 4;
+    /// Thread-local storage.
+    pub const TLS: u8 = 6;
+}
+
+/// A symbol of an ELF file's symbol table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    /// Its address (`st_value`).
+    pub addr: u64,
+    /// Its size in bytes (`st_size`).
+    pub size: u64,
+    /// Its type (`STT_*` of `st_info`).
+    pub kind: u8,
+}
+
+impl Symbol {
+    /// Whether it names data: an object, or a symbol without a type (an
+    /// assembly label); not a function, section, file or TLS symbol.
+    pub fn is_data(&self) -> bool {
+        matches!(self.kind, stt::OBJECT | stt::NOTYPE)
+    }
+
+    /// What its type is called, for messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            stt::OBJECT => "a variable",
+            stt::NOTYPE => "a symbol without type",
+            stt::FUNC => "a function",
+            stt::SECTION => "a section",
+            stt::FILE => "a file name",
+            stt::TLS => "a thread-local variable",
+            _ => "a symbol of an unknown type",
+        }
+    }
+}
+
+/// The symbol `name` in the symbol table of the ELF file `data` (`None`:
+/// no such symbol, no symbol table, or a file `object` cannot read). For
+/// the system tool's `setvar_*` patches.
+pub fn symbol(data: &[u8], name: &str) -> Option<Symbol> {
     use object::read::elf::Sym;
     let e = LittleEndian;
     let header = FileHeader64::<LittleEndian>::parse(data).ok()?;
     let sections = header.sections(e, data).ok()?;
     let symbols = sections.symbols(e, data, object::elf::SHT_SYMTAB).ok()?;
     symbols.iter().find_map(|s| {
-        (symbols.symbol_name(e, s).ok()? == name.as_bytes()).then(|| (s.st_value(e), s.st_size(e)))
+        (symbols.symbol_name(e, s).ok()? == name.as_bytes()).then(|| Symbol {
+            addr: s.st_value(e),
+            size: s.st_size(e),
+            kind: s.st_type().0,
+        })
     })
 }

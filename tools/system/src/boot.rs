@@ -21,7 +21,6 @@ use std::collections::BTreeMap;
 
 use crate::capdl::build::slot;
 use crate::capdl::{Kind, ObjId, Rights, Spec, Target};
-use crate::System;
 
 /// `"CAIRNSYS"` read as a little-endian word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
@@ -74,63 +73,16 @@ pub struct Program<'a> {
     pub setvars: Vec<(String, u64)>,
 }
 
-/// The `setvar_*` symbols of PD `pd` of `system` and their values, as
-/// Microkit's tool sets them: a mapping's `setvar_vaddr` (its address)
-/// and `setvar_size` (the region's size), a `setvar`'s `region_paddr`
-/// (the region's physical address), a channel end's or IRQ's
-/// `setvar_id` (the id) and a child's `setvar_id` (its id, in the
-/// parent's program).
-pub fn setvars(system: &System, pd: usize) -> Vec<(String, u64)> {
-    let Some(p) = system.pds.get(pd) else {
-        return Vec::new();
-    };
-    let mut v = Vec::new();
-    for m in &p.maps {
-        let mr = system.mr(&m.mr);
-        if let Some(s) = &m.setvar_vaddr {
-            v.push((s.clone(), m.vaddr));
-        }
-        if let (Some(s), Some(mr)) = (&m.setvar_size, mr) {
-            v.push((s.clone(), mr.size));
-        }
-    }
-    for s in &p.setvars {
-        if let Some(paddr) = system.mr(&s.region_paddr).and_then(|m| m.phys_addr) {
-            v.push((s.symbol.clone(), paddr));
-        }
-    }
-    for i in &p.irqs {
-        if let Some(s) = &i.setvar_id {
-            v.push((s.clone(), i.id));
-        }
-    }
-    for e in system.channels.iter().flat_map(|c| &c.ends) {
-        if let (true, Some(s)) = (e.pd == p.name, &e.setvar_id) {
-            v.push((s.clone(), e.id));
-        }
-    }
-    for c in system.pds.iter().filter(|c| c.parent == Some(pd)) {
-        if let (Some(s), Some(id)) = (&c.setvar_id, c.child_id) {
-            v.push((s.clone(), id));
-        }
-    }
-    v
-}
+pub use crate::setvar::setvars;
 
 /// Where each setvar symbol of `p` is and the bytes it gets.
 fn patches(p: &Program) -> Result<Vec<(u64, [u8; 8])>, String> {
     p.setvars
         .iter()
-        .map(|(sym, value)| match cairn_image::elf::symbol(p.elf, sym) {
-            Some((addr, 8)) => Ok((addr, value.to_le_bytes())),
-            Some((_, size)) => Err(format!(
-                "{}'s program: setvar symbol `{sym}` is {size} bytes, not a 64-bit variable",
-                p.tcb
-            )),
-            None => Err(format!(
-                "{}'s program has no symbol `{sym}` (a setvar of the description)",
-                p.tcb
-            )),
+        .map(|(sym, value)| {
+            let s = crate::setvar::variable(p.elf, sym)
+                .map_err(|why| format!("{}'s program: {why}", p.tcb))?;
+            Ok((s.addr, value.to_le_bytes()))
         })
         .collect()
 }

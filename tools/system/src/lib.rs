@@ -18,6 +18,7 @@ pub mod diag;
 pub mod graph;
 pub mod layout;
 pub mod sdf;
+pub mod setvar;
 
 #[cfg(test)]
 mod tests;

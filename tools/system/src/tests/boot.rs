@@ -35,18 +35,28 @@ fn elf(entry: u64, segs: &[(u64, u32, &[u8], u64)]) -> Vec<u8> {
     out
 }
 
-/// [`elf`] with a symbol table of (name, value, size).
+/// [`elf`] with a symbol table of (name, value, size), all variables.
 fn elf_with_symbols(
     entry: u64,
     segs: &[(u64, u32, &[u8], u64)],
     syms: &[(&str, u64, u64)],
 ) -> Vec<u8> {
+    let typed: Vec<_> = syms.iter().map(|&(n, v, s)| (n, v, s, 1)).collect();
+    elf_with_typed_symbols(entry, segs, &typed)
+}
+
+/// [`elf`] with a symbol table of (name, value, size, `STT_*` type).
+fn elf_with_typed_symbols(
+    entry: u64,
+    segs: &[(u64, u32, &[u8], u64)],
+    syms: &[(&str, u64, u64, u8)],
+) -> Vec<u8> {
     let mut out = elf(entry, segs);
     let mut strtab = vec![0u8];
     let mut symtab = vec![0u8; 24];
-    for (name, value, size) in syms {
+    for (name, value, size, ty) in syms {
         symtab.extend((strtab.len() as u32).to_le_bytes());
-        symtab.extend([0x11, 0]); // STB_GLOBAL, STT_OBJECT
+        symtab.extend([0x10 | ty, 0]); // STB_GLOBAL, the type
         symtab.extend(1u16.to_le_bytes());
         symtab.extend(value.to_le_bytes());
         symtab.extend(size.to_le_bytes());
@@ -349,7 +359,7 @@ fn setvars_patch_the_programs_variables() {
     for (sym, msg) in [
         (
             "nope",
-            "tcb_sensor's program has no symbol `nope` (a setvar of the description)",
+            "tcb_sensor's program: no symbol `nope` (a setvar of the description)",
         ),
         (
             "short",
@@ -366,4 +376,91 @@ fn setvars_patch_the_programs_variables() {
         serialise(spec, &programs, false).unwrap_err(),
         "tcb_sensor's program: setvar symbol at 0x50000 is not in a loaded segment"
     );
+}
+
+#[test]
+fn setvars_that_are_not_64_bit_variables_are_reported_where_the_description_asks() {
+    let path = super::example("control.system");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let system = crate::sdf::parse(&path, &text, super::CLASSIC).unwrap();
+    let controller = system.pd_index("controller").unwrap();
+    // samples: 4 bytes; commands: a function; log: fine.
+    let p = elf_with_typed_symbols(
+        0x10000,
+        &[(0x10000, 5, b"x", 0x100), (0x11000, 6, &[0; 32], 32)],
+        &[
+            ("samples", 0x11000, 4, 1),
+            ("commands", 0x10010, 8, 2),
+            ("log", 0x11008, 8, 1),
+        ],
+    );
+    let diags = crate::setvar::check(&path, &system, controller, "controller.elf", &p);
+    let shown: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        shown,
+        [
+            format!(
+                "{path}:37:9: error: setvar_vaddr=\"samples\": in the program of 'controller' \
+                 (controller.elf), setvar symbol `samples` is 4 bytes, not a 64-bit variable"
+            ),
+            format!(
+                "{path}:38:9: error: setvar_vaddr=\"commands\": in the program of 'controller' \
+                 (controller.elf), setvar symbol `commands` is a function, not a 64-bit variable"
+            ),
+        ]
+    );
+    // All of them right: nothing to say.
+    let good = elf_with_typed_symbols(
+        0x10000,
+        &[(0x11000, 6, &[0; 32], 32)],
+        &[
+            ("samples", 0x11000, 8, 1),
+            ("commands", 0x11008, 8, 0),
+            ("log", 0x11010, 8, 1),
+        ],
+    );
+    assert!(crate::setvar::check(&path, &system, controller, "c.elf", &good).is_empty());
+    // A missing one, and a child's setvar_id in the parent's program.
+    let text = r#"<system>
+<protection_domain name="p" priority="5"><program_image path="p.elf"/>
+  <protection_domain name="c" id="3" setvar_id="child_c"><program_image path="c.elf"/></protection_domain>
+</protection_domain>
+</system>"#;
+    let system = crate::sdf::parse("k.system", text, super::CLASSIC).unwrap();
+    assert_eq!(
+        crate::setvar::setvars(&system, 0),
+        [("child_c".to_string(), 3)]
+    );
+    let d = crate::setvar::check("k.system", &system, 0, "p.elf", &good);
+    assert_eq!(
+        d[0].to_string(),
+        "k.system:3:3: error: setvar_id=\"child_c\": in the program of 'p' (p.elf), no symbol \
+         `child_c` (a setvar of the description)"
+    );
+    // The serialiser refuses a function too (it does not rely on the check).
+    let loaded = crate::load(&path, &text_of("control.system"), super::CLASSIC).unwrap();
+    let progs: Vec<Program> = loaded
+        .system
+        .as_ref()
+        .unwrap()
+        .pds
+        .iter()
+        .map(|pd| Program {
+            tcb: ObjId::new(format!("tcb_{}", pd.name)),
+            elf: &p,
+            setvars: if pd.name == "controller" {
+                vec![("commands".to_string(), 1)]
+            } else {
+                Vec::new()
+            },
+        })
+        .collect();
+    assert_eq!(
+        serialise(&loaded.spec, &progs, false).unwrap_err(),
+        "tcb_controller's program: setvar symbol `commands` is a function, not a 64-bit variable"
+    );
+}
+
+fn text_of(name: &str) -> String {
+    std::fs::read_to_string(super::example(name)).unwrap()
 }
