@@ -154,6 +154,20 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // More than 62 channels in one PD: hub's 101 channels to four
+        // spokes (user/pds/hub, spoke), ids up to 255 through its extra
+        // notifications, protected calls on ids above 63 both ways.
+        name: "system-wide",
+        root: RootTask::System("examples/wide.system"),
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith("hub: done"),
+        input: None,
+        // Seconds when it works; this only bounds a hang.
+        timeout: Duration::from_secs(60),
+        under_mcs: false,
+    },
+    TestImage {
         // A hostile thread tries every invocation on every cap it can
         // name; a monitor checks after each step that it gained no cap,
         // touched no foreign memory and that the victim kept running

@@ -81,7 +81,7 @@ fn patches(p: &Program) -> Result<Vec<(u64, [u8; 8])>, String> {
         .iter()
         .map(|(sym, value)| {
             let s = crate::setvar::variable(p.elf, sym)
-                .map_err(|why| format!("{}'s program: {why}", p.tcb))?;
+                .map_err(|why| format!("{}'s program: {why} (a setvar)", p.tcb))?;
             Ok((s.addr, value.to_le_bytes()))
         })
         .collect()

@@ -12,7 +12,7 @@
 pub const CNODE_BITS: u8 = 9;
 /// The guard of the cap to a PD's CNode, so that a capability pointer is
 /// simply a slot number: 64 bits resolve as 55 guard bits (all zero) and
-/// 9 index bits.
+/// 9 index bits (53 and 11 for a [`WIDE_CNODE_BITS`] CNode).
 pub const CNODE_GUARD_BITS: u8 = 64 - CNODE_BITS;
 
 /// The PD's input: its endpoint if it has one (it is called or has
@@ -33,6 +33,61 @@ pub const BASE_PPC: u64 = BASE_NOTIFY + 64;
 pub const BASE_IRQ: u64 = BASE_PPC + 64;
 /// TCBs of the PD's child `id`: `BASE_CHILD_TCB + id`.
 pub const BASE_CHILD_TCB: u64 = BASE_IRQ + 64;
+/// Summary caps of channel `id` below 64 whose other end is a wide PD
+/// notified through an extra notification: `BASE_SUMMARY + id`.
+pub const BASE_SUMMARY: u64 = BASE_CHILD_TCB + 64;
+
+/// Bits of the CNode of a PD with channel ids from 64 on: 2048 slots, so
+/// that the slots below stay Microkit's and ids 64 to 255 get their own
+/// ranges above 512.
+pub const WIDE_CNODE_BITS: u8 = 11;
+/// Notification caps of channel ids from 64 on: `HIGH_NOTIFY + id`.
+pub const HIGH_NOTIFY: u64 = 512;
+/// Protected-call caps of channel ids from 64 on: `HIGH_PPC + id`.
+pub const HIGH_PPC: u64 = 768;
+/// Summary caps of channel ids from 64 on: `HIGH_SUMMARY + id`.
+pub const HIGH_SUMMARY: u64 = 1024;
+
+/// The slot of the notification cap of channel `id`.
+pub fn notify_slot(id: u64) -> u64 {
+    if id < 64 {
+        BASE_NOTIFY + id
+    } else {
+        HIGH_NOTIFY + id
+    }
+}
+
+/// The slot of the protected-call cap of channel `id`.
+pub fn ppc_slot(id: u64) -> u64 {
+    if id < 64 {
+        BASE_PPC + id
+    } else {
+        HIGH_PPC + id
+    }
+}
+
+/// The slot of the summary cap of channel `id` (a second signal, to a
+/// wide PD's own notification).
+pub fn summary_slot(id: u64) -> u64 {
+    if id < 64 {
+        BASE_SUMMARY + id
+    } else {
+        HIGH_SUMMARY + id
+    }
+}
+
+/// The SDK's variable with the number of extra notifications of a wide PD
+/// (set by the image builder; 0, the initial value, otherwise).
+pub const SDK_GROUPS: &str = "__cairn_microkit_groups";
+/// The SDK's variables with the bitmap of the PD's channel ids whose
+/// `notify` also signals the summary cap: ids `64 i` to `64 i + 63` in
+/// `__cairn_microkit_two_step_i`.
+pub const SDK_TWO_STEP: [&str; 4] = [
+    "__cairn_microkit_two_step_0",
+    "__cairn_microkit_two_step_1",
+    "__cairn_microkit_two_step_2",
+    "__cairn_microkit_two_step_3",
+];
 
 /// Badge bit of a protected call on the callee's endpoint (the channel id
 /// is in the low bits), as Microkit.
@@ -41,11 +96,34 @@ pub const PPC_BADGE: u64 = 1 << 63;
 /// in the low bits), as Microkit.
 pub const FAULT_BADGE: u64 = 1 << 62;
 
-/// Channel, IRQ and child ids go from 0 to this, inclusive: each is one bit
-/// of a notification badge, and the top two bits are the PPC and fault
-/// flags above (Microkit's tool enforces the same; its manual says "less
-/// than 63").
+/// IRQ and child ids go from 0 to this, inclusive, and so do channel ids
+/// of a PD whose notification carries them all: each is one bit of a
+/// notification badge, and the top two bits are the PPC and fault flags
+/// above (Microkit's tool enforces the same; its manual says "less than
+/// 63").
 pub const MAX_ID: u64 = 61;
+
+/// Channel ids (`<end id=..>`) go from 0 to this, inclusive. A PD that is
+/// notified on an id above [`MAX_ID`] is *wide*: its notification keeps
+/// ids 0 to 60 as bits and bit [`SUMMARY_BIT`] as a summary, and ids from
+/// [`FIRST_GROUP_ID`] on arrive through up to [`MAX_GROUPS`] extra
+/// notifications of [`GROUP_BITS`] ids each (docs/system.md, "More than
+/// 62 channels").
+pub const MAX_CHANNEL_ID: u64 = 255;
+/// The bit of a wide PD's notification that says "an extra notification
+/// has bits": the senders of ids from [`FIRST_GROUP_ID`] on set it after
+/// signalling the extra notification.
+pub const SUMMARY_BIT: u64 = 61;
+/// The first id a wide PD receives through an extra notification.
+pub const FIRST_GROUP_ID: u64 = 61;
+/// Ids per extra notification (all 64 badge bits: they are only polled,
+/// never seen beside an endpoint's badge).
+pub const GROUP_BITS: u64 = 64;
+/// Extra notifications of a wide PD, at most.
+pub const MAX_GROUPS: u64 = (MAX_CHANNEL_ID - FIRST_GROUP_ID) / GROUP_BITS + 1;
+/// The wide PD's read caps to its extra notifications: group `g` (from 1)
+/// at `BASE_GROUP + g - 1` (slots 5 to 8, free in Microkit's layout).
+pub const BASE_GROUP: u64 = 5;
 
 /// Highest priority a PD may have (255 is kept for the system, as in
 /// Microkit).

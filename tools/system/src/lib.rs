@@ -14,6 +14,7 @@
 
 pub mod boot;
 pub mod capdl;
+pub mod delivery;
 pub mod diag;
 pub mod graph;
 pub mod layout;

@@ -71,8 +71,17 @@ pub fn sites(system: &System, pd: usize) -> Vec<Site> {
             add(s, id, "setvar_id", c.pos);
         }
     }
+    // The SDK's own variables, for more than 62 channels (none otherwise).
+    for (s, value) in crate::delivery::sdk_setvars(system, &p.name) {
+        add(&s.to_string(), value, SDK, p.pos);
+    }
     v
 }
+
+/// The [`Site::attribute`] of the SDK's variables, which no attribute of
+/// the description names: the image builder sets them for PDs with more
+/// than 62 channels ([`crate::delivery`]).
+pub const SDK: &str = "";
 
 /// The (symbol, value) pairs of [`sites`].
 pub fn setvars(system: &System, pd: usize) -> Vec<(String, u64)> {
@@ -86,7 +95,7 @@ pub fn setvars(system: &System, pd: usize) -> Vec<(String, u64)> {
 /// else why not.
 pub fn variable(elf: &[u8], name: &str) -> Result<cairn_image::elf::Symbol, String> {
     match cairn_image::elf::symbol(elf, name) {
-        None => Err(format!("no symbol `{name}` (a setvar of the description)")),
+        None => Err(format!("no symbol `{name}`")),
         Some(s) if !s.is_data() => Err(format!(
             "setvar symbol `{name}` is {}, not a 64-bit variable",
             s.kind_name()
@@ -99,6 +108,16 @@ pub fn variable(elf: &[u8], name: &str) -> Result<cairn_image::elf::Symbol, Stri
     }
 }
 
+/// What a missing symbol's message adds: that the description asks for
+/// it.
+fn missing(why: &str) -> &'static str {
+    if why.starts_with("no symbol") {
+        " (a setvar of the description)"
+    } else {
+        ""
+    }
+}
+
 /// Checks every setvar of PD `pd` against its program `elf` (the file
 /// `program`, for the messages); each problem is reported at the element
 /// of the description `file` that asks for the symbol.
@@ -106,15 +125,24 @@ pub fn check(file: &str, system: &System, pd: usize, program: &str, elf: &[u8]) 
     let mut diags = Diagnostics::new(file);
     let name = system.pds.get(pd).map_or("", |p| p.name.as_str());
     for s in sites(system, pd) {
-        if let Err(why) = variable(elf, &s.symbol) {
-            diags.error(
-                s.pos,
-                format!(
-                    "{}=\"{}\": in the program of '{name}' ({program}), {why}",
-                    s.attribute, s.symbol
-                ),
-            );
-        }
+        let Err(why) = variable(elf, &s.symbol) else {
+            continue;
+        };
+        let msg = if s.attribute == SDK {
+            format!(
+                "'{name}' has channels beyond one notification's 62 (ids above 61, or a \
+                 partner notified on such ids), which its program must handle as \
+                 cairn-microkit does: in its program ({program}), {why} (cairn-microkit's)"
+            )
+        } else {
+            format!(
+                "{}=\"{}\": in the program of '{name}' ({program}), {why}{}",
+                s.attribute,
+                s.symbol,
+                missing(&why)
+            )
+        };
+        diags.error(s.pos, msg);
     }
     diags.into_sorted()
 }

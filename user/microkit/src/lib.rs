@@ -35,13 +35,18 @@
 pub use sel4;
 pub use sel4::Message;
 
+mod channel;
 mod region;
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 mod start;
 
+pub use channel::{
+    channels, group_cap, irq_cap, notify_cap, ppc_cap, summary_cap, Channel, MAX_CHANNEL,
+    MAX_NOTIFY_BIT,
+};
 pub use region::{MemoryRegion, SetVar};
 
-use sel4::{CPtr, Endpoint, IrqHandler, Notification};
+use sel4::{CPtr, Endpoint, Notification};
 
 /// The PD's endpoint, or its notification when nobody calls it (layout
 /// `INPUT`): `seL4_Recv` on either waits for the PD's next event.
@@ -52,68 +57,6 @@ pub const INPUT_NOTIFICATION: Notification = Notification(CPtr(1));
 pub const PPC_BADGE: u64 = 1 << 63;
 /// Badge bit of a child's fault (`cairn_system::layout::FAULT_BADGE`).
 pub const FAULT_BADGE: u64 = 1 << 62;
-/// The largest channel id (`cairn_system::layout::MAX_ID`).
-pub const MAX_CHANNEL: u64 = 61;
-
-/// The notification cap for channel `id` (layout `BASE_NOTIFY + id`).
-pub const fn notify_cap(id: u64) -> Notification {
-    Notification(CPtr(10 + id))
-}
-
-/// The endpoint cap of the protected call on channel `id` (layout
-/// `BASE_PPC + id`).
-pub const fn ppc_cap(id: u64) -> Endpoint {
-    Endpoint(CPtr(74 + id))
-}
-
-/// The IRQ handler cap of the interrupt on channel `id` (layout
-/// `BASE_IRQ + id`).
-pub const fn irq_cap(id: u64) -> IrqHandler {
-    IrqHandler(CPtr(138 + id))
-}
-
-/// The channels whose bits are set in a notification badge.
-pub fn channels(badge: u64) -> impl Iterator<Item = u64> {
-    (0..=MAX_CHANNEL).filter(move |i| badge & (1 << i) != 0)
-}
-
-/// A channel of this PD, by its id in the description (`<end id=..>` or
-/// `<irq id=..>`). A channel the description does not give the PD has no
-/// cap behind it: using it fails in the kernel (an invalid capability),
-/// it never reaches another PD.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Channel(u64);
-
-impl Channel {
-    /// Channel `id` (0 to [`MAX_CHANNEL`]; larger ids are taken modulo
-    /// 64 by the cap layout, so they are refused here).
-    pub const fn new(id: u64) -> Channel {
-        assert!(id <= MAX_CHANNEL, "channel ids are 0 to 61");
-        Channel(id)
-    }
-
-    /// The id.
-    pub const fn index(self) -> u64 {
-        self.0
-    }
-
-    /// Microkit's `microkit_notify`: signals the PD at the other end.
-    pub fn notify(self) {
-        notify_cap(self.0).signal();
-    }
-
-    /// Microkit's `microkit_ppcall`: calls the protected procedure of the
-    /// PD at the other end and returns its answer.
-    pub fn ppcall(self, msg: &Message) -> Message {
-        ppc_cap(self.0).call(msg)
-    }
-
-    /// Microkit's `microkit_irq_ack`: lets the interrupt of this channel
-    /// come again.
-    pub fn irq_ack(self) -> Result<(), sel4::Error> {
-        irq_cap(self.0).ack()
-    }
-}
 
 /// A child PD of this one, by its `id` in the description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -154,12 +97,13 @@ pub trait Handler {
 /// Microkit's event loop: waits on the PD's input, hands each protected
 /// call to [`Handler::protected`] and replies, each child's fault to
 /// [`Handler::fault`], and each notification bit to
-/// [`Handler::notified`], lowest channel first.
+/// [`Handler::notified`], lowest channel first (in a PD with more than
+/// 62 channels, those of its extra notifications after the others).
 pub fn run<H: Handler>(mut handler: H) -> ! {
     let (mut badge, mut msg) = INPUT.recv();
     loop {
         if badge & PPC_BADGE != 0 {
-            let ch = Channel((badge & !PPC_BADGE) & 63);
+            let ch = Channel::from_badge(badge & !PPC_BADGE);
             let reply = handler.protected(ch, &msg);
             (badge, msg) = INPUT.reply_recv(&reply);
         } else if badge & FAULT_BADGE != 0 {
@@ -168,7 +112,7 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
                 None => (badge, msg) = INPUT.recv(),
             }
         } else {
-            channels(badge).for_each(|c| handler.notified(Channel(c)));
+            channel::deliver(badge, |c| handler.notified(c));
             (badge, msg) = INPUT.recv();
         }
     }

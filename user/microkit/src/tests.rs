@@ -11,15 +11,75 @@ fn channels_of_a_badge() {
 #[test]
 fn caps_follow_the_layout() {
     assert_eq!(notify_cap(3).bits(), 13);
+    assert_eq!(notify_cap(63).bits(), 73);
+    assert_eq!(notify_cap(64).bits(), 576);
     assert_eq!(ppc_cap(0).bits(), 74);
+    assert_eq!(ppc_cap(255).bits(), 1023);
+    assert_eq!(summary_cap(5).bits(), 271);
+    assert_eq!(summary_cap(200).bits(), 1224);
     assert_eq!(irq_cap(61).bits(), 199);
-    assert_eq!(Channel::new(61).index(), 61);
+    assert_eq!(group_cap(1).bits(), 5);
+    assert_eq!(group_cap(4).bits(), 8);
+    assert_eq!(Channel::new(255).index(), 255);
 }
 
 #[test]
-#[should_panic(expected = "channel ids are 0 to 61")]
-fn channel_62_is_refused() {
-    let _ = Channel::new(62);
+#[should_panic(expected = "channel ids are 0 to 255")]
+fn channel_256_is_refused() {
+    let _ = Channel::new(256);
+}
+
+#[test]
+fn a_narrow_pd_gets_its_badge_bits() {
+    use crate::channel::test_hooks::deliver_with;
+    let mut got = std::vec::Vec::new();
+    // Bit 61 is channel 61 when the PD has no extra notification; no poll.
+    deliver_with(
+        (1 << 61) | 0b1001,
+        0,
+        |_| panic!("polled"),
+        |c| got.push(c.index()),
+    );
+    assert_eq!(got, [0, 3, 61]);
+}
+
+#[test]
+fn a_wide_pd_polls_its_extra_notifications_on_the_summary_bit() {
+    use crate::channel::test_hooks::deliver_with;
+    let mut got = std::vec::Vec::new();
+    let mut polled = std::vec::Vec::new();
+    // Groups 1 to 3: ids 61..=124, 125..=188, 189..=252.
+    let extra = |g: u64| match g {
+        1 => 0b101,        // 61, 63
+        2 => 1 << 63,      // 188
+        3 => (1 << 3) | 1, // 189, 192
+        _ => unreachable!(),
+    };
+    deliver_with(
+        (1 << 61) | (1 << 60) | 1,
+        3,
+        |g| {
+            polled.push(g);
+            extra(g)
+        },
+        |c| got.push(c.index()),
+    );
+    assert_eq!(polled, [1, 2, 3]);
+    assert_eq!(got, [0, 60, 61, 63, 188, 189, 192]);
+    // Without the summary bit nothing is polled.
+    got.clear();
+    deliver_with(1 << 7, 3, |_| panic!("polled"), |c| got.push(c.index()));
+    assert_eq!(got, [7]);
+}
+
+#[test]
+fn two_step_channels_come_from_the_bitmap() {
+    use crate::channel::test_hooks::{set_two_step, two_step};
+    set_two_step([1 << 5, 0, 1 << 63, 1 << 1]);
+    assert!(two_step(5) && two_step(191) && two_step(193));
+    assert!(!two_step(4) && !two_step(64) && !two_step(255));
+    set_two_step([0; 4]);
+    assert!(!two_step(5));
 }
 
 memory_region!(REGION = "test_region", 16);

@@ -14,8 +14,8 @@
 use std::collections::BTreeMap;
 
 use super::{Cap, IrqMap, Kind, ObjId, Object, Rights, Spec, Tcb};
-use crate::layout;
 use crate::sdf::{Config, Map, Pd, System};
+use crate::{delivery, layout};
 
 /// log2 of a small page.
 const PAGE_BITS: u64 = 12;
@@ -86,14 +86,29 @@ pub fn build(system: &System, config: Config) -> Spec {
                 continue;
             };
             if from.notify {
-                let cap = Cap::to(&t.ntfn).rights(Rights::W).badge(1 << to.id);
-                b.put(&f.cnode, layout::BASE_NOTIFY + from.id, cap);
+                let (group, bit) = delivery::delivery(system, &to.pd, to.id);
+                let target = match group {
+                    0 => Some(&t.ntfn),
+                    g => t.groups.get((g - 1) as usize),
+                };
+                if let Some(target) = target {
+                    let cap = Cap::to(target).rights(Rights::W).badge(1 << bit);
+                    b.put(&f.cnode, layout::notify_slot(from.id), cap);
+                }
+                if group != 0 {
+                    // The second signal: the summary bit of the wide
+                    // PD's own notification, after the extra one's bit.
+                    let cap = Cap::to(&t.ntfn)
+                        .rights(Rights::W)
+                        .badge(1 << layout::SUMMARY_BIT);
+                    b.put(&f.cnode, layout::summary_slot(from.id), cap);
+                }
             }
             if from.pp {
                 if let Some(ep) = &t.ep {
                     b.put(
                         &f.cnode,
-                        layout::BASE_PPC + from.id,
+                        layout::ppc_slot(from.id),
                         Cap::to(ep).rights(CALL).badge(layout::PPC_BADGE | to.id),
                     );
                 }
@@ -126,7 +141,10 @@ struct PdObjects {
     cnode: ObjId,
     vspace: ObjId,
     ntfn: ObjId,
+    /// A wide PD's extra notifications (`crate::delivery`).
+    groups: Vec<ObjId>,
     ep: Option<ObjId>,
+    cnode_bits: u8,
 }
 
 struct Builder {
@@ -171,14 +189,18 @@ impl Builder {
                 ..Tcb::default()
             }),
         );
+        let cnode_bits = delivery::cnode_bits(system, n);
         let cnode = self.add(
             format!("cnode_{n}"),
             Kind::Cnode {
-                size_bits: u64::from(layout::CNODE_BITS),
+                size_bits: u64::from(cnode_bits),
             },
         );
         let vspace = self.add(format!("vspace_{n}"), Kind::PageTable);
         let ntfn = self.add(format!("ntfn_{n}"), Kind::Notification);
+        let groups = (1..=delivery::groups(system, n))
+            .map(|g| self.add(format!("extra_ntfn_{n}_{g}"), Kind::Notification))
+            .collect();
         let ep = system
             .needs_endpoint(index)
             .then(|| self.add(format!("ep_{n}"), Kind::Endpoint));
@@ -187,7 +209,9 @@ impl Builder {
             cnode,
             vspace,
             ntfn,
+            groups,
             ep,
+            cnode_bits,
         };
         let ipcbuf = self.add(format!("ipcbuf_{n}"), small_frame());
         self.map_page(
@@ -240,7 +264,7 @@ impl Builder {
     /// endpoint, its children's TCBs).
     fn pd_caps(&mut self, pd: &Pd, me: &PdObjects, all: &[PdObjects], config: Config) {
         let cnode_cap = Cap {
-            guard_size: u64::from(layout::CNODE_GUARD_BITS),
+            guard_size: 64 - u64::from(me.cnode_bits),
             ..Cap::to(&me.cnode)
         };
         self.put(&me.tcb, slot::CSPACE, cnode_cap);
@@ -252,6 +276,11 @@ impl Builder {
             None => Cap::to(&me.ntfn).rights(Rights::R),
         };
         self.put(&me.cnode, layout::INPUT, input);
+        for (g, ntfn) in (0..).zip(&me.groups) {
+            // Polled only: read, no write.
+            let cap = Cap::to(ntfn).rights(Rights::R);
+            self.put(&me.cnode, layout::BASE_GROUP + g, cap);
+        }
         if let (Some(parent), Some(id)) = (pd.parent, pd.child_id) {
             if let Some(p) = all.get(parent) {
                 if let Some(ep) = &p.ep {

@@ -239,7 +239,22 @@ fn ids(system: &System, diags: &mut Diagnostics) {
 fn irqs(system: &System, diags: &mut Diagnostics) {
     let mut taken: HashMap<u64, &str> = HashMap::new();
     for pd in &system.pds {
+        let wide = crate::delivery::is_wide(system, &pd.name);
         for i in &pd.irqs {
+            if wide && i.id >= layout::FIRST_GROUP_ID {
+                diags.error(
+                    i.pos,
+                    format!(
+                        "'{}' is notified on channel ids above {}, so ids from {} on reach it \
+                         through extra notifications, which an interrupt cannot signal: give \
+                         this interrupt an id from 0 to {}",
+                        pd.name,
+                        layout::MAX_ID,
+                        layout::FIRST_GROUP_ID,
+                        layout::FIRST_GROUP_ID - 1
+                    ),
+                );
+            }
             if let Some(owner) = taken.get(&i.irq) {
                 diags.error(
                     i.pos,

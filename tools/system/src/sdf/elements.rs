@@ -178,7 +178,7 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
             }
             self.attributes(child, &["pd", "id", "pp", "notify", "setvar_id"]);
             let pd = self.required(child, "pd");
-            let id = self.id(child);
+            let id = self.channel_id(child);
             let end = End {
                 pos: self.at(child),
                 pd: pd.map(|(p, _)| p.to_string()).unwrap_or_default(),

@@ -257,15 +257,35 @@ impl<'a, 'input: 'a> Reader<'a, 'input> {
         self.optional(node, name).map(|(v, _)| v.to_string())
     }
 
-    /// A channel, IRQ or child id: 0 to [`layout::MAX_ID`].
+    /// An IRQ or child id: 0 to [`layout::MAX_ID`], one badge bit each
+    /// (an interrupt signals one notification; a child's id is a fault
+    /// badge's, as Microkit's).
     pub(super) fn id(&mut self, node: Node<'a, 'input>) -> Option<u64> {
+        self.id_up_to(
+            node,
+            layout::MAX_ID,
+            "one badge bit of the PD's notification each",
+        )
+    }
+
+    /// A channel end's id: 0 to [`layout::MAX_CHANNEL_ID`]; ids above
+    /// [`layout::MAX_ID`] give the PD extra notifications.
+    pub(super) fn channel_id(&mut self, node: Node<'a, 'input>) -> Option<u64> {
+        self.id_up_to(
+            node,
+            layout::MAX_CHANNEL_ID,
+            "ids above 61 give the PD extra notifications, up to 4",
+        )
+    }
+
+    fn id_up_to(&mut self, node: Node<'a, 'input>, max: u64, why: &str) -> Option<u64> {
         let (id, pos) = self.req_number(node, "id")?;
-        if id > layout::MAX_ID {
+        if id > max {
             self.diags.error(
                 pos,
                 format!(
-                    "id must be between 0 and {} (one badge bit each)",
-                    layout::MAX_ID
+                    "{} id must be between 0 and {max} ({why})",
+                    node.tag_name().name()
                 ),
             );
             return None;

@@ -269,7 +269,17 @@ fn cases() -> Vec<Case> {
             CLASSIC,
             pd("", r#"<irq irq="5" id="62"/>"#),
             "62",
-            "id must be between 0 and 61",
+            "irq id must be between 0 and 61 (one badge bit of the PD's notification each)",
+        ),
+        (
+            "irq id 61 in a wide PD",
+            CLASSIC,
+            format!(
+                r#"{A}{B}<protection_domain name="w"><program_image path="w.elf"/><irq irq="5" id="61"/></protection_domain><channel><end pd="a" id="0"/><end pd="w" id="100"/></channel>"#
+            ),
+            "<irq",
+            "'w' is notified on channel ids above 61, so ids from 61 on reach it through extra \
+             notifications, which an interrupt cannot signal: give this interrupt an id from 0 to 60",
         ),
         (
             "channel to nobody",
@@ -281,9 +291,9 @@ fn cases() -> Vec<Case> {
         (
             "channel id out of range",
             CLASSIC,
-            format!(r#"{A}{B}<channel><end pd="a" id="63"/><end pd="b" id="0"/></channel>"#),
-            "63",
-            "id must be between 0 and 61",
+            format!(r#"{A}{B}<channel><end pd="a" id="256"/><end pd="b" id="0"/></channel>"#),
+            "256",
+            "end id must be between 0 and 255 (ids above 61 give the PD extra notifications, up to 4)",
         ),
         (
             "channel id twice",
@@ -589,7 +599,7 @@ fn every_error_is_reported_at_once_in_order() {
     let text = format!(
         "<system>\n{A}\n<protection_domain name=\"b\" priority=\"999\" budget=\"5\">\n\
          <program_image path=\"b.elf\"/>\n<map mr=\"none\" vaddr=\"0\"/>\n</protection_domain>\n\
-         <channel><end pd=\"a\" id=\"70\"/><end pd=\"b\" id=\"0\"/></channel>\n</system>"
+         <channel><end pd=\"a\" id=\"700\"/><end pd=\"b\" id=\"0\"/></channel>\n</system>"
     );
     let e = parse("many.system", &text, CLASSIC).unwrap_err();
     let lines: Vec<(u32, &str)> = e.iter().map(|d| (d.pos.line, d.message.as_str())).collect();

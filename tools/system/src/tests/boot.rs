@@ -359,11 +359,11 @@ fn setvars_patch_the_programs_variables() {
     for (sym, msg) in [
         (
             "nope",
-            "tcb_sensor's program: no symbol `nope` (a setvar of the description)",
+            "tcb_sensor's program: no symbol `nope` (a setvar)",
         ),
         (
             "short",
-            "tcb_sensor's program: setvar symbol `short` is 4 bytes, not a 64-bit variable",
+            "tcb_sensor's program: setvar symbol `short` is 4 bytes, not a 64-bit variable (a setvar)",
         ),
     ] {
         programs[sensor].setvars = vec![(sym.to_string(), 1)];
@@ -457,7 +457,8 @@ fn setvars_that_are_not_64_bit_variables_are_reported_where_the_description_asks
         .collect();
     assert_eq!(
         serialise(&loaded.spec, &progs, false).unwrap_err(),
-        "tcb_controller's program: setvar symbol `commands` is a function, not a 64-bit variable"
+        "tcb_controller's program: setvar symbol `commands` is a function, not a 64-bit variable \
+         (a setvar)"
     );
 }
 

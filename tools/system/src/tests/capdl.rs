@@ -24,6 +24,7 @@ fn descriptions_round_trip_through_capdl_text_and_json() {
     for (name, config) in [
         ("hello.system", CLASSIC),
         ("control.system", CLASSIC),
+        ("wide.system", CLASSIC),
         ("control_mcs.system", MCS),
     ] {
         let text = std::fs::read_to_string(example(name)).unwrap();
@@ -393,7 +394,11 @@ fn object_names_are_unique() {
         <protection_domain name="p_3fc0000000" priority="3"><program_image path="r.elf"/></protection_domain>
     </system>"#;
     let mut specs = vec![build(&ok(text, CLASSIC), CLASSIC)];
-    for (name, config) in [("hello.system", CLASSIC), ("control_mcs.system", MCS)] {
+    for (name, config) in [
+        ("hello.system", CLASSIC),
+        ("control_mcs.system", MCS),
+        ("wide.system", CLASSIC),
+    ] {
         let t = std::fs::read_to_string(example(name)).unwrap();
         specs.push(crate::load(name, &t, config).unwrap().spec);
     }

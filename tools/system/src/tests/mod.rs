@@ -7,6 +7,7 @@ mod boot;
 mod capdl;
 mod examples;
 mod sdf;
+mod wide;
 
 use crate::sdf::{parse, Config, System};
 
