@@ -6,7 +6,7 @@
 //! [`layout::MAX_ID`]. Its own notification (bound to its TCB, as every
 //! PD's) keeps ids 0 to 60 as badge bits 0 to 60; bit
 //! [`layout::SUMMARY_BIT`] becomes a summary. Ids from
-//! [`layout::FIRST_GROUP_ID`] on go to extra notifications `ntfn_P_g`
+//! [`layout::FIRST_GROUP_ID`] on go to extra notifications `extra_ntfn_P_g`
 //! (group `g` from 1, [`layout::GROUP_BITS`] ids each), which the PD
 //! polls when it sees the summary bit. A sender to such an id holds two
 //! caps: the extra notification with the id's bit, and the wide PD's own
@@ -14,47 +14,69 @@
 //! that the PD, woken by the summary, always finds the bit. Nothing
 //! changes for a PD that is not wide, nor for its senders.
 
+use std::collections::BTreeMap;
+
 use crate::layout;
 use crate::sdf::System;
 
-/// Where a notification on channel `id` of PD `pd` arrives: `(0, bit)`
-/// in the PD's own notification, `(g, bit)` in its extra notification
-/// `g`.
-pub fn delivery(system: &System, pd: &str, id: u64) -> (u64, u64) {
-    if !is_wide(system, pd) || id < layout::FIRST_GROUP_ID {
-        return (0, id);
-    }
-    let off = id - layout::FIRST_GROUP_ID;
-    (off / layout::GROUP_BITS + 1, off % layout::GROUP_BITS)
+/// The wide PDs of a system and their numbers of extra notifications,
+/// found in one pass over the channels, so that asking about every
+/// channel end stays linear in the size of the description.
+pub struct Wide<'s> {
+    groups: BTreeMap<&'s str, u64>,
 }
 
-/// The ids on which PD `pd` is notified (its channel ends whose other end
-/// may notify).
-fn notified_ids<'s>(system: &'s System, pd: &'s str) -> impl Iterator<Item = u64> + 's {
-    system.channels.iter().flat_map(move |c| {
-        let [a, b] = &c.ends;
-        [(a, b), (b, a)]
+impl<'s> Wide<'s> {
+    /// The wide PDs of `system`.
+    pub fn new(system: &'s System) -> Wide<'s> {
+        let mut max: BTreeMap<&str, u64> = BTreeMap::new();
+        for c in &system.channels {
+            let [a, b] = &c.ends;
+            for (me, other) in [(a, b), (b, a)] {
+                if other.notify {
+                    let m = max.entry(me.pd.as_str()).or_insert(0);
+                    *m = (*m).max(me.id);
+                }
+            }
+        }
+        let groups = max
             .into_iter()
-            .filter(move |(me, other)| me.pd == pd && other.notify)
-            .map(|(me, _)| me.id)
-    })
+            .filter(|&(_, id)| id > layout::MAX_ID)
+            .map(|(pd, id)| (pd, (id - layout::FIRST_GROUP_ID) / layout::GROUP_BITS + 1))
+            .collect();
+        Wide { groups }
+    }
+
+    /// The number of extra notifications of PD `pd` (0 if it is not wide).
+    pub fn groups(&self, pd: &str) -> u64 {
+        self.groups.get(pd).copied().unwrap_or(0)
+    }
+
+    /// Where a notification on channel `id` of PD `pd` arrives: `(0, bit)`
+    /// in the PD's own notification, `(g, bit)` in its extra notification
+    /// `g`.
+    pub fn delivery(&self, pd: &str, id: u64) -> (u64, u64) {
+        if self.groups(pd) == 0 || id < layout::FIRST_GROUP_ID {
+            return (0, id);
+        }
+        let off = id - layout::FIRST_GROUP_ID;
+        (off / layout::GROUP_BITS + 1, off % layout::GROUP_BITS)
+    }
+}
+
+/// Where a notification on channel `id` of PD `pd` arrives ([`Wide::delivery`]).
+pub fn delivery(system: &System, pd: &str, id: u64) -> (u64, u64) {
+    Wide::new(system).delivery(pd, id)
 }
 
 /// Whether PD `pd` is notified on an id above [`layout::MAX_ID`].
 pub fn is_wide(system: &System, pd: &str) -> bool {
-    notified_ids(system, pd).any(|id| id > layout::MAX_ID)
+    groups(system, pd) != 0
 }
 
 /// The number of extra notifications of PD `pd` (0 if it is not wide).
 pub fn groups(system: &System, pd: &str) -> u64 {
-    if !is_wide(system, pd) {
-        return 0;
-    }
-    notified_ids(system, pd)
-        .filter(|&id| id >= layout::FIRST_GROUP_ID)
-        .map(|id| (id - layout::FIRST_GROUP_ID) / layout::GROUP_BITS + 1)
-        .max()
-        .unwrap_or(0)
+    Wide::new(system).groups(pd)
 }
 
 /// The size of PD `pd`'s CNode: larger when it has channel ids from 64
@@ -75,11 +97,12 @@ pub fn cnode_bits(system: &System, pd: &str) -> u8 {
 /// The bitmap of PD `pd`'s channel ids whose notify signals twice (the
 /// other end is wide and receives it through an extra notification).
 pub fn two_step(system: &System, pd: &str) -> [u64; 4] {
+    let wide = Wide::new(system);
     let mut map = [0u64; 4];
     for c in &system.channels {
         let [a, b] = &c.ends;
         for (me, other) in [(a, b), (b, a)] {
-            if me.pd == pd && me.notify && delivery(system, &other.pd, other.id).0 != 0 {
+            if me.pd == pd && me.notify && wide.delivery(&other.pd, other.id).0 != 0 {
                 if let Some(w) = map.get_mut((me.id / 64) as usize) {
                     *w |= 1 << (me.id % 64);
                 }
@@ -88,7 +111,6 @@ pub fn two_step(system: &System, pd: &str) -> [u64; 4] {
     }
     map
 }
-
 /// The SDK's variables PD `pd` needs set (only those that are not 0, so
 /// that a PD with at most 62 channels, or a program not built on the SDK,
 /// needs none): its number of extra notifications and its two-step

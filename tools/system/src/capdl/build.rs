@@ -50,12 +50,13 @@ pub fn build(system: &System, config: Config) -> Spec {
             .collect();
         frames.insert(&mr.name, ids);
     }
+    let wide = delivery::Wide::new(system);
     let mut irqs = Vec::new();
     // One PD after the other, each complete (a child comes after its
     // parent, whose endpoint and CNode it needs).
     let mut per_pd: Vec<PdObjects> = Vec::new();
     for (i, pd) in system.pds.iter().enumerate() {
-        let me = b.pd_objects(system, i, pd, config);
+        let me = b.pd_objects(system, &wide, i, pd, config);
         b.pd_caps(pd, &me, &per_pd, config);
         for m in &pd.maps {
             if let (Some(mr), Some(ids)) = (system.mr(&m.mr), frames.get(m.mr.as_str())) {
@@ -86,7 +87,7 @@ pub fn build(system: &System, config: Config) -> Spec {
                 continue;
             };
             if from.notify {
-                let (group, bit) = delivery::delivery(system, &to.pd, to.id);
+                let (group, bit) = wide.delivery(&to.pd, to.id);
                 let target = match group {
                     0 => Some(&t.ntfn),
                     g => t.groups.get((g - 1) as usize),
@@ -174,7 +175,14 @@ impl Builder {
         self.index.contains_key(obj)
     }
 
-    fn pd_objects(&mut self, system: &System, index: usize, pd: &Pd, config: Config) -> PdObjects {
+    fn pd_objects(
+        &mut self,
+        system: &System,
+        wide: &delivery::Wide,
+        index: usize,
+        pd: &Pd,
+        config: Config,
+    ) -> PdObjects {
         let n = &pd.name;
         let tcb = self.add(
             format!("tcb_{n}"),
@@ -198,7 +206,7 @@ impl Builder {
         );
         let vspace = self.add(format!("vspace_{n}"), Kind::PageTable);
         let ntfn = self.add(format!("ntfn_{n}"), Kind::Notification);
-        let groups = (1..=delivery::groups(system, n))
+        let groups = (1..=wide.groups(n))
             .map(|g| self.add(format!("extra_ntfn_{n}_{g}"), Kind::Notification))
             .collect();
         let ep = system

@@ -238,8 +238,9 @@ fn ids(system: &System, diags: &mut Diagnostics) {
 
 fn irqs(system: &System, diags: &mut Diagnostics) {
     let mut taken: HashMap<u64, &str> = HashMap::new();
+    let widths = crate::delivery::Wide::new(system);
     for pd in &system.pds {
-        let wide = crate::delivery::is_wide(system, &pd.name);
+        let wide = widths.groups(&pd.name) != 0;
         for i in &pd.irqs {
             if wide && i.id >= layout::FIRST_GROUP_ID {
                 diags.error(
