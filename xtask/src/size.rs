@@ -267,7 +267,9 @@ mod tests {
     #[test]
     fn boot_only_functions_by_name() {
         assert!(boot_only("cairn_kernel::boot::root::create"));
-        assert!(boot_only("<cairn_kernel::types::fdt::Fdt>::for_each_node::<_>"));
+        assert!(boot_only(
+            "<cairn_kernel::types::fdt::Fdt>::for_each_node::<_>"
+        ));
         assert!(boot_only(
             "cairn_kernel::arch::riscv64::machine::entry::boot_main::<cairn_kernel::api::Api>"
         ));
