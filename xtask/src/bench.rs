@@ -48,16 +48,16 @@ pub fn revoke_latency_limit(instructions: u64, caps: u64) -> u64 {
 /// about 3 % above the figures of 2026-12-06 (docs/benchmarks.md): a
 /// regression fails the suite. Loosen one only in a commit that says why.
 pub const IPC_LIMITS: [(&str, u64); 11] = [
-    ("null-syscall", 177),
-    ("yield", 347),
-    ("call-reply-recv-0-same-as", 526),
-    ("call-reply-recv-4-same-as", 555),
-    ("call-reply-recv-10-same-as", 1_687),
-    ("lib-call-reply-recv-0-same-as", 534),
-    ("lib-call-reply-recv-4-same-as", 564),
-    ("lib-call-reply-recv-10-same-as", 1_742),
-    ("call-reply-recv-0-cross-as", 565),
-    ("call-reply-recv-4-cross-as", 594),
+    ("null-syscall", 175),
+    ("yield", 345),
+    ("call-reply-recv-0-same-as", 485),
+    ("call-reply-recv-4-same-as", 513),
+    ("call-reply-recv-10-same-as", 1_587),
+    ("lib-call-reply-recv-0-same-as", 493),
+    ("lib-call-reply-recv-4-same-as", 523),
+    ("lib-call-reply-recv-10-same-as", 1_642),
+    ("call-reply-recv-0-cross-as", 509),
+    ("call-reply-recv-4-cross-as", 538),
     ("signal-higher-prio", 590),
 ];
 

@@ -20,22 +20,30 @@
 //!   sender waits on the endpoint and no signal is pending on the bound
 //!   notification;
 //! * the thread to switch to has a valid VSpace root (a page table cap with
-//!   an ASID) and is in the current domain, at a priority at which the
-//!   scheduler would switch straight to it (`sched::switches_straight_to`).
+//!   an ASID that still names it) and is in the current domain (with more
+//!   than one), at a priority at which the scheduler would switch straight
+//!   to it (`sched::switches_straight_to`).
 //!
 //! Capabilities are read in place (`CapWords`), never decoded whole; the
 //! reply cap is linked into and out of the derivation tree directly, with
-//! the same links and flags `cte_insert` and `empty_slot` would leave.
+//! the same links and flags `cte_insert` and `empty_slot` would leave. The
+//! caller's master reply cap is not checked (seL4 does not either): every
+//! thread that is not Inactive has its own (`ipc::setup_reply_master` at
+//! every restart; only finalising the TCB deletes it; the fuzzer checks
+//! this invariant). The resumed thread's badge and message-info registers
+//! are handed to the machine layer ([`Resume`]), which loads them
+//! straight into the registers, as seL4's `fastpath_restore` does.
 //!
 //! `ipc::tests::props` runs random IPC with the fastpath on and off and
 //! checks that every thread, queue and slot ends up the same;
 //! `ipc::tests::fastpath` checks that each guard sends the call to the
 //! general path having changed nothing.
 
-use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
+use crate::arch::{Resume, BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
 use crate::cap::cte::{empty_full_slot, insert_child_words};
 use crate::cap::lookup::lookup_fast;
 use crate::cap::CapWords;
+use crate::config::NUM_DOMAINS;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{
@@ -43,7 +51,7 @@ use crate::object::tcb::{
 };
 use crate::object::vspace::find_vspace_for_asid;
 use crate::state::kernel;
-use crate::types::PAddr;
+use crate::types::{PAddr, VSpaceWord};
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
 use cairn_abi::syscall::{SYS_CALL, SYS_REPLY_RECV};
 
@@ -64,111 +72,129 @@ fn enabled() -> bool {
     }
 }
 
-/// Tries system call `no` of the running thread on the fastpath. `Some`:
-/// done; the kernel pointer of the registers of the thread to resume at
-/// once (it is the current thread, its address space installed, no
-/// scheduling decision pending). `None`: nothing changed, the general
-/// path is to run. On the machine, the trap vector calls it (through
-/// `arch::Kernel::fastpath_syscall`) for Call and ReplyRecv only, as a
-/// function of its own, before the general path's stack frame exists;
-/// everything is inlined into that function.
+/// Tries system call `no` of the running thread on the fastpath, as the
+/// host tests' kernel entry makes it: the cap and message-info registers
+/// read from its TCB, and when taken the resumed thread's badge and
+/// message-info registers written into its TCB (on the machine,
+/// [`try_ipc`] is called from the trap vector and the machine layer loads
+/// them). `None`: nothing changed, the general path is to run.
+pub fn syscall(no: i64) -> Option<Resume> {
+    if no != SYS_CALL && no != SYS_REPLY_RECV {
+        return None;
+    }
+    let cur = kernel().current()?;
+    let r = try_ipc(
+        no == SYS_CALL,
+        cur.reg(CAP_REGISTER),
+        cur.reg(MSG_INFO_REGISTER),
+    )?;
+    let to = kernel().current()?;
+    to.set_reg(BADGE_REGISTER, r.badge);
+    to.set_reg(MSG_INFO_REGISTER, r.info);
+    Some(r)
+}
+
+/// The fastpath of a Call (`is_call`) or a ReplyRecv of the running thread,
+/// with `cptr` and `info` its cap and message-info registers. `Some`: done;
+/// the thread to resume at once (it is the current thread, its address
+/// space installed, no scheduling decision pending). `None`: nothing
+/// changed. On the machine, the trap vector calls it (through
+/// `arch::Kernel::fastpath_syscall`) as a function of its own for each
+/// system call, before the general path's stack frame exists; everything
+/// is inlined into that function.
 #[inline(always)]
-pub fn syscall(no: i64) -> Option<usize> {
-    if no == SYS_CALL || no == SYS_REPLY_RECV {
-        try_ipc(no == SYS_CALL)
+pub fn try_ipc(is_call: bool, cptr: u64, info: u64) -> Option<Resume> {
+    if !enabled() {
+        return None;
+    }
+    let cur = kernel().current_tcb()?;
+    if is_call {
+        call(cur, cptr, MessageInfo(info))
+    } else {
+        reply_recv(cur, cptr, MessageInfo(info))
+    }
+}
+
+/// The message in registers, if it qualifies: (label, length).
+#[inline]
+fn short_message(t: &Tcb, info: MessageInfo) -> Option<(u64, usize)> {
+    let n = info.length() as usize;
+    (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && !t.has_fault()).then_some((info.label(), n))
+}
+
+/// The capability `cptr` names in the thread's CSpace, read in place.
+#[inline]
+fn invoked_cap(t: TcbRef, cptr: u64) -> Option<CapWords> {
+    let root = Tcb::slot(t, TCB_CTABLE).get().words();
+    lookup_fast(root, cptr)
+}
+
+/// Whether the scheduler would switch from `cur` straight to `to`, and the
+/// address space to install for it: `Some(None)` if it is the active one,
+/// `Some(Some(w))` if `to` has a valid VSpace root `w` registered for its
+/// ASID (else the general path decides, running `to` on the kernel's table
+/// if its root is invalid). The two address spaces last installed are
+/// known to be registered (they are forgotten when an ASID or pool is
+/// deleted), so they need no lookup (`activate_thread_vspace`'s rule).
+#[inline(always)]
+fn switch_target(cur: &Tcb, to: TcbRef) -> Option<Option<VSpaceWord>> {
+    let t = to.get();
+    let k = kernel();
+    // One domain: every thread is in it.
+    let straight = (NUM_DOMAINS == 1 || t.domain() == k.cur_domain())
+        && crate::sched::switches_straight_to(cur.priority(), t.priority());
+    if !straight {
+        return None;
+    }
+    let (root, asid) = Tcb::slot(to, TCB_VTABLE).get().assigned_vspace()?;
+    let w = VSpaceWord::new(root, asid);
+    if w == k.active_vspace_word() {
+        Some(None)
+    } else if k.is_recent_vspace(w) || find_vspace_for_asid(asid) == Some(root) {
+        Some(Some(w))
     } else {
         None
     }
 }
 
-#[inline(always)]
-fn try_ipc(is_call: bool) -> Option<usize> {
-    if !enabled() {
-        return None;
-    }
-    let cur = kernel().current_tcb()?;
-    let to = if is_call {
-        call(cur)?
-    } else {
-        reply_recv(cur)?
-    };
-    Some(to.get().regs_kptr())
-}
-
-/// The message in registers, if it qualifies: (label, length).
-#[inline]
-fn short_message(t: &Tcb) -> Option<(u64, usize)> {
-    let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
-    let n = info.length() as usize;
-    (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && !t.has_fault()).then_some((info.label(), n))
-}
-
-/// The capability the thread's cap register names, read in place.
-#[inline]
-fn invoked_cap(t: TcbRef) -> Option<CapWords> {
-    let root = Tcb::slot(t, TCB_CTABLE).get().words();
-    lookup_fast(root, t.get().reg(CAP_REGISTER))
-}
-
-/// The VSpace `to` would run on, if the scheduler would switch from `cur`
-/// straight to it and it has a valid VSpace root registered for its ASID
-/// (else the general path decides, running `to` on the kernel's table if
-/// its root is invalid). The active VSpace is only ever recorded after
-/// such a check, and forgotten when an ASID or pool is deleted, so it
-/// needs no lookup (`activate_thread_vspace`'s rule).
-#[inline(always)]
-fn switch_target(cur: &Tcb, to: TcbRef) -> Option<(PAddr, u16)> {
-    let t = to.get();
-    let k = kernel();
-    let straight = t.domain() == k.cur_domain()
-        && crate::sched::switches_straight_to(cur.priority(), t.priority());
-    if !straight {
-        return None;
-    }
-    let vspace = Tcb::slot(to, TCB_VTABLE).get().assigned_vspace()?;
-    if vspace != k.active_vspace() && find_vspace_for_asid(vspace.1) != Some(vspace.0) {
-        return None;
-    }
-    Some(vspace)
-}
-
-/// Delivers `n` MRs and the label from `from` to `to` with `badge`, and
-/// makes `to` the running thread on VSpace `vspace` (from
-/// [`switch_target`]), as `schedule` and `activate_thread_vspace` would at
-/// kernel exit.
+/// Delivers `n` MRs from `from` to `to`, and makes `to` the running thread
+/// on address space `switch` (from [`switch_target`]), as `schedule` and
+/// `activate_thread_vspace` would at kernel exit. The badge and the
+/// message info travel in the [`Resume`] this returns.
 #[inline(always)]
 fn deliver_and_switch(
     from: &Tcb,
     to: TcbRef,
-    vspace: (PAddr, u16),
+    switch: Option<VSpaceWord>,
     badge: u64,
     label: u64,
     n: usize,
-) {
+) -> Resume {
     let t = to.get();
     for &r in MSG_REGISTERS.iter().take(n) {
         t.set_reg(r, from.reg(r));
     }
-    t.set_reg(BADGE_REGISTER, badge);
-    t.set_reg(MSG_INFO_REGISTER, MessageInfo::new(label, 0, 0, n as u64).0);
     t.set_state(ThreadState::Running);
     let k = kernel();
     k.set_current(Some(to));
-    // `activate_thread_vspace`, for a root `switch_target` found
-    // registered for its ASID: nothing if it is already the active one.
-    if k.active_vspace() != vspace {
-        k.set_active_vspace(vspace.0, vspace.1);
-        crate::arch::set_vspace(vspace.0, vspace.1);
+    if let Some(w) = switch {
+        k.set_active_vspace(w);
+        crate::arch::set_vspace(w);
+    }
+    Resume {
+        regs: t.regs_kptr(),
+        badge,
+        info: MessageInfo::new(label, 0, 0, n as u64).0,
     }
 }
 
 /// seL4's `fastpath_call`: the thread to resume, or `None` for the
 /// general path.
 #[inline]
-fn call(cur_ref: TcbRef) -> Option<TcbRef> {
+fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let cur = cur_ref.get();
-    let (label, n) = short_message(cur)?;
-    let (ptr, badge, rights) = invoked_cap(cur_ref)?.endpoint()?;
+    let (label, n) = short_message(cur, info)?;
+    let (ptr, badge, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
     if !rights.write() || !(rights.grant() || rights.grant_reply()) {
         return None;
     }
@@ -179,33 +205,34 @@ fn call(cur_ref: TcbRef) -> Option<TcbRef> {
     let mut q = ep.tcbs();
     let dest_ref = q.first()?;
     let dest = dest_ref.get();
-    let master = Tcb::slot(cur_ref, TCB_REPLY);
     let caller_slot = Tcb::slot(dest_ref, TCB_CALLER);
-    let has_master =
-        matches!(master.get().words().reply(), Some((t, true, _)) if t == cur_ref.paddr());
-    if !has_master || !caller_slot.get().words().is_null() {
+    if !caller_slot.get().words().is_null() {
         return None;
     }
-    let vspace = switch_target(cur, dest_ref)?;
+    let switch = switch_target(cur, dest_ref)?;
     // Committed: the general path's send_ipc, setup_caller_cap (a reply
     // cap is never revocable: cte_insert's rule) and schedule, for this
     // case.
+    let master = Tcb::slot(cur_ref, TCB_REPLY);
+    debug_assert!(
+        matches!(master.get().words().reply(), Some((t, true, _)) if t == cur_ref.paddr()),
+        "a running thread without its master reply cap"
+    );
     q.pop();
     ep.store(q, EndpointState::Recv);
     let reply = CapWords::new_reply(cur_ref.paddr(), dest.blocking_ipc().can_grant);
     cur.set_state(ThreadState::BlockedOnReply);
     insert_child_words(master, caller_slot, reply, false);
-    deliver_and_switch(cur, dest_ref, vspace, badge, label, n);
-    Some(dest_ref)
+    Some(deliver_and_switch(cur, dest_ref, switch, badge, label, n))
 }
 
 /// seL4's `fastpath_reply_recv`: the thread to resume, or `None` for the
 /// general path.
 #[inline]
-fn reply_recv(cur_ref: TcbRef) -> Option<TcbRef> {
+fn reply_recv(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let cur = cur_ref.get();
-    let (label, n) = short_message(cur)?;
-    let (ptr, _, rights) = invoked_cap(cur_ref)?.endpoint()?;
+    let (label, n) = short_message(cur, info)?;
+    let (ptr, _, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
     let ep = &EndpointRef::new(ptr).get().queue;
     if !rights.read() || ep.state() == EndpointState::Send {
         return None;
@@ -225,7 +252,7 @@ fn reply_recv(cur_ref: TcbRef) -> Option<TcbRef> {
     if caller.state() != ThreadState::BlockedOnReply || caller.has_fault() {
         return None;
     }
-    let vspace = switch_target(cur, caller_ref)?;
+    let switch = switch_target(cur, caller_ref)?;
     // Committed: the general path's reply (do_reply_transfer with a
     // short message: no caps travel) and then receive_ipc blocking, for
     // this case.
@@ -239,6 +266,5 @@ fn reply_recv(cur_ref: TcbRef) -> Option<TcbRef> {
     let mut q = ep.tcbs();
     q.append(cur_ref);
     ep.set(q, EndpointState::Recv);
-    deliver_and_switch(cur, caller_ref, vspace, 0, label, n);
-    Some(caller_ref)
+    Some(deliver_and_switch(cur, caller_ref, switch, 0, label, n))
 }

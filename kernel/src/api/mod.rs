@@ -25,7 +25,7 @@ pub fn handle_syscall(no: i64) {
     }
 }
 
-use crate::arch::{BootParams, Kernel};
+use crate::arch::{BootParams, Kernel, Resume};
 use crate::boot::BootError;
 
 /// The kernel's implementation of the machine layer's upward interface.
@@ -39,14 +39,18 @@ impl Kernel for Api {
     }
 
     #[inline(always)]
-    fn fastpath_syscall(number: i64) -> Option<usize> {
+    fn fastpath_syscall(number: i64, cap_reg: u64, info_reg: u64) -> Option<Resume> {
         // The fastpath is classic IPC (reply caps in the caller slot); the
         // MCS kernel has none yet (docs/mcs.md). A constant: the classic
         // kernel is unchanged.
         if crate::config::KERNEL_MCS {
             return None;
         }
-        fastpath::syscall(number)
+        match number {
+            cairn_abi::syscall::SYS_CALL => fastpath::try_ipc(true, cap_reg, info_reg),
+            cairn_abi::syscall::SYS_REPLY_RECV => fastpath::try_ipc(false, cap_reg, info_reg),
+            _ => None,
+        }
     }
 
     #[inline]
@@ -80,9 +84,14 @@ impl Kernel for Api {
     /// Resolves any pending scheduling decision (`sched::schedule`), and
     /// switches the address space if the thread changed.
     #[inline]
-    fn current_context() -> Option<usize> {
+    fn current_context() -> Option<Resume> {
         let tcb = crate::sched::schedule()?;
         crate::sched::activate_thread(tcb);
-        Some(tcb.get().regs_kptr())
+        let t = tcb.get();
+        Some(Resume {
+            regs: t.regs_kptr(),
+            badge: t.reg(crate::arch::BADGE_REGISTER),
+            info: t.reg(crate::arch::MSG_INFO_REGISTER),
+        })
     }
 }

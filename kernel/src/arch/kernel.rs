@@ -40,6 +40,22 @@ pub struct BootParams<'a> {
     pub dtb: Option<Region>,
 }
 
+/// The thread to resume at kernel exit: its saved registers, except its
+/// badge and message-info registers, whose values come here. A taken
+/// fastpath hands them over instead of writing them into the TCB (seL4's
+/// `fastpath_restore`; the copy in the TCB is stale until the thread next
+/// enters the kernel, which saves every register again); the general
+/// exit passes the saved ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resume {
+    /// Kernel pointer of the thread's saved registers.
+    pub regs: usize,
+    /// Its badge register's new value.
+    pub badge: u64,
+    /// Its message-info register's new value.
+    pub info: u64,
+}
+
 /// The kernel above the machine layer. Every function runs on the kernel
 /// stack with interrupts masked, after the current thread's registers have
 /// been saved into its TCB.
@@ -51,13 +67,14 @@ pub trait Kernel {
     /// thread to run. Called once.
     fn boot(params: &BootParams) -> Result<(), Self::BootError>;
 
-    /// The current thread made system call `number` (`ecall`): first tried
-    /// here. `Some(kptr)`: done entirely; resume at once the thread whose
-    /// saved registers are at kernel pointer `kptr` (the current thread,
-    /// its address space installed, no scheduling pending), without
-    /// [`Kernel::current_context`]. `None`: nothing changed, call
-    /// [`Kernel::handle_syscall`].
-    fn fastpath_syscall(number: i64) -> Option<usize>;
+    /// The current thread made system call `number` (`ecall`) with
+    /// `cap_reg` and `info_reg` in its cap and message-info registers (as
+    /// the trap found them; they are saved in its TCB too): first tried
+    /// here. `Some`: done entirely; resume at once the thread the
+    /// [`Resume`] names (the current thread, its address space installed,
+    /// no scheduling pending), without [`Kernel::current_context`]. `None`:
+    /// nothing changed, call [`Kernel::handle_syscall`].
+    fn fastpath_syscall(number: i64, cap_reg: u64, info_reg: u64) -> Option<Resume>;
 
     /// The current thread made system call `number` (`ecall`), which
     /// [`Kernel::fastpath_syscall`] declined.
@@ -74,7 +91,8 @@ pub trait Kernel {
     /// External interrupt `irq` arrived (already claimed and completed).
     fn handle_external_irq(irq: u32);
 
-    /// At kernel exit: the kernel pointer of the saved registers of the
-    /// thread to resume, its address space installed; `None` to idle.
-    fn current_context() -> Option<usize>;
+    /// At kernel exit: the thread to resume (its saved registers, and the
+    /// saved values of its badge and message-info registers), its address
+    /// space installed; `None` to idle.
+    fn current_context() -> Option<Resume>;
 }

@@ -19,7 +19,7 @@
 //! | `kptr_to_paddr(usize) -> PAddr` | the inverse |
 //! | `console_putchar(u8)` | kernel console output |
 //! | `halt(success: bool) -> !` | power off (QEMU exits; status 0 on success) |
-//! | `set_vspace(root: PAddr, asid: u16)` | switch the user address space (satp with the ASID; no TLB flush if the MMU keeps all ASID bits) |
+//! | `set_vspace(w: VSpaceWord)` | switch the user address space (satp with the ASID; no TLB flush if the MMU keeps all ASID bits) |
 //! | `sfence_vma_all()` | flush the TLB |
 //! | `sfence_vma_page(vaddr, asid)` | flush one page of one address space (a leaf entry changed) |
 //! | `sfence_vma_asid(asid)` | flush one address space (a table entry changed, or the ASID was released) |
@@ -63,7 +63,7 @@ mod phys;
 mod riscv64;
 use riscv64 as target;
 
-pub use kernel::{BootParams, Kernel, MAX_REGIONS};
+pub use kernel::{BootParams, Kernel, Resume, MAX_REGIONS};
 pub use phys::{read_word, write_word};
 
 #[cfg(not(target_os = "none"))]

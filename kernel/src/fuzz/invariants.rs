@@ -21,6 +21,9 @@
 //!   list of threads in the matching blocked state whose blocking object
 //!   is that object; every thread blocked on an object is in its queue
 //!   (so the object is live); a thread in a ready queue is runnable.
+//! * Threads: (classic) every thread that is not Inactive has its own
+//!   master reply capability in its reply slot (the fastpath relies on
+//!   it).
 //!   (A queued thread that no reachable capability names is not an
 //!   error: seL4 lets a CNode hold the only capability to itself, and
 //!   what such an island holds is out of reach but alive.)
@@ -32,6 +35,8 @@ use crate::cap::{Cap, SlotRef};
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::TcbQueue;
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::TCB_REPLY;
 use crate::object::tcb::{TcbRef, ThreadState};
 use crate::types::{PAddr, Region};
 
@@ -178,6 +183,15 @@ fn check_queues(slots: &[SlotRef]) {
         }
         if tcb.in_ready_queue() {
             assert!(s.is_runnable(), "ready queue holds {t:#x}, which is {s:?}");
+        }
+        // The fastpath links reply caps under it without looking.
+        #[cfg(not(feature = "mcs"))]
+        if s != ThreadState::Inactive {
+            let master = crate::object::tcb::Tcb::slot(TcbRef::new(PAddr(t)), TCB_REPLY);
+            assert!(
+                matches!(master.get().words().reply(), Some((o, true, _)) if o.0 == t),
+                "thread {t:#x} is {s:?} without its master reply cap"
+            );
         }
     }
 }

@@ -26,7 +26,7 @@ pub mod domain_schedule;
 pub mod ready_queues;
 
 use crate::object::tcb::{tcb_at, Tcb, TcbRef};
-use crate::types::PAddr;
+use crate::types::{PAddr, VSpaceWord};
 use core::cell::Cell;
 use domain_schedule::DomainSchedule;
 use ready_queues::ReadyQueues;
@@ -97,8 +97,13 @@ pub struct KernelState {
     /// The running thread's TCB (physical address; 0 = the idle thread).
     current: Cell<u64>,
     cur_domain: Cell<u64>,
-    /// The address space last installed (root page table paddr, ASID).
-    active_vspace: Cell<(u64, u16)>,
+    /// The address spaces last installed ([`VSpaceWord`]s): `[0]` the one
+    /// in the MMU, `[1]` the one installed before it (0: none). Each is
+    /// the kernel's own table or a root still registered for its ASID:
+    /// deleting an ASID or a pool forgets both
+    /// ([`KernelState::forget_active_vspace`]), so a thread whose VTable
+    /// cap names either needs no ASID lookup to be switched to.
+    vspaces: [Cell<u64>; 2],
     /// The scheduler's pending action ([`Action`], encoded).
     action: Cell<u64>,
     /// The thread whose FP state is in the FPU registers (physical
@@ -139,7 +144,7 @@ impl KernelState {
             domains: DomainSchedule::new(),
             ticks: Cell::new(0),
             asid_table: [const { Cell::new(0) }; NUM_ASID_POOLS],
-            active_vspace: Cell::new((0, 0)),
+            vspaces: [Cell::new(0), Cell::new(0)],
             fpu_owner: Cell::new(0),
             irq_node: Cell::new(0),
             irq_state: [const { Cell::new(IrqState::Inactive) }; IRQ_SLOTS],
@@ -164,7 +169,7 @@ impl KernelState {
             domains,
             ticks,
             asid_table,
-            active_vspace,
+            vspaces,
             fpu_owner,
             irq_node,
             irq_state,
@@ -194,7 +199,9 @@ impl KernelState {
         }
         ready.copy_from(&o.ready);
         domains.copy_from(&o.domains);
-        active_vspace.set(o.active_vspace.get());
+        for (a, b) in vspaces.iter().zip(&o.vspaces) {
+            a.set(b.get());
+        }
         bench.set(o.bench.get());
         stretch.set(o.stretch.get());
     }
@@ -297,20 +304,39 @@ impl KernelState {
     /// after [`KernelState::forget_active_vspace`].
     #[inline]
     pub fn active_vspace(&self) -> (PAddr, u16) {
-        let (root, asid) = self.active_vspace.get();
-        (PAddr(root), asid)
+        let w = self.active_vspace_word();
+        (w.root(), w.asid())
     }
 
-    /// Records the address space just installed in the MMU.
+    /// The address space last installed in the MMU, as its word.
     #[inline]
-    pub fn set_active_vspace(&self, root: PAddr, asid: u16) {
-        self.active_vspace.set((root.0, asid));
+    pub fn active_vspace_word(&self) -> VSpaceWord {
+        VSpaceWord(self.vspaces[0].get())
     }
 
-    /// Forgets which address space is installed, so that the next
-    /// activation installs one whatever it is.
+    /// Whether `w` is the address space installed in the MMU or the one
+    /// installed before it: either is the kernel's own table or a root
+    /// still registered for its ASID.
+    #[inline]
+    pub fn is_recent_vspace(&self, w: VSpaceWord) -> bool {
+        w.0 == self.vspaces[0].get() || w.0 == self.vspaces[1].get()
+    }
+
+    /// Records `w` as just installed in the MMU (the caller checked it is
+    /// the kernel's table or registered for its ASID); the one it replaces
+    /// becomes the previous one.
+    #[inline]
+    pub fn set_active_vspace(&self, w: VSpaceWord) {
+        self.vspaces[1].set(self.vspaces[0].get());
+        self.vspaces[0].set(w.0);
+    }
+
+    /// Forgets which address spaces were installed (an ASID or a pool is
+    /// gone), so that the next activation looks its ASID up and installs
+    /// whatever it finds.
     pub fn forget_active_vspace(&self) {
-        self.active_vspace.set((0, 0));
+        self.vspaces[0].set(0);
+        self.vspaces[1].set(0);
     }
 
     // ---- The FPU ---------------------------------------------------------

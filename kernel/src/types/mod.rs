@@ -28,6 +28,33 @@ impl PAddr {
     }
 }
 
+/// An address space as one word (seL4's `satp` fields without the mode):
+/// the root page table's page number in bits 0..44, the ASID in bits
+/// 44..60. The address-space switch compares and installs this word
+/// whole (`arch::set_vspace`); 0 names none (no root lies at address 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct VSpaceWord(pub u64);
+
+impl VSpaceWord {
+    /// The word of root `root` (page-aligned, below 2^56) and `asid`.
+    #[inline]
+    pub const fn new(root: PAddr, asid: u16) -> VSpaceWord {
+        VSpaceWord((root.0 >> 12) | ((asid as u64) << 44))
+    }
+
+    /// The root page table's physical address.
+    #[inline]
+    pub const fn root(self) -> PAddr {
+        PAddr((self.0 & ((1 << 44) - 1)) << 12)
+    }
+
+    /// The ASID.
+    #[inline]
+    pub const fn asid(self) -> u16 {
+        (self.0 >> 44) as u16
+    }
+}
+
 /// VM rights of a frame capability (ABI ref §11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VmRights {

@@ -460,10 +460,10 @@ pub fn halt(success: bool) -> ! {
 }
 
 /// Records the address-space switch.
-pub fn set_vspace(root: PAddr, asid: u16) {
+pub fn set_vspace(w: crate::types::VSpaceWord) {
     SIM.with(|s| {
         if let Some(m) = s.borrow_mut().as_mut() {
-            m.vspace = Some((root, asid));
+            m.vspace = Some((w.root(), w.asid()));
         }
     })
 }

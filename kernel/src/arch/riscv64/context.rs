@@ -212,6 +212,25 @@ mod tests {
         assert_eq!(size_of::<Registers>(), offset::SIZE);
     }
 
+    /// The trap exit writes a thread's saved word into `sstatus` as it is
+    /// (`trap.rs`): every word the kernel makes must return to user mode
+    /// (SPP = 0), with interrupts off until `sret` (SIE = 0) and on after
+    /// it (SPIE = 1).
+    #[test]
+    fn status_words_the_kernel_makes_are_fit_for_sret() {
+        const SPP: u64 = 1 << 8;
+        const SIE: u64 = 1 << 1;
+        let fit = |s: u64| s & (SPP | SIE) == 0 && s & SSTATUS_SPIE != 0;
+        assert!(fit(INITIAL_STATUS), "a new thread's");
+        for fs in 0..4 {
+            // As a trap from user mode saves it, with any FS.
+            let trapped = SSTATUS_SPIE | fs << 13;
+            for usable in [false, true] {
+                assert!(fit(fpu_status(trapped, usable)), "FS {fs}, {usable}");
+            }
+        }
+    }
+
     #[test]
     fn user_context_order_is_a_permutation() {
         use roles::*;

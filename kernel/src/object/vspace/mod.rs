@@ -48,8 +48,8 @@ use crate::cap::{Cap, FrameSize, LookupFault, Mapping};
 use crate::object::access::ObjPtr;
 use crate::object::tcb::{Tcb, TcbRef, TCB_VTABLE};
 use crate::state::kernel;
-use crate::types::PAddr;
 use crate::types::SyscallError;
+use crate::types::{PAddr, VSpaceWord};
 use core::cell::Cell;
 
 /// ASIDs per pool (`2^seL4_ASIDPoolIndexBits`).
@@ -128,23 +128,30 @@ fn check_vspace(root: PAddr, asid: u16) -> Result<(), SyscallError> {
 /// ASID 0 (no user mappings: its first user access faults), never on a
 /// stale root.
 ///
-/// The active address space is always still registered for its ASID:
-/// deleting an ASID or a pool re-decides it ([`reload_vspace`]). So a
-/// thread whose cap names the active (root, ASID) needs no ASID lookup;
-/// that is every switch between threads of one address space.
+/// The two address spaces last installed are always the kernel's table or
+/// still registered for their ASIDs: deleting an ASID or a pool forgets
+/// them ([`reload_vspace`]). So a thread whose cap names either needs no
+/// ASID lookup; that is every switch between threads of one address
+/// space, and between a client and its server in two.
 pub fn activate_thread_vspace(t: TcbRef) {
     let k = kernel();
-    let cap = Tcb::slot(t, TCB_VTABLE).get().assigned_vspace();
-    if cap.is_some_and(|c| c == k.active_vspace()) {
-        return;
-    }
-    let target = match cap {
-        Some((base, asid)) if find_vspace_for_asid(asid) == Some(base) => (base, asid),
-        _ => (arch::kernel_vspace_root(), 0),
+    let target = match Tcb::slot(t, TCB_VTABLE).get().assigned_vspace() {
+        Some((base, asid)) => {
+            let w = VSpaceWord::new(base, asid);
+            if w == k.active_vspace_word() {
+                return;
+            }
+            if k.is_recent_vspace(w) || find_vspace_for_asid(asid) == Some(base) {
+                w
+            } else {
+                VSpaceWord::new(arch::kernel_vspace_root(), 0)
+            }
+        }
+        None => VSpaceWord::new(arch::kernel_vspace_root(), 0),
     };
-    if k.active_vspace() != target {
-        k.set_active_vspace(target.0, target.1);
-        arch::set_vspace(target.0, target.1);
+    if k.active_vspace_word() != target {
+        k.set_active_vspace(target);
+        arch::set_vspace(target);
     }
 }
 

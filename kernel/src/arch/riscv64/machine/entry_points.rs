@@ -27,13 +27,17 @@ macro_rules! machine_entry_points {
         }
         #[allow(unsafe_code)]
         #[no_mangle]
-        extern "C" fn cairn_fastpath_call() {
-            $crate::arch::fastpath_trap::<$kernel>(cairn_abi::syscall::SYS_CALL)
+        extern "C" fn cairn_fastpath_call(cap_reg: u64, info_reg: u64) {
+            $crate::arch::fastpath_trap::<$kernel>(cairn_abi::syscall::SYS_CALL, cap_reg, info_reg)
         }
         #[allow(unsafe_code)]
         #[no_mangle]
-        extern "C" fn cairn_fastpath_reply_recv() {
-            $crate::arch::fastpath_trap::<$kernel>(cairn_abi::syscall::SYS_REPLY_RECV)
+        extern "C" fn cairn_fastpath_reply_recv(cap_reg: u64, info_reg: u64) {
+            $crate::arch::fastpath_trap::<$kernel>(
+                cairn_abi::syscall::SYS_REPLY_RECV,
+                cap_reg,
+                info_reg,
+            )
         }
     };
 }

@@ -32,7 +32,7 @@ mod stack;
 mod timer;
 mod trap;
 
-use crate::types::PAddr;
+use crate::types::{PAddr, VSpaceWord};
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
@@ -212,11 +212,12 @@ pub fn probe_asid_bits() -> u32 {
     bits
 }
 
-/// Switches the user address space: `satp` = Sv39 | asid | root PPN. The
-/// TLB keeps its entries (they are tagged with their ASID), unless the
-/// MMU has too few ASID bits, in which case it is flushed.
-pub fn set_vspace(root: PAddr, asid: u16) {
-    csr::write_satp((8u64 << 60) | ((asid as u64) << SATP_ASID_SHIFT) | (root.0 >> 12));
+/// Switches the user address space: `satp` = Sv39 | the word's ASID and
+/// root PPN. The TLB keeps its entries (they are tagged with their ASID),
+/// unless the MMU has too few ASID bits, in which case it is flushed.
+#[inline]
+pub fn set_vspace(w: VSpaceWord) {
+    csr::write_satp((8u64 << 60) | w.0);
     if !ASIDS_TAGGED.load(Ordering::Relaxed) {
         csr::sfence_vma_all();
     }

@@ -30,7 +30,7 @@ use super::{csr, plic, timer};
 use crate::arch::riscv64::context::offset;
 #[cfg(doc)]
 use crate::arch::riscv64::context::Registers;
-use crate::arch::Kernel;
+use crate::arch::{Kernel, Resume};
 
 const SCAUSE_INTERRUPT: u64 = 1 << 63;
 const SCAUSE_ECALL_U: u64 = 8;
@@ -65,17 +65,20 @@ cairn_trap_entry:
     // The fastpath of Call (a7 = -1) and of ReplyRecv (-2), before any of
     // the general path's stack frame: taken, it restores the thread to
     // run itself; it returns only having changed nothing. Every user
-    // register is in the TCB already; s0 (callee-saved) keeps the
-    // register area for the general path.
+    // register is in the TCB already, and a0 and a1 (the cap and the
+    // message info) are still the user's, its arguments; s0
+    // (callee-saved) keeps the register area for the general path. `jal`
+    // (one instruction: the kernel's text is far smaller than its 1 MiB
+    // reach) rather than `call`.
     li t5, -1
     beq a7, t5, 5f
     li t5, -2
     bne a7, t5, 6f
     mv s0, t0
-    call cairn_fastpath_reply_recv
+    jal cairn_fastpath_reply_recv
     j 4f
 5:  mv s0, t0
-    call cairn_fastpath_call
+    jal cairn_fastpath_call
 4:  mv t0, s0
     ld a7, {x}+17*8(t0)
 6:  li t2, {ecall_u}
@@ -102,19 +105,24 @@ cairn_trap_entry:
     call {kernel_trap}
 4:  j 4b
 
+    // Resumes a thread (`resume`): a0 and a1 (its badge and message-info
+    // registers) arrive in place, the kernel pointer of its registers in
+    // a2. The saved `sstatus` is always fit for `sret` to user mode as it
+    // is (SPP = 0, SIE = 0, SPIE = 1): a trap from user mode saves it so,
+    // a new thread starts with `INITIAL_STATUS`, and the kernel changes
+    // only its FS field (`fpu_status`); `context::tests` checks the
+    // latter two.
     .globl cairn_restore_context
 cairn_restore_context:
-    ld t0, {next_ip}(a0)
+    ld t0, {next_ip}(a2)
     csrw sepc, t0
-    ld t0, {sstatus}(a0)
-    andi t0, t0, ~0x102
-    ori t0, t0, 0x20
+    ld t0, {sstatus}(a2)
     csrw sstatus, t0
-    .irp n, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    ld x\n, {x}+\n*8(a0)
+    .irp n, 1,2,3,4,5,6,7,8,9,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    ld x\n, {x}+\n*8(a2)
     .endr
-    csrw sscratch, a0
-    ld a0, {x}+10*8(a0)
+    csrw sscratch, a2
+    ld a2, {x}+12*8(a2)
     sret
     .popsection
 "#,
@@ -133,8 +141,10 @@ cairn_restore_context:
 extern "C" {
     /// The trap vector (`stvec`, direct mode).
     pub fn cairn_trap_entry();
-    /// Resumes the thread whose registers are at kernel pointer `kptr`.
-    fn cairn_restore_context(kptr: usize) -> !;
+    /// Resumes the thread whose registers are at kernel pointer `kptr`,
+    /// with `badge` and `info` in its badge and message-info registers
+    /// (a0, a1) instead of their saved values.
+    fn cairn_restore_context(badge: u64, info: u64, kptr: usize) -> !;
 }
 
 /// Handles one trap from U-mode (registers already saved at `_regs`) by
@@ -154,15 +164,16 @@ pub fn user_trap<K: Kernel>(_regs: usize, scause: u64, stval: u64, a7: u64) -> !
 
 /// The fastpath of system call `no`, which the trap vector calls for a
 /// Call or ReplyRecv before `user_trap` (with `no` a constant, so that
-/// each gets only its own code): taken, it restores the thread the kernel
-/// names at once and never returns; it returns having changed nothing
+/// each gets only its own code), with the cap and message-info registers
+/// as the trap found them: taken, it restores the thread the kernel names
+/// at once and never returns; it returns having changed nothing
 /// otherwise, and the vector goes on to `user_trap`. Its own small stack
 /// frame: the general path's is never set up when the fastpath is taken.
 #[inline(always)]
-pub fn fastpath_trap<K: Kernel>(no: i64) {
+pub fn fastpath_trap<K: Kernel>(no: i64, cap_reg: u64, info_reg: u64) {
     // Taken: straight to the thread, without unwinding this frame.
-    if let Some(kptr) = K::fastpath_syscall(no) {
-        resume(kptr);
+    if let Some(r) = K::fastpath_syscall(no, cap_reg, info_reg) {
+        resume(r);
     }
 }
 
@@ -217,20 +228,19 @@ fn idle<K: Kernel>() {
 pub fn exit_to_user<K: Kernel>() -> ! {
     loop {
         match K::current_context() {
-            Some(kptr) => resume(kptr),
+            Some(r) => resume(r),
             None => idle::<K>(),
         }
     }
 }
 
-/// Resumes the thread whose saved registers are at `kptr`, as
-/// `Kernel::current_context` or a successful `Kernel::fastpath_syscall`
-/// names it.
+/// Resumes the thread `r` names, as `Kernel::current_context` or a
+/// successful `Kernel::fastpath_syscall` names it.
 #[inline(always)]
-fn resume(kptr: usize) -> ! {
+fn resume(r: Resume) -> ! {
     // SAFETY: both callers pass the kernel pointer of the `Registers` of
     // a runnable thread, inside a live TCB, whose VSpace is the current
     // one; the TCB stays alive until the next kernel entry, which is the
     // only code that uses `sscratch`.
-    unsafe { cairn_restore_context(kptr) }
+    unsafe { cairn_restore_context(r.badge, r.info, r.regs) }
 }
