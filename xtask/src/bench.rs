@@ -48,17 +48,17 @@ pub fn revoke_latency_limit(instructions: u64, caps: u64) -> u64 {
 /// about 3 % above the figures of 2026-12-06 (docs/benchmarks.md): a
 /// regression fails the suite. Loosen one only in a commit that says why.
 pub const IPC_LIMITS: [(&str, u64); 11] = [
-    ("null-syscall", 175),
+    ("null-syscall", 173),
     ("yield", 345),
-    ("call-reply-recv-0-same-as", 485),
-    ("call-reply-recv-4-same-as", 513),
-    ("call-reply-recv-10-same-as", 1_587),
-    ("lib-call-reply-recv-0-same-as", 493),
-    ("lib-call-reply-recv-4-same-as", 523),
-    ("lib-call-reply-recv-10-same-as", 1_642),
-    ("call-reply-recv-0-cross-as", 509),
-    ("call-reply-recv-4-cross-as", 538),
-    ("signal-higher-prio", 590),
+    ("call-reply-recv-0-same-as", 454),
+    ("call-reply-recv-4-same-as", 483),
+    ("call-reply-recv-10-same-as", 1_551),
+    ("lib-call-reply-recv-0-same-as", 462),
+    ("lib-call-reply-recv-4-same-as", 492),
+    ("lib-call-reply-recv-10-same-as", 1_606),
+    ("call-reply-recv-0-cross-as", 470),
+    ("call-reply-recv-4-cross-as", 499),
+    ("signal-higher-prio", 565),
 ];
 
 /// The `op=<name>` of a record (a text value), if any.

@@ -49,7 +49,6 @@ use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::tcb::{
     BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE, TCB_REPLY, TCB_VTABLE,
 };
-use crate::object::vspace::find_vspace_for_asid;
 use crate::state::kernel;
 use crate::types::{PAddr, VSpaceWord};
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
@@ -115,11 +114,16 @@ pub fn try_ipc(is_call: bool, cptr: u64, info: u64) -> Option<Resume> {
     }
 }
 
-/// The message in registers, if it qualifies: (label, length).
+/// Whether the message fits in registers: no extra caps, at most four
+/// MRs, no fault being handled.
 #[inline]
-fn short_message(t: &Tcb, info: MessageInfo) -> Option<(u64, usize)> {
-    let n = info.length() as usize;
-    (info.extra_caps() == 0 && n <= N_MSG_REGISTERS && !t.has_fault()).then_some((info.label(), n))
+fn short_message(t: &Tcb, info: MessageInfo) -> bool {
+    // No extra caps and at most four MRs in one comparison (seL4's
+    // `fastpath_mi_check`): the extra-caps field lies just above the
+    // length.
+    let short = info.0 & 0x1FF <= N_MSG_REGISTERS as u64;
+    debug_assert_eq!(short, info.extra_caps() == 0 && info.length() <= 4);
+    short && !t.has_fault()
 }
 
 /// The capability `cptr` names in the thread's CSpace, read in place.
@@ -130,14 +134,16 @@ fn invoked_cap(t: TcbRef, cptr: u64) -> Option<CapWords> {
 }
 
 /// Whether the scheduler would switch from `cur` straight to `to`, and the
-/// address space to install for it: `Some(None)` if it is the active one,
-/// `Some(Some(w))` if `to` has a valid VSpace root `w` registered for its
-/// ASID (else the general path decides, running `to` on the kernel's table
-/// if its root is invalid). The two address spaces last installed are
-/// known to be registered (they are forgotten when an ASID or pool is
-/// deleted), so they need no lookup (`activate_thread_vspace`'s rule).
+/// address space `w` it runs on, if that is the active one or the one
+/// installed before it: both are known to be registered for their ASIDs
+/// (they are forgotten when an ASID or pool is deleted), so they need no
+/// lookup (`activate_thread_vspace`'s rule), and the previous one is
+/// recorded only if switching back needs no TLB flush. Any other address
+/// space is left to the general path, which looks its ASID up, runs `to`
+/// on the kernel's table if its root is invalid, and records it: a Call
+/// and its reply between two address spaces find both recorded.
 #[inline(always)]
-fn switch_target(cur: &Tcb, to: TcbRef) -> Option<Option<VSpaceWord>> {
+fn switch_target(cur: &Tcb, to: TcbRef) -> Option<VSpaceWord> {
     let t = to.get();
     let k = kernel();
     // One domain: every thread is in it.
@@ -146,45 +152,43 @@ fn switch_target(cur: &Tcb, to: TcbRef) -> Option<Option<VSpaceWord>> {
     if !straight {
         return None;
     }
-    let (root, asid) = Tcb::slot(to, TCB_VTABLE).get().assigned_vspace()?;
-    let w = VSpaceWord::new(root, asid);
-    if w == k.active_vspace_word() {
-        Some(None)
-    } else if k.is_recent_vspace(w) || find_vspace_for_asid(asid) == Some(root) {
-        Some(Some(w))
-    } else {
-        None
-    }
+    let w = Tcb::slot(to, TCB_VTABLE).get().assigned_vspace_word()?;
+    k.is_recent_vspace(w).then_some(w)
 }
 
-/// Delivers `n` MRs from `from` to `to`, and makes `to` the running thread
-/// on address space `switch` (from [`switch_target`]), as `schedule` and
-/// `activate_thread_vspace` would at kernel exit. The badge and the
-/// message info travel in the [`Resume`] this returns.
+/// Delivers the MRs `info` names from `from` to `to`, and makes `to` the
+/// running thread on address space `w` (from [`switch_target`]), as
+/// `schedule` and `activate_thread_vspace` would at kernel exit. The badge
+/// and the message info travel in the [`Resume`] this returns.
 #[inline(always)]
 fn deliver_and_switch(
     from: &Tcb,
     to: TcbRef,
-    switch: Option<VSpaceWord>,
+    w: VSpaceWord,
     badge: u64,
-    label: u64,
-    n: usize,
+    info: MessageInfo,
 ) -> Resume {
     let t = to.get();
+    // The length again from `info` (no extra caps: the same as the
+    // guard's), rather than a register kept since the guard.
+    let n = info.length() as usize;
     for &r in MSG_REGISTERS.iter().take(n) {
         t.set_reg(r, from.reg(r));
     }
     t.set_state(ThreadState::Running);
     let k = kernel();
     k.set_current(Some(to));
-    if let Some(w) = switch {
-        k.set_active_vspace(w);
-        crate::arch::set_vspace(w);
+    let active = k.active_vspace_word();
+    if w != active {
+        // The previous address space (`switch_target`): recorded only
+        // with tagged ASIDs, so no flush.
+        k.swap_active_vspace(active, w);
+        crate::arch::set_vspace_tagged(w);
     }
     Resume {
         regs: t.regs_kptr(),
         badge,
-        info: MessageInfo::new(label, 0, 0, n as u64).0,
+        info: MessageInfo::new(info.label(), 0, 0, n as u64).0,
     }
 }
 
@@ -193,7 +197,9 @@ fn deliver_and_switch(
 #[inline]
 fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let cur = cur_ref.get();
-    let (label, n) = short_message(cur, info)?;
+    if !short_message(cur, info) {
+        return None;
+    }
     let (ptr, badge, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
     if !rights.write() || !(rights.grant() || rights.grant_reply()) {
         return None;
@@ -223,7 +229,7 @@ fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let reply = CapWords::new_reply(cur_ref.paddr(), dest.blocking_ipc().can_grant);
     cur.set_state(ThreadState::BlockedOnReply);
     insert_child_words(master, caller_slot, reply, false);
-    Some(deliver_and_switch(cur, dest_ref, switch, badge, label, n))
+    Some(deliver_and_switch(cur, dest_ref, switch, badge, info))
 }
 
 /// seL4's `fastpath_reply_recv`: the thread to resume, or `None` for the
@@ -231,7 +237,9 @@ fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
 #[inline]
 fn reply_recv(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let cur = cur_ref.get();
-    let (label, n) = short_message(cur, info)?;
+    if !short_message(cur, info) {
+        return None;
+    }
     let (ptr, _, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
     let ep = &EndpointRef::new(ptr).get().queue;
     if !rights.read() || ep.state() == EndpointState::Send {
@@ -266,5 +274,5 @@ fn reply_recv(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let mut q = ep.tcbs();
     q.append(cur_ref);
     ep.set(q, EndpointState::Recv);
-    Some(deliver_and_switch(cur, caller_ref, switch, 0, label, n))
+    Some(deliver_and_switch(cur, caller_ref, switch, 0, info))
 }

@@ -32,8 +32,8 @@
 //! while the MCS kernel still keeps the classic one for its classic Call
 //! path (until MCS IPC replaces it; docs/mcs.md).
 
-use crate::types::PAddr;
 pub use crate::types::VmRights;
+use crate::types::{PAddr, VSpaceWord};
 use cairn_abi::cap::{tag, CapRights};
 
 /// Frame sizes of Sv39 (ABI ref §11).
@@ -315,8 +315,20 @@ impl Cap {
     #[inline]
     pub fn assigned_vspace(w: [u64; 2]) -> Option<(PAddr, u16)> {
         let [w0, w1] = w;
-        (w0 >> 59 == tag::PAGE_TABLE && bit(w0, 53))
+        // Tag and mapped bit in one comparison: a page table cap's bits
+        // 54..58 are always 0 (`encode`), so only a mapped one matches.
+        (w0 >> 53 == (tag::PAGE_TABLE << 6 | 1))
             .then_some((PAddr((w1 >> 32) << 12), (w0 & 0xFFFF) as u16))
+    }
+
+    /// [`Cap::assigned_vspace`] as a [`VSpaceWord`], in three
+    /// instructions: the ASID is the low 16 bits of `w0` and bits 16..52
+    /// are 0 (`encode`), so `w0 << 44` is the ASID in place; `w1 >> 32` is
+    /// the root's page number.
+    #[inline]
+    pub fn assigned_vspace_word(w: [u64; 2]) -> Option<VSpaceWord> {
+        let [w0, w1] = w;
+        (w0 >> 53 == (tag::PAGE_TABLE << 6 | 1)).then_some(VSpaceWord((w0 << 44) | (w1 >> 32)))
     }
 
     /// Decodes two words written by [`Cap::encode`]. Words with an unknown
@@ -512,6 +524,10 @@ pub(super) mod tests {
                 _ => None,
             };
             prop_assert_eq!(Cap::assigned_vspace(cap.encode()), want);
+            prop_assert_eq!(
+                Cap::assigned_vspace_word(cap.encode()),
+                want.map(|(root, asid)| VSpaceWord::new(root, asid))
+            );
         }
     }
 

@@ -13,7 +13,7 @@
 use super::cap::Cap;
 use super::words::CapWords;
 use crate::object::access::ObjPtr;
-use crate::types::PAddr;
+use crate::types::{PAddr, VSpaceWord};
 use core::cell::Cell;
 
 /// One capability slot.
@@ -40,6 +40,13 @@ impl Cte {
     #[inline]
     pub fn assigned_vspace(&self) -> Option<(PAddr, u16)> {
         Cap::assigned_vspace([self.cap[0].get(), self.cap[1].get()])
+    }
+
+    /// The slot's assigned VSpace root cap as its [`VSpaceWord`]
+    /// ([`Cap::assigned_vspace_word`]).
+    #[inline]
+    pub fn assigned_vspace_word(&self) -> Option<VSpaceWord> {
+        Cap::assigned_vspace_word([self.cap[0].get(), self.cap[1].get()])
     }
 
     /// The capability in the slot, undecoded (the fastpath's reads).
@@ -143,7 +150,10 @@ pub fn insert_child(parent: SlotRef, slot: SlotRef, cap: Cap, revocable: bool) {
 pub fn insert_child_words(parent: SlotRef, slot: SlotRef, cap: CapWords, revocable: bool) {
     let (s, p) = (slot.get(), parent.get());
     debug_assert!(s.words().is_null());
-    let next = p.mdb[1].get() & LINK_MASK;
+    // Read once: the stores below are to other slots (an empty slot is
+    // neither the parent nor its successor).
+    let parent_next = p.mdb[1].get();
+    let next = parent_next & LINK_MASK;
     let flag = revocable as u64;
     s.set_words(cap);
     s.mdb[0].set(parent.paddr().0 | flag);
@@ -152,7 +162,7 @@ pub fn insert_child_words(parent: SlotRef, slot: SlotRef, cap: CapWords, revocab
         let n = n.get();
         n.mdb[0].set(slot.paddr().0 | (n.mdb[0].get() & !LINK_MASK));
     }
-    p.mdb[1].set(slot.paddr().0 | (p.mdb[1].get() & !LINK_MASK));
+    p.mdb[1].set(slot.paddr().0 | (parent_next & !LINK_MASK));
 }
 
 /// seL4's `cteMove`: moves the capability of `src` into the empty slot

@@ -97,11 +97,11 @@ pub fn possible_switch_to(t: TcbRef) {
 
 /// seL4's `isHighestPrio`: no queued thread of `domain` has a higher
 /// priority than `prio`.
+#[inline]
 fn is_highest_prio(domain: usize, prio: u64) -> bool {
-    kernel()
+    !kernel()
         .ready()
-        .highest_priority(domain)
-        .is_none_or(|p| prio >= p as u64)
+        .any_above(domain, usize::try_from(prio).unwrap_or(usize::MAX))
 }
 
 /// Whether [`schedule`], with candidate `to` (priority `to_prio`, of the

@@ -98,11 +98,12 @@ pub struct KernelState {
     current: Cell<u64>,
     cur_domain: Cell<u64>,
     /// The address spaces last installed ([`VSpaceWord`]s): `[0]` the one
-    /// in the MMU, `[1]` the one installed before it (0: none). Each is
-    /// the kernel's own table or a root still registered for its ASID:
-    /// deleting an ASID or a pool forgets both
-    /// ([`KernelState::forget_active_vspace`]), so a thread whose VTable
-    /// cap names either needs no ASID lookup to be switched to.
+    /// in the MMU, `[1]` the one installed before it (0: none; recorded
+    /// only if the MMU tags TLB entries with ASIDs, so that switching back
+    /// to it needs no flush). Each is the kernel's own table or a root
+    /// still registered for its ASID: deleting an ASID or a pool forgets
+    /// both ([`KernelState::forget_active_vspace`]), so a thread whose
+    /// VTable cap names either needs no ASID lookup to be switched to.
     vspaces: [Cell<u64>; 2],
     /// The scheduler's pending action ([`Action`], encoded).
     action: Cell<u64>,
@@ -322,13 +323,31 @@ impl KernelState {
         w.0 == self.vspaces[0].get() || w.0 == self.vspaces[1].get()
     }
 
+    /// The address space installed before the active one (0 if none, or
+    /// if ASIDs are not tagged).
+    #[inline]
+    pub fn previous_vspace_word(&self) -> VSpaceWord {
+        VSpaceWord(self.vspaces[1].get())
+    }
+
     /// Records `w` as just installed in the MMU (the caller checked it is
-    /// the kernel's table or registered for its ASID); the one it replaces
-    /// becomes the previous one.
+    /// the kernel's table or registered for its ASID); with tagged ASIDs
+    /// the one it replaces becomes the previous one.
     #[inline]
     pub fn set_active_vspace(&self, w: VSpaceWord) {
-        self.vspaces[1].set(self.vspaces[0].get());
+        if crate::arch::asids_tagged() {
+            self.vspaces[1].set(self.vspaces[0].get());
+        }
         self.vspaces[0].set(w.0);
+    }
+
+    /// Exchanges the active address space (`active`, as just read) and the
+    /// previous one, which is `w` (the fastpath's switch back).
+    #[inline]
+    pub fn swap_active_vspace(&self, active: VSpaceWord, w: VSpaceWord) {
+        debug_assert_eq!(self.vspaces, [Cell::new(active.0), Cell::new(w.0)]);
+        self.vspaces[0].set(w.0);
+        self.vspaces[1].set(active.0);
     }
 
     /// Forgets which address spaces were installed (an ASID or a pool is

@@ -459,6 +459,16 @@ pub fn halt(success: bool) -> ! {
     panic!("simulated machine halted (success = {success})")
 }
 
+/// The simulated MMU tags TLB entries with every ASID (as QEMU's does).
+pub fn asids_tagged() -> bool {
+    true
+}
+
+/// Records the address-space switch (with tagged ASIDs: the same).
+pub fn set_vspace_tagged(w: crate::types::VSpaceWord) {
+    set_vspace(w)
+}
+
 /// Records the address-space switch.
 pub fn set_vspace(w: crate::types::VSpaceWord) {
     SIM.with(|s| {

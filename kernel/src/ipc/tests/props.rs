@@ -344,3 +344,44 @@ fn the_fastpath_takes_a_short_call_and_its_reply_recv() {
     syscall(c, SYS_CALL, ep, 5, &[1, 2, 3, 4, 5], &[]);
     assert_eq!(crate::sched::action(), crate::sched::Action::SwitchTo(srv));
 }
+
+/// Between two address spaces the fastpath switches only to the one
+/// installed just before the active one (known to be registered, no
+/// flush with tagged ASIDs): the first switch to another goes through the
+/// general path, which looks its ASID up and records it, and from then on
+/// a Call and its reply switch on the fastpath both ways.
+#[test]
+fn the_fastpath_switches_back_to_the_previous_address_space() {
+    use crate::api::fastpath;
+    use crate::object::tcb::TCB_VTABLE;
+    let k = boot();
+    let ep = object(&k, T::Endpoint);
+    let [c, srv] = k.threads(10, 2)[..] else {
+        panic!()
+    };
+    second_vspace(&k, &[srv]);
+    let space = |t: TcbRef| Tcb::slot(t, TCB_VTABLE).get().assigned_vspace();
+    let (cs, ss) = (space(c), space(srv));
+    assert!(cs.is_some() && ss.is_some() && cs != ss);
+    syscall(srv, SYS_RECV, ep, 0, &[], &[]);
+    load(c, ep, 5, &[1], &[]);
+    kernel().forget_active_vspace();
+    crate::object::vspace::activate_thread_vspace(c);
+    assert!(
+        fastpath::syscall(SYS_CALL).is_none(),
+        "the server's address space was never installed"
+    );
+    crate::api::syscall::handle_syscall(SYS_CALL);
+    crate::sched::schedule();
+    assert!(kernel().is_current(srv));
+    assert_eq!(Some(kernel().active_vspace()), ss);
+    load(srv, ep, 6, &[3], &[]);
+    assert!(fastpath::syscall(SYS_REPLY_RECV).is_some(), "back: taken");
+    assert!(kernel().is_current(c));
+    assert_eq!(Some(kernel().active_vspace()), cs);
+    load(c, ep, 5, &[1], &[]);
+    assert!(fastpath::syscall(SYS_CALL).is_some(), "there again: taken");
+    assert!(kernel().is_current(srv));
+    assert_eq!(Some(kernel().active_vspace()), ss);
+    assert_eq!(srv.get().reg(crate::arch::MSG_INFO_REGISTER), 5 << 12 | 1);
+}

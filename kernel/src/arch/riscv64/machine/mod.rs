@@ -223,6 +223,22 @@ pub fn set_vspace(w: VSpaceWord) {
     }
 }
 
+/// Whether the MMU tags TLB entries with all of Cairn's ASIDs, so that an
+/// address-space switch needs no flush ([`probe_asid_bits`]).
+#[inline]
+pub fn asids_tagged() -> bool {
+    ASIDS_TAGGED.load(Ordering::Relaxed)
+}
+
+/// [`set_vspace`] for a caller that knows [`asids_tagged`] (the
+/// fastpath switching to the address space installed before the active
+/// one, which is only recorded then): `satp` alone.
+#[inline]
+pub fn set_vspace_tagged(w: VSpaceWord) {
+    debug_assert!(asids_tagged());
+    csr::write_satp((8u64 << 60) | w.0);
+}
+
 /// Flushes the whole TLB.
 pub fn sfence_vma_all() {
     csr::sfence_vma_all();

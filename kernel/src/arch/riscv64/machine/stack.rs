@@ -9,12 +9,18 @@ use core::cell::UnsafeCell;
 pub const KERNEL_STACK_SIZE: usize = 16 * 1024;
 
 /// The kernel stack (one, the kernel is single-core and event-based).
-#[repr(C, align(16))]
+/// Page-aligned, so that its top is page-aligned too: the trap vector
+/// loads it with one `lui` (the kernel lies in the top 2 GiB, where
+/// `lui` reaches every page; the linker checks the reach).
+#[repr(C, align(4096))]
 pub struct KernelStack(UnsafeCell<[u8; KERNEL_STACK_SIZE]>);
 
 // SAFETY: only the assembly uses the stack, as the stack pointer of the one
 // flow of control in the kernel; Rust never references its contents.
 unsafe impl Sync for KernelStack {}
+
+const _: () =
+    assert!(KERNEL_STACK_SIZE % 4096 == 0 && core::mem::align_of::<KernelStack>() == 4096);
 
 /// The stack every kernel entry starts on, from its top.
 pub static KERNEL_STACK: KernelStack = KernelStack(UnsafeCell::new([0; KERNEL_STACK_SIZE]));

@@ -2,7 +2,10 @@
 //!
 //! Invariant: while a thread runs in U-mode, `sscratch` holds the kernel
 //! pointer of its [`Registers`] (inside its TCB); while the kernel runs,
-//! `sscratch` is 0 and `sstatus.SIE` is 0 (no interrupt traps in the kernel).
+//! `sscratch` is 0 and `sstatus.SIE` is 0 (no interrupt traps in the
+//! kernel), except in the fastpath, during which `sscratch` keeps the
+//! pointer (the general path, if the fastpath declines, reads it there;
+//! a trap inside the fastpath is caught by its SPP bit instead).
 //!
 //! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
 //! = sepc + 4 for `ecall`), `sstatus`, and for any trap but `ecall`
@@ -48,15 +51,17 @@ cairn_trap_entry:
     .irp n, 1,2,3,4,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     sd x\n, {x}+\n*8(t0)
     .endr
-    csrr t1, sscratch
+    // The user's t0 out of `sscratch`, the register area back in: it
+    // stays there while the fastpath runs (below).
+    csrrw t1, sscratch, t0
     sd t1, {x}+5*8(t0)
-    csrw sscratch, zero
     csrr t1, sepc
     sd t1, {fault_ip}(t0)
     csrr t4, sstatus
     sd t4, {sstatus}(t0)
     csrr t2, scause
-    lla sp, {stack} + {stack_size}
+    // The stack's top is page-aligned (`stack`): `lui` alone loads it.
+    lui sp, %hi({stack} + {stack_size})
     li t5, {ecall_u}
     bne t2, t5, 1f
     // An `ecall`: it continues after the instruction.
@@ -66,26 +71,32 @@ cairn_trap_entry:
     // the general path's stack frame: taken, it restores the thread to
     // run itself; it returns only having changed nothing. Every user
     // register is in the TCB already, and a0 and a1 (the cap and the
-    // message info) are still the user's, its arguments; s0
-    // (callee-saved) keeps the register area for the general path. `jal`
-    // (one instruction: the kernel's text is far smaller than its 1 MiB
-    // reach) rather than `call`.
+    // message info) are still the user's, its arguments. `sscratch`
+    // keeps the register area for the general path (a trap inside the
+    // fastpath, a kernel bug, is an exception: the SPP check below
+    // catches it). `jal` (one instruction: the kernel's text is far
+    // smaller than its 1 MiB reach) rather than `call`.
     li t5, -1
     beq a7, t5, 5f
     li t5, -2
     bne a7, t5, 6f
-    mv s0, t0
     jal cairn_fastpath_reply_recv
     j 4f
-5:  mv s0, t0
-    jal cairn_fastpath_call
-4:  mv t0, s0
+5:  jal cairn_fastpath_call
+4:  csrr t0, sscratch
     ld a7, {x}+17*8(t0)
-6:  li t2, {ecall_u}
+    // The general path runs with `sscratch` = 0.
+6:  csrw sscratch, zero
+    li t2, {ecall_u}
     li t3, 0
     j 2f
-    // An exception or interrupt: its cause and value are kept too.
-1:  sd t1, {next_ip}(t0)
+    // An exception or interrupt: its cause and value are kept too. One
+    // taken in supervisor mode (SPP) came from the fastpath, the only
+    // kernel code that runs with `sscratch` not 0: a kernel bug.
+1:  andi t5, t4, 0x100
+    bnez t5, .Lkernel_trap
+    csrw sscratch, zero
+    sd t1, {next_ip}(t0)
     sd t2, {scause}(t0)
     csrr t3, stval
     sd t3, {stval}(t0)
@@ -242,5 +253,16 @@ fn resume(r: Resume) -> ! {
     // a runnable thread, inside a live TCB, whose VSpace is the current
     // one; the TCB stays alive until the next kernel entry, which is the
     // only code that uses `sscratch`.
-    unsafe { cairn_restore_context(r.badge, r.info, r.regs) }
+    // A jump (`j`, one instruction: the text is far smaller than its
+    // 1 MiB reach), where a call would take two (`auipc`, `jalr`).
+    unsafe {
+        core::arch::asm!(
+            "j {restore}",
+            restore = sym cairn_restore_context,
+            in("a0") r.badge,
+            in("a1") r.info,
+            in("a2") r.regs,
+            options(noreturn),
+        )
+    }
 }
