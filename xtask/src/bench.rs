@@ -49,16 +49,16 @@ pub fn revoke_latency_limit(instructions: u64, caps: u64) -> u64 {
 /// regression fails the suite. Loosen one only in a commit that says why.
 pub const IPC_LIMITS: [(&str, u64); 11] = [
     ("null-syscall", 173),
-    ("yield", 345),
+    ("yield", 337),
     ("call-reply-recv-0-same-as", 454),
     ("call-reply-recv-4-same-as", 483),
-    ("call-reply-recv-10-same-as", 1_551),
+    ("call-reply-recv-10-same-as", 1_549),
     ("lib-call-reply-recv-0-same-as", 462),
     ("lib-call-reply-recv-4-same-as", 492),
-    ("lib-call-reply-recv-10-same-as", 1_606),
+    ("lib-call-reply-recv-10-same-as", 1_604),
     ("call-reply-recv-0-cross-as", 470),
     ("call-reply-recv-4-cross-as", 499),
-    ("signal-higher-prio", 565),
+    ("signal-higher-prio", 564),
 ];
 
 /// The `op=<name>` of a record (a text value), if any.

@@ -135,13 +135,12 @@ fn check_vspace(root: PAddr, asid: u16) -> Result<(), SyscallError> {
 /// space, and between a client and its server in two.
 pub fn activate_thread_vspace(t: TcbRef) {
     let k = kernel();
-    let target = match Tcb::slot(t, TCB_VTABLE).get().assigned_vspace() {
-        Some((base, asid)) => {
-            let w = VSpaceWord::new(base, asid);
+    let target = match Tcb::slot(t, TCB_VTABLE).get().assigned_vspace_word() {
+        Some(w) => {
             if w == k.active_vspace_word() {
                 return;
             }
-            if k.is_recent_vspace(w) || find_vspace_for_asid(asid) == Some(base) {
+            if k.is_recent_vspace(w) || find_vspace_for_asid(w.asid()) == Some(w.root()) {
                 w
             } else {
                 VSpaceWord::new(arch::kernel_vspace_root(), 0)

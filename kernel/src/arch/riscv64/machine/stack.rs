@@ -20,7 +20,7 @@ pub struct KernelStack(UnsafeCell<[u8; KERNEL_STACK_SIZE]>);
 unsafe impl Sync for KernelStack {}
 
 const _: () =
-    assert!(KERNEL_STACK_SIZE % 4096 == 0 && core::mem::align_of::<KernelStack>() == 4096);
+    assert!(KERNEL_STACK_SIZE.is_multiple_of(4096) && core::mem::align_of::<KernelStack>() == 4096);
 
 /// The stack every kernel entry starts on, from its top.
 pub static KERNEL_STACK: KernelStack = KernelStack(UnsafeCell::new([0; KERNEL_STACK_SIZE]));
