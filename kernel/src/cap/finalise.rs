@@ -66,6 +66,15 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
         }
         Cap::Endpoint { ptr, .. } => cancel_all_ipc(ptr)?,
         Cap::Notification { ptr, .. } => {
+            // MCS: its SchedContext no longer names it (seL4's
+            // schedContextMaybeUnbindNtfn).
+            #[cfg(feature = "mcs")]
+            if let Some(sc) = crate::object::notification::NotificationRef::new(ptr)
+                .get()
+                .sched_context()
+            {
+                crate::object::sched_context::unbind_notification(sc);
+            }
             unbind_maybe_notification(ptr);
             cancel_all_signals(ptr)?;
         }
@@ -114,7 +123,10 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedContext { ptr, size_bits } => {
             #[cfg(feature = "mcs")]
-            crate::object::sched_context::unbind_tcb(ptr);
+            {
+                crate::object::sched_context::unbind_tcb(ptr);
+                crate::object::sched_context::unbind_notification(ptr);
+            }
             crate::object::sched_context::SchedContextRef::new(ptr, size_bits).mark_unconfigured()
         }
         #[cfg(any(feature = "mcs", test))]

@@ -8,23 +8,35 @@
 //! TCB and sent as a Call with the cap's badge, so that the handler gets a
 //! reply cap and its reply restarts (or stops) the thread. With no valid
 //! handler the thread becomes Inactive, and a debug kernel says why.
+//!
+//! MCS (seL4's MCS `handleFault`, `handleTimeout`, `sendFaultIPC`): no
+//! lookup; the handler is the endpoint cap in the TCB's fault-handler
+//! slot (`TCB_FAULT_HANDLER`), checked when it was installed
+//! (`object::tcb::mcs::valid_fault_handler`). A null cap there means no
+//! handler: the thread becomes Inactive. Timeout faults go to the cap in
+//! the timeout-handler slot ([`send_timeout_fault`]).
 
 use super::endpoint::{send_ipc, SendArgs};
+#[cfg(not(feature = "mcs"))]
 use crate::cap::lookup::{lookup_cap, LookupFault};
 use crate::cap::Cap;
-use crate::object::tcb::{Tcb, TcbRef, ThreadState, NAME_LEN, TCB_CTABLE};
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::TCB_CTABLE;
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, NAME_LEN};
 use crate::sched::set_thread_state;
 use crate::types::Fault;
 
 /// seL4's `handleFault`: sends `fault` to `tcb`'s handler, or stops it.
+#[cfg(not(feature = "mcs"))]
 pub fn handle_fault(tcb: TcbRef, fault: Fault) {
     if let Err(second) = send_fault_ipc(tcb, fault) {
-        double_fault(tcb, fault, second);
+        double_fault(tcb, fault, Some(second));
     }
 }
 
 /// seL4's `sendFaultIPC`; `Err` is the fault that finding the handler
 /// raised (a cap fault on the handler cptr).
+#[cfg(not(feature = "mcs"))]
 fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
     let handler = tcb.get().fault_handler();
     let root = Tcb::slot(tcb, TCB_CTABLE).get().words();
@@ -54,20 +66,80 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
     }
 }
 
-/// seL4's `handleDoubleFault`: no handler could take `first`; the thread
+/// MCS: seL4's `handleFault`: sends `fault` to the endpoint in `tcb`'s
+/// fault-handler slot, or, if that slot is empty, stops the thread.
+#[cfg(feature = "mcs")]
+pub fn handle_fault(tcb: TcbRef, fault: Fault) {
+    use crate::object::tcb::TCB_FAULT_HANDLER;
+    let handler = Tcb::slot(tcb, TCB_FAULT_HANDLER).get().cap();
+    if !send_fault_to(tcb, fault, handler) {
+        double_fault(tcb, fault, None);
+    }
+}
+
+/// MCS: seL4's `handleTimeout` (with the check of `validTimeoutHandler`
+/// that its callers make): the budget of `tcb` ran out; if its
+/// timeout-handler slot holds an endpoint cap, a timeout fault with its
+/// SchedContext's badge goes there (the thread waits for the reply) and
+/// this returns true. Otherwise nothing changes and it returns false:
+/// the scheduler then handles the exhausted budget as for any thread.
+#[cfg(feature = "mcs")]
+pub fn send_timeout_fault(tcb: TcbRef) -> bool {
+    use crate::object::tcb::TCB_TIMEOUT_HANDLER;
+    let handler = Tcb::slot(tcb, TCB_TIMEOUT_HANDLER).get().cap();
+    if !matches!(handler, Cap::Endpoint { .. }) {
+        return false;
+    }
+    let badge = tcb
+        .get()
+        .sched_context()
+        .map_or(0, crate::object::sched_context::badge_at);
+    send_fault_to(tcb, Fault::Timeout { badge }, handler)
+}
+
+/// MCS: seL4's `sendFaultIPC`: stores `fault` and sends it, as a Call
+/// with the cap's badge and rights, if `handler` is an endpoint cap (it
+/// was checked by `valid_fault_handler` when installed); false for any
+/// other (the null cap: no handler). Lending the faulting thread's
+/// SchedContext to a passive handler is the MCS IPC path's.
+#[cfg(feature = "mcs")]
+fn send_fault_to(tcb: TcbRef, fault: Fault, handler: Cap) -> bool {
+    let Cap::Endpoint { ptr, badge, rights } = handler else {
+        return false;
+    };
+    tcb.get().set_fault(Some(fault));
+    let args = SendArgs {
+        blocking: true,
+        is_call: true,
+        badge,
+        can_grant: rights.grant(),
+        can_grant_reply: rights.grant_reply(),
+        regs: None,
+    };
+    send_ipc(tcb, ptr, args);
+    true
+}
+
+/// seL4's `handleDoubleFault` (classic; `second` is the fault that
+/// finding the handler raised) and MCS's `handleNoFaultHandler`
+/// (`second` is `None`): no handler could take `first`; the thread
 /// stops.
-fn double_fault(tcb: TcbRef, first: Fault, second: Fault) {
+fn double_fault(tcb: TcbRef, first: Fault, second: Option<Fault>) {
     if crate::config::DEBUG_BUILD {
         let t = tcb.get();
         let mut name = [0u8; NAME_LEN];
         let len = t.name(&mut name);
+        let why: &dyn core::fmt::Debug = match &second {
+            Some(f) => f,
+            None => &"no handler cap",
+        };
         kprintln!(
             "cairn: thread {:#x} \"{}\" faulted at pc {:#x}: {:x?}; no valid fault handler ({:x?}), thread suspended",
             tcb.paddr().0,
             core::str::from_utf8(name.get(..len).unwrap_or(&[])).unwrap_or("?"),
             t.fault_ip(),
             first,
-            second
+            why
         );
     }
     set_thread_state(tcb, ThreadState::Inactive);

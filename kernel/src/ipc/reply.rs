@@ -83,6 +83,10 @@ fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: &Fault) -> bool {
         Fault::Cap { .. } | Fault::VmFault { .. } => return true,
         Fault::UnknownSyscall { .. } => &SYSCALL_MESSAGE,
         Fault::UserException { .. } => &EXCEPTION_MESSAGE,
+        // MCS: a timeout fault's reply carries seL4_UserContext
+        // (`seL4_TimeoutReply_*`, ABI ref §9).
+        #[cfg(feature = "mcs")]
+        Fault::Timeout { .. } => &crate::arch::USER_CONTEXT,
     };
     let mrs = MessageRegs::of(sender, false);
     let r = receiver.get();

@@ -215,6 +215,19 @@ fn fault_transfer(sender: TcbRef, f: &Fault, recv: &MessageRegs) -> MessageInfo 
             words[..4].copy_from_slice(&[s.fault_ip(), addr, instruction as u64, fsr]);
             4
         }
+        // MCS: the badge, and the µs the thread's SchedContext consumed
+        // (taken, as SchedContext_Consumed takes them), if it has one.
+        #[cfg(feature = "mcs")]
+        Fault::Timeout { badge } => {
+            words[0] = badge;
+            match s.sched_context() {
+                Some(sc) => {
+                    words[1] = crate::object::sched_context::take_consumed_us(sc);
+                    2
+                }
+                None => 1,
+            }
+        }
     };
     let n = if recv.has_buffer() {
         n

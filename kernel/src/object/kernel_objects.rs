@@ -40,8 +40,9 @@ unsafe impl KernelObject for Endpoint {
 }
 
 // SAFETY: four `Cell<u64>` (two in the `WaitQueue`, whose marker is
-// zero-sized): 32 bytes = 2^seL4_NotificationBits (classic),
-// align 8, any bit pattern valid (the state decodes every value).
+// zero-sized), five under MCS: 32 bytes = 2^seL4_NotificationBits
+// (classic), 40 of MCS's 64, align 8, any bit pattern valid (the state
+// decodes every value).
 unsafe impl KernelObject for Notification {
     const SIZE_BITS: u32 = cairn_abi::object::NOTIFICATION_BITS;
 }
@@ -49,7 +50,7 @@ unsafe impl KernelObject for Notification {
 const _: () = {
     use core::mem::size_of;
     assert!(size_of::<Endpoint>() == 1 << 4);
-    assert!(size_of::<Notification>() == 1 << 5);
+    assert!(size_of::<Notification>() == if crate::config::KERNEL_MCS { 40 } else { 1 << 5 });
     assert!(size_of::<Cte>() == 1 << 5);
     assert!(size_of::<Tcb>() <= 1 << 10);
     assert!(size_of::<AsidPool>() == 1 << 12);

@@ -323,3 +323,63 @@ fn yield_to_with_sel4s_checks_and_queue_moves() {
     assert!(tr.get().in_ready_queue() && k.tcb.get().in_ready_queue());
     assert_eq!(action(), Action::ChooseNew);
 }
+
+fn ntfn_at(k: &TestKernel, slot: u64) -> crate::types::PAddr {
+    let Cap::Notification { ptr, .. } = k.cap(slot) else {
+        panic!("no notification in {slot}")
+    };
+    ptr
+}
+
+/// `SchedContext_Bind` and `UnbindObject` with a notification (seL4's
+/// `schedContext_bindNtfn`): a bound context or notification is
+/// IllegalOperation, unbinding one not bound too; the link both ways,
+/// cleared by UnbindObject, by Unbind, and by deleting either object's
+/// last cap.
+#[test]
+fn bind_and_unbind_a_notification_with_sel4s_checks() {
+    use crate::object::notification::NotificationRef;
+    use crate::object::sched_context::notification_at;
+    let k = testutil::boot();
+    let [sc, sc2] = k.make(T::SchedContext, 8, 2)[..] else {
+        panic!()
+    };
+    let [n, n2] = k.make(T::Notification, 0, 2)[..] else {
+        panic!()
+    };
+    let (r, r2) = (sc_at(&k, sc), sc_at(&k, sc2));
+    let ntfn = |slot| NotificationRef::new(ntfn_at(&k, slot));
+    let bind = |sc, extra: &[u64]| k.call(sc, l::SCHED_CONTEXT_BIND, &[], extra);
+    let unbind = |sc, extra: &[u64]| k.call(sc, l::SCHED_CONTEXT_UNBIND_OBJECT, &[], extra);
+    let illegal = err(Error::IllegalOperation as u64, &[]);
+    assert_eq!(unbind(sc, &[n]), illegal, "not bound");
+    assert_eq!(bind(sc, &[n]), ok());
+    assert_eq!(notification_at(r.paddr()), Some(ntfn_at(&k, n)));
+    assert_eq!(ntfn(n).get().sched_context(), Some(r.paddr()));
+    assert_eq!(bind(sc, &[n2]), illegal, "context bound");
+    assert_eq!(bind(sc2, &[n]), illegal, "notification bound");
+    assert_eq!(unbind(sc2, &[n]), illegal, "bound to another");
+    assert_eq!(unbind(sc, &[n2]), illegal, "not this one");
+    // A thread can still be bound to a context with a notification.
+    let t = k.make(T::Tcb, 0, 1)[0];
+    assert_eq!(bind(sc, &[t]), ok());
+    assert_eq!(unbind(sc, &[n]), ok());
+    assert_eq!(notification_at(r.paddr()), None);
+    assert_eq!(ntfn(n).get().sched_context(), None);
+    assert_eq!(r.tcb(), Some(tcb_at(&k, t).paddr()), "the thread stays");
+    // Unbind lets go of the thread and the notification.
+    assert_eq!(bind(sc, &[n]), ok());
+    assert_eq!(k.call(sc, l::SCHED_CONTEXT_UNBIND, &[], &[]), ok());
+    assert_eq!((r.tcb(), notification_at(r.paddr())), (None, None));
+    assert_eq!(ntfn(n).get().sched_context(), None);
+    // Deleting the notification's last cap unbinds it.
+    assert_eq!(bind(sc2, &[n2]), ok());
+    let n2_pa = ntfn_at(&k, n2);
+    assert_eq!(k.call(init::CNODE, l::CNODE_DELETE, &[n2, 64], &[]), ok());
+    assert_eq!(notification_at(r2.paddr()), None);
+    // And the context's last cap.
+    assert_eq!(bind(sc2, &[n]), ok());
+    assert_eq!(k.call(init::CNODE, l::CNODE_DELETE, &[sc2, 64], &[]), ok());
+    assert_eq!(ntfn(n).get().sched_context(), None);
+    assert_eq!(NotificationRef::new(n2_pa).get().sched_context(), None);
+}

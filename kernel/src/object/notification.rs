@@ -5,7 +5,7 @@
 //! A notification is `2^seL4_NotificationBits` = 32 bytes in the classic
 //! configuration (ABI ref §5): a queue of waiting threads and its state,
 //! the notification word (the OR of the badges signalled), and the TCB
-//! bound to it. Like every kernel object it is made of `Cell`s of integers
+//! bound to it; MCS's 64 bytes add the SchedContext bound to it. Like every kernel object it is made of `Cell`s of integers
 //! (see `object::access`).
 
 use crate::object::access::ObjPtr;
@@ -39,13 +39,16 @@ impl QueueState for NotificationState {
 }
 
 /// A notification: words 0-1 = the wait queue and the state; word 2 = the
-/// message word; word 3 = the bound TCB (0 = none).
+/// message word; word 3 = the bound TCB (0 = none); MCS: word 4 = the
+/// bound SchedContext (`ntfnSchedContext`, 0 = none).
 #[repr(C)]
 pub struct Notification {
     /// The waiting threads and the [`NotificationState`].
     pub queue: WaitQueue<NotificationState>,
     msg: Cell<u64>,
     bound_tcb: Cell<u64>,
+    #[cfg(feature = "mcs")]
+    sched_context: Cell<u64>,
 }
 
 /// A typed pointer to a notification.
@@ -66,6 +69,20 @@ impl Notification {
     /// Binds a TCB (its address; 0 unbinds).
     pub fn set_bound_tcb(&self, tcb: u64) {
         self.bound_tcb.set(tcb)
+    }
+}
+
+#[cfg(feature = "mcs")]
+impl Notification {
+    /// MCS: the SchedContext bound to it (`ntfnSchedContext`).
+    pub fn sched_context(&self) -> Option<crate::types::PAddr> {
+        let sc = self.sched_context.get();
+        (sc != 0).then_some(crate::types::PAddr(sc))
+    }
+    /// Sets [`Notification::sched_context`];
+    /// `object::sched_context` keeps the link both ways.
+    pub fn set_sched_context(&self, sc: Option<crate::types::PAddr>) {
+        self.sched_context.set(sc.map_or(0, |p| p.0));
     }
 }
 

@@ -34,6 +34,7 @@ const PERIOD: u64 = 0x00;
 const BUDGET: u64 = 0x08;
 const CONSUMED: u64 = 0x10;
 const TCB: u64 = 0x18;
+const NOTIFICATION: u64 = 0x28;
 const BADGE: u64 = 0x30;
 const REFILL_MAX: u64 = 0x40;
 const REFILL_HEAD: u64 = 0x48;
@@ -321,11 +322,62 @@ pub fn unbind_tcb(sc: PAddr) {
     write_word(sc.add(TCB), 0);
 }
 
+/// MCS: the badge of the SchedContext at `sc` (`scBadge`), which a
+/// timeout fault carries.
+#[cfg(feature = "mcs")]
+pub fn badge_at(sc: PAddr) -> u64 {
+    read_word(sc.add(BADGE))
+}
+
+/// MCS: the µs the SchedContext at `sc` consumed since last asked, taken
+/// out of it (seL4's `schedContext_updateConsumed`, for a timeout fault's
+/// message and `SchedContext_Consumed`).
+#[cfg(feature = "mcs")]
+pub fn take_consumed_us(sc: PAddr) -> u64 {
+    let clock = Clock::new(crate::arch::timebase_hz());
+    let mut consumed = read_word(sc.add(CONSUMED));
+    let us = take_consumed(&mut consumed, clock);
+    write_word(sc.add(CONSUMED), consumed);
+    us
+}
+
+/// MCS: the notification bound to the SchedContext at `sc`
+/// (`scNotification`), if any.
+#[cfg(feature = "mcs")]
+pub fn notification_at(sc: PAddr) -> Option<PAddr> {
+    let n = read_word(sc.add(NOTIFICATION));
+    (n != 0).then_some(PAddr(n))
+}
+
+/// MCS: binds `sc` and the notification `ntfn` to each other (seL4's
+/// `schedContext_bindNtfn`); the caller has checked that neither is
+/// bound. A passive server waiting on it runs on `sc` when it is
+/// signalled (that lending is the signal path's).
+#[cfg(feature = "mcs")]
+pub fn bind_notification(sc: PAddr, ntfn: PAddr) {
+    write_word(sc.add(NOTIFICATION), ntfn.0);
+    crate::object::notification::NotificationRef::new(ntfn)
+        .get()
+        .set_sched_context(Some(sc));
+}
+
+/// MCS: the SchedContext at `sc` and its notification, if any, let go of
+/// each other (seL4's `schedContext_unbindNtfn`).
+#[cfg(feature = "mcs")]
+pub fn unbind_notification(sc: PAddr) {
+    if let Some(n) = notification_at(sc) {
+        crate::object::notification::NotificationRef::new(n)
+            .get()
+            .set_sched_context(None);
+    }
+    write_word(sc.add(NOTIFICATION), 0);
+}
+
 // MCS: the SchedContext invocations (decode and perform).
 #[cfg(feature = "mcs")]
 mod invoke;
 #[cfg(feature = "mcs")]
-pub use invoke::{decode, perform, SchedContextOp};
+pub use invoke::{bind, decode, perform, SchedContextOp};
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,10 @@ pub enum Fault {
         fsr: u64,
         instruction: bool,
     },
+    /// MCS: the thread's budget ran out and it has a timeout handler;
+    /// `badge` is its SchedContext's (`seL4_Fault_Timeout`).
+    #[cfg(feature = "mcs")]
+    Timeout { badge: u64 },
 }
 
 impl Fault {
@@ -38,6 +42,8 @@ impl Fault {
             Fault::UnknownSyscall { .. } => f::UNKNOWN_SYSCALL,
             Fault::UserException { .. } => f::USER_EXCEPTION,
             Fault::VmFault { .. } => f::VM_FAULT,
+            #[cfg(feature = "mcs")]
+            Fault::Timeout { .. } => f::TIMEOUT,
         }
     }
 
@@ -60,6 +66,8 @@ impl Fault {
                 fsr,
                 instruction,
             } => [self.label(), addr, fsr, instruction as u64, 0, 0],
+            #[cfg(feature = "mcs")]
+            Fault::Timeout { badge } => [self.label(), badge, 0, 0, 0, 0],
         }
     }
 
@@ -83,6 +91,8 @@ impl Fault {
                 fsr: w[2],
                 instruction: w[3] != 0,
             },
+            #[cfg(feature = "mcs")]
+            f::TIMEOUT => Fault::Timeout { badge: w[1] },
             _ => return None,
         })
     }

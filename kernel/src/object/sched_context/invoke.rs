@@ -1,13 +1,16 @@
 //! MCS: the SchedContext invocations, decoded with seL4's checks in
 //! seL4's order (`decodeSchedContextInvocation`) and performed (issue 12,
-//! docs/mcs.md). Notification binding and the YieldTo link that the
-//! MCS scheduler completes are not here yet (docs/mcs.md, "What is
-//! left").
+//! docs/mcs.md). The YieldTo link that the MCS scheduler completes is
+//! not here yet (docs/mcs.md, "What is left").
 
-use super::{bind_tcb, unbind_tcb, SchedContextRef};
+use super::{bind_notification, notification_at, unbind_notification, SchedContextRef};
+use super::{bind_tcb, unbind_tcb};
+use crate::object::notification::NotificationRef;
+use crate::types::PAddr;
 use crate::cap::Cap;
 use crate::object::invocation::{Invocation, Reply};
-use crate::object::tcb::{TcbRef, ThreadState};
+use crate::object::tcb::mcs::is_blocked;
+use crate::object::tcb::TcbRef;
 use crate::sched;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label as l;
@@ -23,6 +26,10 @@ pub enum SchedContextOp {
     BindTcb(SchedContextRef, TcbRef),
     /// `SchedContext_UnbindObject` of the (not running) thread bound to it.
     UnbindTcb(SchedContextRef),
+    /// `SchedContext_Bind` to a notification: neither is bound.
+    BindNotification(SchedContextRef, PAddr),
+    /// `SchedContext_UnbindObject` of the notification bound to it.
+    UnbindNotification(SchedContextRef),
     /// `SchedContext_YieldTo` the thread bound to it.
     YieldTo(SchedContextRef, TcbRef),
 }
@@ -51,17 +58,6 @@ fn extra_cap(inv: &Invocation) -> Result<Cap, SyscallError> {
         .ok_or(SyscallError::TruncatedMessage)
 }
 
-/// seL4's `isBlocked`: waiting on an endpoint, notification or reply.
-fn is_blocked(s: ThreadState) -> bool {
-    matches!(
-        s,
-        ThreadState::BlockedOnReceive
-            | ThreadState::BlockedOnSend
-            | ThreadState::BlockedOnReply
-            | ThreadState::BlockedOnNotification
-    )
-}
-
 /// Bind: the context and the thread must both be unbound, and a blocked
 /// thread needs a context whose budget is released (it may be woken and
 /// must then be able to run).
@@ -77,8 +73,13 @@ fn decode_bind(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContextOp, 
             }
             Ok(SchedContextOp::BindTcb(sc, t))
         }
-        // A notification has no room for the link yet (docs/mcs.md).
-        Cap::Notification { .. } => Err(SyscallError::IllegalOperation),
+        Cap::Notification { ptr, .. } => {
+            let n = NotificationRef::new(ptr).get();
+            if notification_at(sc.paddr()).is_some() || n.sched_context().is_some() {
+                return Err(SyscallError::IllegalOperation);
+            }
+            Ok(SchedContextOp::BindNotification(sc, ptr))
+        }
         _ => Err(SyscallError::InvalidCapability { index: 1 }),
     }
 }
@@ -96,8 +97,12 @@ fn decode_unbind_object(
             }
             Ok(SchedContextOp::UnbindTcb(sc))
         }
-        // Nothing can be bound to a notification yet: "object not bound".
-        Cap::Notification { .. } => Err(SyscallError::IllegalOperation),
+        Cap::Notification { ptr, .. } => {
+            if notification_at(sc.paddr()) != Some(ptr) {
+                return Err(SyscallError::IllegalOperation);
+            }
+            Ok(SchedContextOp::UnbindNotification(sc))
+        }
         _ => Err(SyscallError::InvalidCapability { index: 1 }),
     }
 }
@@ -119,8 +124,23 @@ fn decode_yield_to(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContext
 pub fn perform(caller: TcbRef, op: &SchedContextOp) -> Reply {
     match *op {
         SchedContextOp::Consumed(sc) => Reply::Word(take_consumed(sc)),
-        SchedContextOp::Unbind(sc) | SchedContextOp::UnbindTcb(sc) => {
+        // seL4's invokeSchedContext_Unbind: the thread and the
+        // notification (the reply, once MCS IPC links one).
+        SchedContextOp::Unbind(sc) => {
             unbind_tcb(sc.paddr());
+            unbind_notification(sc.paddr());
+            Reply::Empty
+        }
+        SchedContextOp::UnbindTcb(sc) => {
+            unbind_tcb(sc.paddr());
+            Reply::Empty
+        }
+        SchedContextOp::BindNotification(sc, n) => {
+            bind_notification(sc.paddr(), n);
+            Reply::Empty
+        }
+        SchedContextOp::UnbindNotification(sc) => {
+            unbind_notification(sc.paddr());
             Reply::Empty
         }
         SchedContextOp::BindTcb(sc, t) => {
@@ -133,11 +153,7 @@ pub fn perform(caller: TcbRef, op: &SchedContextOp) -> Reply {
 
 /// The µs consumed since the last read, taken out of the object.
 fn take_consumed(sc: SchedContextRef) -> u64 {
-    let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
-    let mut consumed = sc.consumed();
-    let us = super::take_consumed(&mut consumed, clock);
-    sc.set_consumed(consumed);
-    us
+    super::take_consumed_us(sc.paddr())
 }
 
 /// seL4's `schedContext_bindTCB`: linked both ways; a sporadic,
@@ -146,7 +162,7 @@ fn take_consumed(sc: SchedContextRef) -> u64 {
 /// joins the ready queue and the scheduler chooses afresh. (A context
 /// whose head is not released would go to the release queue, which the
 /// MCS scheduler brings.)
-fn bind(sc: SchedContextRef, t: TcbRef) {
+pub fn bind(sc: SchedContextRef, t: TcbRef) {
     bind_tcb(sc, t);
     if sc.is_configured() {
         let st = sc.refill_state();

@@ -50,7 +50,9 @@ pub struct NewCap {
 /// New CSpace and VSpace roots and fault endpoint (Configure, SetSpace).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpaceUpdate {
-    /// The fault endpoint cptr, stored raw (classic).
+    /// The fault endpoint cptr, stored raw (classic; MCS installs a cap:
+    /// [`super::mcs::HandlerUpdates`]).
+    #[cfg(not(feature = "mcs"))]
     pub fault_ep: u64,
     /// The CSpace root.
     pub croot: NewCap,
@@ -83,6 +85,9 @@ pub struct ThreadControl {
     pub space: Option<SpaceUpdate>,
     /// New IPC buffer.
     pub buffer: Option<BufferUpdate>,
+    /// MCS: new handler caps and SchedContext binding.
+    #[cfg(feature = "mcs")]
+    pub mcs: super::mcs::HandlerUpdates,
 }
 
 /// A decoded TCB operation.
@@ -127,7 +132,7 @@ pub enum TcbOp {
     SetFlags { tcb: TcbRef, clear: u64, set: u64 },
 }
 
-fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
+pub(super) fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
     match cond {
         true => Ok(()),
         false => Err(SyscallError::IllegalOperation),
@@ -136,7 +141,7 @@ fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
 
 /// The thread an authority or source cap (extra cap 0) names:
 /// InvalidCapability(1) if it is not a TCB cap.
-fn authority(cap: Cap) -> Result<TcbRef, SyscallError> {
+pub(super) fn authority(cap: Cap) -> Result<TcbRef, SyscallError> {
     match cap {
         Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
         _ => Err(SyscallError::InvalidCapability { index: 1 }),
@@ -144,7 +149,7 @@ fn authority(cap: Cap) -> Result<TcbRef, SyscallError> {
 }
 
 /// seL4's `checkPrio`: `prio` may not exceed the authority's MCP.
-fn check_prio(prio: u64, auth: TcbRef) -> Result<(), SyscallError> {
+pub(super) fn check_prio(prio: u64, auth: TcbRef) -> Result<(), SyscallError> {
     let mcp = auth.get().mcp();
     match prio <= mcp {
         true => Ok(()),
@@ -193,11 +198,18 @@ fn decode_buffer(addr: u64, (src, cap): (SlotRef, Cap)) -> Result<BufferUpdate, 
     })
 }
 
-/// The space of Configure and SetSpace (MR0: fault endpoint, MR1 and MR2:
-/// CSpace and VSpace root cap data). Neither root slot of `target` may
+/// The message register of the CSpace root's cap data in Configure and
+/// SetSpace (the VSpace root's follows): classic has the fault endpoint
+/// cptr first, MCS none.
+const SPACE_DATA_ARG: usize = if crate::config::KERNEL_MCS { 0 } else { 1 };
+/// Configure's message length: the space's data, then the buffer address.
+const CONFIGURE_ARGS: usize = SPACE_DATA_ARG + 3;
+
+/// The space of Configure and SetSpace (classic: MR0 fault endpoint; then
+/// the CSpace and VSpace root cap data). Neither root slot of `target` may
 /// hold a capability whose deletion is long-running (IllegalOperation);
 /// the new roots get their cap data if non-zero, are derived and checked.
-fn decode_space(
+pub(super) fn decode_space(
     inv: &Invocation,
     target: TcbRef,
     croot: (SlotRef, Cap),
@@ -209,11 +221,12 @@ fn decode_space(
         0 => cap,
         d => update_cap_data(false, d, cap),
     };
-    let ccap = derive_cap(croot.0, with_data(inv.arg(1), croot.1))?;
+    let ccap = derive_cap(croot.0, with_data(inv.arg(SPACE_DATA_ARG), croot.1))?;
     illegal_unless(matches!(ccap, Cap::CNode { .. }))?;
-    let vcap = derive_cap(vroot.0, with_data(inv.arg(2), vroot.1))?;
+    let vcap = derive_cap(vroot.0, with_data(inv.arg(SPACE_DATA_ARG + 1), vroot.1))?;
     illegal_unless(is_valid_vtable_root(&vcap))?;
     Ok(SpaceUpdate {
+        #[cfg(not(feature = "mcs"))]
         fault_ep: inv.arg(0),
         croot: NewCap {
             cap: ccap,
@@ -237,6 +250,8 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
             priority,
             space,
             buffer,
+            #[cfg(feature = "mcs")]
+            mcs: Default::default(),
         })
     };
     match inv.label {
@@ -246,13 +261,20 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
         label::TCB_SUSPEND => Ok(TcbOp::Suspend(target)),
         label::TCB_RESUME => Ok(TcbOp::Resume(target)),
         label::TCB_CONFIGURE => {
-            need(inv.length >= 4)?;
+            need(inv.length >= CONFIGURE_ARGS)?;
             let (croot, vroot, frame) =
                 (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
-            let buffer = decode_buffer(inv.arg(3), frame)?;
+            let buffer = decode_buffer(inv.arg(CONFIGURE_ARGS - 1), frame)?;
             let space = decode_space(inv, target, croot, vroot)?;
             Ok(control(None, None, Some(space), Some(buffer)))
         }
+        #[cfg(feature = "mcs")]
+        label::TCB_SET_SPACE => super::mcs::decode_set_space(inv, target),
+        #[cfg(feature = "mcs")]
+        label::TCB_SET_SCHED_PARAMS => super::mcs::decode_set_sched_params(inv, target),
+        #[cfg(feature = "mcs")]
+        label::TCB_SET_TIMEOUT_ENDPOINT => super::mcs::decode_set_timeout_endpoint(inv, target),
+        #[cfg(not(feature = "mcs"))]
         label::TCB_SET_SPACE => {
             need(inv.length >= 3)?;
             let (croot, vroot) = (inv.need_extra(0)?, inv.need_extra(1)?);
@@ -275,6 +297,7 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
                 _ => control(Some(value), None, None, None),
             })
         }
+        #[cfg(not(feature = "mcs"))]
         label::TCB_SET_SCHED_PARAMS => {
             need(inv.length >= 2)?;
             let (_, auth) = inv.need_extra(0)?;

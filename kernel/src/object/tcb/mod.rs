@@ -2,7 +2,8 @@
 //!
 //! A TCB object is `2^seL4_TCBBits` bytes. Its first five words-quads are
 //! capability slots the kernel owns (as in seL4: CSpace root, VSpace root,
-//! reply, caller, IPC buffer frame); then the saved registers in the layout
+//! reply, caller, IPC buffer frame; MCS adds the fault and timeout
+//! handlers' endpoint caps); then the saved registers in the layout
 //! of [`crate::arch::Registers`], whose address the trap code uses; then the
 //! scheduling and IPC fields.
 //!
@@ -11,18 +12,23 @@
 //! | `mod.rs` | the layout and its accessors |
 //! | `registers` | the `seL4_UserContext` view of the saved registers |
 //! | `decode` | checking TCB invocations in seL4's order ([`decode::TcbOp`]) |
+//! | `mcs` | MCS: the forms that take handler caps and a SchedContext |
 //! | `perform` | carrying them out |
 //!
 //! [`decode::decode`] and [`perform::perform`] are called by the syscall
 //! layer (`api`) for thread caps.
 
 pub mod decode;
+#[cfg(feature = "mcs")]
+pub mod mcs;
 pub mod perform;
 pub mod registers;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_control;
+#[cfg(all(test, feature = "mcs"))]
+mod tests_mcs;
 
 use crate::arch::{FAULT_IP, INITIAL_STATUS, NEXT_IP, STATUS_REGISTER};
 use crate::cap::cte::{Cte, SlotRef};
@@ -40,12 +46,26 @@ pub const TCB_REPLY: usize = 2;
 pub const TCB_CALLER: usize = 3;
 /// Index of the IPC buffer frame slot.
 pub const TCB_BUFFER: usize = 4;
-/// Number of kernel-owned slots.
-pub const TCB_CNODE_ENTRIES: usize = 5;
+/// MCS: the fault handler's endpoint cap (seL4's `tcbFaultHandler`; a
+/// null cap is "no handler"). MCS keeps the handler as a capability, not
+/// a cptr looked up at fault time.
+#[cfg(feature = "mcs")]
+pub const TCB_FAULT_HANDLER: usize = 5;
+/// MCS: the timeout handler's endpoint cap (`tcbTimeoutHandler`).
+#[cfg(feature = "mcs")]
+pub const TCB_TIMEOUT_HANDLER: usize = 6;
+/// Number of kernel-owned slots (deletion empties them all, last first:
+/// `cap::zombie`). The MCS build keeps the classic five for now (the
+/// classic reply slots serve the classic Call path it still runs) and
+/// adds the two handler slots after them.
+pub const TCB_CNODE_ENTRIES: usize = if crate::config::KERNEL_MCS { 7 } else { 5 };
 
 const REG_WORDS: usize = crate::arch::REGISTER_WORDS;
-/// Length of a thread's debug name, including the terminating NUL.
-pub const NAME_LEN: usize = 64;
+/// Length of a thread's debug name, including the terminating NUL. The
+/// MCS build's two handler slots take 64 bytes of the 1 KiB TCB, and
+/// until MCS IPC retires the two classic reply slots it still keeps, the
+/// name gives up 32 of them.
+pub const NAME_LEN: usize = if crate::config::KERNEL_MCS { 32 } else { 64 };
 
 /// A thread's state (seL4's `_thread_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

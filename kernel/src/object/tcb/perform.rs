@@ -137,11 +137,26 @@ fn insert_if_unchanged(tc: &ThreadControl, new: NewCap, slot: SlotRef) {
 }
 
 /// seL4's `invokeTCB_ThreadControl` (classic), in its order: fault
-/// endpoint, MCP, CSpace root, VSpace root, IPC buffer, priority.
+/// endpoint, MCP, CSpace root, VSpace root, IPC buffer, priority. MCS
+/// splits it in two (`invokeTCB_ThreadControlCaps`: fault handler,
+/// timeout handler, roots, buffer; `..._ThreadControlSched`: fault
+/// handler, MCP, priority, SchedContext); one decoded invocation uses
+/// only one of them, so this one order serves both.
 fn thread_control(tc: &ThreadControl) -> Result<(), Preempted> {
     let t = tc.target.get();
+    #[cfg(not(feature = "mcs"))]
     if let Some(space) = tc.space {
         t.set_fault_handler(space.fault_ep);
+    }
+    #[cfg(feature = "mcs")]
+    {
+        use super::{TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
+        if let Some(fh) = tc.mcs.fault_handler {
+            replace_slot(tc, TCB_FAULT_HANDLER, fh)?;
+        }
+        if let Some(th) = tc.mcs.timeout_handler {
+            replace_slot(tc, TCB_TIMEOUT_HANDLER, th)?;
+        }
     }
     if let Some(mcp) = tc.mcp {
         t.set_mcp(mcp);
@@ -161,6 +176,10 @@ fn thread_control(tc: &ThreadControl) -> Result<(), Preempted> {
     }
     if let Some(prio) = tc.priority {
         set_priority(tc.target, prio);
+    }
+    #[cfg(feature = "mcs")]
+    if let Some(sc) = tc.mcs.sched_context {
+        super::mcs::perform_sched_context(tc.target, sc);
     }
     Ok(())
 }

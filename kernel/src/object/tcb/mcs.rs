@@ -1,0 +1,166 @@
+//! MCS: the TCB invocations whose MCS form differs from the classic one
+//! (issue 12, docs/mcs.md; seL4 16's `decodeSetSpace`,
+//! `decodeSetSchedParams`, `decodeSetTimeoutEndpoint` and the two halves
+//! of thread control, `invokeTCB_ThreadControlCaps` and
+//! `invokeTCB_ThreadControlSched`). MCS keeps the fault and timeout
+//! handlers as endpoint caps in two TCB slots (`TCB_FAULT_HANDLER`,
+//! `TCB_TIMEOUT_HANDLER`) and binds SchedContexts through SetSchedParams.
+//!
+//! Orders that matter (seL4 16, MCS):
+//! - SetSpace: length ≥ 2 and three extra caps (fault handler, CSpace
+//!   root, VSpace root), else TruncatedMessage; then the classic space
+//!   checks (cap data in MR0 and MR1); then the fault handler
+//!   (InvalidCapability(1)).
+//! - SetSchedParams: length ≥ 2 and three extra caps (authority,
+//!   SchedContext or null, fault handler); the authority a TCB
+//!   (InvalidCapability(1)); MCP, then priority ≤ its MCP (RangeError);
+//!   a SchedContext other than the thread's own: the thread has none and
+//!   it is unbound (IllegalOperation each); a blocked thread needs a
+//!   released budget (IllegalOperation); a null cap for the running
+//!   thread is IllegalOperation, any other cap InvalidCapability(2); then
+//!   the fault handler (InvalidCapability(3)).
+//! - SetTimeoutEndpoint: extra cap 0 (TruncatedMessage), a valid handler
+//!   (InvalidCapability(1)); no message words.
+//!
+//! Handler caps are installed as they are, not derived (as seL4 does):
+//! a child of their source slot, if both it and the invoked TCB cap are
+//! still there after the old handler's deletion.
+
+use super::decode::{authority, check_prio, decode_space, NewCap, TcbOp, ThreadControl};
+use super::{TcbRef, ThreadState};
+use crate::cap::{Cap, SlotRef};
+use crate::object::invocation::{need, Invocation};
+use crate::object::sched_context::SchedContextRef;
+use crate::types::SyscallError;
+
+/// What an MCS thread control changes besides the classic parts: each
+/// `Some` is an update (`Some(None)`: empty the slot, or unbind).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HandlerUpdates {
+    /// The fault handler's slot.
+    pub fault_handler: Option<Option<NewCap>>,
+    /// The timeout handler's slot.
+    pub timeout_handler: Option<Option<NewCap>>,
+    /// The SchedContext bound to the thread.
+    pub sched_context: Option<Option<SchedContextRef>>,
+}
+
+/// seL4's `validFaultHandler`: a null cap (no handler) or an endpoint cap
+/// that can Send and Grant or GrantReply (the handler must be able to
+/// reply).
+pub fn valid_fault_handler(cap: &Cap) -> bool {
+    match cap {
+        Cap::Null => true,
+        Cap::Endpoint { rights, .. } => rights.write() && (rights.grant() || rights.grant_reply()),
+        _ => false,
+    }
+}
+
+/// A handler cap from extra cap `(src, cap)` if valid, else
+/// InvalidCapability(`index`): `None` for the null cap.
+fn handler(
+    (src, cap): (SlotRef, Cap),
+    index: u64,
+) -> Result<Option<NewCap>, SyscallError> {
+    if !valid_fault_handler(&cap) {
+        return Err(SyscallError::InvalidCapability { index });
+    }
+    Ok((!cap.is_null()).then_some(NewCap { cap, src }))
+}
+
+/// seL4's `isBlocked`: waiting on an endpoint, notification or reply.
+pub fn is_blocked(s: ThreadState) -> bool {
+    matches!(
+        s,
+        ThreadState::BlockedOnReceive
+            | ThreadState::BlockedOnSend
+            | ThreadState::BlockedOnReply
+            | ThreadState::BlockedOnNotification
+    )
+}
+
+fn control(inv: &Invocation, target: TcbRef) -> ThreadControl {
+    ThreadControl {
+        target,
+        slot: inv.slot,
+        mcp: None,
+        priority: None,
+        space: None,
+        buffer: None,
+        mcs: HandlerUpdates::default(),
+    }
+}
+
+/// `TCB_SetSpace` (MCS): fault handler cap, CSpace root, VSpace root.
+pub fn decode_set_space(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+    need(inv.length >= 2)?;
+    let (fh, croot, vroot) = (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
+    let space = decode_space(inv, target, croot, vroot)?;
+    let fh = handler(fh, 1)?;
+    let mut tc = control(inv, target);
+    tc.space = Some(space);
+    tc.mcs.fault_handler = Some(fh);
+    Ok(TcbOp::ThreadControl(tc))
+}
+
+/// `TCB_SetTimeoutEndpoint`: the timeout handler cap.
+pub fn decode_set_timeout_endpoint(
+    inv: &Invocation,
+    target: TcbRef,
+) -> Result<TcbOp, SyscallError> {
+    let th = handler(inv.need_extra(0)?, 1)?;
+    let mut tc = control(inv, target);
+    tc.mcs.timeout_handler = Some(th);
+    Ok(TcbOp::ThreadControl(tc))
+}
+
+/// `TCB_SetSchedParams` (MCS): MCP and priority, a SchedContext to bind
+/// (or a null cap to unbind) and the fault handler.
+pub fn decode_set_sched_params(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+    need(inv.length >= 2)?;
+    let (auth, sc, fh) = (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
+    let (mcp, prio) = (inv.arg(0), inv.arg(1));
+    let auth = authority(auth.1)?;
+    check_prio(mcp, auth)?;
+    check_prio(prio, auth)?;
+    let t = target.get();
+    let sc = match sc.1 {
+        Cap::SchedContext { ptr, size_bits } => {
+            let sc = SchedContextRef::new(ptr, size_bits);
+            if t.sched_context() != Some(ptr) && (t.sched_context().is_some() || sc.tcb().is_some())
+            {
+                return Err(SyscallError::IllegalOperation);
+            }
+            if is_blocked(t.state()) && !sc.is_released(crate::arch::now()) {
+                return Err(SyscallError::IllegalOperation);
+            }
+            Some(sc)
+        }
+        Cap::Null if target == inv.caller => return Err(SyscallError::IllegalOperation),
+        Cap::Null => None,
+        _ => return Err(SyscallError::InvalidCapability { index: 2 }),
+    };
+    let fh = handler(fh, 3)?;
+    let mut tc = control(inv, target);
+    tc.mcp = Some(mcp);
+    tc.priority = Some(prio);
+    tc.mcs.fault_handler = Some(fh);
+    if t.sched_context() != sc.map(SchedContextRef::paddr) {
+        tc.mcs.sched_context = Some(sc);
+    }
+    Ok(TcbOp::ThreadControl(tc))
+}
+
+/// The SchedContext part of an MCS thread control, last (seL4's
+/// `invokeTCB_ThreadControlSched`): bind as `SchedContext_Bind` does, or
+/// unbind the thread's own.
+pub fn perform_sched_context(target: TcbRef, update: Option<SchedContextRef>) {
+    match update {
+        Some(sc) => crate::object::sched_context::bind(sc, target),
+        None => {
+            if let Some(sc) = target.get().sched_context() {
+                crate::object::sched_context::unbind_tcb(sc);
+            }
+        }
+    }
+}
