@@ -10,6 +10,8 @@ use crate::harness::Expect;
 pub const CONFORMANCE: &str = "cairn-tests";
 /// The demo root task (package and binary name in `user/`).
 pub const DEMO: &str = "cairn-demo";
+/// The MCS tests' root task (package and binary name in `user/`).
+pub const MCS_TESTS: &str = "cairn-mcs-tests";
 /// A root task crate with its own workspace, built on its own and then
 /// handed to the image builder as `--rootserver`.
 pub const STANDALONE_DIR: &str = "user/hello";
@@ -134,6 +136,23 @@ pub const TEST_IMAGES: &[TestImage] = &[
         input: None,
         timeout: Duration::from_secs(120),
         // Already MCS: it would only repeat itself.
+        under_mcs: false,
+    },
+    TestImage {
+        // MCS on QEMU (issue 12, docs/mcs.md): SchedContexts retyped,
+        // configured through BootInfo's SchedControl cap and bound to a
+        // thread by the MCS SetSchedParams; the thread runs and signals;
+        // the MCS TCB forms' and notification binding's errors
+        // (user/mcs-tests).
+        name: "mcs",
+        root: RootTask::Package(MCS_TESTS),
+        config: "mcs=on",
+        machine: Machine::Virt,
+        expect: Expect::Conformance,
+        input: None,
+        // Seconds when it works; this only bounds a hang.
+        timeout: Duration::from_secs(120),
+        // Already MCS.
         under_mcs: false,
     },
     TestImage {

@@ -50,7 +50,14 @@ unsafe impl KernelObject for Notification {
 const _: () = {
     use core::mem::size_of;
     assert!(size_of::<Endpoint>() == 1 << 4);
-    assert!(size_of::<Notification>() == if crate::config::KERNEL_MCS { 40 } else { 1 << 5 });
+    assert!(
+        size_of::<Notification>()
+            == if crate::config::KERNEL_MCS {
+                40
+            } else {
+                1 << 5
+            }
+    );
     assert!(size_of::<Cte>() == 1 << 5);
     assert!(size_of::<Tcb>() <= 1 << 10);
     assert!(size_of::<AsidPool>() == 1 << 12);

@@ -1,7 +1,8 @@
 //! Host tests of the MCS invocations through real system calls (decode
 //! and perform, the MCS kernel build only): `SchedControl_ConfigureFlags`
 //! with every error seL4 returns and the refills it leaves, and the
-//! SchedContext invocations that bind and unbind.
+//! SchedContext invocations that bind and unbind threads and
+//! notifications. The MCS TCB forms are in `object::tcb::tests_mcs`.
 
 use crate::arch::host::SimMachine;
 use crate::cap::Cap;

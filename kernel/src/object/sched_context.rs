@@ -34,6 +34,7 @@ const PERIOD: u64 = 0x00;
 const BUDGET: u64 = 0x08;
 const CONSUMED: u64 = 0x10;
 const TCB: u64 = 0x18;
+#[cfg(feature = "mcs")]
 const NOTIFICATION: u64 = 0x28;
 const BADGE: u64 = 0x30;
 const REFILL_MAX: u64 = 0x40;

@@ -9,7 +9,10 @@
 //! 1. `TCB_Configure(fault_ep, root CNode, 0, root VSpace, 0, buffer vaddr,
 //!    buffer frame)`. The buffer frame is the root task's own image frame
 //!    for the [`IpcPage`]: BootInfo's `userImageFrames` slot
-//!    `start + (vaddr − image page) / 4096` ([`image_frame_slot`]).
+//!    `start + (vaddr − image page) / 4096` ([`image_frame_slot`]). In
+//!    the MCS configuration Configure takes no fault endpoint and a
+//!    non-null one is installed by `TCB_SetSpace` as a cap
+//!    (`sel4::Tcb::configure_with_fault_ep`).
 //! 2. `TCB_WriteRegisters` (no resume): pc = a trampoline, sp = the stack
 //!    top, gp = the caller's gp (the runtime's `_start` sets it once; code is
 //!    linked with gp-relative accesses), tp = the page's
@@ -229,7 +232,7 @@ pub unsafe fn prepare_in(
     // page-aligned and mapped read-write for the life of the root task.
     unsafe { page.slot().reset(page.buffer()) };
     spec.tcb
-        .configure(
+        .configure_with_fault_ep(
             spec.fault_ep,
             init_caps::CNODE,
             0,

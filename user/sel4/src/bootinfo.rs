@@ -111,6 +111,11 @@ impl<'a> BootInfo<'a> {
     pub fn shared_frames(&self) -> SlotRegion {
         self.raw.shared_frames
     }
+    /// MCS: `schedcontrol`, the SchedControl caps (one per core).
+    #[cfg(feature = "mcs")]
+    pub fn sched_control(&self) -> SlotRegion {
+        self.raw.schedcontrol
+    }
     /// `userImageFrames`.
     pub fn user_image_frames(&self) -> SlotRegion {
         self.raw.user_image_frames

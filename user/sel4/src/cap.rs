@@ -109,6 +109,15 @@ cap_types! {
     DomainSet;
 }
 
+#[cfg(feature = "mcs")]
+cap_types! {
+    /// MCS: a scheduling context capability (`seL4_SchedContext`).
+    SchedContext;
+    /// MCS: a core's scheduling control capability (`seL4_SchedControl`;
+    /// BootInfo's `schedcontrol` names them).
+    SchedControl;
+}
+
 /// The root task's initial caps (ABI ref §6.5), typed.
 pub mod init_caps {
     use super::*;
@@ -132,4 +141,7 @@ pub mod init_caps {
     pub const IPC_BUFFER: Frame = Frame::from_bits(init::IPC_BUFFER);
     /// `seL4_CapDomain`.
     pub const DOMAIN: DomainSet = DomainSet::from_bits(init::DOMAIN);
+    /// MCS: `seL4_CapInitThreadSC`, the root thread's SchedContext.
+    #[cfg(feature = "mcs")]
+    pub const SC: SchedContext = SchedContext::from_bits(init::SC);
 }

@@ -50,5 +50,41 @@ pub use cap::{
     AsidControl, AsidPool, CNode, CPtr, DomainSet, Endpoint, Frame, IrqControl, IrqHandler,
     Notification, PageTable, Tcb, Untyped,
 };
+#[cfg(feature = "mcs")]
+pub use cap::{SchedContext, SchedControl};
 pub use error::{Error, LookupFailure};
 pub use message::Message;
+
+/// Whether the library speaks seL4's MCS ABI (its `mcs` feature).
+pub const MCS: bool = cairn_abi::KERNEL_MCS;
+
+/// Expands to its input when the library speaks seL4's MCS ABI (its `mcs`
+/// feature, which the xtask sets with the kernel's), to nothing
+/// otherwise: for programs built in both configurations that use MCS-only
+/// items (a program's own `cfg` cannot see a dependency's feature).
+#[cfg(feature = "mcs")]
+#[macro_export]
+macro_rules! if_mcs {
+    ($($t:tt)*) => { $($t)* };
+}
+
+/// See the MCS build's documentation: expands to nothing here.
+#[cfg(not(feature = "mcs"))]
+#[macro_export]
+macro_rules! if_mcs {
+    ($($t:tt)*) => {};
+}
+
+/// The converse of [`if_mcs!`]: its input in the classic configuration.
+#[cfg(not(feature = "mcs"))]
+#[macro_export]
+macro_rules! if_classic {
+    ($($t:tt)*) => { $($t)* };
+}
+
+/// The converse of `if_mcs!`: expands to nothing here.
+#[cfg(feature = "mcs")]
+#[macro_export]
+macro_rules! if_classic {
+    ($($t:tt)*) => {};
+}

@@ -5,13 +5,13 @@
 
 use super::{bind_notification, notification_at, unbind_notification, SchedContextRef};
 use super::{bind_tcb, unbind_tcb};
-use crate::object::notification::NotificationRef;
-use crate::types::PAddr;
 use crate::cap::Cap;
 use crate::object::invocation::{Invocation, Reply};
+use crate::object::notification::NotificationRef;
 use crate::object::tcb::mcs::is_blocked;
 use crate::object::tcb::TcbRef;
 use crate::sched;
+use crate::types::PAddr;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label as l;
 

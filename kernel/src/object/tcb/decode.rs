@@ -1,7 +1,9 @@
 //! Decoding TCB invocations (seL4's `decodeTCBInvocation` and its
-//! `decode*` helpers, classic configuration; ABI ref §7.3). Every check is
-//! made here, in seL4's order, and nothing is changed; the result is a
-//! [`TcbOp`] for `perform`.
+//! `decode*` helpers; ABI ref §7.3). Every check is made here, in seL4's
+//! order, and nothing is changed; the result is a [`TcbOp`] for
+//! `perform`. The MCS forms of SetSpace, SetSchedParams and
+//! SetTimeoutEndpoint are decoded by `super::mcs`; Configure is shared
+//! (MCS drops the fault endpoint word, so its words start one earlier).
 //!
 //! Orders that matter (seL4 16):
 //! - ReadRegisters: length ≥ 2, count 1..=32 (RangeError(1, 32)), target ≠

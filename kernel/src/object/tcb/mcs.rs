@@ -27,22 +27,50 @@
 //! still there after the old handler's deletion.
 
 use super::decode::{authority, check_prio, decode_space, NewCap, TcbOp, ThreadControl};
-use super::{TcbRef, ThreadState};
+use super::{TcbRef, ThreadState, TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
 use crate::cap::{Cap, SlotRef};
 use crate::object::invocation::{need, Invocation};
 use crate::object::sched_context::SchedContextRef;
-use crate::types::SyscallError;
+use crate::types::{PAddr, SyscallError};
 
-/// What an MCS thread control changes besides the classic parts: each
-/// `Some` is an update (`Some(None)`: empty the slot, or unbind).
+/// What an MCS thread control changes besides the classic parts. Kept
+/// to two words because every decoded operation is copied on every
+/// invocation: seL4's `invokeTCB_ThreadControlCaps` could replace both
+/// handlers, but no invocation asks for both, so one field names the
+/// slot; and a handler cap is named by its source slot (it is installed
+/// as it is, and nothing runs between decoding and performing that could
+/// change that slot).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HandlerUpdates {
-    /// The fault handler's slot.
-    pub fault_handler: Option<Option<NewCap>>,
-    /// The timeout handler's slot.
-    pub timeout_handler: Option<Option<NewCap>>,
-    /// The SchedContext bound to the thread.
-    pub sched_context: Option<Option<SchedContextRef>>,
+    /// A new handler cap, if any.
+    pub handler: HandlerUpdate,
+    /// A new SchedContext binding, if any.
+    pub sched_context: ScUpdate,
+}
+
+/// A new fault or timeout handler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HandlerUpdate {
+    /// No change.
+    #[default]
+    Keep,
+    /// Empty the TCB's slot `slot` (`TCB_FAULT_HANDLER` or
+    /// `TCB_TIMEOUT_HANDLER`).
+    Clear { slot: u8 },
+    /// Replace its cap with the endpoint cap in `src`.
+    Install { slot: u8, src: SlotRef },
+}
+
+/// A new SchedContext binding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ScUpdate {
+    /// No change.
+    #[default]
+    Keep,
+    /// Unbind the thread's SchedContext.
+    Unbind,
+    /// Bind this one (`Cap::SchedContext`'s fields).
+    Bind { ptr: PAddr, size_bits: u8 },
 }
 
 /// seL4's `validFaultHandler`: a null cap (no handler) or an endpoint cap
@@ -56,16 +84,21 @@ pub fn valid_fault_handler(cap: &Cap) -> bool {
     }
 }
 
-/// A handler cap from extra cap `(src, cap)` if valid, else
-/// InvalidCapability(`index`): `None` for the null cap.
+/// The update of the handler slot `slot` from extra cap `(src, cap)` if
+/// that is a valid handler, else InvalidCapability(`index`).
 fn handler(
+    slot: usize,
     (src, cap): (SlotRef, Cap),
     index: u64,
-) -> Result<Option<NewCap>, SyscallError> {
+) -> Result<HandlerUpdate, SyscallError> {
     if !valid_fault_handler(&cap) {
         return Err(SyscallError::InvalidCapability { index });
     }
-    Ok((!cap.is_null()).then_some(NewCap { cap, src }))
+    let slot = slot as u8; // 5 or 6
+    Ok(match cap.is_null() {
+        true => HandlerUpdate::Clear { slot },
+        false => HandlerUpdate::Install { slot, src },
+    })
 }
 
 /// seL4's `isBlocked`: waiting on an endpoint, notification or reply.
@@ -96,10 +129,10 @@ pub fn decode_set_space(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sysca
     need(inv.length >= 2)?;
     let (fh, croot, vroot) = (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
     let space = decode_space(inv, target, croot, vroot)?;
-    let fh = handler(fh, 1)?;
+    let fh = handler(TCB_FAULT_HANDLER, fh, 1)?;
     let mut tc = control(inv, target);
     tc.space = Some(space);
-    tc.mcs.fault_handler = Some(fh);
+    tc.mcs.handler = fh;
     Ok(TcbOp::ThreadControl(tc))
 }
 
@@ -108,9 +141,9 @@ pub fn decode_set_timeout_endpoint(
     inv: &Invocation,
     target: TcbRef,
 ) -> Result<TcbOp, SyscallError> {
-    let th = handler(inv.need_extra(0)?, 1)?;
+    let th = handler(TCB_TIMEOUT_HANDLER, inv.need_extra(0)?, 1)?;
     let mut tc = control(inv, target);
-    tc.mcs.timeout_handler = Some(th);
+    tc.mcs.handler = th;
     Ok(TcbOp::ThreadControl(tc))
 }
 
@@ -134,30 +167,50 @@ pub fn decode_set_sched_params(inv: &Invocation, target: TcbRef) -> Result<TcbOp
             if is_blocked(t.state()) && !sc.is_released(crate::arch::now()) {
                 return Err(SyscallError::IllegalOperation);
             }
-            Some(sc)
+            Some((ptr, size_bits))
         }
         Cap::Null if target == inv.caller => return Err(SyscallError::IllegalOperation),
         Cap::Null => None,
         _ => return Err(SyscallError::InvalidCapability { index: 2 }),
     };
-    let fh = handler(fh, 3)?;
+    let fh = handler(TCB_FAULT_HANDLER, fh, 3)?;
     let mut tc = control(inv, target);
     tc.mcp = Some(mcp);
     tc.priority = Some(prio);
-    tc.mcs.fault_handler = Some(fh);
-    if t.sched_context() != sc.map(SchedContextRef::paddr) {
-        tc.mcs.sched_context = Some(sc);
+    tc.mcs.handler = fh;
+    if t.sched_context() != sc.map(|(ptr, _)| ptr) {
+        tc.mcs.sched_context = match sc {
+            Some((ptr, size_bits)) => ScUpdate::Bind { ptr, size_bits },
+            None => ScUpdate::Unbind,
+        };
     }
     Ok(TcbOp::ThreadControl(tc))
+}
+
+/// The handler part of an MCS thread control, first (seL4's
+/// `installTCBCap`): the TCB slot and the new cap as its source slot
+/// holds it (`None`: empty the slot).
+pub fn handler_cap(update: HandlerUpdate) -> Option<(usize, Option<NewCap>)> {
+    match update {
+        HandlerUpdate::Keep => None,
+        HandlerUpdate::Clear { slot } => Some((slot as usize, None)),
+        HandlerUpdate::Install { slot, src } => {
+            let cap = src.get().cap();
+            Some((slot as usize, Some(NewCap { cap, src })))
+        }
+    }
 }
 
 /// The SchedContext part of an MCS thread control, last (seL4's
 /// `invokeTCB_ThreadControlSched`): bind as `SchedContext_Bind` does, or
 /// unbind the thread's own.
-pub fn perform_sched_context(target: TcbRef, update: Option<SchedContextRef>) {
+pub fn perform_sched_context(target: TcbRef, update: ScUpdate) {
     match update {
-        Some(sc) => crate::object::sched_context::bind(sc, target),
-        None => {
+        ScUpdate::Keep => {}
+        ScUpdate::Bind { ptr, size_bits } => {
+            crate::object::sched_context::bind(SchedContextRef::new(ptr, size_bits), target)
+        }
+        ScUpdate::Unbind => {
             if let Some(sc) = target.get().sched_context() {
                 crate::object::sched_context::unbind_tcb(sc);
             }

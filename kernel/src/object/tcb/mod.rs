@@ -27,7 +27,8 @@ pub mod registers;
 mod tests;
 #[cfg(test)]
 mod tests_control;
-#[cfg(all(test, feature = "mcs"))]
+#[cfg(test)]
+#[cfg(feature = "mcs")]
 mod tests_mcs;
 
 use crate::arch::{FAULT_IP, INITIAL_STATUS, NEXT_IP, STATUS_REGISTER};

@@ -149,14 +149,8 @@ fn thread_control(tc: &ThreadControl) -> Result<(), Preempted> {
         t.set_fault_handler(space.fault_ep);
     }
     #[cfg(feature = "mcs")]
-    {
-        use super::{TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
-        if let Some(fh) = tc.mcs.fault_handler {
-            replace_slot(tc, TCB_FAULT_HANDLER, fh)?;
-        }
-        if let Some(th) = tc.mcs.timeout_handler {
-            replace_slot(tc, TCB_TIMEOUT_HANDLER, th)?;
-        }
+    if let Some((slot, cap)) = super::mcs::handler_cap(tc.mcs.handler) {
+        replace_slot(tc, slot, cap)?;
     }
     if let Some(mcp) = tc.mcp {
         t.set_mcp(mcp);
@@ -178,8 +172,6 @@ fn thread_control(tc: &ThreadControl) -> Result<(), Preempted> {
         set_priority(tc.target, prio);
     }
     #[cfg(feature = "mcs")]
-    if let Some(sc) = tc.mcs.sched_context {
-        super::mcs::perform_sched_context(tc.target, sc);
-    }
+    super::mcs::perform_sched_context(tc.target, tc.mcs.sched_context);
     Ok(())
 }

@@ -34,7 +34,12 @@ fn configure(k: &TestKernel, tcb: u64, mrs: [u64; 4], caps: [u64; 3]) -> Outcome
 /// handler cap first (here an empty slot: no handler).
 fn set_space(k: &TestKernel, tcb: u64, mrs: [u64; 3], caps: [u64; 2]) -> Outcome {
     if MCS {
-        k.call(tcb, l::TCB_SET_SPACE, &mrs[1..], &[free(k), caps[0], caps[1]])
+        k.call(
+            tcb,
+            l::TCB_SET_SPACE,
+            &mrs[1..],
+            &[free(k), caps[0], caps[1]],
+        )
     } else {
         k.call(tcb, l::TCB_SET_SPACE, &mrs, &caps)
     }

@@ -97,8 +97,14 @@ fn valid_fault_handlers_are_null_or_endpoints_that_send_and_grant() {
     assert!(valid(&Cap::Null));
     assert!(valid(&ep(CapRights::new(false, true, false, true))));
     assert!(valid(&ep(CapRights::new(true, false, false, true))));
-    assert!(!valid(&ep(CapRights::new(true, true, true, false))), "no Send");
-    assert!(!valid(&ep(CapRights::new(false, false, true, true))), "no Grant");
+    assert!(
+        !valid(&ep(CapRights::new(true, true, true, false))),
+        "no Send"
+    );
+    assert!(
+        !valid(&ep(CapRights::new(false, false, true, true))),
+        "no Grant"
+    );
     assert!(!valid(&Cap::Domain));
 }
 
@@ -118,7 +124,11 @@ fn set_space_installs_the_fault_handler_cap_after_the_roots_checks() {
     for bad in [send_only, no_send, ntfn, init::CNODE] {
         assert_eq!(call(&[0, 0], &[bad, c, v]), err(INVALID_CAP, &[1]));
     }
-    assert_eq!(slot_cap(t, TCB_CTABLE), Cap::Null, "failures change nothing");
+    assert_eq!(
+        slot_cap(t, TCB_CTABLE),
+        Cap::Null,
+        "failures change nothing"
+    );
     assert_eq!(slot_cap(t, TCB_FAULT_HANDLER), Cap::Null);
     // The cap data is in MR0 now (no fault endpoint word).
     let cn = k.make(T::CapTable, 4, 1)[0];
@@ -149,7 +159,10 @@ fn handler_slots_are_revoked_and_deleted_with_the_tcb() {
     let (c, v) = (init::CNODE, init::VSPACE);
     assert_eq!(k.call(slot, l::TCB_SET_SPACE, &[0, 0], &[sg, c, v]), ok());
     assert_eq!(k.call(slot, l::TCB_SET_TIMEOUT_ENDPOINT, &[], &[sgr]), ok());
-    assert_eq!(k.slot(sg).get().next(), Some(Tcb::slot(t, TCB_FAULT_HANDLER)));
+    assert_eq!(
+        k.slot(sg).get().next(),
+        Some(Tcb::slot(t, TCB_FAULT_HANDLER))
+    );
     // Revoking the source takes the handler away.
     assert_eq!(k.call(c, l::CNODE_REVOKE, &[sg, 64], &[]), ok());
     assert_eq!(slot_cap(t, TCB_FAULT_HANDLER), Cap::Null);
@@ -199,14 +212,49 @@ fn set_sched_params_checks_in_sel4s_order() {
     let call = |mrs: &[u64], caps: &[u64]| k.call(slot, l::TCB_SET_SCHED_PARAMS, mrs, caps);
     let cases: [(&[u64], [u64; 3], Outcome, &str); 10] = [
         (&[1], [a, sc, sg], err(TRUNCATED, &[]), "one word"),
-        (&[1, 1], [init::VSPACE, sc, sg], err(INVALID_CAP, &[1]), "authority"),
+        (
+            &[1, 1],
+            [init::VSPACE, sc, sg],
+            err(INVALID_CAP, &[1]),
+            "authority",
+        ),
         (&[11, 1], [weak, sc, sg], err(RANGE, &[0, 10]), "MCP first"),
-        (&[1, 11], [weak, sc, sg], err(RANGE, &[0, 10]), "then priority"),
-        (&[1, 1], [a, init::CNODE, send_only], err(INVALID_CAP, &[2]), "sc"),
-        (&[1, 1], [a, init::SC, send_only], err(ILLEGAL, &[]), "sc bound"),
-        (&[1, 1], [a, sc, send_only], err(INVALID_CAP, &[3]), "handler last"),
-        (&[1, 1], [a, sc, init::CNODE], err(INVALID_CAP, &[3]), "handler"),
-        (&[1, 1], [a, null, send_only], err(INVALID_CAP, &[3]), "null sc"),
+        (
+            &[1, 11],
+            [weak, sc, sg],
+            err(RANGE, &[0, 10]),
+            "then priority",
+        ),
+        (
+            &[1, 1],
+            [a, init::CNODE, send_only],
+            err(INVALID_CAP, &[2]),
+            "sc",
+        ),
+        (
+            &[1, 1],
+            [a, init::SC, send_only],
+            err(ILLEGAL, &[]),
+            "sc bound",
+        ),
+        (
+            &[1, 1],
+            [a, sc, send_only],
+            err(INVALID_CAP, &[3]),
+            "handler last",
+        ),
+        (
+            &[1, 1],
+            [a, sc, init::CNODE],
+            err(INVALID_CAP, &[3]),
+            "handler",
+        ),
+        (
+            &[1, 1],
+            [a, null, send_only],
+            err(INVALID_CAP, &[3]),
+            "null sc",
+        ),
         (&[1, 1], [a, sc2, null], ok(), "binds sc2"),
     ];
     for (mrs, caps, want, what) in cases {
@@ -218,13 +266,23 @@ fn set_sched_params_checks_in_sel4s_order() {
     // A thread with a SchedContext cannot take another.
     assert_eq!(call(&[1, 1], &[a, sc, null]), err(ILLEGAL, &[]));
     // The running thread cannot lose its own.
-    let r = k.call(init::TCB, l::TCB_SET_SCHED_PARAMS, &[255, 255], &[a, null, null]);
+    let r = k.call(
+        init::TCB,
+        l::TCB_SET_SCHED_PARAMS,
+        &[255, 255],
+        &[a, null, null],
+    );
     assert_eq!(r, err(ILLEGAL, &[]));
     assert!(k.tcb.get().sched_context().is_some());
     // A blocked thread needs a context whose budget is released.
     let (_, blocked) = new_tcb(&k);
     blocked.get().set_state(ThreadState::BlockedOnReceive);
-    let bslot = super::tests::put(&k, Cap::Thread { tcb: blocked.paddr() });
+    let bslot = super::tests::put(
+        &k,
+        Cap::Thread {
+            tcb: blocked.paddr(),
+        },
+    );
     let null = free(&k);
     SimMachine::set_time(1_000);
     configure_sc(&k, sc, 1_000, 4_000, 0);
@@ -252,7 +310,10 @@ fn set_sched_params_binds_unbinds_and_installs_the_fault_handler() {
     assert_eq!(call(&[20, 30], &[init::TCB, sc, sg]), ok());
     let tcb = t.get();
     assert_eq!((tcb.mcp(), tcb.priority()), (20, 30));
-    assert_eq!((tcb.sched_context(), r.tcb()), (Some(r.paddr()), Some(t.paddr())));
+    assert_eq!(
+        (tcb.sched_context(), r.tcb()),
+        (Some(r.paddr()), Some(t.paddr()))
+    );
     assert!(tcb.in_ready_queue(), "runnable on a configured context");
     assert_eq!(slot_cap(t, TCB_FAULT_HANDLER), k.cap(sg));
     // The same context again changes nothing but what is asked.
@@ -339,11 +400,19 @@ fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     let sc = k.make(T::SchedContext, 8, 1)[0];
     configure_sc(&k, sc, 1_000, 4_000, 0xBAD);
     let null = free(&k);
-    let r = k.call(slot, l::TCB_SET_SCHED_PARAMS, &[0, 10], &[init::TCB, sc, null]);
+    let r = k.call(
+        slot,
+        l::TCB_SET_SCHED_PARAMS,
+        &[0, 10],
+        &[init::TCB, sc, null],
+    );
     assert_eq!(r, ok());
     // No timeout handler: nothing happens.
     assert!(!send_timeout_fault(t));
-    assert_eq!((t.get().state(), t.get().fault()), (ThreadState::Running, None));
+    assert_eq!(
+        (t.get().state(), t.get().fault()),
+        (ThreadState::Running, None)
+    );
     assert_eq!(k.call(slot, l::TCB_SET_TIMEOUT_ENDPOINT, &[], &[sgr]), ok());
     sc_at(&k, sc).set_consumed(12_345); // 10 ticks a µs
     crate::sched::dequeue(t);
@@ -354,7 +423,11 @@ fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     receive_ipc(h, ep, true, true);
     let timeout = cairn_abi::fault::TIMEOUT;
     assert_eq!(received(h, 2), (0x66, timeout, 2, vec![0xBAD, 1_234]));
-    assert_eq!(sc_at(&k, sc).consumed(), 0, "taken (the rest of a µs dropped)");
+    assert_eq!(
+        sc_at(&k, sc).consumed(),
+        0,
+        "taken (the rest of a µs dropped)"
+    );
     // The reply carries seL4_UserContext: pc, ra; label 0 restarts.
     let reply = |label, words: &[u64]| {
         let regs = MessageRegs::of(h, true);
@@ -367,13 +440,21 @@ fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     };
     reply(0, &[0x9000, 0x1234]);
     assert_eq!(t.get().state(), ThreadState::Restart);
-    assert_eq!((t.get().fault_ip(), t.get().user_register(1)), (0x9000, 0x1234));
+    assert_eq!(
+        (t.get().fault_ip(), t.get().user_register(1)),
+        (0x9000, 0x1234)
+    );
     assert_eq!(t.get().fault(), None);
     // A non-zero label stops it; a thread with no SchedContext sends only
     // the badge (0).
     let null = free(&k);
     assert_eq!(
-        k.call(slot, l::TCB_SET_SCHED_PARAMS, &[0, 10], &[init::TCB, null, null]),
+        k.call(
+            slot,
+            l::TCB_SET_SCHED_PARAMS,
+            &[0, 10],
+            &[init::TCB, null, null]
+        ),
         ok()
     );
     crate::sched::dequeue(t);

@@ -17,6 +17,8 @@ use crate::cap::{
     AsidControl, AsidPool, CNode, CPtr, DomainSet, Frame, IrqControl, IrqHandler, Notification,
     PageTable, Tcb, Untyped,
 };
+#[cfg(feature = "mcs")]
+use crate::cap::{SchedContext, SchedControl};
 use cairn_abi::cap::CapRights;
 use cairn_abi::context::UserContext;
 use cairn_abi::object::ObjectType;
@@ -62,6 +64,7 @@ invocations! {
     ) = TCB_COPY_REGISTERS;
     /// `seL4_TCB_Configure` (classic): the fault endpoint is a cptr word,
     /// not an extra cap.
+    #[cfg(not(feature = "mcs"))]
     Tcb::configure(
         fault_ep: CPtr => [fault_ep.0],
         cspace_root: CNode,
@@ -76,10 +79,12 @@ invocations! {
     /// `seL4_TCB_SetMCPriority`, bounded by `authority`'s MCP.
     Tcb::set_mc_priority(authority: Tcb, mcp: Word) = TCB_SET_MC_PRIORITY;
     /// `seL4_TCB_SetSchedParams` (classic).
+    #[cfg(not(feature = "mcs"))]
     Tcb::set_sched_params(authority: Tcb, mcp: Word, priority: Word) = TCB_SET_SCHED_PARAMS;
     /// `seL4_TCB_SetIPCBuffer`: `buffer` is the vaddr (0 = none).
     Tcb::set_ipc_buffer(buffer: Word, buffer_frame: Frame) = TCB_SET_IPC_BUFFER;
     /// `seL4_TCB_SetSpace` (classic): the fault endpoint is a cptr word.
+    #[cfg(not(feature = "mcs"))]
     Tcb::set_space(
         fault_ep: CPtr => [fault_ep.0],
         cspace_root: CNode,
@@ -87,6 +92,40 @@ invocations! {
         vspace_root: PageTable,
         vspace_root_data: Word,
     ) = TCB_SET_SPACE;
+    /// `seL4_TCB_Configure` (MCS): no fault endpoint (SetSpace and
+    /// SetSchedParams install the fault handler cap).
+    #[cfg(feature = "mcs")]
+    Tcb::configure(
+        cspace_root: CNode,
+        cspace_root_data: Word,
+        vspace_root: PageTable,
+        vspace_root_data: Word,
+        buffer: Word,
+        buffer_frame: Frame,
+    ) = TCB_CONFIGURE;
+    /// `seL4_TCB_SetSpace` (MCS): the fault handler is an endpoint cap
+    /// (Send and Grant or GrantReply; a null cap: none).
+    #[cfg(feature = "mcs")]
+    Tcb::set_space(
+        fault_ep: CPtr,
+        cspace_root: CNode,
+        cspace_root_data: Word,
+        vspace_root: PageTable,
+        vspace_root_data: Word,
+    ) = TCB_SET_SPACE;
+    /// `seL4_TCB_SetSchedParams` (MCS): also binds `sched_context` (a
+    /// null cap unbinds) and installs the fault handler cap.
+    #[cfg(feature = "mcs")]
+    Tcb::set_sched_params(
+        authority: Tcb,
+        mcp: Word,
+        priority: Word,
+        sched_context: CPtr,
+        fault_ep: CPtr,
+    ) = TCB_SET_SCHED_PARAMS;
+    /// `seL4_TCB_SetTimeoutEndpoint` (MCS): the timeout handler cap.
+    #[cfg(feature = "mcs")]
+    Tcb::set_timeout_endpoint(timeout_ep: CPtr) = TCB_SET_TIMEOUT_ENDPOINT;
     /// `seL4_TCB_Suspend`.
     Tcb::suspend() = TCB_SUSPEND;
     /// `seL4_TCB_Resume`.
@@ -202,4 +241,29 @@ invocations! {
         = RISCV_ASID_CONTROL_MAKE_POOL;
     /// `seL4_RISCV_ASIDPool_Assign`: gives `vspace` an ASID from this pool.
     AsidPool::assign(vspace: PageTable) = RISCV_ASID_POOL_ASSIGN;
+}
+
+// MCS: ch. 6, *Scheduling Contexts*; ABI ref §13. A table of their own,
+// as their cap types exist only in the MCS configuration.
+#[cfg(feature = "mcs")]
+invocations! {
+    /// `seL4_SchedControl_ConfigureFlags`: `budget` per `period` (µs),
+    /// `extra_refills`, the `badge` of its timeout faults, `flags`
+    /// (`seL4_SchedContext_Sporadic`).
+    SchedControl::configure_flags(
+        sched_context: SchedContext,
+        budget: Word,
+        period: Word,
+        extra_refills: Word,
+        badge: Word,
+        flags: Word,
+    ) = SCHED_CONTROL_CONFIGURE_FLAGS;
+    /// `seL4_SchedContext_Bind`: to a thread or a notification.
+    SchedContext::bind(object: CPtr) = SCHED_CONTEXT_BIND;
+    /// `seL4_SchedContext_UnbindObject`.
+    SchedContext::unbind_object(object: CPtr) = SCHED_CONTEXT_UNBIND_OBJECT;
+    /// `seL4_SchedContext_Unbind`: from its thread and notification.
+    SchedContext::unbind() = SCHED_CONTEXT_UNBIND;
+    /// `seL4_SchedContext_Consumed`: µs consumed since last asked.
+    SchedContext::consumed() -> Word = SCHED_CONTEXT_CONSUMED;
 }

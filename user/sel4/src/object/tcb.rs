@@ -1,10 +1,76 @@
 //! Thread control block argument types (ch. 6 Threads and Execution; ABI
-//! ref §7.3, classic configuration) and the `seL4_UserContext` word order
+//! ref §7.3), `Tcb::configure_with_fault_ep`, and the `seL4_UserContext` word order
 //! (ABI ref §10). The TCB methods themselves are generated from the
 //! object-API table (`api.rs`).
 
+use crate::cap::{CNode, CPtr, Frame, PageTable, Tcb};
+use crate::error::Error;
 use cairn_abi::context::{UserContext, USER_CONTEXT_WORDS};
 use cairn_abi::Word;
+
+impl Tcb {
+    /// `TCB_Configure` with a fault endpoint, in the library's ABI: the
+    /// classic Configure stores the cptr (looked up at fault time).
+    #[cfg(not(feature = "mcs"))]
+    #[allow(clippy::too_many_arguments)] // Configure's, and the fault endpoint.
+    pub fn configure_with_fault_ep(
+        self,
+        fault_ep: CPtr,
+        cspace_root: CNode,
+        cspace_root_data: Word,
+        vspace_root: PageTable,
+        vspace_root_data: Word,
+        buffer: Word,
+        buffer_frame: Frame,
+    ) -> Result<(), Error> {
+        self.configure(
+            fault_ep,
+            cspace_root,
+            cspace_root_data,
+            vspace_root,
+            vspace_root_data,
+            buffer,
+            buffer_frame,
+        )
+    }
+
+    /// `TCB_Configure` with a fault endpoint, in the library's ABI: MCS's
+    /// Configure has none, so a non-null `fault_ep` is then installed as
+    /// the thread's fault-handler cap by `TCB_SetSpace` (MCS keeps
+    /// handlers as capabilities: an endpoint cap with Send and Grant or
+    /// GrantReply).
+    #[cfg(feature = "mcs")]
+    #[allow(clippy::too_many_arguments)] // Configure's, and the fault endpoint.
+    pub fn configure_with_fault_ep(
+        self,
+        fault_ep: CPtr,
+        cspace_root: CNode,
+        cspace_root_data: Word,
+        vspace_root: PageTable,
+        vspace_root_data: Word,
+        buffer: Word,
+        buffer_frame: Frame,
+    ) -> Result<(), Error> {
+        self.configure(
+            cspace_root,
+            cspace_root_data,
+            vspace_root,
+            vspace_root_data,
+            buffer,
+            buffer_frame,
+        )?;
+        if fault_ep != CPtr::NULL {
+            self.set_space(
+                fault_ep,
+                cspace_root,
+                cspace_root_data,
+                vspace_root,
+                vspace_root_data,
+            )?;
+        }
+        Ok(())
+    }
+}
 
 /// `seL4_UserContext` as its 32 words in ABI order: pc, ra, sp, gp, s0–s11,
 /// a0–a7, t0–t6, tp.
