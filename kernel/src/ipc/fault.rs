@@ -30,7 +30,7 @@ use crate::types::Fault;
 #[cfg(not(feature = "mcs"))]
 pub fn handle_fault(tcb: TcbRef, fault: Fault) {
     if let Err(second) = send_fault_ipc(tcb, fault) {
-        double_fault(tcb, fault, Some(second));
+        double_fault(tcb, fault, second);
     }
 }
 
@@ -73,7 +73,7 @@ pub fn handle_fault(tcb: TcbRef, fault: Fault) {
     use crate::object::tcb::TCB_FAULT_HANDLER;
     let handler = Tcb::slot(tcb, TCB_FAULT_HANDLER).get().cap();
     if !send_fault_to(tcb, fault, handler) {
-        double_fault(tcb, fault, None);
+        double_fault(tcb, fault, "empty fault-handler slot");
     }
 }
 
@@ -121,25 +121,21 @@ fn send_fault_to(tcb: TcbRef, fault: Fault, handler: Cap) -> bool {
 }
 
 /// seL4's `handleDoubleFault` (classic; `second` is the fault that
-/// finding the handler raised) and MCS's `handleNoFaultHandler`
-/// (`second` is `None`): no handler could take `first`; the thread
-/// stops.
-fn double_fault(tcb: TcbRef, first: Fault, second: Option<Fault>) {
+/// finding the handler raised, a `Fault`) and MCS's
+/// `handleNoFaultHandler` (`second` says the slot is empty): no handler
+/// could take `first`; the thread stops.
+fn double_fault(tcb: TcbRef, first: Fault, second: impl core::fmt::Debug) {
     if crate::config::DEBUG_BUILD {
         let t = tcb.get();
         let mut name = [0u8; NAME_LEN];
         let len = t.name(&mut name);
-        let why: &dyn core::fmt::Debug = match &second {
-            Some(f) => f,
-            None => &"no handler cap",
-        };
         kprintln!(
             "cairn: thread {:#x} \"{}\" faulted at pc {:#x}: {:x?}; no valid fault handler ({:x?}), thread suspended",
             tcb.paddr().0,
             core::str::from_utf8(name.get(..len).unwrap_or(&[])).unwrap_or("?"),
             t.fault_ip(),
             first,
-            why
+            second
         );
     }
     set_thread_state(tcb, ThreadState::Inactive);
