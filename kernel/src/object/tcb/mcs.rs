@@ -34,7 +34,7 @@ use crate::object::sched_context::SchedContextRef;
 use crate::types::{PAddr, SyscallError};
 
 /// What an MCS thread control changes besides the classic parts. Kept
-/// to two words because every decoded operation is copied on every
+/// to 32 bytes because every decoded operation is copied on every
 /// invocation: seL4's `invokeTCB_ThreadControlCaps` could replace both
 /// handlers, but no invocation asks for both, so one field names the
 /// slot; and a handler cap is named by its source slot (it is installed
