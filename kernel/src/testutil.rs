@@ -225,10 +225,40 @@ impl TestKernel {
             cte_insert(src.get().cap(), src, Tcb::slot(t, i));
         }
         t.get().set_ipc_buffer(self.tcb.get().ipc_buffer());
+        #[cfg(not(feature = "mcs"))]
         crate::ipc::setup_reply_master(t);
         t.get().set_priority(prio);
         t.get().set_state(ThreadState::Running);
+        // MCS: a thread runs only on a SchedContext; each gets its own.
+        #[cfg(feature = "mcs")]
+        self.give_sched_context(t);
         t
+    }
+
+    /// MCS: binds a new (unconfigured) SchedContext to `t`; returns its
+    /// root slot.
+    #[cfg(feature = "mcs")]
+    pub fn give_sched_context(&self, t: TcbRef) -> u64 {
+        let slot = self.make(cairn_abi::object::ObjectType::SchedContext, 8, 1)[0];
+        let Cap::SchedContext { ptr, size_bits } = self.cap(slot) else {
+            panic!("no SchedContext in {slot}")
+        };
+        let sc = crate::object::sched_context::SchedContextRef::new(ptr, size_bits);
+        crate::object::sched_context::bind_tcb(sc, t);
+        slot
+    }
+
+    /// MCS: `n` new passive threads (as [`Self::threads`], but without a
+    /// SchedContext: they run only on one lent to them).
+    #[cfg(feature = "mcs")]
+    pub fn passive_threads(&self, prio: u64, n: u64) -> Vec<TcbRef> {
+        let ts = self.threads(prio, n);
+        for &t in &ts {
+            if let Some(sc) = t.get().sched_context() {
+                crate::object::sched_context::unbind_tcb(sc);
+            }
+        }
+        ts
     }
 
     /// Caps for random invocations to aim at: four boot untypeds and two

@@ -25,17 +25,56 @@ use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_
 /// (`is_blocking` false): look up, decode (nothing changes), then set the
 /// caller to Restart, perform, and reply.
 pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
-    let looked_up = with_invocation(caller, is_call, is_blocking, |inv| {
+    let cptr = caller.get().reg(CAP_REGISTER);
+    let _ = invoke(caller, cptr, is_call, is_blocking, false);
+}
+
+/// MCS: the send phase of ReplyRecv, NBSendRecv and NBSendWait (seL4's
+/// `handleInvocation(false, false, true, true, cptr)`): an NBSend of the
+/// cap at `cptr` that may lend the caller's SchedContext. A TCB, CNode,
+/// Domain, SchedControl or SchedContext cap is not invoked
+/// (InvalidCapability(0), which a non-Call never sees); a failed lookup
+/// is no fault (the send does not block). `Err(Preempted)` if the
+/// operation was preempted: the syscall then runs again, and the receive
+/// phase does not happen now.
+#[cfg(feature = "mcs")]
+pub fn handle_send_phase(caller: TcbRef, cptr: u64) -> Result<(), Preempted> {
+    invoke(caller, cptr, false, false, true)
+}
+
+/// The invocation of the cap at `cptr`; `first_phase` (MCS only) is the
+/// send phase of a combined syscall. Inlined: the classic kernel's
+/// `first_phase` is always false and leaves no code.
+#[inline(always)]
+fn invoke(
+    caller: TcbRef,
+    cptr: u64,
+    is_call: bool,
+    is_blocking: bool,
+    first_phase: bool,
+) -> Result<(), Preempted> {
+    let _ = first_phase;
+    let looked_up = with_invocation_of(caller, cptr, is_call, is_blocking, |inv| {
+        #[cfg(feature = "mcs")]
+        if first_phase && !invocable_in_first_phase(&inv.cap) {
+            return Ok(());
+        }
         // The operation is a large value: it stays where decode built it
         // and is used by reference (moving it would copy it whole).
-        let decoded = decode(inv);
+        #[cfg_attr(not(feature = "mcs"), allow(unused_mut))]
+        let mut decoded = decode(inv);
+        // The combined syscalls' send phase lends the SchedContext.
+        #[cfg(feature = "mcs")]
+        if let Ok(super::operation::Operation::Send { args, .. }) = &mut decoded {
+            args.can_donate |= first_phase;
+        }
         let op = match &decoded {
             Ok(op) => op,
             Err(e) => {
                 if is_call {
                     reply_error(caller, e);
                 }
-                return;
+                return Ok(());
             }
         };
         let t = caller.get();
@@ -50,16 +89,22 @@ pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
                     }
                     t.set_state(ThreadState::Running);
                 }
+                Ok(())
             }
             Err(Preempted) => {
                 // Run the system call again when the thread next runs.
                 t.set_next_ip(t.fault_ip());
+                Err(Preempted)
             }
         }
     });
-    if let Err(fault) = looked_up {
-        if is_blocking {
-            handle_fault(caller, fault);
+    match looked_up {
+        Ok(done) => done,
+        Err(fault) => {
+            if is_blocking {
+                handle_fault(caller, fault);
+            }
+            Ok(())
         }
     }
 }
@@ -70,6 +115,7 @@ pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
 /// failed lookup is the cap fault to raise. Changes nothing. The
 /// invocation is built in this frame and lent, never moved: it is large,
 /// and this is on every invocation's path.
+#[cfg(test)]
 #[inline(always)]
 pub(crate) fn with_invocation<R>(
     caller: TcbRef,
@@ -77,9 +123,22 @@ pub(crate) fn with_invocation<R>(
     is_blocking: bool,
     then: impl FnOnce(&Invocation) -> R,
 ) -> Result<R, Fault> {
+    let cptr = caller.get().reg(CAP_REGISTER);
+    with_invocation_of(caller, cptr, is_call, is_blocking, then)
+}
+
+/// [`with_invocation`] of the cap at `cptr` (MCS: the send phase of the
+/// combined syscalls names it in another register).
+#[inline(always)]
+fn with_invocation_of<R>(
+    caller: TcbRef,
+    cptr: u64,
+    is_call: bool,
+    is_blocking: bool,
+    then: impl FnOnce(&Invocation) -> R,
+) -> Result<R, Fault> {
     let t = caller.get();
     let info = MessageInfo(t.reg(MSG_INFO_REGISTER));
-    let cptr = t.reg(CAP_REGISTER);
     let root = Tcb::slot(caller, TCB_CTABLE).get().words();
     let cap_fault = |addr, lookup| Fault::Cap {
         addr,
@@ -116,4 +175,20 @@ pub(crate) fn with_invocation<R>(
         }
     }
     Ok(then(&inv))
+}
+
+/// MCS: whether the send phase of a combined syscall may invoke `cap`
+/// (seL4's `decodeInvocation` with `firstPhase`: not a TCB, CNode, Domain,
+/// SchedControl or SchedContext cap; ABI ref §13).
+#[cfg(feature = "mcs")]
+fn invocable_in_first_phase(cap: &crate::cap::Cap) -> bool {
+    use crate::cap::Cap;
+    !matches!(
+        cap,
+        Cap::Thread { .. }
+            | Cap::CNode { .. }
+            | Cap::Domain
+            | Cap::SchedControl { .. }
+            | Cap::SchedContext { .. }
+    )
 }

@@ -11,9 +11,12 @@
 //! IPC rather than object operations: decoding checks the right they need
 //! (seL4's `decodeInvocation`), `ipc` does the rest.
 
-use crate::cap::{Cap, SlotRef};
+use crate::cap::Cap;
+#[cfg(not(feature = "mcs"))]
+use crate::cap::SlotRef;
 use crate::ipc::endpoint::{send_ipc, SendArgs};
 use crate::ipc::notification::send_signal;
+#[cfg(not(feature = "mcs"))]
 use crate::ipc::reply::do_reply_transfer;
 use crate::object::cnode::CNodeOp;
 use crate::object::domain::DomainOp;
@@ -58,7 +61,8 @@ pub enum Operation {
     Send { ep: PAddr, args: SendArgs },
     /// Signal the notification at `ntfn` with `badge`.
     Signal { ntfn: PAddr, badge: u64 },
-    /// Reply to `to` through the reply cap in `slot`.
+    /// Reply to `to` through the reply cap in `slot` (classic).
+    #[cfg(not(feature = "mcs"))]
     ReplyTransfer {
         to: TcbRef,
         slot: SlotRef,
@@ -153,6 +157,10 @@ fn decode_send(
         can_grant: rights.grant(),
         can_grant_reply: rights.grant_reply(),
         regs: Some(inv.msg),
+        // A Call lends; `api::invoke` lets the send phase of the MCS
+        // combined syscalls lend too.
+        #[cfg(feature = "mcs")]
+        can_donate: inv.call,
     };
     Ok(Operation::Send { ep, args })
 }
@@ -166,7 +174,16 @@ fn decode_signal(ntfn: PAddr, badge: u64, rights: CapRights) -> Result<Operation
     Ok(Operation::Signal { ntfn, badge })
 }
 
+/// A reply through a reply cap: not through the master cap (MCS has no
+/// classic reply caps: none is ever made).
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn decode_reply(_: &Invocation, _: PAddr, _: bool, _: bool) -> Result<Operation, SyscallError> {
+    Err(SyscallError::InvalidCapability { index: 0 })
+}
+
 /// A reply through a reply cap: not through the master cap.
+#[cfg(not(feature = "mcs"))]
 #[inline(always)]
 fn decode_reply(
     inv: &Invocation,
@@ -213,15 +230,22 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
         Operation::AsidPool(op) => asid::perform_assign(op),
         Operation::Send { ep, args } => send_ipc(caller, ep, args),
         Operation::Signal { ntfn, badge } => send_signal(ntfn, badge),
+        #[cfg(not(feature = "mcs"))]
         Operation::ReplyTransfer {
             to,
             slot,
             can_grant,
         } => do_reply_transfer(caller, to, slot, can_grant),
-        // seL4's doReplyTransfer does nothing when no thread waits on the
-        // reply object, and none can before MCS IPC links callers to
-        // reply objects (docs/mcs.md): the reply goes to nobody.
-        #[cfg(any(feature = "mcs", test))]
+        // seL4's `performInvocation_Reply`: nothing happens when no caller
+        // waits on the reply object.
+        #[cfg(feature = "mcs")]
+        Operation::ReplyObject { reply, can_grant } => crate::ipc::call_stack::do_reply_transfer(
+            caller,
+            crate::object::reply::ReplyRef::new(reply),
+            can_grant,
+        ),
+        // The classic build's host tests have the cap but no reply objects.
+        #[cfg(all(test, not(feature = "mcs")))]
         Operation::ReplyObject { .. } => {}
     }
     Ok(Reply::Empty)

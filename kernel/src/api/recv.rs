@@ -1,21 +1,31 @@
 //! The receiving half of the IPC system calls (ABI ref §1, §2; seL4's
 //! `handleRecv` and `handleReply`): Recv, NBRecv (seL4_Wait and seL4_Poll
-//! on a notification), Reply and ReplyRecv.
+//! on a notification), Reply and ReplyRecv. MCS (ABI ref §13): Recv,
+//! NBRecv and the receive phase of ReplyRecv and NBSendRecv take a reply
+//! object (its cap in the reply register); Wait, NBWait and NBSendWait's
+//! receive phase take none; there is no Reply.
 
 use crate::arch::CAP_REGISTER;
+#[cfg(feature = "mcs")]
+use crate::arch::REPLY_REGISTER;
 use crate::cap::lookup::{lookup_cap, LookupFault};
 use crate::cap::Cap;
 use crate::ipc::endpoint::receive_ipc;
 use crate::ipc::fault::handle_fault;
 use crate::ipc::notification::receive_signal;
+#[cfg(not(feature = "mcs"))]
 use crate::ipc::reply::{delete_caller_cap, do_reply_transfer};
-use crate::object::tcb::{Tcb, TcbRef, TCB_CALLER, TCB_CTABLE};
+#[cfg(feature = "mcs")]
+use crate::object::reply::ReplyRef;
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::TCB_CALLER;
+use crate::object::tcb::{Tcb, TcbRef, TCB_CTABLE};
 use crate::types::Fault;
 
 /// `seL4_Recv` (`blocking`) or `seL4_NBRecv` on the cap in the cap register: an
 /// endpoint with Read, or a notification with Read that is not bound to
 /// another thread. Anything else is a cap fault in the receive phase.
-pub fn handle_recv(thread: TcbRef, blocking: bool) {
+pub fn handle_recv(thread: TcbRef, blocking: bool, #[cfg(feature = "mcs")] can_reply: bool) {
     let cptr = thread.get().reg(CAP_REGISTER);
     let root = Tcb::slot(thread, TCB_CTABLE).get().words();
     let fault = |lookup| Fault::Cap {
@@ -29,9 +39,21 @@ pub fn handle_recv(thread: TcbRef, blocking: bool) {
         Err(lookup) => return handle_fault(thread, fault(lookup)),
     };
     match cap {
+        #[cfg(not(feature = "mcs"))]
         Cap::Endpoint { ptr, rights, .. } if rights.read() => {
             delete_caller_cap(thread);
             receive_ipc(thread, ptr, rights.grant(), blocking);
+        }
+        #[cfg(feature = "mcs")]
+        Cap::Endpoint { ptr, rights, .. } if rights.read() => {
+            let reply = match can_reply {
+                true => match lookup_reply(thread) {
+                    Ok(r) => Some(r),
+                    Err(f) => return handle_fault(thread, f),
+                },
+                false => None,
+            };
+            receive_ipc(thread, ptr, rights.grant(), blocking, reply);
         }
         Cap::Notification { ptr, rights, .. } if rights.read() => {
             let bound = crate::object::notification::NotificationRef::new(ptr)
@@ -46,8 +68,28 @@ pub fn handle_recv(thread: TcbRef, blocking: bool) {
     }
 }
 
+/// MCS (seL4's `lookupReply`): the reply object named by the reply
+/// register; a failed lookup, or a cap that is not a reply cap, is a cap
+/// fault in the receive phase on that cptr.
+#[cfg(feature = "mcs")]
+fn lookup_reply(thread: TcbRef) -> Result<ReplyRef, Fault> {
+    let cptr = thread.get().reg(REPLY_REGISTER);
+    let root = Tcb::slot(thread, TCB_CTABLE).get().words();
+    let fault = |lookup| Fault::Cap {
+        addr: cptr,
+        in_recv_phase: true,
+        lookup,
+    };
+    match lookup_cap(root, cptr) {
+        Ok((_, Cap::ReplyObject { ptr, .. })) => Ok(ReplyRef::new(ptr)),
+        Ok(_) => Err(fault(LookupFault::MissingCapability { bits_left: 0 })),
+        Err(lookup) => Err(fault(lookup)),
+    }
+}
+
 /// `seL4_Reply`: replies through the reply cap in the caller slot, if
 /// there is one (an empty slot or a master cap: nothing happens).
+#[cfg(not(feature = "mcs"))]
 pub fn handle_reply(thread: TcbRef) {
     let slot = Tcb::slot(thread, TCB_CALLER);
     if let Cap::Reply {

@@ -2,13 +2,18 @@
 //!
 //! Implemented: every classic system call (Call, Send and NBSend invoke a
 //! capability, `api::invoke`; Recv, NBRecv, Reply and ReplyRecv are in
-//! `api::recv`), `seL4_Yield`, the debug syscalls (debug builds) and, in the benchmark
+//! `api::recv`), `seL4_Yield`; under MCS, Call, Send, NBSend, Recv, NBRecv,
+//! Wait, NBWait, ReplyRecv, NBSendRecv and NBSendWait (not yet Yield), the debug syscalls (debug builds) and, in the benchmark
 //! configuration, seL4's generic benchmark syscalls (NullSyscall,
 //! FlushCaches, ResetLog, FinalizeLog; see `bench`). Any other number is
 //! an UnknownSyscall fault.
 
 use super::invoke::handle_invocation;
-use super::recv::{handle_recv, handle_reply};
+#[cfg(feature = "mcs")]
+use super::invoke::handle_send_phase;
+use super::recv::handle_recv;
+#[cfg(not(feature = "mcs"))]
+use super::recv::handle_reply;
 use crate::arch::CAP_REGISTER;
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
@@ -35,18 +40,49 @@ pub fn handle_syscall(no: i64) {
         SYS_CALL => handle_invocation(tcb, true, true),
         SYS_SEND => handle_invocation(tcb, false, true),
         SYS_NB_SEND => handle_invocation(tcb, false, false),
-        // MCS receives through reply objects (docs/mcs.md): until that is
-        // built, the MCS kernel answers its receive-side syscalls and Yield
-        // with the UnknownSyscall fault below, not with classic semantics.
-        // (`KERNEL_MCS` is a constant: the classic code is unchanged.)
-        SYS_RECV if !config::KERNEL_MCS => handle_recv(tcb, true),
-        SYS_NB_RECV if !config::KERNEL_MCS => handle_recv(tcb, false),
+        #[cfg(not(feature = "mcs"))]
+        SYS_RECV => handle_recv(tcb, true),
+        #[cfg(not(feature = "mcs"))]
+        SYS_NB_RECV => handle_recv(tcb, false),
         #[cfg(not(feature = "mcs"))]
         SYS_REPLY => handle_reply(tcb),
-        SYS_REPLY_RECV if !config::KERNEL_MCS => {
+        #[cfg(not(feature = "mcs"))]
+        SYS_REPLY_RECV => {
             handle_reply(tcb);
             handle_recv(tcb, true);
         }
+        // MCS (ABI ref §13; seL4's MCS `handleSyscall`): receives take a
+        // reply object (Recv, NBRecv) or none (Wait, NBWait); the combined
+        // syscalls first send (`handle_send_phase`: to the reply object in
+        // a6, to t0, to a6) and receive only if that was not preempted.
+        #[cfg(feature = "mcs")]
+        SYS_RECV => handle_recv(tcb, true, true),
+        #[cfg(feature = "mcs")]
+        SYS_NB_RECV => handle_recv(tcb, false, true),
+        #[cfg(feature = "mcs")]
+        SYS_WAIT => handle_recv(tcb, true, false),
+        #[cfg(feature = "mcs")]
+        SYS_NB_WAIT => handle_recv(tcb, false, false),
+        #[cfg(feature = "mcs")]
+        SYS_REPLY_RECV => {
+            if handle_send_phase(tcb, t.reg(arch::REPLY_REGISTER)).is_ok() {
+                handle_recv(tcb, true, true);
+            }
+        }
+        #[cfg(feature = "mcs")]
+        SYS_NB_SEND_RECV => {
+            if handle_send_phase(tcb, t.reg(arch::NB_SEND_RECV_DEST)).is_ok() {
+                handle_recv(tcb, true, true);
+            }
+        }
+        #[cfg(feature = "mcs")]
+        SYS_NB_SEND_WAIT => {
+            if handle_send_phase(tcb, t.reg(arch::REPLY_REGISTER)).is_ok() {
+                handle_recv(tcb, true, false);
+            }
+        }
+        // MCS Yield (giving up the head refill) is the MCS scheduler's
+        // (docs/mcs.md): until then an UnknownSyscall fault.
         SYS_YIELD if !config::KERNEL_MCS => sched::yield_current(),
         SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => {
             arch::console_putchar(t.reg(CAP_REGISTER) as u8)

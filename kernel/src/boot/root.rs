@@ -11,7 +11,9 @@ use crate::arch::vspace as pt;
 use crate::arch::CAP_REGISTER;
 use crate::cap::cte::{cnode_slot, insert_child, insert_original};
 use crate::cap::{Cap, FrameSize, Mapping, VmRights};
-use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_BUFFER, TCB_CTABLE, TCB_REPLY, TCB_VTABLE};
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::TCB_REPLY;
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE};
 use crate::object::vspace::AsidPoolRef;
 use crate::types::PAddr;
 use cairn_abi::bootinfo::SlotRegion;
@@ -341,6 +343,8 @@ pub fn create(
             mapping: None,
         },
     );
+    // seL4's `setupReplyMaster` at boot; MCS has no master reply cap.
+    #[cfg(not(feature = "mcs"))]
     insert_original(
         Tcb::slot(tcb, TCB_REPLY),
         Cap::Reply {

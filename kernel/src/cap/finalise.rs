@@ -85,12 +85,14 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
             // seL4's `suspend`: the thread leaves its IPC and the ready
             // queues (if it runs, the scheduler chooses another at exit).
             unbind_notification(TcbRef::new(tcb));
-            suspend(TcbRef::new(tcb));
-            // MCS: its SchedContext no longer names it.
+            // MCS: its SchedContext (its own or lent) no longer names it,
+            // first, as in seL4; the call stack it was on keeps the
+            // SchedContext's place (cancelling its Call breaks the stack).
             #[cfg(feature = "mcs")]
             if let Some(sc) = TcbRef::new(tcb).get().sched_context() {
                 crate::object::sched_context::unbind_tcb(sc);
             }
+            suspend(TcbRef::new(tcb));
             return Ok(Finalised::Zombie(Zombie::of_tcb(tcb)));
         }
         Cap::IrqHandler { irq } => {
@@ -126,16 +128,19 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
             {
                 crate::object::sched_context::unbind_tcb(ptr);
                 crate::object::sched_context::unbind_notification(ptr);
+                crate::ipc::call_stack::unbind_sched_context(ptr);
             }
             crate::object::sched_context::SchedContextRef::new(ptr, size_bits).mark_unconfigured()
         }
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedControl { .. } => {}
         // seL4 detaches the thread a final reply cap's object still
-        // serves (reply_remove, or cancelIPC of its receiver). Nothing
-        // links a thread to a reply object before MCS IPC (docs/mcs.md),
-        // so there is none to detach yet; no zombie either.
-        #[cfg(any(feature = "mcs", test))]
+        // serves (reply_remove, or cancelIPC of its receiver); no zombie.
+        #[cfg(feature = "mcs")]
+        Cap::ReplyObject { ptr, .. } => {
+            crate::ipc::call_stack::finalise(crate::object::reply::ReplyRef::new(ptr))
+        }
+        #[cfg(all(test, not(feature = "mcs")))]
         Cap::ReplyObject { .. } => {}
     }
     Ok(Finalised::Done { irq: None })

@@ -16,12 +16,16 @@
 //! Callers: `cap::finalise`, `ipc` (restart, signals to a bound thread),
 //! the TCB invocations (Suspend, unbinding).
 
+#[cfg(not(feature = "mcs"))]
 use crate::cap::delete::cte_delete_one;
+#[cfg(not(feature = "mcs"))]
 use crate::cap::{Cap, SlotRef};
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::{QueueState, TcbQueue, WaitQueue};
-use crate::object::tcb::{tcb_at, Tcb, TcbRef, ThreadState, TCB_REPLY};
+use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::{Tcb, TCB_REPLY};
 use crate::preempt::preemption_point;
 use crate::sched::{dequeue, enqueue, reschedule_required, set_thread_state};
 use crate::types::{PAddr, Preempted};
@@ -29,6 +33,7 @@ use crate::types::{PAddr, Preempted};
 /// seL4's `cancelIPC`: whatever `t` is blocked in is abandoned. A thread
 /// waiting to send or receive leaves the queue and becomes Inactive; one
 /// waiting for a reply loses the reply cap (and any fault it was for).
+#[cfg(not(feature = "mcs"))]
 pub fn cancel_ipc(t: TcbRef) {
     let tcb = t.get();
     match tcb.state() {
@@ -46,6 +51,64 @@ pub fn cancel_ipc(t: TcbRef) {
             }
         }
         ThreadState::Inactive | ThreadState::Running | ThreadState::Restart => {}
+    }
+}
+
+/// seL4's MCS `cancelIPC`: as the classic one, but any fault is
+/// forgotten whatever the state, a receiver lets go of its reply object,
+/// and a caller waiting for its reply leaves the call stack
+/// (`call_stack::remove_tcb`; no capability is deleted).
+#[cfg(feature = "mcs")]
+pub fn cancel_ipc(t: TcbRef) {
+    let tcb = t.get();
+    tcb.set_fault(None);
+    match tcb.state() {
+        ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
+            dequeue_from_endpoint(PAddr(tcb.blocking_object()), t);
+            unlink_receiver_reply(t);
+            set_thread_state(t, ThreadState::Inactive);
+        }
+        ThreadState::BlockedOnNotification => {
+            cancel_signal(t, PAddr(tcb.blocking_object()));
+        }
+        ThreadState::BlockedOnReply => crate::ipc::call_stack::remove_tcb(t),
+        ThreadState::Inactive | ThreadState::Running | ThreadState::Restart => {}
+    }
+}
+
+/// MCS: a thread leaving a Recv lets go of its reply object, if any.
+#[cfg(feature = "mcs")]
+fn unlink_receiver_reply(t: TcbRef) {
+    if t.get().state() == ThreadState::BlockedOnReceive {
+        if let Some(r) = t.get().reply_object() {
+            crate::ipc::call_stack::unlink(r, t);
+        }
+    }
+}
+
+/// A thread taken out of an endpoint or notification queue whose object
+/// goes restarts its system call (classic: always, and is queued).
+#[cfg(not(feature = "mcs"))]
+#[inline(always)]
+fn restart_queued(t: TcbRef) {
+    set_thread_state(t, ThreadState::Restart);
+    enqueue(t);
+}
+
+/// MCS (seL4's `removeAndRestart...QueuedThread`,
+/// `restart_thread_if_no_fault`): a receiver lets go of its reply object;
+/// a thread that was delivering a fault becomes Inactive, any other
+/// restarts, and is queued if it has a SchedContext.
+#[cfg(feature = "mcs")]
+fn restart_queued(t: TcbRef) {
+    unlink_receiver_reply(t);
+    if t.get().has_fault() {
+        set_thread_state(t, ThreadState::Inactive);
+    } else {
+        set_thread_state(t, ThreadState::Restart);
+        if t.get().sched_context().is_some() {
+            enqueue(t);
+        }
     }
 }
 
@@ -78,6 +141,7 @@ fn dequeue_from_endpoint(ep_pa: PAddr, t: TcbRef) {
 
 /// The reply cap to `t` derived from its master, if any (the master's only
 /// possible derivation-tree child).
+#[cfg(not(feature = "mcs"))]
 fn caller_cap_of(t: TcbRef) -> Option<SlotRef> {
     let next = Tcb::slot(t, TCB_REPLY).get().next()?;
     match next.get().cap() {
@@ -118,8 +182,7 @@ fn restart_all<S: QueueState>(queue: &WaitQueue<S>) -> Result<(), Preempted> {
             return Ok(());
         };
         queue.store(q, waiting);
-        set_thread_state(t, ThreadState::Restart);
-        enqueue(t);
+        restart_queued(t);
         preemption_point()?;
     }
 }
@@ -167,8 +230,7 @@ pub fn cancel_badged_sends(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Result<
             let mut q = ep.tcbs();
             q.remove(t);
             ep.store(q, EndpointState::Send);
-            set_thread_state(t, ThreadState::Restart);
-            enqueue(t);
+            restart_queued(t);
         } else {
             tcb.set_badged_cancel_mark(invoker.paddr().0);
             invoker.get().set_badged_cancel_cursor(t.paddr().0, badge);

@@ -58,6 +58,10 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
                 can_grant: rights.grant(),
                 can_grant_reply: true,
                 regs: None,
+                // seL4 lends the SchedContext with any fault but a
+                // timeout fault (which Cairn does not raise yet).
+                #[cfg(feature = "mcs")]
+                can_donate: true,
             };
             send_ipc(tcb, ptr, args);
             Ok(())

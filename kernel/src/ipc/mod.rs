@@ -7,7 +7,8 @@
 //! | `endpoint` | Send/Call/Recv rendezvous |
 //! | `notification` | Signal, Wait, Poll, binding a notification to a TCB |
 //! | `transfer` | what a message carries: MRs, caps, badges, fault messages |
-//! | `reply` | reply caps of Calls, replies, fault replies |
+//! | `reply` | reply caps of Calls, replies, fault replies (classic) |
+//! | `call_stack` | MCS: reply objects, the call stack, SchedContext donation |
 //! | `fault` | sending a fault to the thread's fault handler |
 //! | `message` | a thread's message registers, the kernel's replies |
 //!
@@ -16,6 +17,8 @@
 //! [`cancel_ipc`] and [`suspend`]. Callers are `api` (system calls and
 //! invocations), `object::tcb` and `cap::finalise`.
 
+#[cfg(feature = "mcs")]
+pub mod call_stack;
 pub mod cancel;
 pub mod endpoint;
 pub mod fault;
@@ -32,9 +35,13 @@ mod tests;
 
 pub use cancel::{cancel_ipc, suspend};
 
+#[cfg(not(feature = "mcs"))]
 use crate::cap::cte::{insert_original, SlotRef};
+#[cfg(not(feature = "mcs"))]
 use crate::cap::Cap;
-use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_REPLY};
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::{Tcb, TCB_REPLY};
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::sched::{enqueue, possible_switch_to, set_thread_state};
 
 /// seL4's `restart` (Resume): a stopped thread (seL4's `isStopped`:
@@ -43,15 +50,22 @@ use crate::sched::{enqueue, possible_switch_to, set_thread_state};
 pub fn restart(t: TcbRef) {
     if !t.get().state().is_runnable() {
         cancel_ipc(t);
+        #[cfg(not(feature = "mcs"))]
         setup_reply_master(t);
         set_thread_state(t, ThreadState::Restart);
+        // MCS: a passive thread (no SchedContext) waits for one.
+        #[cfg(feature = "mcs")]
+        if t.get().sched_context().is_none() {
+            return;
+        }
         enqueue(t);
         possible_switch_to(t);
     }
 }
 
-/// seL4's `setupReplyMaster`: gives `t` its master reply cap (the root of
+/// seL4's `setupReplyMaster` (classic; MCS has no master reply cap): gives `t` its master reply cap (the root of
 /// the reply caps of its Calls) if its reply slot is empty.
+#[cfg(not(feature = "mcs"))]
 pub fn setup_reply_master(t: TcbRef) {
     let slot: SlotRef = Tcb::slot(t, TCB_REPLY);
     // Read in place: asked at every Call.

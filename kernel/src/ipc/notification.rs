@@ -7,6 +7,11 @@
 //! signal with a waiter wakes the first one with the badge. A TCB bound to
 //! the notification also receives its signals while it waits in an
 //! endpoint Recv (the Recv returns with the badge).
+//!
+//! MCS: a notification bound to a SchedContext lends it to a passive
+//! thread (one with no SchedContext) that takes a signal from it, and the
+//! thread gives it back when it next waits (on the notification, or on an
+//! endpoint as the notification's bound thread).
 
 use crate::arch::BADGE_REGISTER;
 use crate::object::notification::{NotificationRef, NotificationState};
@@ -21,10 +26,42 @@ fn set_active(n: NotificationRef, badge: u64) {
     o.set_msg_identifier(badge);
 }
 
-fn wake(t: TcbRef, badge: u64) {
+fn wake(t: TcbRef, badge: u64, #[cfg(feature = "mcs")] n: NotificationRef) {
     set_thread_state(t, ThreadState::Running);
     t.get().set_reg(BADGE_REGISTER, badge);
+    #[cfg(feature = "mcs")]
+    maybe_donate_sched_context(t, n);
     possible_switch_to(t);
+}
+
+/// MCS (seL4's `maybeDonateSchedContext`): a passive `t` woken by `n`
+/// runs on the SchedContext bound to `n`, if no thread has it.
+#[cfg(feature = "mcs")]
+fn maybe_donate_sched_context(t: TcbRef, n: NotificationRef) {
+    if t.get().sched_context().is_some() {
+        return;
+    }
+    if let Some(sc) = n.get().sched_context() {
+        if crate::object::sched_context::tcb_of(sc).is_none() {
+            crate::object::sched_context::donate(sc, t);
+        }
+    }
+}
+
+/// MCS (seL4's `maybeReturnSchedContext`): `t`, about to wait, gives back
+/// the SchedContext that the notification at `ntfn` lent it.
+#[cfg(feature = "mcs")]
+pub fn maybe_return_sched_context(ntfn: PAddr, t: TcbRef) {
+    let Some(sc) = NotificationRef::new(ntfn).get().sched_context() else {
+        return;
+    };
+    if t.get().sched_context() == Some(sc) {
+        t.get().set_sched_context(None);
+        crate::object::sched_context::set_tcb_of(sc, None);
+        if crate::state::kernel().is_current(t) {
+            crate::sched::reschedule_required();
+        }
+    }
 }
 
 /// seL4's `sendSignal`: signals `ntfn` with `badge`.
@@ -38,7 +75,12 @@ pub fn send_signal(ntfn: PAddr, badge: u64) {
                 // Call) does not, and the signal stays pending.
                 Some(t) if t.get().state() == ThreadState::BlockedOnReceive => {
                     super::cancel::cancel_ipc(t);
-                    wake(t, badge);
+                    wake(
+                        t,
+                        badge,
+                        #[cfg(feature = "mcs")]
+                        n,
+                    );
                 }
                 _ => set_active(n, badge),
             }
@@ -48,7 +90,12 @@ pub fn send_signal(ntfn: PAddr, badge: u64) {
             match q.pop() {
                 Some(dest) => {
                     n.get().queue.store(q, NotificationState::Waiting);
-                    wake(dest, badge);
+                    wake(
+                        dest,
+                        badge,
+                        #[cfg(feature = "mcs")]
+                        n,
+                    );
                 }
                 None => set_active(n, badge),
             }
@@ -71,6 +118,8 @@ pub fn receive_signal(thread: TcbRef, ntfn: PAddr, blocking: bool) {
                 let mut q = n.queue.tcbs();
                 q.append(thread);
                 n.queue.store(q, NotificationState::Waiting);
+                #[cfg(feature = "mcs")]
+                maybe_return_sched_context(ntfn, thread);
             } else {
                 super::message::nb_recv_failed(thread);
             }
@@ -86,6 +135,8 @@ pub fn complete_signal(ntfn: PAddr, tcb: TcbRef) {
     if o.queue.state() == NotificationState::Active {
         tcb.get().set_reg(BADGE_REGISTER, o.msg_identifier());
         o.queue.set(TcbQueue::default(), NotificationState::Idle);
+        #[cfg(feature = "mcs")]
+        maybe_donate_sched_context(tcb, NotificationRef::new(ntfn));
     }
 }
 

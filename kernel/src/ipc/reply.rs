@@ -11,17 +11,29 @@
 //! (seL4_Reply, ReplyRecv, or invoking a saved reply cap) delivers the
 //! message, or, to a thread that faulted, the handler's verdict, and
 //! deletes the reply cap.
+//!
+//! The MCS kernel replies through reply objects instead (`call_stack`);
+//! what a fault handler's reply does, [`handle_fault_reply`], is shared.
 
-use super::transfer::{do_ipc_transfer, message_info};
+#[cfg(not(feature = "mcs"))]
+use super::transfer::do_ipc_transfer;
+use super::transfer::message_info;
 use crate::arch::{EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
+#[cfg(not(feature = "mcs"))]
 use crate::cap::cte::insert_child_words;
+#[cfg(not(feature = "mcs"))]
 use crate::cap::delete::cte_delete_one;
+#[cfg(not(feature = "mcs"))]
 use crate::cap::{CapWords, SlotRef};
 use crate::ipc::message::MessageRegs;
-use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_REPLY};
+use crate::object::tcb::TcbRef;
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::{Tcb, ThreadState, TCB_CALLER, TCB_REPLY};
+#[cfg(not(feature = "mcs"))]
 use crate::sched::{possible_switch_to, set_thread_state};
 use crate::types::Fault;
 
+#[cfg(not(feature = "mcs"))]
 /// seL4's `setupCallerCap`: `sender` made a Call that `receiver` got; the
 /// sender waits for the reply, and the receiver's caller slot holds a
 /// reply cap to it (with Grant if `can_grant`).
@@ -38,12 +50,14 @@ pub fn setup_caller_cap(sender: TcbRef, receiver: TcbRef, can_grant: bool) {
     insert_child_words(master, caller, cap, false);
 }
 
+#[cfg(not(feature = "mcs"))]
 /// seL4's `deleteCallerCap`: a receiver about to receive again loses the
 /// reply cap of its previous caller (who then can never be replied to).
 pub fn delete_caller_cap(receiver: TcbRef) {
     cte_delete_one(Tcb::slot(receiver, TCB_CALLER));
 }
 
+#[cfg(not(feature = "mcs"))]
 /// seL4's `doReplyTransfer`: `sender` replies to `receiver` (which waits
 /// BlockedOnReply) through the reply cap in `slot`, with Grant `grant`.
 pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant: bool) {
@@ -76,7 +90,7 @@ pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant:
 
 /// seL4's `handleFaultReply`: what the fault handler's reply does to the
 /// faulted `receiver` (ABI ref §9). Returns whether it restarts.
-fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: &Fault) -> bool {
+pub(super) fn handle_fault_reply(receiver: TcbRef, sender: TcbRef, f: &Fault) -> bool {
     let info = message_info(sender.get().reg(MSG_INFO_REGISTER));
     let (label, length) = (info.label(), info.length() as usize);
     let regs: &[usize] = match f {

@@ -12,6 +12,9 @@ pub mod irq;
 mod kernel_objects;
 pub mod notification;
 pub mod queue;
+// MCS reply objects (issue 12, docs/mcs.md).
+#[cfg(feature = "mcs")]
+pub mod reply;
 // MCS: SchedControl/SchedContext decode (docs/mcs.md); host-tested in every
 // configuration.
 #[cfg(any(feature = "mcs", test))]

@@ -35,6 +35,8 @@ const BUDGET: u64 = 0x08;
 const CONSUMED: u64 = 0x10;
 const TCB: u64 = 0x18;
 #[cfg(feature = "mcs")]
+const REPLY: u64 = 0x20;
+#[cfg(feature = "mcs")]
 const NOTIFICATION: u64 = 0x28;
 const BADGE: u64 = 0x30;
 const REFILL_MAX: u64 = 0x40;
@@ -323,6 +325,19 @@ pub fn unbind_tcb(sc: PAddr) {
     write_word(sc.add(TCB), 0);
 }
 
+/// MCS: the reply object heading the call stack of the SchedContext at
+/// `sc` (`scReply`): the last Call that lent it and is not yet answered.
+#[cfg(feature = "mcs")]
+pub fn reply(sc: PAddr) -> Option<crate::object::reply::ReplyRef> {
+    crate::object::reply::ReplyRef::at(read_word(sc.add(REPLY)))
+}
+
+/// MCS: sets [`reply`]; `ipc::call_stack` keeps the stack consistent.
+#[cfg(feature = "mcs")]
+pub fn set_reply(sc: PAddr, r: Option<crate::object::reply::ReplyRef>) {
+    write_word(sc.add(REPLY), r.map_or(0, |r| r.paddr().0))
+}
+
 /// MCS: the badge of the SchedContext at `sc` (`scBadge`), which a
 /// timeout fault carries.
 #[cfg(feature = "mcs")]
@@ -372,6 +387,47 @@ pub fn unbind_notification(sc: PAddr) {
             .set_sched_context(None);
     }
     write_word(sc.add(NOTIFICATION), 0);
+}
+
+/// MCS: the notification at `ntfn` and its SchedContext, if any, let go
+/// of each other (seL4's `schedContextMaybeUnbindNtfn`).
+#[cfg(feature = "mcs")]
+pub fn unbind_notification_of(ntfn: PAddr) {
+    let n = crate::object::notification::NotificationRef::new(ntfn);
+    if let Some(sc) = n.get().sched_context() {
+        unbind_notification(sc);
+    }
+}
+
+/// MCS: the thread bound to the SchedContext at `sc`, if any.
+#[cfg(feature = "mcs")]
+pub fn tcb_of(sc: PAddr) -> Option<crate::object::tcb::TcbRef> {
+    crate::object::tcb::tcb_at(read_word(sc.add(TCB)))
+}
+
+/// MCS: sets the thread bound to the SchedContext at `sc` (one side of
+/// the link; the caller sets the thread's).
+#[cfg(feature = "mcs")]
+pub fn set_tcb_of(sc: PAddr, t: Option<crate::object::tcb::TcbRef>) {
+    write_word(sc.add(TCB), t.map_or(0, |t| t.paddr().0))
+}
+
+/// MCS: lends the SchedContext at `sc` to `to`, which has none (seL4's
+/// `schedContext_donate`): the thread that had it leaves the ready queue
+/// (if it runs, the scheduler chooses afresh) and is left without one.
+#[cfg(feature = "mcs")]
+pub fn donate(sc: PAddr, to: crate::object::tcb::TcbRef) {
+    if let Some(from) = tcb_of(sc) {
+        crate::sched::dequeue(from);
+        from.get().set_sched_context(None);
+        let k = crate::state::kernel();
+        let candidate = matches!(k.action(), crate::state::Action::SwitchTo(c) if c == from);
+        if k.is_current(from) || candidate {
+            crate::sched::reschedule_required();
+        }
+    }
+    write_word(sc.add(TCB), to.paddr().0);
+    to.get().set_sched_context(Some(sc));
 }
 
 // MCS: the SchedContext invocations (decode and perform).

@@ -70,13 +70,26 @@ pub fn set_thread_state(t: TcbRef, s: ThreadState) {
     }
 }
 
+/// seL4's `isSchedulable`: runnable and, under MCS, with a SchedContext
+/// (a passive thread runs only on one lent to it: docs/mcs.md). The
+/// classic kernel's is `is_runnable`, unchanged.
+#[inline(always)]
+pub fn is_schedulable(t: TcbRef) -> bool {
+    let tcb = t.get();
+    #[cfg(feature = "mcs")]
+    if tcb.sched_context().is_none() {
+        return false;
+    }
+    tcb.state().is_runnable()
+}
+
 /// seL4's `rescheduleRequired`: forget any candidate (queueing it) and
 /// choose afresh at kernel exit.
 pub fn reschedule_required() {
     match action() {
         // A candidate that stopped in the meantime (a kernel entry that
         // woke a thread and then deleted it) is dropped, not queued.
-        Action::SwitchTo(c) if c.get().state().is_runnable() => enqueue(c),
+        Action::SwitchTo(c) if is_schedulable(c) => enqueue(c),
         Action::SwitchTo(_) | Action::ResumeCurrent | Action::ChooseNew => {}
     }
     kernel().set_action(Action::ChooseNew);
@@ -85,6 +98,10 @@ pub fn reschedule_required() {
 /// seL4's `possibleSwitchTo`: `t` has become runnable and may run at
 /// kernel exit if it is the best choice; otherwise it waits in its queue.
 pub fn possible_switch_to(t: TcbRef) {
+    #[cfg(feature = "mcs")]
+    if t.get().sched_context().is_none() {
+        return;
+    }
     if kernel().cur_domain() != t.get().domain() {
         enqueue(t);
     } else if action() != Action::ResumeCurrent {
@@ -146,13 +163,13 @@ pub fn schedule() -> Option<TcbRef> {
     let action = action();
     if action != Action::ResumeCurrent {
         let cur = k.current_tcb();
-        let was_runnable = cur.filter(|c| c.get().state().is_runnable());
+        let was_runnable = cur.filter(|&c| is_schedulable(c));
         if let Some(c) = was_runnable {
             enqueue(c);
         }
         match action {
             Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
-            Action::SwitchTo(cand) if !cand.get().state().is_runnable() => choose_new_thread(),
+            Action::SwitchTo(cand) if !is_schedulable(cand) => choose_new_thread(),
             Action::SwitchTo(cand) => {
                 let prio = cand.get().priority();
                 let fastfail = cur.is_none_or(|c| prio < c.get().priority());

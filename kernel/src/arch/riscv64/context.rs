@@ -57,6 +57,11 @@ pub mod roles {
     pub const MSG_INFO_REGISTER: usize = A1;
     /// MR0..MR3 (`msgRegisters`, a2..a5); later MRs are in the IPC buffer.
     pub const MSG_REGISTERS: [usize; N_MSG_REGISTERS] = [A2, A2 + 1, A2 + 2, A2 + 3];
+    /// MCS: the reply object's cptr of a receive, the destination of
+    /// NBSendWait (`replyRegister`, a6; ABI ref §13).
+    pub const REPLY_REGISTER: usize = A6;
+    /// MCS: the destination cptr of NBSendRecv (`nbsendRecvDest`, t0).
+    pub const NB_SEND_RECV_DEST: usize = T0;
     /// The TLS base (`TLS_BASE`, tp), set by TCB SetTLSBase.
     pub const TLS_BASE_REGISTER: usize = TP;
     /// FaultIP: the instruction that trapped (the restart point).

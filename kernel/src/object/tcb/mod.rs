@@ -139,6 +139,11 @@ pub struct Tcb {
     /// none).
     #[cfg(feature = "mcs")]
     sched_context: Cell<u64>,
+    /// MCS: the reply object of a thread blocked on Recv with one, or of
+    /// a thread blocked waiting for its reply (seL4's `tsReplyObject`;
+    /// 0 = none). Meaningful only in those two states.
+    #[cfg(feature = "mcs")]
+    reply_object: Cell<u64>,
     /// A preempted CNode_CancelBadgedSends of this thread: the queued
     /// thread it continues after (0 = none) and the badge
     /// (`ipc::cancel::cancel_badged_sends`).
@@ -229,6 +234,18 @@ impl Tcb {
     /// link both ways.
     pub fn set_sched_context(&self, sc: Option<PAddr>) {
         self.sched_context.set(sc.map_or(0, |p| p.0));
+    }
+
+    /// MCS: the reply object of the receive or the Call the thread is
+    /// blocked in (`tsReplyObject`); `ipc::call_stack` keeps the link
+    /// both ways.
+    pub fn reply_object(&self) -> Option<crate::object::reply::ReplyRef> {
+        crate::object::reply::ReplyRef::at(self.reply_object.get())
+    }
+
+    /// Sets [`Tcb::reply_object`].
+    pub fn set_reply_object(&self, r: Option<crate::object::reply::ReplyRef>) {
+        self.reply_object.set(r.map_or(0, |r| r.paddr().0));
     }
 }
 

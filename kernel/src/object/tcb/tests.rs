@@ -227,6 +227,9 @@ fn write_registers_errors() {
 fn write_registers_can_resume_the_target() {
     let k = boot();
     let (slot, t) = new_tcb(&k);
+    // MCS: only a thread with a SchedContext is queued.
+    #[cfg(feature = "mcs")]
+    k.give_sched_context(t);
     let r = k.call(slot, l::TCB_WRITE_REGISTERS, &[1, 1, 0x4000], &[]);
     assert_eq!(r, ok());
     assert_eq!(t.get().state(), ThreadState::Restart);
@@ -300,7 +303,14 @@ fn suspend_removes_a_blocked_thread_from_its_queue() {
     let k = boot();
     let (slot, t) = thread_with_cap(&k, 10);
     let (_, ep) = object(&k, ObjectType::Endpoint);
-    receive_ipc(t, ep, true, true);
+    receive_ipc(
+        t,
+        ep,
+        true,
+        true,
+        #[cfg(feature = "mcs")]
+        None,
+    );
     assert_eq!(t.get().state(), ThreadState::BlockedOnReceive);
     assert_eq!(EndpointRef::new(ep).get().queue.tcbs().head, t.paddr().0);
     assert_eq!(k.call(slot, l::TCB_SUSPEND, &[], &[]), ok());
@@ -335,6 +345,9 @@ fn suspend_self_stops_the_caller_without_a_reply() {
 fn resume_restarts_only_a_stopped_thread() {
     let k = boot();
     let (slot, t) = new_tcb(&k);
+    // MCS: only a thread with a SchedContext is queued.
+    #[cfg(feature = "mcs")]
+    k.give_sched_context(t);
     t.get().set_priority(10);
     assert_eq!(k.call(slot, l::TCB_RESUME, &[], &[]), ok());
     assert_eq!(
@@ -343,15 +356,24 @@ fn resume_restarts_only_a_stopped_thread() {
         "runs again from FaultIP"
     );
     assert!(t.get().in_ready_queue());
+    // Classic: and a master reply cap (MCS has none).
     let reply_slot = super::Tcb::slot(t, super::TCB_REPLY).get().cap();
-    assert!(
+    assert_eq!(
         matches!(reply_slot, Cap::Reply { master: true, .. }),
+        !crate::config::KERNEL_MCS,
         "master reply cap"
     );
     // A thread blocked in IPC is stopped too: Resume cancels the IPC.
     let (slot, t) = thread_with_cap(&k, 10);
     let (_, ep) = object(&k, ObjectType::Endpoint);
-    receive_ipc(t, ep, true, true);
+    receive_ipc(
+        t,
+        ep,
+        true,
+        true,
+        #[cfg(feature = "mcs")]
+        None,
+    );
     assert_eq!(k.call(slot, l::TCB_RESUME, &[], &[]), ok());
     assert_eq!(t.get().state(), ThreadState::Restart);
     assert_eq!(EndpointRef::new(ep).get().queue.tcbs().head, 0);
@@ -367,6 +389,9 @@ fn resume_of_a_higher_priority_thread_switches_to_it() {
     let k = boot();
     k.tcb.get().set_priority(100);
     let (slot, t) = new_tcb(&k);
+    // MCS: only a thread with a SchedContext is queued.
+    #[cfg(feature = "mcs")]
+    k.give_sched_context(t);
     t.get().set_priority(200);
     assert_eq!(k.call(slot, l::TCB_RESUME, &[], &[]), ok());
     assert_eq!(action(), Action::SwitchTo(t));

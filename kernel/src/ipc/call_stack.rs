@@ -1,0 +1,190 @@
+//! MCS replies (ch. 4 Message Passing, *Reply objects*; ch. 6,
+//! *Scheduling contexts*, passive servers; ABI ref §13): reply objects
+//! linked to callers, and the call stack along which a SchedContext is
+//! lent (seL4's `reply_push`, `reply_pop`, `reply_remove`,
+//! `reply_remove_tcb`, `reply_unlink` and the MCS `doReplyTransfer`).
+//!
+//! The links (`object::reply` stores them):
+//! * A receiver blocked on Recv with a reply object and that object name
+//!   each other (`Tcb::reply_object`, the reply's thread).
+//! * A Call received with a reply object ([`push`]) moves the link to the
+//!   caller, which waits BlockedOnReply on it. If the caller has a
+//!   SchedContext and the receiver has none (a passive server), the
+//!   SchedContext is lent to the receiver and the reply is pushed on its
+//!   call stack: the SchedContext names the newest reply (`scReply`), each
+//!   reply the one below (`prev`) and the one above (`next`), the newest
+//!   the SchedContext itself (its `next` is the head mark).
+//! * Replying through the object ([`do_reply_transfer`]) pops it: the
+//!   SchedContext goes back to the caller (unless the caller got another
+//!   meanwhile) and the stack's head moves down one.
+//! * Removing a reply or a caller from the middle of a stack ([`remove`],
+//!   [`remove_tcb`]: a deleted reply object, a cancelled Call) breaks the
+//!   stack there; the SchedContext stays where it is, and the replies
+//!   below can no longer take it back.
+//!
+//! Called by `ipc::endpoint` (the rendezvous), `ipc::cancel`,
+//! `api::recv` and `cap::finalise` (the final reply cap, SchedContext).
+
+use super::reply::handle_fault_reply;
+use super::transfer::do_ipc_transfer;
+use crate::object::reply::{Next, ReplyRef};
+use crate::object::sched_context::{donate, set_reply};
+use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
+use crate::sched::{possible_switch_to, set_thread_state};
+
+/// seL4's `reply_unlink`: `reply` and `tcb` (blocked on Recv with it, or
+/// waiting on it for a reply) let go of each other; the thread becomes
+/// Inactive.
+pub fn unlink(reply: ReplyRef, tcb: TcbRef) {
+    reply.set_tcb(0);
+    tcb.get().set_reply_object(None);
+    set_thread_state(tcb, ThreadState::Inactive);
+}
+
+/// seL4's `reply_push`: `caller`'s Call was received by `callee` with
+/// `reply` (already unlinked from the callee): the caller waits on it for
+/// the reply; a passive callee runs on the caller's SchedContext if
+/// `can_donate`.
+pub fn push(caller: TcbRef, callee: TcbRef, reply: ReplyRef, can_donate: bool) {
+    reply.set_tcb(caller.paddr().0);
+    caller.get().set_reply_object(Some(reply));
+    set_thread_state(caller, ThreadState::BlockedOnReply);
+    let Some(sc) = caller.get().sched_context() else {
+        return;
+    };
+    if can_donate && callee.get().sched_context().is_none() {
+        let below = crate::object::sched_context::reply(sc);
+        if let Some(b) = below {
+            b.set_next(Next::Reply(reply));
+        }
+        reply.set_prev(below);
+        reply.set_next(Next::Head(sc));
+        set_reply(sc, Some(reply));
+        donate(sc, callee);
+    }
+}
+
+/// seL4's `reply_pop`: `reply`, the head of its SchedContext's stack,
+/// is answered: the head moves down, the SchedContext goes back to `tcb`
+/// (the caller waiting on it) unless it has another, and the two unlink.
+fn pop(reply: ReplyRef, tcb: TcbRef, sc: crate::types::PAddr) {
+    let below = reply.prev();
+    set_reply(sc, below);
+    if let Some(b) = below {
+        b.set_next(Next::Head(sc));
+    }
+    reply.set_next(Next::None);
+    reply.set_prev(None);
+    if tcb.get().sched_context().is_none() {
+        donate(sc, tcb);
+    }
+    unlink(reply, tcb);
+}
+
+/// seL4's `reply_remove`: `reply`, on which `tcb` waits for its reply,
+/// leaves the call stack: popped if it is the head, else the stack is
+/// broken at it.
+pub fn remove(reply: ReplyRef, tcb: TcbRef) {
+    match reply.next() {
+        Next::Head(sc) => return pop(reply, tcb, sc),
+        Next::Reply(above) => above.set_prev(None),
+        Next::None => {}
+    }
+    if let Some(b) = reply.prev() {
+        b.set_next(Next::None);
+    }
+    reply.set_prev(None);
+    reply.set_next(Next::None);
+    unlink(reply, tcb);
+}
+
+/// seL4's `reply_remove_tcb`: `tcb`, waiting for a reply, abandons it
+/// (cancelled IPC): its reply object leaves the call stack, which is
+/// broken there (the SchedContext stays with the thread that has it).
+pub fn remove_tcb(tcb: TcbRef) {
+    let Some(reply) = tcb.get().reply_object() else {
+        set_thread_state(tcb, ThreadState::Inactive);
+        return;
+    };
+    match reply.next() {
+        Next::Head(sc) => set_reply(sc, None),
+        Next::Reply(above) => above.set_prev(None),
+        Next::None => {}
+    }
+    if let Some(b) = reply.prev() {
+        b.set_next(Next::None);
+    }
+    reply.set_prev(None);
+    reply.set_next(Next::None);
+    unlink(reply, tcb);
+}
+
+/// The receive side of a Recv with `reply`: a reply object still linked
+/// to another thread (a receiver blocked with it, or a caller whose reply
+/// never came) is taken from it first (seL4's `receiveIPC`: that thread's
+/// IPC is cancelled).
+pub fn reclaim(reply: ReplyRef, receiver: TcbRef) {
+    if let Some(t) = tcb_at(reply.tcb()) {
+        if t != receiver {
+            super::cancel::cancel_ipc(t);
+        }
+    }
+}
+
+/// The last capability to `reply` is deleted (seL4's `finaliseCap` of a
+/// reply cap): the thread it links lets go of it.
+pub fn finalise(reply: ReplyRef) {
+    let Some(t) = tcb_at(reply.tcb()) else {
+        return;
+    };
+    match t.get().state() {
+        ThreadState::BlockedOnReply => remove(reply, t),
+        ThreadState::BlockedOnReceive => super::cancel::cancel_ipc(t),
+        // A link from no other state is a kernel bug: drop it.
+        _ => reply.set_tcb(0),
+    }
+}
+
+/// The last capability to the SchedContext at `sc` is deleted (seL4's
+/// `schedContext_unbindReply`): the reply heading its stack no longer
+/// names it.
+pub fn unbind_sched_context(sc: crate::types::PAddr) {
+    if let Some(r) = crate::object::sched_context::reply(sc) {
+        r.set_next(Next::None);
+        set_reply(sc, None);
+    }
+}
+
+/// seL4's MCS `doReplyTransfer`: `sender` replies through `reply` (with
+/// Grant `grant`). Nothing happens if no caller waits on it. The caller
+/// gets the message, or, if it faulted, the handler's verdict; it runs
+/// again if it has a SchedContext (back from the stack, or its own).
+pub fn do_reply_transfer(sender: TcbRef, reply: ReplyRef, grant: bool) {
+    let Some(receiver) = tcb_at(reply.tcb()) else {
+        return;
+    };
+    if receiver.get().state() != ThreadState::BlockedOnReply {
+        return;
+    }
+    remove(reply, receiver);
+    match receiver.get().fault() {
+        None => {
+            do_ipc_transfer(sender, None, None, 0, grant, receiver);
+            set_thread_state(receiver, ThreadState::Running);
+        }
+        Some(f) => {
+            let restart = handle_fault_reply(receiver, sender, &f);
+            receiver.get().set_fault(None);
+            let s = match restart {
+                true => ThreadState::Restart,
+                false => ThreadState::Inactive,
+            };
+            set_thread_state(receiver, s);
+        }
+    }
+    // Refill readiness and timeout faults: the MCS scheduler's part
+    // (docs/mcs.md); a thread without a SchedContext waits for one.
+    if receiver.get().state().is_runnable() {
+        possible_switch_to(receiver);
+    }
+}
