@@ -229,10 +229,24 @@ impl TestKernel {
         crate::ipc::setup_reply_master(t);
         t.get().set_priority(prio);
         t.get().set_state(ThreadState::Running);
-        // MCS: a thread runs only on a SchedContext; each gets its own.
+        // MCS: a thread runs only on a SchedContext; each gets its own,
+        // and a reply object named by its reply register (so that its
+        // Recv and ReplyRecv need no more set-up).
         #[cfg(feature = "mcs")]
-        self.give_sched_context(t);
+        {
+            self.give_sched_context(t);
+            self.give_reply(t);
+        }
         t
+    }
+
+    /// MCS: a new reply object in a fresh root slot, named by `t`'s reply
+    /// register; returns the slot.
+    #[cfg(feature = "mcs")]
+    pub fn give_reply(&self, t: TcbRef) -> u64 {
+        let slot = self.make(cairn_abi::object::ObjectType::Reply, 0, 1)[0];
+        t.get().set_reg(crate::arch::REPLY_REGISTER, slot);
+        slot
     }
 
     /// MCS: binds a new (unconfigured) SchedContext to `t`; returns its

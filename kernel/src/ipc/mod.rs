@@ -27,10 +27,8 @@ pub mod notification;
 pub mod reply;
 pub mod transfer;
 
-// Written against classic IPC (reply caps, seL4_Reply); MCS IPC is not
-// implemented yet (docs/mcs.md).
+// Both configurations (the classic-only parts are cfg'd inside).
 #[cfg(test)]
-#[cfg(not(feature = "mcs"))]
 mod tests;
 
 pub use cancel::{cancel_ipc, suspend};

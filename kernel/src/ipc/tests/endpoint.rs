@@ -76,15 +76,26 @@ fn call_and_reply_through_the_reply_cap() {
     syscall(srv, SYS_RECV, ep, 0, &[], &[]);
     syscall(c, SYS_CALL, ep, 5, &[1, 2], &[]);
     assert_eq!(c.get().state(), ThreadState::BlockedOnReply);
-    let caller = Tcb::slot(srv, TCB_CALLER).get().cap();
-    assert!(matches!(caller, Cap::Reply { tcb, master: false, .. } if tcb == c.paddr()));
-    syscall(srv, SYS_REPLY, 0, 6, &[3], &[]);
+    #[cfg(not(feature = "mcs"))]
+    {
+        let caller = Tcb::slot(srv, TCB_CALLER).get().cap();
+        assert!(matches!(caller, Cap::Reply { tcb, master: false, .. } if tcb == c.paddr()));
+    }
+    // MCS: the caller and the server's reply object are linked.
+    #[cfg(feature = "mcs")]
+    let r = super::mcs::reply_of(srv);
+    #[cfg(feature = "mcs")]
+    assert_eq!((r.tcb(), c.get().reply_object()), (c.paddr().0, Some(r)));
+    reply(srv, 6, &[3]);
     assert_eq!(c.get().state(), ThreadState::Running);
     let (badge, info, got) = received(c, 1);
     assert_eq!((badge, info.label(), got), (0, 6, vec![3]));
+    #[cfg(not(feature = "mcs"))]
     assert!(Tcb::slot(srv, TCB_CALLER).get().cap().is_null(), "one-shot");
+    #[cfg(feature = "mcs")]
+    assert_eq!((r.tcb(), c.get().reply_object()), (0, None), "one-shot");
     // A second Reply has nothing to reply to.
-    syscall(srv, SYS_REPLY, 0, 7, &[], &[]);
+    reply(srv, 7, &[]);
     assert_eq!(received(c, 1).1.label(), 6);
 }
 
@@ -118,6 +129,8 @@ fn call_without_grant_rights_leaves_the_caller_stopped() {
     syscall(c, SYS_CALL, plain, 0, &[], &[]);
     assert_eq!(c.get().state(), ThreadState::Inactive);
     assert!(Tcb::slot(srv, TCB_CALLER).get().cap().is_null());
+    #[cfg(feature = "mcs")]
+    assert_eq!(super::mcs::reply_of(srv).tcb(), 0, "nothing linked");
 }
 
 #[test]

@@ -46,10 +46,10 @@ fn unknown_syscall_is_delivered_and_a_reply_skips_it() {
         vec![0x1_0000, 0x8000, 0x1234, 100, 101, 102, 103, 104, 105, 106, 5]
     );
     // Reply with label 0 and the pc moved past the ecall.
-    let mut reply = mrs.clone();
-    reply[0] += 4;
-    reply[3] = 0xAA;
-    syscall(h, SYS_REPLY, 0, 0, &reply[..10], &[]);
+    let mut answer = mrs.clone();
+    answer[0] += 4;
+    answer[3] = 0xAA;
+    reply(h, 0, &answer[..10]);
     assert_eq!(tcb.state(), ThreadState::Restart);
     assert_eq!((tcb.fault_ip(), tcb.user_register(16)), (0x1_0004, 0xAA));
     assert!(t.get().fault().is_none(), "fault cleared");
@@ -63,7 +63,7 @@ fn a_reply_with_a_non_zero_label_stops_the_thread() {
     let (_, info, mrs) = received(h, 4);
     assert_eq!((info.label(), info.length()), (3, 4));
     assert_eq!(&mrs[2..], &[2, 0]);
-    syscall(h, SYS_REPLY, 0, 1, &[], &[]);
+    reply(h, 1, &[]);
     assert_eq!(t.get().state(), ThreadState::Inactive);
 }
 
@@ -81,8 +81,11 @@ fn vm_and_cap_faults_restart_whatever_the_reply() {
         },
     );
     let (_, info, mrs) = received(h, 4);
-    assert_eq!((info.label(), mrs), (5, vec![0x4000, 0x4000, 1, 1]));
-    syscall(h, SYS_REPLY, 0, 9, &[], &[]);
+    assert_eq!(
+        (info.label(), mrs),
+        (cairn_abi::fault::VM_FAULT, vec![0x4000, 0x4000, 1, 1])
+    );
+    reply(h, 9, &[]);
     assert_eq!(t.get().state(), ThreadState::Restart);
     // A cap fault carries the lookup failure.
     syscall(h, SYS_RECV, t.get().fault_handler(), 0, &[], &[]);

@@ -5,9 +5,15 @@
 
 mod cancel;
 mod endpoint;
+// The fastpath and the random sequences are classic IPC (the MCS kernel
+// has no fastpath yet; the sequences use seL4_Reply).
+#[cfg(not(feature = "mcs"))]
 mod fastpath;
 mod fault;
+#[cfg(feature = "mcs")]
+mod mcs;
 mod notification;
+#[cfg(not(feature = "mcs"))]
 mod props;
 
 use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER};
@@ -32,6 +38,19 @@ pub const RECV_CNODE_WORD: usize = 125;
 pub fn syscall(t: TcbRef, no: SyscallNo, a0: u64, label: u64, mrs: &[u64], extra: &[u64]) {
     load(t, a0, label, mrs, extra);
     crate::api::handle_syscall(no);
+}
+
+/// `t` replies with `label` and `mrs` to the Call it received last:
+/// classic `seL4_Reply`; MCS, a Send on the reply object named by its
+/// reply register (`testutil::TestKernel::give_reply`).
+pub fn reply(t: TcbRef, label: u64, mrs: &[u64]) {
+    #[cfg(not(feature = "mcs"))]
+    syscall(t, cairn_abi::syscall::SYS_REPLY, 0, label, mrs, &[]);
+    #[cfg(feature = "mcs")]
+    {
+        let r = t.get().reg(crate::arch::REPLY_REGISTER);
+        syscall(t, cairn_abi::syscall::SYS_SEND, r, label, mrs, &[]);
+    }
 }
 
 /// What [`syscall`] does before the system call: `t` running, its
