@@ -127,12 +127,15 @@ pub const TEST_IMAGES: &[TestImage] = &[
     TestImage {
         // The MCS kernel (issue 12, docs/mcs.md) boots and lays out the
         // bootinfo for a root task built against the MCS user library,
-        // which prints with MCS's syscall numbers.
+        // which prints with MCS's syscall numbers; built for MCS, the root
+        // task first has a passive server answer its Calls on its own
+        // SchedContext (reply objects, donation and return: user/hello's
+        // `mcs` module), and says hello only if that worked.
         name: "rootserver-standalone-mcs",
         root: RootTask::Standalone,
         config: "mcs=on",
         machine: Machine::Virt,
-        expect: Expect::SuccessWith("hello from a standalone root task"),
+        expect: Expect::SuccessWith("mcs ipc: a passive server answered 3 calls on the caller's SchedContext"),
         input: None,
         // Seconds when it works (it prints one line); this only bounds a
         // hang, and leaves room in the suite's budget for the `mcs` image.

@@ -141,3 +141,9 @@ pub(crate) mod testing {
         (out, LOG.with(|l| l.take()))
     }
 }
+
+/// MCS: the fake kernel's [`raw`] (it does not look at `a6` or `t0`).
+#[cfg(feature = "mcs")]
+pub(crate) fn raw_mcs(sys: SyscallNo, r: Regs, _a6: u64, _t0: u64) -> Regs {
+    raw(sys, r)
+}

@@ -21,10 +21,14 @@ mod riscv;
 
 #[cfg(not(target_arch = "riscv64"))]
 pub(crate) use host::raw;
+#[cfg(all(feature = "mcs", not(target_arch = "riscv64")))]
+pub(crate) use host::raw_mcs;
 #[cfg(all(test, not(target_arch = "riscv64")))]
 pub(crate) use host::testing;
 #[cfg(target_arch = "riscv64")]
 pub(crate) use riscv::raw;
+#[cfg(all(feature = "mcs", target_arch = "riscv64"))]
+pub(crate) use riscv::raw_mcs;
 
 /// The registers a system call reads and writes: `a0`, `a1`, `a2..a5`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -167,6 +171,73 @@ pub fn send_regs(dest: CPtr, m: RegMessage) {
 /// `seL4_RecvWithMRs`: [`recv`] returning only the registers.
 pub fn recv_regs(src: CPtr) -> (Word, RegMessage) {
     reg_call(nr::SYS_RECV, src.0, RegMessage::default())
+}
+
+/// MCS system calls with a reply object or a second destination
+/// (ABI ref §13), on register-only messages: the register conventions of
+/// libsel4's MCS `seL4_Recv(src, &badge, reply)`, `seL4_ReplyRecv`,
+/// `seL4_NBSendRecv`, `seL4_NBSendWait`, `seL4_Wait` and `seL4_NBWait`.
+#[cfg(feature = "mcs")]
+pub mod mcs {
+    use super::{nr, raw_mcs, RegMessage, Regs};
+    use crate::cap::CPtr;
+    use cairn_abi::message::MessageInfo;
+    use cairn_abi::Word;
+
+    fn go(sys: nr::SyscallNo, a0: Word, m: RegMessage, a6: Word, t0: Word) -> (Word, RegMessage) {
+        let regs = Regs {
+            a0,
+            a1: m.info.0,
+            mr: m.mrs,
+        };
+        let r = raw_mcs(sys, regs, a6, t0);
+        (
+            r.a0,
+            RegMessage {
+                info: MessageInfo(r.a1),
+                mrs: r.mr,
+            },
+        )
+    }
+
+    /// `seL4_Recv(src, &badge, reply)`: receive on `src`; a Call received
+    /// is answered through the reply object `reply`.
+    pub fn recv(src: CPtr, reply: CPtr) -> (Word, RegMessage) {
+        go(nr::SYS_RECV, src.0, RegMessage::default(), reply.0, 0)
+    }
+
+    /// `seL4_NBRecv(src, &badge, reply)`.
+    pub fn nb_recv(src: CPtr, reply: CPtr) -> (Word, RegMessage) {
+        go(nr::SYS_NB_RECV, src.0, RegMessage::default(), reply.0, 0)
+    }
+
+    /// `seL4_Wait(src, &badge)`: receive without a reply object.
+    pub fn wait(src: CPtr) -> (Word, RegMessage) {
+        go(nr::SYS_WAIT, src.0, RegMessage::default(), 0, 0)
+    }
+
+    /// `seL4_NBWait(src, &badge)`.
+    pub fn nb_wait(src: CPtr) -> (Word, RegMessage) {
+        go(nr::SYS_NB_WAIT, src.0, RegMessage::default(), 0, 0)
+    }
+
+    /// `seL4_ReplyRecv(src, msg, &badge, reply)`: reply with `msg` through
+    /// `reply`, then receive on `src` with it.
+    pub fn reply_recv(src: CPtr, msg: RegMessage, reply: CPtr) -> (Word, RegMessage) {
+        go(nr::SYS_REPLY_RECV, src.0, msg, reply.0, 0)
+    }
+
+    /// `seL4_NBSendRecv(dest, msg, src, &badge, reply)`: send `msg` to
+    /// `dest` without blocking, then receive on `src` with `reply`.
+    pub fn nb_send_recv(dest: CPtr, msg: RegMessage, src: CPtr, reply: CPtr) -> (Word, RegMessage) {
+        go(nr::SYS_NB_SEND_RECV, src.0, msg, reply.0, dest.0)
+    }
+
+    /// `seL4_NBSendWait(dest, msg, src, &badge)`: send `msg` to `dest`
+    /// without blocking, then wait on `src` without a reply object.
+    pub fn nb_send_wait(dest: CPtr, msg: RegMessage, src: CPtr) -> (Word, RegMessage) {
+        go(nr::SYS_NB_SEND_WAIT, src.0, msg, dest.0, 0)
+    }
 }
 
 /// `seL4_Yield`: go to the back of this priority's ready queue.
