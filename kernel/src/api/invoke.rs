@@ -24,6 +24,51 @@ use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_
 /// seL4's `handleInvocation` for Call (`is_call`), Send and NBSend
 /// (`is_blocking` false): look up, decode (nothing changes), then set the
 /// caller to Restart, perform, and reply.
+#[cfg(not(feature = "mcs"))]
+pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
+    let looked_up = with_invocation(caller, is_call, is_blocking, |inv| {
+        // The operation is a large value: it stays where decode built it
+        // and is used by reference (moving it would copy it whole).
+        let decoded = decode(inv);
+        let op = match &decoded {
+            Ok(op) => op,
+            Err(e) => {
+                if is_call {
+                    reply_error(caller, e);
+                }
+                return;
+            }
+        };
+        let t = caller.get();
+        t.set_state(ThreadState::Restart);
+        match perform(caller, op) {
+            Ok(answer) => {
+                // An operation that blocked or stopped the caller (IPC, a
+                // Suspend of itself) has no reply.
+                if t.state() == ThreadState::Restart {
+                    if is_call {
+                        reply_with(caller, 0, answer.len(), |i| answer.word(i));
+                    }
+                    t.set_state(ThreadState::Running);
+                }
+            }
+            Err(Preempted) => {
+                // Run the system call again when the thread next runs.
+                t.set_next_ip(t.fault_ip());
+            }
+        }
+    });
+    if let Err(fault) = looked_up {
+        if is_blocking {
+            handle_fault(caller, fault);
+        }
+    }
+}
+
+/// seL4's `handleInvocation` for Call (`is_call`), Send and NBSend
+/// (`is_blocking` false): look up, decode (nothing changes), then set the
+/// caller to Restart, perform, and reply.
+#[cfg(feature = "mcs")]
 pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
     let cptr = caller.get().reg(CAP_REGISTER);
     let _ = invoke(caller, cptr, is_call, is_blocking, false);
@@ -42,9 +87,10 @@ pub fn handle_send_phase(caller: TcbRef, cptr: u64) -> Result<(), Preempted> {
     invoke(caller, cptr, false, false, true)
 }
 
-/// The invocation of the cap at `cptr`; `first_phase` (MCS only) is the
-/// send phase of a combined syscall. Inlined: the classic kernel's
-/// `first_phase` is always false and leaves no code.
+/// MCS: the invocation of the cap at `cptr` (`handle_invocation`'s, with
+/// its result); `first_phase` is the send phase of a combined syscall.
+/// The classic kernel keeps its own `handle_invocation`, unchanged.
+#[cfg(feature = "mcs")]
 #[inline(always)]
 fn invoke(
     caller: TcbRef,
@@ -53,18 +99,14 @@ fn invoke(
     is_blocking: bool,
     first_phase: bool,
 ) -> Result<(), Preempted> {
-    let _ = first_phase;
     let looked_up = with_invocation_of(caller, cptr, is_call, is_blocking, |inv| {
-        #[cfg(feature = "mcs")]
         if first_phase && !invocable_in_first_phase(&inv.cap) {
             return Ok(());
         }
         // The operation is a large value: it stays where decode built it
         // and is used by reference (moving it would copy it whole).
-        #[cfg_attr(not(feature = "mcs"), allow(unused_mut))]
         let mut decoded = decode(inv);
         // The combined syscalls' send phase lends the SchedContext.
-        #[cfg(feature = "mcs")]
         if let Ok(super::operation::Operation::Send { args, .. }) = &mut decoded {
             args.can_donate |= first_phase;
         }
@@ -115,7 +157,7 @@ fn invoke(
 /// failed lookup is the cap fault to raise. Changes nothing. The
 /// invocation is built in this frame and lent, never moved: it is large,
 /// and this is on every invocation's path.
-#[cfg(test)]
+#[cfg(any(test, not(feature = "mcs")))]
 #[inline(always)]
 pub(crate) fn with_invocation<R>(
     caller: TcbRef,
