@@ -61,8 +61,9 @@ pub fn restart(t: TcbRef) {
     }
 }
 
-/// seL4's `setupReplyMaster` (classic; MCS has no master reply cap): gives `t` its master reply cap (the root of
-/// the reply caps of its Calls) if its reply slot is empty.
+/// seL4's `setupReplyMaster` (classic; MCS has no master reply cap):
+/// gives `t` its master reply cap (the root of the reply caps of its
+/// Calls) if its reply slot is empty.
 #[cfg(not(feature = "mcs"))]
 pub fn setup_reply_master(t: TcbRef) {
     let slot: SlotRef = Tcb::slot(t, TCB_REPLY);
