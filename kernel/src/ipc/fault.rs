@@ -58,10 +58,6 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
                 can_grant: rights.grant(),
                 can_grant_reply: true,
                 regs: None,
-                // seL4 lends the SchedContext with any fault but a
-                // timeout fault (which Cairn does not raise yet).
-                #[cfg(feature = "mcs")]
-                can_donate: true,
             };
             send_ipc(tcb, ptr, args);
             Ok(())
@@ -76,7 +72,7 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
 pub fn handle_fault(tcb: TcbRef, fault: Fault) {
     use crate::object::tcb::TCB_FAULT_HANDLER;
     let handler = Tcb::slot(tcb, TCB_FAULT_HANDLER).get().cap();
-    if !send_fault_to(tcb, fault, handler) {
+    if !send_fault_to(tcb, fault, handler, true) {
         double_fault(tcb, fault, "empty fault-handler slot");
     }
 }
@@ -98,16 +94,18 @@ pub fn send_timeout_fault(tcb: TcbRef) -> bool {
         .get()
         .sched_context()
         .map_or(0, crate::object::sched_context::badge_at);
-    send_fault_to(tcb, Fault::Timeout { badge }, handler)
+    // No lending with a timeout fault: the handler runs on its own
+    // SchedContext (seL4 passes canDonate = false for it).
+    send_fault_to(tcb, Fault::Timeout { badge }, handler, false)
 }
 
 /// MCS: seL4's `sendFaultIPC`: stores `fault` and sends it, as a Call
 /// with the cap's badge and rights, if `handler` is an endpoint cap (it
 /// was checked by `valid_fault_handler` when installed); false for any
-/// other (the null cap: no handler). Lending the faulting thread's
-/// SchedContext to a passive handler is the MCS IPC path's.
+/// other (the null cap: no handler). With `can_donate` a passive handler
+/// runs on the faulting thread's SchedContext until it replies.
 #[cfg(feature = "mcs")]
-fn send_fault_to(tcb: TcbRef, fault: Fault, handler: Cap) -> bool {
+fn send_fault_to(tcb: TcbRef, fault: Fault, handler: Cap, can_donate: bool) -> bool {
     let Cap::Endpoint { ptr, badge, rights } = handler else {
         return false;
     };
@@ -119,6 +117,7 @@ fn send_fault_to(tcb: TcbRef, fault: Fault, handler: Cap) -> bool {
         can_grant: rights.grant(),
         can_grant_reply: rights.grant_reply(),
         regs: None,
+        can_donate,
     };
     send_ipc(tcb, ptr, args);
     true

@@ -13,15 +13,21 @@ use cairn_abi::syscall::*;
 /// A faulting thread `t` with a fault endpoint (badge 0x55) and a handler
 /// thread waiting on it.
 fn setup(k: &TestKernel) -> (TcbRef, TcbRef) {
+    let (t, h, _) = setup_with_ep(k);
+    (t, h)
+}
+
+/// [`setup`], and the root slot of the endpoint the handler waits on.
+fn setup_with_ep(k: &TestKernel) -> (TcbRef, TcbRef, u64) {
     let ep = object(k, T::Endpoint);
     let fep = mint(k, ep, 0xF, 0x55);
     let [t, h] = k.threads(10, 2)[..] else {
         panic!()
     };
     own_buffer(k, h);
-    t.get().set_fault_handler(fep);
+    set_fault_handler(k, t, fep);
     syscall(h, SYS_RECV, ep, 0, &[], &[]);
-    (t, h)
+    (t, h, ep)
 }
 
 #[test]
@@ -70,7 +76,7 @@ fn a_reply_with_a_non_zero_label_stops_the_thread() {
 #[test]
 fn vm_and_cap_faults_restart_whatever_the_reply() {
     let k = boot();
-    let (t, h) = setup(&k);
+    let (t, h, ep) = setup_with_ep(&k);
     t.get().set_pc(0x4000);
     handle_fault(
         t,
@@ -88,7 +94,7 @@ fn vm_and_cap_faults_restart_whatever_the_reply() {
     reply(h, 9, &[]);
     assert_eq!(t.get().state(), ThreadState::Restart);
     // A cap fault carries the lookup failure.
-    syscall(h, SYS_RECV, t.get().fault_handler(), 0, &[], &[]);
+    syscall(h, SYS_RECV, ep, 0, &[], &[]);
     let lookup = crate::cap::LookupFault::GuardMismatch {
         bits_left: 64,
         guard_found: 0,

@@ -98,7 +98,7 @@ fn with_handler(k: &crate::testutil::TestKernel, t: TcbRef) -> TcbRef {
     let ep = object(k, T::Endpoint);
     let [h] = k.threads(10, 1)[..] else { panic!() };
     own_buffer(k, h);
-    t.get().set_fault_handler(ep);
+    set_fault_handler(k, t, ep);
     syscall(h, SYS_RECV, ep, 0, &[], &[]);
     h
 }
@@ -619,7 +619,7 @@ fn a_notification_lends_its_sched_context_to_a_passive_waiter() {
     check_links(&[w, v, u, s], &[], &[sc]);
     // Deleting the notification's last cap unbinds the SchedContext.
     assert_eq!(crate::cap::delete::cte_delete(k.slot(n)), Ok(()));
-    assert_eq!(sc_obj::notification(sc), None);
+    assert_eq!(sc_obj::notification_at(sc), None);
 }
 
 #[test]

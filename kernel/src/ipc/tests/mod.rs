@@ -119,6 +119,23 @@ pub fn caps_or_badges(t: TcbRef, i: usize) -> u64 {
         .map_or(0, read_word)
 }
 
+/// Makes the cap in root slot `cptr` the fault handler of `t`: the
+/// classic kernel keeps the cptr and looks it up when `t` faults; MCS
+/// keeps a copy of the cap in the TCB's fault-handler slot (seL4's
+/// `tcbFaultHandler`), which must be empty.
+pub fn set_fault_handler(k: &TestKernel, t: TcbRef, cptr: u64) {
+    #[cfg(not(feature = "mcs"))]
+    {
+        let _ = k;
+        t.get().set_fault_handler(cptr);
+    }
+    #[cfg(feature = "mcs")]
+    {
+        let dest = Tcb::slot(t, crate::object::tcb::TCB_FAULT_HANDLER);
+        cte_insert(k.cap(cptr), k.slot(cptr), dest);
+    }
+}
+
 /// An endpoint (or notification) in a fresh root slot; returns the slot.
 pub fn object(k: &TestKernel, ty: ObjectType) -> u64 {
     k.make(ty, 0, 1)[0]

@@ -66,7 +66,7 @@ const REG_WORDS: usize = crate::arch::REGISTER_WORDS;
 /// MCS build's two handler slots take 64 bytes of the 1 KiB TCB, and
 /// until MCS IPC retires the two classic reply slots it still keeps, the
 /// name gives up 32 of them.
-pub const NAME_LEN: usize = if crate::config::KERNEL_MCS { 32 } else { 64 };
+pub const NAME_LEN: usize = if crate::config::KERNEL_MCS { 24 } else { 64 };
 
 /// A thread's state (seL4's `_thread_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,15 +7,16 @@
 //! MCS form runs through the shared tests in `tests_control.rs`.
 
 use super::tests::{free, new_tcb, thread_with_cap, ILLEGAL, INVALID_CAP, RANGE, TRUNCATED};
-use super::{Tcb, TcbRef, ThreadState, TCB_CALLER, TCB_CTABLE};
+use super::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
 use super::{TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
 use crate::arch::host::SimMachine;
 use crate::arch::{BADGE_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::Cap;
+use crate::ipc::call_stack::do_reply_transfer;
 use crate::ipc::endpoint::receive_ipc;
 use crate::ipc::fault::{handle_fault, send_timeout_fault};
 use crate::ipc::message::MessageRegs;
-use crate::ipc::reply::do_reply_transfer;
+use crate::object::reply::ReplyRef;
 use crate::object::sched_context::SchedContextRef;
 use crate::testutil::{boot, err, ok, Outcome, TestKernel};
 use crate::types::{Fault, PAddr};
@@ -23,6 +24,28 @@ use cairn_abi::cap::{cnode_cap_data, init};
 use cairn_abi::invocation::label as l;
 use cairn_abi::message::MessageInfo;
 use cairn_abi::object::ObjectType as T;
+
+/// The reply object named by `t`'s reply register (each test thread has
+/// one, `TestKernel::thread_in`).
+fn reply_of(t: TcbRef) -> ReplyRef {
+    let slot = t.get().reg(crate::arch::REPLY_REGISTER);
+    let root = Tcb::slot(t, TCB_CTABLE).get().words();
+    match crate::cap::lookup::lookup_cap(root, slot) {
+        Ok((_, Cap::ReplyObject { ptr, .. })) => ReplyRef::new(ptr),
+        other => panic!("no reply cap at {slot}: {other:?}"),
+    }
+}
+
+/// A thread and its cap, as `thread_with_cap` makes them, but with no
+/// SchedContext (test threads get one of their own), so that one can be
+/// bound to it.
+fn unbound_thread_with_cap(k: &TestKernel, prio: u64) -> (u64, TcbRef) {
+    let (slot, t) = thread_with_cap(k, prio);
+    if let Some(sc) = t.get().sched_context() {
+        crate::object::sched_context::unbind_tcb(sc);
+    }
+    (slot, t)
+}
 
 /// Cap rights words (`seL4_CapRights_t`): Write (= Send), Read, Grant,
 /// GrantReply.
@@ -299,7 +322,7 @@ fn set_sched_params_checks_in_sel4s_order() {
 #[test]
 fn set_sched_params_binds_unbinds_and_installs_the_fault_handler() {
     let k = boot();
-    let (slot, t) = thread_with_cap(&k, 10);
+    let (slot, t) = unbound_thread_with_cap(&k, 10);
     let sc = k.make(T::SchedContext, 8, 1)[0];
     let r = sc_at(&k, sc);
     configure_sc(&k, sc, 1_000, 4_000, 0);
@@ -375,7 +398,7 @@ fn a_fault_goes_to_the_handler_slots_endpoint_without_a_lookup() {
     assert_eq!(tcb.fault(), Some(fault));
     // A handler receives the fault message with the badge.
     let h = k.threads(10, 1)[0];
-    receive_ipc(h, ep, true, true);
+    receive_ipc(h, ep, true, true, Some(reply_of(h)));
     let vm = cairn_abi::fault::VM_FAULT;
     assert_eq!(received(h, 4), (0x55, vm, 4, vec![0x4000, 0x4008, 0, 1]));
     assert_eq!(tcb.state(), ThreadState::BlockedOnReply);
@@ -396,7 +419,7 @@ fn a_thread_without_a_fault_handler_becomes_inactive() {
 fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     let k = boot();
     let (ep, [_, sgr, ..]) = handlers(&k);
-    let (slot, t) = thread_with_cap(&k, 10);
+    let (slot, t) = unbound_thread_with_cap(&k, 10);
     let sc = k.make(T::SchedContext, 8, 1)[0];
     configure_sc(&k, sc, 1_000, 4_000, 0xBAD);
     let null = free(&k);
@@ -420,7 +443,7 @@ fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     assert_eq!(t.get().state(), ThreadState::BlockedOnSend);
     assert_eq!(t.get().fault(), Some(Fault::Timeout { badge: 0xBAD }));
     let h = k.threads(10, 1)[0];
-    receive_ipc(h, ep, true, true);
+    receive_ipc(h, ep, true, true, Some(reply_of(h)));
     let timeout = cairn_abi::fault::TIMEOUT;
     assert_eq!(received(h, 2), (0x66, timeout, 2, vec![0xBAD, 1_234]));
     assert_eq!(
@@ -436,7 +459,7 @@ fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
         }
         let info = MessageInfo::new(label, 0, 0, words.len() as u64);
         h.get().set_reg(MSG_INFO_REGISTER, info.0);
-        do_reply_transfer(h, t, Tcb::slot(h, TCB_CALLER), false);
+        do_reply_transfer(h, reply_of(h), false);
     };
     reply(0, &[0x9000, 0x1234]);
     assert_eq!(t.get().state(), ThreadState::Restart);
@@ -459,7 +482,7 @@ fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     );
     crate::sched::dequeue(t);
     assert!(send_timeout_fault(t));
-    receive_ipc(h, ep, true, true);
+    receive_ipc(h, ep, true, true, Some(reply_of(h)));
     assert_eq!(received(h, 1), (0x66, timeout, 1, vec![0]));
     reply(1, &[]);
     assert_eq!(t.get().state(), ThreadState::Inactive);
