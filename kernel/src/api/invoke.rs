@@ -12,7 +12,7 @@
 
 use super::operation::{decode, perform};
 use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
-use crate::cap::lookup::lookup_cap;
+use crate::cap::lookup::{lookup_cap_words_slow, lookup_slot_fast};
 use crate::ipc::fault::handle_fault;
 use crate::ipc::message::{reply_error, reply_with, MessageRegs};
 use crate::ipc::transfer::lookup_extra_caps;
@@ -187,11 +187,13 @@ fn with_invocation_of<R>(
         in_recv_phase: false,
         lookup,
     };
-    // A `match`, not `map_err` and `?`: the found cap then stays in the
-    // lookup's own result and is copied by words into the invocation.
-    let (slot, cap) = match lookup_cap(root, cptr) {
-        Ok(found) => found,
-        Err(lookup) => return Err(cap_fault(cptr, lookup)),
+    // The capability stays two words: whoever reads it decodes it.
+    let (slot, cap) = match lookup_slot_fast(root, cptr) {
+        Some(found) => found,
+        None => match lookup_cap_words_slow(root, cptr) {
+            Ok(found) => found,
+            Err(lookup) => return Err(cap_fault(cptr, lookup)),
+        },
     };
     let msg = MessageRegs::of(caller, false);
     let mut length = (info.length() as usize).min(MSG_MAX_LENGTH);

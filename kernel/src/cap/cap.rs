@@ -334,6 +334,14 @@ impl Cap {
     /// Decodes two words written by [`Cap::encode`]. Words with an unknown
     /// tag decode as `Null` (they cannot occur in a kernel-written slot).
     pub fn decode(w: [u64; 2]) -> Cap {
+        Cap::decode_inline(w)
+    }
+
+    /// [`Cap::decode`], always inlined: where the decoded capability is
+    /// matched at once (the invocation dispatch), the match becomes one
+    /// on the tag and only the fields of the arm taken are read.
+    #[inline(always)]
+    pub fn decode_inline(w: [u64; 2]) -> Cap {
         let [w0, w1] = w;
         let mapping = |w0: u64, w1: u64| -> Option<Mapping> {
             if bit(w0, 53) {

@@ -108,23 +108,63 @@ fn resolve_from(
     }
 }
 
-/// A full-depth lookup (invoked caps, extra caps, `DebugCapIdentify`;
-/// seL4's `lookupCapAndSlot`): the walk may stop early at a non-CNode
-/// capability. Returns the slot and the capability in it, which may be
-/// null: an empty slot is found, not a lookup failure (invoking it is
-/// InvalidCapability; a null extra cap is each method's business, and an
-/// IPC receive on it is MissingCapability(0) at the call site). Walked
-/// the fastpath's way ([`walk_fast`]); only a failed walk is walked again
-/// by [`resolve_address_bits`], for its lookup fault.
+/// A full-depth lookup (`DebugCapIdentify`, fault handlers, receive
+/// endpoints; seL4's `lookupCapAndSlot`) with the capability decoded: see
+/// [`lookup_cap_words`].
 pub fn lookup_cap(root: impl LookupRoot, cptr: u64) -> Result<(SlotRef, Cap), LookupFault> {
-    let fields = root.cnode_fields();
-    match walk_fast(fields, cptr) {
-        Some((slot, cap)) => Ok((slot, Cap::decode(cap.0))),
-        None => {
-            let (slot, _) = resolve_from(fields, cptr, 64)?;
-            Ok((slot, slot.get().cap()))
-        }
+    lookup_cap_words(root, cptr).map(|(slot, cap)| (slot, Cap::decode(cap.0)))
+}
+
+/// A full-depth lookup (invoked caps, extra caps; seL4's
+/// `lookupCapAndSlot`): the walk may stop early at a non-CNode
+/// capability. Returns the slot and the two words of the capability in
+/// it, which may be null: an empty slot is found, not a lookup failure
+/// (invoking it is InvalidCapability; a null extra cap is each method's
+/// business, and an IPC receive on it is MissingCapability(0) at the call
+/// site). The capability is not decoded: whoever uses it reads the fields
+/// it needs. Walked the fastpath's way ([`lookup_slot_fast`], inlined into
+/// the caller); only a failed walk is walked again, out of line, for its
+/// lookup fault ([`lookup_cap_words_slow`]).
+#[inline(always)]
+pub fn lookup_cap_words(
+    root: impl LookupRoot,
+    cptr: u64,
+) -> Result<(SlotRef, CapWords), LookupFault> {
+    match walk_fast(root.cnode_fields(), cptr) {
+        Some(found) => Ok(found),
+        None => lookup_cap_words_slow(root, cptr),
     }
+}
+
+/// [`lookup_cap_words`] where it succeeds, `None` where it fails: the
+/// walk alone, inlined. A caller on a hot path matches this first and
+/// calls [`lookup_cap_words_slow`] on `None`, so that the slot and words
+/// found stay in registers (a `Result` carrying a lookup fault is
+/// returned through memory).
+#[inline(always)]
+pub fn lookup_slot_fast(root: impl LookupRoot, cptr: u64) -> Option<(SlotRef, CapWords)> {
+    walk_fast(root.cnode_fields(), cptr)
+}
+
+/// The slot [`lookup_slot_fast`] finds, as a call of its own that saves
+/// no register and answers in registers: for the extra caps of an
+/// invocation or a message, looked up in a loop whose caller keeps its
+/// own registers.
+#[inline(never)]
+pub fn lookup_slot_by_call(root: CapWords, cptr: u64) -> Option<SlotRef> {
+    walk_fast(root.cnode(), cptr).map(|(slot, _)| slot)
+}
+
+/// [`lookup_cap_words`] by the walk of [`resolve_address_bits`], which
+/// reports faults: what a lookup answers after the fast walk failed. Out
+/// of line, off the path of every lookup that succeeds.
+#[inline(never)]
+pub fn lookup_cap_words_slow(
+    root: impl LookupRoot,
+    cptr: u64,
+) -> Result<(SlotRef, CapWords), LookupFault> {
+    let (slot, _) = resolve_from(root.cnode_fields(), cptr, 64)?;
+    Ok((slot, slot.get().words()))
 }
 
 /// The fastpath's lookup (seL4's `lookup_fp`): [`lookup_cap`] reading
@@ -347,6 +387,13 @@ mod tests {
                 prop_assert_eq!(lookup_fast(CapWords(root.encode()), cptr), found);
                 let looked_up = lookup_cap(root, cptr).map(|(slot, c)| (slot, CapWords(c.encode())));
                 prop_assert_eq!(looked_up, slow.map(|(slot, _)| (slot, slot.get().words())));
+                // The undecoded lookups answer the same, inlined or by call.
+                let words = slow.map(|(slot, _)| (slot, slot.get().words()));
+                prop_assert_eq!(lookup_cap_words(root, cptr), words);
+                prop_assert_eq!(lookup_cap_words_slow(root, cptr), words);
+                prop_assert_eq!(lookup_slot_fast(root, cptr), words.ok());
+                let by_call = lookup_slot_by_call(CapWords(root.encode()), cptr);
+                prop_assert_eq!(by_call, words.ok().map(|(slot, _)| slot));
             }
         }
 

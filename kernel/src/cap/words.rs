@@ -4,7 +4,7 @@
 //! layout is `cap::cap`'s (its table); each accessor answers `None` for
 //! any other type, and the tests check every one against `Cap::decode`.
 
-use super::cap::{bit, field, FrameSize, PTR_MASK};
+use super::cap::{bit, field, FrameSize, Mapping, PTR_MASK};
 use crate::types::{PAddr, VmRights};
 use cairn_abi::cap::{tag, CapRights};
 
@@ -76,6 +76,26 @@ impl CapWords {
                 bit(w0, 54),
             )
         })
+    }
+
+    /// Where a frame or page-table capability is mapped (its ASID and
+    /// virtual address); `None` when it is not, or for any other
+    /// capability. `Page_Map` reads the invoked frame's and the VSpace's
+    /// this way.
+    #[inline]
+    pub fn mapping(self) -> Option<Mapping> {
+        let [w0, w1] = self.0;
+        let tag = self.tag();
+        ((tag == tag::FRAME || tag == tag::PAGE_TABLE) && bit(w0, 53)).then_some(Mapping {
+            asid: (w0 & 0xFFFF) as u16,
+            vaddr: (w1 & 0xFFFF_FFFF) << 12,
+        })
+    }
+
+    /// A page-table capability's table and mapping.
+    #[inline]
+    pub fn page_table(self) -> Option<(PAddr, Option<Mapping>)> {
+        (self.tag() == tag::PAGE_TABLE).then(|| (PAddr((self.0[1] >> 32) << 12), self.mapping()))
     }
 
     /// An untyped capability's object and size (log2 of its bytes).
@@ -177,6 +197,16 @@ mod tests {
                 _ => None,
             };
             prop_assert_eq!(w.frame(), frame);
+            let mapping = match cap {
+                Cap::Frame { mapping, .. } | Cap::PageTable { mapping, .. } => mapping,
+                _ => None,
+            };
+            prop_assert_eq!(w.mapping(), mapping);
+            let table = match cap {
+                Cap::PageTable { base, mapping } => Some((base, mapping)),
+                _ => None,
+            };
+            prop_assert_eq!(w.page_table(), table);
             let untyped = match cap {
                 Cap::Untyped { ptr, size_bits, .. } => Some((ptr, size_bits as u32)),
                 _ => None,

@@ -9,7 +9,8 @@
 use crate::arch::{BADGE_REGISTER, EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
 use crate::cap::derive::cte_insert;
 use crate::cap::derive::derive_cap;
-use crate::cap::lookup::{lookup_cap, lookup_slot_exact, LookupFault};
+use crate::cap::lookup::{lookup_cap, lookup_cap_words_slow, lookup_slot_by_call};
+use crate::cap::lookup::{lookup_slot_exact, LookupFault};
 use crate::cap::words::CapWords;
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
@@ -24,8 +25,9 @@ pub const CAPS_OR_BADGES_WORD: usize = 122;
 /// IPC buffer words of the receive slot: CNode cptr, index, depth.
 const RECEIVE_CNODE_WORD: usize = 125;
 
-/// The extra capabilities of a message: slot and capability, in order.
-pub type ExtraCaps = [Option<(SlotRef, Cap)>; MSG_MAX_EXTRA_CAPS];
+/// The extra capabilities of a message: slot and capability (its two
+/// words, decoded by whoever reads it), in order.
+pub type ExtraCaps = [Option<(SlotRef, CapWords)>; MSG_MAX_EXTRA_CAPS];
 
 /// seL4's `messageInfoFromWord`: the length clamped to 120 MRs (the extra
 /// cap count cannot exceed 3 in its two bits).
@@ -41,6 +43,9 @@ pub fn message_info(word: u64) -> MessageInfo {
 /// cap), into `caps` (which the caller passes empty: no buffer, no caps).
 /// A failed lookup returns the cptr and the failure. Filled in place: the
 /// array is large and this is on every invocation's and every IPC's path.
+/// Inlined into its callers, which then keep the loop's values in their
+/// own registers; each lookup is a call that saves none.
+#[inline(always)]
 pub fn lookup_extra_caps(
     root: CapWords,
     msg: &MessageRegs,
@@ -54,7 +59,12 @@ pub fn lookup_extra_caps(
         let cptr = msg
             .buffer_word(CAPS_OR_BADGES_WORD + i)
             .map_or(0, read_word);
-        *c = Some(lookup_cap(root, cptr).map_err(|f| (cptr, f))?);
+        // The found slot's words are written straight into `caps`; only
+        // a failed walk goes through the lookup that reports its fault.
+        *c = Some(match lookup_slot_by_call(root, cptr) {
+            Some(slot) => (slot, slot.get().words()),
+            None => lookup_cap_words_slow(root, cptr).map_err(|f| (cptr, f))?,
+        });
     }
     Ok(())
 }
@@ -144,6 +154,7 @@ fn transfer_caps(
     let mut unwrapped = 0;
     let mut n = 0;
     for (i, &(slot, cap)) in caps.iter().map_while(|c| c.as_ref()).enumerate() {
+        let cap = Cap::decode(cap.0);
         match cap {
             Cap::Endpoint { ptr, badge, .. } if Some(ptr) == endpoint => {
                 if let Some(at) = recv.buffer_word(CAPS_OR_BADGES_WORD + i) {

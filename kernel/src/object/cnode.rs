@@ -24,7 +24,7 @@ mod tests;
 mod tests_delete;
 
 use crate::cap::derive::derive_cap;
-use crate::cap::lookup::{lookup_slot_exact, LookupFault};
+use crate::cap::lookup::{lookup_slot_exact, LookupFault, LookupRoot};
 use crate::cap::rights::{has_cancel_send_rights, mask_cap_rights, update_cap_data};
 use crate::cap::{Cap, SlotRef};
 use crate::object::invocation::{need, Invocation};
@@ -78,12 +78,12 @@ pub enum CNodeOp {
 /// `source` saying which lookup failed.
 pub fn lookup_slot_for_cnode_op(
     source: bool,
-    root: Cap,
+    root: impl LookupRoot,
     index: u64,
     depth: u64,
 ) -> Result<SlotRef, SyscallError> {
     let failed = |fault| SyscallError::FailedLookup { source, fault };
-    if !matches!(root, Cap::CNode { .. }) {
+    if root.cnode_fields().is_none() {
         return Err(failed(LookupFault::InvalidRoot));
     }
     let depth = match u32::try_from(depth) {

@@ -4,13 +4,17 @@
 //! ([`Reply`]). Built by `api::invoke` after the lookups; each object's
 //! decoder reads it and changes nothing.
 
+use crate::cap::words::CapWords;
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
+use crate::ipc::transfer::ExtraCaps;
 use crate::object::tcb::TcbRef;
 use crate::types::SyscallError;
-use cairn_abi::message::MSG_MAX_EXTRA_CAPS;
 
-/// Everything an object's decoder may look at.
+/// Everything an object's decoder may look at. The capabilities are
+/// their two words as the lookups found them: a decoder reads the fields
+/// it needs in place ([`CapWords`]) or decodes the capability
+/// ([`Invocation::cap`], [`Invocation::need_extra`]).
 pub struct Invocation {
     /// The invoking thread.
     pub caller: TcbRef,
@@ -23,9 +27,9 @@ pub struct Invocation {
     /// The slot of the invoked capability.
     pub slot: SlotRef,
     /// The invoked capability.
-    pub cap: Cap,
+    pub cap: CapWords,
     /// The extra capabilities (slot and capability), in order.
-    pub extra: [Option<(SlotRef, Cap)>; MSG_MAX_EXTRA_CAPS],
+    pub extra: ExtraCaps,
     /// The system call blocks (Call, Send; not NBSend).
     pub blocking: bool,
     /// The system call is a Call.
@@ -37,9 +41,22 @@ impl Invocation {
     pub fn arg(&self, i: usize) -> u64 {
         self.msg.get(i)
     }
-    /// Extra capability `i`, if it was sent.
+    /// The invoked capability, decoded.
+    pub fn cap(&self) -> Cap {
+        Cap::decode(self.cap.0)
+    }
+    /// Extra capability `i` (decoded), if it was sent.
     pub fn extra_cap(&self, i: usize) -> Option<(SlotRef, Cap)> {
+        self.extra_words(i).map(|(slot, cap)| (slot, Cap::decode(cap.0)))
+    }
+    /// Extra capability `i` as its two words, if it was sent.
+    pub fn extra_words(&self, i: usize) -> Option<(SlotRef, CapWords)> {
         self.extra.get(i).copied().flatten()
+    }
+    /// Extra capability `i` as its two words, or TruncatedMessage if it
+    /// was not sent.
+    pub fn need_extra_words(&self, i: usize) -> Result<(SlotRef, CapWords), SyscallError> {
+        self.extra_words(i).ok_or(SyscallError::TruncatedMessage)
     }
     /// Extra capability `i`, or TruncatedMessage if it was not sent.
     pub fn need_extra(&self, i: usize) -> Result<(SlotRef, Cap), SyscallError> {

@@ -96,7 +96,7 @@ pub fn decode(
     if inv.label != cairn_abi::invocation::label::SCHED_CONTROL_CONFIGURE_FLAGS {
         return Err(SyscallError::IllegalOperation);
     }
-    let (target, sc) = match inv.extra[0] {
+    let (target, sc) = match inv.extra_cap(0) {
         None => (Target::Missing, None),
         Some((_, Cap::SchedContext { ptr, size_bits })) => (
             Target::SchedContext {

@@ -71,7 +71,7 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
         size_bits,
         free_index,
         is_device,
-    } = inv.cap
+    } = inv.cap()
     else {
         return Err(SyscallError::IllegalOperation);
     };

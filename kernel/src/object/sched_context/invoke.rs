@@ -53,7 +53,7 @@ pub fn decode(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContextOp, S
 
 /// The extra capability, or TruncatedMessage.
 fn extra_cap(inv: &Invocation) -> Result<Cap, SyscallError> {
-    inv.extra[0]
+    inv.extra_cap(0)
         .map(|(_, c)| c)
         .ok_or(SyscallError::TruncatedMessage)
 }

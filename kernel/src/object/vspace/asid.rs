@@ -135,7 +135,7 @@ pub fn perform_make_pool(op: MakePool) {
 /// Decodes `ASIDPool_Assign` without changing anything.
 #[inline(always)]
 pub fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
-    let Cap::AsidPool { ptr, asid_base } = inv.cap else {
+    let Cap::AsidPool { ptr, asid_base } = inv.cap() else {
         return Err(SyscallError::IllegalOperation);
     };
     if inv.label != label::RISCV_ASID_POOL_ASSIGN {

@@ -44,6 +44,7 @@ mod tests_page;
 
 use crate::arch;
 use crate::arch::vspace as pt;
+use crate::cap::words::CapWords;
 use crate::cap::{Cap, FrameSize, LookupFault, Mapping};
 use crate::object::access::ObjPtr;
 use crate::object::tcb::{Tcb, TcbRef, TCB_VTABLE};
@@ -99,16 +100,9 @@ pub const NO_VSPACE_FOR_ASID: SyscallError = SyscallError::FailedLookup {
 
 /// The root and ASID of extra cap 0 of a Map invocation, which must be an
 /// assigned page table (else InvalidCapability(1); seL4 checks the type
-/// and the mapped bit only).
-fn vspace_of(extra: Cap) -> Result<(PAddr, u16), SyscallError> {
-    if let Cap::PageTable {
-        base,
-        mapping: Some(m),
-    } = extra
-    {
-        return Ok((base, m.asid));
-    }
-    Err(SyscallError::InvalidCapability { index: 1 })
+/// and the mapped bit only), read in place.
+fn vspace_of(extra: CapWords) -> Result<(PAddr, u16), SyscallError> {
+    Cap::assigned_vspace(extra.0).ok_or(SyscallError::InvalidCapability { index: 1 })
 }
 
 /// That the ASID of a VSpace cap still names that root: FailedLookup

@@ -57,17 +57,12 @@ pub enum FrameOp {
     GetAddress(PAddr),
 }
 
-/// Decodes a frame invocation without changing anything.
+/// Decodes a frame invocation without changing anything. The frame cap
+/// and the VSpace cap are read in place (their words), not decoded:
+/// `Page_Map` is made once per page mapped.
 #[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
-    let Cap::Frame {
-        base,
-        size,
-        rights,
-        mapping,
-        ..
-    } = inv.cap
-    else {
+    let Some((base, bits, rights, _)) = inv.cap.frame() else {
         return Err(SyscallError::IllegalOperation);
     };
     match inv.label {
@@ -77,11 +72,10 @@ pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
         _ => return Err(SyscallError::IllegalOperation),
     }
     need(inv.length >= 3)?;
-    let (_, vspace) = inv.need_extra(0)?;
+    let (_, vspace) = inv.need_extra_words(0)?;
     let (vaddr, rights_mask, attr) = (inv.arg(0), CapRights(inv.arg(1)), inv.arg(2));
     let (root, asid) = vspace_of(vspace)?;
     check_vspace(root, asid)?;
-    let bits = size.bits();
     // seL4 computes the last byte with wrapping arithmetic; a vaddr for
     // which it wraps is misaligned, so it fails the next check.
     if vaddr.wrapping_add((1u64 << bits) - 1) >= USER_TOP {
@@ -98,7 +92,7 @@ pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
         });
     }
     let existing = pt::read_pte(at);
-    match mapping {
+    match inv.cap.mapping() {
         Some(m) => {
             if m.asid != asid {
                 return Err(SyscallError::InvalidCapability { index: 1 });
@@ -130,7 +124,9 @@ pub fn decode(inv: &Invocation) -> Result<FrameOp, SyscallError> {
 }
 
 /// Performs a decoded frame operation (it cannot fail); returns what the
-/// caller's reply carries.
+/// caller's reply carries. Inlined into the invocation path, where the
+/// reply is then read from registers, not returned through memory.
+#[inline(always)]
 pub fn perform(op: &FrameOp) -> Reply {
     match *op {
         FrameOp::Map {
@@ -156,6 +152,7 @@ pub fn perform(op: &FrameOp) -> Reply {
 
 /// seL4's `performPageInvocationUnmap`: unmaps the frame cap in `slot`
 /// and marks it unmapped.
+#[inline(never)]
 fn unmap_slot(slot: SlotRef) {
     let mut cap = slot.get().cap();
     if let Cap::Frame {

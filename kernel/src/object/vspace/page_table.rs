@@ -58,7 +58,7 @@ pub enum PageTableOp {
 /// Decodes a page-table invocation without changing anything.
 #[inline(always)]
 pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
-    let Cap::PageTable { base, mapping } = inv.cap else {
+    let Cap::PageTable { base, mapping } = inv.cap() else {
         return Err(SyscallError::IllegalOperation);
     };
     if inv.label == label::RISCV_PAGE_TABLE_UNMAP {
@@ -80,7 +80,7 @@ pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
         return Err(SyscallError::IllegalOperation);
     }
     need(inv.length >= 2)?;
-    let (_, vspace) = inv.need_extra(0)?;
+    let (_, vspace) = inv.need_extra_words(0)?;
     if mapping.is_some() {
         return Err(SyscallError::InvalidCapability { index: 0 });
     }
