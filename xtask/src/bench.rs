@@ -52,13 +52,13 @@ pub const IPC_LIMITS: [(&str, u64); 11] = [
     ("yield", 337),
     ("call-reply-recv-0-same-as", 454),
     ("call-reply-recv-4-same-as", 483),
-    ("call-reply-recv-10-same-as", 1_549),
+    ("call-reply-recv-10-same-as", 1_539),
     ("lib-call-reply-recv-0-same-as", 462),
     ("lib-call-reply-recv-4-same-as", 492),
-    ("lib-call-reply-recv-10-same-as", 1_604),
+    ("lib-call-reply-recv-10-same-as", 1_595),
     ("call-reply-recv-0-cross-as", 470),
     ("call-reply-recv-4-cross-as", 499),
-    ("signal-higher-prio", 564),
+    ("signal-higher-prio", 496),
 ];
 
 /// The `op=<name>` of a record (a text value), if any.
