@@ -47,7 +47,8 @@ impl Invocation {
     }
     /// Extra capability `i` (decoded), if it was sent.
     pub fn extra_cap(&self, i: usize) -> Option<(SlotRef, Cap)> {
-        self.extra_words(i).map(|(slot, cap)| (slot, Cap::decode(cap.0)))
+        self.extra_words(i)
+            .map(|(slot, cap)| (slot, Cap::decode(cap.0)))
     }
     /// Extra capability `i` as its two words, if it was sent.
     pub fn extra_words(&self, i: usize) -> Option<(SlotRef, CapWords)> {
