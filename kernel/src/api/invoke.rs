@@ -100,7 +100,7 @@ fn invoke(
     first_phase: bool,
 ) -> Result<(), Preempted> {
     let looked_up = with_invocation_of(caller, cptr, is_call, is_blocking, |inv| {
-        if first_phase && !invocable_in_first_phase(&inv.cap) {
+        if first_phase && !invocable_in_first_phase(&crate::cap::Cap::decode(inv.cap.0)) {
             return Ok(());
         }
         // The operation is a large value: it stays where decode built it
