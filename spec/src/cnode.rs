@@ -119,7 +119,7 @@ impl State {
                 Ok(())
             }
             Method::SaveCaller => self.save_caller(caller, dest),
-            Method::CancelBadgedSends => self.cancel_badged_sends(dest),
+            Method::CancelBadgedSends => self.cancel_badged(dest),
             Method::Copy | Method::Mint | Method::Move | Method::Mutate => {
                 self.transfer(m, dest, a)
             }
@@ -171,7 +171,7 @@ impl State {
     /// and zombies cannot be copied (null); an untyped cap only while it has no
     /// children (RevokeFirst); a page table cap only while mapped
     /// (IllegalOperation); a frame cap's copy is unmapped.
-    fn derive(&self, src: SlotId, cap: Cap) -> Result<Option<Cap>, SyscallError> {
+    pub(crate) fn derive(&self, src: SlotId, cap: Cap) -> Result<Option<Cap>, SyscallError> {
         Ok(match cap {
             Cap::Reply { .. } | Cap::IrqControl | Cap::Zombie { .. } => None,
             Cap::Untyped { .. } => {
@@ -247,11 +247,16 @@ impl State {
         Ok(())
     }
 
-    /// CancelBadgedSends: needs an endpoint cap with all rights (no IPC is
-    /// specified yet, so no thread waits to be cancelled).
-    fn cancel_badged_sends(&mut self, dest: SlotId) -> Result<(), SyscallError> {
+    /// CancelBadgedSends (§4.2.1): needs an endpoint cap with all rights;
+    /// a badged one cancels the sends queued with its badge.
+    fn cancel_badged(&mut self, dest: SlotId) -> Result<(), SyscallError> {
         match self.cap(dest) {
-            Some(Cap::Endpoint { rights, .. }) if rights.all() => Ok(()),
+            Some(Cap::Endpoint { obj, badge, rights }) if rights.all() => {
+                if badge != 0 {
+                    self.cancel_badged_sends(obj, badge);
+                }
+                Ok(())
+            }
             _ => Err(SyscallError::IllegalOperation),
         }
     }

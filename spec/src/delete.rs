@@ -1,6 +1,8 @@
 //! Deleting caps (manual §3.1.5 *Deletion and Revocation*): deleting the
 //! last cap to an object destroys the object, and with it the caps held in
-//! its slots; revoking a cap deletes every cap derived from it.
+//! its slots; revoking a cap deletes every cap derived from it. A thread
+//! destroyed stops first; the threads waiting on an endpoint or
+//! notification destroyed run their system calls again (`ipc`).
 //!
 //! How a CNode or TCB is emptied comes from seL4's behaviour (its
 //! `finaliseSlot` and `reduceZombie`); the manual only says that the caps
@@ -52,7 +54,22 @@ impl State {
         }
         match cap.object()? {
             (obj, kind @ Kind::CNode { radix }) => Some((obj, kind, 1 << radix)),
-            (obj, Kind::Tcb) => Some((obj, Kind::Tcb, TCB_SLOTS)),
+            (obj, Kind::Tcb) => {
+                // The thread stops (§6.1): it leaves its bound
+                // notification and whatever it waits for.
+                self.unbind_notification(obj);
+                self.suspend(obj);
+                Some((obj, Kind::Tcb, TCB_SLOTS))
+            }
+            (obj, kind @ (Kind::Endpoint | Kind::Notification)) => {
+                // Its waiters run their system calls again (§4.2, §5).
+                if kind == Kind::Notification {
+                    self.unbind_maybe_notification(obj);
+                }
+                self.cancel_all(obj);
+                self.objects.remove(&obj);
+                None
+            }
             (obj, _) => {
                 self.objects.remove(&obj);
                 None

@@ -46,3 +46,40 @@ pub enum SyscallError {
     /// 10: the untyped has only `available` bytes left.
     NotEnoughMemory { available: u64 },
 }
+
+impl SyscallError {
+    /// The error's code (`seL4_Error`) and the words the caller gets
+    /// (ABI ref §8: the lookup fault's type and data after the
+    /// source flag for FailedLookup).
+    pub fn code_and_words(&self) -> (u64, Vec<u64>) {
+        use SyscallError as E;
+        match *self {
+            E::InvalidArgument { index } => (1, vec![index]),
+            E::InvalidCapability { index } => (2, vec![index]),
+            E::IllegalOperation => (3, vec![]),
+            E::RangeError { min, max } => (4, vec![min, max]),
+            E::AlignmentError => (5, vec![]),
+            E::FailedLookup { source, fault } => {
+                let mut v = vec![source as u64];
+                v.extend(match fault {
+                    LookupFault::InvalidRoot => vec![1],
+                    LookupFault::MissingCapability { bits_left } => vec![2, bits_left as u64],
+                    LookupFault::DepthMismatch {
+                        bits_left,
+                        bits_found,
+                    } => vec![3, bits_left as u64, bits_found as u64],
+                    LookupFault::GuardMismatch {
+                        bits_left,
+                        guard_found,
+                        bits_found,
+                    } => vec![4, bits_left as u64, guard_found, bits_found as u64],
+                });
+                (6, v)
+            }
+            E::TruncatedMessage => (7, vec![]),
+            E::DeleteFirst => (8, vec![]),
+            E::RevokeFirst => (9, vec![]),
+            E::NotEnoughMemory { available } => (10, vec![available]),
+        }
+    }
+}

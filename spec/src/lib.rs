@@ -1,9 +1,12 @@
 //! An executable abstract specification of the part of seL4's interface
-//! Cairn implements that concerns capabilities and memory: CSpace
-//! addressing, the CNode methods and `Untyped_Retype` (seL4 Reference
-//! Manual, ch. 2 *Kernel Services and Objects*, ch. 3 *Capability Spaces*,
-//! ch. 10 API reference; error codes and their data: *Errors* in
-//! ch. 10 and the ABI).
+//! Cairn implements that concerns capabilities, memory, threads and
+//! messages: CSpace addressing, the CNode methods and `Untyped_Retype`,
+//! the system calls, endpoint and notification IPC with badges, reply caps
+//! and cap transfer, and the TCB methods that change thread state (seL4
+//! Reference Manual, ch. 2 *Kernel Services and Objects*, ch. 3
+//! *Capability Spaces*, ch. 4 *Message Passing*, ch. 5 *Notifications*,
+//! ch. 6 *Threads and Execution*, ch. 10 API reference; error codes and
+//! their data: *Errors* in ch. 10 and the ABI).
 //!
 //! The state is plain data: objects named by their identity (in Cairn
 //! their physical address, an opaque number here), slots as maps inside
@@ -17,7 +20,9 @@
 //! Reading order: [`cap`] (capabilities and what derivation does to them),
 //! [`state`] (objects, slots, the CDT), [`lookup`] (CSpace addressing),
 //! [`delete`] (Delete, Revoke, finalisation), [`cnode`] (the CNode
-//! methods), [`untyped`] (Retype), [`invoke`] (dispatch of a call).
+//! methods), [`untyped`] (Retype), [`thread`] (thread states and
+//! registers), [`ipc`] (endpoints, notifications, replies, cancelling),
+//! [`tcb`] (TCB methods), [`invoke`] (the system calls).
 //! `docs/spec.md` says what is covered and what is not.
 
 pub mod cap;
@@ -25,14 +30,18 @@ pub mod cnode;
 pub mod delete;
 pub mod error;
 pub mod invoke;
+pub mod ipc;
 pub mod lookup;
 pub mod state;
+pub mod tcb;
+pub mod thread;
 pub mod untyped;
 
 pub use cap::{Cap, EpRights, ObjId, VmRights};
 pub use error::{LookupFault, SyscallError};
-pub use invoke::Invocation;
+pub use invoke::{Answer, Invocation, Syscall, Unspecified};
 pub use state::{Entry, Object, SlotId, State};
+pub use thread::{MsgInfo, Thread, ThreadState};
 
 #[cfg(test)]
 mod tests;

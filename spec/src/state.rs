@@ -2,6 +2,7 @@
 //! capability derivation tree (manual §3.1.4) as links between slots.
 
 use crate::cap::{Cap, Kind, ObjId};
+use crate::thread::Thread;
 use std::collections::BTreeMap;
 
 /// A slot: slot `index` of the CNode or TCB `obj`.
@@ -37,16 +38,31 @@ pub enum Object {
     },
     Tcb {
         slots: BTreeMap<u64, Entry>,
+        thread: Thread,
     },
-    /// Any other object: its kind (endpoints, notifications, frames, page
-    /// tables, ASID pools; their contents are not specified yet).
+    /// An endpoint: the threads waiting in it, first first; they all wait
+    /// to send or all to receive (§4.2).
+    Endpoint { queue: Vec<ObjId> },
+    /// A notification (§5): the threads waiting for a signal, the signal
+    /// word if one is pending (*active*), the TCB bound to it.
+    Notification {
+        waiting: Vec<ObjId>,
+        pending: Option<u64>,
+        bound: Option<ObjId>,
+    },
+    /// Any other object: its kind (frames, page tables, ASID pools; their
+    /// contents are not specified yet).
     Other(Kind),
 }
 
 /// The number of slots in a TCB.
 pub const TCB_SLOTS: u64 = 5;
-/// The TCB slot of the reply cap to the thread's caller.
+/// The TCB slots: CSpace root, master reply cap, reply cap to the
+/// thread's caller, IPC buffer frame.
+pub const TCB_CTABLE: u64 = 0;
+pub const TCB_REPLY: u64 = 2;
 pub const TCB_CALLER: u64 = 3;
+pub const TCB_BUFFER: u64 = 4;
 
 impl Object {
     /// A new object of `kind`, its slots empty.
@@ -58,6 +74,13 @@ impl Object {
             },
             Kind::Tcb => Object::Tcb {
                 slots: BTreeMap::new(),
+                thread: Thread::default(),
+            },
+            Kind::Endpoint => Object::Endpoint { queue: Vec::new() },
+            Kind::Notification => Object::Notification {
+                waiting: Vec::new(),
+                pending: None,
+                bound: None,
             },
             other => Object::Other(other),
         }
@@ -65,15 +88,15 @@ impl Object {
 
     fn slots(&self) -> Option<&BTreeMap<u64, Entry>> {
         match self {
-            Object::CNode { slots, .. } | Object::Tcb { slots } => Some(slots),
-            Object::Other(_) => None,
+            Object::CNode { slots, .. } | Object::Tcb { slots, .. } => Some(slots),
+            _ => None,
         }
     }
 
     fn slots_mut(&mut self) -> Option<&mut BTreeMap<u64, Entry>> {
         match self {
-            Object::CNode { slots, .. } | Object::Tcb { slots } => Some(slots),
-            Object::Other(_) => None,
+            Object::CNode { slots, .. } | Object::Tcb { slots, .. } => Some(slots),
+            _ => None,
         }
     }
 }
@@ -188,6 +211,18 @@ impl State {
         } else {
             self.relink_child(parent, src, &[src, dest]);
         }
+    }
+
+    /// Puts `cap` into the empty slot `dest` as an original cap with no
+    /// parent (a thread's master reply cap).
+    pub fn insert_original(&mut self, dest: SlotId, cap: Cap) {
+        let e = Entry {
+            cap,
+            original: true,
+            parent: None,
+            children: Vec::new(),
+        };
+        self.put(dest, e);
     }
 
     /// Inserts a cap to a new object into the empty slot `dest` as the

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 const TCB: u64 = 0x1000;
 const ROOT: u64 = 0x2000; // radix 4, guard 0 of 60 bits
 const UT: u64 = 0x10_0000; // 64 KiB untyped in root slot 1
+const BUFFER: u64 = 0x30_0000; // the thread's IPC buffer frame
 
 fn entry(cap: Cap) -> Entry {
     Entry {
@@ -35,7 +36,21 @@ fn boot() -> State {
     let mut objects = BTreeMap::new();
     let mut tcb = BTreeMap::new();
     tcb.insert(0, entry(root_cap()));
-    objects.insert(TCB, Object::Tcb { slots: tcb });
+    // An IPC buffer: messages longer than the registers need one.
+    let frame = Cap::Frame {
+        obj: BUFFER,
+        size_bits: 12,
+        rights: crate::cap::VmRights::ReadWrite,
+        device: false,
+        mapped: None,
+    };
+    tcb.insert(4, entry(frame));
+    objects.insert(BUFFER, Object::new(frame.object().expect("a frame").1));
+    let thread = crate::thread::Thread {
+        state: crate::thread::ThreadState::Running,
+        ..Default::default()
+    };
+    objects.insert(TCB, Object::Tcb { slots: tcb, thread });
     let mut root = BTreeMap::new();
     root.insert(0, entry(root_cap()));
     let ut = Cap::Untyped {
@@ -71,7 +86,8 @@ fn call(
         words: words.to_vec(),
         extra: extra.to_vec(),
     };
-    s.invoke(TCB, &inv).expect("specified")
+    let answer = s.invoke(TCB, &inv).expect("specified");
+    answer.expect("an answer")
 }
 
 fn root(i: u64) -> SlotId {

@@ -207,9 +207,12 @@ pub fn abstract_state(w: &World) -> State {
             }
         }
     }
+    for (&obj, o) in objects.iter_mut() {
+        fill_object(obj, o);
+    }
     for (slot, e) in entries {
         match objects.get_mut(&slot.obj) {
-            Some(Object::CNode { slots, .. } | Object::Tcb { slots }) => {
+            Some(Object::CNode { slots, .. } | Object::Tcb { slots, .. }) => {
                 slots.insert(slot.index, e);
             }
             _ => panic!(
@@ -221,6 +224,89 @@ pub fn abstract_state(w: &World) -> State {
     State {
         objects,
         tcb_bits: crate::config::TCB_BITS,
+    }
+}
+
+/// The contents of object `obj` that are not slots: a thread's state and
+/// registers, an endpoint's queue, a notification's waiters, signal word
+/// and bound TCB.
+fn fill_object(obj: u64, o: &mut Object) {
+    use crate::object::endpoint::EndpointRef;
+    use crate::object::notification::{NotificationRef, NotificationState};
+    let pa = crate::types::PAddr(obj);
+    match o {
+        Object::Tcb { thread, .. } => *thread = abs_thread(TcbRef::new(pa)),
+        Object::Endpoint { queue } => {
+            *queue = EndpointRef::new(pa)
+                .get()
+                .queue
+                .tcbs()
+                .iter()
+                .map(|t| t.paddr().0)
+                .collect();
+        }
+        Object::Notification {
+            waiting,
+            pending,
+            bound,
+        } => {
+            let n = NotificationRef::new(pa).get();
+            *waiting = n.queue.tcbs().iter().map(|t| t.paddr().0).collect();
+            *pending = (n.queue.state() == NotificationState::Active).then(|| n.msg_identifier());
+            *bound = Some(n.bound_tcb()).filter(|&b| b != 0);
+        }
+        _ => {}
+    }
+}
+
+/// The abstract thread of a TCB: its state (with what it is blocked on),
+/// priorities, bound notification, fault handler, the IPC registers and
+/// the IPC buffer words the kernel reads and writes.
+pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
+    use crate::arch::{BADGE_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
+    use crate::object::tcb::ThreadState as K;
+    use cairn_spec::ThreadState as S;
+    let t = tcb.get();
+    let ipc = t.blocking_ipc();
+    let state = match t.state() {
+        K::Inactive => S::Inactive,
+        K::Running => S::Running,
+        K::Restart => S::Restart,
+        K::BlockedOnReceive => S::BlockedOnReceive {
+            ep: t.blocking_object(),
+            grant: ipc.can_grant,
+        },
+        K::BlockedOnSend => S::BlockedOnSend {
+            ep: t.blocking_object(),
+            badge: t.blocking_badge(),
+            grant: ipc.can_grant,
+            grant_reply: ipc.can_grant_reply,
+            call: ipc.is_call,
+        },
+        K::BlockedOnReply => S::BlockedOnReply,
+        K::BlockedOnNotification => S::BlockedOnNotification {
+            ntfn: t.blocking_object(),
+        },
+    };
+    let info = cairn_abi::message::MessageInfo(t.reg(MSG_INFO_REGISTER));
+    let buffer = crate::ipc::message::ipc_buffer(tcb, false);
+    let word = |i: u64| buffer.map_or(0, |b| crate::object::access::read_word(b.add(8 * i)));
+    cairn_spec::Thread {
+        state,
+        priority: t.priority(),
+        mcp: t.mcp(),
+        bound: Some(t.bound_notification()).filter(|&n| n != 0),
+        fault_handler: t.fault_handler(),
+        badge: t.reg(BADGE_REGISTER),
+        info: cairn_spec::MsgInfo {
+            label: info.label(),
+            unwrapped: info.caps_unwrapped(),
+            extra: info.extra_caps(),
+            length: info.length(),
+        },
+        mrs: MSG_REGISTERS.map(|r| t.reg(r)),
+        caps_or_badges: [122, 123, 124].map(word),
+        receive: [125, 126, 127].map(word),
     }
 }
 
@@ -280,9 +366,18 @@ pub fn observably_equal(a: &State, b: &State) -> bool {
                             slots: sy,
                         },
                     ) => r == q && slots_eq(sx, sy),
-                    (Object::Tcb { slots: sx }, Object::Tcb { slots: sy }) => slots_eq(sx, sy),
+                    (
+                        Object::Tcb {
+                            slots: sx,
+                            thread: tx,
+                        },
+                        Object::Tcb {
+                            slots: sy,
+                            thread: ty,
+                        },
+                    ) => tx == ty && slots_eq(sx, sy),
                     (Object::Other(k), Object::Other(l)) => k == l,
-                    _ => false,
+                    (x, y) => x == y,
                 }
         })
 }
@@ -304,9 +399,14 @@ pub fn diff(kernel: &State, spec: &State) -> String {
         }
         match (a, b) {
             (
-                Some(Object::CNode { slots: sa, .. } | Object::Tcb { slots: sa }),
-                Some(Object::CNode { slots: sb, .. } | Object::Tcb { slots: sb }),
+                Some(Object::CNode { slots: sa, .. } | Object::Tcb { slots: sa, .. }),
+                Some(Object::CNode { slots: sb, .. } | Object::Tcb { slots: sb, .. }),
             ) => {
+                if let (Some(Object::Tcb { thread: x, .. }), Some(Object::Tcb { thread: y, .. })) = (a, b) {
+                    if x != y {
+                        out += &format!("  thread {k:#x}:\n    kernel {x:?}\n    spec   {y:?}\n");
+                    }
+                }
                 let idx: std::collections::BTreeSet<u64> =
                     sa.keys().chain(sb.keys()).copied().collect();
                 for i in idx {

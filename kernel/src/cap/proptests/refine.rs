@@ -17,12 +17,14 @@
 use super::abstraction::{abstract_state, diff, observably_equal, without_watermark};
 use super::model::cnode_call;
 use super::world::World;
-use super::{env_or, step, Loc, Op, Step};
+use super::{env_or, step, Loc, Op, Step, WIN};
 use crate::arch::host::SimMachine;
+use crate::object::tcb::TcbRef;
 use crate::testutil::Outcome;
 use cairn_abi::cap::init;
 use cairn_abi::invocation::label as l;
-use cairn_spec::{Invocation, LookupFault, State, SyscallError};
+use cairn_spec::{Invocation, State, Syscall, SyscallError, Unspecified};
+use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 /// Steps per run of `cargo xtask test` (see docs/spec.md for the budget).
@@ -35,49 +37,29 @@ const CHUNKS: u64 = 2;
 /// Steps per sequence, on average (a sequence starts from a fresh boot).
 const SEQUENCE: usize = 200;
 
-/// seL4's reply to an error: the label and the message words (ABI ref §8).
+/// seL4's reply to an invocation: the label and the message words (ABI
+/// ref §8).
 fn encode(r: &Result<(), SyscallError>) -> Outcome {
-    use SyscallError as E;
-    let (label, mrs) = match *r {
+    let (label, mrs) = match r {
         Ok(()) => (0, vec![]),
-        Err(E::InvalidArgument { index }) => (1, vec![index]),
-        Err(E::InvalidCapability { index }) => (2, vec![index]),
-        Err(E::IllegalOperation) => (3, vec![]),
-        Err(E::RangeError { min, max }) => (4, vec![min, max]),
-        Err(E::AlignmentError) => (5, vec![]),
-        Err(E::FailedLookup { source, fault }) => {
-            let mut v = vec![source as u64];
-            v.extend(match fault {
-                LookupFault::InvalidRoot => vec![1],
-                LookupFault::MissingCapability { bits_left } => vec![2, bits_left as u64],
-                LookupFault::DepthMismatch {
-                    bits_left,
-                    bits_found,
-                } => vec![3, bits_left as u64, bits_found as u64],
-                LookupFault::GuardMismatch {
-                    bits_left,
-                    guard_found,
-                    bits_found,
-                } => vec![4, bits_left as u64, guard_found, bits_found as u64],
-            });
-            (6, v)
-        }
-        Err(E::TruncatedMessage) => (7, vec![]),
-        Err(E::DeleteFirst) => (8, vec![]),
-        Err(E::RevokeFirst) => (9, vec![]),
-        Err(E::NotEnoughMemory { available }) => (10, vec![available]),
+        Err(e) => e.code_and_words(),
     };
     Outcome::Reply { label, mrs }
 }
 
 /// What the run did, for its summary: calls compared (by reply label:
-/// 0 success, else the error code), steps skipped (outside the spec or
-/// touching boot caps), restarts after preemption.
+/// 0 success, else the error code), system calls other than those
+/// (by kind), steps skipped (outside the spec or touching boot caps),
+/// restarts after preemption, threads resumed because none could run,
+/// sequences abandoned where the spec stops (a fault handler).
 #[derive(Default)]
 struct Tally {
     replies: [u64; 11],
+    syscalls: [u64; 8],
     skipped: u64,
     preempted: u64,
+    kicks: u64,
+    abandoned: u64,
 }
 
 impl Tally {
@@ -86,8 +68,14 @@ impl Tally {
             .iter_mut()
             .zip(o.replies)
             .for_each(|(a, b)| *a += b);
+        self.syscalls
+            .iter_mut()
+            .zip(o.syscalls)
+            .for_each(|(a, b)| *a += b);
         self.skipped += o.skipped;
         self.preempted += o.preempted;
+        self.kicks += o.kicks;
+        self.abandoned += o.abandoned;
     }
 }
 
@@ -95,26 +83,415 @@ thread_local! {
     static TALLY: core::cell::RefCell<Tally> = core::cell::RefCell::new(Tally::default());
 }
 
+fn tally(f: impl FnOnce(&mut Tally)) {
+    TALLY.with(|t| f(&mut t.borrow_mut()));
+}
+
+/// The system call number of `s`.
+fn number(s: Syscall) -> i64 {
+    use cairn_abi::syscall::*;
+    match s {
+        Syscall::Call => SYS_CALL,
+        Syscall::Send => SYS_SEND,
+        Syscall::NBSend => SYS_NB_SEND,
+        Syscall::Recv => SYS_RECV,
+        Syscall::NBRecv => SYS_NB_RECV,
+        Syscall::Reply => SYS_REPLY,
+        Syscall::ReplyRecv => SYS_REPLY_RECV,
+        Syscall::Yield => SYS_YIELD,
+    }
+}
+
+/// Where an IPC step names a cap (a cptr in the shared root CNode),
+/// resolved when the step runs.
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    /// The `i`-th window slot holding an endpoint cap (else window slot `i`).
+    Ep(u8),
+    /// The `i`-th holding a notification cap.
+    Ntfn(u8),
+    /// The `i`-th holding a reply cap (SaveCaller puts them there).
+    Reply(u8),
+    /// The `i`-th thread cap: the root thread's, the setup threads', the
+    /// window's.
+    Tcb(u8),
+    /// Window slot `i`, whatever it holds.
+    Win(u8),
+    /// A boot capability.
+    Boot(u8),
+    /// Any cptr (mostly a cap fault).
+    Raw(u64),
+}
+
+/// A system call other than the CNode and Retype calls of `Step`.
+#[derive(Clone, Debug)]
+struct Ipc {
+    sys: Syscall,
+    cap: Target,
+    label: u64,
+    words: Vec<u64>,
+    extra: Vec<Target>,
+    /// The receive path to set in the caller's IPC buffer first.
+    receive: Option<Loc>,
+}
+
+/// One step of the refinement test: what a runnable thread (the
+/// `thread`-th, modulo their number) does.
+#[derive(Clone, Debug)]
+enum Act {
+    /// A CNode or Retype call (the property test's steps).
+    Cspace(u8, Step),
+    /// An IPC system call or a TCB invocation.
+    Ipc(u8, Ipc),
+}
+
+fn target(ep: u32, ntfn: u32, reply: u32, tcb: u32, other: u32) -> BoxedStrategy<Target> {
+    prop_oneof![
+        ep => any::<u8>().prop_map(Target::Ep),
+        ntfn => any::<u8>().prop_map(Target::Ntfn),
+        reply => any::<u8>().prop_map(Target::Reply),
+        tcb => any::<u8>().prop_map(Target::Tcb),
+        other => (0..WIN as u8).prop_map(Target::Win),
+        other => (0u8..16).prop_map(Target::Boot),
+        1 => prop_oneof![Just(0u64), any::<u64>(), (0u64..4096)].prop_map(Target::Raw),
+    ]
+    .boxed()
+}
+
+fn small_words(max: usize) -> BoxedStrategy<Vec<u64>> {
+    proptest::collection::vec(prop_oneof![3 => 0u64..256, 1 => any::<u64>()], 0..=max).boxed()
+}
+
+/// IPC: sends, calls, receives and replies on endpoints, signals, waits
+/// and polls on notifications, replies through saved reply caps, caps
+/// transferred (extra caps, a receive slot), now and then a cap fault.
+fn ipc() -> impl Strategy<Value = Ipc> {
+    use Syscall::*;
+    let sys = prop_oneof![
+        4 => Just(Call),
+        4 => Just(Send),
+        2 => Just(NBSend),
+        5 => Just(Recv),
+        2 => Just(NBRecv),
+        2 => Just(Reply),
+        3 => Just(ReplyRecv),
+        1 => Just(Yield),
+    ];
+    let extra = prop_oneof![
+        4 => Just(vec![]),
+        2 => proptest::collection::vec(target(3, 1, 0, 1, 4), 1..=3),
+    ];
+    let receive = prop_oneof![
+        4 => any::<u8>().prop_map(|i| Some(Loc::Free(i))),
+        1 => (0..WIN as u8).prop_map(|i| Some(Loc::Win(i))),
+        1 => (0u8..8, 0u8..16).prop_map(|(w, i)| Some(Loc::Sub(w, i))),
+        1 => Just(None),
+    ];
+    let label = prop_oneof![3 => Just(0u64), 2 => 0u64..64, 1 => 0u64..(1 << 20)];
+    (sys, target(8, 4, 2, 0, 1), label, small_words(4), extra, receive).prop_map(
+        |(sys, cap, label, words, extra, receive)| Ipc {
+            sys,
+            cap,
+            label,
+            words,
+            extra,
+            receive,
+        },
+    )
+}
+
+/// TCB invocations: the specified methods mostly (priorities, suspend,
+/// resume, binding), with authority and notification caps.
+fn tcb_call() -> impl Strategy<Value = Ipc> {
+    use cairn_spec::tcb::*;
+    let label = prop_oneof![
+        2 => Just(SUSPEND),
+        3 => Just(RESUME),
+        2 => Just(SET_PRIORITY),
+        1 => Just(SET_MC_PRIORITY),
+        1 => Just(SET_SCHED_PARAMS),
+        3 => Just(BIND_NOTIFICATION),
+        2 => Just(UNBIND_NOTIFICATION),
+        1 => 0u64..40,
+    ];
+    let extra = prop_oneof![
+        1 => Just(vec![]),
+        4 => target(0, 3, 0, 3, 1).prop_map(|t| vec![t]),
+    ];
+    (target(0, 0, 0, 8, 1), label, small_words(2), extra).prop_map(|(cap, label, words, extra)| {
+        Ipc {
+            sys: Syscall::Call,
+            cap,
+            label,
+            words,
+            extra,
+            receive: None,
+        }
+    })
+}
+
+fn act() -> impl Strategy<Value = Act> {
+    prop_oneof![
+        10 => (any::<u8>(), step()).prop_map(|(t, s)| Act::Cspace(t, s)),
+        8 => (any::<u8>(), ipc()).prop_map(|(t, i)| Act::Ipc(t, i)),
+        2 => (any::<u8>(), tcb_call()).prop_map(|(t, i)| Act::Ipc(t, i)),
+    ]
+}
+
 /// The kernel and the specification side by side.
 struct Pair {
     w: World,
     spec: State,
     root_tcb: u64,
+    /// Root slots of the setup threads' caps.
+    thread_caps: Vec<u64>,
+    /// The spec met something it does not specify after changing its
+    /// state: the rest of the sequence is not compared.
+    abandoned: bool,
 }
 
+/// The priorities of the threads the random runs add to the root thread
+/// (255).
+const THREADS: [u64; 3] = [100, 200, 255];
+
 impl Pair {
+    /// The booted system alone (the root thread).
     fn new() -> Pair {
         let mut w = World::new();
         w.snapshots = false;
         let spec = abstract_state(&w);
         let root_tcb = w.k.tcb.paddr().0;
-        Pair { w, spec, root_tcb }
+        Pair {
+            w,
+            spec,
+            root_tcb,
+            thread_caps: Vec::new(),
+            abandoned: false,
+        }
     }
 
-    /// Makes one call on both (if the specification covers it), the
-    /// kernel's preempted after `irq` checks and restarted until done.
+    /// The booted system with two endpoints and a notification in window
+    /// slots 0..3 (from the first pool, so that revoking it destroys them
+    /// under their waiters) and three more threads (`THREADS`) sharing
+    /// the root thread's CSpace and VSpace, each with its own IPC buffer
+    /// (a quarter of the root thread's buffer frame), ready to run.
+    fn with_threads() -> Pair {
+        use cairn_abi::object::ObjectType as T;
+        let mut w = World::new();
+        w.snapshots = false;
+        let pool = w.cptr(Loc::Boot(0));
+        let ok = crate::testutil::ok();
+        assert_eq!(w.k.retype(pool, T::Endpoint as u64, 0, w.win, 2), ok);
+        assert_eq!(w.k.retype(pool, T::Notification as u64, 0, w.win + 2, 1), ok);
+        let buffer = w.k.tcb.get().ipc_buffer();
+        let quarters = (0..4u64)
+            .map(|i| (buffer & !0xFFF) | i << 10)
+            .filter(|&b| b != buffer);
+        let slots = w.k.make(T::Tcb, 0, THREADS.len() as u64);
+        for ((&slot, prio), buf) in slots.iter().zip(THREADS).zip(quarters) {
+            let t = w.k.thread_in(slot, prio);
+            t.get().set_ipc_buffer(buf);
+            crate::sched::enqueue(t);
+            w.protect(slot);
+        }
+        // The threads' fault handler cptr (0) stays empty.
+        w.protect(0);
+        w.check();
+        let spec = abstract_state(&w);
+        let root_tcb = w.k.tcb.paddr().0;
+        Pair {
+            w,
+            spec,
+            root_tcb,
+            thread_caps: slots,
+            abandoned: false,
+        }
+    }
+
+    /// The cptr `x` names now.
+    fn target(&self, x: Target) -> u64 {
+        let k = &self.w.k;
+        let win = self.w.win;
+        let pick = |v: Vec<u64>, i: u8| {
+            v.get(i as usize % v.len().max(1))
+                .copied()
+                .unwrap_or(win + i as u64 % WIN)
+        };
+        let window = |f: &dyn Fn(&crate::cap::Cap) -> bool| -> Vec<u64> {
+            (win..win + WIN).filter(|&j| f(&k.cap(j))).collect()
+        };
+        use crate::cap::Cap as C;
+        match x {
+            Target::Ep(i) => pick(window(&|c| matches!(c, C::Endpoint { .. })), i),
+            Target::Ntfn(i) => pick(window(&|c| matches!(c, C::Notification { .. })), i),
+            Target::Reply(i) => pick(window(&|c| matches!(c, C::Reply { .. })), i),
+            Target::Tcb(i) => {
+                let mut v = vec![init::TCB];
+                v.extend(&self.thread_caps);
+                v.extend(window(&|c| matches!(c, C::Thread { .. })));
+                pick(v, i)
+            }
+            Target::Win(i) => win + i as u64 % WIN,
+            Target::Boot(b) => self.w.cptr(Loc::Boot(b)),
+            Target::Raw(c) => c,
+        }
+    }
+
+    /// The `sel`-th runnable thread of the spec (modulo their number).
+    fn runner(&self, sel: u8) -> Option<u64> {
+        let ready: Vec<u64> = self
+            .spec
+            .objects
+            .iter()
+            .filter_map(|(&o, ob)| match ob {
+                cairn_spec::Object::Tcb { thread, .. } if thread.state.runnable() => Some(o),
+                _ => None,
+            })
+            .collect();
+        ready.get(sel as usize % ready.len().max(1)).copied()
+    }
+
+    /// Makes `t` the running thread, as the scheduler would (the one
+    /// running before, if runnable, back to the head of its queue), and
+    /// runs it (seL4's `activateThread`: Restart becomes Running).
+    fn run_as(&self, t: TcbRef) {
+        let k = crate::state::kernel();
+        if k.current_tcb() != Some(t) {
+            if let Some(c) = k.current_tcb().filter(|c| c.get().state().is_runnable()) {
+                crate::sched::enqueue(c);
+            }
+            crate::sched::dequeue(t);
+            k.set_current(Some(t));
+            crate::object::vspace::activate_thread_vspace(t);
+        }
+        crate::sched::activate_thread(t);
+    }
+
+    /// Writes a message into `t`'s registers and IPC buffer, as its code
+    /// does before a system call.
+    fn load(t: TcbRef, inv: &Invocation, receive: Option<[u64; 3]>) {
+        use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
+        use crate::ipc::message::MessageRegs;
+        use crate::object::access::write_word;
+        let regs = MessageRegs::of(t, true);
+        for (i, w) in inv.words.iter().enumerate() {
+            regs.set(i, *w);
+        }
+        let at = |w: usize| regs.buffer_word(w);
+        for (i, c) in inv.extra.iter().enumerate() {
+            at(122 + i).map(|a| write_word(a, *c));
+        }
+        for (i, w) in receive.into_iter().flatten().enumerate() {
+            at(125 + i).map(|a| write_word(a, w));
+        }
+        let info = cairn_abi::message::MessageInfo::new(
+            inv.label,
+            0,
+            inv.extra.len() as u64,
+            inv.words.len() as u64,
+        );
+        let r = t.get();
+        r.set_reg(CAP_REGISTER, inv.cptr);
+        r.set_reg(MSG_INFO_REGISTER, info.0);
+        crate::state::kernel().reset_work_units();
+    }
+
+    /// The kernel's answer in `t`'s registers (and IPC buffer).
+    fn answer(t: TcbRef) -> Outcome {
+        use crate::ipc::message::MessageRegs;
+        let info = cairn_abi::message::MessageInfo(t.get().reg(crate::arch::MSG_INFO_REGISTER));
+        let regs = MessageRegs::of(t, false);
+        Outcome::Reply {
+            label: info.label(),
+            mrs: (0..info.length() as usize).map(|i| regs.get(i)).collect(),
+        }
+    }
+
+    /// `t` makes `sys` with `inv` on both (if the spec covers it), the
+    /// kernel's call preempted after `irq` checks and restarted until
+    /// done; then the scheduler runs. The invocation's answer if the spec
+    /// has one, which the kernel's must equal.
+    fn syscall(
+        &mut self,
+        t: u64,
+        sys: Syscall,
+        inv: &Invocation,
+        receive: Option<[u64; 3]>,
+        irq: Option<u8>,
+        what: &dyn core::fmt::Debug,
+    ) -> Option<Outcome> {
+        // Only a call that may be preempted needs the state before it.
+        let before = irq.map(|_| self.spec.clone());
+        let want = match self.spec.syscall(t, sys, inv, receive) {
+            Ok(want) => want,
+            Err(Unspecified::Skip) => {
+                tally(|t| t.skipped += 1);
+                return None;
+            }
+            Err(Unspecified::Abandon) => {
+                tally(|t| t.abandoned += 1);
+                self.abandoned = true;
+                return None;
+            }
+        };
+        let irq = match before.is_some_and(|b| self.still_addressable(t, &b, inv)) {
+            true => irq,
+            false => None,
+        };
+        let tcb = TcbRef::new(crate::types::PAddr(t));
+        self.run_as(tcb);
+        Self::load(tcb, inv, receive);
+        let mut tries = 0;
+        loop {
+            SimMachine::set_interrupt_pending_after(irq.map(u64::from));
+            crate::api::handle_syscall(number(sys));
+            SimMachine::set_interrupt_pending_after(None);
+            let preempted = tcb.get().state() == crate::object::tcb::ThreadState::Restart
+                && crate::state::kernel().is_current(tcb);
+            if !preempted {
+                break;
+            }
+            tries += 1;
+            tally(|t| t.preempted += 1);
+            assert!(
+                tries < 100_000,
+                "{what:?}: a restarted call makes no progress"
+            );
+            crate::sched::activate_thread(tcb);
+            crate::state::kernel().reset_work_units();
+        }
+        crate::sched::schedule();
+        let out = want.map(|w| (Self::answer(tcb), w));
+        if std::env::var_os("CAIRN_SPEC_TRACE").is_some() {
+            eprintln!("{what:?} by {t:#x}: {out:?}");
+        }
+        let Some((out, want)) = out else {
+            tally(|x| x.syscalls[sys as usize] += 1);
+            return None;
+        };
+        if sys == Syscall::Call {
+            assert_eq!(out, encode(&want), "{what:?}: kernel's reply, spec's");
+        }
+        if let Outcome::Reply { label, .. } = out {
+            tally(|t| t.replies[label.min(10) as usize] += 1);
+        }
+        Some(out)
+    }
+
+    /// The root thread's Call `call` (the CNode tests' calls).
     fn call(
         &mut self,
+        call: &super::world::Call,
+        irq: Option<u8>,
+        what: &dyn core::fmt::Debug,
+    ) -> Option<Outcome> {
+        let t = self.root_tcb;
+        self.call_by(t, call, irq, what)
+    }
+
+    fn call_by(
+        &mut self,
+        t: u64,
         call: &super::world::Call,
         irq: Option<u8>,
         what: &dyn core::fmt::Debug,
@@ -125,58 +502,20 @@ impl Pair {
             words: call.mrs.clone(),
             extra: call.extra.clone(),
         };
-        // Only a call that may be preempted needs the state before it.
-        let before = irq.map(|_| self.spec.clone());
-        let Some(want) = self.spec.invoke(self.root_tcb, &inv) else {
-            TALLY.with(|t| t.borrow_mut().skipped += 1);
-            return None;
-        };
-        let irq = match before.is_some_and(|b| self.still_addressable(&b, &inv)) {
-            true => irq,
-            false => None,
-        };
-        let mut tries = 0;
-        let out = loop {
-            SimMachine::set_interrupt_pending_after(irq.map(u64::from));
-            let out = self.w.call(call);
-            if out != Outcome::Preempted {
-                break out;
-            }
-            tries += 1;
-            TALLY.with(|t| t.borrow_mut().preempted += 1);
-            assert!(
-                tries < 100_000,
-                "{what:?}: a restarted call makes no progress"
-            );
-        };
-        SimMachine::set_interrupt_pending_after(None);
-        if std::env::var_os("CAIRN_SPEC_TRACE").is_some() {
-            eprintln!("{what:?}: {out:?} (spec {want:?})");
-        }
-        assert_eq!(out, encode(&want), "{what:?}: kernel's reply, spec's");
-        if let Outcome::Reply { label, .. } = out {
-            TALLY.with(|t| t.borrow_mut().replies[label.min(10) as usize] += 1);
-        }
-        Some(out)
+        self.syscall(t, Syscall::Call, &inv, None, irq, what)
     }
 
-    /// Whether a restart of `inv` after a preemption would find what the
-    /// first attempt found: the invoked cap and the CNode method's
-    /// destination slot. A Delete or Revoke that destroys the CNode cap it
-    /// was invoked through (or the CNode holding its slot), if preempted,
-    /// fails on restart with InvalidCapability or FailedLookup and stays
-    /// half done, in Cairn as in seL4 (a restarted system call looks its
-    /// caps up again). The atomic specification does not model that
-    /// outcome, so such calls run unpreempted.
-    fn still_addressable(&self, before: &State, inv: &Invocation) -> bool {
-        let cspace = |s: &State| {
-            s.cap(cairn_spec::SlotId {
-                obj: self.root_tcb,
-                index: 0,
-            })
-        };
+    /// Whether a restart of `inv` by `t` after a preemption would find
+    /// what the first attempt found: the invoked cap and the CNode
+    /// method's destination slot. A Delete or Revoke that destroys the
+    /// CNode cap it was invoked through (or the CNode holding its slot),
+    /// if preempted, fails on restart with InvalidCapability or
+    /// FailedLookup and stays half done, in Cairn as in seL4 (a restarted
+    /// system call looks its caps up again). The atomic specification does
+    /// not model that outcome, so such calls run unpreempted.
+    fn still_addressable(&self, t: u64, before: &State, inv: &Invocation) -> bool {
         let lookup = |s: &State| {
-            let (_, cap) = s.lookup_cap(&cspace(s)?, inv.cptr).ok()?;
+            let (_, cap) = s.lookup_in(t, inv.cptr).ok()?;
             // Retype moves the watermark; the cap is the same.
             let cap = without_watermark(cap?);
             let dest = match (inv.words.first(), inv.words.get(1), cap) {
@@ -192,6 +531,9 @@ impl Pair {
 
     /// Checks the kernel's invariants and that it refines the spec.
     fn compare(&mut self, what: &dyn core::fmt::Debug) {
+        if self.abandoned {
+            return;
+        }
         self.w.check();
         let k = abstract_state(&self.w);
         if !observably_equal(&k, &self.spec) {
@@ -202,16 +544,59 @@ impl Pair {
         }
     }
 
+    /// One step of the random runs: the chosen runnable thread acts; if
+    /// none can run, the root thread is resumed (seL4_TCB_Resume by a
+    /// thread outside the system).
+    fn act(&mut self, a: &Act) {
+        if self.abandoned {
+            return;
+        }
+        let sel = match a {
+            Act::Cspace(t, _) | Act::Ipc(t, _) => *t,
+        };
+        let Some(t) = self.runner(sel) else {
+            tally(|t| t.kicks += 1);
+            crate::ipc::restart(self.w.k.tcb);
+            self.spec.restart(self.root_tcb);
+            return self.compare(&("resume the root thread", a));
+        };
+        match a {
+            Act::Cspace(_, st) => self.step_by(t, st),
+            Act::Ipc(_, i) => self.ipc(t, i),
+        }
+    }
+
+    fn ipc(&mut self, t: u64, i: &Ipc) {
+        let inv = Invocation {
+            cptr: self.target(i.cap),
+            label: i.label,
+            words: i.words.clone(),
+            extra: i.extra.iter().map(|&x| self.target(x)).collect(),
+        };
+        let receive = i.receive.map(|l| {
+            let a = self.w.addr(l);
+            [a.cnode, a.index, a.depth]
+        });
+        self.syscall(t, i.sys, &inv, receive, None, i);
+        self.compare(i);
+    }
+
+    /// The root thread makes the CNode or Retype call of `st`.
     fn step(&mut self, st: &Step) {
+        let t = self.root_tcb;
+        self.step_by(t, st)
+    }
+
+    fn step_by(&mut self, t: u64, st: &Step) {
         if let Op::Fill { src, w } = st.op {
-            return self.fill(src, w);
+            return self.fill(t, src, w);
         }
         let Some((mut call, _)) = self.w.plan(&st.op) else {
-            TALLY.with(|t| t.borrow_mut().skipped += 1);
+            tally(|t| t.skipped += 1);
             return;
         };
         if self.w.invokes_ipc_object(&call) {
-            TALLY.with(|t| t.borrow_mut().skipped += 1);
+            tally(|t| t.skipped += 1);
             return;
         }
         if let Some(n) = st.cut {
@@ -220,12 +605,12 @@ impl Pair {
                 call.extra.clear();
             }
         }
-        self.call(&call, st.irq, st);
+        self.call_by(t, &call, st.irq, st);
         self.compare(st);
     }
 
-    /// Copies `src` into every empty slot of a window CNode.
-    fn fill(&mut self, src: Loc, w: u8) {
+    /// `t` copies `src` into every empty slot of a window CNode.
+    fn fill(&mut self, t: u64, src: Loc, w: u8) {
         let s = self.w.addr(src);
         let cnode = match self.w.window_cnode(w) {
             Some((cptr, crate::cap::Cap::CNode { ptr, .. })) if ptr != self.w.k.cnode => cptr,
@@ -239,7 +624,10 @@ impl Pair {
             .collect();
         for (d, _) in targets {
             let call = cnode_call(l::CNODE_COPY, d, vec![s.index, s.depth, 0xF], &[s]);
-            self.call(&call, None, &("Fill", src, w));
+            self.call_by(t, &call, None, &("Fill", src, w));
+            if self.abandoned || !self.spec.state_of(t).runnable() {
+                break;
+            }
         }
         self.compare(&("Fill", src, w));
     }
@@ -258,12 +646,12 @@ fn run(steps: u64, seed: u64) -> Result<Tally, String> {
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
-    let seq = proptest::collection::vec(step(), 1..=2 * SEQUENCE);
+    let seq = proptest::collection::vec(act(), 1..=2 * SEQUENCE);
     TALLY.with(|t| *t.borrow_mut() = Tally::default());
-    let result = runner.run(&seq, |steps| {
-        let mut p = Pair::new();
-        for st in &steps {
-            p.step(st);
+    let result = runner.run(&seq, |acts| {
+        let mut p = Pair::with_threads();
+        for a in &acts {
+            p.act(a);
         }
         Ok(())
     });
@@ -298,13 +686,16 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} calls compared ({} succeeded, errors by code 1..=10: {:?}), {} restarts after preemption, {} steps skipped",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield) {:?}, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
         &total.replies[1..],
+        total.syscalls,
         total.preempted,
-        total.skipped
+        total.skipped,
+        total.kicks,
+        total.abandoned
     );
 }
 

@@ -192,7 +192,21 @@ impl World {
         let ram = Region::new(RAM, RAM + RAM_SIZE);
         let slots = tc::gather_slots(&roots, &[(self.k.cnode, self.win + WIN)], ram);
         let cdt = tc::check_tree(&slots, true);
-        tc::check_rooted(&cdt, &self.heads);
+        // A thread's master reply cap (made when it first runs) heads the
+        // list of its reply caps, as the root thread's does.
+        let masters = cdt.lists.iter().map(|l| l[0]).filter(|h| {
+            matches!(h.get().cap(), Cap::Reply { tcb, master: true, .. }
+                if Tcb::slot(crate::object::tcb::TcbRef::new(tcb), crate::object::tcb::TCB_REPLY) == *h)
+        });
+        let masters: Vec<u64> = masters.map(|h| h.paddr().0).collect();
+        match masters.iter().all(|m| self.heads.contains(m)) {
+            true => tc::check_rooted(&cdt, &self.heads),
+            false => {
+                let mut heads = self.heads.clone();
+                heads.extend(masters);
+                tc::check_rooted(&cdt, &heads)
+            }
+        }
         tc::check_memory(&cdt, &self.mem);
         self.cdt = cdt;
         if !self.snapshots {
@@ -412,6 +426,12 @@ impl World {
         let root = Tcb::slot(self.k.tcb, TCB_CTABLE).get().cap();
         let (_, cn) = lookup_cap(root, a.cnode).ok()?;
         lookup_slot_for_cnode_op(false, cn, a.index, a.depth).ok()
+    }
+
+    /// Keeps the generator's steps off root slot `index` (a cap the
+    /// refinement test's setup made and relies on).
+    pub fn protect(&mut self, index: u64) {
+        self.protected.insert(self.k.slot(index).paddr().0);
     }
 
     /// Whether a step may change `slot` (`None`: the lookup fails anyway):
