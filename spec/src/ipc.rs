@@ -55,7 +55,10 @@ impl State {
         }
     }
 
-    fn ntfn(&mut self, n: ObjId) -> Option<(&mut Vec<ObjId>, &mut Option<u64>, &mut Option<ObjId>)> {
+    fn ntfn(
+        &mut self,
+        n: ObjId,
+    ) -> Option<(&mut Vec<ObjId>, &mut Option<u64>, &mut Option<ObjId>)> {
         match self.objects.get_mut(&n)? {
             Object::Notification {
                 waiting,
@@ -119,9 +122,8 @@ impl State {
         grant_reply: bool,
     ) {
         let receiver = self.ep_queue(ep).and_then(|q| q.first().copied());
-        let receiver = receiver.filter(|&r| {
-            matches!(self.state_of(r), ThreadState::BlockedOnReceive { .. })
-        });
+        let receiver =
+            receiver.filter(|&r| matches!(self.state_of(r), ThreadState::BlockedOnReceive { .. }));
         let Some(dest) = receiver else {
             if blocking {
                 let s = ThreadState::BlockedOnSend {
@@ -196,7 +198,14 @@ impl State {
     /// each cap to `ep` itself arrives as its badge, the first other one
     /// is copied (derived) into the receiver's receive slot; transfer
     /// stops at the first cap that cannot go.
-    fn do_ipc_transfer(&mut self, sender: ObjId, ep: Option<ObjId>, badge: u64, grant: bool, receiver: ObjId) {
+    fn do_ipc_transfer(
+        &mut self,
+        sender: ObjId,
+        ep: Option<ObjId>,
+        badge: u64,
+        grant: bool,
+        receiver: ObjId,
+    ) {
         let Some(s) = self.thread(sender).cloned() else {
             return;
         };
@@ -225,7 +234,13 @@ impl State {
     }
 
     /// The caps of a transfer: (caps transferred, the unwrapped mask).
-    fn transfer_caps(&mut self, sender: ObjId, s: &Thread, ep: Option<ObjId>, receiver: ObjId) -> (u64, u64) {
+    fn transfer_caps(
+        &mut self,
+        sender: ObjId,
+        s: &Thread,
+        ep: Option<ObjId>,
+        receiver: ObjId,
+    ) -> (u64, u64) {
         if !self.has_buffer(sender, false) {
             return (0, 0);
         }
@@ -407,7 +422,8 @@ impl State {
                 };
                 let child = self.entry(master).and_then(|e| e.children.first().copied());
                 if let Some(c) = child {
-                    if matches!(self.cap(c), Some(Cap::Reply { tcb, master: false, .. }) if tcb == t) {
+                    if matches!(self.cap(c), Some(Cap::Reply { tcb, master: false, .. }) if tcb == t)
+                    {
                         self.delete(c, true);
                     }
                 }

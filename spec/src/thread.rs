@@ -24,7 +24,10 @@ pub enum ThreadState {
     Restart,
     /// Waiting in `ep`'s queue to receive, through a cap with Grant
     /// `grant` (which the reply cap of a Call it receives will carry).
-    BlockedOnReceive { ep: ObjId, grant: bool },
+    BlockedOnReceive {
+        ep: ObjId,
+        grant: bool,
+    },
     /// Waiting in `ep`'s queue to send with the badge and rights of the
     /// cap it sent through; `call`: a Call, which waits for a reply next.
     BlockedOnSend {
@@ -37,7 +40,9 @@ pub enum ThreadState {
     /// A Call was received; waiting for the reply.
     BlockedOnReply,
     /// Waiting in `ntfn`'s queue for a signal.
-    BlockedOnNotification { ntfn: ObjId },
+    BlockedOnNotification {
+        ntfn: ObjId,
+    },
 }
 
 impl ThreadState {

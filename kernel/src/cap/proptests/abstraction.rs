@@ -402,7 +402,9 @@ pub fn diff(kernel: &State, spec: &State) -> String {
                 Some(Object::CNode { slots: sa, .. } | Object::Tcb { slots: sa, .. }),
                 Some(Object::CNode { slots: sb, .. } | Object::Tcb { slots: sb, .. }),
             ) => {
-                if let (Some(Object::Tcb { thread: x, .. }), Some(Object::Tcb { thread: y, .. })) = (a, b) {
+                if let (Some(Object::Tcb { thread: x, .. }), Some(Object::Tcb { thread: y, .. })) =
+                    (a, b)
+                {
                     if x != y {
                         out += &format!("  thread {k:#x}:\n    kernel {x:?}\n    spec   {y:?}\n");
                     }

@@ -16,7 +16,7 @@
 
 use super::abstraction::{abstract_state, diff, observably_equal, without_watermark};
 use super::model::cnode_call;
-use super::world::World;
+use super::world::{Addr, World};
 use super::{env_or, step, Loc, Op, Step, WIN};
 use crate::arch::host::SimMachine;
 use crate::object::tcb::TcbRef;
@@ -60,6 +60,7 @@ struct Tally {
     preempted: u64,
     kicks: u64,
     abandoned: u64,
+    cancelled: u64,
 }
 
 impl Tally {
@@ -76,6 +77,7 @@ impl Tally {
         self.preempted += o.preempted;
         self.kicks += o.kicks;
         self.abandoned += o.abandoned;
+        self.cancelled += o.cancelled;
     }
 }
 
@@ -143,6 +145,13 @@ enum Act {
     Cspace(u8, Step),
     /// An IPC system call or a TCB invocation.
     Ipc(u8, Ipc),
+    /// CancelBadgedSends (through the root CNode) on the `i`-th endpoint
+    /// cap of the window, maybe preempted.
+    CancelBadged(u8, u8, Option<u8>),
+    /// Delete (or, `true`, Revoke) the `i`-th endpoint or notification
+    /// cap of the window, maybe preempted: with waiters, when it is the
+    /// last.
+    DeleteIpcObject(u8, u8, bool, Option<u8>),
 }
 
 fn target(ep: u32, ntfn: u32, reply: u32, tcb: u32, other: u32) -> BoxedStrategy<Target> {
@@ -188,16 +197,22 @@ fn ipc() -> impl Strategy<Value = Ipc> {
         1 => Just(None),
     ];
     let label = prop_oneof![3 => Just(0u64), 2 => 0u64..64, 1 => 0u64..(1 << 20)];
-    (sys, target(8, 4, 2, 0, 1), label, small_words(4), extra, receive).prop_map(
-        |(sys, cap, label, words, extra, receive)| Ipc {
+    (
+        sys,
+        target(8, 4, 2, 0, 1),
+        label,
+        small_words(4),
+        extra,
+        receive,
+    )
+        .prop_map(|(sys, cap, label, words, extra, receive)| Ipc {
             sys,
             cap,
             label,
             words,
             extra,
             receive,
-        },
-    )
+        })
 }
 
 /// TCB invocations: the specified methods mostly (priorities, suspend,
@@ -235,7 +250,14 @@ fn act() -> impl Strategy<Value = Act> {
         10 => (any::<u8>(), step()).prop_map(|(t, s)| Act::Cspace(t, s)),
         8 => (any::<u8>(), ipc()).prop_map(|(t, i)| Act::Ipc(t, i)),
         2 => (any::<u8>(), tcb_call()).prop_map(|(t, i)| Act::Ipc(t, i)),
+        1 => (any::<u8>(), any::<u8>(), irq()).prop_map(|(t, e, q)| Act::CancelBadged(t, e, q)),
+        1 => (any::<u8>(), any::<u8>(), any::<bool>(), irq())
+            .prop_map(|(t, e, r, q)| Act::DeleteIpcObject(t, e, r, q)),
     ]
+}
+
+fn irq() -> impl Strategy<Value = Option<u8>> {
+    prop_oneof![2 => Just(None), 1 => (1u8..4).prop_map(Some)]
 }
 
 /// The kernel and the specification side by side.
@@ -282,7 +304,10 @@ impl Pair {
         let pool = w.cptr(Loc::Boot(0));
         let ok = crate::testutil::ok();
         assert_eq!(w.k.retype(pool, T::Endpoint as u64, 0, w.win, 2), ok);
-        assert_eq!(w.k.retype(pool, T::Notification as u64, 0, w.win + 2, 1), ok);
+        assert_eq!(
+            w.k.retype(pool, T::Notification as u64, 0, w.win + 2, 1),
+            ok
+        );
         let buffer = w.k.tcb.get().ipc_buffer();
         let quarters = (0..4u64)
             .map(|i| (buffer & !0xFFF) | i << 10)
@@ -356,11 +381,11 @@ impl Pair {
     /// runs it (seL4's `activateThread`: Restart becomes Running).
     fn run_as(&self, t: TcbRef) {
         let k = crate::state::kernel();
+        crate::sched::dequeue(t);
         if k.current_tcb() != Some(t) {
             if let Some(c) = k.current_tcb().filter(|c| c.get().state().is_runnable()) {
                 crate::sched::enqueue(c);
             }
-            crate::sched::dequeue(t);
             k.set_current(Some(t));
             crate::object::vspace::activate_thread_vspace(t);
         }
@@ -552,18 +577,113 @@ impl Pair {
             return;
         }
         let sel = match a {
-            Act::Cspace(t, _) | Act::Ipc(t, _) => *t,
+            Act::Cspace(t, _)
+            | Act::Ipc(t, _)
+            | Act::CancelBadged(t, ..)
+            | Act::DeleteIpcObject(t, ..) => *t,
         };
         let Some(t) = self.runner(sel) else {
-            tally(|t| t.kicks += 1);
-            crate::ipc::restart(self.w.k.tcb);
-            self.spec.restart(self.root_tcb);
-            return self.compare(&("resume the root thread", a));
+            return self.kick(sel);
         };
+        let blocked = self.blocked();
         match a {
             Act::Cspace(_, st) => self.step_by(t, st),
             Act::Ipc(_, i) => self.ipc(t, i),
+            &Act::CancelBadged(_, ep, irq) => {
+                let slot = self.target(Target::Ep(ep));
+                let call = cnode_call(
+                    l::CNODE_CANCEL_BADGED_SENDS,
+                    Addr {
+                        cnode: init::CNODE,
+                        index: slot,
+                        depth: 64,
+                    },
+                    vec![],
+                    &[],
+                );
+                self.call_by(t, &call, irq, a);
+                self.compare(a);
+            }
+            &Act::DeleteIpcObject(_, i, revoke, irq) => {
+                let slot = match i % 2 {
+                    0 => self.target(Target::Ep(i / 2)),
+                    _ => self.target(Target::Ntfn(i / 2)),
+                };
+                let at = Addr {
+                    cnode: init::CNODE,
+                    index: slot,
+                    depth: 64,
+                };
+                if !self.w.may_change(self.w.resolve(at), revoke) {
+                    return tally(|t| t.skipped += 1);
+                }
+                let label = match revoke {
+                    true => l::CNODE_REVOKE,
+                    false => l::CNODE_DELETE,
+                };
+                self.call_by(t, &cnode_call(label, at, vec![], &[]), irq, a);
+                self.compare(a);
+            }
         }
+        // Threads a step took out of a queue or a reply wait (cancelled
+        // IPC: the object deleted, badged sends cancelled, a thread
+        // suspended) and that now restart or stop.
+        let cancelled = blocked
+            .iter()
+            .filter(|&&(b, _)| {
+                !matches!(
+                    self.spec.state_of(b),
+                    cairn_spec::ThreadState::BlockedOnReceive { .. }
+                        | cairn_spec::ThreadState::BlockedOnSend { .. }
+                        | cairn_spec::ThreadState::BlockedOnNotification { .. }
+                        | cairn_spec::ThreadState::BlockedOnReply
+                        | cairn_spec::ThreadState::Running
+                )
+            })
+            .count() as u64;
+        tally(|t| t.cancelled += cancelled);
+    }
+
+    /// The blocked threads of the spec and their states.
+    fn blocked(&self) -> Vec<(u64, cairn_spec::ThreadState)> {
+        self.spec
+            .objects
+            .iter()
+            .filter_map(|(&o, ob)| match ob {
+                cairn_spec::Object::Tcb { thread, .. }
+                    if !thread.state.runnable()
+                        && thread.state != cairn_spec::ThreadState::Inactive =>
+                {
+                    Some((o, thread.state))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// No thread can run: the `sel`-th thread with a CSpace that is not
+    /// runnable is resumed (seL4_TCB_Resume by a thread outside the
+    /// system), on both.
+    fn kick(&mut self, sel: u8) {
+        tally(|t| t.kicks += 1);
+        let stopped: Vec<u64> = self
+            .spec
+            .objects
+            .iter()
+            .filter(|(&o, ob)| {
+                matches!(ob, cairn_spec::Object::Tcb { slots, .. } if slots.contains_key(&0))
+                    && !self.spec.state_of(o).runnable()
+            })
+            .map(|(&o, _)| o)
+            .collect();
+        let t = stopped
+            .get(sel as usize % stopped.len().max(1))
+            .copied()
+            .unwrap_or(self.root_tcb);
+        crate::ipc::restart(TcbRef::new(crate::types::PAddr(t)));
+        crate::sched::schedule();
+        self.spec.restart(t);
+        self.compare(&("resume", t));
     }
 
     fn ipc(&mut self, t: u64, i: &Ipc) {
@@ -686,7 +806,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield) {:?}, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield) {:?}, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -695,6 +815,7 @@ fn run_chunks(steps: u64, seed: u64) {
         total.preempted,
         total.skipped,
         total.kicks,
+        total.cancelled,
         total.abandoned
     );
 }
