@@ -204,7 +204,10 @@ impl State {
         };
         let r = self.perform(t, slot, cap, inv, &extra, call, blocking);
         let write = self.has_buffer(t, true);
-        let th = self.thread_mut(t).ok_or(Unspecified::Abandon)?;
+        // A thread that destroyed its own TCB is gone.
+        let Some(th) = self.thread_mut(t) else {
+            return Ok(None);
+        };
         match &r {
             Err(e) if call => {
                 let (code, words) = e.code_and_words();
@@ -238,18 +241,30 @@ impl State {
     ) -> Result<(), SyscallError> {
         let restart = |s: &mut State| s.set_state(t, ThreadState::Restart);
         let no_write = SyscallError::InvalidCapability { index: 0 };
+        // The CNode methods and Retype check and perform in one function
+        // that changes nothing when it fails: the caller is in Restart
+        // while it performs (a Delete may suspend it), Running again if
+        // it failed.
+        let checked = |s: &mut State, f: &dyn Fn(&mut State) -> Result<(), SyscallError>| {
+            restart(s);
+            let r = f(s);
+            if r.is_err() {
+                s.set_state(t, ThreadState::Running);
+            }
+            r
+        };
         match cap {
             Some(cap @ Cap::CNode { .. }) => {
                 let args = Args {
                     words: &inv.words,
                     extra,
                 };
-                self.cnode_invoke(t, &cap, inv.label, &args)?;
-                restart(self);
+                checked(self, &|s| s.cnode_invoke(t, &cap, inv.label, &args))?;
             }
             Some(Cap::Untyped { .. }) if inv.label == crate::untyped::RETYPE => {
-                self.retype(slot, &inv.words, extra.first().copied())?;
-                restart(self);
+                checked(self, &|s| {
+                    s.retype(slot, &inv.words, extra.first().copied())
+                })?;
             }
             Some(Cap::Untyped { .. }) => return Err(SyscallError::IllegalOperation),
             Some(Cap::Endpoint { obj, badge, rights }) => {

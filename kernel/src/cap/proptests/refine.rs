@@ -152,6 +152,9 @@ enum Act {
     /// cap of the window, maybe preempted: with waiters, when it is the
     /// last.
     DeleteIpcObject(u8, u8, bool, Option<u8>),
+    /// Delete the `i`-th setup thread's (only) cap, maybe preempted: the
+    /// thread is destroyed, whatever it waits for or holds.
+    DeleteThread(u8, u8, Option<u8>),
 }
 
 fn target(ep: u32, ntfn: u32, reply: u32, tcb: u32, other: u32) -> BoxedStrategy<Target> {
@@ -253,6 +256,7 @@ fn act() -> impl Strategy<Value = Act> {
         1 => (any::<u8>(), any::<u8>(), irq()).prop_map(|(t, e, q)| Act::CancelBadged(t, e, q)),
         1 => (any::<u8>(), any::<u8>(), any::<bool>(), irq())
             .prop_map(|(t, e, r, q)| Act::DeleteIpcObject(t, e, r, q)),
+        1 => (any::<u8>(), any::<u8>(), irq()).prop_map(|(t, i, q)| Act::DeleteThread(t, i, q)),
     ]
 }
 
@@ -580,7 +584,8 @@ impl Pair {
             Act::Cspace(t, _)
             | Act::Ipc(t, _)
             | Act::CancelBadged(t, ..)
-            | Act::DeleteIpcObject(t, ..) => *t,
+            | Act::DeleteIpcObject(t, ..)
+            | Act::DeleteThread(t, ..) => *t,
         };
         let Some(t) = self.runner(sel) else {
             return self.kick(sel);
@@ -622,6 +627,16 @@ impl Pair {
                     false => l::CNODE_DELETE,
                 };
                 self.call_by(t, &cnode_call(label, at, vec![], &[]), irq, a);
+                self.compare(a);
+            }
+            &Act::DeleteThread(_, i, irq) => {
+                let slot = self.thread_caps[i as usize % self.thread_caps.len().max(1)];
+                let at = Addr {
+                    cnode: init::CNODE,
+                    index: slot,
+                    depth: 64,
+                };
+                self.call_by(t, &cnode_call(l::CNODE_DELETE, at, vec![], &[]), irq, a);
                 self.compare(a);
             }
         }
