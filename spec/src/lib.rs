@@ -45,3 +45,5 @@ pub use thread::{MsgInfo, Thread, ThreadState};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ipc;

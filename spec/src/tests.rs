@@ -7,12 +7,12 @@ use crate::invoke::Invocation;
 use crate::state::{Entry, Object, SlotId, State};
 use std::collections::BTreeMap;
 
-const TCB: u64 = 0x1000;
-const ROOT: u64 = 0x2000; // radix 4, guard 0 of 60 bits
-const UT: u64 = 0x10_0000; // 64 KiB untyped in root slot 1
-const BUFFER: u64 = 0x30_0000; // the thread's IPC buffer frame
+pub(crate) const TCB: u64 = 0x1000;
+pub(crate) const ROOT: u64 = 0x2000; // radix 4, guard 0 of 60 bits
+pub(crate) const UT: u64 = 0x10_0000; // 64 KiB untyped in root slot 1
+pub(crate) const BUFFER: u64 = 0x30_0000; // the thread's IPC buffer frame
 
-fn entry(cap: Cap) -> Entry {
+pub(crate) fn entry(cap: Cap) -> Entry {
     Entry {
         cap,
         original: true,
@@ -21,7 +21,7 @@ fn entry(cap: Cap) -> Entry {
     }
 }
 
-fn root_cap() -> Cap {
+pub(crate) fn root_cap() -> Cap {
     Cap::CNode {
         obj: ROOT,
         radix: 4,
@@ -32,7 +32,7 @@ fn root_cap() -> Cap {
 
 /// A thread whose CSpace is a 16-slot CNode holding itself (slot 0) and a
 /// 64 KiB untyped (slot 1).
-fn boot() -> State {
+pub(crate) fn boot() -> State {
     let mut objects = BTreeMap::new();
     let mut tcb = BTreeMap::new();
     tcb.insert(0, entry(root_cap()));
@@ -73,7 +73,7 @@ fn boot() -> State {
     }
 }
 
-fn call(
+pub(crate) fn call(
     s: &mut State,
     cptr: u64,
     label: u64,
@@ -90,7 +90,7 @@ fn call(
     answer.expect("an answer")
 }
 
-fn root(i: u64) -> SlotId {
+pub(crate) fn root(i: u64) -> SlotId {
     SlotId {
         obj: ROOT,
         index: i,
