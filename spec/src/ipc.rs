@@ -134,11 +134,15 @@ impl State {
                     call,
                 };
                 self.set_state(t, s);
-                self.ep_queue(ep).map(|q| q.push(t));
+                if let Some(q) = self.ep_queue(ep) {
+                    q.push(t);
+                }
             }
             return;
         };
-        self.ep_queue(ep).map(|q| q.remove(0));
+        if let Some(q) = self.ep_queue(ep) {
+            q.remove(0);
+        }
         let reply_grant = match self.state_of(dest) {
             ThreadState::BlockedOnReceive { grant, .. } => grant,
             _ => false,
@@ -177,13 +181,17 @@ impl State {
             match blocking {
                 true => {
                     self.set_state(t, ThreadState::BlockedOnReceive { ep, grant });
-                    self.ep_queue(ep).map(|q| q.push(t));
+                    if let Some(q) = self.ep_queue(ep) {
+                        q.push(t);
+                    }
                 }
                 false => self.thread_mut(t).map_or((), |x| x.badge = 0),
             }
             return;
         };
-        self.ep_queue(ep).map(|q| q.remove(0));
+        if let Some(q) = self.ep_queue(ep) {
+            q.remove(0);
+        }
         self.do_ipc_transfer(s, Some(ep), badge, s_grant, t);
         match (call, s_grant || s_grant_reply) {
             (true, true) => self.setup_caller_cap(s, t, grant),
@@ -386,7 +394,9 @@ impl State {
         match blocking {
             true => {
                 self.set_state(t, ThreadState::BlockedOnNotification { ntfn: n });
-                self.ntfn(n).map(|(w, _, _)| w.push(t));
+                if let Some((w, _, _)) = self.ntfn(n) {
+                    w.push(t);
+                }
             }
             false => self.thread_mut(t).map_or((), |x| x.badge = 0),
         }
@@ -408,11 +418,15 @@ impl State {
     pub fn cancel_ipc(&mut self, t: ObjId) {
         match self.state_of(t) {
             ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnReceive { ep, .. } => {
-                self.ep_queue(ep).map(|q| q.retain(|&x| x != t));
+                if let Some(q) = self.ep_queue(ep) {
+                    q.retain(|&x| x != t);
+                }
                 self.set_state(t, ThreadState::Inactive);
             }
             ThreadState::BlockedOnNotification { ntfn } => {
-                self.ntfn(ntfn).map(|(w, _, _)| w.retain(|&x| x != t));
+                if let Some((w, _, _)) = self.ntfn(ntfn) {
+                    w.retain(|&x| x != t);
+                }
                 self.set_state(t, ThreadState::Inactive);
             }
             ThreadState::BlockedOnReply => {
@@ -478,26 +492,36 @@ impl State {
                 _ => kept.push(t),
             }
         }
-        self.ep_queue(ep).map(|q| *q = kept);
+        if let Some(q) = self.ep_queue(ep) {
+            *q = kept;
+        }
     }
 
     /// seL4's `bindNotification` (§5.3).
     pub fn bind(&mut self, t: ObjId, n: ObjId) {
-        self.ntfn(n).map(|(_, _, b)| *b = Some(t));
-        self.thread_mut(t).map(|x| x.bound = Some(n));
+        if let Some((_, _, b)) = self.ntfn(n) {
+            *b = Some(t);
+        }
+        if let Some(x) = self.thread_mut(t) {
+            x.bound = Some(n);
+        }
     }
 
     /// seL4's `unbindNotification`: `t` loses its bound notification.
     pub fn unbind_notification(&mut self, t: ObjId) {
         if let Some(n) = self.thread_mut(t).and_then(|x| x.bound.take()) {
-            self.ntfn(n).map(|(_, _, b)| *b = None);
+            if let Some((_, _, b)) = self.ntfn(n) {
+                *b = None;
+            }
         }
     }
 
     /// seL4's `unbindMaybeNotification`: `n` loses its bound TCB.
     pub fn unbind_maybe_notification(&mut self, n: ObjId) {
         if let Some(t) = self.ntfn(n).and_then(|(_, _, b)| b.take()) {
-            self.thread_mut(t).map(|x| x.bound = None);
+            if let Some(x) = self.thread_mut(t) {
+                x.bound = None;
+            }
         }
     }
 }

@@ -408,10 +408,14 @@ impl Pair {
         }
         let at = |w: usize| regs.buffer_word(w);
         for (i, c) in inv.extra.iter().enumerate() {
-            at(122 + i).map(|a| write_word(a, *c));
+            if let Some(a) = at(122 + i) {
+                write_word(a, *c);
+            }
         }
         for (i, w) in receive.into_iter().flatten().enumerate() {
-            at(125 + i).map(|a| write_word(a, w));
+            if let Some(a) = at(125 + i) {
+                write_word(a, w);
+            }
         }
         let info = cairn_abi::message::MessageInfo::new(
             inv.label,
