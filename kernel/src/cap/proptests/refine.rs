@@ -61,6 +61,8 @@ struct Tally {
     kicks: u64,
     abandoned: u64,
     cancelled: u64,
+    caps_transferred: u64,
+    caps_unwrapped: u64,
 }
 
 impl Tally {
@@ -78,6 +80,8 @@ impl Tally {
         self.kicks += o.kicks;
         self.abandoned += o.abandoned;
         self.cancelled += o.cancelled;
+        self.caps_transferred += o.caps_transferred;
+        self.caps_unwrapped += o.caps_unwrapped;
     }
 }
 
@@ -716,8 +720,38 @@ impl Pair {
             let a = self.w.addr(l);
             [a.cnode, a.index, a.depth]
         });
+        let infos = |s: &State| -> Vec<(u64, cairn_spec::MsgInfo)> {
+            let threads = s.objects.iter().filter_map(|(&o, ob)| match ob {
+                cairn_spec::Object::Tcb { thread, .. } => Some((o, thread.info)),
+                _ => None,
+            });
+            threads.collect()
+        };
+        let mut before = infos(&self.spec);
+        // The caller's tag as it loads it: a message it receives differs.
+        let loaded = cairn_spec::MsgInfo {
+            label: inv.label,
+            unwrapped: 0,
+            extra: inv.extra.len() as u64,
+            length: inv.words.len() as u64,
+        };
+        before
+            .iter_mut()
+            .filter(|b| b.0 == t)
+            .for_each(|b| b.1 = loaded);
         self.syscall(t, i.sys, &inv, receive, None, i);
         self.compare(i);
+        // Messages delivered to other threads with caps or badges of caps.
+        for (o, info) in infos(&self.spec) {
+            if before.contains(&(o, info)) || info.extra == 0 {
+                continue;
+            }
+            let unwrapped = info.unwrapped.count_ones() as u64;
+            tally(|x| {
+                x.caps_transferred += info.extra - unwrapped;
+                x.caps_unwrapped += unwrapped;
+            });
+        }
     }
 
     /// The root thread makes the CNode or Retype call of `st`.
@@ -825,7 +859,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield) {:?}, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield) {:?}, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -835,6 +869,8 @@ fn run_chunks(steps: u64, seed: u64) {
         total.skipped,
         total.kicks,
         total.cancelled,
+        total.caps_transferred,
+        total.caps_unwrapped,
         total.abandoned
     );
 }
