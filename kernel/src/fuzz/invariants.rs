@@ -9,14 +9,17 @@
 //!   lands in a live object's slot (no dangling reference), subtrees nest,
 //!   rights only shrink downwards.
 //! * Memory: no capability names memory boot did not hand out, no two
-//!   objects overlap, every object lies in an untyped that is its
-//!   ancestor and below that untyped's watermark.
+//!   objects overlap, every object that lies in an untyped is its
+//!   descendant and below that untyped's watermark. (Not that every
+//!   object has an untyped ancestor: seL4 lets an untyped capability with
+//!   children be deleted, and its objects live on.)
 //! * Roots: every derivation list starts at a capability boot made (its
 //!   object is a boot object or a boot untyped's region, or it is one of
 //!   the object-less boot capabilities, or a thread's master reply
-//!   capability, which the kernel makes): no capability appears from
-//!   nothing. Boot capabilities may have moved, so this compares what
-//!   the head names, not where it is.
+//!   capability, which the kernel makes), or at an object left inside a
+//!   boot untyped after every untyped capability over it was deleted:
+//!   no capability appears from nothing. Boot capabilities may have
+//!   moved, so this compares what the head names, not where it is.
 //! * Queues: every endpoint's and notification's queue is a well-linked
 //!   list of threads in the matching blocked state whose blocking object
 //!   is that object; every thread blocked on an object is in its queue
@@ -67,15 +70,161 @@ pub fn reachable(boot: &BootFacts) -> Vec<SlotRef> {
 /// Runs every check; returns the slots found and the tree.
 pub fn check(boot: &BootFacts) -> (Vec<SlotRef>, Cdt) {
     let slots = reachable(boot);
-    let cdt = tc::check_tree(&slots, true);
-    tc::check_memory(&cdt, &boot.memory);
-    check_heads(&cdt, &boot.memory);
-    check_queues(&slots);
+    let cdt = check_slots(&slots, boot);
+    check_queues(&Named::of(&slots));
     (slots, cdt)
 }
 
-/// Every derivation list starts at a capability boot made.
+/// The checks that read nothing but the slots (and what boot made): the
+/// derivation tree, memory and the heads of the derivation lists.
+fn check_slots(slots: &[SlotRef], boot: &BootFacts) -> Cdt {
+    let cdt = tc::check_tree(slots, true);
+    tc::check_memory(&cdt, &boot.memory);
+    check_heads(&cdt, &boot.memory);
+    cdt
+}
+
+/// What the checks read of one slot: its capability's words and its
+/// derivation links and flags (everything [`check_slots`] and
+/// [`reachable`] read of it, nothing else).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct SlotImage {
+    words: [u64; 2],
+    prev: Option<SlotRef>,
+    next: Option<SlotRef>,
+    revocable: bool,
+    first_badged: bool,
+}
+
+impl SlotImage {
+    fn of(s: SlotRef) -> SlotImage {
+        let c = s.get();
+        SlotImage {
+            words: c.words().0,
+            prev: c.prev(),
+            next: c.next(),
+            revocable: c.revocable(),
+            first_badged: c.first_badged(),
+        }
+    }
+}
+
+/// The checks after every step, made cheap by checking only what can
+/// have changed since the last check that passed.
+///
+/// [`reachable`] and [`check_slots`] are functions of the bytes of the
+/// slots they reach (the roots are fixed; every other slot is reached
+/// through one of them; nothing else is read): if every slot the last
+/// passing check reached reads as it did then ([`SlotImage`]), the walk
+/// reaches the same slots and the slot checks give the same result, so
+/// they are not run again. Comparing about 300 slots costs a few
+/// microseconds; the walk and the slot checks cost a hundred. The queue
+/// checks read thread and endpoint fields that change with nearly every
+/// step (states, queue links) and are cheap: they run every time, on
+/// the objects the slots name (cached with the slots).
+#[derive(Default, Clone)]
+pub struct Checker {
+    /// The slots the last passing check reached, and what it read of each.
+    slots: Vec<SlotRef>,
+    image: Vec<SlotImage>,
+    /// The objects their capabilities name (for the queue checks).
+    named: Named,
+    /// Checks that walked the slots, and checks that found them unchanged.
+    pub full: u64,
+    pub quick: u64,
+}
+
+impl Checker {
+    /// Checks every invariant: the slot checks only if a slot the last
+    /// check reached has changed since (or there was none).
+    pub fn check(&mut self, boot: &BootFacts) {
+        if self.unchanged() {
+            self.quick += 1;
+            check_queues(&self.named);
+        } else {
+            self.check_full(boot);
+        }
+    }
+
+    /// Checks every invariant from scratch (walks every reachable slot).
+    pub fn check_full(&mut self, boot: &BootFacts) {
+        self.slots.clear();
+        self.image.clear();
+        let slots = reachable(boot);
+        check_slots(&slots, boot);
+        self.named = Named::of(&slots);
+        check_queues(&self.named);
+        self.full += 1;
+        self.image = slots.iter().map(|&s| SlotImage::of(s)).collect();
+        self.slots = slots;
+    }
+
+    /// Every slot reachable now (see [`reachable`]): the last check's, if
+    /// none of them changed since.
+    pub fn reachable(&self, boot: &BootFacts) -> Vec<SlotRef> {
+        if self.unchanged() {
+            self.slots.clone()
+        } else {
+            reachable(boot)
+        }
+    }
+
+    /// Whether a check passed and every slot it reached reads as it did.
+    fn unchanged(&self) -> bool {
+        !self.slots.is_empty()
+            && self
+                .slots
+                .iter()
+                .zip(&self.image)
+                .all(|(&s, i)| SlotImage::of(s) == *i)
+    }
+}
+
+/// The endpoints, notifications and threads that capabilities name.
+#[derive(Default, Clone)]
+struct Named {
+    eps: Vec<u64>,
+    ntfns: Vec<u64>,
+    tcbs: Vec<u64>,
+}
+
+impl Named {
+    fn of(slots: &[SlotRef]) -> Named {
+        let (mut eps, mut ntfns, mut tcbs) =
+            (FastSet::default(), FastSet::default(), FastSet::default());
+        for s in slots {
+            match s.get().cap() {
+                Cap::Endpoint { ptr, .. } => eps.insert(ptr.0),
+                Cap::Notification { ptr, .. } => ntfns.insert(ptr.0),
+                Cap::Thread { tcb } => tcbs.insert(tcb.0),
+                _ => false,
+            };
+        }
+        let sorted = |set: FastSet<u64>| {
+            let mut v: Vec<u64> = set.into_iter().collect();
+            v.sort_unstable();
+            v
+        };
+        Named {
+            eps: sorted(eps),
+            ntfns: sorted(ntfns),
+            tcbs: sorted(tcbs),
+        }
+    }
+}
+
+/// Every derivation list starts at a capability boot made, or at an
+/// object inside a boot untyped whose untyped capabilities are all
+/// deleted (seL4 lets an untyped capability with children be deleted;
+/// its objects live on, each at the head of its list). That no untyped
+/// capability left covers such an object is [`tc::check_memory`]'s (any
+/// untyped overlapping it must be its ancestor, and a head has none).
 fn check_heads(cdt: &Cdt, boot: &BootMemory) {
+    let orphan = |r: (u64, u32)| {
+        boot.untyped.iter().any(|&(s, bits)| {
+            s <= r.0 && r.0 as u128 + (1u128 << r.1) <= s as u128 + (1u128 << bits)
+        })
+    };
     for list in &cdt.lists {
         let Some(head) = list.first() else { continue };
         let cap = head.get().cap();
@@ -83,8 +232,7 @@ fn check_heads(cdt: &Cdt, boot: &BootMemory) {
             Cap::IrqControl | Cap::AsidControl | Cap::Domain => true,
             // Each thread's master reply cap, made by the kernel.
             Cap::Reply { master: true, .. } => true,
-            Cap::Untyped { .. } => cap_region(&cap).is_some_and(|r| boot.untyped.contains(&r)),
-            _ => cap_region(&cap).is_some_and(|r| boot.objects.contains(&r)),
+            _ => cap_region(&cap).is_some_and(|r| boot.objects.contains(&r) || orphan(r)),
         };
         assert!(
             ok,
@@ -110,17 +258,8 @@ fn queue_of(q: TcbQueue, limit: usize) -> Vec<u64> {
     v
 }
 
-fn check_queues(slots: &[SlotRef]) {
-    let (mut eps, mut ntfns, mut tcbs) =
-        (FastSet::default(), FastSet::default(), FastSet::default());
-    for s in slots {
-        match s.get().cap() {
-            Cap::Endpoint { ptr, .. } => eps.insert(ptr.0),
-            Cap::Notification { ptr, .. } => ntfns.insert(ptr.0),
-            Cap::Thread { tcb } => tcbs.insert(tcb.0),
-            _ => false,
-        };
-    }
+fn check_queues(named: &Named) {
+    let Named { eps, ntfns, tcbs } = named;
     // Thread -> (object, state) for every queued thread.
     let mut queued: FastMap<u64, (u64, ThreadState)> = FastMap::default();
     let mut enter = |obj: u64, q: Vec<u64>, want: ThreadState| {
@@ -132,7 +271,7 @@ fn check_queues(slots: &[SlotRef]) {
         }
     };
     let limit = tcbs.len() + 1;
-    for &ep in &eps {
+    for &ep in eps {
         let e = &EndpointRef::new(PAddr(ep)).get().queue;
         let q = queue_of(e.tcbs(), limit);
         let want = match e.state() {
@@ -149,7 +288,7 @@ fn check_queues(slots: &[SlotRef]) {
         );
         enter(ep, q, want);
     }
-    for &n in &ntfns {
+    for &n in ntfns {
         let o = &NotificationRef::new(PAddr(n)).get().queue;
         let q = queue_of(o.tcbs(), limit);
         assert_eq!(
@@ -159,7 +298,7 @@ fn check_queues(slots: &[SlotRef]) {
         );
         enter(n, q, ThreadState::BlockedOnNotification);
     }
-    for &t in &tcbs {
+    for &t in tcbs {
         let tcb = TcbRef::new(PAddr(t)).get();
         let s = tcb.state();
         match queued.get(&t) {

@@ -38,6 +38,8 @@ pub mod input;
 pub mod invariants;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_corrupt;
 
 use crate::api::Api;
 use crate::arch::host::SimMachine;
@@ -55,7 +57,7 @@ use crate::types::Region;
 use cairn_abi::message::MessageInfo;
 use cairn_abi::syscall::*;
 use input::Input;
-use invariants::BootFacts;
+use invariants::{BootFacts, Checker};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -105,6 +107,8 @@ pub struct World {
     threads: Vec<TcbRef>,
     /// Threads whose system call was preempted: the call they repeat.
     pending: HashMap<u64, i64>,
+    /// The invariant checks, with what the last one found.
+    checker: Checker,
 }
 
 /// The machine booted once per thread and saved, and the driver's view of
@@ -112,6 +116,9 @@ pub struct World {
 struct Booted {
     world: World,
     state: Box<KernelState>,
+    /// The checker as the check of the machine as booted left it (what
+    /// it read is what the rollback puts back).
+    checker: Checker,
 }
 
 thread_local! {
@@ -141,6 +148,7 @@ fn from_start<R>(f: impl FnOnce(&mut World) -> R) -> R {
             Some(mut booted) if !fresh => {
                 state::restore(&booted.state);
                 booted.world.pending.clear();
+                booted.world.checker.clone_from(&booted.checker);
                 booted
             }
             _ => {
@@ -148,6 +156,7 @@ fn from_start<R>(f: impl FnOnce(&mut World) -> R) -> R {
                 SimMachine::save();
                 Booted {
                     state: state::snapshot(),
+                    checker: world.checker.clone(),
                     world,
                 }
             }
@@ -156,20 +165,19 @@ fn from_start<R>(f: impl FnOnce(&mut World) -> R) -> R {
     })
 }
 
-/// Steps between two full checks of the invariants by default (see
-/// [`check_every`]).
-pub const CHECK_EVERY: usize = 8;
+/// Steps between two checks of the invariants by default (see
+/// [`check_every`]): every step.
+pub const CHECK_EVERY: usize = 1;
 
-/// How many steps a run takes between two full checks: [`CHECK_EVERY`],
-/// or `CAIRN_FUZZ_CHECK_EVERY` from the environment (1: after every step,
-/// e.g. to find the first step at which a finding's invariant breaks).
+/// How many steps a run takes between two checks: [`CHECK_EVERY`], or
+/// `CAIRN_FUZZ_CHECK_EVERY` from the environment (e.g. 8 for more
+/// executions a second at the price of states that break an invariant
+/// and mend it in between going unseen).
 ///
-/// The checks walk every reachable slot (about 300) and took 96 % of an
-/// execution when run after every step (measured: 123 µs a check, 2.6 µs
-/// a step, 8 µs a rollback); after every eighth step, after the last and
-/// at the end, an execution costs a quarter as much. A state that breaks
-/// an invariant and mends it within eight steps goes unseen; one that
-/// stays broken is seen at the next check. The steps checked are fixed by
+/// A check after every step is affordable because it walks the slots
+/// only when one of those the last check reached has changed
+/// ([`Checker`]); a full walk of about 300 slots cost 96 % of an
+/// execution when it ran after every step. The steps checked are fixed by
 /// the input, so a finding replays exactly.
 pub fn check_every() -> usize {
     thread_local! {
@@ -183,7 +191,7 @@ pub fn check_every() -> usize {
 }
 
 /// Runs `data` on `w`, checking the invariants every [`check_every`]
-/// steps and at the end.
+/// steps and, from scratch, at the end.
 fn run_on(w: &mut World, data: &[u8]) {
     let every = check_every();
     let mut input = Input::new(data);
@@ -196,7 +204,7 @@ fn run_on(w: &mut World, data: &[u8]) {
         }
     }
     w.finish();
-    w.check();
+    w.checker.check_full(&w.facts);
 }
 
 impl World {
@@ -246,14 +254,16 @@ impl World {
             cptrs,
             threads,
             pending: HashMap::new(),
+            checker: Checker::default(),
         };
-        w.check();
+        w.checker.check_full(&w.facts);
         w
     }
 
-    /// Checks every invariant.
+    /// Checks every invariant (walking the slots again only if one the
+    /// last check reached has changed, see [`Checker`]).
     pub fn check(&mut self) {
-        invariants::check(&self.facts);
+        self.checker.check(&self.facts);
     }
 
     /// One kernel entry, decided by the input, then the scheduler's
@@ -390,7 +400,9 @@ impl World {
             return;
         };
         // The slots as they are now (the last check may be steps old).
-        let named = invariants::reachable(&self.facts)
+        let named = self
+            .checker
+            .reachable(&self.facts)
             .iter()
             .any(|s| s.get().cap() == Cap::Thread { tcb: t.paddr() });
         if named {

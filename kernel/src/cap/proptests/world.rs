@@ -208,6 +208,7 @@ impl World {
             }
         }
         tc::check_memory(&cdt, &self.mem);
+        tc::check_ancestors(&cdt, &self.mem);
         self.cdt = cdt;
         if !self.snapshots {
             return;
