@@ -31,6 +31,7 @@
 //!   error: seL4 lets a CNode hold the only capability to itself, and
 //!   what such an island holds is out of reach but alive.)
 
+use crate::arch::host::SimMachine;
 use crate::cap::derive::cap_region;
 use crate::cap::tree_check::{self as tc, BootMemory, Cdt};
 use crate::cap::tree_check::{FastMap, FastSet};
@@ -117,11 +118,15 @@ impl SlotImage {
 /// through one of them; nothing else is read): if every slot the last
 /// passing check reached reads as it did then ([`SlotImage`]), the walk
 /// reaches the same slots and the slot checks give the same result, so
-/// they are not run again. Comparing about 300 slots costs a few
-/// microseconds; the walk and the slot checks cost a hundred. The queue
-/// checks read thread and endpoint fields that change with nearly every
-/// step (states, queue links) and are cheap: they run every time, on
-/// the objects the slots name (cached with the slots).
+/// they are not run again. Only the slots in pages the kernel translated
+/// an address in since that check are compared
+/// ([`SimMachine::recent_pages`]: every access to simulated RAM goes
+/// through a translation, and a rollback marks the pages it copies
+/// back); the others cannot have changed. The comparison costs a few
+/// microseconds; the walk and the slot checks of about 300 slots cost a
+/// hundred. The queue checks read thread and endpoint fields that change
+/// with nearly every step (states, queue links) and are cheap: they run
+/// every time, on the objects the slots name (cached with the slots).
 #[derive(Default, Clone)]
 pub struct Checker {
     /// The slots the last passing check reached, and what it read of each.
@@ -132,15 +137,21 @@ pub struct Checker {
     /// Checks that walked the slots, and checks that found them unchanged.
     pub full: u64,
     pub quick: u64,
+    /// The pages translated since the last check (a buffer).
+    recent: Vec<u64>,
 }
+
+/// Bytes per page of [`SimMachine::recent_pages`].
+const PAGE: u64 = 4096;
 
 impl Checker {
     /// Checks every invariant: the slot checks only if a slot the last
     /// check reached has changed since (or there was none).
     pub fn check(&mut self, boot: &BootFacts) {
-        if self.unchanged() {
+        if self.unchanged(boot.ram) {
             self.quick += 1;
             check_queues(&self.named);
+            SimMachine::clear_recent();
         } else {
             self.check_full(boot);
         }
@@ -157,26 +168,49 @@ impl Checker {
         self.full += 1;
         self.image = slots.iter().map(|&s| SlotImage::of(s)).collect();
         self.slots = slots;
+        SimMachine::clear_recent();
     }
 
     /// Every slot reachable now (see [`reachable`]): the last check's, if
     /// none of them changed since.
-    pub fn reachable(&self, boot: &BootFacts) -> Vec<SlotRef> {
-        if self.unchanged() {
+    pub fn reachable(&mut self, boot: &BootFacts) -> Vec<SlotRef> {
+        if self.unchanged(boot.ram) {
             self.slots.clone()
         } else {
             reachable(boot)
         }
     }
 
-    /// Whether a check passed and every slot it reached reads as it did.
-    fn unchanged(&self) -> bool {
-        !self.slots.is_empty()
-            && self
-                .slots
-                .iter()
-                .zip(&self.image)
-                .all(|(&s, i)| SlotImage::of(s) == *i)
+    /// Whether some slot the last check reached reads otherwise now (all
+    /// compared, whatever page they are in: for tests).
+    #[cfg(test)]
+    pub fn stale(&self) -> bool {
+        self.slots
+            .iter()
+            .zip(&self.image)
+            .any(|(&s, i)| SlotImage::of(s) != *i)
+    }
+
+    /// Whether a check passed and every slot it reached reads as it did
+    /// (those in pages translated since: the others have not changed).
+    fn unchanged(&mut self, ram: Region) -> bool {
+        if self.slots.is_empty() {
+            return false;
+        }
+        SimMachine::recent_pages(&mut self.recent);
+        let recent = &self.recent;
+        let maybe_written = |s: SlotRef| {
+            let Some(page) = s.paddr().0.checked_sub(ram.start).map(|o| o / PAGE) else {
+                return true;
+            };
+            recent
+                .get((page / 64) as usize)
+                .is_none_or(|w| w >> (page % 64) & 1 != 0)
+        };
+        self.slots
+            .iter()
+            .zip(&self.image)
+            .all(|(&s, i)| !maybe_written(s) || SlotImage::of(s) == *i)
     }
 }
 

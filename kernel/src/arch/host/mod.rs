@@ -46,6 +46,10 @@ struct Sim {
     /// goes through [`paddr_range_to_kptr`] or [`paddr_to_kptr`]), so that
     /// [`SimMachine::rollback`] copies back only those.
     touched: Box<[Cell<u64>]>,
+    /// The same since the last [`SimMachine::clear_recent`] (and every
+    /// page a rollback copied back): the fuzzer's checks compare only the
+    /// slots in these pages with what they last read.
+    recent: Box<[Cell<u64>]>,
     /// The machine as [`SimMachine::save`] left it.
     saved: Option<Box<Saved>>,
     /// The simulated `time` counter ([`now`]); tests set it.
@@ -206,6 +210,9 @@ impl SimMachine {
                 touched: (0..size.div_ceil(PAGE * 64))
                     .map(|_| Cell::new(0))
                     .collect(),
+                recent: (0..size.div_ceil(PAGE * 64))
+                    .map(|_| Cell::new(0))
+                    .collect(),
                 saved: None,
                 time: 0,
             })
@@ -255,6 +262,9 @@ impl SimMachine {
             let mut pages = 0;
             for (i, w) in m.touched.iter().enumerate() {
                 let mut bits = w.replace(0);
+                if let Some(r) = m.recent.get(i) {
+                    r.set(r.get() | bits);
+                }
                 while bits != 0 {
                     let page = i * 64 + bits.trailing_zeros() as usize;
                     bits &= bits - 1;
@@ -319,6 +329,22 @@ impl SimMachine {
                 m.irq_checks = 0;
             }
         })
+    }
+
+    /// Copies into `out` one bit per 4 KiB page of RAM (bit `n % 64` of
+    /// word `n / 64` for page `n`): whether the kernel translated an
+    /// address in it (so could have written it) since the last
+    /// [`SimMachine::clear_recent`], or a rollback copied it back.
+    pub fn recent_pages(out: &mut Vec<u64>) {
+        with_machine(|m| {
+            out.clear();
+            out.extend(m.recent.iter().map(Cell::get));
+        })
+    }
+
+    /// Forgets the pages [`SimMachine::recent_pages`] reports.
+    pub fn clear_recent() {
+        with_machine(|m| m.recent.iter().for_each(|w| w.set(0)))
     }
 
     /// Whether IRQ line `irq` is unmasked.
@@ -424,8 +450,12 @@ pub fn paddr_range_to_kptr(pa: PAddr, len: u64) -> usize {
         let first = off / PAGE;
         let last = (off + len.max(1)).div_ceil(PAGE).min(m.size.div_ceil(PAGE));
         for page in first..last {
-            if let Some(w) = m.touched.get((page / 64) as usize) {
-                w.set(w.get() | 1 << (page % 64));
+            let (i, bit) = ((page / 64) as usize, 1 << (page % 64));
+            if let Some(w) = m.touched.get(i) {
+                w.set(w.get() | bit);
+            }
+            if let Some(w) = m.recent.get(i) {
+                w.set(w.get() | bit);
             }
         }
         m.ptr as usize + off as usize
