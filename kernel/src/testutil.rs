@@ -229,9 +229,10 @@ impl TestKernel {
         crate::ipc::setup_reply_master(t);
         t.get().set_priority(prio);
         t.get().set_state(ThreadState::Running);
-        // MCS: a thread runs only on a SchedContext; each gets its own,
-        // and a reply object named by its reply register (so that its
-        // Recv and ReplyRecv need no more set-up).
+        // MCS: a thread runs only on a SchedContext; each gets its own
+        // (round robin, so that it runs as a classic thread does), and a
+        // reply object named by its reply register (so that its Recv and
+        // ReplyRecv need no more set-up).
         #[cfg(feature = "mcs")]
         {
             self.give_sched_context(t);
@@ -249,16 +250,23 @@ impl TestKernel {
         slot
     }
 
-    /// MCS: binds a new (unconfigured) SchedContext to `t`; returns its
-    /// root slot.
+    /// MCS: binds a fresh round-robin SchedContext (5 ms, the root's
+    /// timeslice, released now) to `t`, so that it can run as a classic
+    /// thread does (seL4's MCS threads without one never run); returns
+    /// its root slot.
     #[cfg(feature = "mcs")]
     pub fn give_sched_context(&self, t: TcbRef) -> u64 {
-        let slot = self.make(cairn_abi::object::ObjectType::SchedContext, 8, 1)[0];
+        use crate::object::sched_context::{bind_tcb, SchedContextRef};
+        let bits = cairn_abi::object::MIN_SCHED_CONTEXT_BITS as u64;
+        let slot = self.make(cairn_abi::object::ObjectType::SchedContext, bits, 1)[0];
         let Cap::SchedContext { ptr, size_bits } = self.cap(slot) else {
             panic!("no SchedContext in {slot}")
         };
-        let sc = crate::object::sched_context::SchedContextRef::new(ptr, size_bits);
-        crate::object::sched_context::bind_tcb(sc, t);
+        let sc = SchedContextRef::new(ptr, size_bits);
+        let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
+        let slice = clock.us_to_ticks(5_000).expect("5 ms");
+        sc.configure_min_refills(slice, slice, crate::arch::now(), clock.min_budget());
+        bind_tcb(sc, t);
         slot
     }
 

@@ -20,10 +20,30 @@ mod tests_fuzz;
 /// general path (the host tests' entry; on the machine the two are the
 /// separate [`Kernel`] calls, so that the fastpath can leave at once).
 pub fn handle_syscall(no: i64) {
+    if !mcs_entry(true) {
+        return;
+    }
     // The machine's MCS kernel has no fastpath yet (`Api::fastpath_syscall`).
     if crate::config::KERNEL_MCS || fastpath::syscall(no).is_none() {
         syscall::handle_syscall(no);
     }
+}
+
+/// MCS: every kernel entry reads the clock and charges the running
+/// scheduling context if it has run out (`sched::mcs::entry`); a system
+/// call (`syscall`) made on an exhausted budget is not performed (false:
+/// the thread makes it again when it next runs). Always true in the
+/// classic kernel (a constant: nothing is added to its paths).
+#[inline(always)]
+fn mcs_entry(_syscall: bool) -> bool {
+    #[cfg(feature = "mcs")]
+    {
+        if _syscall {
+            return crate::sched::mcs::entry_syscall();
+        }
+        crate::sched::mcs::entry();
+    }
+    true
 }
 
 use crate::arch::{BootParams, Kernel, Resume};
@@ -36,7 +56,10 @@ impl Kernel for Api {
     type BootError = BootError;
 
     fn boot(params: &BootParams) -> Result<(), BootError> {
-        crate::boot::boot_root_task(params)
+        crate::boot::boot_root_task(params)?;
+        #[cfg(feature = "mcs")]
+        crate::sched::mcs::start_clock();
+        Ok(())
     }
 
     #[inline(always)]
@@ -56,7 +79,9 @@ impl Kernel for Api {
 
     #[inline]
     fn handle_syscall(number: i64) {
-        syscall::handle_syscall(number)
+        if mcs_entry(true) {
+            syscall::handle_syscall(number)
+        }
     }
 
     /// A synchronous exception from user mode other than `ecall`
@@ -64,6 +89,7 @@ impl Kernel for Api {
     /// does not own the FPU (`fpu`: it gets the FPU and runs the
     /// instruction again), else a VM fault or a user exception (ABI ref §9).
     fn handle_exception(scause: u64, stval: u64) {
+        mcs_entry(false);
         if let Some(tcb) = crate::state::kernel().current_tcb() {
             if !crate::fpu::handle_fpu_trap(tcb, scause) {
                 crate::ipc::fault::handle_fault(tcb, crate::arch::exception_fault(scause, stval));
@@ -74,11 +100,19 @@ impl Kernel for Api {
     #[inline]
     fn handle_timer_tick(late: u64) {
         crate::state::kernel().record_timer_latency(late);
+        // MCS: no tick; the entry charges, the exit reprograms.
+        #[cfg(feature = "mcs")]
+        {
+            mcs_entry(false);
+            crate::sched::mcs::timer_interrupt();
+        }
+        #[cfg(not(feature = "mcs"))]
         crate::sched::timer_tick();
     }
 
     #[inline]
     fn handle_external_irq(irq: u32) {
+        mcs_entry(false);
         crate::object::irq::handle_interrupt(irq);
     }
 

@@ -81,9 +81,8 @@ pub fn handle_syscall(no: i64) {
                 handle_recv(tcb, true, false);
             }
         }
-        // MCS Yield (giving up the head refill) is the MCS scheduler's
-        // (docs/mcs.md): until then an UnknownSyscall fault.
-        SYS_YIELD if !config::KERNEL_MCS => sched::yield_current(),
+        // MCS: gives up the head refill (`sched::mcs::yield_current`).
+        SYS_YIELD => sched::yield_current(),
         SYS_DEBUG_PUT_CHAR if config::DEBUG_BUILD => {
             arch::console_putchar(t.reg(CAP_REGISTER) as u8)
         }

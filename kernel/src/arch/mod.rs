@@ -29,6 +29,7 @@
 //! | `irq_set_masked(irq, masked)` | mask or unmask an interrupt line (PLIC) |
 //! | `timebase_hz() -> u64` | frequency of the `time` counter (for benchmark figures and µs ↔ ticks) |
 //! | `now() -> u64` | the `time` counter (RISC-V `rdtime`; settable on the host: `SimMachine::set_time`), the MCS kernel's clock |
+//! | `set_deadline(u64)` | MCS: programs the one-shot timer for that `time` value (`u64::MAX`: never), clearing a pending timer interrupt: Sstc `stimecmp` or SBI set_timer; recorded on the host (`SimMachine::deadline`) |
 //! | `cycles() -> u64` | the cycle counter (instructions under icount; 0 on the host), for benchmark figures |
 //! | `exception_fault(scause, stval) -> Fault` | the fault a synchronous user exception raises |
 //! | `kernel_global_pte(index) -> u64` | the kernel's root-table entry `index` (256..512), copied into every VSpace root |

@@ -20,13 +20,13 @@
 //! | 0x40 | refill capacity, 0 = not configured | `scRefillMax` |
 //! | 0x48 | head refill index | `scRefillHead` |
 //! | 0x50 | tail refill index (inclusive) | `scRefillTail` |
-//! | 0x58 | bit 0 sporadic; bits 63..48 core | `scSporadic`, `scCore` |
+//! | 0x58 | bit 0 sporadic; bits 15..8 the object's size bits (set when configured); bits 63..48 core | `scSporadic`, `scCore` |
 //! | 0x60.. | refills: (release time, amount), 16 bytes each | `refill_t` |
 //!
 //! A zeroed object (a new one) is unconfigured: no refills, nothing bound.
 
 use crate::object::access::{read_word, write_word};
-use crate::sched::refill::{Refill, RefillState, Refills, Ticks, MIN_REFILLS};
+use crate::sched::refill::{Refill, RefillArray, RefillState, Refills, Ticks, MIN_REFILLS};
 use crate::sched::ticks::Clock;
 use crate::types::PAddr;
 
@@ -43,6 +43,11 @@ const REFILL_MAX: u64 = 0x40;
 const REFILL_HEAD: u64 = 0x48;
 const REFILL_TAIL: u64 = 0x50;
 const FLAGS: u64 = 0x58;
+/// Where the flags word keeps the object's size bits (a TCB names its
+/// SchedContext by address only; the scheduler needs the size to bound
+/// the refill array).
+const SIZE_SHIFT: u64 = 8;
+const SIZE_MASK: u64 = 0xff << SIZE_SHIFT;
 
 /// Bytes of a SchedContext before its refill array. Cairn keeps seL4's
 /// `sizeof(sched_context_t)` on RV64 (ABI ref §5: `seL4_CoreSchedContext
@@ -102,6 +107,47 @@ impl SchedContextRef {
 
     pub const fn paddr(self) -> PAddr {
         self.ptr
+    }
+
+    /// The SchedContext at `ptr` as a TCB names it, of the size recorded
+    /// when it was configured (an unconfigured one has room for no
+    /// refills: nothing reads or writes its array).
+    pub fn at(ptr: PAddr) -> SchedContextRef {
+        let bits = (read_word(ptr.add(FLAGS)) & SIZE_MASK) >> SIZE_SHIFT;
+        SchedContextRef::new(ptr, bits as u8)
+    }
+
+    /// Records the object's size in its header (see [`SchedContextRef::at`]).
+    fn record_size(self) {
+        let flags = self.word(FLAGS) & !SIZE_MASK;
+        self.set_word(FLAGS, flags | (self.size_bits as u64) << SIZE_SHIFT);
+    }
+
+    /// Runs `f` on the refill queue, in place in the object, with the
+    /// kernel's minimum budget; the header's bookkeeping is written back
+    /// afterwards. Does nothing (returns `None`) on an unconfigured one.
+    pub fn with_refills<R>(
+        self,
+        min_budget: Ticks,
+        f: impl FnOnce(&mut Refills<'_, InObject>) -> R,
+    ) -> Option<R> {
+        let mut st = self.refill_state();
+        if st.max == 0 {
+            return None;
+        }
+        let mut arr = InObject(self);
+        let r = f(&mut Refills::new(&mut st, &mut arr, min_budget));
+        self.set_refill_state(&st);
+        Some(r)
+    }
+
+    /// The head refill of a configured one.
+    pub fn head_refill(self) -> Option<Refill> {
+        let st = self.refill_state();
+        if st.max == 0 {
+            return None;
+        }
+        self.refill(st.head)
     }
 
     fn word(self, off: u64) -> u64 {
@@ -194,6 +240,7 @@ impl SchedContextRef {
         let mut st = RefillState::default();
         let mut buf = [Refill::default(); MIN_REFILLS as usize];
         Refills::new(&mut st, &mut buf, min).configure(budget, period, MIN_REFILLS, now);
+        self.record_size();
         self.set_refill_state(&st);
         for (i, r) in (0..).zip(buf) {
             self.set_refill(i, r);
@@ -281,6 +328,7 @@ impl SchedContextRef {
             c.max_refills
         };
         st.sporadic = c.sporadic;
+        self.record_size();
         self.set_refill_state(&st);
         for (i, r) in (0..).zip(buf) {
             self.set_refill(i, r);
@@ -295,6 +343,21 @@ impl SchedContextRef {
         self.set_word(REFILL_MAX, 0);
         let flags = self.word(FLAGS) & !1;
         self.set_word(FLAGS, flags);
+    }
+}
+
+/// The refill array of a SchedContext, read and written in place.
+pub struct InObject(SchedContextRef);
+
+impl RefillArray for InObject {
+    fn len(&self) -> u64 {
+        self.0.capacity()
+    }
+    fn get(&self, i: u64) -> Option<Refill> {
+        self.0.refill(i)
+    }
+    fn set(&mut self, i: u64, r: Refill) {
+        self.0.set_refill(i, r)
     }
 }
 

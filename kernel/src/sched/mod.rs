@@ -21,6 +21,9 @@ pub mod domain;
 // MCS (issue 12, docs/mcs.md): the sporadic-server refill queue and MCS
 // time. Only the MCS kernel uses them; their host tests run in every
 // configuration.
+// MCS: charging, the release queue and the one-shot timer.
+#[cfg(feature = "mcs")]
+pub mod mcs;
 #[cfg(any(feature = "mcs", test))]
 pub mod refill;
 #[cfg(any(feature = "mcs", test))]
@@ -46,19 +49,36 @@ fn queue_domain() -> usize {
     }
 }
 
+/// Whether `t` may join a ready queue: always in the classic kernel;
+/// under MCS only if schedulable (`mcs::admit`, which sends a thread on
+/// an exhausted context to the release queue).
+#[inline(always)]
+fn admit(_t: TcbRef) -> bool {
+    #[cfg(feature = "mcs")]
+    return mcs::admit(_t);
+    #[cfg(not(feature = "mcs"))]
+    true
+}
+
 /// Puts `t` at the head of its ready queue (seL4's `SCHED_ENQUEUE`).
 pub fn enqueue(t: TcbRef) {
-    kernel().ready().enqueue(t);
+    if admit(t) {
+        kernel().ready().enqueue(t);
+    }
 }
 
 /// Puts `t` at the tail of its ready queue (seL4's `SCHED_APPEND`).
 pub fn append(t: TcbRef) {
-    kernel().ready().append(t);
+    if admit(t) {
+        kernel().ready().append(t);
+    }
 }
 
-/// Takes `t` off its ready queue.
+/// Takes `t` off its ready queue (MCS: or the release queue).
 pub fn dequeue(t: TcbRef) {
     kernel().ready().dequeue(t);
+    #[cfg(feature = "mcs")]
+    mcs::release_remove(t);
 }
 
 /// seL4's `setThreadState`: sets the state and, if the running thread
@@ -99,8 +119,11 @@ pub fn reschedule_required() {
 /// kernel exit if it is the best choice; otherwise it waits in its queue.
 pub fn possible_switch_to(t: TcbRef) {
     #[cfg(feature = "mcs")]
-    if t.get().sched_context().is_none() {
-        return;
+    {
+        mcs::unblock_check(t);
+        if !mcs::admit(t) {
+            return;
+        }
     }
     if kernel().cur_domain() != t.get().domain() {
         enqueue(t);
@@ -160,6 +183,8 @@ fn choose_new_thread() {
 #[inline(never)]
 pub fn schedule() -> Option<TcbRef> {
     let k = kernel();
+    #[cfg(feature = "mcs")]
+    mcs::awaken();
     let action = action();
     if action != Action::ResumeCurrent {
         let cur = k.current_tcb();
@@ -169,7 +194,7 @@ pub fn schedule() -> Option<TcbRef> {
         }
         match action {
             Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
-            Action::SwitchTo(cand) if !is_schedulable(cand) => choose_new_thread(),
+            Action::SwitchTo(cand) if !can_switch_to(cand) => choose_new_thread(),
             Action::SwitchTo(cand) => {
                 let prio = cand.get().priority();
                 let fastfail = cur.is_none_or(|c| prio < c.get().priority());
@@ -187,7 +212,23 @@ pub fn schedule() -> Option<TcbRef> {
         }
     }
     kernel().set_action(Action::ResumeCurrent);
+    #[cfg(feature = "mcs")]
+    {
+        mcs::switch_sched_context();
+        mcs::set_next_interrupt();
+    }
     k.current_tcb()
+}
+
+/// Whether the candidate may still be switched to: runnable (MCS: and
+/// schedulable; its budget may have been taken since it was named).
+#[inline(always)]
+fn can_switch_to(cand: TcbRef) -> bool {
+    #[cfg(feature = "mcs")]
+    if !mcs::is_schedulable(cand) {
+        return false;
+    }
+    cand.get().state().is_runnable()
 }
 
 /// seL4's `activateThread`: a thread in Restart runs its system call (or
@@ -225,8 +266,17 @@ pub fn timer_tick() {
     }
 }
 
-/// `seL4_Yield`: the running thread goes to the tail of its priority.
+/// `seL4_Yield`: the running thread goes to the tail of its priority
+/// (MCS: it gives up its head refill, `mcs::yield_current`).
 pub fn yield_current() {
+    #[cfg(feature = "mcs")]
+    return mcs::yield_current();
+    #[cfg(not(feature = "mcs"))]
+    classic_yield();
+}
+
+#[cfg(not(feature = "mcs"))]
+fn classic_yield() {
     if let Some(c) = kernel().current_tcb() {
         dequeue(c);
         append(c);

@@ -84,19 +84,71 @@ pub struct RefillState {
 /// Bytes` includes them): round robin needs both.
 pub const MIN_REFILLS: u64 = 2;
 
+/// Where the refills are kept: a slice in the host tests and for the
+/// small copies `object::sched_context` makes, the SchedContext object
+/// itself (read and written in place) when the scheduler charges time.
+pub trait RefillArray {
+    /// How many refills it has room for.
+    fn len(&self) -> u64;
+    /// Refill `i`; `None` past the room.
+    fn get(&self, i: u64) -> Option<Refill>;
+    /// Sets refill `i`; nothing past the room.
+    fn set(&mut self, i: u64, r: Refill);
+}
+
+impl RefillArray for [Refill] {
+    fn len(&self) -> u64 {
+        <[Refill]>::len(self) as u64
+    }
+    fn get(&self, i: u64) -> Option<Refill> {
+        <[Refill]>::get(self, usize::try_from(i).ok()?).copied()
+    }
+    fn set(&mut self, i: u64, r: Refill) {
+        if let Some(slot) = usize::try_from(i).ok().and_then(|i| self.get_mut(i)) {
+            *slot = r;
+        }
+    }
+}
+
+impl<const N: usize> RefillArray for [Refill; N] {
+    fn len(&self) -> u64 {
+        N as u64
+    }
+    fn get(&self, i: u64) -> Option<Refill> {
+        RefillArray::get(self.as_slice(), i)
+    }
+    fn set(&mut self, i: u64, r: Refill) {
+        RefillArray::set(self.as_mut_slice(), i, r)
+    }
+}
+
+/// The host tests keep their arrays in vectors.
+#[cfg(test)]
+impl RefillArray for Vec<Refill> {
+    fn len(&self) -> u64 {
+        self.as_slice().len() as u64
+    }
+    fn get(&self, i: u64) -> Option<Refill> {
+        RefillArray::get(self.as_slice(), i)
+    }
+    fn set(&mut self, i: u64, r: Refill) {
+        RefillArray::set(self.as_mut_slice(), i, r)
+    }
+}
+
 /// A refill queue: the header's state over the object's refill array.
-pub struct Refills<'a> {
+pub struct Refills<'a, A: RefillArray + ?Sized = [Refill]> {
     st: &'a mut RefillState,
-    buf: &'a mut [Refill],
+    buf: &'a mut A,
     min_budget: Ticks,
 }
 
-impl<'a> Refills<'a> {
+impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
     /// The queue of `st` over `buf` (the refill array), with the kernel's
     /// minimum budget. A `max` larger than `buf` is clamped to it, so a
     /// corrupt header cannot reach outside the object.
-    pub fn new(st: &'a mut RefillState, buf: &'a mut [Refill], min_budget: Ticks) -> Self {
-        st.max = st.max.min(buf.len() as u64).max(1);
+    pub fn new(st: &'a mut RefillState, buf: &'a mut A, min_budget: Ticks) -> Self {
+        st.max = st.max.min(buf.len()).max(1);
         st.head = st.head.min(st.max - 1);
         st.tail = st.tail.min(st.max - 1);
         Refills {
@@ -251,6 +303,33 @@ impl<'a> Refills<'a> {
         !(self.ready(now) && self.sufficient(0))
     }
 
+    /// Gives up what is left of the head refill at `now` (`seL4_Yield`
+    /// under MCS: seL4 charges the whole head as if used). The head's
+    /// amount comes back one period after `now`, as if used from `now`
+    /// on: later than seL4's head-based release, never earlier, so the
+    /// window guarantee holds. Round robin: the timeslice ends, the whole
+    /// budget is available again at once (the thread goes to the end of
+    /// its queue). Call after charging the time actually used.
+    pub fn yield_head(&mut self, now: Ticks) {
+        if self.round_robin() {
+            self.set(0, Refill { time: now, amount: self.st.budget });
+            self.set(1, Refill { time: now, amount: 0 });
+            return;
+        }
+        let head = self.head();
+        let back = Refill {
+            time: now.saturating_add(self.st.period),
+            amount: head.amount,
+        };
+        if self.count() == 1 {
+            self.set(0, back);
+        } else {
+            self.pop();
+            self.push_or_merge(back);
+        }
+        self.ensure_min_head();
+    }
+
     /// Called when the thread becomes runnable at `now` (seL4's
     /// `refill_unblock_check`): a sporadic context whose head was released
     /// while it slept starts that refill now, and takes in the refills
@@ -360,23 +439,21 @@ impl<'a> Refills<'a> {
     /// `max` refills, as far as the array allows (at least one, so that
     /// index arithmetic never divides by zero).
     fn capacity(&self, max: u64) -> u64 {
-        max.min(self.buf.len() as u64).max(1)
+        max.min(self.buf.len()).max(1)
     }
 
     /// Array index of the `i`-th refill from the head.
-    fn index(&self, i: u64) -> usize {
-        ((self.st.head + i) % self.st.max) as usize
+    fn index(&self, i: u64) -> u64 {
+        (self.st.head + i) % self.st.max
     }
 
     fn get(&self, i: u64) -> Refill {
-        self.buf.get(self.index(i)).copied().unwrap_or_default()
+        self.buf.get(self.index(i)).unwrap_or_default()
     }
 
     fn set(&mut self, i: u64, r: Refill) {
         let at = self.index(i);
-        if let Some(slot) = self.buf.get_mut(at) {
-            *slot = r;
-        }
+        self.buf.set(at, r);
     }
 
     /// Appends `r`; the caller has checked that there is room.

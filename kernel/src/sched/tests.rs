@@ -50,6 +50,8 @@ fn equal_priority_candidate_waits_behind_the_current_thread() {
     assert_eq!(q, vec![a]);
 }
 
+// Classic: the tick (MCS has none; `sched::tests_mcs` covers its budgets).
+#[cfg(not(feature = "mcs"))]
 #[test]
 fn timeslice_expiry_round_robins_at_equal_priority() {
     let k = boot();

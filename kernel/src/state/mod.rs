@@ -23,6 +23,8 @@
 //! thread has its own state ([`reset`] starts afresh).
 
 pub mod domain_schedule;
+#[cfg(feature = "mcs")]
+pub mod mcs;
 pub mod ready_queues;
 
 use crate::object::tcb::{tcb_at, Tcb, TcbRef};
@@ -133,6 +135,9 @@ pub struct KernelState {
     /// interrupts (`preempt`): the cycle count at its last poll (or start)
     /// and the maximum since the measurement started.
     stretch: Cell<(u64, u64)>,
+    /// MCS: time, the running SchedContext and the release queue.
+    #[cfg(feature = "mcs")]
+    mcs: mcs::McsState,
 }
 
 impl KernelState {
@@ -153,6 +158,8 @@ impl KernelState {
             preemptions: Cell::new(0),
             bench: Cell::new((0, 0, 0, 0)),
             stretch: Cell::new((0, 0)),
+            #[cfg(feature = "mcs")]
+            mcs: mcs::McsState::new(),
         }
     }
 
@@ -178,6 +185,8 @@ impl KernelState {
             preemptions,
             bench,
             stretch,
+            #[cfg(feature = "mcs")]
+            mcs,
         } = self;
         let words = [
             (current, &o.current),
@@ -205,6 +214,8 @@ impl KernelState {
         }
         bench.set(o.bench.get());
         stretch.set(o.stretch.get());
+        #[cfg(feature = "mcs")]
+        mcs.copy_from(&o.mcs);
     }
 
     // ---- The running thread (seL4's `ksCurThread`) -------------------
@@ -279,6 +290,13 @@ impl KernelState {
     #[inline]
     pub fn count_tick(&self) {
         self.ticks.set(self.ticks.get().wrapping_add(1));
+    }
+
+    /// MCS: the scheduler's time bookkeeping and release queue.
+    #[cfg(feature = "mcs")]
+    #[inline]
+    pub fn mcs(&self) -> &mcs::McsState {
+        &self.mcs
     }
 
     // ---- Address spaces --------------------------------------------------

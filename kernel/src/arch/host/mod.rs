@@ -54,6 +54,9 @@ struct Sim {
     saved: Option<Box<Saved>>,
     /// The simulated `time` counter ([`now`]); tests set it.
     time: u64,
+    /// The one-shot timer's deadline as the kernel last programmed it
+    /// ([`set_deadline`]; `None`: never programmed).
+    deadline: Option<u64>,
 }
 
 /// A saved machine: its RAM and everything else [`Sim`] holds.
@@ -68,6 +71,7 @@ struct Saved {
     fpu: [u64; FPU_WORDS],
     fpu_copies: u64,
     time: u64,
+    deadline: Option<u64>,
 }
 
 /// Bytes per page the touched-page bitmap tracks.
@@ -215,6 +219,7 @@ impl SimMachine {
                     .collect(),
                 saved: None,
                 time: 0,
+                deadline: None,
             })
         });
     }
@@ -234,6 +239,7 @@ impl SimMachine {
                 fpu: m.fpu,
                 fpu_copies: m.fpu_copies,
                 time: m.time,
+                deadline: m.deadline,
             };
             m.saved = Some(Box::new(saved));
             for w in m.touched.iter() {
@@ -250,6 +256,12 @@ impl SimMachine {
                 m.time = t;
             }
         })
+    }
+
+    /// The deadline the kernel last programmed the timer for
+    /// ([`set_deadline`]), if it has programmed it at all.
+    pub fn deadline() -> Option<u64> {
+        SIM.with(|s| s.borrow().as_ref().and_then(|m| m.deadline))
     }
 
     /// Puts the machine back as [`SimMachine::save`] left it: the RAM
@@ -295,8 +307,10 @@ impl SimMachine {
                 fpu,
                 fpu_copies,
                 time,
+                deadline,
             } = &*saved;
             m.time = *time;
+            m.deadline = *deadline;
             m.console.clone_from(console);
             m.vspace = *vspace;
             m.irq_after = *irq_after;
@@ -601,6 +615,13 @@ pub fn timebase_hz() -> u64 {
 /// itself, so that tests are deterministic.
 pub fn now() -> u64 {
     SIM.with(|s| s.borrow().as_ref().map_or(0, |m| m.time))
+}
+
+/// MCS: programs the simulated one-shot timer (recorded for the tests:
+/// [`SimMachine::deadline`]; nothing fires by itself, a test delivers the
+/// interrupt).
+pub fn set_deadline(deadline: u64) {
+    with_machine(|m| m.deadline = Some(deadline));
 }
 
 /// The cycle counter: the host has none that means anything (0).

@@ -156,6 +156,9 @@ fn deleting_a_running_thread_suspends_it() {
         panic!()
     };
     let t = TcbRef::new(tcb);
+    // MCS: a thread runs only with a scheduling context.
+    #[cfg(feature = "mcs")]
+    k.give_sched_context(t);
     t.get().set_state(ThreadState::Running);
     crate::sched::enqueue(t);
     assert!(t.get().in_ready_queue());

@@ -120,9 +120,12 @@ pub struct Tcb {
     fault_handler: Cell<u64>,
     time_slice: Cell<u64>,
     flags: Cell<u64>,
-    /// Ready-queue links (TCB physical addresses, 0 = none).
+    /// Ready-queue links (TCB physical addresses, 0 = none); under MCS
+    /// also the release queue's (a thread is on one queue at most).
     sched_next: Cell<u64>,
     sched_prev: Cell<u64>,
+    /// Which of those queues the thread is on: 0 none, 1 a ready queue,
+    /// 2 the MCS release queue.
     in_ready_queue: Cell<u64>,
     /// Endpoint or notification queue links (TCB physical addresses).
     ep_next: Cell<u64>,
@@ -336,7 +339,23 @@ impl Tcb {
         self.sched_next.set(next);
     }
     pub fn in_ready_queue(&self) -> bool {
-        self.in_ready_queue.get() != 0
+        // Classic: only 0 or 1 (the same test as before MCS, instruction
+        // for instruction).
+        if crate::config::KERNEL_MCS {
+            self.in_ready_queue.get() == 1
+        } else {
+            self.in_ready_queue.get() != 0
+        }
+    }
+    /// MCS: whether the thread waits on the release queue
+    /// (`tcbInReleaseQueue`; `sched::mcs` keeps it).
+    #[cfg(feature = "mcs")]
+    pub fn in_release_queue(&self) -> bool {
+        self.in_ready_queue.get() == 2
+    }
+    #[cfg(feature = "mcs")]
+    pub fn set_in_release_queue(&self, v: bool) {
+        self.in_ready_queue.set(if v { 2 } else { 0 })
     }
     pub fn set_in_ready_queue(&self, v: bool) {
         self.in_ready_queue.set(v as u64)

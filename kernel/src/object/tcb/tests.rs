@@ -227,7 +227,7 @@ fn write_registers_errors() {
 fn write_registers_can_resume_the_target() {
     let k = boot();
     let (slot, t) = new_tcb(&k);
-    // MCS: only a thread with a SchedContext is queued.
+    // MCS: a thread runs only with a scheduling context.
     #[cfg(feature = "mcs")]
     k.give_sched_context(t);
     let r = k.call(slot, l::TCB_WRITE_REGISTERS, &[1, 1, 0x4000], &[]);
@@ -345,7 +345,7 @@ fn suspend_self_stops_the_caller_without_a_reply() {
 fn resume_restarts_only_a_stopped_thread() {
     let k = boot();
     let (slot, t) = new_tcb(&k);
-    // MCS: only a thread with a SchedContext is queued.
+    // MCS: a thread runs only with a scheduling context.
     #[cfg(feature = "mcs")]
     k.give_sched_context(t);
     t.get().set_priority(10);
@@ -389,7 +389,7 @@ fn resume_of_a_higher_priority_thread_switches_to_it() {
     let k = boot();
     k.tcb.get().set_priority(100);
     let (slot, t) = new_tcb(&k);
-    // MCS: only a thread with a SchedContext is queued.
+    // MCS: a thread runs only with a scheduling context.
     #[cfg(feature = "mcs")]
     k.give_sched_context(t);
     t.get().set_priority(200);

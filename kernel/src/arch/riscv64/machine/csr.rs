@@ -47,6 +47,15 @@ pub fn write_scounteren(v: u64) {
     unsafe { asm!("csrw scounteren, {0}", in(reg) v, options(nomem, nostack)) };
 }
 
+/// Writes `stimecmp` (Sstc): the next timer interrupt at `time` = `v`;
+/// this also clears a pending one. Only called when the hart has Sstc
+/// (`Platform::sstc`), which the firmware then enables for S-mode.
+pub fn write_stimecmp(v: u64) {
+    // SAFETY: the caller has checked that the hart has Sstc, so the CSR
+    // exists; writing it only sets when the timer interrupt is raised.
+    unsafe { asm!("csrw 0x14d, {0}", in(reg) v, options(nomem, nostack)) };
+}
+
 /// Writes `satp`. The caller passes a root whose entries 256..512 are the
 /// kernel's (every VSpace root gets them), so the kernel stays mapped.
 pub fn write_satp(v: u64) {

@@ -57,7 +57,7 @@ pub fn irq_set_masked(irq: u16, masked: bool) {
         plic_enable(irq as u32);
     }
 }
-pub use timer::{now, timebase_hz};
+pub use timer::{now, set_deadline, timebase_hz};
 
 /// Virtual address of physical address 0 in the physical-memory window.
 pub const PPTR_BASE: u64 = 0xFFFF_FFC0_0000_0000;

@@ -40,6 +40,9 @@ pub struct Platform {
     pub kernel_devices: Regions,
     /// `timebase-frequency` of /cpus (Hz).
     pub timebase: u64,
+    /// The first hart's ISA string names the Sstc extension (`stimecmp`
+    /// in S-mode; QEMU 7.2's `virt` has it, which OpenSBI enables).
+    pub sstc: bool,
     /// The PLIC, if any.
     pub plic: Option<PlicInfo>,
     /// The CLINT, if any.
@@ -100,6 +103,9 @@ struct Found {
     no_map: Regions,
     reserved: Regions,
     timebase: Option<u64>,
+    /// Whether the first hart's ISA string names Sstc (`None`: no hart
+    /// met yet).
+    sstc: Option<bool>,
     plic: Option<PlicInfo>,
     clint: Option<Region>,
     uart: Option<Region>,
@@ -135,6 +141,11 @@ impl Found {
         if node.depth == 1 && node.name == b"cpus" {
             self.timebase = node.prop(b"timebase-frequency").and_then(fdt::cells);
         }
+        if self.sstc.is_none() && node.depth == 2 && node.parent == Some(b"cpus") {
+            if let Some(isa) = node.prop(b"riscv,isa") {
+                self.sstc = Some(isa_has_sstc(isa));
+            }
+        }
         // The first node of each kind, as the tree lists them.
         if self.plic.is_none() && node.is_compatible(&["riscv,plic0", "sifive,plic-1.0.0"]) {
             self.plic = node.first_reg().map(|reg| PlicInfo {
@@ -169,6 +180,7 @@ pub fn from_blob(bytes: &[u8]) -> Result<Platform, &'static str> {
         no_map,
         mut reserved,
         timebase,
+        sstc,
         plic,
         clint,
         uart,
@@ -206,12 +218,23 @@ pub fn from_blob(bytes: &[u8]) -> Result<Platform, &'static str> {
         reserved: clipped,
         kernel_devices,
         timebase: timebase.ok_or("no timebase-frequency in /cpus")?,
+        sstc: sstc.unwrap_or(false),
         plic,
         clint,
         uart,
         test_finisher,
         dtb: Region::new(0, 0),
     })
+}
+
+/// Whether an ISA string (`rv64imafdc_zicsr_..._sstc`, NUL-terminated
+/// as the tree stores it) names Sstc: one of its `_`-separated
+/// multi-letter extensions.
+fn isa_has_sstc(isa: &[u8]) -> bool {
+    let isa = isa.strip_suffix(b"\0").unwrap_or(isa);
+    isa.split(|&b| b == b'_')
+        .skip(1)
+        .any(|e| e.eq_ignore_ascii_case(b"sstc"))
 }
 
 /// The PLIC context of the first hart's S-mode: the index of the first

@@ -27,7 +27,28 @@ pub fn start() {
         0
     });
     csr::set_sie(csr::IRQ_TIMER | csr::IRQ_EXTERNAL);
-    arm_next_tick();
+    // MCS: no tick; the scheduler programs the first deadline at its
+    // first decision (a constant: the classic kernel is unchanged).
+    if crate::config::KERNEL_MCS {
+        set_deadline(u64::MAX);
+    } else {
+        arm_next_tick();
+    }
+}
+
+/// MCS: programs the one-shot timer for `time` = `deadline` (timebase
+/// units; `u64::MAX`: never), which also clears a pending timer
+/// interrupt: Sstc's `stimecmp` where the hart has it (no trip to the
+/// firmware), SBI set_timer otherwise.
+pub fn set_deadline(deadline: u64) {
+    if let Some(m) = machine() {
+        DEADLINE.store(deadline, Ordering::Relaxed);
+        if m.platform.sstc {
+            csr::write_stimecmp(deadline);
+        } else {
+            sbi::set_timer(deadline, m.sbi_time);
+        }
+    }
 }
 
 /// Programs the next tick one tick length from now (which also clears the

@@ -206,7 +206,11 @@ fn handle_interrupt<K: Kernel>(cause: u64) {
     match cause {
         IRQ_S_TIMER => {
             let late = timer::lateness();
-            timer::arm_next_tick();
+            // MCS: one-shot; the kernel programs the next deadline when it
+            // leaves (a constant: the classic kernel is unchanged).
+            if !crate::config::KERNEL_MCS {
+                timer::arm_next_tick();
+            }
             K::handle_timer_tick(late);
         }
         IRQ_S_EXTERNAL => {

@@ -1,0 +1,396 @@
+//! MCS scheduling (issue 12, docs/mcs.md, "The scheduler"): time is
+//! charged to scheduling contexts, and a thread runs only on a released,
+//! sufficient head refill of its own SchedContext.
+//!
+//! * **Time.** Every kernel entry reads the clock ([`entry`], seL4's
+//!   `updateTimestamp`): the time since the last entry is what the
+//!   running SchedContext has used, kept uncharged until the context is
+//!   switched away from ([`commit_time`]) or runs out ([`check_budget`]).
+//! * **Budget.** At each entry the running context must still hold the
+//!   minimum budget after what it has used (seL4's `checkBudget`);
+//!   otherwise its usage is charged to its refills ([`charge_budget`]),
+//!   and it either goes to the end of its ready queue (its head refill is
+//!   still usable: round robin) or to the release queue until its head is
+//!   released (sporadic). A system call made on an exhausted budget is not
+//!   performed: the thread restarts it when it next runs. So a thread
+//!   whose budget is used up cannot run, whatever it does.
+//! * **Release queue.** Threads that are runnable but whose head refill
+//!   is not yet released (or too small) wait there, sorted by release
+//!   time; [`awaken`] moves those released to the ready queues at each
+//!   scheduling decision.
+//! * **Timer.** One-shot, programmed at kernel exit when something
+//!   changed ([`set_next_interrupt`]): the earlier of the running
+//!   context's budget end and the release queue's first release; no
+//!   periodic tick.
+//!
+//! Schedulable (seL4's `isSchedulable`): runnable, with a configured
+//! SchedContext whose head refill is released and holds the minimum
+//! budget. The ready-queue functions of `sched` admit only such threads
+//! ([`admit`]); a runnable thread on a configured but exhausted context
+//! goes to the release queue instead, and one without a configured
+//! context (a passive server) goes nowhere.
+
+use crate::object::sched_context::SchedContextRef;
+use crate::object::tcb::{tcb_at, TcbRef};
+use crate::sched::refill::Ticks;
+use crate::sched::ticks::Clock;
+use crate::state::kernel;
+
+/// The timer's rate.
+fn clock() -> Clock {
+    Clock::new(crate::arch::timebase_hz())
+}
+
+/// The kernel's minimum budget in ticks.
+fn min_budget() -> Ticks {
+    clock().min_budget()
+}
+
+/// The time scheduling decisions are taken at: the current kernel
+/// entry's, or the clock if it is later (work that makes threads runnable
+/// outside an entry: boot, and the host tests' direct invocations).
+fn now() -> Ticks {
+    kernel().mcs().cur_time().max(crate::arch::now())
+}
+
+/// The SchedContext bound to `t`, if any.
+pub fn sc_of(t: TcbRef) -> Option<SchedContextRef> {
+    t.get().sched_context().map(SchedContextRef::at)
+}
+
+/// Whether `sc`'s head refill is released at `now` and holds at least
+/// the minimum budget beyond `usage` (seL4's `refill_ready` and
+/// `refill_sufficient`). False for an unconfigured context.
+fn head_usable(sc: SchedContextRef, usage: Ticks, now: Ticks) -> bool {
+    sc.head_refill().is_some_and(|h| {
+        h.time <= now
+            && h.amount
+                .checked_sub(usage)
+                .is_some_and(|left| left >= min_budget())
+    })
+}
+
+/// seL4's `isSchedulable`: runnable, with a configured context whose head
+/// refill is released and sufficient.
+pub fn is_schedulable(t: TcbRef) -> bool {
+    t.get().state().is_runnable() && sc_of(t).is_some_and(|sc| head_usable(sc, 0, now()))
+}
+
+/// Whether `t` may go into a ready queue now. A runnable thread whose
+/// configured context is not usable yet goes to the release queue
+/// instead (seL4's `postpone`); one without a configured context is left
+/// out of both queues. A thread already on the release queue stays there.
+pub fn admit(t: TcbRef) -> bool {
+    let tcb = t.get();
+    if tcb.in_release_queue() {
+        return false;
+    }
+    let Some(sc) = sc_of(t).filter(|sc| sc.is_configured()) else {
+        return false;
+    };
+    if head_usable(sc, 0, now()) {
+        return true;
+    }
+    if tcb.state().is_runnable() {
+        release_enqueue(t);
+    }
+    false
+}
+
+/// A thread becomes runnable (woken, resumed, bound): a sporadic context
+/// whose head was released while it did not run starts that refill now
+/// (seL4's `refill_unblock_check`).
+pub fn unblock_check(t: TcbRef) {
+    if kernel().is_current(t) {
+        return;
+    }
+    if let Some(sc) = sc_of(t) {
+        if sc.refill_state().sporadic && kernel().mcs().cur_sc() != sc.paddr().0 {
+            sc.unblock_check(now());
+        }
+    }
+}
+
+// ---- Kernel entry -------------------------------------------------------
+
+/// Every kernel entry, before its event is handled (seL4's
+/// `updateTimestamp` then `checkBudget`): reads the clock and charges the
+/// running context if it has run out. Returns false if it has: the
+/// current thread's system call must not be performed (see
+/// [`entry_syscall`]).
+pub fn entry() -> bool {
+    kernel().mcs().update_time(crate::arch::now());
+    check_budget()
+}
+
+/// A system call's entry (seL4's `checkBudgetRestart`): if the budget has
+/// run out, the call is not performed and the thread, if still runnable,
+/// makes it again when it next runs. Returns whether to perform it.
+pub fn entry_syscall() -> bool {
+    if entry() {
+        return true;
+    }
+    if let Some(c) = kernel().current_tcb() {
+        if c.get().state().is_runnable() {
+            crate::sched::set_thread_state(c, crate::object::tcb::ThreadState::Restart);
+        }
+    }
+    false
+}
+
+/// The timer interrupt: the entry has charged what ran out; the next
+/// deadline is programmed at exit (seL4's `ackDeadlineIRQ` and
+/// `ksReprogram`).
+pub fn timer_interrupt() {
+    kernel().mcs().set_reprogram(true);
+}
+
+/// seL4's `checkBudget`: true if the running context still holds the
+/// minimum budget after what it has used; otherwise its usage is charged
+/// and it stops ([`charge_budget`]).
+pub fn check_budget() -> bool {
+    let ms = kernel().mcs();
+    let Some(sc) = running_sc() else {
+        return true;
+    };
+    if head_usable(sc, ms.consumed(), ms.cur_time()) {
+        return true;
+    }
+    charge_budget(true);
+    false
+}
+
+/// The running SchedContext, if configured.
+fn running_sc() -> Option<SchedContextRef> {
+    let sc = kernel().mcs().cur_sc();
+    (sc != 0)
+        .then(|| SchedContextRef::at(crate::types::PAddr(sc)))
+        .filter(|sc| sc.is_configured())
+}
+
+/// Charges the uncharged usage to the running context's refills and its
+/// `Consumed` count (seL4's `commitTime`). Usage while idle, or on a
+/// context deleted meanwhile, is dropped.
+pub fn commit_time() {
+    let ms = kernel().mcs();
+    let used = ms.take_consumed();
+    if used == 0 {
+        return;
+    }
+    if let Some(sc) = running_sc() {
+        let now = ms.cur_time();
+        sc.with_refills(min_budget(), |q| q.budget_check(used, now));
+        sc.set_consumed(sc.consumed().saturating_add(used));
+    }
+}
+
+/// seL4's `chargeBudget`: charges the usage, and if the current thread
+/// runs on this context it ends its timeslice ([`end_timeslice`]) and
+/// the scheduler chooses afresh.
+pub fn charge_budget(can_timeout_fault: bool) {
+    commit_time();
+    let k = kernel();
+    if let Some(c) = k.current_tcb() {
+        let on_it = sc_of(c).is_some_and(|sc| sc.paddr().0 == k.mcs().cur_sc());
+        if on_it && c.get().state().is_runnable() {
+            end_timeslice(c, can_timeout_fault);
+            crate::sched::reschedule_required();
+        }
+    }
+    k.mcs().set_reprogram(true);
+}
+
+/// seL4's `endTimeslice`: a thread whose head refill is still usable
+/// (round robin: a fresh timeslice) goes to the end of its ready queue;
+/// otherwise it waits on the release queue. With a timeout handler, a
+/// sporadic context's thread would get a timeout fault instead (see
+/// [`timeout_fault`]).
+fn end_timeslice(t: TcbRef, can_timeout_fault: bool) {
+    let Some(sc) = sc_of(t) else {
+        return;
+    };
+    let round_robin = {
+        let st = sc.refill_state();
+        st.budget == st.period
+    };
+    if can_timeout_fault && !round_robin && timeout_fault(t) {
+        return;
+    }
+    if head_usable(sc, 0, kernel().mcs().cur_time()) {
+        crate::sched::append(t);
+    } else {
+        release_enqueue(t);
+    }
+}
+
+/// SEAM (mcs-tcb): a thread whose budget ran out and whose TCB has a
+/// valid timeout handler is sent a timeout fault (seL4's
+/// `handleTimeout`) and this returns true. The TCB's timeout-handler
+/// slot and the fault delivery are the MCS TCB forms' work
+/// (docs/mcs.md); until they land no thread has a handler, so this is
+/// false and the thread waits for its next release, which
+/// `sched::tests_mcs::exhausted_thread_without_timeout_handler_is_postponed`
+/// checks.
+fn timeout_fault(_t: TcbRef) -> bool {
+    false
+}
+
+// ---- Yield ----------------------------------------------------------------
+
+/// `seL4_Yield` under MCS: the caller gives up what is left of its head
+/// refill (seL4's `handleYield` charges the whole head) and either goes
+/// to the end of its queue (round robin) or waits for its next release.
+/// Its `Consumed` count grows by the time it actually used only.
+pub fn yield_current() {
+    let k = kernel();
+    let Some(c) = k.current_tcb() else {
+        return;
+    };
+    commit_time();
+    if let Some(sc) = sc_of(c).filter(|sc| sc.paddr().0 == k.mcs().cur_sc()) {
+        let now = k.mcs().cur_time();
+        sc.with_refills(min_budget(), |q| q.yield_head(now));
+        crate::sched::dequeue(c);
+        end_timeslice(c, false);
+    }
+    crate::sched::reschedule_required();
+    k.mcs().set_reprogram(true);
+}
+
+// ---- Scheduling decisions -------------------------------------------------
+
+/// seL4's `switchSchedContext`, after the scheduler chose: if the thread
+/// to run has another context than the one whose time was running, the
+/// old one is charged and the timer is reprogrammed for the new one.
+pub fn switch_sched_context() {
+    let k = kernel();
+    let new = k
+        .current_tcb()
+        .and_then(|t| t.get().sched_context())
+        .map_or(0, |p| p.0);
+    if new != k.mcs().cur_sc() {
+        commit_time();
+        k.mcs().set_cur_sc(new);
+        k.mcs().set_reprogram(true);
+    }
+}
+
+/// At kernel exit: programs the timer if something changed (seL4's
+/// `setNextInterrupt`): the end of the running context's head refill (what
+/// it has left after its uncharged usage), or the release queue's first
+/// release if earlier; never if neither exists.
+pub fn set_next_interrupt() {
+    let ms = kernel().mcs();
+    if !ms.reprogram() {
+        return;
+    }
+    ms.set_reprogram(false);
+    let now = ms.cur_time();
+    let mut next = Ticks::MAX;
+    if let Some(h) = running_sc().and_then(|sc| sc.head_refill()) {
+        next = now.saturating_add(h.amount.saturating_sub(ms.consumed()));
+    }
+    if let Some(first) = tcb_at(ms.release_head()) {
+        next = next.min(release_time(first));
+    }
+    crate::arch::set_deadline(next);
+}
+
+/// Moves the threads whose head refill is released to the ready queues
+/// (seL4's `awaken`); at each scheduling decision.
+pub fn awaken() {
+    let now = kernel().mcs().cur_time().max(crate::arch::now());
+    while let Some(t) = tcb_at(kernel().mcs().release_head()) {
+        if release_time(t) > now {
+            break;
+        }
+        release_remove(t);
+        crate::sched::possible_switch_to(t);
+    }
+}
+
+// ---- The release queue ----------------------------------------------------
+
+/// When `t`'s head refill is released (never, without a configured one).
+fn release_time(t: TcbRef) -> Ticks {
+    sc_of(t)
+        .and_then(|sc| sc.head_refill())
+        .map_or(Ticks::MAX, |h| h.time)
+}
+
+/// Puts `t` on the release queue in release-time order, after any thread
+/// released at the same time (seL4's `tcbReleaseEnqueue`).
+pub fn release_enqueue(t: TcbRef) {
+    let tcb = t.get();
+    if tcb.in_release_queue() {
+        return;
+    }
+    kernel().ready().dequeue(t);
+    let ms = kernel().mcs();
+    let at = release_time(t);
+    let mut prev = None;
+    let mut next = tcb_at(ms.release_head());
+    while let Some(n) = next {
+        if release_time(n) > at {
+            break;
+        }
+        prev = Some(n);
+        next = tcb_at(n.get().sched_next());
+    }
+    let word = |x: Option<TcbRef>| x.map_or(0, |x| x.paddr().0);
+    tcb.set_sched_links(word(prev), word(next));
+    match prev {
+        Some(p) => p.get().set_sched_links(p.get().sched_prev(), t.paddr().0),
+        None => {
+            ms.set_release_head(t.paddr().0);
+            // A new first release: the timer may have to fire earlier.
+            ms.set_reprogram(true);
+        }
+    }
+    if let Some(n) = next {
+        n.get().set_sched_links(t.paddr().0, n.get().sched_next());
+    }
+    tcb.set_in_release_queue(true);
+}
+
+/// Takes `t` off the release queue, if it is on it (seL4's
+/// `tcbReleaseRemove`).
+pub fn release_remove(t: TcbRef) {
+    let tcb = t.get();
+    if !tcb.in_release_queue() {
+        return;
+    }
+    let ms = kernel().mcs();
+    let (prev, next) = (tcb.sched_prev(), tcb.sched_next());
+    match tcb_at(prev) {
+        Some(p) => p.get().set_sched_links(p.get().sched_prev(), next),
+        None => {
+            ms.set_release_head(next);
+            ms.set_reprogram(true);
+        }
+    }
+    if let Some(n) = tcb_at(next) {
+        n.get().set_sched_links(prev, n.get().sched_next());
+    }
+    tcb.set_sched_links(0, 0);
+    tcb.set_in_release_queue(false);
+}
+
+/// The release queue, first release first (tests and invariant checks).
+pub fn release_queue() -> impl Iterator<Item = TcbRef> {
+    let mut next = kernel().mcs().release_head();
+    core::iter::from_fn(move || {
+        let t = tcb_at(next)?;
+        next = t.get().sched_next();
+        Some(t)
+    })
+}
+
+/// Boot is over: the clock starts for the scheduler (seL4 sets
+/// `ksCurTime` at boot), so that the time boot took is not charged to the
+/// root thread.
+pub fn start_clock() {
+    let ms = kernel().mcs();
+    ms.update_time(crate::arch::now());
+    ms.take_consumed();
+}

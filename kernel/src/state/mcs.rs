@@ -1,0 +1,107 @@
+//! MCS: the scheduler's time bookkeeping (seL4's `ksCurTime`,
+//! `ksConsumed`, `ksCurSC`, `ksReprogram` and `ksReleaseHead`), part of
+//! [`super::KernelState`] in the MCS build only. `sched::mcs` changes it.
+//!
+//! Invariants: `consumed` is the time the running SchedContext has used
+//! since it was last charged, measured up to `cur_time`; the release
+//! queue holds only threads whose TCB is marked as on it (the TCB's queue
+//! word), linked through their scheduler links, sorted by the release
+//! time of their SchedContext's head refill (earliest first).
+
+use core::cell::Cell;
+
+/// The MCS scheduler's state outside objects.
+#[derive(Debug)]
+pub struct McsState {
+    /// The time of the current kernel entry (`ksCurTime`), in ticks.
+    cur_time: Cell<u64>,
+    /// Ticks used by the running SchedContext and not yet charged.
+    consumed: Cell<u64>,
+    /// The SchedContext whose time is running (`ksCurSC`; 0 = none).
+    cur_sc: Cell<u64>,
+    /// The timer must be programmed again at kernel exit.
+    reprogram: Cell<bool>,
+    /// The first thread of the release queue (TCB address; 0 = none).
+    release_head: Cell<u64>,
+}
+
+impl McsState {
+    pub(super) const fn new() -> McsState {
+        McsState {
+            cur_time: Cell::new(0),
+            consumed: Cell::new(0),
+            cur_sc: Cell::new(0),
+            reprogram: Cell::new(true),
+            release_head: Cell::new(0),
+        }
+    }
+
+    /// Makes this state a copy of `o` (host: `state::restore`).
+    #[cfg(not(target_os = "none"))]
+    pub(super) fn copy_from(&self, o: &McsState) {
+        let McsState {
+            cur_time,
+            consumed,
+            cur_sc,
+            reprogram,
+            release_head,
+        } = self;
+        cur_time.set(o.cur_time.get());
+        consumed.set(o.consumed.get());
+        cur_sc.set(o.cur_sc.get());
+        reprogram.set(o.reprogram.get());
+        release_head.set(o.release_head.get());
+    }
+
+    /// The time of the current kernel entry.
+    pub fn cur_time(&self) -> u64 {
+        self.cur_time.get()
+    }
+
+    /// A kernel entry at `now` (seL4's `updateTimestamp`): the time since
+    /// the last one is added to what the running context has used. A
+    /// clock that seems to run backwards adds nothing.
+    pub fn update_time(&self, now: u64) {
+        let since = now.saturating_sub(self.cur_time.get());
+        self.consumed
+            .set(self.consumed.get().saturating_add(since));
+        self.cur_time.set(self.cur_time.get().max(now));
+    }
+
+    /// Ticks used and not yet charged.
+    pub fn consumed(&self) -> u64 {
+        self.consumed.get()
+    }
+
+    /// Takes the uncharged ticks (they are being charged).
+    pub fn take_consumed(&self) -> u64 {
+        self.consumed.replace(0)
+    }
+
+    /// The running SchedContext's address, if any.
+    pub fn cur_sc(&self) -> u64 {
+        self.cur_sc.get()
+    }
+
+    pub fn set_cur_sc(&self, sc: u64) {
+        self.cur_sc.set(sc);
+    }
+
+    /// Whether the timer is to be programmed again at kernel exit.
+    pub fn reprogram(&self) -> bool {
+        self.reprogram.get()
+    }
+
+    pub fn set_reprogram(&self, v: bool) {
+        self.reprogram.set(v);
+    }
+
+    /// The first thread of the release queue (TCB address, 0 = none).
+    pub fn release_head(&self) -> u64 {
+        self.release_head.get()
+    }
+
+    pub fn set_release_head(&self, t: u64) {
+        self.release_head.set(t);
+    }
+}
