@@ -31,14 +31,15 @@ pub fn handle_syscall(no: i64) {
 
 /// MCS: every kernel entry reads the clock and charges the running
 /// scheduling context if it has run out (`sched::mcs::entry`); a system
-/// call (`syscall`) made on an exhausted budget is not performed (false:
-/// the thread makes it again when it next runs). Always true in the
-/// classic kernel (a constant: nothing is added to its paths).
+/// call or exception of the thread (`restart`) on an exhausted budget is
+/// not handled (false: the thread makes the call or runs the instruction
+/// again when it next runs; seL4's `MCS_DO_IF_BUDGET`). Always true in
+/// the classic kernel (a constant: nothing is added to its paths).
 #[inline(always)]
-fn mcs_entry(_syscall: bool) -> bool {
+fn mcs_entry(_restart: bool) -> bool {
     #[cfg(feature = "mcs")]
     {
-        if _syscall {
+        if _restart {
             return crate::sched::mcs::entry_syscall();
         }
         crate::sched::mcs::entry();
@@ -89,7 +90,9 @@ impl Kernel for Api {
     /// does not own the FPU (`fpu`: it gets the FPU and runs the
     /// instruction again), else a VM fault or a user exception (ABI ref §9).
     fn handle_exception(scause: u64, stval: u64) {
-        mcs_entry(false);
+        if !mcs_entry(true) {
+            return;
+        }
         if let Some(tcb) = crate::state::kernel().current_tcb() {
             if !crate::fpu::handle_fpu_trap(tcb, scause) {
                 crate::ipc::fault::handle_fault(tcb, crate::arch::exception_fault(scause, stval));

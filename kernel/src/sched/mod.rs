@@ -299,3 +299,5 @@ pub fn set_priority(t: TcbRef, prio: u64) {
 
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "mcs"))]
+mod tests_mcs;

@@ -1,0 +1,305 @@
+//! Host tests of the MCS scheduler on simulated time: threads with
+//! budgets and periods driven by the kernel's own entry points (the timer
+//! interrupt and system calls, as the machine layer calls them), the clock
+//! advanced to the deadline the kernel programmed.
+
+use super::mcs::{release_queue, sc_of};
+use super::*;
+use crate::arch::host::SimMachine;
+use crate::arch::{Kernel, CAP_REGISTER};
+use crate::object::sched_context::{Configure, SchedContextRef};
+use crate::object::tcb::{TcbRef, ThreadState};
+use crate::testutil::{boot, TestKernel};
+use cairn_abi::syscall::{SYS_DEBUG_CAP_IDENTIFY, SYS_YIELD};
+
+/// The simulated timebase: 10 ticks a µs.
+const US: u64 = 10;
+const MS: u64 = 1000 * US;
+
+type Api = crate::api::Api;
+
+/// The timer interrupt as the machine layer delivers it, then the exit.
+fn timer_irq() {
+    Api::handle_timer_tick(0);
+    Api::current_context();
+}
+
+/// A system call of the current thread as the machine layer makes it
+/// (fastpath, general path), then the exit.
+fn syscall(no: i64) {
+    crate::api::handle_syscall(no);
+    Api::current_context();
+}
+
+/// The root thread stops (the tests' threads have the processor alone).
+fn stop_root(k: &TestKernel) {
+    set_thread_state(k.tcb, ThreadState::Inactive);
+    Api::current_context();
+}
+
+/// A new thread at `prio` whose SchedContext gets `budget`/`period`
+/// (ticks) through `SchedControl_ConfigureFlags`'s perform step.
+fn thread(k: &TestKernel, prio: u64, budget: u64, period: u64, sporadic: bool) -> TcbRef {
+    let t = k.threads(prio, 1)[0];
+    let sc = sc_of(t).expect("a SchedContext");
+    crate::object::sched_control::perform(
+        sc,
+        &Configure {
+            budget,
+            period,
+            max_refills: 2,
+            badge: 0,
+            sporadic,
+        },
+    );
+    t
+}
+
+/// Runs the machine to `end`: each stretch until the programmed deadline
+/// (or `end`) is run by the current thread, then the timer fires. Returns
+/// the stretches (thread or idle, start, end).
+fn run_until(end: u64) -> Vec<(Option<TcbRef>, u64, u64)> {
+    let mut ran = vec![];
+    loop {
+        let now = crate::arch::now();
+        if now >= end {
+            return ran;
+        }
+        let deadline = SimMachine::deadline().expect("the timer is programmed");
+        assert!(deadline > now, "a deadline in the past: {deadline} at {now}");
+        let next = deadline.min(end);
+        ran.push((kernel().current_tcb(), now, next));
+        SimMachine::set_time(next);
+        if next == deadline {
+            timer_irq();
+        }
+    }
+}
+
+/// How long `t` ran in total, and the most it ran in any window of
+/// `period` (windows starting where a stretch of it starts: the maximum
+/// of a sliding window is at one of them).
+fn usage(ran: &[(Option<TcbRef>, u64, u64)], t: TcbRef, period: u64) -> (u64, u64) {
+    let mine: Vec<(u64, u64)> = ran
+        .iter()
+        .filter(|(r, _, _)| *r == Some(t))
+        .map(|&(_, s, e)| (s, e))
+        .collect();
+    let total = mine.iter().map(|(s, e)| e - s).sum();
+    let worst = mine
+        .iter()
+        .map(|&(w, _)| {
+            mine.iter()
+                .map(|&(s, e)| e.min(w + period).saturating_sub(s.max(w)))
+                .sum::<u64>()
+        })
+        .max()
+        .unwrap_or(0);
+    (total, worst)
+}
+
+#[test]
+fn a_high_priority_spinner_is_held_to_its_budget() {
+    let k = boot();
+    stop_root(&k);
+    // A hog at a high priority, 2 ms every 10 ms; a low thread in round
+    // robin (5 ms timeslices). Both spin: only the timer stops them.
+    let hog = thread(&k, 200, 2 * MS, 10 * MS, true);
+    let low = thread(&k, 100, 5 * MS, 5 * MS, false);
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(hog));
+    assert_eq!(SimMachine::deadline(), Some(2 * MS), "the hog's budget end");
+    let ran = run_until(100 * MS);
+    let (hog_total, hog_worst) = usage(&ran, hog, 10 * MS);
+    let (low_total, _) = usage(&ran, low, 5 * MS);
+    assert!(hog_worst <= 2 * MS, "hog ran {hog_worst} in one period");
+    assert_eq!(hog_total, 20 * MS, "and got all of its share");
+    assert_eq!(low_total, 80 * MS, "the low thread got the rest");
+    assert!(ran.iter().all(|(r, _, _)| r.is_some()), "never idle");
+    // Consumed reports the time used (charged at each switch).
+    let sc = sc_of(hog).unwrap();
+    assert_eq!(sc.consumed(), 20 * MS);
+}
+
+#[test]
+fn two_sporadic_threads_each_keep_to_their_share() {
+    let k = boot();
+    stop_root(&k);
+    let a = thread(&k, 150, 3 * MS, 5 * MS, true);
+    let b = thread(&k, 150, 1 * MS, 7 * MS, true);
+    Api::current_context();
+    let ran = run_until(70 * MS);
+    let (a_total, a_worst) = usage(&ran, a, 5 * MS);
+    let (b_total, b_worst) = usage(&ran, b, 7 * MS);
+    assert!(a_worst <= 3 * MS && b_worst <= MS, "{a_worst} {b_worst}");
+    // Each gets its budget at least once per period stretched by the
+    // other's budget (equal priorities do not preempt each other; a
+    // sporadic period counts from when the budget began to be used), and
+    // at most once per period.
+    assert!((33 * MS..=42 * MS).contains(&a_total), "a ran {a_total}");
+    assert!((7 * MS..=10 * MS).contains(&b_total), "b ran {b_total}");
+    // Idle when both wait for their releases, with the timer set for the
+    // next release.
+    let idle = ran.iter().filter(|(r, _, _)| r.is_none()).count();
+    assert!(idle > 0);
+}
+
+#[test]
+fn an_exhausted_thread_cannot_run_whatever_it_does() {
+    let k = boot();
+    let ntfn = k.make(cairn_abi::object::ObjectType::Notification, 0, 1)[0];
+    stop_root(&k);
+    let hog = thread(&k, 200, 2 * MS, 10 * MS, true);
+    let low = thread(&k, 100, 5 * MS, 5 * MS, false);
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(hog));
+    // The timer is late: the hog has run 3 ms when it signals.
+    SimMachine::set_time(3 * MS);
+    let h = hog.get();
+    // seL4_DebugCapIdentify answers in the cap register: observable.
+    h.set_reg(CAP_REGISTER, ntfn);
+    h.set_fault_ip(0x1000);
+    h.set_next_ip(0x1004);
+    syscall(SYS_DEBUG_CAP_IDENTIFY);
+    assert_eq!(h.reg(CAP_REGISTER), ntfn, "the call was not performed");
+    assert_eq!(kernel().current_tcb(), Some(low));
+    assert!(h.in_release_queue() && h.state() == ThreadState::Restart);
+    assert_eq!(release_queue().collect::<Vec<_>>(), vec![hog]);
+    // Its overrun is charged: having run more than its budget in one go,
+    // it gets it back a period after it stopped, and the timer is set for
+    // the low thread's timeslice.
+    let head = sc_of(hog).unwrap().head_refill().unwrap();
+    assert_eq!((head.time, head.amount), (13 * MS, 2 * MS));
+    assert_eq!(SimMachine::deadline(), Some(8 * MS));
+    // Yielding, faulting or calling again changes nothing: it is not
+    // running. At its release it runs again and makes the call again.
+    let ran = run_until(13 * MS + 1);
+    assert!(ran
+        .iter()
+        .all(|&(r, s, _)| r == Some(if s < 13 * MS { low } else { hog })));
+    assert_eq!(kernel().current_tcb(), Some(hog));
+    assert_eq!(h.next_ip(), 0x1000, "the system call is made again");
+    syscall(SYS_DEBUG_CAP_IDENTIFY);
+    assert_eq!(h.reg(CAP_REGISTER), k.cap(ntfn).tag(), "now it is");
+}
+
+#[test]
+fn an_exception_on_an_exhausted_budget_is_not_handled() {
+    let k = boot();
+    stop_root(&k);
+    let hog = thread(&k, 200, 2 * MS, 10 * MS, true);
+    let _low = thread(&k, 100, 5 * MS, 5 * MS, false);
+    Api::current_context();
+    SimMachine::set_time(2 * MS + 5 * US);
+    // An illegal instruction: no fault is delivered, the thread waits.
+    Api::handle_exception(2, 0);
+    Api::current_context();
+    assert_eq!(hog.get().state(), ThreadState::Restart);
+    assert!(hog.get().in_release_queue());
+}
+
+#[test]
+fn exhausted_thread_without_timeout_handler_is_postponed() {
+    // The timeout-fault seam (`mcs::timeout_fault`): without a handler
+    // the thread waits for its release. When the MCS TCB forms bring
+    // timeout handlers, a thread with one gets a timeout fault instead.
+    let k = boot();
+    stop_root(&k);
+    let t = thread(&k, 200, 2 * MS, 10 * MS, true);
+    Api::current_context();
+    run_until(2 * MS + 1);
+    assert!(t.get().in_release_queue());
+    assert_eq!(t.get().state(), ThreadState::Running);
+    assert_eq!(kernel().current_tcb(), None, "idle: nothing else to run");
+    assert_eq!(SimMachine::deadline(), Some(10 * MS), "its release");
+    run_until(10 * MS + 1);
+    assert_eq!(kernel().current_tcb(), Some(t));
+    assert_eq!(SimMachine::deadline(), Some(12 * MS));
+}
+
+#[test]
+fn yield_gives_up_the_head_refill() {
+    let k = boot();
+    stop_root(&k);
+    let a = thread(&k, 200, 2 * MS, 10 * MS, true);
+    let rr = thread(&k, 100, 5 * MS, 5 * MS, false);
+    Api::current_context();
+    // After 500 µs the sporadic thread yields: its remaining 1.5 ms are
+    // given up, back one period later, as is what it used.
+    SimMachine::set_time(500 * US);
+    syscall(SYS_YIELD);
+    assert_eq!(kernel().current_tcb(), Some(rr));
+    assert!(a.get().in_release_queue());
+    let sc = sc_of(a).unwrap();
+    assert_eq!(sc.consumed(), 500 * US, "only the time actually used");
+    let refills: Vec<_> = sc
+        .with_refills(0, |q| q.iter().map(|r| (r.time, r.amount)).collect())
+        .unwrap();
+    assert_eq!(refills, vec![(10 * MS, 500 * US), (10_500 * US, 1500 * US)]);
+    assert_eq!(SimMachine::deadline(), Some(5_500 * US), "rr's timeslice");
+    // A round-robin thread that yields goes to the end of its priority
+    // with a fresh timeslice.
+    let rr2 = thread(&k, 100, 5 * MS, 5 * MS, false);
+    SimMachine::set_time(1 * MS);
+    syscall(SYS_YIELD);
+    assert_eq!(kernel().current_tcb(), Some(rr2));
+    assert_eq!(kernel().ready().queue(0, 100).collect::<Vec<_>>(), vec![rr]);
+    let head = sc_of(rr).unwrap().head_refill().unwrap();
+    assert_eq!((head.time, head.amount), (1 * MS, 5 * MS));
+}
+
+#[test]
+fn timer_is_programmed_for_the_earliest_event() {
+    let k = boot();
+    stop_root(&k);
+    // Idle with nothing waiting: never.
+    timer_irq();
+    assert_eq!(SimMachine::deadline(), Some(u64::MAX));
+    // A thread whose budget is released later waits for it, and the
+    // timer is set for its release.
+    let t = thread(&k, 100, 1 * MS, 4 * MS, true);
+    let sc = sc_of(t).unwrap();
+    sc.with_refills(0, |q| q.yield_head(0)).unwrap();
+    assert_eq!(sc.head_refill().unwrap().time, 4 * MS);
+    set_thread_state(t, ThreadState::Inactive);
+    dequeue(t);
+    set_thread_state(t, ThreadState::Running);
+    possible_switch_to(t);
+    assert!(t.get().in_release_queue());
+    Api::current_context();
+    assert_eq!(SimMachine::deadline(), Some(4 * MS));
+    // At its release it runs, until its budget ends.
+    SimMachine::set_time(4 * MS);
+    timer_irq();
+    assert_eq!(kernel().current_tcb(), Some(t));
+    assert_eq!(SimMachine::deadline(), Some(5 * MS));
+    // Another thread in the release queue with an earlier release than
+    // the budget end sets the timer.
+    let u = thread(&k, 50, 1 * MS, 4 * MS, true);
+    let usc = sc_of(u).unwrap();
+    dequeue(u);
+    usc.with_refills(0, |q| q.yield_head(600 * US)).unwrap();
+    possible_switch_to(u);
+    assert!(u.get().in_release_queue());
+    SimMachine::set_time(4_200 * US);
+    timer_irq();
+    assert_eq!(SimMachine::deadline(), Some(4_600 * US));
+}
+
+#[test]
+fn deleting_a_waiting_thread_takes_it_off_the_release_queue() {
+    let k = boot();
+    stop_root(&k);
+    let a = thread(&k, 200, 2 * MS, 10 * MS, true);
+    let b = thread(&k, 200, 2 * MS, 20 * MS, true);
+    Api::current_context();
+    run_until(4 * MS + 1);
+    assert_eq!(release_queue().collect::<Vec<_>>(), vec![a, b]);
+    // Suspend (as TCB_Suspend and deletion do) dequeues it.
+    set_thread_state(a, ThreadState::Inactive);
+    dequeue(a);
+    assert_eq!(release_queue().collect::<Vec<_>>(), vec![b]);
+    assert!(!a.get().in_release_queue());
+    let sc = SchedContextRef::at(a.get().sched_context().unwrap());
+    assert!(sc.is_configured());
+}
