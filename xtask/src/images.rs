@@ -15,15 +15,19 @@ pub const MCS_TESTS: &str = "cairn-mcs-tests";
 /// A root task crate with its own workspace, built on its own and then
 /// handed to the image builder as `--rootserver`.
 pub const STANDALONE_DIR: &str = "user/hello";
+/// The MCS temporal-isolation root task (a workspace of its own, built
+/// only against the MCS user library: docs/mcs.md).
+pub const MCS_HOG_DIR: &str = "user/mcs-hog";
 
 /// Where an image's root task comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RootTask {
     /// A binary package of the `user/` workspace.
     Package(&'static str),
-    /// [`STANDALONE_DIR`] built separately, its ELF copied to a temporary
+    /// A crate with a workspace of its own ([`STANDALONE_DIR`],
+    /// [`MCS_HOG_DIR`]) built separately, its ELF copied to a temporary
     /// directory and used as a `--rootserver` path.
-    Standalone,
+    Standalone(&'static str),
     /// The CapDL loader with the system of this description (a path
     /// from the repository root) and its PDs (`crate::sysimage`).
     System(&'static str),
@@ -116,7 +120,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
     },
     TestImage {
         name: "rootserver-standalone",
-        root: RootTask::Standalone,
+        root: RootTask::Standalone(STANDALONE_DIR),
         config: "",
         machine: Machine::Virt,
         expect: Expect::SuccessWith("hello from a standalone root task"),
@@ -132,7 +136,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         // SchedContext (reply objects, donation and return: user/hello's
         // `mcs` module), and says hello only if that worked.
         name: "rootserver-standalone-mcs",
-        root: RootTask::Standalone,
+        root: RootTask::Standalone(STANDALONE_DIR),
         config: "mcs=on",
         machine: Machine::Virt,
         expect: Expect::SuccessWith("mcs ipc: a passive server answered 3 calls on the caller's SchedContext"),
@@ -157,6 +161,24 @@ pub const TEST_IMAGES: &[TestImage] = &[
         input: None,
         // Seconds when it works; this only bounds a hang.
         timeout: Duration::from_secs(60),
+        // Already MCS.
+        under_mcs: false,
+    },
+    TestImage {
+        // MCS temporal isolation (docs/mcs.md): a thread spinning at
+        // priority 200 on a 1 ms / 10 ms budget, the root thread spinning
+        // at 100; the root prints the hog's share and its longest wait.
+        name: "mcs-hog",
+        root: RootTask::Standalone(MCS_HOG_DIR),
+        config: "mcs=on",
+        // Under icount the time counter follows instructions, so the
+        // figures do not depend on how busy the host is.
+        machine: Machine::VirtIcount,
+        expect: Expect::SuccessWith("mcs-hog: the hog was held to its budget"),
+        input: None,
+        // About 2.3 s of QEMU on a loaded host; the table's worst case
+        // stays under 40 minutes.
+        timeout: Duration::from_secs(9),
         // Already MCS.
         under_mcs: false,
     },

@@ -4,7 +4,7 @@
 //! Each check is one named result (`test lint::<name> ... ok`), counted
 //! like any other test. The checks, in [`CHECKS`]:
 //! - `cargo fmt --check` in each workspace: the root one, `user/`,
-//!   and `user/hello` (a workspace of its own);
+//!   `user/hello` and `user/mcs-hog` (workspaces of their own);
 //! - `cargo clippy ... -- -D warnings` for the host builds (the root
 //!   workspace with all targets, tests included; the user libraries'
 //!   host tests) and for the bare-metal builds (the kernel for
@@ -54,7 +54,7 @@ struct Check {
 }
 
 /// Every cargo check, in the order run (then `unsafe-inventory`).
-const CHECKS: [Check; 14] = [
+const CHECKS: [Check; 16] = [
     Check {
         name: "fmt::root",
         dir: ".",
@@ -135,6 +135,18 @@ const CHECKS: [Check; 14] = [
         name: "clippy::user-lib-riscv64gc-mcs",
         dir: "user",
         tool: Tool::CrossClippy(Target::User, &["-p", "cairn-sel4", "--features", "mcs"]),
+    },
+    // The MCS-only root task (a workspace of its own, built only against
+    // the MCS user library).
+    Check {
+        name: "fmt::mcs-hog",
+        dir: "user/mcs-hog",
+        tool: Tool::Fmt,
+    },
+    Check {
+        name: "clippy::mcs-hog-riscv64gc",
+        dir: "user/mcs-hog",
+        tool: Tool::CrossClippy(Target::User, &["--features", "cairn-sel4/mcs"]),
     },
     // The libFuzzer target's own workspace (its code is the kernel's
     // `fuzz` module, which clippy::host checks; building fuzz/ itself
@@ -281,7 +293,7 @@ mod tests {
         };
         assert_eq!(
             dirs(|t| *t == Tool::Fmt),
-            [".", "user", "user/hello", "fuzz"]
+            [".", "user", "user/hello", "user/mcs-hog", "fuzz"]
         );
         assert_eq!(
             dirs(|t| matches!(t, Tool::HostClippy(_))),
@@ -302,6 +314,7 @@ mod tests {
                 ("user/hello", Target::User),
                 (".", Target::Kernel),
                 ("user", Target::User),
+                ("user/mcs-hog", Target::User),
             ]
         );
         // Every directory holds a manifest, and names are unique.

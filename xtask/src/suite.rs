@@ -226,11 +226,13 @@ fn build_all(b: &Builder, selected: &[(&TestImage, KernelConfig)]) -> Vec<Result
         if !packages.is_empty() {
             user.insert(features, b.user_programs(&packages, &cfg));
         }
-        if selected
-            .iter()
-            .any(|(i, c)| i.root == RootTask::Standalone && c.cargo_features() == features)
-        {
-            standalone.insert(features, standalone_rootserver(b, &cfg));
+        for dir in selected.iter().filter_map(|(i, c)| match i.root {
+            RootTask::Standalone(dir) if c.cargo_features() == features => Some(dir),
+            _ => None,
+        }) {
+            standalone
+                .entry((features, dir))
+                .or_insert_with(|| standalone_rootserver(b, &cfg, dir));
         }
     }
 
@@ -248,8 +250,8 @@ fn build_all(b: &Builder, selected: &[(&TestImage, KernelConfig)]) -> Vec<Result
                     .get(p)
                     .ok_or("not built")?
                     .clone(),
-                RootTask::Standalone => standalone
-                    .get(features)
+                RootTask::Standalone(dir) => standalone
+                    .get(&(features, dir))
                     .ok_or("not built")?
                     .as_ref()
                     .map_err(Clone::clone)?
@@ -266,8 +268,8 @@ fn build_all(b: &Builder, selected: &[(&TestImage, KernelConfig)]) -> Vec<Result
 /// Builds the standalone root task for `cfg`'s ABI and copies its ELF out
 /// of the repository, so that the image is made from an arbitrary
 /// `--rootserver` path exactly as a user would pass one.
-fn standalone_rootserver(b: &Builder, cfg: &KernelConfig) -> Result<PathBuf, String> {
-    let exe = b.standalone(&crate::build::repo_root().join(images::STANDALONE_DIR), cfg)?;
+fn standalone_rootserver(b: &Builder, cfg: &KernelConfig, dir: &str) -> Result<PathBuf, String> {
+    let exe = b.standalone(&crate::build::repo_root().join(dir), cfg)?;
     let dir = rootserver_dir().join(crate::build::config_tag(cfg));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = exe.file_name().ok_or("executable without a file name")?;

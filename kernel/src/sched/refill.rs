@@ -252,15 +252,19 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
         let budget = self.st.budget;
         let start = now.saturating_sub(usage);
         if usage > budget {
-            // Ran more than the whole budget in one go (only a kernel that
-            // missed its timer could): everything is used; released one
-            // period after the end, later than any part of it needs.
+            // Ran more than the whole budget in one go (the timer's
+            // interrupt comes a little after the budget's end): everything
+            // is used, and the budget comes back one period after the
+            // start delayed by the overrun (`now - budget + period`), so
+            // that no window of one period holds more than the budget: a
+            // window holding the end of this run ends before the next
+            // release plus what it holds of this run beyond the budget.
             self.st.head = 0;
             self.st.tail = 0;
             self.set(
                 0,
                 Refill {
-                    time: now.saturating_add(self.st.period),
+                    time: now.saturating_add(self.st.period).saturating_sub(budget),
                     amount: budget,
                 },
             );
@@ -312,8 +316,20 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
     /// its queue). Call after charging the time actually used.
     pub fn yield_head(&mut self, now: Ticks) {
         if self.round_robin() {
-            self.set(0, Refill { time: now, amount: self.st.budget });
-            self.set(1, Refill { time: now, amount: 0 });
+            self.set(
+                0,
+                Refill {
+                    time: now,
+                    amount: self.st.budget,
+                },
+            );
+            self.set(
+                1,
+                Refill {
+                    time: now,
+                    amount: 0,
+                },
+            );
             return;
         }
         let head = self.head();

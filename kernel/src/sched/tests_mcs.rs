@@ -66,7 +66,10 @@ fn run_until(end: u64) -> Vec<(Option<TcbRef>, u64, u64)> {
             return ran;
         }
         let deadline = SimMachine::deadline().expect("the timer is programmed");
-        assert!(deadline > now, "a deadline in the past: {deadline} at {now}");
+        assert!(
+            deadline > now,
+            "a deadline in the past: {deadline} at {now}"
+        );
         let next = deadline.min(end);
         ran.push((kernel().current_tcb(), now, next));
         SimMachine::set_time(next);
@@ -165,18 +168,18 @@ fn an_exhausted_thread_cannot_run_whatever_it_does() {
     assert_eq!(kernel().current_tcb(), Some(low));
     assert!(h.in_release_queue() && h.state() == ThreadState::Restart);
     assert_eq!(release_queue().collect::<Vec<_>>(), vec![hog]);
-    // Its overrun is charged: having run more than its budget in one go,
-    // it gets it back a period after it stopped, and the timer is set for
-    // the low thread's timeslice.
+    // Its overrun is charged: having run 1 ms more than its budget in one
+    // go, it gets it back a period after it began plus the overrun, and
+    // the timer is set for the low thread's timeslice.
     let head = sc_of(hog).unwrap().head_refill().unwrap();
-    assert_eq!((head.time, head.amount), (13 * MS, 2 * MS));
+    assert_eq!((head.time, head.amount), (11 * MS, 2 * MS));
     assert_eq!(SimMachine::deadline(), Some(8 * MS));
     // Yielding, faulting or calling again changes nothing: it is not
     // running. At its release it runs again and makes the call again.
-    let ran = run_until(13 * MS + 1);
+    let ran = run_until(11 * MS + 1);
     assert!(ran
         .iter()
-        .all(|&(r, s, _)| r == Some(if s < 13 * MS { low } else { hog })));
+        .all(|&(r, s, _)| r == Some(if s < 11 * MS { low } else { hog })));
     assert_eq!(kernel().current_tcb(), Some(hog));
     assert_eq!(h.next_ip(), 0x1000, "the system call is made again");
     syscall(SYS_DEBUG_CAP_IDENTIFY);

@@ -63,8 +63,7 @@ impl McsState {
     /// clock that seems to run backwards adds nothing.
     pub fn update_time(&self, now: u64) {
         let since = now.saturating_sub(self.cur_time.get());
-        self.consumed
-            .set(self.consumed.get().saturating_add(since));
+        self.consumed.set(self.consumed.get().saturating_add(since));
         self.cur_time.set(self.cur_time.get().max(now));
     }
 

@@ -266,6 +266,9 @@ proptest! {
         for (usage, at) in usages {
             q.budget_check(usage, at);
             q.unblock_check(at);
+            if usage % 3 == 0 {
+                q.yield_head(at);
+            }
             prop_assert!(q.count() >= 1 && q.count() <= 4);
             let _ = (q.ready(at), q.sufficient(usage), q.total());
         }
@@ -396,4 +399,46 @@ fn a_corrupt_header_stays_inside_the_array() {
     let q = Refills::new(&mut st, &mut buf, MIN_BUDGET);
     assert!(q.count() <= 3);
     assert_eq!(q.state().max, 3);
+}
+
+#[test]
+fn an_overrun_delays_the_next_release_by_the_overrun_only() {
+    // 1 000 every 10 000, used from 0 and stopped at 1 050 (the timer
+    // came 50 late): the budget is back at 10 050, so any window of one
+    // period that does not hold the overrun itself holds the budget.
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    assert!(q.budget_check(1_050, 1_050));
+    assert_eq!(
+        q.iter().collect::<Vec<_>>(),
+        vec![Refill {
+            time: 10_050,
+            amount: 1_000
+        }]
+    );
+    assert_eq!(q.total(), 1_000);
+}
+
+#[test]
+fn yielding_gives_the_head_back_one_period_later() {
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    assert!(!q.budget_check(300, 300));
+    q.yield_head(300);
+    let refills: Vec<_> = q.iter().map(|r| (r.time, r.amount)).collect();
+    assert_eq!(refills, vec![(10_000, 300), (10_300, 700)]);
+    assert!(!q.ready(9_999) && q.ready(10_000));
+    // Round robin: the timeslice starts afresh.
+    let mut rr = Sim::new(1_000, 1_000, 2, false, 0);
+    let q = &mut rr.q();
+    q.budget_check(300, 300);
+    q.yield_head(300);
+    assert_eq!(
+        q.head(),
+        Refill {
+            time: 300,
+            amount: 1_000
+        }
+    );
+    assert_eq!(q.total(), 1_000);
 }
