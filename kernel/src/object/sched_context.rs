@@ -350,7 +350,7 @@ impl SchedContextRef {
 pub struct InObject(SchedContextRef);
 
 impl RefillArray for InObject {
-    fn len(&self) -> u64 {
+    fn room(&self) -> u64 {
         self.0.capacity()
     }
     fn get(&self, i: u64) -> Option<Refill> {

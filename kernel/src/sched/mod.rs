@@ -299,5 +299,6 @@ pub fn set_priority(t: TcbRef, prio: u64) {
 
 #[cfg(test)]
 mod tests;
-#[cfg(all(test, feature = "mcs"))]
+#[cfg(test)]
+#[cfg(feature = "mcs")]
 mod tests_mcs;

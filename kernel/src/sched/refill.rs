@@ -89,7 +89,7 @@ pub const MIN_REFILLS: u64 = 2;
 /// itself (read and written in place) when the scheduler charges time.
 pub trait RefillArray {
     /// How many refills it has room for.
-    fn len(&self) -> u64;
+    fn room(&self) -> u64;
     /// Refill `i`; `None` past the room.
     fn get(&self, i: u64) -> Option<Refill>;
     /// Sets refill `i`; nothing past the room.
@@ -97,7 +97,7 @@ pub trait RefillArray {
 }
 
 impl RefillArray for [Refill] {
-    fn len(&self) -> u64 {
+    fn room(&self) -> u64 {
         <[Refill]>::len(self) as u64
     }
     fn get(&self, i: u64) -> Option<Refill> {
@@ -111,7 +111,7 @@ impl RefillArray for [Refill] {
 }
 
 impl<const N: usize> RefillArray for [Refill; N] {
-    fn len(&self) -> u64 {
+    fn room(&self) -> u64 {
         N as u64
     }
     fn get(&self, i: u64) -> Option<Refill> {
@@ -125,7 +125,7 @@ impl<const N: usize> RefillArray for [Refill; N] {
 /// The host tests keep their arrays in vectors.
 #[cfg(test)]
 impl RefillArray for Vec<Refill> {
-    fn len(&self) -> u64 {
+    fn room(&self) -> u64 {
         self.as_slice().len() as u64
     }
     fn get(&self, i: u64) -> Option<Refill> {
@@ -148,7 +148,7 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
     /// minimum budget. A `max` larger than `buf` is clamped to it, so a
     /// corrupt header cannot reach outside the object.
     pub fn new(st: &'a mut RefillState, buf: &'a mut A, min_budget: Ticks) -> Self {
-        st.max = st.max.min(buf.len()).max(1);
+        st.max = st.max.min(buf.room()).max(1);
         st.head = st.head.min(st.max - 1);
         st.tail = st.tail.min(st.max - 1);
         Refills {
@@ -455,7 +455,7 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
     /// `max` refills, as far as the array allows (at least one, so that
     /// index arithmetic never divides by zero).
     fn capacity(&self, max: u64) -> u64 {
-        max.min(self.buf.len()).max(1)
+        max.min(self.buf.room()).max(1)
     }
 
     /// Array index of the `i`-th refill from the head.

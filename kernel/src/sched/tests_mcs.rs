@@ -129,7 +129,7 @@ fn two_sporadic_threads_each_keep_to_their_share() {
     let k = boot();
     stop_root(&k);
     let a = thread(&k, 150, 3 * MS, 5 * MS, true);
-    let b = thread(&k, 150, 1 * MS, 7 * MS, true);
+    let b = thread(&k, 150, MS, 7 * MS, true);
     Api::current_context();
     let ran = run_until(70 * MS);
     let (a_total, a_worst) = usage(&ran, a, 5 * MS);
@@ -243,12 +243,12 @@ fn yield_gives_up_the_head_refill() {
     // A round-robin thread that yields goes to the end of its priority
     // with a fresh timeslice.
     let rr2 = thread(&k, 100, 5 * MS, 5 * MS, false);
-    SimMachine::set_time(1 * MS);
+    SimMachine::set_time(MS);
     syscall(SYS_YIELD);
     assert_eq!(kernel().current_tcb(), Some(rr2));
     assert_eq!(kernel().ready().queue(0, 100).collect::<Vec<_>>(), vec![rr]);
     let head = sc_of(rr).unwrap().head_refill().unwrap();
-    assert_eq!((head.time, head.amount), (1 * MS, 5 * MS));
+    assert_eq!((head.time, head.amount), (MS, 5 * MS));
 }
 
 #[test]
@@ -260,7 +260,7 @@ fn timer_is_programmed_for_the_earliest_event() {
     assert_eq!(SimMachine::deadline(), Some(u64::MAX));
     // A thread whose budget is released later waits for it, and the
     // timer is set for its release.
-    let t = thread(&k, 100, 1 * MS, 4 * MS, true);
+    let t = thread(&k, 100, MS, 4 * MS, true);
     let sc = sc_of(t).unwrap();
     sc.with_refills(0, |q| q.yield_head(0)).unwrap();
     assert_eq!(sc.head_refill().unwrap().time, 4 * MS);
@@ -278,7 +278,7 @@ fn timer_is_programmed_for_the_earliest_event() {
     assert_eq!(SimMachine::deadline(), Some(5 * MS));
     // Another thread in the release queue with an earlier release than
     // the budget end sets the timer.
-    let u = thread(&k, 50, 1 * MS, 4 * MS, true);
+    let u = thread(&k, 50, MS, 4 * MS, true);
     let usc = sc_of(u).unwrap();
     dequeue(u);
     usc.with_refills(0, |q| q.yield_head(600 * US)).unwrap();
