@@ -250,6 +250,15 @@ impl TestKernel {
         slot
     }
 
+    /// MCS: `t` lets go of the SchedContext [`Self::thread_in`] gave it,
+    /// for tests that bind one of their own (or need a passive thread).
+    #[cfg(feature = "mcs")]
+    pub fn without_sched_context(&self, t: TcbRef) {
+        if let Some(sc) = t.get().sched_context() {
+            crate::object::sched_context::unbind_tcb(sc);
+        }
+    }
+
     /// MCS: binds a fresh round-robin SchedContext (5 ms, the root's
     /// timeslice, released now) to `t`, so that it can run as a classic
     /// thread does (seL4's MCS threads without one never run); returns

@@ -36,17 +36,6 @@ fn reply_of(t: TcbRef) -> ReplyRef {
     }
 }
 
-/// A thread and its cap, as `thread_with_cap` makes them, but with no
-/// SchedContext (test threads get one of their own), so that one can be
-/// bound to it.
-fn unbound_thread_with_cap(k: &TestKernel, prio: u64) -> (u64, TcbRef) {
-    let (slot, t) = thread_with_cap(k, prio);
-    if let Some(sc) = t.get().sched_context() {
-        crate::object::sched_context::unbind_tcb(sc);
-    }
-    (slot, t)
-}
-
 /// Cap rights words (`seL4_CapRights_t`): Write (= Send), Read, Grant,
 /// GrantReply.
 const W: u64 = 1;
@@ -322,7 +311,9 @@ fn set_sched_params_checks_in_sel4s_order() {
 #[test]
 fn set_sched_params_binds_unbinds_and_installs_the_fault_handler() {
     let k = boot();
-    let (slot, t) = unbound_thread_with_cap(&k, 10);
+    let (slot, t) = thread_with_cap(&k, 10);
+    // It binds a SchedContext of its own.
+    k.without_sched_context(t);
     let sc = k.make(T::SchedContext, 8, 1)[0];
     let r = sc_at(&k, sc);
     configure_sc(&k, sc, 1_000, 4_000, 0);
@@ -419,7 +410,9 @@ fn a_thread_without_a_fault_handler_becomes_inactive() {
 fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     let k = boot();
     let (ep, [_, sgr, ..]) = handlers(&k);
-    let (slot, t) = unbound_thread_with_cap(&k, 10);
+    let (slot, t) = thread_with_cap(&k, 10);
+    // It binds a SchedContext of its own.
+    k.without_sched_context(t);
     let sc = k.make(T::SchedContext, 8, 1)[0];
     configure_sc(&k, sc, 1_000, 4_000, 0xBAD);
     let null = free(&k);
