@@ -83,9 +83,10 @@ fn run(bi: &sel4::BootInfo) -> Result<(), &'static str> {
     );
     invoke(sched_control, &flags).map_err(|_| "SchedControl_ConfigureFlags")?;
 
-    // A thread of this address space and CSpace, without IPC buffer.
+    // A thread of this address space and CSpace, without IPC buffer
+    // (MCS Configure: no fault endpoint; its fault handler slot stays
+    // empty).
     tcb.configure(
-        CPtr::NULL,
         CNode::from_bits(sel4::init::CNODE),
         0,
         sel4::PageTable::from_bits(sel4::init::VSPACE),
