@@ -85,17 +85,10 @@ fn pop(reply: ReplyRef, tcb: TcbRef, sc: crate::types::PAddr) {
 /// leaves the call stack: popped if it is the head, else the stack is
 /// broken at it.
 pub fn remove(reply: ReplyRef, tcb: TcbRef) {
-    match reply.next() {
-        Next::Head(sc) => return pop(reply, tcb, sc),
-        Next::Reply(above) => above.set_prev(None),
-        Next::None => {}
+    if let Next::Head(sc) = reply.next() {
+        return pop(reply, tcb, sc);
     }
-    if let Some(b) = reply.prev() {
-        b.set_next(Next::None);
-    }
-    reply.set_prev(None);
-    reply.set_next(Next::None);
-    unlink(reply, tcb);
+    cut_out(reply, tcb);
 }
 
 /// seL4's `reply_remove_tcb`: `tcb`, waiting for a reply, abandons it
@@ -106,10 +99,18 @@ pub fn remove_tcb(tcb: TcbRef) {
         set_thread_state(tcb, ThreadState::Inactive);
         return;
     };
-    match reply.next() {
-        Next::Head(sc) => set_reply(sc, None),
-        Next::Reply(above) => above.set_prev(None),
-        Next::None => {}
+    if let Next::Head(sc) = reply.next() {
+        set_reply(sc, None);
+    }
+    cut_out(reply, tcb);
+}
+
+/// Breaks the call stack at `reply` (the caller has dealt with a
+/// SchedContext it heads): the reply above and the one below no longer
+/// name it, and it is unlinked from `tcb`.
+fn cut_out(reply: ReplyRef, tcb: TcbRef) {
+    if let Next::Reply(above) = reply.next() {
+        above.set_prev(None);
     }
     if let Some(b) = reply.prev() {
         b.set_next(Next::None);
