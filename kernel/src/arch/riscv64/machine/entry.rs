@@ -159,8 +159,13 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
     // the boot-time figure printed before entering the root task.
     let boot_start = csr::read_cycle();
     kprintln!(
-        "Cairn {}: seL4 16.0.0 user ABI, riscv64 Sv39, classic configuration",
-        env!("CARGO_PKG_VERSION")
+        "Cairn {}: seL4 16.0.0 user ABI, riscv64 Sv39, {} configuration",
+        env!("CARGO_PKG_VERSION"),
+        if crate::config::KERNEL_MCS {
+            "MCS"
+        } else {
+            "classic"
+        }
     );
     kprintln!("config: {}", crate::config::CONFIG_TEXT);
     let mut platform = match platform::parse(dtb_pa) {
