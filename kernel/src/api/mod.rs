@@ -33,16 +33,37 @@ pub fn handle_syscall(no: i64) {
 /// scheduling context if it has run out (`sched::mcs::entry`); a system
 /// call or exception of the thread (`restart`) on an exhausted budget is
 /// not handled (false: the thread makes the call or runs the instruction
-/// again when it next runs; seL4's `MCS_DO_IF_BUDGET`). Always true in
+/// again when it next runs; seL4's `MCS_DO_IF_BUDGET`). A thread with a
+/// timeout handler is sent a timeout fault instead (seL4's
+/// `endTimeslice` → `handleTimeout`): sent from here, the top layer,
+/// because the scheduler that finds it out sits below IPC. Always true in
 /// the classic kernel (a constant: nothing is added to its paths).
 #[inline(always)]
 fn mcs_entry(_restart: bool) -> bool {
     #[cfg(feature = "mcs")]
     {
-        if _restart {
-            return crate::sched::mcs::entry_syscall();
+        use crate::sched::mcs::Budget;
+        match crate::sched::mcs::entry() {
+            Budget::Left => {}
+            Budget::Exhausted => {
+                if _restart {
+                    crate::sched::mcs::restart_current();
+                }
+                return !_restart;
+            }
+            Budget::TimeoutFault(t) => {
+                // The thread is blocked on the handler; if the handler cap
+                // went meanwhile (it cannot within one entry), it waits
+                // for its budget as any thread.
+                if !crate::ipc::fault::send_timeout_fault(t) {
+                    crate::sched::mcs::end_timeslice(t);
+                    if _restart {
+                        crate::sched::mcs::restart_current();
+                    }
+                }
+                return !_restart;
+            }
         }
-        crate::sched::mcs::entry();
     }
     true
 }
@@ -124,6 +145,12 @@ impl Kernel for Api {
     #[inline]
     fn current_context() -> Option<Resume> {
         let tcb = crate::sched::schedule()?;
+        // MCS: a thread that yielded to a SchedContext is told now what
+        // that context consumed meanwhile (seL4's `activateThread`).
+        #[cfg(feature = "mcs")]
+        if tcb.get().yield_to().is_some() {
+            crate::object::sched_context::complete_yield_to(tcb);
+        }
         crate::sched::activate_thread(tcb);
         let t = tcb.get();
         Some(Resume {

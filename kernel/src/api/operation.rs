@@ -241,7 +241,7 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
         // seL4's `performInvocation_Reply`: nothing happens when no caller
         // waits on the reply object.
         #[cfg(feature = "mcs")]
-        Operation::ReplyObject { reply, can_grant } => crate::ipc::call_stack::do_reply_transfer(
+        Operation::ReplyObject { reply, can_grant } => crate::ipc::mcs_reply::do_reply_transfer(
             caller,
             crate::object::reply::ReplyRef::new(reply),
             can_grant,

@@ -88,9 +88,15 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
             // MCS: its SchedContext (its own or lent) no longer names it,
             // first, as in seL4; the call stack it was on keeps the
             // SchedContext's place (cancelling its Call breaks the stack).
+            // A thread that yielded to that SchedContext is answered
+            // (seL4's finaliseCap); suspending this one breaks its own
+            // YieldTo link.
             #[cfg(feature = "mcs")]
             if let Some(sc) = TcbRef::new(tcb).get().sched_context() {
                 crate::object::sched_context::unbind_tcb(sc);
+                if let Some(y) = crate::object::sched_context::yield_from(sc) {
+                    crate::object::sched_context::complete_yield_to(y);
+                }
             }
             suspend(TcbRef::new(tcb));
             return Ok(Finalised::Zombie(Zombie::of_tcb(tcb)));
@@ -129,6 +135,10 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
                 crate::object::sched_context::unbind_tcb(ptr);
                 crate::object::sched_context::unbind_notification(ptr);
                 crate::ipc::call_stack::unbind_sched_context(ptr);
+                // A thread that yielded to it is answered now.
+                if let Some(y) = crate::object::sched_context::yield_from(ptr) {
+                    crate::object::sched_context::complete_yield_to(y);
+                }
             }
             crate::object::sched_context::SchedContextRef::new(ptr, size_bits).mark_unconfigured()
         }

@@ -14,7 +14,8 @@
 //!   call stack: the SchedContext names the newest reply (`scReply`), each
 //!   reply the one below (`prev`) and the one above (`next`), the newest
 //!   the SchedContext itself (its `next` is the head mark).
-//! * Replying through the object ([`do_reply_transfer`]) pops it: the
+//! * Replying through the object (`ipc::mcs_reply::do_reply_transfer`, above
+//!   this file's layer: it may raise a timeout fault) pops it: the
 //!   SchedContext goes back to the caller (unless the caller got another
 //!   meanwhile) and the stack's head moves down one.
 //! * Removing a reply or a caller from the middle of a stack ([`remove`],
@@ -22,15 +23,14 @@
 //!   stack there; the SchedContext stays where it is, and the replies
 //!   below can no longer take it back.
 //!
-//! Called by `ipc::endpoint` (the rendezvous), `ipc::cancel`,
-//! `api::recv` and `cap::finalise` (the final reply cap, SchedContext).
+//! Called by `ipc::endpoint` (the rendezvous), `ipc::mcs_reply`,
+//! `ipc::cancel`, `api::recv` and `cap::finalise` (the final reply cap,
+//! SchedContext).
 
-use super::reply::handle_fault_reply;
-use super::transfer::do_ipc_transfer;
 use crate::object::reply::{Next, ReplyRef};
 use crate::object::sched_context::{donate, set_reply};
 use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
-use crate::sched::{possible_switch_to, set_thread_state};
+use crate::sched::set_thread_state;
 
 /// seL4's `reply_unlink`: `reply` and `tcb` (blocked on Recv with it, or
 /// waiting on it for a reply) let go of each other; the thread becomes
@@ -153,39 +153,5 @@ pub fn unbind_sched_context(sc: crate::types::PAddr) {
     if let Some(r) = crate::object::sched_context::reply(sc) {
         r.set_next(Next::None);
         set_reply(sc, None);
-    }
-}
-
-/// seL4's MCS `doReplyTransfer`: `sender` replies through `reply` (with
-/// Grant `grant`). Nothing happens if no caller waits on it. The caller
-/// gets the message, or, if it faulted, the handler's verdict; it runs
-/// again if it has a SchedContext (back from the stack, or its own).
-pub fn do_reply_transfer(sender: TcbRef, reply: ReplyRef, grant: bool) {
-    let Some(receiver) = tcb_at(reply.tcb()) else {
-        return;
-    };
-    if receiver.get().state() != ThreadState::BlockedOnReply {
-        return;
-    }
-    remove(reply, receiver);
-    match receiver.get().fault() {
-        None => {
-            do_ipc_transfer(sender, None, None, 0, grant, receiver);
-            set_thread_state(receiver, ThreadState::Running);
-        }
-        Some(f) => {
-            let restart = handle_fault_reply(receiver, sender, &f);
-            receiver.get().set_fault(None);
-            let s = match restart {
-                true => ThreadState::Restart,
-                false => ThreadState::Inactive,
-            };
-            set_thread_state(receiver, s);
-        }
-    }
-    // Refill readiness and timeout faults: the MCS scheduler's part
-    // (docs/mcs.md); a thread without a SchedContext waits for one.
-    if receiver.get().state().is_runnable() {
-        possible_switch_to(receiver);
     }
 }

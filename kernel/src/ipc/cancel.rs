@@ -127,6 +127,10 @@ pub fn suspend(t: TcbRef) {
         tcb.set_fault_ip(tcb.next_ip());
     }
     dequeue(t);
+    // MCS: a YieldTo it made is forgotten (seL4's
+    // `schedContext_cancelYieldTo`).
+    #[cfg(feature = "mcs")]
+    crate::object::sched_context::cancel_yield_to(t);
     set_thread_state(t, ThreadState::Inactive);
 }
 

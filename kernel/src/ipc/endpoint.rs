@@ -218,10 +218,18 @@ fn complete_receive(sender: TcbRef, thread: TcbRef, ipc: BlockingIpc, can_grant:
 /// answered and becomes Inactive. A send runs on.
 #[cfg(feature = "mcs")]
 fn complete_receive(sender: TcbRef, thread: TcbRef, ipc: BlockingIpc, reply: Option<ReplyRef>) {
-    if ipc.is_call || sender.get().has_fault() {
+    // A sporadic context that waited with its thread starts its released
+    // refill now (seL4's `refill_unblock_check`): it may be lent to the
+    // receiver below, which then runs on it.
+    crate::sched::mcs::unblock_check(sender);
+    let fault = sender.get().fault();
+    if ipc.is_call || fault.is_some() {
         match reply {
             Some(r) if ipc.can_grant || ipc.can_grant_reply => {
-                let can_donate = sender.get().sched_context().is_some();
+                // Never lent with a timeout fault: the handler runs on its
+                // own time.
+                let timeout = matches!(fault, Some(crate::types::Fault::Timeout { .. }));
+                let can_donate = sender.get().sched_context().is_some() && !timeout;
                 call_stack::push(sender, thread, r, can_donate);
             }
             _ => set_thread_state(sender, ThreadState::Inactive),

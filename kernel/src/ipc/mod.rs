@@ -9,6 +9,7 @@
 //! | `transfer` | what a message carries: MRs, caps, badges, fault messages |
 //! | `reply` | reply caps of Calls, replies, fault replies (classic) |
 //! | `call_stack` | MCS: reply objects, the call stack, SchedContext donation |
+//! | `mcs_reply` | MCS: replying through a reply object (budget checks, timeout faults) |
 //! | `fault` | sending a fault to the thread's fault handler |
 //! | `message` | a thread's message registers, the kernel's replies |
 //!
@@ -22,6 +23,8 @@ pub mod call_stack;
 pub mod cancel;
 pub mod endpoint;
 pub mod fault;
+#[cfg(feature = "mcs")]
+pub mod mcs_reply;
 pub mod message;
 pub mod notification;
 pub mod reply;

@@ -12,7 +12,7 @@
 //! message, or, to a thread that faulted, the handler's verdict, and
 //! deletes the reply cap.
 //!
-//! The MCS kernel replies through reply objects instead (`call_stack`);
+//! The MCS kernel replies through reply objects instead (`mcs_reply`);
 //! what a fault handler's reply does, [`handle_fault_reply`], is shared.
 
 #[cfg(not(feature = "mcs"))]
@@ -28,7 +28,9 @@ use crate::cap::{CapWords, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::tcb::TcbRef;
 #[cfg(not(feature = "mcs"))]
-use crate::object::tcb::{Tcb, ThreadState, TCB_CALLER, TCB_REPLY};
+use crate::object::tcb::ThreadState;
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::{Tcb, TCB_CALLER, TCB_REPLY};
 #[cfg(not(feature = "mcs"))]
 use crate::sched::{possible_switch_to, set_thread_state};
 use crate::types::Fault;

@@ -32,3 +32,6 @@ mod mcs_invocation_tests;
 #[cfg(test)]
 #[cfg(feature = "mcs")]
 mod mcs_tests;
+#[cfg(test)]
+#[cfg(feature = "mcs")]
+mod mcs_yield_tests;

@@ -39,6 +39,8 @@ const REPLY: u64 = 0x20;
 #[cfg(feature = "mcs")]
 const NOTIFICATION: u64 = 0x28;
 const BADGE: u64 = 0x30;
+#[cfg(feature = "mcs")]
+const YIELD_FROM: u64 = 0x38;
 const REFILL_MAX: u64 = 0x40;
 const REFILL_HEAD: u64 = 0x48;
 const REFILL_TAIL: u64 = 0x50;
@@ -491,6 +493,52 @@ pub fn donate(sc: PAddr, to: crate::object::tcb::TcbRef) {
     }
     write_word(sc.add(TCB), to.paddr().0);
     to.get().set_sched_context(Some(sc));
+}
+
+/// MCS: the thread waiting to be told what the SchedContext at `sc`
+/// consumed after it yielded to it (`scYieldFrom`), if any.
+#[cfg(feature = "mcs")]
+pub fn yield_from(sc: PAddr) -> Option<crate::object::tcb::TcbRef> {
+    crate::object::tcb::tcb_at(read_word(sc.add(YIELD_FROM)))
+}
+
+/// MCS: links `yielder` and the SchedContext at `sc` it yields to
+/// (`tcbYieldTo` and `scYieldFrom`); neither is linked.
+#[cfg(feature = "mcs")]
+pub fn link_yield_to(yielder: crate::object::tcb::TcbRef, sc: PAddr) {
+    write_word(sc.add(YIELD_FROM), yielder.paddr().0);
+    yielder.get().set_yield_to(Some(sc));
+}
+
+/// MCS: seL4's `schedContext_cancelYieldTo`: `t` and the SchedContext it
+/// yielded to, if any, let go of each other (`t` is suspended or deleted:
+/// it is told nothing).
+#[cfg(feature = "mcs")]
+pub fn cancel_yield_to(t: crate::object::tcb::TcbRef) {
+    if let Some(sc) = t.get().yield_to() {
+        write_word(sc.add(YIELD_FROM), 0);
+        t.get().set_yield_to(None);
+    }
+}
+
+/// MCS: seL4's `schedContext_completeYieldTo`: `yielder` gets the reply
+/// of its `SchedContext_YieldTo`, the µs the context it yielded to has
+/// consumed (taken out of it), in its registers as a kernel reply of one
+/// word (MR0 is a register: no IPC buffer is needed), and the link is
+/// broken. Called when it next runs (`api`), or when the context or the
+/// thread bound to it is deleted (`cap::finalise`). Nothing without a link.
+#[cfg(feature = "mcs")]
+pub fn complete_yield_to(yielder: crate::object::tcb::TcbRef) {
+    let Some(sc) = yielder.get().yield_to() else {
+        return;
+    };
+    let us = take_consumed_us(sc);
+    let t = yielder.get();
+    t.set_reg(crate::arch::BADGE_REGISTER, 0);
+    t.set_reg(crate::arch::MSG_REGISTERS[0], us);
+    let info = cairn_abi::message::MessageInfo::new(0, 0, 0, 1);
+    t.set_reg(crate::arch::MSG_INFO_REGISTER, info.0);
+    cancel_yield_to(yielder);
 }
 
 // MCS: the SchedContext invocations (decode and perform).

@@ -113,29 +113,41 @@ pub fn unblock_check(t: TcbRef) {
 
 // ---- Kernel entry -------------------------------------------------------
 
+/// What a kernel entry found of the running context's budget.
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// Enough is left: the entry's event is handled.
+    Left,
+    /// It ran out and was charged; the thread waits in a queue. A system
+    /// call or exception of the thread is not handled.
+    Exhausted,
+    /// It ran out and was charged, and the thread has a timeout handler:
+    /// the syscall layer must send it a timeout fault
+    /// (`ipc::fault::send_timeout_fault`, seL4's `handleTimeout`) before
+    /// anything else. The scheduler cannot: it sits below IPC
+    /// (docs/architecture.md, "Layers"). Until then the thread is in no
+    /// queue; if no fault can be sent, [`end_timeslice`] queues it.
+    TimeoutFault(TcbRef),
+}
+
 /// Every kernel entry, before its event is handled (seL4's
 /// `updateTimestamp` then `checkBudget`): reads the clock and charges the
-/// running context if it has run out. Returns false if it has: the
-/// current thread's system call must not be performed (see
-/// [`entry_syscall`]).
-pub fn entry() -> bool {
+/// running context if it has run out.
+pub fn entry() -> Budget {
     kernel().mcs().update_time(crate::arch::now());
     check_budget()
 }
 
-/// A system call's entry (seL4's `checkBudgetRestart`): if the budget has
-/// run out, the call is not performed and the thread, if still runnable,
-/// makes it again when it next runs. Returns whether to perform it.
-pub fn entry_syscall() -> bool {
-    if entry() {
-        return true;
-    }
+/// A system call's or exception's thread was not served (seL4's
+/// `checkBudgetRestart`): if still runnable it makes the call again when
+/// it next runs.
+pub fn restart_current() {
     if let Some(c) = kernel().current_tcb() {
         if c.get().state().is_runnable() {
             crate::sched::set_thread_state(c, crate::object::tcb::ThreadState::Restart);
         }
     }
-    false
 }
 
 /// The timer interrupt: the entry has charged what ran out; the next
@@ -145,19 +157,18 @@ pub fn timer_interrupt() {
     kernel().mcs().set_reprogram(true);
 }
 
-/// seL4's `checkBudget`: true if the running context still holds the
-/// minimum budget after what it has used; otherwise its usage is charged
-/// and it stops ([`charge_budget`]).
-pub fn check_budget() -> bool {
+/// seL4's `checkBudget`: [`Budget::Left`] if the running context still
+/// holds the minimum budget after what it has used; otherwise its usage
+/// is charged and it stops ([`charge_budget`]).
+pub fn check_budget() -> Budget {
     let ms = kernel().mcs();
     let Some(sc) = running_sc() else {
-        return true;
+        return Budget::Left;
     };
     if head_usable(sc, ms.consumed(), ms.cur_time()) {
-        return true;
+        return Budget::Left;
     }
-    charge_budget(true);
-    false
+    charge_budget(true)
 }
 
 /// The running SchedContext, if configured.
@@ -186,36 +197,34 @@ pub fn commit_time() {
 
 /// seL4's `chargeBudget`: charges the usage, and if the current thread
 /// runs on this context it ends its timeslice ([`end_timeslice`]) and
-/// the scheduler chooses afresh.
-pub fn charge_budget(can_timeout_fault: bool) {
+/// the scheduler chooses afresh. Returns [`Budget::TimeoutFault`] if the
+/// thread is to take a timeout fault (only if `can_timeout_fault`).
+pub fn charge_budget(can_timeout_fault: bool) -> Budget {
     commit_time();
     let k = kernel();
+    let mut out = Budget::Exhausted;
     if let Some(c) = k.current_tcb() {
         let on_it = sc_of(c).is_some_and(|sc| sc.paddr().0 == k.mcs().cur_sc());
         if on_it && c.get().state().is_runnable() {
-            end_timeslice(c, can_timeout_fault);
+            if can_timeout_fault && takes_timeout_fault(c) {
+                out = Budget::TimeoutFault(c);
+            } else {
+                end_timeslice(c);
+            }
             crate::sched::reschedule_required();
         }
     }
     k.mcs().set_reprogram(true);
+    out
 }
 
-/// seL4's `endTimeslice`: a thread whose head refill is still usable
-/// (round robin: a fresh timeslice) goes to the end of its ready queue;
-/// otherwise it waits on the release queue. With a timeout handler, a
-/// sporadic context's thread would get a timeout fault instead (see
-/// [`timeout_fault`]).
-fn end_timeslice(t: TcbRef, can_timeout_fault: bool) {
+/// seL4's `endTimeslice` when no timeout fault is raised: a thread whose
+/// head refill is still usable (round robin: a fresh timeslice) goes to
+/// the end of its ready queue; otherwise it waits on the release queue.
+pub fn end_timeslice(t: TcbRef) {
     let Some(sc) = sc_of(t) else {
         return;
     };
-    let round_robin = {
-        let st = sc.refill_state();
-        st.budget == st.period
-    };
-    if can_timeout_fault && !round_robin && timeout_fault(t) {
-        return;
-    }
     if head_usable(sc, 0, kernel().mcs().cur_time()) {
         crate::sched::append(t);
     } else {
@@ -223,16 +232,17 @@ fn end_timeslice(t: TcbRef, can_timeout_fault: bool) {
     }
 }
 
-/// SEAM (mcs-tcb): a thread whose budget ran out and whose TCB has a
-/// valid timeout handler is sent a timeout fault (seL4's
-/// `handleTimeout`) and this returns true. The TCB's timeout-handler
-/// slot and the fault delivery are the MCS TCB forms' work
-/// (docs/mcs.md); until they land no thread has a handler, so this is
-/// false and the thread waits for its next release, which
-/// `sched::tests_mcs::exhausted_thread_without_timeout_handler_is_postponed`
-/// checks.
-fn timeout_fault(_t: TcbRef) -> bool {
-    false
+/// Whether a thread whose budget ran out takes a timeout fault instead
+/// of waiting (seL4's `endTimeslice`): its context is not round robin
+/// (budget < period) and it has a valid timeout handler
+/// (`validTimeoutHandler`: an endpoint cap in its timeout-handler slot,
+/// checked when installed).
+fn takes_timeout_fault(t: TcbRef) -> bool {
+    let round_robin = sc_of(t).is_some_and(|sc| {
+        let st = sc.refill_state();
+        st.budget == st.period
+    });
+    !round_robin && crate::object::tcb::Tcb::has_timeout_handler(t)
 }
 
 // ---- Yield ----------------------------------------------------------------
@@ -251,7 +261,7 @@ pub fn yield_current() {
         let now = k.mcs().cur_time();
         sc.with_refills(min_budget(), |q| q.yield_head(now));
         crate::sched::dequeue(c);
-        end_timeslice(c, false);
+        end_timeslice(c);
     }
     crate::sched::reschedule_required();
     k.mcs().set_reprogram(true);

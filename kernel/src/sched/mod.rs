@@ -301,4 +301,4 @@ pub fn set_priority(t: TcbRef, prio: u64) {
 mod tests;
 #[cfg(test)]
 #[cfg(feature = "mcs")]
-mod tests_mcs;
+pub(crate) mod tests_mcs;

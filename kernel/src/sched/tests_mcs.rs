@@ -13,33 +13,39 @@ use crate::testutil::{boot, TestKernel};
 use cairn_abi::syscall::{SYS_DEBUG_CAP_IDENTIFY, SYS_YIELD};
 
 /// The simulated timebase: 10 ticks a µs.
-const US: u64 = 10;
-const MS: u64 = 1000 * US;
+pub(crate) const US: u64 = 10;
+pub(crate) const MS: u64 = 1000 * US;
 
 type Api = crate::api::Api;
 
 /// The timer interrupt as the machine layer delivers it, then the exit.
-fn timer_irq() {
+pub(crate) fn timer_irq() {
     Api::handle_timer_tick(0);
     Api::current_context();
 }
 
 /// A system call of the current thread as the machine layer makes it
 /// (fastpath, general path), then the exit.
-fn syscall(no: i64) {
+pub(crate) fn syscall(no: i64) {
     crate::api::handle_syscall(no);
     Api::current_context();
 }
 
 /// The root thread stops (the tests' threads have the processor alone).
-fn stop_root(k: &TestKernel) {
+pub(crate) fn stop_root(k: &TestKernel) {
     set_thread_state(k.tcb, ThreadState::Inactive);
     Api::current_context();
 }
 
 /// A new thread at `prio` whose SchedContext gets `budget`/`period`
 /// (ticks) through `SchedControl_ConfigureFlags`'s perform step.
-fn thread(k: &TestKernel, prio: u64, budget: u64, period: u64, sporadic: bool) -> TcbRef {
+pub(crate) fn thread(
+    k: &TestKernel,
+    prio: u64,
+    budget: u64,
+    period: u64,
+    sporadic: bool,
+) -> TcbRef {
     let t = k.threads(prio, 1)[0];
     let sc = sc_of(t).expect("a SchedContext");
     crate::object::sched_control::perform(
@@ -58,7 +64,7 @@ fn thread(k: &TestKernel, prio: u64, budget: u64, period: u64, sporadic: bool) -
 /// Runs the machine to `end`: each stretch until the programmed deadline
 /// (or `end`) is run by the current thread, then the timer fires. Returns
 /// the stretches (thread or idle, start, end).
-fn run_until(end: u64) -> Vec<(Option<TcbRef>, u64, u64)> {
+pub(crate) fn run_until(end: u64) -> Vec<(Option<TcbRef>, u64, u64)> {
     let mut ran = vec![];
     loop {
         let now = crate::arch::now();
@@ -203,9 +209,8 @@ fn an_exception_on_an_exhausted_budget_is_not_handled() {
 
 #[test]
 fn exhausted_thread_without_timeout_handler_is_postponed() {
-    // The timeout-fault seam (`mcs::timeout_fault`): without a handler
-    // the thread waits for its release. When the MCS TCB forms bring
-    // timeout handlers, a thread with one gets a timeout fault instead.
+    // Without a timeout handler the thread waits for its release (with
+    // one it takes a timeout fault: `ipc::tests::mcs_time`).
     let k = boot();
     stop_root(&k);
     let t = thread(&k, 200, 2 * MS, 10 * MS, true);

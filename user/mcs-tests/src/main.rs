@@ -12,7 +12,9 @@
 use sel4::BootInfo;
 
 sel4::if_mcs! {
+    mod ctx;
     mod tests;
+    mod timeout;
 }
 
 fn main(bi: &BootInfo) {

@@ -2,59 +2,16 @@
 //! order on one root task: later tests use the thread and objects of
 //! earlier ones only where they say so.
 
-use cairn_rt::alloc::{create_object, SlotAllocator, UntypedAllocator};
+use crate::ctx::{expect, prepare_thread, Ctx, Outcome, ROOT_PRIO, THREAD_PRIO};
+use cairn_rt::alloc::{SlotAllocator, UntypedAllocator};
 use cairn_rt::println;
-use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
 use sel4::{BootInfo, CPtr, CapRights, Error, Notification, ObjectType};
-use sel4::{SchedContext, SchedControl, Tcb, Word};
+use sel4::{SchedContext, Tcb, Word};
 
-/// The root thread's priority while the tests run: below the thread's.
-const ROOT_PRIO: Word = 100;
-const THREAD_PRIO: Word = 200;
-
-static STACK: Stack<16384> = Stack::new();
-static PAGE: IpcPage = IpcPage::new();
 /// What the thread has done: 1 started, 2 signalled.
 static PROGRESS: AtomicU64 = AtomicU64::new(0);
-
-type Outcome = Result<(), &'static str>;
-
-struct Ctx<'a> {
-    bi: &'a BootInfo<'a>,
-    untypeds: UntypedAllocator,
-    slots: SlotAllocator,
-}
-
-impl Ctx<'_> {
-    fn make(&mut self, t: ObjectType, size_bits: u32) -> Result<CPtr, &'static str> {
-        create_object(&mut self.untypeds, &mut self.slots, t, size_bits)
-            .map_err(|_| "cannot create an object")
-    }
-
-    /// The SchedControl cap of core 0.
-    fn sched_control(&self) -> SchedControl {
-        SchedControl::from_bits(self.bi.sched_control().start)
-    }
-
-    /// A copy of `src` with `rights` and `badge` in a fresh slot.
-    fn mint(&mut self, src: CPtr, rights: CapRights, badge: Word) -> Result<CPtr, &'static str> {
-        let d = self.slots.alloc().ok_or("no slot")?;
-        let cn = init_caps::CNODE;
-        cn.mint(d.0, 64, cn, src.0, 64, rights, badge)
-            .map_err(|_| "mint")?;
-        Ok(d)
-    }
-}
-
-fn expect(r: Result<(), Error>, want: Result<(), Error>, what: &'static str) -> Outcome {
-    if r == want {
-        return Ok(());
-    }
-    println!("  {what}: got {r:?}, want {want:?}");
-    Err(what)
-}
 
 /// Runs every test and prints the closing line.
 pub fn run(bi: &BootInfo) {
@@ -63,13 +20,14 @@ pub fn run(bi: &BootInfo) {
         untypeds: UntypedAllocator::new(bi.untypeds()),
         slots: SlotAllocator::new(bi.empty()),
     };
-    let tests: [(&str, fn(&mut Ctx) -> Outcome); 6] = [
+    let tests: [(&str, fn(&mut Ctx) -> Outcome); 7] = [
         ("bootinfo_names_one_sched_control", bootinfo_names_one_sched_control),
         ("configure_flags_checks_and_configures", configure_flags_checks_and_configures),
         ("set_sched_params_refuses_bad_caps", set_sched_params_refuses_bad_caps),
         ("a_thread_on_its_sched_context_runs_and_signals", a_thread_runs_and_signals),
         ("handler_caps_of_set_space_and_timeout_endpoint", handler_caps),
         ("a_notification_binds_to_a_sched_context", notification_binding),
+        ("a_timeout_fault_reaches_the_timeout_handler", crate::timeout::timeout_fault),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in tests {
@@ -156,20 +114,13 @@ fn a_thread_runs_and_signals(ctx: &mut Ctx) -> Outcome {
     let sc = SchedContext::from(ctx.make(ObjectType::SchedContext, 8)?);
     let ntfn = ctx.make(ObjectType::Notification, 0)?;
     let ctl = ctx.sched_control();
-    expect(ctl.configure_flags(sc, 2_000, 10_000, 0, 7, 0), Ok(()), "configure")?;
+    // A budget well above what the thread needs: the image runs without
+    // -icount, and a host stall before the thread's first instruction
+    // must not use it all up.
+    expect(ctl.configure_flags(sc, 20_000, 40_000, 0, 7, 0), Ok(()), "configure")?;
     let auth = init_caps::TCB;
     expect(auth.set_priority(auth, ROOT_PRIO), Ok(()), "root priority")?;
-    let spec = ThreadSpec {
-        tcb,
-        entry: thread_entry,
-        arg: ntfn.0 as usize,
-        stack_top: STACK.top(),
-        priority: THREAD_PRIO,
-        fault_ep: CPtr::NULL,
-    };
-    // SAFETY: STACK and PAGE serve this one thread, which suspends itself
-    // when done; no other thread uses them.
-    unsafe { cairn_rt::thread::prepare(ctx.bi, &spec, &PAGE) }.map_err(|_| "prepare")?;
+    prepare_thread(ctx, tcb, thread_entry, ntfn.0 as usize)?;
     let r = tcb.set_sched_params(auth, THREAD_PRIO, THREAD_PRIO, sc.cptr(), CPtr::NULL);
     expect(r, Ok(()), "SetSchedParams")?;
     if PROGRESS.load(Ordering::SeqCst) != 0 {

@@ -193,7 +193,11 @@ impl World {
         let slots = tc::gather_slots(&roots, &[(self.k.cnode, self.win + WIN)], ram);
         let cdt = tc::check_tree(&slots, true);
         // A thread's master reply cap (made when it first runs) heads the
-        // list of its reply caps, as the root thread's does.
+        // list of its reply caps, as the root thread's does (classic; MCS
+        // has none).
+        #[cfg(feature = "mcs")]
+        let masters = core::iter::empty::<SlotRef>();
+        #[cfg(not(feature = "mcs"))]
         let masters = cdt.lists.iter().map(|l| l[0]).filter(|h| {
             matches!(h.get().cap(), Cap::Reply { tcb, master: true, .. }
                 if Tcb::slot(crate::object::tcb::TcbRef::new(tcb), crate::object::tcb::TCB_REPLY) == *h)

@@ -12,6 +12,8 @@ mod fastpath;
 mod fault;
 #[cfg(feature = "mcs")]
 mod mcs;
+#[cfg(feature = "mcs")]
+mod mcs_time;
 mod notification;
 #[cfg(not(feature = "mcs"))]
 mod props;

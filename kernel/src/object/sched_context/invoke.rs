@@ -1,7 +1,8 @@
 //! MCS: the SchedContext invocations, decoded with seL4's checks in
 //! seL4's order (`decodeSchedContextInvocation`) and performed (issue 12,
-//! docs/mcs.md). The YieldTo link that the MCS scheduler completes is
-//! not here yet (docs/mcs.md, "What is left").
+//! docs/mcs.md). A YieldTo that lets the other thread run first links
+//! the caller and the context (`tcbYieldTo`/`scYieldFrom`); the caller's
+//! reply is written when it next runs (`super::complete_yield_to`).
 
 use super::{bind_notification, notification_at, unbind_notification, SchedContextRef};
 use super::{bind_tcb, unbind_tcb};
@@ -108,13 +109,16 @@ fn decode_unbind_object(
 }
 
 /// YieldTo: a bound thread, not the caller, of a priority the caller's
-/// MCP covers.
+/// MCP covers; a caller already yielding to a context cannot yield again
+/// (it cannot be running then: its link ends before it runs; seL4 checks
+/// it all the same).
 fn decode_yield_to(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContextOp, SyscallError> {
     let t = sc
         .tcb()
         .map(TcbRef::new)
         .ok_or(SyscallError::IllegalOperation)?;
-    if t == inv.caller || t.get().priority() > inv.caller.get().mcp() {
+    let c = inv.caller.get();
+    if t == inv.caller || t.get().priority() > c.mcp() || c.yield_to().is_some() {
         return Err(SyscallError::IllegalOperation);
     }
     Ok(SchedContextOp::YieldTo(sc, t))
@@ -176,24 +180,35 @@ pub fn bind(sc: SchedContextRef, t: TcbRef) {
     }
 }
 
-/// seL4's `invokeSchedContext_YieldTo`: a thread of lower priority than
-/// the caller's is moved to the head of its queue and the caller goes on
-/// at once; otherwise the caller and then it go to their queues and the
-/// scheduler chooses afresh, so that it runs before the caller. Either
-/// way the caller gets the context's consumed time. (seL4 writes that
-/// reply when the caller next runs, through a yield link that deletion
-/// and the MCS scheduler complete; until time is charged it is 0 either
-/// way: docs/mcs.md.)
+/// seL4's `invokeSchedContext_YieldTo`: a thread yielding to `sc`
+/// already is told what it consumed; a runnable thread whose head refill
+/// is not ready waits for it on the release queue (`schedContext_resume`).
+/// A schedulable thread of lower priority than the caller's is moved to
+/// the head of its queue and the caller goes on with the consumed time.
+/// Otherwise it and then the caller go to the heads of their queues, the
+/// scheduler chooses afresh, and the two are linked: the caller is
+/// answered (the consumed time) when it next runs, or when `sc` or its
+/// thread is deleted (an empty reply until then). A thread that cannot
+/// run answers at once.
 fn yield_to(caller: TcbRef, sc: SchedContextRef, t: TcbRef) -> Reply {
-    let schedulable = sc.is_configured() && t.get().state().is_runnable();
-    if schedulable {
+    if let Some(y) = super::yield_from(sc.paddr()) {
+        super::complete_yield_to(y);
+    }
+    let runnable = sc.is_configured() && t.get().state().is_runnable();
+    if runnable && !sched::mcs::is_schedulable(t) {
+        sched::dequeue(t);
+        sched::enqueue(t); // to the release queue (`mcs::admit`)
+    }
+    if runnable && sched::mcs::is_schedulable(t) {
         sched::dequeue(t);
         if t.get().priority() < caller.get().priority() {
             sched::enqueue(t);
         } else {
+            super::link_yield_to(caller, sc.paddr());
             sched::enqueue(caller);
             sched::enqueue(t);
             sched::reschedule_required();
+            return Reply::Empty;
         }
     }
     Reply::Word(take_consumed(sc))

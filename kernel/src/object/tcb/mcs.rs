@@ -94,7 +94,7 @@ fn handler(
     if !valid_fault_handler(&cap) {
         return Err(SyscallError::InvalidCapability { index });
     }
-    let slot = slot as u8; // 5 or 6
+    let slot = slot as u8; // 3 or 4
     Ok(match cap.is_null() {
         true => HandlerUpdate::Clear { slot },
         false => HandlerUpdate::Install { slot, src },

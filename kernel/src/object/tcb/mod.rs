@@ -2,8 +2,9 @@
 //!
 //! A TCB object is `2^seL4_TCBBits` bytes. Its first five words-quads are
 //! capability slots the kernel owns (as in seL4: CSpace root, VSpace root,
-//! reply, caller, IPC buffer frame; MCS adds the fault and timeout
-//! handlers' endpoint caps); then the saved registers in the layout
+//! reply, caller, IPC buffer frame; under MCS CSpace root, VSpace root,
+//! IPC buffer frame and the fault and timeout handlers' endpoint caps);
+//! then the saved registers in the layout
 //! of [`crate::arch::Registers`], whose address the trap code uses; then the
 //! scheduling and IPC fields.
 //!
@@ -42,31 +43,31 @@ pub const TCB_CTABLE: usize = 0;
 /// Index of the VSpace root slot.
 pub const TCB_VTABLE: usize = 1;
 /// Index of the reply slot (classic: the master reply cap).
+#[cfg(not(feature = "mcs"))]
 pub const TCB_REPLY: usize = 2;
 /// Index of the caller slot (classic: the one-shot reply cap).
+#[cfg(not(feature = "mcs"))]
 pub const TCB_CALLER: usize = 3;
-/// Index of the IPC buffer frame slot.
-pub const TCB_BUFFER: usize = 4;
+/// Index of the IPC buffer frame slot (seL4's `tcbBuffer`: 4 classic, 2
+/// under MCS, which has no reply slots).
+pub const TCB_BUFFER: usize = if crate::config::KERNEL_MCS { 2 } else { 4 };
 /// MCS: the fault handler's endpoint cap (seL4's `tcbFaultHandler`; a
 /// null cap is "no handler"). MCS keeps the handler as a capability, not
 /// a cptr looked up at fault time.
 #[cfg(feature = "mcs")]
-pub const TCB_FAULT_HANDLER: usize = 5;
+pub const TCB_FAULT_HANDLER: usize = 3;
 /// MCS: the timeout handler's endpoint cap (`tcbTimeoutHandler`).
 #[cfg(feature = "mcs")]
-pub const TCB_TIMEOUT_HANDLER: usize = 6;
+pub const TCB_TIMEOUT_HANDLER: usize = 4;
 /// Number of kernel-owned slots (deletion empties them all, last first:
-/// `cap::zombie`). The MCS build keeps the classic five for now (the
-/// classic reply slots serve the classic Call path it still runs) and
-/// adds the two handler slots after them.
-pub const TCB_CNODE_ENTRIES: usize = if crate::config::KERNEL_MCS { 7 } else { 5 };
+/// `cap::zombie`): seL4's five in either configuration (`tcb_cnode_index`:
+/// classic CTable, VTable, Reply, Caller, Buffer; MCS CTable, VTable,
+/// Buffer, FaultHandler, TimeoutHandler).
+pub const TCB_CNODE_ENTRIES: usize = 5;
 
 const REG_WORDS: usize = crate::arch::REGISTER_WORDS;
-/// Length of a thread's debug name, including the terminating NUL. The
-/// MCS build's two handler slots take 64 bytes of the 1 KiB TCB, and
-/// until MCS IPC retires the two classic reply slots it still keeps, the
-/// name gives up 32 of them.
-pub const NAME_LEN: usize = if crate::config::KERNEL_MCS { 24 } else { 64 };
+/// Length of a thread's debug name, including the terminating NUL.
+pub const NAME_LEN: usize = 64;
 
 /// A thread's state (seL4's `_thread_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +148,9 @@ pub struct Tcb {
     /// 0 = none). Meaningful only in those two states.
     #[cfg(feature = "mcs")]
     reply_object: Cell<u64>,
+    /// MCS: the SchedContext yielded to (`tcbYieldTo`; 0 = none).
+    #[cfg(feature = "mcs")]
+    yield_to: Cell<u64>,
     /// A preempted CNode_CancelBadgedSends of this thread: the queued
     /// thread it continues after (0 = none) and the badge
     /// (`ipc::cancel::cancel_badged_sends`).
@@ -249,6 +253,30 @@ impl Tcb {
     /// Sets [`Tcb::reply_object`].
     pub fn set_reply_object(&self, r: Option<crate::object::reply::ReplyRef>) {
         self.reply_object.set(r.map_or(0, |r| r.paddr().0));
+    }
+
+    /// MCS: seL4's `validTimeoutHandler`: the timeout-handler slot holds
+    /// an endpoint cap (checked by `mcs::valid_fault_handler` when it was
+    /// installed; a null cap is "no handler").
+    pub fn has_timeout_handler(this: TcbRef) -> bool {
+        matches!(
+            Tcb::slot(this, TCB_TIMEOUT_HANDLER).get().cap(),
+            crate::cap::Cap::Endpoint { .. }
+        )
+    }
+
+    /// MCS: the SchedContext this thread yielded to with
+    /// `SchedContext_YieldTo` and whose consumed time it has not been
+    /// told yet (seL4's `tcbYieldTo`; its other side is the
+    /// SchedContext's `scYieldFrom`: `object::sched_context` keeps both).
+    pub fn yield_to(&self) -> Option<PAddr> {
+        let sc = self.yield_to.get();
+        (sc != 0).then_some(PAddr(sc))
+    }
+
+    /// Sets [`Tcb::yield_to`].
+    pub fn set_yield_to(&self, sc: Option<PAddr>) {
+        self.yield_to.set(sc.map_or(0, |p| p.0));
     }
 }
 

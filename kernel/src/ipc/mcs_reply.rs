@@ -1,0 +1,75 @@
+//! MCS: replying through a reply object (ch. 4 Message Passing, *Reply
+//! objects*; seL4's MCS `doReplyTransfer`). The caller waiting on it is
+//! popped off its call stack (`call_stack`: the SchedContext it lent comes
+//! back), gets the message or its fault handler's verdict
+//! (`reply::handle_fault_reply`), and, if it may run, must have a ready
+//! budget: otherwise it waits for its release, or, with a timeout
+//! handler, takes a timeout fault (not for the reply to a timeout fault).
+//!
+//! Apart from `call_stack` because it raises timeout faults: the call
+//! stack sits on the deletion path, below fault delivery
+//! (docs/architecture.md, "Layers"). Called by `api` (the reply phase of
+//! ReplyRecv, Send/NBSend/Call on a reply cap).
+
+use super::call_stack;
+use super::fault::send_timeout_fault;
+use super::reply::handle_fault_reply;
+use super::transfer::do_ipc_transfer;
+use crate::object::reply::ReplyRef;
+use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
+use crate::sched::{possible_switch_to, set_thread_state};
+use crate::types::Fault;
+
+/// seL4's MCS `doReplyTransfer`: `sender` replies through `reply` (with
+/// Grant `grant`). Nothing happens if no caller waits on it. The caller
+/// gets the message, or, if it faulted, the handler's verdict; it runs
+/// again if it has a SchedContext (back from the stack, or its own)
+/// whose head refill is ready. If it is not, the caller waits for it on
+/// the release queue (`possible_switch_to` postpones it), or, if it has a
+/// timeout handler and the reply did not answer a timeout fault, takes a
+/// timeout fault instead.
+pub fn do_reply_transfer(sender: TcbRef, reply: ReplyRef, grant: bool) {
+    let Some(receiver) = tcb_at(reply.tcb()) else {
+        return;
+    };
+    if receiver.get().state() != ThreadState::BlockedOnReply {
+        return;
+    }
+    call_stack::remove(reply, receiver);
+    let fault = receiver.get().fault();
+    match fault {
+        None => {
+            do_ipc_transfer(sender, None, None, 0, grant, receiver);
+            set_thread_state(receiver, ThreadState::Running);
+        }
+        Some(f) => {
+            let restart = handle_fault_reply(receiver, sender, &f);
+            receiver.get().set_fault(None);
+            let s = match restart {
+                true => ThreadState::Restart,
+                false => ThreadState::Inactive,
+            };
+            set_thread_state(receiver, s);
+        }
+    }
+    if !receiver.get().state().is_runnable() {
+        return;
+    }
+    let was_timeout = matches!(fault, Some(Fault::Timeout { .. }));
+    if out_of_budget(receiver) && !was_timeout && send_timeout_fault(receiver) {
+        return;
+    }
+    possible_switch_to(receiver);
+}
+
+/// Whether `t` has a configured SchedContext whose head refill is not
+/// ready after the check a wake-up makes (seL4's `refill_unblock_check`,
+/// then not `refill_ready` and `refill_sufficient`).
+fn out_of_budget(t: TcbRef) -> bool {
+    let Some(sc) = t.get().sched_context() else {
+        return false;
+    };
+    crate::sched::mcs::unblock_check(t);
+    crate::object::sched_context::SchedContextRef::at(sc).is_configured()
+        && !crate::sched::mcs::is_schedulable(t)
+}
