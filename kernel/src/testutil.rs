@@ -255,7 +255,7 @@ impl TestKernel {
     #[cfg(feature = "mcs")]
     pub fn without_sched_context(&self, t: TcbRef) {
         if let Some(sc) = t.get().sched_context() {
-            crate::object::sched_context::unbind_tcb(sc);
+            crate::sched::mcs::unbind_tcb(sc);
         }
     }
 
@@ -286,7 +286,7 @@ impl TestKernel {
         let ts = self.threads(prio, n);
         for &t in &ts {
             if let Some(sc) = t.get().sched_context() {
-                crate::object::sched_context::unbind_tcb(sc);
+                crate::sched::mcs::unbind_tcb(sc);
             }
         }
         ts

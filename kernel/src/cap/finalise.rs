@@ -93,7 +93,7 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
             // YieldTo link.
             #[cfg(feature = "mcs")]
             if let Some(sc) = TcbRef::new(tcb).get().sched_context() {
-                crate::object::sched_context::unbind_tcb(sc);
+                crate::sched::mcs::unbind_tcb(sc);
                 if let Some(y) = crate::object::sched_context::yield_from(sc) {
                     crate::object::sched_context::complete_yield_to(y);
                 }
@@ -132,7 +132,7 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
         Cap::SchedContext { ptr, size_bits } => {
             #[cfg(feature = "mcs")]
             {
-                crate::object::sched_context::unbind_tcb(ptr);
+                crate::sched::mcs::unbind_tcb(ptr);
                 crate::object::sched_context::unbind_notification(ptr);
                 crate::ipc::call_stack::unbind_sched_context(ptr);
                 // A thread that yielded to it is answered now.

@@ -28,8 +28,9 @@
 //! SchedContext).
 
 use crate::object::reply::{Next, ReplyRef};
-use crate::object::sched_context::{donate, set_reply};
+use crate::object::sched_context::set_reply;
 use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
+use crate::sched::mcs::donate;
 use crate::sched::set_thread_state;
 
 /// seL4's `reply_unlink`: `reply` and `tcb` (blocked on Recv with it, or

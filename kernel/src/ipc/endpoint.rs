@@ -112,7 +112,7 @@ fn complete_send(thread: TcbRef, dest: TcbRef, a: &SendArgs) {
         }
     } else if a.can_donate && dest.get().sched_context().is_none() {
         if let Some(sc) = thread.get().sched_context() {
-            crate::object::sched_context::donate(sc, dest);
+            crate::sched::mcs::donate(sc, dest);
         }
     }
     set_thread_state(dest, ThreadState::Running);

@@ -43,7 +43,7 @@ fn maybe_donate_sched_context(t: TcbRef, n: NotificationRef) {
     }
     if let Some(sc) = n.get().sched_context() {
         if crate::object::sched_context::tcb_of(sc).is_none() {
-            crate::object::sched_context::donate(sc, t);
+            crate::sched::mcs::donate(sc, t);
         }
     }
 }

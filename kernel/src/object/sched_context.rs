@@ -373,23 +373,6 @@ pub fn bind_tcb(sc: SchedContextRef, tcb: crate::object::tcb::TcbRef) {
     tcb.get().set_sched_context(Some(sc.paddr()));
 }
 
-/// MCS: the SchedContext at `sc` and the thread bound to it, if any, let
-/// go of each other (seL4's `schedContext_unbindTCB`): the thread leaves
-/// the ready queue, and if it is the running one the scheduler chooses
-/// afresh.
-#[cfg(feature = "mcs")]
-pub fn unbind_tcb(sc: PAddr) {
-    let t = read_word(sc.add(TCB));
-    if let Some(t) = crate::object::tcb::tcb_at(t) {
-        if crate::state::kernel().is_current(t) {
-            crate::sched::reschedule_required();
-        }
-        crate::sched::dequeue(t);
-        t.get().set_sched_context(None);
-    }
-    write_word(sc.add(TCB), 0);
-}
-
 /// MCS: the reply object heading the call stack of the SchedContext at
 /// `sc` (`scReply`): the last Call that lent it and is not yet answered.
 #[cfg(feature = "mcs")]
@@ -475,24 +458,6 @@ pub fn tcb_of(sc: PAddr) -> Option<crate::object::tcb::TcbRef> {
 #[cfg(feature = "mcs")]
 pub fn set_tcb_of(sc: PAddr, t: Option<crate::object::tcb::TcbRef>) {
     write_word(sc.add(TCB), t.map_or(0, |t| t.paddr().0))
-}
-
-/// MCS: lends the SchedContext at `sc` to `to`, which has none (seL4's
-/// `schedContext_donate`): the thread that had it leaves the ready queue
-/// (if it runs, the scheduler chooses afresh) and is left without one.
-#[cfg(feature = "mcs")]
-pub fn donate(sc: PAddr, to: crate::object::tcb::TcbRef) {
-    if let Some(from) = tcb_of(sc) {
-        crate::sched::dequeue(from);
-        from.get().set_sched_context(None);
-        let k = crate::state::kernel();
-        let candidate = matches!(k.action(), crate::state::Action::SwitchTo(c) if c == from);
-        if k.is_current(from) || candidate {
-            crate::sched::reschedule_required();
-        }
-    }
-    write_word(sc.add(TCB), to.paddr().0);
-    to.get().set_sched_context(Some(sc));
 }
 
 /// MCS: the thread waiting to be told what the SchedContext at `sc`

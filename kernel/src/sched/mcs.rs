@@ -30,11 +30,12 @@
 //! goes to the release queue instead, and one without a configured
 //! context (a passive server) goes nowhere.
 
-use crate::object::sched_context::SchedContextRef;
+use crate::object::sched_context::{self, SchedContextRef};
 use crate::object::tcb::{tcb_at, TcbRef};
 use crate::sched::refill::Ticks;
 use crate::sched::ticks::Clock;
 use crate::state::kernel;
+use crate::types::PAddr;
 
 /// The timer's rate.
 fn clock() -> Clock {
@@ -109,6 +110,45 @@ pub fn unblock_check(t: TcbRef) {
             sc.unblock_check(now());
         }
     }
+}
+
+// ---- Binding and lending ------------------------------------------------
+//
+// Here rather than in `object::sched_context` (which keeps the object's
+// words): unbinding and lending change the queues and the scheduler's
+// decision, and the object file importing the scheduler made a cycle
+// (docs/architecture.md, "The cycles").
+
+/// seL4's `schedContext_unbindTCB`: the SchedContext at `sc` and the
+/// thread bound to it, if any, let go of each other; the thread leaves
+/// its queue, and if it is the running one the scheduler chooses afresh.
+pub fn unbind_tcb(sc: PAddr) {
+    if let Some(t) = sched_context::tcb_of(sc) {
+        if kernel().is_current(t) {
+            crate::sched::reschedule_required();
+        }
+        crate::sched::dequeue(t);
+        t.get().set_sched_context(None);
+    }
+    sched_context::set_tcb_of(sc, None);
+}
+
+/// seL4's `schedContext_donate`: lends the SchedContext at `sc` to `to`,
+/// which has none; the thread that had it leaves its queue (if it runs or
+/// is the scheduler's candidate, the scheduler chooses afresh) and is left
+/// without one.
+pub fn donate(sc: PAddr, to: TcbRef) {
+    if let Some(from) = sched_context::tcb_of(sc) {
+        crate::sched::dequeue(from);
+        from.get().set_sched_context(None);
+        let k = kernel();
+        let candidate = matches!(k.action(), crate::state::Action::SwitchTo(c) if c == from);
+        if k.is_current(from) || candidate {
+            crate::sched::reschedule_required();
+        }
+    }
+    sched_context::set_tcb_of(sc, Some(to));
+    to.get().set_sched_context(Some(sc));
 }
 
 // ---- Kernel entry -------------------------------------------------------

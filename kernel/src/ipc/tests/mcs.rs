@@ -580,7 +580,7 @@ fn a_notification_lends_its_sched_context_to_a_passive_waiter() {
         panic!()
     };
     let sc = sc_of(donor);
-    sc_obj::unbind_tcb(sc);
+    crate::sched::mcs::unbind_tcb(sc);
     sc_obj::bind_notification(sc, ntfn);
     let [w] = k.passive_threads(20, 1)[..] else {
         panic!()
@@ -601,7 +601,7 @@ fn a_notification_lends_its_sched_context_to_a_passive_waiter() {
     syscall(w, SYS_NB_WAIT, n, 0, &[], &[]);
     assert_eq!(w.get().sched_context(), Some(sc), "a Poll keeps it");
     crate::ipc::suspend(w);
-    sc_obj::unbind_tcb(sc);
+    crate::sched::mcs::unbind_tcb(sc);
     syscall(s, SYS_SEND, n, 0, &[], &[]);
     let [v, u] = k.passive_threads(20, 2)[..] else {
         panic!()
@@ -631,7 +631,7 @@ fn a_bound_notification_wakes_a_passive_server_in_recv_on_its_sched_context() {
         panic!()
     };
     let sc = sc_of(donor);
-    sc_obj::unbind_tcb(sc);
+    crate::sched::mcs::unbind_tcb(sc);
     sc_obj::bind_notification(sc, ntfn);
     let [srv] = k.passive_threads(20, 1)[..] else {
         panic!()

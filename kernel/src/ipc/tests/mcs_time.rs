@@ -251,7 +251,7 @@ fn a_timeout_fault_never_lends_the_scheduling_context() {
     set_timeout_handler(&k2, t, cap);
     let p = k2.threads(250, 1)[0];
     let psc = sc_of(p).unwrap().paddr();
-    crate::object::sched_context::unbind_tcb(psc);
+    crate::sched::mcs::unbind_tcb(psc);
     stop_root(&k2);
     Api::current_context();
     run_until(2 * MS + 1);

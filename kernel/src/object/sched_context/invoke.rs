@@ -4,14 +4,15 @@
 //! the caller and the context (`tcbYieldTo`/`scYieldFrom`); the caller's
 //! reply is written when it next runs (`super::complete_yield_to`).
 
+use super::bind_tcb;
 use super::{bind_notification, notification_at, unbind_notification, SchedContextRef};
-use super::{bind_tcb, unbind_tcb};
 use crate::cap::Cap;
 use crate::object::invocation::{Invocation, Reply};
 use crate::object::notification::NotificationRef;
 use crate::object::tcb::mcs::is_blocked;
 use crate::object::tcb::TcbRef;
 use crate::sched;
+use crate::sched::mcs::unbind_tcb;
 use crate::types::PAddr;
 use crate::types::SyscallError;
 use cairn_abi::invocation::label as l;

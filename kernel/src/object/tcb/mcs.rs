@@ -212,7 +212,7 @@ pub fn perform_sched_context(target: TcbRef, update: ScUpdate) {
         }
         ScUpdate::Unbind => {
             if let Some(sc) = target.get().sched_context() {
-                crate::object::sched_context::unbind_tcb(sc);
+                crate::sched::mcs::unbind_tcb(sc);
             }
         }
     }
