@@ -152,8 +152,21 @@ impl Builder {
     /// Builds the crate in `dir` (a workspace of its own, depending on the
     /// user library) for `cfg`'s ABI and returns its only executable.
     pub fn standalone(&self, dir: &Path, cfg: &KernelConfig) -> Result<PathBuf, String> {
+        self.standalone_with_env(dir, cfg, &[])
+    }
+
+    /// [`Builder::standalone`] with these environment variables set for
+    /// the build (a root task may read them with `option_env!`; cargo
+    /// rebuilds it when they change).
+    pub fn standalone_with_env(
+        &self,
+        dir: &Path,
+        cfg: &KernelConfig,
+        env: &[(&str, &str)],
+    ) -> Result<PathBuf, String> {
         eprintln!("xtask: building {}", dir.display());
         let mut cmd = self.cargo(Target::User, dir);
+        cmd.envs(env.iter().copied());
         add_features(&mut cmd, cfg, USER_LIBRARY);
         let built = cargo_executables(cmd, &short(dir))?;
         let mut exes = built.into_values();

@@ -18,6 +18,9 @@ pub const STANDALONE_DIR: &str = "user/hello";
 /// The MCS temporal-isolation root task (a workspace of its own, built
 /// only against the MCS user library: docs/mcs.md).
 pub const MCS_HOG_DIR: &str = "user/mcs-hog";
+/// The mixed-criticality demo's root task (a workspace of its own, MCS
+/// only; also `cargo xtask run --demo mcs`: docs/mcs.md "The demo").
+pub const MCS_DEMO_DIR: &str = "user/mcs-demo";
 
 /// Where an image's root task comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,6 +185,24 @@ pub const TEST_IMAGES: &[TestImage] = &[
         // About 2.3 s of QEMU on a loaded host; the table's worst case
         // stays under 40 minutes.
         timeout: Duration::from_secs(9),
+        // Already MCS.
+        under_mcs: false,
+    },
+    TestImage {
+        // The seed's mixed-criticality scenario (docs/mcs.md "The demo"):
+        // a control loop released by the RTC's alarm each 5 ms, a driver,
+        // and a hog spinning above them; 200 periods (`cargo xtask run
+        // --demo mcs` runs 10 000). Passes on no missed deadline and the
+        // hog within its 10 %.
+        name: "mcs-demo",
+        root: RootTask::Standalone(MCS_DEMO_DIR),
+        config: "mcs=on",
+        machine: Machine::VirtIcount,
+        expect: Expect::SuccessWith(
+            "mcs-demo: the control loop met every deadline and the hog was held to its budget",
+        ),
+        input: None,
+        timeout: Duration::from_secs(60),
         // Already MCS.
         under_mcs: false,
     },

@@ -4,7 +4,8 @@
 //! Each check is one named result (`test lint::<name> ... ok`), counted
 //! like any other test. The checks, in [`CHECKS`]:
 //! - `cargo fmt --check` in each workspace: the root one, `user/`,
-//!   `user/hello` and `user/mcs-hog` (workspaces of their own);
+//!   `user/hello`, `user/mcs-hog` and `user/mcs-demo` (workspaces of
+//!   their own);
 //! - `cargo clippy ... -- -D warnings` for the host builds (the root
 //!   workspace with all targets, tests included; the user libraries'
 //!   host tests) and for the bare-metal builds (the kernel for
@@ -54,7 +55,7 @@ struct Check {
 }
 
 /// Every cargo check, in the order run (then `unsafe-inventory`).
-const CHECKS: [Check; 16] = [
+const CHECKS: [Check; 18] = [
     Check {
         name: "fmt::root",
         dir: ".",
@@ -136,7 +137,7 @@ const CHECKS: [Check; 16] = [
         dir: "user",
         tool: Tool::CrossClippy(Target::User, &["-p", "cairn-sel4", "--features", "mcs"]),
     },
-    // The MCS-only root task (a workspace of its own, built only against
+    // The MCS-only root tasks (workspaces of their own, built only against
     // the MCS user library).
     Check {
         name: "fmt::mcs-hog",
@@ -146,6 +147,16 @@ const CHECKS: [Check; 16] = [
     Check {
         name: "clippy::mcs-hog-riscv64gc",
         dir: "user/mcs-hog",
+        tool: Tool::CrossClippy(Target::User, &["--features", "cairn-sel4/mcs"]),
+    },
+    Check {
+        name: "fmt::mcs-demo",
+        dir: "user/mcs-demo",
+        tool: Tool::Fmt,
+    },
+    Check {
+        name: "clippy::mcs-demo-riscv64gc",
+        dir: "user/mcs-demo",
         tool: Tool::CrossClippy(Target::User, &["--features", "cairn-sel4/mcs"]),
     },
     // The libFuzzer target's own workspace (its code is the kernel's
@@ -293,7 +304,14 @@ mod tests {
         };
         assert_eq!(
             dirs(|t| *t == Tool::Fmt),
-            [".", "user", "user/hello", "user/mcs-hog", "fuzz"]
+            [
+                ".",
+                "user",
+                "user/hello",
+                "user/mcs-hog",
+                "user/mcs-demo",
+                "fuzz"
+            ]
         );
         assert_eq!(
             dirs(|t| matches!(t, Tool::HostClippy(_))),
@@ -315,6 +333,7 @@ mod tests {
                 (".", Target::Kernel),
                 ("user", Target::User),
                 ("user/mcs-hog", Target::User),
+                ("user/mcs-demo", Target::User),
             ]
         );
         // Every directory holds a manifest, and names are unique.

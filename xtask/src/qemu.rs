@@ -41,8 +41,9 @@ fn machine_args(machine: &str) -> Vec<String> {
 
 /// Extra QEMU arguments for deterministic figures: the virtual clock
 /// advances one nanosecond per instruction, and `rdcycle` counts
-/// instructions.
-pub const ICOUNT_ARGS: [&str; 2] = ["-icount", "shift=0"];
+/// instructions. The RTC (Goldfish, which `mcs-demo`'s timer is) runs on
+/// that clock too, instead of the host's.
+pub const ICOUNT_ARGS: [&str; 4] = ["-icount", "shift=0", "-rtc", "clock=vm"];
 
 /// The command that boots `image`, with `dtb` replacing QEMU's device tree.
 pub fn boot_command(image: &Path, dtb: Option<&Path>) -> Command {
