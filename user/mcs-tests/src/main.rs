@@ -13,6 +13,7 @@ use sel4::BootInfo;
 
 sel4::if_mcs! {
     mod ctx;
+    mod errors;
     mod tests;
     mod timeout;
 }

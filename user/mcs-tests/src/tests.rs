@@ -20,7 +20,7 @@ pub fn run(bi: &BootInfo) {
         untypeds: UntypedAllocator::new(bi.untypeds()),
         slots: SlotAllocator::new(bi.empty()),
     };
-    let tests: [(&str, fn(&mut Ctx) -> Outcome); 7] = [
+    let tests: [(&str, fn(&mut Ctx) -> Outcome); 9] = [
         ("bootinfo_names_one_sched_control", bootinfo_names_one_sched_control),
         ("configure_flags_checks_and_configures", configure_flags_checks_and_configures),
         ("set_sched_params_refuses_bad_caps", set_sched_params_refuses_bad_caps),
@@ -28,6 +28,8 @@ pub fn run(bi: &BootInfo) {
         ("handler_caps_of_set_space_and_timeout_endpoint", handler_caps),
         ("a_notification_binds_to_a_sched_context", notification_binding),
         ("a_timeout_fault_reaches_the_timeout_handler", crate::timeout::timeout_fault),
+        ("configure_flags_errors_in_sel4s_order", crate::errors::configure_flags_errors_in_sel4s_order),
+        ("bind_and_unbind_errors_and_state", crate::errors::bind_and_unbind_errors_and_state),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in tests {
