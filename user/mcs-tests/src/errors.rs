@@ -112,3 +112,20 @@ pub fn bind_and_unbind_errors_and_state(ctx: &mut Ctx) -> Outcome {
     expect(sc2.unbind_object(n1), Ok(()), "UnbindObject n1")?;
     expect(sc1.unbind_object(a.cptr()), Ok(()), "UnbindObject a")
 }
+
+/// `SchedContext_YieldTo` of a context with no thread, and of the caller's
+/// own, are IllegalOperation (seL4's first two checks; the MCP check
+/// needs a caller below the root's MCP and is a host test), and leave the
+/// caller running with its context bound.
+pub fn yield_to_errors(ctx: &mut Ctx) -> Outcome {
+    let sc = SchedContext::from(ctx.make(ObjectType::SchedContext, 8)?);
+    let illegal = Err(Error::IllegalOperation);
+    expect(sc.yield_to().map(|_| ()), illegal, "YieldTo an unbound context")?;
+    let root_sc = init_caps::SC;
+    expect(root_sc.yield_to().map(|_| ()), illegal, "YieldTo the caller's own")?;
+    // Still the root's: it cannot be unbound from the running thread, and
+    // a Bind of another thread to it is refused.
+    expect(root_sc.unbind(), illegal, "the root's context after YieldTo")?;
+    let t = Tcb::from(ctx.make(ObjectType::Tcb, 0)?);
+    expect(root_sc.bind(t.cptr()), illegal, "Bind to the root's context")
+}

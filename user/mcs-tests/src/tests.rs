@@ -30,6 +30,7 @@ pub fn run(bi: &BootInfo) {
         ("a_timeout_fault_reaches_the_timeout_handler", crate::timeout::timeout_fault),
         ("configure_flags_errors_in_sel4s_order", crate::errors::configure_flags_errors_in_sel4s_order),
         ("bind_and_unbind_errors_and_state", crate::errors::bind_and_unbind_errors_and_state),
+        ("yield_to_errors", crate::errors::yield_to_errors),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in tests {

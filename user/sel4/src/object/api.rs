@@ -266,4 +266,7 @@ invocations! {
     SchedContext::unbind() = SCHED_CONTEXT_UNBIND;
     /// `seL4_SchedContext_Consumed`: µs consumed since last asked.
     SchedContext::consumed() -> Word = SCHED_CONTEXT_CONSUMED;
+    /// `seL4_SchedContext_YieldTo`: lets this context's thread run before
+    /// the caller (ABI ref §13); the time it consumed, in µs.
+    SchedContext::yield_to() -> Word = SCHED_CONTEXT_YIELD_TO;
 }
