@@ -20,7 +20,7 @@ pub fn run(bi: &BootInfo) {
         untypeds: UntypedAllocator::new(bi.untypeds()),
         slots: SlotAllocator::new(bi.empty()),
     };
-    let tests: [(&str, fn(&mut Ctx) -> Outcome); 9] = [
+    let tests: [(&str, fn(&mut Ctx) -> Outcome); 10] = [
         ("bootinfo_names_one_sched_control", bootinfo_names_one_sched_control),
         ("configure_flags_checks_and_configures", configure_flags_checks_and_configures),
         ("set_sched_params_refuses_bad_caps", set_sched_params_refuses_bad_caps),
