@@ -20,6 +20,26 @@ pub enum LookupFault {
     },
 }
 
+impl LookupFault {
+    /// The words that describe it to user space (§3.4, ABI ref §8): its
+    /// type (1..=4), then its data.
+    pub fn words(&self) -> Vec<u64> {
+        match *self {
+            LookupFault::InvalidRoot => vec![1],
+            LookupFault::MissingCapability { bits_left } => vec![2, bits_left as u64],
+            LookupFault::DepthMismatch {
+                bits_left,
+                bits_found,
+            } => vec![3, bits_left as u64, bits_found as u64],
+            LookupFault::GuardMismatch {
+                bits_left,
+                guard_found,
+                bits_found,
+            } => vec![4, bits_left as u64, guard_found, bits_found as u64],
+        }
+    }
+}
+
 /// A system call error (`seL4_Error`, numbered 1..=10 in this order), with
 /// its data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,19 +81,7 @@ impl SyscallError {
             E::AlignmentError => (5, vec![]),
             E::FailedLookup { source, fault } => {
                 let mut v = vec![source as u64];
-                v.extend(match fault {
-                    LookupFault::InvalidRoot => vec![1],
-                    LookupFault::MissingCapability { bits_left } => vec![2, bits_left as u64],
-                    LookupFault::DepthMismatch {
-                        bits_left,
-                        bits_found,
-                    } => vec![3, bits_left as u64, bits_found as u64],
-                    LookupFault::GuardMismatch {
-                        bits_left,
-                        guard_found,
-                        bits_found,
-                    } => vec![4, bits_left as u64, guard_found, bits_found as u64],
-                });
+                v.extend(fault.words());
                 (6, v)
             }
             E::TruncatedMessage => (7, vec![]),

@@ -6,16 +6,18 @@
 //!
 //! An invocation looks up the invoked cap and the extra caps (64-bit
 //! walks in the caller's CSpace); a lookup that fails is a cap fault
-//! (§6.2.1), which a thread without a valid fault handler meets by
-//! stopping. The method then checks its arguments (an error is the
-//! answer, for a Call) and, if they are good, is performed; a Call that
-//! did not block gets the answer.
+//! (§6.2.1), sent to the thread's fault handler (`fault`), or, without a
+//! valid one, the thread stops. The method then checks its arguments (an
+//! error is the answer, for a Call) and, if they are good, is performed;
+//! a Call that did not block gets the answer. An unknown system call
+//! number and an exception are faults too.
 
 use crate::cap::{Cap, ObjId};
 use crate::cnode::Args;
-use crate::error::SyscallError;
+use crate::error::{LookupFault, SyscallError};
+use crate::fault::Fault;
 use crate::state::{SlotId, State, TCB_CALLER};
-use crate::thread::{MsgInfo, ThreadState, MSG_REGISTERS};
+use crate::thread::{MsgInfo, ThreadState, MSG_REGISTERS, PC};
 
 /// A message as the caller makes it: the cap pointer (or the cap register
 /// of Recv), the label, the message words and the extra caps' pointers.
@@ -28,7 +30,8 @@ pub struct Invocation {
 }
 
 /// The system calls (§2.2); Wait and Poll are Recv and NBRecv on a
-/// notification, Signal is Send on one.
+/// notification, Signal is Send on one. `Unknown`: a number that is none
+/// of them (an UnknownSyscall fault, §6.2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syscall {
     Call,
@@ -39,6 +42,7 @@ pub enum Syscall {
     Reply,
     ReplyRecv,
     Yield,
+    Unknown(i64),
 }
 
 /// What an invocation answered (`None`: the system call was no
@@ -72,7 +76,7 @@ impl State {
             Syscall::Send => self.handle_invocation(t, false, true, inv)?,
             Syscall::NBSend => self.handle_invocation(t, false, false, inv)?,
             Syscall::Recv | Syscall::NBRecv => {
-                self.handle_recv(t, inv.cptr, sys == Syscall::Recv)?;
+                self.handle_recv(t, inv.cptr, sys == Syscall::Recv);
                 None
             }
             Syscall::Reply => {
@@ -81,13 +85,30 @@ impl State {
             }
             Syscall::ReplyRecv => {
                 self.handle_reply(t);
-                self.handle_recv(t, inv.cptr, true)
-                    .map_err(|_| Unspecified::Abandon)?;
+                self.handle_recv(t, inv.cptr, true);
                 None
             }
             Syscall::Yield => None,
+            Syscall::Unknown(n) => {
+                self.handle_fault(t, Fault::UnknownSyscall { number: n as u64 });
+                None
+            }
         };
         Ok(answer)
+    }
+
+    /// Thread `t` (runnable) takes an exception other than a system call
+    /// (RISC-V `scause`, `stval`): a user exception or a VM fault (§6.2).
+    pub fn exception(&mut self, t: ObjId, scause: u64, stval: u64) -> Result<(), Unspecified> {
+        let inv = Invocation {
+            cptr: 0,
+            label: 0,
+            words: vec![],
+            extra: vec![],
+        };
+        self.covers(t, Syscall::Yield, &inv)?;
+        self.handle_fault(t, Fault::of_exception(scause, stval));
+        Ok(())
     }
 
     /// The call made by the root thread `caller` of the CNode and Retype
@@ -98,12 +119,12 @@ impl State {
 
     /// Whether this specification covers `t` making `sys` with `inv`,
     /// decided before anything changes: `t` runs (a thread in Restart
-    /// runs again: seL4's `activateThread`), has no valid fault handler
-    /// (fault messages are not specified), has an IPC buffer if the
-    /// message needs one, and invokes a cap whose methods are specified.
+    /// runs again from its pc: seL4's `activateThread`), has an IPC
+    /// buffer if the message needs one, and invokes a cap whose methods
+    /// are specified.
     fn covers(&mut self, t: ObjId, sys: Syscall, inv: &Invocation) -> Result<(), Unspecified> {
         let th = self.thread(t).ok_or(Unspecified::Skip)?;
-        if !th.state.runnable() || self.has_fault_handler(t) {
+        if !th.state.runnable() {
             return Err(Unspecified::Skip);
         }
         let long = inv.words.len() > MSG_REGISTERS || !inv.extra.is_empty();
@@ -126,18 +147,13 @@ impl State {
                 }
             }
         }
-        self.set_state(t, ThreadState::Running);
+        if let Some(x) = self.thread_mut(t) {
+            if x.state == ThreadState::Restart {
+                x.next_ip = x.context[PC];
+            }
+            x.state = ThreadState::Running;
+        }
         Ok(())
-    }
-
-    /// Whether `t`'s fault handler cptr names an endpoint cap that could
-    /// take a fault message (Write, and Grant or GrantReply).
-    fn has_fault_handler(&self, t: ObjId) -> bool {
-        let Some(fh) = self.thread(t).map(|x| x.fault_handler) else {
-            return false;
-        };
-        matches!(self.lookup_in(t, fh), Ok((_, Some(Cap::Endpoint { rights, .. })))
-            if rights.write && (rights.grant || rights.grant_reply))
     }
 
     /// The message into `t`'s registers and IPC buffer, as its code puts
@@ -154,8 +170,10 @@ impl State {
             extra: inv.extra.len() as u64,
             length: inv.words.len() as u64,
         };
-        for (m, w) in x.mrs.iter_mut().zip(&inv.words) {
-            *m = *w;
+        for (i, w) in inv.words.iter().enumerate() {
+            if i < MSG_REGISTERS || buffer {
+                x.set_mr(i, *w);
+            }
         }
         if buffer {
             for (c, w) in x.caps_or_badges.iter_mut().zip(&inv.extra) {
@@ -167,14 +185,14 @@ impl State {
         }
     }
 
-    /// A fault of `t` (§6.2): without a fault handler the thread stops.
-    /// (`covers` has checked there is none; a reply may have made one.)
-    fn fault(&mut self, t: ObjId) -> Result<(), Unspecified> {
-        if self.has_fault_handler(t) {
-            return Err(Unspecified::Abandon);
-        }
-        self.set_state(t, ThreadState::Inactive);
-        Ok(())
+    /// A cap fault of `t` on `addr` (§6.2.1).
+    fn cap_fault(&mut self, t: ObjId, addr: u64, in_recv_phase: bool, lookup: LookupFault) {
+        let f = Fault::Cap {
+            addr,
+            in_recv_phase,
+            lookup,
+        };
+        self.handle_fault(t, f);
     }
 
     /// seL4's `handleInvocation` for Call (`call`), Send and NBSend
@@ -187,20 +205,28 @@ impl State {
         inv: &Invocation,
     ) -> Result<Answer, Unspecified> {
         let buffer = self.has_buffer(t, false);
-        let found = self.lookup_in(t, inv.cptr).and_then(|(slot, cap)| {
-            let mut extra = Vec::new();
-            if buffer {
-                for &c in &inv.extra {
-                    extra.push(self.lookup_in(t, c)?.1);
+        // The invoked cap, then the extra caps (read from the IPC buffer);
+        // a failed lookup is a cap fault on the cptr that failed.
+        let found = self
+            .lookup_in(t, inv.cptr)
+            .map_err(|f| (inv.cptr, f))
+            .and_then(|(slot, cap)| {
+                let mut extra = Vec::new();
+                if buffer {
+                    for &c in &inv.extra {
+                        extra.push(self.lookup_in(t, c).map_err(|f| (c, f))?.1);
+                    }
                 }
+                Ok((slot, cap, extra))
+            });
+        let (slot, cap, extra) = match found {
+            Ok(found) => found,
+            Err((addr, lookup)) => {
+                if blocking {
+                    self.cap_fault(t, addr, false, lookup);
+                }
+                return Ok(None);
             }
-            Ok((slot, cap, extra))
-        });
-        let Ok((slot, cap, extra)) = found else {
-            if blocking {
-                self.fault(t)?;
-            }
-            return Ok(None);
         };
         let r = self.perform(t, slot, cap, inv, &extra, call, blocking);
         let write = self.has_buffer(t, true);
@@ -301,8 +327,11 @@ impl State {
 
     /// seL4's `handleRecv`: Recv or NBRecv on an endpoint or notification
     /// cap with Read (a notification bound to another thread cannot be
-    /// waited on); anything else is a cap fault.
-    fn handle_recv(&mut self, t: ObjId, cptr: u64, blocking: bool) -> Result<(), Unspecified> {
+    /// waited on); anything else is a cap fault in the receive phase
+    /// (a cap that is there but will not do: MissingCapability, 0 bits
+    /// left).
+    fn handle_recv(&mut self, t: ObjId, cptr: u64, blocking: bool) {
+        let missing = LookupFault::MissingCapability { bits_left: 0 };
         match self.lookup_in(t, cptr) {
             Ok((_, Some(Cap::Endpoint { obj, rights, .. }))) if rights.read => {
                 let caller = SlotId {
@@ -311,7 +340,6 @@ impl State {
                 };
                 self.delete(caller, true);
                 self.receive_ipc(t, obj, rights.grant, blocking);
-                Ok(())
             }
             Ok((_, Some(Cap::Notification { obj, rights, .. }))) if rights.read => {
                 let bound = match self.objects.get(&obj) {
@@ -319,12 +347,12 @@ impl State {
                     _ => None,
                 };
                 if bound.is_some_and(|b| b != t) {
-                    return self.fault(t);
+                    return self.cap_fault(t, cptr, true, missing);
                 }
                 self.receive_signal(t, obj, blocking);
-                Ok(())
             }
-            _ => self.fault(t),
+            Ok(_) => self.cap_fault(t, cptr, true, missing),
+            Err(lookup) => self.cap_fault(t, cptr, true, lookup),
         }
     }
 

@@ -16,10 +16,7 @@
 
 use crate::cap::{Cap, ObjId, VmRights};
 use crate::state::{Object, SlotId, State, TCB_BUFFER, TCB_CALLER, TCB_CTABLE, TCB_REPLY};
-use crate::thread::{MsgInfo, Thread, ThreadState, MSG_REGISTERS};
-
-/// The most message words a message carries (`seL4_MsgMaxLength`).
-const MSG_MAX_LENGTH: u64 = 120;
+use crate::thread::{MsgInfo, Thread, ThreadState, MSG_MAX_LENGTH, MSG_REGISTERS, PC};
 
 impl State {
     /// Thread `t`, if `t` is a TCB.
@@ -147,6 +144,9 @@ impl State {
             ThreadState::BlockedOnReceive { grant, .. } => grant,
             _ => false,
         };
+        // (A fault IPC is a Call. A fault left behind by a cancelled fault
+        // IPC, seL4's classic `cancelIPC` keeps it, turns a later send's
+        // message into the fault message, but not the send into a call.)
         self.do_ipc_transfer(t, Some(ep), badge, grant, dest);
         self.set_state(dest, ThreadState::Running);
         if call {
@@ -205,7 +205,8 @@ impl State {
     /// only if both have IPC buffers), and with `grant` the extra caps:
     /// each cap to `ep` itself arrives as its badge, the first other one
     /// is copied (derived) into the receiver's receive slot; transfer
-    /// stops at the first cap that cannot go.
+    /// stops at the first cap that cannot go. A sender with a fault sends
+    /// its fault message instead (§6.2).
     fn do_ipc_transfer(
         &mut self,
         sender: ObjId,
@@ -217,26 +218,46 @@ impl State {
         let Some(s) = self.thread(sender).cloned() else {
             return;
         };
-        let both = self.has_buffer(sender, false) && self.has_buffer(receiver, true);
-        let length = s.info.length.min(MSG_MAX_LENGTH);
-        let sent = if both {
-            length
-        } else {
-            length.min(MSG_REGISTERS as u64)
-        };
-        let (extra, unwrapped) = match grant && s.info.extra != 0 {
-            true => self.transfer_caps(sender, &s, ep, receiver),
-            false => (0, 0),
+        let recv_buffer = self.has_buffer(receiver, true);
+        let (info, words) = match s.fault {
+            Some(f) => {
+                let mut words = f.message(&s);
+                if !recv_buffer {
+                    words.truncate(MSG_REGISTERS);
+                }
+                let info = MsgInfo {
+                    label: f.label(),
+                    unwrapped: 0,
+                    extra: 0,
+                    length: words.len() as u64,
+                };
+                (info, words)
+            }
+            None => {
+                let both = self.has_buffer(sender, false) && recv_buffer;
+                let length = s.info.length.min(MSG_MAX_LENGTH as u64) as usize;
+                let sent = match both {
+                    true => length,
+                    false => length.min(MSG_REGISTERS),
+                };
+                let (extra, unwrapped) = match grant && s.info.extra != 0 {
+                    true => self.transfer_caps(sender, &s, ep, receiver),
+                    false => (0, 0),
+                };
+                let info = MsgInfo {
+                    label: s.info.label,
+                    unwrapped,
+                    extra,
+                    length: sent as u64,
+                };
+                (info, (0..sent).map(|i| s.mr(i)).collect())
+            }
         };
         if let Some(r) = self.thread_mut(receiver) {
-            let n = (sent as usize).min(MSG_REGISTERS);
-            r.mrs[..n].copy_from_slice(&s.mrs[..n]);
-            r.info = MsgInfo {
-                label: s.info.label,
-                unwrapped,
-                extra,
-                length: sent,
-            };
+            for (i, w) in words.into_iter().enumerate() {
+                r.set_mr(i, w);
+            }
+            r.info = info;
             r.badge = badge;
         }
     }
@@ -338,14 +359,32 @@ impl State {
     }
 
     /// seL4's `doReplyTransfer`: `t` replies through the reply cap in
-    /// `slot` to `to`, with Grant `grant`; the reply cap is used up.
+    /// `slot` to `to`, with Grant `grant`; the reply cap is used up. A
+    /// reply to a thread with a fault is the handler's verdict (§6.2):
+    /// the thread restarts or stops, and its fault is forgotten.
     pub fn do_reply_transfer(&mut self, t: ObjId, to: ObjId, slot: SlotId, grant: bool) {
-        if self.state_of(to) == ThreadState::BlockedOnReply {
-            self.do_ipc_transfer(t, None, 0, grant, to);
+        if self.state_of(to) != ThreadState::BlockedOnReply {
             self.delete(slot, true);
-            self.set_state(to, ThreadState::Running);
-        } else {
-            self.delete(slot, true);
+            return;
+        }
+        match self.thread(to).and_then(|x| x.fault) {
+            None => {
+                self.do_ipc_transfer(t, None, 0, grant, to);
+                self.delete(slot, true);
+                self.set_state(to, ThreadState::Running);
+            }
+            Some(f) => {
+                self.delete(slot, true);
+                let restart = self.fault_reply(to, t, f);
+                if let Some(x) = self.thread_mut(to) {
+                    x.fault = None;
+                }
+                let state = match restart {
+                    true => ThreadState::Restart,
+                    false => ThreadState::Inactive,
+                };
+                self.set_state(to, state);
+            }
         }
     }
 
@@ -429,7 +468,12 @@ impl State {
                 }
                 self.set_state(t, ThreadState::Inactive);
             }
+            // The fault it waited on a verdict for is forgotten (a thread
+            // that was still sending one keeps it: seL4).
             ThreadState::BlockedOnReply => {
+                if let Some(x) = self.thread_mut(t) {
+                    x.fault = None;
+                }
                 let master = SlotId {
                     obj: t,
                     index: TCB_REPLY,
@@ -446,9 +490,16 @@ impl State {
         }
     }
 
-    /// seL4's `suspend` (TCB_Suspend, deleting a thread): `t` stops.
+    /// seL4's `suspend` (TCB_Suspend, deleting a thread): `t` stops; a
+    /// running thread's pc moves past its system call (to NextIP), so that
+    /// a Resume does not repeat it.
     pub fn suspend(&mut self, t: ObjId) {
         self.cancel_ipc(t);
+        if let Some(x) = self.thread_mut(t) {
+            if x.state == ThreadState::Running {
+                x.context[PC] = x.next_ip;
+            }
+        }
         self.set_state(t, ThreadState::Inactive);
     }
 

@@ -22,13 +22,15 @@
 //! [`delete`] (Delete, Revoke, finalisation), [`cnode`] (the CNode
 //! methods), [`untyped`] (Retype), [`thread`] (thread states and
 //! registers), [`ipc`] (endpoints, notifications, replies, cancelling),
-//! [`tcb`] (TCB methods), [`invoke`] (the system calls).
+//! [`fault`] (fault messages and replies), [`tcb`] (TCB methods),
+//! [`invoke`] (the system calls).
 //! `docs/spec.md` says what is covered and what is not.
 
 pub mod cap;
 pub mod cnode;
 pub mod delete;
 pub mod error;
+pub mod fault;
 pub mod invoke;
 pub mod ipc;
 pub mod lookup;
@@ -39,11 +41,14 @@ pub mod untyped;
 
 pub use cap::{Cap, EpRights, ObjId, VmRights};
 pub use error::{LookupFault, SyscallError};
+pub use fault::Fault;
 pub use invoke::{Answer, Invocation, Syscall, Unspecified};
 pub use state::{Entry, Object, SlotId, State};
 pub use thread::{MsgInfo, Thread, ThreadState};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fault;
 #[cfg(test)]
 mod tests_ipc;

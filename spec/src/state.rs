@@ -30,6 +30,9 @@ pub struct Entry {
 /// A kernel object. CNodes and TCBs hold slots (a TCB's: 0 CSpace root,
 /// 1 VSpace root, 2 reply, 3 caller, 4 IPC buffer frame); empty slots
 /// are absent from the maps.
+// A TCB, with its registers, is bigger than the other objects; boxing
+// it would only make the plain data harder to write and read.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Object {
     CNode {

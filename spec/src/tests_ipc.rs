@@ -9,15 +9,15 @@ use crate::tests::{boot, call, entry, BUFFER, ROOT, TCB, UT};
 use crate::thread::{Thread, ThreadState};
 use std::collections::BTreeMap;
 
-const T2: u64 = 0x4000;
+pub(crate) const T2: u64 = 0x4000;
 const T3: u64 = 0x4800;
-const EP: u64 = UT; // retyped first: root slot 2; a copy badged 7 in slot 3
+pub(crate) const EP: u64 = UT; // retyped first: root slot 2; a copy badged 7 in slot 3
 const NTFN: u64 = UT + 0x20; // root slot 4
 
 /// `boot()` with threads T2 and T3 (running, the same CSpace, each an IPC
 /// buffer), an endpoint in root slot 2, a copy badged 7 in slot 3 and a
 /// notification in slot 4.
-fn world() -> State {
+pub(crate) fn world() -> State {
     let mut s = boot();
     for t in [T2, T3] {
         let mut slots = BTreeMap::new();
@@ -37,7 +37,7 @@ fn world() -> State {
     s
 }
 
-fn sys(s: &mut State, t: u64, sys: Syscall, cptr: u64, label: u64, words: &[u64]) {
+pub(crate) fn sys(s: &mut State, t: u64, sys: Syscall, cptr: u64, label: u64, words: &[u64]) {
     let inv = Invocation {
         cptr,
         label,
@@ -55,7 +55,7 @@ fn queue(s: &State, obj: u64) -> Vec<u64> {
     }
 }
 
-fn thread(s: &State, t: u64) -> &Thread {
+pub(crate) fn thread(s: &State, t: u64) -> &Thread {
     s.thread(t).expect("a thread")
 }
 

@@ -5,11 +5,14 @@
 //! and writes on its behalf.
 //!
 //! No scheduler is modelled: which runnable thread runs next is the
-//! refinement test's choice (docs/spec.md). Message registers beyond the
-//! first four (those in the IPC buffer) are not modelled either: the
-//! generator's IPC messages are at most four words long.
+//! refinement test's choice (docs/spec.md). The registers are all here
+//! (seL4_UserContext, ABI ref §10): those that carry a message (a0 the
+//! cap pointer or badge, a1 the tag, a2..a5 MR0..MR3) as fields of their
+//! own, the others in [`Thread::context`]; the message words beyond MR3
+//! live in the IPC buffer ([`Thread::buffer`]).
 
 use crate::cap::ObjId;
+use crate::fault::Fault;
 
 /// A thread's state (§6.1), with what a blocked thread waits for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,9 +65,52 @@ pub struct MsgInfo {
     pub length: u64,
 }
 
+impl MsgInfo {
+    /// The tag as the register holds it (label in bits 63..12, unwrapped
+    /// 11..9, extra caps 8..7, length 6..0; ABI ref §3). Every word is a
+    /// tag, so a register written by WriteRegisters or a fault reply
+    /// round-trips.
+    pub fn to_word(self) -> u64 {
+        self.label << 12 | (self.unwrapped & 7) << 9 | (self.extra & 3) << 7 | (self.length & 0x7F)
+    }
+
+    pub fn from_word(w: u64) -> MsgInfo {
+        MsgInfo {
+            label: w >> 12,
+            unwrapped: (w >> 9) & 7,
+            extra: (w >> 7) & 3,
+            length: w & 0x7F,
+        }
+    }
+}
+
 /// The message registers passed in machine registers (RISC-V: four,
 /// seL4's `n_msgRegisters`).
 pub const MSG_REGISTERS: usize = 4;
+/// The most message words a message carries (`seL4_MsgMaxLength`).
+pub const MSG_MAX_LENGTH: usize = 120;
+/// The words of `seL4_UserContext` (ABI ref §10).
+pub const CONTEXT_WORDS: usize = 32;
+/// Indices in `seL4_UserContext` order: pc (FaultIP), ra, sp, a0 (the
+/// first of a0..a7), a6, a7, tp.
+pub const PC: usize = 0;
+pub const RA: usize = 1;
+pub const SP: usize = 2;
+pub const A0: usize = 16;
+pub const A6: usize = 22;
+pub const TP: usize = 31;
+
+/// The message words MR4..MR119 in the IPC buffer (`msg[4..120]`), as
+/// the kernel reads them through the buffer's frame cap (all 0 while the
+/// thread has none). Boxed: a thread is small, its buffer is not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Buffer(pub Box<[u64; MSG_MAX_LENGTH - MSG_REGISTERS]>);
+
+impl Default for Buffer {
+    fn default() -> Buffer {
+        Buffer(Box::new([0; MSG_MAX_LENGTH - MSG_REGISTERS]))
+    }
+}
 
 /// A thread: its control block's state and the words of its registers and
 /// IPC buffer that system calls pass.
@@ -90,6 +136,17 @@ pub struct Thread {
     pub caps_or_badges: [u64; 3],
     /// IPC buffer receive path: CNode cptr, index, depth (§4.2.2).
     pub receive: [u64; 3],
+    /// MR4.. in the IPC buffer.
+    pub buffer: Buffer,
+    /// The other user registers, in `seL4_UserContext` order; words
+    /// `A0..A0 + 6` (a0..a5) are the fields above and stay 0 here.
+    pub context: [u64; CONTEXT_WORDS],
+    /// NextIP: where a running thread resumes after its system call; a
+    /// suspended thread's pc becomes it (§6.1.5, ABI ref §10).
+    pub next_ip: u64,
+    /// The fault the thread's handler has been sent (or is to be sent)
+    /// and has not answered yet (§6.2).
+    pub fault: Option<Fault>,
 }
 
 impl Thread {
@@ -108,8 +165,53 @@ impl Thread {
             extra: 0,
             length: length as u64,
         };
-        for (m, w) in self.mrs.iter_mut().zip(words) {
-            *m = *w;
+        for (i, w) in words.iter().take(length).enumerate() {
+            self.set_mr(i, *w);
+        }
+    }
+
+    /// MR `i` (the registers, then the IPC buffer).
+    pub fn mr(&self, i: usize) -> u64 {
+        match i.checked_sub(MSG_REGISTERS) {
+            None => self.mrs[i],
+            Some(j) => self.buffer.0.get(j).copied().unwrap_or(0),
+        }
+    }
+
+    /// Sets MR `i` (the caller knows the buffer is there if `i` ≥ 4).
+    pub fn set_mr(&mut self, i: usize, v: u64) {
+        match i.checked_sub(MSG_REGISTERS) {
+            None => self.mrs[i] = v,
+            Some(j) => {
+                if let Some(w) = self.buffer.0.get_mut(j) {
+                    *w = v;
+                }
+            }
+        }
+    }
+
+    /// User register `i` in `seL4_UserContext` order.
+    pub fn reg(&self, i: usize) -> u64 {
+        match i {
+            A0 => self.badge,
+            17 => self.info.to_word(),
+            18..=21 => self.mrs[i - 18],
+            _ => self.context.get(i).copied().unwrap_or(0),
+        }
+    }
+
+    /// Sets user register `i` (`seL4_UserContext` order; pc is FaultIP,
+    /// NextIP is not changed).
+    pub fn set_reg(&mut self, i: usize, v: u64) {
+        match i {
+            A0 => self.badge = v,
+            17 => self.info = MsgInfo::from_word(v),
+            18..=21 => self.mrs[i - 18] = v,
+            _ => {
+                if let Some(r) = self.context.get_mut(i) {
+                    *r = v;
+                }
+            }
         }
     }
 }

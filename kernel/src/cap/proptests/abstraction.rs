@@ -260,8 +260,9 @@ fn fill_object(obj: u64, o: &mut Object) {
 }
 
 /// The abstract thread of a TCB: its state (with what it is blocked on),
-/// priorities, bound notification, fault handler, the IPC registers and
-/// the IPC buffer words the kernel reads and writes.
+/// priorities, bound notification, fault handler and pending fault, its
+/// registers (seL4_UserContext and NextIP) and the IPC buffer words the
+/// kernel reads and writes (MR4..MR119, caps or badges, receive path).
 pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
     use crate::arch::{BADGE_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
     use crate::object::tcb::ThreadState as K;
@@ -307,6 +308,70 @@ pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
         mrs: MSG_REGISTERS.map(|r| t.reg(r)),
         caps_or_badges: [122, 123, 124].map(word),
         receive: [125, 126, 127].map(word),
+        // MR i is buffer word i + 1.
+        buffer: cairn_spec::thread::Buffer(Box::new(core::array::from_fn(|i| word(i as u64 + 5)))),
+        // The IPC registers (a0..a5) are the fields above.
+        context: core::array::from_fn(|i| match i {
+            16..=21 => 0,
+            _ => t.user_register(i),
+        }),
+        next_ip: t.next_ip(),
+        fault: t.fault().map(abs_fault),
+    }
+}
+
+/// The abstract fault of a kernel fault (classic: no timeout faults).
+fn abs_fault(f: crate::types::Fault) -> cairn_spec::Fault {
+    use crate::types::Fault as K;
+    use cairn_spec::Fault as S;
+    match f {
+        K::Cap {
+            addr,
+            in_recv_phase,
+            lookup,
+        } => S::Cap {
+            addr,
+            in_recv_phase,
+            lookup: abs_lookup(lookup),
+        },
+        K::UnknownSyscall { number } => S::UnknownSyscall { number },
+        K::UserException { number, code } => S::UserException { number, code },
+        K::VmFault {
+            addr,
+            fsr,
+            instruction,
+        } => S::VmFault {
+            addr,
+            fsr,
+            instruction,
+        },
+        #[cfg(feature = "mcs")]
+        K::Timeout { .. } => panic!("the spec has no MCS faults yet"),
+    }
+}
+
+fn abs_lookup(l: crate::types::LookupFault) -> cairn_spec::LookupFault {
+    use crate::types::LookupFault as K;
+    use cairn_spec::LookupFault as S;
+    match l {
+        K::InvalidRoot => S::InvalidRoot,
+        K::MissingCapability { bits_left } => S::MissingCapability { bits_left },
+        K::DepthMismatch {
+            bits_left,
+            bits_found,
+        } => S::DepthMismatch {
+            bits_left,
+            bits_found,
+        },
+        K::GuardMismatch {
+            bits_left,
+            guard_found,
+            bits_found,
+        } => S::GuardMismatch {
+            bits_left,
+            guard_found,
+            bits_found,
+        },
     }
 }
 

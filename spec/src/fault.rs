@@ -1,0 +1,165 @@
+//! Faults (manual §6.2 *Faults*; the message layouts: ABI ref §9): what
+//! a thread that faults sends its fault handler, and what the handler's
+//! reply does to it.
+//!
+//! A fault (a cap lookup that failed in a system call, an unknown system
+//! call number, an exception, a page fault) is sent as a Call on the
+//! endpoint that the thread's fault-handler cptr names *in the thread's
+//! own CSpace* (§6.2.1), looked up when the fault happens. That cap must
+//! be an endpoint cap with Write and Grant or GrantReply; the thread then
+//! waits as a caller (it always grants the handler a reply cap) with the
+//! fault remembered, and the handler receives the fault message with the
+//! cap's badge. Without a valid handler the thread stops (Inactive).
+//! The handler's reply restarts the thread, or, for an unknown system call
+//! or a user exception with a label other than 0, stops it; the reply's
+//! first words are written back into the registers the message carried.
+
+use crate::cap::{Cap, ObjId};
+use crate::error::LookupFault;
+use crate::state::State;
+use crate::thread::{Thread, ThreadState, A0, A6, MSG_REGISTERS, PC, RA, SP};
+
+/// A fault (the message's label is [`Fault::label`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// A capability lookup failed: `addr` the cptr, `in_recv_phase` if
+    /// the receive of a system call looked it up (§6.2.1).
+    Cap {
+        addr: u64,
+        in_recv_phase: bool,
+        lookup: LookupFault,
+    },
+    /// A system call number the kernel does not know (§6.2.2).
+    UnknownSyscall { number: u64 },
+    /// An exception other than a system call or a page fault: its cause
+    /// (RISC-V `scause`) and code (0 on RISC-V) (§6.2.3).
+    UserException { number: u64, code: u64 },
+    /// A page fault (§6.2.4): the address, the cause (1 fetch, 5 load,
+    /// 7 store; ABI ref §9) and whether it was an instruction fetch.
+    VmFault {
+        addr: u64,
+        fsr: u64,
+        instruction: bool,
+    },
+}
+
+/// The registers an unknown system call's message carries, and its reply
+/// writes back, in message order: pc, sp, ra, a0..a6 (ABI ref §9).
+const SYSCALL_MESSAGE: [usize; 10] = [PC, SP, RA, A0, 17, 18, 19, 20, 21, A6];
+/// A user exception's: pc, sp.
+const EXCEPTION_MESSAGE: [usize; 2] = [PC, SP];
+
+impl Fault {
+    /// The fault message's label (`seL4_Fault_*`, classic numbering).
+    pub fn label(&self) -> u64 {
+        match self {
+            Fault::Cap { .. } => 1,
+            Fault::UnknownSyscall { .. } => 2,
+            Fault::UserException { .. } => 3,
+            Fault::VmFault { .. } => 5,
+        }
+    }
+
+    /// The fault an exception raises (RISC-V: `scause`, `stval`): page
+    /// faults (causes 1, 5, 7 access faults and 12, 13, 15 page faults)
+    /// are VM faults, the rest user exceptions (ABI ref §9).
+    pub fn of_exception(scause: u64, stval: u64) -> Fault {
+        let vm = |fsr, instruction| Fault::VmFault {
+            addr: stval,
+            fsr,
+            instruction,
+        };
+        match scause {
+            1 | 12 => vm(1, true),
+            5 | 13 => vm(5, false),
+            7 | 15 => vm(7, false),
+            _ => Fault::UserException {
+                number: scause,
+                code: 0,
+            },
+        }
+    }
+
+    /// The message words the handler receives from `t` (seL4's
+    /// `setMRs_fault`).
+    pub fn message(&self, t: &Thread) -> Vec<u64> {
+        let regs = |r: &[usize]| r.iter().map(|&i| t.reg(i)).collect::<Vec<_>>();
+        match *self {
+            Fault::Cap {
+                addr,
+                in_recv_phase,
+                lookup,
+            } => {
+                let mut v = vec![t.reg(PC), addr, in_recv_phase as u64];
+                v.extend(lookup.words());
+                v
+            }
+            Fault::UnknownSyscall { number } => {
+                let mut v = regs(&SYSCALL_MESSAGE);
+                v.push(number);
+                v
+            }
+            Fault::UserException { number, code } => {
+                let mut v = regs(&EXCEPTION_MESSAGE);
+                v.extend([number, code]);
+                v
+            }
+            Fault::VmFault {
+                addr,
+                fsr,
+                instruction,
+            } => vec![t.reg(PC), addr, instruction as u64, fsr],
+        }
+    }
+}
+
+impl State {
+    /// seL4's `handleFault`: thread `t` raised `f`. Sent to its handler as
+    /// a Call with the handler cap's badge, or, with no valid handler,
+    /// the thread stops.
+    pub fn handle_fault(&mut self, t: ObjId, f: Fault) {
+        let Some(cptr) = self.thread(t).map(|x| x.fault_handler) else {
+            return;
+        };
+        match self.lookup_in(t, cptr) {
+            Ok((_, Some(Cap::Endpoint { obj, badge, rights })))
+                if rights.write && (rights.grant || rights.grant_reply) =>
+            {
+                if let Some(x) = self.thread_mut(t) {
+                    x.fault = Some(f);
+                }
+                self.send_ipc(t, obj, true, true, badge, rights.grant, true);
+            }
+            _ => self.set_state(t, ThreadState::Inactive),
+        }
+    }
+
+    /// seL4's `handleFaultReply`: `handler`'s reply to `t`, which waited
+    /// for it with fault `f`. For an unknown system call or a user
+    /// exception the reply's first words (at most as many as the message
+    /// carried registers) are written back into those registers; a reply
+    /// to one of these two with a label other than 0 stops the thread.
+    /// Returns whether `t` restarts.
+    pub(crate) fn fault_reply(&mut self, t: ObjId, handler: ObjId, f: Fault) -> bool {
+        let regs: &[usize] = match f {
+            Fault::Cap { .. } | Fault::VmFault { .. } => return true,
+            Fault::UnknownSyscall { .. } => &SYSCALL_MESSAGE,
+            Fault::UserException { .. } => &EXCEPTION_MESSAGE,
+        };
+        let buffer = self.has_buffer(handler, false);
+        let Some(h) = self.thread(handler).cloned() else {
+            return false;
+        };
+        let length = (h.info.length as usize).min(crate::thread::MSG_MAX_LENGTH);
+        let Some(x) = self.thread_mut(t) else {
+            return false;
+        };
+        for (i, &r) in regs.iter().enumerate().take(length) {
+            if i >= MSG_REGISTERS && !buffer {
+                break;
+            }
+            x.set_reg(r, h.mr(i));
+        }
+        h.info.label == 0
+    }
+}
