@@ -318,7 +318,7 @@ impl State {
             Some(Cap::Thread { obj }) => {
                 self.tcb_invoke(t, obj, inv, extra)?;
                 restart(self);
-                self.tcb_perform(t, obj, inv, extra);
+                self.tcb_perform(t, obj, inv, extra, call);
             }
             _ => return Err(SyscallError::InvalidCapability { index: 0 }),
         }

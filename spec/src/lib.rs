@@ -52,3 +52,5 @@ mod tests;
 mod tests_fault;
 #[cfg(test)]
 mod tests_ipc;
+#[cfg(test)]
+mod tests_tcb;

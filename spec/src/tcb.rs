@@ -1,9 +1,10 @@
 //! The TCB methods that change what the rest of this specification
-//! models (manual §6.1 *Threads*, §5.3 *Binding Notifications*, ch. 10
-//! `seL4_TCB_*`): Suspend, Resume, SetPriority, SetMCPriority,
-//! SetSchedParams, BindNotification, UnbindNotification. The others
-//! (registers, Configure, SetSpace, SetIPCBuffer, TLS base, flags) are not
-//! specified yet; `specified` says which labels are.
+//! models (manual §6.1 *Threads*, §6.1.5 *Thread registers*, §5.3
+//! *Binding Notifications*, ch. 10 `seL4_TCB_*`): ReadRegisters,
+//! WriteRegisters, CopyRegisters, Suspend, Resume, SetPriority,
+//! SetMCPriority, SetSchedParams, BindNotification, UnbindNotification,
+//! SetTLSBase. The others (Configure, SetSpace, SetIPCBuffer, flags) are
+//! not specified yet; `specified` says which labels are.
 //!
 //! Each checks its arguments in seL4's order (`tcb_invoke`, changing
 //! nothing), then is performed (`tcb_perform`). A priority may not exceed
@@ -14,8 +15,12 @@ use crate::cap::{Cap, ObjId};
 use crate::error::SyscallError;
 use crate::invoke::Invocation;
 use crate::state::{Object, State};
+use crate::thread::{ThreadState, CONTEXT_WORDS, PC, TP};
 
 /// The labels of the specified TCB methods (seL4 16.0.0, classic).
+pub const READ_REGISTERS: u64 = 2;
+pub const WRITE_REGISTERS: u64 = 3;
+pub const COPY_REGISTERS: u64 = 4;
 pub const SET_PRIORITY: u64 = 6;
 pub const SET_MC_PRIORITY: u64 = 7;
 pub const SET_SCHED_PARAMS: u64 = 8;
@@ -23,11 +28,23 @@ pub const SUSPEND: u64 = 11;
 pub const RESUME: u64 = 12;
 pub const BIND_NOTIFICATION: u64 = 13;
 pub const UNBIND_NOTIFICATION: u64 = 14;
+pub const SET_TLS_BASE: u64 = 15;
 
 /// Whether the TCB method `label` is specified.
 pub fn specified(label: u64) -> bool {
-    matches!(label, SET_PRIORITY..=SET_SCHED_PARAMS | SUSPEND..=UNBIND_NOTIFICATION)
+    matches!(
+        label,
+        READ_REGISTERS..=COPY_REGISTERS
+            | SET_PRIORITY..=SET_SCHED_PARAMS
+            | SUSPEND..=SET_TLS_BASE
+    )
 }
+
+/// The registers of `seL4_UserContext` (§6.1.5): the first 16 (pc, ra,
+/// sp, gp, s0..s11) are the *frame* registers, the other 16 (a0..a7,
+/// t0..t6, tp) the *integer* ones of CopyRegisters.
+const FRAME: std::ops::Range<usize> = 0..16;
+const INTEGER: std::ops::Range<usize> = 16..32;
 
 fn need(ok: bool) -> Result<(), SyscallError> {
     ok.then_some(()).ok_or(SyscallError::TruncatedMessage)
@@ -38,11 +55,11 @@ fn illegal_unless(ok: bool) -> Result<(), SyscallError> {
 }
 
 impl State {
-    /// The checks of TCB method `inv.label` on thread `target` by `_caller`
+    /// The checks of TCB method `inv.label` on thread `target` by `caller`
     /// (extra caps `extra`, looked up).
     pub(crate) fn tcb_invoke(
         &self,
-        _caller: ObjId,
+        caller: ObjId,
         target: ObjId,
         inv: &Invocation,
         extra: &[Option<Cap>],
@@ -63,6 +80,29 @@ impl State {
         };
         let bound = self.thread(target).and_then(|t| t.bound);
         match inv.label {
+            // Read or write another thread's registers: count 1..=32 to
+            // read; as many register words as the count says to write.
+            READ_REGISTERS => {
+                need(inv.words.len() >= 2)?;
+                if !(1..=CONTEXT_WORDS as u64).contains(&word(1)) {
+                    let max = CONTEXT_WORDS as u64;
+                    return Err(SyscallError::RangeError { min: 1, max });
+                }
+                illegal_unless(target != caller)
+            }
+            WRITE_REGISTERS => {
+                need(inv.words.len() >= 2)?;
+                need(inv.words.len() as u64 - 2 >= word(1))?;
+                illegal_unless(target != caller)
+            }
+            COPY_REGISTERS => {
+                need(!inv.words.is_empty() && !extra.is_empty())?;
+                match extra0()? {
+                    Some(Cap::Thread { .. }) => Ok(()),
+                    _ => Err(SyscallError::InvalidCapability { index: 1 }),
+                }
+            }
+            SET_TLS_BASE => need(!inv.words.is_empty()),
             SUSPEND | RESUME => Ok(()),
             SET_PRIORITY | SET_MC_PRIORITY => {
                 need(!inv.words.is_empty())?;
@@ -90,16 +130,58 @@ impl State {
         }
     }
 
-    /// Performs the TCB method `tcb_invoke` accepted.
+    /// Performs the TCB method `tcb_invoke` accepted (`call`: the caller
+    /// made a Call, and waits for ReadRegisters' answer).
     pub(crate) fn tcb_perform(
         &mut self,
-        _caller: ObjId,
+        caller: ObjId,
         target: ObjId,
         inv: &Invocation,
         extra: &[Option<Cap>],
+        call: bool,
     ) {
         let word = |i: usize| inv.words.get(i).copied().unwrap_or(0);
         match inv.label {
+            READ_REGISTERS => self.read_registers(caller, target, word(0) & 1 != 0, word(1), call),
+            WRITE_REGISTERS => {
+                let n = (word(1) as usize).min(CONTEXT_WORDS);
+                if let Some(t) = self.thread_mut(target) {
+                    for i in 0..n {
+                        t.set_reg(i, word(i + 2));
+                    }
+                    t.next_ip = t.reg(PC);
+                }
+                if word(0) & 1 != 0 {
+                    self.restart(target);
+                }
+            }
+            COPY_REGISTERS => {
+                let Some(Some(Cap::Thread { obj: source })) = extra.first().copied() else {
+                    return;
+                };
+                let flag = |b: u32| word(0) & (1 << b) != 0;
+                if flag(0) {
+                    self.suspend(source);
+                }
+                if flag(1) {
+                    self.restart(target);
+                }
+                let Some(src) = self.thread(source).cloned() else {
+                    return;
+                };
+                if let Some(t) = self.thread_mut(target) {
+                    if flag(2) {
+                        FRAME.for_each(|i| t.set_reg(i, src.reg(i)));
+                        t.next_ip = t.reg(PC);
+                    }
+                    if flag(3) {
+                        INTEGER.for_each(|i| t.set_reg(i, src.reg(i)));
+                    }
+                }
+            }
+            SET_TLS_BASE => self
+                .thread_mut(target)
+                .map_or((), |t| t.set_reg(TP, word(0))),
             SUSPEND => self.suspend(target),
             RESUME => self.restart(target),
             SET_PRIORITY => self.thread_mut(target).map_or((), |t| t.priority = word(0)),
@@ -116,6 +198,29 @@ impl State {
             }
             UNBIND_NOTIFICATION => self.unbind_notification(target),
             _ => {}
+        }
+    }
+}
+
+impl State {
+    /// ReadRegisters: the first `n` registers of `source` (suspended
+    /// first if `suspend`) are the answer to `caller`'s Call, in
+    /// `seL4_UserContext` order (as many as fit without an IPC buffer);
+    /// the caller runs on (seL4 answers here, not as other methods do).
+    fn read_registers(&mut self, caller: ObjId, source: ObjId, suspend: bool, n: u64, call: bool) {
+        if suspend {
+            self.suspend(source);
+        }
+        let buffer = self.has_buffer(caller, true);
+        let words: Vec<u64> = match self.thread(source) {
+            Some(s) => (0..n as usize).map(|i| s.reg(i)).collect(),
+            None => vec![],
+        };
+        if let Some(c) = self.thread_mut(caller) {
+            if call {
+                c.reply_from_kernel(0, &words, buffer);
+            }
+            c.state = ThreadState::Running;
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::thread::{Thread, ThreadState};
 use std::collections::BTreeMap;
 
 pub(crate) const T2: u64 = 0x4000;
-const T3: u64 = 0x4800;
+pub(crate) const T3: u64 = 0x4800;
 pub(crate) const EP: u64 = UT; // retyped first: root slot 2; a copy badged 7 in slot 3
 const NTFN: u64 = UT + 0x20; // root slot 4
 

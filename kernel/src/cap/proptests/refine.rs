@@ -253,11 +253,15 @@ fn ipc() -> impl Strategy<Value = Ipc> {
         })
 }
 
-/// TCB invocations: the specified methods mostly (priorities, suspend,
-/// resume, binding), with authority and notification caps.
+/// TCB invocations: the specified methods mostly (registers, priorities,
+/// suspend, resume, binding, the TLS base), with authority, source
+/// thread and notification caps.
 fn tcb_call() -> impl Strategy<Value = Ipc> {
     use cairn_spec::tcb::*;
     let label = prop_oneof![
+        2 => Just(READ_REGISTERS),
+        2 => Just(WRITE_REGISTERS),
+        2 => Just(COPY_REGISTERS),
         2 => Just(SUSPEND),
         3 => Just(RESUME),
         2 => Just(SET_PRIORITY),
@@ -265,21 +269,53 @@ fn tcb_call() -> impl Strategy<Value = Ipc> {
         1 => Just(SET_SCHED_PARAMS),
         3 => Just(BIND_NOTIFICATION),
         2 => Just(UNBIND_NOTIFICATION),
+        1 => Just(SET_TLS_BASE),
         1 => 0u64..40,
     ];
     let extra = prop_oneof![
         1 => Just(vec![]),
         4 => target(0, 3, 0, 3, 1).prop_map(|t| vec![t]),
     ];
-    (target(0, 0, 0, 8, 1), label, small_words(2), extra).prop_map(|(cap, label, words, extra)| {
-        Ipc {
-            sys: Syscall::Call,
-            cap,
-            label,
-            words,
-            extra,
-            receive: None,
-        }
+    (
+        target(0, 0, 0, 8, 1),
+        label,
+        small_words(2),
+        register_words(),
+        extra,
+    )
+        .prop_map(|(cap, label, small, regs, extra)| {
+            let registers = [
+                cairn_spec::tcb::READ_REGISTERS,
+                cairn_spec::tcb::WRITE_REGISTERS,
+            ];
+            Ipc {
+                sys: Syscall::Call,
+                cap,
+                label,
+                words: if registers.contains(&label) {
+                    regs
+                } else {
+                    small
+                },
+                extra,
+                receive: None,
+            }
+        })
+}
+
+/// The words of ReadRegisters and WriteRegisters: flags (suspend or
+/// resume, and bits the kernel ignores), a count (mostly 1..=32, now and
+/// then out of range), then register values (as many as the count asks
+/// or fewer: a truncated message).
+fn register_words() -> impl Strategy<Value = Vec<u64>> {
+    let flags = prop_oneof![3 => 0u64..2, 1 => any::<u64>()];
+    let count = prop_oneof![6 => 1u64..=32, 1 => Just(0u64), 1 => 33u64..40, 1 => any::<u64>()];
+    let values =
+        proptest::collection::vec(prop_oneof![3 => 0u64..0x1000, 1 => any::<u64>()], 0..=34);
+    (flags, count, values).prop_map(|(f, c, v)| {
+        let mut w = vec![f, c];
+        w.extend(v);
+        w
     })
 }
 
@@ -837,7 +873,7 @@ impl Pair {
             }
             let unwrapped = info.unwrapped.count_ones() as u64;
             tally(|x| {
-                x.caps_transferred += info.extra - unwrapped;
+                x.caps_transferred += info.extra.saturating_sub(unwrapped);
                 x.caps_unwrapped += unwrapped;
             });
         }
