@@ -30,18 +30,17 @@ pub struct Entry {
 /// A kernel object. CNodes and TCBs hold slots (a TCB's: 0 CSpace root,
 /// 1 VSpace root, 2 reply, 3 caller, 4 IPC buffer frame); empty slots
 /// are absent from the maps.
-// A TCB, with its registers, is bigger than the other objects; boxing
-// it would only make the plain data harder to write and read.
-#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Object {
     CNode {
         radix: u32,
         slots: BTreeMap<u64, Entry>,
     },
+    /// (The thread boxed: with its registers it is ten times the size
+    /// of any other object.)
     Tcb {
         slots: BTreeMap<u64, Entry>,
-        thread: Thread,
+        thread: Box<Thread>,
     },
     /// An endpoint: the threads waiting in it, first first; they all wait
     /// to send or all to receive (§4.2).
@@ -77,7 +76,7 @@ impl Object {
             },
             Kind::Tcb => Object::Tcb {
                 slots: BTreeMap::new(),
-                thread: Thread::default(),
+                thread: Box::default(),
             },
             Kind::Endpoint => Object::Endpoint { queue: Vec::new() },
             Kind::Notification => Object::Notification {

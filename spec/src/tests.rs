@@ -50,7 +50,13 @@ pub(crate) fn boot() -> State {
         state: crate::thread::ThreadState::Running,
         ..Default::default()
     };
-    objects.insert(TCB, Object::Tcb { slots: tcb, thread });
+    objects.insert(
+        TCB,
+        Object::Tcb {
+            slots: tcb,
+            thread: Box::new(thread),
+        },
+    );
     let mut root = BTreeMap::new();
     root.insert(0, entry(root_cap()));
     let ut = Cap::Untyped {

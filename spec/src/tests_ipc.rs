@@ -28,7 +28,13 @@ pub(crate) fn world() -> State {
             state: ThreadState::Running,
             ..Default::default()
         };
-        s.objects.insert(t, Object::Tcb { slots, thread });
+        s.objects.insert(
+            t,
+            Object::Tcb {
+                slots,
+                thread: Box::new(thread),
+            },
+        );
     }
     assert_eq!(call(&mut s, 1, 1, &[2, 0, 0, 0, 2, 1], &[0]), Ok(()));
     assert_eq!(call(&mut s, 0, 21, &[3, 64, 2, 64, 0xF, 7], &[0]), Ok(()));

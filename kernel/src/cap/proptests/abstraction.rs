@@ -235,7 +235,7 @@ fn fill_object(obj: u64, o: &mut Object) {
     use crate::object::notification::{NotificationRef, NotificationState};
     let pa = crate::types::PAddr(obj);
     match o {
-        Object::Tcb { thread, .. } => *thread = abs_thread(TcbRef::new(pa)),
+        Object::Tcb { thread, .. } => **thread = abs_thread(TcbRef::new(pa)),
         Object::Endpoint { queue } => {
             *queue = EndpointRef::new(pa)
                 .get()
@@ -308,8 +308,7 @@ pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
         mrs: MSG_REGISTERS.map(|r| t.reg(r)),
         caps_or_badges: [122, 123, 124].map(word),
         receive: [125, 126, 127].map(word),
-        // MR i is buffer word i + 1.
-        buffer: cairn_spec::thread::Buffer(Box::new(core::array::from_fn(|i| word(i as u64 + 5)))),
+        buffer: cairn_spec::thread::Buffer(Box::new(buffer_mrs(buffer))),
         // The IPC registers (a0..a5) are the fields above.
         context: core::array::from_fn(|i| match i {
             16..=21 => 0,
@@ -318,6 +317,20 @@ pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
         next_ip: t.next_ip(),
         fault: t.fault().map(abs_fault),
     }
+}
+
+/// MR4..MR119 of the IPC buffer at `buffer` (MR i is buffer word i + 1),
+/// read in one copy: this runs for every thread after every step.
+fn buffer_mrs(buffer: Option<crate::types::PAddr>) -> [u64; 116] {
+    let mut words = [0u64; 116];
+    if let Some(b) = buffer {
+        let mut bytes = [0u8; 116 * 8];
+        crate::object::access::copy_out(b.add(8 * 5), &mut bytes);
+        for (w, c) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+            *w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        }
+    }
+    words
 }
 
 /// The abstract fault of a kernel fault (classic: no timeout faults).
