@@ -3,8 +3,8 @@
 //! *Binding Notifications*, ch. 10 `seL4_TCB_*`): ReadRegisters,
 //! WriteRegisters, CopyRegisters, Suspend, Resume, SetPriority,
 //! SetMCPriority, SetSchedParams, BindNotification, UnbindNotification,
-//! SetTLSBase. The others (Configure, SetSpace, SetIPCBuffer, flags) are
-//! not specified yet; `specified` says which labels are.
+//! SetTLSBase, SetFlags. The others (Configure, SetSpace, SetIPCBuffer)
+//! are not specified yet; `specified` says which labels are.
 //!
 //! Each checks its arguments in seL4's order (`tcb_invoke`, changing
 //! nothing), then is performed (`tcb_perform`). A priority may not exceed
@@ -29,6 +29,11 @@ pub const RESUME: u64 = 12;
 pub const BIND_NOTIFICATION: u64 = 13;
 pub const UNBIND_NOTIFICATION: u64 = 14;
 pub const SET_TLS_BASE: u64 = 15;
+pub const SET_FLAGS: u64 = 16;
+
+/// The flags SetFlags can set (`seL4_TCBFlag_MASK`): FPU disabled (the
+/// FPU is configured, ABI ref §7.3).
+pub const FLAG_MASK: u64 = 1;
 
 /// Whether the TCB method `label` is specified.
 pub fn specified(label: u64) -> bool {
@@ -36,7 +41,7 @@ pub fn specified(label: u64) -> bool {
         label,
         READ_REGISTERS..=COPY_REGISTERS
             | SET_PRIORITY..=SET_SCHED_PARAMS
-            | SUSPEND..=SET_TLS_BASE
+            | SUSPEND..=SET_FLAGS
     )
 }
 
@@ -103,6 +108,7 @@ impl State {
                 }
             }
             SET_TLS_BASE => need(!inv.words.is_empty()),
+            SET_FLAGS => need(inv.words.len() >= 2),
             SUSPEND | RESUME => Ok(()),
             SET_PRIORITY | SET_MC_PRIORITY => {
                 need(!inv.words.is_empty())?;
@@ -182,6 +188,21 @@ impl State {
             SET_TLS_BASE => self
                 .thread_mut(target)
                 .map_or((), |t| t.set_reg(TP, word(0))),
+            SET_FLAGS => {
+                let Some(t) = self.thread_mut(target) else {
+                    return;
+                };
+                t.flags = (t.flags & !word(0)) | (word(1) & FLAG_MASK);
+                let flags = t.flags;
+                // Answered here, as ReadRegisters is: the new flags.
+                let buffer = self.has_buffer(caller, true);
+                if let Some(c) = self.thread_mut(caller) {
+                    if call {
+                        c.reply_from_kernel(0, &[flags], buffer);
+                    }
+                    c.state = ThreadState::Running;
+                }
+            }
             SUSPEND => self.suspend(target),
             RESUME => self.restart(target),
             SET_PRIORITY => self.thread_mut(target).map_or((), |t| t.priority = word(0)),

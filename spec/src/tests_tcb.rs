@@ -78,3 +78,28 @@ fn copy_registers_copies_the_groups_asked_for() {
     let e = call(&mut s, 5, COPY_REGISTERS, &[0b100], &[2]);
     assert_eq!(e, Err(SyscallError::InvalidCapability { index: 1 }));
 }
+
+#[test]
+fn set_flags_clears_then_sets_the_known_flags_and_answers_them() {
+    let mut s = with_cap();
+    let inv = |clear, set| crate::Invocation {
+        cptr: 5,
+        label: crate::tcb::SET_FLAGS,
+        words: vec![clear, set],
+        extra: vec![],
+    };
+    // Only the FPU flag (bit 0) can be set; the answer is the new flags.
+    assert_eq!(
+        s.syscall(TCB, crate::Syscall::Call, &inv(0, 0xFF), None),
+        Ok(None)
+    );
+    let r = thread(&s, TCB);
+    assert_eq!((r.info.length, r.mrs[0], thread(&s, T2).flags), (1, 1, 1));
+    assert_eq!(
+        s.syscall(TCB, crate::Syscall::Call, &inv(1, 0), None),
+        Ok(None)
+    );
+    assert_eq!((thread(&s, TCB).mrs[0], thread(&s, T2).flags), (0, 0));
+    let e = call(&mut s, 5, crate::tcb::SET_FLAGS, &[0], &[]);
+    assert_eq!(e, Err(SyscallError::TruncatedMessage));
+}

@@ -147,6 +147,8 @@ pub struct Thread {
     /// The fault the thread's handler has been sent (or is to be sent)
     /// and has not answered yet (§6.2).
     pub fault: Option<Fault>,
+    /// The TCB's flags (`seL4_TCBFlag_*`, TCB_SetFlags).
+    pub flags: u64,
 }
 
 impl Thread {

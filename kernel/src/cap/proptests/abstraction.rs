@@ -316,6 +316,7 @@ pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
         }),
         next_ip: t.next_ip(),
         fault: t.fault().map(abs_fault),
+        flags: t.flags(),
     }
 }
 

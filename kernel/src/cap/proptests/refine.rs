@@ -254,7 +254,7 @@ fn ipc() -> impl Strategy<Value = Ipc> {
 }
 
 /// TCB invocations: the specified methods mostly (registers, priorities,
-/// suspend, resume, binding, the TLS base), with authority, source
+/// suspend, resume, binding, the TLS base, flags), with authority, source
 /// thread and notification caps.
 fn tcb_call() -> impl Strategy<Value = Ipc> {
     use cairn_spec::tcb::*;
@@ -270,6 +270,7 @@ fn tcb_call() -> impl Strategy<Value = Ipc> {
         3 => Just(BIND_NOTIFICATION),
         2 => Just(UNBIND_NOTIFICATION),
         1 => Just(SET_TLS_BASE),
+        1 => Just(SET_FLAGS),
         1 => 0u64..40,
     ];
     let extra = prop_oneof![
