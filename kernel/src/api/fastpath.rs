@@ -38,32 +38,45 @@
 //! checks that every thread, queue and slot ends up the same;
 //! `ipc::tests::fastpath` checks that each guard sends the call to the
 //! general path having changed nothing.
-
-// MCS: the classic fastpath below is not taken (`try_ipc` declines every
-// MCS call until the MCS fastpath: docs/mcs.md), so its helpers are unused.
-#![cfg_attr(feature = "mcs", allow(dead_code, unused_imports))]
+//!
+//! The MCS kernel has its own `call` and `reply_recv` (`fastpath_mcs.rs`:
+//! reply objects and SchedContext donation, seL4's MCS conditions) on the
+//! same guards and the same switch.
 
 use crate::arch::{Resume, BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
+#[cfg(not(feature = "mcs"))]
 use crate::cap::cte::{empty_full_slot, insert_child_words};
 use crate::cap::lookup::lookup_fast;
 use crate::cap::CapWords;
 use crate::config::NUM_DOMAINS;
-use crate::object::endpoint::{EndpointRef, EndpointState};
-use crate::object::notification::{NotificationRef, NotificationState};
-use crate::object::tcb::{BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CTABLE, TCB_VTABLE};
-// Classic: the reply slots the fastpath's Call and ReplyRecv use (the MCS
-// TCB has none, and no fastpath yet: `try_ipc`).
 #[cfg(not(feature = "mcs"))]
-use crate::object::tcb::{TCB_CALLER, TCB_REPLY};
+use crate::object::endpoint::{EndpointRef, EndpointState};
+#[cfg(not(feature = "mcs"))]
+use crate::object::notification::{NotificationRef, NotificationState};
+#[cfg(not(feature = "mcs"))]
+use crate::object::tcb::{BlockingIpc, TCB_CALLER, TCB_REPLY};
+use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE, TCB_VTABLE};
 use crate::state::kernel;
-use crate::types::{PAddr, VSpaceWord};
+#[cfg(not(feature = "mcs"))]
+use crate::types::PAddr;
+use crate::types::VSpaceWord;
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
 use cairn_abi::syscall::{SYS_CALL, SYS_REPLY_RECV};
+
+// MCS: Call and ReplyRecv with reply objects and SchedContext donation.
+#[cfg(feature = "mcs")]
+#[path = "fastpath_mcs.rs"]
+mod mcs;
+#[cfg(feature = "mcs")]
+use mcs::{call, reply_recv};
 
 #[cfg(test)]
 std::thread_local! {
     /// Test switch: the differential tests run the general path alone.
     pub static ENABLED: core::cell::Cell<bool> = const { core::cell::Cell::new(true) };
+    /// How many times [`syscall`] took a ReplyRecv (0) and a Call (1): the
+    /// random tests show they reach the fastpath.
+    pub static TAKEN: core::cell::Cell<[u64; 2]> = const { core::cell::Cell::new([0; 2]) };
 }
 
 fn enabled() -> bool {
@@ -94,6 +107,12 @@ pub fn syscall(no: i64) -> Option<Resume> {
         cur.reg(MSG_INFO_REGISTER),
     )?;
     let to = kernel().current()?;
+    #[cfg(test)]
+    TAKEN.with(|t| {
+        let mut n = t.get();
+        n[(no == SYS_CALL) as usize] += 1;
+        t.set(n);
+    });
     to.set_reg(BADGE_REGISTER, r.badge);
     to.set_reg(MSG_INFO_REGISTER, r.info);
     Some(r)
@@ -113,13 +132,6 @@ pub fn try_ipc(is_call: bool, cptr: u64, info: u64) -> Option<Resume> {
         return None;
     }
     let cur = kernel().current_tcb()?;
-    // MCS: no fastpath yet (docs/mcs.md); everything takes the general path.
-    #[cfg(feature = "mcs")]
-    {
-        let _ = (is_call, cur, cptr, info);
-        None
-    }
-    #[cfg(not(feature = "mcs"))]
     if is_call {
         call(cur, cptr, MessageInfo(info))
     } else {

@@ -20,11 +20,12 @@ mod tests_fuzz;
 /// general path (the host tests' entry; on the machine the two are the
 /// separate [`Kernel`] calls, so that the fastpath can leave at once).
 pub fn handle_syscall(no: i64) {
-    if !mcs_entry(true) {
+    // The fastpath first, as the machine's trap vector tries it: under MCS
+    // before the entry reads the clock (the fastpath charges nothing).
+    if fastpath::syscall(no).is_some() {
         return;
     }
-    // The machine's MCS kernel has no fastpath yet (`Api::fastpath_syscall`).
-    if crate::config::KERNEL_MCS || fastpath::syscall(no).is_none() {
+    if mcs_entry(true) {
         syscall::handle_syscall(no);
     }
 }
@@ -86,12 +87,8 @@ impl Kernel for Api {
 
     #[inline(always)]
     fn fastpath_syscall(number: i64, cap_reg: u64, info_reg: u64) -> Option<Resume> {
-        // The fastpath is classic IPC (reply caps in the caller slot); the
-        // MCS kernel has none yet (docs/mcs.md). A constant: the classic
-        // kernel is unchanged.
-        if crate::config::KERNEL_MCS {
-            return None;
-        }
+        // Classic or MCS (`api::fastpath`): tried before the general
+        // path's kernel entry, which under MCS reads the clock.
         match number {
             cairn_abi::syscall::SYS_CALL => fastpath::try_ipc(true, cap_reg, info_reg),
             cairn_abi::syscall::SYS_REPLY_RECV => fastpath::try_ipc(false, cap_reg, info_reg),

@@ -62,6 +62,16 @@ impl CapWords {
         (self.tag() == tag::REPLY).then(|| (PAddr(w0 & PTR_MASK), bit(w0, 58), bit(w0, 57)))
     }
 
+    /// An MCS reply object's capability: the object (the MCS fastpath's
+    /// ReplyRecv reads it from the reply register's slot).
+    #[cfg(any(feature = "mcs", test))]
+    #[inline]
+    pub fn reply_object(self) -> Option<PAddr> {
+        let w0 = self.0[0];
+        (self.tag() == tag::REPLY && bit(w0, super::cap::REPLY_OBJECT_BIT))
+            .then_some(PAddr(w0 & PTR_MASK))
+    }
+
     /// A frame capability's base, size (log2 of its bytes), VM rights and
     /// whether it is device memory: what finding a thread's IPC buffer
     /// asks at every invocation and IPC.
@@ -190,6 +200,11 @@ mod tests {
                 _ => None,
             };
             prop_assert_eq!(w.reply(), reply);
+            let reply_object = match cap {
+                Cap::ReplyObject { ptr, .. } => Some(ptr),
+                _ => None,
+            };
+            prop_assert_eq!(w.reply_object(), reply_object);
             let frame = match cap {
                 Cap::Frame { base, size, rights, is_device, .. } => {
                     Some((base, size.bits(), rights, is_device))

@@ -179,6 +179,8 @@ fn a_call_received_by_wait_stops_the_caller_and_nb_wait_polls() {
 
 #[test]
 fn call_to_a_passive_server_lends_the_sched_context_and_reply_recv_returns_it() {
+    // The general path's steps (the fastpath's own: `fastpath_mcs`).
+    crate::api::fastpath::ENABLED.with(|e| e.set(false));
     let k = boot();
     let ep = object(&k, T::Endpoint);
     let [c] = k.threads(10, 1)[..] else { panic!() };
@@ -221,6 +223,7 @@ fn call_to_a_passive_server_lends_the_sched_context_and_reply_recv_returns_it() 
         (srv.paddr().0, Next::None, None)
     );
     check_links(&[c, srv], &[r], &[sc]);
+    crate::api::fastpath::ENABLED.with(|e| e.set(true));
 }
 
 #[test]

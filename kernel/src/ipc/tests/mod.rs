@@ -5,10 +5,12 @@
 
 mod cancel;
 mod endpoint;
-// The fastpath and the random sequences are classic IPC (the MCS kernel
-// has no fastpath yet; the sequences use seL4_Reply).
+// The fastpath's tests and the random sequences exist for each IPC (the
+// classic ones use seL4_Reply and reply caps, the MCS ones reply objects).
 #[cfg(not(feature = "mcs"))]
 mod fastpath;
+#[cfg(feature = "mcs")]
+mod fastpath_mcs;
 mod fault;
 #[cfg(feature = "mcs")]
 mod mcs;
@@ -17,6 +19,8 @@ mod mcs_time;
 mod notification;
 #[cfg(not(feature = "mcs"))]
 mod props;
+#[cfg(feature = "mcs")]
+mod props_mcs;
 
 use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::derive::cte_insert;
