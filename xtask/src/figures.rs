@@ -114,7 +114,7 @@ fn lookup(table: &[(&str, u64)], op: &str) -> Option<u64> {
 /// the minimum (sel4bench reports minima) or the median, else the
 /// instruction count (revoke).
 pub fn figure(r: &Record) -> Option<u64> {
-    match r.name.as_str() {
+    match r.name.trim_start_matches("mcs-") {
         "sel4bench" => r.get("total").or(r.get("min")),
         "ipc" => r.get("median"),
         _ => r.get("instructions"),

@@ -8,6 +8,7 @@
 //! (`bench --profile`), `size` (`size`), `system` (`system`), `spec` (`spec`).
 
 mod bench;
+mod bench_mcs;
 mod build;
 mod coverage;
 mod figures;
@@ -194,6 +195,12 @@ enum Cmd {
         /// change in percent.
         #[arg(long, value_name = "OLD")]
         compare: Option<PathBuf>,
+        /// mcs=on: the MCS kernel and the bench built against the MCS user
+        /// library (records `mcs-ipc`, `mcs-sel4bench`, printed beside the
+        /// classic figures of the last `cargo xtask bench`); or another
+        /// kernel option KEY=VALUE on top of benchmark=on (repeatable).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
     },
     /// Coverage-guided fuzzing of the system-call surface (libFuzzer, on
     /// the host build; docs/fuzzing.md).
@@ -346,11 +353,15 @@ fn main() -> ExitCode {
             verbose,
             profile: Some(case),
             iterations,
+            config,
             ..
-        } => profile::run(&case, iterations, verbose).map(|()| 0),
+        } => profile::run(&case, iterations, &config, verbose).map(|()| 0),
         Cmd::Bench {
-            verbose, compare, ..
-        } => bench::run(verbose, compare.as_deref()).map(|ok| if ok { 0 } else { 1 }),
+            verbose,
+            compare,
+            config,
+            ..
+        } => bench::run(verbose, compare.as_deref(), &config).map(|ok| if ok { 0 } else { 1 }),
         Cmd::Fuzz {
             execs,
             seconds,

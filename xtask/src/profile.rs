@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 
-use crate::bench::{BENCH, CONFIG};
-use crate::build::{parse_config, repo_root, short, Builder};
+use crate::bench::BENCH;
+use crate::build::{repo_root, short, Builder};
 use crate::prereq::{self, Need};
 use crate::qemu;
 
@@ -66,8 +66,10 @@ pub const CASES: [&str; 26] = [
 const RUN_LIMIT: Duration = Duration::from_secs(900);
 
 /// Runs the profile of `case` with `iterations` (N) and prints the table.
-pub fn run(case: &str, iterations: u64, verbose: bool) -> Result<(), String> {
-    if !CASES.contains(&case) {
+/// `config`: kernel options on top of benchmark=on (`mcs=on` profiles the
+/// MCS kernel and the bench built for it).
+pub fn run(case: &str, iterations: u64, config: &[String], verbose: bool) -> Result<(), String> {
+    if !CASES.contains(&case) && !crate::bench_mcs::CASES.contains(&case) {
         return Err(format!(
             "no benchmark case {case:?} to profile; the cases: {}",
             CASES.join(", ")
@@ -79,12 +81,13 @@ pub fn run(case: &str, iterations: u64, verbose: bool) -> Result<(), String> {
     let toolchain =
         prereq::ensure(&[Need::CrossToolchain, Need::Qemu])?.ok_or("no cross toolchain")?;
     let b = Builder::new(toolchain);
-    let kernel = b.kernel(&parse_config(&[CONFIG.into()])?)?;
+    let cfg = crate::bench::config_with(config)?;
+    let kernel = b.kernel(&cfg)?;
     let dir = repo_root().join("target/bench/profile");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut runs = Vec::new();
     for n in [iterations, 2 * iterations] {
-        let root = build_root_task(&b, case, n, &dir)?;
+        let root = build_root_task(&b, case, n, &cfg, &dir)?;
         let image = b.image(&kernel, &root, &format!("profile-{n}"))?;
         let symbols = Symbols::of(&[&kernel, &root])?;
         eprintln!("xtask: logging every instruction of {case} x {n} (software emulation: slow)");
@@ -99,12 +102,18 @@ pub fn run(case: &str, iterations: u64, verbose: bool) -> Result<(), String> {
 
 /// Builds `user/bench` with only `case`, `n` times, and keeps a copy of
 /// the ELF (the next build overwrites cargo's output).
-fn build_root_task(b: &Builder, case: &str, n: u64, dir: &Path) -> Result<PathBuf, String> {
+fn build_root_task(
+    b: &Builder,
+    case: &str,
+    n: u64,
+    cfg: &cairn_config::KernelConfig,
+    dir: &Path,
+) -> Result<PathBuf, String> {
     // The bench crate reads both with `option_env!`; cargo rebuilds it
     // when they change.
     std::env::set_var("CAIRN_BENCH_ONLY", case);
     std::env::set_var("CAIRN_BENCH_ITERATIONS", n.to_string());
-    let built = b.user_programs(&[BENCH], &parse_config(&[CONFIG.into()])?);
+    let built = b.user_programs(&[BENCH], cfg);
     std::env::remove_var("CAIRN_BENCH_ONLY");
     std::env::remove_var("CAIRN_BENCH_ITERATIONS");
     let elf = built?

@@ -60,7 +60,8 @@ pub fn median_min(samples: &mut [u64]) -> (u64, u64) {
 pub fn report(op: &str, samples: &mut [u64]) {
     let (median, min) = median_min(samples);
     println!(
-        "bench ipc op={op} iterations={} median={median} min={min}",
+        "bench {}ipc op={op} iterations={} median={median} min={min}",
+        crate::server::PREFIX,
         samples.len()
     );
     benchmark::finalize_log();
@@ -75,7 +76,8 @@ pub fn report_sel4bench(op: &str, samples: &mut [u64], overhead: u64) {
     }
     let (median, min) = median_min(samples);
     println!(
-        "bench sel4bench op={op} iterations={} median={median} min={min} overhead={overhead}",
+        "bench {}sel4bench op={op} iterations={} median={median} min={min} overhead={overhead}",
+        crate::server::PREFIX,
         samples.len()
     );
     benchmark::finalize_log();

@@ -13,10 +13,12 @@
 
 mod cancel;
 mod ipc;
+mod irq;
 mod mapping;
 mod name;
 mod oneway;
 mod revoke;
+mod server;
 mod sync;
 mod threads;
 
@@ -34,13 +36,15 @@ fn main(bi: &BootInfo) {
     if let Err(e) = mapping::run(bi, slot) {
         println!("bench sel4bench FAILED: {}: {}", e.0, e.1);
     }
-    if ipc::wanted("revoke") {
+    // Classic only: the revoke and cancel cases make thousands of threads
+    // and caps (under MCS each thread would need a SchedContext).
+    if ipc::wanted("revoke") && !cfg!(sel4_mcs) {
         if let Err(e) = revoke::run(bi) {
             println!("bench revoke FAILED: {e}");
         }
     }
     // Slots below the partner threads' (the top 64).
-    if ipc::wanted("cancel") {
+    if ipc::wanted("cancel") && !cfg!(sel4_mcs) {
         if let Err(e) = cancel::run(bi, bi.empty().end - 128) {
             println!("bench cancel FAILED: {e}");
         }
@@ -61,7 +65,9 @@ fn two_threads(bi: &BootInfo) -> Result<(), threads::Failed> {
             "no untyped",
             sel4::Error::NotEnoughMemory { available: 0 },
         ))?;
-    let slot = bi.empty().end - 64;
+    // MCS: each partner also gets a Reply object and a SchedContext, and
+    // the cancel case (classic only) does not use the slots below.
+    let slot = bi.empty().end - if cfg!(sel4_mcs) { 128 } else { 64 };
     big.cap
         .retype(
             sel4::ObjectType::Untyped,
@@ -79,7 +85,9 @@ fn two_threads(bi: &BootInfo) -> Result<(), threads::Failed> {
     };
     let space = threads::run(bi, &mut room)?;
     oneway::run(bi, &mut room, &space)?;
-    sync::run(bi, &mut room)
+    sync::run(bi, &mut room)?;
+    // Root slots of its own, below the partners' and the cancel case's.
+    irq::run(bi, &mut room, bi.empty().end - 400)
 }
 
 cairn_rt::entry!(main);

@@ -79,13 +79,17 @@ fn report(what: &str, samples: &mut [u64; PAGES], overhead: u64) {
     }
     for n in TOTALS {
         let total: u64 = samples.iter().take(n).sum();
-        println!("bench sel4bench op={what}-{n} iterations=1 total={total} overhead={overhead}");
+        println!(
+            "bench {}sel4bench op={what}-{n} iterations=1 total={total} overhead={overhead}",
+            crate::server::PREFIX
+        );
         benchmark::finalize_log();
         benchmark::reset_log();
     }
     let (median, min) = median_min(samples);
     println!(
-        "bench sel4bench op={what}-1 iterations={PAGES} median={median} min={min} overhead={overhead}"
+        "bench {}sel4bench op={what}-1 iterations={PAGES} median={median} min={min} overhead={overhead}",
+        crate::server::PREFIX
     );
     benchmark::finalize_log();
 }
@@ -159,7 +163,8 @@ fn measure(
         .saturating_sub(overhead);
     if wanted(PREPARE) {
         println!(
-            "bench sel4bench op={PREPARE} iterations=1 total={total} untyped-bits={untyped_bits} overhead={overhead}"
+            "bench {}sel4bench op={PREPARE} iterations=1 total={total} untyped-bits={untyped_bits} overhead={overhead}",
+            crate::server::PREFIX
         );
     }
     benchmark::finalize_log();

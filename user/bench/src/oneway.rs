@@ -21,7 +21,8 @@ use crate::threads::{start, Failed, Room};
 use cairn_rt::space::ImageSpace;
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
-use sel4::syscall::{call_regs, recv_regs, reply_recv_regs, send_regs, RegMessage};
+use crate::server as srv;
+use sel4::syscall::{call_regs, send_regs, RegMessage};
 use sel4::{benchmark, BootInfo, CPtr, MessageInfo, ObjectType, Word};
 
 /// The server's endpoint (a slot of the root CNode).
@@ -56,14 +57,14 @@ fn touch_fpu() {
 /// The server: receives, notes the time, replies with the same message.
 fn server(_: usize) {
     let ep = CPtr(ENDPOINT.load(Ordering::SeqCst));
-    let (_, mut m) = recv_regs(ep);
+    let (_, mut m) = srv::recv(ep);
     loop {
         SERVER_IN.store(benchmark::cycles(), Ordering::SeqCst);
         if SERVER_FPU.load(Ordering::Relaxed) != 0 {
             touch_fpu();
         }
         SERVER_OUT.store(benchmark::cycles(), Ordering::SeqCst);
-        let (_, next) = reply_recv_regs(ep, m);
+        let (_, next) = srv::reply_recv(ep, m);
         m = next;
     }
 }
@@ -72,7 +73,7 @@ fn server(_: usize) {
 fn receiver(_: usize) {
     let ep = CPtr(ENDPOINT.load(Ordering::SeqCst));
     loop {
-        recv_regs(ep);
+        srv::recv(ep);
         SERVER_IN.store(benchmark::cycles(), Ordering::SeqCst);
     }
 }
@@ -105,6 +106,8 @@ fn call_reply_recv(
     ENDPOINT.store(ep, Ordering::SeqCst);
     SERVER_FPU.store(fpu as u64, Ordering::SeqCst);
     let partner = start(bi, room, space.map(|s| s.0), server, 255)?;
+    // MCS: a passive server, as the round trips'.
+    srv::make_passive()?;
     let msg = RegMessage {
         info: MessageInfo::new(0, 0, 0, words as Word),
         mrs: [7; 4],

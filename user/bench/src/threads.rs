@@ -16,7 +16,8 @@ use cairn_rt::space::{ImageSpace, ROOT_SLOTS};
 use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
-use sel4::syscall::{call, call_regs, recv, recv_regs, reply_recv, reply_recv_regs, RegMessage};
+use crate::server;
+use sel4::syscall::{call, call_regs, recv, reply_recv, RegMessage};
 use sel4::{
     benchmark, BootInfo, CPtr, Message, MessageInfo, Notification, ObjectType, Tcb, Untyped, Word,
 };
@@ -39,9 +40,14 @@ pub struct Room {
 
 impl Room {
     pub fn create(&mut self, t: ObjectType) -> Result<Word, Failed> {
+        self.create_sized(t, 0)
+    }
+
+    /// An object of `size_bits` (SchedContexts, untypeds).
+    pub fn create_sized(&mut self, t: ObjectType, size_bits: Word) -> Result<Word, Failed> {
         let s = self.next_slot;
         self.untyped
-            .retype(t, 0, init_caps::CNODE, 0, 0, s, 1)
+            .retype(t, size_bits, init_caps::CNODE, 0, 0, s, 1)
             .map_err(|e| Failed("retype", e))?;
         self.next_slot += 1;
         Ok(s)
@@ -56,6 +62,9 @@ pub fn start(
     priority: Word,
 ) -> Result<Tcb, Failed> {
     let tcb = Tcb::from_bits(room.create(ObjectType::Tcb)?);
+    // MCS: a reply object and a SchedContext of its own.
+    #[cfg(sel4_mcs)]
+    server::equip(bi, tcb, |t, bits| room.create_sized(t, bits))?;
     let spec = ThreadSpec {
         tcb,
         entry,
@@ -81,9 +90,9 @@ pub fn start(
 /// (register-only messages, as seL4's IPC benchmarks use).
 fn echo_server(_: usize) {
     let ep = CPtr(OBJECT.load(Ordering::SeqCst));
-    let (_, mut m) = recv_regs(ep);
+    let (_, mut m) = server::recv(ep);
     loop {
-        let (_, next) = reply_recv_regs(ep, m);
+        let (_, next) = server::reply_recv(ep, m);
         m = next;
     }
 }
@@ -124,14 +133,18 @@ const ROUND_TRIPS: [(&str, usize, bool, Path); 8] = [
 ];
 
 /// Call + ReplyRecv round trips `op` with `words` message words over
-/// `path`, the partner in `space` (`None`: this address space).
+/// `path`, the partner in `space` (`None`: this address space). Under MCS
+/// the server is passive (it runs on the client's SchedContext) unless
+/// `active`; the `lib-*` cases are classic only (the library's `Message`
+/// receive has no reply object).
 fn round_trips(
     bi: &BootInfo,
     room: &mut Room,
     space: Option<&ImageSpace>,
     (op, words, path): (&str, usize, Path),
+    active: bool,
 ) -> Result<(), Failed> {
-    if !wanted(op) {
+    if !wanted(op) || (cfg!(sel4_mcs) && path == Path::Library) {
         return Ok(());
     }
     let ep = room.create(ObjectType::Endpoint)?;
@@ -141,6 +154,9 @@ fn round_trips(
         Path::Library => lib_echo_server,
     };
     let partner = start(bi, room, space, server, 255)?;
+    if !active {
+        server::make_passive()?;
+    }
     let ep = CPtr(ep);
     let mut samples = [0u64; ITERATIONS];
     match path {
@@ -219,7 +235,13 @@ fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
 /// second address space for the next benchmarks to use.
 pub fn run(bi: &BootInfo, room: &mut Room) -> Result<ImageSpace, Failed> {
     for &(op, words, _, path) in ROUND_TRIPS.iter().filter(|c| !c.2) {
-        round_trips(bi, room, None, (op, words, path))?;
+        round_trips(bi, room, None, (op, words, path), false)?;
+    }
+    // MCS: the same with a server on a SchedContext of its own (nothing
+    // lent: the general path, and a switch of SchedContext each way).
+    if cfg!(sel4_mcs) {
+        let op = ("call-reply-recv-0-same-as-active", 0, Path::Regs);
+        round_trips(bi, room, None, op, true)?;
     }
     let space = ImageSpace::new(bi, room.untyped, room.next_slot).map_err(|e| {
         cairn_rt::println!("cairn-bench: second address space: {e}");
@@ -230,8 +252,72 @@ pub fn run(bi: &BootInfo, room: &mut Room) -> Result<ImageSpace, Failed> {
     })?;
     room.next_slot += ROOT_SLOTS;
     for &(op, words, _, path) in ROUND_TRIPS.iter().filter(|c| c.2) {
-        round_trips(bi, room, Some(&space), (op, words, path))?;
+        round_trips(bi, room, Some(&space), (op, words, path), false)?;
     }
     signal_higher(bi, room)?;
+    #[cfg(sel4_mcs)]
+    {
+        signal_passive(bi, room)?;
+        consumed();
+    }
     Ok(space)
+}
+
+/// MCS: a signal to a passive thread of higher priority waiting on a
+/// notification bound to a SchedContext: the notification lends it the
+/// SchedContext, it runs at once (from before the Signal to the woken
+/// thread running), and gives it back when it waits again.
+#[cfg(sel4_mcs)]
+fn signal_passive(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
+    if !wanted("signal-passive") {
+        return Ok(());
+    }
+    let n = room.create(ObjectType::Notification)?;
+    let sc = sel4::SchedContext::from_bits(room.create_sized(ObjectType::SchedContext, 8)?);
+    server::sched_control(bi)
+        .configure_flags(sc, 5_000, 5_000, 0, 0, 0)
+        .map_err(|e| Failed("SchedControl_ConfigureFlags", e))?;
+    sc.bind(CPtr(n))
+        .map_err(|e| Failed("binding the notification", e))?;
+    OBJECT.store(n, Ordering::SeqCst);
+    // The waiter starts at the root's priority, runs into its Wait when
+    // the root yields, and becomes passive; then it is raised above the
+    // root, as in signal-higher-prio.
+    let partner = start(bi, room, None, waiter, 255)?;
+    server::make_passive()?;
+    init_caps::TCB
+        .set_priority(init_caps::TCB, 254)
+        .map_err(|e| Failed("lowering the root thread", e))?;
+    let n = Notification::from_bits(n);
+    let mut samples = [0u64; ITERATIONS];
+    benchmark::reset_log();
+    for s in samples.iter_mut() {
+        let start = benchmark::cycles();
+        n.signal();
+        *s = WOKEN_AT.load(Ordering::SeqCst).wrapping_sub(start);
+    }
+    report("signal-passive", &mut samples);
+    partner
+        .suspend()
+        .map_err(|e| Failed("suspending the partner", e))?;
+    init_caps::TCB
+        .set_priority(init_caps::TCB, 255)
+        .map_err(|e| Failed("restoring the root thread", e))
+}
+
+/// MCS: `seL4_SchedContext_Consumed` of the root thread's own
+/// SchedContext (an invocation that reads and clears its consumed time).
+#[cfg(sel4_mcs)]
+fn consumed() {
+    if !wanted("sched-context-consumed") {
+        return;
+    }
+    let mut samples = [0u64; ITERATIONS];
+    benchmark::reset_log();
+    for s in samples.iter_mut() {
+        let start = benchmark::cycles();
+        let _ = core::hint::black_box(init_caps::SC.consumed());
+        *s = benchmark::cycles().wrapping_sub(start);
+    }
+    report("sched-context-consumed", &mut samples);
 }
