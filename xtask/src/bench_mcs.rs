@@ -29,10 +29,54 @@ pub const CASES: [&str; 3] = [
 
 /// Upper bounds of the MCS figures (`<record>/<op>`: the median of an
 /// `mcs-ipc` case, the minimum of an `mcs-sel4bench` one), about 3 %
-/// above those measured on 2026-12-06 (docs/benchmarks.md, "MCS"). A
-/// regression fails `cargo xtask test` (image `bench-mcs`); loosen one
-/// only in a commit that says why.
-pub const LIMITS: [(&str, u64); 0] = [];
+/// above those measured on 2026-12-06 with the MCS fastpath
+/// (docs/benchmarks.md, "The MCS kernel"). A regression fails `cargo xtask
+/// test` (image `bench-mcs`); loosen one only in a commit that says why.
+pub const LIMITS: [(&str, u64); 43] = [
+    ("mcs-ipc/null-syscall", 295),
+    ("mcs-ipc/yield", 1054),
+    ("mcs-ipc/call-reply-recv-0-same-as", 493),
+    ("mcs-ipc/call-reply-recv-4-same-as", 522),
+    ("mcs-ipc/call-reply-recv-10-same-as", 2714),
+    ("mcs-ipc/call-reply-recv-0-same-as-active", 3025),
+    ("mcs-ipc/call-reply-recv-0-cross-as", 509),
+    ("mcs-ipc/call-reply-recv-4-cross-as", 538),
+    ("mcs-ipc/signal-higher-prio", 1119),
+    ("mcs-ipc/signal-passive", 1159),
+    ("mcs-ipc/sched-context-consumed", 864),
+    ("mcs-ipc/irq-to-handler", 997),
+    ("mcs-sel4bench/call-0-same-as", 219),
+    ("mcs-sel4bench/replyrecv-0-same-as", 273),
+    ("mcs-sel4bench/call-4-same-as", 233),
+    ("mcs-sel4bench/replyrecv-4-same-as", 288),
+    ("mcs-sel4bench/call-10-same-as", 1196),
+    ("mcs-sel4bench/replyrecv-10-same-as", 1517),
+    ("mcs-sel4bench/call-0-cross-as", 227),
+    ("mcs-sel4bench/replyrecv-0-cross-as", 282),
+    ("mcs-sel4bench/call-4-cross-as", 242),
+    ("mcs-sel4bench/replyrecv-4-cross-as", 296),
+    ("mcs-sel4bench/call-10-cross-as", 1211),
+    ("mcs-sel4bench/replyrecv-10-cross-as", 1531),
+    ("mcs-sel4bench/call-0-same-as-fpu", 219),
+    ("mcs-sel4bench/replyrecv-0-same-as-fpu", 273),
+    ("mcs-sel4bench/send-0-higher-prio", 1276),
+    ("mcs-sel4bench/broadcast", 1982),
+    ("mcs-sel4bench/producer-to-consumer", 1920),
+    ("mcs-sel4bench/consumer-to-producer", 1918),
+    ("mcs-sel4bench/prepare-page-tables-2048", 2_787_428),
+    ("mcs-sel4bench/retype-frames-512", 529_510),
+    ("mcs-sel4bench/retype-frames-2048", 2_117_918),
+    ("mcs-sel4bench/retype-frames-1", 1035),
+    ("mcs-sel4bench/map-pages-512", 419_252),
+    ("mcs-sel4bench/map-pages-2048", 1_677_923),
+    ("mcs-sel4bench/map-pages-1", 819),
+    ("mcs-sel4bench/protect-pages-512", 423_998),
+    ("mcs-sel4bench/protect-pages-2048", 1_695_990),
+    ("mcs-sel4bench/protect-pages-1", 829),
+    ("mcs-sel4bench/unprotect-pages-512", 423_998),
+    ("mcs-sel4bench/unprotect-pages-2048", 1_695_990),
+    ("mcs-sel4bench/unprotect-pages-1", 829),
+];
 
 /// The classic case an MCS case stands beside (its own name, except the
 /// MCS-only ones).

@@ -288,6 +288,21 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // The MCS kernel's figures against their bounds (xtask/src/bench_mcs.rs):
+        // the round trips through the MCS fastpath, the IRQ to its handler.
+        name: "bench-mcs",
+        root: RootTask::Package(crate::bench::BENCH),
+        config: "benchmark=on,mcs=on",
+        machine: Machine::VirtIcount,
+        expect: Expect::Bench(crate::bench_mcs::judge),
+        input: None,
+        // 40 s with its build checks on a loaded host (2026-12-06; no
+        // revoke or cancel cases under MCS); this bounds a hang.
+        timeout: Duration::from_secs(240),
+        // Already MCS.
+        under_mcs: false,
+    },
+    TestImage {
         name: "boot-no-memory",
         root: RootTask::Package(CONFORMANCE),
         config: "",

@@ -32,7 +32,7 @@ use crate::qemu;
 /// runs the phases before the case too: retype for map, retype and map
 /// for protect; the totals and the revoke benchmark do not scale with
 /// `CAIRN_BENCH_ITERATIONS`).
-pub const CASES: [&str; 26] = [
+pub const CASES: [&str; 27] = [
     "null-syscall",
     "yield",
     "call-reply-recv-0-same-as",
@@ -44,6 +44,7 @@ pub const CASES: [&str; 26] = [
     "call-reply-recv-0-cross-as",
     "call-reply-recv-4-cross-as",
     "signal-higher-prio",
+    "irq-to-handler",
     "call-0-same-as",
     "call-4-same-as",
     "call-10-same-as",

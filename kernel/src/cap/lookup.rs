@@ -171,8 +171,10 @@ pub fn lookup_cap_words_slow(
 /// the CNode capabilities in place, without building a lookup fault.
 /// `Some(cap)` exactly when `lookup_cap` finds a slot (holding `cap`),
 /// `None` exactly when it fails: the fastpath then leaves the system call
-/// to the general path, which reports the fault.
-#[inline]
+/// to the general path, which reports the fault. Always inlined: the MCS
+/// fastpath's ReplyRecv looks up two caps, and a call per lookup cost it
+/// about 5 instructions each (`bench --profile`, docs/benchmarks.md).
+#[inline(always)]
 pub fn lookup_fast(root: CapWords, cptr: u64) -> Option<CapWords> {
     walk_fast(root.cnode(), cptr).map(|(_, cap)| cap)
 }
