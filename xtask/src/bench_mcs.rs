@@ -228,8 +228,16 @@ mod tests {
             )
         };
         let ok = run(limit);
-        assert!(ok[0].line().ends_with("... ok"), "{} ({figure})", ok[0].line());
-        assert!(ok[1].line().contains("FAILED: no bound"), "{}", ok[1].line());
+        assert!(
+            ok[0].line().ends_with("... ok"),
+            "{} ({figure})",
+            ok[0].line()
+        );
+        assert!(
+            ok[1].line().contains("FAILED: no bound"),
+            "{}",
+            ok[1].line()
+        );
         let slow = run(limit + 1);
         assert!(slow[0].line().contains("FAILED"), "{}", slow[0].line());
     }
@@ -248,7 +256,10 @@ mod tests {
              bench mcs-ipc op=call-reply-recv-0-same-as-active iterations=1000 median=900 min=900\n",
         ));
         let t = versus_classic(&records, &dir);
-        assert!(t.contains("ipc/call-reply-recv-0-same-as") && t.contains("1.05"), "{t}");
+        assert!(
+            t.contains("ipc/call-reply-recv-0-same-as") && t.contains("1.05"),
+            "{t}"
+        );
         assert!(t.contains("2.25"), "{t}");
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(versus_classic(&records, &dir).contains("no classic figures"));

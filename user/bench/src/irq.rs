@@ -69,7 +69,10 @@ fn device_frame(bi: &BootInfo, slots: &mut Slots, paddr: Word) -> Result<Frame, 
     let ut = bi
         .untypeds()
         .find(|u| u.is_device && u.paddr <= paddr && paddr - u.paddr < u.size().unwrap_or(0))
-        .ok_or(Failed("no device untyped holds the UART", Error::IllegalOperation))?;
+        .ok_or(Failed(
+            "no device untyped holds the UART",
+            Error::IllegalOperation,
+        ))?;
     let (mut cap, mut base, mut bits) = (ut.cap, ut.paddr, ut.size_bits);
     while bits > PAGE_BITS {
         let halves = slots.next();

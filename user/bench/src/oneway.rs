@@ -17,11 +17,11 @@
 
 use crate::ipc::{report_sel4bench, wanted, ITERATIONS};
 use crate::name::Name;
+use crate::server as srv;
 use crate::threads::{start, Failed, Room};
 use cairn_rt::space::ImageSpace;
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
-use crate::server as srv;
 use sel4::syscall::{call_regs, send_regs, RegMessage};
 use sel4::{benchmark, BootInfo, CPtr, MessageInfo, ObjectType, Word};
 

@@ -12,11 +12,11 @@
 //! costs a program written against it.
 
 use crate::ipc::{report, wanted, ITERATIONS};
+use crate::server;
 use cairn_rt::space::{ImageSpace, ROOT_SLOTS};
 use cairn_rt::thread::{IpcPage, Stack, ThreadSpec};
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
-use crate::server;
 use sel4::syscall::{call, call_regs, recv, reply_recv, RegMessage};
 use sel4::{
     benchmark, BootInfo, CPtr, Message, MessageInfo, Notification, ObjectType, Tcb, Untyped, Word,

@@ -74,7 +74,11 @@ impl Scene {
         let before = self.snapshot();
         let taken = fastpath::syscall(no).is_some();
         if !taken {
-            assert_eq!(self.snapshot(), before, "a declining fastpath changed something");
+            assert_eq!(
+                self.snapshot(),
+                before,
+                "a declining fastpath changed something"
+            );
         }
         taken
     }
@@ -109,7 +113,8 @@ fn each_mcs_call_guard_sends_the_call_to_the_general_path() {
                 s.k.without_sched_context(s.srv);
             }),
             ("the caller has a fault stored", |s| {
-                s.c.get().set_fault(Some(Fault::UnknownSyscall { number: 9 }));
+                s.c.get()
+                    .set_fault(Some(Fault::UnknownSyscall { number: 9 }));
             }),
             ("the server is of lower priority and not the highest", |s| {
                 s.srv.get().set_priority(5);
@@ -153,10 +158,14 @@ fn each_mcs_reply_recv_guard_sends_the_call_to_the_general_path() {
     let own = |s: &Scene| s.srv.get().reg(crate::arch::REPLY_REGISTER);
     let s = Scene::new();
     called(&s);
-    assert!(reply_recv(&s, s.ep, own(&s)), "taken with every condition met");
-    let cases: [(&str, fn(&Scene)); 6] = [
+    assert!(
+        reply_recv(&s, s.ep, own(&s)),
+        "taken with every condition met"
+    );
+    let cases: [Case; 6] = [
         ("the caller has a fault stored", |s| {
-            s.c.get().set_fault(Some(Fault::UnknownSyscall { number: 9 }));
+            s.c.get()
+                .set_fault(Some(Fault::UnknownSyscall { number: 9 }));
         }),
         ("the caller stopped waiting for the reply", |s| {
             s.c.get().set_state(ThreadState::Restart);
@@ -214,5 +223,8 @@ fn each_mcs_reply_recv_guard_sends_the_call_to_the_general_path() {
 fn a_call_to_a_server_in_a_space_never_installed_declines() {
     let s = Scene::new();
     second_space(&s.k, &[s.srv]);
-    assert!(!s.call(s.ep, &[1], &[]), "the server's space never installed");
+    assert!(
+        !s.call(s.ep, &[1], &[]),
+        "the server's space never installed"
+    );
 }

@@ -137,50 +137,48 @@ pub(super) fn snapshot(
     scs: &[PAddr],
     eps: &[PAddr],
 ) -> Vec<u64> {
-    {
-        let mut v = Vec::new();
-        for &t in threads {
-            let tcb = t.get();
-            v.push(tcb.state() as u64);
-            v.extend(crate::object::tcb::registers::GP.map(|i| tcb.user_register(i)));
-            v.extend([tcb.fault_ip(), tcb.next_ip()]);
-            v.extend([
-                tcb.blocking_object(),
-                tcb.blocking_badge(),
-                tcb.ep_next(),
-                tcb.ep_prev(),
-            ]);
-            v.extend([tcb.in_ready_queue() as u64, tcb.in_release_queue() as u64]);
-            v.push(tcb.reply_object().map_or(0, |r| r.paddr().0));
-            v.push(tcb.sched_context().map_or(0, |p| p.0));
-        }
-        for &r in replies {
-            v.extend([r.tcb(), r.prev().map_or(0, |p| p.paddr().0)]);
-            v.push(match r.next() {
-                Next::None => 0,
-                Next::Reply(n) => n.paddr().0,
-                Next::Head(sc) => sc.0 | 1,
-            });
-        }
-        for &sc in scs {
-            v.push(sc_obj::tcb_of(sc).map_or(0, |t| t.paddr().0));
-            v.push(sc_obj::reply(sc).map_or(0, |r| r.paddr().0));
-        }
-        for &o in eps {
-            let e = EndpointRef::new(o).get();
-            let q = e.queue.tcbs();
-            v.extend([q.head, q.tail, e.queue.state() as u64]);
-        }
-        v.push(kernel().current_tcb().map_or(0, |t| t.paddr().0));
-        v.push(match crate::sched::action() {
-            crate::sched::Action::ResumeCurrent => 0,
-            crate::sched::Action::ChooseNew => 1,
-            crate::sched::Action::SwitchTo(t) => t.paddr().0,
-        });
-        let (root, asid) = kernel().active_vspace();
-        v.extend([root.0, asid as u64, kernel().mcs().cur_sc()]);
-        v
+    let mut v = Vec::new();
+    for &t in threads {
+        let tcb = t.get();
+        v.push(tcb.state() as u64);
+        v.extend(crate::object::tcb::registers::GP.map(|i| tcb.user_register(i)));
+        v.extend([tcb.fault_ip(), tcb.next_ip()]);
+        v.extend([
+            tcb.blocking_object(),
+            tcb.blocking_badge(),
+            tcb.ep_next(),
+            tcb.ep_prev(),
+        ]);
+        v.extend([tcb.in_ready_queue() as u64, tcb.in_release_queue() as u64]);
+        v.push(tcb.reply_object().map_or(0, |r| r.paddr().0));
+        v.push(tcb.sched_context().map_or(0, |p| p.0));
     }
+    for &r in replies {
+        v.extend([r.tcb(), r.prev().map_or(0, |p| p.paddr().0)]);
+        v.push(match r.next() {
+            Next::None => 0,
+            Next::Reply(n) => n.paddr().0,
+            Next::Head(sc) => sc.0 | 1,
+        });
+    }
+    for &sc in scs {
+        v.push(sc_obj::tcb_of(sc).map_or(0, |t| t.paddr().0));
+        v.push(sc_obj::reply(sc).map_or(0, |r| r.paddr().0));
+    }
+    for &o in eps {
+        let e = EndpointRef::new(o).get();
+        let q = e.queue.tcbs();
+        v.extend([q.head, q.tail, e.queue.state() as u64]);
+    }
+    v.push(kernel().current_tcb().map_or(0, |t| t.paddr().0));
+    v.push(match crate::sched::action() {
+        crate::sched::Action::ResumeCurrent => 0,
+        crate::sched::Action::ChooseNew => 1,
+        crate::sched::Action::SwitchTo(t) => t.paddr().0,
+    });
+    let (root, asid) = kernel().active_vspace();
+    v.extend([root.0, asid as u64, kernel().mcs().cur_sc()]);
+    v
 }
 
 /// Gives `threads` an address space of their own (a fresh VSpace root
@@ -235,17 +233,18 @@ fn random_mcs_ipc_takes_the_fastpath() {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let ops = proptest::collection::vec(op(), 100);
-    let taken = |n: SyscallNo| crate::api::fastpath::TAKEN.with(|t| t.get()[(n == SYS_CALL) as usize]);
+    let taken =
+        |n: SyscallNo| crate::api::fastpath::TAKEN.with(|t| t.get()[(n == SYS_CALL) as usize]);
     let before = (taken(SYS_CALL), taken(SYS_REPLY_RECV));
     for _ in 0..64 {
         let seq = ops.new_tree(&mut runner).expect("ops").current();
         run_all(&seq, true);
     }
-    let (calls, reply_recvs) = (
-        taken(SYS_CALL) - before.0,
-        taken(SYS_REPLY_RECV) - before.1,
+    let (calls, reply_recvs) = (taken(SYS_CALL) - before.0, taken(SYS_REPLY_RECV) - before.1);
+    assert!(
+        calls >= 5 && reply_recvs >= 5,
+        "taken {calls} Calls, {reply_recvs} ReplyRecvs"
     );
-    assert!(calls >= 5 && reply_recvs >= 5, "taken {calls} Calls, {reply_recvs} ReplyRecvs");
 }
 
 /// A client on its SchedContext calls a passive server twice, and the
