@@ -224,7 +224,10 @@ fn build_all(b: &Builder, selected: &[(&TestImage, KernelConfig)]) -> Vec<Result
         packages.sort_unstable();
         packages.dedup();
         if !packages.is_empty() {
-            user.insert(features, b.user_programs(&packages, &cfg));
+            let built = b
+                .user_programs(&packages, &cfg)
+                .and_then(|elfs| keep_copies(elfs, &cfg));
+            user.insert(features, built);
         }
         for dir in selected.iter().filter_map(|(i, c)| match i.root {
             RootTask::Standalone(dir) if c.cargo_features() == features => Some(dir),
@@ -276,6 +279,25 @@ fn standalone_rootserver(b: &Builder, cfg: &KernelConfig, dir: &str) -> Result<P
     let copy = dir.join(name);
     std::fs::copy(&exe, &copy).map_err(|e| format!("copying {}: {e}", exe.display()))?;
     Ok(copy)
+}
+
+/// Copies the ELFs cargo built for `cfg` out of its target directory: a
+/// package built for two configurations (`cairn-bench` for `bench` and
+/// `bench-mcs`) has one output path, which the second build overwrites
+/// before the images are made.
+fn keep_copies(
+    elfs: BTreeMap<String, PathBuf>,
+    cfg: &KernelConfig,
+) -> Result<BTreeMap<String, PathBuf>, String> {
+    let dir = rootserver_dir().join(format!("user-{}", crate::build::config_tag(cfg)));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    elfs.into_iter()
+        .map(|(name, exe)| {
+            let copy = dir.join(&name);
+            std::fs::copy(&exe, &copy).map_err(|e| format!("copying {}: {e}", exe.display()))?;
+            Ok((name, copy))
+        })
+        .collect()
 }
 
 /// A temporary directory outside the repository, removed after the run.
