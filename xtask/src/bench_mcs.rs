@@ -30,15 +30,19 @@ pub const CASES: [&str; 3] = [
 /// Upper bounds of the MCS figures (`<record>/<op>`: the median of an
 /// `mcs-ipc` case, the minimum of an `mcs-sel4bench` one), about 3 %
 /// above those measured on 2026-12-06 with the MCS fastpath
-/// (docs/benchmarks.md, "The MCS kernel"). A regression fails `cargo xtask
+/// (docs/benchmarks.md, "The MCS kernel"); five raised on 2026-12-07 to
+/// ~3 % above their figures with the MCS time work (timeout faults, the
+/// budget check at every kernel entry, refill checks on IPC wake-ups:
+/// null syscall 286 → 303, the 10-word and active-server round trips and
+/// the 10-word ReplyRecvs +46..64), none of which the fastpath runs. A regression fails `cargo xtask
 /// test` (image `bench-mcs`); loosen one only in a commit that says why.
 pub const LIMITS: [(&str, u64); 43] = [
-    ("mcs-ipc/null-syscall", 295),
+    ("mcs-ipc/null-syscall", 313),
     ("mcs-ipc/yield", 1054),
     ("mcs-ipc/call-reply-recv-0-same-as", 493),
     ("mcs-ipc/call-reply-recv-4-same-as", 522),
-    ("mcs-ipc/call-reply-recv-10-same-as", 2714),
-    ("mcs-ipc/call-reply-recv-0-same-as-active", 3025),
+    ("mcs-ipc/call-reply-recv-10-same-as", 2843),
+    ("mcs-ipc/call-reply-recv-0-same-as-active", 3154),
     ("mcs-ipc/call-reply-recv-0-cross-as", 509),
     ("mcs-ipc/call-reply-recv-4-cross-as", 538),
     ("mcs-ipc/signal-higher-prio", 1119),
@@ -50,13 +54,13 @@ pub const LIMITS: [(&str, u64); 43] = [
     ("mcs-sel4bench/call-4-same-as", 233),
     ("mcs-sel4bench/replyrecv-4-same-as", 288),
     ("mcs-sel4bench/call-10-same-as", 1196),
-    ("mcs-sel4bench/replyrecv-10-same-as", 1517),
+    ("mcs-sel4bench/replyrecv-10-same-as", 1629),
     ("mcs-sel4bench/call-0-cross-as", 227),
     ("mcs-sel4bench/replyrecv-0-cross-as", 282),
     ("mcs-sel4bench/call-4-cross-as", 242),
     ("mcs-sel4bench/replyrecv-4-cross-as", 296),
     ("mcs-sel4bench/call-10-cross-as", 1211),
-    ("mcs-sel4bench/replyrecv-10-cross-as", 1531),
+    ("mcs-sel4bench/replyrecv-10-cross-as", 1643),
     ("mcs-sel4bench/call-0-same-as-fpu", 219),
     ("mcs-sel4bench/replyrecv-0-same-as-fpu", 273),
     ("mcs-sel4bench/send-0-higher-prio", 1276),
