@@ -213,9 +213,21 @@ pub fn cancel_all_ipc(ep_pa: PAddr) -> Result<(), Preempted> {
 /// (`Tcb::set_badged_cancel_mark`); the mark disappears when that thread
 /// blocks again, so a cursor whose thread left the queue (and perhaps
 /// queued again at its end, after threads never examined) is not
-/// followed: the walk starts again at the head. Every thread before a
-/// valid cursor was examined and does not match, since nothing is ever
-/// inserted before a queued thread and a queued thread's badge is fixed.
+/// followed: the walk starts again at the head.
+///
+/// Why a valid cursor can be trusted: every thread before it that has
+/// been queued since the walk began was examined and does not match (a
+/// queued thread's badge is fixed). In the classic kernel nothing is
+/// ever inserted before a queued thread. Under MCS the queue is ordered
+/// by priority, so two things can put a thread before the cursor: a new
+/// sender of higher priority (it was not queued when the walk began, so
+/// it may stay, as if it had sent after the call), and a reorder, when a
+/// queued sender's priority changes (`TcbQueue::reorder`). A reorder
+/// clears the mark of every thread it moves past and of the thread
+/// itself, so if it moves a sender never examined past the cursor, or
+/// moves the cursor, the cursor is no longer valid and the walk starts
+/// again from the head. So at the end no sender that stayed queued with
+/// the badge from the call to its end is left, in either build.
 pub fn cancel_badged_sends(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Result<(), Preempted> {
     let ep = &EndpointRef::new(ep_pa).get().queue;
     if ep.state() != EndpointState::Send {

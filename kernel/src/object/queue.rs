@@ -1,6 +1,10 @@
 //! Wait queues: the threads blocked on an endpoint or a notification
-//! (seL4's `tcb_queue_t` with `tcbEPNext`/`tcbEPPrev`), FIFO and linked
-//! through the TCBs.
+//! (seL4's `tcb_queue_t` with `tcbEPNext`/`tcbEPPrev`), linked through
+//! the TCBs. The classic kernel's are FIFO; the MCS kernel's are ordered
+//! by priority as seL4's MCS `tcbAppend` orders them: a thread goes after
+//! the last queued thread of equal or higher priority (FIFO among
+//! equals), and moves when its priority changes ([`TcbQueue::reorder`],
+//! seL4's `reorderEP`/`reorderNTFN`), so the queue stays sorted.
 //!
 //! [`WaitQueue`] is the queue as the object stores it, together with the
 //! object's state; [`TcbQueue`] is its head and tail loaded into a value,
@@ -28,6 +32,7 @@ impl TcbQueue {
     }
 
     /// Appends `t` (seL4's `tcbEPAppend`).
+    #[cfg(not(feature = "mcs"))]
     pub fn append(&mut self, t: TcbRef) {
         let pa = t.paddr().0;
         t.get().set_ep_links(self.tail, 0);
@@ -36,6 +41,87 @@ impl TcbQueue {
             None => self.head = pa,
         }
         self.tail = pa;
+    }
+
+    /// Queues `t` after the last thread of equal or higher priority
+    /// (seL4's MCS `tcbAppend`). A thread of higher priority than the
+    /// head's goes first at once; otherwise the walk goes back from the
+    /// tail over the threads of lower priority, so a thread of the lowest
+    /// priority present is appended in constant time.
+    #[cfg(feature = "mcs")]
+    pub fn append(&mut self, t: TcbRef) {
+        let prio = t.get().priority();
+        let mut after = self.tail;
+        if self.first().is_some_and(|h| prio > h.get().priority()) {
+            after = 0;
+        }
+        while let Some(a) = tcb_at(after) {
+            if a.get().priority() >= prio {
+                break;
+            }
+            after = a.get().ep_prev();
+        }
+        self.insert_after(t, after);
+    }
+
+    /// seL4's MCS `reorderEP`/`reorderNTFN`: `t`, queued here, has a new
+    /// priority and moves to where [`TcbQueue::append`] would put it (the
+    /// queue without it being sorted). The walk starts at its place and
+    /// goes towards the head if it now outranks the thread before it,
+    /// towards the tail otherwise (past the threads of equal or higher
+    /// priority): the same place as seL4's remove-and-append, found in as
+    /// many steps as it moves.
+    ///
+    /// Every thread it passes, and `t`, loses its CancelBadgedSends mark:
+    /// a preempted walk whose cursor a queued thread moves past (or that
+    /// names `t`) starts again from the head, so a thread never examined
+    /// cannot hide before a cursor (`ipc::cancel::cancel_badged_sends`).
+    #[cfg(feature = "mcs")]
+    pub fn reorder(&mut self, t: TcbRef) {
+        let tcb = t.get();
+        let prio = tcb.priority();
+        tcb.set_badged_cancel_mark(0);
+        let mut after = tcb.ep_prev();
+        if tcb_at(after).is_some_and(|p| p.get().priority() < prio) {
+            while let Some(a) = tcb_at(after) {
+                if a.get().priority() >= prio {
+                    break;
+                }
+                a.get().set_badged_cancel_mark(0);
+                after = a.get().ep_prev();
+            }
+        } else {
+            let mut next = tcb.ep_next();
+            while let Some(n) = tcb_at(next) {
+                if n.get().priority() < prio {
+                    break;
+                }
+                n.get().set_badged_cancel_mark(0);
+                after = next;
+                next = n.get().ep_next();
+            }
+        }
+        self.remove(t);
+        self.insert_after(t, after);
+    }
+
+    /// Links `t` in after the queued thread `after` (0: at the head).
+    #[cfg(feature = "mcs")]
+    fn insert_after(&mut self, t: TcbRef, after: u64) {
+        let pa = t.paddr().0;
+        let next = match tcb_at(after) {
+            Some(a) => {
+                let next = a.get().ep_next();
+                a.get().set_ep_links(a.get().ep_prev(), pa);
+                next
+            }
+            None => core::mem::replace(&mut self.head, pa),
+        };
+        t.get().set_ep_links(after, next);
+        match tcb_at(next) {
+            Some(n) => n.get().set_ep_links(pa, n.get().ep_next()),
+            None => self.tail = pa,
+        }
     }
 
     /// Removes `t`, which must be in this queue (seL4's `tcbEPDequeue`).
@@ -124,6 +210,15 @@ impl<S: QueueState> WaitQueue<S> {
     pub fn set(&self, q: TcbQueue, state: S) {
         self.head.set(q.head);
         self.tail_state.set((q.tail & !STATE_MASK) | state.bits());
+    }
+    /// seL4's MCS `reorderEP`/`reorderNTFN`: moves the queued thread `t`,
+    /// whose priority changed, to its place ([`TcbQueue::reorder`]); the
+    /// state stays.
+    #[cfg(feature = "mcs")]
+    pub fn reorder(&self, t: TcbRef) {
+        let mut q = self.tcbs();
+        q.reorder(t);
+        self.set(q, self.state());
     }
     /// Stores the queue `q` with the state its threads wait in, `waiting`;
     /// Idle once `q` is empty.

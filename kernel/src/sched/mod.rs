@@ -284,8 +284,14 @@ fn classic_yield() {
     reschedule_required();
 }
 
-/// seL4's `setPriority`: requeue `t` at priority `prio`.
+/// seL4's `setPriority`: requeue `t` at priority `prio`. Under MCS a
+/// thread blocked on an endpoint or a notification also moves in its
+/// priority-ordered wait queue (seL4's `reorderEP`/`reorderNTFN`).
 pub fn set_priority(t: TcbRef, prio: u64) {
+    #[cfg(feature = "mcs")]
+    if reorder_blocked(t, prio) {
+        return;
+    }
     dequeue(t);
     t.get().set_priority(prio);
     if t.get().state().is_runnable() {
@@ -295,6 +301,29 @@ pub fn set_priority(t: TcbRef, prio: u64) {
             possible_switch_to(t);
         }
     }
+}
+
+/// MCS: if `t` waits in an endpoint's or a notification's queue, gives
+/// it priority `prio` and moves it to its new place there (it is in no
+/// ready queue); false, changing nothing, for any other state.
+#[cfg(feature = "mcs")]
+fn reorder_blocked(t: TcbRef, prio: u64) -> bool {
+    use crate::object::{endpoint::EndpointRef, notification::NotificationRef};
+    use crate::types::PAddr;
+    let tcb = t.get();
+    let object = PAddr(tcb.blocking_object());
+    match tcb.state() {
+        ThreadState::BlockedOnSend | ThreadState::BlockedOnReceive => {
+            tcb.set_priority(prio);
+            EndpointRef::new(object).get().queue.reorder(t);
+        }
+        ThreadState::BlockedOnNotification => {
+            tcb.set_priority(prio);
+            NotificationRef::new(object).get().queue.reorder(t);
+        }
+        _ => return false,
+    }
+    true
 }
 
 #[cfg(test)]

@@ -21,6 +21,10 @@ use cairn_abi::object::ObjectType as T;
 use cairn_abi::syscall::*;
 use proptest::prelude::*;
 
+// MCS: the same cancellations on priority-ordered queues, with reorders.
+#[cfg(feature = "mcs")]
+mod mcs;
+
 /// What is being cancelled.
 #[derive(Clone, Copy, Debug)]
 enum Case {

@@ -21,6 +21,8 @@ mod notification;
 mod props;
 #[cfg(feature = "mcs")]
 mod props_mcs;
+#[cfg(feature = "mcs")]
+mod queue_order;
 
 use crate::arch::{BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::derive::cte_insert;
