@@ -26,6 +26,20 @@ pub struct Options {
     /// Print every line libFuzzer prints (otherwise only its progress
     /// pulses and the end).
     pub verbose: bool,
+    /// Fuzz the MCS kernel (`--config mcs=on`): the kernel's `mcs`
+    /// feature, with its own build, corpus and findings under
+    /// `target/fuzz-mcs` (the two configurations' inputs mean different
+    /// system calls).
+    pub mcs: bool,
+}
+
+/// Where a configuration's build, corpus and findings go.
+fn dir(mcs: bool) -> &'static Path {
+    Path::new(if mcs {
+        "target/fuzz-mcs"
+    } else {
+        "target/fuzz"
+    })
 }
 
 /// The instrumentation libFuzzer needs (what cargo-fuzz passes, but
@@ -129,13 +143,16 @@ pub fn host_triple() -> Result<String, String> {
 }
 
 /// Builds the fuzz target; returns the binary.
-pub fn build(verbose: bool) -> Result<PathBuf, String> {
+pub fn build(verbose: bool, mcs: bool) -> Result<PathBuf, String> {
     prereq::ensure(&[Need::Cxx])?;
     let triple = host_triple()?;
-    let target_dir = Path::new("target/fuzz");
+    let target_dir = dir(mcs);
     let mut cmd = host_cargo();
-    cmd.args(["build", "--release", "--manifest-path", "fuzz/Cargo.toml"])
-        .args(["--target", &triple])
+    cmd.args(["build", "--release", "--manifest-path", "fuzz/Cargo.toml"]);
+    if mcs {
+        cmd.args(["--features", "mcs"]);
+    }
+    cmd.args(["--target", &triple])
         .arg("--target-dir")
         .arg(target_dir)
         .env("RUSTFLAGS", RUSTFLAGS.join(" "))
@@ -154,9 +171,9 @@ pub fn build(verbose: bool) -> Result<PathBuf, String> {
 
 /// Builds and runs the fuzzer; returns whether it found nothing.
 pub fn run(o: &Options) -> Result<bool, String> {
-    let bin = build(o.verbose)?;
-    let corpus = Path::new("target/fuzz/corpus");
-    let artifacts = Path::new("target/fuzz/artifacts");
+    let bin = build(o.verbose, o.mcs)?;
+    let corpus = &dir(o.mcs).join("corpus");
+    let artifacts = &dir(o.mcs).join("artifacts");
     for d in [corpus, artifacts] {
         std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
     }

@@ -209,7 +209,9 @@ enum Cmd {
     /// target/fuzz/corpus (kept between runs); findings go to
     /// target/fuzz/artifacts/. Prints executions, exec/s, coverage (edges
     /// and features), corpus size and findings; exits non-zero on a
-    /// finding. Without --execs or --seconds, runs 60 seconds.
+    /// finding. Without --execs or --seconds, runs 60 seconds. With
+    /// --config mcs=on, the MCS kernel (its own build, corpus and
+    /// findings under target/fuzz-mcs/).
     Fuzz {
         /// Stop after N executions.
         #[arg(long, value_name = "N")]
@@ -220,6 +222,10 @@ enum Cmd {
         /// Print all of libFuzzer's output.
         #[arg(long, short)]
         verbose: bool,
+        /// The kernel configuration: the default, or `mcs=on` (the only
+        /// option the fuzz driver takes; the others keep their defaults).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
     },
     /// Line coverage of the kernel by its host tests, per module
     /// (docs/coverage.md).
@@ -287,6 +293,19 @@ enum Suite {
     Demo,
     /// The conformance test suite (cairn-tests).
     Conformance,
+}
+
+/// `fuzz --config`: whether it selects MCS; any option but `mcs` set
+/// away from its default is refused (the fuzz driver is written against
+/// the defaults).
+fn fuzz_config(items: &[String]) -> Result<bool, String> {
+    let cfg = build::parse_config(items)?;
+    let mcs = cfg.mcs;
+    let rest = cairn_config::KernelConfig { mcs: false, ..cfg };
+    if rest != cairn_config::KernelConfig::default() {
+        return Err("fuzz: only --config mcs=on is taken (the driver runs the defaults)".into());
+    }
+    Ok(mcs)
 }
 
 fn main() -> ExitCode {
@@ -366,12 +385,17 @@ fn main() -> ExitCode {
             execs,
             seconds,
             verbose,
-        } => fuzz::run(&fuzz::Options {
-            execs,
-            seconds,
-            verbose,
-        })
-        .map(|ok| if ok { 0 } else { 1 }),
+            config,
+        } => fuzz_config(&config)
+            .and_then(|mcs| {
+                fuzz::run(&fuzz::Options {
+                    execs,
+                    seconds,
+                    verbose,
+                    mcs,
+                })
+            })
+            .map(|ok| if ok { 0 } else { 1 }),
         Cmd::Coverage { verbose } => coverage::run(verbose).map(|()| 0),
         Cmd::Spec { steps, seed } => spec::run(steps, seed).map(|ok| if ok { 0 } else { 1 }),
     };

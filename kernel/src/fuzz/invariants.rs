@@ -27,6 +27,9 @@
 //! * Threads: (classic) every thread that is not Inactive has its own
 //!   master reply capability in its reply slot (the fastpath relies on
 //!   it).
+//! * MCS (`invariants_mcs`): every endpoint and notification queue is in
+//!   priority order; every link between threads, reply objects (call
+//!   stacks), SchedContexts and notifications is mirrored.
 //!   (A queued thread that no reachable capability names is not an
 //!   error: seL4 lets a CNode hold the only capability to itself, and
 //!   what such an island holds is out of reach but alive.)
@@ -216,21 +219,32 @@ impl Checker {
 
 /// The endpoints, notifications and threads that capabilities name.
 #[derive(Default, Clone)]
-struct Named {
-    eps: Vec<u64>,
-    ntfns: Vec<u64>,
-    tcbs: Vec<u64>,
+pub(super) struct Named {
+    pub(super) eps: Vec<u64>,
+    pub(super) ntfns: Vec<u64>,
+    pub(super) tcbs: Vec<u64>,
+    /// MCS: reply objects and SchedContexts.
+    #[cfg(feature = "mcs")]
+    pub(super) replies: Vec<u64>,
+    #[cfg(feature = "mcs")]
+    pub(super) scs: Vec<u64>,
 }
 
 impl Named {
     fn of(slots: &[SlotRef]) -> Named {
         let (mut eps, mut ntfns, mut tcbs) =
             (FastSet::default(), FastSet::default(), FastSet::default());
+        #[cfg(feature = "mcs")]
+        let (mut replies, mut scs) = (FastSet::default(), FastSet::default());
         for s in slots {
             match s.get().cap() {
                 Cap::Endpoint { ptr, .. } => eps.insert(ptr.0),
                 Cap::Notification { ptr, .. } => ntfns.insert(ptr.0),
                 Cap::Thread { tcb } => tcbs.insert(tcb.0),
+                #[cfg(feature = "mcs")]
+                Cap::ReplyObject { ptr, .. } => replies.insert(ptr.0),
+                #[cfg(feature = "mcs")]
+                Cap::SchedContext { ptr, .. } => scs.insert(ptr.0),
                 _ => false,
             };
         }
@@ -243,6 +257,10 @@ impl Named {
             eps: sorted(eps),
             ntfns: sorted(ntfns),
             tcbs: sorted(tcbs),
+            #[cfg(feature = "mcs")]
+            replies: sorted(replies),
+            #[cfg(feature = "mcs")]
+            scs: sorted(scs),
         }
     }
 }
@@ -264,6 +282,8 @@ fn check_heads(cdt: &Cdt, boot: &BootMemory) {
         let cap = head.get().cap();
         let ok = match cap {
             Cap::IrqControl | Cap::AsidControl | Cap::Domain => true,
+            #[cfg(feature = "mcs")]
+            Cap::SchedControl { .. } => true,
             // Each thread's master reply cap, made by the kernel.
             Cap::Reply { master: true, .. } => true,
             _ => cap_region(&cap).is_some_and(|r| boot.objects.contains(&r) || orphan(r)),
@@ -293,10 +313,12 @@ fn queue_of(q: TcbQueue, limit: usize) -> Vec<u64> {
 }
 
 fn check_queues(named: &Named) {
-    let Named { eps, ntfns, tcbs } = named;
+    let (eps, ntfns, tcbs) = (&named.eps, &named.ntfns, &named.tcbs);
     // Thread -> (object, state) for every queued thread.
     let mut queued: FastMap<u64, (u64, ThreadState)> = FastMap::default();
     let mut enter = |obj: u64, q: Vec<u64>, want: ThreadState| {
+        #[cfg(feature = "mcs")]
+        super::invariants_mcs::check_order(obj, &q);
         for t in q {
             assert!(
                 queued.insert(t, (obj, want)).is_none(),
@@ -367,4 +389,6 @@ fn check_queues(named: &Named) {
             );
         }
     }
+    #[cfg(feature = "mcs")]
+    super::invariants_mcs::check_links(named);
 }

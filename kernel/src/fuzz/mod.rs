@@ -36,10 +36,19 @@
 
 pub mod input;
 pub mod invariants;
+#[cfg(feature = "mcs")]
+mod invariants_mcs;
+// The findings' inputs and the corruption tests are written in the
+// classic system calls and labels; the MCS build has its own.
 #[cfg(test)]
+#[cfg(not(feature = "mcs"))]
 mod tests;
 #[cfg(test)]
+#[cfg(not(feature = "mcs"))]
 mod tests_corrupt;
+#[cfg(test)]
+#[cfg(feature = "mcs")]
+mod tests_mcs;
 
 use crate::api::Api;
 use crate::arch::host::SimMachine;
@@ -78,6 +87,7 @@ pub const MAX_STEPS: usize = 512;
 
 /// The system calls a step makes, Call and the other invocations the most
 /// often (a table: one entry per chance).
+#[cfg(not(feature = "mcs"))]
 const SYSCALLS: [i64; 16] = [
     SYS_CALL,
     SYS_CALL,
@@ -95,6 +105,28 @@ const SYSCALLS: [i64; 16] = [
     SYS_DEBUG_NAME_THREAD,
     SYS_DEBUG_DUMP_SCHEDULER,
     SYS_DEBUG_SNAPSHOT,
+];
+
+/// MCS: the same chances over the MCS system calls (no seL4_Reply; the
+/// combined send-and-receive calls and Wait).
+#[cfg(feature = "mcs")]
+const SYSCALLS: [i64; 16] = [
+    SYS_CALL,
+    SYS_CALL,
+    SYS_CALL,
+    SYS_SEND,
+    SYS_NB_SEND,
+    SYS_REPLY_RECV,
+    SYS_RECV,
+    SYS_NB_RECV,
+    SYS_WAIT,
+    SYS_NB_WAIT,
+    SYS_NB_SEND_RECV,
+    SYS_NB_SEND_WAIT,
+    SYS_YIELD,
+    SYS_DEBUG_PUT_CHAR,
+    SYS_DEBUG_CAP_IDENTIFY,
+    SYS_DEBUG_NAME_THREAD,
 ];
 
 /// A booted machine and what the driver knows about it.
@@ -281,7 +313,11 @@ impl World {
         };
         match kind {
             0..=8 => self.syscall(input),
-            9 => Api::handle_timer_tick(0),
+            9 => {
+                #[cfg(feature = "mcs")]
+                advance_time(input);
+                Api::handle_timer_tick(0)
+            }
             10 => {
                 let irq = 1 + input.below(MAX_IRQ as usize - 1) as u16;
                 // Only an unmasked line reaches the kernel (the PLIC).
@@ -390,7 +426,28 @@ impl World {
         let tcb = t.get();
         tcb.set_reg(CAP_REGISTER, cptr);
         tcb.set_reg(MSG_INFO_REGISTER, info);
+        #[cfg(feature = "mcs")]
+        self.load_mcs(t, input);
         no
+    }
+
+    /// MCS: the reply register (a6: Recv, ReplyRecv, NBSendRecv; the
+    /// destination of NBSendWait) and NBSendRecv's destination (t0):
+    /// each keeps what it holds (the thread's reply object, from setup)
+    /// half of the time, else becomes a capability address or a word.
+    #[cfg(feature = "mcs")]
+    fn load_mcs(&self, t: TcbRef, input: &mut Input) {
+        use crate::arch::{NB_SEND_RECV_DEST, REPLY_REGISTER};
+        for r in [REPLY_REGISTER, NB_SEND_RECV_DEST] {
+            let b = input.byte();
+            if b >= 128 {
+                let v = match self.cptrs.get(b as usize - 128) {
+                    Some(&p) if b < 240 => p,
+                    _ => input.word(&self.cptrs),
+                };
+                t.get().set_reg(r, v);
+            }
+        }
     }
 
     /// Suspends and resumes one of the setup threads, if a capability
@@ -430,11 +487,13 @@ impl World {
     }
 }
 
-/// Retypes two objects of every classic type (from the smallest RAM
+/// Retypes two objects of every type (from the smallest RAM
 /// untyped that holds them, so that setup does not clear a large one) into
 /// the root CNode from slot `*free` on, and two more threads at
 /// priorities 100 and 200 (below the root thread's 255) that share the
-/// root thread's CSpace, VSpace and IPC buffer, queued to run. Returns the
+/// root thread's CSpace, VSpace and IPC buffer, queued to run (MCS: each
+/// with a round-robin SchedContext and a reply object of its own, the
+/// reply register naming it: `TestKernel::thread_in`). Returns the
 /// threads, the root thread first; `*free` is left past the last slot used.
 fn setup_objects(k: &TestKernel, free: &mut u64) -> Vec<TcbRef> {
     use cairn_abi::object::ObjectType as T;
@@ -460,6 +519,13 @@ fn setup_objects(k: &TestKernel, free: &mut u64) -> Vec<TcbRef> {
         (T::SmallPage, 0),
         (T::PageTable, 0),
         (T::Untyped, 16),
+        #[cfg(feature = "mcs")]
+        (
+            T::SchedContext,
+            cairn_abi::object::MIN_SCHED_CONTEXT_BITS as u64,
+        ),
+        #[cfg(feature = "mcs")]
+        (T::Reply, 0),
         (T::Tcb, 0),
     ] {
         let r = k.retype(source, ty as u64, size, *free, 2);
@@ -473,6 +539,22 @@ fn setup_objects(k: &TestKernel, free: &mut u64) -> Vec<TcbRef> {
         threads.push(t);
     }
     threads
+}
+
+/// MCS: before a timer interrupt, the clock moves on (it never moves by
+/// itself on the host): to the deadline the kernel programmed, half of
+/// the time, else by up to 51 ms (the setup threads' timeslices are 5
+/// ms), so that budgets run out, refills come back and the release queue
+/// moves.
+#[cfg(feature = "mcs")]
+fn advance_time(input: &mut Input) {
+    let b = input.byte();
+    let now = crate::arch::now();
+    let to = match SimMachine::deadline() {
+        Some(d) if b < 128 && d != u64::MAX && d > now => d,
+        _ => now.saturating_add(u64::from(b) * 2_000),
+    };
+    SimMachine::set_time(to);
 }
 
 impl Default for World {

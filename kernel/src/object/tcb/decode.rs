@@ -4,6 +4,8 @@
 //! `perform`. The MCS forms of SetSpace, SetSchedParams and
 //! SetTimeoutEndpoint are decoded by `super::mcs`; Configure is shared
 //! (MCS drops the fault endpoint word, so its words start one earlier).
+//! What thread control decodes into, and the checks both decoders make,
+//! are `super::control`'s.
 //!
 //! Orders that matter (seL4 16):
 //! - ReadRegisters: length ≥ 2, count 1..=32 (RangeError(1, 32)), target ≠
@@ -24,10 +26,12 @@
 //!   (InvalidCapability(1)), each value ≤ the authority's MCP
 //!   (RangeError(0, MCP)); SetSchedParams checks the MCP, then the priority.
 
-use super::{Tcb, TcbRef, TCB_CTABLE, TCB_VTABLE};
-use crate::cap::delete::slot_cap_long_running_delete;
+use super::control::{
+    authority, check_prio, decode_space, illegal_unless, BufferUpdate, NewCap, ThreadControl,
+    SPACE_DATA_ARG,
+};
+use super::TcbRef;
 use crate::cap::derive::derive_cap;
-use crate::cap::rights::update_cap_data;
 use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::invocation::{need, Invocation};
@@ -38,59 +42,6 @@ use cairn_abi::invocation::label;
 use cairn_abi::message::IPC_BUFFER_SIZE_BITS;
 
 use super::registers::CONTEXT_WORDS;
-
-/// A capability to install in one of the target's slots, and the slot it
-/// was derived from (seL4 inserts it as that slot's child).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NewCap {
-    /// The derived capability.
-    pub cap: Cap,
-    /// Where it came from.
-    pub src: SlotRef,
-}
-
-/// New CSpace and VSpace roots and fault endpoint (Configure, SetSpace).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SpaceUpdate {
-    /// The fault endpoint cptr, stored raw (classic; MCS installs a cap:
-    /// [`super::mcs::HandlerUpdates`]).
-    #[cfg(not(feature = "mcs"))]
-    pub fault_ep: u64,
-    /// The CSpace root.
-    pub croot: NewCap,
-    /// The VSpace root.
-    pub vroot: NewCap,
-}
-
-/// A new IPC buffer (Configure, SetIPCBuffer).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BufferUpdate {
-    /// The buffer's virtual address (0: none).
-    pub addr: u64,
-    /// The frame (none if `addr` is 0).
-    pub frame: Option<NewCap>,
-}
-
-/// seL4's `invokeTCB_ThreadControl` arguments: which parts change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ThreadControl {
-    /// The thread configured.
-    pub target: TcbRef,
-    /// The slot of the invoked TCB capability (installing caps requires
-    /// that it still holds the TCB cap after the old ones are deleted).
-    pub slot: SlotRef,
-    /// New maximum controlled priority.
-    pub mcp: Option<u64>,
-    /// New priority.
-    pub priority: Option<u64>,
-    /// New roots and fault endpoint.
-    pub space: Option<SpaceUpdate>,
-    /// New IPC buffer.
-    pub buffer: Option<BufferUpdate>,
-    /// MCS: new handler caps and SchedContext binding.
-    #[cfg(feature = "mcs")]
-    pub mcs: super::mcs::HandlerUpdates,
-}
 
 /// A decoded TCB operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,43 +85,6 @@ pub enum TcbOp {
     SetFlags { tcb: TcbRef, clear: u64, set: u64 },
 }
 
-pub(super) fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
-    match cond {
-        true => Ok(()),
-        false => Err(SyscallError::IllegalOperation),
-    }
-}
-
-/// The thread an authority or source cap (extra cap 0) names:
-/// InvalidCapability(1) if it is not a TCB cap.
-pub(super) fn authority(cap: Cap) -> Result<TcbRef, SyscallError> {
-    match cap {
-        Cap::Thread { tcb } => Ok(TcbRef::new(tcb)),
-        _ => Err(SyscallError::InvalidCapability { index: 1 }),
-    }
-}
-
-/// seL4's `checkPrio`: `prio` may not exceed the authority's MCP.
-pub(super) fn check_prio(prio: u64, auth: TcbRef) -> Result<(), SyscallError> {
-    let mcp = auth.get().mcp();
-    match prio <= mcp {
-        true => Ok(()),
-        false => Err(SyscallError::RangeError { min: 0, max: mcp }),
-    }
-}
-
-/// seL4's `isValidVTableRoot` (RISC-V): a page table cap that is mapped
-/// (as a VSpace root: assigned an ASID).
-fn is_valid_vtable_root(cap: &Cap) -> bool {
-    matches!(
-        cap,
-        Cap::PageTable {
-            mapping: Some(_),
-            ..
-        }
-    )
-}
-
 /// seL4's `checkValidIPCBuffer` (RISC-V): a frame, not a device frame, at
 /// an address aligned to the buffer's 1 KiB.
 fn check_valid_ipc_buffer(addr: u64, cap: &Cap) -> Result<(), SyscallError> {
@@ -200,46 +114,8 @@ fn decode_buffer(addr: u64, (src, cap): (SlotRef, Cap)) -> Result<BufferUpdate, 
     })
 }
 
-/// The message register of the CSpace root's cap data in Configure and
-/// SetSpace (the VSpace root's follows): classic has the fault endpoint
-/// cptr first, MCS none.
-const SPACE_DATA_ARG: usize = if crate::config::KERNEL_MCS { 0 } else { 1 };
 /// Configure's message length: the space's data, then the buffer address.
 const CONFIGURE_ARGS: usize = SPACE_DATA_ARG + 3;
-
-/// The space of Configure and SetSpace (classic: MR0 fault endpoint; then
-/// the CSpace and VSpace root cap data). Neither root slot of `target` may
-/// hold a capability whose deletion is long-running (IllegalOperation);
-/// the new roots get their cap data if non-zero, are derived and checked.
-pub(super) fn decode_space(
-    inv: &Invocation,
-    target: TcbRef,
-    croot: (SlotRef, Cap),
-    vroot: (SlotRef, Cap),
-) -> Result<SpaceUpdate, SyscallError> {
-    let busy = |i| slot_cap_long_running_delete(Tcb::slot(target, i));
-    illegal_unless(!busy(TCB_CTABLE) && !busy(TCB_VTABLE))?;
-    let with_data = |data: u64, cap: Cap| match data {
-        0 => cap,
-        d => update_cap_data(false, d, cap),
-    };
-    let ccap = derive_cap(croot.0, with_data(inv.arg(SPACE_DATA_ARG), croot.1))?;
-    illegal_unless(matches!(ccap, Cap::CNode { .. }))?;
-    let vcap = derive_cap(vroot.0, with_data(inv.arg(SPACE_DATA_ARG + 1), vroot.1))?;
-    illegal_unless(is_valid_vtable_root(&vcap))?;
-    Ok(SpaceUpdate {
-        #[cfg(not(feature = "mcs"))]
-        fault_ep: inv.arg(0),
-        croot: NewCap {
-            cap: ccap,
-            src: croot.0,
-        },
-        vroot: NewCap {
-            cap: vcap,
-            src: vroot.0,
-        },
-    })
-}
 
 /// Decodes an invocation of the TCB capability for `target`.
 #[inline(always)]
@@ -271,11 +147,15 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
             Ok(control(None, None, Some(space), Some(buffer)))
         }
         #[cfg(feature = "mcs")]
-        label::TCB_SET_SPACE => super::mcs::decode_set_space(inv, target),
+        label::TCB_SET_SPACE => super::mcs::decode_set_space(inv, target).map(TcbOp::ThreadControl),
         #[cfg(feature = "mcs")]
-        label::TCB_SET_SCHED_PARAMS => super::mcs::decode_set_sched_params(inv, target),
+        label::TCB_SET_SCHED_PARAMS => {
+            super::mcs::decode_set_sched_params(inv, target).map(TcbOp::ThreadControl)
+        }
         #[cfg(feature = "mcs")]
-        label::TCB_SET_TIMEOUT_ENDPOINT => super::mcs::decode_set_timeout_endpoint(inv, target),
+        label::TCB_SET_TIMEOUT_ENDPOINT => {
+            super::mcs::decode_set_timeout_endpoint(inv, target).map(TcbOp::ThreadControl)
+        }
         #[cfg(not(feature = "mcs"))]
         label::TCB_SET_SPACE => {
             need(inv.length >= 3)?;

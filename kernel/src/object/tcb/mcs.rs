@@ -26,52 +26,15 @@
 //! a child of their source slot, if both it and the invoked TCB cap are
 //! still there after the old handler's deletion.
 
-use super::decode::{authority, check_prio, decode_space, NewCap, TcbOp, ThreadControl};
+use super::control::{
+    authority, check_prio, decode_space, HandlerUpdate, HandlerUpdates, NewCap, ScUpdate,
+    ThreadControl,
+};
 use super::{TcbRef, ThreadState, TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
 use crate::cap::{Cap, SlotRef};
 use crate::object::invocation::{need, Invocation};
 use crate::object::sched_context::SchedContextRef;
-use crate::types::{PAddr, SyscallError};
-
-/// What an MCS thread control changes besides the classic parts. Kept
-/// to 32 bytes because every decoded operation is copied on every
-/// invocation: seL4's `invokeTCB_ThreadControlCaps` could replace both
-/// handlers, but no invocation asks for both, so one field names the
-/// slot; and a handler cap is named by its source slot (it is installed
-/// as it is, and nothing runs between decoding and performing that could
-/// change that slot).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct HandlerUpdates {
-    /// A new handler cap, if any.
-    pub handler: HandlerUpdate,
-    /// A new SchedContext binding, if any.
-    pub sched_context: ScUpdate,
-}
-
-/// A new fault or timeout handler.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum HandlerUpdate {
-    /// No change.
-    #[default]
-    Keep,
-    /// Empty the TCB's slot `slot` (`TCB_FAULT_HANDLER` or
-    /// `TCB_TIMEOUT_HANDLER`).
-    Clear { slot: u8 },
-    /// Replace its cap with the endpoint cap in `src`.
-    Install { slot: u8, src: SlotRef },
-}
-
-/// A new SchedContext binding.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ScUpdate {
-    /// No change.
-    #[default]
-    Keep,
-    /// Unbind the thread's SchedContext.
-    Unbind,
-    /// Bind this one (`Cap::SchedContext`'s fields).
-    Bind { ptr: PAddr, size_bits: u8 },
-}
+use crate::types::SyscallError;
 
 /// seL4's `validFaultHandler`: a null cap (no handler) or an endpoint cap
 /// that can Send and Grant or GrantReply (the handler must be able to
@@ -125,7 +88,7 @@ fn control(inv: &Invocation, target: TcbRef) -> ThreadControl {
 }
 
 /// `TCB_SetSpace` (MCS): fault handler cap, CSpace root, VSpace root.
-pub fn decode_set_space(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+pub fn decode_set_space(inv: &Invocation, target: TcbRef) -> Result<ThreadControl, SyscallError> {
     need(inv.length >= 2)?;
     let (fh, croot, vroot) = (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
     let space = decode_space(inv, target, croot, vroot)?;
@@ -133,23 +96,26 @@ pub fn decode_set_space(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sysca
     let mut tc = control(inv, target);
     tc.space = Some(space);
     tc.mcs.handler = fh;
-    Ok(TcbOp::ThreadControl(tc))
+    Ok(tc)
 }
 
 /// `TCB_SetTimeoutEndpoint`: the timeout handler cap.
 pub fn decode_set_timeout_endpoint(
     inv: &Invocation,
     target: TcbRef,
-) -> Result<TcbOp, SyscallError> {
+) -> Result<ThreadControl, SyscallError> {
     let th = handler(TCB_TIMEOUT_HANDLER, inv.need_extra(0)?, 1)?;
     let mut tc = control(inv, target);
     tc.mcs.handler = th;
-    Ok(TcbOp::ThreadControl(tc))
+    Ok(tc)
 }
 
 /// `TCB_SetSchedParams` (MCS): MCP and priority, a SchedContext to bind
 /// (or a null cap to unbind) and the fault handler.
-pub fn decode_set_sched_params(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
+pub fn decode_set_sched_params(
+    inv: &Invocation,
+    target: TcbRef,
+) -> Result<ThreadControl, SyscallError> {
     need(inv.length >= 2)?;
     let (auth, sc, fh) = (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
     let (mcp, prio) = (inv.arg(0), inv.arg(1));
@@ -184,7 +150,7 @@ pub fn decode_set_sched_params(inv: &Invocation, target: TcbRef) -> Result<TcbOp
             None => ScUpdate::Unbind,
         };
     }
-    Ok(TcbOp::ThreadControl(tc))
+    Ok(tc)
 }
 
 /// The handler part of an MCS thread control, first (seL4's

@@ -12,6 +12,7 @@
 //! |---|---|
 //! | `mod.rs` | the layout and its accessors |
 //! | `registers` | the `seL4_UserContext` view of the saved registers |
+//! | `control` | what thread control decodes into, and the checks both decoders share |
 //! | `decode` | checking TCB invocations in seL4's order ([`decode::TcbOp`]) |
 //! | `mcs` | MCS: the forms that take handler caps and a SchedContext |
 //! | `perform` | carrying them out |
@@ -19,6 +20,7 @@
 //! [`decode::decode`] and [`perform::perform`] are called by the syscall
 //! layer (`api`) for thread caps.
 
+pub mod control;
 pub mod decode;
 #[cfg(feature = "mcs")]
 pub mod mcs;

@@ -3,7 +3,8 @@
 //! only by being preempted while deleting a replaced root or buffer cap;
 //! the restarted call decodes and redoes everything, which is idempotent.
 
-use super::decode::{NewCap, TcbOp, ThreadControl};
+use super::control::{NewCap, ThreadControl};
+use super::decode::TcbOp;
 use super::registers::{copy_words, FRAME, GP};
 use super::{Tcb, TcbRef, TCB_BUFFER, TCB_CTABLE, TCB_VTABLE};
 use crate::arch::TLS_BASE_REGISTER;

@@ -288,7 +288,7 @@ fn set_sched_params_checks_in_sel4s_order() {
     assert!(k.tcb.get().sched_context().is_some());
     // A blocked thread needs a context whose budget is released.
     let (_, blocked) = new_tcb(&k);
-    blocked.get().set_state(ThreadState::BlockedOnReceive);
+    block_in_recv(&k, blocked);
     let bslot = super::tests::put(
         &k,
         Cap::Thread {
@@ -479,4 +479,20 @@ fn timeout_faults_go_to_the_timeout_handler_with_badge_and_consumed_time() {
     assert_eq!(received(h, 1), (0x66, timeout, 1, vec![0]));
     reply(1, &[]);
     assert_eq!(t.get().state(), ThreadState::Inactive);
+}
+
+/// Makes `t` wait in an endpoint's receive queue (as its Recv would),
+/// so that what the kernel does to a blocked thread (MCS: move it in the
+/// queue when its priority changes) finds a queue.
+fn block_in_recv(k: &crate::testutil::TestKernel, t: crate::object::tcb::TcbRef) {
+    use crate::object::endpoint::{EndpointRef, EndpointState};
+    let Cap::Endpoint { ptr, .. } = k.cap(k.make(T::Endpoint, 0, 1)[0]) else {
+        panic!("no endpoint")
+    };
+    t.get().set_blocking(ptr.0, 0, Default::default());
+    t.get().set_state(ThreadState::BlockedOnReceive);
+    let ep = &EndpointRef::new(ptr).get().queue;
+    let mut q = ep.tcbs();
+    q.append(t);
+    ep.store(q, EndpointState::Recv);
 }
