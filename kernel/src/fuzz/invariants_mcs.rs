@@ -24,7 +24,7 @@ use crate::types::PAddr;
 
 /// The queue `q` of the object at `obj` (thread addresses, first to
 /// last) is in priority order.
-pub(super) fn check_order(obj: u64, q: &[u64]) {
+pub(crate) fn check_order(obj: u64, q: &[u64]) {
     let prio = |t: u64| TcbRef::new(PAddr(t)).get().priority();
     for w in q.windows(2) {
         if let [a, b] = *w {
@@ -40,16 +40,23 @@ pub(super) fn check_order(obj: u64, q: &[u64]) {
 
 /// Every MCS link among the named objects is mirrored.
 pub(super) fn check_links(named: &Named) {
-    for &r in &named.replies {
+    check_objects(&named.replies, &named.tcbs, &named.scs, &named.ntfns);
+}
+
+/// Every MCS link of these reply objects, threads, SchedContexts and
+/// notifications (addresses) is mirrored (also for the random IPC
+/// sequences of `ipc::tests`).
+pub(crate) fn check_objects(replies: &[u64], tcbs: &[u64], scs: &[u64], ntfns: &[u64]) {
+    for &r in replies {
         check_reply(ReplyRef::new(PAddr(r)));
     }
-    for &t in &named.tcbs {
+    for &t in tcbs {
         check_thread(TcbRef::new(PAddr(t)));
     }
-    for &sc in &named.scs {
+    for &sc in scs {
         check_sched_context(PAddr(sc));
     }
-    for &n in &named.ntfns {
+    for &n in ntfns {
         if let Some(sc) = NotificationRef::new(PAddr(n)).get().sched_context() {
             assert_eq!(
                 sc_obj::notification_at(sc),

@@ -37,7 +37,7 @@
 pub mod input;
 pub mod invariants;
 #[cfg(feature = "mcs")]
-mod invariants_mcs;
+pub(crate) mod invariants_mcs;
 // The findings' inputs and the corruption tests are written in the
 // classic system calls and labels; the MCS build has its own.
 #[cfg(test)]

@@ -6,7 +6,9 @@
 mod cancel;
 mod endpoint;
 // The fastpath's tests and the random sequences exist for each IPC (the
-// classic ones use seL4_Reply and reply caps, the MCS ones reply objects).
+// classic ones use seL4_Reply and reply caps, the MCS ones reply objects:
+// `props_mcs` compares the MCS fastpath with the general path,
+// `props_mcs_links` checks priority order and every MCS link).
 #[cfg(not(feature = "mcs"))]
 mod fastpath;
 #[cfg(feature = "mcs")]
@@ -21,6 +23,8 @@ mod notification;
 mod props;
 #[cfg(feature = "mcs")]
 mod props_mcs;
+#[cfg(feature = "mcs")]
+mod props_mcs_links;
 #[cfg(feature = "mcs")]
 mod queue_order;
 
