@@ -19,7 +19,8 @@
 use super::cap::Cap;
 use super::zombie::Zombie;
 use crate::ipc::cancel::{
-    cancel_all_ipc, cancel_all_signals, suspend, unbind_maybe_notification, unbind_notification,
+    cancel_all_ipc, cancel_all_signals, forget_badged_cancel, suspend, unbind_maybe_notification,
+    unbind_notification,
 };
 use crate::object::irq::table::irq_slot;
 use crate::object::tcb::TcbRef;
@@ -99,6 +100,9 @@ pub fn finalise_cap(cap: Cap, is_final: bool) -> Result<Finalised, Preempted> {
                 }
             }
             suspend(TcbRef::new(tcb));
+            // A preempted CancelBadgedSends of its own leaves no mark
+            // naming it (the mark would outlive the TCB).
+            forget_badged_cancel(TcbRef::new(tcb));
             return Ok(Finalised::Zombie(Zombie::of_tcb(tcb)));
         }
         Cap::IrqHandler { irq } => {

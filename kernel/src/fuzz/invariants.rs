@@ -24,6 +24,8 @@
 //!   list of threads in the matching blocked state whose blocking object
 //!   is that object; every thread blocked on an object is in its queue
 //!   (so the object is live); a thread in a ready queue is runnable.
+//! * CancelBadgedSends: a preempted walk's cursor and the mark on its
+//!   thread name each other, and the marked thread waits to send.
 //! * Threads: (classic) every thread that is not Inactive has its own
 //!   master reply capability in its reply slot (the fastpath relies on
 //!   it).
@@ -379,6 +381,7 @@ fn check_queues(named: &Named) {
         if tcb.in_ready_queue() {
             assert!(s.is_runnable(), "ready queue holds {t:#x}, which is {s:?}");
         }
+        check_badged_cancel_link(TcbRef::new(PAddr(t)));
         // The fastpath links reply caps under it without looking.
         #[cfg(not(feature = "mcs"))]
         if s != ThreadState::Inactive {
@@ -391,4 +394,31 @@ fn check_queues(named: &Named) {
     }
     #[cfg(feature = "mcs")]
     super::invariants_mcs::check_links(named);
+}
+
+/// A preempted CancelBadgedSends' cursor and the mark on its thread name
+/// each other, and the marked thread waits to send (the link is never
+/// stale: `ipc::cancel::cancel_badged_sends`).
+fn check_badged_cancel_link(t: TcbRef) {
+    let tcb = t.get();
+    let pa = t.paddr().0;
+    if let Some(walker) = crate::object::tcb::tcb_at(tcb.badged_cancel_mark()) {
+        assert_eq!(
+            walker.get().badged_cancel_cursor().0,
+            pa,
+            "thread {pa:#x} is marked by a walk whose cursor is elsewhere"
+        );
+        assert_eq!(
+            tcb.state(),
+            ThreadState::BlockedOnSend,
+            "thread {pa:#x} is a cursor but does not wait to send"
+        );
+    }
+    if let Some(cursor) = crate::object::tcb::tcb_at(tcb.badged_cancel_cursor().0) {
+        assert_eq!(
+            cursor.get().badged_cancel_mark(),
+            pa,
+            "thread {pa:#x}'s CancelBadgedSends cursor does not carry its mark"
+        );
+    }
 }

@@ -141,6 +141,7 @@ fn dequeue_from_endpoint(ep_pa: PAddr, t: TcbRef) {
     let mut q = ep.tcbs();
     q.remove(t);
     ep.store(q, ep.state());
+    t.get().release_badged_cancel_mark();
 }
 
 /// The reply cap to `t` derived from its master, if any (the master's only
@@ -186,6 +187,7 @@ fn restart_all<S: QueueState>(queue: &WaitQueue<S>) -> Result<(), Preempted> {
             return Ok(());
         };
         queue.store(q, waiting);
+        t.get().release_badged_cancel_mark();
         restart_queued(t);
         preemption_point()?;
     }
@@ -210,10 +212,18 @@ pub fn cancel_all_ipc(ep_pa: PAddr) -> Result<(), Preempted> {
 /// match leave the queue; the others stay, in order, and the last one
 /// examined is the cursor a restarted call continues after. The cursor is
 /// kept in the invoker (with the badge) and marked in the thread it names
-/// (`Tcb::set_badged_cancel_mark`); the mark disappears when that thread
-/// blocks again, so a cursor whose thread left the queue (and perhaps
-/// queued again at its end, after threads never examined) is not
-/// followed: the walk starts again at the head.
+/// (`Tcb::set_badged_cancel_mark`), and the link is kept both ways and
+/// never stale: only the cursor thread carries the mark (the previous
+/// one loses it as the cursor moves on); a thread that leaves its send
+/// queue, by any path, or moves in it (MCS), clears the walker's cursor
+/// and its mark (`Tcb::release_badged_cancel_mark`); a walk that takes
+/// over another walk's cursor thread clears that walk's cursor; a
+/// walker's deletion clears its cursor's mark ([`forget_badged_cancel`]).
+/// So a cursor always names a live thread still queued where the walk
+/// left it (never a deleted TCB whose memory user space may have been
+/// given since), and a cursor whose thread left the queue (and perhaps
+/// queued again at its end, after threads never examined) is gone: the
+/// walk starts again at the head.
 ///
 /// Why a valid cursor can be trusted: every thread before it that has
 /// been queued since the walk began was examined and does not match (a
@@ -231,13 +241,16 @@ pub fn cancel_all_ipc(ep_pa: PAddr) -> Result<(), Preempted> {
 pub fn cancel_badged_sends(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Result<(), Preempted> {
     let ep = &EndpointRef::new(ep_pa).get().queue;
     if ep.state() != EndpointState::Send {
-        invoker.get().set_badged_cancel_cursor(0, 0);
+        forget_badged_cancel(invoker);
         return Ok(());
     }
     reschedule_required();
     let mut next = match badged_cancel_cursor(invoker, ep_pa, badge) {
         Some(cursor) => cursor.get().ep_next(),
-        None => ep.tcbs().head,
+        None => {
+            forget_badged_cancel(invoker);
+            ep.tcbs().head
+        }
     };
     while let Some(t) = tcb_at(next) {
         let tcb = t.get();
@@ -246,21 +259,39 @@ pub fn cancel_badged_sends(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Result<
             let mut q = ep.tcbs();
             q.remove(t);
             ep.store(q, EndpointState::Send);
+            tcb.release_badged_cancel_mark();
             restart_queued(t);
         } else {
+            forget_badged_cancel(invoker);
+            tcb.release_badged_cancel_mark();
             tcb.set_badged_cancel_mark(invoker.paddr().0);
             invoker.get().set_badged_cancel_cursor(t.paddr().0, badge);
         }
         preemption_point()?;
     }
-    invoker.get().set_badged_cancel_cursor(0, 0);
+    forget_badged_cancel(invoker);
     Ok(())
 }
 
+/// Ends `invoker`'s CancelBadgedSends cursor, if it has one: the cursor
+/// thread (live: see [`cancel_badged_sends`]) loses its mark. Called as
+/// a walk ends or starts again, and when the invoker's TCB is deleted
+/// (`cap::finalise`), so that no mark outlives its walker.
+pub fn forget_badged_cancel(invoker: TcbRef) {
+    let (cursor, _) = invoker.get().badged_cancel_cursor();
+    if let Some(c) = tcb_at(cursor) {
+        if c.get().badged_cancel_mark() == invoker.paddr().0 {
+            c.get().set_badged_cancel_mark(0);
+        }
+    }
+    invoker.get().set_badged_cancel_cursor(0, 0);
+}
+
 /// The thread after which `invoker`'s preempted CancelBadgedSends of
-/// `badge` on `ep_pa` continues, if its cursor is still valid: it names a
-/// thread still blocked sending on `ep_pa` that carries `invoker`'s mark
-/// from the walk for the same badge.
+/// `badge` on `ep_pa` continues, if it has a cursor for this call: a
+/// thread still blocked sending on `ep_pa` (the link is never stale, so
+/// it is live and where the walk left it; the state, object and mark are
+/// checked all the same) from the walk for the same badge.
 fn badged_cancel_cursor(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Option<TcbRef> {
     let (cursor, cursor_badge) = invoker.get().badged_cancel_cursor();
     let t = tcb_at(cursor)?;

@@ -177,6 +177,9 @@ pub fn receive_ipc(
             };
             ep.store(q, EndpointState::Send);
             let s = sender.get();
+            // A preempted CancelBadgedSends that stopped at it starts
+            // again from the head (`cancel::cancel_badged_sends`).
+            s.release_badged_cancel_mark();
             let ipc = s.blocking_ipc();
             do_ipc_transfer(
                 sender,

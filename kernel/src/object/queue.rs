@@ -72,22 +72,25 @@ impl TcbQueue {
     /// priority): the same place as seL4's remove-and-append, found in as
     /// many steps as it moves.
     ///
-    /// Every thread it passes, and `t`, loses its CancelBadgedSends mark:
-    /// a preempted walk whose cursor a queued thread moves past (or that
-    /// names `t`) starts again from the head, so a thread never examined
-    /// cannot hide before a cursor (`ipc::cancel::cancel_badged_sends`).
+    /// Every thread it passes, and `t`, loses its CancelBadgedSends mark
+    /// ([`Tcb::release_badged_cancel_mark`]): a preempted walk whose
+    /// cursor a queued thread moves past (or that names `t`) starts again
+    /// from the head, so a thread never examined cannot hide before a
+    /// cursor (`ipc::cancel::cancel_badged_sends`).
+    ///
+    /// [`Tcb::release_badged_cancel_mark`]: crate::object::tcb::Tcb::release_badged_cancel_mark
     #[cfg(feature = "mcs")]
     pub fn reorder(&mut self, t: TcbRef) {
         let tcb = t.get();
         let prio = tcb.priority();
-        tcb.set_badged_cancel_mark(0);
+        tcb.release_badged_cancel_mark();
         let mut after = tcb.ep_prev();
         if tcb_at(after).is_some_and(|p| p.get().priority() < prio) {
             while let Some(a) = tcb_at(after) {
                 if a.get().priority() >= prio {
                     break;
                 }
-                a.get().set_badged_cancel_mark(0);
+                a.get().release_badged_cancel_mark();
                 after = a.get().ep_prev();
             }
         } else {
@@ -96,7 +99,7 @@ impl TcbQueue {
                 if n.get().priority() < prio {
                     break;
                 }
-                n.get().set_badged_cancel_mark(0);
+                n.get().release_badged_cancel_mark();
                 after = next;
                 next = n.get().ep_next();
             }

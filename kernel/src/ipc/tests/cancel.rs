@@ -318,6 +318,80 @@ fn badged_cursor_thread_that_queues_again_is_not_followed() {
     assert_eq!(s.k.tcb.get().badged_cancel_cursor(), (0, 0), "cleared");
 }
 
+/// The root slot holding a capability to the thread `t`.
+fn tcb_slot(s: &Setup, t: TcbRef) -> u64 {
+    (0..1u64 << 12)
+        .find(|&i| s.k.cap(i) == crate::cap::Cap::Thread { tcb: t.paddr() })
+        .expect("a cap to the thread")
+}
+
+/// The cursor link is never stale: deleting the cursor thread while the
+/// call is preempted clears the invoker's cursor (its memory may be
+/// retyped and written by user space, so the restarted call must not
+/// read it), and the restarted call walks from the head to the right end;
+/// deleting an invoker clears its cursor thread's mark.
+#[test]
+fn deleting_the_cursor_thread_or_the_invoker_ends_the_link() {
+    let s = setup(Case::Badged, 12);
+    assert_eq!(invoke(&s, Some(5)), Outcome::Preempted);
+    let cursor = s.threads[4];
+    assert_eq!(s.k.tcb.get().badged_cancel_cursor().0, cursor.paddr().0);
+    assert_eq!(cursor.get().badged_cancel_mark(), s.k.tcb.paddr().0);
+    // Only the cursor carries the mark.
+    assert_eq!(s.threads[2].get().badged_cancel_mark(), 0);
+    let slot = tcb_slot(&s, cursor);
+    assert_eq!(crate::cap::delete::cte_delete(s.k.slot(slot)), Ok(()));
+    assert_eq!(s.k.tcb.get().badged_cancel_cursor(), (0, 0), "cursor gone");
+    assert_eq!(invoke(&s, None), ok());
+    for (i, t) in s.threads.iter().enumerate().filter(|&(i, _)| i != 4) {
+        let cancelled = i % 3 == 0;
+        assert_eq!(t.get().state() == ThreadState::Restart, cancelled, "{i}");
+    }
+    // Another thread of the root's CSpace, preempted in its own walk, is
+    // deleted: its cursor thread keeps no mark naming it.
+    let s = setup(Case::Badged, 12);
+    let [walker] = s.k.threads(10, 1)[..] else {
+        panic!()
+    };
+    load(walker, CNODE, s.label, &[s.slot, 64], &[]);
+    crate::state::kernel().reset_work_units();
+    crate::preempt::set_first_check_after(Some(5));
+    SimMachine::set_interrupt_pending_after(Some(1));
+    crate::api::invoke::handle_invocation(walker, true, true);
+    crate::preempt::set_first_check_after(None);
+    SimMachine::set_interrupt_pending_after(None);
+    assert_eq!(walker.get().state(), ThreadState::Restart, "preempted");
+    let cursor = s.threads[4];
+    assert_eq!(cursor.get().badged_cancel_mark(), walker.paddr().0);
+    let slot = tcb_slot(&s, walker);
+    assert_eq!(crate::cap::delete::cte_delete(s.k.slot(slot)), Ok(()));
+    assert_eq!(cursor.get().badged_cancel_mark(), 0, "no mark outlives it");
+}
+
+/// A second walk that restarts the first walk's cursor thread ends the
+/// first walk's cursor, which then starts from the head.
+#[test]
+fn a_second_walk_passing_the_cursor_takes_it_over() {
+    let s = setup(Case::Badged, 12);
+    assert_eq!(invoke(&s, Some(5)), Outcome::Preempted);
+    let [walker] = s.k.threads(10, 1)[..] else {
+        panic!()
+    };
+    // The second walk, of badge 2, restarts the first walk's cursor
+    // thread 4 (badge 2): the first walk's cursor goes with it.
+    load(walker, CNODE, s.label, &[s.badged[1], 64], &[]);
+    crate::state::kernel().reset_work_units();
+    crate::api::invoke::handle_invocation(walker, true, true);
+    assert_eq!(walker.get().badged_cancel_cursor(), (0, 0), "it completed");
+    let (c, _) = s.k.tcb.get().badged_cancel_cursor();
+    assert_eq!(c, 0, "its cursor thread left (badge 2)");
+    assert_eq!(invoke(&s, None), ok());
+    for (i, t) in s.threads.iter().enumerate() {
+        let cancelled = i % 3 != 2;
+        assert_eq!(t.get().state() == ThreadState::Restart, cancelled, "{i}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

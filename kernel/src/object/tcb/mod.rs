@@ -413,10 +413,12 @@ impl Tcb {
     pub fn blocking_ipc(&self) -> BlockingIpc {
         BlockingIpc::from_word(self.blocking_flags.get() & BLOCKING_FLAGS_MASK)
     }
-    /// The TCB address whose CancelBadgedSends walk last passed this
-    /// blocked sender (0: none since it blocked). Kept above the flags in
-    /// the blocking-flags word, which every block rewrites: that is what
-    /// ends the mark when the thread leaves the queue and blocks again.
+    /// The TCB address whose preempted CancelBadgedSends walk has this
+    /// blocked sender as its cursor (0: none). Kept above the flags in the
+    /// blocking-flags word. The link is kept both ways
+    /// (`ipc::cancel::cancel_badged_sends`): a mark names a live walker
+    /// whose cursor names this thread, and the mark goes when the thread
+    /// leaves its queue ([`Tcb::release_badged_cancel_mark`]).
     pub fn badged_cancel_mark(&self) -> u64 {
         self.blocking_flags.get() & !BLOCKING_FLAGS_MASK
     }
@@ -426,6 +428,17 @@ impl Tcb {
         let flags = self.blocking_flags.get() & BLOCKING_FLAGS_MASK;
         self.blocking_flags
             .set(flags | (walker & !BLOCKING_FLAGS_MASK));
+    }
+    /// The thread leaves its send queue, or moves in it: if a preempted
+    /// CancelBadgedSends walk has it as its cursor, that walk's cursor is
+    /// cleared (the walk starts again from the head) and so is the mark.
+    /// The walker is live: a walker's deletion clears its cursor's mark.
+    pub fn release_badged_cancel_mark(&self) {
+        let walker = self.badged_cancel_mark();
+        if let Some(w) = tcb_at(walker) {
+            w.get().set_badged_cancel_cursor(0, 0);
+            self.set_badged_cancel_mark(0);
+        }
     }
     /// This thread's preempted CancelBadgedSends: (cursor thread, badge).
     pub fn badged_cancel_cursor(&self) -> (u64, u64) {
