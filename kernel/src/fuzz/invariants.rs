@@ -393,7 +393,7 @@ fn check_queues(named: &Named) {
         }
     }
     #[cfg(feature = "mcs")]
-    super::invariants_mcs::check_links(named);
+    super::invariants_mcs::check_objects(&named.replies, tcbs, &named.scs, ntfns);
 }
 
 /// A preempted CancelBadgedSends' cursor and the mark on its thread name

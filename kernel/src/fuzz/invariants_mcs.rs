@@ -1,6 +1,6 @@
 //! The MCS kernel's invariants, checked after every fuzz step with the
 //! others (`invariants::check_queues` calls them on the objects the
-//! reachable capabilities name):
+//! reachable capabilities name; this file imports nothing of it):
 //!
 //! * Queue order: every endpoint and notification queue is sorted by
 //!   priority, highest first (seL4's MCS `tcbAppend`, kept by the
@@ -15,7 +15,6 @@
 //! * Scheduling: a thread in a ready queue or the release queue is
 //!   runnable and has a SchedContext (a passive thread is never queued).
 
-use super::invariants::Named;
 use crate::object::notification::NotificationRef;
 use crate::object::reply::{Next, ReplyRef};
 use crate::object::sched_context as sc_obj;
@@ -36,11 +35,6 @@ pub(crate) fn check_order(obj: u64, q: &[u64]) {
             );
         }
     }
-}
-
-/// Every MCS link among the named objects is mirrored.
-pub(super) fn check_links(named: &Named) {
-    check_objects(&named.replies, &named.tcbs, &named.scs, &named.ntfns);
 }
 
 /// Every MCS link of these reply objects, threads, SchedContexts and
