@@ -105,6 +105,7 @@ pub fn boot_with_ram(ram_size: u64) -> TestKernel {
         header,
         user_image_paddr: USER_PA,
         dtb: None,
+        boot_reuse: Region::default(),
     });
     assert_eq!(r, Ok(()), "boot");
     let tcb = crate::sched::schedule().expect("root thread");

@@ -38,6 +38,12 @@ pub struct BootParams<'a> {
     pub user_image_paddr: u64,
     /// The device tree blob, copied to the root task as extra bootinfo.
     pub dtb: Option<Region>,
+    /// RAM holding code that only boot runs (the kernel's `.boot`
+    /// section, `[KERNEL_PHYS_BASE, __boot_end)`), inside a reserved
+    /// region: never allocated from, it becomes the root task's untyped
+    /// memory after the device untypeds, as seL4 recycles its boot code
+    /// (ABI ref §6.6). Empty if there is none.
+    pub boot_reuse: Region,
 }
 
 /// The thread to resume at kernel exit: its saved registers, except its

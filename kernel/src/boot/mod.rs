@@ -74,6 +74,22 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
         free.subtract(*r)?;
     }
     free.subtract(user)?;
+    // The boot code runs from `boot_reuse` until the root task does, so
+    // nothing is allocated there; it is handed out only as untyped caps,
+    // which the root task can use once boot is over. A region that is not
+    // RAM or that holds the user image or the DTB stays reserved.
+    let dtb_region = p.dtb.unwrap_or_default();
+    let reuse = p.boot_reuse;
+    let reuse = if !reuse.is_empty()
+        && ram.contains(reuse)
+        && !reuse.overlaps(&user)
+        && !reuse.overlaps(&dtb_region)
+    {
+        free.subtract(reuse)?;
+        reuse
+    } else {
+        Region::default()
+    };
 
     let cnode_bits = crate::config::ROOT_CNODE_SIZE_BITS;
     let tcb_bits = crate::config::TCB_BITS;
@@ -86,7 +102,8 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
     let dtb_src = dtb.map(|d| (PAddr(d.start), d.len()));
     let mut rt = root::create(&layout, block, h, p.user_image_paddr, dtb_src, tcb_bits);
 
-    // Untypeds: device memory first, then free RAM (ABI ref §6.6).
+    // Untypeds: device memory first, then the recycled boot code, then
+    // free RAM (ABI ref §6.6).
     let mut devices = RegionSet::<{ 2 * MAX_REGIONS }>::new();
     devices.add(Region::new(0, PADDR_SPACE_END))?;
     for r in ram.as_slice().iter().chain(p.kernel_devices) {
@@ -120,7 +137,12 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
         n += 1;
         rt.next_slot += 1;
     };
-    for (set, is_device) in [(devices.as_slice(), true), (free.as_slice(), false)] {
+    let reused = [reuse];
+    for (set, is_device) in [
+        (devices.as_slice(), true),
+        (&reused[..], false),
+        (free.as_slice(), false),
+    ] {
         for r in set {
             for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| {
                 emit(a, b, is_device)

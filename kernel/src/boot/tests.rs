@@ -18,6 +18,11 @@ const DTB_LEN: u64 = 0x1155;
 const PLIC: Region = Region::new(0xC00_0000, 0xC60_0000);
 
 fn boot_sim() -> Result<(), BootError> {
+    boot_sim_reusing(Region::default())
+}
+
+/// Boots the simulated machine with `boot_reuse` as the boot code's region.
+fn boot_sim_reusing(boot_reuse: Region) -> Result<(), BootError> {
     crate::state::reset();
     SimMachine::install(RAM, RAM_SIZE);
     copy_in(PAddr(USER_PA), &[0xAB; 0x3000]);
@@ -34,6 +39,7 @@ fn boot_sim() -> Result<(), BootError> {
         header: header(),
         user_image_paddr: USER_PA,
         dtb: Some(Region::new(DTB_PA, DTB_PA + DTB_LEN)),
+        boot_reuse,
     })
 }
 
@@ -226,6 +232,78 @@ fn untypeds_cover_free_memory_without_overlap() {
     );
 }
 
+/// The untypeds as bootinfo lists them: (paddr, size bits, is device).
+fn untyped_descs() -> Vec<(u64, u32, bool)> {
+    let bi = bootinfo();
+    let (start, end) = bi.region(0x98 + MCS_SHIFT);
+    (0..end - start)
+        .map(|i| {
+            let at = 0xA8 + MCS_SHIFT + 16 * i;
+            let w = bi.word(at + 8);
+            (bi.word(at), (w & 0xFF) as u32, (w >> 8) & 0xFF == 1)
+        })
+        .collect()
+}
+
+#[test]
+fn boot_code_region_becomes_untyped_after_the_devices() {
+    boot_sim().unwrap();
+    let without = untyped_descs();
+    // Five pages of boot code at the kernel's base (inside its reserved
+    // image): a 16 KiB and a 4 KiB block, right after the device
+    // untypeds and before free RAM, as seL4 recycles its boot code.
+    let reuse = Region::new(0x8020_0000, 0x8020_5000);
+    boot_sim_reusing(reuse).unwrap();
+    let with = untyped_descs();
+    let devices = without.iter().take_while(|d| d.2).count();
+    assert_eq!(
+        with[..devices],
+        without[..devices],
+        "device untypeds unchanged"
+    );
+    assert_eq!(
+        with[devices..devices + 2],
+        [(0x8020_0000, 14, false), (0x8020_4000, 12, false)]
+    );
+    assert_eq!(
+        with[devices + 2..],
+        without[devices..],
+        "free RAM unchanged"
+    );
+    let first = bootinfo().region(0x98 + MCS_SHIFT).0;
+    for (i, d) in with.iter().enumerate() {
+        let Ok((
+            _,
+            Cap::Untyped {
+                ptr,
+                size_bits,
+                is_device,
+                ..
+            },
+        )) = lookup_cap(root_cnode(), first + i as u64)
+        else {
+            panic!("untyped {i} has no cap")
+        };
+        assert_eq!((ptr.0, size_bits as u32, is_device), *d);
+    }
+    // The root task's objects were not put in the boot code's region.
+    let Cap::CNode { ptr, .. } = root_cnode() else {
+        panic!("no root CNode")
+    };
+    assert!(!reuse.overlaps(&Region::new(ptr.0, ptr.0 + 1)));
+
+    // A region that is not RAM, or that holds the user image or the DTB,
+    // stays reserved: the untypeds are those of a boot without one.
+    for bad in [
+        Region::new(0x7000_0000, 0x7000_4000),
+        Region::new(USER_PA, USER_PA + 0x1000),
+        Region::new(DTB_PA & !0xFFF, (DTB_PA & !0xFFF) + 0x2000),
+    ] {
+        boot_sim_reusing(bad).unwrap();
+        assert_eq!(untyped_descs(), without, "{bad:x?}");
+    }
+}
+
 #[test]
 fn vspace_maps_image_ipc_buffer_bootinfo_and_dtb() {
     boot_sim().unwrap();
@@ -300,6 +378,7 @@ fn refuses_to_boot_without_memory_or_room() {
         header: header(),
         user_image_paddr: USER_PA,
         dtb: None,
+        boot_reuse: Region::default(),
     };
     assert_eq!(boot_root_task(&params(&[], &[])), Err(BootError::NoMemory));
     // RAM holding the image but nothing else.

@@ -3,11 +3,12 @@
 //! it, where RAM comes from the device tree in the extra bootinfo
 //! (ch. 9 System Bootstrapping; ABI ref §6.4, §6.6).
 
+use crate::fixture::{expect_ok, retype, revoke, Env};
 use crate::framework::{Ctx, Test, TestResult};
 use crate::ram::{ram_from_fdt, Ranges};
 use crate::{check, check_eq, fail};
 use sel4::bootinfo::region_len;
-use sel4::UntypedInfo;
+use sel4::{Frame, ObjectType, UntypedInfo};
 
 /// The tests of this module.
 pub const TESTS: &[Test] = &[
@@ -46,6 +47,10 @@ pub const TESTS: &[Test] = &[
     Test {
         name: "untyped_device_covers_the_rest",
         run: device_covers_the_rest,
+    },
+    Test {
+        name: "untyped_boot_code_recycled",
+        run: boot_code_recycled,
     },
 ];
 
@@ -205,5 +210,43 @@ fn device_covers_the_rest(ctx: &Ctx<'_>) -> TestResult {
     }
     check!(count > 0, "no device untypeds");
     check_eq!(at, DEVICE_TOP, "end of the last device untyped");
+    Ok(())
+}
+
+/// The kernel's load address (`PHYS_BASE`, ABI ref §6.1), where its boot
+/// code lies.
+const KERNEL_PHYS_BASE: u64 = 0x8020_0000;
+
+/// The kernel's boot code is recycled as seL4 recycles it (ABI ref §6.6):
+/// the first RAM untyped, right after the device untypeds, starts at the
+/// kernel's load address, and it is memory like any other: a frame
+/// retyped from it (which zeroes it, over the boot code) lies inside it.
+fn boot_code_recycled(ctx: &Ctx<'_>) -> TestResult {
+    let Some(first_ram) = ctx.bi.untypeds().position(|u| !u.is_device) else {
+        fail!("no RAM untyped");
+    };
+    check!(
+        ctx.bi.untypeds().skip(first_ram).all(|u| !u.is_device),
+        "a device untyped after the first RAM one"
+    );
+    let Some(boot) = ctx.bi.untypeds().nth(first_ram) else {
+        fail!("no RAM untyped");
+    };
+    check_eq!(
+        boot.paddr,
+        KERNEL_PHYS_BASE,
+        "the first RAM untyped's paddr"
+    );
+    let env = Env::new(ctx)?;
+    let slot = env.slot()?;
+    let made = retype(boot.cap, ObjectType::SmallPage, 0, slot, 1);
+    let pa = made.and_then(|()| Frame::from_bits(slot).get_address());
+    let _ = revoke(boot.cap.bits());
+    let pa = expect_ok(pa, "a frame from the recycled boot code")?;
+    let (s, e) = bounds(&boot);
+    check!(
+        (s..e).contains(&pa),
+        "frame at {pa:#x}, outside its untyped [{s:#x}, {e:#x})"
+    );
     Ok(())
 }

@@ -32,6 +32,9 @@ pub static KERNEL_ROOT: RootTable = RootTable(UnsafeCell::new([0; 512]));
 
 extern "C" {
     static __kernel_end: u8;
+    /// The end of `.boot` (kernel.ld), page aligned: the kernel's boot-only
+    /// code is `[KERNEL_PHYS_BASE, __boot_end)` physically.
+    static __boot_end: u8;
 }
 
 core::arch::global_asm!(
@@ -124,8 +127,12 @@ pub fn kernel_root_paddr() -> PAddr {
 }
 
 /// Reports why the kernel cannot boot and halts (QEMU exits non-zero if
-/// the test finisher is known).
-fn cannot_boot(why: &dyn core::fmt::Display, finisher: Option<u64>) -> ! {
+/// the test finisher is known). `why` is formatting arguments, not a
+/// `&dyn Display`: a trait object's vtable would sit in `.rodata`
+/// pointing into `.boot` (an error's `Display` is boot code), which the
+/// size check refuses (kernel.ld); arguments built by `format_args!` are
+/// made by boot code on the stack.
+fn cannot_boot(why: core::fmt::Arguments, finisher: Option<u64>) -> ! {
     kprintln!("cairn: cannot boot: {}", why);
     super::power_off(false, finisher)
 }
@@ -170,7 +177,7 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
     kprintln!("config: {}", crate::config::CONFIG_TEXT);
     let mut platform = match platform::parse(dtb_pa) {
         Ok(p) => p,
-        Err(e) => cannot_boot(&e, None),
+        Err(e) => cannot_boot(format_args!("{e}"), None),
     };
     let kernel_end = kptr_to_paddr(core::ptr::addr_of!(__kernel_end) as usize).0;
     let header_pa = round_up(kernel_end, 12);
@@ -185,7 +192,7 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
             ))
             .and_then(|()| platform.reserved.add(platform.dtb));
         if let Err(e) = pushed {
-            cannot_boot(&e, platform.test_finisher);
+            cannot_boot(format_args!("{e}"), platform.test_finisher);
         }
     }
     print_platform(&platform);
@@ -200,16 +207,19 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
         })
         .is_err()
     {
-        cannot_boot(&"boot_main entered twice", finisher);
+        cannot_boot(format_args!("boot_main entered twice"), finisher);
     }
     let Some(m) = super::machine() else {
-        cannot_boot(&"machine state missing", finisher)
+        cannot_boot(format_args!("machine state missing"), finisher)
     };
     if m.platform.ram.as_slice().is_empty() {
-        cannot_boot(&"no memory described by the device tree", finisher);
+        cannot_boot(
+            format_args!("no memory described by the device tree"),
+            finisher,
+        );
     }
     if let Err(e) = image {
-        cannot_boot(&e, finisher);
+        cannot_boot(format_args!("{e}"), finisher);
     }
     let user_image_paddr = header_pa + header.user_offset;
     kprintln!(
@@ -234,9 +244,13 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
         header,
         user_image_paddr,
         dtb: Some(m.platform.dtb),
+        boot_reuse: Region::new(
+            KERNEL_PHYS_BASE,
+            kptr_to_paddr(core::ptr::addr_of!(__boot_end) as usize).0,
+        ),
     };
     if let Err(e) = K::boot(&params) {
-        cannot_boot(&e, finisher);
+        cannot_boot(format_args!("{e}"), finisher);
     }
     timer::start();
     let boot_cycles = csr::read_cycle().wrapping_sub(boot_start);
