@@ -67,7 +67,8 @@ pub struct Resume {
 /// been saved into its TCB.
 pub trait Kernel {
     /// Why [`Kernel::boot`] failed (printed before the machine halts).
-    type BootError: core::fmt::Display;
+    /// Printed as its message, without `core::fmt` (console.rs).
+    type BootError: Into<&'static str>;
 
     /// Creates the root task from what the machine found and makes it the
     /// thread to run. Called once.

@@ -25,14 +25,20 @@ impl From<TooManyRegions> for BootError {
     }
 }
 
-impl core::fmt::Display for BootError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
+impl From<BootError> for &'static str {
+    fn from(e: BootError) -> &'static str {
+        match e {
             BootError::NoMemory => "no memory described by the device tree",
             BootError::RootTaskDoesNotFit => "the root task's objects do not fit in free memory",
             BootError::BadUserImage => "the user image lies outside RAM",
             BootError::TooManyRegions => "too many memory regions",
-        })
+        }
+    }
+}
+
+impl core::fmt::Display for BootError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str((*self).into())
     }
 }
 

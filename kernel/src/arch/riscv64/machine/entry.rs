@@ -15,6 +15,7 @@ use super::platform::{self, Platform};
 use super::stack::{KERNEL_STACK, KERNEL_STACK_SIZE};
 use super::{csr, kptr_to_paddr, paddr_to_kptr, plic, sbi, timer, trap, Machine, MACHINE};
 use crate::arch::{BootParams, Kernel};
+use crate::console::Hex;
 use crate::types::{round_up, PAddr, Region};
 use cairn_abi::image::{ImageHeader, KERNEL_PHYS_BASE};
 use core::cell::UnsafeCell;
@@ -127,13 +128,11 @@ pub fn kernel_root_paddr() -> PAddr {
 }
 
 /// Reports why the kernel cannot boot and halts (QEMU exits non-zero if
-/// the test finisher is known). `why` is formatting arguments, not a
-/// `&dyn Display`: a trait object's vtable would sit in `.rodata`
-/// pointing into `.boot` (an error's `Display` is boot code), which the
-/// size check refuses (kernel.ld); arguments built by `format_args!` are
-/// made by boot code on the stack.
-fn cannot_boot(why: core::fmt::Arguments, finisher: Option<u64>) -> ! {
-    kprintln!("cairn: cannot boot: {}", why);
+/// the test finisher is known). Boot prints with `kput!`, never
+/// `core::fmt`, so that a kernel without debug output links no
+/// formatting code (console.rs).
+fn cannot_boot(why: &str, finisher: Option<u64>) -> ! {
+    kput!("cairn: cannot boot: ", why, "\n");
     super::power_off(false, finisher)
 }
 
@@ -165,19 +164,23 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
     // Under `qemu -icount shift=0` the cycle counter counts instructions:
     // the boot-time figure printed before entering the root task.
     let boot_start = csr::read_cycle();
-    kprintln!(
-        "Cairn {}: seL4 16.0.0 user ABI, riscv64 Sv39, {} configuration",
+    kput!(
+        "Cairn ",
         env!("CARGO_PKG_VERSION"),
+        ": seL4 16.0.0 user ABI, riscv64 Sv39, ",
         if crate::config::KERNEL_MCS {
             "MCS"
         } else {
             "classic"
-        }
+        },
+        " configuration\n",
+        "config: ",
+        crate::config::CONFIG_TEXT,
+        "\n"
     );
-    kprintln!("config: {}", crate::config::CONFIG_TEXT);
     let mut platform = match platform::parse(dtb_pa) {
         Ok(p) => p,
-        Err(e) => cannot_boot(format_args!("{e}"), None),
+        Err(e) => cannot_boot(e, None),
     };
     let kernel_end = kptr_to_paddr(core::ptr::addr_of!(__kernel_end) as usize).0;
     let header_pa = round_up(kernel_end, 12);
@@ -192,11 +195,11 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
             ))
             .and_then(|()| platform.reserved.add(platform.dtb));
         if let Err(e) = pushed {
-            cannot_boot(format_args!("{e}"), platform.test_finisher);
+            cannot_boot(e.into(), platform.test_finisher);
         }
     }
     print_platform(&platform);
-    kprintln!("MMU: {} ASID bits", super::probe_asid_bits());
+    kput!("MMU: ", super::probe_asid_bits(), " ASID bits\n");
     let finisher = platform.test_finisher;
     let tick = timer::tick_length(platform.timebase);
     if MACHINE
@@ -207,34 +210,36 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
         })
         .is_err()
     {
-        cannot_boot(format_args!("boot_main entered twice"), finisher);
+        cannot_boot("boot_main entered twice", finisher);
     }
     let Some(m) = super::machine() else {
-        cannot_boot(format_args!("machine state missing"), finisher)
+        cannot_boot("machine state missing", finisher)
     };
     if m.platform.ram.as_slice().is_empty() {
-        cannot_boot(
-            format_args!("no memory described by the device tree"),
-            finisher,
-        );
+        cannot_boot("no memory described by the device tree", finisher);
     }
     if let Err(e) = image {
-        cannot_boot(format_args!("{e}"), finisher);
+        cannot_boot(e, finisher);
     }
     let user_image_paddr = header_pa + header.user_offset;
-    kprintln!(
-        "kernel image: [{:#x}, {:#x}), header at {:#x}",
-        KERNEL_PHYS_BASE,
-        kernel_end,
-        header_pa
-    );
-    kprintln!(
-        "user image: [{:#x}, {:#x}) -> vaddr [{:#x}, {:#x}), entry {:#x}",
-        user_image_paddr,
-        user_image_paddr + header.user_size,
-        header.user_v_start,
-        header.user_v_end,
-        header.user_entry
+    kput!(
+        "kernel image: [",
+        Hex(KERNEL_PHYS_BASE),
+        ", ",
+        Hex(kernel_end),
+        "), header at ",
+        Hex(header_pa),
+        "\nuser image: [",
+        Hex(user_image_paddr),
+        ", ",
+        Hex(user_image_paddr + header.user_size),
+        ") -> vaddr [",
+        Hex(header.user_v_start),
+        ", ",
+        Hex(header.user_v_end),
+        "), entry ",
+        Hex(header.user_entry),
+        "\n"
     );
     plic::init();
     let params = BootParams {
@@ -250,42 +255,56 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
         ),
     };
     if let Err(e) = K::boot(&params) {
-        cannot_boot(format_args!("{e}"), finisher);
+        cannot_boot(e.into(), finisher);
     }
     timer::start();
     let boot_cycles = csr::read_cycle().wrapping_sub(boot_start);
-    kprintln!(
-        "boot: {} cycles from kernel entry to the root task",
-        boot_cycles
+    kput!(
+        "boot: ",
+        boot_cycles,
+        " cycles from kernel entry to the root task\n"
     );
     trap::exit_to_user::<K>()
 }
 
 fn print_platform(p: &Platform) {
     for r in p.ram.as_slice() {
-        kprintln!("ram: [{:#x}, {:#x}) {} MiB", r.start, r.end, r.len() >> 20);
+        kput!(
+            "ram: [",
+            Hex(r.start),
+            ", ",
+            Hex(r.end),
+            ") ",
+            r.len() >> 20,
+            " MiB\n"
+        );
     }
     for r in p.reserved.as_slice() {
-        kprintln!("reserved: [{:#x}, {:#x})", r.start, r.end);
+        kput!("reserved: [", Hex(r.start), ", ", Hex(r.end), ")\n");
     }
-    kprintln!(
-        "timebase: {} Hz, tick {} ms",
+    kput!(
+        "timebase: ",
         p.timebase,
-        crate::config::TIMER_TICK_MS
+        " Hz, tick ",
+        crate::config::TIMER_TICK_MS,
+        " ms\n"
     );
     if let Some(plic) = p.plic {
-        kprintln!(
-            "plic: {:#x} ({} sources, context {})",
-            plic.reg.start,
+        kput!(
+            "plic: ",
+            Hex(plic.reg.start),
+            " (",
             plic.ndev,
-            plic.context
+            " sources, context ",
+            plic.context,
+            ")\n"
         );
     }
     if let Some(u) = p.uart {
-        kprintln!("uart: {:#x}", u.start);
+        kput!("uart: ", Hex(u.start), "\n");
     }
     for r in p.kernel_devices.as_slice() {
-        kprintln!("kernel device: [{:#x}, {:#x})", r.start, r.end);
+        kput!("kernel device: [", Hex(r.start), ", ", Hex(r.end), ")\n");
     }
-    kprintln!("dtb: [{:#x}, {:#x})", p.dtb.start, p.dtb.end);
+    kput!("dtb: [", Hex(p.dtb.start), ", ", Hex(p.dtb.end), ")\n");
 }

@@ -11,10 +11,15 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     if PANICKING.swap(true, Ordering::Relaxed) {
         super::halt(false);
     }
-    kprint!("KERNEL PANIC: {}", info.message());
-    if let Some(loc) = info.location() {
-        kprint!(" at {}:{}", loc.file(), loc.line());
+    kput!("KERNEL PANIC");
+    // The message needs `core::fmt`, which only a debug kernel links
+    // (console.rs); the place is enough to find the broken invariant.
+    if crate::config::DEBUG_BUILD {
+        kprint!(": {}", info.message());
     }
-    kprintln!();
+    if let Some(loc) = info.location() {
+        kput!(" at ", loc.file(), ":", loc.line());
+    }
+    kput!("\n");
     super::halt(false)
 }

@@ -195,10 +195,18 @@ pub fn fastpath_trap<K: Kernel>(no: i64, cap_reg: u64, info_reg: u64) {
               (KERNEL PANIC) and halts, as for any broken kernel invariant"
 )]
 extern "C" fn kernel_trap(scause: u64, sepc: u64, stval: u64) -> ! {
-    panic!(
-        "trap in kernel mode: scause {:#x} sepc {:#x} stval {:#x}",
-        scause, sepc, stval
-    )
+    use crate::console::Hex;
+    // Printed before the panic line, without `core::fmt` (console.rs).
+    kput!(
+        "trap in kernel mode: scause ",
+        Hex(scause),
+        " sepc ",
+        Hex(sepc),
+        " stval ",
+        Hex(stval),
+        "\n"
+    );
+    panic!("trap in kernel mode")
 }
 
 /// Handles interrupt `cause` (the `scause` code without the interrupt bit).
