@@ -7,12 +7,17 @@
 //! a queue of **refills**, each an amount that becomes usable at a release
 //! time. The thread may run only on the head refill, from its release time
 //! on. What it consumes is not lost: it comes back as a new refill at the
-//! tail, released one period after the consumption *began*. Hence:
+//! tail, released one period after the head's release time (seL4's rule:
+//! usage is charged from the release, not from when the thread actually
+//! ran). Hence:
 //!
 //! * the amounts always add up to *B* (nothing is created or lost);
-//! * each tick of budget, once used at time *t*, is next usable at *t + P*,
-//!   so in any window of length *P* the thread runs at most *B*: the
-//!   sliding-window guarantee of a sporadic server;
+//! * each tick of budget, charged at release time *r*, is next usable at
+//!   *r + P*, so no window of length *P* holds more than *B* of charged
+//!   release time: the sliding-window guarantee of a sporadic server. A
+//!   thread that runs as soon as it is released runs at most *B* in any
+//!   window of *P*; one delayed after its release (preempted) loses
+//!   nothing, as a periodic task with release jitter;
 //! * the queue holds at most `max` refills (the SchedContext's size): when
 //!   it is full, a new refill is merged into the tail. Every merge puts the
 //!   merged amounts in one refill released no earlier than either part
@@ -245,75 +250,95 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
     /// context waits for its next release) or its timeslice is over (round
     /// robin: the whole budget is back, the thread goes to the end of its
     /// queue).
+    ///
+    /// seL4's rule: usage is charged from the head refill's release time,
+    /// not from when the thread actually ran. The used part comes back at
+    /// `head.time + period`, and what is left of the head is released
+    /// `usage` later (`head.time + usage`), so successive charges of one
+    /// refill follow each other in "release time". A thread delayed after
+    /// its release (preempted, or a constant-bandwidth context woken late)
+    /// gets its budget back at the same time as an undelayed one: a
+    /// periodic loop does not drift. What this bounds is the release
+    /// schedule: no window of one period holds more than the budget of
+    /// charged release time, and the thread never runs before a release;
+    /// a delayed thread may run up to the budget on each side of a release
+    /// (a periodic task with release jitter, as in seL4).
     pub fn budget_check(&mut self, usage: Ticks, now: Ticks) -> bool {
         if self.round_robin() {
             return self.charge_round_robin(usage, now);
         }
-        let budget = self.st.budget;
-        let start = now.saturating_sub(usage);
-        if usage > budget {
-            // Ran more than the whole budget in one go (the timer's
-            // interrupt comes a little after the budget's end): everything
-            // is used, and the budget comes back one period after the
-            // start delayed by the overrun (`now - budget + period`), so
-            // that no window of one period holds more than the budget: a
-            // window holding the end of this run ends before the next
-            // release plus what it holds of this run beyond the budget.
-            self.st.head = 0;
-            self.st.tail = 0;
-            self.set(
-                0,
-                Refill {
-                    time: now.saturating_add(self.st.period).saturating_sub(budget),
-                    amount: budget,
-                },
-            );
-            return true;
-        }
-        // Take `usage` from the front of the queue...
-        let mut left = usage;
-        while left > 0 && self.count() > 1 {
+        let mut left = self.charge_whole_budgets(usage);
+        // Overrun: whole heads are charged, each back one period after its
+        // release (seL4's `handle_overrun`).
+        while left > 0 && self.head().amount <= left {
             let head = self.head();
-            if head.amount > left {
-                break;
-            }
+            let Some(time) = head.time.checked_add(self.st.period) else {
+                break; // released never: nothing more to charge
+            };
             left -= head.amount;
-            self.pop();
+            self.charge_entire_head(time);
         }
-        if left > 0 {
-            let mut head = self.head();
-            head.amount = head.amount.saturating_sub(left);
-            self.set(0, head);
-        }
-        // ...and give it back one period after it began to be used. The
-        // queue has room: the usage came out of it (a fully used head was
-        // popped, or the head shrank, and push_or_merge merges when full).
-        if self.count() == 1 && self.head().amount == 0 {
-            // Everything was in the head: the queue is just the used part.
-            self.set(
-                0,
-                Refill {
-                    time: start.saturating_add(self.st.period),
-                    amount: usage,
-                },
-            );
-        } else {
-            self.push_or_merge(Refill {
-                time: start.saturating_add(self.st.period),
-                amount: usage,
-            });
+        let head = self.head();
+        if left > 0 && head.amount > left {
+            if let Some(time) = head.time.checked_add(self.st.period) {
+                self.set(
+                    0,
+                    Refill {
+                        time: head.time.saturating_add(left),
+                        amount: head.amount - left,
+                    },
+                );
+                // The queue has room: the head kept a part, and
+                // push_or_merge merges when the queue is full.
+                self.push_or_merge(Refill { time, amount: left });
+            }
         }
         self.ensure_min_head();
         !(self.ready(now) && self.sufficient(0))
     }
 
+    /// Usage of at least the whole budget (a long overrun): each whole
+    /// budget charged delays every refill by one period, at once rather
+    /// than refill by refill. Returns what is left to charge (less than
+    /// the budget).
+    fn charge_whole_budgets(&mut self, usage: Ticks) -> Ticks {
+        let budget = self.st.budget.max(1);
+        let rounds = usage / budget;
+        if rounds == 0 {
+            return usage;
+        }
+        let delay = rounds.saturating_mul(self.st.period);
+        for i in 0..self.count() {
+            let mut r = self.get(i);
+            r.time = r.time.saturating_add(delay);
+            self.set(i, r);
+        }
+        usage % budget
+    }
+
+    /// Charges all of the head, whose amount comes back at `time` (one
+    /// period after the head's release; seL4's `charge_entire_head_refill`).
+    fn charge_entire_head(&mut self, time: Ticks) {
+        let head = self.head();
+        let back = Refill {
+            time,
+            amount: head.amount,
+        };
+        if self.count() == 1 {
+            self.set(0, back);
+        } else {
+            self.pop();
+            self.push_or_merge(back);
+        }
+    }
+
     /// Gives up what is left of the head refill at `now` (`seL4_Yield`
-    /// under MCS: seL4 charges the whole head as if used). The head's
-    /// amount comes back one period after `now`, as if used from `now`
-    /// on: later than seL4's head-based release, never earlier, so the
-    /// window guarantee holds. Round robin: the timeslice ends, the whole
-    /// budget is available again at once (the thread goes to the end of
-    /// its queue). Call after charging the time actually used.
+    /// under MCS: seL4's `handleYield` charges the whole head as if used,
+    /// from its release time). The head comes back one period after its
+    /// release, so a periodic loop (work, then Yield) keeps its period
+    /// however late in it the work ended. Round robin: the timeslice ends,
+    /// the whole budget is available again at once (the thread goes to the
+    /// end of its queue). Call after charging the time actually used.
     pub fn yield_head(&mut self, now: Ticks) {
         if self.round_robin() {
             self.set(
@@ -333,15 +358,8 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
             return;
         }
         let head = self.head();
-        let back = Refill {
-            time: now.saturating_add(self.st.period),
-            amount: head.amount,
-        };
-        if self.count() == 1 {
-            self.set(0, back);
-        } else {
-            self.pop();
-            self.push_or_merge(back);
+        if let Some(time) = head.time.checked_add(self.st.period) {
+            self.charge_entire_head(time);
         }
         self.ensure_min_head();
     }

@@ -8,7 +8,13 @@
 //! while it waits, is preempted or sleeps), and after every step the
 //! queue and the record must agree with the promises:
 //!
-//! * in any window of length *P* the thread ran at most *B*;
+//! * seL4's charging rule: usage counts from the head refill's release
+//!   time, so the model records each run twice: when it really ran, and
+//!   the release time it was charged as (from its head's release on).
+//!   The thread never runs before its head is released; in any window of
+//!   length *P* at most *B* of release time is charged; and a thread that
+//!   was never delayed after a release (not preempted, not woken late
+//!   without the sporadic flag) ran at most *B* in any window of *P*;
 //! * the refills add up to *B* exactly (none lost, none duplicated), so
 //!   never to more than SchedControl granted;
 //! * the queue stays within its capacity, sorted and non-overlapping, and
@@ -47,6 +53,10 @@ struct Sim {
     now: Ticks,
     /// The model: every interval the thread ran, `[start, end)`.
     ran: Vec<(Ticks, Ticks)>,
+    /// Every run as charged: `[head release, + usage)`.
+    charged: Vec<(Ticks, Ticks)>,
+    /// Whether some run started after its head's release.
+    delayed: bool,
 }
 
 impl Sim {
@@ -59,6 +69,8 @@ impl Sim {
             buf: vec![Refill::default(); max as usize],
             now,
             ran: vec![],
+            charged: vec![],
+            delayed: false,
         };
         sim.q().configure(budget, period, max, now);
         sim
@@ -79,11 +91,14 @@ impl Sim {
                 if !(q.ready(start) && q.sufficient(0)) {
                     return;
                 }
+                let released = q.head().time;
                 let usage = 1 + n % q.head().amount;
                 self.now += usage;
                 let now = self.now;
                 self.q().budget_check(usage, now);
                 self.ran.push((start, now));
+                self.charged.push((released, released + usage));
+                self.delayed |= start > released;
             }
             Step::Preempted(d) => self.now += d,
             Step::Sleep(d) => {
@@ -94,21 +109,30 @@ impl Sim {
         }
     }
 
-    /// The most the thread ran in any window of one period: the maximum is
+    /// The most in any window of one period of `runs`: the maximum is
     /// reached by a window that starts where a run starts.
-    fn worst_window(&self) -> Ticks {
+    fn worst(&self, runs: &[(Ticks, Ticks)]) -> Ticks {
         let period = self.st.period;
-        self.ran
-            .iter()
+        runs.iter()
             .map(|&(w, _)| {
                 let end = w + period;
-                self.ran
-                    .iter()
+                runs.iter()
                     .map(|&(s, e)| e.min(end).saturating_sub(s.max(w)))
                     .sum::<Ticks>()
             })
             .max()
             .unwrap_or(0)
+    }
+
+    /// The window promise: of charged release time always; of running
+    /// time too while the thread was never delayed after a release.
+    fn worst_window(&self) -> Ticks {
+        let charged = self.worst(&self.charged);
+        if self.delayed {
+            charged
+        } else {
+            charged.max(self.worst(&self.ran))
+        }
     }
 
     fn check_queue(&mut self) -> Result<(), TestCaseError> {
@@ -205,6 +229,8 @@ proptest! {
         prop_assert!(sim.q().count() <= max2);
         // The window promise starts afresh with the new parameters.
         sim.ran.clear();
+        sim.charged.clear();
+        sim.delayed = false;
         for s in more {
             sim.apply(s);
             sim.check_queue()?;
@@ -278,39 +304,41 @@ proptest! {
 }
 
 #[test]
-fn used_budget_returns_one_period_after_it_began() {
+fn used_budget_returns_one_period_after_its_release() {
     let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
     sim.now = 300;
     let q = &mut sim.q();
-    // Ran 400 ticks from 300 to 700.
+    // Ran 400 ticks from 300 to 700, charged as from the release (0): the
+    // 400 are back at 10 000 and the head's rest is released at 400.
     assert!(!q.budget_check(400, 700));
     let r: Vec<Refill> = q.iter().collect();
     assert_eq!(
         r,
         [
             Refill {
-                time: 0,
+                time: 400,
                 amount: 600
             },
             Refill {
-                time: 10_300,
+                time: 10_000,
                 amount: 400
             }
         ]
     );
-    // Then used the rest, 600 from 700: released at 10 700, which starts
-    // after the first part, so the two stay apart.
+    // Then used the rest, 600 from 700: charged from 400, back at 10 400,
+    // right after the first part (seL4's times; Cairn's earlier rule gave
+    // 10 300 and 10 700, from when the thread really ran).
     assert!(q.budget_check(600, 1_300));
     let r: Vec<Refill> = q.iter().collect();
     assert_eq!(
         r,
         [
             Refill {
-                time: 10_300,
+                time: 10_000,
                 amount: 400
             },
             Refill {
-                time: 10_700,
+                time: 10_400,
                 amount: 600
             }
         ]
@@ -321,20 +349,19 @@ fn used_budget_returns_one_period_after_it_began() {
 fn a_full_queue_merges_into_its_tail() {
     let mut sim = Sim::new(1_000, 10_000, MIN_REFILLS, true, 0);
     let q = &mut sim.q();
-    q.budget_check(300, 300); // [0, 700) left, 300 back at 10 000
-    q.budget_check(300, 2_000); // 300 back at 11 700: no room, merged
+    q.budget_check(300, 300); // 700 left from 300, 300 back at 10 000
+    q.budget_check(300, 5_000); // charged from 300: back at 10 300, merged
     let r: Vec<Refill> = q.iter().collect();
-    // The merged tail runs the 300 of 10 000 then the 300 of 11 700: it
-    // may start at 11 400, no earlier.
+    // The merged tail runs the 300 of 10 000 then the 300 of 10 300.
     assert_eq!(
         r,
         [
             Refill {
-                time: 0,
+                time: 600,
                 amount: 400
             },
             Refill {
-                time: 11_400,
+                time: 10_000,
                 amount: 600
             }
         ]
@@ -380,7 +407,7 @@ fn waking_late_starts_the_head_at_the_wake_time_and_merges() {
     assert_eq!(
         q.head(),
         Refill {
-            time: 0,
+            time: 400,
             amount: 600
         }
     );
@@ -402,21 +429,58 @@ fn a_corrupt_header_stays_inside_the_array() {
 }
 
 #[test]
-fn an_overrun_delays_the_next_release_by_the_overrun_only() {
+fn an_overrun_is_charged_to_the_next_release() {
     // 1 000 every 10 000, used from 0 and stopped at 1 050 (the timer
-    // came 50 late): the budget is back at 10 050, so any window of one
-    // period that does not hold the overrun itself holds the budget.
+    // came 50 late): as seL4's handle_overrun, the whole head is charged
+    // (back at 10 000) and the 50 come out of that next release, which
+    // then starts at 10 050; the 50 are back one period after it.
     let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
     let q = &mut sim.q();
     assert!(q.budget_check(1_050, 1_050));
-    assert_eq!(
-        q.iter().collect::<Vec<_>>(),
-        vec![Refill {
-            time: 10_050,
-            amount: 1_000
-        }]
-    );
+    let r: Vec<_> = q.iter().map(|r| (r.time, r.amount)).collect();
+    assert_eq!(r, vec![(10_050, 950), (20_000, 50)]);
+    // Three budgets and 50 at once: every refill three periods on, then
+    // the 50 as above.
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    assert!(q.budget_check(3_050, 3_050));
+    let r: Vec<_> = q.iter().map(|r| (r.time, r.amount)).collect();
+    assert_eq!(r, vec![(30_050, 950), (40_000, 50)]);
     assert_eq!(q.total(), 1_000);
+}
+
+#[test]
+fn a_delayed_thread_gets_its_budget_back_at_release_plus_period() {
+    // Released at 0, preempted until 5 000, then used all of its 1 000:
+    // back at 10 000 as in seL4 (Cairn's earlier rule: 15 000).
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    assert!(q.budget_check(1_000, 6_000));
+    let r: Vec<_> = q.iter().map(|r| (r.time, r.amount)).collect();
+    assert_eq!(r, vec![(10_000, 1_000)]);
+    assert!(!q.ready(9_999) && q.ready(10_000));
+}
+
+#[test]
+fn periodic_work_then_yield_keeps_its_period() {
+    // seL4's tutorial idiom: each period, work 250 ticks (late in the
+    // period by a varying delay), then Yield. The next release stays at a
+    // multiple of the period; the whole budget is usable from it.
+    let (budget, period) = (1_000, 10_000);
+    let mut sim = Sim::new(budget, period, 4, true, 0);
+    let q = &mut sim.q();
+    for k in 0..50u64 {
+        let release = k * period;
+        assert!(q.ready(release) && (release == 0 || !q.ready(release - 1)));
+        let start = release + (k * 1_237) % 6_000;
+        let end = start + 250;
+        q.budget_check(250, end);
+        q.yield_head(end);
+        let r: Vec<Refill> = q.iter().collect();
+        assert_eq!(r[0].time, release + period, "period {k}: {r:?}");
+        assert_eq!(r.last().map(|t| t.end()), Some(release + period + budget));
+        assert_eq!(q.total(), budget);
+    }
 }
 
 #[test]
