@@ -26,8 +26,8 @@ fn spin(_: usize) {
     }
 }
 
-/// One timeout fault: (badge, message), checked.
-fn check_fault(badge: Word, m: &RegMessage) -> Outcome {
+/// One timeout fault: (badge, message), checked; the time it reports.
+fn check_fault(badge: Word, m: &RegMessage) -> Result<Word, &'static str> {
     let (label, len) = (m.info.label(), m.info.length());
     let consumed = m.mrs[1];
     println!("  timeout fault: label {label}, badge {badge:#x}, data {:#x}, {consumed} µs consumed", m.mrs[0]);
@@ -37,13 +37,7 @@ fn check_fault(badge: Word, m: &RegMessage) -> Outcome {
     if badge != EP_BADGE || m.mrs[0] != SC_BADGE {
         return Err("wrong badges");
     }
-    // At least the budget: the fault comes only once it is used up. The
-    // timer's lateness adds to it, by how much depends on the host (the
-    // image runs without -icount), so nothing bounds it here.
-    match consumed >= BUDGET_US {
-        true => Ok(()),
-        false => Err("a timeout fault before the budget was used"),
-    }
+    Ok(consumed)
 }
 
 pub(crate) fn timeout_fault(ctx: &mut Ctx) -> Outcome {
@@ -69,12 +63,22 @@ pub(crate) fn timeout_fault(ctx: &mut Ctx) -> Outcome {
     // a few more rounds are allowed.
     expect(tcb.resume(), Ok(()), "Resume")?;
     let (mut seen, mut rounds_run) = (0, 0);
+    let (mut faults, mut consumed) = (0, 0);
     for round in 0..6 {
         if round > 0 {
             send_regs(reply, RegMessage::default());
         }
         let (badge, m) = mcs::recv(ep, reply);
-        check_fault(badge, &m)?;
+        // The faults come only once the budget is used up: in all, at
+        // least a budget per fault. One fault may report less: the
+        // timer's lateness (unbounded here: the image runs without
+        // -icount) overruns a budget, and as in seL4 the overrun comes
+        // out of the next release.
+        consumed += check_fault(badge, &m)?;
+        faults += 1;
+        if consumed < faults * BUDGET_US {
+            return Err("a timeout fault before the budget was used");
+        }
         let spins = SPINS.load(Ordering::Relaxed);
         if spins > seen {
             println!("  round {round}: the thread spun {} times", spins - seen);
