@@ -4,6 +4,11 @@
 //! the loader includes. Without it (lint, plain builds) the loader gets an
 //! empty system and says so.
 fn main() {
+    // The user library's ABI: `cfg(sel4_mcs)` when it was built for MCS.
+    println!("cargo::rustc-check-cfg=cfg(sel4_mcs)");
+    if std::env::var_os("DEP_CAIRN_SEL4_MCS").is_some() {
+        println!("cargo:rustc-cfg=sel4_mcs");
+    }
     if std::env::var("TARGET").is_ok_and(|t| t.starts_with("riscv64") && t.ends_with("-none-elf")) {
         println!(
             "cargo:rustc-link-arg-bins=-T{}",

@@ -148,6 +148,9 @@ pub enum Expect {
     Conformance,
     /// Print a line containing this text, no kernel panic, QEMU exits 0.
     SuccessWith(&'static str),
+    /// Print, for each of these texts, a line containing it (in any
+    /// order), no kernel panic, QEMU exits 0.
+    SuccessWithAll(&'static [&'static str]),
     /// Print a line containing this text and make QEMU exit non-zero before
     /// the timeout (a fast, clean refusal; a panic line is allowed).
     FailFastWith(&'static str),
@@ -235,6 +238,13 @@ pub fn evaluate(image: &str, expect: Expect, c: &Captured) -> Vec<TestResult> {
             }
         }
         Expect::Bench(judge) => results.extend(judge(image, c)),
+        Expect::SuccessWithAll(texts) => {
+            for text in texts {
+                if !c.lines.iter().any(|l| l.contains(text)) {
+                    problems.push(format!("no output line contains {text:?}"));
+                }
+            }
+        }
         Expect::SuccessWith(text) | Expect::FailFastWith(text) => {
             if !c.lines.iter().any(|l| l.contains(text)) {
                 problems.push(format!("no output line contains {text:?}"));

@@ -294,3 +294,16 @@ fn cargo_failures_without_a_failing_test_are_reported() {
     let r = parse_cargo_test("host", &captured(lying, Ending::Exited(0)));
     assert!(failure(r.last().unwrap()).contains("cargo reported 2 passed, 0 failed, but 1 passed"));
 }
+
+#[test]
+fn success_with_all_needs_every_line() {
+    let c = captured("a: one\nb: two\n", Ending::Exited(0));
+    let all = Expect::SuccessWithAll(&["b: two", "a: one"]);
+    assert!(matches!(evaluate("x", all, &c)[0].outcome, Outcome::Ok));
+    let missing = Expect::SuccessWithAll(&["a: one", "c: three"]);
+    let why = failure(&evaluate("x", missing, &c)[0]).to_string();
+    assert!(
+        why.contains("\"c: three\"") && !why.contains("a: one"),
+        "{why}"
+    );
+}

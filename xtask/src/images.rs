@@ -217,10 +217,38 @@ pub const TEST_IMAGES: &[TestImage] = &[
         root: RootTask::System("examples/ping.system"),
         config: "",
         machine: Machine::Virt,
-        expect: Expect::SuccessWith("ping: done"),
+        // Then ping writes to its read-only map on purpose: the monitor
+        // reports the fault by name, and ender (priority 1) halts.
+        expect: Expect::SuccessWithAll(&[
+            "ping: done",
+            "monitor: 'ping' faulted: VM fault at address 0x2000000",
+        ]),
         input: None,
         // Seconds when it works; this only bounds a hang.
         timeout: Duration::from_secs(60),
+        under_mcs: false,
+    },
+    TestImage {
+        // A system on the MCS kernel (examples/mcs.system): a client on a
+        // 5 ms / 10 ms budget calls a passive server that the monitor made
+        // passive after its init (its SchedContext moved from its thread to
+        // its notification), notifies it, then faults on purpose for the
+        // monitor to report; ender (priority 1) halts.
+        name: "system-mcs",
+        root: RootTask::System("examples/mcs.system"),
+        config: "mcs=on",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWithAll(&[
+            "monitor: 'server' is passive: its scheduling context left its thread for its notification",
+            "client: the passive server answered 3 calls (42, 43, 44)",
+            "server: notified on channel 0 after 3 calls",
+            "monitor: 'client' faulted: VM fault at address 0x2000000",
+            "ender: notified on channel 0, halting",
+        ]),
+        input: None,
+        // Seconds when it works; this only bounds a hang.
+        timeout: Duration::from_secs(30),
+        // Already MCS.
         under_mcs: false,
     },
     TestImage {

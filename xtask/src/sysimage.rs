@@ -13,6 +13,9 @@ use crate::build::{repo_root, Builder};
 
 /// The loader (package and binary name in `user/`).
 pub const LOADER: &str = "cairn-loader";
+/// The monitor every system gets (`user/pds/monitor`; its objects are
+/// `monitor_*` in the spec).
+pub const MONITOR: &str = cairn_system::layout::MONITOR;
 
 /// Builds the PDs and the loader for the description `file`; returns the
 /// loader's ELF. `verbose`: the loader prints what it creates.
@@ -24,15 +27,17 @@ pub fn loader(
 ) -> Result<PathBuf, String> {
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let loaded = cairn_system::load(&shown, &text, cairn_system::Config::default())
-        .map_err(|d| cairn_system::diag::render(&d))?;
+    let config = cairn_system::Config { mcs: cfg.mcs };
+    let loaded =
+        cairn_system::load(&shown, &text, config).map_err(|d| cairn_system::diag::render(&d))?;
     let system = loaded
         .system
         .as_ref()
         .ok_or("--system takes a system description (.system): a CapDL spec names no programs")?;
     let dir = file.parent().unwrap_or(Path::new("."));
-    // Programs: PD crates first (one cargo run), then files.
-    let mut crates = Vec::new();
+    // Programs: PD crates first (one cargo run, the monitor's with them),
+    // then files.
+    let mut crates = vec![MONITOR.to_string()];
     for pd in &system.pds {
         if let Some(name) = pd_crate(&pd.program_image) {
             crates.push(name);
@@ -65,18 +70,24 @@ pub fn loader(
             &bytes,
         ));
         let setvars = cairn_system::boot::setvars(system, i);
-        elfs.push((format!("tcb_{}", pd.name), bytes, setvars));
+        elfs.push((format!("tcb_{}", pd.name), bytes, setvars, Vec::new()));
     }
+    let monitor = std::fs::read(&built[MONITOR])
+        .map_err(|e| format!("the monitor's program {}: {e}", built[MONITOR].display()))?;
+    let names = cairn_system::boot::monitor_names(system).map_err(|e| format!("{shown}: {e}"))?;
+    let blobs = vec![(cairn_system::layout::MONITOR_NAMES.to_string(), names)];
+    elfs.push((format!("{MONITOR}_tcb"), monitor, Vec::new(), blobs));
     if !diags.is_empty() {
         diags.sort_by_key(|d| d.pos);
         return Err(cairn_system::diag::render(&diags));
     }
     let programs: Vec<_> = elfs
         .iter()
-        .map(|(tcb, elf, setvars)| cairn_system::boot::Program {
+        .map(|(tcb, elf, setvars, blobs)| cairn_system::boot::Program {
             tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
             elf,
             setvars: setvars.clone(),
+            blobs: blobs.clone(),
         })
         .collect();
     let spec = cairn_system::boot::serialise(&loaded.spec, &programs, verbose)

@@ -10,7 +10,7 @@
 //! and decides which of the loader's own caps may be deleted at the end.
 //! The loader only places objects in untyped memory and invokes.
 //!
-//! Format (version 1), all words little-endian `u64`:
+//! Format (version 2), all words little-endian `u64`:
 //! `MAGIC, VERSION, flags, n_objects, n_steps, data_len`, then per object
 //! `kind, size_bits, extra` (`extra`: the IRQ number of an `irq`, the
 //! physical address of a frame of device memory, else [`NONE`]), then the steps (an opcode and its operands, see [`Step`]),
@@ -24,7 +24,7 @@ use crate::capdl::{Kind, ObjId, Rights, Spec, Target};
 
 /// `"CAIRNSYS"` read as a little-endian word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 /// Flag: the loader prints what it creates.
 pub const FLAG_VERBOSE: u64 = 1;
 /// No value (an optional operand).
@@ -39,6 +39,10 @@ pub mod kind {
     pub const PAGE_TABLE: u64 = 5;
     pub const FRAME: u64 = 6;
     pub const IRQ: u64 = 7;
+    /// MCS: a scheduling context (`size_bits` as the spec says).
+    pub const SCHED_CONTEXT: u64 = 8;
+    /// MCS: a reply object.
+    pub const REPLY: u64 = 9;
 }
 
 /// Opcodes of the steps.
@@ -54,13 +58,20 @@ pub mod op {
     /// `irq, notification, rights, badge`.
     pub const BIND_IRQ: u64 = 5;
     /// `tcb, cnode, cspace_data, vspace, ipc_frame, ipc_addr, prio, mcp,
-    /// ip, sp, bound_ntfn, fault_ep`.
+    /// ip, sp, bound_ntfn, fault_ep, sc, fault_obj, fault_rights,
+    /// fault_badge`: `fault_ep` is the classic kernel's cptr (0: none);
+    /// under MCS `sc` (or [`NONE`]) is bound and the endpoint `fault_obj`
+    /// (or [`NONE`]) becomes the fault handler cap, with those rights and
+    /// badge.
     pub const TCB: u64 = 6;
     /// `tcb`: resumes the thread (after every other step).
     pub const START: u64 = 7;
     /// `object`: the loader's cap to it may be deleted at the end (the
     /// spec holds another, so the object lives on).
     pub const DROP: u64 = 8;
+    /// `sc, budget, period, extra_refills, badge`:
+    /// `SchedControl_ConfigureFlags` (MCS; times in µs), before any `TCB`.
+    pub const SC_CONFIG: u64 = 9;
 }
 
 /// A program to load into a PD: the TCB it runs in, its ELF file and
@@ -71,20 +82,57 @@ pub struct Program<'a> {
     /// (symbol, value): each symbol, a 64-bit variable of the program,
     /// is loaded with the value instead of its initial one.
     pub setvars: Vec<(String, u64)>,
+    /// (symbol, bytes): variables of other sizes (the monitor's table of
+    /// names), each at least as large as its bytes.
+    pub blobs: Vec<(String, Vec<u8>)>,
 }
 
 pub use crate::setvar::setvars;
 
-/// Where each setvar symbol of `p` is and the bytes it gets.
-fn patches(p: &Program) -> Result<Vec<(u64, [u8; 8])>, String> {
-    p.setvars
+/// The monitor's table of PD names ([`crate::layout::MONITOR_NAMES`]):
+/// each name and a zero byte, in `system.pds` order (badge 1 first).
+pub fn monitor_names(system: &crate::System) -> Result<Vec<u8>, String> {
+    let mut v = Vec::new();
+    for pd in &system.pds {
+        v.extend(pd.name.as_bytes());
+        v.push(0);
+    }
+    if v.len() > crate::layout::MONITOR_NAMES_BYTES {
+        return Err(format!(
+            "the PDs' names take {} bytes, more than the monitor's {}",
+            v.len(),
+            crate::layout::MONITOR_NAMES_BYTES
+        ));
+    }
+    Ok(v)
+}
+
+/// Where each setvar symbol (and blob) of `p` is and the bytes it gets.
+fn patches(p: &Program) -> Result<Vec<(u64, Vec<u8>)>, String> {
+    let mut v = p
+        .setvars
         .iter()
         .map(|(sym, value)| {
             let s = crate::setvar::variable(p.elf, sym)
                 .map_err(|why| format!("{}'s program: {why} (a setvar)", p.tcb))?;
-            Ok((s.addr, value.to_le_bytes()))
+            Ok((s.addr, value.to_le_bytes().to_vec()))
         })
-        .collect()
+        .collect::<Result<Vec<_>, String>>()?;
+    for (sym, bytes) in &p.blobs {
+        match cairn_image::elf::symbol(p.elf, sym) {
+            Some(s) if s.is_data() && s.size >= bytes.len() as u64 => {
+                v.push((s.addr, bytes.clone()))
+            }
+            _ => {
+                return Err(format!(
+                    "{}'s program: no data symbol `{sym}` of at least {} bytes",
+                    p.tcb,
+                    bytes.len()
+                ))
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// Rights as the loader passes them to the kernel (`seL4_CapRights`).
@@ -96,6 +144,10 @@ fn rights_word(r: Rights) -> u64 {
 }
 
 const PAGE: u64 = 0x1000;
+/// A scheduling context's size when the spec gives none (Microkit's).
+const SC_BITS: u64 = 8;
+/// `seL4_ReplyBits`.
+const REPLY_BITS: u64 = 5;
 
 struct Out {
     /// (kind, size_bits, extra, name) in spec order before sorting.
@@ -156,6 +208,10 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
                     .ok_or_else(|| format!("{}: an irq object not in irq maps", o.id))?;
                 (kind::IRQ, 0, *n)
             }
+            Kind::SchedContext { size_bits, .. } => {
+                (kind::SCHED_CONTEXT, size_bits.unwrap_or(SC_BITS), NONE)
+            }
+            Kind::Reply => (kind::REPLY, REPLY_BITS, NONE),
             other => {
                 return Err(format!(
                     "{}: the loader does not create {other:?} objects yet",
@@ -210,6 +266,24 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
         }
     }
 
+    // Scheduling contexts (MCS), configured before the threads bind them;
+    // extra refills 0 and the badge from `data`, as capDL's loader does.
+    for o in &spec.objects {
+        if let Kind::SchedContext {
+            period,
+            budget,
+            data,
+            ..
+        } = o.kind
+        {
+            let budget = budget.ok_or_else(|| format!("{}: no budget", o.id))?;
+            let period = period.unwrap_or(budget);
+            let sc = out.obj(&o.id)?;
+            out.steps
+                .extend([op::SC_CONFIG, sc, budget, period, 0, data.unwrap_or(0)]);
+        }
+    }
+
     // CNode contents and IRQ bindings.
     for o in &spec.objects {
         let me = out.obj(&o.id)?;
@@ -250,6 +324,14 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
             Some(c) => target(&out, &c.target)?,
             None => NONE,
         };
+        let sc = match get(slot::SC)? {
+            Some(c) => target(&out, &c.target)?,
+            None => NONE,
+        };
+        let (fault_obj, fault_rights, fault_badge) = match get(slot::FAULT_EP)? {
+            Some(c) => (target(&out, &c.target)?, rights_word(c.rights), c.badge),
+            None => (NONE, 0, 0),
+        };
         let ip = entries
             .get(&me)
             .copied()
@@ -269,6 +351,10 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
             t.sp.unwrap_or(0),
             ntfn,
             t.fault_ep.unwrap_or(0),
+            sc,
+            fault_obj,
+            fault_rights,
+            fault_badge,
         ]);
         if t.resume.unwrap_or(true) {
             starts.push(me);
@@ -280,13 +366,20 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
 
     // The loader's caps it may delete: those to objects the spec holds a
     // cap to elsewhere (a cap in a CNode, TCB or IRQ slot), except frames
-    // and tables, whose caps carry the mappings.
+    // and tables, whose caps carry the mappings. A TCB's `sc_slot` and
+    // `bound_notification` are bindings, not caps: the loader's cap to a
+    // scheduling context or notification held only there is its last,
+    // whose deletion would destroy the object.
     let mut held = vec![false; out.objects.len()];
     for o in &spec.objects {
         if matches!(o.kind, Kind::PageTable) {
             continue;
         }
-        for cap in o.slots.values() {
+        let tcb = matches!(o.kind, Kind::Tcb(_));
+        for (s, cap) in &o.slots {
+            if tcb && (*s == slot::SC || *s == slot::BOUND_NOTIFICATION) {
+                continue;
+            }
             if let Ok(i) = target(&out, &cap.target) {
                 held[i as usize] = true;
             }
@@ -357,7 +450,7 @@ fn renumber(steps: &mut [u64], new: &[u64]) {
             op::MAP_FRAME => &[1, 2],
             op::MINT => &[1, 3],
             op::BIND_IRQ => &[1, 2],
-            op::TCB => &[1, 2, 4, 5, 11],
+            op::TCB => &[1, 2, 4, 5, 11, 13, 14],
             _ => &[1],
         };
         for &o in objs {
@@ -378,7 +471,8 @@ pub fn operands(op: u64) -> usize {
         op::MAP_FRAME => 5,
         op::MINT => 5,
         op::BIND_IRQ => 4,
-        op::TCB => 12,
+        op::TCB => 16,
+        op::SC_CONFIG => 5,
         _ => 1,
     }
 }
@@ -454,13 +548,14 @@ fn load_segments(
     s: &mut Space,
     tcb: &ObjId,
     prog: &cairn_image::elf::Program,
-    patches: &[(u64, [u8; 8])],
+    patches: &[(u64, Vec<u8>)],
 ) -> Result<(), String> {
-    for (addr, _) in patches {
+    for (addr, value) in patches {
+        let len = value.len() as u64;
         let inside = prog
             .segments
             .iter()
-            .any(|g| *addr >= g.vaddr && addr + 8 <= g.vaddr + g.memsz);
+            .any(|g| *addr >= g.vaddr && addr + len <= g.vaddr + g.memsz);
         if !inside {
             return Err(format!(
                 "{tcb}'s program: setvar symbol at {addr:#x} is not in a loaded segment"
@@ -478,12 +573,13 @@ fn load_segments(
         // The file bytes, extended into the zero tail where a patch is.
         let mut bytes = seg.data.to_vec();
         for (addr, value) in patches {
-            if *addr >= seg.vaddr && addr + 8 <= seg.vaddr + seg.memsz {
+            let len = value.len();
+            if *addr >= seg.vaddr && addr + len as u64 <= seg.vaddr + seg.memsz {
                 let at = (addr - seg.vaddr) as usize;
-                if bytes.len() < at + 8 {
-                    bytes.resize(at + 8, 0);
+                if bytes.len() < at + len {
+                    bytes.resize(at + len, 0);
                 }
-                bytes[at..at + 8].copy_from_slice(value);
+                bytes[at..at + len].copy_from_slice(value);
             }
         }
         let data_at = out.data.len() as u64;

@@ -163,3 +163,48 @@ pub const IRQ_RANGE: std::ops::RangeInclusive<u64> = 1..=95;
 /// MCS defaults, as Microkit: a budget of 1000 µs, the period equal to the
 /// budget.
 pub const BUDGET_DEFAULT_US: u64 = 1000;
+
+/// The monitor (docs/system.md, "The monitor"): a thread the tool adds to
+/// every system, as Microkit does. It is the fault handler of every
+/// top-level PD (their faults arrive on its endpoint with the badge
+/// [`monitor_badge`] and it prints the PD's name and the fault), and
+/// under MCS it takes a passive PD's scheduling context after `init`
+/// (unbound from the PD's thread, bound to its notification). Its
+/// objects are named `monitor_*`, which no PD's can be (PD objects start
+/// with their kind: `tcb_P`, `ntfn_P`, ...), and no PD may be called
+/// `monitor` (its page tables would share names with the monitor's).
+pub const MONITOR: &str = "monitor";
+/// The monitor runs above every PD (255, which PDs may not take), so a
+/// fault is reported before anything else runs.
+pub const MONITOR_PRIORITY: u64 = 255;
+/// Slot of a passive PD's cap to the monitor's endpoint (write only,
+/// badge [`PASSIVE_BADGE`] | [`monitor_badge`]): the SDK sends on it once
+/// `init` is done. Free in Microkit's layout (its BASE_NOTIFY is 10).
+pub const MONITOR_EP: u64 = 9;
+/// Badge bit of a passive PD's request on the monitor's endpoint.
+pub const PASSIVE_BADGE: u64 = 1 << 63;
+
+/// The badge by which the monitor knows PD `index` (of `System::pds`):
+/// `index + 1`, so that no cap to it is unbadged.
+pub fn monitor_badge(index: usize) -> u64 {
+    index as u64 + 1
+}
+
+/// The monitor's CSpace: its endpoint at [`INPUT`], its reply object at
+/// [`REPLY`] (MCS), and for each passive PD `i` its scheduling context,
+/// thread and notification at `MON_BASE + 3 i` (+ 0, 1, 2).
+pub const MON_BASE: u64 = 16;
+/// The monitor's CNode: 2^9 slots, more when passive PDs need them.
+pub fn monitor_cnode_bits(pds: usize) -> u8 {
+    let need = MON_BASE + 3 * pds as u64;
+    (CNODE_BITS..64).find(|b| need <= 1u64 << b).unwrap_or(63)
+}
+
+/// The monitor's variable with the PDs' names (a PD's badge `b` is the
+/// `b`-th, from 1), each followed by a zero byte; the image builder
+/// writes it. Its size in the monitor's program is [`MONITOR_NAMES_BYTES`].
+pub const MONITOR_NAMES: &str = "__cairn_monitor_names";
+/// Room for the names: 4 KiB.
+pub const MONITOR_NAMES_BYTES: usize = 4096;
+/// The SDK's variable that makes a PD passive (1) after `init`.
+pub const SDK_PASSIVE: &str = "__cairn_microkit_passive";

@@ -75,6 +75,11 @@ pub fn sites(system: &System, pd: usize) -> Vec<Site> {
     for (s, value) in crate::delivery::sdk_setvars(system, &p.name) {
         add(&s.to_string(), value, SDK, p.pos);
     }
+    // A passive PD's SDK hands its scheduling context to the monitor
+    // after `init`.
+    if p.passive {
+        add(&crate::layout::SDK_PASSIVE.to_string(), 1, PASSIVE, p.pos);
+    }
     v
 }
 
@@ -82,6 +87,9 @@ pub fn sites(system: &System, pd: usize) -> Vec<Site> {
 /// the description names: the image builder sets them for PDs with more
 /// than 62 channels ([`crate::delivery`]).
 pub const SDK: &str = "";
+/// The [`Site::attribute`] of the SDK's variable that makes a PD passive
+/// after `init` (the description's `passive="true"`).
+pub const PASSIVE: &str = "passive";
 
 /// The (symbol, value) pairs of [`sites`].
 pub fn setvars(system: &System, pd: usize) -> Vec<(String, u64)> {
@@ -128,7 +136,13 @@ pub fn check(file: &str, system: &System, pd: usize, program: &str, elf: &[u8]) 
         let Err(why) = variable(elf, &s.symbol) else {
             continue;
         };
-        let msg = if s.attribute == SDK {
+        let msg = if s.attribute == PASSIVE {
+            format!(
+                "'{name}' is passive, which its program must handle as cairn-microkit does \
+                 (give its scheduling context to the monitor after init): in its program \
+                 ({program}), {why} (cairn-microkit's)"
+            )
+        } else if s.attribute == SDK {
             format!(
                 "'{name}' has channels beyond one notification's 62 (ids above 61, or a \
                  partner notified on such ids), which its program must handle as \

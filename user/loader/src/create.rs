@@ -47,6 +47,10 @@ pub enum LoadError {
     /// Device frame `index`: no unused device untyped holds `paddr` (it is
     /// RAM, not on this machine, or taken twice), or too many splits.
     NoDevice { index: usize, paddr: u64 },
+    /// A scheduling context or reply object in the input of a loader
+    /// built for the classic kernel.
+    #[cfg_attr(sel4_mcs, allow(dead_code))]
+    NeedsMcs { index: usize },
     /// An invocation failed.
     Kernel {
         what: &'static str,
@@ -75,6 +79,10 @@ impl fmt::Display for LoadError {
                 "object {index} (device frame at {paddr:#x}): no unused device untyped holds it"
             ),
             LoadError::TooManyVSpaces => write!(f, "more than {MAX_VSPACES} address spaces"),
+            LoadError::NeedsMcs { index } => write!(
+                f,
+                "object {index}: scheduling contexts and reply objects need the MCS kernel (--config mcs=on)"
+            ),
             LoadError::Kernel { what, index, err } => write!(f, "{what} (object {index}): {err}"),
         }
     }
@@ -94,6 +102,9 @@ struct Loader<'s> {
     scratch: u64,
     vspaces: [u64; MAX_VSPACES],
     n_vspaces: usize,
+    /// MCS: the boot's SchedControl cap (0 on the classic kernel).
+    #[cfg_attr(not(sel4_mcs), allow(dead_code))]
+    sched_control: u64,
 }
 
 impl Loader<'_> {
@@ -147,7 +158,12 @@ pub fn create(spec: &Spec, bootinfo: &BootInfo) -> Result<(), LoadError> {
         scratch: 0,
         vspaces: [0; MAX_VSPACES],
         n_vspaces: 0,
+        sched_control: 0,
     };
+    #[cfg(sel4_mcs)]
+    {
+        l.sched_control = bootinfo.sched_control().start;
+    }
     if l.next > l.end {
         return Err(LoadError::Slots {
             needed: n,
@@ -185,7 +201,7 @@ pub fn create(spec: &Spec, bootinfo: &BootInfo) -> Result<(), LoadError> {
             other => one(&mut l, other)?,
         }
     }
-    cleanup(&l, &pool);
+    cleanup(&l, &pool, bootinfo);
     audit(&l, bootinfo.cnode_size_bits())
 }
 
@@ -197,7 +213,7 @@ pub fn create(spec: &Spec, bootinfo: &BootInfo) -> Result<(), LoadError> {
 /// have gone: loading fails.
 fn audit(l: &Loader, cnode_bits: u64) -> Result<(), LoadError> {
     use sel4::tag;
-    let mut kept = [0u64; 5];
+    let mut kept = [0u64; 6];
     for slot in 0..1u64 << cnode_bits {
         let t = sel4::debug::cap_identify(CPtr(slot));
         let i = match t {
@@ -207,14 +223,18 @@ fn audit(l: &Loader, cnode_bits: u64) -> Result<(), LoadError> {
             tag::THREAD => 2,
             tag::ASID_POOL => 3,
             tag::CNODE if slot == init::CNODE => 4,
+            // MCS: the loader's own and those of the PDs that run on one
+            // of their own (deleting the last cap would unbind it).
+            #[cfg(sel4_mcs)]
+            tag::SCHED_CONTEXT => 5,
             _ => return Err(LoadError::Kept { slot, tag: t }),
         };
         kept[i] += 1;
     }
     if l.spec.verbose {
         println!(
-            "cairn-loader: keeps {} frames, {} page tables, {} threads, {} ASID pool, its CNode; nothing else",
-            kept[0], kept[1], kept[2], kept[3]
+            "cairn-loader: keeps {} frames, {} page tables, {} threads, {} ASID pool, its CNode, {} scheduling contexts; nothing else",
+            kept[0], kept[1], kept[2], kept[3], kept[5]
         );
     }
     Ok(())
@@ -238,7 +258,14 @@ fn objects(l: &mut Loader, pool: &mut Pool) -> Result<(), LoadError> {
             Kind::CNode => (ObjectType::CapTable, o.size_bits),
             Kind::PageTable => (ObjectType::PageTable, 0),
             Kind::Frame if o.size_bits == 21 => (ObjectType::MegaPage, 0),
-            _ => (ObjectType::SmallPage, 0),
+            Kind::Frame => (ObjectType::SmallPage, 0),
+            #[cfg(sel4_mcs)]
+            Kind::SchedContext => (ObjectType::SchedContext, o.size_bits),
+            #[cfg(sel4_mcs)]
+            Kind::Reply => (ObjectType::Reply, 0),
+            #[cfg(not(sel4_mcs))]
+            Kind::SchedContext | Kind::Reply => return Err(LoadError::NeedsMcs { index: i }),
+            Kind::Irq => continue,
         };
         let ut = if let Some(paddr) = o.device_paddr() {
             let (root, next, end) = (l.root, &mut l.next, l.end);
@@ -356,6 +383,13 @@ fn one(l: &mut Loader, step: Step) -> Result<(), LoadError> {
             r.map_err(kernel("IRQHandler_SetNotification", irq))
         }
         Step::Tcb(t) => thread(l, &t),
+        Step::ScConfig {
+            sc,
+            budget,
+            period,
+            extra_refills,
+            badge,
+        } => configure_sc(l, sc, budget, period, extra_refills, badge),
         Step::Start(_) | Step::Drop(_) => Ok(()),
     }
 }
@@ -402,22 +436,41 @@ fn fill(
     Ok(())
 }
 
+/// `SchedControl_ConfigureFlags` through the boot's SchedControl cap.
+#[cfg(sel4_mcs)]
+fn configure_sc(
+    l: &mut Loader,
+    sc: u64,
+    budget: u64,
+    period: u64,
+    extra_refills: u64,
+    badge: u64,
+) -> Result<(), LoadError> {
+    sel4::SchedControl(CPtr(l.sched_control))
+        .configure_flags(
+            sel4::SchedContext(CPtr(l.slot(sc))),
+            budget,
+            period,
+            extra_refills,
+            badge,
+            0,
+        )
+        .map_err(kernel("SchedControl_ConfigureFlags", sc))
+}
+
+/// The classic kernel has no scheduling contexts (refused by `objects`
+/// before any step runs).
+#[cfg(not(sel4_mcs))]
+fn configure_sc(l: &mut Loader, sc: u64, _: u64, _: u64, _: u64, _: u64) -> Result<(), LoadError> {
+    let _ = l;
+    Err(LoadError::NeedsMcs { index: sc as usize })
+}
+
 /// Configures one thread (not yet resumed).
 fn thread(l: &mut Loader, t: &TcbStep) -> Result<(), LoadError> {
     let tcb = Tcb(CPtr(l.slot(t.tcb)));
     l.asid(t.vspace)?;
-    tcb.configure(
-        CPtr(t.fault_ep),
-        CNode(CPtr(l.slot(t.cnode))),
-        t.cspace_data,
-        PageTable(CPtr(l.slot(t.vspace))),
-        0,
-        t.ipc_addr,
-        Frame(CPtr(l.slot(t.ipc_frame))),
-    )
-    .map_err(kernel("TCB_Configure", t.tcb))?;
-    tcb.set_sched_params(Tcb(CPtr(init::TCB)), t.mcp, t.prio)
-        .map_err(kernel("TCB_SetSchedParams", t.tcb))?;
+    spaces_and_priority(l, tcb, t)?;
     let mut regs = UserContext {
         pc: t.ip,
         sp: t.sp,
@@ -439,6 +492,66 @@ fn thread(l: &mut Loader, t: &TcbStep) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// Classic: Configure (with the fault endpoint's cptr) and SetSchedParams.
+#[cfg(not(sel4_mcs))]
+fn spaces_and_priority(l: &mut Loader, tcb: Tcb, t: &TcbStep) -> Result<(), LoadError> {
+    tcb.configure(
+        CPtr(t.fault_ep),
+        CNode(CPtr(l.slot(t.cnode))),
+        t.cspace_data,
+        PageTable(CPtr(l.slot(t.vspace))),
+        0,
+        t.ipc_addr,
+        Frame(CPtr(l.slot(t.ipc_frame))),
+    )
+    .map_err(kernel("TCB_Configure", t.tcb))?;
+    tcb.set_sched_params(Tcb(CPtr(init::TCB)), t.mcp, t.prio)
+        .map_err(kernel("TCB_SetSchedParams", t.tcb))
+}
+
+/// MCS: Configure (no fault endpoint), then SetSchedParams, which binds
+/// the scheduling context and installs the fault handler: a cap minted
+/// (badge, rights) into the scratch slot, which the TCB's handler slot
+/// copies; the scratch cap is deleted after.
+#[cfg(sel4_mcs)]
+fn spaces_and_priority(l: &mut Loader, tcb: Tcb, t: &TcbStep) -> Result<(), LoadError> {
+    tcb.configure(
+        CNode(CPtr(l.slot(t.cnode))),
+        t.cspace_data,
+        PageTable(CPtr(l.slot(t.vspace))),
+        0,
+        t.ipc_addr,
+        Frame(CPtr(l.slot(t.ipc_frame))),
+    )
+    .map_err(kernel("TCB_Configure", t.tcb))?;
+    let fault = if t.fault_obj == NONE {
+        CPtr::NULL
+    } else {
+        l.root
+            .mint(
+                l.scratch,
+                FULL,
+                l.root,
+                l.slot(t.fault_obj),
+                FULL,
+                CapRights(t.fault_rights & CapRights::ALL.0),
+                t.fault_badge,
+            )
+            .map_err(kernel("CNode_Mint (fault handler)", t.fault_obj))?;
+        CPtr(l.scratch)
+    };
+    let sc = if t.sc == NONE {
+        CPtr::NULL
+    } else {
+        CPtr(l.slot(t.sc))
+    };
+    let r = tcb.set_sched_params(Tcb(CPtr(init::TCB)), t.mcp, t.prio, sc, fault);
+    if fault != CPtr::NULL {
+        let _ = l.root.delete(l.scratch, FULL);
+    }
+    r.map_err(kernel("TCB_SetSchedParams", t.tcb))
+}
+
 /// Deletes what the loader no longer needs: its caps to objects the spec
 /// holds elsewhere (the `Drop` steps), all untypeds, the IRQ and ASID
 /// control caps and the domain cap. It keeps the caps that carry
@@ -446,7 +559,7 @@ fn thread(l: &mut Loader, t: &TcbStep) -> Result<(), LoadError> {
 /// TCBs (nobody else may hold a cap to them; deleting the last would
 /// destroy the thread), the initial ASID pool (deleting it would take the
 /// PDs' ASIDs), and its own TCB, CNode, VSpace and IPC buffer, to suspend.
-fn cleanup(l: &Loader, pool: &Pool) {
+fn cleanup(l: &Loader, pool: &Pool, bootinfo: &BootInfo) {
     let mut dropped = 0;
     for step in l.spec.steps().flatten() {
         if let Step::Drop(o) = step {
@@ -461,6 +574,14 @@ fn cleanup(l: &Loader, pool: &Pool) {
     for cap in [init::IRQ_CONTROL, init::ASID_CONTROL, init::DOMAIN] {
         let _ = l.root.delete(cap, FULL);
     }
+    #[cfg(sel4_mcs)]
+    {
+        let sc = bootinfo.sched_control();
+        for cap in sc.start..sc.end {
+            let _ = l.root.delete(cap, FULL);
+        }
+    }
+    let _ = bootinfo;
     if l.spec.verbose {
         println!("cairn-loader: deleted {dropped} object caps, the untypeds, IRQ, ASID and domain control");
     }

@@ -15,7 +15,7 @@
 /// `"CAIRNSYS"` as a little-endian word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
 /// The format version this loader reads.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 /// Header flag: print what is created.
 pub const FLAG_VERBOSE: u64 = 1;
 /// An absent optional operand.
@@ -39,6 +39,10 @@ pub enum Kind {
     Frame,
     /// An IRQ handler for IRQ `extra`.
     Irq,
+    /// MCS: a scheduling context of `2^size_bits` bytes.
+    SchedContext,
+    /// MCS: a reply object.
+    Reply,
 }
 
 /// One object of the spec.
@@ -70,6 +74,8 @@ impl Object {
             Kind::PageTable => 12,
             Kind::Frame => self.size_bits,
             Kind::Irq => 0,
+            Kind::SchedContext => self.size_bits,
+            Kind::Reply => 5,
         }
     }
 }
@@ -99,8 +105,16 @@ pub struct TcbStep {
     pub sp: u64,
     /// Bound notification, or [`NONE`].
     pub bound: u64,
-    /// Fault endpoint cptr in its own CSpace (0: none).
+    /// Fault endpoint cptr in its own CSpace (0: none; classic kernel).
     pub fault_ep: u64,
+    /// MCS: the scheduling context to bind, or [`NONE`].
+    pub sc: u64,
+    /// MCS: the endpoint of the fault handler cap, or [`NONE`].
+    pub fault_obj: u64,
+    /// MCS: the fault handler cap's rights word.
+    pub fault_rights: u64,
+    /// MCS: the fault handler cap's badge.
+    pub fault_badge: u64,
 }
 
 /// One step of the loader, in order.
@@ -171,6 +185,19 @@ pub enum Step {
     Start(u64),
     /// The loader's own cap to this object may be deleted at the end.
     Drop(u64),
+    /// MCS: `SchedControl_ConfigureFlags` of a scheduling context.
+    ScConfig {
+        /// The scheduling context.
+        sc: u64,
+        /// Budget (µs).
+        budget: u64,
+        /// Period (µs).
+        period: u64,
+        /// Refills beyond the minimum.
+        extra_refills: u64,
+        /// The badge of its timeout faults.
+        badge: u64,
+    },
 }
 
 /// What is wrong with an input.
@@ -223,8 +250,9 @@ fn operands(op: u64) -> Option<usize> {
         3 => 5,
         4 => 5,
         5 => 4,
-        6 => 12,
+        6 => 16,
         7 | 8 => 1,
+        9 => 5,
         _ => return None,
     })
 }
@@ -290,11 +318,15 @@ impl<'a> Spec<'a> {
             5 => Kind::PageTable,
             6 => Kind::Frame,
             7 => Kind::Irq,
+            8 => Kind::SchedContext,
+            9 => Kind::Reply,
             _ => return None,
         };
         let size_bits = w(1)?;
         let ok = match kind {
             Kind::CNode => (1..=28).contains(&size_bits),
+            // seL4_MinSchedContextBits up to a page of refills.
+            Kind::SchedContext => (7..=12).contains(&size_bits),
             // A device frame's address is aligned to its size.
             Kind::Frame => {
                 (size_bits == 12 || size_bits == 21)
@@ -339,7 +371,7 @@ impl Iterator for Steps<'_, '_> {
             self.at = steps.len();
             return Some(Err(FormatError::Opcode(at)));
         };
-        let mut o = [0u64; 12];
+        let mut o = [0u64; 16];
         for (k, v) in o.iter_mut().enumerate().take(n) {
             match word(steps, at + 1 + k) {
                 Some(w) => *v = w,
@@ -359,7 +391,7 @@ impl Iterator for Steps<'_, '_> {
     }
 }
 
-fn decode(opcode: u64, o: &[u64; 12]) -> Step {
+fn decode(opcode: u64, o: &[u64; 16]) -> Step {
     match opcode {
         1 => Step::MapPt {
             pt: o[0],
@@ -405,8 +437,19 @@ fn decode(opcode: u64, o: &[u64; 12]) -> Step {
             sp: o[9],
             bound: o[10],
             fault_ep: o[11],
+            sc: o[12],
+            fault_obj: o[13],
+            fault_rights: o[14],
+            fault_badge: o[15],
         }),
         7 => Step::Start(o[0]),
+        9 => Step::ScConfig {
+            sc: o[0],
+            budget: o[1],
+            period: o[2],
+            extra_refills: o[3],
+            badge: o[4],
+        },
         _ => Step::Drop(o[0]),
     }
 }
@@ -470,9 +513,16 @@ fn check(spec: &Spec, step: &Step) -> Result<(), FormatError> {
             if t.bound != NONE {
                 is(t.bound, Kind::Notification)?;
             }
+            if t.sc != NONE {
+                is(t.sc, Kind::SchedContext)?;
+            }
+            if t.fault_obj != NONE {
+                is(t.fault_obj, Kind::Endpoint)?;
+            }
             Ok(())
         }
         Step::Start(t) => is(t, Kind::Tcb),
+        Step::ScConfig { sc, .. } => is(sc, Kind::SchedContext),
         Step::Drop(o) => spec.kind_of(o).map(|_| ()).ok_or(FormatError::Operand(0)),
     }
 }

@@ -61,13 +61,13 @@ fn refuses_bad_inputs() {
     b[0] ^= 1;
     assert_eq!(Spec::parse(&b).unwrap_err(), FormatError::BadMagic);
     let mut b = spec(&[PT], &[], b"");
-    b[8] = 2;
-    assert_eq!(Spec::parse(&b).unwrap_err(), FormatError::Version(2));
+    b[8] = 1;
+    assert_eq!(Spec::parse(&b).unwrap_err(), FormatError::Version(1));
     let mut b = spec(&[PT], &[], b"x");
     b.pop();
     assert_eq!(Spec::parse(&b).unwrap_err(), FormatError::Length);
     assert_eq!(
-        Spec::parse(&spec(&[[9, 0, 0]], &[], b"")).unwrap_err(),
+        Spec::parse(&spec(&[[10, 0, 0]], &[], b"")).unwrap_err(),
         FormatError::ObjectKind(0)
     );
     assert_eq!(
@@ -122,5 +122,76 @@ fn refuses_bad_inputs() {
             .unwrap()
             .device_paddr(),
         None
+    );
+}
+
+/// MCS objects and steps: a scheduling context (its size from
+/// seL4_MinSchedContextBits to a page), a reply object, its
+/// configuration, and a thread that binds it and has a fault handler cap.
+#[test]
+fn reads_scheduling_contexts_and_mcs_threads() {
+    const SC: [u64; 3] = [8, 8, NONE];
+    const REPLY: [u64; 3] = [9, 0, NONE];
+    let b = spec(&[SC, REPLY], &[9, 0, 1000, 10_000, 0, 7], b"");
+    let s = Spec::parse(&b).unwrap();
+    assert_eq!(s.object(0).unwrap().kind, Kind::SchedContext);
+    assert_eq!(s.object(0).unwrap().mem_bits(), 8);
+    assert_eq!(s.object(1).unwrap().mem_bits(), 5);
+    assert_eq!(
+        s.steps().next().unwrap().unwrap(),
+        Step::ScConfig {
+            sc: 0,
+            budget: 1000,
+            period: 10_000,
+            extra_refills: 0,
+            badge: 7
+        }
+    );
+    for bits in [6, 13] {
+        assert_eq!(
+            Spec::parse(&spec(&[[8, bits, NONE]], &[], b"")).unwrap_err(),
+            FormatError::ObjectKind(0)
+        );
+    }
+    // Configuring a reply object is refused.
+    assert_eq!(
+        Spec::parse(&spec(&[SC, REPLY], &[9, 1, 1, 1, 0, 0], b"")).unwrap_err(),
+        FormatError::Operand(0)
+    );
+    // A thread: tcb 2, cnode 3, vspace 4, ipc frame 5, sc 0, fault ep 6.
+    let objs = [
+        SC,
+        REPLY,
+        [3, 0, NONE],
+        [4, 9, NONE],
+        PT,
+        FRAME,
+        [1, 0, NONE],
+    ];
+    let tcb = |sc: u64, fault: u64| {
+        vec![
+            6, 2, 3, 0, 4, 5, 0x1000, 10, 10, 0x10000, 0x2000, NONE, 0, sc, fault, 9, 3,
+        ]
+    };
+    let s = spec(&objs, &tcb(0, 6), b"");
+    let s = Spec::parse(&s).unwrap();
+    match s.steps().next().unwrap().unwrap() {
+        Step::Tcb(t) => {
+            assert_eq!(
+                (t.sc, t.fault_obj, t.fault_rights, t.fault_badge),
+                (0, 6, 9, 3)
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(Spec::parse(&spec(&objs, &tcb(NONE, NONE), b"")).is_ok());
+    // The scheduling context must be one, the fault handler an endpoint.
+    assert_eq!(
+        Spec::parse(&spec(&objs, &tcb(1, 6), b"")).unwrap_err(),
+        FormatError::Operand(0)
+    );
+    assert_eq!(
+        Spec::parse(&spec(&objs, &tcb(0, 1), b"")).unwrap_err(),
+        FormatError::Operand(0)
     );
 }

@@ -36,6 +36,7 @@ pub use sel4;
 pub use sel4::Message;
 
 mod channel;
+mod ipc;
 mod region;
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 mod start;
@@ -44,6 +45,7 @@ pub use channel::{
     channels, group_cap, irq_cap, notify_cap, ppc_cap, summary_cap, Channel, MAX_CHANNEL,
     MAX_NOTIFY_BIT,
 };
+pub use ipc::is_passive;
 pub use region::{MemoryRegion, SetVar};
 
 use sel4::{CPtr, Endpoint, Notification};
@@ -99,21 +101,23 @@ pub trait Handler {
 /// [`Handler::fault`], and each notification bit to
 /// [`Handler::notified`], lowest channel first (in a PD with more than
 /// 62 channels, those of its extra notifications after the others).
+/// Under MCS it receives and replies with the PD's reply object, and a
+/// passive PD first hands its scheduling context over (`ipc`).
 pub fn run<H: Handler>(mut handler: H) -> ! {
-    let (mut badge, mut msg) = INPUT.recv();
+    let (mut badge, mut msg) = ipc::first_recv();
     loop {
         if badge & PPC_BADGE != 0 {
             let ch = Channel::from_badge(badge & !PPC_BADGE);
             let reply = handler.protected(ch, &msg);
-            (badge, msg) = INPUT.reply_recv(&reply);
+            (badge, msg) = ipc::reply_recv(&reply);
         } else if badge & FAULT_BADGE != 0 {
             match handler.fault(Child(badge & 63), &msg) {
-                Some(reply) => (badge, msg) = INPUT.reply_recv(&reply),
-                None => (badge, msg) = INPUT.recv(),
+                Some(reply) => (badge, msg) = ipc::reply_recv(&reply),
+                None => (badge, msg) = ipc::recv(),
             }
         } else {
             channel::deliver(badge, |c| handler.notified(c));
-            (badge, msg) = INPUT.recv();
+            (badge, msg) = ipc::recv();
         }
     }
 }

@@ -9,13 +9,17 @@
 //! under MCS a scheduling context `sc_P` and a reply object `reply_P`.
 //! Per memory region: its frames. Per interrupt: an `irq` object bound to
 //! the PD's notification. Channels become badged caps to the other end's
-//! notification or endpoint.
+//! notification or endpoint. Last, the monitor ([`monitor`]): the fault
+//! handler of the top-level PDs, and under MCS the one that makes passive
+//! PDs passive.
 
 use std::collections::BTreeMap;
 
 use super::{Cap, IrqMap, Kind, ObjId, Object, Rights, Spec, Tcb};
 use crate::sdf::{Config, Map, Pd, System};
 use crate::{delivery, layout};
+
+mod monitor;
 
 /// log2 of a small page.
 const PAGE_BITS: u64 = 12;
@@ -116,6 +120,7 @@ pub fn build(system: &System, config: Config) -> Spec {
             }
         }
     }
+    monitor::add(&mut b, system, &per_pd, config);
     Spec {
         arch: "riscv".into(),
         objects: b.objects,

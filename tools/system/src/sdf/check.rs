@@ -98,6 +98,13 @@ fn identifiers(system: &System, diags: &mut Diagnostics) {
         .map(|p| (&p.name, p.pos, "protection domain"))
         .chain(system.mrs.iter().map(|m| (&m.name, m.pos, "memory region")));
     for (name, pos, what) in names {
+        if what == "protection domain" && name == crate::layout::MONITOR {
+            diags.error(
+                pos,
+                "the name 'monitor' is the system's own monitor's (the fault handler of \
+                 top-level PDs): choose another",
+            );
+        }
         let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok && !name.is_empty() {

@@ -24,6 +24,13 @@ fn cases() -> Vec<Case> {
     let mr = r#"<memory_region name="m" size="0x2000"/>"#;
     vec![
         (
+            "the monitor's name",
+            CLASSIC,
+            format!("{A}{}", A.replace("\"a\"", "\"monitor\"")),
+            "<protection_domain name=\"monitor\"",
+            "the name 'monitor' is the system's own monitor's",
+        ),
+        (
             "unknown element",
             CLASSIC,
             format!("{A}<thing/>"),

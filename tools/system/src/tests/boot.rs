@@ -157,13 +157,26 @@ fn programs<'a>(pong: &'a [u8], ping: &'a [u8]) -> Vec<Program<'a>> {
             tcb: ObjId::new("tcb_pong"),
             elf: pong,
             setvars: Vec::new(),
+            blobs: Vec::new(),
         },
         Program {
             tcb: ObjId::new("tcb_ping"),
             elf: ping,
             setvars: Vec::new(),
+            blobs: Vec::new(),
         },
+        monitor(ping),
     ]
+}
+
+/// A program for the monitor every system has.
+fn monitor(elf: &[u8]) -> Program<'_> {
+    Program {
+        tcb: ObjId::new("monitor_tcb"),
+        elf,
+        setvars: Vec::new(),
+        blobs: Vec::new(),
+    }
 }
 
 #[test]
@@ -181,13 +194,21 @@ fn programs_become_filled_frames_with_their_rights() {
         input.objects.windows(2).all(|p| bits(&p[0]) >= bits(&p[1])),
         "largest first"
     );
-    assert_eq!(input.data.len(), 5000 + 4 + 4);
+    // pong's, ping's, and the monitor's (here ping's program too).
+    assert_eq!(input.data.len(), 5000 + 4 + 4 + 4);
     let of = |code: u64| input.steps.iter().filter(move |s| s[0] == code);
-    // Fills: two pages of text, one of data, one of ping's text.
+    // Fills: two pages of text, one of data, one of ping's text, one of
+    // the monitor's.
     let fills: Vec<_> = of(op::FILL).map(|s| (s[2], s[3], s[4])).collect();
     assert_eq!(
         fills,
-        [(0, 0, 4096), (0, 4096, 904), (0, 5000, 4), (0, 5004, 4)]
+        [
+            (0, 0, 4096),
+            (0, 4096, 904),
+            (0, 5000, 4),
+            (0, 5004, 4),
+            (0, 5008, 4)
+        ]
     );
     // Mappings of the programs (R = 2, W = 1, X as the grant bit 4).
     let maps: Vec<_> = of(op::MAP_FRAME)
@@ -201,6 +222,7 @@ fn programs_become_filled_frames_with_their_rights() {
             (0x11000, 6),
             (0x12000, 3),
             (0x13000, 3),
+            (0x10000, 6),
             (0x10000, 6)
         ]
     );
@@ -210,17 +232,18 @@ fn programs_become_filled_frames_with_their_rights() {
         assert!(of(op::MAP_FRAME).any(|m| m[1] == f[1]));
     }
     let low_tables = of(op::MAP_PT).filter(|s| s[3] < 0x4000_0000).count();
-    assert_eq!(low_tables, 4);
+    assert_eq!(low_tables, 6);
     // Entry points and stacks.
     let tcbs: Vec<_> = of(op::TCB).map(|s| (s[9], s[10], s[6])).collect();
     assert_eq!(
         tcbs,
         [
             (0x10004, 0x3f_ffff_d000, 0x3f_ffff_e000),
+            (0x10000, 0x3f_ffff_d000, 0x3f_ffff_e000),
             (0x10000, 0x3f_ffff_d000, 0x3f_ffff_e000)
         ]
     );
-    assert_eq!(of(op::START).count(), 2);
+    assert_eq!(of(op::START).count(), 3);
     // ping's call cap: slot 74, W + grant-reply (1 | 8), the protected-call badge.
     let call = of(op::MINT).find(|s| s[2] == 74).unwrap();
     assert_eq!((call[4], call[5]), (9, (1 << 63) | 1));
@@ -228,8 +251,11 @@ fn programs_become_filled_frames_with_their_rights() {
     // pong's notification cap to ping: slot 11, W only, badge bit 0.
     let ntfn = of(op::MINT).find(|s| s[2] == 11).unwrap();
     assert_eq!((ntfn[4], ntfn[5]), (1, 1));
-    // Bound notifications; dropped caps are never tables, frames or TCBs.
-    assert!(of(op::TCB).all(|s| s[11] != NONE));
+    // Bound notifications (the monitor has none) and the classic fault
+    // endpoints: the monitor's, in slot 2 of pong and ping (top-level).
+    let tcbs: Vec<_> = of(op::TCB).map(|s| (s[11] != NONE, s[12])).collect();
+    assert_eq!(tcbs, [(true, 2), (true, 2), (false, 0)]);
+    // Dropped caps are never tables, frames or TCBs.
     for d in of(op::DROP) {
         let k = input.objects[d[1] as usize][0];
         assert!(k != kind::FRAME && k != kind::PAGE_TABLE && k != kind::TCB);
@@ -274,15 +300,17 @@ fn device_frames_take_no_ram_and_carry_their_address() {
     let loaded = crate::load(&path, &text, super::CLASSIC).unwrap();
     let p = elf(0x10000, &[(0x10000, 5, b"x", 1)]);
     let system = loaded.system.as_ref().unwrap();
-    let programs: Vec<Program> = system
+    let mut programs: Vec<Program> = system
         .pds
         .iter()
         .map(|pd| Program {
             tcb: ObjId::new(format!("tcb_{}", pd.name)),
             elf: &p,
             setvars: Vec::new(),
+            blobs: Vec::new(),
         })
         .collect();
+    programs.push(monitor(&p));
     let input = decode(&serialise(&loaded.spec, &programs, false).unwrap());
     let dev: Vec<usize> = (0..input.objects.len())
         .filter(|&i| input.objects[i][0] == kind::FRAME && input.objects[i][2] != NONE)
@@ -333,6 +361,7 @@ fn setvars_patch_the_programs_variables() {
         tcb: ObjId::new(format!("tcb_{pd}")),
         elf: &p,
         setvars,
+        blobs: Vec::new(),
     };
     let mut programs: Vec<Program> = system
         .pds
@@ -340,6 +369,7 @@ fn setvars_patch_the_programs_variables() {
         .map(|pd| prog(&pd.name, Vec::new()))
         .collect();
     programs[sensor].setvars = vars;
+    programs.push(monitor(&p));
     let input = decode(&serialise(spec, &programs, false).unwrap());
     // The data page's fill: 16 file bytes grown to 0x48 with the patches.
     let fills: Vec<&Vec<u64>> = input
@@ -453,6 +483,7 @@ fn setvars_that_are_not_64_bit_variables_are_reported_where_the_description_asks
             } else {
                 Vec::new()
             },
+            blobs: Vec::new(),
         })
         .collect();
     assert_eq!(

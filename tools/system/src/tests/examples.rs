@@ -36,6 +36,20 @@ fn cap<'s>(spec: &'s Spec, container: &str, slot: u64) -> &'s Cap {
         .unwrap_or_else(|| panic!("no cap in slot {slot} of {container}"))
 }
 
+/// The index of PD `name` in the description (the monitor's badge for
+/// it is one more), found from the order of the TCBs in the spec.
+fn spec_index(spec: &Spec, name: &str) -> u64 {
+    let tcbs: Vec<&str> = spec
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind, Kind::Tcb(_)) && o.id.name.starts_with("tcb_"))
+        .map(|o| o.id.name.as_str())
+        .collect();
+    tcbs.iter()
+        .position(|t| *t == format!("tcb_{name}"))
+        .unwrap() as u64
+}
+
 fn target(c: &Cap) -> &str {
     match &c.target {
         Target::Object(id) => &id.name,
@@ -49,9 +63,28 @@ fn control_gives_each_pd_only_its_channels() {
     assert!(spec.check_caps().is_empty(), "{:?}", spec.check_caps());
 
     // The logger may only receive: its CNode holds its own notification
-    // (to wait on) and its VSpace, nothing that reaches another PD.
+    // (to wait on), its VSpace and its fault endpoint (the monitor's,
+    // badged with its index + 1: it can only fake a fault of its own),
+    // nothing that reaches another PD.
     let logger: Vec<u64> = obj(&spec, "cnode_logger").slots.keys().copied().collect();
-    assert_eq!(logger, [layout::INPUT, layout::VSPACE]);
+    assert_eq!(logger, [layout::INPUT, layout::FAULT_EP, layout::VSPACE]);
+    let f = cap(&spec, "cnode_logger", layout::FAULT_EP);
+    let index = spec_index(&spec, "logger");
+    assert_eq!(
+        (
+            target(f),
+            f.badge,
+            f.rights.write,
+            f.rights.grant_reply,
+            f.rights.read,
+            f.rights.grant
+        ),
+        ("monitor_ep", index + 1, true, true, false, false)
+    );
+    match &obj(&spec, "tcb_logger").kind {
+        Kind::Tcb(t) => assert_eq!(t.fault_ep, Some(layout::FAULT_EP)),
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         target(cap(&spec, "cnode_logger", layout::INPUT)),
         "ntfn_logger"
@@ -95,14 +128,15 @@ fn control_gives_each_pd_only_its_channels() {
         .contains_key(&layout::BASE_NOTIFY));
     let n = cap(&spec, "cnode_controller", layout::BASE_NOTIFY + 1);
     assert_eq!((target(n), n.badge), ("ntfn_actuator", 1));
-    // Only the called controller has an endpoint; it waits on it.
+    // Only the called controller has an endpoint (and the monitor); it
+    // waits on it.
     let eps: Vec<&str> = spec
         .objects
         .iter()
         .filter(|o| o.kind == Kind::Endpoint)
         .map(|o| o.id.name.as_str())
         .collect();
-    assert_eq!(eps, ["ep_controller"]);
+    assert_eq!(eps, ["ep_controller", "monitor_ep"]);
     assert_eq!(
         target(cap(&spec, "cnode_controller", layout::INPUT)),
         "ep_controller"
@@ -167,7 +201,10 @@ fn the_loader_can_size_every_object() {
         .sum();
     let per_pd = 2048 + 16384 + 4096 + 32 + 4096 + 2 * 4096;
     let tables = (4 * 2 + 3 + 4 + 2 + 3) * 4096;
-    assert_eq!(total, 4 * per_pd + tables + 16 + 7 * 4096);
+    // The monitor: TCB, CNode, VSpace, endpoint, IPC buffer, 2 stack
+    // pages, 2 page tables.
+    let monitor = 2048 + 16384 + 4096 + 16 + 4096 + 2 * 4096 + 2 * 4096;
+    assert_eq!(total, 4 * per_pd + tables + 16 + 7 * 4096 + monitor);
     assert!(spec
         .objects
         .iter()

@@ -5,8 +5,10 @@
 //! `prober`, for prober's write to its read-only mapping of `shared`.
 //! It says `ping: done` only if pong answered 42 in both ways, notified
 //! on channel 0, and the child's fault is a store to exactly that
-//! address; then it ends the run (`seL4_DebugHalt`): the `system-ping`
-//! test waits for that line.
+//! address; then it tells `ender` and writes to its read-only map of
+//! `shared` on purpose, a fault the monitor reports by its name (it is
+//! a top-level PD); `ender` then ends the run. The `system-ping` test
+//! waits for both lines.
 #![no_std]
 #![no_main]
 
@@ -15,6 +17,8 @@ use cairn_microkit::{memory_region, println, protection_domain, Channel, Child, 
 
 /// The channel to `pong`.
 const PONG: Channel = Channel::new(0);
+/// The channel to `ender`, which halts when notified.
+const ENDER: Channel = Channel::new(1);
 /// Where prober maps `shared` (examples/ping.system) and writes.
 const PROBER_WRITE: u64 = 0x500_0008;
 /// The normalised cause of a store fault.
@@ -52,7 +56,13 @@ impl Handler for Ping {
                 "ping: FAILED: answer {}, shared {shared}, notified {}, fault as expected {fault_ok}",
                 self.answer, self.notified
             );
+            sel4::debug::halt();
         }
+        // A fault of a top-level PD, on purpose: the monitor reports it
+        // (ping's fault handler); ender, below everyone, then halts.
+        ENDER.notify();
+        SHARED.write_u64(0, 1);
+        println!("ping: FAILED: the write to a read-only map did not fault");
         sel4::debug::halt();
     }
 }

@@ -181,6 +181,7 @@ pub fn recv_regs(src: CPtr) -> (Word, RegMessage) {
 pub mod mcs {
     use super::{nr, raw_mcs, RegMessage, Regs};
     use crate::cap::CPtr;
+    use crate::message::Message;
     use cairn_abi::message::MessageInfo;
     use cairn_abi::Word;
 
@@ -231,6 +232,27 @@ pub mod mcs {
     /// `dest` without blocking, then receive on `src` with `reply`.
     pub fn nb_send_recv(dest: CPtr, msg: RegMessage, src: CPtr, reply: CPtr) -> (Word, RegMessage) {
         go(nr::SYS_NB_SEND_RECV, src.0, msg, reply.0, dest.0)
+    }
+
+    /// [`recv`] returning a [`Message`] (MRs from 4 on stay in the IPC
+    /// buffer, as the classic `syscall::recv`'s).
+    pub fn recv_msg(src: CPtr, reply: CPtr) -> (Word, Message) {
+        msg_go(nr::SYS_RECV, src.0, &Message::empty(0), reply.0, 0)
+    }
+
+    /// [`reply_recv`] of a [`Message`].
+    pub fn reply_recv_msg(src: CPtr, msg: &Message, reply: CPtr) -> (Word, Message) {
+        msg_go(nr::SYS_REPLY_RECV, src.0, msg, reply.0, 0)
+    }
+
+    /// [`nb_send_recv`] of a [`Message`].
+    pub fn nb_send_recv_msg(dest: CPtr, msg: &Message, src: CPtr, reply: CPtr) -> (Word, Message) {
+        msg_go(nr::SYS_NB_SEND_RECV, src.0, msg, reply.0, dest.0)
+    }
+
+    fn msg_go(sys: nr::SyscallNo, a0: Word, m: &Message, a6: Word, t0: Word) -> (Word, Message) {
+        let r = raw_mcs(sys, super::load(a0, m), a6, t0);
+        (r.a0, super::unload(&r))
     }
 
     /// `seL4_NBSendWait(dest, msg, src, &badge)`: send `msg` to `dest`

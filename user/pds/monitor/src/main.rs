@@ -1,0 +1,151 @@
+//! The monitor of a Cairn system (docs/system.md, "The monitor"): the
+//! image builder adds it to every system, at priority 255, above every
+//! PD. It waits on its endpoint for two things:
+//!
+//! - the fault of a top-level PD (its fault handler is this endpoint,
+//!   badged with the PD's index + 1): it prints the PD's name, from the
+//!   table the image builder writes into `__cairn_monitor_names`, and
+//!   the fault, and leaves the PD stopped, as Microkit's monitor does;
+//! - under MCS, a passive PD's word that its `init` is done (the badge
+//!   has the top bit): it unbinds the PD's scheduling context from the
+//!   PD's thread, binds it to the PD's notification, and checks with the
+//!   kernel that the thread has none left.
+//!
+//! It has no unsafe code; the names table is a static the compiler reads
+//! from memory (atomics), as the SDK's setvars.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use cairn_microkit::sel4::{self, abi::fault, CPtr, Message};
+use cairn_microkit::{entry, println};
+
+/// The PDs' names, each followed by a zero byte, badge 1 first
+/// (`cairn_system::layout::MONITOR_NAMES`, 4096 bytes).
+#[export_name = "__cairn_monitor_names"]
+static NAMES: [AtomicU8; 4096] = [const { AtomicU8::new(0) }; 4096];
+
+/// Its endpoint (layout `INPUT`).
+const INPUT: CPtr = CPtr(1);
+/// Its reply object (MCS; layout `REPLY`).
+#[cfg_attr(not(sel4_mcs), allow(dead_code))]
+const REPLY: CPtr = CPtr(4);
+/// A passive PD's request (layout `PASSIVE_BADGE`).
+const PASSIVE_BADGE: u64 = 1 << 63;
+/// Passive PD `i`'s scheduling context, thread and notification are at
+/// `MON_BASE + 3 i` (+ 0, 1, 2) (layout `MON_BASE`).
+#[cfg_attr(not(sel4_mcs), allow(dead_code))]
+const MON_BASE: u64 = 16;
+
+/// The name of the PD with `badge` (its index + 1).
+fn with_name(badge: u64, f: impl FnOnce(&str)) {
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    let mut seen = 1;
+    for b in NAMES.iter().map(|b| b.load(Ordering::Relaxed)) {
+        if b == 0 {
+            if seen == badge {
+                break;
+            }
+            seen += 1;
+            len = 0;
+            continue;
+        }
+        if seen == badge && len < buf.len() {
+            buf[len] = b;
+            len += 1;
+        }
+    }
+    match core::str::from_utf8(&buf[..len]) {
+        Ok(name) if seen == badge && len > 0 => f(name),
+        _ => f("?"),
+    }
+}
+
+/// Prints the fault `msg` of the PD with `badge`.
+fn report(badge: u64, msg: &Message) {
+    with_name(badge, |name| match msg.label() {
+        fault::VM_FAULT => println!(
+            "monitor: '{name}' faulted: VM fault at address {:#x}, pc {:#x}, {} (cause {})",
+            msg.mr(fault::vm_fault::ADDR),
+            msg.mr(fault::vm_fault::IP),
+            if msg.mr(fault::vm_fault::PREFETCH_FAULT) != 0 {
+                "instruction fetch"
+            } else {
+                "data access"
+            },
+            msg.mr(fault::vm_fault::FSR)
+        ),
+        fault::CAP_FAULT => println!(
+            "monitor: '{name}' faulted: cap fault on cptr {:#x}, pc {:#x}",
+            msg.mr(fault::cap_fault::ADDR),
+            msg.mr(fault::cap_fault::IP)
+        ),
+        fault::UNKNOWN_SYSCALL => println!(
+            "monitor: '{name}' faulted: unknown system call {}, pc {:#x}",
+            msg.mr(fault::unknown_syscall::SYSCALL),
+            msg.mr(fault::unknown_syscall::FAULT_IP)
+        ),
+        fault::USER_EXCEPTION => println!(
+            "monitor: '{name}' faulted: user exception {} (code {}), pc {:#x}",
+            msg.mr(fault::user_exception::NUMBER),
+            msg.mr(fault::user_exception::CODE),
+            msg.mr(fault::user_exception::FAULT_IP)
+        ),
+        other => println!("monitor: '{name}' faulted: fault type {other}"),
+    });
+}
+
+/// Makes the PD with `badge` passive: its scheduling context goes from
+/// its thread to its notification.
+#[cfg(sel4_mcs)]
+fn make_passive(badge: u64) {
+    let at = MON_BASE + 3 * (badge - 1);
+    let sc = sel4::SchedContext(CPtr(at));
+    let (tcb, ntfn) = (CPtr(at + 1), CPtr(at + 2));
+    let unbound = sc.unbind_object(tcb);
+    let bound = unbound.and_then(|()| sc.bind(ntfn));
+    // The kernel's word that the thread has no scheduling context now: it
+    // refuses to unbind one that is not bound to it.
+    let gone = sc.unbind_object(tcb) == Err(sel4::Error::IllegalOperation);
+    with_name(badge, |name| {
+        match bound {
+        Ok(()) if gone => println!(
+            "monitor: '{name}' is passive: its scheduling context left its thread for its notification"
+        ),
+        r => println!("monitor: '{name}' could not be made passive: {r:?}, thread still bound: {}", !gone),
+    }
+    });
+}
+
+/// The classic kernel has no scheduling contexts (the tool refuses
+/// passive PDs there).
+#[cfg(not(sel4_mcs))]
+fn make_passive(badge: u64) {
+    with_name(badge, |name| {
+        println!("monitor: '{name}' asked to be passive, which needs the MCS kernel")
+    });
+}
+
+fn recv() -> (u64, Message) {
+    #[cfg(sel4_mcs)]
+    return sel4::syscall::mcs::recv_msg(INPUT, REPLY);
+    #[cfg(not(sel4_mcs))]
+    sel4::syscall::recv(INPUT)
+}
+
+fn main() {
+    loop {
+        let (badge, msg) = recv();
+        if badge & PASSIVE_BADGE != 0 {
+            make_passive(badge & !PASSIVE_BADGE);
+        } else {
+            // The PD stays stopped: no reply (under MCS the next receive
+            // takes the reply object from it).
+            report(badge, &msg);
+        }
+    }
+}
+
+entry!(main);
