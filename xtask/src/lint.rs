@@ -116,7 +116,7 @@ const CHECKS: [Check; 18] = [
     },
     // The MCS configuration (`--config mcs=on`, docs/mcs.md): the ABI
     // with its golden test, the kernel (host, with its tests) and the
-    // user library built with the `mcs` feature.
+    // user library built with the `mcs` feature (and the system crates).
     Check {
         name: "clippy::abi-mcs",
         dir: ".",
@@ -135,7 +135,23 @@ const CHECKS: [Check; 18] = [
     Check {
         name: "clippy::user-lib-riscv64gc-mcs",
         dir: "user",
-        tool: Tool::CrossClippy(Target::User, &["-p", "cairn-sel4", "--features", "mcs"]),
+        // With the crates whose code differs under MCS (`cfg(sel4_mcs)`):
+        // the SDK's event loop, the loader and the monitor.
+        tool: Tool::CrossClippy(
+            Target::User,
+            &[
+                "-p",
+                "cairn-sel4",
+                "-p",
+                "cairn-microkit",
+                "-p",
+                "cairn-loader",
+                "-p",
+                "monitor",
+                "--features",
+                "cairn-sel4/mcs",
+            ],
+        ),
     },
     // The MCS-only root tasks (workspaces of their own, built only against
     // the MCS user library).

@@ -6,7 +6,7 @@ use crate::boot::{kind, op, serialise, Program, MAGIC, NONE, VERSION};
 use crate::capdl::ObjId;
 
 /// A RISC-V 64 `ET_EXEC` with one `PT_LOAD` per (vaddr, flags, bytes, memsz).
-fn elf(entry: u64, segs: &[(u64, u32, &[u8], u64)]) -> Vec<u8> {
+pub(super) fn elf(entry: u64, segs: &[(u64, u32, &[u8], u64)]) -> Vec<u8> {
     let ph_at = 64u64;
     let mut data_at = ph_at + 56 * segs.len() as u64;
     let mut out = Vec::new();
@@ -36,7 +36,7 @@ fn elf(entry: u64, segs: &[(u64, u32, &[u8], u64)]) -> Vec<u8> {
 }
 
 /// [`elf`] with a symbol table of (name, value, size), all variables.
-fn elf_with_symbols(
+pub(super) fn elf_with_symbols(
     entry: u64,
     segs: &[(u64, u32, &[u8], u64)],
     syms: &[(&str, u64, u64)],
@@ -92,13 +92,13 @@ fn elf_with_typed_symbols(
 }
 
 /// The decoded input: objects (kind, bits, extra), steps, data.
-struct Input {
-    objects: Vec<[u64; 3]>,
-    steps: Vec<Vec<u64>>,
-    data: Vec<u8>,
+pub(super) struct Input {
+    pub(super) objects: Vec<[u64; 3]>,
+    pub(super) steps: Vec<Vec<u64>>,
+    pub(super) data: Vec<u8>,
 }
 
-fn decode(b: &[u8]) -> Input {
+pub(super) fn decode(b: &[u8]) -> Input {
     let w: Vec<u64> = b
         .chunks(8)
         .map(|c| {
