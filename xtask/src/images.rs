@@ -252,6 +252,20 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // A CapDL spec as input (examples/filled.cdl): a thread whose code
+        // page the image builder fills from a file by the spec's `fill`
+        // entry; it prints a line and halts.
+        name: "system-filled",
+        root: RootTask::System("examples/filled.cdl"),
+        config: "",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith("filled.cdl: a thread loaded from CapDL fill entries"),
+        input: None,
+        // Under a second when it works; this only bounds a hang.
+        timeout: Duration::from_secs(20),
+        under_mcs: false,
+    },
+    TestImage {
         // More than 62 channels in one PD: hub's 101 channels to four
         // spokes (user/pds/hub, spoke), ids up to 255 through its extra
         // notifications, protected calls on ids above 63 both ways.

@@ -5,7 +5,9 @@
 //!
 //! A `program_image` path `NAME.elf` names the PD crate `user/pds/NAME`
 //! (package and binary `NAME`) when there is one; otherwise it is a file,
-//! relative to the description's directory.
+//! relative to the description's directory. A CapDL spec (`.cdl`) has no
+//! programs: its frames' `fill` entries (files relative to the spec) and
+//! its TCBs' `ip` say what runs.
 
 use std::path::{Path, PathBuf};
 
@@ -30,11 +32,19 @@ pub fn loader(
     let config = cairn_system::Config { mcs: cfg.mcs };
     let loaded =
         cairn_system::load(&shown, &text, config).map_err(|d| cairn_system::diag::render(&d))?;
-    let system = loaded
-        .system
-        .as_ref()
-        .ok_or("--system takes a system description (.system): a CapDL spec names no programs")?;
     let dir = file.parent().unwrap_or(Path::new("."));
+    // Frames' `fill` files are relative to the description or spec.
+    let files = |name: &str| -> Result<Vec<u8>, String> {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| format!("fill file {}: {e}", path.display()))
+    };
+    let Some(system) = loaded.system.as_ref() else {
+        // A CapDL spec: no programs; its TCBs' `ip` and its frames'
+        // `fill` entries say what runs.
+        let spec = cairn_system::boot::serialise_with_files(&loaded.spec, &[], verbose, &files)
+            .map_err(|e| format!("{shown}: {e}"))?;
+        return write_and_build(b, file, &spec, cfg);
+    };
     // Programs: PD crates first (one cargo run, the monitor's with them),
     // then files.
     let mut crates = vec![MONITOR.to_string()];
@@ -90,13 +100,24 @@ pub fn loader(
             blobs: blobs.clone(),
         })
         .collect();
-    let spec = cairn_system::boot::serialise(&loaded.spec, &programs, verbose)
+    let spec = cairn_system::boot::serialise_with_files(&loaded.spec, &programs, verbose, &files)
         .map_err(|e| format!("{shown}: {e}"))?;
+    write_and_build(b, file, &spec, cfg)
+}
+
+/// Writes the loader's input `spec` for `file` and builds the loader
+/// around it.
+fn write_and_build(
+    b: &Builder,
+    file: &Path,
+    spec: &[u8],
+    cfg: &cairn_config::KernelConfig,
+) -> Result<PathBuf, String> {
     let stem = file
         .file_stem()
         .map_or("system".into(), |s| s.to_string_lossy().into_owned());
     let out = b.images_dir()?.join(format!("{stem}.spec"));
-    std::fs::write(&out, &spec).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, spec).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!(
         "xtask: {}: {} bytes of loader input",
         out.display(),

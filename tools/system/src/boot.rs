@@ -20,6 +20,8 @@
 use std::collections::BTreeMap;
 
 use crate::capdl::build::slot;
+
+mod fill;
 use crate::capdl::{Kind, ObjId, Rights, Spec, Target};
 
 /// `"CAIRNSYS"` read as a little-endian word.
@@ -89,23 +91,7 @@ pub struct Program<'a> {
 
 pub use crate::setvar::setvars;
 
-/// The monitor's table of PD names ([`crate::layout::MONITOR_NAMES`]):
-/// each name and a zero byte, in `system.pds` order (badge 1 first).
-pub fn monitor_names(system: &crate::System) -> Result<Vec<u8>, String> {
-    let mut v = Vec::new();
-    for pd in &system.pds {
-        v.extend(pd.name.as_bytes());
-        v.push(0);
-    }
-    if v.len() > crate::layout::MONITOR_NAMES_BYTES {
-        return Err(format!(
-            "the PDs' names take {} bytes, more than the monitor's {}",
-            v.len(),
-            crate::layout::MONITOR_NAMES_BYTES
-        ));
-    }
-    Ok(v)
-}
+pub use crate::setvar::monitor_names;
 
 /// Where each setvar symbol (and blob) of `p` is and the bytes it gets.
 fn patches(p: &Program) -> Result<Vec<(u64, Vec<u8>)>, String> {
@@ -171,8 +157,25 @@ impl Out {
 }
 
 /// Serialises `spec` with `programs` loaded; `verbose` makes the loader
-/// print what it creates.
+/// print what it creates. A frame's CapDL `fill` entries that name files
+/// are refused: [`serialise_with_files`] reads them.
 pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec<u8>, String> {
+    let no_files = |name: &str| -> Result<Vec<u8>, String> {
+        Err(format!(
+            "cannot read {name}: no directory to read fill files from"
+        ))
+    };
+    serialise_with_files(spec, programs, verbose, &no_files)
+}
+
+/// [`serialise`], reading the files that frames' `fill` entries name
+/// with `files` (a CapDL spec given as input: its directory).
+pub fn serialise_with_files(
+    spec: &Spec,
+    programs: &[Program],
+    verbose: bool,
+    files: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
     let mut out = Out {
         objects: Vec::new(),
         index: BTreeMap::new(),
@@ -193,8 +196,8 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
                 paddr,
                 fill,
             } => {
-                if !fill.is_empty() {
-                    return Err(format!("{}: CapDL fill entries are not loaded yet", o.id));
+                if !fill.is_empty() && paddr.is_some() {
+                    return Err(format!("{}: a frame of device memory is not filled", o.id));
                 }
                 if *size_bits != 12 && *size_bits != 21 {
                     return Err(format!("{}: frames are 4 KiB or 2 MiB", o.id));
@@ -221,6 +224,26 @@ pub fn serialise(spec: &Spec, programs: &[Program], verbose: bool) -> Result<Vec
         };
         let i = out.add(k, bits, extra, o.id.to_string());
         out.index.insert(o.id.clone(), i as usize);
+    }
+
+    // Frames filled by the spec (`fill` entries), before the programs'.
+    for o in &spec.objects {
+        if let Kind::Frame {
+            size_bits, fill, ..
+        } = &o.kind
+        {
+            let frame = out.obj(&o.id)?;
+            for entry in fill {
+                let f = fill::read(entry, 1 << size_bits, files)
+                    .map_err(|why| format!("{}: fill {{{}}}: {why}", o.id, entry.join(" ")))?;
+                if let Some((offset, bytes)) = f {
+                    let data_at = out.data.len() as u64;
+                    out.data.extend(&bytes);
+                    out.steps
+                        .extend([op::FILL, frame, offset, data_at, bytes.len() as u64]);
+                }
+            }
+        }
     }
 
     // Address spaces: the spec's tables and frames, then the programs'.

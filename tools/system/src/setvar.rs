@@ -160,3 +160,21 @@ pub fn check(file: &str, system: &System, pd: usize, program: &str, elf: &[u8]) 
     }
     diags.into_sorted()
 }
+
+/// The monitor's table of PD names ([`crate::layout::MONITOR_NAMES`]):
+/// each name and a zero byte, in `system.pds` order (badge 1 first).
+pub fn monitor_names(system: &System) -> Result<Vec<u8>, String> {
+    let mut v = Vec::new();
+    for pd in &system.pds {
+        v.extend(pd.name.as_bytes());
+        v.push(0);
+    }
+    if v.len() > crate::layout::MONITOR_NAMES_BYTES {
+        return Err(format!(
+            "the PDs' names take {} bytes, more than the monitor's {}",
+            v.len(),
+            crate::layout::MONITOR_NAMES_BYTES
+        ));
+    }
+    Ok(v)
+}

@@ -6,6 +6,7 @@ mod bad;
 mod boot;
 mod capdl;
 mod examples;
+mod fill;
 mod mcs;
 mod sdf;
 mod wide;
