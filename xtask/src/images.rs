@@ -232,8 +232,8 @@ pub const TEST_IMAGES: &[TestImage] = &[
         // A system on the MCS kernel (examples/mcs.system): a client on a
         // 5 ms / 10 ms budget calls a passive server that the monitor made
         // passive after its init (its SchedContext moved from its thread to
-        // its notification), notifies it, then faults on purpose for the
-        // monitor to report; ender (priority 1) halts.
+        // its notification), notifies it, then a round-robin PD faults on
+        // purpose for the monitor to report; ender (priority 1) halts.
         name: "system-mcs",
         root: RootTask::System("examples/mcs.system"),
         config: "mcs=on",
@@ -242,7 +242,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
             "monitor: 'server' is passive: its scheduling context left its thread for its notification",
             "client: the passive server answered 3 calls (42, 43, 44)",
             "server: notified on channel 0 after 3 calls",
-            "monitor: 'client' faulted: VM fault at address 0x2000000",
+            "monitor: 'faulter' faulted: VM fault at address 0x2000000",
             "ender: notified on channel 0, halting",
         ]),
         input: None,

@@ -21,7 +21,7 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
     let loaded = load();
     let system = loaded.system.as_ref().unwrap();
     let names = monitor_names(system).unwrap();
-    assert_eq!(names, b"server\0client\0ender\0");
+    assert_eq!(names, b"server\0client\0faulter\0ender\0");
     let p = elf(0x10000, &[(0x10000, 5, b"x", 1)]);
     // The monitor's program with its names table in .bss.
     let m = elf_with_symbols(
@@ -49,10 +49,10 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
     let of = |code: u64| input.steps.iter().filter(move |s| s[0] == code);
     let kind_of = |i: u64| input.objects[i as usize][0];
 
-    // Four scheduling contexts of 2^8 bytes (three PDs and the monitor)
-    // and four reply objects.
+    // Five scheduling contexts of 2^8 bytes (four PDs and the monitor)
+    // and five reply objects.
     let count = |k: u64| input.objects.iter().filter(|o| o[0] == k).count();
-    assert_eq!((count(kind::SCHED_CONTEXT), count(kind::REPLY)), (4, 4));
+    assert_eq!((count(kind::SCHED_CONTEXT), count(kind::REPLY)), (5, 5));
     assert!(input
         .objects
         .iter()
@@ -60,7 +60,7 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
         .all(|o| o[1] == 8));
     // Configured before any thread: budget, period, no extra refills, the
     // PD's index as badge (server 1000/1000 by default, client 5000/10000,
-    // ender 1000/1000, the monitor's round robin with badge 0).
+    // faulter and ender 1000/1000, the monitor's round robin with badge 0).
     let first_tcb = input.steps.iter().position(|s| s[0] == op::TCB).unwrap();
     let last_sc = input
         .steps
@@ -78,6 +78,7 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
             (1000, 1000, 0, 0),
             (1000, 1000, 0, 0),
             (1000, 1000, 0, 2),
+            (1000, 1000, 0, 3),
             (5000, 10_000, 0, 1)
         ]
     );
@@ -85,17 +86,17 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
     // endpoint with W+P (1 | 8) and badge index + 1; the monitor has none.
     // No classic fault cptr.
     let tcbs: Vec<_> = of(op::TCB).collect();
-    assert_eq!(tcbs.len(), 4);
+    assert_eq!(tcbs.len(), 5);
     for t in &tcbs {
         assert_eq!(kind_of(t[13]), kind::SCHED_CONTEXT);
         assert_eq!(t[12], 0);
     }
     let faults: Vec<_> = tcbs.iter().map(|t| (t[15], t[16])).collect();
-    assert_eq!(faults, [(9, 1), (9, 2), (9, 3), (0, 0)]);
+    assert_eq!(faults, [(9, 1), (9, 2), (9, 3), (9, 4), (0, 0)]);
     let monitor_ep = tcbs[0][14];
     assert_eq!(kind_of(monitor_ep), kind::ENDPOINT);
-    assert!(tcbs[..3].iter().all(|t| t[14] == monitor_ep));
-    assert_eq!(tcbs[3][14], NONE);
+    assert!(tcbs[..4].iter().all(|t| t[14] == monitor_ep));
+    assert_eq!(tcbs[4][14], NONE);
 
     // The passive server: its cap to the monitor in slot 9 (W, badge
     // 2^63 | 1); the monitor holds its SC, TCB and notification at 16..18.
@@ -105,7 +106,7 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
     let server_sc = tcbs[0][13];
     let server_tcb = tcbs[0][1];
     let server_ntfn = tcbs[0][11];
-    let monitor_cnode = tcbs[3][2];
+    let monitor_cnode = tcbs[4][2];
     for (slot, obj) in [(16, server_sc), (17, server_tcb), (18, server_ntfn)] {
         let m = mint(slot, obj).unwrap_or_else(|| panic!("slot {slot}"));
         assert_eq!(m[1], monitor_cnode);
@@ -134,7 +135,7 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
             .iter()
             .filter(|&&o| kind_of(o) == kind::REPLY)
             .count(),
-        4
+        5
     );
 
     // The names table: patched into the monitor's .bss tail.
