@@ -50,6 +50,15 @@ impl TcbQueue {
     /// priority present is appended in constant time.
     #[cfg(feature = "mcs")]
     pub fn append(&mut self, t: TcbRef) {
+        if self.tail == 0 {
+            // Empty: the common case (a server waiting alone, on the
+            // fastpath's ReplyRecv), linked without looking at priorities.
+            let pa = t.paddr().0;
+            t.get().set_ep_links(0, 0);
+            self.head = pa;
+            self.tail = pa;
+            return;
+        }
         let prio = t.get().priority();
         let mut after = self.tail;
         if self.first().is_some_and(|h| prio > h.get().priority()) {
