@@ -111,6 +111,21 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // The conformance suite on the MCS kernel (issue 12, docs/mcs.md
+        // "The conformance suite on MCS"): every thread it makes gets a
+        // round-robin SchedContext and a reply object, IPC uses the MCS
+        // forms, classic-only subjects are compiled out.
+        name: "conformance-mcs",
+        root: RootTask::Package(CONFORMANCE),
+        config: "mcs=on",
+        machine: Machine::Virt,
+        expect: Expect::Conformance,
+        input: None,
+        timeout: Duration::from_secs(150),
+        // Already MCS.
+        under_mcs: false,
+    },
+    TestImage {
         name: "demo",
         root: RootTask::Package(DEMO),
         config: "",

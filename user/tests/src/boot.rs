@@ -115,9 +115,22 @@ fn unused_regions_empty(ctx: &Ctx<'_>) -> TestResult {
 
 fn slot_regions_contiguous(ctx: &Ctx<'_>) -> TestResult {
     let bi = ctx.bi;
+    // MCS: the SchedControl caps come after the extra bootinfo frames
+    // (classic: an empty region there, which changes nothing).
+    #[cfg(sel4_mcs)]
+    let sched_control = bi.sched_control();
+    #[cfg(not(sel4_mcs))]
+    let sched_control = {
+        let after = bi.extra_bi_pages().end;
+        SlotRegion {
+            start: after,
+            end: after,
+        }
+    };
     let order = [
         ("userImagePaging", bi.user_image_paging()),
         ("extraBIPages", bi.extra_bi_pages()),
+        ("schedcontrol", sched_control),
         ("userImageFrames", bi.user_image_frames()),
         ("untyped", bi.untyped()),
         ("empty", bi.empty()),

@@ -40,7 +40,8 @@ pub const TESTS: &[Test] = &[
     },
 ];
 
-/// Slots 0..15 of the classic riscv64 root CNode (ABI ref §6.5, §6.7).
+/// Slots 0..15 of the riscv64 root CNode (ABI ref §6.5, §6.7); slot 14
+/// holds the root thread's SchedContext under MCS.
 const INITIAL: [u64; 16] = [
     tag::NULL,         // 0 seL4_CapNull
     tag::THREAD,       // 1 InitThreadTCB
@@ -56,7 +57,11 @@ const INITIAL: [u64; 16] = [
     tag::DOMAIN,       // 11 Domain
     tag::NULL,         // 12 SMMUSIDControl
     tag::NULL,         // 13 SMMUCBControl
-    tag::NULL,         // 14 InitThreadSC (MCS only)
+    if sel4::MCS {
+        tag::SCHED_CONTEXT
+    } else {
+        tag::NULL
+    }, // 14 InitThreadSC (MCS only)
     tag::NULL,         // 15 SMC
 ];
 

@@ -96,6 +96,17 @@ impl<'a> Env<'a> {
             .map_err(|e| failure!("carving the {bits}-bit test pool: {e}"))?;
         POOL.store(slot, Ordering::Relaxed);
         POOL_SIZE_BITS.store(u64::from(bits), Ordering::Relaxed);
+        // MCS: the root thread's reply object lives for the whole run, so
+        // it comes from beside the pool, not from it (the pool is revoked
+        // before every test).
+        #[cfg(sel4_mcs)]
+        {
+            let reply = self.slot()?;
+            big.cap
+                .retype(ObjectType::Reply, 0, ROOT, 0, 0, reply, 1)
+                .map_err(|e| failure!("the root thread's reply object: {e}"))?;
+            crate::forms::set_root_reply(reply);
+        }
         Ok(())
     }
 

@@ -21,6 +21,7 @@ mod caps;
 mod cnode;
 mod debug;
 mod fixture;
+mod forms;
 mod ipc;
 mod irq;
 mod memory;

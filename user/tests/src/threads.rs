@@ -139,15 +139,20 @@ pub unsafe fn start_at(
     // SAFETY: the caller guarantees that entry `i` (this stack and page)
     // is used by no running thread; a space maps the image at its own
     // addresses, so the page and stack are the same memory there.
+    // The thread is prepared, given what the configuration needs to run
+    // (MCS: a SchedContext and a reply object), then resumed.
     let r = unsafe {
-        match (space, resume) {
-            (Some(s), true) => s.spawn(bi, &ts, page),
-            (Some(s), false) => s.prepare(bi, &ts, page),
-            (None, true) => thread::spawn(bi, &ts, page),
-            (None, false) => thread::prepare(bi, &ts, page),
+        match space {
+            Some(s) => s.prepare(bi, &ts, page),
+            None => thread::prepare(bi, &ts, page),
         }
     };
     r.map_err(|e| failure!("starting thread {i}: {e}"))?;
+    crate::forms::give_sched_context(env, i, tcb)?;
+    if resume {
+        tcb.resume()
+            .map_err(|e| failure!("resuming thread {i}: {e}"))?;
+    }
     Ok(Started {
         tcb,
         stack: ((stack.top() - STACK_SIZE) as Word, stack.top() as Word),
@@ -170,6 +175,15 @@ pub fn yield_n(n: usize) {
     for _ in 0..n {
         sel4::syscall::yield_now();
     }
+}
+
+/// The pool entry whose thread is calling (by its `tp`, which is the
+/// entry's thread slot); `None` for the root thread.
+pub fn current_entry() -> Option<usize> {
+    let tp = read_tp();
+    PAGES
+        .iter()
+        .position(|p| p.slot() as *const _ as Word == tp)
 }
 
 /// The calling thread's `tp`.

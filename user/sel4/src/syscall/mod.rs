@@ -240,6 +240,11 @@ pub mod mcs {
         msg_go(nr::SYS_RECV, src.0, &Message::empty(0), reply.0, 0)
     }
 
+    /// [`nb_recv`] returning a [`Message`].
+    pub fn nb_recv_msg(src: CPtr, reply: CPtr) -> (Word, Message) {
+        msg_go(nr::SYS_NB_RECV, src.0, &Message::empty(0), reply.0, 0)
+    }
+
     /// [`reply_recv`] of a [`Message`].
     pub fn reply_recv_msg(src: CPtr, msg: &Message, reply: CPtr) -> (Word, Message) {
         msg_go(nr::SYS_REPLY_RECV, src.0, msg, reply.0, 0)

@@ -1,15 +1,18 @@
-//! Delete, Revoke and SaveCaller on caps whose objects have other caps
+//! Delete, Revoke and SaveCaller (classic only) on caps whose objects have other caps
 //! left: what goes, what stays, and that Move keeps a cap's place in the
 //! derivation tree (ch. 3 Capability Spaces, *Deletion and Revocation*,
 //! *Capability Derivation Tree*). The deletion of a last cap to a CNode is
 //! in [`super::zombie`].
 
 use crate::fixture::{
-    copy, delete, expect_err, expect_ok, expect_tag, expect_tags, failed_lookup, mint, move_,
-    revoke, Env, FULL, ROOT,
+    copy, delete, expect_ok, expect_tag, expect_tags, mint, move_, revoke, Env, FULL, ROOT,
 };
+#[cfg(not(sel4_mcs))]
+use crate::fixture::{expect_err, failed_lookup};
 use crate::framework::{Ctx, TestResult};
-use sel4::{init, tag, CapRights, Error};
+#[cfg(not(sel4_mcs))]
+use sel4::Error;
+use sel4::{init, tag, CapRights};
 
 pub(super) fn delete_empties(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
@@ -114,6 +117,7 @@ pub(super) fn move_keeps_derivation(ctx: &Ctx<'_>) -> TestResult {
     )
 }
 
+#[cfg(not(sel4_mcs))]
 pub(super) fn save_caller_nothing(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     let s = env.slot()?;
@@ -122,6 +126,7 @@ pub(super) fn save_caller_nothing(ctx: &Ctx<'_>) -> TestResult {
     expect_tag(s, tag::NULL, "the slot")
 }
 
+#[cfg(not(sel4_mcs))]
 pub(super) fn save_caller_occupied(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     let s = env.tcb_copy()?;

@@ -24,8 +24,8 @@ use sel4::{
 
 /// The root thread's priority, and that of the workers here.
 const PRIO: Word = 255;
-/// seL4_Fault_VMFault (classic).
-const VM_FAULT: Word = 5;
+/// seL4_Fault_VMFault (5 classic, 6 MCS).
+const VM_FAULT: Word = sel4::abi::fault::VM_FAULT;
 /// The label of a worker's "finished" message on the fault endpoint.
 const DONE: Word = 0x600D;
 /// The label of a worker's "running" message (see [`start_ready`]).
@@ -103,7 +103,7 @@ fn start_ready(
     let ready_ep = env.endpoint()?;
     set(11, ready_ep);
     let tcb = start_in(env, space, index, entry, 0, PRIO, CPtr(ready_ep))?;
-    let (_, m) = Endpoint::from_bits(ready_ep).recv();
+    let (_, m) = crate::forms::recv(Endpoint::from_bits(ready_ep));
     match m.label() {
         READY => Ok(tcb),
         VM_FAULT => Err(failure!(
@@ -127,7 +127,7 @@ fn ready() {
 fn pong_server(_: usize) {
     ready();
     let ep = Endpoint::from_bits(get(0));
-    let (_, mut m) = ep.recv();
+    let (_, mut m) = crate::forms::recv(ep);
     loop {
         set(1, get(1) + 1);
         let mut out = [0; 8];
@@ -135,11 +135,10 @@ fn pong_server(_: usize) {
         for (i, o) in out.iter_mut().enumerate().take(n) {
             *o = m.mr(i) ^ 0xA5A5;
         }
-        let (_, next) = ep.reply_recv(&Message::new(
-            m.label() + 1,
-            out.get(..n).unwrap_or(&[]),
-            &[],
-        ));
+        let (_, next) = crate::forms::reply_recv(
+            ep,
+            &Message::new(m.label() + 1, out.get(..n).unwrap_or(&[]), &[]),
+        );
         m = next;
     }
 }
@@ -183,14 +182,14 @@ fn receive_and_use(_: usize) {
     let ep = Endpoint::from_bits(get(0));
     let fallback = Notification::from_bits(get(10));
     set_cap_receive_path(ROOT.bits(), get(2), 64);
-    let (_, m) = ep.recv();
+    let (_, m) = crate::forms::recv(ep);
     set(6, m.info().extra_caps());
     let got = Notification::from_bits(get(2));
     let signal = |ok: bool| if ok { got.signal() } else { fallback.signal() };
     let has_ntfn = sel4::debug::cap_identify(got.cptr()) == tag::NOTIFICATION;
     signal(has_ntfn);
     set_cap_receive_path(ROOT.bits(), get(3), 64);
-    let (_, m) = ep.recv();
+    let (_, m) = crate::forms::recv(ep);
     set(7, m.info().extra_caps());
     let frame = Frame::from_bits(get(3));
     let vspace = PageTable::from_bits(get(4));
@@ -275,7 +274,7 @@ pub(super) fn root_page_invisible(ctx: &Ctx<'_>) -> TestResult {
     let (ep, fep) = fault_endpoint(&env)?;
     // Control: a worker of the root task's own space reads the page.
     start(&env, 0, load_root_only, 0, PRIO, fep)?;
-    let (badge, m) = ep.recv();
+    let (badge, m) = crate::forms::recv(ep);
     expect_eq(
         (badge, m.label(), get(1)),
         (0x99, DONE, 0x5EE),
@@ -285,7 +284,7 @@ pub(super) fn root_page_invisible(ctx: &Ctx<'_>) -> TestResult {
     set(1, 0);
     let space = second_space(&env)?;
     start_in(&env, &space, 1, load_root_only, 0, PRIO, fep)?;
-    let (badge, m) = ep.recv();
+    let (badge, m) = crate::forms::recv(ep);
     expect_eq(
         (badge, m.label()),
         (0x99, VM_FAULT),
@@ -324,7 +323,7 @@ pub(super) fn text_read_only(ctx: &Ctx<'_>) -> TestResult {
     let space = second_space(&env)?;
     let target = (rewrite_text as fn(usize) as usize) & !7;
     start_in(&env, &space, 0, rewrite_text, target, PRIO, fep)?;
-    let (_, m) = ep.recv();
+    let (_, m) = crate::forms::recv(ep);
     expect_eq(m.label(), VM_FAULT, "label (text must not be writable)")?;
     expect_eq(
         (m.mr(1), m.mr(2), m.mr(3)),
@@ -383,7 +382,7 @@ pub(super) fn teardown_keeps_root_mappings(ctx: &Ctx<'_>) -> TestResult {
     set(1, ctx.image_start);
     set(2, ctx.image_end);
     start(&env, 1, touch_image, 0, PRIO, fep)?;
-    let (_, m) = fault_ep.recv();
+    let (_, m) = crate::forms::recv(fault_ep);
     check!(
         m.label() == DONE,
         "reading the image after the revoke: label {}, addr {:#x}",
@@ -406,7 +405,7 @@ pub(super) fn teardown_keeps_root_mappings(ctx: &Ctx<'_>) -> TestResult {
 fn swap_word(_: usize) {
     ready();
     let ep = Endpoint::from_bits(get(0));
-    let (_, mut m) = ep.recv();
+    let (_, mut m) = crate::forms::recv(ep);
     loop {
         let p = OTHER_VA as *mut Word;
         // SAFETY: the root thread maps a frame read-write at OTHER_VA in
@@ -414,7 +413,7 @@ fn swap_word(_: usize) {
         let old = unsafe { p.read_volatile() };
         // SAFETY: as above.
         unsafe { p.write_volatile(m.mr(0)) };
-        let (_, next) = ep.reply_recv(&Message::new(0, &[old], &[]));
+        let (_, next) = crate::forms::reply_recv(ep, &Message::new(0, &[old], &[]));
         m = next;
     }
 }

@@ -28,7 +28,7 @@ fn done(env: &Env<'_>) -> Result<Word, crate::framework::Failure> {
 /// Worker: Recv on board[0], record badge, label, length and six MRs in
 /// board[1..10], signal board[10].
 fn record_one(_: usize) {
-    let (badge, m) = Endpoint::from_bits(get(0)).recv();
+    let (badge, m) = crate::forms::recv(Endpoint::from_bits(get(0)));
     set(1, badge);
     set(2, m.label());
     set(3, m.len() as Word);
@@ -72,7 +72,7 @@ pub(super) fn recv_then_send(ctx: &Ctx<'_>) -> TestResult {
     let ep = env.endpoint()?;
     set(0, minted(&env, ep, CapRights::ALL, 0x52)?);
     start(&env, 0, send_one, 0, PRIO, CPtr::NULL)?;
-    let (badge, m) = Endpoint::from_bits(ep).recv();
+    let (badge, m) = crate::forms::recv(Endpoint::from_bits(ep));
     expect_eq(
         (badge, m.label(), m.copy_mrs(&mut [0; 8])),
         (0x52, 3, &[0xAB, 0xCD][..]),
@@ -83,10 +83,10 @@ pub(super) fn recv_then_send(ctx: &Ctx<'_>) -> TestResult {
 /// Worker: a server answering each Call with MR0 + 1 (label MR0 too).
 fn server(_: usize) {
     let ep = Endpoint::from_bits(get(0));
-    let (_, mut m) = ep.recv();
+    let (_, mut m) = crate::forms::recv(ep);
     loop {
         let v = m.mr(0);
-        let (_, next) = ep.reply_recv(&Message::new(v, &[v + 1], &[]));
+        let (_, next) = crate::forms::reply_recv(ep, &Message::new(v, &[v + 1], &[]));
         m = next;
     }
 }
@@ -122,17 +122,22 @@ pub(super) fn call_without_grant(ctx: &Ctx<'_>) -> TestResult {
     set(0, minted(&env, ep, CapRights::READ_WRITE, 0)?);
     set(10, done(&env)?);
     start(&env, 0, caller, 0, PRIO, CPtr::NULL)?;
-    let (_, m) = Endpoint::from_bits(ep).recv();
+    let (_, m) = crate::forms::recv(Endpoint::from_bits(ep));
     expect_eq(m.copy_mrs(&mut [0; 8]), &[0x5A][..], "the Call's message")?;
-    // Without Grant or GrantReply there is no reply cap to save.
-    let s = env.slot()?;
-    expect_ok(ROOT.save_caller(s, 64), "SaveCaller")?;
-    expect_tag(s, tag::NULL, "saved caller")?;
-    sel4::syscall::reply(&Message::new(0, &[], &[]));
+    // Without Grant or GrantReply there is no reply cap to save (MCS: the
+    // reply object is not linked to the caller, which stays Inactive).
+    #[cfg(not(sel4_mcs))]
+    {
+        let s = env.slot()?;
+        expect_ok(ROOT.save_caller(s, 64), "SaveCaller")?;
+        expect_tag(s, tag::NULL, "saved caller")?;
+    }
+    crate::forms::reply(&Message::new(0, &[], &[]));
     sel4::syscall::yield_now();
     expect_eq(get(1), 0, "the caller was never replied to")
 }
 
+#[cfg(not(sel4_mcs))]
 pub(super) fn save_caller_reply(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     clear();
@@ -140,24 +145,50 @@ pub(super) fn save_caller_reply(ctx: &Ctx<'_>) -> TestResult {
     set(0, ep);
     set(10, done(&env)?);
     start(&env, 0, caller, 0, PRIO, CPtr::NULL)?;
-    let _ = Endpoint::from_bits(ep).recv();
+    let _ = crate::forms::recv(Endpoint::from_bits(ep));
     let s = env.slot()?;
     expect_ok(ROOT.save_caller(s, 64), "SaveCaller")?;
     expect_tag(s, tag::REPLY, "saved reply cap")?;
     // Another Recv would have deleted an unsaved reply cap; the saved one
     // still replies.
-    let _ = Endpoint::from_bits(ep).nb_recv();
+    let _ = crate::forms::nb_recv(Endpoint::from_bits(ep));
     sel4::syscall::send(CPtr(s), &Message::new(0, &[], &[]));
     expect_tag(s, tag::NULL, "a reply cap is used up")?;
     Notification::from_bits(get(10)).wait();
     expect_eq(get(1), 1, "the caller was replied to")
 }
 
+/// MCS: a Call received with the root's reply object is answered through
+/// it even after an NBRecv with another reply object (what SaveCaller is
+/// for in the classic configuration); the object then links no caller, so
+/// a second reply through it reaches nobody.
+#[cfg(sel4_mcs)]
+pub(super) fn reply_object_outlives_recv(ctx: &Ctx<'_>) -> TestResult {
+    let env = Env::new(ctx)?;
+    clear();
+    let ep = env.endpoint()?;
+    set(0, ep);
+    set(10, done(&env)?);
+    start(&env, 0, caller, 0, PRIO, CPtr::NULL)?;
+    let (_, m) = crate::forms::recv(Endpoint::from_bits(ep));
+    expect_eq(m.copy_mrs(&mut [0; 8]), &[0x5A][..], "the Call's message")?;
+    let other = env.create(ObjectType::Reply, 0)?;
+    let (badge, _) = sel4::syscall::mcs::nb_recv_msg(CPtr(ep), CPtr(other));
+    expect_eq(badge, 0, "NBRecv with nothing to receive")?;
+    expect_tag(other, tag::REPLY, "the other reply object")?;
+    crate::forms::reply(&Message::new(0, &[], &[]));
+    Notification::from_bits(get(10)).wait();
+    expect_eq(get(1), 1, "the caller was replied to")?;
+    // Used up: the worker is gone on; a second reply reaches nobody.
+    crate::forms::reply(&Message::new(0, &[], &[]));
+    expect_eq(get(1), 1, "nothing else changed")
+}
+
 /// Worker: receive into root slot board[2], record the MessageInfo's
 /// extraCaps, capsUnwrapped and caps_or_badges[0], signal board[10].
 fn receive_cap(_: usize) {
     set_cap_receive_path(ROOT.bits(), get(2), 64);
-    let (_, m) = Endpoint::from_bits(get(0)).recv();
+    let (_, m) = crate::forms::recv(Endpoint::from_bits(get(0)));
     set(3, m.info().extra_caps());
     set(4, m.info().caps_unwrapped());
     set(5, with_ipc_buffer(|b| b.caps_or_badges[0]).unwrap_or(0));
@@ -218,17 +249,17 @@ pub(super) fn non_blocking(ctx: &Ctx<'_>) -> TestResult {
     let ep = env.endpoint()?;
     let b = minted(&env, ep, CapRights::ALL, 0x7)?;
     // Nothing to receive: badge 0, at once.
-    let (badge, _) = Endpoint::from_bits(ep).nb_recv();
+    let (badge, _) = crate::forms::nb_recv(Endpoint::from_bits(ep));
     expect_eq(badge, 0, "NBRecv with no sender")?;
     // No receiver: the message is dropped, the caller goes on.
     Endpoint::from_bits(b).nb_send(&Message::new(1, &[2], &[]));
-    let (badge, _) = Endpoint::from_bits(ep).nb_recv();
+    let (badge, _) = crate::forms::nb_recv(Endpoint::from_bits(ep));
     expect_eq(badge, 0, "nothing was queued by NBSend")
 }
 
 /// Worker: Recv a message, record its length and the sum of its MRs.
 fn sum_message(_: usize) {
-    let (_, m) = Endpoint::from_bits(get(0)).recv();
+    let (_, m) = crate::forms::recv(Endpoint::from_bits(get(0)));
     set(1, m.len() as Word);
     set(2, m.copy_mrs(&mut [0; 120]).iter().sum());
     set(3, m.mr(119));

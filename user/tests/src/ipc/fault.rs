@@ -10,11 +10,12 @@ use sel4::{CPtr, CapRights, Endpoint, Message, Notification, ObjectType, Word};
 /// thread waits for its fault.
 const LOW: Word = 100;
 
-/// seL4_Fault labels (classic).
+/// seL4_Fault labels (the VM fault's is 6 under MCS, after the timeout
+/// fault's).
 const CAP_FAULT: Word = 1;
 const UNKNOWN_SYSCALL: Word = 2;
 const USER_EXCEPTION: Word = 3;
-const VM_FAULT: Word = 5;
+const VM_FAULT: Word = sel4::abi::fault::VM_FAULT;
 
 /// The fault endpoint: an endpoint and a minted copy with badge 0x99 that
 /// workers use as their fault handler.
@@ -34,7 +35,7 @@ fn fault_of(env: &Env<'_>, entry: fn(usize)) -> Result<(Word, Message), Failure>
     let (ep, fep) = fault_ep(env)?;
     set(10, env.create(ObjectType::Notification, 0)?);
     start(env, 0, entry, 0, LOW, CPtr(fep))?;
-    Ok(Endpoint::from_bits(ep).recv())
+    Ok(crate::forms::recv(Endpoint::from_bits(ep)))
 }
 
 fn after_fault() {
@@ -67,7 +68,7 @@ pub(super) fn unknown_syscall(ctx: &Ctx<'_>) -> TestResult {
     // Reply with label 0: the registers are written back; pc + 4 skips it.
     let mut regs: [Word; 10] = core::array::from_fn(|i| m.mr(i));
     regs[0] += 4;
-    sel4::syscall::reply(&Message::new(0, &regs, &[]));
+    crate::forms::reply(&Message::new(0, &regs, &[]));
     Notification::from_bits(get(10)).wait();
     expect_eq(get(1), 1, "the worker went on after the ecall")
 }
@@ -89,7 +90,7 @@ pub(super) fn breakpoint(ctx: &Ctx<'_>) -> TestResult {
         "the fault message",
     )?;
     expect_eq((m.mr(2), m.mr(3)), (3, 0), "Number = breakpoint, Code 0")?;
-    sel4::syscall::reply(&Message::new(0, &[m.mr(0) + 4, m.mr(1)], &[]));
+    crate::forms::reply(&Message::new(0, &[m.mr(0) + 4, m.mr(1)], &[]));
     Notification::from_bits(get(10)).wait();
     expect_eq(get(1), 1, "the worker went on after the ebreak")
 }
@@ -111,7 +112,7 @@ pub(super) fn illegal_instruction(ctx: &Ctx<'_>) -> TestResult {
         "illegal instruction",
     )?;
     // A reply with a non-zero label stops the thread.
-    sel4::syscall::reply(&Message::new(1, &[], &[]));
+    crate::forms::reply(&Message::new(1, &[], &[]));
     sel4::syscall::yield_now();
     expect_eq(
         Notification::from_bits(get(10)).poll(),
@@ -165,7 +166,7 @@ pub(super) fn vm_faults(ctx: &Ctx<'_>) -> TestResult {
 }
 
 fn recv_empty(_: usize) {
-    let _ = Endpoint::from_bits(get(2)).recv();
+    let _ = crate::forms::recv(Endpoint::from_bits(get(2)));
 }
 
 pub(super) fn cap_fault_recv(ctx: &Ctx<'_>) -> TestResult {

@@ -51,7 +51,7 @@ pub(super) fn badges_or(ctx: &Ctx<'_>) -> TestResult {
 /// Worker: Recv on the endpoint board[0] (its bound notification may end
 /// it), record the badge, signal board[10].
 fn bound_receiver(_: usize) {
-    let (badge, _) = Endpoint::from_bits(get(0)).recv();
+    let (badge, _) = crate::forms::recv(Endpoint::from_bits(get(0)));
     set(1, badge);
     Notification::from_bits(get(10)).signal();
 }

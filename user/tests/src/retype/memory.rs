@@ -82,7 +82,11 @@ pub(super) fn aligned_placement(ctx: &Ctx<'_>) -> TestResult {
         "Retype of a 2 KiB TCB",
     )?;
     expect_full(ut, s + 2, "Retype after an aligned TCB")?;
-    // Endpoint at 0, notification at 32: 4032 bytes = 252 endpoints left.
+    // Endpoint at 0, notification at its size (32 bytes; MCS: 64): 4032
+    // bytes = 252 endpoints left (MCS: 3968 bytes = 248).
+    let ntfn = 1 << sel4::abi::object::NOTIFICATION_BITS;
+    let left: Word = 4096 - 2 * ntfn;
+    let fit = left / 16;
     let s = env.slots(2)?;
     let ut = env.untyped(12)?;
     let cn = env.cnode(8)?;
@@ -95,16 +99,16 @@ pub(super) fn aligned_placement(ctx: &Ctx<'_>) -> TestResult {
         "Retype of a notification",
     )?;
     expect_err(
-        retype_into(ut, ObjectType::Endpoint, cn, 0, 253),
-        Error::NotEnoughMemory { available: 4032 },
-        "Retype of 253 endpoints into 4032 bytes",
+        retype_into(ut, ObjectType::Endpoint, cn, 0, fit + 1),
+        Error::NotEnoughMemory { available: left },
+        "Retype of one endpoint too many into what is left",
     )?;
     expect_ok(
-        retype_into(ut, ObjectType::Endpoint, cn, 0, 252),
-        "Retype of 252 endpoints into 4032 bytes",
+        retype_into(ut, ObjectType::Endpoint, cn, 0, fit),
+        "Retype of the endpoints that fit",
     )?;
     expect_err(
-        retype_into(ut, ObjectType::Endpoint, cn, 252, 1),
+        retype_into(ut, ObjectType::Endpoint, cn, fit, 1),
         Error::NotEnoughMemory { available: 0 },
         "Retype from the full untyped",
     )

@@ -3,6 +3,11 @@
 //! exact errors. That a configured thread really runs is in `running`.
 
 use crate::fixture::{device_untyped, expect_err, expect_ok, range, raw, retype, Env};
+use crate::forms;
+use crate::forms::{
+    configure, set_sched_params, CONFIGURE_WORDS, SET_SCHED_PARAMS_CAPS, SET_SPACE_CAPS,
+    SET_SPACE_WORDS,
+};
 use crate::framework::{Ctx, TestResult};
 use crate::threads::{Threads, ROOT_PRIO};
 use crate::{check, fail};
@@ -19,15 +24,15 @@ pub fn configure_ok(ctx: &Ctx<'_>) -> TestResult {
     let t = Threads::new(&env).tcb()?;
     let guard = cnode_cap_data(0, 64 - Word::from(env.radix));
     expect_ok(
-        t.configure(CPtr(0x55), CNODE, guard, VSPACE, 7, BUF, IPC_BUFFER),
+        configure(t, CPtr(0x55), CNODE, guard, VSPACE, 7, BUF, IPC_BUFFER),
         "Configure with CNode guard data and (ignored) VSpace data",
     )?;
     expect_ok(
-        t.configure(CPtr::NULL, CNODE, 0, VSPACE, 0, 0, Frame::from_bits(0)),
+        configure(t, CPtr::NULL, CNODE, 0, VSPACE, 0, 0, Frame::from_bits(0)),
         "Configure without a buffer: the frame cap is not looked at",
     )?;
     expect_ok(
-        t.configure(CPtr::NULL, CNODE, 0, VSPACE, 0, BUF + 0x400, IPC_BUFFER),
+        configure(t, CPtr::NULL, CNODE, 0, VSPACE, 0, BUF + 0x400, IPC_BUFFER),
         "a 1 KiB aligned buffer",
     )
 }
@@ -128,7 +133,7 @@ pub fn configure_errors(ctx: &Ctx<'_>) -> TestResult {
     ];
     for (croot, cdata, vroot, buf, frame, want, what) in cases {
         expect_err(
-            t.configure(CPtr::NULL, croot, cdata, vroot, 0, buf, frame),
+            configure(t, CPtr::NULL, croot, cdata, vroot, 0, buf, frame),
             want,
             what,
         )?;
@@ -136,12 +141,12 @@ pub fn configure_errors(ctx: &Ctx<'_>) -> TestResult {
     let caps = [CNODE.bits(), VSPACE.bits(), IPC_BUFFER.bits()];
     let l = label::TCB_CONFIGURE;
     expect_err(
-        raw(t.bits(), l, &[0, 0, 0], &caps),
+        raw(t.bits(), l, &[0; 4][..CONFIGURE_WORDS - 1], &caps),
         Error::TruncatedMessage,
-        "3 words",
+        "a word short",
     )?;
     expect_err(
-        raw(t.bits(), l, &[0, 0, 0, 0], &caps[..2]),
+        raw(t.bits(), l, &[0; 4][..CONFIGURE_WORDS], &caps[..2]),
         Error::TruncatedMessage,
         "2 caps",
     )
@@ -161,7 +166,7 @@ pub fn device_frame_buffer_illegal(ctx: &Ctx<'_>) -> TestResult {
     let frame = Frame::from_bits(slot);
     let ill = Error::IllegalOperation;
     expect_err(
-        t.configure(CPtr::NULL, CNODE, 0, VSPACE, 0, BUF, frame),
+        configure(t, CPtr::NULL, CNODE, 0, VSPACE, 0, BUF, frame),
         ill,
         "Configure",
     )?;
@@ -179,33 +184,63 @@ pub fn set_space(ctx: &Ctx<'_>) -> TestResult {
     let env = Env::new(ctx)?;
     let t = Threads::new(&env).tcb()?;
     let cn = CNode::from_bits(env.cnode(4)?);
+    // Classic: the fault endpoint is a cptr word, not looked at until a
+    // fault; MCS: the handler is a cap, an endpoint with Send and Grant.
+    let handler = if sel4::MCS {
+        CPtr(env.endpoint()?)
+    } else {
+        CPtr(9)
+    };
     expect_ok(
-        t.set_space(CPtr(9), cn, cnode_cap_data(0, 60), VSPACE, 0),
+        forms::set_space(t, handler, cn, cnode_cap_data(0, 60), VSPACE, 0),
         "SetSpace",
     )?;
-    expect_ok(t.set_space(CPtr(9), CNODE, 0, VSPACE, 0), "SetSpace again")?;
+    expect_ok(
+        forms::set_space(t, handler, CNODE, 0, VSPACE, 0),
+        "SetSpace again",
+    )?;
     let ill = Error::IllegalOperation;
     expect_err(
-        t.set_space(CPtr(9), CNode::from_bits(VSPACE.bits()), 0, VSPACE, 0),
+        forms::set_space(t, handler, CNode::from_bits(VSPACE.bits()), 0, VSPACE, 0),
         ill,
         "croot",
     )?;
     expect_err(
-        t.set_space(CPtr(9), CNODE, 0, PageTable::from_bits(CNODE.bits()), 0),
+        forms::set_space(t, handler, CNODE, 0, PageTable::from_bits(CNODE.bits()), 0),
         ill,
         "vroot",
     )?;
+    if sel4::MCS {
+        // After the roots, the handler: a frame is no fault handler.
+        expect_err(
+            forms::set_space(t, CPtr(9), CNODE, 0, VSPACE, 0),
+            Error::InvalidCapability { index: 1 },
+            "a frame as the fault handler",
+        )?;
+        expect_err(
+            forms::set_space(t, CPtr(9), CNODE, 0, PageTable::from_bits(CNODE.bits()), 0),
+            ill,
+            "vroot before the handler",
+        )?;
+    }
     let l = label::TCB_SET_SPACE;
-    let caps = [CNODE.bits(), VSPACE.bits()];
+    // Classic: CSpace and VSpace roots; MCS: the fault handler first.
+    let caps = [CNODE.bits(), CNODE.bits(), VSPACE.bits()];
+    let caps = &caps[3 - SET_SPACE_CAPS..];
     expect_err(
-        raw(t.bits(), l, &[0, 0], &caps),
+        raw(t.bits(), l, &[0; 3][..SET_SPACE_WORDS - 1], caps),
         Error::TruncatedMessage,
-        "2 words",
+        "a word short",
     )?;
     expect_err(
-        raw(t.bits(), l, &[0, 0, 0], &caps[..1]),
+        raw(
+            t.bits(),
+            l,
+            &[0; 3][..SET_SPACE_WORDS],
+            &caps[..SET_SPACE_CAPS - 1],
+        ),
         Error::TruncatedMessage,
-        "1 cap",
+        "a cap short",
     )
 }
 
@@ -214,7 +249,7 @@ pub fn set_space_long_running_delete(ctx: &Ctx<'_>) -> TestResult {
     let t = Threads::new(&env).tcb()?;
     let cn = env.cnode(4)?;
     expect_ok(
-        t.set_space(CPtr::NULL, CNode::from_bits(cn), 0, VSPACE, 0),
+        forms::set_space(t, CPtr::NULL, CNode::from_bits(cn), 0, VSPACE, 0),
         "SetSpace",
     )?;
     // Now the TCB holds the last cap to the CNode: replacing it would be a
@@ -225,18 +260,18 @@ pub fn set_space_long_running_delete(ctx: &Ctx<'_>) -> TestResult {
     )?;
     let ill = Error::IllegalOperation;
     expect_err(
-        t.set_space(CPtr::NULL, CNODE, 0, VSPACE, 0),
+        forms::set_space(t, CPtr::NULL, CNODE, 0, VSPACE, 0),
         ill,
         "SetSpace",
     )?;
     expect_err(
-        t.configure(CPtr::NULL, CNODE, 0, VSPACE, 0, 0, IPC_BUFFER),
+        configure(t, CPtr::NULL, CNODE, 0, VSPACE, 0, 0, IPC_BUFFER),
         ill,
         "Configure",
     )?;
     // Configure checks its buffer first; SetIPCBuffer ignores the roots.
     expect_err(
-        t.configure(CPtr::NULL, CNODE, 0, VSPACE, 0, 8, IPC_BUFFER),
+        configure(t, CPtr::NULL, CNODE, 0, VSPACE, 0, 8, IPC_BUFFER),
         Error::AlignmentError,
         "Configure, misaligned buffer",
     )?;
@@ -320,29 +355,40 @@ pub fn sched_params(ctx: &Ctx<'_>) -> TestResult {
     let (t, weak) = (threads.tcb()?, threads.tcb()?);
     expect_ok(weak.set_mc_priority(ROOT_TCB, 10), "authority MCP 10")?;
     expect_err(
-        t.set_sched_params(weak, 11, 1),
+        set_sched_params(t, weak, 11, 1),
         range(0, 10),
         "MCP too high",
     )?;
     expect_err(
-        t.set_sched_params(weak, 1, 11),
+        set_sched_params(t, weak, 1, 11),
         range(0, 10),
         "priority too high",
     )?;
-    expect_ok(t.set_sched_params(weak, 10, 10), "both at the MCP")?;
+    expect_ok(set_sched_params(t, weak, 10, 10), "both at the MCP")?;
     expect_err(
-        t.set_sched_params(Tcb::from_bits(VSPACE.bits()), 0, 0),
+        set_sched_params(t, Tcb::from_bits(VSPACE.bits()), 0, 0),
         Error::InvalidCapability { index: 1 },
         "authority not a TCB",
     )?;
     let l = label::TCB_SET_SCHED_PARAMS;
     let truncated = Error::TruncatedMessage;
     expect_err(
-        raw(t.bits(), l, &[0], &[ROOT_TCB.bits()]),
+        raw(t.bits(), l, &[0], &[ROOT_TCB.bits(); SET_SCHED_PARAMS_CAPS]),
         truncated,
         "one word",
     )?;
-    expect_err(raw(t.bits(), l, &[0, 0], &[]), truncated, "no authority")?;
+    // Classic: no authority; MCS: no fault handler (authority, null
+    // SchedContext).
+    expect_err(
+        raw(
+            t.bits(),
+            l,
+            &[0, 0],
+            &[ROOT_TCB.bits(), 0][..SET_SCHED_PARAMS_CAPS - 1],
+        ),
+        truncated,
+        "a cap short",
+    )?;
     // t now has MCP 10: it may hand out at most that.
     let other = threads.tcb()?;
     check!(

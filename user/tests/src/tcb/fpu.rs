@@ -31,14 +31,13 @@ static WORKER_ROUNDS: AtomicU64 = AtomicU64::new(0);
 fn yield_with_fp(a: Word, b: Word, rm: Word) -> (Word, Word, Word) {
     let (x, y, z): (Word, Word, Word);
     // SAFETY: sets and reads FP registers declared clobbered, and makes the
-    // seL4_Yield system call (a7 = -7), which returns with every register
+    // seL4_Yield system call (a7 = -7; MCS: -11), which returns with every register
     // but a0..a5 as it was (declared clobbered); no memory is touched.
     unsafe {
         core::arch::asm!(
             "fmv.d.x ft0, {a}",
             "fmv.d.x fs11, {b}",
             "fsrm {rm}",
-            "li a7, -7",
             "ecall",
             "fmv.x.d {x}, ft0",
             "fmv.x.d {y}, fs11",
@@ -51,7 +50,7 @@ fn yield_with_fp(a: Word, b: Word, rm: Word) -> (Word, Word, Word) {
             z = lateout(reg) z,
             out("ft0") _,
             out("fs11") _,
-            out("a7") _,
+            inout("a7") sel4::abi::syscall::SYS_YIELD => _,
             out("a0") _, out("a1") _, out("a2") _, out("a3") _, out("a4") _, out("a5") _,
             options(nostack),
         );

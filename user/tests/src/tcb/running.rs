@@ -267,7 +267,7 @@ pub fn set_flags_fpu_disabled_faults(ctx: &Ctx<'_>) -> TestResult {
     threads.lower_root(50)?;
     // Control: the same thread without the flag runs its FP instruction.
     let t = threads.start(use_fpu, ep as usize, 100, CPtr(ep), true)?;
-    let (_, msg) = sel4::syscall::nb_recv(CPtr(ep));
+    let (_, msg) = crate::forms::nb_recv(sel4::Endpoint::from_bits(ep));
     check_eq!(
         msg.label(),
         0x77,
@@ -283,7 +283,7 @@ pub fn set_flags_fpu_disabled_faults(ctx: &Ctx<'_>) -> TestResult {
         "flags (only fpuDisabled is known)"
     );
     expect_ok(t.tcb.resume(), "Resume")?;
-    let (_, fault) = sel4::syscall::nb_recv(CPtr(ep));
+    let (_, fault) = crate::forms::nb_recv(sel4::Endpoint::from_bits(ep));
     check_eq!(fault.label(), USER_EXCEPTION, "fault label");
     check_eq!(fault.len(), 4, "fault length");
     check_eq!(fault.mr(2), ILLEGAL_INSTRUCTION, "exception number");
@@ -344,7 +344,7 @@ pub fn bind_notification(ctx: &Ctx<'_>) -> TestResult {
 
 /// Waits on the notification `arg` (and never gets a signal).
 fn wait_on(arg: usize) {
-    let _ = sel4::syscall::recv(CPtr(arg as Word));
+    sel4::Notification::from_bits(arg as Word).wait();
 }
 
 pub fn bind_notification_with_waiters(ctx: &Ctx<'_>) -> TestResult {

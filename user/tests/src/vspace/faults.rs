@@ -156,14 +156,14 @@ impl Handler {
 
     /// Waits for the worker's first event.
     fn first(&self) -> Result<Event, Failure> {
-        let (badge, m) = self.ep.recv();
+        let (badge, m) = crate::forms::recv(self.ep);
         event(badge, &m)
     }
 
     /// Replies with an empty message (a faulting worker restarts the
     /// instruction, a [`SYNC`] Call returns) and waits for the next event.
     fn resume(&self) -> Result<Event, Failure> {
-        let (badge, m) = self.ep.reply_recv(&Message::empty(0));
+        let (badge, m) = crate::forms::reply_recv(self.ep, &Message::empty(0));
         event(badge, &m)
     }
 }
