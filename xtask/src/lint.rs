@@ -136,12 +136,15 @@ const CHECKS: [Check; 18] = [
         name: "clippy::user-lib-riscv64gc-mcs",
         dir: "user",
         // With the crates whose code differs under MCS (`cfg(sel4_mcs)`):
-        // the SDK's event loop, the loader and the monitor.
+        // the SDK's event loop, the loader, the monitor and the
+        // conformance suite.
         tool: Tool::CrossClippy(
             Target::User,
             &[
                 "-p",
                 "cairn-sel4",
+                "-p",
+                "cairn-tests",
                 "-p",
                 "cairn-microkit",
                 "-p",

@@ -40,6 +40,12 @@ pub const TESTS: &[Test] = &[
     },
 ];
 
+/// Slot 14: the root thread's SchedContext (MCS), else empty.
+#[cfg(sel4_mcs)]
+const SLOT_14: u64 = tag::SCHED_CONTEXT;
+#[cfg(not(sel4_mcs))]
+const SLOT_14: u64 = tag::NULL;
+
 /// Slots 0..15 of the riscv64 root CNode (ABI ref §6.5, §6.7); slot 14
 /// holds the root thread's SchedContext under MCS.
 const INITIAL: [u64; 16] = [
@@ -57,11 +63,7 @@ const INITIAL: [u64; 16] = [
     tag::DOMAIN,       // 11 Domain
     tag::NULL,         // 12 SMMUSIDControl
     tag::NULL,         // 13 SMMUCBControl
-    if sel4::MCS {
-        tag::SCHED_CONTEXT
-    } else {
-        tag::NULL
-    }, // 14 InitThreadSC (MCS only)
+    SLOT_14,           // 14 InitThreadSC (MCS only)
     tag::NULL,         // 15 SMC
 ];
 

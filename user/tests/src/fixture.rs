@@ -106,6 +106,13 @@ impl<'a> Env<'a> {
                 .retype(ObjectType::Reply, 0, ROOT, 0, 0, reply, 1)
                 .map_err(|e| failure!("the root thread's reply object: {e}"))?;
             crate::forms::set_root_reply(reply);
+            // The root thread's round-robin budget as its threads' (see
+            // `forms::BUDGET_US` for why not seL4's 5 ms).
+            let control = sel4::SchedControl::from_bits(self.ctx.bi.sched_control().start);
+            let b = crate::forms::BUDGET_US;
+            control
+                .configure_flags(sel4::cap::init_caps::SC, b, b, 0, 0, 0)
+                .map_err(|e| failure!("the root thread's SchedContext: {e}"))?;
         }
         Ok(())
     }

@@ -6,14 +6,14 @@
 //! - **Receiving and replying.** Classic: `seL4_Recv` leaves a reply cap
 //!   in the receiver's TCB, which `seL4_Reply`/`ReplyRecv` use. MCS: the
 //!   receiver names a reply object (a6) and replies through it. Every
-//!   thread of the suite gets a reply object of its own ([`reply_cap`]:
+//!   thread of the suite gets a reply object of its own (`reply_cap`:
 //!   the root thread's is made once, a worker's with its thread), found
 //!   through the thread's `tp` ([`crate::threads::current_entry`]), so
 //!   the tests call [`recv`], [`reply_recv`], [`nb_recv`] and [`reply`]
 //!   in either build.
 //! - **Threads.** An MCS thread runs only on a SchedContext: each thread
 //!   the suite starts gets a round-robin one (budget = period =
-//!   [`BUDGET_US`], as the root thread's) bound before it is resumed
+//!   `BUDGET_US`, as the root thread's) bound before it is resumed
 //!   ([`give_sched_context`]).
 //! - **TCB forms.** MCS's Configure has no fault endpoint, its SetSpace
 //!   takes the fault handler as a cap (an endpoint with Send and Grant or
@@ -93,10 +93,16 @@ pub fn set_sched_params(t: Tcb, authority: Tcb, mcp: Word, prio: Word) -> Result
     return t.set_sched_params(authority, mcp, prio, CPtr::NULL, CPtr::NULL);
 }
 
-/// The budget and period of every thread's round-robin SchedContext, in
-/// µs: seL4's boot thread time slice, which the root thread has too.
+/// The budget and period of every thread's round-robin SchedContext, the
+/// root thread's included (reconfigured at the first test), in µs. Not
+/// seL4's 5 ms boot time slice: budgets are wall-clock time, and on a
+/// loaded host (QEMU without `-icount`) 5 ms ran out often enough in the
+/// middle of the tests' Yield handshakes that a thread resumed at the
+/// root's priority sometimes did not run at the root's next Yield (3 tests
+/// failed intermittently, in 2 of 3 runs; docs/mcs.md). 100 ms rarely
+/// runs out during a test, as the classic tick's time slice.
 #[cfg(sel4_mcs)]
-pub const BUDGET_US: Word = 5_000;
+pub const BUDGET_US: Word = 100_000;
 
 /// The root thread's reply object (made once, outside the pool).
 #[cfg(sel4_mcs)]
@@ -125,9 +131,10 @@ pub fn reply_cap() -> CPtr {
 }
 
 /// Gives the thread on pool entry `i` a round-robin SchedContext bound to
-/// it and a reply object, both from the pool (MCS; nothing to do in the
-/// classic build, where a thread runs on the kernel's timeslice).
-pub fn give_sched_context(env: &Env<'_>, i: usize, tcb: Tcb) -> Result<(), Failure> {
+/// it and a reply object, both from the pool, and returns the
+/// SchedContext's slot (MCS; nothing to do in the classic build, where a
+/// thread runs on the kernel's timeslice: 0).
+pub fn give_sched_context(env: &Env<'_>, i: usize, tcb: Tcb) -> Result<Word, Failure> {
     #[cfg(sel4_mcs)]
     {
         use sel4::{ObjectType, SchedContext, SchedControl};
@@ -146,17 +153,20 @@ pub fn give_sched_context(env: &Env<'_>, i: usize, tcb: Tcb) -> Result<(), Failu
             return Err(failure!("no thread entry {i}"));
         };
         r.store(reply, core::sync::atomic::Ordering::SeqCst);
+        Ok(sc.bits())
     }
     #[cfg(not(sel4_mcs))]
-    let _ = (env, i, tcb);
-    Ok(())
+    {
+        let _ = (env, i, tcb);
+        Ok(0)
+    }
 }
 
 /// `seL4_Recv` on `ep`: the badge and the message (MCS: with the
 /// caller's reply object).
 pub fn recv(ep: Endpoint) -> (Word, Message) {
     #[cfg(not(sel4_mcs))]
-    return crate::forms::recv(ep);
+    return ep.recv();
     #[cfg(sel4_mcs)]
     return sel4::syscall::mcs::recv_msg(ep.cptr(), reply_cap());
 }
@@ -164,7 +174,7 @@ pub fn recv(ep: Endpoint) -> (Word, Message) {
 /// `seL4_NBRecv` on `ep` (MCS: with the caller's reply object).
 pub fn nb_recv(ep: Endpoint) -> (Word, Message) {
     #[cfg(not(sel4_mcs))]
-    return crate::forms::nb_recv(ep);
+    return ep.nb_recv();
     #[cfg(sel4_mcs)]
     return sel4::syscall::mcs::nb_recv_msg(ep.cptr(), reply_cap());
 }
@@ -173,7 +183,7 @@ pub fn nb_recv(ep: Endpoint) -> (Word, Message) {
 /// object).
 pub fn reply_recv(ep: Endpoint, msg: &Message) -> (Word, Message) {
     #[cfg(not(sel4_mcs))]
-    return crate::forms::reply_recv(ep, msg);
+    return ep.reply_recv(msg);
     #[cfg(sel4_mcs)]
     return sel4::syscall::mcs::reply_recv_msg(ep.cptr(), msg, reply_cap());
 }
@@ -182,7 +192,7 @@ pub fn reply_recv(ep: Endpoint, msg: &Message) -> (Word, Message) {
 /// which answers the thread it links, if any).
 pub fn reply(msg: &Message) {
     #[cfg(not(sel4_mcs))]
-    crate::forms::reply(msg);
+    sel4::syscall::reply(msg);
     #[cfg(sel4_mcs)]
     sel4::syscall::send(reply_cap(), msg);
 }

@@ -26,6 +26,8 @@ mod ipc;
 mod irq;
 mod memory;
 mod retype;
+#[cfg(sel4_mcs)]
+mod sched_context;
 mod tcb;
 mod threads;
 mod untyped;
@@ -48,6 +50,8 @@ const SUITES: &[&[Test]] = &[
     tcb::TESTS,
     ipc::TESTS,
     vspace::TESTS,
+    #[cfg(sel4_mcs)]
+    sched_context::TESTS,
 ];
 
 fn main(bi: &BootInfo) {

@@ -48,6 +48,9 @@ pub struct Started {
     pub tp: Word,
     /// Its IPC buffer's address.
     pub buffer: Word,
+    /// MCS: the slot of its SchedContext (0 in the classic build).
+    #[cfg_attr(not(sel4_mcs), allow(dead_code))]
+    pub sc: Word,
 }
 
 impl<'a> Threads<'a> {
@@ -148,7 +151,7 @@ pub unsafe fn start_at(
         }
     };
     r.map_err(|e| failure!("starting thread {i}: {e}"))?;
-    crate::forms::give_sched_context(env, i, tcb)?;
+    let sc = crate::forms::give_sched_context(env, i, tcb)?;
     if resume {
         tcb.resume()
             .map_err(|e| failure!("resuming thread {i}: {e}"))?;
@@ -158,6 +161,7 @@ pub unsafe fn start_at(
         stack: ((stack.top() - STACK_SIZE) as Word, stack.top() as Word),
         tp: page.slot() as *const _ as Word,
         buffer: page.buffer() as Word,
+        sc,
     })
 }
 
@@ -178,7 +182,9 @@ pub fn yield_n(n: usize) {
 }
 
 /// The pool entry whose thread is calling (by its `tp`, which is the
-/// entry's thread slot); `None` for the root thread.
+/// entry's thread slot); `None` for the root thread. MCS: how a thread
+/// finds its reply object (`forms::reply_cap`).
+#[cfg(sel4_mcs)]
 pub fn current_entry() -> Option<usize> {
     let tp = read_tp();
     PAGES
