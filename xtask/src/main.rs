@@ -83,8 +83,8 @@ enum Cmd {
     ///
     /// Lint: as `cargo xtask lint`, each check a test. Host tests: `cargo test --workspace` here and the user libraries'
     /// host tests. QEMU images (table in xtask/src/images.rs): the
-    /// conformance suite in three configurations (defaults, a 13-bit root
-    /// CNode, 4 domains), the demo with its UART echo, a standalone
+    /// conformance suite in four configurations (defaults, a 13-bit root
+    /// CNode, 4 domains, the MCS kernel), the demo with its UART echo, a standalone
     /// --rootserver (also on the MCS kernel), a system booted by the CapDL
     /// loader, the benchmarks' bounds under -icount, and two boots
     /// that must fail fast (no memory, root task too big). Prints

@@ -115,7 +115,9 @@ pub fn bind_and_unbind_errors_and_state(ctx: &mut Ctx) -> Outcome {
 
 /// `SchedContext_YieldTo` of a context with no thread, and of the caller's
 /// own, are IllegalOperation (seL4's first two checks; the MCP check
-/// needs a caller below the root's MCP and is a host test), and leave the
+/// needs a caller below the root's MCP: a host test, and the conformance
+/// suite's `sc_yield_to_a_thread_above_the_callers_mcp_is_illegal` on the
+/// MCS kernel), and leave the
 /// caller running with its context bound.
 pub fn yield_to_errors(ctx: &mut Ctx) -> Outcome {
     let sc = SchedContext::from(ctx.make(ObjectType::SchedContext, 8)?);

@@ -95,12 +95,17 @@ pub fn set_sched_params(t: Tcb, authority: Tcb, mcp: Word, prio: Word) -> Result
 
 /// The budget and period of every thread's round-robin SchedContext, the
 /// root thread's included (reconfigured at the first test), in µs. Not
-/// seL4's 5 ms boot time slice: budgets are wall-clock time, and on a
-/// loaded host (QEMU without `-icount`) 5 ms ran out often enough in the
-/// middle of the tests' Yield handshakes that a thread resumed at the
-/// root's priority sometimes did not run at the root's next Yield (3 tests
-/// failed intermittently, in 2 of 3 runs; docs/mcs.md). 100 ms rarely
-/// runs out during a test, as the classic tick's time slice.
+/// seL4's 5 ms boot time slice: budgets are wall-clock time (QEMU without
+/// `-icount`), and a thread whose budget has run out when it enters the
+/// kernel does not have its system call or exception handled until it
+/// runs again (seL4's `checkBudgetRestart`). On a loaded host a QEMU
+/// stall of 5 ms made a thread's first system call wait behind the root
+/// thread (a Yield measured 5.5 ms there), so a test that gives it one
+/// Yield saw it not done yet (debug_name_thread_*, sched_yield_*,
+/// tcb_fpu_state_survives_suspend: failures in 2 of 3 runs at 5 ms;
+/// docs/mcs.md). 100 ms rarely runs out in the middle of a test, like
+/// the classic kernel's time slice, which preempts but never holds back
+/// a system call.
 #[cfg(sel4_mcs)]
 pub const BUDGET_US: Word = 100_000;
 
