@@ -49,17 +49,15 @@ use crate::cap::cte::{empty_full_slot, insert_child_words};
 use crate::cap::lookup::lookup_fast;
 use crate::cap::CapWords;
 use crate::config::NUM_DOMAINS;
-#[cfg(not(feature = "mcs"))]
 use crate::object::endpoint::{EndpointRef, EndpointState};
-#[cfg(not(feature = "mcs"))]
 use crate::object::notification::{NotificationRef, NotificationState};
+use crate::object::queue::{TcbQueue, WaitQueue};
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::{BlockingIpc, TCB_CALLER, TCB_REPLY};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE, TCB_VTABLE};
 use crate::state::kernel;
-#[cfg(not(feature = "mcs"))]
-use crate::types::PAddr;
-use crate::types::VSpaceWord;
+use crate::types::{PAddr, VSpaceWord};
+use cairn_abi::cap::CapRights;
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
 use cairn_abi::syscall::{SYS_CALL, SYS_REPLY_RECV};
 
@@ -158,6 +156,64 @@ fn invoked_cap(t: TcbRef, cptr: u64) -> Option<CapWords> {
     lookup_fast(root, cptr)
 }
 
+/// The opening guards of a Call, the same in both configurations: a
+/// short message, an endpoint cap with Write and Grant or GrantReply, and
+/// a receiver waiting on it. Yields the endpoint's queue, its threads
+/// (`q`, whose first is `dest`), the cap's badge, and `dest`.
+#[inline(always)]
+fn call_guards(cur_ref: TcbRef, cur: &Tcb, cptr: u64, info: MessageInfo) -> Option<CallGuards> {
+    if !short_message(cur, info) {
+        return None;
+    }
+    let (ptr, badge, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
+    if !rights.write() || !(rights.grant() || rights.grant_reply()) {
+        return None;
+    }
+    let ep = &EndpointRef::new(ptr).get().queue;
+    if ep.state() != EndpointState::Recv {
+        return None;
+    }
+    let q = ep.tcbs();
+    let dest = q.first()?;
+    Some(CallGuards { ep, q, badge, dest })
+}
+
+/// What [`call_guards`] found.
+struct CallGuards {
+    ep: &'static WaitQueue<EndpointState>,
+    q: TcbQueue,
+    badge: u64,
+    dest: TcbRef,
+}
+
+/// The opening guards of a ReplyRecv, the same in both configurations: a
+/// short message, an endpoint cap with Read, no sender waiting on it and
+/// no signal pending on the caller's bound notification. Yields the
+/// endpoint's address, queue and the cap's rights.
+#[inline(always)]
+fn reply_recv_guards(
+    cur_ref: TcbRef,
+    cur: &Tcb,
+    cptr: u64,
+    info: MessageInfo,
+) -> Option<(PAddr, &'static WaitQueue<EndpointState>, CapRights)> {
+    if !short_message(cur, info) {
+        return None;
+    }
+    let (ptr, _, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
+    let ep = &EndpointRef::new(ptr).get().queue;
+    if !rights.read() || ep.state() == EndpointState::Send {
+        return None;
+    }
+    let bound = cur.bound_notification();
+    if bound != 0
+        && NotificationRef::new(PAddr(bound)).get().queue.state() == NotificationState::Active
+    {
+        return None;
+    }
+    Some((ptr, ep, rights))
+}
+
 /// Whether the scheduler would switch from `cur` straight to `to`, and the
 /// address space `w` it runs on, if that is the active one or the one
 /// installed before it: both are known to be registered for their ASIDs
@@ -223,19 +279,12 @@ fn deliver_and_switch(
 #[inline]
 fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let cur = cur_ref.get();
-    if !short_message(cur, info) {
-        return None;
-    }
-    let (ptr, badge, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
-    if !rights.write() || !(rights.grant() || rights.grant_reply()) {
-        return None;
-    }
-    let ep = &EndpointRef::new(ptr).get().queue;
-    if ep.state() != EndpointState::Recv {
-        return None;
-    }
-    let mut q = ep.tcbs();
-    let dest_ref = q.first()?;
+    let CallGuards {
+        ep,
+        mut q,
+        badge,
+        dest: dest_ref,
+    } = call_guards(cur_ref, cur, cptr, info)?;
     let dest = dest_ref.get();
     let caller_slot = Tcb::slot(dest_ref, TCB_CALLER);
     if !caller_slot.get().words().is_null() {
@@ -264,20 +313,7 @@ fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
 #[inline]
 fn reply_recv(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let cur = cur_ref.get();
-    if !short_message(cur, info) {
-        return None;
-    }
-    let (ptr, _, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
-    let ep = &EndpointRef::new(ptr).get().queue;
-    if !rights.read() || ep.state() == EndpointState::Send {
-        return None;
-    }
-    let bound = cur.bound_notification();
-    if bound != 0
-        && NotificationRef::new(PAddr(bound)).get().queue.state() == NotificationState::Active
-    {
-        return None;
-    }
+    let (ptr, ep, rights) = reply_recv_guards(cur_ref, cur, cptr, info)?;
     let caller_slot = Tcb::slot(cur_ref, TCB_CALLER);
     let Some((tcb, false, _)) = caller_slot.get().words().reply() else {
         return None;

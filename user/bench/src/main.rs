@@ -21,6 +21,8 @@ mod revoke;
 mod server;
 mod sync;
 mod threads;
+#[cfg(sel4_mcs)]
+mod timeout;
 
 use cairn_rt::println;
 use sel4::BootInfo;

@@ -70,6 +70,12 @@ pub fn equip(
         .map_err(|e| Failed("SchedContext_Bind", e))
 }
 
+/// MCS: the SchedContext [`equip`] gave the latest partner.
+#[cfg(sel4_mcs)]
+pub fn sched_context() -> sel4::SchedContext {
+    sel4::SchedContext::from_bits(SC.load(Ordering::Relaxed))
+}
+
 /// MCS: BootInfo's SchedControl cap.
 #[cfg(sel4_mcs)]
 pub fn sched_control(bi: &sel4::BootInfo) -> sel4::SchedControl {

@@ -259,6 +259,7 @@ pub fn run(bi: &BootInfo, room: &mut Room) -> Result<ImageSpace, Failed> {
     {
         signal_passive(bi, room)?;
         consumed();
+        crate::timeout::run(bi, room)?;
     }
     Ok(space)
 }
