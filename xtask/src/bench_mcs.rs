@@ -22,11 +22,10 @@ use crate::harness::TestResult;
 use crate::qemu::Captured;
 
 /// The MCS-only cases (`--profile` accepts them with `--config mcs=on`).
-pub const CASES: [&str; 4] = [
+pub const CASES: [&str; 3] = [
     "call-reply-recv-0-same-as-active",
     "signal-passive",
     "sched-context-consumed",
-    "timeout-fault",
 ];
 
 /// Upper bounds of the MCS figures (`<record>/<op>`: the median of an
