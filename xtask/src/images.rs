@@ -246,10 +246,13 @@ pub const TEST_IMAGES: &[TestImage] = &[
     },
     TestImage {
         // A system on the MCS kernel (examples/mcs.system): a client on a
-        // 5 ms / 10 ms budget calls a passive server that the monitor made
+        // 50 ms / 100 ms budget calls a passive server that the monitor made
         // passive after its init (its SchedContext moved from its thread to
         // its notification), notifies it, then a round-robin PD faults on
-        // purpose for the monitor to report; ender (priority 1) halts.
+        // purpose for the monitor to report; a child faults and runs out
+        // of budget, and its parent restarts it after each (user/pds/
+        // supervisor, worker); a PD spins past its budget and the monitor,
+        // its timeout handler, reports it; ender (priority 1) halts.
         name: "system-mcs",
         root: RootTask::System("examples/mcs.system"),
         config: "mcs=on",
@@ -259,7 +262,9 @@ pub const TEST_IMAGES: &[TestImage] = &[
             "client: the passive server answered 3 calls (42, 43, 44)",
             "server: notified on channel 0 after 3 calls",
             "monitor: 'faulter' faulted: VM fault at address 0x2000000",
-            "ender: notified on channel 0, halting",
+            "supervisor: worker restarted after a VM fault and after a timeout fault, and runs again",
+            "monitor: 'spinner' ran out of budget",
+            "ender: notified on all 2 channels, halting",
         ]),
         input: None,
         // Seconds when it works; this only bounds a hang.

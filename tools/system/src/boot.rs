@@ -10,7 +10,7 @@
 //! and decides which of the loader's own caps may be deleted at the end.
 //! The loader only places objects in untyped memory and invokes.
 //!
-//! Format (version 2), all words little-endian `u64`:
+//! Format (version 3), all words little-endian `u64`:
 //! `MAGIC, VERSION, flags, n_objects, n_steps, data_len`, then per object
 //! `kind, size_bits, extra` (`extra`: the IRQ number of an `irq`, the
 //! physical address of a frame of device memory, else [`NONE`]), then the steps (an opcode and its operands, see [`Step`]),
@@ -26,7 +26,7 @@ use crate::capdl::{Kind, ObjId, Rights, Spec, Target};
 
 /// `"CAIRNSYS"` read as a little-endian word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 /// Flag: the loader prints what it creates.
 pub const FLAG_VERBOSE: u64 = 1;
 /// No value (an optional operand).
@@ -74,6 +74,9 @@ pub mod op {
     /// `sc, budget, period, extra_refills, badge`:
     /// `SchedControl_ConfigureFlags` (MCS; times in µs), before any `TCB`.
     pub const SC_CONFIG: u64 = 9;
+    /// `tcb, ep, rights, badge`: `TCB_SetTimeoutEndpoint` with a cap to
+    /// `ep` of those rights and badge (MCS; after the thread's `TCB`).
+    pub const TIMEOUT_EP: u64 = 10;
 }
 
 /// A program to load into a PD: the TCB it runs in, its ELF file and
@@ -379,6 +382,11 @@ pub fn serialise_with_files(
             fault_rights,
             fault_badge,
         ]);
+        if let Some(c) = get(slot::TEMP_FAULT_EP)? {
+            let ep = target(&out, &c.target)?;
+            out.steps
+                .extend([op::TIMEOUT_EP, me, ep, rights_word(c.rights), c.badge]);
+        }
         if t.resume.unwrap_or(true) {
             starts.push(me);
         }
@@ -474,6 +482,7 @@ fn renumber(steps: &mut [u64], new: &[u64]) {
             op::MINT => &[1, 3],
             op::BIND_IRQ => &[1, 2],
             op::TCB => &[1, 2, 4, 5, 11, 13, 14],
+            op::TIMEOUT_EP => &[1, 2],
             _ => &[1],
         };
         for &o in objs {
@@ -496,6 +505,7 @@ pub fn operands(op: u64) -> usize {
         op::BIND_IRQ => 4,
         op::TCB => 16,
         op::SC_CONFIG => 5,
+        op::TIMEOUT_EP => 4,
         _ => 1,
     }
 }

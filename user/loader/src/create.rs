@@ -81,7 +81,7 @@ impl fmt::Display for LoadError {
             LoadError::TooManyVSpaces => write!(f, "more than {MAX_VSPACES} address spaces"),
             LoadError::NeedsMcs { index } => write!(
                 f,
-                "object {index}: scheduling contexts and reply objects need the MCS kernel (--config mcs=on)"
+                "object {index}: scheduling contexts, reply objects and timeout handlers need the MCS kernel (--config mcs=on)"
             ),
             LoadError::Kernel { what, index, err } => write!(f, "{what} (object {index}): {err}"),
         }
@@ -390,6 +390,12 @@ fn one(l: &mut Loader, step: Step) -> Result<(), LoadError> {
             extra_refills,
             badge,
         } => configure_sc(l, sc, budget, period, extra_refills, badge),
+        Step::TimeoutEp {
+            tcb,
+            ep,
+            rights,
+            badge,
+        } => timeout_ep(l, tcb, ep, rights, badge),
         Step::Start(_) | Step::Drop(_) => Ok(()),
     }
 }
@@ -464,6 +470,36 @@ fn configure_sc(
 fn configure_sc(l: &mut Loader, sc: u64, _: u64, _: u64, _: u64, _: u64) -> Result<(), LoadError> {
     let _ = l;
     Err(LoadError::NeedsMcs { index: sc as usize })
+}
+
+/// `TCB_SetTimeoutEndpoint` with a cap minted (badge, rights) into the
+/// scratch slot, which the TCB's timeout-handler slot copies; the
+/// scratch cap is deleted after.
+#[cfg(sel4_mcs)]
+fn timeout_ep(l: &mut Loader, tcb: u64, ep: u64, rights: u64, badge: u64) -> Result<(), LoadError> {
+    l.root
+        .mint(
+            l.scratch,
+            FULL,
+            l.root,
+            l.slot(ep),
+            FULL,
+            CapRights(rights & CapRights::ALL.0),
+            badge,
+        )
+        .map_err(kernel("CNode_Mint (timeout handler)", ep))?;
+    let r = Tcb(CPtr(l.slot(tcb))).set_timeout_endpoint(CPtr(l.scratch));
+    let _ = l.root.delete(l.scratch, FULL);
+    r.map_err(kernel("TCB_SetTimeoutEndpoint", tcb))
+}
+
+/// The classic kernel has no timeout handlers.
+#[cfg(not(sel4_mcs))]
+fn timeout_ep(l: &mut Loader, tcb: u64, _: u64, _: u64, _: u64) -> Result<(), LoadError> {
+    let _ = l;
+    Err(LoadError::NeedsMcs {
+        index: tcb as usize,
+    })
 }
 
 /// Configures one thread (not yet resumed).

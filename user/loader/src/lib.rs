@@ -15,7 +15,7 @@
 /// `"CAIRNSYS"` as a little-endian word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
 /// The format version this loader reads.
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 /// Header flag: print what is created.
 pub const FLAG_VERBOSE: u64 = 1;
 /// An absent optional operand.
@@ -198,6 +198,18 @@ pub enum Step {
         /// The badge of its timeout faults.
         badge: u64,
     },
+    /// MCS: `TCB_SetTimeoutEndpoint` of `tcb` with a cap to `ep` of
+    /// `rights` and `badge`.
+    TimeoutEp {
+        /// The thread.
+        tcb: u64,
+        /// The endpoint of its timeout handler cap.
+        ep: u64,
+        /// The cap's rights word.
+        rights: u64,
+        /// The cap's badge.
+        badge: u64,
+    },
 }
 
 /// What is wrong with an input.
@@ -253,6 +265,7 @@ fn operands(op: u64) -> Option<usize> {
         6 => 16,
         7 | 8 => 1,
         9 => 5,
+        10 => 4,
         _ => return None,
     })
 }
@@ -450,6 +463,12 @@ fn decode(opcode: u64, o: &[u64; 16]) -> Step {
             extra_refills: o[3],
             badge: o[4],
         },
+        10 => Step::TimeoutEp {
+            tcb: o[0],
+            ep: o[1],
+            rights: o[2],
+            badge: o[3],
+        },
         _ => Step::Drop(o[0]),
     }
 }
@@ -523,6 +542,10 @@ fn check(spec: &Spec, step: &Step) -> Result<(), FormatError> {
         }
         Step::Start(t) => is(t, Kind::Tcb),
         Step::ScConfig { sc, .. } => is(sc, Kind::SchedContext),
+        Step::TimeoutEp { tcb, ep, .. } => {
+            is(tcb, Kind::Tcb)?;
+            is(ep, Kind::Endpoint)
+        }
         Step::Drop(o) => spec.kind_of(o).map(|_| ()).ok_or(FormatError::Operand(0)),
     }
 }

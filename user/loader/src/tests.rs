@@ -195,3 +195,35 @@ fn reads_scheduling_contexts_and_mcs_threads() {
         FormatError::Operand(0)
     );
 }
+
+/// A thread's timeout handler (MCS): a TCB and an endpoint, the cap's
+/// rights and badge; anything else in either place is refused, and so is
+/// a step cut short.
+#[test]
+fn reads_timeout_handlers() {
+    const TCB: [u64; 3] = [3, 0, NONE];
+    const EP: [u64; 3] = [1, 0, NONE];
+    let objs = [TCB, EP, [2, 0, NONE]];
+    let s = spec(&objs, &[10, 0, 1, 9, 1 << 62], b"");
+    let s = Spec::parse(&s).unwrap();
+    assert_eq!(
+        s.steps().next().unwrap().unwrap(),
+        Step::TimeoutEp {
+            tcb: 0,
+            ep: 1,
+            rights: 9,
+            badge: 1 << 62
+        }
+    );
+    // A notification is no timeout handler; an endpoint is no thread.
+    for (tcb, ep) in [(0, 2), (1, 1), (0, 3)] {
+        assert_eq!(
+            Spec::parse(&spec(&objs, &[10, tcb, ep, 9, 1], b"")).unwrap_err(),
+            FormatError::Operand(0)
+        );
+    }
+    assert_eq!(
+        Spec::parse(&spec(&objs, &[10, 0, 1, 9], b"")).unwrap_err(),
+        FormatError::Length
+    );
+}

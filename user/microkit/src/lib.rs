@@ -64,10 +64,77 @@ pub const FAULT_BADGE: u64 = 1 << 62;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Child(u64);
 
+/// Where a PD built on the SDK starts: the link script
+/// (`DEP_CAIRN_MICROKIT_LINK_LD`) puts `_start` first at 0x10000.
+pub const ENTRY: u64 = 0x10000;
+/// The stack pointer a PD starts with (`cairn_system::layout::STACK_TOP`).
+pub const STACK_TOP: u64 = 0x3f_ffff_d000;
+/// The IPC buffer's address, `a0` at start (`layout::IPC_BUFFER_VADDR`).
+pub const IPC_BUFFER_VADDR: u64 = 0x3f_ffff_e000;
+/// The parent's cap to child `id`'s TCB is in slot `BASE_CHILD_TCB + id`
+/// (`layout::BASE_CHILD_TCB`).
+pub const BASE_CHILD_TCB: u64 = 202;
+/// Registers `seL4_TCB_WriteRegisters` writes for a restart: pc to a0,
+/// in `seL4_UserContext` order.
+const REGS_TO_A0: u64 = 17;
+
 impl Child {
+    /// The child with this id, if it is one (ids 0 to 61).
+    pub const fn new(id: u64) -> Option<Child> {
+        if id <= 61 {
+            Some(Child(id))
+        } else {
+            None
+        }
+    }
+
     /// The id.
     pub const fn index(self) -> u64 {
         self.0
+    }
+
+    /// The child's TCB, held by its parent (Microkit's layout).
+    pub const fn tcb(self) -> sel4::Tcb {
+        sel4::Tcb(CPtr(BASE_CHILD_TCB + self.0))
+    }
+
+    /// Restarts the child from its beginning ([`ENTRY`], its start-up
+    /// stack pointer and IPC buffer), as a new run of its program; its
+    /// memory is left as it is (variables keep their values, as with
+    /// Microkit's `microkit_pd_restart`). A child stopped in a fault
+    /// gives up the fault: the parent's [`Handler::fault`] then returns
+    /// `None` (no reply). Errors are the kernel's (`TCB_WriteRegisters`).
+    pub fn restart(self) -> Result<(), sel4::Error> {
+        self.restart_at(ENTRY)
+    }
+
+    /// Restarts the child at `entry` (Microkit's `microkit_pd_restart`),
+    /// with its start-up stack pointer and IPC buffer.
+    pub fn restart_at(self, entry: u64) -> Result<(), sel4::Error> {
+        let mut regs = sel4::UserContext {
+            pc: entry,
+            sp: STACK_TOP,
+            ..sel4::UserContext::default()
+        };
+        regs.a[0] = IPC_BUFFER_VADDR;
+        self.tcb().write_registers(true, 0, REGS_TO_A0, &regs)
+    }
+
+    /// Stops the child (`TCB_Suspend`; Microkit's `microkit_pd_stop`).
+    pub fn stop(self) -> Result<(), sel4::Error> {
+        self.tcb().suspend()
+    }
+}
+
+/// Whether a fault message is a timeout fault (MCS: a budget ran out; the
+/// classic kernel raises none, and its label 5 is a VM fault).
+pub fn is_timeout_fault(msg: &Message) -> bool {
+    #[cfg(sel4_mcs)]
+    return msg.label() == sel4::abi::fault::TIMEOUT;
+    #[cfg(not(sel4_mcs))]
+    {
+        let _ = msg;
+        false
     }
 }
 
@@ -88,8 +155,12 @@ pub trait Handler {
     }
 
     /// Child `child` faulted; `msg` is seL4's fault message (its label
-    /// the fault type, `sel4::abi::fault`). `Some(reply)` resumes the
-    /// child with that reply; the default, `None`, leaves it stopped.
+    /// the fault type, `sel4::abi::fault`; under MCS a child whose budget
+    /// is less than its period also sends its timeout faults here, label
+    /// `TIMEOUT`). `Some(reply)` resumes the child with that reply (for a
+    /// timeout fault, `Message::empty(0)` lets it go on at its next
+    /// release); the default, `None`, leaves it stopped, and so does
+    /// [`Child::restart`] followed by `None`.
     fn fault(&mut self, child: Child, msg: &Message) -> Option<Message> {
         let _ = (child, msg);
         None

@@ -303,6 +303,12 @@ impl Builder {
                     // MCS as a cap in the TCB (`fault_ep_slot`).
                     if config.mcs {
                         self.put(&me.tcb, slot::FAULT_EP, fault.clone());
+                        // Its timeout faults go to the parent too, with
+                        // the same badge: the SDK's `fault` tells them by
+                        // their label.
+                        if pd.can_time_out() {
+                            self.put(&me.tcb, slot::TEMP_FAULT_EP, fault.clone());
+                        }
                     } else {
                         self.set_fault_ep(&me.tcb, layout::FAULT_EP);
                     }

@@ -67,6 +67,15 @@ pub struct Pd {
     pub setvar_id: Option<String>,
 }
 
+impl Pd {
+    /// Whether the kernel can raise a timeout fault for this PD (MCS): its
+    /// budget is less than its period (seL4 raises none on a round-robin
+    /// context, budget = period), so it gets a timeout handler.
+    pub fn can_time_out(&self) -> bool {
+        self.sched.is_some_and(|s| s.budget < s.period)
+    }
+}
+
 /// MCS scheduling parameters, in µs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sched {

@@ -21,7 +21,10 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
     let loaded = load();
     let system = loaded.system.as_ref().unwrap();
     let names = monitor_names(system).unwrap();
-    assert_eq!(names, b"server\0client\0faulter\0ender\0");
+    assert_eq!(
+        names,
+        b"server\0client\0faulter\0supervisor\0worker\0spinner\0ender\0"
+    );
     let p = elf(0x10000, &[(0x10000, 5, b"x", 1)]);
     // The monitor's program with its names table in .bss.
     let m = elf_with_symbols(
@@ -49,18 +52,19 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
     let of = |code: u64| input.steps.iter().filter(move |s| s[0] == code);
     let kind_of = |i: u64| input.objects[i as usize][0];
 
-    // Five scheduling contexts of 2^8 bytes (four PDs and the monitor)
-    // and five reply objects.
+    // Eight scheduling contexts of 2^8 bytes (seven PDs and the monitor)
+    // and eight reply objects.
     let count = |k: u64| input.objects.iter().filter(|o| o[0] == k).count();
-    assert_eq!((count(kind::SCHED_CONTEXT), count(kind::REPLY)), (5, 5));
+    assert_eq!((count(kind::SCHED_CONTEXT), count(kind::REPLY)), (8, 8));
     assert!(input
         .objects
         .iter()
         .filter(|o| o[0] == kind::SCHED_CONTEXT)
         .all(|o| o[1] == 8));
     // Configured before any thread: budget, period, no extra refills, the
-    // PD's index as badge (server 1000/1000 by default, client 5000/10000,
-    // faulter and ender 1000/1000, the monitor's round robin with badge 0).
+    // PD's index as badge (1000/1000 by default, client 50000/100000,
+    // worker 5000/50000, spinner 1000/100000, the monitor's round robin
+    // with badge 0).
     let first_tcb = input.steps.iter().position(|s| s[0] == op::TCB).unwrap();
     let last_sc = input
         .steps
@@ -79,24 +83,73 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
             (1000, 1000, 0, 0),
             (1000, 1000, 0, 2),
             (1000, 1000, 0, 3),
-            (5000, 10_000, 0, 1)
+            (1000, 1000, 0, 6),
+            (1000, 100_000, 0, 5),
+            (5000, 50_000, 0, 4),
+            (50_000, 100_000, 0, 1),
         ]
     );
-    // Every thread binds one; each PD's fault handler is the monitor's
-    // endpoint with W+P (1 | 8) and badge index + 1; the monitor has none.
-    // No classic fault cptr.
+    // Every thread binds one; each top-level PD's fault handler is the
+    // monitor's endpoint with W+P (1 | 8) and badge index + 1, the child
+    // worker's its parent's with badge 2^62 + its id 0; the monitor has
+    // none. No classic fault cptr.
     let tcbs: Vec<_> = of(op::TCB).collect();
-    assert_eq!(tcbs.len(), 5);
+    assert_eq!(tcbs.len(), 8);
     for t in &tcbs {
         assert_eq!(kind_of(t[13]), kind::SCHED_CONTEXT);
         assert_eq!(t[12], 0);
     }
     let faults: Vec<_> = tcbs.iter().map(|t| (t[15], t[16])).collect();
-    assert_eq!(faults, [(9, 1), (9, 2), (9, 3), (9, 4), (0, 0)]);
+    let child = layout::FAULT_BADGE;
+    assert_eq!(
+        faults,
+        [
+            (9, 1),
+            (9, 2),
+            (9, 3),
+            (9, 4),
+            (9, child),
+            (9, 6),
+            (9, 7),
+            (0, 0)
+        ]
+    );
     let monitor_ep = tcbs[0][14];
     assert_eq!(kind_of(monitor_ep), kind::ENDPOINT);
-    assert!(tcbs[..4].iter().all(|t| t[14] == monitor_ep));
-    assert_eq!(tcbs[4][14], NONE);
+    let top = [0, 1, 2, 3, 5, 6];
+    assert!(top.iter().all(|&i| tcbs[i][14] == monitor_ep));
+    let supervisor_ep = tcbs[4][14];
+    assert_eq!(kind_of(supervisor_ep), kind::ENDPOINT);
+    assert_ne!(supervisor_ep, monitor_ep);
+    assert_eq!(tcbs[7][14], NONE);
+
+    // Timeout handlers: exactly the PDs whose budget is less than their
+    // period (client, worker, spinner), each the same cap as its fault
+    // handler (the worker's is its parent's endpoint), set after its
+    // thread is configured and before any thread starts.
+    let timeouts: Vec<_> = of(op::TIMEOUT_EP)
+        .map(|s| (s[1], s[2], s[3], s[4]))
+        .collect();
+    assert_eq!(
+        timeouts,
+        [
+            (tcbs[1][1], monitor_ep, 9, 2),
+            (tcbs[4][1], supervisor_ep, 9, child),
+            (tcbs[5][1], monitor_ep, 9, 6),
+        ]
+    );
+    let at = |code: u64, tcb: u64| {
+        input
+            .steps
+            .iter()
+            .position(|s| s[0] == code && s[1] == tcb)
+            .unwrap()
+    };
+    let first_start = input.steps.iter().position(|s| s[0] == op::START).unwrap();
+    for (tcb, ..) in &timeouts {
+        assert!(at(op::TCB, *tcb) < at(op::TIMEOUT_EP, *tcb));
+        assert!(at(op::TIMEOUT_EP, *tcb) < first_start);
+    }
 
     // The passive server: its cap to the monitor in slot 9 (W, badge
     // 2^63 | 1); the monitor holds its SC, TCB and notification at 16..18.
@@ -106,7 +159,7 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
     let server_sc = tcbs[0][13];
     let server_tcb = tcbs[0][1];
     let server_ntfn = tcbs[0][11];
-    let monitor_cnode = tcbs[4][2];
+    let monitor_cnode = tcbs[7][2];
     for (slot, obj) in [(16, server_sc), (17, server_tcb), (18, server_ntfn)] {
         let m = mint(slot, obj).unwrap_or_else(|| panic!("slot {slot}"));
         assert_eq!(m[1], monitor_cnode);
@@ -135,7 +188,7 @@ fn mcs_systems_configure_and_bind_scheduling_contexts() {
             .iter()
             .filter(|&&o| kind_of(o) == kind::REPLY)
             .count(),
-        5
+        8
     );
 
     // The names table: patched into the monitor's .bss tail.

@@ -1,4 +1,4 @@
-//! `client` of examples/mcs.system (priority 100, 5 ms every 10 ms):
+//! `client` of examples/mcs.system (priority 100, 50 ms every 100 ms):
 //! calls the passive `server` three times (41, 42, 43 → 42, 43, 44),
 //! notifies it, then tells `faulter` to fault on purpose.
 #![no_std]

@@ -2,22 +2,40 @@
 //! its system, so when it is notified it gets the processor only after
 //! every other PD (and the monitor) has done what it had to; then it
 //! halts the machine (`seL4_DebugHalt`), so that the QEMU test ends.
+//!
+//! With several channels it waits for all of them: ids 0 to the one its
+//! highest channel end's `setvar_id="last_channel"` names (0 without
+//! it). PDs on a budget wait for their release now and then, and ender
+//! runs then too; a notification from each of them is what says they
+//! are done.
 #![no_std]
 #![no_main]
 
-use cairn_microkit::{println, protection_domain, sel4, Channel, Handler};
+use cairn_microkit::{println, protection_domain, sel4, setvar, Channel, Handler};
 
-struct Ender;
+setvar!(LAST = "last_channel");
+
+struct Ender {
+    /// Bit `i`: notified on channel `i`.
+    heard: u64,
+}
 
 impl Handler for Ender {
     fn notified(&mut self, channel: Channel) {
-        println!("ender: notified on channel {}, halting", channel.index());
-        sel4::debug::halt();
+        if channel.index() <= 61 {
+            self.heard |= 1 << channel.index();
+        }
+        let last = LAST.get().min(61);
+        let all = (2u64 << last) - 1;
+        if self.heard & all == all {
+            println!("ender: notified on all {} channels, halting", last + 1);
+            sel4::debug::halt();
+        }
     }
 }
 
 fn init() -> Ender {
-    Ender
+    Ender { heard: 0 }
 }
 
 protection_domain!(init);

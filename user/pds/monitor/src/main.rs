@@ -6,6 +6,9 @@
 //!   badged with the PD's index + 1): it prints the PD's name, from the
 //!   table the image builder writes into `__cairn_monitor_names`, and
 //!   the fault, and leaves the PD stopped, as Microkit's monitor does;
+//! - under MCS, the timeout fault of a top-level PD whose budget is less
+//!   than its period: it prints that the PD ran out of budget and lets
+//!   it go on at its next release;
 //! - under MCS, a passive PD's word that its `init` is done (the badge
 //!   has the top bit): it unbinds the PD's scheduling context from the
 //!   PD's thread, binds it to the PD's notification, and checks with the
@@ -135,16 +138,45 @@ fn recv() -> (u64, Message) {
     sel4::syscall::recv(INPUT)
 }
 
+/// Answers the timeout fault just received with an empty message of
+/// label 0, which lets the PD go on where it was once its budget is
+/// replenished (seL4 then puts it in the release queue), then waits.
+#[cfg(sel4_mcs)]
+fn resume_and_recv() -> (u64, Message) {
+    sel4::syscall::mcs::reply_recv_msg(INPUT, &Message::empty(0), REPLY)
+}
+
+/// The classic kernel raises no timeout faults.
+#[cfg(not(sel4_mcs))]
+fn resume_and_recv() -> (u64, Message) {
+    recv()
+}
+
 fn main() {
+    let (mut badge, mut msg) = recv();
     loop {
-        let (badge, msg) = recv();
         if badge & PASSIVE_BADGE != 0 {
             make_passive(badge & !PASSIVE_BADGE);
+        } else if cairn_microkit::is_timeout_fault(&msg) {
+            // Only a PD whose budget is less than its period has the
+            // monitor as its timeout handler (the tool's rule): it is
+            // told, and the PD goes on at its release, as it would
+            // without a handler.
+            with_name(badge, |name| {
+                println!(
+                    "monitor: '{name}' ran out of budget ({} us consumed)",
+                    // seL4_Timeout_Consumed.
+                    msg.mr(1)
+                )
+            });
+            (badge, msg) = resume_and_recv();
+            continue;
         } else {
             // The PD stays stopped: no reply (under MCS the next receive
             // takes the reply object from it).
             report(badge, &msg);
         }
+        (badge, msg) = recv();
     }
 }
 

@@ -84,6 +84,12 @@ pub(super) fn add(b: &mut Builder, system: &System, pds: &[PdObjects], config: C
             // TCB under MCS; in the CNode either way.
             if config.mcs {
                 b.put(&me.tcb, slot::FAULT_EP, fault.clone());
+                // A PD whose budget can run out tells the monitor too
+                // (same badge; the label says timeout), which reports it
+                // and lets the PD go on at its next release.
+                if pd.can_time_out() {
+                    b.put(&me.tcb, slot::TEMP_FAULT_EP, fault.clone());
+                }
             } else {
                 b.set_fault_ep(&me.tcb, layout::FAULT_EP);
             }
