@@ -273,6 +273,20 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // A kernel without debug output (examples/quiet.system): the
+        // monitor reports a PD's fault through the UART it writes itself,
+        // and ender ends the run through QEMU's test device.
+        name: "system-quiet",
+        root: RootTask::System("examples/quiet.system"),
+        config: "debug=off",
+        machine: Machine::Virt,
+        expect: Expect::SuccessWith("monitor: 'crasher' faulted: VM fault at address 0x2000000"),
+        input: None,
+        // Under a second when it works; this only bounds a hang.
+        timeout: Duration::from_secs(20),
+        under_mcs: false,
+    },
+    TestImage {
         // A CapDL spec as input (examples/filled.cdl): a thread whose code
         // page the image builder fills from a file by the spec's `fill`
         // entry; it prints a line and halts.

@@ -28,6 +28,12 @@ pub fn loader(
     verbose: bool,
 ) -> Result<PathBuf, String> {
     let shown = file.display().to_string();
+    if verbose && !cfg.debug {
+        return Err(
+            "--loader-debug needs the debug kernel (debug=on): the loader prints through seL4_DebugPutChar"
+                .into(),
+        );
+    }
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let config = cairn_system::Config { mcs: cfg.mcs };
     let loaded =
@@ -79,14 +85,19 @@ pub fn loader(
             &pd.program_image,
             &bytes,
         ));
-        let setvars = cairn_system::boot::setvars(system, i);
+        let mut setvars = cairn_system::boot::setvars(system, i);
+        if !cfg.debug {
+            setvars.extend(cairn_system::boot::quiet(&bytes));
+        }
         elfs.push((format!("tcb_{}", pd.name), bytes, setvars, Vec::new()));
     }
     let monitor = std::fs::read(&built[MONITOR])
         .map_err(|e| format!("the monitor's program {}: {e}", built[MONITOR].display()))?;
     let names = cairn_system::boot::monitor_names(system).map_err(|e| format!("{shown}: {e}"))?;
     let blobs = vec![(cairn_system::layout::MONITOR_NAMES.to_string(), names)];
-    elfs.push((format!("{MONITOR}_tcb"), monitor, Vec::new(), blobs));
+    // The monitor prints through the UART itself (debug=off too).
+    let setvars = cairn_system::boot::monitor_setvars(system);
+    elfs.push((format!("{MONITOR}_tcb"), monitor, setvars, blobs));
     if !diags.is_empty() {
         diags.sort_by_key(|d| d.pos);
         return Err(cairn_system::diag::render(&diags));
@@ -116,8 +127,12 @@ fn write_and_build(
     let stem = file
         .file_stem()
         .map_or("system".into(), |s| s.to_string_lossy().into_owned());
+    let mut spec = spec.to_vec();
+    if !cfg.debug {
+        cairn_system::boot::set_flag(&mut spec, cairn_system::boot::FLAG_NO_DEBUG);
+    }
     let out = b.images_dir()?.join(format!("{stem}.spec"));
-    std::fs::write(&out, spec).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::write(&out, &spec).map_err(|e| format!("{}: {e}", out.display()))?;
     eprintln!(
         "xtask: {}: {} bytes of loader input",
         out.display(),

@@ -29,6 +29,19 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
 pub const VERSION: u64 = 3;
 /// Flag: the loader prints what it creates.
 pub const FLAG_VERBOSE: u64 = 1;
+/// Flag: the kernel has no debug system calls (`debug=off`): the loader
+/// prints nothing and skips its audit (`seL4_DebugCapIdentify`).
+pub const FLAG_NO_DEBUG: u64 = 2;
+
+/// Sets `flag` in the header of the loader's input `input` (as
+/// [`serialise`] wrote it).
+pub fn set_flag(input: &mut [u8], flag: u64) {
+    if let Some(w) = input.get_mut(16..24) {
+        let v = u64::from_le_bytes(w.try_into().unwrap_or([0; 8])) | flag;
+        w.copy_from_slice(&v.to_le_bytes());
+    }
+}
+
 /// No value (an optional operand).
 pub const NONE: u64 = u64::MAX;
 
@@ -94,7 +107,7 @@ pub struct Program<'a> {
 
 pub use crate::setvar::setvars;
 
-pub use crate::setvar::monitor_names;
+pub use crate::setvar::{monitor_names, monitor_setvars, quiet};
 
 /// Where each setvar symbol (and blob) of `p` is and the bytes it gets.
 fn patches(p: &Program) -> Result<Vec<(u64, Vec<u8>)>, String> {

@@ -206,5 +206,18 @@ pub fn monitor_cnode_bits(pds: usize) -> u8 {
 pub const MONITOR_NAMES: &str = "__cairn_monitor_names";
 /// Room for the names: 4 KiB.
 pub const MONITOR_NAMES_BYTES: usize = 4096;
+/// The physical address of QEMU `virt`'s UART (an NS16550A), where the
+/// monitor writes its reports itself: the kernel's `seL4_DebugPutChar`
+/// exists only in debug kernels.
+pub const UART_PADDR: u64 = 0x1000_0000;
+/// Where the monitor maps the page (or large page) holding the UART:
+/// 1 GiB, below every program and above the monitor's own (at 0x10000).
+pub const MONITOR_UART_VADDR: u64 = 0x4000_0000;
+/// The monitor's variable with the UART's address in its address space
+/// (the image builder writes it; 0: print through the kernel instead).
+pub const MONITOR_UART: &str = "__cairn_monitor_uart";
+/// The SDK's variable that silences `println!` (1: the kernel has no
+/// `seL4_DebugPutChar`, `debug=off`); the image builder writes it.
+pub const SDK_QUIET: &str = "__cairn_microkit_quiet";
 /// The SDK's variable that makes a PD passive (1) after `init`.
 pub const SDK_PASSIVE: &str = "__cairn_microkit_passive";

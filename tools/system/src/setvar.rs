@@ -161,6 +161,25 @@ pub fn check(file: &str, system: &System, pd: usize, program: &str, elf: &[u8]) 
     diags.into_sorted()
 }
 
+/// The monitor's 64-bit variables: the UART's address in its address
+/// space ([`crate::layout::MONITOR_UART`]), where it prints itself.
+pub fn monitor_setvars(system: &System) -> Vec<(String, u64)> {
+    vec![(
+        crate::layout::MONITOR_UART.to_string(),
+        crate::capdl::build::monitor_uart_vaddr(system),
+    )]
+}
+
+/// What a program gets on a kernel without `seL4_DebugPutChar`
+/// (`debug=off`): the SDK's [`crate::layout::SDK_QUIET`] set to 1 if it
+/// has the variable (a program that never prints through the SDK has
+/// none, and needs none).
+pub fn quiet(elf: &[u8]) -> Option<(String, u64)> {
+    variable(elf, crate::layout::SDK_QUIET)
+        .ok()
+        .map(|_| (crate::layout::SDK_QUIET.to_string(), 1))
+}
+
 /// The monitor's table of PD names ([`crate::layout::MONITOR_NAMES`]):
 /// each name and a zero byte, in `system.pds` order (badge 1 first).
 pub fn monitor_names(system: &System) -> Result<Vec<u8>, String> {

@@ -202,6 +202,10 @@ pub fn create(spec: &Spec, bootinfo: &BootInfo) -> Result<(), LoadError> {
         }
     }
     cleanup(&l, &pool, bootinfo);
+    if !spec.debug {
+        // No seL4_DebugCapIdentify to audit with (debug=off).
+        return Ok(());
+    }
     audit(&l, bootinfo.cnode_size_bits())
 }
 

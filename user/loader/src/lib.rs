@@ -18,6 +18,8 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
 pub const VERSION: u64 = 3;
 /// Header flag: print what is created.
 pub const FLAG_VERBOSE: u64 = 1;
+/// Flag: the kernel has no debug system calls: print nothing, no audit.
+pub const FLAG_NO_DEBUG: u64 = 2;
 /// An absent optional operand.
 pub const NONE: u64 = u64::MAX;
 
@@ -238,6 +240,10 @@ pub enum FormatError {
 pub struct Spec<'a> {
     /// Print what is created.
     pub verbose: bool,
+    /// The kernel has its debug system calls (`seL4_DebugPutChar`,
+    /// `seL4_DebugCapIdentify`); without them the loader prints nothing
+    /// and does not audit itself.
+    pub debug: bool,
     objects: &'a [u8],
     steps: &'a [u8],
     /// The programs' bytes.
@@ -298,6 +304,7 @@ impl<'a> Spec<'a> {
         let data_start = words as usize;
         let spec = Spec {
             verbose: h(2)? & FLAG_VERBOSE != 0,
+            debug: h(2)? & FLAG_NO_DEBUG == 0,
             objects: bytes
                 .get(obj_start..steps_start)
                 .ok_or(FormatError::Length)?,

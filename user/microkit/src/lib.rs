@@ -193,12 +193,22 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
     }
 }
 
-/// Console output through `seL4_DebugPutChar`.
+/// 1 when the kernel has no `seL4_DebugPutChar` (`debug=off`;
+/// `layout::SDK_QUIET`, set by the image builder): [`println!`] then
+/// prints nothing, instead of a system call the kernel does not know
+/// (which would be a fault).
+#[export_name = "__cairn_microkit_quiet"]
+static QUIET: SetVar = SetVar::new();
+
+/// Console output through `seL4_DebugPutChar` (nothing on a kernel
+/// without it).
 pub struct DebugConsole;
 
 impl core::fmt::Write for DebugConsole {
     fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        sel4::debug::put_str(s);
+        if QUIET.get() == 0 {
+            sel4::debug::put_str(s);
+        }
         Ok(())
     }
 }

@@ -60,7 +60,8 @@ pub struct MemoryRegion {
 /// `memory_region!(pub SAMPLES = "samples", 0x1000);`.
 #[macro_export]
 macro_rules! memory_region {
-    ($vis:vis $name:ident = $symbol:literal, $size:expr) => {
+    ($(#[$attr:meta])* $vis:vis $name:ident = $symbol:literal, $size:expr) => {
+        $(#[$attr])*
         $vis static $name: $crate::MemoryRegion = {
             $crate::setvar!(VADDR = $symbol);
             $crate::MemoryRegion::new(&VADDR, $size)
@@ -119,6 +120,14 @@ impl MemoryRegion {
         let p = self.at(offset, 1) as *mut u8;
         // SAFETY: as in `read_u8`; a write to a read-only map is a fault
         // the kernel reports, not a write.
+        unsafe { p.write_volatile(value) }
+    }
+
+    /// Writes the aligned 32-bit word at `offset` (device registers of
+    /// that width).
+    pub fn write_u32(&self, offset: usize, value: u32) {
+        let p = self.at(offset, 4) as *mut u32;
+        // SAFETY: as in `write_u8`, and `at` checked the alignment.
         unsafe { p.write_volatile(value) }
     }
 

@@ -20,6 +20,7 @@ use crate::sdf::{Config, Map, Pd, System};
 use crate::{delivery, layout};
 
 mod monitor;
+pub use monitor::uart_vaddr as monitor_uart_vaddr;
 
 /// log2 of a small page.
 const PAGE_BITS: u64 = 12;

@@ -22,7 +22,54 @@
 use core::sync::atomic::{AtomicU8, Ordering};
 
 use cairn_microkit::sel4::{self, abi::fault, CPtr, Message};
-use cairn_microkit::{entry, println};
+use cairn_microkit::{entry, memory_region};
+
+/// The UART (an NS16550A), mapped by the tool at the address it writes
+/// here (`cairn_system::layout::MONITOR_UART`; 0: not mapped, print
+/// through the kernel). The monitor writes its reports there itself, so
+/// that they show on a kernel without `seL4_DebugPutChar` (`debug=off`)
+/// too, as Microkit's monitor has its own UART output.
+memory_region!(UART = "__cairn_monitor_uart", 8);
+/// Transmit holding register.
+const THR: usize = 0;
+/// Line status register, and its "transmit holding register empty" bit.
+const LSR: usize = 5;
+const LSR_THRE: u8 = 1 << 5;
+/// Polls of LSR before a byte is written anyway (a UART that never says
+/// it is ready must not hang the monitor).
+const READY_POLLS: u32 = 100_000;
+
+/// The monitor's console: the UART when it is mapped, else the kernel's
+/// debug console (through the SDK).
+struct Console;
+
+impl core::fmt::Write for Console {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        if UART.vaddr() == 0 {
+            cairn_microkit::_print(format_args!("{s}"));
+            return Ok(());
+        }
+        for b in s.bytes() {
+            let mut polls = 0;
+            while UART.read_u8(LSR) & LSR_THRE == 0 && polls < READY_POLLS {
+                polls += 1;
+            }
+            UART.write_u8(THR, b);
+        }
+        Ok(())
+    }
+}
+
+/// `println!` through [`Console`].
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        // Writing to the console cannot fail.
+        let _ = core::fmt::Write::write_fmt(
+            &mut Console,
+            format_args!("{}\n", format_args!($($arg)*)),
+        );
+    }};
+}
 
 /// The PDs' names, each followed by a zero byte, badge 1 first
 /// (`cairn_system::layout::MONITOR_NAMES`, 4096 bytes).

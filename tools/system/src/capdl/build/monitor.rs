@@ -60,6 +60,7 @@ pub(super) fn add(b: &mut Builder, system: &System, pds: &[PdObjects], config: C
     b.put(&tcb, slot::CSPACE, cnode_cap);
     b.put(&tcb, slot::VSPACE, Cap::to(&vspace));
     b.put(&cnode, layout::INPUT, Cap::to(&ep).rights(Rights::R));
+    uart(b, system, &vspace);
     if config.mcs {
         // Round robin (budget = period): it is always eligible, and runs
         // only for the moments a fault or a hand-over takes.
@@ -106,4 +107,54 @@ pub(super) fn add(b: &mut Builder, system: &System, pds: &[PdObjects], config: C
             b.put(&cnode, at + 2, Cap::to(&me.ntfn));
         }
     }
+}
+
+/// The frame holding the UART and its offset in it: a memory region of
+/// the description that covers [`layout::UART_PADDR`] (a PD's driver
+/// maps it: seL4 has one frame object per physical page, so the monitor
+/// maps the same one), else a page of its own, `monitor_uart`.
+fn uart_frame(system: &System) -> (String, u64, u64) {
+    for mr in &system.mrs {
+        let Some(p) = mr.phys_addr else { continue };
+        if (p..p + mr.size).contains(&layout::UART_PADDR) {
+            let i = (layout::UART_PADDR - p) / mr.page_size;
+            let offset = (layout::UART_PADDR - p) % mr.page_size;
+            let bits = u64::from(mr.page_size.trailing_zeros());
+            return (format!("frame_{}_{i}", mr.name), bits, offset);
+        }
+    }
+    (format!("{}_uart", layout::MONITOR), PAGE_BITS, 0)
+}
+
+/// The UART's address in the monitor's address space, which the image
+/// builder writes into its [`layout::MONITOR_UART`] variable.
+pub fn uart_vaddr(system: &System) -> u64 {
+    layout::MONITOR_UART_VADDR + uart_frame(system).2
+}
+
+/// Maps the UART into the monitor, uncached and read-write.
+fn uart(b: &mut Builder, system: &System, vspace: &ObjId) {
+    let (name, bits, _) = uart_frame(system);
+    let frame = ObjId::new(name.clone());
+    if !b.has(&frame) {
+        b.add(
+            name,
+            Kind::Frame {
+                size_bits: bits,
+                paddr: Some(layout::UART_PADDR),
+                fill: Vec::new(),
+            },
+        );
+    }
+    let cap = Cap {
+        uncached: true,
+        ..Cap::to(&frame).rights(Rights::RW)
+    };
+    b.map_page(
+        layout::MONITOR,
+        vspace,
+        layout::MONITOR_UART_VADDR,
+        bits,
+        cap,
+    );
 }
