@@ -294,8 +294,23 @@ fn verbose_is_a_header_flag() {
     // Without programs the TCBs have no ip: refused, by name.
     assert_eq!(b.unwrap_err(), "tcb_pong has no ip (and no program)");
     let p = elf(0x10000, &[(0x10000, 5, b"x", 1)]);
-    let b = serialise(&ping_spec(), &programs(&p, &p), true).unwrap();
+    let mut b = serialise(&ping_spec(), &programs(&p, &p), true).unwrap();
     assert_eq!(b[16], 1);
+    // debug=off: the image builder adds the no-debug flag, and sets the
+    // SDK's quiet variable in the programs that have one.
+    crate::boot::set_flag(&mut b, crate::boot::FLAG_NO_DEBUG);
+    assert_eq!(b[16], 1 | 2);
+    assert_eq!(&b[..8], b"CAIRNSYS");
+    let sdk = elf_with_symbols(
+        0x10000,
+        &[(0x10000, 5, b"x", 1), (0x11000, 6, b"", 0x1000)],
+        &[(crate::layout::SDK_QUIET, 0x11000, 8)],
+    );
+    assert_eq!(
+        crate::boot::quiet(&sdk),
+        Some((crate::layout::SDK_QUIET.to_string(), 1))
+    );
+    assert_eq!(crate::boot::quiet(&p), None);
 }
 
 #[test]

@@ -232,6 +232,24 @@ fn control_mcs_needs_mcs_and_gives_budgets() {
         }
     );
     assert_eq!(target(cap(&spec, "tcb_controller", 6)), "sc_controller");
+    // Every PD has a budget below its period: its timeout handler (TCB
+    // slot 7, temp_fault_ep_slot) is the monitor, as its fault handler
+    // (slot 5): the same cap, badge index + 1, W+P. Classic: none.
+    for (i, pd) in ["sensor", "controller", "actuator", "logger"]
+        .iter()
+        .enumerate()
+    {
+        let tcb = format!("tcb_{pd}");
+        let timeout = cap(&spec, &tcb, 7);
+        assert_eq!(target(timeout), "monitor_ep");
+        assert_eq!(timeout.badge, i as u64 + 1);
+        assert_eq!(timeout, cap(&spec, &tcb, 5));
+    }
+    let classic = load("control.system", CLASSIC).spec;
+    assert!(classic
+        .objects
+        .iter()
+        .all(|o| !o.slots.contains_key(&7) || !matches!(o.kind, Kind::Tcb(_))));
     assert_eq!(
         target(cap(&spec, "cnode_controller", layout::REPLY)),
         "reply_controller"
@@ -255,4 +273,49 @@ fn the_graph_shows_channels_memory_and_irqs() {
     // The logger sends nothing.
     assert!(!dot.contains("\"pd:logger\" -> \"pd:"), "{dot}");
     assert!(dot.starts_with("digraph system {") && dot.ends_with("}\n"));
+}
+
+#[test]
+fn the_monitor_maps_the_uart_to_print_without_the_kernel() {
+    // control.system's sensor maps the UART's page (region `uart` at
+    // 0x1000_0000): the monitor maps the same frame, uncached, read-write,
+    // at 0x4000_0000 (seL4 has one frame object per physical page).
+    let spec = load("control.system", CLASSIC).spec;
+    let pt2 = obj(&spec, "pt2_monitor_40000000");
+    let uart = &pt2.slots[&0];
+    assert_eq!(target(uart), "frame_uart_0");
+    assert!(uart.uncached && uart.rights.read && uart.rights.write && !uart.rights.grant);
+    assert!(spec.object(&ObjId::new("monitor_uart")).is_none());
+    let system = load("control.system", CLASSIC).system.unwrap();
+    assert_eq!(
+        crate::boot::monitor_setvars(&system),
+        [(layout::MONITOR_UART.to_string(), layout::MONITOR_UART_VADDR)]
+    );
+    // ping.system maps no device: the monitor gets a page of its own.
+    let spec = load("ping.system", CLASSIC).spec;
+    assert_eq!(
+        obj(&spec, "monitor_uart").kind,
+        Kind::Frame {
+            size_bits: 12,
+            paddr: Some(layout::UART_PADDR),
+            fill: Vec::new()
+        }
+    );
+    assert_eq!(
+        target(&obj(&spec, "pt2_monitor_40000000").slots[&0]),
+        "monitor_uart"
+    );
+    // A region of 2 MiB pages holding the UART in its second page: the
+    // monitor maps that large page.
+    let text = r#"<system>
+        <memory_region name="io" size="0x400000" page_size="0x200000" phys_addr="0xfe00000" />
+        <protection_domain name="p"><program_image path="p.elf" /></protection_domain>
+    </system>"#;
+    let loaded = crate::load("io.system", text, CLASSIC).unwrap();
+    let pt1 = obj(&loaded.spec, "pt1_monitor_40000000");
+    assert_eq!(target(&pt1.slots[&0]), "frame_io_1");
+    assert_eq!(
+        crate::boot::monitor_setvars(loaded.system.as_ref().unwrap())[0].1,
+        layout::MONITOR_UART_VADDR
+    );
 }

@@ -7,8 +7,8 @@
 //!   table the image builder writes into `__cairn_monitor_names`, and
 //!   the fault, and leaves the PD stopped, as Microkit's monitor does;
 //! - under MCS, the timeout fault of a top-level PD whose budget is less
-//!   than its period: it prints that the PD ran out of budget and lets
-//!   it go on at its next release;
+//!   than its period: it prints that the PD ran out of budget (the 1st,
+//!   2nd, 4th, 8th, ... time) and lets it go on at its next release;
 //! - under MCS, a passive PD's word that its `init` is done (the badge
 //!   has the top bit): it unbinds the PD's scheduling context from the
 //!   PD's thread, binds it to the PD's notification, and checks with the
@@ -19,7 +19,7 @@
 #![no_std]
 #![no_main]
 
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use cairn_microkit::sel4::{self, abi::fault, CPtr, Message};
 use cairn_microkit::{entry, memory_region};
@@ -87,6 +87,20 @@ const PASSIVE_BADGE: u64 = 1 << 63;
 /// `MON_BASE + 3 i` (+ 0, 1, 2) (layout `MON_BASE`).
 #[cfg_attr(not(sel4_mcs), allow(dead_code))]
 const MON_BASE: u64 = 16;
+
+/// How many timeout faults each PD (by badge - 1) had: the monitor
+/// reports the 1st, 2nd, 4th, 8th, ... of each, so that a PD that runs
+/// out of budget in every period does not flood the console.
+static TIMEOUTS: [AtomicU32; 2048] = [const { AtomicU32::new(0) }; 2048];
+
+/// Counts a timeout fault of the PD with `badge`; returns its number
+/// (1 for a PD beyond the table: always reported).
+fn count_timeout(badge: u64) -> u32 {
+    match TIMEOUTS.get((badge as usize).wrapping_sub(1)) {
+        Some(c) => c.fetch_add(1, Ordering::Relaxed).saturating_add(1),
+        None => 1,
+    }
+}
 
 /// The name of the PD with `badge` (its index + 1).
 fn with_name(badge: u64, f: impl FnOnce(&str)) {
@@ -209,13 +223,17 @@ fn main() {
             // monitor as its timeout handler (the tool's rule): it is
             // told, and the PD goes on at its release, as it would
             // without a handler.
-            with_name(badge, |name| {
-                println!(
-                    "monitor: '{name}' ran out of budget ({} us consumed)",
-                    // seL4_Timeout_Consumed.
-                    msg.mr(1)
-                )
-            });
+            let n = count_timeout(badge);
+            if n.is_power_of_two() {
+                with_name(badge, |name| {
+                    println!(
+                        "monitor: '{name}' ran out of budget ({} us consumed; {n} time{} so far)",
+                        // seL4_Timeout_Consumed.
+                        msg.mr(1),
+                        if n == 1 { "" } else { "s" }
+                    )
+                });
+            }
             (badge, msg) = resume_and_recv();
             continue;
         } else {
