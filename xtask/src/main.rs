@@ -164,6 +164,11 @@ enum Cmd {
         /// a kernel option KEY=VALUE as for build (repeatable).
         #[arg(long = "config", value_name = "KEY=VALUE")]
         config: Vec<String>,
+        /// Build the PDs' programs and write them into the CapDL as
+        /// frames with fill entries (bytes in OUT.data beside --cdl
+        /// OUT.cdl): the spec then boots by itself.
+        #[arg(long)]
+        programs: bool,
     },
     /// Runs the benchmarks under `qemu -icount shift=0` (instruction counts,
     /// deterministic), prints a table and writes target/bench/<name>.json.
@@ -360,12 +365,14 @@ fn main() -> ExitCode {
             json,
             graph,
             config,
+            programs,
         } => system::run(&system::Options {
             file,
             cdl,
             json,
             graph,
             config,
+            programs,
         }),
         Cmd::Size { config, top } => size_command(&config, top),
         Cmd::Bench {

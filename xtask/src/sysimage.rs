@@ -51,6 +51,37 @@ pub fn loader(
             .map_err(|e| format!("{shown}: {e}"))?;
         return write_and_build(b, file, &spec, cfg);
     };
+    let elfs = programs(b, &shown, dir, system, cfg)?;
+    let programs: Vec<_> = elfs
+        .iter()
+        .map(|(tcb, elf, setvars, blobs)| cairn_system::boot::Program {
+            tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
+            elf,
+            setvars: setvars.clone(),
+            blobs: blobs.clone(),
+        })
+        .collect();
+    let spec = cairn_system::boot::serialise_with_files(&loaded.spec, &programs, verbose, &files)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    write_and_build(b, file, &spec, cfg)
+}
+
+/// A program of a system: its TCB's name, the ELF bytes, its setvars and
+/// blobs (`cairn_system::boot::Program`'s parts, owned).
+pub type Built = (String, Vec<u8>, Vec<(String, u64)>, Vec<(String, Vec<u8>)>);
+
+/// Builds (PD crates) or reads (files relative to `dir`) the program of
+/// every PD of `system` and the monitor's, with what the image builder
+/// writes into each: setvars (checked against the programs' symbols,
+/// every problem at its element of the description `shown`), the SDK's
+/// quiet flag without debug output, the monitor's names and UART.
+pub fn programs(
+    b: &Builder,
+    shown: &str,
+    dir: &Path,
+    system: &cairn_system::sdf::System,
+    cfg: &cairn_config::KernelConfig,
+) -> Result<Vec<Built>, String> {
     // Programs: PD crates first (one cargo run, the monitor's with them),
     // then files.
     let mut crates = vec![MONITOR.to_string()];
@@ -79,7 +110,7 @@ pub fn loader(
         // Every setvar whose symbol is missing or not a 64-bit variable,
         // at the element of the description that asks for it.
         diags.extend(cairn_system::setvar::check(
-            &shown,
+            shown,
             system,
             i,
             &pd.program_image,
@@ -102,18 +133,7 @@ pub fn loader(
         diags.sort_by_key(|d| d.pos);
         return Err(cairn_system::diag::render(&diags));
     }
-    let programs: Vec<_> = elfs
-        .iter()
-        .map(|(tcb, elf, setvars, blobs)| cairn_system::boot::Program {
-            tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
-            elf,
-            setvars: setvars.clone(),
-            blobs: blobs.clone(),
-        })
-        .collect();
-    let spec = cairn_system::boot::serialise_with_files(&loaded.spec, &programs, verbose, &files)
-        .map_err(|e| format!("{shown}: {e}"))?;
-    write_and_build(b, file, &spec, cfg)
+    Ok(elfs)
 }
 
 /// Writes the loader's input `spec` for `file` and builds the loader

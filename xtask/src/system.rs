@@ -30,6 +30,10 @@ pub struct Options {
     pub graph: Option<PathBuf>,
     /// `--config` items.
     pub config: Vec<String>,
+    /// Build the PDs' programs and put them into the CapDL (`--cdl`,
+    /// `--json`) as frames with `fill` entries, their bytes in a data
+    /// file next to the CapDL text.
+    pub programs: bool,
 }
 
 /// Splits `--config` items into the system tool's configuration (`mcs`)
@@ -68,6 +72,11 @@ pub fn run(opts: &Options) -> Result<i32, String> {
             return Ok(1);
         }
     };
+    let loaded = if opts.programs {
+        with_programs(opts, &shown, loaded)?
+    } else {
+        loaded
+    };
     let cdl = cairn_system::cdl_text(&shown, &loaded);
     eprintln!("{}", summary(&shown, &loaded));
     if opts.cdl.is_none() && opts.json.is_none() && opts.graph.is_none() {
@@ -87,6 +96,65 @@ pub fn run(opts: &Options) -> Result<i32, String> {
         graph(out, &cairn_system::graph::dot(system))?;
     }
     Ok(0)
+}
+
+/// `loaded` with its programs as frames with `fill` entries: the PDs'
+/// programs built (or read) as for an image, in the kernel configuration
+/// `--config` gives, their bytes written to `NAME.data` beside the
+/// `--cdl` output `NAME.cdl`, which its fills name; that spec boots by
+/// itself (`cargo xtask run --system NAME.cdl`).
+fn with_programs(
+    opts: &Options,
+    shown: &str,
+    loaded: cairn_system::Loaded,
+) -> Result<cairn_system::Loaded, String> {
+    let out = opts
+        .cdl
+        .as_ref()
+        .ok_or("--programs writes a data file beside the CapDL text: give --cdl OUT.cdl")?;
+    let system = loaded
+        .system
+        .as_ref()
+        .ok_or("--programs builds a system description's programs; a CapDL spec has its fills")?;
+    let config = parse_config(&opts.config)?;
+    let kernel_items: Vec<String> = opts
+        .config
+        .iter()
+        .flat_map(|i| i.split(','))
+        .map(str::trim)
+        .filter(|i| !i.is_empty() && !i.starts_with("mcs="))
+        .map(String::from)
+        .collect();
+    let mut cfg = crate::build::parse_config(&kernel_items)?;
+    cfg.mcs = config.mcs;
+    let toolchain = prereq::ensure(&[Need::CrossToolchain])?.ok_or("no cross toolchain")?;
+    let b = crate::build::Builder::new(toolchain);
+    let dir = opts.file.parent().unwrap_or(Path::new("."));
+    let elfs = crate::sysimage::programs(&b, shown, dir, system, &cfg)?;
+    let programs: Vec<_> = elfs
+        .iter()
+        .map(|(tcb, elf, setvars, blobs)| cairn_system::boot::Program {
+            tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
+            elf,
+            setvars: setvars.clone(),
+            blobs: blobs.clone(),
+        })
+        .collect();
+    let data_path = out.with_extension("data");
+    let data_name = data_path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("--cdl {}: not a file name", out.display()))?
+        .to_string();
+    let (spec, data) = cairn_system::boot::with_programs(&loaded.spec, &programs, &data_name)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    std::fs::write(&data_path, &data)
+        .map_err(|e| format!("cannot write {}: {e}", data_path.display()))?;
+    eprintln!("wrote {} ({} bytes)", data_path.display(), data.len());
+    Ok(cairn_system::Loaded {
+        system: loaded.system,
+        spec,
+    })
 }
 
 /// One line: what the input holds and what the spec has.
@@ -183,6 +251,7 @@ mod tests {
             json: Some(json.clone()),
             graph: Some(dot.clone()),
             config: vec![],
+            programs: false,
         };
         assert_eq!(run(&opts).unwrap(), 0);
         let text = std::fs::read_to_string(&cdl).unwrap();
@@ -199,6 +268,7 @@ mod tests {
             json: Some(json.clone()),
             graph: None,
             config: vec![],
+            programs: false,
         };
         assert_eq!(run(&again).unwrap(), 0);
         let spec2: cairn_system::Spec =
@@ -218,10 +288,39 @@ mod tests {
             json: None,
             graph: None,
             config: vec![],
+            programs: false,
         };
         assert_eq!(run(&bad).unwrap(), 1);
         assert!(!dir.join("bad.cdl").exists());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn programs_need_a_cdl_output_and_a_description() {
+        // Refused before anything is built: the data file goes beside
+        // --cdl's output, and a CapDL spec has its fills already.
+        let no_cdl = Options {
+            file: example("ping.system"),
+            cdl: None,
+            json: None,
+            graph: None,
+            config: vec![],
+            programs: true,
+        };
+        let e = run(&no_cdl).unwrap_err();
+        assert!(e.contains("give --cdl OUT.cdl"), "{e}");
+        let out = std::env::temp_dir().join(format!("cairn-system-p{}.cdl", std::process::id()));
+        let cdl_input = Options {
+            file: example("filled.cdl"),
+            cdl: Some(out.clone()),
+            json: None,
+            graph: None,
+            config: vec![],
+            programs: true,
+        };
+        let e = run(&cdl_input).unwrap_err();
+        assert!(e.contains("a CapDL spec has its fills"), "{e}");
+        assert!(!out.exists());
     }
 
     #[test]

@@ -21,8 +21,10 @@ use std::collections::BTreeMap;
 
 use crate::capdl::build::slot;
 
+mod embed;
 mod fill;
 use crate::capdl::{Kind, ObjId, Rights, Spec, Target};
+pub use embed::with_programs;
 
 /// `"CAIRNSYS"` read as a little-endian word.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"CAIRNSYS");
@@ -589,13 +591,14 @@ fn walk(
 
 /// A frame for each page of each segment, filled with its bytes and the
 /// setvar `patches` (address, bytes) that fall in it.
-fn load_segments(
-    out: &mut Out,
-    s: &mut Space,
+/// Each segment of `prog` with its bytes: the file's, with `patches`
+/// written in (extended into the zero tail where a patch is); a patch
+/// outside every segment is refused.
+fn patched_segments<'p>(
     tcb: &ObjId,
-    prog: &cairn_image::elf::Program,
+    prog: &'p cairn_image::elf::Program<'p>,
     patches: &[(u64, Vec<u8>)],
-) -> Result<(), String> {
+) -> Result<Vec<(&'p cairn_image::elf::Segment<'p>, Vec<u8>)>, String> {
     for (addr, value) in patches {
         let len = value.len() as u64;
         let inside = prog
@@ -608,7 +611,34 @@ fn load_segments(
             ));
         }
     }
-    for seg in &prog.segments {
+    Ok(prog
+        .segments
+        .iter()
+        .map(|seg| {
+            let mut bytes = seg.data.to_vec();
+            for (addr, value) in patches {
+                let len = value.len();
+                if *addr >= seg.vaddr && addr + len as u64 <= seg.vaddr + seg.memsz {
+                    let at = (addr - seg.vaddr) as usize;
+                    if bytes.len() < at + len {
+                        bytes.resize(at + len, 0);
+                    }
+                    bytes[at..at + len].copy_from_slice(value);
+                }
+            }
+            (seg, bytes)
+        })
+        .collect())
+}
+
+fn load_segments(
+    out: &mut Out,
+    s: &mut Space,
+    tcb: &ObjId,
+    prog: &cairn_image::elf::Program,
+    patches: &[(u64, Vec<u8>)],
+) -> Result<(), String> {
+    for (seg, bytes) in patched_segments(tcb, prog, patches)? {
         // Read, plus write for PF_W and execute (the grant bit of a
         // frame's rights, as CapDL writes it) for PF_X.
         let rights = rights_word(Rights::R)
@@ -616,18 +646,6 @@ fn load_segments(
             | if seg.flags & 1 != 0 { 4 } else { 0 };
         let start = seg.vaddr & !(PAGE - 1);
         let end = (seg.vaddr + seg.memsz).div_ceil(PAGE) * PAGE;
-        // The file bytes, extended into the zero tail where a patch is.
-        let mut bytes = seg.data.to_vec();
-        for (addr, value) in patches {
-            let len = value.len();
-            if *addr >= seg.vaddr && addr + len as u64 <= seg.vaddr + seg.memsz {
-                let at = (addr - seg.vaddr) as usize;
-                if bytes.len() < at + len {
-                    bytes.resize(at + len, 0);
-                }
-                bytes[at..at + len].copy_from_slice(value);
-            }
-        }
         let data_at = out.data.len() as u64;
         out.data.extend(&bytes);
         for page in (start..end).step_by(PAGE as usize) {

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cap, IrqMap, Kind, ObjId, Object, Rights, Spec, Tcb};
+use super::{Cap, IrqMap, Kind, ObjId, Object, Rights, Spec, Target, Tcb};
 use crate::sdf::{Config, Map, Pd, System};
 use crate::{delivery, layout};
 
@@ -369,6 +369,48 @@ impl Builder {
         }
         self.put(&l2, (vaddr >> 12) % PT_ENTRIES, cap);
     }
+}
+
+/// Adds 4 KiB frames to `spec`, each mapped at its address in the
+/// VSpace `vspace` of the PD whose tables are named after `pd` (the
+/// builder's names, so that the description's tables are reused): the
+/// image's programs (`crate::boot::embed`). A page already mapped, or
+/// inside a large page, is refused.
+pub(crate) fn add_pages(
+    spec: &mut Spec,
+    pd: &str,
+    vspace: &ObjId,
+    pages: Vec<(ObjId, u64, Kind, Cap)>,
+) -> Result<(), String> {
+    let objects = std::mem::take(&mut spec.objects);
+    let index = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.clone(), i))
+        .collect();
+    let mut b = Builder { objects, index };
+    let mut result = Ok(());
+    for (frame, vaddr, kind, cap) in pages {
+        let l1 = ObjId::new(format!("pt1_{pd}_{:x}", vaddr >> 30 << 30));
+        let l2 = ObjId::new(format!("pt2_{pd}_{:x}", vaddr >> 21 << 21));
+        let slot_of = |b: &Builder, t: &ObjId, s: u64| {
+            b.index
+                .get(t)
+                .and_then(|&i| b.objects.get(i))
+                .and_then(|o| o.slots.get(&s))
+                .map(|c| c.target.clone())
+        };
+        let large = slot_of(&b, &l1, (vaddr >> 21) % PT_ENTRIES)
+            .is_some_and(|t| t != Target::Object(l2.clone()));
+        if large || slot_of(&b, &l2, (vaddr >> 12) % PT_ENTRIES).is_some() {
+            result = Err(format!("{pd}'s program overlaps a mapping at {vaddr:#x}"));
+            break;
+        }
+        b.map_page(pd, vspace, vaddr, PAGE_BITS, cap);
+        b.add(frame.name.clone(), kind);
+    }
+    spec.objects = b.objects;
+    result
 }
 
 fn small_frame() -> Kind {

@@ -97,3 +97,117 @@ fn bad_fills_are_refused_by_frame_and_entry() {
     .unwrap_err();
     assert!(e.contains("no directory to read fill files from"), "{e}");
 }
+
+/// `FILE.system` and its programs → CapDL with `fill` entries (the
+/// programs' pages, setvars written in) and one data file → CDL text →
+/// parsed as a `.cdl` input → the loader's input: the same objects, data
+/// and steps (up to the order of the mapping steps) as the description
+/// and its programs give the loader directly.
+#[test]
+fn a_description_with_its_programs_round_trips_through_cdl_fills() {
+    use super::boot::elf_with_symbols;
+    use crate::boot::{monitor_names, monitor_setvars, setvars, with_programs, Program};
+    use crate::capdl::ObjId;
+    use crate::layout;
+
+    let path = super::example("ping.system");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let loaded = crate::load(&path, &text, super::CLASSIC).unwrap();
+    let system = loaded.system.as_ref().unwrap();
+    // Each PD's program: two pages of text, and data with a .bss tail
+    // holding its setvars (8 bytes each); the monitor's with its names
+    // table and UART variable.
+    let text_bytes = [0x13u8; 5000];
+    let elf_for = |vars: &[(String, u64)], big: Option<&str>| {
+        let mut syms: Vec<(&str, u64, u64)> = vars
+            .iter()
+            .enumerate()
+            .map(|(k, (n, _))| (n.as_str(), 0x12100 + 8 * k as u64, 8))
+            .collect();
+        if let Some(b) = big {
+            syms.push((b, 0x13000, 4096));
+        }
+        elf_with_symbols(
+            0x10000,
+            &[
+                (0x10000, 5, &text_bytes, 5000),
+                (0x12000, 6, b"data", 0x2000),
+            ],
+            &syms,
+        )
+    };
+    let mut elfs = Vec::new();
+    for (i, pd) in system.pds.iter().enumerate() {
+        let vars = setvars(system, i);
+        elfs.push((
+            format!("tcb_{}", pd.name),
+            elf_for(&vars, None),
+            vars,
+            Vec::new(),
+        ));
+    }
+    let vars = monitor_setvars(system);
+    let names = vec![(
+        layout::MONITOR_NAMES.to_string(),
+        monitor_names(system).unwrap(),
+    )];
+    elfs.push((
+        "monitor_tcb".to_string(),
+        elf_for(&vars, Some(layout::MONITOR_NAMES)),
+        vars,
+        names,
+    ));
+    let programs: Vec<Program> = elfs
+        .iter()
+        .map(|(tcb, elf, setvars, blobs)| Program {
+            tcb: ObjId::new(tcb.clone()),
+            elf,
+            setvars: setvars.clone(),
+            blobs: blobs.clone(),
+        })
+        .collect();
+    let direct = decode(&serialise(&loaded.spec, &programs, false).unwrap());
+
+    let (with, data) = with_programs(&loaded.spec, &programs, "ping.data").unwrap();
+    // Every program page with file bytes is a frame with one fill from
+    // the data file: two of text and the data page, and the monitor's
+    // names page (the rest of the .bss is zero: no fill).
+    let filled = with
+        .objects
+        .iter()
+        .filter(|o| matches!(&o.kind, crate::capdl::Kind::Frame { fill, .. } if !fill.is_empty()))
+        .count();
+    assert_eq!(filled, 3 * system.pds.len() + 4);
+    let cdl = crate::capdl::print::print(&with, &[]);
+    assert!(
+        cdl.contains("CDL_FrameFill_FileData \"ping.data\""),
+        "{cdl}"
+    );
+    let parsed = crate::load("ping.cdl", &cdl, super::CLASSIC).unwrap().spec;
+    assert_eq!(parsed, with);
+    let files = |name: &str| -> Result<Vec<u8>, String> {
+        assert_eq!(name, "ping.data");
+        Ok(data.clone())
+    };
+    let via_cdl = decode(&serialise_with_files(&parsed, &[], false, &files).unwrap());
+    assert_eq!(via_cdl.objects, direct.objects);
+    assert_eq!(via_cdl.data, direct.data);
+    let sorted = |mut s: Vec<Vec<u64>>| {
+        s.sort();
+        s
+    };
+    assert_eq!(sorted(via_cdl.steps), sorted(direct.steps));
+
+    // A program over the description's own mapping is refused, as the
+    // direct path refuses it.
+    // (pong's stack's upper page).
+    let bad = super::boot::elf(0x3f_ffff_c000, &[(0x3f_ffff_c000, 6, b"x", 0x1000)]);
+    let p = [Program {
+        tcb: ObjId::new("tcb_pong"),
+        elf: &bad,
+        setvars: Vec::new(),
+        blobs: Vec::new(),
+    }];
+    let e = with_programs(&loaded.spec, &p, "x").unwrap_err();
+    assert!(e.contains("overlaps a mapping"), "{e}");
+}
