@@ -15,10 +15,12 @@
 use cairn_microkit::{memory_region, println, protection_domain, sel4, setvar, Channel, Handler};
 
 setvar!(LAST = "last_channel");
-/// QEMU `virt`'s test device (SiFive's "finisher", 0x100000), when the
-/// description maps it (`setvar_vaddr="finisher"`): a kernel without
-/// `seL4_DebugHalt` (`debug=off`) cannot end the run, this can.
-memory_region!(FINISHER = "finisher", 0x1000);
+memory_region!(
+    /// QEMU `virt`'s test device (SiFive's "finisher", 0x100000), when the
+    /// description maps it (`setvar_vaddr="finisher"`): a kernel without
+    /// `seL4_DebugHalt` (`debug=off`) cannot end the run, this can.
+    FINISHER = "finisher", 0x1000
+);
 /// The finisher's command: exit QEMU with status 0.
 const FINISHER_PASS: u32 = 0x5555;
 

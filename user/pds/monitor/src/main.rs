@@ -24,12 +24,14 @@ use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use cairn_microkit::sel4::{self, abi::fault, CPtr, Message};
 use cairn_microkit::{entry, memory_region};
 
-/// The UART (an NS16550A), mapped by the tool at the address it writes
-/// here (`cairn_system::layout::MONITOR_UART`; 0: not mapped, print
-/// through the kernel). The monitor writes its reports there itself, so
-/// that they show on a kernel without `seL4_DebugPutChar` (`debug=off`)
-/// too, as Microkit's monitor has its own UART output.
-memory_region!(UART = "__cairn_monitor_uart", 8);
+memory_region!(
+    /// The UART (an NS16550A), mapped by the tool at the address it writes
+    /// here (`cairn_system::layout::MONITOR_UART`; 0: not mapped, print
+    /// through the kernel). The monitor writes its reports there itself, so
+    /// that they show on a kernel without `seL4_DebugPutChar` (`debug=off`)
+    /// too, as Microkit's monitor has its own UART output.
+    UART = "__cairn_monitor_uart", 8
+);
 /// Transmit holding register.
 const THR: usize = 0;
 /// Line status register, and its "transmit holding register empty" bit.
