@@ -227,7 +227,8 @@ pub const TEST_IMAGES: &[TestImage] = &[
         // each way, a protected call, a shared region (read-write in
         // pong, read-only in ping and prober), a child that finds exactly
         // its caps in its CSpace and whose write to its read-only mapping
-        // faults to its parent (user/pds/ping, pong, prober); the loader
+        // faults to its parent, which restarts it once (user/pds/ping,
+        // pong, prober); the loader
         // checks that it kept no authority it should have deleted.
         name: "system-ping",
         root: RootTask::System("examples/ping.system"),
@@ -236,7 +237,8 @@ pub const TEST_IMAGES: &[TestImage] = &[
         // Then ping writes to its read-only map on purpose: the monitor
         // reports the fault by name, and ender (priority 1) halts.
         expect: Expect::SuccessWithAll(&[
-            "ping: done",
+            "prober: run 2: writing to the read-only shared region",
+            "ping: done (prober restarted, faulted again)",
             "monitor: 'ping' faulted: VM fault at address 0x2000000",
         ]),
         input: None,

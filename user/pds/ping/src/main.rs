@@ -3,9 +3,10 @@
 //! pong's answer from the `shared` region too (mapped read-only), waits
 //! for `pong`'s notification, and, as the fault handler of its child
 //! `prober`, for prober's write to its read-only mapping of `shared`.
-//! It says `ping: done` only if pong answered 42 in both ways, notified
-//! on channel 0, and the child's fault is a store to exactly that
-//! address; then it tells `ender` and writes to its read-only map of
+//! It restarts prober after its first fault (`Child::restart`) and says
+//! `ping: done` only after the second, if pong answered 42 in both ways,
+//! notified on channel 0, and each of the child's faults is a store to
+//! exactly that address; then it tells `ender` and writes to its read-only map of
 //! `shared` on purpose, a fault the monitor reports by its name (it is
 //! a top-level PD); `ender` then ends the run. The `system-ping` test
 //! waits for both lines.
@@ -29,6 +30,8 @@ memory_region!(SHARED = "shared", 0x1000);
 struct Ping {
     answer: u64,
     notified: bool,
+    /// prober's faults so far: after the first ping restarts it.
+    faults: u64,
 }
 
 impl Handler for Ping {
@@ -49,12 +52,23 @@ impl Handler for Ping {
             && addr == PROBER_WRITE
             && cause == STORE;
         let shared = SHARED.read_u64(0);
-        if self.answer == 42 && shared == 42 && self.notified && fault_ok {
-            println!("ping: done");
+        self.faults += 1;
+        if self.faults == 1 && fault_ok {
+            // Its second run must fault the same way: that it does shows
+            // the restart ran its program again from the start.
+            println!("ping: restarting child {}", child.index());
+            if let Err(e) = child.restart() {
+                println!("ping: FAILED: restart: {e:?}");
+                sel4::debug::halt();
+            }
+            return None;
+        }
+        if self.answer == 42 && shared == 42 && self.notified && fault_ok && self.faults == 2 {
+            println!("ping: done (prober restarted, faulted again)");
         } else {
             println!(
-                "ping: FAILED: answer {}, shared {shared}, notified {}, fault as expected {fault_ok}",
-                self.answer, self.notified
+                "ping: FAILED: answer {}, shared {shared}, notified {}, fault as expected {fault_ok}, faults {}",
+                self.answer, self.notified, self.faults
             );
             sel4::debug::halt();
         }
@@ -78,6 +92,7 @@ fn init() -> Ping {
     Ping {
         answer,
         notified: false,
+        faults: 0,
     }
 }
 

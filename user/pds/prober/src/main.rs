@@ -4,12 +4,20 @@
 //! its VSpace in slot 3, nothing else in its 512 slots: nothing the
 //! loader kept or forgot), then writes to the `shared` region, which it
 //! maps read-only: the write faults, and ping, its fault handler, checks
-//! the fault. On a wrong CSpace it says FAILED and ends the run.
+//! the fault and restarts it (`Child::restart`, on the classic kernel):
+//! the second run does the same and faults again. On a wrong CSpace it
+//! says FAILED and ends the run.
 #![no_std]
 #![no_main]
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use cairn_microkit::sel4::{self, tag, CPtr};
 use cairn_microkit::{memory_region, println, protection_domain, Handler};
+
+/// Runs started so far: ping restarts prober once after its fault, and
+/// its memory outlives the restart.
+static RUNS: AtomicU64 = AtomicU64::new(0);
 
 memory_region!(SHARED = "shared", 0x1000);
 
@@ -27,6 +35,7 @@ struct Prober;
 impl Handler for Prober {}
 
 fn init() -> Prober {
+    let run = RUNS.fetch_add(1, Ordering::Relaxed) + 1;
     let mut found = 0;
     for slot in 0..SLOTS {
         let t = sel4::debug::cap_identify(CPtr(slot));
@@ -51,7 +60,7 @@ fn init() -> Prober {
         "prober: CSpace holds exactly its {found} caps; shared region says {}",
         SHARED.read_u64(0)
     );
-    println!("prober: writing to the read-only shared region");
+    println!("prober: run {run}: writing to the read-only shared region");
     SHARED.write_u64(8, 1);
     println!("prober: FAILED: the write to a read-only region went through");
     sel4::debug::halt();
