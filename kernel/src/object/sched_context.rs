@@ -143,13 +143,54 @@ impl SchedContextRef {
         Some(r)
     }
 
-    /// The head refill of a configured one.
+    /// The head refill of a configured one. Reads the two header words it
+    /// needs, not the whole [`RefillState`]: every kernel entry asks
+    /// (the words are volatile, so unused ones would still be loaded).
+    #[inline]
     pub fn head_refill(self) -> Option<Refill> {
-        let st = self.refill_state();
-        if st.max == 0 {
+        if self.word(REFILL_MAX) == 0 {
             return None;
         }
-        self.refill(st.head)
+        self.refill(self.word(REFILL_HEAD))
+    }
+
+    /// Whether the sporadic flag is set (`scSporadic`).
+    #[inline]
+    pub fn is_sporadic(self) -> bool {
+        self.word(FLAGS) & 1 != 0
+    }
+
+    /// Charges `usage` ticks that ended at `now` (`Refills::budget_check`,
+    /// whose result it returns; `None` for an unconfigured context). A
+    /// round-robin context (budget = period) always holds exactly its two
+    /// refills and its charge moves time between them without changing
+    /// the header: it runs on a copy of the two, which spares every
+    /// change of SchedContext the header's read and write-back
+    /// (docs/benchmarks.md, MCS). Any other shape takes the whole queue.
+    pub fn budget_check(self, usage: Ticks, now: Ticks, min_budget: Ticks) -> Option<bool> {
+        let (period, budget) = (self.word(PERIOD), self.word(BUDGET));
+        let (max, head, tail) = (
+            self.word(REFILL_MAX),
+            self.word(REFILL_HEAD),
+            self.word(REFILL_TAIL),
+        );
+        let pair = match (self.refill(head), self.refill(tail)) {
+            (Some(h), Some(t)) if period == budget && max == MIN_REFILLS && head != tail => [h, t],
+            _ => return self.with_refills(min_budget, |q| q.budget_check(usage, now)),
+        };
+        let mut st = RefillState {
+            period,
+            budget,
+            head: 0,
+            tail: 1,
+            max: MIN_REFILLS,
+            sporadic: false,
+        };
+        let mut buf = pair;
+        let stop = Refills::new(&mut st, &mut buf, min_budget).budget_check(usage, now);
+        self.set_refill(head, buf[0]);
+        self.set_refill(tail, buf[1]);
+        Some(stop)
     }
 
     fn word(self, off: u64) -> u64 {

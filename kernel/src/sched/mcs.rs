@@ -106,7 +106,7 @@ pub fn unblock_check(t: TcbRef) {
         return;
     }
     if let Some(sc) = sc_of(t) {
-        if sc.refill_state().sporadic && kernel().mcs().cur_sc() != sc.paddr().0 {
+        if sc.is_sporadic() && kernel().mcs().cur_sc() != sc.paddr().0 {
             sc.unblock_check(now());
         }
     }
@@ -174,6 +174,7 @@ pub enum Budget {
 /// Every kernel entry, before its event is handled (seL4's
 /// `updateTimestamp` then `checkBudget`): reads the clock and charges the
 /// running context if it has run out.
+#[inline]
 pub fn entry() -> Budget {
     kernel().mcs().update_time(crate::arch::now());
     check_budget()
@@ -199,7 +200,10 @@ pub fn timer_interrupt() {
 
 /// seL4's `checkBudget`: [`Budget::Left`] if the running context still
 /// holds the minimum budget after what it has used; otherwise its usage
-/// is charged and it stops ([`charge_budget`]).
+/// is charged and it stops ([`charge_budget`]). Inline, with the charge
+/// out of line: every kernel entry but the fastpath's runs the check, and
+/// almost none runs out (docs/benchmarks.md, MCS).
+#[inline]
 pub fn check_budget() -> Budget {
     let ms = kernel().mcs();
     let Some(sc) = running_sc() else {
@@ -208,6 +212,12 @@ pub fn check_budget() -> Budget {
     if head_usable(sc, ms.consumed(), ms.cur_time()) {
         return Budget::Left;
     }
+    budget_ran_out()
+}
+
+#[cold]
+#[inline(never)]
+fn budget_ran_out() -> Budget {
     charge_budget(true)
 }
 
@@ -230,7 +240,7 @@ pub fn commit_time() {
     }
     if let Some(sc) = running_sc() {
         let now = ms.cur_time();
-        sc.with_refills(min_budget(), |q| q.budget_check(used, now));
+        let _ = sc.budget_check(used, now, min_budget());
         sc.set_consumed(sc.consumed().saturating_add(used));
     }
 }
