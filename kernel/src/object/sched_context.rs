@@ -148,10 +148,7 @@ impl SchedContextRef {
     /// (the words are volatile, so unused ones would still be loaded).
     #[inline]
     pub fn head_refill(self) -> Option<Refill> {
-        if self.word(REFILL_MAX) == 0 {
-            return None;
-        }
-        self.refill(self.word(REFILL_HEAD))
+        head_refill_at(self.ptr)
     }
 
     /// Whether the sporadic flag is set (`scSporadic`).
@@ -176,7 +173,7 @@ impl SchedContextRef {
         );
         let pair = match (self.refill(head), self.refill(tail)) {
             (Some(h), Some(t)) if period == budget && max == MIN_REFILLS && head != tail => [h, t],
-            _ => return self.with_refills(min_budget, |q| q.budget_check(usage, now)),
+            _ => return self.budget_check_queue(usage, now, min_budget),
         };
         let mut st = RefillState {
             period,
@@ -191,6 +188,13 @@ impl SchedContextRef {
         self.set_refill(head, buf[0]);
         self.set_refill(tail, buf[1]);
         Some(stop)
+    }
+
+    /// [`SchedContextRef::budget_check`] on the whole queue; out of line,
+    /// so that the round-robin case saves no registers for it.
+    #[inline(never)]
+    fn budget_check_queue(self, usage: Ticks, now: Ticks, min_budget: Ticks) -> Option<bool> {
+        self.with_refills(min_budget, |q| q.budget_check(usage, now))
     }
 
     fn word(self, off: u64) -> u64 {
@@ -387,6 +391,26 @@ impl SchedContextRef {
         let flags = self.word(FLAGS) & !1;
         self.set_word(FLAGS, flags);
     }
+}
+
+/// The head refill of the SchedContext at `sc`, if it is configured
+/// ([`SchedContextRef::head_refill`]), without reading the object's size:
+/// every kernel entry asks. The head index is bounded by the capacity
+/// word instead, which [`SchedContextRef::set_refill_state`] (its only
+/// writer besides unconfiguring) never sets above what the object holds,
+/// with the head below it; so a head below it is inside the object.
+#[inline]
+pub fn head_refill_at(sc: PAddr) -> Option<Refill> {
+    let max = read_word(sc.add(REFILL_MAX));
+    let head = read_word(sc.add(REFILL_HEAD));
+    if head >= max {
+        return None;
+    }
+    let at = sc.add(SCHED_CONTEXT_HEADER_BYTES + REFILL_BYTES * head);
+    Some(Refill {
+        time: read_word(at),
+        amount: read_word(at.add(8)),
+    })
 }
 
 /// The refill array of a SchedContext, read and written in place.
@@ -605,5 +629,87 @@ mod tests {
         assert!(!sc.is_configured() && !after.sporadic);
         assert_eq!((after.period, after.budget), (500, 200));
         assert_eq!(sc.tcb(), Some(PAddr(0x8000_1000)));
+    }
+
+    #[test]
+    fn head_refill_reads_only_a_configured_head_inside_the_object() {
+        let sc = object(7);
+        assert_eq!(sc.head_refill(), None, "unconfigured");
+        let r = Refill {
+            time: 3,
+            amount: 400,
+        };
+        sc.set_refill(1, r);
+        let st = RefillState {
+            period: 500,
+            budget: 400,
+            head: 1,
+            tail: 1,
+            max: 2,
+            sporadic: false,
+        };
+        sc.set_refill_state(&st);
+        assert_eq!(sc.head_refill(), Some(r));
+        assert_eq!(head_refill_at(sc.paddr()), Some(r));
+        // The header's writer keeps the head below the capacity word.
+        sc.set_refill_state(&RefillState { head: 7, ..st });
+        assert_eq!(sc.refill_state().head, 1);
+        sc.mark_unconfigured();
+        assert_eq!(sc.head_refill(), None);
+    }
+
+    /// The object's charge (a copy of the two refills for round robin, the
+    /// queue in place otherwise) leaves the header and refills exactly as
+    /// `Refills::budget_check` on a slice does, and returns what it does.
+    #[test]
+    fn budget_check_in_the_object_matches_the_refill_queue() {
+        let min = 200;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for round in 0..400 {
+            let sc = object(8);
+            let period = 1_000 + rand(50_000);
+            let budget = if round % 2 == 0 {
+                period
+            } else {
+                (min * 2 + rand(period)).min(period)
+            };
+            let mut st = RefillState::default();
+            let mut model = vec![Refill::default(); sc.capacity() as usize];
+            let max = 2 + rand(sc.capacity() - 1);
+            let mut now = rand(10_000);
+            {
+                let mut q = Refills::new(&mut st, model.as_mut_slice(), min);
+                q.configure(budget, period, max, now);
+            }
+            st.sporadic = round % 3 == 0;
+            sc.record_size();
+            sc.set_refill_state(&st);
+            for (i, r) in (0..).zip(&model) {
+                sc.set_refill(i, *r);
+            }
+            for _ in 0..20 {
+                now += rand(3 * period);
+                let usage = rand(2 * budget);
+                let want =
+                    Refills::new(&mut st, model.as_mut_slice(), min).budget_check(usage, now);
+                assert_eq!(
+                    sc.budget_check(usage, now, min),
+                    Some(want),
+                    "round {round}"
+                );
+                assert_eq!(sc.refill_state(), st, "round {round}");
+                for (i, r) in (0..).zip(&model) {
+                    assert_eq!(sc.refill(i), Some(*r), "round {round}, refill {i}");
+                }
+            }
+        }
+        // Unconfigured: nothing to charge.
+        assert_eq!(object(8).budget_check(5, 5, min), None);
     }
 }

@@ -42,9 +42,15 @@ fn clock() -> Clock {
     Clock::new(crate::arch::timebase_hz())
 }
 
-/// The kernel's minimum budget in ticks.
+/// The kernel's minimum budget in ticks: recorded when the clock starts
+/// (the timer's rate is the device tree's, read behind a once-cell that
+/// costs a fence at every use), worked out before that.
+#[inline]
 fn min_budget() -> Ticks {
-    clock().min_budget()
+    match kernel().mcs().min_budget() {
+        0 => clock().min_budget(),
+        m => m,
+    }
 }
 
 /// The time scheduling decisions are taken at: the current kernel
@@ -63,18 +69,33 @@ pub fn sc_of(t: TcbRef) -> Option<SchedContextRef> {
 /// the minimum budget beyond `usage` (seL4's `refill_ready` and
 /// `refill_sufficient`). False for an unconfigured context.
 fn head_usable(sc: SchedContextRef, usage: Ticks, now: Ticks) -> bool {
-    sc.head_refill().is_some_and(|h| {
-        h.time <= now
-            && h.amount
-                .checked_sub(usage)
-                .is_some_and(|left| left >= min_budget())
-    })
+    sc.head_refill()
+        .is_some_and(|h| refill_usable(h, usage, now))
+}
+
+/// Whether head refill `h` is released at `now` and sufficient beyond
+/// `usage` ([`head_usable`]).
+#[inline]
+fn refill_usable(h: crate::sched::refill::Refill, usage: Ticks, now: Ticks) -> bool {
+    h.time <= now
+        && h.amount
+            .checked_sub(usage)
+            .is_some_and(|left| left >= min_budget())
+}
+
+/// The head refill of `t`'s SchedContext, if it has a configured one
+/// (`object::sched_context::head_refill_at`: the words it needs only).
+#[inline]
+fn head_of(t: TcbRef) -> Option<crate::sched::refill::Refill> {
+    t.get()
+        .sched_context()
+        .and_then(sched_context::head_refill_at)
 }
 
 /// seL4's `isSchedulable`: runnable, with a configured context whose head
 /// refill is released and sufficient.
 pub fn is_schedulable(t: TcbRef) -> bool {
-    t.get().state().is_runnable() && sc_of(t).is_some_and(|sc| head_usable(sc, 0, now()))
+    t.get().state().is_runnable() && head_of(t).is_some_and(|h| refill_usable(h, 0, now()))
 }
 
 /// Whether `t` may go into a ready queue now. A runnable thread whose
@@ -86,11 +107,11 @@ pub fn admit(t: TcbRef) -> bool {
     if tcb.in_release_queue() {
         return false;
     }
-    let Some(sc) = sc_of(t).filter(|sc| sc.is_configured()) else {
-        return false;
-    };
-    if head_usable(sc, 0, now()) {
-        return true;
+    // Configured (a head refill) and usable, or configured and not.
+    match head_of(t) {
+        None => return false,
+        Some(h) if refill_usable(h, 0, now()) => return true,
+        Some(_) => {}
     }
     if tcb.state().is_runnable() {
         release_enqueue(t);
@@ -206,13 +227,16 @@ pub fn timer_interrupt() {
 #[inline]
 pub fn check_budget() -> Budget {
     let ms = kernel().mcs();
-    let Some(sc) = running_sc() else {
-        return Budget::Left;
+    let head = match ms.cur_sc() {
+        0 => None,
+        sc => sched_context::head_refill_at(PAddr(sc)),
     };
-    if head_usable(sc, ms.consumed(), ms.cur_time()) {
-        return Budget::Left;
+    match head {
+        // None: idle, or a context unconfigured meanwhile.
+        None => Budget::Left,
+        Some(h) if refill_usable(h, ms.consumed(), ms.cur_time()) => Budget::Left,
+        Some(_) => budget_ran_out(),
     }
-    budget_ran_out()
 }
 
 #[cold]
@@ -347,7 +371,11 @@ pub fn set_next_interrupt() {
     ms.set_reprogram(false);
     let now = ms.cur_time();
     let mut next = Ticks::MAX;
-    if let Some(h) = running_sc().and_then(|sc| sc.head_refill()) {
+    let head = match ms.cur_sc() {
+        0 => None,
+        sc => sched_context::head_refill_at(PAddr(sc)),
+    };
+    if let Some(h) = head {
         next = now.saturating_add(h.amount.saturating_sub(ms.consumed()));
     }
     if let Some(first) = tcb_at(ms.release_head()) {
@@ -373,9 +401,7 @@ pub fn awaken() {
 
 /// When `t`'s head refill is released (never, without a configured one).
 fn release_time(t: TcbRef) -> Ticks {
-    sc_of(t)
-        .and_then(|sc| sc.head_refill())
-        .map_or(Ticks::MAX, |h| h.time)
+    head_of(t).map_or(Ticks::MAX, |h| h.time)
 }
 
 /// Puts `t` on the release queue in release-time order, after any thread
@@ -453,4 +479,5 @@ pub fn start_clock() {
     let ms = kernel().mcs();
     ms.update_time(crate::arch::now());
     ms.take_consumed();
+    ms.set_min_budget(clock().min_budget());
 }

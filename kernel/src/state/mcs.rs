@@ -23,6 +23,9 @@ pub struct McsState {
     reprogram: Cell<bool>,
     /// The first thread of the release queue (TCB address; 0 = none).
     release_head: Cell<u64>,
+    /// The minimum budget in ticks, once the clock has started (0 before:
+    /// `sched::mcs` then works it out from the timer's rate).
+    min_budget: Cell<u64>,
 }
 
 impl McsState {
@@ -33,6 +36,7 @@ impl McsState {
             cur_sc: Cell::new(0),
             reprogram: Cell::new(true),
             release_head: Cell::new(0),
+            min_budget: Cell::new(0),
         }
     }
 
@@ -45,12 +49,14 @@ impl McsState {
             cur_sc,
             reprogram,
             release_head,
+            min_budget,
         } = self;
         cur_time.set(o.cur_time.get());
         consumed.set(o.consumed.get());
         cur_sc.set(o.cur_sc.get());
         reprogram.set(o.reprogram.get());
         release_head.set(o.release_head.get());
+        min_budget.set(o.min_budget.get());
     }
 
     /// The time of the current kernel entry.
@@ -102,5 +108,14 @@ impl McsState {
 
     pub fn set_release_head(&self, t: u64) {
         self.release_head.set(t);
+    }
+
+    /// The minimum budget recorded when the clock started (0: not yet).
+    pub fn min_budget(&self) -> u64 {
+        self.min_budget.get()
+    }
+
+    pub fn set_min_budget(&self, t: u64) {
+        self.min_budget.set(t);
     }
 }
