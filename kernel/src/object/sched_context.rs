@@ -158,13 +158,27 @@ impl SchedContextRef {
     }
 
     /// Charges `usage` ticks that ended at `now` (`Refills::budget_check`,
-    /// whose result it returns; `None` for an unconfigured context). A
-    /// round-robin context (budget = period) always holds exactly its two
-    /// refills and its charge moves time between them without changing
-    /// the header: it runs on a copy of the two, which spares every
-    /// change of SchedContext the header's read and write-back
-    /// (docs/benchmarks.md, MCS). Any other shape takes the whole queue.
+    /// whose result it returns; `None` for an unconfigured context).
     pub fn budget_check(self, usage: Ticks, now: Ticks, min_budget: Ticks) -> Option<bool> {
+        self.charge(Charge::Used(usage), now, min_budget)
+    }
+
+    /// Gives up the head refill at `now` (`Refills::yield_head`); `None`
+    /// for an unconfigured context.
+    pub fn yield_head(self, now: Ticks, min_budget: Ticks) -> Option<()> {
+        self.charge(Charge::Yield, now, min_budget).map(|_| ())
+    }
+
+    /// [`SchedContextRef::budget_check`] and [`SchedContextRef::yield_head`].
+    /// A round-robin context (budget = period) always holds exactly its
+    /// two refills, and both operations only move time between them,
+    /// leaving the header as it is: they run on a copy of the two, which
+    /// spares every change of SchedContext the header's read and
+    /// write-back (docs/benchmarks.md, MCS). Any other shape takes the
+    /// whole queue in place. Inlined into its two callers, so that each
+    /// runs only its own operation.
+    #[inline(always)]
+    fn charge(self, op: Charge, now: Ticks, min_budget: Ticks) -> Option<bool> {
         let (period, budget) = (self.word(PERIOD), self.word(BUDGET));
         let (max, head, tail) = (
             self.word(REFILL_MAX),
@@ -173,7 +187,7 @@ impl SchedContextRef {
         );
         let pair = match (self.refill(head), self.refill(tail)) {
             (Some(h), Some(t)) if period == budget && max == MIN_REFILLS && head != tail => [h, t],
-            _ => return self.budget_check_queue(usage, now, min_budget),
+            _ => return self.charge_queue(op, now, min_budget),
         };
         let mut st = RefillState {
             period,
@@ -184,17 +198,17 @@ impl SchedContextRef {
             sporadic: false,
         };
         let mut buf = pair;
-        let stop = Refills::new(&mut st, &mut buf, min_budget).budget_check(usage, now);
+        let r = op.on(&mut Refills::new(&mut st, &mut buf, min_budget), now);
         self.set_refill(head, buf[0]);
         self.set_refill(tail, buf[1]);
-        Some(stop)
+        Some(r)
     }
 
-    /// [`SchedContextRef::budget_check`] on the whole queue; out of line,
-    /// so that the round-robin case saves no registers for it.
+    /// [`SchedContextRef::charge`] on the whole queue; out of line, so that
+    /// the round-robin case saves no registers for it.
     #[inline(never)]
-    fn budget_check_queue(self, usage: Ticks, now: Ticks, min_budget: Ticks) -> Option<bool> {
-        self.with_refills(min_budget, |q| q.budget_check(usage, now))
+    fn charge_queue(self, op: Charge, now: Ticks, min_budget: Ticks) -> Option<bool> {
+        self.with_refills(min_budget, |q| op.on(q, now))
     }
 
     fn word(self, off: u64) -> u64 {
@@ -411,6 +425,29 @@ pub fn head_refill_at(sc: PAddr) -> Option<Refill> {
         time: read_word(at),
         amount: read_word(at.add(8)),
     })
+}
+
+/// What [`SchedContextRef::charge`] does to the refills.
+#[derive(Clone, Copy)]
+enum Charge {
+    /// `Refills::budget_check` of this usage.
+    Used(Ticks),
+    /// `Refills::yield_head`.
+    Yield,
+}
+
+impl Charge {
+    // Inline: on the round-robin copy, the queue's other cases fold away.
+    #[inline(always)]
+    fn on<A: RefillArray + ?Sized>(self, q: &mut Refills<'_, A>, now: Ticks) -> bool {
+        match self {
+            Charge::Used(usage) => q.budget_check(usage, now),
+            Charge::Yield => {
+                q.yield_head(now);
+                false
+            }
+        }
+    }
 }
 
 /// The refill array of a SchedContext, read and written in place.
@@ -658,9 +695,10 @@ mod tests {
         assert_eq!(sc.head_refill(), None);
     }
 
-    /// The object's charge (a copy of the two refills for round robin, the
-    /// queue in place otherwise) leaves the header and refills exactly as
-    /// `Refills::budget_check` on a slice does, and returns what it does.
+    /// The object's charge and yield (a copy of the two refills for round
+    /// robin, the queue in place otherwise) leave the header and refills
+    /// exactly as `Refills::budget_check` and `yield_head` on a slice do,
+    /// and the charge returns what it does.
     #[test]
     fn budget_check_in_the_object_matches_the_refill_queue() {
         let min = 200;
@@ -696,13 +734,18 @@ mod tests {
             for _ in 0..20 {
                 now += rand(3 * period);
                 let usage = rand(2 * budget);
-                let want =
-                    Refills::new(&mut st, model.as_mut_slice(), min).budget_check(usage, now);
-                assert_eq!(
-                    sc.budget_check(usage, now, min),
-                    Some(want),
-                    "round {round}"
-                );
+                let mut q = Refills::new(&mut st, model.as_mut_slice(), min);
+                if rand(4) == 0 {
+                    q.yield_head(now);
+                    assert_eq!(sc.yield_head(now, min), Some(()), "round {round}");
+                } else {
+                    let want = q.budget_check(usage, now);
+                    assert_eq!(
+                        sc.budget_check(usage, now, min),
+                        Some(want),
+                        "round {round}"
+                    );
+                }
                 assert_eq!(sc.refill_state(), st, "round {round}");
                 for (i, r) in (0..).zip(&model) {
                     assert_eq!(sc.refill(i), Some(*r), "round {round}, refill {i}");
@@ -711,5 +754,6 @@ mod tests {
         }
         // Unconfigured: nothing to charge.
         assert_eq!(object(8).budget_check(5, 5, min), None);
+        assert_eq!(object(8).yield_head(5, min), None);
     }
 }

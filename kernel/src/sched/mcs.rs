@@ -333,7 +333,7 @@ pub fn yield_current() {
     commit_time();
     if let Some(sc) = sc_of(c).filter(|sc| sc.paddr().0 == k.mcs().cur_sc()) {
         let now = k.mcs().cur_time();
-        sc.with_refills(min_budget(), |q| q.yield_head(now));
+        let _ = sc.yield_head(now, min_budget());
         crate::sched::dequeue(c);
         end_timeslice(c);
     }

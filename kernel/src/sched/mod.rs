@@ -125,11 +125,13 @@ pub fn possible_switch_to(t: TcbRef) {
             return;
         }
     }
+    // Admitted (MCS: just now, above; nothing below changes its
+    // SchedContext or the release queue), so queued without asking again.
     if kernel().cur_domain() != t.get().domain() {
-        enqueue(t);
+        kernel().ready().enqueue(t);
     } else if action() != Action::ResumeCurrent {
         reschedule_required();
-        enqueue(t);
+        kernel().ready().enqueue(t);
     } else {
         kernel().set_action(Action::SwitchTo(t));
     }
