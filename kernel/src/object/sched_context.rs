@@ -185,10 +185,14 @@ impl SchedContextRef {
             self.word(REFILL_HEAD),
             self.word(REFILL_TAIL),
         );
-        let pair = match (self.refill(head), self.refill(tail)) {
-            (Some(h), Some(t)) if period == budget && max == MIN_REFILLS && head != tail => [h, t],
-            _ => return self.charge_queue(op, now, min_budget),
-        };
+        // Both indices below the capacity word: inside the object, as in
+        // `head_refill_at`.
+        let round_robin = period == budget && max == MIN_REFILLS;
+        if !(round_robin && head < max && tail < max && head != tail) {
+            return self.charge_queue(op, now, min_budget);
+        }
+        let (head_at, tail_at) = (refill_addr(self.ptr, head), refill_addr(self.ptr, tail));
+        let pair = [read_refill(head_at), read_refill(tail_at)];
         let mut st = RefillState {
             period,
             budget,
@@ -199,8 +203,8 @@ impl SchedContextRef {
         };
         let mut buf = pair;
         let r = op.on(&mut Refills::new(&mut st, &mut buf, min_budget), now);
-        self.set_refill(head, buf[0]);
-        self.set_refill(tail, buf[1]);
+        write_refill(head_at, buf[0]);
+        write_refill(tail_at, buf[1]);
         Some(r)
     }
 
@@ -417,14 +421,25 @@ impl SchedContextRef {
 pub fn head_refill_at(sc: PAddr) -> Option<Refill> {
     let max = read_word(sc.add(REFILL_MAX));
     let head = read_word(sc.add(REFILL_HEAD));
-    if head >= max {
-        return None;
-    }
-    let at = sc.add(SCHED_CONTEXT_HEADER_BYTES + REFILL_BYTES * head);
-    Some(Refill {
+    (head < max).then(|| read_refill(refill_addr(sc, head)))
+}
+
+/// Where refill `i` of the SchedContext at `sc` is; only for an index
+/// below its capacity word ([`head_refill_at`]).
+fn refill_addr(sc: PAddr, i: u64) -> PAddr {
+    sc.add(SCHED_CONTEXT_HEADER_BYTES + REFILL_BYTES * i)
+}
+
+fn read_refill(at: PAddr) -> Refill {
+    Refill {
         time: read_word(at),
         amount: read_word(at.add(8)),
-    })
+    }
+}
+
+fn write_refill(at: PAddr, r: Refill) {
+    write_word(at, r.time);
+    write_word(at.add(8), r.amount);
 }
 
 /// What [`SchedContextRef::charge`] does to the refills.
