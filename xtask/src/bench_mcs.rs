@@ -50,8 +50,8 @@ pub const CASES: [&str; 3] = [
 /// the MCS entry and scheduler work (the budget check inline, the
 /// round-robin charge on two refills, the head refill read from two
 /// header words, no second admission in possible_switch_to): every
-/// general-path row (IRQ to handler 986 → 698, null syscall 303 → 239,
-/// the 10-word Call/ReplyRecv 1196/1629 → 1001/1380) and the memory
+/// general-path row (IRQ to handler 987 → 698, null syscall 303 → 239,
+/// the 10-word Call/ReplyRecv 1176/1585 → 1001/1380) and the memory
 /// rows, whose every system call passes the entry check. A regression
 /// fails `cargo xtask test` (image `bench-mcs`); loosen one only in a
 /// commit that says why.
