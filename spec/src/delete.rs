@@ -49,6 +49,9 @@ impl State {
         if let Cap::Zombie { obj, kind, count } = cap {
             return Some((obj, kind, count));
         }
+        // A frame cap's mapping goes with any of its caps; a table, a
+        // VSpace's ASID, a pool with the last cap (`crate::vspace`).
+        self.finalise_vm(slot, &cap);
         if !self.is_final(slot, &cap) {
             return None;
         }

@@ -138,7 +138,11 @@ impl State {
                     | Cap::Untyped { .. }
                     | Cap::Endpoint { .. }
                     | Cap::Notification { .. }
-                    | Cap::Reply { .. } => true,
+                    | Cap::Reply { .. }
+                    | Cap::Frame { .. }
+                    | Cap::PageTable { .. }
+                    | Cap::AsidControl
+                    | Cap::AsidPool { .. } => true,
                     Cap::Thread { .. } => crate::tcb::specified(inv.label),
                     _ => false,
                 };
@@ -293,6 +297,15 @@ impl State {
                 })?;
             }
             Some(Cap::Untyped { .. }) => return Err(SyscallError::IllegalOperation),
+            Some(
+                cap @ (Cap::Frame { .. }
+                | Cap::PageTable { .. }
+                | Cap::AsidControl
+                | Cap::AsidPool { .. }),
+            ) => {
+                let n = extra.len();
+                checked(self, &|s| s.vspace_invoke(t, slot, cap, inv, n, call))?;
+            }
             Some(Cap::Endpoint { obj, badge, rights }) => {
                 if !rights.write {
                     return Err(no_write);

@@ -23,7 +23,7 @@
 //! methods), [`untyped`] (Retype), [`thread`] (thread states and
 //! registers), [`ipc`] (endpoints, notifications, replies, cancelling),
 //! [`fault`] (fault messages and replies), [`tcb`] (TCB methods),
-//! [`invoke`] (the system calls).
+//! [`vspace`] (page tables, frames, ASIDs), [`invoke`] (the system calls).
 //! `docs/spec.md` says what is covered and what is not.
 
 pub mod cap;
@@ -38,6 +38,7 @@ pub mod state;
 pub mod tcb;
 pub mod thread;
 pub mod untyped;
+pub mod vspace;
 
 pub use cap::{Cap, EpRights, ObjId, VmRights};
 pub use error::{LookupFault, SyscallError};
@@ -54,3 +55,5 @@ mod tests_fault;
 mod tests_ipc;
 #[cfg(test)]
 mod tests_tcb;
+#[cfg(test)]
+mod tests_vspace;

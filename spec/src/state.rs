@@ -52,8 +52,16 @@ pub enum Object {
         pending: Option<u64>,
         bound: Option<ObjId>,
     },
-    /// Any other object: its kind (frames, page tables, ASID pools; their
-    /// contents are not specified yet).
+    /// A page table (ch. 7): what each of its slots holds; empty slots
+    /// are absent (`crate::vspace`).
+    PageTable {
+        entries: BTreeMap<u64, crate::vspace::Pte>,
+    },
+    /// An ASID pool: the root table of each assigned ASID, by its index
+    /// in the pool.
+    AsidPool { roots: BTreeMap<u64, ObjId> },
+    /// Any other object: its kind (frames: their contents are not
+    /// specified).
     Other(Kind),
 }
 
@@ -84,6 +92,12 @@ impl Object {
                 pending: None,
                 bound: None,
             },
+            Kind::PageTable => Object::PageTable {
+                entries: BTreeMap::new(),
+            },
+            Kind::AsidPool => Object::AsidPool {
+                roots: BTreeMap::new(),
+            },
             other => Object::Other(other),
         }
     }
@@ -109,6 +123,9 @@ pub struct State {
     pub objects: BTreeMap<ObjId, Object>,
     /// log2 of a TCB's size (seL4_TCBBits of the configuration).
     pub tcb_bits: u32,
+    /// The ASID table: the pool registered for each pool number
+    /// (`crate::vspace`).
+    pub asid_table: BTreeMap<u64, ObjId>,
 }
 
 impl State {

@@ -76,6 +76,7 @@ pub(crate) fn boot() -> State {
     State {
         objects,
         tcb_bits: 11,
+        asid_table: BTreeMap::new(),
     }
 }
 

@@ -20,6 +20,7 @@ use crate::cap::{Cap, SlotRef};
 use crate::object::tcb::{Tcb, TcbRef, TCB_CNODE_ENTRIES};
 use cairn_abi::object::SLOT_BITS;
 use cairn_spec::cap::{EpRights, Kind, VmRights};
+use cairn_spec::vspace::Pte;
 use cairn_spec::{Entry, Object, SlotId, State};
 
 /// The abstract cap of a kernel cap.
@@ -221,10 +222,49 @@ pub fn abstract_state(w: &World) -> State {
             ),
         }
     }
+    let k = crate::state::kernel();
+    let asid_table = (0..cairn_spec::vspace::ASID_POOLS)
+        .filter_map(|i| Some((i, k.asid_pool(i as usize)?.0)))
+        .collect();
     State {
         objects,
         tcb_bits: crate::config::TCB_BITS,
+        asid_table,
     }
+}
+
+/// The abstract slots of the page table at `pa`: its user entries (the
+/// kernel's global mappings in a root's upper half, supervisor-only
+/// leaves, are no user state).
+fn abs_page_table(pa: crate::types::PAddr) -> std::collections::BTreeMap<u64, Pte> {
+    use crate::arch::vspace as pt;
+    let mut bytes = [0u8; 4096];
+    crate::object::access::copy_out(pa, &mut bytes);
+    let mut entries = std::collections::BTreeMap::new();
+    for (i, c) in bytes.chunks_exact(8).enumerate() {
+        let pte = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+        if !pt::is_valid(pte) {
+            continue;
+        }
+        let at = pt::pte_paddr(pte).0;
+        let e = if pt::is_page_table(pte) {
+            Pte::Table(at)
+        } else if pte & pt::PTE_U == 0 {
+            continue;
+        } else {
+            Pte::Page {
+                frame: at,
+                rights: match (pte & pt::PTE_R != 0, pte & pt::PTE_W != 0) {
+                    (true, true) => VmRights::ReadWrite,
+                    (true, false) => VmRights::ReadOnly,
+                    _ => VmRights::KernelOnly,
+                },
+                exec: pte & pt::PTE_X != 0,
+            }
+        };
+        entries.insert(i as u64, e);
+    }
+    entries
 }
 
 /// The contents of object `obj` that are not slots: a thread's state and
@@ -236,6 +276,13 @@ fn fill_object(obj: u64, o: &mut Object) {
     let pa = crate::types::PAddr(obj);
     match o {
         Object::Tcb { thread, .. } => **thread = abs_thread(TcbRef::new(pa)),
+        Object::PageTable { entries } => *entries = abs_page_table(pa),
+        Object::AsidPool { roots } => {
+            *roots = (0..cairn_spec::vspace::ASIDS_PER_POOL)
+                .map(|i| (i, crate::arch::read_word(pa.add(8 * i))))
+                .filter(|&(_, r)| r != 0)
+                .collect();
+        }
         Object::Endpoint { queue } => {
             *queue = EndpointRef::new(pa)
                 .get()
@@ -431,6 +478,7 @@ pub fn observably_equal(a: &State, b: &State) -> bool {
                 .all(|((i, e), (j, f))| i == j && entry_eq(e, f))
     };
     a.tcb_bits == b.tcb_bits
+        && a.asid_table == b.asid_table
         && a.objects.len() == b.objects.len()
         && a.objects.iter().zip(&b.objects).all(|((i, x), (j, y))| {
             i == j
@@ -465,6 +513,12 @@ pub fn observably_equal(a: &State, b: &State) -> bool {
 /// text (empty: none), object by object and slot by slot.
 pub fn diff(kernel: &State, spec: &State) -> String {
     let mut out = String::new();
+    if kernel.asid_table != spec.asid_table {
+        out += &format!(
+            "  ASID table:\n    kernel {:?}\n    spec   {:?}\n",
+            kernel.asid_table, spec.asid_table
+        );
+    }
     let keys: std::collections::BTreeSet<u64> = kernel
         .objects
         .keys()

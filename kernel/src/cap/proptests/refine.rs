@@ -27,6 +27,8 @@ use cairn_spec::{Invocation, State, Syscall, SyscallError, Unspecified};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
 
+mod vm;
+
 /// Steps per run of `cargo xtask test` (see docs/spec.md for the budget).
 const STEPS: u64 = 1_000_000;
 /// The suite's seed (its chunks: `SEED..SEED + CHUNKS`).
@@ -68,6 +70,9 @@ struct Tally {
     cancelled: u64,
     caps_transferred: u64,
     caps_unwrapped: u64,
+    /// VSpace invocations that succeeded: PageTable Map, Unmap, Page Map,
+    /// Unmap, GetAddress, MakePool, Assign (Calls answered with label 0).
+    vm_done: [u64; 7],
 }
 
 impl Tally {
@@ -90,6 +95,10 @@ impl Tally {
         self.cancelled += o.cancelled;
         self.caps_transferred += o.caps_transferred;
         self.caps_unwrapped += o.caps_unwrapped;
+        self.vm_done
+            .iter_mut()
+            .zip(o.vm_done)
+            .for_each(|(a, b)| *a += b);
     }
 }
 
@@ -186,6 +195,8 @@ enum Act {
     /// An exception (RISC-V `scause`, `stval`): a user exception or a VM
     /// fault.
     Exception(u8, u64, u64),
+    /// A VSpace step (`vm.rs`).
+    Vm(u8, vm::VmAct),
 }
 
 fn target(ep: u32, ntfn: u32, reply: u32, tcb: u32, other: u32) -> BoxedStrategy<Target> {
@@ -330,6 +341,7 @@ fn act() -> impl Strategy<Value = Act> {
             .prop_map(|(t, e, r, q)| Act::DeleteIpcObject(t, e, r, q)),
         1 => (any::<u8>(), any::<u8>(), irq()).prop_map(|(t, i, q)| Act::DeleteThread(t, i, q)),
         1 => (any::<u8>(), exception(), any::<u64>()).prop_map(|(t, c, v)| Act::Exception(t, c, v)),
+        8 => (any::<u8>(), vm::vm_act()).prop_map(|(t, v)| Act::Vm(t, v)),
     ]
 }
 
@@ -687,7 +699,8 @@ impl Pair {
             | Act::CancelBadged(t, ..)
             | Act::DeleteIpcObject(t, ..)
             | Act::DeleteThread(t, ..)
-            | Act::Exception(t, ..) => *t,
+            | Act::Exception(t, ..)
+            | Act::Vm(t, _) => *t,
         };
         let Some(t) = self.runner(sel) else {
             return self.kick(sel);
@@ -698,6 +711,7 @@ impl Pair {
             &Act::Exception(_, scause, stval) => self.exception(t, scause, stval),
             Act::Cspace(_, st) => self.step_by(t, st),
             Act::Ipc(_, i) => self.ipc(t, i),
+            Act::Vm(_, v) => self.vm(t, v),
             &Act::CancelBadged(_, ep, irq) => {
                 let slot = self.target(Target::Ep(ep));
                 let call = cnode_call(
@@ -985,7 +999,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1000,6 +1014,7 @@ fn run_chunks(steps: u64, seed: u64) {
         total.cancelled,
         total.caps_transferred,
         total.caps_unwrapped,
+        total.vm_done,
         total.abandoned
     );
 }
