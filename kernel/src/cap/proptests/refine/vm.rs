@@ -92,6 +92,17 @@ pub(super) enum VmAct {
     /// Delete (or Revoke) the `i`-th VM cap of the window, maybe
     /// preempted.
     Delete(u8, bool, Option<u8>),
+    /// Two unmapped tables and an unmapped frame (the `i`-th of each)
+    /// mapped at one address of the root task's VSpace, one call after
+    /// the other: the tables fill the missing levels, the frame (rights
+    /// word, attributes) lands if they were the ones missing.
+    Chain {
+        va: Va,
+        tables: (u8, u8),
+        frame: u8,
+        rights: u64,
+        attr: u64,
+    },
 }
 
 fn va() -> impl Strategy<Value = Va> {
@@ -201,6 +212,14 @@ pub(super) fn vm_act() -> impl Strategy<Value = VmAct> {
             count
         }),
         2 => (any::<u8>(), any::<bool>(), super::irq()).prop_map(|(i, r, q)| VmAct::Delete(i, r, q)),
+        3 => (va(), any::<(u8, u8, u8)>(), prop_oneof![3 => Just(3u64), 1 => 0u64..16], 0u64..2)
+            .prop_map(|(va, (i, j, frame), rights, attr)| VmAct::Chain {
+                va,
+                tables: (i, j),
+                frame,
+                rights,
+                attr
+            }),
     ]
 }
 
@@ -386,6 +405,41 @@ impl Pair {
                 };
                 let call = super::cnode_call(label, at, vec![], &[]);
                 self.call_by(t, &call, irq, a);
+            }
+            &VmAct::Chain {
+                va,
+                tables: (i, j),
+                frame,
+                rights,
+                attr,
+            } => {
+                let va = self.va(va);
+                let steps = [
+                    (VmCap::FreeTable(i), vs::PAGE_TABLE_MAP, vec![va, 0]),
+                    (VmCap::FreeTable(j), vs::PAGE_TABLE_MAP, vec![va, 0]),
+                    (
+                        VmCap::FreeFrame(frame),
+                        vs::PAGE_MAP,
+                        vec![va, rights, attr],
+                    ),
+                ];
+                for (cap, label, words) in steps {
+                    let inv = Invocation {
+                        cptr: self.vm_cptr(cap),
+                        label,
+                        words,
+                        extra: vec![init::VSPACE],
+                    };
+                    self.syscall(t, Syscall::Call, &inv, None, None, a);
+                    let answered = self.spec.thread(t).map(|x| x.info.label);
+                    if answered == Some(0) {
+                        let i = (label - vs::PAGE_TABLE_MAP) as usize;
+                        super::tally(|x: &mut Tally| x.vm_done[i] += 1);
+                    }
+                    if !self.spec.state_of(t).runnable() {
+                        break;
+                    }
+                }
             }
         }
         self.compare(a);
