@@ -55,6 +55,10 @@ impl State {
         if !self.is_final(slot, &cap) {
             return None;
         }
+        if let Cap::IrqHandler { irq } = cap {
+            self.deleting_irq_handler(irq);
+            return None;
+        }
         match cap.object()? {
             (obj, kind @ Kind::CNode { radix }) => Some((obj, kind, 1 << radix)),
             (obj, Kind::Tcb) => {

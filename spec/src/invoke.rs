@@ -144,6 +144,8 @@ impl State {
                     | Cap::AsidControl
                     | Cap::AsidPool { .. } => true,
                     Cap::Thread { .. } => crate::tcb::specified(inv.label),
+                    Cap::IrqControl | Cap::IrqHandler { .. } => self.irqs.node.is_some(),
+                    Cap::Domain => crate::domain::specified(inv.label),
                     _ => false,
                 };
                 if !specified {
@@ -215,15 +217,17 @@ impl State {
             .lookup_in(t, inv.cptr)
             .map_err(|f| (inv.cptr, f))
             .and_then(|(slot, cap)| {
-                let mut extra = Vec::new();
+                let (mut extra, mut slots) = (Vec::new(), Vec::new());
                 if buffer {
                     for &c in &inv.extra {
-                        extra.push(self.lookup_in(t, c).map_err(|f| (c, f))?.1);
+                        let (s, cap) = self.lookup_in(t, c).map_err(|f| (c, f))?;
+                        extra.push(cap);
+                        slots.push(s);
                     }
                 }
-                Ok((slot, cap, extra))
+                Ok((slot, cap, extra, slots))
             });
-        let (slot, cap, extra) = match found {
+        let (slot, cap, extra, slots) = match found {
             Ok(found) => found,
             Err((addr, lookup)) => {
                 if blocking {
@@ -232,7 +236,7 @@ impl State {
                 return Ok(None);
             }
         };
-        let r = self.perform(t, slot, cap, inv, &extra, call, blocking);
+        let r = self.perform(t, slot, cap, inv, (&extra, &slots), call, blocking);
         let write = self.has_buffer(t, true);
         // A thread that destroyed its own TCB is gone.
         let Some(th) = self.thread_mut(t) else {
@@ -265,7 +269,7 @@ impl State {
         slot: SlotId,
         cap: Option<Cap>,
         inv: &Invocation,
-        extra: &[Option<Cap>],
+        (extra, slots): (&[Option<Cap>], &[SlotId]),
         call: bool,
         blocking: bool,
     ) -> Result<(), SyscallError> {
@@ -329,9 +333,21 @@ impl State {
                 self.do_reply_transfer(t, tcb, slot, grant);
             }
             Some(Cap::Thread { obj }) => {
-                self.tcb_invoke(t, obj, inv, extra)?;
+                self.tcb_invoke(t, obj, inv, extra, slots)?;
                 restart(self);
-                self.tcb_perform(t, obj, inv, extra, call);
+                self.tcb_perform(t, obj, slot, inv, extra, slots, call);
+            }
+            Some(Cap::IrqControl) => {
+                checked(self, &|s| s.irq_control(slot, inv, extra))?;
+            }
+            Some(Cap::IrqHandler { irq }) => {
+                self.irq_handler_check(inv, extra)?;
+                restart(self);
+                let src = slots.first().copied().zip(extra.first().copied().flatten());
+                self.irq_handler(irq, inv.label, src);
+            }
+            Some(Cap::Domain) => {
+                checked(self, &|s| s.domain_invoke(inv, extra))?;
             }
             _ => return Err(SyscallError::InvalidCapability { index: 0 }),
         }

@@ -23,19 +23,24 @@
 //! methods), [`untyped`] (Retype), [`thread`] (thread states and
 //! registers), [`ipc`] (endpoints, notifications, replies, cancelling),
 //! [`fault`] (fault messages and replies), [`tcb`] (TCB methods),
-//! [`vspace`] (page tables, frames, ASIDs), [`invoke`] (the system calls).
+//! [`tcb_control`] (Configure, SetSpace, SetIPCBuffer), [`vspace`]
+//! (page tables, frames, ASIDs), [`irq`] (interrupts), [`domain`]
+//! (DomainSet), [`invoke`] (the system calls).
 //! `docs/spec.md` says what is covered and what is not.
 
 pub mod cap;
 pub mod cnode;
 pub mod delete;
+pub mod domain;
 pub mod error;
 pub mod fault;
 pub mod invoke;
 pub mod ipc;
+pub mod irq;
 pub mod lookup;
 pub mod state;
 pub mod tcb;
+pub mod tcb_control;
 pub mod thread;
 pub mod untyped;
 pub mod vspace;
@@ -54,6 +59,9 @@ mod tests_fault;
 #[cfg(test)]
 mod tests_ipc;
 #[cfg(test)]
+mod tests_irq;
+#[cfg(test)]
 mod tests_tcb;
 #[cfg(test)]
 mod tests_vspace;
+mod tests_tcb_control;

@@ -126,6 +126,10 @@ pub struct State {
     /// The ASID table: the pool registered for each pool number
     /// (`crate::vspace`).
     pub asid_table: BTreeMap<u64, ObjId>,
+    /// The interrupt lines and the IRQ node (`irq`).
+    pub irqs: crate::irq::Irqs,
+    /// The number of scheduling domains (`CONFIG_NUM_DOMAINS`).
+    pub num_domains: u64,
 }
 
 impl State {
@@ -314,9 +318,22 @@ impl State {
     /// The state as user space can observe it: an untyped cap's watermark
     /// counts only while the untyped has children (Retype on a childless
     /// untyped starts again from its beginning, manual §2.4), so it reads
-    /// 0 otherwise. States are compared in this form.
+    /// 0 otherwise; a thread's buffer words count only while it has an
+    /// IPC buffer (without one, nothing reads them). States are compared
+    /// in this form.
     pub fn observable(&self) -> State {
         let mut s = self.clone();
+        let unbuffered: Vec<ObjId> = s
+            .objects
+            .keys()
+            .copied()
+            .filter(|&t| self.thread(t).is_some() && !self.has_buffer(t, false))
+            .collect();
+        for t in unbuffered {
+            if let Some(x) = s.thread_mut(t) {
+                x.forget_buffer();
+            }
+        }
         for o in s.objects.values_mut() {
             for e in o.slots_mut().into_iter().flat_map(|m| m.values_mut()) {
                 if let Cap::Untyped { watermark, .. } = &mut e.cap {

@@ -3,8 +3,8 @@
 //! *Binding Notifications*, ch. 10 `seL4_TCB_*`): ReadRegisters,
 //! WriteRegisters, CopyRegisters, Suspend, Resume, SetPriority,
 //! SetMCPriority, SetSchedParams, BindNotification, UnbindNotification,
-//! SetTLSBase, SetFlags. The others (Configure, SetSpace, SetIPCBuffer)
-//! are not specified yet; `specified` says which labels are.
+//! SetTLSBase, SetFlags; Configure, SetSpace and SetIPCBuffer are
+//! `tcb_control`'s.
 //!
 //! Each checks its arguments in seL4's order (`tcb_invoke`, changing
 //! nothing), then is performed (`tcb_perform`). A priority may not exceed
@@ -21,9 +21,12 @@ use crate::thread::{ThreadState, CONTEXT_WORDS, PC, TP};
 pub const READ_REGISTERS: u64 = 2;
 pub const WRITE_REGISTERS: u64 = 3;
 pub const COPY_REGISTERS: u64 = 4;
+pub const CONFIGURE: u64 = 5;
 pub const SET_PRIORITY: u64 = 6;
 pub const SET_MC_PRIORITY: u64 = 7;
 pub const SET_SCHED_PARAMS: u64 = 8;
+pub const SET_IPC_BUFFER: u64 = 9;
+pub const SET_SPACE: u64 = 10;
 pub const SUSPEND: u64 = 11;
 pub const RESUME: u64 = 12;
 pub const BIND_NOTIFICATION: u64 = 13;
@@ -35,14 +38,10 @@ pub const SET_FLAGS: u64 = 16;
 /// FPU is configured, ABI ref §7.3).
 pub const FLAG_MASK: u64 = 1;
 
-/// Whether the TCB method `label` is specified.
+/// Whether the TCB method `label` is specified (all of the classic
+/// configuration's are).
 pub fn specified(label: u64) -> bool {
-    matches!(
-        label,
-        READ_REGISTERS..=COPY_REGISTERS
-            | SET_PRIORITY..=SET_SCHED_PARAMS
-            | SUSPEND..=SET_FLAGS
-    )
+    (READ_REGISTERS..=SET_FLAGS).contains(&label)
 }
 
 /// The registers of `seL4_UserContext` (§6.1.5): the first 16 (pc, ra,
@@ -68,6 +67,7 @@ impl State {
         target: ObjId,
         inv: &Invocation,
         extra: &[Option<Cap>],
+        slots: &[crate::state::SlotId],
     ) -> Result<(), SyscallError> {
         let word = |i: usize| inv.words.get(i).copied().unwrap_or(0);
         // Extra cap 0 (TruncatedMessage if none was sent).
@@ -132,18 +132,24 @@ impl State {
                 illegal_unless(free)
             }
             UNBIND_NOTIFICATION => illegal_unless(bound.is_some()),
+            CONFIGURE | SET_SPACE | SET_IPC_BUFFER => self
+                .thread_control_check(target, inv, extra, slots)
+                .map(|_| ()),
             _ => Err(SyscallError::IllegalOperation),
         }
     }
 
     /// Performs the TCB method `tcb_invoke` accepted (`call`: the caller
     /// made a Call, and waits for ReadRegisters' answer).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn tcb_perform(
         &mut self,
         caller: ObjId,
         target: ObjId,
+        slot: crate::state::SlotId,
         inv: &Invocation,
         extra: &[Option<Cap>],
+        slots: &[crate::state::SlotId],
         call: bool,
     ) {
         let word = |i: usize| inv.words.get(i).copied().unwrap_or(0);
@@ -218,6 +224,11 @@ impl State {
                 }
             }
             UNBIND_NOTIFICATION => self.unbind_notification(target),
+            CONFIGURE | SET_SPACE | SET_IPC_BUFFER => {
+                if let Ok(c) = self.thread_control_check(target, inv, extra, slots) {
+                    self.thread_control(target, slot, &c);
+                }
+            }
             _ => {}
         }
     }

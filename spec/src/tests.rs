@@ -77,6 +77,8 @@ pub(crate) fn boot() -> State {
         objects,
         tcb_bits: 11,
         asid_table: BTreeMap::new(),
+        irqs: Default::default(),
+        num_domains: 1,
     }
 }
 

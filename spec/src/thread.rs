@@ -149,9 +149,23 @@ pub struct Thread {
     pub fault: Option<Fault>,
     /// The TCB's flags (`seL4_TCBFlag_*`, TCB_SetFlags).
     pub flags: u64,
+    /// The IPC buffer's virtual address (`tcbIPCBuffer`, §4.1): its
+    /// offset in the frame of TCB slot 4 is where the buffer words are.
+    pub ipc_buffer: u64,
+    /// The scheduling domain (§6.3, DomainSet_Set).
+    pub domain: u64,
 }
 
 impl Thread {
+    /// The words kept in the IPC buffer set to 0: how a thread without a
+    /// buffer is compared (its words stay in memory, unread, and are
+    /// there again when the buffer is set back to the same place).
+    pub fn forget_buffer(&mut self) {
+        self.buffer = Buffer::default();
+        self.caps_or_badges = [0; 3];
+        self.receive = [0; 3];
+    }
+
     /// seL4's `replyFromKernel`: the kernel's answer to an invocation (a
     /// label, 0 for success, and words), no badge. Without an IPC buffer
     /// (`buffer`) only the words that fit in registers arrive.
