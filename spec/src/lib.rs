@@ -63,5 +63,6 @@ mod tests_irq;
 #[cfg(test)]
 mod tests_tcb;
 #[cfg(test)]
-mod tests_vspace;
 mod tests_tcb_control;
+#[cfg(test)]
+mod tests_vspace;

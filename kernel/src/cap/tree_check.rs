@@ -273,8 +273,19 @@ fn object_slots(cap: &Cap) -> Option<(u64, u64)> {
 /// (`check_memory` reports their capabilities). Panics on a link to
 /// memory that is no object's slot.
 pub fn gather_slots(roots: &[SlotRef], prefix: &[(PAddr, u64)], ram: Region) -> Vec<SlotRef> {
+    gather_slots_with(roots, prefix, &[], ram)
+}
+
+/// [`gather_slots`], with `known` slot ranges `(start, end)` of objects
+/// no capability names (the IRQ node) that links may lead into.
+pub fn gather_slots_with(
+    roots: &[SlotRef],
+    prefix: &[(PAddr, u64)],
+    known: &[(u64, u64)],
+    ram: Region,
+) -> Vec<SlotRef> {
     // Slot ranges of the objects found (a `prefix` CNode's whole range).
-    let mut objects: Vec<(u64, u64)> = Vec::new();
+    let mut objects: Vec<(u64, u64)> = known.to_vec();
     let mut seen: FastSet<u64> =
         FastSet::with_capacity_and_hasher(2 * roots.len(), Default::default());
     let mut out = Vec::new();

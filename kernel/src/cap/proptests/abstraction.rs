@@ -166,6 +166,13 @@ pub fn abstract_state(w: &World) -> State {
             _ => {}
         }
     }
+    // The IRQ node: a CNode no cap names, always there.
+    let irqs = abs_irqs();
+    if let Some(node) = irqs.node {
+        let radix = crate::state::IRQ_SLOTS.trailing_zeros();
+        objects.insert(node, Object::new(Kind::CNode { radix }));
+        cnodes.push((node, node + ((1u64 << radix) << SLOT_BITS)));
+    }
     // By start (objects do not overlap: `World::check`), for a binary
     // search.
     cnodes.sort_unstable();
@@ -230,6 +237,25 @@ pub fn abstract_state(w: &World) -> State {
         objects,
         tcb_bits: crate::config::TCB_BITS,
         asid_table,
+        irqs,
+        num_domains: crate::config::NUM_DOMAINS as u64,
+    }
+}
+
+/// The interrupt state: the IRQ node, and each line in the Signal state
+/// (issued) with its mask (masked after an interrupt until the Ack).
+fn abs_irqs() -> cairn_spec::irq::Irqs {
+    use crate::object::irq::{state, IrqState, MAX_IRQ};
+    let issued = (1..=MAX_IRQ)
+        .filter(|&i| state(i) == IrqState::Signal)
+        .map(|i| {
+            let masked = !crate::arch::host::SimMachine::irq_unmasked(i);
+            (i as u64, cairn_spec::irq::Line { masked })
+        })
+        .collect();
+    cairn_spec::irq::Irqs {
+        node: crate::state::kernel().irq_node().map(|n| n.0),
+        issued,
     }
 }
 
@@ -364,6 +390,8 @@ pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
         next_ip: t.next_ip(),
         fault: t.fault().map(abs_fault),
         flags: t.flags(),
+        ipc_buffer: t.ipc_buffer(),
+        domain: t.domain(),
     }
 }
 
@@ -502,11 +530,26 @@ pub fn observably_equal(a: &State, b: &State) -> bool {
                             slots: sy,
                             thread: ty,
                         },
-                    ) => tx == ty && slots_eq(sx, sy),
+                    ) => slots_eq(sx, sy) && (tx == ty || threads_eq(b, *i, tx, ty)),
                     (Object::Other(k), Object::Other(l)) => k == l,
                     (x, y) => x == y,
                 }
         })
+        && a.irqs == b.irqs
+        && a.num_domains == b.num_domains
+}
+
+/// Whether threads `x` and `y` (thread `t` of state `s`) differ only in
+/// their buffer words while `t` has no IPC buffer (rule 4 of
+/// docs/spec.md: nothing reads them then).
+fn threads_eq(s: &State, t: u64, x: &cairn_spec::Thread, y: &cairn_spec::Thread) -> bool {
+    if s.has_buffer(t, false) {
+        return false;
+    }
+    let (mut x, mut y) = (x.clone(), y.clone());
+    x.forget_buffer();
+    y.forget_buffer();
+    x == y
 }
 
 /// The differences between the kernel's abstract state and the spec's, as
@@ -517,6 +560,12 @@ pub fn diff(kernel: &State, spec: &State) -> String {
         out += &format!(
             "  ASID table:\n    kernel {:?}\n    spec   {:?}\n",
             kernel.asid_table, spec.asid_table
+        );
+    }
+    if kernel.irqs != spec.irqs {
+        out += &format!(
+            "  irqs:\n    kernel {:?}\n    spec   {:?}\n",
+            kernel.irqs, spec.irqs
         );
     }
     let keys: std::collections::BTreeSet<u64> = kernel

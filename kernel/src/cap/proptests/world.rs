@@ -190,7 +190,13 @@ impl World {
             .chain(tc::tcb_slots(self.k.tcb))
             .collect();
         let ram = Region::new(RAM, RAM + RAM_SIZE);
-        let slots = tc::gather_slots(&roots, &[(self.k.cnode, self.win + WIN)], ram);
+        // The IRQ node holds the notification caps of IRQ handlers.
+        let node = crate::state::kernel().irq_node().map(|n| {
+            let size = (crate::state::IRQ_SLOTS as u64) << cairn_abi::object::SLOT_BITS;
+            (n.0, n.0 + size)
+        });
+        let prefix = [(self.k.cnode, self.win + WIN)];
+        let slots = tc::gather_slots_with(&roots, &prefix, node.as_slice(), ram);
         let cdt = tc::check_tree(&slots, true);
         // A thread's master reply cap (made when it first runs) heads the
         // list of its reply caps, as the root thread's does (classic; MCS
