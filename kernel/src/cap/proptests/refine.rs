@@ -76,6 +76,10 @@ struct Tally {
     vm_done: [u64; 7],
     /// Interrupts delivered (a notification signalled or none bound).
     interrupts: u64,
+    /// Thread control (Configure, SetSpace, SetIPCBuffer) and interrupt or
+    /// domain invocations answered, and how many succeeded.
+    control: [u64; 2],
+    irq: [u64; 2],
 }
 
 impl Tally {
@@ -103,6 +107,10 @@ impl Tally {
             .zip(o.vm_done)
             .for_each(|(a, b)| *a += b);
         self.interrupts += o.interrupts;
+        for i in 0..2 {
+            self.control[i] += o.control[i];
+            self.irq[i] += o.irq[i];
+        }
     }
 }
 
@@ -1076,7 +1084,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}), {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1093,6 +1101,10 @@ fn run_chunks(steps: u64, seed: u64) {
         total.caps_unwrapped,
         total.vm_done,
         total.interrupts,
+        total.control[0],
+        total.control[1],
+        total.irq[0],
+        total.irq[1],
         total.abandoned
     );
 }
