@@ -7,7 +7,7 @@ use crate::error::SyscallError;
 use crate::state::{Object, SlotId, State, TCB_BUFFER, TCB_CTABLE};
 use crate::tcb::{CONFIGURE, SET_IPC_BUFFER, SET_SPACE};
 use crate::tcb_control::TCB_VTABLE;
-use crate::tests::{call, root, root_cap, BUFFER, ROOT};
+use crate::tests::{call, root, root_cap, BUFFER};
 use crate::tests_ipc::{thread, world, T2};
 
 const PT: u64 = 0x60_0000;
@@ -159,5 +159,7 @@ fn configure_checks_the_buffer_before_the_roots() {
     let t = thread(&s, T2);
     assert_eq!((t.fault_handler, t.ipc_buffer), (5, 0x1400));
     assert!(s.has_buffer(T2, true));
-    assert_eq!(s.objects.get(&ROOT).is_some(), true);
+    assert_eq!(s.entry(t2(TCB_BUFFER)).and_then(|e| e.parent), Some(root(6)));
+    assert_eq!(s.cap(t2(TCB_CTABLE)), Some(root_cap()));
+    assert_eq!(s.entry(t2(TCB_CTABLE)).and_then(|e| e.parent), Some(root(0)));
 }
