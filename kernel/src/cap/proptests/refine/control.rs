@@ -83,7 +83,7 @@ pub(super) fn control() -> impl Strategy<Value = Control> {
     ];
     let croot = prop_oneof![
         12 => Just(Target::Raw(init::CNODE)),
-        1 => (0u8..8).prop_map(|w| Target::Win(w)),
+        1 => (0u8..8).prop_map(Target::Win),
         1 => (0u8..16).prop_map(Target::Boot),
     ];
     let vroot = prop_oneof![
