@@ -159,7 +159,13 @@ fn configure_checks_the_buffer_before_the_roots() {
     let t = thread(&s, T2);
     assert_eq!((t.fault_handler, t.ipc_buffer), (5, 0x1400));
     assert!(s.has_buffer(T2, true));
-    assert_eq!(s.entry(t2(TCB_BUFFER)).and_then(|e| e.parent), Some(root(6)));
+    assert_eq!(
+        s.entry(t2(TCB_BUFFER)).and_then(|e| e.parent),
+        Some(root(6))
+    );
     assert_eq!(s.cap(t2(TCB_CTABLE)), Some(root_cap()));
-    assert_eq!(s.entry(t2(TCB_CTABLE)).and_then(|e| e.parent), Some(root(0)));
+    assert_eq!(
+        s.entry(t2(TCB_CTABLE)).and_then(|e| e.parent),
+        Some(root(0))
+    );
 }
