@@ -35,13 +35,15 @@ fn main(bootinfo: &BootInfo) {
         empty.end,
         bootinfo.cnode_size_bits()
     );
-    let mut slots = uart::Slots(empty.start);
+    let mut slots = cairn_rt::alloc::SlotAllocator::new(empty);
     match uart::run(bootinfo, &mut slots) {
         Ok((line, len)) => {
             let text = core::str::from_utf8(line.get(..len).unwrap_or(&[])).unwrap_or("?");
             println!("cairn-demo: the driver echoed {len} characters: {text}");
         }
-        Err(uart::Failed(what, e)) => println!("cairn-demo: UART driver failed: {what}: {e}"),
+        Err(cairn_rt::uart::Failed(what, e)) => {
+            println!("cairn-demo: UART driver failed: {what}: {e}")
+        }
     }
     println!("cairn-demo: done");
     sel4::debug::halt();

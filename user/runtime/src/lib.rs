@@ -12,6 +12,7 @@
 //! - [`image`]: the image bounds from the linker script (`link.ld`).
 //! - [`thread`]: starting threads in the root task's own address space.
 //! - [`space`]: a second address space running the image, and threads in it.
+//! - [`uart`]: QEMU virt's UART mapped for a user-level driver.
 //!
 //! Every root task binary links with `link.ld` through a two-line build.rs
 //! that reads `DEP_CAIRN_RT_LINK_LD` (see this crate's build.rs).
@@ -23,6 +24,7 @@ pub mod alloc;
 pub mod io;
 pub mod space;
 pub mod thread;
+pub mod uart;
 
 #[cfg(all(target_arch = "riscv64", target_os = "none"))]
 pub mod image;
