@@ -220,16 +220,17 @@ impl Checker {
 }
 
 /// The endpoints, notifications and threads that capabilities name.
+/// (The IPC tests' random sequences name theirs: `ipc::tests::harness`.)
 #[derive(Default, Clone)]
-pub(super) struct Named {
-    pub(super) eps: Vec<u64>,
-    pub(super) ntfns: Vec<u64>,
-    pub(super) tcbs: Vec<u64>,
+pub(crate) struct Named {
+    pub(crate) eps: Vec<u64>,
+    pub(crate) ntfns: Vec<u64>,
+    pub(crate) tcbs: Vec<u64>,
     /// MCS: reply objects and SchedContexts.
     #[cfg(feature = "mcs")]
-    pub(super) replies: Vec<u64>,
+    pub(crate) replies: Vec<u64>,
     #[cfg(feature = "mcs")]
-    pub(super) scs: Vec<u64>,
+    pub(crate) scs: Vec<u64>,
 }
 
 impl Named {
@@ -314,7 +315,11 @@ fn queue_of(q: TcbQueue, limit: usize) -> Vec<u64> {
     v
 }
 
-fn check_queues(named: &Named) {
+/// Queues and thread states agree: every queue's links hold, each queued
+/// thread blocks on that object in the matching state and appears once,
+/// a blocked thread is in its object's queue, the ready queues hold only
+/// runnable threads (MCS: queues in priority order, every link mirrored).
+pub(crate) fn check_queues(named: &Named) {
     let (eps, ntfns, tcbs) = (&named.eps, &named.ntfns, &named.tcbs);
     // Thread -> (object, state) for every queued thread.
     let mut queued: FastMap<u64, (u64, ThreadState)> = FastMap::default();

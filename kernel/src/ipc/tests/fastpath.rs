@@ -3,9 +3,9 @@
 //! then runs); with none broken, it takes the call. `props` checks that
 //! what it does when it takes one is what the general path does.
 
+use super::harness::{self, fastpath_alone};
 use super::props::snapshot;
 use super::*;
-use crate::api::fastpath;
 use crate::cap::cte::insert_original;
 use crate::object::tcb::{ThreadState, TCB_CALLER, TCB_VTABLE};
 use crate::testutil::boot;
@@ -27,13 +27,11 @@ struct Scene {
 impl Scene {
     fn new() -> Scene {
         let k = boot();
-        let ep = object(&k, T::Endpoint);
-        let Cap::Endpoint { ptr: ep_pa, .. } = k.cap(ep) else {
-            panic!("no endpoint")
-        };
+        let (ep, ep_pa) = harness::endpoint(&k);
         let [c, srv, other] = k.threads(10, 3)[..] else {
             panic!("threads")
         };
+        stop_root(&k);
         syscall(srv, SYS_RECV, ep, 0, &[], &[]);
         Scene {
             k,
@@ -67,32 +65,12 @@ impl Scene {
     }
 
     fn fastpath(&self, no: SyscallNo) -> bool {
-        let before = self.snapshot();
-        let taken = fastpath::syscall(no).is_some();
-        if !taken {
-            assert_eq!(
-                self.snapshot(),
-                before,
-                "a declining fastpath changed something"
-            );
-        }
-        taken
+        fastpath_alone(no, || self.snapshot())
     }
 }
 
-/// A condition of the fastpath, named, and how to break it.
-type Case = (&'static str, fn(&Scene));
-
-/// Runs `case` for each broken condition on a fresh scene and checks that
-/// `attempt` is declined; first checks that it is taken with nothing
-/// broken.
-fn each_declines(attempt: fn(&Scene) -> bool, cases: &[Case]) {
-    assert!(attempt(&Scene::new()), "taken with every condition met");
-    for (what, break_it) in cases {
-        let s = Scene::new();
-        break_it(&s);
-        assert!(!attempt(&s), "taken although {what}");
-    }
+fn each_declines(attempt: fn(&Scene) -> bool, cases: &[harness::Case<Scene>]) {
+    harness::each_declines(Scene::new, attempt, cases)
 }
 
 /// Deletes the root task's ASID pool: every thread's VTable cap still

@@ -4,10 +4,10 @@
 //! `props_mcs` checks that what it does when it takes one is what the
 //! general path does.
 
+use super::harness::{self, fastpath_alone, second_space, with_fastpath};
 use super::mcs::reply_of;
-use super::props_mcs::{second_space, snapshot};
+use super::props_mcs::snapshot;
 use super::*;
-use crate::api::fastpath;
 use crate::object::reply::ReplyRef;
 use crate::object::tcb::ThreadState;
 use crate::testutil::boot;
@@ -32,16 +32,14 @@ struct Scene {
 impl Scene {
     fn new() -> Scene {
         let k = boot();
-        let ep = object(&k, T::Endpoint);
-        let Cap::Endpoint { ptr: ep_pa, .. } = k.cap(ep) else {
-            panic!("no endpoint")
-        };
+        let (ep, ep_pa) = harness::endpoint(&k);
         let [c, other] = k.threads(10, 2)[..] else {
             panic!("threads")
         };
         let [srv] = k.passive_threads(10, 1)[..] else {
             panic!("threads")
         };
+        stop_root(&k);
         syscall(srv, SYS_RECV, ep, 0, &[], &[]);
         let replies = [c, srv, other].map(reply_of);
         Scene {
@@ -71,29 +69,14 @@ impl Scene {
     }
 
     fn fastpath(&self, no: SyscallNo) -> bool {
-        let before = self.snapshot();
-        let taken = fastpath::syscall(no).is_some();
-        if !taken {
-            assert_eq!(
-                self.snapshot(),
-                before,
-                "a declining fastpath changed something"
-            );
-        }
-        taken
+        fastpath_alone(no, || self.snapshot())
     }
 }
 
-type Case = (&'static str, fn(&Scene));
+type Case = harness::Case<Scene>;
 
-/// Taken with every condition met; declined for each one broken.
 fn each_declines(attempt: fn(&Scene) -> bool, cases: &[Case]) {
-    assert!(attempt(&Scene::new()), "taken with every condition met");
-    for (what, break_it) in cases {
-        let s = Scene::new();
-        break_it(&s);
-        assert!(!attempt(&s), "taken although {what}");
-    }
+    harness::each_declines(Scene::new, attempt, cases)
 }
 
 #[test]
@@ -138,9 +121,7 @@ fn each_mcs_call_guard_sends_the_call_to_the_general_path() {
 /// The client's Call received by the passive server through the general
 /// path, the server running on the client's SchedContext.
 fn called(s: &Scene) {
-    crate::api::fastpath::ENABLED.with(|e| e.set(false));
-    syscall(s.c, SYS_CALL, s.ep, 7, &[1], &[]);
-    crate::api::fastpath::ENABLED.with(|e| e.set(true));
+    with_fastpath(false, || syscall(s.c, SYS_CALL, s.ep, 7, &[1], &[]));
     crate::sched::schedule();
     assert!(kernel().is_current(s.srv), "the server runs");
 }
@@ -210,9 +191,7 @@ fn each_mcs_reply_recv_guard_sends_the_call_to_the_general_path() {
     // A server on its own SchedContext: the reply heads no stack.
     let s = Scene::new();
     s.k.give_sched_context(s.srv);
-    crate::api::fastpath::ENABLED.with(|e| e.set(false));
-    syscall(s.c, SYS_CALL, s.ep, 7, &[1], &[]);
-    crate::api::fastpath::ENABLED.with(|e| e.set(true));
+    with_fastpath(false, || syscall(s.c, SYS_CALL, s.ep, 7, &[1], &[]));
     assert!(!reply_recv(&s, s.ep, own(&s)), "nothing was lent");
 }
 

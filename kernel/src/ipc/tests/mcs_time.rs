@@ -12,12 +12,19 @@ use crate::arch::Kernel;
 use crate::object::sched_context::Configure;
 use crate::object::tcb::{ThreadState, TCB_TIMEOUT_HANDLER};
 use crate::sched::mcs::{release_queue, sc_of};
-use crate::sched::tests_mcs::{run_until, stop_root, MS, US};
+use crate::sched::tests_mcs::{run_until, MS, US};
 use crate::testutil::boot;
 use crate::types::Fault;
 use cairn_abi::syscall::*;
 
 type Api = crate::api::Api;
+
+/// The root thread stops (out of its ready queue: `super::stop_root`),
+/// and the kernel chooses whom to run.
+fn stop_root(k: &TestKernel) {
+    super::stop_root(k);
+    Api::current_context();
+}
 
 /// The SchedContext badge the timeout faults carry.
 const SC_BADGE: u64 = 0xBAD;
@@ -364,14 +371,10 @@ fn a_sporadic_caller_lent_on_receipt_starts_its_refill_then() {
     let b = sporadic(&k, 100, 2 * MS, 10 * MS);
     let s = k.passive_threads(150, 1)[0];
     wait_on(s, ep);
-    // The two Calls are made by threads `syscall` makes current in turn;
-    // the MCS fastpath would switch to the server at a's Call, which the
-    // next `syscall` would then take off the processor: the general path
-    // only queues the server.
-    crate::api::fastpath::ENABLED.with(|e| e.set(false));
+    // The two Calls are made by threads `syscall` makes current in turn
+    // (a's may switch straight to the server, which b's then queues).
     syscall(a, SYS_CALL, ep, 1, &[], &[]);
     syscall(b, SYS_CALL, ep, 2, &[], &[]);
-    crate::api::fastpath::ENABLED.with(|e| e.set(true));
     assert_eq!(b.get().state(), ThreadState::BlockedOnSend);
     let bsc = sc_of(b).unwrap().paddr();
     assert_eq!(head(b), (0, 2 * MS));

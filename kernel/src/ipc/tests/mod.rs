@@ -14,6 +14,7 @@ mod fastpath;
 #[cfg(feature = "mcs")]
 mod fastpath_mcs;
 mod fault;
+mod harness;
 #[cfg(feature = "mcs")]
 mod mcs;
 #[cfg(feature = "mcs")]
@@ -52,6 +53,13 @@ pub fn syscall(t: TcbRef, no: SyscallNo, a0: u64, label: u64, mrs: &[u64], extra
     crate::api::handle_syscall(no);
 }
 
+/// Takes the root thread out of a test's scene: suspended, so in no
+/// ready queue and never chosen (boot leaves it running at the highest
+/// priority; [`syscall`] would put it back in its ready queue).
+pub fn stop_root(k: &TestKernel) {
+    crate::ipc::suspend(k.tcb);
+}
+
 /// `t` replies with `label` and `mrs` to the Call it received last:
 /// classic `seL4_Reply`; MCS, a Send on the reply object named by its
 /// reply register (`testutil::TestKernel::give_reply`).
@@ -69,8 +77,14 @@ pub fn reply(t: TcbRef, label: u64, mrs: &[u64]) {
 /// registers and IPC buffer holding the arguments.
 pub fn load(t: TcbRef, a0: u64, label: u64, mrs: &[u64], extra: &[u64]) {
     let k = kernel();
-    // As if the scheduler had switched to it: the running thread is in no
-    // ready queue.
+    // As if the scheduler had switched to it: the thread that ran before
+    // goes back to its ready queue if it can still run (one a fastpath
+    // switched to, say), and the running thread is in no ready queue.
+    if let Some(before) = k.current_tcb().filter(|&p| p != t) {
+        if before.get().state().is_runnable() {
+            crate::sched::enqueue(before);
+        }
+    }
     crate::sched::dequeue(t);
     k.set_current(Some(t));
     k.set_action(crate::state::Action::ResumeCurrent);

@@ -8,18 +8,15 @@
 //! SchedContext, queue, the scheduler's choice and the running
 //! SchedContext the same after every step.
 
+use super::harness::{self, on_thread, second_space, Objects, THREADS};
 use super::mcs::reply_of;
 use super::*;
-use crate::object::endpoint::EndpointRef;
 use crate::object::reply::{Next, ReplyRef};
 use crate::object::sched_context as sc_obj;
 use crate::testutil::boot;
 use crate::types::PAddr;
-use cairn_abi::object::ObjectType as T;
 use cairn_abi::syscall::*;
 use proptest::prelude::*;
-
-const THREADS: usize = 5;
 /// Threads `0..ACTIVE` have a SchedContext of their own; the rest are
 /// passive servers.
 const ACTIVE: usize = 2;
@@ -28,7 +25,7 @@ const ACTIVE: usize = 2;
 enum Op {
     /// Thread `t` makes syscall `no` on object `obj` (0, 1: endpoints; 2:
     /// the notification; 3: a badged endpoint cap without Grant), if it
-    /// could be running (runnable, on a SchedContext).
+    /// could be running (`harness::could_run`).
     Sys {
         t: usize,
         no: SyscallNo,
@@ -50,8 +47,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (0..THREADS, sys, prop_oneof![3 => 0..2usize, 1 => 2..4usize])
             .prop_map(|(t, no, obj)| Op::Sys { t, no, obj }),
-        1 => (0..THREADS).prop_map(Op::Suspend),
-        1 => (0..THREADS).prop_map(Op::Resume),
+        1 => on_thread(Op::Suspend),
+        1 => on_thread(Op::Resume),
     ]
 }
 
@@ -67,15 +64,8 @@ struct World {
 impl World {
     fn new() -> World {
         let k = boot();
-        let e0 = object(&k, T::Endpoint);
-        let e1 = object(&k, T::Endpoint);
-        let nt = object(&k, T::Notification);
-        let plain = mint(&k, e0, 0x3, 7);
-        let ptr = |s| match k.cap(s) {
-            Cap::Endpoint { ptr, .. } => ptr,
-            c => panic!("{c:?}"),
-        };
-        let eps = [ptr(e0), ptr(e1)];
+        let Objects { slots, eps, .. } = Objects::new(&k);
+        let [e0, e1, ..] = slots;
         let mut threads = k.threads(10, ACTIVE as u64);
         threads.extend(k.passive_threads(10, (THREADS - ACTIVE) as u64));
         second_space(&k, &threads[3..]);
@@ -89,6 +79,7 @@ impl World {
         for (i, &t) in threads.iter().enumerate() {
             t.get().set_priority(9 + (i as u64 % 3));
         }
+        stop_root(&k);
         // The passive servers wait on the endpoints to begin with (they
         // could not run to get there: a test's set-up).
         for (i, &t) in threads.iter().enumerate().skip(ACTIVE) {
@@ -97,7 +88,7 @@ impl World {
         crate::sched::schedule();
         World {
             _k: k,
-            objs: [e0, e1, nt, plain],
+            objs: slots,
             eps,
             threads,
             replies,
@@ -109,8 +100,7 @@ impl World {
         match op {
             Op::Sys { t, no, obj } => {
                 let th = self.threads[t];
-                let tcb = th.get();
-                if tcb.state().is_runnable() && tcb.sched_context().is_some() {
+                if harness::could_run(th) {
                     syscall(th, no, self.objs[obj], 1, &[t as u64], &[]);
                 }
             }
@@ -139,17 +129,9 @@ pub(super) fn snapshot(
 ) -> Vec<u64> {
     let mut v = Vec::new();
     for &t in threads {
+        harness::thread_words(t, &mut v);
         let tcb = t.get();
-        v.push(tcb.state() as u64);
-        v.extend(crate::object::tcb::registers::GP.map(|i| tcb.user_register(i)));
-        v.extend([tcb.fault_ip(), tcb.next_ip()]);
-        v.extend([
-            tcb.blocking_object(),
-            tcb.blocking_badge(),
-            tcb.ep_next(),
-            tcb.ep_prev(),
-        ]);
-        v.extend([tcb.in_ready_queue() as u64, tcb.in_release_queue() as u64]);
+        v.push(tcb.in_release_queue() as u64);
         v.push(tcb.reply_object().map_or(0, |r| r.paddr().0));
         v.push(tcb.sched_context().map_or(0, |p| p.0));
     }
@@ -165,52 +147,23 @@ pub(super) fn snapshot(
         v.push(sc_obj::tcb_of(sc).map_or(0, |t| t.paddr().0));
         v.push(sc_obj::reply(sc).map_or(0, |r| r.paddr().0));
     }
-    for &o in eps {
-        let e = EndpointRef::new(o).get();
-        let q = e.queue.tcbs();
-        v.extend([q.head, q.tail, e.queue.state() as u64]);
-    }
-    v.push(kernel().current_tcb().map_or(0, |t| t.paddr().0));
-    v.push(match crate::sched::action() {
-        crate::sched::Action::ResumeCurrent => 0,
-        crate::sched::Action::ChooseNew => 1,
-        crate::sched::Action::SwitchTo(t) => t.paddr().0,
-    });
-    let (root, asid) = kernel().active_vspace();
-    v.extend([root.0, asid as u64, kernel().mcs().cur_sc()]);
+    harness::endpoint_and_scheduler_words(eps, &mut v);
+    v.push(kernel().mcs().cur_sc());
     v
-}
-
-/// Gives `threads` an address space of their own (a fresh VSpace root
-/// assigned an ASID).
-pub(super) fn second_space(k: &TestKernel, threads: &[TcbRef]) {
-    use crate::cap::derive::cte_insert;
-    use crate::object::tcb::TCB_VTABLE;
-    let root = k.make(T::PageTable, 0, 1)[0];
-    let assign = cairn_abi::invocation::label::RISCV_ASID_POOL_ASSIGN;
-    let pool = cairn_abi::cap::init::ASID_POOL;
-    assert_eq!(k.call(pool, assign, &[], &[root]), crate::testutil::ok());
-    for &t in threads {
-        let slot = Tcb::slot(t, TCB_VTABLE);
-        assert_eq!(crate::cap::delete::cte_delete(slot), Ok(()));
-        cte_insert(k.cap(root), k.slot(root), slot);
-    }
 }
 
 /// Runs `ops` on a fresh kernel with the fastpath on or off: the snapshot
 /// after every step.
 fn run_all(ops: &[Op], fastpath: bool) -> Vec<Vec<u64>> {
-    crate::api::fastpath::ENABLED.with(|e| e.set(fastpath));
-    let w = World::new();
-    let out = ops
-        .iter()
-        .map(|&op| {
-            w.apply(op);
-            w.snapshot()
-        })
-        .collect();
-    crate::api::fastpath::ENABLED.with(|e| e.set(true));
-    out
+    harness::with_fastpath(fastpath, || {
+        let w = World::new();
+        ops.iter()
+            .map(|&op| {
+                w.apply(op);
+                w.snapshot()
+            })
+            .collect()
+    })
 }
 
 proptest! {
@@ -218,11 +171,7 @@ proptest! {
 
     #[test]
     fn the_mcs_fastpath_changes_nothing_observable(ops in proptest::collection::vec(op(), 1..100)) {
-        let fast = run_all(&ops, true);
-        let slow = run_all(&ops, false);
-        for (i, (f, s)) in fast.iter().zip(&slow).enumerate() {
-            prop_assert_eq!(f, s, "after step {} ({:?})", i, ops[i]);
-        }
+        harness::same_after_every_step(&ops, &run_all(&ops, true), &run_all(&ops, false))?;
     }
 }
 
@@ -255,7 +204,7 @@ fn random_mcs_ipc_takes_the_fastpath() {
 fn the_mcs_fastpath_takes_a_donating_call_and_the_reply_recv_that_returns_it() {
     for cross in [false, true] {
         let k = boot();
-        let ep = object(&k, T::Endpoint);
+        let (ep, _) = harness::endpoint(&k);
         let [c] = k.threads(10, 1)[..] else { panic!() };
         let [srv] = k.passive_threads(10, 1)[..] else {
             panic!()
@@ -265,6 +214,7 @@ fn the_mcs_fastpath_takes_a_donating_call_and_the_reply_recv_that_returns_it() {
         }
         let sc = c.get().sched_context().expect("a SchedContext");
         let r = reply_of(srv);
+        stop_root(&k);
         syscall(srv, SYS_RECV, ep, 0, &[], &[]);
         for round in 0..2 {
             load(c, ep, 5, &[1, 2], &[]);

@@ -9,21 +9,14 @@
 //! SchedContexts and the notification is mirrored (the fuzzer's MCS
 //! checks, `fuzz::invariants_mcs`).
 
+use super::harness::{self, on_thread, Objects, THREADS};
 use super::*;
 use crate::arch::{NB_SEND_RECV_DEST, REPLY_REGISTER};
-use crate::fuzz::invariants_mcs::{check_objects, check_order};
-use crate::object::endpoint::{EndpointRef, EndpointState};
-use crate::object::notification::{NotificationRef, NotificationState};
-use crate::object::queue::TcbQueue;
+use crate::object::endpoint::EndpointRef;
 use crate::object::tcb::ThreadState;
 use crate::testutil::boot;
-use crate::types::PAddr;
-use cairn_abi::object::ObjectType as T;
 use cairn_abi::syscall::*;
 use proptest::prelude::*;
-use std::collections::HashMap;
-
-const THREADS: usize = 5;
 
 #[derive(Clone, Copy, Debug)]
 enum Op {
@@ -62,19 +55,16 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(t, no, obj, dest)| Op::Sys { t, no, obj, dest }),
         2 => (0..THREADS).prop_map(Op::Reply),
         2 => (0..THREADS, 8..13u64).prop_map(|(t, p)| Op::Priority(t, p)),
-        1 => (0..THREADS).prop_map(Op::Suspend),
-        1 => (0..THREADS).prop_map(Op::Resume),
+        1 => on_thread(Op::Suspend),
+        1 => on_thread(Op::Resume),
     ]
 }
 
-/// The system: two endpoints, a notification, a badged endpoint cap
-/// without Grant (`objs`, root slots), and the threads (the last one a
-/// passive server, waiting on endpoint 0 at the start), their reply
-/// objects and SchedContexts.
+/// The system: [`Objects`], and the threads (the last one a passive
+/// server, waiting on endpoint 0 at the start), their reply objects and
+/// SchedContexts.
 struct World {
-    objs: [u64; 4],
-    eps: [PAddr; 2],
-    ntfn: PAddr,
+    objs: Objects,
     threads: Vec<TcbRef>,
     replies: Vec<u64>,
     scs: Vec<u64>,
@@ -83,14 +73,7 @@ struct World {
 impl World {
     fn new() -> World {
         let k = boot();
-        let e0 = object(&k, T::Endpoint);
-        let e1 = object(&k, T::Endpoint);
-        let nt = object(&k, T::Notification);
-        let plain = mint(&k, e0, 0x3, 7);
-        let ptr = |s| match k.cap(s) {
-            Cap::Endpoint { ptr, .. } | Cap::Notification { ptr, .. } => ptr,
-            c => panic!("{c:?}"),
-        };
+        let objs = Objects::new(&k);
         let threads = k.threads(10, THREADS as u64);
         for (i, &t) in threads.iter().enumerate() {
             crate::sched::set_priority(t, 9 + (i as u64 % 3));
@@ -104,42 +87,41 @@ impl World {
         // The passive server waits on endpoint 0, then loses its own
         // SchedContext: from now on it runs only on a lent one.
         let server = threads[THREADS - 1];
-        syscall(server, SYS_RECV, e0, 0, &[], &[]);
+        stop_root(&k);
+        syscall(server, SYS_RECV, objs.slots[0], 0, &[], &[]);
         k.without_sched_context(server);
         let replies = threads
             .iter()
             .map(|&t| super::mcs::reply_of(t).paddr().0)
             .collect();
         World {
-            objs: [e0, e1, nt, plain],
-            eps: [ptr(e0), ptr(e1)],
-            ntfn: ptr(nt),
+            objs,
             threads,
             replies,
             scs,
         }
     }
 
-    /// Carries out `op` (a system call only if the thread could run:
-    /// runnable, with a SchedContext), then the kernel exit's decision.
+    /// Carries out `op` (a system call only if the thread could be
+    /// running: `harness::could_run`), then the kernel exit's decision.
     fn apply(&self, op: Op) {
         match op {
             Op::Sys { t, no, obj, dest } => {
                 let th = self.threads[t];
-                if crate::sched::is_schedulable(th) {
+                if harness::could_run(th) {
                     let tcb = th.get();
                     let reply = tcb.reg(REPLY_REGISTER);
-                    tcb.set_reg(NB_SEND_RECV_DEST, self.objs[dest]);
+                    tcb.set_reg(NB_SEND_RECV_DEST, self.objs.slots[dest]);
                     if no == SYS_NB_SEND_WAIT {
-                        tcb.set_reg(REPLY_REGISTER, self.objs[dest]);
+                        tcb.set_reg(REPLY_REGISTER, self.objs.slots[dest]);
                     }
-                    syscall(th, no, self.objs[obj], 1, &[t as u64], &[]);
+                    syscall(th, no, self.objs.slots[obj], 1, &[t as u64], &[]);
                     tcb.set_reg(REPLY_REGISTER, reply);
                 }
             }
             Op::Reply(t) => {
                 let th = self.threads[t];
-                if crate::sched::is_schedulable(th) {
+                if harness::could_run(th) {
                     reply(th, 2, &[t as u64]);
                 }
             }
@@ -151,70 +133,9 @@ impl World {
     }
 
     fn check(&self) {
-        let mut queued: HashMap<u64, (u64, ThreadState)> = HashMap::new();
-        let mut enter = |obj: PAddr, q: TcbQueue, want: ThreadState| {
-            let q = queue_of(q);
-            check_order(obj.0, &q);
-            for t in q {
-                let v = (obj.0, want);
-                assert!(queued.insert(t, v).is_none(), "thread in two queues");
-            }
-        };
-        for &ep in &self.eps {
-            let e = &EndpointRef::new(ep).get().queue;
-            let want = match e.state() {
-                EndpointState::Idle => {
-                    assert!(e.tcbs().is_empty(), "idle endpoint with a queue");
-                    continue;
-                }
-                EndpointState::Send => ThreadState::BlockedOnSend,
-                EndpointState::Recv => ThreadState::BlockedOnReceive,
-            };
-            assert!(!e.tcbs().is_empty(), "non-idle endpoint without a queue");
-            enter(ep, e.tcbs(), want);
-        }
-        let n = &NotificationRef::new(self.ntfn).get().queue;
-        assert_eq!(
-            n.state() == NotificationState::Waiting,
-            !n.tcbs().is_empty()
-        );
-        enter(self.ntfn, n.tcbs(), ThreadState::BlockedOnNotification);
-        for &t in &self.threads {
-            let tcb = t.get();
-            let s = tcb.state();
-            match queued.get(&t.paddr().0) {
-                Some(&(obj, want)) => {
-                    assert_eq!(s, want, "queued thread's state");
-                    assert_eq!(tcb.blocking_object(), obj, "queued on its object");
-                }
-                None => assert!(
-                    !matches!(
-                        s,
-                        ThreadState::BlockedOnSend
-                            | ThreadState::BlockedOnReceive
-                            | ThreadState::BlockedOnNotification
-                    ),
-                    "blocked thread in no queue: {s:?}"
-                ),
-            }
-        }
-        let tcbs: Vec<u64> = self.threads.iter().map(|t| t.paddr().0).collect();
-        check_objects(&self.replies, &tcbs, &self.scs, &[self.ntfn.0]);
+        self.objs
+            .check_queues(&self.threads, &self.replies, &self.scs);
     }
-}
-
-/// The queue first to last, checking its links.
-fn queue_of(q: TcbQueue) -> Vec<u64> {
-    let (mut v, mut prev, mut cur) = (Vec::new(), 0, q.head);
-    while cur != 0 {
-        let t = TcbRef::new(PAddr(cur)).get();
-        assert_eq!(t.ep_prev(), prev, "back link of {cur:#x}");
-        v.push(cur);
-        assert!(v.len() <= THREADS + 1, "cycle in a queue");
-        (prev, cur) = (cur, t.ep_next());
-    }
-    assert_eq!(prev, q.tail, "tail");
-    v
 }
 
 proptest! {
@@ -228,12 +149,7 @@ proptest! {
         w.check();
         for op in ops {
             w.apply(op);
-            for &t in &w.threads {
-                // Restart is what activation turns into Running.
-                if t.get().state() == ThreadState::Restart {
-                    t.get().set_state(ThreadState::Running);
-                }
-            }
+            harness::activate(&w.threads);
             w.check();
         }
     }
@@ -245,6 +161,17 @@ proptest! {
 fn a_fixed_sequence_lends_and_reorders() {
     let w = World::new();
     let passive = THREADS - 1;
+    // Thread 0 and the server above the rest, so that each op's thread
+    // could be the running one (`harness::could_run`).
+    crate::sched::set_priority(w.threads[0], 12);
+    crate::sched::set_priority(w.threads[passive], 12);
+    crate::sched::schedule();
+    let send = |t, obj| Op::Sys {
+        t,
+        no: SYS_SEND,
+        obj,
+        dest: 0,
+    };
     let ops = [
         // The passive server waits (set-up); thread 0 calls it (lending
         // its SchedContext), the server answers with ReplyRecv.
@@ -260,20 +187,12 @@ fn a_fixed_sequence_lends_and_reorders() {
             obj: 0,
             dest: 0,
         },
-        // Threads 1 (priority 10) and 2 (11) wait to send on endpoint 1,
-        // 2 first; then 1 outranks it and moves to the head.
-        Op::Sys {
-            t: 1,
-            no: SYS_SEND,
-            obj: 1,
-            dest: 0,
-        },
-        Op::Sys {
-            t: 2,
-            no: SYS_SEND,
-            obj: 1,
-            dest: 0,
-        },
+        // Thread 0 stops; threads 2 (priority 11) and 1 (10) wait to send
+        // on endpoint 1, 2 first; then 1 outranks it and moves to the
+        // head.
+        Op::Suspend(0),
+        send(2, 1),
+        send(1, 1),
         Op::Priority(1, 12),
     ];
     let served = w.threads[passive];
@@ -283,10 +202,19 @@ fn a_fixed_sequence_lends_and_reorders() {
         if i == 0 {
             assert!(served.get().sched_context().is_some(), "lent");
         }
+        if i == 1 {
+            assert_eq!(w.threads[0].get().state(), ThreadState::Running);
+        }
+        if i == 4 {
+            let q = EndpointRef::new(w.objs.eps[1]).get().queue.tcbs();
+            assert_eq!(q.head, w.threads[2].paddr().0, "by priority");
+        }
     }
     assert_eq!(served.get().sched_context(), None, "given back");
     assert_eq!(served.get().state(), ThreadState::BlockedOnReceive);
-    assert_eq!(w.threads[0].get().state(), ThreadState::Running);
-    let q = queue_of(EndpointRef::new(w.eps[1]).get().queue.tcbs());
-    assert_eq!(q, [w.threads[1].paddr().0, w.threads[2].paddr().0]);
+    let q = EndpointRef::new(w.objs.eps[1]).get().queue.tcbs();
+    assert_eq!(
+        (q.head, q.tail),
+        (w.threads[1].paddr().0, w.threads[2].paddr().0)
+    );
 }

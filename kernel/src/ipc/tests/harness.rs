@@ -1,0 +1,194 @@
+//! What the fastpath's guard tests and the random IPC sequences share, in
+//! both builds (`fastpath`, `props` and their MCS twins `fastpath_mcs`,
+//! `props_mcs`, `props_mcs_links`): the objects the sequences run on,
+//! the words a snapshot compares, the fastpath run alone, the operations
+//! every sequence draws.
+
+use super::*;
+use crate::api::fastpath;
+use crate::types::PAddr;
+use cairn_abi::object::ObjectType as T;
+use cairn_abi::syscall::SyscallNo;
+use proptest::prelude::*;
+
+/// How many threads a random sequence runs.
+pub const THREADS: usize = 5;
+
+/// What the random sequences run on: two endpoints, a notification and a
+/// badged endpoint cap without Grant (`slots`: root slots, in that order;
+/// an `Op`'s object is an index into them).
+pub struct Objects {
+    pub slots: [u64; 4],
+    pub eps: [PAddr; 2],
+    pub ntfn: PAddr,
+}
+
+impl Objects {
+    pub fn new(k: &TestKernel) -> Objects {
+        let (e0, eps0) = endpoint(k);
+        let (e1, eps1) = endpoint(k);
+        let nt = object(k, T::Notification);
+        let Cap::Notification { ptr: ntfn, .. } = k.cap(nt) else {
+            panic!("no notification")
+        };
+        let plain = mint(k, e0, 0x3, 7);
+        Objects {
+            slots: [e0, e1, nt, plain],
+            eps: [eps0, eps1],
+            ntfn,
+        }
+    }
+
+    /// Queues and thread states agree (the fuzzer's check,
+    /// `fuzz::invariants::check_queues`); MCS: with the reply objects and
+    /// SchedContexts' links.
+    pub fn check_queues(&self, threads: &[TcbRef], _replies: &[u64], _scs: &[u64]) {
+        crate::fuzz::invariants::check_queues(&crate::fuzz::invariants::Named {
+            eps: self.eps.iter().map(|p| p.0).collect(),
+            ntfns: vec![self.ntfn.0],
+            tcbs: threads.iter().map(|t| t.paddr().0).collect(),
+            #[cfg(feature = "mcs")]
+            replies: _replies.to_vec(),
+            #[cfg(feature = "mcs")]
+            scs: _scs.to_vec(),
+        });
+    }
+}
+
+/// An endpoint in a fresh root slot: (slot, object).
+pub fn endpoint(k: &TestKernel) -> (u64, PAddr) {
+    let ep = object(k, T::Endpoint);
+    let Cap::Endpoint { ptr, .. } = k.cap(ep) else {
+        panic!("no endpoint")
+    };
+    (ep, ptr)
+}
+
+/// Gives `threads` an address space of their own (a fresh VSpace root
+/// assigned an ASID), so that switches between address spaces are
+/// compared too. Their code and IPC buffer are never touched through it.
+pub fn second_space(k: &TestKernel, threads: &[TcbRef]) {
+    use crate::object::tcb::TCB_VTABLE;
+    let root = k.make(T::PageTable, 0, 1)[0];
+    let assign = cairn_abi::invocation::label::RISCV_ASID_POOL_ASSIGN;
+    let pool = cairn_abi::cap::init::ASID_POOL;
+    assert_eq!(k.call(pool, assign, &[], &[root]), crate::testutil::ok());
+    for &t in threads {
+        let slot = Tcb::slot(t, TCB_VTABLE);
+        assert_eq!(crate::cap::delete::cte_delete(slot), Ok(()));
+        cte_insert(k.cap(root), k.slot(root), slot);
+    }
+}
+
+/// What every snapshot holds of a thread: its state, registers, restart
+/// points, blocking fields, queue links and whether it is ready.
+pub fn thread_words(t: TcbRef, v: &mut Vec<u64>) {
+    let tcb = t.get();
+    v.push(tcb.state() as u64);
+    v.extend(crate::object::tcb::registers::GP.map(|i| tcb.user_register(i)));
+    v.extend([tcb.fault_ip(), tcb.next_ip()]);
+    v.extend([
+        tcb.blocking_object(),
+        tcb.blocking_badge(),
+        tcb.ep_next(),
+        tcb.ep_prev(),
+    ]);
+    v.push(tcb.in_ready_queue() as u64);
+}
+
+/// What every snapshot holds of the endpoints (their queues and states)
+/// and of the scheduler: the running thread, the pending action and the
+/// active address space.
+pub fn endpoint_and_scheduler_words(eps: &[PAddr], v: &mut Vec<u64>) {
+    for &o in eps {
+        let e = crate::object::endpoint::EndpointRef::new(o).get();
+        let q = e.queue.tcbs();
+        v.extend([q.head, q.tail, e.queue.state() as u64]);
+    }
+    v.push(kernel().current_tcb().map_or(0, |t| t.paddr().0));
+    v.push(match crate::sched::action() {
+        crate::sched::Action::ResumeCurrent => 0,
+        crate::sched::Action::ChooseNew => 1,
+        crate::sched::Action::SwitchTo(t) => t.paddr().0,
+    });
+    let (root, asid) = kernel().active_vspace();
+    v.extend([root.0, asid as u64]);
+}
+
+/// Whether `t` could be the running thread, so that a sequence may have
+/// it make a system call: schedulable, and neither the running thread
+/// nor a ready one above its priority (the scheduler runs the highest,
+/// and the fastpath relies on it: it switches to a receiver of the
+/// caller's priority or above without looking at the ready queues).
+pub fn could_run(t: TcbRef) -> bool {
+    let tcb = t.get();
+    let prio = tcb.priority();
+    let above = |c: TcbRef| crate::sched::is_schedulable(c) && c.get().priority() > prio;
+    crate::sched::is_schedulable(t)
+        && !kernel()
+            .ready()
+            .any_above(tcb.domain() as usize, prio as usize)
+        && !kernel().current_tcb().is_some_and(above)
+}
+
+/// Runs `f` with the fastpath on or off, then turns it back on.
+pub fn with_fastpath<R>(on: bool, f: impl FnOnce() -> R) -> R {
+    fastpath::ENABLED.with(|e| e.set(on));
+    let r = f();
+    fastpath::ENABLED.with(|e| e.set(true));
+    r
+}
+
+/// System call `no` (already loaded) on the fastpath alone; whether it
+/// was taken. A declined call must have changed nothing `snapshot` sees.
+pub fn fastpath_alone(no: SyscallNo, snapshot: impl Fn() -> Vec<u64>) -> bool {
+    let before = snapshot();
+    let taken = fastpath::syscall(no).is_some();
+    if !taken {
+        assert_eq!(snapshot(), before, "a declining fastpath changed something");
+    }
+    taken
+}
+
+/// A condition of the fastpath, named, and how to break it in a scene.
+pub type Case<S> = (&'static str, fn(&S));
+
+/// Checks that `attempt` is taken in a fresh scene with every condition
+/// met, then declined in a fresh scene for each broken one.
+pub fn each_declines<S>(new: fn() -> S, attempt: fn(&S) -> bool, cases: &[Case<S>]) {
+    assert!(attempt(&new()), "taken with every condition met");
+    for (what, break_it) in cases {
+        let s = new();
+        break_it(&s);
+        assert!(!attempt(&s), "taken although {what}");
+    }
+}
+
+/// A random thread's index, as an operation (Suspend, Resume).
+pub fn on_thread<O: core::fmt::Debug>(op: fn(usize) -> O) -> impl Strategy<Value = O> {
+    (0..THREADS).prop_map(op)
+}
+
+/// Restart is what activation turns into Running: the sequences' threads
+/// are never activated, so their checks see them running.
+pub fn activate(threads: &[TcbRef]) {
+    for &t in threads {
+        let tcb = t.get();
+        if tcb.state() == crate::object::tcb::ThreadState::Restart {
+            tcb.set_state(crate::object::tcb::ThreadState::Running);
+        }
+    }
+}
+
+/// The snapshots of one sequence run with the fastpath and without agree
+/// after every step.
+pub fn same_after_every_step<O: core::fmt::Debug>(
+    ops: &[O],
+    fast: &[Vec<u64>],
+    slow: &[Vec<u64>],
+) -> Result<(), TestCaseError> {
+    for (i, (f, s)) in fast.iter().zip(slow).enumerate() {
+        prop_assert_eq!(f, s, "after step {} ({:?})", i, ops[i]);
+    }
+    Ok(())
+}
