@@ -8,7 +8,7 @@
 //! Output protocol: `bench <name> key=value ...` per measurement, followed
 //! by the kernel's `cairn: bench: key=value ...` for the same interval
 //! (`kernel/src/bench.rs`); `bench <name> FAILED: <reason>` if the root
-//! task could not measure. [`parse`] turns this into [`Record`]s, [`judge`]
+//! task could not measure. `figures::parse` turns this into [`Record`]s, [`judge`]
 //! checks each against its bound (so `cargo xtask test` fails when a bound
 //! breaks), and [`run`] prints a table and writes `target/bench/<name>.json`.
 //! The `sel4bench` cases' bounds and seL4's own figures are in
@@ -63,47 +63,6 @@ pub const IPC_LIMITS: [(&str, u64); 12] = [
     // 2026-12-06, `user/bench/src/irq.rs`).
     ("irq-to-handler", 414),
 ];
-
-/// The `op=<name>` of a record (a text value), if any.
-fn op_of(text: &str) -> Option<String> {
-    text.split_whitespace()
-        .find_map(|kv| kv.strip_prefix("op=").map(String::from))
-}
-
-fn key_values(text: &str) -> BTreeMap<String, u64> {
-    text.split_whitespace()
-        .filter_map(|kv| {
-            let (k, v) = kv.split_once('=')?;
-            Some((k.to_string(), v.parse().ok()?))
-        })
-        .collect()
-}
-
-/// Parses the benchmark lines of a run: the records, and the failures the
-/// root task reported (`(name, reason)`).
-pub fn parse(lines: &[String]) -> (Vec<Record>, Vec<(String, String)>) {
-    let mut records: Vec<Record> = Vec::new();
-    let mut failures = Vec::new();
-    for line in lines.iter().map(|l| l.trim()) {
-        if let Some(rest) = line.strip_prefix("cairn: bench:") {
-            if let Some(last) = records.last_mut() {
-                last.figures.extend(key_values(rest));
-            }
-        } else if let Some(rest) = line.strip_prefix("bench ") {
-            let (name, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-            if let Some(why) = rest.strip_prefix("FAILED:") {
-                failures.push((name.to_string(), why.trim().to_string()));
-            } else {
-                records.push(Record {
-                    name: name.to_string(),
-                    op: op_of(rest),
-                    figures: key_values(rest),
-                });
-            }
-        }
-    }
-    (records, failures)
-}
 
 /// Checks one record against its bound; `Err` says why it fails.
 fn check(r: &Record) -> Result<(), String> {
@@ -269,30 +228,9 @@ fn latency_independent_of_size(image: &str, records: &[Record]) -> Option<TestRe
 /// The test results of a benchmark run: one per record (`<image>::<test>`)
 /// and one per failure the root task reported.
 pub fn judge(image: &str, c: &Captured) -> Vec<TestResult> {
-    let (records, failures) = parse(&c.lines);
-    let mut results: Vec<TestResult> = records
-        .iter()
-        .map(|r| {
-            let name = format!("{image}::{}", r.test_name());
-            match check(r) {
-                Ok(()) => TestResult::ok(name),
-                Err(why) => TestResult::failed(name, why),
-            }
-        })
-        .collect();
+    let (records, mut results) = crate::figures::judge_run(image, c, check);
     results.extend(latency_independent_of_size(image, &records));
     results.extend(stretch_independent_of_size(image, &records));
-    results.extend(
-        failures
-            .into_iter()
-            .map(|(name, why)| TestResult::failed(format!("{image}::{name}"), why)),
-    );
-    if !c.lines.iter().any(|l| l.contains("cairn-bench: done")) {
-        results.push(TestResult::failed(
-            format!("{image}::done"),
-            "no `cairn-bench: done` line",
-        ));
-    }
     results
 }
 
@@ -433,7 +371,7 @@ pub fn run(
             c.tail(20)
         ));
     }
-    let (records, _) = parse(&c.lines);
+    let (records, _) = crate::figures::parse(&c.lines);
     print!("{}", table(&records));
     print!("{}", crate::figures::versus_sel4(&records));
     let dir = repo_root().join("target/bench");
@@ -471,6 +409,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::figures::parse;
 
     fn lines(text: &str) -> Vec<String> {
         text.lines().map(String::from).collect()

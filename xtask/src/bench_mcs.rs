@@ -148,30 +148,14 @@ fn check(r: &Record) -> Result<(), String> {
 /// The test results of an MCS benchmark run: one per record, one per
 /// failure the root task reported, and its end.
 pub fn judge(image: &str, c: &Captured) -> Vec<TestResult> {
-    let (records, failures) = crate::bench::parse(&c.lines);
-    let mut results: Vec<TestResult> = records
-        .iter()
-        .map(|r| {
-            let name = format!("{image}::{}", r.test_name());
-            let is_mcs = r.name.starts_with("mcs-");
-            match if is_mcs { check(r) } else { Ok(()) } {
-                Ok(()) => TestResult::ok(name),
-                Err(why) => TestResult::failed(name, why),
-            }
-        })
-        .collect();
-    results.extend(
-        failures
-            .into_iter()
-            .map(|(name, why)| TestResult::failed(format!("{image}::{name}"), why)),
-    );
-    if !c.lines.iter().any(|l| l.contains("cairn-bench: done")) {
-        results.push(TestResult::failed(
-            format!("{image}::done"),
-            "no `cairn-bench: done` line",
-        ));
-    }
-    results
+    let check = |r: &Record| {
+        if r.name.starts_with("mcs-") {
+            check(r)
+        } else {
+            Ok(())
+        }
+    };
+    crate::figures::judge_run(image, c, check).1
 }
 
 /// The classic figures of the last `cargo xtask bench` in `dir`
@@ -276,7 +260,7 @@ mod tests {
             "{\"ipc\": [{\"op\": \"call-reply-recv-0-same-as\", \"median\": 400, \"min\": 400}]}",
         )
         .unwrap();
-        let (records, _) = crate::bench::parse(&lines(
+        let (records, _) = crate::figures::parse(&lines(
             "bench mcs-ipc op=call-reply-recv-0-same-as iterations=1000 median=420 min=420\n\
              bench mcs-ipc op=call-reply-recv-0-same-as-active iterations=1000 median=900 min=900\n",
         ));

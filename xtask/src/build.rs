@@ -17,6 +17,9 @@ use crate::toolchain::{Target, Toolchain};
 
 /// The kernel's package and binary.
 const KERNEL: &str = "cairn-kernel";
+/// The CapDL loader, root task of system images (package and binary name
+/// in `user/`; `sysimage.rs` says what it loads).
+const LOADER: &str = "cairn-loader";
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -136,7 +139,7 @@ impl Builder {
     /// (`CAIRN_SYSTEM_SPEC`, read by its build.rs) for `cfg`'s ABI and
     /// returns its ELF.
     pub fn loader(&self, spec: &Path, cfg: &KernelConfig) -> Result<PathBuf, String> {
-        let name = crate::sysimage::LOADER;
+        let name = LOADER;
         eprintln!("xtask: building {name} for {}", short(spec));
         let mut cmd = self.cargo(Target::User, &self.root.join("user"));
         cmd.args(["-p", name, "--bin", name])

@@ -2,9 +2,14 @@
 //! (sel4bench on QEMU `virt` under `-icount shift=0`, from the performance
 //! issue), and the bound of every `sel4bench` case (a regression fails
 //! `cargo xtask test`); plus `cargo xtask bench --compare OLD.json`.
+//! Also what both benchmark judges (`bench`, `bench_mcs`) share: the
+//! parse of a run's lines and the results of its records and end.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+
+use crate::harness::TestResult;
+use crate::qemu::Captured;
 
 /// Virtual nanoseconds per instruction under `-icount shift=0`.
 const NS_PER_INSTRUCTION: u64 = 1;
@@ -32,15 +37,109 @@ impl Record {
         Some(ns / NS_PER_INSTRUCTION)
     }
 
-    /// `revoke_caps_100000` / `ipc_yield`-style test name.
-    pub fn test_name(&self) -> String {
+    /// Which of its benchmark's rows it is: its `op=`, else its size
+    /// (`caps=`, `threads=`), as (label, value).
+    fn variant(&self) -> Option<(&str, String)> {
         match (&self.op, self.get("caps"), self.get("threads")) {
-            (Some(op), _, _) => format!("{}_{}", self.name, op.replace('-', "_")),
-            (None, Some(n), _) => format!("{}_caps_{n}", self.name),
-            (None, None, Some(n)) => format!("{}_threads_{n}", self.name),
-            (None, None, None) => self.name.clone(),
+            (Some(op), _, _) => Some(("", op.clone())),
+            (None, Some(n), _) => Some(("caps", n.to_string())),
+            (None, None, Some(n)) => Some(("threads", n.to_string())),
+            (None, None, None) => None,
         }
     }
+
+    /// `revoke_caps_100000` / `ipc_yield`-style test name.
+    pub fn test_name(&self) -> String {
+        match self.variant() {
+            Some(("", op)) => format!("{}_{}", self.name, op.replace('-', "_")),
+            Some((label, n)) => format!("{}_{label}_{n}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Its key across runs (`--compare`, MCS beside classic):
+    /// `<name>/<op>`, `<name>/caps=<n>`, `<name>/threads=<n>`.
+    fn key(&self) -> String {
+        match self.variant() {
+            Some(("", op)) => format!("{}/{op}", self.name),
+            Some((label, n)) => format!("{}/{label}={n}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The `op=<name>` of a record (a text value), if any.
+fn op_of(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find_map(|kv| kv.strip_prefix("op=").map(String::from))
+}
+
+fn key_values(text: &str) -> BTreeMap<String, u64> {
+    text.split_whitespace()
+        .filter_map(|kv| {
+            let (k, v) = kv.split_once('=')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Parses the benchmark lines of a run: the records, and the failures the
+/// root task reported (`(name, reason)`).
+pub fn parse(lines: &[String]) -> (Vec<Record>, Vec<(String, String)>) {
+    let mut records: Vec<Record> = Vec::new();
+    let mut failures = Vec::new();
+    for line in lines.iter().map(|l| l.trim()) {
+        if let Some(rest) = line.strip_prefix("cairn: bench:") {
+            if let Some(last) = records.last_mut() {
+                last.figures.extend(key_values(rest));
+            }
+        } else if let Some(rest) = line.strip_prefix("bench ") {
+            let (name, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+            if let Some(why) = rest.strip_prefix("FAILED:") {
+                failures.push((name.to_string(), why.trim().to_string()));
+            } else {
+                records.push(Record {
+                    name: name.to_string(),
+                    op: op_of(rest),
+                    figures: key_values(rest),
+                });
+            }
+        }
+    }
+    (records, failures)
+}
+
+/// The results of a benchmark run's records and end: one per record
+/// (`<image>::<test>`, held against `check`), one per failure the root
+/// task reported, and one if it never said it was done. Also the records.
+pub fn judge_run(
+    image: &str,
+    c: &Captured,
+    check: impl Fn(&Record) -> Result<(), String>,
+) -> (Vec<Record>, Vec<TestResult>) {
+    let (records, failures) = parse(&c.lines);
+    let mut results: Vec<TestResult> = records
+        .iter()
+        .map(|r| {
+            let name = format!("{image}::{}", r.test_name());
+            match check(r) {
+                Ok(()) => TestResult::ok(name),
+                Err(why) => TestResult::failed(name, why),
+            }
+        })
+        .collect();
+    results.extend(
+        failures
+            .into_iter()
+            .map(|(name, why)| TestResult::failed(format!("{image}::{name}"), why)),
+    );
+    if !c.lines.iter().any(|l| l.contains("cairn-bench: done")) {
+        results.push(TestResult::failed(
+            format!("{image}::done"),
+            "no `cairn-bench: done` line",
+        ));
+    }
+    (records, results)
 }
 
 /// seL4 16.0.0's figure (instructions, sel4bench's minimum) for the cases
@@ -160,15 +259,6 @@ pub fn versus_sel4(records: &[Record]) -> String {
     s
 }
 
-/// A record's key across runs: `<name>/<op or caps>`.
-fn key(r: &Record) -> String {
-    match (&r.op, r.get("caps")) {
-        (Some(op), _) => format!("{}/{op}", r.name),
-        (None, Some(caps)) => format!("{}/caps={caps}", r.name),
-        (None, None) => r.name.clone(),
-    }
-}
-
 /// Reads a `target/bench/<name>.json` written by an earlier run into
 /// (key, figure) pairs.
 pub fn read_json(text: &str) -> Result<BTreeMap<String, u64>, String> {
@@ -188,7 +278,7 @@ pub fn read_json(text: &str) -> Result<BTreeMap<String, u64>, String> {
                 figures,
             };
             if let Some(f) = figure(&r) {
-                out.insert(key(&r), f);
+                out.insert(r.key(), f);
             }
         }
     }
@@ -205,7 +295,7 @@ pub fn compare(records: &[Record], old: &BTreeMap<String, u64>) -> String {
     let group_of = |k: &str| k.split('/').next().unwrap_or("").to_string();
     let groups: Vec<String> = old.keys().map(|k| group_of(k)).collect();
     for r in records.iter().filter(|r| groups.contains(&r.name)) {
-        let (k, Some(new)) = (key(r), figure(r)) else {
+        let (k, Some(new)) = (r.key(), figure(r)) else {
             continue;
         };
         match old.get(&k) {
@@ -292,6 +382,53 @@ mod tests {
             "{t}"
         );
         assert!(row.trim_end().ends_with("224"), "{t}");
+    }
+
+    #[test]
+    fn compare_matches_the_rows_of_one_benchmark_by_op_or_size() {
+        // Rows of one name differ by op (ipc) or by size (cancel's
+        // threads, revoke's caps): each is compared with its own.
+        let old = r#"{"cancel": [{"threads": 10, "instructions": 1000},
+                                 {"threads": 1000, "instructions": 50000}],
+                      "ipc": [{"op": "yield", "median": 300}, {"op": "call", "median": 500}]}"#;
+        let old = read_json(old).expect("parses");
+        assert_eq!(old.get("cancel/threads=10"), Some(&1000));
+        assert_eq!(old.get("cancel/threads=1000"), Some(&50000));
+        assert_eq!(old.get("ipc/call"), Some(&500));
+        let now = [
+            rec("cancel", None, &[("threads", 10), ("instructions", 1100)]),
+            rec(
+                "cancel",
+                None,
+                &[("threads", 1000), ("instructions", 50000)],
+            ),
+            rec("ipc", Some("call"), &[("median", 450)]),
+            rec("ipc", Some("yield"), &[("median", 300)]),
+        ];
+        let t = compare(&now, &old);
+        let row = |k: &str| {
+            t.lines()
+                .find(|l| l.starts_with(&format!("{k} ")))
+                .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        assert_eq!(row("cancel/threads=10"), ["1000", "1100", "+10.0%"], "{t}");
+        assert_eq!(
+            row("cancel/threads=1000"),
+            ["50000", "50000", "+0.0%"],
+            "{t}"
+        );
+        assert_eq!(row("ipc/call"), ["500", "450", "-10.0%"], "{t}");
+        assert_eq!(row("ipc/yield"), ["300", "300", "+0.0%"], "{t}");
+        assert_eq!(
+            now.iter().map(Record::test_name).collect::<Vec<_>>(),
+            [
+                "cancel_threads_10",
+                "cancel_threads_1000",
+                "ipc_call",
+                "ipc_yield"
+            ]
+        );
     }
 
     #[test]

@@ -409,9 +409,21 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("xtask: error: {e}");
+            eprintln!("{}", error_message(&e));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// How an error ends the xtask: a message that already says it is an
+/// error (a diagnostic, `FILE:LINE:COLUMN: error: MESSAGE`) as it is,
+/// any other after `xtask: error: `.
+fn error_message(e: &str) -> String {
+    let first = e.lines().next().unwrap_or("");
+    if first.starts_with("error:") || first.contains(": error: ") {
+        e.to_string()
+    } else {
+        format!("xtask: error: {e}")
     }
 }
 
@@ -544,4 +556,21 @@ fn build_system(args: &SystemArgs, suite: Option<Suite>, more: &[Need]) -> Resul
 fn file_stem(p: &Path) -> String {
     p.file_stem()
         .map_or_else(|| "rootserver".into(), |s| s.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_message;
+
+    #[test]
+    fn an_error_says_error_once() {
+        assert_eq!(
+            error_message("--rootserver x: No such file"),
+            "xtask: error: --rootserver x: No such file"
+        );
+        let diag = "a.system:1:1: error: not well-formed XML";
+        assert_eq!(error_message(diag), diag);
+        assert_eq!(error_message("error: no kernel"), "error: no kernel");
+        assert_eq!(error_message("").matches("error").count(), 1);
+    }
 }

@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 
 use crate::build::{repo_root, Builder};
 
-/// The loader (package and binary name in `user/`).
-pub const LOADER: &str = "cairn-loader";
 /// The monitor every system gets (`user/pds/monitor`; its objects are
 /// `monitor_*` in the spec).
 pub const MONITOR: &str = cairn_system::layout::MONITOR;
