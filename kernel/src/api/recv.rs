@@ -27,16 +27,10 @@ use crate::types::Fault;
 /// another thread. Anything else is a cap fault in the receive phase.
 pub fn handle_recv(thread: TcbRef, blocking: bool, #[cfg(feature = "mcs")] can_reply: bool) {
     let cptr = thread.get().reg(CAP_REGISTER);
-    let root = Tcb::slot(thread, TCB_CTABLE).get().words();
-    let fault = |lookup| Fault::Cap {
-        addr: cptr,
-        in_recv_phase: true,
-        lookup,
-    };
-    let missing = fault(LookupFault::MissingCapability { bits_left: 0 });
-    let cap = match lookup_cap(root, cptr) {
-        Ok((_, cap)) => cap,
-        Err(lookup) => return handle_fault(thread, fault(lookup)),
+    let missing = recv_fault(cptr, MISSING);
+    let cap = match lookup_in_recv_phase(thread, cptr) {
+        Ok(cap) => cap,
+        Err(f) => return handle_fault(thread, f),
     };
     match cap {
         #[cfg(not(feature = "mcs"))]
@@ -74,16 +68,30 @@ pub fn handle_recv(thread: TcbRef, blocking: bool, #[cfg(feature = "mcs")] can_r
 #[cfg(feature = "mcs")]
 fn lookup_reply(thread: TcbRef) -> Result<ReplyRef, Fault> {
     let cptr = thread.get().reg(REPLY_REGISTER);
+    match lookup_in_recv_phase(thread, cptr)? {
+        Cap::ReplyObject { ptr, .. } => Ok(ReplyRef::new(ptr)),
+        _ => Err(recv_fault(cptr, MISSING)),
+    }
+}
+
+/// The cap `cptr` names in `thread`'s CSpace; a failed lookup is a cap
+/// fault in the receive phase on `cptr`.
+fn lookup_in_recv_phase(thread: TcbRef, cptr: u64) -> Result<Cap, Fault> {
     let root = Tcb::slot(thread, TCB_CTABLE).get().words();
-    let fault = |lookup| Fault::Cap {
+    lookup_cap(root, cptr)
+        .map(|(_, cap)| cap)
+        .map_err(|lookup| recv_fault(cptr, lookup))
+}
+
+/// The lookup fault of a cap of the wrong type.
+const MISSING: LookupFault = LookupFault::MissingCapability { bits_left: 0 };
+
+/// A cap fault in the receive phase on `cptr`.
+fn recv_fault(cptr: u64, lookup: LookupFault) -> Fault {
+    Fault::Cap {
         addr: cptr,
         in_recv_phase: true,
         lookup,
-    };
-    match lookup_cap(root, cptr) {
-        Ok((_, Cap::ReplyObject { ptr, .. })) => Ok(ReplyRef::new(ptr)),
-        Ok(_) => Err(fault(LookupFault::MissingCapability { bits_left: 0 })),
-        Err(lookup) => Err(fault(lookup)),
     }
 }
 
