@@ -9,10 +9,10 @@
 //! the interrupt, acknowledges it (`IRQHandler_Ack`) and waits again.
 //!
 //! Output: `bench ipc op=irq-to-handler` (MCS: `mcs-ipc`), median and
-//! minimum of [`ITERATIONS`].
+//! minimum of `ipc::ITERATIONS` (`threads::time_wake_ups`).
 
-use crate::ipc::{report, wanted, ITERATIONS};
-use crate::threads::{start, Failed, Room};
+use crate::ipc::wanted;
+use crate::threads::{start, time_wake_ups, Failed, Room, WOKEN_AT};
 use cairn_rt::alloc::SlotAllocator;
 use cairn_rt::uart::{self, IER, IER_THR_EMPTY, MCR, MCR_INTERRUPTS};
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -27,8 +27,6 @@ const SLOTS: Word = 64;
 /// The handler's notification and IRQ handler caps.
 static NTFN: AtomicU64 = AtomicU64::new(0);
 static HANDLER: AtomicU64 = AtomicU64::new(0);
-/// The handler's `rdcycle` when its Wait returned.
-static WOKEN_AT: AtomicU64 = AtomicU64::new(0);
 
 impl From<uart::Failed> for Failed {
     fn from(uart::Failed(what, e): uart::Failed) -> Self {
@@ -80,18 +78,7 @@ pub fn run(bi: &BootInfo, room: &mut Room, slot: Word) -> Result<(), Failed> {
     TCB.set_priority(TCB, 254)
         .map_err(|e| Failed("lowering the root thread", e))?;
     let partner = start(bi, room, None, handler, 255)?;
-    let mut samples = [0u64; ITERATIONS];
-    benchmark::reset_log();
-    for s in samples.iter_mut() {
-        let start = benchmark::cycles();
-        u.write(IER, IER_THR_EMPTY);
-        *s = WOKEN_AT.load(Ordering::SeqCst).wrapping_sub(start);
-    }
-    report("irq-to-handler", &mut samples);
-    partner
-        .suspend()
-        .map_err(|e| Failed("suspending the handler", e))?;
+    let timed = time_wake_ups("irq-to-handler", partner, || u.write(IER, IER_THR_EMPTY));
     u.write(IER, 0);
-    TCB.set_priority(TCB, 255)
-        .map_err(|e| Failed("restoring the root thread", e))
+    timed
 }

@@ -26,8 +26,9 @@ static STACK: Stack<16384> = Stack::new();
 static PAGE: IpcPage = IpcPage::new();
 /// The endpoint or notification the partner uses.
 static OBJECT: AtomicU64 = AtomicU64::new(0);
-/// The partner's `rdcycle` when its Wait returned.
-static WOKEN_AT: AtomicU64 = AtomicU64::new(0);
+/// The partner's `rdcycle` when its Wait returned (the IRQ handler's
+/// too: `irq`).
+pub static WOKEN_AT: AtomicU64 = AtomicU64::new(0);
 
 /// Why a benchmark could not run.
 pub struct Failed(pub &'static str, pub sel4::Error);
@@ -215,14 +216,22 @@ fn signal_higher(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
         .map_err(|e| Failed("lowering the root thread", e))?;
     let partner = start(bi, room, None, waiter, 255)?;
     let n = Notification::from_bits(n);
+    time_wake_ups("signal-higher-prio", partner, || n.signal())
+}
+
+/// Times [`ITERATIONS`] wake-ups of `partner`, a thread above the root
+/// thread (at 254 meanwhile) that notes in [`WOKEN_AT`] when it runs:
+/// from just before `wake` to then. Reports them as `op`, then suspends
+/// the partner and gives the root thread 255 again.
+pub fn time_wake_ups(op: &str, partner: Tcb, wake: impl Fn()) -> Result<(), Failed> {
     let mut samples = [0u64; ITERATIONS];
     benchmark::reset_log();
     for s in samples.iter_mut() {
         let start = benchmark::cycles();
-        n.signal();
+        wake();
         *s = WOKEN_AT.load(Ordering::SeqCst).wrapping_sub(start);
     }
-    report("signal-higher-prio", &mut samples);
+    report(op, &mut samples);
     partner
         .suspend()
         .map_err(|e| Failed("suspending the partner", e))?;
@@ -290,20 +299,7 @@ fn signal_passive(bi: &BootInfo, room: &mut Room) -> Result<(), Failed> {
         .set_priority(init_caps::TCB, 254)
         .map_err(|e| Failed("lowering the root thread", e))?;
     let n = Notification::from_bits(n);
-    let mut samples = [0u64; ITERATIONS];
-    benchmark::reset_log();
-    for s in samples.iter_mut() {
-        let start = benchmark::cycles();
-        n.signal();
-        *s = WOKEN_AT.load(Ordering::SeqCst).wrapping_sub(start);
-    }
-    report("signal-passive", &mut samples);
-    partner
-        .suspend()
-        .map_err(|e| Failed("suspending the partner", e))?;
-    init_caps::TCB
-        .set_priority(init_caps::TCB, 255)
-        .map_err(|e| Failed("restoring the root thread", e))
+    time_wake_ups("signal-passive", partner, || n.signal())
 }
 
 /// MCS: `seL4_SchedContext_Consumed` of the root thread's own
