@@ -38,12 +38,13 @@ fn be32(b: &[u8], at: usize) -> Option<u32> {
 
 /// A big-endian number of one or two cells (what `reg`,
 /// `timebase-frequency` and `riscv,ndev` hold).
+/// Out of line and a plain loop: boot reads a handful, one copy serves.
+#[inline(never)]
 pub fn cells(b: &[u8]) -> Option<u64> {
-    match b.len() {
-        4 => be32(b, 0).map(u64::from),
-        8 => Some((u64::from(be32(b, 0)?) << 32) | u64::from(be32(b, 4)?)),
-        _ => None,
+    if !matches!(b.len(), 4 | 8) {
+        return None;
     }
+    Some(b.iter().fold(0, |n, &x| (n << 8) | u64::from(x)))
 }
 
 /// A device tree blob, its header checked.
@@ -206,28 +207,61 @@ impl<'a> Node<'a> {
     /// The (address, size) pairs of `reg` (size 0 where the parent has
     /// no size cells). Empty if there is none or the cells are not 1 or 2
     /// (0 for the size) wide.
-    pub fn reg(&self) -> impl Iterator<Item = (u64, u64)> + 'a {
+    pub fn reg(&self) -> Regs<'a> {
         let (a, s) = (self.cells.0 as usize * 4, self.cells.1 as usize * 4);
         let ok = matches!(a, 4 | 8) && matches!(s, 0 | 4 | 8);
         let value = self.prop(b"reg").filter(|_| ok).unwrap_or(&[]);
-        value.chunks_exact(a + s).filter_map(move |e| {
-            let size = if s == 0 { 0 } else { cells(e.get(a..)?)? };
-            Some((cells(e.get(..a)?)?, size))
-        })
+        Regs {
+            value,
+            address: a,
+            size: s,
+        }
     }
 
     /// The first `reg` pair as a region `[address, address + size)`.
+    /// Out of line, as [`Node::is_compatible`]: the platform parse asks
+    /// for it per device kind, and one copy serves them all.
+    #[inline(never)]
     pub fn first_reg(&self) -> Option<super::Region> {
         let (start, size) = self.reg().next()?;
         Some(super::Region::new(start, start.saturating_add(size)))
     }
 
-    /// Whether `compatible` lists any of `names`.
+    /// Whether `compatible` lists any of `names`. Out of line: the
+    /// platform parse asks it once per device kind, one copy serves all.
+    #[inline(never)]
     pub fn is_compatible(&self, names: &[&str]) -> bool {
         self.prop(b"compatible").is_some_and(|v| {
             v.split(|&b| b == 0)
                 .any(|c| names.iter().any(|n| n.as_bytes() == c))
         })
+    }
+}
+
+/// The (address, size) pairs of a `reg` property ([`Node::reg`]): its
+/// entries are `address` then `size` bytes, each 4 or 8 wide (`size` 0:
+/// no size cells).
+pub struct Regs<'a> {
+    value: &'a [u8],
+    address: usize,
+    size: usize,
+}
+
+impl Iterator for Regs<'_> {
+    type Item = (u64, u64);
+
+    /// Out of line: one copy for every loop over `reg` at boot.
+    #[inline(never)]
+    fn next(&mut self) -> Option<(u64, u64)> {
+        // Empty also when the cell sizes were refused (then both are 0).
+        if self.value.is_empty() {
+            return None;
+        }
+        let (entry, rest) = self.value.split_at_checked(self.address + self.size)?;
+        self.value = rest;
+        let (address, size) = entry.split_at_checked(self.address)?;
+        let size = if size.is_empty() { 0 } else { cells(size)? };
+        Some((cells(address)?, size))
     }
 }
 

@@ -222,25 +222,17 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
         cannot_boot(e, finisher);
     }
     let user_image_paddr = header_pa + header.user_offset;
-    kput!(
-        "kernel image: [",
-        Hex(KERNEL_PHYS_BASE),
-        ", ",
-        Hex(kernel_end),
-        "), header at ",
-        Hex(header_pa),
-        "\nuser image: [",
-        Hex(user_image_paddr),
-        ", ",
-        Hex(user_image_paddr + header.user_size),
-        ") -> vaddr [",
-        Hex(header.user_v_start),
-        ", ",
-        Hex(header.user_v_end),
-        "), entry ",
-        Hex(header.user_entry),
-        "\n"
+    put_region("kernel image: ", Region::new(KERNEL_PHYS_BASE, kernel_end));
+    kput!(", header at ", Hex(header_pa), "\n");
+    put_region(
+        "user image: ",
+        Region::new(user_image_paddr, user_image_paddr + header.user_size),
     );
+    put_region(
+        " -> vaddr ",
+        Region::new(header.user_v_start, header.user_v_end),
+    );
+    kput!(", entry ", Hex(header.user_entry), "\n");
     plic::init();
     let params = BootParams {
         ram: m.platform.ram.as_slice(),
@@ -269,18 +261,12 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
 
 fn print_platform(p: &Platform) {
     for r in p.ram.as_slice() {
-        kput!(
-            "ram: [",
-            Hex(r.start),
-            ", ",
-            Hex(r.end),
-            ") ",
-            r.len() >> 20,
-            " MiB\n"
-        );
+        put_region("ram: ", *r);
+        kput!(" ", r.len() >> 20, " MiB\n");
     }
     for r in p.reserved.as_slice() {
-        kput!("reserved: [", Hex(r.start), ", ", Hex(r.end), ")\n");
+        put_region("reserved: ", *r);
+        kput!("\n");
     }
     kput!(
         "timebase: ",
@@ -304,7 +290,16 @@ fn print_platform(p: &Platform) {
         kput!("uart: ", Hex(u.start), "\n");
     }
     for r in p.kernel_devices.as_slice() {
-        kput!("kernel device: [", Hex(r.start), ", ", Hex(r.end), ")\n");
+        put_region("kernel device: ", *r);
+        kput!("\n");
     }
-    kput!("dtb: [", Hex(p.dtb.start), ", ", Hex(p.dtb.end), ")\n");
+    put_region("dtb: ", p.dtb);
+    kput!("\n");
+}
+
+/// `what` then `[start, end)`, as the boot messages print regions. Out of
+/// line: one copy for every region boot prints.
+#[inline(never)]
+fn put_region(what: &str, r: Region) {
+    kput!(what, "[", Hex(r.start), ", ", Hex(r.end), ")");
 }

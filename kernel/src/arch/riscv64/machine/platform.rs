@@ -122,11 +122,8 @@ impl Found {
     }
 
     fn visit_fallible(&mut self, node: &Node<'_>) -> Result<(), TooManyRegions> {
-        let region = |(start, size): (u64, u64)| Region::new(start, start.saturating_add(size));
         if node.prop(b"device_type") == Some(b"memory\0") {
-            for r in node.reg() {
-                self.ram.add(region(r))?;
-            }
+            add_regs(node, &mut self.ram)?;
         }
         // The children of /reserved-memory.
         if node.depth == 2 && node.parent == Some(b"reserved-memory") {
@@ -134,9 +131,7 @@ impl Found {
                 Some(_) => &mut self.no_map,
                 None => &mut self.reserved,
             };
-            for r in node.reg() {
-                into.add(region(r))?;
-            }
+            add_regs(node, into)?;
         }
         if node.depth == 1 && node.name == b"cpus" {
             self.timebase = node.prop(b"timebase-frequency").and_then(fdt::cells);
@@ -165,6 +160,16 @@ impl Found {
         }
         Ok(())
     }
+}
+
+/// Adds every `reg` pair of `node` to `into`. Out of line: called for
+/// memory and reserved-memory nodes, one copy of the loop for both.
+#[inline(never)]
+fn add_regs(node: &Node<'_>, into: &mut Regions) -> Result<(), TooManyRegions> {
+    for (start, size) in node.reg() {
+        into.add(Region::new(start, start.saturating_add(size)))?;
+    }
+    Ok(())
 }
 
 /// The platform a device tree blob describes (`dtb` left empty).
