@@ -5,7 +5,7 @@ use super::*;
 use crate::arch::host::SimMachine;
 use crate::arch::vspace as pt;
 use crate::cap::lookup::lookup_cap;
-use crate::object::access::{copy_in, read_word};
+use crate::object::access::{copy_in, copy_out, read_word};
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
 use crate::types::PAddr;
 use cairn_abi::cap::init;
@@ -14,6 +14,12 @@ use crate::testutil::{image_header as header, KERNEL_END, RAM, RAM_SIZE, USER_PA
 
 const DTB_PA: u64 = 0x8038_0000;
 const DTB_LEN: u64 = 0x1155;
+
+/// The simulated DTB's bytes: no two neighbours alike, so that a copy
+/// out of order or shifted shows.
+fn dtb_bytes() -> [u8; DTB_LEN as usize] {
+    core::array::from_fn(|i| (i * 7 + 3) as u8)
+}
 
 const PLIC: Region = Region::new(0xC00_0000, 0xC60_0000);
 
@@ -26,7 +32,7 @@ fn boot_sim_reusing(boot_reuse: Region) -> Result<(), BootError> {
     crate::state::reset();
     SimMachine::install(RAM, RAM_SIZE);
     copy_in(PAddr(USER_PA), &[0xAB; 0x3000]);
-    copy_in(PAddr(DTB_PA), &[0xD0; DTB_LEN as usize]);
+    copy_in(PAddr(DTB_PA), &dtb_bytes());
     let ram = [Region::new(RAM, RAM + RAM_SIZE)];
     let reserved = [
         Region::new(0x8020_0000, KERNEL_END),
@@ -340,7 +346,10 @@ fn vspace_maps_image_ipc_buffer_bootinfo_and_dtb() {
     let extra = translate(0x15000);
     assert_eq!(read_word(extra), 6);
     assert_eq!(read_word(extra.add(8)), 16 + DTB_LEN);
-    assert_eq!(read_word(extra.add(16)), 0xD0D0_D0D0_D0D0_D0D0);
+    let mut copied = [0u8; DTB_LEN as usize + 8];
+    copy_out(extra.add(16), &mut copied);
+    assert_eq!(copied[..DTB_LEN as usize], dtb_bytes(), "the DTB, in order");
+    assert_eq!(copied[DTB_LEN as usize..], [0; 8], "nothing past it");
     translate(0x16000);
     // Nothing mapped past the extra bootinfo.
     let (slot, _) = pt::lookup_pt_slot(root, 0x17000);
