@@ -70,7 +70,7 @@ fn invoke(
     is_blocking: bool,
     first_phase: bool,
 ) -> Result<(), Preempted> {
-    let looked_up = with_invocation_of(caller, cptr, is_call, is_blocking, |inv| {
+    let looked_up = with_invocation_of(caller, cptr, is_call, is_blocking, move |inv| {
         if first_phase && !invocable_in_first_phase(&crate::cap::Cap::decode(inv.cap.0)) {
             return Ok(());
         }

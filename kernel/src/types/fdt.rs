@@ -31,9 +31,12 @@ impl From<Malformed> for &'static str {
     }
 }
 
-fn be32(b: &[u8], at: usize) -> Option<u32> {
+/// The big-endian word at byte `at` of `b`, if it lies inside. Out of
+/// line: the reader makes a dozen reads, one copy serves them all.
+#[inline(never)]
+pub fn be32(b: &[u8], at: usize) -> Option<u32> {
     let w = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes(w.try_into().ok()?))
+    Some(w.iter().fold(0, |n, &x| (n << 8) | u32::from(x)))
 }
 
 /// A big-endian number of one or two cells (what `reg`,

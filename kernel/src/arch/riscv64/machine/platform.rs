@@ -6,7 +6,7 @@
 
 use super::paddr_to_kptr;
 use crate::arch::MAX_REGIONS;
-use crate::types::fdt::{self, Fdt, Node};
+use crate::types::fdt::{self, be32, Fdt, Node};
 use crate::types::TooManyRegions;
 use crate::types::{PAddr, Region, RegionSet};
 use cairn_abi::image::KERNEL_PHYS_BASE;
@@ -58,11 +58,6 @@ pub struct Platform {
 const FDT_MAGIC: u32 = 0xd00d_feed;
 /// Largest device tree accepted (a sanity bound on `totalsize`).
 const FDT_MAX_SIZE: usize = 1 << 24;
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let w = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes(w.try_into().ok()?))
-}
 
 fn round_out_2m(r: Region) -> Region {
     Region::new(
