@@ -270,6 +270,9 @@ pub fn is_final_capability(slot: SlotRef) -> bool {
 /// IRQ control and (classic) reply capabilities. An untyped with children
 /// gives RevokeFirst; an unmapped page table IllegalOperation. A frame copy
 /// is unmapped (ABI ref §4, §11).
+/// Out of line: called by decoders and cap transfer, none on a fast
+/// path; one copy instead of one per caller (docs/benchmarks.md, "Code size").
+#[inline(never)]
 pub fn derive_cap(slot: SlotRef, mut cap: Cap) -> Result<Cap, SyscallError> {
     match cap {
         Cap::Zombie { .. } | Cap::IrqControl | Cap::Reply { .. } => Ok(Cap::Null),

@@ -56,6 +56,8 @@ pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
 /// `(guard << 6) | guard_size`; a guard size that with the radix exceeds 64
 /// gives null; the guard is masked to `guard_size` bits. A null result means
 /// IllegalOperation to the caller. Other capabilities ignore the data.
+/// Out of line, for the same reason as `derive_cap`.
+#[inline(never)]
 pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
     match &mut cap {
         Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => match (preserve, *badge) {
