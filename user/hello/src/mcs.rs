@@ -15,8 +15,9 @@ use cairn_rt::thread::Stack;
 use sel4::abi::invocation::label as l;
 use sel4::object::invoke;
 use sel4::object::tcb::CopyFlags;
-use sel4::syscall::{call_regs, mcs, RegMessage};
-use sel4::{CNode, CPtr, Message, MessageInfo, ObjectType, Tcb, Untyped, UserContext, Word};
+use sel4::syscall::{call_regs, mcs, reply_recv_regs, RegMessage};
+use sel4::{CNode, CPtr, Message, MessageInfo, Notification, ObjectType, Reply, Tcb, Untyped};
+use sel4::{UserContext, Word};
 
 /// How many Calls the server answers.
 const CALLS: Word = 3;
@@ -35,7 +36,7 @@ extern "C" fn server(ep: Word, reply: Word, ntfn: Word) -> ! {
             info: MessageInfo::new(0, 0, 0, 1),
             mrs: [msg.mrs[0] + 1, 0, 0, 0],
         };
-        msg = mcs::reply_recv(ep, answer, reply).1;
+        msg = reply_recv_regs(ep, answer, Reply::from(reply)).1;
     }
 }
 
@@ -125,7 +126,7 @@ fn run(bi: &sel4::BootInfo) -> Result<(), &'static str> {
     tcb.resume().map_err(|_| "TCB_Resume")?;
 
     // Wait (no reply object) until the server waits in its Recv.
-    mcs::wait(CPtr(ntfn));
+    Notification::from_bits(ntfn).wait();
     let unbind = Message::new(l::SCHED_CONTEXT_UNBIND, &[], &[]);
     invoke(CPtr(sc), &unbind).map_err(|_| "SchedContext_Unbind")?;
 

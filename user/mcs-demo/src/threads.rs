@@ -108,7 +108,7 @@ pub fn control(_: usize) {
     let r = &RECORD;
     let mut release = FIRST_RELEASE.load(Relaxed);
     for k in 0..PERIODS {
-        sel4::syscall::mcs::wait(t.ntfn.cptr());
+        t.ntfn.wait();
         let woke = t.rtc.now();
         let next = release + PERIOD_NS;
         // Lower the line and unmask it before the next alarm can raise

@@ -14,6 +14,7 @@ use sel4::BootInfo;
 sel4::if_mcs! {
     mod ctx;
     mod errors;
+    mod library;
     mod tests;
     mod timeout;
 }

@@ -20,7 +20,7 @@ pub fn run(bi: &BootInfo) {
         untypeds: UntypedAllocator::new(bi.untypeds()),
         slots: SlotAllocator::new(bi.empty()),
     };
-    let tests: [(&str, fn(&mut Ctx) -> Outcome); 10] = [
+    let tests: [(&str, fn(&mut Ctx) -> Outcome); 11] = [
         ("bootinfo_names_one_sched_control", bootinfo_names_one_sched_control),
         ("configure_flags_checks_and_configures", configure_flags_checks_and_configures),
         ("set_sched_params_refuses_bad_caps", set_sched_params_refuses_bad_caps),
@@ -31,6 +31,7 @@ pub fn run(bi: &BootInfo) {
         ("configure_flags_errors_in_sel4s_order", crate::errors::configure_flags_errors_in_sel4s_order),
         ("bind_and_unbind_errors_and_state", crate::errors::bind_and_unbind_errors_and_state),
         ("yield_to_errors", crate::errors::yield_to_errors),
+        ("recv_and_reply_through_the_library", crate::library::recv_and_reply_through_the_library),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in tests {

@@ -9,8 +9,8 @@ use crate::ctx::{expect, prepare_thread, Ctx, Outcome, ROOT_PRIO, THREAD_PRIO};
 use cairn_rt::println;
 use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap::init_caps;
-use sel4::syscall::{mcs, send_regs, RegMessage};
-use sel4::{CPtr, CapRights, ObjectType, SchedContext, Tcb, Word};
+use sel4::syscall::{recv_regs, send_regs, RegMessage};
+use sel4::{CPtr, CapRights, ObjectType, Reply, SchedContext, Tcb, Word};
 
 /// How far the thread has spun.
 static SPINS: AtomicU64 = AtomicU64::new(0);
@@ -44,7 +44,7 @@ pub(crate) fn timeout_fault(ctx: &mut Ctx) -> Outcome {
     let tcb = Tcb::from(ctx.make(ObjectType::Tcb, 0)?);
     let sc = SchedContext::from(ctx.make(ObjectType::SchedContext, 8)?);
     let ep = ctx.make(ObjectType::Endpoint, 0)?;
-    let reply = ctx.make(ObjectType::Reply, 0)?;
+    let reply = Reply::from(ctx.make(ObjectType::Reply, 0)?);
     let handler = ctx.mint(ep, CapRights::new(false, true, false, true), EP_BADGE)?;
     let ctl = ctx.sched_control();
     let r = ctl.configure_flags(sc, BUDGET_US, PERIOD_US, 0, SC_BADGE, 0);
@@ -66,9 +66,9 @@ pub(crate) fn timeout_fault(ctx: &mut Ctx) -> Outcome {
     let (mut faults, mut consumed) = (0, 0);
     for round in 0..6 {
         if round > 0 {
-            send_regs(reply, RegMessage::default());
+            send_regs(reply.cptr(), RegMessage::default());
         }
-        let (badge, m) = mcs::recv(ep, reply);
+        let (badge, m) = recv_regs(ep, reply);
         // The faults come only once the budget is used up: in all, at
         // least a budget per fault. One fault may report less: the
         // timer's lateness (unbounded here: the image runs without

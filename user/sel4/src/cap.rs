@@ -116,6 +116,10 @@ cap_types! {
     /// MCS: a core's scheduling control capability (`seL4_SchedControl`;
     /// BootInfo's `schedcontrol` names them).
     SchedControl;
+    /// MCS: a reply object capability (`seL4_Reply`): a receiver names
+    /// one in `seL4_Recv`/`seL4_ReplyRecv`/`seL4_NBSendRecv`, and the
+    /// Call it receives is answered through it.
+    Reply;
 }
 
 /// The root task's initial caps (ABI ref §6.5), typed.

@@ -51,7 +51,7 @@ pub use cap::{
     Notification, PageTable, Tcb, Untyped,
 };
 #[cfg(feature = "mcs")]
-pub use cap::{SchedContext, SchedControl};
+pub use cap::{Reply, SchedContext, SchedControl};
 pub use error::{Error, LookupFailure};
 pub use message::Message;
 

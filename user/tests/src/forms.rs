@@ -10,7 +10,9 @@
 //!   the root thread's is made once, a worker's with its thread), found
 //!   through the thread's `tp` ([`crate::threads::current_entry`]), so
 //!   the tests call [`recv`], [`reply_recv`], [`nb_recv`] and [`reply`]
-//!   in either build.
+//!   in either build. Both builds go through the user library's
+//!   ordinary calls (`Endpoint::recv`, …), whose MCS forms take the
+//!   reply object ([`sel4::Reply`]); these wrappers only pick it.
 //! - **Threads.** An MCS thread runs only on a SchedContext: each thread
 //!   the suite starts gets a round-robin one (budget = period =
 //!   `BUDGET_US`, as the root thread's) bound before it is resumed
@@ -126,13 +128,13 @@ pub fn set_root_reply(slot: Word) {
 /// The calling thread's reply object (MCS): its pool entry's, or the
 /// root thread's.
 #[cfg(sel4_mcs)]
-pub fn reply_cap() -> CPtr {
+pub fn reply_cap() -> sel4::Reply {
     use core::sync::atomic::Ordering;
     let w = match crate::threads::current_entry() {
         Some(i) => REPLIES.get(i).map_or(0, |r| r.load(Ordering::SeqCst)),
         None => ROOT_REPLY.load(Ordering::SeqCst),
     };
-    CPtr(w)
+    sel4::Reply::from_bits(w)
 }
 
 /// Gives the thread on pool entry `i` a round-robin SchedContext bound to
@@ -173,7 +175,7 @@ pub fn recv(ep: Endpoint) -> (Word, Message) {
     #[cfg(not(sel4_mcs))]
     return ep.recv();
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::recv_msg(ep.cptr(), reply_cap());
+    return ep.recv(reply_cap());
 }
 
 /// `seL4_NBRecv` on `ep` (MCS: with the caller's reply object).
@@ -181,7 +183,7 @@ pub fn nb_recv(ep: Endpoint) -> (Word, Message) {
     #[cfg(not(sel4_mcs))]
     return ep.nb_recv();
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::nb_recv_msg(ep.cptr(), reply_cap());
+    return ep.nb_recv(reply_cap());
 }
 
 /// `seL4_ReplyRecv` on `ep` with `msg` (MCS: through the caller's reply
@@ -190,7 +192,7 @@ pub fn reply_recv(ep: Endpoint, msg: &Message) -> (Word, Message) {
     #[cfg(not(sel4_mcs))]
     return ep.reply_recv(msg);
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::reply_recv_msg(ep.cptr(), msg, reply_cap());
+    return ep.reply_recv(msg, reply_cap());
 }
 
 /// `seL4_Reply` with `msg` (MCS: a Send on the caller's reply object,
@@ -199,5 +201,5 @@ pub fn reply(msg: &Message) {
     #[cfg(not(sel4_mcs))]
     sel4::syscall::reply(msg);
     #[cfg(sel4_mcs)]
-    sel4::syscall::send(reply_cap(), msg);
+    reply_cap().send(msg);
 }

@@ -1,6 +1,8 @@
 //! Endpoints and notifications (ch. 4 Message Passing (IPC), ch. 5
 //! Notifications): typed wrappers over the IPC system calls.
 
+#[cfg(feature = "mcs")]
+use crate::cap::Reply;
 use crate::cap::{Endpoint, Notification};
 use crate::message::Message;
 use crate::syscall::{self, raw, Regs};
@@ -23,21 +25,91 @@ impl Endpoint {
         syscall::call(self.cptr(), msg).1
     }
 
-    /// `seL4_Recv`: returns the sender's badge and the message.
+    /// `seL4_Recv` (classic): returns the sender's badge and the message.
+    #[cfg(not(feature = "mcs"))]
     pub fn recv(self) -> (Word, Message) {
         syscall::recv(self.cptr())
     }
 
-    /// `seL4_NBRecv`.
+    /// `seL4_NBRecv` (classic).
+    #[cfg(not(feature = "mcs"))]
     pub fn nb_recv(self) -> (Word, Message) {
         syscall::nb_recv(self.cptr())
     }
 
     /// `seL4_ReplyRecv` (classic).
+    #[cfg(not(feature = "mcs"))]
     pub fn reply_recv(self, reply: &Message) -> (Word, Message) {
         syscall::reply_recv(self.cptr(), reply)
     }
+
+    /// MCS `seL4_Recv`: returns the sender's badge and the message; a Call
+    /// received is answered through `reply` ([`Reply::send`] or
+    /// [`Endpoint::reply_recv`]).
+    #[cfg(feature = "mcs")]
+    pub fn recv(self, reply: Reply) -> (Word, Message) {
+        syscall::recv(self.cptr(), reply)
+    }
+
+    /// MCS `seL4_NBRecv`.
+    #[cfg(feature = "mcs")]
+    pub fn nb_recv(self, reply: Reply) -> (Word, Message) {
+        syscall::nb_recv(self.cptr(), reply)
+    }
+
+    /// MCS `seL4_ReplyRecv`: answers the Call linked to `reply` with `msg`,
+    /// then receives with `reply` again.
+    #[cfg(feature = "mcs")]
+    pub fn reply_recv(self, msg: &Message, reply: Reply) -> (Word, Message) {
+        syscall::reply_recv(self.cptr(), msg, reply)
+    }
+
+    /// MCS `seL4_Wait`: receive without a reply object.
+    #[cfg(feature = "mcs")]
+    pub fn wait(self) -> (Word, Message) {
+        syscall::wait(self.cptr())
+    }
+
+    /// MCS `seL4_NBWait`.
+    #[cfg(feature = "mcs")]
+    pub fn nb_wait(self) -> (Word, Message) {
+        syscall::nb_wait(self.cptr())
+    }
+
+    /// MCS `seL4_NBSendRecv`: `msg` to this endpoint if a receiver waits,
+    /// then receive on `src` with `reply`.
+    #[cfg(feature = "mcs")]
+    pub fn nb_send_recv(self, msg: &Message, src: Endpoint, reply: Reply) -> (Word, Message) {
+        syscall::nb_send_recv(self.cptr(), msg, src.cptr(), reply)
+    }
+
+    /// MCS `seL4_NBSendWait`: `msg` to this endpoint if a receiver waits,
+    /// then wait on `src` without a reply object.
+    #[cfg(feature = "mcs")]
+    pub fn nb_send_wait(self, msg: &Message, src: Endpoint) -> (Word, Message) {
+        syscall::nb_send_wait(self.cptr(), msg, src.cptr())
+    }
 }
+
+#[cfg(feature = "mcs")]
+impl Reply {
+    /// Answers the Call this reply object links to with `msg` (a Send on
+    /// the reply object; MCS has no `seL4_Reply`). Nothing happens if it
+    /// links none.
+    pub fn send(self, msg: &Message) {
+        syscall::send(self.cptr(), msg)
+    }
+}
+
+/// The system calls of a notification's `seL4_Wait` and `seL4_Poll`.
+#[cfg(not(feature = "mcs"))]
+const RECV: nr::SyscallNo = nr::SYS_RECV;
+#[cfg(not(feature = "mcs"))]
+const NB_RECV: nr::SyscallNo = nr::SYS_NB_RECV;
+#[cfg(feature = "mcs")]
+const RECV: nr::SyscallNo = nr::SYS_WAIT;
+#[cfg(feature = "mcs")]
+const NB_RECV: nr::SyscallNo = nr::SYS_NB_WAIT;
 
 impl Notification {
     /// `seL4_Signal`: Send with an empty MessageInfo; the notification word
@@ -53,10 +125,11 @@ impl Notification {
     }
 
     /// `seL4_Wait`: blocks until signalled; returns the notification word
-    /// (which the kernel then clears).
+    /// (which the kernel then clears). Classic: a Recv; MCS: a Wait (no
+    /// reply object), as libsel4's.
     pub fn wait(self) -> Word {
         raw(
-            nr::SYS_RECV,
+            RECV,
             Regs {
                 a0: self.bits(),
                 ..Regs::default()
@@ -65,10 +138,11 @@ impl Notification {
         .a0
     }
 
-    /// `seL4_Poll`: the notification word, or 0 if nothing was signalled.
+    /// `seL4_Poll`: the notification word, or 0 if nothing was signalled
+    /// (classic: NBRecv; MCS: NBWait).
     pub fn poll(self) -> Word {
         raw(
-            nr::SYS_NB_RECV,
+            NB_RECV,
             Regs {
                 a0: self.bits(),
                 ..Regs::default()
@@ -94,11 +168,7 @@ mod tests {
         let calls: Vec<_> = log.iter().map(|(s, a0, m)| (*s, *a0, m.info().0)).collect();
         assert_eq!(
             calls,
-            [
-                (nr::SYS_SEND, 40, 0),
-                (nr::SYS_RECV, 40, 0),
-                (nr::SYS_NB_RECV, 40, 0)
-            ]
+            [(nr::SYS_SEND, 40, 0), (RECV, 40, 0), (NB_RECV, 40, 0)]
         );
     }
 }

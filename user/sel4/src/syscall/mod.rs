@@ -9,6 +9,8 @@
 //! and a scripted fake kernel in host unit tests (`host.rs`).
 
 use crate::cap::CPtr;
+#[cfg(feature = "mcs")]
+use crate::cap::Reply;
 use crate::message::Message;
 use cairn_abi::message::{MessageInfo, N_MSG_REGISTERS};
 use cairn_abi::syscall as nr;
@@ -80,7 +82,10 @@ pub fn nb_send(dest: CPtr, msg: &Message) {
     raw(nr::SYS_NB_SEND, load(dest.0, msg));
 }
 
-/// `seL4_Recv`: blocking receive on `src`. Returns the badge and message.
+/// `seL4_Recv` (classic): blocking receive on `src`. Returns the badge
+/// and message; a Call received leaves its reply cap in the caller's TCB.
+/// (MCS: `recv(src, reply)`.)
+#[cfg(not(feature = "mcs"))]
 #[inline]
 pub fn recv(src: CPtr) -> (Word, Message) {
     let r = raw(
@@ -93,8 +98,9 @@ pub fn recv(src: CPtr) -> (Word, Message) {
     (r.a0, unload(&r))
 }
 
-/// `seL4_NBRecv`: receive if a message is pending (badge 0 and an empty
-/// message otherwise).
+/// `seL4_NBRecv` (classic): receive if a message is pending (badge 0 and
+/// an empty message otherwise).
+#[cfg(not(feature = "mcs"))]
 #[inline]
 pub fn nb_recv(src: CPtr) -> (Word, Message) {
     let r = raw(
@@ -107,7 +113,8 @@ pub fn nb_recv(src: CPtr) -> (Word, Message) {
     (r.a0, unload(&r))
 }
 
-/// `seL4_Reply` (classic): reply to the thread in the caller slot.
+/// `seL4_Reply` (classic): reply to the thread in the caller slot. MCS
+/// has none: a receiver replies through its reply object.
 #[cfg(not(feature = "mcs"))]
 #[inline]
 pub fn reply(msg: &Message) {
@@ -115,10 +122,68 @@ pub fn reply(msg: &Message) {
 }
 
 /// `seL4_ReplyRecv` (classic): reply with `msg`, then receive on `src`.
+#[cfg(not(feature = "mcs"))]
 #[inline]
 pub fn reply_recv(src: CPtr, msg: &Message) -> (Word, Message) {
     let r = raw(nr::SYS_REPLY_RECV, load(src.0, msg));
     (r.a0, unload(&r))
+}
+
+/// MCS `seL4_Recv(src, &badge, reply)`: blocking receive on `src`; a Call
+/// received is answered through the reply object `reply` (a6). Same
+/// [`Message`] path as the classic form: only the five register words
+/// move.
+#[cfg(feature = "mcs")]
+#[inline]
+pub fn recv(src: CPtr, reply: Reply) -> (Word, Message) {
+    mcs::recv_msg(src, reply.cptr())
+}
+
+/// MCS `seL4_NBRecv(src, &badge, reply)`: receive if a message is
+/// pending.
+#[cfg(feature = "mcs")]
+#[inline]
+pub fn nb_recv(src: CPtr, reply: Reply) -> (Word, Message) {
+    mcs::nb_recv_msg(src, reply.cptr())
+}
+
+/// MCS `seL4_ReplyRecv(src, msg, &badge, reply)`: reply with `msg`
+/// through `reply`, then receive on `src` with it.
+#[cfg(feature = "mcs")]
+#[inline]
+pub fn reply_recv(src: CPtr, msg: &Message, reply: Reply) -> (Word, Message) {
+    mcs::reply_recv_msg(src, msg, reply.cptr())
+}
+
+/// MCS `seL4_Wait(src, &badge)`: blocking receive without a reply object
+/// (a Call received has no one to answer it).
+#[cfg(feature = "mcs")]
+#[inline]
+pub fn wait(src: CPtr) -> (Word, Message) {
+    mcs::msg_go(nr::SYS_WAIT, src.0, &Message::empty(0), 0, 0)
+}
+
+/// MCS `seL4_NBWait(src, &badge)`.
+#[cfg(feature = "mcs")]
+#[inline]
+pub fn nb_wait(src: CPtr) -> (Word, Message) {
+    mcs::msg_go(nr::SYS_NB_WAIT, src.0, &Message::empty(0), 0, 0)
+}
+
+/// MCS `seL4_NBSendRecv(dest, msg, src, &badge, reply)`: send `msg` to
+/// `dest` without blocking, then receive on `src` with `reply`.
+#[cfg(feature = "mcs")]
+#[inline]
+pub fn nb_send_recv(dest: CPtr, msg: &Message, src: CPtr, reply: Reply) -> (Word, Message) {
+    mcs::nb_send_recv_msg(dest, msg, src, reply.cptr())
+}
+
+/// MCS `seL4_NBSendWait(dest, msg, src, &badge)`: send `msg` to `dest`
+/// without blocking, then wait on `src` without a reply object.
+#[cfg(feature = "mcs")]
+#[inline]
+pub fn nb_send_wait(dest: CPtr, msg: &Message, src: CPtr) -> (Word, Message) {
+    mcs::msg_go(nr::SYS_NB_SEND_WAIT, src.0, msg, dest.0, 0)
 }
 
 /// A message that fits in registers: MessageInfo and MR0..MR3 (what
@@ -158,9 +223,18 @@ pub fn call_regs(dest: CPtr, m: RegMessage) -> (Word, RegMessage) {
     reg_call(nr::SYS_CALL, dest.0, m)
 }
 
-/// `seL4_ReplyRecvWithMRs`: [`reply_recv`] of register-only messages.
+/// `seL4_ReplyRecvWithMRs` (classic): [`reply_recv`] of register-only
+/// messages.
+#[cfg(not(feature = "mcs"))]
 pub fn reply_recv_regs(src: CPtr, reply: RegMessage) -> (Word, RegMessage) {
     reg_call(nr::SYS_REPLY_RECV, src.0, reply)
+}
+
+/// MCS `seL4_ReplyRecvWithMRs`: [`reply_recv`] of register-only messages
+/// through the reply object `reply`.
+#[cfg(feature = "mcs")]
+pub fn reply_recv_regs(src: CPtr, m: RegMessage, reply: Reply) -> (Word, RegMessage) {
+    mcs::reply_recv(src, m, reply.cptr())
 }
 
 /// `seL4_SendWithMRs`: [`send`] of a register-only message.
@@ -168,15 +242,27 @@ pub fn send_regs(dest: CPtr, m: RegMessage) {
     reg_call(nr::SYS_SEND, dest.0, m);
 }
 
-/// `seL4_RecvWithMRs`: [`recv`] returning only the registers.
+/// `seL4_RecvWithMRs` (classic): [`recv`] returning only the registers.
+#[cfg(not(feature = "mcs"))]
 pub fn recv_regs(src: CPtr) -> (Word, RegMessage) {
     reg_call(nr::SYS_RECV, src.0, RegMessage::default())
 }
 
+/// MCS `seL4_RecvWithMRs`: [`recv`] with the reply object `reply`,
+/// returning only the registers.
+#[cfg(feature = "mcs")]
+pub fn recv_regs(src: CPtr, reply: Reply) -> (Word, RegMessage) {
+    mcs::recv(src, reply.cptr())
+}
+
 /// MCS system calls with a reply object or a second destination
-/// (ABI ref §13), on register-only messages: the register conventions of
-/// libsel4's MCS `seL4_Recv(src, &badge, reply)`, `seL4_ReplyRecv`,
-/// `seL4_NBSendRecv`, `seL4_NBSendWait`, `seL4_Wait` and `seL4_NBWait`.
+/// (ABI ref §13) on raw cptrs, register-only messages first: the register
+/// conventions of libsel4's MCS `seL4_Recv(src, &badge, reply)`,
+/// `seL4_ReplyRecv`, `seL4_NBSendRecv`, `seL4_NBSendWait`, `seL4_Wait`
+/// and `seL4_NBWait`. The typed forms are the crate's ordinary
+/// [`recv`](super::recv), [`reply_recv`](super::reply_recv), … (and
+/// [`Endpoint`](crate::Endpoint)'s methods), which under MCS take a
+/// [`Reply`](crate::Reply).
 #[cfg(feature = "mcs")]
 pub mod mcs {
     use super::{nr, raw_mcs, RegMessage, Regs};
@@ -255,7 +341,13 @@ pub mod mcs {
         msg_go(nr::SYS_NB_SEND_RECV, src.0, msg, reply.0, dest.0)
     }
 
-    fn msg_go(sys: nr::SyscallNo, a0: Word, m: &Message, a6: Word, t0: Word) -> (Word, Message) {
+    pub(super) fn msg_go(
+        sys: nr::SyscallNo,
+        a0: Word,
+        m: &Message,
+        a6: Word,
+        t0: Word,
+    ) -> (Word, Message) {
         let r = raw_mcs(sys, super::load(a0, m), a6, t0);
         (r.a0, super::unload(&r))
     }
@@ -301,7 +393,11 @@ mod tests {
     fn received_words_are_read_in_place() {
         install();
         let sent = Msg::new(3, &[1, 2, 3, 4, 5], &[0xB0]);
-        let ((badge, got), _) = testing::with_fake_kernel(&[sent], || recv(CPtr(2)));
+        #[cfg(not(feature = "mcs"))]
+        let receive = || recv(CPtr(2));
+        #[cfg(feature = "mcs")]
+        let receive = || recv(CPtr(2), Reply::from_bits(3));
+        let ((badge, got), _) = testing::with_fake_kernel(&[sent], receive);
         assert_eq!((badge, got.label(), got.len(), got.n_caps()), (0, 3, 5, 1));
         assert_eq!(
             (got.mr(3), got.mr(4), got.mr(5), got.cap(0)),

@@ -173,7 +173,7 @@ pub(super) fn reply_object_outlives_recv(ctx: &Ctx<'_>) -> TestResult {
     let (_, m) = crate::forms::recv(Endpoint::from_bits(ep));
     expect_eq(m.copy_mrs(&mut [0; 8]), &[0x5A][..], "the Call's message")?;
     let other = env.create(ObjectType::Reply, 0)?;
-    let (badge, _) = sel4::syscall::mcs::nb_recv_msg(CPtr(ep), CPtr(other));
+    let (badge, _) = Endpoint::from_bits(ep).nb_recv(sel4::Reply::from_bits(other));
     expect_eq(badge, 0, "NBRecv with nothing to receive")?;
     expect_tag(other, tag::REPLY, "the other reply object")?;
     crate::forms::reply(&Message::new(0, &[], &[]));
