@@ -49,6 +49,13 @@ pub fn reply_recv(ep: CPtr, m: RegMessage) -> (Word, RegMessage) {
     sel4::syscall::reply_recv_regs(ep, m)
 }
 
+/// MCS: the running partner's reply object, for the library's ordinary
+/// receive calls (`sel4::syscall::recv(ep, reply)`, …).
+#[cfg(sel4_mcs)]
+pub fn reply_object() -> sel4::Reply {
+    sel4::Reply::from_bits(REPLY.load(Ordering::Relaxed))
+}
+
 /// MCS: gives the new thread `tcb` a reply object and a configured
 /// round-robin SchedContext bound to it (before it is resumed), made
 /// with `create` (object type, size bits → root slot).

@@ -103,9 +103,15 @@ fn echo_server(_: usize) {
 /// buffer, where the kernel put them).
 fn lib_echo_server(_: usize) {
     let ep = CPtr(OBJECT.load(Ordering::SeqCst));
+    #[cfg(not(sel4_mcs))]
     let (_, mut m) = recv(ep);
+    #[cfg(sel4_mcs)]
+    let (_, mut m) = recv(ep, server::reply_object());
     loop {
+        #[cfg(not(sel4_mcs))]
         let (_, next) = reply_recv(ep, &m);
+        #[cfg(sel4_mcs)]
+        let (_, next) = reply_recv(ep, &m, server::reply_object());
         m = next;
     }
 }
