@@ -52,7 +52,10 @@ pub const CASES: [&str; 3] = [
 /// header words, no second admission in possible_switch_to): every
 /// general-path row (IRQ to handler 987 → 698, null syscall 303 → 239,
 /// the 10-word Call/ReplyRecv 1176/1585 → 1001/1380) and the memory
-/// rows, whose every system call passes the entry check. A regression
+/// rows, whose every system call passes the entry check.
+/// The timeout-fault pair lowered on 2026-12-07 to ~3 % above their
+/// figures on main with both changes merged (4 723 → 4 240, delivery
+/// 1 689 → 1 571: the cheaper charge and budget check). A regression
 /// fails `cargo xtask test` (image `bench-mcs`); loosen one only in a
 /// commit that says why.
 pub const LIMITS: [(&str, u64); 45] = [
@@ -67,8 +70,8 @@ pub const LIMITS: [(&str, u64); 45] = [
     ("mcs-ipc/signal-higher-prio", 838),
     ("mcs-ipc/signal-passive", 876),
     ("mcs-ipc/sched-context-consumed", 824),
-    ("mcs-ipc/timeout-fault", 4865),
-    ("mcs-ipc/timeout-fault-delivery", 1740),
+    ("mcs-ipc/timeout-fault", 4367),
+    ("mcs-ipc/timeout-fault-delivery", 1618),
     ("mcs-ipc/irq-to-handler", 719),
     ("mcs-sel4bench/call-0-same-as", 219),
     ("mcs-sel4bench/replyrecv-0-same-as", 263),
