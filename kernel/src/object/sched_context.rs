@@ -279,23 +279,14 @@ impl SchedContextRef {
 
     /// Refill `i` of the array; `None` past the object's capacity.
     pub fn refill(self, i: u64) -> Option<Refill> {
-        let at = self.refill_offset(i)?;
-        Some(Refill {
-            time: self.word(at),
-            amount: self.word(at + 8),
-        })
+        (i < self.capacity()).then(|| read_refill(refill_addr(self.ptr, i)))
     }
 
     /// Sets refill `i`; does nothing past the object's capacity.
     pub fn set_refill(self, i: u64, r: Refill) {
-        if let Some(at) = self.refill_offset(i) {
-            self.set_word(at, r.time);
-            self.set_word(at + 8, r.amount);
+        if i < self.capacity() {
+            write_refill(refill_addr(self.ptr, i), r);
         }
-    }
-
-    fn refill_offset(self, i: u64) -> Option<u64> {
-        (i < self.capacity()).then(|| SCHED_CONTEXT_HEADER_BYTES + 16 * i)
     }
 
     /// Configures a fresh queue of the minimum two refills (seL4's
@@ -425,7 +416,8 @@ pub fn head_refill_at(sc: PAddr) -> Option<Refill> {
 }
 
 /// Where refill `i` of the SchedContext at `sc` is; only for an index
-/// below its capacity word ([`head_refill_at`]).
+/// below its capacity ([`SchedContextRef::refill`]) or its capacity word
+/// ([`head_refill_at`]).
 fn refill_addr(sc: PAddr, i: u64) -> PAddr {
     sc.add(SCHED_CONTEXT_HEADER_BYTES + REFILL_BYTES * i)
 }
