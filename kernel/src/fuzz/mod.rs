@@ -47,6 +47,8 @@ mod tests;
 #[cfg(not(feature = "mcs"))]
 mod tests_corrupt;
 #[cfg(test)]
+mod tests_driver;
+#[cfg(test)]
 #[cfg(feature = "mcs")]
 mod tests_mcs;
 
@@ -487,6 +489,22 @@ impl World {
     }
 }
 
+/// The RAM (not device) untyped capabilities among `slots`, as `cap`
+/// reads a slot: (size bits, slot).
+fn ram_untypeds(
+    slots: impl IntoIterator<Item = u64>,
+    cap: impl Fn(u64) -> Cap,
+) -> impl Iterator<Item = (u8, u64)> {
+    slots.into_iter().filter_map(move |i| match cap(i) {
+        Cap::Untyped {
+            size_bits,
+            is_device: false,
+            ..
+        } => Some((size_bits, i)),
+        _ => None,
+    })
+}
+
 /// Retypes two objects of every type (from the smallest RAM
 /// untyped that holds them, so that setup does not clear a large one) into
 /// the root CNode from slot `*free` on, and two more threads at
@@ -497,17 +515,8 @@ impl World {
 /// threads, the root thread first; `*free` is left past the last slot used.
 fn setup_objects(k: &TestKernel, free: &mut u64) -> Vec<TcbRef> {
     use cairn_abi::object::ObjectType as T;
-    let source = k
-        .untypeds
-        .clone()
-        .filter_map(|i| match k.cap(i) {
-            Cap::Untyped {
-                size_bits,
-                is_device: false,
-                ..
-            } if size_bits >= 18 => Some((size_bits, i)),
-            _ => None,
-        })
+    let source = ram_untypeds(k.untypeds.clone(), |i| k.cap(i))
+        .filter(|&(size_bits, _)| size_bits >= 18)
         .min()
         .expect("a RAM untyped of 256 KiB")
         .1;

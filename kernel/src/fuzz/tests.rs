@@ -1,20 +1,7 @@
-//! The fuzzer's findings, each kept as a test, and a smoke run of the
-//! driver on fixed inputs.
+//! The fuzzer's findings, each kept as a test (the driver's own tests
+//! are `tests_driver`'s).
 
-use super::run;
-
-/// A pseudo-random program of `len` bytes (xorshift from `seed`).
-fn program(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed.wrapping_mul(0xA24B_AED4_963E_E407);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
+use super::tests_driver::program;
 
 /// A pseudo-random program of `steps` kernel entries that change slots
 /// often (random bytes rarely do: they mostly name no capability and
@@ -71,42 +58,6 @@ fn invocations(seed: u64, steps: usize) -> Vec<u8> {
     out
 }
 
-/// Every run starts from the same machine: after runs of pseudo-random
-/// programs, the rollback (which copies back only the pages the kernel
-/// touched) leaves every byte of RAM, the rest of the simulated machine
-/// and the kernel state as they were after boot, so that a finding
-/// replays alone as it happened after a thousand other inputs.
-#[test]
-fn every_run_starts_from_the_machine_as_booted() {
-    use crate::arch::host::SimMachine;
-    use crate::state::kernel;
-    super::from_start(|_| ());
-    let machine = SimMachine::snapshot();
-    let state = format!("{:?}", kernel());
-    let mut changed = 0;
-    for seed in 0..24 {
-        run(&program(seed, 2048));
-        changed += usize::from(machine.difference().is_some());
-        super::from_start(|_| ());
-        assert_eq!(machine.difference(), None, "after program {seed}");
-        assert_eq!(format!("{:?}", kernel()), state, "after program {seed}");
-    }
-    // The comparison can fail: the programs did change the machine.
-    assert!(changed > 20, "only {changed} programs changed the machine");
-}
-
-/// Inputs of every kind of step run without a finding: the empty input
-/// (setup and the checks alone), each step kind on its own, and a
-/// pseudo-random input long enough to reach every kind many times.
-#[test]
-fn the_driver_runs_every_step_kind() {
-    run(&[]);
-    for kind in 0..16u8 {
-        run(&[kind, 0x10, 0x05, 0x01, 0x0A, 0xFF, 0x00, 0x33]);
-    }
-    run(&program(0, 4096));
-}
-
 /// The checks catch what they are for: a thread blocked on an endpoint
 /// but in no queue.
 #[test]
@@ -154,17 +105,7 @@ fn a_preempted_call_is_repeated_until_it_completes() {
     let at = |slot: u64| w.cptrs.iter().position(|&c| c == slot).unwrap() as u8;
     // The largest RAM untyped (a boot one, still holding its boot
     // watermark, so that a Retype resets it first).
-    let (_, ut) = w
-        .cptrs
-        .iter()
-        .filter_map(|&i| match cap(i) {
-            Cap::Untyped {
-                size_bits,
-                is_device: false,
-                ..
-            } => Some((size_bits, i)),
-            _ => None,
-        })
+    let (_, ut) = super::ram_untypeds(w.cptrs.iter().copied(), cap)
         .max()
         .unwrap();
     let dest = *w.cptrs.last().unwrap();
@@ -256,17 +197,8 @@ fn deleting_an_untyped_with_children_leaves_them_alive() {
     let cap = |i: u64| cnode_slot(cnode, i).get().cap();
     let at = |slot: u64| w.cptrs.iter().position(|&c| c == slot).unwrap() as u8;
     // The untyped setup retyped every object from (`setup_objects`).
-    let (_, ut) = w
-        .cptrs
-        .iter()
-        .filter_map(|&i| match cap(i) {
-            Cap::Untyped {
-                size_bits,
-                is_device: false,
-                ..
-            } if size_bits >= 18 => Some((size_bits, i)),
-            _ => None,
-        })
+    let (_, ut) = super::ram_untypeds(w.cptrs.iter().copied(), cap)
+        .filter(|&(size_bits, _)| size_bits >= 18)
         .min()
         .unwrap();
     assert!(cnode_slot(cnode, ut).get().next().is_some(), "no children");

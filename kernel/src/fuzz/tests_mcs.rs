@@ -1,65 +1,16 @@
-//! The fuzz driver on the MCS kernel: it runs every step kind and long
-//! pseudo-random programs of MCS system calls without a finding, every
-//! run starts from the machine as booted (the MCS state and the
-//! simulated clock included), and the MCS checks catch the corruptions
+//! The fuzz driver on the MCS kernel (its runs and rollback are
+//! `tests_driver`'s, both builds): the MCS checks catch the corruptions
 //! they are for (each made on a state where the links are in use, and
 //! the same check passing before it).
 
-use super::{run, World};
-use crate::arch::host::SimMachine;
+use super::World;
 use crate::cap::cte::cnode_slot;
 use crate::cap::Cap;
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::reply::ReplyRef;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
-use crate::state::kernel;
 use crate::types::PAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-
-/// A pseudo-random program of `len` bytes (xorshift from `seed`).
-fn program(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ seed.wrapping_mul(0xA24B_AED4_963E_E407);
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
-#[test]
-fn the_driver_runs_every_step_kind_and_random_programs() {
-    run(&[]);
-    for kind in 0..16u8 {
-        run(&[kind, 0x10, 0x05, 0x01, 0x0A, 0xFF, 0x00, 0x33, 0x90, 0xF0]);
-    }
-    for seed in 0..16 {
-        run(&program(seed, 4096));
-    }
-}
-
-/// After runs that change the clock, the scheduler's MCS state and the
-/// objects, the rollback leaves RAM, the machine (its clock and timer
-/// deadline) and the kernel state as booted.
-#[test]
-fn every_run_starts_from_the_machine_as_booted() {
-    super::from_start(|_| ());
-    let machine = SimMachine::snapshot();
-    let state = format!("{:?}", kernel());
-    let now = crate::arch::now();
-    let mut moved = 0;
-    for seed in 0..16 {
-        run(&program(seed, 2048));
-        moved += usize::from(crate::arch::now() != now);
-        super::from_start(|_| ());
-        assert_eq!(machine.difference(), None, "after program {seed}");
-        assert_eq!(format!("{:?}", kernel()), state, "after program {seed}");
-        assert_eq!(crate::arch::now(), now, "the clock, after program {seed}");
-    }
-    assert!(moved > 8, "only {moved} programs moved the clock");
-}
 
 /// What the full check on the machine as booted says after `corrupt`:
 /// its panic message, or `None` if it passes.

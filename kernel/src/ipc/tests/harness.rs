@@ -1,11 +1,13 @@
 //! What the fastpath's guard tests and the random IPC sequences share, in
 //! both builds (`fastpath`, `props` and their MCS twins `fastpath_mcs`,
-//! `props_mcs`, `props_mcs_links`): the objects the sequences run on,
-//! the words a snapshot compares, the fastpath run alone, the operations
-//! every sequence draws.
+//! `props_mcs`, `props_mcs_links`): the objects and threads the
+//! sequences run on and how they carry out a step ([`World`], [`Op`]),
+//! the words a snapshot compares, the runs with the fastpath on and off,
+//! the fastpath run alone.
 
 use super::*;
 use crate::api::fastpath;
+use crate::testutil::boot;
 use crate::types::PAddr;
 use cairn_abi::object::ObjectType as T;
 use cairn_abi::syscall::SyscallNo;
@@ -53,6 +55,179 @@ impl Objects {
             scs: _scs.to_vec(),
         });
     }
+}
+
+/// A step of a random sequence. Every sequence draws system calls,
+/// Suspend and Resume; the MCS links sequence (`props_mcs_links`) also
+/// replies through reply objects and changes priorities.
+#[derive(Clone, Copy, Debug)]
+pub enum Op {
+    /// Thread `t` makes syscall `no` on object `obj` (an index into
+    /// [`Objects::slots`]: 0, 1 endpoints, 2 the notification, 3 a badged
+    /// endpoint cap without Grant), if it could be running
+    /// ([`could_run`]). MCS: `dest`, if any, is the object the send phase
+    /// of NBSendRecv and NBSendWait goes to (else the thread's registers
+    /// stay as they are).
+    Sys {
+        t: usize,
+        no: SyscallNo,
+        obj: usize,
+        #[cfg(feature = "mcs")]
+        dest: Option<usize>,
+    },
+    /// Thread `t` answers the Call its reply object holds (Send on it).
+    #[cfg(feature = "mcs")]
+    Reply(usize),
+    /// Thread `t` gets priority `p` (it moves in the queue it waits in).
+    #[cfg(feature = "mcs")]
+    Priority(usize, u64),
+    Suspend(usize),
+    Resume(usize),
+}
+
+/// A system call both IPCs have (Send, NBSend, Call, Recv, NBRecv,
+/// ReplyRecv) or one of `more`, each as likely.
+pub fn syscalls(more: &[SyscallNo]) -> impl Strategy<Value = SyscallNo> {
+    use cairn_abi::syscall::*;
+    let mut nos = vec![
+        SYS_SEND,
+        SYS_NB_SEND,
+        SYS_CALL,
+        SYS_RECV,
+        SYS_NB_RECV,
+        SYS_REPLY_RECV,
+    ];
+    nos.extend_from_slice(more);
+    proptest::sample::select(nos)
+}
+
+/// System calls `nos` by random threads on random objects of `objs`
+/// (no second destination).
+pub fn sys_op(
+    nos: impl Strategy<Value = SyscallNo>,
+    objs: impl Strategy<Value = usize>,
+) -> impl Strategy<Value = Op> {
+    (0..THREADS, nos, objs).prop_map(|(t, no, obj)| Op::Sys {
+        t,
+        no,
+        obj,
+        #[cfg(feature = "mcs")]
+        dest: None,
+    })
+}
+
+/// A booted kernel with [`Objects`] and the threads a sequence runs
+/// (the root thread stopped: [`stop_root`]).
+pub struct World {
+    #[cfg_attr(
+        not(feature = "mcs"),
+        allow(dead_code, reason = "only the MCS links sequence uses it after set-up")
+    )]
+    pub k: TestKernel,
+    pub objs: Objects,
+    pub threads: Vec<TcbRef>,
+}
+
+impl World {
+    /// Boots, makes the [`Objects`], then the threads with `threads`
+    /// (which may also give them address spaces, buffers, priorities),
+    /// and stops the root thread.
+    pub fn new(threads: impl FnOnce(&TestKernel) -> Vec<TcbRef>) -> World {
+        let k = boot();
+        let objs = Objects::new(&k);
+        let threads = threads(&k);
+        stop_root(&k);
+        World { k, objs, threads }
+    }
+
+    /// Carries out `op` (a system call or a reply only if the thread
+    /// could be running: [`could_run`]), then the kernel exit's
+    /// scheduling decision.
+    pub fn apply(&self, op: Op) {
+        match op {
+            #[cfg(not(feature = "mcs"))]
+            Op::Sys { t, no, obj } => {
+                let th = self.threads[t];
+                if could_run(th) {
+                    syscall(th, no, self.objs.slots[obj], 1, &[t as u64], &[]);
+                }
+            }
+            #[cfg(feature = "mcs")]
+            Op::Sys { t, no, obj, dest } => {
+                let th = self.threads[t];
+                if could_run(th) {
+                    self.sys_mcs(t, no, obj, dest);
+                }
+            }
+            #[cfg(feature = "mcs")]
+            Op::Reply(t) => {
+                let th = self.threads[t];
+                if could_run(th) {
+                    reply(th, 2, &[t as u64]);
+                }
+            }
+            #[cfg(feature = "mcs")]
+            Op::Priority(t, p) => crate::sched::set_priority(self.threads[t], p),
+            Op::Suspend(t) => crate::ipc::suspend(self.threads[t]),
+            Op::Resume(t) => crate::ipc::restart(self.threads[t]),
+        }
+        crate::sched::schedule();
+    }
+
+    /// Thread `t`'s system call; with a `dest`, that object is the send
+    /// phase's destination (and, for NBSendWait, in the reply register,
+    /// which is put back afterwards).
+    #[cfg(feature = "mcs")]
+    fn sys_mcs(&self, t: usize, no: SyscallNo, obj: usize, dest: Option<usize>) {
+        use crate::arch::{NB_SEND_RECV_DEST, REPLY_REGISTER};
+        let th = self.threads[t];
+        let call = || syscall(th, no, self.objs.slots[obj], 1, &[t as u64], &[]);
+        let Some(d) = dest else {
+            return call();
+        };
+        let tcb = th.get();
+        let reply = tcb.reg(REPLY_REGISTER);
+        tcb.set_reg(NB_SEND_RECV_DEST, self.objs.slots[d]);
+        if no == cairn_abi::syscall::SYS_NB_SEND_WAIT {
+            tcb.set_reg(REPLY_REGISTER, self.objs.slots[d]);
+        }
+        call();
+        tcb.set_reg(REPLY_REGISTER, reply);
+    }
+}
+
+/// Priorities 9, 10 and 11 in turn, set in place (before the threads
+/// run): the fastpath must decline where the scheduler would not switch
+/// straight to the woken thread.
+pub fn mixed_priorities(threads: &[TcbRef]) {
+    for (i, &t) in threads.iter().enumerate() {
+        t.get().set_priority(mixed_priority(i));
+    }
+}
+
+/// Thread `i`'s priority in [`mixed_priorities`].
+pub fn mixed_priority(i: usize) -> u64 {
+    9 + (i as u64 % 3)
+}
+
+/// Runs `ops` on a fresh world (`new`) with the fastpath on or off: the
+/// snapshot after every step.
+pub fn run_all<W>(
+    ops: &[Op],
+    fastpath: bool,
+    new: impl FnOnce() -> W,
+    apply: impl Fn(&W, Op),
+    snapshot: impl Fn(&W) -> Vec<u64>,
+) -> Vec<Vec<u64>> {
+    with_fastpath(fastpath, || {
+        let w = new();
+        ops.iter()
+            .map(|&op| {
+                apply(&w, op);
+                snapshot(&w)
+            })
+            .collect()
+    })
 }
 
 /// An endpoint in a fresh root slot: (slot, object).

@@ -7,7 +7,7 @@
 //! for a reply has at most one reply cap naming it, any other none; the ready queues hold
 //! only runnable threads.
 
-use super::harness::{self, on_thread, Objects, THREADS};
+use super::harness::{self, on_thread, Op, World, THREADS};
 use super::*;
 use crate::cap::Cap;
 use crate::object::tcb::{ThreadState, TCB_CALLER};
@@ -16,31 +16,9 @@ use crate::types::PAddr;
 use cairn_abi::syscall::*;
 use proptest::prelude::*;
 
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    /// Thread `t` makes syscall `no` on object `obj` (0, 1: endpoints; 2:
-    /// the notification; 3: a badged endpoint cap without Grant).
-    Sys {
-        t: usize,
-        no: SyscallNo,
-        obj: usize,
-    },
-    Suspend(usize),
-    Resume(usize),
-}
-
 fn op() -> impl Strategy<Value = Op> {
-    let sys = prop_oneof![
-        Just(SYS_SEND),
-        Just(SYS_NB_SEND),
-        Just(SYS_CALL),
-        Just(SYS_RECV),
-        Just(SYS_NB_RECV),
-        Just(SYS_REPLY),
-        Just(SYS_REPLY_RECV),
-    ];
     prop_oneof![
-        6 => (0..THREADS, sys, 0..4usize).prop_map(|(t, no, obj)| Op::Sys { t, no, obj }),
+        6 => harness::sys_op(harness::syscalls(&[SYS_REPLY]), 0..4usize),
         1 => on_thread(Op::Suspend),
         1 => on_thread(Op::Resume),
     ]
@@ -74,7 +52,7 @@ proptest! {
 
     #[test]
     fn queues_and_states_agree_after_every_step(ops in proptest::collection::vec(op(), 1..120)) {
-        let w = World::new(true);
+        let w = world(true);
         for op in ops {
             w.apply(op);
             harness::activate(&w.threads);
@@ -83,51 +61,21 @@ proptest! {
     }
 }
 
-/// The system the random IPC runs on: [`Objects`] and [`THREADS`]
-/// threads.
-struct World {
-    _k: TestKernel,
-    objs: Objects,
-    threads: Vec<TcbRef>,
-}
-
-impl World {
-    /// Boots it; `own_buffers` gives every thread an IPC buffer of its
-    /// own (else they share the root thread's).
-    fn new(own_buffers: bool) -> World {
-        let k = boot();
-        let objs = Objects::new(&k);
+/// The system the random IPC runs on: [`harness::Objects`] and
+/// [`THREADS`] threads, the last two in an address space of their own;
+/// `own_buffers` gives every thread an IPC buffer of its own (else they
+/// share the root thread's).
+fn world(own_buffers: bool) -> World {
+    World::new(|k| {
         let threads = k.threads(10, THREADS as u64);
-        harness::second_space(&k, &threads[3..]);
+        harness::second_space(k, &threads[3..]);
         if own_buffers {
             for &t in &threads {
-                own_buffer(&k, t);
+                own_buffer(k, t);
             }
         }
-        stop_root(&k);
-        World {
-            objs,
-            threads,
-            _k: k,
-        }
-    }
-
-    /// Carries out `op` (a system call only if the thread could be
-    /// running: `harness::could_run`), then the kernel exit's scheduling
-    /// decision.
-    fn apply(&self, op: Op) {
-        match op {
-            Op::Sys { t, no, obj } => {
-                let th = self.threads[t];
-                if harness::could_run(th) {
-                    syscall(th, no, self.objs.slots[obj], 1, &[t as u64], &[]);
-                }
-            }
-            Op::Suspend(t) => crate::ipc::suspend(self.threads[t]),
-            Op::Resume(t) => crate::ipc::restart(self.threads[t]),
-        }
-        crate::sched::schedule();
-    }
+        threads
+    })
 }
 
 /// Everything IPC can change, as words: each thread's state, registers,
@@ -151,23 +99,16 @@ pub(super) fn snapshot(threads: &[TcbRef], objs: &[PAddr]) -> Vec<u64> {
     v
 }
 
-/// Runs `ops` on a fresh kernel with the fastpath on or off; the snapshot
-/// after every step.
+/// Runs `ops` on a fresh kernel (threads at mixed priorities) with the
+/// fastpath on or off; the snapshot after every step.
 fn run_all(ops: &[Op], fastpath: bool) -> Vec<Vec<u64>> {
-    harness::with_fastpath(fastpath, || {
-        let w = World::new(false);
-        // Mixed priorities: the fastpath must decline where the scheduler
-        // would not switch straight to the woken thread.
-        for (i, &t) in w.threads.iter().enumerate() {
-            t.get().set_priority(9 + (i as u64 % 3));
-        }
-        ops.iter()
-            .map(|&op| {
-                w.apply(op);
-                snapshot(&w.threads, &w.objs.eps)
-            })
-            .collect()
-    })
+    let new = || {
+        let w = world(false);
+        harness::mixed_priorities(&w.threads);
+        w
+    };
+    let snap = |w: &World| snapshot(&w.threads, &w.objs.eps);
+    harness::run_all(ops, fastpath, new, World::apply, snap)
 }
 
 proptest! {

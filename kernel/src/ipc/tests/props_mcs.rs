@@ -8,7 +8,7 @@
 //! SchedContext, queue, the scheduler's choice and the running
 //! SchedContext the same after every step.
 
-use super::harness::{self, on_thread, second_space, Objects, THREADS};
+use super::harness::{self, on_thread, second_space, Op, THREADS};
 use super::mcs::reply_of;
 use super::*;
 use crate::object::reply::{Next, ReplyRef};
@@ -21,20 +21,6 @@ use proptest::prelude::*;
 /// passive servers.
 const ACTIVE: usize = 2;
 
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    /// Thread `t` makes syscall `no` on object `obj` (0, 1: endpoints; 2:
-    /// the notification; 3: a badged endpoint cap without Grant), if it
-    /// could be running (`harness::could_run`).
-    Sys {
-        t: usize,
-        no: SyscallNo,
-        obj: usize,
-    },
-    Suspend(usize),
-    Resume(usize),
-}
-
 fn op() -> impl Strategy<Value = Op> {
     let sys = prop_oneof![
         1 => Just(SYS_SEND),
@@ -45,73 +31,47 @@ fn op() -> impl Strategy<Value = Op> {
         3 => Just(SYS_REPLY_RECV),
     ];
     prop_oneof![
-        8 => (0..THREADS, sys, prop_oneof![3 => 0..2usize, 1 => 2..4usize])
-            .prop_map(|(t, no, obj)| Op::Sys { t, no, obj }),
+        8 => harness::sys_op(sys, prop_oneof![3 => 0..2usize, 1 => 2..4usize]),
         1 => on_thread(Op::Suspend),
         1 => on_thread(Op::Resume),
     ]
 }
 
+/// [`harness::World`] with its threads' reply objects and SchedContexts.
 struct World {
-    _k: TestKernel,
-    objs: [u64; 4],
-    eps: [PAddr; 2],
-    threads: Vec<TcbRef>,
+    w: harness::World,
     replies: Vec<ReplyRef>,
     scs: Vec<PAddr>,
 }
 
 impl World {
+    /// [`ACTIVE`] threads with SchedContexts and passive ones at mixed
+    /// priorities, the last two in an address space of their own; the
+    /// passive servers wait on the endpoints to begin with (they could
+    /// not run to get there: a test's set-up).
     fn new() -> World {
-        let k = boot();
-        let Objects { slots, eps, .. } = Objects::new(&k);
-        let [e0, e1, ..] = slots;
-        let mut threads = k.threads(10, ACTIVE as u64);
-        threads.extend(k.passive_threads(10, (THREADS - ACTIVE) as u64));
-        second_space(&k, &threads[3..]);
-        let replies = threads.iter().map(|&t| reply_of(t)).collect();
-        let scs = threads
+        let w = harness::World::new(|k| {
+            let mut threads = k.threads(10, ACTIVE as u64);
+            threads.extend(k.passive_threads(10, (THREADS - ACTIVE) as u64));
+            second_space(k, &threads[3..]);
+            harness::mixed_priorities(&threads);
+            threads
+        });
+        let replies = w.threads.iter().map(|&t| reply_of(t)).collect();
+        let scs = w
+            .threads
             .iter()
             .filter_map(|t| t.get().sched_context())
             .collect();
-        // Mixed priorities: the fastpath must decline where the scheduler
-        // would not switch straight to the woken thread.
-        for (i, &t) in threads.iter().enumerate() {
-            t.get().set_priority(9 + (i as u64 % 3));
-        }
-        stop_root(&k);
-        // The passive servers wait on the endpoints to begin with (they
-        // could not run to get there: a test's set-up).
-        for (i, &t) in threads.iter().enumerate().skip(ACTIVE) {
-            syscall(t, SYS_RECV, [e0, e1][i % 2], 0, &[], &[]);
+        for (i, &t) in w.threads.iter().enumerate().skip(ACTIVE) {
+            syscall(t, SYS_RECV, w.objs.slots[i % 2], 0, &[], &[]);
         }
         crate::sched::schedule();
-        World {
-            _k: k,
-            objs: slots,
-            eps,
-            threads,
-            replies,
-            scs,
-        }
-    }
-
-    fn apply(&self, op: Op) {
-        match op {
-            Op::Sys { t, no, obj } => {
-                let th = self.threads[t];
-                if harness::could_run(th) {
-                    syscall(th, no, self.objs[obj], 1, &[t as u64], &[]);
-                }
-            }
-            Op::Suspend(t) => crate::ipc::suspend(self.threads[t]),
-            Op::Resume(t) => crate::ipc::restart(self.threads[t]),
-        }
-        crate::sched::schedule();
+        World { w, replies, scs }
     }
 
     fn snapshot(&self) -> Vec<u64> {
-        snapshot(&self.threads, &self.replies, &self.scs, &self.eps)
+        snapshot(&self.w.threads, &self.replies, &self.scs, &self.w.objs.eps)
     }
 }
 
@@ -155,15 +115,8 @@ pub(super) fn snapshot(
 /// Runs `ops` on a fresh kernel with the fastpath on or off: the snapshot
 /// after every step.
 fn run_all(ops: &[Op], fastpath: bool) -> Vec<Vec<u64>> {
-    harness::with_fastpath(fastpath, || {
-        let w = World::new();
-        ops.iter()
-            .map(|&op| {
-                w.apply(op);
-                w.snapshot()
-            })
-            .collect()
-    })
+    let apply = |w: &World, op| w.w.apply(op);
+    harness::run_all(ops, fastpath, World::new, apply, World::snapshot)
 }
 
 proptest! {
