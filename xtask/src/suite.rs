@@ -140,11 +140,12 @@ pub fn run(opts: &Options) -> Result<bool, String> {
 /// The host `cargo test` runs for the configuration `cfg`. Classic: the
 /// root workspace, the ABI crate and the kernel with `mcs` (the ABI's
 /// MCS numbering against seL4's MCS golden table; the MCS kernel's
-/// objects and invocations) and the user libraries. MCS: the two `mcs`
-/// runs. In the MCS kernel build the tests written against classic IPC
-/// (reply caps in the caller slot, seL4_Reply, the fuzz driver) and the
-/// refinement test (the spec has no MCS) are left out by `cfg`; the user
-/// library's host tests are classic only (docs/mcs.md).
+/// objects and invocations) and the user libraries, classic and with the
+/// user library's `mcs` (its MCS system calls, labels and stub forms
+/// against the fake kernel). MCS: the three `mcs` runs. In the MCS kernel
+/// build the tests written against classic IPC (reply caps in the caller
+/// slot, seL4_Reply, the fuzz findings) and the refinement test (the
+/// spec has no MCS) are left out by `cfg`.
 fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
     let words = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
     let abi_mcs = (
@@ -169,30 +170,34 @@ fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
             "--no-fail-fast",
         ]),
     );
+    let user = |features: &[&str]| {
+        let mut w = words(&[
+            "test",
+            "--manifest-path",
+            "user/Cargo.toml",
+            "-p",
+            "cairn-sel4",
+            "-p",
+            "cairn-rt",
+            "-p",
+            "cairn-loader",
+            "-p",
+            "cairn-microkit",
+            "--no-fail-fast",
+        ]);
+        w.extend(words(features));
+        w
+    };
+    let user_mcs = ("host-user-mcs", user(&["--features", "cairn-sel4/mcs"]));
     if cfg.mcs {
-        return vec![abi_mcs, kernel_mcs];
+        return vec![abi_mcs, kernel_mcs, user_mcs];
     }
     vec![
         ("host", words(&["test", "--workspace", "--no-fail-fast"])),
         abi_mcs,
         kernel_mcs,
-        (
-            "host-user",
-            words(&[
-                "test",
-                "--manifest-path",
-                "user/Cargo.toml",
-                "-p",
-                "cairn-sel4",
-                "-p",
-                "cairn-rt",
-                "-p",
-                "cairn-loader",
-                "-p",
-                "cairn-microkit",
-                "--no-fail-fast",
-            ]),
-        ),
+        ("host-user", user(&[])),
+        user_mcs,
     ]
 }
 

@@ -255,6 +255,8 @@ mod tests {
             extra_bi_pages: r,
             init_thread_cnode_size_bits: 12,
             init_thread_domain: 0,
+            #[cfg(feature = "mcs")]
+            schedcontrol: r,
             untyped: r,
             untyped_list: [UntypedDesc::default(); MAX_BOOTINFO_UNTYPED_CAPS],
         }
@@ -309,6 +311,21 @@ mod tests {
         assert_eq!(BootInfo::new(&r, &[]).untypeds().count(), 230);
         r.untyped = SlotRegion { start: 20, end: 16 };
         assert_eq!(BootInfo::new(&r, &[]).untypeds().count(), 0);
+    }
+
+    /// MCS: the SchedControl caps are the bootinfo's `schedcontrol`
+    /// region, which sits between the root thread's domain and the
+    /// untypeds and moves neither.
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn sched_control_is_its_own_region() {
+        let mut r = raw();
+        r.schedcontrol = SlotRegion { start: 14, end: 15 };
+        r.untyped = SlotRegion { start: 15, end: 16 };
+        let bi = BootInfo::new(&r, &[]);
+        assert_eq!(bi.sched_control(), SlotRegion { start: 14, end: 15 });
+        let v: Vec<_> = bi.untypeds().collect();
+        assert_eq!((v.len(), v[0].cap.bits()), (1, 15));
     }
 
     #[test]

@@ -171,4 +171,45 @@ mod tests {
             [(nr::SYS_SEND, 40, 0), (RECV, 40, 0), (NB_RECV, 40, 0)]
         );
     }
+
+    /// MCS: the endpoint's receive forms name the reply object, `Wait`
+    /// none, and [`Reply::send`] is a Send on the reply object itself.
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn mcs_endpoint_and_reply() {
+        use crate::syscall::testing::a6_t0;
+        crate::ipc_buffer::testing::install();
+        let (ep, src, r) = (
+            Endpoint::from_bits(30),
+            Endpoint::from_bits(31),
+            Reply::from_bits(9),
+        );
+        let m = Message::new(2, &[7], &[]);
+        let ((), log) = with_fake_kernel(&[], || {
+            ep.recv(r);
+            ep.reply_recv(&m, r);
+            ep.wait();
+            ep.nb_send_recv(&m, src, r);
+            r.send(&m);
+        });
+        let calls: Vec<_> = log.iter().map(|(s, a0, m)| (*s, *a0, m.label())).collect();
+        assert_eq!(
+            calls,
+            [
+                (nr::SYS_RECV, 30, 0),
+                (nr::SYS_REPLY_RECV, 30, 2),
+                (nr::SYS_WAIT, 30, 0),
+                (nr::SYS_NB_SEND_RECV, 31, 2),
+                (nr::SYS_SEND, 9, 2),
+            ]
+        );
+        let want = [
+            Some((9, 0)),
+            Some((9, 0)),
+            Some((0, 0)),
+            Some((9, 30)),
+            None,
+        ];
+        assert_eq!(a6_t0(), want);
+    }
 }

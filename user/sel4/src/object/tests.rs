@@ -6,9 +6,10 @@
 //! The label numbers are written out, not taken from `cairn_abi`, so that a
 //! wrong constant shared by kernel and library fails here: they are
 //! seL4 16.0.0's `invocation_label`/`arch_invocation_label` values for
-//! classic riscv64, from `classic.constants` of
+//! riscv64, from `classic.constants` and `mcs.constants` of
 //! `../shared/reference/sel4-16.0.0-riscv64-abi.json` (e.g.
-//! `"UntypedRetype": 1`, `"CNodeRevoke": 17`, `"RISCVPageMap": 35`).
+//! `"UntypedRetype": 1`, `"CNodeRevoke": 17` classic and 18 MCS,
+//! `"RISCVPageMap": 35` and 41: [`l`] gives the two).
 
 use super::cnode::RotateSlot;
 use super::tcb::{context_from_words, context_to_words, CopyFlags};
@@ -29,6 +30,17 @@ type Case = (
     &'static [Word],
     &'static [Word],
 );
+
+/// seL4's label number: `classic` in the classic configuration, `mcs` in
+/// the MCS one (`mcs.constants` of the same file: the MCS TCB methods and
+/// the SchedControl and SchedContext ones move the labels after them).
+const fn l(classic: Word, mcs: Word) -> Word {
+    if cfg!(feature = "mcs") {
+        mcs
+    } else {
+        classic
+    }
+}
 
 /// Runs each case and checks what it sent.
 fn check(cases: &[Case]) {
@@ -75,6 +87,36 @@ fn tcb() {
             &[1 | 3 << 8, 32],
             &[],
         ),
+        (1, 6, || T.set_priority(T, 200), &[200], &[1]),
+        (1, 7, || T.set_mc_priority(T, 100), &[100], &[1]),
+        (
+            1,
+            l(9, 10),
+            || T.set_ipc_buffer(0x2000, Frame::from_bits(10)),
+            &[0x2000],
+            &[10],
+        ),
+        (1, l(11, 12), || T.suspend(), &[], &[]),
+        (1, l(12, 13), || T.resume(), &[], &[]),
+        (
+            1,
+            l(13, 14),
+            || T.bind_notification(Notification::from_bits(40)),
+            &[],
+            &[40],
+        ),
+        (1, l(14, 15), || T.unbind_notification(), &[], &[]),
+        (1, l(15, 16), || T.set_tls_base(0xabc), &[0xabc], &[]),
+        (1, l(16, 17), || T.set_flags(0, 1).map(drop), &[0, 1], &[]),
+    ]);
+}
+
+/// The classic forms: the fault endpoint is a cptr word (looked up at
+/// fault time), in Configure and SetSpace.
+#[cfg(not(feature = "mcs"))]
+#[test]
+fn tcb_classic() {
+    check(&[
         (
             1,
             5,
@@ -85,16 +127,7 @@ fn tcb() {
             &[7, 0x33, 0, 0x1000],
             &[2, 3, 10],
         ),
-        (1, 6, || T.set_priority(T, 200), &[200], &[1]),
-        (1, 7, || T.set_mc_priority(T, 100), &[100], &[1]),
         (1, 8, || T.set_sched_params(T, 100, 50), &[100, 50], &[1]),
-        (
-            1,
-            9,
-            || T.set_ipc_buffer(0x2000, Frame::from_bits(10)),
-            &[0x2000],
-            &[10],
-        ),
         (
             1,
             10,
@@ -102,19 +135,70 @@ fn tcb() {
             &[7, 1, 2],
             &[2, 3],
         ),
-        (1, 11, || T.suspend(), &[], &[]),
-        (1, 12, || T.resume(), &[], &[]),
+    ]);
+}
+
+/// The MCS forms (seL4's MCS `object-api`): Configure has no fault
+/// endpoint; SetSpace's fault endpoint and SetSchedParams' SchedContext
+/// and fault endpoint are caps (copied into the TCB), after the others;
+/// SetTimeoutEndpoint is MCS only.
+#[cfg(feature = "mcs")]
+#[test]
+fn tcb_mcs() {
+    check(&[
         (
             1,
-            13,
-            || T.bind_notification(Notification::from_bits(40)),
-            &[],
-            &[40],
+            5,
+            || {
+                let (cs, fr) = (CNode::from_bits(2), Frame::from_bits(10));
+                T.configure(cs, 0x33, VS, 0, 0x1000, fr)
+            },
+            &[0x33, 0, 0x1000],
+            &[2, 3, 10],
         ),
-        (1, 14, || T.unbind_notification(), &[], &[]),
-        (1, 15, || T.set_tls_base(0xabc), &[0xabc], &[]),
-        (1, 16, || T.set_flags(0, 1).map(drop), &[0, 1], &[]),
+        (
+            1,
+            8,
+            || T.set_sched_params(T, 100, 50, CPtr(60), CPtr(7)),
+            &[100, 50],
+            &[1, 60, 7],
+        ),
+        (1, 9, || T.set_timeout_endpoint(CPtr(8)), &[], &[8]),
+        (
+            1,
+            11,
+            || T.set_space(CPtr(7), ROOT, 1, VS, 2),
+            &[1, 2],
+            &[7, 2, 3],
+        ),
     ]);
+}
+
+/// MCS: SchedControl and SchedContext (ch. 6, *Scheduling Contexts*;
+/// seL4's MCS labels 33 to 38).
+#[cfg(feature = "mcs")]
+#[test]
+fn sched_context() {
+    const SC: SchedContext = SchedContext::from_bits(60);
+    check(&[
+        (
+            12,
+            33,
+            || SchedControl::from_bits(12).configure_flags(SC, 5000, 10_000, 2, 0x77, 1),
+            &[5000, 10_000, 2, 0x77, 1],
+            &[60],
+        ),
+        (60, 34, || SC.bind(CPtr(1)), &[], &[1]),
+        (60, 35, || SC.unbind(), &[], &[]),
+        (60, 36, || SC.unbind_object(CPtr(40)), &[], &[40]),
+        (60, 37, || SC.consumed().map(drop), &[], &[]),
+        (60, 38, || SC.yield_to().map(drop), &[], &[]),
+    ]);
+    // Consumed and YieldTo answer with the time consumed in MR0.
+    let (r, _, _) = one_call(Msg::new(0, &[1234], &[]), || SC.consumed());
+    assert_eq!(r, Ok(1234));
+    let (r, _, _) = one_call(Msg::new(0, &[99], &[]), || SC.yield_to());
+    assert_eq!(r, Ok(99));
 }
 
 #[test]
@@ -162,40 +246,46 @@ fn tcb_results() {
 #[test]
 fn cnode() {
     check(&[
-        (2, 17, || ROOT.revoke(40, 64), &[40, 64], &[]),
-        (2, 18, || ROOT.delete(40, 64), &[40, 64], &[]),
-        (2, 19, || ROOT.cancel_badged_sends(40, 64), &[40, 64], &[]),
+        (2, l(17, 18), || ROOT.revoke(40, 64), &[40, 64], &[]),
+        (2, l(18, 19), || ROOT.delete(40, 64), &[40, 64], &[]),
         (
             2,
-            20,
+            l(19, 20),
+            || ROOT.cancel_badged_sends(40, 64),
+            &[40, 64],
+            &[],
+        ),
+        (
+            2,
+            l(20, 21),
             || ROOT.copy(100, 64, ROOT, 1, 64, CapRights::READ_WRITE),
             &[100, 64, 1, 64, 3],
             &[2],
         ),
         (
             2,
-            21,
+            l(21, 22),
             || ROOT.mint(5, 13, ROOT, 6, 12, CapRights::ALL, 0x55),
             &[5, 13, 6, 12, 0xF, 0x55],
             &[2],
         ),
         (
             2,
-            22,
+            l(22, 23),
             || ROOT.move_(5, 64, ROOT, 6, 64),
             &[5, 64, 6, 64],
             &[2],
         ),
         (
             2,
-            23,
+            l(23, 24),
             || ROOT.mutate(5, 64, ROOT, 6, 64, 7),
             &[5, 64, 6, 64, 7],
             &[2],
         ),
         (
             2,
-            24,
+            l(24, 25),
             || {
                 let s = |index, depth, badge| RotateSlot {
                     index,
@@ -209,8 +299,10 @@ fn cnode() {
             &[1, 64, 11, 2, 63, 22, 5, 62],
             &[3, 4],
         ),
-        (2, 25, || ROOT.save_caller(40, 64), &[40, 64], &[]),
     ]);
+    // Classic only: MCS has no caller slot to save.
+    #[cfg(not(feature = "mcs"))]
+    check(&[(2, 25, || ROOT.save_caller(40, 64), &[40, 64], &[])]);
 }
 
 #[test]
@@ -253,7 +345,7 @@ fn irq() {
         (200, 29, || IrqHandler::from_bits(200).clear(), &[], &[]),
         (
             8,
-            40,
+            l(40, 46),
             || IrqControl::from_bits(8).get_trigger(10, 1, ROOT, 200, 64),
             &[10, 1, 200, 64],
             &[2],
@@ -284,38 +376,38 @@ fn vspace() {
     check(&[
         (
             20,
-            33,
+            l(33, 39),
             || PageTable::from_bits(20).map(VS, 0x3F_C000_0000, 0),
             &[0x3F_C000_0000, 0],
             &[3],
         ),
-        (20, 34, || PageTable::from_bits(20).unmap(), &[], &[]),
+        (20, l(34, 40), || PageTable::from_bits(20).unmap(), &[], &[]),
         (
             50,
-            35,
+            l(35, 41),
             // Read-only, execute-never (ABI ref §7.8).
             || Frame::from_bits(50).map(VS, 0x1000, CapRights::CAN_READ, 1),
             &[0x1000, 2, 1],
             &[3],
         ),
-        (50, 36, || Frame::from_bits(50).unmap(), &[], &[]),
+        (50, l(36, 42), || Frame::from_bits(50).unmap(), &[], &[]),
         (
             50,
-            37,
+            l(37, 43),
             || Frame::from_bits(50).get_address().map(drop),
             &[],
             &[],
         ),
         (
             5,
-            38,
+            l(38, 44),
             || AsidControl::from_bits(5).make_pool(Untyped::from_bits(30), ROOT, 77, 255),
             &[77, 255],
             &[30, 2],
         ),
         (
             6,
-            39,
+            l(39, 45),
             || AsidPool::from_bits(6).assign(PageTable::from_bits(40)),
             &[],
             &[40],

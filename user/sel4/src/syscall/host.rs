@@ -9,7 +9,7 @@ use cairn_abi::syscall::SyscallNo;
 pub(crate) fn raw(sys: SyscallNo, r: Regs) -> Regs {
     #[cfg(test)]
     {
-        testing::dispatch(sys, r)
+        testing::dispatch(sys, r, None)
     }
     #[cfg(not(test))]
     {
@@ -85,6 +85,9 @@ pub(crate) mod testing {
     std::thread_local! {
         static REPLIES: RefCell<VecDeque<Msg>> = const { RefCell::new(VecDeque::new()) };
         static LOG: RefCell<Vec<Record>> = const { RefCell::new(Vec::new()) };
+        /// MCS: `a6` and `t0` of each system call made through `raw_mcs`
+        /// (`None`: through `raw`, which sets neither), in step with `LOG`.
+        static A6_T0: RefCell<Vec<Option<(Word, Word)>>> = const { RefCell::new(Vec::new()) };
     }
 
     /// What the kernel reads of a system call with registers `r`.
@@ -108,8 +111,9 @@ pub(crate) mod testing {
         Msg { info, mrs, caps }
     }
 
-    pub(super) fn dispatch(sys: SyscallNo, r: Regs) -> Regs {
+    pub(super) fn dispatch(sys: SyscallNo, r: Regs, a6_t0: Option<(Word, Word)>) -> Regs {
         LOG.with(|l| l.borrow_mut().push((sys, r.a0, read_sent(&r))));
+        A6_T0.with(|l| l.borrow_mut().push(a6_t0));
         let Some(reply) = REPLIES.with(|q| q.borrow_mut().pop_front()) else {
             return r;
         };
@@ -137,13 +141,31 @@ pub(crate) mod testing {
     pub fn with_fake_kernel<R>(replies: &[Msg], f: impl FnOnce() -> R) -> (R, Vec<Record>) {
         REPLIES.with(|q| *q.borrow_mut() = replies.iter().cloned().collect());
         LOG.with(|l| l.borrow_mut().clear());
+        A6_T0.with(|l| l.borrow_mut().clear());
         let out = f();
         (out, LOG.with(|l| l.take()))
     }
+
+    /// MCS: `a6` and `t0` of each system call of the last
+    /// [`with_fake_kernel`] run, in order (`None` for a call that passes
+    /// neither).
+    pub fn a6_t0() -> Vec<Option<(Word, Word)>> {
+        A6_T0.with(|l| l.borrow().clone())
+    }
 }
 
-/// MCS: the fake kernel's [`raw`] (it does not look at `a6` or `t0`).
+/// MCS: the host's `raw_mcs`: the fake kernel records `a6` (the reply
+/// object, or NBSendWait's destination) and `t0` (NBSendRecv's
+/// destination) too (`testing::a6_t0`).
 #[cfg(feature = "mcs")]
-pub(crate) fn raw_mcs(sys: SyscallNo, r: Regs, _a6: u64, _t0: u64) -> Regs {
-    raw(sys, r)
+pub(crate) fn raw_mcs(sys: SyscallNo, r: Regs, a6: u64, t0: u64) -> Regs {
+    #[cfg(test)]
+    {
+        testing::dispatch(sys, r, Some((a6, t0)))
+    }
+    #[cfg(not(test))]
+    {
+        let _ = (a6, t0);
+        raw(sys, r)
+    }
 }

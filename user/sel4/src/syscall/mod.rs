@@ -420,6 +420,71 @@ mod tests {
         assert_eq!(log[0].2.mrs(), &[5, 6]);
     }
 
+    /// MCS: every receive form passes its reply object in `a6`, NBSendRecv
+    /// its destination in `t0` and NBSendWait its destination in `a6`, as
+    /// libsel4's MCS stubs (ABI ref §13); Wait and NBWait pass no reply
+    /// object (0), and the classic calls neither register.
+    #[cfg(feature = "mcs")]
+    #[test]
+    fn mcs_calls_pass_the_reply_object_and_the_destination() {
+        install();
+        let (r, m, rm) = (
+            Reply::from_bits(9),
+            Message::new(1, &[5], &[]),
+            RegMessage::default(),
+        );
+        let ((), log) = testing::with_fake_kernel(&[], || {
+            recv(CPtr(2), r);
+            nb_recv(CPtr(2), r);
+            reply_recv(CPtr(2), &m, r);
+            wait(CPtr(3));
+            nb_wait(CPtr(3));
+            nb_send_recv(CPtr(4), &m, CPtr(2), r);
+            nb_send_wait(CPtr(4), &m, CPtr(2));
+            recv_regs(CPtr(2), r);
+            reply_recv_regs(CPtr(2), rm, r);
+            mcs::nb_send_recv(CPtr(4), rm, CPtr(2), CPtr(9));
+            mcs::nb_send_wait(CPtr(4), rm, CPtr(2));
+            call(CPtr(5), &m);
+        });
+        let got: Vec<_> = log.iter().map(|(s, a0, _)| (*s, *a0)).collect();
+        use nr::*;
+        let want = [
+            (SYS_RECV, 2),
+            (SYS_NB_RECV, 2),
+            (SYS_REPLY_RECV, 2),
+            (SYS_WAIT, 3),
+            (SYS_NB_WAIT, 3),
+            (SYS_NB_SEND_RECV, 2),
+            (SYS_NB_SEND_WAIT, 2),
+            (SYS_RECV, 2),
+            (SYS_REPLY_RECV, 2),
+            (SYS_NB_SEND_RECV, 2),
+            (SYS_NB_SEND_WAIT, 2),
+            (SYS_CALL, 5),
+        ];
+        assert_eq!(got, want);
+        let (reply, none) = (Some((9, 0)), Some((0, 0)));
+        let want = [
+            reply,
+            reply,
+            reply,
+            none,
+            none,
+            Some((9, 4)),
+            Some((4, 0)),
+            reply,
+            reply,
+            Some((9, 4)),
+            Some((4, 0)),
+            None,
+        ];
+        assert_eq!(testing::a6_t0(), want);
+        // The sent messages travel as the classic ones do.
+        assert_eq!(log[2].2, testing::Msg::new(1, &[5], &[]));
+        assert_eq!(log[5].2, testing::Msg::new(1, &[5], &[]));
+    }
+
     #[test]
     fn without_buffer_only_registers_travel() {
         // SAFETY: null is allowed.
