@@ -11,17 +11,17 @@
 //! runs only on the scheduling context of a caller (a protected call lends
 //! it) or of its notification (a signal lends it).
 
-use sel4::{CPtr, Message};
+use sel4::Message;
 
 use crate::region::SetVar;
 use crate::INPUT;
 
 /// The PD's reply object (MCS; layout `REPLY`).
-#[cfg_attr(not(sel4_mcs), allow(dead_code))]
-pub(crate) const REPLY: CPtr = CPtr(4);
+#[cfg(sel4_mcs)]
+const REPLY: sel4::Reply = sel4::Reply::from_bits(4);
 /// A passive PD's cap to the monitor's endpoint (layout `MONITOR_EP`).
-#[cfg_attr(not(sel4_mcs), allow(dead_code))]
-pub(crate) const MONITOR: CPtr = CPtr(9);
+#[cfg(sel4_mcs)]
+const MONITOR: sel4::Endpoint = sel4::Endpoint::from_bits(9);
 
 /// 1 when the PD is passive (`layout::SDK_PASSIVE`, set by the image
 /// builder).
@@ -37,12 +37,7 @@ pub fn is_passive() -> bool {
 pub(crate) fn first_recv() -> (u64, Message) {
     #[cfg(sel4_mcs)]
     if is_passive() {
-        return sel4::syscall::mcs::nb_send_recv_msg(
-            MONITOR,
-            &Message::empty(0),
-            INPUT.cptr(),
-            REPLY,
-        );
+        return MONITOR.nb_send_recv(&Message::empty(0), INPUT, REPLY);
     }
     recv()
 }
@@ -50,7 +45,7 @@ pub(crate) fn first_recv() -> (u64, Message) {
 /// Waits on the PD's input.
 pub(crate) fn recv() -> (u64, Message) {
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::recv_msg(INPUT.cptr(), REPLY);
+    return INPUT.recv(REPLY);
     #[cfg(not(sel4_mcs))]
     INPUT.recv()
 }
@@ -58,7 +53,7 @@ pub(crate) fn recv() -> (u64, Message) {
 /// Answers the protected call or fault just received, then waits.
 pub(crate) fn reply_recv(reply: &Message) -> (u64, Message) {
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::reply_recv_msg(INPUT.cptr(), reply, REPLY);
+    return INPUT.reply_recv(reply, REPLY);
     #[cfg(not(sel4_mcs))]
     INPUT.reply_recv(reply)
 }

@@ -79,10 +79,10 @@ macro_rules! println {
 static NAMES: [AtomicU8; 4096] = [const { AtomicU8::new(0) }; 4096];
 
 /// Its endpoint (layout `INPUT`).
-const INPUT: CPtr = CPtr(1);
+const INPUT: sel4::Endpoint = sel4::Endpoint::from_bits(1);
 /// Its reply object (MCS; layout `REPLY`).
-#[cfg_attr(not(sel4_mcs), allow(dead_code))]
-const REPLY: CPtr = CPtr(4);
+#[cfg(sel4_mcs)]
+const REPLY: sel4::Reply = sel4::Reply::from_bits(4);
 /// A passive PD's request (layout `PASSIVE_BADGE`).
 const PASSIVE_BADGE: u64 = 1 << 63;
 /// Passive PD `i`'s scheduling context, thread and notification are at
@@ -196,9 +196,9 @@ fn make_passive(badge: u64) {
 
 fn recv() -> (u64, Message) {
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::recv_msg(INPUT, REPLY);
+    return INPUT.recv(REPLY);
     #[cfg(not(sel4_mcs))]
-    sel4::syscall::recv(INPUT)
+    INPUT.recv()
 }
 
 /// Answers the timeout fault just received with an empty message of
@@ -206,7 +206,7 @@ fn recv() -> (u64, Message) {
 /// replenished (seL4 then puts it in the release queue), then waits.
 #[cfg(sel4_mcs)]
 fn resume_and_recv() -> (u64, Message) {
-    sel4::syscall::mcs::reply_recv_msg(INPUT, &Message::empty(0), REPLY)
+    INPUT.reply_recv(&Message::empty(0), REPLY)
 }
 
 /// The classic kernel raises no timeout faults.

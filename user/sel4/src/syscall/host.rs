@@ -149,6 +149,7 @@ pub(crate) mod testing {
     /// MCS: `a6` and `t0` of each system call of the last
     /// [`with_fake_kernel`] run, in order (`None` for a call that passes
     /// neither).
+    #[cfg(feature = "mcs")]
     pub fn a6_t0() -> Vec<Option<(Word, Word)>> {
         A6_T0.with(|l| l.borrow().clone())
     }
