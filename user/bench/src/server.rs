@@ -36,7 +36,7 @@ static SC: AtomicU64 = AtomicU64::new(0);
 /// `seL4_Recv` of a server (MCS: with its reply object).
 pub fn recv(ep: CPtr) -> (Word, RegMessage) {
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::recv(ep, CPtr(REPLY.load(Ordering::Relaxed)));
+    return sel4::syscall::recv_regs(ep, reply_object());
     #[cfg(not(sel4_mcs))]
     sel4::syscall::recv_regs(ep)
 }
@@ -44,7 +44,7 @@ pub fn recv(ep: CPtr) -> (Word, RegMessage) {
 /// `seL4_ReplyRecv` of a server (MCS: through its reply object).
 pub fn reply_recv(ep: CPtr, m: RegMessage) -> (Word, RegMessage) {
     #[cfg(sel4_mcs)]
-    return sel4::syscall::mcs::reply_recv(ep, m, CPtr(REPLY.load(Ordering::Relaxed)));
+    return sel4::syscall::reply_recv_regs(ep, m, reply_object());
     #[cfg(not(sel4_mcs))]
     sel4::syscall::reply_recv_regs(ep, m)
 }

@@ -21,7 +21,7 @@
 
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
-use cairn_microkit::sel4::{self, abi::fault, CPtr, Message};
+use cairn_microkit::sel4::{self, abi::fault, Message};
 use cairn_microkit::{entry, memory_region};
 
 memory_region!(
@@ -168,8 +168,8 @@ fn report(badge: u64, msg: &Message) {
 #[cfg(sel4_mcs)]
 fn make_passive(badge: u64) {
     let at = MON_BASE + 3 * (badge - 1);
-    let sc = sel4::SchedContext(CPtr(at));
-    let (tcb, ntfn) = (CPtr(at + 1), CPtr(at + 2));
+    let sc = sel4::SchedContext(sel4::CPtr(at));
+    let (tcb, ntfn) = (sel4::CPtr(at + 1), sel4::CPtr(at + 2));
     let unbound = sc.unbind_object(tcb);
     let bound = unbound.and_then(|()| sc.bind(ntfn));
     // The kernel's word that the thread has no scheduling context now: it
