@@ -27,6 +27,26 @@ struct Sim {
     /// The allocation holding the RAM, and its layout.
     block: *mut u8,
     layout: Layout,
+    /// Everything else it holds ([`SimMachine::save`] keeps a copy).
+    dev: Devices,
+    /// One bit per page of RAM that the kernel translated an address in
+    /// since the last [`SimMachine::save`] (every access to simulated RAM
+    /// goes through [`paddr_range_to_kptr`] or [`paddr_to_kptr`]), so that
+    /// [`SimMachine::rollback`] copies back only those.
+    touched: Box<[Cell<u64>]>,
+    /// The same since the last [`SimMachine::clear_recent`] (and every
+    /// page a rollback copied back): the fuzzer's checks compare only the
+    /// slots in these pages with what they last read.
+    recent: Box<[Cell<u64>]>,
+    /// The machine as [`SimMachine::save`] left it.
+    saved: Option<Box<Saved>>,
+}
+
+/// The simulated machine but its RAM and the bookkeeping of it: the
+/// console, the address space, the interrupt lines and checks, the
+/// flushes, the FPU, the clock.
+#[derive(Clone)]
+struct Devices {
     console: String,
     vspace: Option<(PAddr, u16)>,
     /// An interrupt becomes pending after this many more checks.
@@ -41,17 +61,6 @@ struct Sim {
     fpu: [u64; FPU_WORDS],
     /// Copies between the FPU and a TCB ([`fpu_save`], [`fpu_load`]).
     fpu_copies: u64,
-    /// One bit per page of RAM that the kernel translated an address in
-    /// since the last [`SimMachine::save`] (every access to simulated RAM
-    /// goes through [`paddr_range_to_kptr`] or [`paddr_to_kptr`]), so that
-    /// [`SimMachine::rollback`] copies back only those.
-    touched: Box<[Cell<u64>]>,
-    /// The same since the last [`SimMachine::clear_recent`] (and every
-    /// page a rollback copied back): the fuzzer's checks compare only the
-    /// slots in these pages with what they last read.
-    recent: Box<[Cell<u64>]>,
-    /// The machine as [`SimMachine::save`] left it.
-    saved: Option<Box<Saved>>,
     /// The simulated `time` counter ([`now`]); tests set it.
     time: u64,
     /// The one-shot timer's deadline as the kernel last programmed it
@@ -59,19 +68,27 @@ struct Sim {
     deadline: Option<u64>,
 }
 
+impl Devices {
+    fn new() -> Devices {
+        Devices {
+            console: String::new(),
+            vspace: None,
+            irq_after: None,
+            irq_checks: 0,
+            irq_unmasked: 0,
+            flushes: Vec::new(),
+            fpu: [0; FPU_WORDS],
+            fpu_copies: 0,
+            time: 0,
+            deadline: None,
+        }
+    }
+}
+
 /// A saved machine: its RAM and everything else [`Sim`] holds.
 struct Saved {
     ram: Vec<u8>,
-    console: String,
-    vspace: Option<(PAddr, u16)>,
-    irq_after: Option<u64>,
-    irq_checks: u64,
-    irq_unmasked: u128,
-    flushes: Vec<Flush>,
-    fpu: [u64; FPU_WORDS],
-    fpu_copies: u64,
-    time: u64,
-    deadline: Option<u64>,
+    dev: Devices,
 }
 
 /// Bytes per page the touched-page bitmap tracks.
@@ -156,13 +173,13 @@ impl Sim {
     fn rest(&self) -> MachineRest {
         MachineRest {
             base: self.base,
-            console: self.console.clone(),
-            vspace: self.vspace,
-            irq_checks: self.irq_checks,
-            irq_unmasked: self.irq_unmasked,
-            flushes: self.flushes.clone(),
-            fpu: self.fpu,
-            fpu_copies: self.fpu_copies,
+            console: self.dev.console.clone(),
+            vspace: self.dev.vspace,
+            irq_checks: self.dev.irq_checks,
+            irq_unmasked: self.dev.irq_unmasked,
+            flushes: self.dev.flushes.clone(),
+            fpu: self.dev.fpu,
+            fpu_copies: self.dev.fpu_copies,
         }
     }
 }
@@ -203,14 +220,7 @@ impl SimMachine {
                 ptr,
                 block,
                 layout,
-                console: String::new(),
-                vspace: None,
-                irq_after: None,
-                irq_checks: 0,
-                irq_unmasked: 0,
-                flushes: Vec::new(),
-                fpu: [0; FPU_WORDS],
-                fpu_copies: 0,
+                dev: Devices::new(),
                 touched: (0..size.div_ceil(PAGE * 64))
                     .map(|_| Cell::new(0))
                     .collect(),
@@ -218,8 +228,6 @@ impl SimMachine {
                     .map(|_| Cell::new(0))
                     .collect(),
                 saved: None,
-                time: 0,
-                deadline: None,
             })
         });
     }
@@ -230,16 +238,7 @@ impl SimMachine {
         with_machine(|m| {
             let saved = Saved {
                 ram: m.ram().to_vec(),
-                console: m.console.clone(),
-                vspace: m.vspace,
-                irq_after: m.irq_after,
-                irq_checks: m.irq_checks,
-                irq_unmasked: m.irq_unmasked,
-                flushes: m.flushes.clone(),
-                fpu: m.fpu,
-                fpu_copies: m.fpu_copies,
-                time: m.time,
-                deadline: m.deadline,
+                dev: m.dev.clone(),
             };
             m.saved = Some(Box::new(saved));
             for w in m.touched.iter() {
@@ -253,7 +252,7 @@ impl SimMachine {
     pub fn set_time(t: u64) {
         SIM.with(|s| {
             if let Some(m) = s.borrow_mut().as_mut() {
-                m.time = t;
+                m.dev.time = t;
             }
         })
     }
@@ -261,7 +260,7 @@ impl SimMachine {
     /// The deadline the kernel last programmed the timer for
     /// ([`set_deadline`]), if it has programmed it at all.
     pub fn deadline() -> Option<u64> {
-        SIM.with(|s| s.borrow().as_ref().and_then(|m| m.deadline))
+        SIM.with(|s| s.borrow().as_ref().and_then(|m| m.dev.deadline))
     }
 
     /// Puts the machine back as [`SimMachine::save`] left it: the RAM
@@ -296,29 +295,7 @@ impl SimMachine {
                     pages += 1;
                 }
             }
-            let Saved {
-                ram: _,
-                console,
-                vspace,
-                irq_after,
-                irq_checks,
-                irq_unmasked,
-                flushes,
-                fpu,
-                fpu_copies,
-                time,
-                deadline,
-            } = &*saved;
-            m.time = *time;
-            m.deadline = *deadline;
-            m.console.clone_from(console);
-            m.vspace = *vspace;
-            m.irq_after = *irq_after;
-            m.irq_checks = *irq_checks;
-            m.irq_unmasked = *irq_unmasked;
-            m.flushes.clone_from(flushes);
-            m.fpu = *fpu;
-            m.fpu_copies = *fpu_copies;
+            m.dev.clone_from(&saved.dev);
             m.saved = Some(saved);
             Some(pages)
         })
@@ -329,7 +306,7 @@ impl SimMachine {
         SIM.with(|s| {
             s.borrow_mut()
                 .as_mut()
-                .map(|m| std::mem::take(&mut m.console))
+                .map(|m| std::mem::take(&mut m.dev.console))
                 .unwrap_or_default()
         })
     }
@@ -339,8 +316,8 @@ impl SimMachine {
     pub fn set_interrupt_pending_after(n: Option<u64>) {
         SIM.with(|s| {
             if let Some(m) = s.borrow_mut().as_mut() {
-                m.irq_after = n;
-                m.irq_checks = 0;
+                m.dev.irq_after = n;
+                m.dev.irq_checks = 0;
             }
         })
     }
@@ -366,7 +343,7 @@ impl SimMachine {
         SIM.with(|s| {
             s.borrow()
                 .as_ref()
-                .is_some_and(|m| irq < 128 && m.irq_unmasked & (1 << irq) != 0)
+                .is_some_and(|m| irq < 128 && m.dev.irq_unmasked & (1 << irq) != 0)
         })
     }
 
@@ -375,7 +352,7 @@ impl SimMachine {
         SIM.with(|s| {
             s.borrow_mut()
                 .as_mut()
-                .map(|m| std::mem::take(&mut m.flushes))
+                .map(|m| std::mem::take(&mut m.dev.flushes))
                 .unwrap_or_default()
         })
     }
@@ -394,23 +371,23 @@ impl SimMachine {
 
     /// The simulated FPU registers (f0..f31, fcsr).
     pub fn fpu() -> [u64; FPU_WORDS] {
-        with_machine(|m| m.fpu)
+        with_machine(|m| m.dev.fpu)
     }
 
     /// Sets the simulated FPU registers, as a user thread owning the FPU
     /// would by computing.
     pub fn set_fpu(v: [u64; FPU_WORDS]) {
-        with_machine(|m| m.fpu = v)
+        with_machine(|m| m.dev.fpu = v)
     }
 
     /// Copies between the FPU and a TCB so far.
     pub fn fpu_copies() -> u64 {
-        with_machine(|m| m.fpu_copies)
+        with_machine(|m| m.dev.fpu_copies)
     }
 
     /// The last address space switched to.
     pub fn vspace() -> Option<(PAddr, u16)> {
-        SIM.with(|s| s.borrow().as_ref().and_then(|m| m.vspace))
+        SIM.with(|s| s.borrow().as_ref().and_then(|m| m.dev.vspace))
     }
 }
 
@@ -493,7 +470,7 @@ pub fn kptr_to_paddr(p: usize) -> PAddr {
 pub fn console_putchar(c: u8) {
     SIM.with(|s| {
         if let Some(m) = s.borrow_mut().as_mut() {
-            m.console.push(c as char);
+            m.dev.console.push(c as char);
         }
     })
 }
@@ -517,7 +494,7 @@ pub fn set_vspace_tagged(w: crate::types::VSpaceWord) {
 pub fn set_vspace(w: crate::types::VSpaceWord) {
     SIM.with(|s| {
         if let Some(m) = s.borrow_mut().as_mut() {
-            m.vspace = Some((w.root(), w.asid()));
+            m.dev.vspace = Some((w.root(), w.asid()));
         }
     })
 }
@@ -525,7 +502,7 @@ pub fn set_vspace(w: crate::types::VSpaceWord) {
 fn record(f: Flush) {
     SIM.with(|s| {
         if let Some(m) = s.borrow_mut().as_mut() {
-            m.flushes.push(f);
+            m.dev.flushes.push(f);
         }
     })
 }
@@ -541,8 +518,8 @@ fn with_machine<R>(f: impl FnOnce(&mut Sim) -> R) -> R {
 /// Stores the simulated FPU registers into `regs`' FPU words.
 pub fn fpu_save(regs: &[Cell<u64>; REGISTER_WORDS]) {
     with_machine(|m| {
-        m.fpu_copies += 1;
-        for (r, v) in regs.iter().skip(FPU_FIRST_WORD).zip(m.fpu) {
+        m.dev.fpu_copies += 1;
+        for (r, v) in regs.iter().skip(FPU_FIRST_WORD).zip(m.dev.fpu) {
             r.set(v);
         }
     })
@@ -551,8 +528,8 @@ pub fn fpu_save(regs: &[Cell<u64>; REGISTER_WORDS]) {
 /// Loads the simulated FPU registers from `regs`' FPU words.
 pub fn fpu_load(regs: &[Cell<u64>; REGISTER_WORDS]) {
     with_machine(|m| {
-        m.fpu_copies += 1;
-        for (v, r) in m.fpu.iter_mut().zip(regs.iter().skip(FPU_FIRST_WORD)) {
+        m.dev.fpu_copies += 1;
+        for (v, r) in m.dev.fpu.iter_mut().zip(regs.iter().skip(FPU_FIRST_WORD)) {
             *v = r.get();
         }
     })
@@ -597,9 +574,9 @@ pub fn irq_set_masked(irq: u16, masked: bool) {
     SIM.with(|s| {
         if let (Some(m), true) = (s.borrow_mut().as_mut(), irq < 128) {
             if masked {
-                m.irq_unmasked &= !(1 << irq);
+                m.dev.irq_unmasked &= !(1 << irq);
             } else {
-                m.irq_unmasked |= 1 << irq;
+                m.dev.irq_unmasked |= 1 << irq;
             }
         }
     })
@@ -614,14 +591,14 @@ pub fn timebase_hz() -> u64 {
 /// then whatever [`SimMachine::set_time`] set; it does not advance by
 /// itself, so that tests are deterministic.
 pub fn now() -> u64 {
-    SIM.with(|s| s.borrow().as_ref().map_or(0, |m| m.time))
+    SIM.with(|s| s.borrow().as_ref().map_or(0, |m| m.dev.time))
 }
 
 /// MCS: programs the simulated one-shot timer (recorded for the tests:
 /// [`SimMachine::deadline`]; nothing fires by itself, a test delivers the
 /// interrupt).
 pub fn set_deadline(deadline: u64) {
-    with_machine(|m| m.deadline = Some(deadline));
+    with_machine(|m| m.dev.deadline = Some(deadline));
 }
 
 /// The cycle counter: the host has none that means anything (0).
@@ -635,7 +612,7 @@ pub fn interrupt_pending() -> bool {
     SIM.with(|s| {
         let mut s = s.borrow_mut();
         let Some(m) = s.as_mut() else { return false };
-        m.irq_checks += 1;
-        matches!(m.irq_after, Some(n) if m.irq_checks >= n)
+        m.dev.irq_checks += 1;
+        matches!(m.dev.irq_after, Some(n) if m.dev.irq_checks >= n)
     })
 }
