@@ -3,9 +3,7 @@
 
 use crate::object::access::{copy_out, write_word};
 use crate::types::PAddr;
-use cairn_abi::bootinfo::{
-    SlotRegion, UntypedDesc, BOOTINFO_HEADER_FDT, MAX_BOOTINFO_UNTYPED_CAPS,
-};
+use cairn_abi::bootinfo::{SlotRegion, BOOTINFO_HEADER_FDT, MAX_BOOTINFO_UNTYPED_CAPS};
 
 /// The values the kernel reports to the root task.
 #[derive(Clone, Debug, Default)]
@@ -36,9 +34,18 @@ fn region(at: PAddr, r: SlotRegion) {
     write_word(at.add(8), r.end);
 }
 
-/// Writes the bootinfo into the (zeroed) frame at `frame`, with the untyped
-/// descriptors `descs` (at most 230).
-pub fn write_boot_info(frame: PAddr, v: &BootInfoValues, descs: &[UntypedDesc]) {
+/// Offset of the untyped list in bootinfo (after `untyped`): MCS inserts
+/// `schedcontrol` before it and moves the rest 16 bytes on (ABI ref
+/// §6.4; a constant: the classic layout is unchanged).
+const UNTYPED_LIST: u64 = if crate::config::KERNEL_MCS {
+    0xB8
+} else {
+    0xA8
+};
+
+/// Writes the bootinfo into the (zeroed) frame at `frame`, all but the
+/// untyped descriptors ([`write_untyped_desc`]).
+pub fn write_boot_info(frame: PAddr, v: &BootInfoValues) {
     write_word(frame, v.extra_len);
     write_word(frame.add(0x08), 0); // nodeID
     write_word(frame.add(0x10), 1); // numNodes
@@ -52,20 +59,24 @@ pub fn write_boot_info(frame: PAddr, v: &BootInfoValues, descs: &[UntypedDesc]) 
     region(frame.add(0x78), v.extra_bi_pages);
     write_word(frame.add(0x88), v.cnode_size_bits);
     write_word(frame.add(0x90), 0); // initThreadDomain
-                                    // MCS inserts `schedcontrol` here and moves the rest 16 bytes on
-                                    // (ABI ref §6.4; a constant: the classic layout is unchanged).
-    let mcs = if crate::config::KERNEL_MCS {
+    if crate::config::KERNEL_MCS {
         region(frame.add(0x98), v.schedcontrol);
-        0x10
-    } else {
-        0
-    };
-    region(frame.add(0x98 + mcs), v.untyped);
-    for (i, d) in descs.iter().take(MAX_BOOTINFO_UNTYPED_CAPS).enumerate() {
-        let at = frame.add(0xA8 + mcs + 16 * i as u64);
-        write_word(at, d.paddr);
-        write_word(at.add(8), d.size_bits as u64 | ((d.is_device as u64) << 8));
     }
+    region(frame.add(UNTYPED_LIST - 0x10), v.untyped);
+}
+
+/// Writes untyped descriptor `i` (`paddr`, `size_bits`, `is_device`) of
+/// the bootinfo in `frame`; nothing past the list's 230 entries.
+pub fn write_untyped_desc(frame: PAddr, i: usize, paddr: u64, size_bits: u32, is_device: bool) {
+    if i >= MAX_BOOTINFO_UNTYPED_CAPS {
+        return;
+    }
+    let at = frame.add(UNTYPED_LIST + 16 * i as u64);
+    write_word(at, paddr);
+    write_word(
+        at.add(8),
+        u64::from(size_bits) | (u64::from(is_device) << 8),
+    );
 }
 
 /// Writes the extra bootinfo: one FDT chunk holding the DTB copied from

@@ -49,7 +49,7 @@ pub mod root;
 use crate::cap::cte::{cnode_slot, insert_original};
 use crate::cap::Cap;
 use crate::types::PAddr;
-use cairn_abi::bootinfo::{SlotRegion, UntypedDesc, MAX_BOOTINFO_UNTYPED_CAPS};
+use cairn_abi::bootinfo::{SlotRegion, MAX_BOOTINFO_UNTYPED_CAPS};
 use cairn_abi::object::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
 use regions::for_each_untyped_block;
 
@@ -115,59 +115,69 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
     for r in ram.as_slice().iter().chain(p.kernel_devices) {
         devices.subtract(*r)?;
     }
-    let capacity = 1u64 << cnode_bits;
-    let mut descs = [UntypedDesc::default(); MAX_BOOTINFO_UNTYPED_CAPS];
-    let mut n = 0usize;
-    let ut_start = rt.next_slot;
-    let mut emit = |paddr: u64, bits: u32, is_device: bool| {
-        if n >= MAX_BOOTINFO_UNTYPED_CAPS || rt.next_slot >= capacity {
-            return; // seL4 silently drops the excess
-        }
-        insert_original(
-            cnode_slot(rt.cnode, rt.next_slot),
-            Cap::Untyped {
-                ptr: PAddr(paddr),
-                size_bits: bits as u8,
-                free_index: 1 << bits,
-                is_device,
-            },
-        );
-        if let Some(d) = descs.get_mut(n) {
-            *d = UntypedDesc {
-                paddr,
-                size_bits: bits as u8,
-                is_device: is_device as u8,
-                padding: [0; 6],
-            };
-        }
-        n += 1;
-        rt.next_slot += 1;
+    let mut uts = Untypeds {
+        cnode: rt.cnode,
+        bootinfo: rt.bootinfo,
+        next_slot: rt.next_slot,
+        capacity: 1u64 << cnode_bits,
+        n: 0,
     };
-    let reused = [reuse];
-    for (set, is_device) in [
-        (devices.as_slice(), true),
-        (&reused[..], false),
-        (free.as_slice(), false),
-    ] {
-        for r in set {
-            for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |a, b| {
-                emit(a, b, is_device)
-            });
-        }
-    }
+    uts.add(devices.as_slice(), true);
+    uts.add(&[reuse], false);
+    uts.add(free.as_slice(), false);
     rt.values.untyped = SlotRegion {
-        start: ut_start,
-        end: rt.next_slot,
+        start: rt.next_slot,
+        end: uts.next_slot,
     };
     rt.values.empty = SlotRegion {
-        start: rt.next_slot,
-        end: capacity,
+        start: uts.next_slot,
+        end: uts.capacity,
     };
-    bootinfo::write_boot_info(rt.bootinfo, &rt.values, descs.get(..n).unwrap_or(&[]));
+    bootinfo::write_boot_info(rt.bootinfo, &rt.values);
 
     // seL4 boots with the root thread as the scheduler's candidate.
     crate::sched::possible_switch_to(rt.tcb);
     Ok(())
+}
+
+/// The untyped caps as boot makes them: each into the next free slot of
+/// the root CNode, its descriptor straight into the (zeroed) bootinfo
+/// frame (ABI ref §6.6).
+struct Untypeds {
+    cnode: PAddr,
+    bootinfo: PAddr,
+    next_slot: u64,
+    capacity: u64,
+    /// Descriptors written so far.
+    n: usize,
+}
+
+impl Untypeds {
+    /// Cuts every region of `set` into untyped blocks, in order. Out of
+    /// line: one copy for the three kinds of region (the loop over them
+    /// was unrolled into three copies).
+    #[inline(never)]
+    fn add(&mut self, set: &[Region], is_device: bool) {
+        for r in set {
+            for_each_untyped_block(*r, MIN_UNTYPED_BITS, MAX_UNTYPED_BITS, |paddr, bits| {
+                if self.n >= MAX_BOOTINFO_UNTYPED_CAPS || self.next_slot >= self.capacity {
+                    return; // seL4 silently drops the excess
+                }
+                insert_original(
+                    cnode_slot(self.cnode, self.next_slot),
+                    Cap::Untyped {
+                        ptr: PAddr(paddr),
+                        size_bits: bits as u8,
+                        free_index: 1 << bits,
+                        is_device,
+                    },
+                );
+                bootinfo::write_untyped_desc(self.bootinfo, self.n, paddr, bits, is_device);
+                self.n += 1;
+                self.next_slot += 1;
+            });
+        }
+    }
 }
 
 #[cfg(test)]

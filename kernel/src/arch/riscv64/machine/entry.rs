@@ -164,20 +164,26 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
     // Under `qemu -icount shift=0` the cycle counter counts instructions:
     // the boot-time figure printed before entering the root task.
     let boot_start = csr::read_cycle();
-    kput!(
-        "Cairn ",
-        env!("CARGO_PKG_VERSION"),
-        ": seL4 16.0.0 user ABI, riscv64 Sv39, ",
-        if crate::config::KERNEL_MCS {
-            "MCS"
-        } else {
-            "classic"
-        },
-        " configuration\n",
-        "config: ",
-        crate::config::CONFIG_TEXT,
-        "\n"
-    );
+    // The boot messages are debug output: a kernel built with `debug=off`
+    // prints nothing but why it cannot boot (as seL4 without
+    // `CONFIG_PRINTING`), and carries no code for them in `.boot`.
+    let say = crate::config::DEBUG_BUILD;
+    if say {
+        kput!(
+            "Cairn ",
+            env!("CARGO_PKG_VERSION"),
+            ": seL4 16.0.0 user ABI, riscv64 Sv39, ",
+            if crate::config::KERNEL_MCS {
+                "MCS"
+            } else {
+                "classic"
+            },
+            " configuration\n",
+            "config: ",
+            crate::config::CONFIG_TEXT,
+            "\n"
+        );
+    }
     let mut platform = match platform::parse(dtb_pa) {
         Ok(p) => p,
         Err(e) => cannot_boot(e, None),
@@ -198,8 +204,11 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
             cannot_boot(e.into(), platform.test_finisher);
         }
     }
-    print_platform(&platform);
-    kput!("MMU: ", super::probe_asid_bits(), " ASID bits\n");
+    let asid_bits = super::probe_asid_bits();
+    if say {
+        print_platform(&platform);
+        kput!("MMU: ", asid_bits, " ASID bits\n");
+    }
     let finisher = platform.test_finisher;
     let tick = timer::tick_length(platform.timebase);
     if MACHINE
@@ -222,17 +231,9 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
         cannot_boot(e, finisher);
     }
     let user_image_paddr = header_pa + header.user_offset;
-    put_region("kernel image: ", Region::new(KERNEL_PHYS_BASE, kernel_end));
-    kput!(", header at ", Hex(header_pa), "\n");
-    put_region(
-        "user image: ",
-        Region::new(user_image_paddr, user_image_paddr + header.user_size),
-    );
-    put_region(
-        " -> vaddr ",
-        Region::new(header.user_v_start, header.user_v_end),
-    );
-    kput!(", entry ", Hex(header.user_entry), "\n");
+    if say {
+        print_image(kernel_end, header_pa, &header);
+    }
     plic::init();
     let params = BootParams {
         ram: m.platform.ram.as_slice(),
@@ -251,12 +252,29 @@ pub fn boot_main<K: Kernel>(_hart: u64, dtb_pa: u64) -> ! {
     }
     timer::start();
     let boot_cycles = csr::read_cycle().wrapping_sub(boot_start);
-    kput!(
-        "boot: ",
-        boot_cycles,
-        " cycles from kernel entry to the root task\n"
-    );
+    if say {
+        kput!(
+            "boot: ",
+            boot_cycles,
+            " cycles from kernel entry to the root task\n"
+        );
+    }
     trap::exit_to_user::<K>()
+}
+
+fn print_image(kernel_end: u64, header_pa: u64, header: &ImageHeader) {
+    let user_image_paddr = header_pa + header.user_offset;
+    put_region("kernel image: ", Region::new(KERNEL_PHYS_BASE, kernel_end));
+    kput!(", header at ", Hex(header_pa), "\n");
+    put_region(
+        "user image: ",
+        Region::new(user_image_paddr, user_image_paddr + header.user_size),
+    );
+    put_region(
+        " -> vaddr ",
+        Region::new(header.user_v_start, header.user_v_end),
+    );
+    kput!(", entry ", Hex(header.user_entry), "\n");
 }
 
 fn print_platform(p: &Platform) {
