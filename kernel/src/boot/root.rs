@@ -123,7 +123,7 @@ struct SlotCursor {
 
 impl SlotCursor {
     fn put(&mut self, cap: Cap) {
-        insert_original(cnode_slot(self.cnode, self.next), cap);
+        put(self.cnode, self.next, cap);
         self.next += 1;
     }
 
@@ -157,6 +157,22 @@ pub struct RootTask {
     pub next_slot: u64,
     /// Bootinfo values filled so far.
     pub values: BootInfoValues,
+}
+
+/// Puts the original `cap` into slot `index` of the root CNode. Out of
+/// line: one copy of the cap's encoding and the slot's writes for every
+/// cap boot makes (they were inlined a dozen times, 40 bytes each).
+#[inline(never)]
+fn put(cnode: PAddr, index: u64, cap: Cap) {
+    insert_original(cnode_slot(cnode, index), cap);
+}
+
+/// Puts `cap`, derived from slot `from` of the root CNode, into slot `to`
+/// of the root TCB (its CSpace, VSpace and IPC buffer caps). Out of line
+/// as [`put`].
+#[inline(never)]
+fn derive(cnode: PAddr, from: u64, tcb: TcbRef, to: usize, cap: Cap) {
+    insert_child(cnode_slot(cnode, from), Tcb::slot(tcb, to), cap, false);
 }
 
 fn map_frame(root: PAddr, va: u64, pa: PAddr) {
@@ -222,7 +238,7 @@ pub fn create(
         mapping: Some(Mapping { asid, vaddr: 0 }),
     };
     let ipc_cap = frame_cap(ipc, l.v_end);
-    let put = |i: u64, c: Cap| insert_original(cnode_slot(cnode, i), c);
+    let put = |i: u64, c: Cap| put(cnode, i, c);
     put(init::TCB, Cap::Thread { tcb: tcb_pa });
     put(init::CNODE, cnode_cap);
     put(init::VSPACE, vspace_cap);
@@ -327,9 +343,7 @@ pub fn create(
     // The root thread (ABI ref §6.3).
     let tcb = TcbRef::new(tcb_pa);
     let t = tcb.get();
-    let derive = |from: u64, to: usize, cap: Cap| {
-        insert_child(cnode_slot(cnode, from), Tcb::slot(tcb, to), cap, false)
-    };
+    let derive = |from: u64, to: usize, cap: Cap| derive(cnode, from, tcb, to, cap);
     derive(init::CNODE, TCB_CTABLE, cnode_cap);
     derive(init::VSPACE, TCB_VTABLE, vspace_cap);
     derive(

@@ -103,9 +103,13 @@ impl<'a> Fdt<'a> {
     /// nodes before the fault have been visited.
     pub fn for_each_node(&self, mut visit: impl FnMut(&Node<'a>)) -> Result<(), Malformed> {
         // Per depth: the node's name and the #address-cells/#size-cells
-        // its children's `reg` use (the spec's defaults: 2 and 1).
-        let mut names: [&[u8]; MAX_DEPTH] = [&[]; MAX_DEPTH];
-        let mut child_cells = [(2u32, 1u32); MAX_DEPTH];
+        // its children's `reg` use (the spec's defaults: 2 and 1), each
+        // written when the node begins, before any child reads it. Both
+        // start as zeros, which is one `memset`: a non-zero pattern
+        // (the empty slice's dangling pointer, the defaults) was a store
+        // per entry, 0.25 KiB.
+        let mut names: [Option<&[u8]>; MAX_DEPTH] = [None; MAX_DEPTH];
+        let mut child_cells = [(0u32, 0u32); MAX_DEPTH];
         let mut depth = 0usize;
         let mut at = 0usize;
         loop {
@@ -127,7 +131,7 @@ impl<'a> Fdt<'a> {
                     let node = Node {
                         fdt: *self,
                         name,
-                        parent: depth.checked_sub(1).and_then(|p| names.get(p).copied()),
+                        parent: depth.checked_sub(1).and_then(|p| names.get(p).copied()?),
                         depth,
                         cells: parent_cells,
                         props: at,
@@ -136,7 +140,7 @@ impl<'a> Fdt<'a> {
                         |n: &[u8], d: u32| node.prop(n).and_then(cells).map_or(d, |v| v as u32);
                     let c = (own(b"#address-cells", 2), own(b"#size-cells", 1));
                     *child_cells.get_mut(depth).ok_or(Malformed)? = c;
-                    *names.get_mut(depth).ok_or(Malformed)? = name;
+                    *names.get_mut(depth).ok_or(Malformed)? = Some(name);
                     visit(&node);
                     depth += 1;
                 }

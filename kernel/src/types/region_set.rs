@@ -28,6 +28,9 @@ pub struct RegionSet<const N: usize> {
 }
 
 impl<const N: usize> RegionSet<N> {
+    /// An empty set. Out of line: the empty array inlined is a store per
+    /// word (0.3 KiB for boot's three sets of 16).
+    #[inline(never)]
     pub const fn new() -> Self {
         RegionSet {
             regions: [Region::new(0, 0); N],

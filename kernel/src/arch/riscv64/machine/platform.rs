@@ -104,7 +104,8 @@ struct Found {
     plic: Option<PlicInfo>,
     clint: Option<Region>,
     uart: Option<Region>,
-    test_finisher: Option<u64>,
+    /// The finisher's first `reg` region (its start is the address).
+    test_finisher: Option<Region>,
     /// The first error met (the pass itself cannot stop early).
     error: Option<&'static str>,
 }
@@ -137,24 +138,38 @@ impl Found {
             }
         }
         // The first node of each kind, as the tree lists them.
-        if self.plic.is_none() && node.is_compatible(&["riscv,plic0", "sifive,plic-1.0.0"]) {
-            self.plic = node.first_reg().map(|reg| PlicInfo {
-                reg,
-                ndev: node.prop(b"riscv,ndev").and_then(fdt::cells).unwrap_or(0) as u32,
-                context: s_mode_context(node).unwrap_or(1),
-            });
+        if self.plic.is_none() {
+            let mut reg = None;
+            if first_of(node, &["riscv,plic0", "sifive,plic-1.0.0"], &mut reg) {
+                self.plic = reg.map(|reg| PlicInfo {
+                    reg,
+                    ndev: node.prop(b"riscv,ndev").and_then(fdt::cells).unwrap_or(0) as u32,
+                    context: s_mode_context(node).unwrap_or(1),
+                });
+            }
         }
-        if self.clint.is_none() && node.is_compatible(&["riscv,clint0", "sifive,clint0"]) {
-            self.clint = node.first_reg();
-        }
-        if self.uart.is_none() && node.is_compatible(&["ns16550a"]) {
-            self.uart = node.first_reg();
-        }
-        if self.test_finisher.is_none() && node.is_compatible(&["sifive,test1", "sifive,test0"]) {
-            self.test_finisher = node.first_reg().map(|r| r.start);
-        }
+        first_of(node, &["riscv,clint0", "sifive,clint0"], &mut self.clint);
+        first_of(node, &["ns16550a"], &mut self.uart);
+        first_of(
+            node,
+            &["sifive,test1", "sifive,test0"],
+            &mut self.test_finisher,
+        );
         Ok(())
     }
+}
+
+/// If `found` is still empty and `node` is compatible with one of
+/// `names`: sets `found` to the node's first `reg` region (`None` if it
+/// has none, as before the node) and answers true. Out of line: one copy
+/// for the four device kinds.
+#[inline(never)]
+fn first_of(node: &Node<'_>, names: &[&str], found: &mut Option<Region>) -> bool {
+    if found.is_some() || !node.is_compatible(names) {
+        return false;
+    }
+    *found = node.first_reg();
+    true
 }
 
 /// Adds every `reg` pair of `node` to `into`. Out of line: called for
@@ -222,19 +237,34 @@ pub fn from_blob(bytes: &[u8]) -> Result<Platform, &'static str> {
         plic,
         clint,
         uart,
-        test_finisher,
+        test_finisher: test_finisher.map(|r| r.start),
         dtb: Region::new(0, 0),
     })
 }
 
 /// Whether an ISA string (`rv64imafdc_zicsr_..._sstc`, NUL-terminated
 /// as the tree stores it) names Sstc: one of its `_`-separated
-/// multi-letter extensions.
+/// multi-letter extensions, in any case. One pass keeping the current
+/// extension's last four bytes, lower-cased, in a word (the iterator
+/// form, `split`/`skip`/`eq_ignore_ascii_case`, was 0.25 KiB).
 fn isa_has_sstc(isa: &[u8]) -> bool {
+    const SSTC: u32 = u32::from_be_bytes(*b"sstc");
     let isa = isa.strip_suffix(b"\0").unwrap_or(isa);
-    isa.split(|&b| b == b'_')
-        .skip(1)
-        .any(|e| e.eq_ignore_ascii_case(b"sstc"))
+    // `len` counts the bytes of the extension being read; `None` while
+    // in the base ISA (before the first `_`), which is never an extension.
+    let (mut word, mut len) = (0u32, None::<usize>);
+    for &b in isa {
+        if b == b'_' {
+            if len == Some(4) && word == SSTC {
+                return true;
+            }
+            (word, len) = (0, Some(0));
+        } else {
+            word = (word << 8) | u32::from(b.to_ascii_lowercase());
+            len = len.map(|n| n + 1);
+        }
+    }
+    len == Some(4) && word == SSTC
 }
 
 /// The PLIC context of the first hart's S-mode: the index of the first
