@@ -127,10 +127,16 @@ impl SlotCursor {
         self.next += 1;
     }
 
-    /// Maps the frame at `pa` at `va` in `vroot` and puts its cap.
-    fn map_frame(&mut self, vroot: PAddr, va: u64, pa: PAddr) {
-        map_frame(vroot, va, pa);
-        self.put(frame_cap(pa, va));
+    /// Maps the `n` frames from `pa` at `va` on in `vroot` and puts
+    /// their caps, in order. Out of line: one copy for the extra
+    /// bootinfo's frames and the user image's.
+    #[inline(never)]
+    fn map_frames(&mut self, vroot: PAddr, va: u64, pa: PAddr, n: u64) {
+        for i in 0..n {
+            let (va, pa) = (va + i * PAGE, pa.add(i * PAGE));
+            map_frame(vroot, va, pa);
+            self.put(frame_cap(pa, va));
+        }
     }
 }
 
@@ -175,8 +181,16 @@ fn derive(cnode: PAddr, from: u64, tcb: TcbRef, to: usize, cap: Cap) {
     insert_child(cnode_slot(cnode, from), Tcb::slot(tcb, to), cap, false);
 }
 
+/// Where the walk from `root` towards `va` stops ([`pt::lookup_pt_slot`],
+/// which is inlined for `Page_Map`'s sake; boot needs one copy).
+#[inline(never)]
+fn pt_slot(root: PAddr, va: u64) -> (PAddr, u32) {
+    pt::lookup_pt_slot(root, va)
+}
+
+#[inline(never)]
 fn map_frame(root: PAddr, va: u64, pa: PAddr) {
-    let (slot, bits) = pt::lookup_pt_slot(root, va);
+    let (slot, bits) = pt_slot(root, va);
     debug_assert_eq!(bits, 12);
     pt::write_pte(slot, pt::pte_leaf(pa, VmRights::ReadWrite, true));
 }
@@ -208,10 +222,9 @@ pub fn create(
     let cnode = bump.take(l.cnode_bits + cairn_abi::object::SLOT_BITS);
     let extra = (l.extra_bits != 0).then(|| bump.take(l.extra_bits));
     let vroot = bump.take(12);
+    // The level-1 tables, then the leaf tables right after them.
     let l1: PAddr = PAddr(bump.0);
-    bump.0 += l.n_l1 * PAGE;
-    let l2 = PAddr(bump.0);
-    bump.0 += l.n_l2 * PAGE;
+    bump.0 += (l.n_l1 + l.n_l2) * PAGE;
     let ipc = bump.take(12);
     let bootinfo = bump.take(12);
     let pool = bump.take(12);
@@ -276,19 +289,22 @@ pub fn create(
         next: init::NUM_INITIAL_CAPS,
     };
     // Each table covers 2^span bytes; the walk stops at the entry for it.
+    // The leaf tables follow the level-1 ones in the block: one loop.
     let paging_start = cur.next;
-    for (span, tables, n) in [(30, l1, l.n_l1), (21, l2, l.n_l2)] {
-        for i in 0..n {
-            let va = ((l.v_start >> span) + i) << span;
-            let table = tables.add(i * PAGE);
-            let (slot, bits) = pt::lookup_pt_slot(vroot, va);
-            debug_assert_eq!(bits, span);
-            pt::write_pte(slot, pt::pte_table(table));
-            cur.put(Cap::PageTable {
-                base: table,
-                mapping: Some(Mapping { asid, vaddr: va }),
-            });
-        }
+    for i in 0..l.n_l1 + l.n_l2 {
+        let (span, j) = match i.checked_sub(l.n_l1) {
+            None => (30, i),
+            Some(j) => (21, j),
+        };
+        let va = ((l.v_start >> span) + j) << span;
+        let table = l1.add(i * PAGE);
+        let (slot, bits) = pt_slot(vroot, va);
+        debug_assert_eq!(bits, span);
+        pt::write_pte(slot, pt::pte_table(table));
+        cur.put(Cap::PageTable {
+            base: table,
+            mapping: Some(Mapping { asid, vaddr: va }),
+        });
     }
     let paging = SlotRegion {
         start: paging_start,
@@ -309,9 +325,7 @@ pub fn create(
     let extra_start = cur.next;
     if let (Some(frame), Some((dtb_pa, dtb_len))) = (extra, dtb) {
         values.extra_len = write_extra_fdt(frame, dtb_pa, dtb_len);
-        for i in 0..(1u64 << l.extra_bits) / PAGE {
-            cur.map_frame(vroot, l.extra_va + i * PAGE, frame.add(i * PAGE));
-        }
+        cur.map_frames(vroot, l.extra_va, frame, (1u64 << l.extra_bits) / PAGE);
     }
     values.extra_bi_pages = SlotRegion {
         start: extra_start,
@@ -332,9 +346,7 @@ pub fn create(
 
     // The user image's frames.
     let frames_start = cur.next;
-    for i in 0..h.user_size / PAGE {
-        cur.map_frame(vroot, l.v_start + i * PAGE, PAddr(user_pa + i * PAGE));
-    }
+    cur.map_frames(vroot, l.v_start, PAddr(user_pa), h.user_size / PAGE);
     values.user_image_frames = SlotRegion {
         start: frames_start,
         end: cur.next,
