@@ -58,7 +58,9 @@ pub const PADDR_SPACE_END: u64 = 1 << 39;
 
 /// Creates the root task exactly as seL4 does and makes it the thread to
 /// run: objects, initial CSpace, VSpace with the image mapped, bootinfo and
-/// extra bootinfo, untyped caps for all free memory (ABI ref §6).
+/// extra bootinfo, untyped caps for all free memory (ABI ref §6). Out
+/// of line: see `platform::parse`.
+#[inline(never)]
 pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
     let mut ram = RegionSet::<MAX_REGIONS>::new();
     for r in p.ram {

@@ -66,7 +66,10 @@ fn round_out_2m(r: Region) -> Region {
     )
 }
 
-/// Parses the device tree at physical address `dtb_pa`.
+/// Parses the device tree at physical address `dtb_pa`. Out of line, as
+/// [`Found::visit`]: one function the size of all boot was spilling
+/// registers to the stack throughout.
+#[inline(never)]
 pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
     if dtb_pa == 0 || dtb_pa >= super::PADDR_TOP - 8 {
         return Err("no device tree");
@@ -111,6 +114,7 @@ struct Found {
 }
 
 impl Found {
+    #[inline(never)]
     fn visit(&mut self, node: &Node<'_>) {
         if let Err(e) = self.visit_fallible(node) {
             self.error.get_or_insert(e.into());
