@@ -102,7 +102,7 @@ pub fn boot_with_ram(ram_size: u64) -> TestKernel {
         ram: &ram,
         reserved: &reserved,
         kernel_devices: &[Region::new(0xC00_0000, 0xC60_0000)],
-        header,
+        header: &header,
         user_image_paddr: USER_PA,
         dtb: None,
         boot_reuse: Region::default(),

@@ -32,8 +32,9 @@ pub struct BootParams<'a> {
     /// Device ranges the kernel keeps for itself (PLIC, CLINT), already
     /// rounded to 2 MiB as seL4 does: excluded from device untypeds.
     pub kernel_devices: &'a [Region],
-    /// The boot image header (already validated by the machine layer).
-    pub header: ImageHeader,
+    /// The boot image header (already validated by the machine layer),
+    /// where the image holds it: boot reads a few fields, no copy.
+    pub header: &'a ImageHeader,
     /// Physical address of the flat user image (header address + user_offset).
     pub user_image_paddr: u64,
     /// The device tree blob, copied to the root task as extra bootinfo.

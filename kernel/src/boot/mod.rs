@@ -69,7 +69,7 @@ pub fn boot_root_task(p: &BootParams) -> Result<(), BootError> {
     if ram.as_slice().is_empty() {
         return Err(BootError::NoMemory);
     }
-    let h = &p.header;
+    let h = p.header;
     let user = Region::new(
         p.user_image_paddr,
         p.user_image_paddr.saturating_add(h.user_size),

@@ -42,7 +42,7 @@ fn boot_sim_reusing(boot_reuse: Region) -> Result<(), BootError> {
         ram: &ram,
         reserved: &reserved,
         kernel_devices: &[PLIC],
-        header: header(),
+        header: &header(),
         user_image_paddr: USER_PA,
         dtb: Some(Region::new(DTB_PA, DTB_PA + DTB_LEN)),
         boot_reuse,
@@ -380,11 +380,12 @@ fn root_thread_starts_as_sel4_starts_it() {
 fn refuses_to_boot_without_memory_or_room() {
     crate::state::reset();
     SimMachine::install(RAM, RAM_SIZE);
+    let h = header();
     let params = |ram: &'static [Region], reserved: &'static [Region]| BootParams {
         ram,
         reserved,
         kernel_devices: &[],
-        header: header(),
+        header: &h,
         user_image_paddr: USER_PA,
         dtb: None,
         boot_reuse: Region::default(),
