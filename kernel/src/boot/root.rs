@@ -84,7 +84,9 @@ impl RootLayout {
         let bootinfo_va = v_end + PAGE;
         let extra_va = bootinfo_va + PAGE;
         // The DTB with a 16-byte chunk header, in a power of two of pages.
-        let extra_bits = dtb_len.map_or(0, |len| (64 - (16 + len - 1).leading_zeros()).max(12));
+        let extra_bits = dtb_len.map_or(0, |len| {
+            (super::regions::floor_log2(len.saturating_add(15)) + 1).max(12)
+        });
         let extra_size = if extra_bits == 0 {
             0
         } else {
