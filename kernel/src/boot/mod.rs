@@ -46,7 +46,6 @@ pub mod bootinfo;
 pub mod regions;
 pub mod root;
 
-use crate::cap::cte::{cnode_slot, insert_original};
 use crate::cap::Cap;
 use crate::types::PAddr;
 use cairn_abi::bootinfo::{SlotRegion, MAX_BOOTINFO_UNTYPED_CAPS};
@@ -165,8 +164,9 @@ impl Untypeds {
                 if self.n >= MAX_BOOTINFO_UNTYPED_CAPS || self.next_slot >= self.capacity {
                     return; // seL4 silently drops the excess
                 }
-                insert_original(
-                    cnode_slot(self.cnode, self.next_slot),
+                root::put(
+                    self.cnode,
+                    self.next_slot,
                     Cap::Untyped {
                         ptr: PAddr(paddr),
                         size_bits: bits as u8,

@@ -52,7 +52,14 @@ mod tests {
 
     #[test]
     fn floor_log2_is_the_highest_set_bit() {
-        for (x, want) in [(1, 0), (2, 1), (3, 1), (4096, 12), (4097, 12), (u64::MAX, 63)] {
+        for (x, want) in [
+            (1, 0),
+            (2, 1),
+            (3, 1),
+            (4096, 12),
+            (4097, 12),
+            (u64::MAX, 63),
+        ] {
             assert_eq!(floor_log2(x), want, "{x:#x}");
         }
         assert_eq!(floor_log2(0), 0);

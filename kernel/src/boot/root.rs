@@ -173,9 +173,10 @@ pub struct RootTask {
 
 /// Puts the original `cap` into slot `index` of the root CNode. Out of
 /// line: one copy of the cap's encoding and the slot's writes for every
-/// cap boot makes (they were inlined a dozen times, 40 bytes each).
+/// cap boot makes, the untypeds' too (they were inlined a dozen times,
+/// 40 bytes each).
 #[inline(never)]
-fn put(cnode: PAddr, index: u64, cap: Cap) {
+pub(super) fn put(cnode: PAddr, index: u64, cap: Cap) {
     insert_original(cnode_slot(cnode, index), cap);
 }
 
@@ -201,6 +202,9 @@ fn map_frame(root: PAddr, va: u64, pa: PAddr) {
     pt::write_pte(slot, pt::pte_leaf(pa, VmRights::ReadWrite, true));
 }
 
+/// A mapped frame's cap, as the root task gets its frames. Out of line:
+/// built for the IPC buffer, bootinfo and every mapped frame.
+#[inline(never)]
 fn frame_cap(base: PAddr, va: u64) -> Cap {
     Cap::Frame {
         base,
