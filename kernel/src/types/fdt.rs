@@ -213,7 +213,9 @@ impl<'a> Node<'a> {
 
     /// The (address, size) pairs of `reg` (size 0 where the parent has
     /// no size cells). Empty if there is none or the cells are not 1 or 2
-    /// (0 for the size) wide.
+    /// (0 for the size) wide. Out of line: one copy for `first_reg` and
+    /// the platform's loop over memory nodes.
+    #[inline(never)]
     pub fn reg(&self) -> Regs<'a> {
         let (a, s) = (self.cells.0 as usize * 4, self.cells.1 as usize * 4);
         let ok = matches!(a, 4 | 8) && matches!(s, 0 | 4 | 8);
