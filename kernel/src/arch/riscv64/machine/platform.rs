@@ -254,21 +254,21 @@ pub fn from_blob(bytes: &[u8]) -> Result<Platform, &'static str> {
 fn isa_has_sstc(isa: &[u8]) -> bool {
     const SSTC: u32 = u32::from_be_bytes(*b"sstc");
     let isa = isa.strip_suffix(b"\0").unwrap_or(isa);
-    // `len` counts the bytes of the extension being read; `None` while
-    // in the base ISA (before the first `_`), which is never an extension.
-    let (mut word, mut len) = (0u32, None::<usize>);
+    // `len` counts the bytes of the token being read; `ext` is false in
+    // the base ISA (before the first `_`), which is never an extension.
+    let (mut word, mut len, mut ext) = (0u32, 0usize, false);
     for &b in isa {
         if b == b'_' {
-            if len == Some(4) && word == SSTC {
+            if ext && len == 4 && word == SSTC {
                 return true;
             }
-            (word, len) = (0, Some(0));
+            (word, len, ext) = (0, 0, true);
         } else {
             word = (word << 8) | u32::from(b.to_ascii_lowercase());
-            len = len.map(|n| n + 1);
+            len += 1;
         }
     }
-    len == Some(4) && word == SSTC
+    ext && len == 4 && word == SSTC
 }
 
 /// The PLIC context of the first hart's S-mode: the index of the first
