@@ -137,7 +137,7 @@ fn cannot_boot(why: &str, finisher: Option<u64>) -> ! {
 }
 
 /// The header where the image holds it: read in place, not parsed into a
-/// copy (`ImageHeader::from_bytes` and the copies were 0.3 KiB of boot
+/// copy (`ImageHeader::from_bytes` and the copies were 0.15 KiB of boot
 /// code).
 fn read_header(pa: u64) -> &'static ImageHeader {
     let p = paddr_to_kptr(PAddr(pa)) as *const ImageHeader;
