@@ -109,6 +109,12 @@ pub enum Cap {
         obj: ObjId,
         base: u64,
     },
+    /// MCS: a scheduling context of `2^size_bits` bytes (`crate::sched_context`).
+    SchedContext { obj: ObjId, size_bits: u32 },
+    /// MCS: the authority to configure scheduling contexts.
+    SchedControl,
+    /// MCS: a reply object (`crate::sched_context`); Grant its only right.
+    ReplyObject { obj: ObjId, grant: bool },
     /// The remains of a CNode or TCB whose last cap was deleted while
     /// another object was being destroyed: it sits in the object's own
     /// first slot until a Revoke or Delete reaches it (see
@@ -132,6 +138,9 @@ pub enum Kind {
     Frame { size_bits: u32, device: bool },
     PageTable,
     AsidPool,
+    /// MCS objects.
+    SchedContext { size_bits: u32 },
+    Reply,
 }
 
 impl Cap {
@@ -151,6 +160,8 @@ impl Cap {
             } => (obj, Kind::Frame { size_bits, device }),
             Cap::PageTable { obj, .. } => (obj, Kind::PageTable),
             Cap::AsidPool { obj, .. } => (obj, Kind::AsidPool),
+            Cap::SchedContext { obj, size_bits } => (obj, Kind::SchedContext { size_bits }),
+            Cap::ReplyObject { obj, .. } => (obj, Kind::Reply),
             Cap::Zombie { obj, kind, .. } => (obj, kind),
             _ => return None,
         })
@@ -191,6 +202,10 @@ pub fn mask_rights(mask: u64, cap: Cap) -> Cap {
         Cap::Reply { tcb, master, grant } => Cap::Reply {
             tcb,
             master,
+            grant: grant && m.grant,
+        },
+        Cap::ReplyObject { obj, grant } => Cap::ReplyObject {
+            obj,
             grant: grant && m.grant,
         },
         Cap::Frame {
@@ -276,7 +291,9 @@ pub fn same_object(a: &Cap, b: &Cap) -> bool {
         (_, Cap::Zombie { .. }) => false,
         (Cap::Reply { tcb: x, .. }, Cap::Reply { tcb: y, .. }) => x == y,
         (Cap::IrqHandler { irq: x }, Cap::IrqHandler { irq: y }) => x == y,
-        (Cap::Domain, Cap::Domain) | (Cap::AsidControl, Cap::AsidControl) => true,
+        (Cap::Domain, Cap::Domain)
+        | (Cap::AsidControl, Cap::AsidControl)
+        | (Cap::SchedControl, Cap::SchedControl) => true,
         _ => matches!((a.object(), b.object()), (Some(x), Some(y)) if x == y),
     }
 }

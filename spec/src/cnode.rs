@@ -27,8 +27,14 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method of label `l` (MCS: one more than classic's, and no
+    /// SaveCaller).
     pub fn from_label(l: u64) -> Option<Method> {
         use Method::*;
+        let l = match crate::MCS {
+            true => l.checked_sub(1).filter(|&l| l != SaveCaller as u64)?,
+            false => l,
+        };
         [
             Revoke,
             Delete,

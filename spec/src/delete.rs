@@ -63,8 +63,12 @@ impl State {
             (obj, kind @ Kind::CNode { radix }) => Some((obj, kind, 1 << radix)),
             (obj, Kind::Tcb) => {
                 // The thread stops (§6.1): it leaves its bound
-                // notification and whatever it waits for.
+                // notification and whatever it waits for; MCS: and its
+                // scheduling context.
                 self.unbind_notification(obj);
+                if crate::MCS {
+                    self.unbind_sc_of(obj);
+                }
                 self.suspend(obj);
                 Some((obj, Kind::Tcb, TCB_SLOTS))
             }
@@ -72,9 +76,16 @@ impl State {
                 // Its waiters run their system calls again (§4.2, §5).
                 if kind == Kind::Notification {
                     self.unbind_maybe_notification(obj);
+                    if crate::MCS {
+                        self.unbind_sc_of(obj);
+                    }
                 }
                 self.cancel_all(obj);
                 self.objects.remove(&obj);
+                None
+            }
+            (obj, Kind::SchedContext { .. }) => {
+                self.finalise_sched_context(obj);
                 None
             }
             (obj, _) => {

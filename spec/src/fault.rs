@@ -121,7 +121,19 @@ impl State {
         let Some(cptr) = self.thread(t).map(|x| x.fault_handler) else {
             return;
         };
-        match self.lookup_in(t, cptr) {
+        // MCS: the handler is the cap in the TCB's fault-handler slot,
+        // not looked up (its validity was checked when it was installed).
+        let handler = match crate::MCS {
+            true => {
+                let slot = crate::state::SlotId {
+                    obj: t,
+                    index: crate::state::TCB_FAULT_HANDLER,
+                };
+                Ok((slot, self.cap(slot)))
+            }
+            false => self.lookup_in(t, cptr),
+        };
+        match handler {
             Ok((_, Some(Cap::Endpoint { obj, badge, rights })))
                 if rights.write && (rights.grant || rights.grant_reply) =>
             {

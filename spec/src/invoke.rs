@@ -134,6 +134,16 @@ impl State {
         if matches!(sys, Syscall::Call | Syscall::Send | Syscall::NBSend) {
             if let Ok((_, Some(cap))) = self.lookup_in(t, inv.cptr) {
                 let specified = match cap {
+                    // MCS: the methods specified in that configuration
+                    // (the MCS IPC, TCB, IRQ and VSpace ones not yet).
+                    _ if crate::MCS => match cap {
+                        Cap::CNode { .. } | Cap::Untyped { .. } | Cap::SchedControl => true,
+                        Cap::SchedContext { obj, .. } => {
+                            inv.label != crate::sched_context::YIELD_TO
+                                || !self.yield_to_schedules(obj)
+                        }
+                        _ => false,
+                    },
                     Cap::CNode { .. }
                     | Cap::Untyped { .. }
                     | Cap::Endpoint { .. }
@@ -348,6 +358,25 @@ impl State {
             }
             Some(Cap::Domain) => {
                 checked(self, &|s| s.domain_invoke(inv, extra))?;
+            }
+            Some(Cap::SchedControl) => {
+                checked(self, &|s| {
+                    s.sched_control_invoke(inv.label, &inv.words, extra)
+                })?;
+            }
+            Some(Cap::SchedContext { obj, .. }) => {
+                self.sched_context_check(t, obj, inv.label, extra)?;
+                restart(self);
+                // Consumed and YieldTo answer a word themselves.
+                if let Some(words) = self.sched_context_perform(obj, inv.label, extra) {
+                    let buffer = self.has_buffer(t, true);
+                    if let Some(th) = self.thread_mut(t) {
+                        if call {
+                            th.reply_from_kernel(0, &words, buffer);
+                        }
+                        th.state = ThreadState::Running;
+                    }
+                }
             }
             _ => return Err(SyscallError::InvalidCapability { index: 0 }),
         }

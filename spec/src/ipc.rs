@@ -508,7 +508,10 @@ impl State {
     pub fn restart(&mut self, t: ObjId) {
         if !self.state_of(t).runnable() {
             self.cancel_ipc(t);
-            self.setup_reply_master(t);
+            // MCS: no master reply caps (reply objects instead).
+            if !crate::MCS {
+                self.setup_reply_master(t);
+            }
             self.set_state(t, ThreadState::Restart);
         }
     }

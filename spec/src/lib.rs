@@ -38,12 +38,19 @@ pub mod invoke;
 pub mod ipc;
 pub mod irq;
 pub mod lookup;
+pub mod sched_context;
 pub mod state;
 pub mod tcb;
 pub mod tcb_control;
 pub mod thread;
 pub mod untyped;
 pub mod vspace;
+
+/// Whether this is the specification of seL4's MCS configuration (the
+/// `mcs` feature, which the kernel crate's `mcs` feature turns on):
+/// scheduling contexts and reply objects (`sched_context`), the MCS
+/// numbering of invocation labels and object types, the MCS TCB's slots.
+pub const MCS: bool = cfg!(feature = "mcs");
 
 pub use cap::{Cap, EpRights, ObjId, VmRights};
 pub use error::{LookupFault, SyscallError};
@@ -52,17 +59,22 @@ pub use invoke::{Answer, Invocation, Syscall, Unspecified};
 pub use state::{Entry, Object, SlotId, State};
 pub use thread::{MsgInfo, Thread, ThreadState};
 
-#[cfg(test)]
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests;
-#[cfg(test)]
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests_fault;
-#[cfg(test)]
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests_ipc;
-#[cfg(test)]
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests_irq;
-#[cfg(test)]
+#[cfg(all(test, feature = "mcs"))]
+mod tests_mcs;
+// The classic tests' helpers, which the MCS tests build on.
+#[cfg(all(test, feature = "mcs"))]
+mod tests;
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb;
-#[cfg(test)]
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb_control;
-#[cfg(test)]
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests_vspace;

@@ -60,6 +60,10 @@ pub enum Object {
     /// An ASID pool: the root table of each assigned ASID, by its index
     /// in the pool.
     AsidPool { roots: BTreeMap<u64, ObjId> },
+    /// MCS: a scheduling context (`crate::sched_context`).
+    SchedContext(crate::sched_context::SchedContext),
+    /// MCS: a reply object: the caller waiting for a reply through it.
+    Reply { caller: Option<ObjId> },
     /// Any other object: its kind (frames: their contents are not
     /// specified).
     Other(Kind),
@@ -68,11 +72,16 @@ pub enum Object {
 /// The number of slots in a TCB.
 pub const TCB_SLOTS: u64 = 5;
 /// The TCB slots: CSpace root, master reply cap, reply cap to the
-/// thread's caller, IPC buffer frame.
+/// thread's caller, IPC buffer frame (classic); MCS: CSpace root, VSpace
+/// root, IPC buffer frame, fault handler, timeout handler (seL4's
+/// `tcb_cnode_index`).
 pub const TCB_CTABLE: u64 = 0;
 pub const TCB_REPLY: u64 = 2;
 pub const TCB_CALLER: u64 = 3;
-pub const TCB_BUFFER: u64 = 4;
+pub const TCB_BUFFER: u64 = if crate::MCS { 2 } else { 4 };
+/// MCS: the fault handler's and the timeout handler's endpoint caps.
+pub const TCB_FAULT_HANDLER: u64 = 3;
+pub const TCB_TIMEOUT_HANDLER: u64 = 4;
 
 impl Object {
     /// A new object of `kind`, its slots empty.
@@ -98,6 +107,10 @@ impl Object {
             Kind::AsidPool => Object::AsidPool {
                 roots: BTreeMap::new(),
             },
+            Kind::SchedContext { size_bits } => {
+                Object::SchedContext(crate::sched_context::SchedContext::new(size_bits))
+            }
+            Kind::Reply => Object::Reply { caller: None },
             other => Object::Other(other),
         }
     }

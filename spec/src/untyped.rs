@@ -26,36 +26,39 @@ pub const MAX_UNTYPED_BITS: u32 = 38;
 /// The most objects one Retype makes (`CONFIG_RETYPE_FAN_OUT_LIMIT`).
 pub const MAX_OBJECTS: u64 = 256;
 
-/// The object types of RISC-V 64, by their numbers.
+/// The object types of RISC-V 64, in the order of their numbers
+/// (MCS: SchedContext and Reply after CapTable, the frames and page
+/// table two further on).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ObjectType {
-    Untyped = 0,
-    Tcb = 1,
-    Endpoint = 2,
-    Notification = 3,
-    CapTable = 4,
-    GigaPage = 5,
-    SmallPage = 6,
-    MegaPage = 7,
-    PageTable = 8,
+    Untyped,
+    Tcb,
+    Endpoint,
+    Notification,
+    CapTable,
+    /// MCS only.
+    SchedContext,
+    /// MCS only.
+    Reply,
+    GigaPage,
+    SmallPage,
+    MegaPage,
+    PageTable,
 }
 
 impl ObjectType {
     pub fn from_word(w: u64) -> Option<ObjectType> {
         use ObjectType::*;
-        [
-            Untyped,
-            Tcb,
-            Endpoint,
-            Notification,
-            CapTable,
-            GigaPage,
-            SmallPage,
-            MegaPage,
-            PageTable,
-        ]
-        .into_iter()
-        .find(|t| *t as u64 == w)
+        let generic = [Untyped, Tcb, Endpoint, Notification, CapTable];
+        let mcs = [SchedContext, Reply];
+        let arch = [GigaPage, SmallPage, MegaPage, PageTable];
+        let mcs: &[ObjectType] = if crate::MCS { &mcs } else { &[] };
+        generic
+            .iter()
+            .chain(mcs)
+            .chain(&arch)
+            .nth(usize::try_from(w).ok()?)
+            .copied()
     }
 
     /// Frames and untyped memory may come from device untypeds; kernel
@@ -84,6 +87,8 @@ impl State {
             ObjectType::SmallPage => 12,
             ObjectType::MegaPage => 21,
             ObjectType::PageTable => PAGE_TABLE_BITS,
+            ObjectType::SchedContext => size,
+            ObjectType::Reply => crate::sched_context::REPLY_BITS,
         }
     }
 
@@ -125,6 +130,9 @@ impl State {
         let too_small = match ty {
             ObjectType::CapTable => user_size == 0,
             ObjectType::Untyped => user_size < MIN_UNTYPED_BITS as u64,
+            ObjectType::SchedContext => {
+                user_size < crate::sched_context::MIN_SCHED_CONTEXT_BITS as u64
+            }
             _ => false,
         };
         if too_small {
@@ -252,6 +260,11 @@ impl State {
             ObjectType::SmallPage => frame(12),
             ObjectType::MegaPage => frame(21),
             ObjectType::PageTable => Cap::PageTable { obj, mapped: None },
+            ObjectType::SchedContext => Cap::SchedContext {
+                obj,
+                size_bits: size,
+            },
+            ObjectType::Reply => Cap::ReplyObject { obj, grant: true },
         }
     }
 }

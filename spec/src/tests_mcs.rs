@@ -1,0 +1,176 @@
+//! The MCS configuration (`--features mcs`): Retype of scheduling
+//! contexts and reply objects, SchedControl_ConfigureFlags and the
+//! SchedContext methods with their errors in seL4's order, and what
+//! deletion does to bindings.
+
+use crate::cap::Cap;
+use crate::error::SyscallError;
+use crate::sched_context::*;
+use crate::state::{Object, State, TCB_BUFFER};
+use crate::tests::{boot, call, root, ROOT, TCB};
+use crate::untyped::RETYPE;
+
+/// `boot()` in the MCS layout (the buffer in TCB slot 2), with a
+/// SchedControl cap in root slot 15.
+fn world() -> State {
+    let mut s = boot();
+    if let Some(Object::Tcb { slots, .. }) = s.objects.get_mut(&TCB) {
+        let frame = slots.remove(&4).expect("the buffer");
+        slots.insert(TCB_BUFFER, frame);
+    }
+    s.insert_original(root(15), Cap::SchedControl);
+    s
+}
+
+/// Retypes `count` objects of MCS type `ty` (size `size`) into root
+/// slots from `at`.
+fn retype(s: &mut State, ty: u64, size: u64, at: u64, count: u64) -> Result<(), SyscallError> {
+    call(s, 1, RETYPE, &[ty, size, 0, 0, at, count], &[0])
+}
+
+const SC_TYPE: u64 = 5;
+const REPLY_TYPE: u64 = 6;
+
+fn sc_at(s: &State, slot: u64) -> u64 {
+    match s.cap(root(slot)) {
+        Some(Cap::SchedContext { obj, .. }) => obj,
+        c => panic!("no SchedContext in slot {slot}: {c:?}"),
+    }
+}
+
+#[test]
+fn retype_makes_sched_contexts_and_reply_objects_by_their_mcs_numbers() {
+    let mut s = world();
+    let small = retype(&mut s, SC_TYPE, 6, 2, 1);
+    assert_eq!(small, Err(SyscallError::InvalidArgument { index: 1 }));
+    assert_eq!(retype(&mut s, SC_TYPE, 8, 2, 1), Ok(()));
+    assert_eq!(retype(&mut s, REPLY_TYPE, 0, 3, 1), Ok(()));
+    let sc = sc_at(&s, 2);
+    assert_eq!(s.sc(sc), Some(&SchedContext::new(8)));
+    let Some(Cap::ReplyObject { obj, grant: true }) = s.cap(root(3)) else {
+        panic!("a reply cap")
+    };
+    assert_eq!(s.objects.get(&obj), Some(&Object::Reply { caller: None }));
+    // Type 7 is a 1 GiB frame under MCS (5 in classic): too big here.
+    let e = retype(&mut s, 7, 0, 4, 1);
+    assert!(matches!(e, Err(SyscallError::NotEnoughMemory { .. })));
+}
+
+#[test]
+fn configure_flags_checks_in_sel4s_order() {
+    let mut s = world();
+    retype(&mut s, SC_TYPE, 8, 2, 1).expect("a SchedContext");
+    let sc = sc_at(&s, 2);
+    let cfg = |s: &mut State, words: &[u64], extra: &[u64]| {
+        call(s, 15, CONFIGURE_FLAGS, words, extra)
+    };
+    let max = max_period_us();
+    let range = SyscallError::RangeError {
+        min: MIN_BUDGET_US,
+        max,
+    };
+    assert_eq!(
+        cfg(&mut s, &[1000, 1000, 0, 0, 0], &[]),
+        Err(SyscallError::TruncatedMessage)
+    );
+    assert_eq!(
+        cfg(&mut s, &[1000, 1000, 0, 0], &[2]),
+        Err(SyscallError::TruncatedMessage)
+    );
+    // The times before the target (seL4 16.0.0's order).
+    assert_eq!(cfg(&mut s, &[0, 0, 0, 0, 0], &[1]), Err(range));
+    assert_eq!(
+        cfg(&mut s, &[1000, 1000, 0, 0, 0], &[1]),
+        Err(SyscallError::InvalidCapability { index: 1 })
+    );
+    assert_eq!(cfg(&mut s, &[10, 1000, 0, 0, 0], &[2]), Err(range));
+    assert_eq!(cfg(&mut s, &[1000, max + 1, 0, 0, 0], &[2]), Err(range));
+    assert_eq!(
+        cfg(&mut s, &[2000, 1000, 0, 0, 0], &[2]),
+        Err(SyscallError::RangeError {
+            min: MIN_BUDGET_US,
+            max: 1000
+        })
+    );
+    // 256 bytes: (256 - 96) / 16 = 10 refills, 8 extra at most.
+    assert_eq!(
+        cfg(&mut s, &[1000, 2000, 9, 0, 0], &[2]),
+        Err(SyscallError::RangeError { min: 0, max: 8 })
+    );
+    assert!(!s.sc(sc).expect("sc").configured(), "nothing changed");
+    assert_eq!(cfg(&mut s, &[1000, 2000, 8, 7, 1], &[2]), Ok(()));
+    let want = SchedContext {
+        size_bits: 8,
+        tcb: None,
+        ntfn: None,
+        badge: 7,
+        sporadic: true,
+        refill_max: 10,
+    };
+    assert_eq!(s.sc(sc), Some(&want));
+    // Round robin: two refills whatever was asked.
+    assert_eq!(cfg(&mut s, &[1000, 1000, 8, 0, 0], &[2]), Ok(()));
+    assert_eq!(s.sc(sc).map(|x| (x.refill_max, x.sporadic)), Some((2, false)));
+}
+
+#[test]
+fn bind_unbind_and_deletion_keep_one_binding_each_way() {
+    let mut s = world();
+    retype(&mut s, SC_TYPE, 8, 2, 2).expect("two SchedContexts");
+    retype(&mut s, 1, 0, 4, 1).expect("a TCB");
+    retype(&mut s, 3, 0, 5, 1).expect("a notification");
+    let (a, b) = (sc_at(&s, 2), sc_at(&s, 3));
+    let Some(Cap::Thread { obj: t }) = s.cap(root(4)) else {
+        panic!("a TCB")
+    };
+    let sc_call = |s: &mut State, slot, label, extra: &[u64]| call(s, slot, label, &[], extra);
+    assert_eq!(
+        sc_call(&mut s, 2, BIND, &[]),
+        Err(SyscallError::TruncatedMessage)
+    );
+    assert_eq!(
+        sc_call(&mut s, 2, BIND, &[1]),
+        Err(SyscallError::InvalidCapability { index: 1 })
+    );
+    assert_eq!(sc_call(&mut s, 2, BIND, &[4]), Ok(()));
+    assert_eq!(sc_call(&mut s, 2, BIND, &[5]), Ok(()));
+    // Each side has at most one.
+    assert_eq!(
+        sc_call(&mut s, 3, BIND, &[4]),
+        Err(SyscallError::IllegalOperation)
+    );
+    assert_eq!(
+        sc_call(&mut s, 3, BIND, &[5]),
+        Err(SyscallError::IllegalOperation)
+    );
+    assert_eq!((s.sc_of_tcb(t), s.sc(a).and_then(|x| x.ntfn)), (Some(a), s.sc(a).and_then(|x| x.ntfn)));
+    // UnbindObject of what is not bound to it; YieldTo a thread.
+    assert_eq!(
+        sc_call(&mut s, 3, UNBIND_OBJECT, &[4]),
+        Err(SyscallError::IllegalOperation)
+    );
+    assert_eq!(
+        sc_call(&mut s, 3, YIELD_TO, &[]),
+        Err(SyscallError::IllegalOperation)
+    );
+    assert_eq!(sc_call(&mut s, 2, UNBIND_OBJECT, &[4]), Ok(()));
+    assert_eq!(s.sc_of_tcb(t), None);
+    assert!(s.sc(a).is_some_and(|x| x.ntfn.is_some()));
+    // The caller's own cannot be unbound, nor the caller unbound from it.
+    assert_eq!(sc_call(&mut s, 3, BIND, &[0]), Err(SyscallError::InvalidCapability { index: 1 }));
+    s.insert_original(root(6), Cap::Thread { obj: TCB });
+    assert_eq!(sc_call(&mut s, 3, BIND, &[6]), Ok(()));
+    assert_eq!(sc_call(&mut s, 3, UNBIND, &[]), Err(SyscallError::IllegalOperation));
+    assert_eq!(
+        sc_call(&mut s, 3, UNBIND_OBJECT, &[6]),
+        Err(SyscallError::IllegalOperation)
+    );
+    assert_eq!(sc_call(&mut s, 3, YIELD_TO, &[]), Err(SyscallError::IllegalOperation));
+    // Deleting the notification's last cap unbinds it; so does Unbind.
+    s.delete(root(5), true);
+    assert_eq!(s.sc(a).map(|x| (x.tcb, x.ntfn)), Some((None, None)));
+    // Deleting a SchedContext's last cap: its thread has none.
+    s.delete(root(3), true);
+    assert_eq!((s.sc(b), s.sc_of_tcb(TCB)), (None, None));
+    let _ = ROOT;
+}
