@@ -19,7 +19,8 @@ pub const RETYPE: u64 = 1;
 /// configuration's (`State::tcb_bits`).
 pub const SLOT_BITS: u32 = 5;
 pub const ENDPOINT_BITS: u32 = 4;
-pub const NOTIFICATION_BITS: u32 = 5;
+/// (MCS: 6, the notification names its scheduling context too.)
+pub const NOTIFICATION_BITS: u32 = if crate::MCS { 6 } else { 5 };
 pub const PAGE_TABLE_BITS: u32 = 12;
 pub const MIN_UNTYPED_BITS: u32 = 4;
 pub const MAX_UNTYPED_BITS: u32 = 38;

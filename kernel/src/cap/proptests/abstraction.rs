@@ -117,11 +117,17 @@ pub fn abs_cap(c: &Cap) -> cairn_spec::Cap {
             }
         }
         Cap::Null => panic!("no abstract cap for the null cap"),
-        // The MCS caps exist in host test builds, but the spec does not
-        // model MCS yet and the generator never creates these objects.
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => {
-            panic!("the spec has no MCS objects yet")
-        }
+        // The MCS caps (they exist in the classic host test build too,
+        // where nothing makes them).
+        Cap::SchedContext { ptr, size_bits } => A::SchedContext {
+            obj: ptr.0,
+            size_bits: size_bits as u32,
+        },
+        Cap::SchedControl { .. } => A::SchedControl,
+        Cap::ReplyObject { ptr, can_grant } => A::ReplyObject {
+            obj: ptr.0,
+            grant: can_grant,
+        },
     }
 }
 
@@ -302,6 +308,15 @@ fn fill_object(obj: u64, o: &mut Object) {
     let pa = crate::types::PAddr(obj);
     match o {
         Object::Tcb { thread, .. } => **thread = abs_thread(TcbRef::new(pa)),
+        #[cfg(feature = "mcs")]
+        Object::SchedContext(s) => *s = abs_sched_context(pa, s.size_bits),
+        // The thread waiting for a reply through the reply object.
+        #[cfg(feature = "mcs")]
+        Object::Reply { caller } => {
+            *caller = crate::object::reply::ReplyRef::at(obj)
+                .map(|r| r.tcb())
+                .filter(|&t| t != 0);
+        }
         Object::PageTable { entries } => *entries = abs_page_table(pa),
         Object::AsidPool { roots } => {
             *roots = (0..cairn_spec::vspace::ASIDS_PER_POOL)
@@ -605,4 +620,23 @@ pub fn diff(kernel: &State, spec: &State) -> String {
         }
     }
     out
+}
+
+/// MCS: the abstract scheduling context at `pa` (of `2^size_bits`
+/// bytes): its thread and notification, badge, sporadic flag and refill
+/// count from the header; the refills themselves and the consumed time
+/// are time, which the spec leaves out.
+#[cfg(feature = "mcs")]
+fn abs_sched_context(pa: crate::types::PAddr, size_bits: u32) -> cairn_spec::sched_context::SchedContext {
+    use crate::object::sched_context::{notification_at, SchedContextRef};
+    let sc = SchedContextRef::new(pa, size_bits as u8);
+    let st = sc.refill_state();
+    cairn_spec::sched_context::SchedContext {
+        size_bits,
+        tcb: sc.tcb().map(|t| t.0),
+        ntfn: notification_at(pa).map(|n| n.0),
+        badge: sc.badge(),
+        sporadic: st.sporadic,
+        refill_max: st.max,
+    }
 }

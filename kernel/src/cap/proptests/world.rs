@@ -440,9 +440,7 @@ impl World {
     }
 
     /// Keeps the generator's steps off root slot `index` (a cap the
-    /// refinement test's setup made and relies on; the refinement test is
-    /// classic only).
-    #[cfg(not(feature = "mcs"))]
+    /// refinement test's setup made and relies on).
     pub fn protect(&mut self, index: u64) {
         self.protected.insert(self.k.slot(index).paddr().0);
     }

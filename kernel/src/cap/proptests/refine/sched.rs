@@ -1,0 +1,168 @@
+//! MCS: the refinement test's scheduling-context steps (docs/spec.md,
+//! "MCS"): SchedContexts and reply objects retyped into the window,
+//! `SchedControl_ConfigureFlags` with budgets, periods and refill counts
+//! in and out of range, and the SchedContext methods (Bind, Unbind,
+//! UnbindObject, Consumed, YieldTo, other labels) on window contexts and
+//! the root thread's own, with threads (the root thread, the window's),
+//! notifications and other caps as their objects.
+
+use super::{tally, Pair, Target};
+use crate::testutil::Outcome;
+use cairn_abi::cap::init;
+use cairn_spec::sched_context as sc;
+use cairn_spec::{Invocation, Syscall};
+use proptest::prelude::*;
+
+#[derive(Clone, Debug)]
+pub(super) enum SchedAct {
+    /// Retype `count` SchedContexts (`size` bits; `reply`: reply objects)
+    /// from the `ut`-th boot pool into window slots from `dest`.
+    Make {
+        ut: u8,
+        reply: bool,
+        size: u64,
+        dest: u8,
+        count: u64,
+    },
+    /// ConfigureFlags on `sc` through the SchedControl cap (or `ctl`),
+    /// with the first `len` of budget, period, extra refills, badge, flags.
+    Configure {
+        ctl: Option<Target>,
+        sc: Option<Target>,
+        words: [u64; 5],
+        len: usize,
+    },
+    /// A SchedContext method on `sc` with (maybe) one extra cap.
+    Method {
+        sc: Target,
+        label: u64,
+        extra: Option<Target>,
+    },
+}
+
+/// A window slot holding a SchedContext cap (`Target::Sc`), the root
+/// thread's (`init::SC`), anything.
+fn sc_target() -> BoxedStrategy<Target> {
+    prop_oneof![
+        8 => any::<u8>().prop_map(Target::Sc),
+        1 => Just(Target::Raw(init::SC)),
+        1 => any::<u8>().prop_map(Target::Win),
+    ]
+    .boxed()
+}
+
+fn time() -> BoxedStrategy<u64> {
+    prop_oneof![
+        6 => 20u64..10_000,
+        1 => 0u64..20,
+        1 => Just(sc::max_period_us()),
+        1 => sc::max_period_us()..=u64::MAX,
+    ]
+    .boxed()
+}
+
+pub(super) fn sched_act() -> impl Strategy<Value = SchedAct> {
+    let make = (
+        any::<u8>(),
+        prop::bool::weighted(0.3),
+        prop_oneof![6 => 7u64..=10, 1 => 0u64..7, 1 => 11u64..64],
+        0u8..super::WIN as u8,
+        prop_oneof![6 => 1u64..=2, 1 => 0u64..8],
+    )
+        .prop_map(|(ut, reply, size, dest, count)| SchedAct::Make {
+            ut,
+            reply,
+            size,
+            dest,
+            count,
+        });
+    let configure = (
+        prop_oneof![8 => Just(None), 1 => any::<u8>().prop_map(|i| Some(Target::Win(i)))],
+        prop_oneof![8 => sc_target().prop_map(Some), 1 => Just(None)],
+        (time(), time(), prop_oneof![4 => 0u64..4, 1 => 0u64..64, 1 => any::<u64>()]),
+        (prop_oneof![3 => 0u64..4, 1 => any::<u64>()], 0u64..4),
+        prop_oneof![8 => Just(5usize), 1 => 0usize..5],
+    )
+        .prop_map(|(ctl, sc, (b, p, r), (badge, flags), len)| {
+            // Mostly budget ≤ period.
+            let (b, p) = if b % 4 != 0 && b > p { (p, b) } else { (b, p) };
+            SchedAct::Configure {
+                ctl,
+                sc,
+                words: [b, p, r, badge, flags],
+                len,
+            }
+        });
+    let label = prop_oneof![
+        4 => Just(sc::BIND),
+        2 => Just(sc::UNBIND),
+        3 => Just(sc::UNBIND_OBJECT),
+        1 => Just(sc::CONSUMED),
+        2 => Just(sc::YIELD_TO),
+        1 => 0u64..50,
+    ];
+    let extra = prop_oneof![
+        4 => any::<u8>().prop_map(|i| Some(Target::Tcb(i))),
+        3 => any::<u8>().prop_map(|i| Some(Target::Ntfn(i))),
+        1 => any::<u8>().prop_map(|i| Some(Target::Win(i))),
+        1 => Just(None),
+    ];
+    let method =
+        (sc_target(), label, extra).prop_map(|(sc, label, extra)| SchedAct::Method { sc, label, extra });
+    prop_oneof![2 => make, 3 => configure, 6 => method]
+}
+
+impl Pair {
+    /// The SchedControl cap's slot (bootinfo `schedcontrol`).
+    fn sched_control(&self) -> u64 {
+        (0..self.w.win)
+            .find(|&i| matches!(self.w.k.cap(i), crate::cap::Cap::SchedControl { .. }))
+            .unwrap_or(0)
+    }
+
+    pub(super) fn sched(&mut self, t: u64, a: &SchedAct) {
+        let inv = match *a {
+            SchedAct::Make {
+                ut,
+                reply,
+                size,
+                dest,
+                count,
+            } => {
+                let pool = self.w.cptr(super::Loc::Boot(ut % 5));
+                let ty = if reply { 6 } else { 5 };
+                Invocation {
+                    cptr: pool,
+                    label: cairn_spec::untyped::RETYPE,
+                    words: vec![ty, size, 0, 0, self.w.win + dest as u64, count],
+                    extra: vec![init::CNODE],
+                }
+            }
+            SchedAct::Configure {
+                ctl,
+                sc,
+                words,
+                len,
+            } => Invocation {
+                cptr: ctl.map_or_else(|| self.sched_control(), |c| self.target(c)),
+                label: sc::CONFIGURE_FLAGS,
+                words: words[..len].to_vec(),
+                extra: sc.map(|s| self.target(s)).into_iter().collect(),
+            },
+            SchedAct::Method { sc, label, extra } => Invocation {
+                cptr: self.target(sc),
+                label,
+                words: vec![],
+                extra: extra.map(|x| self.target(x)).into_iter().collect(),
+            },
+        };
+        let out = self.syscall(t, Syscall::Call, &inv, None, None, a);
+        tally(|x| {
+            if let Some(Outcome::Reply { label, .. }) = out {
+                x.sched[0] += 1;
+                x.sched[1] += u64::from(label == 0);
+            }
+        });
+        self.compare(a);
+    }
+}
