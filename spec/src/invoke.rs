@@ -138,6 +138,7 @@ impl State {
                     // (the MCS IPC, TCB, IRQ and VSpace ones not yet).
                     _ if crate::MCS => match cap {
                         Cap::CNode { .. } | Cap::Untyped { .. } | Cap::SchedControl => true,
+                        Cap::Thread { .. } => crate::tcb_mcs::specified(inv.label),
                         Cap::SchedContext { obj, .. } => {
                             inv.label != crate::sched_context::YIELD_TO
                                 || !self.yield_to_schedules(obj)
@@ -341,6 +342,13 @@ impl State {
                 }
                 restart(self);
                 self.do_reply_transfer(t, tcb, slot, grant);
+            }
+            Some(Cap::Thread { obj })
+                if crate::MCS && crate::tcb_mcs::specified(inv.label) && inv.label > 7 =>
+            {
+                self.tcb_mcs_check(t, obj, inv, extra)?;
+                restart(self);
+                self.tcb_mcs_perform(obj, inv, extra, slots);
             }
             Some(Cap::Thread { obj }) => {
                 self.tcb_invoke(t, obj, inv, extra, slots)?;

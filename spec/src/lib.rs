@@ -42,6 +42,7 @@ pub mod sched_context;
 pub mod state;
 pub mod tcb;
 pub mod tcb_control;
+pub mod tcb_mcs;
 pub mod thread;
 pub mod untyped;
 pub mod vspace;

@@ -289,6 +289,20 @@ impl State {
         None
     }
 
+    /// Thread `t` lets go of its scheduling context, if it has one.
+    pub(crate) fn unbind_sc_of_tcb(&mut self, t: ObjId) {
+        if let Some(sc) = self.sc_of_tcb(t).and_then(|sc| self.sc_mut(sc)) {
+            sc.tcb = None;
+        }
+    }
+
+    /// Binds the scheduling context `sc` to thread `t`.
+    pub(crate) fn bind_sc(&mut self, sc: ObjId, t: ObjId) {
+        if let Some(s) = self.sc_mut(sc) {
+            s.tcb = Some(t);
+        }
+    }
+
     /// Whether a YieldTo on `sc` would make the scheduler choose (its
     /// thread can run on it): not specified.
     pub fn yield_to_schedules(&self, sc: ObjId) -> bool {

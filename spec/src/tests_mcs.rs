@@ -6,7 +6,7 @@
 use crate::cap::Cap;
 use crate::error::SyscallError;
 use crate::sched_context::*;
-use crate::state::{Object, State, TCB_BUFFER};
+use crate::state::{Object, SlotId, State, TCB_BUFFER};
 use crate::tests::{boot, call, root, ROOT, TCB};
 use crate::untyped::RETYPE;
 
@@ -173,4 +173,69 @@ fn bind_unbind_and_deletion_keep_one_binding_each_way() {
     s.delete(root(3), true);
     assert_eq!((s.sc(b), s.sc_of_tcb(TCB)), (None, None));
     let _ = ROOT;
+}
+
+#[test]
+fn set_sched_params_checks_in_sel4s_order_and_binds_or_unbinds() {
+    use crate::state::{TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
+    use crate::tcb_mcs::{SET_SCHED_PARAMS, SET_TIMEOUT_ENDPOINT};
+    let mut s = world();
+    if let Some(t) = s.thread_mut(TCB) {
+        (t.mcp, t.priority) = (100, 100);
+    }
+    retype(&mut s, SC_TYPE, 8, 2, 1).expect("a SchedContext");
+    retype(&mut s, 1, 0, 3, 1).expect("a TCB");
+    retype(&mut s, 2, 0, 4, 1).expect("an endpoint");
+    s.insert_original(root(6), Cap::Thread { obj: TCB });
+    let sc = sc_at(&s, 2);
+    let Some(Cap::Thread { obj: t }) = s.cap(root(3)) else {
+        panic!("a TCB")
+    };
+    let ssp = |s: &mut State, words: &[u64], extra: &[u64]| call(s, 3, SET_SCHED_PARAMS, words, extra);
+    // Three extra caps (an empty slot counts), two words.
+    assert_eq!(ssp(&mut s, &[1, 1], &[6, 2]), Err(SyscallError::TruncatedMessage));
+    assert_eq!(ssp(&mut s, &[1], &[6, 2, 7]), Err(SyscallError::TruncatedMessage));
+    assert_eq!(
+        ssp(&mut s, &[1, 1], &[2, 2, 7]),
+        Err(SyscallError::InvalidCapability { index: 1 })
+    );
+    // MCP, then priority, against the authority's MCP.
+    let range = Err(SyscallError::RangeError { min: 0, max: 100 });
+    assert_eq!(ssp(&mut s, &[101, 1], &[6, 2, 7]), range);
+    assert_eq!(ssp(&mut s, &[1, 101], &[6, 2, 7]), range);
+    assert_eq!(
+        ssp(&mut s, &[1, 1], &[6, 4, 7]),
+        Err(SyscallError::InvalidCapability { index: 2 })
+    );
+    assert_eq!(
+        ssp(&mut s, &[1, 1], &[6, 2, 3]),
+        Err(SyscallError::InvalidCapability { index: 3 })
+    );
+    // Bound, with the endpoint as its fault handler, its source's child.
+    assert_eq!(ssp(&mut s, &[50, 60], &[6, 2, 4]), Ok(()));
+    assert_eq!(s.sc_of_tcb(t), Some(sc));
+    assert_eq!(s.thread(t).map(|x| (x.mcp, x.priority)), Some((50, 60)));
+    let fh = SlotId {
+        obj: t,
+        index: TCB_FAULT_HANDLER,
+    };
+    assert_eq!(s.entry(fh).and_then(|e| e.parent), Some(root(4)));
+    // Another thread cannot have it; the caller cannot lose its own.
+    let e = call(&mut s, 6, SET_SCHED_PARAMS, &[1, 1], &[6, 2, 7]);
+    assert_eq!(e, Err(SyscallError::IllegalOperation));
+    let e = call(&mut s, 6, SET_SCHED_PARAMS, &[1, 1], &[6, 7, 7]);
+    assert_eq!(e, Err(SyscallError::IllegalOperation));
+    // No SchedContext: unbound; the handler slot emptied.
+    assert_eq!(ssp(&mut s, &[1, 1], &[6, 7, 7]), Ok(()));
+    assert_eq!((s.sc_of_tcb(t), s.cap(fh)), (None, None));
+    // SetTimeoutEndpoint: one cap, a valid handler.
+    let ste = |s: &mut State, extra: &[u64]| call(s, 3, SET_TIMEOUT_ENDPOINT, &[], extra);
+    assert_eq!(ste(&mut s, &[]), Err(SyscallError::TruncatedMessage));
+    assert_eq!(ste(&mut s, &[2]), Err(SyscallError::InvalidCapability { index: 1 }));
+    assert_eq!(ste(&mut s, &[4]), Ok(()));
+    let th = SlotId {
+        obj: t,
+        index: TCB_TIMEOUT_HANDLER,
+    };
+    assert!(matches!(s.cap(th), Some(Cap::Endpoint { .. })));
 }

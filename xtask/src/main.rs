@@ -260,6 +260,11 @@ enum Cmd {
         /// Seed of the random sequences (default: a fresh one, printed).
         #[arg(long, value_name = "S")]
         seed: Option<u64>,
+        /// The kernel configuration: the default, or `mcs=on` (the MCS
+        /// kernel against the spec's MCS configuration; the only option
+        /// taken).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        config: Vec<String>,
     },
 }
 
@@ -300,9 +305,9 @@ enum Suite {
     Conformance,
 }
 
-/// `fuzz --config`: whether it selects MCS; any option but `mcs` set
-/// away from its default is refused (the fuzz driver is written against
-/// the defaults).
+/// `fuzz --config` and `spec --config`: whether it selects MCS; any
+/// option but `mcs` set away from its default is refused (the fuzz
+/// driver and the refinement test are written against the defaults).
 fn fuzz_config(items: &[String]) -> Result<bool, String> {
     let cfg = build::parse_config(items)?;
     let mcs = cfg.mcs;
@@ -404,7 +409,13 @@ fn main() -> ExitCode {
             })
             .map(|ok| if ok { 0 } else { 1 }),
         Cmd::Coverage { verbose } => coverage::run(verbose).map(|()| 0),
-        Cmd::Spec { steps, seed } => spec::run(steps, seed).map(|ok| if ok { 0 } else { 1 }),
+        Cmd::Spec {
+            steps,
+            seed,
+            config,
+        } => fuzz_config(&config)
+            .and_then(|mcs| spec::run(steps, seed, mcs))
+            .map(|ok| if ok { 0 } else { 1 }),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
