@@ -110,11 +110,17 @@ pub enum Cap {
         base: u64,
     },
     /// MCS: a scheduling context of `2^size_bits` bytes (`crate::sched_context`).
-    SchedContext { obj: ObjId, size_bits: u32 },
+    SchedContext {
+        obj: ObjId,
+        size_bits: u32,
+    },
     /// MCS: the authority to configure scheduling contexts.
     SchedControl,
     /// MCS: a reply object (`crate::sched_context`); Grant its only right.
-    ReplyObject { obj: ObjId, grant: bool },
+    ReplyObject {
+        obj: ObjId,
+        grant: bool,
+    },
     /// The remains of a CNode or TCB whose last cap was deleted while
     /// another object was being destroyed: it sits in the object's own
     /// first slot until a Revoke or Delete reaches it (see
@@ -131,15 +137,22 @@ pub enum Cap {
 /// does not fix it; `None` for caps that name no object of their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
-    CNode { radix: u32 },
+    CNode {
+        radix: u32,
+    },
     Tcb,
     Endpoint,
     Notification,
-    Frame { size_bits: u32, device: bool },
+    Frame {
+        size_bits: u32,
+        device: bool,
+    },
     PageTable,
     AsidPool,
     /// MCS objects.
-    SchedContext { size_bits: u32 },
+    SchedContext {
+        size_bits: u32,
+    },
     Reply,
 }
 

@@ -25,7 +25,9 @@
 //! [`fault`] (fault messages and replies), [`tcb`] (TCB methods),
 //! [`tcb_control`] (Configure, SetSpace, SetIPCBuffer), [`vspace`]
 //! (page tables, frames, ASIDs), [`irq`] (interrupts), [`domain`]
-//! (DomainSet), [`invoke`] (the system calls).
+//! (DomainSet), [`invoke`] (the system calls); MCS (the `mcs` feature,
+//! [`MCS`]): [`sched_context`] (SchedContexts, SchedControl, reply
+//! objects), [`tcb_mcs`] (the MCS TCB methods and handler slots).
 //! `docs/spec.md` says what is covered and what is not.
 
 pub mod cap;

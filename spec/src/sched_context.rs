@@ -306,9 +306,8 @@ impl State {
     /// Whether a YieldTo on `sc` would make the scheduler choose (its
     /// thread can run on it): not specified.
     pub fn yield_to_schedules(&self, sc: ObjId) -> bool {
-        self.sc(sc).is_some_and(|s| {
-            s.configured() && s.tcb.is_some_and(|t| self.state_of(t).runnable())
-        })
+        self.sc(sc)
+            .is_some_and(|s| s.configured() && s.tcb.is_some_and(|t| self.state_of(t).runnable()))
     }
 
     /// What deleting the last cap to the scheduling context `sc` does

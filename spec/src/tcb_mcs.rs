@@ -24,7 +24,10 @@ pub const SET_TIMEOUT_ENDPOINT: u64 = 9;
 pub fn specified(label: u64) -> bool {
     matches!(
         label,
-        crate::tcb::SET_PRIORITY | crate::tcb::SET_MC_PRIORITY | SET_SCHED_PARAMS | SET_TIMEOUT_ENDPOINT
+        crate::tcb::SET_PRIORITY
+            | crate::tcb::SET_MC_PRIORITY
+            | SET_SCHED_PARAMS
+            | SET_TIMEOUT_ENDPOINT
     )
 }
 
@@ -111,7 +114,12 @@ impl State {
         match inv.label {
             SET_TIMEOUT_ENDPOINT => {
                 let src = slots.first().copied();
-                self.install_handler(target, TCB_TIMEOUT_HANDLER, extra.first().copied().flatten(), src);
+                self.install_handler(
+                    target,
+                    TCB_TIMEOUT_HANDLER,
+                    extra.first().copied().flatten(),
+                    src,
+                );
             }
             SET_SCHED_PARAMS => {
                 let fh = extra.get(2).copied().flatten();
@@ -139,7 +147,13 @@ impl State {
     /// seL4's `installTCBCap`: the handler slot `index` of `target`
     /// emptied (the old cap deleted), then `cap` from `src` put there as
     /// it is, as `src`'s child (if `src` still holds a cap to its object).
-    fn install_handler(&mut self, target: ObjId, index: u64, cap: Option<Cap>, src: Option<SlotId>) {
+    fn install_handler(
+        &mut self,
+        target: ObjId,
+        index: u64,
+        cap: Option<Cap>,
+        src: Option<SlotId>,
+    ) {
         let slot = SlotId { obj: target, index };
         self.delete(slot, true);
         let (Some(cap), Some(src)) = (cap, src) else {

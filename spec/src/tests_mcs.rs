@@ -61,9 +61,8 @@ fn configure_flags_checks_in_sel4s_order() {
     let mut s = world();
     retype(&mut s, SC_TYPE, 8, 2, 1).expect("a SchedContext");
     let sc = sc_at(&s, 2);
-    let cfg = |s: &mut State, words: &[u64], extra: &[u64]| {
-        call(s, 15, CONFIGURE_FLAGS, words, extra)
-    };
+    let cfg =
+        |s: &mut State, words: &[u64], extra: &[u64]| call(s, 15, CONFIGURE_FLAGS, words, extra);
     let max = max_period_us();
     let range = SyscallError::RangeError {
         min: MIN_BUDGET_US,
@@ -110,7 +109,10 @@ fn configure_flags_checks_in_sel4s_order() {
     assert_eq!(s.sc(sc), Some(&want));
     // Round robin: two refills whatever was asked.
     assert_eq!(cfg(&mut s, &[1000, 1000, 8, 0, 0], &[2]), Ok(()));
-    assert_eq!(s.sc(sc).map(|x| (x.refill_max, x.sporadic)), Some((2, false)));
+    assert_eq!(
+        s.sc(sc).map(|x| (x.refill_max, x.sporadic)),
+        Some((2, false))
+    );
 }
 
 #[test]
@@ -143,7 +145,10 @@ fn bind_unbind_and_deletion_keep_one_binding_each_way() {
         sc_call(&mut s, 3, BIND, &[5]),
         Err(SyscallError::IllegalOperation)
     );
-    assert_eq!((s.sc_of_tcb(t), s.sc(a).and_then(|x| x.ntfn)), (Some(a), s.sc(a).and_then(|x| x.ntfn)));
+    assert_eq!(
+        (s.sc_of_tcb(t), s.sc(a).and_then(|x| x.ntfn)),
+        (Some(a), s.sc(a).and_then(|x| x.ntfn))
+    );
     // UnbindObject of what is not bound to it; YieldTo a thread.
     assert_eq!(
         sc_call(&mut s, 3, UNBIND_OBJECT, &[4]),
@@ -157,15 +162,24 @@ fn bind_unbind_and_deletion_keep_one_binding_each_way() {
     assert_eq!(s.sc_of_tcb(t), None);
     assert!(s.sc(a).is_some_and(|x| x.ntfn.is_some()));
     // The caller's own cannot be unbound, nor the caller unbound from it.
-    assert_eq!(sc_call(&mut s, 3, BIND, &[0]), Err(SyscallError::InvalidCapability { index: 1 }));
+    assert_eq!(
+        sc_call(&mut s, 3, BIND, &[0]),
+        Err(SyscallError::InvalidCapability { index: 1 })
+    );
     s.insert_original(root(6), Cap::Thread { obj: TCB });
     assert_eq!(sc_call(&mut s, 3, BIND, &[6]), Ok(()));
-    assert_eq!(sc_call(&mut s, 3, UNBIND, &[]), Err(SyscallError::IllegalOperation));
+    assert_eq!(
+        sc_call(&mut s, 3, UNBIND, &[]),
+        Err(SyscallError::IllegalOperation)
+    );
     assert_eq!(
         sc_call(&mut s, 3, UNBIND_OBJECT, &[6]),
         Err(SyscallError::IllegalOperation)
     );
-    assert_eq!(sc_call(&mut s, 3, YIELD_TO, &[]), Err(SyscallError::IllegalOperation));
+    assert_eq!(
+        sc_call(&mut s, 3, YIELD_TO, &[]),
+        Err(SyscallError::IllegalOperation)
+    );
     // Deleting the notification's last cap unbinds it; so does Unbind.
     s.delete(root(5), true);
     assert_eq!(s.sc(a).map(|x| (x.tcb, x.ntfn)), Some((None, None)));
@@ -191,10 +205,17 @@ fn set_sched_params_checks_in_sel4s_order_and_binds_or_unbinds() {
     let Some(Cap::Thread { obj: t }) = s.cap(root(3)) else {
         panic!("a TCB")
     };
-    let ssp = |s: &mut State, words: &[u64], extra: &[u64]| call(s, 3, SET_SCHED_PARAMS, words, extra);
+    let ssp =
+        |s: &mut State, words: &[u64], extra: &[u64]| call(s, 3, SET_SCHED_PARAMS, words, extra);
     // Three extra caps (an empty slot counts), two words.
-    assert_eq!(ssp(&mut s, &[1, 1], &[6, 2]), Err(SyscallError::TruncatedMessage));
-    assert_eq!(ssp(&mut s, &[1], &[6, 2, 7]), Err(SyscallError::TruncatedMessage));
+    assert_eq!(
+        ssp(&mut s, &[1, 1], &[6, 2]),
+        Err(SyscallError::TruncatedMessage)
+    );
+    assert_eq!(
+        ssp(&mut s, &[1], &[6, 2, 7]),
+        Err(SyscallError::TruncatedMessage)
+    );
     assert_eq!(
         ssp(&mut s, &[1, 1], &[2, 2, 7]),
         Err(SyscallError::InvalidCapability { index: 1 })
@@ -231,7 +252,10 @@ fn set_sched_params_checks_in_sel4s_order_and_binds_or_unbinds() {
     // SetTimeoutEndpoint: one cap, a valid handler.
     let ste = |s: &mut State, extra: &[u64]| call(s, 3, SET_TIMEOUT_ENDPOINT, &[], extra);
     assert_eq!(ste(&mut s, &[]), Err(SyscallError::TruncatedMessage));
-    assert_eq!(ste(&mut s, &[2]), Err(SyscallError::InvalidCapability { index: 1 }));
+    assert_eq!(
+        ste(&mut s, &[2]),
+        Err(SyscallError::InvalidCapability { index: 1 })
+    );
     assert_eq!(ste(&mut s, &[4]), Ok(()));
     let th = SlotId {
         obj: t,

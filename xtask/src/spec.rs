@@ -16,8 +16,13 @@ const TEST: &str = "cap::proptests::refine::kernel_refines_the_spec";
 /// (`mcs`) the MCS kernel; whether it passed.
 pub fn run(steps: u64, seed: Option<u64>, mcs: bool) -> Result<bool, String> {
     let mut cmd = host_cargo();
-    cmd.current_dir(crate::build::repo_root())
-        .args(["test", "--release", "-p", "cairn-kernel", "--lib"]);
+    cmd.current_dir(crate::build::repo_root()).args([
+        "test",
+        "--release",
+        "-p",
+        "cairn-kernel",
+        "--lib",
+    ]);
     if mcs {
         cmd.args(["--features", "mcs"]);
     }

@@ -140,12 +140,12 @@ pub fn run(opts: &Options) -> Result<bool, String> {
 /// The host `cargo test` runs for the configuration `cfg`. Classic: the
 /// root workspace, the ABI crate and the kernel with `mcs` (the ABI's
 /// MCS numbering against seL4's MCS golden table; the MCS kernel's
-/// objects and invocations) and the user libraries, classic and with the
+/// objects and invocations, with the spec's MCS configuration and the
+/// refinement test in it) and the user libraries, classic and with the
 /// user library's `mcs` (its MCS system calls, labels and stub forms
 /// against the fake kernel). MCS: the three `mcs` runs. In the MCS kernel
 /// build the tests written against classic IPC (reply caps in the caller
-/// slot, seL4_Reply, the fuzz findings) and the refinement test (the
-/// spec has no MCS) are left out by `cfg`.
+/// slot, seL4_Reply, the fuzz findings) are left out by `cfg`.
 fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
     let words = |w: &[&str]| -> Vec<String> { w.iter().map(|s| s.to_string()).collect() };
     let abi_mcs = (
@@ -159,14 +159,18 @@ fn host_test_runs(cfg: &KernelConfig) -> Vec<(&'static str, Vec<String>)> {
             "--no-fail-fast",
         ]),
     );
+    // The spec's own MCS tests run with the MCS kernel's (the
+    // refinement test among them).
     let kernel_mcs = (
         "host-kernel-mcs",
         words(&[
             "test",
             "-p",
             "cairn-kernel",
+            "-p",
+            "cairn-spec",
             "--features",
-            "mcs",
+            "cairn-kernel/mcs,cairn-spec/mcs",
             "--no-fail-fast",
         ]),
     );

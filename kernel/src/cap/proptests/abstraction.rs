@@ -627,7 +627,10 @@ pub fn diff(kernel: &State, spec: &State) -> String {
 /// count from the header; the refills themselves and the consumed time
 /// are time, which the spec leaves out.
 #[cfg(feature = "mcs")]
-fn abs_sched_context(pa: crate::types::PAddr, size_bits: u32) -> cairn_spec::sched_context::SchedContext {
+fn abs_sched_context(
+    pa: crate::types::PAddr,
+    size_bits: u32,
+) -> cairn_spec::sched_context::SchedContext {
     use crate::object::sched_context::{notification_at, SchedContextRef};
     let sc = SchedContextRef::new(pa, size_bits as u8);
     let st = sc.refill_state();

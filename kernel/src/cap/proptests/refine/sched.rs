@@ -90,7 +90,11 @@ pub(super) fn sched_act() -> impl Strategy<Value = SchedAct> {
     let configure = (
         prop_oneof![8 => Just(None), 1 => any::<u8>().prop_map(|i| Some(Target::Win(i)))],
         prop_oneof![8 => sc_target().prop_map(Some), 1 => Just(None)],
-        (time(), time(), prop_oneof![4 => 0u64..4, 1 => 0u64..64, 1 => any::<u64>()]),
+        (
+            time(),
+            time(),
+            prop_oneof![4 => 0u64..4, 1 => 0u64..64, 1 => any::<u64>()],
+        ),
         (prop_oneof![3 => 0u64..4, 1 => any::<u64>()], 0u64..4),
         prop_oneof![8 => Just(5usize), 1 => 0usize..5],
     )
@@ -118,8 +122,11 @@ pub(super) fn sched_act() -> impl Strategy<Value = SchedAct> {
         1 => any::<u8>().prop_map(|i| Some(Target::Win(i))),
         1 => Just(None),
     ];
-    let method =
-        (sc_target(), label, extra).prop_map(|(sc, label, extra)| SchedAct::Method { sc, label, extra });
+    let method = (sc_target(), label, extra).prop_map(|(sc, label, extra)| SchedAct::Method {
+        sc,
+        label,
+        extra,
+    });
     let prio = || prop_oneof![6 => 0u64..=255, 1 => 256u64..1000, 1 => any::<u64>()];
     let tcb_label = prop_oneof![
         5 => Just(cairn_spec::tcb_mcs::SET_SCHED_PARAMS),
