@@ -139,6 +139,14 @@ impl State {
                     _ if crate::MCS => match cap {
                         Cap::CNode { .. } | Cap::Untyped { .. } | Cap::SchedControl => true,
                         Cap::Thread { .. } => crate::tcb_mcs::specified(inv.label),
+                        // A reply no one waits for (the MCS IPC that
+                        // links callers is not specified yet).
+                        Cap::ReplyObject { obj, .. } => {
+                            matches!(
+                                self.objects.get(&obj),
+                                Some(crate::state::Object::Reply { caller: None })
+                            )
+                        }
                         Cap::SchedContext { obj, .. } => {
                             inv.label != crate::sched_context::YIELD_TO
                                 || !self.yield_to_schedules(obj)
@@ -367,6 +375,9 @@ impl State {
             Some(Cap::Domain) => {
                 checked(self, &|s| s.domain_invoke(inv, extra))?;
             }
+            // MCS: a reply through a reply object no caller waits on does
+            // nothing (a Call gets the empty answer).
+            Some(Cap::ReplyObject { .. }) => restart(self),
             Some(Cap::SchedControl) => {
                 checked(self, &|s| {
                     s.sched_control_invoke(inv.label, &inv.words, extra)

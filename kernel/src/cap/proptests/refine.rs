@@ -562,7 +562,11 @@ impl Pair {
         match x {
             Target::Ep(i) => pick(window(&|c| matches!(c, C::Endpoint { .. })), i),
             Target::Ntfn(i) => pick(window(&|c| matches!(c, C::Notification { .. })), i),
-            Target::Reply(i) => pick(window(&|c| matches!(c, C::Reply { .. })), i),
+            // (MCS: reply objects' caps.)
+            Target::Reply(i) => pick(
+                window(&|c| matches!(c, C::Reply { .. } | C::ReplyObject { .. })),
+                i,
+            ),
             Target::Irq(i) => pick(window(&|c| matches!(c, C::IrqHandler { .. })), i),
             Target::Sc(i) => pick(window(&|c| matches!(c, C::SchedContext { .. })), i),
             Target::Tcb(i) => {

@@ -116,17 +116,17 @@ pub(super) fn sched_act() -> impl Strategy<Value = SchedAct> {
         2 => Just(sc::YIELD_TO),
         1 => 0u64..50,
     ];
+    // A reply through a reply object's cap (no caller waits: nothing
+    // happens), or a SchedContext method on one.
+    let on = prop_oneof![9 => sc_target(), 2 => any::<u8>().prop_map(Target::Reply)];
     let extra = prop_oneof![
         4 => any::<u8>().prop_map(|i| Some(Target::Tcb(i))),
         3 => any::<u8>().prop_map(|i| Some(Target::Ntfn(i))),
         1 => any::<u8>().prop_map(|i| Some(Target::Win(i))),
         1 => Just(None),
     ];
-    let method = (sc_target(), label, extra).prop_map(|(sc, label, extra)| SchedAct::Method {
-        sc,
-        label,
-        extra,
-    });
+    let method =
+        (on, label, extra).prop_map(|(sc, label, extra)| SchedAct::Method { sc, label, extra });
     let prio = || prop_oneof![6 => 0u64..=255, 1 => 256u64..1000, 1 => any::<u64>()];
     let tcb_label = prop_oneof![
         5 => Just(cairn_spec::tcb_mcs::SET_SCHED_PARAMS),
