@@ -72,9 +72,6 @@ mod tests_ipc;
 mod tests_irq;
 #[cfg(all(test, feature = "mcs"))]
 mod tests_mcs;
-// The classic tests' helpers, which the MCS tests build on.
-#[cfg(all(test, feature = "mcs"))]
-mod tests;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb;
 #[cfg(all(test, not(feature = "mcs")))]

@@ -7,17 +7,95 @@ use crate::cap::Cap;
 use crate::error::SyscallError;
 use crate::sched_context::*;
 use crate::state::{Object, SlotId, State, TCB_BUFFER};
-use crate::tests::{boot, call, root, ROOT, TCB};
 use crate::untyped::RETYPE;
+use std::collections::BTreeMap;
 
-/// `boot()` in the MCS layout (the buffer in TCB slot 2), with a
-/// SchedControl cap in root slot 15.
+// The classic tests' world (`tests.rs`, whose tests are classic only).
+const TCB: u64 = 0x1000;
+const ROOT: u64 = 0x2000; // radix 4, guard 0 of 60 bits
+const UT: u64 = 0x10_0000; // 64 KiB untyped in root slot 1
+const BUFFER: u64 = 0x30_0000;
+
+fn root(index: u64) -> SlotId {
+    SlotId { obj: ROOT, index }
+}
+
+fn call(
+    s: &mut State,
+    cptr: u64,
+    label: u64,
+    words: &[u64],
+    extra: &[u64],
+) -> Result<(), SyscallError> {
+    let inv = crate::invoke::Invocation {
+        cptr,
+        label,
+        words: words.to_vec(),
+        extra: extra.to_vec(),
+    };
+    s.invoke(TCB, &inv).expect("specified").expect("an answer")
+}
+
+/// A running thread whose CSpace is a 16-slot CNode holding itself
+/// (slot 0), a 64 KiB untyped (slot 1) and a SchedControl cap (slot 15),
+/// with an IPC buffer (TCB slot 2, the MCS layout).
 fn world() -> State {
-    let mut s = boot();
-    if let Some(Object::Tcb { slots, .. }) = s.objects.get_mut(&TCB) {
-        let frame = slots.remove(&4).expect("the buffer");
-        slots.insert(TCB_BUFFER, frame);
-    }
+    let root_cap = Cap::CNode {
+        obj: ROOT,
+        radix: 4,
+        guard_size: 60,
+        guard: 0,
+    };
+    let frame = Cap::Frame {
+        obj: BUFFER,
+        size_bits: 12,
+        rights: crate::cap::VmRights::ReadWrite,
+        device: false,
+        mapped: None,
+    };
+    let thread = crate::thread::Thread {
+        state: crate::thread::ThreadState::Running,
+        ..Default::default()
+    };
+    let mut objects = BTreeMap::new();
+    objects.insert(BUFFER, Object::new(frame.object().expect("a frame").1));
+    objects.insert(
+        TCB,
+        Object::Tcb {
+            slots: BTreeMap::new(),
+            thread: Box::new(thread),
+        },
+    );
+    objects.insert(
+        ROOT,
+        Object::CNode {
+            radix: 4,
+            slots: BTreeMap::new(),
+        },
+    );
+    let mut s = State {
+        objects,
+        tcb_bits: 11,
+        asid_table: BTreeMap::new(),
+        irqs: Default::default(),
+        num_domains: 1,
+    };
+    s.insert_original(SlotId { obj: TCB, index: 0 }, root_cap);
+    s.insert_original(
+        SlotId {
+            obj: TCB,
+            index: TCB_BUFFER,
+        },
+        frame,
+    );
+    s.insert_original(root(0), root_cap);
+    let ut = Cap::Untyped {
+        obj: UT,
+        size_bits: 16,
+        device: false,
+        watermark: 0,
+    };
+    s.insert_original(root(1), ut);
     s.insert_original(root(15), Cap::SchedControl);
     s
 }
