@@ -119,16 +119,12 @@ impl State {
 
     /// Whether this specification covers `t` making `sys` with `inv`,
     /// decided before anything changes: `t` runs (a thread in Restart
-    /// runs again from its pc: seL4's `activateThread`), has an IPC
-    /// buffer if the message needs one, and invokes a cap whose methods
-    /// are specified.
+    /// runs again from its pc: seL4's `activateThread`) and invokes a cap
+    /// whose methods are specified. (A message longer than the registers
+    /// from a thread without an IPC buffer is cut to them, as seL4 does.)
     fn covers(&mut self, t: ObjId, sys: Syscall, inv: &Invocation) -> Result<(), Unspecified> {
         let th = self.thread(t).ok_or(Unspecified::Skip)?;
         if !th.state.runnable() {
-            return Err(Unspecified::Skip);
-        }
-        let long = inv.words.len() > MSG_REGISTERS || !inv.extra.is_empty();
-        if long && !self.has_buffer(t, true) {
             return Err(Unspecified::Skip);
         }
         if matches!(sys, Syscall::Call | Syscall::Send | Syscall::NBSend) {
@@ -161,10 +157,10 @@ impl State {
                     | Cap::Frame { .. }
                     | Cap::PageTable { .. }
                     | Cap::AsidControl
-                    | Cap::AsidPool { .. } => true,
+                    | Cap::AsidPool { .. }
+                    | Cap::Domain => true,
                     Cap::Thread { .. } => crate::tcb::specified(inv.label),
                     Cap::IrqControl | Cap::IrqHandler { .. } => self.irqs.node.is_some(),
-                    Cap::Domain => crate::domain::specified(inv.label),
                     _ => false,
                 };
                 if !specified {
@@ -207,6 +203,7 @@ impl State {
             if let Some(r) = receive {
                 x.receive = r;
             }
+            self.store_buffer(t);
         }
     }
 
@@ -256,23 +253,22 @@ impl State {
             }
         };
         let r = self.perform(t, slot, cap, inv, (&extra, &slots), call, blocking);
-        let write = self.has_buffer(t, true);
         // A thread that destroyed its own TCB is gone.
-        let Some(th) = self.thread_mut(t) else {
+        let Some(state) = self.thread(t).map(|th| th.state) else {
             return Ok(None);
         };
         match &r {
             Err(e) if call => {
                 let (code, words) = e.code_and_words();
-                th.reply_from_kernel(code, &words, write);
+                self.reply_from_kernel(t, code, &words);
             }
             Err(_) => {}
             // An operation that blocked or stopped the caller has no answer.
-            Ok(()) if th.state == ThreadState::Restart => {
+            Ok(()) if state == ThreadState::Restart => {
                 if call {
-                    th.reply_from_kernel(0, &[], write);
+                    self.reply_from_kernel(t, 0, &[]);
                 }
-                th.state = ThreadState::Running;
+                self.set_state(t, ThreadState::Running);
             }
             Ok(()) => return Ok(None),
         }

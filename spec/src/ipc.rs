@@ -260,6 +260,9 @@ impl State {
             r.info = info;
             r.badge = badge;
         }
+        if recv_buffer {
+            self.store_buffer(receiver);
+        }
     }
 
     /// The caps of a transfer: (caps transferred, the unwrapped mask).

@@ -25,9 +25,10 @@
 //! [`fault`] (fault messages and replies), [`tcb`] (TCB methods),
 //! [`tcb_control`] (Configure, SetSpace, SetIPCBuffer), [`vspace`]
 //! (page tables, frames, ASIDs), [`irq`] (interrupts), [`domain`]
-//! (DomainSet), [`invoke`] (the system calls); MCS (the `mcs` feature,
-//! [`MCS`]): [`sched_context`] (SchedContexts, SchedControl, reply
-//! objects), [`tcb_mcs`] (the MCS TCB methods and handler slots).
+//! (DomainSet and the domain schedule), [`memory`] (frame contents),
+//! [`invoke`] (the system calls); MCS (the `mcs` feature, [`MCS`]):
+//! [`sched_context`] (SchedContexts, SchedControl, reply objects),
+//! [`tcb_mcs`] (the MCS TCB methods and handler slots).
 //! `docs/spec.md` says what is covered and what is not.
 
 pub mod cap;
@@ -40,6 +41,7 @@ pub mod invoke;
 pub mod ipc;
 pub mod irq;
 pub mod lookup;
+pub mod memory;
 pub mod sched_context;
 pub mod state;
 pub mod tcb;

@@ -143,6 +143,10 @@ pub struct State {
     pub irqs: crate::irq::Irqs,
     /// The number of scheduling domains (`CONFIG_NUM_DOMAINS`).
     pub num_domains: u64,
+    /// The domain schedule (`domain`).
+    pub domain_schedule: crate::domain::Schedule,
+    /// The contents of frames (`memory`).
+    pub memory: crate::memory::Memory,
 }
 
 impl State {
@@ -336,6 +340,8 @@ impl State {
     /// in this form.
     pub fn observable(&self) -> State {
         let mut s = self.clone();
+        // Frame contents are observed through the threads' buffers.
+        s.memory = Default::default();
         let unbuffered: Vec<ObjId> = s
             .objects
             .keys()

@@ -201,13 +201,10 @@ impl State {
                 t.flags = (t.flags & !word(0)) | (word(1) & FLAG_MASK);
                 let flags = t.flags;
                 // Answered here, as ReadRegisters is: the new flags.
-                let buffer = self.has_buffer(caller, true);
-                if let Some(c) = self.thread_mut(caller) {
-                    if call {
-                        c.reply_from_kernel(0, &[flags], buffer);
-                    }
-                    c.state = ThreadState::Running;
+                if call {
+                    self.reply_from_kernel(caller, 0, &[flags]);
                 }
+                self.set_state(caller, ThreadState::Running);
             }
             SUSPEND => self.suspend(target),
             RESUME => self.restart(target),
@@ -243,16 +240,13 @@ impl State {
         if suspend {
             self.suspend(source);
         }
-        let buffer = self.has_buffer(caller, true);
         let words: Vec<u64> = match self.thread(source) {
             Some(s) => (0..n as usize).map(|i| s.reg(i)).collect(),
             None => vec![],
         };
-        if let Some(c) = self.thread_mut(caller) {
-            if call {
-                c.reply_from_kernel(0, &words, buffer);
-            }
-            c.state = ThreadState::Running;
+        if call {
+            self.reply_from_kernel(caller, 0, &words);
         }
+        self.set_state(caller, ThreadState::Running);
     }
 }

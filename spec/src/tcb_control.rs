@@ -188,6 +188,8 @@ impl State {
             if let Some(new) = frame {
                 install(self, TCB_BUFFER, new);
             }
+            // The buffer's words are those of the memory it is now in.
+            self.load_buffer(target);
         }
     }
 }

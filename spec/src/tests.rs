@@ -79,6 +79,8 @@ pub(crate) fn boot() -> State {
         asid_table: BTreeMap::new(),
         irqs: Default::default(),
         num_domains: 1,
+        domain_schedule: Default::default(),
+        memory: Default::default(),
     }
 }
 

@@ -15,17 +15,18 @@ pub(crate) const EP: u64 = UT; // retyped first: root slot 2; a copy badged 7 in
 const NTFN: u64 = UT + 0x20; // root slot 4
 
 /// `boot()` with threads T2 and T3 (running, the same CSpace, each an IPC
-/// buffer), an endpoint in root slot 2, a copy badged 7 in slot 3 and a
+/// buffer: the root thread's frame, at 0x400 and 0x800), an endpoint in root slot 2, a copy badged 7 in slot 3 and a
 /// notification in slot 4.
 pub(crate) fn world() -> State {
     let mut s = boot();
-    for t in [T2, T3] {
+    for (t, ipc_buffer) in [(T2, 0x400), (T3, 0x800)] {
         let mut slots = BTreeMap::new();
         slots.insert(0, entry(crate::tests::root_cap()));
         let frame = s.cap(SlotId { obj: TCB, index: 4 }).expect("a buffer");
         slots.insert(4, entry(frame));
         let thread = Thread {
             state: ThreadState::Running,
+            ipc_buffer,
             ..Default::default()
         };
         s.objects.insert(
@@ -168,4 +169,22 @@ fn signals_accumulate_and_reach_a_bound_thread_in_recv() {
     sys(&mut s, T2, Syscall::Recv, 4, 0, &[]);
     assert_eq!(thread(&s, T2).state, ThreadState::Inactive);
     assert!(s.objects.contains_key(&ROOT));
+}
+
+#[test]
+fn a_message_into_a_shared_buffer_is_seen_by_every_thread_there() {
+    use crate::invoke::Syscall;
+    let mut s = world();
+    // T3's buffer moved onto T2's (the same frame and offset).
+    if let Some(t) = s.thread_mut(T3) {
+        t.ipc_buffer = 0x400;
+    }
+    s.load_buffer(T3);
+    sys(&mut s, T2, Syscall::Recv, 2, 0, &[]);
+    sys(&mut s, TCB, Syscall::Send, 2, 5, &[1, 2, 3, 4, 55, 66]);
+    assert_eq!((thread(&s, T2).mr(4), thread(&s, T2).mr(5)), (55, 66));
+    assert_eq!((thread(&s, T3).mr(4), thread(&s, T3).mr(5)), (55, 66));
+    let at = s.buffer_at(T3).expect("a buffer");
+    assert_eq!(Some(at), s.buffer_at(T2));
+    assert_eq!(s.memory.block(at)[5..7], [55, 66]);
 }

@@ -142,3 +142,39 @@ fn domain_set_checks_domain_then_thread() {
     );
     assert!(s.objects.contains_key(&ROOT));
 }
+
+#[test]
+fn domain_schedule_configure_and_set_start_check_in_sel4s_order() {
+    use crate::domain::{MAX_DURATION, SCHEDULE_CONFIGURE, SCHEDULE_SET_START};
+    let mut s = with_irqs();
+    s.num_domains = 4;
+    s.domain_schedule = crate::domain::Schedule::at_boot(4);
+    let conf = |s: &mut State, words: &[u64]| call(s, 9, SCHEDULE_CONFIGURE, words, &[]);
+    let start = |s: &mut State, words: &[u64]| call(s, 9, SCHEDULE_SET_START, words, &[]);
+    let range = |max| Err(SyscallError::RangeError { min: 0, max });
+    let invalid = |index| Err(SyscallError::InvalidArgument { index });
+    let before = s.domain_schedule.clone();
+    assert_eq!(conf(&mut s, &[1, 1]), Err(SyscallError::TruncatedMessage));
+    // The index first (the last entry stays an end marker), then the
+    // domain, the duration's 56 bits, an end marker's domain 0, the start
+    // entry's duration.
+    assert_eq!(conf(&mut s, &[99, 9, MAX_DURATION + 1]), range(98));
+    assert_eq!(conf(&mut s, &[98, 4, MAX_DURATION + 1]), range(3));
+    assert_eq!(conf(&mut s, &[98, 3, MAX_DURATION + 1]), invalid(2));
+    assert_eq!(conf(&mut s, &[98, 3, 0]), invalid(1));
+    assert_eq!(conf(&mut s, &[0, 0, 0]), invalid(2));
+    assert_eq!(start(&mut s, &[]), Err(SyscallError::TruncatedMessage));
+    assert_eq!(start(&mut s, &[100]), range(99));
+    assert_eq!(start(&mut s, &[5]), invalid(0));
+    assert_eq!(s.domain_schedule, before, "nothing changed");
+    assert_eq!(conf(&mut s, &[5, 3, 7]), Ok(()));
+    assert_eq!(conf(&mut s, &[98, 3, MAX_DURATION]), Ok(()));
+    assert_eq!(start(&mut s, &[5]), Ok(()));
+    assert_eq!(s.domain_schedule.start, 5);
+    assert_eq!(s.domain_schedule.entries[5], (3, 7));
+    // Entry 0 may end now (it is not the start), entry 5 may not.
+    assert_eq!(conf(&mut s, &[0, 0, 0]), Ok(()));
+    assert_eq!(conf(&mut s, &[5, 0, 0]), invalid(2));
+    assert_eq!(s.domain_schedule.entries[0], (0, 0));
+    assert_eq!(start(&mut s, &[0]), invalid(0));
+}

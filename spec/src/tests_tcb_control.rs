@@ -67,7 +67,8 @@ fn set_ipc_buffer_checks_frame_and_alignment_then_moves_the_buffer() {
     assert_eq!(e(&mut s, &[0], &[2]), Ok(()));
     assert_eq!(t(&s), (None, 0));
     assert!(!s.has_buffer(T2, false));
-    // The frame: an unmapped copy, a child of slot 6; the words are there.
+    // The frame: an unmapped copy, a child of slot 6; the words are
+    // those of the memory there (T2's own, at the same offset).
     assert_eq!(e(&mut s, &[0x7000_1400], &[6]), Ok(()));
     let copy = Cap::Frame {
         obj: BUFFER,
@@ -82,12 +83,25 @@ fn set_ipc_buffer_checks_frame_and_alignment_then_moves_the_buffer() {
         Some(root(6))
     );
     assert_eq!(thread(&s, T2).mr(4), 42);
+    // Moved onto the root thread's buffer (offset 0), T2 sees its words;
+    // what it writes there the root thread sees; moved back, T2 finds
+    // its old words.
+    assert_eq!(e(&mut s, &[0x7000_0000], &[6]), Ok(()));
+    let root_words = thread(&s, crate::tests::TCB).buffer.clone();
+    assert_eq!(thread(&s, T2).buffer, root_words);
+    assert_ne!(thread(&s, T2).mr(4), 42);
+    thread_words(&mut s, 43);
+    assert_eq!(thread(&s, crate::tests::TCB).mr(4), 43);
+    assert_eq!(e(&mut s, &[0x1400], &[6]), Ok(()));
+    assert_eq!(thread(&s, T2).mr(4), 42);
+    assert_eq!(thread(&s, crate::tests::TCB).mr(4), 43);
 }
 
 fn thread_words(s: &mut State, w: u64) {
     if let Some(t) = s.thread_mut(T2) {
         t.set_mr(4, w);
     }
+    s.store_buffer(T2);
 }
 
 #[test]

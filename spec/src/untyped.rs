@@ -209,6 +209,10 @@ impl State {
             if let Some((o, kind)) = cap.object() {
                 self.objects.insert(o, Object::new(kind));
             }
+            // A new frame of memory (not of a device) is zeroed.
+            if let Cap::Frame { device: false, .. } = cap {
+                self.memory.zero(obj, 1 << bits);
+            }
             self.insert_new(slot, dest(i), cap);
         }
         if let Some(e) = self.entry_mut(slot) {

@@ -322,13 +322,10 @@ impl State {
                     Ok(())
                 }
                 PAGE_GET_ADDRESS => {
-                    let buffer = self.has_buffer(t, true);
-                    if let Some(th) = self.thread_mut(t) {
-                        if call {
-                            th.reply_from_kernel(0, &[obj], buffer);
-                        }
-                        th.state = ThreadState::Running;
+                    if call {
+                        self.reply_from_kernel(t, 0, &[obj]);
                     }
+                    self.set_state(t, ThreadState::Running);
                     Ok(())
                 }
                 _ => Err(SyscallError::IllegalOperation),

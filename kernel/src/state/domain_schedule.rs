@@ -71,6 +71,14 @@ impl DomainSchedule {
         self.entry(i) == 0
     }
 
+    /// Entry `i` as (domain, duration) (the refinement test reads the
+    /// table).
+    #[cfg(test)]
+    pub fn entry_at(&self, i: u64) -> (u64, u64) {
+        let e = self.entry(i);
+        (e >> DOMAIN_SHIFT, e & MAX_DURATION)
+    }
+
     /// The start index.
     pub fn start(&self) -> u64 {
         self.start.get()

@@ -245,7 +245,54 @@ pub fn abstract_state(w: &World) -> State {
         asid_table,
         irqs,
         num_domains: crate::config::NUM_DOMAINS as u64,
+        domain_schedule: abs_domain_schedule(),
+        // Observed through the threads' buffers (`abs_thread`); read
+        // whole only to start the spec (`abs_memory`).
+        memory: Default::default(),
     }
+}
+
+/// The domain schedule: its entries and start index (the current entry
+/// and its time left are the scheduler's).
+fn abs_domain_schedule() -> cairn_spec::domain::Schedule {
+    use crate::state::domain_schedule::NUM_DOMAIN_SCHEDULES;
+    let d = crate::state::kernel().domains();
+    cairn_spec::domain::Schedule {
+        entries: (0..NUM_DOMAIN_SCHEDULES as u64)
+            .map(|i| d.entry_at(i))
+            .collect(),
+        start: d.start(),
+    }
+}
+
+/// The contents of every frame of memory (not of a device) of `s`, the
+/// kernel's abstract state: the blocks not all 0. The spec starts with
+/// them (image frames hold code, the boot info frame the boot info) and
+/// keeps them as threads write their buffers.
+pub fn abs_memory(s: &State) -> cairn_spec::memory::Memory {
+    use cairn_spec::memory::{BLOCK_BITS, BLOCK_WORDS};
+    let mut m = cairn_spec::memory::Memory::default();
+    for (&obj, o) in &s.objects {
+        let Object::Other(Kind::Frame {
+            size_bits,
+            device: false,
+        }) = o
+        else {
+            continue;
+        };
+        for at in (obj..obj + (1u64 << size_bits)).step_by(1 << BLOCK_BITS) {
+            let mut bytes = [0u8; BLOCK_WORDS * 8];
+            crate::object::access::copy_out(crate::types::PAddr(at), &mut bytes);
+            let mut block = [0u64; BLOCK_WORDS];
+            for (w, c) in block.iter_mut().zip(bytes.chunks_exact(8)) {
+                *w = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            }
+            if block != [0; BLOCK_WORDS] {
+                m.0.insert(at, Box::new(block));
+            }
+        }
+    }
+    m
 }
 
 /// The interrupt state: the IRQ node, and each line in the Signal state
@@ -552,6 +599,7 @@ pub fn observably_equal(a: &State, b: &State) -> bool {
         })
         && a.irqs == b.irqs
         && a.num_domains == b.num_domains
+        && a.domain_schedule == b.domain_schedule
 }
 
 /// Whether threads `x` and `y` (thread `t` of state `s`) differ only in
@@ -575,6 +623,12 @@ pub fn diff(kernel: &State, spec: &State) -> String {
         out += &format!(
             "  ASID table:\n    kernel {:?}\n    spec   {:?}\n",
             kernel.asid_table, spec.asid_table
+        );
+    }
+    if kernel.domain_schedule != spec.domain_schedule {
+        out += &format!(
+            "  domain schedule:\n    kernel {:?}\n    spec   {:?}\n",
+            kernel.domain_schedule, spec.domain_schedule
         );
     }
     if kernel.irqs != spec.irqs {

@@ -192,6 +192,9 @@ enum Target {
     Sc(u8),
     /// Window slot `i`, whatever it holds.
     Win(u8),
+    /// The `i`-th frame cap not of a device: the window's, the root
+    /// thread's buffer frame, an image frame.
+    Frame(u8),
     /// A boot capability.
     Boot(u8),
     /// Any cptr (mostly a cap fault).
@@ -436,11 +439,9 @@ struct Pair {
     /// state: the rest of the sequence is not compared.
     abandoned: bool,
     /// Each thread's *home*: the virtual address of the IPC buffer it
-    /// started with, a quarter of the root thread's buffer frame (the
-    /// spec's buffer words are there).
+    /// started with, a quarter of the root thread's buffer frame (where
+    /// the thread control steps put buffers mostly).
     homes: Vec<(u64, u64)>,
-    /// That frame's physical address.
-    buffer_frame: u64,
 }
 
 /// The priorities of the threads the random runs add to the root thread
@@ -455,9 +456,9 @@ impl Pair {
     fn new() -> Pair {
         let mut w = World::new();
         w.snapshots = false;
-        let spec = abstract_state(&w);
+        let spec = Self::spec_of(&w);
         let root_tcb = w.k.tcb.paddr().0;
-        let (homes, buffer_frame) = Self::homes(&w, &[]);
+        let homes = Self::homes(&w, &[]);
         Pair {
             w,
             spec,
@@ -465,7 +466,6 @@ impl Pair {
             thread_caps: Vec::new(),
             abandoned: false,
             homes,
-            buffer_frame,
         }
     }
 
@@ -501,9 +501,9 @@ impl Pair {
         // A fault handler cptr 0 names the empty slot 0: no handler.
         w.protect(0);
         w.check();
-        let spec = abstract_state(&w);
+        let spec = Self::spec_of(&w);
         let root_tcb = w.k.tcb.paddr().0;
-        let (homes, buffer_frame) = Self::homes(&w, &slots);
+        let homes = Self::homes(&w, &slots);
         Pair {
             w,
             spec,
@@ -511,26 +511,28 @@ impl Pair {
             thread_caps: slots,
             abandoned: false,
             homes,
-            buffer_frame,
         }
     }
 
+    /// The spec's state to start from: the kernel's, with the contents of
+    /// its frames.
+    fn spec_of(w: &World) -> cairn_spec::State {
+        let mut spec = abstract_state(w);
+        spec.memory = super::abstraction::abs_memory(&spec);
+        spec
+    }
+
     /// The root thread's and the threads' (caps in root slots `threads`)
-    /// buffer addresses, and the root thread's buffer frame.
-    fn homes(w: &World, threads: &[u64]) -> (Vec<(u64, u64)>, u64) {
+    /// buffer addresses.
+    fn homes(w: &World, threads: &[u64]) -> Vec<(u64, u64)> {
         let tcbs = threads.iter().filter_map(|&s| match w.k.cap(s) {
             crate::cap::Cap::Thread { tcb } => Some(TcbRef::new(tcb)),
             _ => None,
         });
-        let homes = core::iter::once(w.k.tcb)
+        core::iter::once(w.k.tcb)
             .chain(tcbs)
             .map(|t| (t.paddr().0, t.get().ipc_buffer()))
-            .collect();
-        let frame = match w.k.cap(init::IPC_BUFFER) {
-            crate::cap::Cap::Frame { base, .. } => base.0,
-            _ => 0,
-        };
-        (homes, frame)
+            .collect()
     }
 
     /// Whether `t`'s CSpace root is the root thread's (the generator's
@@ -576,6 +578,19 @@ impl Pair {
                 pick(v, i)
             }
             Target::Win(i) => win + i as u64 % WIN,
+            Target::Frame(i) => {
+                let mut v = window(&|c| {
+                    matches!(
+                        c,
+                        C::Frame {
+                            is_device: false,
+                            ..
+                        }
+                    )
+                });
+                v.extend([init::IPC_BUFFER, 18]);
+                pick(v, i)
+            }
             Target::Boot(b) => self.w.cptr(Loc::Boot(b)),
             Target::Raw(c) => c,
         }

@@ -3,12 +3,13 @@
 //! the simulated machine) and DomainSet_Set: random valid and invalid
 //! arguments, weighted to the interesting cases.
 //!
-//! The spec keeps a thread's buffer words as its own (docs/spec.md), so a
-//! buffer moved elsewhere than the thread's *home* (where its words are:
-//! the root thread's buffer, each setup thread's quarter of that frame)
-//! is not compared: such a step is skipped. Roots other than the root
-//! thread's own are not given to the root thread (the generator addresses
-//! everything through its CSpace).
+//! A buffer moves anywhere: its thread's *home* (the root thread's buffer,
+//! each setup thread's quarter of that frame), another quarter of that
+//! frame (another thread's buffer: shared memory), any quarter of a window
+//! frame or an image frame; the spec keeps frame contents
+//! (`cairn_spec::memory`). Roots other than the root thread's own are not
+//! given to the root thread (the generator addresses everything through
+//! its CSpace).
 
 use super::{tally, Pair, Target};
 use crate::arch::host::SimMachine;
@@ -31,6 +32,8 @@ pub(super) enum BufAddr {
     Home,
     /// The home's page offset at another page.
     HomeHigh(u32),
+    /// Quarter `q` of page `p` (any 1 KiB aligned buffer).
+    Quarter(u8, u32),
     Zero,
     /// Off the 1 KiB alignment by 1..1024 bytes.
     Misaligned(u16),
@@ -75,8 +78,7 @@ pub(super) fn control() -> impl Strategy<Value = Control> {
     let addr = prop_oneof![
         6 => Just(BufAddr::Home),
         2 => (1u32..1 << 20).prop_map(BufAddr::HomeHigh),
-        // Rarely: a thread without a buffer sends no long messages (the
-        // spec skips them).
+        4 => (0u8..4, 0u32..1 << 20).prop_map(|(q, p)| BufAddr::Quarter(q, p)),
         1 => Just(BufAddr::Zero),
         2 => (1u16..1024).prop_map(BufAddr::Misaligned),
         1 => any::<u64>().prop_map(BufAddr::Raw),
@@ -94,6 +96,7 @@ pub(super) fn control() -> impl Strategy<Value = Control> {
     ];
     let frame = prop_oneof![
         6 => Just(Target::Raw(init::IPC_BUFFER)),
+        3 => any::<u8>().prop_map(Target::Frame),
         1 => Just(Target::Raw(18)), // a frame of the image
         1 => (0u8..16).prop_map(Target::Boot),
         1 => any::<u8>().prop_map(Target::Win),
@@ -154,10 +157,12 @@ pub(super) enum IrqAct {
     },
     /// An interrupt on the `i`-th issued line (`issued`), or on line `raw`.
     Interrupt { issued: bool, i: u8, raw: u64 },
-    /// DomainSet (label `label`): `domain`, the thread cap.
+    /// DomainSet (label `label`): its words (Set: the domain;
+    /// ScheduleConfigure: index, domain, duration; ScheduleSetStart: the
+    /// index), the thread cap.
     Domain {
         label: u64,
-        domain: Option<u64>,
+        words: Vec<u64>,
         tcb: Option<Target>,
     },
 }
@@ -215,20 +220,39 @@ pub(super) fn irq_act() -> impl Strategy<Value = IrqAct> {
         1u64..96,
     )
         .prop_map(|(issued, i, raw)| IrqAct::Interrupt { issued, i, raw });
+    // Small indices and domains mostly (the suite's configuration has one
+    // domain and two schedule entries), durations at the 56-bit edge.
+    use cairn_spec::domain::{MAX_DURATION, SCHEDULE_CONFIGURE, SCHEDULE_SET_START, SET};
+    let small = || prop_oneof![6 => 0u64..3, 1 => 3u64..128, 1 => any::<u64>()];
+    let duration = prop_oneof![
+        4 => 1u64..1000,
+        2 => Just(0u64),
+        1 => MAX_DURATION - 1..=MAX_DURATION + 1,
+        1 => any::<u64>(),
+    ];
     let domain = (
         prop_oneof![
-            8 => Just(cairn_spec::domain::SET),
-            1 => Just(cairn_spec::domain::SCHEDULE_SET_START),
+            6 => Just(SET),
+            3 => Just(SCHEDULE_CONFIGURE),
+            3 => Just(SCHEDULE_SET_START),
             1 => 0u64..64,
         ],
-        prop_oneof![6 => Just(Some(0u64)), 2 => (1u64..4).prop_map(Some), 1 => any::<u64>().prop_map(Some), 1 => Just(None)],
+        (small(), small(), duration),
+        prop_oneof![8 => Just(3usize), 1 => 0usize..3],
         prop_oneof![
             6 => any::<u8>().prop_map(|i| Some(Target::Tcb(i))),
             1 => any::<u8>().prop_map(|i| Some(Target::Win(i))),
             1 => Just(None),
         ],
     )
-        .prop_map(|(label, domain, tcb)| IrqAct::Domain { label, domain, tcb });
+        .prop_map(|(label, (a, b, d), n, tcb)| {
+            let mut words = match label {
+                SCHEDULE_CONFIGURE => vec![a, b, d],
+                _ => vec![a],
+            };
+            words.truncate(n);
+            IrqAct::Domain { label, words, tcb }
+        });
     prop_oneof![3 => issue, 4 => handler, 4 => interrupt, 2 => domain]
 }
 
@@ -275,6 +299,7 @@ impl Pair {
         let addr = match c.addr {
             BufAddr::Home => base,
             BufAddr::HomeHigh(h) => (base & 0xFFF) | (h as u64) << 12,
+            BufAddr::Quarter(q, p) => (p as u64) << 12 | (q as u64) << 10,
             BufAddr::Zero => 0,
             BufAddr::Misaligned(m) => base + m as u64,
             BufAddr::Raw(a) => a,
@@ -308,25 +333,6 @@ impl Pair {
             cptr.and_then(|&p| s.spec.lookup_in(t, p).ok())
                 .and_then(|x| x.1)
         };
-        // A buffer that would be valid must be the target's home.
-        let frame = match c.label {
-            CONFIGURE => extra.get(2),
-            _ => extra.first(),
-        };
-        if c.label != SET_SPACE && addr != 0 && addr & 0x3FF == 0 {
-            if let Some(Cap::Frame {
-                obj,
-                size_bits,
-                device: false,
-                ..
-            }) = cap_of(self, frame)
-            {
-                let at = obj + (addr & ((1u64 << size_bits) - 1));
-                if home.is_none_or(|h| at != self.buffer_frame + (h & 0xFFF)) {
-                    return tally(|x| x.skipped += 1);
-                }
-            }
-        }
         // The root thread keeps its CSpace root and VSpace.
         if target == Some(self.root_tcb) && c.label != SET_IPC_BUFFER {
             let croot = cap_of(self, extra.first()).and_then(|cap| match cdata {
@@ -402,10 +408,14 @@ impl Pair {
                 };
                 return self.interrupt(irq);
             }
-            IrqAct::Domain { label, domain, tcb } => Invocation {
+            IrqAct::Domain {
+                label,
+                ref words,
+                tcb,
+            } => Invocation {
                 cptr: init::DOMAIN,
                 label,
-                words: domain.into_iter().collect(),
+                words: words.clone(),
                 extra: tcb.map(|x| self.target(x)).into_iter().collect(),
             },
         };
