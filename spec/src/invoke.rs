@@ -71,6 +71,7 @@ impl State {
     ) -> Result<Answer, Unspecified> {
         self.covers(t, sys, inv)?;
         self.load(t, inv, receive);
+        let inv = &self.as_read(t, inv);
         let answer = match sys {
             Syscall::Call => self.handle_invocation(t, true, true, inv)?,
             Syscall::Send => self.handle_invocation(t, false, true, inv)?,
@@ -204,6 +205,37 @@ impl State {
                 x.receive = r;
             }
             self.store_buffer(t);
+        }
+    }
+
+    /// The invocation as the kernel reads it from `t` after [`Self::load`]
+    /// (seL4's `handleInvocation`): the words beyond the registers and the
+    /// extra caps' cptrs from its IPC buffer, whatever the buffer holds
+    /// (a buffer the thread may only read keeps the words it had); without
+    /// a buffer, the words in registers alone and no extra caps.
+    fn as_read(&self, t: ObjId, inv: &Invocation) -> Invocation {
+        let buffer = self.has_buffer(t, false);
+        let Some(x) = self.thread(t) else {
+            return inv.clone();
+        };
+        let length = match buffer {
+            true => inv.words.len(),
+            false => inv.words.len().min(MSG_REGISTERS),
+        };
+        let extra = match buffer {
+            true => x
+                .caps_or_badges
+                .iter()
+                .take(inv.extra.len())
+                .copied()
+                .collect(),
+            false => vec![],
+        };
+        Invocation {
+            cptr: inv.cptr,
+            label: inv.label,
+            words: (0..length).map(|i| x.mr(i)).collect(),
+            extra,
         }
     }
 

@@ -93,6 +93,13 @@ struct Tally {
     /// MCS: SchedControl and SchedContext invocations (and their
     /// Retypes) answered, and how many succeeded.
     sched: [u64; 2],
+    /// Page Maps and Unmaps of 1 GiB frames that succeeded.
+    giga: [u64; 2],
+    /// Thread control calls that left the thread's buffer in the same
+    /// memory as another thread's.
+    shared_buffers: u64,
+    /// ScheduleConfigure and ScheduleSetStart calls that succeeded.
+    schedule: u64,
 }
 
 impl Tally {
@@ -124,7 +131,10 @@ impl Tally {
             self.control[i] += o.control[i];
             self.irq[i] += o.irq[i];
             self.sched[i] += o.sched[i];
+            self.giga[i] += o.giga[i];
         }
+        self.shared_buffers += o.shared_buffers;
+        self.schedule += o.schedule;
     }
 }
 
@@ -1150,7 +1160,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}), MCS scheduling-context calls answered {} (succeeded {}), {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1171,6 +1181,10 @@ fn run_chunks(steps: u64, seed: u64) {
         total.control[1],
         total.irq[0],
         total.irq[1],
+        total.schedule,
+        total.giga[0],
+        total.giga[1],
+        total.shared_buffers,
         total.sched[0],
         total.sched[1],
         total.abandoned
@@ -1437,4 +1451,69 @@ fn an_error_reply_without_an_ipc_buffer_has_four_words() {
         panic!("a FailedLookup: {out:?}")
     };
     assert_eq!(mrs.len(), 4, "a GuardMismatch's five words, cut to four");
+}
+
+/// Found when buffers moved onto any frame (the spec was wrong): a thread
+/// whose buffer is an image frame it may only read (a copy of the frame
+/// cap with Read alone) cannot write its message there, so the kernel
+/// reads the frame's words (code: 0xAB bytes) as MR4 and as the extra
+/// cap's cptr; the lookup of that cptr fails, a cap fault. The spec took
+/// the words and cptrs from the test's intended message; it now reads
+/// them from the thread's registers and buffer as seL4's
+/// `handleInvocation` does (`State::as_read`), and, without a buffer,
+/// cuts the message to its registers (the TruncatedMessage of a 5-word
+/// TCB call, the other divergence of that run).
+#[test]
+fn a_message_is_read_from_the_buffer_the_thread_has() {
+    let step = |op| Step {
+        op,
+        irq: None,
+        restart: true,
+        cut: None,
+    };
+    let image_frame = Loc::Boot(15);
+    let acts = [
+        Act::Cspace(
+            0,
+            step(Op::Copy {
+                dest: Loc::Win(3),
+                src: image_frame,
+                rights: 10,
+            }),
+        ),
+        Act::Control(
+            0,
+            control::Control::set_ipc_buffer(
+                Target::Tcb(1),
+                control::BufAddr::Home,
+                Target::Frame(0),
+            ),
+        ),
+    ];
+    let mut p = Pair::with_threads();
+    for a in &acts {
+        p.act(a);
+    }
+    let crate::cap::Cap::Thread { tcb } = p.w.k.cap(p.thread_caps[0]) else {
+        panic!("thread 0's cap")
+    };
+    let t = tcb.0;
+    assert!(p.spec.has_buffer(t, false) && !p.spec.has_buffer(t, true));
+    let copy = step(Op::Copy {
+        dest: Loc::Win(0),
+        src: Loc::Win(0),
+        rights: 15,
+    });
+    p.step_by(t, &copy);
+    let fault = p.spec.thread(t).and_then(|x| x.fault);
+    assert!(
+        matches!(
+            fault,
+            Some(cairn_spec::Fault::Cap {
+                addr: 0xABAB_ABAB_ABAB_ABAB,
+                ..
+            })
+        ),
+        "{fault:?}"
+    );
 }

@@ -256,6 +256,14 @@ pub(super) fn irq_act() -> impl Strategy<Value = IrqAct> {
     prop_oneof![3 => issue, 4 => handler, 4 => interrupt, 2 => domain]
 }
 
+/// The label of an answer.
+fn answered(out: &Option<crate::testutil::Outcome>) -> Option<u64> {
+    match out {
+        Some(crate::testutil::Outcome::Reply { label, .. }) => Some(*label),
+        _ => None,
+    }
+}
+
 /// Counts an answer (`[answered, succeeded]`).
 fn count(c: &mut [u64; 2], out: &Option<crate::testutil::Outcome>) {
     if let Some(crate::testutil::Outcome::Reply { label, .. }) = out {
@@ -265,6 +273,18 @@ fn count(c: &mut [u64; 2], out: &Option<crate::testutil::Outcome>) {
 }
 
 impl Control {
+    /// SetIPCBuffer of the thread `tcb` names to `addr` in `frame`.
+    pub(super) fn set_ipc_buffer(tcb: Target, addr: BufAddr, frame: Target) -> Control {
+        Control {
+            label: cairn_spec::tcb::SET_IPC_BUFFER,
+            addr,
+            roots: [frame, Target::Raw(0), Target::Raw(0)],
+            words: 1,
+            caps: 1,
+            ..Control::without_buffer(tcb, [Target::Raw(0); 3])
+        }
+    }
+
     /// Configure of the thread `tcb` names with the roots and frame
     /// `roots`, no fault handler, no cap data, buffer address 0.
     pub(super) fn without_buffer(tcb: Target, roots: [Target; 3]) -> Control {
@@ -359,6 +379,16 @@ impl Pair {
         };
         let out = self.syscall(t, Syscall::Call, &inv, None, c.irq, c);
         tally(|x| count(&mut x.control, &out));
+        let at = target.and_then(|o| Some((o, self.spec.buffer_at(o)?)));
+        if let (Some((o, at)), Some(0)) = (at, answered(&out)) {
+            let threads = self.spec.objects.keys();
+            if threads
+                .filter(|&&u| u != o)
+                .any(|&u| self.spec.buffer_at(u) == Some(at))
+            {
+                tally(|x| x.shared_buffers += 1);
+            }
+        }
         self.compare(c);
     }
 
@@ -421,6 +451,11 @@ impl Pair {
         };
         let out = self.syscall(t, Syscall::Call, &inv, None, None, a);
         tally(|x| count(&mut x.irq, &out));
+        if let (IrqAct::Domain { label, .. }, Some(0)) = (a, answered(&out)) {
+            if *label != cairn_spec::domain::SET {
+                tally(|x| x.schedule += 1);
+            }
+        }
         self.compare(a);
     }
 

@@ -118,6 +118,8 @@ fn va() -> impl Strategy<Value = Va> {
     prop_oneof![
         8 => (0u64..2, 0u64..2, 0u64..8).prop_map(|(g, r, p)| Va::At(g << 30 | r << 21 | p << 12)),
         2 => (0u64..3, 0u64..4).prop_map(|(g, r)| Va::At(g << 30 | r << 21)),
+        // 1 GiB aligned (a Giga page's place).
+        1 => (1u64..3).prop_map(|g| Va::At(g << 30)),
         3 => (any::<u8>(), -2i8..=2).prop_map(|(i, d)| Va::Mapped(i, d)),
         6 => (any::<u8>(), 0u8..8).prop_map(|(i, p)| Va::InTable(i, p)),
         1 => edge.prop_map(Va::At),
@@ -192,15 +194,19 @@ fn call() -> impl Strategy<Value = VmAct> {
     )
 }
 
+/// `VmAct::Make`'s pool for a device untyped of 1 GiB.
+const GIGA_POOL: u8 = 5;
+
 pub(super) fn vm_act() -> impl Strategy<Value = VmAct> {
     // Mostly 4 KiB frames and tables from the first pool; 4 KiB untypeds
-    // for MakePool; 2 MiB (and 4 KiB) device frames from the device pool.
+    // for MakePool; 2 MiB (and 4 KiB) device frames from the device pool;
+    // 1 GiB device frames from a boot untyped of 1 GiB (`GIGA_POOL`).
     let make = prop_oneof![
         5 => (0u8..2, Just(T::SmallPage as u64), Just(0u64)),
         4 => (0u8..2, Just(T::PageTable as u64), Just(0u64)),
         1 => (0u8..4, Just(T::Untyped as u64), Just(12u64)),
         1 => (Just(4u8), prop_oneof![Just(T::MegaPage as u64), Just(T::SmallPage as u64)], Just(0u64)),
-        1 => (0u8..5, Just(T::GigaPage as u64), Just(0u64)),
+        2 => (prop_oneof![4 => Just(GIGA_POOL), 1 => 0u8..5], Just(T::GigaPage as u64), Just(0u64)),
     ];
     prop_oneof![
         12 => call(),
@@ -279,45 +285,46 @@ impl Pair {
     fn va(&self, va: Va) -> u64 {
         match va {
             Va::At(a) => a,
-            Va::Mapped(i, d) => {
-                let frames = self.window(&|c| {
-                    matches!(
-                        c,
-                        C::Frame {
-                            mapping: Some(_),
-                            ..
-                        }
-                    )
-                });
-                let m = frames.get(i as usize % frames.len().max(1)).and_then(|&j| {
-                    match self.w.k.cap(j) {
-                        C::Frame { mapping, .. } => mapping,
-                        _ => None,
-                    }
-                });
-                m.map_or(0, |m| m.vaddr)
-                    .wrapping_add((d as i64 * 4096) as u64)
-            }
-            Va::InTable(i, p) => {
-                let mut tables = self.window(&|c| {
-                    matches!(
-                        c,
-                        C::PageTable {
-                            mapping: Some(_),
-                            ..
-                        }
-                    )
-                });
-                tables.push(16);
-                let m = tables.get(i as usize % tables.len().max(1)).and_then(|&j| {
-                    match self.w.k.cap(j) {
-                        C::PageTable { mapping, .. } => mapping,
-                        _ => None,
-                    }
-                });
-                m.map_or(0, |m| m.vaddr) + ((p as u64) << 12)
-            }
+            Va::Mapped(i, d) => self
+                .mapped_at(i, false)
+                .wrapping_add((d as i64 * 4096) as u64),
+            Va::InTable(i, p) => self.mapped_at(i, true) + ((p as u64) << 12),
         }
+    }
+
+    /// Where the `i`-th mapped window frame (`table`: mapped window page
+    /// table, or the image's table) is mapped; 0 if none is.
+    fn mapped_at(&self, i: u8, table: bool) -> u64 {
+        let mapping = |c: C| match c {
+            C::Frame { mapping, .. } if !table => mapping,
+            C::PageTable { mapping, .. } if table => mapping,
+            _ => None,
+        };
+        let mut v = self.window(&|c| mapping(*c).is_some());
+        if table {
+            v.push(16);
+        }
+        v.get(i as usize % v.len().max(1))
+            .and_then(|&j| mapping(self.w.k.cap(j)))
+            .map_or(0, |m| m.vaddr)
+    }
+
+    /// The smallest device untyped of the boot of at least 1 GiB (for
+    /// Giga pages: the pools are smaller).
+    fn giga_untyped(&self) -> u64 {
+        let k = &self.w.k;
+        k.untypeds
+            .clone()
+            .filter_map(|i| match k.cap(i) {
+                C::Untyped {
+                    size_bits,
+                    is_device: true,
+                    ..
+                } if size_bits >= 30 => Some((size_bits, i)),
+                _ => None,
+            })
+            .min()
+            .map_or(init::CNODE, |(_, i)| i)
     }
 
     /// Thread `t` makes the VSpace step `a`.
@@ -362,6 +369,13 @@ impl Pair {
                             *n += 1;
                         }
                     });
+                    let giga = matches!(
+                        self.spec.lookup_in(t, inv.cptr),
+                        Ok((_, Some(cairn_spec::Cap::Frame { size_bits: 30, .. })))
+                    );
+                    if let (true, Some(j @ 0..=1)) = (giga, label.checked_sub(vs::PAGE_MAP)) {
+                        super::tally(|x: &mut Tally| x.giga[j as usize] += 1);
+                    }
                 }
             }
             &VmAct::Make {
@@ -373,7 +387,10 @@ impl Pair {
             } => {
                 let dest = self.w.win + slot as u64 % super::WIN;
                 let inv = Invocation {
-                    cptr: self.w.cptr(super::Loc::Boot(pool)),
+                    cptr: match pool {
+                        GIGA_POOL => self.giga_untyped(),
+                        p => self.w.cptr(super::Loc::Boot(p)),
+                    },
                     label: cairn_spec::untyped::RETYPE,
                     words: vec![ty, size, 0, 0, dest, count],
                     extra: vec![init::CNODE],
