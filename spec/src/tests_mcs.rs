@@ -79,6 +79,8 @@ fn world() -> State {
         asid_table: BTreeMap::new(),
         irqs: Default::default(),
         num_domains: 1,
+        domain_schedule: Default::default(),
+        memory: Default::default(),
     };
     s.insert_original(SlotId { obj: TCB, index: 0 }, root_cap);
     s.insert_original(
