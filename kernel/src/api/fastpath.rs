@@ -12,8 +12,9 @@
 //!
 //! * the message fits in registers (no extra caps, at most 4 MRs) and the
 //!   caller has no fault being handled;
-//! * the cap (found by [`lookup_fast`]) is an endpoint with the needed
-//!   rights (Call: Write and Grant or GrantReply; ReplyRecv: Read);
+//! * the cap (found by [`lookup_fast`](crate::cap::lookup::lookup_fast),
+//!   in one step in a CSpace of one level) is an endpoint with the
+//!   needed rights (Call: Write and Grant or GrantReply; ReplyRecv: Read);
 //! * Call: a receiver waits on the endpoint, its caller slot is empty and
 //!   the caller has its master reply cap; ReplyRecv: the caller slot holds
 //!   a reply cap to a thread waiting for exactly that reply (no fault), no
@@ -46,7 +47,7 @@
 use crate::arch::{Resume, BADGE_REGISTER, CAP_REGISTER, MSG_INFO_REGISTER, MSG_REGISTERS};
 #[cfg(not(feature = "mcs"))]
 use crate::cap::cte::{empty_full_slot, insert_child_words};
-use crate::cap::lookup::lookup_fast;
+use crate::cap::lookup::{FastLookup, OneLevel};
 use crate::cap::CapWords;
 use crate::config::NUM_DOMAINS;
 use crate::object::endpoint::{EndpointRef, EndpointState};
@@ -130,11 +131,46 @@ pub fn try_ipc(is_call: bool, cptr: u64, info: u64) -> Option<Resume> {
         return None;
     }
     let cur = kernel().current_tcb()?;
-    if is_call {
-        call(cur, cptr, MessageInfo(info))
-    } else {
-        reply_recv(cur, cptr, MessageInfo(info))
+    // The message first, so that a long one (10 words) declines before
+    // anything else is read; then the CSpace's shape.
+    if !short_message(cur.get(), MessageInfo(info)) {
+        return None;
     }
+    let root = Tcb::slot(cur, TCB_CTABLE).get().words();
+    match OneLevel::of(root) {
+        Some(cspace) => ipc_in(is_call, cur, cspace, cptr, MessageInfo(info)),
+        None => ipc_walking(is_call, cur, root, cptr, MessageInfo(info)),
+    }
+}
+
+/// [`try_ipc`] with the thread's CSpace looked up through `cspace`.
+#[inline(always)]
+fn ipc_in(
+    is_call: bool,
+    cur: TcbRef,
+    cspace: impl FastLookup,
+    cptr: u64,
+    info: MessageInfo,
+) -> Option<Resume> {
+    if is_call {
+        call(cur, cspace, cptr, info)
+    } else {
+        reply_recv(cur, cspace, cptr, info)
+    }
+}
+
+/// [`try_ipc`] for a CSpace of more than one level, its lookups walked
+/// from the root (`root`): out of line, so that the copy for one level
+/// holds no loop and saves fewer registers.
+#[inline(never)]
+fn ipc_walking(
+    is_call: bool,
+    cur: TcbRef,
+    root: CapWords,
+    cptr: u64,
+    info: MessageInfo,
+) -> Option<Resume> {
+    ipc_in(is_call, cur, root, cptr, info)
 }
 
 /// Whether the message fits in registers: no extra caps, at most four
@@ -149,23 +185,13 @@ fn short_message(t: &Tcb, info: MessageInfo) -> bool {
     short && !t.has_fault()
 }
 
-/// The capability `cptr` names in the thread's CSpace, read in place.
-#[inline]
-fn invoked_cap(t: TcbRef, cptr: u64) -> Option<CapWords> {
-    let root = Tcb::slot(t, TCB_CTABLE).get().words();
-    lookup_fast(root, cptr)
-}
-
-/// The opening guards of a Call, the same in both configurations: a
-/// short message, an endpoint cap with Write and Grant or GrantReply, and
-/// a receiver waiting on it. Yields the endpoint's queue, its threads
+/// The opening guards of a Call, the same in both configurations (the
+/// message was checked first, in [`try_ipc`]): an endpoint cap with Write
+/// and Grant or GrantReply, and a receiver waiting on it. Yields the endpoint's queue, its threads
 /// (`q`, whose first is `dest`), the cap's badge, and `dest`.
 #[inline(always)]
-fn call_guards(cur_ref: TcbRef, cur: &Tcb, cptr: u64, info: MessageInfo) -> Option<CallGuards> {
-    if !short_message(cur, info) {
-        return None;
-    }
-    let (ptr, badge, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
+fn call_guards(cspace: impl FastLookup, cptr: u64) -> Option<CallGuards> {
+    let (ptr, badge, rights) = cspace.lookup(cptr)?.endpoint()?;
     if !rights.write() || !(rights.grant() || rights.grant_reply()) {
         return None;
     }
@@ -186,21 +212,18 @@ struct CallGuards {
     dest: TcbRef,
 }
 
-/// The opening guards of a ReplyRecv, the same in both configurations: a
-/// short message, an endpoint cap with Read, no sender waiting on it and
+/// The opening guards of a ReplyRecv, the same in both configurations
+/// (the message was checked first, in [`try_ipc`]): an endpoint cap with
+/// Read, no sender waiting on it and
 /// no signal pending on the caller's bound notification. Yields the
 /// endpoint's address, queue and the cap's rights.
 #[inline(always)]
 fn reply_recv_guards(
-    cur_ref: TcbRef,
+    cspace: impl FastLookup,
     cur: &Tcb,
     cptr: u64,
-    info: MessageInfo,
 ) -> Option<(PAddr, &'static WaitQueue<EndpointState>, CapRights)> {
-    if !short_message(cur, info) {
-        return None;
-    }
-    let (ptr, _, rights) = invoked_cap(cur_ref, cptr)?.endpoint()?;
+    let (ptr, _, rights) = cspace.lookup(cptr)?.endpoint()?;
     let ep = &EndpointRef::new(ptr).get().queue;
     if !rights.read() || ep.state() == EndpointState::Send {
         return None;
@@ -277,14 +300,14 @@ fn deliver_and_switch(
 /// general path.
 #[cfg(not(feature = "mcs"))]
 #[inline]
-fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
+fn call(cur_ref: TcbRef, cspace: impl FastLookup, cptr: u64, info: MessageInfo) -> Option<Resume> {
     let cur = cur_ref.get();
     let CallGuards {
         ep,
         mut q,
         badge,
         dest: dest_ref,
-    } = call_guards(cur_ref, cur, cptr, info)?;
+    } = call_guards(cspace, cptr)?;
     let dest = dest_ref.get();
     let caller_slot = Tcb::slot(dest_ref, TCB_CALLER);
     if !caller_slot.get().words().is_null() {
@@ -311,9 +334,14 @@ fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
 /// general path.
 #[cfg(not(feature = "mcs"))]
 #[inline]
-fn reply_recv(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
+fn reply_recv(
+    cur_ref: TcbRef,
+    cspace: impl FastLookup,
+    cptr: u64,
+    info: MessageInfo,
+) -> Option<Resume> {
     let cur = cur_ref.get();
-    let (ptr, ep, rights) = reply_recv_guards(cur_ref, cur, cptr, info)?;
+    let (ptr, ep, rights) = reply_recv_guards(cspace, cur, cptr)?;
     let caller_slot = Tcb::slot(cur_ref, TCB_CALLER);
     let Some((tcb, false, _)) = caller_slot.get().words().reply() else {
         return None;

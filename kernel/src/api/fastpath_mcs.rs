@@ -29,30 +29,31 @@
 //! the general path over random IPC; `ipc::tests::fastpath_mcs` each
 //! guard.
 
-use super::{
-    call_guards, deliver_and_switch, reply_recv_guards, short_message, switch_target, CallGuards,
-};
+use super::{call_guards, deliver_and_switch, reply_recv_guards, switch_target, CallGuards};
 use crate::arch::{Resume, REPLY_REGISTER};
-use crate::cap::cte::cnode_slot;
-use crate::cap::lookup::lookup_fast;
-use crate::cap::CapWords;
+use crate::cap::lookup::FastLookup;
 use crate::object::endpoint::EndpointState;
 use crate::object::reply::{Next, ReplyRef};
 use crate::object::sched_context::{reply as sc_reply, set_reply, set_tcb_of};
-use crate::object::tcb::{tcb_at, BlockingIpc, Tcb, TcbRef, ThreadState, TCB_CTABLE};
+use crate::object::tcb::{tcb_at, BlockingIpc, TcbRef, ThreadState};
 use cairn_abi::message::MessageInfo;
 
 /// seL4's MCS `fastpath_call`: the thread to resume, or `None` for the
 /// general path.
 #[inline]
-pub(super) fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
+pub(super) fn call(
+    cur_ref: TcbRef,
+    cspace: impl FastLookup,
+    cptr: u64,
+    info: MessageInfo,
+) -> Option<Resume> {
     let cur = cur_ref.get();
     let CallGuards {
         ep,
         mut q,
         badge,
         dest: dest_ref,
-    } = call_guards(cur_ref, cur, cptr, info)?;
+    } = call_guards(cspace, cptr)?;
     let dest = dest_ref.get();
     if dest.sched_context().is_some() {
         return None;
@@ -85,16 +86,18 @@ pub(super) fn call(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resu
 /// seL4's MCS `fastpath_reply_recv`: the thread to resume, or `None` for
 /// the general path.
 #[inline]
-pub(super) fn reply_recv(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Option<Resume> {
+pub(super) fn reply_recv(
+    cur_ref: TcbRef,
+    cspace: impl FastLookup,
+    cptr: u64,
+    info: MessageInfo,
+) -> Option<Resume> {
     let cur = cur_ref.get();
-    // The message first, so that a long one declines at once; then the
-    // reply cap before the endpoint's (the walk of the second lookup
-    // keeps fewer of the first one's values live).
-    if !short_message(cur, info) {
-        return None;
-    }
-    let reply = ReplyRef::new(reply_cap(cur_ref, cur.reg(REPLY_REGISTER))?.reply_object()?);
-    let (ptr, ep, rights) = reply_recv_guards(cur_ref, cur, cptr, info)?;
+    // The message was checked first (`try_ipc`); the reply cap before
+    // the endpoint's (the second lookup keeps fewer of the first one's
+    // values live).
+    let reply = ReplyRef::new(cspace.lookup(cur.reg(REPLY_REGISTER))?.reply_object()?);
+    let (ptr, ep, rights) = reply_recv_guards(cspace, cur, cptr)?;
     // The reply heads the stack of the SchedContext the caller lent.
     let Next::Head(sc) = reply.next() else {
         return None;
@@ -137,31 +140,4 @@ pub(super) fn reply_recv(cur_ref: TcbRef, cptr: u64, info: MessageInfo) -> Optio
     q.append_inline(cur_ref);
     ep.set(q, EndpointState::Recv);
     Some(deliver_and_switch(cur, caller_ref, switch, 0, info))
-}
-
-/// The capability `cptr` names in the thread's CSpace (`lookup_fast`),
-/// for the ReplyRecv's second lookup: where the root CNode's guard and
-/// radix take all 64 bits (a CSpace of one level, the common case), the
-/// walk is one guard check and one index, without the loop's checks of
-/// bits left and of the next level; any other root takes the whole walk.
-/// The same slot and answer as `lookup_fast`: its first level with 64
-/// bits to resolve, ending there.
-#[inline(always)]
-fn reply_cap(t: TcbRef, cptr: u64) -> Option<CapWords> {
-    let root = Tcb::slot(t, TCB_CTABLE).get().words();
-    if let Some((ptr, radix, guard_size, guard)) = root.cnode() {
-        if radix + guard_size == 64 {
-            // guard_size < 64 (a 6-bit field), so radix > 0; the guard is
-            // the top guard_size bits, the index the low radix bits.
-            if cptr >> 1 >> (63 - guard_size) != guard {
-                return None;
-            }
-            return Some(
-                cnode_slot(ptr, cptr & (u64::MAX >> guard_size))
-                    .get()
-                    .words(),
-            );
-        }
-    }
-    lookup_fast(root, cptr)
 }

@@ -174,9 +174,71 @@ pub fn lookup_cap_words_slow(
 /// to the general path, which reports the fault. Always inlined: the MCS
 /// fastpath's ReplyRecv looks up two caps, and a call per lookup cost it
 /// about 5 instructions each (`bench --profile`, docs/benchmarks.md).
+/// A CSpace of one level takes [`OneLevel`]'s single step, any other the
+/// walk.
 #[inline(always)]
 pub fn lookup_fast(root: CapWords, cptr: u64) -> Option<CapWords> {
-    walk_fast(root.cnode(), cptr).map(|(_, cap)| cap)
+    match OneLevel::of(root) {
+        Some(cspace) => cspace.lookup(cptr),
+        None => walk_fast(root.cnode(), cptr).map(|(_, cap)| cap),
+    }
+}
+
+/// A lookup the fastpath makes in the CSpace of the thread it runs for:
+/// [`lookup_fast`]'s answer, by the general walk from the root's words
+/// or by the single step of a CSpace of one level. The fastpath is
+/// compiled once for each (`api::fastpath::try_ipc`), so that the copy
+/// for one level, the common case, holds no loop: the walk's registers
+/// made the MCS ReplyRecv save nine callee-saved registers.
+pub trait FastLookup: Copy {
+    /// The capability `cptr` names, read in place; `None` where
+    /// [`lookup_cap`] fails.
+    fn lookup(self, cptr: u64) -> Option<CapWords>;
+}
+
+impl FastLookup for CapWords {
+    #[inline(always)]
+    fn lookup(self, cptr: u64) -> Option<CapWords> {
+        lookup_fast(self, cptr)
+    }
+}
+
+/// A root CNode whose guard and radix take all 64 bits: a CSpace of one
+/// level, as the root task's and most servers' are. A lookup is a guard
+/// check and an index, without the walk's checks of bits left and of a
+/// next level: the walk's first turn with 64 bits to resolve, which ends
+/// there.
+#[derive(Clone, Copy)]
+pub struct OneLevel {
+    ptr: PAddr,
+    guard_size: u32,
+    guard: u64,
+}
+
+impl OneLevel {
+    /// `root`'s fields, if it is a CNode capability of one level.
+    #[inline(always)]
+    pub fn of(root: CapWords) -> Option<Self> {
+        let (ptr, radix, guard_size, guard) = root.cnode()?;
+        (radix + guard_size == 64).then_some(Self {
+            ptr,
+            guard_size,
+            guard,
+        })
+    }
+}
+
+impl FastLookup for OneLevel {
+    #[inline(always)]
+    fn lookup(self, cptr: u64) -> Option<CapWords> {
+        // guard_size < 64 (a 6-bit field), so the radix is not 0: the
+        // guard is the top guard_size bits of cptr, the index the rest.
+        let g = self.guard_size;
+        if cptr >> 1 >> (63 - g) != self.guard {
+            return None;
+        }
+        Some(cnode_slot(self.ptr, cptr & (u64::MAX >> g)).get().words())
+    }
 }
 
 /// The full-depth walk of [`resolve_address_bits`] without its lookup
@@ -364,7 +426,11 @@ mod tests {
         proptest! {
             #[test]
             fn agrees_with_lookup_cap(
-                (r1, g1, gv1) in (0u8..=6, 0u8..=63, 0u64..4),
+                (r1, g1, gv1) in prop_oneof![
+                    (0u8..=6, 0u8..=63, 0u64..4),
+                    // A CSpace of one level (lookup_fast's one step).
+                    (1u8..=6, 0u64..4).prop_map(|(r, gv)| (r, 64 - r, gv)),
+                ],
                 (r2, g2, gv2) in (0u8..=6, 0u8..=63, 0u64..4),
                 at in 0u64..64,
                 leaf in caps(),
@@ -387,6 +453,13 @@ mod tests {
                 let slow = resolve_address_bits(root, cptr, 64);
                 let found = slow.ok().map(|(slot, _)| slot.get().words());
                 prop_assert_eq!(lookup_fast(CapWords(root.encode()), cptr), found);
+                // The fastpath's two forms answer the same.
+                let words = CapWords(root.encode());
+                prop_assert_eq!(FastLookup::lookup(words, cptr), found);
+                if let Some(one) = OneLevel::of(words) {
+                    prop_assert_eq!(one.lookup(cptr), found);
+                }
+                prop_assert_eq!(OneLevel::of(words).is_some(), r1 + g1 == 64);
                 let looked_up = lookup_cap(root, cptr).map(|(slot, c)| (slot, CapWords(c.encode())));
                 prop_assert_eq!(looked_up, slow.map(|(slot, _)| (slot, slot.get().words())));
                 // The undecoded lookups answer the same, inlined or by call.
