@@ -230,3 +230,34 @@ fn each_reply_recv_guard_sends_the_call_to_the_general_path() {
     load(s.srv, s.ep, 8, &[1], &[]);
     assert!(!s.fastpath(SYS_REPLY_RECV), "a signal pending");
 }
+
+/// In a CSpace of two levels the fastpath's walking copy (`ipc_walking`)
+/// takes the Call and the ReplyRecv, and leaves the state the general
+/// path leaves; a cptr that fails at either level declines.
+#[test]
+fn a_cspace_of_two_levels_is_walked_to_the_general_paths_outcome() {
+    let run = |fast: bool| {
+        let s = Scene::new();
+        harness::two_level_cspace(&s.k, &[s.c, s.srv]);
+        for (t, no, label, mrs) in [
+            (s.c, SYS_CALL, 7, &[1, 2][..]),
+            (s.srv, SYS_REPLY_RECV, 8, &[3]),
+        ] {
+            load(t, s.ep, label, mrs, &[]);
+            if fast {
+                assert!(s.fastpath(no), "taken: {no}");
+            } else {
+                harness::with_fastpath(false, || crate::api::handle_syscall(no));
+            }
+            crate::sched::schedule();
+        }
+        assert!(kernel().is_current(s.c), "the client runs again");
+        s.snapshot()
+    };
+    assert_eq!(run(true), run(false));
+    for cptr in [1 << 40, 1 << 62] {
+        let s = Scene::new();
+        harness::two_level_cspace(&s.k, &[s.c, s.srv]);
+        assert!(!s.call(s.ep | cptr, &[1], &[]), "cptr {cptr:#x}");
+    }
+}

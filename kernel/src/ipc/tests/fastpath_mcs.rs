@@ -207,3 +207,41 @@ fn a_call_to_a_server_in_a_space_never_installed_declines() {
         "the server's space never installed"
     );
 }
+
+/// In a CSpace of two levels the fastpath's walking copy (`ipc_walking`)
+/// takes the donating Call and the ReplyRecv that gives the SchedContext
+/// back (both lookups walked), leaving the state the general path
+/// leaves; a reply cptr that fails at the second level declines.
+#[test]
+fn a_cspace_of_two_levels_is_walked_to_the_general_paths_outcome() {
+    let run = |fast: bool| {
+        let s = Scene::new();
+        harness::two_level_cspace(&s.k, &[s.c, s.srv]);
+        let a6 = s.srv.get().reg(crate::arch::REPLY_REGISTER);
+        for (t, no, label, mrs) in [
+            (s.c, SYS_CALL, 7, &[1, 2][..]),
+            (s.srv, SYS_REPLY_RECV, 8, &[3]),
+        ] {
+            load(t, s.ep, label, mrs, &[]);
+            t.get().set_reg(crate::arch::REPLY_REGISTER, a6);
+            if fast {
+                assert!(s.fastpath(no), "taken: {no}");
+            } else {
+                with_fastpath(false, || crate::api::handle_syscall(no));
+            }
+            crate::sched::schedule();
+        }
+        assert!(kernel().is_current(s.c), "the client runs again");
+        s.snapshot()
+    };
+    assert_eq!(run(true), run(false));
+    let s = Scene::new();
+    harness::two_level_cspace(&s.k, &[s.c, s.srv]);
+    called(&s);
+    let a6 = s.srv.get().reg(crate::arch::REPLY_REGISTER);
+    assert!(
+        !reply_recv(&s, s.ep, a6 | 1 << 40),
+        "a reply cptr failing its guard"
+    );
+    assert!(reply_recv(&s, s.ep, a6), "taken");
+}

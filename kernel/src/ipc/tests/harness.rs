@@ -367,3 +367,40 @@ pub fn same_after_every_step<O: core::fmt::Debug>(
     }
     Ok(())
 }
+
+/// Gives `threads` a CSpace of two levels naming what the root task's
+/// names at the same cptrs: a CNode of radix 4, no guard, whose slot 0
+/// holds the root CNode with a guard of the 60 - radix bits between, so
+/// that every lookup walks two levels (the fastpath's `ipc_walking`).
+pub fn two_level_cspace(k: &TestKernel, threads: &[TcbRef]) {
+    use crate::object::tcb::TCB_CTABLE;
+    let init = cairn_abi::cap::init::CNODE;
+    let top = k.make(T::CapTable, 4, 1)[0];
+    let (
+        Cap::CNode { ptr, .. },
+        Cap::CNode {
+            ptr: root, radix, ..
+        },
+    ) = (k.cap(top), k.cap(init))
+    else {
+        panic!("no CNode")
+    };
+    let inner = Cap::CNode {
+        ptr: root,
+        radix,
+        guard_size: 60 - radix,
+        guard: 0,
+    };
+    cte_insert(inner, k.slot(init), crate::cap::cte::cnode_slot(ptr, 0));
+    let outer = Cap::CNode {
+        ptr,
+        radix: 4,
+        guard_size: 0,
+        guard: 0,
+    };
+    for &t in threads {
+        let slot = Tcb::slot(t, TCB_CTABLE);
+        assert_eq!(crate::cap::delete::cte_delete(slot), Ok(()));
+        cte_insert(outer, k.slot(top), slot);
+    }
+}
