@@ -105,7 +105,11 @@ pub(super) fn reply_recv(
     if cur.sched_context() != Some(sc) {
         return None;
     }
+    // The switch first of the caller's guards: its scan of the ready
+    // queues (a loop) then runs with the fewest values live, which kept
+    // a callee-saved register off the prologue.
     let caller_ref = tcb_at(reply.tcb())?;
+    let switch = switch_target(cur, caller_ref)?;
     let caller = caller_ref.get();
     if caller.state() != ThreadState::BlockedOnReply
         || caller.has_fault()
@@ -113,7 +117,6 @@ pub(super) fn reply_recv(
     {
         return None;
     }
-    let switch = switch_target(cur, caller_ref)?;
     // Committed: the reply is popped off the stack and the SchedContext
     // goes back to the caller (`reply_pop`); the server then waits on the
     // endpoint with the same reply object (`receive_ipc`).
