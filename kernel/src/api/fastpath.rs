@@ -124,7 +124,8 @@ pub fn syscall(no: i64) -> Option<Resume> {
 /// changed. On the machine, the trap vector calls it (through
 /// `arch::Kernel::fastpath_syscall`) as a function of its own for each
 /// system call, before the general path's stack frame exists; everything
-/// is inlined into that function.
+/// is inlined into that function but the copy for a CSpace of more than
+/// one level ([`ipc_walking`]).
 #[inline(always)]
 pub fn try_ipc(is_call: bool, cptr: u64, info: u64) -> Option<Resume> {
     if !enabled() {
@@ -187,8 +188,9 @@ fn short_message(t: &Tcb, info: MessageInfo) -> bool {
 
 /// The opening guards of a Call, the same in both configurations (the
 /// message was checked first, in [`try_ipc`]): an endpoint cap with Write
-/// and Grant or GrantReply, and a receiver waiting on it. Yields the endpoint's queue, its threads
-/// (`q`, whose first is `dest`), the cap's badge, and `dest`.
+/// and Grant or GrantReply, and a receiver waiting on it. Yields the
+/// endpoint's queue, its threads (`q`, whose first is `dest`), the cap's
+/// badge, and `dest`.
 #[inline(always)]
 fn call_guards(cspace: impl FastLookup, cptr: u64) -> Option<CallGuards> {
     let (ptr, badge, rights) = cspace.lookup(cptr)?.endpoint()?;
@@ -214,9 +216,9 @@ struct CallGuards {
 
 /// The opening guards of a ReplyRecv, the same in both configurations
 /// (the message was checked first, in [`try_ipc`]): an endpoint cap with
-/// Read, no sender waiting on it and
-/// no signal pending on the caller's bound notification. Yields the
-/// endpoint's address, queue and the cap's rights.
+/// Read, no sender waiting on it and no signal pending on the caller's
+/// bound notification. Yields the endpoint's address, queue and the
+/// cap's rights.
 #[inline(always)]
 fn reply_recv_guards(
     cspace: impl FastLookup,

@@ -196,10 +196,13 @@ pub trait FastLookup: Copy {
     fn lookup(self, cptr: u64) -> Option<CapWords>;
 }
 
+/// The walk for a CSpace of more than one level: by call
+/// ([`lookup_slot_by_call`]), so that the fastpath's walking copy, off
+/// the common path, stays small.
 impl FastLookup for CapWords {
     #[inline(always)]
     fn lookup(self, cptr: u64) -> Option<CapWords> {
-        lookup_fast(self, cptr)
+        lookup_slot_by_call(self, cptr).map(|slot| slot.get().words())
     }
 }
 
