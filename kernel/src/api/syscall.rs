@@ -14,6 +14,8 @@ use super::invoke::handle_send_phase;
 use super::recv::handle_recv;
 #[cfg(not(feature = "mcs"))]
 use super::recv::handle_reply;
+#[cfg(feature = "mcs")]
+use super::recv::{handle_reply_recv, ReplyArg};
 use crate::arch::CAP_REGISTER;
 use crate::cap::lookup::lookup_cap;
 use crate::cap::Cap;
@@ -56,29 +58,26 @@ pub fn handle_syscall(no: i64) {
         // syscalls first send (`handle_send_phase`: to the reply object in
         // a6, to t0, to a6) and receive only if that was not preempted.
         #[cfg(feature = "mcs")]
-        SYS_RECV => handle_recv(tcb, true, true),
+        SYS_RECV => handle_recv(tcb, true, ReplyArg::Lookup),
         #[cfg(feature = "mcs")]
-        SYS_NB_RECV => handle_recv(tcb, false, true),
+        SYS_NB_RECV => handle_recv(tcb, false, ReplyArg::Lookup),
         #[cfg(feature = "mcs")]
-        SYS_WAIT => handle_recv(tcb, true, false),
+        SYS_WAIT => handle_recv(tcb, true, ReplyArg::None),
         #[cfg(feature = "mcs")]
-        SYS_NB_WAIT => handle_recv(tcb, false, false),
+        SYS_NB_WAIT => handle_recv(tcb, false, ReplyArg::None),
+        // The send phase to a reply object, then the receive with it.
         #[cfg(feature = "mcs")]
-        SYS_REPLY_RECV => {
-            if handle_send_phase(tcb, t.reg(arch::REPLY_REGISTER)).is_ok() {
-                handle_recv(tcb, true, true);
-            }
-        }
+        SYS_REPLY_RECV => handle_reply_recv(tcb),
         #[cfg(feature = "mcs")]
         SYS_NB_SEND_RECV => {
             if handle_send_phase(tcb, t.reg(arch::NB_SEND_RECV_DEST)).is_ok() {
-                handle_recv(tcb, true, true);
+                handle_recv(tcb, true, ReplyArg::Lookup);
             }
         }
         #[cfg(feature = "mcs")]
         SYS_NB_SEND_WAIT => {
             if handle_send_phase(tcb, t.reg(arch::REPLY_REGISTER)).is_ok() {
-                handle_recv(tcb, true, false);
+                handle_recv(tcb, true, ReplyArg::None);
             }
         }
         // MCS: gives up the head refill (`sched::mcs::yield_current`).

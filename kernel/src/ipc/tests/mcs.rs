@@ -226,6 +226,81 @@ fn call_to_a_passive_server_lends_the_sched_context_and_reply_recv_returns_it() 
     crate::api::fastpath::ENABLED.with(|e| e.set(true));
 }
 
+/// ReplyRecv through a reply object whose message names extra caps goes
+/// the general way (`api::recv::handle_reply_recv`): an extra cap that
+/// fails to look up drops the send phase (seL4's `handleInvocation`
+/// returns before performing it), and the receive still happens, taking
+/// the reply object from the caller that still waits on it.
+#[test]
+fn reply_recv_whose_extra_cap_fails_to_look_up_sends_no_reply() {
+    crate::api::fastpath::ENABLED.with(|e| e.set(false));
+    let k = boot();
+    let ep = object(&k, T::Endpoint);
+    let [c] = k.threads(10, 1)[..] else { panic!() };
+    let [srv] = k.passive_threads(20, 1)[..] else {
+        panic!()
+    };
+    own_buffer(&k, srv);
+    let sc = sc_of(c);
+    let r = reply_of(srv);
+    syscall(srv, SYS_RECV, ep, 0, &[], &[]);
+    syscall(c, SYS_CALL, ep, 5, &[1, 2], &[]);
+    assert_eq!(c.get().state(), ThreadState::BlockedOnReply);
+    let info_before = c.get().reg(crate::arch::MSG_INFO_REGISTER);
+    // The guard of the root CNode does not match an all-ones cptr.
+    syscall(srv, SYS_REPLY_RECV, ep, 6, &[3], &[u64::MAX]);
+    assert_eq!(c.get().state(), ThreadState::Inactive, "never answered");
+    assert_eq!(c.get().reg(crate::arch::MSG_INFO_REGISTER), info_before);
+    assert_eq!(srv.get().state(), ThreadState::BlockedOnReceive);
+    assert_eq!(
+        (r.tcb(), srv.get().reply_object()),
+        (srv.paddr().0, Some(r))
+    );
+    // The stack was broken, not popped: the lent SchedContext stays.
+    assert_eq!(srv.get().sched_context(), Some(sc));
+    assert_eq!(c.get().sched_context(), None);
+    check_links(&[c, srv], &[r], &[sc]);
+    // Without extra caps the same ReplyRecv answers (the shortcut).
+    let [c2] = k.threads(10, 1)[..] else { panic!() };
+    let sc2 = sc_of(c2);
+    syscall(c2, SYS_CALL, ep, 5, &[4], &[]);
+    syscall(srv, SYS_REPLY_RECV, ep, 7, &[8, 9], &[]);
+    assert_eq!(c2.get().state(), ThreadState::Running);
+    assert_eq!(
+        (received(c2, 2).1.label(), received(c2, 2).2),
+        (7, vec![8, 9])
+    );
+    assert_eq!(c2.get().sched_context(), Some(sc2));
+    assert_eq!(srv.get().state(), ThreadState::BlockedOnReceive);
+    assert_eq!(
+        (r.tcb(), srv.get().reply_object()),
+        (srv.paddr().0, Some(r))
+    );
+    crate::api::fastpath::ENABLED.with(|e| e.set(true));
+}
+
+/// ReplyRecv whose reply register names an empty slot: the send phase
+/// finds nothing to invoke (no fault: it does not block), and the
+/// receive phase faults on that cptr, as it would with Recv.
+#[test]
+fn reply_recv_with_an_empty_reply_register_faults_in_the_receive_phase() {
+    let k = boot();
+    let ep = object(&k, T::Endpoint);
+    let [t] = k.threads(10, 1)[..] else { panic!() };
+    let h = with_handler(&k, t);
+    let empty = k.first_empty;
+    t.get().set_reg(crate::arch::REPLY_REGISTER, empty);
+    syscall(t, SYS_REPLY_RECV, ep, 0, &[], &[]);
+    assert_eq!(t.get().state(), ThreadState::BlockedOnReply, "faulted");
+    let (_, info, mrs) = received(h, 3);
+    assert_eq!(info.label(), cairn_abi::fault::CAP_FAULT);
+    assert_eq!(&mrs[1..3], &[empty, 1], "addr a6, in the receive phase");
+    assert!(matches!(
+        t.get().fault(),
+        Some(Fault::Cap { addr, in_recv_phase: true, .. }) if addr == empty
+    ));
+}
+
 #[test]
 fn a_server_with_its_own_sched_context_borrows_nothing() {
     let k = boot();
