@@ -59,7 +59,14 @@ pub const CASES: [&str; 3] = [
 /// on 2026-12-07 to ~3 % above their figures with every fastpath lookup
 /// in one step in a CSpace of one level and the MCS ReplyRecv saving
 /// five registers (0-word ReplyRecv one way 255 → 242, round trip
-/// 468 → 450, active-server round trip 2 442 → 2 422). A regression
+/// 468 → 450, active-server round trip 2 442 → 2 422). Ten lowered on
+/// 2026-12-07 to ~3 % above their figures after the MCS slow IPC path
+/// work (ReplyRecv's send phase to a reply object without the invocation
+/// machinery and without a second reply lookup, the MCS Call's invocation
+/// inlined): the 10-word Call/ReplyRecv 992/1 369 → 958/967, their round
+/// trip 2 382 → 1 926, the active-server round trip, Send to a
+/// higher-priority waiter, broadcast, producer/consumer (docs/benchmarks.md,
+/// "The MCS slow IPC path"). A regression
 /// fails `cargo xtask test` (image `bench-mcs`); loosen one only in a
 /// commit that says why.
 pub const LIMITS: [(&str, u64); 45] = [
@@ -67,8 +74,8 @@ pub const LIMITS: [(&str, u64); 45] = [
     ("mcs-ipc/yield", 648),
     ("mcs-ipc/call-reply-recv-0-same-as", 463),
     ("mcs-ipc/call-reply-recv-4-same-as", 492),
-    ("mcs-ipc/call-reply-recv-10-same-as", 2454),
-    ("mcs-ipc/call-reply-recv-0-same-as-active", 2494),
+    ("mcs-ipc/call-reply-recv-10-same-as", 1984),
+    ("mcs-ipc/call-reply-recv-0-same-as-active", 2067),
     ("mcs-ipc/call-reply-recv-0-cross-as", 479),
     ("mcs-ipc/call-reply-recv-4-cross-as", 508),
     ("mcs-ipc/signal-higher-prio", 838),
@@ -81,20 +88,20 @@ pub const LIMITS: [(&str, u64); 45] = [
     ("mcs-sel4bench/replyrecv-0-same-as", 249),
     ("mcs-sel4bench/call-4-same-as", 227),
     ("mcs-sel4bench/replyrecv-4-same-as", 263),
-    ("mcs-sel4bench/call-10-same-as", 1032),
-    ("mcs-sel4bench/replyrecv-10-same-as", 1422),
+    ("mcs-sel4bench/call-10-same-as", 987),
+    ("mcs-sel4bench/replyrecv-10-same-as", 997),
     ("mcs-sel4bench/call-0-cross-as", 221),
     ("mcs-sel4bench/replyrecv-0-cross-as", 257),
     ("mcs-sel4bench/call-4-cross-as", 235),
     ("mcs-sel4bench/replyrecv-4-cross-as", 271),
-    ("mcs-sel4bench/call-10-cross-as", 1046),
-    ("mcs-sel4bench/replyrecv-10-cross-as", 1436),
+    ("mcs-sel4bench/call-10-cross-as", 1002),
+    ("mcs-sel4bench/replyrecv-10-cross-as", 1011),
     ("mcs-sel4bench/call-0-same-as-fpu", 213),
     ("mcs-sel4bench/replyrecv-0-same-as-fpu", 249),
-    ("mcs-sel4bench/send-0-higher-prio", 992),
-    ("mcs-sel4bench/broadcast", 1501),
-    ("mcs-sel4bench/producer-to-consumer", 1544),
-    ("mcs-sel4bench/consumer-to-producer", 1542),
+    ("mcs-sel4bench/send-0-higher-prio", 946),
+    ("mcs-sel4bench/broadcast", 1405),
+    ("mcs-sel4bench/producer-to-consumer", 1449),
+    ("mcs-sel4bench/consumer-to-producer", 1447),
     ("mcs-sel4bench/prepare-page-tables-2048", 2_787_428),
     ("mcs-sel4bench/retype-frames-512", 505_389),
     ("mcs-sel4bench/retype-frames-2048", 2_019_439),

@@ -43,8 +43,9 @@ pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
 ///
 /// Its own closure, not [`invoke`]'s: that one is shared with the send
 /// phase and stays out of line, a call with the phase as a value; this
-/// one is inlined, as the classic kernel's (the MCS Call of 10 words
-/// paid ~60 instructions more for it: docs/benchmarks.md, MCS).
+/// one is inlined, as the classic kernel's (the 10-word Call's
+/// `handle_invocation` now costs what the classic one does, 213 against
+/// 211 instructions: docs/benchmarks.md, MCS).
 #[cfg(feature = "mcs")]
 pub fn handle_invocation(caller: TcbRef, is_call: bool, is_blocking: bool) {
     let cptr = caller.get().reg(CAP_REGISTER);
