@@ -69,6 +69,18 @@ fn mcs_entry(_restart: bool) -> bool {
     true
 }
 
+/// MCS: `object::sched_context::complete_yield_to`, out of line and
+/// cold: inlined into the kernel's exit, its registers made every exit
+/// save eight callee-saved registers it never restores (the exit jumps
+/// to the trap return), about ten instructions each (docs/benchmarks.md,
+/// "IRQ to its handler").
+#[cfg(feature = "mcs")]
+#[cold]
+#[inline(never)]
+fn complete_yield_to(tcb: crate::object::tcb::TcbRef) {
+    crate::object::sched_context::complete_yield_to(tcb);
+}
+
 use crate::arch::{BootParams, Kernel, Resume};
 use crate::boot::BootError;
 
@@ -146,7 +158,7 @@ impl Kernel for Api {
         // that context consumed meanwhile (seL4's `activateThread`).
         #[cfg(feature = "mcs")]
         if tcb.get().yield_to().is_some() {
-            crate::object::sched_context::complete_yield_to(tcb);
+            complete_yield_to(tcb);
         }
         crate::sched::activate_thread(tcb);
         let t = tcb.get();

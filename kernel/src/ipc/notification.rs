@@ -17,7 +17,9 @@ use crate::arch::BADGE_REGISTER;
 use crate::object::notification::{NotificationRef, NotificationState};
 use crate::object::queue::TcbQueue;
 use crate::object::tcb::{tcb_at, BlockingIpc, TcbRef, ThreadState};
-use crate::sched::{possible_switch_to, set_thread_state};
+#[cfg(not(feature = "mcs"))]
+use crate::sched::possible_switch_to;
+use crate::sched::set_thread_state;
 use crate::types::PAddr;
 
 fn set_active(n: NotificationRef, badge: u64) {
@@ -30,7 +32,11 @@ fn wake(t: TcbRef, badge: u64, #[cfg(feature = "mcs")] n: NotificationRef) {
     set_thread_state(t, ThreadState::Running);
     t.get().set_reg(BADGE_REGISTER, badge);
     #[cfg(feature = "mcs")]
-    maybe_donate_sched_context(t, n);
+    {
+        maybe_donate_sched_context(t, n);
+        crate::sched::signal_switch_to(t, n.get().sched_context());
+    }
+    #[cfg(not(feature = "mcs"))]
     possible_switch_to(t);
 }
 

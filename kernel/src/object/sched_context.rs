@@ -192,6 +192,21 @@ impl SchedContextRef {
             return self.charge_queue(op, now, min_budget);
         }
         let (head_at, tail_at) = (refill_addr(self.ptr, head), refill_addr(self.ptr, tail));
+        // The usual charge (at each change of SchedContext: what the entry
+        // found left, less the minimum budget, is at least `usage`) moves
+        // `usage` from the head's amount to the tail's and touches nothing
+        // else: the two amounts alone, as seL4's `commitTime` for round
+        // robin. What `Refills::budget_check` gives in that case, without
+        // the copy.
+        if let Charge::Used(usage) = op {
+            let head_amount = read_word(head_at.add(8));
+            if let Some(left) = head_amount.checked_sub(usage).filter(|&l| l >= min_budget) {
+                let tail_amount = read_word(tail_at.add(8));
+                write_word(head_at.add(8), left);
+                write_word(tail_at.add(8), tail_amount.saturating_add(usage));
+                return Some(false);
+            }
+        }
         let pair = [read_refill(head_at), read_refill(tail_at)];
         let mut st = RefillState {
             period,
@@ -413,6 +428,21 @@ pub fn head_refill_at(sc: PAddr) -> Option<Refill> {
     let max = read_word(sc.add(REFILL_MAX));
     let head = read_word(sc.add(REFILL_HEAD));
     (head < max).then(|| read_refill(refill_addr(sc, head)))
+}
+
+/// Whether the SchedContext at `sc` is configured (seL4's `sc_active`),
+/// reading the one word that says so ([`SchedContextRef::is_configured`]
+/// without the size word [`SchedContextRef::at`] reads).
+#[inline]
+pub fn is_configured_at(sc: PAddr) -> bool {
+    read_word(sc.add(REFILL_MAX)) != 0
+}
+
+/// Whether the SchedContext at `sc` has the sporadic flag
+/// ([`SchedContextRef::is_sporadic`], one word read).
+#[inline]
+pub fn is_sporadic_at(sc: PAddr) -> bool {
+    read_word(sc.add(FLAGS)) & 1 != 0
 }
 
 /// Where refill `i` of the SchedContext at `sc` is; only for an index

@@ -92,10 +92,43 @@ fn head_of(t: TcbRef) -> Option<crate::sched::refill::Refill> {
         .and_then(sched_context::head_refill_at)
 }
 
-/// seL4's `isSchedulable`: runnable, with a configured context whose head
-/// refill is released and sufficient.
+/// Whether `t` may run now: runnable, with a configured context whose
+/// head refill is released and sufficient (seL4's `isSchedulable` and
+/// the refill checks its callers make: `refill_ready`,
+/// `refill_sufficient`).
 pub fn is_schedulable(t: TcbRef) -> bool {
     t.get().state().is_runnable() && head_of(t).is_some_and(|h| refill_usable(h, 0, now()))
+}
+
+/// seL4's `isSchedulable` itself: runnable, with a configured context,
+/// and not on the release queue; the head refill is not read. The
+/// scheduler asks it of the threads it already holds within one kernel
+/// entry (the running thread, whose budget the entry checked, and the
+/// candidate, admitted when it was woken), where the refills cannot
+/// have become unusable without the thread going to the release queue:
+/// see docs/mcs.md, "What the scheduler checks". Host builds check that
+/// claim on every call ([`debug_check_usable`]).
+#[inline(always)]
+pub fn is_schedulable_by_state(t: TcbRef) -> bool {
+    let tcb = t.get();
+    let ok = tcb.state().is_runnable()
+        && !tcb.in_release_queue()
+        && tcb
+            .sched_context()
+            .is_some_and(sched_context::is_configured_at);
+    debug_check_usable(t, ok);
+    ok
+}
+
+/// Debug builds (the host tests, the fuzzer): a thread
+/// [`is_schedulable_by_state`] accepts has a usable head refill, as
+/// [`is_schedulable`] would have checked.
+#[inline(always)]
+fn debug_check_usable(t: TcbRef, accepted: bool) {
+    debug_assert!(
+        !accepted || is_schedulable(t),
+        "a thread the scheduler holds has an unusable head refill"
+    );
 }
 
 /// Whether `t` may go into a ready queue now. A runnable thread whose
@@ -119,17 +152,30 @@ pub fn admit(t: TcbRef) -> bool {
     false
 }
 
+/// Whether [`unblock_check`] has anything to do for `t` on the context
+/// at `sc`: a sporadic one that is not the running context.
+#[inline(always)]
+pub fn needs_unblock_check(t: TcbRef, sc: PAddr) -> bool {
+    !kernel().is_current(t)
+        && kernel().mcs().cur_sc() != sc.0
+        && sched_context::is_sporadic_at(sc)
+}
+
 /// A thread becomes runnable (woken, resumed, bound): a sporadic context
 /// whose head was released while it did not run starts that refill now
 /// (seL4's `refill_unblock_check`).
 pub fn unblock_check(t: TcbRef) {
-    if kernel().is_current(t) {
+    let Some(sc) = t.get().sched_context() else {
+        return;
+    };
+    // Not the running context (the running thread's, or one lent on by
+    // it): its refills are being used, not waited for. The object's size
+    // word (`SchedContextRef::at`) is read only for a sporadic one.
+    if kernel().is_current(t) || kernel().mcs().cur_sc() == sc.0 {
         return;
     }
-    if let Some(sc) = sc_of(t) {
-        if sc.is_sporadic() && kernel().mcs().cur_sc() != sc.paddr().0 {
-            sc.unblock_check(now());
-        }
+    if sched_context::is_sporadic_at(sc) {
+        SchedContextRef::at(sc).unblock_check(now());
     }
 }
 

@@ -127,6 +127,78 @@ pub fn possible_switch_to(t: TcbRef) {
     }
     // Admitted (MCS: just now, above; nothing below changes its
     // SchedContext or the release queue), so queued without asking again.
+    switch_to_or_enqueue(t);
+}
+
+/// MCS: seL4's `sendSignal` waking a waiter `t` on its own SchedContext
+/// (`ntfn_sc` is the notification's, which a passive waiter may just
+/// have been lent): `possibleSwitchTo` as seL4 makes it there, which
+/// asks only that the thread has a configured context and is not on the
+/// release queue, then the sporadic unblock check; the head refill is not
+/// read. A thread that blocked on its own context left it usable (the
+/// entry that blocked it checked its budget, and the charge at the switch
+/// keeps the head released and sufficient), and nothing consumes a
+/// waiter's own context; docs/mcs.md, "What the scheduler checks", has
+/// the argument and the one case where this differs (a used context
+/// bound to a thread while it waits, which seL4 does not check either).
+/// A context lent by the notification (seL4's `maybeDonateSchedContext`
+/// then `schedContext_resume`) takes the checked [`possible_switch_to`].
+#[cfg(feature = "mcs")]
+pub fn signal_switch_to(t: TcbRef, ntfn_sc: Option<crate::types::PAddr>) {
+    let tcb = t.get();
+    let Some(sc) = tcb.sched_context() else {
+        return;
+    };
+    // The rare cases out of line, and every call a tail call: the common
+    // wake-up saves no registers (docs/benchmarks.md, "IRQ to its handler").
+    let lent = Some(sc) == ntfn_sc;
+    if lent || mcs::needs_unblock_check(t, sc) {
+        return signal_switch_to_slow(t, lent);
+    }
+    if tcb.in_release_queue() || !crate::object::sched_context::is_configured_at(sc) {
+        return;
+    }
+    let k = kernel();
+    if k.cur_domain() == tcb.domain() && action() == Action::ResumeCurrent {
+        k.set_action(Action::SwitchTo(t));
+    } else {
+        enqueue_woken(t);
+    }
+}
+
+/// [`signal_switch_to`] of a thread lent the notification's context
+/// (checked: [`possible_switch_to`]) or on a sporadic one.
+#[cfg(feature = "mcs")]
+#[cold]
+#[inline(never)]
+fn signal_switch_to_slow(t: TcbRef, lent: bool) {
+    if lent {
+        return possible_switch_to(t);
+    }
+    mcs::unblock_check(t);
+    let tcb = t.get();
+    let configured = tcb
+        .sched_context()
+        .is_some_and(crate::object::sched_context::is_configured_at);
+    if !tcb.in_release_queue() && configured {
+        switch_to_or_enqueue(t);
+    }
+}
+
+/// [`switch_to_or_enqueue`] of a thread that is not to be the candidate.
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn enqueue_woken(t: TcbRef) {
+    if kernel().cur_domain() == t.get().domain() {
+        reschedule_required();
+    }
+    kernel().ready().enqueue(t);
+}
+
+/// The rest of seL4's `possibleSwitchTo`, once `t` may be queued: the
+/// scheduler's candidate if it may run at once, else its ready queue.
+#[inline(always)]
+fn switch_to_or_enqueue(t: TcbRef) {
     if kernel().cur_domain() != t.get().domain() {
         kernel().ready().enqueue(t);
     } else if action() != Action::ResumeCurrent {
@@ -190,9 +262,11 @@ pub fn schedule() -> Option<TcbRef> {
     let action = action();
     if action != Action::ResumeCurrent {
         let cur = k.current_tcb();
-        let was_runnable = cur.filter(|&c| is_schedulable(c));
+        let was_runnable = cur.filter(|&c| current_schedulable(c));
         if let Some(c) = was_runnable {
-            enqueue(c);
+            // Schedulable: queued without asking again (MCS: the entry
+            // checked its budget; `mcs::is_schedulable_by_state`).
+            k.ready().enqueue(c);
         }
         match action {
             Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
@@ -222,15 +296,28 @@ pub fn schedule() -> Option<TcbRef> {
     k.current_tcb()
 }
 
-/// Whether the candidate may still be switched to: runnable (MCS: and
-/// schedulable; its budget may have been taken since it was named).
+/// Whether the candidate may still be switched to: runnable (MCS:
+/// seL4's `isSchedulable`; its context may have been unbound, deleted or
+/// postponed since it was named. Its refills were checked when it was
+/// admitted, in this kernel entry: `mcs::is_schedulable_by_state`).
 #[inline(always)]
 fn can_switch_to(cand: TcbRef) -> bool {
     #[cfg(feature = "mcs")]
-    if !mcs::is_schedulable(cand) {
-        return false;
-    }
+    return mcs::is_schedulable_by_state(cand);
+    #[cfg(not(feature = "mcs"))]
     cand.get().state().is_runnable()
+}
+
+/// Whether the thread that ran goes back to its ready queue when the
+/// scheduler chooses: runnable (MCS: seL4's `isSchedulable`, which does
+/// not read the refills either; the entry checked its budget:
+/// `mcs::is_schedulable_by_state`).
+#[inline(always)]
+fn current_schedulable(c: TcbRef) -> bool {
+    #[cfg(feature = "mcs")]
+    return mcs::is_schedulable_by_state(c);
+    #[cfg(not(feature = "mcs"))]
+    is_schedulable(c)
 }
 
 /// seL4's `activateThread`: a thread in Restart runs its system call (or

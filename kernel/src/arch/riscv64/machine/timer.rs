@@ -4,10 +4,16 @@
 //! and, if configured, user access to the cycle, time and instret counters.
 
 use super::{csr, machine, sbi};
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The `time` value the pending tick is programmed for.
 static DEADLINE: AtomicU64 = AtomicU64::new(0);
+
+/// The hart has Sstc (`Platform::sstc`), recorded by [`start`]: MCS
+/// programs the timer at most kernel exits that change the running
+/// SchedContext, and asking the machine description (a once-cell, read
+/// with a fence) each time cost about five instructions there.
+static SSTC: AtomicBool = AtomicBool::new(false);
 
 /// Timebase units per tick for a timebase of `hz`.
 pub const fn tick_length(hz: u64) -> u64 {
@@ -27,6 +33,7 @@ pub fn start() {
         0
     });
     csr::set_sie(csr::IRQ_TIMER | csr::IRQ_EXTERNAL);
+    SSTC.store(machine().is_some_and(|m| m.platform.sstc), Ordering::Relaxed);
     // MCS: no tick; the scheduler programs the first deadline at its
     // first decision (a constant: the classic kernel is unchanged).
     if crate::config::KERNEL_MCS {
@@ -41,13 +48,12 @@ pub fn start() {
 /// interrupt: Sstc's `stimecmp` where the hart has it (no trip to the
 /// firmware), SBI set_timer otherwise.
 pub fn set_deadline(deadline: u64) {
-    if let Some(m) = machine() {
+    if SSTC.load(Ordering::Relaxed) {
         DEADLINE.store(deadline, Ordering::Relaxed);
-        if m.platform.sstc {
-            csr::write_stimecmp(deadline);
-        } else {
-            sbi::set_timer(deadline, m.sbi_time);
-        }
+        csr::write_stimecmp(deadline);
+    } else if let Some(m) = machine() {
+        DEADLINE.store(deadline, Ordering::Relaxed);
+        sbi::set_timer(deadline, m.sbi_time);
     }
 }
 
