@@ -156,9 +156,7 @@ pub fn admit(t: TcbRef) -> bool {
 /// at `sc`: a sporadic one that is not the running context.
 #[inline(always)]
 pub fn needs_unblock_check(t: TcbRef, sc: PAddr) -> bool {
-    !kernel().is_current(t)
-        && kernel().mcs().cur_sc() != sc.0
-        && sched_context::is_sporadic_at(sc)
+    !kernel().is_current(t) && kernel().mcs().cur_sc() != sc.0 && sched_context::is_sporadic_at(sc)
 }
 
 /// A thread becomes runnable (woken, resumed, bound): a sporadic context

@@ -66,25 +66,41 @@ pub fn init() {
     write(&p, context_reg(&p, 0), 0);
 }
 
-fn set_enable(irq: u32, on: bool) {
-    let Some(p) = plic() else { return };
+/// Sets or clears source `irq`'s enable bit; the PLIC, if `irq` is one
+/// of its sources.
+fn set_enable(irq: u32, on: bool) -> Option<PlicInfo> {
+    let p = plic()?;
     if irq == 0 || irq > p.ndev {
-        return;
+        return None;
     }
     let off = enable_word(&p, irq);
     let bit = 1u32 << (irq % 32);
     let v = read(&p, off);
     write(&p, off, if on { v | bit } else { v & !bit });
+    Some(p)
 }
 
-/// Unmasks source `irq` (1..=ndev; others are ignored).
+/// Unmasks source `irq` (1..=ndev; others are ignored), and makes the
+/// PLIC look again at what is pending: a source whose device raised its
+/// line while it was masked is signalled now.
+///
+/// A PLIC is to signal a pending source as soon as it is enabled, but
+/// QEMU's (`hw/intc/sifive_plic.c`, 7.2) only stores an enable word: it
+/// re-evaluates its outputs on a write to a source's priority, to a
+/// context's threshold or claim/complete register, or on a device's line
+/// changing. Without the second write an interrupt raised while masked
+/// is lost until some other source changes (docs/mcs.md, "What it
+/// found"). Writing the threshold back with the value it always holds
+/// (0, set in [`init`]) changes nothing on a PLIC that needs no help.
 pub fn plic_enable(irq: u32) {
-    set_enable(irq, true);
+    if let Some(p) = set_enable(irq, true) {
+        write(&p, context_reg(&p, 0), 0);
+    }
 }
 
 /// Masks source `irq` (1..=ndev; others are ignored).
 pub fn plic_disable(irq: u32) {
-    set_enable(irq, false);
+    let _ = set_enable(irq, false);
 }
 
 /// Claims the highest-priority pending source and completes it at once;

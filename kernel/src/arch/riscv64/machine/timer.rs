@@ -33,7 +33,10 @@ pub fn start() {
         0
     });
     csr::set_sie(csr::IRQ_TIMER | csr::IRQ_EXTERNAL);
-    SSTC.store(machine().is_some_and(|m| m.platform.sstc), Ordering::Relaxed);
+    SSTC.store(
+        machine().is_some_and(|m| m.platform.sstc),
+        Ordering::Relaxed,
+    );
     // MCS: no tick; the scheduler programs the first deadline at its
     // first decision (a constant: the classic kernel is unchanged).
     if crate::config::KERNEL_MCS {
