@@ -192,21 +192,6 @@ impl SchedContextRef {
             return self.charge_queue(op, now, min_budget);
         }
         let (head_at, tail_at) = (refill_addr(self.ptr, head), refill_addr(self.ptr, tail));
-        // The usual charge (at each change of SchedContext: what the entry
-        // found left, less the minimum budget, is at least `usage`) moves
-        // `usage` from the head's amount to the tail's and touches nothing
-        // else: the two amounts alone, as seL4's `commitTime` for round
-        // robin. What `Refills::budget_check` gives in that case, without
-        // the copy.
-        if let Charge::Used(usage) = op {
-            let head_amount = read_word(head_at.add(8));
-            if let Some(left) = head_amount.checked_sub(usage).filter(|&l| l >= min_budget) {
-                let tail_amount = read_word(tail_at.add(8));
-                write_word(head_at.add(8), left);
-                write_word(tail_at.add(8), tail_amount.saturating_add(usage));
-                return Some(false);
-            }
-        }
         let pair = [read_refill(head_at), read_refill(tail_at)];
         let mut st = RefillState {
             period,
@@ -436,6 +421,48 @@ pub fn head_refill_at(sc: PAddr) -> Option<Refill> {
 #[inline]
 pub fn is_configured_at(sc: PAddr) -> bool {
     read_word(sc.add(REFILL_MAX)) != 0
+}
+
+/// seL4's `commitTime` for a round-robin context in the usual case: the
+/// context at `sc` is round robin (budget = period, its two refills) and
+/// its head holds `used` and still the minimum budget after it (what the
+/// kernel entry checked). Then `used` moves from the head's amount to the
+/// tail's, as seL4 does, and into `Consumed`: exactly what
+/// [`SchedContextRef::budget_check`] and `set_consumed` give there, from
+/// the words that change, without the object's size, the refill times or
+/// a copy of the queue (every change of SchedContext charges; docs/
+/// benchmarks.md, "IRQ to its handler"). False, changing nothing, in
+/// any other case.
+#[inline]
+pub fn commit_round_robin_at(sc: PAddr, used: Ticks, min_budget: Ticks) -> bool {
+    let max = read_word(sc.add(REFILL_MAX));
+    let (head, tail) = (
+        read_word(sc.add(REFILL_HEAD)),
+        read_word(sc.add(REFILL_TAIL)),
+    );
+    // Both indices below the capacity word: inside the object, as in
+    // `head_refill_at`.
+    if max != MIN_REFILLS || head >= max || tail >= max || head == tail {
+        return false;
+    }
+    if read_word(sc.add(PERIOD)) != read_word(sc.add(BUDGET)) {
+        return false;
+    }
+    let (head_at, tail_at) = (refill_addr(sc, head), refill_addr(sc, tail));
+    let left = read_word(head_at.add(8)).checked_sub(used);
+    let Some(left) = left.filter(|&l| l >= min_budget) else {
+        return false;
+    };
+    write_word(head_at.add(8), left);
+    write_word(
+        tail_at.add(8),
+        read_word(tail_at.add(8)).saturating_add(used),
+    );
+    write_word(
+        sc.add(CONSUMED),
+        read_word(sc.add(CONSUMED)).saturating_add(used),
+    );
+    true
 }
 
 /// Whether the SchedContext at `sc` has the sporadic flag

@@ -303,11 +303,22 @@ fn running_sc() -> Option<SchedContextRef> {
 pub fn commit_time() {
     let ms = kernel().mcs();
     let used = ms.take_consumed();
-    if used == 0 {
+    let sc = ms.cur_sc();
+    if used == 0 || sc == 0 {
         return;
     }
+    // A round-robin context's usual charge: its two amounts, in place.
+    if !sched_context::commit_round_robin_at(PAddr(sc), used, min_budget()) {
+        commit_refills(used);
+    }
+}
+
+/// [`commit_time`] through the refill queue (sporadic and constant
+/// bandwidth contexts, a round-robin head run short).
+#[inline(never)]
+fn commit_refills(used: Ticks) {
     if let Some(sc) = running_sc() {
-        let now = ms.cur_time();
+        let now = kernel().mcs().cur_time();
         let _ = sc.budget_check(used, now, min_budget());
         sc.set_consumed(sc.consumed().saturating_add(used));
     }
@@ -431,6 +442,10 @@ pub fn set_next_interrupt() {
 /// Moves the threads whose head refill is released to the ready queues
 /// (seL4's `awaken`); at each scheduling decision.
 pub fn awaken() {
+    // The clock is read only if someone waits (at every kernel exit).
+    if kernel().mcs().release_head() == 0 {
+        return;
+    }
     let now = kernel().mcs().cur_time().max(crate::arch::now());
     while let Some(t) = tcb_at(kernel().mcs().release_head()) {
         if release_time(t) > now {

@@ -68,9 +68,16 @@ impl McsState {
     /// the last one is added to what the running context has used. A
     /// clock that seems to run backwards adds nothing.
     pub fn update_time(&self, now: u64) {
-        let since = now.saturating_sub(self.cur_time.get());
-        self.consumed.set(self.consumed.get().saturating_add(since));
-        self.cur_time.set(self.cur_time.get().max(now));
+        let cur = self.cur_time.get();
+        if now > cur {
+            // Cannot wrap: `consumed` only ever grows by these steps of
+            // `cur_time` (and is reset to 0), so it stays at most
+            // `cur_time`, and the sum at most `now`. Plain steps, not
+            // saturating ones: every kernel entry runs this.
+            self.consumed
+                .set(self.consumed.get().wrapping_add(now - cur));
+            self.cur_time.set(now);
+        }
     }
 
     /// Ticks used and not yet charged.
