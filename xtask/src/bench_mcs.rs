@@ -66,24 +66,29 @@ pub const CASES: [&str; 3] = [
 /// inlined): the 10-word Call/ReplyRecv 992/1 369 → 958/967, their round
 /// trip 2 382 → 1 926, the active-server round trip, Send to a
 /// higher-priority waiter, broadcast, producer/consumer (docs/benchmarks.md,
-/// "The MCS slow IPC path"). A regression
+/// "The MCS slow IPC path"). Five lowered on 2026-12-07 to ~3 % above
+/// their figures with the scheduler's checks as seL4's (docs/mcs.md,
+/// "What the scheduler checks"; docs/benchmarks.md, "IRQ to its handler
+/// within 1.5×"): IRQ to handler 698 → 594, null syscall 239 → 226,
+/// yield 629 → 558, signal to a higher-priority waiter 804 → 700, to a
+/// passive one 841 → 782. A regression
 /// fails `cargo xtask test` (image `bench-mcs`); loosen one only in a
 /// commit that says why.
 pub const LIMITS: [(&str, u64); 45] = [
-    ("mcs-ipc/null-syscall", 247),
-    ("mcs-ipc/yield", 648),
+    ("mcs-ipc/null-syscall", 232),
+    ("mcs-ipc/yield", 574),
     ("mcs-ipc/call-reply-recv-0-same-as", 463),
     ("mcs-ipc/call-reply-recv-4-same-as", 492),
     ("mcs-ipc/call-reply-recv-10-same-as", 1984),
     ("mcs-ipc/call-reply-recv-0-same-as-active", 2067),
     ("mcs-ipc/call-reply-recv-0-cross-as", 479),
     ("mcs-ipc/call-reply-recv-4-cross-as", 508),
-    ("mcs-ipc/signal-higher-prio", 838),
-    ("mcs-ipc/signal-passive", 876),
+    ("mcs-ipc/signal-higher-prio", 721),
+    ("mcs-ipc/signal-passive", 805),
     ("mcs-ipc/sched-context-consumed", 824),
     ("mcs-ipc/timeout-fault", 4367),
     ("mcs-ipc/timeout-fault-delivery", 1618),
-    ("mcs-ipc/irq-to-handler", 719),
+    ("mcs-ipc/irq-to-handler", 611),
     ("mcs-sel4bench/call-0-same-as", 213),
     ("mcs-sel4bench/replyrecv-0-same-as", 249),
     ("mcs-sel4bench/call-4-same-as", 227),

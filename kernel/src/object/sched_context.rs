@@ -453,14 +453,14 @@ pub fn commit_round_robin_at(sc: PAddr, used: Ticks, min_budget: Ticks) -> bool 
     let Some(left) = left.filter(|&l| l >= min_budget) else {
         return false;
     };
+    // Plain sums, exact: the two amounts add up to the budget, which
+    // ConfigureFlags bounds far below the word (`MAX_PERIOD_US`), and
+    // `Consumed` counts time the clock has seen.
     write_word(head_at.add(8), left);
-    write_word(
-        tail_at.add(8),
-        read_word(tail_at.add(8)).saturating_add(used),
-    );
+    write_word(tail_at.add(8), read_word(tail_at.add(8)).wrapping_add(used));
     write_word(
         sc.add(CONSUMED),
-        read_word(sc.add(CONSUMED)).saturating_add(used),
+        read_word(sc.add(CONSUMED)).wrapping_add(used),
     );
     true
 }
