@@ -103,31 +103,32 @@ pub fn is_schedulable(t: TcbRef) -> bool {
 /// seL4's `isSchedulable` itself: runnable, with a configured context,
 /// and not on the release queue; the head refill is not read. The
 /// scheduler asks it of the threads it already holds within one kernel
-/// entry (the running thread, whose budget the entry checked, and the
-/// candidate, admitted when it was woken), where the refills cannot
-/// have become unusable without the thread going to the release queue:
-/// see docs/mcs.md, "What the scheduler checks". Host builds check that
-/// claim on every call ([`debug_check_usable`]).
+/// entry: the running thread, whose budget the entry checked (host builds
+/// check that claim: [`debug_check_usable`]), and the candidate, named
+/// when it was woken (after the refill check of `possible_switch_to`, or,
+/// for a signal's waiter on its own context, without one, as seL4:
+/// `sched::signal_switch_to`). See docs/mcs.md, "What the scheduler
+/// checks".
 #[inline(always)]
 pub fn is_schedulable_by_state(t: TcbRef) -> bool {
     let tcb = t.get();
-    let ok = tcb.state().is_runnable()
+    tcb.state().is_runnable()
         && !tcb.in_release_queue()
         && tcb
             .sched_context()
-            .is_some_and(sched_context::is_configured_at);
-    debug_check_usable(t, ok);
-    ok
+            .is_some_and(sched_context::is_configured_at)
 }
 
-/// Debug builds (the host tests, the fuzzer): a thread
-/// [`is_schedulable_by_state`] accepts has a usable head refill, as
-/// [`is_schedulable`] would have checked.
+/// Debug builds (the host tests, the fuzzer): the running thread, which
+/// [`is_schedulable_by_state`] `accepted` back into its ready queue, has
+/// a usable head refill, as [`is_schedulable`] would have checked. Every
+/// change to a context's refills within an entry leaves the head usable
+/// or sends the thread to the release queue.
 #[inline(always)]
-fn debug_check_usable(t: TcbRef, accepted: bool) {
+pub fn debug_check_usable(t: TcbRef, accepted: bool) {
     debug_assert!(
         !accepted || is_schedulable(t),
-        "a thread the scheduler holds has an unusable head refill"
+        "the running thread has an unusable head refill"
     );
 }
 

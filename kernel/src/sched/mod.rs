@@ -298,8 +298,8 @@ pub fn schedule() -> Option<TcbRef> {
 
 /// Whether the candidate may still be switched to: runnable (MCS:
 /// seL4's `isSchedulable`; its context may have been unbound, deleted or
-/// postponed since it was named. Its refills were checked when it was
-/// admitted, in this kernel entry: `mcs::is_schedulable_by_state`).
+/// postponed since it was named in this kernel entry. Its refills are
+/// not read again: `mcs::is_schedulable_by_state`).
 #[inline(always)]
 fn can_switch_to(cand: TcbRef) -> bool {
     #[cfg(feature = "mcs")]
@@ -315,7 +315,11 @@ fn can_switch_to(cand: TcbRef) -> bool {
 #[inline(always)]
 fn current_schedulable(c: TcbRef) -> bool {
     #[cfg(feature = "mcs")]
-    return mcs::is_schedulable_by_state(c);
+    {
+        let ok = mcs::is_schedulable_by_state(c);
+        mcs::debug_check_usable(c, ok);
+        ok
+    }
     #[cfg(not(feature = "mcs"))]
     is_schedulable(c)
 }
