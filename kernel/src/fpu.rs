@@ -87,7 +87,9 @@ pub fn handle_fpu_trap(t: TcbRef, scause: u64) -> bool {
 
 /// Takes the FPU away from `t` if it owns it, keeping its state in its
 /// TCB (seL4's `fpuRelease`): before `t` is suspended or deleted, or
-/// moves to another domain.
+/// moves to another domain. Out of line: Suspend and SetDomain, both
+/// rare, share one copy.
+#[inline(never)]
 pub fn release(t: TcbRef) {
     if kernel().fpu_owner() == Some(t) {
         switch_owner(None);

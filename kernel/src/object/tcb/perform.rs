@@ -30,7 +30,9 @@ pub const TCB_FLAG_MASK: u64 = if crate::config::HAVE_FPU {
 };
 
 /// seL4's `rescheduleRequired` when `t`, whose registers or buffer just
-/// changed, is the running thread.
+/// changed, is the running thread. Out of line: four TCB operations use
+/// it, none on a benchmarked path (docs/benchmarks.md, "Code size").
+#[inline(never)]
 fn reschedule_if_current(t: TcbRef) {
     if kernel().is_current(t) {
         reschedule_required();
@@ -126,7 +128,9 @@ fn replace_slot(tc: &ThreadControl, index: usize, new: Option<NewCap>) -> Result
 }
 
 /// Inserts `new` into `slot` if its source still holds that object and the
-/// invoked slot still holds the target's TCB cap.
+/// invoked slot still holds the target's TCB cap. Out of line: the roots'
+/// and the buffer's replacements share it.
+#[inline(never)]
 fn insert_if_unchanged(tc: &ThreadControl, new: NewCap, slot: SlotRef) {
     let tcap = Cap::Thread {
         tcb: tc.target.paddr(),

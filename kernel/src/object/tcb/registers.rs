@@ -40,7 +40,9 @@ impl Tcb {
     }
 }
 
-/// Copies the words `range` of `src`'s context into `dest`'s.
+/// Copies the words `range` of `src`'s context into `dest`'s. Out of
+/// line: CopyRegisters copies two ranges.
+#[inline(never)]
 pub fn copy_words(src: &Tcb, dest: &Tcb, range: Range<usize>) {
     for i in range {
         dest.set_user_register(i, src.user_register(i));
