@@ -27,7 +27,7 @@ use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::{Tcb, TCB_REPLY};
 use crate::preempt::preemption_point;
-use crate::sched::{dequeue, enqueue, reschedule_required, set_thread_state};
+use crate::sched::{enqueue, reschedule_required, set_thread_state};
 use crate::types::{PAddr, Preempted};
 
 /// seL4's `cancelIPC`: whatever `t` is blocked in is abandoned. A thread
@@ -126,7 +126,7 @@ pub fn suspend(t: TcbRef) {
     if tcb.state() == ThreadState::Running {
         tcb.set_fault_ip(tcb.next_ip());
     }
-    dequeue(t);
+    crate::sched::rare::dequeue(t);
     // MCS: a YieldTo it made is forgotten (seL4's
     // `schedContext_cancelYieldTo`).
     #[cfg(feature = "mcs")]
@@ -244,7 +244,7 @@ pub fn cancel_badged_sends(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Result<
         forget_badged_cancel(invoker);
         return Ok(());
     }
-    reschedule_required();
+    crate::sched::rare::reschedule_required();
     let mut next = match badged_cancel_cursor(invoker, ep_pa, badge) {
         Some(cursor) => cursor.get().ep_next(),
         None => {

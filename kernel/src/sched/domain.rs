@@ -16,7 +16,7 @@ pub use crate::state::domain_schedule::{MAX_DURATION, NUM_DOMAIN_SCHEDULES};
 /// `invokeDomainScheduleSetStart`).
 pub fn set_start(i: u64) {
     kernel().domains().restart_at(i);
-    super::reschedule_required();
+    super::rare::reschedule_required();
 }
 
 /// Counts one tick of domain time; true if the domain's time is up.
@@ -26,12 +26,12 @@ pub fn tick() -> bool {
 
 /// seL4's `setDomain`: moves `t` to `domain`, requeueing it.
 pub fn set_domain(t: TcbRef, domain: u64) {
-    super::dequeue(t);
+    super::rare::dequeue(t);
     t.get().set_domain(domain);
     if t.get().state().is_runnable() {
-        super::enqueue(t);
+        super::rare::enqueue(t);
     }
     if kernel().is_current(t) {
-        super::reschedule_required();
+        super::rare::reschedule_required();
     }
 }

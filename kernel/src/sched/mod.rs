@@ -115,6 +115,33 @@ pub fn reschedule_required() {
     kernel().set_action(Action::ChooseNew);
 }
 
+/// [`enqueue`], [`dequeue`] and [`reschedule_required`] out of line, one
+/// copy each, for the rare operations (the TCB, domain, SchedContext and
+/// SchedControl invocations, CancelBadgedSends, Suspend): inlined, each
+/// caller had its own. The hot paths (schedule, yield, IPC wake-ups, the
+/// timer) call the inlined ones (docs/benchmarks.md, "Code size").
+pub mod rare {
+    use crate::object::tcb::TcbRef;
+
+    /// [`super::enqueue`], out of line.
+    #[inline(never)]
+    pub fn enqueue(t: TcbRef) {
+        super::enqueue(t)
+    }
+
+    /// [`super::dequeue`], out of line.
+    #[inline(never)]
+    pub fn dequeue(t: TcbRef) {
+        super::dequeue(t)
+    }
+
+    /// [`super::reschedule_required`], out of line.
+    #[inline(never)]
+    pub fn reschedule_required() {
+        super::reschedule_required()
+    }
+}
+
 /// seL4's `possibleSwitchTo`: `t` has become runnable and may run at
 /// kernel exit if it is the best choice; otherwise it waits in its queue.
 pub fn possible_switch_to(t: TcbRef) {
@@ -385,11 +412,11 @@ pub fn set_priority(t: TcbRef, prio: u64) {
     if reorder_blocked(t, prio) {
         return;
     }
-    dequeue(t);
+    rare::dequeue(t);
     t.get().set_priority(prio);
     if t.get().state().is_runnable() {
         if kernel().is_current(t) {
-            reschedule_required();
+            rare::reschedule_required();
         } else {
             possible_switch_to(t);
         }

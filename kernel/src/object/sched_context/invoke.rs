@@ -175,8 +175,8 @@ pub fn bind(sc: SchedContextRef, t: TcbRef) {
             sc.unblock_check(crate::arch::now());
         }
         if t.get().state().is_runnable() {
-            sched::enqueue(t);
-            sched::reschedule_required();
+            sched::rare::enqueue(t);
+            sched::rare::reschedule_required();
         }
     }
 }
@@ -197,18 +197,18 @@ fn yield_to(caller: TcbRef, sc: SchedContextRef, t: TcbRef) -> Reply {
     }
     let runnable = sc.is_configured() && t.get().state().is_runnable();
     if runnable && !sched::mcs::is_schedulable(t) {
-        sched::dequeue(t);
-        sched::enqueue(t); // to the release queue (`mcs::admit`)
+        sched::rare::dequeue(t);
+        sched::rare::enqueue(t); // to the release queue (`mcs::admit`)
     }
     if runnable && sched::mcs::is_schedulable(t) {
-        sched::dequeue(t);
+        sched::rare::dequeue(t);
         if t.get().priority() < caller.get().priority() {
-            sched::enqueue(t);
+            sched::rare::enqueue(t);
         } else {
             super::link_yield_to(caller, sc.paddr());
-            sched::enqueue(caller);
-            sched::enqueue(t);
-            sched::reschedule_required();
+            sched::rare::enqueue(caller);
+            sched::rare::enqueue(t);
+            sched::rare::reschedule_required();
             return Reply::Empty;
         }
     }

@@ -17,7 +17,7 @@ use crate::ipc::cancel::unbind_notification;
 use crate::ipc::notification::bind_notification;
 use crate::ipc::{restart, suspend};
 use crate::object::invocation::Reply;
-use crate::sched::{reschedule_required, set_priority};
+use crate::sched::set_priority;
 use crate::state::kernel;
 use crate::types::Preempted;
 use cairn_abi::invocation::TCB_FLAG_FPU_DISABLED;
@@ -35,7 +35,7 @@ pub const TCB_FLAG_MASK: u64 = if crate::config::HAVE_FPU {
 #[inline(never)]
 fn reschedule_if_current(t: TcbRef) {
     if kernel().is_current(t) {
-        reschedule_required();
+        crate::sched::rare::reschedule_required();
     }
 }
 
