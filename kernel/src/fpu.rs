@@ -49,6 +49,8 @@ pub fn refresh(t: TcbRef) {
 
 /// Moves the FPU to `new` (none: no owner): the old owner's registers go
 /// into its TCB, `new`'s come out of its own (seL4's `switchLocalFpuOwner`).
+/// Out of line: the first FP instruction's trap and [`release`] share it.
+#[inline(never)]
 pub fn switch_owner(new: Option<TcbRef>) {
     let k = kernel();
     let old = k.fpu_owner();

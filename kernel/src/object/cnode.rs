@@ -93,6 +93,20 @@ pub fn lookup_slot_for_cnode_op(
     lookup_slot_exact(root, index, depth).map_err(failed)
 }
 
+/// [`lookup_slot_for_cnode_op`] from a decoded root, out of line: the rare
+/// invocations (Copy, Mint, Move, Mutate, Rotate, MakePool,
+/// IssueIRQHandler) share one copy; Retype keeps its own, inlined
+/// (docs/benchmarks.md, "Code size").
+#[inline(never)]
+pub fn lookup_slot_rare(
+    source: bool,
+    root: Cap,
+    index: u64,
+    depth: u64,
+) -> Result<SlotRef, SyscallError> {
+    lookup_slot_for_cnode_op(source, root, index, depth)
+}
+
 /// seL4's `ensureEmptySlot`.
 fn ensure_empty(slot: SlotRef) -> Result<(), SyscallError> {
     match slot.get().words().is_null() {
@@ -159,7 +173,7 @@ fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallEr
     let (_, src_root) = inv.need_extra(0)?;
     let (src_index, src_depth) = (inv.arg(2), inv.arg(3));
     ensure_empty(dest)?;
-    let src = lookup_slot_for_cnode_op(true, src_root, src_index, src_depth)?;
+    let src = lookup_slot_rare(true, src_root, src_index, src_depth)?;
     let src_cap = src.get().cap();
     if src_cap.is_null() {
         return Err(missing(true, src_depth));
@@ -202,9 +216,9 @@ fn decode_rotate(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallErro
     };
     let (pivot_data, pivot_index, pivot_depth) = (inv.arg(2), inv.arg(3), inv.arg(4));
     let (src_data, src_index, src_depth) = (inv.arg(5), inv.arg(6), inv.arg(7));
-    let src = lookup_slot_for_cnode_op(true, src_root, src_index, src_depth)?;
+    let src = lookup_slot_rare(true, src_root, src_index, src_depth)?;
     // seL4 reports a failed pivot lookup as a source lookup.
-    let pivot = lookup_slot_for_cnode_op(true, pivot_root, pivot_index, pivot_depth)?;
+    let pivot = lookup_slot_rare(true, pivot_root, pivot_index, pivot_depth)?;
     if pivot == src || pivot == dest {
         return Err(SyscallError::IllegalOperation);
     }

@@ -26,7 +26,7 @@ use crate::cap::cte::SlotRef;
 use crate::cap::delete::cte_delete;
 use crate::cap::derive::cte_insert;
 use crate::cap::Cap;
-use crate::object::cnode::lookup_slot_for_cnode_op;
+use crate::object::cnode::lookup_slot_rare;
 use crate::object::invocation::{need, Invocation};
 use crate::types::{Preempted, SyscallError};
 use cairn_abi::invocation::label;
@@ -87,7 +87,7 @@ pub fn decode_control(inv: &Invocation) -> Result<IssueIrqHandler, SyscallError>
         return Err(SyscallError::RevokeFirst);
     }
     let (index, depth) = (inv.arg(first), inv.arg(first + 1));
-    let dest = lookup_slot_for_cnode_op(false, root, index, depth)?;
+    let dest = lookup_slot_rare(false, root, index, depth)?;
     if !dest.get().cap().is_null() {
         return Err(SyscallError::DeleteFirst);
     }

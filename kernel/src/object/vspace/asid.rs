@@ -27,7 +27,7 @@ use crate::cap::derive::cte_insert;
 use crate::cap::derive::ensure_no_children;
 use crate::cap::{Cap, LookupFault, Mapping, SlotRef};
 use crate::object::access::zero;
-use crate::object::cnode::lookup_slot_for_cnode_op;
+use crate::object::cnode::lookup_slot_rare;
 use crate::object::invocation::Invocation;
 use crate::state::kernel;
 use crate::types::PAddr;
@@ -83,7 +83,7 @@ pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
         return Err(SyscallError::InvalidCapability { index: 1 });
     }
     ensure_no_children(ut_slot)?;
-    let dest = lookup_slot_for_cnode_op(false, root, index, depth)?;
+    let dest = lookup_slot_rare(false, root, index, depth)?;
     if !dest.get().cap().is_null() {
         return Err(SyscallError::DeleteFirst);
     }

@@ -149,7 +149,9 @@ pub fn activate_thread_vspace(t: TcbRef) {
 }
 
 /// Re-decides the running thread's address space after an ASID changed
-/// hands (seL4 calls `setVMRoot(ksCurThread)`).
+/// hands (seL4 calls `setVMRoot(ksCurThread)`). Out of line: deleting an
+/// ASID and deleting a pool, both rare, share one copy.
+#[inline(never)]
 fn reload_vspace() {
     let k = kernel();
     k.forget_active_vspace();
