@@ -238,17 +238,13 @@ pub fn cancel_all_ipc(ep_pa: PAddr) -> Result<(), Preempted> {
 /// moves the cursor, the cursor is no longer valid and the walk starts
 /// again from the head. So at the end no sender that stayed queued with
 /// the badge from the call to its end is left, in either build.
-// Out of line: inlined into the CNode perform, its registers cost the
-// revoke loop there an instruction per capability (docs/benchmarks.md,
-// "Code size").
-#[inline(never)]
 pub fn cancel_badged_sends(invoker: TcbRef, ep_pa: PAddr, badge: u64) -> Result<(), Preempted> {
     let ep = &EndpointRef::new(ep_pa).get().queue;
     if ep.state() != EndpointState::Send {
         forget_badged_cancel(invoker);
         return Ok(());
     }
-    crate::sched::rare::reschedule_required();
+    reschedule_required();
     let mut next = match badged_cancel_cursor(invoker, ep_pa, badge) {
         Some(cursor) => cursor.get().ep_next(),
         None => {

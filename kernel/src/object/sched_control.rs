@@ -128,7 +128,7 @@ pub fn perform(sc: crate::object::sched_context::SchedContextRef, c: &Configure)
     let clock = Clock::new(crate::arch::timebase_hz());
     let thread = sc.tcb().and_then(|t| crate::object::tcb::tcb_at(t.0));
     if let Some(t) = thread {
-        sched::rare::dequeue(t);
+        sched::dequeue(t);
     }
     let runnable = thread.is_some_and(|t| t.get().state().is_runnable());
     sc.set_parameters(c, runnable, crate::arch::now(), clock.min_budget());
@@ -138,7 +138,7 @@ pub fn perform(sc: crate::object::sched_context::SchedContextRef, c: &Configure)
             sched::possible_switch_to(t);
         }
         if current {
-            sched::rare::reschedule_required();
+            sched::reschedule_required();
         }
     }
 }
