@@ -13,9 +13,7 @@ pub fn state(irq: u16) -> IrqState {
 }
 
 /// seL4's `setIRQState`: records the state and masks the line unless it
-/// is in use. Out of line: IssueIRQHandler and deleting a handler cap,
-/// both rare, share one copy.
-#[inline(never)]
+/// is in use.
 pub fn set_state(irq: u16, s: IrqState) {
     kernel().set_irq_state(irq, s);
     crate::arch::irq_set_masked(irq, s == IrqState::Inactive);

@@ -149,9 +149,7 @@ pub fn activate_thread_vspace(t: TcbRef) {
 }
 
 /// Re-decides the running thread's address space after an ASID changed
-/// hands (seL4 calls `setVMRoot(ksCurThread)`). Out of line: deleting an
-/// ASID and deleting a pool, both rare, share one copy.
-#[inline(never)]
+/// hands (seL4 calls `setVMRoot(ksCurThread)`).
 fn reload_vspace() {
     let k = kernel();
     k.forget_active_vspace();
