@@ -235,10 +235,11 @@ enum Cmd {
     /// Line coverage of the kernel by its host tests, per module
     /// (docs/coverage.md).
     ///
-    /// Builds the kernel's host tests with -C instrument-coverage, runs
-    /// them, and reports with Debian's llvm-profdata/llvm-cov of the host
-    /// rustc's LLVM version (installed if missing): a table per module,
-    /// the total outside arch/, and an HTML report in
+    /// Builds the kernel's host tests with -C instrument-coverage, classic
+    /// and with --features mcs, runs them, and reports with Debian's
+    /// llvm-profdata/llvm-cov of the host rustc's LLVM version (installed
+    /// if missing): a table per module (both runs merged per line, and
+    /// each run), the total outside arch/, and an HTML report in
     /// target/coverage/html/.
     Coverage {
         /// Show the tests' output.
