@@ -50,15 +50,7 @@ pub fn loader(
         return write_and_build(b, file, &spec, cfg);
     };
     let elfs = programs(b, &shown, dir, system, cfg)?;
-    let programs: Vec<_> = elfs
-        .iter()
-        .map(|(tcb, elf, setvars, blobs)| cairn_system::boot::Program {
-            tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
-            elf,
-            setvars: setvars.clone(),
-            blobs: blobs.clone(),
-        })
-        .collect();
+    let programs = as_programs(&elfs);
     let spec = cairn_system::boot::serialise_with_files(&loaded.spec, &programs, verbose, &files)
         .map_err(|e| format!("{shown}: {e}"))?;
     write_and_build(b, file, &spec, cfg)
@@ -67,6 +59,19 @@ pub fn loader(
 /// A program of a system: its TCB's name, the ELF bytes, its setvars and
 /// blobs (`cairn_system::boot::Program`'s parts, owned).
 pub type Built = (String, Vec<u8>, Vec<(String, u64)>, Vec<(String, Vec<u8>)>);
+
+/// The image builder's view of built programs (the ELF bytes borrowed);
+/// for the system image and for `--cdl` output alike.
+pub fn as_programs(elfs: &[Built]) -> Vec<cairn_system::boot::Program<'_>> {
+    elfs.iter()
+        .map(|(tcb, elf, setvars, blobs)| cairn_system::boot::Program {
+            tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
+            elf,
+            setvars: setvars.clone(),
+            blobs: blobs.clone(),
+        })
+        .collect()
+}
 
 /// Builds (PD crates) or reads (files relative to `dir`) the program of
 /// every PD of `system` and the monitor's, with what the image builder

@@ -131,15 +131,7 @@ fn with_programs(
     let b = crate::build::Builder::new(toolchain);
     let dir = opts.file.parent().unwrap_or(Path::new("."));
     let elfs = crate::sysimage::programs(&b, shown, dir, system, &cfg)?;
-    let programs: Vec<_> = elfs
-        .iter()
-        .map(|(tcb, elf, setvars, blobs)| cairn_system::boot::Program {
-            tcb: cairn_system::capdl::ObjId::new(tcb.clone()),
-            elf,
-            setvars: setvars.clone(),
-            blobs: blobs.clone(),
-        })
-        .collect();
+    let programs = crate::sysimage::as_programs(&elfs);
     let data_path = out.with_extension("data");
     let data_name = data_path
         .file_name()
