@@ -28,6 +28,7 @@ mod suite;
 mod sysimage;
 mod system;
 mod toolchain;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -77,6 +78,20 @@ enum Cmd {
         /// 5 ms under -icount, minutes of QEMU; docs/mcs.md "The demo").
         #[arg(long, value_enum, conflicts_with_all = ["rootserver", "system_file"])]
         demo: Option<Demo>,
+        /// Stop QEMU and exit 0 once the serial output shows TEXT
+        /// (repeatable: any of them), e.g. sel4test's "All is well in the
+        /// universe". The run is then unattended: output is echoed and
+        /// watched, input typed as without a terminal. Exits non-zero if
+        /// QEMU exits first.
+        #[arg(long = "exit-on", value_name = "TEXT", conflicts_with = "demo")]
+        exit_on: Vec<String>,
+        /// Stop QEMU and exit 1 once the output shows TEXT (repeatable),
+        /// e.g. "Test suite failed".
+        #[arg(long = "fail-on", value_name = "TEXT", conflicts_with = "demo")]
+        fail_on: Vec<String>,
+        /// Stop QEMU and exit 1 after SECS seconds of wall-clock time.
+        #[arg(long, value_name = "SECS", conflicts_with = "demo")]
+        timeout: Option<u64>,
     },
     /// Runs the whole test suite: lint, host tests, then every QEMU test
     /// image.
@@ -329,11 +344,25 @@ fn main() -> ExitCode {
         Cmd::Run {
             system,
             demo: Some(Demo::Mcs),
+            ..
         } => run_mcs_demo(&system),
-        Cmd::Run { system, demo: None } => {
+        Cmd::Run {
+            system,
+            demo: None,
+            exit_on,
+            fail_on,
+            timeout,
+        } => {
+            let watch = watch::Watch {
+                exit_on,
+                fail_on,
+                timeout: timeout.map(std::time::Duration::from_secs),
+            };
             build_system(&system, None, &[Need::Qemu]).and_then(|image| {
                 let cmd = qemu::boot_command(&image, None);
-                if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                if watch.is_set() {
+                    run_watched(cmd, &watch)
+                } else if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
                     qemu::run_foreground(cmd)
                 } else {
                     run_unattended(cmd)
@@ -470,6 +499,18 @@ fn run_unattended(cmd: std::process::Command) -> Result<i32, String> {
         qemu::Ending::Exited(code) => code,
         qemu::Ending::Signalled | qemu::Ending::TimedOut(_) | qemu::Ending::Silent(_) => 1,
     })
+}
+
+/// `cargo xtask run --exit-on/--fail-on/--timeout`: echoes the output,
+/// stops QEMU at the first text seen (or the timeout) and says why.
+fn run_watched(cmd: std::process::Command, w: &watch::Watch) -> Result<i32, String> {
+    let typed = watch::Typed {
+        after: "type a line",
+        send: "typed by cargo xtask run\r",
+    };
+    let verdict = watch::run(cmd, w, Some(typed), true)?;
+    eprintln!("{}", verdict.describe(w));
+    Ok(verdict.code(w))
 }
 
 /// How many periods `run --demo mcs` runs (the issue's 10 000).
