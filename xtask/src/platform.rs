@@ -253,7 +253,7 @@ mod tests {
 
     /// The kernel's boot-time parse of `blob`, as facts.
     fn kernel_facts(blob: &[u8]) -> Facts {
-        let p: Platform = from_blob(blob).unwrap();
+        let p: Platform = from_blob(blob, Default::default()).unwrap();
         Facts {
             ram: spans(&p.ram),
             reserved: spans(&p.reserved),
@@ -314,7 +314,7 @@ mod tests {
             .unwrap();
         blob[at] = b'T';
         assert!(facts(&blob).is_err());
-        assert!(from_blob(&blob).is_err());
+        assert!(from_blob(&blob, Default::default()).is_err());
     }
 
     #[test]

@@ -98,8 +98,8 @@ pub struct StaticPlatform {
 /// xtask's table, through `build.rs`), else `None`.
 pub const BUILT: Option<StaticPlatform> = include!(concat!(env!("OUT_DIR"), "/platform.rs"));
 
-/// The [`Platform`] a static table describes (`dtb` left empty).
-pub fn from_static(s: &StaticPlatform) -> Result<Platform, TooManyRegions> {
+/// The [`Platform`] a static table describes, with the DTB at `dtb`.
+pub fn from_static(s: &StaticPlatform, dtb: Region) -> Result<Platform, TooManyRegions> {
     Ok(Platform {
         ram: regions(s.ram)?,
         reserved: regions(s.reserved)?,
@@ -110,7 +110,7 @@ pub fn from_static(s: &StaticPlatform) -> Result<Platform, TooManyRegions> {
         clint: s.clint,
         uart: s.uart,
         test_finisher: s.test_finisher,
-        dtb: Region::new(0, 0),
+        dtb,
     })
 }
 
@@ -178,10 +178,14 @@ impl Found {
                 self.sstc = Some(isa_has_sstc(isa));
             }
         }
-        // The first node of each kind, as the tree lists them.
+        // The first node of each kind, as the tree lists them; the node's
+        // `compatible` read once for the four kinds (each read scans the
+        // node's properties and their names).
+        let compatible = node.prop(b"compatible").unwrap_or(&[]);
         if self.plic.is_none() {
             let mut reg = None;
-            if first_of(node, &["riscv,plic0", "sifive,plic-1.0.0"], &mut reg) {
+            let names = ["riscv,plic0", "sifive,plic-1.0.0"];
+            if first_of(node, compatible, &names, &mut reg) {
                 self.plic = reg.map(|reg| PlicInfo {
                     reg,
                     ndev: node.prop(b"riscv,ndev").and_then(fdt::cells).unwrap_or(0) as u32,
@@ -189,24 +193,27 @@ impl Found {
                 });
             }
         }
-        first_of(node, &["riscv,clint0", "sifive,clint0"], &mut self.clint);
-        first_of(node, &["ns16550a"], &mut self.uart);
-        first_of(
-            node,
-            &["sifive,test1", "sifive,test0"],
-            &mut self.test_finisher,
-        );
+        let clint = ["riscv,clint0", "sifive,clint0"];
+        first_of(node, compatible, &clint, &mut self.clint);
+        first_of(node, compatible, &["ns16550a"], &mut self.uart);
+        let test = ["sifive,test1", "sifive,test0"];
+        first_of(node, compatible, &test, &mut self.test_finisher);
         Ok(())
     }
 }
 
-/// If `found` is still empty and `node` is compatible with one of
+/// If `found` is still empty and `node`'s `compatible` lists one of
 /// `names`: sets `found` to the node's first `reg` region (`None` if it
 /// has none, as before the node) and answers true. Out of line: one copy
 /// for the four device kinds.
 #[inline(never)]
-fn first_of(node: &Node<'_>, names: &[&str], found: &mut Option<Region>) -> bool {
-    if found.is_some() || !node.is_compatible(names) {
+fn first_of(
+    node: &Node<'_>,
+    compatible: &[u8],
+    names: &[&str],
+    found: &mut Option<Region>,
+) -> bool {
+    if found.is_some() || !fdt::lists_any(compatible, names) {
         return false;
     }
     *found = node.first_reg();
@@ -223,8 +230,11 @@ fn add_regs(node: &Node<'_>, into: &mut Regions) -> Result<(), TooManyRegions> {
     Ok(())
 }
 
-/// The platform a device tree blob describes (`dtb` left empty).
-pub fn from_blob(bytes: &[u8]) -> Result<Platform, &'static str> {
+/// The platform the device tree blob `bytes` describes, the blob lying
+/// at `dtb`: built whole in the result, not completed by the caller (the
+/// machine layer's `parse`, into which it is inlined), which took three
+/// more copies of the platform (+244 bytes of `.boot`).
+pub fn from_blob(bytes: &[u8], dtb: Region) -> Result<Platform, &'static str> {
     let fdt = Fdt::new(bytes)?;
     let mut found = Found::default();
     fdt.for_each_node(|node| found.visit(node))?;
@@ -279,7 +289,7 @@ pub fn from_blob(bytes: &[u8]) -> Result<Platform, &'static str> {
         clint,
         uart,
         test_finisher: test_finisher.map(|r| r.start),
-        dtb: Region::new(0, 0),
+        dtb,
     })
 }
 

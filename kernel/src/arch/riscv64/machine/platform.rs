@@ -38,11 +38,10 @@ pub fn parse(dtb_pa: u64) -> Result<Platform, &'static str> {
     // SAFETY: as above, for the `totalsize` bytes the header declares
     // (bounded and inside the window); the slice is only read.
     let bytes: &'static [u8] = unsafe { core::slice::from_raw_parts(base, size) };
+    let dtb = Region::new(dtb_pa, dtb_pa + size as u64);
     // `BUILT` is a constant: a static build links no device-tree parser.
-    let mut p = match BUILT {
-        Some(s) => from_static(&s)?,
-        None => from_blob(bytes)?,
-    };
-    p.dtb = Region::new(dtb_pa, dtb_pa + size as u64);
-    Ok(p)
+    match BUILT {
+        Some(s) => Ok(from_static(&s, dtb)?),
+        None => from_blob(bytes, dtb),
+    }
 }
