@@ -11,6 +11,7 @@ use std::{env, fs, path::PathBuf};
 
 fn main() {
     println!("cargo:rerun-if-env-changed=CAIRN_CONFIG");
+    println!("cargo:rerun-if-env-changed=CAIRN_PLATFORM");
     println!("cargo:rerun-if-changed=src/arch/riscv64/kernel.ld");
     let feature_mcs = env::var_os("CARGO_FEATURE_MCS").is_some();
     let cfg = match env::var("CAIRN_CONFIG") {
@@ -61,7 +62,10 @@ fn main() {
          /// `CONFIG_KERNEL_MCS` (the same as `cfg!(feature = \"mcs\")`).\n\
          pub const KERNEL_MCS: bool = {};\n\
          /// `seL4_TCBBits` for this configuration.\n\
-         pub const TCB_BITS: u32 = {};\n",
+         pub const TCB_BITS: u32 = {};\n\
+         /// `platform=static`: the platform is compiled in, not read from\n\
+         /// the device tree at boot.\n\
+         pub const PLATFORM_STATIC: bool = {};\n",
         cfg.root_cnode_bits,
         cfg.num_priorities,
         cfg.num_domains,
@@ -74,9 +78,29 @@ fn main() {
         cfg.user_cycle_counter,
         cfg.mcs,
         cfg.tcb_bits(),
+        cfg.platform == cairn_config::PlatformSource::Static,
         text = cfg.to_string(),
     );
     fs::write(out.join("config.rs"), code).expect("write config.rs");
+
+    // The platform of a `platform=static` build: an expression of type
+    // `Option<StaticPlatform>` that the xtask generated from QEMU's device
+    // tree (xtask/src/platform.rs) and names in CAIRN_PLATFORM; `None`
+    // otherwise (the kernel parses the DTB at boot).
+    let platform = match cfg.platform {
+        cairn_config::PlatformSource::Dtb => "None\n".to_string(),
+        cairn_config::PlatformSource::Static => {
+            let path = env::var("CAIRN_PLATFORM").unwrap_or_else(|_| {
+                panic!(
+                    "platform=static needs the platform table the xtask generates \
+                     (CAIRN_PLATFORM=<file>): build with `cargo xtask build --config platform=static`"
+                )
+            });
+            println!("cargo:rerun-if-changed={path}");
+            fs::read_to_string(&path).unwrap_or_else(|e| panic!("CAIRN_PLATFORM={path}: {e}"))
+        }
+    };
+    fs::write(out.join("platform.rs"), platform).expect("write platform.rs");
 
     let target = env::var("TARGET").unwrap_or_default();
     if target.starts_with("riscv64") && target.ends_with("-none-elf") {

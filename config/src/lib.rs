@@ -40,6 +40,22 @@ pub struct KernelConfig {
     /// itself, so it is also a cargo feature of the kernel and the user
     /// library: [`KernelConfig::cargo_features`].
     pub mcs: bool,
+    /// Where the kernel learns its platform (memory, devices, timebase):
+    /// from the device tree the firmware hands it at boot (`dtb`, the
+    /// default), or from a table the xtask generated at build time from
+    /// QEMU's own device tree (`static`), as seL4 takes its platform from
+    /// its build. A `static` kernel carries no device-tree parser and
+    /// boots correctly only on the machine it was built for.
+    pub platform: PlatformSource,
+}
+
+/// [`KernelConfig::platform`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlatformSource {
+    /// Parsed from the DTB at boot.
+    Dtb,
+    /// Compiled in (the xtask's `platform.rs` generates it).
+    Static,
 }
 
 impl KernelConfig {
@@ -55,6 +71,7 @@ impl KernelConfig {
         benchmark: false,
         user_cycle_counter: true,
         mcs: false,
+        platform: PlatformSource::Dtb,
     };
 
     /// Every option's name, in canonical order.
@@ -69,6 +86,7 @@ impl KernelConfig {
         "benchmark",
         "user-cycle-counter",
         "mcs",
+        "platform",
     ];
 
     /// Applies one `key=value` setting, checking its range.
@@ -101,6 +119,13 @@ impl KernelConfig {
             "benchmark" => self.benchmark = flag()?,
             "user-cycle-counter" => self.user_cycle_counter = flag()?,
             "mcs" => self.mcs = flag()?,
+            "platform" => {
+                self.platform = match value {
+                    "dtb" => PlatformSource::Dtb,
+                    "static" => PlatformSource::Static,
+                    _ => return Err(ConfigError::BadValue),
+                }
+            }
             _ => return Err(ConfigError::UnknownKey),
         }
         Ok(())
@@ -168,7 +193,7 @@ impl fmt::Display for KernelConfig {
         let onoff = |b: bool| if b { "on" } else { "off" };
         write!(
             f,
-            "root-cnode-bits={},num-priorities={},num-domains={},timer-tick-ms={},time-slice={},fpu={},debug={},benchmark={},user-cycle-counter={},mcs={}",
+            "root-cnode-bits={},num-priorities={},num-domains={},timer-tick-ms={},time-slice={},fpu={},debug={},benchmark={},user-cycle-counter={},mcs={},platform={}",
             self.root_cnode_bits,
             self.num_priorities,
             self.num_domains,
@@ -179,6 +204,10 @@ impl fmt::Display for KernelConfig {
             onoff(self.benchmark),
             onoff(self.user_cycle_counter),
             onoff(self.mcs),
+            match self.platform {
+                PlatformSource::Dtb => "dtb",
+                PlatformSource::Static => "static",
+            },
         )
     }
 }
@@ -235,7 +264,7 @@ mod tests {
         let mcs = KernelConfig::parse("mcs=on").unwrap();
         assert!(mcs.mcs);
         assert_eq!(mcs.cargo_features(), ["mcs"]);
-        assert!(mcs.to_string().ends_with(",mcs=on"));
+        assert!(mcs.to_string().ends_with(",mcs=on,platform=dtb"));
         assert_eq!(KernelConfig::parse(&mcs.to_string()).unwrap(), mcs);
     }
 
@@ -255,6 +284,19 @@ mod tests {
         );
         assert_eq!(
             KernelConfig::parse("debug").unwrap_err().0,
+            ConfigError::BadValue
+        );
+    }
+
+    #[test]
+    fn platform_is_read_from_the_dtb_unless_static() {
+        assert_eq!(KernelConfig::DEFAULT.platform, PlatformSource::Dtb);
+        let c = KernelConfig::parse("platform=static,debug=off").unwrap();
+        assert_eq!(c.platform, PlatformSource::Static);
+        assert!(c.to_string().ends_with(",platform=static"));
+        assert_eq!(KernelConfig::parse(&c.to_string()).unwrap(), c);
+        assert_eq!(
+            KernelConfig::parse("platform=fdt").unwrap_err().0,
             ConfigError::BadValue
         );
     }

@@ -100,6 +100,12 @@ impl Builder {
         let mut cmd = self.cargo(Target::Kernel, &self.root);
         cmd.args(["-p", KERNEL, "--bin", KERNEL])
             .env("CAIRN_CONFIG", cfg.to_string());
+        if cfg.platform == cairn_config::PlatformSource::Static {
+            // The platform found at build time, from QEMU's own tree
+            // (platform.rs); the kernel's build script includes it.
+            let table = crate::platform::generate(&self.root.join("target/platform"))?;
+            cmd.env("CAIRN_PLATFORM", table);
+        }
         add_features(&mut cmd, cfg, "");
         let built = cargo_executables(cmd, "the kernel")?;
         let elf = built

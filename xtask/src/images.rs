@@ -127,6 +127,20 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // The conformance suite on a kernel whose platform was found at
+        // build time (`platform=static`, xtask/src/platform.rs), with no
+        // device-tree parser: the same root task sees the same untypeds,
+        // bootinfo and devices (docs/architecture.md, "Platform").
+        name: "conformance-static",
+        root: RootTask::Package(CONFORMANCE),
+        config: "platform=static",
+        machine: Machine::Virt,
+        expect: Expect::Conformance,
+        input: None,
+        timeout: Duration::from_secs(150),
+        under_mcs: false,
+    },
+    TestImage {
         name: "demo",
         root: RootTask::Package(DEMO),
         config: "",

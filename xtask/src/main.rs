@@ -18,6 +18,7 @@ mod images;
 mod inventory;
 mod isolation;
 mod lint;
+mod platform;
 mod prereq;
 mod probe;
 mod profile;

@@ -55,13 +55,25 @@ pub fn boot_command(image: &Path, dtb: Option<&Path>) -> Command {
     cmd
 }
 
-/// Writes a device tree of the boot machine without its memory node:
-/// QEMU dumps its own tree, `fdtput -r` removes `/memory@80000000`.
-pub fn dtb_without_memory(out: &Path) -> Result<(), String> {
+/// Writes QEMU's device tree of the boot machine (`virt` with the
+/// standard `-cpu`, `-m` and `-smp`) to `out`.
+pub fn dump_dtb(out: &Path) -> Result<(), String> {
     let machine = format!("virt,dumpdtb={}", out.display());
     let mut dump = Command::new(QEMU);
     dump.args(machine_args(&machine));
-    check(dump, "dumping the QEMU device tree")?;
+    check(dump, "dumping the QEMU device tree")
+}
+
+/// The boot machine as a command line, for the generated platform table's
+/// comment (`platform::generate`).
+pub fn machine_line() -> String {
+    format!("{QEMU} {}", machine_args("virt").join(" "))
+}
+
+/// Writes a device tree of the boot machine without its memory node:
+/// QEMU dumps its own tree, `fdtput -r` removes `/memory@80000000`.
+pub fn dtb_without_memory(out: &Path) -> Result<(), String> {
+    dump_dtb(out)?;
     let mut fdtput = Command::new("fdtput");
     fdtput.arg("-r").arg(out).arg("/memory@80000000");
     check(fdtput, "removing the memory node")

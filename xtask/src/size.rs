@@ -33,7 +33,7 @@ pub const SECTIONS: [&str; 5] = [".boot", ".text", ".rodata", ".data", ".bss"];
 /// and statically sized tables, which follow the configuration. Tighten a
 /// bound when a change saves bytes; loosen one only in a commit that says
 /// why.
-pub const BOUNDS: [(&str, [(&str, u64); 4]); 2] = [
+pub const BOUNDS: [(&str, [(&str, u64); 4]); 3] = [
     (
         "",
         [
@@ -49,6 +49,17 @@ pub const BOUNDS: [(&str, [(&str, u64); 4]); 2] = [
             (".boot", 9_840),
             (".text", 38_810),
             (".rodata", 3_770),
+            (".data", 5_600),
+        ],
+    ),
+    (
+        // The platform compiled in, no device-tree parser (branch
+        // `size-boot`: `.boot` 6 164, `.rodata` 3 457).
+        "debug=off,platform=static",
+        [
+            (".boot", 6_350),
+            (".text", 38_810),
+            (".rodata", 3_560),
             (".data", 5_600),
         ],
     ),

@@ -81,4 +81,7 @@ pub use target::context::{
     REGISTER_WORDS,
 };
 pub use target::fault::exception_fault;
+/// The platform description and its two sources (the DTB parse, the
+/// build's table); built for the host too, for the test that they agree.
+pub use target::platform;
 pub use target::vspace;

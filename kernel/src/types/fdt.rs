@@ -236,15 +236,21 @@ impl<'a> Node<'a> {
         Some(super::Region::new(start, start.saturating_add(size)))
     }
 
-    /// Whether `compatible` lists any of `names`. Out of line: the
-    /// platform parse asks it once per device kind, one copy serves all.
-    #[inline(never)]
+    /// Whether `compatible` lists any of `names`.
     pub fn is_compatible(&self, names: &[&str]) -> bool {
-        self.prop(b"compatible").is_some_and(|v| {
-            v.split(|&b| b == 0)
-                .any(|c| names.iter().any(|n| n.as_bytes() == c))
-        })
+        lists_any(self.prop(b"compatible").unwrap_or(&[]), names)
     }
+}
+
+/// Whether a string list property's value (`compatible`: NUL-terminated
+/// strings) holds any of `names`, whole. Out of line: the platform parse
+/// reads a node's `compatible` once and asks it per device kind, one copy
+/// serves all.
+#[inline(never)]
+pub fn lists_any(value: &[u8], names: &[&str]) -> bool {
+    value
+        .split(|&b| b == 0)
+        .any(|c| names.iter().any(|n| n.as_bytes() == c))
 }
 
 /// The (address, size) pairs of a `reg` property ([`Node::reg`]): its

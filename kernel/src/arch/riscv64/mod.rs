@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod fault;
+pub mod platform;
 pub mod vspace;
 
 #[cfg(target_os = "none")]

@@ -7,7 +7,7 @@
 #![allow(unsafe_code)]
 
 use super::machine;
-use super::platform::PlicInfo;
+use crate::arch::platform::PlicInfo;
 use crate::types::PAddr;
 
 const PRIORITY_BASE: u64 = 0x0;
