@@ -13,13 +13,12 @@
 use super::operation::{decode, perform};
 use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::lookup::{lookup_cap_words_slow, lookup_slot_fast};
-use crate::cap::Cap;
 use crate::ipc::fault::handle_fault;
 use crate::ipc::message::{reply_error, reply_with, MessageRegs};
 use crate::ipc::transfer::lookup_extra_caps;
-use crate::object::invocation::{Invocation, Reply};
+use crate::object::invocation::Invocation;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
-use crate::types::{Fault, Preempted, SyscallError};
+use crate::types::{Fault, Preempted};
 use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
 
 /// seL4's `handleInvocation` for Call (`is_call`), Send and NBSend
@@ -86,7 +85,7 @@ fn invoke(
     first_phase: bool,
 ) -> Result<(), Preempted> {
     let looked_up = with_invocation_of(caller, cptr, is_call, is_blocking, move |inv| {
-        if first_phase && !invocable_in_first_phase(&Cap::decode(inv.cap.0)) {
+        if first_phase && !invocable_in_first_phase(&crate::cap::Cap::decode(inv.cap.0)) {
             return Ok(());
         }
         decode_and_perform(caller, inv, is_call, first_phase)
@@ -109,8 +108,7 @@ fn invoke(
 /// SchedContext). `Err(Preempted)` if the operation was preempted: the
 /// caller's next IP is then the system call, to run it again. Inlined
 /// into its callers: out of line, with the operation passed down, the
-/// classic slow paths cost 15 % more. A thread cap's invocation goes to
-/// [`invoke_thread`] instead, out of line.
+/// classic slow paths cost 15 % more.
 #[inline(always)]
 fn decode_and_perform(
     caller: TcbRef,
@@ -118,9 +116,6 @@ fn decode_and_perform(
     is_call: bool,
     #[cfg(feature = "mcs")] first_phase: bool,
 ) -> Result<(), Preempted> {
-    if let Cap::Thread { tcb } = Cap::decode_inline(inv.cap.0) {
-        return invoke_thread(caller, inv, TcbRef::new(tcb), is_call);
-    }
     // The operation is a large value: it stays where decode built it
     // and is used by reference (moving it would copy it whole).
     #[cfg_attr(not(feature = "mcs"), allow(unused_mut))]
@@ -130,43 +125,7 @@ fn decode_and_perform(
     if let Ok(super::operation::Operation::Send { args, .. }) = &mut decoded {
         args.can_donate |= first_phase;
     }
-    perform_and_reply(caller, &decoded, is_call, |op| perform(caller, op))
-}
-
-/// [`decode_and_perform`] for the thread cap of `target`: its decoded
-/// `TcbOp` is the largest operation of all, so it is not an
-/// [`Operation`](super::operation::Operation) variant (every decoded
-/// operation would be as large and copied as whole) but built and
-/// performed here, out of line; no TCB invocation is on a benchmarked
-/// path (docs/benchmarks.md, "Code size").
-#[inline(never)]
-fn invoke_thread(
-    caller: TcbRef,
-    inv: &Invocation,
-    target: TcbRef,
-    is_call: bool,
-) -> Result<(), Preempted> {
-    let decoded = crate::object::tcb::decode::decode(inv, target);
-    perform_and_reply(
-        caller,
-        &decoded,
-        is_call,
-        crate::object::tcb::perform::perform,
-    )
-}
-
-/// The tail of an invocation once `decoded`: a decode error is a Call's
-/// error reply; otherwise the caller is set to Restart, `perform` runs,
-/// and a Call is answered unless the operation blocked or stopped the
-/// caller. `Err(Preempted)` if the operation was preempted.
-#[inline(always)]
-fn perform_and_reply<Op>(
-    caller: TcbRef,
-    decoded: &Result<Op, SyscallError>,
-    is_call: bool,
-    perform: impl FnOnce(&Op) -> Result<Reply, Preempted>,
-) -> Result<(), Preempted> {
-    let op = match decoded {
+    let op = match &decoded {
         Ok(op) => op,
         Err(e) => {
             if is_call {
@@ -177,7 +136,7 @@ fn perform_and_reply<Op>(
     };
     let t = caller.get();
     t.set_state(ThreadState::Restart);
-    match perform(op) {
+    match perform(caller, op) {
         Ok(answer) => {
             // An operation that blocked or stopped the caller (IPC, a
             // Suspend of itself) has no reply.
@@ -271,7 +230,8 @@ fn with_invocation_of<R>(
 /// (seL4's `decodeInvocation` with `firstPhase`: not a TCB, CNode, Domain,
 /// SchedControl or SchedContext cap; ABI ref §13).
 #[cfg(feature = "mcs")]
-fn invocable_in_first_phase(cap: &Cap) -> bool {
+fn invocable_in_first_phase(cap: &crate::cap::Cap) -> bool {
+    use crate::cap::Cap;
     !matches!(
         cap,
         Cap::Thread { .. }

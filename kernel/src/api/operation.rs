@@ -22,13 +22,14 @@ use crate::object::cnode::CNodeOp;
 use crate::object::domain::DomainOp;
 use crate::object::invocation::{Invocation, Reply};
 use crate::object::irq::{IrqHandlerOp, IssueIrqHandler};
+use crate::object::tcb::decode::TcbOp;
 use crate::object::tcb::TcbRef;
 use crate::object::untyped::Retype;
 use crate::object::vspace::asid::{Assign, MakePool};
 use crate::object::vspace::page::FrameOp;
 use crate::object::vspace::page_table::PageTableOp;
 use crate::object::vspace::{asid, page, page_table};
-use crate::object::{cnode, domain, irq, untyped};
+use crate::object::{cnode, domain, irq, tcb, untyped};
 use crate::types::{PAddr, Preempted, SyscallError};
 use cairn_abi::cap::CapRights;
 
@@ -40,6 +41,8 @@ pub enum Operation {
     Untyped(Retype),
     /// A CNode capability's.
     CNode(CNodeOp),
+    /// A thread capability's.
+    Tcb(TcbOp),
     /// The domain capability's.
     Domain(DomainOp),
     /// The IRQ control capability's.
@@ -99,10 +102,7 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
             master,
             can_grant,
         } => decode_reply(inv, tcb, master, can_grant),
-        // A thread cap's invocation is decoded and performed out of line
-        // by `api::invoke` (its operation, the largest, is no variant of
-        // `Operation`), which never calls this for one.
-        Cap::Thread { .. } => Err(SyscallError::IllegalOperation),
+        Cap::Thread { tcb } => tcb::decode::decode(inv, TcbRef::new(tcb)).map(Operation::Tcb),
         Cap::IrqControl => irq::decode_control(inv).map(Operation::IrqControl),
         Cap::IrqHandler { irq } => irq::decode_handler(inv, irq).map(Operation::IrqHandler),
         Cap::Domain => domain::decode(inv).map(Operation::Domain),
@@ -139,7 +139,7 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
 // The IPC decoders below are never inlined into `decode`: each then writes
 // its small variant straight into the caller's result, where an inlined
 // arm would share `decode`'s exit path, which copies the largest variant
-// whole. They are on the path of every slow-path send.
+// (a `TcbOp`) whole. They are on the path of every slow-path send.
 
 /// A send on an endpoint cap: it needs Write.
 #[inline(always)]
@@ -209,6 +209,7 @@ fn decode_reply(
 #[inline(always)]
 pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
     match *op {
+        Operation::Tcb(ref op) => return tcb::perform::perform(op),
         #[cfg(feature = "mcs")]
         Operation::SchedContext(ref op) => {
             return Ok(crate::object::sched_context::perform(caller, op))

@@ -11,29 +11,17 @@
 //! fail with an error; a failed lookup is a cap fault, never a reply.
 
 use super::invoke::{handle_invocation, with_invocation};
-use super::operation;
+use super::operation::decode;
 use crate::arch::host::{MachineSnapshot, SimMachine};
 use crate::cap::Cap;
 use crate::ipc::message::MessageRegs;
-use crate::object::invocation::Invocation;
-use crate::object::tcb::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
+use crate::object::tcb::{Tcb, ThreadState, TCB_CTABLE};
 use crate::state::kernel;
 use crate::testutil::{boot_with_ram, ok, Outcome, TestKernel};
-use crate::types::SyscallError;
 use cairn_abi::cap::init;
 use cairn_abi::invocation::label;
 use cairn_abi::object::ObjectType as T;
 use proptest::prelude::*;
-
-/// What `api::invoke` decodes for `inv`: a thread cap's invocation by
-/// `tcb::decode` (out of line there), any other by `operation::decode`.
-fn decode(inv: &Invocation) -> Result<Box<dyn std::fmt::Debug>, SyscallError> {
-    match inv.cap() {
-        Cap::Thread { tcb } => crate::object::tcb::decode::decode(inv, TcbRef::new(tcb))
-            .map(|op| Box::new(op) as Box<dyn std::fmt::Debug>),
-        _ => operation::decode(inv).map(|op| Box::new(op) as Box<dyn std::fmt::Debug>),
-    }
-}
 
 /// A message word: a raw value, the cptr of candidate `i` (so that slot
 /// arguments often name something), or of one of the empty slots at

@@ -123,16 +123,6 @@ pub(super) fn illegal_unless(cond: bool) -> Result<(), SyscallError> {
     }
 }
 
-/// Extra capability `i`, or TruncatedMessage if it was not sent: the TCB
-/// decoders' [`Invocation::need_extra`], out of line and shared (inlined,
-/// each of their ten uses had its own copy of the capability's decoding;
-/// no TCB invocation is on a benchmarked path: docs/benchmarks.md, "Code
-/// size").
-#[inline(never)]
-pub(super) fn need_extra(inv: &Invocation, i: usize) -> Result<(SlotRef, Cap), SyscallError> {
-    inv.need_extra(i)
-}
-
 /// The thread an authority or source cap (extra cap 0) names:
 /// InvalidCapability(1) if it is not a TCB cap.
 pub(super) fn authority(cap: Cap) -> Result<TcbRef, SyscallError> {

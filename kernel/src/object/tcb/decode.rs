@@ -27,8 +27,8 @@
 //!   (RangeError(0, MCP)); SetSchedParams checks the MCP, then the priority.
 
 use super::control::{
-    authority, check_prio, decode_space, illegal_unless, need_extra, BufferUpdate, NewCap,
-    ThreadControl, SPACE_DATA_ARG,
+    authority, check_prio, decode_space, illegal_unless, BufferUpdate, NewCap, ThreadControl,
+    SPACE_DATA_ARG,
 };
 use super::TcbRef;
 use crate::cap::derive::derive_cap;
@@ -140,11 +140,8 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
         label::TCB_RESUME => Ok(TcbOp::Resume(target)),
         label::TCB_CONFIGURE => {
             need(inv.length >= CONFIGURE_ARGS)?;
-            let (croot, vroot, frame) = (
-                need_extra(inv, 0)?,
-                need_extra(inv, 1)?,
-                need_extra(inv, 2)?,
-            );
+            let (croot, vroot, frame) =
+                (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
             let buffer = decode_buffer(inv.arg(CONFIGURE_ARGS - 1), frame)?;
             let space = decode_space(inv, target, croot, vroot)?;
             Ok(control(None, None, Some(space), Some(buffer)))
@@ -162,19 +159,19 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
         #[cfg(not(feature = "mcs"))]
         label::TCB_SET_SPACE => {
             need(inv.length >= 3)?;
-            let (croot, vroot) = (need_extra(inv, 0)?, need_extra(inv, 1)?);
+            let (croot, vroot) = (inv.need_extra(0)?, inv.need_extra(1)?);
             let space = decode_space(inv, target, croot, vroot)?;
             Ok(control(None, None, Some(space), None))
         }
         label::TCB_SET_IPC_BUFFER => {
             need(inv.length >= 1)?;
-            let frame = need_extra(inv, 0)?;
+            let frame = inv.need_extra(0)?;
             let buffer = decode_buffer(inv.arg(0), frame)?;
             Ok(control(None, None, None, Some(buffer)))
         }
         label::TCB_SET_PRIORITY | label::TCB_SET_MC_PRIORITY => {
             need(inv.length >= 1)?;
-            let (_, auth) = need_extra(inv, 0)?;
+            let (_, auth) = inv.need_extra(0)?;
             let value = inv.arg(0);
             check_prio(value, authority(auth)?)?;
             Ok(match inv.label {
@@ -185,7 +182,7 @@ pub fn decode(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
         #[cfg(not(feature = "mcs"))]
         label::TCB_SET_SCHED_PARAMS => {
             need(inv.length >= 2)?;
-            let (_, auth) = need_extra(inv, 0)?;
+            let (_, auth) = inv.need_extra(0)?;
             let (mcp, prio) = (inv.arg(0), inv.arg(1));
             let auth = authority(auth)?;
             check_prio(mcp, auth)?;
@@ -257,7 +254,7 @@ fn decode_write_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sys
 
 fn decode_copy_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
     need(inv.length >= 1)?;
-    let (_, src) = need_extra(inv, 0)?;
+    let (_, src) = inv.need_extra(0)?;
     let flags = inv.arg(0);
     Ok(TcbOp::CopyRegisters {
         dest: target,
@@ -270,7 +267,7 @@ fn decode_copy_registers(inv: &Invocation, target: TcbRef) -> Result<TcbOp, Sysc
 }
 
 fn decode_bind_notification(inv: &Invocation, target: TcbRef) -> Result<TcbOp, SyscallError> {
-    let (_, cap) = need_extra(inv, 0)?;
+    let (_, cap) = inv.need_extra(0)?;
     illegal_unless(target.get().bound_notification() == 0)?;
     let Cap::Notification { ptr, rights, .. } = cap else {
         return Err(SyscallError::IllegalOperation);

@@ -27,8 +27,8 @@
 //! still there after the old handler's deletion.
 
 use super::control::{
-    authority, check_prio, decode_space, need_extra, HandlerUpdate, HandlerUpdates, NewCap,
-    ScUpdate, ThreadControl,
+    authority, check_prio, decode_space, HandlerUpdate, HandlerUpdates, NewCap, ScUpdate,
+    ThreadControl,
 };
 use super::{TcbRef, ThreadState, TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
 use crate::cap::{Cap, SlotRef};
@@ -90,11 +90,7 @@ fn control(inv: &Invocation, target: TcbRef) -> ThreadControl {
 /// `TCB_SetSpace` (MCS): fault handler cap, CSpace root, VSpace root.
 pub fn decode_set_space(inv: &Invocation, target: TcbRef) -> Result<ThreadControl, SyscallError> {
     need(inv.length >= 2)?;
-    let (fh, croot, vroot) = (
-        need_extra(inv, 0)?,
-        need_extra(inv, 1)?,
-        need_extra(inv, 2)?,
-    );
+    let (fh, croot, vroot) = (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
     let space = decode_space(inv, target, croot, vroot)?;
     let fh = handler(TCB_FAULT_HANDLER, fh, 1)?;
     let mut tc = control(inv, target);
@@ -108,7 +104,7 @@ pub fn decode_set_timeout_endpoint(
     inv: &Invocation,
     target: TcbRef,
 ) -> Result<ThreadControl, SyscallError> {
-    let th = handler(TCB_TIMEOUT_HANDLER, need_extra(inv, 0)?, 1)?;
+    let th = handler(TCB_TIMEOUT_HANDLER, inv.need_extra(0)?, 1)?;
     let mut tc = control(inv, target);
     tc.mcs.handler = th;
     Ok(tc)
@@ -121,11 +117,7 @@ pub fn decode_set_sched_params(
     target: TcbRef,
 ) -> Result<ThreadControl, SyscallError> {
     need(inv.length >= 2)?;
-    let (auth, sc, fh) = (
-        need_extra(inv, 0)?,
-        need_extra(inv, 1)?,
-        need_extra(inv, 2)?,
-    );
+    let (auth, sc, fh) = (inv.need_extra(0)?, inv.need_extra(1)?, inv.need_extra(2)?);
     let (mcp, prio) = (inv.arg(0), inv.arg(1));
     let auth = authority(auth.1)?;
     check_prio(mcp, auth)?;
