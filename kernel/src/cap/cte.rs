@@ -168,6 +168,10 @@ pub fn insert_child_words(parent: SlotRef, slot: SlotRef, cap: CapWords, revocab
 /// seL4's `cteMove`: moves the capability of `src` into the empty slot
 /// `dest` as `cap` (Mutate may have changed its guard), taking over the
 /// list position and revocable/first-badged flags; `src` is left empty.
+/// Out of line: only the CNode's Move, Mutate, Rotate (twice) and
+/// SaveCaller use it, none on a benchmarked path, and inlined it was
+/// copied into each (docs/benchmarks.md, "Code size").
+#[inline(never)]
 pub fn cte_move(cap: Cap, src: SlotRef, dest: SlotRef) {
     if src == dest {
         return;

@@ -22,7 +22,7 @@ use crate::cap::delete::cte_delete_one;
 use crate::cap::{Cap, SlotRef};
 use crate::object::endpoint::{EndpointRef, EndpointState};
 use crate::object::notification::{NotificationRef, NotificationState};
-use crate::object::queue::{QueueState, TcbQueue, WaitQueue};
+use crate::object::queue::{RawWaitQueue, TcbQueue};
 use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::{Tcb, TCB_REPLY};
@@ -177,16 +177,20 @@ fn cancel_signal(t: TcbRef, ntfn: PAddr) {
 /// restarts with the threads still queued. Until the last one is gone the
 /// object is an ordinary one with a shorter queue: a thread that queues on
 /// it meanwhile (through the cap not yet deleted) is restarted in its turn.
-fn restart_all<S: QueueState>(queue: &WaitQueue<S>) -> Result<(), Preempted> {
+///
+/// Not generic, and out of line: endpoints and notifications share one
+/// copy (each had one inlined into `finalise_step`).
+#[inline(never)]
+fn restart_all(queue: &RawWaitQueue) -> Result<(), Preempted> {
     reschedule_required();
-    let waiting = queue.state();
+    let waiting = queue.state_bits();
     loop {
         let mut q = queue.tcbs();
         let Some(t) = q.pop() else {
-            queue.set(TcbQueue::default(), S::IDLE);
+            queue.set_bits(TcbQueue::default(), 0);
             return Ok(());
         };
-        queue.store(q, waiting);
+        queue.store_bits(q, waiting);
         t.get().release_badged_cancel_mark();
         restart_queued(t);
         preemption_point()?;
@@ -201,7 +205,7 @@ pub fn cancel_all_ipc(ep_pa: PAddr) -> Result<(), Preempted> {
     if ep.state() == EndpointState::Idle {
         return Ok(());
     }
-    restart_all(ep)
+    restart_all(ep.raw())
 }
 
 /// seL4's `cancelBadgedSends`: every thread queued to send on `ep` with
@@ -310,7 +314,7 @@ pub fn cancel_all_signals(ntfn: PAddr) -> Result<(), Preempted> {
     if n.state() != NotificationState::Waiting {
         return Ok(());
     }
-    restart_all(n)
+    restart_all(n.raw())
 }
 
 /// seL4's `unbindNotification`: `tcb` loses its bound notification, if any.

@@ -179,16 +179,15 @@ fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallEr
         return Err(missing(true, src_depth));
     }
     let (cap, is_move) = match inv.label {
-        label::CNODE_COPY => {
-            need(inv.length >= 5)?;
-            let masked = mask_cap_rights(CapRights(inv.arg(4)), src_cap);
-            (derive_cap(src, masked)?, false)
-        }
-        label::CNODE_MINT => {
-            need(inv.length >= 6)?;
-            let masked = mask_cap_rights(CapRights(inv.arg(4)), src_cap);
-            let badged = update_cap_data(false, inv.arg(5), masked);
-            (derive_cap(src, badged)?, false)
+        // One path for both: the rights masked once, derived once.
+        label::CNODE_COPY | label::CNODE_MINT => {
+            let mint = inv.label == label::CNODE_MINT;
+            need(inv.length >= 5 + mint as usize)?;
+            let mut cap = mask_cap_rights(CapRights(inv.arg(4)), src_cap);
+            if mint {
+                cap = update_cap_data(false, inv.arg(5), cap);
+            }
+            (derive_cap(src, cap)?, false)
         }
         label::CNODE_MUTATE => {
             need(inv.length >= 5)?;

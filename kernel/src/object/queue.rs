@@ -210,15 +210,24 @@ const STATE_MASK: u64 = 3;
 /// those bits are free). Any bit pattern is a valid value.
 #[repr(C)]
 pub struct WaitQueue<S> {
-    head: Cell<u64>,
-    tail_state: Cell<u64>,
+    raw: RawWaitQueue,
     state: PhantomData<S>,
 }
 
-impl<S: QueueState> WaitQueue<S> {
+/// A [`WaitQueue`] with its state as the two bits (0: Idle): what code
+/// shared by endpoints and notifications works on, so that it is
+/// compiled once, not once per state type ([`WaitQueue::raw`]).
+#[repr(C)]
+pub struct RawWaitQueue {
+    head: Cell<u64>,
+    tail_state: Cell<u64>,
+}
+
+impl RawWaitQueue {
+    /// The state's two bits.
     #[inline]
-    pub fn state(&self) -> S {
-        S::from_bits(self.tail_state.get() & STATE_MASK)
+    pub fn state_bits(&self) -> u64 {
+        self.tail_state.get() & STATE_MASK
     }
     /// The queued threads' head and tail.
     #[inline]
@@ -228,11 +237,40 @@ impl<S: QueueState> WaitQueue<S> {
             tail: self.tail_state.get() & !STATE_MASK,
         }
     }
+    /// Stores the queue `q` and the state's two bits `bits` (< 4) as they
+    /// are.
+    #[inline]
+    pub fn set_bits(&self, q: TcbQueue, bits: u64) {
+        self.head.set(q.head);
+        self.tail_state.set((q.tail & !STATE_MASK) | bits);
+    }
+    /// Stores the queue `q` with the state its threads wait in (as bits),
+    /// `waiting`; Idle (0) once `q` is empty.
+    #[inline]
+    pub fn store_bits(&self, q: TcbQueue, waiting: u64) {
+        self.set_bits(q, if q.is_empty() { 0 } else { waiting });
+    }
+}
+
+impl<S: QueueState> WaitQueue<S> {
+    #[inline]
+    pub fn state(&self) -> S {
+        S::from_bits(self.raw.state_bits())
+    }
+    /// The queued threads' head and tail.
+    #[inline]
+    pub fn tcbs(&self) -> TcbQueue {
+        self.raw.tcbs()
+    }
     /// Stores the queue `q` and the state `state` as they are.
     #[inline]
     pub fn set(&self, q: TcbQueue, state: S) {
-        self.head.set(q.head);
-        self.tail_state.set((q.tail & !STATE_MASK) | state.bits());
+        self.raw.set_bits(q, state.bits());
+    }
+    /// The queue without its state's type.
+    #[inline]
+    pub fn raw(&self) -> &RawWaitQueue {
+        &self.raw
     }
     /// seL4's MCS `reorderEP`/`reorderNTFN`: moves the queued thread `t`,
     /// whose priority changed, to its place ([`TcbQueue::reorder`]); the
