@@ -289,7 +289,12 @@ impl TestKernel {
         let sc = SchedContextRef::new(ptr, size_bits);
         let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
         let slice = clock.us_to_ticks(5_000).expect("5 ms");
-        sc.configure_min_refills(slice, slice, crate::sched::mcs::cur_time(), clock.min_budget());
+        sc.configure_min_refills(
+            slice,
+            slice,
+            crate::sched::mcs::cur_time(),
+            clock.min_budget(),
+        );
         bind_tcb(sc, t);
         slot
     }

@@ -213,7 +213,9 @@ fn set_timeout_endpoint_installs_a_valid_handler() {
     assert!(!Tcb::has_timeout_handler(t));
     // Only an endpoint is a handler (the slot never holds another cap:
     // `valid_fault_handler`; written here by hand).
-    Tcb::slot(t, TCB_TIMEOUT_HANDLER).get().set_cap(k.cap(init::TCB));
+    Tcb::slot(t, TCB_TIMEOUT_HANDLER)
+        .get()
+        .set_cap(k.cap(init::TCB));
     assert!(!Tcb::has_timeout_handler(t));
     Tcb::slot(t, TCB_TIMEOUT_HANDLER).get().set_cap(Cap::Null);
 }
