@@ -4,7 +4,6 @@
 //! SchedContext invocations that bind and unbind threads and
 //! notifications. The MCS TCB forms are in `object::tcb::tests_mcs`.
 
-use crate::arch::host::SimMachine;
 use crate::cap::Cap;
 use crate::object::sched_context::SchedContextRef;
 use crate::sched::refill::Refill;

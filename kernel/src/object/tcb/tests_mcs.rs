@@ -9,7 +9,6 @@
 use super::tests::{free, new_tcb, thread_with_cap, ILLEGAL, INVALID_CAP, RANGE, TRUNCATED};
 use super::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
 use super::{TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
-use crate::arch::host::SimMachine;
 use crate::arch::{BADGE_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::Cap;
 use crate::ipc::endpoint::receive_ipc;
