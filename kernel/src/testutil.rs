@@ -83,6 +83,20 @@ pub enum Outcome {
     Preempted,
 }
 
+/// MCS: the clock reads `t`, and the kernel's time is `t` as if an entry
+/// had just read it (seL4's `updateTimestamp`: the running context's
+/// uncharged usage grows to `t`; the budget is not checked). The kernel
+/// takes the time once per entry (`sched::mcs::cur_time`), so a test that
+/// invokes the kernel without an entry moves both; a clock set back sets
+/// the kernel's time back too.
+#[cfg(feature = "mcs")]
+pub fn set_time(t: u64) {
+    SimMachine::set_time(t);
+    let ms = crate::state::kernel().mcs();
+    ms.update_time(t);
+    ms.rewind_time(t);
+}
+
 /// Boots the root task on a fresh simulated machine (64 MiB of RAM at
 /// 0x8000_0000) and returns it, its thread being the current one.
 pub fn boot() -> TestKernel {
@@ -275,7 +289,12 @@ impl TestKernel {
         let sc = SchedContextRef::new(ptr, size_bits);
         let clock = crate::sched::ticks::Clock::new(crate::arch::timebase_hz());
         let slice = clock.us_to_ticks(5_000).expect("5 ms");
-        sc.configure_min_refills(slice, slice, crate::arch::now(), clock.min_budget());
+        sc.configure_min_refills(
+            slice,
+            slice,
+            crate::sched::mcs::cur_time(),
+            clock.min_budget(),
+        );
         bind_tcb(sc, t);
         slot
     }

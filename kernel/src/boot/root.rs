@@ -408,7 +408,9 @@ pub fn create(
             .us_to_ticks(BOOT_THREAD_TIME_SLICE_US)
             .unwrap_or(u64::MAX);
         let sc = SchedContextRef::new(sc_pa, ROOT_SC_BITS as u8);
-        sc.configure_min_refills(slice, slice, crate::arch::now(), clock.min_budget());
+        // Released at the kernel's time, which starts here.
+        let now = crate::sched::mcs::set_time_at_boot();
+        sc.configure_min_refills(slice, slice, now, clock.min_budget());
         bind_tcb(sc, tcb);
     }
 

@@ -60,24 +60,13 @@ pub fn do_reply_transfer(sender: TcbRef, reply: ReplyRef, grant: bool) {
     // unblock check and postpones a thread whose head is not ready.
     let was_timeout = matches!(fault, Some(Fault::Timeout { .. }));
     if !was_timeout
-        && has_timeout_handler(receiver)
+        && crate::object::tcb::Tcb::has_timeout_handler(receiver)
         && out_of_budget(receiver)
         && send_timeout_fault(receiver)
     {
         return;
     }
     possible_switch_to(receiver);
-}
-
-/// seL4's `validTimeoutHandler` (`Tcb::has_timeout_handler`), reading
-/// the slot's words in place: asked at every reply.
-fn has_timeout_handler(t: TcbRef) -> bool {
-    use crate::object::tcb::{Tcb, TCB_TIMEOUT_HANDLER};
-    Tcb::slot(t, TCB_TIMEOUT_HANDLER)
-        .get()
-        .words()
-        .endpoint()
-        .is_some()
 }
 
 /// Whether `t` has a configured SchedContext whose head refill is not

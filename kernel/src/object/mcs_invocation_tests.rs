@@ -4,7 +4,6 @@
 //! SchedContext invocations that bind and unbind threads and
 //! notifications. The MCS TCB forms are in `object::tcb::tests_mcs`.
 
-use crate::arch::host::SimMachine;
 use crate::cap::Cap;
 use crate::object::sched_context::SchedContextRef;
 use crate::sched::refill::Refill;
@@ -115,7 +114,7 @@ fn configure_flags_refuses_bad_arguments_with_sel4s_errors() {
 fn configure_flags_sets_fresh_refills_badge_and_flag() {
     let k = testutil::boot();
     let sc = k.make(T::SchedContext, 8, 1)[0];
-    SimMachine::set_time(12_345);
+    crate::testutil::set_time(12_345);
     assert_eq!(
         configure(&k, sc, [1_000, 4_000, 8, 77, SCHED_CONTEXT_SPORADIC]),
         ok()
@@ -137,7 +136,7 @@ fn configure_flags_sets_fresh_refills_badge_and_flag() {
     assert_eq!(r.badge(), 77);
     // Reconfigured without the flag and as round robin (budget = period):
     // two refills, whatever was asked, the flag cleared.
-    SimMachine::set_time(20_000);
+    crate::testutil::set_time(20_000);
     assert_eq!(configure(&k, sc, [500, 500, 8, 5, 0]), ok());
     let st = r.refill_state();
     assert!(!st.sporadic);
@@ -171,7 +170,7 @@ fn configure_flags_updates_the_running_threads_context_and_reschedules() {
     let r = sc_at(&k, init::SC);
     assert_eq!(r.tcb(), Some(k.tcb.paddr()));
     crate::state::kernel().set_action(Action::ResumeCurrent);
-    SimMachine::set_time(1_000);
+    crate::testutil::set_time(1_000);
     // 5 ms left in the head; new budget 2 ms per 10 ms.
     assert_eq!(configure(&k, init::SC, [2_000, 10_000, 0, 0, 0]), ok());
     assert_eq!(action(), Action::ChooseNew);
@@ -187,7 +186,7 @@ fn configure_flags_updates_the_running_threads_context_and_reschedules() {
     assert_eq!(r.tcb(), Some(k.tcb.paddr()), "still bound");
     // A larger budget: the head keeps its 2 ms, the other 1 ms comes
     // back so that both fit in one new period from now.
-    SimMachine::set_time(2_000);
+    crate::testutil::set_time(2_000);
     assert_eq!(configure(&k, init::SC, [3_000, 10_000, 0, 0, 0]), ok());
     let st = r.refill_state();
     assert_eq!((st.head, st.tail), (0, 1));
@@ -250,12 +249,12 @@ fn bind_and_unbind_object_with_sel4s_checks() {
     tr.get()
         .set_state(crate::object::tcb::ThreadState::BlockedOnReceive);
     assert_eq!(bind(sc, &[t]), illegal);
-    SimMachine::set_time(1_000);
+    crate::testutil::set_time(1_000);
     assert_eq!(configure(&k, sc, [1_000, 4_000, 0, 0, 0]), ok());
-    SimMachine::set_time(999);
+    crate::testutil::set_time(999);
     assert_eq!(bind(sc, &[t]), illegal);
     assert_eq!(r.tcb(), None);
-    SimMachine::set_time(1_000);
+    crate::testutil::set_time(1_000);
     assert_eq!(bind(sc, &[t]), ok());
     assert_eq!(r.tcb(), Some(tr.paddr()));
     assert_eq!(tr.get().sched_context(), Some(r.paddr()));

@@ -131,7 +131,7 @@ pub fn perform(sc: crate::object::sched_context::SchedContextRef, c: &Configure)
         sched::dequeue(t);
     }
     let runnable = thread.is_some_and(|t| t.get().state().is_runnable());
-    sc.set_parameters(c, runnable, crate::arch::now(), clock.min_budget());
+    sc.set_parameters(c, runnable, sched::mcs::cur_time(), clock.min_budget());
     if let Some(t) = thread {
         let current = crate::state::kernel().is_current(t);
         if runnable && !current {

@@ -42,22 +42,23 @@ fn clock() -> Clock {
     Clock::new(crate::arch::timebase_hz())
 }
 
-/// The kernel's minimum budget in ticks: recorded when the clock starts
-/// (the timer's rate is the device tree's, read behind a once-cell that
-/// costs a fence at every use), worked out before that.
-#[inline]
+/// The kernel's minimum budget in ticks, recorded at boot ([`set_time_at_boot`]:
+/// the timer's rate is the device tree's, behind a once-cell that costs a
+/// fence at every use).
+#[inline(always)]
 fn min_budget() -> Ticks {
-    match kernel().mcs().min_budget() {
-        0 => clock().min_budget(),
-        m => m,
-    }
+    kernel().mcs().min_budget()
 }
 
-/// The time scheduling decisions are taken at: the current kernel
-/// entry's, or the clock if it is later (work that makes threads runnable
-/// outside an entry: boot, and the host tests' direct invocations).
-fn now() -> Ticks {
-    kernel().mcs().cur_time().max(crate::arch::now())
+/// The time of the current kernel entry (seL4's `ksCurTime`): the clock
+/// is read once, when the kernel is entered ([`entry`]: seL4's
+/// `updateTimestamp`), and every decision of that entry (charging, the
+/// refill checks, the release times it sets and compares) is taken at
+/// that time, however long the entry runs. Boot sets it before the root
+/// thread's SchedContext is configured.
+#[inline(always)]
+pub fn cur_time() -> Ticks {
+    kernel().mcs().cur_time()
 }
 
 /// The SchedContext bound to `t`, if any.
@@ -77,10 +78,16 @@ fn head_usable(sc: SchedContextRef, usage: Ticks, now: Ticks) -> bool {
 /// `usage` ([`head_usable`]).
 #[inline]
 fn refill_usable(h: crate::sched::refill::Refill, usage: Ticks, now: Ticks) -> bool {
-    h.time <= now
-        && h.amount
-            .checked_sub(usage)
-            .is_some_and(|left| left >= min_budget())
+    h.time <= now && sufficient(h.amount, usage)
+}
+
+/// Whether a head refill of `amount` holds at least the minimum budget
+/// beyond `usage` (seL4's `refill_sufficient`).
+#[inline(always)]
+fn sufficient(amount: Ticks, usage: Ticks) -> bool {
+    amount
+        .checked_sub(usage)
+        .is_some_and(|left| left >= min_budget())
 }
 
 /// The head refill of `t`'s SchedContext, if it has a configured one
@@ -97,7 +104,7 @@ fn head_of(t: TcbRef) -> Option<crate::sched::refill::Refill> {
 /// the refill checks its callers make: `refill_ready`,
 /// `refill_sufficient`).
 pub fn is_schedulable(t: TcbRef) -> bool {
-    t.get().state().is_runnable() && head_of(t).is_some_and(|h| refill_usable(h, 0, now()))
+    t.get().state().is_runnable() && head_of(t).is_some_and(|h| refill_usable(h, 0, cur_time()))
 }
 
 /// seL4's `isSchedulable` itself: runnable, with a configured context,
@@ -144,7 +151,7 @@ pub fn admit(t: TcbRef) -> bool {
     // Configured (a head refill) and usable, or configured and not.
     match head_of(t) {
         None => return false,
-        Some(h) if refill_usable(h, 0, now()) => return true,
+        Some(h) if refill_usable(h, 0, cur_time()) => return true,
         Some(_) => {}
     }
     if tcb.state().is_runnable() {
@@ -174,7 +181,7 @@ pub fn unblock_check(t: TcbRef) {
         return;
     }
     if sched_context::is_sporadic_at(sc) {
-        SchedContextRef::at(sc).unblock_check(now());
+        SchedContextRef::at(sc).unblock_check(cur_time());
     }
 }
 
@@ -203,16 +210,46 @@ pub fn unbind_tcb(sc: PAddr) {
 /// which has none; the thread that had it leaves its queue (if it runs or
 /// is the scheduler's candidate, the scheduler chooses afresh) and is left
 /// without one.
+///
+/// Every Call to a passive server and every reply that gives the context
+/// back donates, almost always from the running thread, which is in no
+/// queue, while no candidate is named: that case is a leaf (the link
+/// words and the scheduler's action), and the others take
+/// [`donate_queued`] (docs/benchmarks.md, "The MCS entry").
 pub fn donate(sc: PAddr, to: TcbRef) {
     if let Some(from) = sched_context::tcb_of(sc) {
-        crate::sched::dequeue(from);
-        from.get().set_sched_context(None);
         let k = kernel();
-        let candidate = matches!(k.action(), crate::state::Action::SwitchTo(c) if c == from);
-        if k.is_current(from) || candidate {
-            crate::sched::reschedule_required();
+        let tcb = from.get();
+        if tcb.in_sched_queue() || matches!(k.action(), crate::state::Action::SwitchTo(_)) {
+            return donate_queued(sc, to, from);
+        }
+        tcb.set_sched_context(None);
+        // seL4's `rescheduleRequired` with no candidate to queue.
+        if k.is_current(from) {
+            k.set_action(crate::state::Action::ChooseNew);
         }
     }
+    link_donated(sc, to);
+}
+
+/// [`donate`] from a thread on a queue, or while the scheduler has a
+/// candidate (which `reschedule_required` queues).
+#[cold]
+#[inline(never)]
+fn donate_queued(sc: PAddr, to: TcbRef, from: TcbRef) {
+    crate::sched::dequeue(from);
+    from.get().set_sched_context(None);
+    let k = kernel();
+    let candidate = matches!(k.action(), crate::state::Action::SwitchTo(c) if c == from);
+    if k.is_current(from) || candidate {
+        crate::sched::reschedule_required();
+    }
+    link_donated(sc, to);
+}
+
+/// The SchedContext at `sc` and `to` name each other.
+#[inline(always)]
+fn link_donated(sc: PAddr, to: TcbRef) {
     sched_context::set_tcb_of(sc, Some(to));
     to.get().set_sched_context(Some(sc));
 }
@@ -238,12 +275,13 @@ pub enum Budget {
 }
 
 /// Every kernel entry, before its event is handled (seL4's
-/// `updateTimestamp` then `checkBudget`): reads the clock and charges the
-/// running context if it has run out.
+/// `updateTimestamp` then `checkBudget`): reads the clock, the one read of
+/// the entry ([`cur_time`]), and charges the running context if it has
+/// run out.
 #[inline]
 pub fn entry() -> Budget {
-    kernel().mcs().update_time(crate::arch::now());
-    check_budget()
+    let used = kernel().mcs().update_time(crate::arch::now());
+    check_budget(used)
 }
 
 /// A system call's or exception's thread was not served (seL4's
@@ -265,21 +303,26 @@ pub fn timer_interrupt() {
 }
 
 /// seL4's `checkBudget`: [`Budget::Left`] if the running context still
-/// holds the minimum budget after what it has used; otherwise its usage
-/// is charged and it stops ([`charge_budget`]). Inline, with the charge
-/// out of line: every kernel entry but the fastpath's runs the check, and
-/// almost none runs out (docs/benchmarks.md, MCS).
+/// holds the minimum budget after `used`, what it has used uncharged;
+/// otherwise its usage is charged and it stops ([`charge_budget`]).
+/// Inline, with the charge out of line: every kernel entry but the
+/// fastpath's runs the check, and almost none runs out (docs/
+/// benchmarks.md, MCS). The head's release time is checked too (seL4
+/// asserts it): a thread woken on a context whose head is not released
+/// (a signal's waiter: docs/mcs.md, "What the scheduler checks") stops
+/// at its next kernel entry.
 #[inline]
-pub fn check_budget() -> Budget {
+fn check_budget(used: Ticks) -> Budget {
     let ms = kernel().mcs();
     let head = match ms.cur_sc() {
-        0 => None,
+        // Idle.
+        0 => return Budget::Left,
         sc => sched_context::head_refill_at(PAddr(sc)),
     };
     match head {
-        // None: idle, or a context unconfigured meanwhile.
+        // A context unconfigured meanwhile.
         None => Budget::Left,
-        Some(h) if refill_usable(h, ms.consumed(), ms.cur_time()) => Budget::Left,
+        Some(h) if refill_usable(h, used, ms.cur_time()) => Budget::Left,
         Some(_) => budget_ran_out(),
     }
 }
@@ -443,11 +486,13 @@ pub fn set_next_interrupt() {
 /// Moves the threads whose head refill is released to the ready queues
 /// (seL4's `awaken`); at each scheduling decision.
 pub fn awaken() {
-    // The clock is read only if someone waits (at every kernel exit).
+    // The entry's time, as every decision of this entry (seL4's
+    // `ksCurTime`): a release that falls while the kernel runs is the
+    // timer's next event (`set_next_interrupt`).
     if kernel().mcs().release_head() == 0 {
         return;
     }
-    let now = kernel().mcs().cur_time().max(crate::arch::now());
+    let now = cur_time();
     while let Some(t) = tcb_at(kernel().mcs().release_head()) {
         if release_time(t) > now {
             break;
@@ -539,5 +584,14 @@ pub fn start_clock() {
     let ms = kernel().mcs();
     ms.update_time(crate::arch::now());
     ms.take_consumed();
+}
+
+/// Boot, before the root thread's SchedContext is configured: the
+/// kernel's time is the clock's from here (seL4 sets `ksCurTime` at boot),
+/// and the minimum budget is recorded. Returns the time.
+pub fn set_time_at_boot() -> Ticks {
+    let ms = kernel().mcs();
     ms.set_min_budget(clock().min_budget());
+    ms.update_time(crate::arch::now());
+    ms.cur_time()
 }

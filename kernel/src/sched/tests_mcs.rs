@@ -78,7 +78,7 @@ pub(crate) fn run_until(end: u64) -> Vec<(Option<TcbRef>, u64, u64)> {
         );
         let next = deadline.min(end);
         ran.push((kernel().current_tcb(), now, next));
-        SimMachine::set_time(next);
+        crate::testutil::set_time(next);
         if next == deadline {
             timer_irq();
         }
@@ -168,7 +168,7 @@ fn an_exhausted_thread_cannot_run_whatever_it_does() {
     Api::current_context();
     assert_eq!(kernel().current_tcb(), Some(hog));
     // The timer is late: the hog has run 3 ms when it signals.
-    SimMachine::set_time(3 * MS);
+    crate::testutil::set_time(3 * MS);
     let h = hog.get();
     // seL4_DebugCapIdentify answers in the cap register: observable.
     h.set_reg(CAP_REGISTER, ntfn);
@@ -205,7 +205,7 @@ fn an_exception_on_an_exhausted_budget_is_not_handled() {
     let hog = thread(&k, 200, 2 * MS, 10 * MS, true);
     let _low = thread(&k, 100, 5 * MS, 5 * MS, false);
     Api::current_context();
-    SimMachine::set_time(2 * MS + 5 * US);
+    crate::testutil::set_time(2 * MS + 5 * US);
     // An illegal instruction: no fault is delivered, the thread waits.
     Api::handle_exception(2, 0);
     Api::current_context();
@@ -240,7 +240,7 @@ fn yield_gives_up_the_head_refill() {
     Api::current_context();
     // After 500 µs the sporadic thread yields: its remaining 1.5 ms are
     // given up, back one period later, as is what it used.
-    SimMachine::set_time(500 * US);
+    crate::testutil::set_time(500 * US);
     syscall(SYS_YIELD);
     assert_eq!(kernel().current_tcb(), Some(rr));
     assert!(a.get().in_release_queue());
@@ -254,7 +254,7 @@ fn yield_gives_up_the_head_refill() {
     // A round-robin thread that yields goes to the end of its priority
     // with a fresh timeslice.
     let rr2 = thread(&k, 100, 5 * MS, 5 * MS, false);
-    SimMachine::set_time(MS);
+    crate::testutil::set_time(MS);
     syscall(SYS_YIELD);
     assert_eq!(kernel().current_tcb(), Some(rr2));
     assert_eq!(kernel().ready().queue(0, 100).collect::<Vec<_>>(), vec![rr]);
@@ -283,7 +283,7 @@ fn timer_is_programmed_for_the_earliest_event() {
     Api::current_context();
     assert_eq!(SimMachine::deadline(), Some(4 * MS));
     // At its release it runs, until its budget ends.
-    SimMachine::set_time(4 * MS);
+    crate::testutil::set_time(4 * MS);
     timer_irq();
     assert_eq!(kernel().current_tcb(), Some(t));
     assert_eq!(SimMachine::deadline(), Some(5 * MS));
@@ -298,7 +298,7 @@ fn timer_is_programmed_for_the_earliest_event() {
         .unwrap();
     possible_switch_to(u);
     assert!(u.get().in_release_queue());
-    SimMachine::set_time(4_200 * US);
+    crate::testutil::set_time(4_200 * US);
     timer_irq();
     assert_eq!(SimMachine::deadline(), Some(4_600 * US));
 }
@@ -353,7 +353,7 @@ fn a_signal_wakes_a_waiter_on_its_own_context_without_reading_its_refills() {
     assert!(!w.get().in_release_queue());
     // ... until the next kernel entry, whose budget check finds the head
     // not released: charged, and postponed.
-    SimMachine::set_time(3 * MS + 10);
+    crate::testutil::set_time(3 * MS + 10);
     timer_irq();
     assert!(w.get().in_release_queue());
     assert_eq!(kernel().current_tcb(), None);
@@ -373,14 +373,105 @@ fn a_signal_wakes_a_waiter_on_its_own_usable_context_at_once() {
     let w = thread(&k, 200, 2 * MS, 10 * MS, true);
     Api::current_context();
     assert_eq!(kernel().current_tcb(), Some(w));
-    SimMachine::set_time(MS);
+    crate::testutil::set_time(MS);
     crate::ipc::notification::receive_signal(w, ptr, true);
     Api::current_context();
     assert_eq!(kernel().current_tcb(), Some(low));
-    SimMachine::set_time(2 * MS);
+    crate::testutil::set_time(2 * MS);
     crate::ipc::notification::send_signal(ptr, 5);
     Api::current_context();
     assert_eq!(kernel().current_tcb(), Some(w), "the waiter preempts");
     assert_eq!(w.get().reg(crate::arch::BADGE_REGISTER), 5);
     assert!(!w.get().in_release_queue() && !low.get().in_release_queue());
+}
+
+#[test]
+fn one_kernel_entry_takes_the_time_once() {
+    // seL4's `ksCurTime`: the clock is read when the kernel is entered,
+    // and every decision of that entry is taken at that time, however
+    // long the kernel runs: refills configured then are released then, a
+    // release that falls while the kernel runs waits for the timer, and
+    // the running context is charged up to the entry.
+    let k = boot();
+    stop_root(&k);
+    let a = thread(&k, 100, 5 * MS, 20 * MS, true);
+    let w = thread(&k, 200, MS, 3 * MS, true);
+    // `w` waits for its release at 3 ms.
+    let wsc = sc_of(w).unwrap();
+    wsc.with_refills(0, |q| q.yield_head(0)).unwrap();
+    set_thread_state(w, ThreadState::Inactive);
+    dequeue(w);
+    set_thread_state(w, ThreadState::Running);
+    possible_switch_to(w);
+    assert!(w.get().in_release_queue());
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(a));
+    assert_eq!(SimMachine::deadline(), Some(3 * MS), "w's release");
+    // An interrupt at 2 ms; the clock moves past w's release while the
+    // kernel runs.
+    SimMachine::set_time(2 * MS);
+    Api::handle_timer_tick(0);
+    SimMachine::set_time(3 * MS + 7);
+    assert_eq!(super::mcs::cur_time(), 2 * MS);
+    let x = thread(&k, 50, MS, 10 * MS, true);
+    let head = sc_of(x).unwrap().head_refill().unwrap();
+    assert_eq!(head.time, 2 * MS, "released at the entry's time");
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(a), "w is not released yet");
+    assert!(w.get().in_release_queue());
+    assert_eq!(SimMachine::deadline(), Some(3 * MS));
+    let asc = sc_of(a).unwrap();
+    assert_eq!(asc.consumed(), 0, "nothing charged while a runs on");
+    // The timer's entry at 3 ms + 7 releases w, and a is charged what it
+    // used up to this entry: from 0, when it was chosen.
+    Api::handle_timer_tick(0);
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(w));
+    assert_eq!(asc.consumed(), 3 * MS + 7);
+    assert_eq!(super::mcs::cur_time(), 3 * MS + 7);
+}
+
+#[test]
+fn donating_from_a_queued_thread_or_the_candidate_reschedules() {
+    // `mcs::donate`'s rare cases (the usual one, from the running thread,
+    // is every Call to a passive server: `ipc::tests::mcs`): the lender
+    // leaves its queue, and a lender named as the scheduler's candidate
+    // is forgotten; the running thread lending makes it choose afresh.
+    let k = boot();
+    let a = thread(&k, 100, 5 * MS, 20 * MS, true);
+    let to = k.passive_threads(100, 1)[0];
+    let sc = sc_of(a).unwrap();
+    // Queued (if it was named the candidate, as it outranks nobody).
+    reschedule_required();
+    assert!(a.get().in_ready_queue());
+    let before = (sc.refill_state(), sc.consumed(), sc.head_refill());
+    kernel().set_action(Action::ResumeCurrent);
+    super::mcs::donate(sc.paddr(), to);
+    assert!(!a.get().in_sched_queue(), "out of its queue");
+    assert_eq!(a.get().sched_context(), None);
+    assert_eq!(to.get().sched_context(), Some(sc.paddr()));
+    assert_eq!(sched_context_tcb(sc), Some(to));
+    assert_eq!(action(), Action::ResumeCurrent, "a was not running");
+    assert_eq!((sc.refill_state(), sc.consumed(), sc.head_refill()), before);
+    // Back, while `to` is the candidate: forgotten, not queued (it has no
+    // context left).
+    kernel().set_action(Action::SwitchTo(to));
+    super::mcs::donate(sc.paddr(), a);
+    assert_eq!(action(), Action::ChooseNew);
+    assert!(!to.get().in_sched_queue());
+    assert_eq!(a.get().sched_context(), Some(sc.paddr()));
+    assert_eq!(sched_context_tcb(sc), Some(a));
+    // From the running thread: the scheduler chooses afresh.
+    let root_sc = sc_of(k.tcb).unwrap();
+    kernel().set_action(Action::ResumeCurrent);
+    super::mcs::donate(root_sc.paddr(), to);
+    assert_eq!(action(), Action::ChooseNew);
+    assert_eq!(k.tcb.get().sched_context(), None);
+    assert_eq!(to.get().sched_context(), Some(root_sc.paddr()));
+    assert_eq!((sc.refill_state(), sc.consumed(), sc.head_refill()), before);
+}
+
+/// The thread the SchedContext `sc` names as bound.
+fn sched_context_tcb(sc: SchedContextRef) -> Option<TcbRef> {
+    crate::object::sched_context::tcb_of(sc.paddr())
 }

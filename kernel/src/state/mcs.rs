@@ -59,6 +59,16 @@ impl McsState {
         min_budget.set(o.min_budget.get());
     }
 
+    /// Host tests: sets the entry's time back to `t` (a test that sets the
+    /// simulated clock back; the machine's clock never runs backwards and
+    /// [`McsState::update_time`] ignores it). Nothing is charged.
+    #[cfg(test)]
+    pub fn rewind_time(&self, t: u64) {
+        if t < self.cur_time.get() {
+            self.cur_time.set(t);
+        }
+    }
+
     /// The time of the current kernel entry.
     pub fn cur_time(&self) -> u64 {
         self.cur_time.get()
@@ -66,18 +76,22 @@ impl McsState {
 
     /// A kernel entry at `now` (seL4's `updateTimestamp`): the time since
     /// the last one is added to what the running context has used. A
-    /// clock that seems to run backwards adds nothing.
-    pub fn update_time(&self, now: u64) {
+    /// clock that seems to run backwards adds nothing. Returns the
+    /// uncharged usage after it (the entry's budget check reads it).
+    #[inline]
+    pub fn update_time(&self, now: u64) -> u64 {
         let cur = self.cur_time.get();
+        let mut used = self.consumed.get();
         if now > cur {
             // Cannot wrap: `consumed` only ever grows by these steps of
             // `cur_time` (and is reset to 0), so it stays at most
             // `cur_time`, and the sum at most `now`. Plain steps, not
             // saturating ones: every kernel entry runs this.
-            self.consumed
-                .set(self.consumed.get().wrapping_add(now - cur));
+            used = used.wrapping_add(now - cur);
+            self.consumed.set(used);
             self.cur_time.set(now);
         }
+        used
     }
 
     /// Ticks used and not yet charged.
@@ -117,7 +131,8 @@ impl McsState {
         self.release_head.set(t);
     }
 
-    /// The minimum budget recorded when the clock started (0: not yet).
+    /// The minimum budget, recorded at boot when the kernel's time is
+    /// first set (0 before).
     pub fn min_budget(&self) -> u64 {
         self.min_budget.get()
     }

@@ -92,7 +92,10 @@ fn paddr_at(pa: u64) -> Option<PAddr> {
 /// `repr(C)`, the fields the fastpath reads first: their offsets fit a
 /// load's 12-bit immediate, so each is one instruction from the state's
 /// address (in the compiler's order they came after the ready queues, at
-/// 5 KiB, and each cost two more).
+/// 5 KiB, and each cost two more). MCS: the time bookkeeping, which every
+/// kernel entry reads and writes, comes next, before the ASID table and
+/// the ready queues, for the same reason (docs/benchmarks.md, "The MCS
+/// entry").
 #[derive(Debug)]
 #[repr(C)]
 pub struct KernelState {
@@ -112,6 +115,9 @@ pub struct KernelState {
     /// The thread whose FP state is in the FPU registers (physical
     /// address; 0 = none; seL4's `ksActiveFPUState`).
     fpu_owner: Cell<u64>,
+    /// MCS: time, the running SchedContext and the release queue.
+    #[cfg(feature = "mcs")]
+    mcs: mcs::McsState,
     /// ASID pools by pool number (physical address; 0 = none).
     asid_table: [Cell<u64>; NUM_ASID_POOLS],
     ready: ReadyQueues,
@@ -135,9 +141,6 @@ pub struct KernelState {
     /// interrupts (`preempt`): the cycle count at its last poll (or start)
     /// and the maximum since the measurement started.
     stretch: Cell<(u64, u64)>,
-    /// MCS: time, the running SchedContext and the release queue.
-    #[cfg(feature = "mcs")]
-    mcs: mcs::McsState,
 }
 
 impl KernelState {

@@ -195,7 +195,12 @@ fn call_to_a_passive_server_lends_the_sched_context_and_reply_recv_returns_it() 
         (srv.paddr().0, Some(r))
     );
     check_links(&[c, srv], &[r], &[sc]);
+    // What the lending changes nothing of (no time passes: no charge).
+    let scr = crate::object::sched_context::SchedContextRef::at(sc);
+    let refills = || (scr.refill_state(), scr.head_refill(), scr.consumed());
+    let before = refills();
     syscall(c, SYS_CALL, ep, 5, &[1, 2], &[]);
+    assert_eq!(refills(), before);
     // The server runs on the client's SchedContext; the client waits on
     // the server's reply object, which heads the SchedContext's stack.
     assert_eq!(srv.get().sched_context(), Some(sc));
@@ -217,6 +222,7 @@ fn call_to_a_passive_server_lends_the_sched_context_and_reply_recv_returns_it() 
     assert_eq!((received(c, 1).1.label(), received(c, 1).2), (6, vec![3]));
     assert_eq!(c.get().sched_context(), Some(sc));
     assert_eq!(srv.get().sched_context(), None);
+    assert_eq!(refills(), before, "back and forth: the refills as before");
     assert_eq!(srv.get().state(), ThreadState::BlockedOnReceive);
     assert_eq!(
         (r.tcb(), r.next(), sc_obj::reply(sc)),

@@ -179,7 +179,7 @@ fn a_system_call_on_an_exhausted_budget_becomes_a_timeout_fault() {
     stop_root(&k);
     Api::current_context();
     // The timer is late: the thread has run 3 ms when it calls.
-    crate::arch::host::SimMachine::set_time(3 * MS);
+    crate::testutil::set_time(3 * MS);
     let tt = t.get();
     tt.set_reg(crate::arch::CAP_REGISTER, cairn_abi::cap::init::CNODE);
     tt.set_fault_ip(0x1000);
@@ -292,7 +292,7 @@ fn reply_to_a_client_out_of_budget(with_handler: bool) {
     Api::current_context();
     assert_eq!(kernel().current_tcb(), Some(c));
     let sc = sc_of(c).unwrap();
-    crate::arch::host::SimMachine::set_time(500 * US);
+    crate::testutil::set_time(500 * US);
     as_current(c, SYS_CALL, service, 1, &[]);
     Api::current_context();
     assert_eq!(kernel().current_tcb(), Some(s), "on the client's context");

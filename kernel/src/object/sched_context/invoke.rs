@@ -70,7 +70,7 @@ fn decode_bind(inv: &Invocation, sc: SchedContextRef) -> Result<SchedContextOp, 
             if sc.tcb().is_some() || t.get().sched_context().is_some() {
                 return Err(SyscallError::IllegalOperation);
             }
-            if is_blocked(t.get().state()) && !sc.is_released(crate::arch::now()) {
+            if is_blocked(t.get().state()) && !sc.is_released(crate::sched::mcs::cur_time()) {
                 return Err(SyscallError::IllegalOperation);
             }
             Ok(SchedContextOp::BindTcb(sc, t))
@@ -172,7 +172,7 @@ pub fn bind(sc: SchedContextRef, t: TcbRef) {
     if sc.is_configured() {
         let st = sc.refill_state();
         if st.sporadic {
-            sc.unblock_check(crate::arch::now());
+            sc.unblock_check(crate::sched::mcs::cur_time());
         }
         if t.get().state().is_runnable() {
             sched::rare::enqueue(t);

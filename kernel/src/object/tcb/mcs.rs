@@ -130,7 +130,7 @@ pub fn decode_set_sched_params(
             {
                 return Err(SyscallError::IllegalOperation);
             }
-            if is_blocked(t.state()) && !sc.is_released(crate::arch::now()) {
+            if is_blocked(t.state()) && !sc.is_released(crate::sched::mcs::cur_time()) {
                 return Err(SyscallError::IllegalOperation);
             }
             Some((ptr, size_bits))

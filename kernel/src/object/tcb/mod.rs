@@ -259,12 +259,12 @@ impl Tcb {
 
     /// MCS: seL4's `validTimeoutHandler`: the timeout-handler slot holds
     /// an endpoint cap (checked by `mcs::valid_fault_handler` when it was
-    /// installed; a null cap is "no handler").
+    /// installed; a null cap is "no handler"). The slot's type tag is read
+    /// in place (`CapWords`), not the whole cap decoded: every reply and
+    /// every exhausted budget asks.
+    #[inline]
     pub fn has_timeout_handler(this: TcbRef) -> bool {
-        matches!(
-            Tcb::slot(this, TCB_TIMEOUT_HANDLER).get().cap(),
-            crate::cap::Cap::Endpoint { .. }
-        )
+        Tcb::slot(this, TCB_TIMEOUT_HANDLER).get().words().tag() == cairn_abi::cap::tag::ENDPOINT
     }
 
     /// MCS: the SchedContext this thread yielded to with
@@ -382,6 +382,13 @@ impl Tcb {
     #[cfg(feature = "mcs")]
     pub fn in_release_queue(&self) -> bool {
         self.in_ready_queue.get() == 2
+    }
+    /// MCS: whether the thread is on the ready or the release queue (one
+    /// read of the word that says which).
+    #[cfg(feature = "mcs")]
+    #[inline]
+    pub fn in_sched_queue(&self) -> bool {
+        self.in_ready_queue.get() != 0
     }
     #[cfg(feature = "mcs")]
     pub fn set_in_release_queue(&self, v: bool) {

@@ -9,7 +9,6 @@
 use super::tests::{free, new_tcb, thread_with_cap, ILLEGAL, INVALID_CAP, RANGE, TRUNCATED};
 use super::{Tcb, TcbRef, ThreadState, TCB_CTABLE};
 use super::{TCB_FAULT_HANDLER, TCB_TIMEOUT_HANDLER};
-use crate::arch::host::SimMachine;
 use crate::arch::{BADGE_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::Cap;
 use crate::ipc::endpoint::receive_ipc;
@@ -200,13 +199,24 @@ fn set_timeout_endpoint_installs_a_valid_handler() {
     assert_eq!(call(&[init::TCB]), err(INVALID_CAP, &[1]));
     assert_eq!(call(&[send_only]), err(INVALID_CAP, &[1]));
     assert_eq!(slot_cap(t, TCB_TIMEOUT_HANDLER), Cap::Null);
+    assert!(!Tcb::has_timeout_handler(t));
     assert_eq!(call(&[sgr]), ok());
     assert_eq!(slot_cap(t, TCB_TIMEOUT_HANDLER), k.cap(sgr));
+    assert!(Tcb::has_timeout_handler(t), "read from the slot's tag");
     assert_eq!(slot_cap(t, TCB_FAULT_HANDLER), Cap::Null, "only its slot");
     assert_eq!(call(&[sg]), ok());
     assert_eq!(slot_cap(t, TCB_TIMEOUT_HANDLER), k.cap(sg));
+    assert!(Tcb::has_timeout_handler(t));
     assert_eq!(call(&[free(&k)]), ok());
     assert_eq!(slot_cap(t, TCB_TIMEOUT_HANDLER), Cap::Null);
+    assert!(!Tcb::has_timeout_handler(t));
+    // Only an endpoint is a handler (the slot never holds another cap:
+    // `valid_fault_handler`; written here by hand).
+    Tcb::slot(t, TCB_TIMEOUT_HANDLER)
+        .get()
+        .set_cap(k.cap(init::TCB));
+    assert!(!Tcb::has_timeout_handler(t));
+    Tcb::slot(t, TCB_TIMEOUT_HANDLER).get().set_cap(Cap::Null);
 }
 
 #[test]
@@ -296,13 +306,13 @@ fn set_sched_params_checks_in_sel4s_order() {
         },
     );
     let null = free(&k);
-    SimMachine::set_time(1_000);
+    crate::testutil::set_time(1_000);
     configure_sc(&k, sc, 1_000, 4_000, 0);
-    SimMachine::set_time(999);
+    crate::testutil::set_time(999);
     let r = k.call(bslot, l::TCB_SET_SCHED_PARAMS, &[0, 0], &[a, sc, null]);
     assert_eq!(r, err(ILLEGAL, &[]));
     assert_eq!(blocked.get().sched_context(), None);
-    SimMachine::set_time(1_000);
+    crate::testutil::set_time(1_000);
     let r = k.call(bslot, l::TCB_SET_SCHED_PARAMS, &[0, 0], &[a, sc, null]);
     assert_eq!(r, ok());
     assert_eq!(blocked.get().sched_context(), Some(sc_at(&k, sc).paddr()));
