@@ -260,11 +260,17 @@ fn switch_to(t: TcbRef) {
 }
 
 /// seL4's `chooseThread`: the best queued thread of the current domain,
-/// or idle.
+/// or idle. It is taken off its queue's head there (`take_best`), as
+/// `switch_to`'s dequeue would (a queued thread is on no release queue).
 fn choose_thread() {
     let k = kernel();
-    match k.ready().best(queue_domain()) {
-        Some(t) => switch_to(t),
+    match k.ready().take_best(queue_domain()) {
+        Some(t) => {
+            #[cfg(feature = "mcs")]
+            debug_assert!(!t.get().in_release_queue());
+            k.set_current(Some(t));
+            crate::object::vspace::activate_thread_vspace(t);
+        }
         None => k.set_current(None),
     }
 }
