@@ -4,11 +4,12 @@
 //! `ksReadyQueues` and `ksReadyQueuesL1Bitmap`/`L2Bitmap`, flattened to one
 //! level: 256 priorities are four words).
 //!
-//! Per domain a *top* priority is kept beside the bitmap: never below the
-//! highest non-empty priority (enqueueing raises it; dequeueing leaves it),
-//! so when its own bit is set it *is* the highest, found with one bit
-//! test instead of the search (rv64imac has no `clz`: the search is about
-//! fifty instructions; docs/benchmarks.md, "The MCS scheduler's choice").
+//! The highest set bit of a bitmap word is remembered with the word
+//! (`msb_memo`): the scheduler chooses among the same few priorities again
+//! and again, and rv64imac has no `clz` (about fifty instructions in
+//! software); a word seen last time costs a compare. A cache of a pure
+//! function: enqueueing and dequeueing pay nothing for it
+//! (docs/benchmarks.md, "The MCS scheduler's choice").
 //!
 //! A queue links TCBs through their `sched_prev`/`sched_next` fields; a TCB
 //! records whether it is queued, so enqueueing twice or dequeueing an
@@ -34,9 +35,9 @@ struct Queue {
 pub struct ReadyQueues {
     queues: [Queue; QUEUES],
     bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
-    /// Per domain: at least the highest priority with a queued thread
-    /// (module doc).
-    top: [Cell<usize>; NUM_DOMAINS],
+    /// The last bitmap word whose highest set bit was computed, and that
+    /// bit (module doc); a zero word is never looked up.
+    msb_memo: (Cell<u64>, Cell<usize>),
 }
 
 impl ReadyQueues {
@@ -49,18 +50,15 @@ impl ReadyQueues {
                 }
             }; QUEUES],
             bitmap: [const { [const { Cell::new(0) }; BITMAP_WORDS] }; NUM_DOMAINS],
-            top: [const { Cell::new(0) }; NUM_DOMAINS],
+            msb_memo: (Cell::new(0), Cell::new(0)),
         }
     }
 
     /// Makes these queues a copy of `o` (host: `state::restore`).
     #[cfg(not(target_os = "none"))]
     pub(super) fn copy_from(&self, o: &ReadyQueues) {
-        let ReadyQueues {
-            queues,
-            bitmap,
-            top,
-        } = self;
+        // The memo is not state: a copy need not keep it.
+        let ReadyQueues { queues, bitmap, .. } = self;
         for (q, p) in queues.iter().zip(&o.queues) {
             q.head.set(p.head.get());
             q.tail.set(p.tail.get());
@@ -68,16 +66,12 @@ impl ReadyQueues {
         for (b, c) in bitmap.iter().flatten().zip(o.bitmap.iter().flatten()) {
             b.set(c.get());
         }
-        for (t, u) in top.iter().zip(&o.top) {
-            t.set(u.get());
-        }
     }
 
-    /// The queue, priority, bitmap and top priority of `t`'s domain and
-    /// priority (both clamped: the TCB invocations keep them in range).
-    /// Never `None`: the clamps keep the lookups in range, so the compiler
-    /// drops the checks.
-    fn place(&self, t: &Tcb) -> Option<(&Queue, usize, &[Cell<u64>; BITMAP_WORDS], &Cell<usize>)> {
+    /// The queue, priority and bitmap of `t`'s domain and priority (both
+    /// clamped: the TCB invocations keep them in range). Never `None`: the
+    /// clamps keep both lookups in range, so the compiler drops the checks.
+    fn place(&self, t: &Tcb) -> Option<(&Queue, usize, &[Cell<u64>; BITMAP_WORDS])> {
         // With one domain this clamp is a constant 0 (clippy says so).
         #[allow(
             clippy::absurd_extreme_comparisons,
@@ -87,16 +81,7 @@ impl ReadyQueues {
         let dom = (t.domain() as usize).min(NUM_DOMAINS - 1);
         let prio = (t.priority() as usize).min(NUM_PRIORITIES - 1);
         let queue = self.queues.get(dom * NUM_PRIORITIES + prio)?;
-        Some((queue, prio, self.bitmap.get(dom)?, self.top.get(dom)?))
-    }
-
-    /// A thread of priority `prio` joins a queue of the domain whose top
-    /// priority is `top`.
-    #[inline(always)]
-    fn raise_top(top: &Cell<usize>, prio: usize) {
-        if prio > top.get() {
-            top.set(prio);
-        }
+        Some((queue, prio, self.bitmap.get(dom)?))
     }
 
     fn set_bit(bitmap: &[Cell<u64>; BITMAP_WORDS], prio: usize, on: bool) {
@@ -112,10 +97,9 @@ impl ReadyQueues {
         if tcb.in_ready_queue() {
             return;
         }
-        let Some((q, prio, bitmap, top)) = self.place(tcb) else {
+        let Some((q, prio, bitmap)) = self.place(tcb) else {
             return;
         };
-        Self::raise_top(top, prio);
         let old = q.head.get();
         tcb.set_sched_links(0, old);
         match tcb_at(old) {
@@ -133,10 +117,9 @@ impl ReadyQueues {
         if tcb.in_ready_queue() {
             return;
         }
-        let Some((q, prio, bitmap, top)) = self.place(tcb) else {
+        let Some((q, prio, bitmap)) = self.place(tcb) else {
             return;
         };
-        Self::raise_top(top, prio);
         let old = q.tail.get();
         tcb.set_sched_links(old, 0);
         match tcb_at(old) {
@@ -154,7 +137,7 @@ impl ReadyQueues {
         if !tcb.in_ready_queue() {
             return;
         }
-        let Some((q, prio, bitmap, _)) = self.place(tcb) else {
+        let Some((q, prio, bitmap)) = self.place(tcb) else {
             return;
         };
         let (prev, next) = (tcb.sched_prev(), tcb.sched_next());
@@ -173,33 +156,30 @@ impl ReadyQueues {
         }
     }
 
-    /// The highest priority with a queued thread in `domain`: the top
-    /// priority if its bit is set (module doc), else the bitmap's search,
-    /// which then becomes the top.
+    /// The highest priority with a queued thread in `domain`.
     #[inline]
     pub fn highest_priority(&self, domain: usize) -> Option<usize> {
-        let top = self.top.get(domain)?;
-        let t = top.get();
-        let word = self.bitmap.get(domain)?.get(t / 64)?.get();
-        if (word >> (t % 64)) & 1 != 0 {
-            return Some(t);
-        }
-        let p = self.search(domain)?;
-        top.set(p);
-        Some(p)
-    }
-
-    /// The highest priority with a queued thread in `domain`, by the
-    /// bitmap alone.
-    #[inline(never)]
-    fn search(&self, domain: usize) -> Option<usize> {
         self.bitmap
             .get(domain)?
             .iter()
             .enumerate()
             .rev()
             .find(|(_, w)| w.get() != 0)
-            .map(|(i, w)| i * 64 + 63 - w.get().leading_zeros() as usize)
+            .map(|(i, w)| i * 64 + self.msb(w.get()))
+    }
+
+    /// The highest set bit of `w` (not 0): the memo's if `w` is the word
+    /// it remembers, else computed and remembered.
+    #[inline(always)]
+    fn msb(&self, w: u64) -> usize {
+        let (word, bit) = &self.msb_memo;
+        if word.get() == w {
+            return bit.get();
+        }
+        let b = 63 - w.leading_zeros() as usize;
+        word.set(w);
+        bit.set(b);
+        b
     }
 
     /// Whether a thread of a priority above `prio` is queued in `domain`
@@ -271,8 +251,6 @@ mod tests {
                 for w in bitmap {
                     w.set(0);
                 }
-                // Bits set by hand: the top is the bound enqueueing keeps.
-                r.top[dom].set(a.max(b));
                 ReadyQueues::set_bit(bitmap, a, true);
                 ReadyQueues::set_bit(bitmap, b, a != 0 || b != 0);
                 let highest = r.highest_priority(dom);
@@ -326,11 +304,11 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The top-priority shortcut (`highest_priority`, `take_best`)
-        /// gives what the bitmap's search and a model of seL4's queues
-        /// give, after any sequence of queue operations: the same
-        /// priority, the same thread (ties: the head of the queue, as
-        /// enqueued or appended), the same order left behind.
+        /// The remembered highest bit (`highest_priority`) and
+        /// `take_best` give what a model of seL4's queues gives, after
+        /// any sequence of queue operations: the same priority, the same
+        /// thread (ties: the head of the queue, as enqueued or appended),
+        /// the same order left behind.
         #[test]
         fn queues_agree_with_a_model(
             prio in prios(),
@@ -364,14 +342,12 @@ mod tests {
                         r.dequeue(ts[i]);
                     }
                     Op::TakeBest => {
-                        let searched = r.search(0);
-                        let want = model.iter_mut().rev().find(|q| !q.is_empty());
-                        let want = want.map(|q| q.remove(0));
                         proptest::prop_assert_eq!(
                             r.highest_priority(0),
-                            searched,
-                            "shortcut against search"
+                            model.iter().rposition(|q| !q.is_empty())
                         );
+                        let want = model.iter_mut().rev().find(|q| !q.is_empty());
+                        let want = want.map(|q| q.remove(0));
                         let got = r.take_best(0);
                         proptest::prop_assert_eq!(got, want.map(|i| ts[i]));
                         if let Some(t) = got {
@@ -379,12 +355,10 @@ mod tests {
                         }
                     }
                 }
-                // After each step: the top bounds the highest priority,
-                // and every queue is the model's.
+                // After each step: the highest priority (remembered or
+                // not), the best thread, every queue are the model's.
                 let highest = model.iter().rposition(|q| !q.is_empty());
-                proptest::prop_assert_eq!(r.search(0), highest);
                 proptest::prop_assert_eq!(r.highest_priority(0), highest);
-                proptest::prop_assert!(highest.is_none_or(|h| r.top[0].get() >= h));
                 proptest::prop_assert_eq!(
                     r.best(0),
                     highest.and_then(|h| model[h].first().map(|&i| ts[i]))
