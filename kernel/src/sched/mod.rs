@@ -146,11 +146,8 @@ pub mod rare {
 /// kernel exit if it is the best choice; otherwise it waits in its queue.
 pub fn possible_switch_to(t: TcbRef) {
     #[cfg(feature = "mcs")]
-    {
-        mcs::unblock_check(t);
-        if !mcs::admit(t) {
-            return;
-        }
+    if !mcs::admit_woken(t) {
+        return;
     }
     // Admitted (MCS: just now, above; nothing below changes its
     // SchedContext or the release queue), so queued without asking again.
