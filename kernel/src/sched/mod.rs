@@ -146,11 +146,8 @@ pub mod rare {
 /// kernel exit if it is the best choice; otherwise it waits in its queue.
 pub fn possible_switch_to(t: TcbRef) {
     #[cfg(feature = "mcs")]
-    {
-        mcs::unblock_check(t);
-        if !mcs::admit(t) {
-            return;
-        }
+    if !mcs::admit_woken(t) {
+        return;
     }
     // Admitted (MCS: just now, above; nothing below changes its
     // SchedContext or the release queue), so queued without asking again.
@@ -260,11 +257,17 @@ fn switch_to(t: TcbRef) {
 }
 
 /// seL4's `chooseThread`: the best queued thread of the current domain,
-/// or idle.
+/// or idle. It is taken off its queue's head there (`take_best`), as
+/// `switch_to`'s dequeue would (a queued thread is on no release queue).
 fn choose_thread() {
     let k = kernel();
-    match k.ready().best(queue_domain()) {
-        Some(t) => switch_to(t),
+    match k.ready().take_best(queue_domain()) {
+        Some(t) => {
+            #[cfg(feature = "mcs")]
+            debug_assert!(!t.get().in_release_queue());
+            k.set_current(Some(t));
+            crate::object::vspace::activate_thread_vspace(t);
+        }
         None => k.set_current(None),
     }
 }

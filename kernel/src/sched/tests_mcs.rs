@@ -474,4 +474,46 @@ fn donating_from_a_queued_thread_or_the_candidate_reschedules() {
 /// The thread the SchedContext `sc` names as bound.
 fn sched_context_tcb(sc: SchedContextRef) -> Option<TcbRef> {
     crate::object::sched_context::tcb_of(sc.paddr())
+fn a_passive_thread_lent_the_running_context_is_admitted_on_the_entrys_check() {
+    // A Call lends the running context to a passive server:
+    // `possible_switch_to` admits the server on the budget check the
+    // kernel entry made of that context (host builds assert the head is
+    // usable), and the scheduler switches to it on the same context.
+    let k = boot();
+    stop_root(&k);
+    let c = thread(&k, 100, 2 * MS, 10 * MS, true);
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(c));
+    let sc = c.get().sched_context().unwrap();
+    assert_eq!(kernel().mcs().cur_sc(), sc.0);
+    let s = k.passive_threads(200, 1)[0];
+    set_thread_state(s, ThreadState::BlockedOnReceive);
+    SimMachine::set_time(MS);
+    assert_eq!(crate::sched::mcs::entry(), crate::sched::mcs::Budget::Left);
+    crate::sched::mcs::donate(sc, s);
+    set_thread_state(c, ThreadState::BlockedOnReply);
+    set_thread_state(s, ThreadState::Running);
+    possible_switch_to(s);
+    assert!(!s.get().in_release_queue());
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(s));
+    assert_eq!(kernel().mcs().cur_sc(), sc.0, "the same context runs on");
+}
+
+#[test]
+fn the_running_thread_woken_on_its_used_up_context_takes_the_full_check() {
+    // The running thread's context, charged within the entry (here its
+    // head given up), is not vouched for by the entry's check: a wake-up
+    // of that thread (as `awaken` makes) reads the head and postpones it.
+    let k = boot();
+    stop_root(&k);
+    let t = thread(&k, 100, MS, 4 * MS, true);
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(t));
+    let sc = sc_of(t).unwrap();
+    assert_eq!(kernel().mcs().cur_sc(), sc.paddr().0);
+    sc.with_refills(0, |q| q.yield_head(0)).unwrap();
+    possible_switch_to(t);
+    assert!(t.get().in_release_queue(), "postponed to its release");
+    assert!(!t.get().in_ready_queue());
 }

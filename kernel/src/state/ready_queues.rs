@@ -4,6 +4,13 @@
 //! `ksReadyQueues` and `ksReadyQueuesL1Bitmap`/`L2Bitmap`, flattened to one
 //! level: 256 priorities are four words).
 //!
+//! The highest set bit of a bitmap word is remembered with the word
+//! (`msb_memo`): the scheduler chooses among the same few priorities again
+//! and again, and rv64imac has no `clz` (about fifty instructions in
+//! software); a word seen last time costs a compare. A cache of a pure
+//! function: enqueueing and dequeueing pay nothing for it
+//! (docs/benchmarks.md, "The MCS scheduler's choice").
+//!
 //! A queue links TCBs through their `sched_prev`/`sched_next` fields; a TCB
 //! records whether it is queued, so enqueueing twice or dequeueing an
 //! unqueued thread is harmless. Part of [`super::KernelState`]; changed by
@@ -28,6 +35,9 @@ struct Queue {
 pub struct ReadyQueues {
     queues: [Queue; QUEUES],
     bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
+    /// The last bitmap word whose highest set bit was computed, and that
+    /// bit (module doc); a zero word is never looked up.
+    msb_memo: (Cell<u64>, Cell<usize>),
 }
 
 impl ReadyQueues {
@@ -40,13 +50,15 @@ impl ReadyQueues {
                 }
             }; QUEUES],
             bitmap: [const { [const { Cell::new(0) }; BITMAP_WORDS] }; NUM_DOMAINS],
+            msb_memo: (Cell::new(0), Cell::new(0)),
         }
     }
 
     /// Makes these queues a copy of `o` (host: `state::restore`).
     #[cfg(not(target_os = "none"))]
     pub(super) fn copy_from(&self, o: &ReadyQueues) {
-        let ReadyQueues { queues, bitmap } = self;
+        // The memo is not state: a copy need not keep it.
+        let ReadyQueues { queues, bitmap, .. } = self;
         for (q, p) in queues.iter().zip(&o.queues) {
             q.head.set(p.head.get());
             q.tail.set(p.tail.get());
@@ -145,6 +157,7 @@ impl ReadyQueues {
     }
 
     /// The highest priority with a queued thread in `domain`.
+    #[inline]
     pub fn highest_priority(&self, domain: usize) -> Option<usize> {
         self.bitmap
             .get(domain)?
@@ -152,7 +165,21 @@ impl ReadyQueues {
             .enumerate()
             .rev()
             .find(|(_, w)| w.get() != 0)
-            .map(|(i, w)| i * 64 + 63 - w.get().leading_zeros() as usize)
+            .map(|(i, w)| i * 64 + self.msb(w.get()))
+    }
+
+    /// The highest set bit of `w` (not 0): the memo's if `w` is the word
+    /// it remembers, else computed and remembered.
+    #[inline(always)]
+    fn msb(&self, w: u64) -> usize {
+        let (word, bit) = &self.msb_memo;
+        if word.get() == w {
+            return bit.get();
+        }
+        let b = 63 - w.leading_zeros() as usize;
+        word.set(w);
+        bit.set(b);
+        b
     }
 
     /// Whether a thread of a priority above `prio` is queued in `domain`
@@ -182,6 +209,30 @@ impl ReadyQueues {
         let p = self.highest_priority(domain)?;
         tcb_at(self.queues.get(domain * NUM_PRIORITIES + p)?.head.get())
     }
+
+    /// [`Self::best`], taken off its queue (seL4's `chooseThread` then
+    /// `tcbSchedDequeue` of the head): only the head's links change.
+    #[inline]
+    pub fn take_best(&self, domain: usize) -> Option<TcbRef> {
+        let p = self.highest_priority(domain)?;
+        let q = self.queues.get(domain * NUM_PRIORITIES + p)?;
+        let t = tcb_at(q.head.get())?;
+        let tcb = t.get();
+        let next = tcb.sched_next();
+        q.head.set(next);
+        match tcb_at(next) {
+            Some(n) => n.get().set_sched_links(0, n.get().sched_next()),
+            None => {
+                q.tail.set(0);
+                if let Some(b) = self.bitmap.get(domain) {
+                    Self::set_bit(b, p, false);
+                }
+            }
+        }
+        tcb.set_sched_links(0, 0);
+        tcb.set_in_ready_queue(false);
+        Some(t)
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +260,113 @@ mod tests {
                         highest.is_some_and(|h| h > p),
                         "queued {a} and {b}, asked {p}"
                     );
+                }
+            }
+        }
+    }
+
+    /// One step of [`queues_agree_with_a_model`]: a thread (index) joins
+    /// the head or the tail of its queue, leaves it, or the best is taken.
+    #[derive(Clone, Copy, Debug)]
+    enum Op {
+        Enqueue(usize),
+        Append(usize),
+        Dequeue(usize),
+        TakeBest,
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..THREADS).prop_map(Op::Enqueue),
+            (0..THREADS).prop_map(Op::Append),
+            (0..THREADS).prop_map(Op::Dequeue),
+            Just(Op::TakeBest),
+        ]
+    }
+
+    const THREADS: usize = 8;
+
+    /// Priorities the threads of one case get: at a word's edges, two
+    /// equal, in one word and across words.
+    fn prios() -> impl proptest::strategy::Strategy<Value = Vec<u64>> {
+        use proptest::prelude::*;
+        let prio = prop_oneof![
+            Just(0u64),
+            Just(63),
+            Just(64),
+            Just(127),
+            Just(200),
+            Just(255),
+            0u64..256
+        ];
+        proptest::collection::vec(prio, THREADS)
+    }
+
+    proptest::proptest! {
+        /// The remembered highest bit (`highest_priority`) and
+        /// `take_best` give what a model of seL4's queues gives, after
+        /// any sequence of queue operations: the same priority, the same
+        /// thread (ties: the head of the queue, as enqueued or appended),
+        /// the same order left behind.
+        #[test]
+        fn queues_agree_with_a_model(
+            prio in prios(),
+            ops in proptest::collection::vec(op(), 1..60),
+        ) {
+            let k = crate::testutil::boot();
+            let ts = k.threads(0, THREADS as u64);
+            for (t, p) in ts.iter().zip(&prio) {
+                t.get().set_priority(*p);
+            }
+            let r = ReadyQueues::new();
+            // The model: one list per priority, head first.
+            let mut model: Vec<Vec<usize>> = vec![Vec::new(); NUM_PRIORITIES];
+            for o in ops {
+                match o {
+                    Op::Enqueue(i) | Op::Append(i) => {
+                        let q = &mut model[prio[i] as usize];
+                        if !q.contains(&i) {
+                            match o {
+                                Op::Enqueue(_) => q.insert(0, i),
+                                _ => q.push(i),
+                            }
+                        }
+                        match o {
+                            Op::Enqueue(_) => r.enqueue(ts[i]),
+                            _ => r.append(ts[i]),
+                        }
+                    }
+                    Op::Dequeue(i) => {
+                        model[prio[i] as usize].retain(|&j| j != i);
+                        r.dequeue(ts[i]);
+                    }
+                    Op::TakeBest => {
+                        proptest::prop_assert_eq!(
+                            r.highest_priority(0),
+                            model.iter().rposition(|q| !q.is_empty())
+                        );
+                        let want = model.iter_mut().rev().find(|q| !q.is_empty());
+                        let want = want.map(|q| q.remove(0));
+                        let got = r.take_best(0);
+                        proptest::prop_assert_eq!(got, want.map(|i| ts[i]));
+                        if let Some(t) = got {
+                            proptest::prop_assert!(!t.get().in_ready_queue());
+                        }
+                    }
+                }
+                // After each step: the highest priority (remembered or
+                // not), the best thread, every queue are the model's.
+                let highest = model.iter().rposition(|q| !q.is_empty());
+                proptest::prop_assert_eq!(r.highest_priority(0), highest);
+                proptest::prop_assert_eq!(
+                    r.best(0),
+                    highest.and_then(|h| model[h].first().map(|&i| ts[i]))
+                );
+                for (p, q) in model.iter().enumerate() {
+                    let got: Vec<_> = r.queue(0, p).collect();
+                    let want: Vec<_> = q.iter().map(|&i| ts[i]).collect();
+                    proptest::prop_assert_eq!(got, want, "queue {}", p);
                 }
             }
         }
