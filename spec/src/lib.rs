@@ -80,3 +80,5 @@ mod tests_tcb;
 mod tests_tcb_control;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_vspace;
+#[cfg(test)]
+mod tests_world;

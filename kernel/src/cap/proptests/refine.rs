@@ -14,8 +14,8 @@
 //! `CAIRN_SPEC_SEED` a fixed seed; `cargo xtask spec --steps N --seed S`
 //! sets both and runs this test alone. docs/spec.md.
 
-// MCS: the classic steps the MCS generator does not make yet (IPC, TCB,
-// VSpace, IRQ) stay compiled, unused.
+// MCS: the classic steps the MCS generator does not make yet (IPC,
+// exceptions, the setup threads) stay compiled, unused.
 #![cfg_attr(feature = "mcs", allow(dead_code))]
 
 use super::abstraction::{abstract_state, diff, observably_equal, without_watermark};
@@ -387,14 +387,20 @@ fn register_words() -> impl Strategy<Value = Vec<u64>> {
     })
 }
 
-/// MCS: the CNode and Retype steps and the scheduling-context steps,
-/// all by the root thread (the MCS IPC, TCB, VSpace and IRQ methods are
-/// not in the MCS spec yet).
+/// MCS: the CNode and Retype steps, the scheduling-context steps, the
+/// TCB methods (classic forms in MCS numbering; Configure and SetSpace
+/// in their MCS forms), the VSpace, IRQ and domain steps, by the threads
+/// that can run (`Pair::may_run`); not the MCS IPC (not in the MCS spec
+/// yet).
 #[cfg(feature = "mcs")]
 fn act() -> impl Strategy<Value = Act> {
     prop_oneof![
         10 => (any::<u8>(), step()).prop_map(|(t, s)| Act::Cspace(t, s)),
         8 => (any::<u8>(), sched::sched_act()).prop_map(|(t, a)| Act::Sched(t, a)),
+        3 => (any::<u8>(), tcb_call()).prop_map(|(t, i)| Act::Ipc(t, i)),
+        6 => (any::<u8>(), vm::vm_act()).prop_map(|(t, v)| Act::Vm(t, v)),
+        2 => (any::<u8>(), control::control()).prop_map(|(t, c)| Act::Control(t, c)),
+        3 => (any::<u8>(), control::irq_act()).prop_map(|(t, a)| Act::Irq(t, a)),
     ]
 }
 
@@ -606,7 +612,8 @@ impl Pair {
         }
     }
 
-    /// The `sel`-th runnable thread of the spec (modulo their number).
+    /// The `sel`-th runnable thread of the spec (modulo their number)
+    /// that may run (MCS: [`Self::may_run`]).
     fn runner(&self, sel: u8) -> Option<u64> {
         let ready: Vec<u64> = self
             .spec
@@ -616,8 +623,36 @@ impl Pair {
                 cairn_spec::Object::Tcb { thread, .. } if thread.state.runnable() => Some(o),
                 _ => None,
             })
+            .filter(|&o| self.may_run(o, true))
             .collect();
         ready.get(sel as usize % ready.len().max(1)).copied()
+    }
+
+    /// Classic: every runnable thread may run.
+    #[cfg(not(feature = "mcs"))]
+    fn may_run(&self, _t: u64, _now: bool) -> bool {
+        true
+    }
+
+    /// MCS: whether `t` may be chosen to run (`now`), or to be resumed
+    /// when no thread can run (not `now`): it has a configured
+    /// SchedContext (`now`: one the kernel schedules it on, seL4's
+    /// `isSchedulable`), and no fault handler cap (a fault would go to
+    /// the MCS fault IPC, not in the spec yet; the root thread is never
+    /// given one).
+    #[cfg(feature = "mcs")]
+    fn may_run(&self, t: u64, now: bool) -> bool {
+        use crate::sched::mcs;
+        let tcb = TcbRef::new(crate::types::PAddr(t));
+        let handler = cairn_spec::SlotId {
+            obj: t,
+            index: cairn_spec::state::TCB_FAULT_HANDLER,
+        };
+        let schedulable = match now {
+            true => mcs::is_schedulable_by_state(tcb) && mcs::is_schedulable(tcb),
+            false => mcs::sc_of(tcb).is_some_and(|sc| sc.is_configured()),
+        };
+        schedulable && self.spec.cap(handler).is_none()
     }
 
     /// Makes `t` the running thread, as the scheduler would (the one
@@ -631,6 +666,9 @@ impl Pair {
                 crate::sched::enqueue(c);
             }
             k.set_current(Some(t));
+            // MCS: its SchedContext the running one.
+            #[cfg(feature = "mcs")]
+            crate::sched::mcs::switch_sched_context();
             crate::object::vspace::activate_thread_vspace(t);
         }
         crate::sched::activate_thread(t);
@@ -992,6 +1030,7 @@ impl Pair {
             .filter(|(&o, ob)| {
                 matches!(ob, cairn_spec::Object::Tcb { slots, .. } if slots.contains_key(&0))
                     && !self.spec.state_of(o).runnable()
+                    && self.may_run(o, false)
             })
             .map(|(&o, _)| o)
             .collect();
