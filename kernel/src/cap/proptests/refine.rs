@@ -100,6 +100,11 @@ struct Tally {
     shared_buffers: u64,
     /// ScheduleConfigure and ScheduleSetStart calls that succeeded.
     schedule: u64,
+    /// TCB methods other than thread control (registers, Suspend, Resume,
+    /// priorities, binding, TLS base, flags) answered, and succeeded.
+    tcb: [u64; 2],
+    /// Steps made by a thread other than the root thread.
+    others: u64,
 }
 
 impl Tally {
@@ -132,7 +137,9 @@ impl Tally {
             self.irq[i] += o.irq[i];
             self.sched[i] += o.sched[i];
             self.giga[i] += o.giga[i];
+            self.tcb[i] += o.tcb[i];
         }
+        self.others += o.others;
         self.shared_buffers += o.shared_buffers;
         self.schedule += o.schedule;
     }
@@ -885,6 +892,9 @@ impl Pair {
         let Some(t) = self.runner(sel) else {
             return self.kick(sel);
         };
+        if t != self.root_tcb {
+            tally(|x| x.others += 1);
+        }
         let cspace_step = matches!(
             a,
             Act::Cspace(..)
@@ -1074,7 +1084,17 @@ impl Pair {
             .iter_mut()
             .filter(|b| b.0 == t)
             .for_each(|b| b.1 = loaded);
-        self.syscall(t, i.sys, &inv, receive, None, i);
+        let tcb = matches!(
+            self.spec.lookup_in(t, inv.cptr),
+            Ok((_, Some(cairn_spec::Cap::Thread { .. })))
+        );
+        let out = self.syscall(t, i.sys, &inv, receive, None, i);
+        if let (true, Some(Outcome::Reply { label, .. })) = (tcb, &out) {
+            tally(|x| {
+                x.tcb[0] += 1;
+                x.tcb[1] += u64::from(*label == 0);
+            });
+        }
         self.compare(i);
         // Messages delivered to other threads with caps or badges of caps.
         for (o, info) in infos(&self.spec) {
@@ -1199,7 +1219,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1226,6 +1246,9 @@ fn run_chunks(steps: u64, seed: u64) {
         total.shared_buffers,
         total.sched[0],
         total.sched[1],
+        total.tcb[0],
+        total.tcb[1],
+        total.others,
         total.abandoned
     );
 }
