@@ -288,6 +288,32 @@ impl Pair {
         }
     }
 
+    /// Whether `inv` by another thread `t` would take the root thread's
+    /// SchedContext from it (Unbind or UnbindObject of it, SetSchedParams
+    /// of the root thread with another one or none): the root thread
+    /// keeps it, so that a sequence keeps a thread that can run (the
+    /// others stop at their first cap fault).
+    fn takes_root_sc(&self, t: u64, inv: &Invocation) -> bool {
+        use cairn_spec::Cap;
+        let root = self.root_tcb;
+        let own = self.spec.sc_of_tcb(root);
+        let cap = |c: u64| self.spec.lookup_in(t, c).ok().and_then(|(_, c)| c);
+        let other_sc = |i: usize| match inv.extra.get(i).and_then(|&c| cap(c)) {
+            Some(Cap::SchedContext { obj, .. }) => Some(obj) != own,
+            _ => true,
+        };
+        t != root
+            && match cap(inv.cptr) {
+                Some(Cap::SchedContext { obj, .. }) => {
+                    Some(obj) == own && matches!(inv.label, sc::UNBIND | sc::UNBIND_OBJECT)
+                }
+                Some(Cap::Thread { obj }) => {
+                    obj == root && inv.label == cairn_spec::tcb_mcs::SET_SCHED_PARAMS && other_sc(1)
+                }
+                _ => false,
+            }
+    }
+
     pub(super) fn sched(&mut self, t: u64, a: &SchedAct) {
         let inv = match *a {
             SchedAct::Spawn {
@@ -352,6 +378,9 @@ impl Pair {
                 inv
             }
         };
+        if self.takes_root_sc(t, &inv) {
+            return tally(|x| x.skipped += 1);
+        }
         let out = self.syscall(t, Syscall::Call, &inv, None, None, a);
         // The TCB methods count as thread control calls.
         let tcb = matches!(a, SchedAct::Tcb { .. });
