@@ -132,10 +132,18 @@ impl State {
             if let Ok((_, Some(cap))) = self.lookup_in(t, inv.cptr) {
                 let specified = match cap {
                     // MCS: the methods specified in that configuration
-                    // (the MCS IPC, TCB, IRQ and VSpace ones not yet).
+                    // (the MCS IPC ones not yet).
                     _ if crate::MCS => match cap {
-                        Cap::CNode { .. } | Cap::Untyped { .. } | Cap::SchedControl => true,
-                        Cap::Thread { .. } => crate::tcb_mcs::specified(inv.label),
+                        Cap::CNode { .. }
+                        | Cap::Untyped { .. }
+                        | Cap::SchedControl
+                        | Cap::Frame { .. }
+                        | Cap::PageTable { .. }
+                        | Cap::AsidControl
+                        | Cap::AsidPool { .. }
+                        | Cap::Domain => true,
+                        Cap::Thread { .. } => crate::tcb::specified(inv.label),
+                        Cap::IrqControl | Cap::IrqHandler { .. } => self.irqs.node.is_some(),
                         // A reply no one waits for (the MCS IPC that
                         // links callers is not specified yet).
                         Cap::ReplyObject { obj, .. } => {
@@ -379,12 +387,10 @@ impl State {
                 restart(self);
                 self.do_reply_transfer(t, tcb, slot, grant);
             }
-            Some(Cap::Thread { obj })
-                if crate::MCS && crate::tcb_mcs::specified(inv.label) && inv.label > 7 =>
-            {
+            Some(Cap::Thread { obj }) if crate::tcb_mcs::mcs_form(inv.label) => {
                 self.tcb_mcs_check(t, obj, inv, extra)?;
                 restart(self);
-                self.tcb_mcs_perform(obj, inv, extra, slots);
+                self.tcb_mcs_perform(obj, slot, inv, extra, slots);
             }
             Some(Cap::Thread { obj }) => {
                 self.tcb_invoke(t, obj, inv, extra, slots)?;

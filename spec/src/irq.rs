@@ -20,12 +20,15 @@ use crate::invoke::Invocation;
 use crate::state::{SlotId, State};
 use std::collections::BTreeMap;
 
-/// The labels (seL4 16.0.0, classic, RISC-V).
+/// The labels (seL4 16.0.0, RISC-V): the generic ones the same in both
+/// configurations (MCS adds SetTimeoutEndpoint and drops SaveCaller
+/// before them); the RISC-V one after the VSpace labels (MCS: six
+/// further on, after the scheduling-context labels).
 pub const ISSUE_IRQ_HANDLER: u64 = 26;
 pub const ACK: u64 = 27;
 pub const SET_NOTIFICATION: u64 = 28;
 pub const CLEAR: u64 = 29;
-pub const ISSUE_IRQ_HANDLER_TRIGGER: u64 = 40;
+pub const ISSUE_IRQ_HANDLER_TRIGGER: u64 = if crate::MCS { 46 } else { 40 };
 
 /// The highest interrupt number (`maxIRQ` of QEMU `virt`): the kernel's
 /// timer, never issued.

@@ -78,5 +78,9 @@ mod tests_mcs;
 mod tests_tcb;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb_control;
+#[cfg(all(test, feature = "mcs"))]
+mod tests_tcb_mcs;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_vspace;
+#[cfg(test)]
+mod tests_world;

@@ -17,7 +17,10 @@ use crate::invoke::Invocation;
 use crate::state::{Object, State};
 use crate::thread::{ThreadState, CONTEXT_WORDS, PC, TP};
 
-/// The labels of the specified TCB methods (seL4 16.0.0, classic).
+/// The labels of the TCB methods (seL4 16.0.0; ABI ref §7.3, §13): MCS
+/// inserts SetTimeoutEndpoint at 9 (`crate::tcb_mcs`), which moves the
+/// labels after it one further on. SetSchedParams has the same label in
+/// both, not the same form (MCS: `crate::tcb_mcs`).
 pub const READ_REGISTERS: u64 = 2;
 pub const WRITE_REGISTERS: u64 = 3;
 pub const COPY_REGISTERS: u64 = 4;
@@ -25,21 +28,31 @@ pub const CONFIGURE: u64 = 5;
 pub const SET_PRIORITY: u64 = 6;
 pub const SET_MC_PRIORITY: u64 = 7;
 pub const SET_SCHED_PARAMS: u64 = 8;
-pub const SET_IPC_BUFFER: u64 = 9;
-pub const SET_SPACE: u64 = 10;
-pub const SUSPEND: u64 = 11;
-pub const RESUME: u64 = 12;
-pub const BIND_NOTIFICATION: u64 = 13;
-pub const UNBIND_NOTIFICATION: u64 = 14;
-pub const SET_TLS_BASE: u64 = 15;
-pub const SET_FLAGS: u64 = 16;
+pub const SET_IPC_BUFFER: u64 = 9 + mcs_shift();
+pub const SET_SPACE: u64 = 10 + mcs_shift();
+pub const SUSPEND: u64 = 11 + mcs_shift();
+pub const RESUME: u64 = 12 + mcs_shift();
+pub const BIND_NOTIFICATION: u64 = 13 + mcs_shift();
+pub const UNBIND_NOTIFICATION: u64 = 14 + mcs_shift();
+pub const SET_TLS_BASE: u64 = 15 + mcs_shift();
+pub const SET_FLAGS: u64 = 16 + mcs_shift();
+
+/// How far MCS moves the labels after SetSchedParams (its
+/// SetTimeoutEndpoint comes first).
+const fn mcs_shift() -> u64 {
+    if crate::MCS {
+        1
+    } else {
+        0
+    }
+}
 
 /// The flags SetFlags can set (`seL4_TCBFlag_MASK`): FPU disabled (the
 /// FPU is configured, ABI ref §7.3).
 pub const FLAG_MASK: u64 = 1;
 
-/// Whether the TCB method `label` is specified (all of the classic
-/// configuration's are).
+/// Whether the TCB method `label` is specified (all of them, in both
+/// configurations).
 pub fn specified(label: u64) -> bool {
     (READ_REGISTERS..=SET_FLAGS).contains(&label)
 }

@@ -1,11 +1,12 @@
 //! TCB Configure, SetSpace and SetIPCBuffer (manual §6.1 *Threads*, §4.1
 //! *IPC buffer*, §6.2.1 the fault handler's cptr, ch. 10
 //! `seL4_TCB_Configure`, `seL4_TCB_SetSpace`, `seL4_TCB_SetIPCBuffer`;
-//! classic configuration): a thread's fault handler cptr, CSpace and
-//! VSpace roots and IPC buffer.
+//! both configurations): a thread's fault handler (classic: a cptr; MCS
+//! SetSpace: a cap in the TCB's fault-handler slot), CSpace and VSpace
+//! roots and IPC buffer.
 //!
 //! The new caps are given as extra caps and installed in the TCB's slots
-//! (0 CSpace root, 1 VSpace root, 4 buffer frame) as copies derived from
+//! (0 CSpace root, 1 VSpace root, the buffer frame 4, MCS 2) as copies derived from
 //! them, children of their slots; the caps there before are deleted first
 //! (seL4's `invokeTCB_ThreadControl`). The checks, in seL4's order
 //! (`decodeTCBConfigure`, `decodeSetSpace`, `decodeSetIPCBuffer`):
@@ -13,6 +14,9 @@
 //! 1. enough words and extra caps (TruncatedMessage): Configure 4 and 3
 //!    (fault cptr, CSpace data, VSpace data, buffer address; CSpace root,
 //!    VSpace root, buffer frame), SetSpace 3 and 2, SetIPCBuffer 1 and 1;
+//!    MCS (no fault cptr): Configure 3 and 3 (the handler is not
+//!    changed), SetSpace 2 and 3 (the fault handler cap first, then the
+//!    roots);
 //! 2. the buffer (Configure, SetIPCBuffer), unless its address is 0 (no
 //!    buffer; the cap is not looked at): the frame cap derived (an untyped
 //!    with children: RevokeFirst), a frame that is not device memory
@@ -24,7 +28,13 @@
 //!    data is not 0 (a guard that does not fit makes it the null cap),
 //!    derived, a CNode (IllegalOperation); the VSpace root likewise,
 //!    derived (an unmapped page table: IllegalOperation), a mapped page
-//!    table (IllegalOperation).
+//!    table (IllegalOperation);
+//! 4. MCS SetSpace: the fault handler cap valid (seL4's
+//!    `validFaultHandler`: none, or an endpoint cap with Write and Grant
+//!    or GrantReply), else InvalidCapability(1).
+//!
+//! MCS installs the fault handler first, as it is (not derived), after
+//! deleting the old one (`installTCBCap`, `crate::tcb_mcs`).
 //!
 //! A new cap is installed only if its source slot still holds a cap to
 //! the same object and the invoked slot still the thread's cap once the
@@ -44,11 +54,23 @@ pub const IPC_BUFFER_BITS: u32 = 10;
 /// A cap to install: where it comes from, and the derived cap.
 type NewCap = (SlotId, Cap);
 
+/// The fault handler Configure or SetSpace sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultHandler {
+    /// Classic: the cptr looked up when the thread faults.
+    Cptr(u64),
+    /// MCS SetSpace: the cap for the TCB's fault-handler slot (none: the
+    /// slot is emptied) and the slot it comes from.
+    Cap(Option<Cap>, SlotId),
+    /// MCS Configure: the handler stays.
+    Keep,
+}
+
 /// What a thread control method changes (`None`: that part stays).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Control {
-    /// The fault handler cptr and the new CSpace and VSpace roots.
-    pub space: Option<(u64, NewCap, NewCap)>,
+    /// The fault handler and the new CSpace and VSpace roots.
+    pub space: Option<(FaultHandler, NewCap, NewCap)>,
     /// The buffer's address and its frame (none if the address is 0).
     pub buffer: Option<(u64, Option<NewCap>)>,
 }
@@ -64,9 +86,11 @@ impl State {
         slots: &[SlotId],
     ) -> Result<Control, SyscallError> {
         let word = |i: usize| inv.words.get(i).copied().unwrap_or(0);
+        // MCS: no fault cptr word; SetSpace's fault handler is extra cap 0.
+        let mcs = crate::MCS as usize;
         let (words, caps) = match inv.label {
-            CONFIGURE => (4, 3),
-            SET_SPACE => (3, 2),
+            CONFIGURE => (4 - mcs, 3),
+            SET_SPACE => (3 - mcs, 2 + mcs),
             _ => (1, 1),
         };
         if inv.words.len() < words || extra.len() < caps || slots.len() < caps {
@@ -74,7 +98,7 @@ impl State {
         }
         let mut c = Control::default();
         if let Some((addr, i)) = match inv.label {
-            CONFIGURE => Some((word(3), 2)),
+            CONFIGURE => Some((word(3 - mcs), 2)),
             SET_IPC_BUFFER => Some((word(0), 0)),
             _ => None,
         } {
@@ -90,11 +114,14 @@ impl State {
                     return Err(SyscallError::IllegalOperation);
                 }
             }
-            let croot = self.new_root(slots[0], extra[0], word(1))?;
+            // The first root cap and the first cap data word.
+            let r = usize::from(crate::MCS && inv.label == SET_SPACE);
+            let d = 1 - mcs;
+            let croot = self.new_root(slots[r], extra[r], word(d))?;
             if !matches!(croot, Some(Cap::CNode { .. })) {
                 return Err(SyscallError::IllegalOperation);
             }
-            let vroot = self.new_root(slots[1], extra[1], word(2))?;
+            let vroot = self.new_root(slots[r + 1], extra[r + 1], word(d + 1))?;
             let (
                 Some(croot),
                 Some(
@@ -106,7 +133,15 @@ impl State {
             else {
                 return Err(SyscallError::IllegalOperation);
             };
-            c.space = Some((word(0), (slots[0], croot), (slots[1], vroot)));
+            let handler = match (crate::MCS, inv.label) {
+                (false, _) => FaultHandler::Cptr(word(0)),
+                (true, SET_SPACE) if crate::tcb_mcs::valid_fault_handler(extra[0]) => {
+                    FaultHandler::Cap(extra[0], slots[0])
+                }
+                (true, SET_SPACE) => return Err(SyscallError::InvalidCapability { index: 1 }),
+                (true, _) => FaultHandler::Keep,
+            };
+            c.space = Some((handler, (slots[r], croot), (slots[r + 1], vroot)));
         }
         Ok(c)
     }
@@ -155,9 +190,10 @@ impl State {
     }
 
     /// Performs what `thread_control_check` accepted, on `target` invoked
-    /// through `invoked`: the fault handler cptr; each root slot emptied,
-    /// then given its new cap; the buffer slot emptied, the address set,
-    /// the frame installed.
+    /// through `invoked`: the fault handler (classic: the cptr; MCS: the
+    /// cap installed in its slot); each root slot emptied, then given its
+    /// new cap; the buffer slot emptied, the address set, the frame
+    /// installed.
     pub(crate) fn thread_control(&mut self, target: ObjId, invoked: SlotId, c: &Control) {
         let install = |s: &mut State, index: u64, (src, cap): NewCap| {
             let ok = |slot: SlotId, want: &Cap| s.cap(slot).is_some_and(|c| same_object(want, &c));
@@ -166,8 +202,20 @@ impl State {
             }
         };
         if let Some((fault, croot, vroot)) = c.space {
-            if let Some(t) = self.thread_mut(target) {
-                t.fault_handler = fault;
+            match fault {
+                FaultHandler::Cptr(cptr) => {
+                    if let Some(t) = self.thread_mut(target) {
+                        t.fault_handler = cptr;
+                    }
+                }
+                FaultHandler::Cap(cap, src) => self.install_handler(
+                    target,
+                    invoked,
+                    crate::state::TCB_FAULT_HANDLER,
+                    cap,
+                    Some(src),
+                ),
+                FaultHandler::Keep => {}
             }
             for (index, new) in [(TCB_CTABLE, croot), (TCB_VTABLE, vroot)] {
                 self.delete(SlotId { obj: target, index }, true);

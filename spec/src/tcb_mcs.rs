@@ -1,5 +1,6 @@
-//! MCS: the TCB methods whose form differs from classic's
-//! (`TCB_SetSchedParams`, `TCB_SetTimeoutEndpoint`; manual ch. 10), and
+//! MCS: the TCB methods of MCS form (`TCB_SetSchedParams`,
+//! `TCB_SetTimeoutEndpoint`; manual ch. 10; SetSpace's MCS form is
+//! `crate::tcb_control`'s), and
 //! the MCS TCB's handler slots (§6.2.1 *Fault handlers*: under MCS the
 //! fault handler is an endpoint cap in the TCB, not a cptr looked up at
 //! fault time; the timeout handler likewise).
@@ -7,8 +8,11 @@
 //! Checks in seL4 16.0.0's order (`decodeSetSchedParams`,
 //! `decodeSetTimeoutEndpoint`); a handler cap is installed as it is (not
 //! derived) after the old one is deleted, as its source's child
-//! (`installTCBCap`). SetPriority and SetMCPriority have the classic form
-//! and labels (`crate::tcb`).
+//! (`installTCBCap`). The other TCB methods have the classic form
+//! (`crate::tcb`, in MCS numbering: the labels after SetSchedParams one
+//! further on), Configure, SetSpace and SetIPCBuffer
+//! `crate::tcb_control`'s with `if MCS` where their words and caps
+//! differ.
 
 use crate::cap::{Cap, ObjId};
 use crate::error::SyscallError;
@@ -20,15 +24,10 @@ use crate::thread::ThreadState;
 pub const SET_SCHED_PARAMS: u64 = 8;
 pub const SET_TIMEOUT_ENDPOINT: u64 = 9;
 
-/// Whether the MCS TCB method `label` is specified.
-pub fn specified(label: u64) -> bool {
-    matches!(
-        label,
-        crate::tcb::SET_PRIORITY
-            | crate::tcb::SET_MC_PRIORITY
-            | SET_SCHED_PARAMS
-            | SET_TIMEOUT_ENDPOINT
-    )
+/// Whether the TCB method `label` has a form of its own in MCS (this
+/// file's).
+pub fn mcs_form(label: u64) -> bool {
+    crate::MCS && matches!(label, SET_SCHED_PARAMS | SET_TIMEOUT_ENDPOINT)
 }
 
 /// seL4's `validFaultHandler`: no cap, or an endpoint cap with Write and
@@ -102,11 +101,12 @@ impl State {
         }
     }
 
-    /// Performs what [`State::tcb_mcs_check`] accepted (`slots`: the
-    /// extra caps' slots).
+    /// Performs what [`State::tcb_mcs_check`] accepted on `target`,
+    /// invoked through `invoked` (`slots`: the extra caps' slots).
     pub(crate) fn tcb_mcs_perform(
         &mut self,
         target: ObjId,
+        invoked: SlotId,
         inv: &Invocation,
         extra: &[Option<Cap>],
         slots: &[SlotId],
@@ -116,6 +116,7 @@ impl State {
                 let src = slots.first().copied();
                 self.install_handler(
                     target,
+                    invoked,
                     TCB_TIMEOUT_HANDLER,
                     extra.first().copied().flatten(),
                     src,
@@ -123,7 +124,8 @@ impl State {
             }
             SET_SCHED_PARAMS => {
                 let fh = extra.get(2).copied().flatten();
-                self.install_handler(target, TCB_FAULT_HANDLER, fh, slots.get(2).copied());
+                let src = slots.get(2).copied();
+                self.install_handler(target, invoked, TCB_FAULT_HANDLER, fh, src);
                 let w = |i: usize| inv.words.get(i).copied().unwrap_or(0);
                 if let Some(t) = self.thread_mut(target) {
                     (t.mcp, t.priority) = (w(0), w(1));
@@ -146,10 +148,13 @@ impl State {
 
     /// seL4's `installTCBCap`: the handler slot `index` of `target`
     /// emptied (the old cap deleted), then `cap` from `src` put there as
-    /// it is, as `src`'s child (if `src` still holds a cap to its object).
-    fn install_handler(
+    /// it is, as `src`'s child, if `src` still holds a cap to its object
+    /// and `invoked` the thread's cap (the deletion may have taken
+    /// either).
+    pub(crate) fn install_handler(
         &mut self,
         target: ObjId,
+        invoked: SlotId,
         index: u64,
         cap: Option<Cap>,
         src: Option<SlotId>,
@@ -159,10 +164,11 @@ impl State {
         let (Some(cap), Some(src)) = (cap, src) else {
             return;
         };
-        let same = self
-            .cap(src)
-            .is_some_and(|s| crate::cap::same_object(&cap, &s));
-        if same && self.thread(target).is_some() {
+        let same = |s: &State, at: SlotId, want: &Cap| {
+            s.cap(at).is_some_and(|c| crate::cap::same_object(want, &c))
+        };
+        let tcb = Cap::Thread { obj: target };
+        if same(self, src, &cap) && same(self, invoked, &tcb) {
             self.insert_derived(src, slot, cap);
         }
     }

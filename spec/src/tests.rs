@@ -3,110 +3,11 @@
 
 use crate::cap::{Cap, EpRights, Kind};
 use crate::error::{LookupFault, SyscallError};
-use crate::invoke::Invocation;
-use crate::state::{Entry, Object, SlotId, State};
-use std::collections::BTreeMap;
+use crate::state::{SlotId, State};
 
-pub(crate) const TCB: u64 = 0x1000;
-pub(crate) const ROOT: u64 = 0x2000; // radix 4, guard 0 of 60 bits
-pub(crate) const UT: u64 = 0x10_0000; // 64 KiB untyped in root slot 1
-pub(crate) const BUFFER: u64 = 0x30_0000; // the thread's IPC buffer frame
-
-pub(crate) fn entry(cap: Cap) -> Entry {
-    Entry {
-        cap,
-        original: true,
-        parent: None,
-        children: Vec::new(),
-    }
-}
-
-pub(crate) fn root_cap() -> Cap {
-    Cap::CNode {
-        obj: ROOT,
-        radix: 4,
-        guard_size: 60,
-        guard: 0,
-    }
-}
-
-/// A thread whose CSpace is a 16-slot CNode holding itself (slot 0) and a
-/// 64 KiB untyped (slot 1).
-pub(crate) fn boot() -> State {
-    let mut objects = BTreeMap::new();
-    let mut tcb = BTreeMap::new();
-    tcb.insert(0, entry(root_cap()));
-    // An IPC buffer: messages longer than the registers need one.
-    let frame = Cap::Frame {
-        obj: BUFFER,
-        size_bits: 12,
-        rights: crate::cap::VmRights::ReadWrite,
-        device: false,
-        mapped: None,
-    };
-    tcb.insert(4, entry(frame));
-    objects.insert(BUFFER, Object::new(frame.object().expect("a frame").1));
-    let thread = crate::thread::Thread {
-        state: crate::thread::ThreadState::Running,
-        ..Default::default()
-    };
-    objects.insert(
-        TCB,
-        Object::Tcb {
-            slots: tcb,
-            thread: Box::new(thread),
-        },
-    );
-    let mut root = BTreeMap::new();
-    root.insert(0, entry(root_cap()));
-    let ut = Cap::Untyped {
-        obj: UT,
-        size_bits: 16,
-        device: false,
-        watermark: 0,
-    };
-    root.insert(1, entry(ut));
-    objects.insert(
-        ROOT,
-        Object::CNode {
-            radix: 4,
-            slots: root,
-        },
-    );
-    State {
-        objects,
-        tcb_bits: 11,
-        asid_table: BTreeMap::new(),
-        irqs: Default::default(),
-        num_domains: 1,
-        domain_schedule: Default::default(),
-        memory: Default::default(),
-    }
-}
-
-pub(crate) fn call(
-    s: &mut State,
-    cptr: u64,
-    label: u64,
-    words: &[u64],
-    extra: &[u64],
-) -> Result<(), SyscallError> {
-    let inv = Invocation {
-        cptr,
-        label,
-        words: words.to_vec(),
-        extra: extra.to_vec(),
-    };
-    let answer = s.invoke(TCB, &inv).expect("specified");
-    answer.expect("an answer")
-}
-
-pub(crate) fn root(i: u64) -> SlotId {
-    SlotId {
-        obj: ROOT,
-        index: i,
-    }
-}
+// The world shared with the MCS tests (`tests_world.rs`); the other
+// classic test files take it from here.
+pub(crate) use crate::tests_world::{boot, call, entry, root, root_cap, BUFFER, ROOT, TCB, UT};
 
 #[test]
 fn guard_mismatch_reports_the_guard() {

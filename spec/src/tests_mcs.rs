@@ -6,112 +6,35 @@
 use crate::cap::Cap;
 use crate::error::SyscallError;
 use crate::sched_context::*;
-use crate::state::{Object, SlotId, State, TCB_BUFFER};
+use crate::state::{Object, SlotId, State};
+use crate::tests_world::{boot, call, root, ROOT, TCB};
 use crate::untyped::RETYPE;
-use std::collections::BTreeMap;
 
-// The classic tests' world (`tests.rs`, whose tests are classic only).
-const TCB: u64 = 0x1000;
-const ROOT: u64 = 0x2000; // radix 4, guard 0 of 60 bits
-const UT: u64 = 0x10_0000; // 64 KiB untyped in root slot 1
-const BUFFER: u64 = 0x30_0000;
-
-fn root(index: u64) -> SlotId {
-    SlotId { obj: ROOT, index }
-}
-
-fn call(
-    s: &mut State,
-    cptr: u64,
-    label: u64,
-    words: &[u64],
-    extra: &[u64],
-) -> Result<(), SyscallError> {
-    let inv = crate::invoke::Invocation {
-        cptr,
-        label,
-        words: words.to_vec(),
-        extra: extra.to_vec(),
-    };
-    s.invoke(TCB, &inv).expect("specified").expect("an answer")
-}
-
-/// A running thread whose CSpace is a 16-slot CNode holding itself
-/// (slot 0), a 64 KiB untyped (slot 1) and a SchedControl cap (slot 15),
-/// with an IPC buffer (TCB slot 2, the MCS layout).
-fn world() -> State {
-    let root_cap = Cap::CNode {
-        obj: ROOT,
-        radix: 4,
-        guard_size: 60,
-        guard: 0,
-    };
-    let frame = Cap::Frame {
-        obj: BUFFER,
-        size_bits: 12,
-        rights: crate::cap::VmRights::ReadWrite,
-        device: false,
-        mapped: None,
-    };
-    let thread = crate::thread::Thread {
-        state: crate::thread::ThreadState::Running,
-        ..Default::default()
-    };
-    let mut objects = BTreeMap::new();
-    objects.insert(BUFFER, Object::new(frame.object().expect("a frame").1));
-    objects.insert(
-        TCB,
-        Object::Tcb {
-            slots: BTreeMap::new(),
-            thread: Box::new(thread),
-        },
-    );
-    objects.insert(
-        ROOT,
-        Object::CNode {
-            radix: 4,
-            slots: BTreeMap::new(),
-        },
-    );
-    let mut s = State {
-        objects,
-        tcb_bits: 11,
-        asid_table: BTreeMap::new(),
-        irqs: Default::default(),
-        num_domains: 1,
-        domain_schedule: Default::default(),
-        memory: Default::default(),
-    };
-    s.insert_original(SlotId { obj: TCB, index: 0 }, root_cap);
-    s.insert_original(
-        SlotId {
-            obj: TCB,
-            index: TCB_BUFFER,
-        },
-        frame,
-    );
-    s.insert_original(root(0), root_cap);
-    let ut = Cap::Untyped {
-        obj: UT,
-        size_bits: 16,
-        device: false,
-        watermark: 0,
-    };
-    s.insert_original(root(1), ut);
+/// The shared world (`tests_world::boot`: the thread, its CNode, the
+/// untyped in slot 1, its IPC buffer in TCB slot 2, the MCS layout) and a
+/// SchedControl cap in root slot 15.
+pub(crate) fn world() -> State {
+    let mut s = boot();
     s.insert_original(root(15), Cap::SchedControl);
     s
 }
 
 /// Retypes `count` objects of MCS type `ty` (size `size`) into root
 /// slots from `at`.
-fn retype(s: &mut State, ty: u64, size: u64, at: u64, count: u64) -> Result<(), SyscallError> {
+pub(crate) fn retype(
+    s: &mut State,
+    ty: u64,
+    size: u64,
+    at: u64,
+    count: u64,
+) -> Result<(), SyscallError> {
     call(s, 1, RETYPE, &[ty, size, 0, 0, at, count], &[0])
 }
 
-const SC_TYPE: u64 = 5;
+pub(crate) const SC_TYPE: u64 = 5;
 const REPLY_TYPE: u64 = 6;
 
-fn sc_at(s: &State, slot: u64) -> u64 {
+pub(crate) fn sc_at(s: &State, slot: u64) -> u64 {
     match s.cap(root(slot)) {
         Some(Cap::SchedContext { obj, .. }) => obj,
         c => panic!("no SchedContext in slot {slot}: {c:?}"),

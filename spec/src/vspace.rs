@@ -79,14 +79,15 @@ use crate::invoke::Invocation;
 use crate::state::{Object, SlotId, State};
 use crate::thread::ThreadState;
 
-/// The invocation labels (classic configuration).
-pub const PAGE_TABLE_MAP: u64 = 33;
-pub const PAGE_TABLE_UNMAP: u64 = 34;
-pub const PAGE_MAP: u64 = 35;
-pub const PAGE_UNMAP: u64 = 36;
-pub const PAGE_GET_ADDRESS: u64 = 37;
-pub const ASID_CONTROL_MAKE_POOL: u64 = 38;
-pub const ASID_POOL_ASSIGN: u64 = 39;
+/// The invocation labels (RISC-V's, after the generic ones: 33 on,
+/// MCS 39 on, after its six scheduling-context labels).
+pub const PAGE_TABLE_MAP: u64 = if crate::MCS { 39 } else { 33 };
+pub const PAGE_TABLE_UNMAP: u64 = PAGE_TABLE_MAP + 1;
+pub const PAGE_MAP: u64 = PAGE_TABLE_MAP + 2;
+pub const PAGE_UNMAP: u64 = PAGE_TABLE_MAP + 3;
+pub const PAGE_GET_ADDRESS: u64 = PAGE_TABLE_MAP + 4;
+pub const ASID_CONTROL_MAKE_POOL: u64 = PAGE_TABLE_MAP + 5;
+pub const ASID_POOL_ASSIGN: u64 = PAGE_TABLE_MAP + 6;
 
 /// The first address no user mapping may reach (`seL4_UserTop`).
 pub const USER_TOP: u64 = 0x0000_003F_FFFF_F000;

@@ -14,8 +14,8 @@
 //! `CAIRN_SPEC_SEED` a fixed seed; `cargo xtask spec --steps N --seed S`
 //! sets both and runs this test alone. docs/spec.md.
 
-// MCS: the classic steps the MCS generator does not make yet (IPC, TCB,
-// VSpace, IRQ) stay compiled, unused.
+// MCS: the classic steps the MCS generator does not make yet (IPC,
+// exceptions, the setup threads) stay compiled, unused.
 #![cfg_attr(feature = "mcs", allow(dead_code))]
 
 use super::abstraction::{abstract_state, diff, observably_equal, without_watermark};
@@ -37,11 +37,13 @@ mod sched;
 mod vm;
 
 /// Steps per run of `cargo xtask test` (see docs/spec.md for the budget;
-/// MCS: its host tests run the whole kernel suite again, so fewer).
+/// MCS: its host tests run the whole kernel suite again, and an MCS step
+/// costs about twice a classic one since it has the TCB, VSpace, IRQ
+/// steps and spawned threads, so fewer: about 50 s of CPU).
 #[cfg(not(feature = "mcs"))]
 const STEPS: u64 = 1_000_000;
 #[cfg(feature = "mcs")]
-const STEPS: u64 = 500_000;
+const STEPS: u64 = 250_000;
 /// The suite's seed (its chunks: `SEED..SEED + CHUNKS`).
 const SEED: u64 = 13;
 /// Runs in parallel, each on its own thread and simulated machine (a
@@ -100,6 +102,11 @@ struct Tally {
     shared_buffers: u64,
     /// ScheduleConfigure and ScheduleSetStart calls that succeeded.
     schedule: u64,
+    /// TCB methods other than thread control (registers, Suspend, Resume,
+    /// priorities, binding, TLS base, flags) answered, and succeeded.
+    tcb: [u64; 2],
+    /// Steps made by a thread other than the root thread.
+    others: u64,
 }
 
 impl Tally {
@@ -132,7 +139,9 @@ impl Tally {
             self.irq[i] += o.irq[i];
             self.sched[i] += o.sched[i];
             self.giga[i] += o.giga[i];
+            self.tcb[i] += o.tcb[i];
         }
+        self.others += o.others;
         self.shared_buffers += o.shared_buffers;
         self.schedule += o.schedule;
     }
@@ -387,14 +396,20 @@ fn register_words() -> impl Strategy<Value = Vec<u64>> {
     })
 }
 
-/// MCS: the CNode and Retype steps and the scheduling-context steps,
-/// all by the root thread (the MCS IPC, TCB, VSpace and IRQ methods are
-/// not in the MCS spec yet).
+/// MCS: the CNode and Retype steps, the scheduling-context steps, the
+/// TCB methods (classic forms in MCS numbering; Configure and SetSpace
+/// in their MCS forms), the VSpace, IRQ and domain steps, by the threads
+/// that can run (`Pair::may_run`); not the MCS IPC (not in the MCS spec
+/// yet).
 #[cfg(feature = "mcs")]
 fn act() -> impl Strategy<Value = Act> {
     prop_oneof![
         10 => (any::<u8>(), step()).prop_map(|(t, s)| Act::Cspace(t, s)),
         8 => (any::<u8>(), sched::sched_act()).prop_map(|(t, a)| Act::Sched(t, a)),
+        3 => (any::<u8>(), tcb_call()).prop_map(|(t, i)| Act::Ipc(t, i)),
+        6 => (any::<u8>(), vm::vm_act()).prop_map(|(t, v)| Act::Vm(t, v)),
+        2 => (any::<u8>(), control::control()).prop_map(|(t, c)| Act::Control(t, c)),
+        3 => (any::<u8>(), control::irq_act()).prop_map(|(t, a)| Act::Irq(t, a)),
     ]
 }
 
@@ -606,7 +621,8 @@ impl Pair {
         }
     }
 
-    /// The `sel`-th runnable thread of the spec (modulo their number).
+    /// The `sel`-th runnable thread of the spec (modulo their number)
+    /// that may run (MCS: [`Self::may_run`]).
     fn runner(&self, sel: u8) -> Option<u64> {
         let ready: Vec<u64> = self
             .spec
@@ -616,8 +632,36 @@ impl Pair {
                 cairn_spec::Object::Tcb { thread, .. } if thread.state.runnable() => Some(o),
                 _ => None,
             })
+            .filter(|&o| self.may_run(o, true))
             .collect();
         ready.get(sel as usize % ready.len().max(1)).copied()
+    }
+
+    /// Classic: every runnable thread may run.
+    #[cfg(not(feature = "mcs"))]
+    fn may_run(&self, _t: u64, _now: bool) -> bool {
+        true
+    }
+
+    /// MCS: whether `t` may be chosen to run (`now`), or to be resumed
+    /// when no thread can run (not `now`): it has a configured
+    /// SchedContext (`now`: one the kernel schedules it on, seL4's
+    /// `isSchedulable`), and no fault handler cap (a fault would go to
+    /// the MCS fault IPC, not in the spec yet; the root thread is never
+    /// given one).
+    #[cfg(feature = "mcs")]
+    fn may_run(&self, t: u64, now: bool) -> bool {
+        use crate::sched::mcs;
+        let tcb = TcbRef::new(crate::types::PAddr(t));
+        let handler = cairn_spec::SlotId {
+            obj: t,
+            index: cairn_spec::state::TCB_FAULT_HANDLER,
+        };
+        let schedulable = match now {
+            true => mcs::is_schedulable_by_state(tcb) && mcs::is_schedulable(tcb),
+            false => mcs::sc_of(tcb).is_some_and(|sc| sc.is_configured()),
+        };
+        schedulable && self.spec.cap(handler).is_none()
     }
 
     /// Makes `t` the running thread, as the scheduler would (the one
@@ -631,6 +675,9 @@ impl Pair {
                 crate::sched::enqueue(c);
             }
             k.set_current(Some(t));
+            // MCS: its SchedContext the running one.
+            #[cfg(feature = "mcs")]
+            crate::sched::mcs::switch_sched_context();
             crate::object::vspace::activate_thread_vspace(t);
         }
         crate::sched::activate_thread(t);
@@ -847,6 +894,9 @@ impl Pair {
         let Some(t) = self.runner(sel) else {
             return self.kick(sel);
         };
+        if t != self.root_tcb {
+            tally(|x| x.others += 1);
+        }
         let cspace_step = matches!(
             a,
             Act::Cspace(..)
@@ -992,6 +1042,7 @@ impl Pair {
             .filter(|(&o, ob)| {
                 matches!(ob, cairn_spec::Object::Tcb { slots, .. } if slots.contains_key(&0))
                     && !self.spec.state_of(o).runnable()
+                    && self.may_run(o, false)
             })
             .map(|(&o, _)| o)
             .collect();
@@ -1035,7 +1086,17 @@ impl Pair {
             .iter_mut()
             .filter(|b| b.0 == t)
             .for_each(|b| b.1 = loaded);
-        self.syscall(t, i.sys, &inv, receive, None, i);
+        let tcb = matches!(
+            self.spec.lookup_in(t, inv.cptr),
+            Ok((_, Some(cairn_spec::Cap::Thread { .. })))
+        );
+        let out = self.syscall(t, i.sys, &inv, receive, None, i);
+        if let (true, Some(Outcome::Reply { label, .. })) = (tcb, &out) {
+            tally(|x| {
+                x.tcb[0] += 1;
+                x.tcb[1] += u64::from(*label == 0);
+            });
+        }
         self.compare(i);
         // Messages delivered to other threads with caps or badges of caps.
         for (o, info) in infos(&self.spec) {
@@ -1160,7 +1221,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1187,6 +1248,9 @@ fn run_chunks(steps: u64, seed: u64) {
         total.shared_buffers,
         total.sched[0],
         total.sched[1],
+        total.tcb[0],
+        total.tcb[1],
+        total.others,
         total.abandoned
     );
 }

@@ -10,6 +10,11 @@
 //! (`cairn_spec::memory`). Roots other than the root thread's own are not
 //! given to the root thread (the generator addresses everything through
 //! its CSpace).
+//!
+//! MCS: Configure and SetSpace in their MCS forms (no fault cptr word;
+//! SetSpace's fault handler is extra cap 0, the `fault` target read as a
+//! cap: none, an endpoint, anything); the root thread is not given an
+//! endpoint as its handler (`Pair::may_run`).
 
 use super::{tally, Pair, Target};
 use crate::arch::host::SimMachine;
@@ -45,6 +50,7 @@ pub(super) enum BufAddr {
 pub(super) struct Control {
     tcb: Target,
     label: u64,
+    /// The fault handler: a cptr (classic), a cap (MCS SetSpace).
     fault: Target,
     cdata: Data,
     vdata: u64,
@@ -60,6 +66,7 @@ pub(super) struct Control {
 pub(super) fn control() -> impl Strategy<Value = Control> {
     use cairn_spec::tcb::{CONFIGURE, SET_IPC_BUFFER, SET_SPACE};
     let label = prop_oneof![Just(CONFIGURE), Just(SET_SPACE), Just(SET_IPC_BUFFER)];
+    // (MCS: slot 0 is empty, a null handler.)
     let fault = prop_oneof![
         2 => Just(Target::Raw(0)),
         3 => (0u8..2).prop_map(Target::Win),
@@ -110,11 +117,7 @@ pub(super) fn control() -> impl Strategy<Value = Control> {
     )
         .prop_map(
             |((tcb, label, fault, cdata, vdata, addr), (croot, vroot, frame, cut, irq))| {
-                let (words, caps) = match label {
-                    CONFIGURE => (4, 3),
-                    SET_SPACE => (3, 2),
-                    _ => (1, 1),
-                };
+                let (words, caps) = lengths(label);
                 let (words, caps) = cut.unwrap_or((words, caps));
                 let roots = match label {
                     SET_IPC_BUFFER => [frame, croot, vroot],
@@ -134,6 +137,18 @@ pub(super) fn control() -> impl Strategy<Value = Control> {
                 }
             },
         )
+}
+
+/// The words and extra caps of thread control call `label` (MCS: no
+/// fault cptr word; SetSpace's fault handler an extra cap).
+fn lengths(label: u64) -> (usize, usize) {
+    use cairn_spec::tcb::{CONFIGURE, SET_SPACE};
+    let mcs = usize::from(cairn_spec::MCS);
+    match label {
+        CONFIGURE => (4 - mcs, 3),
+        SET_SPACE => (3 - mcs, 2 + mcs),
+        _ => (1, 1),
+    }
 }
 
 /// An interrupt or domain step.
@@ -296,7 +311,7 @@ impl Control {
             vdata: 0,
             addr: BufAddr::Zero,
             roots,
-            words: 4,
+            words: lengths(cairn_spec::tcb::CONFIGURE).0,
             caps: 3,
             irq: None,
         }
@@ -339,23 +354,39 @@ impl Pair {
             Data::Raw(d) => d,
         };
         let fault = self.target(c.fault);
-        let mut words = match c.label {
-            CONFIGURE => vec![fault, cdata, c.vdata, addr],
-            SET_SPACE => vec![fault, cdata, c.vdata],
+        let mut words = match (cairn_spec::MCS, c.label) {
+            (false, CONFIGURE) => vec![fault, cdata, c.vdata, addr],
+            (false, SET_SPACE) => vec![fault, cdata, c.vdata],
+            (true, CONFIGURE) => vec![cdata, c.vdata, addr],
+            (true, SET_SPACE) => vec![cdata, c.vdata],
             _ => vec![addr],
         };
         words.truncate(c.words);
-        let extra: Vec<u64> = c.roots[..c.caps.min(3)]
-            .iter()
-            .map(|&x| self.target(x))
-            .collect();
+        let mut extra: Vec<u64> = c.roots[..3].iter().map(|&x| self.target(x)).collect();
+        // MCS SetSpace: the fault handler cap first.
+        if cairn_spec::MCS && c.label == SET_SPACE {
+            extra.insert(0, fault);
+        }
+        extra.truncate(c.caps);
+        // (The roots, whatever the form.)
+        let roots = match cairn_spec::MCS && c.label == SET_SPACE {
+            true => extra.get(1..).unwrap_or_default(),
+            false => &extra[..],
+        };
         let cap_of = |s: &Pair, cptr: Option<&u64>| {
             cptr.and_then(|&p| s.spec.lookup_in(t, p).ok())
                 .and_then(|x| x.1)
         };
-        // The root thread keeps its CSpace root and VSpace.
+        // The root thread keeps its CSpace root and VSpace, and gets no
+        // endpoint as its MCS fault handler.
+        if target == Some(self.root_tcb) && cairn_spec::MCS && c.label == SET_SPACE {
+            let handler = cap_of(self, extra.first());
+            if matches!(handler, Some(Cap::Endpoint { .. })) {
+                return tally(|x| x.skipped += 1);
+            }
+        }
         if target == Some(self.root_tcb) && c.label != SET_IPC_BUFFER {
-            let croot = cap_of(self, extra.first()).and_then(|cap| match cdata {
+            let croot = cap_of(self, roots.first()).and_then(|cap| match cdata {
                 0 => Some(cap),
                 d => cairn_spec::cap::update_data(false, d, cap),
             });
@@ -363,7 +394,7 @@ impl Pair {
                 obj: self.root_tcb,
                 index: 1,
             });
-            let same_v = match (cap_of(self, extra.get(1)), vroot) {
+            let same_v = match (cap_of(self, roots.get(1)), vroot) {
                 (Some(a), Some(b)) => cairn_spec::cap::same_object(&a, &b),
                 _ => false,
             };

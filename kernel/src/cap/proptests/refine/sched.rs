@@ -4,11 +4,15 @@
 //! in and out of range, and the SchedContext methods (Bind, Unbind,
 //! UnbindObject, Consumed, YieldTo, other labels) on window contexts and
 //! the root thread's own, with threads (the root thread, the window's),
-//! notifications and other caps as their objects.
+//! notifications and other caps as their objects; and *spawns*: a window
+//! thread given the root thread's CSpace and VSpace, a buffer, a
+//! configured SchedContext and resumed, so that threads other than the
+//! root thread make the steps too.
 
 use super::{tally, Pair, Target};
 use crate::testutil::Outcome;
 use cairn_abi::cap::init;
+use cairn_abi::object::ObjectType as T;
 use cairn_spec::sched_context as sc;
 use cairn_spec::{Invocation, Syscall};
 use proptest::prelude::*;
@@ -48,6 +52,18 @@ pub(super) enum SchedAct {
         extra: [Target; 3],
         len: usize,
         caps: usize,
+    },
+    /// The `tcb`-th window thread made to run, one call after the other:
+    /// Configure (the root thread's CSpace and VSpace, a buffer in
+    /// quarter `quarter` of the root thread's buffer page), ConfigureFlags
+    /// of the `sc`-th window SchedContext (round robin), SetSchedParams
+    /// (MCP and priority `prio`, that SchedContext, no fault handler),
+    /// Resume. Each is compared; any may fail.
+    Spawn {
+        tcb: u8,
+        sc: u8,
+        quarter: u8,
+        prio: u64,
     },
 }
 
@@ -165,7 +181,16 @@ pub(super) fn sched_act() -> impl Strategy<Value = SchedAct> {
                 caps,
             }
         });
-    prop_oneof![2 => make, 3 => configure, 6 => method, 4 => tcb]
+    let spawn =
+        (any::<u8>(), any::<u8>(), 0u8..4, 0u64..=255).prop_map(|(tcb, sc, quarter, prio)| {
+            SchedAct::Spawn {
+                tcb,
+                sc,
+                quarter,
+                prio,
+            }
+        });
+    prop_oneof![2 => make, 3 => configure, 6 => method, 4 => tcb, 2 => spawn]
 }
 
 impl Pair {
@@ -188,8 +213,115 @@ impl Pair {
             && matches!(handler, Some(cairn_spec::Cap::Endpoint { .. }))
     }
 
+    /// `t` makes the calls of [`SchedAct::Spawn`], each compared, until
+    /// one leaves `t` unable to go on.
+    fn spawn(&mut self, t: u64, a: &SchedAct, tcb: u8, sc: u8, quarter: u8, prio: u64) {
+        use crate::cap::Cap as C;
+        // A window thread and SchedContext, retyped first (from the first
+        // pool into the first empty window slot) if there is none.
+        let pick = |v: Vec<u64>, i: u8| v.get(i as usize % v.len().max(1)).copied();
+        for (ty, size) in [(T::Tcb as u64, 0), (T::SchedContext as u64, 8)] {
+            let have = self.window(&|c| match ty == T::Tcb as u64 {
+                true => matches!(c, C::Thread { .. }),
+                false => matches!(c, C::SchedContext { .. }),
+            });
+            let free = self.window(&|c| matches!(c, C::Null)).first().copied();
+            if let (true, Some(dest)) = (have.is_empty(), free) {
+                let inv = Invocation {
+                    cptr: self.w.cptr(super::Loc::Boot(0)),
+                    label: cairn_spec::untyped::RETYPE,
+                    words: vec![ty, size, 0, 0, dest, 1],
+                    extra: vec![init::CNODE],
+                };
+                self.syscall(t, Syscall::Call, &inv, None, None, a);
+                self.compare(a);
+                if self.abandoned || !self.spec.state_of(t).runnable() {
+                    return;
+                }
+            }
+        }
+        let tcbs = self.window(&|c| matches!(c, C::Thread { .. }));
+        let scs = self.window(&|c| matches!(c, C::SchedContext { .. }));
+        let (Some(tcb), Some(sc)) = (pick(tcbs, tcb), pick(scs, sc)) else {
+            return tally(|x| x.skipped += 1);
+        };
+        let buffer = (self.homes[0].1 & !0xFFF) | (quarter as u64) << 10;
+        let calls = [
+            (
+                tcb,
+                cairn_spec::tcb::CONFIGURE,
+                vec![0, 0, buffer],
+                vec![init::CNODE, init::VSPACE, init::IPC_BUFFER],
+            ),
+            (
+                self.sched_control(),
+                sc::CONFIGURE_FLAGS,
+                vec![1000, 1000, 0, 0, 0],
+                vec![sc],
+            ),
+            (
+                tcb,
+                cairn_spec::tcb_mcs::SET_SCHED_PARAMS,
+                vec![prio, prio],
+                vec![init::TCB, sc, 0],
+            ),
+            (tcb, cairn_spec::tcb::RESUME, vec![], vec![]),
+        ];
+        for (cptr, label, words, extra) in calls {
+            let inv = Invocation {
+                cptr,
+                label,
+                words,
+                extra,
+            };
+            let out = self.syscall(t, Syscall::Call, &inv, None, None, a);
+            tally(|x| {
+                if let Some(Outcome::Reply { label, .. }) = out {
+                    x.control[0] += 1;
+                    x.control[1] += u64::from(label == 0);
+                }
+            });
+            self.compare(a);
+            if self.abandoned || !self.spec.state_of(t).runnable() {
+                break;
+            }
+        }
+    }
+
+    /// Whether `inv` by another thread `t` would take the root thread's
+    /// SchedContext from it (Unbind or UnbindObject of it, SetSchedParams
+    /// of the root thread with another one or none): the root thread
+    /// keeps it, so that a sequence keeps a thread that can run (the
+    /// others stop at their first cap fault).
+    fn takes_root_sc(&self, t: u64, inv: &Invocation) -> bool {
+        use cairn_spec::Cap;
+        let root = self.root_tcb;
+        let own = self.spec.sc_of_tcb(root);
+        let cap = |c: u64| self.spec.lookup_in(t, c).ok().and_then(|(_, c)| c);
+        let other_sc = |i: usize| match inv.extra.get(i).and_then(|&c| cap(c)) {
+            Some(Cap::SchedContext { obj, .. }) => Some(obj) != own,
+            _ => true,
+        };
+        t != root
+            && match cap(inv.cptr) {
+                Some(Cap::SchedContext { obj, .. }) => {
+                    Some(obj) == own && matches!(inv.label, sc::UNBIND | sc::UNBIND_OBJECT)
+                }
+                Some(Cap::Thread { obj }) => {
+                    obj == root && inv.label == cairn_spec::tcb_mcs::SET_SCHED_PARAMS && other_sc(1)
+                }
+                _ => false,
+            }
+    }
+
     pub(super) fn sched(&mut self, t: u64, a: &SchedAct) {
         let inv = match *a {
+            SchedAct::Spawn {
+                tcb,
+                sc,
+                quarter,
+                prio,
+            } => return self.spawn(t, a, tcb, sc, quarter, prio),
             SchedAct::Make {
                 ut,
                 reply,
@@ -246,6 +378,9 @@ impl Pair {
                 inv
             }
         };
+        if self.takes_root_sc(t, &inv) {
+            return tally(|x| x.skipped += 1);
+        }
         let out = self.syscall(t, Syscall::Call, &inv, None, None, a);
         // The TCB methods count as thread control calls.
         let tcb = matches!(a, SchedAct::Tcb { .. });

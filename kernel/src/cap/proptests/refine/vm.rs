@@ -231,7 +231,7 @@ pub(super) fn vm_act() -> impl Strategy<Value = VmAct> {
 
 impl Pair {
     /// Window slots whose cap `f` accepts.
-    fn window(&self, f: &dyn Fn(&C) -> bool) -> Vec<u64> {
+    pub(super) fn window(&self, f: &dyn Fn(&C) -> bool) -> Vec<u64> {
         let win = self.w.win;
         (win..win + super::WIN)
             .filter(|&j| f(&self.w.k.cap(j)))
