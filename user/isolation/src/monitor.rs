@@ -85,6 +85,10 @@ pub fn run(w: World) {
         #[cfg(sel4_mcs)]
         let (badge, msg) = m.w.ep.recv(m.w.sched.reply);
         m.t.messages += 1;
+        #[cfg(sel4_mcs)]
+        if m.t.messages == 1 {
+            crate::mcs::DIAG[3].store(crate::mcs::rdtime(), Relaxed);
+        }
         let report = match badge {
             REPORT_BADGE => true,
             FAULT_BADGE => {
@@ -170,6 +174,12 @@ impl Monitor {
             "isolation: temporal: longest gap between releases {} us, before release {}; {} us from the first to the last",
             MAX_GAP.load(Relaxed) / 10, MAX_GAP_AT.load(Relaxed),
             (LAST_RELEASE.load(Relaxed) - FIRST.load(Relaxed)) / 10
+        );
+        let f = FIRST.load(Relaxed);
+        let d = |i: usize| DIAG[i].load(Relaxed).saturating_sub(f) / 10;
+        println!(
+            "isolation: temporal: after the periodic victim's first release: its second at {} us, its third at {} us, the end of setup at {} us, the first message at {} us",
+            d(0), d(1), d(2), d(3)
         );
         for (a, g) in self.gaps.iter().take(self.n_gaps) {
             println!(

@@ -347,6 +347,8 @@ pub fn run(bi: &BootInfo) -> Result<World, &'static str> {
         WATCHDOG_PRIO,
         WATCHDOG_SC,
     )?;
+    #[cfg(sel4_mcs)]
+    crate::mcs::DIAG[2].store(crate::mcs::rdtime(), core::sync::atomic::Ordering::Relaxed);
     Ok(World {
         ep: Endpoint::from_bits(ep_raw),
         hostile: hostile_tcb,
