@@ -347,6 +347,26 @@ pub const TEST_IMAGES: &[TestImage] = &[
         under_mcs: false,
     },
     TestImage {
+        // The same suite on the MCS kernel (docs/isolation.md, "The MCS
+        // suite"): every thread on a SchedContext of its own, the
+        // hostile on a small budget it tries to exceed, the MCS attacks
+        // with every answer checked against seL4's, and a periodic
+        // victim above the monitor whose releases and the hostile's
+        // consumption the monitor checks against the clock.
+        name: "isolation-mcs",
+        root: RootTask::Package(crate::isolation::ISOLATION),
+        config: "mcs=on",
+        // Budgets are time: under -icount time is the instructions run,
+        // so the run and its figures are the same on a loaded host.
+        machine: Machine::VirtIcount,
+        expect: Expect::Bench(crate::isolation::judge_mcs),
+        input: None,
+        // Seconds of QEMU when it works; this only bounds a hang.
+        timeout: Duration::from_secs(120),
+        // Already MCS.
+        under_mcs: false,
+    },
+    TestImage {
         // The seed's demo (examples/control.system, user/pds/sensor,
         // controller, actuator, logger): the sensor driver takes the
         // typed temperatures from the UART by its IRQ, the controller

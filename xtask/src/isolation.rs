@@ -30,10 +30,48 @@ fn self_test(line: &str) -> Option<(u64, u64)> {
 
 /// One result, `<image>::summary`.
 pub fn judge(image: &str, c: &Captured) -> Vec<TestResult> {
-    vec![match verdict(&c.lines) {
+    vec![result(image, verdict(&c.lines))]
+}
+
+/// The MCS image (`isolation-mcs`): the summary as [`judge`]'s, and
+/// `<image>::mcs`: no attack answered unlike seL4, and the temporal
+/// checks ran (their failures are escapes, so the summary counts them).
+pub fn judge_mcs(image: &str, c: &Captured) -> Vec<TestResult> {
+    vec![
+        result(image, verdict(&c.lines)),
+        match verdict_mcs(&c.lines) {
+            Ok(()) => TestResult::ok(format!("{image}::mcs")),
+            Err(why) => TestResult::failed(format!("{image}::mcs"), why),
+        },
+    ]
+}
+
+fn result(image: &str, v: Result<(), String>) -> TestResult {
+    match v {
         Ok(()) => TestResult::ok(format!("{image}::summary")),
         Err(why) => TestResult::failed(format!("{image}::summary"), why),
-    }]
+    }
+}
+
+fn verdict_mcs(lines: &[String]) -> Result<(), String> {
+    if let Some(wrong) = lines.iter().find(|l| l.contains("isolation: WRONG")) {
+        return Err(wrong.clone());
+    }
+    let attacks = lines
+        .iter()
+        .find(|l| l.contains("isolation: mcs: "))
+        .ok_or("no `isolation: mcs: ...` line")?;
+    if !attacks.ends_with(" 0 answers unlike seL4's") {
+        return Err(attacks.clone());
+    }
+    let temporal = lines
+        .iter()
+        .filter(|l| l.contains("isolation: temporal: "))
+        .count();
+    if temporal < 2 {
+        return Err(format!("{temporal} `isolation: temporal:` lines, not 2"));
+    }
+    Ok(())
 }
 
 fn verdict(lines: &[String]) -> Result<(), String> {
@@ -104,5 +142,22 @@ mod tests {
         ]);
         assert!(verdict(&line).unwrap_err().contains("ESCAPE: x"));
         assert!(verdict(&lines(&["isolation: start"])).is_err());
+    }
+
+    #[test]
+    fn mcs_needs_every_answer_right_and_the_time_checked() {
+        let ok = lines(&[
+            "isolation: mcs: 40 attacks (budget 4), 0 answers unlike seL4's",
+            "isolation: temporal: periodic victim ...",
+            "isolation: temporal: hostile ...",
+        ]);
+        assert_eq!(verdict_mcs(&ok), Ok(()));
+        let mut wrong = ok.clone();
+        wrong[0] = "isolation: mcs: 40 attacks (budget 4), 1 answers unlike seL4's".into();
+        assert!(verdict_mcs(&wrong).unwrap_err().contains("1 answers"));
+        let mut line = ok.clone();
+        line.push("isolation: WRONG answer at attempt 7: 3, seL4 gives 0".into());
+        assert!(verdict_mcs(&line).unwrap_err().contains("attempt 7"));
+        assert!(verdict_mcs(&ok[..2]).unwrap_err().contains("1 `isolation"));
     }
 }

@@ -136,8 +136,8 @@ const CHECKS: [Check; 18] = [
         name: "clippy::user-lib-riscv64gc-mcs",
         dir: "user",
         // With the crates whose code differs under MCS (`cfg(sel4_mcs)`):
-        // the SDK's event loop, the loader, the monitor and the
-        // conformance suite.
+        // the SDK's event loop, the loader, the monitor, the
+        // conformance suite and the isolation suite.
         tool: Tool::CrossClippy(
             Target::User,
             &[
@@ -151,6 +151,8 @@ const CHECKS: [Check; 18] = [
                 "cairn-loader",
                 "-p",
                 "monitor",
+                "-p",
+                "cairn-isolation",
                 "--features",
                 "cairn-sel4/mcs",
             ],

@@ -61,13 +61,23 @@ pub fn entry(_: usize) {
 }
 
 fn report(label: Word, i: Word) {
-    let mut mrs = [0; 6];
+    let mut mrs = [0; REPORT_MRS + 8];
     mrs[MR_ATTEMPT] = i;
     mrs[MR_FORBIDDEN] = FORBIDDEN.load(Relaxed);
     mrs[MR_MEMORY] = MEMORY_ESCAPES.load(Relaxed);
     mrs[MR_SECRET] = SEEN_SECRET.load(Relaxed);
     mrs[MR_OK] = OK.load(Relaxed);
     mrs[MR_ERR] = ERR.load(Relaxed);
+    #[cfg(sel4_mcs)]
+    {
+        use crate::attacks::{WRONG, WRONG_AT, WRONG_WHAT};
+        mrs[MR_WRONG] = WRONG.load(Relaxed);
+        mrs[MR_WRONG_AT] = WRONG_AT.load(Relaxed);
+        mrs[MR_WRONG_WHAT] = WRONG_WHAT.load(Relaxed);
+        for (k, l) in crate::attacks::WRONG_LOG.iter().enumerate() {
+            mrs[REPORT_MRS + k] = l.load(Relaxed);
+        }
+    }
     syscall::call(CPtr(CPTR_REPORT), &Message::new(label, &mrs, &[]));
     // Only reached if the monitor replied instead of restarting us.
     loop {
@@ -97,15 +107,27 @@ fn attempt(i: Word) {
     } else if i < TRICKS {
         memory(i - MEMORY);
     } else if i < RANDOM {
+        #[cfg(sel4_mcs)]
+        if i >= MCS {
+            crate::attacks::attack(i, i - MCS);
+            return;
+        }
         trick(i - TRICKS);
     } else if i < STALE {
+        // MCS: the last one leaves a reply object linked to the minion,
+        // which the monitor then deletes (a stale reply).
+        #[cfg(sel4_mcs)]
+        if i == STALE - 1 {
+            crate::attacks::link_reply();
+            return;
+        }
         let h = hash(i);
         // Mostly the caps it holds (slots 1..=8), then any listed cptr,
         // then any word at all.
         let cptr = match h & 3 {
             0 => hash(h),
             1 => cptr_at(h >> 8),
-            _ => 1 + (h >> 8) % 8,
+            _ => GIVEN[((h >> 8) % GIVEN.len() as Word) as usize],
         };
         invoke(i, cptr, (h >> 16) % 64, 4);
     } else {
@@ -122,6 +144,12 @@ fn attempt(i: Word) {
     }
 }
 
+/// The slots of the caps it was given.
+#[cfg(not(sel4_mcs))]
+const GIVEN: [Word; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
+#[cfg(sel4_mcs)]
+const GIVEN: [Word; 10] = [1, 2, 3, 4, 5, 6, 7, 8, H_MINION_SC, H_REPLY];
+
 /// Labels whose success needs a cap the hostile was never given.
 fn forbidden(label: Word) -> bool {
     matches!(
@@ -137,7 +165,15 @@ fn forbidden(label: Word) -> bool {
             | L::DOMAIN_SCHEDULE_SET_START
             | L::RISCV_ASID_CONTROL_MAKE_POOL
             | L::RISCV_ASID_POOL_ASSIGN
-    )
+    ) || mcs_forbidden(label)
+}
+
+/// MCS: ConfigureFlags needs SchedControl.
+fn mcs_forbidden(_label: Word) -> bool {
+    #[cfg(sel4_mcs)]
+    return _label == L::SCHED_CONTROL_CONFIGURE_FLAGS;
+    #[cfg(not(sel4_mcs))]
+    false
 }
 
 /// One invocation of `cptr` with `label` and arguments of `pattern`.
@@ -185,19 +221,21 @@ fn invoke(i: Word, cptr: Word, label: Word, pattern: Word) {
         info,
         mrs: [mrs[0], mrs[1], mrs[2], mrs[3]],
     };
-    let how = if pattern == 4 { (h >> 60) % 4 } else { 0 };
+    let how = if pattern == 4 { (h >> 60) % HOW } else { 0 };
     match how {
         1 => syscall::send_regs(CPtr(cptr), m),
-        2 => {
-            let _ = syscall::nb_recv(CPtr(cptr));
-        }
+        2 => nb_recv(cptr, h),
         3 => syscall::nb_send(CPtr(cptr), &Message::new(label, &mrs, &[])),
+        #[cfg(sel4_mcs)]
+        4..=6 => mcs_send_recv(how, cptr, m, h),
         _ => {
             let (_, reply) = syscall::call_regs(CPtr(cptr), m);
             if reply.info.label() == 0 {
                 OK.fetch_add(1, Relaxed);
                 let t = sel4::debug::cap_identify(CPtr(cptr));
-                let ipc = t == tag::ENDPOINT || t == tag::NOTIFICATION;
+                // An endpoint or notification takes any label as a message;
+                // a reply object replies with it (MCS).
+                let ipc = t == tag::ENDPOINT || t == tag::NOTIFICATION || t == tag::REPLY;
                 if forbidden(label) && !ipc {
                     FORBIDDEN.fetch_add(1, Relaxed);
                 }
@@ -206,6 +244,44 @@ fn invoke(i: Word, cptr: Word, label: Word, pattern: Word) {
             }
         }
     }
+}
+
+/// The ways a random invocation is made: Call, Send, NBRecv, NBSend;
+/// MCS also NBSendRecv, NBSendWait and NBWait.
+#[cfg(not(sel4_mcs))]
+const HOW: Word = 4;
+#[cfg(sel4_mcs)]
+const HOW: Word = 8;
+
+/// NBRecv on `cptr` (MCS: with a reply object, its own or any cptr).
+fn nb_recv(cptr: Word, _h: Word) {
+    #[cfg(not(sel4_mcs))]
+    let _ = syscall::nb_recv(CPtr(cptr));
+    #[cfg(sel4_mcs)]
+    let _ = syscall::mcs::nb_recv(CPtr(cptr), CPtr(reply_cptr(_h)));
+}
+
+/// MCS: its reply object, or a cptr of the list (often of the wrong type).
+#[cfg(sel4_mcs)]
+fn reply_cptr(h: Word) -> Word {
+    if h & (1 << 33) != 0 {
+        H_REPLY
+    } else {
+        cptr_at(h >> 34)
+    }
+}
+
+/// MCS: the combined system calls with random destinations, sources and
+/// reply objects (mostly of the wrong type).
+#[cfg(sel4_mcs)]
+fn mcs_send_recv(how: Word, cptr: Word, m: RegMessage, h: Word) {
+    use syscall::mcs;
+    let src = CPtr(cptr_at(h >> 24));
+    let _ = match how {
+        4 => mcs::nb_send_recv(CPtr(cptr), m, src, CPtr(reply_cptr(h))),
+        5 => mcs::nb_send_wait(CPtr(cptr), m, src),
+        _ => mcs::nb_wait(CPtr(cptr)),
+    };
 }
 
 /// Addresses outside the hostile's memory; each access must fault.
@@ -312,8 +388,17 @@ fn trick(j: Word) {
             syscall::yield_now(); // the minion (same priority) faults now
         }
         2 => {
-            let _ = syscall::nb_recv(ep);
-            ok(h.save_caller(20, H_RADIX));
+            #[cfg(not(sel4_mcs))]
+            {
+                let _ = syscall::nb_recv(ep);
+                ok(h.save_caller(20, H_RADIX));
+            }
+            // MCS: the fault's reply is its reply object; a copy of it.
+            #[cfg(sel4_mcs)]
+            {
+                let _ = syscall::mcs::nb_recv(ep, CPtr(H_REPLY));
+                ok(h.copy(20, H_RADIX, h, H_REPLY, H_RADIX, sel4::CapRights::ALL));
+            }
         }
         // Reply through the saved cap: resume at a kernel address.
         3 => {
@@ -326,8 +411,17 @@ fn trick(j: Word) {
             );
         }
         4 => {
-            let _ = syscall::nb_recv(ep);
-            syscall::reply(&Message::new(0, &[SCRATCH_VA, 0], &[]));
+            let answer = Message::new(0, &[SCRATCH_VA, 0], &[]);
+            #[cfg(not(sel4_mcs))]
+            {
+                let _ = syscall::nb_recv(ep);
+                syscall::reply(&answer);
+            }
+            #[cfg(sel4_mcs)]
+            {
+                let _ = syscall::mcs::nb_recv(ep, CPtr(H_REPLY));
+                sel4::Reply::from_bits(H_REPLY).send(&answer);
+            }
         }
         // More than it has: raise the minion's priority or MCP, give it
         // the CSpace root it does not hold, bind a notification.

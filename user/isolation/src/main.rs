@@ -21,8 +21,12 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod alloc;
+#[cfg(sel4_mcs)]
+mod attacks;
 mod check;
 mod hostile;
+#[cfg(sel4_mcs)]
+mod mcs;
 mod monitor;
 mod proto;
 mod setup;

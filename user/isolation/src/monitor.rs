@@ -48,6 +48,16 @@ struct Monitor {
     detected: Word,
     /// The attempt number of the last report.
     last: Word,
+    /// MCS: a time check already failed (reported once).
+    #[cfg(sel4_mcs)]
+    late: bool,
+    /// MCS: answers of the attacks that differed from seL4's.
+    wrong: Word,
+    /// MCS diagnosis: (attempt, µs since the periodic victim's release).
+    #[cfg(sel4_mcs)]
+    gaps: [(Word, Word); 16],
+    #[cfg(sel4_mcs)]
+    n_gaps: usize,
 }
 
 /// Runs the hostile to its end and prints the summary.
@@ -60,11 +70,25 @@ pub fn run(w: World) {
         planting: false,
         detected: 0,
         last: 0,
+        #[cfg(sel4_mcs)]
+        late: false,
+        wrong: 0,
+        #[cfg(sel4_mcs)]
+        gaps: [(0, 0); 16],
+        #[cfg(sel4_mcs)]
+        n_gaps: 0,
     };
     m.restart();
     let attempts = loop {
+        #[cfg(not(sel4_mcs))]
         let (badge, msg) = m.w.ep.recv();
+        #[cfg(sel4_mcs)]
+        let (badge, msg) = m.w.ep.recv(m.w.sched.reply);
         m.t.messages += 1;
+        #[cfg(sel4_mcs)]
+        if m.t.messages == 1 {
+            crate::mcs::DIAG[3].store(crate::mcs::rdtime(), Relaxed);
+        }
         let report = match badge {
             REPORT_BADGE => true,
             FAULT_BADGE => {
@@ -79,6 +103,13 @@ pub fn run(w: World) {
                 false
             }
             WATCHDOG_BADGE => {
+                // MCS: the watchdog also speaks while the hostile is only
+                // out of budget; then it is not restarted.
+                #[cfg(sel4_mcs)]
+                if crate::mcs::hostile_alive(&mut m.w.sched) {
+                    m.light_check();
+                    continue;
+                }
                 m.t.stuck += 1;
                 false
             }
@@ -101,11 +132,14 @@ pub fn run(w: World) {
     let _ = m.w.minion.suspend();
     let t = &m.t;
     let k = t.fault_kinds;
+    const VM: usize = sel4::abi::fault::VM_FAULT as usize;
     println!(
         "isolation: {} messages: {} reports, {} faults (cap {}, unknown syscall {}, user exception {}, VM {}), {} sends, {} blocked; invocations {} ok, {} refused; {} beats",
-        t.messages, t.reports, t.faults, k[1], k[2], k[3], k[5], t.sends, t.stuck, t.ok, t.err, m.beats
+        t.messages, t.reports, t.faults, k[1], k[2], k[3], k[VM], t.sends, t.stuck, t.ok, t.err, m.beats
     );
-    println!("isolation: {attempts} attempts, {} escapes", t.escapes);
+    #[cfg(sel4_mcs)]
+    m.mcs_summary();
+    println!("isolation: {attempts} attempts, {} escapes", m.t.escapes);
     let planted = m.self_test();
     println!(
         "isolation: self-test: {planted} planted, {} detected",
@@ -114,6 +148,61 @@ pub fn run(w: World) {
 }
 
 impl Monitor {
+    /// MCS: the attacks by class, the answers checked, and the time.
+    #[cfg(sel4_mcs)]
+    fn mcs_summary(&self) {
+        use crate::attacks::{class, CLASSES, N_MCS};
+        use crate::mcs::*;
+        let mut per = [0; CLASSES.len()];
+        for j in 0..N_MCS {
+            if let Some(n) = per.get_mut(class(j)) {
+                *n += 1;
+            }
+        }
+        println!(
+            "isolation: mcs: {N_MCS} attacks ({} {}, {} {}, {} {}, {} {}, {} {}, {} {}), {} answers unlike seL4's",
+            CLASSES[0], per[0], CLASSES[1], per[1], CLASSES[2], per[2], CLASSES[3], per[3],
+            CLASSES[4], per[4], CLASSES[5], per[5], self.wrong
+        );
+        let total = HOSTILE_TOTAL.load(Relaxed);
+        let releases = RELEASES.load(Relaxed);
+        println!(
+            "isolation: temporal: periodic victim ({} us every {} us, priority {PULSE_PRIO}): {releases} releases, the latest {} us after its place (bound {LATE_BOUND_US} us)",
+            PULSE.0, PULSE.1, lateness_us()
+        );
+        println!(
+            "isolation: temporal: longest gap between releases {} us, before release {}; {} us from the first to the last",
+            MAX_GAP.load(Relaxed) / 10, MAX_GAP_AT.load(Relaxed),
+            (LAST_RELEASE.load(Relaxed) - FIRST.load(Relaxed)) / 10
+        );
+        let f = FIRST.load(Relaxed);
+        let d = |i: usize| DIAG[i].load(Relaxed).saturating_sub(f) / 10;
+        println!(
+            "isolation: temporal: after the periodic victim's first release: its second at {} us, its third at {} us, the end of setup at {} us, the first message at {} us",
+            d(0), d(1), d(2), d(3)
+        );
+        for (a, g) in self.gaps.iter().take(self.n_gaps) {
+            println!(
+                "isolation: temporal: at a message by attempt {a}: {g} us since the last release"
+            );
+        }
+        for l in LATE_LOG.iter() {
+            let v = l.load(Relaxed);
+            if v != 0 {
+                println!(
+                    "isolation: temporal: late release {} by {} us",
+                    v >> 32,
+                    v & 0xFFFF_FFFF
+                );
+            }
+        }
+        println!(
+            "isolation: temporal: hostile ({} us every {} us): at most {} us in a period (bound {WINDOW_BOUND_US} us), at most {} us above its rate (bound {RATE_BOUND_US} us), {total} us in {} ms; out of budget, not blocked, at {} watchdog messages",
+            HOSTILE.0, HOSTILE.1, WINDOW_MAX.load(Relaxed), ABOVE_RATE.load(Relaxed),
+            releases * PULSE_PERIOD_US / 1000, self.w.sched.throttled
+        );
+    }
+
     fn escape(&mut self, what: core::fmt::Arguments<'_>) {
         if self.planting {
             self.detected += 1;
@@ -153,6 +242,14 @@ impl Monitor {
         // blocked since): one behind; two more put it one ahead.
         check::HEARTBEAT.fetch_add(2, Relaxed);
         planted += 2;
+        // MCS: a late release of the periodic victim.
+        #[cfg(sel4_mcs)]
+        {
+            let late = (crate::mcs::LATE_BOUND_US + 1) * 10;
+            crate::mcs::MAX_OFFSET.fetch_add(late, Relaxed);
+            self.late = false;
+            planted += 1;
+        }
         self.light_check();
         self.planting = false;
         planted
@@ -161,6 +258,13 @@ impl Monitor {
     /// Restarts the hostile at its entry (it carries on with its next
     /// attempt); a pending reply or IPC of it is cancelled.
     fn restart(&mut self) {
+        // MCS: its SchedContext, priority and handler back first.
+        #[cfg(sel4_mcs)]
+        if let Err(e) = crate::mcs::restore_hostile(&self.w.sched, self.w.hostile) {
+            self.escape(format_args!(
+                "the hostile's SchedContext could not be restored: {e}"
+            ));
+        }
         let r = self.w.hostile.write_registers(
             true,
             0,
@@ -183,6 +287,24 @@ impl Monitor {
         let want = self.beats;
         if beat != want {
             self.escape(format_args!("heartbeat {beat}, expected {want}"));
+        }
+        #[cfg(sel4_mcs)]
+        {
+            let since = (crate::mcs::rdtime() - crate::mcs::LAST_RELEASE.load(Relaxed)) / 10;
+            if since > 1100 {
+                if let Some(g) = self.gaps.get_mut(self.n_gaps) {
+                    *g = (self.last, since);
+                    self.n_gaps += 1;
+                }
+            }
+        }
+        #[cfg(sel4_mcs)]
+        if !self.late {
+            if let Some((what, value)) = crate::mcs::violation() {
+                self.late = true;
+                let last = self.last;
+                self.escape(format_args!("time: {what}: {value} (by attempt {last})"));
+            }
         }
         // The victim beats as soon as the monitor blocks, before the
         // hostile (lower priority) runs again.
@@ -208,6 +330,34 @@ impl Monitor {
         }
         self.t.ok = msg.mr(MR_OK);
         self.t.err = msg.mr(MR_ERR);
+        let wrong = msg.mr(MR_WRONG);
+        if wrong != self.wrong {
+            let (at, what) = (msg.mr(MR_WRONG_AT), msg.mr(MR_WRONG_WHAT));
+            println!(
+                "isolation: WRONG answer ({} so far), the last at attempt {at}: {}, seL4 gives {}",
+                wrong,
+                what >> 16,
+                what & 0xFFFF
+            );
+        }
+        if wrong != self.wrong {
+            for k in 0..8 {
+                let v = msg.mr(REPORT_MRS + k);
+                if v != 0 {
+                    println!(
+                        "isolation: WRONG answer {k}: attempt {}: {:#x}, seL4 gives {:#x}",
+                        v >> 32,
+                        (v >> 16) & 0xFFFF,
+                        v & 0xFFFF
+                    );
+                }
+            }
+        }
+        self.wrong = wrong;
+        #[cfg(sel4_mcs)]
+        if !self.revoked {
+            crate::mcs::restore_minion(&self.w.sched, self.w.minion);
+        }
         self.scan();
         if i >= STALE && !self.revoked {
             self.revoke();
@@ -245,6 +395,10 @@ impl Monitor {
             let (t, paddr) = self.inspect(h, s, H_RADIX);
             let allowed = match t {
                 tag::NULL | tag::CNODE | tag::ENDPOINT | tag::PAGE_TABLE | tag::REPLY => true,
+                // MCS: the minion's SchedContext (its identity cannot be
+                // checked: docs/isolation.md, "Limits").
+                #[cfg(sel4_mcs)]
+                tag::SCHED_CONTEXT => true,
                 tag::NOTIFICATION | tag::THREAD => !self.revoked,
                 tag::FRAME => !self.revoked && paddr == self.w.frame_paddr,
                 _ => false,

@@ -33,6 +33,13 @@ pub const H_MINION: Word = 6;
 pub const H_TABLE: Word = 7;
 /// H[8]: an endpoint of its own (all rights; the minion's fault endpoint).
 pub const H_EP: Word = 8;
+/// MCS, H[13]: the minion's SchedContext (the hostile holds no cap to its
+/// own, so it cannot clear the counter the monitor measures it by).
+#[cfg(sel4_mcs)]
+pub const H_MINION_SC: Word = 13;
+/// MCS, H[14]: a reply object of its own.
+#[cfg(sel4_mcs)]
+pub const H_REPLY: Word = 14;
 
 /// Badges of the monitor's endpoint caps.
 pub const FAULT_BADGE: Word = 0xFA;
@@ -56,15 +63,25 @@ pub const MR_SECRET: usize = 3;
 /// Invocations answered with success / with an error.
 pub const MR_OK: usize = 4;
 pub const MR_ERR: usize = 5;
+/// MCS attacks whose answer differed from seL4's, and the last one:
+/// its attempt number and (answer << 16 | expected answer).
+pub const MR_WRONG: usize = 6;
+pub const MR_WRONG_AT: usize = 7;
+pub const MR_WRONG_WHAT: usize = 8;
+pub const REPORT_MRS: usize = 9;
 
 /// A report every this many attempts.
 pub const BATCH: Word = 32;
 
 /// Labels tried: every classic label, 0 (invalid) and a few beyond.
 pub const N_LABELS: Word = sel4::abi::invocation::N_ARCH_INVOCATION_LABELS + 4;
+#[cfg(not(sel4_mcs))]
+const N_CPTRS: usize = 24;
+#[cfg(sel4_mcs)]
+const N_CPTRS: usize = 26;
 /// Cptrs tried: every slot it was given, empty ones, R's slots, cptrs
 /// with bits in the guard, past R, all ones.
-pub const CPTRS: [Word; 24] = [
+pub const CPTRS: [Word; N_CPTRS] = [
     0,
     1,
     2,
@@ -86,6 +103,10 @@ pub const CPTRS: [Word; 24] = [
     127,
     128,
     1 << 20,
+    #[cfg(sel4_mcs)]
+    H_MINION_SC,
+    #[cfg(sel4_mcs)]
+    H_REPLY,
     1 << 63,
     (1 << 63) | 1,
     Word::MAX,
@@ -105,9 +126,21 @@ const fn round(n: Word) -> Word {
 pub const MATRIX: Word = 0;
 pub const MEMORY: Word = round(MATRIX + N_LABELS * CPTRS.len() as Word * N_PATTERNS);
 pub const TRICKS: Word = round(MEMORY + crate::hostile::N_MEMORY);
+#[cfg(not(sel4_mcs))]
 pub const RANDOM: Word = round(TRICKS + crate::hostile::N_TRICKS);
+/// MCS: the attacks on budgets, SchedContexts, reply objects and
+/// donation (`attacks`), after the tricks.
+#[cfg(sel4_mcs)]
+pub const MCS: Word = round(TRICKS + crate::hostile::N_TRICKS);
+#[cfg(sel4_mcs)]
+pub const RANDOM: Word = round(MCS + crate::attacks::N_MCS);
 pub const N_RANDOM: Word = 20_000;
 pub const STALE: Word = round(RANDOM + N_RANDOM);
 /// Stale phase: every label on the revoked caps' slots, two patterns.
+#[cfg(not(sel4_mcs))]
 pub const STALE_CPTRS: [Word; 4] = [H_NTFN, H_FRAME, H_MINION, 12];
+/// MCS: also the reply object (its caller, the minion, deleted) and the
+/// minion's SchedContext (its thread deleted).
+#[cfg(sel4_mcs)]
+pub const STALE_CPTRS: [Word; 6] = [H_NTFN, H_FRAME, H_MINION, 12, H_REPLY, H_MINION_SC];
 pub const END: Word = round(STALE + N_LABELS * STALE_CPTRS.len() as Word * 2 + 8);
