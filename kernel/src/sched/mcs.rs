@@ -184,7 +184,7 @@ pub fn admit_woken(t: TcbRef) -> bool {
     if k.mcs().cur_sc() == sc.0 && !k.is_current(t) {
         let ok = !tcb.in_release_queue() && sched_context::is_configured_at(sc);
         debug_assert!(
-            !ok || head_of(t).is_some_and(|h| refill_usable(h, 0, now())),
+            !ok || head_of(t).is_some_and(|h| refill_usable(h, 0, cur_time())),
             "a thread on the running context with an unusable head refill"
         );
         return ok;

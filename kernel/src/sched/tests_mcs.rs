@@ -474,6 +474,9 @@ fn donating_from_a_queued_thread_or_the_candidate_reschedules() {
 /// The thread the SchedContext `sc` names as bound.
 fn sched_context_tcb(sc: SchedContextRef) -> Option<TcbRef> {
     crate::object::sched_context::tcb_of(sc.paddr())
+}
+
+#[test]
 fn a_passive_thread_lent_the_running_context_is_admitted_on_the_entrys_check() {
     // A Call lends the running context to a passive server:
     // `possible_switch_to` admits the server on the budget check the
