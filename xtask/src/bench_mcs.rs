@@ -71,42 +71,46 @@ pub const CASES: [&str; 3] = [
 /// "What the scheduler checks"; docs/benchmarks.md, "IRQ to its handler
 /// within 1.5×"): IRQ to handler 698 → 594, null syscall 239 → 226,
 /// yield 629 → 558, signal to a higher-priority waiter 804 → 700, to a
-/// passive one 841 → 782. A regression
+/// passive one 841 → 782. Sixteen lowered on 2026-12-07 to ~3 % above
+/// their figures with the scheduler's cheaper choice and wake-up on a lent
+/// context (docs/benchmarks.md, "The MCS scheduler's choice"): 10-word
+/// Call/ReplyRecv 949/955 → 889/895, round trip 1 905 → 1 785, yield
+/// 559 → 517. A regression
 /// fails `cargo xtask test` (image `bench-mcs`); loosen one only in a
 /// commit that says why.
 pub const LIMITS: [(&str, u64); 45] = [
     ("mcs-ipc/null-syscall", 232),
-    ("mcs-ipc/yield", 574),
+    ("mcs-ipc/yield", 533),
     ("mcs-ipc/call-reply-recv-0-same-as", 463),
     ("mcs-ipc/call-reply-recv-4-same-as", 492),
-    ("mcs-ipc/call-reply-recv-10-same-as", 1984),
-    ("mcs-ipc/call-reply-recv-0-same-as-active", 2067),
+    ("mcs-ipc/call-reply-recv-10-same-as", 1839),
+    ("mcs-ipc/call-reply-recv-0-same-as-active", 1905),
     ("mcs-ipc/call-reply-recv-0-cross-as", 479),
     ("mcs-ipc/call-reply-recv-4-cross-as", 508),
-    ("mcs-ipc/signal-higher-prio", 721),
-    ("mcs-ipc/signal-passive", 805),
+    ("mcs-ipc/signal-higher-prio", 683),
+    ("mcs-ipc/signal-passive", 769),
     ("mcs-ipc/sched-context-consumed", 824),
-    ("mcs-ipc/timeout-fault", 4367),
-    ("mcs-ipc/timeout-fault-delivery", 1618),
-    ("mcs-ipc/irq-to-handler", 611),
+    ("mcs-ipc/timeout-fault", 4176),
+    ("mcs-ipc/timeout-fault-delivery", 1579),
+    ("mcs-ipc/irq-to-handler", 609),
     ("mcs-sel4bench/call-0-same-as", 213),
     ("mcs-sel4bench/replyrecv-0-same-as", 249),
     ("mcs-sel4bench/call-4-same-as", 227),
     ("mcs-sel4bench/replyrecv-4-same-as", 263),
-    ("mcs-sel4bench/call-10-same-as", 987),
-    ("mcs-sel4bench/replyrecv-10-same-as", 997),
+    ("mcs-sel4bench/call-10-same-as", 916),
+    ("mcs-sel4bench/replyrecv-10-same-as", 922),
     ("mcs-sel4bench/call-0-cross-as", 221),
     ("mcs-sel4bench/replyrecv-0-cross-as", 257),
     ("mcs-sel4bench/call-4-cross-as", 235),
     ("mcs-sel4bench/replyrecv-4-cross-as", 271),
-    ("mcs-sel4bench/call-10-cross-as", 1002),
-    ("mcs-sel4bench/replyrecv-10-cross-as", 1011),
+    ("mcs-sel4bench/call-10-cross-as", 931),
+    ("mcs-sel4bench/replyrecv-10-cross-as", 937),
     ("mcs-sel4bench/call-0-same-as-fpu", 213),
     ("mcs-sel4bench/replyrecv-0-same-as-fpu", 249),
-    ("mcs-sel4bench/send-0-higher-prio", 946),
-    ("mcs-sel4bench/broadcast", 1405),
-    ("mcs-sel4bench/producer-to-consumer", 1449),
-    ("mcs-sel4bench/consumer-to-producer", 1447),
+    ("mcs-sel4bench/send-0-higher-prio", 857),
+    ("mcs-sel4bench/broadcast", 1207),
+    ("mcs-sel4bench/producer-to-consumer", 1242),
+    ("mcs-sel4bench/consumer-to-producer", 1240),
     ("mcs-sel4bench/prepare-page-tables-2048", 2_787_428),
     ("mcs-sel4bench/retype-frames-512", 505_389),
     ("mcs-sel4bench/retype-frames-2048", 2_019_439),
