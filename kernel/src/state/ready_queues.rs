@@ -57,8 +57,11 @@ impl ReadyQueues {
     /// Makes these queues a copy of `o` (host: `state::restore`).
     #[cfg(not(target_os = "none"))]
     pub(super) fn copy_from(&self, o: &ReadyQueues) {
-        // The memo is not state: a copy need not keep it.
-        let ReadyQueues { queues, bitmap, .. } = self;
+        let ReadyQueues {
+            queues,
+            bitmap,
+            msb_memo,
+        } = self;
         for (q, p) in queues.iter().zip(&o.queues) {
             q.head.set(p.head.get());
             q.tail.set(p.tail.get());
@@ -66,6 +69,10 @@ impl ReadyQueues {
         for (b, c) in bitmap.iter().flatten().zip(o.bitmap.iter().flatten()) {
             b.set(c.get());
         }
+        // A cache only, but copied too: a restored state is the saved one
+        // to the word (the fuzz driver compares them).
+        msb_memo.0.set(o.msb_memo.0.get());
+        msb_memo.1.set(o.msb_memo.1.get());
     }
 
     /// The queue, priority and bitmap of `t`'s domain and priority (both
