@@ -66,6 +66,54 @@ impl State {
         }
     }
 
+    /// The queue of endpoint or notification `obj`.
+    fn waiters(&mut self, obj: ObjId) -> Option<&mut Vec<ObjId>> {
+        match self.objects.get_mut(&obj)? {
+            Object::Endpoint { queue } => Some(queue),
+            Object::Notification { waiting, .. } => Some(waiting),
+            _ => None,
+        }
+    }
+
+    /// `t` joins the queue of `obj` (an endpoint or a notification): at
+    /// its end; MCS: after the last thread of equal or higher priority
+    /// (seL4's MCS `tcbAppend`: the queues are ordered by priority, FIFO
+    /// among equals).
+    fn queue_waiter(&mut self, obj: ObjId, t: ObjId) {
+        let prio = |s: &State, x: ObjId| s.thread(x).map_or(0, |th| th.priority);
+        let p = prio(self, t);
+        let Some(q) = self.waiters(obj).map(|q| q.clone()) else {
+            return;
+        };
+        let at = match crate::MCS {
+            true => q.iter().rposition(|&x| prio(self, x) >= p).map_or(0, |i| i + 1),
+            false => q.len(),
+        };
+        if let Some(q) = self.waiters(obj) {
+            q.insert(at, t);
+        }
+    }
+
+    /// `t`'s priority becomes `p` (seL4's `setPriority`); MCS: a thread
+    /// waiting in an endpoint's or notification's queue moves to its
+    /// place for the new priority (`reorderEP`, `reorderNTFN`).
+    pub(crate) fn set_priority(&mut self, t: ObjId, p: u64) {
+        if let Some(x) = self.thread_mut(t) {
+            x.priority = p;
+        }
+        let obj = match self.state_of(t) {
+            ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnReceive { ep, .. } => ep,
+            ThreadState::BlockedOnNotification { ntfn } => ntfn,
+            _ => return,
+        };
+        if crate::MCS {
+            if let Some(q) = self.waiters(obj) {
+                q.retain(|&x| x != t);
+            }
+            self.queue_waiter(obj, t);
+        }
+    }
+
     /// Whether `t` has an IPC buffer the kernel may read (or, `write`,
     /// write): a frame cap in its buffer slot, not a device frame, with
     /// read (write) rights (§4.1, seL4's `lookupIPCBuffer`).
@@ -132,9 +180,7 @@ impl State {
                     call,
                 };
                 self.set_state(t, s);
-                if let Some(q) = self.ep_queue(ep) {
-                    q.push(t);
-                }
+                self.queue_waiter(ep, t);
             }
             return;
         };
@@ -199,9 +245,7 @@ impl State {
             match blocking {
                 true => {
                     self.set_state(t, ThreadState::BlockedOnReceive { ep, grant });
-                    if let Some(q) = self.ep_queue(ep) {
-                        q.push(t);
-                    }
+                    self.queue_waiter(ep, t);
                     if let Some(Object::Reply { caller, .. }) =
                         reply.and_then(|r| self.objects.get_mut(&r))
                     {
@@ -467,9 +511,7 @@ impl State {
         match blocking {
             true => {
                 self.set_state(t, ThreadState::BlockedOnNotification { ntfn: n });
-                if let Some((w, _, _)) = self.ntfn(n) {
-                    w.push(t);
-                }
+                self.queue_waiter(n, t);
                 if crate::MCS {
                     self.maybe_return_sc(n, t);
                 }

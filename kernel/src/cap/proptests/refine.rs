@@ -651,6 +651,15 @@ impl Pair {
         }
     }
 
+    /// Whether thread `t` can run once runnable: classic, always; MCS,
+    /// with a configured SchedContext (seL4's `isSchedulable`; time left
+    /// out: the test's clock stands still, so every configured context
+    /// has its budget).
+    fn schedulable(&self, t: u64) -> bool {
+        let sc = self.spec.sc_of_tcb(t).and_then(|sc| self.spec.sc(sc));
+        !cairn_spec::MCS || sc.is_some_and(|s| s.configured())
+    }
+
     /// The `sel`-th runnable thread of the spec (modulo their number).
     fn runner(&self, sel: u8) -> Option<u64> {
         let ready: Vec<u64> = self
@@ -661,7 +670,7 @@ impl Pair {
                 cairn_spec::Object::Tcb { thread, .. } if thread.state.runnable() => Some(o),
                 _ => None,
             })
-            .filter(|&o| !cairn_spec::MCS || self.schedulable(o))
+            .filter(|&o| self.schedulable(o))
             .collect();
         ready.get(sel as usize % ready.len().max(1)).copied()
     }
@@ -1049,6 +1058,13 @@ impl Pair {
             })
             .map(|(&o, _)| o)
             .collect();
+        // MCS: one that can run once resumed, if there is one.
+        let able: Vec<u64> = stopped
+            .iter()
+            .copied()
+            .filter(|&o| self.schedulable(o))
+            .collect();
+        let stopped = if able.is_empty() { stopped } else { able };
         let t = stopped
             .get(sel as usize % stopped.len().max(1))
             .copied()

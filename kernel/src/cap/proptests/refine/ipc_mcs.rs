@@ -93,14 +93,6 @@ pub(super) fn setup(w: &mut super::World, thread_caps: &[u64]) {
 }
 
 impl Pair {
-    /// MCS: whether thread `t` can run: it has a configured
-    /// SchedContext (seL4's `isSchedulable`; time left out: the test's
-    /// clock stands still, so every configured context has its budget).
-    pub(super) fn schedulable(&self, t: u64) -> bool {
-        let sc = self.spec.sc_of_tcb(t).and_then(|sc| self.spec.sc(sc));
-        sc.is_some_and(|s| s.configured())
-    }
-
     /// `t` makes the MCS IPC step `i`: its a6 and t0 are set on both,
     /// then the call is made as the classic IPC steps make theirs.
     pub(super) fn mcs_ipc(&mut self, t: u64, i: &McsIpc) {
