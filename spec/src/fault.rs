@@ -56,7 +56,12 @@ impl Fault {
             Fault::Cap { .. } => 1,
             Fault::UnknownSyscall { .. } => 2,
             Fault::UserException { .. } => 3,
-            Fault::VmFault { .. } => 5,
+            // MCS: 6, after the Timeout fault's 5 (RISC-V
+            // `shared_types.bf`).
+            Fault::VmFault { .. } => match crate::MCS {
+                true => 6,
+                false => 5,
+            },
         }
     }
 
