@@ -86,7 +86,10 @@ impl State {
             return;
         };
         let at = match crate::MCS {
-            true => q.iter().rposition(|&x| prio(self, x) >= p).map_or(0, |i| i + 1),
+            true => q
+                .iter()
+                .rposition(|&x| prio(self, x) >= p)
+                .map_or(0, |i| i + 1),
             false => q.len(),
         };
         if let Some(q) = self.waiters(obj) {

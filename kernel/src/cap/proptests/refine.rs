@@ -660,6 +660,21 @@ impl Pair {
         !cairn_spec::MCS || sc.is_some_and(|s| s.configured())
     }
 
+    /// Whether time lets runnable thread `t` run now: MCS, the kernel's
+    /// head refill of its context is ready and sufficient (a Yield gives
+    /// up the head refill until its period passes, and the test's clock
+    /// stands still). Time is the test's choice, as who runs is: the spec
+    /// does not know it.
+    fn has_budget(&self, t: u64) -> bool {
+        #[cfg(feature = "mcs")]
+        return crate::sched::mcs::is_schedulable(TcbRef::new(crate::types::PAddr(t)));
+        #[cfg(not(feature = "mcs"))]
+        {
+            let _ = t;
+            true
+        }
+    }
+
     /// The `sel`-th runnable thread of the spec (modulo their number).
     fn runner(&self, sel: u8) -> Option<u64> {
         let ready: Vec<u64> = self
@@ -670,7 +685,7 @@ impl Pair {
                 cairn_spec::Object::Tcb { thread, .. } if thread.state.runnable() => Some(o),
                 _ => None,
             })
-            .filter(|&o| self.schedulable(o))
+            .filter(|&o| self.schedulable(o) && self.has_budget(o))
             .collect();
         ready.get(sel as usize % ready.len().max(1)).copied()
     }
@@ -1602,11 +1617,16 @@ fn a_fault_is_sent_as_a_send_not_a_call() {
         matches!(ob, cairn_spec::Object::Tcb { thread, .. } if thread.state.runnable())
             && p.schedulable(o)
     });
-    let sel = sel.position(|(&o, _)| o == root).expect("the root thread runs") as u8;
+    let sel = sel
+        .position(|(&o, _)| o == root)
+        .expect("the root thread runs") as u8;
     p.act(&Act::Exception(sel, 0, 0));
     let s = p.spec.state_of(root);
     assert!(
-        matches!(s, cairn_spec::ThreadState::BlockedOnSend { call: false, .. }),
+        matches!(
+            s,
+            cairn_spec::ThreadState::BlockedOnSend { call: false, .. }
+        ),
         "{s:?}"
     );
     let k = crate::object::tcb::TcbRef::new(crate::types::PAddr(root));
