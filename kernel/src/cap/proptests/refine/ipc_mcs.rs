@@ -107,3 +107,66 @@ impl Pair {
         self.ipc(t, &i.ipc);
     }
 }
+
+/// A Call to the passive server lends it the caller's SchedContext
+/// (pushed on the context's call stack with the server's reply object);
+/// the server's ReplyRecv answers through that object and gives the
+/// context back, and the server waits again without one. Kernel and
+/// spec compared after each step, and the links checked.
+#[test]
+fn a_call_lends_the_context_to_a_passive_server_and_the_reply_returns_it() {
+    use cairn_spec::{Invocation, ThreadState as S};
+    let mut p = Pair::with_threads();
+    let (root, win) = (p.root_tcb, p.w.win);
+    let server = match p.w.k.cap(p.thread_caps[1]) {
+        crate::cap::Cap::Thread { tcb } => tcb.0,
+        _ => panic!("no server"),
+    };
+    let reply = match p.w.k.cap(win + 3) {
+        crate::cap::Cap::ReplyObject { ptr, .. } => ptr.0,
+        _ => panic!("no reply object"),
+    };
+    let root_sc = p.spec.sc_of_tcb(root).expect("the root thread's context");
+    assert_eq!(p.spec.sc_of_tcb(server), None);
+    let inv = |words: Vec<u64>| Invocation {
+        cptr: win,
+        label: 5,
+        words,
+        extra: vec![],
+    };
+    p.syscall(root, Syscall::Call, &inv(vec![7, 8]), None, None, &"call");
+    p.compare(&"call");
+    assert_eq!(p.spec.state_of(root), S::BlockedOnReply);
+    assert_eq!(p.spec.sc_of_tcb(server), Some(root_sc));
+    assert_eq!(p.spec.reply_tcb(reply), Some(root));
+    assert_eq!(p.spec.sc(root_sc).and_then(|s| s.reply), Some(reply));
+    assert_eq!(
+        p.spec.thread(server).map(|t| t.mrs[..2].to_vec()),
+        Some(vec![7, 8])
+    );
+    for (r, v) in [(A6, win + 3)] {
+        TcbRef::new(PAddr(server)).get().set_user_register(r, v);
+        if let Some(x) = p.spec.thread_mut(server) {
+            x.context[r] = v;
+        }
+    }
+    p.syscall(
+        server,
+        Syscall::ReplyRecv,
+        &inv(vec![9]),
+        None,
+        None,
+        &"reply",
+    );
+    p.compare(&"reply");
+    assert_eq!(p.spec.state_of(root), S::Running);
+    assert_eq!(p.spec.thread(root).map(|t| t.mrs[0]), Some(9));
+    assert_eq!(p.spec.sc_of_tcb(root), Some(root_sc));
+    assert_eq!(p.spec.sc_of_tcb(server), None);
+    assert_eq!(p.spec.sc(root_sc).and_then(|s| s.reply), None);
+    assert!(matches!(
+        p.spec.state_of(server),
+        S::BlockedOnReceive { .. }
+    ));
+    assert_eq!(p.spec.reply_tcb(reply), Some(server));
+}
