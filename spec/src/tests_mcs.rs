@@ -191,6 +191,7 @@ fn configure_flags_checks_in_sel4s_order() {
         badge: 7,
         sporadic: true,
         refill_max: 10,
+        reply: None,
     };
     assert_eq!(s.sc(sc), Some(&want));
     // Round robin: two refills whatever was asked.
