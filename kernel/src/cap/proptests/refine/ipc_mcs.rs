@@ -144,11 +144,11 @@ fn a_call_lends_the_context_to_a_passive_server_and_the_reply_returns_it() {
         p.spec.thread(server).map(|t| t.mrs[..2].to_vec()),
         Some(vec![7, 8])
     );
-    for (r, v) in [(A6, win + 3)] {
-        TcbRef::new(PAddr(server)).get().set_user_register(r, v);
-        if let Some(x) = p.spec.thread_mut(server) {
-            x.context[r] = v;
-        }
+    TcbRef::new(PAddr(server))
+        .get()
+        .set_user_register(A6, win + 3);
+    if let Some(x) = p.spec.thread_mut(server) {
+        x.context[A6] = win + 3;
     }
     p.syscall(
         server,
