@@ -84,6 +84,11 @@ impl State {
                 self.objects.remove(&obj);
                 None
             }
+            (obj, Kind::Reply) => {
+                self.finalise_reply(obj);
+                self.objects.remove(&obj);
+                None
+            }
             (obj, Kind::SchedContext { .. }) => {
                 self.finalise_sched_context(obj);
                 None

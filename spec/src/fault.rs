@@ -56,7 +56,12 @@ impl Fault {
             Fault::Cap { .. } => 1,
             Fault::UnknownSyscall { .. } => 2,
             Fault::UserException { .. } => 3,
-            Fault::VmFault { .. } => 5,
+            // MCS: 6, after the Timeout fault's 5 (RISC-V
+            // `shared_types.bf`).
+            Fault::VmFault { .. } => match crate::MCS {
+                true => 6,
+                false => 5,
+            },
         }
     }
 
@@ -140,7 +145,15 @@ impl State {
                 if let Some(x) = self.thread_mut(t) {
                     x.fault = Some(f);
                 }
-                self.send_ipc(t, obj, true, true, badge, rights.grant, true);
+                // MCS: a send that is a call because of the fault, with
+                // the cap's GrantReply, lending the thread's context.
+                let (call, grant_reply) = match crate::MCS {
+                    true => (false, rights.grant_reply),
+                    false => (true, true),
+                };
+                let donate = self.sc_of_tcb(t).is_some();
+                let rights = (rights.grant, grant_reply);
+                self.send_ipc(t, obj, true, call, badge, rights, donate);
             }
             _ => self.set_state(t, ThreadState::Inactive),
         }

@@ -30,8 +30,11 @@ pub struct Invocation {
 }
 
 /// The system calls (§2.2); Wait and Poll are Recv and NBRecv on a
-/// notification, Signal is Send on one. `Unknown`: a number that is none
-/// of them (an UnknownSyscall fault, §6.2.2).
+/// notification, Signal is Send on one. MCS (no Reply): Recv and NBRecv
+/// take a reply object (its cptr in a6), Wait and NBWait none;
+/// ReplyRecv, NBSendRecv and NBSendWait send (to the cap in a6, t0, a6)
+/// before they receive. `Unknown`: a number that is none of them (an
+/// UnknownSyscall fault, §6.2.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syscall {
     Call,
@@ -42,6 +45,10 @@ pub enum Syscall {
     Reply,
     ReplyRecv,
     Yield,
+    NBSendRecv,
+    NBSendWait,
+    Wait,
+    NBWait,
     Unknown(i64),
 }
 
@@ -73,20 +80,36 @@ impl State {
         self.load(t, inv, receive);
         let inv = &self.as_read(t, inv);
         let answer = match sys {
-            Syscall::Call => self.handle_invocation(t, true, true, inv)?,
-            Syscall::Send => self.handle_invocation(t, false, true, inv)?,
-            Syscall::NBSend => self.handle_invocation(t, false, false, inv)?,
+            Syscall::Call => self.handle_invocation(t, Phase::CALL, inv)?,
+            Syscall::Send => self.handle_invocation(t, Phase::SEND, inv)?,
+            Syscall::NBSend => self.handle_invocation(t, Phase::NB_SEND, inv)?,
             Syscall::Recv | Syscall::NBRecv => {
-                self.handle_recv(t, inv.cptr, sys == Syscall::Recv);
+                self.handle_recv(t, inv.cptr, sys == Syscall::Recv, crate::MCS);
+                None
+            }
+            Syscall::Wait | Syscall::NBWait => {
+                self.handle_recv(t, inv.cptr, sys == Syscall::Wait, false);
                 None
             }
             Syscall::Reply => {
                 self.handle_reply(t);
                 None
             }
-            Syscall::ReplyRecv => {
+            Syscall::ReplyRecv if !crate::MCS => {
                 self.handle_reply(t);
-                self.handle_recv(t, inv.cptr, true);
+                self.handle_recv(t, inv.cptr, true, false);
+                None
+            }
+            // MCS: the send phase (a non-blocking send that may lend the
+            // caller's context), then the receive.
+            Syscall::ReplyRecv | Syscall::NBSendRecv | Syscall::NBSendWait => {
+                let send = Invocation {
+                    cptr: self.send_phase_cptr(t, sys),
+                    ..inv.clone()
+                };
+                self.handle_invocation(t, Phase::FIRST, &send)?;
+                let can_reply = sys != Syscall::NBSendWait;
+                self.handle_recv(t, inv.cptr, true, can_reply);
                 None
             }
             Syscall::Yield => None,
@@ -128,11 +151,21 @@ impl State {
         if !th.state.runnable() {
             return Err(Unspecified::Skip);
         }
-        if matches!(sys, Syscall::Call | Syscall::Send | Syscall::NBSend) {
-            if let Ok((_, Some(cap))) = self.lookup_in(t, inv.cptr) {
+        let send = match sys {
+            Syscall::Call | Syscall::Send | Syscall::NBSend => Some((inv.cptr, false)),
+            Syscall::ReplyRecv | Syscall::NBSendRecv | Syscall::NBSendWait if crate::MCS => {
+                Some((self.send_phase_cptr(t, sys), true))
+            }
+            _ => None,
+        };
+        if let Some((cptr, first)) = send {
+            if let Ok((_, Some(cap))) = self.lookup_in(t, cptr) {
                 let specified = match cap {
+                    // MCS: what the send phase of a combined system call
+                    // may not invoke fails before its method is read.
+                    _ if first && !crate::ipc_mcs::invocable_in_first_phase(&cap) => true,
                     // MCS: the methods specified in that configuration
-                    // (the MCS IPC ones not yet).
+                    // (all but YieldTo to a thread that would run).
                     _ if crate::MCS => match cap {
                         Cap::CNode { .. }
                         | Cap::Untyped { .. }
@@ -142,16 +175,10 @@ impl State {
                         | Cap::AsidControl
                         | Cap::AsidPool { .. }
                         | Cap::Domain => true,
+                        Cap::Endpoint { .. } | Cap::Notification { .. } => true,
+                        Cap::ReplyObject { .. } => true,
                         Cap::Thread { .. } => crate::tcb::specified(inv.label),
                         Cap::IrqControl | Cap::IrqHandler { .. } => self.irqs.node.is_some(),
-                        // A reply no one waits for (the MCS IPC that
-                        // links callers is not specified yet).
-                        Cap::ReplyObject { obj, .. } => {
-                            matches!(
-                                self.objects.get(&obj),
-                                Some(crate::state::Object::Reply { caller: None })
-                            )
-                        }
                         Cap::SchedContext { obj, .. } => {
                             inv.label != crate::sched_context::YIELD_TO
                                 || !self.yield_to_schedules(obj)
@@ -257,15 +284,31 @@ impl State {
         self.handle_fault(t, f);
     }
 
-    /// seL4's `handleInvocation` for Call (`call`), Send and NBSend
-    /// (not `blocking`): look up, check, perform, answer.
+    /// MCS: the cap the send phase of `sys` invokes (a6, or t0 for
+    /// NBSendRecv).
+    fn send_phase_cptr(&self, t: ObjId, sys: Syscall) -> u64 {
+        let r = match sys {
+            Syscall::NBSendRecv => crate::thread::T0,
+            _ => crate::thread::A6,
+        };
+        self.thread(t).map_or(0, |x| x.context[r])
+    }
+
+    /// seL4's `handleInvocation` for Call, Send and NBSend and (MCS) the
+    /// send phase of the combined system calls (`phase`): look up,
+    /// check, perform, answer.
     fn handle_invocation(
         &mut self,
         t: ObjId,
-        call: bool,
-        blocking: bool,
+        phase: Phase,
         inv: &Invocation,
     ) -> Result<Answer, Unspecified> {
+        let Phase {
+            call,
+            blocking,
+            first,
+            ..
+        } = phase;
         let buffer = self.has_buffer(t, false);
         // The invoked cap, then the extra caps (read from the IPC buffer);
         // a failed lookup is a cap fault on the cptr that failed.
@@ -292,7 +335,12 @@ impl State {
                 return Ok(None);
             }
         };
-        let r = self.perform(t, slot, cap, inv, (&extra, &slots), call, blocking);
+        let r = match cap {
+            Some(c) if first && !crate::ipc_mcs::invocable_in_first_phase(&c) => {
+                Err(SyscallError::InvalidCapability { index: 0 })
+            }
+            _ => self.perform(t, slot, cap, inv, (&extra, &slots), phase),
+        };
         // A thread that destroyed its own TCB is gone.
         let Some(state) = self.thread(t).map(|th| th.state) else {
             return Ok(None);
@@ -325,9 +373,14 @@ impl State {
         cap: Option<Cap>,
         inv: &Invocation,
         (extra, slots): (&[Option<Cap>], &[SlotId]),
-        call: bool,
-        blocking: bool,
+        phase: Phase,
     ) -> Result<(), SyscallError> {
+        let Phase {
+            call,
+            blocking,
+            donate,
+            ..
+        } = phase;
         let restart = |s: &mut State| s.set_state(t, ThreadState::Restart);
         let no_write = SyscallError::InvalidCapability { index: 0 };
         // The CNode methods and Retype check and perform in one function
@@ -370,8 +423,8 @@ impl State {
                     return Err(no_write);
                 }
                 restart(self);
-                let (g, gr) = (rights.grant, rights.grant_reply);
-                self.send_ipc(t, obj, blocking, call, badge, g, gr);
+                let g = (rights.grant, rights.grant_reply);
+                self.send_ipc(t, obj, blocking, call, badge, g, donate);
             }
             Some(Cap::Notification { obj, badge, rights }) => {
                 if !rights.write {
@@ -409,9 +462,12 @@ impl State {
             Some(Cap::Domain) => {
                 checked(self, &|s| s.domain_invoke(inv, extra))?;
             }
-            // MCS: a reply through a reply object no caller waits on does
-            // nothing (a Call gets the empty answer).
-            Some(Cap::ReplyObject { .. }) => restart(self),
+            // MCS: a reply through a reply object (nothing if no caller
+            // waits on it; a Call gets the empty answer).
+            Some(Cap::ReplyObject { obj, grant }) => {
+                restart(self);
+                self.do_reply_transfer_mcs(t, obj, grant);
+            }
             Some(Cap::SchedControl) => {
                 checked(self, &|s| {
                     s.sched_control_invoke(inv.label, &inv.words, extra)
@@ -441,16 +497,28 @@ impl State {
     /// waited on); anything else is a cap fault in the receive phase
     /// (a cap that is there but will not do: MissingCapability, 0 bits
     /// left).
-    fn handle_recv(&mut self, t: ObjId, cptr: u64, blocking: bool) {
+    /// MCS: `can_reply` (Recv, NBRecv, the receive phase of ReplyRecv
+    /// and NBSendRecv): the reply object a6 names is looked up when the
+    /// cap is an endpoint; a failed lookup is a cap fault on a6.
+    fn handle_recv(&mut self, t: ObjId, cptr: u64, blocking: bool, can_reply: bool) {
         let missing = LookupFault::MissingCapability { bits_left: 0 };
         match self.lookup_in(t, cptr) {
             Ok((_, Some(Cap::Endpoint { obj, rights, .. }))) if rights.read => {
-                let caller = SlotId {
-                    obj: t,
-                    index: TCB_CALLER,
+                let reply = match can_reply {
+                    true => match self.lookup_reply(t) {
+                        Ok(r) => Some(r),
+                        Err(f) => return self.handle_fault(t, f),
+                    },
+                    false => None,
                 };
-                self.delete(caller, true);
-                self.receive_ipc(t, obj, rights.grant, blocking);
+                if !crate::MCS {
+                    let caller = SlotId {
+                        obj: t,
+                        index: TCB_CALLER,
+                    };
+                    self.delete(caller, true);
+                }
+                self.receive_ipc(t, obj, rights.grant, blocking, reply);
             }
             Ok((_, Some(Cap::Notification { obj, rights, .. }))) if rights.read => {
                 let bound = match self.objects.get(&obj) {
@@ -483,4 +551,40 @@ impl State {
             self.do_reply_transfer(t, tcb, slot, grant);
         }
     }
+}
+
+/// How an invocation is made: a Call, a Send (`blocking`), an NBSend, or
+/// (MCS) the send phase of ReplyRecv, NBSendRecv or NBSendWait (`first`);
+/// `donate`: a passive receiver may run on the caller's context (MCS).
+#[derive(Clone, Copy, Debug)]
+struct Phase {
+    call: bool,
+    blocking: bool,
+    donate: bool,
+    first: bool,
+}
+
+impl Phase {
+    const CALL: Phase = Phase {
+        call: true,
+        blocking: true,
+        donate: true,
+        first: false,
+    };
+    const SEND: Phase = Phase {
+        call: false,
+        blocking: true,
+        donate: false,
+        first: false,
+    };
+    const NB_SEND: Phase = Phase {
+        blocking: false,
+        ..Phase::SEND
+    };
+    const FIRST: Phase = Phase {
+        call: false,
+        blocking: false,
+        donate: true,
+        first: true,
+    };
 }

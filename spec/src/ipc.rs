@@ -66,6 +66,57 @@ impl State {
         }
     }
 
+    /// The queue of endpoint or notification `obj`.
+    fn waiters(&mut self, obj: ObjId) -> Option<&mut Vec<ObjId>> {
+        match self.objects.get_mut(&obj)? {
+            Object::Endpoint { queue } => Some(queue),
+            Object::Notification { waiting, .. } => Some(waiting),
+            _ => None,
+        }
+    }
+
+    /// `t` joins the queue of `obj` (an endpoint or a notification): at
+    /// its end; MCS: after the last thread of equal or higher priority
+    /// (seL4's MCS `tcbAppend`: the queues are ordered by priority, FIFO
+    /// among equals).
+    fn queue_waiter(&mut self, obj: ObjId, t: ObjId) {
+        let prio = |s: &State, x: ObjId| s.thread(x).map_or(0, |th| th.priority);
+        let p = prio(self, t);
+        let Some(q) = self.waiters(obj).map(|q| q.clone()) else {
+            return;
+        };
+        let at = match crate::MCS {
+            true => q
+                .iter()
+                .rposition(|&x| prio(self, x) >= p)
+                .map_or(0, |i| i + 1),
+            false => q.len(),
+        };
+        if let Some(q) = self.waiters(obj) {
+            q.insert(at, t);
+        }
+    }
+
+    /// `t`'s priority becomes `p` (seL4's `setPriority`); MCS: a thread
+    /// waiting in an endpoint's or notification's queue moves to its
+    /// place for the new priority (`reorderEP`, `reorderNTFN`).
+    pub(crate) fn set_priority(&mut self, t: ObjId, p: u64) {
+        if let Some(x) = self.thread_mut(t) {
+            x.priority = p;
+        }
+        let obj = match self.state_of(t) {
+            ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnReceive { ep, .. } => ep,
+            ThreadState::BlockedOnNotification { ntfn } => ntfn,
+            _ => return,
+        };
+        if crate::MCS {
+            if let Some(q) = self.waiters(obj) {
+                q.retain(|&x| x != t);
+            }
+            self.queue_waiter(obj, t);
+        }
+    }
+
     /// Whether `t` has an IPC buffer the kernel may read (or, `write`,
     /// write): a frame cap in its buffer slot, not a device frame, with
     /// read (write) rights (§4.1, seL4's `lookupIPCBuffer`).
@@ -106,7 +157,8 @@ impl State {
     }
 
     /// seL4's `sendIPC`: `t` sends on `ep` through a cap with `badge`
-    /// and the rights `grant`, `grant_reply`; `call` for a Call.
+    /// and the rights `grant`, `grant_reply`; `call` for a Call; MCS:
+    /// `can_donate` if it may lend its context (`ipc_mcs`).
     #[allow(clippy::too_many_arguments)]
     pub fn send_ipc(
         &mut self,
@@ -115,8 +167,8 @@ impl State {
         blocking: bool,
         call: bool,
         badge: u64,
-        grant: bool,
-        grant_reply: bool,
+        (grant, grant_reply): (bool, bool),
+        can_donate: bool,
     ) {
         let receiver = self.ep_queue(ep).and_then(|q| q.first().copied());
         let receiver =
@@ -131,9 +183,7 @@ impl State {
                     call,
                 };
                 self.set_state(t, s);
-                if let Some(q) = self.ep_queue(ep) {
-                    q.push(t);
-                }
+                self.queue_waiter(ep, t);
             }
             return;
         };
@@ -148,6 +198,9 @@ impl State {
         // IPC, seL4's classic `cancelIPC` keeps it, turns a later send's
         // message into the fault message, but not the send into a call.)
         self.do_ipc_transfer(t, Some(ep), badge, grant, dest);
+        if crate::MCS {
+            return self.complete_send_mcs(t, dest, call, grant || grant_reply, can_donate);
+        }
         self.set_state(dest, ThreadState::Running);
         if call {
             match grant || grant_reply {
@@ -158,12 +211,26 @@ impl State {
     }
 
     /// seL4's `receiveIPC`: `t` receives on `ep` through a cap with Grant
-    /// `grant`. A signal pending on its bound notification comes first.
-    pub fn receive_ipc(&mut self, t: ObjId, ep: ObjId, grant: bool, blocking: bool) {
+    /// `grant` (MCS: with the reply object `reply`, taken back first if
+    /// still linked). A signal pending on its bound notification comes
+    /// first; MCS: else, about to wait, it gives back a context that
+    /// notification lent it.
+    pub fn receive_ipc(
+        &mut self,
+        t: ObjId,
+        ep: ObjId,
+        grant: bool,
+        blocking: bool,
+        reply: Option<ObjId>,
+    ) {
+        self.reclaim_reply(reply, t);
         if let Some(n) = self.thread(t).and_then(|x| x.bound) {
             if self.ntfn(n).is_some_and(|(_, p, _)| p.is_some()) {
                 self.complete_signal(n, t);
                 return;
+            }
+            if crate::MCS && blocking {
+                self.maybe_return_sc(n, t);
             }
         }
         let sender = self.ep_queue(ep).and_then(|q| q.first().copied());
@@ -181,8 +248,11 @@ impl State {
             match blocking {
                 true => {
                     self.set_state(t, ThreadState::BlockedOnReceive { ep, grant });
-                    if let Some(q) = self.ep_queue(ep) {
-                        q.push(t);
+                    self.queue_waiter(ep, t);
+                    if let Some(Object::Reply { caller, .. }) =
+                        reply.and_then(|r| self.objects.get_mut(&r))
+                    {
+                        *caller = Some(t);
                     }
                 }
                 false => self.thread_mut(t).map_or((), |x| x.badge = 0),
@@ -193,6 +263,9 @@ impl State {
             q.remove(0);
         }
         self.do_ipc_transfer(s, Some(ep), badge, s_grant, t);
+        if crate::MCS {
+            return self.complete_receive_mcs(s, t, call, s_grant || s_grant_reply, reply);
+        }
         match (call, s_grant || s_grant_reply) {
             (true, true) => self.setup_caller_cap(s, t, grant),
             (true, false) => self.set_state(s, ThreadState::Inactive),
@@ -207,7 +280,7 @@ impl State {
     /// is copied (derived) into the receiver's receive slot; transfer
     /// stops at the first cap that cannot go. A sender with a fault sends
     /// its fault message instead (§6.2).
-    fn do_ipc_transfer(
+    pub(crate) fn do_ipc_transfer(
         &mut self,
         sender: ObjId,
         ep: Option<ObjId>,
@@ -404,13 +477,13 @@ impl State {
         }
         if !waiting.is_empty() {
             let t = waiting.remove(0);
-            return self.wake(t, badge);
+            return self.wake(t, badge, n);
         }
         let bound = *bound;
         match bound {
             Some(t) if matches!(self.state_of(t), ThreadState::BlockedOnReceive { .. }) => {
                 self.cancel_ipc(t);
-                self.wake(t, badge);
+                self.wake(t, badge, n);
             }
             _ => {
                 if let Some((_, p, _)) = self.ntfn(n) {
@@ -420,10 +493,15 @@ impl State {
         }
     }
 
-    fn wake(&mut self, t: ObjId, badge: u64) {
+    /// `t` woken by a signal of `n` (MCS: a passive `t` runs on the
+    /// context bound to `n`).
+    fn wake(&mut self, t: ObjId, badge: u64, n: ObjId) {
         self.set_state(t, ThreadState::Running);
         if let Some(x) = self.thread_mut(t) {
             x.badge = badge;
+        }
+        if crate::MCS {
+            self.maybe_donate_sc(t, n);
         }
     }
 
@@ -436,8 +514,9 @@ impl State {
         match blocking {
             true => {
                 self.set_state(t, ThreadState::BlockedOnNotification { ntfn: n });
-                if let Some((w, _, _)) = self.ntfn(n) {
-                    w.push(t);
+                self.queue_waiter(n, t);
+                if crate::MCS {
+                    self.maybe_return_sc(n, t);
                 }
             }
             false => self.thread_mut(t).map_or((), |x| x.badge = 0),
@@ -457,11 +536,21 @@ impl State {
     /// seL4's `cancelIPC`: `t` abandons what it waits for: it leaves the
     /// queue it is in (and stops), or, waiting for a reply, loses the
     /// reply cap to it.
+    /// MCS: any fault is forgotten, a receiver lets go of its reply
+    /// object, a caller leaves its call stack (`ipc_mcs`).
     pub fn cancel_ipc(&mut self, t: ObjId) {
+        if crate::MCS {
+            if let Some(x) = self.thread_mut(t) {
+                x.fault = None;
+            }
+        }
         match self.state_of(t) {
             ThreadState::BlockedOnSend { ep, .. } | ThreadState::BlockedOnReceive { ep, .. } => {
                 if let Some(q) = self.ep_queue(ep) {
                     q.retain(|&x| x != t);
+                }
+                if let Some(r) = self.reply_of(t).filter(|_| crate::MCS) {
+                    self.reply_unlink(r, t);
                 }
                 self.set_state(t, ThreadState::Inactive);
             }
@@ -473,6 +562,7 @@ impl State {
             }
             // The fault it waited on a verdict for is forgotten (a thread
             // that was still sending one keeps it: seL4).
+            ThreadState::BlockedOnReply if crate::MCS => self.reply_remove_tcb(t),
             ThreadState::BlockedOnReply => {
                 if let Some(x) = self.thread_mut(t) {
                     x.fault = None;
@@ -529,7 +619,10 @@ impl State {
             _ => return,
         };
         for t in waiting {
-            self.set_state(t, ThreadState::Restart);
+            match crate::MCS {
+                true => self.restart_if_no_fault(t),
+                false => self.set_state(t, ThreadState::Restart),
+            }
         }
     }
 
@@ -543,9 +636,10 @@ impl State {
         let mut kept = Vec::new();
         for t in queue {
             match self.state_of(t) {
-                ThreadState::BlockedOnSend { badge: b, .. } if b == badge => {
-                    self.set_state(t, ThreadState::Restart)
-                }
+                ThreadState::BlockedOnSend { badge: b, .. } if b == badge => match crate::MCS {
+                    true => self.restart_if_no_fault(t),
+                    false => self.set_state(t, ThreadState::Restart),
+                },
                 _ => kept.push(t),
             }
         }

@@ -28,6 +28,8 @@
 //! (DomainSet and the domain schedule), [`memory`] (frame contents),
 //! [`invoke`] (the system calls); MCS (the `mcs` feature, [`MCS`]):
 //! [`sched_context`] (SchedContexts, SchedControl, reply objects),
+//! [`ipc_mcs`] (reply objects linked to callers, donation, passive
+//! threads),
 //! [`tcb_mcs`] (the MCS TCB methods and handler slots).
 //! `docs/spec.md` says what is covered and what is not.
 
@@ -39,6 +41,7 @@ pub mod error;
 pub mod fault;
 pub mod invoke;
 pub mod ipc;
+pub mod ipc_mcs;
 pub mod irq;
 pub mod lookup;
 pub mod memory;

@@ -84,6 +84,9 @@ pub struct SchedContext {
     /// The most refills it uses: 0 until configured, 2 for round robin
     /// (budget = period), else 2 + the extra refills asked for.
     pub refill_max: u64,
+    /// The reply object of the newest Call it was lent along (the head
+    /// of its call stack, seL4's `scReply`; `crate::ipc_mcs`).
+    pub reply: Option<ObjId>,
 }
 
 impl SchedContext {

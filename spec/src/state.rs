@@ -62,8 +62,16 @@ pub enum Object {
     AsidPool { roots: BTreeMap<u64, ObjId> },
     /// MCS: a scheduling context (`crate::sched_context`).
     SchedContext(crate::sched_context::SchedContext),
-    /// MCS: a reply object: the caller waiting for a reply through it.
-    Reply { caller: Option<ObjId> },
+    /// MCS: a reply object: the thread it links (a receiver blocked on
+    /// Recv with it, or the caller waiting for a reply through it;
+    /// seL4's `replyTCB`) and, on a scheduling context's call stack, the
+    /// reply object of the Call below (`replyPrev`; what is above is
+    /// the reply whose `prev` it is, or the context whose `reply` it is:
+    /// `crate::ipc_mcs`).
+    Reply {
+        caller: Option<ObjId>,
+        prev: Option<ObjId>,
+    },
     /// Any other object: its kind (frames: their contents are not
     /// specified).
     Other(Kind),
@@ -110,7 +118,10 @@ impl Object {
             Kind::SchedContext { size_bits } => {
                 Object::SchedContext(crate::sched_context::SchedContext::new(size_bits))
             }
-            Kind::Reply => Object::Reply { caller: None },
+            Kind::Reply => Object::Reply {
+                caller: None,
+                prev: None,
+            },
             other => Object::Other(other),
         }
     }

@@ -221,12 +221,13 @@ impl State {
             }
             SUSPEND => self.suspend(target),
             RESUME => self.restart(target),
-            SET_PRIORITY => self.thread_mut(target).map_or((), |t| t.priority = word(0)),
+            SET_PRIORITY => self.set_priority(target, word(0)),
             SET_MC_PRIORITY => self.thread_mut(target).map_or((), |t| t.mcp = word(0)),
             SET_SCHED_PARAMS => {
                 if let Some(t) = self.thread_mut(target) {
-                    (t.mcp, t.priority) = (word(0), word(1));
+                    t.mcp = word(0);
                 }
+                self.set_priority(target, word(1));
             }
             BIND_NOTIFICATION => {
                 if let Some(Some(Cap::Notification { obj, .. })) = extra.first() {

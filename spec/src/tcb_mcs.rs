@@ -128,8 +128,9 @@ impl State {
                 self.install_handler(target, invoked, TCB_FAULT_HANDLER, fh, src);
                 let w = |i: usize| inv.words.get(i).copied().unwrap_or(0);
                 if let Some(t) = self.thread_mut(target) {
-                    (t.mcp, t.priority) = (w(0), w(1));
+                    t.mcp = w(0);
                 }
+                self.set_priority(target, w(1));
                 let own = self.sc_of_tcb(target);
                 let sc = match extra.get(1).copied().flatten() {
                     Some(Cap::SchedContext { obj, .. }) => Some(obj),

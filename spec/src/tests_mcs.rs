@@ -53,7 +53,13 @@ fn retype_makes_sched_contexts_and_reply_objects_by_their_mcs_numbers() {
     let Some(Cap::ReplyObject { obj, grant: true }) = s.cap(root(3)) else {
         panic!("a reply cap")
     };
-    assert_eq!(s.objects.get(&obj), Some(&Object::Reply { caller: None }));
+    assert_eq!(
+        s.objects.get(&obj),
+        Some(&Object::Reply {
+            caller: None,
+            prev: None
+        })
+    );
     // Type 7 is a 1 GiB frame under MCS (5 in classic): too big here.
     let e = retype(&mut s, 7, 0, 4, 1);
     assert!(matches!(e, Err(SyscallError::NotEnoughMemory { .. })));
@@ -108,6 +114,7 @@ fn configure_flags_checks_in_sel4s_order() {
         badge: 7,
         sporadic: true,
         refill_max: 10,
+        reply: None,
     };
     assert_eq!(s.sc(sc), Some(&want));
     // Round robin: two refills whatever was asked.

@@ -92,12 +92,14 @@ pub const MSG_MAX_LENGTH: usize = 120;
 /// The words of `seL4_UserContext` (ABI ref §10).
 pub const CONTEXT_WORDS: usize = 32;
 /// Indices in `seL4_UserContext` order: pc (FaultIP), ra, sp, a0 (the
-/// first of a0..a7), a6, a7, tp.
+/// first of a0..a7), a6 (MCS: the reply register), t0, tp.
 pub const PC: usize = 0;
 pub const RA: usize = 1;
 pub const SP: usize = 2;
 pub const A0: usize = 16;
 pub const A6: usize = 22;
+/// t0: MCS NBSendRecv's destination cptr (seL4's `nbsendRecvDest`).
+pub const T0: usize = 24;
 pub const TP: usize = 31;
 
 /// The message words MR4..MR119 in the IPC buffer (`msg[4..120]`), as

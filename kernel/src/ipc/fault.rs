@@ -99,8 +99,8 @@ pub fn send_timeout_fault(tcb: TcbRef) -> bool {
     send_fault_to(tcb, Fault::Timeout { badge }, handler, false)
 }
 
-/// MCS: seL4's `sendFaultIPC`: stores `fault` and sends it, as a Call
-/// with the cap's badge and rights, if `handler` is an endpoint cap (it
+/// MCS: seL4's `sendFaultIPC`: stores `fault` and sends it (a blocking
+/// send that the fault makes a call) with the cap's badge and rights, if `handler` is an endpoint cap (it
 /// was checked by `valid_fault_handler` when installed); false for any
 /// other (the null cap: no handler). With `can_donate` a passive handler
 /// runs on the faulting thread's SchedContext until it replies.
@@ -110,9 +110,14 @@ fn send_fault_to(tcb: TcbRef, fault: Fault, handler: Cap, can_donate: bool) -> b
         return false;
     };
     tcb.get().set_fault(Some(fault));
+    // Not a Call (seL4 16.0.0's `sendFaultIPC` passes `do_call` false):
+    // the stored fault makes the rendezvous link the reply object
+    // (`endpoint::complete_send`, `complete_receive`); the thread's
+    // blocked state says what seL4's does (found by the refinement test,
+    // docs/spec.md "Divergences found").
     let args = SendArgs {
         blocking: true,
-        is_call: true,
+        is_call: false,
         badge,
         can_grant: rights.grant(),
         can_grant_reply: rights.grant_reply(),

@@ -357,12 +357,13 @@ fn fill_object(obj: u64, o: &mut Object) {
         Object::Tcb { thread, .. } => **thread = abs_thread(TcbRef::new(pa)),
         #[cfg(feature = "mcs")]
         Object::SchedContext(s) => *s = abs_sched_context(pa, s.size_bits),
-        // The thread waiting for a reply through the reply object.
+        // The thread the reply object links and the reply below it on a
+        // call stack.
         #[cfg(feature = "mcs")]
-        Object::Reply { caller } => {
-            *caller = crate::object::reply::ReplyRef::at(obj)
-                .map(|r| r.tcb())
-                .filter(|&t| t != 0);
+        Object::Reply { caller, prev } => {
+            let r = crate::object::reply::ReplyRef::new(pa);
+            *caller = Some(r.tcb()).filter(|&t| t != 0);
+            *prev = r.prev().map(|p| p.paddr().0);
         }
         Object::PageTable { entries } => *entries = abs_page_table(pa),
         Object::AsidPool { roots } => {
@@ -695,5 +696,6 @@ fn abs_sched_context(
         badge: sc.badge(),
         sporadic: st.sporadic,
         refill_max: st.max,
+        reply: crate::object::sched_context::reply(pa).map(|r| r.paddr().0),
     }
 }
