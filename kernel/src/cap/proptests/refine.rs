@@ -697,11 +697,10 @@ impl Pair {
     fn may_run(&self, t: u64, now: bool) -> bool {
         use crate::sched::mcs;
         let tcb = TcbRef::new(crate::types::PAddr(t));
-        let schedulable = match now {
+        match now {
             true => mcs::is_schedulable_by_state(tcb) && mcs::is_schedulable(tcb),
             false => mcs::sc_of(tcb).is_some_and(|sc| sc.is_configured()),
-        };
-        schedulable
+        }
     }
 
     /// Makes `t` the running thread, as the scheduler would (the one
