@@ -75,42 +75,45 @@ pub const CASES: [&str; 3] = [
 /// their figures with the scheduler's cheaper choice and wake-up on a lent
 /// context (docs/benchmarks.md, "The MCS scheduler's choice"): 10-word
 /// Call/ReplyRecv 949/955 → 889/895, round trip 1 905 → 1 785, yield
-/// 559 → 517. A regression
+/// 559 → 517. Twelve lowered again on the merge of both 2026-12-07
+/// branches (the entry's one clock read and the scheduler's choice
+/// together): 10-word Call/ReplyRecv 845/835, round trip 1 681, yield
+/// 475. A regression
 /// fails `cargo xtask test` (image `bench-mcs`); loosen one only in a
 /// commit that says why.
 pub const LIMITS: [(&str, u64); 45] = [
     ("mcs-ipc/null-syscall", 218),
-    ("mcs-ipc/yield", 532),
+    ("mcs-ipc/yield", 490),
     ("mcs-ipc/call-reply-recv-0-same-as", 463),
     ("mcs-ipc/call-reply-recv-4-same-as", 492),
-    ("mcs-ipc/call-reply-recv-10-same-as", 1839),
-    ("mcs-ipc/call-reply-recv-0-same-as-active", 1879),
+    ("mcs-ipc/call-reply-recv-10-same-as", 1732),
+    ("mcs-ipc/call-reply-recv-0-same-as-active", 1835),
     ("mcs-ipc/call-reply-recv-0-cross-as", 479),
     ("mcs-ipc/call-reply-recv-4-cross-as", 508),
     ("mcs-ipc/signal-higher-prio", 654),
     ("mcs-ipc/signal-passive", 704),
     ("mcs-ipc/sched-context-consumed", 778),
-    ("mcs-ipc/timeout-fault", 4094),
-    ("mcs-ipc/timeout-fault-delivery", 1552),
+    ("mcs-ipc/timeout-fault", 4053),
+    ("mcs-ipc/timeout-fault-delivery", 1514),
     ("mcs-ipc/irq-to-handler", 581),
     ("mcs-sel4bench/call-0-same-as", 213),
     ("mcs-sel4bench/replyrecv-0-same-as", 249),
     ("mcs-sel4bench/call-4-same-as", 227),
     ("mcs-sel4bench/replyrecv-4-same-as", 263),
-    ("mcs-sel4bench/call-10-same-as", 916),
-    ("mcs-sel4bench/replyrecv-10-same-as", 914),
+    ("mcs-sel4bench/call-10-same-as", 871),
+    ("mcs-sel4bench/replyrecv-10-same-as", 861),
     ("mcs-sel4bench/call-0-cross-as", 221),
     ("mcs-sel4bench/replyrecv-0-cross-as", 257),
     ("mcs-sel4bench/call-4-cross-as", 235),
     ("mcs-sel4bench/replyrecv-4-cross-as", 271),
-    ("mcs-sel4bench/call-10-cross-as", 931),
-    ("mcs-sel4bench/replyrecv-10-cross-as", 929),
+    ("mcs-sel4bench/call-10-cross-as", 885),
+    ("mcs-sel4bench/replyrecv-10-cross-as", 875),
     ("mcs-sel4bench/call-0-same-as-fpu", 213),
     ("mcs-sel4bench/replyrecv-0-same-as-fpu", 249),
     ("mcs-sel4bench/send-0-higher-prio", 826),
-    ("mcs-sel4bench/broadcast", 1194),
-    ("mcs-sel4bench/producer-to-consumer", 1242),
-    ("mcs-sel4bench/consumer-to-producer", 1240),
+    ("mcs-sel4bench/broadcast", 1149),
+    ("mcs-sel4bench/producer-to-consumer", 1185),
+    ("mcs-sel4bench/consumer-to-producer", 1183),
     ("mcs-sel4bench/prepare-page-tables-2048", 2_784_458),
     ("mcs-sel4bench/retype-frames-512", 471_500),
     ("mcs-sel4bench/retype-frames-2048", 1_886_489),
