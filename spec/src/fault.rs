@@ -159,6 +159,21 @@ impl State {
         }
     }
 
+    /// A reply by `handler` to `t`, which waited with fault `f`: the
+    /// handler's verdict (§6.2), `t` restarts or stops, and its fault is
+    /// forgotten. Both configurations' reply transfers end so.
+    pub(crate) fn end_fault(&mut self, t: ObjId, handler: ObjId, f: Fault) {
+        let restart = self.fault_reply(t, handler, f);
+        if let Some(x) = self.thread_mut(t) {
+            x.fault = None;
+        }
+        let state = match restart {
+            true => ThreadState::Restart,
+            false => ThreadState::Inactive,
+        };
+        self.set_state(t, state);
+    }
+
     /// seL4's `handleFaultReply`: `handler`'s reply to `t`, which waited
     /// for it with fault `f`. For an unknown system call or a user
     /// exception the reply's first words (at most as many as the message

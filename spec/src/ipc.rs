@@ -451,15 +451,7 @@ impl State {
             }
             Some(f) => {
                 self.delete(slot, true);
-                let restart = self.fault_reply(to, t, f);
-                if let Some(x) = self.thread_mut(to) {
-                    x.fault = None;
-                }
-                let state = match restart {
-                    true => ThreadState::Restart,
-                    false => ThreadState::Inactive,
-                };
-                self.set_state(to, state);
+                self.end_fault(to, t, f);
             }
         }
     }

@@ -184,15 +184,7 @@ impl State {
                 self.set_state(to, ThreadState::Running);
             }
             Some(f) => {
-                let restart = self.fault_reply(to, t, f);
-                if let Some(x) = self.thread_mut(to) {
-                    x.fault = None;
-                }
-                let state = match restart {
-                    true => ThreadState::Restart,
-                    false => ThreadState::Inactive,
-                };
-                self.set_state(to, state);
+                self.end_fault(to, t, f);
             }
         }
     }

@@ -1090,13 +1090,6 @@ impl Pair {
             })
             .map(|(&o, _)| o)
             .collect();
-        // MCS: one that can run once resumed, if there is one.
-        let able: Vec<u64> = stopped
-            .iter()
-            .copied()
-            .filter(|&o| self.may_run(o, false))
-            .collect();
-        let stopped = if able.is_empty() { stopped } else { able };
         let t = stopped
             .get(sel as usize % stopped.len().max(1))
             .copied()
