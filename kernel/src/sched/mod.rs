@@ -407,14 +407,14 @@ fn classic_yield() {
     reschedule_required();
 }
 
-/// seL4's `setPriority`: requeue `t` at priority `prio`. Under MCS a
-/// thread blocked on an endpoint or a notification also moves in its
-/// priority-ordered wait queue (seL4's `reorderEP`/`reorderNTFN`).
+/// seL4's `setPriority`: requeue `t` at priority `prio`. Its two forms
+/// differ in where a ready thread goes: the classic kernel treats it as
+/// woken (`possibleSwitchTo`: the scheduler's candidate, or the tail of
+/// an equal priority's queue behind the running thread), the MCS kernel
+/// puts a queued or running thread at the head of its new queue and
+/// always chooses afresh (the MCS form below).
+#[cfg(not(feature = "mcs"))]
 pub fn set_priority(t: TcbRef, prio: u64) {
-    #[cfg(feature = "mcs")]
-    if reorder_blocked(t, prio) {
-        return;
-    }
     rare::dequeue(t);
     t.get().set_priority(prio);
     if t.get().state().is_runnable() {
@@ -423,6 +423,30 @@ pub fn set_priority(t: TcbRef, prio: u64) {
         } else {
             possible_switch_to(t);
         }
+    }
+}
+
+/// seL4 16.0.0's MCS `setPriority`. A thread blocked on an endpoint or a
+/// notification moves in its priority-ordered wait queue (`reorderEP`,
+/// `reorderNTFN`). A runnable thread that is queued or running leaves its
+/// ready queue, takes the head of its new one and the scheduler chooses
+/// afresh (the running thread, re-queued at its head then, goes first
+/// among its equals, the moved thread next); any other (on the release
+/// queue, passive, or stopped) only takes the priority: no unblock check
+/// and no wake-up, as there is none in seL4's.
+#[cfg(feature = "mcs")]
+pub fn set_priority(t: TcbRef, prio: u64) {
+    if reorder_blocked(t, prio) {
+        return;
+    }
+    let tcb = t.get();
+    if tcb.state().is_runnable() && (tcb.in_ready_queue() || kernel().is_current(t)) {
+        kernel().ready().dequeue(t);
+        tcb.set_priority(prio);
+        rare::enqueue(t);
+        rare::reschedule_required();
+    } else {
+        tcb.set_priority(prio);
     }
 }
 

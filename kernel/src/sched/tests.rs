@@ -120,3 +120,45 @@ fn set_priority_requeues_and_may_preempt() {
     assert_eq!(schedule(), Some(k.tcb), "lowered below it again");
     assert_eq!(kernel().ready().queue(0, 10).next(), Some(a));
 }
+
+/// A queued thread raised to the running thread's priority: the classic
+/// kernel wakes it as a candidate, which waits at the tail behind its
+/// equals; seL4's MCS `setPriority` puts it at the head of its new queue,
+/// just behind the running thread (re-queued at the head when the
+/// scheduler chooses afresh).
+#[test]
+fn set_priority_to_the_running_threads_places_it_as_sel4_does() {
+    let k = boot();
+    k.tcb.get().set_priority(50);
+    let [a, c] = threads(&k, 40, 2)[..] else {
+        panic!()
+    };
+    c.get().set_priority(50);
+    enqueue(a);
+    enqueue(c);
+    set_priority(a, 50);
+    assert_eq!(a.get().priority(), 50);
+    assert_eq!(schedule(), Some(k.tcb), "the running thread goes on");
+    let q: Vec<_> = kernel().ready().queue(0, 50).collect();
+    #[cfg(not(feature = "mcs"))]
+    assert_eq!(q, vec![c, a], "classic: a candidate, then the tail");
+    #[cfg(feature = "mcs")]
+    assert_eq!(q, vec![a, c], "MCS: the head of its new queue");
+    assert!(kernel().ready().queue(0, 40).next().is_none());
+}
+
+/// A thread that is not runnable only takes the priority: it joins no
+/// ready queue and the current thread's choice is kept (both kernels).
+#[test]
+fn set_priority_of_a_stopped_thread_queues_nothing() {
+    let k = boot();
+    k.tcb.get().set_priority(50);
+    let [a] = threads(&k, 40, 1)[..] else {
+        panic!()
+    };
+    a.get().set_state(ThreadState::Inactive);
+    set_priority(a, 60);
+    assert_eq!(a.get().priority(), 60);
+    assert!(!a.get().in_ready_queue());
+    assert_eq!(schedule(), Some(k.tcb));
+}
