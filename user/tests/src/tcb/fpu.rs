@@ -141,7 +141,10 @@ pub fn fpu_state_survives_suspend(ctx: &Ctx<'_>) -> TestResult {
         extra += 1;
     }
     let rounds = PAUSED_ROUNDS.load(SeqCst);
-    check!(rounds >= 20, "the worker's rounds: {rounds} after {extra} extra Yields");
+    check!(
+        rounds >= 20,
+        "the worker's rounds: {rounds} after {extra} extra Yields"
+    );
     check_eq!(
         (bad, PAUSED_BAD.load(SeqCst)),
         (0, 0),
