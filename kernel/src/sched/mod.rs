@@ -478,3 +478,6 @@ mod tests;
 #[cfg(test)]
 #[cfg(feature = "mcs")]
 pub(crate) mod tests_mcs;
+#[cfg(test)]
+#[cfg(feature = "mcs")]
+mod tests_mcs_release;
