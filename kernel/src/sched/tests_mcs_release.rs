@@ -77,8 +77,10 @@ fn check_release_queue() {
 /// Yield) or the programmed deadline (the timer), each kernel exit
 /// checked ([`check_release_queue`]). Returns each yielder's release
 /// times (when it started a round of work) and the most threads seen
-/// waiting on the release queue at once.
-fn simulate(yielders: &[(TcbRef, u64)], end: u64) -> (Vec<Vec<u64>>, usize) {
+/// waiting on the release queue at once. The timer's interrupt is taken
+/// `late` ticks after each deadline (the machine idles or the thread
+/// runs on meanwhile).
+fn simulate(yielders: &[(TcbRef, u64)], end: u64, late: u64) -> (Vec<Vec<u64>>, usize) {
     let mut left: Vec<u64> = yielders.iter().map(|&(_, w)| w).collect();
     let mut starts: Vec<Vec<u64>> = vec![vec![]; yielders.len()];
     let mut most = 0;
@@ -109,8 +111,9 @@ fn simulate(yielders: &[(TcbRef, u64)], end: u64) -> (Vec<Vec<u64>>, usize) {
             }
             left[i] = done - deadline;
         }
-        SimMachine::set_time(deadline.min(end));
-        if deadline <= end {
+        let fires = deadline.saturating_add(late);
+        SimMachine::set_time(fires.min(end));
+        if fires <= end {
             timer_irq();
         }
     }
@@ -130,7 +133,7 @@ fn a_release_is_not_held_back_by_a_later_one() {
     let monitor = thread(&k, 250, (9 * MS, 10 * MS), 2, false);
     let _hostile = thread(&k, 100, (500 * US, 2 * MS), 6, true);
     Api::current_context();
-    let (starts, most) = simulate(&[(pulse, 10 * US)], 50 * MS);
+    let (starts, most) = simulate(&[(pulse, 10 * US)], 50 * MS, 0);
     assert!(most >= 2, "the monitor and the periodic thread both waited");
     let late: Vec<(usize, u64)> = (0..)
         .zip(&starts[0])
@@ -146,4 +149,51 @@ fn a_release_is_not_held_back_by_a_later_one() {
         (44 * MS..=45 * MS).contains(&used),
         "the monitor's share: {used}"
     );
+}
+
+#[test]
+fn a_sporadic_thread_released_late_keeps_its_release_times() {
+    // seL4's `awaken` makes no sporadic unblock check (only the IPC,
+    // notification, Resume and Bind call sites do): a sporadic thread
+    // taken off the release queue after its release (here the timer's
+    // interrupt comes 7 µs late every time) keeps its head refill's
+    // release time, and what it uses is charged from there, so its
+    // releases stay on its period. Cairn moved the head to the late
+    // entry's time, and each release came 7 µs later than the one before.
+    let k = boot();
+    stop_root(&k);
+    let t = thread(&k, 200, (100 * US, 500 * US), 6, true);
+    Api::current_context();
+    let (starts, _) = simulate(&[(t, 10 * US)], 20 * MS, 7 * US);
+    let want: Vec<u64> = (0..40)
+        .map(|n| if n == 0 { 0 } else { n * 500 * US + 7 * US })
+        .collect();
+    assert_eq!(starts[0], want);
+    // Its head refill: released at its period, the whole budget.
+    let head = sc_of(t).unwrap().head_refill().unwrap();
+    assert_eq!((head.time, head.amount), (20 * MS, 100 * US));
+}
+
+#[test]
+fn a_priority_change_does_not_move_a_sporadic_head_refill() {
+    // seL4's `setPriority` calls `possibleSwitchTo` without the unblock
+    // check: a runnable sporadic thread whose head was released earlier
+    // keeps that release time when its priority changes.
+    let k = boot();
+    stop_root(&k);
+    let low = thread(&k, 100, (5 * MS, 5 * MS), 2, false);
+    let t = thread(&k, 50, (MS, 10 * MS), 6, true);
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(low));
+    crate::testutil::set_time(2 * MS);
+    set_priority(t, 150);
+    assert_eq!(action(), Action::SwitchTo(t));
+    let head = sc_of(t).unwrap().head_refill().unwrap();
+    assert_eq!(
+        (head.time, head.amount),
+        (0, MS),
+        "released at 0, as configured"
+    );
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(t));
 }
