@@ -163,10 +163,10 @@ pub fn admit(t: TcbRef) -> bool {
 /// `sched::possible_switch_to`'s admission of a woken thread `t` (IPC,
 /// reply, Resume: seL4's call sites that check first): the sporadic
 /// unblock check ([`unblock_check`]), then [`admit`]. A release from the
-/// release queue, a priority change and new parameters are admitted by
-/// [`admit`] alone (`sched::possible_switch_to_no_unblock`), as seL4's
-/// `awaken`, `setPriority` and `invokeSchedControl_ConfigureFlags` make
-/// no unblock check. A thread
+/// release queue and new parameters are admitted by [`admit`] alone
+/// (`sched::possible_switch_to_no_unblock`), as seL4's `awaken` and
+/// `invokeSchedControl_ConfigureFlags` make no unblock check (nor does
+/// its MCS `setPriority`, which re-queues: `sched::set_priority`). A thread
 /// lent the running context by this kernel entry (the passive server a
 /// Call woke, the caller a reply gave its context back to) is admitted on
 /// the entry's budget check, without reading the head refill again: the

@@ -147,7 +147,7 @@ pub mod rare {
 /// `mcs::admit_woken`), then `possibleSwitchTo`: `t` has become runnable
 /// and may run at kernel exit if it is the best choice; otherwise it
 /// waits in its queue. A thread made runnable otherwise (released from
-/// the release queue, a priority change, new parameters) takes
+/// the release queue, new parameters) takes
 /// [`possible_switch_to_no_unblock`].
 pub fn possible_switch_to(t: TcbRef) {
     #[cfg(feature = "mcs")]
@@ -161,9 +161,9 @@ pub fn possible_switch_to(t: TcbRef) {
 
 /// seL4's `possibleSwitchTo` itself, where seL4 makes no sporadic unblock
 /// check first (docs/mcs.md, "The scheduler"): `awaken` releasing `t`
-/// from the release queue, `setPriority`, and
-/// `SchedControl_ConfigureFlags` (which starts or updates the refills
-/// itself). MCS: `t` is admitted on its head refill as it is
+/// from the release queue and `SchedControl_ConfigureFlags` (which
+/// starts or updates the refills itself); the classic `setPriority`.
+/// (MCS [`set_priority`] wakes nobody: it re-queues, without the check.) MCS: `t` is admitted on its head refill as it is
 /// (`mcs::admit`), so a sporadic thread released late keeps its release
 /// time and its period does not drift (Cairn moved that head to the
 /// release's entry time until 2026-12-07). Classic: [`possible_switch_to`].
