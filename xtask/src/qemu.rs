@@ -43,7 +43,17 @@ fn machine_args(machine: &str) -> Vec<String> {
 /// advances one nanosecond per instruction, and `rdcycle` counts
 /// instructions. The RTC (Goldfish, which `mcs-demo`'s timer is) runs on
 /// that clock too, instead of the host's.
-pub const ICOUNT_ARGS: [&str; 4] = ["-icount", "shift=0", "-rtc", "clock=vm"];
+///
+/// `sleep=off`: while the guest idles (`wfi`), the virtual clock jumps to
+/// the next timer deadline at once. With QEMU's default (`sleep=on`) it
+/// follows the host's clock while the guest sleeps and is advanced by the
+/// real time slept when QEMU wakes, so on a loaded host a deadline that
+/// falls while the kernel idles is delivered late by however long the
+/// host kept QEMU waiting: the MCS isolation suite saw releases of its
+/// periodic thread 10 to 86 ms late, only when every thread waited
+/// (docs/isolation.md, "Late releases"), and the figures changed from
+/// run to run of one image.
+pub const ICOUNT_ARGS: [&str; 4] = ["-icount", "shift=0,sleep=off", "-rtc", "clock=vm"];
 
 /// The command that boots `image`, with `dtb` replacing QEMU's device tree.
 pub fn boot_command(image: &Path, dtb: Option<&Path>) -> Command {

@@ -399,6 +399,8 @@ pub(crate) fn check_queues(named: &Named) {
     }
     #[cfg(feature = "mcs")]
     super::invariants_mcs::check_objects(&named.replies, tcbs, &named.scs, ntfns);
+    #[cfg(feature = "mcs")]
+    super::invariants_mcs::check_release_queue();
 }
 
 /// A preempted CancelBadgedSends' cursor and the mark on its thread name

@@ -14,6 +14,10 @@
 //!   a SchedContext and its notification.
 //! * Scheduling: a thread in a ready queue or the release queue is
 //!   runnable and has a SchedContext (a passive thread is never queued).
+//! * The release queue is sorted by each thread's head refill's release
+//!   time *as it is now* (a refill changed while its thread waited there
+//!   left it out of order, and held back the threads behind it: docs/
+//!   isolation.md, "Late releases").
 
 use crate::object::notification::NotificationRef;
 use crate::object::reply::{Next, ReplyRef};
@@ -34,6 +38,28 @@ pub(crate) fn check_order(obj: u64, q: &[u64]) {
                 prio(b)
             );
         }
+    }
+}
+
+/// The release queue is in release-time order, each thread's head
+/// refill read now (seL4's `tcbReleaseEnqueue` order, which `awaken` and
+/// the timer rely on: they look at the first thread only).
+pub(crate) fn check_release_queue() {
+    let time = |t: TcbRef| {
+        t.get()
+            .sched_context()
+            .and_then(sc_obj::head_refill_at)
+            .map_or(u64::MAX, |h| h.time)
+    };
+    let mut last = 0;
+    for t in crate::sched::mcs::release_queue() {
+        let at = time(t);
+        assert!(
+            at >= last,
+            "release queue out of order: {:?} released at {at} after one at {last}",
+            t.paddr()
+        );
+        last = at;
     }
 }
 

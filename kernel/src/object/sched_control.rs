@@ -135,7 +135,9 @@ pub fn perform(sc: crate::object::sched_context::SchedContextRef, c: &Configure)
     if let Some(t) = thread {
         let current = crate::state::kernel().is_current(t);
         if runnable && !current {
-            sched::possible_switch_to(t);
+            // seL4's `possibleSwitchTo`, no unblock check: the refills
+            // were just started or updated at the call's time.
+            sched::possible_switch_to_no_unblock(t);
         }
         if current {
             sched::reschedule_required();

@@ -160,8 +160,13 @@ pub fn admit(t: TcbRef) -> bool {
     false
 }
 
-/// `sched::possible_switch_to`'s admission of a woken thread `t`: the
-/// sporadic unblock check ([`unblock_check`]), then [`admit`]. A thread
+/// `sched::possible_switch_to`'s admission of a woken thread `t` (IPC,
+/// reply, Resume: seL4's call sites that check first): the sporadic
+/// unblock check ([`unblock_check`]), then [`admit`]. A release from the
+/// release queue and new parameters are admitted by [`admit`] alone
+/// (`sched::possible_switch_to_no_unblock`), as seL4's `awaken` and
+/// `invokeSchedControl_ConfigureFlags` make no unblock check (nor does
+/// its MCS `setPriority`, which re-queues: `sched::set_priority`). A thread
 /// lent the running context by this kernel entry (the passive server a
 /// Call woke, the caller a reply gave its context back to) is admitted on
 /// the entry's budget check, without reading the head refill again: the
@@ -169,8 +174,8 @@ pub fn admit(t: TcbRef) -> bool {
 /// minimum budget (a system call is not performed otherwise), and what
 /// charges a context within an entry (an exhausted budget, Yield,
 /// ConfigureFlags) charges the running thread's, after which it is not
-/// lent on. The running thread itself (charged at this entry, then
-/// released by `awaken`) is excluded, and takes the full check. seL4's
+/// lent on. The running thread itself (its context possibly charged at
+/// this entry) is excluded, and takes the full check. seL4's
 /// `sendIPC` asserts the same of a thread it wakes, and its
 /// `doReplyTransfer` reads `refill_ready` and `refill_sufficient(sc, 0)`,
 /// which the entry's `checkBudget` implies. Host builds check the claim.
@@ -539,7 +544,9 @@ pub fn awaken() {
             break;
         }
         release_remove(t);
-        crate::sched::possible_switch_to(t);
+        // No sporadic unblock check: seL4's `awaken` makes none, so the
+        // head refill keeps its release time however late this entry.
+        crate::sched::possible_switch_to_no_unblock(t);
     }
 }
 

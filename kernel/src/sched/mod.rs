@@ -142,8 +142,13 @@ pub mod rare {
     }
 }
 
-/// seL4's `possibleSwitchTo`: `t` has become runnable and may run at
-/// kernel exit if it is the best choice; otherwise it waits in its queue.
+/// A wake-up (IPC, a reply, a signal's lent context, Resume): seL4's
+/// call sites' sporadic unblock check (`refill_unblock_check`, MCS:
+/// `mcs::admit_woken`), then `possibleSwitchTo`: `t` has become runnable
+/// and may run at kernel exit if it is the best choice; otherwise it
+/// waits in its queue. A thread made runnable otherwise (released from
+/// the release queue, new parameters) takes
+/// [`possible_switch_to_no_unblock`].
 pub fn possible_switch_to(t: TcbRef) {
     #[cfg(feature = "mcs")]
     if !mcs::admit_woken(t) {
@@ -151,6 +156,22 @@ pub fn possible_switch_to(t: TcbRef) {
     }
     // Admitted (MCS: just now, above; nothing below changes its
     // SchedContext or the release queue), so queued without asking again.
+    switch_to_or_enqueue(t);
+}
+
+/// seL4's `possibleSwitchTo` itself, where seL4 makes no sporadic unblock
+/// check first (docs/mcs.md, "The scheduler"): `awaken` releasing `t`
+/// from the release queue and `SchedControl_ConfigureFlags` (which
+/// starts or updates the refills itself); the classic `setPriority`.
+/// (MCS [`set_priority`] wakes nobody: it re-queues, without the check.) MCS: `t` is admitted on its head refill as it is
+/// (`mcs::admit`), so a sporadic thread released late keeps its release
+/// time and its period does not drift (Cairn moved that head to the
+/// release's entry time until 2026-12-07). Classic: [`possible_switch_to`].
+pub fn possible_switch_to_no_unblock(t: TcbRef) {
+    #[cfg(feature = "mcs")]
+    if !mcs::admit(t) {
+        return;
+    }
     switch_to_or_enqueue(t);
 }
 
@@ -421,7 +442,7 @@ pub fn set_priority(t: TcbRef, prio: u64) {
         if kernel().is_current(t) {
             rare::reschedule_required();
         } else {
-            possible_switch_to(t);
+            possible_switch_to_no_unblock(t);
         }
     }
 }
@@ -478,3 +499,6 @@ mod tests;
 #[cfg(test)]
 #[cfg(feature = "mcs")]
 pub(crate) mod tests_mcs;
+#[cfg(test)]
+#[cfg(feature = "mcs")]
+mod tests_mcs_release;

@@ -290,7 +290,7 @@ impl Monitor {
         }
         #[cfg(sel4_mcs)]
         {
-            let since = (crate::mcs::rdtime() - crate::mcs::LAST_RELEASE.load(Relaxed)) / 10;
+            let since = crate::mcs::since_last_release_us();
             if since > 1100 {
                 if let Some(g) = self.gaps.get_mut(self.n_gaps) {
                     *g = (self.last, since);
