@@ -57,6 +57,7 @@ fn maybe_donate_sched_context(t: TcbRef, n: NotificationRef) {
 /// MCS (seL4's `maybeReturnSchedContext`): `t`, about to wait, gives back
 /// the SchedContext that the notification at `ntfn` lent it.
 #[cfg(feature = "mcs")]
+#[inline(always)]
 pub fn maybe_return_sched_context(ntfn: PAddr, t: TcbRef) {
     let Some(sc) = NotificationRef::new(ntfn).get().sched_context() else {
         return;

@@ -61,6 +61,7 @@ fn admit(_t: TcbRef) -> bool {
 }
 
 /// Puts `t` at the head of its ready queue (seL4's `SCHED_ENQUEUE`).
+#[inline(always)]
 pub fn enqueue(t: TcbRef) {
     if admit(t) {
         kernel().ready().enqueue(t);
@@ -75,6 +76,7 @@ pub fn append(t: TcbRef) {
 }
 
 /// Takes `t` off its ready queue (MCS: or the release queue).
+#[inline(always)]
 pub fn dequeue(t: TcbRef) {
     kernel().ready().dequeue(t);
     #[cfg(feature = "mcs")]
@@ -105,6 +107,7 @@ pub fn is_schedulable(t: TcbRef) -> bool {
 
 /// seL4's `rescheduleRequired`: forget any candidate (queueing it) and
 /// choose afresh at kernel exit.
+#[inline(always)]
 pub fn reschedule_required() {
     match action() {
         // A candidate that stopped in the meantime (a kernel entry that

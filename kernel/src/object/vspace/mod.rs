@@ -126,7 +126,9 @@ fn check_vspace(root: PAddr, asid: u16) -> Result<(), SyscallError> {
 /// still registered for their ASIDs: deleting an ASID or a pool forgets
 /// them ([`reload_vspace`]). So a thread whose cap names either needs no
 /// ASID lookup; that is every switch between threads of one address
-/// space, and between a client and its server in two.
+/// space, and between a client and its server in two. Inlined: it is on
+/// every thread switch's path.
+#[inline(always)]
 pub fn activate_thread_vspace(t: TcbRef) {
     let k = kernel();
     let target = match Tcb::slot(t, TCB_VTABLE).get().assigned_vspace_word() {
