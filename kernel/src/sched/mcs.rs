@@ -160,43 +160,43 @@ pub fn admit(t: TcbRef) -> bool {
     false
 }
 
-/// `sched::possible_switch_to`'s admission of a woken thread `t`: the
-/// sporadic unblock check ([`unblock_check`]), then [`admit`]. A thread
-/// lent the running context by this kernel entry (the passive server a
-/// Call woke, the caller a reply gave its context back to) is admitted on
-/// the entry's budget check, without reading the head refill again: the
-/// entry found that head released and holding its usage plus the
-/// minimum budget (a system call is not performed otherwise), and what
-/// charges a context within an entry (an exhausted budget, Yield,
-/// ConfigureFlags) charges the running thread's, after which it is not
-/// lent on. The running thread itself (charged at this entry, then
-/// released by `awaken`) is excluded, and takes the full check. seL4's
-/// `sendIPC` asserts the same of a thread it wakes, and its
-/// `doReplyTransfer` reads `refill_ready` and `refill_sufficient(sc, 0)`,
-/// which the entry's `checkBudget` implies. Host builds check the claim.
+/// `sched::possible_switch_to`'s admission of a woken thread `t` lent the
+/// *running* context by this kernel entry (the passive server a Call
+/// woke, the caller a reply gave its context back to): `Some`, whether
+/// it is admitted, on the entry's budget check, without reading the head
+/// refill again: the entry found that head released and holding its
+/// usage plus the minimum budget (a system call is not performed
+/// otherwise), and what charges a context within an entry (an exhausted
+/// budget, Yield, ConfigureFlags) charges the running thread's, after
+/// which it is not lent on. The running thread itself (charged at this
+/// entry, then released by `awaken`) is excluded. seL4's `sendIPC`
+/// asserts the same of a thread it wakes, and its `doReplyTransfer` reads
+/// `refill_ready` and `refill_sufficient(sc, 0)`, which the entry's
+/// `checkBudget` implies. Host builds check the claim. `Some(false)`
+/// without a context; `None` for any other thread, which takes
+/// [`admit_woken`].
 #[inline(always)]
-pub fn admit_woken(t: TcbRef) -> bool {
+pub fn admit_lent(t: TcbRef) -> Option<bool> {
     let tcb = t.get();
     let Some(sc) = tcb.sched_context() else {
-        return false;
+        return Some(false);
     };
     let k = kernel();
-    if k.mcs().cur_sc() == sc.0 && !k.is_current(t) {
-        let ok = !tcb.in_release_queue() && sched_context::is_configured_at(sc);
-        debug_assert!(
-            !ok || head_of(t).is_some_and(|h| refill_usable(h, 0, cur_time())),
-            "a thread on the running context with an unusable head refill"
-        );
-        return ok;
+    if k.mcs().cur_sc() != sc.0 || k.is_current(t) {
+        return None;
     }
-    admit_woken_checked(t)
+    let ok = !tcb.in_release_queue() && sched_context::is_configured_at(sc);
+    debug_assert!(
+        !ok || head_of(t).is_some_and(|h| refill_usable(h, 0, cur_time())),
+        "a thread on the running context with an unusable head refill"
+    );
+    Some(ok)
 }
 
-/// [`admit_woken`] of a thread on another context than the running one
-/// (inline: out of line, its call and saved registers cost a wake-up on
-/// its own context 16 instructions).
+/// `sched::possible_switch_to`'s admission of any other woken thread `t`:
+/// the sporadic unblock check ([`unblock_check`]), then [`admit`].
 #[inline(always)]
-fn admit_woken_checked(t: TcbRef) -> bool {
+pub fn admit_woken(t: TcbRef) -> bool {
     unblock_check(t);
     admit(t)
 }

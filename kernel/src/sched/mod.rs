@@ -145,13 +145,29 @@ pub mod rare {
 /// seL4's `possibleSwitchTo`: `t` has become runnable and may run at
 /// kernel exit if it is the best choice; otherwise it waits in its queue.
 pub fn possible_switch_to(t: TcbRef) {
+    // MCS: a thread lent the running context is admitted on the entry's
+    // check, and the rest is a leaf (no register saved: the donating Call
+    // and the reply that gives the context back); any other takes the
+    // full admission out of line, a tail call.
     #[cfg(feature = "mcs")]
-    if !mcs::admit_woken(t) {
-        return;
+    match mcs::admit_lent(t) {
+        Some(true) => {}
+        Some(false) => return,
+        None => return possible_switch_to_checked(t),
     }
     // Admitted (MCS: just now, above; nothing below changes its
     // SchedContext or the release queue), so queued without asking again.
     switch_to_or_enqueue(t);
+}
+
+/// [`possible_switch_to`] of a thread not lent the running context: the
+/// sporadic unblock check and the full admission (`mcs::admit_woken`).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn possible_switch_to_checked(t: TcbRef) {
+    if mcs::admit_woken(t) {
+        switch_to_or_enqueue(t);
+    }
 }
 
 /// MCS: seL4's `sendSignal` waking a waiter `t` on its own SchedContext
@@ -182,12 +198,7 @@ pub fn signal_switch_to(t: TcbRef, ntfn_sc: Option<crate::types::PAddr>) {
     if tcb.in_release_queue() || !crate::object::sched_context::is_configured_at(sc) {
         return;
     }
-    let k = kernel();
-    if k.cur_domain() == tcb.domain() && action() == Action::ResumeCurrent {
-        k.set_action(Action::SwitchTo(t));
-    } else {
-        enqueue_woken(t);
-    }
+    switch_to_or_enqueue(t);
 }
 
 /// [`signal_switch_to`] of a thread lent the notification's context
@@ -221,6 +232,7 @@ fn enqueue_woken(t: TcbRef) {
 
 /// The rest of seL4's `possibleSwitchTo`, once `t` may be queued: the
 /// scheduler's candidate if it may run at once, else its ready queue.
+#[cfg(not(feature = "mcs"))]
 #[inline(always)]
 fn switch_to_or_enqueue(t: TcbRef) {
     if kernel().cur_domain() != t.get().domain() {
@@ -230,6 +242,28 @@ fn switch_to_or_enqueue(t: TcbRef) {
         kernel().ready().enqueue(t);
     } else {
         kernel().set_action(Action::SwitchTo(t));
+    }
+}
+
+/// MCS: the rest of seL4's `possibleSwitchTo`, as the classic one, but a
+/// thread queued while the scheduler already chooses afresh (the donating
+/// Call's server, the caller a reply gives the context back to: both
+/// leave the running thread without one) is deferred
+/// (`ReadyQueues::enqueue_deferred`): the choice at exit takes it without
+/// linking it if it is the best, as it nearly always is. The rare cases
+/// are tail calls, so the usual one saves no register.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn switch_to_or_enqueue(t: TcbRef) {
+    let k = kernel();
+    if k.cur_domain() != t.get().domain() {
+        return rare::enqueue(t);
+    }
+    match action() {
+        Action::ResumeCurrent => k.set_action(Action::SwitchTo(t)),
+        // `reschedule_required` would change nothing.
+        Action::ChooseNew => k.ready().enqueue_deferred(t),
+        Action::SwitchTo(_) => enqueue_woken(t),
     }
 }
 
@@ -320,6 +354,8 @@ pub fn schedule() -> Option<TcbRef> {
     kernel().set_action(Action::ResumeCurrent);
     #[cfg(feature = "mcs")]
     {
+        // Every branch above chose: a deferred thread was taken or linked.
+        debug_assert!(!k.ready().has_deferred(), "a deferred thread at exit");
         mcs::switch_sched_context();
         mcs::set_next_interrupt();
     }

@@ -15,6 +15,17 @@
 //! records whether it is queued, so enqueueing twice or dequeueing an
 //! unqueued thread is harmless. Part of [`super::KernelState`]; changed by
 //! `sched` (and read by the fastpath).
+//!
+//! MCS: one thread may be *deferred* ([`ReadyQueues::enqueue_deferred`]):
+//! it is at the head of its queue as far as anyone can tell (its flag says
+//! queued, and every method but the scheduler's choice links it first),
+//! but it is linked only if something looks. The woken thread of a
+//! donating Call or of a reply that gives a SchedContext back is queued
+//! while the scheduler must choose afresh (seL4's `possibleSwitchTo`:
+//! `rescheduleRequired`, `SCHED_ENQUEUE`) and, almost always, chosen by
+//! that same choice; deferred, it is chosen without being linked and
+//! unlinked ([`ReadyQueues::take_best`]; docs/benchmarks.md, "The MCS
+//! woken thread deferred").
 
 use crate::config::{NUM_DOMAINS, NUM_PRIORITIES};
 use crate::object::tcb::{tcb_at, Tcb, TcbRef};
@@ -31,8 +42,15 @@ struct Queue {
 }
 
 /// Every ready queue.
+// MCS: `deferred` first, within a load's 12-bit immediate of the state's
+// address, as the queues are.
 #[derive(Debug)]
+#[cfg_attr(feature = "mcs", repr(C))]
 pub struct ReadyQueues {
+    /// MCS: the deferred thread (physical address; 0: none), logically at
+    /// the head of its queue (module doc). Never one at kernel exit.
+    #[cfg(feature = "mcs")]
+    deferred: Cell<u64>,
     queues: [Queue; QUEUES],
     bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
     /// The last bitmap word whose highest set bit was computed, and that
@@ -43,6 +61,8 @@ pub struct ReadyQueues {
 impl ReadyQueues {
     pub(super) const fn new() -> ReadyQueues {
         ReadyQueues {
+            #[cfg(feature = "mcs")]
+            deferred: Cell::new(0),
             queues: [const {
                 Queue {
                     head: Cell::new(0),
@@ -58,10 +78,14 @@ impl ReadyQueues {
     #[cfg(not(target_os = "none"))]
     pub(super) fn copy_from(&self, o: &ReadyQueues) {
         let ReadyQueues {
+            #[cfg(feature = "mcs")]
+            deferred,
             queues,
             bitmap,
             msb_memo,
         } = self;
+        #[cfg(feature = "mcs")]
+        deferred.set(o.deferred.get());
         for (q, p) in queues.iter().zip(&o.queues) {
             q.head.set(p.head.get());
             q.tail.set(p.tail.get());
@@ -100,10 +124,17 @@ impl ReadyQueues {
 
     /// Puts `t` at the head of its queue (seL4's `tcbSchedEnqueue`).
     pub fn enqueue(&self, t: TcbRef) {
-        let tcb = t.get();
-        if tcb.in_ready_queue() {
+        self.flush();
+        if t.get().in_ready_queue() {
             return;
         }
+        self.link_head(t);
+    }
+
+    /// Links `t`, in no queue, at the head of its queue.
+    #[inline(always)]
+    fn link_head(&self, t: TcbRef) {
+        let tcb = t.get();
         let Some((q, prio, bitmap)) = self.place(tcb) else {
             return;
         };
@@ -120,6 +151,7 @@ impl ReadyQueues {
 
     /// Puts `t` at the tail of its queue (seL4's `tcbSchedAppend`).
     pub fn append(&self, t: TcbRef) {
+        self.flush();
         let tcb = t.get();
         if tcb.in_ready_queue() {
             return;
@@ -140,6 +172,7 @@ impl ReadyQueues {
 
     /// Takes `t` out of its queue (seL4's `tcbSchedDequeue`).
     pub fn dequeue(&self, t: TcbRef) {
+        self.flush();
         let tcb = t.get();
         if !tcb.in_ready_queue() {
             return;
@@ -166,6 +199,7 @@ impl ReadyQueues {
     /// The highest priority with a queued thread in `domain`.
     #[inline]
     pub fn highest_priority(&self, domain: usize) -> Option<usize> {
+        self.flush();
         self.bitmap
             .get(domain)?
             .iter()
@@ -193,9 +227,20 @@ impl ReadyQueues {
     /// (seL4's `isHighestPrio`, negated): the bits above `prio` in the
     /// bitmap, without finding the highest (no `clz` in RV64IMAC: the
     /// fastpath asks this, and a count of leading zeros there cost fifty
-    /// instructions and registers all around).
+    /// instructions and registers all around). MCS: never asked while a
+    /// thread is deferred (the fastpath runs before anything is woken, and
+    /// the scheduler asks it for a candidate, which excludes a deferral:
+    /// [`Self::enqueue_deferred`]), so the bitmap is the whole answer.
     #[inline]
     pub fn any_above(&self, domain: usize, prio: usize) -> bool {
+        #[cfg(feature = "mcs")]
+        debug_assert_eq!(self.deferred.get(), 0, "asked past a deferred thread");
+        self.bits_above(domain, prio)
+    }
+
+    /// [`Self::any_above`] on the bitmap alone.
+    #[inline(always)]
+    fn bits_above(&self, domain: usize, prio: usize) -> bool {
         let Some(b) = self.bitmap.get(domain) else {
             return false;
         };
@@ -213,14 +258,22 @@ impl ReadyQueues {
 
     /// The first thread of the highest non-empty priority of `domain`.
     pub fn best(&self, domain: usize) -> Option<TcbRef> {
+        self.flush();
         let p = self.highest_priority(domain)?;
         tcb_at(self.queues.get(domain * NUM_PRIORITIES + p)?.head.get())
     }
 
     /// [`Self::best`], taken off its queue (seL4's `chooseThread` then
     /// `tcbSchedDequeue` of the head): only the head's links change.
+    /// MCS: a deferred thread of `domain` with no queued thread above its
+    /// priority is the head of the highest queue, and is taken without
+    /// being linked.
     #[inline]
     pub fn take_best(&self, domain: usize) -> Option<TcbRef> {
+        #[cfg(feature = "mcs")]
+        if let Some(t) = self.take_deferred(domain) {
+            return Some(t);
+        }
         let p = self.highest_priority(domain)?;
         let q = self.queues.get(domain * NUM_PRIORITIES + p)?;
         let t = tcb_at(q.head.get())?;
@@ -239,6 +292,78 @@ impl ReadyQueues {
         tcb.set_sched_links(0, 0);
         tcb.set_in_ready_queue(false);
         Some(t)
+    }
+
+    /// [`Self::enqueue`], deferred (module doc): `t` counts as at the head
+    /// of its queue, and is linked there only if anything but
+    /// [`Self::take_best`] looks at the queues first. A thread deferred
+    /// before is linked now (it was enqueued first). Called only while the
+    /// scheduler must choose afresh (`Action::ChooseNew`), so that nothing
+    /// asks [`Self::any_above`] meanwhile; the choice at kernel exit
+    /// (`sched::schedule`) always ends the deferral.
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    pub fn enqueue_deferred(&self, t: TcbRef) {
+        let tcb = t.get();
+        if tcb.in_ready_queue() {
+            return;
+        }
+        self.flush();
+        self.deferred.set(t.paddr().0);
+        tcb.set_in_ready_queue(true);
+    }
+
+    /// Whether a thread is deferred (the invariant checks: never at exit).
+    #[cfg(feature = "mcs")]
+    pub fn has_deferred(&self) -> bool {
+        self.deferred.get() != 0
+    }
+
+    /// The deferred thread, taken, if it is `domain`'s best: no thread of
+    /// a higher priority is queued (at the head of its own queue, it would
+    /// be chosen). Otherwise it is linked ([`Self::flush`]) and the choice
+    /// is the queues'.
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    fn take_deferred(&self, domain: usize) -> Option<TcbRef> {
+        let t = tcb_at(self.deferred.get())?;
+        let tcb = t.get();
+        #[allow(
+            clippy::absurd_extreme_comparisons,
+            clippy::unnecessary_min_or_max,
+            reason = "NUM_DOMAINS is a configuration constant, 1 by default"
+        )]
+        let dom = (tcb.domain() as usize).min(NUM_DOMAINS - 1);
+        let prio = (tcb.priority() as usize).min(NUM_PRIORITIES - 1);
+        if dom == domain && !self.bits_above(domain, prio) {
+            self.deferred.set(0);
+            tcb.set_in_ready_queue(false);
+            return Some(t);
+        }
+        self.flush_deferred();
+        None
+    }
+
+    /// Links the deferred thread, if any, at the head of its queue: before
+    /// anything else reads or changes the queues, they are what they would
+    /// have been had it been enqueued.
+    #[inline(always)]
+    fn flush(&self) {
+        #[cfg(feature = "mcs")]
+        if self.deferred.get() != 0 {
+            self.flush_deferred();
+        }
+    }
+
+    /// [`Self::flush`]'s work, out of line (rare: something looked at the
+    /// queues between a wake-up and the choice).
+    #[cfg(feature = "mcs")]
+    #[cold]
+    #[inline(never)]
+    fn flush_deferred(&self) {
+        if let Some(t) = tcb_at(self.deferred.replace(0)) {
+            self.link_head(t);
+        }
     }
 }
 
@@ -382,6 +507,7 @@ mod tests {
     impl ReadyQueues {
         /// The queue of `domain` and `prio`, head first.
         pub fn queue(&self, domain: usize, prio: usize) -> impl Iterator<Item = TcbRef> + '_ {
+            self.flush();
             let mut next = self
                 .queues
                 .get(domain * NUM_PRIORITIES + prio)
