@@ -75,6 +75,10 @@ pub fn append(t: TcbRef) {
 }
 
 /// Takes `t` off its ready queue (MCS: or the release queue).
+// Inline: the scheduler's switch to its candidate takes it (out of line,
+// the call and the registers saved around it cost a switch 17
+// instructions); the rare callers have `rare::dequeue`.
+#[inline(always)]
 pub fn dequeue(t: TcbRef) {
     kernel().ready().dequeue(t);
     #[cfg(feature = "mcs")]
@@ -183,7 +187,10 @@ fn possible_switch_to_checked(t: TcbRef) {
 /// bound to a thread while it waits, which seL4 does not check either).
 /// A context lent by the notification (seL4's `maybeDonateSchedContext`
 /// then `schedContext_resume`) takes the checked [`possible_switch_to`].
+// Inline: its one caller (`ipc::notification`'s wake-up) was a leaf with
+// it, and is kept out of line there.
 #[cfg(feature = "mcs")]
+#[inline(always)]
 pub fn signal_switch_to(t: TcbRef, ntfn_sc: Option<crate::types::PAddr>) {
     let tcb = t.get();
     let Some(sc) = tcb.sched_context() else {

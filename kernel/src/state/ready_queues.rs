@@ -18,8 +18,9 @@
 //!
 //! MCS: one thread may be *deferred* ([`ReadyQueues::enqueue_deferred`]):
 //! it is at the head of its queue as far as anyone can tell (its flag says
-//! queued, and every method but the scheduler's choice links it first),
-//! but it is linked only if something looks. The woken thread of a
+//! queued; a head enqueue and every reader but the scheduler's choice link
+//! it first; a dequeue of it just forgets it; an append leaves it where it
+//! logically is, ahead), but it is linked only if something looks. The woken thread of a
 //! donating Call or of a reply that gives a SchedContext back is queued
 //! while the scheduler must choose afresh (seL4's `possibleSwitchTo`:
 //! `rescheduleRequired`, `SCHED_ENQUEUE`) and, almost always, chosen by
@@ -124,6 +125,7 @@ impl ReadyQueues {
 
     /// Puts `t` at the head of its queue (seL4's `tcbSchedEnqueue`).
     pub fn enqueue(&self, t: TcbRef) {
+        // A deferred thread goes behind `t` (it was enqueued first).
         self.flush();
         if t.get().in_ready_queue() {
             return;
@@ -151,7 +153,8 @@ impl ReadyQueues {
 
     /// Puts `t` at the tail of its queue (seL4's `tcbSchedAppend`).
     pub fn append(&self, t: TcbRef) {
-        self.flush();
+        // A deferred thread stays deferred: at its queue's head, it is
+        // ahead of `t` either way.
         let tcb = t.get();
         if tcb.in_ready_queue() {
             return;
@@ -172,10 +175,15 @@ impl ReadyQueues {
 
     /// Takes `t` out of its queue (seL4's `tcbSchedDequeue`).
     pub fn dequeue(&self, t: TcbRef) {
-        self.flush();
         let tcb = t.get();
         if !tcb.in_ready_queue() {
             return;
+        }
+        // The deferred thread is forgotten; any other leaves its queue,
+        // and the deferred one stays where it logically is.
+        #[cfg(feature = "mcs")]
+        if tcb.is_deferred() {
+            return self.forget_deferred(tcb);
         }
         let Some((q, prio, bitmap)) = self.place(tcb) else {
             return;
@@ -200,6 +208,12 @@ impl ReadyQueues {
     #[inline]
     pub fn highest_priority(&self, domain: usize) -> Option<usize> {
         self.flush();
+        self.highest_linked(domain)
+    }
+
+    /// [`Self::highest_priority`] of the linked threads.
+    #[inline(always)]
+    fn highest_linked(&self, domain: usize) -> Option<usize> {
         self.bitmap
             .get(domain)?
             .iter()
@@ -239,21 +253,26 @@ impl ReadyQueues {
     }
 
     /// [`Self::any_above`] on the bitmap alone.
+    // A plain loop: the iterator adapters it was written with first were
+    // kept out of line once it stopped being `any_above` itself.
     #[inline(always)]
     fn bits_above(&self, domain: usize, prio: usize) -> bool {
         let Some(b) = self.bitmap.get(domain) else {
             return false;
         };
         let (word, bit) = (prio / 64, prio % 64);
-        b.iter().enumerate().skip(word).any(|(i, w)| {
-            // `>> bit >> 1`: no overflow for bit 63.
-            let above = if i == word {
-                w.get() >> bit >> 1
-            } else {
-                w.get()
-            };
-            above != 0
-        })
+        // `>> bit >> 1`: no overflow for bit 63.
+        if b.get(word).is_some_and(|w| w.get() >> bit >> 1 != 0) {
+            return true;
+        }
+        let mut i = word + 1;
+        while let Some(w) = b.get(i) {
+            if w.get() != 0 {
+                return true;
+            }
+            i += 1;
+        }
+        false
     }
 
     /// The first thread of the highest non-empty priority of `domain`.
@@ -274,7 +293,7 @@ impl ReadyQueues {
         if let Some(t) = self.take_deferred(domain) {
             return Some(t);
         }
-        let p = self.highest_priority(domain)?;
+        let p = self.highest_linked(domain)?;
         let q = self.queues.get(domain * NUM_PRIORITIES + p)?;
         let t = tcb_at(q.head.get())?;
         let tcb = t.get();
@@ -310,7 +329,18 @@ impl ReadyQueues {
         }
         self.flush();
         self.deferred.set(t.paddr().0);
-        tcb.set_in_ready_queue(true);
+        tcb.set_deferred();
+    }
+
+    /// [`Self::dequeue`] of the deferred thread `tcb`: forgotten. Out of
+    /// line (rare), so that `dequeue` stays small enough to be inlined
+    /// where it was.
+    #[cfg(feature = "mcs")]
+    #[cold]
+    #[inline(never)]
+    fn forget_deferred(&self, tcb: &Tcb) {
+        self.deferred.set(0);
+        tcb.set_in_ready_queue(false);
     }
 
     /// Whether a thread is deferred (the invariant checks: never at exit).
@@ -340,28 +370,21 @@ impl ReadyQueues {
             tcb.set_in_ready_queue(false);
             return Some(t);
         }
-        self.flush_deferred();
+        self.flush();
         None
     }
 
-    /// Links the deferred thread, if any, at the head of its queue: before
-    /// anything else reads or changes the queues, they are what they would
-    /// have been had it been enqueued.
+    /// Links the deferred thread, if any, at the head of its queue: the
+    /// queues are then what they would have been had it been enqueued.
+    /// Inline, the link included: a call would cost every caller its
+    /// saved registers (rare: something looked between a wake-up and the
+    /// choice).
     #[inline(always)]
     fn flush(&self) {
         #[cfg(feature = "mcs")]
-        if self.deferred.get() != 0 {
-            self.flush_deferred();
-        }
-    }
-
-    /// [`Self::flush`]'s work, out of line (rare: something looked at the
-    /// queues between a wake-up and the choice).
-    #[cfg(feature = "mcs")]
-    #[cold]
-    #[inline(never)]
-    fn flush_deferred(&self) {
-        if let Some(t) = tcb_at(self.deferred.replace(0)) {
+        if let Some(t) = tcb_at(self.deferred.get()) {
+            self.deferred.set(0);
+            t.get().set_in_ready_queue(false);
             self.link_head(t);
         }
     }
@@ -400,20 +423,28 @@ mod tests {
     /// One step of [`queues_agree_with_a_model`]: a thread (index) joins
     /// the head or the tail of its queue, leaves it, or the best is taken.
     #[derive(Clone, Copy, Debug)]
+    /// `EnqueueDeferred` is an enqueue as the model sees it (classic: an
+    /// enqueue, there being no deferral); `Check`
+    /// compares everything (its readers link a deferred thread, so it is
+    /// an op of its own: the others run on deferred state between checks).
     enum Op {
         Enqueue(usize),
+        EnqueueDeferred(usize),
         Append(usize),
         Dequeue(usize),
         TakeBest,
+        Check,
     }
 
     fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         use proptest::prelude::*;
         prop_oneof![
             (0..THREADS).prop_map(Op::Enqueue),
+            (0..THREADS).prop_map(Op::EnqueueDeferred),
             (0..THREADS).prop_map(Op::Append),
             (0..THREADS).prop_map(Op::Dequeue),
             Just(Op::TakeBest),
+            Just(Op::Check),
         ]
     }
 
@@ -454,7 +485,7 @@ mod tests {
             let r = ReadyQueues::new();
             // The model: one list per priority, head first.
             let mut model: Vec<Vec<usize>> = vec![Vec::new(); NUM_PRIORITIES];
-            for o in ops {
+            for o in ops.into_iter().chain([Op::Check]) {
                 match o {
                     Op::Enqueue(i) | Op::Append(i) => {
                         let q = &mut model[prio[i] as usize];
@@ -469,15 +500,21 @@ mod tests {
                             _ => r.append(ts[i]),
                         }
                     }
+                    Op::EnqueueDeferred(i) => {
+                        let q = &mut model[prio[i] as usize];
+                        if !q.contains(&i) {
+                            q.insert(0, i);
+                        }
+                        #[cfg(feature = "mcs")]
+                        r.enqueue_deferred(ts[i]);
+                        #[cfg(not(feature = "mcs"))]
+                        r.enqueue(ts[i]);
+                    }
                     Op::Dequeue(i) => {
                         model[prio[i] as usize].retain(|&j| j != i);
                         r.dequeue(ts[i]);
                     }
                     Op::TakeBest => {
-                        proptest::prop_assert_eq!(
-                            r.highest_priority(0),
-                            model.iter().rposition(|q| !q.is_empty())
-                        );
                         let want = model.iter_mut().rev().find(|q| !q.is_empty());
                         let want = want.map(|q| q.remove(0));
                         let got = r.take_best(0);
@@ -486,19 +523,27 @@ mod tests {
                             proptest::prop_assert!(!t.get().in_ready_queue());
                         }
                     }
+                    Op::Check => {
+                        // The highest priority (remembered or not), the
+                        // best thread, every queue are the model's.
+                        let highest = model.iter().rposition(|q| !q.is_empty());
+                        proptest::prop_assert_eq!(r.highest_priority(0), highest);
+                        proptest::prop_assert_eq!(
+                            r.best(0),
+                            highest.and_then(|h| model[h].first().map(|&i| ts[i]))
+                        );
+                        for (p, q) in model.iter().enumerate() {
+                            let got: Vec<_> = r.queue(0, p).collect();
+                            let want: Vec<_> = q.iter().map(|&i| ts[i]).collect();
+                            proptest::prop_assert_eq!(got, want, "queue {}", p);
+                        }
+                    }
                 }
-                // After each step: the highest priority (remembered or
-                // not), the best thread, every queue are the model's.
-                let highest = model.iter().rposition(|q| !q.is_empty());
-                proptest::prop_assert_eq!(r.highest_priority(0), highest);
-                proptest::prop_assert_eq!(
-                    r.best(0),
-                    highest.and_then(|h| model[h].first().map(|&i| ts[i]))
-                );
-                for (p, q) in model.iter().enumerate() {
-                    let got: Vec<_> = r.queue(0, p).collect();
-                    let want: Vec<_> = q.iter().map(|&i| ts[i]).collect();
-                    proptest::prop_assert_eq!(got, want, "queue {}", p);
+                // After each step: every thread's flag says whether the
+                // model holds it.
+                for (i, t) in ts.iter().enumerate() {
+                    let held = model[prio[i] as usize].contains(&i);
+                    proptest::prop_assert_eq!(t.get().in_ready_queue(), held, "thread {}", i);
                 }
             }
         }
