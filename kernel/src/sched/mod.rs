@@ -331,32 +331,19 @@ pub fn schedule() -> Option<TcbRef> {
     #[cfg(feature = "mcs")]
     mcs::awaken();
     let action = action();
+    // MCS: the usual choice afresh (after a donating Call or a reply that
+    // gave the context back) inline, any other out of line.
+    #[cfg(feature = "mcs")]
+    if action == Action::ChooseNew {
+        if !switch_to_deferred() {
+            choose_afresh();
+        }
+    } else if action != Action::ResumeCurrent {
+        carry_out(action);
+    }
+    #[cfg(not(feature = "mcs"))]
     if action != Action::ResumeCurrent {
-        let cur = k.current_tcb();
-        let was_runnable = cur.filter(|&c| current_schedulable(c));
-        if let Some(c) = was_runnable {
-            // Schedulable: queued without asking again (MCS: the entry
-            // checked its budget; `mcs::is_schedulable_by_state`).
-            k.ready().enqueue(c);
-        }
-        match action {
-            Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
-            Action::SwitchTo(cand) if !can_switch_to(cand) => choose_new_thread(),
-            Action::SwitchTo(cand) => {
-                let prio = cand.get().priority();
-                let fastfail = cur.is_none_or(|c| prio < c.get().priority());
-                if fastfail && !is_highest_prio(queue_domain(), prio) {
-                    enqueue(cand);
-                    choose_new_thread();
-                } else if was_runnable.is_some_and(|c| c.get().priority() == prio) {
-                    // The current thread, just put at the head, goes first.
-                    append(cand);
-                    choose_new_thread();
-                } else {
-                    switch_to(cand);
-                }
-            }
-        }
+        carry_out(action);
     }
     kernel().set_action(Action::ResumeCurrent);
     #[cfg(feature = "mcs")]
@@ -367,6 +354,73 @@ pub fn schedule() -> Option<TcbRef> {
         mcs::set_next_interrupt();
     }
     k.current_tcb()
+}
+
+/// MCS: [`schedule`]'s choice afresh when the running thread is not to be
+/// queued (it blocked or lost its context: a donating Call, a reply that
+/// gave the context back) and the deferred thread is the best
+/// (`ReadyQueues::take_deferred`): it runs, and the choice is over. False,
+/// having changed nothing but linking the deferred thread, if
+/// [`carry_out`] must choose: none is deferred, the running thread is
+/// queued first, the domain's time is up, or a thread of a higher
+/// priority is queued.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn switch_to_deferred() -> bool {
+    let k = kernel();
+    if !k.ready().has_deferred()
+        || k.current_tcb().is_some_and(current_schedulable)
+        || k.domains().time_used_up()
+    {
+        return false;
+    }
+    match k.ready().take_deferred(queue_domain()) {
+        Some(t) => {
+            k.set_current(Some(t));
+            crate::object::vspace::activate_thread_vspace(t);
+            true
+        }
+        None => false,
+    }
+}
+
+/// MCS: [`carry_out`] of ChooseNew, out of line (the usual case is
+/// [`switch_to_deferred`]).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn choose_afresh() {
+    carry_out(Action::ChooseNew);
+}
+
+/// [`schedule`]'s choice for an `action` other than ResumeCurrent.
+#[inline(always)]
+fn carry_out(action: Action) {
+    let k = kernel();
+    let cur = k.current_tcb();
+    let was_runnable = cur.filter(|&c| current_schedulable(c));
+    if let Some(c) = was_runnable {
+        // Schedulable: queued without asking again (MCS: the entry
+        // checked its budget; `mcs::is_schedulable_by_state`).
+        k.ready().enqueue(c);
+    }
+    match action {
+        Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
+        Action::SwitchTo(cand) if !can_switch_to(cand) => choose_new_thread(),
+        Action::SwitchTo(cand) => {
+            let prio = cand.get().priority();
+            let fastfail = cur.is_none_or(|c| prio < c.get().priority());
+            if fastfail && !is_highest_prio(queue_domain(), prio) {
+                enqueue(cand);
+                choose_new_thread();
+            } else if was_runnable.is_some_and(|c| c.get().priority() == prio) {
+                // The current thread, just put at the head, goes first.
+                append(cand);
+                choose_new_thread();
+            } else {
+                switch_to(cand);
+            }
+        }
+    }
 }
 
 /// Whether the candidate may still be switched to: runnable (MCS:

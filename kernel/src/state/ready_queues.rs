@@ -343,8 +343,10 @@ impl ReadyQueues {
         tcb.set_in_ready_queue(false);
     }
 
-    /// Whether a thread is deferred (the invariant checks: never at exit).
+    /// Whether a thread is deferred (the scheduler's usual choice; the
+    /// invariant checks: never at exit).
     #[cfg(feature = "mcs")]
+    #[inline(always)]
     pub fn has_deferred(&self) -> bool {
         self.deferred.get() != 0
     }
@@ -355,7 +357,7 @@ impl ReadyQueues {
     /// is the queues'.
     #[cfg(feature = "mcs")]
     #[inline(always)]
-    fn take_deferred(&self, domain: usize) -> Option<TcbRef> {
+    pub fn take_deferred(&self, domain: usize) -> Option<TcbRef> {
         let t = tcb_at(self.deferred.get())?;
         let tcb = t.get();
         #[allow(
