@@ -75,10 +75,21 @@ pub fn reachable(boot: &BootFacts) -> Vec<SlotRef> {
 
 /// Runs every check; returns the slots found and the tree.
 pub fn check(boot: &BootFacts) -> (Vec<SlotRef>, Cdt) {
+    check_no_deferred();
     let slots = reachable(boot);
     let cdt = check_slots(&slots, boot);
     check_queues(&Named::of(&slots));
     (slots, cdt)
+}
+
+/// MCS: a deferred ready-queue entry lives only within a kernel entry
+/// (`state::ready_queues`): the scheduler's choice at exit ends it.
+fn check_no_deferred() {
+    #[cfg(feature = "mcs")]
+    assert!(
+        !crate::state::kernel().ready().has_deferred(),
+        "a thread left deferred after the kernel exit"
+    );
 }
 
 /// The checks that read nothing but the slots (and what boot made): the
@@ -153,6 +164,7 @@ impl Checker {
     /// Checks every invariant: the slot checks only if a slot the last
     /// check reached has changed since (or there was none).
     pub fn check(&mut self, boot: &BootFacts) {
+        check_no_deferred();
         if self.unchanged(boot.ram) {
             self.quick += 1;
             check_queues(&self.named);

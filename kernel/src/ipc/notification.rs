@@ -28,6 +28,9 @@ fn set_active(n: NotificationRef, badge: u64) {
     o.set_msg_identifier(badge);
 }
 
+// MCS: out of line, a leaf with the scheduler's wake-up inlined
+// (`sched::signal_switch_to`), tail-called by `send_signal`.
+#[cfg_attr(feature = "mcs", inline(never))]
 fn wake(t: TcbRef, badge: u64, #[cfg(feature = "mcs")] n: NotificationRef) {
     set_thread_state(t, ThreadState::Running);
     t.get().set_reg(BADGE_REGISTER, badge);

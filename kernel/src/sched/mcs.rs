@@ -160,48 +160,48 @@ pub fn admit(t: TcbRef) -> bool {
     false
 }
 
-/// `sched::possible_switch_to`'s admission of a woken thread `t` (IPC,
-/// reply, Resume: seL4's call sites that check first): the sporadic
+/// `sched::possible_switch_to`'s admission of a woken thread `t` lent the
+/// *running* context by this kernel entry (the passive server a Call
+/// woke, the caller a reply gave its context back to): `Some`, whether
+/// it is admitted, on the entry's budget check, without reading the head
+/// refill again: the entry found that head released and holding its
+/// usage plus the minimum budget (a system call is not performed
+/// otherwise), and what charges a context within an entry (an exhausted
+/// budget, Yield, ConfigureFlags) charges the running thread's, after
+/// which it is not lent on. The running thread itself (charged at this
+/// entry, then released by `awaken`) is excluded. seL4's `sendIPC`
+/// asserts the same of a thread it wakes, and its `doReplyTransfer` reads
+/// `refill_ready` and `refill_sufficient(sc, 0)`, which the entry's
+/// `checkBudget` implies. Host builds check the claim. `Some(false)`
+/// without a context; `None` for any other thread, which takes
+/// [`admit_woken`].
+#[inline(always)]
+pub fn admit_lent(t: TcbRef) -> Option<bool> {
+    let tcb = t.get();
+    let Some(sc) = tcb.sched_context() else {
+        return Some(false);
+    };
+    let k = kernel();
+    if k.mcs().cur_sc() != sc.0 || k.is_current(t) {
+        return None;
+    }
+    let ok = !tcb.in_release_queue() && sched_context::is_configured_at(sc);
+    debug_assert!(
+        !ok || head_of(t).is_some_and(|h| refill_usable(h, 0, cur_time())),
+        "a thread on the running context with an unusable head refill"
+    );
+    Some(ok)
+}
+
+/// `sched::possible_switch_to`'s admission of any other woken thread `t`
+/// (IPC, reply, Resume: seL4's call sites that check first): the sporadic
 /// unblock check ([`unblock_check`]), then [`admit`]. A release from the
 /// release queue and new parameters are admitted by [`admit`] alone
 /// (`sched::possible_switch_to_no_unblock`), as seL4's `awaken` and
 /// `invokeSchedControl_ConfigureFlags` make no unblock check (nor does
-/// its MCS `setPriority`, which re-queues: `sched::set_priority`). A thread
-/// lent the running context by this kernel entry (the passive server a
-/// Call woke, the caller a reply gave its context back to) is admitted on
-/// the entry's budget check, without reading the head refill again: the
-/// entry found that head released and holding its usage plus the
-/// minimum budget (a system call is not performed otherwise), and what
-/// charges a context within an entry (an exhausted budget, Yield,
-/// ConfigureFlags) charges the running thread's, after which it is not
-/// lent on. The running thread itself (its context possibly charged at
-/// this entry) is excluded, and takes the full check. seL4's
-/// `sendIPC` asserts the same of a thread it wakes, and its
-/// `doReplyTransfer` reads `refill_ready` and `refill_sufficient(sc, 0)`,
-/// which the entry's `checkBudget` implies. Host builds check the claim.
+/// its MCS `setPriority`, which re-queues: `sched::set_priority`).
 #[inline(always)]
 pub fn admit_woken(t: TcbRef) -> bool {
-    let tcb = t.get();
-    let Some(sc) = tcb.sched_context() else {
-        return false;
-    };
-    let k = kernel();
-    if k.mcs().cur_sc() == sc.0 && !k.is_current(t) {
-        let ok = !tcb.in_release_queue() && sched_context::is_configured_at(sc);
-        debug_assert!(
-            !ok || head_of(t).is_some_and(|h| refill_usable(h, 0, cur_time())),
-            "a thread on the running context with an unusable head refill"
-        );
-        return ok;
-    }
-    admit_woken_checked(t)
-}
-
-/// [`admit_woken`] of a thread on another context than the running one
-/// (inline: out of line, its call and saved registers cost a wake-up on
-/// its own context 16 instructions).
-#[inline(always)]
-fn admit_woken_checked(t: TcbRef) -> bool {
     unblock_check(t);
     admit(t)
 }

@@ -76,6 +76,9 @@ pub fn append(t: TcbRef) {
 }
 
 /// Takes `t` off its ready queue (MCS: or the release queue).
+// Inline: the scheduler's switch to its candidate takes it (out of line,
+// the call and the registers saved around it cost a switch 17
+// instructions); the rare callers have `rare::dequeue`.
 #[inline(always)]
 pub fn dequeue(t: TcbRef) {
     kernel().ready().dequeue(t);
@@ -153,9 +156,15 @@ pub mod rare {
 /// the release queue, new parameters) takes
 /// [`possible_switch_to_no_unblock`].
 pub fn possible_switch_to(t: TcbRef) {
+    // MCS: a thread lent the running context is admitted on the entry's
+    // check, and the rest is a leaf (no register saved: the donating Call
+    // and the reply that gives the context back); any other takes the
+    // full admission out of line, a tail call.
     #[cfg(feature = "mcs")]
-    if !mcs::admit_woken(t) {
-        return;
+    match mcs::admit_lent(t) {
+        Some(true) => {}
+        Some(false) => return,
+        None => return possible_switch_to_checked(t),
     }
     // Admitted (MCS: just now, above; nothing below changes its
     // SchedContext or the release queue), so queued without asking again.
@@ -166,7 +175,8 @@ pub fn possible_switch_to(t: TcbRef) {
 /// check first (docs/mcs.md, "The scheduler"): `awaken` releasing `t`
 /// from the release queue and `SchedControl_ConfigureFlags` (which
 /// starts or updates the refills itself); the classic `setPriority`.
-/// (MCS [`set_priority`] wakes nobody: it re-queues, without the check.) MCS: `t` is admitted on its head refill as it is
+/// (MCS [`set_priority`] wakes nobody: it re-queues, without the check.)
+/// MCS: `t` is admitted on its head refill as it is
 /// (`mcs::admit`), so a sporadic thread released late keeps its release
 /// time and its period does not drift (Cairn moved that head to the
 /// release's entry time until 2026-12-07). Classic: [`possible_switch_to`].
@@ -176,6 +186,16 @@ pub fn possible_switch_to_no_unblock(t: TcbRef) {
         return;
     }
     switch_to_or_enqueue(t);
+}
+
+/// [`possible_switch_to`] of a thread not lent the running context: the
+/// sporadic unblock check and the full admission (`mcs::admit_woken`).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn possible_switch_to_checked(t: TcbRef) {
+    if mcs::admit_woken(t) {
+        switch_to_or_enqueue(t);
+    }
 }
 
 /// MCS: seL4's `sendSignal` waking a waiter `t` on its own SchedContext
@@ -191,7 +211,10 @@ pub fn possible_switch_to_no_unblock(t: TcbRef) {
 /// bound to a thread while it waits, which seL4 does not check either).
 /// A context lent by the notification (seL4's `maybeDonateSchedContext`
 /// then `schedContext_resume`) takes the checked [`possible_switch_to`].
+// Inline: its one caller (`ipc::notification`'s wake-up) was a leaf with
+// it, and is kept out of line there.
 #[cfg(feature = "mcs")]
+#[inline(always)]
 pub fn signal_switch_to(t: TcbRef, ntfn_sc: Option<crate::types::PAddr>) {
     let tcb = t.get();
     let Some(sc) = tcb.sched_context() else {
@@ -206,12 +229,7 @@ pub fn signal_switch_to(t: TcbRef, ntfn_sc: Option<crate::types::PAddr>) {
     if tcb.in_release_queue() || !crate::object::sched_context::is_configured_at(sc) {
         return;
     }
-    let k = kernel();
-    if k.cur_domain() == tcb.domain() && action() == Action::ResumeCurrent {
-        k.set_action(Action::SwitchTo(t));
-    } else {
-        enqueue_woken(t);
-    }
+    switch_to_or_enqueue(t);
 }
 
 /// [`signal_switch_to`] of a thread lent the notification's context
@@ -245,6 +263,7 @@ fn enqueue_woken(t: TcbRef) {
 
 /// The rest of seL4's `possibleSwitchTo`, once `t` may be queued: the
 /// scheduler's candidate if it may run at once, else its ready queue.
+#[cfg(not(feature = "mcs"))]
 #[inline(always)]
 fn switch_to_or_enqueue(t: TcbRef) {
     if kernel().cur_domain() != t.get().domain() {
@@ -254,6 +273,28 @@ fn switch_to_or_enqueue(t: TcbRef) {
         kernel().ready().enqueue(t);
     } else {
         kernel().set_action(Action::SwitchTo(t));
+    }
+}
+
+/// MCS: the rest of seL4's `possibleSwitchTo`, as the classic one, but a
+/// thread queued while the scheduler already chooses afresh (the donating
+/// Call's server, the caller a reply gives the context back to: both
+/// leave the running thread without one) is deferred
+/// (`ReadyQueues::enqueue_deferred`): the choice at exit takes it without
+/// linking it if it is the best, as it nearly always is. The rare cases
+/// are tail calls, so the usual one saves no register.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn switch_to_or_enqueue(t: TcbRef) {
+    let k = kernel();
+    if k.cur_domain() != t.get().domain() {
+        return rare::enqueue(t);
+    }
+    match action() {
+        Action::ResumeCurrent => k.set_action(Action::SwitchTo(t)),
+        // `reschedule_required` would change nothing.
+        Action::ChooseNew => k.ready().enqueue_deferred(t),
+        Action::SwitchTo(_) => enqueue_woken(t),
     }
 }
 
@@ -314,40 +355,96 @@ pub fn schedule() -> Option<TcbRef> {
     #[cfg(feature = "mcs")]
     mcs::awaken();
     let action = action();
+    // MCS: the usual choice afresh (after a donating Call or a reply that
+    // gave the context back) inline, any other out of line.
+    #[cfg(feature = "mcs")]
+    if action == Action::ChooseNew {
+        if !switch_to_deferred() {
+            choose_afresh();
+        }
+    } else if action != Action::ResumeCurrent {
+        carry_out(action);
+    }
+    #[cfg(not(feature = "mcs"))]
     if action != Action::ResumeCurrent {
-        let cur = k.current_tcb();
-        let was_runnable = cur.filter(|&c| current_schedulable(c));
-        if let Some(c) = was_runnable {
-            // Schedulable: queued without asking again (MCS: the entry
-            // checked its budget; `mcs::is_schedulable_by_state`).
-            k.ready().enqueue(c);
-        }
-        match action {
-            Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
-            Action::SwitchTo(cand) if !can_switch_to(cand) => choose_new_thread(),
-            Action::SwitchTo(cand) => {
-                let prio = cand.get().priority();
-                let fastfail = cur.is_none_or(|c| prio < c.get().priority());
-                if fastfail && !is_highest_prio(queue_domain(), prio) {
-                    enqueue(cand);
-                    choose_new_thread();
-                } else if was_runnable.is_some_and(|c| c.get().priority() == prio) {
-                    // The current thread, just put at the head, goes first.
-                    append(cand);
-                    choose_new_thread();
-                } else {
-                    switch_to(cand);
-                }
-            }
-        }
+        carry_out(action);
     }
     kernel().set_action(Action::ResumeCurrent);
     #[cfg(feature = "mcs")]
     {
+        // Every branch above chose: a deferred thread was taken or linked.
+        debug_assert!(!k.ready().has_deferred(), "a deferred thread at exit");
         mcs::switch_sched_context();
         mcs::set_next_interrupt();
     }
     k.current_tcb()
+}
+
+/// MCS: [`schedule`]'s choice afresh when the running thread is not to be
+/// queued (it blocked or lost its context: a donating Call, a reply that
+/// gave the context back) and the deferred thread is the best
+/// (`ReadyQueues::take_deferred`): it runs, and the choice is over. False,
+/// having changed nothing but linking the deferred thread, if
+/// [`carry_out`] must choose: none is deferred, the running thread is
+/// queued first, the domain's time is up, or a thread of a higher
+/// priority is queued.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn switch_to_deferred() -> bool {
+    let k = kernel();
+    if !k.ready().has_deferred()
+        || k.current_tcb().is_some_and(current_schedulable)
+        || k.domains().time_used_up()
+    {
+        return false;
+    }
+    match k.ready().take_deferred(queue_domain()) {
+        Some(t) => {
+            k.set_current(Some(t));
+            crate::object::vspace::activate_thread_vspace(t);
+            true
+        }
+        None => false,
+    }
+}
+
+/// MCS: [`carry_out`] of ChooseNew, out of line (the usual case is
+/// [`switch_to_deferred`]).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn choose_afresh() {
+    carry_out(Action::ChooseNew);
+}
+
+/// [`schedule`]'s choice for an `action` other than ResumeCurrent.
+#[inline(always)]
+fn carry_out(action: Action) {
+    let k = kernel();
+    let cur = k.current_tcb();
+    let was_runnable = cur.filter(|&c| current_schedulable(c));
+    if let Some(c) = was_runnable {
+        // Schedulable: queued without asking again (MCS: the entry
+        // checked its budget; `mcs::is_schedulable_by_state`).
+        k.ready().enqueue(c);
+    }
+    match action {
+        Action::ResumeCurrent | Action::ChooseNew => choose_new_thread(),
+        Action::SwitchTo(cand) if !can_switch_to(cand) => choose_new_thread(),
+        Action::SwitchTo(cand) => {
+            let prio = cand.get().priority();
+            let fastfail = cur.is_none_or(|c| prio < c.get().priority());
+            if fastfail && !is_highest_prio(queue_domain(), prio) {
+                enqueue(cand);
+                choose_new_thread();
+            } else if was_runnable.is_some_and(|c| c.get().priority() == prio) {
+                // The current thread, just put at the head, goes first.
+                append(cand);
+                choose_new_thread();
+            } else {
+                switch_to(cand);
+            }
+        }
+    }
 }
 
 /// Whether the candidate may still be switched to: runnable (MCS:

@@ -15,6 +15,18 @@
 //! records whether it is queued, so enqueueing twice or dequeueing an
 //! unqueued thread is harmless. Part of [`super::KernelState`]; changed by
 //! `sched` (and read by the fastpath).
+//!
+//! MCS: one thread may be *deferred* ([`ReadyQueues::enqueue_deferred`]):
+//! it is at the head of its queue as far as anyone can tell (its flag says
+//! queued; a head enqueue and every reader but the scheduler's choice link
+//! it first; a dequeue of it just forgets it; an append leaves it where it
+//! logically is, ahead), but it is linked only if something looks. The woken thread of a
+//! donating Call or of a reply that gives a SchedContext back is queued
+//! while the scheduler must choose afresh (seL4's `possibleSwitchTo`:
+//! `rescheduleRequired`, `SCHED_ENQUEUE`) and, almost always, chosen by
+//! that same choice; deferred, it is chosen without being linked and
+//! unlinked ([`ReadyQueues::take_best`]; docs/benchmarks.md, "The MCS
+//! woken thread deferred").
 
 use crate::config::{NUM_DOMAINS, NUM_PRIORITIES};
 use crate::object::tcb::{tcb_at, Tcb, TcbRef};
@@ -31,8 +43,15 @@ struct Queue {
 }
 
 /// Every ready queue.
+// MCS: `deferred` first, within a load's 12-bit immediate of the state's
+// address, as the queues are.
 #[derive(Debug)]
+#[cfg_attr(feature = "mcs", repr(C))]
 pub struct ReadyQueues {
+    /// MCS: the deferred thread (physical address; 0: none), logically at
+    /// the head of its queue (module doc). Never one at kernel exit.
+    #[cfg(feature = "mcs")]
+    deferred: Cell<u64>,
     queues: [Queue; QUEUES],
     bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
     /// The last bitmap word whose highest set bit was computed, and that
@@ -43,6 +62,8 @@ pub struct ReadyQueues {
 impl ReadyQueues {
     pub(super) const fn new() -> ReadyQueues {
         ReadyQueues {
+            #[cfg(feature = "mcs")]
+            deferred: Cell::new(0),
             queues: [const {
                 Queue {
                     head: Cell::new(0),
@@ -58,10 +79,14 @@ impl ReadyQueues {
     #[cfg(not(target_os = "none"))]
     pub(super) fn copy_from(&self, o: &ReadyQueues) {
         let ReadyQueues {
+            #[cfg(feature = "mcs")]
+            deferred,
             queues,
             bitmap,
             msb_memo,
         } = self;
+        #[cfg(feature = "mcs")]
+        deferred.set(o.deferred.get());
         for (q, p) in queues.iter().zip(&o.queues) {
             q.head.set(p.head.get());
             q.tail.set(p.tail.get());
@@ -100,10 +125,18 @@ impl ReadyQueues {
 
     /// Puts `t` at the head of its queue (seL4's `tcbSchedEnqueue`).
     pub fn enqueue(&self, t: TcbRef) {
-        let tcb = t.get();
-        if tcb.in_ready_queue() {
+        // A deferred thread goes behind `t` (it was enqueued first).
+        self.flush();
+        if t.get().in_ready_queue() {
             return;
         }
+        self.link_head(t);
+    }
+
+    /// Links `t`, in no queue, at the head of its queue.
+    #[inline(always)]
+    fn link_head(&self, t: TcbRef) {
+        let tcb = t.get();
         let Some((q, prio, bitmap)) = self.place(tcb) else {
             return;
         };
@@ -120,6 +153,8 @@ impl ReadyQueues {
 
     /// Puts `t` at the tail of its queue (seL4's `tcbSchedAppend`).
     pub fn append(&self, t: TcbRef) {
+        // A deferred thread stays deferred: at its queue's head, it is
+        // ahead of `t` either way.
         let tcb = t.get();
         if tcb.in_ready_queue() {
             return;
@@ -144,6 +179,12 @@ impl ReadyQueues {
         if !tcb.in_ready_queue() {
             return;
         }
+        // The deferred thread is forgotten; any other leaves its queue,
+        // and the deferred one stays where it logically is.
+        #[cfg(feature = "mcs")]
+        if tcb.is_deferred() {
+            return self.forget_deferred(tcb);
+        }
         let Some((q, prio, bitmap)) = self.place(tcb) else {
             return;
         };
@@ -166,6 +207,13 @@ impl ReadyQueues {
     /// The highest priority with a queued thread in `domain`.
     #[inline]
     pub fn highest_priority(&self, domain: usize) -> Option<usize> {
+        self.flush();
+        self.highest_linked(domain)
+    }
+
+    /// [`Self::highest_priority`] of the linked threads.
+    #[inline(always)]
+    fn highest_linked(&self, domain: usize) -> Option<usize> {
         self.bitmap
             .get(domain)?
             .iter()
@@ -193,35 +241,59 @@ impl ReadyQueues {
     /// (seL4's `isHighestPrio`, negated): the bits above `prio` in the
     /// bitmap, without finding the highest (no `clz` in RV64IMAC: the
     /// fastpath asks this, and a count of leading zeros there cost fifty
-    /// instructions and registers all around).
+    /// instructions and registers all around). MCS: never asked while a
+    /// thread is deferred (the fastpath runs before anything is woken, and
+    /// the scheduler asks it for a candidate, which excludes a deferral:
+    /// [`Self::enqueue_deferred`]), so the bitmap is the whole answer.
     #[inline]
     pub fn any_above(&self, domain: usize, prio: usize) -> bool {
+        #[cfg(feature = "mcs")]
+        debug_assert_eq!(self.deferred.get(), 0, "asked past a deferred thread");
+        self.bits_above(domain, prio)
+    }
+
+    /// [`Self::any_above`] on the bitmap alone.
+    // A plain loop: the iterator adapters it was written with first were
+    // kept out of line once it stopped being `any_above` itself.
+    #[inline(always)]
+    fn bits_above(&self, domain: usize, prio: usize) -> bool {
         let Some(b) = self.bitmap.get(domain) else {
             return false;
         };
         let (word, bit) = (prio / 64, prio % 64);
-        b.iter().enumerate().skip(word).any(|(i, w)| {
-            // `>> bit >> 1`: no overflow for bit 63.
-            let above = if i == word {
-                w.get() >> bit >> 1
-            } else {
-                w.get()
-            };
-            above != 0
-        })
+        // `>> bit >> 1`: no overflow for bit 63.
+        if b.get(word).is_some_and(|w| w.get() >> bit >> 1 != 0) {
+            return true;
+        }
+        let mut i = word + 1;
+        while let Some(w) = b.get(i) {
+            if w.get() != 0 {
+                return true;
+            }
+            i += 1;
+        }
+        false
     }
 
     /// The first thread of the highest non-empty priority of `domain`.
     pub fn best(&self, domain: usize) -> Option<TcbRef> {
+        self.flush();
         let p = self.highest_priority(domain)?;
         tcb_at(self.queues.get(domain * NUM_PRIORITIES + p)?.head.get())
     }
 
     /// [`Self::best`], taken off its queue (seL4's `chooseThread` then
     /// `tcbSchedDequeue` of the head): only the head's links change.
+    /// MCS: a deferred thread of `domain` with no queued thread above its
+    /// priority is the head of the highest queue, and is taken without
+    /// being linked.
     #[inline]
     pub fn take_best(&self, domain: usize) -> Option<TcbRef> {
-        let p = self.highest_priority(domain)?;
+        #[cfg(feature = "mcs")]
+        if let Some(t) = self.take_deferred(domain) {
+            return Some(t);
+        }
+        let p = self.highest_linked(domain)?;
         let q = self.queues.get(domain * NUM_PRIORITIES + p)?;
         let t = tcb_at(q.head.get())?;
         let tcb = t.get();
@@ -239,6 +311,84 @@ impl ReadyQueues {
         tcb.set_sched_links(0, 0);
         tcb.set_in_ready_queue(false);
         Some(t)
+    }
+
+    /// [`Self::enqueue`], deferred (module doc): `t` counts as at the head
+    /// of its queue, and is linked there only if anything but
+    /// [`Self::take_best`] looks at the queues first. A thread deferred
+    /// before is linked now (it was enqueued first). Called only while the
+    /// scheduler must choose afresh (`Action::ChooseNew`), so that nothing
+    /// asks [`Self::any_above`] meanwhile; the choice at kernel exit
+    /// (`sched::schedule`) always ends the deferral.
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    pub fn enqueue_deferred(&self, t: TcbRef) {
+        let tcb = t.get();
+        if tcb.in_ready_queue() {
+            return;
+        }
+        self.flush();
+        self.deferred.set(t.paddr().0);
+        tcb.set_deferred();
+    }
+
+    /// [`Self::dequeue`] of the deferred thread `tcb`: forgotten. Out of
+    /// line (rare), so that `dequeue` stays small enough to be inlined
+    /// where it was.
+    #[cfg(feature = "mcs")]
+    #[cold]
+    #[inline(never)]
+    fn forget_deferred(&self, tcb: &Tcb) {
+        self.deferred.set(0);
+        tcb.set_in_ready_queue(false);
+    }
+
+    /// Whether a thread is deferred (the scheduler's usual choice; the
+    /// invariant checks: never at exit).
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    pub fn has_deferred(&self) -> bool {
+        self.deferred.get() != 0
+    }
+
+    /// The deferred thread, taken, if it is `domain`'s best: no thread of
+    /// a higher priority is queued (at the head of its own queue, it would
+    /// be chosen). Otherwise it is linked ([`Self::flush`]) and the choice
+    /// is the queues'.
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    pub fn take_deferred(&self, domain: usize) -> Option<TcbRef> {
+        let t = tcb_at(self.deferred.get())?;
+        let tcb = t.get();
+        #[allow(
+            clippy::absurd_extreme_comparisons,
+            clippy::unnecessary_min_or_max,
+            reason = "NUM_DOMAINS is a configuration constant, 1 by default"
+        )]
+        let dom = (tcb.domain() as usize).min(NUM_DOMAINS - 1);
+        let prio = (tcb.priority() as usize).min(NUM_PRIORITIES - 1);
+        if dom == domain && !self.bits_above(domain, prio) {
+            self.deferred.set(0);
+            tcb.set_in_ready_queue(false);
+            return Some(t);
+        }
+        self.flush();
+        None
+    }
+
+    /// Links the deferred thread, if any, at the head of its queue: the
+    /// queues are then what they would have been had it been enqueued.
+    /// Inline, the link included: a call would cost every caller its
+    /// saved registers (rare: something looked between a wake-up and the
+    /// choice).
+    #[inline(always)]
+    fn flush(&self) {
+        #[cfg(feature = "mcs")]
+        if let Some(t) = tcb_at(self.deferred.get()) {
+            self.deferred.set(0);
+            t.get().set_in_ready_queue(false);
+            self.link_head(t);
+        }
     }
 }
 
@@ -275,20 +425,28 @@ mod tests {
     /// One step of [`queues_agree_with_a_model`]: a thread (index) joins
     /// the head or the tail of its queue, leaves it, or the best is taken.
     #[derive(Clone, Copy, Debug)]
+    /// `EnqueueDeferred` is an enqueue as the model sees it (classic: an
+    /// enqueue, there being no deferral); `Check`
+    /// compares everything (its readers link a deferred thread, so it is
+    /// an op of its own: the others run on deferred state between checks).
     enum Op {
         Enqueue(usize),
+        EnqueueDeferred(usize),
         Append(usize),
         Dequeue(usize),
         TakeBest,
+        Check,
     }
 
     fn op() -> impl proptest::strategy::Strategy<Value = Op> {
         use proptest::prelude::*;
         prop_oneof![
             (0..THREADS).prop_map(Op::Enqueue),
+            (0..THREADS).prop_map(Op::EnqueueDeferred),
             (0..THREADS).prop_map(Op::Append),
             (0..THREADS).prop_map(Op::Dequeue),
             Just(Op::TakeBest),
+            Just(Op::Check),
         ]
     }
 
@@ -329,7 +487,7 @@ mod tests {
             let r = ReadyQueues::new();
             // The model: one list per priority, head first.
             let mut model: Vec<Vec<usize>> = vec![Vec::new(); NUM_PRIORITIES];
-            for o in ops {
+            for o in ops.into_iter().chain([Op::Check]) {
                 match o {
                     Op::Enqueue(i) | Op::Append(i) => {
                         let q = &mut model[prio[i] as usize];
@@ -344,15 +502,21 @@ mod tests {
                             _ => r.append(ts[i]),
                         }
                     }
+                    Op::EnqueueDeferred(i) => {
+                        let q = &mut model[prio[i] as usize];
+                        if !q.contains(&i) {
+                            q.insert(0, i);
+                        }
+                        #[cfg(feature = "mcs")]
+                        r.enqueue_deferred(ts[i]);
+                        #[cfg(not(feature = "mcs"))]
+                        r.enqueue(ts[i]);
+                    }
                     Op::Dequeue(i) => {
                         model[prio[i] as usize].retain(|&j| j != i);
                         r.dequeue(ts[i]);
                     }
                     Op::TakeBest => {
-                        proptest::prop_assert_eq!(
-                            r.highest_priority(0),
-                            model.iter().rposition(|q| !q.is_empty())
-                        );
                         let want = model.iter_mut().rev().find(|q| !q.is_empty());
                         let want = want.map(|q| q.remove(0));
                         let got = r.take_best(0);
@@ -361,19 +525,27 @@ mod tests {
                             proptest::prop_assert!(!t.get().in_ready_queue());
                         }
                     }
+                    Op::Check => {
+                        // The highest priority (remembered or not), the
+                        // best thread, every queue are the model's.
+                        let highest = model.iter().rposition(|q| !q.is_empty());
+                        proptest::prop_assert_eq!(r.highest_priority(0), highest);
+                        proptest::prop_assert_eq!(
+                            r.best(0),
+                            highest.and_then(|h| model[h].first().map(|&i| ts[i]))
+                        );
+                        for (p, q) in model.iter().enumerate() {
+                            let got: Vec<_> = r.queue(0, p).collect();
+                            let want: Vec<_> = q.iter().map(|&i| ts[i]).collect();
+                            proptest::prop_assert_eq!(got, want, "queue {}", p);
+                        }
+                    }
                 }
-                // After each step: the highest priority (remembered or
-                // not), the best thread, every queue are the model's.
-                let highest = model.iter().rposition(|q| !q.is_empty());
-                proptest::prop_assert_eq!(r.highest_priority(0), highest);
-                proptest::prop_assert_eq!(
-                    r.best(0),
-                    highest.and_then(|h| model[h].first().map(|&i| ts[i]))
-                );
-                for (p, q) in model.iter().enumerate() {
-                    let got: Vec<_> = r.queue(0, p).collect();
-                    let want: Vec<_> = q.iter().map(|&i| ts[i]).collect();
-                    proptest::prop_assert_eq!(got, want, "queue {}", p);
+                // After each step: every thread's flag says whether the
+                // model holds it.
+                for (i, t) in ts.iter().enumerate() {
+                    let held = model[prio[i] as usize].contains(&i);
+                    proptest::prop_assert_eq!(t.get().in_ready_queue(), held, "thread {}", i);
                 }
             }
         }
@@ -382,6 +554,7 @@ mod tests {
     impl ReadyQueues {
         /// The queue of `domain` and `prio`, head first.
         pub fn queue(&self, domain: usize, prio: usize) -> impl Iterator<Item = TcbRef> + '_ {
+            self.flush();
             let mut next = self
                 .queues
                 .get(domain * NUM_PRIORITIES + prio)

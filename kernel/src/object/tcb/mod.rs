@@ -368,14 +368,29 @@ impl Tcb {
         self.sched_prev.set(prev);
         self.sched_next.set(next);
     }
+    /// Whether the thread is in a ready queue (MCS: or deferred there,
+    /// `state::ready_queues`, which counts as queued).
     pub fn in_ready_queue(&self) -> bool {
         // Classic: only 0 or 1 (the same test as before MCS, instruction
-        // for instruction).
+        // for instruction). MCS: 1 queued, 3 deferred, 2 release queue.
         if crate::config::KERNEL_MCS {
-            self.in_ready_queue.get() == 1
+            self.in_ready_queue.get() & 1 != 0
         } else {
             self.in_ready_queue.get() != 0
         }
+    }
+    /// MCS: whether the thread is the ready queues' deferred one
+    /// (`state::ready_queues`: at the head of its queue, not linked).
+    #[cfg(feature = "mcs")]
+    #[inline]
+    pub fn is_deferred(&self) -> bool {
+        self.in_ready_queue.get() == 3
+    }
+    /// MCS: marks the thread deferred (`state::ready_queues`).
+    #[cfg(feature = "mcs")]
+    #[inline]
+    pub fn set_deferred(&self) {
+        self.in_ready_queue.set(3)
     }
     /// MCS: whether the thread waits on the release queue
     /// (`tcbInReleaseQueue`; `sched::mcs` keeps it).
