@@ -85,7 +85,7 @@ pub const CASES: [&str; 3] = [
 /// commit that says why.
 pub const LIMITS: [(&str, u64); 45] = [
     ("mcs-ipc/null-syscall", 216),
-    ("mcs-ipc/yield", 484),
+    ("mcs-ipc/yield", 511),
     ("mcs-ipc/call-reply-recv-0-same-as", 463),
     ("mcs-ipc/call-reply-recv-4-same-as", 492),
     ("mcs-ipc/call-reply-recv-10-same-as", 1616),
@@ -93,7 +93,7 @@ pub const LIMITS: [(&str, u64); 45] = [
     ("mcs-ipc/call-reply-recv-0-cross-as", 479),
     ("mcs-ipc/call-reply-recv-4-cross-as", 508),
     ("mcs-ipc/signal-higher-prio", 643),
-    ("mcs-ipc/signal-passive", 693),
+    ("mcs-ipc/signal-passive", 724),
     ("mcs-ipc/sched-context-consumed", 771),
     ("mcs-ipc/timeout-fault", 4007),
     ("mcs-ipc/timeout-fault-delivery", 1481),
