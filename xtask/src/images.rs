@@ -48,6 +48,9 @@ pub enum Machine {
     /// QEMU `virt` counting instructions (`-icount shift=0`), for
     /// deterministic benchmark figures.
     VirtIcount,
+    /// [`Machine::VirtIcount`] whose clock jumps to the next deadline
+    /// while the guest idles (`sleep=off`, `qemu::ICOUNT_NO_SLEEP_ARGS`).
+    VirtIcountNoSleep,
 }
 
 /// One QEMU test image.
@@ -365,7 +368,7 @@ pub const TEST_IMAGES: &[TestImage] = &[
         config: "mcs=on",
         // Budgets are time: under -icount time is the instructions run,
         // so the run and its figures are the same on a loaded host.
-        machine: Machine::VirtIcount,
+        machine: Machine::VirtIcountNoSleep,
         expect: Expect::Bench(crate::isolation::judge_mcs),
         input: None,
         // Seconds of QEMU when it works; this only bounds a hang.

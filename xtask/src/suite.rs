@@ -325,7 +325,10 @@ fn run_image(image: &TestImage, path: &Path, verbose: bool) -> (Vec<TestResult>,
     );
     let dtb = path.with_extension("dtb");
     let dtb = match image.machine {
-        Machine::Virt | Machine::VirtWithMemoryMiB(_) | Machine::VirtIcount => None,
+        Machine::Virt
+        | Machine::VirtWithMemoryMiB(_)
+        | Machine::VirtIcount
+        | Machine::VirtIcountNoSleep => None,
         Machine::VirtWithoutMemory => match qemu::dtb_without_memory(&dtb) {
             Ok(()) => Some(dtb.as_path()),
             Err(e) => return (vec![TestResult::failed(image.name, e)], None),
@@ -339,6 +342,9 @@ fn run_image(image: &TestImage, path: &Path, verbose: bool) -> (Vec<TestResult>,
         }
         Machine::VirtIcount => {
             cmd.args(qemu::ICOUNT_ARGS);
+        }
+        Machine::VirtIcountNoSleep => {
+            cmd.args(qemu::ICOUNT_NO_SLEEP_ARGS);
         }
         Machine::Virt | Machine::VirtWithoutMemory => {}
     }
