@@ -294,7 +294,7 @@ impl State {
         let recv_buffer = self.has_buffer(receiver, true);
         let (info, words) = match s.fault {
             Some(f) => {
-                let mut words = f.message(&s);
+                let mut words = self.fault_message(sender, f);
                 if !recv_buffer {
                     words.truncate(MSG_REGISTERS);
                 }

@@ -19,7 +19,8 @@
 //! fault and is taken out of a queue stops instead of restarting; a
 //! passive thread woken by a notification bound to a context runs on it,
 //! and gives it back when it waits again. What time decides (budgets,
-//! timeout faults, who runs) stays out, as in `sched_context`.
+//! who runs) stays out, as in `sched_context`; timeout faults, once told
+//! a budget ran out, are `timeout.rs`.
 
 use crate::cap::{Cap, ObjId};
 use crate::error::LookupFault;
@@ -233,13 +234,16 @@ impl State {
         granted: bool,
         reply: Option<ObjId>,
     ) {
-        let fault = self.thread(sender).is_some_and(|x| x.fault.is_some());
-        if !(call || fault) {
+        let fault = self.thread(sender).and_then(|x| x.fault);
+        if !call && fault.is_none() {
             return self.set_state(sender, ThreadState::Running);
         }
         match reply {
             Some(r) if granted => {
-                let can_donate = self.sc_of_tcb(sender).is_some();
+                // Never lent with a timeout fault: the handler runs on
+                // its own time (seL4's MCS `receiveIPC`).
+                let timeout = matches!(fault, Some(Fault::Timeout { .. }));
+                let can_donate = self.sc_of_tcb(sender).is_some() && !timeout;
                 self.reply_push(sender, t, r, can_donate);
             }
             _ => self.set_state(sender, ThreadState::Inactive),

@@ -51,6 +51,7 @@ pub mod tcb;
 pub mod tcb_control;
 pub mod tcb_mcs;
 pub mod thread;
+pub mod timeout;
 pub mod untyped;
 pub mod vspace;
 
