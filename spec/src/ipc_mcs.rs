@@ -170,7 +170,11 @@ impl State {
     /// seL4's MCS `doReplyTransfer`: `t` replies through `r` (Grant
     /// `grant`): if a caller waits on it, the caller leaves the call
     /// stack (its context back) and gets the message, or its handler's
-    /// verdict on its fault. No caller: nothing happens.
+    /// verdict on its fault. No caller: nothing happens. A caller that
+    /// runs again on a context whose head refill is not ready
+    /// ([`State::not_ready`], time) sends a timeout fault if it has a
+    /// timeout handler, unless what was answered was a timeout fault;
+    /// else it waits for its refill.
     pub(crate) fn do_reply_transfer_mcs(&mut self, t: ObjId, r: ObjId, grant: bool) {
         let Some(to) = self.reply_tcb(r) else {
             return;
@@ -179,7 +183,8 @@ impl State {
             return;
         }
         self.reply_remove(r, to);
-        match self.thread(to).and_then(|x| x.fault) {
+        let fault = self.thread(to).and_then(|x| x.fault);
+        match fault {
             None => {
                 self.do_ipc_transfer(t, None, 0, grant, to);
                 self.set_state(to, ThreadState::Running);
@@ -187,6 +192,17 @@ impl State {
             Some(f) => {
                 self.end_fault(to, t, f);
             }
+        }
+        let Some(sc) = self.sc_of_tcb(to) else {
+            return;
+        };
+        let timeout = matches!(fault, Some(Fault::Timeout { .. }));
+        if self.state_of(to).runnable()
+            && self.not_ready.contains(&sc)
+            && !timeout
+            && self.timeout_handler(to).is_some()
+        {
+            self.handle_timeout(to, sc);
         }
     }
 

@@ -249,6 +249,8 @@ pub fn abstract_state(w: &World) -> State {
         // Observed through the threads' buffers (`abs_thread`); read
         // whole only to start the spec (`abs_memory`).
         memory: Default::default(),
+        // Time, the test's input to the spec (`refine::time`).
+        not_ready: Default::default(),
     }
 }
 

@@ -945,10 +945,14 @@ impl Pair {
             #[cfg(feature = "mcs")]
             Act::Sched(t, _) | Act::McsIpc(t, _) | Act::Time(t, _) => *t,
         };
-        // MCS: time passes whether a thread can run or not.
+        // MCS: time passes whether a thread can run or not; what it
+        // decides the spec is told.
         #[cfg(feature = "mcs")]
-        if let Act::Time(_, time::TimeAct::Idle { ticks }) = a {
-            return self.idle(*ticks);
+        {
+            if let Act::Time(_, time::TimeAct::Idle { ticks }) = a {
+                return self.idle(*ticks);
+            }
+            self.spec.not_ready = time::not_ready(&self.spec);
         }
         let Some(t) = self.runner(sel) else {
             return self.kick(sel);

@@ -131,3 +131,23 @@ impl Pair {
         self.compare(&("overrun", t, ticks, at_syscall));
     }
 }
+
+/// The configured scheduling contexts whose head refill is not ready at
+/// the kernel's time (not released, or below the minimum budget), for
+/// the spec ([`cairn_spec::State::not_ready`]).
+pub(super) fn not_ready(spec: &cairn_spec::State) -> std::collections::BTreeSet<u64> {
+    use crate::object::sched_context::SchedContextRef;
+    let now = crate::sched::mcs::cur_time();
+    let min = crate::state::kernel().mcs().min_budget();
+    let contexts = spec.objects.iter().filter_map(|(&o, ob)| match ob {
+        cairn_spec::Object::SchedContext(s) if s.configured() => Some((o, s.size_bits)),
+        _ => None,
+    });
+    contexts
+        .filter(|&(o, bits)| {
+            let head = SchedContextRef::new(PAddr(o), bits as u8).head_refill();
+            !head.is_some_and(|h| h.time <= now && h.amount >= min)
+        })
+        .map(|(o, _)| o)
+        .collect()
+}
