@@ -78,6 +78,8 @@ mod tests_ipc;
 mod tests_irq;
 #[cfg(all(test, feature = "mcs"))]
 mod tests_mcs;
+#[cfg(all(test, feature = "mcs"))]
+mod tests_timeout;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb;
 #[cfg(all(test, not(feature = "mcs")))]
