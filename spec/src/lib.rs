@@ -78,14 +78,14 @@ mod tests_ipc;
 mod tests_irq;
 #[cfg(all(test, feature = "mcs"))]
 mod tests_mcs;
-#[cfg(all(test, feature = "mcs"))]
-mod tests_timeout;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb_control;
 #[cfg(all(test, feature = "mcs"))]
 mod tests_tcb_mcs;
+#[cfg(all(test, feature = "mcs"))]
+mod tests_timeout;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_vspace;
 #[cfg(test)]

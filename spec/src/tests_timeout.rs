@@ -53,7 +53,10 @@ fn a_budget_run_out_sends_a_timeout_fault_to_the_handler() {
     assert_eq!(s.sc(sc).map(|x| x.consumed), Some(12_345));
     // The message takes the consumed time out: 1 234 µs, the rest of a
     // µs dropped.
-    assert_eq!(s.fault_message(TCB, Fault::Timeout { badge: 7 }), [7, 1_234]);
+    assert_eq!(
+        s.fault_message(TCB, Fault::Timeout { badge: 7 }),
+        [7, 1_234]
+    );
     assert_eq!(s.sc(sc).map(|x| x.consumed), Some(0));
 }
 

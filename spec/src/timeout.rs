@@ -31,7 +31,12 @@ impl State {
     /// and its budget ran out, at a kernel entry that was its own system
     /// call or exception (`restart`) or not (the timer's interrupt).
     /// `Skip` if `t` cannot run (then nothing changed).
-    pub fn budget_expired(&mut self, t: ObjId, ticks: u64, restart: bool) -> Result<(), Unspecified> {
+    pub fn budget_expired(
+        &mut self,
+        t: ObjId,
+        ticks: u64,
+        restart: bool,
+    ) -> Result<(), Unspecified> {
         let nothing = Invocation {
             cptr: 0,
             label: 0,
@@ -40,7 +45,9 @@ impl State {
         };
         // `t` runs (a thread in Restart from its pc again).
         self.covers(t, Syscall::Yield, &nothing)?;
-        let Some(sc) = self.sc_of_tcb(t).filter(|&sc| self.sc(sc).is_some_and(|s| s.configured()))
+        let Some(sc) = self
+            .sc_of_tcb(t)
+            .filter(|&sc| self.sc(sc).is_some_and(|s| s.configured()))
         else {
             return Err(Unspecified::Skip);
         };

@@ -191,7 +191,10 @@ fn a_passive_thread_taking_a_pending_signal_runs_on_the_notifications_context() 
     };
     let pool = p.w.cptr(super::Loc::Boot(0));
     let sc_type = cairn_abi::object::ObjectType::SchedContext as u64;
-    assert_eq!(p.w.k.retype(pool, sc_type, 7, win + 6, 1), crate::testutil::ok());
+    assert_eq!(
+        p.w.k.retype(pool, sc_type, 7, win + 6, 1),
+        crate::testutil::ok()
+    );
     p.w.check();
     p.spec = Pair::spec_of(&p.w);
     let inv = |cptr: u64, label: u64, extra: Vec<u64>| Invocation {
@@ -202,20 +205,46 @@ fn a_passive_thread_taking_a_pending_signal_runs_on_the_notifications_context() 
     };
     let bind = inv(win + 6, cairn_spec::sched_context::BIND, vec![win + 2]);
     p.syscall(root, Syscall::Call, &bind, None, None, &"bind");
-    p.syscall(root, Syscall::Send, &inv(win + 2, 0, vec![]), None, None, &"signal");
-    p.syscall(root, Syscall::Call, &inv(win, 0, vec![]), None, None, &"call");
+    p.syscall(
+        root,
+        Syscall::Send,
+        &inv(win + 2, 0, vec![]),
+        None,
+        None,
+        &"signal",
+    );
+    p.syscall(
+        root,
+        Syscall::Call,
+        &inv(win, 0, vec![]),
+        None,
+        None,
+        &"call",
+    );
     p.compare(&"call");
     let sc = match p.w.k.cap(win + 6) {
         crate::cap::Cap::SchedContext { ptr, .. } => ptr.0,
         _ => panic!("no SchedContext"),
     };
-    assert_eq!(p.spec.sc(sc).and_then(|s| s.ntfn), Some(ntfn_of(&p, win + 2)));
-    TcbRef::new(PAddr(server)).get().set_user_register(A6, win + 3);
+    assert_eq!(
+        p.spec.sc(sc).and_then(|s| s.ntfn),
+        Some(ntfn_of(&p, win + 2))
+    );
+    TcbRef::new(PAddr(server))
+        .get()
+        .set_user_register(A6, win + 3);
     if let Some(x) = p.spec.thread_mut(server) {
         x.context[A6] = win + 3;
     }
     let wait = inv(win + 2, 0, vec![]);
-    p.syscall(server, Syscall::ReplyRecv, &wait, None, None, &"reply, wait");
+    p.syscall(
+        server,
+        Syscall::ReplyRecv,
+        &wait,
+        None,
+        None,
+        &"reply, wait",
+    );
     p.compare(&"reply, wait");
     assert_eq!(p.spec.sc_of_tcb(server), Some(sc));
 }

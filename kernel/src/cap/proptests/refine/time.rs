@@ -210,7 +210,14 @@ mod tests {
         ));
         assert_eq!(p.spec.sc(sc).map(|s| s.consumed), Some(ticks));
         set_reply(&mut p, root, win + 4);
-        p.syscall(root, Syscall::Recv, &inv(win + 1, 0, vec![]), None, None, &"recv");
+        p.syscall(
+            root,
+            Syscall::Recv,
+            &inv(win + 1, 0, vec![]),
+            None,
+            None,
+            &"recv",
+        );
         p.compare(&"recv");
         let got = p.spec.thread(root).expect("root");
         assert_eq!((got.info.label, got.info.length), (5, 2));
@@ -219,7 +226,14 @@ mod tests {
         assert_eq!(p.spec.state_of(t), S::BlockedOnReply);
         // The reply: pc and ra written back, label 0: it restarts.
         let words = vec![0x4000, 0x5000];
-        p.syscall(root, Syscall::ReplyRecv, &inv(win + 1, 0, words), None, None, &"reply");
+        p.syscall(
+            root,
+            Syscall::ReplyRecv,
+            &inv(win + 1, 0, words),
+            None,
+            None,
+            &"reply",
+        );
         p.compare(&"reply");
         let x = p.spec.thread(t).expect("t");
         assert_eq!((x.state, x.fault), (S::Restart, None));
@@ -241,16 +255,37 @@ mod tests {
         let win = p.w.win;
         let (t, server) = (thread(&p, 0), thread(&p, 1));
         let sc = p.spec.sc_of_tcb(t).expect("its context");
-        p.syscall(t, Syscall::Call, &inv(win, 2, vec![0, 1]), None, None, &"call");
+        p.syscall(
+            t,
+            Syscall::Call,
+            &inv(win, 2, vec![0, 1]),
+            None,
+            None,
+            &"call",
+        );
         p.compare(&"call");
         assert_eq!(p.spec.sc_of_tcb(server), Some(sc), "lent");
-        p.syscall(server, Syscall::Yield, &inv(0, 0, vec![]), None, None, &"yield");
+        p.syscall(
+            server,
+            Syscall::Yield,
+            &inv(0, 0, vec![]),
+            None,
+            None,
+            &"yield",
+        );
         p.compare(&"yield");
         p.spec.not_ready = not_ready(&p.spec);
         assert!(p.spec.not_ready.contains(&sc), "the head refill given up");
         let root = p.root_tcb;
         set_reply(&mut p, root, win + 3);
-        p.syscall(root, Syscall::ReplyRecv, &inv(win, 0, vec![]), None, None, &"reply");
+        p.syscall(
+            root,
+            Syscall::ReplyRecv,
+            &inv(win, 0, vec![]),
+            None,
+            None,
+            &"reply",
+        );
         p.compare(&"reply");
         assert_eq!(p.spec.sc_of_tcb(t), Some(sc), "given back");
         assert_eq!(
