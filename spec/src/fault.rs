@@ -41,6 +41,10 @@ pub enum Fault {
         fsr: u64,
         instruction: bool,
     },
+    /// MCS: the thread's scheduling context ran out of budget and the
+    /// thread has a timeout handler (`crate::timeout`): the context's
+    /// badge (§6.2.5 *Timeout faults*).
+    Timeout { badge: u64 },
 }
 
 /// The registers an unknown system call's message carries, and its reply
@@ -48,6 +52,18 @@ pub enum Fault {
 const SYSCALL_MESSAGE: [usize; 10] = [PC, SP, RA, A0, 17, 18, 19, 20, 21, A6];
 /// A user exception's: pc, sp.
 const EXCEPTION_MESSAGE: [usize; 2] = [PC, SP];
+/// A timeout fault's reply writes back the whole `seL4_UserContext`, in
+/// its order (`seL4_TimeoutReply_*`, ABI ref §9), the thread's register
+/// numbering.
+const TIMEOUT_REPLY: [usize; crate::thread::CONTEXT_WORDS] = {
+    let mut r = [0; crate::thread::CONTEXT_WORDS];
+    let mut i = 0;
+    while i < r.len() {
+        r[i] = i;
+        i += 1;
+    }
+    r
+};
 
 impl Fault {
     /// The fault message's label (`seL4_Fault_*`, classic numbering).
@@ -62,6 +78,7 @@ impl Fault {
                 true => 6,
                 false => 5,
             },
+            Fault::Timeout { .. } => 5,
         }
     }
 
@@ -114,6 +131,9 @@ impl Fault {
                 fsr,
                 instruction,
             } => vec![t.reg(PC), addr, instruction as u64, fsr],
+            // The consumed time that follows is the scheduling context's
+            // (`State::fault_message`).
+            Fault::Timeout { badge } => vec![badge],
         }
     }
 }
@@ -174,17 +194,33 @@ impl State {
         self.set_state(t, state);
     }
 
+    /// The message `t` sends with fault `f` (seL4's `setMRs_fault`): a
+    /// timeout fault's carries, after the badge, the µs the thread's
+    /// scheduling context consumed, taken out of it, if it has one.
+    pub(crate) fn fault_message(&mut self, t: ObjId, f: Fault) -> Vec<u64> {
+        let Some(x) = self.thread(t) else {
+            return vec![];
+        };
+        let mut words = f.message(x);
+        if let (Fault::Timeout { .. }, Some(sc)) = (f, self.sc_of_tcb(t)) {
+            words.push(self.take_consumed_us(sc));
+        }
+        words
+    }
+
     /// seL4's `handleFaultReply`: `handler`'s reply to `t`, which waited
-    /// for it with fault `f`. For an unknown system call or a user
-    /// exception the reply's first words (at most as many as the message
-    /// carried registers) are written back into those registers; a reply
-    /// to one of these two with a label other than 0 stops the thread.
+    /// for it with fault `f`. For an unknown system call, a user
+    /// exception or a timeout fault the reply's first words (at most as
+    /// many as the message carried registers, the whole context for a
+    /// timeout) are written back into those registers; a reply to one of
+    /// these with a label other than 0 stops the thread.
     /// Returns whether `t` restarts.
     pub(crate) fn fault_reply(&mut self, t: ObjId, handler: ObjId, f: Fault) -> bool {
         let regs: &[usize] = match f {
             Fault::Cap { .. } | Fault::VmFault { .. } => return true,
             Fault::UnknownSyscall { .. } => &SYSCALL_MESSAGE,
             Fault::UserException { .. } => &EXCEPTION_MESSAGE,
+            Fault::Timeout { .. } => &TIMEOUT_REPLY,
         };
         let buffer = self.has_buffer(handler, false);
         let Some(h) = self.thread(handler).cloned() else {

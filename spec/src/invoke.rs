@@ -146,7 +146,12 @@ impl State {
     /// runs again from its pc: seL4's `activateThread`) and invokes a cap
     /// whose methods are specified. (A message longer than the registers
     /// from a thread without an IPC buffer is cut to them, as seL4 does.)
-    fn covers(&mut self, t: ObjId, sys: Syscall, inv: &Invocation) -> Result<(), Unspecified> {
+    pub(crate) fn covers(
+        &mut self,
+        t: ObjId,
+        sys: Syscall,
+        inv: &Invocation,
+    ) -> Result<(), Unspecified> {
         let th = self.thread(t).ok_or(Unspecified::Skip)?;
         if !th.state.runnable() {
             return Err(Unspecified::Skip);

@@ -294,7 +294,7 @@ impl State {
         let recv_buffer = self.has_buffer(receiver, true);
         let (info, words) = match s.fault {
             Some(f) => {
-                let mut words = f.message(&s);
+                let mut words = self.fault_message(sender, f);
                 if !recv_buffer {
                     words.truncate(MSG_REGISTERS);
                 }
@@ -515,13 +515,19 @@ impl State {
         }
     }
 
-    /// seL4's `completeSignal`: `t` takes the pending word as its badge.
+    /// seL4's `completeSignal` (and `receiveSignal` finding a signal
+    /// pending): `t` takes the pending word as its badge; MCS: a passive
+    /// `t` runs on the context bound to `n`, if no thread has it (seL4
+    /// 16.0.0 donates there too, not only when a signal wakes a waiter).
     fn complete_signal(&mut self, n: ObjId, t: ObjId) {
         let Some(word) = self.ntfn(n).and_then(|(_, p, _)| p.take()) else {
             return;
         };
         if let Some(x) = self.thread_mut(t) {
             x.badge = word;
+        }
+        if crate::MCS {
+            self.maybe_donate_sc(t, n);
         }
     }
 

@@ -19,7 +19,8 @@
 //! fault and is taken out of a queue stops instead of restarting; a
 //! passive thread woken by a notification bound to a context runs on it,
 //! and gives it back when it waits again. What time decides (budgets,
-//! timeout faults, who runs) stays out, as in `sched_context`.
+//! who runs) stays out, as in `sched_context`; timeout faults, once told
+//! a budget ran out, are `timeout.rs`.
 
 use crate::cap::{Cap, ObjId};
 use crate::error::LookupFault;
@@ -169,7 +170,11 @@ impl State {
     /// seL4's MCS `doReplyTransfer`: `t` replies through `r` (Grant
     /// `grant`): if a caller waits on it, the caller leaves the call
     /// stack (its context back) and gets the message, or its handler's
-    /// verdict on its fault. No caller: nothing happens.
+    /// verdict on its fault. No caller: nothing happens. A caller that
+    /// runs again on a context whose head refill is not ready
+    /// ([`State::not_ready`], time) sends a timeout fault if it has a
+    /// timeout handler, unless what was answered was a timeout fault;
+    /// else it waits for its refill.
     pub(crate) fn do_reply_transfer_mcs(&mut self, t: ObjId, r: ObjId, grant: bool) {
         let Some(to) = self.reply_tcb(r) else {
             return;
@@ -178,7 +183,8 @@ impl State {
             return;
         }
         self.reply_remove(r, to);
-        match self.thread(to).and_then(|x| x.fault) {
+        let fault = self.thread(to).and_then(|x| x.fault);
+        match fault {
             None => {
                 self.do_ipc_transfer(t, None, 0, grant, to);
                 self.set_state(to, ThreadState::Running);
@@ -186,6 +192,17 @@ impl State {
             Some(f) => {
                 self.end_fault(to, t, f);
             }
+        }
+        let Some(sc) = self.sc_of_tcb(to) else {
+            return;
+        };
+        let timeout = matches!(fault, Some(Fault::Timeout { .. }));
+        if self.state_of(to).runnable()
+            && self.not_ready.contains(&sc)
+            && !timeout
+            && self.timeout_handler(to).is_some()
+        {
+            self.handle_timeout(to, sc);
         }
     }
 
@@ -233,13 +250,16 @@ impl State {
         granted: bool,
         reply: Option<ObjId>,
     ) {
-        let fault = self.thread(sender).is_some_and(|x| x.fault.is_some());
-        if !(call || fault) {
+        let fault = self.thread(sender).and_then(|x| x.fault);
+        if !call && fault.is_none() {
             return self.set_state(sender, ThreadState::Running);
         }
         match reply {
             Some(r) if granted => {
-                let can_donate = self.sc_of_tcb(sender).is_some();
+                // Never lent with a timeout fault: the handler runs on
+                // its own time (seL4's MCS `receiveIPC`).
+                let timeout = matches!(fault, Some(Fault::Timeout { .. }));
+                let can_donate = self.sc_of_tcb(sender).is_some() && !timeout;
                 self.reply_push(sender, t, r, can_donate);
             }
             _ => self.set_state(sender, ThreadState::Inactive),

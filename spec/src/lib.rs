@@ -51,6 +51,7 @@ pub mod tcb;
 pub mod tcb_control;
 pub mod tcb_mcs;
 pub mod thread;
+pub mod timeout;
 pub mod untyped;
 pub mod vspace;
 
@@ -83,6 +84,8 @@ mod tests_tcb;
 mod tests_tcb_control;
 #[cfg(all(test, feature = "mcs"))]
 mod tests_tcb_mcs;
+#[cfg(all(test, feature = "mcs"))]
+mod tests_timeout;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_vspace;
 #[cfg(test)]

@@ -10,8 +10,12 @@
 //! woken by the notification runs on it). What it says about *time* (the
 //! refills' contents, how much was consumed, who runs when) is not
 //! specified, as the scheduler is not for the classic configuration
-//! (docs/spec.md): `Consumed` answers 0, the value of the refinement
-//! test's clock, which stands still.
+//! (docs/spec.md). What is specified of time: whether a context is round
+//! robin (budget = period: it never takes a timeout fault), and the time
+//! it has consumed, in timer ticks, which only whoever drives the spec
+//! adds to ([`State::charge`], when it says a thread ran: `timeout.rs`)
+//! and `Consumed`, YieldTo and a timeout fault's message take out, in µs
+//! (seL4's `schedContext_updateConsumed`).
 //!
 //! The binding is kept on the scheduling context's side only (its `tcb`
 //! and `ntfn`): a thread's or a notification's context is the one that
@@ -87,6 +91,11 @@ pub struct SchedContext {
     /// The reply object of the newest Call it was lent along (the head
     /// of its call stack, seL4's `scReply`; `crate::ipc_mcs`).
     pub reply: Option<ObjId>,
+    /// Configured with budget = period (seL4's `isRoundRobin`: its period
+    /// 0): it never takes a timeout fault.
+    pub round_robin: bool,
+    /// Timer ticks consumed since last taken (seL4's `scConsumed`).
+    pub consumed: u64,
 }
 
 impl SchedContext {
@@ -181,6 +190,7 @@ impl State {
         let sc = self.sc_mut(obj).ok_or(SyscallError::IllegalOperation)?;
         sc.badge = badge;
         sc.sporadic = flags & SPORADIC != 0;
+        sc.round_robin = budget == period;
         // Round robin (budget = period) needs no more than two refills.
         sc.refill_max = match budget == period {
             true => MIN_REFILLS,
@@ -251,9 +261,9 @@ impl State {
 
     /// Performs a SchedContext invocation [`State::sched_context_check`]
     /// passed; the words of its answer (Consumed and YieldTo answer the
-    /// time consumed, which the spec does not know: 0, the test's clock
-    /// stands still). YieldTo to a thread that can run is the
-    /// scheduler's and not specified (the caller skips it first).
+    /// µs the context consumed, taken out of it). YieldTo to a thread
+    /// that can run is the scheduler's and not specified (the caller
+    /// skips it first).
     pub fn sched_context_perform(
         &mut self,
         sc: ObjId,
@@ -261,7 +271,7 @@ impl State {
         extra: &[Option<Cap>],
     ) -> Option<Vec<u64>> {
         match (label, extra.first().copied().flatten()) {
-            (CONSUMED | YIELD_TO, _) => return Some(vec![0]),
+            (CONSUMED | YIELD_TO, _) => return Some(vec![self.take_consumed_us(sc)]),
             (UNBIND, _) => {
                 if let Some(s) = self.sc_mut(sc) {
                     (s.tcb, s.ntfn) = (None, None);
@@ -290,6 +300,26 @@ impl State {
             _ => {}
         }
         None
+    }
+
+    /// `sc` consumed `ticks` more (seL4's `commitTime`: a thread ran on
+    /// it; time is the caller's to say).
+    pub fn charge(&mut self, sc: ObjId, ticks: u64) {
+        if let Some(s) = self.sc_mut(sc) {
+            s.consumed = s.consumed.saturating_add(ticks);
+        }
+    }
+
+    /// The µs `sc` consumed, taken out of it, the rest of a µs dropped
+    /// (seL4's `schedContext_updateConsumed` at a 10 MHz timer, where
+    /// every count of ticks fits the answer in µs).
+    pub(crate) fn take_consumed_us(&mut self, sc: ObjId) -> u64 {
+        let Some(s) = self.sc_mut(sc) else {
+            return 0;
+        };
+        let us = s.consumed / (TIMER_HZ / 1_000_000);
+        s.consumed = 0;
+        us
     }
 
     /// Thread `t` lets go of its scheduling context, if it has one.

@@ -158,6 +158,13 @@ pub struct State {
     pub domain_schedule: crate::domain::Schedule,
     /// The contents of frames (`memory`).
     pub memory: crate::memory::Memory,
+    /// MCS: the scheduling contexts whose head refill is not ready (not
+    /// released, or less than the minimum budget): time, which the spec
+    /// does not decide; whoever drives it says (the refinement test from
+    /// the kernel's refills before each step). A reply that wakes a
+    /// thread on one of them sends a timeout fault (`timeout.rs`). Not
+    /// state: never compared.
+    pub not_ready: std::collections::BTreeSet<ObjId>,
 }
 
 impl State {
@@ -353,6 +360,7 @@ impl State {
         let mut s = self.clone();
         // Frame contents are observed through the threads' buffers.
         s.memory = Default::default();
+        s.not_ready = Default::default();
         let unbuffered: Vec<ObjId> = s
             .objects
             .keys()

@@ -115,6 +115,8 @@ fn configure_flags_checks_in_sel4s_order() {
         sporadic: true,
         refill_max: 10,
         reply: None,
+        round_robin: false,
+        consumed: 0,
     };
     assert_eq!(s.sc(sc), Some(&want));
     // Round robin: two refills whatever was asked.

@@ -47,6 +47,7 @@ pub(crate) fn empty() -> State {
         num_domains: 1,
         domain_schedule: Default::default(),
         memory: Default::default(),
+        not_ready: Default::default(),
     }
 }
 

@@ -249,6 +249,8 @@ pub fn abstract_state(w: &World) -> State {
         // Observed through the threads' buffers (`abs_thread`); read
         // whole only to start the spec (`abs_memory`).
         memory: Default::default(),
+        // Time, the test's input to the spec (`refine::time`).
+        not_ready: Default::default(),
     }
 }
 
@@ -472,7 +474,7 @@ fn buffer_mrs(buffer: Option<crate::types::PAddr>) -> [u64; 116] {
     words
 }
 
-/// The abstract fault of a kernel fault (classic: no timeout faults).
+/// The abstract fault of a kernel fault.
 fn abs_fault(f: crate::types::Fault) -> cairn_spec::Fault {
     use crate::types::Fault as K;
     use cairn_spec::Fault as S;
@@ -498,7 +500,7 @@ fn abs_fault(f: crate::types::Fault) -> cairn_spec::Fault {
             instruction,
         },
         #[cfg(feature = "mcs")]
-        K::Timeout { .. } => panic!("the spec has no MCS faults yet"),
+        K::Timeout { badge } => S::Timeout { badge },
     }
 }
 
@@ -679,8 +681,9 @@ pub fn diff(kernel: &State, spec: &State) -> String {
 
 /// MCS: the abstract scheduling context at `pa` (of `2^size_bits`
 /// bytes): its thread and notification, badge, sporadic flag and refill
-/// count from the header; the refills themselves and the consumed time
-/// are time, which the spec leaves out.
+/// count, whether it is round robin (configured with budget = period) and
+/// the ticks it consumed, from the header; the refills themselves are
+/// time, which the spec leaves out.
 #[cfg(feature = "mcs")]
 fn abs_sched_context(
     pa: crate::types::PAddr,
@@ -697,5 +700,7 @@ fn abs_sched_context(
         sporadic: st.sporadic,
         refill_max: st.max,
         reply: crate::object::sched_context::reply(pa).map(|r| r.paddr().0),
+        round_robin: st.max != 0 && st.budget == st.period,
+        consumed: sc.consumed(),
     }
 }

@@ -36,6 +36,8 @@ mod control;
 mod ipc_mcs;
 #[cfg(feature = "mcs")]
 mod sched;
+#[cfg(feature = "mcs")]
+mod time;
 mod vm;
 
 /// Steps per run of `cargo xtask test` (see docs/spec.md for the budget;
@@ -110,6 +112,9 @@ struct Tally {
     tcb: [u64; 2],
     /// Steps made by a thread other than the root thread.
     others: u64,
+    /// MCS: idle stretches, budget overruns, and the overruns that sent
+    /// a timeout fault (`time.rs`).
+    time: [u64; 3],
 }
 
 impl Tally {
@@ -145,6 +150,9 @@ impl Tally {
             self.tcb[i] += o.tcb[i];
         }
         self.others += o.others;
+        for i in 0..3 {
+            self.time[i] += o.time[i];
+        }
         self.shared_buffers += o.shared_buffers;
         self.schedule += o.schedule;
     }
@@ -284,6 +292,9 @@ enum Act {
     /// (`ipc_mcs.rs`).
     #[cfg(feature = "mcs")]
     McsIpc(u8, ipc_mcs::McsIpc),
+    /// MCS: time passes (`time.rs`).
+    #[cfg(feature = "mcs")]
+    Time(u8, time::TimeAct),
 }
 
 fn target(ep: u32, ntfn: u32, reply: u32, tcb: u32, other: u32) -> BoxedStrategy<Target> {
@@ -438,6 +449,7 @@ fn act() -> impl Strategy<Value = Act> {
             .prop_map(|(t, e, r, q)| Act::DeleteIpcObject(t, e, r, q)),
         1 => (any::<u8>(), any::<u8>(), irq()).prop_map(|(t, i, q)| Act::DeleteThread(t, i, q)),
         1 => (any::<u8>(), exception(), any::<u64>()).prop_map(|(t, c, v)| Act::Exception(t, c, v)),
+        2 => (any::<u8>(), time::time_act()).prop_map(|(t, a)| Act::Time(t, a)),
     ]
 }
 
@@ -567,7 +579,10 @@ impl Pair {
         set_fault_handler(&w, w.k.tcb, Some(1));
         // MCS: reply objects in the window, and a passive server.
         #[cfg(feature = "mcs")]
-        ipc_mcs::setup(&mut w, &slots);
+        {
+            ipc_mcs::setup(&mut w, &slots);
+            time::setup(&w, &slots);
+        }
         // A fault handler cptr 0 names the empty slot 0: no handler.
         w.protect(0);
         w.check();
@@ -928,8 +943,17 @@ impl Pair {
             | Act::Control(t, _)
             | Act::Irq(t, _) => *t,
             #[cfg(feature = "mcs")]
-            Act::Sched(t, _) | Act::McsIpc(t, _) => *t,
+            Act::Sched(t, _) | Act::McsIpc(t, _) | Act::Time(t, _) => *t,
         };
+        // MCS: time passes whether a thread can run or not; what it
+        // decides the spec is told.
+        #[cfg(feature = "mcs")]
+        {
+            if let Act::Time(_, time::TimeAct::Idle { ticks }) = a {
+                return self.idle(*ticks);
+            }
+            self.spec.not_ready = time::not_ready(&self.spec);
+        }
         let Some(t) = self.runner(sel) else {
             return self.kick(sel);
         };
@@ -955,6 +979,8 @@ impl Pair {
             Act::Sched(_, s) => self.sched(t, s),
             #[cfg(feature = "mcs")]
             Act::McsIpc(_, i) => self.mcs_ipc(t, i),
+            #[cfg(feature = "mcs")]
+            Act::Time(_, a) => self.time(t, a),
             &Act::Exception(_, scause, stval) => self.exception(t, scause, stval),
             Act::Cspace(_, st) => self.step_by(t, st),
             Act::Ipc(_, i) => self.ipc(t, i),
@@ -1260,7 +1286,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, MCS time (idle stretches, budget overruns, timeout faults raised) {:?}, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1290,6 +1316,7 @@ fn run_chunks(steps: u64, seed: u64) {
         total.tcb[0],
         total.tcb[1],
         total.others,
+        total.time,
         total.abandoned
     );
 }

@@ -170,3 +170,89 @@ fn a_call_lends_the_context_to_a_passive_server_and_the_reply_returns_it() {
     ));
     assert_eq!(p.spec.reply_tcb(reply), Some(server));
 }
+
+/// Found by the 1 000 000-step MCS run (`cargo xtask spec --config
+/// mcs=on --steps 1000000 --seed 9101`, seed 9102, shrunk to eleven
+/// steps; the spec was wrong): a passive thread that waits on a
+/// notification with a signal pending runs on the context bound to the
+/// notification, as when a signal wakes it (seL4 16.0.0's
+/// `receiveSignal` and `completeSignal` call `maybeDonateSchedContext`
+/// too). Here the passive server, answering the root thread's Call on
+/// its lent context, replies and waits on the notification the root
+/// thread signalled: it gets the notification's (unconfigured) context.
+#[test]
+fn a_passive_thread_taking_a_pending_signal_runs_on_the_notifications_context() {
+    use cairn_spec::Invocation;
+    let mut p = Pair::with_threads();
+    let (root, win) = (p.root_tcb, p.w.win);
+    let server = match p.w.k.cap(p.thread_caps[1]) {
+        crate::cap::Cap::Thread { tcb } => tcb.0,
+        _ => panic!("no server"),
+    };
+    let pool = p.w.cptr(super::Loc::Boot(0));
+    let sc_type = cairn_abi::object::ObjectType::SchedContext as u64;
+    assert_eq!(
+        p.w.k.retype(pool, sc_type, 7, win + 6, 1),
+        crate::testutil::ok()
+    );
+    p.w.check();
+    p.spec = Pair::spec_of(&p.w);
+    let inv = |cptr: u64, label: u64, extra: Vec<u64>| Invocation {
+        cptr,
+        label,
+        words: vec![],
+        extra,
+    };
+    let bind = inv(win + 6, cairn_spec::sched_context::BIND, vec![win + 2]);
+    p.syscall(root, Syscall::Call, &bind, None, None, &"bind");
+    p.syscall(
+        root,
+        Syscall::Send,
+        &inv(win + 2, 0, vec![]),
+        None,
+        None,
+        &"signal",
+    );
+    p.syscall(
+        root,
+        Syscall::Call,
+        &inv(win, 0, vec![]),
+        None,
+        None,
+        &"call",
+    );
+    p.compare(&"call");
+    let sc = match p.w.k.cap(win + 6) {
+        crate::cap::Cap::SchedContext { ptr, .. } => ptr.0,
+        _ => panic!("no SchedContext"),
+    };
+    assert_eq!(
+        p.spec.sc(sc).and_then(|s| s.ntfn),
+        Some(ntfn_of(&p, win + 2))
+    );
+    TcbRef::new(PAddr(server))
+        .get()
+        .set_user_register(A6, win + 3);
+    if let Some(x) = p.spec.thread_mut(server) {
+        x.context[A6] = win + 3;
+    }
+    let wait = inv(win + 2, 0, vec![]);
+    p.syscall(
+        server,
+        Syscall::ReplyRecv,
+        &wait,
+        None,
+        None,
+        &"reply, wait",
+    );
+    p.compare(&"reply, wait");
+    assert_eq!(p.spec.sc_of_tcb(server), Some(sc));
+}
+
+/// The notification the cap in root slot `cptr` names.
+fn ntfn_of(p: &Pair, cptr: u64) -> u64 {
+    match p.w.k.cap(cptr) {
+        crate::cap::Cap::Notification { ptr, .. } => ptr.0,
+        c => panic!("no notification: {c:?}"),
+    }
+}
