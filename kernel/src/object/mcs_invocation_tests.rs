@@ -184,8 +184,9 @@ fn configure_flags_updates_the_running_threads_context_and_reschedules() {
         })
     );
     assert_eq!(r.tcb(), Some(k.tcb.paddr()), "still bound");
-    // A larger budget: the head keeps its 2 ms, the other 1 ms comes
-    // back so that both fit in one new period from now.
+    // A larger budget, 0.1 ms later: the head is charged the 0.1 ms the
+    // thread ran (seL4's commitTime) and keeps the 1.9 ms left, the other
+    // 1.1 ms comes back so that both fit in one new period from now.
     crate::testutil::set_time(2_000);
     assert_eq!(configure(&k, init::SC, [3_000, 10_000, 0, 0, 0]), ok());
     let st = r.refill_state();
@@ -194,16 +195,56 @@ fn configure_flags_updates_the_running_threads_context_and_reschedules() {
         r.refill(0),
         Some(Refill {
             time: 2_000,
-            amount: 20_000
+            amount: 19_000
         })
     );
     assert_eq!(
         r.refill(1),
         Some(Refill {
-            time: 2_000 + 90_000,
-            amount: 10_000
+            time: 2_000 + 89_000,
+            amount: 11_000
         })
     );
+}
+
+/// The running context is charged what it has used before it takes new
+/// parameters (seL4's `commitTime` in `invokeSchedControl_ConfigureFlags`):
+/// the usage counts in `Consumed` and against the old refills, and the
+/// new budget starts whole. Cairn charged it later, to the new refills.
+#[test]
+fn configure_flags_charges_the_running_context_first() {
+    use crate::arch::{host::SimMachine, Kernel};
+    let k = testutil::boot();
+    let r = sc_at(&k, init::SC);
+    let mcs = crate::state::kernel().mcs();
+    assert_eq!(mcs.cur_sc(), r.paddr().0, "the root runs on its context");
+    let (t0, before) = (crate::sched::mcs::cur_time(), r.consumed());
+    // 3 ms of its 5 ms round-robin head used when it makes the call.
+    let t = t0 + 3_000 * TICKS_PER_US;
+    SimMachine::set_time(t);
+    k.load(
+        sched_control(&k),
+        l::SCHED_CONTROL_CONFIGURE_FLAGS,
+        &[2_000, 10_000, 0, 0, 0],
+        &[init::SC],
+    );
+    crate::api::handle_syscall(cairn_abi::syscall::SYS_CALL);
+    crate::api::Api::current_context();
+    assert_eq!(k.reply(), ok());
+    assert_eq!(r.consumed(), before + 30_000, "charged to the context");
+    assert_eq!(mcs.consumed(), 0, "nothing left to charge");
+    // The new 2 ms budget, released now, is whole: the timer is set for
+    // its end (it was set for now: the 3 ms charged to the new 2 ms).
+    let st = r.refill_state();
+    assert_eq!((st.budget, st.period), (20_000, 100_000));
+    assert_eq!(
+        r.refill(st.head),
+        Some(Refill {
+            time: t,
+            amount: 20_000
+        })
+    );
+    assert_eq!(SimMachine::deadline(), Some(t + 20_000));
 }
 
 fn ok_word(w: u64) -> testutil::Outcome {

@@ -45,6 +45,13 @@ const REFILL_MAX: u64 = 0x40;
 const REFILL_HEAD: u64 = 0x48;
 const REFILL_TAIL: u64 = 0x50;
 const FLAGS: u64 = 0x58;
+/// The flags word's bits: `scSporadic`, and whether the context is round
+/// robin (budget = period), kept with the parameters
+/// ([`SchedContextRef::set_refill_state`]) so that a switch of contexts
+/// tells a constant-bandwidth context that needs seL4's unblock check
+/// from the others by one word ([`needs_switch_unblock_check_at`]).
+const SPORADIC: u64 = 1;
+const ROUND_ROBIN: u64 = 2;
 /// Where the flags word keeps the object's size bits (a TCB names its
 /// SchedContext by address only; the scheduler needs the size to bound
 /// the refill array).
@@ -154,7 +161,7 @@ impl SchedContextRef {
     /// Whether the sporadic flag is set (`scSporadic`).
     #[inline]
     pub fn is_sporadic(self) -> bool {
-        self.word(FLAGS) & 1 != 0
+        self.word(FLAGS) & SPORADIC != 0
     }
 
     /// Charges `usage` ticks that ended at `now` (`Refills::budget_check`,
@@ -260,7 +267,7 @@ impl SchedContextRef {
             head: self.word(REFILL_HEAD),
             tail: self.word(REFILL_TAIL),
             max: self.word(REFILL_MAX),
-            sporadic: self.word(FLAGS) & 1 != 0,
+            sporadic: self.word(FLAGS) & SPORADIC != 0,
         }
     }
 
@@ -273,8 +280,13 @@ impl SchedContextRef {
         self.set_word(REFILL_HEAD, st.head.min(max.saturating_sub(1)));
         self.set_word(REFILL_TAIL, st.tail.min(max.saturating_sub(1)));
         self.set_word(REFILL_MAX, max);
-        let flags = self.word(FLAGS) & !1;
-        self.set_word(FLAGS, flags | st.sporadic as u64);
+        let flags = self.word(FLAGS) & !(SPORADIC | ROUND_ROBIN);
+        let round_robin = if st.budget == st.period {
+            ROUND_ROBIN
+        } else {
+            0
+        };
+        self.set_word(FLAGS, flags | st.sporadic as u64 | round_robin);
     }
 
     /// Refill `i` of the array; `None` past the object's capacity.
@@ -316,8 +328,27 @@ impl SchedContextRef {
     /// starts now, taking in the refills released before it would end
     /// (as `Refills::unblock_check`, in place).
     pub fn unblock_check(self, now: Ticks) {
+        if self.is_sporadic() {
+            self.start_head_at(now);
+        }
+    }
+
+    /// seL4's `refill_unblock_check` as its `switchSchedContext` runs it
+    /// on a constant-bandwidth (not sporadic) context becoming the running
+    /// one: as [`Self::unblock_check`], for the other contexts.
+    pub fn switch_unblock_check(self, now: Ticks) {
+        if !self.is_sporadic() {
+            self.start_head_at(now);
+        }
+    }
+
+    /// The unblock check's work: a configured context that is not round
+    /// robin (seL4's returns early for one) and whose head was released
+    /// by `now` has that head start at `now`, merged with the refills
+    /// released before it would end.
+    fn start_head_at(self, now: Ticks) {
         let mut st = self.refill_state();
-        if st.max == 0 || st.budget == st.period || !st.sporadic {
+        if st.max == 0 || st.budget == st.period {
             return;
         }
         let Some(mut head) = self.refill(st.head) else {
@@ -397,7 +428,7 @@ impl SchedContextRef {
     /// the thread bound to it, if any, is left without one.
     pub fn mark_unconfigured(self) {
         self.set_word(REFILL_MAX, 0);
-        let flags = self.word(FLAGS) & !1;
+        let flags = self.word(FLAGS) & !SPORADIC;
         self.set_word(FLAGS, flags);
     }
 }
@@ -469,7 +500,17 @@ pub fn commit_round_robin_at(sc: PAddr, used: Ticks, min_budget: Ticks) -> bool 
 /// ([`SchedContextRef::is_sporadic`], one word read).
 #[inline]
 pub fn is_sporadic_at(sc: PAddr) -> bool {
-    read_word(sc.add(FLAGS)) & 1 != 0
+    read_word(sc.add(FLAGS)) & SPORADIC != 0
+}
+
+/// Whether the SchedContext at `sc` is constant bandwidth and not round
+/// robin: the contexts seL4's `switchSchedContext` gives an unblock check
+/// when they become the running one ([`SchedContextRef::switch_unblock_check`]),
+/// told apart by one word read and one test (every change of context
+/// asks: docs/benchmarks.md, "IRQ to its handler").
+#[inline(always)]
+pub fn needs_switch_unblock_check_at(sc: PAddr) -> bool {
+    read_word(sc.add(FLAGS)) & (SPORADIC | ROUND_ROBIN) == 0
 }
 
 /// Where refill `i` of the SchedContext at `sc` is; only for an index

@@ -119,9 +119,9 @@ pub fn decode(
 /// started afresh (or updated, keeping the head's remaining budget, when
 /// the context is in use by a runnable thread), and the thread, if
 /// runnable, is offered to the scheduler again (the running thread makes
-/// it choose afresh). Charging the running context first (seL4's
-/// `commitTime`) and the release queue wait for the MCS scheduler
-/// (docs/mcs.md).
+/// it choose afresh). A context with a thread that is the running one
+/// is first charged what it has used so far (seL4's `commitTime`), so
+/// that the old parameters pay for it and the new ones start unspent.
 #[cfg(feature = "mcs")]
 pub fn perform(sc: crate::object::sched_context::SchedContextRef, c: &Configure) {
     use crate::sched;
@@ -129,6 +129,11 @@ pub fn perform(sc: crate::object::sched_context::SchedContextRef, c: &Configure)
     let thread = sc.tcb().and_then(|t| crate::object::tcb::tcb_at(t.0));
     if let Some(t) = thread {
         sched::dequeue(t);
+        // The entry checked the budget (a call is not performed on an
+        // exhausted one), so the head holds the usage: seL4 asserts it.
+        if crate::state::kernel().mcs().cur_sc() == sc.paddr().0 {
+            sched::mcs::commit_time();
+        }
     }
     let runnable = thread.is_some_and(|t| t.get().state().is_runnable());
     sc.set_parameters(c, runnable, sched::mcs::cur_time(), clock.min_budget());

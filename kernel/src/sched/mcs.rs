@@ -489,8 +489,12 @@ pub fn yield_current() {
 // ---- Scheduling decisions -------------------------------------------------
 
 /// seL4's `switchSchedContext`, after the scheduler chose: if the thread
-/// to run has another context than the one whose time was running, the
-/// old one is charged and the timer is reprogrammed for the new one.
+/// to run has another context than the one whose time was running, a
+/// constant-bandwidth new one starts its released head now (seL4's
+/// `refill_unblock_check`, which its `switchSchedContext` runs on a
+/// context that is not sporadic: a periodic thread's next release then
+/// counts from when it began to run, not from its release), the old one
+/// is charged and the timer is reprogrammed for the new one.
 pub fn switch_sched_context() {
     let k = kernel();
     let new = k
@@ -498,10 +502,22 @@ pub fn switch_sched_context() {
         .and_then(|t| t.get().sched_context())
         .map_or(0, |p| p.0);
     if new != k.mcs().cur_sc() {
+        // One word and one test for a sporadic or round-robin context.
+        if new != 0 && sched_context::needs_switch_unblock_check_at(PAddr(new)) {
+            switch_unblock_check(PAddr(new));
+        }
         commit_time();
         k.mcs().set_cur_sc(new);
         k.mcs().set_reprogram(true);
     }
+}
+
+/// [`switch_sched_context`]'s unblock check of a constant-bandwidth
+/// context (out of line: the switch of the others stays as it was).
+#[cold]
+#[inline(never)]
+fn switch_unblock_check(sc: PAddr) {
+    SchedContextRef::at(sc).switch_unblock_check(cur_time());
 }
 
 /// At kernel exit: programs the timer if something changed (seL4's

@@ -9,7 +9,7 @@ use super::*;
 use crate::arch::host::SimMachine;
 use crate::arch::Kernel;
 use crate::object::sched_context::Configure;
-use crate::object::tcb::TcbRef;
+use crate::object::tcb::{TcbRef, ThreadState};
 use crate::testutil::{boot, TestKernel};
 use cairn_abi::syscall::SYS_YIELD;
 
@@ -195,4 +195,66 @@ fn a_priority_change_does_not_move_a_sporadic_head_refill() {
     );
     Api::current_context();
     assert_eq!(kernel().current_tcb(), Some(t));
+}
+
+#[test]
+fn a_constant_bandwidth_thread_released_late_counts_from_when_it_runs() {
+    // seL4's `switchSchedContext` runs the unblock check on a context that
+    // is not sporadic when it becomes the running one: the head refill,
+    // released at its period but run 7 µs late (the timer's interrupt
+    // comes late every time), starts when it runs, and the Yield's charge
+    // of the whole head releases the next one a period after that. So each
+    // release comes 7 µs after the one before plus a period, where a
+    // sporadic thread keeps its period (the test above).
+    let k = boot();
+    stop_root(&k);
+    let t = thread(&k, 200, (100 * US, 500 * US), 6, false);
+    Api::current_context();
+    let (starts, _) = simulate(&[(t, 10 * US)], 20 * MS, 7 * US);
+    let want: Vec<u64> = (0..)
+        .map(|n| n * 507 * US)
+        .take_while(|&s| s < 20 * MS)
+        .collect();
+    assert_eq!(starts[0], want);
+    let head = sc_of(t).unwrap().head_refill().unwrap();
+    // The next release: a period after the last start.
+    assert_eq!((head.time, head.amount), ((39 * 507 + 500) * US, 100 * US));
+}
+
+#[test]
+fn only_a_constant_bandwidth_context_starts_its_head_when_switched_to() {
+    // Three threads above a round-robin spinner, each on a context whose
+    // head was released at 0, woken at 2 ms without an unblock check (as
+    // a release from the release queue is) and run one after the other:
+    // only the constant-bandwidth one's head starts when it runs; the
+    // sporadic one's and the round-robin one's keep their release.
+    let k = boot();
+    stop_root(&k);
+    let low = thread(&k, 10, (5 * MS, 5 * MS), 2, false);
+    let cb = thread(&k, 200, (MS, 10 * MS), 6, false);
+    let sp = thread(&k, 180, (MS, 10 * MS), 6, true);
+    let rr = thread(&k, 150, (MS, MS), 2, false);
+    let all = [cb, sp, rr];
+    Api::current_context();
+    for t in all {
+        set_thread_state(t, ThreadState::Inactive);
+        dequeue(t);
+    }
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(low));
+    crate::testutil::set_time(2 * MS);
+    for t in all {
+        set_thread_state(t, ThreadState::Running);
+        possible_switch_to_no_unblock(t);
+    }
+    let head = |t: TcbRef| sc_of(t).unwrap().head_refill().unwrap().time;
+    assert_eq!(all.map(head), [0, 0, 0], "not yet switched to");
+    for (t, want) in [(cb, 2 * MS), (sp, 0), (rr, 0)] {
+        Api::current_context();
+        assert_eq!(kernel().current_tcb(), Some(t));
+        assert_eq!(head(t), want);
+        set_thread_state(t, ThreadState::Inactive);
+    }
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(low));
 }

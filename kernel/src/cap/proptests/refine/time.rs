@@ -104,6 +104,13 @@ impl Pair {
     /// (the last tick before it holds less than the minimum budget).
     fn overrun(&mut self, t: u64, over: u64, at_syscall: bool) {
         let tcb = TcbRef::new(PAddr(t));
+        if crate::sched::mcs::sc_of(tcb).is_none() {
+            return tally(|x| x.skipped += 1);
+        }
+        // The head is read once `t` runs: switching to a constant-bandwidth
+        // context starts its head then (seL4's `switchSchedContext`), which
+        // may merge the refills released before it would end.
+        self.run_as(tcb);
         let head = crate::sched::mcs::sc_of(tcb).and_then(|sc| sc.head_refill());
         let Some(head) = head else {
             return tally(|x| x.skipped += 1);
@@ -113,7 +120,6 @@ impl Pair {
         if self.spec.budget_expired(t, ticks, at_syscall).is_err() {
             return tally(|x| x.skipped += 1);
         }
-        self.run_as(tcb);
         SimMachine::set_time(crate::arch::now().saturating_add(ticks));
         match at_syscall {
             true => crate::api::handle_syscall(cairn_abi::syscall::SYS_YIELD),
