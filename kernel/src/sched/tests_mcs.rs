@@ -38,12 +38,24 @@ pub(crate) fn stop_root(k: &TestKernel) {
 }
 
 /// A new thread at `prio` whose SchedContext gets `budget`/`period`
-/// (ticks) through `SchedControl_ConfigureFlags`'s perform step.
+/// (ticks) and two refills through `SchedControl_ConfigureFlags`'s
+/// perform step.
 pub(crate) fn thread(
     k: &TestKernel,
     prio: u64,
     budget: u64,
     period: u64,
+    sporadic: bool,
+) -> TcbRef {
+    thread_with_refills(k, prio, (budget, period), 2, sporadic)
+}
+
+/// [`thread`] with room for `max_refills` refills.
+pub(crate) fn thread_with_refills(
+    k: &TestKernel,
+    prio: u64,
+    (budget, period): (u64, u64),
+    max_refills: u64,
     sporadic: bool,
 ) -> TcbRef {
     let t = k.threads(prio, 1)[0];
@@ -53,7 +65,7 @@ pub(crate) fn thread(
         &Configure {
             budget,
             period,
-            max_refills: 2,
+            max_refills,
             badge: 0,
             sporadic,
         },

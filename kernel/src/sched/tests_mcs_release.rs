@@ -4,40 +4,15 @@
 //! there, and the timer is always programmed for the earliest event.
 
 use super::mcs::{release_queue, sc_of};
-use super::tests_mcs::{stop_root, syscall, timer_irq, MS, US};
+use super::tests_mcs::{stop_root, syscall, thread_with_refills as thread, timer_irq, MS, US};
 use super::*;
 use crate::arch::host::SimMachine;
 use crate::arch::Kernel;
-use crate::object::sched_context::Configure;
 use crate::object::tcb::{TcbRef, ThreadState};
-use crate::testutil::{boot, TestKernel};
+use crate::testutil::boot;
 use cairn_abi::syscall::SYS_YIELD;
 
 type Api = crate::api::Api;
-
-/// A new thread at `prio` on a context of `budget`/`period` ticks with
-/// room for `max_refills` refills, configured at the current time.
-fn thread(
-    k: &TestKernel,
-    prio: u64,
-    (budget, period): (u64, u64),
-    max_refills: u64,
-    sporadic: bool,
-) -> TcbRef {
-    let t = k.threads(prio, 1)[0];
-    let sc = sc_of(t).expect("a SchedContext");
-    crate::object::sched_control::perform(
-        sc,
-        &Configure {
-            budget,
-            period,
-            max_refills,
-            badge: 0,
-            sporadic,
-        },
-    );
-    t
-}
 
 /// The release times of the threads on the release queue, first first,
 /// read from their head refills now.

@@ -104,6 +104,14 @@ impl ReadyQueues {
     /// clamped: the TCB invocations keep them in range). Never `None`: the
     /// clamps keep both lookups in range, so the compiler drops the checks.
     fn place(&self, t: &Tcb) -> Option<(&Queue, usize, &[Cell<u64>; BITMAP_WORDS])> {
+        let (dom, prio) = Self::domain_and_priority(t);
+        let queue = self.queues.get(dom * NUM_PRIORITIES + prio)?;
+        Some((queue, prio, self.bitmap.get(dom)?))
+    }
+
+    /// `t`'s domain and priority, each clamped into its table's range.
+    #[inline(always)]
+    fn domain_and_priority(t: &Tcb) -> (usize, usize) {
         // With one domain this clamp is a constant 0 (clippy says so).
         #[allow(
             clippy::absurd_extreme_comparisons,
@@ -111,9 +119,7 @@ impl ReadyQueues {
             reason = "NUM_DOMAINS is a configuration constant, 1 by default"
         )]
         let dom = (t.domain() as usize).min(NUM_DOMAINS - 1);
-        let prio = (t.priority() as usize).min(NUM_PRIORITIES - 1);
-        let queue = self.queues.get(dom * NUM_PRIORITIES + prio)?;
-        Some((queue, prio, self.bitmap.get(dom)?))
+        (dom, (t.priority() as usize).min(NUM_PRIORITIES - 1))
     }
 
     fn set_bit(bitmap: &[Cell<u64>; BITMAP_WORDS], prio: usize, on: bool) {
@@ -360,13 +366,7 @@ impl ReadyQueues {
     pub fn take_deferred(&self, domain: usize) -> Option<TcbRef> {
         let t = tcb_at(self.deferred.get())?;
         let tcb = t.get();
-        #[allow(
-            clippy::absurd_extreme_comparisons,
-            clippy::unnecessary_min_or_max,
-            reason = "NUM_DOMAINS is a configuration constant, 1 by default"
-        )]
-        let dom = (tcb.domain() as usize).min(NUM_DOMAINS - 1);
-        let prio = (tcb.priority() as usize).min(NUM_PRIORITIES - 1);
+        let (dom, prio) = Self::domain_and_priority(tcb);
         if dom == domain && !self.bits_above(domain, prio) {
             self.deferred.set(0);
             tcb.set_in_ready_queue(false);
