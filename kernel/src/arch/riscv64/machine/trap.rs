@@ -9,7 +9,8 @@
 //!
 //! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
 //! = sepc + 4 for `ecall`), `sstatus`, and for any trap but `ecall`
-//! `scause` and `stval`; then it switches to the kernel stack. A Call or
+//! `scause` and `stval`; then it switches to the kernel stack and loads
+//! the kernel's gp (the exit loads the user's back with x1..x31). A Call or
 //! ReplyRecv first goes to `cairn_fastpath_call` or
 //! `cairn_fastpath_reply_recv` ([`fastpath_trap`]), a function of its own
 //! for each, with only that system call's code inlined: taken, it jumps
@@ -61,7 +62,15 @@ cairn_trap_entry:
     sd t4, {sstatus}(t0)
     csrr t2, scause
     // The stack's top is page-aligned (`stack`): `lui` alone loads it.
+    // So is the kernel's gp (kernel.ld), which its Rust code uses for
+    // the kernel state: the user's is saved above, and the exit loads
+    // it back with the rest. Not relaxed: `lld` would make either an
+    // offset from gp, the one register not yet set.
+    .option push
+    .option norelax
     lui sp, %hi({stack} + {stack_size})
+    lui gp, %hi(__global_pointer$)
+    .option pop
     li t5, {ecall_u}
     bne t2, t5, 1f
     // An `ecall`: it continues after the instruction.
@@ -112,7 +121,11 @@ cairn_trap_entry:
     csrr a0, scause
     csrr a1, sepc
     csrr a2, stval
+    .option push
+    .option norelax
     lla sp, {stack} + {stack_size}
+    lui gp, %hi(__global_pointer$)
+    .option pop
     call {kernel_trap}
 4:  j 4b
 
