@@ -111,5 +111,10 @@ fn main() {
         // only PT_LOAD segments) for `cargo xtask size`'s check that no
         // code or data outside `.boot` refers into it (kernel.ld).
         println!("cargo:rustc-link-arg-bins=--emit-relocs");
+        // gp-relative relaxation (`lld` leaves it off by default): an
+        // address load (`auipc`) of data within 2 KiB of
+        // `__global_pointer$` (kernel.ld) becomes an offset from gp. The
+        // trap entry and `_start` load gp before any Rust code runs.
+        println!("cargo:rustc-link-arg-bins=--relax-gp");
     }
 }

@@ -172,40 +172,43 @@ pub const SEL4: [(&str, u64); 16] = [
 /// and the three notification cases lowered on 2026-12-07 to ~3 % above
 /// their figures with the ready queues' remembered highest bit. Every
 /// case that moved lowered on 2026-12-07 to ~3 % above its figure with
-/// linker relaxation (10-word Call 717 → 709, Retype 845 → 835). Loosen
+/// linker relaxation (10-word Call 717 → 709, Retype 845 → 835). Every
+/// case that fell lowered on 2026-12-07 to ~3 % above its figure with
+/// the kernel's gp (Retype 827 → 817; not the revoke bounds, which
+/// `bench::tests::bounds_are_checked`'s fixtures name). Loosen
 /// one only in a commit that says why.
 pub const BOUNDS: [(&str, u64); 31] = [
     ("call-0-same-as", 217),
     ("replyrecv-0-same-as", 226),
     ("call-4-same-as", 231),
     ("replyrecv-4-same-as", 241),
-    ("call-10-same-as", 731),
-    ("replyrecv-10-same-as", 712),
+    ("call-10-same-as", 718),
+    ("replyrecv-10-same-as", 698),
     ("call-0-cross-as", 225),
     ("replyrecv-0-cross-as", 234),
     ("call-4-cross-as", 239),
     ("replyrecv-4-cross-as", 249),
-    ("call-10-cross-as", 745),
-    ("replyrecv-10-cross-as", 727),
+    ("call-10-cross-as", 732),
+    ("replyrecv-10-cross-as", 711),
     ("call-0-same-as-fpu", 217),
     ("replyrecv-0-same-as-fpu", 226),
-    ("send-0-higher-prio", 627),
-    ("retype-frames-512", 440_979),
-    ("retype-frames-2048", 1_762_015),
-    ("retype-frames-1", 861),
-    ("map-pages-512", 336_943),
-    ("map-pages-2048", 1_346_310),
-    ("map-pages-1", 658),
-    ("protect-pages-512", 341_730),
-    ("protect-pages-2048", 1_367_405),
-    ("protect-pages-1", 668),
-    ("unprotect-pages-512", 341_730),
-    ("unprotect-pages-2048", 1_367_405),
-    ("unprotect-pages-1", 668),
-    ("broadcast", 891),
-    ("producer-to-consumer", 973),
-    ("consumer-to-producer", 971),
-    ("prepare-page-tables-2048", 2_785_099),
+    ("send-0-higher-prio", 614),
+    ("retype-frames-512", 430_891),
+    ("retype-frames-2048", 1_723_929),
+    ("retype-frames-1", 842),
+    ("map-pages-512", 331_183),
+    ("map-pages-2048", 1_325_208),
+    ("map-pages-1", 647),
+    ("protect-pages-512", 336_456),
+    ("protect-pages-2048", 1_346_302),
+    ("protect-pages-1", 658),
+    ("unprotect-pages-512", 336_456),
+    ("unprotect-pages-2048", 1_346_398),
+    ("unprotect-pages-1", 658),
+    ("broadcast", 862),
+    ("producer-to-consumer", 935),
+    ("consumer-to-producer", 933),
+    ("prepare-page-tables-2048", 2_784_873),
 ];
 
 /// Upper bounds of the revoke benchmark's instruction count per number of

@@ -93,9 +93,12 @@ fn paddr_at(pa: u64) -> Option<PAddr> {
 /// load's 12-bit immediate, so each is one instruction from the state's
 /// address (in the compiler's order they came after the ready queues, at
 /// 5 KiB, and each cost two more). MCS: the time bookkeeping, which every
-/// kernel entry reads and writes, comes next, before the ASID table and
-/// the ready queues, for the same reason (docs/benchmarks.md, "The MCS
-/// entry").
+/// kernel entry reads and writes, comes next, for the same reason
+/// (docs/benchmarks.md, "The MCS entry"). The large arrays come last (the
+/// ready queues, whose bitmap is at their start, then the ASID table): the
+/// rest, the bitmap and the queues' start are then within 2 KiB of the
+/// kernel's gp (kernel.ld), each one load from it (docs/benchmarks.md,
+/// "gp-relative addressing").
 #[derive(Debug)]
 #[repr(C)]
 pub struct KernelState {
@@ -118,9 +121,6 @@ pub struct KernelState {
     /// MCS: time, the running SchedContext and the release queue.
     #[cfg(feature = "mcs")]
     mcs: mcs::McsState,
-    /// ASID pools by pool number (physical address; 0 = none).
-    asid_table: [Cell<u64>; NUM_ASID_POOLS],
-    ready: ReadyQueues,
     domains: DomainSchedule,
     ticks: Cell<u64>,
     /// The IRQ node: one kernel-owned capability slot per IRQ, holding the
@@ -141,6 +141,9 @@ pub struct KernelState {
     /// interrupts (`preempt`): the cycle count at its last poll (or start)
     /// and the maximum since the measurement started.
     stretch: Cell<(u64, u64)>,
+    ready: ReadyQueues,
+    /// ASID pools by pool number (physical address; 0 = none).
+    asid_table: [Cell<u64>; NUM_ASID_POOLS],
 }
 
 impl KernelState {

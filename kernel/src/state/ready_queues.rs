@@ -43,20 +43,21 @@ struct Queue {
 }
 
 /// Every ready queue.
-// MCS: `deferred` first, within a load's 12-bit immediate of the state's
-// address, as the queues are.
+// The small fields first, the queues last: the state puts these queues
+// after its other small fields (`KernelState`), so that the fastpath's
+// bitmap lookups and `deferred` are within reach of the kernel's gp.
 #[derive(Debug)]
-#[cfg_attr(feature = "mcs", repr(C))]
+#[repr(C)]
 pub struct ReadyQueues {
     /// MCS: the deferred thread (physical address; 0: none), logically at
     /// the head of its queue (module doc). Never one at kernel exit.
     #[cfg(feature = "mcs")]
     deferred: Cell<u64>,
-    queues: [Queue; QUEUES],
     bitmap: [[Cell<u64>; BITMAP_WORDS]; NUM_DOMAINS],
     /// The last bitmap word whose highest set bit was computed, and that
     /// bit (module doc); a zero word is never looked up.
     msb_memo: (Cell<u64>, Cell<usize>),
+    queues: [Queue; QUEUES],
 }
 
 impl ReadyQueues {
@@ -64,14 +65,14 @@ impl ReadyQueues {
         ReadyQueues {
             #[cfg(feature = "mcs")]
             deferred: Cell::new(0),
+            bitmap: [const { [const { Cell::new(0) }; BITMAP_WORDS] }; NUM_DOMAINS],
+            msb_memo: (Cell::new(0), Cell::new(0)),
             queues: [const {
                 Queue {
                     head: Cell::new(0),
                     tail: Cell::new(0),
                 }
             }; QUEUES],
-            bitmap: [const { [const { Cell::new(0) }; BITMAP_WORDS] }; NUM_DOMAINS],
-            msb_memo: (Cell::new(0), Cell::new(0)),
         }
     }
 

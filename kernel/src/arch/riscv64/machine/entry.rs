@@ -5,10 +5,11 @@
 //! zeroes .bss, fills the kernel root page table (1 GiB leaves: identity for
 //! the GiB holding 0x80000000, the physical-memory window, the kernel-ELF
 //! window), enables Sv39, jumps to the kernel's link address, drops the
-//! identity entry and calls `boot_main` on the kernel stack. Before the
-//! jump only PC-relative addressing (`lla`) is used, which yields physical
-//! addresses because the image is laid out by physical address with the
-//! same offsets as its virtual layout.
+//! identity entry, loads the kernel's gp (`__global_pointer$`, kernel.ld)
+//! and calls `boot_main` on the kernel stack. Before the jump only
+//! PC-relative addressing (`lla`, not relaxed to gp) is used, which yields
+//! physical addresses because the image is laid out by physical address
+//! with the same offsets as its virtual layout.
 #![allow(unsafe_code)]
 
 use super::platform::{self, Platform};
@@ -42,6 +43,10 @@ core::arch::global_asm!(
     r#"
     .pushsection .text.boot, "ax"
     .globl _start
+    // Nothing here is relaxed: gp is not set before `.Lhigh`, and an
+    // address made an offset from it would be wrong (and virtual).
+    .option push
+    .option norelax
 _start:
     csrci sstatus, 2
     csrw sie, zero
@@ -90,6 +95,8 @@ _start:
 .Lhigh_addr:
     .dword .Lhigh
 .Lhigh:
+    // The kernel's gp (kernel.ld), which its Rust code uses from here on.
+    lui gp, %hi(__global_pointer$)
     lla t0, {root}
     sd zero, 2*8(t0)
     sfence.vma
@@ -104,6 +111,7 @@ _start:
 .Lpark:
     wfi
     j .Lpark
+    .option pop
     .popsection
 "#,
     root = sym KERNEL_ROOT,

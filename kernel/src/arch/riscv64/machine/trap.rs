@@ -3,13 +3,13 @@
 //! Invariant: while a thread runs in U-mode, `sscratch` holds the kernel
 //! pointer of its [`Registers`] (inside its TCB); while the kernel runs,
 //! `sscratch` is 0 and `sstatus.SIE` is 0 (no interrupt traps in the
-//! kernel), except in the fastpath, during which `sscratch` keeps the
-//! pointer (the general path, if the fastpath declines, reads it there;
-//! a trap inside the fastpath is caught by its SPP bit instead).
+//! kernel). The entry keeps the pointer in `s1`, which a fastpath that
+//! declines preserves (callee-saved), for the general path.
 //!
 //! Entry from U-mode saves x1..x31, `sepc` (into FaultIP and NextIP; NextIP
 //! = sepc + 4 for `ecall`), `sstatus`, and for any trap but `ecall`
-//! `scause` and `stval`; then it switches to the kernel stack. A Call or
+//! `scause` and `stval`; then it switches to the kernel stack and loads
+//! the kernel's gp (the exit loads the user's back with x1..x31). A Call or
 //! ReplyRecv first goes to `cairn_fastpath_call` or
 //! `cairn_fastpath_reply_recv` ([`fastpath_trap`]), a function of its own
 //! for each, with only that system call's code inlined: taken, it jumps
@@ -46,61 +46,69 @@ core::arch::global_asm!(
     .balign 4
     .globl cairn_trap_entry
 cairn_trap_entry:
-    csrrw t0, sscratch, t0
-    beqz t0, .Lkernel_trap
-    .irp n, 1,2,3,4,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    sd x\n, {x}+\n*8(t0)
+    // The register area in s1 (callee-saved: it survives a fastpath that
+    // declines), the user's s1 in `sscratch` for a moment.
+    csrrw s1, sscratch, s1
+    beqz s1, .Lkernel_trap
+    .irp n, 1,2,3,4,5,6,7,8,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    sd x\n, {x}+\n*8(s1)
     .endr
-    // The user's t0 out of `sscratch`, the register area back in: it
-    // stays there while the fastpath runs (below).
-    csrrw t1, sscratch, t0
-    sd t1, {x}+5*8(t0)
+    // The user's s1 out of `sscratch`, which is 0 from here on, the
+    // fastpath included (a trap there, a kernel bug, goes straight to
+    // `.Lkernel_trap`).
+    csrrw t1, sscratch, zero
+    sd t1, {x}+9*8(s1)
     csrr t1, sepc
-    sd t1, {fault_ip}(t0)
+    sd t1, {fault_ip}(s1)
     csrr t4, sstatus
-    sd t4, {sstatus}(t0)
+    sd t4, {sstatus}(s1)
     csrr t2, scause
     // The stack's top is page-aligned (`stack`): `lui` alone loads it.
+    // So is the kernel's gp (kernel.ld), which its Rust code uses for
+    // the kernel state: the user's is saved above, and the exit loads
+    // it back with the rest. Not relaxed: `lld` would make either an
+    // offset from gp, the one register not yet set.
+    .option push
+    .option norelax
     lui sp, %hi({stack} + {stack_size})
+    lui gp, %hi(__global_pointer$)
+    .option pop
     li t5, {ecall_u}
     bne t2, t5, 1f
     // An `ecall`: it continues after the instruction.
     addi t1, t1, 4
-    sd t1, {next_ip}(t0)
+    sd t1, {next_ip}(s1)
     // The fastpath of Call (a7 = -1) and of ReplyRecv (-2), before any of
     // the general path's stack frame: taken, it restores the thread to
     // run itself; it returns only having changed nothing. Every user
     // register is in the TCB already, and a0 and a1 (the cap and the
-    // message info) are still the user's, its arguments. `sscratch`
-    // keeps the register area for the general path (a trap inside the
-    // fastpath, a kernel bug, is an exception: the SPP check below
-    // catches it). `jal` (one instruction: the kernel's text is far
-    // smaller than its 1 MiB reach) rather than `call`.
+    // message info) are still the user's, its arguments. `jal` (one
+    // instruction: the kernel's text is far smaller than its 1 MiB
+    // reach) rather than `call`.
     li t5, -1
     beq a7, t5, 5f
     li t5, -2
-    bne a7, t5, 6f
+    bne a7, t5, 2f
     jal cairn_fastpath_reply_recv
     j 4f
 5:  jal cairn_fastpath_call
-4:  csrr t0, sscratch
-    ld a7, {x}+17*8(t0)
-    // The general path runs with `sscratch` = 0.
-6:  csrw sscratch, zero
+    // Declined: s1 still holds the register area; a7 and t2 (scause)
+    // are reloaded.
+4:  ld a7, {x}+17*8(s1)
     li t2, {ecall_u}
-    li t3, 0
     j 2f
     // An exception or interrupt: its cause and value are kept too. One
-    // taken in supervisor mode (SPP) came from the fastpath, the only
-    // kernel code that runs with `sscratch` not 0: a kernel bug.
+    // taken in supervisor mode (SPP) with `sscratch` not 0 could come
+    // only from `cairn_restore_context`: a kernel bug.
 1:  andi t5, t4, 0x100
     bnez t5, .Lkernel_trap
-    csrw sscratch, zero
-    sd t1, {next_ip}(t0)
-    sd t2, {scause}(t0)
+    sd t1, {next_ip}(s1)
+    sd t2, {scause}(s1)
     csrr t3, stval
-    sd t3, {stval}(t0)
-2:  mv a0, t0
+    sd t3, {stval}(s1)
+    // An `ecall` passes no `stval` (a2): `user_trap` reads it only for
+    // an exception.
+2:  mv a0, s1
     mv a1, t2
     mv a2, t3
     mv a3, a7
@@ -108,11 +116,15 @@ cairn_trap_entry:
 3:  j 3b
 
 .Lkernel_trap:
-    csrrw t0, sscratch, zero
+    csrrw s1, sscratch, zero
     csrr a0, scause
     csrr a1, sepc
     csrr a2, stval
+    .option push
+    .option norelax
     lla sp, {stack} + {stack_size}
+    lui gp, %hi(__global_pointer$)
+    .option pop
     call {kernel_trap}
 4:  j 4b
 
