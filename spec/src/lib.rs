@@ -45,6 +45,7 @@ pub mod ipc_mcs;
 pub mod irq;
 pub mod lookup;
 pub mod memory;
+pub mod sched;
 pub mod sched_context;
 pub mod state;
 pub mod tcb;

@@ -165,6 +165,9 @@ pub struct State {
     /// thread on one of them sends a timeout fault (`timeout.rs`). Not
     /// state: never compared.
     pub not_ready: std::collections::BTreeSet<ObjId>,
+    /// The ready queues, the running thread and the pending scheduler
+    /// action (`sched`; classic only: empty under MCS).
+    pub sched: crate::sched::Scheduler,
 }
 
 impl State {

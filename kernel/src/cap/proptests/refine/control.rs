@@ -498,6 +498,7 @@ impl Pair {
             return tally(|x| x.skipped += 1);
         }
         let delivered = self.spec.interrupt(irq);
+        self.spec.schedule();
         let line = irq as u16;
         // (Whichever thread the kernel last chose runs: `t` is not made
         // current, which would activate it.)
