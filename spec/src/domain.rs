@@ -117,6 +117,7 @@ impl State {
                 check(index < n, range(n - 1))?;
                 check(!self.domain_schedule.is_end_marker(index), invalid(0))?;
                 self.domain_schedule.start = index;
+                self.end_domain_time();
             }
             _ => return Err(SyscallError::IllegalOperation),
         }

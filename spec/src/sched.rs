@@ -31,10 +31,14 @@
 //! * The choice (`chooseThread`): the head of the highest non-empty
 //!   queue of the current domain, or the idle thread (`None`).
 //!
-//! Not specified: the timer's round robin (a thread's time slice) and the
-//! domain schedule's progress (which entry runs and its time left): the
-//! refinement test makes no timer ticks, and its configuration has one
-//! domain. MCS: the scheduler is not specified yet (every function here
+//! * A timer tick (`timerTick`) counts down the running thread's time
+//!   slice; at its end the slice is full again and the thread goes to
+//!   its queue's tail (round robin among equals).
+//!
+//! Not specified: the domain schedule's progress by time (which entry
+//! runs and its time left; the refinement test's configuration has one
+//! domain, and a tick counts no domain time then); ScheduleSetStart's
+//! switch to the start entry is. MCS: the scheduler is not specified yet (every function here
 //! does nothing, and the state keeps its default: docs/spec.md).
 
 use crate::cap::ObjId;
@@ -66,6 +70,10 @@ pub struct Scheduler {
     pub action: Action,
     /// The domain whose threads run (§6.3).
     pub cur_domain: u64,
+    /// The current domain's time is up (ScheduleSetStart ends it): the
+    /// next choice afresh moves to the schedule's start entry. Always
+    /// false between kernel entries (the same entry chooses afresh).
+    pub domain_time_up: bool,
 }
 
 impl State {
@@ -209,6 +217,56 @@ impl State {
         self.reschedule_required();
     }
 
+    /// seL4's classic `timerTick`: the running thread (if running, not
+    /// in Restart or idle) uses a tick of its time slice; at the end of
+    /// it the slice is full again, the thread goes to its queue's tail
+    /// and the scheduler chooses afresh. (With one domain, no domain
+    /// time is counted.)
+    pub fn timer_tick(&mut self) {
+        if crate::MCS {
+            return;
+        }
+        let Some(c) = self.sched.current else {
+            return;
+        };
+        if self.state_of(c) != crate::thread::ThreadState::Running {
+            return;
+        }
+        let Some(x) = self.thread_mut(c) else {
+            return;
+        };
+        if x.time_slice > 1 {
+            x.time_slice -= 1;
+            return;
+        }
+        x.time_slice = crate::thread::TIME_SLICE;
+        self.sched_append(c);
+        self.reschedule_required();
+    }
+
+    /// seL4's `invokeDomainScheduleSetStart`: the current domain's time
+    /// ends, and the scheduler chooses afresh (from the start entry's
+    /// domain: [`Self::schedule`]).
+    pub(crate) fn end_domain_time(&mut self) {
+        if crate::MCS {
+            return;
+        }
+        self.sched.domain_time_up = true;
+        self.reschedule_required();
+    }
+
+    /// seL4's `scheduleChooseNewThread`: the next domain if the current
+    /// one's time is up (`nextDomain`: after ScheduleSetStart, the start
+    /// entry's), then the choice.
+    fn choose_new_thread(&mut self) {
+        if std::mem::take(&mut self.sched.domain_time_up) {
+            let start = self.domain_schedule.start as usize;
+            let domain = self.domain_schedule.entries.get(start).map_or(0, |e| e.0);
+            self.sched.cur_domain = domain;
+        }
+        self.choose_thread();
+    }
+
     /// seL4's `isHighestPrio`: no queued thread of `domain` has a
     /// priority above `prio`.
     fn is_highest_prio(&self, domain: u64, prio: u64) -> bool {
@@ -274,17 +332,17 @@ impl State {
         }
         let cand = match action {
             Action::SwitchTo(c) if self.state_of(c).runnable() => c,
-            _ => return self.choose_thread(),
+            _ => return self.choose_new_thread(),
         };
         let prio = |s: &State, t: ObjId| s.thread(t).map_or(0, |x| x.priority);
         let cand_prio = prio(self, cand);
         let fastfail = cur.is_none_or(|c| cand_prio < prio(self, c));
         if fastfail && !self.is_highest_prio(self.choice_domain(), cand_prio) {
             self.sched_enqueue(cand);
-            self.choose_thread();
+            self.choose_new_thread();
         } else if was_runnable.is_some_and(|c| prio(self, c) == cand_prio) {
             self.sched_append(cand);
-            self.choose_thread();
+            self.choose_new_thread();
         } else {
             self.switch_to_thread(cand);
         }

@@ -101,7 +101,10 @@ impl Object {
             },
             Kind::Tcb => Object::Tcb {
                 slots: BTreeMap::new(),
-                thread: Box::default(),
+                thread: Box::new(Thread {
+                    time_slice: crate::thread::TIME_SLICE,
+                    ..Thread::default()
+                }),
             },
             Kind::Endpoint => Object::Endpoint { queue: Vec::new() },
             Kind::Notification => Object::Notification {

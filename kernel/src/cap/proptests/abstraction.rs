@@ -286,6 +286,7 @@ fn abs_scheduler() -> cairn_spec::sched::Scheduler {
         current: k.current_tcb().map(|t| t.paddr().0),
         action,
         cur_domain: k.cur_domain(),
+        domain_time_up: false,
     }
 }
 
@@ -492,6 +493,7 @@ pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
         flags: t.flags(),
         ipc_buffer: t.ipc_buffer(),
         domain: t.domain(),
+        time_slice: t.time_slice(),
     }
 }
 

@@ -119,6 +119,8 @@ struct Tally {
     /// by the test's choice), and the steps after which the scheduler
     /// ran another thread than the one that acted (or idle).
     chosen: [u64; 2],
+    /// Classic: timer ticks.
+    ticks: u64,
 }
 
 impl Tally {
@@ -160,6 +162,7 @@ impl Tally {
         for i in 0..2 {
             self.chosen[i] += o.chosen[i];
         }
+        self.ticks += o.ticks;
         self.shared_buffers += o.shared_buffers;
         self.schedule += o.schedule;
     }
@@ -1334,7 +1337,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} steps by the scheduler's choice, {} switches by the scheduler after a step, MCS time (idle stretches, budget overruns, timeout faults raised) {:?}, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} steps by the scheduler's choice, {} switches by the scheduler after a step, {} timer ticks, MCS time (idle stretches, budget overruns, timeout faults raised) {:?}, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1366,6 +1369,7 @@ fn run_chunks(steps: u64, seed: u64) {
         total.others,
         total.chosen[0],
         total.chosen[1],
+        total.ticks,
         total.time,
         total.abandoned
     );
