@@ -80,6 +80,8 @@ mod tests_irq;
 #[cfg(all(test, feature = "mcs"))]
 mod tests_mcs;
 #[cfg(all(test, not(feature = "mcs")))]
+mod tests_sched;
+#[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb_control;
