@@ -93,9 +93,7 @@ impl State {
                         Some(_) => Err(invalid(1)),
                     };
                 };
-                if let Some(t) = self.thread_mut(obj) {
-                    t.domain = domain;
-                }
+                self.set_domain(obj, domain);
             }
             SCHEDULE_CONFIGURE => {
                 let (Some(index), Some(domain), Some(duration)) = (word(0), word(1), word(2))
@@ -119,6 +117,7 @@ impl State {
                 check(index < n, range(n - 1))?;
                 check(!self.domain_schedule.is_end_marker(index), invalid(0))?;
                 self.domain_schedule.start = index;
+                self.end_domain_time();
             }
             _ => return Err(SyscallError::IllegalOperation),
         }

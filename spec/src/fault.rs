@@ -192,6 +192,9 @@ impl State {
             false => ThreadState::Inactive,
         };
         self.set_state(t, state);
+        if restart {
+            self.possible_switch_to(t);
+        }
     }
 
     /// The message `t` sends with fault `f` (seL4's `setMRs_fault`): a

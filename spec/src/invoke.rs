@@ -112,7 +112,10 @@ impl State {
                 self.handle_recv(t, inv.cptr, true, can_reply);
                 None
             }
-            Syscall::Yield => None,
+            Syscall::Yield => {
+                self.yield_current();
+                None
+            }
             Syscall::Unknown(n) => {
                 self.handle_fault(t, Fault::UnknownSyscall { number: n as u64 });
                 None

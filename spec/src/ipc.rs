@@ -43,6 +43,7 @@ impl State {
         if let Some(x) = self.thread_mut(t) {
             x.state = s;
         }
+        self.schedule_tcb(t);
     }
 
     fn ep_queue(&mut self, ep: ObjId) -> Option<&mut Vec<ObjId>> {
@@ -101,6 +102,9 @@ impl State {
     /// waiting in an endpoint's or notification's queue moves to its
     /// place for the new priority (`reorderEP`, `reorderNTFN`).
     pub(crate) fn set_priority(&mut self, t: ObjId, p: u64) {
+        if !crate::MCS {
+            return self.sched_set_priority(t, p);
+        }
         if let Some(x) = self.thread_mut(t) {
             x.priority = p;
         }
@@ -202,6 +206,7 @@ impl State {
             return self.complete_send_mcs(t, dest, call, grant || grant_reply, can_donate);
         }
         self.set_state(dest, ThreadState::Running);
+        self.possible_switch_to(dest);
         if call {
             match grant || grant_reply {
                 true => self.setup_caller_cap(t, dest, reply_grant),
@@ -269,7 +274,10 @@ impl State {
         match (call, s_grant || s_grant_reply) {
             (true, true) => self.setup_caller_cap(s, t, grant),
             (true, false) => self.set_state(s, ThreadState::Inactive),
-            (false, _) => self.set_state(s, ThreadState::Running),
+            (false, _) => {
+                self.set_state(s, ThreadState::Running);
+                self.possible_switch_to(s);
+            }
         }
     }
 
@@ -448,6 +456,7 @@ impl State {
                 self.do_ipc_transfer(t, None, 0, grant, to);
                 self.delete(slot, true);
                 self.set_state(to, ThreadState::Running);
+                self.possible_switch_to(to);
             }
             Some(f) => {
                 self.delete(slot, true);
@@ -492,6 +501,7 @@ impl State {
         if let Some(x) = self.thread_mut(t) {
             x.badge = badge;
         }
+        self.possible_switch_to(t);
         if crate::MCS {
             self.maybe_donate_sc(t, n);
         }
@@ -591,6 +601,7 @@ impl State {
                 x.context[PC] = x.next_ip;
             }
         }
+        self.sched_dequeue(t);
         self.set_state(t, ThreadState::Inactive);
     }
 
@@ -604,6 +615,9 @@ impl State {
                 self.setup_reply_master(t);
             }
             self.set_state(t, ThreadState::Restart);
+            // Classic: queued at the head and woken (MCS: `ipc_mcs`).
+            self.sched_enqueue(t);
+            self.possible_switch_to(t);
         }
     }
 
@@ -616,11 +630,18 @@ impl State {
             Some(Object::Notification { waiting, .. }) => std::mem::take(waiting),
             _ => return,
         };
+        let any = !waiting.is_empty();
         for t in waiting {
             match crate::MCS {
                 true => self.restart_if_no_fault(t),
-                false => self.set_state(t, ThreadState::Restart),
+                false => {
+                    self.set_state(t, ThreadState::Restart);
+                    self.sched_enqueue(t);
+                }
             }
+        }
+        if any {
+            self.reschedule_required();
         }
     }
 
@@ -631,18 +652,29 @@ impl State {
         let Some(queue) = self.ep_queue(ep).map(std::mem::take) else {
             return;
         };
+        // seL4 chooses afresh after looking at a queue of senders, even
+        // if none had the badge.
+        let senders = queue
+            .first()
+            .is_some_and(|&t| matches!(self.state_of(t), ThreadState::BlockedOnSend { .. }));
         let mut kept = Vec::new();
         for t in queue {
             match self.state_of(t) {
                 ThreadState::BlockedOnSend { badge: b, .. } if b == badge => match crate::MCS {
                     true => self.restart_if_no_fault(t),
-                    false => self.set_state(t, ThreadState::Restart),
+                    false => {
+                        self.set_state(t, ThreadState::Restart);
+                        self.sched_enqueue(t);
+                    }
                 },
                 _ => kept.push(t),
             }
         }
         if let Some(q) = self.ep_queue(ep) {
             *q = kept;
+        }
+        if senders {
+            self.reschedule_required();
         }
     }
 

@@ -45,6 +45,7 @@ pub mod ipc_mcs;
 pub mod irq;
 pub mod lookup;
 pub mod memory;
+pub mod sched;
 pub mod sched_context;
 pub mod state;
 pub mod tcb;
@@ -78,6 +79,8 @@ mod tests_ipc;
 mod tests_irq;
 #[cfg(all(test, feature = "mcs"))]
 mod tests_mcs;
+#[cfg(all(test, not(feature = "mcs")))]
+mod tests_sched;
 #[cfg(all(test, not(feature = "mcs")))]
 mod tests_tcb;
 #[cfg(all(test, not(feature = "mcs")))]

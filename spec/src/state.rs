@@ -101,7 +101,10 @@ impl Object {
             },
             Kind::Tcb => Object::Tcb {
                 slots: BTreeMap::new(),
-                thread: Box::default(),
+                thread: Box::new(Thread {
+                    time_slice: crate::thread::TIME_SLICE,
+                    ..Thread::default()
+                }),
             },
             Kind::Endpoint => Object::Endpoint { queue: Vec::new() },
             Kind::Notification => Object::Notification {
@@ -165,6 +168,9 @@ pub struct State {
     /// thread on one of them sends a timeout fault (`timeout.rs`). Not
     /// state: never compared.
     pub not_ready: std::collections::BTreeSet<ObjId>,
+    /// The ready queues, the running thread and the pending scheduler
+    /// action (`sched`; classic only: empty under MCS).
+    pub sched: crate::sched::Scheduler,
 }
 
 impl State {

@@ -179,6 +179,7 @@ impl State {
                 if word(0) & 1 != 0 {
                     self.restart(target);
                 }
+                self.reschedule_if_current(target);
             }
             COPY_REGISTERS => {
                 let Some(Some(Cap::Thread { obj: source })) = extra.first().copied() else {
@@ -203,10 +204,14 @@ impl State {
                         INTEGER.for_each(|i| t.set_reg(i, src.reg(i)));
                     }
                 }
+                self.reschedule_if_current(target);
             }
-            SET_TLS_BASE => self
-                .thread_mut(target)
-                .map_or((), |t| t.set_reg(TP, word(0))),
+            SET_TLS_BASE => {
+                if let Some(t) = self.thread_mut(target) {
+                    t.set_reg(TP, word(0));
+                }
+                self.reschedule_if_current(target);
+            }
             SET_FLAGS => {
                 let Some(t) = self.thread_mut(target) else {
                     return;

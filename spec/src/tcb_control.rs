@@ -238,6 +238,7 @@ impl State {
             }
             // The buffer's words are those of the memory it is now in.
             self.load_buffer(target);
+            self.reschedule_if_current(target);
         }
     }
 }

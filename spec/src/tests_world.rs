@@ -48,6 +48,7 @@ pub(crate) fn empty() -> State {
         domain_schedule: Default::default(),
         memory: Default::default(),
         not_ready: Default::default(),
+        sched: Default::default(),
     }
 }
 

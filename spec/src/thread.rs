@@ -156,7 +156,15 @@ pub struct Thread {
     pub ipc_buffer: u64,
     /// The scheduling domain (§6.3, DomainSet_Set).
     pub domain: u64,
+    /// The timer ticks left of its time slice (classic, `tcbTimeSlice`:
+    /// [`TIME_SLICE`] for a new thread; counted down while it runs,
+    /// `crate::sched`).
+    pub time_slice: u64,
 }
+
+/// A time slice in timer ticks (`CONFIG_TIME_SLICE` of the configuration
+/// the refinement test builds, seL4's default).
+pub const TIME_SLICE: u64 = 5;
 
 impl Thread {
     /// The words kept in the IPC buffer set to 0: how a thread without a

@@ -251,6 +251,42 @@ pub fn abstract_state(w: &World) -> State {
         memory: Default::default(),
         // Time, the test's input to the spec (`refine::time`).
         not_ready: Default::default(),
+        sched: abs_scheduler(),
+    }
+}
+
+/// The scheduler (classic): every ready queue as a list, head first, the
+/// running thread (`None`: idle), the pending action (`ResumeCurrent`
+/// between kernel entries; anything else is a kernel entry left
+/// unfinished) and the current domain. MCS: not specified yet, the
+/// default.
+fn abs_scheduler() -> cairn_spec::sched::Scheduler {
+    use crate::config::{NUM_DOMAINS, NUM_PRIORITIES};
+    use cairn_spec::sched::{Action, Scheduler};
+    if cfg!(feature = "mcs") {
+        return Scheduler::default();
+    }
+    let k = crate::state::kernel();
+    let mut queues = std::collections::BTreeMap::new();
+    for d in 0..NUM_DOMAINS {
+        for p in 0..NUM_PRIORITIES {
+            let q: Vec<u64> = k.ready().queue(d, p).map(|t| t.paddr().0).collect();
+            if !q.is_empty() {
+                queues.insert((d as u64, p as u64), q);
+            }
+        }
+    }
+    let action = match k.action() {
+        crate::state::Action::ResumeCurrent => Action::ResumeCurrent,
+        crate::state::Action::ChooseNew => Action::ChooseNew,
+        crate::state::Action::SwitchTo(t) => Action::SwitchTo(t.paddr().0),
+    };
+    Scheduler {
+        queues,
+        current: k.current_tcb().map(|t| t.paddr().0),
+        action,
+        cur_domain: k.cur_domain(),
+        domain_time_up: false,
     }
 }
 
@@ -457,6 +493,7 @@ pub fn abs_thread(tcb: TcbRef) -> cairn_spec::Thread {
         flags: t.flags(),
         ipc_buffer: t.ipc_buffer(),
         domain: t.domain(),
+        time_slice: t.time_slice(),
     }
 }
 
@@ -603,6 +640,7 @@ pub fn observably_equal(a: &State, b: &State) -> bool {
         && a.irqs == b.irqs
         && a.num_domains == b.num_domains
         && a.domain_schedule == b.domain_schedule
+        && a.sched == b.sched
 }
 
 /// Whether threads `x` and `y` (thread `t` of state `s`) differ only in
@@ -632,6 +670,12 @@ pub fn diff(kernel: &State, spec: &State) -> String {
         out += &format!(
             "  domain schedule:\n    kernel {:?}\n    spec   {:?}\n",
             kernel.domain_schedule, spec.domain_schedule
+        );
+    }
+    if kernel.sched != spec.sched {
+        out += &format!(
+            "  scheduler:\n    kernel {:?}\n    spec   {:?}\n",
+            kernel.sched, spec.sched
         );
     }
     if kernel.irqs != spec.irqs {

@@ -115,6 +115,12 @@ struct Tally {
     /// MCS: idle stretches, budget overruns, and the overruns that sent
     /// a timeout fault (`time.rs`).
     time: [u64; 3],
+    /// Classic: steps made by the thread the scheduler chose (the others
+    /// by the test's choice), and the steps after which the scheduler
+    /// ran another thread than the one that acted (or idle).
+    chosen: [u64; 2],
+    /// Classic: timer ticks.
+    ticks: u64,
 }
 
 impl Tally {
@@ -153,6 +159,10 @@ impl Tally {
         for i in 0..3 {
             self.time[i] += o.time[i];
         }
+        for i in 0..2 {
+            self.chosen[i] += o.chosen[i];
+        }
+        self.ticks += o.ticks;
         self.shared_buffers += o.shared_buffers;
         self.schedule += o.schedule;
     }
@@ -681,9 +691,21 @@ impl Pair {
         }
     }
 
-    /// The `sel`-th runnable thread of the spec (modulo their number)
-    /// that may run (MCS: [`Self::may_run`]).
+    /// Who makes the step: classic, for `sel` ≥ 128 (half the steps),
+    /// the thread the kernel's scheduler chose after the last step (the
+    /// same as the spec's: compared then), if it is not idle; else the
+    /// test's choice: the `sel`-th runnable thread of the spec (modulo
+    /// their number) that may run (MCS: always the test's;
+    /// [`Self::may_run`]).
     fn runner(&self, sel: u8) -> Option<u64> {
+        #[cfg(not(feature = "mcs"))]
+        {
+            let current = crate::state::kernel().current_tcb();
+            if let Some(c) = current.filter(|_| sel >= 128) {
+                tally(|x| x.chosen[0] += 1);
+                return Some(c.paddr().0);
+            }
+        }
         let ready: Vec<u64> = self
             .spec
             .objects
@@ -722,6 +744,28 @@ impl Pair {
     /// running before, if runnable, back to the head of its queue), and
     /// runs it (seL4's `activateThread`: Restart becomes Running).
     fn run_as(&self, t: TcbRef) {
+        self.switch_to(t);
+        crate::sched::activate_thread(t);
+    }
+
+    /// Classic: the test's choice of `t` as the running thread, made on
+    /// both before the spec decides whether it covers the step (the
+    /// spec's `State::run_as`; a step skipped leaves `t` running on both,
+    /// not activated); the scheduler's queues and current thread are
+    /// compared after every step. MCS: nothing (the spec has no
+    /// scheduler yet; [`Self::run_as`] switches the kernel alone).
+    fn test_switch(&mut self, t: u64) {
+        #[cfg(not(feature = "mcs"))]
+        {
+            self.spec.run_as(t);
+            self.switch_to(TcbRef::new(crate::types::PAddr(t)));
+        }
+        #[cfg(feature = "mcs")]
+        let _ = t;
+    }
+
+    /// [`Self::run_as`] without the activation.
+    fn switch_to(&self, t: TcbRef) {
         let k = crate::state::kernel();
         crate::sched::dequeue(t);
         if k.current_tcb() != Some(t) {
@@ -734,7 +778,6 @@ impl Pair {
             crate::sched::mcs::switch_sched_context();
             crate::object::vspace::activate_thread_vspace(t);
         }
-        crate::sched::activate_thread(t);
     }
 
     /// Writes a message into `t`'s registers and IPC buffer, as its code
@@ -794,6 +837,7 @@ impl Pair {
         irq: Option<u8>,
         what: &dyn core::fmt::Debug,
     ) -> Option<Outcome> {
+        self.test_switch(t);
         // Only a call that may be preempted needs the state before it.
         let before = irq.map(|_| self.spec.clone());
         let want = match self.spec.syscall(t, sys, inv, receive) {
@@ -835,6 +879,10 @@ impl Pair {
             crate::state::kernel().reset_work_units();
         }
         crate::sched::schedule();
+        self.spec.schedule();
+        if crate::state::kernel().current_tcb() != Some(tcb) {
+            tally(|x| x.chosen[1] += 1);
+        }
         let out = want.map(|w| (Self::answer(tcb), w));
         if std::env::var_os("CAIRN_SPEC_TRACE").is_some() {
             eprintln!("{what:?} by {t:#x}: {out:?}");
@@ -1072,6 +1120,7 @@ impl Pair {
     /// `t` takes an exception, on both.
     fn exception(&mut self, t: u64, scause: u64, stval: u64) {
         let what = ("exception", scause, stval);
+        self.test_switch(t);
         if self.spec.exception(t, scause, stval).is_err() {
             return tally(|t| t.skipped += 1);
         }
@@ -1079,6 +1128,7 @@ impl Pair {
         self.run_as(tcb);
         <crate::api::Api as crate::arch::Kernel>::handle_exception(scause, stval);
         crate::sched::schedule();
+        self.spec.schedule();
         tally(|t| t.exceptions += 1);
         self.compare(&what);
     }
@@ -1123,6 +1173,7 @@ impl Pair {
         crate::ipc::restart(TcbRef::new(crate::types::PAddr(t)));
         crate::sched::schedule();
         self.spec.restart(t);
+        self.spec.schedule();
         self.compare(&("resume", t));
     }
 
@@ -1286,7 +1337,7 @@ fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, MCS time (idle stretches, budget overruns, timeout faults raised) {:?}, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} steps by the scheduler's choice, {} switches by the scheduler after a step, {} timer ticks, MCS time (idle stretches, budget overruns, timeout faults raised) {:?}, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -1316,6 +1367,9 @@ fn run_chunks(steps: u64, seed: u64) {
         total.tcb[0],
         total.tcb[1],
         total.others,
+        total.chosen[0],
+        total.chosen[1],
+        total.ticks,
         total.time,
         total.abandoned
     );

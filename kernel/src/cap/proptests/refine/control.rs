@@ -172,6 +172,9 @@ pub(super) enum IrqAct {
     },
     /// An interrupt on the `i`-th issued line (`issued`), or on line `raw`.
     Interrupt { issued: bool, i: u8, raw: u64 },
+    /// Classic: `n` timer ticks (the kernel's timer interrupt) in a row,
+    /// each compared.
+    Tick { n: u8 },
     /// DomainSet (label `label`): its words (Set: the domain;
     /// ScheduleConfigure: index, domain, duration; ScheduleSetStart: the
     /// index), the thread cap.
@@ -268,7 +271,8 @@ pub(super) fn irq_act() -> impl Strategy<Value = IrqAct> {
             words.truncate(n);
             IrqAct::Domain { label, words, tcb }
         });
-    prop_oneof![3 => issue, 4 => handler, 4 => interrupt, 2 => domain]
+    let tick = (1u8..=6).prop_map(|n| IrqAct::Tick { n });
+    prop_oneof![3 => issue, 4 => handler, 4 => interrupt, 2 => domain, 2 => tick]
 }
 
 /// The label of an answer.
@@ -469,6 +473,7 @@ impl Pair {
                 };
                 return self.interrupt(irq);
             }
+            IrqAct::Tick { n } => return self.ticks(n),
             IrqAct::Domain {
                 label,
                 ref words,
@@ -490,6 +495,23 @@ impl Pair {
         self.compare(a);
     }
 
+    /// `n` timer ticks, each on both and compared: whichever thread the
+    /// scheduler chose runs (idle too). MCS: skipped (its time is the
+    /// time steps', `time.rs`).
+    fn ticks(&mut self, n: u8) {
+        if cfg!(feature = "mcs") {
+            return tally(|x| x.skipped += 1);
+        }
+        for i in 0..n {
+            <crate::api::Api as crate::arch::Kernel>::handle_timer_tick(0);
+            crate::sched::schedule();
+            self.spec.timer_tick();
+            self.spec.schedule();
+            tally(|x| x.ticks += 1);
+            self.compare(&("tick", i));
+        }
+    }
+
     /// Interrupt `irq` arrives: on the kernel only if the
     /// line is unmasked (a masked line raises nothing); the spec decides
     /// the same from its own state, and the states are compared.
@@ -498,6 +520,7 @@ impl Pair {
             return tally(|x| x.skipped += 1);
         }
         let delivered = self.spec.interrupt(irq);
+        self.spec.schedule();
         let line = irq as u16;
         // (Whichever thread the kernel last chose runs: `t` is not made
         // current, which would activate it.)
