@@ -56,10 +56,11 @@ pub const ICOUNT_ARGS: [&str; 4] = ["-icount", "shift=0", "-rtc", "clock=vm"];
 /// timer is on time whatever the host's load. The MCS isolation suite
 /// needs it: with `sleep=on` it saw releases of its periodic thread 10 to
 /// 86 ms late, only when every thread waited (docs/isolation.md, "Late
-/// releases"). Not the default: under it the `system-control-mcs` image
-/// hung, now and then, before or after its components' first lines (2 of
-/// 8 runs, 2026-12-07; 0 of 5 with `sleep=on`), cause not found
-/// (docs/mcs.md, "What is left").
+/// releases"); `system-control-mcs` uses it too. A guest that idles with
+/// no timer deadline at all must not program `stimecmp = u64::MAX` under
+/// it: QEMU 7.2 arms its timer at `INT64_MAX` ns, the idle warp jumps the
+/// clock there and QEMU spins with its main loop locked out (the MCS
+/// kernel's hang until 2026-12-07: docs/mcs.md, "The idle timer").
 pub const ICOUNT_NO_SLEEP_ARGS: [&str; 4] = ["-icount", "shift=0,sleep=off", "-rtc", "clock=vm"];
 
 /// The command that boots `image`, with `dtb` replacing QEMU's device tree.

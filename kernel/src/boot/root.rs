@@ -34,7 +34,7 @@ const ROOT_SC_BYTES: u64 = 0;
 /// MCS: the root thread's budget and period, seL4's default
 /// `CONFIG_BOOT_THREAD_TIME_SLICE` (5 ms): a round-robin context.
 #[cfg(feature = "mcs")]
-const BOOT_THREAD_TIME_SLICE_US: u64 = 5_000;
+use crate::sched::ticks::BOOT_THREAD_TIME_SLICE_US;
 
 /// The root task's virtual layout and its objects' physical placement.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -186,7 +186,9 @@ fn configure_flags_updates_the_running_threads_context_and_reschedules() {
     assert_eq!(r.tcb(), Some(k.tcb.paddr()), "still bound");
     // A larger budget, 0.1 ms later: the head is charged the 0.1 ms the
     // thread ran (seL4's commitTime) and keeps the 1.9 ms left, the other
-    // 1.1 ms comes back so that both fit in one new period from now.
+    // 1.1 ms comes back one new period after the head (seL4's
+    // `refill_update`; until 2026-12-07 Cairn had it back 1.1 ms
+    // earlier, so that both fit in one new period from now).
     crate::testutil::set_time(2_000);
     assert_eq!(configure(&k, init::SC, [3_000, 10_000, 0, 0, 0]), ok());
     let st = r.refill_state();
@@ -201,7 +203,7 @@ fn configure_flags_updates_the_running_threads_context_and_reschedules() {
     assert_eq!(
         r.refill(1),
         Some(Refill {
-            time: 2_000 + 89_000,
+            time: 2_000 + 100_000,
             amount: 11_000
         })
     );

@@ -523,7 +523,17 @@ fn switch_unblock_check(sc: PAddr) {
 /// At kernel exit: programs the timer if something changed (seL4's
 /// `setNextInterrupt`): the end of the running context's head refill (what
 /// it has left after its uncharged usage), or the release queue's first
-/// release if earlier; never if neither exists.
+/// release if earlier.
+///
+/// Idle, the idle thread's timeslice stands for the head refill: seL4's
+/// idle thread runs on its own round-robin context (`ksIdleSC`, budget
+/// `CONFIG_BOOT_THREAD_TIME_SLICE`, never charged), so an idle seL4 is
+/// woken by its timer at least that often, and never programs "never".
+/// Cairn programmed `u64::MAX` there, and QEMU 7.2 arms its timer for
+/// that `stimecmp` at `INT64_MAX` ns: under `-icount sleep=off` an idle
+/// guest's clock jumps to that deadline, overflows, and QEMU spins with
+/// its main loop locked out (the `system-control-mcs` hang: docs/mcs.md,
+/// "The idle timer").
 pub fn set_next_interrupt() {
     let ms = kernel().mcs();
     if !ms.reprogram() {
@@ -531,18 +541,28 @@ pub fn set_next_interrupt() {
     }
     ms.set_reprogram(false);
     let now = ms.cur_time();
-    let mut next = Ticks::MAX;
     let head = match ms.cur_sc() {
         0 => None,
         sc => sched_context::head_refill_at(PAddr(sc)),
     };
-    if let Some(h) = head {
-        next = now.saturating_add(h.amount.saturating_sub(ms.consumed()));
-    }
+    let mut next = match head {
+        Some(h) => now.saturating_add(h.amount.saturating_sub(ms.consumed())),
+        None => idle_deadline(now),
+    };
     if let Some(first) = tcb_at(ms.release_head()) {
         next = next.min(release_time(first));
     }
     crate::arch::set_deadline(next);
+}
+
+/// [`set_next_interrupt`] with no running context: one idle timeslice
+/// from `now` (never before boot records it).
+#[cold]
+fn idle_deadline(now: Ticks) -> Ticks {
+    match kernel().mcs().idle_budget() {
+        0 => Ticks::MAX,
+        slice => now.saturating_add(slice),
+    }
 }
 
 /// Moves the threads whose head refill is released to the ready queues
@@ -656,6 +676,11 @@ pub fn start_clock() {
 pub fn set_time_at_boot() -> Ticks {
     let ms = kernel().mcs();
     ms.set_min_budget(clock().min_budget());
+    ms.set_idle_budget(
+        clock()
+            .us_to_ticks(crate::sched::ticks::BOOT_THREAD_TIME_SLICE_US)
+            .unwrap_or(Ticks::MAX),
+    );
     ms.update_time(crate::arch::now());
     ms.cur_time()
 }

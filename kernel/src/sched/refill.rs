@@ -189,8 +189,10 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
 
     /// Changes the parameters of a context that may be in use (seL4's
     /// `refill_update`): the head keeps what it has left (up to the new
-    /// budget) and the rest of the new budget is released so that the head
-    /// and it fit in one new period.
+    /// budget), starting now if it is released, and the rest of the new
+    /// budget is released one new period after the head's time, as seL4
+    /// 16.0.0 places it (Cairn released it at that time plus the period
+    /// less the rest until 2026-12-07, up to a budget earlier than seL4).
     pub fn update(&mut self, budget: Ticks, period: Ticks, max: u64, now: Ticks) {
         let head = self.head();
         if budget == period {
@@ -207,9 +209,9 @@ impl<'a, A: RefillArray + ?Sized> Refills<'a, A> {
         let amount = head.amount.min(budget);
         self.set(0, Refill { time, amount });
         if let Some(unused) = budget.checked_sub(amount).filter(|u| *u > 0) {
-            // With period >= budget (ConfigureFlags' rule) this starts at
-            // or after the head's end; saturating for any other input.
-            let at = time.saturating_add(period.saturating_sub(unused));
+            // With period > budget (ConfigureFlags' rule) this starts
+            // after the head's end; saturating for any other input.
+            let at = time.saturating_add(period);
             self.push_or_merge(Refill {
                 time: at,
                 amount: unused,

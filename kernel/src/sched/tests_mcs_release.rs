@@ -117,11 +117,15 @@ fn a_release_is_not_held_back_by_a_later_one() {
         .collect();
     assert_eq!(starts[0].len(), 100, "late: {late:?}");
     assert!(late.is_empty(), "late: {late:?}");
-    // The monitor ran (nearly) its 9 ms in each of its five periods: the
-    // last stretch is charged when it is next switched from.
+    // The monitor ran (nearly) its 9 ms in each of its five periods but
+    // the first: reconfigured while runnable, its head kept the 5 ms of
+    // its round-robin timeslice and the other 4 ms came one new period
+    // later (seL4's `refill_update`; 44 to 45 ms with Cairn's earlier
+    // rule, which had them back within the first period). The last
+    // stretch is charged when it is next switched from.
     let used = sc_of(monitor).unwrap().consumed();
     assert!(
-        (44 * MS..=45 * MS).contains(&used),
+        (40 * MS..=41 * MS).contains(&used),
         "the monitor's share: {used}"
     );
 }

@@ -12,6 +12,11 @@ pub const KERNEL_WCET_US: u64 = 10;
 /// (seL4's `MIN_BUDGET_US`): two kernel entries' worth, so that a thread
 /// is never switched to for less than it costs to switch.
 pub const MIN_BUDGET_US: u64 = 2 * KERNEL_WCET_US;
+/// seL4's `CONFIG_BOOT_THREAD_TIME_SLICE` (5 ms by default): the budget
+/// and period of the root thread's SchedContext and of the idle thread's
+/// (seL4's `ksIdleSC`, which the MCS kernel's timer follows while idle:
+/// `sched::mcs::set_next_interrupt`).
+pub const BOOT_THREAD_TIME_SLICE_US: u64 = 5_000;
 
 const US_PER_S: u128 = 1_000_000;
 

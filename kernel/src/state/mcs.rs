@@ -26,6 +26,10 @@ pub struct McsState {
     /// The minimum budget in ticks, once the clock has started (0 before:
     /// `sched::mcs` then works it out from the timer's rate).
     min_budget: Cell<u64>,
+    /// The idle thread's timeslice in ticks (seL4's `ksIdleSC` budget),
+    /// once the clock has started (0 before: the idle timer is then never
+    /// programmed).
+    idle_budget: Cell<u64>,
 }
 
 impl McsState {
@@ -37,6 +41,7 @@ impl McsState {
             reprogram: Cell::new(true),
             release_head: Cell::new(0),
             min_budget: Cell::new(0),
+            idle_budget: Cell::new(0),
         }
     }
 
@@ -50,6 +55,7 @@ impl McsState {
             reprogram,
             release_head,
             min_budget,
+            idle_budget,
         } = self;
         cur_time.set(o.cur_time.get());
         consumed.set(o.consumed.get());
@@ -57,6 +63,7 @@ impl McsState {
         reprogram.set(o.reprogram.get());
         release_head.set(o.release_head.get());
         min_budget.set(o.min_budget.get());
+        idle_budget.set(o.idle_budget.get());
     }
 
     /// Host tests: sets the entry's time back to `t` (a test that sets the
@@ -139,5 +146,14 @@ impl McsState {
 
     pub fn set_min_budget(&self, t: u64) {
         self.min_budget.set(t);
+    }
+
+    /// The idle thread's timeslice, recorded at boot (0 before).
+    pub fn idle_budget(&self) -> u64 {
+        self.idle_budget.get()
+    }
+
+    pub fn set_idle_budget(&self, t: u64) {
+        self.idle_budget.set(t);
     }
 }

@@ -145,6 +145,12 @@ fn a_thread_out_of_budget_with_a_timeout_handler_takes_a_timeout_fault() {
     wait_on(h, ep);
     Api::current_context();
     assert_eq!(kernel().current_tcb(), None, "idle until its release");
+    // One idle timeslice (5 ms) from this entry first, then the release.
+    assert_eq!(
+        crate::arch::host::SimMachine::deadline(),
+        Some(crate::sched::mcs::cur_time() + 5 * MS)
+    );
+    run_until(crate::sched::mcs::cur_time() + 5 * MS);
     assert_eq!(crate::arch::host::SimMachine::deadline(), Some(10 * MS));
     run_until(10 * MS + 1);
     assert_eq!(kernel().current_tcb(), Some(t));

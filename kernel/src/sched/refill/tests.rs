@@ -346,6 +346,52 @@ fn used_budget_returns_one_period_after_its_release() {
 }
 
 #[test]
+fn an_update_releases_the_rest_of_a_larger_budget_one_new_period_after_the_head() {
+    // 1 000 every 10 000; 700 used from the release at 0 (charged at
+    // 700), so the head holds 300 from 700. Reconfigured at 2 000 to
+    // 800 every 5 000: the head keeps its 300 from now, and the other 500
+    // come one new period after it, at 7 000 (seL4 16.0.0's
+    // `refill_update`; Cairn's earlier rule said 2 000 + 5 000 - 500).
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    assert!(!q.budget_check(700, 700));
+    q.update(800, 5_000, 4, 2_000);
+    let r: Vec<Refill> = q.iter().collect();
+    assert_eq!(
+        r,
+        [
+            Refill {
+                time: 2_000,
+                amount: 300
+            },
+            Refill {
+                time: 7_000,
+                amount: 500
+            }
+        ]
+    );
+    // A head not yet released keeps its time, and the rest follows it by
+    // the new period.
+    let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+    let q = &mut sim.q();
+    assert!(!q.budget_check(700, 700));
+    q.update(800, 5_000, 4, 500);
+    assert_eq!(
+        q.iter().collect::<Vec<_>>(),
+        [
+            Refill {
+                time: 700,
+                amount: 300
+            },
+            Refill {
+                time: 5_700,
+                amount: 500
+            }
+        ]
+    );
+}
+
+#[test]
 fn a_full_queue_merges_into_its_tail() {
     let mut sim = Sim::new(1_000, 10_000, MIN_REFILLS, true, 0);
     let q = &mut sim.q();
