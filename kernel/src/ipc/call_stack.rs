@@ -76,10 +76,14 @@ fn pop(reply: ReplyRef, tcb: TcbRef, sc: crate::types::PAddr) {
     }
     reply.set_next(Next::None);
     reply.set_prev(None);
+    // Unlinked first (it touches neither the context nor the scheduler's
+    // action: `tcb` waits on the reply, it is not the running thread), so
+    // that `donate`'s rare case is a tail call and the usual pop saves no
+    // register.
+    unlink(reply, tcb);
     if tcb.get().sched_context().is_none() {
         donate(sc, tcb);
     }
-    unlink(reply, tcb);
 }
 
 /// seL4's `reply_remove`: `reply`, on which `tcb` waits for its reply,

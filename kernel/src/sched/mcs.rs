@@ -534,6 +534,9 @@ fn switch_unblock_check(sc: PAddr) {
 /// guest's clock jumps to that deadline, overflows, and QEMU spins with
 /// its main loop locked out (the `system-control-mcs` hang: docs/mcs.md,
 /// "The idle timer").
+// Inline: `sched::finish` has three copies (one per action's end), and a
+// call out of each cost a switch to a candidate 5 instructions.
+#[inline(always)]
 pub fn set_next_interrupt() {
     let ms = kernel().mcs();
     if !ms.reprogram() {

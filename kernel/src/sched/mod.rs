@@ -348,28 +348,146 @@ fn choose_new_thread() {
 /// thread to run (`None`: idle). Called at every kernel exit.
 // Out of line: inlined into the exit path (as LTO would), it costs a null
 // syscall 20 more instructions in register saves (docs/benchmarks.md,
-// "Code size").
-#[inline(never)]
+// "Code size"). MCS: the call is `schedule_mcs`'s.
+#[cfg_attr(feature = "mcs", inline(always))]
+#[cfg_attr(not(feature = "mcs"), inline(never))]
 pub fn schedule() -> Option<TcbRef> {
-    let k = kernel();
     #[cfg(feature = "mcs")]
-    mcs::awaken();
-    let action = action();
-    // MCS: the usual choice afresh (after a donating Call or a reply that
-    // gave the context back) inline, any other out of line.
-    #[cfg(feature = "mcs")]
-    if action == Action::ChooseNew {
-        if !switch_to_deferred() {
-            choose_afresh();
-        }
-    } else if action != Action::ResumeCurrent {
-        carry_out(action);
-    }
+    return crate::object::tcb::tcb_at(schedule_mcs());
     #[cfg(not(feature = "mcs"))]
-    if action != Action::ResumeCurrent {
-        carry_out(action);
+    {
+        let action = action();
+        if action != Action::ResumeCurrent {
+            carry_out(action);
+        }
+        crate::object::tcb::tcb_at(finish())
     }
-    kernel().set_action(Action::ResumeCurrent);
+}
+
+/// MCS: [`schedule`], as the physical address of the thread to run (0:
+/// idle; one register, so that every other case is a tail call). Its
+/// usual cases are leaves that save no register (docs/benchmarks.md,
+/// "The MCS scheduler's leaves"): no thread to release, and either
+/// nothing to choose or the thread this entry's wake-up deferred to take
+/// ([`switch_to_deferred_alone`]), with no change of SchedContext or
+/// timer then ([`exit_time`]). Any other case is a tail call to the
+/// action's own end, each step done once, as [`schedule`] always did:
+/// `awaken`, the action, `switch_sched_context`, `set_next_interrupt`.
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn schedule_mcs() -> u64 {
+    // `awaken` first: a thread it releases may become the candidate.
+    if kernel().mcs().release_head() != 0 {
+        return awaken_then_schedule();
+    }
+    match action() {
+        Action::ResumeCurrent => exit_time(),
+        Action::ChooseNew => match switch_to_deferred_alone() {
+            Some(t) if !crate::object::vspace::thread_vspace_is_active(t) => activated(t),
+            Some(_) => exit_time(),
+            None => choose_new_exit(),
+        },
+        Action::SwitchTo(c) => switch_to_exit(c),
+    }
+}
+
+/// MCS: [`schedule_mcs`] with threads on the release queue: `awaken`,
+/// then the action as it then is.
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn awaken_then_schedule() -> u64 {
+    mcs::awaken();
+    match action() {
+        Action::ResumeCurrent => resume_exit(),
+        Action::ChooseNew => choose_new_exit(),
+        Action::SwitchTo(c) => switch_to_exit(c),
+    }
+}
+
+/// MCS: [`schedule`]'s choice afresh when the running thread blocked or
+/// lost its context (a donating Call, a reply that gave the context
+/// back) and the thread that wake-up deferred is the best: it is taken
+/// and runs ([`switch_to_deferred`]'s case, without its fallback), the
+/// action becomes ResumeCurrent; the caller activates its address space
+/// and ends with [`exit_time`]. `None`, having changed nothing, in any
+/// other case.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn switch_to_deferred_alone() -> Option<TcbRef> {
+    let k = kernel();
+    if !k.ready().has_deferred()
+        || k.current_tcb().is_some_and(current_schedulable)
+        || k.domains().time_used_up()
+    {
+        return None;
+    }
+    let t = k.ready().deferred_best(queue_domain())?;
+    k.ready().take_deferred_best(t);
+    k.set_current(Some(t));
+    k.set_action(Action::ResumeCurrent);
+    Some(t)
+}
+
+/// MCS: [`schedule_mcs`]'s switch to `t` in another address space, out
+/// of line (the leaf saves no register for it), then [`exit_time`].
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn activated(t: TcbRef) -> u64 {
+    crate::object::vspace::activate_thread_vspace(t);
+    exit_time()
+}
+
+/// MCS: the end of [`schedule_mcs`] once the action is ResumeCurrent
+/// (chosen, or nothing to choose): `switch_sched_context` and
+/// `set_next_interrupt` have nothing to do if the thread to run is on the
+/// context whose time was running and nothing asked for the timer, and
+/// the leaf returns; otherwise [`resume_exit`] does them.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn exit_time() -> u64 {
+    let k = kernel();
+    debug_assert!(!k.ready().has_deferred(), "a deferred thread at exit");
+    let cur = k.current_tcb();
+    let sc = cur.and_then(|t| t.get().sched_context()).map_or(0, |p| p.0);
+    if sc == k.mcs().cur_sc() && !k.mcs().reprogram() {
+        return cur.map_or(0, |t| t.paddr().0);
+    }
+    resume_exit()
+}
+
+/// MCS: [`schedule_mcs`]'s end for ResumeCurrent (out of line).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn resume_exit() -> u64 {
+    finish()
+}
+
+/// MCS: [`schedule_mcs`]'s end for ChooseNew (out of line): the deferred
+/// thread if it is the best, else the choice afresh, also out of line.
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn choose_new_exit() -> u64 {
+    if !switch_to_deferred() {
+        choose_afresh();
+    }
+    finish()
+}
+
+/// MCS: [`schedule_mcs`]'s end for a candidate `c` (out of line).
+#[cfg(feature = "mcs")]
+#[inline(never)]
+fn switch_to_exit(c: TcbRef) -> u64 {
+    carry_out(Action::SwitchTo(c));
+    finish()
+}
+
+/// The end of [`schedule`] once the action is carried out: the action
+/// becomes ResumeCurrent, and (MCS) the SchedContext is switched and the
+/// timer programmed. The thread to run's physical address (0: idle).
+#[inline(always)]
+fn finish() -> u64 {
+    let k = kernel();
+    k.set_action(Action::ResumeCurrent);
     #[cfg(feature = "mcs")]
     {
         // Every branch above chose: a deferred thread was taken or linked.
@@ -377,7 +495,7 @@ pub fn schedule() -> Option<TcbRef> {
         mcs::switch_sched_context();
         mcs::set_next_interrupt();
     }
-    k.current_tcb()
+    k.current_tcb().map_or(0, |t| t.paddr().0)
 }
 
 /// MCS: [`schedule`]'s choice afresh when the running thread is not to be

@@ -579,3 +579,50 @@ fn an_idle_kernel_is_woken_every_idle_timeslice_never_never() {
     assert_eq!(kernel().current_tcb(), Some(t));
     assert_eq!(SimMachine::deadline(), Some(now + 8 * MS), "its budget");
 }
+
+#[test]
+fn a_deferred_thread_on_its_own_context_is_switched_to_with_the_old_one_charged() {
+    // The scheduler's leaf (`schedule_mcs`) takes the thread a wake-up
+    // deferred, but a thread on another context than the running one
+    // makes the exit charge the old context and program the timer for
+    // the new one (`exit_time` falls back to `resume_exit`): as the
+    // general path always did.
+    let k = boot();
+    stop_root(&k);
+    let c = thread(&k, 100, 2 * MS, 10 * MS, true);
+    let s = thread(&k, 200, 3 * MS, 10 * MS, false);
+    // A server waiting for a call (configured, it was made ready).
+    set_thread_state(s, ThreadState::BlockedOnReceive);
+    dequeue(s);
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(c));
+    let (csc, ssc) = (sc_of(c).unwrap(), sc_of(s).unwrap());
+    assert_eq!(kernel().mcs().cur_sc(), csc.paddr().0);
+    let consumed = csc.consumed();
+    SimMachine::set_time(MS);
+    assert_eq!(crate::sched::mcs::entry(), crate::sched::mcs::Budget::Left);
+    set_thread_state(c, ThreadState::BlockedOnReply);
+    assert_eq!(action(), Action::ChooseNew);
+    set_thread_state(s, ThreadState::Running);
+    possible_switch_to(s);
+    assert!(
+        kernel().ready().has_deferred(),
+        "deferred, as the Call's server"
+    );
+    Api::current_context();
+    assert_eq!(kernel().current_tcb(), Some(s));
+    assert_eq!(action(), Action::ResumeCurrent);
+    assert!(!kernel().ready().has_deferred());
+    assert!(!s.get().in_ready_queue());
+    assert_eq!(
+        kernel().mcs().cur_sc(),
+        ssc.paddr().0,
+        "its own context runs"
+    );
+    assert_eq!(csc.consumed(), consumed + MS, "the old one charged");
+    assert_eq!(
+        SimMachine::deadline(),
+        Some(MS + 3 * MS),
+        "the timer at the end of the new one's budget"
+    );
+}

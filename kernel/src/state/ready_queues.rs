@@ -365,16 +365,36 @@ impl ReadyQueues {
     #[cfg(feature = "mcs")]
     #[inline(always)]
     pub fn take_deferred(&self, domain: usize) -> Option<TcbRef> {
-        let t = tcb_at(self.deferred.get())?;
-        let tcb = t.get();
-        let (dom, prio) = Self::domain_and_priority(tcb);
-        if dom == domain && !self.bits_above(domain, prio) {
-            self.deferred.set(0);
-            tcb.set_in_ready_queue(false);
-            return Some(t);
+        match self.deferred_best(domain) {
+            Some(t) => {
+                self.take_deferred_best(t);
+                Some(t)
+            }
+            None => {
+                self.flush();
+                None
+            }
         }
-        self.flush();
-        None
+    }
+
+    /// The deferred thread, if it is `domain`'s best (as
+    /// [`Self::take_deferred`] finds it); nothing changes.
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    pub fn deferred_best(&self, domain: usize) -> Option<TcbRef> {
+        let t = tcb_at(self.deferred.get())?;
+        let (dom, prio) = Self::domain_and_priority(t.get());
+        (dom == domain && !self.bits_above(domain, prio)).then_some(t)
+    }
+
+    /// Takes the deferred thread `t`, which [`Self::deferred_best`] found
+    /// the best: it leaves its queue without ever having been linked.
+    #[cfg(feature = "mcs")]
+    #[inline(always)]
+    pub fn take_deferred_best(&self, t: TcbRef) {
+        debug_assert_eq!(self.deferred.get(), t.paddr().0, "not the deferred thread");
+        self.deferred.set(0);
+        t.get().set_in_ready_queue(false);
     }
 
     /// Links the deferred thread, if any, at the head of its queue: the

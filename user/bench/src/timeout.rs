@@ -39,12 +39,16 @@ static FIRST: AtomicU64 = AtomicU64::new(0);
 static REPLIES: AtomicU64 = AtomicU64::new(0);
 
 /// Partner: spins, storing the count at each turn and the first count
-/// after each reply.
+/// after each reply. The reply count is read before the cycle count: the
+/// other way round, an overrun falling between the two reads made the
+/// count read before the fault the "first after the reply" (a round trip
+/// of 4 instructions, where the timer lands in the loop depending on the
+/// kernel's own instruction counts).
 fn spinner(_: usize) {
     let mut seen = REPLIES.load(Ordering::SeqCst);
     loop {
-        let c = benchmark::cycles();
         let r = REPLIES.load(Ordering::Relaxed);
+        let c = benchmark::cycles();
         if r != seen {
             FIRST.store(c, Ordering::Relaxed);
             seen = r;

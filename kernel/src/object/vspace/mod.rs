@@ -150,6 +150,17 @@ pub fn activate_thread_vspace(t: TcbRef) {
     }
 }
 
+/// Whether [`activate_thread_vspace`] of `t` would change nothing: its
+/// VSpace cap names the active address space (the MCS scheduler's leaf
+/// switch asks it first, so that only another address space costs a call).
+#[inline(always)]
+pub fn thread_vspace_is_active(t: TcbRef) -> bool {
+    Tcb::slot(t, TCB_VTABLE)
+        .get()
+        .assigned_vspace_word()
+        .is_some_and(|w| w == kernel().active_vspace_word())
+}
+
 /// Re-decides the running thread's address space after an ASID changed
 /// hands (seL4 calls `setVMRoot(ksCurThread)`).
 fn reload_vspace() {
