@@ -154,7 +154,7 @@ fn transfer_caps(
     let mut unwrapped = 0;
     let mut n = 0;
     for (i, &(slot, cap)) in caps.iter().map_while(|c| c.as_ref()).enumerate() {
-        let cap = Cap::decode(cap.0);
+        let mut cap = Cap::decode(cap.0);
         match cap {
             Cap::Endpoint { ptr, badge, .. } if Some(ptr) == endpoint => {
                 if let Some(at) = recv.buffer_word(CAPS_OR_BADGES_WORD + i) {
@@ -164,8 +164,8 @@ fn transfer_caps(
             }
             _ => {
                 let Some(d) = dest.take() else { break };
-                match derive_cap(slot, cap) {
-                    Ok(c) if !c.is_null() => cte_insert(c, slot, d),
+                match derive_cap(slot, &mut cap) {
+                    Ok(()) if !cap.is_null() => cte_insert(cap, slot, d),
                     _ => break,
                 }
             }

@@ -187,7 +187,8 @@ fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallEr
             if mint {
                 cap = update_cap_data(false, inv.arg(5), cap);
             }
-            (derive_cap(src, cap)?, false)
+            derive_cap(src, &mut cap)?;
+            (cap, false)
         }
         label::CNODE_MUTATE => {
             need(inv.length >= 5)?;

@@ -174,9 +174,11 @@ pub(super) fn decode_space(
         0 => cap,
         d => update_cap_data(false, d, cap),
     };
-    let ccap = derive_cap(croot.0, with_data(inv.arg(SPACE_DATA_ARG), croot.1))?;
+    let mut ccap = with_data(inv.arg(SPACE_DATA_ARG), croot.1);
+    derive_cap(croot.0, &mut ccap)?;
     illegal_unless(matches!(ccap, Cap::CNode { .. }))?;
-    let vcap = derive_cap(vroot.0, with_data(inv.arg(SPACE_DATA_ARG + 1), vroot.1))?;
+    let mut vcap = with_data(inv.arg(SPACE_DATA_ARG + 1), vroot.1);
+    derive_cap(vroot.0, &mut vcap)?;
     illegal_unless(is_valid_vtable_root(&vcap))?;
     Ok(SpaceUpdate {
         #[cfg(not(feature = "mcs"))]
