@@ -183,16 +183,19 @@ fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallEr
         label::CNODE_COPY | label::CNODE_MINT => {
             let mint = inv.label == label::CNODE_MINT;
             need(inv.length >= 5 + mint as usize)?;
-            let mut cap = mask_cap_rights(CapRights(inv.arg(4)), src_cap);
+            let mut cap = src_cap;
+            mask_cap_rights(CapRights(inv.arg(4)), &mut cap);
             if mint {
-                cap = update_cap_data(false, inv.arg(5), cap);
+                update_cap_data(false, inv.arg(5), &mut cap);
             }
             derive_cap(src, &mut cap)?;
             (cap, false)
         }
         label::CNODE_MUTATE => {
             need(inv.length >= 5)?;
-            (update_cap_data(true, inv.arg(4), src_cap), true)
+            let mut cap = src_cap;
+            update_cap_data(true, inv.arg(4), &mut cap);
+            (cap, true)
         }
         _ => (src_cap, true), // Move
     };
@@ -233,8 +236,9 @@ fn decode_rotate(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallErro
     if pivot_cap.is_null() {
         return Err(missing(false, pivot_depth));
     }
-    let new_src = update_cap_data(true, src_data, src_cap);
-    let new_pivot = update_cap_data(true, pivot_data, pivot_cap);
+    let (mut new_src, mut new_pivot) = (src_cap, pivot_cap);
+    update_cap_data(true, src_data, &mut new_src);
+    update_cap_data(true, pivot_data, &mut new_pivot);
     if new_src.is_null() || new_pivot.is_null() {
         return Err(SyscallError::IllegalOperation);
     }
