@@ -26,7 +26,7 @@ mod tests_delete;
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_slot_exact, LookupFault, LookupRoot};
 use crate::cap::rights::{has_cancel_send_rights, mask_cap_rights, update_cap_data};
-use crate::cap::{Cap, SlotRef};
+use crate::cap::{Cap, CapWords, SlotRef};
 use crate::object::invocation::{need, Invocation};
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::{Tcb, TCB_CALLER};
@@ -93,14 +93,14 @@ pub fn lookup_slot_for_cnode_op(
     lookup_slot_exact(root, index, depth).map_err(failed)
 }
 
-/// [`lookup_slot_for_cnode_op`] from a decoded root, out of line: the rare
-/// invocations (Copy, Mint, Move, Mutate, Rotate, MakePool,
-/// IssueIRQHandler) share one copy; Retype keeps its own, inlined
-/// (docs/benchmarks.md, "Code size").
+/// [`lookup_slot_for_cnode_op`] from a root's two words (an extra cap as
+/// sent: the root is never decoded), out of line: the rare invocations
+/// (Copy, Mint, Move, Mutate, Rotate, MakePool, IssueIRQHandler) share one
+/// copy; Retype keeps its own, inlined (docs/benchmarks.md, "Code size").
 #[inline(never)]
 pub fn lookup_slot_rare(
     source: bool,
-    root: Cap,
+    root: CapWords,
     index: u64,
     depth: u64,
 ) -> Result<SlotRef, SyscallError> {
@@ -170,7 +170,7 @@ pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
 /// Copy, Mint, Move, Mutate.
 fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallError> {
     need(inv.length >= 4)?;
-    let (_, src_root) = inv.need_extra(0)?;
+    let (_, src_root) = inv.need_extra_words(0)?;
     let (src_index, src_depth) = (inv.arg(2), inv.arg(3));
     ensure_empty(dest)?;
     let src = lookup_slot_rare(true, src_root, src_index, src_depth)?;
@@ -214,7 +214,8 @@ fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallEr
 /// caps: pivot root, source root.
 fn decode_rotate(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallError> {
     need(inv.length >= 8)?;
-    let (Some((_, pivot_root)), Some((_, src_root))) = (inv.extra_cap(0), inv.extra_cap(1)) else {
+    let (Some((_, pivot_root)), Some((_, src_root))) = (inv.extra_words(0), inv.extra_words(1))
+    else {
         return Err(SyscallError::TruncatedMessage);
     };
     let (pivot_data, pivot_index, pivot_depth) = (inv.arg(2), inv.arg(3), inv.arg(4));

@@ -81,7 +81,7 @@ pub fn decode_control(inv: &Invocation) -> Result<IssueIrqHandler, SyscallError>
         _ => return Err(SyscallError::IllegalOperation),
     };
     need(inv.length >= args)?;
-    let (_, root) = inv.need_extra(0)?;
+    let (_, root) = inv.need_extra_words(0)?;
     let irq = check_irq(inv.arg(0))?;
     if state(irq) != IrqState::Inactive {
         return Err(SyscallError::RevokeFirst);

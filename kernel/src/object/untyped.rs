@@ -76,7 +76,7 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
         return Err(SyscallError::IllegalOperation);
     };
     need(inv.length >= 6)?;
-    let (_, root) = inv.need_extra(0)?;
+    let (_, root) = inv.need_extra_words(0)?;
     let (ty, user_size) = (inv.arg(0), inv.arg(1));
     let (node_index, node_depth) = (inv.arg(2), inv.arg(3));
     let (offset, count) = (inv.arg(4), inv.arg(5));
@@ -164,12 +164,10 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
 /// CNode capability at `(index, depth)` from the root (seL4's
 /// `lookupTargetSlot`, the same checks as a CNode operation's). Returns
 /// its address and radix.
-fn destination_cnode(root: Cap, index: u64, depth: u64) -> Result<(PAddr, u32), SyscallError> {
+/// The root is read in place, as sent (not decoded).
+fn destination_cnode(root: CapWords, index: u64, depth: u64) -> Result<(PAddr, u32), SyscallError> {
     let node = match depth {
-        0 => match root {
-            Cap::CNode { ptr, radix, .. } => Some((ptr, radix as u32)),
-            _ => None,
-        },
+        0 => root.cnode().map(|(ptr, radix, _, _)| (ptr, radix)),
         // Read in place: only the CNode's address and radix are needed.
         _ => lookup_slot_for_cnode_op(false, root, index, depth)?
             .get()

@@ -62,7 +62,7 @@ pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
         return Err(SyscallError::IllegalOperation);
     }
     let (Some((ut_slot, untyped)), Some((_, root)), true) =
-        (inv.extra_cap(0), inv.extra_cap(1), inv.length >= 2)
+        (inv.extra_cap(0), inv.extra_words(1), inv.length >= 2)
     else {
         return Err(SyscallError::TruncatedMessage);
     };
