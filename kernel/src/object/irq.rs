@@ -88,7 +88,7 @@ pub fn decode_control(inv: &Invocation) -> Result<IssueIrqHandler, SyscallError>
     }
     let (index, depth) = (inv.arg(first), inv.arg(first + 1));
     let dest = lookup_slot_rare(false, root, index, depth)?;
-    if !dest.get().cap().is_null() {
+    if !dest.get().words().is_null() {
         return Err(SyscallError::DeleteFirst);
     }
     Ok(IssueIrqHandler {

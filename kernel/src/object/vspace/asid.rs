@@ -84,7 +84,7 @@ pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
     }
     ensure_no_children(ut_slot)?;
     let dest = lookup_slot_rare(false, root, index, depth)?;
-    if !dest.get().cap().is_null() {
+    if !dest.get().words().is_null() {
         return Err(SyscallError::DeleteFirst);
     }
     Ok(MakePool {
