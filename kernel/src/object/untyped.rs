@@ -53,25 +53,26 @@ pub struct Retype {
 }
 
 /// Decodes an invocation of an untyped capability (Retype is its only
-/// method) without changing anything.
+/// method) without changing anything. `cap` is the invoked capability as
+/// the dispatch decoded it (inlined: not decoded a second time).
 #[inline(always)]
-pub fn decode(inv: &Invocation) -> Result<Retype, SyscallError> {
+pub fn decode(inv: &Invocation, cap: Cap) -> Result<Retype, SyscallError> {
     if inv.label != label::UNTYPED_RETYPE {
         return Err(SyscallError::IllegalOperation);
     }
-    decode_retype(inv)
+    decode_retype(inv, cap)
 }
 
 /// Decodes `Untyped_Retype` (seL4's `decodeUntypedInvocation`), checking in
 /// seL4's order; changes nothing.
 #[inline(always)]
-fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
+fn decode_retype(inv: &Invocation, cap: Cap) -> Result<Retype, SyscallError> {
     let Cap::Untyped {
         ptr,
         size_bits,
         free_index,
         is_device,
-    } = inv.cap()
+    } = cap
     else {
         return Err(SyscallError::IllegalOperation);
     };

@@ -132,10 +132,11 @@ pub fn perform_make_pool(op: MakePool) {
     kernel().set_asid_pool(pool, Some(frame));
 }
 
-/// Decodes `ASIDPool_Assign` without changing anything.
+/// Decodes `ASIDPool_Assign` without changing anything. `cap` is the
+/// invoked capability as the dispatch decoded it.
 #[inline(always)]
-pub fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
-    let Cap::AsidPool { ptr, asid_base } = inv.cap() else {
+pub fn decode_assign(inv: &Invocation, cap: Cap) -> Result<Assign, SyscallError> {
+    let Cap::AsidPool { ptr, asid_base } = cap else {
         return Err(SyscallError::IllegalOperation);
     };
     if inv.label != label::RISCV_ASID_POOL_ASSIGN {

@@ -55,10 +55,11 @@ pub enum PageTableOp {
     },
 }
 
-/// Decodes a page-table invocation without changing anything.
+/// Decodes a page-table invocation without changing anything. `cap` is
+/// the invoked capability as the dispatch decoded it.
 #[inline(always)]
-pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
-    let Cap::PageTable { base, mapping } = inv.cap() else {
+pub fn decode(inv: &Invocation, cap: Cap) -> Result<PageTableOp, SyscallError> {
+    let Cap::PageTable { base, mapping } = cap else {
         return Err(SyscallError::IllegalOperation);
     };
     if inv.label == label::RISCV_PAGE_TABLE_UNMAP {
