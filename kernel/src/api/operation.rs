@@ -107,9 +107,13 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
         Cap::IrqHandler { irq } => irq::decode_handler(inv, irq).map(Operation::IrqHandler),
         Cap::Domain => domain::decode(inv).map(Operation::Domain),
         Cap::Frame { .. } => page::decode(inv).map(Operation::Frame),
-        cap @ Cap::PageTable { .. } => page_table::decode(inv, cap).map(Operation::PageTable),
+        Cap::PageTable { base, mapping } => {
+            page_table::decode(inv, base, mapping).map(Operation::PageTable)
+        }
         Cap::AsidControl => asid::decode_make_pool(inv).map(Operation::AsidControl),
-        cap @ Cap::AsidPool { .. } => asid::decode_assign(inv, cap).map(Operation::AsidPool),
+        Cap::AsidPool { ptr, asid_base } => {
+            asid::decode_assign(inv, ptr, asid_base).map(Operation::AsidPool)
+        }
         // Their invocations are the next MCS step (docs/mcs.md); until
         // then every label is one this kernel does not perform.
         #[cfg(feature = "mcs")]

@@ -132,13 +132,10 @@ pub fn perform_make_pool(op: MakePool) {
     kernel().set_asid_pool(pool, Some(frame));
 }
 
-/// Decodes `ASIDPool_Assign` without changing anything. `cap` is the
-/// invoked capability as the dispatch decoded it.
+/// Decodes `ASIDPool_Assign` without changing anything: the pool and its
+/// first ASID as the dispatch decoded them from the invoked capability.
 #[inline(always)]
-pub fn decode_assign(inv: &Invocation, cap: Cap) -> Result<Assign, SyscallError> {
-    let Cap::AsidPool { ptr, asid_base } = cap else {
-        return Err(SyscallError::IllegalOperation);
-    };
+pub fn decode_assign(inv: &Invocation, ptr: PAddr, asid_base: u16) -> Result<Assign, SyscallError> {
     if inv.label != label::RISCV_ASID_POOL_ASSIGN {
         return Err(SyscallError::IllegalOperation);
     }

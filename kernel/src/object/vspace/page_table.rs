@@ -55,13 +55,14 @@ pub enum PageTableOp {
     },
 }
 
-/// Decodes a page-table invocation without changing anything. `cap` is
-/// the invoked capability as the dispatch decoded it.
+/// Decodes a page-table invocation without changing anything: the
+/// invoked capability's fields as the dispatch decoded them.
 #[inline(always)]
-pub fn decode(inv: &Invocation, cap: Cap) -> Result<PageTableOp, SyscallError> {
-    let Cap::PageTable { base, mapping } = cap else {
-        return Err(SyscallError::IllegalOperation);
-    };
+pub fn decode(
+    inv: &Invocation,
+    base: PAddr,
+    mapping: Option<Mapping>,
+) -> Result<PageTableOp, SyscallError> {
     if inv.label == label::RISCV_PAGE_TABLE_UNMAP {
         if !is_final_capability(inv.slot) {
             return Err(SyscallError::RevokeFirst);
