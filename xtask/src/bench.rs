@@ -69,7 +69,7 @@ pub const IPC_LIMITS: [(&str, u64); 12] = [
     ("lib-call-reply-recv-10-same-as", 1_472),
     ("call-reply-recv-0-cross-as", 461),
     ("call-reply-recv-4-cross-as", 490),
-    ("signal-higher-prio", 463),
+    ("signal-higher-prio", 457),
     // The UART's interrupt to its handler thread running (402 on
     // 2026-12-06, `user/bench/src/irq.rs`).
     ("irq-to-handler", 386),

@@ -93,7 +93,7 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
     // arm reads only the fields it uses from the two words.
     match Cap::decode_inline(inv.cap.0) {
         Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { index: 0 }),
-        Cap::Untyped { .. } => untyped::decode(inv).map(Operation::Untyped),
+        cap @ Cap::Untyped { .. } => untyped::decode(inv, cap).map(Operation::Untyped),
         Cap::CNode { .. } => cnode::decode(inv).map(Operation::CNode),
         Cap::Endpoint { ptr, badge, rights } => decode_send(inv, ptr, badge, rights),
         Cap::Notification { ptr, badge, rights } => decode_signal(ptr, badge, rights),
@@ -107,9 +107,13 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
         Cap::IrqHandler { irq } => irq::decode_handler(inv, irq).map(Operation::IrqHandler),
         Cap::Domain => domain::decode(inv).map(Operation::Domain),
         Cap::Frame { .. } => page::decode(inv).map(Operation::Frame),
-        Cap::PageTable { .. } => page_table::decode(inv).map(Operation::PageTable),
+        Cap::PageTable { base, mapping } => {
+            page_table::decode(inv, base, mapping).map(Operation::PageTable)
+        }
         Cap::AsidControl => asid::decode_make_pool(inv).map(Operation::AsidControl),
-        Cap::AsidPool { .. } => asid::decode_assign(inv).map(Operation::AsidPool),
+        Cap::AsidPool { ptr, asid_base } => {
+            asid::decode_assign(inv, ptr, asid_base).map(Operation::AsidPool)
+        }
         // Their invocations are the next MCS step (docs/mcs.md); until
         // then every label is one this kernel does not perform.
         #[cfg(feature = "mcs")]

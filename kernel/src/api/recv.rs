@@ -9,7 +9,7 @@ use crate::arch::CAP_REGISTER;
 #[cfg(feature = "mcs")]
 use crate::arch::{MSG_INFO_REGISTER, REPLY_REGISTER};
 #[cfg(not(feature = "mcs"))]
-use crate::cap::lookup::lookup_cap;
+use crate::cap::lookup::lookup_cap_rare;
 use crate::cap::lookup::LookupFault;
 #[cfg(feature = "mcs")]
 use crate::cap::lookup::{lookup_cap_words, lookup_slot_fast};
@@ -155,8 +155,8 @@ fn lookup_in_recv_phase(thread: TcbRef, cptr: u64) -> Result<Cap, Fault> {
 #[cfg(not(feature = "mcs"))]
 fn lookup_in_recv_phase(thread: TcbRef, cptr: u64) -> Result<Cap, Fault> {
     let root = Tcb::slot(thread, TCB_CTABLE).get().words();
-    lookup_cap(root, cptr)
-        .map(|(_, cap)| cap)
+    lookup_cap_rare(root, cptr)
+        .map(|(_, words)| Cap::decode(words.0))
         .map_err(|lookup| recv_fault(cptr, lookup))
 }
 

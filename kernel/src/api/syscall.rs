@@ -17,7 +17,7 @@ use super::recv::handle_reply;
 #[cfg(feature = "mcs")]
 use super::recv::{handle_reply_recv, ReplyArg};
 use crate::arch::CAP_REGISTER;
-use crate::cap::lookup::lookup_cap;
+use crate::cap::lookup::lookup_cap_rare;
 use crate::cap::Cap;
 use crate::ipc::fault::handle_fault;
 use crate::ipc::message::ipc_buffer;
@@ -121,7 +121,9 @@ pub fn handle_syscall(no: i64) {
 /// Looks `cptr` up at full depth in the thread's own CSpace.
 fn lookup_in_own_cspace(tcb: TcbRef, cptr: u64) -> Option<Cap> {
     let root = Tcb::slot(tcb, TCB_CTABLE).get().words();
-    lookup_cap(root, cptr).ok().map(|(_, c)| c)
+    lookup_cap_rare(root, cptr)
+        .ok()
+        .map(|(_, c)| Cap::decode(c.0))
 }
 
 /// `seL4_DebugNameThread`: the cap register holds the TCB cptr; the name is a NUL-terminated

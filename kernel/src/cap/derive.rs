@@ -264,29 +264,28 @@ pub fn is_final_capability(slot: SlotRef) -> bool {
     !same(s.prev(), true) && !same(s.next(), false)
 }
 
-/// seL4's `deriveCap`: the capability a Copy, Mint or IPC transfer places,
-/// made from `cap` (already masked) that lives in `slot`. `Ok(Cap::Null)`
-/// means "not derivable" (the caller answers IllegalOperation): zombies,
+/// seL4's `deriveCap`: turns `cap` (already masked), which lives in `slot`,
+/// into the capability a Copy, Mint or IPC transfer places. `cap` becomes
+/// `Cap::Null` when it is not derivable (the caller answers
+/// IllegalOperation): zombies,
 /// IRQ control and (classic) reply capabilities. An untyped with children
 /// gives RevokeFirst; an unmapped page table IllegalOperation. A frame copy
-/// is unmapped (ABI ref §4, §11).
+/// is unmapped (ABI ref §4, §11); on an error `cap` is unchanged.
 /// Out of line: called by decoders and cap transfer, none on a fast
-/// path; one copy instead of one per caller (docs/benchmarks.md, "Code size").
+/// path; one copy instead of one per caller. In place, not by value: a
+/// `Cap` returned through a `Result` was copied out and back by every
+/// caller (docs/benchmarks.md, "Code size").
 #[inline(never)]
-pub fn derive_cap(slot: SlotRef, mut cap: Cap) -> Result<Cap, SyscallError> {
+pub fn derive_cap(slot: SlotRef, cap: &mut Cap) -> Result<(), SyscallError> {
     match cap {
-        Cap::Zombie { .. } | Cap::IrqControl | Cap::Reply { .. } => Ok(Cap::Null),
-        Cap::Untyped { .. } => ensure_no_children(slot).map(|()| cap),
-        Cap::PageTable { mapping, .. } => match mapping {
-            Some(_) => Ok(cap),
-            None => Err(SyscallError::IllegalOperation),
-        },
-        Cap::Frame {
-            ref mut mapping, ..
-        } => {
-            *mapping = None;
-            Ok(cap)
+        Cap::Zombie { .. } | Cap::IrqControl | Cap::Reply { .. } => *cap = Cap::Null,
+        Cap::Untyped { .. } => ensure_no_children(slot)?,
+        Cap::PageTable { mapping, .. } => {
+            if mapping.is_none() {
+                return Err(SyscallError::IllegalOperation);
+            }
         }
+        Cap::Frame { mapping, .. } => *mapping = None,
         Cap::Null
         | Cap::Endpoint { .. }
         | Cap::Notification { .. }
@@ -295,12 +294,13 @@ pub fn derive_cap(slot: SlotRef, mut cap: Cap) -> Result<Cap, SyscallError> {
         | Cap::IrqHandler { .. }
         | Cap::Domain
         | Cap::AsidControl
-        | Cap::AsidPool { .. } => Ok(cap),
+        | Cap::AsidPool { .. } => {}
         // Copied as they are (seL4's deriveCap default; MCS reply caps
         // are derivable, unlike classic ones).
         #[cfg(any(feature = "mcs", test))]
-        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => Ok(cap),
+        Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => {}
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -401,8 +401,9 @@ mod tests {
         let (orig, copy) = (cnode_slot(cn, 0), cnode_slot(cn, 1));
         insert_original(orig, sc(0x9000_0400, 10));
         assert!(is_final_capability(orig));
-        let derived = derive_cap(orig, sc(0x9000_0400, 10));
-        assert_eq!(derived, Ok(sc(0x9000_0400, 10)));
+        let mut derived = sc(0x9000_0400, 10);
+        assert_eq!(derive_cap(orig, &mut derived), Ok(()));
+        assert_eq!(derived, sc(0x9000_0400, 10));
         assert!(!is_cap_revocable(&sc(0x9000_0400, 10), &ut));
         cte_insert(sc(0x9000_0400, 10), orig, copy);
         assert!(!copy.get().revocable());
@@ -411,7 +412,9 @@ mod tests {
             "revoking the original deletes copies"
         );
         assert!(!is_final_capability(orig) && !is_final_capability(copy));
-        assert_eq!(derive_cap(orig, c1), Ok(c1));
+        let mut derived = c1;
+        assert_eq!(derive_cap(orig, &mut derived), Ok(()));
+        assert_eq!(derived, c1);
         assert!(!is_cap_revocable(&c1, &c0));
     }
 }

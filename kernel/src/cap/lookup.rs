@@ -108,11 +108,23 @@ fn resolve_from(
     }
 }
 
-/// A full-depth lookup (`DebugCapIdentify`, fault handlers, receive
-/// endpoints; seL4's `lookupCapAndSlot`) with the capability decoded: see
+/// A full-depth lookup with the capability decoded (the tests' form): see
 /// [`lookup_cap_words`].
+#[cfg(test)]
 pub fn lookup_cap(root: impl LookupRoot, cptr: u64) -> Result<(SlotRef, Cap), LookupFault> {
     lookup_cap_words(root, cptr).map(|(slot, cap)| (slot, Cap::decode(cap.0)))
+}
+
+/// [`lookup_cap_words`] out of line, for the full-depth lookups off the
+/// fast paths (`DebugCapIdentify`, fault handlers, the receive CNode of a
+/// cap transfer, the classic receive endpoint; seL4's
+/// `lookupCapAndSlot`): one copy of the walk, and the capability as its
+/// two words, which each caller reads or decodes as it needs (a decoded
+/// `Cap` returned through the `Result` was copied out and back;
+/// docs/benchmarks.md, "Code size").
+#[inline(never)]
+pub fn lookup_cap_rare(root: CapWords, cptr: u64) -> Result<(SlotRef, CapWords), LookupFault> {
+    lookup_cap_words(root, cptr)
 }
 
 /// A full-depth lookup (invoked caps, extra caps; seL4's

@@ -21,9 +21,10 @@ pub fn mask_vm_rights(r: VmRights, mask: CapRights) -> VmRights {
 /// seL4's `maskCapRights`: the capability with its rights reduced by
 /// `mask`. Endpoints: Send←Write, Receive←Read, Grant, GrantReply;
 /// notifications: Send←Write, Receive←Read; reply caps: Grant; frames: VM
-/// rights. Other capabilities have no rights and are unchanged.
-pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
-    match &mut cap {
+/// rights. Other capabilities have no rights and are unchanged. In place,
+/// as [`update_cap_data`].
+pub fn mask_cap_rights(mask: CapRights, cap: &mut Cap) {
+    match cap {
         Cap::Endpoint { rights, .. } => *rights = rights.mask(mask),
         // Only Write and Read mean anything on a notification.
         Cap::Notification { rights, .. } => *rights = rights.mask(CapRights(mask.0 | 0xC)),
@@ -47,7 +48,6 @@ pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedContext { .. } | Cap::SchedControl { .. } => {}
     }
-    cap
 }
 
 /// seL4's `updateCapData`: applies Mint's badge or a CNode's new guard.
@@ -56,13 +56,13 @@ pub fn mask_cap_rights(mask: CapRights, mut cap: Cap) -> Cap {
 /// `(guard << 6) | guard_size`; a guard size that with the radix exceeds 64
 /// gives null; the guard is masked to `guard_size` bits. A null result means
 /// IllegalOperation to the caller. Other capabilities ignore the data.
-/// Out of line, for the same reason as `derive_cap`.
+/// Out of line and in place, for the same reasons as `derive_cap`.
 #[inline(never)]
-pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
-    match &mut cap {
+pub fn update_cap_data(preserve: bool, data: u64, cap: &mut Cap) {
+    match cap {
         Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } => match (preserve, *badge) {
             (false, 0) => *badge = data,
-            _ => return Cap::Null,
+            _ => *cap = Cap::Null,
         },
         Cap::CNode {
             radix,
@@ -72,7 +72,8 @@ pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
         } => {
             let size = data & ((1 << GUARD_SIZE_BITS) - 1);
             if size + *radix as u64 > 64 {
-                return Cap::Null;
+                *cap = Cap::Null;
+                return;
             }
             let mask = 1u64.checked_shl(size as u32).map_or(u64::MAX, |b| b - 1);
             *guard_size = size as u8;
@@ -94,6 +95,13 @@ pub fn update_cap_data(preserve: bool, data: u64, mut cap: Cap) -> Cap {
         #[cfg(any(feature = "mcs", test))]
         Cap::SchedContext { .. } | Cap::SchedControl { .. } | Cap::ReplyObject { .. } => {}
     }
+}
+
+/// [`update_cap_data`] of a copy of `cap` (the tests' and the refinement
+/// model's form).
+#[cfg(test)]
+pub fn updated(preserve: bool, data: u64, mut cap: Cap) -> Cap {
+    update_cap_data(preserve, data, &mut cap);
     cap
 }
 
@@ -109,6 +117,11 @@ mod tests {
     use crate::cap::FrameSize;
     use crate::types::PAddr;
 
+    fn masked(mask: CapRights, mut cap: Cap) -> Cap {
+        mask_cap_rights(mask, &mut cap);
+        cap
+    }
+
     fn ep(badge: u64, rights: u64) -> Cap {
         Cap::Endpoint {
             ptr: PAddr(0x9000_0000),
@@ -119,34 +132,22 @@ mod tests {
 
     #[test]
     fn endpoint_and_notification_rights_only_shrink() {
-        assert_eq!(
-            mask_cap_rights(CapRights(0b0101), ep(0, 0xF)),
-            ep(0, 0b0101)
-        );
-        assert_eq!(
-            mask_cap_rights(CapRights::ALL, ep(0, 0b0011)),
-            ep(0, 0b0011)
-        );
+        assert_eq!(masked(CapRights(0b0101), ep(0, 0xF)), ep(0, 0b0101));
+        assert_eq!(masked(CapRights::ALL, ep(0, 0b0011)), ep(0, 0b0011));
         let n = |r| Cap::Notification {
             ptr: PAddr(0x9000_0000),
             badge: 0,
             rights: CapRights(r),
         };
-        assert_eq!(mask_cap_rights(CapRights::CAN_READ, n(0b11)), n(0b10));
-        assert_eq!(mask_cap_rights(CapRights::CAN_WRITE, n(0b11)), n(0b01));
+        assert_eq!(masked(CapRights::CAN_READ, n(0b11)), n(0b10));
+        assert_eq!(masked(CapRights::CAN_WRITE, n(0b11)), n(0b01));
         let reply = |g| Cap::Reply {
             tcb: PAddr(0x9000_0000),
             master: false,
             can_grant: g,
         };
-        assert_eq!(
-            mask_cap_rights(CapRights::READ_WRITE, reply(true)),
-            reply(false)
-        );
-        assert_eq!(
-            mask_cap_rights(CapRights::CAN_GRANT, reply(true)),
-            reply(true)
-        );
+        assert_eq!(masked(CapRights::READ_WRITE, reply(true)), reply(false));
+        assert_eq!(masked(CapRights::CAN_GRANT, reply(true)), reply(true));
     }
 
     #[test]
@@ -166,7 +167,7 @@ mod tests {
             is_device: false,
             mapping: None,
         };
-        let Cap::Frame { rights, .. } = mask_cap_rights(CapRights::CAN_READ, f) else {
+        let Cap::Frame { rights, .. } = masked(CapRights::CAN_READ, f) else {
             panic!()
         };
         assert_eq!(rights, ReadOnly);
@@ -174,11 +175,11 @@ mod tests {
 
     #[test]
     fn badges_apply_once_and_never_with_preserve() {
-        assert_eq!(update_cap_data(false, 7, ep(0, 0xF)), ep(7, 0xF));
-        assert_eq!(update_cap_data(false, 7, ep(3, 0xF)), Cap::Null);
-        assert_eq!(update_cap_data(true, 7, ep(0, 0xF)), Cap::Null);
-        assert_eq!(update_cap_data(true, 0, ep(0, 0xF)), Cap::Null);
-        assert_eq!(update_cap_data(true, 9, Cap::Domain), Cap::Domain);
+        assert_eq!(updated(false, 7, ep(0, 0xF)), ep(7, 0xF));
+        assert_eq!(updated(false, 7, ep(3, 0xF)), Cap::Null);
+        assert_eq!(updated(true, 7, ep(0, 0xF)), Cap::Null);
+        assert_eq!(updated(true, 0, ep(0, 0xF)), Cap::Null);
+        assert_eq!(updated(true, 9, Cap::Domain), Cap::Domain);
     }
 
     #[test]
@@ -190,11 +191,11 @@ mod tests {
             guard: g,
         };
         let data = cairn_abi::cap::cnode_cap_data(0b1_0110, 4);
-        assert_eq!(update_cap_data(true, data, cn(0, 0)), cn(4, 0b0110));
-        assert_eq!(update_cap_data(false, data, cn(0, 0)), cn(4, 0b0110));
-        assert_eq!(update_cap_data(true, 54, cn(0, 0)), cn(54, 0));
-        assert_eq!(update_cap_data(true, 55, cn(0, 0)), Cap::Null);
-        assert_eq!(update_cap_data(true, u64::MAX, cn(0, 0)), Cap::Null);
+        assert_eq!(updated(true, data, cn(0, 0)), cn(4, 0b0110));
+        assert_eq!(updated(false, data, cn(0, 0)), cn(4, 0b0110));
+        assert_eq!(updated(true, 54, cn(0, 0)), cn(54, 0));
+        assert_eq!(updated(true, 55, cn(0, 0)), Cap::Null);
+        assert_eq!(updated(true, u64::MAX, cn(0, 0)), Cap::Null);
     }
 
     #[test]
@@ -212,9 +213,9 @@ mod tests {
         };
         let ctl = Cap::SchedControl { core: 2 };
         for cap in [sc, ctl] {
-            assert_eq!(mask_cap_rights(CapRights(0), cap), cap);
-            assert_eq!(update_cap_data(false, 0x55, cap), cap);
-            assert_eq!(update_cap_data(true, 0x55, cap), cap);
+            assert_eq!(masked(CapRights(0), cap), cap);
+            assert_eq!(updated(false, 0x55, cap), cap);
+            assert_eq!(updated(true, 0x55, cap), cap);
             assert!(!has_cancel_send_rights(&cap));
         }
     }
@@ -227,15 +228,9 @@ mod tests {
             ptr: PAddr(0x9000_0020),
             can_grant,
         };
-        assert_eq!(
-            mask_cap_rights(CapRights::READ_WRITE, reply(true)),
-            reply(false)
-        );
-        assert_eq!(
-            mask_cap_rights(CapRights::CAN_GRANT, reply(true)),
-            reply(true)
-        );
-        assert_eq!(mask_cap_rights(CapRights::ALL, reply(false)), reply(false));
-        assert_eq!(update_cap_data(false, 0x55, reply(true)), reply(true));
+        assert_eq!(masked(CapRights::READ_WRITE, reply(true)), reply(false));
+        assert_eq!(masked(CapRights::CAN_GRANT, reply(true)), reply(true));
+        assert_eq!(masked(CapRights::ALL, reply(false)), reply(false));
+        assert_eq!(updated(false, 0x55, reply(true)), reply(true));
     }
 }

@@ -18,8 +18,9 @@
 
 use super::endpoint::{send_ipc, SendArgs};
 #[cfg(not(feature = "mcs"))]
-use crate::cap::lookup::{lookup_cap, LookupFault};
-use crate::cap::Cap;
+use crate::cap::lookup::{lookup_cap_rare, LookupFault};
+#[cfg(feature = "mcs")]
+use crate::cap::CapWords;
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::TCB_CTABLE;
 use crate::object::tcb::{Tcb, TcbRef, ThreadState, NAME_LEN};
@@ -45,9 +46,9 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
         in_recv_phase: false,
         lookup,
     };
-    let (_, cap) = lookup_cap(root, handler).map_err(cap_fault)?;
-    match cap {
-        Cap::Endpoint { ptr, badge, rights }
+    let (_, cap) = lookup_cap_rare(root, handler).map_err(cap_fault)?;
+    match cap.endpoint() {
+        Some((ptr, badge, rights))
             if rights.write() && (rights.grant() || rights.grant_reply()) =>
         {
             tcb.get().set_fault(Some(fault));
@@ -71,7 +72,7 @@ fn send_fault_ipc(tcb: TcbRef, fault: Fault) -> Result<(), Fault> {
 #[cfg(feature = "mcs")]
 pub fn handle_fault(tcb: TcbRef, fault: Fault) {
     use crate::object::tcb::TCB_FAULT_HANDLER;
-    let handler = Tcb::slot(tcb, TCB_FAULT_HANDLER).get().cap();
+    let handler = Tcb::slot(tcb, TCB_FAULT_HANDLER).get().words();
     if !send_fault_to(tcb, fault, handler, true) {
         double_fault(tcb, fault, "empty fault-handler slot");
     }
@@ -86,8 +87,8 @@ pub fn handle_fault(tcb: TcbRef, fault: Fault) {
 #[cfg(feature = "mcs")]
 pub fn send_timeout_fault(tcb: TcbRef) -> bool {
     use crate::object::tcb::TCB_TIMEOUT_HANDLER;
-    let handler = Tcb::slot(tcb, TCB_TIMEOUT_HANDLER).get().cap();
-    if !matches!(handler, Cap::Endpoint { .. }) {
+    let handler = Tcb::slot(tcb, TCB_TIMEOUT_HANDLER).get().words();
+    if handler.endpoint().is_none() {
         return false;
     }
     let badge = tcb
@@ -105,8 +106,8 @@ pub fn send_timeout_fault(tcb: TcbRef) -> bool {
 /// other (the null cap: no handler). With `can_donate` a passive handler
 /// runs on the faulting thread's SchedContext until it replies.
 #[cfg(feature = "mcs")]
-fn send_fault_to(tcb: TcbRef, fault: Fault, handler: Cap, can_donate: bool) -> bool {
-    let Cap::Endpoint { ptr, badge, rights } = handler else {
+fn send_fault_to(tcb: TcbRef, fault: Fault, handler: CapWords, can_donate: bool) -> bool {
+    let Some((ptr, badge, rights)) = handler.endpoint() else {
         return false;
     };
     tcb.get().set_fault(Some(fault));

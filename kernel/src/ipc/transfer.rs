@@ -9,7 +9,7 @@
 use crate::arch::{BADGE_REGISTER, EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
 use crate::cap::derive::cte_insert;
 use crate::cap::derive::derive_cap;
-use crate::cap::lookup::{lookup_cap, lookup_cap_words_slow, lookup_slot_by_call};
+use crate::cap::lookup::{lookup_cap_rare, lookup_cap_words_slow, lookup_slot_by_call};
 use crate::cap::lookup::{lookup_slot_exact, LookupFault};
 use crate::cap::words::CapWords;
 use crate::cap::{Cap, SlotRef};
@@ -154,7 +154,7 @@ fn transfer_caps(
     let mut unwrapped = 0;
     let mut n = 0;
     for (i, &(slot, cap)) in caps.iter().map_while(|c| c.as_ref()).enumerate() {
-        let cap = Cap::decode(cap.0);
+        let mut cap = Cap::decode(cap.0);
         match cap {
             Cap::Endpoint { ptr, badge, .. } if Some(ptr) == endpoint => {
                 if let Some(at) = recv.buffer_word(CAPS_OR_BADGES_WORD + i) {
@@ -164,8 +164,8 @@ fn transfer_caps(
             }
             _ => {
                 let Some(d) = dest.take() else { break };
-                match derive_cap(slot, cap) {
-                    Ok(c) if !c.is_null() => cte_insert(c, slot, d),
+                match derive_cap(slot, &mut cap) {
+                    Ok(()) if !cap.is_null() => cte_insert(cap, slot, d),
                     _ => break,
                 }
             }
@@ -185,12 +185,12 @@ fn receive_slot(receiver: TcbRef, recv: &MessageRegs) -> Option<SlotRef> {
     };
     let (cnode, index, depth) = (word(0), word(1), word(2));
     let root = Tcb::slot(receiver, TCB_CTABLE).get().words();
-    let (_, node) = lookup_cap(root, cnode).ok()?;
-    if !matches!(node, Cap::CNode { .. }) || !(1..=64).contains(&depth) {
+    let (_, node) = lookup_cap_rare(root, cnode).ok()?;
+    if node.cnode().is_none() || !(1..=64).contains(&depth) {
         return None;
     }
     let slot = lookup_slot_exact(node, index, depth as u32).ok()?;
-    slot.get().cap().is_null().then_some(slot)
+    slot.get().words().is_null().then_some(slot)
 }
 
 /// The fault message of `sender`'s fault `f` (seL4's `setMRs_fault`,

@@ -26,7 +26,7 @@ mod tests_delete;
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_slot_exact, LookupFault, LookupRoot};
 use crate::cap::rights::{has_cancel_send_rights, mask_cap_rights, update_cap_data};
-use crate::cap::{Cap, SlotRef};
+use crate::cap::{Cap, CapWords, SlotRef};
 use crate::object::invocation::{need, Invocation};
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::{Tcb, TCB_CALLER};
@@ -93,14 +93,14 @@ pub fn lookup_slot_for_cnode_op(
     lookup_slot_exact(root, index, depth).map_err(failed)
 }
 
-/// [`lookup_slot_for_cnode_op`] from a decoded root, out of line: the rare
-/// invocations (Copy, Mint, Move, Mutate, Rotate, MakePool,
-/// IssueIRQHandler) share one copy; Retype keeps its own, inlined
-/// (docs/benchmarks.md, "Code size").
+/// [`lookup_slot_for_cnode_op`] from a root's two words (an extra cap as
+/// sent: the root is never decoded), out of line: the rare invocations
+/// (Copy, Mint, Move, Mutate, Rotate, MakePool, IssueIRQHandler) share one
+/// copy; Retype keeps its own, inlined (docs/benchmarks.md, "Code size").
 #[inline(never)]
 pub fn lookup_slot_rare(
     source: bool,
-    root: Cap,
+    root: CapWords,
     index: u64,
     depth: u64,
 ) -> Result<SlotRef, SyscallError> {
@@ -170,7 +170,7 @@ pub fn decode(inv: &Invocation) -> Result<CNodeOp, SyscallError> {
 /// Copy, Mint, Move, Mutate.
 fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallError> {
     need(inv.length >= 4)?;
-    let (_, src_root) = inv.need_extra(0)?;
+    let (_, src_root) = inv.need_extra_words(0)?;
     let (src_index, src_depth) = (inv.arg(2), inv.arg(3));
     ensure_empty(dest)?;
     let src = lookup_slot_rare(true, src_root, src_index, src_depth)?;
@@ -183,15 +183,19 @@ fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallEr
         label::CNODE_COPY | label::CNODE_MINT => {
             let mint = inv.label == label::CNODE_MINT;
             need(inv.length >= 5 + mint as usize)?;
-            let mut cap = mask_cap_rights(CapRights(inv.arg(4)), src_cap);
+            let mut cap = src_cap;
+            mask_cap_rights(CapRights(inv.arg(4)), &mut cap);
             if mint {
-                cap = update_cap_data(false, inv.arg(5), cap);
+                update_cap_data(false, inv.arg(5), &mut cap);
             }
-            (derive_cap(src, cap)?, false)
+            derive_cap(src, &mut cap)?;
+            (cap, false)
         }
         label::CNODE_MUTATE => {
             need(inv.length >= 5)?;
-            (update_cap_data(true, inv.arg(4), src_cap), true)
+            let mut cap = src_cap;
+            update_cap_data(true, inv.arg(4), &mut cap);
+            (cap, true)
         }
         _ => (src_cap, true), // Move
     };
@@ -210,7 +214,8 @@ fn decode_transfer(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallEr
 /// caps: pivot root, source root.
 fn decode_rotate(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallError> {
     need(inv.length >= 8)?;
-    let (Some((_, pivot_root)), Some((_, src_root))) = (inv.extra_cap(0), inv.extra_cap(1)) else {
+    let (Some((_, pivot_root)), Some((_, src_root))) = (inv.extra_words(0), inv.extra_words(1))
+    else {
         return Err(SyscallError::TruncatedMessage);
     };
     let (pivot_data, pivot_index, pivot_depth) = (inv.arg(2), inv.arg(3), inv.arg(4));
@@ -232,8 +237,9 @@ fn decode_rotate(inv: &Invocation, dest: SlotRef) -> Result<CNodeOp, SyscallErro
     if pivot_cap.is_null() {
         return Err(missing(false, pivot_depth));
     }
-    let new_src = update_cap_data(true, src_data, src_cap);
-    let new_pivot = update_cap_data(true, pivot_data, pivot_cap);
+    let (mut new_src, mut new_pivot) = (src_cap, pivot_cap);
+    update_cap_data(true, src_data, &mut new_src);
+    update_cap_data(true, pivot_data, &mut new_pivot);
     if new_src.is_null() || new_pivot.is_null() {
         return Err(SyscallError::IllegalOperation);
     }

@@ -81,14 +81,14 @@ pub fn decode_control(inv: &Invocation) -> Result<IssueIrqHandler, SyscallError>
         _ => return Err(SyscallError::IllegalOperation),
     };
     need(inv.length >= args)?;
-    let (_, root) = inv.need_extra(0)?;
+    let (_, root) = inv.need_extra_words(0)?;
     let irq = check_irq(inv.arg(0))?;
     if state(irq) != IrqState::Inactive {
         return Err(SyscallError::RevokeFirst);
     }
     let (index, depth) = (inv.arg(first), inv.arg(first + 1));
     let dest = lookup_slot_rare(false, root, index, depth)?;
-    if !dest.get().cap().is_null() {
+    if !dest.get().words().is_null() {
         return Err(SyscallError::DeleteFirst);
     }
     Ok(IssueIrqHandler {

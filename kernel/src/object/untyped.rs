@@ -53,30 +53,31 @@ pub struct Retype {
 }
 
 /// Decodes an invocation of an untyped capability (Retype is its only
-/// method) without changing anything.
+/// method) without changing anything. `cap` is the invoked capability as
+/// the dispatch decoded it (inlined: not decoded a second time).
 #[inline(always)]
-pub fn decode(inv: &Invocation) -> Result<Retype, SyscallError> {
+pub fn decode(inv: &Invocation, cap: Cap) -> Result<Retype, SyscallError> {
     if inv.label != label::UNTYPED_RETYPE {
         return Err(SyscallError::IllegalOperation);
     }
-    decode_retype(inv)
+    decode_retype(inv, cap)
 }
 
 /// Decodes `Untyped_Retype` (seL4's `decodeUntypedInvocation`), checking in
 /// seL4's order; changes nothing.
 #[inline(always)]
-fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
+fn decode_retype(inv: &Invocation, cap: Cap) -> Result<Retype, SyscallError> {
     let Cap::Untyped {
         ptr,
         size_bits,
         free_index,
         is_device,
-    } = inv.cap()
+    } = cap
     else {
         return Err(SyscallError::IllegalOperation);
     };
     need(inv.length >= 6)?;
-    let (_, root) = inv.need_extra(0)?;
+    let (_, root) = inv.need_extra_words(0)?;
     let (ty, user_size) = (inv.arg(0), inv.arg(1));
     let (node_index, node_depth) = (inv.arg(2), inv.arg(3));
     let (offset, count) = (inv.arg(4), inv.arg(5));
@@ -164,12 +165,10 @@ fn decode_retype(inv: &Invocation) -> Result<Retype, SyscallError> {
 /// CNode capability at `(index, depth)` from the root (seL4's
 /// `lookupTargetSlot`, the same checks as a CNode operation's). Returns
 /// its address and radix.
-fn destination_cnode(root: Cap, index: u64, depth: u64) -> Result<(PAddr, u32), SyscallError> {
+/// The root is read in place, as sent (not decoded).
+fn destination_cnode(root: CapWords, index: u64, depth: u64) -> Result<(PAddr, u32), SyscallError> {
     let node = match depth {
-        0 => match root {
-            Cap::CNode { ptr, radix, .. } => Some((ptr, radix as u32)),
-            _ => None,
-        },
+        0 => root.cnode().map(|(ptr, radix, _, _)| (ptr, radix)),
         // Read in place: only the CNode's address and radix are needed.
         _ => lookup_slot_for_cnode_op(false, root, index, depth)?
             .get()

@@ -6,7 +6,7 @@ use super::world::{paddrs, Addr, Call, World};
 use super::{Dest, Loc, Op, Step, WIN};
 use crate::arch::host::SimMachine;
 use crate::cap::derive::{cap_region, ensure_no_children, is_mdb_parent_of, same_object_as};
-use crate::cap::rights::update_cap_data;
+use crate::cap::rights::updated;
 use crate::cap::tree_check::rights_bits;
 use crate::cap::{Cap, SlotRef};
 use crate::object::tcb::ThreadState;
@@ -142,7 +142,7 @@ impl World {
                 }
                 let (label, mrs, cap) = match *op {
                     Op::Mutate { data, .. } => {
-                        let cap = update_cap_data(true, data, cap_of(ss));
+                        let cap = updated(true, data, cap_of(ss));
                         (l::CNODE_MUTATE, vec![s.index, s.depth, data], cap)
                     }
                     _ => (l::CNODE_MOVE, vec![s.index, s.depth], cap_of(ss)),
@@ -171,8 +171,8 @@ impl World {
                         src,
                         pivot,
                         dest,
-                        to_dest: update_cap_data(true, dest_data, pivot.get().cap()),
-                        to_pivot: update_cap_data(true, pivot_data, src.get().cap()),
+                        to_dest: updated(true, dest_data, pivot.get().cap()),
+                        to_pivot: updated(true, pivot_data, src.get().cap()),
                     },
                     _ => Expect::Fails,
                 };

@@ -170,13 +170,18 @@ pub(super) fn decode_space(
 ) -> Result<SpaceUpdate, SyscallError> {
     let busy = |i| slot_cap_long_running_delete(Tcb::slot(target, i));
     illegal_unless(!busy(TCB_CTABLE) && !busy(TCB_VTABLE))?;
-    let with_data = |data: u64, cap: Cap| match data {
-        0 => cap,
-        d => update_cap_data(false, d, cap),
+    let with_data = |data: u64, cap: &mut Cap| {
+        if data != 0 {
+            update_cap_data(false, data, cap);
+        }
     };
-    let ccap = derive_cap(croot.0, with_data(inv.arg(SPACE_DATA_ARG), croot.1))?;
+    let mut ccap = croot.1;
+    with_data(inv.arg(SPACE_DATA_ARG), &mut ccap);
+    derive_cap(croot.0, &mut ccap)?;
     illegal_unless(matches!(ccap, Cap::CNode { .. }))?;
-    let vcap = derive_cap(vroot.0, with_data(inv.arg(SPACE_DATA_ARG + 1), vroot.1))?;
+    let mut vcap = vroot.1;
+    with_data(inv.arg(SPACE_DATA_ARG + 1), &mut vcap);
+    derive_cap(vroot.0, &mut vcap)?;
     illegal_unless(is_valid_vtable_root(&vcap))?;
     Ok(SpaceUpdate {
         #[cfg(not(feature = "mcs"))]

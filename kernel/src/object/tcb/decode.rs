@@ -102,11 +102,11 @@ fn check_valid_ipc_buffer(addr: u64, cap: &Cap) -> Result<(), SyscallError> {
 
 /// The buffer part of Configure and SetIPCBuffer: `addr` 0 means none (the
 /// frame cap is then not looked at).
-fn decode_buffer(addr: u64, (src, cap): (SlotRef, Cap)) -> Result<BufferUpdate, SyscallError> {
+fn decode_buffer(addr: u64, (src, mut cap): (SlotRef, Cap)) -> Result<BufferUpdate, SyscallError> {
     if addr == 0 {
         return Ok(BufferUpdate { addr, frame: None });
     }
-    let cap = derive_cap(src, cap)?;
+    derive_cap(src, &mut cap)?;
     check_valid_ipc_buffer(addr, &cap)?;
     Ok(BufferUpdate {
         addr,

@@ -62,7 +62,7 @@ pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
         return Err(SyscallError::IllegalOperation);
     }
     let (Some((ut_slot, untyped)), Some((_, root)), true) =
-        (inv.extra_cap(0), inv.extra_cap(1), inv.length >= 2)
+        (inv.extra_cap(0), inv.extra_words(1), inv.length >= 2)
     else {
         return Err(SyscallError::TruncatedMessage);
     };
@@ -84,7 +84,7 @@ pub fn decode_make_pool(inv: &Invocation) -> Result<MakePool, SyscallError> {
     }
     ensure_no_children(ut_slot)?;
     let dest = lookup_slot_rare(false, root, index, depth)?;
-    if !dest.get().cap().is_null() {
+    if !dest.get().words().is_null() {
         return Err(SyscallError::DeleteFirst);
     }
     Ok(MakePool {
@@ -132,12 +132,10 @@ pub fn perform_make_pool(op: MakePool) {
     kernel().set_asid_pool(pool, Some(frame));
 }
 
-/// Decodes `ASIDPool_Assign` without changing anything.
+/// Decodes `ASIDPool_Assign` without changing anything: the pool and its
+/// first ASID as the dispatch decoded them from the invoked capability.
 #[inline(always)]
-pub fn decode_assign(inv: &Invocation) -> Result<Assign, SyscallError> {
-    let Cap::AsidPool { ptr, asid_base } = inv.cap() else {
-        return Err(SyscallError::IllegalOperation);
-    };
+pub fn decode_assign(inv: &Invocation, ptr: PAddr, asid_base: u16) -> Result<Assign, SyscallError> {
     if inv.label != label::RISCV_ASID_POOL_ASSIGN {
         return Err(SyscallError::IllegalOperation);
     }

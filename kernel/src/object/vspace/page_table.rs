@@ -55,12 +55,14 @@ pub enum PageTableOp {
     },
 }
 
-/// Decodes a page-table invocation without changing anything.
+/// Decodes a page-table invocation without changing anything: the
+/// invoked capability's fields as the dispatch decoded them.
 #[inline(always)]
-pub fn decode(inv: &Invocation) -> Result<PageTableOp, SyscallError> {
-    let Cap::PageTable { base, mapping } = inv.cap() else {
-        return Err(SyscallError::IllegalOperation);
-    };
+pub fn decode(
+    inv: &Invocation,
+    base: PAddr,
+    mapping: Option<Mapping>,
+) -> Result<PageTableOp, SyscallError> {
     if inv.label == label::RISCV_PAGE_TABLE_UNMAP {
         if !is_final_capability(inv.slot) {
             return Err(SyscallError::RevokeFirst);
