@@ -414,18 +414,28 @@ fn awaken_then_schedule() -> u64 {
 #[cfg(feature = "mcs")]
 #[inline(always)]
 fn switch_to_deferred_alone() -> Option<TcbRef> {
-    let k = kernel();
-    if !k.ready().has_deferred()
-        || k.current_tcb().is_some_and(current_schedulable)
-        || k.domains().time_used_up()
-    {
+    if !deferred_may_be_chosen() {
         return None;
     }
+    let k = kernel();
     let t = k.ready().deferred_best(queue_domain())?;
     k.ready().take_deferred_best(t);
     k.set_current(Some(t));
     k.set_action(Action::ResumeCurrent);
     Some(t)
+}
+
+/// MCS: whether the choice afresh may be the thread a wake-up deferred
+/// (the condition [`switch_to_deferred_alone`] and [`switch_to_deferred`]
+/// share): one is deferred, the running thread is not queued first (it
+/// blocked or lost its context), and the domain's time is not up.
+#[cfg(feature = "mcs")]
+#[inline(always)]
+fn deferred_may_be_chosen() -> bool {
+    let k = kernel();
+    k.ready().has_deferred()
+        && !k.current_tcb().is_some_and(current_schedulable)
+        && !k.domains().time_used_up()
 }
 
 /// MCS: [`schedule_mcs`]'s switch to `t` in another address space, out
@@ -509,13 +519,10 @@ fn finish() -> u64 {
 #[cfg(feature = "mcs")]
 #[inline(always)]
 fn switch_to_deferred() -> bool {
-    let k = kernel();
-    if !k.ready().has_deferred()
-        || k.current_tcb().is_some_and(current_schedulable)
-        || k.domains().time_used_up()
-    {
+    if !deferred_may_be_chosen() {
         return false;
     }
+    let k = kernel();
     match k.ready().take_deferred(queue_domain()) {
         Some(t) => {
             k.set_current(Some(t));
