@@ -127,15 +127,22 @@ impl State {
     /// Thread `t` (runnable) takes an exception other than a system call
     /// (RISC-V `scause`, `stval`): a user exception or a VM fault (§6.2).
     pub fn exception(&mut self, t: ObjId, scause: u64, stval: u64) -> Result<(), Unspecified> {
-        let inv = Invocation {
+        self.covers_running(t)?;
+        self.handle_fault(t, Fault::of_exception(scause, stval));
+        Ok(())
+    }
+
+    /// [`Self::covers`] for thread `t` entering the kernel without a
+    /// message of its own (an exception, its budget's end): whether the
+    /// spec covers `t` running at all.
+    pub(crate) fn covers_running(&mut self, t: ObjId) -> Result<(), Unspecified> {
+        let nothing = Invocation {
             cptr: 0,
             label: 0,
             words: vec![],
             extra: vec![],
         };
-        self.covers(t, Syscall::Yield, &inv)?;
-        self.handle_fault(t, Fault::of_exception(scause, stval));
-        Ok(())
+        self.covers(t, Syscall::Yield, &nothing)
     }
 
     /// The call made by the root thread `caller` of the CNode and Retype

@@ -22,7 +22,7 @@
 
 use crate::cap::{Cap, ObjId};
 use crate::fault::Fault;
-use crate::invoke::{Invocation, Syscall, Unspecified};
+use crate::invoke::Unspecified;
 use crate::state::{SlotId, State, TCB_TIMEOUT_HANDLER};
 use crate::thread::ThreadState;
 
@@ -37,14 +37,8 @@ impl State {
         ticks: u64,
         restart: bool,
     ) -> Result<(), Unspecified> {
-        let nothing = Invocation {
-            cptr: 0,
-            label: 0,
-            words: vec![],
-            extra: vec![],
-        };
         // `t` runs (a thread in Restart from its pc again).
-        self.covers(t, Syscall::Yield, &nothing)?;
+        self.covers_running(t)?;
         let Some(sc) = self
             .sc_of_tcb(t)
             .filter(|&sc| self.sc(sc).is_some_and(|s| s.configured()))
