@@ -801,9 +801,10 @@ mod tests {
     }
 
     /// The object's charge and yield (a copy of the two refills for round
-    /// robin, the queue in place otherwise) leave the header and refills
-    /// exactly as `Refills::budget_check` and `yield_head` on a slice do,
-    /// and the charge returns what it does.
+    /// robin, the queue in place otherwise) and its unblock checks leave
+    /// the header and refills exactly as `Refills::budget_check`,
+    /// `yield_head` and `unblock_check` on a slice do, and the charge
+    /// returns what it does.
     #[test]
     fn budget_check_in_the_object_matches_the_refill_queue() {
         let min = 200;
@@ -839,17 +840,31 @@ mod tests {
             for _ in 0..20 {
                 now += rand(3 * period);
                 let usage = rand(2 * budget);
-                let mut q = Refills::new(&mut st, model.as_mut_slice(), min);
-                if rand(4) == 0 {
-                    q.yield_head(now);
-                    assert_eq!(sc.yield_head(now, min), Some(()), "round {round}");
+                if rand(5) == 0 {
+                    // The object's unblock checks (a wake-up's on a
+                    // sporadic context, a switch's on a constant-bandwidth
+                    // one) merge as the queue's sporadic one does.
+                    let sporadic = st.sporadic;
+                    st.sporadic = true;
+                    Refills::new(&mut st, model.as_mut_slice(), min).unblock_check(now);
+                    st.sporadic = sporadic;
+                    match sporadic {
+                        true => sc.unblock_check(now),
+                        false => sc.switch_unblock_check(now),
+                    }
                 } else {
-                    let want = q.budget_check(usage, now);
-                    assert_eq!(
-                        sc.budget_check(usage, now, min),
-                        Some(want),
-                        "round {round}"
-                    );
+                    let mut q = Refills::new(&mut st, model.as_mut_slice(), min);
+                    if rand(4) == 0 {
+                        q.yield_head(now);
+                        assert_eq!(sc.yield_head(now, min), Some(()), "round {round}");
+                    } else {
+                        let want = q.budget_check(usage, now);
+                        assert_eq!(
+                            sc.budget_check(usage, now, min),
+                            Some(want),
+                            "round {round}"
+                        );
+                    }
                 }
                 assert_eq!(sc.refill_state(), st, "round {round}");
                 for (i, r) in (0..).zip(&model) {

@@ -19,6 +19,8 @@ mod harness;
 mod mcs;
 #[cfg(feature = "mcs")]
 mod mcs_time;
+#[cfg(feature = "mcs")]
+mod mcs_vspace;
 mod notification;
 #[cfg(not(feature = "mcs"))]
 mod props;

@@ -150,15 +150,35 @@ pub fn activate_thread_vspace(t: TcbRef) {
     }
 }
 
-/// Whether [`activate_thread_vspace`] of `t` would change nothing: its
-/// VSpace cap names the active address space (the MCS scheduler's leaf
-/// switch asks it first, so that only another address space costs a call).
+/// [`activate_thread_vspace`] of `t` if its VSpace cap names one of the
+/// two address spaces last installed, done as the fastpath's switch does
+/// it; false, having changed nothing, for any other (the caller then
+/// calls [`activate_thread_vspace`], which looks the ASID up). The active
+/// one needs nothing; the previous one is recorded only with tagged
+/// ASIDs and is still registered for its ASID (deleting an ASID or a pool
+/// forgets both), so switching to it is the exchange of the two and
+/// `satp` alone, as [`activate_thread_vspace`] would do. The MCS
+/// scheduler's leaf asks it, so that a switch between a client and its
+/// server in two address spaces reads the VTable slot once and calls
+/// nothing (docs/mcs.md, "The switch of address space in the leaf").
 #[inline(always)]
-pub fn thread_vspace_is_active(t: TcbRef) -> bool {
-    Tcb::slot(t, TCB_VTABLE)
-        .get()
-        .assigned_vspace_word()
-        .is_some_and(|w| w == kernel().active_vspace_word())
+pub fn activate_recent_vspace(t: TcbRef) -> bool {
+    let k = kernel();
+    let Some(w) = Tcb::slot(t, TCB_VTABLE).get().assigned_vspace_word() else {
+        return false;
+    };
+    let active = k.active_vspace_word();
+    if w == active {
+        return true;
+    }
+    // `w` is never 0 (an assigned VSpace's ASID is never 0, which is the
+    // kernel's own), so an empty previous entry never matches.
+    if w != k.previous_vspace_word() {
+        return false;
+    }
+    k.swap_active_vspace(active, w);
+    arch::set_vspace_tagged(w);
+    true
 }
 
 /// Re-decides the running thread's address space after an ASID changed

@@ -552,3 +552,82 @@ fn yielding_gives_the_head_back_one_period_later() {
     );
     assert_eq!(q.total(), 1_000);
 }
+
+/// seL4's `refill_unblock_check` on the refills as a list: a sporadic
+/// context (not round robin) whose head is released by `now` starts it at
+/// `now`, then takes in each next refill released no later than the head,
+/// so grown, would end (`refill_head_overlapping`: `rTime <= head.rTime +
+/// head.rAmount`), keeping the start `now`; anything else is unchanged.
+fn sel4_unblock(r: &[Refill], now: Ticks, sporadic: bool, round_robin: bool) -> Vec<Refill> {
+    let Some((first, mut rest)) = r.split_first() else {
+        return vec![];
+    };
+    if !sporadic || round_robin || first.time > now {
+        return r.to_vec();
+    }
+    let mut head = Refill {
+        time: now,
+        amount: first.amount,
+    };
+    while let Some((next, tail)) = rest.split_first() {
+        if next.time > now + head.amount {
+            break;
+        }
+        head.amount += next.amount;
+        rest = tail;
+    }
+    core::iter::once(head).chain(rest.iter().copied()).collect()
+}
+
+#[test]
+fn a_refill_released_exactly_when_the_head_ends_is_merged_one_tick_after_is_not() {
+    for (gap, merged) in [(0, true), (1, false)] {
+        let mut sim = Sim::new(1_000, 10_000, 4, true, 0);
+        let q = &mut sim.q();
+        q.budget_check(400, 400); // head 600 at 0, 400 at 10 000
+        let now = 10_000 - 600 - gap; // the head, started now, ends at 10 000 - gap
+        q.unblock_check(now);
+        let r: Vec<Refill> = q.iter().collect();
+        let want = match merged {
+            true => vec![Refill {
+                time: now,
+                amount: 1_000,
+            }],
+            false => vec![
+                Refill {
+                    time: now,
+                    amount: 600,
+                },
+                Refill {
+                    time: 10_000,
+                    amount: 400,
+                },
+            ],
+        };
+        assert_eq!(r, want, "gap {gap}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// After any history, a wake-up at any time leaves the queue as
+    /// seL4's rule ([`sel4_unblock`]) does: overlapping refills merged.
+    #[test]
+    fn unblock_check_merges_the_refills_sel4_merges(
+        (budget, period, max, sporadic) in params(),
+        steps in prop::collection::vec(step(), 0..60),
+        wake in 0..60_000u64,
+    ) {
+        let mut sim = Sim::new(budget, period, max, sporadic, 0);
+        for s in steps {
+            sim.apply(s);
+        }
+        let now = sim.now + wake;
+        let before: Vec<Refill> = sim.q().iter().collect();
+        sim.q().unblock_check(now);
+        let after: Vec<Refill> = sim.q().iter().collect();
+        prop_assert_eq!(after, sel4_unblock(&before, now, sporadic, budget == period));
+        sim.check_queue()?;
+    }
+}
