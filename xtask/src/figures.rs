@@ -175,36 +175,39 @@ pub const SEL4: [(&str, u64); 16] = [
 /// linker relaxation (10-word Call 717 → 709, Retype 845 → 835). Every
 /// case that fell lowered on 2026-12-07 to ~3 % above its figure with
 /// the kernel's gp (Retype 827 → 817; not the revoke bounds, which
-/// `bench::tests::bounds_are_checked`'s fixtures name). Loosen
+/// `bench::tests::bounds_are_checked`'s fixtures name). The 10-word
+/// Calls, Send, Retype, map/protect/unprotect lowered on 2026-12-07 to
+/// ~3 % above their figures with the rare invocations out of line
+/// (branch `size-inv`: map 626 → 606). Loosen
 /// one only in a commit that says why.
 pub const BOUNDS: [(&str, u64); 31] = [
     ("call-0-same-as", 217),
     ("replyrecv-0-same-as", 226),
     ("call-4-same-as", 231),
     ("replyrecv-4-same-as", 241),
-    ("call-10-same-as", 718),
+    ("call-10-same-as", 705),
     ("replyrecv-10-same-as", 692),
     ("call-0-cross-as", 225),
     ("replyrecv-0-cross-as", 234),
     ("call-4-cross-as", 239),
     ("replyrecv-4-cross-as", 249),
-    ("call-10-cross-as", 732),
+    ("call-10-cross-as", 718),
     ("replyrecv-10-cross-as", 711),
     ("call-0-same-as-fpu", 217),
     ("replyrecv-0-same-as-fpu", 226),
-    ("send-0-higher-prio", 614),
-    ("retype-frames-512", 401_843),
-    ("retype-frames-2048", 1_605_806),
-    ("retype-frames-1", 784),
-    ("map-pages-512", 331_183),
-    ("map-pages-2048", 1_325_208),
-    ("map-pages-1", 647),
-    ("protect-pages-512", 336_456),
-    ("protect-pages-2048", 1_346_302),
-    ("protect-pages-1", 658),
-    ("unprotect-pages-512", 336_456),
-    ("unprotect-pages-2048", 1_346_398),
-    ("unprotect-pages-1", 658),
+    ("send-0-higher-prio", 602),
+    ("retype-frames-512", 395_557),
+    ("retype-frames-2048", 1_582_596),
+    ("retype-frames-1", 773),
+    ("map-pages-512", 319_580),
+    ("map-pages-2048", 1_278_800),
+    ("map-pages-1", 624),
+    ("protect-pages-512", 324_854),
+    ("protect-pages-2048", 1_299_894),
+    ("protect-pages-1", 634),
+    ("unprotect-pages-512", 324_854),
+    ("unprotect-pages-2048", 1_299_415),
+    ("unprotect-pages-1", 634),
     ("broadcast", 849),
     ("producer-to-consumer", 922),
     ("consumer-to-producer", 920),

@@ -11,6 +11,7 @@
 //! the system call runs again.
 
 use super::operation::{decode, perform};
+use super::rare::{self, RareCap};
 use crate::arch::{CAP_REGISTER, MSG_INFO_REGISTER};
 use crate::cap::lookup::{lookup_cap_words_slow, lookup_slot_fast};
 use crate::ipc::fault::handle_fault;
@@ -116,27 +117,40 @@ fn decode_and_perform(
     is_call: bool,
     #[cfg(feature = "mcs")] first_phase: bool,
 ) -> Result<(), Preempted> {
-    // The operation is a large value: it stays where decode built it
-    // and is used by reference (moving it would copy it whole).
-    #[cfg_attr(not(feature = "mcs"), allow(unused_mut))]
-    let mut decoded = decode(inv);
-    // The combined syscalls' send phase lends the SchedContext.
-    #[cfg(feature = "mcs")]
-    if let Ok(super::operation::Operation::Send { args, .. }) = &mut decoded {
-        args.can_donate |= first_phase;
-    }
-    let op = match &decoded {
-        Ok(op) => op,
+    let t = caller.get();
+    // The rare capabilities first, out of line (`api::rare`): only their
+    // outcome joins this path, at the reply.
+    let performed = match RareCap::of(inv.cap) {
+        Some(cap) => rare::invoke(inv, cap),
+        None => {
+            // The operation is a large value: it stays where decode built
+            // it and is used by reference (moving it would copy it whole).
+            #[cfg_attr(not(feature = "mcs"), allow(unused_mut))]
+            let mut decoded = decode(inv);
+            // The combined syscalls' send phase lends the SchedContext.
+            #[cfg(feature = "mcs")]
+            if let Ok(super::operation::Operation::Send { args, .. }) = &mut decoded {
+                args.can_donate |= first_phase;
+            }
+            match &decoded {
+                Ok(op) => {
+                    t.set_state(ThreadState::Restart);
+                    Ok(perform(caller, op))
+                }
+                Err(e) => Err(*e),
+            }
+        }
+    };
+    let performed = match performed {
+        Ok(performed) => performed,
         Err(e) => {
             if is_call {
-                reply_error(caller, e);
+                reply_error(caller, &e);
             }
             return Ok(());
         }
     };
-    let t = caller.get();
-    t.set_state(ThreadState::Restart);
-    match perform(caller, op) {
+    match performed {
         Ok(answer) => {
             // An operation that blocked or stopped the caller (IPC, a
             // Suspend of itself) has no reply.

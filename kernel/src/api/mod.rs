@@ -7,6 +7,7 @@
 pub mod fastpath;
 pub mod invoke;
 pub mod operation;
+pub mod rare;
 pub mod recv;
 pub mod syscall;
 

@@ -11,6 +11,7 @@
 //! IPC rather than object operations: decoding checks the right they need
 //! (seL4's `decodeInvocation`), `ipc` does the rest.
 
+use super::rare::{self, RareCap, RareOp};
 use crate::cap::Cap;
 #[cfg(not(feature = "mcs"))]
 use crate::cap::SlotRef;
@@ -19,17 +20,14 @@ use crate::ipc::notification::send_signal;
 #[cfg(not(feature = "mcs"))]
 use crate::ipc::reply::do_reply_transfer;
 use crate::object::cnode::CNodeOp;
-use crate::object::domain::DomainOp;
 use crate::object::invocation::{Invocation, Reply};
-use crate::object::irq::{IrqHandlerOp, IssueIrqHandler};
-use crate::object::tcb::decode::TcbOp;
+use crate::object::irq::IrqHandlerOp;
 use crate::object::tcb::TcbRef;
 use crate::object::untyped::Retype;
-use crate::object::vspace::asid::{Assign, MakePool};
 use crate::object::vspace::page::FrameOp;
 use crate::object::vspace::page_table::PageTableOp;
-use crate::object::vspace::{asid, page, page_table};
-use crate::object::{cnode, domain, irq, tcb, untyped};
+use crate::object::vspace::{page, page_table};
+use crate::object::{cnode, irq, untyped};
 use crate::types::{PAddr, Preempted, SyscallError};
 use cairn_abi::cap::CapRights;
 
@@ -41,22 +39,16 @@ pub enum Operation {
     Untyped(Retype),
     /// A CNode capability's.
     CNode(CNodeOp),
-    /// A thread capability's.
-    Tcb(TcbOp),
-    /// The domain capability's.
-    Domain(DomainOp),
-    /// The IRQ control capability's.
-    IrqControl(IssueIrqHandler),
+    /// A thread, IRQ control, domain, ASID control or ASID pool
+    /// capability's (`api::rare`: the kernel decodes and performs these
+    /// before it comes here).
+    Rare(RareOp),
     /// An IRQ handler capability's.
     IrqHandler(IrqHandlerOp),
     /// A frame capability's.
     Frame(FrameOp),
     /// A page-table capability's.
     PageTable(PageTableOp),
-    /// The ASID control capability's (MakePool).
-    AsidControl(MakePool),
-    /// An ASID pool capability's (Assign).
-    AsidPool(Assign),
     /// Send on the endpoint at `ep` (seL4's `performInvocation_Endpoint`).
     Send { ep: PAddr, args: SendArgs },
     /// Signal the notification at `ntfn` with `badge`.
@@ -102,18 +94,22 @@ pub fn decode(inv: &Invocation) -> Result<Operation, SyscallError> {
             master,
             can_grant,
         } => decode_reply(inv, tcb, master, can_grant),
-        Cap::Thread { tcb } => tcb::decode::decode(inv, TcbRef::new(tcb)).map(Operation::Tcb),
-        Cap::IrqControl => irq::decode_control(inv).map(Operation::IrqControl),
+        Cap::Thread { tcb } => rare::decode_operation(inv, RareCap::Thread(TcbRef::new(tcb))),
+        Cap::IrqControl => rare::decode_operation(inv, RareCap::IrqControl),
         Cap::IrqHandler { irq } => irq::decode_handler(inv, irq).map(Operation::IrqHandler),
-        Cap::Domain => domain::decode(inv).map(Operation::Domain),
+        Cap::Domain => rare::decode_operation(inv, RareCap::Domain),
         Cap::Frame { .. } => page::decode(inv).map(Operation::Frame),
         Cap::PageTable { base, mapping } => {
             page_table::decode(inv, base, mapping).map(Operation::PageTable)
         }
-        Cap::AsidControl => asid::decode_make_pool(inv).map(Operation::AsidControl),
-        Cap::AsidPool { ptr, asid_base } => {
-            asid::decode_assign(inv, ptr, asid_base).map(Operation::AsidPool)
-        }
+        Cap::AsidControl => rare::decode_operation(inv, RareCap::AsidControl),
+        Cap::AsidPool { ptr, asid_base } => rare::decode_operation(
+            inv,
+            RareCap::AsidPool {
+                pool: ptr,
+                asid_base,
+            },
+        ),
         // Their invocations are the next MCS step (docs/mcs.md); until
         // then every label is one this kernel does not perform.
         #[cfg(feature = "mcs")]
@@ -213,7 +209,7 @@ fn decode_reply(
 #[inline(always)]
 pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
     match *op {
-        Operation::Tcb(ref op) => return tcb::perform::perform(op),
+        Operation::Rare(ref op) => return rare::perform(op),
         #[cfg(feature = "mcs")]
         Operation::SchedContext(ref op) => {
             return Ok(crate::object::sched_context::perform(caller, op))
@@ -228,12 +224,8 @@ pub fn perform(caller: TcbRef, op: &Operation) -> Result<Reply, Preempted> {
             crate::preempt::stretch_end();
             done?
         }
-        Operation::Domain(ref op) => domain::perform(op),
-        Operation::IrqControl(ref op) => irq::perform_control(op),
         Operation::IrqHandler(ref op) => irq::perform_handler(op)?,
         Operation::PageTable(ref op) => page_table::perform(op),
-        Operation::AsidControl(op) => asid::perform_make_pool(op),
-        Operation::AsidPool(op) => asid::perform_assign(op),
         Operation::Send { ep, args } => send_ipc(caller, ep, args),
         Operation::Signal { ntfn, badge } => send_signal(ntfn, badge),
         #[cfg(not(feature = "mcs"))]
