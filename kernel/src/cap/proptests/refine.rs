@@ -38,6 +38,8 @@ mod gen;
 #[cfg(feature = "mcs")]
 mod ipc_mcs;
 mod pair;
+#[cfg(feature = "mcs")]
+mod queues_mcs;
 mod run;
 #[cfg(feature = "mcs")]
 mod sched;

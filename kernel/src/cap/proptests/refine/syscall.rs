@@ -202,5 +202,8 @@ impl Pair {
                 diff(&k.observable(), &self.spec.observable())
             );
         }
+        // MCS: the scheduler's queues against the spec's threads.
+        #[cfg(feature = "mcs")]
+        self.check_mcs_queues(what);
     }
 }

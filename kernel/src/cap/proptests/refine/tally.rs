@@ -69,6 +69,10 @@ pub(super) struct Tally {
     pub(super) chosen: [u64; 2],
     /// Classic: timer ticks.
     pub(super) ticks: u64,
+    /// MCS: threads found, over all steps, in a ready queue, in the
+    /// release queue, and not schedulable (in neither) by the queue check
+    /// (`queues_mcs.rs`).
+    pub(super) queues: [u64; 3],
 }
 
 impl Tally {
@@ -111,6 +115,9 @@ impl Tally {
             self.chosen[i] += o.chosen[i];
         }
         self.ticks += o.ticks;
+        for i in 0..3 {
+            self.queues[i] += o.queues[i];
+        }
         self.shared_buffers += o.shared_buffers;
         self.schedule += o.schedule;
     }
