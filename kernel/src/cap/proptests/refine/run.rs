@@ -57,7 +57,7 @@ pub(super) fn run_chunks(steps: u64, seed: u64) {
     }
     let calls: u64 = total.replies.iter().sum();
     eprintln!(
-        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} steps by the scheduler's choice, {} switches by the scheduler after a step, {} timer ticks, MCS time (idle stretches, budget overruns, timeout faults raised) {:?}, MCS threads checked in a ready queue, the release queue, neither {:?}, {} sequences abandoned",
+        "refinement: {steps} steps (seeds {seed}..{}) in {:.1} s, {calls} invocations answered ({} succeeded, errors by code 1..=10: {:?}), other system calls (Call, Send, NBSend, Recv, NBRecv, Reply, ReplyRecv, Yield, unknown, NBSendRecv, NBSendWait, Wait, NBWait) {:?}, {} exceptions, {} faults sent to a handler and {} ended by its reply, {} restarts after preemption, {} steps skipped, {} resumes with no thread runnable, {} waits cancelled, {} caps transferred and {} unwrapped into badges, VSpace successes (PageTable Map, Unmap, Page Map, Unmap, GetAddress, MakePool, Assign) {:?}, {} interrupts delivered, thread control calls answered {} (succeeded {}), IRQ and domain calls answered {} (succeeded {}; schedule methods {}), 1 GiB frames mapped {} and unmapped {}, {} buffers moved onto another thread's, MCS scheduling-context calls answered {} (succeeded {}), other TCB methods answered {} (succeeded {}), {} steps by threads other than the root thread, {} steps by the scheduler's choice, {} switches by the scheduler after a step, {} timer ticks, MCS time (idle stretches, budget overruns, timeout faults raised) {:?}, MCS threads checked in a ready queue, the release queue, neither {:?}, MCS YieldTo to a runnable thread answered at once and succeeded {:?}, {} sequences abandoned",
         seed + CHUNKS - 1,
         start.elapsed().as_secs_f64(),
         total.replies[0],
@@ -92,6 +92,7 @@ pub(super) fn run_chunks(steps: u64, seed: u64) {
         total.ticks,
         total.time,
         total.queues,
+        total.yield_to,
         total.abandoned
     );
 }

@@ -73,6 +73,9 @@ pub(super) struct Tally {
     /// release queue, and not schedulable (in neither) by the queue check
     /// (`queues_mcs.rs`).
     pub(super) queues: [u64; 3],
+    /// MCS: YieldTo on the context of a runnable thread answered at once
+    /// (not the scheduler's), and how many succeeded.
+    pub(super) yield_to: [u64; 2],
 }
 
 impl Tally {
@@ -117,6 +120,9 @@ impl Tally {
         self.ticks += o.ticks;
         for i in 0..3 {
             self.queues[i] += o.queues[i];
+        }
+        for i in 0..2 {
+            self.yield_to[i] += o.yield_to[i];
         }
         self.shared_buffers += o.shared_buffers;
         self.schedule += o.schedule;
