@@ -349,7 +349,7 @@ impl Pair {
             x.priority < c.priority && x.priority <= c.mcp
         };
         let lower: Vec<u64> = slots.iter().copied().filter(below).collect();
-        let pool = if i % 4 != 0 && !lower.is_empty() {
+        let pool = if !i.is_multiple_of(4) && !lower.is_empty() {
             lower
         } else {
             slots
