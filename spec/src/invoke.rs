@@ -180,7 +180,8 @@ impl State {
                     // may not invoke fails before its method is read.
                     _ if first && !crate::ipc_mcs::invocable_in_first_phase(&cap) => true,
                     // MCS: the methods specified in that configuration
-                    // (all but YieldTo to a thread that would run).
+                    // (all but YieldTo to a thread that would run
+                    // first).
                     _ if crate::MCS => match cap {
                         Cap::CNode { .. }
                         | Cap::Untyped { .. }
@@ -196,7 +197,7 @@ impl State {
                         Cap::IrqControl | Cap::IrqHandler { .. } => self.irqs.node.is_some(),
                         Cap::SchedContext { obj, .. } => {
                             inv.label != crate::sched_context::YIELD_TO
-                                || !self.yield_to_schedules(obj)
+                                || !self.yield_to_schedules(obj, t)
                         }
                         _ => false,
                     },

@@ -262,8 +262,8 @@ impl State {
     /// Performs a SchedContext invocation [`State::sched_context_check`]
     /// passed; the words of its answer (Consumed and YieldTo answer the
     /// µs the context consumed, taken out of it). YieldTo to a thread
-    /// that can run is the scheduler's and not specified (the caller
-    /// skips it first).
+    /// that would run first is the scheduler's and not specified (the
+    /// caller skips it first: [`State::yield_to_schedules`]).
     pub fn sched_context_perform(
         &mut self,
         sc: ObjId,
@@ -336,11 +336,29 @@ impl State {
         }
     }
 
-    /// Whether a YieldTo on `sc` would make the scheduler choose (its
-    /// thread can run on it): not specified.
-    pub fn yield_to_schedules(&self, sc: ObjId) -> bool {
-        self.sc(sc)
-            .is_some_and(|s| s.configured() && s.tcb.is_some_and(|t| self.state_of(t).runnable()))
+    /// Whether `caller`'s YieldTo on `sc` would pass its checks and make
+    /// the scheduler choose (not specified): seL4 16.0.0's
+    /// `invokeSchedContext_YieldTo` first postpones a thread whose head
+    /// refill is not ready (`schedContext_resume`; time: the spec is told
+    /// which are not, [`State::not_ready`]) and answers at once if the
+    /// thread then cannot run, or if it can and its priority is below
+    /// the caller's (it goes to the head of its ready queue: the
+    /// scheduler's, not compared); only a thread that can run at the
+    /// caller's priority or above runs first, the caller's answer
+    /// deferred until it runs again (the YieldTo link), which is this.
+    pub fn yield_to_schedules(&self, sc: ObjId, caller: ObjId) -> bool {
+        let Some(s) = self.sc(sc) else {
+            return false;
+        };
+        let Some(t) = s.tcb else {
+            return false;
+        };
+        let (Some(x), Some(c)) = (self.thread(t), self.thread(caller)) else {
+            return false;
+        };
+        let passes = t != caller && x.priority <= c.mcp;
+        let can_run = s.configured() && x.state.runnable() && !self.not_ready.contains(&sc);
+        passes && can_run && x.priority >= c.priority
     }
 
     /// What deleting the last cap to the scheduling context `sc` does

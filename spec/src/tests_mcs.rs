@@ -275,3 +275,61 @@ fn set_sched_params_checks_in_sel4s_order_and_binds_or_unbinds() {
     };
     assert!(matches!(s.cap(th), Some(Cap::Endpoint { .. })));
 }
+
+/// YieldTo on the context of a runnable thread: answered at once (the
+/// µs consumed) if the thread cannot run (its head refill not ready) or
+/// runs below the caller; the scheduler's (not specified) if it would run
+/// first; its checks first (a priority above the caller's MCP).
+#[test]
+fn yield_to_a_runnable_thread_is_answered_unless_it_would_run_first() {
+    let mut s = world();
+    assert_eq!(retype(&mut s, SC_TYPE, 8, 2, 1), Ok(()));
+    assert_eq!(retype(&mut s, 1, 0, 3, 1), Ok(()));
+    let words = [1_000, 5_000, 0, 0, 0];
+    assert_eq!(call(&mut s, 15, CONFIGURE_FLAGS, &words, &[2]), Ok(()));
+    let sc = sc_at(&s, 2);
+    let Some(Cap::Thread { obj: other }) = s.cap(root(3)) else {
+        panic!("a thread")
+    };
+    s.bind_sc(sc, other);
+    let set = |s: &mut State, t: u64, prio: u64, mcp: u64| {
+        let x = s.thread_mut(t).expect("a thread");
+        (x.priority, x.mcp) = (prio, mcp);
+    };
+    set(&mut s, TCB, 100, 150);
+    // Not runnable: answered.
+    assert!(!s.yield_to_schedules(sc, TCB));
+    s.set_state(other, crate::thread::ThreadState::Running);
+    set(&mut s, other, 99, 0);
+    s.charge(sc, 20_000);
+    assert!(!s.yield_to_schedules(sc, TCB));
+    // The answer is the µs consumed, in the registers (no error code).
+    let inv = crate::invoke::Invocation {
+        cptr: 2,
+        label: YIELD_TO,
+        words: vec![],
+        extra: vec![],
+    };
+    assert_eq!(s.invoke(TCB, &inv), Some(None));
+    let answer = s
+        .thread(TCB)
+        .map(|x| (x.info.label, x.info.length, x.mr(0)));
+    assert_eq!(answer, Some((0, 1, 2_000)));
+    assert_eq!(s.sc(sc).map(|x| x.consumed), Some(0));
+    // At the caller's priority or above: the scheduler's.
+    for prio in [100, 150] {
+        set(&mut s, other, prio, 0);
+        assert!(s.yield_to_schedules(sc, TCB));
+    }
+    // Unless its head refill is not ready (postponed: answered).
+    s.not_ready.insert(sc);
+    assert!(!s.yield_to_schedules(sc, TCB));
+    s.not_ready.clear();
+    // Above the caller's MCP: refused first.
+    set(&mut s, other, 151, 0);
+    assert!(!s.yield_to_schedules(sc, TCB));
+    assert_eq!(
+        call(&mut s, 2, YIELD_TO, &[], &[]),
+        Err(SyscallError::IllegalOperation)
+    );
+}

@@ -65,6 +65,11 @@ pub(super) enum SchedAct {
         quarter: u8,
         prio: u64,
     },
+    /// YieldTo on the context of the `i`-th thread that can run (other
+    /// than the caller, through a window cap to it; else `Target::Sc`):
+    /// answered at once if it cannot run after all or its priority is
+    /// below the caller's, else the scheduler's (skipped).
+    YieldTo(u8),
 }
 
 /// A window slot holding a SchedContext cap (`Target::Sc`), the root
@@ -190,7 +195,8 @@ pub(super) fn sched_act() -> impl Strategy<Value = SchedAct> {
                 prio,
             }
         });
-    prop_oneof![2 => make, 3 => configure, 6 => method, 4 => tcb, 2 => spawn]
+    let yield_to = any::<u8>().prop_map(SchedAct::YieldTo);
+    prop_oneof![2 => make, 3 => configure, 6 => method, 4 => tcb, 2 => spawn, 2 => yield_to]
 }
 
 impl Pair {
@@ -314,6 +320,72 @@ impl Pair {
             }
     }
 
+    /// A root CNode slot holding a cap to the context of the `i`-th thread
+    /// other than `caller` that is runnable on a configured context, if
+    /// any; else `Target::Sc(i)`.
+    fn runnable_sc(&self, caller: u64, i: u8) -> u64 {
+        let runs = |sc: u64| {
+            self.spec.sc(sc).is_some_and(|s| {
+                s.configured()
+                    && s.tcb
+                        .is_some_and(|x| x != caller && self.spec.state_of(x).runnable())
+            })
+        };
+        // Any slot of the root CNode (the setup threads' contexts too).
+        let slots: Vec<u64> = match self.spec.objects.get(&self.w.k.cnode.0) {
+            Some(cairn_spec::Object::CNode { slots, .. }) => slots
+                .iter()
+                .filter(|(_, e)| matches!(e.cap, cairn_spec::Cap::SchedContext { obj, .. } if runs(obj)))
+                .map(|(&j, _)| j)
+                .collect(),
+            _ => Vec::new(),
+        };
+        // Mostly a thread below the caller's priority and within its MCP
+        // (answered at once, the thread moved to its queue's head).
+        let below = |j: &u64| {
+            let (Some(c), Some(x)) = (self.spec.thread(caller), self.sc_thread(*j)) else {
+                return false;
+            };
+            x.priority < c.priority && x.priority <= c.mcp
+        };
+        let lower: Vec<u64> = slots.iter().copied().filter(below).collect();
+        let pool = if !i.is_multiple_of(4) && !lower.is_empty() {
+            lower
+        } else {
+            slots
+        };
+        match pool.get(i as usize / 4 % pool.len().max(1)) {
+            Some(&j) => j,
+            None => self.target(Target::Sc(i)),
+        }
+    }
+
+    /// The thread of the context root CNode slot `j` names.
+    fn sc_thread(&self, j: u64) -> Option<&cairn_spec::Thread> {
+        let slot = cairn_spec::SlotId {
+            obj: self.w.k.cnode.0,
+            index: j,
+        };
+        let Some(cairn_spec::Cap::SchedContext { obj, .. }) = self.spec.cap(slot) else {
+            return None;
+        };
+        self.spec.sc(obj)?.tcb.and_then(|t| self.spec.thread(t))
+    }
+
+    /// Whether `inv` by `t` is a YieldTo on a context whose thread (not
+    /// `t`) is runnable, answered at once (not the scheduler's:
+    /// `State::yield_to_schedules`).
+    fn yields_to_runnable(&self, t: u64, inv: &Invocation) -> bool {
+        let cap = self.spec.lookup_in(t, inv.cptr).ok().and_then(|(_, c)| c);
+        let Some(cairn_spec::Cap::SchedContext { obj, .. }) = cap else {
+            return false;
+        };
+        let target = self.spec.sc(obj).and_then(|s| s.tcb);
+        inv.label == sc::YIELD_TO
+            && target.is_some_and(|x| x != t && self.spec.state_of(x).runnable())
+            && !self.spec.yield_to_schedules(obj, t)
+    }
+
     pub(super) fn sched(&mut self, t: u64, a: &SchedAct) {
         let inv = match *a {
             SchedAct::Spawn {
@@ -349,6 +421,12 @@ impl Pair {
                 words: words[..len].to_vec(),
                 extra: sc.map(|s| self.target(s)).into_iter().collect(),
             },
+            SchedAct::YieldTo(i) => Invocation {
+                cptr: self.runnable_sc(t, i),
+                label: sc::YIELD_TO,
+                words: vec![],
+                extra: vec![],
+            },
             SchedAct::Method { sc, label, extra } => Invocation {
                 cptr: self.target(sc),
                 label,
@@ -381,7 +459,17 @@ impl Pair {
         if self.takes_root_sc(t, &inv) {
             return tally(|x| x.skipped += 1);
         }
+        let runnable = self.yields_to_runnable(t, &inv);
         let out = self.syscall(t, Syscall::Call, &inv, None, None, a);
+        // Answered (not the scheduler's); a success answers with the
+        // consumed time in the registers (compared with the state), not
+        // as an error code.
+        if runnable {
+            tally(|x| {
+                x.yield_to[0] += 1;
+                x.yield_to[1] += u64::from(out.is_none());
+            });
+        }
         // The TCB methods count as thread control calls.
         let tcb = matches!(a, SchedAct::Tcb { .. });
         tally(|x| {
