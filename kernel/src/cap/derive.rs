@@ -19,6 +19,9 @@ use cairn_abi::cap::tag;
 /// The memory a capability's object occupies: `(start, size_bits)`; `None`
 /// for capabilities that name no memory (control caps, IRQ handlers,
 /// classic reply caps, null). A zombie still names its object's memory.
+/// Out of line: `same_region_as` and `is_mdb_parent_of` (for a child it
+/// does not read in place) each inlined a copy.
+#[inline(never)]
 pub fn cap_region(cap: &Cap) -> Option<(u64, u32)> {
     use cairn_abi::object as o;
     Some(match *cap {
