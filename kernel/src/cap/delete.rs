@@ -128,14 +128,18 @@ fn finalise_step(slot: SlotRef) -> Result<Option<Zombie>, Preempted> {
     // Asking the neighbours is skipped where the answer changes nothing
     // (a reply cap, at every reply; a frame, at every revoke of one).
     let is_final = !finality_ignored(&cap) && is_final_capability(slot);
-    // One emptying site for both ways of finishing (one inlined copy).
-    let irq = match finalise_cap(cap, is_final)? {
-        Finalised::Done { irq } => irq,
-        Finalised::Zombie(z) if removable(&z, slot) => None,
-        Finalised::Zombie(z) => return Ok(Some(z)),
+    let z = match finalise_cap(cap, is_final)? {
+        Finalised::Done { irq } => {
+            empty(slot, irq);
+            return Ok(None);
+        }
+        Finalised::Zombie(z) => z,
     };
-    empty(slot, irq);
-    Ok(None)
+    if removable(&z, slot) {
+        empty(slot, None);
+        return Ok(None);
+    }
+    Ok(Some(z))
 }
 
 /// Empties the last remaining slot of the zombie `z` in `slot` and counts

@@ -240,13 +240,12 @@ fn fault_transfer(sender: TcbRef, recv: &MessageRegs) -> MessageInfo {
     };
     // Without an IPC buffer the message stops at the last register MR:
     // `set` fails from there on.
-    let values = regs
-        .iter()
-        .map(|&r| s.reg(r))
-        .chain(rest.into_iter().take(k));
     let mut n = 0;
-    for (i, v) in values.enumerate() {
-        n += recv.set(i, v) as u64;
+    for &r in regs {
+        n += recv.set(n, s.reg(r)) as usize;
     }
-    MessageInfo::new(label, 0, 0, n)
+    for &v in rest.iter().take(k) {
+        n += recv.set(n, v) as usize;
+    }
+    MessageInfo::new(label, 0, 0, n as u64)
 }
