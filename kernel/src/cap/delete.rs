@@ -80,10 +80,24 @@ pub fn cte_delete(slot: SlotRef) -> Result<(), Preempted> {
 /// caller caps, `ipc::cancel`). (A notification capability, as the IRQ
 /// node holds, may be the last one with waiters to restart: it is deleted
 /// with [`cte_delete`].)
+///
+/// Only the emptiness check is inlined: every receive and every Call
+/// empties a caller slot that is nearly always empty already. A
+/// capability there is deleted by the general step, shared out of line
+/// ([`cte_delete_one_in`] for the reply, which always finds one).
 #[inline]
 pub fn cte_delete_one(slot: SlotRef) {
-    // Read in place first: every receive empties a caller slot that is
-    // nearly always empty, and every reply deletes a reply cap, which
+    if !slot.get().words().is_null() {
+        let left = finalise_step(slot);
+        debug_assert!(left == Ok(None), "cte_delete_one left {left:?}");
+    }
+}
+
+/// [`cte_delete_one`] inlined whole: for the one caller that nearly
+/// always finds a capability (the reply's deletion of its reply cap).
+#[inline(always)]
+pub fn cte_delete_one_in(slot: SlotRef) {
+    // Read in place first: every reply deletes a reply cap, which
     // finalises to nothing (what `finalise_step` would conclude after
     // decoding it).
     let w = slot.get().words();

@@ -56,6 +56,15 @@ fn region_last(start: u64, bits: u32) -> u64 {
     start.saturating_add(1u64.checked_shl(bits).map_or(u64::MAX, |s| s - 1))
 }
 
+/// Whether the memory `b` names lies inside the untyped region `[ptr,
+/// ptr + 2^bits)`: what `same_region_as` answers for an untyped, and what
+/// `is_mdb_parent_of` asks for a child it does not read in place. Out of
+/// line: each inlined a copy of `cap_region`.
+#[inline(never)]
+fn untyped_covers(b: &Cap, ptr: u64, bits: u32) -> bool {
+    cap_region(b).is_some_and(|(sb, bb)| contains(ptr, bits, sb, bb))
+}
+
 /// Whether `[sb, sb + 2^bb)` lies inside `[sa, sa + 2^ba)`.
 fn contains(sa: u64, ba: u32, sb: u64, bb: u32) -> bool {
     sa <= sb && region_last(sb, bb) <= region_last(sa, ba)
@@ -64,9 +73,7 @@ fn contains(sa: u64, ba: u32, sb: u64, bb: u32) -> bool {
 /// seL4's `sameRegionAs`: `b` is in the region `a` has authority over.
 pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
     match *a {
-        Cap::Untyped { ptr, size_bits, .. } => {
-            cap_region(b).is_some_and(|(sb, bb)| contains(ptr.0, size_bits as u32, sb, bb))
-        }
+        Cap::Untyped { ptr, size_bits, .. } => untyped_covers(b, ptr.0, size_bits as u32),
         Cap::Endpoint { ptr: x, .. } => matches!(*b, Cap::Endpoint { ptr: y, .. } if x == y),
         Cap::Notification { ptr: x, .. } => {
             matches!(*b, Cap::Notification { ptr: y, .. } if x == y)
@@ -155,7 +162,7 @@ pub fn is_mdb_parent_of(a: SlotRef, b: SlotRef) -> bool {
             tag::ENDPOINT => wb
                 .endpoint()
                 .map(|(p, _, _)| (p.0, cairn_abi::object::ENDPOINT_BITS)),
-            _ => cap_region(&sb.cap()),
+            _ => return untyped_covers(&sb.cap(), ptr.0, bits),
         };
         return child.is_some_and(|(s, b)| contains(ptr.0, bits, s, b));
     }

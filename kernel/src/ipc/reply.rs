@@ -22,7 +22,7 @@ use crate::arch::{EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
 #[cfg(not(feature = "mcs"))]
 use crate::cap::cte::insert_child_words;
 #[cfg(not(feature = "mcs"))]
-use crate::cap::delete::cte_delete_one;
+use crate::cap::delete::{cte_delete_one, cte_delete_one_in};
 #[cfg(not(feature = "mcs"))]
 use crate::cap::{CapWords, SlotRef};
 use crate::ipc::message::MessageRegs;
@@ -62,31 +62,42 @@ pub fn delete_caller_cap(receiver: TcbRef) {
 #[cfg(not(feature = "mcs"))]
 /// seL4's `doReplyTransfer`: `sender` replies to `receiver` (which waits
 /// BlockedOnReply) through the reply cap in `slot`, with Grant `grant`.
+/// The reply cap is deleted after the message's transfer, and before a
+/// fault handler's reply is read (seL4's order); one deletion site for
+/// the three cases keeps one inlined copy of it.
 pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant: bool) {
-    if receiver.get().state() != ThreadState::BlockedOnReply {
-        // A reply cap outlives its use only through a kernel bug; do not
-        // wake a thread that is not waiting for this reply.
-        cte_delete_one(slot);
-        return;
+    let r = receiver.get();
+    // A reply cap outlives its use only through a kernel bug; a thread
+    // that is not waiting for this reply is not woken, the cap deleted.
+    let waiting = r.state() == ThreadState::BlockedOnReply;
+    let message = waiting && !r.has_fault();
+    if message {
+        do_ipc_transfer(sender, None, None, 0, grant, receiver);
     }
-    match receiver.get().fault() {
-        None => {
-            do_ipc_transfer(sender, None, None, 0, grant, receiver);
-            cte_delete_one(slot);
-            set_thread_state(receiver, ThreadState::Running);
-            possible_switch_to(receiver);
-        }
-        Some(f) => {
-            cte_delete_one(slot);
-            let restart = handle_fault_reply(receiver, sender, &f);
-            receiver.get().set_fault(None);
-            if restart {
-                set_thread_state(receiver, ThreadState::Restart);
-                possible_switch_to(receiver);
-            } else {
-                set_thread_state(receiver, ThreadState::Inactive);
-            }
-        }
+    cte_delete_one_in(slot);
+    if message {
+        set_thread_state(receiver, ThreadState::Running);
+        possible_switch_to(receiver);
+    } else if waiting {
+        fault_reply(receiver, sender);
+    }
+}
+
+#[cfg(not(feature = "mcs"))]
+/// The fault half of [`do_reply_transfer`] (rare: out of line): the
+/// handler's reply restarts `receiver` or leaves it Inactive.
+#[inline(never)]
+fn fault_reply(receiver: TcbRef, sender: TcbRef) {
+    let Some(f) = receiver.get().fault() else {
+        return;
+    };
+    let restart = handle_fault_reply(receiver, sender, &f);
+    receiver.get().set_fault(None);
+    if restart {
+        set_thread_state(receiver, ThreadState::Restart);
+        possible_switch_to(receiver);
+    } else {
+        set_thread_state(receiver, ThreadState::Inactive);
     }
 }
 

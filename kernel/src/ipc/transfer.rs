@@ -6,7 +6,9 @@
 //!
 //! Called by `ipc::endpoint` (send and receive) and `ipc::reply`.
 
-use crate::arch::{BADGE_REGISTER, EXCEPTION_MESSAGE, MSG_INFO_REGISTER, SYSCALL_MESSAGE};
+use crate::arch::{
+    BADGE_REGISTER, EXCEPTION_MESSAGE, FAULT_IP, MSG_INFO_REGISTER, SYSCALL_MESSAGE,
+};
 use crate::cap::derive::cte_insert;
 use crate::cap::derive::derive_cap;
 use crate::cap::lookup::{lookup_cap_rare, lookup_cap_words_slow, lookup_slot_by_call};
@@ -16,9 +18,10 @@ use crate::cap::{Cap, SlotRef};
 use crate::ipc::message::MessageRegs;
 use crate::object::access::{read_word, write_word};
 use crate::object::tcb::{Tcb, TcbRef, TCB_CTABLE};
+#[cfg(doc)]
 use crate::types::Fault;
 use crate::types::PAddr;
-use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, N_MSG_REGISTERS};
+use cairn_abi::message::{MessageInfo, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH};
 
 /// IPC buffer word of `caps_or_badges[0]`.
 pub const CAPS_OR_BADGES_WORD: usize = 122;
@@ -85,9 +88,9 @@ pub fn do_ipc_transfer(
     receiver: TcbRef,
 ) {
     let recv = MessageRegs::of(receiver, true);
-    let info = match sender.get().fault() {
-        None => normal_transfer(sender, send, endpoint, grant, receiver, &recv),
-        Some(f) => fault_transfer(sender, &f, &recv),
+    let info = match sender.get().has_fault() {
+        false => normal_transfer(sender, send, endpoint, grant, receiver, &recv),
+        true => fault_transfer(sender, &recv),
     };
     let r = receiver.get();
     r.set_reg(MSG_INFO_REGISTER, info.0);
@@ -193,72 +196,56 @@ fn receive_slot(receiver: TcbRef, recv: &MessageRegs) -> Option<SlotRef> {
     slot.get().words().is_null().then_some(slot)
 }
 
-/// The fault message of `sender`'s fault `f` (seL4's `setMRs_fault`,
+/// The fault message of `sender`'s stored fault (seL4's `setMRs_fault`,
 /// ABI ref §9), written into the receiver's MRs; the label is the fault
 /// type. MRs beyond the registers need the receiver's IPC buffer.
-fn fault_transfer(sender: TcbRef, f: &Fault, recv: &MessageRegs) -> MessageInfo {
+///
+/// Read from the stored words in place ([`Fault::to_words`]' layout),
+/// not decoded: every message is some of the sender's registers, then
+/// stored words. A cap fault's lookup failure is stored as its message
+/// words, the type first, and the type is also their count (ABI ref §8:
+/// 1 InvalidRoot .. 4 GuardMismatch). Out of line: rare.
+#[inline(never)]
+fn fault_transfer(sender: TcbRef, recv: &MessageRegs) -> MessageInfo {
+    use cairn_abi::fault as kind;
     let s = sender.get();
-    let mut words = [0u64; 11];
-    let n = match *f {
-        Fault::Cap {
-            addr,
-            in_recv_phase,
-            lookup,
-        } => {
-            let (l, ln) = lookup.words();
-            words[..3].copy_from_slice(&[s.fault_ip(), addr, in_recv_phase as u64]);
-            if let (Some(to), Some(from)) = (words.get_mut(3..3 + ln), l.get(..ln)) {
-                to.copy_from_slice(from);
-            }
-            3 + ln
+    let w = s.fault_words();
+    let label = w[0] & 0xFF;
+    let (regs, rest, k): (&[usize], [u64; 6], usize) = match label {
+        kind::CAP_FAULT => {
+            let in_recv_phase = w[0] >> 8 & 1;
+            let lookup = (w[2] as usize).min(4);
+            (
+                &[FAULT_IP],
+                [w[1], in_recv_phase, w[2], w[3], w[4], w[5]],
+                2 + lookup,
+            )
         }
-        Fault::UnknownSyscall { number } => {
-            registers_then(s, &SYSCALL_MESSAGE, &[number], &mut words)
-        }
-        Fault::UserException { number, code } => {
-            registers_then(s, &EXCEPTION_MESSAGE, &[number, code], &mut words)
-        }
-        Fault::VmFault {
-            addr,
-            fsr,
-            instruction,
-        } => {
-            words[..4].copy_from_slice(&[s.fault_ip(), addr, instruction as u64, fsr]);
-            4
-        }
+        kind::UNKNOWN_SYSCALL => (&SYSCALL_MESSAGE, [w[1], 0, 0, 0, 0, 0], 1),
+        kind::USER_EXCEPTION => (&EXCEPTION_MESSAGE, [w[1], w[2], 0, 0, 0, 0], 2),
+        // Stored: address, FSR, instruction flag; sent: address,
+        // instruction flag, FSR.
+        kind::VM_FAULT => (&[FAULT_IP], [w[1], w[3], w[2], 0, 0, 0], 3),
         // MCS: the badge, and the µs the thread's SchedContext consumed
         // (taken, as SchedContext_Consumed takes them), if it has one.
         #[cfg(feature = "mcs")]
-        Fault::Timeout { badge } => {
-            words[0] = badge;
-            match s.sched_context() {
-                Some(sc) => {
-                    words[1] = crate::object::sched_context::take_consumed_us(sc);
-                    2
-                }
-                None => 1,
+        kind::TIMEOUT => match s.sched_context() {
+            Some(sc) => {
+                let us = crate::object::sched_context::take_consumed_us(sc);
+                (&[], [w[1], us, 0, 0, 0, 0], 2)
             }
-        }
+            None => (&[], [w[1], 0, 0, 0, 0, 0], 1),
+        },
+        _ => (&[], [0; 6], 0),
     };
-    let n = if recv.has_buffer() {
-        n
-    } else {
-        n.min(N_MSG_REGISTERS)
-    };
-    for (i, w) in words.iter().take(n).enumerate() {
-        recv.set(i, *w);
-    }
-    MessageInfo::new(f.label(), 0, 0, n as u64)
-}
-
-/// Writes the registers `regs` of `s`, then the words `rest`, into `words`;
-/// returns how many were written.
-fn registers_then(s: &Tcb, regs: &[usize], rest: &[u64], words: &mut [u64]) -> usize {
-    let values = regs.iter().map(|&r| s.reg(r)).chain(rest.iter().copied());
+    // Without an IPC buffer the message stops at the last register MR:
+    // `set` fails from there on.
     let mut n = 0;
-    for (w, v) in words.iter_mut().zip(values) {
-        *w = v;
-        n += 1;
+    for &r in regs {
+        n += recv.set(n, s.reg(r)) as usize;
     }
-    n
+    for &v in rest.iter().take(k) {
+        n += recv.set(n, v) as usize;
+    }
+    MessageInfo::new(label, 0, 0, n as u64)
 }

@@ -13,7 +13,9 @@ pub fn state(irq: u16) -> IrqState {
 }
 
 /// seL4's `setIRQState`: records the state and masks the line unless it
-/// is in use.
+/// is in use. Out of line: issuing a handler and deleting the last one
+/// (`cap::delete`) each inlined the masking through the PLIC.
+#[inline(never)]
 pub fn set_state(irq: u16, s: IrqState) {
     kernel().set_irq_state(irq, s);
     crate::arch::irq_set_masked(irq, s == IrqState::Inactive);

@@ -482,6 +482,11 @@ impl Tcb {
     pub fn fault(&self) -> Option<Fault> {
         Fault::from_words(self.fault.each_ref().map(Cell::get))
     }
+    /// The stored fault's words, undecoded ([`Fault::to_words`]'s layout;
+    /// all 0 for none): the fault message is read from them in place.
+    pub fn fault_words(&self) -> [u64; FAULT_WORDS] {
+        self.fault.each_ref().map(Cell::get)
+    }
     /// Whether a fault is stored (one word read: the fastpath's check).
     pub fn has_fault(&self) -> bool {
         self.fault[0].get() != 0
