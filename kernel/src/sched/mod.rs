@@ -411,7 +411,7 @@ fn awaken_then_schedule() -> u64 {
 /// back) and the thread that wake-up deferred is the best: it is taken
 /// and runs ([`switch_to_deferred`]'s case, without its fallback), the
 /// action becomes ResumeCurrent; the caller activates its address space
-/// and ends with [`exit_time`]. `None`, having changed nothing, in any
+/// and ends with [`exit_time_of`] (or [`activated`]). `None`, having changed nothing, in any
 /// other case.
 #[cfg(feature = "mcs")]
 #[inline(always)]
