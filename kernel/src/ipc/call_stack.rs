@@ -37,9 +37,15 @@ use crate::sched::set_thread_state;
 /// waiting on it for a reply) let go of each other; the thread becomes
 /// Inactive.
 pub fn unlink(reply: ReplyRef, tcb: TcbRef) {
+    let_go(reply, tcb);
+    set_thread_state(tcb, ThreadState::Inactive);
+}
+
+/// [`unlink`] without the thread's state, which the caller sets.
+#[inline(always)]
+fn let_go(reply: ReplyRef, tcb: TcbRef) {
     reply.set_tcb(0);
     tcb.get().set_reply_object(None);
-    set_thread_state(tcb, ThreadState::Inactive);
 }
 
 /// seL4's `reply_push`: `caller`'s Call was received by `callee` with
@@ -80,7 +86,7 @@ fn pop(reply: ReplyRef, tcb: TcbRef, sc: crate::types::PAddr) {
     // action: `tcb` waits on the reply, it is not the running thread), so
     // that `donate`'s rare case is a tail call and the usual pop saves no
     // register.
-    unlink(reply, tcb);
+    let_go(reply, tcb);
     if tcb.get().sched_context().is_none() {
         donate(sc, tcb);
     }
@@ -88,8 +94,20 @@ fn pop(reply: ReplyRef, tcb: TcbRef, sc: crate::types::PAddr) {
 
 /// seL4's `reply_remove`: `reply`, on which `tcb` waits for its reply,
 /// leaves the call stack: popped if it is the head, else the stack is
-/// broken at it.
+/// broken at it. The thread becomes Inactive.
 pub fn remove(reply: ReplyRef, tcb: TcbRef) {
+    // First: nothing below reads the state (`donate` asks about the
+    // thread that had the context, not `tcb`).
+    set_thread_state(tcb, ThreadState::Inactive);
+    detach(reply, tcb);
+}
+
+/// [`remove`] leaving `tcb`'s state to the caller: the reply
+/// (`ipc::mcs_reply::do_reply_transfer`) sets it at once (Running,
+/// Restart or Inactive), and seL4's Inactive in between is seen by
+/// nothing (`tcb` is not the running thread, and no queue or handler is
+/// asked about it meanwhile).
+pub fn detach(reply: ReplyRef, tcb: TcbRef) {
     if let Next::Head(sc) = reply.next() {
         return pop(reply, tcb, sc);
     }
@@ -108,11 +126,13 @@ pub fn remove_tcb(tcb: TcbRef) {
         set_reply(sc, None);
     }
     cut_out(reply, tcb);
+    set_thread_state(tcb, ThreadState::Inactive);
 }
 
 /// Breaks the call stack at `reply` (the caller has dealt with a
 /// SchedContext it heads): the reply above and the one below no longer
-/// name it, and it is unlinked from `tcb`.
+/// name it, and it and `tcb` let go of each other (the caller sets the
+/// state).
 fn cut_out(reply: ReplyRef, tcb: TcbRef) {
     if let Next::Reply(above) = reply.next() {
         above.set_prev(None);
@@ -122,7 +142,7 @@ fn cut_out(reply: ReplyRef, tcb: TcbRef) {
     }
     reply.set_prev(None);
     reply.set_next(Next::None);
-    unlink(reply, tcb);
+    let_go(reply, tcb);
 }
 
 /// The receive side of a Recv with `reply`: a reply object still linked

@@ -28,6 +28,10 @@ use crate::types::Fault;
 /// the release queue (`possible_switch_to` postpones it), or, if it has a
 /// timeout handler and the reply did not answer a timeout fault, takes a
 /// timeout fault instead.
+///
+/// The message case inline and the fault case out of line (as the
+/// classic `do_reply_transfer`): one word read decides, and no decoded
+/// fault is held across the transfer.
 pub fn do_reply_transfer(sender: TcbRef, reply: ReplyRef, grant: bool) {
     let Some(receiver) = tcb_at(reply.tcb()) else {
         return;
@@ -35,30 +39,39 @@ pub fn do_reply_transfer(sender: TcbRef, reply: ReplyRef, grant: bool) {
     if receiver.get().state() != ThreadState::BlockedOnReply {
         return;
     }
-    call_stack::remove(reply, receiver);
-    let fault = receiver.get().fault();
-    match fault {
-        None => {
-            do_ipc_transfer(sender, None, None, 0, grant, receiver);
-            set_thread_state(receiver, ThreadState::Running);
-        }
-        Some(f) => {
-            let restart = handle_fault_reply(receiver, sender, &f);
-            receiver.get().set_fault(None);
-            let s = match restart {
-                true => ThreadState::Restart,
-                false => ThreadState::Inactive,
-            };
-            set_thread_state(receiver, s);
-        }
+    call_stack::detach(reply, receiver);
+    if receiver.get().has_fault() {
+        return fault_reply(receiver, sender);
     }
-    if !receiver.get().state().is_runnable() {
+    do_ipc_transfer(sender, None, None, 0, grant, receiver);
+    set_thread_state(receiver, ThreadState::Running);
+    resume(receiver, false);
+}
+
+/// The fault half of [`do_reply_transfer`] (rare: out of line): the
+/// handler's reply restarts `receiver` or leaves it Inactive.
+#[inline(never)]
+fn fault_reply(receiver: TcbRef, sender: TcbRef) {
+    let Some(f) = receiver.get().fault() else {
         return;
+    };
+    let restart = handle_fault_reply(receiver, sender, &f);
+    receiver.get().set_fault(None);
+    if !restart {
+        return set_thread_state(receiver, ThreadState::Inactive);
     }
+    set_thread_state(receiver, ThreadState::Restart);
+    resume(receiver, matches!(f, Fault::Timeout { .. }));
+}
+
+/// The end of [`do_reply_transfer`] for a `receiver` made runnable: it
+/// runs if its budget is ready, else takes a timeout fault (not for the
+/// reply to one, `was_timeout`) or waits for its release.
+#[inline(always)]
+fn resume(receiver: TcbRef, was_timeout: bool) {
     // Without a timeout handler (`send_timeout_fault` would send nothing)
     // the budget is not asked here: `possible_switch_to` makes the same
     // unblock check and postpones a thread whose head is not ready.
-    let was_timeout = matches!(fault, Some(Fault::Timeout { .. }));
     if !was_timeout
         && crate::object::tcb::Tcb::has_timeout_handler(receiver)
         && out_of_budget(receiver)
