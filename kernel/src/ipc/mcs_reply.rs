@@ -13,7 +13,7 @@
 
 use super::call_stack;
 use super::fault::send_timeout_fault;
-use super::reply::handle_fault_reply;
+use super::reply::take_fault_reply;
 use super::transfer::do_ipc_transfer;
 use crate::object::reply::ReplyRef;
 use crate::object::tcb::{tcb_at, TcbRef, ThreadState};
@@ -48,20 +48,14 @@ pub fn do_reply_transfer(sender: TcbRef, reply: ReplyRef, grant: bool) {
     resume(receiver, false);
 }
 
-/// The fault half of [`do_reply_transfer`] (rare: out of line): the
-/// handler's reply restarts `receiver` or leaves it Inactive.
+/// The fault half of [`do_reply_transfer`] (rare: out of line): a
+/// restarted thread resumes as a replied-to one does, except that the
+/// reply to a timeout fault sends no other.
 #[inline(never)]
 fn fault_reply(receiver: TcbRef, sender: TcbRef) {
-    let Some(f) = receiver.get().fault() else {
-        return;
-    };
-    let restart = handle_fault_reply(receiver, sender, &f);
-    receiver.get().set_fault(None);
-    if !restart {
-        return set_thread_state(receiver, ThreadState::Inactive);
+    if let Some(f) = take_fault_reply(receiver, sender) {
+        resume(receiver, matches!(f, Fault::Timeout { .. }));
     }
-    set_thread_state(receiver, ThreadState::Restart);
-    resume(receiver, matches!(f, Fault::Timeout { .. }));
 }
 
 /// The end of [`do_reply_transfer`] for a `receiver` made runnable: it

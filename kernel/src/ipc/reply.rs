@@ -26,13 +26,12 @@ use crate::cap::delete::{cte_delete_one, cte_delete_one_in};
 #[cfg(not(feature = "mcs"))]
 use crate::cap::{CapWords, SlotRef};
 use crate::ipc::message::MessageRegs;
-use crate::object::tcb::TcbRef;
-#[cfg(not(feature = "mcs"))]
-use crate::object::tcb::ThreadState;
 #[cfg(not(feature = "mcs"))]
 use crate::object::tcb::{Tcb, TCB_CALLER, TCB_REPLY};
+use crate::object::tcb::{TcbRef, ThreadState};
 #[cfg(not(feature = "mcs"))]
-use crate::sched::{possible_switch_to, set_thread_state};
+use crate::sched::possible_switch_to;
+use crate::sched::set_thread_state;
 use crate::types::Fault;
 
 #[cfg(not(feature = "mcs"))]
@@ -84,21 +83,29 @@ pub fn do_reply_transfer(sender: TcbRef, receiver: TcbRef, slot: SlotRef, grant:
 }
 
 #[cfg(not(feature = "mcs"))]
-/// The fault half of [`do_reply_transfer`] (rare: out of line): the
-/// handler's reply restarts `receiver` or leaves it Inactive.
+/// The fault half of [`do_reply_transfer`] (rare: out of line).
 #[inline(never)]
 fn fault_reply(receiver: TcbRef, sender: TcbRef) {
-    let Some(f) = receiver.get().fault() else {
-        return;
-    };
+    if take_fault_reply(receiver, sender).is_some() {
+        possible_switch_to(receiver);
+    }
+}
+
+/// The fault half of both builds' `do_reply_transfer`: the handler's
+/// reply read (`handle_fault_reply`), the fault cleared, and `receiver`
+/// left Restart, returning the fault it answered, or Inactive (`None`;
+/// also `None`, changing nothing, if it has no fault). The caller offers
+/// a restarted thread to the scheduler in its build's way.
+pub(super) fn take_fault_reply(receiver: TcbRef, sender: TcbRef) -> Option<Fault> {
+    let f = receiver.get().fault()?;
     let restart = handle_fault_reply(receiver, sender, &f);
     receiver.get().set_fault(None);
-    if restart {
-        set_thread_state(receiver, ThreadState::Restart);
-        possible_switch_to(receiver);
-    } else {
+    if !restart {
         set_thread_state(receiver, ThreadState::Inactive);
+        return None;
     }
+    set_thread_state(receiver, ThreadState::Restart);
+    Some(f)
 }
 
 /// seL4's `handleFaultReply`: what the fault handler's reply does to the
